@@ -1,0 +1,60 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "Annals",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "Annals", targets: ["Annals"]),
+        .library(name: "LMDB", targets: ["LMDB"]),
+        .executable(name: "annals", targets: ["AnnalsCLI"]),
+        .executable(name: "annals-bench", targets: ["AnnalsBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // C libraries behind system module maps, found through pkg-config.
+        .systemLibrary(
+            name: "CLMDB", path: "Sources/CLMDB", pkgConfig: "lmdb",
+            providers: [.apt(["liblmdb-dev"])]),
+        .systemLibrary(
+            name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(
+            name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]),
+        // Small C helpers: hardware CRC-32C and atomics on process-shared memory.
+        .target(name: "CAnnalsSupport", path: "Sources/CAnnalsSupport"),
+
+        // The thin Swift layer over LMDB.
+        .target(name: "LMDB", dependencies: ["CLMDB"]),
+
+        // The engine.
+        .target(
+            name: "Annals",
+            dependencies: [
+                "LMDB", "CZstd", "CAnnalsSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+
+        // The command-line tool.
+        .executableTarget(
+            name: "AnnalsCLI",
+            dependencies: [
+                "Annals",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        // Benchmarks and their baselines (raw LMDB, SQLite), run by `make bench`.
+        .executableTarget(
+            name: "AnnalsBench",
+            dependencies: ["Annals", "LMDB", "CLMDB", "CSQLite"],
+            path: "tools/bench"),
+
+        .testTarget(name: "LMDBTests", dependencies: ["LMDB"]),
+        .testTarget(name: "AnnalsTests", dependencies: ["Annals"]),
+        .testTarget(name: "AnnalsCLITests", dependencies: ["Annals"]),
+    ]
+)

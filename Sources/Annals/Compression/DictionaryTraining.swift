@@ -1,0 +1,119 @@
+import Foundation
+import LMDB
+
+/// A trained dictionary, as ``EventStore/trainDictionary(sampleLimit:)`` reports it.
+public struct DictionaryInfo: Sendable, Hashable {
+    /// The store-assigned id (records name it in their header).
+    public var id: UInt32
+    /// The dictionary's size in bytes.
+    public var size: Int
+    /// How many event payloads it was trained from.
+    public var samples: Int
+    /// The log's last offset when the samples were taken.
+    public var trainedAtOffset: UInt64
+}
+
+/// Trains dictionaries automatically in the background: the first once the log holds
+/// ``StoreOptions/dictionaryTrainingThreshold`` events, then each time it has grown eightfold since the last.
+final class DictionaryTraining: @unchecked Sendable {
+    /// How many recent events a training samples.
+    static let sampleLimit = 10_000
+
+    weak var store: EventStore?
+    private let threshold: Int
+    private let lock = ConditionLock()
+    private var running = false
+    private var stopping = false
+    /// The offset the current dictionary was trained at; loaded on first use.
+    private var trainedAt: UInt64??
+
+    init(threshold: Int) {
+        self.threshold = threshold
+    }
+
+    /// Called on the writer thread after a commit: starts a training when due. Cheap when nothing is due.
+    func considerTraining(head: UInt64) {
+        guard threshold > 0, let store else { return }
+        let due = lock.withLock { () -> Bool in
+            guard !running, !stopping else { return false }
+            if trainedAt == nil {
+                trainedAt = .some(try? store.environment.read { txn in
+                    try txn.metaU64(store.schema, MetaKey.dictionaryTrainedAt)
+                })
+            }
+            let last = trainedAt!
+            let due = last == nil ? head >= UInt64(threshold) : head >= 8 * max(last!, 1)
+            if due { running = true }
+            return due
+        }
+        guard due else { return }
+        let thread = Thread { [self] in
+            let info = try? store.trainDictionary(sampleLimit: Self.sampleLimit)
+            lock.withLock {
+                if let info { trainedAt = .some(info.trainedAtOffset) }
+                running = false
+                lock.broadcast()
+            }
+        }
+        thread.name = "annals.dictionary-training"
+        thread.start()
+    }
+
+    /// Waits for a running training to finish and prevents new ones.
+    func stop() {
+        lock.withLock {
+            stopping = true
+            while running { lock.wait() }
+        }
+    }
+}
+
+extension EventStore {
+    /// Trains a new zstd dictionary from the payloads of the most recent events and makes it the one new records
+    /// are compressed with. Older dictionaries are kept, so every record stays readable.
+    /// - Parameter sampleLimit: How many recent events to sample.
+    /// - Throws: ``AnnalsError/compression(_:)`` when zstd cannot train from the samples (too few or too alike).
+    @discardableResult
+    public func trainDictionary(sampleLimit: Int = 10_000) throws(AnnalsError) -> DictionaryInfo {
+        let decoder = makeDecoder()
+        let (samples, head): ([[UInt8]], UInt64)
+        do {
+            (samples, head) = try environment.read { txn in
+                let head = try txn.logHead(schema).offset
+                var samples: [[UInt8]] = []
+                try txn.withCursor(schema.events) { cursor in
+                    var entry = try cursor.get(.last)
+                    while let current = entry, samples.count < sampleLimit {
+                        try decoder.withPayload(current.value, txn) { _, payload in samples.append(Array(payload)) }
+                        entry = try cursor.get(.previous)
+                    }
+                }
+                return (samples, head)
+            }
+        } catch {
+            throw AnnalsError(error)
+        }
+        let bytes: [UInt8]
+        do {
+            bytes = try DictionaryTrainer.train(samples: samples)
+        } catch {
+            throw .compression("cannot train a dictionary from \(samples.count) events: \(error.description)")
+        }
+        let box = ResultBox<UInt32>()
+        do {
+            try write { [schema] txn in
+                let id = try txn.withCursor(schema.dictionaries) { cursor in
+                    try cursor.get(.last).map { UInt32(bigEndianBytes: $0.key) + 1 } ?? 1
+                }
+                try txn.put(schema.dictionaries, key: id.bigEndianBytes, value: bytes, flags: .noOverwrite)
+                try txn.put(schema.meta, key: MetaKey.currentDictionary, value: id.bigEndianBytes)
+                try txn.setMetaU64(schema, MetaKey.dictionaryTrainedAt, head)
+                box.result = .success(id)
+            }
+        } catch {
+            throw AnnalsError(error)
+        }
+        let id = try box.result!.get()
+        return DictionaryInfo(id: id, size: bytes.count, samples: samples.count, trainedAtOffset: head)
+    }
+}

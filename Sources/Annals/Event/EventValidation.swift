@@ -1,0 +1,65 @@
+/// The rules an event's envelope must follow (docs/FORMAT.md, "Envelope").
+enum EventValidation {
+    /// The longest accepted `type`, in bytes.
+    static let maximumTypeLength = 128
+    /// The longest accepted `actorId`, `targetId` or `groupId`, in UTF-8 bytes (an LMDB key holds at most 511).
+    static let maximumIdentifierLength = 256
+
+    /// Checks the envelope of the event at `index` in its batch; the size limit is checked once encoded.
+    static func validate(_ event: NewEvent, index: Int) throws(AnnalsError) {
+        try validateType(event.type, index: index)
+        try validateIdentifier(event.actorId, field: "actorId", index: index)
+        try validateIdentifier(event.targetId, field: "targetId", index: index)
+        try validateIdentifier(event.groupId, field: "groupId", index: index)
+        if let timestamp = event.timestamp, timestamp < 0 {
+            throw .invalidEvent(index: index, field: "timestamp", reason: "must be milliseconds since 1970, not negative")
+        }
+        guard case .object = event.metadata else {
+            throw .invalidEvent(index: index, field: "metadata", reason: "must be a JSON object")
+        }
+        if event.expectedVersion != nil && event.targetId == nil {
+            throw .invalidEvent(index: index, field: "expectedVersion", reason: "requires a targetId")
+        }
+    }
+
+    static func validateType(_ type: String, index: Int) throws(AnnalsError) {
+        let bytes = type.utf8
+        if bytes.isEmpty { throw .invalidEvent(index: index, field: "type", reason: "must not be empty") }
+        if bytes.count > maximumTypeLength {
+            throw .invalidEvent(
+                index: index, field: "type", reason: "is \(bytes.count) bytes, longer than \(maximumTypeLength)")
+        }
+        for byte in bytes where !isTypeByte(byte) {
+            let shown = byte < 0x80 && byte >= 0x20 ? "'\(Character(Unicode.Scalar(byte)))'" : "byte 0x\(String(byte, radix: 16))"
+            throw .invalidEvent(
+                index: index, field: "type", reason: "contains \(shown); allowed are A-Z a-z 0-9 _ . : -")
+        }
+    }
+
+    @inline(__always)
+    static func isTypeByte(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: ":"),
+            UInt8(ascii: "-"):
+            true
+        default: false
+        }
+    }
+
+    static func validateIdentifier(_ value: String?, field: String, index: Int) throws(AnnalsError) {
+        guard let value else { return }
+        let bytes = value.utf8
+        if bytes.isEmpty {
+            throw .invalidEvent(index: index, field: field, reason: "must not be empty (omit it instead)")
+        }
+        if bytes.count > maximumIdentifierLength {
+            throw .invalidEvent(
+                index: index, field: field,
+                reason: "is \(bytes.count) bytes, longer than \(maximumIdentifierLength)")
+        }
+        if bytes.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
+            throw .invalidEvent(index: index, field: field, reason: "contains a control character")
+        }
+    }
+}

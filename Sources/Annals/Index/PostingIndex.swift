@@ -1,0 +1,156 @@
+import LMDB
+
+/// One secondary index: posting lists of offsets per symbol, in blocks (see ``PostingBlock``).
+struct PostingIndex: Sendable {
+    /// The index's LMDB database.
+    let database: Database
+    /// Whether entries carry an extra varint (the time index: milliseconds within the minute).
+    let withExtra: Bool
+
+    /// The last block of `symbol`, if any.
+    func lastBlock(_ txn: borrowing Transaction, symbol: [UInt8]) throws -> PostingBlock? {
+        try txn.withCursor(database) { cursor in
+            var seek = symbol
+            seek.append(0)
+            seek.append(contentsOf: [UInt8](repeating: 0xFF, count: 8))
+            let entry: Cursor.Entry?
+            if try cursor.seek(.setRange, to: seek) != nil {
+                entry = try cursor.get(.previous)
+            } else {
+                entry = try cursor.get(.last)
+            }
+            guard let entry, let first = PostingBlock.firstOffset(ofKey: entry.key, symbol: symbol) else { return nil }
+            return try PostingBlock(firstOffset: first, stored: entry.value)
+        }
+    }
+
+    /// How many entries `symbol` has (for a target: its current stream version).
+    func count(_ txn: borrowing Transaction, symbol: [UInt8]) throws -> UInt64 {
+        guard let block = try lastBlock(txn, symbol: symbol) else { return 0 }
+        return block.nextRank - 1
+    }
+
+    /// Appends `entries` (ascending offsets, all above the list's last) to the list of `symbol`.
+    func append(_ txn: borrowing Transaction, symbol: [UInt8], entries: [PostingBlock.Entry]) throws {
+        guard let first = entries.first else { return }
+        var block = try lastBlock(txn, symbol: symbol) ?? PostingBlock(firstOffset: first.offset, rank: 1)
+        if block.isFull { block = PostingBlock(firstOffset: first.offset, rank: block.nextRank) }
+        for entry in entries {
+            if block.isFull {
+                try store(txn, symbol: symbol, block: block)
+                block = PostingBlock(firstOffset: entry.offset, rank: block.nextRank)
+            }
+            block.append(entry, withExtra: withExtra)
+        }
+        try store(txn, symbol: symbol, block: block)
+    }
+
+    private func store(_ txn: borrowing Transaction, symbol: [UInt8], block: PostingBlock) throws {
+        try txn.put(database, key: PostingBlock.key(symbol: symbol, firstOffset: block.firstOffset), value: block.stored)
+    }
+
+    /// Up to `limit` entries of `symbol` with offsets above `after`, ascending.
+    func entries(
+        _ txn: borrowing Transaction, symbol: [UInt8], after: UInt64, limit: Int
+    ) throws -> [PostingBlock.Entry] {
+        try txn.withCursor(database) { cursor in
+            var out: [PostingBlock.Entry] = []
+            // Start at the block with the greatest first offset <= after + 1, else at the symbol's first block.
+            let target = PostingBlock.key(symbol: symbol, firstOffset: after &+ 1)
+            var entry = try cursor.seek(.setRange, to: target)
+            let exact = entry.flatMap { PostingBlock.firstOffset(ofKey: $0.key, symbol: symbol) } == after &+ 1
+            if !exact {
+                let back = entry == nil ? try cursor.get(.last) : try cursor.get(.previous)
+                if let back, PostingBlock.firstOffset(ofKey: back.key, symbol: symbol) != nil {
+                    entry = back
+                } else {
+                    entry = try cursor.seek(.setRange, to: target)
+                }
+            }
+            while let current = entry, out.count < limit,
+                let first = PostingBlock.firstOffset(ofKey: current.key, symbol: symbol)
+            {
+                let lastInBlock = UInt64(bigEndianBytes: current.value, at: 12)
+                if lastInBlock > after {
+                    for e in try PostingBlock.entries(firstOffset: first, stored: current.value, withExtra: withExtra)
+                    where e.offset > after {
+                        out.append(e)
+                        if out.count == limit { break }
+                    }
+                }
+                entry = try cursor.get(.next)
+            }
+            return out
+        }
+    }
+
+    /// Up to `limit` entries of `symbol` with offsets below `before`, descending.
+    func entries(
+        _ txn: borrowing Transaction, symbol: [UInt8], before: UInt64, limit: Int
+    ) throws -> [PostingBlock.Entry] {
+        try txn.withCursor(database) { cursor in
+            var out: [PostingBlock.Entry] = []
+            guard before > 0 else { return out }
+            var entry = try cursor.seek(.setRange, to: PostingBlock.key(symbol: symbol, firstOffset: before))
+            entry = entry == nil ? try cursor.get(.last) : try cursor.get(.previous)
+            while let current = entry, out.count < limit,
+                let first = PostingBlock.firstOffset(ofKey: current.key, symbol: symbol)
+            {
+                let blockEntries = try PostingBlock.entries(
+                    firstOffset: first, stored: current.value, withExtra: withExtra)
+                for e in blockEntries.reversed() where e.offset < before {
+                    out.append(e)
+                    if out.count == limit { break }
+                }
+                entry = try cursor.get(.previous)
+            }
+            return out
+        }
+    }
+
+    /// The offset of the entry with rank `rank` (from 1) in the list of `symbol`, or `nil` past its end.
+    func offset(_ txn: borrowing Transaction, symbol: [UInt8], rank: UInt64) throws -> UInt64? {
+        try txn.withCursor(database) { cursor in
+            var entry = try cursor.seek(.setRange, to: PostingBlock.key(symbol: symbol, firstOffset: 0))
+            while let current = entry, let first = PostingBlock.firstOffset(ofKey: current.key, symbol: symbol) {
+                let blockRank = UInt64(bigEndianBytes: current.value, at: 0)
+                let count = UInt64(UInt32(bigEndianBytes: current.value, at: 8))
+                if rank < blockRank + count {
+                    guard rank >= blockRank else { return nil }
+                    let entries = try PostingBlock.entries(
+                        firstOffset: first, stored: current.value, withExtra: withExtra)
+                    return entries[Int(rank - blockRank)].offset
+                }
+                entry = try cursor.get(.next)
+            }
+            return nil
+        }
+    }
+
+    /// Every symbol in the index with its entry count, in key order (for statistics).
+    func symbolCounts(_ txn: borrowing Transaction, limit: Int = .max) throws -> [(symbol: [UInt8], count: UInt64)] {
+        try txn.withCursor(database) { cursor in
+            var out: [(symbol: [UInt8], count: UInt64)] = []
+            var entry = try cursor.get(.first)
+            while let current = entry, out.count < limit {
+                let symbol = Array(current.key.prefix(current.key.count - 9))
+                var last = current
+                // Skip to the symbol's last block: seek past it and step back.
+                var seek = symbol
+                seek.append(0)
+                seek.append(contentsOf: [UInt8](repeating: 0xFF, count: 8))
+                if try cursor.seek(.setRange, to: seek) != nil {
+                    last = try cursor.get(.previous) ?? current
+                    entry = try cursor.get(.next)
+                } else {
+                    last = try cursor.get(.last) ?? current
+                    entry = nil
+                }
+                let rank = UInt64(bigEndianBytes: last.value, at: 0)
+                let count = UInt64(UInt32(bigEndianBytes: last.value, at: 8))
+                out.append((symbol, rank + count - 1))
+            }
+            return out
+        }
+    }
+}

@@ -1,0 +1,52 @@
+/// A filtered read of the log. Every filter is optional; filters combine with AND.
+public struct EventQuery: Sendable, Hashable {
+    /// The first offset to include (default 1).
+    public var from: UInt64
+    /// The last offset to include (default: the end).
+    public var to: UInt64
+    /// Event types to include (any of them); empty: all types.
+    public var types: [String]
+    /// Only events by this actor.
+    public var actorId: String?
+    /// Only events on this target stream.
+    public var targetId: String?
+    /// Only events of this group.
+    public var groupId: String?
+    /// Only events with a timestamp at or after this (ms since 1970).
+    public var since: Int64?
+    /// Only events with a timestamp before this (ms since 1970; exclusive).
+    public var until: Int64?
+    /// At most this many events.
+    public var limit: Int?
+    /// Newest first.
+    public var reverse: Bool
+
+    /// Creates a query; with no arguments it reads the whole log, oldest first.
+    public init(
+        from: UInt64 = 1, to: UInt64 = .max, types: [String] = [], actorId: String? = nil, targetId: String? = nil,
+        groupId: String? = nil, since: Int64? = nil, until: Int64? = nil, limit: Int? = nil, reverse: Bool = false
+    ) {
+        self.from = from
+        self.to = to
+        self.types = types
+        self.actorId = actorId
+        self.targetId = targetId
+        self.groupId = groupId
+        self.since = since
+        self.until = until
+        self.limit = limit
+        self.reverse = reverse
+    }
+
+    /// Whether `event` passes every filter (the offset range included).
+    public func matches(_ event: RecordedEvent) -> Bool {
+        guard event.offset >= from, event.offset <= to else { return false }
+        if !types.isEmpty && !types.contains(event.type) { return false }
+        if let actorId, event.actorId != actorId { return false }
+        if let targetId, event.targetId != targetId { return false }
+        if let groupId, event.groupId != groupId { return false }
+        if let since, event.timestamp < since { return false }
+        if let until, event.timestamp >= until { return false }
+        return true
+    }
+}

@@ -1,0 +1,115 @@
+import LMDB
+
+/// A lazy read of the log: events are fetched in chunks, each chunk in its own short read transaction, so a slow
+/// consumer never pins old pages.
+///
+/// Iterate asynchronously (`for try await event in store.events(query)`) or synchronously through
+/// ``makeReader()``.
+public struct EventSequence: AsyncSequence, Sendable {
+    /// The element type.
+    public typealias Element = RecordedEvent
+    /// The failure type.
+    public typealias Failure = AnnalsError
+
+    let store: EventStore
+    let query: EventQuery
+
+    /// A synchronous reader over the same events.
+    public func makeReader() -> EventReader { EventReader(store: store, query: query) }
+
+    /// Reads every event into an array (mind the size of the result).
+    public func collect() throws(AnnalsError) -> [RecordedEvent] {
+        var reader = makeReader()
+        var out: [RecordedEvent] = []
+        while let event = try reader.next() { out.append(event) }
+        return out
+    }
+
+    /// The async iterator.
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var reader: EventReader
+
+        /// The next event, or `nil` at the end.
+        public mutating func next() async throws(AnnalsError) -> RecordedEvent? { try reader.next() }
+
+        /// The next event, or `nil` at the end.
+        public mutating func next(isolation actor: isolated (any Actor)?) async throws(AnnalsError) -> RecordedEvent? {
+            try reader.next()
+        }
+    }
+
+    /// Creates the async iterator.
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(reader: makeReader()) }
+}
+
+/// A synchronous, chunked reader of a query's events.
+public struct EventReader {
+    /// How many events one read transaction fetches.
+    static let chunkSize = 512
+
+    private let store: EventStore
+    private let query: EventQuery
+    private let decoder: RecordDecoder
+    private var plan: ReadPlan?
+    private var buffer: [RecordedEvent] = []
+    private var bufferIndex = 0
+    private var finished = false
+    private var delivered = 0
+
+    init(store: EventStore, query: EventQuery) {
+        self.store = store
+        self.query = query
+        self.decoder = store.makeDecoder()
+    }
+
+    /// The next matching event, or `nil` at the end.
+    /// - Throws: ``AnnalsError/corruptRecord(offset:reason:)`` for a damaged record, ``AnnalsError/storage(_:)``.
+    public mutating func next() throws(AnnalsError) -> RecordedEvent? {
+        if let limit = query.limit, delivered >= limit { return nil }
+        while bufferIndex >= buffer.count {
+            if finished { return nil }
+            try refill()
+        }
+        defer {
+            bufferIndex += 1
+            delivered += 1
+        }
+        return buffer[bufferIndex]
+    }
+
+    private mutating func refill() throws(AnnalsError) {
+        buffer.removeAll(keepingCapacity: true)
+        bufferIndex = 0
+        do {
+            var plan = try self.plan ?? ReadPlan.make(for: query, store: store)
+            let decoder = self.decoder
+            let query = self.query
+            var fetched: [RecordedEvent] = []
+            let exhausted = try store.environment.read { txn in
+                try plan.fetch(Self.chunkSize, txn, query: query, store: store, decoder: decoder) { event in
+                    if query.matches(event) { fetched.append(event) }
+                }
+            }
+            buffer = fetched
+            self.plan = plan
+            finished = exhausted
+        } catch {
+            throw AnnalsError(error)
+        }
+    }
+}
+
+extension AnnalsError {
+    /// Wraps any error from the storage layers.
+    init(_ error: any Error) {
+        if let error = error as? AnnalsError {
+            self = error
+        } else if let error = error as? LMDBError {
+            self = .storage(error)
+        } else if let error = error as? RecordFormatError {
+            self = .corruptRecord(offset: 0, reason: error.description)
+        } else {
+            self = .invalidArgument("\(error)")
+        }
+    }
+}

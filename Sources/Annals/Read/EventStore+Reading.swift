@@ -1,0 +1,113 @@
+import Foundation
+import LMDB
+
+/// The head of the log: its last offset and chain hash, and how much of it is durable.
+public struct LogHead: Sendable, Hashable {
+    /// The last committed offset (0 for an empty log).
+    public var offset: UInt64
+    /// The chain hash of the record at ``offset`` (the genesis hash, 32 zero bytes, for an empty log).
+    public var hash: ChainHash
+    /// The highest offset known to be durable (never above ``offset``).
+    public var durableOffset: UInt64
+
+    /// `HASH@OFFSET`, the form `annals verify --anchor` takes.
+    public var anchor: String { "\(hash.hex)@\(offset)" }
+}
+
+extension EventStore {
+    func makeDecoder() -> RecordDecoder {
+        RecordDecoder(registry: registry, identity: identity, maximumEventSize: options.maximumEventSize)
+    }
+
+    /// Reads the event at `offset` inside an open transaction.
+    func event(at offset: UInt64, _ txn: borrowing Transaction, decoder: RecordDecoder) throws -> RecordedEvent? {
+        try offset.bigEndianBytes.withUnsafeBytes { key in
+            guard let record = try txn.get(schema.events, key: key) else { return nil }
+            return try decoder.decode(offset: offset, record, txn)
+        }
+    }
+
+    /// The event at `offset`, or `nil` when the log has no such offset.
+    /// - Throws: ``AnnalsError/corruptRecord(offset:reason:)`` when the record is damaged.
+    public func event(at offset: UInt64) throws(AnnalsError) -> RecordedEvent? {
+        let decoder = makeDecoder()
+        do {
+            return try environment.read { txn in try event(at: offset, txn, decoder: decoder) }
+        } catch {
+            throw AnnalsError(error)
+        }
+    }
+
+    /// The event with `id`, or `nil`.
+    public func event(id: UUID) throws(AnnalsError) -> RecordedEvent? {
+        let decoder = makeDecoder()
+        do {
+            return try environment.read { txn -> RecordedEvent? in
+                let offset: UInt64
+                if let assigned = identity.offset(ofAssigned: id) {
+                    offset = assigned
+                } else if let stored = try txn.get(schema.ids, key: id.bytes), stored.count == 16 {
+                    offset = stored.withUnsafeBytes { UInt64(bigEndianBytes: $0) }
+                } else {
+                    return nil
+                }
+                guard let event = try event(at: offset, txn, decoder: decoder), event.id == id else { return nil }
+                return event
+            }
+        } catch {
+            throw AnnalsError(error)
+        }
+    }
+
+    /// The events matching `query`, read lazily in short transactions.
+    public func events(_ query: EventQuery = EventQuery()) -> EventSequence {
+        EventSequence(store: self, query: query)
+    }
+
+    /// The events of the target stream `targetId` from version `fromVersion` on, in version order.
+    public func stream(_ targetId: String, fromVersion: UInt64 = 1) throws(AnnalsError) -> EventSequence {
+        var query = EventQuery(targetId: targetId)
+        if fromVersion > 1 {
+            do {
+                let symbol = Array(targetId.utf8)
+                let offset = try environment.read { txn in
+                    try schema.byTarget.offset(txn, symbol: symbol, rank: fromVersion)
+                }
+                query.from = offset ?? .max
+            } catch {
+                throw AnnalsError(error)
+            }
+        }
+        return events(query)
+    }
+
+    /// The current version of the target stream `targetId` (0 when it has no events).
+    public func version(of targetId: String) throws(AnnalsError) -> UInt64 {
+        do {
+            return try environment.read { txn in try schema.byTarget.count(txn, symbol: Array(targetId.utf8)) }
+        } catch {
+            throw AnnalsError(error)
+        }
+    }
+
+    /// The last offset, its chain hash and the durable watermark.
+    public func head() throws(AnnalsError) -> LogHead {
+        do {
+            let (offset, hash) = try environment.read { txn in try txn.logHead(schema) }
+            let durable = watermark.map { min($0.durableOffset, offset) } ?? offset
+            return LogHead(offset: offset, hash: hash, durableOffset: durable)
+        } catch {
+            throw AnnalsError(error)
+        }
+    }
+
+    /// The highest durable offset: events at or below it survive a power loss.
+    public var durableOffset: UInt64 {
+        (try? head().durableOffset) ?? 0
+    }
+
+    /// The commit sequence number from the watermark file; it changes after every commit by any process.
+    public var commitSequence: UInt64 {
+        watermark?.commitSequence ?? 0
+    }
+}

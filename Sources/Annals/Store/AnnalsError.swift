@@ -1,0 +1,54 @@
+import Foundation
+import LMDB
+
+/// Everything the engine can fail with. Each case says what was wrong and where.
+public enum AnnalsError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// An event in a batch is invalid; nothing of the batch was written.
+    /// - `index`: the event's position in the batch, from 0. `field`: the envelope field, such as `type`.
+    case invalidEvent(index: Int, field: String, reason: String)
+    /// The encoded event is larger than ``StoreOptions/maximumEventSize``; nothing of the batch was written.
+    case eventTooLarge(index: Int, size: Int, limit: Int)
+    /// `expectedVersion` did not match the target stream's current version; nothing of the batch was written.
+    case versionConflict(index: Int, targetId: String, expected: UInt64, actual: UInt64)
+    /// A stored record failed its checks (header, CRC-32C, decompression or envelope).
+    case corruptRecord(offset: UInt64, reason: String)
+    /// The store's on-disk format is not one this version reads.
+    case unsupportedFormat(String)
+    /// No store exists at the path (and creation was not requested).
+    case storeNotFound(path: String)
+    /// A zstd call failed.
+    case compression(String)
+    /// An LMDB call failed (map full past its maximum, disk full, I/O error, …).
+    case storage(LMDBError)
+    /// The store was closed.
+    case closed
+    /// An argument was out of range, such as an offset of 0.
+    case invalidArgument(String)
+
+    /// A message that names what is wrong and where.
+    public var description: String {
+        switch self {
+        case .invalidEvent(let index, let field, let reason):
+            "invalid event at batch index \(index): field '\(field)' \(reason)"
+        case .eventTooLarge(let index, let size, let limit):
+            "invalid event at batch index \(index): encoded size \(size) bytes exceeds the limit of \(limit) bytes"
+        case .versionConflict(let index, let target, let expected, let actual):
+            "version conflict at batch index \(index) on target '\(target)': expected version \(expected), "
+                + "actual version \(actual)"
+        case .corruptRecord(let offset, let reason):
+            "corrupt record at offset \(offset): \(reason)"
+        case .unsupportedFormat(let detail):
+            "unsupported store format: \(detail)"
+        case .storeNotFound(let path):
+            "no store at \(path) (run 'annals init' first)"
+        case .compression(let detail):
+            "compression failed: \(detail)"
+        case .storage(let error):
+            "storage error: \(error)"
+        case .closed:
+            "the store is closed"
+        case .invalidArgument(let detail):
+            "invalid argument: \(detail)"
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import CAnnalsSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The highest offset known to be durable, shared between processes through a small memory-mapped file
+/// (`watermark` in the store directory; docs/FORMAT.md, "Watermark file").
+///
+/// ```
+/// bytes 0–7    magic "ANNALSWM"
+/// bytes 8–15   durable offset (native-endian u64, updated atomically)
+/// bytes 16–23  commit sequence: bumped after every commit, for live readers to notice new events
+/// ```
+/// A commit becomes visible to readers as soon as LMDB publishes it; it is durable once the watermark covers it.
+/// Readers take `min(watermark, last committed offset)`.
+final class DurableWatermark: @unchecked Sendable {
+    private static let magic: [UInt8] = Array("ANNALSWM".utf8)
+    private static let size = 4096
+    private let base: UnsafeMutableRawPointer
+
+    /// Opens (creating when `writable`) the watermark file in `directory`; `nil` if a read-only open finds none.
+    init?(directory: String, writable: Bool) throws(AnnalsError) {
+        let path = directory + "/watermark"
+        let fd = open(path, writable ? (O_RDWR | O_CREAT | O_CLOEXEC) : (O_RDONLY | O_CLOEXEC), 0o644)
+        if fd < 0 {
+            if !writable && errno == ENOENT { return nil }
+            throw .invalidArgument("cannot open \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        var status = stat()
+        fstat(fd, &status)
+        if writable && Int(status.st_size) < Self.size {
+            guard ftruncate(fd, off_t(Self.size)) == 0 else {
+                throw .invalidArgument("cannot size \(path): \(String(cString: strerror(errno)))")
+            }
+        } else if !writable && Int(status.st_size) < Self.size {
+            return nil
+        }
+        let protection = writable ? (PROT_READ | PROT_WRITE) : PROT_READ
+        guard let mapped = mmap(nil, Self.size, protection, MAP_SHARED, fd, 0), mapped != MAP_FAILED else {
+            throw .invalidArgument("cannot map \(path): \(String(cString: strerror(errno)))")
+        }
+        base = mapped
+        if writable && memcmp(base, Self.magic, 8) != 0 {
+            Self.magic.withUnsafeBytes { base.copyMemory(from: $0.baseAddress!, byteCount: 8) }
+        }
+    }
+
+    deinit { munmap(base, Self.size) }
+
+    private var durablePointer: UnsafeMutablePointer<UInt64> {
+        (base + 8).assumingMemoryBound(to: UInt64.self)
+    }
+
+    private var sequencePointer: UnsafeMutablePointer<UInt64> {
+        (base + 16).assumingMemoryBound(to: UInt64.self)
+    }
+
+    /// The durable offset as last published.
+    var durableOffset: UInt64 { annals_atomic_load_u64(durablePointer) }
+
+    /// The commit sequence number.
+    var commitSequence: UInt64 { annals_atomic_load_u64(sequencePointer) }
+
+    /// Raises the durable offset to `offset` (never lowers it).
+    func advance(to offset: UInt64) {
+        _ = annals_atomic_max_u64(durablePointer, offset)
+    }
+
+    /// Sets the durable offset to `offset`, lowering it if needed: only at open, when the log is shorter than the
+    /// watermark because unsynced commits were lost in a system crash.
+    func reset(to offset: UInt64) {
+        annals_atomic_store_u64(durablePointer, offset)
+    }
+
+    /// Bumps the commit sequence.
+    func noteCommit() {
+        _ = annals_atomic_add_u64(sequencePointer, 1)
+    }
+}

@@ -1,0 +1,238 @@
+import Foundation
+import LMDB
+
+/// An embedded, append-only event log in one directory: the durable LMDB store at the heart of Annals.
+///
+/// ```swift
+/// let store = try EventStore(path: "/var/lib/myapp/events")
+/// let receipt = try await store.append(NewEvent(type: "thing.created", targetId: "thing-1",
+///                                               metadata: ["name": "Lamp"]))
+/// for try await event in store.events(EventQuery(targetId: "thing-1")) { print(event.jsonLine) }
+/// ```
+///
+/// Appends from any thread or task go to one writer thread that group-commits them; an append returns once its
+/// transaction is committed and, with ``Durability/sync`` (the default), durable. Reads run in short read
+/// transactions on the caller's thread. Other processes (such as the `annals` CLI) may open the same store to read
+/// or append while this one runs. Open one `EventStore` per directory per process.
+public final class EventStore: @unchecked Sendable {
+    /// The store's directory.
+    public let path: String
+    /// The options it was opened with.
+    public let options: StoreOptions
+
+    let environment: Environment
+    let schema: StoreSchema
+    let identity: EventIdentity
+    let registry: DictionaryRegistry
+    let watermark: DurableWatermark?
+    private let writer: Writer?
+    private let training: DictionaryTraining?
+    private let closeLock = ConditionLock()
+    private var isClosed = false
+
+    /// Opens the store in the directory `path`, creating it when ``StoreOptions/createIfMissing`` allows.
+    ///
+    /// - Throws: ``AnnalsError/storeNotFound(path:)``, ``AnnalsError/unsupportedFormat(_:)``, or
+    ///   ``AnnalsError/storage(_:)`` when LMDB cannot open it (locked, not an LMDB file, permissions).
+    public init(path: String, options: StoreOptions = .init()) throws(AnnalsError) {
+        self.path = path
+        self.options = options
+        let files = FileManager.default
+        let create = options.createIfMissing && !options.readOnly
+        if !files.fileExists(atPath: path + "/data.mdb") {
+            guard create else { throw .storeNotFound(path: path) }
+            do {
+                try files.createDirectory(atPath: path, withIntermediateDirectories: true)
+            } catch {
+                throw .invalidArgument("cannot create the store directory \(path): \(error.localizedDescription)")
+            }
+        }
+        let environment: Environment
+        let schema: StoreSchema
+        do {
+            environment = try Environment(
+                path: path,
+                options: EnvironmentOptions(
+                    mapSize: options.initialMapSize, maxMapSize: options.maximumMapSize,
+                    maxReaders: options.maximumReaders, maxDatabases: 32, durability: options.durability,
+                    readOnly: options.readOnly))
+            schema = try StoreSchema(environment: environment, create: !options.readOnly)
+            if !options.readOnly { try Self.initializeMeta(environment, schema) }
+            let (format, nonce) = try environment.read { txn in
+                (try txn.metaU64(schema, MetaKey.formatVersion), try txn.metaU64(schema, MetaKey.nonce))
+            }
+            guard format == 1, let nonce else {
+                throw AnnalsError.unsupportedFormat(
+                    "format version \(format.map(String.init) ?? "missing") (this build reads version 1)")
+            }
+            identity = EventIdentity(nonce: nonce)
+            self.environment = environment
+            self.schema = schema
+        } catch let error as AnnalsError {
+            throw error
+        } catch let error as LMDBError {
+            if error.code == .notFound { throw .storeNotFound(path: path) }
+            throw .storage(error)
+        } catch {
+            throw .invalidArgument("\(error)")
+        }
+        registry = DictionaryRegistry(schema: schema, level: options.compressionLevel)
+        watermark = try DurableWatermark(directory: path, writable: !options.readOnly)
+        guard !options.readOnly, let watermark else {
+            writer = nil
+            training = nil
+            return
+        }
+        let head: UInt64
+        do {
+            // Everything committed before this open is made durable, so the watermark may cover it.
+            try environment.sync()
+            head = try environment.read { txn in try txn.logHead(schema).offset }
+        } catch {
+            throw AnnalsError(error)
+        }
+        if watermark.durableOffset > head { watermark.reset(to: head) } else { watermark.advance(to: head) }
+        let commit = GroupCommit(
+            schema: schema, identity: identity, registry: registry,
+            compressor: ZstdCompressor(level: options.compressionLevel), maximumEventSize: options.maximumEventSize)
+        let writer = Writer(environment: environment, options: options, commit: commit, watermark: watermark, head: head)
+        self.writer = writer
+        let training = DictionaryTraining(threshold: options.dictionaryTrainingThreshold)
+        self.training = training
+        training.store = self
+        writer.onCommit = { [weak training] head in training?.considerTraining(head: head) }
+        writer.start()
+    }
+
+    private static func initializeMeta(_ environment: Environment, _ schema: StoreSchema) throws {
+        try environment.write { txn in
+            if try txn.metaU64(schema, MetaKey.formatVersion) == nil {
+                try txn.setMetaU64(schema, MetaKey.formatVersion, 1)
+                var generator = SystemRandomNumberGenerator()
+                try txn.setMetaU64(schema, MetaKey.nonce, generator.next() & 0x0FFF_FFFF_FFFF_FFFF)
+                try txn.setMetaU64(schema, MetaKey.createdAt, UInt64(currentTimeMilliseconds()))
+            }
+        }
+    }
+
+    deinit { close() }
+
+    /// Finishes queued appends, syncs, and stops the writer thread. Later appends fail with
+    /// ``AnnalsError/closed``. Called automatically when the store is released.
+    public func close() {
+        let first = closeLock.withLock { () -> Bool in
+            defer { isClosed = true }
+            return !isClosed
+        }
+        guard first else { return }
+        training?.stop()
+        writer?.stop()
+    }
+
+    // MARK: Appending
+
+    /// Appends one event and returns its receipt once it is committed (and, with `.sync`, durable).
+    /// - Throws: ``AnnalsError/invalidEvent(index:field:reason:)``, ``AnnalsError/eventTooLarge(index:size:limit:)``,
+    ///   ``AnnalsError/versionConflict(index:targetId:expected:actual:)``, ``AnnalsError/storage(_:)``.
+    public func append(_ event: NewEvent) async throws(AnnalsError) -> AppendReceipt {
+        try await append(contentsOf: [event])[0]
+    }
+
+    /// Appends `events` as one atomic, contiguous batch: all of them or none.
+    ///
+    /// Events whose client id was already appended are not written again; their receipts are the originals,
+    /// marked ``AppendReceipt/duplicate``.
+    /// - Returns: One receipt per event, in order.
+    /// - Throws: As ``append(_:)``; nothing of the batch is written when it throws.
+    public func append(contentsOf events: [NewEvent]) async throws(AnnalsError) -> [AppendReceipt] {
+        let request = try prepare(events)
+        do {
+            return try await withCheckedThrowingContinuation { continuation in
+                submit(request.events) { continuation.resume(with: $0) }
+            }
+        } catch {
+            throw error as! AnnalsError
+        }
+    }
+
+    /// Appends `events` as one atomic batch, blocking the calling thread until it is committed.
+    ///
+    /// For synchronous code; from async code prefer ``append(contentsOf:)``. Must not be called from inside a
+    /// ``write(_:)`` closure.
+    public func appendAndWait(_ events: [NewEvent]) throws(AnnalsError) -> [AppendReceipt] {
+        let request = try prepare(events)
+        let done = DispatchSemaphore(value: 0)
+        let box = ResultBox<[AppendReceipt]>()
+        submit(request.events) { result in
+            box.result = result
+            done.signal()
+        }
+        done.wait()
+        return try box.result!.get()
+    }
+
+    /// Appends `events` as one atomic batch and calls `completion` on the writer thread when it is committed.
+    ///
+    /// The lowest-overhead way to keep many batches in flight. `completion` must return quickly.
+    public func append(
+        _ events: [NewEvent], completion: @escaping @Sendable (Result<[AppendReceipt], AnnalsError>) -> Void
+    ) {
+        do {
+            let request = try prepare(events)
+            submit(request.events, completion)
+        } catch {
+            completion(.failure(error))
+        }
+    }
+
+    private struct Prepared {
+        let events: [PreparedEvent]
+    }
+
+    private func prepare(_ events: [NewEvent]) throws(AnnalsError) -> Prepared {
+        guard writer != nil else { throw .invalidArgument("the store was opened read-only") }
+        guard !events.isEmpty else { throw .invalidArgument("an append needs at least one event") }
+        let now = currentTimeMilliseconds()
+        var prepared: [PreparedEvent] = []
+        prepared.reserveCapacity(events.count)
+        for (index, event) in events.enumerated() {
+            prepared.append(try PreparedEvent(event, index: index, now: now))
+        }
+        return Prepared(events: prepared)
+    }
+
+    private func submit(
+        _ events: [PreparedEvent], _ completion: @escaping @Sendable (Result<[AppendReceipt], AnnalsError>) -> Void
+    ) {
+        writer!.submit(.append(AppendRequest(events: events, completion: completion)))
+    }
+
+    // MARK: Custom write transactions
+
+    /// Runs `body` in a write transaction on the writer thread and waits for the commit.
+    ///
+    /// For maintenance that must be atomic with the log's state (installing a dictionary, for example). `body`
+    /// must not block or wait on other work, and must not append through this store.
+    func write(_ body: @escaping (borrowing Transaction) throws -> Void) throws {
+        guard let writer else { throw AnnalsError.invalidArgument("the store was opened read-only") }
+        precondition(!writer.isWriterThread, "EventStore.write called from inside a write transaction")
+        let done = DispatchSemaphore(value: 0)
+        let box = ErrorBox()
+        writer.submit(.transaction(body: body, completion: { error in
+            box.error = error
+            done.signal()
+        }))
+        done.wait()
+        if let error = box.error { throw error }
+    }
+}
+
+/// A result handed from the writer thread to a waiting thread.
+final class ResultBox<T>: @unchecked Sendable {
+    var result: Result<T, AnnalsError>?
+}
+
+/// An error handed from the writer thread to a waiting thread.
+final class ErrorBox: @unchecked Sendable {
+    var error: (any Error)?
+}

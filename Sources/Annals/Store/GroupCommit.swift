@@ -1,0 +1,184 @@
+import Foundation
+import LMDB
+
+/// Applies a group of batches in one write transaction: validation against the store (ids, versions), then
+/// records, id index and posting lists. Runs on the writer thread only.
+///
+/// Each batch is all or nothing: a batch that fails its checks is left out and the others still commit.
+/// Everything is derived from the transaction it runs in, so a retry after the map grew starts clean.
+struct GroupCommit {
+    let schema: StoreSchema
+    let identity: EventIdentity
+    let registry: DictionaryRegistry
+    let compressor: ZstdCompressor
+    let maximumEventSize: Int
+
+    /// The outcome of one group.
+    struct Outcome {
+        var results: [Result<[AppendReceipt], AnnalsError>]
+        var head: UInt64
+        var appended: Int
+    }
+
+    private struct Accepted {
+        let offset: UInt64
+        let version: UInt64
+        let prepared: PreparedEvent
+        let payload: [UInt8]
+    }
+
+    func apply(_ requests: [AppendRequest], _ txn: borrowing Transaction) throws -> Outcome {
+        var (head, hash) = try txn.logHead(schema)
+        var nextOffset = head + 1
+        var pendingIDs: [UUID: AppendReceipt] = [:]
+        var pendingVersions: [String: UInt64] = [:]
+        var accepted: [Accepted] = []
+        var results: [Result<[AppendReceipt], AnnalsError>] = []
+        results.reserveCapacity(requests.count)
+
+        for request in requests {
+            var localIDs: [UUID: AppendReceipt] = [:]
+            var localVersions: [String: UInt64] = [:]
+            var localAccepted: [Accepted] = []
+            var receipts: [AppendReceipt] = []
+            receipts.reserveCapacity(request.events.count)
+            var offset = nextOffset
+            do {
+                for (index, prepared) in request.events.enumerated() {
+                    let event = prepared.event
+                    if let id = event.id {
+                        if identity.isReserved(id) {
+                            throw AnnalsError.invalidEvent(
+                                index: index, field: "id",
+                                reason: "falls in this store's namespace of assigned ids; use a random UUID")
+                        }
+                        if let original = try localIDs[id] ?? pendingIDs[id] ?? lookup(id, txn) {
+                            var duplicate = original
+                            duplicate.duplicate = true
+                            receipts.append(duplicate)
+                            continue
+                        }
+                    }
+                    var version: UInt64 = 0
+                    if let target = event.targetId {
+                        let current = try localVersions[target] ?? pendingVersions[target]
+                            ?? schema.byTarget.count(txn, symbol: Array(target.utf8))
+                        if let expected = event.expectedVersion, expected != current {
+                            throw AnnalsError.versionConflict(
+                                index: index, targetId: target, expected: expected, actual: current)
+                        }
+                        version = current + 1
+                        localVersions[target] = version
+                    }
+                    var writer = ByteWriter(capacity: 64 + prepared.metadataJSON.count)
+                    Envelope.encode(
+                        clientID: event.id, version: version, timestamp: prepared.timestamp, type: event.type,
+                        actorId: event.actorId, targetId: event.targetId, groupId: event.groupId,
+                        metadataJSON: prepared.metadataJSON, into: &writer)
+                    if writer.bytes.count > maximumEventSize {
+                        throw AnnalsError.eventTooLarge(index: index, size: writer.bytes.count, limit: maximumEventSize)
+                    }
+                    let receipt = AppendReceipt(
+                        offset: offset, id: event.id ?? identity.assignedID(offset: offset), version: version)
+                    if let id = event.id { localIDs[id] = receipt }
+                    localAccepted.append(Accepted(offset: offset, version: version, prepared: prepared, payload: writer.bytes))
+                    receipts.append(receipt)
+                    offset += 1
+                }
+            } catch let error as AnnalsError {
+                results.append(.failure(error))
+                continue
+            }
+            pendingIDs.merge(localIDs) { _, new in new }
+            pendingVersions.merge(localVersions) { _, new in new }
+            accepted.append(contentsOf: localAccepted)
+            nextOffset = offset
+            results.append(.success(receipts))
+        }
+
+        guard !accepted.isEmpty else { return Outcome(results: results, head: head, appended: 0) }
+        let dictionary = try registry.current(txn)
+        var postings = Postings()
+        var payloadBytes: UInt64 = 0
+        var recordBytes: UInt64 = 0
+        var value: [UInt8] = []
+        try txn.withCursor(schema.events) { cursor in
+            for item in accepted {
+                hash = try item.payload.withUnsafeBytes { payload in
+                    let next = hash.next(offset: item.offset, payload: payload)
+                    try compressor.withCompressed(payload, dictionary: dictionary) { codec, stored in
+                        value.removeAll(keepingCapacity: true)
+                        value.append(contentsOf: repeatElement(0, count: RecordHeader.size))
+                        value.append(contentsOf: stored)
+                        value.withUnsafeMutableBytes { buffer in
+                            RecordHeader(
+                                codec: codec, dictionaryID: codec == .zstdDictionary ? dictionary!.id : 0,
+                                checksum: CRC32C.checksum(payload), chainHash: next
+                            ).write(to: buffer)
+                        }
+                        let key = item.offset.bigEndianBytes
+                        try key.withUnsafeBytes { k in
+                            try value.withUnsafeBytes { v in try cursor.put(key: k, value: v, flags: .append) }
+                        }
+                    }
+                    payloadBytes += UInt64(payload.count)
+                    recordBytes += UInt64(value.count)
+                    return next
+                }
+                let event = item.prepared.event
+                if let id = event.id {
+                    try txn.put(
+                        schema.ids, key: id.bytes, value: item.offset.bigEndianBytes + item.version.bigEndianBytes,
+                        flags: .noOverwrite)
+                }
+                postings.add(event, timestamp: item.prepared.timestamp, offset: item.offset)
+            }
+        }
+        try postings.write(to: schema, txn)
+        try txn.setMetaU64(schema, MetaKey.payloadBytes, (try txn.metaU64(schema, MetaKey.payloadBytes) ?? 0) + payloadBytes)
+        try txn.setMetaU64(schema, MetaKey.recordBytes, (try txn.metaU64(schema, MetaKey.recordBytes) ?? 0) + recordBytes)
+        head = nextOffset - 1
+        return Outcome(results: results, head: head, appended: accepted.count)
+    }
+
+    /// The original receipt of a client id appended in an earlier transaction.
+    private func lookup(_ id: UUID, _ txn: borrowing Transaction) throws -> AppendReceipt? {
+        guard let stored = try txn.get(schema.ids, key: id.bytes), stored.count == 16 else { return nil }
+        return stored.withUnsafeBytes { b in
+            AppendReceipt(offset: UInt64(bigEndianBytes: b, at: 0), id: id, version: UInt64(bigEndianBytes: b, at: 8))
+        }
+    }
+}
+
+/// The posting-list entries of one group, collected per index and symbol, written once per symbol.
+struct Postings {
+    private var byType: [String: [PostingBlock.Entry]] = [:]
+    private var byActor: [String: [PostingBlock.Entry]] = [:]
+    private var byTarget: [String: [PostingBlock.Entry]] = [:]
+    private var byGroup: [String: [PostingBlock.Entry]] = [:]
+    private var byMinute: [UInt64: [PostingBlock.Entry]] = [:]
+
+    /// The time index's symbol for a timestamp: its minute, as 8 bytes big-endian.
+    static func minute(of timestamp: Int64) -> UInt64 { UInt64(timestamp) / 60_000 }
+
+    mutating func add(_ event: NewEvent, timestamp: Int64, offset: UInt64) {
+        let entry = PostingBlock.Entry(offset: offset)
+        byType[event.type, default: []].append(entry)
+        if let actor = event.actorId { byActor[actor, default: []].append(entry) }
+        if let target = event.targetId { byTarget[target, default: []].append(entry) }
+        if let group = event.groupId { byGroup[group, default: []].append(entry) }
+        let minute = Self.minute(of: timestamp)
+        byMinute[minute, default: []].append(
+            PostingBlock.Entry(offset: offset, extra: UInt64(timestamp) - minute * 60_000))
+    }
+
+    func write(to schema: StoreSchema, _ txn: borrowing Transaction) throws {
+        for (symbol, entries) in byType { try schema.byType.append(txn, symbol: Array(symbol.utf8), entries: entries) }
+        for (symbol, entries) in byActor { try schema.byActor.append(txn, symbol: Array(symbol.utf8), entries: entries) }
+        for (symbol, entries) in byTarget {
+            try schema.byTarget.append(txn, symbol: Array(symbol.utf8), entries: entries)
+        }
+        for (symbol, entries) in byGroup { try schema.byGroup.append(txn, symbol: Array(symbol.utf8), entries: entries) }
+        for (minute, entries) in byMinute { try schema.byTime.append(txn, symbol: minute.bigEndianBytes, entries: entries) }
+    }
+}

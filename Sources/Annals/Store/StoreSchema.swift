@@ -1,0 +1,90 @@
+import LMDB
+
+/// The named LMDB databases of a store (docs/FORMAT.md, "Databases").
+struct StoreSchema: Sendable {
+    /// `events`: offset (8 bytes big-endian) → record.
+    let events: Database
+    /// `ids`: client-supplied id (16 bytes) → offset and version (8 + 8 bytes big-endian).
+    let ids: Database
+    /// `meta`: store-wide values (format version, nonce, current dictionary, byte counters).
+    let meta: Database
+    /// `dictionaries`: dictionary id (4 bytes big-endian) → zstd dictionary.
+    let dictionaries: Database
+    /// Posting lists by event type.
+    let byType: PostingIndex
+    /// Posting lists by actor.
+    let byActor: PostingIndex
+    /// Posting lists by target; a posting's rank is the event's stream version.
+    let byTarget: PostingIndex
+    /// Posting lists by group.
+    let byGroup: PostingIndex
+    /// Posting lists by minute of the timestamp, with the millisecond within the minute.
+    let byTime: PostingIndex
+
+    /// Every database name, for statistics.
+    static let databaseNames = ["events", "ids", "meta", "dictionaries", "idx.type", "idx.actor", "idx.target",
+                                "idx.group", "idx.time"]
+
+    init(environment: Environment, create: Bool) throws {
+        let flags: DatabaseFlags = create ? .create : []
+        events = try environment.openDatabase("events", flags: flags)
+        ids = try environment.openDatabase("ids", flags: flags)
+        meta = try environment.openDatabase("meta", flags: flags)
+        dictionaries = try environment.openDatabase("dictionaries", flags: flags)
+        byType = PostingIndex(database: try environment.openDatabase("idx.type", flags: flags), withExtra: false)
+        byActor = PostingIndex(database: try environment.openDatabase("idx.actor", flags: flags), withExtra: false)
+        byTarget = PostingIndex(database: try environment.openDatabase("idx.target", flags: flags), withExtra: false)
+        byGroup = PostingIndex(database: try environment.openDatabase("idx.group", flags: flags), withExtra: false)
+        byTime = PostingIndex(database: try environment.openDatabase("idx.time", flags: flags), withExtra: true)
+    }
+
+    var allDatabases: [Database] {
+        [events, ids, meta, dictionaries, byType.database, byActor.database, byTarget.database, byGroup.database,
+         byTime.database]
+    }
+}
+
+/// Keys of the `meta` database.
+enum MetaKey {
+    /// u32: the store format version (1).
+    static let formatVersion = Array("format.version".utf8)
+    /// u64: the 60-bit nonce of assigned ids.
+    static let nonce = Array("store.nonce".utf8)
+    /// u32: the dictionary new records are compressed with (absent: none yet).
+    static let currentDictionary = Array("dictionary.current".utf8)
+    /// u64: the event count when the current dictionary was trained.
+    static let dictionaryTrainedAt = Array("dictionary.trainedAt".utf8)
+    /// u64: total uncompressed payload bytes appended.
+    static let payloadBytes = Array("stats.payloadBytes".utf8)
+    /// u64: total stored record bytes (headers plus stored payloads).
+    static let recordBytes = Array("stats.recordBytes".utf8)
+    /// u64: milliseconds since 1970 when the store was created.
+    static let createdAt = Array("store.createdAt".utf8)
+}
+
+extension Transaction {
+    /// A big-endian u64 from `meta`, or `nil`.
+    func metaU64(_ schema: StoreSchema, _ key: [UInt8]) throws -> UInt64? {
+        try key.withUnsafeBytes { k in
+            guard let v = try get(schema.meta, key: k), v.count == 8 else { return nil }
+            return UInt64(bigEndianBytes: v)
+        }
+    }
+
+    /// Stores a big-endian u64 in `meta`.
+    func setMetaU64(_ schema: StoreSchema, _ key: [UInt8], _ value: UInt64) throws {
+        try put(schema.meta, key: key, value: value.bigEndianBytes)
+    }
+
+    /// The last record's offset and chain hash, or offset 0 and the genesis hash for an empty log.
+    func logHead(_ schema: StoreSchema) throws -> (offset: UInt64, hash: ChainHash) {
+        try withCursor(schema.events) { cursor in
+            guard let last = try cursor.get(.last) else { return (0, .genesis) }
+            guard last.key.count == 8, last.value.count >= RecordHeader.size else {
+                throw AnnalsError.corruptRecord(offset: 0, reason: "the last record's key or header is malformed")
+            }
+            let offset = UInt64(bigEndianBytes: last.key)
+            return (offset, ChainHash(UnsafeRawBufferPointer(rebasing: last.value[10..<42])))
+        }
+    }
+}

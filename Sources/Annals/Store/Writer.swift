@@ -1,0 +1,181 @@
+import Foundation
+import LMDB
+
+/// The one thread that writes. Appends from any thread or task are queued here and group-committed: every batch
+/// waiting when a transaction starts shares that transaction and its sync. Nothing awaits inside a transaction.
+///
+/// Between commits the thread also syncs (for `.noSync` and `.noMetaSync`), clears stale reader slots, and
+/// starts dictionary training when the log has grown enough.
+final class Writer: @unchecked Sendable {
+    private let environment: Environment
+    private let options: StoreOptions
+    private let commit: GroupCommit
+    private let watermark: DurableWatermark
+    private let lock = ConditionLock()
+    private var queue: [WriterTask] = []
+    private var stopping = false
+    private var stopped = false
+    private var thread: Thread?
+    /// Called on the writer thread after each commit that appended events, with the new head.
+    var onCommit: (@Sendable (UInt64) -> Void)?
+
+    /// The last committed offset as this process knows it (guarded by `lock`).
+    private var committedHead: UInt64
+    private var lastSyncedHead: UInt64
+    private var lastSync = monotonicSeconds()
+    private var lastReaderCheck = monotonicSeconds()
+
+    init(environment: Environment, options: StoreOptions, commit: GroupCommit, watermark: DurableWatermark, head: UInt64) {
+        self.environment = environment
+        self.options = options
+        self.commit = commit
+        self.watermark = watermark
+        self.committedHead = head
+        self.lastSyncedHead = head
+    }
+
+    func start() {
+        let thread = Thread { [self] in run() }
+        thread.name = "annals.writer"
+        thread.qualityOfService = .userInitiated
+        self.thread = thread
+        thread.start()
+    }
+
+    /// Whether the caller is the writer thread (where blocking on the writer would deadlock).
+    var isWriterThread: Bool { Thread.current === thread }
+
+    /// Queues a task. Fails it at once with ``AnnalsError/closed`` after ``stop()``.
+    func submit(_ task: WriterTask) {
+        lock.lock()
+        if stopping {
+            lock.unlock()
+            switch task {
+            case .append(let request): request.completion(.failure(.closed))
+            case .transaction(_, let completion): completion(AnnalsError.closed)
+            }
+            return
+        }
+        queue.append(task)
+        lock.signal()
+        lock.unlock()
+    }
+
+    /// Finishes every queued task, syncs, and ends the thread. Blocks until done.
+    func stop() {
+        lock.lock()
+        stopping = true
+        lock.broadcast()
+        while !stopped { lock.wait() }
+        lock.unlock()
+    }
+
+    private func run() {
+        while true {
+            lock.lock()
+            while queue.isEmpty && !stopping {
+                lock.wait(seconds: idleWait)
+                if queue.isEmpty { break }
+            }
+            if queue.isEmpty && stopping {
+                lock.unlock()
+                break
+            }
+            let batch = takeBatch()
+            lock.unlock()
+            if !batch.isEmpty { process(batch) }
+            periodicWork()
+        }
+        syncIfNeeded(force: true)
+        lock.withLock {
+            stopped = true
+            lock.broadcast()
+        }
+    }
+
+    private var idleWait: Double {
+        options.durability == .sync ? options.staleReaderCheckInterval : options.syncInterval
+    }
+
+    /// Takes the queued tasks for one transaction: appends up to the size cap, or one custom transaction.
+    private func takeBatch() -> [WriterTask] {
+        if case .transaction = queue.first { return [queue.removeFirst()] }
+        var taken = 0
+        var events = 0
+        while taken < queue.count, case .append(let request) = queue[taken] {
+            if taken > 0 && events + request.events.count > options.maximumEventsPerCommit { break }
+            events += request.events.count
+            taken += 1
+        }
+        let batch = Array(queue[0..<taken])
+        queue.removeFirst(taken)
+        return batch
+    }
+
+    private func process(_ batch: [WriterTask]) {
+        if case .transaction(let body, let completion) = batch[0] {
+            do {
+                try environment.write { txn in try body(txn) }
+                completion(nil)
+            } catch {
+                completion(error)
+            }
+            return
+        }
+        let requests = batch.compactMap { task -> AppendRequest? in
+            if case .append(let request) = task { return request }
+            return nil
+        }
+        let outcome: GroupCommit.Outcome
+        do {
+            outcome = try environment.write { txn in try commit.apply(requests, txn) }
+        } catch {
+            let failure: AnnalsError = (error as? AnnalsError) ?? (error as? LMDBError).map { .storage($0) }
+                ?? .invalidArgument("\(error)")
+            for request in requests { request.completion(.failure(failure)) }
+            return
+        }
+        if outcome.appended > 0 { published(head: outcome.head) }
+        for (request, result) in zip(requests, outcome.results) { request.completion(result) }
+        if outcome.appended > 0 { onCommit?(outcome.head) }
+    }
+
+    /// Publishes a commit: the durable watermark as far as the durability mode allows, and the commit sequence.
+    private func published(head: UInt64) {
+        let previous = lock.withLock { () -> UInt64 in
+            defer { committedHead = head }
+            return committedHead
+        }
+        switch options.durability {
+        case .sync:
+            watermark.advance(to: head)
+        case .noMetaSync:
+            // This commit's data sync also flushed the previous commit's meta page.
+            watermark.advance(to: previous)
+        case .noSync:
+            break
+        }
+        watermark.noteCommit()
+    }
+
+    private func periodicWork() {
+        let now = monotonicSeconds()
+        if options.durability != .sync && now - lastSync >= options.syncInterval { syncIfNeeded(force: false) }
+        if now - lastReaderCheck >= options.staleReaderCheckInterval {
+            lastReaderCheck = now
+            _ = try? environment.checkStaleReaders()
+        }
+    }
+
+    /// Syncs the data file and advances the watermark to what was committed before the sync.
+    private func syncIfNeeded(force: Bool) {
+        lastSync = monotonicSeconds()
+        guard options.durability != .sync else { return }
+        let head = lock.withLock { committedHead }
+        guard force || head > lastSyncedHead else { return }
+        if (try? environment.sync()) != nil {
+            lastSyncedHead = head
+            watermark.advance(to: head)
+        }
+    }
+}

@@ -1,0 +1,37 @@
+#ifndef ANNALS_SUPPORT_H
+#define ANNALS_SUPPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78) of `length` bytes, continuing from `crc`
+/// (pass 0 to start). Uses the SSE 4.2 `crc32` instruction when the CPU has it, a table otherwise.
+uint32_t annals_crc32c(uint32_t crc, const void *bytes, size_t length);
+
+/// Sequentially consistent 64-bit load from memory that may be shared between processes.
+static inline uint64_t annals_atomic_load_u64(const volatile uint64_t *address) {
+    return __atomic_load_n(address, __ATOMIC_SEQ_CST);
+}
+
+/// Raises `*address` to `value` if it is lower, atomically; returns the value after the call.
+static inline uint64_t annals_atomic_max_u64(volatile uint64_t *address, uint64_t value) {
+    uint64_t current = __atomic_load_n(address, __ATOMIC_SEQ_CST);
+    while (current < value) {
+        if (__atomic_compare_exchange_n(address, &current, value, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+            return value;
+        }
+    }
+    return current;
+}
+
+/// Sequentially consistent 64-bit store.
+static inline void annals_atomic_store_u64(volatile uint64_t *address, uint64_t value) {
+    __atomic_store_n(address, value, __ATOMIC_SEQ_CST);
+}
+
+/// Atomically adds `delta` and returns the new value.
+static inline uint64_t annals_atomic_add_u64(volatile uint64_t *address, uint64_t delta) {
+    return __atomic_add_fetch(address, delta, __ATOMIC_SEQ_CST);
+}
+
+#endif

@@ -1,0 +1,5 @@
+#ifndef ANNALS_CZSTD_SHIM_H
+#define ANNALS_CZSTD_SHIM_H
+#include <zstd.h>
+#include <zdict.h>
+#endif

@@ -1,0 +1,238 @@
+import CLMDB
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An open LMDB environment: one data file and its lock file in a directory.
+///
+/// Transactions are closure-scoped: ``read(_:)`` and ``write(_:)``. A thrown error aborts the transaction;
+/// there is no `commit()` to forget. Data returned by LMDB is valid only inside the closure.
+///
+/// The environment is opened with `MDB_NOTLS`, so a read transaction is not tied to a thread's slot and may be
+/// used from any thread (but by one at a time). Write transactions still belong to the thread that began them:
+/// call ``write(_:)`` from one dedicated thread, and never suspend inside it.
+///
+/// The map grows automatically: when a write fails with `MDB_MAP_FULL`, the transaction is aborted, the map is
+/// grown, and the closure runs again from the start in a fresh transaction. Nothing of the failed attempt is
+/// kept. When another process has grown the map, the next transaction adopts the new size.
+///
+/// > Note: LMDB forbids opening the same environment twice in one process. Share one `Environment`.
+public final class Environment: @unchecked Sendable {
+    /// The underlying `MDB_env`.
+    public let pointer: OpaquePointer
+    /// The directory holding `data.mdb` and `lock.mdb`.
+    public let path: String
+    /// The options it was opened with.
+    public let options: EnvironmentOptions
+
+    /// Guards resizing: transactions hold it shared, `mdb_env_set_mapsize` needs it exclusive.
+    private let resizeLock = ReadWriteLock()
+    private let databasesLock = Mutex()
+    private var databases: [String: Database] = [:]
+
+    /// Opens (creating if needed) the environment in the directory `path`.
+    ///
+    /// Stale reader slots left by dead processes are cleared at open (`mdb_reader_check`).
+    /// - Parameters:
+    ///   - path: An existing directory.
+    ///   - options: Map size, readers, databases and durability.
+    /// - Throws: ``LMDBError`` naming `mdb_env_open` when the directory is missing, locked or not an LMDB store.
+    ///
+    /// The corresponding C functions are `mdb_env_create` and `mdb_env_open`.
+    public init(path: String, options: EnvironmentOptions = .init()) throws(LMDBError) {
+        var env: OpaquePointer?
+        try check(mdb_env_create(&env), "mdb_env_create")
+        guard let env else { throw LMDBError(code: .outOfMemory, operation: "mdb_env_create") }
+        do {
+            try check(mdb_env_set_maxreaders(env, options.maxReaders), "mdb_env_set_maxreaders")
+            try check(mdb_env_set_maxdbs(env, MDB_dbi(options.maxDatabases)), "mdb_env_set_maxdbs")
+            try check(mdb_env_set_mapsize(env, options.mapSize), "mdb_env_set_mapsize")
+            var flags = UInt32(MDB_NOTLS) | options.durability.environmentFlags
+            if options.readOnly { flags |= UInt32(MDB_RDONLY) }
+            try check(mdb_env_open(env, path, flags, mdb_mode_t(options.fileMode)), "mdb_env_open(\(path))")
+        } catch {
+            mdb_env_close(env)
+            throw error
+        }
+        self.pointer = env
+        self.path = path
+        self.options = options
+        _ = try? checkStaleReaders()
+    }
+
+    deinit {
+        mdb_env_close(pointer)
+    }
+
+    /// Runs `body` in a read-only transaction and returns its result.
+    ///
+    /// The transaction sees a consistent snapshot as of its start. Keep it short: an open read transaction pins
+    /// pages and makes the file grow.
+    /// - Throws: ``LMDBError`` (for example `readersFull`), or whatever `body` throws.
+    ///
+    /// The corresponding C functions are `mdb_txn_begin(MDB_RDONLY)` and `mdb_txn_abort`.
+    public func read<R>(_ body: (borrowing Transaction) throws -> R) throws -> R {
+        resizeLock.lockShared()
+        defer { resizeLock.unlockShared() }
+        let txn = try beginAdoptingResize(readOnly: true)
+        return try body(txn)
+    }
+
+    /// Runs `body` in a write transaction and commits it if `body` returns; aborts it if `body` throws.
+    ///
+    /// On `MDB_MAP_FULL` (from a put or the commit) the map is grown and `body` runs again in a fresh transaction,
+    /// so `body` must derive everything it writes from the transaction it is given. Only one write transaction
+    /// exists at a time across all processes: this call waits for the writer lock.
+    /// - Throws: ``LMDBError`` (`mapFull` once ``EnvironmentOptions/maxMapSize`` is reached, `noSpace`, …), or
+    ///   whatever `body` throws. Nothing is written when it throws.
+    ///
+    /// The corresponding C functions are `mdb_txn_begin` and `mdb_txn_commit`.
+    public func write<R>(_ body: (borrowing Transaction) throws -> R) throws -> R {
+        precondition(!options.readOnly, "write transaction on a read-only environment")
+        while true {
+            if let result = try attemptWrite(body) { return result }
+            try grow()
+        }
+    }
+
+    /// One attempt at a write transaction; `nil` when it hit `MDB_MAP_FULL` and was aborted.
+    private func attemptWrite<R>(_ body: (borrowing Transaction) throws -> R) throws -> R? {
+        resizeLock.lockShared()
+        defer { resizeLock.unlockShared() }
+        return try runAndCommit(try beginAdoptingResize(readOnly: false), body)
+    }
+
+    /// Consumes `txn`: it is committed or aborted before this returns, so no transaction outlives the lock.
+    private func runAndCommit<R>(
+        _ txn: consuming Transaction, _ body: (borrowing Transaction) throws -> R
+    ) throws -> R? {
+        let outcome: Result<R, any Error>
+        do {
+            outcome = .success(try body(txn))
+        } catch {
+            outcome = .failure(error)
+        }
+        switch outcome {
+        case .failure(let error):
+            txn.abort()
+            if let lmdb = error as? LMDBError, lmdb.code == .mapFull { return nil }
+            throw error
+        case .success(let result):
+            // `mdb_txn_commit` frees the transaction even when it fails.
+            let committed = txn.commitResult()
+            if committed == .mapFull { return nil }
+            if let committed { throw LMDBError(code: committed, operation: "mdb_txn_commit") }
+            return result
+        }
+    }
+
+    private func beginAdoptingResize(readOnly: Bool) throws(LMDBError) -> Transaction {
+        do {
+            return try Transaction(environment: self, readOnly: readOnly)
+        } catch let error where error.code == .mapResized {
+            // Another process grew the map: adopt its size (`mdb_env_set_mapsize(env, 0)`).
+            // This needs no transaction open in this process; we hold the lock shared, so upgrade by retrying.
+            resizeLock.unlockShared()
+            resizeLock.lock()
+            let rc = mdb_env_set_mapsize(pointer, 0)
+            resizeLock.unlock()
+            resizeLock.lockShared()
+            try check(rc, "mdb_env_set_mapsize(adopt)")
+            return try Transaction(environment: self, readOnly: readOnly)
+        }
+    }
+
+    /// Grows the map by doubling (at least 64 MiB, at most 4 GiB at a time) up to ``EnvironmentOptions/maxMapSize``.
+    private func grow() throws(LMDBError) {
+        resizeLock.lock()
+        defer { resizeLock.unlock() }
+        let current = info().mapSize
+        guard current < options.maxMapSize else {
+            throw LMDBError(code: .mapFull, operation: "mdb_env_set_mapsize(max \(options.maxMapSize) bytes reached)")
+        }
+        let step = min(max(current, 64 << 20), 4 << 30)
+        let target = min(options.maxMapSize, current + step)
+        try check(mdb_env_set_mapsize(pointer, target), "mdb_env_set_mapsize(\(target))")
+    }
+
+    /// Opens (or, with `.create`, creates) the named database and caches its handle.
+    ///
+    /// Call this once per name, early; the handle is then valid for the environment's life.
+    /// - Throws: ``LMDBError`` `notFound` when it does not exist and `.create` was not given, `databasesFull`
+    ///   past ``EnvironmentOptions/maxDatabases``.
+    ///
+    /// The corresponding C function is `mdb_dbi_open`.
+    public func openDatabase(_ name: String, flags: DatabaseFlags = []) throws -> Database {
+        databasesLock.lock()
+        defer { databasesLock.unlock() }
+        if let existing = databases[name] { return existing }
+        let open: (borrowing Transaction) throws -> Database = { txn in
+            var dbi = MDB_dbi()
+            try check(mdb_dbi_open(txn.pointer, name, flags.rawValue, &dbi), "mdb_dbi_open(\(name))")
+            return Database(handle: dbi, name: name, flags: flags.subtracting(.create))
+        }
+        let database = try (flags.contains(.create) && !options.readOnly) ? write(open) : read(open)
+        databases[name] = database
+        return database
+    }
+
+    /// Flushes the data buffers to disk (`mdb_env_sync` with `force`).
+    ///
+    /// Needed only with ``Durability/noSync`` or ``Durability/noMetaSync``. Safe to call while another thread
+    /// writes.
+    public func sync() throws(LMDBError) {
+        try check(mdb_env_sync(pointer, 1), "mdb_env_sync")
+    }
+
+    /// Clears reader slots left by processes that died, and returns how many were cleared.
+    ///
+    /// The corresponding C function is `mdb_reader_check`.
+    @discardableResult
+    public func checkStaleReaders() throws(LMDBError) -> Int {
+        var dead: Int32 = 0
+        try check(mdb_reader_check(pointer, &dead), "mdb_reader_check")
+        return Int(dead)
+    }
+
+    /// Facts about the environment (`mdb_env_info`).
+    public func info() -> EnvironmentInfo {
+        var raw = MDB_envinfo()
+        mdb_env_info(pointer, &raw)
+        var stat = MDB_stat()
+        mdb_env_stat(pointer, &stat)
+        return EnvironmentInfo(
+            mapSize: raw.me_mapsize, lastPageNumber: raw.me_last_pgno, lastTransactionID: raw.me_last_txnid,
+            maxReaders: Int(raw.me_maxreaders), readersInUse: Int(raw.me_numreaders), pageSize: Int(stat.ms_psize))
+    }
+
+    /// Copies the environment to the existing empty directory `destination`, consistently, while writers run.
+    ///
+    /// With `compact`, free pages are omitted and pages renumbered (`MDB_CP_COMPACT`).
+    ///
+    /// The corresponding C function is `mdb_env_copy2`.
+    public func copy(to destination: String, compact: Bool) throws(LMDBError) {
+        try check(
+            mdb_env_copy2(pointer, destination, compact ? UInt32(MDB_CP_COMPACT) : 0),
+            "mdb_env_copy2(\(destination))")
+    }
+}
+
+/// Facts about an environment, from `mdb_env_info` and `mdb_env_stat`.
+public struct EnvironmentInfo: Sendable, Equatable {
+    /// The current map size in bytes.
+    public var mapSize: Int
+    /// The number of the last page used; `(lastPageNumber + 1) * pageSize` bytes are in use.
+    public var lastPageNumber: Int
+    /// The id of the last committed transaction.
+    public var lastTransactionID: Int
+    /// The size of the reader table.
+    public var maxReaders: Int
+    /// Reader slots in use (including stale ones not yet cleared).
+    public var readersInUse: Int
+    /// The page size in bytes.
+    public var pageSize: Int
+
+    /// Bytes of the data file in use.
+    public var usedBytes: Int { (lastPageNumber + 1) * pageSize }
+}

@@ -1,0 +1,46 @@
+import Foundation
+import Testing
+
+@testable import Annals
+
+@Suite struct AppendTests {
+    @Test func appendAssignsGaplessOffsetsAndVersions() async throws {
+        try await withStore { store, _ in
+            let first = try await store.append(sampleEvent(0, target: "t1"))
+            #expect(first.offset == 1)
+            #expect(first.version == 1)
+            let batch = try await store.append(contentsOf: [sampleEvent(1, target: "t1"), sampleEvent(2, target: "t2")])
+            #expect(batch.map(\.offset) == [2, 3])
+            #expect(batch.map(\.version) == [2, 1])
+            let event = try #require(try store.event(at: 2))
+            #expect(event.targetId == "t1")
+            #expect(event.version == 2)
+            #expect(event.id == batch[0].id)
+            #expect(try store.event(id: batch[0].id)?.offset == 2)
+            #expect(try store.head().offset == 3)
+        }
+    }
+
+    @Test func readBackEverything() async throws {
+        try await withStore { store, _ in
+            var events: [NewEvent] = []
+            for i in 0..<3000 { events.append(sampleEvent(i)) }
+            _ = try await store.append(contentsOf: Array(events[0..<1500]))
+            _ = try await store.append(contentsOf: Array(events[1500...]))
+            let all = try store.events().collect()
+            #expect(all.count == 3000)
+            #expect(all.map(\.offset) == Array(1...3000))
+            #expect(all[10].metadata["name"] == .string("Item 10"))
+            let reversed = try store.events(EventQuery(reverse: true)).collect()
+            #expect(reversed.map(\.offset) == Array((1...3000).reversed()))
+            let t2 = try store.events(EventQuery(targetId: "thing-2")).collect()
+            #expect(t2.count == 600)
+            #expect(t2.map(\.version) == Array(1...600))
+            let typed = try store.events(EventQuery(types: ["thing.updated"], actorId: "user-1")).collect()
+            #expect(typed.allSatisfy { $0.type == "thing.updated" && $0.actorId == "user-1" })
+            #expect(typed.count == all.filter { $0.type == "thing.updated" && $0.actorId == "user-1" }.count)
+            let stream = try store.stream("thing-2", fromVersion: 598).collect()
+            #expect(stream.map(\.version) == [598, 599, 600])
+        }
+    }
+}

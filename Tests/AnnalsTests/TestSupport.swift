@@ -1,0 +1,33 @@
+import Foundation
+import Testing
+
+@testable import Annals
+
+/// A unique temporary directory, removed when the test's body returns.
+func withTemporaryDirectory<R>(_ body: (String) async throws -> R) async throws -> R {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("annals-test-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    return try await body(path)
+}
+
+/// A store in a fresh temporary directory, closed and removed afterwards.
+func withStore<R>(
+    _ options: StoreOptions = StoreOptions(), _ body: (EventStore, String) async throws -> R
+) async throws -> R {
+    try await withTemporaryDirectory { directory in
+        let path = directory + "/store"
+        let store = try EventStore(path: path, options: options)
+        defer { store.close() }
+        return try await body(store, path)
+    }
+}
+
+/// A realistic event for tests.
+func sampleEvent(_ i: Int, target: String? = nil, type: String? = nil) -> NewEvent {
+    let types = ["thing.created", "thing.updated", "connection.created", "plugin_action_executed"]
+    return NewEvent(
+        type: type ?? types[i % types.count], actorId: "user-\(i % 7)", targetId: target ?? "thing-\(i % 5)",
+        groupId: "org-\(i % 3)",
+        metadata: ["name": .string("Item \(i)"), "amount": .integer(i * 3), "tags": ["a", "b"]])
+}
