@@ -172,7 +172,17 @@ public final class Environment: @unchecked Sendable {
             try check(mdb_dbi_open(txn.pointer, name, flags.rawValue, &dbi), "mdb_dbi_open(\(name))")
             return Database(handle: dbi, name: name, flags: flags.subtracting(.create))
         }
-        let database = try (flags.contains(.create) && !options.readOnly) ? write(open) : read(open)
+        let database: Database
+        if flags.contains(.create) && !options.readOnly {
+            database = try write(open)
+        } else {
+            // A handle opened in a read-only transaction survives only if that transaction commits.
+            resizeLock.lockShared()
+            defer { resizeLock.unlockShared() }
+            let txn = try beginAdoptingResize(readOnly: true)
+            database = try open(txn)
+            if let code = txn.commitResult() { throw LMDBError(code: code, operation: "mdb_txn_commit(read)") }
+        }
         databases[name] = database
         return database
     }

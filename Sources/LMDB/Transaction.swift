@@ -25,13 +25,10 @@ public struct Transaction: ~Copyable {
         if !finished { mdb_txn_abort(pointer) }
     }
 
-    /// Commits (or, read-only, ends) the transaction; returns the failure code, if any.
+    /// Commits the transaction; returns the failure code, if any. Committing a read-only transaction keeps the
+    /// database handles it opened, which aborting would close.
     consuming func commitResult() -> LMDBError.Code? {
         finished = true
-        if isReadOnly {
-            mdb_txn_abort(pointer)
-            return nil
-        }
         let rc = mdb_txn_commit(pointer)
         if rc == MDB_SUCCESS { return nil }
         return LMDBError.Code(rawValue: rc)

@@ -1,5 +1,8 @@
 import LMDB
 
+/// What an append waits for before it returns (re-exported from the LMDB layer).
+public typealias Durability = LMDB.Durability
+
 /// How an ``EventStore`` is opened.
 public struct StoreOptions: Sendable, Equatable {
     /// What an append waits for before it returns; see docs/ARCHITECTURE.md, "Durability".

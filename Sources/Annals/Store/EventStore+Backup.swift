@@ -1,0 +1,37 @@
+import Foundation
+import LMDB
+
+extension EventStore {
+    /// Writes a consistent, compacted copy of the store into `destination` while appends continue.
+    ///
+    /// The copy is the state of one read transaction: every event committed before it began, none after. Free
+    /// pages are left out. `destination` must not exist or be an empty directory.
+    /// - Returns: The head of the copy.
+    /// - Throws: ``AnnalsError/invalidArgument(_:)`` when `destination` holds files, ``AnnalsError/storage(_:)``.
+    ///
+    /// The corresponding C function is `mdb_env_copy2` with `MDB_CP_COMPACT`.
+    @discardableResult
+    public func backup(to destination: String) throws(AnnalsError) -> LogHead {
+        let files = FileManager.default
+        var isDirectory: ObjCBool = false
+        if files.fileExists(atPath: destination, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue, (try? files.contentsOfDirectory(atPath: destination))?.isEmpty == true else {
+                throw .invalidArgument("backup destination \(destination) exists and is not an empty directory")
+            }
+        } else {
+            do {
+                try files.createDirectory(atPath: destination, withIntermediateDirectories: true)
+            } catch {
+                throw .invalidArgument("cannot create backup directory \(destination): \(error.localizedDescription)")
+            }
+        }
+        do {
+            try environment.copy(to: destination, compact: true)
+        } catch {
+            throw .storage(error)
+        }
+        let copy = try EventStore(path: destination, options: StoreOptions(readOnly: true, createIfMissing: false))
+        defer { copy.close() }
+        return try copy.head()
+    }
+}

@@ -1,0 +1,79 @@
+/// What ``EventStore/verify(from:to:anchor:progress:)`` found.
+public struct VerificationReport: Sendable, Hashable {
+    /// The first offset checked.
+    public var from: UInt64
+    /// The last offset checked (0 when the range was empty).
+    public var to: UInt64
+    /// How many records were read and checked.
+    public var recordsChecked: UInt64
+    /// The chain hash of the last record checked, as stored.
+    public var lastHash: ChainHash
+    /// The problems, in log order (at most ``EventStore/maximumReportedProblems``).
+    public var problems: [VerificationProblem]
+    /// Whether the anchor given was checked and matched (`nil` when none was given).
+    public var anchorMatched: Bool?
+
+    /// Whether nothing was wrong.
+    public var isIntact: Bool { problems.isEmpty }
+
+    /// The first bad offset, if any.
+    public var firstBadOffset: UInt64? { problems.first?.offset }
+}
+
+/// One thing wrong with the log, at one offset.
+public struct VerificationProblem: Sendable, Hashable, CustomStringConvertible {
+    /// What kind of damage.
+    public enum Kind: String, Sendable, Hashable {
+        /// Offsets are missing: a record was deleted (``VerificationProblem/offset`` is the first missing one).
+        case missing
+        /// A key that is not an 8-byte offset.
+        case malformedKey
+        /// The record header is damaged (short, unknown version, codec or dictionary).
+        case header
+        /// The payload does not decompress.
+        case decompression
+        /// The payload's CRC-32C does not match the header: the record was edited.
+        case checksum
+        /// The payload is not a well-formed envelope.
+        case envelope
+        /// The stored chain hash is not SHA-256(previous hash ‖ offset ‖ payload): the record was edited, moved,
+        /// or a record before it was removed.
+        case chainBreak
+        /// The log ends before the anchor's offset: its tail was truncated.
+        case truncated
+        /// The record at the anchor's offset does not carry the anchor's hash.
+        case anchorMismatch
+    }
+
+    /// The offset concerned.
+    public var offset: UInt64
+    /// What kind of damage.
+    public var kind: Kind
+    /// Details, such as the hashes that differ.
+    public var detail: String
+
+    /// `offset N: kind: detail`.
+    public var description: String { "offset \(offset): \(kind.rawValue): \(detail)" }
+}
+
+/// A chain head printed earlier by `annals head`, to detect truncation: `HASH@OFFSET`.
+public struct VerificationAnchor: Sendable, Hashable {
+    /// The hash the record at ``offset`` must carry.
+    public var hash: ChainHash
+    /// The anchored offset.
+    public var offset: UInt64
+
+    /// Creates an anchor.
+    public init(hash: ChainHash, offset: UInt64) {
+        self.hash = hash
+        self.offset = offset
+    }
+
+    /// Parses `HASH@OFFSET` (64 hex digits, `@`, a positive offset), or returns `nil`.
+    public init?(_ text: String) {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, let hash = ChainHash(hex: String(parts[0])), let offset = UInt64(parts[1]), offset > 0
+        else { return nil }
+        self.init(hash: hash, offset: offset)
+    }
+}

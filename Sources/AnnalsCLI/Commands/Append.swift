@@ -1,0 +1,161 @@
+import Annals
+import ArgumentParser
+
+/// `annals append`: JSON lines in, one receipt line out per event once it is durable.
+struct Append: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Append events read as JSON lines from stdin or a file.",
+        discussion: """
+            Each line is one event: {"type":"thing.created","actorId":"u1","targetId":"t1","groupId":"org",
+            "metadata":{…}} with optional "id" (UUID, makes the append idempotent), "timestamp" (ms or ISO 8601)
+            and "expectedVersion". Blank lines are skipped.
+            Prints {"offset":…,"id":…,"version":…} per event once it is durable (with "duplicate":true when the id
+            was already appended). An invalid line stops the command with exit code 2 (3 for a version conflict)
+            and a message naming the line and field; that line and every later one are not written.
+            Example: echo '{"type":"thing.created","targetId":"t1"}' | annals append --store ./data
+            """)
+
+    @OptionGroup var location: StoreLocation
+
+    @Option(help: ArgumentHelp("Read from this file instead of stdin.", valueName: "path"))
+    var file: String?
+
+    @Flag(help: "Append the whole input as one atomic batch: all events or none.")
+    var atomic = false
+
+    @Flag(help: "Exit 0 when the input holds no events (by default, empty input is an error, exit code 2).")
+    var allowEmpty = false
+
+    @Option(help: "What an append waits for: sync (default), no-meta-sync or no-sync. See docs/ARCHITECTURE.md.")
+    var durability: DurabilityArgument = .sync
+
+    @Option(help: "The largest encoded event accepted, in bytes.")
+    var maxEventSize: Int = 1 << 20
+
+    /// Events per batch when not --atomic.
+    private static let batchSize = 1000
+
+    func validate() throws {
+        guard maxEventSize >= 256 else { throw ValidationError("--max-event-size must be at least 256 bytes") }
+    }
+
+    func run() throws {
+        let options = StoreOptions(durability: durability.durability, maximumEventSize: maxEventSize)
+        let store = try location.openForWriting(options)
+        defer { store.close() }
+        let maximumLine = maxEventSize * 4 + 4096
+        let reader = try file.map { try LineReader(path: $0, maximumLineLength: maximumLine) }
+            ?? LineReader(fd: 0, maximumLineLength: maximumLine)
+        var appended = 0
+        if atomic {
+            var events: [(line: Int, event: NewEvent)] = []
+            while !reader.reachedEnd {
+                for line in try reader.nextLines() {
+                    if let event = try Self.parse(line) { events.append((line.number, event)) }
+                }
+            }
+            if !events.isEmpty {
+                try append(events, store, atomic: true)
+                appended = events.count
+            }
+        } else {
+            while !reader.reachedEnd {
+                var events: [(line: Int, event: NewEvent)] = []
+                var failure: CLIFailure?
+                for line in try reader.nextLines() {
+                    do {
+                        if let event = try Self.parse(line) { events.append((line.number, event)) }
+                    } catch let error as CLIFailure {
+                        failure = error
+                        break
+                    }
+                }
+                var start = 0
+                while start < events.count {
+                    let end = min(start + Self.batchSize, events.count)
+                    try append(Array(events[start..<end]), store, atomic: false)
+                    start = end
+                }
+                appended += events.count
+                if let failure { throw failure }
+            }
+        }
+        if appended == 0 && !allowEmpty {
+            throw CLIFailure(.invalidInput, "no events in the input (use --allow-empty to accept that)")
+        }
+    }
+
+    /// Parses one input line; `nil` for a blank line.
+    static func parse(_ line: LineReader.Line) throws -> NewEvent? {
+        if line.bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return nil }
+        let json: JSONValue
+        do {
+            json = try JSONParser.parse(line.bytes)
+        } catch {
+            throw CLIFailure(.invalidInput, "line \(line.number), column \(error.column): invalid JSON: \(error.reason)")
+        }
+        do {
+            return try NewEvent(json: json)
+        } catch {
+            throw CLIFailure(.invalidInput, "line \(line.number): \(error.description)")
+        }
+    }
+
+    /// Appends one batch and prints its receipts. When the engine rejects event `i` (not atomic), the events
+    /// before it are appended on their own first, so exactly the lines before the bad one are written.
+    private func append(_ events: [(line: Int, event: NewEvent)], _ store: EventStore, atomic: Bool) throws {
+        let receipts: [AppendReceipt]
+        do {
+            receipts = try store.appendAndWait(events.map(\.event))
+        } catch {
+            let index: Int
+            let message: String
+            let code: CLIFailure.Code
+            switch error {
+            case .invalidEvent(let i, let field, let reason):
+                (index, message, code) = (i, "field '\(field)' \(reason)", .invalidInput)
+            case .eventTooLarge(let i, let size, let limit):
+                (index, message, code) = (i, "event of \(size) bytes exceeds the limit of \(limit) bytes", .invalidInput)
+            case .versionConflict(let i, let target, let expected, let actual):
+                (index, message, code) = (
+                    i, "version conflict on target '\(target)': expected version \(expected), actual \(actual)",
+                    .versionConflict
+                )
+            default:
+                throw error
+            }
+            if !atomic && index > 0 {
+                try append(Array(events[0..<index]), store, atomic: false)
+            }
+            let suffix = atomic ? " (nothing was written: --atomic)" : ""
+            throw CLIFailure(code, "line \(events[index].line): \(message)\(suffix)")
+        }
+        try Self.printReceipts(receipts)
+    }
+
+    private static func printReceipts(_ receipts: [AppendReceipt]) throws {
+        for receipt in receipts {
+            var line = "{\"offset\":\(receipt.offset),\"id\":\"\(receipt.id.uuidString.lowercased())\","
+                + "\"version\":\(receipt.version)"
+            if receipt.duplicate { line += ",\"duplicate\":true" }
+            line += "}"
+            try Output.standard.line(line)
+        }
+        try Output.standard.flush()
+    }
+}
+
+/// `--durability sync|no-meta-sync|no-sync`.
+enum DurabilityArgument: String, ExpressibleByArgument, CaseIterable {
+    case sync
+    case noMetaSync = "no-meta-sync"
+    case noSync = "no-sync"
+
+    var durability: Durability {
+        switch self {
+        case .sync: .sync
+        case .noMetaSync: .noMetaSync
+        case .noSync: .noSync
+        }
+    }
+}

@@ -1,0 +1,34 @@
+import Annals
+import ArgumentParser
+
+/// `annals dict`: zstd dictionaries.
+struct Dict: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Manage the zstd dictionaries payloads are compressed with.",
+        subcommands: [Train.self])
+
+    /// `annals dict train`.
+    struct Train: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Train a new dictionary from the most recent events and use it for new records.",
+            discussion: "Old dictionaries are kept, so every record stays readable. Example: annals dict train --samples 20000")
+
+        @OptionGroup var location: StoreLocation
+
+        @Option(help: "How many recent events to train from.")
+        var samples: Int = 10_000
+
+        func validate() throws {
+            guard samples >= 16 else { throw ValidationError("--samples must be at least 16") }
+        }
+
+        func run() throws {
+            let store = try location.openForWriting()
+            defer { store.close() }
+            let info = try store.trainDictionary(sampleLimit: samples)
+            try Output.standard.line(
+                "{\"id\":\(info.id),\"size\":\(info.size),\"samples\":\(info.samples),"
+                    + "\"trainedAtOffset\":\(info.trainedAtOffset)}")
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import Annals
+import ArgumentParser
+import Foundation
+
+/// `annals get OFFSET` / `annals get --id ID`: one event as a JSON line.
+struct Get: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print one event, by offset or by id.",
+        discussion: "Examples: annals get 42; annals get --id 6f1c…. Exit code 4 when there is no such event.")
+
+    @OptionGroup var location: StoreLocation
+
+    @Argument(help: "The event's offset (from 1).")
+    var offset: UInt64?
+
+    @Option(help: ArgumentHelp("The event's id (a UUID).", valueName: "uuid"))
+    var id: String?
+
+    func validate() throws {
+        switch (offset, id) {
+        case (nil, nil): throw ValidationError("give an OFFSET or --id")
+        case (.some, .some): throw ValidationError("give an OFFSET or --id, not both")
+        case (.some(let offset), nil) where offset == 0: throw ValidationError("offsets start at 1")
+        case (nil, .some(let id)) where UUID(uuidString: id) == nil:
+            throw ValidationError("--id must be a UUID, got '\(id)'")
+        default: break
+        }
+    }
+
+    func run() throws {
+        let store = try location.openForReading()
+        defer { store.close() }
+        let event: RecordedEvent?
+        if let offset {
+            event = try store.event(at: offset)
+        } else {
+            event = try store.event(id: UUID(uuidString: id!)!)
+        }
+        guard let event else {
+            throw CLIFailure(.notFound, offset.map { "no event at offset \($0)" } ?? "no event with id \(id!)")
+        }
+        try Output.standard.line { event.appendJSON(to: &$0) }
+    }
+}

@@ -1,0 +1,22 @@
+import Annals
+import ArgumentParser
+import Foundation
+
+/// `annals init`: creates a store.
+struct Init: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create a store (a directory holding data.mdb, lock.mdb and watermark).",
+        discussion: "Example: annals init --store ./data. Running it on an existing store changes nothing.")
+
+    @OptionGroup var location: StoreLocation
+
+    func run() throws {
+        let existed = FileManager.default.fileExists(atPath: location.path + "/data.mdb")
+        let store = try EventStore(path: location.path)
+        let head = try store.head()
+        store.close()
+        try Output.standard.line(
+            "{\"store\":\(JSONValue.string(location.path).canonicalString),\"created\":\(!existed),"
+                + "\"offset\":\(head.offset)}")
+    }
+}

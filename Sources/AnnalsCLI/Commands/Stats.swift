@@ -1,0 +1,66 @@
+import Annals
+import ArgumentParser
+
+/// `annals stats`: counts, sizes, compression, dictionaries, map usage, readers.
+struct Stats: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print counts, raw and stored bytes, compression, dictionaries, map usage and readers.")
+
+    @OptionGroup var location: StoreLocation
+
+    @Option(help: "jsonl (default: one JSON object) or table.")
+    var format: OutputFormat = .jsonl
+
+    func run() throws {
+        let store = try location.openForReading()
+        defer { store.close() }
+        let s = try store.statistics()
+        if format == .table {
+            for line in table(s) { try Output.standard.line(line) }
+            return
+        }
+        let types = s.types.map { "\(JSONValue.string($0.type).canonicalString):\($0.count)" }.joined(separator: ",")
+        let databases = s.databases.map { "\"\($0.name)\":{\"entries\":\($0.entries),\"bytes\":\($0.bytes)}" }
+            .joined(separator: ",")
+        let dictionaries = s.dictionaries.map { "{\"id\":\($0.id),\"size\":\($0.size)}" }.joined(separator: ",")
+        try Output.standard.line(
+            "{\"events\":\(s.events),\"durableOffset\":\(s.durableOffset),\"payloadBytes\":\(s.payloadBytes),"
+                + "\"recordBytes\":\(s.recordBytes),\"compressionRatio\":\(rounded(s.compressionRatio)),"
+                + "\"usedBytes\":\(s.usedBytes),\"mapSize\":\(s.mapSize),\"pageSize\":\(s.pageSize),"
+                + "\"readersInUse\":\(s.readersInUse),\"maxReaders\":\(s.maximumReaders),"
+                + "\"actors\":\(s.distinctActors),\"targets\":\(s.distinctTargets),\"groups\":\(s.distinctGroups),"
+                + "\"types\":{\(types)},\"dictionaries\":[\(dictionaries)],\"databases\":{\(databases)}}")
+    }
+
+    private func rounded(_ value: Double) -> String {
+        String(Double((value * 1000).rounded()) / 1000)
+    }
+
+    private func table(_ s: StoreStatistics) -> [String] {
+        var lines = [
+            "events             \(s.events) (durable through \(s.durableOffset))",
+            "payload bytes      \(s.payloadBytes) (uncompressed envelopes)",
+            "record bytes       \(s.recordBytes) (compression ratio \(rounded(s.compressionRatio))x)",
+            "data file in use   \(s.usedBytes) bytes of a \(s.mapSize)-byte map (page size \(s.pageSize))",
+            "readers            \(s.readersInUse) of \(s.maximumReaders) slots in use",
+            "distinct           \(s.distinctActors) actors, \(s.distinctTargets) targets, \(s.distinctGroups) groups",
+            "dictionaries       "
+                + (s.dictionaries.isEmpty ? "none yet" : s.dictionaries.map { "#\($0.id) (\($0.size) B)" }.joined(separator: ", ")),
+            "",
+            "TYPE                            EVENTS",
+        ]
+        for type in s.types {
+            lines.append(type.type.padding(toLength: 32, withPad: " ", startingAt: 0) + String(type.count))
+        }
+        lines.append("")
+        lines.append("DATABASE        ENTRIES       BYTES")
+        for database in s.databases {
+            lines.append(
+                database.name.padding(toLength: 16, withPad: " ", startingAt: 0)
+                    + String(database.entries).padding(toLength: 14, withPad: " ", startingAt: 0) + String(database.bytes))
+        }
+        return lines
+    }
+}
+
+import Foundation

@@ -1,0 +1,69 @@
+import Annals
+import ArgumentParser
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A failure with its documented exit code; the message goes to stderr as `annals: …`.
+struct CLIFailure: Error, CustomStringConvertible {
+    /// The documented exit codes (docs/CLI.md).
+    enum Code: Int32 {
+        /// Verification found damage.
+        case damaged = 1
+        /// Invalid input: a malformed line, an invalid event.
+        case invalidInput = 2
+        /// `expectedVersion` did not match.
+        case versionConflict = 3
+        /// No store, or no such event.
+        case notFound = 4
+        /// LMDB or the file system failed.
+        case storage = 5
+        /// A stored record failed its checks.
+        case corrupt = 6
+    }
+
+    var code: Code
+    var message: String
+
+    var description: String { message }
+
+    /// Turns any error into something `exit(withError:)` reports with the right code.
+    static func map(_ error: any Error) -> any Error {
+        switch error {
+        case let failure as CLIFailure:
+            printError(failure.message)
+            return ExitCode(failure.code.rawValue)
+        case OutputClosed.pipe:
+            return ExitCode.success
+        case let error as AnnalsError:
+            let failure = CLIFailure(error)
+            printError(failure.message)
+            return ExitCode(failure.code.rawValue)
+        default:
+            return error
+        }
+    }
+
+    init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    init(_ error: AnnalsError) {
+        switch error {
+        case .invalidEvent, .eventTooLarge, .invalidArgument: self.init(.invalidInput, error.description)
+        case .versionConflict: self.init(.versionConflict, error.description)
+        case .storeNotFound: self.init(.notFound, error.description)
+        case .corruptRecord, .unsupportedFormat: self.init(.corrupt, error.description)
+        case .storage, .compression, .closed: self.init(.storage, error.description)
+        }
+    }
+
+    static func printError(_ message: String) {
+        var line = "annals: " + message
+        if !line.hasSuffix("\n") { line += "\n" }
+        let bytes = Array(line.utf8)
+        _ = bytes.withUnsafeBytes { write(2, $0.baseAddress!, $0.count) }
+    }
+}

@@ -1,0 +1,77 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reads lines from a file descriptor as they arrive: each call returns the complete lines available now (waiting
+/// for at least one), so a slow producer's lines are handled as soon as they come.
+final class LineReader {
+    /// A line and its number (from 1).
+    struct Line {
+        var number: Int
+        var bytes: [UInt8]
+    }
+
+    private let fd: Int32
+    private let maximumLineLength: Int
+    private var pending: [UInt8] = []
+    private var chunk = [UInt8](repeating: 0, count: 256 << 10)
+    private var nextNumber = 1
+    private(set) var reachedEnd = false
+
+    init(fd: Int32, maximumLineLength: Int) {
+        self.fd = fd
+        self.maximumLineLength = maximumLineLength
+    }
+
+    /// Opens `path` for reading.
+    convenience init(path: String, maximumLineLength: Int) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw CLIFailure(.notFound, "cannot open \(path): \(String(cString: strerror(errno)))")
+        }
+        self.init(fd: fd, maximumLineLength: maximumLineLength)
+    }
+
+    /// The complete lines available, at least one unless the input ended (then the last, unterminated line too).
+    /// - Throws: ``CLIFailure`` for a line longer than the maximum or a read error.
+    func nextLines() throws -> [Line] {
+        var lines: [Line] = []
+        while lines.isEmpty && !reachedEnd {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw CLIFailure(.storage, "cannot read input: \(String(cString: strerror(errno)))")
+            }
+            if n == 0 {
+                reachedEnd = true
+                if !pending.isEmpty {
+                    lines.append(Line(number: nextNumber, bytes: pending))
+                    nextNumber += 1
+                    pending = []
+                }
+                break
+            }
+            var start = 0
+            for i in 0..<n where chunk[i] == 0x0A {
+                pending.append(contentsOf: chunk[start..<i])
+                try checkLength()
+                var bytes = pending
+                if bytes.last == 0x0D { bytes.removeLast() }
+                lines.append(Line(number: nextNumber, bytes: bytes))
+                nextNumber += 1
+                pending.removeAll(keepingCapacity: true)
+                start = i + 1
+            }
+            pending.append(contentsOf: chunk[start..<n])
+            try checkLength()
+        }
+        return lines
+    }
+
+    private func checkLength() throws {
+        if pending.count > maximumLineLength {
+            throw CLIFailure(
+                .invalidInput, "line \(nextNumber): longer than \(maximumLineLength) bytes (the event size limit)")
+        }
+    }
+}

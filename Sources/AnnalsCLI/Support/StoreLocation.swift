@@ -1,0 +1,57 @@
+import Annals
+import ArgumentParser
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `--store PATH`, shared by every command.
+struct StoreLocation: ParsableArguments {
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The store directory. Defaults to $ANNALS_STORE, then ./annals-store.", valueName: "path"))
+    var store: String?
+
+    /// The path in effect.
+    var path: String {
+        if let store { return store }
+        if let environment = getenv("ANNALS_STORE"), environment.pointee != 0 { return String(cString: environment) }
+        return "annals-store"
+    }
+
+    /// Opens the store read-only (no writer thread; another process may be appending).
+    func openForReading() throws -> EventStore {
+        try EventStore(path: path, options: StoreOptions(readOnly: true, createIfMissing: false))
+    }
+
+    /// Opens the store for appending; it must exist (`annals init`).
+    func openForWriting(_ options: StoreOptions = StoreOptions()) throws -> EventStore {
+        var options = options
+        options.createIfMissing = false
+        return try EventStore(path: path, options: options)
+    }
+}
+
+/// `--format jsonl|table`.
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case jsonl
+    case table
+}
+
+/// A time given as milliseconds since 1970 or ISO 8601.
+struct TimeArgument: ExpressibleByArgument {
+    let milliseconds: Int64
+
+    init?(argument: String) {
+        if let ms = Int64(argument), ms >= 0 {
+            milliseconds = ms
+        } else if let ms = ISO8601.milliseconds(argument) {
+            milliseconds = ms
+        } else {
+            return nil
+        }
+    }
+
+    static var defaultCompletionKind: CompletionKind { .default }
+}

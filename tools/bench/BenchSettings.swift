@@ -1,0 +1,31 @@
+/// The sizes of one benchmark run: the full configuration or the `--quick` one.
+struct BenchSettings: Sendable {
+    /// `full` or `quick`, for progress lines.
+    let name: String
+    /// The events the batch benchmarks append, and the read and storage benchmarks then read and measure.
+    let events: Int
+    /// Events per batch (per transaction, for the baselines).
+    let batchSize: Int
+    /// Batches the pipelined client keeps in flight.
+    let pipelineDepth: Int
+    /// Tasks appending one event at a time in `append.concurrent`.
+    let concurrentAppenders: Int
+    /// Events all the concurrent appenders append together.
+    let concurrentEvents: Int
+    /// Events the raw LMDB baseline commits one per synced transaction.
+    let singleCommitEvents: Int
+    /// The workload generator's seed: the same events on every run.
+    let seed: UInt64
+
+    /// The full run (1,000,000 events) or, with `quick`, one of about a minute (100,000 events).
+    init(quick: Bool) {
+        name = quick ? "quick" : "full"
+        events = quick ? 100_000 : 1_000_000
+        batchSize = 1_000
+        pipelineDepth = 8
+        concurrentAppenders = 64
+        concurrentEvents = quick ? 5_000 : 20_000
+        singleCommitEvents = quick ? 1_000 : 2_000
+        seed = 42
+    }
+}
