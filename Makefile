@@ -1,0 +1,46 @@
+# Annals — the two commands a newcomer needs are `make demo` and `make test`.
+SWIFT ?= swift
+BENCH_ARGS ?=
+DEMO_DIR ?= demo-store
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps build test demo bench bench-quick lint clean
+
+all: build
+
+# Installs the C libraries (and pkg-config) with apt-get when their headers are missing.
+deps:
+	@missing=""; \
+	[ -f /usr/include/lmdb.h ] || missing="$$missing liblmdb-dev"; \
+	[ -f /usr/include/zstd.h ] && [ -f /usr/include/zdict.h ] || missing="$$missing libzstd-dev"; \
+	[ -f /usr/include/sqlite3.h ] || missing="$$missing libsqlite3-dev"; \
+	command -v pkg-config >/dev/null 2>&1 || missing="$$missing pkg-config"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+	@command -v $(SWIFT) >/dev/null 2>&1 || { echo "error: the Swift toolchain (swift) is not on PATH"; exit 1; }
+
+build: deps
+	$(SWIFT) build
+
+test: deps
+	$(SWIFT) build --build-tests
+	ANNALS_BIN=$(CURDIR)/.build/debug/annals $(SWIFT) test
+
+demo: deps
+	$(SWIFT) build -c release --product annals
+	ANNALS=$(CURDIR)/.build/release/annals DEMO_DIR=$(DEMO_DIR) bash tools/demo/demo.sh
+
+bench: deps
+	$(SWIFT) build -c release --product annals-bench
+	.build/release/annals-bench $(BENCH_ARGS)
+
+bench-quick:
+	$(MAKE) bench BENCH_ARGS=--quick
+
+lint:
+	$(SWIFT) format lint --strict -r Sources Tests tools
+
+clean:
+	rm -rf .build $(DEMO_DIR) bench-results.jsonl
