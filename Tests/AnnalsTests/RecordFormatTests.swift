@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+
+@testable import Annals
+
+@Suite struct RecordFormatTests {
+    @Test func headerRoundTripsAndRejectsDamage() throws {
+        let hash = ChainHash.genesis.next(offset: 1, payload: UnsafeRawBufferPointer(start: nil, count: 0))
+        let header = RecordHeader(codec: .zstdDictionary, dictionaryID: 7, checksum: 0xDEAD_BEEF, chainHash: hash)
+        var buffer = [UInt8](repeating: 0, count: RecordHeader.size)
+        buffer.withUnsafeMutableBytes { header.write(to: $0) }
+        #expect(buffer[0] == 1)
+        #expect(try buffer.withUnsafeBytes { try RecordHeader.read($0) } == header)
+        var badVersion = buffer
+        badVersion[0] = 9
+        #expect(throws: RecordFormatError.unknownFormatVersion(9)) { try badVersion.withUnsafeBytes { try RecordHeader.read($0) } }
+        var badCodec = buffer
+        badCodec[1] = 5
+        #expect(throws: RecordFormatError.unknownCodec(5)) { try badCodec.withUnsafeBytes { try RecordHeader.read($0) } }
+        #expect(throws: RecordFormatError.truncatedHeader(length: 10)) {
+            try Array(buffer.prefix(10)).withUnsafeBytes { try RecordHeader.read($0) }
+        }
+    }
+
+    @Test func envelopeRoundTrips() throws {
+        let identity = EventIdentity(nonce: 0x0ABC_DEF0_1234_5678)
+        let client = UUID()
+        for id in [client, nil] as [UUID?] {
+            var writer = ByteWriter()
+            Envelope.encode(
+                clientID: id, version: 42, timestamp: 1_795_600_000_123, type: "thing.created", actorId: "u-1",
+                targetId: nil, groupId: "org ✓", metadataJSON: Array(#"{"a":1}"#.utf8), into: &writer)
+            let event = try writer.bytes.withUnsafeBytes { try Envelope.decode($0, offset: 99, identity: identity) }
+            #expect(event.id == (id ?? identity.assignedID(offset: 99)))
+            #expect(event.version == 42 && event.timestamp == 1_795_600_000_123 && event.type == "thing.created")
+            #expect(event.actorId == "u-1" && event.targetId == nil && event.groupId == "org ✓")
+            #expect(event.metadataJSON == Array(#"{"a":1}"#.utf8))
+            let truncated = Array(writer.bytes.dropLast(2))
+            #expect(throws: RecordFormatError.self) {
+                try truncated.withUnsafeBytes { try Envelope.decode($0, offset: 99, identity: identity) }
+            }
+        }
+    }
+
+    @Test func assignedIDsCarryTheOffset() {
+        let identity = EventIdentity(nonce: 0x0123_4567_89AB_CDEF)
+        for offset: UInt64 in [1, 255, 1 << 40, (1 << 62) - 1] {
+            let id = identity.assignedID(offset: offset)
+            #expect(identity.offset(ofAssigned: id) == offset)
+            #expect(identity.isReserved(id))
+            #expect(id.uuidString.dropFirst(14).first == "8")
+        }
+        #expect(identity.offset(ofAssigned: UUID()) == nil)
+        #expect(EventIdentity(nonce: 1).offset(ofAssigned: identity.assignedID(offset: 5)) == nil)
+    }
+
+    @Test func chainHashHexAndAnchors() {
+        let hash = ChainHash.genesis.next(offset: 3, payload: UnsafeRawBufferPointer(start: nil, count: 0))
+        #expect(ChainHash(hex: hash.hex) == hash)
+        #expect(ChainHash(hex: "zz") == nil)
+        #expect(VerificationAnchor("\(hash.hex)@12")?.offset == 12)
+        #expect(VerificationAnchor("\(hash.hex)@0") == nil)
+        #expect(VerificationAnchor("abc@12") == nil)
+    }
+
+    @Test func crc32cMatchesTheKnownVector() {
+        #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)
+        #expect(CRC32C.checksum([UInt8](repeating: 0, count: 32)) == 0x8A91_36AA)
+    }
+
+    @Test func postingBlocksDeltaEncode() throws {
+        var block = PostingBlock(firstOffset: 10, rank: 5)
+        for (offset, extra) in [(10, 1), (11, 59_999), (300, 0), (70_000, 7)] as [(UInt64, UInt64)] {
+            block.append(PostingBlock.Entry(offset: offset, extra: extra), withExtra: true)
+        }
+        let stored = block.stored
+        let decoded = try stored.withUnsafeBytes { try PostingBlock(firstOffset: 10, stored: $0) }
+        #expect(decoded.rank == 5 && decoded.count == 4 && decoded.lastOffset == 70_000)
+        let entries = try stored.withUnsafeBytes { try PostingBlock.entries(firstOffset: 10, stored: $0, withExtra: true) }
+        #expect(entries.map(\.offset) == [10, 11, 300, 70_000])
+        #expect(entries.map(\.extra) == [1, 59_999, 0, 7])
+    }
+}

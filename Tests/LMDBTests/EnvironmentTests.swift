@@ -1,0 +1,194 @@
+import Foundation
+import Testing
+
+@testable import LMDB
+
+/// A fresh environment in a temporary directory, removed afterwards.
+func withEnvironment<R>(
+    _ options: EnvironmentOptions = EnvironmentOptions(), _ body: (Environment, String) throws -> R
+) throws -> R {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("lmdb-test-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let environment = try Environment(path: path, options: options)
+    return try body(environment, path)
+}
+
+private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
+
+@Suite struct EnvironmentTests {
+    @Test func writeCommitsAndReadSeesIt() throws {
+        try withEnvironment { env, _ in
+            let db = try env.openDatabase("kv", flags: .create)
+            try env.write { txn in try txn.put(db, key: bytes("a"), value: bytes("1")) }
+            let value = try env.read { txn in try txn.get(db, key: bytes("a")) }
+            #expect(value == bytes("1"))
+        }
+    }
+
+    @Test func thrownErrorRollsBack() throws {
+        struct Boom: Error {}
+        try withEnvironment { env, _ in
+            let db = try env.openDatabase("kv", flags: .create)
+            #expect(throws: Boom.self) {
+                try env.write { txn in
+                    try txn.put(db, key: bytes("a"), value: bytes("1"))
+                    throw Boom()
+                }
+            }
+            #expect(try env.read { txn in try txn.get(db, key: bytes("a")) } == nil)
+        }
+    }
+
+    @Test func errorsHaveSwiftNamesAndNameTheOperation() throws {
+        try withEnvironment { env, _ in
+            let db = try env.openDatabase("kv", flags: .create)
+            try env.write { txn in try txn.put(db, key: bytes("a"), value: bytes("1")) }
+            do {
+                try env.write { txn in try txn.put(db, key: bytes("a"), value: bytes("2"), flags: .noOverwrite) }
+                Issue.record("expected keyExists")
+            } catch let error as LMDBError {
+                #expect(error.code == .keyExists)
+                #expect(error.operation == "mdb_put(kv)")
+                #expect(error.description.contains("keyExists"))
+            }
+            let longKey = [UInt8](repeating: 1, count: 600)
+            #expect(throws: LMDBError(code: .badValueSize, operation: "mdb_put(kv)")) {
+                try env.write { txn in try txn.put(db, key: longKey, value: bytes("x")) }
+            }
+        }
+    }
+
+    @Test func appendRequiresIncreasingKeys() throws {
+        try withEnvironment { env, _ in
+            let db = try env.openDatabase("log", flags: .create)
+            try env.write { txn in
+                for i: UInt64 in 1...100 {
+                    try txn.put(db, key: withUnsafeBytes(of: i.bigEndian) { Array($0) }, value: bytes("v"), flags: .append)
+                }
+            }
+            #expect(throws: LMDBError.self) {
+                try env.write { txn in
+                    try txn.put(db, key: withUnsafeBytes(of: UInt64(5).bigEndian) { Array($0) }, value: bytes("v"),
+                                flags: .append)
+                }
+            }
+            #expect(try env.read { txn in try txn.statistics(db).entries } == 100)
+        }
+    }
+
+    @Test func mapGrowsOnMapFullAndRetriesTheWholeTransaction() throws {
+        try withEnvironment(EnvironmentOptions(mapSize: 1 << 20)) { env, _ in
+            let db = try env.openDatabase("big", flags: .create)
+            let value = [UInt8](repeating: 7, count: 3000)
+            var attempts = 0
+            try env.write { txn in
+                attempts += 1
+                for i: UInt32 in 0..<4000 {
+                    try txn.put(db, key: withUnsafeBytes(of: i.bigEndian) { Array($0) }, value: value)
+                }
+            }
+            #expect(attempts >= 2)
+            #expect(env.info().mapSize > 1 << 20)
+            #expect(try env.read { txn in try txn.statistics(db).entries } == 4000)
+        }
+    }
+
+    @Test func maxMapSizeIsEnforced() throws {
+        try withEnvironment(EnvironmentOptions(mapSize: 1 << 20, maxMapSize: 2 << 20)) { env, _ in
+            let db = try env.openDatabase("big", flags: .create)
+            let value = [UInt8](repeating: 7, count: 3000)
+            #expect(throws: LMDBError.self) {
+                try env.write { txn in
+                    for i: UInt32 in 0..<4000 {
+                        try txn.put(db, key: withUnsafeBytes(of: i.bigEndian) { Array($0) }, value: value)
+                    }
+                }
+            }
+            #expect(try env.read { txn in try txn.statistics(db).entries } == 0)
+        }
+    }
+
+    @Test func cursorWalksInKeyOrderAndSeeks() throws {
+        try withEnvironment { env, _ in
+            let db = try env.openDatabase("kv", flags: .create)
+            try env.write { txn in
+                for key in ["b", "d", "a", "c"] { try txn.put(db, key: bytes(key), value: bytes(key.uppercased())) }
+            }
+            let (keys, seeked, last) = try env.read { txn in
+                try txn.withCursor(db) { cursor -> ([String], String?, String?) in
+                    var keys: [String] = []
+                    var entry = try cursor.get(.first)
+                    while let e = entry {
+                        keys.append(String(decoding: e.key, as: UTF8.self))
+                        entry = try cursor.get(.next)
+                    }
+                    let seeked = try cursor.seek(.setRange, to: bytes("bb")).map { String(decoding: $0.value, as: UTF8.self) }
+                    let last = try cursor.get(.last).map { String(decoding: $0.key, as: UTF8.self) }
+                    return (keys, seeked, last)
+                }
+            }
+            #expect(keys == ["a", "b", "c", "d"])
+            #expect(seeked == "C")
+            #expect(last == "d")
+        }
+    }
+
+    @Test func readOnlyEnvironmentSeesDataAndOpensExistingDatabases() throws {
+        try withEnvironment { env, path in
+            let db = try env.openDatabase("kv", flags: .create)
+            try env.write { txn in try txn.put(db, key: bytes("k"), value: bytes("v")) }
+            // A second process would open it read-only; in-process we use a copy to respect LMDB's one-open rule.
+            let copy = path + "-copy"
+            try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: copy) }
+            try env.copy(to: copy, compact: true)
+            let reader = try Environment(path: copy, options: EnvironmentOptions(readOnly: true))
+            let readerDB = try reader.openDatabase("kv")
+            #expect(try reader.read { txn in try txn.get(readerDB, key: bytes("k")) } == bytes("v"))
+            #expect(throws: LMDBError.self) { try reader.openDatabase("missing") }
+        }
+    }
+
+    @Test func openingAMissingDirectoryNamesTheCall() throws {
+        do {
+            _ = try Environment(path: "/nonexistent/annals-\(UUID().uuidString)")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.code == .noSuchFileOrDirectory)
+            #expect(error.operation.hasPrefix("mdb_env_open"))
+        }
+    }
+
+    @Test func staleReaderCheckAndInfo() throws {
+        try withEnvironment(EnvironmentOptions(maxReaders: 64)) { env, _ in
+            let cleared = try env.checkStaleReaders()
+            #expect(cleared == 0)
+            let info = env.info()
+            #expect(info.maxReaders == 64)
+            #expect(info.pageSize == 4096)
+        }
+    }
+
+    @Test func concurrentReadersFromManyThreads() async throws {
+        try withEnvironment { env, _ in
+            let db = try env.openDatabase("kv", flags: .create)
+            try env.write { txn in
+                for i: UInt32 in 0..<1000 { try txn.put(db, key: withUnsafeBytes(of: i.bigEndian) { Array($0) }, value: bytes("v")) }
+            }
+            let counts = Counts()
+            DispatchQueue.concurrentPerform(iterations: 16) { _ in
+                let count = (try? env.read { txn in try txn.statistics(db).entries }) ?? -1
+                counts.add(count)
+            }
+            #expect(counts.values == Array(repeating: 1000, count: 16))
+        }
+    }
+}
+
+/// Thread-safe collection of results from concurrent readers.
+final class Counts: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var values: [Int] = []
+    func add(_ value: Int) { lock.withLock { values.append(value) } }
+}
