@@ -33,9 +33,14 @@ public struct StoreStatistics: Sendable, Hashable {
     /// Distinct groups.
     public var distinctGroups: Int
 
-    /// Payload bytes per record byte (how much compression saves on the log itself).
+    /// Stored payload bytes: ``recordBytes`` less the 42-byte record headers.
+    public var storedPayloadBytes: UInt64 {
+        recordBytes - min(recordBytes, events * UInt64(RecordHeader.size))
+    }
+
+    /// Uncompressed payload bytes per stored payload byte: what zstd saves (headers excluded).
     public var compressionRatio: Double {
-        recordBytes == 0 ? 1 : Double(payloadBytes) / Double(recordBytes)
+        storedPayloadBytes == 0 ? 1 : Double(payloadBytes) / Double(storedPayloadBytes)
     }
 
     /// Entries and page bytes of one LMDB database.

@@ -1,0 +1,102 @@
+import Foundation
+import Testing
+
+@testable import Annals
+
+@Suite struct QueryTests {
+    /// 2,000 events, one per second from a fixed start, over 5 targets, 4 types, 7 actors and 3 groups.
+    private func fill(_ store: EventStore) async throws -> [RecordedEvent] {
+        let start: Int64 = 1_795_600_000_000
+        var events: [NewEvent] = []
+        for i in 0..<2000 {
+            var event = sampleEvent(i)
+            event.timestamp = start + Int64(i) * 1000
+            events.append(event)
+        }
+        _ = try await store.append(contentsOf: Array(events[..<700]))
+        _ = try await store.append(contentsOf: Array(events[700...]))
+        return try store.events().collect()
+    }
+
+    @Test func everyFilterMatchesABruteForceScan() async throws {
+        try await withStore { store, _ in
+            let all = try await fill(store)
+            let start: Int64 = 1_795_600_000_000
+            let queries: [EventQuery] = [
+                EventQuery(types: ["thing.updated"]),
+                EventQuery(types: ["thing.updated", "connection.created"]),
+                EventQuery(actorId: "user-3"),
+                EventQuery(groupId: "org-2"),
+                EventQuery(targetId: "thing-4", groupId: "org-1"),
+                EventQuery(types: ["thing.created"], actorId: "user-2", groupId: "org-0"),
+                EventQuery(from: 500, to: 900, actorId: "user-1"),
+                EventQuery(since: start + 300_000, until: start + 420_000),
+                EventQuery(since: start + 1_999_000),
+                EventQuery(until: start + 5_000),
+                EventQuery(groupId: "org-1", since: start + 100_000, until: start + 200_000),
+                EventQuery(from: 1990),
+                EventQuery(to: 3),
+                EventQuery(actorId: "nobody"),
+            ]
+            for base in queries {
+                for reverse in [false, true] {
+                    var query = base
+                    query.reverse = reverse
+                    let expected = all.filter { query.matches($0) }
+                    let got = try store.events(query).collect()
+                    #expect(got == (reverse ? expected.reversed() : expected), "\(query)")
+                }
+            }
+        }
+    }
+
+    @Test func limitStopsEarly() async throws {
+        try await withStore { store, _ in
+            _ = try await fill(store)
+            let first = try store.events(EventQuery(targetId: "thing-1", limit: 3)).collect()
+            #expect(first.map(\.version) == [1, 2, 3])
+            let last = try store.events(EventQuery(limit: 2, reverse: true)).collect()
+            #expect(last.map(\.offset) == [2000, 1999])
+        }
+    }
+
+    @Test func streamsReadFromAVersion() async throws {
+        try await withStore { store, _ in
+            _ = try await fill(store)
+            let events = try store.stream("thing-3", fromVersion: 395).collect()
+            #expect(events.map(\.version) == [395, 396, 397, 398, 399, 400])
+            #expect(try store.stream("thing-3", fromVersion: 401).collect().isEmpty)
+            #expect(try store.stream("missing").collect().isEmpty)
+            #expect(try store.version(of: "thing-3") == 400)
+        }
+    }
+
+    @Test func asyncIterationAndLookups() async throws {
+        try await withStore { store, _ in
+            let all = try await fill(store)
+            var count = 0
+            for try await event in store.events(EventQuery(groupId: "org-0")) {
+                #expect(event.groupId == "org-0")
+                count += 1
+            }
+            #expect(count == all.filter { $0.groupId == "org-0" }.count)
+            #expect(try store.event(at: 2001) == nil)
+            #expect(try store.event(at: 1234) == all[1233])
+            #expect(try store.event(id: all[5].id) == all[5])
+            #expect(try store.event(id: UUID()) == nil)
+        }
+    }
+
+    @Test func readsSeeNewEventsBetweenChunks() async throws {
+        try await withStore { store, _ in
+            _ = try await fill(store)
+            var reader = store.events().makeReader()
+            var seen = 0
+            while try reader.next() != nil {
+                seen += 1
+                if seen == 100 { _ = try await store.append(contentsOf: (0..<10).map { sampleEvent($0) }) }
+            }
+            #expect(seen == 2010)
+        }
+    }
+}
