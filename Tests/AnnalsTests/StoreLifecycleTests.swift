@@ -1,0 +1,120 @@
+import Foundation
+import Testing
+
+@testable import Annals
+
+@Suite struct StoreLifecycleTests {
+    @Test func reopeningKeepsEverythingAndContinuesOffsets() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory + "/s"
+            var store = try EventStore(path: path)
+            _ = try await store.append(contentsOf: (0..<10).map { sampleEvent($0) })
+            let head = try store.head()
+            store.close()
+            store = try EventStore(path: path)
+            defer { store.close() }
+            #expect(try store.head() == head)
+            #expect(try await store.append(sampleEvent(10)).offset == 11)
+            #expect(try store.verify().isIntact)
+        }
+    }
+
+    @Test func missingStoresAreReportedNotCreated() async throws {
+        try await withTemporaryDirectory { directory in
+            #expect(throws: AnnalsError.storeNotFound(path: directory + "/none")) {
+                try EventStore(path: directory + "/none", options: StoreOptions(createIfMissing: false))
+            }
+            #expect(throws: AnnalsError.self) {
+                try EventStore(path: directory + "/none", options: StoreOptions(readOnly: true))
+            }
+            #expect(!FileManager.default.fileExists(atPath: directory + "/none/data.mdb"))
+        }
+    }
+
+    @Test func aReadOnlyStoreRefusesAppends() async throws {
+        try await withTemporaryDirectory { directory in
+            let writer = try EventStore(path: directory + "/s")
+            _ = try await writer.append(sampleEvent(1))
+            writer.close()
+            let reader = try EventStore(path: directory + "/s", options: StoreOptions(readOnly: true))
+            defer { reader.close() }
+            #expect(try reader.event(at: 1)?.offset == 1)
+            await #expect(throws: AnnalsError.self) { try await reader.append(sampleEvent(2)) }
+        }
+    }
+
+    @Test func theSyncWatermarkFollowsEveryCommit() async throws {
+        try await withStore { store, _ in
+            _ = try await store.append(contentsOf: (0..<5).map { sampleEvent($0) })
+            #expect(try store.head().durableOffset == 5)
+            #expect(store.commitSequence >= 1)
+        }
+    }
+
+    @Test func noSyncAdvancesTheWatermarkAtThePeriodicSync() async throws {
+        try await withStore(StoreOptions(durability: .noSync, syncInterval: 0.05)) { store, _ in
+            _ = try await store.append(contentsOf: (0..<5).map { sampleEvent($0) })
+            var durable: UInt64 = 0
+            for _ in 0..<100 where durable < 5 {
+                try await Task.sleep(for: .milliseconds(20))
+                durable = try store.head().durableOffset
+            }
+            #expect(durable == 5)
+        }
+    }
+
+    @Test func noMetaSyncCoversThePreviousCommitAtOnce() async throws {
+        try await withStore(StoreOptions(durability: .noMetaSync, syncInterval: 60)) { store, _ in
+            _ = try await store.append(sampleEvent(1))
+            _ = try await store.append(sampleEvent(2))
+            #expect(try store.head().durableOffset >= 1)
+        }
+    }
+
+    @Test func theMapGrowsWithoutLosingABatch() async throws {
+        try await withStore(StoreOptions(initialMapSize: 1 << 20)) { store, _ in
+            for round in 0..<6 {
+                _ = try await store.append(contentsOf: (0..<1000).map { i in
+                    NewEvent(type: "big", targetId: "t\(i % 10)",
+                             metadata: ["round": .integer(round), "blob": .string((0..<8).map { _ in UUID().uuidString }.joined())])
+                })
+            }
+            #expect(try store.head().offset == 6000)
+            #expect(store.environment.info().mapSize > 1 << 20)
+            #expect(try store.verify().isIntact)
+            #expect(try store.version(of: "t3") == 600)
+        }
+    }
+
+    @Test func backupIsAConsistentCompactedCopy() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try EventStore(path: directory + "/s")
+            defer { store.close() }
+            _ = try await store.append(contentsOf: (0..<500).map { sampleEvent($0) })
+            let appending = Task {
+                for i in 0..<20 { _ = try await store.append(sampleEvent(500 + i)) }
+            }
+            let head = try store.backup(to: directory + "/copy")
+            try await appending.value
+            #expect(head.offset >= 500)
+            let copy = try EventStore(path: directory + "/copy", options: StoreOptions(readOnly: true))
+            defer { copy.close() }
+            #expect(try copy.verify().isIntact)
+            #expect(try copy.head() .offset == head.offset)
+            #expect(throws: AnnalsError.self) { try store.backup(to: directory + "/copy") }
+        }
+    }
+
+    @Test func statisticsCountWhatIsThere() async throws {
+        try await withStore { store, _ in
+            _ = try await store.append(contentsOf: (0..<100).map { sampleEvent($0) })
+            let stats = try store.statistics()
+            #expect(stats.events == 100 && stats.durableOffset == 100)
+            #expect(stats.distinctActors == 7 && stats.distinctTargets == 5 && stats.distinctGroups == 3)
+            #expect(stats.types.map(\.count).reduce(0, +) == 100)
+            #expect(stats.types.first?.count == 25)
+            #expect(stats.databases.first { $0.name == "events" }?.entries == 100)
+            #expect(stats.payloadBytes > 0 && stats.recordBytes > 0 && stats.usedBytes > 0)
+        }
+    }
+}

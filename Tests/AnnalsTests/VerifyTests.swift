@@ -1,0 +1,120 @@
+import Foundation
+import Testing
+
+@testable import Annals
+
+@Suite struct VerifyTests {
+    private func fill(_ store: EventStore, count: Int = 300) async throws {
+        _ = try await store.append(contentsOf: (0..<count).map { sampleEvent($0) })
+    }
+
+    /// Replaces the stored record at `offset` with `transform(record)`, bypassing the engine.
+    private func tamper(_ store: EventStore, offset: UInt64, _ transform: @escaping ([UInt8]) -> [UInt8]?) throws {
+        try store.write { txn in
+            let key = offset.bigEndianBytes
+            let record = try txn.get(store.schema.events, key: key)!
+            if let replaced = transform(record) {
+                try txn.put(store.schema.events, key: key, value: replaced)
+            } else {
+                try txn.delete(store.schema.events, key: key)
+            }
+        }
+    }
+
+    @Test func anIntactLogVerifies() async throws {
+        try await withStore { store, _ in
+            try await fill(store)
+            let head = try store.head()
+            let report = try store.verify(anchor: VerificationAnchor(hash: head.hash, offset: head.offset))
+            #expect(report.isIntact && report.recordsChecked == 300 && report.anchorMatched == true)
+            #expect(report.lastHash == head.hash)
+            let range = try store.verify(from: 100, to: 150)
+            #expect(range.isIntact && range.recordsChecked == 51)
+        }
+    }
+
+    @Test func anEditedPayloadIsPinnedToItsOffset() async throws {
+        try await withStore { store, _ in
+            try await fill(store)
+            try tamper(store, offset: 120) { record in
+                var r = record
+                r[r.count - 3] ^= 0x40
+                return r
+            }
+            let report = try store.verify()
+            #expect(report.firstBadOffset == 120)
+            #expect([.checksum, .decompression].contains(report.problems[0].kind))
+            #expect(report.problems.allSatisfy { $0.offset == 120 })
+            #expect(throws: AnnalsError.self) { try store.events().collect() }
+        }
+    }
+
+    @Test func aForgedHashBreaksTheChain() async throws {
+        try await withStore { store, _ in
+            try await fill(store)
+            try tamper(store, offset: 7) { record in
+                var r = record
+                r[20] ^= 1
+                return r
+            }
+            let report = try store.verify()
+            #expect(report.problems.map(\.offset) == [7, 8])
+            #expect(report.problems.map(\.kind) == [.chainBreak, .chainBreak])
+        }
+    }
+
+    @Test func aDeletedRecordIsMissing() async throws {
+        try await withStore { store, _ in
+            try await fill(store)
+            try tamper(store, offset: 200) { _ in nil }
+            let report = try store.verify()
+            #expect(report.problems.first?.offset == 200)
+            #expect(report.problems.first?.kind == .missing)
+            #expect(report.problems.contains { $0.offset == 201 && $0.kind == .chainBreak })
+        }
+    }
+
+    @Test func swappedRecordsAreDetected() async throws {
+        try await withStore { store, _ in
+            try await fill(store)
+            var saved: [UInt8] = []
+            try tamper(store, offset: 50) { record in
+                saved = record
+                return nil
+            }
+            let fifty = saved
+            var fiftyOne: [UInt8] = []
+            try tamper(store, offset: 51) { record in
+                fiftyOne = record
+                return fifty
+            }
+            let replacement = fiftyOne
+            try store.write { txn in
+                try txn.put(store.schema.events, key: UInt64(50).bigEndianBytes, value: replacement)
+            }
+            let report = try store.verify()
+            #expect(report.firstBadOffset == 50)
+            #expect(report.problems.contains { $0.offset == 51 && $0.kind == .chainBreak })
+        }
+    }
+
+    @Test func anAnchorDetectsATruncatedTail() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try EventStore(path: directory + "/s")
+            defer { store.close() }
+            try await fill(store, count: 100)
+            try store.backup(to: directory + "/early")
+            try await fill(store, count: 20)
+            let anchor = try store.head()
+            let early = try EventStore(path: directory + "/early", options: StoreOptions(readOnly: true))
+            defer { early.close() }
+            let report = try early.verify(anchor: VerificationAnchor(hash: anchor.hash, offset: anchor.offset))
+            #expect(report.problems.first?.kind == .truncated)
+            #expect(report.problems.first?.detail.contains("20 record(s)") == true)
+            #expect(report.anchorMatched == false)
+            // A wrong hash at an existing offset is a mismatch.
+            let wrong = try early.verify(anchor: VerificationAnchor(hash: .genesis, offset: 50))
+            #expect(wrong.problems.map(\.kind) == [.anchorMismatch])
+        }
+    }
+}
