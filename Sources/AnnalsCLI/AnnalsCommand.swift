@@ -2,7 +2,7 @@ import Annals
 import ArgumentParser
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The `annals` command-line tool: one subcommand per operation on a store.

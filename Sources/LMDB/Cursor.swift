@@ -33,8 +33,10 @@ public struct Cursor: ~Copyable {
         let rc = mdb_cursor_get(pointer, &k, &v, operation.cValue)
         if rc == MDB_NOTFOUND { return nil }
         try check(rc, "mdb_cursor_get(\(database.name), \(operation))")
-        return (UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size),
-                UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size))
+        return (
+            UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size),
+            UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size)
+        )
     }
 
     /// Moves to `key` (or the first key at or after it, with `.setRange`), copying `key` for the call.

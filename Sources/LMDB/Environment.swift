@@ -1,7 +1,7 @@
 import CLMDB
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An open LMDB environment: one data file and its lock file in a directory.

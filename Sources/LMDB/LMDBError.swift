@@ -1,7 +1,7 @@
 import CLMDB
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An error returned by an LMDB call, with the operation that failed.

@@ -114,7 +114,8 @@ public struct Transaction: ~Copyable {
         try check(mdb_stat(pointer, database.handle, &stat), "mdb_stat(\(database.name))")
         return DatabaseStatistics(
             entries: Int(stat.ms_entries), depth: Int(stat.ms_depth),
-            pages: Int(stat.ms_branch_pages + stat.ms_leaf_pages + stat.ms_overflow_pages), pageSize: Int(stat.ms_psize))
+            pages: Int(stat.ms_branch_pages + stat.ms_leaf_pages + stat.ms_overflow_pages), pageSize: Int(stat.ms_psize)
+        )
     }
 
     /// Runs `body` with a cursor on `database`; the cursor is closed when `body` returns.

@@ -430,9 +430,10 @@ final class ChildProcess: @unchecked Sendable {
         if process.isRunning { _ = Glibc.kill(process.processIdentifier, signal) }
     }
 
-    /// Waits for the child to exit (killing it after `timeout` seconds) and for its output to end.
-    func finish(timeout: Double = 60) -> CLIResult {
-        closeInput()
+    /// Waits for the child to exit (killing it after `timeout` seconds) and for its output to end; closes stdin
+    /// first unless `closingInput` is false (someone else is still feeding it).
+    func finish(timeout: Double = 60, closingInput: Bool = true) -> CLIResult {
+        if closingInput { closeInput() }
         let watch = Locked((exited: false, killed: false))
         let pid = process.processIdentifier
         DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
@@ -473,7 +474,7 @@ func runProcess(
     } else {
         child.closeInput()
     }
-    let result = child.finish(timeout: timeout)
+    let result = child.finish(timeout: timeout, closingInput: stdin == nil)
     if result.timedOut {
         Issue.record("timed out after \(timeout) s: \(result)", sourceLocation: sourceLocation)
     }

@@ -18,7 +18,8 @@ import Testing
     }
 
     @Test func acceptsAWellFormedEvent() {
-        #expect(fieldError(NewEvent(type: "plugin_action:executed.v2-x", actorId: "u", targetId: "t", groupId: "g")) == nil)
+        #expect(
+            fieldError(NewEvent(type: "plugin_action:executed.v2-x", actorId: "u", targetId: "t", groupId: "g")) == nil)
     }
 
     @Test func typeRules() {
@@ -44,8 +45,10 @@ import Testing
     }
 
     @Test func decodesFromJSONNamingTheField() throws {
-        let event = try NewEvent(json: try JSONParser.parse(
-            #"{"id":"6f1c2a9e-0d43-4e8b-9a51-2b7f3c4d5e6f","type":"a.b","targetId":"t","timestamp":"2026-11-25T10:00:00Z","expectedVersion":3,"metadata":{"k":1}}"#))
+        let event = try NewEvent(
+            json: try JSONParser.parse(
+                #"{"id":"6f1c2a9e-0d43-4e8b-9a51-2b7f3c4d5e6f","type":"a.b","targetId":"t","timestamp":"2026-11-25T10:00:00Z","expectedVersion":3,"metadata":{"k":1}}"#
+            ))
         #expect(event.id == UUID(uuidString: "6f1c2a9e-0d43-4e8b-9a51-2b7f3c4d5e6f"))
         #expect(event.timestamp == 1_795_600_800_000)
         #expect(event.expectedVersion == 3)

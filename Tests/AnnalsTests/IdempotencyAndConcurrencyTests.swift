@@ -16,7 +16,9 @@ import Testing
             #expect(try store.event(id: id)?.offset == first.offset)
             // Within one batch, the second copy is a duplicate of the first.
             let other = UUID()
-            let batch = try await store.append(contentsOf: [NewEvent(id: other, type: "c"), NewEvent(id: other, type: "c")])
+            let batch = try await store.append(contentsOf: [
+                NewEvent(id: other, type: "c"), NewEvent(id: other, type: "c"),
+            ])
             #expect(batch[0].offset == 3 && batch[1].offset == 3 && batch[1].duplicate)
             #expect(try store.head().offset == 3)
         }
@@ -114,8 +116,9 @@ import Testing
             }
             #expect(receipts.map(\.offset).sorted() == Array(1...640))
             for stream in 0..<4 {
-                let versions = receipts.filter { r in (try? store.event(at: r.offset))??.targetId == "stream-\(stream)" }
-                    .map(\.version).sorted()
+                let versions = receipts.filter { r in (try? store.event(at: r.offset))??.targetId == "stream-\(stream)"
+                }
+                .map(\.version).sorted()
                 #expect(versions == Array(1...160))
             }
             #expect(try store.verify().isIntact)

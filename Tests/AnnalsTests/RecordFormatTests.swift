@@ -13,10 +13,14 @@ import Testing
         #expect(try buffer.withUnsafeBytes { try RecordHeader.read($0) } == header)
         var badVersion = buffer
         badVersion[0] = 9
-        #expect(throws: RecordFormatError.unknownFormatVersion(9)) { try badVersion.withUnsafeBytes { try RecordHeader.read($0) } }
+        #expect(throws: RecordFormatError.unknownFormatVersion(9)) {
+            try badVersion.withUnsafeBytes { try RecordHeader.read($0) }
+        }
         var badCodec = buffer
         badCodec[1] = 5
-        #expect(throws: RecordFormatError.unknownCodec(5)) { try badCodec.withUnsafeBytes { try RecordHeader.read($0) } }
+        #expect(throws: RecordFormatError.unknownCodec(5)) {
+            try badCodec.withUnsafeBytes { try RecordHeader.read($0) }
+        }
         #expect(throws: RecordFormatError.truncatedHeader(length: 10)) {
             try Array(buffer.prefix(10)).withUnsafeBytes { try RecordHeader.read($0) }
         }
@@ -76,7 +80,9 @@ import Testing
         let stored = block.stored
         let decoded = try stored.withUnsafeBytes { try PostingBlock(firstOffset: 10, stored: $0) }
         #expect(decoded.rank == 5 && decoded.count == 4 && decoded.lastOffset == 70_000)
-        let entries = try stored.withUnsafeBytes { try PostingBlock.entries(firstOffset: 10, stored: $0, withExtra: true) }
+        let entries = try stored.withUnsafeBytes {
+            try PostingBlock.entries(firstOffset: 10, stored: $0, withExtra: true)
+        }
         #expect(entries.map(\.offset) == [10, 11, 300, 70_000])
         #expect(entries.map(\.extra) == [1, 59_999, 0, 7])
     }

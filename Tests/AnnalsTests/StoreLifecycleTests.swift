@@ -74,10 +74,15 @@ import Testing
     @Test func theMapGrowsWithoutLosingABatch() async throws {
         try await withStore(StoreOptions(initialMapSize: 1 << 20)) { store, _ in
             for round in 0..<6 {
-                _ = try await store.append(contentsOf: (0..<1000).map { i in
-                    NewEvent(type: "big", targetId: "t\(i % 10)",
-                             metadata: ["round": .integer(round), "blob": .string((0..<8).map { _ in UUID().uuidString }.joined())])
-                })
+                _ = try await store.append(
+                    contentsOf: (0..<1000).map { i in
+                        NewEvent(
+                            type: "big", targetId: "t\(i % 10)",
+                            metadata: [
+                                "round": .integer(round),
+                                "blob": .string((0..<8).map { _ in UUID().uuidString }.joined()),
+                            ])
+                    })
             }
             #expect(try store.head().offset == 6000)
             #expect(store.environment.info().mapSize > 1 << 20)
@@ -100,7 +105,7 @@ import Testing
             let copy = try EventStore(path: directory + "/copy", options: StoreOptions(readOnly: true))
             defer { copy.close() }
             #expect(try copy.verify().isIntact)
-            #expect(try copy.head() .offset == head.offset)
+            #expect(try copy.head().offset == head.offset)
             #expect(throws: AnnalsError.self) { try store.backup(to: directory + "/copy") }
         }
     }

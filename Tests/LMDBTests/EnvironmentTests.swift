@@ -64,13 +64,15 @@ private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
             let db = try env.openDatabase("log", flags: .create)
             try env.write { txn in
                 for i: UInt64 in 1...100 {
-                    try txn.put(db, key: withUnsafeBytes(of: i.bigEndian) { Array($0) }, value: bytes("v"), flags: .append)
+                    try txn.put(
+                        db, key: withUnsafeBytes(of: i.bigEndian) { Array($0) }, value: bytes("v"), flags: .append)
                 }
             }
             #expect(throws: LMDBError.self) {
                 try env.write { txn in
-                    try txn.put(db, key: withUnsafeBytes(of: UInt64(5).bigEndian) { Array($0) }, value: bytes("v"),
-                                flags: .append)
+                    try txn.put(
+                        db, key: withUnsafeBytes(of: UInt64(5).bigEndian) { Array($0) }, value: bytes("v"),
+                        flags: .append)
                 }
             }
             #expect(try env.read { txn in try txn.statistics(db).entries } == 100)
@@ -123,7 +125,9 @@ private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
                         keys.append(String(decoding: e.key, as: UTF8.self))
                         entry = try cursor.get(.next)
                     }
-                    let seeked = try cursor.seek(.setRange, to: bytes("bb")).map { String(decoding: $0.value, as: UTF8.self) }
+                    let seeked = try cursor.seek(.setRange, to: bytes("bb")).map {
+                        String(decoding: $0.value, as: UTF8.self)
+                    }
                     let last = try cursor.get(.last).map { String(decoding: $0.key, as: UTF8.self) }
                     return (keys, seeked, last)
                 }
@@ -174,7 +178,9 @@ private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
         try withEnvironment { env, _ in
             let db = try env.openDatabase("kv", flags: .create)
             try env.write { txn in
-                for i: UInt32 in 0..<1000 { try txn.put(db, key: withUnsafeBytes(of: i.bigEndian) { Array($0) }, value: bytes("v")) }
+                for i: UInt32 in 0..<1000 {
+                    try txn.put(db, key: withUnsafeBytes(of: i.bigEndian) { Array($0) }, value: bytes("v"))
+                }
             }
             let counts = Counts()
             DispatchQueue.concurrentPerform(iterations: 16) { _ in

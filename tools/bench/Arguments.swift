@@ -19,7 +19,7 @@ struct BenchArguments: Sendable {
         Runs the engine benchmarks and their raw LMDB and SQLite baselines in one run, writes one JSON line per
         figure and baseline, and prints a table. Exits 0 when every benchmark ran, missed targets included.
 
-          --quick        100,000 events and fewer concurrent appends: about a minute instead of several
+          --quick        100,000 events and 20,000 concurrent appends instead of 1,000,000 and 100,000
           --output PATH  the JSON Lines results file (default: bench-results.jsonl), for example
                          --output /tmp/bench-quick.jsonl
           -h, --help     print this help

@@ -37,9 +37,10 @@ final class DictionaryTraining: @unchecked Sendable {
         let due = lock.withLock { () -> Bool in
             guard !running, !stopping else { return false }
             if trainedAt == nil {
-                trainedAt = .some(try? store.environment.read { txn in
-                    try txn.metaU64(store.schema, MetaKey.dictionaryTrainedAt)
-                })
+                trainedAt = .some(
+                    try? store.environment.read { txn in
+                        try txn.metaU64(store.schema, MetaKey.dictionaryTrainedAt)
+                    })
             }
             let last = trainedAt!
             let due = last == nil ? head >= UInt64(threshold) : head >= 8 * max(last!, 1)

@@ -67,7 +67,8 @@ final class ZstdCompressor {
         ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 0)
         ZSTD_CCtx_setParameter(context, ZSTD_c_dictIDFlag, 0)
         ZSTD_CCtx_setParameter(context, ZSTD_c_contentSizeFlag, 1)
-        ZSTD_CCtx_setParameter(context, ZSTD_c_experimentalParam2, 1 /* ZSTD_f_zstd1_magicless, from the static-only API */)
+        ZSTD_CCtx_setParameter(
+            context, ZSTD_c_experimentalParam2, 1 /* ZSTD_f_zstd1_magicless, from the static-only API */)
     }
 
     /// Compresses `payload` and calls `body` with the smallest stored form and its codec.
@@ -100,7 +101,8 @@ final class ZstdDecompressor {
     init(maximumSize: Int) {
         context = ZSTD_createDCtx()
         output = [UInt8](repeating: 0, count: maximumSize)
-        ZSTD_DCtx_setParameter(context, ZSTD_d_experimentalParam1, 1 /* ZSTD_f_zstd1_magicless, from the static-only API */)
+        ZSTD_DCtx_setParameter(
+            context, ZSTD_d_experimentalParam1, 1 /* ZSTD_f_zstd1_magicless, from the static-only API */)
     }
 
     deinit { ZSTD_freeDCtx(context) }

@@ -12,7 +12,8 @@ enum EventValidation {
         try validateIdentifier(event.targetId, field: "targetId", index: index)
         try validateIdentifier(event.groupId, field: "groupId", index: index)
         if let timestamp = event.timestamp, timestamp < 0 {
-            throw .invalidEvent(index: index, field: "timestamp", reason: "must be milliseconds since 1970, not negative")
+            throw .invalidEvent(
+                index: index, field: "timestamp", reason: "must be milliseconds since 1970, not negative")
         }
         guard case .object = event.metadata else {
             throw .invalidEvent(index: index, field: "metadata", reason: "must be a JSON object")
@@ -30,7 +31,9 @@ enum EventValidation {
                 index: index, field: "type", reason: "is \(bytes.count) bytes, longer than \(maximumTypeLength)")
         }
         for byte in bytes where !isTypeByte(byte) {
-            let shown = byte < 0x80 && byte >= 0x20 ? "'\(Character(Unicode.Scalar(byte)))'" : "byte 0x\(String(byte, radix: 16))"
+            let shown =
+                byte < 0x80 && byte >= 0x20
+                ? "'\(Character(Unicode.Scalar(byte)))'" : "byte 0x\(String(byte, radix: 16))"
             throw .invalidEvent(
                 index: index, field: "type", reason: "contains \(shown); allowed are A-Z a-z 0-9 _ . : -")
         }

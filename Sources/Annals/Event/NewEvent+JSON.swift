@@ -51,7 +51,8 @@ extension NewEvent {
         case nil, .null?: break
         case .number(let text)?:
             guard let ms = Int64(text), ms >= 0 else {
-                throw EventDecodingError(field: "timestamp", reason: "must be whole milliseconds since 1970, got \(text)")
+                throw EventDecodingError(
+                    field: "timestamp", reason: "must be whole milliseconds since 1970, got \(text)")
             }
             timestamp = ms
         case .string(let text)?:
@@ -60,7 +61,8 @@ extension NewEvent {
             }
             timestamp = ms
         default:
-            throw EventDecodingError(field: "timestamp", reason: "must be a number of milliseconds or an ISO 8601 string")
+            throw EventDecodingError(
+                field: "timestamp", reason: "must be a number of milliseconds or an ISO 8601 string")
         }
         var expectedVersion: UInt64?
         switch object["expectedVersion"] {
@@ -85,7 +87,9 @@ extension NewEvent {
         do {
             try EventValidation.validate(self, index: 0)
         } catch {
-            if case .invalidEvent(_, let field, let reason) = error { throw EventDecodingError(field: field, reason: reason) }
+            if case .invalidEvent(_, let field, let reason) = error {
+                throw EventDecodingError(field: field, reason: reason)
+            }
             throw EventDecodingError(field: "", reason: error.description)
         }
     }

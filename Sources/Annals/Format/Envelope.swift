@@ -62,11 +62,14 @@ enum Envelope {
             guard flags.rawValue & ~0x1F == 0 else {
                 throw RecordFormatError.malformedEnvelope("unknown flags 0x\(String(flags.rawValue, radix: 16))")
             }
-            let id = flags.contains(.clientID)
+            let id =
+                flags.contains(.clientID)
                 ? UUID(bytes: try reader.bytes(16)) : identity.assignedID(offset: offset)
             let version = try reader.varint()
             let timestamp = try reader.varint()
-            guard timestamp <= UInt64(Int64.max) else { throw RecordFormatError.malformedEnvelope("timestamp out of range") }
+            guard timestamp <= UInt64(Int64.max) else {
+                throw RecordFormatError.malformedEnvelope("timestamp out of range")
+            }
             let type = try string(&reader)
             let actor = flags.contains(.actor) ? try string(&reader) : nil
             let target = flags.contains(.target) ? try string(&reader) : nil

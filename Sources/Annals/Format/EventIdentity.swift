@@ -29,8 +29,11 @@ struct EventIdentity: Sendable, Equatable {
         b[7] = UInt8(truncatingIfNeeded: n)
         b[8] = 0x80 | UInt8(truncatingIfNeeded: (offset >> 56) & 0x3F)
         for i in 0..<7 { b[9 + i] = UInt8(truncatingIfNeeded: offset >> UInt64(48 - 8 * i)) }
-        return UUID(uuid: (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-                           b[14], b[15]))
+        return UUID(
+            uuid: (
+                b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+                b[14], b[15]
+            ))
     }
 
     /// The offset encoded in `id` if this store assigned it, else `nil`.

@@ -115,5 +115,5 @@ struct PostingBlock {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif

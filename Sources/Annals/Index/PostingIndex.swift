@@ -46,7 +46,8 @@ struct PostingIndex: Sendable {
     }
 
     private func store(_ txn: borrowing Transaction, symbol: [UInt8], block: PostingBlock) throws {
-        try txn.put(database, key: PostingBlock.key(symbol: symbol, firstOffset: block.firstOffset), value: block.stored)
+        try txn.put(
+            database, key: PostingBlock.key(symbol: symbol, firstOffset: block.firstOffset), value: block.stored)
     }
 
     /// Up to `limit` entries of `symbol` with offsets above `after`, ascending.

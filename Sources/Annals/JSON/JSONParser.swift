@@ -311,5 +311,5 @@ public struct JSONParser {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif

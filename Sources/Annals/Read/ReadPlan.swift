@@ -104,7 +104,8 @@ enum ReadPlan {
             self = .scan(position: next)
             return exhausted
         case .postings(let index, let symbol, let position):
-            let entries = query.reverse
+            let entries =
+                query.reverse
                 ? try index.entries(txn, symbol: symbol, before: position, limit: count)
                 : try index.entries(txn, symbol: symbol, after: position, limit: count)
             var last = position

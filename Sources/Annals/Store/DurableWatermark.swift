@@ -1,7 +1,7 @@
 import CAnnalsSupport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The highest offset known to be durable, shared between processes through a small memory-mapped file

@@ -95,7 +95,8 @@ public final class EventStore: @unchecked Sendable {
         let commit = GroupCommit(
             schema: schema, identity: identity, registry: registry,
             compressor: ZstdCompressor(level: options.compressionLevel), maximumEventSize: options.maximumEventSize)
-        let writer = Writer(environment: environment, options: options, commit: commit, watermark: watermark, head: head)
+        let writer = Writer(
+            environment: environment, options: options, commit: commit, watermark: watermark, head: head)
         self.writer = writer
         let training = DictionaryTraining(threshold: options.dictionaryTrainingThreshold)
         self.training = training
@@ -218,10 +219,13 @@ public final class EventStore: @unchecked Sendable {
         precondition(!writer.isWriterThread, "EventStore.write called from inside a write transaction")
         let done = DispatchSemaphore(value: 0)
         let box = ErrorBox()
-        writer.submit(.transaction(body: body, completion: { error in
-            box.error = error
-            done.signal()
-        }))
+        writer.submit(
+            .transaction(
+                body: body,
+                completion: { error in
+                    box.error = error
+                    done.signal()
+                }))
         done.wait()
         if let error = box.error { throw error }
     }

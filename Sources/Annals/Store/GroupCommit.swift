@@ -61,7 +61,8 @@ struct GroupCommit {
                     }
                     var version: UInt64 = 0
                     if let target = event.targetId {
-                        let current = try localVersions[target] ?? pendingVersions[target]
+                        let current =
+                            try localVersions[target] ?? pendingVersions[target]
                             ?? schema.byTarget.count(txn, symbol: Array(target.utf8))
                         if let expected = event.expectedVersion, expected != current {
                             throw AnnalsError.versionConflict(
@@ -81,7 +82,8 @@ struct GroupCommit {
                     let receipt = AppendReceipt(
                         offset: offset, id: event.id ?? identity.assignedID(offset: offset), version: version)
                     if let id = event.id { localIDs[id] = receipt }
-                    localAccepted.append(Accepted(offset: offset, version: version, prepared: prepared, payload: writer.bytes))
+                    localAccepted.append(
+                        Accepted(offset: offset, version: version, prepared: prepared, payload: writer.bytes))
                     receipts.append(receipt)
                     offset += 1
                 }
@@ -135,8 +137,10 @@ struct GroupCommit {
             }
         }
         try postings.write(to: schema, txn)
-        try txn.setMetaU64(schema, MetaKey.payloadBytes, (try txn.metaU64(schema, MetaKey.payloadBytes) ?? 0) + payloadBytes)
-        try txn.setMetaU64(schema, MetaKey.recordBytes, (try txn.metaU64(schema, MetaKey.recordBytes) ?? 0) + recordBytes)
+        try txn.setMetaU64(
+            schema, MetaKey.payloadBytes, (try txn.metaU64(schema, MetaKey.payloadBytes) ?? 0) + payloadBytes)
+        try txn.setMetaU64(
+            schema, MetaKey.recordBytes, (try txn.metaU64(schema, MetaKey.recordBytes) ?? 0) + recordBytes)
         head = nextOffset - 1
         return Outcome(results: results, head: head, appended: accepted.count)
     }
@@ -174,11 +178,17 @@ struct Postings {
 
     func write(to schema: StoreSchema, _ txn: borrowing Transaction) throws {
         for (symbol, entries) in byType { try schema.byType.append(txn, symbol: Array(symbol.utf8), entries: entries) }
-        for (symbol, entries) in byActor { try schema.byActor.append(txn, symbol: Array(symbol.utf8), entries: entries) }
+        for (symbol, entries) in byActor {
+            try schema.byActor.append(txn, symbol: Array(symbol.utf8), entries: entries)
+        }
         for (symbol, entries) in byTarget {
             try schema.byTarget.append(txn, symbol: Array(symbol.utf8), entries: entries)
         }
-        for (symbol, entries) in byGroup { try schema.byGroup.append(txn, symbol: Array(symbol.utf8), entries: entries) }
-        for (minute, entries) in byMinute { try schema.byTime.append(txn, symbol: minute.bigEndianBytes, entries: entries) }
+        for (symbol, entries) in byGroup {
+            try schema.byGroup.append(txn, symbol: Array(symbol.utf8), entries: entries)
+        }
+        for (minute, entries) in byMinute {
+            try schema.byTime.append(txn, symbol: minute.bigEndianBytes, entries: entries)
+        }
     }
 }

@@ -22,8 +22,10 @@ struct StoreSchema: Sendable {
     let byTime: PostingIndex
 
     /// Every database name, for statistics.
-    static let databaseNames = ["events", "ids", "meta", "dictionaries", "idx.type", "idx.actor", "idx.target",
-                                "idx.group", "idx.time"]
+    static let databaseNames = [
+        "events", "ids", "meta", "dictionaries", "idx.type", "idx.actor", "idx.target",
+        "idx.group", "idx.time",
+    ]
 
     init(environment: Environment, create: Bool) throws {
         let flags: DatabaseFlags = create ? .create : []
@@ -39,8 +41,10 @@ struct StoreSchema: Sendable {
     }
 
     var allDatabases: [Database] {
-        [events, ids, meta, dictionaries, byType.database, byActor.database, byTarget.database, byGroup.database,
-         byTime.database]
+        [
+            events, ids, meta, dictionaries, byType.database, byActor.database, byTarget.database, byGroup.database,
+            byTime.database,
+        ]
     }
 }
 

@@ -83,7 +83,9 @@ extension EventStore {
                     databases.append(.init(name: database.name, entries: stat.entries, bytes: stat.bytes))
                 }
                 let types = try schema.byType.symbolCounts(txn)
-                    .map { StoreStatistics.TypeCount(type: String(decoding: $0.symbol, as: UTF8.self), count: $0.count) }
+                    .map {
+                        StoreStatistics.TypeCount(type: String(decoding: $0.symbol, as: UTF8.self), count: $0.count)
+                    }
                     .sorted { ($0.count, $1.type) > ($1.count, $0.type) }
                 return StoreStatistics(
                     events: head,

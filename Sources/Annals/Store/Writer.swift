@@ -25,7 +25,9 @@ final class Writer: @unchecked Sendable {
     private var lastSync = monotonicSeconds()
     private var lastReaderCheck = monotonicSeconds()
 
-    init(environment: Environment, options: StoreOptions, commit: GroupCommit, watermark: DurableWatermark, head: UInt64) {
+    init(
+        environment: Environment, options: StoreOptions, commit: GroupCommit, watermark: DurableWatermark, head: UInt64
+    ) {
         self.environment = environment
         self.options = options
         self.commit = commit
@@ -130,7 +132,8 @@ final class Writer: @unchecked Sendable {
         do {
             outcome = try environment.write { txn in try commit.apply(requests, txn) }
         } catch {
-            let failure: AnnalsError = (error as? AnnalsError) ?? (error as? LMDBError).map { .storage($0) }
+            let failure: AnnalsError =
+                (error as? AnnalsError) ?? (error as? LMDBError).map { .storage($0) }
                 ?? .invalidArgument("\(error)")
             for request in requests { request.completion(.failure(failure)) }
             return

@@ -44,9 +44,10 @@ extension EventStore {
                 if done { break }
             }
             if state.expected <= last {
-                report.add(VerificationProblem(
-                    offset: state.expected, kind: .missing,
-                    detail: "offsets \(state.expected)…\(last) are missing from the end of the range"))
+                report.add(
+                    VerificationProblem(
+                        offset: state.expected, kind: .missing,
+                        detail: "offsets \(state.expected)…\(last) are missing from the end of the range"))
             }
             if let anchor { try checkAnchor(anchor, head: head, report: &report) }
             return report
@@ -70,19 +71,22 @@ extension EventStore {
             var checked = 0
             while let current = entry, checked < 4096 {
                 guard current.key.count == 8 else {
-                    report.add(VerificationProblem(
-                        offset: state.expected, kind: .malformedKey,
-                        detail: "a key of \(current.key.count) bytes follows offset \(state.expected - 1)"))
+                    report.add(
+                        VerificationProblem(
+                            offset: state.expected, kind: .malformedKey,
+                            detail: "a key of \(current.key.count) bytes follows offset \(state.expected - 1)"))
                     entry = try cursor.get(.next)
                     continue
                 }
                 let offset = UInt64(bigEndianBytes: current.key)
                 if offset > last { return true }
                 if offset > state.expected {
-                    report.add(VerificationProblem(
-                        offset: state.expected, kind: .missing,
-                        detail: offset - state.expected == 1
-                            ? "offset \(state.expected) is missing" : "offsets \(state.expected)…\(offset - 1) are missing"))
+                    report.add(
+                        VerificationProblem(
+                            offset: state.expected, kind: .missing,
+                            detail: offset - state.expected == 1
+                                ? "offset \(state.expected) is missing"
+                                : "offsets \(state.expected)…\(offset - 1) are missing"))
                 }
                 check(offset, current.value, txn, decoder: decoder, state: &state, report: &report)
                 state.expected = offset + 1
@@ -117,9 +121,10 @@ extension EventStore {
                 }
                 let computed = previous.next(offset: offset, payload: payload)
                 if computed != header.chainHash {
-                    report.add(VerificationProblem(
-                        offset: offset, kind: .chainBreak,
-                        detail: "stored hash \(header.chainHash.hex), computed \(computed.hex)"))
+                    report.add(
+                        VerificationProblem(
+                            offset: offset, kind: .chainBreak,
+                            detail: "stored hash \(header.chainHash.hex), computed \(computed.hex)"))
                 }
             }
         } catch {
@@ -138,10 +143,11 @@ extension EventStore {
     private func checkAnchor(_ anchor: VerificationAnchor, head: UInt64, report: inout VerificationReport) throws {
         guard anchor.offset <= head else {
             report.anchorMatched = false
-            report.add(VerificationProblem(
-                offset: head + 1, kind: .truncated,
-                detail: "the log ends at offset \(head) but the anchor is at offset \(anchor.offset): "
-                    + "\(anchor.offset - head) record(s) were removed from the tail"))
+            report.add(
+                VerificationProblem(
+                    offset: head + 1, kind: .truncated,
+                    detail: "the log ends at offset \(head) but the anchor is at offset \(anchor.offset): "
+                        + "\(anchor.offset - head) record(s) were removed from the tail"))
             return
         }
         let stored = try environment.read { txn in
@@ -151,9 +157,10 @@ extension EventStore {
         }
         report.anchorMatched = stored == anchor.hash
         if stored != anchor.hash {
-            report.add(VerificationProblem(
-                offset: anchor.offset, kind: .anchorMismatch,
-                detail: "anchor hash \(anchor.hash.hex), stored \(stored?.hex ?? "none")"))
+            report.add(
+                VerificationProblem(
+                    offset: anchor.offset, kind: .anchorMismatch,
+                    detail: "anchor hash \(anchor.hash.hex), stored \(stored?.hex ?? "none")"))
         }
     }
 }

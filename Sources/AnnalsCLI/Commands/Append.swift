@@ -44,7 +44,8 @@ struct Append: ParsableCommand {
         let store = try location.openForWriting(options)
         defer { store.close() }
         let maximumLine = maxEventSize * 4 + 4096
-        let reader = try file.map { try LineReader(path: $0, maximumLineLength: maximumLine) }
+        let reader =
+            try file.map { try LineReader(path: $0, maximumLineLength: maximumLine) }
             ?? LineReader(fd: 0, maximumLineLength: maximumLine)
         var appended = 0
         if atomic {
@@ -92,7 +93,8 @@ struct Append: ParsableCommand {
         do {
             json = try JSONParser.parse(line.bytes)
         } catch {
-            throw CLIFailure(.invalidInput, "line \(line.number), column \(error.column): invalid JSON: \(error.reason)")
+            throw CLIFailure(
+                .invalidInput, "line \(line.number), column \(error.column): invalid JSON: \(error.reason)")
         }
         do {
             return try NewEvent(json: json)
@@ -115,7 +117,9 @@ struct Append: ParsableCommand {
             case .invalidEvent(let i, let field, let reason):
                 (index, message, code) = (i, "field '\(field)' \(reason)", .invalidInput)
             case .eventTooLarge(let i, let size, let limit):
-                (index, message, code) = (i, "event of \(size) bytes exceeds the limit of \(limit) bytes", .invalidInput)
+                (index, message, code) = (
+                    i, "event of \(size) bytes exceeds the limit of \(limit) bytes", .invalidInput
+                )
             case .versionConflict(let i, let target, let expected, let actual):
                 (index, message, code) = (
                     i, "version conflict on target '\(target)': expected version \(expected), actual \(actual)",
@@ -135,7 +139,8 @@ struct Append: ParsableCommand {
 
     private static func printReceipts(_ receipts: [AppendReceipt]) throws {
         for receipt in receipts {
-            var line = "{\"offset\":\(receipt.offset),\"id\":\"\(receipt.id.uuidString.lowercased())\","
+            var line =
+                "{\"offset\":\(receipt.offset),\"id\":\"\(receipt.id.uuidString.lowercased())\","
                 + "\"version\":\(receipt.version)"
             if receipt.duplicate { line += ",\"duplicate\":true" }
             line += "}"

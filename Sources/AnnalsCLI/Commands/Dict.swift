@@ -11,7 +11,8 @@ struct Dict: ParsableCommand {
     struct Train: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Train a new dictionary from the most recent events and use it for new records.",
-            discussion: "Old dictionaries are kept, so every record stays readable. Example: annals dict train --samples 20000")
+            discussion:
+                "Old dictionaries are kept, so every record stays readable. Example: annals dict train --samples 20000")
 
         @OptionGroup var location: StoreLocation
 

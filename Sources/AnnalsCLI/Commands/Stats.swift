@@ -46,7 +46,8 @@ struct Stats: ParsableCommand {
             "readers            \(s.readersInUse) of \(s.maximumReaders) slots in use",
             "distinct           \(s.distinctActors) actors, \(s.distinctTargets) targets, \(s.distinctGroups) groups",
             "dictionaries       "
-                + (s.dictionaries.isEmpty ? "none yet" : s.dictionaries.map { "#\($0.id) (\($0.size) B)" }.joined(separator: ", ")),
+                + (s.dictionaries.isEmpty
+                    ? "none yet" : s.dictionaries.map { "#\($0.id) (\($0.size) B)" }.joined(separator: ", ")),
             "",
             "TYPE                            EVENTS",
         ]
@@ -58,7 +59,8 @@ struct Stats: ParsableCommand {
         for database in s.databases {
             lines.append(
                 database.name.padding(toLength: 16, withPad: " ", startingAt: 0)
-                    + String(database.entries).padding(toLength: 14, withPad: " ", startingAt: 0) + String(database.bytes))
+                    + String(database.entries).padding(toLength: 14, withPad: " ", startingAt: 0)
+                    + String(database.bytes))
         }
         return lines
     }

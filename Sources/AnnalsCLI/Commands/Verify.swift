@@ -40,14 +40,17 @@ struct Verify: ParsableCommand {
                 "{\"offset\":\(problem.offset),\"kind\":\"\(problem.kind.rawValue)\","
                     + "\"detail\":\(JSONValue.string(problem.detail).canonicalString)}")
         }
-        var summary = "{\"intact\":\(report.isIntact),\"from\":\(report.from),\"to\":\(report.to),"
+        var summary =
+            "{\"intact\":\(report.isIntact),\"from\":\(report.from),\"to\":\(report.to),"
             + "\"records\":\(report.recordsChecked),\"lastHash\":\"\(report.lastHash.hex)\""
         if let matched = report.anchorMatched { summary += ",\"anchorMatched\":\(matched)" }
         if let first = report.firstBadOffset { summary += ",\"firstBadOffset\":\(first)" }
         try Output.standard.line(summary + "}")
         if let problem = report.problems.first {
             try Output.standard.flush()
-            throw CLIFailure(.damaged, "damage found: first bad offset \(problem.offset): \(problem.kind.rawValue): \(problem.detail)")
+            throw CLIFailure(
+                .damaged,
+                "damage found: first bad offset \(problem.offset): \(problem.kind.rawValue): \(problem.detail)")
         }
     }
 }

@@ -2,7 +2,7 @@ import Annals
 import ArgumentParser
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A failure with its documented exit code; the message goes to stderr as `annals: …`.

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Reads lines from a file descriptor as they arrive: each call returns the complete lines available now (waiting

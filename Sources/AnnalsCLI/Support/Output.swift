@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Thrown when stdout's reader went away (`EPIPE`): the command ends quietly with status 0.

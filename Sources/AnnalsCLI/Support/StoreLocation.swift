@@ -2,7 +2,7 @@ import Annals
 import ArgumentParser
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `--store PATH`, shared by every command.
