@@ -15,7 +15,8 @@ struct AnnalsCommand: ParsableCommand {
             Every command takes --store PATH (or the ANNALS_STORE environment variable; default ./annals-store).
             Output is JSON lines unless --format table is given; errors go to stderr.
             Exit codes: 0 success, 1 verification found damage, 2 invalid input, 3 version conflict,
-            4 not found, 5 storage error, 6 corrupt record, 64 invalid arguments. See docs/CLI.md.
+            4 not found, 5 storage error, 6 corrupt record, 7 output closed during append, 64 invalid arguments.
+            See docs/CLI.md.
             """,
         version: "0.1.0",
         subcommands: [

@@ -238,7 +238,7 @@ public struct EnvironmentInfo: Sendable, Equatable {
     public var lastTransactionID: Int
     /// The size of the reader table.
     public var maxReaders: Int
-    /// Reader slots in use (including stale ones not yet cleared).
+    /// The high-water mark of the reader table (`me_numreaders`): slots used so far, live or free for reuse.
     public var readersInUse: Int
     /// The page size in bytes.
     public var pageSize: Int

@@ -7,8 +7,9 @@ public enum Durability: String, Sendable, CaseIterable {
     /// Commits sync data pages but not the meta page (`MDB_NOMETASYNC`): a system crash can undo the last
     /// committed transaction, never corrupt the store.
     case noMetaSync
-    /// Commits do not sync at all (`MDB_NOSYNC`); the owner syncs periodically. A system crash can undo every
-    /// transaction since the last sync. A process crash loses nothing.
+    /// Commits do not sync at all (`MDB_NOSYNC`); the owner syncs periodically. A process crash loses nothing. A
+    /// system crash can undo every transaction since the last sync, and, as lmdb.h warns, on a file system that does
+    /// not preserve write order it can also leave the database corrupted.
     case noSync
 
     var environmentFlags: UInt32 {

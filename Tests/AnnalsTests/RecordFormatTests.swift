@@ -63,7 +63,8 @@ import Testing
         #expect(ChainHash(hex: hash.hex) == hash)
         #expect(ChainHash(hex: "zz") == nil)
         #expect(VerificationAnchor("\(hash.hex)@12")?.offset == 12)
-        #expect(VerificationAnchor("\(hash.hex)@0") == nil)
+        #expect(VerificationAnchor("\(hash.hex)@0")?.offset == 0)
+        #expect(VerificationAnchor("\(hash.hex)@-1") == nil)
         #expect(VerificationAnchor("abc@12") == nil)
     }
 

@@ -26,6 +26,8 @@ final class DictionaryTraining: @unchecked Sendable {
     private var stopping = false
     /// The offset the current dictionary was trained at; loaded on first use.
     private var trainedAt: UInt64??
+    /// After a failed first training, the head at which to try again.
+    private var nextFirstAttempt: UInt64 = 0
 
     init(threshold: Int) {
         self.threshold = threshold
@@ -43,7 +45,7 @@ final class DictionaryTraining: @unchecked Sendable {
                     })
             }
             let last = trainedAt!
-            let due = last == nil ? head >= UInt64(threshold) : head >= 8 * max(last!, 1)
+            let due = last == nil ? head >= max(UInt64(threshold), nextFirstAttempt) : head >= 8 * max(last!, 1)
             if due { running = true }
             return due
         }
@@ -51,7 +53,15 @@ final class DictionaryTraining: @unchecked Sendable {
         let thread = Thread { [self] in
             let info = try? store.trainDictionary(sampleLimit: Self.sampleLimit)
             lock.withLock {
-                if let info { trainedAt = .some(info.trainedAtOffset) }
+                if let info {
+                    trainedAt = .some(info.trainedAtOffset)
+                } else if trainedAt! == nil {
+                    // Too few or too uniform events: try again once the log has doubled.
+                    nextFirstAttempt = max(nextFirstAttempt, head * 2)
+                } else {
+                    // A failed retraining waits for the next eightfold growth.
+                    trainedAt = .some(head)
+                }
                 running = false
                 lock.broadcast()
             }
@@ -98,7 +108,7 @@ extension EventStore {
         do {
             bytes = try DictionaryTrainer.train(samples: samples)
         } catch {
-            throw .compression("cannot train a dictionary from \(samples.count) events: \(error.description)")
+            throw .invalidArgument("cannot train a dictionary from \(samples.count) events: \(error.description)")
         }
         let box = ResultBox<UInt32>()
         do {

@@ -93,16 +93,20 @@ final class ZstdCompressor {
 }
 
 /// Decompresses payloads; each reader owns one (a decompression context is not thread-safe).
+///
+/// The output buffer starts at the store's event size limit and doubles, up to 256 MiB, when a frame is larger:
+/// a record written under a larger limit stays readable.
 final class ZstdDecompressor {
+    /// The largest payload it will produce.
+    static let maximumOutput = 256 << 20
+
     private let context: OpaquePointer
-    /// Scratch output, as large as the largest event allowed.
     private var output: [UInt8]
 
     init(maximumSize: Int) {
         context = ZSTD_createDCtx()
-        output = [UInt8](repeating: 0, count: maximumSize)
-        ZSTD_DCtx_setParameter(
-            context, ZSTD_d_experimentalParam1, 1 /* ZSTD_f_zstd1_magicless, from the static-only API */)
+        output = [UInt8](repeating: 0, count: min(maximumSize, Self.maximumOutput))
+        ZSTD_DCtx_setParameter(context, ZSTD_d_experimentalParam1, 1 /* ZSTD_f_zstd1_magicless */)
     }
 
     deinit { ZSTD_freeDCtx(context) }
@@ -113,13 +117,20 @@ final class ZstdDecompressor {
         _ body: (UnsafeRawBufferPointer) throws -> R
     ) throws -> R {
         ZSTD_DCtx_refDDict(context, dictionary?.decompressionDictionary)
-        let size = output.withUnsafeMutableBytes { out in
-            ZSTD_decompressDCtx(context, out.baseAddress, out.count, frame.baseAddress, frame.count)
-        }
-        if ZSTD_isError(size) != 0 {
+        while true {
+            let size = output.withUnsafeMutableBytes { out in
+                ZSTD_decompressDCtx(context, out.baseAddress, out.count, frame.baseAddress, frame.count)
+            }
+            if ZSTD_isError(size) == 0 {
+                return try output.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<size])) }
+            }
+            if ZSTD_getErrorCode(size) == ZSTD_error_dstSize_tooSmall && output.count < Self.maximumOutput {
+                output = [UInt8](repeating: 0, count: min(output.count * 2, Self.maximumOutput))
+                ZSTD_DCtx_refDDict(context, dictionary?.decompressionDictionary)
+                continue
+            }
             throw ZstdFailure(message: String(cString: ZSTD_getErrorName(size)))
         }
-        return try output.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<size])) }
     }
 }
 

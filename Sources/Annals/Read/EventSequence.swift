@@ -109,7 +109,7 @@ extension AnnalsError {
         } else if let error = error as? RecordFormatError {
             self = .corruptRecord(offset: 0, reason: error.description)
         } else {
-            self = .invalidArgument("\(error)")
+            self = .io("\(error)")
         }
     }
 }

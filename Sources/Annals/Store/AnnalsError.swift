@@ -20,6 +20,8 @@ public enum AnnalsError: Error, Sendable, Equatable, CustomStringConvertible {
     case compression(String)
     /// An LMDB call failed (map full past its maximum, disk full, I/O error, …).
     case storage(LMDBError)
+    /// A file-system operation outside LMDB failed (the watermark file, a directory).
+    case io(String)
     /// The store was closed.
     case closed
     /// An argument was out of range, such as an offset of 0.
@@ -45,6 +47,8 @@ public enum AnnalsError: Error, Sendable, Equatable, CustomStringConvertible {
             "compression failed: \(detail)"
         case .storage(let error):
             "storage error: \(error)"
+        case .io(let detail):
+            "I/O error: \(detail)"
         case .closed:
             "the store is closed"
         case .invalidArgument(let detail):

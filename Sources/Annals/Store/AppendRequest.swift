@@ -19,10 +19,16 @@ struct PreparedEvent: Sendable {
 /// One atomic batch queued for the writer thread, with the callback that receives its outcome.
 final class AppendRequest: @unchecked Sendable {
     let events: [PreparedEvent]
+    /// A cursor to acknowledge in the same transaction, if the batch commits (exactly-once consumers).
+    let acknowledgement: CursorAcknowledgement?
     let completion: @Sendable (Result<[AppendReceipt], AnnalsError>) -> Void
 
-    init(events: [PreparedEvent], completion: @escaping @Sendable (Result<[AppendReceipt], AnnalsError>) -> Void) {
+    init(
+        events: [PreparedEvent], acknowledgement: CursorAcknowledgement? = nil,
+        completion: @escaping @Sendable (Result<[AppendReceipt], AnnalsError>) -> Void
+    ) {
         self.events = events
+        self.acknowledgement = acknowledgement
         self.completion = completion
     }
 }

@@ -10,7 +10,9 @@ import CAnnalsSupport
 /// ```
 /// bytes 0–7    magic "ANNALSWM"
 /// bytes 8–15   durable offset (native-endian u64, updated atomically)
-/// bytes 16–23  commit sequence: bumped after every commit, for live readers to notice new events
+/// bytes 16–23  commit sequence: bumped after every commit
+/// bytes 24–27  wake word (u32): bumped whenever the durable offset rises; live readers in any process sleep on it
+///              with a futex (FUTEX_WAIT on the shared mapping) and are woken with FUTEX_WAKE
 /// ```
 /// A commit becomes visible to readers as soon as LMDB publishes it; it is durable once the watermark covers it.
 /// Readers take `min(watermark, last committed offset)`.
@@ -25,21 +27,21 @@ final class DurableWatermark: @unchecked Sendable {
         let fd = open(path, writable ? (O_RDWR | O_CREAT | O_CLOEXEC) : (O_RDONLY | O_CLOEXEC), 0o644)
         if fd < 0 {
             if !writable && errno == ENOENT { return nil }
-            throw .invalidArgument("cannot open \(path): \(String(cString: strerror(errno)))")
+            throw .io("cannot open \(path): \(String(cString: strerror(errno)))")
         }
         defer { close(fd) }
         var status = stat()
         fstat(fd, &status)
         if writable && Int(status.st_size) < Self.size {
             guard ftruncate(fd, off_t(Self.size)) == 0 else {
-                throw .invalidArgument("cannot size \(path): \(String(cString: strerror(errno)))")
+                throw .io("cannot size \(path): \(String(cString: strerror(errno)))")
             }
         } else if !writable && Int(status.st_size) < Self.size {
             return nil
         }
         let protection = writable ? (PROT_READ | PROT_WRITE) : PROT_READ
         guard let mapped = mmap(nil, Self.size, protection, MAP_SHARED, fd, 0), mapped != MAP_FAILED else {
-            throw .invalidArgument("cannot map \(path): \(String(cString: strerror(errno)))")
+            throw .io("cannot map \(path): \(String(cString: strerror(errno)))")
         }
         base = mapped
         if writable && memcmp(base, Self.magic, 8) != 0 {
@@ -63,9 +65,26 @@ final class DurableWatermark: @unchecked Sendable {
     /// The commit sequence number.
     var commitSequence: UInt64 { annals_atomic_load_u64(sequencePointer) }
 
-    /// Raises the durable offset to `offset` (never lowers it).
+    private var wakePointer: UnsafeMutablePointer<UInt32> {
+        (base + 24).assumingMemoryBound(to: UInt32.self)
+    }
+
+    /// The wake word: it changes whenever the durable offset rises.
+    var wakeWord: UInt32 { annals_atomic_load_u32(wakePointer) }
+
+    /// Raises the durable offset to `offset` (never lowers it), and wakes live readers when it rose.
     func advance(to offset: UInt64) {
+        let before = annals_atomic_load_u64(durablePointer)
+        guard offset > before else { return }
         _ = annals_atomic_max_u64(durablePointer, offset)
+        _ = annals_atomic_add_u32(wakePointer, 1)
+        _ = annals_futex_wake_all(wakePointer)
+    }
+
+    /// Sleeps until the wake word differs from `seen`, or `timeout` seconds pass; returns at once if it already
+    /// differs. Safe to call from any process that maps the file.
+    func waitForChange(from seen: UInt32, timeout: Double) {
+        _ = annals_futex_wait(wakePointer, seen, Int64(timeout * 1e9))
     }
 
     /// Sets the durable offset to `offset`, lowering it if needed: only at open, when the log is shorter than the

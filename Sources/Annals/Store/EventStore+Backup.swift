@@ -22,7 +22,7 @@ extension EventStore {
             do {
                 try files.createDirectory(atPath: destination, withIntermediateDirectories: true)
             } catch {
-                throw .invalidArgument("cannot create backup directory \(destination): \(error.localizedDescription)")
+                throw .io("cannot create backup directory \(destination): \(error.localizedDescription)")
             }
         }
         do {

@@ -25,6 +25,8 @@ public final class EventStore: @unchecked Sendable {
     let identity: EventIdentity
     let registry: DictionaryRegistry
     let watermark: DurableWatermark?
+    /// Wakes subscribers when the durable offset rises.
+    let durableChanges: DurableChangeWaiter
     private let writer: Writer?
     private let training: DictionaryTraining?
     private let closeLock = ConditionLock()
@@ -44,7 +46,7 @@ public final class EventStore: @unchecked Sendable {
             do {
                 try files.createDirectory(atPath: path, withIntermediateDirectories: true)
             } catch {
-                throw .invalidArgument("cannot create the store directory \(path): \(error.localizedDescription)")
+                throw .io("cannot create the store directory \(path): \(error.localizedDescription)")
             }
         }
         let environment: Environment
@@ -78,20 +80,25 @@ public final class EventStore: @unchecked Sendable {
         }
         registry = DictionaryRegistry(schema: schema, level: options.compressionLevel)
         watermark = try DurableWatermark(directory: path, writable: !options.readOnly)
+        durableChanges = DurableChangeWaiter(watermark: watermark)
         guard !options.readOnly, let watermark else {
             writer = nil
             training = nil
             return
         }
         let head: UInt64
+        let headAfterSync: UInt64
         do {
-            // Everything committed before this open is made durable, so the watermark may cover it.
-            try environment.sync()
+            // Everything committed before the sync is durable after it, so the watermark may cover `head`.
             head = try environment.read { txn in try txn.logHead(schema).offset }
+            try environment.sync()
+            headAfterSync = try environment.read { txn in try txn.logHead(schema).offset }
         } catch {
             throw AnnalsError(error)
         }
-        if watermark.durableOffset > head { watermark.reset(to: head) } else { watermark.advance(to: head) }
+        // A watermark beyond every committed offset is left over from unsynced commits lost in a system crash.
+        if watermark.durableOffset > headAfterSync { watermark.reset(to: head) }
+        watermark.advance(to: head)
         let commit = GroupCommit(
             schema: schema, identity: identity, registry: registry,
             compressor: ZstdCompressor(level: options.compressionLevel), maximumEventSize: options.maximumEventSize)
@@ -161,6 +168,7 @@ public final class EventStore: @unchecked Sendable {
     /// For synchronous code; from async code prefer ``append(contentsOf:)``. Must not be called from inside a
     /// ``write(_:)`` closure.
     public func appendAndWait(_ events: [NewEvent]) throws(AnnalsError) -> [AppendReceipt] {
+        precondition(writer?.isWriterThread != true, "appendAndWait called on the writer thread (it would deadlock)")
         let request = try prepare(events)
         let done = DispatchSemaphore(value: 0)
         let box = ResultBox<[AppendReceipt]>()
@@ -186,13 +194,13 @@ public final class EventStore: @unchecked Sendable {
         }
     }
 
-    private struct Prepared {
+    struct Prepared {
         let events: [PreparedEvent]
     }
 
-    private func prepare(_ events: [NewEvent]) throws(AnnalsError) -> Prepared {
+    func prepare(_ events: [NewEvent], allowEmpty: Bool = false) throws(AnnalsError) -> Prepared {
         guard writer != nil else { throw .invalidArgument("the store was opened read-only") }
-        guard !events.isEmpty else { throw .invalidArgument("an append needs at least one event") }
+        guard !events.isEmpty || allowEmpty else { throw .invalidArgument("an append needs at least one event") }
         let now = currentTimeMilliseconds()
         var prepared: [PreparedEvent] = []
         prepared.reserveCapacity(events.count)
@@ -202,10 +210,28 @@ public final class EventStore: @unchecked Sendable {
         return Prepared(events: prepared)
     }
 
-    private func submit(
-        _ events: [PreparedEvent], _ completion: @escaping @Sendable (Result<[AppendReceipt], AnnalsError>) -> Void
+    func submit(
+        _ events: [PreparedEvent], acknowledging acknowledgement: CursorAcknowledgement? = nil,
+        _ completion: @escaping @Sendable (Result<[AppendReceipt], AnnalsError>) -> Void
     ) {
-        writer!.submit(.append(AppendRequest(events: events, completion: completion)))
+        writer!.submit(.append(AppendRequest(events: events, acknowledgement: acknowledgement, completion: completion)))
+    }
+
+    /// Syncs the data file now and advances the durable watermark over everything committed before the call.
+    ///
+    /// With ``Durability/sync`` every append is already durable and this only confirms it; with `.noSync` and
+    /// `.noMetaSync` it makes the appends so far durable without waiting for the periodic sync.
+    /// - Returns: The durable offset.
+    @discardableResult
+    public func sync() throws(AnnalsError) -> UInt64 {
+        do {
+            let head = try environment.read { txn in try txn.logHead(schema).offset }
+            if !options.readOnly { try environment.sync() }
+            watermark?.advance(to: head)
+            return try self.head().durableOffset
+        } catch {
+            throw AnnalsError(error)
+        }
     }
 
     // MARK: Custom write transactions

@@ -35,6 +35,7 @@ struct GroupCommit {
         var accepted: [Accepted] = []
         var results: [Result<[AppendReceipt], AnnalsError>] = []
         results.reserveCapacity(requests.count)
+        var acknowledgements: [CursorAcknowledgement] = []
 
         for request in requests {
             var localIDs: [UUID: AppendReceipt] = [:]
@@ -96,8 +97,10 @@ struct GroupCommit {
             accepted.append(contentsOf: localAccepted)
             nextOffset = offset
             results.append(.success(receipts))
+            if let acknowledgement = request.acknowledgement { acknowledgements.append(acknowledgement) }
         }
 
+        for acknowledgement in acknowledgements { try acknowledgement.write(schema, txn) }
         guard !accepted.isEmpty else { return Outcome(results: results, head: head, appended: 0) }
         let dictionary = try registry.current(txn)
         var postings = Postings()

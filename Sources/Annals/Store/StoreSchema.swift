@@ -20,6 +20,8 @@ struct StoreSchema: Sendable {
     let byGroup: PostingIndex
     /// Posting lists by minute of the timestamp, with the millisecond within the minute.
     let byTime: PostingIndex
+    /// `cursors`: subscriber cursor name → last acknowledged offset, acknowledged-at, created-at (8 bytes each).
+    let cursors: Database
 
     /// Every database name, for statistics.
     static let databaseNames = [
@@ -38,19 +40,20 @@ struct StoreSchema: Sendable {
         byTarget = PostingIndex(database: try environment.openDatabase("idx.target", flags: flags), withExtra: false)
         byGroup = PostingIndex(database: try environment.openDatabase("idx.group", flags: flags), withExtra: false)
         byTime = PostingIndex(database: try environment.openDatabase("idx.time", flags: flags), withExtra: true)
+        cursors = try environment.openDatabase("cursors", flags: flags)
     }
 
     var allDatabases: [Database] {
         [
             events, ids, meta, dictionaries, byType.database, byActor.database, byTarget.database, byGroup.database,
-            byTime.database,
+            byTime.database, cursors,
         ]
     }
 }
 
 /// Keys of the `meta` database.
 enum MetaKey {
-    /// u32: the store format version (1).
+    /// u64: the store format version (1).
     static let formatVersion = Array("format.version".utf8)
     /// u64: the 60-bit nonce of assigned ids.
     static let nonce = Array("store.nonce".utf8)

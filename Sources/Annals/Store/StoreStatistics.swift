@@ -16,7 +16,8 @@ public struct StoreStatistics: Sendable, Hashable {
     public var mapSize: Int
     /// The LMDB page size.
     public var pageSize: Int
-    /// Reader slots in use and available.
+    /// Reader slots used so far: LMDB's high-water mark of the reader table (`me_numreaders`), which includes
+    /// slots of finished readers that are free for reuse.
     public var readersInUse: Int
     /// The size of the reader table.
     public var maximumReaders: Int

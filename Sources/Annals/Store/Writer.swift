@@ -132,9 +132,7 @@ final class Writer: @unchecked Sendable {
         do {
             outcome = try environment.write { txn in try commit.apply(requests, txn) }
         } catch {
-            let failure: AnnalsError =
-                (error as? AnnalsError) ?? (error as? LMDBError).map { .storage($0) }
-                ?? .invalidArgument("\(error)")
+            let failure = AnnalsError(error)
             for request in requests { request.completion(.failure(failure)) }
             return
         }

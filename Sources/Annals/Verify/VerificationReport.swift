@@ -69,10 +69,10 @@ public struct VerificationAnchor: Sendable, Hashable {
         self.offset = offset
     }
 
-    /// Parses `HASH@OFFSET` (64 hex digits, `@`, a positive offset), or returns `nil`.
+    /// Parses `HASH@OFFSET` (64 hex digits, `@`, an offset; offset 0 is the head of an empty log), or returns `nil`.
     public init?(_ text: String) {
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, let hash = ChainHash(hex: String(parts[0])), let offset = UInt64(parts[1]), offset > 0
+        guard parts.count == 2, let hash = ChainHash(hex: String(parts[0])), let offset = UInt64(parts[1])
         else { return nil }
         self.init(hash: hash, offset: offset)
     }

@@ -24,17 +24,22 @@ extension EventStore {
         guard from >= 1 else { throw .invalidArgument("verify range must start at offset 1 or later") }
         let decoder = makeDecoder()
         do {
-            let (head, startHash) = try environment.read { txn -> (UInt64, ChainHash) in
+            let (head, startHash) = try environment.read { txn -> (UInt64, ChainHash?) in
                 let head = try txn.logHead(schema).offset
                 guard from > 1 else { return (head, .genesis) }
+                // Without a readable record before the range, the first record's link cannot be checked.
                 let previous = try (from - 1).bigEndianBytes.withUnsafeBytes { key in
                     try txn.get(schema.events, key: key).flatMap { try? RecordHeader.read($0).chainHash }
                 }
-                return (head, previous ?? .genesis)
+                return (head, previous)
+            }
+            if from > head && head > 0 {
+                throw AnnalsError.invalidArgument("the range starts at offset \(from), after the last offset \(head)")
             }
             let last = min(to ?? head, head)
             var report = VerificationReport(
-                from: from, to: last, recordsChecked: 0, lastHash: startHash, problems: [], anchorMatched: nil)
+                from: from, to: last, recordsChecked: 0, lastHash: startHash ?? .genesis, problems: [],
+                anchorMatched: nil)
             var state = ChainState(expected: from, previousHash: startHash)
             while state.expected <= last {
                 let done = try environment.read { txn in
@@ -58,7 +63,8 @@ extension EventStore {
 
     private struct ChainState {
         var expected: UInt64
-        var previousHash: ChainHash
+        /// The stored hash of the record before; `nil` when it was unreadable, so the next link is not checked.
+        var previousHash: ChainHash?
     }
 
     /// Checks up to 4,096 records; returns whether the end of the log was reached.
@@ -107,6 +113,7 @@ extension EventStore {
             header = try RecordHeader.read(record)
         } catch {
             report.add(VerificationProblem(offset: offset, kind: .header, detail: error.description))
+            state.previousHash = nil
             return
         }
         let previous = state.previousHash
@@ -119,6 +126,7 @@ extension EventStore {
                 } catch {
                     report.add(VerificationProblem(offset: offset, kind: .envelope, detail: error.description))
                 }
+                guard let previous else { return }
                 let computed = previous.next(offset: offset, payload: payload)
                 if computed != header.chainHash {
                     report.add(
@@ -141,6 +149,16 @@ extension EventStore {
     }
 
     private func checkAnchor(_ anchor: VerificationAnchor, head: UInt64, report: inout VerificationReport) throws {
+        if anchor.offset == 0 {
+            // The head of an empty log: only the genesis hash matches.
+            report.anchorMatched = anchor.hash == .genesis
+            if anchor.hash != .genesis {
+                report.add(
+                    VerificationProblem(
+                        offset: 0, kind: .anchorMismatch, detail: "an anchor at offset 0 must carry the genesis hash"))
+            }
+            return
+        }
         guard anchor.offset <= head else {
             report.anchorMatched = false
             report.add(

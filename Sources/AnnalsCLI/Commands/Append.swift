@@ -134,7 +134,16 @@ struct Append: ParsableCommand {
             let suffix = atomic ? " (nothing was written: --atomic)" : ""
             throw CLIFailure(code, "line \(events[index].line): \(message)\(suffix)")
         }
-        try Self.printReceipts(receipts)
+        // Receipts promise durability: without per-commit syncs, sync once for the batch before printing.
+        if durability != .sync { try store.sync() }
+        do {
+            try Self.printReceipts(receipts)
+        } catch OutputClosed.pipe {
+            throw CLIFailure(
+                .outputClosed,
+                "standard output was closed; events through offset \(receipts.last!.offset) (line "
+                    + "\(events.last!.line)) were appended, later lines were not")
+        }
     }
 
     private static func printReceipts(_ receipts: [AppendReceipt]) throws {

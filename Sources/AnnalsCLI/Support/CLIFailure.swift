@@ -21,6 +21,8 @@ struct CLIFailure: Error, CustomStringConvertible {
         case storage = 5
         /// A stored record failed its checks.
         case corrupt = 6
+        /// `append` could not print receipts because standard output was closed; it stopped appending.
+        case outputClosed = 7
     }
 
     var code: Code
@@ -56,7 +58,7 @@ struct CLIFailure: Error, CustomStringConvertible {
         case .versionConflict: self.init(.versionConflict, error.description)
         case .storeNotFound: self.init(.notFound, error.description)
         case .corruptRecord, .unsupportedFormat: self.init(.corrupt, error.description)
-        case .storage, .compression, .closed: self.init(.storage, error.description)
+        case .storage, .compression, .closed, .io: self.init(.storage, error.description)
         }
     }
 

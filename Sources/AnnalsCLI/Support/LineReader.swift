@@ -17,6 +17,8 @@ final class LineReader {
     private var chunk = [UInt8](repeating: 0, count: 256 << 10)
     private var nextNumber = 1
     private(set) var reachedEnd = false
+    /// A failure found after some complete lines: those lines are returned first, the failure on the next call.
+    private var deferredFailure: CLIFailure?
 
     init(fd: Int32, maximumLineLength: Int) {
         self.fd = fd
@@ -35,7 +37,20 @@ final class LineReader {
     /// The complete lines available, at least one unless the input ended (then the last, unterminated line too).
     /// - Throws: ``CLIFailure`` for a line longer than the maximum or a read error.
     func nextLines() throws -> [Line] {
+        if let deferredFailure {
+            reachedEnd = true
+            throw deferredFailure
+        }
         var lines: [Line] = []
+        do {
+            try readLines(into: &lines)
+        } catch let failure as CLIFailure where !lines.isEmpty {
+            deferredFailure = failure
+        }
+        return lines
+    }
+
+    private func readLines(into lines: inout [Line]) throws {
         while lines.isEmpty && !reachedEnd {
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
             if n < 0 {
@@ -65,13 +80,14 @@ final class LineReader {
             pending.append(contentsOf: chunk[start..<n])
             try checkLength()
         }
-        return lines
     }
 
     private func checkLength() throws {
         if pending.count > maximumLineLength {
             throw CLIFailure(
-                .invalidInput, "line \(nextNumber): longer than \(maximumLineLength) bytes (the event size limit)")
+                .invalidInput,
+                "line \(nextNumber): longer than \(maximumLineLength) bytes, the most an input line may be "
+                    + "(4 × --max-event-size + 4 KiB)")
         }
     }
 }

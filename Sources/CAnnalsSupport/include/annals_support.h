@@ -34,4 +34,22 @@ static inline uint64_t annals_atomic_add_u64(volatile uint64_t *address, uint64_
     return __atomic_add_fetch(address, delta, __ATOMIC_SEQ_CST);
 }
 
+/// Sleeps until `*address` may differ from `expected`, a wake-up, or `timeout_ns` nanoseconds pass (negative: no
+/// timeout). Works across processes on a shared file mapping (not FUTEX_PRIVATE). Returns 0 when woken or the value
+/// already differed, 1 on timeout, 2 when interrupted by a signal, -1 on another error.
+int annals_futex_wait(const volatile uint32_t *address, uint32_t expected, int64_t timeout_ns);
+
+/// Wakes every process and thread waiting on `address`; returns how many were woken, or -1.
+int annals_futex_wake_all(volatile uint32_t *address);
+
+/// Sequentially consistent 32-bit load.
+static inline uint32_t annals_atomic_load_u32(const volatile uint32_t *address) {
+    return __atomic_load_n(address, __ATOMIC_SEQ_CST);
+}
+
+/// Atomically adds `delta` to a 32-bit value and returns the new value.
+static inline uint32_t annals_atomic_add_u32(volatile uint32_t *address, uint32_t delta) {
+    return __atomic_add_fetch(address, delta, __ATOMIC_SEQ_CST);
+}
+
 #endif

@@ -1,0 +1,65 @@
+import Foundation
+
+/// Suspends tasks until the durable offset may have risen, in this process or another.
+///
+/// One thread per store sleeps on the watermark file's wake word with a futex (woken by any process's writer when
+/// the durable offset rises) and resumes every waiting task. It also wakes every quarter second, so a missed
+/// wake-up costs at most that long (the polling fallback). The thread exists only while tasks wait.
+final class DurableChangeWaiter: @unchecked Sendable {
+    /// The longest a waiter sleeps without a wake-up before re-checking.
+    static let pollInterval = 0.25
+
+    private let watermark: DurableWatermark?
+    private let lock = ConditionLock()
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+    private var running = false
+
+    init(watermark: DurableWatermark?) {
+        self.watermark = watermark
+    }
+
+    /// The current wake word; read it before checking for new events, then pass it to ``wait(seen:)``.
+    var wakeWord: UInt32 { watermark?.wakeWord ?? 0 }
+
+    /// Returns once the wake word differs from `seen` (at once if it already does), or after the poll interval.
+    func wait(seen: UInt32) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            lock.lock()
+            if watermark != nil && wakeWord != seen {
+                lock.unlock()
+                continuation.resume()
+                return
+            }
+            waiters.append(continuation)
+            let start = !running
+            running = true
+            lock.unlock()
+            if start { startThread() }
+        }
+    }
+
+    private func startThread() {
+        let thread = Thread { [self] in
+            while true {
+                let word = wakeWord
+                if let watermark {
+                    watermark.waitForChange(from: word, timeout: Self.pollInterval)
+                } else {
+                    Thread.sleep(forTimeInterval: 0.05)
+                }
+                lock.lock()
+                let woken = waiters
+                waiters.removeAll()
+                if woken.isEmpty {
+                    running = false
+                    lock.unlock()
+                    return
+                }
+                lock.unlock()
+                for waiter in woken { waiter.resume() }
+            }
+        }
+        thread.name = "annals.live-wait"
+        thread.start()
+    }
+}

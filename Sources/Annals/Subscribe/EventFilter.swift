@@ -1,0 +1,77 @@
+/// Which events a subscription or tail delivers: type patterns, and an exact target, group and actor.
+///
+/// A type pattern is an exact type (`thing.created`), a prefix (`thing.` followed by `*`, as in `thing.*`), or a
+/// glob with `*` (any run of characters) and `?` (one character), such as `plugin_action_*ed`.
+public struct EventFilter: Sendable, Hashable {
+    /// Type patterns; an event matches if any matches. Empty: every type.
+    public var types: [String]
+    /// Only this target stream.
+    public var targetId: String?
+    /// Only this group.
+    public var groupId: String?
+    /// Only this actor.
+    public var actorId: String?
+
+    /// Creates a filter; with no arguments it passes every event.
+    public init(types: [String] = [], targetId: String? = nil, groupId: String? = nil, actorId: String? = nil) {
+        self.types = types
+        self.targetId = targetId
+        self.groupId = groupId
+        self.actorId = actorId
+    }
+
+    /// Whether `pattern` is a valid type pattern: type characters plus `*` and `?`, 1–128 bytes.
+    public static func isValidPattern(_ pattern: String) -> Bool {
+        let bytes = pattern.utf8
+        return !bytes.isEmpty && bytes.count <= EventValidation.maximumTypeLength
+            && bytes.allSatisfy { EventValidation.isTypeByte($0) || $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "?") }
+    }
+
+    /// Whether `event` passes.
+    public func matches(_ event: RecordedEvent) -> Bool {
+        if let targetId, event.targetId != targetId { return false }
+        if let groupId, event.groupId != groupId { return false }
+        if let actorId, event.actorId != actorId { return false }
+        return types.isEmpty || types.contains { Self.glob($0, matches: event.type) }
+    }
+
+    /// The exact types, when no pattern has a wildcard (lets a read use the type index).
+    var exactTypes: [String]? {
+        types.contains { $0.contains("*") || $0.contains("?") } ? nil : types
+    }
+
+    /// A query reading the same events (wildcards are applied afterwards by ``matches(_:)``).
+    func query(after offset: UInt64, through last: UInt64) -> EventQuery {
+        EventQuery(
+            from: offset + 1, to: last, types: exactTypes ?? [], actorId: actorId, targetId: targetId,
+            groupId: groupId)
+    }
+
+    /// Glob matching over bytes: `*` any run, `?` one byte.
+    static func glob(_ pattern: String, matches text: String) -> Bool {
+        let p = Array(pattern.utf8)
+        let t = Array(text.utf8)
+        var pi = 0
+        var ti = 0
+        var starP = -1
+        var starT = 0
+        while ti < t.count {
+            if pi < p.count && (p[pi] == UInt8(ascii: "?") || p[pi] == t[ti]) {
+                pi += 1
+                ti += 1
+            } else if pi < p.count && p[pi] == UInt8(ascii: "*") {
+                starP = pi
+                starT = ti
+                pi += 1
+            } else if starP >= 0 {
+                pi = starP + 1
+                starT += 1
+                ti = starT
+            } else {
+                return false
+            }
+        }
+        while pi < p.count && p[pi] == UInt8(ascii: "*") { pi += 1 }
+        return pi == p.count
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import LMDB
+
+extension EventStore {
+    /// The cursor `name`, or `nil` if it was never acknowledged or reset.
+    public func cursor(named name: String) throws(AnnalsError) -> SubscriberCursor? {
+        try SubscriberCursor.validate(name: name)
+        do {
+            return try environment.read { txn in
+                let head = try txn.logHead(schema).offset
+                return try txn.get(schema.cursors, key: Array(name.utf8)).flatMap { stored in
+                    stored.withUnsafeBytes { SubscriberCursor(name: name, stored: $0, head: head) }
+                }
+            }
+        } catch {
+            throw AnnalsError(error)
+        }
+    }
+
+    /// Every cursor, by name, with its lag behind the head.
+    public func cursors() throws(AnnalsError) -> [SubscriberCursor] {
+        do {
+            return try environment.read { txn in
+                let head = try txn.logHead(schema).offset
+                return try txn.withCursor(schema.cursors) { cursor in
+                    var out: [SubscriberCursor] = []
+                    var entry = try cursor.get(.first)
+                    while let current = entry {
+                        let name = String(decoding: current.key, as: UTF8.self)
+                        if let parsed = SubscriberCursor(name: name, stored: current.value, head: head) {
+                            out.append(parsed)
+                        }
+                        entry = try cursor.get(.next)
+                    }
+                    return out
+                }
+            }
+        } catch {
+            throw AnnalsError(error)
+        }
+    }
+
+    /// Records that the consumer of `name` has processed everything through `offset`. Cursors only move forward
+    /// here (an older offset is ignored); use ``resetCursor(_:to:)`` to move one back.
+    public func acknowledge(_ name: String, through offset: UInt64) throws(AnnalsError) {
+        try SubscriberCursor.validate(name: name)
+        let acknowledgement = CursorAcknowledgement(name: name, offset: offset)
+        do {
+            try write { [schema] txn in try acknowledgement.write(schema, txn) }
+        } catch {
+            throw AnnalsError(error)
+        }
+    }
+
+    /// Appends `events` and acknowledges `name` through `offset` in one transaction: the consumer's effects and its
+    /// progress commit together or not at all, so after a crash an event is neither lost nor processed twice.
+    ///
+    /// `events` may be empty (an event that needed no effect is still acknowledged).
+    public func append(
+        contentsOf events: [NewEvent], acknowledging name: String, through offset: UInt64
+    ) async throws(AnnalsError) -> [AppendReceipt] {
+        try SubscriberCursor.validate(name: name)
+        let prepared = try prepare(events, allowEmpty: true)
+        let acknowledgement = CursorAcknowledgement(name: name, offset: offset)
+        do {
+            return try await withCheckedThrowingContinuation { continuation in
+                submit(prepared.events, acknowledging: acknowledgement) { continuation.resume(with: $0) }
+            }
+        } catch {
+            throw error as! AnnalsError
+        }
+    }
+
+    /// Sets cursor `name` to `offset` (backwards too), creating it if needed: delivery resumes after `offset`.
+    public func resetCursor(_ name: String, to offset: UInt64) throws(AnnalsError) {
+        try SubscriberCursor.validate(name: name)
+        do {
+            try write { [schema] txn in
+                let key = Array(name.utf8)
+                let now = currentTimeMilliseconds()
+                var cursor = SubscriberCursor(name: name, offset: offset, acknowledgedAt: now, createdAt: now, lag: 0)
+                if let stored = try txn.get(schema.cursors, key: key),
+                    let previous = stored.withUnsafeBytes({ SubscriberCursor(name: name, stored: $0, head: 0) })
+                {
+                    cursor.createdAt = previous.createdAt
+                }
+                try txn.put(schema.cursors, key: key, value: cursor.stored)
+            }
+        } catch {
+            throw AnnalsError(error)
+        }
+    }
+
+    /// Deletes cursor `name`; returns whether it existed.
+    @discardableResult
+    public func deleteCursor(_ name: String) throws(AnnalsError) -> Bool {
+        try SubscriberCursor.validate(name: name)
+        let box = ResultBox<Bool>()
+        do {
+            try write { [schema] txn in box.result = .success(try txn.delete(schema.cursors, key: Array(name.utf8))) }
+        } catch {
+            throw AnnalsError(error)
+        }
+        return try box.result!.get()
+    }
+}

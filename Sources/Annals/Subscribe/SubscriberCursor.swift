@@ -1,0 +1,68 @@
+import LMDB
+
+/// A named, durable subscriber cursor: the last offset its consumer acknowledged.
+public struct SubscriberCursor: Sendable, Hashable {
+    /// The cursor's name.
+    public var name: String
+    /// The last acknowledged offset (0: nothing yet). Delivery resumes after it.
+    public var offset: UInt64
+    /// When it was last acknowledged (ms since 1970; 0 if never).
+    public var acknowledgedAt: Int64
+    /// When it was created (ms since 1970).
+    public var createdAt: Int64
+    /// Events after ``offset`` up to the log's head when this was read: how far behind the consumer is.
+    public var lag: UInt64
+
+    /// The longest cursor name, in bytes.
+    public static let maximumNameLength = 128
+
+    /// Checks a cursor name: 1–128 bytes of `[A-Za-z0-9_.:-]`.
+    public static func validate(name: String) throws(AnnalsError) {
+        let bytes = name.utf8
+        guard !bytes.isEmpty, bytes.count <= maximumNameLength, bytes.allSatisfy(EventValidation.isTypeByte) else {
+            throw .invalidArgument(
+                "cursor name '\(name)' must be 1–\(maximumNameLength) characters of A-Z a-z 0-9 _ . : -")
+        }
+    }
+
+    /// Stored value: offset, acknowledged-at and created-at, each 8 bytes big-endian.
+    var stored: [UInt8] {
+        offset.bigEndianBytes + UInt64(acknowledgedAt).bigEndianBytes + UInt64(createdAt).bigEndianBytes
+    }
+
+    init(name: String, offset: UInt64, acknowledgedAt: Int64, createdAt: Int64, lag: UInt64) {
+        self.name = name
+        self.offset = offset
+        self.acknowledgedAt = acknowledgedAt
+        self.createdAt = createdAt
+        self.lag = lag
+    }
+
+    init?(name: String, stored: UnsafeRawBufferPointer, head: UInt64) {
+        guard stored.count == 24 else { return nil }
+        let offset = UInt64(bigEndianBytes: stored, at: 0)
+        self.init(
+            name: name, offset: offset, acknowledgedAt: Int64(UInt64(bigEndianBytes: stored, at: 8)),
+            createdAt: Int64(UInt64(bigEndianBytes: stored, at: 16)), lag: head > offset ? head - offset : 0)
+    }
+}
+
+/// An acknowledgement to write in the same transaction as an append (exactly-once processing).
+struct CursorAcknowledgement: Sendable {
+    let name: String
+    let offset: UInt64
+
+    /// Writes the acknowledgement; the cursor only moves forward.
+    func write(_ schema: StoreSchema, _ txn: borrowing Transaction) throws {
+        let key = Array(name.utf8)
+        let now = currentTimeMilliseconds()
+        var cursor = SubscriberCursor(name: name, offset: offset, acknowledgedAt: now, createdAt: now, lag: 0)
+        if let existing = try txn.get(schema.cursors, key: key),
+            let previous = existing.withUnsafeBytes({ SubscriberCursor(name: name, stored: $0, head: 0) })
+        {
+            cursor.createdAt = previous.createdAt
+            cursor.offset = max(previous.offset, offset)
+        }
+        try txn.put(schema.cursors, key: key, value: cursor.stored)
+    }
+}

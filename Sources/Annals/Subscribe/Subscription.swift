@@ -1,0 +1,127 @@
+/// Where a subscription starts when its cursor has never been acknowledged.
+public enum SubscriptionStart: Sendable, Hashable {
+    /// From the first event.
+    case beginning
+    /// After the events durable when ``EventStore/subscribe(_:filter:start:)`` is called: only new events.
+    case end
+    /// After this offset.
+    case after(UInt64)
+}
+
+/// A live stream of events: catch-up from a position, then new events as they become durable.
+///
+/// It is pull-based: events are read in chunks of at most 512 only when the consumer asks for more, so a slow
+/// consumer holds back reading instead of making the engine buffer. Only durable events are delivered (the durable
+/// watermark), and waiting for new ones uses the cross-process wake-up of the watermark file, not sleep-polling.
+///
+/// A named subscription resumes after its cursor's last acknowledged offset; acknowledge with
+/// ``EventStore/acknowledge(_:through:)`` (at-least-once) or ``EventStore/append(contentsOf:acknowledging:through:)``
+/// (exactly-once for effects written to the same store). The sequence ends when its task is cancelled.
+public struct Subscription: AsyncSequence, Sendable {
+    /// The element type.
+    public typealias Element = RecordedEvent
+    /// The failure type.
+    public typealias Failure = AnnalsError
+
+    let store: EventStore
+    /// The cursor name, if durable.
+    public let name: String?
+    /// Which events are delivered.
+    public let filter: EventFilter
+    /// Where it starts when the cursor is new (or for an anonymous subscription).
+    public let start: SubscriptionStart
+
+    /// Creates the iterator; a named subscription reads its cursor now.
+    public func makeAsyncIterator() -> Iterator {
+        Iterator(subscription: self)
+    }
+
+    /// Delivers events in offset order.
+    public struct Iterator: AsyncIteratorProtocol {
+        private let subscription: Subscription
+        private var position: UInt64?
+        private var buffer: [RecordedEvent] = []
+        private var index = 0
+        /// How many events one read fetches at most.
+        static let chunkSize = 512
+
+        init(subscription: Subscription) {
+            self.subscription = subscription
+        }
+
+        /// The offset of the last event delivered or skipped by the filter.
+        public var lastPosition: UInt64? { position }
+
+        /// The next event, waiting for one if needed; `nil` once the task is cancelled.
+        public mutating func next() async throws(AnnalsError) -> RecordedEvent? {
+            try await next(isolation: nil)
+        }
+
+        /// The next event, waiting for one if needed; `nil` once the task is cancelled.
+        public mutating func next(isolation actor: isolated (any Actor)?) async throws(AnnalsError) -> RecordedEvent? {
+            let store = subscription.store
+            if position == nil { position = try startPosition() }
+            while true {
+                if index < buffer.count {
+                    defer { index += 1 }
+                    return buffer[index]
+                }
+                if Task.isCancelled { return nil }
+                let seen = store.durableChanges.wakeWord
+                let durable = try store.head().durableOffset
+                if durable > position! {
+                    try fetch(through: durable)
+                } else {
+                    await store.durableChanges.wait(seen: seen)
+                }
+            }
+        }
+
+        private func startPosition() throws(AnnalsError) -> UInt64 {
+            if let name = subscription.name, let cursor = try subscription.store.cursor(named: name) {
+                return cursor.offset
+            }
+            switch subscription.start {
+            case .beginning: return 0
+            case .after(let offset): return offset
+            case .end: return try subscription.store.head().durableOffset
+            }
+        }
+
+        private mutating func fetch(through durable: UInt64) throws(AnnalsError) {
+            var query = subscription.filter.query(after: position!, through: durable)
+            query.limit = Self.chunkSize
+            var reader = subscription.store.events(query).makeReader()
+            buffer.removeAll(keepingCapacity: true)
+            index = 0
+            var scanned = 0
+            var lastRead: UInt64 = 0
+            while let event = try reader.next() {
+                scanned += 1
+                lastRead = event.offset
+                if subscription.filter.matches(event) { buffer.append(event) }
+            }
+            // A short read covered everything through `durable`; a full one stops at its last event.
+            position = scanned == Self.chunkSize ? lastRead : durable
+        }
+    }
+}
+
+extension EventStore {
+    /// A live subscription: the events matching `filter`, from the cursor `name` (or `start`) onwards, then live.
+    /// - Parameters:
+    ///   - name: A durable cursor name (1–128 of `[A-Za-z0-9_.:-]`), or `nil` for an anonymous subscription.
+    ///   - filter: Which events to deliver.
+    ///   - start: Where to start when the cursor has never been acknowledged.
+    public func subscribe(
+        _ name: String? = nil, filter: EventFilter = EventFilter(), start: SubscriptionStart = .beginning
+    ) throws(AnnalsError) -> Subscription {
+        if let name { try SubscriberCursor.validate(name: name) }
+        for pattern in filter.types where !EventFilter.isValidPattern(pattern) {
+            throw .invalidArgument("type pattern '\(pattern)' must be 1–128 characters of A-Z a-z 0-9 _ . : - * ?")
+        }
+        // `.end` means the end as of now, not as of the first read.
+        let resolved: SubscriptionStart = start == .end ? .after(try head().durableOffset) : start
+        return Subscription(store: self, name: name, filter: filter, start: resolved)
+    }
+}

@@ -1,0 +1,167 @@
+import Foundation
+import Testing
+
+@testable import Annals
+
+@Suite struct SubscriptionTests {
+    /// Collects `count` events from `subscription`, failing after `seconds`.
+    private func take(_ count: Int, from subscription: Subscription, seconds: Double = 10) async throws
+        -> [RecordedEvent]
+    {
+        try await withThrowingTaskGroup(of: [RecordedEvent]?.self) { group in
+            group.addTask {
+                var out: [RecordedEvent] = []
+                for try await event in subscription {
+                    out.append(event)
+                    if out.count == count { break }
+                }
+                return out
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(seconds))
+                return nil
+            }
+            let first = try await group.next()!
+            group.cancelAll()
+            return try #require(first, "timed out waiting for \(count) events")
+        }
+    }
+
+    @Test func catchesUpThenGoesLive() async throws {
+        try await withStore { store, _ in
+            _ = try await store.append(contentsOf: (0..<1200).map { sampleEvent($0) })
+            let subscription = try store.subscribe()
+            let live = Task {
+                try await Task.sleep(for: .milliseconds(100))
+                _ = try await store.append(contentsOf: (0..<5).map { sampleEvent($0, type: "late.event") })
+            }
+            let events = try await take(1205, from: subscription)
+            try await live.value
+            #expect(events.map(\.offset) == Array(1...1205))
+            #expect(events.suffix(5).allSatisfy { $0.type == "late.event" })
+        }
+    }
+
+    @Test func filtersByGlobTargetGroupAndActor() async throws {
+        try await withStore { store, _ in
+            _ = try await store.append(contentsOf: (0..<400).map { sampleEvent($0) })
+            let all = try store.events().collect()
+            let filters = [
+                EventFilter(types: ["thing.*"]),
+                EventFilter(types: ["*_executed", "connection.created"]),
+                EventFilter(types: ["thing.up?ated"], groupId: "org-1"),
+                EventFilter(targetId: "thing-3", actorId: "user-2"),
+            ]
+            for filter in filters {
+                let expected = all.filter(filter.matches)
+                let got = try await take(expected.count, from: try store.subscribe(filter: filter))
+                #expect(got == expected)
+            }
+            #expect(EventFilter.glob("a*b?c", matches: "axxbyc"))
+            #expect(!EventFilter.glob("a*b?c", matches: "axxbc"))
+            #expect(throws: AnnalsError.self) { try store.subscribe(filter: EventFilter(types: ["bad type"])) }
+            #expect(throws: AnnalsError.self) { try store.subscribe("bad name") }
+        }
+    }
+
+    @Test func severalSubscribersRunAtOnce() async throws {
+        try await withStore { store, _ in
+            let producer = Task {
+                for batch in 0..<20 {
+                    _ = try await store.append(contentsOf: (0..<50).map { sampleEvent(batch * 50 + $0) })
+                }
+            }
+            async let everything = take(1000, from: try store.subscribe())
+            async let updates = take(250, from: try store.subscribe(filter: EventFilter(types: ["thing.updated"])))
+            async let org = take(334, from: try store.subscribe(filter: EventFilter(groupId: "org-0")))
+            let (a, b, c) = try await (everything, updates, org)
+            try await producer.value
+            #expect(a.map(\.offset) == Array(1...1000))
+            #expect(b.allSatisfy { $0.type == "thing.updated" } && b.count == 250)
+            #expect(c.allSatisfy { $0.groupId == "org-0" })
+        }
+    }
+
+    @Test func aNamedSubscriptionResumesAfterItsAcknowledgement() async throws {
+        try await withStore { store, _ in
+            _ = try await store.append(contentsOf: (0..<100).map { sampleEvent($0) })
+            let first = try await take(40, from: try store.subscribe("worker"))
+            try store.acknowledge("worker", through: first.last!.offset)
+            try store.acknowledge("worker", through: 10)  // never moves back
+            let cursor = try #require(try store.cursor(named: "worker"))
+            #expect(cursor.offset == 40 && cursor.lag == 60 && cursor.acknowledgedAt > 0)
+            let resumed = try await take(60, from: try store.subscribe("worker"))
+            #expect(resumed.first?.offset == 41)
+            try store.resetCursor("worker", to: 5)
+            #expect(try await take(1, from: try store.subscribe("worker")).first?.offset == 6)
+            #expect(try store.cursors().map(\.name) == ["worker"])
+            #expect(try store.deleteCursor("worker"))
+            #expect(try store.cursor(named: "worker") == nil)
+            #expect(!(try store.deleteCursor("worker")))
+        }
+    }
+
+    @Test func effectsAndAcknowledgementCommitTogether() async throws {
+        try await withStore { store, _ in
+            _ = try await store.append(contentsOf: (0..<10).map { sampleEvent($0, target: "in") })
+            var processed = 0
+            for try await event in try store.subscribe("counter", filter: EventFilter(targetId: "in")) {
+                _ = try await store.append(
+                    contentsOf: [NewEvent(type: "counted", targetId: "out", metadata: ["source": .integer(event.offset)])],
+                    acknowledging: "counter", through: event.offset)
+                processed += 1
+                if processed == 10 { break }
+            }
+            #expect(try store.cursor(named: "counter")?.offset == 10)
+            #expect(try store.version(of: "out") == 10)
+            // A failed effect does not acknowledge.
+            await #expect(throws: AnnalsError.self) {
+                try await store.append(
+                    contentsOf: [NewEvent(type: "counted", targetId: "out", expectedVersion: 3)],
+                    acknowledging: "counter", through: 11)
+            }
+            #expect(try store.cursor(named: "counter")?.offset == 10)
+            _ = try await store.append(contentsOf: [], acknowledging: "counter", through: 12)
+            #expect(try store.cursor(named: "counter")?.offset == 12)
+        }
+    }
+
+    @Test func aCursorOnAnEmptyStoreWaitsAndStartsFromTheEnd() async throws {
+        try await withStore { store, _ in
+            #expect(try store.cursors().isEmpty)
+            let fromEnd = try store.subscribe("late", start: .end)
+            let task = Task { try await take(1, from: fromEnd) }
+            try await Task.sleep(for: .milliseconds(50))
+            _ = try await store.append(sampleEvent(1))
+            #expect(try await task.value.first?.offset == 1)
+        }
+    }
+
+    @Test func aSlowConsumerBoundsWhatIsBuffered() async throws {
+        try await withStore { store, _ in
+            _ = try await store.append(contentsOf: (0..<3000).map { sampleEvent($0) })
+            var iterator = try store.subscribe().makeAsyncIterator()
+            var count = 0
+            while count < 1500, let event = try await iterator.next() {
+                count += 1
+                #expect(event.offset == UInt64(count))
+                // The iterator never reads past one chunk beyond what was consumed.
+                #expect(iterator.lastPosition! <= UInt64(count + Subscription.Iterator.chunkSize))
+            }
+        }
+    }
+
+    @Test func cancellationEndsTheSequence() async throws {
+        try await withStore { store, _ in
+            let subscription = try store.subscribe()
+            let task = Task { () -> Int in
+                var n = 0
+                for try await _ in subscription { n += 1 }
+                return n
+            }
+            try await Task.sleep(for: .milliseconds(50))
+            task.cancel()
+            #expect(try await task.value == 0)
+        }
+    }
+}
