@@ -21,6 +21,7 @@ struct AnnalsCommand: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             Init.self, Append.self, Get.self, Read.self, Head.self, Verify.self, Stats.self, Dict.self, Backup.self,
+            Tail.self, Cursors.self, Replay.self, Audit.self,
         ])
 
     /// Ignores SIGPIPE so that a closed pipe shows up as `EPIPE` on write, which ends the command quietly.

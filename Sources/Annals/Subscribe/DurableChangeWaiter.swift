@@ -63,3 +63,19 @@ final class DurableChangeWaiter: @unchecked Sendable {
         thread.start()
     }
 }
+
+extension EventStore {
+    /// A number that changes whenever the durable offset rises, in any process. Read it before checking for new
+    /// events, then pass it to ``waitForDurableChange(from:timeout:)``, so no wake-up is missed.
+    public var durableWakeWord: UInt32 { durableChanges.wakeWord }
+
+    /// Blocks the calling thread until the durable offset may have risen since `word` was read, or `timeout` seconds
+    /// pass, or a signal interrupts the wait. For command-line loops; async code should use ``subscribe(_:filter:start:)``.
+    public func waitForDurableChange(from word: UInt32, timeout: Double) {
+        if let watermark {
+            watermark.waitForChange(from: word, timeout: timeout)
+        } else {
+            Thread.sleep(forTimeInterval: min(timeout, 0.05))
+        }
+    }
+}

@@ -40,8 +40,9 @@ public struct EventFilter: Sendable, Hashable {
         types.contains { $0.contains("*") || $0.contains("?") } ? nil : types
     }
 
-    /// A query reading the same events (wildcards are applied afterwards by ``matches(_:)``).
-    func query(after offset: UInt64, through last: UInt64) -> EventQuery {
+    /// A query for the events after `offset` through `last` that can match: it uses the indexes for exact types,
+    /// target, group and actor; type wildcards must still be applied to its results with ``matches(_:)``.
+    public func query(after offset: UInt64, through last: UInt64) -> EventQuery {
         EventQuery(
             from: offset + 1, to: last, types: exactTypes ?? [], actorId: actorId, targetId: targetId,
             groupId: groupId)

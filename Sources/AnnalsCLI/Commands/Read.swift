@@ -13,29 +13,7 @@ struct Read: ParsableCommand {
 
     @OptionGroup var location: StoreLocation
 
-    @Option(help: "The first offset to print.")
-    var from: UInt64 = 1
-
-    @Option(help: "The last offset to print.")
-    var to: UInt64?
-
-    @Option(name: .customLong("type"), help: ArgumentHelp("Only this event type (repeatable).", valueName: "type"))
-    var types: [String] = []
-
-    @Option(help: "Only events by this actor.")
-    var actor: String?
-
-    @Option(help: "Only events on this target stream.")
-    var target: String?
-
-    @Option(help: "Only events of this group.")
-    var group: String?
-
-    @Option(help: ArgumentHelp("Only events at or after this time.", valueName: "time"))
-    var since: TimeArgument?
-
-    @Option(help: ArgumentHelp("Only events before this time.", valueName: "time"))
-    var until: TimeArgument?
+    @OptionGroup var filters: EventFilterOptions
 
     @Option(help: "Print at most this many events.")
     var limit: Int?
@@ -47,17 +25,15 @@ struct Read: ParsableCommand {
     var format: OutputFormat = .jsonl
 
     func validate() throws {
-        if from == 0 { throw ValidationError("--from must be at least 1 (offsets start at 1)") }
-        if let to, to < from { throw ValidationError("--to (\(to)) is before --from (\(from))") }
         if let limit, limit < 0 { throw ValidationError("--limit must not be negative") }
     }
 
     func run() throws {
         let store = try location.openForReading()
         defer { store.close() }
-        let query = EventQuery(
-            from: from, to: to ?? .max, types: types, actorId: actor, targetId: target, groupId: group,
-            since: since?.milliseconds, until: until?.milliseconds, limit: limit, reverse: reverse)
+        var query = filters.query()
+        query.limit = limit
+        query.reverse = reverse
         var reader = store.events(query).makeReader()
         let table = format == .table ? EventTable() : nil
         if let table { try Output.standard.line(table.header) }

@@ -1,0 +1,146 @@
+/// Who did what, and when, over a range of the log, anchored to the head it was computed from.
+///
+/// The same log and arguments give the same report, byte for byte (``json``): nothing in it depends on when or
+/// where it was produced.
+public struct AuditReport: Sendable, Hashable {
+    /// The head when the audit started: the report covers the log prefix ending there.
+    public var anchor: LogHead
+    /// The filters applied (the offset range is clamped to the anchor).
+    public var query: EventQuery
+    /// The chain verification of the offset range.
+    public var verification: VerificationReport
+    /// Events that passed the filters.
+    public var events: UInt64
+    /// Per actor (absent actors are `-`), in name order.
+    public var actors: [ActorSummary]
+    /// Events per type, in name order.
+    public var types: [String: UInt64]
+    /// Events whose type ends in `_failed`, in offset order.
+    public var failures: [FailedAction]
+
+    /// One actor's activity.
+    public struct ActorSummary: Sendable, Hashable {
+        /// The actor id (`-` for events without one).
+        public var actor: String
+        /// How many events.
+        public var events: UInt64
+        /// The earliest and latest timestamps (ms since 1970).
+        public var firstTimestamp: Int64
+        /// The latest timestamp.
+        public var lastTimestamp: Int64
+        /// Events per type.
+        public var types: [String: UInt64]
+    }
+
+    /// A failed action.
+    public struct FailedAction: Sendable, Hashable {
+        /// The event's offset.
+        public var offset: UInt64
+        /// Its timestamp.
+        public var timestamp: Int64
+        /// Its type.
+        public var type: String
+        /// Who.
+        public var actorId: String?
+        /// On what.
+        public var targetId: String?
+        /// Which organization.
+        public var groupId: String?
+        /// `metadata.error` when it is a string, else the whole metadata.
+        public var error: String
+    }
+
+    /// The report as one deterministic JSON object (keys sorted).
+    public var json: JSONValue {
+        var object: [String: JSONValue] = [
+            "anchor": .string(anchor.anchor),
+            "coveredPrefix": .object(["lastOffset": .integer(anchor.offset), "hash": .string(anchor.hash.hex)]),
+            "range": .object(["from": .integer(verification.from), "to": .integer(verification.to)]),
+            "events": .integer(events),
+            "types": .object(types.mapValues { .integer($0) }),
+            "actors": .array(
+                actors.map { a in
+                    .object([
+                        "actor": .string(a.actor), "events": .integer(a.events),
+                        "first": .string(ISO8601.string(milliseconds: a.firstTimestamp)),
+                        "last": .string(ISO8601.string(milliseconds: a.lastTimestamp)),
+                        "types": .object(a.types.mapValues { .integer($0) }),
+                    ])
+                }),
+            "failures": .array(
+                failures.map { f in
+                    var o: [String: JSONValue] = [
+                        "offset": .integer(f.offset), "time": .string(ISO8601.string(milliseconds: f.timestamp)),
+                        "type": .string(f.type), "error": .string(f.error),
+                    ]
+                    if let actor = f.actorId { o["actorId"] = .string(actor) }
+                    if let target = f.targetId { o["targetId"] = .string(target) }
+                    if let group = f.groupId { o["groupId"] = .string(group) }
+                    return .object(o)
+                }),
+            "verification": .object([
+                "intact": .bool(verification.isIntact),
+                "recordsChecked": .integer(verification.recordsChecked),
+                "problems": .array(
+                    verification.problems.map { p in
+                        .object([
+                            "offset": .integer(p.offset), "kind": .string(p.kind.rawValue), "detail": .string(p.detail),
+                        ])
+                    }),
+            ]),
+        ]
+        var filters: [String: JSONValue] = [:]
+        if !query.types.isEmpty { filters["types"] = .array(query.types.map { .string($0) }) }
+        if let actor = query.actorId { filters["actor"] = .string(actor) }
+        if let target = query.targetId { filters["target"] = .string(target) }
+        if let group = query.groupId { filters["group"] = .string(group) }
+        if let since = query.since { filters["since"] = .string(ISO8601.string(milliseconds: since)) }
+        if let until = query.until { filters["until"] = .string(ISO8601.string(milliseconds: until)) }
+        object["filters"] = .object(filters)
+        return .object(object)
+    }
+}
+
+extension EventStore {
+    /// Audits the events matching `query`: counts per actor and type, failed actions, and a chain verification of
+    /// the offset range, all anchored to the head at the start.
+    public func audit(_ query: EventQuery = EventQuery()) throws(AnnalsError) -> AuditReport {
+        let anchor = try head()
+        var bounded = query
+        bounded.to = min(query.to, anchor.offset)
+        bounded.limit = nil
+        bounded.reverse = false
+        let verification = try verify(from: bounded.from, to: bounded.to)
+        var total: UInt64 = 0
+        var types: [String: UInt64] = [:]
+        var actors: [String: AuditReport.ActorSummary] = [:]
+        var failures: [AuditReport.FailedAction] = []
+        var reader = events(bounded).makeReader()
+        while let event = try reader.next() {
+            total += 1
+            types[event.type, default: 0] += 1
+            let actor = event.actorId ?? "-"
+            var summary =
+                actors[actor]
+                ?? AuditReport.ActorSummary(
+                    actor: actor, events: 0, firstTimestamp: event.timestamp, lastTimestamp: event.timestamp, types: [:]
+                )
+            summary.events += 1
+            summary.firstTimestamp = min(summary.firstTimestamp, event.timestamp)
+            summary.lastTimestamp = max(summary.lastTimestamp, event.timestamp)
+            summary.types[event.type, default: 0] += 1
+            actors[actor] = summary
+            if event.type.hasSuffix("_failed") {
+                let metadata = event.metadata
+                failures.append(
+                    AuditReport.FailedAction(
+                        offset: event.offset, timestamp: event.timestamp, type: event.type, actorId: event.actorId,
+                        targetId: event.targetId, groupId: event.groupId,
+                        error: metadata["error"]?.stringValue ?? metadata.canonicalString))
+            }
+        }
+        return AuditReport(
+            anchor: anchor, query: bounded, verification: verification, events: total,
+            actors: actors.values.sorted { $0.actor < $1.actor }, types: types, failures: failures)
+    }
+}

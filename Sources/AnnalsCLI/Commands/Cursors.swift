@@ -1,0 +1,118 @@
+import Annals
+import ArgumentParser
+
+/// `annals cursors`: the durable subscriber cursors.
+struct Cursors: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List, show, reset and delete subscriber cursors.",
+        subcommands: [List.self, Show.self, Reset.self, Delete.self])
+
+    /// One cursor as a JSON line.
+    static func json(_ cursor: SubscriberCursor) -> String {
+        "{\"name\":\(JSONValue.string(cursor.name).canonicalString),\"offset\":\(cursor.offset),\"lag\":\(cursor.lag),"
+            + "\"acknowledgedAt\":\(time(cursor.acknowledgedAt)),\"createdAt\":\(time(cursor.createdAt))}"
+    }
+
+    private static func time(_ ms: Int64) -> String {
+        ms == 0 ? "null" : "\"\(ISO8601.string(milliseconds: ms))\""
+    }
+
+    /// `annals cursors list`.
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Every cursor with its offset, lag and last ack time.")
+
+        @OptionGroup var location: StoreLocation
+
+        @Option(help: "jsonl (default) or table.")
+        var format: OutputFormat = .jsonl
+
+        func run() throws {
+            let store = try location.openForReading()
+            defer { store.close() }
+            let cursors = try store.cursors()
+            if format == .table {
+                try Output.standard.line("NAME                            OFFSET      LAG         LAST ACK")
+                for c in cursors {
+                    try Output.standard.line(
+                        c.name.padding(toLength: 32, withPad: " ", startingAt: 0)
+                            + String(c.offset).padding(toLength: 12, withPad: " ", startingAt: 0)
+                            + String(c.lag).padding(toLength: 12, withPad: " ", startingAt: 0)
+                            + (c.acknowledgedAt == 0 ? "-" : ISO8601.string(milliseconds: c.acknowledgedAt)))
+                }
+            } else {
+                for c in cursors { try Output.standard.line(Cursors.json(c)) }
+            }
+        }
+    }
+
+    /// `annals cursors show NAME`.
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One cursor; exit code 4 if it does not exist.")
+
+        @OptionGroup var location: StoreLocation
+
+        @Argument(help: "The cursor name.")
+        var name: String
+
+        func run() throws {
+            let store = try location.openForReading()
+            defer { store.close() }
+            guard let cursor = try store.cursor(named: name) else {
+                throw CLIFailure(.notFound, "no cursor named '\(name)'")
+            }
+            try Output.standard.line(Cursors.json(cursor))
+        }
+    }
+
+    /// `annals cursors reset NAME --to …`.
+    struct Reset: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Move a cursor (back or forward), creating it if needed.",
+            discussion: "--to start replays everything; --to end skips to the head; --to N resumes after offset N.")
+
+        @OptionGroup var location: StoreLocation
+
+        @Argument(help: "The cursor name.")
+        var name: String
+
+        @Option(help: ArgumentHelp("start, end, or an offset.", valueName: "start|end|offset"))
+        var to: String
+
+        func validate() throws {
+            guard to == "start" || to == "end" || UInt64(to) != nil else {
+                throw ValidationError("--to must be start, end or an offset, got '\(to)'")
+            }
+        }
+
+        func run() throws {
+            let store = try location.openForWriting()
+            defer { store.close() }
+            let offset: UInt64
+            switch to {
+            case "start": offset = 0
+            case "end": offset = try store.head().offset
+            default: offset = UInt64(to)!
+            }
+            try store.resetCursor(name, to: offset)
+            try Output.standard.line(Cursors.json(try store.cursor(named: name)!))
+        }
+    }
+
+    /// `annals cursors delete NAME`.
+    struct Delete: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a cursor; exit code 4 if it does not exist.")
+
+        @OptionGroup var location: StoreLocation
+
+        @Argument(help: "The cursor name.")
+        var name: String
+
+        func run() throws {
+            let store = try location.openForWriting()
+            defer { store.close() }
+            guard try store.deleteCursor(name) else { throw CLIFailure(.notFound, "no cursor named '\(name)'") }
+            try Output.standard.line("{\"deleted\":\(JSONValue.string(name).canonicalString)}")
+        }
+    }
+}

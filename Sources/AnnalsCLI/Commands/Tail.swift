@@ -1,0 +1,161 @@
+import Annals
+import ArgumentParser
+
+/// `annals tail`: durable events as they arrive, for scripts.
+struct Tail: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print durable events and, with --follow, keep printing new ones as they are committed.",
+        discussion: """
+            With --cursor NAME the position is stored in the store: the next run resumes after the last line this
+            one wrote, and the cursor only advances after lines have reached stdout (at-least-once delivery).
+            SIGINT, SIGTERM and a closed pipe end the command cleanly (exit 0) with the cursor saved.
+            --from is start (default), end (only new events; the default for --follow without --cursor), an
+            offset (events after it), or a time in ISO 8601 (events from that time on).
+            Examples: annals tail -f --type 'plugin_action_*'; annals tail -f --cursor billing --group org-acme
+            """)
+
+    @OptionGroup var location: StoreLocation
+
+    @Flag(name: [.short, .customLong("follow")], help: "Keep waiting for new events.")
+    var follow = false
+
+    @Option(help: ArgumentHelp("A durable cursor to resume from and advance.", valueName: "name"))
+    var cursor: String?
+
+    @Option(help: ArgumentHelp("Where to start when there is no cursor yet.", valueName: "start|end|offset|time"))
+    var from: TailStart?
+
+    @Option(
+        name: .customLong("type"),
+        help: ArgumentHelp("Type or pattern, such as thing.* (repeatable).", valueName: "type"))
+    var types: [String] = []
+
+    @Option(help: "Only events on this target stream.")
+    var target: String?
+
+    @Option(help: "Only events of this group.")
+    var group: String?
+
+    @Option(help: "Only events by this actor.")
+    var actor: String?
+
+    @Option(help: "jsonl (default) or pretty.")
+    var format: TailFormat = .jsonl
+
+    @Option(help: "Stop after this many events.")
+    var limit: Int?
+
+    func validate() throws {
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        if let cursor {
+            do { try SubscriberCursor.validate(name: cursor) } catch { throw ValidationError(error.description) }
+        }
+        for pattern in types where !EventFilter.isValidPattern(pattern) {
+            throw ValidationError("--type '\(pattern)' must be 1–128 characters of A-Z a-z 0-9 _ . : - * ?")
+        }
+    }
+
+    func run() throws {
+        StopSignals.install()
+        let store = try cursor == nil ? location.openForReading() : location.openForWriting()
+        defer { store.close() }
+        let filter = EventFilter(types: types, targetId: target, groupId: group, actorId: actor)
+        var position = try startPosition(store)
+        var printed = 0
+        let pretty = format == .pretty ? PrettyEvent() : nil
+        while !StopSignals.received {
+            let word = store.durableWakeWord
+            let durable = try store.head().durableOffset
+            guard durable > position else {
+                if !follow { break }
+                store.waitForDurableChange(from: word, timeout: 1)
+                continue
+            }
+            var query = filter.query(after: position, through: durable)
+            query.limit = 512
+            var reader = store.events(query).makeReader()
+            var scanned = 0
+            var acknowledged = position
+            var reachedLimit = false
+            while let event = try reader.next() {
+                scanned += 1
+                acknowledged = event.offset
+                guard filter.matches(event) else { continue }
+                if let pretty {
+                    try Output.standard.line(pretty.line(event))
+                } else {
+                    try Output.standard.line { event.appendJSON(to: &$0) }
+                }
+                printed += 1
+                if let limit, printed >= limit {
+                    reachedLimit = true
+                    break
+                }
+            }
+            if scanned < 512 && !reachedLimit { acknowledged = durable }
+            do {
+                try Output.standard.flush()
+            } catch OutputClosed.pipe {
+                return  // The reader went away: nothing more is delivered, so nothing more is acknowledged.
+            }
+            if let cursor, acknowledged > position { try store.acknowledge(cursor, through: acknowledged) }
+            position = acknowledged
+            if reachedLimit { break }
+        }
+    }
+
+    private func startPosition(_ store: EventStore) throws -> UInt64 {
+        if let cursor, let saved = try store.cursor(named: cursor) { return saved.offset }
+        switch from ?? (follow && cursor == nil ? .end : .start) {
+        case .start: return 0
+        case .end: return try store.head().durableOffset
+        case .offset(let offset): return offset
+        case .time(let milliseconds):
+            if let first = try store.events(EventQuery(since: milliseconds, limit: 1)).collect().first {
+                return first.offset - 1
+            }
+            return try store.head().offset
+        }
+    }
+}
+
+/// `--from start|end|OFFSET|TIME`.
+enum TailStart: ExpressibleByArgument {
+    case start
+    case end
+    case offset(UInt64)
+    case time(Int64)
+
+    init?(argument: String) {
+        switch argument {
+        case "start": self = .start
+        case "end": self = .end
+        default:
+            if let offset = UInt64(argument) {
+                self = .offset(offset)
+            } else if let ms = ISO8601.milliseconds(argument) {
+                self = .time(ms)
+            } else {
+                return nil
+            }
+        }
+    }
+}
+
+/// `--format jsonl|pretty`.
+enum TailFormat: String, ExpressibleByArgument, CaseIterable {
+    case jsonl
+    case pretty
+}
+
+/// One human-readable line per event.
+struct PrettyEvent {
+    func line(_ event: RecordedEvent) -> String {
+        var line = ISO8601.string(milliseconds: event.timestamp) + "  #\(event.offset)  \(event.type)"
+        if let actor = event.actorId { line += "  by \(actor)" }
+        if let target = event.targetId { line += "  on \(target) v\(event.version)" }
+        if let group = event.groupId { line += "  [\(group)]" }
+        if event.metadataJSON != Array("{}".utf8) { line += "  " + String(decoding: event.metadataJSON, as: UTF8.self) }
+        return line
+    }
+}

@@ -1,0 +1,44 @@
+import Annals
+import ArgumentParser
+
+/// The filters shared by `read`, `replay` and `audit`.
+struct EventFilterOptions: ParsableArguments {
+    @Option(help: "The first offset to include.")
+    var from: UInt64 = 1
+
+    @Option(help: "The last offset to include.")
+    var to: UInt64?
+
+    @Option(name: .customLong("type"), help: ArgumentHelp("Only this event type (repeatable).", valueName: "type"))
+    var types: [String] = []
+
+    @Option(help: "Only events by this actor.")
+    var actor: String?
+
+    @Option(help: "Only events on this target stream.")
+    var target: String?
+
+    @Option(help: "Only events of this group.")
+    var group: String?
+
+    @Option(help: ArgumentHelp("Only events at or after this time (ms since 1970 or ISO 8601).", valueName: "time"))
+    var since: TimeArgument?
+
+    @Option(help: ArgumentHelp("Only events before this time (ms since 1970 or ISO 8601).", valueName: "time"))
+    var until: TimeArgument?
+
+    func validate() throws {
+        if from == 0 { throw ValidationError("--from must be at least 1 (offsets start at 1)") }
+        if let to, to < from { throw ValidationError("--to (\(to)) is before --from (\(from))") }
+        if let since, let until, until.milliseconds <= since.milliseconds {
+            throw ValidationError("--until must be after --since")
+        }
+    }
+
+    /// The query these filters describe, ending at `last` at the latest.
+    func query(through last: UInt64 = .max) -> EventQuery {
+        EventQuery(
+            from: from, to: min(to ?? .max, last), types: types, actorId: actor, targetId: target, groupId: group,
+            since: since?.milliseconds, until: until?.milliseconds)
+    }
+}
