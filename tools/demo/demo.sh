@@ -46,6 +46,28 @@ run "$ANNALS" head
 anchor=$("$ANNALS" head | sed -E 's/.*"anchor":"([^"]+)".*/\1/')
 run "$ANNALS" verify --anchor "$anchor"
 
+step "Live tail in a second process: 'annals tail -f' receives events as they are committed"
+"$ANNALS" tail -f --type 'plugin_action_*' --format pretty > "$DEMO_DIR.tail.out" &
+tail_pid=$!
+sleep 0.5
+for i in 1 2 3; do
+    printf '{"type":"plugin_action_executed","actorId":"user-007","targetId":"plugin:@elizaos/plugin-openai","groupId":"org-acme","metadata":{"action":"summarize","durationMs":%d}}\n' $((i * 40)) \
+        | "$ANNALS" append > /dev/null
+    sleep 0.2
+done
+kill -TERM "$tail_pid"; wait "$tail_pid" || true
+printf '$ annals tail -f --type '"'"'plugin_action_*'"'"' --format pretty   (in the background, while three events are appended)\n'
+cat "$DEMO_DIR.tail.out"
+rm -f "$DEMO_DIR.tail.out"
+
+step "A durable cursor: a script consumes two events, stops, and the next run resumes where it left off"
+run "$ANNALS" tail --cursor billing --type thing.created --limit 2 --format pretty
+run "$ANNALS" tail --cursor billing --type thing.created --limit 2 --format pretty
+run "$ANNALS" cursors list --format table
+
+step "Audit report for org-acme, anchored to the head"
+"$ANNALS" audit --group org-acme --format table | sed -n '1,12p;/^FAILED ACTIONS/,/^$/p' | head -n 24
+
 step "Consistent backup while the store is live"
 rm -rf "$DEMO_DIR.backup"
 run "$ANNALS" backup "$DEMO_DIR.backup"
