@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 // Helpers for the CLI tests: they run the real `annals` binary as child processes, each test in its own temporary
@@ -143,12 +143,32 @@ struct CLIFixture: Sendable {
     let directory: String
     /// The `annals` binary.
     let binary: String
+    /// The long-running commands started with ``start(_:environment:)``, stopped when the fixture ends.
+    let children = Locked<[ChildProcess]>([])
 
     /// The default store of the fixture: `<directory>/store` (created by ``initStore()``).
     var store: String { directory + "/store" }
 
     /// A path inside the fixture directory.
     func path(_ name: String) -> String { directory + "/" + name }
+
+    /// Starts `annals ARGUMENTS` in the fixture directory with pipes on stdin, stdout and stderr. The fixture
+    /// fails the test if the command is still running (not ``ChildProcess/finish(timeout:closingInput:)``ed) when
+    /// the test's body returns, and kills it.
+    func start(_ arguments: [String], environment: [String: String] = [:]) throws -> ChildProcess {
+        let child = try ChildProcess(binary, arguments, environment: environment, directory: directory)
+        children.withLock { $0.append(child) }
+        return child
+    }
+
+    /// Kills and reaps the children not finished yet; records an issue for each when `report` is set.
+    fileprivate func stopChildren(report: Bool) {
+        for child in children.withLock({ $0 }) where !child.isFinished {
+            if report { Issue.record("a command was left running: annals \(child.arguments.joined(separator: " "))") }
+            child.kill()
+            _ = child.finish(timeout: 10)
+        }
+    }
 
     /// Runs `annals ARGUMENTS` in the fixture directory.
     @discardableResult
@@ -230,7 +250,15 @@ func withCLIFixture<R>(_ body: (CLIFixture) throws -> R) throws -> R {
         .appendingPathComponent("annals-cli-test-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: directory) }
-    return try body(CLIFixture(directory: directory, binary: binary))
+    let fixture = CLIFixture(directory: directory, binary: binary)
+    do {
+        let result = try body(fixture)
+        fixture.stopChildren(report: true)
+        return result
+    } catch {
+        fixture.stopChildren(report: false)
+        throw error
+    }
 }
 
 // MARK: - Event lines
@@ -370,6 +398,10 @@ final class ChildProcess: @unchecked Sendable {
     private let input: FileHandle
     private let inputFD: Int32
     private let inputClosed = Locked(false)
+    private let finished = Locked(false)
+
+    /// Whether ``finish(timeout:closingInput:)`` returned.
+    var isFinished: Bool { finished.withLock { $0 } }
 
     init(
         _ executable: String, _ arguments: [String], environment: [String: String] = [:], directory: String? = nil
@@ -451,6 +483,7 @@ final class ChildProcess: @unchecked Sendable {
         }
         stdout.waitForEnd(timeout: 10)
         stderr.waitForEnd(timeout: 10)
+        finished.withLock { $0 = true }
         return CLIResult(
             arguments: arguments, status: process.terminationStatus,
             signaled: process.terminationReason == .uncaughtSignal, stdout: stdout.bytes, stderr: stderr.bytes,

@@ -46,18 +46,24 @@ enum ReadPlan {
         _ query: EventQuery, schema: StoreSchema, _ txn: borrowing Transaction
     ) throws -> [UInt64] {
         let since = max(query.since ?? 0, 0)
-        let until = query.until ?? .max
-        guard since < until else { return [] }
+        // The last timestamp included: `until` is exclusive; without it, everything up to Int64.max.
+        let last: Int64
+        if let until = query.until {
+            guard until > since else { return [] }
+            last = until - 1
+        } else {
+            last = .max
+        }
         var offsets: [UInt64] = []
         try txn.withCursor(schema.byTime.database) { cursor in
             var entry = try cursor.seek(.setRange, to: Postings.minute(of: since).bigEndianBytes)
             while let current = entry, current.key.count == 17 {
                 let minute = UInt64(bigEndianBytes: current.key)
-                if minute > Postings.minute(of: until == .max ? .max : until - 1) { break }
+                if minute > Postings.minute(of: last) { break }
                 let first = UInt64(bigEndianBytes: current.key, at: 9)
                 for e in try PostingBlock.entries(firstOffset: first, stored: current.value, withExtra: true) {
                     let timestamp = Int64(minute * 60_000 + e.extra)
-                    if timestamp >= since && timestamp < until && e.offset >= query.from && e.offset <= query.to {
+                    if timestamp >= since && timestamp <= last && e.offset >= query.from && e.offset <= query.to {
                         offsets.append(e.offset)
                     }
                 }

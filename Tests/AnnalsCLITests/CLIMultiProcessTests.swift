@@ -1,0 +1,183 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Several `annals` processes on one store, and output into a closed pipe.
+@Suite("CLI: several processes and pipes")
+struct CLIMultiProcessTests {
+    @Test func readersSeeEachAcknowledgedEventWhileTheWriterRuns() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            let writer = try fx.start(["append", "--store", fx.store])
+            for step in 1...5 {
+                let lines = sampleLines(3, start: (step - 1) * 3)
+                writer.send(lines.joined(separator: "\n") + "\n")
+                try #require(writer.stdout.waitForLines(step * 3, timeout: 20), "the writer acknowledges as it goes")
+                let receipts = writer.stdout.completeLines.compactMap(JSONObject.init)
+                #expect(receipts.count == step * 3)
+                #expect(writer.process.isRunning, "the writer is still waiting for input")
+
+                let head = try fx.head()
+                #expect(head.int("offset") == step * 3)
+                #expect(head.int("durableOffset") == step * 3, "an acknowledged event is durable: \(head)")
+                let read = try fx.annals("read", "--from", String(step * 3 - 2))
+                #expect(read.status == Exit.ok, "\(read)")
+                #expect(read.objects().map { $0.string("id") } == receipts.suffix(3).map { $0.string("id") })
+                let lastId = try #require(receipts.last?.string("id"))
+                #expect(try fx.annals("get", "--id", lastId).object().int("offset") == step * 3)
+                #expect(try fx.annals("verify").status == Exit.ok)
+                #expect(try fx.annals("stats").object().int("events") == step * 3)
+            }
+            let result = writer.finish(timeout: 30)
+            #expect(result.status == Exit.ok && !result.signaled, "\(result)")
+            #expect(result.errors.isEmpty, "\(result)")
+        }
+    }
+
+    @Test func readsDuringContinuousWritesSeeGaplessPrefixes() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            let writer = try fx.start(["append", "--store", fx.store])
+            // The writer is fed until the reader has done its rounds, however long they take.
+            let stopFeeding = Locked(false)
+            let sent = Locked(0)
+            let feeder = Thread {
+                var start = 0
+                while !stopFeeding.withLock({ $0 }) && start < 200_000 {
+                    let count = Int.random(in: 5...20)
+                    guard writer.send(sampleLines(count, start: start).joined(separator: "\n") + "\n") else { return }
+                    start += count
+                    sent.withLock { $0 = start }
+                    usleep(UInt32.random(in: 2_000...5_000))
+                }
+                writer.closeInput()
+            }
+            feeder.start()
+            #expect(writer.stdout.waitForLines(1, timeout: 30))
+            var seen = 0
+            for _ in 0..<4 {
+                let read = try fx.annals("read")
+                #expect(read.status == Exit.ok, "\(read)")
+                let events = read.objects()
+                #expect(events.compactMap { $0.int("offset") } == Array(0..<events.count).map { $0 + 1 })
+                #expect(events.compactMap { $0.object("metadata")?.int("n") } == Array(0..<events.count))
+                #expect(events.count >= seen, "a later read never sees fewer events")
+                seen = events.count
+                let verify = try fx.annals("verify")
+                #expect(verify.status == Exit.ok, "\(verify)")
+                let head = try fx.head()
+                #expect((head.int("offset") ?? 0) >= seen)
+                #expect(writer.process.isRunning, "reads run while the writer is writing")
+            }
+            stopFeeding.withLock { $0 = true }
+            let result = writer.finish(timeout: 60, closingInput: false)
+            let total = sent.withLock { $0 }
+            #expect(result.status == Exit.ok, "\(result)")
+            #expect(result.lines.count == total)
+            #expect(try fx.headOffset() == total)
+            #expect(seen > 0, "the reads saw the writer's events")
+        }
+    }
+
+    @Test func twoWritersShareTheLog() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            let perWriter = 600
+            let writers = try (0..<2).map { _ in try fx.start(["append", "--store", fx.store]) }
+            for (index, writer) in writers.enumerated() {
+                let feeder = Thread {
+                    var seq = 0
+                    while seq < perWriter {
+                        let count = min(Int.random(in: 1...50), perWriter - seq)
+                        let lines = (seq..<seq + count).map {
+                            eventLine(
+                                type: "writer.\(index)", actor: "w\(index)", target: "shared",
+                                metadata: "{\"writer\":\(index),\"seq\":\($0)}")
+                        }
+                        guard writer.send(lines.joined(separator: "\n") + "\n") else { return }
+                        seq += count
+                        usleep(UInt32.random(in: 0...2_000))
+                    }
+                    writer.closeInput()
+                }
+                feeder.start()
+            }
+            var offsets: [Int] = []
+            for writer in writers {
+                let result = writer.finish(timeout: 60, closingInput: false)
+                #expect(result.status == Exit.ok, "\(result)")
+                let mine = result.objects().compactMap { $0.int("offset") }
+                #expect(mine.count == perWriter)
+                #expect(mine == mine.sorted(), "one writer's events keep their input order")
+                offsets += mine
+            }
+            #expect(offsets.sorted() == Array(1...2 * perWriter), "offsets are gapless and unique across writers")
+            #expect(try fx.annals("verify").status == Exit.ok)
+
+            let events = try fx.readAll()
+            #expect(events.compactMap { $0.int("version") } == Array(1...2 * perWriter), "one stream, gapless")
+            for index in 0..<2 {
+                let seqs = events.filter { $0.string("actorId") == "w\(index)" }
+                    .compactMap { $0.object("metadata")?.int("seq") }
+                #expect(seqs == Array(0..<perWriter))
+            }
+        }
+    }
+
+    @Test func aClosedPipeEndsACommandQuietly() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            try fx.append(sampleLines(5_000))
+            let annals = shellQuoted(fx.binary)
+            let store = shellQuoted(fx.store)
+            let variants: [(command: String, lines: Int)] = [
+                ("read", 1),
+                ("read", 2),
+                ("read --reverse", 1),
+                ("read --format table", 2),
+                ("read --type thing.created", 1),
+            ]
+            for variant in variants {
+                let script =
+                    "set -o pipefail; \(annals) \(variant.command) --store \(store) | head -n \(variant.lines)"
+                let result = try runShell(script, directory: fx.directory)
+                #expect(result.status == 0 && !result.signaled, "\(variant.command): \(result)")
+                #expect(result.lines.count == variant.lines, "\(variant.command): \(result)")
+                #expect(result.errors.isEmpty, "\(variant.command): no noise on stderr: \(result)")
+            }
+
+            // The same with the status of annals itself, and a reader that closes before reading anything.
+            let statusScript =
+                "\(annals) read --store \(store) | (exec 0<&-; true); echo \"status=${PIPESTATUS[0]}\""
+            let status = try runShell(statusScript, directory: fx.directory)
+            #expect(status.output.contains("status=0"), "\(status)")
+            #expect(status.errors.isEmpty, "\(status)")
+        }
+    }
+
+    /// `append` cannot stop quietly: receipts it could not print must not look like success.
+    @Test func appendIntoAClosedPipeSaysHowFarItGot() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            let file = fx.path("input.jsonl")
+            try (sampleLines(5_000).joined(separator: "\n") + "\n").write(
+                toFile: file, atomically: true, encoding: .utf8)
+            let script =
+                "\(shellQuoted(fx.binary)) append --store \(shellQuoted(fx.store)) --file \(shellQuoted(file)) "
+                + "| head -n 1; echo \"status=${PIPESTATUS[0]}\""
+            let result = try runShell(script, directory: fx.directory)
+            #expect(result.lines.first?.hasPrefix("{\"offset\":1,") == true, "\(result)")
+            #expect(result.output.contains("status=7"), "\(result)")
+            #expect(result.errors.contains("standard output was closed"), "\(result)")
+            // "events through offset N (line L) were appended, later lines were not"
+            let through = result.errors.components(separatedBy: "through offset ").dropFirst().first
+                .flatMap { Int($0.prefix { $0.isNumber }) }
+            let reported = try #require(through, "\(result)")
+            #expect(try fx.headOffset() == reported, "the message tells exactly how far the append got")
+            #expect(try fx.annals("verify").status == Exit.ok)
+        }
+    }
+}

@@ -1,0 +1,217 @@
+import Foundation
+import Testing
+
+/// `annals stats`, `annals dict train` and `annals backup`.
+@Suite("CLI: stats, dict train and backup")
+struct CLIStatsDictBackupTests {
+    // MARK: stats
+
+    @Test func statsCountsEverything() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            try fx.append(sampleLines(60))
+            let result = try fx.annals("stats")
+            #expect(result.status == Exit.ok, "\(result)")
+            #expect(result.errors.isEmpty)
+            let stats = try result.object()
+            #expect(stats.int("events") == 60)
+            #expect(stats.int("durableOffset") == 60)
+            #expect(stats.int("actors") == 7)
+            #expect(stats.int("targets") == 11)
+            #expect(stats.int("groups") == 3)
+            let types = try #require(stats.object("types"))
+            #expect(types.keys == ["thing.created", "thing.updated", "connection.created", "plugin_action_executed"])
+            for type in types.keys { #expect(types.int(type) == 15, "\(type)") }
+            let payload = try #require(stats.int("payloadBytes"))
+            let record = try #require(stats.int("recordBytes"))
+            #expect(payload > 60 * 50, "each sample envelope is well over 50 bytes")
+            #expect(record > 0)
+            let ratio = try #require(stats.double("compressionRatio"))
+            #expect(ratio > 0 && ratio < 2, "\(stats)")
+            let used = try #require(stats.int("usedBytes"))
+            let map = try #require(stats.int("mapSize"))
+            #expect(used > 0 && used <= map)
+            #expect(stats.int("pageSize").map { $0 >= 4096 } == true)
+            #expect(stats.int("maxReaders") == 510)
+            #expect(stats.int("readersInUse").map { $0 >= 0 && $0 <= 510 } == true)
+            #expect(stats.array("dictionaries")?.isEmpty == true, "60 events are below the training threshold")
+            let databases = try #require(stats.object("databases"))
+            for name in [
+                "events", "ids", "meta", "dictionaries", "idx.type", "idx.actor", "idx.target", "idx.group",
+                "idx.time",
+            ] {
+                #expect(databases.object(name) != nil, "database \(name) in \(stats)")
+            }
+            #expect(databases.object("events")?.int("entries") == 60)
+        }
+    }
+
+    @Test func statsOfAnEmptyStore() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            let stats = try fx.annals("stats").object()
+            #expect(stats.int("events") == 0)
+            #expect(stats.object("types")?.keys.isEmpty == true)
+            #expect(stats.int("actors") == 0)
+        }
+    }
+
+    @Test func statsAsATable() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            try fx.append(sampleLines(8))
+            let result = try fx.annals("stats", "--format", "table")
+            #expect(result.status == Exit.ok, "\(result)")
+            let text = result.output
+            #expect(JSONObject(result.lines.first ?? "") == nil, "a table is not JSON")
+            #expect(text.contains("events             8"), "\(text)")
+            #expect(text.contains("dictionaries       none yet"), "\(text)")
+            #expect(text.contains("DATABASE"), "\(text)")
+            #expect(result.lines.contains { $0.hasPrefix("thing.created") && $0.hasSuffix(" 2") }, "\(text)")
+
+            let bad = try fx.annals("stats", "--format", "yaml")
+            #expect(bad.status == Exit.invalidArguments, "\(bad)")
+            #expect(bad.errors.contains("format"), "\(bad)")
+        }
+    }
+
+    // MARK: dict train
+
+    @Test func dictTrainAddsADictionaryAndOldRecordsStayReadable() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            try fx.append(sampleLines(200))
+            let before = try fx.annals("read").lines
+
+            let first = try fx.annals("dict", "train", "--samples", "100")
+            #expect(first.status == Exit.ok, "\(first)")
+            let trained = try first.object()
+            let firstId = try #require(trained.int("id"))
+            #expect((trained.int("size") ?? 0) > 0)
+            #expect(trained.int("samples").map { $0 > 0 && $0 <= 100 } == true, "\(trained)")
+            #expect(trained.int("trainedAtOffset") == 200)
+            let listed = try fx.annals("stats").object().array("dictionaries") as? [[String: Any]]
+            #expect(listed?.contains { ($0["id"] as? Int) == firstId } == true, "stats lists the dictionary")
+
+            try fx.append(sampleLines(100, start: 200))
+            let second = try fx.annals("dict", "train")
+            #expect(second.status == Exit.ok, "\(second)")
+            let secondId = try #require(try second.object().int("id"))
+            #expect(secondId != firstId)
+            #expect(try second.object().int("trainedAtOffset") == 300)
+            try fx.append(sampleLines(100, start: 300))
+
+            let after = try fx.annals("read")
+            #expect(after.status == Exit.ok, "\(after)")
+            #expect(after.lines.count == 400)
+            #expect(Array(after.lines.prefix(200)) == before, "records written before training read back unchanged")
+            #expect(after.objects().compactMap { $0.object("metadata")?.int("n") } == Array(0..<400))
+            #expect(try fx.annals("verify").status == Exit.ok)
+            #expect((try fx.annals("stats").object().array("dictionaries")?.count ?? 0) >= 2)
+        }
+    }
+
+    @Test func dictTrainNeedsEnoughEvents() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            try fx.append(sampleLines(4))
+            let result = try fx.annals("dict", "train")
+            #expect(result.status == Exit.invalidInput, "\(result)")
+            #expect(result.errors.contains("too few samples"), "\(result)")
+            #expect(result.stdout.isEmpty)
+            #expect(try fx.annals("stats").object().array("dictionaries")?.isEmpty == true)
+
+            let tooSmall = try fx.annals("dict", "train", "--samples", "5")
+            #expect(tooSmall.status == Exit.invalidArguments, "\(tooSmall)")
+            #expect(tooSmall.errors.contains("--samples"), "\(tooSmall)")
+        }
+    }
+
+    // MARK: backup
+
+    @Test func backupIsACompleteVerifiableStore() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            try fx.append(sampleLines(300))
+            let destination = fx.path("backup")
+            let result = try fx.annals("backup", destination)
+            #expect(result.status == Exit.ok, "\(result)")
+            let report = try result.object()
+            let head = try fx.head()
+            #expect(report.string("destination") == destination)
+            #expect(report.int("offset") == 300)
+            #expect(report.string("hash") == head.string("hash"))
+
+            #expect(try fx.annals("verify", store: destination).status == Exit.ok)
+            #expect(
+                try fx.annals("verify", "--anchor", try #require(head.string("anchor")), store: destination).status
+                    == Exit.ok)
+            #expect(try fx.annals("read", store: destination).lines == (try fx.annals("read").lines))
+            let sourceSize = try FileManager.default.attributesOfItem(atPath: fx.store + "/data.mdb")[.size] as? Int
+            let copySize = try FileManager.default.attributesOfItem(atPath: destination + "/data.mdb")[.size] as? Int
+            #expect(copySize != nil && sourceSize != nil && copySize! <= sourceSize!, "the copy is compacted")
+
+            let appended = try fx.append([eventLine(type: "after.restore")], store: destination)
+            #expect(appended[0].int("offset") == 301, "a backup is a working store")
+            #expect(try fx.headOffset() == 300, "the source is unaffected")
+        }
+    }
+
+    @Test func backupIntoAnEmptyDirectoryWorksButNotIntoAFullOne() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            try fx.append(sampleLines(5))
+            let empty = fx.path("empty")
+            try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+            let ok = try fx.annals("backup", empty)
+            #expect(ok.status == Exit.ok, "\(ok)")
+
+            let full = fx.path("full")
+            try FileManager.default.createDirectory(atPath: full, withIntermediateDirectories: true)
+            try "keep me".write(toFile: full + "/notes.txt", atomically: true, encoding: .utf8)
+            let refused = try fx.annals("backup", full)
+            #expect(refused.status == Exit.invalidInput, "\(refused)")
+            #expect(refused.errors.contains(full), "\(refused)")
+            #expect(refused.errors.contains("not an empty directory"), "\(refused)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: full) == ["notes.txt"])
+
+            let again = try fx.annals("backup", empty)
+            #expect(again.status == Exit.invalidInput, "a finished backup is not overwritten: \(again)")
+
+            let missingArgument = try fx.annals("backup")
+            #expect(missingArgument.status == Exit.invalidArguments, "\(missingArgument)")
+        }
+    }
+
+    @Test func backupWhileAWriterRuns() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            let writer = try fx.start(["append", "--store", fx.store])
+            let feeder = Thread {
+                for batch in 0..<40 {
+                    guard writer.send(sampleLines(25, start: batch * 25).joined(separator: "\n") + "\n") else { return }
+                    usleep(5_000)
+                }
+                writer.closeInput()
+            }
+            feeder.start()
+            #expect(writer.stdout.waitForLines(200, timeout: 30))
+            let acked = writer.stdout.completeLines.count
+            let destination = fx.path("backup")
+            let backup = try fx.annals("backup", destination)
+            #expect(backup.status == Exit.ok, "\(backup)")
+            let backupOffset = try #require(try backup.object().int("offset"))
+            #expect(backupOffset >= acked, "a backup holds every event acknowledged before it started")
+
+            let finished = writer.finish(timeout: 60, closingInput: false)
+            #expect(finished.status == Exit.ok && !finished.signaled, "\(finished)")
+            #expect(finished.lines.count == 1000)
+
+            #expect(try fx.annals("verify", store: destination).status == Exit.ok)
+            let copied = try fx.annals("read", store: destination).lines
+            let source = try fx.annals("read").lines
+            #expect(copied.count == backupOffset)
+            #expect(copied == Array(source.prefix(backupOffset)), "the backup is a consistent prefix of the log")
+        }
+    }
+}

@@ -1,0 +1,179 @@
+import Foundation
+import Testing
+
+/// Damages records in a copy of a store and checks that `annals verify` names the damaged offset.
+///
+/// A record's value starts with a 42-byte header whose last 32 bytes are the record's chain hash (docs/FORMAT.md),
+/// and `annals verify --to N` prints that hash as `lastHash`. So the record of offset N is found in the copy's
+/// data.mdb by searching for its hash; the payload follows it directly. Every occurrence is changed (stale copies
+/// of a page may also hold it; changing those is harmless).
+@Suite("Corruption")
+struct CorruptionTests {
+    /// Where to change a record, relative to the start of its chain hash.
+    enum Damage: String, CaseIterable, Sendable {
+        /// A payload byte: the CRC-32C (or decompression) fails.
+        case payload
+        /// A byte of the stored chain hash: the chain breaks there.
+        case chainHash
+        /// The format version byte at the start of the header.
+        case header
+
+        var delta: Int {
+            switch self {
+            case .payload: 32 + 3
+            case .chainHash: 7
+            case .header: -10
+            }
+        }
+
+        var kinds: Set<String> {
+            switch self {
+            case .payload: ["checksum", "decompression", "envelope"]
+            case .chainHash: ["chainBreak"]
+            case .header: ["header"]
+            }
+        }
+    }
+
+    /// A store of 300 events written in three appends, so the log spans several transactions.
+    private func buildStore(_ fx: CLIFixture) throws {
+        try fx.initStore()
+        for part in 0..<3 { try fx.append(sampleLines(100, start: part * 100)) }
+    }
+
+    /// The stored chain hash of offset `n`.
+    private func hash(of n: Int, _ fx: CLIFixture, store: String? = nil) throws -> String {
+        let summary = try fx.annals("verify", "--to", String(n), store: store).object()
+        #expect(summary.int("to") == n)
+        return try #require(summary.string("lastHash"))
+    }
+
+    /// Copies the store to `copy` and changes the byte `delta` bytes from the start of every occurrence of `hash`
+    /// in the copy's data.mdb; returns how many places were changed.
+    @discardableResult
+    private func damageCopy(_ fx: CLIFixture, copy: String, hash: String, delta: Int) throws -> Int {
+        try copyDirectory(fx.store, to: copy)
+        let file = URL(fileURLWithPath: copy + "/data.mdb")
+        var data = [UInt8](try Data(contentsOf: file))
+        let needle = try #require(bytes(hex: hash))
+        let found = positions(of: needle, in: data)
+        try #require(!found.isEmpty, "hash \(hash) not found in data.mdb")
+        for position in found {
+            data[position + delta] ^= 0x5A
+        }
+        try Data(data).write(to: file)
+        return found.count
+    }
+
+    @Test(arguments: Damage.allCases, [1, 150, 300])
+    func verifyNamesTheDamagedOffset(damage: Damage, offset: Int) throws {
+        try withCLIFixture { fx in
+            try buildStore(fx)
+            let copy = fx.path("copy")
+            try damageCopy(fx, copy: copy, hash: try hash(of: offset, fx), delta: damage.delta)
+
+            let result = try fx.annals("verify", store: copy)
+            #expect(result.status == Exit.damaged, "\(result)")
+            let lines = result.objects()
+            let problem = try #require(lines.first, "\(result)")
+            #expect(problem.int("offset") == offset, "\(result)")
+            #expect(damage.kinds.contains(problem.string("kind") ?? ""), "\(result)")
+            #expect(!(problem.string("detail") ?? "").isEmpty)
+            let summary = try #require(lines.last)
+            #expect(summary.bool("intact") == false)
+            #expect(summary.int("firstBadOffset") == offset)
+            #expect(summary.int("records") == 300, "verify reads on past the damage")
+            #expect(result.errors.contains("first bad offset \(offset):"), "\(result)")
+
+            // Only the copy is damaged, and the records before the damaged one are still intact.
+            #expect(try fx.annals("verify").status == Exit.ok)
+            if offset > 1 {
+                let before = try fx.annals("verify", "--to", String(offset - 1), store: copy)
+                #expect(before.status == Exit.ok, "\(before)")
+            }
+        }
+    }
+
+    @Test func readingADamagedPayloadIsACorruptRecordError() throws {
+        try withCLIFixture { fx in
+            try buildStore(fx)
+            let copy = fx.path("copy")
+            try damageCopy(fx, copy: copy, hash: try hash(of: 150, fx), delta: Damage.payload.delta)
+
+            let get = try fx.annals("get", "150", store: copy)
+            #expect(get.status == Exit.corrupt, "\(get)")
+            #expect(get.errors.contains("corrupt record at offset 150"), "\(get)")
+            #expect(get.stdout.isEmpty)
+            #expect(try fx.annals("get", "149", store: copy).status == Exit.ok)
+            #expect(try fx.annals("get", "151", store: copy).status == Exit.ok)
+
+            let read = try fx.annals("read", store: copy)
+            #expect(read.status == Exit.corrupt, "\(read)")
+            #expect(read.errors.contains("corrupt record at offset 150"), "\(read)")
+            #expect(read.objects().allSatisfy { ($0.int("offset") ?? 0) < 150 }, "nothing from 150 on is printed")
+
+            // The chain hash of 150 is intact, so a range after it verifies.
+            let after = try fx.annals("verify", "--from", "151", store: copy)
+            #expect(after.status == Exit.ok, "\(after)")
+            let range = try fx.annals("verify", "--from", "140", "--to", "160", store: copy)
+            #expect(range.status == Exit.damaged, "\(range)")
+            #expect(range.errors.contains("first bad offset 150"), "\(range)")
+        }
+    }
+
+    @Test func aDamagedChainHashStillReadsButFailsVerify() throws {
+        try withCLIFixture { fx in
+            try buildStore(fx)
+            let copy = fx.path("copy")
+            let original = try fx.annals("get", "200").lines
+            try damageCopy(fx, copy: copy, hash: try hash(of: 200, fx), delta: Damage.chainHash.delta)
+            #expect(try fx.annals("get", "200", store: copy).lines == original, "the payload is intact")
+            let result = try fx.annals("verify", store: copy)
+            #expect(result.status == Exit.damaged, "\(result)")
+            #expect(result.objects().first?.string("kind") == "chainBreak")
+            #expect(result.errors.contains("first bad offset 200"), "\(result)")
+
+            // An anchor taken on the original before the damage no longer matches the copy's stored hash.
+            let anchor = try #require(try fx.head().string("anchor"))
+            let anchored = try fx.annals("verify", "--from", "250", "--anchor", anchor, store: copy)
+            #expect(anchored.status == Exit.ok, "the damage is outside the range and the head is unchanged")
+        }
+    }
+
+    @Test func aTruncatedTailIsDetectedWithAnAnchor() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            try fx.append(sampleLines(200))
+            let earlyAnchor = try #require(try fx.head().string("anchor"))
+            let midAnchor = "\(try hash(of: 150, fx))@150"
+            let old = fx.path("old-backup")
+            let backup = try fx.annals("backup", old)
+            #expect(backup.status == Exit.ok, "\(backup)")
+            try fx.append(sampleLines(100, start: 200))
+            let lateAnchor = try #require(try fx.head().string("anchor"))
+            #expect(lateAnchor.hasSuffix("@300"))
+
+            // The old copy is a valid log on its own...
+            #expect(try fx.annals("verify", store: old).status == Exit.ok)
+            for anchor in [earlyAnchor, midAnchor] {
+                let matched = try fx.annals("verify", "--anchor", anchor, store: old)
+                #expect(matched.status == Exit.ok, "\(matched)")
+                #expect(try matched.object().bool("anchorMatched") == true)
+            }
+            // ...but against the later anchor it is missing its tail.
+            let result = try fx.annals("verify", "--anchor", lateAnchor, store: old)
+            #expect(result.status == Exit.damaged, "\(result)")
+            let lines = result.objects()
+            let problem = try #require(lines.first)
+            #expect(problem.string("kind") == "truncated")
+            #expect(problem.int("offset") == 201)
+            #expect(problem.string("detail")?.contains("100 record(s)") == true, "\(problem)")
+            #expect(lines.last?.bool("anchorMatched") == false)
+            #expect(lines.last?.int("firstBadOffset") == 201)
+            #expect(result.errors.contains("first bad offset 201"), "\(result)")
+            #expect(result.errors.contains("truncated"), "\(result)")
+
+            #expect(try fx.annals("verify", "--anchor", lateAnchor).status == Exit.ok, "the live store is whole")
+        }
+    }
+}
