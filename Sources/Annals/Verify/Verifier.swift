@@ -21,6 +21,15 @@ extension EventStore {
         from: UInt64 = 1, to: UInt64? = nil, anchor: VerificationAnchor? = nil,
         progress: ((UInt64) -> Void)? = nil
     ) throws(AnnalsError) -> VerificationReport {
+        try verify(from: from, to: to, anchor: anchor, progress: progress, visit: nil)
+    }
+
+    /// ``verify(from:to:anchor:progress:)``, also handing every intact, decoded event to `visit`: one pass for
+    /// tools that check and read the same range (the audit).
+    func verify(
+        from: UInt64, to: UInt64?, anchor: VerificationAnchor?, progress: ((UInt64) -> Void)?,
+        visit: ((RecordedEvent) -> Void)?
+    ) throws(AnnalsError) -> VerificationReport {
         guard from >= 1 else { throw .invalidArgument("verify range must start at offset 1 or later") }
         let decoder = makeDecoder()
         do {
@@ -43,7 +52,7 @@ extension EventStore {
             var state = ChainState(expected: from, previousHash: startHash)
             while state.expected <= last {
                 let done = try environment.read { txn in
-                    try verifyChunk(txn, decoder: decoder, upTo: last, state: &state, report: &report)
+                    try verifyChunk(txn, decoder: decoder, upTo: last, state: &state, report: &report, visit: visit)
                 }
                 progress?(state.expected - 1)
                 if done { break }
@@ -70,7 +79,7 @@ extension EventStore {
     /// Checks up to 4,096 records; returns whether the end of the log was reached.
     private func verifyChunk(
         _ txn: borrowing Transaction, decoder: RecordDecoder, upTo last: UInt64, state: inout ChainState,
-        report: inout VerificationReport
+        report: inout VerificationReport, visit: ((RecordedEvent) -> Void)?
     ) throws -> Bool {
         try txn.withCursor(schema.events) { cursor in
             var entry = try cursor.seek(.setRange, to: state.expected.bigEndianBytes)
@@ -94,7 +103,7 @@ extension EventStore {
                                 ? "offset \(state.expected) is missing"
                                 : "offsets \(state.expected)…\(offset - 1) are missing"))
                 }
-                check(offset, current.value, txn, decoder: decoder, state: &state, report: &report)
+                check(offset, current.value, txn, decoder: decoder, state: &state, report: &report, visit: visit)
                 state.expected = offset + 1
                 report.recordsChecked += 1
                 checked += 1
@@ -106,7 +115,7 @@ extension EventStore {
 
     private func check(
         _ offset: UInt64, _ record: UnsafeRawBufferPointer, _ txn: borrowing Transaction, decoder: RecordDecoder,
-        state: inout ChainState, report: inout VerificationReport
+        state: inout ChainState, report: inout VerificationReport, visit: ((RecordedEvent) -> Void)?
     ) {
         let header: RecordHeader
         do {
@@ -122,7 +131,8 @@ extension EventStore {
         do throws(RecordFormatError) {
             try decoder.withPayload(record, txn) { _, payload in
                 do throws(RecordFormatError) {
-                    _ = try Envelope.decode(payload, offset: offset, identity: identity)
+                    let event = try Envelope.decode(payload, offset: offset, identity: identity)
+                    visit?(event)
                 } catch {
                     report.add(VerificationProblem(offset: offset, kind: .envelope, detail: error.description))
                 }
