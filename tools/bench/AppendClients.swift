@@ -7,14 +7,27 @@ import Foundation
 enum AppendClients {
     /// Appends `batches` one after another, awaiting each batch's durable receipts before sending the next.
     ///
+    /// Every tenth of the batches it reports the rate over that tenth as a progress line, to show whether
+    /// appends slow down as the log grows.
     /// - Throws: The first ``AnnalsError``, or ``BenchError`` when receipts go missing.
     static func sequential(
         _ batches: [[NewEvent]], to store: EventStore, isolation: isolated (any Actor)? = #isolation
     ) async throws -> Double {
         let start = ContinuousClock.now
-        for batch in batches {
+        let tenth = max(batches.count / 10, 1)
+        var intervalStart = start
+        var intervalEvents = 0
+        for (index, batch) in batches.enumerated() {
             let receipts = try await store.append(contentsOf: batch)
             guard receipts.count == batch.count else { throw missingReceipts(receipts.count, of: batch.count) }
+            intervalEvents += batch.count
+            if (index + 1) % tenth == 0 {
+                let now = ContinuousClock.now
+                let rate = Double(intervalEvents) / elapsedSeconds(now - intervalStart)
+                progress("    batches up to \(index + 1): \(whole(rate)) events/s")
+                intervalStart = now
+                intervalEvents = 0
+            }
         }
         return elapsedSeconds(ContinuousClock.now - start)
     }

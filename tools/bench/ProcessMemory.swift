@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// This process's resident memory, read from `/proc/self` (Linux only; elsewhere the figures are 0).

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// The moment the process first reported progress; progress lines show the seconds since.
@@ -15,7 +15,12 @@ private let runStart = ContinuousClock.now
 func progress(_ message: String) {
     let seconds = fixedPoint(elapsedSeconds(ContinuousClock.now - runStart), decimals: 1)
     let padding = String(repeating: " ", count: max(6 - seconds.count, 0))
-    let bytes = Array("[\(padding)\(seconds)s] \(message)\n".utf8)
+    writeToStandardError("[\(padding)\(seconds)s] \(message)\n")
+}
+
+/// Writes `text` to standard error as it is, retrying on `EINTR` and giving up on other errors.
+func writeToStandardError(_ text: String) {
+    let bytes = Array(text.utf8)
     var written = 0
     while written < bytes.count {
         let count = bytes[written...].withUnsafeBytes { write(2, $0.baseAddress, $0.count) }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// Runs `body` with a new, empty directory under `$TMPDIR` (or `/tmp`), then removes the directory and

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 // annals-bench [--quick] [--output PATH]: the engine's figures and their baselines, measured in one run.
@@ -11,7 +11,7 @@ let arguments: BenchArguments
 do {
     arguments = try BenchArguments.parse(Array(CommandLine.arguments.dropFirst()))
 } catch {
-    progress("annals-bench: \(error)\n\n\(BenchArguments.usage)")
+    writeToStandardError("annals-bench: \(error)\n\n\(BenchArguments.usage)\n")
     exit(64)
 }
 if arguments.help {
