@@ -15,7 +15,9 @@ import Testing
             #expect(report.anchor == (try store.head()))
             #expect(report.events == 202 && report.verification.isIntact)
             #expect(report.types["thing.updated"] == UInt64(all.filter { $0.type == "thing.updated" }.count))
-            #expect(report.actors.first { $0.actor == "user-1" }?.events == UInt64(all.filter { $0.actorId == "user-1" }.count))
+            #expect(
+                report.actors.first { $0.actor == "user-1" }?.events
+                    == UInt64(all.filter { $0.actorId == "user-1" }.count))
             #expect(report.actors.first { $0.actor == "-" }?.events == 1)
             #expect(report.failures.map(\.error) == ["timeout", #"{"code":7}"#])
             #expect(report.json.canonicalBytes == (try store.audit()).json.canonicalBytes)

@@ -18,8 +18,10 @@ import Testing
         return try store.events().collect()
     }
 
-    @Test func everyFilterMatchesABruteForceScan() async throws {
-        try await withStore { store, _ in
+    /// Runs with everything in the delta log, with a merge in the middle, and with frequent merges.
+    @Test(arguments: [1 << 30, 1200, 300])
+    func everyFilterMatchesABruteForceScan(mergeInterval: Int) async throws {
+        try await withStore(StoreOptions(indexMergeInterval: mergeInterval)) { store, _ in
             let all = try await fill(store)
             let start: Int64 = 1_795_600_000_000
             let queries: [EventQuery] = [
@@ -60,14 +62,18 @@ import Testing
         }
     }
 
-    @Test func streamsReadFromAVersion() async throws {
+    @Test(arguments: [false, true])
+    func streamsReadFromAVersion(merged: Bool) async throws {
         try await withStore { store, _ in
             _ = try await fill(store)
+            if merged { #expect(try store.mergeIndexes() == 2000) }
             let events = try store.stream("thing-3", fromVersion: 395).collect()
             #expect(events.map(\.version) == [395, 396, 397, 398, 399, 400])
             #expect(try store.stream("thing-3", fromVersion: 401).collect().isEmpty)
             #expect(try store.stream("missing").collect().isEmpty)
             #expect(try store.version(of: "thing-3") == 400)
+            _ = try await store.append(sampleEvent(3))
+            #expect(try store.stream("thing-3", fromVersion: 400).collect().map(\.version) == [400, 401])
         }
     }
 

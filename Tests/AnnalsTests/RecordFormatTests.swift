@@ -75,16 +75,30 @@ import Testing
 
     @Test func postingBlocksDeltaEncode() throws {
         var block = PostingBlock(firstOffset: 10, rank: 5)
-        for (offset, extra) in [(10, 1), (11, 59_999), (300, 0), (70_000, 7)] as [(UInt64, UInt64)] {
-            block.append(PostingBlock.Entry(offset: offset, extra: extra), withExtra: true)
-        }
+        for offset: UInt64 in [10, 11, 300, 70_000] { block.append(offset) }
         let stored = block.stored
         let decoded = try stored.withUnsafeBytes { try PostingBlock(firstOffset: 10, stored: $0) }
         #expect(decoded.rank == 5 && decoded.count == 4 && decoded.lastOffset == 70_000)
-        let entries = try stored.withUnsafeBytes {
-            try PostingBlock.entries(firstOffset: 10, stored: $0, withExtra: true)
-        }
-        #expect(entries.map(\.offset) == [10, 11, 300, 70_000])
-        #expect(entries.map(\.extra) == [1, 59_999, 0, 7])
+        let offsets = try stored.withUnsafeBytes { try PostingBlock.offsets(firstOffset: 10, stored: $0) }
+        #expect(offsets == [10, 11, 300, 70_000])
     }
+
+    @Test func commitPostingsRoundTrip() throws {
+        var postings = CommitPostings()
+        postings.add(NewEvent(type: "a", actorId: "u", targetId: "t", groupId: "g"), timestamp: 120_000, offset: 7)
+        postings.add(NewEvent(type: "a", targetId: "t"), timestamp: 180_001, offset: 9)
+        let record = postings.encoded(firstOffset: 7)
+        var decoded = CommitPostings()
+        try record.withUnsafeBytes { bytes in
+            try CommitPostings.decode(
+                bytes, firstOffset: 7, { _, _, _ in true },
+                offsets: { kind, symbol, offsets in decoded.add(kind: kind, symbol: symbol, offsets: offsets) })
+        }
+        #expect(decoded.postings(.type) == [Array("a".utf8): [7, 9]])
+        #expect(decoded.postings(.target) == [Array("t".utf8): [7, 9]])
+        #expect(decoded.postings(.actor) == [Array("u".utf8): [7]])
+        #expect(
+            decoded.postings(.minute) == [IndexKind.minuteSymbol(120_000): [7], IndexKind.minuteSymbol(180_001): [9]])
+    }
+
 }

@@ -107,7 +107,9 @@ import Testing
             var processed = 0
             for try await event in try store.subscribe("counter", filter: EventFilter(targetId: "in")) {
                 _ = try await store.append(
-                    contentsOf: [NewEvent(type: "counted", targetId: "out", metadata: ["source": .integer(event.offset)])],
+                    contentsOf: [
+                        NewEvent(type: "counted", targetId: "out", metadata: ["source": .integer(event.offset)])
+                    ],
                     acknowledging: "counter", through: event.offset)
                 processed += 1
                 if processed == 10 { break }

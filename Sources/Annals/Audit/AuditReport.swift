@@ -120,8 +120,11 @@ extension EventStore {
             total += 1
             types[event.type, default: 0] += 1
             let actor = event.actorId ?? "-"
-            var summary = actors[actor] ?? AuditReport.ActorSummary(
-                actor: actor, events: 0, firstTimestamp: event.timestamp, lastTimestamp: event.timestamp, types: [:])
+            var summary =
+                actors[actor]
+                ?? AuditReport.ActorSummary(
+                    actor: actor, events: 0, firstTimestamp: event.timestamp, lastTimestamp: event.timestamp, types: [:]
+                )
             summary.events += 1
             summary.firstTimestamp = min(summary.firstTimestamp, event.timestamp)
             summary.lastTimestamp = max(summary.lastTimestamp, event.timestamp)

@@ -92,6 +92,13 @@ enum Envelope {
 
     private static func string(_ reader: inout ByteReader) throws -> String {
         let bytes = try reader.lengthPrefixed()
+        // ASCII needs no validation; `String(validating:)` is markedly slower, so it is kept for the rest.
+        var ascii = true
+        for byte in bytes where byte >= 0x80 {
+            ascii = false
+            break
+        }
+        if ascii { return String(decoding: bytes, as: UTF8.self) }
         guard let s = String(validating: bytes, as: UTF8.self) else {
             throw RecordFormatError.malformedEnvelope("invalid UTF-8 in a string field")
         }

@@ -17,22 +17,16 @@ struct EventIdentity: Sendable, Equatable {
 
     /// The id assigned to the event at `offset`.
     func assignedID(offset: UInt64) -> UUID {
-        var b = [UInt8](repeating: 0, count: 16)
         let n = nonce & 0x0FFF_FFFF_FFFF_FFFF
-        b[0] = UInt8(truncatingIfNeeded: n >> 52)
-        b[1] = UInt8(truncatingIfNeeded: n >> 44)
-        b[2] = UInt8(truncatingIfNeeded: n >> 36)
-        b[3] = UInt8(truncatingIfNeeded: n >> 28)
-        b[4] = UInt8(truncatingIfNeeded: n >> 20)
-        b[5] = UInt8(truncatingIfNeeded: n >> 12)
-        b[6] = 0x80 | UInt8(truncatingIfNeeded: (n >> 8) & 0x0F)
-        b[7] = UInt8(truncatingIfNeeded: n)
-        b[8] = 0x80 | UInt8(truncatingIfNeeded: (offset >> 56) & 0x3F)
-        for i in 0..<7 { b[9 + i] = UInt8(truncatingIfNeeded: offset >> UInt64(48 - 8 * i)) }
+        @inline(__always) func byte(_ value: UInt64, _ shift: UInt64) -> UInt8 {
+            UInt8(truncatingIfNeeded: value >> shift)
+        }
         return UUID(
             uuid: (
-                b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-                b[14], b[15]
+                byte(n, 52), byte(n, 44), byte(n, 36), byte(n, 28), byte(n, 20), byte(n, 12),
+                0x80 | byte(n >> 8, 0) & 0x0F, byte(n, 0),
+                0x80 | byte(offset, 56) & 0x3F, byte(offset, 48), byte(offset, 40), byte(offset, 32),
+                byte(offset, 24), byte(offset, 16), byte(offset, 8), byte(offset, 0)
             ))
     }
 

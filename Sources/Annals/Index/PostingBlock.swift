@@ -1,5 +1,5 @@
-/// A block of a posting list: the offsets of the events that share one index key (a type, an actor, a target,
-/// a group or a minute of time), delta-encoded (docs/FORMAT.md, "Indexes").
+/// A block of a merged posting list: the offsets of the events that share one index key (a type, an actor, a
+/// target, a group or a minute of time), delta-encoded (docs/FORMAT.md, "Indexes").
 ///
 /// Stored under the LMDB key `symbol ‖ 0x00 ‖ first offset (8 bytes big-endian)`, so the blocks of one symbol
 /// are adjacent and ordered. The value:
@@ -7,19 +7,12 @@
 /// u64 BE   rank of the first entry in the whole list, from 1 (for a target: its stream version)
 /// u32 BE   entry count
 /// u64 BE   last offset in the block
-/// entries  varint offset delta from the previous entry (the first from the key's offset),
-///          then, in the time index only, varint milliseconds since the start of the minute
+/// entries  varint offset delta from the previous entry (the first from the key's offset)
 /// ```
 struct PostingBlock {
     static let headerSize = 20
     /// Blocks stop growing past this many bytes, so they stay well inside an LMDB page.
     static let maximumBytes = 1536
-
-    /// One posting: an event's offset, plus its millisecond within the minute in the time index.
-    struct Entry: Equatable {
-        var offset: UInt64
-        var extra: UInt64 = 0
-    }
 
     var firstOffset: UInt64
     var rank: UInt64
@@ -53,13 +46,12 @@ struct PostingBlock {
     /// The rank the entry after this block's last one will have.
     var nextRank: UInt64 { rank + UInt64(count) }
 
-    mutating func append(_ entry: Entry, withExtra: Bool) {
-        var writer = ByteWriter(capacity: 12)
-        writer.varint(count == 0 ? entry.offset - firstOffset : entry.offset - lastOffset)
-        if withExtra { writer.varint(entry.extra) }
+    mutating func append(_ offset: UInt64) {
+        var writer = ByteWriter(capacity: 10)
+        writer.varint(count == 0 ? offset - firstOffset : offset - lastOffset)
         bytes.append(contentsOf: writer.bytes)
         count += 1
-        lastOffset = entry.offset
+        lastOffset = offset
     }
 
     /// The stored form: the header refreshed, then the entries.
@@ -74,21 +66,20 @@ struct PostingBlock {
     }
 
     /// Decodes the entries of a stored block.
-    static func entries(
-        firstOffset: UInt64, stored: UnsafeRawBufferPointer, withExtra: Bool
-    ) throws(RecordFormatError) -> [Entry] {
+    static func offsets(
+        firstOffset: UInt64, stored: UnsafeRawBufferPointer
+    ) throws(RecordFormatError) -> [UInt64] {
         guard stored.count >= headerSize else { throw .malformedEnvelope("index block shorter than its header") }
         let count = Int(UInt32(bigEndianBytes: stored, at: 8))
         var reader = ByteReader(UnsafeRawBufferPointer(rebasing: stored[headerSize...]))
-        var out: [Entry] = []
+        var out: [UInt64] = []
         out.reserveCapacity(count)
         var offset = firstOffset
         do {
             for i in 0..<count {
                 let delta = try reader.varint()
                 offset = i == 0 ? firstOffset + delta : offset + delta
-                let extra = withExtra ? try reader.varint() : 0
-                out.append(Entry(offset: offset, extra: extra))
+                out.append(offset)
             }
         } catch {
             throw .malformedEnvelope("index block entries truncated: \(error)")

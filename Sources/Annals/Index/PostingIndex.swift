@@ -1,11 +1,11 @@
 import LMDB
 
-/// One secondary index: posting lists of offsets per symbol, in blocks (see ``PostingBlock``).
+/// The merged part of one secondary index: posting lists of offsets per symbol, in blocks (see ``PostingBlock``).
+///
+/// It covers the log up to the merge point (``IndexKind``, ``DeltaLog``); later events are in the delta log.
 struct PostingIndex: Sendable {
     /// The index's LMDB database.
     let database: Database
-    /// Whether entries carry an extra varint (the time index: milliseconds within the minute).
-    let withExtra: Bool
 
     /// The last block of `symbol`, if any.
     func lastBlock(_ txn: borrowing Transaction, symbol: [UInt8]) throws -> PostingBlock? {
@@ -24,23 +24,23 @@ struct PostingIndex: Sendable {
         }
     }
 
-    /// How many entries `symbol` has (for a target: its current stream version).
+    /// How many merged entries `symbol` has.
     func count(_ txn: borrowing Transaction, symbol: [UInt8]) throws -> UInt64 {
         guard let block = try lastBlock(txn, symbol: symbol) else { return 0 }
         return block.nextRank - 1
     }
 
-    /// Appends `entries` (ascending offsets, all above the list's last) to the list of `symbol`.
-    func append(_ txn: borrowing Transaction, symbol: [UInt8], entries: [PostingBlock.Entry]) throws {
-        guard let first = entries.first else { return }
-        var block = try lastBlock(txn, symbol: symbol) ?? PostingBlock(firstOffset: first.offset, rank: 1)
-        if block.isFull { block = PostingBlock(firstOffset: first.offset, rank: block.nextRank) }
-        for entry in entries {
+    /// Appends `offsets` (ascending, all above the list's last) to the list of `symbol`.
+    func append(_ txn: borrowing Transaction, symbol: [UInt8], offsets: [UInt64]) throws {
+        guard let first = offsets.first else { return }
+        var block = try lastBlock(txn, symbol: symbol) ?? PostingBlock(firstOffset: first, rank: 1)
+        if block.isFull { block = PostingBlock(firstOffset: first, rank: block.nextRank) }
+        for offset in offsets {
             if block.isFull {
                 try store(txn, symbol: symbol, block: block)
-                block = PostingBlock(firstOffset: entry.offset, rank: block.nextRank)
+                block = PostingBlock(firstOffset: offset, rank: block.nextRank)
             }
-            block.append(entry, withExtra: withExtra)
+            block.append(offset)
         }
         try store(txn, symbol: symbol, block: block)
     }
@@ -50,12 +50,10 @@ struct PostingIndex: Sendable {
             database, key: PostingBlock.key(symbol: symbol, firstOffset: block.firstOffset), value: block.stored)
     }
 
-    /// Up to `limit` entries of `symbol` with offsets above `after`, ascending.
-    func entries(
-        _ txn: borrowing Transaction, symbol: [UInt8], after: UInt64, limit: Int
-    ) throws -> [PostingBlock.Entry] {
+    /// Up to `limit` merged offsets of `symbol` above `after`, ascending.
+    func offsets(_ txn: borrowing Transaction, symbol: [UInt8], after: UInt64, limit: Int) throws -> [UInt64] {
         try txn.withCursor(database) { cursor in
-            var out: [PostingBlock.Entry] = []
+            var out: [UInt64] = []
             // Start at the block with the greatest first offset <= after + 1, else at the symbol's first block.
             let target = PostingBlock.key(symbol: symbol, firstOffset: after &+ 1)
             var entry = try cursor.seek(.setRange, to: target)
@@ -71,11 +69,10 @@ struct PostingIndex: Sendable {
             while let current = entry, out.count < limit,
                 let first = PostingBlock.firstOffset(ofKey: current.key, symbol: symbol)
             {
-                let lastInBlock = UInt64(bigEndianBytes: current.value, at: 12)
-                if lastInBlock > after {
-                    for e in try PostingBlock.entries(firstOffset: first, stored: current.value, withExtra: withExtra)
-                    where e.offset > after {
-                        out.append(e)
+                if UInt64(bigEndianBytes: current.value, at: 12) > after {
+                    for offset in try PostingBlock.offsets(firstOffset: first, stored: current.value)
+                    where offset > after {
+                        out.append(offset)
                         if out.count == limit { break }
                     }
                 }
@@ -85,22 +82,19 @@ struct PostingIndex: Sendable {
         }
     }
 
-    /// Up to `limit` entries of `symbol` with offsets below `before`, descending.
-    func entries(
-        _ txn: borrowing Transaction, symbol: [UInt8], before: UInt64, limit: Int
-    ) throws -> [PostingBlock.Entry] {
+    /// Up to `limit` merged offsets of `symbol` below `before`, descending.
+    func offsets(_ txn: borrowing Transaction, symbol: [UInt8], before: UInt64, limit: Int) throws -> [UInt64] {
         try txn.withCursor(database) { cursor in
-            var out: [PostingBlock.Entry] = []
+            var out: [UInt64] = []
             guard before > 0 else { return out }
             var entry = try cursor.seek(.setRange, to: PostingBlock.key(symbol: symbol, firstOffset: before))
             entry = entry == nil ? try cursor.get(.last) : try cursor.get(.previous)
             while let current = entry, out.count < limit,
                 let first = PostingBlock.firstOffset(ofKey: current.key, symbol: symbol)
             {
-                let blockEntries = try PostingBlock.entries(
-                    firstOffset: first, stored: current.value, withExtra: withExtra)
-                for e in blockEntries.reversed() where e.offset < before {
-                    out.append(e)
+                for offset in try PostingBlock.offsets(firstOffset: first, stored: current.value).reversed()
+                where offset < before {
+                    out.append(offset)
                     if out.count == limit { break }
                 }
                 entry = try cursor.get(.previous)
@@ -109,7 +103,7 @@ struct PostingIndex: Sendable {
         }
     }
 
-    /// The offset of the entry with rank `rank` (from 1) in the list of `symbol`, or `nil` past its end.
+    /// The offset of the merged entry with rank `rank` (from 1), or `nil` past the merged end.
     func offset(_ txn: borrowing Transaction, symbol: [UInt8], rank: UInt64) throws -> UInt64? {
         try txn.withCursor(database) { cursor in
             var entry = try cursor.seek(.setRange, to: PostingBlock.key(symbol: symbol, firstOffset: 0))
@@ -118,9 +112,7 @@ struct PostingIndex: Sendable {
                 let count = UInt64(UInt32(bigEndianBytes: current.value, at: 8))
                 if rank < blockRank + count {
                     guard rank >= blockRank else { return nil }
-                    let entries = try PostingBlock.entries(
-                        firstOffset: first, stored: current.value, withExtra: withExtra)
-                    return entries[Int(rank - blockRank)].offset
+                    return try PostingBlock.offsets(firstOffset: first, stored: current.value)[Int(rank - blockRank)]
                 }
                 entry = try cursor.get(.next)
             }
@@ -128,12 +120,16 @@ struct PostingIndex: Sendable {
         }
     }
 
-    /// Every symbol in the index with its entry count, in key order (for statistics).
-    func symbolCounts(_ txn: borrowing Transaction, limit: Int = .max) throws -> [(symbol: [UInt8], count: UInt64)] {
+    /// Every symbol with its merged entry count, in key order.
+    func symbolCounts(_ txn: borrowing Transaction) throws -> [[UInt8]: UInt64] {
         try txn.withCursor(database) { cursor in
-            var out: [(symbol: [UInt8], count: UInt64)] = []
+            var out: [[UInt8]: UInt64] = [:]
             var entry = try cursor.get(.first)
-            while let current = entry, out.count < limit {
+            while let current = entry {
+                guard current.key.count > 9 else {
+                    entry = try cursor.get(.next)
+                    continue
+                }
                 let symbol = Array(current.key.prefix(current.key.count - 9))
                 var last = current
                 // Skip to the symbol's last block: seek past it and step back.
@@ -149,7 +145,7 @@ struct PostingIndex: Sendable {
                 }
                 let rank = UInt64(bigEndianBytes: last.value, at: 0)
                 let count = UInt64(UInt32(bigEndianBytes: last.value, at: 8))
-                out.append((symbol, rank + count - 1))
+                out[symbol] = rank + count - 1
             }
             return out
         }

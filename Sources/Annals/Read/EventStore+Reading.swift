@@ -71,7 +71,7 @@ extension EventStore {
             do {
                 let symbol = Array(targetId.utf8)
                 let offset = try environment.read { txn in
-                    try schema.byTarget.offset(txn, symbol: symbol, rank: fromVersion)
+                    try IndexReader(schema: schema).offset(txn, .target, symbol, rank: fromVersion)
                 }
                 query.from = offset ?? .max
             } catch {
@@ -84,7 +84,12 @@ extension EventStore {
     /// The current version of the target stream `targetId` (0 when it has no events).
     public func version(of targetId: String) throws(AnnalsError) -> UInt64 {
         do {
-            return try environment.read { txn in try schema.byTarget.count(txn, symbol: Array(targetId.utf8)) }
+            return try environment.read { txn in
+                try txn.get(schema.streams, key: Array(targetId.utf8)).map {
+                    $0.withUnsafeBytes { UInt64(bigEndianBytes: $0) }
+                }
+                    ?? 0
+            }
         } catch {
             throw AnnalsError(error)
         }

@@ -9,7 +9,7 @@ enum ReadPlan {
     /// Walk the `events` database; `position` is the next offset to read (forward) or the one above it (reverse).
     case scan(position: UInt64)
     /// Walk a posting list; `position` is the last offset returned (forward) or the one before which to continue.
-    case postings(index: PostingIndex, symbol: [UInt8], position: UInt64)
+    case postings(kind: IndexKind, symbol: [UInt8], position: UInt64)
     /// Read a precomputed, ordered list of offsets (from the time index).
     case offsets([UInt64], next: Int)
 
@@ -17,33 +17,35 @@ enum ReadPlan {
         let schema = store.schema
         let start: UInt64 = query.reverse ? (query.to == .max ? .max : query.to + 1) : query.from &- 1
         return try store.environment.read { txn in
-            var candidates: [(PostingIndex, [UInt8])] = []
-            if let target = query.targetId { candidates.append((schema.byTarget, Array(target.utf8))) }
-            if query.types.count == 1 { candidates.append((schema.byType, Array(query.types[0].utf8))) }
-            if let actor = query.actorId { candidates.append((schema.byActor, Array(actor.utf8))) }
-            if let group = query.groupId { candidates.append((schema.byGroup, Array(group.utf8))) }
+            let index = IndexReader(schema: schema)
+            var candidates: [(IndexKind, [UInt8])] = []
+            if let target = query.targetId { candidates.append((.target, Array(target.utf8))) }
+            if query.types.count == 1 { candidates.append((.type, Array(query.types[0].utf8))) }
+            if let actor = query.actorId { candidates.append((.actor, Array(actor.utf8))) }
+            if let group = query.groupId { candidates.append((.group, Array(group.utf8))) }
             if !candidates.isEmpty {
                 var best = candidates[0]
-                var bestCount = try best.0.count(txn, symbol: best.1)
+                var bestCount = try index.count(txn, best.0, best.1)
                 for candidate in candidates.dropFirst() {
-                    let count = try candidate.0.count(txn, symbol: candidate.1)
+                    let count = try index.count(txn, candidate.0, candidate.1)
                     if count < bestCount {
                         best = candidate
                         bestCount = count
                     }
                 }
-                return .postings(index: best.0, symbol: best.1, position: start)
+                return .postings(kind: best.0, symbol: best.1, position: start)
             }
             if query.since != nil || query.until != nil {
-                return .offsets(try timeRangeOffsets(query, schema: schema, txn), next: 0)
+                return .offsets(try timeRangeOffsets(query, index: index, txn), next: 0)
             }
             return .scan(position: query.reverse ? start : query.from)
         }
     }
 
-    /// The offsets of events whose timestamps fall in the query's range, in read order, from the time index.
+    /// The offsets of events in the minutes the query's time range touches, in read order, from the time index.
+    /// Exact times are checked on the decoded events.
     private static func timeRangeOffsets(
-        _ query: EventQuery, schema: StoreSchema, _ txn: borrowing Transaction
+        _ query: EventQuery, index: IndexReader, _ txn: borrowing Transaction
     ) throws -> [UInt64] {
         let since = max(query.since ?? 0, 0)
         // The last timestamp included: `until` is exclusive; without it, everything up to Int64.max.
@@ -54,21 +56,27 @@ enum ReadPlan {
         } else {
             last = .max
         }
+        let firstMinute = UInt64(since) / 60_000
+        let lastMinute = UInt64(last) / 60_000
         var offsets: [UInt64] = []
-        try txn.withCursor(schema.byTime.database) { cursor in
-            var entry = try cursor.seek(.setRange, to: Postings.minute(of: since).bigEndianBytes)
+        // Merged minutes: walk the time index's keys in the range.
+        try txn.withCursor(index.schema.byTime.database) { cursor in
+            var entry = try cursor.seek(.setRange, to: firstMinute.bigEndianBytes)
             while let current = entry, current.key.count == 17 {
-                let minute = UInt64(bigEndianBytes: current.key)
-                if minute > Postings.minute(of: last) { break }
+                if UInt64(bigEndianBytes: current.key) > lastMinute { break }
                 let first = UInt64(bigEndianBytes: current.key, at: 9)
-                for e in try PostingBlock.entries(firstOffset: first, stored: current.value, withExtra: true) {
-                    let timestamp = Int64(minute * 60_000 + e.extra)
-                    if timestamp >= since && timestamp <= last && e.offset >= query.from && e.offset <= query.to {
-                        offsets.append(e.offset)
-                    }
+                for offset in try PostingBlock.offsets(firstOffset: first, stored: current.value)
+                where offset >= query.from && offset <= query.to {
+                    offsets.append(offset)
                 }
                 entry = try cursor.get(.next)
             }
+        }
+        // Recent minutes: from the delta log.
+        for (symbol, recent) in try index.schema.delta.all(txn).postings(.minute) where symbol.count == 8 {
+            let minute = symbol.withUnsafeBytes { UInt64(bigEndianBytes: $0) }
+            guard minute >= firstMinute && minute <= lastMinute else { continue }
+            offsets += recent.filter { $0 >= query.from && $0 <= query.to }
         }
         offsets.sort()
         if query.reverse { offsets.reverse() }
@@ -109,23 +117,24 @@ enum ReadPlan {
             }
             self = .scan(position: next)
             return exhausted
-        case .postings(let index, let symbol, let position):
-            let entries =
+        case .postings(let kind, let symbol, let position):
+            let index = IndexReader(schema: store.schema)
+            let offsets =
                 query.reverse
-                ? try index.entries(txn, symbol: symbol, before: position, limit: count)
-                : try index.entries(txn, symbol: symbol, after: position, limit: count)
+                ? try index.offsets(txn, kind, symbol, before: position, limit: count)
+                : try index.offsets(txn, kind, symbol, after: position, limit: count)
             var last = position
-            for entry in entries {
-                if query.reverse ? entry.offset < query.from : entry.offset > query.to { return true }
-                guard let event = try store.event(at: entry.offset, txn, decoder: decoder) else {
+            for offset in offsets {
+                if query.reverse ? offset < query.from : offset > query.to { return true }
+                guard let event = try store.event(at: offset, txn, decoder: decoder) else {
                     throw AnnalsError.corruptRecord(
-                        offset: entry.offset, reason: "indexed in \(index.database.name) but missing from the log")
+                        offset: offset, reason: "indexed by \(kind) but missing from the log")
                 }
                 sink(event)
-                last = entry.offset
+                last = offset
             }
-            self = .postings(index: index, symbol: symbol, position: last)
-            return entries.count < count
+            self = .postings(kind: kind, symbol: symbol, position: last)
+            return offsets.count < count
         case .offsets(let offsets, let next):
             let end = min(offsets.count, next + count)
             for offset in offsets[next..<end] {

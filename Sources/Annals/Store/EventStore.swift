@@ -88,7 +88,9 @@ public final class EventStore: @unchecked Sendable {
         }
         let head: UInt64
         let headAfterSync: UInt64
+        let mergedThrough: UInt64
         do {
+            mergedThrough = try environment.read { txn in try txn.metaU64(schema, MetaKey.indexMergedThrough) ?? 0 }
             // Everything committed before the sync is durable after it, so the watermark may cover `head`.
             head = try environment.read { txn in try txn.logHead(schema).offset }
             try environment.sync()
@@ -103,7 +105,8 @@ public final class EventStore: @unchecked Sendable {
             schema: schema, identity: identity, registry: registry,
             compressor: ZstdCompressor(level: options.compressionLevel), maximumEventSize: options.maximumEventSize)
         let writer = Writer(
-            environment: environment, options: options, commit: commit, watermark: watermark, head: head)
+            environment: environment, options: options, commit: commit, watermark: watermark, head: head,
+            mergedThrough: mergedThrough)
         self.writer = writer
         let training = DictionaryTraining(threshold: options.dictionaryTrainingThreshold)
         self.training = training
@@ -232,6 +235,19 @@ public final class EventStore: @unchecked Sendable {
         } catch {
             throw AnnalsError(error)
         }
+    }
+
+    /// Merges the index delta log into the posting lists now (the writer does it every
+    /// ``StoreOptions/indexMergeInterval`` events); returns the merge point.
+    @discardableResult
+    public func mergeIndexes() throws(AnnalsError) -> UInt64 {
+        let box = ResultBox<UInt64>()
+        do {
+            try write { [schema] txn in box.result = .success(try schema.delta.merge(txn, schema: schema)) }
+        } catch {
+            throw AnnalsError(error)
+        }
+        return try box.result!.get()
     }
 
     // MARK: Custom write transactions

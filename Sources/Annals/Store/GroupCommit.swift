@@ -63,8 +63,7 @@ struct GroupCommit {
                     var version: UInt64 = 0
                     if let target = event.targetId {
                         let current =
-                            try localVersions[target] ?? pendingVersions[target]
-                            ?? schema.byTarget.count(txn, symbol: Array(target.utf8))
+                            try localVersions[target] ?? pendingVersions[target] ?? streamVersion(target, txn)
                         if let expected = event.expectedVersion, expected != current {
                             throw AnnalsError.versionConflict(
                                 index: index, targetId: target, expected: expected, actual: current)
@@ -103,7 +102,7 @@ struct GroupCommit {
         for acknowledgement in acknowledgements { try acknowledgement.write(schema, txn) }
         guard !accepted.isEmpty else { return Outcome(results: results, head: head, appended: 0) }
         let dictionary = try registry.current(txn)
-        var postings = Postings()
+        var postings = CommitPostings()
         var payloadBytes: UInt64 = 0
         var recordBytes: UInt64 = 0
         var value: [UInt8] = []
@@ -121,8 +120,7 @@ struct GroupCommit {
                                 checksum: CRC32C.checksum(payload), chainHash: next
                             ).write(to: buffer)
                         }
-                        let key = item.offset.bigEndianBytes
-                        try key.withUnsafeBytes { k in
+                        try withUnsafeBytes(of: item.offset.bigEndian) { k in
                             try value.withUnsafeBytes { v in try cursor.put(key: k, value: v, flags: .append) }
                         }
                     }
@@ -139,7 +137,10 @@ struct GroupCommit {
                 postings.add(event, timestamp: item.prepared.timestamp, offset: item.offset)
             }
         }
-        try postings.write(to: schema, txn)
+        try schema.delta.append(txn, firstOffset: accepted[0].offset, postings: postings)
+        for (target, version) in pendingVersions {
+            try txn.put(schema.streams, key: Array(target.utf8), value: version.bigEndianBytes)
+        }
         try txn.setMetaU64(
             schema, MetaKey.payloadBytes, (try txn.metaU64(schema, MetaKey.payloadBytes) ?? 0) + payloadBytes)
         try txn.setMetaU64(
@@ -148,50 +149,17 @@ struct GroupCommit {
         return Outcome(results: results, head: head, appended: accepted.count)
     }
 
+    /// The current version of a target stream, from the `streams` table.
+    private func streamVersion(_ target: String, _ txn: borrowing Transaction) throws -> UInt64 {
+        guard let stored = try txn.get(schema.streams, key: Array(target.utf8)), stored.count == 8 else { return 0 }
+        return stored.withUnsafeBytes { UInt64(bigEndianBytes: $0) }
+    }
+
     /// The original receipt of a client id appended in an earlier transaction.
     private func lookup(_ id: UUID, _ txn: borrowing Transaction) throws -> AppendReceipt? {
         guard let stored = try txn.get(schema.ids, key: id.bytes), stored.count == 16 else { return nil }
         return stored.withUnsafeBytes { b in
             AppendReceipt(offset: UInt64(bigEndianBytes: b, at: 0), id: id, version: UInt64(bigEndianBytes: b, at: 8))
-        }
-    }
-}
-
-/// The posting-list entries of one group, collected per index and symbol, written once per symbol.
-struct Postings {
-    private var byType: [String: [PostingBlock.Entry]] = [:]
-    private var byActor: [String: [PostingBlock.Entry]] = [:]
-    private var byTarget: [String: [PostingBlock.Entry]] = [:]
-    private var byGroup: [String: [PostingBlock.Entry]] = [:]
-    private var byMinute: [UInt64: [PostingBlock.Entry]] = [:]
-
-    /// The time index's symbol for a timestamp: its minute, as 8 bytes big-endian.
-    static func minute(of timestamp: Int64) -> UInt64 { UInt64(timestamp) / 60_000 }
-
-    mutating func add(_ event: NewEvent, timestamp: Int64, offset: UInt64) {
-        let entry = PostingBlock.Entry(offset: offset)
-        byType[event.type, default: []].append(entry)
-        if let actor = event.actorId { byActor[actor, default: []].append(entry) }
-        if let target = event.targetId { byTarget[target, default: []].append(entry) }
-        if let group = event.groupId { byGroup[group, default: []].append(entry) }
-        let minute = Self.minute(of: timestamp)
-        byMinute[minute, default: []].append(
-            PostingBlock.Entry(offset: offset, extra: UInt64(timestamp) - minute * 60_000))
-    }
-
-    func write(to schema: StoreSchema, _ txn: borrowing Transaction) throws {
-        for (symbol, entries) in byType { try schema.byType.append(txn, symbol: Array(symbol.utf8), entries: entries) }
-        for (symbol, entries) in byActor {
-            try schema.byActor.append(txn, symbol: Array(symbol.utf8), entries: entries)
-        }
-        for (symbol, entries) in byTarget {
-            try schema.byTarget.append(txn, symbol: Array(symbol.utf8), entries: entries)
-        }
-        for (symbol, entries) in byGroup {
-            try schema.byGroup.append(txn, symbol: Array(symbol.utf8), entries: entries)
-        }
-        for (minute, entries) in byMinute {
-            try schema.byTime.append(txn, symbol: minute.bigEndianBytes, entries: entries)
         }
     }
 }

@@ -30,6 +30,9 @@ public struct StoreOptions: Sendable, Equatable {
     public var createIfMissing: Bool
     /// How often the writer clears reader slots left by dead processes (seconds).
     public var staleReaderCheckInterval: Double
+    /// How many events accumulate in the index delta log before the writer merges them into the posting lists.
+    /// Larger values make commits cheaper and indexed reads of recent events a little slower.
+    public var indexMergeInterval: Int
 
     /// Creates options with defaults suited to an application's embedded store.
     public init(
@@ -44,7 +47,8 @@ public struct StoreOptions: Sendable, Equatable {
         compressionLevel: Int32 = 3,
         readOnly: Bool = false,
         createIfMissing: Bool = true,
-        staleReaderCheckInterval: Double = 10
+        staleReaderCheckInterval: Double = 10,
+        indexMergeInterval: Int = 65_536
     ) {
         self.durability = durability
         self.syncInterval = syncInterval
@@ -58,5 +62,6 @@ public struct StoreOptions: Sendable, Equatable {
         self.readOnly = readOnly
         self.createIfMissing = createIfMissing
         self.staleReaderCheckInterval = staleReaderCheckInterval
+        self.indexMergeInterval = indexMergeInterval
     }
 }

@@ -10,16 +10,20 @@ struct StoreSchema: Sendable {
     let meta: Database
     /// `dictionaries`: dictionary id (4 bytes big-endian) → zstd dictionary.
     let dictionaries: Database
-    /// Posting lists by event type.
+    /// Merged posting lists by event type.
     let byType: PostingIndex
-    /// Posting lists by actor.
+    /// Merged posting lists by actor.
     let byActor: PostingIndex
-    /// Posting lists by target; a posting's rank is the event's stream version.
+    /// Merged posting lists by target; a posting's rank is the event's stream version.
     let byTarget: PostingIndex
-    /// Posting lists by group.
+    /// Merged posting lists by group.
     let byGroup: PostingIndex
-    /// Posting lists by minute of the timestamp, with the millisecond within the minute.
+    /// Merged posting lists by minute of the timestamp.
     let byTime: PostingIndex
+    /// `idx.delta`: the postings of commits after the merge point, one record per commit.
+    let delta: DeltaLog
+    /// `streams`: target → its current version (8 bytes big-endian).
+    let streams: Database
     /// `cursors`: subscriber cursor name → last acknowledged offset, acknowledged-at, created-at (8 bytes each).
     let cursors: Database
 
@@ -35,18 +39,31 @@ struct StoreSchema: Sendable {
         ids = try environment.openDatabase("ids", flags: flags)
         meta = try environment.openDatabase("meta", flags: flags)
         dictionaries = try environment.openDatabase("dictionaries", flags: flags)
-        byType = PostingIndex(database: try environment.openDatabase("idx.type", flags: flags), withExtra: false)
-        byActor = PostingIndex(database: try environment.openDatabase("idx.actor", flags: flags), withExtra: false)
-        byTarget = PostingIndex(database: try environment.openDatabase("idx.target", flags: flags), withExtra: false)
-        byGroup = PostingIndex(database: try environment.openDatabase("idx.group", flags: flags), withExtra: false)
-        byTime = PostingIndex(database: try environment.openDatabase("idx.time", flags: flags), withExtra: true)
+        byType = PostingIndex(database: try environment.openDatabase("idx.type", flags: flags))
+        byActor = PostingIndex(database: try environment.openDatabase("idx.actor", flags: flags))
+        byTarget = PostingIndex(database: try environment.openDatabase("idx.target", flags: flags))
+        byGroup = PostingIndex(database: try environment.openDatabase("idx.group", flags: flags))
+        byTime = PostingIndex(database: try environment.openDatabase("idx.time", flags: flags))
+        delta = DeltaLog(database: try environment.openDatabase("idx.delta", flags: flags))
+        streams = try environment.openDatabase("streams", flags: flags)
         cursors = try environment.openDatabase("cursors", flags: flags)
+    }
+
+    /// The merged posting lists of `kind`.
+    func postings(_ kind: IndexKind) -> PostingIndex {
+        switch kind {
+        case .type: byType
+        case .actor: byActor
+        case .target: byTarget
+        case .group: byGroup
+        case .minute: byTime
+        }
     }
 
     var allDatabases: [Database] {
         [
             events, ids, meta, dictionaries, byType.database, byActor.database, byTarget.database, byGroup.database,
-            byTime.database, cursors,
+            byTime.database, delta.database, streams, cursors,
         ]
     }
 }
@@ -65,6 +82,8 @@ enum MetaKey {
     static let payloadBytes = Array("stats.payloadBytes".utf8)
     /// u64: total stored record bytes (headers plus stored payloads).
     static let recordBytes = Array("stats.recordBytes".utf8)
+    /// u64: the last offset the merged posting lists cover; the delta log holds the postings after it.
+    static let indexMergedThrough = Array("index.mergedThrough".utf8)
     /// u64: milliseconds since 1970 when the store was created.
     static let createdAt = Array("store.createdAt".utf8)
 }

@@ -83,10 +83,9 @@ extension EventStore {
                     let stat = try txn.statistics(database)
                     databases.append(.init(name: database.name, entries: stat.entries, bytes: stat.bytes))
                 }
-                let types = try schema.byType.symbolCounts(txn)
-                    .map {
-                        StoreStatistics.TypeCount(type: String(decoding: $0.symbol, as: UTF8.self), count: $0.count)
-                    }
+                let index = IndexReader(schema: schema)
+                let types = try index.symbolCounts(txn, .type)
+                    .map { StoreStatistics.TypeCount(type: String(decoding: $0.key, as: UTF8.self), count: $0.value) }
                     .sorted { ($0.count, $1.type) > ($1.count, $0.type) }
                 return StoreStatistics(
                     events: head,
@@ -97,9 +96,9 @@ extension EventStore {
                     readersInUse: info.readersInUse, maximumReaders: info.maxReaders, databases: databases,
                     dictionaries: try registry.list(txn).map { .init(id: $0.id, size: $0.size) },
                     types: types,
-                    distinctActors: try schema.byActor.symbolCounts(txn).count,
-                    distinctTargets: try schema.byTarget.symbolCounts(txn).count,
-                    distinctGroups: try schema.byGroup.symbolCounts(txn).count)
+                    distinctActors: try index.symbolCounts(txn, .actor).count,
+                    distinctTargets: try index.symbolCounts(txn, .target).count,
+                    distinctGroups: try index.symbolCounts(txn, .group).count)
             }
         } catch {
             throw AnnalsError(error)

@@ -24,10 +24,14 @@ final class Writer: @unchecked Sendable {
     private var lastSyncedHead: UInt64
     private var lastSync = monotonicSeconds()
     private var lastReaderCheck = monotonicSeconds()
+    /// The merge point of the secondary indexes, as last seen.
+    private var mergedThrough: UInt64
 
     init(
-        environment: Environment, options: StoreOptions, commit: GroupCommit, watermark: DurableWatermark, head: UInt64
+        environment: Environment, options: StoreOptions, commit: GroupCommit, watermark: DurableWatermark,
+        head: UInt64, mergedThrough: UInt64
     ) {
+        self.mergedThrough = mergedThrough
         self.environment = environment
         self.options = options
         self.commit = commit
@@ -83,6 +87,7 @@ final class Writer: @unchecked Sendable {
                 lock.unlock()
                 break
             }
+            gatherConcurrentAppends()
             let batch = takeBatch()
             lock.unlock()
             if !batch.isEmpty { process(batch) }
@@ -92,6 +97,23 @@ final class Writer: @unchecked Sendable {
         lock.withLock {
             stopped = true
             lock.broadcast()
+        }
+    }
+
+    /// How long a commit may wait for more concurrent appends to join it.
+    static let gatherWindow = 0.0002
+    /// Requests in the last append group: when fewer are queued, more are probably on their way.
+    private var lastGroupRequests = 0
+
+    /// Group commit's gathering step (lock held): when the last group had more appenders than are queued now, waits
+    /// up to ``gatherWindow`` for them, so that concurrent appenders keep sharing commits and syncs.
+    private func gatherConcurrentAppends() {
+        guard options.durability == .sync, !stopping, case .append = queue.first, lastGroupRequests > 1 else { return }
+        let deadline = monotonicSeconds() + Self.gatherWindow
+        while queue.count < lastGroupRequests && !stopping {
+            let remaining = deadline - monotonicSeconds()
+            if remaining <= 0 { break }
+            lock.wait(seconds: remaining)
         }
     }
 
@@ -128,6 +150,7 @@ final class Writer: @unchecked Sendable {
             if case .append(let request) = task { return request }
             return nil
         }
+        lastGroupRequests = requests.count
         let outcome: GroupCommit.Outcome
         do {
             outcome = try environment.write { txn in try commit.apply(requests, txn) }
@@ -139,6 +162,15 @@ final class Writer: @unchecked Sendable {
         if outcome.appended > 0 { published(head: outcome.head) }
         for (request, result) in zip(requests, outcome.results) { request.completion(result) }
         if outcome.appended > 0 { onCommit?(outcome.head) }
+        if outcome.head >= mergedThrough + UInt64(max(options.indexMergeInterval, 1)) { mergeIndexes() }
+    }
+
+    /// Moves the index delta log into the posting lists, in its own transaction.
+    private func mergeIndexes() {
+        let schema = commit.schema
+        if let merged = try? environment.write({ txn in try schema.delta.merge(txn, schema: schema) }) {
+            mergedThrough = merged
+        }
     }
 
     /// Publishes a commit: the durable watermark as far as the durability mode allows, and the commit sequence.

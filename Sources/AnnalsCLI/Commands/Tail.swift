@@ -67,8 +67,8 @@ struct Tail: ParsableCommand {
             let word = store.durableWakeWord
             let durable = try store.head().durableOffset
             guard durable > position else {
-                if !follow { break }
-                store.waitForDurableChange(from: word, timeout: 1)
+                if !follow || standardOutputIsClosedPipe() { break }
+                store.waitForDurableChange(from: word, timeout: 0.5)
                 continue
             }
             var query = filter.query(after: position, through: durable)
@@ -104,18 +104,24 @@ struct Tail: ParsableCommand {
         }
     }
 
+    /// Where to start: after the cursor's acknowledged offset, or, for a new cursor or none, where --from says.
+    /// A new cursor is saved at once, so a later run resumes from the same start even if nothing was printed.
     private func startPosition(_ store: EventStore) throws -> UInt64 {
         if let cursor, let saved = try store.cursor(named: cursor) { return saved.offset }
+        let start: UInt64
         switch from ?? (follow && cursor == nil ? .end : .start) {
-        case .start: return 0
-        case .end: return try store.head().durableOffset
-        case .offset(let offset): return offset
+        case .start: start = 0
+        case .end: start = try store.head().durableOffset
+        case .offset(let offset): start = offset
         case .time(let milliseconds):
             if let first = try store.events(EventQuery(since: milliseconds, limit: 1)).collect().first {
-                return first.offset - 1
+                start = first.offset - 1
+            } else {
+                start = try store.head().offset
             }
-            return try store.head().offset
         }
+        if let cursor { try store.resetCursor(cursor, to: start) }
+        return start
     }
 }
 

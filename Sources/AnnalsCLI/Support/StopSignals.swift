@@ -8,8 +8,15 @@ nonisolated(unsafe) private var stopSignalReceived: sig_atomic_t = 0
 /// SIGINT and SIGTERM handling for commands that run until stopped (`tail -f`): the signal interrupts any wait
 /// (no `SA_RESTART`), and the command ends cleanly at its next check.
 enum StopSignals {
-    /// Installs the handlers.
+    /// Installs the handlers, and unblocks the signals in case the parent process started us with them blocked
+    /// (a blocked signal mask is inherited across `exec`).
     static func install() {
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        sigaddset(&unblock, SIGINT)
+        sigaddset(&unblock, SIGTERM)
+        sigaddset(&unblock, SIGPIPE)
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
         for signalNumber in [SIGINT, SIGTERM] {
             var action = sigaction()
             action.__sigaction_handler.sa_handler = { _ in stopSignalReceived = 1 }
@@ -21,4 +28,12 @@ enum StopSignals {
 
     /// Whether a stop was requested.
     static var received: Bool { stopSignalReceived != 0 }
+}
+
+/// Whether standard output is a pipe whose reading end has been closed: `tail -f` ends then, even when no new
+/// event would make a write fail.
+func standardOutputIsClosedPipe() -> Bool {
+    var descriptor = pollfd(fd: 1, events: 0, revents: 0)
+    guard poll(&descriptor, 1, 0) > 0 else { return false }
+    return descriptor.revents & Int16(POLLERR) != 0
 }
