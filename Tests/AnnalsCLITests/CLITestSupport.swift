@@ -558,3 +558,58 @@ func bytes(hex: String) -> [UInt8]? {
 func copyDirectory(_ source: String, to destination: String) throws {
     try FileManager.default.copyItem(atPath: source, toPath: destination)
 }
+
+// MARK: - Tail, cursors, replay and audit
+
+extension CLIResult {
+    /// The `offset` of every JSON line printed, in order.
+    var offsets: [Int] { lines.compactMap { JSONObject($0)?.int("offset") } }
+}
+
+extension CLIFixture {
+    /// `annals cursors show NAME` as a JSON object, or `nil` when the cursor does not exist (exit 4).
+    func cursor(
+        _ name: String, store: String? = nil, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> JSONObject? {
+        let result = try annals("cursors", "show", name, store: store, sourceLocation: sourceLocation)
+        if result.status == Exit.notFound { return nil }
+        try #require(result.status == Exit.ok, "\(result)", sourceLocation: sourceLocation)
+        return try result.object(sourceLocation: sourceLocation)
+    }
+}
+
+extension ChildProcess {
+    /// Waits up to `timeout` seconds for the child to exit by itself (it is not killed); returns whether it did.
+    func waitForExit(timeout: Double) -> Bool {
+        waitUntil(timeout: timeout) { !process.isRunning }
+    }
+}
+
+/// Checks `condition` every `interval` seconds until it holds or `timeout` seconds pass; returns whether it held.
+func waitUntil(timeout: Double, interval: Double = 0.01, _ condition: () throws -> Bool) rethrows -> Bool {
+    let deadline = Date(timeIntervalSinceNow: timeout)
+    while true {
+        if try condition() { return true }
+        if Date() >= deadline { return false }
+        usleep(UInt32(interval * 1_000_000))
+    }
+}
+
+/// Runs `body` with no signal blocked on the calling thread. A child inherits the signal mask of the thread that
+/// starts it, and test threads block most signals, SIGINT and SIGTERM included: a child that must see those signals,
+/// as it would when started from a shell, has to be started inside this.
+func withSignalsUnblocked<R>(_ body: () throws -> R) rethrows -> R {
+    var none = sigset_t()
+    sigemptyset(&none)
+    var previous = sigset_t()
+    pthread_sigmask(SIG_SETMASK, &none, &previous)
+    defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
+    return try body()
+}
+
+extension CLIFixture {
+    /// ``start(_:environment:)`` with no signal blocked in the child (see ``withSignalsUnblocked(_:)``).
+    func startUnblocked(_ arguments: [String]) throws -> ChildProcess {
+        try withSignalsUnblocked { try start(arguments) }
+    }
+}

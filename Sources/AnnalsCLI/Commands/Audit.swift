@@ -37,6 +37,9 @@ struct Audit: ParsableCommand {
     func validate() throws {
         if from == 0 { throw ValidationError("--from must be at least 1") }
         if let to, to < from { throw ValidationError("--to (\(to)) is before --from (\(from))") }
+        if let since, let until, until.milliseconds <= since.milliseconds {
+            throw ValidationError("--until must be after --since")
+        }
     }
 
     func run() throws {

@@ -7,6 +7,11 @@ struct Cursors: ParsableCommand {
         abstract: "List, show, reset and delete subscriber cursors.",
         subcommands: [List.self, Show.self, Reset.self, Delete.self])
 
+    /// Checks a cursor name argument (exit code 64 when invalid, as for `tail --cursor`).
+    static func validate(name: String) throws {
+        do { try SubscriberCursor.validate(name: name) } catch { throw ValidationError(error.description) }
+    }
+
     /// One cursor as a JSON line.
     static func json(_ cursor: SubscriberCursor) -> String {
         "{\"name\":\(JSONValue.string(cursor.name).canonicalString),\"offset\":\(cursor.offset),\"lag\":\(cursor.lag),"
@@ -55,6 +60,8 @@ struct Cursors: ParsableCommand {
         @Argument(help: "The cursor name.")
         var name: String
 
+        func validate() throws { try Cursors.validate(name: name) }
+
         func run() throws {
             let store = try location.openForReading()
             defer { store.close() }
@@ -80,6 +87,7 @@ struct Cursors: ParsableCommand {
         var to: String
 
         func validate() throws {
+            try Cursors.validate(name: name)
             guard to == "start" || to == "end" || UInt64(to) != nil else {
                 throw ValidationError("--to must be start, end or an offset, got '\(to)'")
             }
@@ -92,7 +100,12 @@ struct Cursors: ParsableCommand {
             switch to {
             case "start": offset = 0
             case "end": offset = try store.head().offset
-            default: offset = UInt64(to)!
+            default:
+                offset = UInt64(to)!
+                let head = try store.head().offset
+                guard offset <= head else {
+                    throw CLIFailure(.invalidInput, "--to \(offset) is beyond the last offset \(head)")
+                }
             }
             try store.resetCursor(name, to: offset)
             try Output.standard.line(Cursors.json(try store.cursor(named: name)!))
@@ -107,6 +120,8 @@ struct Cursors: ParsableCommand {
 
         @Argument(help: "The cursor name.")
         var name: String
+
+        func validate() throws { try Cursors.validate(name: name) }
 
         func run() throws {
             let store = try location.openForWriting()
