@@ -30,6 +30,13 @@ public struct AuditReport: Sendable, Hashable {
         public var lastTimestamp: Int64
         /// Events per type.
         public var types: [String: UInt64]
+
+        mutating func record(_ event: RecordedEvent) {
+            events += 1
+            firstTimestamp = min(firstTimestamp, event.timestamp)
+            lastTimestamp = max(lastTimestamp, event.timestamp)
+            types[event.type, default: 0] += 1
+        }
     }
 
     /// A failed action.
@@ -120,16 +127,10 @@ extension EventStore {
             total += 1
             types[event.type, default: 0] += 1
             let actor = event.actorId ?? "-"
-            var summary =
-                actors[actor]
-                ?? AuditReport.ActorSummary(
-                    actor: actor, events: 0, firstTimestamp: event.timestamp, lastTimestamp: event.timestamp, types: [:]
-                )
-            summary.events += 1
-            summary.firstTimestamp = min(summary.firstTimestamp, event.timestamp)
-            summary.lastTimestamp = max(summary.lastTimestamp, event.timestamp)
-            summary.types[event.type, default: 0] += 1
-            actors[actor] = summary
+            // Mutated in place through the default subscript: no copy of the summary's dictionary per event.
+            actors[actor, default: AuditReport.ActorSummary(
+                actor: actor, events: 0, firstTimestamp: event.timestamp, lastTimestamp: event.timestamp, types: [:])]
+                .record(event)
             if event.type.hasSuffix("_failed") {
                 let metadata = event.metadata
                 failures.append(

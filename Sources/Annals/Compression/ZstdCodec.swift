@@ -94,8 +94,8 @@ final class ZstdCompressor {
 
 /// Decompresses payloads; each reader owns one (a decompression context is not thread-safe).
 ///
-/// The output buffer starts at the store's event size limit and doubles, up to 256 MiB, when a frame is larger:
-/// a record written under a larger limit stays readable.
+/// The output buffer starts at 16 KiB (or the event size limit, if smaller) and doubles, up to 256 MiB, when a frame
+/// is larger: creating a decompressor is cheap, and a record written under a larger limit stays readable.
 final class ZstdDecompressor {
     /// The largest payload it will produce.
     static let maximumOutput = 256 << 20
@@ -105,7 +105,7 @@ final class ZstdDecompressor {
 
     init(maximumSize: Int) {
         context = ZSTD_createDCtx()
-        output = [UInt8](repeating: 0, count: min(maximumSize, Self.maximumOutput))
+        output = [UInt8](repeating: 0, count: min(maximumSize, 16 << 10))
         ZSTD_DCtx_setParameter(context, ZSTD_d_experimentalParam1, 1 /* ZSTD_f_zstd1_magicless */)
     }
 

@@ -56,10 +56,10 @@ public struct EventReader {
     private var finished = false
     private var delivered = 0
 
-    init(store: EventStore, query: EventQuery) {
+    init(store: EventStore, query: EventQuery, decoder: RecordDecoder? = nil) {
         self.store = store
         self.query = query
-        self.decoder = store.makeDecoder()
+        self.decoder = decoder ?? store.makeDecoder()
     }
 
     /// The next matching event, or `nil` at the end.

@@ -42,11 +42,14 @@ public struct Subscription: AsyncSequence, Sendable {
         private var position: UInt64?
         private var buffer: [RecordedEvent] = []
         private var index = 0
+        /// Kept across chunks: it owns the decompression context and buffer.
+        private let decoder: RecordDecoder
         /// How many events one read fetches at most.
         static let chunkSize = 512
 
         init(subscription: Subscription) {
             self.subscription = subscription
+            self.decoder = subscription.store.makeDecoder()
         }
 
         /// The offset of the last event delivered or skipped by the filter.
@@ -91,7 +94,7 @@ public struct Subscription: AsyncSequence, Sendable {
         private mutating func fetch(through durable: UInt64) throws(AnnalsError) {
             var query = subscription.filter.query(after: position!, through: durable)
             query.limit = Self.chunkSize
-            var reader = subscription.store.events(query).makeReader()
+            var reader = EventReader(store: subscription.store, query: query, decoder: decoder)
             buffer.removeAll(keepingCapacity: true)
             index = 0
             var scanned = 0
