@@ -63,9 +63,10 @@ public final class EventStore: @unchecked Sendable {
             let (format, nonce) = try environment.read { txn in
                 (try txn.metaU64(schema, MetaKey.formatVersion), try txn.metaU64(schema, MetaKey.nonce))
             }
-            guard format == 1, let nonce else {
+            guard format == StoreSchema.formatVersion, let nonce else {
                 throw AnnalsError.unsupportedFormat(
-                    "format version \(format.map(String.init) ?? "missing") (this build reads version 1)")
+                    "format version \(format.map(String.init) ?? "missing") (this build reads version "
+                        + "\(StoreSchema.formatVersion))")
             }
             identity = EventIdentity(nonce: nonce)
             self.environment = environment
@@ -118,7 +119,7 @@ public final class EventStore: @unchecked Sendable {
     private static func initializeMeta(_ environment: Environment, _ schema: StoreSchema) throws {
         try environment.write { txn in
             if try txn.metaU64(schema, MetaKey.formatVersion) == nil {
-                try txn.setMetaU64(schema, MetaKey.formatVersion, 1)
+                try txn.setMetaU64(schema, MetaKey.formatVersion, StoreSchema.formatVersion)
                 var generator = SystemRandomNumberGenerator()
                 try txn.setMetaU64(schema, MetaKey.nonce, generator.next() & 0x0FFF_FFFF_FFFF_FFFF)
                 try txn.setMetaU64(schema, MetaKey.createdAt, UInt64(currentTimeMilliseconds()))
@@ -229,8 +230,10 @@ public final class EventStore: @unchecked Sendable {
     public func sync() throws(AnnalsError) -> UInt64 {
         do {
             let head = try environment.read { txn in try txn.logHead(schema).offset }
-            if !options.readOnly { try environment.sync() }
-            watermark?.advance(to: head)
+            if !options.readOnly {
+                try environment.sync()
+                watermark?.advance(to: head)
+            }
             return try self.head().durableOffset
         } catch {
             throw AnnalsError(error)

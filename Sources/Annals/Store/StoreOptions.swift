@@ -48,7 +48,7 @@ public struct StoreOptions: Sendable, Equatable {
         readOnly: Bool = false,
         createIfMissing: Bool = true,
         staleReaderCheckInterval: Double = 10,
-        indexMergeInterval: Int = 65_536
+        indexMergeInterval: Int = 16_384
     ) {
         self.durability = durability
         self.syncInterval = syncInterval

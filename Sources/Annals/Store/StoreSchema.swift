@@ -2,6 +2,10 @@ import LMDB
 
 /// The named LMDB databases of a store (docs/FORMAT.md, "Databases").
 struct StoreSchema: Sendable {
+    /// The store format this build reads and writes (`meta` `format.version`). Version 1 was a development layout
+    /// without the index delta log; it is refused.
+    static let formatVersion: UInt64 = 2
+
     /// `events`: offset (8 bytes big-endian) → record.
     let events: Database
     /// `ids`: client-supplied id (16 bytes) → offset and version (8 + 8 bytes big-endian).
@@ -70,7 +74,7 @@ struct StoreSchema: Sendable {
 
 /// Keys of the `meta` database.
 enum MetaKey {
-    /// u64: the store format version (1).
+    /// u64: the store format version (``StoreSchema/formatVersion``).
     static let formatVersion = Array("format.version".utf8)
     /// u64: the 60-bit nonce of assigned ids.
     static let nonce = Array("store.nonce".utf8)

@@ -52,7 +52,9 @@ public struct Subscription: AsyncSequence, Sendable {
             self.decoder = subscription.store.makeDecoder()
         }
 
-        /// The offset of the last event delivered or skipped by the filter.
+        /// How far the log has been read: events up to this offset have been delivered, skipped by the filter, or
+        /// are buffered for delivery. It can run ahead of the last delivered event, so acknowledge the offsets of
+        /// delivered events, not this.
         public var lastPosition: UInt64? { position }
 
         /// The next event, waiting for one if needed; `nil` once the task is cancelled.

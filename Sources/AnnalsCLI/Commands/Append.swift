@@ -141,7 +141,7 @@ struct Append: ParsableCommand {
         } catch OutputClosed.pipe {
             throw CLIFailure(
                 .outputClosed,
-                "standard output was closed; events through offset \(receipts.last!.offset) (line "
+                "standard output was closed; events through offset \(receipts.map(\.offset).max()!) (line "
                     + "\(events.last!.line)) were appended, later lines were not")
         }
     }
