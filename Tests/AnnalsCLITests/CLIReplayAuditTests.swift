@@ -326,23 +326,8 @@ struct CLIReplayAuditTests {
         }
     }
 
-    /// Where to change a record, relative to the start of its chain hash (see CorruptionTests).
-    enum Damage: String, CaseIterable, Sendable {
-        case payload
-        case chainHash
-        case header
-
-        var delta: Int {
-            switch self {
-            case .payload: 32 + 3
-            case .chainHash: 7
-            case .header: -10
-            }
-        }
-    }
-
-    @Test(arguments: Damage.allCases)
-    func auditOfADamagedCopyExits1AndNamesTheOffset(_ damage: Damage) throws {
+    @Test(arguments: CorruptionTests.Damage.allCases)
+    func auditOfADamagedCopyExits1AndNamesTheOffset(_ damage: CorruptionTests.Damage) throws {
         try withCLIFixture { fx in
             try buildStore(fx)
             let copy = fx.path("copy")
