@@ -14,6 +14,8 @@ import Foundation
 /// The offset is the record's key, and an assigned id is derived from it (``EventIdentity``).
 enum Envelope {
     static let version: UInt8 = 1
+    /// `{}`, shared by every event without metadata.
+    static let emptyObject: [UInt8] = Array("{}".utf8)
 
     struct Flags: OptionSet {
         let rawValue: UInt8
@@ -74,7 +76,7 @@ enum Envelope {
             let actor = flags.contains(.actor) ? try string(&reader) : nil
             let target = flags.contains(.target) ? try string(&reader) : nil
             let group = flags.contains(.group) ? try string(&reader) : nil
-            let metadata = flags.contains(.metadata) ? Array(try reader.lengthPrefixed()) : Array("{}".utf8)
+            let metadata = flags.contains(.metadata) ? Array(try reader.lengthPrefixed()) : emptyObject
             guard reader.isAtEnd else {
                 throw RecordFormatError.malformedEnvelope("\(reader.remaining) unexpected trailing bytes")
             }
