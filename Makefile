@@ -33,6 +33,7 @@ demo: deps
 	ANNALS=$(CURDIR)/.build/release/annals DEMO_DIR=$(DEMO_DIR) bash tools/demo/demo.sh
 
 bench: deps
+	$(SWIFT) build -c release --product annals
 	$(SWIFT) build -c release --product annals-bench
 	.build/release/annals-bench $(BENCH_ARGS)
 

@@ -16,6 +16,12 @@ struct BenchSettings: Sendable {
     let singleCommitEvents: Int
     /// The workload generator's seed: the same events on every run.
     let seed: UInt64
+    /// Single events appended, and timed through `annals tail -f`, for `tail.latency`.
+    let tailEvents: Int
+    /// Untimed events appended before them, so the tail and the store are warm.
+    let tailWarmUpEvents: Int
+    /// The pace of the `tail.latency` appends, in events per second.
+    let tailEventsPerSecond: Double
 
     /// The full run (1,000,000 events) or, with `quick`, a short one (100,000 events).
     ///
@@ -30,5 +36,8 @@ struct BenchSettings: Sendable {
         concurrentEvents = quick ? 20_000 : 100_000
         singleCommitEvents = quick ? 2_000 : 5_000
         seed = 42
+        tailEvents = quick ? 1_000 : 3_000
+        tailWarmUpEvents = 100
+        tailEventsPerSecond = 1_000
     }
 }

@@ -52,6 +52,31 @@ do {
     failed = true
     progress("annals-bench: the concurrent append benchmark failed: \(error)")
 }
+do {
+    try await PrefilledStore.with(workload, settings: settings) { store in
+        do {
+            try await SubscribeCatchupBenchmarks.run(store, expectedEvents: settings.events, report: report)
+        } catch {
+            failed = true
+            progress("annals-bench: the subscription catch-up benchmark failed: \(error)")
+        }
+        do {
+            try ReplayAuditBenchmarks.run(store, expectedEvents: settings.events, report: report)
+        } catch {
+            failed = true
+            progress("annals-bench: the audit replay benchmark failed: \(error)")
+        }
+    }
+} catch {
+    failed = true
+    progress("annals-bench: cannot fill the store for the catch-up and audit benchmarks: \(error)")
+}
+do {
+    try await TailLatencyBenchmarks.run(workload, settings: settings, report: report)
+} catch {
+    failed = true
+    progress("annals-bench: the tail latency benchmark failed: \(error)")
+}
 
 progress("done; results in \(report.path)")
 report.printTable()
