@@ -93,21 +93,31 @@ public struct Subscription: AsyncSequence, Sendable {
             }
         }
 
+        /// Reads the next events after `position` through `durable` straight into the buffer: at most
+        /// ``chunkSize`` matching events, each read transaction covering at most ``chunkSize`` candidates.
         private mutating func fetch(through durable: UInt64) throws(AnnalsError) {
-            var query = subscription.filter.query(after: position!, through: durable)
-            query.limit = Self.chunkSize
-            var reader = EventReader(store: subscription.store, query: query, decoder: decoder)
+            let store = subscription.store
+            let filter = subscription.filter
+            let query = filter.query(after: position!, through: durable)
             buffer.removeAll(keepingCapacity: true)
             index = 0
-            var scanned = 0
-            var lastRead: UInt64 = 0
-            while let event = try reader.next() {
-                scanned += 1
-                lastRead = event.offset
-                if subscription.filter.matches(event) { buffer.append(event) }
+            var lastRead = position!
+            var exhausted = false
+            do {
+                var plan = try ReadPlan.make(for: query, store: store)
+                while buffer.count < Self.chunkSize && !exhausted {
+                    exhausted = try store.environment.read { txn in
+                        try plan.fetch(Self.chunkSize, txn, query: query, store: store, decoder: decoder) { event in
+                            lastRead = event.offset
+                            if query.matches(event) && filter.matches(event) { buffer.append(event) }
+                        }
+                    }
+                }
+            } catch {
+                throw AnnalsError(error)
             }
-            // A short read covered everything through `durable`; a full one stops at its last event.
-            position = scanned == Self.chunkSize ? lastRead : durable
+            // An exhausted read covered everything through `durable`; otherwise it stops at the last event read.
+            position = exhausted ? durable : lastRead
         }
     }
 }
