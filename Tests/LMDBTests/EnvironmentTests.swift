@@ -198,3 +198,29 @@ final class Counts: @unchecked Sendable {
     private(set) var values: [Int] = []
     func add(_ value: Int) { lock.withLock { values.append(value) } }
 }
+
+@Suite struct CursorTests {
+    @Test func duplicatesAreCountedAndDeletedAtTheCursor() throws {
+        try withEnvironment { env, _ in
+            let db = try env.openDatabase("dups", flags: [.create, .duplicateSort])
+            try env.write { txn in
+                for value in ["a", "b", "c"] { try txn.put(db, key: Array("k".utf8), value: Array(value.utf8)) }
+            }
+            let count = try env.read { txn in
+                try txn.withCursor(db) { cursor -> Int in
+                    _ = try cursor.seek(.setKey, to: Array("k".utf8))
+                    return try cursor.duplicateCount()
+                }
+            }
+            #expect(count == 3)
+            try env.write { txn in
+                try txn.withCursor(db) { cursor in
+                    _ = try cursor.seek(.setKey, to: Array("k".utf8))
+                    try cursor.deleteCurrent()
+                }
+            }
+            let remaining = try env.read { txn in try txn.statistics(db).entries }
+            #expect(remaining == 2)
+        }
+    }
+}

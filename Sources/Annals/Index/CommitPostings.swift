@@ -32,8 +32,6 @@ struct CommitPostings {
     /// Minute symbols.
     private var minutes: [UInt64: [UInt64]] = [:]
 
-    var isEmpty: Bool { minutes.isEmpty && named.allSatisfy(\.isEmpty) }
-
     /// Adds an event's postings.
     mutating func add(_ event: NewEvent, timestamp: Int64, offset: UInt64) {
         named[IndexKind.type.rawValue][event.type, default: []].append(offset)

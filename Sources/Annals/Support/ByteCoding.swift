@@ -1,4 +1,4 @@
-/// Appends binary fields to a byte array: big-endian integers, LEB128 varints and length-prefixed bytes.
+/// Appends binary fields to a byte array: bytes, LEB128 varints and length-prefixed bytes.
 struct ByteWriter {
     /// The bytes written so far.
     var bytes: [UInt8]
@@ -9,14 +9,6 @@ struct ByteWriter {
     }
 
     mutating func u8(_ value: UInt8) { bytes.append(value) }
-
-    mutating func u32(_ value: UInt32) {
-        withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
-    }
-
-    mutating func u64(_ value: UInt64) {
-        withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
-    }
 
     /// An unsigned LEB128 varint: 7 bits per byte, low bits first.
     mutating func varint(_ value: UInt64) {
@@ -57,18 +49,6 @@ struct ByteReader {
         guard position < buffer.count else { throw .truncated(at: position) }
         defer { position += 1 }
         return buffer[position]
-    }
-
-    mutating func u32() throws(Failure) -> UInt32 {
-        guard remaining >= 4 else { throw .truncated(at: position) }
-        defer { position += 4 }
-        return UInt32(bigEndianBytes: buffer, at: position)
-    }
-
-    mutating func u64() throws(Failure) -> UInt64 {
-        guard remaining >= 8 else { throw .truncated(at: position) }
-        defer { position += 8 }
-        return UInt64(bigEndianBytes: buffer, at: position)
     }
 
     mutating func varint() throws(Failure) -> UInt64 {
