@@ -46,6 +46,20 @@ import Testing
             #expect([.checksum, .decompression].contains(report.problems[0].kind))
             #expect(report.problems.allSatisfy { $0.offset == 120 })
             #expect(throws: AnnalsError.self) { try store.events().collect() }
+            // A reader delivers every event before the damaged one, then reports it.
+            var reader = store.events().makeReader()
+            var delivered: [UInt64] = []
+            do throws(AnnalsError) {
+                while let event = try reader.next() { delivered.append(event.offset) }
+                Issue.record("the damaged record was not reported")
+            } catch {
+                guard case .corruptRecord(let offset, _) = error else {
+                    Issue.record("unexpected \(error)")
+                    return
+                }
+                #expect(offset == 120)
+            }
+            #expect(delivered == Array(1...119))
         }
     }
 

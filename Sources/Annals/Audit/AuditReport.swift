@@ -128,9 +128,13 @@ extension EventStore {
             types[event.type, default: 0] += 1
             let actor = event.actorId ?? "-"
             // Mutated in place through the default subscript: no copy of the summary's dictionary per event.
-            actors[actor, default: AuditReport.ActorSummary(
-                actor: actor, events: 0, firstTimestamp: event.timestamp, lastTimestamp: event.timestamp, types: [:])]
-                .record(event)
+            actors[
+                actor,
+                default: AuditReport.ActorSummary(
+                    actor: actor, events: 0, firstTimestamp: event.timestamp, lastTimestamp: event.timestamp, types: [:]
+                )
+            ]
+            .record(event)
             if event.type.hasSuffix("_failed") {
                 let metadata = event.metadata
                 failures.append(

@@ -25,6 +25,13 @@ final class DictionaryRegistry: @unchecked Sendable {
         return dictionary
     }
 
+    /// A dictionary already loaded by ``dictionary(_:_:)``.
+    /// - Throws: ``RecordFormatError/unknownDictionary(_:)`` when it is not cached.
+    func cached(_ id: UInt32) throws -> ZstdDictionary {
+        guard let dictionary = lock.withLock({ cache[id] }) else { throw RecordFormatError.unknownDictionary(id) }
+        return dictionary
+    }
+
     /// The dictionary new records are compressed with, if one has been trained.
     func current(_ txn: borrowing Transaction) throws -> ZstdDictionary? {
         guard let raw = try txn.get(schema.meta, key: MetaKey.currentDictionary), raw.count == 4 else { return nil }

@@ -18,6 +18,15 @@ final class RecordDecoder {
         _ record: UnsafeRawBufferPointer, _ txn: borrowing Transaction,
         _ body: (RecordHeader, UnsafeRawBufferPointer) throws -> R
     ) throws(RecordFormatError) -> R {
+        try withPayload(record, dictionary: { id in try registry.dictionary(id, txn) }, body)
+    }
+
+    /// ``withPayload(_:_:_:)`` with dictionaries looked up through `dictionary` (no transaction needed when they
+    /// are cached).
+    func withPayload<R>(
+        _ record: UnsafeRawBufferPointer, dictionary lookup: (UInt32) throws -> ZstdDictionary,
+        _ body: (RecordHeader, UnsafeRawBufferPointer) throws -> R
+    ) throws(RecordFormatError) -> R {
         let header = try RecordHeader.read(record)
         let stored = UnsafeRawBufferPointer(rebasing: record[RecordHeader.size...])
         do {
@@ -35,7 +44,7 @@ final class RecordDecoder {
                 case .zstd:
                     return try decompressor.withDecompressed(stored, dictionary: nil, check)
                 case .zstdDictionary:
-                    let dictionary = try registry.dictionary(header.dictionaryID, txn)
+                    let dictionary = try lookup(header.dictionaryID)
                     return try decompressor.withDecompressed(stored, dictionary: dictionary, check)
                 }
             }
@@ -52,8 +61,15 @@ final class RecordDecoder {
     func decode(offset: UInt64, _ record: UnsafeRawBufferPointer, _ txn: borrowing Transaction) throws(AnnalsError)
         -> RecordedEvent
     {
+        try decode(offset: offset, record, dictionary: { id in try registry.dictionary(id, txn) })
+    }
+
+    /// Decodes the record stored at `offset`, looking dictionaries up through `dictionary`.
+    func decode(
+        offset: UInt64, _ record: UnsafeRawBufferPointer, dictionary: (UInt32) throws -> ZstdDictionary
+    ) throws(AnnalsError) -> RecordedEvent {
         do {
-            return try withPayload(record, txn) { _, payload in
+            return try withPayload(record, dictionary: dictionary) { _, payload in
                 try Envelope.decode(payload, offset: offset, identity: identity)
             }
         } catch {

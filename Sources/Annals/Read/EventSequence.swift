@@ -45,21 +45,23 @@ public struct EventSequence: AsyncSequence, Sendable {
 /// A synchronous, chunked reader of a query's events.
 public struct EventReader {
     /// How many events one read transaction fetches.
-    static let chunkSize = 512
+    static let chunkSize = 2048
 
     private let store: EventStore
     private let query: EventQuery
-    private let decoder: RecordDecoder
+    private let decoder: BatchDecoder
     private var plan: ReadPlan?
     private var buffer: [RecordedEvent] = []
     private var bufferIndex = 0
     private var finished = false
     private var delivered = 0
+    /// A failure met while reading the current chunk: thrown once the events before it have been delivered.
+    private var pendingFailure: AnnalsError?
 
-    init(store: EventStore, query: EventQuery, decoder: RecordDecoder? = nil) {
+    init(store: EventStore, query: EventQuery) {
         self.store = store
         self.query = query
-        self.decoder = decoder ?? store.makeDecoder()
+        self.decoder = BatchDecoder(store: store)
     }
 
     /// The next matching event, or `nil` at the end.
@@ -67,6 +69,11 @@ public struct EventReader {
     public mutating func next() throws(AnnalsError) -> RecordedEvent? {
         if let limit = query.limit, delivered >= limit { return nil }
         while bufferIndex >= buffer.count {
+            if let failure = pendingFailure {
+                pendingFailure = nil
+                finished = true
+                throw failure
+            }
             if finished { return nil }
             try refill()
         }
@@ -85,14 +92,18 @@ public struct EventReader {
             let decoder = self.decoder
             let query = self.query
             var fetched: [RecordedEvent] = []
-            let exhausted = try store.environment.read { txn in
-                try plan.fetch(Self.chunkSize, txn, query: query, store: store, decoder: decoder) { event in
-                    if query.matches(event) { fetched.append(event) }
+            do {
+                finished = try store.environment.read { txn in
+                    try plan.fetch(Self.chunkSize, txn, query: query, store: store, decoder: decoder) { event in
+                        if query.matches(event) { fetched.append(event) }
+                    }
                 }
+            } catch {
+                // Deliver what came before the failure first.
+                pendingFailure = AnnalsError(error)
             }
             buffer = fetched
             self.plan = plan
-            finished = exhausted
         } catch {
             throw AnnalsError(error)
         }

@@ -19,6 +19,11 @@ extension EventStore {
         RecordDecoder(registry: registry, identity: identity, maximumEventSize: options.maximumEventSize)
     }
 
+    /// The stored record at `offset` inside an open transaction (valid until it ends), or `nil`.
+    func record(at offset: UInt64, _ txn: borrowing Transaction) throws -> UnsafeRawBufferPointer? {
+        try withUnsafeBytes(of: offset.bigEndian) { key in try txn.get(schema.events, key: key) }
+    }
+
     /// Reads the event at `offset` inside an open transaction.
     func event(at offset: UInt64, _ txn: borrowing Transaction, decoder: RecordDecoder) throws -> RecordedEvent? {
         try offset.bigEndianBytes.withUnsafeBytes { key in

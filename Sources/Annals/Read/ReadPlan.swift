@@ -84,14 +84,19 @@ enum ReadPlan {
     }
 
     /// Reads up to `count` candidate events into `sink` and advances; returns whether the plan is exhausted.
+    ///
+    /// The records of the chunk are located first, then decoded together (in parallel when the chunk is large).
     mutating func fetch(
-        _ count: Int, _ txn: borrowing Transaction, query: EventQuery, store: EventStore, decoder: RecordDecoder,
+        _ count: Int, _ txn: borrowing Transaction, query: EventQuery, store: EventStore, decoder: BatchDecoder,
         _ sink: (RecordedEvent) -> Void
     ) throws -> Bool {
+        var records: [(offset: UInt64, record: UnsafeRawBufferPointer)] = []
+        records.reserveCapacity(count)
+        let exhausted: Bool
         switch self {
         case .scan(let position):
             var next = position
-            let exhausted = try txn.withCursor(store.schema.events) { cursor -> Bool in
+            exhausted = try txn.withCursor(store.schema.events) { cursor -> Bool in
                 var entry: Cursor.Entry?
                 if !query.reverse {
                     entry = try cursor.seek(.setRange, to: position.bigEndianBytes)
@@ -100,23 +105,20 @@ enum ReadPlan {
                 } else {
                     entry = try cursor.get(.last)
                 }
-                var read = 0
                 while let current = entry {
                     guard current.key.count == 8 else {
                         throw AnnalsError.corruptRecord(offset: 0, reason: "a key of \(current.key.count) bytes")
                     }
                     let offset = UInt64(bigEndianBytes: current.key)
                     if query.reverse ? offset < query.from : offset > query.to { return true }
-                    if read == count { return false }
-                    sink(try decoder.decode(offset: offset, current.value, txn))
-                    read += 1
+                    if records.count == count { return false }
+                    records.append((offset, current.value))
                     next = query.reverse ? offset : offset + 1
                     entry = try cursor.get(query.reverse ? .previous : .next)
                 }
                 return true
             }
             self = .scan(position: next)
-            return exhausted
         case .postings(let kind, let symbol, let position):
             let index = IndexReader(schema: store.schema)
             let offsets =
@@ -124,24 +126,32 @@ enum ReadPlan {
                 ? try index.offsets(txn, kind, symbol, before: position, limit: count)
                 : try index.offsets(txn, kind, symbol, after: position, limit: count)
             var last = position
+            var passedEnd = false
             for offset in offsets {
-                if query.reverse ? offset < query.from : offset > query.to { return true }
-                guard let event = try store.event(at: offset, txn, decoder: decoder) else {
+                if query.reverse ? offset < query.from : offset > query.to {
+                    passedEnd = true
+                    break
+                }
+                guard let record = try store.record(at: offset, txn) else {
                     throw AnnalsError.corruptRecord(
                         offset: offset, reason: "indexed by \(kind) but missing from the log")
                 }
-                sink(event)
+                records.append((offset, record))
                 last = offset
             }
             self = .postings(kind: kind, symbol: symbol, position: last)
-            return offsets.count < count
+            exhausted = passedEnd || offsets.count < count
         case .offsets(let offsets, let next):
             let end = min(offsets.count, next + count)
             for offset in offsets[next..<end] {
-                if let event = try store.event(at: offset, txn, decoder: decoder) { sink(event) }
+                if let record = try store.record(at: offset, txn) { records.append((offset, record)) }
             }
             self = .offsets(offsets, next: end)
-            return end == offsets.count
+            exhausted = end == offsets.count
         }
+        let (events, failure) = decoder.decode(records, txn)
+        for event in events { sink(event) }
+        if let failure { throw failure }
+        return exhausted
     }
 }

@@ -10,7 +10,7 @@ public enum SubscriptionStart: Sendable, Hashable {
 
 /// A live stream of events: catch-up from a position, then new events as they become durable.
 ///
-/// It is pull-based: events are read in chunks of at most 512 only when the consumer asks for more, so a slow
+/// It is pull-based: events are read in chunks of at most 1,024 only when the consumer asks for more, so a slow
 /// consumer holds back reading instead of making the engine buffer. Only durable events are delivered (the durable
 /// watermark), and waiting for new ones uses the cross-process wake-up of the watermark file, not sleep-polling.
 ///
@@ -43,13 +43,13 @@ public struct Subscription: AsyncSequence, Sendable {
         private var buffer: [RecordedEvent] = []
         private var index = 0
         /// Kept across chunks: it owns the decompression context and buffer.
-        private let decoder: RecordDecoder
+        private let decoder: BatchDecoder
         /// How many events one read fetches at most.
-        static let chunkSize = 512
+        static let chunkSize = 1024
 
         init(subscription: Subscription) {
             self.subscription = subscription
-            self.decoder = subscription.store.makeDecoder()
+            self.decoder = BatchDecoder(store: subscription.store)
         }
 
         /// How far the log has been read: events up to this offset have been delivered, skipped by the filter, or

@@ -1,0 +1,88 @@
+import Dispatch
+import Foundation
+import LMDB
+
+/// Decodes the records of one read chunk, splitting large chunks across the CPU cores.
+///
+/// Record pointers point into LMDB's memory map and stay valid while the read transaction that produced them is
+/// open; the workers only read that memory and never touch the transaction (dictionaries are loaded through it
+/// first, then shared from the cache). Each worker has its own ``RecordDecoder`` (a zstd context is single-threaded).
+final class BatchDecoder {
+    /// Chunks smaller than this are decoded on the calling thread.
+    static let parallelThreshold = 128
+
+    private let decoders: [RecordDecoder]
+    private let registry: DictionaryRegistry
+
+    init(store: EventStore) {
+        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 4))
+        decoders = (0..<workers).map { _ in store.makeDecoder() }
+        registry = store.registry
+    }
+
+    /// Decodes `records`, in order, stopping at the first damaged one.
+    /// - Returns: The events before the first damaged record, and its error if there is one.
+    func decode(_ records: [(offset: UInt64, record: UnsafeRawBufferPointer)], _ txn: borrowing Transaction)
+        -> (events: [RecordedEvent], failure: AnnalsError?)
+    {
+        if decoders.count == 1 || records.count < Self.parallelThreshold {
+            var events: [RecordedEvent] = []
+            events.reserveCapacity(records.count)
+            for (offset, record) in records {
+                do {
+                    events.append(try decoders[0].decode(offset: offset, record, txn))
+                } catch {
+                    return (events, error)
+                }
+            }
+            return (events, nil)
+        }
+        // Load every dictionary the chunk needs while this thread holds the transaction.
+        var dictionaryIDs = Set<UInt32>()
+        for (_, record) in records
+        where record.count >= RecordHeader.size && record[1] == PayloadCodec.zstdDictionary.rawValue {
+            dictionaryIDs.insert(UInt32(bigEndianBytes: record, at: 2))
+        }
+        for id in dictionaryIDs { _ = try? registry.dictionary(id, txn) }
+
+        let count = records.count
+        let results = UnsafeMutableBufferPointer<Result<RecordedEvent, AnnalsError>>.allocate(capacity: count)
+        defer {
+            results.deinitialize()
+            results.deallocate()
+        }
+        let workers = decoders.count
+        records.withUnsafeBufferPointer { input in
+            // Each worker writes only its own slice of `results` and uses only its own decoder.
+            let shared = SharedChunk(decoders: decoders, registry: registry, input: input, results: results)
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                let decoder = shared.decoders[worker]
+                for i in (count * worker / workers)..<(count * (worker + 1) / workers) {
+                    let (offset, record) = shared.input[i]
+                    (shared.results.baseAddress! + i).initialize(
+                        to: Result { () throws(AnnalsError) in
+                            try decoder.decode(
+                                offset: offset, record, dictionary: { id in try shared.registry.cached(id) })
+                        })
+                }
+            }
+        }
+        var events: [RecordedEvent] = []
+        events.reserveCapacity(count)
+        for result in results {
+            switch result {
+            case .success(let event): events.append(event)
+            case .failure(let error): return (events, error)
+            }
+        }
+        return (events, nil)
+    }
+}
+
+/// What the workers of one ``BatchDecoder/decode(_:_:)`` call share; safe because each writes a disjoint slice.
+private struct SharedChunk: @unchecked Sendable {
+    let decoders: [RecordDecoder]
+    let registry: DictionaryRegistry
+    let input: UnsafeBufferPointer<(offset: UInt64, record: UnsafeRawBufferPointer)>
+    let results: UnsafeMutableBufferPointer<Result<RecordedEvent, AnnalsError>>
+}
