@@ -47,10 +47,7 @@ final class BatchDecoder {
 
         let count = records.count
         let results = UnsafeMutableBufferPointer<Result<RecordedEvent, AnnalsError>>.allocate(capacity: count)
-        defer {
-            results.deinitialize()
-            results.deallocate()
-        }
+        defer { results.deallocate() }
         let workers = decoders.count
         records.withUnsafeBufferPointer { input in
             // Each worker writes only its own slice of `results` and uses only its own decoder.
@@ -67,15 +64,17 @@ final class BatchDecoder {
                 }
             }
         }
+        // Move the results out (no retain/release per event); every slot is moved exactly once.
         var events: [RecordedEvent] = []
         events.reserveCapacity(count)
-        for result in results {
-            switch result {
-            case .success(let event): events.append(event)
-            case .failure(let error): return (events, error)
+        var failure: AnnalsError?
+        for i in 0..<count {
+            switch (results.baseAddress! + i).move() {
+            case .success(let event): if failure == nil { events.append(event) }
+            case .failure(let error): if failure == nil { failure = error }
             }
         }
-        return (events, nil)
+        return (events, failure)
     }
 }
 
