@@ -256,7 +256,7 @@ struct CLIReplayAuditTests {
         try withCLIFixture { fx in
             try buildStore(fx)
             let anchor = try #require(try fx.head().string("anchor"))
-            let table = try fx.annals("audit")
+            let table = try fx.annals("audit", "--format", "table")
             #expect(table.status == Exit.ok && table.errors.isEmpty, "\(table)")
             let lines = table.lines
             #expect(lines.first == "AUDIT REPORT")
@@ -353,7 +353,7 @@ struct CLIReplayAuditTests {
             #expect(problem.int("offset") == 150, "\(problem)")
             #expect(!(problem.string("kind") ?? "").isEmpty && !(problem.string("detail") ?? "").isEmpty)
 
-            let table = try fx.annals("audit", store: copy)
+            let table = try fx.annals("audit", "--format", "table", store: copy)
             #expect(table.status == Exit.damaged, "\(table)")
             #expect(table.errors.contains("first bad offset 150"), "\(table)")
             #expect(table.lines.contains { $0.hasPrefix("chain verification      DAMAGED") }, "\(table)")

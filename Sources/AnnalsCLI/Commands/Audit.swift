@@ -31,8 +31,8 @@ struct Audit: ParsableCommand {
     @Option(help: "Only events of this group.")
     var group: String?
 
-    @Option(help: "table (default) or json.")
-    var format: AuditFormat = .table
+    @Option(help: "json (default: one JSON object) or table.")
+    var format: AuditFormat = .json
 
     func validate() throws {
         if from == 0 { throw ValidationError("--from must be at least 1") }
