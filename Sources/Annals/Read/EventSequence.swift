@@ -51,8 +51,8 @@ public struct EventReader {
     private let query: EventQuery
     private let decoder: BatchDecoder
     private var plan: ReadPlan?
+    /// The current chunk, in reverse order (the next event last).
     private var buffer: [RecordedEvent] = []
-    private var bufferIndex = 0
     private var finished = false
     private var delivered = 0
     /// A failure met while reading the current chunk: thrown once the events before it have been delivered.
@@ -68,7 +68,7 @@ public struct EventReader {
     /// - Throws: ``AnnalsError/corruptRecord(offset:reason:)`` for a damaged record, ``AnnalsError/storage(_:)``.
     public mutating func next() throws(AnnalsError) -> RecordedEvent? {
         if let limit = query.limit, delivered >= limit { return nil }
-        while bufferIndex >= buffer.count {
+        while buffer.isEmpty {
             if let failure = pendingFailure {
                 pendingFailure = nil
                 finished = true
@@ -77,31 +77,25 @@ public struct EventReader {
             if finished { return nil }
             try refill()
         }
-        defer {
-            bufferIndex += 1
-            delivered += 1
-        }
-        return buffer[bufferIndex]
+        delivered += 1
+        return buffer.popLast()
     }
 
     private mutating func refill() throws(AnnalsError) {
-        buffer.removeAll(keepingCapacity: true)
-        bufferIndex = 0
         do {
             var plan = try self.plan ?? ReadPlan.make(for: query, store: store)
             let decoder = self.decoder
             let query = self.query
-            var fetched: [RecordedEvent] = []
-            do {
-                finished = try store.environment.read { txn in
-                    try plan.fetch(Self.chunkSize, txn, query: query, store: store, decoder: decoder) { event in
-                        if query.matches(event) { fetched.append(event) }
-                    }
-                }
-            } catch {
-                // Deliver what came before the failure first.
-                pendingFailure = AnnalsError(error)
+            let chunk = try store.environment.read { txn in
+                try plan.fetch(Self.chunkSize, txn, query: query, store: store, decoder: decoder)
             }
+            var fetched = chunk.events
+            fetched.removeAll { !query.matches($0) }
+            // Reversed, so that `next()` moves the next event out with `popLast()` instead of copying it.
+            fetched.reverse()
+            finished = chunk.exhausted
+            // Deliver what came before a damaged record first.
+            pendingFailure = chunk.failure
             buffer = fetched
             self.plan = plan
         } catch {

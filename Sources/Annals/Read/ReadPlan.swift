@@ -83,13 +83,22 @@ enum ReadPlan {
         return offsets
     }
 
-    /// Reads up to `count` candidate events into `sink` and advances; returns whether the plan is exhausted.
+    /// One chunk read by ``fetch(_:_:query:store:decoder:)``.
+    struct Chunk {
+        /// The candidate events read, in read order (the caller applies the filters).
+        var events: [RecordedEvent]
+        /// Whether the plan has nothing more to read.
+        var exhausted: Bool
+        /// A damaged record met after ``events``: report it once they are delivered.
+        var failure: AnnalsError?
+    }
+
+    /// Reads up to `count` candidate events and advances.
     ///
     /// The records of the chunk are located first, then decoded together (in parallel when the chunk is large).
     mutating func fetch(
-        _ count: Int, _ txn: borrowing Transaction, query: EventQuery, store: EventStore, decoder: BatchDecoder,
-        _ sink: (RecordedEvent) -> Void
-    ) throws -> Bool {
+        _ count: Int, _ txn: borrowing Transaction, query: EventQuery, store: EventStore, decoder: BatchDecoder
+    ) throws -> Chunk {
         var records: [(offset: UInt64, record: UnsafeRawBufferPointer)] = []
         records.reserveCapacity(count)
         let exhausted: Bool
@@ -150,8 +159,6 @@ enum ReadPlan {
             exhausted = end == offsets.count
         }
         let (events, failure) = decoder.decode(records, txn)
-        for event in events { sink(event) }
-        if let failure { throw failure }
-        return exhausted
+        return Chunk(events: events, exhausted: exhausted && failure == nil, failure: failure)
     }
 }

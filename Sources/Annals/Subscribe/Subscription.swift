@@ -106,12 +106,18 @@ public struct Subscription: AsyncSequence, Sendable {
             do {
                 var plan = try ReadPlan.make(for: query, store: store)
                 while buffer.count < Self.chunkSize && !exhausted {
-                    exhausted = try store.environment.read { txn in
-                        try plan.fetch(Self.chunkSize, txn, query: query, store: store, decoder: decoder) { event in
-                            lastRead = event.offset
-                            if query.matches(event) && filter.matches(event) { buffer.append(event) }
-                        }
+                    var chunk = try store.environment.read { txn in
+                        try plan.fetch(Self.chunkSize, txn, query: query, store: store, decoder: decoder)
                     }
+                    if let last = chunk.events.last { lastRead = last.offset }
+                    chunk.events.removeAll { !query.matches($0) || !filter.matches($0) }
+                    if buffer.isEmpty { buffer = chunk.events } else { buffer += chunk.events }
+                    if let failure = chunk.failure {
+                        // Deliver the events before the damaged record; the next read fails on it again.
+                        if buffer.isEmpty { throw failure }
+                        break
+                    }
+                    exhausted = chunk.exhausted
                 }
             } catch {
                 throw AnnalsError(error)
