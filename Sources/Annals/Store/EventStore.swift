@@ -74,7 +74,10 @@ public final class EventStore: @unchecked Sendable {
         } catch let error as AnnalsError {
             throw error
         } catch let error as LMDBError {
-            if error.code == .notFound { throw .storeNotFound(path: path) }
+            if error.code == .notFound {
+                // data.mdb exists (checked above), so a missing database means an unknown layout, not a missing store.
+                throw .unsupportedFormat("\(error.operation) found no such database: not a store this build knows")
+            }
             throw .storage(error)
         } catch {
             throw .invalidArgument("\(error)")
