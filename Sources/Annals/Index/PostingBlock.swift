@@ -11,8 +11,10 @@
 /// ```
 struct PostingBlock {
     static let headerSize = 20
-    /// Blocks stop growing past this many bytes, so they stay well inside an LMDB page.
-    static let maximumBytes = 1536
+    /// Blocks stop growing past this many bytes. A full block (this plus one varint) fills one LMDB overflow page
+    /// (4,080 usable bytes of a 4 KiB page) almost exactly; smaller blocks would sit two to a leaf page and leave a
+    /// quarter of it empty.
+    static let maximumBytes = 4048
 
     var firstOffset: UInt64
     var rank: UInt64
