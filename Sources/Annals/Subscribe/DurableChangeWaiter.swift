@@ -11,7 +11,8 @@ final class DurableChangeWaiter: @unchecked Sendable {
 
     private let watermark: DurableWatermark?
     private let lock = ConditionLock()
-    private var waiters: [CheckedContinuation<Void, Never>] = []
+    /// Waiting tasks, with the wake word each saw before it decided to wait.
+    private var waiters: [(seen: UInt32, continuation: CheckedContinuation<Void, Never>)] = []
     private var running = false
 
     init(watermark: DurableWatermark?) {
@@ -30,7 +31,7 @@ final class DurableChangeWaiter: @unchecked Sendable {
                 continuation.resume()
                 return
             }
-            waiters.append(continuation)
+            waiters.append((seen, continuation))
             let start = !running
             running = true
             lock.unlock()
@@ -41,7 +42,20 @@ final class DurableChangeWaiter: @unchecked Sendable {
     private func startThread() {
         let thread = Thread { [self] in
             while true {
+                // Waiters that saw an older word than the current one are due now: a change happened between their
+                // check and this thread's sleep, and sleeping on the current word would miss it.
+                lock.lock()
                 let word = wakeWord
+                let due = watermark == nil ? [] : waiters.filter { $0.seen != word }
+                waiters.removeAll { watermark != nil && $0.seen != word }
+                if waiters.isEmpty {
+                    running = false
+                    lock.unlock()
+                    for waiter in due { waiter.continuation.resume() }
+                    return
+                }
+                lock.unlock()
+                for waiter in due { waiter.continuation.resume() }
                 if let watermark {
                     watermark.waitForChange(from: word, timeout: Self.pollInterval)
                 } else {
@@ -50,13 +64,8 @@ final class DurableChangeWaiter: @unchecked Sendable {
                 lock.lock()
                 let woken = waiters
                 waiters.removeAll()
-                if woken.isEmpty {
-                    running = false
-                    lock.unlock()
-                    return
-                }
                 lock.unlock()
-                for waiter in woken { waiter.resume() }
+                for waiter in woken { waiter.continuation.resume() }
             }
         }
         thread.name = "annals.live-wait"
