@@ -36,6 +36,9 @@ import Testing
         #expect(fieldError(NewEvent(type: "t", targetId: String(repeating: "x", count: 257)))?.field == "targetId")
         #expect(fieldError(NewEvent(type: "t", groupId: "a\u{0}b"))?.field == "groupId")
         #expect(fieldError(NewEvent(type: "t", groupId: "org ✓")) == nil)
+        // Canonically equivalent spellings: only the composed (NFC) one is accepted.
+        #expect(fieldError(NewEvent(type: "t", targetId: "caf\u{E9}")) == nil)
+        #expect(fieldError(NewEvent(type: "t", targetId: "cafe\u{301}"))?.reason.contains("NFC") == true)
     }
 
     @Test func timestampMetadataAndExpectedVersion() {

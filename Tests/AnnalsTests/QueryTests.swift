@@ -52,6 +52,20 @@ import Testing
         }
     }
 
+    @Test func offsetZeroMeansTheStartAndIdentifiersMatchInAnySpelling() async throws {
+        try await withStore { store, _ in
+            _ = try await store.append(contentsOf: [
+                NewEvent(type: "a", targetId: "caf\u{E9}"), NewEvent(type: "b", targetId: "caf\u{E9}"),
+            ])
+            #expect(try store.events(EventQuery(from: 0, targetId: "caf\u{E9}")).collect().count == 2)
+            // A query spelled in decomposed form finds the stored (NFC) identifier, before and after a merge.
+            #expect(try store.events(EventQuery(targetId: "cafe\u{301}")).collect().count == 2)
+            try store.mergeIndexes()
+            #expect(try store.events(EventQuery(targetId: "cafe\u{301}")).collect().count == 2)
+            #expect(try store.version(of: "cafe\u{301}") == 2)
+        }
+    }
+
     @Test func limitStopsEarly() async throws {
         try await withStore { store, _ in
             _ = try await fill(store)

@@ -64,5 +64,30 @@ enum EventValidation {
         if bytes.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
             throw .invalidEvent(index: index, field: field, reason: "contains a control character")
         }
+        if !isNFC(value) {
+            throw .invalidEvent(
+                index: index, field: field,
+                reason: "is not in Unicode normalization form C (NFC); normalize it before appending")
+        }
+    }
+
+    /// Whether `value`'s bytes are already in Unicode normalization form C.
+    ///
+    /// Swift compares and hashes strings by canonical equivalence, while the indexes key on bytes: requiring NFC
+    /// makes the two agree, so two spellings of one identifier can never be one symbol in memory and two on disk.
+    static func isNFC(_ value: String) -> Bool {
+        if value.utf8.allSatisfy({ $0 < 0x80 }) { return true }
+        return value.utf8.elementsEqual(value.precomposedStringWithCanonicalMapping.utf8)
     }
 }
+
+extension String {
+    /// The bytes under which the indexes store this identifier: its UTF-8 in normalization form C (stored
+    /// identifiers are NFC, so a query spelled another way finds them too).
+    var indexSymbol: [UInt8] {
+        if utf8.allSatisfy({ $0 < 0x80 }) { return Array(utf8) }
+        return Array(precomposedStringWithCanonicalMapping.utf8)
+    }
+}
+
+import Foundation

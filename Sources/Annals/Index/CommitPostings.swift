@@ -96,13 +96,20 @@ struct CommitPostings {
                 let symbolCount = try reader.varint()
                 for _ in 0..<symbolCount {
                     let symbol = try reader.lengthPrefixed()
-                    let count = Int(try reader.varint())
+                    let stated = try reader.varint()
+                    // Every entry takes at least one byte: a larger count is damage, not a reason to allocate.
+                    guard stated <= UInt64(reader.remaining) else {
+                        throw RecordFormatError.malformedEnvelope("a symbol claims \(stated) entries")
+                    }
+                    let count = Int(stated)
                     if visit(kind, symbol, count) {
                         var out: [UInt64] = []
                         out.reserveCapacity(count)
                         var previous = firstOffset
                         for _ in 0..<count {
-                            previous += try reader.varint()
+                            let (sum, overflow) = previous.addingReportingOverflow(try reader.varint())
+                            guard !overflow else { throw RecordFormatError.malformedEnvelope("offsets overflow") }
+                            previous = sum
                             out.append(previous)
                         }
                         offsets(kind, symbol, out)

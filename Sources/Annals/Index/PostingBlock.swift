@@ -73,20 +73,34 @@ struct PostingBlock {
     ) throws(RecordFormatError) -> [UInt64] {
         guard stored.count >= headerSize else { throw .malformedEnvelope("index block shorter than its header") }
         let count = Int(UInt32(bigEndianBytes: stored, at: 8))
+        // Every entry takes at least one byte: a larger count is damage, not a reason to allocate.
+        guard count <= stored.count - headerSize else {
+            throw .malformedEnvelope("index block claims \(count) entries in \(stored.count - headerSize) bytes")
+        }
         var reader = ByteReader(UnsafeRawBufferPointer(rebasing: stored[headerSize...]))
         var out: [UInt64] = []
         out.reserveCapacity(count)
         var offset = firstOffset
         do {
-            for i in 0..<count {
-                let delta = try reader.varint()
-                offset = i == 0 ? firstOffset + delta : offset + delta
+            for _ in 0..<count {
+                let (sum, overflow) = offset.addingReportingOverflow(try reader.varint())
+                guard !overflow else { throw RecordFormatError.malformedEnvelope("index block offsets overflow") }
+                offset = sum
                 out.append(offset)
             }
+        } catch let error as RecordFormatError {
+            throw error
         } catch {
             throw .malformedEnvelope("index block entries truncated: \(error)")
         }
         return out
+    }
+
+    /// Throws unless `stored` is long enough to hold a block header.
+    static func checkHeader(_ stored: UnsafeRawBufferPointer) throws(RecordFormatError) {
+        guard stored.count >= headerSize else {
+            throw .malformedEnvelope("index block of \(stored.count) bytes is shorter than its header")
+        }
     }
 
     /// The LMDB key of the block of `symbol` starting at `firstOffset`.

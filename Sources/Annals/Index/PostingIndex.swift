@@ -69,6 +69,7 @@ struct PostingIndex: Sendable {
             while let current = entry, out.count < limit,
                 let first = PostingBlock.firstOffset(ofKey: current.key, symbol: symbol)
             {
+                try PostingBlock.checkHeader(current.value)
                 if UInt64(bigEndianBytes: current.value, at: 12) > after {
                     for offset in try PostingBlock.offsets(firstOffset: first, stored: current.value)
                     where offset > after {
@@ -108,6 +109,7 @@ struct PostingIndex: Sendable {
         try txn.withCursor(database) { cursor in
             var entry = try cursor.seek(.setRange, to: PostingBlock.key(symbol: symbol, firstOffset: 0))
             while let current = entry, let first = PostingBlock.firstOffset(ofKey: current.key, symbol: symbol) {
+                try PostingBlock.checkHeader(current.value)
                 let blockRank = UInt64(bigEndianBytes: current.value, at: 0)
                 let count = UInt64(UInt32(bigEndianBytes: current.value, at: 8))
                 if rank < blockRank + count {
@@ -143,6 +145,7 @@ struct PostingIndex: Sendable {
                     last = try cursor.get(.last) ?? current
                     entry = nil
                 }
+                try PostingBlock.checkHeader(last.value)
                 let rank = UInt64(bigEndianBytes: last.value, at: 0)
                 let count = UInt64(UInt32(bigEndianBytes: last.value, at: 8))
                 out[symbol] = rank + count - 1

@@ -11,7 +11,7 @@ final class BatchDecoder {
     /// Chunks smaller than this are decoded on the calling thread.
     static let parallelThreshold = 128
 
-    private let decoders: [RecordDecoder]
+    fileprivate let decoders: [RecordDecoder]
     private let registry: DictionaryRegistry
 
     init(store: EventStore) {
@@ -26,16 +26,7 @@ final class BatchDecoder {
         -> (events: [RecordedEvent], failure: AnnalsError?)
     {
         if decoders.count == 1 || records.count < Self.parallelThreshold {
-            var events: [RecordedEvent] = []
-            events.reserveCapacity(records.count)
-            for (offset, record) in records {
-                do {
-                    events.append(try decoders[0].decode(offset: offset, record, txn))
-                } catch {
-                    return (events, error)
-                }
-            }
-            return (events, nil)
+            return decodeSequentially(records, txn)
         }
         // Load every dictionary the chunk needs while this thread holds the transaction.
         var dictionaryIDs = Set<UInt32>()
@@ -43,7 +34,10 @@ final class BatchDecoder {
         where record.count >= RecordHeader.size && record[1] == PayloadCodec.zstdDictionary.rawValue {
             dictionaryIDs.insert(UInt32(bigEndianBytes: record, at: 2))
         }
-        for id in dictionaryIDs { _ = try? registry.dictionary(id, txn) }
+        for id in dictionaryIDs {
+            // A dictionary that cannot be loaded is reported by the sequential path, at the record that needs it.
+            guard (try? registry.dictionary(id, txn)) != nil else { return decodeSequentially(records, txn) }
+        }
 
         let count = records.count
         let results = UnsafeMutableBufferPointer<Result<RecordedEvent, AnnalsError>>.allocate(capacity: count)
@@ -75,6 +69,24 @@ final class BatchDecoder {
             }
         }
         return (events, failure)
+    }
+}
+
+extension BatchDecoder {
+    /// Decodes on the calling thread, stopping at the first damaged record.
+    fileprivate func decodeSequentially(
+        _ records: [(offset: UInt64, record: UnsafeRawBufferPointer)], _ txn: borrowing Transaction
+    ) -> (events: [RecordedEvent], failure: AnnalsError?) {
+        var events: [RecordedEvent] = []
+        events.reserveCapacity(records.count)
+        for (offset, record) in records {
+            do {
+                events.append(try decoders[0].decode(offset: offset, record, txn))
+            } catch {
+                return (events, error)
+            }
+        }
+        return (events, nil)
     }
 }
 

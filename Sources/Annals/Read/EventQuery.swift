@@ -1,6 +1,6 @@
 /// A filtered read of the log. Every filter is optional; filters combine with AND.
 public struct EventQuery: Sendable, Hashable {
-    /// The first offset to include (default 1).
+    /// The first offset to include (default 1; 0 counts as 1).
     public var from: UInt64
     /// The last offset to include (default: the end).
     public var to: UInt64
@@ -26,7 +26,7 @@ public struct EventQuery: Sendable, Hashable {
         from: UInt64 = 1, to: UInt64 = .max, types: [String] = [], actorId: String? = nil, targetId: String? = nil,
         groupId: String? = nil, since: Int64? = nil, until: Int64? = nil, limit: Int? = nil, reverse: Bool = false
     ) {
-        self.from = from
+        self.from = max(from, 1)
         self.to = to
         self.types = types
         self.actorId = actorId

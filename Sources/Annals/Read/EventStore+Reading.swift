@@ -74,7 +74,7 @@ extension EventStore {
         var query = EventQuery(targetId: targetId)
         if fromVersion > 1 {
             do {
-                let symbol = Array(targetId.utf8)
+                let symbol = targetId.indexSymbol
                 let offset = try environment.read { txn in
                     try IndexReader(schema: schema).offset(txn, .target, symbol, rank: fromVersion)
                 }
@@ -90,7 +90,7 @@ extension EventStore {
     public func version(of targetId: String) throws(AnnalsError) -> UInt64 {
         do {
             return try environment.read { txn in
-                try txn.get(schema.streams, key: Array(targetId.utf8)).map {
+                try txn.get(schema.streams, key: targetId.indexSymbol).map {
                     $0.withUnsafeBytes { UInt64(bigEndianBytes: $0) }
                 }
                     ?? 0

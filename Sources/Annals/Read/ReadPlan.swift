@@ -15,14 +15,14 @@ enum ReadPlan {
 
     static func make(for query: EventQuery, store: EventStore) throws -> ReadPlan {
         let schema = store.schema
-        let start: UInt64 = query.reverse ? (query.to == .max ? .max : query.to + 1) : query.from &- 1
+        let start: UInt64 = query.reverse ? (query.to == .max ? .max : query.to + 1) : max(query.from, 1) - 1
         return try store.environment.read { txn in
             let index = IndexReader(schema: schema)
             var candidates: [(IndexKind, [UInt8])] = []
-            if let target = query.targetId { candidates.append((.target, Array(target.utf8))) }
+            if let target = query.targetId { candidates.append((.target, target.indexSymbol)) }
             if query.types.count == 1 { candidates.append((.type, Array(query.types[0].utf8))) }
-            if let actor = query.actorId { candidates.append((.actor, Array(actor.utf8))) }
-            if let group = query.groupId { candidates.append((.group, Array(group.utf8))) }
+            if let actor = query.actorId { candidates.append((.actor, actor.indexSymbol)) }
+            if let group = query.groupId { candidates.append((.group, group.indexSymbol)) }
             if !candidates.isEmpty {
                 var best = candidates[0]
                 var bestCount = try index.count(txn, best.0, best.1)
@@ -83,6 +83,9 @@ enum ReadPlan {
         return offsets
     }
 
+    /// The stored bytes after which a chunk ends early (16 MiB).
+    static let maximumChunkBytes = 16 << 20
+
     /// One chunk read by ``fetch(_:_:query:store:decoder:)``.
     struct Chunk {
         /// The candidate events read, in read order (the caller applies the filters).
@@ -101,6 +104,8 @@ enum ReadPlan {
     ) throws -> Chunk {
         var records: [(offset: UInt64, record: UnsafeRawBufferPointer)] = []
         records.reserveCapacity(count)
+        // Large events end a chunk early, so that one chunk never holds more than about this many stored bytes.
+        var bytes = 0
         let exhausted: Bool
         switch self {
         case .scan(let position):
@@ -120,8 +125,9 @@ enum ReadPlan {
                     }
                     let offset = UInt64(bigEndianBytes: current.key)
                     if query.reverse ? offset < query.from : offset > query.to { return true }
-                    if records.count == count { return false }
+                    if records.count == count || bytes >= Self.maximumChunkBytes { return false }
                     records.append((offset, current.value))
+                    bytes += current.value.count
                     next = query.reverse ? offset : offset + 1
                     entry = try cursor.get(query.reverse ? .previous : .next)
                 }
@@ -136,7 +142,12 @@ enum ReadPlan {
                 : try index.offsets(txn, kind, symbol, after: position, limit: count)
             var last = position
             var passedEnd = false
+            var stoppedEarly = false
             for offset in offsets {
+                if bytes >= Self.maximumChunkBytes {
+                    stoppedEarly = true
+                    break
+                }
                 if query.reverse ? offset < query.from : offset > query.to {
                     passedEnd = true
                     break
@@ -146,10 +157,11 @@ enum ReadPlan {
                         offset: offset, reason: "indexed by \(kind) but missing from the log")
                 }
                 records.append((offset, record))
+                bytes += record.count
                 last = offset
             }
             self = .postings(kind: kind, symbol: symbol, position: last)
-            exhausted = passedEnd || offsets.count < count
+            exhausted = passedEnd || (!stoppedEarly && offsets.count < count)
         case .offsets(let offsets, let next):
             let end = min(offsets.count, next + count)
             for offset in offsets[next..<end] {

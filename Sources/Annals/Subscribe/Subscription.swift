@@ -31,7 +31,7 @@ public struct Subscription: AsyncSequence, Sendable {
     /// Where it starts when the cursor is new (or for an anonymous subscription).
     public let start: SubscriptionStart
 
-    /// Creates the iterator; a named subscription reads its cursor now.
+    /// Creates the iterator; a named subscription reads its cursor on the first `next()`.
     public func makeAsyncIterator() -> Iterator {
         Iterator(subscription: self)
     }

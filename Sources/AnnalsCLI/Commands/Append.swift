@@ -37,6 +37,9 @@ struct Append: ParsableCommand {
 
     func validate() throws {
         guard maxEventSize >= 256 else { throw ValidationError("--max-event-size must be at least 256 bytes") }
+        guard maxEventSize <= 256 << 20 else {
+            throw ValidationError("--max-event-size must be at most 268435456 bytes (256 MiB)")
+        }
     }
 
     func run() throws {
