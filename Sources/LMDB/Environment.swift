@@ -147,7 +147,7 @@ public final class Environment: @unchecked Sendable {
     private func grow() throws(LMDBError) {
         resizeLock.lock()
         defer { resizeLock.unlock() }
-        let current = info().mapSize
+        let current = unguardedInfo().mapSize
         guard current < options.maxMapSize else {
             throw LMDBError(code: .mapFull, operation: "mdb_env_set_mapsize(max \(options.maxMapSize) bytes reached)")
         }
@@ -207,6 +207,13 @@ public final class Environment: @unchecked Sendable {
 
     /// Facts about the environment (`mdb_env_info`).
     public func info() -> EnvironmentInfo {
+        // mdb_env_info reads the meta pages inside the map: keep a resize from unmapping it meanwhile.
+        resizeLock.lockShared()
+        defer { resizeLock.unlockShared() }
+        return unguardedInfo()
+    }
+
+    private func unguardedInfo() -> EnvironmentInfo {
         var raw = MDB_envinfo()
         mdb_env_info(pointer, &raw)
         var stat = MDB_stat()
@@ -222,6 +229,12 @@ public final class Environment: @unchecked Sendable {
     ///
     /// The corresponding C function is `mdb_env_copy2`.
     public func copy(to destination: String, compact: Bool) throws(LMDBError) {
+        // mdb_env_copy2 runs its own read transaction over the map: hold the resize lock as any transaction does,
+        // and first adopt a size another process may have grown the map to.
+        resizeLock.lockShared()
+        defer { resizeLock.unlockShared() }
+        let probe = try beginAdoptingResize(readOnly: true)
+        probe.abort()
         try check(
             mdb_env_copy2(pointer, destination, compact ? UInt32(MDB_CP_COMPACT) : 0),
             "mdb_env_copy2(\(destination))")

@@ -7,11 +7,14 @@ import Testing
     @Test func reopeningKeepsEverythingAndContinuesOffsets() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory + "/s"
-            var store = try EventStore(path: path)
-            _ = try await store.append(contentsOf: (0..<10).map { sampleEvent($0) })
-            let head = try store.head()
-            store.close()
-            store = try EventStore(path: path)
+            // LMDB allows one open environment per directory and process: release the first store before reopening.
+            let head: LogHead = try await {
+                let store = try EventStore(path: path)
+                defer { store.close() }
+                _ = try await store.append(contentsOf: (0..<10).map { sampleEvent($0) })
+                return try store.head()
+            }()
+            let store = try EventStore(path: path)
             defer { store.close() }
             #expect(try store.head() == head)
             #expect(try await store.append(sampleEvent(10)).offset == 11)
@@ -120,6 +123,50 @@ import Testing
             #expect(stats.types.first?.count == 25)
             #expect(stats.databases.first { $0.name == "events" }?.entries == 100)
             #expect(stats.payloadBytes > 0 && stats.recordBytes > 0 && stats.usedBytes > 0)
+        }
+    }
+}
+
+@Suite struct StoreReleaseTests {
+    /// Descriptors this process holds open on files inside `directory` (other tests run in parallel).
+    private func openFiles(in directory: String) -> Int {
+        let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return fds.filter { fd in
+            ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(fd)")) ?? "")
+                .hasPrefix(directory + "/")
+        }.count
+    }
+
+    @Test func closingReleasesTheEnvironment() async throws {
+        try await withTemporaryDirectory { directory in
+            for round in 0..<5 {
+                let store = try EventStore(path: directory + "/s")
+                _ = try await store.append(sampleEvent(round))
+                store.close()
+            }
+            // Give the writer threads a moment to end and release what they hold.
+            for _ in 0..<100 where openFiles(in: directory) > 0 { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(openFiles(in: directory) == 0)
+        }
+    }
+
+    @Test func closingFromAnAppendCompletionDoesNotDeadlock() async throws {
+        try await withTemporaryDirectory { directory in
+            try await {
+                let store = try EventStore(path: directory + "/s")
+                let closed: Bool = await withCheckedContinuation { continuation in
+                    store.append([sampleEvent(1)]) { _ in
+                        store.close()  // on the writer thread: returns at once
+                        continuation.resume(returning: true)
+                    }
+                }
+                #expect(closed)
+                await #expect(throws: AnnalsError.closed) { try await store.append(sampleEvent(2)) }
+                store.close()  // waits until the writer thread has ended
+            }()
+            let reopened = try EventStore(path: directory + "/s")
+            defer { reopened.close() }
+            #expect(try reopened.head().offset == 1)
         }
     }
 }

@@ -70,11 +70,11 @@ final class DictionaryTraining: @unchecked Sendable {
         thread.start()
     }
 
-    /// Waits for a running training to finish and prevents new ones.
-    func stop() {
+    /// Prevents new trainings and, when `wait` is true, waits for a running one to finish.
+    func stop(wait: Bool = true) {
         lock.withLock {
             stopping = true
-            while running { lock.wait() }
+            while wait && running { lock.wait() }
         }
     }
 }

@@ -87,10 +87,11 @@ final class DurableWatermark: @unchecked Sendable {
         _ = annals_futex_wait(wakePointer, seen, Int64(timeout * 1e9))
     }
 
-    /// Sets the durable offset to `offset`, lowering it if needed: only at open, when the log is shorter than the
-    /// watermark because unsynced commits were lost in a system crash.
-    func reset(to offset: UInt64) {
-        annals_atomic_store_u64(durablePointer, offset)
+    /// Lowers the durable offset from `stale` to `offset`, unless another writer changed it meanwhile (then its
+    /// value is legitimate and stays). Only at open, when the log is shorter than the watermark because unsynced
+    /// commits were lost in a system crash.
+    func lower(from stale: UInt64, to offset: UInt64) {
+        _ = annals_atomic_cas_u64(durablePointer, stale, offset)
     }
 
     /// Bumps the commit sequence.

@@ -29,8 +29,7 @@ public final class EventStore: @unchecked Sendable {
     let durableChanges: DurableChangeWaiter
     private let writer: Writer?
     private let training: DictionaryTraining?
-    private let closeLock = ConditionLock()
-    private var isClosed = false
+    private let closeState = CloseState()
 
     /// Opens the store in the directory `path`, creating it when ``StoreOptions/createIfMissing`` allows.
     ///
@@ -103,7 +102,8 @@ public final class EventStore: @unchecked Sendable {
             throw AnnalsError(error)
         }
         // A watermark beyond every committed offset is left over from unsynced commits lost in a system crash.
-        if watermark.durableOffset > headAfterSync { watermark.reset(to: head) }
+        let seen = watermark.durableOffset
+        if seen > headAfterSync { watermark.lower(from: seen, to: head) }
         watermark.advance(to: head)
         let commit = GroupCommit(
             schema: schema, identity: identity, registry: registry,
@@ -134,14 +134,21 @@ public final class EventStore: @unchecked Sendable {
 
     /// Finishes queued appends, syncs, and stops the writer thread. Later appends fail with
     /// ``AnnalsError/closed``. Called automatically when the store is released.
+    ///
+    /// A second, concurrent call waits for the first to finish. Called from the writer thread (an append's
+    /// completion), it returns at once and the writer finishes the queue on its own.
     public func close() {
-        let first = closeLock.withLock { () -> Bool in
-            defer { isClosed = true }
-            return !isClosed
+        let onWriterThread = writer?.isWriterThread == true
+        guard closeState.begin(waiting: !onWriterThread) else { return }
+        training?.stop(wait: !onWriterThread)
+        if let writer {
+            // The writer reports when its thread has ended: only then is the store really closed.
+            let state = closeState
+            writer.onStopped = { state.finish() }
+            writer.stop()
+        } else {
+            closeState.finish()
         }
-        guard first else { return }
-        training?.stop()
-        writer?.stop()
     }
 
     // MARK: Appending
@@ -287,4 +294,32 @@ final class ResultBox<T>: @unchecked Sendable {
 /// An error handed from the writer thread to a waiting thread.
 final class ErrorBox: @unchecked Sendable {
     var error: (any Error)?
+}
+
+/// Whether a store is closing or closed; shared with the writer, which finishes the close when its thread ends.
+final class CloseState: @unchecked Sendable {
+    private let lock = ConditionLock()
+    private var started = false
+    private var finished = false
+
+    /// Starts closing; returns `false` if a close had already started (after waiting for it to finish, when
+    /// `waiting`).
+    func begin(waiting: Bool) -> Bool {
+        lock.withLock {
+            if started {
+                while waiting && !finished { lock.wait() }
+                return false
+            }
+            started = true
+            return true
+        }
+    }
+
+    /// Marks the close as finished and wakes those waiting for it.
+    func finish() {
+        lock.withLock {
+            finished = true
+            lock.broadcast()
+        }
+    }
 }

@@ -18,6 +18,8 @@ final class Writer: @unchecked Sendable {
     private var thread: Thread?
     /// Called on the writer thread after each commit that appended events, with the new head.
     var onCommit: (@Sendable (UInt64) -> Void)?
+    /// Called once the thread has drained the queue and synced, just before it ends.
+    var onStopped: (@Sendable () -> Void)?
 
     /// The last committed offset as this process knows it (guarded by `lock`).
     private var committedHead: UInt64
@@ -45,11 +47,15 @@ final class Writer: @unchecked Sendable {
         thread.name = "annals.writer"
         thread.qualityOfService = .userInitiated
         self.thread = thread
+        self.writerThread = thread
         thread.start()
     }
 
     /// Whether the caller is the writer thread (where blocking on the writer would deadlock).
-    var isWriterThread: Bool { Thread.current === thread }
+    var isWriterThread: Bool { Thread.current === writerThread }
+
+    /// The writer thread, kept for ``isWriterThread`` without keeping the thread object alive.
+    private weak var writerThread: Thread?
 
     /// Queues a task. Fails it at once with ``AnnalsError/closed`` after ``stop()``.
     func submit(_ task: WriterTask) {
@@ -68,11 +74,17 @@ final class Writer: @unchecked Sendable {
     }
 
     /// Finishes every queued task, syncs, and ends the thread. Blocks until done.
+    ///
+    /// Called on the writer thread itself (from a completion, or when the last reference to the store goes away
+    /// there), it only asks the thread to stop: waiting would deadlock. The thread then drains the queue, syncs and
+    /// ends, keeping the environment alive until it has.
     func stop() {
         lock.lock()
         stopping = true
         lock.broadcast()
-        while !stopped { lock.wait() }
+        if !isWriterThread {
+            while !stopped { lock.wait() }
+        }
         lock.unlock()
     }
 
@@ -94,10 +106,14 @@ final class Writer: @unchecked Sendable {
             periodicWork()
         }
         syncIfNeeded(force: true)
-        lock.withLock {
+        let stoppedCallback = lock.withLock { () -> (@Sendable () -> Void)? in
             stopped = true
+            // The Thread object keeps its closure, which keeps this writer (and the environment) alive: let go.
+            thread = nil
             lock.broadcast()
+            return onStopped
         }
+        stoppedCallback?()
     }
 
     /// How long a commit may wait for more concurrent appends to join it.

@@ -24,6 +24,11 @@ static inline uint64_t annals_atomic_max_u64(volatile uint64_t *address, uint64_
     return current;
 }
 
+/// Sets `*address` to `desired` if it still holds `expected`; returns whether it did.
+static inline int annals_atomic_cas_u64(volatile uint64_t *address, uint64_t expected, uint64_t desired) {
+    return __atomic_compare_exchange_n(address, &expected, desired, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
 /// Sequentially consistent 64-bit store.
 static inline void annals_atomic_store_u64(volatile uint64_t *address, uint64_t value) {
     __atomic_store_n(address, value, __ATOMIC_SEQ_CST);
