@@ -13,7 +13,8 @@ import LMDB
 /// Appends from any thread or task go to one writer thread that group-commits them; an append returns once its
 /// transaction is committed and, with ``Durability/sync`` (the default), durable. Reads run in short read
 /// transactions on the caller's thread. Other processes (such as the `annals` CLI) may open the same store to read
-/// or append while this one runs. Open one `EventStore` per directory per process.
+/// or append while this one runs. Open one `EventStore` per directory per process (LMDB's rule); the environment
+/// closes when the store is released, so release a closed store before opening its directory again.
 public final class EventStore: @unchecked Sendable {
     /// The store's directory.
     public let path: String
