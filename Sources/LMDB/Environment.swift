@@ -133,6 +133,8 @@ public final class Environment: @unchecked Sendable {
         } catch let error where error.code == .mapResized {
             // Another process grew the map: adopt its size (`mdb_env_set_mapsize(env, 0)`).
             // This needs no transaction open in this process; we hold the lock shared, so upgrade by retrying.
+            // A thread that holds other transactions open cannot wait for the exclusive lock: it would wait on itself.
+            guard resizeLock.sharedDepth == 1 else { throw error }
             resizeLock.unlockShared()
             resizeLock.lock()
             let rc = mdb_env_set_mapsize(pointer, 0)

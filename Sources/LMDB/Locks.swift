@@ -16,20 +16,72 @@ final class Mutex: @unchecked Sendable {
     func unlock() { pthread_mutex_unlock(mutex) }
 }
 
-/// A pthread reader-writer lock. It prefers readers (the glibc default), so a thread may take it shared twice.
+/// The lock that keeps a map resize away from open transactions: transactions hold it shared, a resize exclusive.
+///
+/// Built on glibc's reader-preferring rwlock (so a thread may nest shared holds), with a gate against writer
+/// starvation: once a resize is waiting, threads that do not already hold the lock wait for the resize before taking
+/// it shared. Threads that do hold it (nested transactions) pass, so nesting cannot deadlock against the gate.
 final class ReadWriteLock: @unchecked Sendable {
     private let rwlock = UnsafeMutablePointer<pthread_rwlock_t>.allocate(capacity: 1)
+    private let gate = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let gateOpened = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    /// Resizes waiting for or holding the exclusive lock (guarded by `gate`).
+    private var pendingResizes = 0
+    /// This thread's shared holds, per lock.
+    private var depthKey = pthread_key_t()
 
     init() {
         pthread_rwlock_init(rwlock, nil)
+        pthread_mutex_init(gate, nil)
+        pthread_cond_init(gateOpened, nil)
+        pthread_key_create(&depthKey, nil)
     }
+
     deinit {
+        pthread_key_delete(depthKey)
+        pthread_cond_destroy(gateOpened)
+        pthread_mutex_destroy(gate)
         pthread_rwlock_destroy(rwlock)
+        gateOpened.deallocate()
+        gate.deallocate()
         rwlock.deallocate()
     }
 
-    func lockShared() { pthread_rwlock_rdlock(rwlock) }
-    func unlockShared() { pthread_rwlock_unlock(rwlock) }
-    func lock() { pthread_rwlock_wrlock(rwlock) }
-    func unlock() { pthread_rwlock_unlock(rwlock) }
+    /// How many shared holds the calling thread has.
+    var sharedDepth: Int { Int(bitPattern: pthread_getspecific(depthKey)) }
+
+    private func setSharedDepth(_ depth: Int) {
+        pthread_setspecific(depthKey, UnsafeRawPointer(bitPattern: depth))
+    }
+
+    func lockShared() {
+        let depth = sharedDepth
+        if depth == 0 {
+            pthread_mutex_lock(gate)
+            while pendingResizes > 0 { pthread_cond_wait(gateOpened, gate) }
+            pthread_mutex_unlock(gate)
+        }
+        pthread_rwlock_rdlock(rwlock)
+        setSharedDepth(depth + 1)
+    }
+
+    func unlockShared() {
+        pthread_rwlock_unlock(rwlock)
+        setSharedDepth(sharedDepth - 1)
+    }
+
+    func lock() {
+        pthread_mutex_lock(gate)
+        pendingResizes += 1
+        pthread_mutex_unlock(gate)
+        pthread_rwlock_wrlock(rwlock)
+    }
+
+    func unlock() {
+        pthread_rwlock_unlock(rwlock)
+        pthread_mutex_lock(gate)
+        pendingResizes -= 1
+        if pendingResizes == 0 { pthread_cond_broadcast(gateOpened) }
+        pthread_mutex_unlock(gate)
+    }
 }

@@ -224,3 +224,45 @@ final class Counts: @unchecked Sendable {
         }
     }
 }
+
+@Suite struct ResizeUnderReadLoadTests {
+    /// Readers that never pause must not keep a map growth (and so every write) waiting.
+    @Test func growthIsNotStarvedByBusyReaders() throws {
+        try withEnvironment(EnvironmentOptions(mapSize: 1 << 20)) { env, _ in
+            let db = try env.openDatabase("big", flags: .create)
+            let stop = Counts()
+            let readers = (0..<6).map { _ in
+                Thread {
+                    while stop.values.isEmpty {
+                        _ = try? env.read { txn in try txn.statistics(db).entries }
+                    }
+                }
+            }
+            readers.forEach { $0.start() }
+            defer {
+                stop.add(1)
+                while !readers.allSatisfy(\.isFinished) { usleep(1000) }
+            }
+            let value = [UInt8](repeating: 7, count: 3000)
+            let started = Date()
+            for batch: UInt32 in 0..<4 {
+                try env.write { txn in
+                    for i: UInt32 in 0..<1000 {
+                        try txn.put(db, key: withUnsafeBytes(of: (batch * 1000 + i).bigEndian) { Array($0) }, value: value)
+                    }
+                }
+            }
+            #expect(Date().timeIntervalSince(started) < 20)
+            #expect(env.info().mapSize > 1 << 20)
+        }
+    }
+
+    @Test func nestedReadsStillWork() throws {
+        try withEnvironment { env, _ in
+            let db = try env.openDatabase("kv", flags: .create)
+            try env.write { txn in try txn.put(db, key: Array("k".utf8), value: Array("v".utf8)) }
+            let inner = try env.read { _ in try env.read { txn in try txn.get(db, key: Array("k".utf8)) } }
+            #expect(inner == Array("v".utf8))
+        }
+    }
+}
