@@ -45,10 +45,13 @@ struct IndexReader {
         return position < recent.count ? recent[position] : nil
     }
 
-    /// Every symbol of `kind` with its entry count.
-    func symbolCounts(_ txn: borrowing Transaction, _ kind: IndexKind) throws -> [[UInt8]: UInt64] {
+    /// Every symbol of `kind` with its entry count; `recent` is the decoded delta log (``DeltaLog/all(_:)``), passed
+    /// in so that counting several kinds decodes it once.
+    func symbolCounts(
+        _ txn: borrowing Transaction, _ kind: IndexKind, recent: CommitPostings
+    ) throws -> [[UInt8]: UInt64] {
         var counts = try schema.postings(kind).symbolCounts(txn)
-        for (symbol, offsets) in try schema.delta.all(txn).postings(kind) {
+        for (symbol, offsets) in recent.postings(kind) {
             counts[symbol, default: 0] += UInt64(offsets.count)
         }
         return counts

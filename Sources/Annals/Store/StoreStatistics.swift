@@ -84,7 +84,8 @@ extension EventStore {
                     databases.append(.init(name: database.name, entries: stat.entries, bytes: stat.bytes))
                 }
                 let index = IndexReader(schema: schema)
-                let types = try index.symbolCounts(txn, .type)
+                let recent = try schema.delta.all(txn)
+                let types = try index.symbolCounts(txn, .type, recent: recent)
                     .map { StoreStatistics.TypeCount(type: String(decoding: $0.key, as: UTF8.self), count: $0.value) }
                     .sorted { ($0.count, $1.type) > ($1.count, $0.type) }
                 return StoreStatistics(
@@ -96,9 +97,9 @@ extension EventStore {
                     readersInUse: info.readersInUse, maximumReaders: info.maxReaders, databases: databases,
                     dictionaries: try registry.list(txn).map { .init(id: $0.id, size: $0.size) },
                     types: types,
-                    distinctActors: try index.symbolCounts(txn, .actor).count,
-                    distinctTargets: try index.symbolCounts(txn, .target).count,
-                    distinctGroups: try index.symbolCounts(txn, .group).count)
+                    distinctActors: try index.symbolCounts(txn, .actor, recent: recent).count,
+                    distinctTargets: try index.symbolCounts(txn, .target, recent: recent).count,
+                    distinctGroups: try index.symbolCounts(txn, .group, recent: recent).count)
             }
         } catch {
             throw AnnalsError(error)
