@@ -60,7 +60,7 @@ struct BadLine: Sendable, CustomTestStringConvertible {
         BadLine(#"{"type":"x","metadata":{"a":"\ud800"}}"#, "invalid JSON"),
         BadLine(#"{"type":"x","metadata":{"a":"\q"}}"#, "invalid JSON"),
         BadLine(#"[{"type":"x"}]"#, "must be a JSON object"),
-        BadLine(#""thing.created""#, "must be a JSON object"),
+        BadLine(#""item.created""#, "must be a JSON object"),
         BadLine("null", "must be a JSON object"),
         BadLine(#"{"type":"x","type":"y"}"#, "duplicate key"),
         BadLine(

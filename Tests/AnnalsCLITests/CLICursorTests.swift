@@ -190,8 +190,8 @@ struct CLICursorTests {
     @Test(arguments: [
         [],
         ["--type", "plugin_action_*"],
-        ["--type", "thing.updated"],
-        ["--type", "thing.*", "--group", "org-1"],
+        ["--type", "item.updated"],
+        ["--type", "item.*", "--group", "org-1"],
     ])
     func tailWithALimitAdvancesTheCursorOnlyThroughWhatItPrinted(_ filter: [String]) throws {
         try withCLIFixture { fx in

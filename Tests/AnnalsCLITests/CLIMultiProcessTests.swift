@@ -138,7 +138,7 @@ struct CLIMultiProcessTests {
                 ("read", 2),
                 ("read --reverse", 1),
                 ("read --format table", 2),
-                ("read --type thing.created", 1),
+                ("read --type item.created", 1),
             ]
             for variant in variants {
                 let script =

@@ -13,7 +13,7 @@ struct ReadSample: Sendable {
 
     /// 60 events a minute apart with 3 types, 4 actors (one event with none), 5 targets (one with none) and 2 groups.
     static let all: [ReadSample] = {
-        let types = ["thing.created", "thing.updated", "plugin.action"]
+        let types = ["item.created", "item.updated", "plugin.action"]
         var versions: [String: Int] = [:]
         return (0..<60).map { i in
             let target: String? = i == 7 ? nil : "thing-\(i % 5)"
@@ -68,18 +68,18 @@ struct ReadCase: Sendable, CustomTestStringConvertible {
             ReadCase(arguments: ["--from", "55"], filter: { $0.offset >= 55 }),
             ReadCase(arguments: ["--to", "5"], filter: { $0.offset <= 5 }),
             ReadCase(arguments: ["--from", "1000"], filter: { _ in false }),
-            ReadCase(arguments: ["--type", "thing.updated"], filter: { $0.type == "thing.updated" }),
+            ReadCase(arguments: ["--type", "item.updated"], filter: { $0.type == "item.updated" }),
             ReadCase(
-                arguments: ["--type", "thing.updated", "--type", "plugin.action"],
-                filter: { $0.type == "thing.updated" || $0.type == "plugin.action" }),
+                arguments: ["--type", "item.updated", "--type", "plugin.action"],
+                filter: { $0.type == "item.updated" || $0.type == "plugin.action" }),
             ReadCase(arguments: ["--type", "no.such.type"], filter: { _ in false }),
             ReadCase(arguments: ["--actor", "user-2"], filter: { $0.actor == "user-2" }),
             ReadCase(arguments: ["--actor", "nobody"], filter: { _ in false }),
             ReadCase(arguments: ["--target", "thing-3"], filter: { $0.target == "thing-3" }),
             ReadCase(arguments: ["--group", "org-1"], filter: { $0.group == "org-1" }),
             ReadCase(
-                arguments: ["--target", "thing-3", "--type", "thing.created"],
-                filter: { $0.target == "thing-3" && $0.type == "thing.created" }),
+                arguments: ["--target", "thing-3", "--type", "item.created"],
+                filter: { $0.target == "thing-3" && $0.type == "item.created" }),
             ReadCase(
                 arguments: ["--actor", "user-1", "--group", "org-1", "--from", "10"],
                 filter: { $0.actor == "user-1" && $0.group == "org-1" && $0.offset >= 10 }),
@@ -93,8 +93,8 @@ struct ReadCase: Sendable, CustomTestStringConvertible {
                 ],
                 filter: { $0.timestamp > base + 20 * minute && $0.timestamp < base + 30 * minute }),
             ReadCase(
-                arguments: ["--type", "thing.created", "--since", String(base + 30 * minute), "--group", "org-0"],
-                filter: { $0.type == "thing.created" && $0.timestamp >= base + 30 * minute && $0.group == "org-0" }),
+                arguments: ["--type", "item.created", "--since", String(base + 30 * minute), "--group", "org-0"],
+                filter: { $0.type == "item.created" && $0.timestamp >= base + 30 * minute && $0.group == "org-0" }),
             ReadCase(arguments: ["--limit", "7"], filter: { _ in true }, limit: 7),
             ReadCase(arguments: ["--limit", "0"], filter: { _ in true }, limit: 0),
             ReadCase(arguments: ["--reverse"], filter: { _ in true }, reverse: true),

@@ -9,7 +9,7 @@ struct CLIReplayAuditTests {
     static let newYear: Int64 = 1_767_225_600_000
 
     static let types = [
-        "thing.created", "thing.updated", "plugin_action_executed", "plugin_action_failed", "connection_failed",
+        "item.created", "item.updated", "plugin_action_executed", "plugin_action_failed", "connection_failed",
         "sync.started",
     ]
 
@@ -57,8 +57,8 @@ struct CLIReplayAuditTests {
 
     static let replayFilters: [[String]] = [
         [],
-        ["--type", "thing.created"],
-        ["--type", "thing.created", "--type", "plugin_action_failed"],
+        ["--type", "item.created"],
+        ["--type", "item.created", "--type", "plugin_action_failed"],
         ["--actor", "user-3"],
         ["--group", "org-1", "--type", "plugin_action_executed"],
         ["--target", "thing-4"],
@@ -124,7 +124,7 @@ struct CLIReplayAuditTests {
             }
             feeder.start()
             var seen = 0
-            for filter in [[], ["--type", "thing.updated"], [], ["--actor", "user-2"]] {
+            for filter in [[], ["--type", "item.updated"], [], ["--actor", "user-2"]] {
                 let replay = try fx.run(["replay", "--store", fx.store] + filter)
                 #expect(replay.status == Exit.ok, "\(replay)")
                 let prefix = replay.errors.components(separatedBy: "replayed the log prefix ").last?
@@ -376,7 +376,7 @@ struct CLIReplayAuditTests {
         ["--since", "yesterday"],
         ["--until", "2026-13-01"],
         ["--actor"],
-        ["--type", "thing.created"],
+        ["--type", "item.created"],
         ["--bogus"],
     ]
 

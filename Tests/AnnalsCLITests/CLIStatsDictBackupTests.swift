@@ -20,7 +20,7 @@ struct CLIStatsDictBackupTests {
             #expect(stats.int("targets") == 11)
             #expect(stats.int("groups") == 3)
             let types = try #require(stats.object("types"))
-            #expect(types.keys == ["thing.created", "thing.updated", "connection.created", "plugin_action_executed"])
+            #expect(types.keys == ["item.created", "item.updated", "link.created", "plugin_action_executed"])
             for type in types.keys { #expect(types.int(type) == 15, "\(type)") }
             let payload = try #require(stats.int("payloadBytes"))
             let record = try #require(stats.int("recordBytes"))
@@ -67,7 +67,7 @@ struct CLIStatsDictBackupTests {
             #expect(text.contains("events             8"), "\(text)")
             #expect(text.contains("dictionaries       none yet"), "\(text)")
             #expect(text.contains("DATABASE"), "\(text)")
-            #expect(result.lines.contains { $0.hasPrefix("thing.created") && $0.hasSuffix(" 2") }, "\(text)")
+            #expect(result.lines.contains { $0.hasPrefix("item.created") && $0.hasSuffix(" 2") }, "\(text)")
 
             let bad = try fx.annals("stats", "--format", "yaml")
             #expect(bad.status == Exit.invalidArguments, "\(bad)")

@@ -19,34 +19,34 @@ struct TailFilter: Sendable, CustomTestStringConvertible {
     }
 
     static let cases: [TailFilter] = [
-        TailFilter(["--type", "thing.created"]) { $0.string("type") == "thing.created" },
-        TailFilter(["--type", "thing.created", "--type", "connection.created"]) {
-            ["thing.created", "connection.created"].contains($0.string("type") ?? "")
+        TailFilter(["--type", "item.created"]) { $0.string("type") == "item.created" },
+        TailFilter(["--type", "item.created", "--type", "link.created"]) {
+            ["item.created", "link.created"].contains($0.string("type") ?? "")
         },
-        TailFilter(["--type", "thing.*"]) { ($0.string("type") ?? "").hasPrefix("thing.") },
+        TailFilter(["--type", "item.*"]) { ($0.string("type") ?? "").hasPrefix("item.") },
         TailFilter(["--type", "plugin_action_*"]) { ($0.string("type") ?? "").hasPrefix("plugin_action_") },
         TailFilter(["--type", "*_failed"]) { ($0.string("type") ?? "").hasSuffix("_failed") },
-        TailFilter(["--type", "thing.?????ed"]) {
-            ["thing.created", "thing.updated"].contains($0.string("type") ?? "")
+        TailFilter(["--type", "item.?????ed"]) {
+            ["item.created", "item.updated"].contains($0.string("type") ?? "")
         },
         TailFilter(["--type", "thing"]) { $0.string("type") == "thing" },
         TailFilter(["--type", "*"]) { _ in true },
-        TailFilter(["--type", "thing.*", "--type", "connection.created"]) {
+        TailFilter(["--type", "item.*", "--type", "link.created"]) {
             let type = $0.string("type") ?? ""
-            return type.hasPrefix("thing.") || type == "connection.created"
+            return type.hasPrefix("item.") || type == "link.created"
         },
         TailFilter(["--target", "thing-3"]) { $0.string("targetId") == "thing-3" },
         TailFilter(["--group", "org-1"]) { $0.string("groupId") == "org-1" },
         TailFilter(["--actor", "user-2"]) { $0.string("actorId") == "user-2" },
-        TailFilter(["--type", "thing.*", "--group", "org-2", "--actor", "user-4"]) {
-            ($0.string("type") ?? "").hasPrefix("thing.") && $0.string("groupId") == "org-2"
+        TailFilter(["--type", "item.*", "--group", "org-2", "--actor", "user-4"]) {
+            ($0.string("type") ?? "").hasPrefix("item.") && $0.string("groupId") == "org-2"
                 && $0.string("actorId") == "user-4"
         },
         TailFilter(["--type", "plugin_action_*", "--target", "thing-5"]) {
             ($0.string("type") ?? "").hasPrefix("plugin_action_") && $0.string("targetId") == "thing-5"
         },
-        TailFilter(["--type", "thing.updated", "--group", "org-0"]) {
-            $0.string("type") == "thing.updated" && $0.string("groupId") == "org-0"
+        TailFilter(["--type", "item.updated", "--group", "org-0"]) {
+            $0.string("type") == "item.updated" && $0.string("groupId") == "org-0"
         },
     ]
 }
@@ -66,8 +66,8 @@ struct CLITailTests {
         eventLine(type: "things.created", actor: "user-2", group: "org-1"),
         eventLine(type: "thing", actor: "user-3", target: "thing-3"),
         eventLine(type: "plugin_actions", group: "org-1"),
-        eventLine(type: "xthing.created", actor: "user-4", group: "org-2"),
-        eventLine(type: "thing.created"),
+        eventLine(type: "xitem.created", actor: "user-4", group: "org-2"),
+        eventLine(type: "item.created"),
         eventLine(type: "connection_failed", actor: "user-4", target: "thing-5", group: "org-2"),
     ]
 
@@ -146,9 +146,9 @@ struct CLITailTests {
             try fx.initStore()
             try fx.append([
                 eventLine(
-                    type: "thing.created", actor: "user-1", target: "thing-9", group: "org-acme",
+                    type: "item.created", actor: "user-1", target: "thing-9", group: "org-acme",
                     timestamp: Self.newYear + 1_234, metadata: "{\"n\":3,\"name\":\"Lamp\"}"),
-                eventLine(type: "thing.updated", target: "thing-9", timestamp: Self.newYear + 61_000),
+                eventLine(type: "item.updated", target: "thing-9", timestamp: Self.newYear + 61_000),
                 eventLine(type: "bare", timestamp: Self.newYear + 3_600_000),
                 eventLine(type: "grouped", actor: "user-2", group: "org-acme", timestamp: Self.newYear + 86_400_000),
             ])
@@ -156,14 +156,14 @@ struct CLITailTests {
             #expect(result.status == Exit.ok, "\(result)")
             #expect(
                 result.lines == [
-                    "2026-01-01T00:00:01.234Z  #1  thing.created  by user-1  on thing-9 v1  [org-acme]  "
+                    "2026-01-01T00:00:01.234Z  #1  item.created  by user-1  on thing-9 v1  [org-acme]  "
                         + "{\"n\":3,\"name\":\"Lamp\"}",
-                    "2026-01-01T00:01:01.000Z  #2  thing.updated  on thing-9 v2",
+                    "2026-01-01T00:01:01.000Z  #2  item.updated  on thing-9 v2",
                     "2026-01-01T01:00:00.000Z  #3  bare",
                     "2026-01-02T00:00:00.000Z  #4  grouped  by user-2  [org-acme]",
                 ], "\(result)")
-            let filtered = try fx.annals("tail", "--format", "pretty", "--type", "thing.*", "--limit", "1")
-            #expect(filtered.lines.count == 1 && filtered.lines[0].contains("#1  thing.created"), "\(filtered)")
+            let filtered = try fx.annals("tail", "--format", "pretty", "--type", "item.*", "--limit", "1")
+            #expect(filtered.lines.count == 1 && filtered.lines[0].contains("#1  item.created"), "\(filtered)")
         }
     }
 
@@ -175,8 +175,8 @@ struct CLITailTests {
             #expect(try fx.annals("tail", "--limit", "1").offsets == [1])
             #expect(try fx.annals("tail", "--limit", "100").offsets == Array(1...20))
             #expect(try fx.annals("tail", "--from", "10", "--limit", "3").offsets == [11, 12, 13])
-            // sampleLines cycles four types: thing.* are offsets 1, 2, 5, 6, 9, …
-            #expect(try fx.annals("tail", "--type", "thing.*", "--limit", "4").offsets == [1, 2, 5, 6])
+            // sampleLines cycles four types: item.* are offsets 1, 2, 5, 6, 9, …
+            #expect(try fx.annals("tail", "--type", "item.*", "--limit", "4").offsets == [1, 2, 5, 6])
 
             // With --follow, reaching the limit ends the command by itself, whether the events were there…
             let caughtUp = try fx.run(
@@ -270,7 +270,7 @@ struct CLITailTests {
             try fx.initStore()
             try fx.append(sampleLines(10))
             let filters: [(arguments: [String], passes: (JSONObject) -> Bool)] = [
-                (["--type", "thing.*"], { ($0.string("type") ?? "").hasPrefix("thing.") }),
+                (["--type", "item.*"], { ($0.string("type") ?? "").hasPrefix("item.") }),
                 (
                     ["--type", "plugin_action_*", "--group", "org-1"],
                     { ($0.string("type") ?? "").hasPrefix("plugin_action_") && $0.string("groupId") == "org-1" }
@@ -392,7 +392,7 @@ struct CLITailTests {
             let annals = shellQuoted(fx.binary)
             let store = shellQuoted(fx.store)
             for variant in [
-                "tail", "tail --format pretty", "tail --cursor piped", "tail --type 'thing.*'", "tail --limit 10",
+                "tail", "tail --format pretty", "tail --cursor piped", "tail --type 'item.*'", "tail --limit 10",
             ] {
                 let script = "set -o pipefail; \(annals) \(variant) --store \(store) | head -n 5"
                 let result = try runShell(script, directory: fx.directory, timeout: 30)

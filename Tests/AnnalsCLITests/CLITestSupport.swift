@@ -42,6 +42,8 @@ enum Exit {
     static let notFound: Int32 = 4
     static let storage: Int32 = 5
     static let corrupt: Int32 = 6
+    static let rejected: Int32 = 8
+    static let projectionUnavailable: Int32 = 9
     static let invalidArguments: Int32 = 64
 }
 
@@ -286,7 +288,7 @@ func jsonString(_ text: String) -> String {
 
 /// One input line for `annals append`; `metadata` is raw JSON.
 func eventLine(
-    type: String = "thing.created", actor: String? = nil, target: String? = nil, group: String? = nil,
+    type: String = "item.created", actor: String? = nil, target: String? = nil, group: String? = nil,
     id: UUID? = nil, timestamp: Int64? = nil, expectedVersion: UInt64? = nil, metadata: String? = nil
 ) -> String {
     var fields = ["\"type\":\(jsonString(type))"]
@@ -302,7 +304,7 @@ func eventLine(
 
 /// `count` varied, valid events (types, actors, targets and groups cycle).
 func sampleLines(_ count: Int, start: Int = 0) -> [String] {
-    let types = ["thing.created", "thing.updated", "connection.created", "plugin_action_executed"]
+    let types = ["item.created", "item.updated", "link.created", "plugin_action_executed"]
     return (start..<start + count).map { i in
         eventLine(
             type: types[i % types.count], actor: "user-\(i % 7)", target: "thing-\(i % 11)", group: "org-\(i % 3)",

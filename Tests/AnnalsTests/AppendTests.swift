@@ -36,9 +36,9 @@ import Testing
             let t2 = try store.events(EventQuery(targetId: "thing-2")).collect()
             #expect(t2.count == 600)
             #expect(t2.map(\.version) == Array(1...600))
-            let typed = try store.events(EventQuery(types: ["thing.updated"], actorId: "user-1")).collect()
-            #expect(typed.allSatisfy { $0.type == "thing.updated" && $0.actorId == "user-1" })
-            #expect(typed.count == all.filter { $0.type == "thing.updated" && $0.actorId == "user-1" }.count)
+            let typed = try store.events(EventQuery(types: ["item.updated"], actorId: "user-1")).collect()
+            #expect(typed.allSatisfy { $0.type == "item.updated" && $0.actorId == "user-1" })
+            #expect(typed.count == all.filter { $0.type == "item.updated" && $0.actorId == "user-1" }.count)
             let stream = try store.stream("thing-2", fromVersion: 598).collect()
             #expect(stream.map(\.version) == [598, 599, 600])
         }

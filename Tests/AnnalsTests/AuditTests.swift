@@ -14,7 +14,7 @@ import Testing
             let all = try store.events().collect()
             #expect(report.anchor == (try store.head()))
             #expect(report.events == 202 && report.verification.isIntact)
-            #expect(report.types["thing.updated"] == UInt64(all.filter { $0.type == "thing.updated" }.count))
+            #expect(report.types["item.updated"] == UInt64(all.filter { $0.type == "item.updated" }.count))
             #expect(
                 report.actors.first { $0.actor == "user-1" }?.events
                     == UInt64(all.filter { $0.actorId == "user-1" }.count))

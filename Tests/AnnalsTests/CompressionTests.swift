@@ -41,7 +41,7 @@ import Testing
             _ = try await store.append(contentsOf: (0..<300).map { sampleEvent($0) })
             let first = try store.trainDictionary()
             #expect(first.id == 1 && first.samples == 300 && first.trainedAtOffset == 300)
-            _ = try await store.append(contentsOf: (300..<600).map { sampleEvent($0, type: "knowledge.added") })
+            _ = try await store.append(contentsOf: (300..<600).map { sampleEvent($0, type: "note.added") })
             let second = try store.trainDictionary(sampleLimit: 200)
             #expect(second.id == 2 && second.samples == 200)
             _ = try await store.append(contentsOf: (600..<700).map { sampleEvent($0) })

@@ -25,12 +25,12 @@ import Testing
             let all = try await fill(store)
             let start: Int64 = 1_795_600_000_000
             let queries: [EventQuery] = [
-                EventQuery(types: ["thing.updated"]),
-                EventQuery(types: ["thing.updated", "connection.created"]),
+                EventQuery(types: ["item.updated"]),
+                EventQuery(types: ["item.updated", "link.created"]),
                 EventQuery(actorId: "user-3"),
                 EventQuery(groupId: "org-2"),
                 EventQuery(targetId: "thing-4", groupId: "org-1"),
-                EventQuery(types: ["thing.created"], actorId: "user-2", groupId: "org-0"),
+                EventQuery(types: ["item.created"], actorId: "user-2", groupId: "org-0"),
                 EventQuery(from: 500, to: 900, actorId: "user-1"),
                 EventQuery(since: start + 300_000, until: start + 420_000),
                 EventQuery(since: start + 1_999_000),

@@ -32,11 +32,11 @@ import Testing
         for id in [client, nil] as [UUID?] {
             var writer = ByteWriter()
             Envelope.encode(
-                clientID: id, version: 42, timestamp: 1_795_600_000_123, type: "thing.created", actorId: "u-1",
+                clientID: id, version: 42, timestamp: 1_795_600_000_123, type: "item.created", actorId: "u-1",
                 targetId: nil, groupId: "org ✓", metadataJSON: Array(#"{"a":1}"#.utf8), into: &writer)
             let event = try writer.bytes.withUnsafeBytes { try Envelope.decode($0, offset: 99, identity: identity) }
             #expect(event.id == (id ?? identity.assignedID(offset: 99)))
-            #expect(event.version == 42 && event.timestamp == 1_795_600_000_123 && event.type == "thing.created")
+            #expect(event.version == 42 && event.timestamp == 1_795_600_000_123 && event.type == "item.created")
             #expect(event.actorId == "u-1" && event.targetId == nil && event.groupId == "org ✓")
             #expect(event.metadataJSON == Array(#"{"a":1}"#.utf8))
             let truncated = Array(writer.bytes.dropLast(2))

@@ -47,9 +47,9 @@ import Testing
             _ = try await store.append(contentsOf: (0..<400).map { sampleEvent($0) })
             let all = try store.events().collect()
             let filters = [
-                EventFilter(types: ["thing.*"]),
-                EventFilter(types: ["*_executed", "connection.created"]),
-                EventFilter(types: ["thing.up?ated"], groupId: "org-1"),
+                EventFilter(types: ["item.*"]),
+                EventFilter(types: ["*_executed", "link.created"]),
+                EventFilter(types: ["item.up?ated"], groupId: "org-1"),
                 EventFilter(targetId: "thing-3", actorId: "user-2"),
             ]
             for filter in filters {
@@ -72,12 +72,12 @@ import Testing
                 }
             }
             async let everything = take(1000, from: try store.subscribe())
-            async let updates = take(250, from: try store.subscribe(filter: EventFilter(types: ["thing.updated"])))
+            async let updates = take(250, from: try store.subscribe(filter: EventFilter(types: ["item.updated"])))
             async let org = take(334, from: try store.subscribe(filter: EventFilter(groupId: "org-0")))
             let (a, b, c) = try await (everything, updates, org)
             try await producer.value
             #expect(a.map(\.offset) == Array(1...1000))
-            #expect(b.allSatisfy { $0.type == "thing.updated" } && b.count == 250)
+            #expect(b.allSatisfy { $0.type == "item.updated" } && b.count == 250)
             #expect(c.allSatisfy { $0.groupId == "org-0" })
         }
     }

@@ -25,7 +25,7 @@ func withStore<R>(
 
 /// A realistic event for tests.
 func sampleEvent(_ i: Int, target: String? = nil, type: String? = nil) -> NewEvent {
-    let types = ["thing.created", "thing.updated", "connection.created", "plugin_action_executed"]
+    let types = ["item.created", "item.updated", "link.created", "plugin_action_executed"]
     return NewEvent(
         type: type ?? types[i % types.count], actorId: "user-\(i % 7)", targetId: target ?? "thing-\(i % 5)",
         groupId: "org-\(i % 3)",

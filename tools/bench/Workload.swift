@@ -3,7 +3,7 @@
 /// `jsonLine` is `{"type":…,"actorId":…,"targetId":…,"groupId":…,"metadata":{…}}`, compact, without a
 /// trailing newline, and between 200 and 300 bytes long.
 struct WorkloadEvent: Sendable {
-    /// The event type, such as `thing.created` or `plugin_action_failed`.
+    /// The event type, such as `item.created` or `plugin_action_failed`.
     let type: String
     /// The acting user, `user-0001` … `user-1000`.
     let actorId: String
@@ -115,14 +115,14 @@ struct WorkloadGenerator {
     /// The fields every event of `type` carries.
     private mutating func coreFields(for type: String) -> [JSONField] {
         switch type {
-        case "thing.created":
+        case "item.created":
             return [
                 .init("thingType", .string(pick(Vocabulary.thingTypes))), .init("name", .string(thingName())),
                 .init("status", .string(pick(["draft", "active"]))),
                 .init("visibility", .string(pick(["public", "private", "group"]))),
                 .init("tags", .strings((0..<(1 + random.int(below: 3))).map { _ in pick(Vocabulary.tags) })),
             ]
-        case "thing.updated":
+        case "item.updated":
             return [
                 .init("changes", .strings((0..<(1 + random.int(below: 3))).map { _ in pick(Vocabulary.changes) })),
                 .init("status", .string(pick(Vocabulary.statuses))),
@@ -135,7 +135,7 @@ struct WorkloadGenerator {
                 .init("reason", .string(pick(["user_request", "duplicate", "spam", "expired", "policy"]))),
                 .init("softDelete", .bool(!random.chance(15))),
             ]
-        case "connection.created":
+        case "link.created":
             return [
                 .init("relationshipType", .string(pick(Vocabulary.relationships))),
                 .init("toId", .string(targets[random.int(below: targets.count)])),
@@ -257,7 +257,7 @@ struct WorkloadGenerator {
 private enum Vocabulary {
     /// The event types, weighted by `eventWeights`.
     static let eventTypes = [
-        "thing.created", "thing.updated", "thing.deleted", "connection.created", "knowledge.added",
+        "item.created", "item.updated", "thing.deleted", "link.created", "knowledge.added",
         "plugin_action_initiated", "plugin_action_executed", "plugin_action_failed", "plugin.installed",
         "payment.completed", "message.sent",
     ]

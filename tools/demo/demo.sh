@@ -27,7 +27,7 @@ printf '%s\n%s\n' "$line" "$line" | run "$ANNALS" append
 
 step "Optimistic concurrency: a stale expectedVersion is refused (exit code 3)"
 set +e
-echo '{"type":"thing.updated","targetId":"thing-0001","expectedVersion":1,"metadata":{"status":"archived"}}' \
+echo '{"type":"item.updated","targetId":"thing-0001","expectedVersion":1,"metadata":{"status":"archived"}}' \
     | "$ANNALS" append
 echo "exit code: $?"
 set -e
@@ -61,8 +61,8 @@ cat "$DEMO_DIR.tail.out"
 rm -f "$DEMO_DIR.tail.out"
 
 step "A durable cursor: a script consumes two events, stops, and the next run resumes where it left off"
-run "$ANNALS" tail --cursor billing --type thing.created --limit 2 --format pretty
-run "$ANNALS" tail --cursor billing --type thing.created --limit 2 --format pretty
+run "$ANNALS" tail --cursor billing --type item.created --limit 2 --format pretty
+run "$ANNALS" tail --cursor billing --type item.created --limit 2 --format pretty
 run "$ANNALS" cursors list --format table
 
 step "Audit report for org-acme, anchored to the head"

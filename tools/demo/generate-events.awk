@@ -19,13 +19,13 @@ BEGIN {
         if (things < 20 || r < 0.15) {
             things++
             kind = kinds[1 + int(rand() * 5)]
-            printf "{\"type\":\"thing.created\",\"actorId\":\"%s\",\"targetId\":\"thing-%04d\",\"groupId\":\"%s\",\"timestamp\":%.0f,\"metadata\":{\"kind\":\"%s\",\"name\":\"%s %d\",\"status\":\"active\"}}\n", actor, things, org, ts, kind, kind, things
+            printf "{\"type\":\"item.created\",\"actorId\":\"%s\",\"targetId\":\"thing-%04d\",\"groupId\":\"%s\",\"timestamp\":%.0f,\"metadata\":{\"kind\":\"%s\",\"name\":\"%s %d\",\"status\":\"active\"}}\n", actor, things, org, ts, kind, kind, things
         } else if (r < 0.30) {
             t = 1 + int(rand() * things)
-            printf "{\"type\":\"thing.updated\",\"actorId\":\"%s\",\"targetId\":\"thing-%04d\",\"groupId\":\"%s\",\"timestamp\":%.0f,\"metadata\":{\"status\":\"%s\",\"properties\":{\"score\":%d}}}\n", actor, t, org, ts, statuses[1 + int(rand() * 3)], int(rand() * 100)
+            printf "{\"type\":\"item.updated\",\"actorId\":\"%s\",\"targetId\":\"thing-%04d\",\"groupId\":\"%s\",\"timestamp\":%.0f,\"metadata\":{\"status\":\"%s\",\"properties\":{\"score\":%d}}}\n", actor, t, org, ts, statuses[1 + int(rand() * 3)], int(rand() * 100)
         } else if (r < 0.45) {
             a = 1 + int(rand() * things); b = 1 + int(rand() * things)
-            printf "{\"type\":\"connection.created\",\"actorId\":\"%s\",\"targetId\":\"thing-%04d\",\"groupId\":\"%s\",\"timestamp\":%.0f,\"metadata\":{\"fromId\":\"thing-%04d\",\"toId\":\"thing-%04d\",\"connectionType\":\"%s\"}}\n", actor, a, org, ts, a, b, links[1 + int(rand() * 4)]
+            printf "{\"type\":\"link.created\",\"actorId\":\"%s\",\"targetId\":\"thing-%04d\",\"groupId\":\"%s\",\"timestamp\":%.0f,\"metadata\":{\"fromId\":\"thing-%04d\",\"toId\":\"thing-%04d\",\"connectionType\":\"%s\"}}\n", actor, a, org, ts, a, b, links[1 + int(rand() * 4)]
         } else if (r < 0.52) {
             t = 1 + int(rand() * things)
             printf "{\"type\":\"knowledge.added\",\"actorId\":\"%s\",\"targetId\":\"thing-%04d\",\"groupId\":\"%s\",\"timestamp\":%.0f,\"metadata\":{\"thingId\":\"thing-%04d\",\"text\":\"Notes on item %d: reviewed by %s\",\"labels\":[\"review\",\"q4\"]}}\n", actor, t, org, ts, t, t, actor

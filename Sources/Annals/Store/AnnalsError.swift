@@ -10,6 +10,13 @@ public enum AnnalsError: Error, Sendable, Equatable, CustomStringConvertible {
     case eventTooLarge(index: Int, size: Int, limit: Int)
     /// `expectedVersion` did not match the target stream's current version; nothing of the batch was written.
     case versionConflict(index: Int, targetId: String, expected: UInt64, actual: UInt64)
+    /// A projection refused an event that contradicts the current state (such as connecting a thing that does not
+    /// exist); nothing of the batch was written.
+    case rejectedEvent(index: Int, type: String, projection: String, reason: String)
+    /// A projection's view cannot answer: it is not registered, not built yet, outdated or behind the log.
+    case projectionUnavailable(name: String, reason: String)
+    /// A snapshot failed its checks; it is skipped in favour of an older one or a full replay.
+    case corruptSnapshot(offset: UInt64, reason: String)
     /// A stored record failed its checks (header, CRC-32C, decompression or envelope).
     case corruptRecord(offset: UInt64, reason: String)
     /// The store's on-disk format is not one this version reads.
@@ -37,6 +44,12 @@ public enum AnnalsError: Error, Sendable, Equatable, CustomStringConvertible {
         case .versionConflict(let index, let target, let expected, let actual):
             "version conflict at batch index \(index) on target '\(target)': expected version \(expected), "
                 + "actual version \(actual)"
+        case .rejectedEvent(let index, let type, let projection, let reason):
+            "event at batch index \(index) (\(type)) rejected by projection '\(projection)': \(reason)"
+        case .projectionUnavailable(let name, let reason):
+            "projection '\(name)' is unavailable: \(reason)"
+        case .corruptSnapshot(let offset, let reason):
+            "corrupt snapshot at offset \(offset): \(reason)"
         case .corruptRecord(let offset, let reason):
             "corrupt record at offset \(offset): \(reason)"
         case .unsupportedFormat(let detail):

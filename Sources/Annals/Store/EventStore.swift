@@ -26,6 +26,10 @@ public final class EventStore: @unchecked Sendable {
     let identity: EventIdentity
     let registry: DictionaryRegistry
     let watermark: DurableWatermark?
+    /// The registered projections and their tables.
+    let projections: ProjectionCatalog
+    /// The knowledge embeddings in memory, for vector search.
+    let vectorCache = VectorIndexCache()
     /// Wakes subscribers when the durable offset rises.
     let durableChanges: DurableChangeWaiter
     private let writer: Writer?
@@ -56,10 +60,12 @@ public final class EventStore: @unchecked Sendable {
                 path: path,
                 options: EnvironmentOptions(
                     mapSize: options.initialMapSize, maxMapSize: options.maximumMapSize,
-                    maxReaders: options.maximumReaders, maxDatabases: 32, durability: options.durability,
+                    maxReaders: options.maximumReaders, maxDatabases: 32 + UInt32(ProjectionCatalog.databaseCount(options.projections)), durability: options.durability,
                     readOnly: options.readOnly))
             schema = try StoreSchema(environment: environment, create: !options.readOnly)
             if !options.readOnly { try Self.initializeMeta(environment, schema) }
+            projections = try ProjectionCatalog(
+                environment: environment, projections: options.projections, create: !options.readOnly)
             let (format, nonce) = try environment.read { txn in
                 (try txn.metaU64(schema, MetaKey.formatVersion), try txn.metaU64(schema, MetaKey.nonce))
             }
@@ -93,7 +99,10 @@ public final class EventStore: @unchecked Sendable {
         let head: UInt64
         let headAfterSync: UInt64
         let mergedThrough: UInt64
+        let maintenance: ProjectionMaintenancePlan
         do {
+            maintenance = try ProjectionMaintenancePlan.atOpen(
+                projections, environment: environment, schema: schema, policy: options.outdatedProjections)
             mergedThrough = try environment.read { txn in try txn.metaU64(schema, MetaKey.indexMergedThrough) ?? 0 }
             // Everything committed before the sync is durable after it, so the watermark may cover `head`.
             head = try environment.read { txn in try txn.logHead(schema).offset }
@@ -108,7 +117,8 @@ public final class EventStore: @unchecked Sendable {
         watermark.advance(to: head)
         let commit = GroupCommit(
             schema: schema, identity: identity, registry: registry,
-            compressor: ZstdCompressor(level: options.compressionLevel), maximumEventSize: options.maximumEventSize)
+            compressor: ZstdCompressor(level: options.compressionLevel), maximumEventSize: options.maximumEventSize,
+            projections: projections)
         let writer = Writer(
             environment: environment, options: options, commit: commit, watermark: watermark, head: head,
             mergedThrough: mergedThrough)
@@ -118,6 +128,12 @@ public final class EventStore: @unchecked Sendable {
         training.store = self
         writer.onCommit = { [weak training] head in training?.considerTraining(head: head) }
         writer.start()
+        do {
+            try maintenance.run(self)
+        } catch {
+            close()
+            throw AnnalsError(error)
+        }
     }
 
     private static func initializeMeta(_ environment: Environment, _ schema: StoreSchema) throws {
@@ -266,6 +282,27 @@ public final class EventStore: @unchecked Sendable {
 
     // MARK: Custom write transactions
 
+    /// Runs `body` in a write transaction on the writer thread, waits for the commit, and returns what `body`
+    /// returned.
+    func writeReturning<R>(_ body: @escaping (borrowing Transaction) throws -> R) throws -> R {
+        let box = ValueBox<R>()
+        try write { txn in box.value = try body(txn) }
+        return box.value!
+    }
+
+    /// Queues `body` for a write transaction on the writer thread without waiting; `completion` runs on the writer
+    /// thread after the commit (or the failure).
+    func submitWrite(
+        _ body: @escaping (borrowing Transaction) throws -> Void,
+        completion: @escaping @Sendable ((any Error)?) -> Void
+    ) {
+        guard let writer else {
+            completion(AnnalsError.invalidArgument("the store was opened read-only"))
+            return
+        }
+        writer.submit(.transaction(body: body, completion: completion))
+    }
+
     /// Runs `body` in a write transaction on the writer thread and waits for the commit.
     ///
     /// For maintenance that must be atomic with the log's state (installing a dictionary, for example). `body`
@@ -290,6 +327,11 @@ public final class EventStore: @unchecked Sendable {
 /// A result handed from the writer thread to a waiting thread.
 final class ResultBox<T>: @unchecked Sendable {
     var result: Result<T, AnnalsError>?
+}
+
+/// A value handed from the writer thread to a waiting thread.
+final class ValueBox<T>: @unchecked Sendable {
+    var value: T?
 }
 
 /// An error handed from the writer thread to a waiting thread.

@@ -12,6 +12,7 @@ struct GroupCommit {
     let registry: DictionaryRegistry
     let compressor: ZstdCompressor
     let maximumEventSize: Int
+    let projections: ProjectionCatalog
 
     /// The outcome of one group.
     struct Outcome {
@@ -21,6 +22,7 @@ struct GroupCommit {
     }
 
     private struct Accepted {
+        let index: Int
         let offset: UInt64
         let version: UInt64
         let prepared: PreparedEvent
@@ -36,6 +38,7 @@ struct GroupCommit {
         var results: [Result<[AppendReceipt], AnnalsError>] = []
         results.reserveCapacity(requests.count)
         var acknowledgements: [CursorAcknowledgement] = []
+        var live = try projections.live(at: head, txn.handle)
 
         for request in requests {
             var localIDs: [UUID: AppendReceipt] = [:]
@@ -83,10 +86,12 @@ struct GroupCommit {
                         offset: offset, id: event.id ?? identity.assignedID(offset: offset), version: version)
                     if let id = event.id { localIDs[id] = receipt }
                     localAccepted.append(
-                        Accepted(offset: offset, version: version, prepared: prepared, payload: writer.bytes))
+                        Accepted(
+                            index: index, offset: offset, version: version, prepared: prepared, payload: writer.bytes))
                     receipts.append(receipt)
                     offset += 1
                 }
+                try project(localAccepted, live, txn)
             } catch let error as AnnalsError {
                 results.append(.failure(error))
                 continue
@@ -146,7 +151,49 @@ struct GroupCommit {
         try txn.setMetaU64(
             schema, MetaKey.recordBytes, (try txn.metaU64(schema, MetaKey.recordBytes) ?? 0) + recordBytes)
         head = nextOffset - 1
+        for index in live.indices {
+            live[index].state.checkpoint = head
+            try projections.setState(live[index].state, of: live[index].entry.name, txn.handle)
+        }
         return Outcome(results: results, head: head, appended: accepted.count)
+    }
+
+    /// Applies a batch's accepted events to the live projections in a nested transaction, so that a rejection
+    /// discards exactly this batch's projection writes.
+    /// - Throws: ``AnnalsError/rejectedEvent(index:type:projection:reason:)`` or another ``AnnalsError`` (the batch
+    ///   fails alone); any other error (such as a full map) fails the whole transaction.
+    private func project(_ accepted: [Accepted], _ live: [LiveProjection], _ txn: borrowing Transaction) throws {
+        guard !live.isEmpty,
+            accepted.contains(where: { item in
+                live.contains { $0.entry.projection.handles(eventType: item.prepared.event.type) }
+            })
+        else { return }
+        try txn.nested { child in
+            let handle = child.handle
+            var readers: [String: any ProjectionReader] = [:]
+            for projection in live {
+                readers[projection.entry.name] = projections.tables(
+                    projection.entry, slot: projection.state.slot, handle)
+            }
+            let context = ProjectionContext(mode: .live, readers: readers)
+            for item in accepted {
+                let event = item.prepared.event
+                let projected = ProjectedEvent(
+                    offset: item.offset, id: event.id ?? identity.assignedID(offset: item.offset), type: event.type,
+                    actorId: event.actorId, targetId: event.targetId, groupId: event.groupId,
+                    timestamp: item.prepared.timestamp, version: item.version, metadata: event.metadata)
+                for projection in live where projection.entry.projection.handles(eventType: event.type) {
+                    let tables = projections.tables(projection.entry, slot: projection.state.slot, handle)
+                    do {
+                        try projection.entry.projection.apply(projected, to: tables, context: context)
+                    } catch let rejection as ProjectionRejection {
+                        throw AnnalsError.rejectedEvent(
+                            index: item.index, type: event.type, projection: projection.entry.name,
+                            reason: rejection.description)
+                    }
+                }
+            }
+        }
     }
 
     /// The current version of a target stream, from the `streams` table.

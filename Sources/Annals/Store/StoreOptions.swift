@@ -4,7 +4,7 @@ import LMDB
 public typealias Durability = LMDB.Durability
 
 /// How an ``EventStore`` is opened.
-public struct StoreOptions: Sendable, Equatable {
+public struct StoreOptions: Sendable {
     /// What an append waits for before it returns; see docs/ARCHITECTURE.md, "Durability".
     public var durability: Durability
     /// With `.noSync` and `.noMetaSync`, how often the data file is synced (seconds).
@@ -33,6 +33,15 @@ public struct StoreOptions: Sendable, Equatable {
     /// How many events accumulate in the index delta log before the writer merges them into the posting lists.
     /// Larger values make commits cheaper and indexed reads of recent events a little slower.
     public var indexMergeInterval: Int
+    /// The projections kept up to date inside each append's transaction (default: the built-in things,
+    /// connections and knowledge views, ``OntologyProjections/standard``). Pass `[]` for a bare log.
+    public var projections: [any Projection]
+    /// What opening a writable store does when a projection's stored view was built by another version or
+    /// configuration of its code (see docs/ARCHITECTURE.md, "Projections").
+    public var outdatedProjections: OutdatedProjectionPolicy
+    /// Take a snapshot of every projection each time this many events have been appended since the last one
+    /// (0 turns automatic snapshots off). Snapshots make ``EventStore/state(at:scope:)`` fast.
+    public var snapshotInterval: Int
 
     /// Creates options with defaults suited to an application's embedded store.
     public init(
@@ -48,7 +57,10 @@ public struct StoreOptions: Sendable, Equatable {
         readOnly: Bool = false,
         createIfMissing: Bool = true,
         staleReaderCheckInterval: Double = 10,
-        indexMergeInterval: Int = 16_384
+        indexMergeInterval: Int = 16_384,
+        projections: [any Projection] = OntologyProjections.standard,
+        outdatedProjections: OutdatedProjectionPolicy = .rebuild,
+        snapshotInterval: Int = 50_000
     ) {
         self.durability = durability
         self.syncInterval = syncInterval
@@ -63,5 +75,18 @@ public struct StoreOptions: Sendable, Equatable {
         self.createIfMissing = createIfMissing
         self.staleReaderCheckInterval = staleReaderCheckInterval
         self.indexMergeInterval = indexMergeInterval
+        self.projections = projections
+        self.outdatedProjections = outdatedProjections
+        self.snapshotInterval = snapshotInterval
     }
+}
+
+/// What opening a writable store does with a projection whose view was built by another version of its code.
+public enum OutdatedProjectionPolicy: Sendable, Equatable {
+    /// Rebuild the view from the log before the open returns (the default). The old view stays readable by other
+    /// processes until the rebuilt one is swapped in; a killed open resumes the rebuild next time.
+    case rebuild
+    /// Fail the open with ``AnnalsError/projectionUnavailable(name:reason:)``, so that an operator runs
+    /// `annals rebuild` at a time of their choosing.
+    case refuse
 }

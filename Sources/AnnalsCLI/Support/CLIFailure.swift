@@ -23,6 +23,10 @@ struct CLIFailure: Error, CustomStringConvertible {
         case corrupt = 6
         /// `append` could not print receipts because standard output was closed; it stopped appending.
         case outputClosed = 7
+        /// A projection rejected an event that contradicts the current state (nothing of the batch was written).
+        case rejected = 8
+        /// A projection's view is not available (not built, outdated or behind); run `annals rebuild`.
+        case projectionUnavailable = 9
     }
 
     var code: Code
@@ -57,7 +61,9 @@ struct CLIFailure: Error, CustomStringConvertible {
         case .invalidEvent, .eventTooLarge, .invalidArgument: self.init(.invalidInput, error.description)
         case .versionConflict: self.init(.versionConflict, error.description)
         case .storeNotFound: self.init(.notFound, error.description)
-        case .corruptRecord, .unsupportedFormat: self.init(.corrupt, error.description)
+        case .corruptRecord, .unsupportedFormat, .corruptSnapshot: self.init(.corrupt, error.description)
+        case .rejectedEvent: self.init(.rejected, error.description)
+        case .projectionUnavailable: self.init(.projectionUnavailable, error.description)
         case .storage, .compression, .closed, .io: self.init(.storage, error.description)
         }
     }

@@ -1,0 +1,212 @@
+/// The built-in view of knowledge: items by id, by thing and by label, a BM25 term index and one embedding per
+/// item for vector search.
+///
+/// Tables: `knowledge` (id → record), `by-thing` (thingId␀id), `by-label` (label␀id), `terms` (term␀id → term
+/// frequency and document length), `term-stats` (term → document frequency), `stats` (`documents`, `length`) and
+/// `vectors` (id → group, labels and the embedding). Deleting a thing deletes its knowledge.
+public struct KnowledgeProjection: Projection {
+    /// `knowledge`.
+    public let name = "knowledge"
+    /// The layout version.
+    public let version = 1
+    /// The tables, in ``ProjectionTable`` order.
+    public let tableNames = ["knowledge", "by-thing", "by-label", "terms", "term-stats", "stats", "vectors"]
+    /// The embedder that computes embeddings for items that do not supply one.
+    public let embedder: any Embedder
+    /// How embeddings are stored.
+    public let encoding: VectorEncoding
+
+    static let items = ProjectionTable(0)
+    static let byThing = ProjectionTable(1)
+    static let byLabel = ProjectionTable(2)
+    static let terms = ProjectionTable(3)
+    static let termStats = ProjectionTable(4)
+    static let stats = ProjectionTable(5)
+    static let vectors = ProjectionTable(6)
+
+    static let documentsKey = Array("documents".utf8)
+    static let lengthKey = Array("length".utf8)
+
+    /// The knowledge view, embedding with `embedder` and storing vectors as `encoding` (Float16 by default: half
+    /// the space, with a cosine error far below what ranking notices).
+    public init(embedder: any Embedder = FeatureHashingEmbedder(), encoding: VectorEncoding = .float16) {
+        self.embedder = embedder
+        self.encoding = encoding
+    }
+
+    /// The embedder and the vector encoding: changing either rebuilds the view.
+    public var configuration: String { "\(embedder.identifier);\(encoding == .float16 ? "f16" : "f32")" }
+
+    /// `knowledge.*` events, and `thing.deleted` (which removes the thing's knowledge).
+    public func handles(eventType: String) -> Bool {
+        eventType.hasPrefix("knowledge.") || eventType == OntologyEventType.thingDeleted
+    }
+
+    /// Applies a knowledge event; in live mode rejects knowledge about a missing thing, a duplicate id, an
+    /// embedding of the wrong length, and deleting a missing item.
+    public func apply(_ event: ProjectedEvent, to tables: any ProjectionWriter, context: ProjectionContext) throws {
+        guard let parsed = try OntologyEvent.parse(event, mode: context.mode) else { return }
+        let live = context.mode == .live
+        switch parsed {
+        case .knowledgeAdded(let id, let fields), .knowledgeRestored(let id, let fields):
+            let existing = try Self.item(id, in: tables)
+            var supplied = fields.embedding
+            if let vector = supplied, vector.count != embedder.dimensions {
+                if live {
+                    throw ProjectionRejection(
+                        field: "metadata.embedding",
+                        "has \(vector.count) dimensions; this store's embedder (\(embedder.identifier)) makes "
+                            + "\(embedder.dimensions)")
+                }
+                supplied = nil
+            }
+            if live {
+                if existing != nil, case .knowledgeAdded = parsed {
+                    throw ProjectionRejection(field: "targetId", "knowledge item '\(id)' already exists")
+                }
+                if let things = context.tables(of: "things"),
+                    try ThingsProjection.thing(fields.thingId, in: things) == nil
+                {
+                    throw ProjectionRejection(field: "metadata.thingId", "thing '\(fields.thingId)' does not exist")
+                }
+            }
+            let stamp = existing.map { $0.stamp.touched(by: event) } ?? EntityStamp(createdBy: event)
+            let item = KnowledgeItem(
+                id: id, thingId: fields.thingId, groupId: existing?.groupId ?? event.groupId, text: fields.text,
+                labels: fields.labels, suppliedEmbedding: supplied.map(VectorMath.normalized), stamp: stamp)
+            if let existing { try remove(existing, from: tables) }
+            try store(item, in: tables)
+        case .knowledgeDeleted(let id):
+            guard let item = try Self.item(id, in: tables) else {
+                if live { throw ProjectionRejection(field: "targetId", "knowledge item '\(id)' does not exist") }
+                return
+            }
+            try remove(item, from: tables)
+        case .thingDeleted(let thing):
+            for id in try tables.keys(Self.byThing, prefix: OntologyKey.prefix(thing)) {
+                let itemID = id.withUnsafeBytes { OntologyKey.lastPart($0) }
+                if let item = try Self.item(itemID, in: tables) { try remove(item, from: tables) }
+            }
+        default:
+            return
+        }
+    }
+
+    /// The knowledge item `id` in `tables`, or `nil`.
+    static func item(_ id: String, in tables: any ProjectionReader) throws -> KnowledgeItem? {
+        try tables.withValue(items, key: Array(id.utf8)) { value in
+            try value.map { try KnowledgeItem(id: id, decoding: $0) }
+        }
+    }
+
+    /// The stemmed terms of `text` with their frequencies, and the document length.
+    static func termFrequencies(_ text: String) -> (terms: [String: Int], length: Int) {
+        var frequencies: [String: Int] = [:]
+        var length = 0
+        for term in TextTokenizer.terms(text) {
+            frequencies[TextTokenizer.stem(term), default: 0] += 1
+            length += 1
+        }
+        return (frequencies, length)
+    }
+
+    private func store(_ item: KnowledgeItem, in tables: any ProjectionWriter) throws {
+        try tables.put(Self.items, key: Array(item.id.utf8), value: item.encoded)
+        try tables.put(Self.byThing, key: OntologyKey.make(item.thingId, item.id), value: [])
+        for label in item.labels { try tables.put(Self.byLabel, key: OntologyKey.make(label, item.id), value: []) }
+        let (frequencies, length) = Self.termFrequencies(item.text)
+        for (term, count) in frequencies where term.utf8.count <= 64 {
+            try tables.put(
+                Self.terms, key: OntologyKey.make(term, item.id),
+                value: UInt32(min(count, Int(UInt32.max))).bigEndianBytes + UInt32(length).bigEndianBytes)
+            try Self.adjust(Self.termStats, key: Array(term.utf8), by: 1, in: tables)
+        }
+        try Self.adjust(Self.stats, key: Self.documentsKey, by: 1, in: tables)
+        try Self.adjust(Self.stats, key: Self.lengthKey, by: Int64(length), in: tables)
+        let vector = item.suppliedEmbedding ?? embedder.embed(item.text)
+        try tables.put(Self.vectors, key: Array(item.id.utf8), value: VectorRow.encode(item, vector, encoding))
+    }
+
+    private func remove(_ item: KnowledgeItem, from tables: any ProjectionWriter) throws {
+        try tables.delete(Self.items, key: Array(item.id.utf8))
+        try tables.delete(Self.byThing, key: OntologyKey.make(item.thingId, item.id))
+        for label in item.labels { try tables.delete(Self.byLabel, key: OntologyKey.make(label, item.id)) }
+        let (frequencies, length) = Self.termFrequencies(item.text)
+        for term in frequencies.keys where term.utf8.count <= 64 {
+            try tables.delete(Self.terms, key: OntologyKey.make(term, item.id))
+            try Self.adjust(Self.termStats, key: Array(term.utf8), by: -1, in: tables)
+        }
+        try Self.adjust(Self.stats, key: Self.documentsKey, by: -1, in: tables)
+        try Self.adjust(Self.stats, key: Self.lengthKey, by: -Int64(length), in: tables)
+        try tables.delete(Self.vectors, key: Array(item.id.utf8))
+    }
+
+    /// Adds `delta` to the u64 counter under `key`, deleting it at zero.
+    private static func adjust(_ table: ProjectionTable, key: [UInt8], by delta: Int64, in tables: any ProjectionWriter)
+        throws
+    {
+        let current = try counter(table, key: key, in: tables)
+        let next = max(0, Int64(current) + delta)
+        if next == 0 {
+            try tables.delete(table, key: key)
+        } else {
+            try tables.put(table, key: key, value: UInt64(next).bigEndianBytes)
+        }
+    }
+
+    /// The u64 counter under `key` (0 when absent).
+    static func counter(_ table: ProjectionTable, key: [UInt8], in tables: any ProjectionReader) throws -> UInt64 {
+        try tables.withValue(table, key: key) { value in
+            guard let value, value.count == 8 else { return 0 }
+            return UInt64(bigEndianBytes: value)
+        }
+    }
+}
+
+/// A `vectors` row: what vector search filters on (group, labels) and the embedding.
+enum VectorRow {
+    static func encode(_ item: KnowledgeItem, _ vector: [Float], _ encoding: VectorEncoding) -> [UInt8] {
+        var writer = ByteWriter(capacity: 32 + vector.count * 4)
+        writer.u8(1)
+        writer.optionalString(item.groupId)
+        writer.varint(UInt64(item.labels.count))
+        for label in item.labels { writer.string(label) }
+        writer.string(item.thingId)
+        writer.u8(encoding.rawValue)
+        writer.varint(UInt64(vector.count))
+        writer.raw(VectorMath.encode(vector, as: encoding))
+        return writer.bytes
+    }
+
+    /// The decoded filter fields and the raw vector bytes (valid as long as `bytes`).
+    struct Decoded {
+        var groupId: String?
+        var labels: [String]
+        var thingId: String
+        var encoding: VectorEncoding
+        var dimensions: Int
+        var vector: UnsafeRawBufferPointer
+    }
+
+    static func decode(_ bytes: UnsafeRawBufferPointer, id: String) throws -> Decoded {
+        try decodeRecord(bytes, table: "vectors", key: id) { reader in
+            let group = try reader.optionalString()
+            let count = try reader.varint()
+            guard count <= 1024 else { throw OntologyRecordError(table: "vectors", key: id) }
+            var labels: [String] = []
+            for _ in 0..<count { labels.append(try reader.string()) }
+            let thing = try reader.string()
+            guard let encoding = VectorEncoding(rawValue: try reader.u8()) else {
+                throw OntologyRecordError(table: "vectors", key: id)
+            }
+            let dimensions = Int(try reader.varint())
+            let width = encoding == .float16 ? 2 : 4
+            guard dimensions <= 65536, reader.remaining == dimensions * width else {
+                throw OntologyRecordError(table: "vectors", key: id)
+            }
+            return Decoded(
+                groupId: group, labels: labels, thingId: thing, encoding: encoding, dimensions: dimensions,
+                vector: try reader.bytes(dimensions * width))
+        }
+    }
+}

@@ -1,0 +1,250 @@
+/// The event types the built-in projections apply (docs/EVENTS.md).
+public enum OntologyEventType {
+    /// A thing comes into being: `thingType`, optional `name`, `status` and `properties`.
+    public static let thingCreated = "thing.created"
+    /// A thing changes: optional `name`, `status`, and `properties` as a JSON merge patch.
+    public static let thingUpdated = "thing.updated"
+    /// A thing goes away, with its connections and knowledge.
+    public static let thingDeleted = "thing.deleted"
+    /// A rollback sets a thing back to a full earlier state, creating it again if it was deleted.
+    public static let thingRestored = "thing.restored"
+    /// A typed edge between two existing things: `fromId`, `toId`, `connectionType`, optional `properties`.
+    public static let connectionCreated = "connection.created"
+    /// A connection's properties change (merge patch).
+    public static let connectionUpdated = "connection.updated"
+    /// A connection goes away.
+    public static let connectionDeleted = "connection.deleted"
+    /// A rollback sets a connection back to a full earlier state.
+    public static let connectionRestored = "connection.restored"
+    /// Text about a thing: `thingId`, `text`, optional `labels` and `embedding`.
+    public static let knowledgeAdded = "knowledge.added"
+    /// A knowledge item goes away.
+    public static let knowledgeDeleted = "knowledge.deleted"
+    /// A rollback sets a knowledge item back to a full earlier state.
+    public static let knowledgeRestored = "knowledge.restored"
+
+    /// Every vocabulary type.
+    public static let all: Set<String> = [
+        thingCreated, thingUpdated, thingDeleted, thingRestored, connectionCreated, connectionUpdated,
+        connectionDeleted, connectionRestored, knowledgeAdded, knowledgeDeleted, knowledgeRestored,
+    ]
+}
+
+/// A vocabulary event, parsed and checked for shape (not yet against the current state).
+enum OntologyEvent: Equatable {
+    case thingCreated(id: String, fields: ThingFields)
+    case thingUpdated(id: String, name: String??, status: String?, propertiesPatch: JSONValue?)
+    case thingDeleted(id: String)
+    case thingRestored(id: String, fields: ThingFields)
+    case connectionCreated(id: String, fields: ConnectionFields)
+    case connectionUpdated(id: String, endpoints: PartialEndpoints, propertiesPatch: JSONValue)
+    case connectionDeleted(id: String)
+    case connectionRestored(id: String, fields: ConnectionFields)
+    case knowledgeAdded(id: String, fields: KnowledgeFields)
+    case knowledgeDeleted(id: String)
+    case knowledgeRestored(id: String, fields: KnowledgeFields)
+
+    struct ThingFields: Equatable {
+        var thingType: String
+        var name: String?
+        var status: String
+        var properties: JSONValue
+    }
+
+    struct ConnectionFields: Equatable {
+        var fromId: String
+        var toId: String
+        var connectionType: String
+        var properties: JSONValue
+    }
+
+    /// The endpoints a `connection.updated` may repeat; each must match the connection when given.
+    struct PartialEndpoints: Equatable {
+        var fromId: String?
+        var toId: String?
+        var connectionType: String?
+    }
+
+    struct KnowledgeFields: Equatable {
+        var thingId: String
+        var text: String
+        var labels: [String]
+        var embedding: [Float]?
+    }
+
+    /// The longest entity id (thing, connection or knowledge id) in bytes, so that index keys fit LMDB's 511.
+    static let maximumIdLength = 160
+    /// The longest thing type, connection type, status or label in bytes.
+    static let maximumNameLength = 64
+    /// The most labels on one knowledge item.
+    static let maximumLabels = 32
+    /// The default status of a new thing.
+    static let defaultStatus = "active"
+
+    /// Parses the vocabulary event of `type`, or returns `nil` for other types.
+    /// - Throws: ``ProjectionRejection`` naming the field (`targetId`, `metadata.fromId`, …) that is missing or
+    ///   malformed.
+    static func parse(type: String, targetId: String?, metadata: JSONValue) throws(ProjectionRejection)
+        -> OntologyEvent?
+    {
+        guard OntologyEventType.all.contains(type) else { return nil }
+        guard let id = targetId else {
+            throw ProjectionRejection(field: "targetId", "is required: it is the id of the \(entity(of: type))")
+        }
+        try checkIdentifier(id, field: "targetId")
+        let fields = Fields(metadata)
+        switch type {
+        case OntologyEventType.thingCreated: return .thingCreated(id: id, fields: try thingFields(fields))
+        case OntologyEventType.thingRestored: return .thingRestored(id: id, fields: try thingFields(fields))
+        case OntologyEventType.thingUpdated:
+            let name: String?? = try fields.has("name") ? .some(try fields.optionalString("name")) : .none
+            let status = try fields.optionalString("status")
+            if let status { try checkName(status, field: "metadata.status") }
+            let patch = try fields.optionalObject("properties")
+            guard name != nil || status != nil || patch != nil else {
+                throw ProjectionRejection(
+                    field: "metadata", "thing.updated needs at least one of 'name', 'status' and 'properties'")
+            }
+            return .thingUpdated(id: id, name: name, status: status, propertiesPatch: patch)
+        case OntologyEventType.thingDeleted: return .thingDeleted(id: id)
+        case OntologyEventType.connectionCreated:
+            return .connectionCreated(id: id, fields: try connectionFields(fields))
+        case OntologyEventType.connectionRestored:
+            return .connectionRestored(id: id, fields: try connectionFields(fields))
+        case OntologyEventType.connectionUpdated:
+            let endpoints = PartialEndpoints(
+                fromId: try fields.optionalString("fromId"), toId: try fields.optionalString("toId"),
+                connectionType: try fields.optionalString("connectionType"))
+            guard let patch = try fields.optionalObject("properties") else {
+                throw ProjectionRejection(field: "metadata.properties", "is required: a JSON merge patch object")
+            }
+            return .connectionUpdated(id: id, endpoints: endpoints, propertiesPatch: patch)
+        case OntologyEventType.connectionDeleted: return .connectionDeleted(id: id)
+        case OntologyEventType.knowledgeAdded: return .knowledgeAdded(id: id, fields: try knowledgeFields(fields))
+        case OntologyEventType.knowledgeRestored:
+            return .knowledgeRestored(id: id, fields: try knowledgeFields(fields))
+        default: return .knowledgeDeleted(id: id)
+        }
+    }
+
+    private static func entity(of type: String) -> String {
+        if type.hasPrefix("thing.") { return "thing" }
+        if type.hasPrefix("connection.") { return "connection" }
+        return "knowledge item"
+    }
+
+    private static func thingFields(_ fields: Fields) throws(ProjectionRejection) -> ThingFields {
+        let thingType = try fields.requiredString("thingType")
+        try checkName(thingType, field: "metadata.thingType")
+        let status = try fields.optionalString("status") ?? defaultStatus
+        try checkName(status, field: "metadata.status")
+        return ThingFields(
+            thingType: thingType, name: try fields.optionalString("name"), status: status,
+            properties: try fields.optionalObject("properties") ?? .object([:]))
+    }
+
+    private static func connectionFields(_ fields: Fields) throws(ProjectionRejection) -> ConnectionFields {
+        let from = try fields.requiredString("fromId")
+        try checkIdentifier(from, field: "metadata.fromId")
+        let to = try fields.requiredString("toId")
+        try checkIdentifier(to, field: "metadata.toId")
+        let type = try fields.requiredString("connectionType")
+        try checkName(type, field: "metadata.connectionType")
+        return ConnectionFields(
+            fromId: from, toId: to, connectionType: type,
+            properties: try fields.optionalObject("properties") ?? .object([:]))
+    }
+
+    private static func knowledgeFields(_ fields: Fields) throws(ProjectionRejection) -> KnowledgeFields {
+        let thing = try fields.requiredString("thingId")
+        try checkIdentifier(thing, field: "metadata.thingId")
+        let text = try fields.requiredString("text")
+        guard !text.isEmpty else { throw ProjectionRejection(field: "metadata.text", "must not be empty") }
+        var labels: [String] = []
+        if let value = fields.members["labels"], value != .null {
+            guard case .array(let items) = value else {
+                throw ProjectionRejection(field: "metadata.labels", "must be an array of strings")
+            }
+            guard items.count <= maximumLabels else {
+                throw ProjectionRejection(field: "metadata.labels", "has \(items.count) labels, more than 32")
+            }
+            for (index, item) in items.enumerated() {
+                guard case .string(let label) = item else {
+                    throw ProjectionRejection(field: "metadata.labels[\(index)]", "must be a string")
+                }
+                try checkName(label, field: "metadata.labels[\(index)]")
+                labels.append(label)
+            }
+        }
+        var embedding: [Float]?
+        if let value = fields.members["embedding"], value != .null {
+            guard case .array(let items) = value, !items.isEmpty, items.count <= 4096 else {
+                throw ProjectionRejection(field: "metadata.embedding", "must be an array of 1–4096 numbers")
+            }
+            var vector: [Float] = []
+            vector.reserveCapacity(items.count)
+            for (index, item) in items.enumerated() {
+                guard let number = item.doubleValue, number.isFinite else {
+                    throw ProjectionRejection(field: "metadata.embedding[\(index)]", "must be a finite number")
+                }
+                vector.append(Float(number))
+            }
+            embedding = vector
+        }
+        return KnowledgeFields(
+            thingId: thing, text: text, labels: Array(Set(labels)).sorted(), embedding: embedding)
+    }
+
+    static func checkIdentifier(_ id: String, field: String) throws(ProjectionRejection) {
+        guard !id.isEmpty, id.utf8.count <= maximumIdLength else {
+            throw ProjectionRejection(field: field, "must be 1–\(maximumIdLength) bytes, not \(id.utf8.count)")
+        }
+        guard !id.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else {
+            throw ProjectionRejection(field: field, "contains a control character")
+        }
+    }
+
+    static func checkName(_ name: String, field: String) throws(ProjectionRejection) {
+        guard !name.isEmpty, name.utf8.count <= maximumNameLength else {
+            throw ProjectionRejection(field: field, "must be 1–\(maximumNameLength) bytes, not \(name.utf8.count)")
+        }
+        guard !name.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else {
+            throw ProjectionRejection(field: field, "contains a control character")
+        }
+    }
+
+    /// Typed access to the metadata members, with errors that name the field.
+    private struct Fields {
+        let members: [String: JSONValue]
+
+        init(_ metadata: JSONValue) { members = metadata.objectValue ?? [:] }
+
+        func has(_ name: String) -> Bool { members[name] != nil }
+
+        func requiredString(_ name: String) throws(ProjectionRejection) -> String {
+            guard let value = members[name] else {
+                throw ProjectionRejection(field: "metadata.\(name)", "is required")
+            }
+            guard case .string(let text) = value else {
+                throw ProjectionRejection(field: "metadata.\(name)", "must be a string")
+            }
+            return text
+        }
+
+        func optionalString(_ name: String) throws(ProjectionRejection) -> String? {
+            guard let value = members[name], value != .null else { return nil }
+            guard case .string(let text) = value else {
+                throw ProjectionRejection(field: "metadata.\(name)", "must be a string or null")
+            }
+            return text
+        }
+
+        func optionalObject(_ name: String) throws(ProjectionRejection) -> JSONValue? {
+            guard let value = members[name], value != .null else { return nil }
+            guard case .object = value else {
+                throw ProjectionRejection(field: "metadata.\(name)", "must be a JSON object")
+            }
+            return value
+        }
+    }
+}

@@ -1,0 +1,35 @@
+/// Keys of the ontology tables: parts joined with a 0 byte, which identifiers cannot contain.
+enum OntologyKey {
+    static func make(_ parts: String...) -> [UInt8] { make(parts) }
+
+    static func make(_ parts: [String]) -> [UInt8] {
+        var key: [UInt8] = []
+        key.reserveCapacity(parts.reduce(parts.count) { $0 + $1.utf8.count })
+        for (index, part) in parts.enumerated() {
+            if index > 0 { key.append(0) }
+            key.append(contentsOf: part.utf8)
+        }
+        return key
+    }
+
+    /// The prefix of keys starting with `parts` (each followed by the separator).
+    static func prefix(_ parts: String...) -> [UInt8] {
+        var key: [UInt8] = []
+        for part in parts {
+            key.append(contentsOf: part.utf8)
+            key.append(0)
+        }
+        return key
+    }
+
+    /// The part after the last separator (the entity id of an index key).
+    static func lastPart(_ key: UnsafeRawBufferPointer) -> String {
+        let start = (key.lastIndex(of: 0).map { $0 + 1 }) ?? 0
+        return String(decoding: UnsafeRawBufferPointer(rebasing: key[start...]), as: UTF8.self)
+    }
+
+    /// The parts of `key`.
+    static func parts(_ key: UnsafeRawBufferPointer) -> [String] {
+        key.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+    }
+}

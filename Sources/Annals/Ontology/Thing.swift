@@ -1,0 +1,68 @@
+/// An entity of the ONE ontology, as the things projection holds it.
+public struct Thing: Sendable, Hashable {
+    /// The thing's id (the `targetId` of its events).
+    public var id: String
+    /// Its type, such as `plugin` or `person`.
+    public var thingType: String
+    /// The tenant or organization (the `groupId` of the event that created it).
+    public var groupId: String?
+    /// A display name.
+    public var name: String?
+    /// A status, `active` unless set.
+    public var status: String
+    /// Free-form properties (a JSON object).
+    public var properties: JSONValue
+    /// When it was created and last changed.
+    public var stamp: EntityStamp
+
+    /// The thing as a JSON object (`id`, `thingType`, `groupId`, `name`, `status`, `properties`, offsets and times).
+    public var json: JSONValue {
+        var members = stamp.jsonMembers
+        members["id"] = .string(id)
+        members["thingType"] = .string(thingType)
+        members["groupId"] = groupId.map(JSONValue.string) ?? .null
+        members["name"] = name.map(JSONValue.string) ?? .null
+        members["status"] = .string(status)
+        members["properties"] = properties
+        return .object(members)
+    }
+
+    var encoded: [UInt8] {
+        var writer = ByteWriter(capacity: 64 + id.utf8.count)
+        writer.u8(1)
+        writer.string(thingType)
+        writer.optionalString(groupId)
+        writer.optionalString(name)
+        writer.string(status)
+        writer.stamp(stamp)
+        writer.json(properties)
+        return writer.bytes
+    }
+
+    init(
+        id: String, thingType: String, groupId: String?, name: String?, status: String, properties: JSONValue,
+        stamp: EntityStamp
+    ) {
+        self.id = id
+        self.thingType = thingType
+        self.groupId = groupId
+        self.name = name
+        self.status = status
+        self.properties = properties
+        self.stamp = stamp
+    }
+
+    init(id: String, decoding bytes: UnsafeRawBufferPointer) throws {
+        self = try decodeRecord(bytes, table: "things", key: id) { reader in
+            let thingType = try reader.string()
+            let groupId = try reader.optionalString()
+            let name = try reader.optionalString()
+            let status = try reader.string()
+            let stamp = try reader.stamp()
+            let properties = try JSONParser.parse(try reader.lengthPrefixed())
+            return Thing(
+                id: id, thingType: thingType, groupId: groupId, name: name, status: status, properties: properties,
+                stamp: stamp)
+        }
+    }
+}

@@ -1,0 +1,104 @@
+/// The built-in view of things: by id, and indexed by type, by group (and type) and by status.
+///
+/// Tables: `things` (id → record), `by-type` (type␀id), `by-group` (group␀type␀id, the group empty for things
+/// without one) and `by-status` (status␀id).
+public struct ThingsProjection: Projection {
+    /// `things`.
+    public let name = "things"
+    /// The layout version.
+    public let version = 1
+    /// The tables, in ``ProjectionTable`` order.
+    public let tableNames = ["things", "by-type", "by-group", "by-status"]
+
+    static let things = ProjectionTable(0)
+    static let byType = ProjectionTable(1)
+    static let byGroup = ProjectionTable(2)
+    static let byStatus = ProjectionTable(3)
+
+    /// The things view.
+    public init() {}
+
+    /// `thing.*` events.
+    public func handles(eventType: String) -> Bool { eventType.hasPrefix("thing.") }
+
+    /// Applies a thing event; in live mode rejects creating an existing thing and changing a missing one.
+    public func apply(_ event: ProjectedEvent, to tables: any ProjectionWriter, context: ProjectionContext) throws {
+        guard let parsed = try OntologyEvent.parse(event, mode: context.mode) else { return }
+        let live = context.mode == .live
+        switch parsed {
+        case .thingCreated(let id, let fields), .thingRestored(let id, let fields):
+            let existing = try Self.thing(id, in: tables)
+            if live, existing != nil, case .thingCreated = parsed {
+                throw ProjectionRejection(field: "targetId", "thing '\(id)' already exists")
+            }
+            let stamp = existing.map { $0.stamp.touched(by: event) } ?? EntityStamp(createdBy: event)
+            let thing = Thing(
+                id: id, thingType: fields.thingType, groupId: existing?.groupId ?? event.groupId, name: fields.name,
+                status: fields.status, properties: fields.properties, stamp: stamp)
+            try Self.store(thing, replacing: existing, in: tables)
+        case .thingUpdated(let id, let name, let status, let patch):
+            guard var thing = try Self.thing(id, in: tables) else {
+                if live { throw ProjectionRejection(field: "targetId", "thing '\(id)' does not exist") }
+                return
+            }
+            let old = thing
+            if let name { thing.name = name }
+            if let status { thing.status = status }
+            if let patch { thing.properties = thing.properties.merging(patch: patch) }
+            thing.stamp = thing.stamp.touched(by: event)
+            try Self.store(thing, replacing: old, in: tables)
+        case .thingDeleted(let id):
+            guard let thing = try Self.thing(id, in: tables) else {
+                if live { throw ProjectionRejection(field: "targetId", "thing '\(id)' does not exist") }
+                return
+            }
+            try Self.remove(thing, from: tables)
+        default:
+            return
+        }
+    }
+
+    /// The thing `id` in `tables`, or `nil`.
+    static func thing(_ id: String, in tables: any ProjectionReader) throws -> Thing? {
+        try tables.withValue(things, key: Array(id.utf8)) { value in try value.map { try Thing(id: id, decoding: $0) } }
+    }
+
+    private static func indexKeys(_ thing: Thing) -> [(ProjectionTable, [UInt8])] {
+        [
+            (byType, OntologyKey.make(thing.thingType, thing.id)),
+            (byGroup, OntologyKey.make(thing.groupId ?? "", thing.thingType, thing.id)),
+            (byStatus, OntologyKey.make(thing.status, thing.id)),
+        ]
+    }
+
+    static func store(_ thing: Thing, replacing old: Thing?, in tables: any ProjectionWriter) throws {
+        try tables.put(things, key: Array(thing.id.utf8), value: thing.encoded)
+        let keys = indexKeys(thing)
+        let oldKeys = old.map(indexKeys) ?? []
+        for (index, (table, key)) in keys.enumerated() {
+            if index < oldKeys.count {
+                if oldKeys[index].1 == key { continue }
+                try tables.delete(table, key: oldKeys[index].1)
+            }
+            try tables.put(table, key: key, value: [])
+        }
+    }
+
+    static func remove(_ thing: Thing, from tables: any ProjectionWriter) throws {
+        try tables.delete(things, key: Array(thing.id.utf8))
+        for (table, key) in indexKeys(thing) { try tables.delete(table, key: key) }
+    }
+}
+
+extension OntologyEvent {
+    /// Parses a vocabulary event for a projection: a malformed event is rejected in live mode and ignored in
+    /// replay mode (it can only be in the log if it was appended while the projection was not registered).
+    static func parse(_ event: ProjectedEvent, mode: ProjectionContext.Mode) throws -> OntologyEvent? {
+        do {
+            return try parse(type: event.type, targetId: event.targetId, metadata: event.metadata)
+        } catch {
+            if mode == .live { throw error }
+            return nil
+        }
+    }
+}

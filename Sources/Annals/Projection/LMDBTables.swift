@@ -1,0 +1,42 @@
+import LMDB
+
+/// A projection's tables in one slot, inside an LMDB transaction.
+struct LMDBTables: ProjectionWriter {
+    let transaction: TransactionHandle
+    let databases: [Database]
+
+    func withValue<R>(_ table: ProjectionTable, key: [UInt8], _ body: (UnsafeRawBufferPointer?) throws -> R) throws
+        -> R
+    {
+        try key.withUnsafeBytes { k in try transaction.withValue(databases[table.index], key: k, body) }
+    }
+
+    func scan(
+        _ table: ProjectionTable, prefix: [UInt8],
+        _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Bool
+    ) throws {
+        try transaction.withCursor(databases[table.index]) { cursor in
+            var entry = prefix.isEmpty ? try cursor.get(.first) : try cursor.seek(.setRange, to: prefix)
+            while let current = entry, current.key.starts(with: prefix) {
+                guard try body(current.key, current.value) else { return }
+                entry = try cursor.get(.next)
+            }
+        }
+    }
+
+    func put(_ table: ProjectionTable, key: [UInt8], value: [UInt8]) throws {
+        guard !key.isEmpty, key.count <= 511 else {
+            throw AnnalsError.invalidArgument(
+                "projection key of \(key.count) bytes in \(databases[table.index].name) (must be 1–511 bytes)")
+        }
+        try key.withUnsafeBytes { k in
+            try value.withUnsafeBytes { v in try transaction.put(databases[table.index], key: k, value: v) }
+        }
+    }
+
+    @discardableResult
+    func delete(_ table: ProjectionTable, key: [UInt8]) throws -> Bool {
+        guard !key.isEmpty, key.count <= 511 else { return false }
+        return try key.withUnsafeBytes { k in try transaction.delete(databases[table.index], key: k) }
+    }
+}

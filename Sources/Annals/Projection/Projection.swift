@@ -1,0 +1,143 @@
+import Foundation
+
+/// A view derived from the log, kept in its own tables and updated inside the write transaction of each append.
+///
+/// Register projections with ``StoreOptions/projections``. For every committed event whose type it
+/// ``handles(eventType:)``, the store calls ``apply(_:to:context:)`` in the same LMDB transaction that appends the
+/// event, and records the projection's checkpoint in the same commit: the view never skips an event or applies one
+/// twice, and reads see their own writes.
+///
+/// A projection must be deterministic: applying the same events in the same order must produce the same tables,
+/// whether live, during ``EventStore/rebuild(_:progress:)``, or when replaying onto a snapshot for
+/// ``EventStore/state(at:)``. Changing what `apply` does means bumping ``version``; the store then rebuilds the
+/// view from the log when it opens (see ``StoreOptions/outdatedProjections``).
+public protocol Projection: Sendable {
+    /// A unique name: 1–32 characters from `a-z`, `0-9`, `_` and `-`.
+    var name: String { get }
+    /// The version of the projection's logic and table layout. Bump it to rebuild the view.
+    var version: Int { get }
+    /// Settings that change what the tables hold (such as the embedder of the knowledge view); a change rebuilds
+    /// the view like a version bump. Defaults to the empty string.
+    var configuration: String { get }
+    /// The names of the tables it owns, 1–32 characters from `a-z`, `0-9`, `_`, `.` and `-`; position `i` is
+    /// ``ProjectionTable/init(_:)`` `i`.
+    var tableNames: [String] { get }
+    /// Whether events of `eventType` concern this projection. Others are never passed to ``apply(_:to:context:)``.
+    func handles(eventType: String) -> Bool
+    /// Applies one event to the projection's tables.
+    ///
+    /// In ``ProjectionContext/Mode/live`` mode it may refuse an event that contradicts the current state by throwing
+    /// ``ProjectionRejection``: the whole batch is then rejected and nothing of it is written. Any other error fails
+    /// the batch the same way. In ``ProjectionContext/Mode/replay`` mode the event is already in the log: apply it
+    /// as well as the tables allow and do not reject it.
+    func apply(_ event: ProjectedEvent, to tables: any ProjectionWriter, context: ProjectionContext) throws
+}
+
+extension Projection {
+    /// No configuration.
+    public var configuration: String { "" }
+    /// Every event type.
+    public func handles(eventType: String) -> Bool { true }
+}
+
+/// One of a projection's tables, by its position in ``Projection/tableNames``.
+public struct ProjectionTable: Hashable, Sendable {
+    /// The position in ``Projection/tableNames``.
+    public let index: Int
+    /// The table at position `index`.
+    public init(_ index: Int) { self.index = index }
+}
+
+/// An event as a projection sees it: the envelope, the assigned offset and version, and the parsed metadata.
+public struct ProjectedEvent: Sendable, Hashable {
+    /// The log offset.
+    public var offset: UInt64
+    /// The event id.
+    public var id: UUID
+    /// The event type.
+    public var type: String
+    /// Who caused the event.
+    public var actorId: String?
+    /// The stream (entity) the event belongs to.
+    public var targetId: String?
+    /// The tenant or organization.
+    public var groupId: String?
+    /// Milliseconds since 1970.
+    public var timestamp: Int64
+    /// The position in the target stream.
+    public var version: UInt64
+    /// The metadata object.
+    public var metadata: JSONValue
+
+    /// Creates a projected event.
+    public init(
+        offset: UInt64, id: UUID, type: String, actorId: String? = nil, targetId: String? = nil,
+        groupId: String? = nil, timestamp: Int64, version: UInt64, metadata: JSONValue
+    ) {
+        self.offset = offset
+        self.id = id
+        self.type = type
+        self.actorId = actorId
+        self.targetId = targetId
+        self.groupId = groupId
+        self.timestamp = timestamp
+        self.version = version
+        self.metadata = metadata
+    }
+
+    /// The projected form of a recorded event (parsing its metadata).
+    public init(_ event: RecordedEvent) throws(AnnalsError) {
+        let metadata: JSONValue
+        do {
+            metadata = try JSONParser.parse(event.metadataJSON)
+        } catch {
+            throw .corruptRecord(offset: event.offset, reason: "metadata is not valid JSON: \(error)")
+        }
+        self.init(
+            offset: event.offset, id: event.id, type: event.type, actorId: event.actorId, targetId: event.targetId,
+            groupId: event.groupId, timestamp: event.timestamp, version: event.version, metadata: metadata)
+    }
+}
+
+/// What a projection may consult while applying an event.
+public struct ProjectionContext {
+    /// Why an event is being applied.
+    public enum Mode: Sendable, Equatable {
+        /// A new event being appended: the projection may reject it with ``ProjectionRejection``.
+        case live
+        /// An event already in the log, replayed by a rebuild, a catch-up or a time-travel query: never reject it.
+        case replay
+    }
+
+    /// Why the event is being applied.
+    public let mode: Mode
+    let readers: [String: any ProjectionReader]
+
+    /// The current tables of another registered projection, to validate against in ``Mode/live`` mode.
+    ///
+    /// `nil` in ``Mode/replay`` mode, and when that projection is not registered or not up to date.
+    public func tables(of projection: String) -> (any ProjectionReader)? { readers[projection] }
+
+    /// A context with `mode` and the given readers of other projections.
+    init(mode: Mode, readers: [String: any ProjectionReader] = [:]) {
+        self.mode = mode
+        self.readers = readers
+    }
+}
+
+/// Thrown by ``Projection/apply(_:to:context:)`` to refuse an event that contradicts the current state.
+public struct ProjectionRejection: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The metadata field at fault, such as `fromId`, or `nil` for the event as a whole.
+    public var field: String?
+    /// What is wrong, such as "thing 'lamp-1' does not exist".
+    public var reason: String
+
+    /// A rejection naming `field` and `reason`.
+    public init(field: String? = nil, _ reason: String) {
+        self.field = field
+        self.reason = reason
+    }
+
+    /// "field 'fromId': thing 'x' does not exist", or the bare reason.
+    public var description: String { field.map { "field '\($0)': \(reason)" } ?? reason }
+}

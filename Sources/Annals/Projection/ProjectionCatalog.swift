@@ -1,0 +1,154 @@
+import LMDB
+
+/// The registered projections, their LMDB databases (two slots each, so a rebuild can fill one while readers use
+/// the other) and their states in the `projections` database.
+///
+/// A projection `NAME` with table `T` keeps slot `s` in the database `p.NAME.s.T` (docs/FORMAT.md).
+final class ProjectionCatalog: Sendable {
+    /// One registered projection.
+    struct Entry: Sendable {
+        let projection: any Projection
+        /// `slots[s][i]` is table `i` of slot `s`; empty when a read-only store lacks the databases.
+        let slots: [[Database]]
+
+        var name: String { projection.name }
+        var isAvailable: Bool { !slots.isEmpty }
+    }
+
+    let entries: [Entry]
+    /// `projections`: `state/NAME` → ``ProjectionState``, `rebuild/NAME` → ``RebuildProgress``.
+    let states: Database?
+    /// `snapshots`: offset (8 bytes big-endian) → snapshot (docs/FORMAT.md, "Snapshots").
+    let snapshots: Database?
+    private let byName: [String: Int]
+
+    init(environment: Environment, projections: [any Projection], create: Bool) throws {
+        var seen: [String: Int] = [:]
+        var entries: [Entry] = []
+        for projection in projections {
+            try Self.validate(projection)
+            guard seen[projection.name] == nil else {
+                throw AnnalsError.invalidArgument("two projections are named '\(projection.name)'")
+            }
+            seen[projection.name] = entries.count
+            var slots: [[Database]] = []
+            do {
+                for slot in 0..<2 {
+                    slots.append(
+                        try projection.tableNames.map { table in
+                            try environment.openDatabase(
+                                "p.\(projection.name).\(slot).\(table)", flags: create ? .create : [])
+                        })
+                }
+            } catch let error as LMDBError where error.code == .notFound && !create {
+                slots = []
+            }
+            entries.append(Entry(projection: projection, slots: slots))
+        }
+        self.entries = entries
+        self.byName = seen
+        do {
+            states = try environment.openDatabase("projections", flags: create ? .create : [])
+        } catch let error as LMDBError where error.code == .notFound && !create {
+            states = nil
+        }
+        do {
+            snapshots = try environment.openDatabase("snapshots", flags: create ? .create : [])
+        } catch let error as LMDBError where error.code == .notFound && !create {
+            snapshots = nil
+        }
+    }
+
+    private static func validate(_ projection: any Projection) throws {
+        func valid(_ name: String, extra: Set<Character>) -> Bool {
+            (1...32).contains(name.count)
+                && name.allSatisfy { ($0.isASCII && ($0.isLowercase || $0.isNumber)) || extra.contains($0) }
+        }
+        guard valid(projection.name, extra: ["_", "-"]) else {
+            throw AnnalsError.invalidArgument(
+                "projection name '\(projection.name)' must be 1–32 characters from a-z, 0-9, '_' and '-'")
+        }
+        guard !projection.tableNames.isEmpty, projection.version >= 0 else {
+            throw AnnalsError.invalidArgument(
+                "projection '\(projection.name)' needs at least one table and a version ≥ 0")
+        }
+        for table in projection.tableNames where !valid(table, extra: ["_", "-", "."]) {
+            throw AnnalsError.invalidArgument(
+                "table name '\(table)' of projection '\(projection.name)' must be 1–32 characters from a-z, 0-9, "
+                    + "'_', '.' and '-'")
+        }
+        guard Set(projection.tableNames).count == projection.tableNames.count else {
+            throw AnnalsError.invalidArgument("projection '\(projection.name)' names a table twice")
+        }
+    }
+
+    /// The entry named `name`.
+    func entry(_ name: String) -> Entry? { byName[name].map { entries[$0] } }
+
+    /// The number of databases the catalog needs, for the environment's `maxDatabases`.
+    static func databaseCount(_ projections: [any Projection]) -> Int {
+        projections.reduce(2) { $0 + 2 * $1.tableNames.count }
+    }
+
+    // MARK: States
+
+    func state(_ name: String, _ txn: TransactionHandle) throws -> ProjectionState? {
+        guard let states else { return nil }
+        return try Array("state/\(name)".utf8).withUnsafeBytes { key in
+            try txn.withValue(states, key: key) { value in
+                try value.map { v throws(AnnalsError) in try ProjectionState(decoding: v, name: name) }
+            }
+        }
+    }
+
+    func setState(_ state: ProjectionState, of name: String, _ txn: TransactionHandle) throws {
+        guard let states else { throw AnnalsError.invalidArgument("the store was opened read-only") }
+        try Array("state/\(name)".utf8).withUnsafeBytes { key in
+            try state.encoded.withUnsafeBytes { value in try txn.put(states, key: key, value: value) }
+        }
+    }
+
+    func rebuild(_ name: String, _ txn: TransactionHandle) throws -> RebuildProgress? {
+        guard let states else { return nil }
+        return try Array("rebuild/\(name)".utf8).withUnsafeBytes { key in
+            try txn.withValue(states, key: key) { value in
+                try value.map { v throws(AnnalsError) in RebuildProgress(try ProjectionState(decoding: v, name: name)) }
+            }
+        }
+    }
+
+    func setRebuild(_ progress: RebuildProgress?, of name: String, _ txn: TransactionHandle) throws {
+        guard let states else { throw AnnalsError.invalidArgument("the store was opened read-only") }
+        try Array("rebuild/\(name)".utf8).withUnsafeBytes { key in
+            if let progress {
+                try progress.asState.encoded.withUnsafeBytes { value in try txn.put(states, key: key, value: value) }
+            } else {
+                try txn.delete(states, key: key)
+            }
+        }
+    }
+
+    /// The tables of `entry`'s slot `slot` in `txn`.
+    func tables(_ entry: Entry, slot: UInt8, _ txn: TransactionHandle) -> LMDBTables {
+        LMDBTables(transaction: txn, databases: entry.slots[Int(slot)])
+    }
+
+    /// The projections an append in `txn` must apply: those whose view is built by this code and is at `head`.
+    /// Others (outdated, behind, being caught up) are left to their rebuild or catch-up.
+    func live(at head: UInt64, _ txn: TransactionHandle) throws -> [LiveProjection] {
+        var live: [LiveProjection] = []
+        for entry in entries where entry.isAvailable {
+            guard let state = try state(entry.name, txn), state.matches(entry.projection), state.checkpoint == head
+            else { continue }
+            live.append(LiveProjection(entry: entry, state: state, tables: tables(entry, slot: state.slot, txn)))
+        }
+        return live
+    }
+}
+
+/// A projection an append applies, with its current tables.
+struct LiveProjection {
+    let entry: ProjectionCatalog.Entry
+    var state: ProjectionState
+    let tables: LMDBTables
+}

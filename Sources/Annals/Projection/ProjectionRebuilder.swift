@@ -1,0 +1,267 @@
+import Foundation
+import LMDB
+
+/// How far a rebuild or catch-up has come, for progress bars.
+public struct RebuildProgressReport: Sendable, Equatable {
+    /// The projections being built.
+    public var projections: [String]
+    /// Events replayed so far in this run.
+    public var replayed: UInt64
+    /// Events this run expects to replay (the log head when it started, minus where it resumed).
+    public var total: UInt64
+    /// Seconds since this run started.
+    public var elapsed: Double
+
+    /// Replayed events per second.
+    public var eventsPerSecond: Double { elapsed > 0 ? Double(replayed) / elapsed : 0 }
+    /// Estimated seconds left, from the rate so far.
+    public var secondsLeft: Double? {
+        guard eventsPerSecond > 0, total > replayed else { return nil }
+        return Double(total - replayed) / eventsPerSecond
+    }
+}
+
+/// What a rebuild did for one projection.
+public struct RebuildResult: Sendable, Equatable {
+    /// The projection.
+    public var name: String
+    /// The log offset the rebuilt view was swapped in at.
+    public var checkpoint: UInt64
+    /// Whether the run resumed an interrupted rebuild.
+    public var resumed: Bool
+    /// With `verify`: the digest of the view before the swap (`nil` if it had none built by the same code).
+    public var previousDigest: ProjectionDigest?
+    /// With `verify`: the digest of the rebuilt view.
+    public var digest: ProjectionDigest?
+    /// With `verify`: where the two differ (at most 20 per table).
+    public var differences: [ProjectionDifference]
+}
+
+/// Replays the log into projection tables, in chunks committed on the writer thread, so appends go on meanwhile.
+///
+/// A **rebuild** fills the slot readers do not use, recording its progress in the same commits (a killed rebuild
+/// resumes), and swaps the slot in atomically once it has reached the head, in the transaction that replays the
+/// last events: readers see the old view until that commit and the new one after it. A **catch-up** replays the
+/// missing events into the current slot of a view that is behind the log.
+final class ProjectionRebuilder {
+    enum Kind { case rebuild, catchUp }
+
+    /// Events per commit.
+    static let chunkSize = 8192
+
+    private struct Target {
+        let entry: ProjectionCatalog.Entry
+        let slot: UInt8
+        var progress: UInt64
+        let resumed: Bool
+    }
+
+    private let store: EventStore
+    private let catalog: ProjectionCatalog
+    private let kind: Kind
+
+    init(store: EventStore, kind: Kind) {
+        self.store = store
+        self.catalog = store.projections
+        self.kind = kind
+    }
+
+    func run(
+        _ names: [String], verify: Bool = false, progress: ((RebuildProgressReport) -> Void)? = nil
+    ) throws -> [RebuildResult] {
+        let entries = try names.map { name in
+            guard let entry = catalog.entry(name), entry.isAvailable else {
+                throw AnnalsError.projectionUnavailable(name: name, reason: "no projection of that name is registered")
+            }
+            return entry
+        }
+        var targets = try store.writeReturning { txn in try self.begin(entries, txn.handle) }
+        guard !targets.isEmpty else { return [] }
+        let started = monotonicSeconds()
+        let firstProgress = targets.map(\.progress).min() ?? 0
+        let head = try store.head().offset
+        var report = RebuildProgressReport(
+            projections: names, replayed: 0, total: head > firstProgress ? head - firstProgress : 0, elapsed: 0)
+        progress?(report)
+        let decoder = BatchDecoder(store: store)
+        var position = firstProgress
+        var pending: PendingWrite?
+        while true {
+            let (chunk, last) = try store.environment.read { txn in
+                try store.projectedEvents(after: position, limit: Self.chunkSize, decoder: decoder, txn)
+            }
+            if let pending { targets = try pending.wait() }
+            if chunk.count < Self.chunkSize {
+                // The last chunk: replay it and whatever was appended since inside one transaction, then finish.
+                let finished = try store.writeReturning { txn in
+                    try self.finish(targets, chunk: chunk, verify: verify, decoder: decoder, txn)
+                }
+                report.replayed = report.total
+                report.elapsed = monotonicSeconds() - started
+                progress?(report)
+                return finished
+            }
+            position = last!
+            pending = PendingWrite(store: store) { txn in try self.apply(chunk, to: targets, txn.handle, through: last) }
+            report.replayed = position - firstProgress
+            report.total = max(report.total, report.replayed)
+            report.elapsed = monotonicSeconds() - started
+            progress?(report)
+        }
+    }
+
+    /// Sets the targets up: a fresh or resumed rebuild slot, or the current slot for a catch-up.
+    private func begin(_ entries: [ProjectionCatalog.Entry], _ txn: TransactionHandle) throws -> [Target] {
+        let head = try txn.withCursor(store.schema.events) { cursor in
+            try cursor.get(.last).map { UInt64(bigEndianBytes: $0.key) } ?? 0
+        }
+        var targets: [Target] = []
+        for entry in entries {
+            let projection = entry.projection
+            let state = try catalog.state(entry.name, txn)
+            switch kind {
+            case .catchUp:
+                guard let state, state.matches(projection), state.checkpoint < head else { continue }
+                targets.append(Target(entry: entry, slot: state.slot, progress: state.checkpoint, resumed: false))
+            case .rebuild:
+                if let existing = try catalog.rebuild(entry.name, txn), existing.version == projection.version,
+                    existing.configuration == projection.configuration, existing.slot != state?.slot
+                {
+                    targets.append(Target(entry: entry, slot: existing.slot, progress: existing.progress, resumed: true))
+                    continue
+                }
+                let slot: UInt8 = state.map { 1 - $0.slot } ?? 0
+                for database in entry.slots[Int(slot)] { try txn.clear(database) }
+                let fresh = ProjectionState(
+                    slot: slot, version: projection.version, configuration: projection.configuration, checkpoint: 0)
+                try catalog.setRebuild(RebuildProgress(fresh), of: entry.name, txn)
+                targets.append(Target(entry: entry, slot: slot, progress: 0, resumed: false))
+            }
+        }
+        return targets
+    }
+
+    /// Replays `events` into each target past its progress and records the new progress.
+    private func apply(
+        _ events: [ProjectedEvent], to targets: [Target], _ txn: TransactionHandle, through last: UInt64? = nil
+    ) throws -> [Target] {
+        var updated = targets
+        for index in updated.indices {
+            let target = updated[index]
+            try checkUnchanged(target, txn)
+            let projection = target.entry.projection
+            let tables = catalog.tables(target.entry, slot: target.slot, txn)
+            let context = ProjectionContext(mode: .replay)
+            for event in events where event.offset > target.progress && projection.handles(eventType: event.type) {
+                do {
+                    try projection.apply(event, to: tables, context: context)
+                } catch let error as LMDBError {
+                    throw error
+                } catch {
+                    throw AnnalsError.projectionUnavailable(
+                        name: target.entry.name, reason: "replaying offset \(event.offset) failed: \(error)")
+                }
+            }
+            if let last = last ?? events.last?.offset, last > target.progress { updated[index].progress = last }
+            try record(updated[index], txn)
+        }
+        return updated
+    }
+
+    /// Fails when another process moved the target on since this run last committed.
+    private func checkUnchanged(_ target: Target, _ txn: TransactionHandle) throws {
+        let name = target.entry.name
+        let current: UInt64?
+        switch kind {
+        case .rebuild: current = try catalog.rebuild(name, txn).flatMap { $0.slot == target.slot ? $0.progress : nil }
+        case .catchUp: current = try catalog.state(name, txn).flatMap { $0.slot == target.slot ? $0.checkpoint : nil }
+        }
+        guard current == target.progress else {
+            throw AnnalsError.projectionUnavailable(
+                name: name, reason: "another process is rebuilding or catching up this projection")
+        }
+    }
+
+    private func record(_ target: Target, _ txn: TransactionHandle) throws {
+        let projection = target.entry.projection
+        let state = ProjectionState(
+            slot: target.slot, version: projection.version, configuration: projection.configuration,
+            checkpoint: target.progress)
+        switch kind {
+        case .rebuild: try catalog.setRebuild(RebuildProgress(state), of: target.entry.name, txn)
+        case .catchUp: try catalog.setState(state, of: target.entry.name, txn)
+        }
+    }
+
+    /// Replays the last chunk and everything after it up to the head, then swaps the rebuilt slots in (or marks
+    /// the caught-up views live), all in the writer's transaction `txn`.
+    private func finish(
+        _ targets: [Target], chunk: [ProjectedEvent], verify: Bool, decoder: BatchDecoder,
+        _ txn: borrowing Transaction
+    ) throws -> [RebuildResult] {
+        let handle = txn.handle
+        var targets = try apply(chunk, to: targets, handle)
+        var position = targets.map(\.progress).min() ?? 0
+        while true {
+            let (rest, last) = try store.projectedEvents(
+                after: position, limit: Self.chunkSize, decoder: decoder, txn)
+            guard let last else { break }
+            targets = try apply(rest, to: targets, handle, through: last)
+            position = last
+        }
+        let head = try txn.logHead(store.schema).offset
+        var results: [RebuildResult] = []
+        for target in targets {
+            let entry = target.entry
+            let projection = entry.projection
+            let previous = try catalog.state(entry.name, handle)
+            var result = RebuildResult(
+                name: entry.name, checkpoint: head, resumed: target.resumed, previousDigest: nil, digest: nil,
+                differences: [])
+            let rebuilt = catalog.tables(entry, slot: target.slot, handle)
+            if verify {
+                result.digest = try ProjectionDigest.compute(rebuilt, names: projection.tableNames)
+                if let previous, previous.matches(projection), previous.slot != target.slot {
+                    let current = catalog.tables(entry, slot: previous.slot, handle)
+                    result.previousDigest = try ProjectionDigest.compute(current, names: projection.tableNames)
+                    if result.previousDigest != result.digest {
+                        result.differences = try ProjectionDifference.between(
+                            current, rebuilt, names: projection.tableNames, limit: 20)
+                    }
+                }
+            }
+            try catalog.setState(
+                ProjectionState(
+                    slot: target.slot, version: projection.version, configuration: projection.configuration,
+                    checkpoint: head), of: entry.name, handle)
+            if kind == .rebuild {
+                try catalog.setRebuild(nil, of: entry.name, handle)
+                if let previous, previous.slot != target.slot {
+                    for database in entry.slots[Int(previous.slot)] { try handle.clear(database) }
+                }
+            }
+            results.append(result)
+        }
+        return results
+    }
+}
+
+/// A chunk's write transaction queued on the writer thread while the next chunk is read.
+private final class PendingWrite: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var result: Result<Any, any Error>?
+
+    init<R>(store: EventStore, _ body: @escaping (borrowing Transaction) throws -> R) {
+        store.submitWrite(
+            { txn in self.result = .success(try body(txn)) },
+            completion: { error in
+                if let error { self.result = .failure(error) }
+                self.done.signal()
+            })
+    }
+
+    func wait<R>() throws -> R {
+        done.wait()
+        return try result!.get() as! R
+    }
+}

@@ -1,0 +1,92 @@
+import LMDB
+
+extension EventStore {
+    /// Runs `body` with the live things, connections and knowledge views, all in one read transaction (a
+    /// consistent state as of the log head, including every append that has returned).
+    ///
+    /// - Throws: ``AnnalsError/projectionUnavailable(name:reason:)`` when a built-in projection is not registered or
+    ///   not up to date (see ``StoreOptions/outdatedProjections``), whatever `body` throws, wrapped as
+    ///   ``AnnalsError``.
+    public func read<R>(_ body: (OntologyView) throws -> R) throws(AnnalsError) -> R {
+        do {
+            return try environment.read { txn in
+                let head = try txn.logHead(schema).offset
+                let handle = txn.handle
+                let view = OntologyView(
+                    things: try liveTables("things", head: head, handle),
+                    connections: try liveTables("connections", head: head, handle),
+                    knowledge: try liveTables("knowledge", head: head, handle), offset: head)
+                return try body(view)
+            }
+        } catch {
+            throw AnnalsError(error)
+        }
+    }
+
+    /// The current tables of projection `name` in `txn`, checked to be built by this code and at `head`.
+    func liveTables(_ name: String, head: UInt64, _ txn: TransactionHandle) throws -> LMDBTables {
+        guard let entry = projections.entry(name) else {
+            throw AnnalsError.projectionUnavailable(name: name, reason: "it is not registered in this store's options")
+        }
+        guard entry.isAvailable, let state = try projections.state(name, txn) else {
+            throw AnnalsError.projectionUnavailable(
+                name: name, reason: "it has not been built yet; open the store writable or run 'annals rebuild'")
+        }
+        guard state.matches(entry.projection) else {
+            throw AnnalsError.projectionUnavailable(
+                name: name,
+                reason: ProjectionMaintenancePlan.outdatedReason(state, entry.projection, head: head)
+                    + "; run 'annals rebuild \(name)'")
+        }
+        guard state.checkpoint == head else {
+            throw AnnalsError.projectionUnavailable(
+                name: name,
+                reason: "it is at offset \(state.checkpoint), behind the log head \(head); a writable open catches "
+                    + "it up")
+        }
+        return projections.tables(entry, slot: state.slot, txn)
+    }
+
+    /// The thing `id` in the live view, or `nil`.
+    public func thing(_ id: String) throws(AnnalsError) -> Thing? { try read { try $0.thing(id) } }
+
+    /// The things that match `filter` in the live view.
+    public func things(_ filter: ThingFilter = ThingFilter()) throws(AnnalsError) -> [Thing] {
+        try read { try $0.things(filter) }
+    }
+
+    /// The connections that match `filter` in the live view.
+    public func connections(_ filter: ConnectionFilter = ConnectionFilter()) throws(AnnalsError) -> [Connection] {
+        try read { try $0.connections(filter) }
+    }
+
+    /// The neighbourhood of `id` in the live view (see ``OntologyView/neighbourhood(of:depth:direction:types:limit:)``).
+    public func neighbourhood(
+        of id: String, depth: Int = 1, direction: TraversalDirection = .both, types: Set<String> = []
+    ) throws(AnnalsError) -> Neighbourhood {
+        try read { try $0.neighbourhood(of: id, depth: depth, direction: direction, types: types) }
+    }
+
+    /// The knowledge items that match `filter` in the live view.
+    public func knowledge(_ filter: KnowledgeFilter = KnowledgeFilter()) throws(AnnalsError) -> [KnowledgeItem] {
+        try read { try $0.knowledge(filter) }
+    }
+
+    /// Rebuilds the named projections (all registered ones when `names` is `nil`) from the log into fresh tables,
+    /// while readers keep the old view, and swaps them in atomically. Resumes an interrupted rebuild.
+    ///
+    /// - Parameters:
+    ///   - verify: Also compute a digest of the rebuilt and the current view and list their differences.
+    ///   - progress: Called after each committed chunk.
+    /// - Throws: ``AnnalsError/projectionUnavailable(name:reason:)`` for an unknown name or a concurrent rebuild.
+    public func rebuild(
+        _ names: [String]? = nil, verify: Bool = false, progress: ((RebuildProgressReport) -> Void)? = nil
+    ) throws(AnnalsError) -> [RebuildResult] {
+        do {
+            return try ProjectionRebuilder(store: self, kind: .rebuild).run(
+                names ?? projections.entries.map(\.name), verify: verify, progress: progress)
+        } catch {
+            throw AnnalsError(error)
+        }
+    }
+}

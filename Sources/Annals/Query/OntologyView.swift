@@ -1,0 +1,179 @@
+/// The things, connections and knowledge as of one point in the log: the live views inside a read transaction
+/// (``EventStore/read(_:)``), or the state as of an earlier offset (``EventStore/state(at:scope:)``).
+///
+/// A view from ``EventStore/read(_:)`` is valid only inside that closure.
+public struct OntologyView {
+    let things: any ProjectionReader
+    let connectionTables: any ProjectionReader
+    let knowledgeTables: any ProjectionReader
+    /// The log offset the view reflects.
+    public let offset: UInt64
+
+    init(
+        things: any ProjectionReader, connections: any ProjectionReader, knowledge: any ProjectionReader,
+        offset: UInt64
+    ) {
+        self.things = things
+        self.connectionTables = connections
+        self.knowledgeTables = knowledge
+        self.offset = offset
+    }
+
+    // MARK: Things
+
+    /// The thing `id`, or `nil`.
+    public func thing(_ id: String) throws -> Thing? { try ThingsProjection.thing(id, in: things) }
+
+    /// The things that match `filter`, through the most selective index: group (and type), then type, then status.
+    public func things(_ filter: ThingFilter = ThingFilter()) throws -> [Thing] {
+        var result: [Thing] = []
+        guard filter.limit > 0 else { return result }
+        let (table, prefix): (ProjectionTable, [UInt8]) =
+            if let group = filter.groupId {
+                (ThingsProjection.byGroup, filter.thingType.map { OntologyKey.prefix(group, $0) } ?? OntologyKey.prefix(group))
+            } else if let type = filter.thingType {
+                (ThingsProjection.byType, OntologyKey.prefix(type))
+            } else if let status = filter.status {
+                (ThingsProjection.byStatus, OntologyKey.prefix(status))
+            } else {
+                (ThingsProjection.things, [])
+            }
+        var failure: (any Error)?
+        try things.scan(table, prefix: prefix) { key, value in
+            do {
+                let thing: Thing?
+                if table == ThingsProjection.things {
+                    thing = try Thing(id: String(decoding: key, as: UTF8.self), decoding: value)
+                } else {
+                    thing = try self.thing(OntologyKey.lastPart(key))
+                }
+                if let thing, filter.matches(thing) { result.append(thing) }
+            } catch {
+                failure = error
+                return false
+            }
+            return result.count < filter.limit
+        }
+        if let failure { throw failure }
+        return result
+    }
+
+    // MARK: Connections
+
+    /// The connection `id`, or `nil`.
+    public func connection(_ id: String) throws -> Connection? {
+        try ConnectionsProjection.connection(id, in: connectionTables)
+    }
+
+    /// The connections that match `filter`, through the `from`, `to` or `by-type` index when the filter allows.
+    public func connections(_ filter: ConnectionFilter = ConnectionFilter()) throws -> [Connection] {
+        var result: [Connection] = []
+        guard filter.limit > 0 else { return result }
+        let (table, prefix): (ProjectionTable, [UInt8]) =
+            if let from = filter.fromId {
+                (ConnectionsProjection.from, filter.connectionType.map { OntologyKey.prefix(from, $0) } ?? OntologyKey.prefix(from))
+            } else if let to = filter.toId {
+                (ConnectionsProjection.to, filter.connectionType.map { OntologyKey.prefix(to, $0) } ?? OntologyKey.prefix(to))
+            } else if let type = filter.connectionType {
+                (ConnectionsProjection.byType, OntologyKey.prefix(type))
+            } else {
+                (ConnectionsProjection.connections, [])
+            }
+        var failure: (any Error)?
+        try connectionTables.scan(table, prefix: prefix) { key, value in
+            do {
+                let connection: Connection?
+                if table == ConnectionsProjection.connections {
+                    connection = try Connection(id: String(decoding: key, as: UTF8.self), decoding: value)
+                } else {
+                    connection = try self.connection(OntologyKey.lastPart(key))
+                }
+                if let connection, filter.matches(connection) { result.append(connection) }
+            } catch {
+                failure = error
+                return false
+            }
+            return result.count < filter.limit
+        }
+        if let failure { throw failure }
+        return result
+    }
+
+    /// The things within `depth` hops of `id` and the connections between them, walking `direction` and only
+    /// connections of `types` when given. Stops adding things at `limit`.
+    /// - Throws: ``AnnalsError/invalidArgument(_:)`` for a depth outside 0…16.
+    public func neighbourhood(
+        of id: String, depth: Int = 1, direction: TraversalDirection = .both, types: Set<String> = [],
+        limit: Int = 10_000
+    ) throws -> Neighbourhood {
+        guard (0...16).contains(depth) else {
+            throw AnnalsError.invalidArgument("depth \(depth) is outside 0…16")
+        }
+        guard let start = try thing(id) else { return Neighbourhood(entries: [], connections: []) }
+        var entries = [Neighbourhood.Entry(thing: start, depth: 0)]
+        var seen: Set<String> = [id]
+        var walked: [String: Connection] = [:]
+        var frontier = [id]
+        for level in 1...max(depth, 1) where level <= depth && !frontier.isEmpty {
+            var next: [String] = []
+            for current in frontier {
+                var edges: [Connection] = []
+                if direction != .incoming { edges += try connections(ConnectionFilter(fromId: current, limit: .max)) }
+                if direction != .outgoing { edges += try connections(ConnectionFilter(toId: current, limit: .max)) }
+                for edge in edges where types.isEmpty || types.contains(edge.connectionType) {
+                    let other = edge.fromId == current ? edge.toId : edge.fromId
+                    if !seen.contains(other) {
+                        guard entries.count < limit, let thing = try thing(other) else { continue }
+                        seen.insert(other)
+                        entries.append(Neighbourhood.Entry(thing: thing, depth: level))
+                        next.append(other)
+                    }
+                    walked[edge.id] = edge
+                }
+            }
+            frontier = next.sorted()
+        }
+        entries.sort { ($0.depth, $0.thing.id) < ($1.depth, $1.thing.id) }
+        let connections = walked.values.filter { seen.contains($0.fromId) && seen.contains($0.toId) }
+        return Neighbourhood(entries: entries, connections: connections.sorted { $0.id < $1.id })
+    }
+
+    // MARK: Knowledge
+
+    /// The knowledge item `id`, or `nil`.
+    public func knowledgeItem(_ id: String) throws -> KnowledgeItem? {
+        try KnowledgeProjection.item(id, in: knowledgeTables)
+    }
+
+    /// The knowledge items that match `filter`, through the `by-thing` or `by-label` index when the filter allows.
+    public func knowledge(_ filter: KnowledgeFilter = KnowledgeFilter()) throws -> [KnowledgeItem] {
+        var result: [KnowledgeItem] = []
+        guard filter.limit > 0 else { return result }
+        let (table, prefix): (ProjectionTable, [UInt8]) =
+            if let thing = filter.thingId {
+                (KnowledgeProjection.byThing, OntologyKey.prefix(thing))
+            } else if let label = filter.labels.first {
+                (KnowledgeProjection.byLabel, OntologyKey.prefix(label))
+            } else {
+                (KnowledgeProjection.items, [])
+            }
+        var failure: (any Error)?
+        try knowledgeTables.scan(table, prefix: prefix) { key, value in
+            do {
+                let item: KnowledgeItem?
+                if table == KnowledgeProjection.items {
+                    item = try KnowledgeItem(id: String(decoding: key, as: UTF8.self), decoding: value)
+                } else {
+                    item = try knowledgeItem(OntologyKey.lastPart(key))
+                }
+                if let item, filter.matches(item) { result.append(item) }
+            } catch {
+                failure = error
+                return false
+            }
+            return result.count < filter.limit
+        }
+        if let failure { throw failure }
+        return result
+    }
+}

@@ -1,0 +1,166 @@
+import LMDB
+
+/// How ``EventStore/search(_:)`` ranks knowledge.
+public enum SearchMode: String, Sendable, CaseIterable {
+    /// Vector similarity and BM25, fused by reciprocal rank (the default).
+    case hybrid
+    /// Exact cosine similarity of embeddings only.
+    case vector
+    /// BM25 over the text only.
+    case lexical
+}
+
+/// A search of the knowledge view.
+public struct SearchQuery: Sendable, Hashable {
+    /// The text to search for.
+    public var text: String
+    /// Only items of this group.
+    public var groupId: String?
+    /// Only items carrying every one of these labels.
+    public var labels: [String]
+    /// At most this many hits.
+    public var limit: Int
+    /// How to rank.
+    public var mode: SearchMode
+
+    /// A search for `text`.
+    public init(
+        _ text: String, groupId: String? = nil, labels: [String] = [], limit: Int = 10, mode: SearchMode = .hybrid
+    ) {
+        self.text = text
+        self.groupId = groupId
+        self.labels = labels
+        self.limit = limit
+        self.mode = mode
+    }
+}
+
+/// A knowledge item a search found, with its score and why it matched.
+public struct SearchHit: Sendable, Hashable {
+    /// The item.
+    public var item: KnowledgeItem
+    /// The fused score (hybrid), the cosine similarity (vector) or the BM25 score (lexical).
+    public var score: Double
+    /// The cosine similarity of the item's embedding to the query's, when it ranked by vector.
+    public var similarity: Double?
+    /// Its rank by vector similarity, from 1.
+    public var vectorRank: Int?
+    /// Its BM25 score, when it matched query terms.
+    public var lexicalScore: Double?
+    /// Its rank by BM25, from 1.
+    public var lexicalRank: Int?
+    /// The query terms (stemmed) found in its text.
+    public var matchedTerms: [String]
+
+    /// The hit as JSON: the item's fields with `score`, `similarity`, `lexicalScore` and `matchedTerms`.
+    public var json: JSONValue {
+        .object([
+            "item": item.json, "score": .double(score), "similarity": similarity.map(JSONValue.double) ?? .null,
+            "vectorRank": vectorRank.map(JSONValue.integer) ?? .null,
+            "lexicalScore": lexicalScore.map(JSONValue.double) ?? .null,
+            "lexicalRank": lexicalRank.map(JSONValue.integer) ?? .null,
+            "matchedTerms": .array(matchedTerms.map(JSONValue.string)),
+        ])
+    }
+}
+
+extension EventStore {
+    /// Searches the knowledge view: exact cosine similarity over every embedding (filtered by group and labels),
+    /// BM25 over the text, or both fused by reciprocal rank (k = 60).
+    /// - Throws: ``AnnalsError/invalidArgument(_:)`` for an empty query or a limit outside 1…1000,
+    ///   ``AnnalsError/projectionUnavailable(name:reason:)`` when the knowledge view is not up to date.
+    public func search(_ query: SearchQuery) throws(AnnalsError) -> [SearchHit] {
+        guard (1...1000).contains(query.limit) else {
+            throw .invalidArgument("search limit \(query.limit) is outside 1…1000")
+        }
+        guard !query.text.allSatisfy(\.isWhitespace) else { throw .invalidArgument("the search text is empty") }
+        guard let entry = projections.entry("knowledge"), let knowledge = entry.projection as? KnowledgeProjection
+        else {
+            throw .projectionUnavailable(name: "knowledge", reason: "search needs the built-in knowledge projection")
+        }
+        do {
+            return try environment.read { txn in
+                let head = try txn.logHead(schema).offset
+                let tables = try liveTables("knowledge", head: head, txn.handle)
+                let slot = try projections.state("knowledge", txn.handle)!.slot
+                let index = try vectorCache.index(
+                    slot: slot, checkpoint: head, dimensions: knowledge.embedder.dimensions, tables: tables)
+                let allowed = { @Sendable (row: Int) -> Bool in
+                    (query.groupId == nil || index.groups[row] == query.groupId)
+                        && query.labels.allSatisfy(index.labels[row].contains)
+                }
+                let depth = max(query.limit * 5, 50)
+                var similarity: [String: (rank: Int, score: Float)] = [:]
+                var vectorRanking: [String] = []
+                if query.mode != .lexical {
+                    let found = index.matrix.topK(
+                        query: knowledge.embedder.embed(query.text), k: depth, where: allowed)
+                    for (rank, hit) in found.enumerated() where hit.score > 0 {
+                        similarity[index.ids[hit.row]] = (rank + 1, hit.score)
+                        vectorRanking.append(index.ids[hit.row])
+                    }
+                }
+                var lexical: [String: (rank: Int, score: Double, terms: [String])] = [:]
+                var lexicalRanking: [String] = []
+                let lexicalHits = try Self.bm25(query.text, tables) { id in index.rows[id].map(allowed) ?? false }
+                for (rank, hit) in lexicalHits.prefix(depth).enumerated() {
+                    lexical[hit.id] = (rank + 1, hit.score, hit.terms)
+                    lexicalRanking.append(hit.id)
+                }
+                let ranked: [(id: String, score: Double)] =
+                    switch query.mode {
+                    case .hybrid: ReciprocalRankFusion.fuse([vectorRanking, lexicalRanking])
+                    case .vector: vectorRanking.map { ($0, Double(similarity[$0]!.score)) }
+                    case .lexical: lexicalRanking.map { ($0, lexical[$0]!.score) }
+                    }
+                var hits: [SearchHit] = []
+                for (id, score) in ranked.prefix(query.limit) {
+                    guard let item = try KnowledgeProjection.item(id, in: tables) else { continue }
+                    hits.append(
+                        SearchHit(
+                            item: item, score: score, similarity: similarity[id].map { Double($0.score) },
+                            vectorRank: similarity[id]?.rank, lexicalScore: lexical[id]?.score,
+                            lexicalRank: lexical[id]?.rank, matchedTerms: lexical[id]?.terms ?? []))
+                }
+                return hits
+            }
+        } catch {
+            throw AnnalsError(error)
+        }
+    }
+
+    /// BM25 scores of the items that contain query terms and pass `include`, best first (ties by id).
+    static func bm25(_ text: String, _ tables: any ProjectionReader, include: (String) -> Bool) throws
+        -> [(id: String, score: Double, terms: [String])]
+    {
+        let terms = Array(Set(TextTokenizer.terms(text).map(TextTokenizer.stem))).sorted()
+        let documents = try KnowledgeProjection.counter(
+            KnowledgeProjection.stats, key: KnowledgeProjection.documentsKey, in: tables)
+        guard documents > 0, !terms.isEmpty else { return [] }
+        let length = try KnowledgeProjection.counter(
+            KnowledgeProjection.stats, key: KnowledgeProjection.lengthKey, in: tables)
+        let average = Double(length) / Double(documents)
+        let scorer = BM25()
+        var scores: [String: (score: Double, terms: [String])] = [:]
+        for term in terms {
+            let frequency = try KnowledgeProjection.counter(
+                KnowledgeProjection.termStats, key: Array(term.utf8), in: tables)
+            guard frequency > 0 else { continue }
+            try tables.scan(KnowledgeProjection.terms, prefix: OntologyKey.prefix(term)) { key, value in
+                guard value.count == 8 else { return true }
+                let id = OntologyKey.lastPart(key)
+                guard include(id) else { return true }
+                let score = scorer.score(
+                    termFrequency: Int(UInt32(bigEndianBytes: value, at: 0)),
+                    documentLength: Int(UInt32(bigEndianBytes: value, at: 4)), documentFrequency: Int(frequency),
+                    documentCount: Int(documents), averageDocumentLength: average)
+                scores[id, default: (0, [])].score += score
+                scores[id, default: (0, [])].terms.append(term)
+                return true
+            }
+        }
+        return scores.map { ($0.key, $0.value.score, $0.value.terms) }.sorted {
+            $0.score != $1.score ? $0.score > $1.score : $0.id < $1.id
+        }
+    }
+}

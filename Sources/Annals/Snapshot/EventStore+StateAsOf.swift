@@ -1,0 +1,129 @@
+import LMDB
+
+/// The ontology as it was at an earlier log offset: the nearest snapshot with the rest of the log replayed on it.
+public struct HistoricalState {
+    /// The offset the state reflects.
+    public let offset: UInt64
+    /// The snapshot it started from, or `nil` when it replayed the log from the start.
+    public let snapshotOffset: UInt64?
+    /// Events replayed on top of the snapshot.
+    public let replayedEvents: Int
+    /// Damaged snapshots met and skipped on the way (each a ``AnnalsError/corruptSnapshot(offset:reason:)``).
+    public let skippedSnapshots: [AnnalsError]
+    /// The things, connections and knowledge at ``offset``.
+    public let view: OntologyView
+}
+
+extension EventStore {
+    /// The ontology as of `offset` (0 is the empty state): loads the newest intact snapshot at or before it and
+    /// replays the events after the snapshot up to `offset`.
+    ///
+    /// - Throws: ``AnnalsError/invalidArgument(_:)`` for an offset past the head,
+    ///   ``AnnalsError/projectionUnavailable(name:reason:)`` when the built-in projections are not registered.
+    public func state(at offset: UInt64) throws(AnnalsError) -> HistoricalState {
+        do {
+            return try computeState(at: offset)
+        } catch {
+            throw AnnalsError(error)
+        }
+    }
+
+    /// The ontology as of the last event with a timestamp at or before `time` (milliseconds since 1970), found
+    /// through the timestamp index.
+    public func state(atTime time: Int64) throws(AnnalsError) -> HistoricalState {
+        try state(at: try offset(atTime: time))
+    }
+
+    /// The offset of the last event whose timestamp is at or before `time`, or 0.
+    public func offset(atTime time: Int64) throws(AnnalsError) -> UInt64 {
+        let last = try events(EventQuery(until: time, limit: 1, reverse: true)).collect().first
+        return last?.offset ?? 0
+    }
+
+    private func ontologyEntries() throws -> [ProjectionCatalog.Entry] {
+        try ["things", "connections", "knowledge"].map { name in
+            guard let entry = projections.entry(name), entry.isAvailable else {
+                throw AnnalsError.projectionUnavailable(
+                    name: name, reason: "time travel needs the built-in things, connections and knowledge projections")
+            }
+            return entry
+        }
+    }
+
+    private func computeState(at offset: UInt64) throws -> HistoricalState {
+        let head = try head().offset
+        guard offset <= head else {
+            throw AnnalsError.invalidArgument("offset \(offset) is past the log head \(head)")
+        }
+        let entries = try ontologyEntries()
+        var skipped: [AnnalsError] = []
+        var start: (offset: UInt64, tables: [MemoryTables])?
+        for key in try snapshotKeys().reversed() where key <= offset && key > 0 {
+            do {
+                if let tables = try loadSnapshot(key, for: entries) {
+                    start = (key, tables)
+                    break
+                }
+            } catch let error as AnnalsError {
+                skipped.append(error)
+            }
+        }
+        let tables = start?.tables ?? entries.map { MemoryTables(tableCount: $0.projection.tableNames.count) }
+        var position = start?.offset ?? 0
+        var replayed = 0
+        let decoder = BatchDecoder(store: self)
+        let context = ProjectionContext(mode: .replay)
+        let handled = { (type: String) in entries.contains { $0.projection.handles(eventType: type) } }
+        while position < offset {
+            let (events, last) = try environment.read { txn in
+                try projectedEvents(
+                    after: position, through: offset, limit: ProjectionRebuilder.chunkSize, decoder: decoder,
+                    including: handled, txn)
+            }
+            guard let last else { break }
+            for event in events {
+                for (entry, table) in zip(entries, tables) where entry.projection.handles(eventType: event.type) {
+                    try entry.projection.apply(event, to: table, context: context)
+                }
+            }
+            replayed += Int(last - position)
+            position = last
+        }
+        return HistoricalState(
+            offset: offset, snapshotOffset: start?.offset, replayedEvents: replayed, skippedSnapshots: skipped,
+            view: OntologyView(things: tables[0], connections: tables[1], knowledge: tables[2], offset: offset))
+    }
+
+    /// The tables of `entries` from the snapshot at `offset`, or `nil` when it was taken by other versions of
+    /// them. Throws ``AnnalsError/corruptSnapshot(offset:reason:)`` when it is damaged.
+    private func loadSnapshot(_ offset: UInt64, for entries: [ProjectionCatalog.Entry]) throws -> [MemoryTables]? {
+        guard let database = projections.snapshots else { return nil }
+        let body = try environment.read { txn -> SnapshotBody? in
+            try offset.bigEndianBytes.withUnsafeBytes { key in
+                try txn.handle.withValue(database, key: key) { stored throws(AnnalsError) -> SnapshotBody? in
+                    guard let stored else { return nil }
+                    return try SnapshotFormat.body(stored, key: offset)
+                }
+            }
+        }
+        guard let body else { return nil }
+        let stored: [SnapshotBody.Projection]
+        do {
+            stored = try body.projections()
+        } catch {
+            throw AnnalsError.corruptSnapshot(offset: offset, reason: error.description)
+        }
+        var tables: [MemoryTables] = []
+        for entry in entries {
+            let projection = entry.projection
+            guard
+                let match = stored.first(where: {
+                    $0.name == projection.name && $0.version == projection.version
+                        && $0.configuration == projection.configuration && $0.tableNames == projection.tableNames
+                })
+            else { return nil }
+            tables.append(MemoryTables(bases: match.tables))
+        }
+        return tables
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+
+/// A projection's tables in memory: the sorted entries of a snapshot (read in place from its decompressed body)
+/// with the changes of a replay laid over them. What ``EventStore/state(at:)`` replays into; also usable with no
+/// snapshot, starting empty.
+final class MemoryTables: ProjectionWriter {
+    /// A snapshot table: spans into the shared body, sorted by key.
+    struct Base {
+        let body: SnapshotBody?
+        /// Per entry: key start, key length, value start, value length.
+        var spans: [(Int, Int, Int, Int)]
+
+        static let empty = Base(body: nil, spans: [])
+
+        func key(_ i: Int, _ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+            UnsafeRawBufferPointer(rebasing: bytes[spans[i].0..<(spans[i].0 + spans[i].1)])
+        }
+
+        func value(_ i: Int, _ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+            UnsafeRawBufferPointer(rebasing: bytes[spans[i].2..<(spans[i].2 + spans[i].3)])
+        }
+
+        /// The first index whose key is ≥ `key`.
+        func lowerBound(_ key: UnsafeRawBufferPointer, _ bytes: UnsafeRawBufferPointer) -> Int {
+            var low = 0
+            var high = spans.count
+            while low < high {
+                let middle = (low + high) / 2
+                if compareBytes(self.key(middle, bytes), key) < 0 { low = middle + 1 } else { high = middle }
+            }
+            return low
+        }
+    }
+
+    private var bases: [Base]
+    private var overlays: [SortedOverlay]
+
+    /// Empty tables, `count` of them.
+    init(tableCount: Int) {
+        bases = Array(repeating: .empty, count: tableCount)
+        overlays = Array(repeating: SortedOverlay(), count: tableCount)
+    }
+
+    /// Tables over a snapshot's decoded tables.
+    init(bases: [Base]) {
+        self.bases = bases
+        overlays = Array(repeating: SortedOverlay(), count: bases.count)
+    }
+
+    private func withBase<R>(_ table: ProjectionTable, _ body: (Base, UnsafeRawBufferPointer) throws -> R) rethrows
+        -> R
+    {
+        let base = bases[table.index]
+        guard let storage = base.body else { return try body(base, UnsafeRawBufferPointer(start: nil, count: 0)) }
+        return try body(base, storage.bytes)
+    }
+
+    func withValue<R>(_ table: ProjectionTable, key: [UInt8], _ body: (UnsafeRawBufferPointer?) throws -> R) throws
+        -> R
+    {
+        if let overlaid = overlays[table.index].lookup(key) {
+            guard let value = overlaid else { return try body(nil) }
+            return try value.withUnsafeBytes { try body($0) }
+        }
+        return try withBase(table) { base, bytes in
+            try key.withUnsafeBytes { k in
+                let index = base.lowerBound(k, bytes)
+                guard index < base.spans.count, compareBytes(base.key(index, bytes), k) == 0 else {
+                    return try body(nil)
+                }
+                return try body(base.value(index, bytes))
+            }
+        }
+    }
+
+    func scan(
+        _ table: ProjectionTable, prefix: [UInt8],
+        _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Bool
+    ) throws {
+        // Collect the overlay's entries under the prefix, then merge them with the base's, the overlay winning.
+        var overlaid: [SortedOverlay.Entry] = []
+        overlays[table.index].forEach(from: prefix) { entry in
+            guard entry.key.starts(with: prefix) else { return false }
+            overlaid.append(entry)
+            return true
+        }
+        try withBase(table) { base, bytes in
+            try prefix.withUnsafeBytes { p in
+                var i = base.lowerBound(p, bytes)
+                var j = 0
+                while true {
+                    let baseKey = i < base.spans.count ? base.key(i, bytes) : nil
+                    let inBase = baseKey.map { $0.starts(with: p) } ?? false
+                    if !inBase && j >= overlaid.count { return }
+                    let order: Int =
+                        if !inBase { 1 } else if j >= overlaid.count { -1 } else {
+                            overlaid[j].key.withUnsafeBytes { compareBytes(baseKey!, $0) }
+                        }
+                    if order < 0 {
+                        guard try body(baseKey!, base.value(i, bytes)) else { return }
+                        i += 1
+                    } else {
+                        if order == 0 { i += 1 }
+                        let entry = overlaid[j]
+                        j += 1
+                        guard let value = entry.value else { continue }
+                        let go = try entry.key.withUnsafeBytes { k in try value.withUnsafeBytes { try body(k, $0) } }
+                        guard go else { return }
+                    }
+                }
+            }
+        }
+    }
+
+    func put(_ table: ProjectionTable, key: [UInt8], value: [UInt8]) throws {
+        overlays[table.index].set(key, value)
+    }
+
+    @discardableResult
+    func delete(_ table: ProjectionTable, key: [UInt8]) throws -> Bool {
+        let present = try contains(table, key: key)
+        if present { overlays[table.index].set(key, nil) }
+        return present
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import Testing
+
+@testable import Annals
+
+/// The built-in things, connections and knowledge projections: queries and the rejection policy.
+@Suite struct OntologyProjectionTests {
+    private func seed(_ store: EventStore) async throws {
+        _ = try await store.append(contentsOf: [
+            Vocabulary.thing("lamp", name: "Lamp", properties: ["watts": 40, "room": "hall"]),
+            Vocabulary.thing("switch", type: "control", name: "Switch"),
+            Vocabulary.thing("hub", type: "control", group: "org-2", status: "offline"),
+            Vocabulary.connect("c1", from: "switch", to: "lamp", type: "controls"),
+            Vocabulary.connect("c2", from: "hub", to: "switch", type: "manages", group: "org-2"),
+            Vocabulary.knowledge("k1", about: "lamp", text: "A warm reading lamp in the hall", labels: ["manual"]),
+            Vocabulary.knowledge("k2", about: "hub", text: "The hub bridges zigbee devices", labels: ["spec"],
+                group: "org-2"),
+        ])
+    }
+
+    @Test func thingsAreQueriedByIdTypeGroupAndStatus() async throws {
+        try await withStore { store, _ in
+            try await seed(store)
+            let lamp = try #require(try store.thing("lamp"))
+            #expect(lamp.thingType == "device" && lamp.name == "Lamp" && lamp.status == "active")
+            #expect(lamp.properties == ["watts": 40, "room": "hall"])
+            #expect(lamp.groupId == "org-1" && lamp.stamp.createdOffset == 1)
+            #expect(try store.things(ThingFilter(thingType: "control")).map(\.id) == ["hub", "switch"])
+            // By the group index's order: group, type, id.
+            #expect(try store.things(ThingFilter(groupId: "org-1")).map(\.id) == ["switch", "lamp"])
+            #expect(try store.things(ThingFilter(thingType: "control", groupId: "org-1")).map(\.id) == ["switch"])
+            #expect(try store.things(ThingFilter(status: "offline")).map(\.id) == ["hub"])
+            #expect(try store.things(ThingFilter(limit: 2)).count == 2)
+            #expect(try store.thing("missing") == nil)
+        }
+    }
+
+    @Test func updatesMergePropertiesAndMoveIndexes() async throws {
+        try await withStore { store, _ in
+            try await seed(store)
+            _ = try await store.append(
+                Vocabulary.update("lamp", status: "broken", patch: ["watts": 60, "room": nil, "bulb": ["kind": "led"]]))
+            let lamp = try #require(try store.thing("lamp"))
+            #expect(lamp.properties == ["watts": 60, "bulb": ["kind": "led"]])
+            #expect(lamp.status == "broken" && lamp.stamp.updatedOffset == 8 && lamp.stamp.createdOffset == 1)
+            #expect(try store.things(ThingFilter(status: "active")).map(\.id) == ["switch"])
+            #expect(try store.things(ThingFilter(status: "broken")).map(\.id) == ["lamp"])
+        }
+    }
+
+    @Test func connectionsAreIndexedBothWaysAndByType() async throws {
+        try await withStore { store, _ in
+            try await seed(store)
+            #expect(try store.connections(ConnectionFilter(fromId: "switch")).map(\.id) == ["c1"])
+            #expect(try store.connections(ConnectionFilter(toId: "switch")).map(\.id) == ["c2"])
+            #expect(try store.connections(ConnectionFilter(connectionType: "manages")).map(\.id) == ["c2"])
+            #expect(try store.connections(ConnectionFilter(fromId: "switch", connectionType: "manages")).isEmpty)
+            #expect(try store.connections(ConnectionFilter(groupId: "org-2")).map(\.id) == ["c2"])
+            let around = try store.neighbourhood(of: "switch", depth: 1)
+            #expect(around.things.map(\.thing.id) == ["switch", "hub", "lamp"])
+            #expect(around.connections.map(\.id) == ["c1", "c2"])
+            let outgoing = try store.neighbourhood(of: "hub", depth: 2, direction: .outgoing)
+            #expect(outgoing.things.map { "\($0.thing.id)@\($0.depth)" } == ["hub@0", "switch@1", "lamp@2"])
+            #expect(try store.neighbourhood(of: "hub", depth: 2, types: ["manages"]).things.count == 2)
+            #expect(throws: AnnalsError.self) { try store.neighbourhood(of: "hub", depth: 17) }
+        }
+    }
+
+    @Test func knowledgeIsQueriedByThingAndLabels() async throws {
+        try await withStore { store, _ in
+            try await seed(store)
+            #expect(try store.knowledge(KnowledgeFilter(thingId: "lamp")).map(\.id) == ["k1"])
+            #expect(try store.knowledge(KnowledgeFilter(labels: ["spec"])).map(\.id) == ["k2"])
+            #expect(try store.knowledge(KnowledgeFilter(labels: ["spec", "manual"])).isEmpty)
+            #expect(try store.knowledge(KnowledgeFilter(groupId: "org-1")).map(\.id) == ["k1"])
+        }
+    }
+
+    @Test func deletingAThingDeletesItsConnectionsAndKnowledge() async throws {
+        try await withStore { store, _ in
+            try await seed(store)
+            _ = try await store.append(Vocabulary.deleteThing("switch"))
+            #expect(try store.thing("switch") == nil)
+            #expect(try store.connections().isEmpty)
+            _ = try await store.append(Vocabulary.deleteThing("lamp"))
+            #expect(try store.knowledge().map(\.id) == ["k2"])
+            #expect(!(try store.search(SearchQuery("reading lamp")).map(\.item.id).contains("k1")))
+        }
+    }
+
+    @Test(arguments: [
+        (Vocabulary.update("ghost", status: "x"), "thing 'ghost' does not exist"),
+        (Vocabulary.thing("lamp"), "thing 'lamp' already exists"),
+        (Vocabulary.connect("c9", from: "lamp", to: "ghost"), "field 'metadata.toId': thing 'ghost' does not exist"),
+        (Vocabulary.connect("c1", from: "lamp", to: "hub"), "connection 'c1' already exists"),
+        (Vocabulary.knowledge("k9", about: "ghost", text: "x"), "thing 'ghost' does not exist"),
+        (NewEvent(type: "thing.created", targetId: "t9", metadata: ["name": "no type"]), "'metadata.thingType': is required"),
+        (NewEvent(type: "thing.updated", targetId: "lamp", metadata: [:]), "needs at least one of"),
+        (NewEvent(type: "thing.created", metadata: ["thingType": "x"]), "field 'targetId': is required"),
+        (NewEvent(type: "knowledge.added", targetId: "k9", metadata: ["thingId": "lamp", "text": "t", "embedding": [1, 2]]),
+         "has 2 dimensions"),
+        (NewEvent(type: "connection.deleted", targetId: "nope"), "connection 'nope' does not exist"),
+    ])
+    func contradictingEventsAreRejectedAndWriteNothing(_ event: NewEvent, _ reason: String) async throws {
+        try await withStore { store, _ in
+            try await seed(store)
+            let head = try store.head().offset
+            let before = try store.read { try dump($0) }
+            do {
+                _ = try await store.append(contentsOf: [Vocabulary.thing("fresh"), event])
+                Issue.record("the batch was accepted")
+            } catch {
+                guard case .rejectedEvent(let index, _, _, let message) = error as? AnnalsError else {
+                    Issue.record("unexpected error \(error)")
+                    return
+                }
+                #expect(index == 1)
+                #expect(message.contains(reason), "\(message)")
+            }
+            #expect(try store.head().offset == head)
+            #expect(try store.read { try dump($0) } == before)
+            #expect(try store.thing("fresh") == nil)
+        }
+    }
+
+    @Test func aRejectedBatchDoesNotHarmOthersInTheSameCommit() async throws {
+        try await withStore { store, _ in
+            try await seed(store)
+            let good = Task { try await store.append(contentsOf: (0..<50).map { Vocabulary.thing("t\($0)") }) }
+            let bad = Task {
+                try await store.append(contentsOf: [Vocabulary.thing("u1"), Vocabulary.update("ghost", name: "x")])
+            }
+            _ = try await good.value
+            await #expect(throws: AnnalsError.self) { _ = try await bad.value }
+            #expect(try store.things(ThingFilter(limit: .max)).count == 53)
+            #expect(try store.thing("u1") == nil)
+        }
+    }
+
+    @Test func otherEventTypesStayInTheLogAndAreIgnored() async throws {
+        try await withStore { store, _ in
+            _ = try await store.append(NewEvent(type: "order.placed", targetId: "o1", metadata: ["total": 3]))
+            #expect(try store.things().isEmpty)
+            #expect(try store.head().offset == 1)
+        }
+    }
+}
