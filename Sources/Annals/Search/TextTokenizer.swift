@@ -1,0 +1,239 @@
+import Foundation
+
+/// Splits text into search terms, shared by full-text (BM25) indexing and the ``FeatureHashingEmbedder``.
+///
+/// A term is a maximal run of letters, combining marks and decimal digits (Unicode aware); everything else
+/// separates terms. Terms are lowercased (Unicode case folding), stripped of diacritics ("Café" becomes "cafe")
+/// and of width variants ("Ｆｕｌｌ" becomes "full"). Each CJK ideograph and each kana is a term of its own,
+/// because those scripts do not separate words with spaces. A small list of English stopwords is dropped, and so
+/// is any term longer than ``maximumTermLength`` UTF-8 bytes (hashes, base64 and similar noise).
+///
+/// ASCII text takes a fast path that never creates intermediate strings; only terms with non-ASCII characters
+/// go through Foundation's folding.
+public enum TextTokenizer {
+    /// The longest term kept, in UTF-8 bytes after folding; longer runs are dropped.
+    public static let maximumTermLength = 64
+
+    /// The English stopwords that are dropped: very frequent words that carry no meaning for search.
+    public static let stopwords: Set<String> = [
+        "the", "a", "an", "and", "or", "of", "to", "in", "on", "for", "with", "is", "are", "be", "by", "at", "as",
+        "it", "this", "that", "from",
+    ]
+
+    /// The search terms of `text`, in order of appearance, duplicates kept.
+    ///
+    /// ```swift
+    /// TextTokenizer.terms("The Café is open, 24/7!")  // ["cafe", "open", "24", "7"]
+    /// ```
+    /// - Parameter text: Any text.
+    /// - Returns: The folded, lowercased terms, without stopwords and without terms longer than
+    ///   ``maximumTermLength`` bytes.
+    public static func terms(_ text: String) -> [String] {
+        var result: [String] = []
+        forEachTerm(in: text) { result.append(String(decoding: $0, as: UTF8.self)) }
+        return result
+    }
+
+    /// Calls `body` with the UTF-8 bytes of each term of `text`, in order; the buffer is only valid during the call.
+    static func forEachTerm(in text: String, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        var text = text
+        text.withUTF8 { utf8 in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: maximumTermLength) { scratch in
+                scan(utf8, scratch: scratch, body)
+            }
+        }
+    }
+
+    /// Walks valid UTF-8, finding the runs of word characters and handing each to ``emit(_:ascii:scratch:_:)``.
+    private static func scan(
+        _ utf8: UnsafeBufferPointer<UInt8>, scratch: UnsafeMutableBufferPointer<UInt8>,
+        _ body: (UnsafeBufferPointer<UInt8>) -> Void
+    ) {
+        var start = -1  // where the current run began, or -1 between runs
+        var ascii = true
+        var i = 0
+        while i < utf8.count {
+            let byte = utf8[i]
+            if byte < 0x80 {
+                if isASCIIWordByte(byte) {
+                    if start < 0 { (start, ascii) = (i, true) }
+                } else if start >= 0 {
+                    emit(UnsafeBufferPointer(rebasing: utf8[start..<i]), ascii: ascii, scratch: scratch, body)
+                    start = -1
+                }
+                i += 1
+                continue
+            }
+            let (value, length) = scalarValue(utf8, at: i)
+            let end = min(i + length, utf8.count)
+            switch classify(value) {
+            case .word:
+                if start < 0 { start = i }
+                ascii = false
+            case .standalone:
+                if start >= 0 {
+                    emit(UnsafeBufferPointer(rebasing: utf8[start..<i]), ascii: ascii, scratch: scratch, body)
+                    start = -1
+                }
+                emit(UnsafeBufferPointer(rebasing: utf8[i..<end]), ascii: false, scratch: scratch, body)
+            case .separator:
+                if start >= 0 {
+                    emit(UnsafeBufferPointer(rebasing: utf8[start..<i]), ascii: ascii, scratch: scratch, body)
+                    start = -1
+                }
+            }
+            i = end
+        }
+        if start >= 0 {
+            emit(UnsafeBufferPointer(rebasing: utf8[start...]), ascii: ascii, scratch: scratch, body)
+        }
+    }
+
+    /// Folds one run of word characters and hands it to `body` unless it is a stopword or too long.
+    private static func emit(
+        _ run: UnsafeBufferPointer<UInt8>, ascii: Bool, scratch: UnsafeMutableBufferPointer<UInt8>,
+        _ body: (UnsafeBufferPointer<UInt8>) -> Void
+    ) {
+        if ascii {
+            guard run.count <= maximumTermLength else { return }
+            for (index, byte) in run.enumerated() {
+                scratch[index] = byte &- 0x41 < 26 ? byte | 0x20 : byte
+            }
+            let term = UnsafeBufferPointer(rebasing: scratch[..<run.count])
+            if !isStopword(term) { body(term) }
+            return
+        }
+        var folded = String(decoding: run, as: UTF8.self)
+            .folding(options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive], locale: nil)
+        folded.withUTF8 { term in
+            if !term.isEmpty && term.count <= maximumTermLength && !isStopword(term) { body(term) }
+        }
+    }
+
+    /// Whether an ASCII byte is a letter or a digit.
+    @inline(__always)
+    private static func isASCIIWordByte(_ byte: UInt8) -> Bool {
+        (byte | 0x20) &- 0x61 < 26 || byte &- 0x30 < 10
+    }
+
+    /// How the tokenizer treats a non-ASCII scalar.
+    private enum ScalarClass {
+        /// Part of a word: a letter, a combining mark or a decimal digit.
+        case word
+        /// A term on its own: a CJK ideograph or a kana.
+        case standalone
+        /// Anything else: punctuation, symbols, spaces, controls.
+        case separator
+    }
+
+    private static func classify(_ value: UInt32) -> ScalarClass {
+        guard let scalar = Unicode.Scalar(value) else { return .separator }
+        let properties = scalar.properties
+        if properties.isIdeographic || (0x3040...0x30FF).contains(value) || (0xFF66...0xFF9D).contains(value) {
+            return .standalone
+        }
+        switch properties.generalCategory {
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
+            .nonspacingMark, .spacingMark, .enclosingMark, .decimalNumber:
+            return .word
+        default:
+            return .separator
+        }
+    }
+
+    /// The scalar starting at `index` in valid UTF-8 and its length in bytes (a truncated sequence yields a
+    /// value that is not a scalar, which callers treat as a separator).
+    @inline(__always)
+    static func scalarValue(_ utf8: UnsafeBufferPointer<UInt8>, at index: Int) -> (value: UInt32, length: Int) {
+        let lead = UInt32(utf8[index])
+        let length = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4
+        guard index + length <= utf8.count else { return (0xFFFF_FFFF, utf8.count - index) }
+        var value = length == 1 ? lead : lead & (0x7F >> UInt32(length))
+        for offset in 1..<length {
+            value = value << 6 | UInt32(utf8[index + offset] & 0x3F)
+        }
+        return (value, length)
+    }
+
+    /// The stopwords packed as little-endian integers, compared without creating strings.
+    private static let packedStopwords: [UInt32] = stopwords.map { word in
+        word.utf8.reversed().reduce(0) { $0 << 8 | UInt32($1) }
+    }
+
+    /// Whether a folded term is one of the ``stopwords``.
+    @inline(__always)
+    static func isStopword(_ term: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard term.count <= 4 else { return false }
+        var packed: UInt32 = 0
+        for byte in term.reversed() { packed = packed << 8 | UInt32(byte) }
+        return packedStopwords.contains(packed)
+    }
+}
+
+// MARK: - Stemming
+
+extension TextTokenizer {
+    /// A light English stem of `term`, so that inflected forms share a key: "trading", "trades", "traded" and
+    /// "trade" all become "trad"; "companies" becomes "company"; "stopped" becomes "stop".
+    ///
+    /// The rules, applied to terms of four or more ASCII letters and only when at least three letters remain:
+    /// 1. one suffix is removed: "ies"/"ied" become "y"; "ing" and "ed" when a vowel remains ("string" stays);
+    ///    "ed" after "e" stays ("speed"); a final "d" after "e" when "ed" would leave too little ("used" → "use");
+    ///    "es"; "s" except after "s", "u" or "i" ("class", "status", "analysis" stay);
+    /// 2. after "ing"/"ed", a doubled final consonant other than l, s, z is halved ("running" → "run");
+    /// 3. a final "e" is removed ("trade" → "trad"), so the forms with and without a suffix agree.
+    ///
+    /// Other terms (non-ASCII, digits, short words) are returned unchanged. BM25 indexes and queries by stem.
+    /// - Parameter term: A term from ``terms(_:)`` (lowercase).
+    /// - Returns: The stem.
+    public static func stem(_ term: String) -> String {
+        var term = term
+        return term.withUTF8 { bytes in
+            let (length, appendY) = stemmedLength(bytes)
+            if length == bytes.count && !appendY { return String(decoding: bytes, as: UTF8.self) }
+            let prefix = String(decoding: UnsafeBufferPointer(rebasing: bytes[..<length]), as: UTF8.self)
+            return appendY ? prefix + "y" : prefix
+        }
+    }
+
+    /// The stem of a term as a prefix length of its UTF-8 bytes and whether a "y" follows that prefix.
+    static func stemmedLength(_ word: UnsafeBufferPointer<UInt8>) -> (length: Int, appendY: Bool) {
+        var n = word.count
+        guard n >= 4, word.allSatisfy({ $0 &- 0x61 < 26 }) else { return (n, false) }
+        func endsWith(_ suffix: StaticString) -> Bool {
+            let count = suffix.utf8CodeUnitCount
+            guard n >= count else { return false }
+            let start = suffix.utf8Start
+            for index in 0..<count where word[n - count + index] != start[index] { return false }
+            return true
+        }
+        func hasVowel(before end: Int) -> Bool {
+            word[..<end].contains { "aeiouy".utf8.contains($0) }
+        }
+        var verbal = false
+        if (endsWith("ies") || endsWith("ied")) && n >= 5 {
+            return (n - 3, true)
+        } else if endsWith("ing") {
+            if n - 3 >= 3 && hasVowel(before: n - 3) { (n, verbal) = (n - 3, true) }
+        } else if endsWith("ed") {
+            if word[n - 3] == UInt8(ascii: "e") {
+                // "speed", "agreed": the "ed" is part of the word.
+            } else if n - 2 >= 3 && hasVowel(before: n - 2) {
+                (n, verbal) = (n - 2, true)
+            } else if n - 2 < 3 {
+                n -= 1
+            }
+        } else if endsWith("es") && n - 2 >= 3 {
+            n -= 2
+        } else if endsWith("s") && !"sui".utf8.contains(word[n - 2]) {
+            n -= 1
+        }
+        if verbal && n >= 4 && word[n - 1] == word[n - 2] && !"aeiouylsz".utf8.contains(word[n - 1]) {
+            n -= 1
+        }
+        if n >= 4 && word[n - 1] == UInt8(ascii: "e") {
+            n -= 1
+        }
+        return (n, false)
+    }
+}
