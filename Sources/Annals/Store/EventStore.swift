@@ -34,6 +34,7 @@ public final class EventStore: @unchecked Sendable {
     let durableChanges: DurableChangeWaiter
     private let writer: Writer?
     private let training: DictionaryTraining?
+    private let automaticSnapshots: AutomaticSnapshots?
     private let closeState = CloseState()
 
     /// Opens the store in the directory `path`, creating it when ``StoreOptions/createIfMissing`` allows.
@@ -94,6 +95,7 @@ public final class EventStore: @unchecked Sendable {
         guard !options.readOnly, let watermark else {
             writer = nil
             training = nil
+            automaticSnapshots = nil
             return
         }
         let head: UInt64
@@ -125,8 +127,14 @@ public final class EventStore: @unchecked Sendable {
         self.writer = writer
         let training = DictionaryTraining(threshold: options.dictionaryTrainingThreshold)
         self.training = training
+        let snapshots = AutomaticSnapshots(interval: options.snapshotInterval)
+        self.automaticSnapshots = snapshots
         training.store = self
-        writer.onCommit = { [weak training] head in training?.considerTraining(head: head) }
+        snapshots.store = self
+        writer.onCommit = { [weak training, weak snapshots] head in
+            training?.considerTraining(head: head)
+            snapshots?.consider(head: head)
+        }
         writer.start()
         do {
             try maintenance.run(self)
@@ -158,6 +166,7 @@ public final class EventStore: @unchecked Sendable {
         let onWriterThread = writer?.isWriterThread == true
         guard closeState.begin(waiting: !onWriterThread) else { return }
         training?.stop(wait: !onWriterThread)
+        automaticSnapshots?.stop(wait: !onWriterThread)
         if let writer {
             // The writer reports when its thread has ended: only then is the store really closed.
             let state = closeState

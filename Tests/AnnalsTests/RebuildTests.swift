@@ -1,0 +1,145 @@
+import Foundation
+import Testing
+
+@testable import Annals
+
+/// Rebuilding projections from the log equals the live state; outdated projections are rebuilt or refused.
+@Suite struct RebuildTests {
+    /// Appends random batches; returns the live dump after each accepted batch, by head offset.
+    static func appendRandom(
+        _ store: EventStore, seed: UInt64, batches: Int
+    ) async throws -> [UInt64: String] {
+        var generator = RandomOntology(seed: seed)
+        var dumps: [UInt64: String] = [:]
+        for _ in 0..<batches {
+            let (events, valid) = generator.batch()
+            do {
+                _ = try await store.append(contentsOf: events)
+                generator.commit(events)
+                #expect(valid, "an invalid batch was accepted: \(events.map(\.type))")
+            } catch {
+                guard case .rejectedEvent = error else { throw error }
+                #expect(!valid, "a valid batch was rejected: \(error)")
+            }
+            generator.retain(connections: Set(try store.connections(ConnectionFilter(limit: .max)).map(\.id)))
+            let head = try store.head().offset
+            dumps[head] = try store.read { try dump($0) }
+        }
+        return dumps
+    }
+
+    @Test(arguments: [1, 2, 3] as [UInt64])
+    func rebuildEqualsLiveStateForRandomHistories(seed: UInt64) async throws {
+        try await withStore(StoreOptions(snapshotInterval: 0)) { store, _ in
+            _ = try await Self.appendRandom(store, seed: seed, batches: 150)
+            let live = try store.read { try dump($0) }
+            let results = try store.rebuild(verify: true)
+            #expect(results.map(\.name) == ["things", "connections", "knowledge"])
+            for result in results {
+                #expect(result.digest != nil && result.digest == result.previousDigest, "\(result.name)")
+                #expect(result.differences.isEmpty, "\(result.differences)")
+            }
+            #expect(try store.read { try dump($0) } == live)
+        }
+    }
+
+    @Test func rebuildSeesAppendsMadeWhileItRuns() async throws {
+        try await withStore(StoreOptions(snapshotInterval: 0)) { store, _ in
+            _ = try await store.append(contentsOf: (0..<20_000).map { Vocabulary.thing("t\($0)") })
+            let appender = Task {
+                for i in 0..<200 { _ = try await store.append(Vocabulary.update("t\(i)", status: "late")) }
+            }
+            let results = try store.rebuild(["things"])
+            try await appender.value
+            #expect(results.first?.name == "things")
+            #expect(try store.things(ThingFilter(status: "late", limit: .max)).count == 200)
+            #expect(try store.things(ThingFilter(limit: .max)).count == 20_000)
+            let verified = try store.rebuild(["things"], verify: true)
+            #expect(verified[0].differences.isEmpty && verified[0].digest == verified[0].previousDigest)
+        }
+    }
+
+    @Test func differencesAreListedWhenTheViewDisagrees() async throws {
+        try await withStore(StoreOptions(snapshotInterval: 0)) { store, _ in
+            _ = try await store.append(contentsOf: [Vocabulary.thing("a"), Vocabulary.thing("b")])
+            // Damage the live view behind the projection's back.
+            let entry = store.projections.entry("things")!
+            try store.write { txn in
+                let slot = try store.projections.state("things", txn.handle)!.slot
+                try txn.delete(entry.slots[Int(slot)][0], key: Array("b".utf8))
+                try txn.put(entry.slots[Int(slot)][0], key: Array("zz".utf8), value: [1])
+            }
+            let result = try store.rebuild(["things"], verify: true)[0]
+            #expect(result.digest != result.previousDigest)
+            #expect(result.differences.map(\.description).contains("things: 'b' only in rebuilt"))
+            #expect(result.differences.map(\.description).contains("things: 'zz' only in current"))
+            #expect(try store.thing("b") != nil)
+        }
+    }
+
+    @Test func aBumpedVersionIsRebuiltOnOpenOrRefused() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory + "/store"
+            do {
+                let store = try EventStore(path: path, options: StoreOptions(projections: [TypeCounter(version: 1)]))
+                _ = try await store.append(contentsOf: (0..<30).map { sampleEvent($0) })
+                store.close()
+            }
+            do {
+                let refused = Result { () throws(AnnalsError) in
+                    try EventStore(
+                        path: path,
+                        options: StoreOptions(projections: [TypeCounter(version: 2)], outdatedProjections: .refuse))
+                }
+                guard case .failure(.projectionUnavailable(let name, let reason)) = refused else {
+                    Issue.record("the outdated projection was not refused")
+                    return
+                }
+                #expect(name == "type-counts" && reason.contains("version 1") && reason.contains("annals rebuild"))
+            }
+            let store = try EventStore(path: path, options: StoreOptions(projections: [TypeCounter(version: 2)]))
+            defer { store.close() }
+            let counts = try store.environment.read { txn in
+                let state = try store.projections.state("type-counts", txn.handle)!
+                #expect(state.version == 2 && state.checkpoint == 30)
+                let tables = store.projections.tables(store.projections.entry("type-counts")!, slot: state.slot, txn.handle)
+                return try tables.get(ProjectionTable(0), key: Array("item.created".utf8))
+            }
+            #expect(counts == [16])  // version 2 counts twice per event
+        }
+    }
+
+    @Test func aProjectionAddedToAnExistingStoreCatchesUp() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory + "/store"
+            do {
+                let store = try EventStore(path: path, options: StoreOptions(projections: []))
+                _ = try await store.append(contentsOf: (0..<40).map { sampleEvent($0) })
+                store.close()
+            }
+            let store = try EventStore(path: path, options: StoreOptions(projections: [TypeCounter(version: 1)]))
+            defer { store.close() }
+            _ = try await store.append(sampleEvent(0))
+            let count = try store.environment.read { txn in
+                let state = try store.projections.state("type-counts", txn.handle)!
+                #expect(state.checkpoint == 41)
+                let tables = store.projections.tables(store.projections.entry("type-counts")!, slot: state.slot, txn.handle)
+                return try tables.get(ProjectionTable(0), key: Array("item.created".utf8))
+            }
+            #expect(count == [11])
+        }
+    }
+}
+
+/// A custom projection: counts events per type (version 2 counts each event twice, to tell rebuilds apart).
+struct TypeCounter: Projection {
+    let name = "type-counts"
+    let version: Int
+    let tableNames = ["counts"]
+
+    func apply(_ event: ProjectedEvent, to tables: any ProjectionWriter, context: ProjectionContext) throws {
+        let key = Array(event.type.utf8)
+        let current = try tables.get(ProjectionTable(0), key: key)?.first ?? 0
+        try tables.put(ProjectionTable(0), key: key, value: [current &+ UInt8(version)])
+    }
+}
