@@ -19,16 +19,20 @@ struct SeededGenerator: RandomNumberGenerator {
 struct RandomOntology {
     var random: SeededGenerator
     private var things: [String] = []
-    private var connections: [String] = []
+    private var connections: [(id: String, from: String, to: String)] = []
     private var knowledge: [(id: String, thing: String)] = []
     private var counter = 0
+    private let prefix: String
     private let words = ["lamp", "zigbee", "bridge", "warm", "kitchen", "sensor", "battery", "crypto", "exchange"]
 
-    init(seed: UInt64) { random = SeededGenerator(state: seed) }
+    init(seed: UInt64) {
+        random = SeededGenerator(state: seed)
+        prefix = "s\(seed)-"
+    }
 
-    mutating func nextID(_ prefix: String) -> String {
+    mutating func nextID(_ kind: String) -> String {
         counter += 1
-        return "\(prefix)\(counter)"
+        return "\(prefix)\(kind)\(counter)"
     }
 
     /// A batch of 1–5 events; `valid` tells whether it should be accepted.
@@ -53,8 +57,9 @@ struct RandomOntology {
             case "thing.deleted":
                 things.removeAll { $0 == id }
                 knowledge.removeAll { $0.thing == id }
-            case "connection.created": connections.append(id)
-            case "connection.deleted": connections.removeAll { $0 == id }
+            case "connection.created":
+                connections.append((id, event.metadata["fromId"]!.stringValue!, event.metadata["toId"]!.stringValue!))
+            case "connection.deleted": connections.removeAll { $0.id == id }
             case "knowledge.added": knowledge.append((id, event.metadata["thingId"]!.stringValue!))
             case "knowledge.deleted": knowledge.removeAll { $0.id == id }
             default: break
@@ -63,7 +68,7 @@ struct RandomOntology {
     }
 
     /// Connections whose endpoints were deleted are gone too: keeps only those the store still has.
-    mutating func retain(connections present: Set<String>) { connections.removeAll { !present.contains($0) } }
+    mutating func retain(connections present: Set<String>) { connections.removeAll { !present.contains($0.id) } }
 
     private mutating func word() -> String { words.randomElement(using: &random)! }
 
@@ -92,8 +97,10 @@ struct RandomOntology {
             return Vocabulary.knowledge(
                 nextID("k"), about: a, text: "\(word()) \(word()) \(word()) notes", labels: [word()], group: group)
         }
-        if roll < 88, let c = connections.randomElement(using: &random) {
-            return NewEvent(type: "connection.updated", targetId: c, metadata: ["properties": ["w": .integer(roll)]])
+        if roll < 88,
+            let c = connections.filter({ shadow.contains($0.from) && shadow.contains($0.to) }).randomElement(using: &random)
+        {
+            return NewEvent(type: "connection.updated", targetId: c.id, metadata: ["properties": ["w": .integer(roll)]])
         }
         if roll < 93, let k = knowledge.last(where: { shadow.contains($0.thing) }) {
             // Forgotten at once, so the batch cannot delete it twice (a rejected batch only leaves it unused).

@@ -34,9 +34,12 @@ extension EventStore {
         try state(at: try offset(atTime: time))
     }
 
-    /// The offset of the last event whose timestamp is at or before `time`, or 0.
+    /// The highest offset whose event has a timestamp at or before `time`, or 0. (Timestamps supplied by clients
+    /// need not rise with offsets; the state is always that of a log prefix.)
     public func offset(atTime time: Int64) throws(AnnalsError) -> UInt64 {
-        let last = try events(EventQuery(until: time, limit: 1, reverse: true)).collect().first
+        guard time >= 0 else { throw .invalidArgument("time \(time) is before 1970") }
+        let until = time == .max ? time : time + 1
+        let last = try events(EventQuery(until: until, limit: 1, reverse: true)).collect().first
         return last?.offset ?? 0
     }
 

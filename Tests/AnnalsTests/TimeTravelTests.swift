@@ -1,0 +1,159 @@
+import Foundation
+import Testing
+
+@testable import Annals
+
+/// Snapshots, the state as of an offset, and rollback by compensating events.
+@Suite struct TimeTravelTests {
+    @Test func stateAtEveryOffsetMatchesWhatWasLiveThen() async throws {
+        try await withStore(StoreOptions(snapshotInterval: 60)) { store, _ in
+            let dumps = try await RebuildTests.appendRandom(store, seed: 7, batches: 120)
+            _ = try store.createSnapshot()
+            let snapshots = try store.snapshots()
+            #expect(snapshots.count >= 2, "automatic snapshots every 60 events: \(snapshots)")
+            for (offset, expected) in dumps.sorted(by: { $0.key < $1.key }) where offset % 3 == 0 || offset < 5 {
+                let state = try store.state(at: offset)
+                #expect(try dump(state.view) == expected, "as of \(offset)")
+                #expect(state.skippedSnapshots.isEmpty)
+                if let from = state.snapshotOffset { #expect(from <= offset) }
+            }
+            let empty = try store.state(at: 0)
+            #expect(try empty.view.things().isEmpty)
+            #expect(throws: AnnalsError.self) { try store.state(at: try store.head().offset + 1) }
+        }
+    }
+
+    @Test func aDamagedSnapshotIsReportedAndSkipped() async throws {
+        try await withStore(StoreOptions(snapshotInterval: 0)) { store, _ in
+            _ = try await store.append(contentsOf: (0..<20).map { Vocabulary.thing("t\($0)") })
+            let older = try store.createSnapshot()
+            _ = try await store.append(contentsOf: (0..<5).map { Vocabulary.update("t\($0)", status: "x") })
+            let newer = try store.createSnapshot()
+            let expected = try store.read { try dump($0) }
+            #expect(try dump(try store.state(at: newer.offset).view) == expected)
+            // Flip one byte in the newer snapshot's compressed body.
+            let database = store.projections.snapshots!
+            try store.write { txn in
+                var stored = try txn.get(database, key: newer.offset.bigEndianBytes)!
+                stored[stored.count - 3] ^= 0x5A
+                try txn.put(database, key: newer.offset.bigEndianBytes, value: stored)
+            }
+            let state = try store.state(at: newer.offset)
+            #expect(state.snapshotOffset == older.offset)
+            #expect(state.skippedSnapshots.count == 1)
+            if case .corruptSnapshot(let offset, _) = state.skippedSnapshots.first { #expect(offset == newer.offset) }
+            #expect(try dump(state.view) == expected)
+            // A header that lies about the digest is caught too; with every snapshot damaged, it replays the log.
+            try store.write { txn in
+                var stored = try txn.get(database, key: older.offset.bigEndianBytes)!
+                stored[40] ^= 0x01
+                try txn.put(database, key: older.offset.bigEndianBytes, value: stored)
+            }
+            let replayed = try store.state(at: newer.offset)
+            #expect(replayed.snapshotOffset == nil && replayed.skippedSnapshots.count == 2)
+            #expect(try dump(replayed.view) == expected)
+        }
+    }
+
+    @Test func snapshotsAreListedAndPruned() async throws {
+        try await withStore(StoreOptions(snapshotInterval: 0)) { store, _ in
+            #expect(throws: AnnalsError.self) { try store.createSnapshot() }
+            for round in 0..<4 {
+                _ = try await store.append(Vocabulary.thing("t\(round)"))
+                let info = try store.createSnapshot()
+                #expect(info.offset == UInt64(round + 1) && info.storedBytes > 62 && info.bodyBytes > 0)
+            }
+            #expect(try store.createSnapshot().offset == 4)
+            #expect(try store.snapshots().map(\.offset) == [1, 2, 3, 4])
+            #expect(try store.pruneSnapshots(before: 2).map(\.offset) == [1])
+            #expect(try store.pruneSnapshots(keepLatest: 2).map(\.offset) == [2])
+            #expect(try store.snapshots().map(\.offset) == [3, 4])
+        }
+    }
+
+    @Test func stateAtATimeUsesTheTimestampIndex() async throws {
+        try await withStore { store, _ in
+            var a = Vocabulary.thing("a")
+            a.timestamp = 1_000_000
+            var b = Vocabulary.thing("b")
+            b.timestamp = 2_000_000
+            _ = try await store.append(contentsOf: [a, b])
+            #expect(try store.state(atTime: 1_500_000).view.things().map(\.id) == ["a"])
+            #expect(try store.state(atTime: 999).view.things().isEmpty)
+            #expect(try store.offset(atTime: 2_000_000) == 2)
+        }
+    }
+
+    /// The state without stamps (which record when an entity last changed, so a rollback changes them).
+    private func content(_ view: OntologyView) throws -> String {
+        func strip(_ value: JSONValue) -> JSONValue {
+            var members = value.objectValue ?? [:]
+            for key in ["createdOffset", "updatedOffset", "createdAt", "updatedAt"] { members[key] = nil }
+            return .object(members)
+        }
+        return JSONValue.object([
+            "things": .array(try view.things(ThingFilter(limit: .max)).map { strip($0.json) }),
+            "connections": .array(try view.connections(ConnectionFilter(limit: .max)).map { strip($0.json) }),
+            "knowledge": .array(try view.knowledge(KnowledgeFilter(limit: .max)).map { strip($0.json) }),
+        ]).canonicalString
+    }
+
+    @Test(arguments: [RollbackScope.all, .group("org-1")])
+    func rollbackRoundTrip(scope: RollbackScope) async throws {
+        try await withStore(StoreOptions(snapshotInterval: 0)) { store, _ in
+            _ = try await RebuildTests.appendRandom(store, seed: 11, batches: 60)
+            let target = try store.head().offset
+            let past = try content(try store.state(at: target).view)
+            _ = try await RebuildTests.appendRandom(store, seed: 12, batches: 60)
+            let plan = try store.planRollback(to: target, scope: scope, actorId: "auditor")
+            #expect(!plan.changes.isEmpty && plan.events.count == plan.changes.count)
+            let head = try store.head().offset
+            let (_, receipts) = try await store.rollback(to: target, scope: scope, actorId: "auditor")
+            #expect(receipts.first?.offset == head + 1)
+            if scope == .all {
+                #expect(try content(try store.state(at: try store.head().offset).view) == past)
+                #expect(try store.read { try content($0) } == past)
+            }
+            let event = try #require(try store.event(at: head + 1))
+            #expect(event.actorId == "auditor")
+            #expect(event.metadata["rollback"]?["toOffset"] == .integer(target))
+            #expect(event.metadata["rollback"]?["scope"] == .string(scope.description))
+            // Nothing left to undo.
+            #expect(try store.planRollback(to: target, scope: scope, actorId: "auditor").changes.isEmpty)
+            let results = try store.rebuild(verify: true)
+            #expect(results.allSatisfy { $0.differences.isEmpty })
+        }
+    }
+
+    @Test func rollbackOfOneThingRestoresItAndItsConnections() async throws {
+        try await withStore(StoreOptions(snapshotInterval: 0)) { store, _ in
+            _ = try await store.append(contentsOf: [
+                Vocabulary.thing("a", properties: ["color": "red"]), Vocabulary.thing("b"),
+                Vocabulary.connect("ab", from: "a", to: "b"),
+            ])
+            _ = try await store.append(contentsOf: [
+                Vocabulary.update("a", patch: ["color": "blue"]), Vocabulary.update("b", status: "moved"),
+            ])
+            _ = try await store.append(Vocabulary.deleteThing("a"))
+            let plan = try store.planRollback(to: 3, scope: .thing("a"), actorId: "ops")
+            #expect(plan.changes.map { "\($0.action.rawValue) \($0.entity) \($0.id)" } == [
+                "restore thing a", "restore connection ab",
+            ])
+            _ = try await store.rollback(to: 3, scope: .thing("a"), actorId: "ops")
+            #expect(try store.thing("a")?.properties == ["color": "red"])
+            #expect(try store.thing("b")?.status == "moved")
+            #expect(try store.connections(ConnectionFilter(fromId: "a")).map(\.id) == ["ab"])
+        }
+    }
+
+    @Test func aConcurrentChangeMakesTheRollbackFail() async throws {
+        try await withStore(StoreOptions(snapshotInterval: 0)) { store, _ in
+            _ = try await store.append(Vocabulary.thing("a", status: "one"))
+            _ = try await store.append(Vocabulary.update("a", status: "two"))
+            let plan = try store.planRollback(to: 1, scope: .thing("a"), actorId: "ops")
+            _ = try await store.append(Vocabulary.update("a", status: "three"))
+            await #expect(throws: AnnalsError.self) { _ = try await store.append(contentsOf: plan.events) }
+            #expect(try store.thing("a")?.status == "three")
+        }
+    }
+}
