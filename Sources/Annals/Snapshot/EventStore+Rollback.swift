@@ -68,10 +68,11 @@ public struct RollbackPlan: Sendable {
 
 extension EventStore {
     /// Computes the compensating events that make the current state of `scope` equal its state as of `offset`,
-    /// without appending them (the dry run).
+    /// without appending them (the dry run). `timestamp` stamps the events (default: the time of the append).
     /// - Throws: ``AnnalsError/invalidArgument(_:)`` for an offset past the head; what ``state(at:)`` throws.
-    public func planRollback(to offset: UInt64, scope: RollbackScope = .all, actorId: String) throws(AnnalsError)
-        -> RollbackPlan
+    public func planRollback(
+        to offset: UInt64, scope: RollbackScope = .all, actorId: String, timestamp: Int64? = nil
+    ) throws(AnnalsError) -> RollbackPlan
     {
         do {
             let past = try state(at: offset).view
@@ -85,7 +86,9 @@ extension EventStore {
                     knowledge: try liveTables("knowledge", head: head, handle), offset: head)
                 let current = try ScopedEntities(now, scope)
                 let streams = schema.streams
-                var builder = RollbackBuilder(offset: offset, scope: scope, actorId: actorId) { target in
+                var builder = RollbackBuilder(
+                    offset: offset, scope: scope, actorId: actorId, timestamp: timestamp
+                ) { target in
                     try Array(target.utf8).withUnsafeBytes { key in
                         try handle.withValue(streams, key: key) { stored in
                             guard let stored, stored.count == 8 else { return 0 }
@@ -103,12 +106,12 @@ extension EventStore {
     }
 
     /// Rolls `scope` back to its state as of `offset` by appending the compensating events of
-    /// ``planRollback(to:scope:actorId:)`` as one atomic batch. The log is never rewritten.
+    /// ``planRollback(to:scope:actorId:timestamp:)`` as one atomic batch. The log is never rewritten.
     /// - Returns: The plan and the receipts (empty when nothing differs).
-    public func rollback(to offset: UInt64, scope: RollbackScope = .all, actorId: String) async throws(AnnalsError)
-        -> (plan: RollbackPlan, receipts: [AppendReceipt])
-    {
-        let plan = try planRollback(to: offset, scope: scope, actorId: actorId)
+    public func rollback(
+        to offset: UInt64, scope: RollbackScope = .all, actorId: String, timestamp: Int64? = nil
+    ) async throws(AnnalsError) -> (plan: RollbackPlan, receipts: [AppendReceipt]) {
+        let plan = try planRollback(to: offset, scope: scope, actorId: actorId, timestamp: timestamp)
         guard !plan.events.isEmpty else { return (plan, []) }
         return (plan, try await append(contentsOf: plan.events))
     }
@@ -145,13 +148,18 @@ private struct RollbackBuilder {
     let offset: UInt64
     let scope: RollbackScope
     let actorId: String
+    let timestamp: Int64?
     let streamVersion: (String) throws -> UInt64
     var changes: [RollbackChange] = []
     var events: [NewEvent] = []
     private var pendingVersions: [String: UInt64] = [:]
 
-    init(offset: UInt64, scope: RollbackScope, actorId: String, streamVersion: @escaping (String) throws -> UInt64) {
+    init(
+        offset: UInt64, scope: RollbackScope, actorId: String, timestamp: Int64?,
+        streamVersion: @escaping (String) throws -> UInt64
+    ) {
         self.offset = offset
+        self.timestamp = timestamp
         self.scope = scope
         self.actorId = actorId
         self.streamVersion = streamVersion
@@ -226,7 +234,7 @@ private struct RollbackBuilder {
         pendingVersions[id] = version + 1
         events.append(
             NewEvent(
-                type: type, actorId: actorId, targetId: id, groupId: group, metadata: .object(metadata),
-                expectedVersion: version))
+                type: type, actorId: actorId, targetId: id, groupId: group, timestamp: timestamp,
+                metadata: .object(metadata), expectedVersion: version))
     }
 }
