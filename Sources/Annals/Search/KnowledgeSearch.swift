@@ -52,7 +52,8 @@ public struct SearchHit: Sendable, Hashable {
     /// The query terms (stemmed) found in its text.
     public var matchedTerms: [String]
 
-    /// The hit as JSON: the item's fields with `score`, `similarity`, `lexicalScore` and `matchedTerms`.
+    /// The hit as JSON: `item` (the item's fields), `score`, `similarity`, `vectorRank`, `lexicalScore`,
+    /// `lexicalRank` and `matchedTerms`.
     public var json: JSONValue {
         .object([
             "item": item.json, "score": .double(score), "similarity": similarity.map(JSONValue.double) ?? .null,
