@@ -61,7 +61,8 @@ import Testing
                 try Self.check(try Self.pretty(state.view), "state-at-\(offset).txt")
             }
             let plan = try store.planRollback(to: 10, scope: .all, actorId: "auditor", timestamp: Self.rollbackTime)
-            try Self.check(plan.changes.map(\.json.canonicalString).joined(separator: "\n") + "\n", "rollback-to-10.jsonl")
+            try Self.check(
+                plan.changes.map(\.json.canonicalString).joined(separator: "\n") + "\n", "rollback-to-10.jsonl")
             _ = try await store.rollback(to: 10, scope: .all, actorId: "auditor", timestamp: Self.rollbackTime)
             try Self.check(try store.read { try Self.pretty($0) }, "after-rollback-to-10.txt")
             let lampOnly = try store.planRollback(to: 5, scope: .thing("lamp"), actorId: "auditor")

@@ -13,7 +13,8 @@ import Testing
             Vocabulary.connect("c1", from: "switch", to: "lamp", type: "controls"),
             Vocabulary.connect("c2", from: "hub", to: "switch", type: "manages", group: "org-2"),
             Vocabulary.knowledge("k1", about: "lamp", text: "A warm reading lamp in the hall", labels: ["manual"]),
-            Vocabulary.knowledge("k2", about: "hub", text: "The hub bridges zigbee devices", labels: ["spec"],
+            Vocabulary.knowledge(
+                "k2", about: "hub", text: "The hub bridges zigbee devices", labels: ["spec"],
                 group: "org-2"),
         ])
     }
@@ -94,11 +95,18 @@ import Testing
         (Vocabulary.connect("c9", from: "lamp", to: "ghost"), "field 'metadata.toId': thing 'ghost' does not exist"),
         (Vocabulary.connect("c1", from: "lamp", to: "hub"), "connection 'c1' already exists"),
         (Vocabulary.knowledge("k9", about: "ghost", text: "x"), "thing 'ghost' does not exist"),
-        (NewEvent(type: "thing.created", targetId: "t9", metadata: ["name": "no type"]), "'metadata.thingType': is required"),
+        (
+            NewEvent(type: "thing.created", targetId: "t9", metadata: ["name": "no type"]),
+            "'metadata.thingType': is required"
+        ),
         (NewEvent(type: "thing.updated", targetId: "lamp", metadata: [:]), "needs at least one of"),
         (NewEvent(type: "thing.created", metadata: ["thingType": "x"]), "field 'targetId': is required"),
-        (NewEvent(type: "knowledge.added", targetId: "k9", metadata: ["thingId": "lamp", "text": "t", "embedding": [1, 2]]),
-         "has 2 dimensions"),
+        (
+            NewEvent(
+                type: "knowledge.added", targetId: "k9",
+                metadata: ["thingId": "lamp", "text": "t", "embedding": [1, 2]]),
+            "has 2 dimensions"
+        ),
         (NewEvent(type: "connection.deleted", targetId: "nope"), "connection 'nope' does not exist"),
     ])
     func contradictingEventsAreRejectedAndWriteNothing(_ event: NewEvent, _ reason: String) async throws {

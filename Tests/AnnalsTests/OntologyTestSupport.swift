@@ -11,7 +11,8 @@ enum Vocabulary {
         var metadata: [String: JSONValue] = ["thingType": .string(type), "properties": properties]
         if let name { metadata["name"] = .string(name) }
         if let status { metadata["status"] = .string(status) }
-        return NewEvent(type: "thing.created", actorId: "tester", targetId: id, groupId: group, metadata: .object(metadata))
+        return NewEvent(
+            type: "thing.created", actorId: "tester", targetId: id, groupId: group, metadata: .object(metadata))
     }
 
     static func update(_ id: String, name: String? = nil, status: String? = nil, patch: JSONValue? = nil) -> NewEvent {
@@ -42,7 +43,9 @@ enum Vocabulary {
     ) -> NewEvent {
         NewEvent(
             type: "knowledge.added", actorId: "tester", targetId: id, groupId: group,
-            metadata: ["thingId": .string(thing), "text": .string(text), "labels": .array(labels.map(JSONValue.string))])
+            metadata: [
+                "thingId": .string(thing), "text": .string(text), "labels": .array(labels.map(JSONValue.string)),
+            ])
     }
 }
 

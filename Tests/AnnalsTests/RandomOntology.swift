@@ -42,7 +42,9 @@ struct RandomOntology {
         var shadowThings = Set(things)
         for _ in 0..<count { events.append(nextEvent(&shadowThings)) }
         if Int.random(in: 0..<8, using: &random) == 0 {
-            events.insert(Vocabulary.update("ghost-\(counter)", status: "x"), at: Int.random(in: 0...events.count, using: &random))
+            events.insert(
+                Vocabulary.update("ghost-\(counter)", status: "x"), at: Int.random(in: 0...events.count, using: &random)
+            )
             return (events, false)
         }
         return (events, true)
@@ -91,14 +93,16 @@ struct RandomOntology {
         }
         if roll < 70 {
             let b = live.randomElement(using: &random)!
-            return Vocabulary.connect(nextID("c"), from: a, to: b, type: ["uses", "owns"].randomElement(using: &random)!, group: group)
+            return Vocabulary.connect(
+                nextID("c"), from: a, to: b, type: ["uses", "owns"].randomElement(using: &random)!, group: group)
         }
         if roll < 82 {
             return Vocabulary.knowledge(
                 nextID("k"), about: a, text: "\(word()) \(word()) \(word()) notes", labels: [word()], group: group)
         }
         if roll < 88,
-            let c = connections.filter({ shadow.contains($0.from) && shadow.contains($0.to) }).randomElement(using: &random)
+            let c = connections.filter({ shadow.contains($0.from) && shadow.contains($0.to) }).randomElement(
+                using: &random)
         {
             return NewEvent(type: "connection.updated", targetId: c.id, metadata: ["properties": ["w": .integer(roll)]])
         }

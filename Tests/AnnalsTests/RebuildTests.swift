@@ -102,7 +102,8 @@ import Testing
             let counts = try store.environment.read { txn in
                 let state = try store.projections.state("type-counts", txn.handle)!
                 #expect(state.version == 2 && state.checkpoint == 30)
-                let tables = store.projections.tables(store.projections.entry("type-counts")!, slot: state.slot, txn.handle)
+                let tables = store.projections.tables(
+                    store.projections.entry("type-counts")!, slot: state.slot, txn.handle)
                 return try tables.get(ProjectionTable(0), key: Array("item.created".utf8))
             }
             #expect(counts == [16])  // version 2 counts twice per event
@@ -123,7 +124,8 @@ import Testing
             let count = try store.environment.read { txn in
                 let state = try store.projections.state("type-counts", txn.handle)!
                 #expect(state.checkpoint == 41)
-                let tables = store.projections.tables(store.projections.entry("type-counts")!, slot: state.slot, txn.handle)
+                let tables = store.projections.tables(
+                    store.projections.entry("type-counts")!, slot: state.slot, txn.handle)
                 return try tables.get(ProjectionTable(0), key: Array("item.created".utf8))
             }
             #expect(count == [11])

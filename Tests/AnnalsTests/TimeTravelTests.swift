@@ -136,9 +136,10 @@ import Testing
             ])
             _ = try await store.append(Vocabulary.deleteThing("a"))
             let plan = try store.planRollback(to: 3, scope: .thing("a"), actorId: "ops")
-            #expect(plan.changes.map { "\($0.action.rawValue) \($0.entity) \($0.id)" } == [
-                "restore thing a", "restore connection ab",
-            ])
+            #expect(
+                plan.changes.map { "\($0.action.rawValue) \($0.entity) \($0.id)" } == [
+                    "restore thing a", "restore connection ab",
+                ])
             _ = try await store.rollback(to: 3, scope: .thing("a"), actorId: "ops")
             #expect(try store.thing("a")?.properties == ["color": "red"])
             #expect(try store.thing("b")?.status == "moved")

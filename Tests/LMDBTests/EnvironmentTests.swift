@@ -248,7 +248,8 @@ final class Counts: @unchecked Sendable {
             for batch: UInt32 in 0..<4 {
                 try env.write { txn in
                     for i: UInt32 in 0..<1000 {
-                        try txn.put(db, key: withUnsafeBytes(of: (batch * 1000 + i).bigEndian) { Array($0) }, value: value)
+                        let key = withUnsafeBytes(of: (batch * 1000 + i).bigEndian) { Array($0) }
+                        try txn.put(db, key: key, value: value)
                     }
                 }
             }

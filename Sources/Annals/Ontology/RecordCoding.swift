@@ -30,7 +30,8 @@ extension ByteReader {
 
     mutating func stamp() throws(Failure) -> EntityStamp {
         EntityStamp(
-            createdOffset: try varint(), updatedOffset: try varint(), createdAt: Int64(truncatingIfNeeded: try varint()),
+            createdOffset: try varint(), updatedOffset: try varint(),
+            createdAt: Int64(truncatingIfNeeded: try varint()),
             updatedAt: Int64(truncatingIfNeeded: try varint()))
     }
 }

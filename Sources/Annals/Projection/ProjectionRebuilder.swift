@@ -102,7 +102,8 @@ final class ProjectionRebuilder {
                 return finished
             }
             position = last!
-            pending = PendingWrite(store: store) { txn in try self.apply(chunk, to: targets, txn.handle, through: last) }
+            pending = PendingWrite(store: store) { txn in try self.apply(chunk, to: targets, txn.handle, through: last)
+            }
             report.replayed = position - firstProgress
             report.total = max(report.total, report.replayed)
             report.elapsed = monotonicSeconds() - started
@@ -127,7 +128,8 @@ final class ProjectionRebuilder {
                 if let existing = try catalog.rebuild(entry.name, txn), existing.version == projection.version,
                     existing.configuration == projection.configuration, existing.slot != state?.slot
                 {
-                    targets.append(Target(entry: entry, slot: existing.slot, progress: existing.progress, resumed: true))
+                    targets.append(
+                        Target(entry: entry, slot: existing.slot, progress: existing.progress, resumed: true))
                     continue
                 }
                 let slot: UInt8 = state.map { 1 - $0.slot } ?? 0

@@ -30,7 +30,10 @@ public struct OntologyView {
         guard filter.limit > 0 else { return result }
         let (table, prefix): (ProjectionTable, [UInt8]) =
             if let group = filter.groupId {
-                (ThingsProjection.byGroup, filter.thingType.map { OntologyKey.prefix(group, $0) } ?? OntologyKey.prefix(group))
+                (
+                    ThingsProjection.byGroup,
+                    filter.thingType.map { OntologyKey.prefix(group, $0) } ?? OntologyKey.prefix(group)
+                )
             } else if let type = filter.thingType {
                 (ThingsProjection.byType, OntologyKey.prefix(type))
             } else if let status = filter.status {
@@ -71,9 +74,15 @@ public struct OntologyView {
         guard filter.limit > 0 else { return result }
         let (table, prefix): (ProjectionTable, [UInt8]) =
             if let from = filter.fromId {
-                (ConnectionsProjection.from, filter.connectionType.map { OntologyKey.prefix(from, $0) } ?? OntologyKey.prefix(from))
+                (
+                    ConnectionsProjection.from,
+                    filter.connectionType.map { OntologyKey.prefix(from, $0) } ?? OntologyKey.prefix(from)
+                )
             } else if let to = filter.toId {
-                (ConnectionsProjection.to, filter.connectionType.map { OntologyKey.prefix(to, $0) } ?? OntologyKey.prefix(to))
+                (
+                    ConnectionsProjection.to,
+                    filter.connectionType.map { OntologyKey.prefix(to, $0) } ?? OntologyKey.prefix(to)
+                )
             } else if let type = filter.connectionType {
                 (ConnectionsProjection.byType, OntologyKey.prefix(type))
             } else {

@@ -72,8 +72,7 @@ extension EventStore {
     /// - Throws: ``AnnalsError/invalidArgument(_:)`` for an offset past the head; what ``state(at:)`` throws.
     public func planRollback(
         to offset: UInt64, scope: RollbackScope = .all, actorId: String, timestamp: Int64? = nil
-    ) throws(AnnalsError) -> RollbackPlan
-    {
+    ) throws(AnnalsError) -> RollbackPlan {
         do {
             let past = try state(at: offset).view
             let pastEntities = try ScopedEntities(past, scope)
@@ -167,16 +166,19 @@ private struct RollbackBuilder {
 
     mutating func diff(current: ScopedEntities, past: ScopedEntities) throws {
         for id in current.connections.keys.sorted() where past.connections[id] == nil {
-            try add("connection", id, .delete, current.connections[id]!.json, nil, OntologyEventType.connectionDeleted,
-                    group: current.connections[id]!.groupId, [:])
+            try add(
+                "connection", id, .delete, current.connections[id]!.json, nil, OntologyEventType.connectionDeleted,
+                group: current.connections[id]!.groupId, [:])
         }
         for id in current.knowledge.keys.sorted() where past.knowledge[id] == nil {
-            try add("knowledge", id, .delete, current.knowledge[id]!.json, nil, OntologyEventType.knowledgeDeleted,
-                    group: current.knowledge[id]!.groupId, [:])
+            try add(
+                "knowledge", id, .delete, current.knowledge[id]!.json, nil, OntologyEventType.knowledgeDeleted,
+                group: current.knowledge[id]!.groupId, [:])
         }
         for id in current.things.keys.sorted() where past.things[id] == nil {
-            try add("thing", id, .delete, current.things[id]!.json, nil, OntologyEventType.thingDeleted,
-                    group: current.things[id]!.groupId, [:])
+            try add(
+                "thing", id, .delete, current.things[id]!.json, nil, OntologyEventType.thingDeleted,
+                group: current.things[id]!.groupId, [:])
         }
         for (id, thing) in past.things.sorted(by: { $0.key < $1.key }) {
             let now = current.things[id]
@@ -189,8 +191,9 @@ private struct RollbackBuilder {
                 "thingType": .string(thing.thingType), "status": .string(thing.status), "properties": thing.properties,
             ]
             if let name = thing.name { fields["name"] = .string(name) }
-            try add("thing", id, .restore, now?.json, thing.json, OntologyEventType.thingRestored,
-                    group: thing.groupId, fields)
+            try add(
+                "thing", id, .restore, now?.json, thing.json, OntologyEventType.thingRestored,
+                group: thing.groupId, fields)
         }
         for (id, c) in past.connections.sorted(by: { $0.key < $1.key }) {
             let now = current.connections[id]
@@ -199,12 +202,13 @@ private struct RollbackBuilder {
             {
                 continue
             }
-            try add("connection", id, .restore, now?.json, c.json, OntologyEventType.connectionRestored,
-                    group: c.groupId,
-                    [
-                        "fromId": .string(c.fromId), "toId": .string(c.toId),
-                        "connectionType": .string(c.connectionType), "properties": c.properties,
-                    ])
+            try add(
+                "connection", id, .restore, now?.json, c.json, OntologyEventType.connectionRestored,
+                group: c.groupId,
+                [
+                    "fromId": .string(c.fromId), "toId": .string(c.toId),
+                    "connectionType": .string(c.connectionType), "properties": c.properties,
+                ])
         }
         for (id, item) in past.knowledge.sorted(by: { $0.key < $1.key }) {
             let now = current.knowledge[id]
@@ -218,8 +222,9 @@ private struct RollbackBuilder {
                 "labels": .array(item.labels.map(JSONValue.string)),
             ]
             if let vector = item.suppliedEmbedding { fields["embedding"] = .array(vector.map { .double(Double($0)) }) }
-            try add("knowledge", id, .restore, now?.json, item.json, OntologyEventType.knowledgeRestored,
-                    group: item.groupId, fields)
+            try add(
+                "knowledge", id, .restore, now?.json, item.json, OntologyEventType.knowledgeRestored,
+                group: item.groupId, fields)
         }
     }
 

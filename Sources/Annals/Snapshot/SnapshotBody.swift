@@ -35,7 +35,9 @@ final class SnapshotBody: @unchecked Sendable {
                 let version = Int(truncatingIfNeeded: try reader.varint())
                 let configuration = String(decoding: try reader.lengthPrefixed(), as: UTF8.self)
                 let tableCount = try reader.varint()
-                guard tableCount <= 1024 else { throw SnapshotFormatError("projection \(name) claims \(tableCount) tables") }
+                guard tableCount <= 1024 else {
+                    throw SnapshotFormatError("projection \(name) claims \(tableCount) tables")
+                }
                 var names: [String] = []
                 var tables: [MemoryTables.Base] = []
                 for _ in 0..<tableCount {
@@ -124,7 +126,8 @@ enum SnapshotFormat {
         var framed = [UInt8](repeating: 0, count: headerSize + ZSTD_compressBound(body.count))
         let size = framed.withUnsafeMutableBytes { out in
             body.withUnsafeBytes { input in
-                ZSTD_compress(out.baseAddress! + headerSize, out.count - headerSize, input.baseAddress, input.count, level)
+                ZSTD_compress(
+                    out.baseAddress! + headerSize, out.count - headerSize, input.baseAddress, input.count, level)
             }
         }
         if ZSTD_isError(size) != 0 {
@@ -152,7 +155,8 @@ enum SnapshotFormat {
             throw .corruptSnapshot(offset: offset, reason: "unknown format \(stored[4]) or codec \(stored[5])")
         }
         let header = Header(
-            offset: UInt64(bigEndianBytes: stored, at: 6), createdAt: Int64(bitPattern: UInt64(bigEndianBytes: stored, at: 14)),
+            offset: UInt64(bigEndianBytes: stored, at: 6),
+            createdAt: Int64(bitPattern: UInt64(bigEndianBytes: stored, at: 14)),
             bodyLength: UInt64(bigEndianBytes: stored, at: 22), storedLength: stored.count,
             digest: Array(stored[30..<62]))
         guard header.offset == offset else {

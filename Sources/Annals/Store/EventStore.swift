@@ -61,7 +61,9 @@ public final class EventStore: @unchecked Sendable {
                 path: path,
                 options: EnvironmentOptions(
                     mapSize: options.initialMapSize, maxMapSize: options.maximumMapSize,
-                    maxReaders: options.maximumReaders, maxDatabases: 32 + UInt32(ProjectionCatalog.databaseCount(options.projections)), durability: options.durability,
+                    maxReaders: options.maximumReaders,
+                    maxDatabases: 32 + UInt32(ProjectionCatalog.databaseCount(options.projections)),
+                    durability: options.durability,
                     readOnly: options.readOnly))
             schema = try StoreSchema(environment: environment, create: !options.readOnly)
             if !options.readOnly { try Self.initializeMeta(environment, schema) }

@@ -6,13 +6,15 @@ struct Append: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Append events read as JSON lines from stdin or a file.",
         discussion: """
-            Each line is one event: {"type":"thing.created","actorId":"u1","targetId":"t1","groupId":"org",
-            "metadata":{…}} with optional "id" (UUID, makes the append idempotent), "timestamp" (ms or ISO 8601)
+            Each line is one event: {"type":"order.placed","actorId":"u1","targetId":"o1","groupId":"org",
+            "metadata":{…}} (thing.*, connection.* and knowledge.* events must follow docs/EVENTS.md) with optional "id" (UUID, makes the append idempotent), "timestamp" (ms or ISO 8601)
             and "expectedVersion". Blank lines are skipped.
             Prints {"offset":…,"id":…,"version":…} per event once it is durable (with "duplicate":true when the id
             was already appended). An invalid line stops the command with exit code 2 (3 for a version conflict)
-            and a message naming the line and field; that line and every later one are not written.
-            Example: echo '{"type":"thing.created","targetId":"t1"}' | annals append --store ./data
+            and a message naming the line and field (8 for an event a projection rejects because it contradicts the
+            current state); that line and every later one are not written.
+            Example: echo '{"type":"thing.created","targetId":"t1","metadata":{"thingType":"device"}}' \\
+              | annals append --store ./data
             """)
 
     @OptionGroup var location: StoreLocation
@@ -128,6 +130,8 @@ struct Append: ParsableCommand {
                     i, "version conflict on target '\(target)': expected version \(expected), actual \(actual)",
                     .versionConflict
                 )
+            case .rejectedEvent(let i, let type, let projection, let reason):
+                (index, message, code) = (i, "\(type) rejected by projection '\(projection)': \(reason)", .rejected)
             default:
                 throw error
             }

@@ -1,0 +1,102 @@
+import Annals
+import ArgumentParser
+
+/// `annals snapshot`: the stored snapshots of the projections that make time travel fast.
+struct Snapshot: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create, list and prune snapshots of the projection views.",
+        discussion: """
+            A snapshot holds every projection's tables at one log offset, compressed and checksummed. 'annals state'
+            and 'annals rollback' start from the newest intact snapshot at or before the offset they need.
+            The store also takes one every 50,000 appended events.
+            """,
+        subcommands: [Create.self, List.self, Prune.self])
+
+    /// One snapshot as a JSON line: `{"offset","createdAt","storedBytes","bodyBytes"}`.
+    static func json(_ info: SnapshotInfo) -> String {
+        let members: [String: JSONValue] = [
+            "offset": .integer(info.offset), "createdAt": time(info.createdAt),
+            "storedBytes": .integer(info.storedBytes), "bodyBytes": .integer(info.bodyBytes),
+        ]
+        return JSONValue.object(members).canonicalString
+    }
+
+    private static func time(_ ms: Int64) -> JSONValue {
+        ms == 0 ? .null : .string(ISO8601.string(milliseconds: ms))
+    }
+
+    /// `annals snapshot create`.
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Snapshot every projection at the log head and print it.",
+            discussion: "A snapshot at the same offset is kept as it is. Exit code 2 when the log is empty.")
+
+        @OptionGroup var location: StoreLocation
+
+        func run() throws {
+            let store = try location.openForWriting()
+            defer { store.close() }
+            try Output.standard.line(Snapshot.json(try store.createSnapshot()))
+        }
+    }
+
+    /// `annals snapshot list`.
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Every snapshot, oldest first.")
+
+        @OptionGroup var location: StoreLocation
+
+        @Option(help: "jsonl (default) or table.")
+        var format: OutputFormat = .jsonl
+
+        func run() throws {
+            let store = try location.openForReading()
+            defer { store.close() }
+            let snapshots = try store.snapshots()
+            guard format == .table else {
+                for info in snapshots { try Output.standard.line(Snapshot.json(info)) }
+                return
+            }
+            try Output.standard.line("OFFSET      CREATED                   STORED BYTES  BODY BYTES")
+            for info in snapshots {
+                try Output.standard.line(
+                    String(info.offset).padding(toLength: 12, withPad: " ", startingAt: 0)
+                        + (info.createdAt == 0 ? "-" : ISO8601.string(milliseconds: info.createdAt))
+                        .padding(toLength: 26, withPad: " ", startingAt: 0)
+                        + String(info.storedBytes).padding(toLength: 14, withPad: " ", startingAt: 0)
+                        + String(info.bodyBytes))
+            }
+        }
+    }
+
+    /// `annals snapshot prune`.
+    struct Prune: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete old snapshots and print the deleted ones.",
+            discussion: """
+                Deletes all but the newest --keep N, and every snapshot before offset --before OFFSET; with both,
+                a snapshot goes when either says so. Example: annals snapshot prune --keep 3
+                """)
+
+        @OptionGroup var location: StoreLocation
+
+        @Option(help: "Keep only this many of the newest snapshots.")
+        var keep: Int?
+
+        @Option(help: ArgumentHelp("Delete the snapshots taken before this offset.", valueName: "offset"))
+        var before: UInt64?
+
+        func validate() throws {
+            if keep == nil && before == nil { throw ValidationError("give --keep N, --before OFFSET or both") }
+            if let keep, keep < 0 { throw ValidationError("--keep must be at least 0, got \(keep)") }
+        }
+
+        func run() throws {
+            let store = try location.openForWriting()
+            defer { store.close() }
+            for info in try store.pruneSnapshots(keepLatest: keep, before: before) {
+                try Output.standard.line(Snapshot.json(info))
+            }
+        }
+    }
+}

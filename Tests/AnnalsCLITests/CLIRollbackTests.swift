@@ -1,0 +1,177 @@
+import Foundation
+import Testing
+
+/// Two groups: a hub with a property history in org-a, a lamp connected to it, knowledge about the hub, and a
+/// person in org-b. Offsets 1…8.
+private let rollbackSample = [
+    eventLine(
+        type: "thing.created", actor: "u", target: "t-hub", group: "org-a",
+        metadata: #"{"thingType":"plugin","name":"Hub","properties":{"fw":1,"mode":"eco"}}"#),  // 1
+    eventLine(
+        type: "thing.created", actor: "u", target: "t-lamp", group: "org-a",
+        metadata: #"{"thingType":"device","name":"Lamp"}"#),  // 2
+    eventLine(
+        type: "thing.created", actor: "u", target: "t-bob", group: "org-b",
+        metadata: #"{"thingType":"person","name":"Bob"}"#),  // 3
+    // The state the rollbacks below return to is the one after offset 3.
+    eventLine(
+        type: "thing.updated", actor: "u", target: "t-hub",
+        metadata: #"{"name":"Hub v2","properties":{"fw":2,"mode":null,"beta":true}}"#),  // 4
+    eventLine(
+        type: "connection.created", actor: "u", target: "c-1", group: "org-a",
+        metadata: #"{"fromId":"t-lamp","toId":"t-hub","connectionType":"pairs"}"#),  // 5
+    eventLine(
+        type: "knowledge.added", actor: "u", target: "k-1", group: "org-a",
+        metadata: #"{"thingId":"t-hub","text":"Firmware 2 is in beta."}"#),  // 6
+    eventLine(type: "thing.updated", actor: "u", target: "t-bob", metadata: #"{"status":"away"}"#),  // 7
+    eventLine(type: "thing.deleted", actor: "u", target: "t-lamp", metadata: "{}"),  // 8
+]
+
+/// Runs `body` with a store holding ``rollbackSample``.
+private func withRollbackSample<R>(_ body: (CLIFixture) throws -> R) throws -> R {
+    try withCLIFixture { fx in
+        try fx.initStore()
+        try fx.append(rollbackSample)
+        return try body(fx)
+    }
+}
+
+/// `entity:id:action` for each change line printed.
+private func changes(_ result: CLIResult) -> [String] {
+    result.objects().filter { $0.string("entity") != nil }.map {
+        "\($0.string("entity") ?? "?"):\($0.string("id") ?? "?"):\($0.string("action") ?? "?")"
+    }
+}
+
+/// `annals rollback --to`.
+@Suite("annals rollback")
+struct CLIRollbackTests {
+    @Test func dryRunPrintsTheDiffAndAppendsNothing() throws {
+        try withRollbackSample { fx in
+            let result = try fx.annals("rollback", "--to", "3", "--thing", "t-hub", "--dry-run")
+            #expect(result.status == Exit.ok, "\(result)")
+            #expect(changes(result) == ["knowledge:k-1:delete", "thing:t-hub:restore"], "\(result)")
+            let change = try #require(result.objects().last)
+            #expect(change.keys == ["entity", "id", "action", "current", "target"], "\(change)")
+            #expect(change.object("current")?.string("name") == "Hub v2")
+            #expect(change.object("target")?.string("name") == "Hub")
+            #expect(try fx.headOffset() == 8, "a dry run appends nothing")
+        }
+    }
+
+    @Test func rollingBackAThingRestoresItsProperties() throws {
+        try withRollbackSample { fx in
+            let before = try fx.annals("things", "--id", "t-hub").object()
+            #expect(before.string("name") == "Hub v2")
+            let result = try fx.annals("rollback", "--to", "3", "--thing", "t-hub", "--actor", "ops-7")
+            #expect(result.status == Exit.ok, "\(result)")
+            #expect(changes(result) == ["knowledge:k-1:delete", "thing:t-hub:restore"], "\(result)")
+            let summary = try #require(result.objects().last)
+            #expect(summary.keys == ["rolledBack", "toOffset", "firstOffset", "lastOffset"], "\(summary)")
+            #expect(summary.int("rolledBack") == 2 && summary.int("toOffset") == 3, "\(summary)")
+            #expect(summary.int("firstOffset") == 9 && summary.int("lastOffset") == 10, "\(summary)")
+
+            let hub = try fx.annals("things", "--id", "t-hub").object()
+            #expect(hub.string("name") == "Hub", "\(hub)")
+            #expect(hub.object("properties")?.int("fw") == 1, "\(hub)")
+            #expect(hub.object("properties")?.string("mode") == "eco", "\(hub)")
+            #expect(hub.object("properties")?.keys == ["fw", "mode"], "\(hub)")
+            let knowledge = try fx.annals("knowledge", "--thing", "t-hub")
+            #expect(knowledge.status == Exit.ok && knowledge.lines.isEmpty, "\(knowledge)")
+
+            // The compensating events say what they undo and who asked.
+            for offset in 9...10 {
+                let event = try fx.annals("get", String(offset)).object()
+                #expect(event.string("actorId") == "ops-7", "\(event)")
+                let rollback = event.object("metadata")?.object("rollback")
+                #expect(rollback?.int("toOffset") == 3 && rollback?.string("scope") == "thing:t-hub", "\(event)")
+            }
+            #expect(try fx.annals("get", "10").object().string("type") == "thing.restored")
+
+            // Nothing is left to undo: a second run appends nothing.
+            let again = try fx.annals("rollback", "--to", "3", "--thing", "t-hub")
+            #expect(again.lines.count == 1, "\(again)")
+            let none = try again.object()
+            #expect(none.int("rolledBack") == 0 && none["firstOffset"] is NSNull, "\(none)")
+            #expect(try fx.headOffset() == 10)
+        }
+    }
+
+    @Test func theDefaultActorIsTheCLI() throws {
+        try withRollbackSample { fx in
+            let result = try fx.annals("rollback", "--to", "6", "--thing", "t-bob")
+            #expect(changes(result) == ["thing:t-bob:restore"], "\(result)")
+            let event = try fx.annals("get", "9").object()
+            #expect(event.string("actorId") == "annals-cli" && event.string("type") == "thing.restored", "\(event)")
+            #expect(try fx.annals("things", "--id", "t-bob").object().string("status") == "active")
+        }
+    }
+
+    @Test func groupScopeLeavesOtherGroupsAlone() throws {
+        try withRollbackSample { fx in
+            let result = try fx.annals("rollback", "--to", "3", "--group", "org-a")
+            #expect(result.status == Exit.ok, "\(result)")
+            #expect(
+                changes(result) == ["knowledge:k-1:delete", "thing:t-hub:restore", "thing:t-lamp:restore"],
+                "\(result)")
+            #expect(try fx.annals("things", "--id", "t-lamp").object().string("name") == "Lamp", "recreated")
+            #expect(try fx.annals("things", "--id", "t-hub").object().string("name") == "Hub")
+            #expect(try fx.annals("things", "--id", "t-bob").object().string("status") == "away", "org-b unchanged")
+            let read = try fx.annals("read", "--from", "9")
+            #expect(
+                read.objects().allSatisfy {
+                    $0.object("metadata")?.object("rollback")?.string("scope") == "group:org-a"
+                })
+        }
+    }
+
+    @Test func rollingEverythingBackToTheStart() throws {
+        try withRollbackSample { fx in
+            let result = try fx.annals("rollback", "--to", "0")
+            #expect(result.status == Exit.ok, "\(result)")
+            #expect(try fx.annals("things").lines.isEmpty)
+            #expect(try fx.annals("state", "--at", "0").object().array("things")?.isEmpty == true)
+            #expect(try fx.annals("verify").status == Exit.ok, "the log is appended to, never rewritten")
+        }
+    }
+
+    @Test func aRollbackTheProjectionsRejectExits8() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            // A connection of org-a pointing to a thing of org-b, which is deleted (taking the connection along).
+            try fx.append([
+                eventLine(type: "thing.created", target: "a", group: "org-a", metadata: #"{"thingType":"x"}"#),
+                eventLine(type: "thing.created", target: "b", group: "org-b", metadata: #"{"thingType":"x"}"#),
+                eventLine(
+                    type: "connection.created", target: "c", group: "org-a",
+                    metadata: #"{"fromId":"a","toId":"b","connectionType":"uses"}"#),
+                eventLine(type: "thing.deleted", target: "b", metadata: "{}"),
+            ])
+            // Restoring org-a alone would bring back a connection to a thing that does not exist.
+            let dry = try fx.annals("rollback", "--to", "3", "--group", "org-a", "--dry-run")
+            #expect(changes(dry) == ["connection:c:restore"], "\(dry)")
+            let result = try fx.annals("rollback", "--to", "3", "--group", "org-a")
+            #expect(result.status == Exit.rejected, "\(result)")
+            #expect(result.errors.contains("'b'"), "\(result)")
+            #expect(try fx.headOffset() == 4, "nothing of the batch was written")
+        }
+    }
+
+    @Test func badInput() throws {
+        try withRollbackSample { fx in
+            let past = try fx.annals("rollback", "--to", "9")
+            #expect(past.status == Exit.invalidInput, "\(past)")
+            #expect(past.errors.contains("past the log head 8"), "\(past)")
+            let pastDry = try fx.annals("rollback", "--to", "99", "--dry-run")
+            #expect(pastDry.status == Exit.invalidInput, "\(pastDry)")
+            for arguments in [
+                ["rollback"], ["rollback", "--to", "x"], ["rollback", "--to", "1", "--thing", "a", "--group", "b"],
+                ["rollback", "--to", "1", "--actor", ""],
+            ] {
+                let result = try fx.run(arguments + ["--store", fx.store])
+                #expect(result.status == Exit.invalidArguments, "\(result)")
+            }
+            #expect(try fx.headOffset() == 8)
+        }
+    }
+}
