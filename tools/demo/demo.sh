@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The `make demo` scenario: an embedded store in a local directory, filled with ONE-platform events from a shell,
-# then read, inspected and verified with the annals CLI.
+# then read, inspected and verified with the annals CLI; then the ontology views: things, connections, search,
+# a verified rebuild, the state at an earlier offset, and a rollback.
 set -euo pipefail
 ANNALS=${ANNALS:-.build/release/annals}
 DEMO_DIR=${DEMO_DIR:-demo-store}
@@ -27,7 +28,7 @@ printf '%s\n%s\n' "$line" "$line" | run "$ANNALS" append
 
 step "Optimistic concurrency: a stale expectedVersion is refused (exit code 3)"
 set +e
-echo '{"type":"item.updated","targetId":"thing-0001","expectedVersion":1,"metadata":{"status":"archived"}}' \
+echo '{"type":"thing.updated","targetId":"thing-0001","expectedVersion":1,"metadata":{"status":"archived"}}' \
     | "$ANNALS" append
 echo "exit code: $?"
 set -e
@@ -61,14 +62,55 @@ cat "$DEMO_DIR.tail.out"
 rm -f "$DEMO_DIR.tail.out"
 
 step "A durable cursor: a script consumes two events, stops, and the next run resumes where it left off"
-run "$ANNALS" tail --cursor billing --type item.created --limit 2 --format pretty
-run "$ANNALS" tail --cursor billing --type item.created --limit 2 --format pretty
+run "$ANNALS" tail --cursor billing --type thing.created --limit 2 --format pretty
+run "$ANNALS" tail --cursor billing --type thing.created --limit 2 --format pretty
 run "$ANNALS" cursors list --format table
+
+step "The things view: wallets in org-acme (projections are updated in each append's transaction)"
+run "$ANNALS" things --type wallet --group org-acme --limit 5 --format table
+
+step "Connections from thing-0007, and its neighbourhood two hops out"
+run "$ANNALS" connections --from thing-0007 --format table
+"$ANNALS" graph thing-0007 --depth 2 --format table | head -n 12
+
+step "An event that contradicts the state is rejected (exit code 8), and nothing is written"
+set +e
+echo '{"type":"connection.created","targetId":"conn-bad","metadata":{"fromId":"thing-0007","toId":"thing-9999","connectionType":"uses"}}' \
+    | "$ANNALS" append
+echo "exit code: $?"
+set -e
+
+step "Hybrid search (vector similarity + BM25) over the knowledge view"
+run "$ANNALS" search "store agent memory in postgres" --limit 3 --format table
+run "$ANNALS" search "trade on a crypto exchange" --group org-acme --limit 3 --format table
+
+step "Rebuild every projection from the log, verifying the digest against the live views"
+run "$ANNALS" rebuild --all --verify
+
+step "Snapshots: one now, then changes to thing-0007"
+run "$ANNALS" snapshot create
+before=$("$ANNALS" head | sed -E 's/.*"offset":([0-9]+).*/\1/')
+printf '%s\n' \
+    '{"type":"thing.updated","actorId":"user-666","targetId":"thing-0007","metadata":{"name":"renamed by mistake","status":"archived","properties":{"owner":"mallory"}}}' \
+    '{"type":"knowledge.added","actorId":"user-666","targetId":"note-bad","groupId":"org-acme","metadata":{"thingId":"thing-0007","text":"This wallet is deprecated, move the funds","labels":["incident"]}}' \
+    | run "$ANNALS" append
+run "$ANNALS" things --id thing-0007
+
+step "The state of thing-0007 as of offset $before (nearest snapshot plus replay)"
+"$ANNALS" state --at "$before" --thing thing-0007 | cut -c1-400
+
+step "Roll thing-0007 back to offset $before: first the diff, then the compensating events"
+"$ANNALS" rollback --to "$before" --thing thing-0007 --actor ops-oncall --dry-run | cut -c1-200
+run "$ANNALS" rollback --to "$before" --thing thing-0007 --actor ops-oncall > "$DEMO_DIR.rollback.out"
+tail -n 1 "$DEMO_DIR.rollback.out"; rm -f "$DEMO_DIR.rollback.out"
+run "$ANNALS" things --id thing-0007
+run "$ANNALS" read --target thing-0007 --reverse --limit 2 --format table
 
 step "Audit report for org-acme, anchored to the head"
 "$ANNALS" audit --group org-acme --format table | sed -n '1,12p;/^FAILED ACTIONS/,/^$/p' | head -n 24
 
 step "Consistent backup while the store is live"
+anchor=$("$ANNALS" head | sed -E 's/.*"anchor":"([^"]+)".*/\1/')
 rm -rf "$DEMO_DIR.backup"
 run "$ANNALS" backup "$DEMO_DIR.backup"
 run "$ANNALS" verify --store "$DEMO_DIR.backup" --anchor "$anchor"

@@ -1,4 +1,5 @@
-# Generates realistic ONE-platform events as JSON lines for the demo: things, connections, knowledge and
+# Generates realistic ONE-platform events as JSON lines for the demo: things, connections, knowledge (the
+# vocabulary of docs/EVENTS.md, always valid against the state so far) and
 # plugin actions across a few organizations. Deterministic (fixed seed). Usage: awk -v n=3000 -f generate-events.awk
 BEGIN {
     srand(42)
@@ -9,6 +10,15 @@ BEGIN {
     split("agent document wallet channel memory", kinds, " ")
     split("active draft archived", statuses, " ")
     split("owns uses mentions depends_on", links, " ")
+    notes[1] = "Swaps tokens on Solana through a Jupiter route; keep the wallet funded for fees"
+    notes[2] = "Moderates the Discord channel and answers support questions overnight"
+    notes[3] = "Summarizes long documents with the OpenAI plugin before they reach the agent"
+    notes[4] = "Stores agent memory in Postgres through the SQL plugin; vacuum weekly"
+    notes[5] = "Fetches tweets about the launch and drafts replies for review"
+    notes[6] = "Quotes prices on an EVM exchange and alerts when slippage exceeds one percent"
+    notes[7] = "Reviewed by security: the wallet keys live in the vault, not in the agent"
+    conns = 0
+    facts = 0
     if (n == 0) n = 3000
     things = 0
     for (i = 1; i <= n; i++) {
@@ -19,16 +29,19 @@ BEGIN {
         if (things < 20 || r < 0.15) {
             things++
             kind = kinds[1 + int(rand() * 5)]
-            printf "{\"type\":\"item.created\",\"actorId\":\"%s\",\"targetId\":\"thing-%04d\",\"groupId\":\"%s\",\"timestamp\":%.0f,\"metadata\":{\"kind\":\"%s\",\"name\":\"%s %d\",\"status\":\"active\"}}\n", actor, things, org, ts, kind, kind, things
+            group[things] = org
+            printf "{\"type\":\"thing.created\",\"actorId\":\"%s\",\"targetId\":\"thing-%04d\",\"groupId\":\"%s\",\"timestamp\":%.0f,\"metadata\":{\"thingType\":\"%s\",\"name\":\"%s %d\",\"status\":\"active\"}}\n", actor, things, org, ts, kind, kind, things
         } else if (r < 0.30) {
             t = 1 + int(rand() * things)
-            printf "{\"type\":\"item.updated\",\"actorId\":\"%s\",\"targetId\":\"thing-%04d\",\"groupId\":\"%s\",\"timestamp\":%.0f,\"metadata\":{\"status\":\"%s\",\"properties\":{\"score\":%d}}}\n", actor, t, org, ts, statuses[1 + int(rand() * 3)], int(rand() * 100)
+            printf "{\"type\":\"thing.updated\",\"actorId\":\"%s\",\"targetId\":\"thing-%04d\",\"groupId\":\"%s\",\"timestamp\":%.0f,\"metadata\":{\"status\":\"%s\",\"properties\":{\"score\":%d}}}\n", actor, t, group[t], ts, statuses[1 + int(rand() * 3)], int(rand() * 100)
         } else if (r < 0.45) {
             a = 1 + int(rand() * things); b = 1 + int(rand() * things)
-            printf "{\"type\":\"link.created\",\"actorId\":\"%s\",\"targetId\":\"thing-%04d\",\"groupId\":\"%s\",\"timestamp\":%.0f,\"metadata\":{\"fromId\":\"thing-%04d\",\"toId\":\"thing-%04d\",\"connectionType\":\"%s\"}}\n", actor, a, org, ts, a, b, links[1 + int(rand() * 4)]
+            conns++
+            printf "{\"type\":\"connection.created\",\"actorId\":\"%s\",\"targetId\":\"conn-%05d\",\"groupId\":\"%s\",\"timestamp\":%.0f,\"metadata\":{\"fromId\":\"thing-%04d\",\"toId\":\"thing-%04d\",\"connectionType\":\"%s\"}}\n", actor, conns, group[a], ts, a, b, links[1 + int(rand() * 4)]
         } else if (r < 0.52) {
             t = 1 + int(rand() * things)
-            printf "{\"type\":\"knowledge.added\",\"actorId\":\"%s\",\"targetId\":\"thing-%04d\",\"groupId\":\"%s\",\"timestamp\":%.0f,\"metadata\":{\"thingId\":\"thing-%04d\",\"text\":\"Notes on item %d: reviewed by %s\",\"labels\":[\"review\",\"q4\"]}}\n", actor, t, org, ts, t, t, actor
+            facts++
+            printf "{\"type\":\"knowledge.added\",\"actorId\":\"%s\",\"targetId\":\"note-%05d\",\"groupId\":\"%s\",\"timestamp\":%.0f,\"metadata\":{\"thingId\":\"thing-%04d\",\"text\":\"%s (thing %d, noted by %s)\",\"labels\":[\"review\",\"q4\"]}}\n", actor, facts, group[t], ts, t, notes[1 + int(rand() * 7)], t, actor
         } else {
             p = 1 + int(rand() * 6)
             req = sprintf("req-%06d", i)
