@@ -112,26 +112,18 @@ public struct Transaction: ~Copyable {
     }
 
     /// Removes every entry of `database`, keeping the database itself (`mdb_drop` with `del` = 0).
-    public func clear(_ database: Database) throws(LMDBError) {
-        try check(mdb_drop(pointer, database.handle, 0), "mdb_drop(\(database.name))")
-    }
+    public func clear(_ database: Database) throws(LMDBError) { try handle.clear(database) }
 
     /// Entry and page counts of `database` (`mdb_stat`).
     public func statistics(_ database: Database) throws(LMDBError) -> DatabaseStatistics {
-        var stat = MDB_stat()
-        try check(mdb_stat(pointer, database.handle, &stat), "mdb_stat(\(database.name))")
-        return DatabaseStatistics(
-            entries: Int(stat.ms_entries), depth: Int(stat.ms_depth),
-            pages: Int(stat.ms_branch_pages + stat.ms_leaf_pages + stat.ms_overflow_pages), pageSize: Int(stat.ms_psize)
-        )
+        try handle.statistics(database)
     }
 
     /// Runs `body` with a cursor on `database`; the cursor is closed when `body` returns.
     ///
     /// The corresponding C functions are `mdb_cursor_open` and `mdb_cursor_close`.
     public func withCursor<R>(_ database: Database, _ body: (inout Cursor) throws -> R) throws -> R {
-        var cursor = try Cursor(transaction: pointer, database: database)
-        return try body(&cursor)
+        try handle.withCursor(database, body)
     }
 }
 

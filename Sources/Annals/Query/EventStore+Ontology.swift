@@ -9,18 +9,20 @@ extension EventStore {
     ///   ``AnnalsError``.
     public func read<R>(_ body: (OntologyView) throws -> R) throws(AnnalsError) -> R {
         do {
-            return try environment.read { txn in
-                let head = try txn.logHead(schema).offset
-                let handle = txn.handle
-                let view = OntologyView(
-                    things: try liveTables("things", head: head, handle),
-                    connections: try liveTables("connections", head: head, handle),
-                    knowledge: try liveTables("knowledge", head: head, handle), offset: head)
-                return try body(view)
-            }
+            return try environment.read { txn in try body(try liveView(txn)) }
         } catch {
             throw AnnalsError(error)
         }
+    }
+
+    /// The live views in `txn`, as of its log head.
+    func liveView(_ txn: borrowing Transaction) throws -> OntologyView {
+        let head = try txn.logHead(schema).offset
+        let handle = txn.handle
+        return OntologyView(
+            things: try liveTables("things", head: head, handle),
+            connections: try liveTables("connections", head: head, handle),
+            knowledge: try liveTables("knowledge", head: head, handle), offset: head)
     }
 
     /// The current tables of projection `name` in `txn`, checked to be built by this code and at `head`.

@@ -26,8 +26,7 @@ public struct OntologyView {
 
     /// The things that match `filter`, through the most selective index: group (and type), then type, then status.
     public func things(_ filter: ThingFilter = ThingFilter()) throws -> [Thing] {
-        var result: [Thing] = []
-        guard filter.limit > 0 else { return result }
+        guard filter.limit > 0 else { return [] }
         let (table, prefix): (ProjectionTable, [UInt8]) =
             if let group = filter.groupId {
                 (
@@ -41,24 +40,9 @@ public struct OntologyView {
             } else {
                 (ThingsProjection.things, [])
             }
-        var failure: (any Error)?
-        try things.scan(table, prefix: prefix) { key, value in
-            do {
-                let thing: Thing?
-                if table == ThingsProjection.things {
-                    thing = try Thing(id: String(decoding: key, as: UTF8.self), decoding: value)
-                } else {
-                    thing = try self.thing(OntologyKey.lastPart(key))
-                }
-                if let thing, filter.matches(thing) { result.append(thing) }
-            } catch {
-                failure = error
-                return false
-            }
-            return result.count < filter.limit
-        }
-        if let failure { throw failure }
-        return result
+        return try collect(
+            things, table, prefix: prefix, primary: ThingsProjection.things, limit: filter.limit,
+            decode: { try Thing(id: $0, decoding: $1) }, lookup: { try self.thing($0) }, keep: filter.matches)
     }
 
     // MARK: Connections
@@ -70,8 +54,7 @@ public struct OntologyView {
 
     /// The connections that match `filter`, through the `from`, `to` or `by-type` index when the filter allows.
     public func connections(_ filter: ConnectionFilter = ConnectionFilter()) throws -> [Connection] {
-        var result: [Connection] = []
-        guard filter.limit > 0 else { return result }
+        guard filter.limit > 0 else { return [] }
         let (table, prefix): (ProjectionTable, [UInt8]) =
             if let from = filter.fromId {
                 (
@@ -88,24 +71,9 @@ public struct OntologyView {
             } else {
                 (ConnectionsProjection.connections, [])
             }
-        var failure: (any Error)?
-        try connectionTables.scan(table, prefix: prefix) { key, value in
-            do {
-                let connection: Connection?
-                if table == ConnectionsProjection.connections {
-                    connection = try Connection(id: String(decoding: key, as: UTF8.self), decoding: value)
-                } else {
-                    connection = try self.connection(OntologyKey.lastPart(key))
-                }
-                if let connection, filter.matches(connection) { result.append(connection) }
-            } catch {
-                failure = error
-                return false
-            }
-            return result.count < filter.limit
-        }
-        if let failure { throw failure }
-        return result
+        return try collect(
+            connectionTables, table, prefix: prefix, primary: ConnectionsProjection.connections, limit: filter.limit,
+            decode: { try Connection(id: $0, decoding: $1) }, lookup: { try self.connection($0) }, keep: filter.matches)
     }
 
     /// The things within `depth` hops of `id` and the connections between them, walking `direction` and only
@@ -156,8 +124,7 @@ public struct OntologyView {
 
     /// The knowledge items that match `filter`, through the `by-thing` or `by-label` index when the filter allows.
     public func knowledge(_ filter: KnowledgeFilter = KnowledgeFilter()) throws -> [KnowledgeItem] {
-        var result: [KnowledgeItem] = []
-        guard filter.limit > 0 else { return result }
+        guard filter.limit > 0 else { return [] }
         let (table, prefix): (ProjectionTable, [UInt8]) =
             if let thing = filter.thingId {
                 (KnowledgeProjection.byThing, OntologyKey.prefix(thing))
@@ -166,23 +133,27 @@ public struct OntologyView {
             } else {
                 (KnowledgeProjection.items, [])
             }
-        var failure: (any Error)?
-        try knowledgeTables.scan(table, prefix: prefix) { key, value in
-            do {
-                let item: KnowledgeItem?
-                if table == KnowledgeProjection.items {
-                    item = try KnowledgeItem(id: String(decoding: key, as: UTF8.self), decoding: value)
-                } else {
-                    item = try knowledgeItem(OntologyKey.lastPart(key))
-                }
-                if let item, filter.matches(item) { result.append(item) }
-            } catch {
-                failure = error
-                return false
-            }
-            return result.count < filter.limit
+        return try collect(
+            knowledgeTables, table, prefix: prefix, primary: KnowledgeProjection.items, limit: filter.limit,
+            decode: { try KnowledgeItem(id: $0, decoding: $1) }, lookup: { try self.knowledgeItem($0) },
+            keep: filter.matches)
+    }
+
+    /// The entities under `prefix` in `table` that `keep` accepts, at most `limit`: entries of the `primary` table
+    /// decode in place, index entries look the entity up by the id after the key's last separator.
+    private func collect<T>(
+        _ tables: any ProjectionReader, _ table: ProjectionTable, prefix: [UInt8], primary: ProjectionTable,
+        limit: Int, decode: (String, UnsafeRawBufferPointer) throws -> T, lookup: (String) throws -> T?,
+        keep: (T) -> Bool
+    ) throws -> [T] {
+        var result: [T] = []
+        try tables.scan(table, prefix: prefix) { key, value in
+            let entity =
+                table == primary
+                ? try decode(String(decoding: key, as: UTF8.self), value) : try lookup(OntologyKey.lastPart(key))
+            if let entity, keep(entity) { result.append(entity) }
+            return result.count < limit
         }
-        if let failure { throw failure }
         return result
     }
 }

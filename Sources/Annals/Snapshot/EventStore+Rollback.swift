@@ -77,12 +77,9 @@ extension EventStore {
             let past = try state(at: offset).view
             let pastEntities = try ScopedEntities(past, scope)
             return try environment.read { txn in
-                let head = try txn.logHead(schema).offset
+                let now = try liveView(txn)
+                let head = now.offset
                 let handle = txn.handle
-                let now = OntologyView(
-                    things: try liveTables("things", head: head, handle),
-                    connections: try liveTables("connections", head: head, handle),
-                    knowledge: try liveTables("knowledge", head: head, handle), offset: head)
                 let current = try ScopedEntities(now, scope)
                 let streams = schema.streams
                 var builder = RollbackBuilder(
