@@ -21,14 +21,6 @@ public struct Transaction: ~Copyable {
         self.isReadOnly = readOnly
     }
 
-    /// Begins a nested write transaction inside `parent`.
-    init(parent: borrowing Transaction) throws(LMDBError) {
-        var txn: OpaquePointer?
-        try check(mdb_txn_begin(mdb_txn_env(parent.pointer), parent.pointer, 0, &txn), "mdb_txn_begin(nested)")
-        self.pointer = txn!
-        self.isReadOnly = false
-    }
-
     deinit {
         if !finished { mdb_txn_abort(pointer) }
     }

@@ -73,24 +73,4 @@ public struct TransactionHandle: @unchecked Sendable {
 extension Transaction {
     /// A non-owning handle to this transaction, valid until the closure that received the transaction returns.
     public var handle: TransactionHandle { TransactionHandle(pointer: pointer, isReadOnly: isReadOnly) }
-
-    /// Runs `body` in a nested write transaction: its writes join this transaction when `body` returns, and are
-    /// discarded when it throws, while this transaction stays usable. While it runs, use only the nested one.
-    ///
-    /// - Throws: ``LMDBError`` from `mdb_txn_begin`/`mdb_txn_commit`, or whatever `body` throws.
-    ///
-    /// The corresponding C functions are `mdb_txn_begin` with a parent, `mdb_txn_commit` and `mdb_txn_abort`.
-    public func nested<R>(_ body: (borrowing Transaction) throws -> R) throws -> R {
-        precondition(!isReadOnly, "nested transactions need a write transaction")
-        let child = try Transaction(parent: self)
-        let result: R
-        do {
-            result = try body(child)
-        } catch {
-            child.abort()
-            throw error
-        }
-        if let code = child.commitResult() { throw LMDBError(code: code, operation: "mdb_txn_commit(nested)") }
-        return result
-    }
 }

@@ -74,18 +74,21 @@ public struct KnowledgeProjection: Projection {
             let item = KnowledgeItem(
                 id: id, thingId: fields.thingId, groupId: existing?.groupId ?? event.groupId, text: fields.text,
                 labels: fields.labels, suppliedEmbedding: supplied.map(VectorMath.normalized), stamp: stamp)
-            if let existing { try remove(existing, from: tables) }
-            try store(item, in: tables)
+            let searchable = context.mode != .timeTravel
+            if let existing { try remove(existing, from: tables, searchable: searchable) }
+            try store(item, in: tables, searchable: searchable)
         case .knowledgeDeleted(let id):
             guard let item = try Self.item(id, in: tables) else {
                 if live { throw ProjectionRejection(field: "targetId", "knowledge item '\(id)' does not exist") }
                 return
             }
-            try remove(item, from: tables)
+            try remove(item, from: tables, searchable: context.mode != .timeTravel)
         case .thingDeleted(let thing):
             for id in try tables.keys(Self.byThing, prefix: OntologyKey.prefix(thing)) {
                 let itemID = id.withUnsafeBytes { OntologyKey.lastPart($0) }
-                if let item = try Self.item(itemID, in: tables) { try remove(item, from: tables) }
+                if let item = try Self.item(itemID, in: tables) {
+                    try remove(item, from: tables, searchable: context.mode != .timeTravel)
+                }
             }
         default:
             return
@@ -110,10 +113,13 @@ public struct KnowledgeProjection: Projection {
         return (frequencies, length)
     }
 
-    private func store(_ item: KnowledgeItem, in tables: any ProjectionWriter) throws {
+    /// Stores `item`; with `searchable`, also its terms, counters and embedding (time travel skips them: it only
+    /// queries items).
+    private func store(_ item: KnowledgeItem, in tables: any ProjectionWriter, searchable: Bool) throws {
         try tables.put(Self.items, key: Array(item.id.utf8), value: item.encoded)
         try tables.put(Self.byThing, key: OntologyKey.make(item.thingId, item.id), value: [])
         for label in item.labels { try tables.put(Self.byLabel, key: OntologyKey.make(label, item.id), value: []) }
+        guard searchable else { return }
         let (frequencies, length) = Self.termFrequencies(item.text)
         for (term, count) in frequencies where term.utf8.count <= 64 {
             try tables.put(
@@ -127,10 +133,12 @@ public struct KnowledgeProjection: Projection {
         try tables.put(Self.vectors, key: Array(item.id.utf8), value: VectorRow.encode(item, vector, encoding))
     }
 
-    private func remove(_ item: KnowledgeItem, from tables: any ProjectionWriter) throws {
+    /// Removes `item`; with `searchable`, also its terms, counters and embedding.
+    private func remove(_ item: KnowledgeItem, from tables: any ProjectionWriter, searchable: Bool) throws {
         try tables.delete(Self.items, key: Array(item.id.utf8))
         try tables.delete(Self.byThing, key: OntologyKey.make(item.thingId, item.id))
         for label in item.labels { try tables.delete(Self.byLabel, key: OntologyKey.make(label, item.id)) }
+        guard searchable else { return }
         let (frequencies, length) = Self.termFrequencies(item.text)
         for term in frequencies.keys where term.utf8.count <= 64 {
             try tables.delete(Self.terms, key: OntologyKey.make(term, item.id))

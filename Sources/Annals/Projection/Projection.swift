@@ -29,7 +29,7 @@ public protocol Projection: Sendable {
     /// In ``ProjectionContext/Mode/live`` mode it may refuse an event that contradicts the current state by throwing
     /// ``ProjectionRejection``: the whole batch is then rejected and nothing of it is written. Any other error fails
     /// the batch the same way. In ``ProjectionContext/Mode/replay`` mode the event is already in the log: apply it
-    /// as well as the tables allow and do not reject it.
+    /// as well as the tables allow and do not reject it (likewise in ``ProjectionContext/Mode/timeTravel`` mode).
     func apply(_ event: ProjectedEvent, to tables: any ProjectionWriter, context: ProjectionContext) throws
 }
 
@@ -105,8 +105,11 @@ public struct ProjectionContext {
     public enum Mode: Sendable, Equatable {
         /// A new event being appended: the projection may reject it with ``ProjectionRejection``.
         case live
-        /// An event already in the log, replayed by a rebuild, a catch-up or a time-travel query: never reject it.
+        /// An event already in the log, replayed by a rebuild or a catch-up: never reject it.
         case replay
+        /// An event replayed onto a snapshot in memory for ``EventStore/state(at:)``: never reject it. The tables
+        /// are only queried, never searched or snapshotted, so a projection may skip tables that serve search alone.
+        case timeTravel
     }
 
     /// Why the event is being applied.

@@ -103,10 +103,12 @@ extension EventStore {
                 }
                 var lexical: [String: (rank: Int, score: Double, terms: [String])] = [:]
                 var lexicalRanking: [String] = []
-                let lexicalHits = try Self.bm25(query.text, tables) { id in index.rows[id].map(allowed) ?? false }
-                for (rank, hit) in lexicalHits.prefix(depth).enumerated() {
-                    lexical[hit.id] = (rank + 1, hit.score, hit.terms)
-                    lexicalRanking.append(hit.id)
+                if query.mode != .vector {
+                    let lexicalHits = try Self.bm25(query.text, tables) { id in index.rows[id].map(allowed) ?? false }
+                    for (rank, hit) in lexicalHits.prefix(depth).enumerated() {
+                        lexical[hit.id] = (rank + 1, hit.score, hit.terms)
+                        lexicalRanking.append(hit.id)
+                    }
                 }
                 let ranked: [(id: String, score: Double)] =
                     switch query.mode {

@@ -15,7 +15,7 @@ public struct SnapshotInfo: Sendable, Hashable {
 
 extension EventStore {
     /// Takes a snapshot of every registered projection at the current head and stores it, compressed and with a
-    /// SHA-256 of its content, in the store. A snapshot at the same offset is kept as it is.
+    /// CRC-32C of its content, in the store. A snapshot at the same offset is kept as it is.
     ///
     /// - Throws: ``AnnalsError/projectionUnavailable(name:reason:)`` when a projection is not up to date,
     ///   ``AnnalsError/invalidArgument(_:)`` on a read-only store or an empty log.

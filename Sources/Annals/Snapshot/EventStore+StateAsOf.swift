@@ -75,7 +75,7 @@ extension EventStore {
         var position = start?.offset ?? 0
         var replayed = 0
         let decoder = BatchDecoder(store: self)
-        let context = ProjectionContext(mode: .replay)
+        let context = ProjectionContext(mode: .timeTravel)
         let handled = { (type: String) in entries.contains { $0.projection.handles(eventType: type) } }
         while position < offset {
             let (events, last) = try environment.read { txn in

@@ -1,5 +1,4 @@
 import CZstd
-import Crypto
 import Foundation
 
 /// The decompressed body of a snapshot: every projection's tables, sorted, in one immutable buffer that
@@ -83,7 +82,7 @@ enum SnapshotFormat {
     static let magic: [UInt8] = Array("ANSN".utf8)
     static let bodyMagic: [UInt8] = Array("ANSB".utf8)
     static let version: UInt8 = 1
-    static let headerSize = 62
+    static let headerSize = 34
 
     /// Facts from a snapshot's header, without decompressing it.
     struct Header: Sendable, Equatable {
@@ -91,7 +90,7 @@ enum SnapshotFormat {
         var createdAt: Int64
         var bodyLength: UInt64
         var storedLength: Int
-        var digest: [UInt8]
+        var checksum: UInt32
     }
 
     /// Encodes the tables of `projections` (each read through its reader) into a body, compresses it and frames it.
@@ -122,7 +121,7 @@ enum SnapshotFormat {
             }
         }
         let body = writer.bytes
-        let digest = Array(SHA256.hash(data: body))
+        let checksum = CRC32C.checksum(body)
         var framed = [UInt8](repeating: 0, count: headerSize + ZSTD_compressBound(body.count))
         let size = framed.withUnsafeMutableBytes { out in
             body.withUnsafeBytes { input in
@@ -141,7 +140,7 @@ enum SnapshotFormat {
         header.raw(offset.bigEndianBytes)
         header.raw(UInt64(bitPattern: createdAt).bigEndianBytes)
         header.raw(UInt64(body.count).bigEndianBytes)
-        header.raw(digest)
+        header.raw(withUnsafeBytes(of: checksum.bigEndian) { Array($0) })
         framed.replaceSubrange(0..<headerSize, with: header.bytes)
         return framed
     }
@@ -158,14 +157,14 @@ enum SnapshotFormat {
             offset: UInt64(bigEndianBytes: stored, at: 6),
             createdAt: Int64(bitPattern: UInt64(bigEndianBytes: stored, at: 14)),
             bodyLength: UInt64(bigEndianBytes: stored, at: 22), storedLength: stored.count,
-            digest: Array(stored[30..<62]))
+            checksum: UInt32(bigEndianBytes: stored, at: 30))
         guard header.offset == offset else {
             throw .corruptSnapshot(offset: offset, reason: "the header names offset \(header.offset)")
         }
         return header
     }
 
-    /// Decompresses and checks a stored snapshot: the body length and its SHA-256 must match the header.
+    /// Decompresses and checks a stored snapshot: the body length and its CRC-32C must match the header.
     static func body(_ stored: UnsafeRawBufferPointer, key offset: UInt64) throws(AnnalsError) -> SnapshotBody {
         let header = try header(stored, key: offset)
         guard header.bodyLength <= 1 << 40 else {
@@ -183,8 +182,8 @@ enum SnapshotFormat {
             throw .corruptSnapshot(offset: offset, reason: reason)
         }
         let body = SnapshotBody(taking: output)
-        guard Array(SHA256.hash(data: body.bytes)) == header.digest else {
-            throw .corruptSnapshot(offset: offset, reason: "the SHA-256 of the body does not match the header")
+        guard CRC32C.checksum(body.bytes) == header.checksum else {
+            throw .corruptSnapshot(offset: offset, reason: "the CRC-32C of the body does not match the header")
         }
         return body
     }

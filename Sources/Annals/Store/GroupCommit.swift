@@ -158,41 +158,57 @@ struct GroupCommit {
         return Outcome(results: results, head: head, appended: accepted.count)
     }
 
-    /// Applies a batch's accepted events to the live projections in a nested transaction, so that a rejection
-    /// discards exactly this batch's projection writes.
-    /// - Throws: ``AnnalsError/rejectedEvent(index:type:projection:reason:)`` or another ``AnnalsError`` (the batch
-    ///   fails alone); any other error (such as a full map) fails the whole transaction.
+    /// Applies a batch's accepted events to the live projections, journaling every change so that a rejection
+    /// undoes exactly this batch's projection writes.
+    /// - Throws: ``AnnalsError/rejectedEvent(index:type:projection:reason:)`` (also for a projection's own error) or
+    ///   another ``AnnalsError``: the batch fails alone, its changes undone. An ``LMDBError`` (such as a full map)
+    ///   fails the whole transaction.
     private func project(_ accepted: [Accepted], _ live: [LiveProjection], _ txn: borrowing Transaction) throws {
         guard !live.isEmpty,
             accepted.contains(where: { item in
                 live.contains { $0.entry.projection.handles(eventType: item.prepared.event.type) }
             })
         else { return }
-        try txn.nested { child in
-            let handle = child.handle
-            var readers: [String: any ProjectionReader] = [:]
-            for projection in live {
-                readers[projection.entry.name] = projections.tables(
-                    projection.entry, slot: projection.state.slot, handle)
-            }
-            let context = ProjectionContext(mode: .live, readers: readers)
+        let handle = txn.handle
+        let journal = UndoJournal()
+        var readers: [String: any ProjectionReader] = [:]
+        var writers: [JournaledTables] = []
+        for projection in live {
+            let tables = projections.tables(projection.entry, slot: projection.state.slot, handle)
+            readers[projection.entry.name] = tables
+            writers.append(JournaledTables(tables: tables, journal: journal))
+        }
+        let context = ProjectionContext(mode: .live, readers: readers)
+        do {
             for item in accepted {
                 let event = item.prepared.event
                 let projected = ProjectedEvent(
                     offset: item.offset, id: event.id ?? identity.assignedID(offset: item.offset), type: event.type,
                     actorId: event.actorId, targetId: event.targetId, groupId: event.groupId,
                     timestamp: item.prepared.timestamp, version: item.version, metadata: event.metadata)
-                for projection in live where projection.entry.projection.handles(eventType: event.type) {
-                    let tables = projections.tables(projection.entry, slot: projection.state.slot, handle)
+                for (projection, writer) in zip(live, writers)
+                where projection.entry.projection.handles(eventType: event.type) {
                     do {
-                        try projection.entry.projection.apply(projected, to: tables, context: context)
+                        try projection.entry.projection.apply(projected, to: writer, context: context)
                     } catch let rejection as ProjectionRejection {
                         throw AnnalsError.rejectedEvent(
                             index: item.index, type: event.type, projection: projection.entry.name,
                             reason: rejection.description)
+                    } catch let error as LMDBError {
+                        throw error
+                    } catch let error as AnnalsError {
+                        throw error
+                    } catch {
+                        // A custom projection's own error fails its batch, like a rejection.
+                        throw AnnalsError.rejectedEvent(
+                            index: item.index, type: event.type, projection: projection.entry.name,
+                            reason: "apply failed: \(error)")
                     }
                 }
             }
+        } catch let error as AnnalsError {
+            try journal.undo()
+            throw error
         }
     }
 
