@@ -152,4 +152,20 @@ import Testing
             #expect(try store.head().offset == 1)
         }
     }
+
+    @Test func theVectorIndexIsKeptAcrossAppendsThatDoNotTouchKnowledge() async throws {
+        try await withStore { store, _ in
+            try await seed(store)
+            #expect(try store.search(SearchQuery("zigbee hub", mode: .vector)).first?.item.id == "k2")
+            let before = store.vectorCache.currentIndex
+            _ = try await store.append(Vocabulary.update("lamp", status: "dim"))
+            _ = try await store.append(NewEvent(type: "order.placed", targetId: "o1"))
+            _ = try store.search(SearchQuery("zigbee hub", mode: .vector))
+            #expect(store.vectorCache.currentIndex === before)
+            _ = try await store.append(Vocabulary.knowledge("k3", about: "lamp", text: "zigbee lamp firmware"))
+            let hits = try store.search(SearchQuery("zigbee lamp firmware", mode: .vector))
+            #expect(store.vectorCache.currentIndex !== before)
+            #expect(hits.first?.item.id == "k3")
+        }
+    }
 }

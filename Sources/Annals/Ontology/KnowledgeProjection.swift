@@ -2,13 +2,13 @@
 /// item for vector search.
 ///
 /// Tables: `knowledge` (id → record), `by-thing` (thingId␀id), `by-label` (label␀id), `terms` (term␀id → term
-/// frequency and document length), `term-stats` (term → document frequency), `stats` (`documents`, `length`) and
+/// frequency and document length), `term-stats` (term → document frequency), `stats` (`documents`, `length`, `changed`) and
 /// `vectors` (id → group, labels and the embedding). Deleting a thing deletes its knowledge.
 public struct KnowledgeProjection: Projection {
     /// `knowledge`.
     public let name = "knowledge"
-    /// The layout version.
-    public let version = 1
+    /// The layout version (2: `stats` records the offset of the last change).
+    public let version = 2
     /// The tables, in ``ProjectionTable`` order.
     public let tableNames = ["knowledge", "by-thing", "by-label", "terms", "term-stats", "stats", "vectors"]
     /// The embedder that computes embeddings for items that do not supply one.
@@ -26,6 +26,9 @@ public struct KnowledgeProjection: Projection {
 
     static let documentsKey = Array("documents".utf8)
     static let lengthKey = Array("length".utf8)
+    /// `stats` key of the offset of the last event that changed the view (u64 BE): what the in-memory vector
+    /// index is keyed by, so that appends which do not touch knowledge keep it.
+    static let changedKey = Array("changed".utf8)
 
     /// The knowledge view, embedding with `embedder` and storing vectors as `encoding` (Float16 by default: half
     /// the space, with a cosine error far below what ranking notices).
@@ -47,6 +50,7 @@ public struct KnowledgeProjection: Projection {
     public func apply(_ event: ProjectedEvent, to tables: any ProjectionWriter, context: ProjectionContext) throws {
         guard let parsed = try OntologyEvent.parse(event, mode: context.mode) else { return }
         let live = context.mode == .live
+        if context.mode != .timeTravel { try noteChange(event.offset, tables) }
         switch parsed {
         case .knowledgeAdded(let id, let fields), .knowledgeRestored(let id, let fields):
             let existing = try Self.item(id, in: tables)
@@ -147,6 +151,11 @@ public struct KnowledgeProjection: Projection {
         try Self.adjust(Self.stats, key: Self.documentsKey, by: -1, in: tables)
         try Self.adjust(Self.stats, key: Self.lengthKey, by: -Int64(length), in: tables)
         try tables.delete(Self.vectors, key: Array(item.id.utf8))
+    }
+
+    /// Records `offset` as the last change to the view (a rejected event's record is undone with the rest).
+    private func noteChange(_ offset: UInt64, _ tables: any ProjectionWriter) throws {
+        try tables.put(Self.stats, key: Self.changedKey, value: offset.bigEndianBytes)
     }
 
     /// Adds `delta` to the u64 counter under `key`, deleting it at zero.

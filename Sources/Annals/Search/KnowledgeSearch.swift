@@ -84,8 +84,10 @@ extension EventStore {
                 let head = try txn.logHead(schema).offset
                 let tables = try liveTables("knowledge", head: head, txn.handle)
                 let slot = try projections.state("knowledge", txn.handle)!.slot
+                let changed = try KnowledgeProjection.counter(
+                    KnowledgeProjection.stats, key: KnowledgeProjection.changedKey, in: tables)
                 let index = try vectorCache.index(
-                    slot: slot, checkpoint: head, dimensions: knowledge.embedder.dimensions, tables: tables)
+                    slot: slot, changedOffset: changed, dimensions: knowledge.embedder.dimensions, tables: tables)
                 let allowed = { @Sendable (row: Int) -> Bool in
                     (query.groupId == nil || index.groups[row] == query.groupId)
                         && query.labels.allSatisfy(index.labels[row].contains)

@@ -2,13 +2,14 @@ import Foundation
 import LMDB
 
 /// The knowledge view's embeddings as one in-memory matrix, for exact vector search. Built from the `vectors` table
-/// on first use and rebuilt when the view has changed (a different slot or checkpoint), so searches between changes
-/// scan contiguous memory instead of LMDB pages.
+/// on first use and rebuilt when the view has changed (a different slot, or a later `changed` offset in the
+/// knowledge `stats` table), so searches between changes scan contiguous memory instead of LMDB pages, and appends
+/// that do not touch knowledge keep the index.
 final class VectorIndexCache: @unchecked Sendable {
     /// One build of the matrix, for one state of the view.
     final class Index: @unchecked Sendable {
         let slot: UInt8
-        let checkpoint: UInt64
+        let changedOffset: UInt64
         let matrix: VectorMatrix
         let ids: [String]
         let groups: [String?]
@@ -16,10 +17,11 @@ final class VectorIndexCache: @unchecked Sendable {
         let rows: [String: Int]
 
         init(
-            slot: UInt8, checkpoint: UInt64, matrix: VectorMatrix, ids: [String], groups: [String?], labels: [[String]]
+            slot: UInt8, changedOffset: UInt64, matrix: VectorMatrix, ids: [String], groups: [String?],
+            labels: [[String]]
         ) {
             self.slot = slot
-            self.checkpoint = checkpoint
+            self.changedOffset = changedOffset
             self.matrix = matrix
             self.ids = ids
             self.groups = groups
@@ -34,9 +36,12 @@ final class VectorIndexCache: @unchecked Sendable {
     private let lock = NSLock()
     private var current: Index?
 
-    /// The index for the view at `slot`/`checkpoint`, built from `tables` when the cached one is for another state.
-    func index(slot: UInt8, checkpoint: UInt64, dimensions: Int, tables: any ProjectionReader) throws -> Index {
-        if let cached = lock.withLock({ current }), cached.slot == slot, cached.checkpoint == checkpoint {
+    /// The index built last, if any.
+    var currentIndex: Index? { lock.withLock { current } }
+
+    /// The index for the view at `slot` last changed at `changedOffset`, built from `tables` when the cached one is for another state.
+    func index(slot: UInt8, changedOffset: UInt64, dimensions: Int, tables: any ProjectionReader) throws -> Index {
+        if let cached = lock.withLock({ current }), cached.slot == slot, cached.changedOffset == changedOffset {
             return cached
         }
         var matrix = VectorMatrix(dimensions: dimensions)
@@ -54,7 +59,7 @@ final class VectorIndexCache: @unchecked Sendable {
             return true
         }
         let built = Index(
-            slot: slot, checkpoint: checkpoint, matrix: matrix, ids: ids, groups: groups, labels: labels)
+            slot: slot, changedOffset: changedOffset, matrix: matrix, ids: ids, groups: groups, labels: labels)
         lock.withLock { current = built }
         return built
     }
