@@ -55,7 +55,7 @@ enum AppendBenchmarks {
             let path = directory + "/store"
             progress("append.batch: engine, sequential client, \(batches.count) batches of \(batchSize), .sync")
             let memory = MemoryProbe()
-            let store = try EventStore(path: path)
+            let store = try EventStore(path: path, options: .bareLog)
             let commitsBefore = store.commitSequence
             let seconds = try await AppendClients.sequential(batches, to: store)
             let (peakGrowth, peak) = memory.finish()
@@ -72,7 +72,7 @@ enum AppendBenchmarks {
                 target: AbsoluteTarget(direction: .atMost, limit: peakRSSLimitMB, text: "<= 300 MB growth"))
             report.record(BenchFigure(name: "append.batch.peak_rss.process", value: megabytes(peak), unit: "MB"))
 
-            let reopened = try EventStore(path: path)
+            let reopened = try EventStore(path: path, options: .bareLog)
             defer { reopened.close() }
             try ReadBenchmarks.run(reopened, expectedEvents: count, rawScan: rawScan, report: report)
             try StorageBenchmarks.run(reopened, workload: workload, raw: raw, sqlite: sqlite, report: report)
@@ -81,7 +81,7 @@ enum AppendBenchmarks {
         try withTemporaryDirectory { directory in
             let depth = settings.pipelineDepth
             progress("append.batch.pipelined: engine, up to \(depth) batches of \(batchSize) in flight, .sync")
-            let store = try EventStore(path: directory + "/store")
+            let store = try EventStore(path: directory + "/store", options: .bareLog)
             defer { store.close() }
             let commitsBefore = store.commitSequence
             let seconds = try AppendClients.pipelined(batches, to: store, depth: depth)
@@ -118,7 +118,7 @@ enum AppendBenchmarks {
 ///
 /// Creating it returns freed heap to the kernel (`malloc_trim`), so memory left over from generating the workload
 /// is not reused unseen, and resets the kernel's peak (`VmHWM`) to the current resident size.
-private struct MemoryProbe {
+struct MemoryProbe {
     /// The resident size when the probe started, in bytes.
     let startBytes: Int
 

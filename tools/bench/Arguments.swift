@@ -1,4 +1,4 @@
-/// The command line of `annals-bench`: `annals-bench [--quick] [--output PATH]`.
+/// The command line of `annals-bench`: `annals-bench [--quick] [--output PATH] [--only NAME[,NAME…]]`.
 ///
 /// ```swift
 /// let arguments = try BenchArguments.parse(Array(CommandLine.arguments.dropFirst()))
@@ -11,17 +11,55 @@ struct BenchArguments: Sendable {
     var outputPath = "bench-results.jsonl"
     /// Whether `--help` was given: print ``usage`` and run nothing.
     var help = false
+    /// The benchmark and figure names `--only` selected, or `nil` to run everything.
+    var only: Set<String>?
+
+    /// The benchmarks, in the order a run measures them, each with the figures it records; `--only` takes either.
+    static let benchmarks: [(name: String, figures: [String])] = [
+        (
+            "append.batch",
+            [
+                "append.batch.pipelined", "append.batch.peak_rss", "append.batch.peak_rss.process", "read.scan",
+                "storage",
+            ]
+        ),
+        ("append.concurrent", []),
+        ("subscribe.catchup", []),
+        ("replay.audit", []),
+        ("tail.latency", ["tail.latency.p50", "tail.latency.p99"]),
+        ("append.batch.projected", []),
+        ("state.at", ["state.at.p50", "state.at.p99"]),
+        ("rebuild.all", ["rebuild.all.peak_rss", "rebuild.all.peak_rss.process"]),
+        ("search.vector", ["search.vector.p50", "search.vector.p99"]),
+    ]
+
+    /// Whether this run measures `benchmark` (one of ``benchmarks``' names): always without `--only`, otherwise
+    /// when `--only` named it or one of its figures.
+    func runs(_ benchmark: String) -> Bool {
+        guard let only else { return true }
+        guard let entry = Self.benchmarks.first(where: { $0.name == benchmark }) else { return false }
+        return only.contains(entry.name) || entry.figures.contains(where: only.contains)
+    }
+
+    /// Whether this run measures any of `benchmarks`.
+    func runsAny(_ benchmarks: [String]) -> Bool { benchmarks.contains(where: runs) }
 
     /// The help text, printed by `--help` and after a bad argument.
     static let usage = """
-        usage: annals-bench [--quick] [--output PATH]
+        usage: annals-bench [--quick] [--output PATH] [--only NAME[,NAME...]]
 
         Runs the engine benchmarks and their raw LMDB and SQLite baselines in one run, writes one JSON line per
         figure and baseline, and prints a table. Exits 0 when every benchmark ran, missed targets included.
 
-          --quick        100,000 events and 20,000 concurrent appends instead of 1,000,000 and 100,000
+          --quick        100,000 events and 20,000 concurrent appends instead of 1,000,000 and 100,000, and a
+                         twentieth of the projection benchmarks' sizes
           --output PATH  the JSON Lines results file (default: bench-results.jsonl), for example
                          --output /tmp/bench-quick.jsonl
+          --only NAMES   run only these benchmarks (comma-separated; repeatable): append.batch (with
+                         append.batch.pipelined, read.scan and storage), append.concurrent, subscribe.catchup,
+                         replay.audit, tail.latency, append.batch.projected, state.at, rebuild.all,
+                         search.vector; a figure's name selects the benchmark that records it, for example
+                         --only state.at,rebuild.all
           -h, --help     print this help
         """
 
@@ -43,6 +81,11 @@ struct BenchArguments: Sendable {
                 let path = String(argument.dropFirst("--output=".count))
                 guard !path.isEmpty else { throw BenchUsageError(message: "--output needs a path") }
                 parsed.outputPath = path
+            case "--only":
+                guard let names = remaining.popFirst() else { throw BenchUsageError(message: "--only needs names") }
+                try parsed.select(names)
+            case _ where argument.hasPrefix("--only="):
+                try parsed.select(String(argument.dropFirst("--only=".count)))
             case "-h", "--help":
                 parsed.help = true
             default:
@@ -50,6 +93,20 @@ struct BenchArguments: Sendable {
             }
         }
         return parsed
+    }
+
+    /// Adds the comma-separated benchmark or figure `names` to ``only``.
+    /// - Throws: ``BenchUsageError`` for an empty list or a name no benchmark answers to.
+    private mutating func select(_ names: String) throws(BenchUsageError) {
+        let known = Set(Self.benchmarks.flatMap { [$0.name] + $0.figures })
+        let list = names.split(separator: ",").map(String.init)
+        guard !list.isEmpty else { throw BenchUsageError(message: "--only needs names") }
+        for name in list where !known.contains(name) {
+            throw BenchUsageError(
+                message: "--only: no benchmark or figure is called '\(name)' (benchmarks: "
+                    + Self.benchmarks.map(\.name).joined(separator: ", ") + ")")
+        }
+        only = (only ?? []).union(list)
     }
 }
 

@@ -1,3 +1,5 @@
+import Annals
+
 /// The sizes of one benchmark run: the full configuration or the `--quick` one.
 struct BenchSettings: Sendable {
     /// `full` or `quick`, for progress lines.
@@ -22,8 +24,21 @@ struct BenchSettings: Sendable {
     let tailWarmUpEvents: Int
     /// The pace of the `tail.latency` appends, in events per second.
     let tailEventsPerSecond: Double
+    /// The stream `append.batch.projected`, `state.at` and `rebuild.all` append: 1,000,000 ontology events, or
+    /// 50,000 with `--quick` (every projection size is divided by 20 there).
+    let ontologyHistory: OntologyShape
+    /// The knowledge base `search.vector` searches: 100,000 items about 5,000 things, or 5,000 about 250.
+    let knowledgeBase: OntologyShape
+    /// The snapshot interval of the `state.at` store: the default ``StoreOptions/snapshotInterval`` (50,000
+    /// events), or 2,500 with `--quick`, so a quick run still replays from snapshots.
+    let snapshotInterval: Int
+    /// The random offsets `state.at` asks for.
+    let stateQueries: Int
+    /// The searches `search.vector` times after its warm-up.
+    let searchQueries: Int
 
-    /// The full run (1,000,000 events) or, with `quick`, a short one (100,000 events).
+    /// The full run (1,000,000 events) or, with `quick`, a short one (100,000 events; a twentieth of the
+    /// projection benchmarks' sizes).
     ///
     /// The synced-commit counts are sized for a disk whose `fdatasync` takes about 5 ms, so `--quick` stays near a
     /// minute there; on a fast disk (0.1–0.2 ms) the whole quick run takes seconds.
@@ -39,5 +54,11 @@ struct BenchSettings: Sendable {
         tailEvents = quick ? 1_000 : 3_000
         tailWarmUpEvents = 100
         tailEventsPerSecond = 1_000
+        let scale = quick ? 20 : 1
+        ontologyHistory = .history(scale: scale)
+        knowledgeBase = .knowledgeBase(scale: scale)
+        snapshotInterval = StoreOptions().snapshotInterval / scale
+        stateQueries = 30
+        searchQueries = 50
     }
 }

@@ -36,3 +36,13 @@ struct BenchWorkload: Sendable {
         }
     }
 }
+
+extension StoreOptions {
+    /// The options of every store the log benchmarks (`append.*`, `read.scan`, `storage`, `subscribe.catchup`,
+    /// `replay.audit`, `tail.latency`) write: the defaults without projections, a bare log.
+    ///
+    /// Those figures were defined, and recorded, before projections existed, and the workload carries two
+    /// vocabulary types (`thing.deleted` about things it never created, `knowledge.added` without `thingId` and
+    /// `text`) that the default projections would reject. `append.batch.projected` measures what projections cost.
+    static var bareLog: StoreOptions { StoreOptions(projections: []) }
+}

@@ -24,7 +24,7 @@ enum ConcurrentBenchmarks {
         let appenders = settings.concurrentAppenders
         try await withTemporaryDirectory { directory in
             progress("append.concurrent: engine, \(appenders) tasks appending \(events.count) single events, .sync")
-            let store = try EventStore(path: directory + "/store")
+            let store = try EventStore(path: directory + "/store", options: .bareLog)
             defer { store.close() }
             let commitsBefore = store.commitSequence
             let seconds = try await AppendClients.concurrent(events, to: store, appenders: appenders)

@@ -74,3 +74,22 @@ extension BenchReport {
 private func trimmedNumber(_ value: Double) -> String {
     value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
 }
+
+extension BenchReport {
+    /// Records the median of `samples` as `NAME.p50`, against `p50Target`, and their 99th percentile as
+    /// `NAME.p99`, informational; each compared, for information, with the same percentile of `baseline`.
+    func recordPercentiles(
+        _ name: String, samples: LatencySamples, p50Target: AbsoluteTarget,
+        baseline: (name: String, samples: LatencySamples)? = nil
+    ) {
+        for (suffix, percent) in [("p50", 50.0), ("p99", 99.0)] {
+            let value = samples.percentile(percent)
+            let comparison = baseline.map { ($0.name + " " + suffix, $0.samples.percentile(percent)) }
+            record(
+                BenchFigure(
+                    name: name + "." + suffix, value: value, unit: "ms", baseline: comparison?.0,
+                    baselineValue: comparison?.1, target: percent == 50 ? p50Target.text : "",
+                    passed: percent == 50 ? p50Target.isMet(by: value) : nil))
+        }
+    }
+}

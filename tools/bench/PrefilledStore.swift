@@ -24,14 +24,14 @@ enum PrefilledStore {
             let count = workload.newEvents.count
             progress("filling a store for subscribe.catchup and replay.audit: \(count) events, pipelined, .sync")
             do {
-                let store = try EventStore(path: path)
+                let store = try EventStore(path: path, options: .bareLog)
                 defer { store.close() }
                 let seconds = try AppendClients.pipelined(
                     workload.batches(of: settings.batchSize), to: store, depth: settings.pipelineDepth)
                 try AppendBenchmarks.expectHead(of: store, count)
                 progress("  \(whole(Double(count) / seconds)) events/s in \(fixedPoint(seconds, decimals: 2)) s")
             }
-            let store = try EventStore(path: path)
+            let store = try EventStore(path: path, options: .bareLog)
             defer { store.close() }
             let head = try store.head()
             guard head.durableOffset == UInt64(count) else {

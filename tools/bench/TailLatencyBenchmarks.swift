@@ -38,7 +38,7 @@ enum TailLatencyBenchmarks {
 
         try await withTemporaryDirectory { directory in
             let path = directory + "/store"
-            let store = try EventStore(path: path)
+            let store = try EventStore(path: path, options: .bareLog)
             defer { store.close() }
 
             progress(

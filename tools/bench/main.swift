@@ -4,7 +4,7 @@
     import Musl
 #endif
 
-// annals-bench [--quick] [--output PATH]: the engine's figures and their baselines, measured in one run.
+// annals-bench [--quick] [--output PATH] [--only NAMES]: the engine's figures and their baselines, measured in one run.
 
 /// The parsed command line; a bad one prints the usage and exits 64 (`EX_USAGE`).
 let arguments: BenchArguments
@@ -26,56 +26,123 @@ let report = BenchReport(path: arguments.outputPath)
 /// Whether any benchmark failed to run (as opposed to missing its target).
 var failed = false
 
-progress("annals-bench \(settings.name): generating \(settings.events) events (seed \(settings.seed))")
-/// The events every benchmark appends, generated and converted before anything is timed.
-let workload: BenchWorkload
-do {
-    let (generated, seconds) = try timed { try BenchWorkload.make(count: settings.events, seed: settings.seed) }
-    workload = generated
-    progress(
-        "  \(whole(megabytes(workload.rawJSONBytes))) MB of JSON lines in \(fixedPoint(seconds, decimals: 1)) s, "
-            + "process RSS \(whole(megabytes(ProcessMemory.currentRSSBytes()))) MB")
-} catch {
-    progress("annals-bench: cannot generate the workload: \(error)")
-    exit(1)
-}
+/// The benchmarks that append and read the generated log workload.
+let logBenchmarks = ["append.batch", "append.concurrent", "subscribe.catchup", "replay.audit", "tail.latency"]
+if arguments.runsAny(logBenchmarks) {
+    progress("annals-bench \(settings.name): generating \(settings.events) events (seed \(settings.seed))")
+    /// The events every log benchmark appends, generated and converted before anything is timed.
+    let workload: BenchWorkload
+    do {
+        let (generated, seconds) = try timed { try BenchWorkload.make(count: settings.events, seed: settings.seed) }
+        workload = generated
+        progress(
+            "  \(whole(megabytes(workload.rawJSONBytes))) MB of JSON lines in \(fixedPoint(seconds, decimals: 1)) s, "
+                + "process RSS \(whole(megabytes(ProcessMemory.currentRSSBytes()))) MB")
+    } catch {
+        progress("annals-bench: cannot generate the workload: \(error)")
+        exit(1)
+    }
 
-do {
-    try await AppendBenchmarks.run(workload, settings: settings, report: report)
-} catch {
-    failed = true
-    progress("annals-bench: the batch append benchmarks failed: \(error)")
-}
-do {
-    try await ConcurrentBenchmarks.run(workload, settings: settings, report: report)
-} catch {
-    failed = true
-    progress("annals-bench: the concurrent append benchmark failed: \(error)")
-}
-do {
-    try await PrefilledStore.with(workload, settings: settings) { store in
+    if arguments.runs("append.batch") {
         do {
-            try await SubscribeCatchupBenchmarks.run(store, expectedEvents: settings.events, report: report)
+            try await AppendBenchmarks.run(workload, settings: settings, report: report)
         } catch {
             failed = true
-            progress("annals-bench: the subscription catch-up benchmark failed: \(error)")
-        }
-        do {
-            try ReplayAuditBenchmarks.run(store, expectedEvents: settings.events, report: report)
-        } catch {
-            failed = true
-            progress("annals-bench: the audit replay benchmark failed: \(error)")
+            progress("annals-bench: the batch append benchmarks failed: \(error)")
         }
     }
-} catch {
-    failed = true
-    progress("annals-bench: cannot fill the store for the catch-up and audit benchmarks: \(error)")
+    if arguments.runs("append.concurrent") {
+        do {
+            try await ConcurrentBenchmarks.run(workload, settings: settings, report: report)
+        } catch {
+            failed = true
+            progress("annals-bench: the concurrent append benchmark failed: \(error)")
+        }
+    }
+    if arguments.runsAny(["subscribe.catchup", "replay.audit"]) {
+        do {
+            try await PrefilledStore.with(workload, settings: settings) { store in
+                if arguments.runs("subscribe.catchup") {
+                    do {
+                        try await SubscribeCatchupBenchmarks.run(
+                            store, expectedEvents: settings.events, report: report)
+                    } catch {
+                        failed = true
+                        progress("annals-bench: the subscription catch-up benchmark failed: \(error)")
+                    }
+                }
+                if arguments.runs("replay.audit") {
+                    do {
+                        try ReplayAuditBenchmarks.run(store, expectedEvents: settings.events, report: report)
+                    } catch {
+                        failed = true
+                        progress("annals-bench: the audit replay benchmark failed: \(error)")
+                    }
+                }
+            }
+        } catch {
+            failed = true
+            progress("annals-bench: cannot fill the store for the catch-up and audit benchmarks: \(error)")
+        }
+    }
+    if arguments.runs("tail.latency") {
+        do {
+            try await TailLatencyBenchmarks.run(workload, settings: settings, report: report)
+        } catch {
+            failed = true
+            progress("annals-bench: the tail latency benchmark failed: \(error)")
+        }
+    }
 }
-do {
-    try await TailLatencyBenchmarks.run(workload, settings: settings, report: report)
-} catch {
-    failed = true
-    progress("annals-bench: the tail latency benchmark failed: \(error)")
+
+if arguments.runsAny(["append.batch.projected", "state.at", "rebuild.all"]) {
+    let shape = settings.ontologyHistory
+    progress("generating an ontology history of \(shape.events) events (seed \(settings.seed))")
+    /// The ontology events `append.batch.projected` appends and the `state.at` and `rebuild.all` store holds.
+    let (history, seconds) = timed { OntologyWorkload.make(shape, seed: settings.seed) }
+    progress("  \(history.summary), in \(fixedPoint(seconds, decimals: 1)) s")
+
+    if arguments.runs("append.batch.projected") {
+        do {
+            try await ProjectedAppendBenchmarks.run(history, settings: settings, report: report)
+        } catch {
+            failed = true
+            progress("annals-bench: the projected batch append benchmark failed: \(error)")
+        }
+    }
+    if arguments.runsAny(["state.at", "rebuild.all"]) {
+        do {
+            try await PrefilledOntologyStore.with(history, settings: settings) { store in
+                if arguments.runs("state.at") {
+                    do {
+                        try StateAtBenchmarks.run(store, workload: history, settings: settings, report: report)
+                    } catch {
+                        failed = true
+                        progress("annals-bench: the state.at benchmark failed: \(error)")
+                    }
+                }
+                if arguments.runs("rebuild.all") {
+                    do {
+                        try RebuildBenchmarks.run(store, expectedEvents: history.events.count, report: report)
+                    } catch {
+                        failed = true
+                        progress("annals-bench: the rebuild benchmark failed: \(error)")
+                    }
+                }
+            }
+        } catch {
+            failed = true
+            progress("annals-bench: cannot fill the store for the state.at and rebuild benchmarks: \(error)")
+        }
+    }
+}
+if arguments.runs("search.vector") {
+    do {
+        try await VectorSearchBenchmarks.run(settings: settings, report: report)
+    } catch {
+        failed = true
+        progress("annals-bench: the vector search benchmark failed: \(error)")
+    }
 }
 
 progress("done; results in \(report.path)")
