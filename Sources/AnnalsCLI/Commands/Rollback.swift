@@ -1,6 +1,5 @@
 import Annals
 import ArgumentParser
-import Dispatch
 
 /// `annals rollback --to`: appends compensating events that return part of the ontology to an earlier state.
 struct Rollback: ParsableCommand {
@@ -55,36 +54,19 @@ struct Rollback: ParsableCommand {
         try Output.standard.line(JSONValue.object(summary).canonicalBytes)
     }
 
-    /// Runs the engine's async rollback to completion on this thread.
+    /// Plans the rollback and appends its events as one atomic batch (the synchronous form of
+    /// `EventStore.rollback(to:scope:actorId:timestamp:)`).
     private func rollback(_ store: EventStore) throws -> (plan: RollbackPlan, receipts: [AppendReceipt]) {
-        let outcome = RollbackOutcome()
-        let done = DispatchSemaphore(value: 0)
-        let (offset, scope, actor) = (to, scope.rollbackScope, actor)
-        Task {
-            do throws(AnnalsError) {
-                outcome.result = .success(try await store.rollback(to: offset, scope: scope, actorId: actor))
-            } catch {
-                outcome.result = .failure(error)
-            }
-            done.signal()
-        }
-        done.wait()
-        switch outcome.result! {
-        case .success(let value):
-            return value
-        case .failure(.versionConflict(let index, let target, let expected, let actual)):
+        let plan = try store.planRollback(to: to, scope: scope.rollbackScope, actorId: actor)
+        guard !plan.events.isEmpty else { return (plan, []) }
+        do {
+            return (plan, try store.appendAndWait(plan.events))
+        } catch {
+            guard case .versionConflict(let index, let target, let expected, let actual) = error else { throw error }
             throw CLIFailure(
                 .versionConflict,
                 "'\(target)' changed while the rollback was planned (event \(index) expected version \(expected), "
                     + "found \(actual)); nothing was appended: run the rollback again")
-        case .failure(let error):
-            throw error
         }
     }
-}
-
-/// The result of the async rollback, handed back to the waiting thread (written once before the semaphore is
-/// signalled, read after it is waited for).
-private final class RollbackOutcome: @unchecked Sendable {
-    var result: Result<(plan: RollbackPlan, receipts: [AppendReceipt]), AnnalsError>?
 }
