@@ -10,8 +10,14 @@ public struct Connection: Sendable, Hashable {
     public var connectionType: String
     /// The tenant or organization (the `groupId` of the event that created it).
     public var groupId: String?
-    /// Free-form properties (a JSON object).
-    public var properties: JSONValue
+    /// Free-form properties (a JSON object), parsed from ``propertiesJSON``.
+    public var properties: JSONValue {
+        get { (try? JSONParser.parse(propertiesJSON)) ?? .object([:]) }
+        set { propertiesJSON = newValue.canonicalBytes }
+    }
+    /// The properties as canonical JSON (checked to be one object when the record is read). Updates patch these
+    /// bytes directly (``CanonicalMergePatch``) rather than parsing them.
+    public internal(set) var propertiesJSON: [UInt8]
     /// When it was created and last changed.
     public var stamp: EntityStamp
 
@@ -35,7 +41,7 @@ public struct Connection: Sendable, Hashable {
         writer.string(connectionType)
         writer.optionalString(groupId)
         writer.stamp(stamp)
-        writer.json(properties)
+        writer.lengthPrefixed(propertiesJSON)
         return writer.bytes
     }
 
@@ -43,12 +49,21 @@ public struct Connection: Sendable, Hashable {
         id: String, fromId: String, toId: String, connectionType: String, groupId: String?, properties: JSONValue,
         stamp: EntityStamp
     ) {
+        self.init(
+            id: id, fromId: fromId, toId: toId, connectionType: connectionType, groupId: groupId,
+            propertiesJSON: properties.canonicalBytes, stamp: stamp)
+    }
+
+    init(
+        id: String, fromId: String, toId: String, connectionType: String, groupId: String?, propertiesJSON: [UInt8],
+        stamp: EntityStamp
+    ) {
         self.id = id
         self.fromId = fromId
         self.toId = toId
         self.connectionType = connectionType
         self.groupId = groupId
-        self.properties = properties
+        self.propertiesJSON = propertiesJSON
         self.stamp = stamp
     }
 
@@ -59,10 +74,13 @@ public struct Connection: Sendable, Hashable {
             let type = try reader.string()
             let group = try reader.optionalString()
             let stamp = try reader.stamp()
-            let properties = try JSONParser.parse(try reader.lengthPrefixed())
+            let properties = Array(try reader.lengthPrefixed())
+            guard CanonicalMergePatch.isObject(properties) else {
+                throw OntologyRecordError(table: "connections", key: id)
+            }
             return Connection(
-                id: id, fromId: from, toId: to, connectionType: type, groupId: group, properties: properties,
-                stamp: stamp)
+                id: id, fromId: from, toId: to, connectionType: type, groupId: group,
+                propertiesJSON: properties, stamp: stamp)
         }
     }
 }

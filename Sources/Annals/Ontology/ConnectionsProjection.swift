@@ -64,7 +64,7 @@ public struct ConnectionsProjection: Projection {
                         field: field, "is '\(value!)' but connection '\(id)' has '\(actual)' (it cannot change)")
                 }
             }
-            connection.properties = connection.properties.merging(patch: patch)
+            connection.propertiesJSON = CanonicalMergePatch.apply(patch, to: connection.propertiesJSON)
             connection.stamp = connection.stamp.touched(by: event)
             try tables.put(Self.connections, key: Array(id.utf8), value: connection.encoded)
         case .connectionDeleted(let id):

@@ -10,8 +10,14 @@ public struct Thing: Sendable, Hashable {
     public var name: String?
     /// A status, `active` unless set.
     public var status: String
-    /// Free-form properties (a JSON object).
-    public var properties: JSONValue
+    /// Free-form properties (a JSON object), parsed from ``propertiesJSON``.
+    public var properties: JSONValue {
+        get { (try? JSONParser.parse(propertiesJSON)) ?? .object([:]) }
+        set { propertiesJSON = newValue.canonicalBytes }
+    }
+    /// The properties as canonical JSON (checked to be one object when the record is read). Updates patch these
+    /// bytes directly (``CanonicalMergePatch``) rather than parsing them.
+    public internal(set) var propertiesJSON: [UInt8]
     /// When it was created and last changed.
     public var stamp: EntityStamp
 
@@ -35,7 +41,7 @@ public struct Thing: Sendable, Hashable {
         writer.optionalString(name)
         writer.string(status)
         writer.stamp(stamp)
-        writer.json(properties)
+        writer.lengthPrefixed(propertiesJSON)
         return writer.bytes
     }
 
@@ -43,12 +49,21 @@ public struct Thing: Sendable, Hashable {
         id: String, thingType: String, groupId: String?, name: String?, status: String, properties: JSONValue,
         stamp: EntityStamp
     ) {
+        self.init(
+            id: id, thingType: thingType, groupId: groupId, name: name, status: status,
+            propertiesJSON: properties.canonicalBytes, stamp: stamp)
+    }
+
+    init(
+        id: String, thingType: String, groupId: String?, name: String?, status: String, propertiesJSON: [UInt8],
+        stamp: EntityStamp
+    ) {
         self.id = id
         self.thingType = thingType
         self.groupId = groupId
         self.name = name
         self.status = status
-        self.properties = properties
+        self.propertiesJSON = propertiesJSON
         self.stamp = stamp
     }
 
@@ -59,10 +74,13 @@ public struct Thing: Sendable, Hashable {
             let name = try reader.optionalString()
             let status = try reader.string()
             let stamp = try reader.stamp()
-            let properties = try JSONParser.parse(try reader.lengthPrefixed())
+            let properties = Array(try reader.lengthPrefixed())
+            guard CanonicalMergePatch.isObject(properties) else {
+                throw OntologyRecordError(table: "things", key: id)
+            }
             return Thing(
-                id: id, thingType: thingType, groupId: groupId, name: name, status: status, properties: properties,
-                stamp: stamp)
+                id: id, thingType: thingType, groupId: groupId, name: name, status: status,
+                propertiesJSON: properties, stamp: stamp)
         }
     }
 }

@@ -44,7 +44,7 @@ public struct ThingsProjection: Projection {
             let old = thing
             if let name { thing.name = name }
             if let status { thing.status = status }
-            if let patch { thing.properties = thing.properties.merging(patch: patch) }
+            if let patch { thing.propertiesJSON = CanonicalMergePatch.apply(patch, to: thing.propertiesJSON) }
             thing.stamp = thing.stamp.touched(by: event)
             try Self.store(thing, replacing: old, in: tables)
         case .thingDeleted(let id):

@@ -180,7 +180,7 @@ private struct RollbackBuilder {
         for (id, thing) in past.things.sorted(by: { $0.key < $1.key }) {
             let now = current.things[id]
             if let now, now.thingType == thing.thingType, now.name == thing.name, now.status == thing.status,
-                now.properties == thing.properties
+                now.propertiesJSON == thing.propertiesJSON
             {
                 continue
             }
@@ -195,7 +195,7 @@ private struct RollbackBuilder {
         for (id, c) in past.connections.sorted(by: { $0.key < $1.key }) {
             let now = current.connections[id]
             if let now, now.fromId == c.fromId, now.toId == c.toId, now.connectionType == c.connectionType,
-                now.properties == c.properties
+                now.propertiesJSON == c.propertiesJSON
             {
                 continue
             }
