@@ -14,7 +14,8 @@ import Testing
         case 3: return .string(keys.randomElement(using: &random)! + "\\ \u{1}")
         case 4: return .number("1.50e3")
         case 5:
-            return .array((0..<Int.random(in: 0...3, using: &random)).map { _ in randomValue(&random, depth: depth + 1) })
+            return .array(
+                (0..<Int.random(in: 0...3, using: &random)).map { _ in randomValue(&random, depth: depth + 1) })
         default:
             var members: [String: JSONValue] = [:]
             for _ in 0..<Int.random(in: 0...5, using: &random) {

@@ -34,7 +34,8 @@ enum CanonicalMergePatch {
             if !first { out.append(UInt8(ascii: ",")) }
             first = false
         }
-        func emitPatched(_ key: String, _ change: JSONValue, storedValue: UnsafeRawBufferPointer?, _ out: inout [UInt8]) {
+        func emitPatched(_ key: String, _ change: JSONValue, storedValue: UnsafeRawBufferPointer?, _ out: inout [UInt8])
+        {
             guard change != .null else { return }
             separator(&out)
             JSONWriter.writeString(key, into: &out)
