@@ -98,8 +98,8 @@ import Testing
         ]).canonicalString
     }
 
-    @Test(arguments: [RollbackScope.all, .group("org-1")])
-    func rollbackRoundTrip(scope: RollbackScope) async throws {
+    @Test(arguments: [OntologyScope.all, .group("org-1")])
+    func rollbackRoundTrip(scope: OntologyScope) async throws {
         try await withStore(StoreOptions(snapshotInterval: 0)) { store, _ in
             _ = try await RebuildTests.appendRandom(store, seed: 11, batches: 60)
             let target = try store.head().offset
@@ -156,5 +156,46 @@ import Testing
             await #expect(throws: AnnalsError.self) { _ = try await store.append(contentsOf: plan.events) }
             #expect(try store.thing("a")?.status == "three")
         }
+    }
+}
+
+/// A scoped state (one thing, or one group) equals the same part of the full state.
+@Suite struct ScopedStateTests {
+    @Test func aThingOrGroupScopeEqualsThatPartOfTheFullState() async throws {
+        try await withStore(StoreOptions(snapshotInterval: 40)) { store, _ in
+            _ = try await RebuildTests.appendRandom(store, seed: 21, batches: 120)
+            let head = try store.head().offset
+            let things = try store.state(at: head).view.things(ThingFilter(limit: .max)).map(\.id)
+            let sampleThings = Array(things.prefix(4)) + ["s21-t1", "s21-t2", "s21-t5"]
+            for offset in stride(from: UInt64(1), through: head, by: Int(max(head / 9, 1))) {
+                let full = try store.state(at: offset).view
+                for id in sampleThings {
+                    let scoped = try store.state(at: offset, scope: .thing(id)).view
+                    #expect(try Self.dump(scoped) == (try Self.dump(full, thing: id)), "thing \(id) at \(offset)")
+                }
+                let group = try store.state(at: offset, scope: .group("org-1")).view
+                #expect(try Self.dump(group) == (try Self.dump(full, group: "org-1")), "group at \(offset)")
+            }
+        }
+    }
+
+    static func dump(_ view: OntologyView, thing: String? = nil, group: String? = nil) throws -> String {
+        var things = try view.things(ThingFilter(limit: .max))
+        var connections = try view.connections(ConnectionFilter(limit: .max))
+        var knowledge = try view.knowledge(KnowledgeFilter(limit: .max))
+        if let thing {
+            things = things.filter { $0.id == thing }
+            connections = connections.filter { $0.fromId == thing || $0.toId == thing }
+            knowledge = knowledge.filter { $0.thingId == thing }
+        }
+        if let group {
+            things = things.filter { $0.groupId == group }
+            connections = connections.filter { $0.groupId == group }
+            knowledge = knowledge.filter { $0.groupId == group }
+        }
+        return JSONValue.object([
+            "things": .array(things.map(\.json)), "connections": .array(connections.map(\.json)),
+            "knowledge": .array(knowledge.map(\.json)),
+        ]).canonicalString
     }
 }

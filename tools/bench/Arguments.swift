@@ -28,7 +28,7 @@ struct BenchArguments: Sendable {
         ("replay.audit", []),
         ("tail.latency", ["tail.latency.p50", "tail.latency.p99"]),
         ("append.batch.projected", []),
-        ("state.at", ["state.at.p50", "state.at.p99"]),
+        ("state.at", ["state.at.p50", "state.at.p99", "state.at.thing.p50", "state.at.thing.p99"]),
         ("rebuild.all", ["rebuild.all.peak_rss", "rebuild.all.peak_rss.process"]),
         ("search.vector", ["search.vector.p50", "search.vector.p99"]),
     ]

@@ -68,11 +68,29 @@ enum StateAtBenchmarks {
             "state.at", samples: measured,
             p50Target: AbsoluteTarget(direction: .atMost, limit: p50LimitMilliseconds, text: "<= 100 ms"),
             baseline: baseline.map { ("state at a snapshot offset, no replay", $0) })
+
+        // What `annals state --at N --thing ID` runs: the same offsets, scoped to the thing looked up.
+        progress("state.at.thing: state(at:scope: .thing(id)) at the same \(offsets.count) offsets")
+        var scopedRandom = SplitMix64(seed: settings.seed ^ 0x57A7_EA7)
+        _ = (0..<settings.stateQueries).map { _ in scopedRandom.int(below: Int(head)) }
+        var scoped: [Double] = []
+        for offset in offsets {
+            scoped.append(
+                try ask(store, at: offset, workload: workload, random: &scopedRandom, scoped: true).milliseconds)
+        }
+        let scopedSamples = LatencySamples(milliseconds: scoped)
+        progress("  \(scopedSamples.summary)")
+        report.recordPercentiles(
+            "state.at.thing", samples: scopedSamples,
+            p50Target: AbsoluteTarget(direction: .atMost, limit: p50LimitMilliseconds, text: "<= 100 ms"),
+            baseline: baseline.map { ("state at a snapshot offset, no replay", $0) })
     }
 
-    /// One timed query: the state at `offset` and a lookup of a thing created at or before it.
+    /// One timed query: the state at `offset` (only the thing's part when `scoped`) and a lookup of a thing created
+    /// at or before it.
     private static func ask(
-        _ store: EventStore, at offset: UInt64, workload: OntologyWorkload, random: inout SplitMix64
+        _ store: EventStore, at offset: UInt64, workload: OntologyWorkload, random: inout SplitMix64,
+        scoped: Bool = false
     ) throws -> (milliseconds: Double, replayed: Int, found: Bool) {
         let created = workload.createdThings
         var low = 0
@@ -83,7 +101,7 @@ enum StateAtBenchmarks {
         }
         let id = created[random.int(below: max(low, 1))].id
         let start = ContinuousClock.now
-        let state = try store.state(at: offset)
+        let state = try store.state(at: offset, scope: scoped ? .thing(id) : .all)
         let thing = try state.view.thing(id)
         let milliseconds = elapsedSeconds(ContinuousClock.now - start) * 1_000
         guard state.offset == offset, state.skippedSnapshots.isEmpty else {

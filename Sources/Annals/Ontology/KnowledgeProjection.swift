@@ -117,12 +117,17 @@ public struct KnowledgeProjection: Projection {
         return (frequencies, length)
     }
 
+    /// Stores `item` with its `by-thing` and `by-label` entries: what queries (not search) read.
+    static func storeForQueries(_ item: KnowledgeItem, in tables: any ProjectionWriter) throws {
+        try tables.put(items, key: Array(item.id.utf8), value: item.encoded)
+        try tables.put(byThing, key: OntologyKey.make(item.thingId, item.id), value: [])
+        for label in item.labels { try tables.put(byLabel, key: OntologyKey.make(label, item.id), value: []) }
+    }
+
     /// Stores `item`; with `searchable`, also its terms, counters and embedding (time travel skips them: it only
     /// queries items).
     private func store(_ item: KnowledgeItem, in tables: any ProjectionWriter, searchable: Bool) throws {
-        try tables.put(Self.items, key: Array(item.id.utf8), value: item.encoded)
-        try tables.put(Self.byThing, key: OntologyKey.make(item.thingId, item.id), value: [])
-        for label in item.labels { try tables.put(Self.byLabel, key: OntologyKey.make(label, item.id), value: []) }
+        try Self.storeForQueries(item, in: tables)
         guard searchable else { return }
         let (frequencies, length) = Self.termFrequencies(item.text)
         for (term, count) in frequencies where term.utf8.count <= 64 {

@@ -1,12 +1,12 @@
 import LMDB
 
 extension EventStore {
-    /// Reads up to `limit` events after `offset` in `txn` and turns those whose type passes `include` into ``ProjectedEvent``s (metadata parsed),
+    /// Reads up to `limit` events after `offset` in `txn` and turns those that pass `include` into ``ProjectedEvent``s (metadata parsed),
     /// for replaying into projections. Returns them with the offset of the last
     /// record read. Stops with the record's error at the first damaged record.
     func projectedEvents(
         after offset: UInt64, through last: UInt64 = .max, limit: Int, decoder: BatchDecoder,
-        including include: (String) -> Bool = { _ in true }, _ txn: borrowing Transaction
+        including include: (RecordedEvent) -> Bool = { _ in true }, _ txn: borrowing Transaction
     ) throws -> (events: [ProjectedEvent], last: UInt64?) {
         var records: [(offset: UInt64, record: UnsafeRawBufferPointer)] = []
         records.reserveCapacity(min(limit, 8192))
@@ -26,7 +26,7 @@ extension EventStore {
         if let failure { throw failure }
         var projected: [ProjectedEvent] = []
         projected.reserveCapacity(events.count)
-        for event in events where include(event.type) { projected.append(try ProjectedEvent(event)) }
+        for event in events where include(event) { projected.append(try ProjectedEvent(event)) }
         return (projected, records.last?.offset)
     }
 }

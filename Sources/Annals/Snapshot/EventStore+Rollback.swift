@@ -1,8 +1,8 @@
 import Foundation
 import LMDB
 
-/// Which part of the ontology a rollback restores.
-public enum RollbackScope: Sendable, Hashable, CustomStringConvertible {
+/// A part of the ontology: what a rollback restores, and what ``EventStore/state(at:scope:)`` computes.
+public enum OntologyScope: Sendable, Hashable, CustomStringConvertible {
     /// Everything.
     case all
     /// One thing, its connections (both directions) and its knowledge.
@@ -56,7 +56,7 @@ public struct RollbackPlan: Sendable {
     /// The offset whose state the scope returns to.
     public var targetOffset: UInt64
     /// The scope.
-    public var scope: RollbackScope
+    public var scope: OntologyScope
     /// The log head the plan was computed at.
     public var head: UInt64
     /// The entities that change, in the order of ``events``.
@@ -71,7 +71,7 @@ extension EventStore {
     /// without appending them (the dry run). `timestamp` stamps the events (default: the time of the append).
     /// - Throws: ``AnnalsError/invalidArgument(_:)`` for an offset past the head; what ``state(at:)`` throws.
     public func planRollback(
-        to offset: UInt64, scope: RollbackScope = .all, actorId: String, timestamp: Int64? = nil
+        to offset: UInt64, scope: OntologyScope = .all, actorId: String, timestamp: Int64? = nil
     ) throws(AnnalsError) -> RollbackPlan {
         do {
             let past = try state(at: offset).view
@@ -105,7 +105,7 @@ extension EventStore {
     /// ``planRollback(to:scope:actorId:timestamp:)`` as one atomic batch. The log is never rewritten.
     /// - Returns: The plan and the receipts (empty when nothing differs).
     public func rollback(
-        to offset: UInt64, scope: RollbackScope = .all, actorId: String, timestamp: Int64? = nil
+        to offset: UInt64, scope: OntologyScope = .all, actorId: String, timestamp: Int64? = nil
     ) async throws(AnnalsError) -> (plan: RollbackPlan, receipts: [AppendReceipt]) {
         let plan = try planRollback(to: offset, scope: scope, actorId: actorId, timestamp: timestamp)
         guard !plan.events.isEmpty else { return (plan, []) }
@@ -119,7 +119,7 @@ private struct ScopedEntities {
     var connections: [String: Connection] = [:]
     var knowledge: [String: KnowledgeItem] = [:]
 
-    init(_ view: OntologyView, _ scope: RollbackScope) throws {
+    init(_ view: OntologyView, _ scope: OntologyScope) throws {
         switch scope {
         case .all:
             for thing in try view.things(ThingFilter(limit: .max)) { things[thing.id] = thing }
@@ -142,7 +142,7 @@ private struct ScopedEntities {
 /// deletions of connections and knowledge, then of things, then restores of things, connections and knowledge.
 private struct RollbackBuilder {
     let offset: UInt64
-    let scope: RollbackScope
+    let scope: OntologyScope
     let actorId: String
     let timestamp: Int64?
     let streamVersion: (String) throws -> UInt64
@@ -151,7 +151,7 @@ private struct RollbackBuilder {
     private var pendingVersions: [String: UInt64] = [:]
 
     init(
-        offset: UInt64, scope: RollbackScope, actorId: String, timestamp: Int64?,
+        offset: UInt64, scope: OntologyScope, actorId: String, timestamp: Int64?,
         streamVersion: @escaping (String) throws -> UInt64
     ) {
         self.offset = offset

@@ -21,8 +21,16 @@ extension EventStore {
     /// - Throws: ``AnnalsError/invalidArgument(_:)`` for an offset past the head,
     ///   ``AnnalsError/projectionUnavailable(name:reason:)`` when the built-in projections are not registered.
     public func state(at offset: UInt64) throws(AnnalsError) -> HistoricalState {
+        try state(at: offset, scope: .all)
+    }
+
+    /// The part `scope` of the ontology as of `offset`: for ``OntologyScope/thing(_:)``, the thing, its connections
+    /// and its knowledge, found by replaying only the events that can touch them after the snapshot (most of a
+    /// history is other things' updates, which are skipped without parsing). The view holds nothing else. A group
+    /// scope replays everything and keeps the group's entities.
+    public func state(at offset: UInt64, scope: OntologyScope) throws(AnnalsError) -> HistoricalState {
         do {
-            return try computeState(at: offset)
+            return try computeState(at: offset, scope: scope)
         } catch {
             throw AnnalsError(error)
         }
@@ -53,7 +61,7 @@ extension EventStore {
         }
     }
 
-    private func computeState(at offset: UInt64) throws -> HistoricalState {
+    private func computeState(at offset: UInt64, scope: OntologyScope) throws -> HistoricalState {
         let head = try head().offset
         guard offset <= head else {
             throw AnnalsError.invalidArgument("offset \(offset) is past the log head \(head)")
@@ -76,7 +84,12 @@ extension EventStore {
         var replayed = 0
         let decoder = BatchDecoder(store: self)
         let context = ProjectionContext(mode: .timeTravel)
-        let handled = { (type: String) in entries.contains { $0.projection.handles(eventType: type) } }
+        var filter = try ScopeFilter(scope, tables: tables)
+        let prefilter = filter
+        let handled = { (event: RecordedEvent) in
+            entries.contains { $0.projection.handles(eventType: event.type) }
+                && prefilter.mayTouch(type: event.type, target: event.targetId)
+        }
         while position < offset {
             let (events, last) = try environment.read { txn in
                 try projectedEvents(
@@ -84,7 +97,7 @@ extension EventStore {
                     including: handled, txn)
             }
             guard let last else { break }
-            for event in events {
+            for event in events where try filter.touches(event) {
                 for (entry, table) in zip(entries, tables) where entry.projection.handles(eventType: event.type) {
                     try entry.projection.apply(event, to: table, context: context)
                 }
@@ -92,9 +105,11 @@ extension EventStore {
             replayed += Int(last - position)
             position = last
         }
+        let replayedView = OntologyView(
+            things: tables[0], connections: tables[1], knowledge: tables[2], offset: offset)
         return HistoricalState(
             offset: offset, snapshotOffset: start?.offset, replayedEvents: replayed, skippedSnapshots: skipped,
-            view: OntologyView(things: tables[0], connections: tables[1], knowledge: tables[2], offset: offset))
+            view: scope == .all ? replayedView : try ScopeFilter.extract(scope, from: replayedView, entries: entries))
     }
 
     /// The tables of `entries` from the snapshot at `offset`, or `nil` when it was taken by other versions of

@@ -35,9 +35,9 @@ struct State: ParsableCommand {
             guard offset <= head else {
                 throw CLIFailure(.invalidInput, "--at \(offset) is past the log head \(head)")
             }
-            state = try store.state(at: offset)
+            state = try store.state(at: offset, scope: scope.ontologyScope)
         case .time(let milliseconds):
-            state = try store.state(atTime: milliseconds)
+            state = try store.state(at: try store.offset(atTime: milliseconds), scope: scope.ontologyScope)
         }
         for skipped in state.skippedSnapshots { CLIFailure.printError("warning: skipped \(skipped.description)") }
         let view = state.view
@@ -83,8 +83,8 @@ struct ScopeOptions: ParsableArguments {
         if thing != nil && group != nil { throw ValidationError("--thing and --group cannot be combined") }
     }
 
-    /// The engine's rollback scope.
-    var rollbackScope: RollbackScope {
+    /// The engine's scope.
+    var ontologyScope: OntologyScope {
         if let thing { return .thing(thing) }
         if let group { return .group(group) }
         return .all

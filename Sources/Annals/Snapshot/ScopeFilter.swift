@@ -1,0 +1,81 @@
+/// Which replayed events can change a scope's entities, so that time travel for one thing skips the rest.
+///
+/// For a thing scope it keeps: the thing's own events, every `thing.deleted` (deleting another thing deletes the
+/// connections it shares with this one), connection events that create an edge touching the thing or change one
+/// that does, and knowledge events about the thing or its items. Other `thing.*` events are skipped before their
+/// metadata is parsed.
+struct ScopeFilter {
+    private let thing: String?
+    private var connections: Set<String> = []
+    private var knowledge: Set<String> = []
+
+    /// A filter for `scope`, seeded with the scope's connections and knowledge in the snapshot `tables`.
+    init(_ scope: OntologyScope, tables: [MemoryTables]) throws {
+        guard case .thing(let id) = scope else {
+            thing = nil
+            return
+        }
+        thing = id
+        connections = Set(try ConnectionsProjection.ids(touching: id, in: tables[1]))
+        for key in try tables[2].keys(KnowledgeProjection.byThing, prefix: OntologyKey.prefix(id)) {
+            knowledge.insert(key.withUnsafeBytes { OntologyKey.lastPart($0) })
+        }
+    }
+
+    /// Whether an event of `type` on `target` may matter, before its metadata is parsed.
+    func mayTouch(type: String, target: String?) -> Bool {
+        guard let thing, type.hasPrefix("thing.") else { return true }
+        return target == thing || type == OntologyEventType.thingDeleted
+    }
+
+    /// Whether a parsed event changes the scope; notes the connections and knowledge items that join it.
+    mutating func touches(_ event: ProjectedEvent) throws -> Bool {
+        guard let thing else { return true }
+        let target = event.targetId ?? ""
+        switch event.type {
+        case OntologyEventType.connectionCreated, OntologyEventType.connectionRestored:
+            let touching =
+                event.metadata["fromId"]?.stringValue == thing || event.metadata["toId"]?.stringValue == thing
+            if touching { connections.insert(target) }
+            return touching || connections.contains(target)
+        case let type where type.hasPrefix("connection."):
+            return connections.contains(target)
+        case OntologyEventType.knowledgeAdded, OntologyEventType.knowledgeRestored:
+            let about = event.metadata["thingId"]?.stringValue == thing
+            if about { knowledge.insert(target) }
+            return about || knowledge.contains(target)
+        case let type where type.hasPrefix("knowledge."):
+            return knowledge.contains(target)
+        default:
+            return mayTouch(type: event.type, target: event.targetId)
+        }
+    }
+
+    /// A view holding only `scope`'s entities from `view` (its index entries rebuilt from them).
+    static func extract(
+        _ scope: OntologyScope, from view: OntologyView, entries: [ProjectionCatalog.Entry]
+    ) throws -> OntologyView {
+        let tables = entries.map { MemoryTables(tableCount: $0.projection.tableNames.count) }
+        let things: [Thing]
+        let connections: [Connection]
+        let knowledge: [KnowledgeItem]
+        switch scope {
+        case .all:
+            return view
+        case .thing(let id):
+            things = try view.thing(id).map { [$0] } ?? []
+            var touching = try view.connections(ConnectionFilter(fromId: id, limit: .max))
+            touching += try view.connections(ConnectionFilter(toId: id, limit: .max)).filter { $0.fromId != id }
+            connections = touching
+            knowledge = try view.knowledge(KnowledgeFilter(thingId: id, limit: .max))
+        case .group(let group):
+            things = try view.things(ThingFilter(groupId: group, limit: .max))
+            connections = try view.connections(ConnectionFilter(groupId: group, limit: .max))
+            knowledge = try view.knowledge(KnowledgeFilter(groupId: group, limit: .max))
+        }
+        for thing in things { try ThingsProjection.store(thing, replacing: nil, in: tables[0]) }
+        for connection in connections { try ConnectionsProjection.store(connection, in: tables[1]) }
+        for item in knowledge { try KnowledgeProjection.storeForQueries(item, in: tables[2]) }
+        return OntologyView(things: tables[0], connections: tables[1], knowledge: tables[2], offset: view.offset)
+    }
+}
