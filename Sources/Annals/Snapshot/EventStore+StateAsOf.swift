@@ -116,31 +116,25 @@ extension EventStore {
     /// them. Throws ``AnnalsError/corruptSnapshot(offset:reason:)`` when it is damaged.
     private func loadSnapshot(_ offset: UInt64, for entries: [ProjectionCatalog.Entry]) throws -> [MemoryTables]? {
         guard let database = projections.snapshots else { return nil }
-        let body = try environment.read { txn -> SnapshotBody? in
+        let stored = try environment.read { txn -> [SnapshotFormat.Projection]? in
             try offset.bigEndianBytes.withUnsafeBytes { key in
-                try txn.handle.withValue(database, key: key) { stored throws(AnnalsError) -> SnapshotBody? in
-                    guard let stored else { return nil }
-                    return try SnapshotFormat.body(stored, key: offset)
+                try txn.handle.withValue(database, key: key) { value throws(AnnalsError) in
+                    try value.map { v throws(AnnalsError) in try SnapshotFormat.projections(v, key: offset) }
                 }
             }
         }
-        guard let body else { return nil }
-        let stored: [SnapshotBody.Projection]
-        do {
-            stored = try body.projections()
-        } catch {
-            throw AnnalsError.corruptSnapshot(offset: offset, reason: error.description)
-        }
+        guard let stored else { return nil }
         var tables: [MemoryTables] = []
         for entry in entries {
             let projection = entry.projection
             guard
                 let match = stored.first(where: {
                     $0.name == projection.name && $0.version == projection.version
-                        && $0.configuration == projection.configuration && $0.tableNames == projection.tableNames
+                        && $0.configuration == projection.configuration
+                        && SnapshotFormat.tableNames($0) == projection.tableNames
                 })
             else { return nil }
-            tables.append(MemoryTables(bases: match.tables))
+            tables.append(MemoryTables(bases: match.tables.map { MemoryTables.Base(table: $0) }))
         }
         return tables
     }

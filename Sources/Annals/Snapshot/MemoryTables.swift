@@ -1,32 +1,32 @@
 import Foundation
 
-/// A projection's tables in memory: the sorted entries of a snapshot (read in place from its decompressed body)
+/// A projection's tables in memory: the sorted entries of a snapshot (read in place from its decompressed tables)
 /// with the changes of a replay laid over them. What ``EventStore/state(at:)`` replays into; also usable with no
 /// snapshot, starting empty.
 final class MemoryTables: ProjectionWriter {
-    /// A snapshot table: spans into the shared body, sorted by key.
+    /// A snapshot table read in place (decompressed on first use), or none.
     struct Base {
-        let body: SnapshotBody?
-        /// Per entry: key start, key length, value start, value length.
-        var spans: [(Int, Int, Int, Int)]
+        let table: SnapshotTable?
 
-        static let empty = Base(body: nil, spans: [])
+        static let empty = Base(table: nil)
 
-        func key(_ i: Int, _ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
-            UnsafeRawBufferPointer(rebasing: bytes[spans[i].0..<(spans[i].0 + spans[i].1)])
+        static func key(_ span: (Int, Int, Int, Int), _ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+            UnsafeRawBufferPointer(rebasing: bytes[span.0..<(span.0 + span.1)])
         }
 
-        func value(_ i: Int, _ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
-            UnsafeRawBufferPointer(rebasing: bytes[spans[i].2..<(spans[i].2 + spans[i].3)])
+        static func value(_ span: (Int, Int, Int, Int), _ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+            UnsafeRawBufferPointer(rebasing: bytes[span.2..<(span.2 + span.3)])
         }
 
-        /// The first index whose key is ≥ `key`.
-        func lowerBound(_ key: UnsafeRawBufferPointer, _ bytes: UnsafeRawBufferPointer) -> Int {
+        /// The first index in `spans` whose key is ≥ `key`.
+        static func lowerBound(
+            _ key: UnsafeRawBufferPointer, _ spans: [(Int, Int, Int, Int)], _ bytes: UnsafeRawBufferPointer
+        ) -> Int {
             var low = 0
             var high = spans.count
             while low < high {
                 let middle = (low + high) / 2
-                if compareBytes(self.key(middle, bytes), key) < 0 { low = middle + 1 } else { high = middle }
+                if compareBytes(Self.key(spans[middle], bytes), key) < 0 { low = middle + 1 } else { high = middle }
             }
             return low
         }
@@ -47,12 +47,15 @@ final class MemoryTables: ProjectionWriter {
         overlays = Array(repeating: SortedOverlay(), count: bases.count)
     }
 
-    private func withBase<R>(_ table: ProjectionTable, _ body: (Base, UnsafeRawBufferPointer) throws -> R) rethrows
-        -> R
-    {
-        let base = bases[table.index]
-        guard let storage = base.body else { return try body(base, UnsafeRawBufferPointer(start: nil, count: 0)) }
-        return try body(base, storage.bytes)
+    /// Calls `body` with the base table's spans and bytes (empty without a snapshot).
+    private func withBase<R>(
+        _ table: ProjectionTable, _ body: ([(Int, Int, Int, Int)], UnsafeRawBufferPointer) throws -> R
+    ) throws -> R {
+        guard let snapshot = bases[table.index].table else {
+            return try body([], UnsafeRawBufferPointer(start: nil, count: 0))
+        }
+        let (bytes, spans) = try snapshot.contents()
+        return try body(spans, bytes)
     }
 
     func withValue<R>(_ table: ProjectionTable, key: [UInt8], _ body: (UnsafeRawBufferPointer?) throws -> R) throws
@@ -62,13 +65,13 @@ final class MemoryTables: ProjectionWriter {
             guard let value = overlaid else { return try body(nil) }
             return try value.withUnsafeBytes { try body($0) }
         }
-        return try withBase(table) { base, bytes in
+        return try withBase(table) { spans, bytes in
             try key.withUnsafeBytes { k in
-                let index = base.lowerBound(k, bytes)
-                guard index < base.spans.count, compareBytes(base.key(index, bytes), k) == 0 else {
+                let index = Base.lowerBound(k, spans, bytes)
+                guard index < spans.count, compareBytes(Base.key(spans[index], bytes), k) == 0 else {
                     return try body(nil)
                 }
-                return try body(base.value(index, bytes))
+                return try body(Base.value(spans[index], bytes))
             }
         }
     }
@@ -84,12 +87,12 @@ final class MemoryTables: ProjectionWriter {
             overlaid.append(entry)
             return true
         }
-        try withBase(table) { base, bytes in
+        try withBase(table) { spans, bytes in
             try prefix.withUnsafeBytes { p in
-                var i = base.lowerBound(p, bytes)
+                var i = Base.lowerBound(p, spans, bytes)
                 var j = 0
                 while true {
-                    let baseKey = i < base.spans.count ? base.key(i, bytes) : nil
+                    let baseKey = i < spans.count ? Base.key(spans[i], bytes) : nil
                     let inBase = baseKey.map { $0.starts(with: p) } ?? false
                     if !inBase && j >= overlaid.count { return }
                     let order: Int =
@@ -97,7 +100,7 @@ final class MemoryTables: ProjectionWriter {
                             overlaid[j].key.withUnsafeBytes { compareBytes(baseKey!, $0) }
                         }
                     if order < 0 {
-                        guard try body(baseKey!, base.value(i, bytes)) else { return }
+                        guard try body(baseKey!, Base.value(spans[i], bytes)) else { return }
                         i += 1
                     } else {
                         if order == 0 { i += 1 }
