@@ -97,7 +97,7 @@ extension EventStore {
                     including: handled, txn)
             }
             guard let last else { break }
-            for event in events where try filter.touches(event) {
+            for event in events where filter.touches(event) {
                 for (entry, table) in zip(entries, tables) where entry.projection.handles(eventType: event.type) {
                     try entry.projection.apply(event, to: table, context: context)
                 }

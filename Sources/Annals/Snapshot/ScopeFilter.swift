@@ -29,7 +29,7 @@ struct ScopeFilter {
     }
 
     /// Whether a parsed event changes the scope; notes the connections and knowledge items that join it.
-    mutating func touches(_ event: ProjectedEvent) throws -> Bool {
+    mutating func touches(_ event: ProjectedEvent) -> Bool {
         guard let thing else { return true }
         let target = event.targetId ?? ""
         switch event.type {
