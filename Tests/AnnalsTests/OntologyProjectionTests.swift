@@ -153,19 +153,33 @@ import Testing
         }
     }
 
-    @Test func theVectorIndexIsKeptAcrossAppendsThatDoNotTouchKnowledge() async throws {
+    @Test func theVectorIndexFollowsKnowledgeChangesWithoutRebuilding() async throws {
         try await withStore { store, _ in
             try await seed(store)
+            // Enough rows that a few dead ones do not call for a rebuild.
+            _ = try await store.append(
+                contentsOf: (0..<16).map { Vocabulary.knowledge("n\($0)", about: "switch", text: "switch note \($0)") })
             #expect(try store.search(SearchQuery("zigbee hub", mode: .vector)).first?.item.id == "k2")
             let before = store.vectorCache.currentIndex
             _ = try await store.append(Vocabulary.update("lamp", status: "dim"))
             _ = try await store.append(NewEvent(type: "order.placed", targetId: "o1"))
             _ = try store.search(SearchQuery("zigbee hub", mode: .vector))
-            #expect(store.vectorCache.currentIndex === before)
+            #expect(store.vectorCache.currentIndex === before && store.vectorCache.updates == 0)
+            // Added, then deleted, then a thing's cascade: each applied to the same index.
             _ = try await store.append(Vocabulary.knowledge("k3", about: "lamp", text: "zigbee lamp firmware"))
-            let hits = try store.search(SearchQuery("zigbee lamp firmware", mode: .vector))
-            #expect(store.vectorCache.currentIndex !== before)
-            #expect(hits.first?.item.id == "k3")
+            #expect(try store.search(SearchQuery("zigbee lamp firmware", mode: .vector)).first?.item.id == "k3")
+            _ = try await store.append(NewEvent(type: "knowledge.deleted", targetId: "k3"))
+            #expect(
+                !(try store.search(SearchQuery("zigbee lamp firmware", mode: .vector)).map(\.item.id).contains("k3")))
+            _ = try await store.append(Vocabulary.deleteThing("hub"))
+            let hits = try store.search(SearchQuery("zigbee hub", limit: 50, mode: .vector)).map(\.item.id)
+            #expect(!hits.contains("k2") && !hits.isEmpty)
+            #expect(store.vectorCache.currentIndex === before)
+            #expect(store.vectorCache.updates == 3 && store.vectorCache.builds == 1)
+            // A rebuild swaps the slot: the next search builds afresh and agrees.
+            _ = try store.rebuild(["knowledge"])
+            #expect(try store.search(SearchQuery("zigbee hub", limit: 50, mode: .vector)).map(\.item.id) == hits)
+            #expect(store.vectorCache.builds == 2)
         }
     }
 }

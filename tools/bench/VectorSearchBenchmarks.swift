@@ -78,6 +78,18 @@ enum VectorSearchBenchmarks {
             progress(
                 "  one search after appending one event that is not knowledge: "
                     + "\(fixedPoint(afterAppend * 1_000, decimals: 1)) ms")
+            if let thing = workload.createdThings.first?.id {
+                _ = try await store.append(
+                    NewEvent(
+                        type: OntologyEventType.knowledgeAdded, targetId: "bench-extra-note", groupId: nil,
+                        metadata: ["thingId": .string(thing), "text": .string(queries[1])]))
+                let (_, afterKnowledge) = try timed {
+                    try store.search(SearchQuery(queries[1], limit: limit, mode: .vector))
+                }
+                progress(
+                    "  one search after appending one knowledge item (the matrix is updated, not rebuilt): "
+                        + "\(fixedPoint(afterKnowledge * 1_000, decimals: 1)) ms")
+            }
 
             progress("search.vector baseline: plain Float32 scan of the same texts' embeddings, one thread")
             let (scan, building) = timed { PlainVectorScan(workload) }

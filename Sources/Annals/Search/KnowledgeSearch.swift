@@ -86,30 +86,35 @@ extension EventStore {
                 let slot = try projections.state("knowledge", txn.handle)!.slot
                 let changed = try KnowledgeProjection.counter(
                     KnowledgeProjection.stats, key: KnowledgeProjection.changedKey, in: tables)
-                let index = try vectorCache.index(
-                    slot: slot, changedOffset: changed, dimensions: knowledge.embedder.dimensions, tables: tables)
-                let allowed = { @Sendable (row: Int) -> Bool in
-                    (query.groupId == nil || index.groups[row] == query.groupId)
-                        && query.labels.allSatisfy(index.labels[row].contains)
-                }
-                let depth = max(query.limit * 5, 50)
                 var similarity: [String: (rank: Int, score: Float)] = [:]
                 var vectorRanking: [String] = []
-                if query.mode != .lexical {
-                    let found = index.matrix.topK(
-                        query: knowledge.embedder.embed(query.text), k: depth, where: allowed)
-                    for (rank, hit) in found.enumerated() where hit.score > 0 {
-                        similarity[index.ids[hit.row]] = (rank + 1, hit.score)
-                        vectorRanking.append(index.ids[hit.row])
-                    }
-                }
                 var lexical: [String: (rank: Int, score: Double, terms: [String])] = [:]
                 var lexicalRanking: [String] = []
-                if query.mode != .vector {
-                    let lexicalHits = try Self.bm25(query.text, tables) { id in index.rows[id].map(allowed) ?? false }
-                    for (rank, hit) in lexicalHits.prefix(depth).enumerated() {
-                        lexical[hit.id] = (rank + 1, hit.score, hit.terms)
-                        lexicalRanking.append(hit.id)
+                try vectorCache.withIndex(
+                    slot: slot, changedOffset: changed, dimensions: knowledge.embedder.dimensions, tables: tables,
+                    store: self
+                ) { index in
+                    let (groups, labels, alive) = (index.groups, index.labels, index.alive)
+                    let allowed = { @Sendable (row: Int) -> Bool in
+                        alive[row] && (query.groupId == nil || groups[row] == query.groupId)
+                            && query.labels.allSatisfy(labels[row].contains)
+                    }
+                    let depth = max(query.limit * 5, 50)
+                    if query.mode != .lexical {
+                        let found = index.matrix.topK(
+                            query: knowledge.embedder.embed(query.text), k: depth, where: allowed)
+                        for (rank, hit) in found.enumerated() where hit.score > 0 {
+                            similarity[index.ids[hit.row]] = (rank + 1, hit.score)
+                            vectorRanking.append(index.ids[hit.row])
+                        }
+                    }
+                    if query.mode != .vector {
+                        let rows = index.rows
+                        let lexicalHits = try Self.bm25(query.text, tables) { id in rows[id].map(allowed) ?? false }
+                        for (rank, hit) in lexicalHits.prefix(depth).enumerated() {
+                            lexical[hit.id] = (rank + 1, hit.score, hit.terms)
+                            lexicalRanking.append(hit.id)
+                        }
                     }
                 }
                 let ranked: [(id: String, score: Double)] =
