@@ -145,3 +145,46 @@ struct TypeCounter: Projection {
         try tables.put(ProjectionTable(0), key: key, value: [current &+ UInt8(version)])
     }
 }
+
+/// A custom projection that refuses one event type, and fails with its own error on another.
+struct Gatekeeper: Projection {
+    struct Broken: Error {}
+    let name = "gatekeeper"
+    let version = 1
+    let tableNames = ["seen"]
+
+    func apply(_ event: ProjectedEvent, to tables: any ProjectionWriter, context: ProjectionContext) throws {
+        try tables.put(ProjectionTable(0), key: Array(event.id.uuidString.utf8), value: [1])
+        if context.mode == .live && event.type == "forbidden" {
+            throw ProjectionRejection(field: "type", "forbidden events are not accepted")
+        }
+        if context.mode == .live && event.type == "broken" { throw Broken() }
+    }
+}
+
+@Suite struct CustomProjectionTests {
+    @Test func aCustomProjectionRejectsABatchAndItsWritesAreUndone() async throws {
+        try await withStore(StoreOptions(projections: [Gatekeeper()])) { store, _ in
+            _ = try await store.append(NewEvent(type: "fine"))
+            for type in ["forbidden", "broken"] {
+                do {
+                    _ = try await store.append(contentsOf: [NewEvent(type: "fine"), NewEvent(type: type)])
+                    Issue.record("\(type) was accepted")
+                } catch {
+                    guard case .rejectedEvent(1, type, "gatekeeper", let reason) = error as? AnnalsError else {
+                        Issue.record("unexpected \(error)")
+                        continue
+                    }
+                    #expect(reason.contains(type == "forbidden" ? "forbidden events" : "apply failed"))
+                }
+            }
+            let seen = try store.environment.read { txn in
+                let entry = store.projections.entry("gatekeeper")!
+                let state = try store.projections.state("gatekeeper", txn.handle)!
+                return try txn.statistics(entry.slots[Int(state.slot)][0]).entries
+            }
+            #expect(seen == 1, "only the first event's write survived")
+            #expect(try store.head().offset == 1)
+        }
+    }
+}
