@@ -11,6 +11,9 @@ public struct KnowledgeProjection: Projection {
     public let version = 2
     /// The tables, in ``ProjectionTable`` order.
     public let tableNames = ["knowledge", "by-thing", "by-label", "terms", "term-stats", "stats", "vectors"]
+    /// What snapshots hold: the items and the tables queries read. The term index, its counters and the vectors
+    /// serve search only and are not written in time travel.
+    public var snapshotTableNames: [String] { ["knowledge", "by-thing", "by-label", "stats"] }
     /// The embedder that computes embeddings for items that do not supply one.
     public let embedder: any Embedder
     /// How embeddings are stored.

@@ -22,6 +22,10 @@ public protocol Projection: Sendable {
     /// The names of the tables it owns, 1–32 characters from `a-z`, `0-9`, `_`, `.` and `-`; position `i` is
     /// ``ProjectionTable/init(_:)`` `i`.
     var tableNames: [String] { get }
+    /// The tables snapshots hold, a subset of ``tableNames`` (all by default). Leave out tables that only serve
+    /// search and that `apply` does not write in ``ProjectionContext/Mode/timeTravel`` mode: time travel never reads
+    /// them, so snapshots need not carry them.
+    var snapshotTableNames: [String] { get }
     /// Whether events of `eventType` concern this projection. Others are never passed to ``apply(_:to:context:)``.
     func handles(eventType: String) -> Bool
     /// Applies one event to the projection's tables.
@@ -36,6 +40,8 @@ public protocol Projection: Sendable {
 extension Projection {
     /// No configuration.
     public var configuration: String { "" }
+    /// Every table.
+    public var snapshotTableNames: [String] { tableNames }
     /// Every event type.
     public func handles(eventType: String) -> Bool { true }
 }

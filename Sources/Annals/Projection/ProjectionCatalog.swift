@@ -80,6 +80,10 @@ final class ProjectionCatalog: Sendable {
         guard Set(projection.tableNames).count == projection.tableNames.count else {
             throw AnnalsError.invalidArgument("projection '\(projection.name)' names a table twice")
         }
+        for table in projection.snapshotTableNames where !projection.tableNames.contains(table) {
+            throw AnnalsError.invalidArgument(
+                "projection '\(projection.name)' lists snapshot table '\(table)', which is not one of its tables")
+        }
     }
 
     /// The entry named `name`.

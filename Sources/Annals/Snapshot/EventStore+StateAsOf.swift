@@ -131,10 +131,14 @@ extension EventStore {
                 let match = stored.first(where: {
                     $0.name == projection.name && $0.version == projection.version
                         && $0.configuration == projection.configuration
-                        && SnapshotFormat.tableNames($0) == projection.tableNames
+                        && SnapshotFormat.tableNames($0) == projection.snapshotTableNames
                 })
             else { return nil }
-            tables.append(MemoryTables(bases: match.tables.map { MemoryTables.Base(table: $0) }))
+            // Tables the snapshot leaves out start empty (time travel does not use them).
+            let stored = Dictionary(
+                zip(SnapshotFormat.tableNames(match), match.tables), uniquingKeysWith: { first, _ in first })
+            tables.append(
+                MemoryTables(bases: projection.tableNames.map { MemoryTables.Base(table: stored[$0]) }))
         }
         return tables
     }

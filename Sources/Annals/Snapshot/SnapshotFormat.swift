@@ -24,7 +24,7 @@ enum SnapshotFormat {
         let tables: [SnapshotTable]
     }
 
-    /// Encodes the tables of `projections` (each read through its reader), one compressed frame per table.
+    /// Encodes the snapshot tables of `projections` (each read through its reader), one compressed frame per table.
     static func encode(
         _ projections: [(projection: any Annals.Projection, tables: any ProjectionReader)], offset: UInt64,
         createdAt: Int64, level: Int32
@@ -37,8 +37,13 @@ enum SnapshotFormat {
             directory.lengthPrefixed(Array(projection.name.utf8))
             directory.varint(UInt64(projection.version))
             directory.lengthPrefixed(Array(projection.configuration.utf8))
-            directory.varint(UInt64(projection.tableNames.count))
-            for (index, name) in projection.tableNames.enumerated() {
+            let names = projection.snapshotTableNames
+            directory.varint(UInt64(names.count))
+            for name in names {
+                guard let index = projection.tableNames.firstIndex(of: name) else {
+                    throw AnnalsError.invalidArgument(
+                        "projection '\(projection.name)' lists snapshot table '\(name)', which it does not have")
+                }
                 var entries = ByteWriter(capacity: 1 << 16)
                 var count = 0
                 try tables.scan(ProjectionTable(index), prefix: []) { key, value in
