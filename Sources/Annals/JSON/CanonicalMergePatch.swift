@@ -48,11 +48,11 @@ enum CanonicalMergePatch {
         }
         var p = 0
         for member in members {
-            while p < keys.count, Self.precedes(keys[p], member.key) {
+            while p < keys.count, member.withKey({ Self.precedes(keys[p], $0) }) {
                 emitPatched(keys[p], changes[keys[p]]!, storedValue: nil, &out)
                 p += 1
             }
-            if p < keys.count, Self.equals(keys[p], member.key) {
+            if p < keys.count, member.withKey({ Self.equals(keys[p], $0) }) {
                 emitPatched(keys[p], changes[keys[p]]!, storedValue: member.value, &out)
                 p += 1
             } else {
@@ -67,11 +67,18 @@ enum CanonicalMergePatch {
         out.append(UInt8(ascii: "}"))
     }
 
-    /// One member of a canonical object: its key's UTF-8 bytes, the member as written (`"key":value`) and its value.
+    /// One member of a canonical object: its key's UTF-8 bytes (in place, or decoded when the key has escapes), the
+    /// member as written (`"key":value`) and its value.
     private struct Member {
-        var key: [UInt8]
+        var literalKey: UnsafeRawBufferPointer
+        var decodedKey: [UInt8]?
         var raw: UnsafeRawBufferPointer
         var value: UnsafeRawBufferPointer
+
+        func withKey<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+            if let decodedKey { return decodedKey.withUnsafeBytes(body) }
+            return body(literalKey)
+        }
     }
 
     /// The members of the canonical object `bytes`, or `nil` if it is not well formed.
@@ -84,12 +91,10 @@ enum CanonicalMergePatch {
             let start = i
             guard bytes[i] == UInt8(ascii: "\""), let keyEnd = skipString(bytes, from: i) else { return nil }
             let literal = UnsafeRawBufferPointer(rebasing: bytes[i..<keyEnd])
-            let key: [UInt8]
+            var decoded: [UInt8]?
             if literal.contains(UInt8(ascii: "\\")) {
                 guard case .string(let text)? = try? JSONParser.parse(literal) else { return nil }
-                key = Array(text.utf8)
-            } else {
-                key = Array(literal.dropFirst().dropLast())
+                decoded = Array(text.utf8)
             }
             i = keyEnd
             guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { return nil }
@@ -97,7 +102,9 @@ enum CanonicalMergePatch {
             guard let valueEnd = skipValue(bytes, from: i) else { return nil }
             members.append(
                 Member(
-                    key: key, raw: UnsafeRawBufferPointer(rebasing: bytes[start..<valueEnd]),
+                    literalKey: UnsafeRawBufferPointer(
+                        rebasing: literal[(literal.startIndex + 1)..<(literal.endIndex - 1)]),
+                    decodedKey: decoded, raw: UnsafeRawBufferPointer(rebasing: bytes[start..<valueEnd]),
                     value: UnsafeRawBufferPointer(rebasing: bytes[i..<valueEnd])))
             i = valueEnd
             if i < bytes.count - 1 {
@@ -156,11 +163,11 @@ enum CanonicalMergePatch {
         }
     }
 
-    private static func precedes(_ key: String, _ bytes: [UInt8]) -> Bool {
+    private static func precedes(_ key: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
         key.utf8.lexicographicallyPrecedes(bytes)
     }
 
-    private static func equals(_ key: String, _ bytes: [UInt8]) -> Bool {
+    private static func equals(_ key: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
         key.utf8.elementsEqual(bytes)
     }
 }

@@ -73,6 +73,10 @@ public struct ThingsProjection: Projection {
 
     static func store(_ thing: Thing, replacing old: Thing?, in tables: any ProjectionWriter) throws {
         try tables.put(things, key: Array(thing.id.utf8), value: thing.encoded)
+        // Most updates change properties only: then every index entry stays as it is.
+        if let old, old.thingType == thing.thingType, old.groupId == thing.groupId, old.status == thing.status {
+            return
+        }
         let keys = indexKeys(thing)
         let oldKeys = old.map(indexKeys) ?? []
         for (index, (table, key)) in keys.enumerated() {
