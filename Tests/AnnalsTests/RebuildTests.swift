@@ -77,6 +77,22 @@ import Testing
         }
     }
 
+    @Test func aDamagedViewRecordNamesTheProjectionToRebuild() async throws {
+        try await withStore(StoreOptions(snapshotInterval: 0)) { store, _ in
+            _ = try await store.append(Vocabulary.thing("a"))
+            let entry = store.projections.entry("things")!
+            try store.write { txn in
+                let slot = try store.projections.state("things", txn.handle)!.slot
+                try txn.put(entry.slots[Int(slot)][0], key: Array("a".utf8), value: [9, 9])
+            }
+            #expect(throws: AnnalsError.projectionUnavailable(
+                name: "things", reason: "the things record 'a' is malformed; run 'annals rebuild things'")
+            ) { try store.thing("a") }
+            _ = try store.rebuild(["things"])
+            #expect(try store.thing("a")?.thingType == "device")
+        }
+    }
+
     @Test func aBumpedVersionIsRebuiltOnOpenOrRefused() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory + "/store"

@@ -78,11 +78,21 @@ public struct EntityStamp: Sendable, Hashable {
     }
 }
 
-/// A stored ontology record that does not decode.
+/// A stored ontology record that does not decode. Reported as ``AnnalsError/projectionUnavailable(name:reason:)``
+/// naming the projection to rebuild (the view is derived from the log, which is intact).
 struct OntologyRecordError: Error, CustomStringConvertible {
     let table: String
     let key: String
     var description: String { "the \(table) record '\(key)' is malformed" }
+
+    /// The projection that owns `table`.
+    var projection: String {
+        switch table {
+        case "things": "things"
+        case "connections": "connections"
+        default: "knowledge"
+        }
+    }
 }
 
 /// Decodes a record with `body`, mapping a truncated read or bad version to ``OntologyRecordError``.

@@ -7,29 +7,38 @@ struct ProjectionMaintenancePlan {
     var rebuild: [String] = []
     var catchUp: [String] = []
 
-    /// Inspects (and, for new projections, initializes) the states, before the writer starts.
+    /// Inspects (and, for new projections, initializes) the states, before the writer starts. Only a store with a
+    /// newly registered projection takes a write transaction here; other opens read.
     static func atOpen(
         _ catalog: ProjectionCatalog, environment: Environment, schema: StoreSchema, policy: OutdatedProjectionPolicy
     ) throws -> ProjectionMaintenancePlan {
-        try environment.write { txn in
-            let handle = txn.handle
+        let available = catalog.entries.filter(\.isAvailable)
+        let missing = try environment.read { txn in
+            try available.filter { try catalog.state($0.name, txn.handle) == nil }
+        }
+        if !missing.isEmpty {
+            try environment.write { txn in
+                let handle = txn.handle
+                for entry in missing where try catalog.state(entry.name, handle) == nil {
+                    for database in entry.slots[0] { try handle.clear(database) }
+                    let projection = entry.projection
+                    try catalog.setState(
+                        ProjectionState(
+                            slot: 0, version: projection.version, configuration: projection.configuration,
+                            checkpoint: 0), of: entry.name, handle)
+                }
+            }
+        }
+        return try environment.read { txn in
             let head = try txn.logHead(schema).offset
             var plan = ProjectionMaintenancePlan()
-            for entry in catalog.entries where entry.isAvailable {
-                let projection = entry.projection
-                guard let state = try catalog.state(entry.name, handle) else {
-                    for database in entry.slots[0] { try handle.clear(database) }
-                    let fresh = ProjectionState(
-                        slot: 0, version: projection.version, configuration: projection.configuration, checkpoint: 0)
-                    try catalog.setState(fresh, of: entry.name, handle)
-                    if head > 0 { plan.catchUp.append(entry.name) }
-                    continue
-                }
-                if !state.matches(projection) || state.checkpoint > head {
+            for entry in available {
+                guard let state = try catalog.state(entry.name, txn.handle) else { continue }
+                if !state.matches(entry.projection) || state.checkpoint > head {
                     guard policy == .rebuild else {
                         throw AnnalsError.projectionUnavailable(
                             name: entry.name,
-                            reason: Self.outdatedReason(state, projection, head: head)
+                            reason: Self.outdatedReason(state, entry.projection, head: head)
                                 + "; run 'annals rebuild \(entry.name)'")
                     }
                     plan.rebuild.append(entry.name)

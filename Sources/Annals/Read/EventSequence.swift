@@ -111,6 +111,9 @@ extension AnnalsError {
             self = error
         } else if let error = error as? LMDBError {
             self = .storage(error)
+        } else if let error = error as? OntologyRecordError {
+            self = .projectionUnavailable(
+                name: error.projection, reason: "\(error); run 'annals rebuild \(error.projection)'")
         } else if let error = error as? RecordFormatError {
             self = .corruptRecord(offset: 0, reason: error.description)
         } else {
