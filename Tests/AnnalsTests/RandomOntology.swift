@@ -2,7 +2,7 @@ import Foundation
 
 @testable import Annals
 
-/// A deterministic generator (SplitMix64) for property tests.
+/// A deterministic generator (SplitMix64) for property tests, so failures reproduce.
 struct SeededGenerator: RandomNumberGenerator {
     var state: UInt64
     mutating func next() -> UInt64 {

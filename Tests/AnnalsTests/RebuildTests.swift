@@ -85,8 +85,9 @@ import Testing
                 let slot = try store.projections.state("things", txn.handle)!.slot
                 try txn.put(entry.slots[Int(slot)][0], key: Array("a".utf8), value: [9, 9])
             }
-            #expect(throws: AnnalsError.projectionUnavailable(
-                name: "things", reason: "the things record 'a' is malformed; run 'annals rebuild things'")
+            #expect(
+                throws: AnnalsError.projectionUnavailable(
+                    name: "things", reason: "the things record 'a' is malformed; run 'annals rebuild things'")
             ) { try store.thing("a") }
             _ = try store.rebuild(["things"])
             #expect(try store.thing("a")?.thingType == "device")

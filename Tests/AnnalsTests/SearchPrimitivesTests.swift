@@ -117,7 +117,7 @@ import Testing
     }
 
     @Test func dotMatchesScalarReference() {
-        var random = SplitMix64(seed: 7)
+        var random = SeededGenerator(state: 7)
         for count in [0, 1, 3, 15, 16, 17, 31, 32, 33, 47, 48, 63, 100, 384, 385, 1000] {
             let a = (0..<count).map { _ in Float.random(in: -1...1, using: &random) }
             let b = (0..<count).map { _ in Float.random(in: -1...1, using: &random) }
@@ -138,7 +138,7 @@ import Testing
     }
 
     @Test func float16RoundTripIsClose() throws {
-        var random = SplitMix64(seed: 16)
+        var random = SeededGenerator(state: 16)
         let vector = VectorMath.normalized((0..<384).map { _ in Float.random(in: -1...1, using: &random) })
         let bytes = VectorMath.encode(vector, as: .float16)
         #expect(bytes.count == 768)
@@ -161,7 +161,7 @@ import Testing
             let actual = VectorMath.float(halfBits: bits)
             #expect(actual.bitPattern == expected.bitPattern || (actual.isNaN && expected.isNaN), "bits \(bits)")
         }
-        var random = SplitMix64(seed: 99)
+        var random = SeededGenerator(state: 99)
         var samples: [Float] = [0, -0, .infinity, -.infinity, .nan, 65504, 65519.99, 65520, 1e-8, 2.98e-8, 1e-5]
         for _ in 0..<20_000 {
             let magnitude = Float(bitPattern: UInt32.random(in: 0x3000_0000...0x4800_0000, using: &random))
@@ -203,7 +203,7 @@ import Testing
     // MARK: Exact search
 
     @Test func topKMatchesBruteForceWithFilter() throws {
-        var random = SplitMix64(seed: 1)
+        var random = SeededGenerator(state: 1)
         let matrix = randomMatrix(rows: 500, dimensions: 37, using: &random)
         let query = (0..<37).map { _ in Float.random(in: -1...1, using: &random) }
         let filter: @Sendable (Int) -> Bool = { $0 % 3 != 1 && $0 != 42 }
@@ -220,7 +220,7 @@ import Testing
     }
 
     @Test func parallelTopKMatchesBruteForceAndBreaksTiesByRow() throws {
-        var random = SplitMix64(seed: 2)
+        var random = SeededGenerator(state: 2)
         let dimensions = 20
         var matrix = randomMatrix(rows: 9000, dimensions: dimensions, using: &random)
         // Duplicate rows score the same; the lower row must come first, whichever worker found it.
@@ -307,29 +307,16 @@ private func bruteForce(_ matrix: VectorMatrix, query: [Float], k: Int, include:
     return Array(scored.sorted { $0.score > $1.score || ($0.score == $1.score && $0.row < $1.row) }.prefix(k))
 }
 
-private func randomMatrix(rows: Int, dimensions: Int, using random: inout SplitMix64) -> VectorMatrix {
+private func randomMatrix(rows: Int, dimensions: Int, using random: inout SeededGenerator) -> VectorMatrix {
     appendingRandomRows(to: VectorMatrix(dimensions: dimensions, reservingCapacity: rows), count: rows, using: &random)
 }
 
-private func appendingRandomRows(to matrix: VectorMatrix, count: Int, using random: inout SplitMix64) -> VectorMatrix {
+private func appendingRandomRows(to matrix: VectorMatrix, count: Int, using random: inout SeededGenerator)
+    -> VectorMatrix
+{
     var matrix = matrix
     for _ in 0..<count {
         matrix.append((0..<matrix.dimensions).map { _ in Float.random(in: -1...1, using: &random) })
     }
     return matrix
-}
-
-/// A small seeded generator, so failures reproduce.
-private struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }

@@ -25,7 +25,7 @@ public struct ProjectionDigest: Sendable, Equatable {
             }
             counts[name] = count
         }
-        let hex = hasher.finalize().map { byte in String(byte, radix: 16).leftPadded(to: 2) }.joined()
+        let hex = Array(hasher.finalize()).hexadecimal
         return ProjectionDigest(hex: hex, entries: counts)
     }
 
@@ -105,13 +105,6 @@ public struct ProjectionDifference: Sendable, Equatable, CustomStringConvertible
         {
             return text.replacingOccurrences(of: "\0", with: "␀")
         }
-        return key.map { String($0, radix: 16).leftPadded(to: 2) }.joined()
-    }
-}
-
-extension String {
-    /// The string padded on the left with zeros to `width`.
-    func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
+        return key.hexadecimal
     }
 }

@@ -88,7 +88,7 @@ final class ProjectionRebuilder {
         let projections = targets.map(\.entry.projection)
         let handled = { (event: RecordedEvent) in projections.contains { $0.handles(eventType: event.type) } }
         var position = firstProgress
-        var pending: PendingWrite?
+        var pending: PendingWrite<[Target]>?
         while true {
             let (chunk, last) = try store.environment.read { txn in
                 try store.projectedEvents(
@@ -256,11 +256,11 @@ final class ProjectionRebuilder {
 }
 
 /// A chunk's write transaction queued on the writer thread while the next chunk is read.
-private final class PendingWrite: @unchecked Sendable {
+private final class PendingWrite<R>: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
-    private var result: Result<Any, any Error>?
+    private var result: Result<R, any Error>?
 
-    init<R>(store: EventStore, _ body: @escaping (borrowing Transaction) throws -> R) {
+    init(store: EventStore, _ body: @escaping (borrowing Transaction) throws -> R) {
         store.submitWrite(
             { txn in self.result = .success(try body(txn)) },
             completion: { error in
@@ -269,8 +269,8 @@ private final class PendingWrite: @unchecked Sendable {
             })
     }
 
-    func wait<R>() throws -> R {
+    func wait() throws -> R {
         done.wait()
-        return try result!.get() as! R
+        return try result!.get()
     }
 }

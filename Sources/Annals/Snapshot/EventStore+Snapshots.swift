@@ -11,6 +11,20 @@ public struct SnapshotInfo: Sendable, Hashable {
     public var storedBytes: Int
     /// Its uncompressed size in bytes.
     public var bodyBytes: UInt64
+
+    init(offset: UInt64, createdAt: Int64, storedBytes: Int, bodyBytes: UInt64) {
+        self.offset = offset
+        self.createdAt = createdAt
+        self.storedBytes = storedBytes
+        self.bodyBytes = bodyBytes
+    }
+
+    /// What a stored snapshot's header says.
+    init(_ header: SnapshotFormat.Header) {
+        self.init(
+            offset: header.offset, createdAt: header.createdAt, storedBytes: header.storedLength,
+            bodyBytes: header.bodyLength)
+    }
 }
 
 extension EventStore {
@@ -39,45 +53,29 @@ extension EventStore {
                         parts, offset: head, createdAt: currentTimeMilliseconds(), level: options.compressionLevel)
                 )
             }
-            try write { txn in
+            // The snapshot already stored at this offset, if any, is kept: report that one.
+            let kept = try writeReturning { txn -> [UInt8] in
                 do {
                     try txn.put(database, key: offset.bigEndianBytes, value: stored, flags: .noOverwrite)
+                    return stored
                 } catch let error as LMDBError where error.code == .keyExists {
-                    return
+                    return try txn.get(database, key: offset.bigEndianBytes) ?? stored
                 }
             }
-            return try snapshots().first { $0.offset == offset }!
+            return SnapshotInfo(try kept.withUnsafeBytes { try SnapshotFormat.header($0, key: offset) })
         } catch {
             throw AnnalsError(error)
         }
     }
 
     /// The stored snapshots, oldest first (from their headers; contents are checked when loaded).
+    /// - Throws: ``AnnalsError/corruptSnapshot(offset:reason:)`` for the first snapshot whose header is damaged.
     public func snapshots() throws(AnnalsError) -> [SnapshotInfo] {
-        guard let database = projections.snapshots else { return [] }
-        do {
-            return try environment.read { txn in
-                var infos: [SnapshotInfo] = []
-                try txn.withCursor(database) { cursor in
-                    var entry = try cursor.get(.first)
-                    while let current = entry {
-                        let offset = current.key.count == 8 ? UInt64(bigEndianBytes: current.key) : 0
-                        let header = try SnapshotFormat.header(current.value, key: offset)
-                        infos.append(
-                            SnapshotInfo(
-                                offset: offset, createdAt: header.createdAt, storedBytes: header.storedLength,
-                                bodyBytes: header.bodyLength))
-                        entry = try cursor.get(.next)
-                    }
-                }
-                return infos
-            }
-        } catch {
-            throw AnnalsError(error)
-        }
+        try storedSnapshots().map { stored throws(AnnalsError) in try stored.info.get() }
     }
 
     /// Deletes snapshots: all but the newest `keepLatest` (when given) and all before offset `before` (when given).
+    /// A snapshot with a damaged header is deleted like the others (and reported with zero sizes).
     /// - Returns: The deleted snapshots.
     @discardableResult
     public func pruneSnapshots(keepLatest: Int? = nil, before: UInt64? = nil) throws(AnnalsError) -> [SnapshotInfo] {
@@ -85,11 +83,10 @@ extension EventStore {
             throw .invalidArgument("pruning snapshots needs a writable store")
         }
         if let keepLatest, keepLatest < 0 { throw .invalidArgument("keep \(keepLatest) is negative") }
-        let all = try snapshotKeys()
+        let stored = try storedSnapshots()
         var doomed = Set<UInt64>()
-        if let keepLatest { doomed.formUnion(all.dropLast(keepLatest)) }
-        if let before { doomed.formUnion(all.filter { $0 < before }) }
-        let listed = (try? snapshots()) ?? []
+        if let keepLatest { doomed.formUnion(stored.dropLast(keepLatest).map(\.offset)) }
+        if let before { doomed.formUnion(stored.map(\.offset).filter { $0 < before }) }
         do {
             try write { txn in
                 for offset in doomed { try txn.delete(database, key: offset.bigEndianBytes) }
@@ -97,30 +94,40 @@ extension EventStore {
         } catch {
             throw AnnalsError(error)
         }
-        return doomed.sorted().map { offset in
-            listed.first { $0.offset == offset }
-                ?? SnapshotInfo(offset: offset, createdAt: 0, storedBytes: 0, bodyBytes: 0)
+        return stored.filter { doomed.contains($0.offset) }.map { entry in
+            (try? entry.info.get()) ?? SnapshotInfo(offset: entry.offset, createdAt: 0, storedBytes: 0, bodyBytes: 0)
         }
     }
 
     /// The offsets of the stored snapshots, including damaged ones, oldest first.
-    func snapshotKeys() throws(AnnalsError) -> [UInt64] {
+    func snapshotKeys() throws(AnnalsError) -> [UInt64] { try storedSnapshots().map(\.offset) }
+
+    /// Every stored snapshot's offset and what its header says (or why it cannot be read), oldest first.
+    private func storedSnapshots() throws(AnnalsError) -> [(offset: UInt64, info: Result<SnapshotInfo, AnnalsError>)] {
         guard let database = projections.snapshots else { return [] }
         do {
             return try environment.read { txn in
-                var keys: [UInt64] = []
+                var stored: [(offset: UInt64, info: Result<SnapshotInfo, AnnalsError>)] = []
                 try txn.withCursor(database) { cursor in
                     var entry = try cursor.get(.first)
                     while let current = entry {
-                        if current.key.count == 8 { keys.append(UInt64(bigEndianBytes: current.key)) }
+                        if current.key.count == 8 {
+                            let offset = UInt64(bigEndianBytes: current.key)
+                            stored.append(
+                                (
+                                    offset,
+                                    Result { () throws(AnnalsError) in
+                                        SnapshotInfo(try SnapshotFormat.header(current.value, key: offset))
+                                    }
+                                ))
+                        }
                         entry = try cursor.get(.next)
                     }
                 }
-                return keys
+                return stored
             }
         } catch {
             throw AnnalsError(error)
         }
     }
-
 }

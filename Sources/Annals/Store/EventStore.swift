@@ -296,9 +296,9 @@ public final class EventStore: @unchecked Sendable {
     /// Runs `body` in a write transaction on the writer thread, waits for the commit, and returns what `body`
     /// returned.
     func writeReturning<R>(_ body: @escaping (borrowing Transaction) throws -> R) throws -> R {
-        let box = ValueBox<R>()
-        try write { txn in box.value = try body(txn) }
-        return box.value!
+        let box = ResultBox<R>()
+        try write { txn in box.result = .success(try body(txn)) }
+        return try box.result!.get()
     }
 
     /// Queues `body` for a write transaction on the writer thread without waiting; `completion` runs on the writer
@@ -338,11 +338,6 @@ public final class EventStore: @unchecked Sendable {
 /// A result handed from the writer thread to a waiting thread.
 final class ResultBox<T>: @unchecked Sendable {
     var result: Result<T, AnnalsError>?
-}
-
-/// A value handed from the writer thread to a waiting thread.
-final class ValueBox<T>: @unchecked Sendable {
-    var value: T?
 }
 
 /// An error handed from the writer thread to a waiting thread.
