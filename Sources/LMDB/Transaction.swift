@@ -67,9 +67,7 @@ public struct Transaction: ~Copyable {
     public func put(
         _ database: Database, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, flags: PutFlags = []
     ) throws(LMDBError) {
-        var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
-        var v = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
-        try check(mdb_put(pointer, database.handle, &k, &v, flags.rawValue), "mdb_put(\(database.name))")
+        try handle.put(database, key: key, value: value, flags: flags)
     }
 
     /// Stores `value` under `key` (copying both).

@@ -21,9 +21,7 @@ final class DictionaryTraining: @unchecked Sendable {
 
     weak var store: EventStore?
     private let threshold: Int
-    private let lock = ConditionLock()
-    private var running = false
-    private var stopping = false
+    private let background = BackgroundWork(name: "annals.dictionary-training")
     /// The offset the current dictionary was trained at; loaded on first use.
     private var trainedAt: UInt64??
     /// After a failed first training, the head at which to try again.
@@ -36,8 +34,7 @@ final class DictionaryTraining: @unchecked Sendable {
     /// Called on the writer thread after a commit: starts a training when due. Cheap when nothing is due.
     func considerTraining(head: UInt64) {
         guard threshold > 0, let store else { return }
-        let due = lock.withLock { () -> Bool in
-            guard !running, !stopping else { return false }
+        background.start(ifDue: { () -> Bool in
             if trainedAt == nil {
                 trainedAt = .some(
                     try? store.environment.read { txn in
@@ -45,14 +42,10 @@ final class DictionaryTraining: @unchecked Sendable {
                     })
             }
             let last = trainedAt!
-            let due = last == nil ? head >= max(UInt64(threshold), nextFirstAttempt) : head >= 8 * max(last!, 1)
-            if due { running = true }
-            return due
-        }
-        guard due else { return }
-        let thread = Thread { [self] in
+            return last == nil ? head >= max(UInt64(threshold), nextFirstAttempt) : head >= 8 * max(last!, 1)
+        }) { [self] in
             let info = try? store.trainDictionary(sampleLimit: Self.sampleLimit)
-            lock.withLock {
+            background.withLock {
                 if let info {
                     trainedAt = .some(info.trainedAtOffset)
                 } else if trainedAt! == nil {
@@ -62,21 +55,12 @@ final class DictionaryTraining: @unchecked Sendable {
                     // A failed retraining waits for the next eightfold growth.
                     trainedAt = .some(head)
                 }
-                running = false
-                lock.broadcast()
             }
         }
-        thread.name = "annals.dictionary-training"
-        thread.start()
     }
 
     /// Prevents new trainings and, when `wait` is true, waits for a running one to finish.
-    func stop(wait: Bool = true) {
-        lock.withLock {
-            stopping = true
-            while wait && running { lock.wait() }
-        }
-    }
+    func stop(wait: Bool = true) { background.stop(wait: wait) }
 }
 
 extension EventStore {

@@ -5,9 +5,7 @@ import Foundation
 final class AutomaticSnapshots: @unchecked Sendable {
     weak var store: EventStore?
     private let interval: UInt64
-    private let lock = ConditionLock()
-    private var running = false
-    private var stopping = false
+    private let background = BackgroundWork(name: "annals.snapshots")
     /// The offset of the newest snapshot, or of the last attempt.
     private var last: UInt64?
 
@@ -18,31 +16,15 @@ final class AutomaticSnapshots: @unchecked Sendable {
     /// Called after each commit with the new head: starts a snapshot when one is due.
     func consider(head: UInt64) {
         guard interval > 0, let store else { return }
-        let due = lock.withLock { () -> Bool in
-            guard !running, !stopping else { return false }
+        background.start(ifDue: { () -> Bool in
             if last == nil { last = (try? store.snapshotKeys().last) ?? 0 }
-            guard head >= last! + interval else { return false }
-            running = true
-            return true
-        }
-        guard due else { return }
-        let thread = Thread { [self] in
+            return head >= last! + interval
+        }) { [self] in
             let info = try? store.createSnapshot()
-            lock.withLock {
-                last = info?.offset ?? head
-                running = false
-                lock.broadcast()
-            }
+            background.withLock { last = info?.offset ?? head }
         }
-        thread.name = "annals.snapshots"
-        thread.start()
     }
 
     /// Stops taking snapshots; with `wait`, waits for a running one to finish.
-    func stop(wait: Bool = true) {
-        lock.withLock {
-            stopping = true
-            while wait && running { lock.wait() }
-        }
-    }
+    func stop(wait: Bool = true) { background.stop(wait: wait) }
 }
