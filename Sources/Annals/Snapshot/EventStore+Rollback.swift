@@ -162,66 +162,35 @@ private struct RollbackBuilder {
     }
 
     mutating func diff(current: ScopedEntities, past: ScopedEntities) throws {
-        for id in current.connections.keys.sorted() where past.connections[id] == nil {
+        try delete(current.connections, absentFrom: past.connections)
+        try delete(current.knowledge, absentFrom: past.knowledge)
+        try delete(current.things, absentFrom: past.things)
+        try restore(past.things, differingIn: current.things)
+        try restore(past.connections, differingIn: current.connections)
+        try restore(past.knowledge, differingIn: current.knowledge)
+    }
+
+    /// Deletes the entities of `current` that `past` does not hold.
+    private mutating func delete<Entity: OntologyEntity>(
+        _ current: [String: Entity], absentFrom past: [String: Entity]
+    ) throws {
+        for id in current.keys.sorted() where past[id] == nil {
+            let entity = current[id]!
             try add(
-                "connection", id, .delete, current.connections[id]!.json, nil, OntologyEventType.connectionDeleted,
-                group: current.connections[id]!.groupId, [:])
+                Entity.entityName, id, .delete, entity.json, nil, Entity.deletedType, group: entity.groupId, [:])
         }
-        for id in current.knowledge.keys.sorted() where past.knowledge[id] == nil {
+    }
+
+    /// Restores the entities of `past` that `current` lacks or holds with other content.
+    private mutating func restore<Entity: OntologyEntity>(
+        _ past: [String: Entity], differingIn current: [String: Entity]
+    ) throws {
+        for (id, entity) in past.sorted(by: { $0.key < $1.key }) {
+            let now = current[id]
+            if let now, now.hasSameContent(as: entity) { continue }
             try add(
-                "knowledge", id, .delete, current.knowledge[id]!.json, nil, OntologyEventType.knowledgeDeleted,
-                group: current.knowledge[id]!.groupId, [:])
-        }
-        for id in current.things.keys.sorted() where past.things[id] == nil {
-            try add(
-                "thing", id, .delete, current.things[id]!.json, nil, OntologyEventType.thingDeleted,
-                group: current.things[id]!.groupId, [:])
-        }
-        for (id, thing) in past.things.sorted(by: { $0.key < $1.key }) {
-            let now = current.things[id]
-            if let now, now.thingType == thing.thingType, now.name == thing.name, now.status == thing.status,
-                now.propertiesJSON == thing.propertiesJSON
-            {
-                continue
-            }
-            var fields: [String: JSONValue] = [
-                "thingType": .string(thing.thingType), "status": .string(thing.status), "properties": thing.properties,
-            ]
-            if let name = thing.name { fields["name"] = .string(name) }
-            try add(
-                "thing", id, .restore, now?.json, thing.json, OntologyEventType.thingRestored,
-                group: thing.groupId, fields)
-        }
-        for (id, c) in past.connections.sorted(by: { $0.key < $1.key }) {
-            let now = current.connections[id]
-            if let now, now.fromId == c.fromId, now.toId == c.toId, now.connectionType == c.connectionType,
-                now.propertiesJSON == c.propertiesJSON
-            {
-                continue
-            }
-            try add(
-                "connection", id, .restore, now?.json, c.json, OntologyEventType.connectionRestored,
-                group: c.groupId,
-                [
-                    "fromId": .string(c.fromId), "toId": .string(c.toId),
-                    "connectionType": .string(c.connectionType), "properties": c.properties,
-                ])
-        }
-        for (id, item) in past.knowledge.sorted(by: { $0.key < $1.key }) {
-            let now = current.knowledge[id]
-            if let now, now.thingId == item.thingId, now.text == item.text, now.labels == item.labels,
-                now.suppliedEmbedding == item.suppliedEmbedding
-            {
-                continue
-            }
-            var fields: [String: JSONValue] = [
-                "thingId": .string(item.thingId), "text": .string(item.text),
-                "labels": .array(item.labels.map(JSONValue.string)),
-            ]
-            if let vector = item.suppliedEmbedding { fields["embedding"] = .array(vector.map { .double(Double($0)) }) }
-            try add(
-                "knowledge", id, .restore, now?.json, item.json, OntologyEventType.knowledgeRestored,
-                group: item.groupId, fields)
+                Entity.entityName, id, .restore, now?.json, entity.json, Entity.restoredType, group: entity.groupId,
+                entity.restoreFields)
         }
     }
 
