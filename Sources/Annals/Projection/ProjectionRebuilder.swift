@@ -72,7 +72,9 @@ final class ProjectionRebuilder {
     ) throws -> [RebuildResult] {
         let entries = try names.map { name in
             guard let entry = catalog.entry(name), entry.isAvailable else {
-                throw AnnalsError.projectionUnavailable(name: name, reason: "no projection of that name is registered")
+                let registered = catalog.entries.filter(\.isAvailable).map(\.name).joined(separator: ", ")
+                throw AnnalsError.projectionUnavailable(
+                    name: name, reason: "no projection of that name is registered (registered: \(registered))")
             }
             return entry
         }
