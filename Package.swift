@@ -7,12 +7,14 @@ let package = Package(
     products: [
         .library(name: "Annals", targets: ["Annals"]),
         .library(name: "LMDB", targets: ["LMDB"]),
+        .library(name: "AnnalsPlatform", targets: ["AnnalsPlatform"]),
         .executable(name: "annals", targets: ["AnnalsCLI"]),
         .executable(name: "annals-bench", targets: ["AnnalsBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/swiftwasm/WasmKit", from: "0.4.2"),
     ],
     targets: [
         // C libraries behind system module maps, found through pkg-config.
@@ -39,22 +41,38 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
 
+        // The plugin platform: semantic versions and dependency resolution (no storage), the WebAssembly
+        // sandbox (no storage), and the platform itself (registries, installs, executions) over the engine.
+        .target(name: "AnnalsResolver"),
+        .target(
+            name: "AnnalsSandbox",
+            dependencies: [.product(name: "WasmKit", package: "WasmKit")]),
+        .target(
+            name: "AnnalsPlatform",
+            dependencies: [
+                "Annals", "AnnalsResolver", "AnnalsSandbox",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+
         // The command-line tool.
         .executableTarget(
             name: "AnnalsCLI",
             dependencies: [
-                "Annals",
+                "Annals", "AnnalsPlatform",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         // Benchmarks and their baselines (raw LMDB, SQLite), run by `make bench`.
         .executableTarget(
             name: "AnnalsBench",
-            dependencies: ["Annals", "LMDB", "CLMDB", "CSQLite"],
+            dependencies: ["Annals", "AnnalsPlatform", "AnnalsResolver", "LMDB", "CLMDB", "CSQLite"],
             path: "tools/bench"),
 
         .testTarget(name: "LMDBTests", dependencies: ["LMDB"]),
         .testTarget(name: "AnnalsTests", dependencies: ["Annals"]),
         .testTarget(name: "AnnalsCLITests", dependencies: ["Annals"]),
+        .testTarget(name: "AnnalsResolverTests", dependencies: ["AnnalsResolver"]),
+        .testTarget(name: "AnnalsSandboxTests", dependencies: ["AnnalsSandbox"]),
+        .testTarget(name: "AnnalsPlatformTests", dependencies: ["AnnalsPlatform", "Annals"]),
     ]
 )

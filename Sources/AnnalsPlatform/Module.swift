@@ -1,0 +1,1 @@
+// AnnalsPlatform module: placeholder replaced as the module is written.

@@ -1,0 +1,1 @@
+// AnnalsResolver module: placeholder replaced as the module is written.

@@ -1,0 +1,1 @@
+// AnnalsSandbox module: placeholder replaced as the module is written.
