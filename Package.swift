@@ -65,7 +65,7 @@ let package = Package(
         // Benchmarks and their baselines (raw LMDB, SQLite), run by `make bench`.
         .executableTarget(
             name: "AnnalsBench",
-            dependencies: ["Annals", "AnnalsPlatform", "AnnalsResolver", "LMDB", "CLMDB", "CSQLite"],
+            dependencies: ["Annals", "AnnalsPlatform", "AnnalsResolver", "AnnalsSandbox", "LMDB", "CLMDB", "CSQLite"],
             path: "tools/bench"),
 
         .testTarget(name: "LMDBTests", dependencies: ["LMDB"]),
