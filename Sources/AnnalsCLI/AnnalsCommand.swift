@@ -16,7 +16,8 @@ struct AnnalsCommand: ParsableCommand {
             Output is JSON lines unless --format table is given; errors go to stderr.
             Exit codes: 0 success, 1 verification found damage, 2 invalid input, 3 version conflict,
             4 not found, 5 storage error, 6 corrupt record, 7 output closed during append, 8 event rejected by
-            a projection, 9 projection unavailable, 64 invalid arguments.
+            a projection, 9 projection unavailable, 10 plugin dependencies unresolvable, 11 plugin
+            permissions not granted, 12 plugin pinned, 64 invalid arguments.
             See docs/CLI.md.
             """,
         version: "0.1.0",
@@ -24,7 +25,7 @@ struct AnnalsCommand: ParsableCommand {
             Init.self, Append.self, Get.self, Read.self, Head.self, Verify.self, Stats.self, Dict.self, Backup.self,
             Tail.self, Cursors.self, Replay.self, Audit.self,
             Rebuild.self, Snapshot.self, State.self, Rollback.self,
-            Things.self, Connections.self, Graph.self, Knowledge.self, Search.self,
+            Things.self, Connections.self, Graph.self, Knowledge.self, Search.self, PluginCommand.self,
         ])
 
     /// Ignores SIGPIPE so that a closed pipe shows up as `EPIPE` on write, which ends the command quietly.

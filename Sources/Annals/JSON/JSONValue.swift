@@ -36,6 +36,18 @@ public enum JSONValue: Sendable, Hashable {
         return nil
     }
 
+    /// The elements, or `nil` when this is not an array.
+    public var arrayValue: [JSONValue]? {
+        if case .array(let elements) = self { return elements }
+        return nil
+    }
+
+    /// The Boolean, or `nil` when this is not `true` or `false`.
+    public var boolValue: Bool? {
+        if case .bool(let value) = self { return value }
+        return nil
+    }
+
     /// The string, or `nil` when this is not a string.
     public var stringValue: String? {
         if case .string(let s) = self { return s }

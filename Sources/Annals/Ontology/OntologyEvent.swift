@@ -97,7 +97,7 @@ enum OntologyEvent: Equatable {
         case OntologyEventType.thingCreated: return .thingCreated(id: id, fields: try thingFields(fields))
         case OntologyEventType.thingRestored: return .thingRestored(id: id, fields: try thingFields(fields))
         case OntologyEventType.thingUpdated:
-            let name: String?? = try fields.has("name") ? .some(try fields.optionalString("name")) : .none
+            let name: String?? = fields.has("name") ? .some(try fields.optionalString("name")) : .none
             let status = try fields.optionalString("status")
             if let status { try checkName(status, field: "metadata.status") }
             let patch = try fields.optionalObject("properties")

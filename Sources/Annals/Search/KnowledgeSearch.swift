@@ -16,6 +16,9 @@ public struct SearchQuery: Sendable, Hashable {
     public var text: String
     /// Only items of this group.
     public var groupId: String?
+    /// Only items of one of these groups (together with ``groupId``, when both are set): what a tenant that
+    /// sees a shared group besides its own searches.
+    public var groupIds: Set<String>?
     /// Only items carrying every one of these labels.
     public var labels: [String]
     /// At most this many hits.
@@ -25,10 +28,12 @@ public struct SearchQuery: Sendable, Hashable {
 
     /// A search for `text`.
     public init(
-        _ text: String, groupId: String? = nil, labels: [String] = [], limit: Int = 10, mode: SearchMode = .hybrid
+        _ text: String, groupId: String? = nil, groupIds: Set<String>? = nil, labels: [String] = [], limit: Int = 10,
+        mode: SearchMode = .hybrid
     ) {
         self.text = text
         self.groupId = groupId
+        self.groupIds = groupIds
         self.labels = labels
         self.limit = limit
         self.mode = mode
@@ -95,9 +100,14 @@ extension EventStore {
                     store: self
                 ) { index in
                     let (groups, labels, alive) = (index.groups, index.labels, index.alive)
+                    let (groupId, groupIds) = (query.groupId, query.groupIds)
+                    let inGroups = { @Sendable (group: String?) -> Bool in
+                        if groupId == nil, groupIds == nil { return true }
+                        guard let group else { return false }
+                        return group == groupId || groupIds?.contains(group) == true
+                    }
                     let allowed = { @Sendable (row: Int) -> Bool in
-                        alive[row] && (query.groupId == nil || groups[row] == query.groupId)
-                            && query.labels.allSatisfy(labels[row].contains)
+                        alive[row] && inGroups(groups[row]) && query.labels.allSatisfy(labels[row].contains)
                     }
                     let depth = max(query.limit * 5, 50)
                     if query.mode != .lexical {

@@ -7,6 +7,9 @@ public enum OntologyScope: Sendable, Hashable, CustomStringConvertible {
     case all
     /// One thing, its connections (both directions) and its knowledge.
     case thing(String)
+    /// Several things, with their connections (both directions) and knowledge: what a change that spans a few
+    /// related things (a plugin update and the dependencies it moved) rolls back together.
+    case things(Set<String>)
     /// The things, connections and knowledge of one group.
     case group(String)
 
@@ -15,6 +18,7 @@ public enum OntologyScope: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .all: "all"
         case .thing(let id): "thing:\(id)"
+        case .things(let ids): "things:" + ids.sorted().joined(separator: ",")
         case .group(let group): "group:\(group)"
         }
     }
@@ -126,15 +130,22 @@ private struct ScopedEntities {
             for c in try view.connections(ConnectionFilter(limit: .max)) { connections[c.id] = c }
             for item in try view.knowledge(KnowledgeFilter(limit: .max)) { knowledge[item.id] = item }
         case .thing(let id):
-            if let thing = try view.thing(id) { things[id] = thing }
-            for c in try view.connections(ConnectionFilter(fromId: id, limit: .max)) { connections[c.id] = c }
-            for c in try view.connections(ConnectionFilter(toId: id, limit: .max)) { connections[c.id] = c }
-            for item in try view.knowledge(KnowledgeFilter(thingId: id, limit: .max)) { knowledge[item.id] = item }
+            try add(thing: id, of: view)
+        case .things(let ids):
+            for id in ids { try add(thing: id, of: view) }
         case .group(let group):
             for thing in try view.things(ThingFilter(groupId: group, limit: .max)) { things[thing.id] = thing }
             for c in try view.connections(ConnectionFilter(groupId: group, limit: .max)) { connections[c.id] = c }
             for item in try view.knowledge(KnowledgeFilter(groupId: group, limit: .max)) { knowledge[item.id] = item }
         }
+    }
+
+    /// Adds one thing, its connections in both directions and its knowledge.
+    private mutating func add(thing id: String, of view: OntologyView) throws {
+        if let thing = try view.thing(id) { things[id] = thing }
+        for c in try view.connections(ConnectionFilter(fromId: id, limit: .max)) { connections[c.id] = c }
+        for c in try view.connections(ConnectionFilter(toId: id, limit: .max)) { connections[c.id] = c }
+        for item in try view.knowledge(KnowledgeFilter(thingId: id, limit: .max)) { knowledge[item.id] = item }
     }
 }
 

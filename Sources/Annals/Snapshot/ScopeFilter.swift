@@ -1,47 +1,49 @@
 /// Which replayed events can change a scope's entities, so that time travel for one thing skips the rest.
 ///
-/// For a thing scope it keeps: the thing's own events, every `thing.deleted` (deleting another thing deletes the
-/// connections it shares with this one), connection events that create an edge touching the thing or change one
-/// that does, and knowledge events about the thing or its items. Other `thing.*` events are skipped before their
-/// metadata is parsed.
+/// For a thing scope (one thing or several) it keeps: the things' own events, every `thing.deleted` (deleting
+/// another thing deletes the connections it shares with these), connection events that create an edge touching
+/// one of the things or change one that does, and knowledge events about the things or their items. Other
+/// `thing.*` events are skipped before their metadata is parsed.
 struct ScopeFilter {
-    private let thing: String?
+    private let things: Set<String>?
     private var connections: Set<String> = []
     private var knowledge: Set<String> = []
 
     /// A filter for `scope`, seeded with the scope's connections and knowledge in the snapshot `tables`.
     init(_ scope: OntologyScope, tables: [MemoryTables]) throws {
-        guard case .thing(let id) = scope else {
-            thing = nil
-            return
+        switch scope {
+        case .all, .group: things = nil
+        case .thing(let id): things = [id]
+        case .things(let ids): things = ids
         }
-        thing = id
-        connections = Set(try ConnectionsProjection.ids(touching: id, in: tables[1]))
-        for key in try tables[2].keys(KnowledgeProjection.byThing, prefix: OntologyKey.prefix(id)) {
-            knowledge.insert(key.withUnsafeBytes { OntologyKey.lastPart($0) })
+        for id in things ?? [] {
+            connections.formUnion(try ConnectionsProjection.ids(touching: id, in: tables[1]))
+            for key in try tables[2].keys(KnowledgeProjection.byThing, prefix: OntologyKey.prefix(id)) {
+                knowledge.insert(key.withUnsafeBytes { OntologyKey.lastPart($0) })
+            }
         }
     }
 
     /// Whether an event of `type` on `target` may matter, before its metadata is parsed.
     func mayTouch(type: String, target: String?) -> Bool {
-        guard let thing, type.hasPrefix("thing.") else { return true }
-        return target == thing || type == OntologyEventType.thingDeleted
+        guard let things, type.hasPrefix("thing.") else { return true }
+        return type == OntologyEventType.thingDeleted || target.map(things.contains) == true
     }
 
     /// Whether a parsed event changes the scope; notes the connections and knowledge items that join it.
     mutating func touches(_ event: ProjectedEvent) -> Bool {
-        guard let thing else { return true }
+        guard let things else { return true }
         let target = event.targetId ?? ""
+        func inScope(_ field: String) -> Bool { event.metadata[field]?.stringValue.map(things.contains) == true }
         switch event.type {
         case OntologyEventType.connectionCreated, OntologyEventType.connectionRestored:
-            let touching =
-                event.metadata["fromId"]?.stringValue == thing || event.metadata["toId"]?.stringValue == thing
+            let touching = inScope("fromId") || inScope("toId")
             if touching { connections.insert(target) }
             return touching || connections.contains(target)
         case let type where type.hasPrefix("connection."):
             return connections.contains(target)
         case OntologyEventType.knowledgeAdded, OntologyEventType.knowledgeRestored:
-            let about = event.metadata["thingId"]?.stringValue == thing
+            let about = inScope("thingId")
             if about { knowledge.insert(target) }
             return about || knowledge.contains(target)
         case let type where type.hasPrefix("knowledge."):
@@ -63,11 +65,9 @@ struct ScopeFilter {
         case .all:
             return view
         case .thing(let id):
-            things = try view.thing(id).map { [$0] } ?? []
-            var touching = try view.connections(ConnectionFilter(fromId: id, limit: .max))
-            touching += try view.connections(ConnectionFilter(toId: id, limit: .max)).filter { $0.fromId != id }
-            connections = touching
-            knowledge = try view.knowledge(KnowledgeFilter(thingId: id, limit: .max))
+            (things, connections, knowledge) = try entities(of: [id], in: view)
+        case .things(let ids):
+            (things, connections, knowledge) = try entities(of: ids.sorted(), in: view)
         case .group(let group):
             things = try view.things(ThingFilter(groupId: group, limit: .max))
             connections = try view.connections(ConnectionFilter(groupId: group, limit: .max))
@@ -77,5 +77,21 @@ struct ScopeFilter {
         for connection in connections { try ConnectionsProjection.store(connection, in: tables[1]) }
         for item in knowledge { try KnowledgeProjection.storeForQueries(item, in: tables[2]) }
         return OntologyView(things: tables[0], connections: tables[1], knowledge: tables[2], offset: view.offset)
+    }
+
+    /// The things `ids`, their connections (each once) and their knowledge, from `view`.
+    private static func entities(
+        of ids: [String], in view: OntologyView
+    ) throws -> ([Thing], [Connection], [KnowledgeItem]) {
+        var things: [Thing] = []
+        var connections: [String: Connection] = [:]
+        var knowledge: [KnowledgeItem] = []
+        for id in ids {
+            if let thing = try view.thing(id) { things.append(thing) }
+            for c in try view.connections(ConnectionFilter(fromId: id, limit: .max)) { connections[c.id] = c }
+            for c in try view.connections(ConnectionFilter(toId: id, limit: .max)) { connections[c.id] = c }
+            knowledge += try view.knowledge(KnowledgeFilter(thingId: id, limit: .max))
+        }
+        return (things, connections.keys.sorted().compactMap { connections[$0] }, knowledge)
     }
 }

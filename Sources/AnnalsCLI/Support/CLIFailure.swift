@@ -1,4 +1,5 @@
 import Annals
+import AnnalsPlatform
 import ArgumentParser
 
 #if canImport(Glibc)
@@ -27,6 +28,12 @@ struct CLIFailure: Error, CustomStringConvertible {
         case rejected = 8
         /// A projection's view is not available (not built, outdated or behind); run `annals rebuild`.
         case projectionUnavailable = 9
+        /// The plugin dependencies cannot be resolved.
+        case unresolvable = 10
+        /// A plugin version asks for permissions that were not granted.
+        case permissionsNotGranted = 11
+        /// The plugin is pinned.
+        case pinned = 12
     }
 
     var code: Code
@@ -42,6 +49,10 @@ struct CLIFailure: Error, CustomStringConvertible {
             return ExitCode(failure.code.rawValue)
         case OutputClosed.pipe:
             return ExitCode.success
+        case let error as PlatformError:
+            let failure = CLIFailure(error)
+            printError(failure.message)
+            return ExitCode(failure.code.rawValue)
         case let error as AnnalsError:
             let failure = CLIFailure(error)
             printError(failure.message)
@@ -65,6 +76,17 @@ struct CLIFailure: Error, CustomStringConvertible {
         case .rejectedEvent: self.init(.rejected, error.description)
         case .projectionUnavailable: self.init(.projectionUnavailable, error.description)
         case .storage, .compression, .closed, .io: self.init(.storage, error.description)
+        }
+    }
+
+    init(_ error: PlatformError) {
+        switch error {
+        case .invalidArgument, .unreadableSource: self.init(.invalidInput, error.description)
+        case .notFound, .noRollbackTarget: self.init(.notFound, error.description)
+        case .resolutionFailed: self.init(.unresolvable, error.description)
+        case .permissionsNotGranted: self.init(.permissionsNotGranted, error.description)
+        case .pinned: self.init(.pinned, error.description)
+        case .store(let error): self.init(error)
         }
     }
 

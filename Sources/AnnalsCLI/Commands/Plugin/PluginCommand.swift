@@ -1,0 +1,40 @@
+import AnnalsPlatform
+import ArgumentParser
+
+/// `annals plugin …`: the plugin platform — registries, search, installs per organization, versions.
+struct PluginCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plugin",
+        abstract: "The plugin platform: sync registries, search, install with dependencies, update and roll back.",
+        discussion: """
+            Registries are global or belong to one organization (--group ORG); an organization sees the global
+            registry (narrowed by its allowlist) plus its own. Every change is an atomic batch of events.
+            Exit codes besides the common ones: 10 the dependencies cannot be resolved (the explanation says why),
+            11 a new version asks for permissions that were not granted (--grant), 12 the plugin is pinned.
+            See docs/PLUGINS.md.
+            """,
+        subcommands: [
+            PluginSync.self, PluginSearch.self, PluginShow.self, PluginAllow.self,
+        ])
+}
+
+/// `--group ORG` for commands that act inside one organization.
+struct OrganizationOption: ParsableArguments {
+    @Option(name: .customLong("group"), help: ArgumentHelp("The organization.", valueName: "org"))
+    var organization: String
+
+    /// Checks the name (letters, digits, `_`, `.`, `-`; not `global`).
+    func check() throws {
+        do {
+            _ = try PluginScope.checkedOrganization(organization)
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+}
+
+/// `--actor NAME`, recorded as the events' `actorId`.
+struct ActorOption: ParsableArguments {
+    @Option(help: "Who makes the change (the events' actorId).")
+    var actor = "annals-cli"
+}

@@ -1,0 +1,62 @@
+import Annals
+import AnnalsPlatform
+import ArgumentParser
+import Foundation
+
+/// `annals plugin search "QUERY" [--group ORG] [--category C] [--limit N]`.
+struct PluginSearch: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "search",
+        abstract: "Find plugins by what they do: semantic and lexical search over name, description, topics, actions.",
+        discussion: """
+            Searches what --group sees (the global registry, narrowed by its allowlist, plus its own registries;
+            the global registry alone without --group). jsonl prints one result per line, best first:
+            {"name","scope","description","category","latest","score","similarity","lexicalScore","matches",
+            "why"}; "why" says which query words matched and in which form (stem or related word).
+            Examples: annals plugin search "trade on a crypto exchange"; annals plugin search "store agent memory
+            in postgres" --group acme --format table
+            """)
+
+    @OptionGroup var location: StoreLocation
+
+    @Argument(help: "What the plugin should do, in words.")
+    var query: String
+
+    @Option(name: .customLong("group"), help: ArgumentHelp("Search what this organization sees.", valueName: "org"))
+    var organization: String?
+
+    @Option(help: "Only plugins of this category (see docs/PLUGINS.md for the inferred ones).")
+    var category: String?
+
+    @Option(help: "At most this many results, 1…100.")
+    var limit = 10
+
+    @Option(help: "jsonl (default) or table.")
+    var format: OutputFormat = .jsonl
+
+    func validate() throws {
+        guard (1...100).contains(limit) else { throw ValidationError("--limit must be within 1…100") }
+        if query.allSatisfy(\.isWhitespace) { throw ValidationError("the QUERY must not be empty") }
+    }
+
+    func run() throws {
+        let store = try location.openForReading()
+        defer { store.close() }
+        let results = try PluginPlatform(store: store).search(
+            query, organization: organization, category: category, limit: limit)
+        guard format == .table else {
+            for result in results { try Output.standard.line(result.json.canonicalBytes) }
+            return
+        }
+        var table = TextTable(["RANK", "SCORE", "PLUGIN", "SCOPE", "LATEST", "WHY", "DESCRIPTION"])
+        table.maximumWidth = 50
+        for (rank, result) in results.enumerated() {
+            table.add([
+                String(rank + 1), String(format: "%.4f", result.score), result.plugin.name,
+                result.plugin.scope.groupId, result.plugin.latest?.version.description ?? "-", result.why,
+                result.plugin.description,
+            ])
+        }
+        try table.print()
+    }
+}

@@ -1,0 +1,52 @@
+import Annals
+import AnnalsPlatform
+import ArgumentParser
+
+/// `annals plugin sync SOURCE [--group ORG]`.
+struct PluginSync: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sync",
+        abstract: "Sync a plugin registry from a file, a directory or an http(s) URL.",
+        discussion: """
+            Reads the ElizaOS index.json or generated-registry.json (or a directory holding both), or an Annals
+            manifest ("format": "annals.plugins/1"). Each entry is validated on its own: a bad one is reported on
+            stderr with its name, line and what is wrong, and skipped. Syncing the same source again appends no
+            plugin events. Prints one JSON line: {"registry","scope","format","added","changed","removed",
+            "unchanged","skipped","warnings","events","offset"}. Exit code 2 when the source is not a registry at
+            all (nothing is written), or with --strict when an entry was skipped (the valid ones are still synced).
+            Examples: annals plugin sync ../shared/data/elizaos-registry; annals plugin sync plugins.json --group acme
+            """)
+
+    @OptionGroup var location: StoreLocation
+
+    @Argument(help: "A registry file, a directory with the ElizaOS files, or an http(s) URL.")
+    var source: String
+
+    @Option(
+        name: .customLong("group"),
+        help: ArgumentHelp("Sync as this organization's private registry.", valueName: "org"))
+    var organization: String?
+
+    @Option(help: "The registry's name (default: the source's base name).")
+    var name: String?
+
+    @Flag(help: "Exit with code 2 when any entry was skipped.")
+    var strict = false
+
+    @OptionGroup var actor: ActorOption
+
+    func run() throws {
+        let store = try location.openForWriting()
+        defer { store.close() }
+        let platform = PluginPlatform(store: store)
+        let scope = try PluginScope(organization: organization)
+        let (source, name, actor) = (RegistrySource(source), name, actor.actor)
+        let report = try blocking { try await platform.sync(source, scope: scope, name: name, actorId: actor) }
+        for warning in report.warnings { CLIFailure.printError("warning: \(source.location): \(warning)") }
+        for problem in report.problems { CLIFailure.printError("skipped \(problem)") }
+        try Output.standard.line(report.json.canonicalBytes)
+        if strict, !report.problems.isEmpty {
+            throw CLIFailure(.invalidInput, "\(report.problems.count) entries were skipped (--strict)")
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import Crypto
+
+/// The ids and types of the platform's things and connections.
+///
+/// | thing type | id | group |
+/// | --- | --- | --- |
+/// | `plugin.registry` | `registry:SCOPE:NAME` | the scope |
+/// | `plugin` | `plugin:SCOPE:NAME` | the scope |
+/// | `plugin.install` | `install:ORG:NAME` | the organization |
+/// | `organization` | `organization:ORG` | the organization |
+///
+/// Connections (`provides` registry → plugin, `depends_on` plugin → plugin, `instance_of` install → plugin,
+/// `requires` install → install) have ids `TYPE:` followed by 24 hex digits of the SHA-256 of their ends, which
+/// keeps them under the engine's 160-byte limit whatever the names. Knowledge about a plugin is `about:PLUGIN-ID`.
+public enum PlatformIDs {
+    /// The thing type of a registry.
+    public static let registryType = "plugin.registry"
+    /// The thing type of a plugin.
+    public static let pluginType = "plugin"
+    /// The thing type of an installed plugin (an instance in one organization).
+    public static let installType = "plugin.install"
+    /// The thing type of an organization's settings (its allowlist).
+    public static let organizationType = "organization"
+    /// The status of a plugin its registry no longer lists.
+    public static let withdrawnStatus = "withdrawn"
+    /// The connection from a registry to a plugin it lists.
+    public static let provides = "provides"
+    /// The connection from a plugin to a plugin some of its versions need.
+    public static let dependsOn = "depends_on"
+    /// The connection from an install to the plugin it is an instance of.
+    public static let instanceOf = "instance_of"
+    /// The connection from an install to an install it needs.
+    public static let requires = "requires"
+    /// The label of every plugin's knowledge item.
+    public static let pluginLabel = "plugin"
+
+    /// The id of the plugin `name` in `scope`.
+    public static func plugin(_ name: String, in scope: PluginScope) -> String { "plugin:\(scope.groupId):\(name)" }
+    /// The id of the registry `name` in `scope`.
+    public static func registry(_ name: String, in scope: PluginScope) -> String {
+        "registry:\(scope.groupId):\(name)"
+    }
+    /// The id of the install of `name` in `organization`.
+    public static func install(_ name: String, organization: String) -> String { "install:\(organization):\(name)" }
+    /// The id of an organization's settings thing.
+    public static func organization(_ name: String) -> String { "organization:\(name)" }
+    /// The id of the knowledge item about a plugin thing.
+    public static func knowledge(about pluginId: String) -> String { "about:\(pluginId)" }
+    /// The id of the connection of `type` from `from` to `to`.
+    public static func connection(_ type: String, from: String, to: String) -> String {
+        let digest = SHA256.hash(data: Array((from + "\u{0}" + to).utf8))
+        let hex = digest.prefix(12).map { byte in
+            let digits = Array("0123456789abcdef")
+            return String([digits[Int(byte >> 4)], digits[Int(byte & 15)]])
+        }
+        return "\(type):" + hex.joined()
+    }
+}

@@ -1,0 +1,67 @@
+import Annals
+import AnnalsResolver
+
+/// One published version of a plugin: its dependencies, the permissions it asks for, its actions and module.
+public struct PluginRelease: Sendable, Hashable {
+    /// The version.
+    public var version: SemanticVersion
+    /// The plugins it needs, by name, with the range of versions each may have.
+    public var dependencies: [String: VersionRange]
+    /// The capabilities it asks for, such as `events.read` or `secrets.read:API_KEY`, sorted.
+    public var permissions: [String]
+    /// What it can do.
+    public var actions: [PluginAction]
+    /// Its WebAssembly module, when the registry has one (the ElizaOS registry lists npm packages only).
+    public var artifact: PluginArtifact?
+    /// The range of the host framework's core it works with (ElizaOS `@elizaos/core`), kept for information.
+    public var coreRange: String?
+
+    /// A release.
+    public init(
+        version: SemanticVersion, dependencies: [String: VersionRange] = [:], permissions: [String] = [],
+        actions: [PluginAction] = [], artifact: PluginArtifact? = nil, coreRange: String? = nil
+    ) {
+        self.version = version
+        self.dependencies = dependencies
+        self.permissions = permissions.sorted()
+        self.actions = actions
+        self.artifact = artifact
+        self.coreRange = coreRange
+    }
+
+    /// The release as the plugin thing's `releases` property stores it (keyed by version elsewhere).
+    var json: JSONValue {
+        var members: [String: JSONValue] = [
+            "dependencies": .object(dependencies.mapValues { .string($0.description) }),
+            "permissions": .array(permissions.map(JSONValue.string)),
+            "actions": .array(actions.map(\.json)),
+        ]
+        if let artifact { members["artifact"] = artifact.json }
+        if let coreRange { members["coreRange"] = .string(coreRange) }
+        return .object(members)
+    }
+
+    /// Decodes what ``json`` stored; `nil` when it was not written by this type.
+    init?(version: SemanticVersion, stored: JSONValue) {
+        guard let members = stored.objectValue else { return nil }
+        var dependencies: [String: VersionRange] = [:]
+        for (name, range) in members["dependencies"]?.objectValue ?? [:] {
+            guard let text = range.stringValue, let parsed = try? VersionRange(parsing: text) else { return nil }
+            dependencies[name] = parsed
+        }
+        let actions: [PluginAction] = (members["actions"]?.arrayValue ?? []).compactMap { action in
+            guard let name = action["name"]?.stringValue else { return nil }
+            return PluginAction(
+                name: name, description: action["description"]?.stringValue ?? "",
+                parameters: action["parameters"] ?? .object([:]))
+        }
+        let artifact = members["artifact"].flatMap { value -> PluginArtifact? in
+            guard let path = value["path"]?.stringValue, let sha = value["sha256"]?.stringValue else { return nil }
+            return PluginArtifact(path: path, sha256: sha)
+        }
+        self.init(
+            version: version, dependencies: dependencies,
+            permissions: (members["permissions"]?.arrayValue ?? []).compactMap(\.stringValue), actions: actions,
+            artifact: artifact, coreRange: members["coreRange"]?.stringValue)
+    }
+}

@@ -1,1 +1,0 @@
-// AnnalsPlatform module: placeholder replaced as the module is written.

@@ -1,0 +1,46 @@
+import Annals
+
+/// What went wrong in a plugin platform operation, with enough context to act on it.
+public enum PlatformError: Error, Sendable, CustomStringConvertible {
+    /// An argument is malformed: a bad organization name, plugin name, range or permission.
+    case invalidArgument(String)
+    /// A registry source could not be read or is not a registry at all (the whole sync fails; nothing is written).
+    case unreadableSource(source: String, reason: String)
+    /// No plugin or install of that name is visible to the organization.
+    case notFound(String)
+    /// The dependencies cannot be resolved: the explanation says which requirements clash and how to fix it.
+    case resolutionFailed(explanation: String)
+    /// The new version asks for permissions the organization has not granted; `--grant` them explicitly.
+    case permissionsNotGranted(plugin: String, version: String, permissions: [String])
+    /// The install is pinned; unpin it first.
+    case pinned(plugin: String, version: String)
+    /// Nothing to roll back to, or the target is not in the instance's history.
+    case noRollbackTarget(String)
+    /// The engine failed.
+    case store(AnnalsError)
+
+    /// A message for a person.
+    public var description: String {
+        switch self {
+        case .invalidArgument(let message): message
+        case .unreadableSource(let source, let reason): "cannot sync '\(source)': \(reason)"
+        case .notFound(let message): message
+        case .resolutionFailed(let explanation): explanation
+        case .permissionsNotGranted(let plugin, let version, let permissions):
+            "\(plugin)@\(version) asks for permissions not granted yet: \(permissions.joined(separator: ", ")); "
+                + "grant them with --grant " + permissions.joined(separator: " --grant ")
+        case .pinned(let plugin, let version): "\(plugin) is pinned at \(version); unpin it first"
+        case .noRollbackTarget(let message): message
+        case .store(let error): error.description
+        }
+    }
+
+    /// Wraps any error: a platform error stays itself, an engine error becomes ``store(_:)``.
+    init(_ error: any Error) {
+        switch error {
+        case let error as PlatformError: self = error
+        case let error as AnnalsError: self = .store(error)
+        default: self = .store(.io(String(describing: error)))
+        }
+    }
+}

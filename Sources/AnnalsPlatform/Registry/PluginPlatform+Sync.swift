@@ -1,0 +1,226 @@
+import Annals
+
+extension PluginPlatform {
+    /// Syncs a registry from `source` into `scope`, as one atomic batch of events.
+    ///
+    /// Each entry is validated on its own: a bad one is reported in ``SyncReport/problems`` and skipped, never
+    /// failing the sync. Plugins are upserted idempotently — syncing the same index twice appends no plugin
+    /// events, only the registry's record of the sync when something was skipped or changed. A plugin the source
+    /// no longer lists is withdrawn (status `withdrawn`), not deleted, so installs that use it keep working.
+    /// A name already listed by another registry of the same scope is skipped with a problem.
+    /// - Parameters:
+    ///   - source: The file, directory or URL to read.
+    ///   - scope: ``PluginScope/global`` or an organization's private registry.
+    ///   - name: The registry's name (default: ``RegistrySource/defaultName``).
+    ///   - actorId: Who syncs.
+    /// - Throws: ``PlatformError/unreadableSource(source:reason:)`` when the source cannot be read at all;
+    ///   ``PlatformError/store(_:)`` when the append fails (nothing is written then).
+    public func sync(
+        _ source: RegistrySource, scope: PluginScope, name: String? = nil, actorId: String
+    ) async throws(PlatformError) -> SyncReport {
+        let registryName = name ?? source.defaultName
+        guard !registryName.isEmpty, registryName.count <= 48,
+            registryName.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
+        else {
+            throw .invalidArgument("registry name '\(registryName)' must be 1–48 letters, digits, '-' or '_'")
+        }
+        let listing = try source.read()
+        var plan = try view { try SyncPlanner(listing, scope: scope, registry: registryName, source: source, $0) }
+        let builder = OntologyEventBuilder(
+            actorId: actorId, groupId: scope.groupId,
+            context: ["plugin": ["operation": "sync", "registry": .string(registryName)]])
+        var events = plan.events(builder)
+        var report = plan.report
+        if !events.isEmpty || !report.problems.isEmpty {
+            events += plan.registryEvents(builder)
+        }
+        let receipts = try await appendBatch(events)
+        report.events = receipts.count
+        report.offset = receipts.last?.offset
+        return report
+    }
+}
+
+/// Compares a registry listing with the views and works out the events that make them agree.
+struct SyncPlanner {
+    private(set) var report: SyncReport
+    private let scope: PluginScope
+    private let registry: String
+    private let registryId: String
+    private let source: RegistrySource
+    private let registryThing: Thing?
+    private var upserts: [(plugin: Plugin, existing: Thing?)] = []
+    private var withdrawals: [Thing] = []
+    private var dependencyEdges: [String: [String: JSONValue]] = [:]  // plugin id → target id → properties
+    private var existingEdges: [String: [Connection]] = [:]
+    private var knowledge: [String: KnowledgeItem] = [:]
+
+    init(
+        _ listing: RegistryListing, scope: PluginScope, registry: String, source: RegistrySource, _ view: OntologyView
+    ) throws {
+        self.scope = scope
+        self.registry = registry
+        self.registryId = PlatformIDs.registry(registry, in: scope)
+        self.source = source
+        registryThing = try view.thing(registryId)
+        report = SyncReport(
+            registry: registry, scope: scope, format: listing.format, added: [], changed: [], removed: [],
+            unchanged: 0, problems: listing.problems, warnings: listing.warnings, events: 0, offset: nil)
+
+        let inScope = try view.things(
+            ThingFilter(thingType: PlatformIDs.pluginType, groupId: scope.groupId, limit: .max))
+        let byId = Dictionary(uniqueKeysWithValues: inScope.map { ($0.id, $0) })
+        var listed: Set<String> = []
+        for var plugin in listing.plugins {
+            plugin.scope = scope
+            plugin.registry = registry
+            let id = plugin.thingId
+            let existing = byId[id]
+            if let existing, let owner = existing.properties["registry"]?.stringValue, owner != registry,
+                existing.status != PlatformIDs.withdrawnStatus
+            {
+                report.problems.append(
+                    EntryProblem(
+                        entry: plugin.name, location: "-",
+                        reason: "already listed by registry '\(owner)' in scope \(scope); skipped"))
+                continue
+            }
+            listed.insert(id)
+            upserts.append((plugin, existing))
+            if let item = try view.knowledge(KnowledgeFilter(thingId: id, limit: 4)).first {
+                knowledge[id] = item
+            }
+            existingEdges[id] = try view.connections(
+                ConnectionFilter(fromId: id, connectionType: PlatformIDs.dependsOn, limit: .max))
+        }
+        withdrawals = inScope.filter {
+            $0.properties["registry"]?.stringValue == registry && !listed.contains($0.id)
+                && $0.status != PlatformIDs.withdrawnStatus
+        }
+        // Dependencies become depends_on edges to plugins visible from this scope (its own, then global).
+        let listedIds = Set(upserts.map(\.plugin.thingId))
+        for (plugin, _) in upserts {
+            var ranges: [String: [String: JSONValue]] = [:]
+            for release in plugin.releases {
+                for (dependency, range) in release.dependencies {
+                    ranges[dependency, default: [:]][release.version.description] = .string(range.description)
+                }
+            }
+            var edges: [String: JSONValue] = [:]
+            for (dependency, byVersion) in ranges {
+                let own = PlatformIDs.plugin(dependency, in: scope)
+                let global = PlatformIDs.plugin(dependency, in: .global)
+                let target: String? =
+                    if listedIds.contains(own) || byId[own] != nil {
+                        own
+                    } else if scope != .global,
+                        try view.thing(global) != nil
+                    { global } else { nil }
+                if let target { edges[target] = .object(["name": .string(dependency), "ranges": .object(byVersion)]) }
+            }
+            dependencyEdges[plugin.thingId] = edges
+        }
+    }
+
+    /// The plugin events: creations and updates first, then knowledge, then dependency edges.
+    mutating func events(_ builder: OntologyEventBuilder) -> [NewEvent] {
+        var things: [NewEvent] = []
+        var after: [NewEvent] = []
+        for (plugin, existing) in upserts {
+            let id = plugin.thingId
+            let text = PluginSearchText.document(for: plugin)
+            var labels = [PlatformIDs.pluginLabel]
+            if let category = plugin.category { labels.append("category:\(category)") }
+            let knowledgeId = PlatformIDs.knowledge(about: id)
+            let currentKnowledge = knowledge[id]
+            let knowledgeChanged = currentKnowledge.map { $0.text != text || $0.labels.sorted() != labels.sorted() }
+            if let existing {
+                let patch = MergePatchDiff.patch(from: existing.properties, to: plugin.properties)
+                let reactivated = existing.status == PlatformIDs.withdrawnStatus
+                if let update = builder.updateThing(id, patch: patch, status: reactivated ? "active" : nil) {
+                    things.append(update)
+                    if reactivated { report.added.append(plugin.name) } else { report.changed.append(plugin.name) }
+                } else if knowledgeChanged != false {
+                    report.changed.append(plugin.name)
+                } else {
+                    report.unchanged += 1
+                }
+            } else {
+                things.append(
+                    builder.createThing(
+                        id, type: PlatformIDs.pluginType, name: plugin.name, properties: plugin.properties))
+                after.append(builder.createConnection(PlatformIDs.provides, from: registryId, to: id))
+                report.added.append(plugin.name)
+            }
+            if knowledgeChanged != false {
+                if currentKnowledge != nil { after.append(builder.deleteKnowledge(knowledgeId)) }
+                after.append(builder.addKnowledge(knowledgeId, about: id, text: text, labels: labels))
+            }
+            after += edgeEvents(for: id, builder)
+        }
+        for thing in withdrawals {
+            if let update = builder.updateThing(thing.id, patch: nil, status: PlatformIDs.withdrawnStatus) {
+                things.append(update)
+            }
+            report.removed.append(thing.name ?? thing.id)
+        }
+        report.added.sort()
+        report.changed.sort()
+        report.removed.sort()
+        let registryCreation =
+            registryThing == nil && !(things.isEmpty && after.isEmpty)
+            ? [
+                builder.createThing(
+                    registryId, type: PlatformIDs.registryType, name: registry, properties: registryProperties)
+            ] : []
+        return registryCreation + things + after
+    }
+
+    /// The registry's own record of the sync: what was added, changed, removed and skipped.
+    func registryEvents(_ builder: OntologyEventBuilder) -> [NewEvent] {
+        var record: [String: JSONValue] = [
+            "format": .string(report.format.rawValue),
+            "added": .array(report.added.prefix(1000).map(JSONValue.string)),
+            "changed": .array(report.changed.prefix(1000).map(JSONValue.string)),
+            "removed": .array(report.removed.prefix(1000).map(JSONValue.string)),
+            "unchanged": .integer(report.unchanged),
+            "skipped": .array(report.problems.prefix(1000).map { .string($0.description) }),
+        ]
+        record["source"] = .string(source.location)
+        var events: [NewEvent] = []
+        if registryThing == nil, report.added.isEmpty, report.changed.isEmpty, report.removed.isEmpty {
+            events.append(
+                builder.createThing(
+                    registryId, type: PlatformIDs.registryType, name: registry, properties: registryProperties))
+        }
+        let patch: JSONValue = .object(["source": .string(source.location), "lastSync": .object(record)])
+        if let update = builder.updateThing(registryId, patch: patch) { events.append(update) }
+        return events
+    }
+
+    private var registryProperties: JSONValue {
+        .object(["source": .string(source.location), "format": .string(report.format.rawValue)])
+    }
+
+    /// Creates, updates and deletes `depends_on` edges from `id` so they match its releases.
+    private func edgeEvents(for id: String, _ builder: OntologyEventBuilder) -> [NewEvent] {
+        let wanted = dependencyEdges[id] ?? [:]
+        var events: [NewEvent] = []
+        var existing: [String: Connection] = [:]
+        for connection in existingEdges[id] ?? [] { existing[connection.toId] = connection }
+        for (target, properties) in wanted.sorted(by: { $0.key < $1.key }) {
+            if let connection = existing[target] {
+                if let patch = MergePatchDiff.patch(from: connection.properties, to: properties) {
+                    events.append(builder.updateConnection(connection.id, patch: patch))
+                }
+            } else {
+                events.append(
+                    builder.createConnection(PlatformIDs.dependsOn, from: id, to: target, properties: properties))
+            }
+        }
+        for (target, connection) in existing.sorted(by: { $0.key < $1.key }) where wanted[target] == nil {
+            events.append(builder.deleteConnection(connection.id))
+        }
+        return events
+    }
+}

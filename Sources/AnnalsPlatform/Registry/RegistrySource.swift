@@ -1,0 +1,136 @@
+import Foundation
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// Where `annals plugin sync SOURCE` reads a registry from, and how it recognises the format.
+///
+/// SOURCE is a file, a directory holding the ElizaOS `generated-registry.json` and `index.json`, or an
+/// `http(s)` URL of a file. The format of a file is recognised from its content: a top-level `"registry"`
+/// object is the ElizaOS generated registry, `"format": "annals.plugins/1"` (or a `"plugins"` array) a manifest,
+/// and an object of strings the ElizaOS index.
+public struct RegistrySource: Sendable, Hashable {
+    /// The source as given.
+    public var location: String
+
+    /// A source.
+    public init(_ location: String) { self.location = location }
+
+    /// Whether the source is an `http(s)` URL.
+    public var isURL: Bool { location.hasPrefix("http://") || location.hasPrefix("https://") }
+
+    /// The registry's default name: the file's or directory's base name without its extension, or the URL's
+    /// last path component (what `--name` overrides).
+    public var defaultName: String {
+        var path = location
+        if isURL, let url = URL(string: location) { path = url.path.isEmpty ? (url.host ?? "registry") : url.path }
+        while path.count > 1, path.hasSuffix("/") { path.removeLast() }
+        var base = (path as NSString).lastPathComponent
+        if let dot = base.lastIndex(of: "."), dot != base.startIndex { base = String(base[..<dot]) }
+        let cleaned = String(base.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "-" })
+        return cleaned.isEmpty ? "registry" : String(cleaned.prefix(48))
+    }
+
+    /// Reads and parses the source.
+    /// - Throws: ``PlatformError/unreadableSource(source:reason:)`` when it cannot be read or is not a registry
+    ///   (its line and column are named); entry-level problems are in the listing instead.
+    public func read() throws(PlatformError) -> RegistryListing {
+        if !isURL {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: location, isDirectory: &isDirectory) else {
+                throw .unreadableSource(source: location, reason: "no such file or directory")
+            }
+            if isDirectory.boolValue { return try readDirectory() }
+        }
+        let bytes = try load(location)
+        let base = isURL ? nil : (location as NSString).deletingLastPathComponent
+        return try parse(bytes, name: location, baseDirectory: base.map { $0.isEmpty ? "." : $0 })
+    }
+
+    private func readDirectory() throws(PlatformError) -> RegistryListing {
+        let generatedPath = location + "/generated-registry.json"
+        let indexPath = location + "/index.json"
+        let manager = FileManager.default
+        switch (manager.fileExists(atPath: generatedPath), manager.fileExists(atPath: indexPath)) {
+        case (true, true):
+            let generated = try parse(try load(generatedPath), name: generatedPath, baseDirectory: location)
+            let index = try parse(try load(indexPath), name: indexPath, baseDirectory: location)
+            return ElizaRegistryReader.merge(generated: generated, index: index)
+        case (true, false):
+            return try parse(try load(generatedPath), name: generatedPath, baseDirectory: location)
+        case (false, true):
+            return try parse(try load(indexPath), name: indexPath, baseDirectory: location)
+        case (false, false):
+            for candidate in ["registry.json", "plugins.json", "manifest.json"]
+            where manager.fileExists(atPath: location + "/" + candidate) {
+                let path = location + "/" + candidate
+                return try parse(try load(path), name: path, baseDirectory: location)
+            }
+            throw .unreadableSource(
+                source: location,
+                reason: "the directory holds no generated-registry.json, index.json or registry.json")
+        }
+    }
+
+    private func parse(_ bytes: [UInt8], name: String, baseDirectory: String?) throws(PlatformError) -> RegistryListing
+    {
+        do {
+            let top = try TolerantJSONMembers(bytes)
+            let keys = Set(top.members.compactMap(\.key))
+            if keys.contains("registry") { return try ElizaRegistryReader.readGenerated(bytes) }
+            if keys.contains("plugins") || keys.contains("format") {
+                if let format = top.members.first(where: { $0.key == "format" }),
+                    String(decoding: bytes[format.range], as: UTF8.self) != "\"\(ManifestReader.format)\""
+                {
+                    throw PlatformError.unreadableSource(
+                        source: name,
+                        reason: "unsupported manifest format \(String(decoding: bytes[format.range], as: UTF8.self)) "
+                            + "at line \(format.line) (expected \"\(ManifestReader.format)\")")
+                }
+                return try ManifestReader.read(bytes, baseDirectory: baseDirectory)
+            }
+            return try ElizaRegistryReader.readIndex(bytes)
+        } catch let failure as TolerantJSONMembers.Failure {
+            throw .unreadableSource(
+                source: name, reason: "\(failure.reason) at line \(failure.line), column \(failure.column)")
+        } catch {
+            throw PlatformError(error)
+        }
+    }
+
+    private func load(_ location: String) throws(PlatformError) -> [UInt8] {
+        guard location.hasPrefix("http://") || location.hasPrefix("https://") else {
+            guard let data = FileManager.default.contents(atPath: location) else {
+                throw .unreadableSource(source: location, reason: "the file cannot be read")
+            }
+            return [UInt8](data)
+        }
+        guard let url = URL(string: location) else { throw .unreadableSource(source: location, reason: "not a URL") }
+        return try Self.download(url, source: location)
+    }
+
+    /// Fetches a URL synchronously (the CLI is synchronous; a sync is rare), failing on a non-2xx status.
+    private static func download(_ url: URL, source: String) throws(PlatformError) -> [UInt8] {
+        final class Box: @unchecked Sendable {
+            var result: Result<[UInt8], PlatformError> = .failure(.unreadableSource(source: "", reason: "no response"))
+        }
+        let box = Box()
+        let done = DispatchSemaphore(value: 0)
+        var request = URLRequest(url: url)
+        request.timeoutInterval = 30
+        let task = URLSession.shared.dataTask(with: request) { data, response, error in
+            defer { done.signal() }
+            if let error {
+                box.result = .failure(.unreadableSource(source: source, reason: error.localizedDescription))
+            } else if let http = response as? HTTPURLResponse, !(200..<300).contains(http.statusCode) {
+                box.result = .failure(.unreadableSource(source: source, reason: "HTTP status \(http.statusCode)"))
+            } else {
+                box.result = .success([UInt8](data ?? Data()))
+            }
+        }
+        task.resume()
+        done.wait()
+        return try box.result.get()
+    }
+}

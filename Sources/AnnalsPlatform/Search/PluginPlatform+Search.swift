@@ -1,0 +1,56 @@
+import Annals
+
+extension PluginPlatform {
+    /// Searches the plugins `organization` can see (the global registry, narrowed by its allowlist, and its own
+    /// registries; only the global registry when `organization` is `nil`), by meaning and by words, through the
+    /// knowledge view.
+    ///
+    /// The query is stemmed and widened with a small thesaurus ("postgres" also looks for "postgresql"), then
+    /// ranked by the store's hybrid search (embedding similarity fused with BM25 by reciprocal rank).
+    /// - Parameters:
+    ///   - text: What the plugin should do, in words.
+    ///   - organization: Whose view to search, or `nil` for the global registry only.
+    ///   - category: Only plugins of this category.
+    ///   - limit: At most this many results, 1…100.
+    /// - Returns: The results, best first.
+    /// - Throws: ``PlatformError/invalidArgument(_:)`` for an empty query or a limit out of range.
+    public func search(
+        _ text: String, organization: String? = nil, category: String? = nil, limit: Int = 10
+    ) throws(PlatformError) -> [PluginSearchResult] {
+        guard (1...100).contains(limit) else { throw .invalidArgument("search limit \(limit) is outside 1…100") }
+        let expanded = PluginSearchText.expandedQuery(text)
+        guard !expanded.isEmpty else { throw .invalidArgument("the search text has no words to look for") }
+        let scope = try PluginScope(organization: organization)
+        let visibility = try view { try PluginVisibility(scope, $0) }
+        var labels = [PlatformIDs.pluginLabel]
+        if let category { labels.append("category:\(category)") }
+        let query = SearchQuery(
+            expanded.map(\.form).joined(separator: " "), groupIds: visibility.groups, labels: labels,
+            limit: min(1000, limit * 4 + 20))
+        let hits: [SearchHit]
+        do {
+            hits = try store.search(query)
+        } catch {
+            throw .store(error)
+        }
+        let origin = Dictionary(expanded.map { ($0.form, $0.queryWord) }, uniquingKeysWith: { first, _ in first })
+        return try view { view in
+            var results: [PluginSearchResult] = []
+            for hit in hits where results.count < limit {
+                guard let thing = try view.thing(hit.item.thingId), let plugin = Plugin(thing),
+                    !plugin.withdrawn, visibility.shows(plugin)
+                else { continue }
+                var matches: [String: [String]] = [:]
+                for term in hit.matchedTerms {
+                    guard let word = origin[term] else { continue }
+                    matches[word, default: []].append(term)
+                }
+                results.append(
+                    PluginSearchResult(
+                        plugin: plugin, score: hit.score, similarity: hit.similarity, lexicalScore: hit.lexicalScore,
+                        matches: matches))
+            }
+            return results
+        }
+    }
+}
