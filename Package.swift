@@ -58,7 +58,7 @@ let package = Package(
         .executableTarget(
             name: "AnnalsCLI",
             dependencies: [
-                "Annals", "AnnalsPlatform",
+                "Annals", "AnnalsPlatform", "AnnalsResolver",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 

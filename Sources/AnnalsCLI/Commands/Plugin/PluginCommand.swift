@@ -14,7 +14,9 @@ struct PluginCommand: ParsableCommand {
             See docs/PLUGINS.md.
             """,
         subcommands: [
-            PluginSync.self, PluginSearch.self, PluginShow.self, PluginAllow.self,
+            PluginSync.self, PluginSearch.self, PluginShow.self, PluginAllow.self, PluginInstallCommand.self,
+            PluginExplain.self, PluginList.self, PluginOutdated.self, PluginUpdate.self, PluginRollbackCommand.self,
+            PluginPin.self, PluginUnpin.self, PluginHistory.self,
         ])
 }
 

@@ -1,0 +1,107 @@
+import Annals
+import AnnalsPlatform
+import ArgumentParser
+
+/// `annals plugin install NAME[@RANGE] --group ORG [--dry-run]`.
+struct PluginInstallCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "install",
+        abstract: "Install a plugin and its dependencies in an organization, as one atomic batch.",
+        discussion: """
+            Resolves the organization's whole graph with npm semver semantics (newest satisfying versions) and
+            installs in topological order; dependencies already installed at a satisfying version are kept.
+            Prints one JSON line per step ({"name","action","from","to","reasons","newGrants"}), then a summary
+            ({"group","request","steps","events","offset"}). Exit code 10 with an explanation when the
+            requirements clash (which ones, why, and how to fix it), 4 for an unknown plugin.
+            Examples: annals plugin install @elizaos/plugin-sql --group acme; annals plugin install
+            price-feed@^1.0.0 --group acme --dry-run
+            """)
+
+    @OptionGroup var location: StoreLocation
+
+    @Argument(help: "NAME or NAME@RANGE (a range such as ^1.2.0, or a dist-tag such as alpha).")
+    var plugin: String
+
+    @OptionGroup var organization: OrganizationOption
+
+    @Flag(help: "Print the plan; install nothing.")
+    var dryRun = false
+
+    @OptionGroup var actor: ActorOption
+
+    func validate() throws { try organization.check() }
+
+    func run() throws {
+        let (name, range) = PluginReference.split(plugin)
+        let store = try dryRun ? location.openForReading() : location.openForWriting()
+        defer { store.close() }
+        let platform = PluginPlatform(store: store)
+        let (org, actor, dryRun) = (organization.organization, actor.actor, dryRun)
+        let plan = try blocking {
+            try await platform.install(name, range: range, organization: org, actorId: actor, dryRun: dryRun)
+        }
+        try PluginReference.print(plan)
+    }
+}
+
+/// `annals plugin update NAME --group ORG [--to RANGE] [--grant PERMISSION…] [--dry-run]`.
+struct PluginUpdate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "update",
+        abstract: "Update an installed plugin to its newest version (or the newest in --to), with its dependencies.",
+        discussion: """
+            Records the offset and version it updated from (what `plugin rollback` returns to). A version that
+            asks for more permissions needs each new one granted with --grant (exit code 11 otherwise); a pinned
+            plugin is refused (exit code 12). Output as for install.
+            Example: annals plugin update price-feed --group acme --grant secrets.read:API_KEY
+            """)
+
+    @OptionGroup var location: StoreLocation
+
+    @Argument(help: "The installed plugin.")
+    var name: String
+
+    @OptionGroup var organization: OrganizationOption
+
+    @Option(help: "A range or dist-tag to update within (default: the latest version).")
+    var to: String?
+
+    @Option(
+        name: .customLong("grant"), help: ArgumentHelp("Grant a new permission (repeatable).", valueName: "permission"))
+    var grants: [String] = []
+
+    @Flag(help: "Print the plan; change nothing.")
+    var dryRun = false
+
+    @OptionGroup var actor: ActorOption
+
+    func validate() throws { try organization.check() }
+
+    func run() throws {
+        let store = try dryRun ? location.openForReading() : location.openForWriting()
+        defer { store.close() }
+        let platform = PluginPlatform(store: store)
+        let (name, to, org, grants, actor, dryRun) = (name, to, organization.organization, grants, actor.actor, dryRun)
+        let plan = try blocking {
+            try await platform.update(
+                name, range: to, organization: org, grants: grants, actorId: actor, dryRun: dryRun)
+        }
+        try PluginReference.print(plan)
+    }
+}
+
+/// Parsing `NAME@RANGE` and printing plans.
+enum PluginReference {
+    /// `("@scope/name", "^1.0.0")` for `@scope/name@^1.0.0`; a leading `@` belongs to the scope.
+    static func split(_ text: String) -> (name: String, range: String?) {
+        let searchStart = text.hasPrefix("@") ? text.index(after: text.startIndex) : text.startIndex
+        guard let at = text[searchStart...].firstIndex(of: "@") else { return (text, nil) }
+        return (String(text[..<at]), String(text[text.index(after: at)...]))
+    }
+
+    /// One line per step, then the summary.
+    static func print(_ plan: InstallPlan) throws {
+        for step in plan.steps { try Output.standard.line(step.json.canonicalBytes) }
+        try Output.standard.line(plan.summaryJSON.canonicalBytes)
+    }
+}

@@ -1,0 +1,203 @@
+import Annals
+import AnnalsResolver
+
+/// Turns a change of an organization's requirements into a resolved ``InstallPlan`` and its events.
+///
+/// The whole organization is resolved at once: the ranges of every explicit install are requirements, pinned
+/// installs are locked, installed versions are preferred (kept when they fit) except for the plugins being
+/// updated. The resolution is then compared with what is installed: new plugins are installed in topological
+/// order, changed ones updated (with `expectedVersion`, so a concurrent change fails the batch), plugins nothing
+/// needs any more are removed, and the `requires` connections are made to match the chosen versions.
+struct InstallPlanner {
+    let state: OrganizationState
+    /// The explicit requirements after the change, by name.
+    var requested: [String: VersionRange]
+    /// Plugins whose installed version should not be preferred (the ones being updated).
+    var unlocked: Set<String> = []
+    /// Requirements that steer this resolution only and are not recorded as the organization's request (the
+    /// target of an update of a plugin installed as a dependency).
+    var transient: Set<String> = []
+    /// Permissions granted by this operation, on top of those already granted.
+    var grants: Set<String> = []
+    /// Whether changing the version of an installed plugin needs its new permissions granted explicitly
+    /// (updates); a first install grants what the plugin asks for.
+    var upgradesNeedGrants = true
+    /// The operation's name, recorded in the events' metadata.
+    var operation: String
+    /// What was asked for, for messages and the plan.
+    var request: String
+
+    init(state: OrganizationState, operation: String, request: String) {
+        self.state = state
+        self.operation = operation
+        self.request = request
+        requested = state.installs.values.reduce(into: [:]) { result, install in
+            if let range = install.requested { result[install.name] = range }
+        }
+    }
+
+    /// Resolves and plans; `updated` names the install that records the update (see ``PluginInstall/lastUpdate``).
+    func plan(actorId: String, recordUpdateOf updated: String? = nil) throws(PlatformError) -> InstallPlan {
+        let resolution = try resolve()
+        let org = state.organization
+        var builder = OntologyEventBuilder(actorId: actorId, groupId: org)
+        builder.context = ["plugin": .object(["operation": .string(operation), "request": .string(request)])]
+        var steps: [InstallPlan.Step] = []
+        var creations: [NewEvent] = []
+        var updates: [NewEvent] = []
+        var changed: [String] = []
+        var newInstalls: [String: PluginInstall] = [:]
+        var missingGrants: [(String, SemanticVersion, [String])] = []
+
+        for package in resolution.installOrder {
+            let plugin = state.plugins[package.name]!
+            let release = plugin.release(package.version)!
+            let existing = state.installs[package.name]
+            let reasons = (resolution.reasons[package.name] ?? []).map(\.description)
+            let explicitRange = transient.contains(package.name) ? existing?.requested : requested[package.name]
+            let id = PlatformIDs.install(package.name, organization: org)
+            let alreadyGranted = Set(existing?.grants ?? [])
+            let newGrants = release.permissions.filter { !alreadyGranted.contains($0) }
+            var install =
+                existing
+                ?? PluginInstall(
+                    name: package.name, organization: org, version: package.version, source: plugin.scope,
+                    requested: explicitRange, grants: [])
+            install.version = package.version
+            install.requested = explicitRange
+            install.grants = alreadyGranted.union(release.permissions).sorted()
+            let action: InstallPlan.Step.Action
+            if let existing {
+                if existing.version == package.version {
+                    action = existing.requested == explicitRange ? .keep : .reconfigure
+                } else {
+                    action = package.version > existing.version ? .upgrade : .downgrade
+                    let ungranted = newGrants.filter { !grants.contains($0) }
+                    if upgradesNeedGrants, !ungranted.isEmpty {
+                        missingGrants.append((package.name, package.version, ungranted))
+                    }
+                }
+            } else {
+                action = .install
+            }
+            steps.append(
+                InstallPlan.Step(
+                    name: package.name, from: existing?.version, to: package.version, action: action, reasons: reasons,
+                    newGrants: action == .keep || action == .reconfigure ? [] : newGrants))
+            newInstalls[package.name] = install
+            switch action {
+            case .install:
+                creations.append(
+                    builder.createThing(
+                        id, type: PlatformIDs.installType, name: package.name, properties: install.properties,
+                        expectedVersion: state.streamVersions[id] ?? 0))
+                creations.append(
+                    builder.createConnection(
+                        PlatformIDs.instanceOf, from: id, to: plugin.thingId,
+                        properties: ["version": .string(package.version.description)]))
+                changed.append(id)
+            case .upgrade, .downgrade, .reconfigure:
+                if let event = builder.updateThing(
+                    id, patch: MergePatchDiff.patch(from: existing!.properties, to: install.properties),
+                    expectedVersion: state.streamVersions[id])
+                {
+                    updates.append(event)
+                }
+                if action != .reconfigure, let edge = state.instanceOf[id] {
+                    updates.append(
+                        builder.updateConnection(edge.id, patch: ["version": .string(package.version.description)]))
+                }
+                changed.append(id)
+            case .keep, .remove:
+                break
+            }
+        }
+        if !missingGrants.isEmpty {
+            let (name, version, _) = missingGrants[0]
+            throw .permissionsNotGranted(
+                plugin: name, version: version.description, permissions: missingGrants.flatMap { $0.2 }.sorted())
+        }
+
+        // Installs nothing needs any more.
+        var removals: [NewEvent] = []
+        for install in state.installs.values.sorted(by: { $0.name < $1.name })
+        where resolution.versions[install.name] == nil {
+            steps.append(
+                InstallPlan.Step(
+                    name: install.name, from: install.version, to: nil, action: .remove,
+                    reasons: ["no installed plugin requires it any more"], newGrants: []))
+            let id = install.thingId
+            removals.append(
+                NewEvent(
+                    type: OntologyEventType.thingDeleted, actorId: actorId, targetId: id, groupId: org,
+                    metadata: .object(builder.context), expectedVersion: state.streamVersions[id]))
+            changed.append(id)
+        }
+
+        // The update record, on the install the update was asked for.
+        if let updated, let before = state.installs[updated], var after = newInstalls[updated], !changed.isEmpty {
+            after.lastUpdate = PluginInstall.UpdateRecord(
+                fromOffset: state.offset, fromVersion: before.version, instances: changed.sorted())
+            let id = after.thingId
+            updates.removeAll { $0.type == OntologyEventType.thingUpdated && $0.targetId == id }
+            if let event = builder.updateThing(
+                id, patch: MergePatchDiff.patch(from: before.properties, to: after.properties),
+                expectedVersion: state.streamVersions[id])
+            {
+                updates.append(event)
+            }
+        }
+
+        let edges = edgeEvents(resolution, builder)
+        let events = creations + updates + edges + removals
+        return InstallPlan(organization: org, request: request, steps: steps, events: events, offset: nil)
+    }
+
+    /// The resolution of the organization's requirements.
+    func resolve() throws(PlatformError) -> Resolution {
+        var locked: [String: SemanticVersion] = [:]
+        var preferred: [String: SemanticVersion] = [:]
+        for install in state.installs.values {
+            if install.pinned { locked[install.name] = install.version }
+            if !unlocked.contains(install.name) { preferred[install.name] = install.version }
+        }
+        let resolver = DependencyResolver(provider: PluginCatalogProvider(plugins: state.plugins))
+        do {
+            return try resolver.resolve(
+                ResolutionRequest(requirements: requested, locked: locked, preferred: preferred))
+        } catch {
+            throw .resolutionFailed(explanation: "cannot \(request) in \(state.organization):\n" + error.explanation)
+        }
+    }
+
+    /// Creates, updates and deletes `requires` connections so that each chosen install requires exactly the
+    /// chosen installs its release depends on (connections of removed installs go with them).
+    private func edgeEvents(_ resolution: Resolution, _ builder: OntologyEventBuilder) -> [NewEvent] {
+        let org = state.organization
+        var events: [NewEvent] = []
+        for package in resolution.installOrder {
+            let id = PlatformIDs.install(package.name, organization: org)
+            let release = state.plugins[package.name]!.release(package.version)!
+            var existing: [String: Connection] = [:]
+            for edge in state.requires[id] ?? [] { existing[edge.toId] = edge }
+            for (dependency, range) in release.dependencies.sorted(by: { $0.key < $1.key }) {
+                let target = PlatformIDs.install(dependency, organization: org)
+                let properties: JSONValue = ["range": .string(range.description), "dependency": .string(dependency)]
+                if let edge = existing.removeValue(forKey: target) {
+                    if let patch = MergePatchDiff.patch(from: edge.properties, to: properties) {
+                        events.append(builder.updateConnection(edge.id, patch: patch))
+                    }
+                } else {
+                    events.append(
+                        builder.createConnection(PlatformIDs.requires, from: id, to: target, properties: properties))
+                }
+            }
+            for edge in existing.values.sorted(by: { $0.id < $1.id }) {
+                let targetName = state.installs.values.first { $0.thingId == edge.toId }?.name
+                if let targetName, resolution.versions[targetName] == nil { continue }  // deleted with its thing
+                events.append(builder.deleteConnection(edge.id))
+            }
+        }
+        return events
+    }
+}

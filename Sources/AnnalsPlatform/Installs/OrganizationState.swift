@@ -1,0 +1,79 @@
+import Annals
+
+/// One organization's plugin state, read at one log offset: what it can see, what it has installed, and the
+/// connections between its installs.
+struct OrganizationState {
+    /// The organization.
+    let organization: String
+    /// The offset the state was read at.
+    let offset: UInt64
+    /// The visible plugins by name.
+    let plugins: [String: Plugin]
+    /// The installs by plugin name.
+    let installs: [String: PluginInstall]
+    /// The `requires` connections leaving each install, by install id.
+    let requires: [String: [Connection]]
+    /// The `instance_of` connection of each install, by install id.
+    let instanceOf: [String: Connection]
+    /// The stream version of every install (what `expectedVersion` checks), by install id.
+    var streamVersions: [String: UInt64] = [:]
+
+    /// Reads the state from `view`.
+    init(organization: String, _ view: OntologyView) throws {
+        self.organization = organization
+        offset = view.offset
+        let visibility = try PluginVisibility(.organization(organization), view)
+        var plugins: [String: Plugin] = [:]
+        for group in [PluginScope.globalGroup, organization] {
+            for thing in try view.things(ThingFilter(thingType: PlatformIDs.pluginType, groupId: group, limit: .max)) {
+                guard let plugin = Plugin(thing), visibility.shows(plugin) else { continue }
+                plugins[plugin.name] = plugin
+            }
+        }
+        self.plugins = plugins
+        var installs: [String: PluginInstall] = [:]
+        var requires: [String: [Connection]] = [:]
+        var instanceOf: [String: Connection] = [:]
+        for thing in try view.things(
+            ThingFilter(thingType: PlatformIDs.installType, groupId: organization, limit: .max))
+        {
+            guard let install = PluginInstall(thing) else { continue }
+            installs[install.name] = install
+            for connection in try view.connections(ConnectionFilter(fromId: thing.id, limit: .max)) {
+                switch connection.connectionType {
+                case PlatformIDs.requires: requires[thing.id, default: []].append(connection)
+                case PlatformIDs.instanceOf: instanceOf[thing.id] = connection
+                default: break
+                }
+            }
+        }
+        self.installs = installs
+        self.requires = requires
+        self.instanceOf = instanceOf
+    }
+
+    /// Reads a consistent state and the installs' stream versions: retried until no event was appended between
+    /// the two reads, so that `expectedVersion` on the plan's events catches any concurrent change.
+    static func read(_ organization: String, store: EventStore) throws(PlatformError) -> OrganizationState {
+        for _ in 0..<8 {
+            do {
+                var state = try store.read { try OrganizationState(organization: organization, $0) }
+                for install in state.installs.values {
+                    state.streamVersions[install.thingId] = try store.version(of: install.thingId)
+                }
+                if try store.head().offset == state.offset { return state }
+            } catch {
+                throw PlatformError(error)
+            }
+        }
+        throw .store(.invalidArgument("the store kept changing while the plan was read; try again"))
+    }
+
+    /// The install of `name`, or a not-found error naming the organization.
+    func install(_ name: String) throws(PlatformError) -> PluginInstall {
+        guard let install = installs[name] else {
+            throw .notFound("'\(name)' is not installed in \(organization)")
+        }
+        return install
+    }
+}

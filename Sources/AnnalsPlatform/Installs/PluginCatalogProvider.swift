@@ -1,0 +1,15 @@
+import AnnalsResolver
+
+/// The resolver's view of the plugins one organization can see: each plugin's releases and their dependencies.
+struct PluginCatalogProvider: PackageProvider {
+    /// The visible plugins, by name (an organization's own shadowing global ones of the same name).
+    let plugins: [String: Plugin]
+
+    func versions(of package: String) -> [SemanticVersion]? {
+        plugins[package].map { $0.releases.map(\.version) }
+    }
+
+    func dependencies(of package: String, at version: SemanticVersion) -> [String: VersionRange] {
+        plugins[package]?.release(version)?.dependencies ?? [:]
+    }
+}

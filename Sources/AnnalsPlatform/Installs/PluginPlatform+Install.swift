@@ -1,0 +1,113 @@
+import Annals
+import AnnalsResolver
+
+extension PluginPlatform {
+    /// Installs `name` in `organization` with everything it depends on, as one atomic batch of events.
+    ///
+    /// The organization's whole graph is resolved (npm semver semantics, newest satisfying versions). Plugins are
+    /// installed in topological order; dependencies already installed at a satisfying version are kept. A first
+    /// install grants the permissions the plugin asks for (listed in the plan's steps).
+    /// - Parameters:
+    ///   - name: The plugin's name.
+    ///   - range: A version range (`^1.2.0`, `~0.3`, `>=2 <3`) or dist-tag (`latest`, `alpha`); by default the
+    ///     `latest` version with npm's caret (`^1.4.0`).
+    ///   - organization: Where to install.
+    ///   - actorId: Who installs.
+    ///   - dryRun: Plan only; append nothing.
+    /// - Returns: The plan, with ``InstallPlan/offset`` set when it was applied.
+    /// - Throws: ``PlatformError/notFound(_:)`` for a plugin the organization cannot see,
+    ///   ``PlatformError/resolutionFailed(explanation:)`` with a PubGrub-style explanation and suggestions, or
+    ///   ``PlatformError/store(_:)`` (a version conflict means a concurrent change: nothing was written).
+    public func install(
+        _ name: String, range: String? = nil, organization: String, actorId: String, dryRun: Bool = false
+    ) async throws(PlatformError) -> InstallPlan {
+        let org = try PluginScope.checkedOrganization(organization)
+        let state = try OrganizationState.read(org, store: store)
+        let requestedRange = try self.range(range, of: name, in: state)
+        var planner = InstallPlanner(state: state, operation: "install", request: "install \(name)@\(requestedRange)")
+        planner.requested[name] = requestedRange
+        planner.upgradesNeedGrants = true
+        return try await apply(planner.plan(actorId: actorId), dryRun: dryRun)
+    }
+
+    /// Updates `name` in `organization` to the newest version its dependents allow (or the newest in `range`),
+    /// moving its dependencies as needed, as one atomic batch.
+    ///
+    /// The install records the offset and version it updated from, and every install the update changed: what
+    /// ``rollback(_:organization:to:actorId:dryRun:)`` returns to.
+    /// - Parameters:
+    ///   - grants: Permissions the new version asks for that were not granted yet; the update is refused without
+    ///     them.
+    /// - Throws: ``PlatformError/pinned(plugin:version:)``, ``PlatformError/permissionsNotGranted(plugin:version:permissions:)``,
+    ///   ``PlatformError/resolutionFailed(explanation:)``, ``PlatformError/notFound(_:)``.
+    public func update(
+        _ name: String, range: String? = nil, organization: String, grants: [String] = [], actorId: String,
+        dryRun: Bool = false
+    ) async throws(PlatformError) -> InstallPlan {
+        let org = try PluginScope.checkedOrganization(organization)
+        for grant in grants {
+            if let problem = PluginPermission.problem(grant) { throw .invalidArgument("--grant: \(problem)") }
+        }
+        let state = try OrganizationState.read(org, store: store)
+        let install = try state.install(name)
+        if install.pinned { throw .pinned(plugin: name, version: install.version.description) }
+        guard let plugin = state.plugins[name] else {
+            throw .notFound("no registry visible to \(org) lists '\(name)' any more")
+        }
+        let target: VersionRange
+        if let range {
+            target = try self.range(range, of: name, in: state)
+        } else if let latest = plugin.latest {
+            target = try caret(latest.version)
+        } else {
+            throw .notFound("'\(name)' has no published versions")
+        }
+        var planner = InstallPlanner(state: state, operation: "update", request: "update \(name) to \(target)")
+        planner.requested[name] = target
+        // A dependency is updated within what its dependents accept, and stays a dependency.
+        if !install.isExplicit { planner.transient = [name] }
+        planner.unlocked = [name]
+        planner.grants = Set(grants)
+        return try await apply(planner.plan(actorId: actorId, recordUpdateOf: name), dryRun: dryRun)
+    }
+
+    /// Appends a plan's events, unless it is a dry run or there are none.
+    func apply(_ plan: InstallPlan, dryRun: Bool) async throws(PlatformError) -> InstallPlan {
+        var plan = plan
+        guard !dryRun else { return plan }
+        plan.offset = try await appendBatch(plan.events).last?.offset
+        return plan
+    }
+
+    /// The range `text` names for `name`: a range, a dist-tag (`latest` → `^VERSION`), or by default `^latest`.
+    func range(_ text: String?, of name: String, in state: OrganizationState) throws(PlatformError) -> VersionRange {
+        guard let plugin = state.plugins[name] else {
+            throw .notFound("no registry visible to \(state.organization) lists '\(name)'")
+        }
+        guard let text else {
+            guard let latest = plugin.distTags["latest"] ?? plugin.latest?.version else {
+                throw .notFound("'\(name)' has no published versions")
+            }
+            return try caret(latest)
+        }
+        do {
+            return try VersionRange(parsing: text)
+        } catch {
+            guard case .distTag(let tag) = error.reason else { throw .invalidArgument(error.description) }
+            guard let version = plugin.distTags[tag] else {
+                let known = plugin.distTags.keys.sorted().joined(separator: ", ")
+                throw .invalidArgument("'\(name)' has no dist-tag '\(tag)' (it has: \(known.isEmpty ? "none" : known))")
+            }
+            return try caret(version)
+        }
+    }
+
+    /// `^VERSION`.
+    func caret(_ version: SemanticVersion) throws(PlatformError) -> VersionRange {
+        do {
+            return try VersionRange(parsing: "^\(version)")
+        } catch {
+            throw .invalidArgument(error.description)
+        }
+    }
+}

@@ -1,0 +1,195 @@
+import Annals
+import AnnalsResolver
+
+/// What a plugin rollback returns to.
+public enum PluginRollbackTarget: Sendable, Hashable {
+    /// The state as of a log offset.
+    case offset(UInt64)
+    /// The state just before the install last left this version.
+    case version(SemanticVersion)
+}
+
+/// What `rollback` did: the offset it returned to and the compensating changes.
+public struct PluginRollback: Sendable {
+    /// The offset whose state the installs returned to.
+    public var targetOffset: UInt64
+    /// The installs the rollback covered.
+    public var instances: [String]
+    /// The entities it changed (installs and their connections), with their current and target states.
+    public var changes: [RollbackChange]
+    /// The offset of its last event, or `nil` for a dry run or when nothing differed.
+    public var offset: UInt64?
+}
+
+extension PluginPlatform {
+    /// Pins `name`: updates leave it at its version (a pinned install is locked during resolution).
+    /// - Returns: The offset of the change, or `nil` when it was already pinned.
+    public func pin(_ name: String, organization: String, actorId: String) async throws(PlatformError) -> UInt64? {
+        try await setPinned(true, name, organization, actorId)
+    }
+
+    /// Unpins `name`.
+    /// - Returns: The offset of the change, or `nil` when it was not pinned.
+    public func unpin(_ name: String, organization: String, actorId: String) async throws(PlatformError) -> UInt64? {
+        try await setPinned(false, name, organization, actorId)
+    }
+
+    private func setPinned(
+        _ pinned: Bool, _ name: String, _ organization: String, _ actorId: String
+    ) async throws(PlatformError) -> UInt64? {
+        let org = try PluginScope.checkedOrganization(organization)
+        let state = try OrganizationState.read(org, store: store)
+        let install = try state.install(name)
+        guard install.pinned != pinned else { return nil }
+        let builder = OntologyEventBuilder(
+            actorId: actorId, groupId: org, context: ["plugin": ["operation": .string(pinned ? "pin" : "unpin")]])
+        let event = builder.updateThing(
+            install.thingId, patch: ["pinned": .bool(pinned)], expectedVersion: state.streamVersions[install.thingId])
+        return try await appendBatch([event!]).last?.offset
+    }
+
+    /// The history of `name`'s install in `organization`, read from its event stream, oldest first.
+    public func history(_ name: String, organization: String) throws(PlatformError) -> [InstallHistoryEntry] {
+        let org = try PluginScope.checkedOrganization(organization)
+        let entries = try InstallHistoryEntry.read(PlatformIDs.install(name, organization: org), store: store)
+        guard !entries.isEmpty else { throw .notFound("'\(name)' has never been installed in \(org)") }
+        return entries
+    }
+
+    /// Returns `name`'s install (and the installs that moved with it) to an earlier state, by replay: the state
+    /// as of the target offset is computed from the log and compensating events are appended (the log is never
+    /// rewritten).
+    ///
+    /// Without a target it undoes the last update: every install that update changed returns to its state just
+    /// before it. With ``PluginRollbackTarget/offset(_:)`` or ``PluginRollbackTarget/version(_:)``, the install
+    /// and its dependencies (then and now) return to that state. A rollback that would break another install
+    /// (one that requires a covered install at a version the rollback leaves) is refused.
+    /// - Throws: ``PlatformError/noRollbackTarget(_:)`` when there is nothing to return to,
+    ///   ``PlatformError/resolutionFailed(explanation:)`` when it would break another install,
+    ///   ``PlatformError/store(_:)`` (a version conflict: something changed concurrently; nothing was written).
+    public func rollback(
+        _ name: String, organization: String, to target: PluginRollbackTarget? = nil, actorId: String,
+        dryRun: Bool = false
+    ) async throws(PlatformError) -> PluginRollback {
+        let org = try PluginScope.checkedOrganization(organization)
+        let state = try OrganizationState.read(org, store: store)
+        let install = try state.install(name)
+        let offset: UInt64
+        var ids: Set<String> = [install.thingId]
+        switch target {
+        case nil:
+            guard let update = install.lastUpdate else {
+                throw .noRollbackTarget("'\(name)' in \(org) has no update to roll back; give --to OFFSET or VERSION")
+            }
+            offset = update.fromOffset
+            ids.formUnion(update.instances)
+        case .offset(let given):
+            guard given < state.offset else {
+                throw .noRollbackTarget("offset \(given) is not before the log head \(state.offset)")
+            }
+            offset = given
+        case .version(let version):
+            offset = try self.offset(before: name, leftVersion: version, install: install)
+        }
+        if target != nil {
+            ids.formUnion(requiresClosure(of: install.thingId, state.requires))
+            let then = try historicalRequires(org, at: offset)
+            ids.formUnion(requiresClosure(of: install.thingId, then))
+        }
+        let plan: RollbackPlan
+        do {
+            plan = try store.planRollback(to: offset, scope: .things(ids), actorId: actorId)
+        } catch {
+            throw .store(error)
+        }
+        try checkNothingElseBreaks(plan, covering: ids, state)
+        var result = PluginRollback(targetOffset: offset, instances: ids.sorted(), changes: plan.changes, offset: nil)
+        guard !dryRun else { return result }
+        result.offset = try await appendBatch(plan.events).last?.offset
+        return result
+    }
+
+    /// The offset just before the install last moved away from `version`.
+    private func offset(
+        before name: String, leftVersion version: SemanticVersion, install: PluginInstall
+    ) throws(PlatformError) -> UInt64 {
+        guard install.version != version else {
+            throw .noRollbackTarget("'\(name)' is already at \(version)")
+        }
+        let history = try InstallHistoryEntry.read(install.thingId, store: store)
+        var left: UInt64?
+        for (previous, entry) in zip(history, history.dropFirst())
+        where previous.pluginVersion == version.description && entry.pluginVersion != version.description {
+            left = entry.offset
+        }
+        guard let left else {
+            throw .noRollbackTarget("'\(name)' in \(install.organization) was never at \(version)")
+        }
+        return left - 1
+    }
+
+    /// The `requires` connections of the organization's installs as of `offset`.
+    private func historicalRequires(_ org: String, at offset: UInt64) throws(PlatformError) -> [String: [Connection]] {
+        do {
+            let past = try store.state(at: offset, scope: .group(org)).view
+            var requires: [String: [Connection]] = [:]
+            for edge in try past.connections(
+                ConnectionFilter(connectionType: PlatformIDs.requires, groupId: org, limit: .max))
+            {
+                requires[edge.fromId, default: []].append(edge)
+            }
+            return requires
+        } catch {
+            throw PlatformError(error)
+        }
+    }
+
+    /// `id` and every install it requires, directly or not.
+    private func requiresClosure(of id: String, _ requires: [String: [Connection]]) -> Set<String> {
+        var seen: Set<String> = [id]
+        var queue = [id]
+        while let next = queue.popLast() {
+            for edge in requires[next] ?? [] where seen.insert(edge.toId).inserted { queue.append(edge.toId) }
+        }
+        return seen
+    }
+
+    /// Refuses a rollback that leaves an install outside it requiring a covered install that is removed, or at a
+    /// version outside the range it requires.
+    private func checkNothingElseBreaks(
+        _ plan: RollbackPlan, covering ids: Set<String>, _ state: OrganizationState
+    ) throws(PlatformError) {
+        var removed: Set<String> = []
+        var restored: [String: SemanticVersion] = [:]
+        for change in plan.changes where change.entity == "thing" && ids.contains(change.id) {
+            if change.action == .delete {
+                removed.insert(change.id)
+            } else if let version = change.target?["properties"]?["version"]?.stringValue {
+                restored[change.id] = SemanticVersion(version)
+            }
+        }
+        var problems: [String] = []
+        for (from, edges) in state.requires where !ids.contains(from) {
+            for edge in edges {
+                guard removed.contains(edge.toId) || restored[edge.toId] != nil else { continue }
+                let range = edge.properties["range"]?.stringValue.flatMap { try? VersionRange(parsing: $0) }
+                let dependent =
+                    state.installs.values.first { $0.thingId == from }.map { "\($0.name)@\($0.version)" } ?? from
+                let dependency = edge.properties["dependency"]?.stringValue ?? edge.toId
+                if removed.contains(edge.toId) {
+                    problems.append("\(dependent) requires \(dependency), which the rollback would remove")
+                } else if let version = restored[edge.toId], let range,
+                    !range.contains(version, includePrerelease: true)
+                {
+                    problems.append(
+                        "\(dependent) requires \(dependency) \(range), but the rollback returns it to \(version)")
+                }
+            }
+        }
+        guard problems.isEmpty else {
+            throw .resolutionFailed(
+                explanation: "the rollback would break other installs:\n  " + problems.joined(separator: "\n  ")
+                    + "\nRoll those back or update them first, or choose another target.")
+        }
+    }
+}
