@@ -16,6 +16,8 @@ public struct InstallHistoryEntry: Sendable, Hashable {
     public var actorId: String?
     /// When, in milliseconds since 1970.
     public var timestamp: Int64
+    /// The log offset whose state the operation was computed from (the head before its batch), when recorded.
+    public var basis: UInt64?
 
     /// The entry as `annals plugin history` prints it.
     public var json: JSONValue {
@@ -23,6 +25,7 @@ public struct InstallHistoryEntry: Sendable, Hashable {
             "offset": .integer(offset), "streamVersion": .integer(streamVersion), "type": .string(type),
             "operation": .string(operation), "version": pluginVersion.map(JSONValue.string) ?? .null,
             "actor": actorId.map(JSONValue.string) ?? .null, "timestamp": .integer(timestamp),
+            "basis": basis.map(JSONValue.integer) ?? .null,
         ])
     }
 
@@ -42,12 +45,11 @@ public struct InstallHistoryEntry: Sendable, Hashable {
             default:
                 if let next = metadata["properties"]?["version"]?.stringValue { version = next }
             }
-            let operation =
-                metadata["plugin"]?["operation"]?.stringValue
-                ?? (metadata["rollback"] != nil ? "rollback" : event.type)
+            let operation = metadata["plugin"]?["operation"]?.stringValue ?? event.type
             return InstallHistoryEntry(
                 offset: event.offset, streamVersion: event.version, type: event.type, operation: operation,
-                pluginVersion: version, actorId: event.actorId, timestamp: event.timestamp)
+                pluginVersion: version, actorId: event.actorId, timestamp: event.timestamp,
+                basis: metadata["plugin"]?["basis"]?.int64Value.map(UInt64.init))
         }
     }
 }

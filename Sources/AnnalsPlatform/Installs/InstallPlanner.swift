@@ -41,7 +41,11 @@ struct InstallPlanner {
         let resolution = try resolve()
         let org = state.organization
         var builder = OntologyEventBuilder(actorId: actorId, groupId: org)
-        builder.context = ["plugin": .object(["operation": .string(operation), "request": .string(request)])]
+        builder.context = [
+            "plugin": .object([
+                "operation": .string(operation), "request": .string(request), "basis": .integer(state.offset),
+            ])
+        ]
         var steps: [InstallPlan.Step] = []
         var creations: [NewEvent] = []
         var updates: [NewEvent] = []

@@ -42,7 +42,8 @@ extension PluginPlatform {
         let install = try state.install(name)
         guard install.pinned != pinned else { return nil }
         let builder = OntologyEventBuilder(
-            actorId: actorId, groupId: org, context: ["plugin": ["operation": .string(pinned ? "pin" : "unpin")]])
+            actorId: actorId, groupId: org,
+            context: ["plugin": ["operation": .string(pinned ? "pin" : "unpin"), "basis": .integer(state.offset)]])
         let event = builder.updateThing(
             install.thingId, patch: ["pinned": .bool(pinned)], expectedVersion: state.streamVersions[install.thingId])
         return try await appendBatch([event!]).last?.offset
@@ -105,7 +106,17 @@ extension PluginPlatform {
         try checkNothingElseBreaks(plan, covering: ids, state)
         var result = PluginRollback(targetOffset: offset, instances: ids.sorted(), changes: plan.changes, offset: nil)
         guard !dryRun else { return result }
-        result.offset = try await appendBatch(plan.events).last?.offset
+        // Each event says which state the rollback was computed from, like every other plugin operation.
+        let context: JSONValue = ["operation": "rollback", "basis": .integer(plan.head), "toOffset": .integer(offset)]
+        let events = plan.events.map { event in
+            var event = event
+            if case .object(var metadata) = event.metadata {
+                metadata["plugin"] = context
+                event.metadata = .object(metadata)
+            }
+            return event
+        }
+        result.offset = try await appendBatch(events).last?.offset
         return result
     }
 
@@ -117,15 +128,16 @@ extension PluginPlatform {
             throw .noRollbackTarget("'\(name)' is already at \(version)")
         }
         let history = try InstallHistoryEntry.read(install.thingId, store: store)
-        var left: UInt64?
+        var left: InstallHistoryEntry?
         for (previous, entry) in zip(history, history.dropFirst())
         where previous.pluginVersion == version.description && entry.pluginVersion != version.description {
-            left = entry.offset
+            left = entry
         }
         guard let left else {
             throw .noRollbackTarget("'\(name)' in \(install.organization) was never at \(version)")
         }
-        return left - 1
+        // The state the operation that moved it away started from (its whole batch, not just this event).
+        return left.basis ?? left.offset - 1
     }
 
     /// The `requires` connections of the organization's installs as of `offset`.

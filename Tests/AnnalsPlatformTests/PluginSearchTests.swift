@@ -1,0 +1,88 @@
+import Annals
+import AnnalsPlatform
+import Foundation
+import Testing
+
+/// A small labelled query set over the real ElizaOS registry: for each query, the plugins a person would want.
+let labelledQueries: [(query: String, relevant: Set<String>)] = [
+    (
+        "trade on a crypto exchange",
+        [
+            "plugin-ccxt", "plugin-desk-exchange", "plugin-binance", "plugin-hyperliquid", "plugin-arbitrage",
+            "plugin-arthur-dex",
+        ]
+    ),
+    (
+        "store agent memory in postgres",
+        ["adapter-postgres", "plugin-sql", "adapter-pglite", "plugin-memory", "adapter-supabase"]
+    ),
+    (
+        "post tweets on twitter",
+        ["plugin-twitter", "client-twitter", "client-twitter-api-access", "plugin-clara-twitter"]
+    ),
+    ("generate images", ["plugin-image-generation", "plugin-image"]),
+    (
+        "text to speech voice",
+        ["plugin-tts", "plugin-elevenlabs", "plugin-edge-tts", "plugin-speech-tts", "plugin-simple-voice"]
+    ),
+    ("current weather forecast", ["plugin-open-weather"]),
+    (
+        "search the web for news",
+        [
+            "plugin-web-search", "plugin-news", "plugin-definews", "plugin-browser", "plugin-research",
+            "plugin-firecrawl",
+        ]
+    ),
+    (
+        "solana wallet tokens",
+        ["plugin-solana", "plugin-solana-agent-kit", "plugin-solana-agentkit", "plugin-solana-v2"]
+    ),
+    ("run a local llm with ollama", ["plugin-ollama", "plugin-local-ai"]),
+    ("discord bot", ["plugin-discord", "client-discord"]),
+    ("mint nft collections", ["plugin-nft-collections", "plugin-nft-generation"]),
+    ("redis cache", ["cache-redis"]),
+]
+
+@Suite("Plugin search")
+struct PluginSearchTests {
+    @Test("the labelled queries find relevant plugins in the top 5 of the real registry (recall@5)")
+    func recallAtFive() async throws {
+        let registry = try ElizaRegistry.require()
+        try await withPlatform { platform, _ in
+            _ = try await platform.sync(RegistrySource(registry), scope: .global, actorId: "ops")
+            var recall = 0.0
+            var hits = 0
+            for (query, relevant) in labelledQueries {
+                let top = try platform.search(query, limit: 5).map {
+                    $0.plugin.name.replacingOccurrences(of: "@elizaos/", with: "")
+                }
+                let found = relevant.intersection(top).count
+                recall += Double(found) / Double(min(relevant.count, 5))
+                if found > 0 { hits += 1 } else { Issue.record("nothing relevant for '\(query)' in \(top)") }
+            }
+            recall /= Double(labelledQueries.count)
+            print(
+                "plugin search over the ElizaOS registry: recall@5 \(recall), hit rate@5 \(hits)/\(labelledQueries.count)"
+            )
+            #expect(hits == labelledQueries.count)
+            #expect(recall >= 0.6)
+        }
+    }
+
+    @Test("each result says why it matched; categories filter; an empty query is refused")
+    func explanationsAndFilters() async throws {
+        let registry = try ElizaRegistry.require()
+        try await withPlatform { platform, _ in
+            _ = try await platform.sync(RegistrySource(registry), scope: .global, actorId: "ops")
+            let results = try platform.search("store agent memory in postgres", limit: 5)
+            let postgres = try #require(results.first { $0.plugin.name == "@elizaos/adapter-postgres" })
+            #expect(postgres.matches["postgres"]?.contains("postgresql") == true)
+            #expect(postgres.why.hasPrefix("matched "))
+            let storage = try platform.search("memory", category: "storage", limit: 10)
+            #expect(!storage.isEmpty)
+            #expect(storage.allSatisfy { $0.plugin.category == "storage" })
+            #expect(throws: PlatformError.self) { try platform.search("   ") }
+            #expect(throws: PlatformError.self) { try platform.search("x", limit: 0) }
+        }
+    }
+}

@@ -1,0 +1,130 @@
+import Annals
+import AnnalsPlatform
+import AnnalsResolver
+import Foundation
+import Testing
+
+@Suite("Plugin versions: outdated, update, rollback, pin, history")
+struct PluginVersionsTests {
+    static let market: [String: [String: [String: String]]] = [
+        "http": ["1.0.0": [:], "1.1.0": [:], "2.0.0": [:]],
+        "feed": [
+            "1.0.0": ["http": "^1.0.0"], "1.1.0": ["http": "^1.1.0"], "2.0.0": ["http": "^2.0.0"],
+        ],
+        "board": ["1.0.0": ["feed": ">=1.0.0 <3.0.0"]],
+    ]
+    static let permissions = [
+        "feed": ["1.0.0": ["events.read"], "1.1.0": ["events.read"], "2.0.0": ["events.read", "secrets.read:KEY"]]
+    ]
+    static let actions = ["feed": ["1.0.0": ["quote", "history"], "1.1.0": ["quote", "history"], "2.0.0": ["quote"]]]
+
+    /// Syncs the market registry and installs feed@~1.1.0 and board (which accepts feed 1 and 2) in acme.
+    func prepared(_ platform: PluginPlatform, _ directory: String) async throws {
+        let manifest = try writeManifest(
+            Self.market, permissions: Self.permissions, actions: Self.actions, to: directory)
+        _ = try await platform.sync(RegistrySource(manifest), scope: .global, actorId: "ops")
+        _ = try await platform.install("feed", range: "~1.1.0", organization: "acme", actorId: "ana")
+        _ = try await platform.install("board", organization: "acme", actorId: "ana")
+    }
+
+    /// The installs and their `requires` connections, for exact before/after comparisons.
+    func snapshot(_ platform: PluginPlatform) throws -> [String] {
+        let installs = try platform.installs(organization: "acme").map {
+            "\($0.name)@\($0.version) requested=\($0.requested?.description ?? "-") grants=\($0.grants) pinned=\($0.pinned)"
+        }
+        let edges = try platform.store.connections(
+            ConnectionFilter(connectionType: "requires", groupId: "acme", limit: .max)
+        )
+        .map { "\($0.fromId) -> \($0.toId) \($0.properties.canonicalString)" }.sorted()
+        return installs + edges
+    }
+
+    @Test("outdated lists current and latest with breaking reasons")
+    func outdated() async throws {
+        try await withPlatform { platform, directory in
+            try await prepared(platform, directory)
+            let entries = Dictionary(
+                uniqueKeysWithValues: try platform.outdated(organization: "acme").map { ($0.name, $0) })
+            let feed = try #require(entries["feed"])
+            #expect(feed.current.description == "1.1.0" && feed.latest.description == "2.0.0")
+            #expect(feed.breaking)
+            #expect(feed.breakingReasons.contains("removed actions: history"))
+            #expect(feed.breakingReasons.contains("asks for more permissions: secrets.read:KEY"))
+            #expect(entries["board"] == nil)
+        }
+    }
+
+    @Test("an update needs expanded permissions granted, records where it came from, and rollback restores exactly")
+    func updateThenRollback() async throws {
+        try await withPlatform { platform, directory in
+            try await prepared(platform, directory)
+            let before = try snapshot(platform)
+            let headBefore = try platform.store.head().offset
+            await #expect(throws: PlatformError.self) {
+                try await platform.update("feed", organization: "acme", actorId: "ana")
+            }
+            let plan = try await platform.update(
+                "feed", organization: "acme", grants: ["secrets.read:KEY"], actorId: "ana")
+            #expect(plan.steps.first { $0.name == "http" }?.action == .upgrade)
+            let feed = try #require(try platform.installs(organization: "acme").first { $0.name == "feed" })
+            #expect(feed.version.description == "2.0.0")
+            #expect(feed.lastUpdate?.fromOffset == headBefore)
+            #expect(feed.lastUpdate?.fromVersion.description == "1.1.0")
+            #expect(feed.requested?.description == "^2.0.0")
+            #expect(try snapshot(platform) != before)
+
+            let rollback = try await platform.rollback("feed", organization: "acme", actorId: "ana")
+            #expect(rollback.targetOffset == headBefore)
+            #expect(rollback.offset != nil)
+            #expect(try snapshot(platform) == before)
+            let history = try platform.history("feed", organization: "acme")
+            #expect(history.map(\.operation) == ["install", "update", "rollback"])
+            #expect(history.map(\.pluginVersion) == ["1.1.0", "2.0.0", "1.1.0"])
+            // The log only grew: the update's events are still there.
+            #expect(try platform.store.head().offset > rollback.targetOffset)
+        }
+    }
+
+    @Test("rollback to a version returns there; nothing to roll back is reported")
+    func rollbackToVersion() async throws {
+        try await withPlatform { platform, directory in
+            try await prepared(platform, directory)
+            await #expect(throws: PlatformError.self) {
+                try await platform.rollback("feed", organization: "acme", actorId: "ana")
+            }
+            _ = try await platform.update("feed", organization: "acme", grants: ["secrets.read:KEY"], actorId: "ana")
+            let result = try await platform.rollback(
+                "feed", organization: "acme", to: .version(SemanticVersion(1, 1, 0)), actorId: "ana")
+            #expect(result.instances.contains("install:acme:http"))
+            let versions = Dictionary(
+                uniqueKeysWithValues: try platform.installs(organization: "acme").map {
+                    ($0.name, $0.version.description)
+                })
+            #expect(versions == ["board": "1.0.0", "feed": "1.1.0", "http": "1.1.0"])
+            await #expect(throws: PlatformError.self) {
+                try await platform.rollback(
+                    "feed", organization: "acme", to: .version(SemanticVersion(9, 0, 0)), actorId: "ana")
+            }
+        }
+    }
+
+    @Test("a pinned install is locked: updates are refused until it is unpinned")
+    func pinning() async throws {
+        try await withPlatform { platform, directory in
+            try await prepared(platform, directory)
+            #expect(try await platform.pin("feed", organization: "acme", actorId: "ana") != nil)
+            #expect(try await platform.pin("feed", organization: "acme", actorId: "ana") == nil)
+            do {
+                _ = try await platform.update(
+                    "feed", organization: "acme", grants: ["secrets.read:KEY"], actorId: "ana")
+                Issue.record("a pinned plugin must not update")
+            } catch let error as PlatformError {
+                guard case .pinned = error else { throw error }
+            }
+            #expect(try await platform.unpin("feed", organization: "acme", actorId: "ana") != nil)
+            _ = try await platform.update("feed", organization: "acme", grants: ["secrets.read:KEY"], actorId: "ana")
+            #expect(
+                try platform.installs(organization: "acme").first { $0.name == "feed" }?.version.description == "2.0.0")
+        }
+    }
+}

@@ -1,0 +1,149 @@
+import Annals
+import AnnalsPlatform
+import Foundation
+import Testing
+
+@Suite("Registry sync")
+struct RegistrySyncTests {
+    @Test("the real ElizaOS registry syncs every entry, and a re-sync appends nothing")
+    func realRegistry() async throws {
+        let registry = try ElizaRegistry.require()
+        try await withPlatform { platform, _ in
+            let first = try await platform.sync(RegistrySource(registry), scope: .global, actorId: "ops")
+            #expect(first.format == .elizaDirectory)
+            #expect(first.problems.isEmpty, "\(first.problems)")
+            #expect(first.added.count == 372)
+            #expect(first.events > 372)
+            let sql = try #require(try platform.plugin("@elizaos/plugin-sql"))
+            #expect(sql.repository?.hasPrefix("github:") == true)
+            #expect(sql.latest != nil)
+            #expect(sql.distTags["latest"] == sql.latest?.version)
+
+            let head = try platform.store.head().offset
+            let second = try await platform.sync(RegistrySource(registry), scope: .global, actorId: "ops")
+            #expect(second.added.isEmpty && second.changed.isEmpty && second.removed.isEmpty)
+            #expect(second.unchanged == 372)
+            #expect(second.events == 0)
+            #expect(try platform.store.head().offset == head)
+        }
+    }
+
+    @Test("index.json and generated-registry.json can each be synced alone")
+    func singleFiles() async throws {
+        let registry = try ElizaRegistry.require()
+        try await withPlatform { platform, _ in
+            let index = try await platform.sync(
+                RegistrySource(registry + "/index.json"), scope: .global, name: "index", actorId: "ops")
+            #expect(index.format == .elizaIndex)
+            #expect(index.problems.isEmpty)
+            #expect(index.added.count > 300)
+            let generated = try await platform.sync(
+                RegistrySource(registry + "/generated-registry.json"), scope: .organization("acme"), actorId: "ops")
+            #expect(generated.format == .elizaRegistry)
+            #expect(generated.added.count == 372)
+        }
+    }
+
+    @Test("a malformed index reports each bad entry with its name, place and field, and syncs the rest")
+    func malformedIndex() async throws {
+        try await withPlatform { platform, directory in
+            let text = """
+                {
+                  "lastUpdatedAt": "2026-01-01",
+                  "registry": {
+                    "good-one": {"description": "Fine.", "topics": ["a"], "npm": {"v1": "1.0.0", "v1CoreRange": "^1.0.0"}},
+                    "bad-topics": {"description": "x", "topics": "not-an-array"},
+                    "null-entry": null,
+                    "bad-version": {"npm": {"v1": 42}},
+                    "unparsable-version": {"npm": {"v1": "1.0"}},
+                    "trailing-comma-inside": {"description": "y", "topics": ["a", "b",],},
+                    "good-two": {"description": null, "topics": null, "npm": null},
+                  },
+                }
+                """
+            let path = directory + "/generated-registry.json"
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            let report = try await platform.sync(RegistrySource(path), scope: .global, actorId: "ops")
+            #expect(report.added == ["good-one", "good-two"])
+            let problems = Dictionary(uniqueKeysWithValues: report.problems.map { ($0.entry, $0) })
+            #expect(
+                Set(problems.keys) == [
+                    "bad-topics", "null-entry", "bad-version", "unparsable-version", "trailing-comma-inside",
+                ])
+            #expect(problems["bad-topics"]?.reason == "topics: expected an array of strings, found a string")
+            #expect(problems["null-entry"]?.reason == "the entry: expected an object, found null")
+            #expect(problems["bad-version"]?.reason == "npm.v1: expected a string or null, found a number")
+            #expect(problems["unparsable-version"]?.reason.hasPrefix("npm.v1:") == true)
+            #expect(problems["trailing-comma-inside"]?.reason.contains("malformed JSON") == true)
+            #expect(problems["bad-topics"]?.location == "line 5, column 5")
+            #expect(report.warnings.count == 2)  // the trailing commas after the last entry and after "registry"
+            // The problems are recorded on the registry thing too.
+            let thing = try #require(try platform.store.thing("registry:global:generated-registry"))
+            #expect(thing.properties["lastSync"]?["skipped"]?.arrayValue?.count == 5)
+        }
+    }
+
+    @Test("a source that is not a registry fails the sync as a whole, naming the place")
+    func unreadableSource() async throws {
+        try await withPlatform { platform, directory in
+            let path = directory + "/broken.json"
+            try "{\"a\": \"unterminated".write(toFile: path, atomically: true, encoding: .utf8)
+            await #expect(throws: PlatformError.self) {
+                try await platform.sync(RegistrySource(path), scope: .global, actorId: "ops")
+            }
+            do {
+                _ = try await platform.sync(RegistrySource(directory + "/missing.json"), scope: .global, actorId: "ops")
+                Issue.record("a missing file must fail")
+            } catch {
+                #expect(String(describing: error).contains("no such file"))
+            }
+            #expect(try platform.store.head().offset == 0)
+        }
+    }
+
+    @Test("a re-sync records what was changed and removed; a removed plugin is withdrawn, not deleted")
+    func changesAndRemovals() async throws {
+        try await withPlatform { platform, directory in
+            let path = try writeManifest(["a": ["1.0.0": [:]], "b": ["1.0.0": [:]]], to: directory, name: "market")
+            _ = try await platform.sync(RegistrySource(path), scope: .global, actorId: "ops")
+            _ = try writeManifest(
+                ["a": ["1.0.0": [:], "1.1.0": [:]], "c": ["0.1.0": [:]]], to: directory, name: "market")
+            let report = try await platform.sync(RegistrySource(path), scope: .global, actorId: "ops")
+            #expect(report.added == ["c"])
+            #expect(report.changed == ["a"])
+            #expect(report.removed == ["b"])
+            #expect(try platform.plugin("a")?.releases.count == 2)
+            #expect(try platform.plugin("b")?.withdrawn == true)
+            #expect(try platform.plugins().map(\.name) == ["a", "c"])
+        }
+    }
+
+    @Test("manifest entries are validated one by one: ranges, permissions, artifacts")
+    func manifestValidation() async throws {
+        try await withPlatform { platform, directory in
+            let wasm = directory + "/ok.wasm"
+            try Data([0, 97, 115, 109, 1, 0, 0, 0]).write(to: URL(fileURLWithPath: wasm))
+            let digest = "cbf16d7ff3a5d8ad4e59f8d6c1dfe2d9d7a8bca1b1cd4b8fc4d8a6b5a2c1b0e9"
+            let text = """
+                {"format": "annals.plugins/1", "plugins": [
+                  {"name": "bad-range", "versions": [{"version": "1.0.0", "dependencies": {"x": "^^1"}}]},
+                  {"name": "bad-permission", "versions": [{"version": "1.0.0", "permissions": ["network"]}]},
+                  {"name": "bad-hash", "versions": [{"version": "1.0.0", "artifact": {"path": "ok.wasm", "sha256": "\(digest)"}}]},
+                  {"name": "no-versions", "versions": []},
+                  {"versions": [{"version": "1.0.0"}]},
+                  {"name": "fine", "versions": [{"version": "1.0.0", "permissions": ["kv", "secrets.read:API_KEY"]}]}
+                ]}
+                """
+            let path = directory + "/plugins.json"
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            let report = try await platform.sync(RegistrySource(path), scope: .global, actorId: "ops")
+            #expect(report.added == ["fine"])
+            let reasons = Dictionary(uniqueKeysWithValues: report.problems.map { ($0.entry, $0.reason) })
+            #expect(reasons["bad-range"]?.hasPrefix("versions[0].dependencies.x:") == true)
+            #expect(reasons["bad-permission"]?.contains("unknown permission 'network'") == true)
+            #expect(reasons["bad-hash"]?.contains("has SHA-256") == true)
+            #expect(reasons["no-versions"] == "versions: at least one version is needed")
+            #expect(reasons["#5"] == "name: missing, or not a string")
+        }
+    }
+}
