@@ -24,7 +24,7 @@ struct AnnalsCommand: ParsableCommand {
             Init.self, Append.self, Get.self, Read.self, Head.self, Verify.self, Stats.self, Dict.self, Backup.self,
             Tail.self, Cursors.self, Replay.self, Audit.self,
             Rebuild.self, Snapshot.self, State.self, Rollback.self,
-            Things.self, Connections.self, Graph.self, Knowledge.self, Search.self,
+            Things.self, Connections.self, Graph.self, Knowledge.self, Search.self, SandboxWorkerCommand.self,
         ])
 
     /// Ignores SIGPIPE so that a closed pipe shows up as `EPIPE` on write, which ends the command quietly.
