@@ -56,7 +56,7 @@ struct WorkerProcessTests {
         try expectEchoWorks(sandbox)
     }
 
-    @Test("a worker that does not answer in time is killed and reported as a timeout")
+    @Test("the timeout stops a runaway loop inside a worker, and the worker is reused")
     func hardTimeout() throws {
         let module = try Plugins.load("infinite-loop")
         let host = InMemoryPluginHost()
@@ -69,6 +69,24 @@ struct WorkerProcessTests {
         #expect(stopped?.kind == .timeout)
         #expect(Date().timeIntervalSince(started) < 3)
         try expectEchoWorks(sandbox)
+    }
+
+    @Test("a worker that never answers is killed with SIGKILL at the hard timeout")
+    func hardKill() throws {
+        let script = FileManager.default.temporaryDirectory.appendingPathComponent("annals-hang-\(getpid()).sh")
+        defer { try? FileManager.default.removeItem(at: script) }
+        try "#!/bin/sh\nexec sleep 60\n".write(to: script, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script.path)
+        let hanging = Sandbox(isolation: .workerProcesses(executable: script.path, count: 1))
+        let started = Date()
+        let stopped = failure {
+            try hanging.invoke(
+                module: try Plugins.load("echo"), action: "echo", input: bytes("{}"), host: InMemoryPluginHost(),
+                limits: SandboxLimits(timeout: .milliseconds(100)))
+        }
+        #expect(stopped?.kind == .timeout)
+        #expect(stopped?.message.contains("SIGKILL") == true)
+        #expect(Date().timeIntervalSince(started) < 3)
     }
 
     @Test("a worker killed mid-execution is a trap naming the signal, and the pool replaces it")
