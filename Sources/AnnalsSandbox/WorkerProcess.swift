@@ -35,7 +35,14 @@ final class WorkerProcess: @unchecked Sendable {
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
-        let status = posix_spawn(&pid, executable, &actions, nil, &argv, environ)
+        var status = posix_spawn(&pid, executable, &actions, nil, &argv, environ)
+        // A just-written executable can still be open for writing in a child another thread is forking.
+        var attempts = 0
+        while status == ETXTBSY && attempts < 20 {
+            attempts += 1
+            usleep(10_000)
+            status = posix_spawn(&pid, executable, &actions, nil, &argv, environ)
+        }
         close(sockets[1])
         guard status == 0 else {
             close(sockets[0])

@@ -84,7 +84,7 @@ struct WorkerProcessTests {
                 module: try Plugins.load("echo"), action: "echo", input: bytes("{}"), host: InMemoryPluginHost(),
                 limits: SandboxLimits(timeout: .milliseconds(100)))
         }
-        #expect(stopped?.kind == .timeout)
+        #expect(stopped?.kind == .timeout, "\(String(describing: stopped))")
         #expect(stopped?.message.contains("SIGKILL") == true)
         #expect(Date().timeIntervalSince(started) < 3)
     }
