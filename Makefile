@@ -4,7 +4,7 @@ BENCH_ARGS ?=
 DEMO_DIR ?= demo-store
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test demo bench bench-quick lint clean
+.PHONY: all deps build plugins test demo bench bench-quick lint clean
 
 all: build
 
@@ -24,15 +24,27 @@ deps:
 build: deps
 	$(SWIFT) build
 
-test: deps
+# The example WebAssembly plugins (tools/plugins/*.c), compiled with the toolchain's clang into .build/plugins.
+PLUGIN_CC ?= $(dir $(realpath $(shell command -v $(SWIFT))))clang
+PLUGIN_CFLAGS ?= --target=wasm32 -nostdlib -ffreestanding -O2 -Wall -Wl,--no-entry -Wl,--strip-debug
+PLUGIN_SOURCES := $(wildcard tools/plugins/*.c)
+PLUGIN_OUTPUTS := $(patsubst tools/plugins/%.c,.build/plugins/%.wasm,$(PLUGIN_SOURCES))
+
+plugins: $(PLUGIN_OUTPUTS)
+
+.build/plugins/%.wasm: tools/plugins/%.c tools/plugins/annals_plugin.h
+	@mkdir -p .build/plugins
+	$(PLUGIN_CC) $(PLUGIN_CFLAGS) -o $@ $<
+
+test: deps plugins
 	$(SWIFT) build --build-tests
 	ANNALS_BIN=$(CURDIR)/.build/debug/annals $(SWIFT) test
 
-demo: deps
+demo: deps plugins
 	$(SWIFT) build -c release --product annals
 	ANNALS=$(CURDIR)/.build/release/annals DEMO_DIR=$(DEMO_DIR) bash tools/demo/demo.sh
 
-bench: deps
+bench: deps plugins
 	$(SWIFT) build -c release --product annals
 	$(SWIFT) build -c release --product annals-bench
 	.build/release/annals-bench $(BENCH_ARGS)

@@ -26,6 +26,7 @@ struct AnnalsCommand: ParsableCommand {
             Tail.self, Cursors.self, Replay.self, Audit.self,
             Rebuild.self, Snapshot.self, State.self, Rollback.self,
             Things.self, Connections.self, Graph.self, Knowledge.self, Search.self, PluginCommand.self,
+            SandboxWorkerCommand.self,
         ])
 
     /// Ignores SIGPIPE so that a closed pipe shows up as `EPIPE` on write, which ends the command quietly.

@@ -1,0 +1,25 @@
+import AnnalsSandbox
+import ArgumentParser
+
+/// `annals sandbox-worker`: a hidden subcommand, the worker process of the plugin sandbox's process isolation.
+///
+/// Started by the sandbox's worker pool with a socket on standard input and output; it is not meant to be run by
+/// hand.
+struct SandboxWorkerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sandbox-worker",
+        abstract: "Serve plugin executions for a parent process (internal).",
+        shouldDisplay: false)
+
+    @Option(help: "The most virtual memory the worker may map, in MiB.")
+    var addressSpaceMegabytes = WorkerProcessLimits().addressSpaceBytes >> 20
+
+    @Option(help: "The most CPU time the worker may use over its life, in seconds.")
+    var cpuSeconds = WorkerProcessLimits().cpuSeconds
+
+    func run() throws {
+        let status = SandboxWorker.run(
+            limits: WorkerProcessLimits(addressSpaceBytes: addressSpaceMegabytes << 20, cpuSeconds: cpuSeconds))
+        if status != 0 { throw ExitCode(status) }
+    }
+}

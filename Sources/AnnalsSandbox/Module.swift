@@ -1,1 +1,0 @@
-// AnnalsSandbox module: placeholder replaced as the module is written.

@@ -1,0 +1,237 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
+/// A pool of at most `count` worker processes, started on demand; a worker that dies or is killed is discarded
+/// and the next execution starts a replacement.
+final class WorkerPool: @unchecked Sendable {
+    let executable: String
+    let count: Int
+    /// How long after the execution's own timeout the parent waits before killing the worker.
+    static let hardTimeoutGrace: UInt64 = 500_000_000
+
+    private let lock = ConditionLock()
+    private var idle: [WorkerProcess] = []
+    private var live = 0
+
+    init(executable: String, count: Int) {
+        self.executable = executable
+        self.count = count
+    }
+
+    deinit {
+        for worker in idle { worker.stop() }
+    }
+
+    private func acquire() throws(SandboxFailure) -> WorkerProcess {
+        let reuse: WorkerProcess? = lock.withLock {
+            while idle.isEmpty && live >= count { lock.wait(until: nil) }
+            if let worker = idle.popLast() { return worker }
+            live += 1
+            return nil
+        }
+        if let reuse { return reuse }
+        do {
+            return try WorkerProcess.start(executable: executable)
+        } catch {
+            release(nil)
+            throw error
+        }
+    }
+
+    /// Returns a healthy worker to the pool, or (with `nil`) frees the place of a discarded one.
+    private func release(_ worker: WorkerProcess?) {
+        lock.withLock {
+            if let worker { idle.append(worker) } else { live -= 1 }
+            lock.signal()
+        }
+    }
+
+    func invoke(
+        module: PluginModule, action: String, input: [UInt8], grants: Set<Capability>, host: any PluginHost,
+        limits: SandboxLimits, cancellation: CancellationToken?
+    ) throws(SandboxFailure) -> InvocationResult {
+        let started = monotonicNow()
+        let worker = try acquire()
+        let cancelled = CancelFlag()
+        let handler = cancellation?.addHandler {
+            cancelled.set()
+            worker.kill()
+        }
+        defer { cancellation?.removeHandler(handler) }
+        let call = WorkerCall(worker: worker, host: host, grants: grants)
+        let deadline = started &+ min(nanoseconds(limits.timeout), UInt64.max / 2) &+ Self.hardTimeoutGrace
+        let outcome: Result<InvocationResult, SandboxFailure>
+        do {
+            outcome = try call.run(module: module, action: action, input: input, limits: limits, deadline: deadline)
+        } catch {
+            worker.kill()
+            let ending = worker.reap()
+            release(nil)
+            let usage = ResourceUsage(duration: .nanoseconds(Int64(monotonicNow() &- started)))
+            if cancelled.isSet {
+                throw SandboxFailure(
+                    .cancelled, "cancelled by its cancellation token; the worker was killed", action: action,
+                    usage: usage)
+            }
+            switch error {
+            case .timedOut:
+                throw SandboxFailure(
+                    .timeout, "no answer within the time limit of \(limits.timeout); the worker was killed (SIGKILL)",
+                    action: action, usage: usage)
+            case .broken(let message):
+                throw SandboxFailure(
+                    .trap, "the worker process crashed (\(ending)): \(message)", action: action, usage: usage)
+            }
+        }
+        release(worker)
+        return try outcome.get()
+    }
+}
+
+/// Set once by a cancellation handler.
+private final class CancelFlag: @unchecked Sendable {
+    private let lock = ConditionLock()
+    private var value = false
+
+    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value } }
+}
+
+/// How talking to a worker went wrong.
+enum WorkerCallError: Error {
+    case timedOut
+    case broken(String)
+}
+
+/// One execution in a worker: sends the module if needed and the invocation, answers host calls, reads the result.
+struct WorkerCall {
+    let worker: WorkerProcess
+    let host: any PluginHost
+    let grants: Set<Capability>
+
+    /// The worker's answer: a result or a reported failure (the worker is then still usable).
+    /// - Throws: ``WorkerCallError`` when the worker must be killed: no answer in time, or a broken connection.
+    func run(module: PluginModule, action: String, input: [UInt8], limits: SandboxLimits, deadline: UInt64)
+        throws(WorkerCallError) -> Result<InvocationResult, SandboxFailure>
+    {
+        var secretsGiven: [(name: String, value: String)] = []
+        do {
+            if !worker.loaded.contains(module.identity) {
+                var load = FrameWriter(.load)
+                load.integer(module.identity)
+                load.data(module.bytes)
+                try writeAll(worker.fd, load.frame)
+                worker.loaded.insert(module.identity)
+            }
+            var invoke = FrameWriter(.invoke)
+            invoke.integer(module.identity)
+            invoke.text(action)
+            invoke.data(input)
+            invoke.integer(UInt32(grants.count))
+            for grant in grants { invoke.text(grant.description) }
+            invoke.integer(limits.fuel)
+            invoke.integer(UInt32(clamping: limits.maxMemoryPages))
+            invoke.integer(nanoseconds(limits.timeout))
+            invoke.integer(UInt32(clamping: limits.maxOutputBytes))
+            try writeAll(worker.fd, invoke.frame)
+
+            while true {
+                guard worker.waitReadable(until: deadline) else { throw WorkerCallError.timedOut }
+                guard let frame = try readFrame(worker.fd) else {
+                    throw WorkerCallError.broken("the connection closed")
+                }
+                var reader = FrameReader(frame)
+                switch reader.message {
+                case .hostCall:
+                    try writeAll(worker.fd, try answer(&reader, secretsGiven: &secretsGiven).frame)
+                case .result:
+                    return try result(&reader, action: action, limits: limits, secretsGiven: secretsGiven)
+                default:
+                    throw WorkerCallError.broken("unexpected frame type \(frame.first ?? 0)")
+                }
+            }
+        } catch let error as WorkerCallError {
+            throw error
+        } catch let error as FrameError {
+            throw WorkerCallError.broken(error.message)
+        } catch {
+            throw WorkerCallError.broken("\(error)")
+        }
+    }
+
+    /// Calls the host for the worker, checking the capability again here (the worker is not trusted).
+    private func answer(_ reader: inout FrameReader, secretsGiven: inout [(name: String, value: String)])
+        throws(FrameError) -> FrameWriter
+    {
+        let name = try reader.text()
+        let first = try reader.data()
+        let second = try reader.data()
+        var reply = FrameWriter(.hostReply)
+        guard let function = HostFunction(rawValue: name) else { throw FrameError(message: "unknown host call") }
+        let kinds = Set(grants.map(\.kind))
+        let text = String(decoding: first, as: UTF8.self)
+        guard kinds.contains(function.capability),
+            function != .secretGet || grants.contains(.secretsRead(text))
+        else {
+            reply.integer(UInt8(2))
+            reply.text("permission denied: \(name) is not granted")
+            return reply
+        }
+        do {
+            let value: [UInt8]?
+            switch function {
+            case .eventsRead: value = try host.readEvents(first)
+            case .eventsAppend: value = try host.appendEvent(first)
+            case .kvGet: value = try host.kvGet(text)
+            case .kvSet:
+                try host.kvSet(text, second)
+                value = []
+            case .secretGet:
+                let secret = try host.secret(named: text)
+                if let secret { secretsGiven.append((text, secret)) }
+                value = secret.map { Array($0.utf8) }
+            }
+            if let value {
+                reply.integer(UInt8(0))
+                reply.data(value)
+            } else {
+                reply.integer(UInt8(1))
+            }
+        } catch {
+            reply.integer(UInt8(2))
+            reply.text("host function \(name) failed: \(error)")
+        }
+        return reply
+    }
+
+    /// Decodes the worker's result, withholding any secret value that reached the output or the message.
+    private func result(
+        _ reader: inout FrameReader, action: String, limits: SandboxLimits,
+        secretsGiven: [(name: String, value: String)]
+    ) throws(FrameError) -> Result<InvocationResult, SandboxFailure> {
+        let succeeded = try reader.integer(UInt8.self) == 0
+        let output = succeeded ? try reader.data() : []
+        let kind = succeeded ? nil : SandboxFailure.Kind(rawValue: try reader.text()) ?? .trap
+        var message = succeeded ? "" : try reader.text()
+        let usage = ResourceUsage(
+            fuelUsed: try reader.integer(), peakMemoryBytes: Int(try reader.integer(UInt64.self)),
+            duration: .nanoseconds(Int64(clamping: try reader.integer(UInt64.self))))
+        for secret in secretsGiven where !secret.value.isEmpty {
+            if output.firstRange(of: Array(secret.value.utf8)) != nil {
+                return .failure(
+                    SandboxFailure(
+                        .permissionDenied, "the output contains the value of secret \(secret.name); it was withheld",
+                        action: action, usage: usage))
+            }
+            message = message.replacing(secret.value, with: "<secret \(secret.name)>")
+        }
+        if let kind { return .failure(SandboxFailure(kind, message, action: action, usage: usage)) }
+        guard output.count <= limits.maxOutputBytes, JSONSyntax.problem(in: output) == nil else {
+            return .failure(SandboxFailure(.invalidOutput, "the worker returned invalid output", action: action))
+        }
+        return .success(InvocationResult(output: output, usage: usage))
+    }
+}

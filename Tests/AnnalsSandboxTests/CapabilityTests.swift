@@ -1,0 +1,82 @@
+import AnnalsSandbox
+import Testing
+
+@Suite("Capabilities and permissions")
+struct CapabilityTests {
+    let sandbox = Sandbox()
+
+    @Test("capabilities round-trip through their string form")
+    func parsing() throws {
+        for text in ["events.read", "events.append", "kv", "secrets.read:API_KEY"] {
+            #expect(try Capability(parsing: text).description == text)
+        }
+        #expect(try Capability(parsing: "secrets.read:API_KEY") == .secretsRead("API_KEY"))
+        for bad in ["", "events", "secrets.read", "secrets.read:", "secrets.read:A B", "net.http"] {
+            #expect(throws: CapabilityParseError.self) { try Capability(parsing: bad) }
+        }
+        do {
+            _ = try Capability(parsing: "net.http")
+        } catch {
+            #expect(error.description.contains("net.http"))
+        }
+    }
+
+    @Test("an import without its capability is denied at instantiation, naming the capability and the import")
+    func forbiddenImport() throws {
+        let module = try Plugins.load("forbidden-import")
+        #expect(module.hostImports == [.secretGet])
+        let host = InMemoryPluginHost(secrets: ["API_KEY": "s3cr3t-value"])
+        let stopped = failure {
+            try sandbox.invoke(
+                module: module, action: "length", input: bytes(#"{"name":"API_KEY"}"#), grants: [.kv], host: host)
+        }
+        #expect(stopped?.kind == .permissionDenied)
+        #expect(stopped?.message.contains("secrets.read") == true)
+        #expect(stopped?.message.contains("annals.secret_get") == true)
+        #expect(host.calls == 0)
+
+        let counter = try Plugins.load("event-counter")
+        let denied = failure {
+            try sandbox.invoke(module: counter, action: "on_event", input: bytes(#"{"type":"a"}"#), host: host)
+        }
+        #expect(denied?.kind == .permissionDenied)
+        #expect(denied?.message.contains("capability kv") == true)
+        try expectEchoWorks(sandbox)
+    }
+
+    @Test("a granted secret is readable; another name is denied at call time")
+    func secretByName() throws {
+        let module = try Plugins.load("forbidden-import")
+        let host = InMemoryPluginHost(secrets: ["API_KEY": "s3cr3t-value", "OTHER": "other-value"])
+        let length = try sandbox.invoke(
+            module: module, action: "length", input: bytes(#"{"name":"API_KEY"}"#), grants: [.secretsRead("API_KEY")],
+            host: host)
+        #expect(length.outputText == #"{"length":12}"#)
+        let stopped = failure {
+            try sandbox.invoke(
+                module: module, action: "length", input: bytes(#"{"name":"OTHER"}"#),
+                grants: [.secretsRead("API_KEY")], host: host)
+        }
+        #expect(stopped?.kind == .permissionDenied)
+        #expect(stopped?.message.contains("secrets.read:OTHER") == true)
+        #expect(stopped?.message.contains("other-value") == false)
+    }
+
+    @Test("a secret's value never appears in a result or a failure")
+    func secretsNeverLeak() throws {
+        let module = try Plugins.load("forbidden-import")
+        let value = "s3cr3t-value"
+        let host = InMemoryPluginHost(secrets: ["API_KEY": value])
+        let grants: Set<Capability> = [.secretsRead("API_KEY")]
+        let length = try sandbox.invoke(
+            module: module, action: "length", input: bytes(#"{"name":"API_KEY"}"#), grants: grants, host: host)
+        #expect(!length.outputText.contains(value))
+        let leak = failure {
+            try sandbox.invoke(
+                module: module, action: "leak", input: bytes(#"{"name":"API_KEY"}"#), grants: grants, host: host)
+        }
+        #expect(leak?.kind == .permissionDenied)
+        #expect(leak?.message.contains("API_KEY") == true)
+        #expect(leak.map { String(describing: $0).contains(value) } == false)
+    }
+}

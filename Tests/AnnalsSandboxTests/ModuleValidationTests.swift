@@ -1,0 +1,66 @@
+import AnnalsSandbox
+import Testing
+
+@Suite("Module validation")
+struct ModuleValidationTests {
+    @Test("bytes that are not WebAssembly are malformed")
+    func malformed() {
+        #expect(throws: PluginModuleError.self) { try PluginModule(bytes: bytes("hello")) }
+        do {
+            _ = try PluginModule(bytes: [0x00, 0x61, 0x73, 0x6D, 0x01, 0x00, 0x00, 0x00, 0xFF])
+            Issue.record("a truncated module was accepted")
+        } catch {
+            #expect(error.reason == .malformed)
+        }
+    }
+
+    @Test("a valid module without the ABI's exports is refused, naming what is missing")
+    func missingExports() {
+        // The empty module: magic and version only.
+        do {
+            _ = try PluginModule(bytes: [0x00, 0x61, 0x73, 0x6D, 0x01, 0x00, 0x00, 0x00])
+            Issue.record("the empty module was accepted")
+        } catch {
+            #expect(error.reason == .missingExport)
+            #expect(error.message.contains("action"))
+        }
+    }
+
+    @Test("a missing file is unreadable")
+    func unreadable() {
+        do {
+            _ = try PluginModule(contentsOfFile: "/nonexistent/plugin.wasm")
+            Issue.record("a missing file was read")
+        } catch {
+            #expect(error.reason == .unreadable)
+        }
+    }
+
+    @Test("every example plugin parses and lists its actions and imports")
+    func examples() throws {
+        #expect(try Plugins.load("echo").actions == ["bad_pointer", "echo", "not_json"])
+        #expect(try Plugins.load("trap").actions == ["divide", "unreachable"])
+        #expect(try Plugins.load("event-log").requiredCapabilities == [.eventsRead, .eventsAppend])
+        #expect(try Plugins.load("memory-bomb").initialMemoryPages >= 2)
+    }
+
+    @Test("an import that is not a host function is refused")
+    func unknownImport() throws {
+        // (module (import "env" "f" (func)) (func (export "action_x")))
+        let module: [UInt8] = [
+            0x00, 0x61, 0x73, 0x6D, 0x01, 0x00, 0x00, 0x00,
+            0x01, 0x04, 0x01, 0x60, 0x00, 0x00,
+            0x02, 0x09, 0x01, 0x03, 0x65, 0x6E, 0x76, 0x01, 0x66, 0x00, 0x00,
+            0x03, 0x02, 0x01, 0x00,
+            0x07, 0x0C, 0x01, 0x08, 0x61, 0x63, 0x74, 0x69, 0x6F, 0x6E, 0x5F, 0x78, 0x00, 0x01,
+            0x0A, 0x04, 0x01, 0x02, 0x00, 0x0B,
+        ]
+        do {
+            _ = try PluginModule(bytes: module)
+            Issue.record("a module importing env.f was accepted")
+        } catch {
+            #expect(error.reason == .unknownImport)
+            #expect(error.message.contains("env.f"))
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import AnnalsSandbox
+import Foundation
+import Testing
+
+/// The example plugins built by `make plugins`: `$ANNALS_PLUGINS_DIR`, else `<package root>/.build/plugins`.
+enum Plugins {
+    static let directory: String = {
+        if let path = ProcessInfo.processInfo.environment["ANNALS_PLUGINS_DIR"], !path.isEmpty { return path }
+        // #filePath is <root>/Tests/AnnalsSandboxTests/SandboxTestSupport.swift.
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        return root.appendingPathComponent(".build/plugins").path
+    }()
+
+    /// The parsed plugin `name` (such as `price-quote`); fails the test with a hint when it was not built.
+    static func load(_ name: String) throws -> PluginModule {
+        let path = directory + "/" + name + ".wasm"
+        guard FileManager.default.fileExists(atPath: path) else {
+            Issue.record("the example plugin \(path) is missing: run `make plugins` first")
+            throw MissingPlugin(path: path)
+        }
+        return try PluginModule(contentsOfFile: path)
+    }
+
+    /// The raw bytes of plugin `name`.
+    static func bytes(_ name: String) throws -> [UInt8] {
+        _ = try load(name)
+        return Array(try Data(contentsOf: URL(fileURLWithPath: directory + "/" + name + ".wasm")))
+    }
+}
+
+struct MissingPlugin: Error {
+    let path: String
+}
+
+/// `text` as bytes.
+func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+/// Runs `body` and returns the sandbox failure it threw; records an issue when it succeeded.
+func failure(_ body: () throws -> InvocationResult) -> SandboxFailure? {
+    do {
+        let result = try body()
+        Issue.record("expected a failure, got output \(result.outputText)")
+        return nil
+    } catch let error as SandboxFailure {
+        return error
+    } catch {
+        Issue.record("expected a SandboxFailure, got \(error)")
+        return nil
+    }
+}
+
+/// Invokes echo's `echo` with `input`, to show the sandbox still works after a failure.
+func expectEchoWorks(_ sandbox: Sandbox) throws {
+    let echo = try Plugins.load("echo")
+    let result = try sandbox.invoke(
+        module: echo, action: "echo", input: bytes(#"{"still":"working"}"#), host: InMemoryPluginHost())
+    #expect(result.outputText == #"{"still":"working"}"#)
+}

@@ -1,0 +1,8 @@
+/* trap: unreachable executes `unreachable`; divide divides by zero. */
+#include "annals_plugin.h"
+
+static volatile i32 zero;
+
+ANNALS_ACTION(unreachable) { __builtin_trap(); }
+
+ANNALS_ACTION(divide) { return annals_return("{}", 2 + 100 / zero); }
