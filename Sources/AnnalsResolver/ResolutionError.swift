@@ -71,8 +71,7 @@ public indirect enum Derivation: Sendable, Hashable {
 public enum ResolutionFact: Sendable, Hashable, CustomStringConvertible {
     /// The install requires `package` in `range`.
     case installRequires(package: String, range: VersionRange)
-    /// `dependent` depends on `package` in `range`. `available` is `nil` when `package` is unknown, else its
-    /// versions (empty or not matching `range` when nothing fits).
+    /// `dependent` depends on `package` in `range`.
     case dependency(dependent: PackageVersion, package: String, range: VersionRange)
     /// `package` is pinned at `version`.
     case pinned(package: String, version: SemanticVersion)
