@@ -1,0 +1,276 @@
+/// Turns the incompatibility a failed solve ends with into a ``ResolutionError``: the derivation tree, the facts,
+/// the numbered explanation PubGrub's error reporting writes, and suggestions.
+struct FailureExplainer {
+    /// The packages, for names, versions and range labels.
+    let table: PackageTable
+    /// Every incompatibility the solver learned.
+    let incompatibilities: [Incompatibility]
+    /// How many times each derived incompatibility is used in the derivation, by index.
+    private var derivations: [Int: Int] = [:]
+    /// The line number given to each incompatibility written on a numbered line.
+    private var lineNumbers: [Int: Int] = [:]
+    /// The explanation's lines, each with its number if it has one; `("", nil)` separates paragraphs.
+    private var lines: [(text: String, number: Int?)] = []
+
+    /// An explainer over a solver's state.
+    init(table: PackageTable, incompatibilities: [Incompatibility]) {
+        self.table = table
+        self.incompatibilities = incompatibilities
+    }
+
+    /// The error for the failure ending with incompatibility `failure`.
+    mutating func error(for failure: Int) -> ResolutionError {
+        countDerivations(failure)
+        if case .conflict = incompatibilities[failure].cause {
+            visit(failure)
+        } else {
+            write(failure, "Because \(string(failure)), version solving failed.", numbered: false)
+        }
+        var facts: [ResolutionFact] = []
+        var external: [Int] = []
+        collectExternal(failure, into: &external)
+        for index in external {
+            let fact = self.fact(index)
+            if !facts.contains(fact) { facts.append(fact) }
+        }
+        let suggestions = ConflictSuggestions(table: table, incompatibilities: incompatibilities)
+            .suggestions(for: external)
+        var text = lines.map { line in line.number.map { "(\($0)) " + line.text } ?? line.text }
+            .joined(separator: "\n")
+        if !suggestions.isEmpty {
+            text += "\n\nSuggestions:\n" + suggestions.map { "- " + $0 }.joined(separator: "\n")
+        }
+        let report = ConflictReport(
+            derivation: derivation(failure), facts: facts, suggestions: suggestions, explanation: text)
+        for index in external {
+            guard
+                case .dependency(let dependent, let version, let dependency, let range) = incompatibilities[index].cause
+            else { continue }
+            let requirement = Requirement(requirer: requirer(dependent, version), range: range)
+            let entry = table.entries[dependency]
+            if !entry.isKnown {
+                return .unknownPackage(name: entry.name, requiredBy: requirement, report: report)
+            }
+        }
+        for index in external {
+            guard
+                case .dependency(let dependent, let version, let dependency, let range) = incompatibilities[index].cause
+            else { continue }
+            let entry = table.entries[dependency]
+            if !entry.versions.contains(where: { range.contains($0) }) {
+                return .noMatchingVersion(
+                    name: entry.name, available: entry.versions,
+                    requiredBy: Requirement(requirer: requirer(dependent, version), range: range), report: report)
+            }
+        }
+        return .unsatisfiable(report)
+    }
+
+    /// Who a dependency incompatibility's dependent is: the install for the root.
+    private func requirer(_ package: Int, _ version: Int) -> Requirement.Requirer {
+        package == PackageTable.root ? .install : .package(table.packageVersion(package, version))
+    }
+
+    /// The two causes of a derived incompatibility, or `nil` for an external one.
+    private func causes(_ index: Int) -> (Int, Int)? {
+        if case .conflict(let first, let second) = incompatibilities[index].cause { return (first, second) }
+        return nil
+    }
+
+    /// Whether an incompatibility was derived rather than given.
+    private func isDerived(_ index: Int) -> Bool { causes(index) != nil }
+
+    /// Counts how often each derived incompatibility is used, visiting each one's causes once.
+    private mutating func countDerivations(_ index: Int) {
+        derivations[index, default: 0] += 1
+        guard derivations[index] == 1, let (first, second) = causes(index) else { return }
+        countDerivations(first)
+        countDerivations(second)
+    }
+
+    /// The external incompatibilities under `index`, left to right, each once.
+    private func collectExternal(_ index: Int, into result: inout [Int]) {
+        guard let (first, second) = causes(index) else {
+            if !result.contains(index) { result.append(index) }
+            return
+        }
+        collectExternal(first, into: &result)
+        collectExternal(second, into: &result)
+    }
+
+    /// The derivation tree under `index`.
+    private func derivation(_ index: Int) -> Derivation {
+        guard let (first, second) = causes(index) else { return .fact(fact(index)) }
+        return .derived(conclusion: string(index), cause: derivation(first), otherCause: derivation(second))
+    }
+
+    /// Writes the lines explaining a derived incompatibility, as PubGrub's error reporting does.
+    private mutating func visit(_ index: Int, conclusion: Bool = false) {
+        let numbered = conclusion || (derivations[index] ?? 0) > 1
+        let text = string(index)
+        guard let (conflict, other) = causes(index) else { return }
+        if isDerived(conflict) && isDerived(other) {
+            let conflictLine = lineNumbers[conflict]
+            let otherLine = lineNumbers[other]
+            if let conflictLine, let otherLine {
+                write(
+                    index,
+                    "Because \(string(conflict)) (\(conflictLine)) and \(string(other)) (\(otherLine)), \(text).",
+                    numbered: numbered)
+            } else if conflictLine != nil || otherLine != nil {
+                let (withLine, withoutLine) = conflictLine != nil ? (conflict, other) : (other, conflict)
+                visit(withoutLine)
+                write(
+                    index, "And because \(string(withLine)) (\(lineNumbers[withLine]!)), \(text).", numbered: numbered)
+            } else if isSingleLine(conflict) || isSingleLine(other) {
+                let (first, second) = isSingleLine(other) ? (conflict, other) : (other, conflict)
+                visit(first)
+                visit(second)
+                write(index, "Thus, \(text).", numbered: numbered)
+            } else {
+                visit(conflict, conclusion: true)
+                lines.append(("", nil))
+                visit(other)
+                write(
+                    index, "And because \(string(conflict)) (\(lineNumbers[conflict]!)), \(text).", numbered: numbered)
+            }
+        } else if isDerived(conflict) || isDerived(other) {
+            let (derived, external) = isDerived(conflict) ? (conflict, other) : (other, conflict)
+            if let line = lineNumbers[derived] {
+                write(
+                    index, "Because \(string(external)) and \(string(derived)) (\(line)), \(text).", numbered: numbered)
+            } else if isCollapsible(derived), let (inner, innerOther) = causes(derived) {
+                let (collapsedDerived, collapsedExternal) = isDerived(inner) ? (inner, innerOther) : (innerOther, inner)
+                visit(collapsedDerived)
+                write(
+                    index, "And because \(both(collapsedExternal, external)), \(text).", numbered: numbered)
+            } else {
+                visit(derived)
+                write(index, "And because \(string(external)), \(text).", numbered: numbered)
+            }
+        } else {
+            write(index, "Because \(both(conflict, other)), \(text).", numbered: numbered)
+        }
+    }
+
+    /// Whether both causes of a derived incompatibility are external.
+    private func isSingleLine(_ index: Int) -> Bool {
+        guard let (first, second) = causes(index) else { return false }
+        return !isDerived(first) && !isDerived(second)
+    }
+
+    /// Whether a derived incompatibility used once, from one derived and one external cause, can be folded into
+    /// the sentence that uses it.
+    private func isCollapsible(_ index: Int) -> Bool {
+        guard (derivations[index] ?? 0) <= 1, let (first, second) = causes(index) else { return false }
+        guard isDerived(first) != isDerived(second) else { return false }
+        return lineNumbers[isDerived(first) ? first : second] == nil
+    }
+
+    /// Adds a line, numbered when `numbered`.
+    private mutating func write(_ index: Int, _ text: String, numbered: Bool) {
+        if numbered {
+            let number = lineNumbers.count + 1
+            lineNumbers[index] = number
+            lines.append((text, number))
+        } else {
+            lines.append((text, nil))
+        }
+    }
+
+    /// Two external facts joined with "and", sharing their subject: `the install requires a ^1.0.0 and b ^1.0.0`.
+    private func both(_ first: Int, _ second: Int) -> String {
+        let left = string(first)
+        let right = string(second)
+        for subject in ["the install requires ", dependentPrefix(first)] where !subject.isEmpty {
+            if left.hasPrefix(subject) && right.hasPrefix(subject) {
+                return left + " and " + right.dropFirst(subject.count)
+            }
+        }
+        return left + " and " + right
+    }
+
+    /// `a@1.0.0 depends on ` for a dependency incompatibility, else empty.
+    private func dependentPrefix(_ index: Int) -> String {
+        guard case .dependency(let dependent, let version, _, _) = incompatibilities[index].cause,
+            dependent != PackageTable.root
+        else { return "" }
+        return "\(table.packageVersion(dependent, version)) depends on "
+    }
+
+    /// The fact behind an external incompatibility.
+    private func fact(_ index: Int) -> ResolutionFact {
+        switch incompatibilities[index].cause {
+        case .dependency(let dependent, let version, let dependency, let range):
+            let name = table.entries[dependency].name
+            return dependent == PackageTable.root
+                ? .installRequires(package: name, range: range)
+                : .dependency(dependent: table.packageVersion(dependent, version), package: name, range: range)
+        case .pinned(let package, let version): return .pinned(package: table.entries[package].name, version: version)
+        case .noVersions(let package): return .noVersions(package: table.entries[package].name)
+        case .root, .conflict: return .noVersions(package: "")
+        }
+    }
+
+    /// An incompatibility in words: an external fact (with what is wrong with an unknown or unmatched dependency),
+    /// or a derived conclusion such as `a@1.0.0 is incompatible with b@1.0.0`.
+    func string(_ index: Int) -> String {
+        let incompatibility = incompatibilities[index]
+        switch incompatibility.cause {
+        case .dependency(_, _, let dependency, let range):
+            let entry = table.entries[dependency]
+            if !entry.isKnown { return fact(index).description + ", which is not a known package" }
+            if !entry.versions.contains(where: { range.contains($0) }) {
+                let available =
+                    entry.versions.isEmpty
+                    ? "none" : entry.versions.map(\.description).joined(separator: ", ")
+                return fact(index).description + ", which matches no version of \(entry.name) (available: \(available))"
+            }
+            return fact(index).description
+        case .pinned, .noVersions: return fact(index).description
+        case .root: return "the install is requested"
+        case .conflict: return conclusion(incompatibility.terms)
+        }
+    }
+
+    /// A derived incompatibility's terms in words.
+    private func conclusion(_ terms: [Term]) -> String {
+        if terms.isEmpty || (terms.count == 1 && terms[0].package == PackageTable.root && terms[0].isPositive) {
+            return "version solving failed"
+        }
+        let positive = terms.filter(\.isPositive).map { describe($0.package, $0.versions) }
+        let negative = terms.filter { !$0.isPositive }.map { describe($0.package, $0.negated.versions) }
+        switch (positive.count, negative.count) {
+        case (1, 0): return "\(positive[0]) cannot be installed"
+        case (0, 1): return "\(negative[0]) is required"
+        case (2, 0): return "\(positive[0]) is incompatible with \(positive[1])"
+        case (0, _): return "one of " + list(negative, conjunction: "or") + " is required"
+        case (_, 0): return list(positive, conjunction: "and") + " are incompatible"
+        case (1, _): return "\(positive[0]) requires " + list(negative, conjunction: "or")
+        default: return "if " + list(positive, conjunction: "and") + " then " + list(negative, conjunction: "or")
+        }
+    }
+
+    /// `a, b and c`.
+    private func list(_ items: [String], conjunction: String) -> String {
+        items.count <= 1 ? items.joined() : items.dropLast().joined(separator: ", ") + " \(conjunction) " + items.last!
+    }
+
+    /// A package and a set of its versions in words: `a@1.0.0`, `c ^2.0.0` (a range asked for with exactly these
+    /// versions), `c >=1.0.0 <=1.4.0`, or a list.
+    func describe(_ package: Int, _ versions: VersionBitSet) -> String {
+        let entry = table.entries[package]
+        if package == PackageTable.root { return "the install" }
+        let indices = versions.indices
+        if indices.count == 1 { return "\(entry.name)@\(entry.versions[indices[0]])" }
+        if let label = entry.labels[versions] { return "\(entry.name) \(label)" }
+        if indices.count == entry.versions.count { return "any version of \(entry.name)" }
+        guard let first = indices.first, let last = indices.last else { return "no version of \(entry.name)" }
+        if last - first + 1 == indices.count {
+            if first == 0 { return "\(entry.name) <=\(entry.versions[last])" }
+            if last == entry.versions.count - 1 { return "\(entry.name) >=\(entry.versions[first])" }
+            return "\(entry.name) >=\(entry.versions[first]) <=\(entry.versions[last])"
+        }
+        return "\(entry.name) " + list(indices.map { entry.versions[$0].description }, conjunction: "or")
+    }
+}

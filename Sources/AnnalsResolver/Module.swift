@@ -1,1 +1,0 @@
-// AnnalsResolver module: placeholder replaced as the module is written.

@@ -1,0 +1,90 @@
+/// Why a set of requirements cannot be resolved.
+///
+/// Every case but ``dependencyCycle(path:)`` carries a ``ConflictReport``: the derivation PubGrub found, rendered
+/// as a numbered explanation traced back to the install request, with suggestions. ``explanation`` prints it.
+public enum ResolutionError: Error, Sendable, CustomStringConvertible {
+    /// A requirement names a package the provider does not know.
+    /// - `name`: the unknown package; `requiredBy`: who asked for it, with which range.
+    case unknownPackage(name: String, requiredBy: Requirement, report: ConflictReport)
+    /// A requirement's range matches none of the package's versions.
+    /// - `available`: the versions that exist, ascending; `requiredBy`: who asked, with which range.
+    case noMatchingVersion(name: String, available: [SemanticVersion], requiredBy: Requirement, report: ConflictReport)
+    /// The requirements clash: no choice of versions satisfies them all.
+    case unsatisfiable(ConflictReport)
+    /// The chosen versions depend on each other in a cycle, so they have no install order; the path starts and
+    /// ends with the same package version, such as `a@1.0.0 → b@2.0.0 → a@1.0.0`.
+    case dependencyCycle(path: [PackageVersion])
+
+    /// A text for people: the explanation, with suggestions, or the cycle's path.
+    public var explanation: String {
+        switch self {
+        case .unknownPackage(_, _, let report), .noMatchingVersion(_, _, _, let report), .unsatisfiable(let report):
+            report.explanation
+        case .dependencyCycle(let path):
+            "The chosen versions depend on each other in a cycle, so they cannot be installed in order: "
+                + path.map(\.description).joined(separator: " → ") + "."
+        }
+    }
+
+    /// The same as ``explanation``.
+    public var description: String { explanation }
+}
+
+/// A PubGrub failure for people and programs: the derivation tree, the clashing requirements it rests on, a
+/// numbered explanation and suggestions.
+public struct ConflictReport: Sendable, Hashable {
+    /// How the failure was derived, from the external facts up to "version solving failed".
+    public let derivation: Derivation
+    /// The facts the derivation rests on (dependencies, install requirements, pins), without repeats, in the order
+    /// the explanation first uses them.
+    public let facts: [ResolutionFact]
+    /// Concrete ways out, such as `relax the requirement on c in b` or `unpin x`.
+    public let suggestions: [String]
+    /// The explanation: sentences such as "Because a@1.0.0 depends on c ^2.0.0 and b@1.0.0 depends on c ^1.0.0,
+    /// a@1.0.0 is incompatible with b@1.0.0.", lines referenced later numbered `(1)`, then the suggestions.
+    public let explanation: String
+
+    /// Creates a report.
+    /// - Parameters:
+    ///   - derivation: The derivation tree.
+    ///   - facts: The facts it rests on.
+    ///   - suggestions: Ways out.
+    ///   - explanation: The rendered explanation.
+    public init(derivation: Derivation, facts: [ResolutionFact], suggestions: [String], explanation: String) {
+        self.derivation = derivation
+        self.facts = facts
+        self.suggestions = suggestions
+        self.explanation = explanation
+    }
+}
+
+/// One step of a failure's derivation: an external fact, or a conclusion drawn from two earlier steps.
+public indirect enum Derivation: Sendable, Hashable {
+    /// A fact from the request or the catalog.
+    case fact(ResolutionFact)
+    /// `conclusion` follows from `cause` and `otherCause`; the conclusion is worded as in the explanation, such as
+    /// `a@1.0.0 is incompatible with b@1.0.0` or `version solving failed`.
+    case derived(conclusion: String, cause: Derivation, otherCause: Derivation)
+}
+
+/// A fact a failure rests on.
+public enum ResolutionFact: Sendable, Hashable, CustomStringConvertible {
+    /// The install requires `package` in `range`.
+    case installRequires(package: String, range: VersionRange)
+    /// `dependent` depends on `package` in `range`.
+    case dependency(dependent: PackageVersion, package: String, range: VersionRange)
+    /// `package` is pinned at `version`.
+    case pinned(package: String, version: SemanticVersion)
+    /// None of the versions of `package` the other facts allow is left.
+    case noVersions(package: String)
+
+    /// The fact in words, such as `a@1.0.0 depends on c ^2.0.0`.
+    public var description: String {
+        switch self {
+        case .installRequires(let package, let range): "the install requires \(package) \(range)"
+        case .dependency(let dependent, let package, let range): "\(dependent) depends on \(package) \(range)"
+        case .pinned(let package, let version): "\(package) is pinned at \(version)"
+        case .noVersions(let package): "no version of \(package) is left"
+        }
+    }
+}

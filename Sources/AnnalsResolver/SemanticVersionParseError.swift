@@ -1,0 +1,73 @@
+/// Why a text is not a semantic version: the text, and what is wrong with it.
+///
+/// ```swift
+/// do { _ = try SemanticVersion(parsing: "1.02.3") } catch {
+///     print(error)   // invalid version "1.02.3": leading zero in the minor version
+/// }
+/// ```
+public struct SemanticVersionParseError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// One of the three numbers of a version core.
+    public enum Component: String, Sendable, Hashable {
+        /// The first number, `1` in `1.2.3`.
+        case major
+        /// The second number, `2` in `1.2.3`.
+        case minor
+        /// The third number, `3` in `1.2.3`.
+        case patch
+    }
+
+    /// What is wrong with the text.
+    public enum Reason: Error, Sendable, Hashable, CustomStringConvertible {
+        /// The text is empty (or only whitespace).
+        case empty
+        /// A number of the version core is missing, as the patch version in `1.2`.
+        case missingComponent(Component)
+        /// A number of the version core is not made of digits, as the minor version in `1.x.3`.
+        case notANumber(Component, String)
+        /// A number of the version core starts with `0` and has more digits, as the major version in `01.2.3`.
+        case leadingZero(Component)
+        /// A number does not fit in 64 bits.
+        case tooLarge(String)
+        /// The core has more than three numbers, as in `1.2.3.4`.
+        case extraComponent(String)
+        /// The prerelease tag or the build metadata has an empty identifier, as in `1.2.3-alpha..1`.
+        case emptyIdentifier(section: String)
+        /// An identifier holds a character other than ASCII letters, digits and hyphens.
+        case invalidCharacter(Character, section: String)
+        /// A numeric prerelease identifier starts with `0` and has more digits, as in `1.2.3-alpha.01`.
+        case leadingZeroInPrerelease(String)
+
+        /// The reason in words, such as `leading zero in the minor version`.
+        public var description: String {
+            switch self {
+            case .empty: "the text is empty"
+            case .missingComponent(let component): "missing the \(component.rawValue) version"
+            case .notANumber(let component, let text): "the \(component.rawValue) version \"\(text)\" is not a number"
+            case .leadingZero(let component): "leading zero in the \(component.rawValue) version"
+            case .tooLarge(let text): "the number \(text) is too large"
+            case .extraComponent(let text): "unexpected fourth number \"\(text)\" (a version has three)"
+            case .emptyIdentifier(let section): "empty identifier in the \(section)"
+            case .invalidCharacter(let character, let section):
+                "invalid character \"\(character)\" in the \(section) (only ASCII letters, digits and hyphens)"
+            case .leadingZeroInPrerelease(let text): "leading zero in the numeric prerelease identifier \"\(text)\""
+            }
+        }
+    }
+
+    /// The text that was parsed, as given.
+    public let input: String
+    /// What is wrong with it.
+    public let reason: Reason
+
+    /// Creates an error for `input`.
+    /// - Parameters:
+    ///   - input: The text that was parsed.
+    ///   - reason: What is wrong with it.
+    public init(input: String, reason: Reason) {
+        self.input = input
+        self.reason = reason
+    }
+
+    /// `invalid version "TEXT": REASON`.
+    public var description: String { "invalid version \"\(input)\": \(reason)" }
+}

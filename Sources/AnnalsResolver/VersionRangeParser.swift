@@ -1,0 +1,177 @@
+/// One comparator as written in a range, before it is rewritten into primitive comparators.
+enum RangeClause: Sendable, Hashable {
+    /// `OPERATOR PARTIAL`, such as `^1.2`, `>=1.0.0` or `1.x`; `text` is the normalised token.
+    case single(operator: String, version: PartialVersion, text: String)
+    /// `FROM - TO`; `text` is the normalised `FROM - TO`.
+    case hyphen(from: PartialVersion, to: PartialVersion, text: String)
+
+    /// The clause as printed in a range's description.
+    var text: String {
+        switch self {
+        case .single(_, _, let text), .hyphen(_, _, let text): text
+        }
+    }
+
+    /// The primitive comparators the clause stands for.
+    func comparators(includePrerelease: Bool) -> [VersionComparator] {
+        switch self {
+        case .single(let sign, let version, _):
+            RangeDesugaring.comparators(operator: sign, version, includePrerelease: includePrerelease)
+        case .hyphen(let lower, let upper, _):
+            RangeDesugaring.hyphen(from: lower, to: upper, includePrerelease: includePrerelease)
+        }
+    }
+}
+
+/// Splits a range text into `||` sets of clauses, keeping each token's character offset for errors.
+struct VersionRangeParser {
+    /// A run of non-whitespace characters and where it starts.
+    private struct Token {
+        /// The characters.
+        var text: String
+        /// The offset of the first character in the range text.
+        var position: Int
+    }
+
+    /// The operators a clause may start with, longest first.
+    private static let operators = ["<=", ">=", "~>", "<", ">", "=", "~", "^"]
+
+    /// The range text as given.
+    let text: String
+
+    /// The `||` sets of the range, each a list of clauses (an empty list means any version).
+    func parse() throws(VersionRangeParseError) -> [[RangeClause]] {
+        let trimmed = Substring(text).trimmingWhitespace()
+        if trimmed.hasPrefix("workspace:") {
+            throw VersionRangeParseError(
+                range: text, token: String(trimmed), position: 0, reason: .workspaceProtocol(String(trimmed)))
+        }
+        do {
+            return try sets().map { set throws(VersionRangeParseError) in try clauses(of: set) }
+        } catch {
+            if Self.isIdentifier(trimmed) {
+                throw VersionRangeParseError(
+                    range: text, token: String(trimmed), position: 0, reason: .distTag(String(trimmed)))
+            }
+            throw error
+        }
+    }
+
+    /// Whether `text` is a plain name such as `latest` or `next-1.x`: a letter, then letters, digits, `.`, `-`, `_`.
+    private static func isIdentifier(_ text: Substring) -> Bool {
+        guard let first = text.first, first.isASCII, first.isLetter else { return false }
+        return text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == "_") }
+    }
+
+    /// The whitespace-separated tokens of each `||` set.
+    private func sets() -> [[Token]] {
+        var sets: [[Token]] = [[]]
+        var current: Token?
+        let characters = Array(text)
+        var index = 0
+        func finishToken() {
+            if let token = current { sets[sets.count - 1].append(token) }
+            current = nil
+        }
+        while index < characters.count {
+            let character = characters[index]
+            if character == "|" && index + 1 < characters.count && characters[index + 1] == "|" {
+                finishToken()
+                sets.append([])
+                index += 2
+                continue
+            }
+            if character.isWhitespace {
+                finishToken()
+            } else if current == nil {
+                current = Token(text: String(character), position: index)
+            } else {
+                current!.text.append(character)
+            }
+            index += 1
+        }
+        finishToken()
+        return sets
+    }
+
+    /// The clauses of one set: operators standing alone are joined to the next token; `A - B` is a hyphen range.
+    private func clauses(of tokens: [Token]) throws(VersionRangeParseError) -> [RangeClause] {
+        var joined: [Token] = []
+        var index = 0
+        while index < tokens.count {
+            var token = tokens[index]
+            if Self.operators.contains(token.text) {
+                guard index + 1 < tokens.count else {
+                    throw VersionRangeParseError(
+                        range: text, token: token.text, position: token.position, reason: .missingVersion)
+                }
+                token.text += tokens[index + 1].text
+                index += 1
+            }
+            joined.append(token)
+            index += 1
+        }
+        if let hyphen = joined.firstIndex(where: { $0.text == "-" }) {
+            let sidesHaveOperators = joined.contains { token in Self.operators.contains { token.text.hasPrefix($0) } }
+            guard joined.count == 3, hyphen == 1, !sidesHaveOperators else {
+                let token = joined[hyphen]
+                throw VersionRangeParseError(
+                    range: text, token: token.text, position: token.position, reason: .misplacedHyphen)
+            }
+            let lower = try partialVersion(joined[0], operator: "")
+            let upper = try partialVersion(joined[2], operator: "")
+            return [.hyphen(from: lower.version, to: upper.version, text: lower.text + " - " + upper.text)]
+        }
+        return try joined.map { token throws(VersionRangeParseError) in
+            let sign = Self.operators.first { token.text.hasPrefix($0) } ?? ""
+            let parsed = try partialVersion(token, operator: sign)
+            return .single(operator: sign, version: parsed.version, text: sign + parsed.text)
+        }
+    }
+
+    /// The partial version after `sign` in `token`, and its text for the description (without a leading `v` or `=`).
+    private func partialVersion(
+        _ token: Token, operator sign: String
+    ) throws(VersionRangeParseError) -> (version: PartialVersion, text: String) {
+        var rest = Substring(token.text).dropFirst(sign.count)
+        while rest.first == "v" || rest.first == "=" { rest = rest.dropFirst() }
+        func failure(_ reason: VersionRangeParseError.Reason) -> VersionRangeParseError {
+            VersionRangeParseError(range: text, token: token.text, position: token.position, reason: reason)
+        }
+        guard !rest.isEmpty else { throw failure(.missingVersion) }
+        let (core, prerelease, build) = VersionTextParser.splitTags(rest)
+        let parts = core.split(separator: ".", omittingEmptySubsequences: false)
+        let components: [SemanticVersionParseError.Component] = [.major, .minor, .patch]
+        guard parts.count <= 3 else { throw failure(.invalidVersion(.extraComponent(String(parts[3])))) }
+        var numbers: [UInt64?] = [nil, nil, nil]
+        var wildcard = false
+        do {
+            for (index, part) in parts.enumerated() {
+                if part == "*" || part == "x" || part == "X" {
+                    wildcard = true
+                } else if part.isEmpty {
+                    throw SemanticVersionParseError.Reason.missingComponent(components[index])
+                } else if !wildcard {
+                    numbers[index] = try VersionTextParser.number(part, component: components[index])
+                } else {
+                    _ = try VersionTextParser.number(part, component: components[index])
+                }
+            }
+            var identifiers: [PrereleaseIdentifier] = []
+            if let prerelease {
+                guard numbers[2] != nil else { throw failure(.prereleaseOnPartialVersion) }
+                identifiers = try VersionTextParser.prereleaseIdentifiers(prerelease)
+            }
+            if let build { _ = try VersionTextParser.buildIdentifiers(build) }
+            let version = PartialVersion(
+                major: numbers[0], minor: numbers[1], patch: numbers[2], prerelease: identifiers)
+            return (version, String(rest))
+        } catch let error as VersionRangeParseError {
+            throw error
+        } catch let reason as SemanticVersionParseError.Reason {
+            throw failure(.invalidVersion(reason))
+        } catch {
+            throw failure(.missingVersion)
+        }
+    }
+}

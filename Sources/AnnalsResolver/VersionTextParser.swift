@@ -1,0 +1,98 @@
+/// The pieces of version syntax shared by ``SemanticVersion`` and ``VersionRange``: numbers, prerelease tags and
+/// build metadata. Each function throws the ``SemanticVersionParseError/Reason`` for its piece.
+enum VersionTextParser {
+    /// A full version after trimming whitespace and one leading `v` or `=`.
+    static func version(cleaning text: Substring) throws(SemanticVersionParseError.Reason) -> SemanticVersion {
+        var rest = text.trimmingWhitespace()
+        if rest.first == "v" || rest.first == "=" { rest = rest.dropFirst() }
+        guard !rest.isEmpty else { throw .empty }
+        let (core, prerelease, build) = splitTags(rest)
+        let numbers = core.split(separator: ".", omittingEmptySubsequences: false)
+        let components: [SemanticVersionParseError.Component] = [.major, .minor, .patch]
+        if numbers.count > 3 { throw .extraComponent(String(numbers[3])) }
+        var values: [UInt64] = []
+        for (index, component) in components.enumerated() {
+            guard index < numbers.count, !numbers[index].isEmpty else { throw .missingComponent(component) }
+            values.append(try number(numbers[index], component: component))
+        }
+        var identifiers: [PrereleaseIdentifier] = []
+        if let prerelease { identifiers = try prereleaseIdentifiers(prerelease) }
+        var metadata: [String] = []
+        if let build { metadata = try buildIdentifiers(build) }
+        return SemanticVersion(values[0], values[1], values[2], prerelease: identifiers, buildMetadata: metadata)
+    }
+
+    /// Splits `1.2.3-pre+build` into the core, the prerelease text after the first `-` (if any, before `+`) and the
+    /// build text after the first `+` (if any).
+    static func splitTags(_ text: Substring) -> (core: Substring, prerelease: Substring?, build: Substring?) {
+        var main = text
+        var build: Substring?
+        if let plus = text.firstIndex(of: "+") {
+            main = text[..<plus]
+            build = text[text.index(after: plus)...]
+        }
+        guard let dash = main.firstIndex(of: "-") else { return (main, nil, build) }
+        return (main[..<dash], main[main.index(after: dash)...], build)
+    }
+
+    /// A number of the version core: digits only, no leading zero, fits in 64 bits.
+    static func number(
+        _ text: Substring, component: SemanticVersionParseError.Component
+    ) throws(SemanticVersionParseError.Reason) -> UInt64 {
+        guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+            throw .notANumber(component, String(text))
+        }
+        if text.count > 1 && text.first == "0" { throw .leadingZero(component) }
+        guard let value = UInt64(text) else { throw .tooLarge(String(text)) }
+        return value
+    }
+
+    /// The dot-separated prerelease identifiers of `text` (the part after `-`).
+    static func prereleaseIdentifiers(
+        _ text: Substring
+    ) throws(SemanticVersionParseError.Reason) -> [PrereleaseIdentifier] {
+        var identifiers: [PrereleaseIdentifier] = []
+        for part in text.split(separator: ".", omittingEmptySubsequences: false) {
+            try checkIdentifier(part, section: "prerelease tag")
+            if part.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+                if part.count > 1 && part.first == "0" { throw .leadingZeroInPrerelease(String(part)) }
+                guard let value = UInt64(part) else { throw .tooLarge(String(part)) }
+                identifiers.append(.numeric(value))
+            } else {
+                identifiers.append(.alphanumeric(String(part)))
+            }
+        }
+        return identifiers
+    }
+
+    /// The dot-separated build metadata identifiers of `text` (the part after `+`).
+    static func buildIdentifiers(_ text: Substring) throws(SemanticVersionParseError.Reason) -> [String] {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        for part in parts { try checkIdentifier(part, section: "build metadata") }
+        return parts.map(String.init)
+    }
+
+    /// Checks that `identifier` is non-empty and made of ASCII letters, digits and hyphens.
+    static func checkIdentifier(_ identifier: Substring, section: String) throws(SemanticVersionParseError.Reason) {
+        guard !identifier.isEmpty else { throw .emptyIdentifier(section: section) }
+        for character in identifier where !isIdentifierCharacter(character) {
+            throw .invalidCharacter(character, section: section)
+        }
+    }
+
+    /// Whether `character` may appear in a prerelease or build identifier: `[0-9A-Za-z-]`.
+    static func isIdentifierCharacter(_ character: Character) -> Bool {
+        guard let ascii = character.asciiValue else { return false }
+        return (ascii >= 0x30 && ascii <= 0x39) || (ascii >= 0x41 && ascii <= 0x5A) || (ascii >= 0x61 && ascii <= 0x7A)
+            || ascii == 0x2D
+    }
+}
+
+extension Substring {
+    /// The text without leading and trailing whitespace and newlines.
+    func trimmingWhitespace() -> Substring {
+        guard let start = firstIndex(where: { !$0.isWhitespace }) else { return self[endIndex...] }
+        let end = lastIndex(where: { !$0.isWhitespace })!
+        return self[start...end]
+    }
+}

@@ -1,0 +1,45 @@
+@testable import AnnalsResolver
+
+/// A catalog from a compact table: `["a": ["1.0.0": ["b": "^1.0.0"]]]`.
+func catalog(_ table: [String: [String: [String: String]]]) throws -> PackageCatalog {
+    var catalog = PackageCatalog()
+    for (name, versions) in table {
+        for (version, dependencies) in versions { try catalog.add(name, version, dependencies: dependencies) }
+    }
+    return catalog
+}
+
+/// Resolves `requirements` (range texts by name) against `catalog`.
+func resolve(
+    _ catalog: PackageCatalog, _ requirements: [String: String], locked: [String: String] = [:],
+    preferred: [String: String] = [:]
+) throws -> Resolution {
+    try DependencyResolver(provider: catalog).resolve(request(requirements, locked: locked, preferred: preferred))
+}
+
+/// A request from texts.
+func request(
+    _ requirements: [String: String], locked: [String: String] = [:], preferred: [String: String] = [:]
+) throws -> ResolutionRequest {
+    ResolutionRequest(
+        requirements: try requirements.mapValues { try VersionRange(parsing: $0) },
+        locked: try locked.mapValues { try SemanticVersion(parsing: $0) },
+        preferred: try preferred.mapValues { try SemanticVersion(parsing: $0) })
+}
+
+/// The resolution's versions as texts, for comparisons.
+func versionTexts(_ resolution: Resolution) -> [String: String] {
+    resolution.versions.mapValues(\.description)
+}
+
+/// The error resolving `requirements` throws, or `nil` when it succeeds.
+func resolutionError(
+    _ catalog: PackageCatalog, _ requirements: [String: String], locked: [String: String] = [:]
+) throws -> ResolutionError? {
+    do {
+        _ = try DependencyResolver(provider: catalog).resolve(request(requirements, locked: locked))
+        return nil
+    } catch let error as ResolutionError {
+        return error
+    }
+}
