@@ -31,6 +31,12 @@ struct BenchArguments: Sendable {
         ("state.at", ["state.at.p50", "state.at.p99", "state.at.thing.p50", "state.at.thing.p99"]),
         ("rebuild.all", ["rebuild.all.peak_rss", "rebuild.all.peak_rss.process"]),
         ("search.vector", ["search.vector.p50", "search.vector.p99"]),
+        ("plugin.sync", ["plugin.search", "plugin.search.p50", "plugin.search.p99"]),
+        ("resolve", ["resolve.synthetic2000.p50", "resolve.synthetic2000.p99"]),
+        (
+            "plugin.invoke",
+            ["plugin.invoke.p50", "plugin.invoke.p99", "plugin.invoke.throughput", "plugin.runaway.stop"]
+        ),
     ]
 
     /// Whether this run measures `benchmark` (one of ``benchmarks``' names): always without `--only`, otherwise
@@ -58,8 +64,8 @@ struct BenchArguments: Sendable {
           --only NAMES   run only these benchmarks (comma-separated; repeatable): append.batch (with
                          append.batch.pipelined, read.scan and storage), append.concurrent, subscribe.catchup,
                          replay.audit, tail.latency, append.batch.projected, state.at, rebuild.all,
-                         search.vector; a figure's name selects the benchmark that records it, for example
-                         --only state.at,rebuild.all
+                         search.vector, plugin.sync (with plugin.search), resolve, plugin.invoke; a figure's
+                         name selects the benchmark that records it, for example --only state.at,rebuild.all
           -h, --help     print this help
         """
 

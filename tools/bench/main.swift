@@ -145,6 +145,31 @@ if arguments.runs("search.vector") {
     }
 }
 
+if arguments.runs("plugin.sync") {
+    do {
+        try await PlatformBenchmarks.run(settings: settings, report: report)
+    } catch {
+        failed = true
+        progress("annals-bench: the plugin sync and search benchmarks failed: \(error)")
+    }
+}
+if arguments.runs("resolve") {
+    do {
+        try ResolutionBenchmarks.run(settings: settings, report: report)
+    } catch {
+        failed = true
+        progress("annals-bench: the resolution benchmark failed: \(error)")
+    }
+}
+if arguments.runs("plugin.invoke") {
+    do {
+        try SandboxBenchmarks.run(settings: settings, report: report, pluginsDirectory: ".build/plugins")
+    } catch {
+        failed = true
+        progress("annals-bench: the plugin invocation benchmarks failed: \(error)")
+    }
+}
+
 progress("done; results in \(report.path)")
 report.printTable()
 exit(failed ? 1 : 0)
