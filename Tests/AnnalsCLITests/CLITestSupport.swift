@@ -44,6 +44,9 @@ enum Exit {
     static let corrupt: Int32 = 6
     static let rejected: Int32 = 8
     static let projectionUnavailable: Int32 = 9
+    static let unresolvable: Int32 = 10
+    static let permissionsNotGranted: Int32 = 11
+    static let pinned: Int32 = 12
     static let invalidArguments: Int32 = 64
 }
 

@@ -1,0 +1,125 @@
+import Foundation
+import Testing
+
+/// The demo's manifest registry (tools/demo/registry/market-plugins.json), which has dependencies, a conflict
+/// (alerts) and a breaking update (price-feed 2.0.0 asks for a secret and drops an action).
+private let marketRegistry: String = {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    return root.appendingPathComponent("tools/demo/registry/market-plugins.json").path
+}()
+
+/// The real ElizaOS registry beside the repository.
+private let elizaRegistry: String = {
+    if let path = ProcessInfo.processInfo.environment["ANNALS_ELIZAOS_REGISTRY"], !path.isEmpty { return path }
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    return root.deletingLastPathComponent().appendingPathComponent("shared/data/elizaos-registry").path
+}()
+
+@Suite("annals plugin")
+struct CLIPluginTests {
+    @Test("sync the real ElizaOS registry, re-sync without events, and search it")
+    func syncAndSearch() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            let sync = try fx.annals("plugin", "sync", elizaRegistry)
+            #expect(sync.status == Exit.ok, "\(sync)")
+            let report = try sync.object()
+            #expect(report.string("format") == "elizaos-directory")
+            #expect((report.raw["added"] as? [Any])?.count == 372)
+            let again = try fx.annals("plugin", "sync", elizaRegistry)
+            #expect(try again.object().int("events") == 0)
+
+            let search = try fx.annals("plugin", "search", "trade on a crypto exchange", "--limit", "5")
+            #expect(search.status == Exit.ok, "\(search)")
+            let names = search.objects().compactMap { $0.string("name") }
+            #expect(names.count == 5)
+            #expect(names.contains("@elizaos/plugin-ccxt"))
+            #expect(search.objects().allSatisfy { ($0.string("why") ?? "").contains("matched") })
+            let table = try fx.annals("plugin", "search", "redis cache", "--format", "table", "--limit", "3")
+            #expect(table.output.contains("@elizaos/cache-redis"))
+        }
+    }
+
+    @Test("install, explain, outdated, update with --grant, pin, rollback and history, with their exit codes")
+    func lifecycle() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            #expect(try fx.annals("plugin", "sync", marketRegistry).status == Exit.ok)
+            let install = try fx.annals("plugin", "install", "portfolio@1.0.0", "--group", "acme")
+            #expect(install.status == Exit.ok, "\(install)")
+            #expect(
+                install.objects().dropLast().map { $0.string("name") } == [
+                    "http-client", "json-schema", "price-feed", "portfolio",
+                ])
+
+            let explain = try fx.annals("plugin", "explain", "http-client", "--group", "acme", "--format", "table")
+            #expect(
+                explain.output.contains("acme asked for portfolio 1.0.0 → portfolio@1.0.0 requires price-feed ^1.0.0"))
+
+            let conflict = try fx.annals("plugin", "install", "alerts", "--group", "acme")
+            #expect(conflict.status == Exit.unresolvable)
+            #expect(conflict.errors.contains("version solving failed"))
+
+            let outdated = try fx.annals("plugin", "outdated", "--group", "acme")
+            let feed = try #require(outdated.objects().first { $0.string("name") == "price-feed" })
+            #expect(feed.bool("breaking") == true)
+
+            #expect(try fx.annals("plugin", "install", "price-feed@^1.0.0", "--group", "acme").status == Exit.ok)
+            let blocked = try fx.annals(
+                "plugin", "update", "price-feed", "--group", "acme", "--grant", "secrets.read:PRICE_API_KEY")
+            #expect(blocked.status == Exit.unresolvable, "portfolio 1.0.0 accepts only price-feed ^1: \(blocked)")
+            #expect(try fx.annals("plugin", "update", "portfolio", "--group", "acme").status == Exit.ok)
+            let refused = try fx.annals("plugin", "update", "price-feed", "--group", "acme")
+            #expect(refused.status == Exit.permissionsNotGranted)
+            #expect(refused.errors.contains("--grant secrets.read:PRICE_API_KEY"))
+            let update = try fx.annals(
+                "plugin", "update", "price-feed", "--group", "acme", "--grant", "secrets.read:PRICE_API_KEY")
+            #expect(update.status == Exit.ok, "\(update)")
+            let before = try fx.annals("plugin", "list", "--group", "acme")
+            #expect(before.objects().first { $0.string("name") == "price-feed" }?.string("version") == "2.0.0")
+
+            let rollback = try fx.annals("plugin", "rollback", "price-feed", "--group", "acme")
+            #expect(rollback.status == Exit.ok, "\(rollback)")
+            let after = try fx.annals("plugin", "list", "--group", "acme")
+            #expect(after.objects().first { $0.string("name") == "price-feed" }?.string("version") == "1.1.0")
+            #expect(after.objects().first { $0.string("name") == "http-client" }?.string("version") == "1.1.0")
+
+            #expect(try fx.annals("plugin", "pin", "price-feed", "--group", "acme").status == Exit.ok)
+            let pinned = try fx.annals(
+                "plugin", "update", "price-feed", "--group", "acme", "--grant", "secrets.read:PRICE_API_KEY")
+            #expect(pinned.status == Exit.pinned)
+
+            let history = try fx.annals("plugin", "history", "price-feed", "--group", "acme")
+            #expect(
+                history.objects().compactMap { $0.string("operation") } == [
+                    "install", "install", "update", "rollback", "pin",
+                ])
+        }
+    }
+
+    @Test("bad input: a source that is not a registry, --strict, bad names and flags")
+    func badInput() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            try "[1, 2".write(toFile: fx.path("broken.json"), atomically: true, encoding: .utf8)
+            let broken = try fx.annals("plugin", "sync", fx.path("broken.json"))
+            #expect(broken.status == Exit.invalidInput)
+            #expect(broken.errors.contains("line 1"))
+            try
+                #"{"format": "annals.plugins/1", "plugins": [{"name": "ok", "versions": [{"version": "1.0.0"}]}, {"name": "bad", "versions": [{"version": "x"}]}]}"#
+                .write(toFile: fx.path("mixed.json"), atomically: true, encoding: .utf8)
+            let strict = try fx.annals("plugin", "sync", fx.path("mixed.json"), "--strict")
+            #expect(strict.status == Exit.invalidInput)
+            #expect(strict.errors.contains("skipped bad (line 1"))
+            #expect(try fx.annals("plugin", "show", "ok").status == Exit.ok)  // the valid entry was still synced
+            #expect(try fx.annals("plugin", "install", "ok", "--group", "global").status == Exit.invalidArguments)
+            #expect(try fx.annals("plugin", "install", "nope", "--group", "acme").status == Exit.notFound)
+            #expect(
+                try fx.annals("plugin", "rollback", "ok", "--group", "acme", "--to", "soon").status
+                    == Exit.invalidArguments)
+            #expect(try fx.annals("plugin", "search", "x", "--limit", "0").status == Exit.invalidArguments)
+        }
+    }
+}
