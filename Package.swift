@@ -58,7 +58,7 @@ let package = Package(
         .executableTarget(
             name: "AnnalsCLI",
             dependencies: [
-                "Annals", "AnnalsPlatform", "AnnalsResolver",
+                "Annals", "AnnalsPlatform", "AnnalsResolver", "AnnalsSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
