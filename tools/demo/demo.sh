@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # The `make demo` scenario: an embedded store in a local directory, filled with ONE-platform events from a shell,
 # then read, inspected and verified with the annals CLI; then the ontology views: things, connections, search,
-# a verified rebuild, the state at an earlier offset, and a rollback.
+# a verified rebuild, the state at an earlier offset, and a rollback; then the plugin platform: registries synced
+# from the real ElizaOS index and our own manifests, search, installs per organization, a conflict explained,
+# update notifications, an update and its rollback.
 set -euo pipefail
 ANNALS=${ANNALS:-.build/release/annals}
 DEMO_DIR=${DEMO_DIR:-demo-store}
 HERE=$(cd "$(dirname "$0")" && pwd)
+ELIZA_REGISTRY=${ANNALS_ELIZAOS_REGISTRY:-$HERE/../../../shared/data/elizaos-registry}
 export ANNALS_STORE=$DEMO_DIR
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
@@ -108,6 +111,45 @@ run "$ANNALS" read --target thing-0007 --reverse --limit 2 --format table
 
 step "Audit report for org-acme, anchored to the head"
 "$ANNALS" audit --group org-acme --format table | sed -n '1,12p;/^FAILED ACTIONS/,/^$/p' | head -n 24
+
+step "Plugin platform: sync the real ElizaOS registry and our own manifest registry (global), and a private one"
+if [ -f "$ELIZA_REGISTRY/generated-registry.json" ]; then
+    run "$ANNALS" plugin sync "$ELIZA_REGISTRY" | cut -c1-160
+else
+    echo "(the ElizaOS registry is not at $ELIZA_REGISTRY: set ANNALS_ELIZAOS_REGISTRY; syncing our own registry only)"
+fi
+run "$ANNALS" plugin sync "$HERE/registry/market-plugins.json" | cut -c1-200
+run "$ANNALS" plugin sync "$HERE/registry/beta-internal.json" --group beta | cut -c1-200
+echo "(a second sync of the same source appends nothing:)"
+"$ANNALS" plugin sync "$HERE/registry/market-plugins.json" | sed -E 's/.*("events":[0-9]+).*("unchanged":[0-9]+).*/{\1,\2}/'
+
+step "Plugin search: semantic and lexical, with why each result matched"
+run "$ANNALS" plugin search "trade on a crypto exchange" --limit 5 --format table
+run "$ANNALS" plugin search "store agent memory in postgres" --limit 5 --format table
+
+step "Install with dependencies into two organizations (resolved, topological, one atomic batch each)"
+run "$ANNALS" plugin install portfolio@1.0.0 --group acme
+run "$ANNALS" plugin install beta-ledger --group beta
+run "$ANNALS" plugin list --group acme --format table
+run "$ANNALS" plugin list --group beta --format table
+echo "(beta's private registry is invisible to acme:)"
+"$ANNALS" plugin show beta-ledger --group acme || echo "exit code: $?"
+run "$ANNALS" plugin explain http-client --group acme --format table
+
+step "A version conflict, explained (exit code 10): alerts needs price-feed 2, which clashes with its http-client"
+"$ANNALS" plugin install alerts --group acme || echo "exit code: $?"
+
+step "Update notifications, then updates: a new permission must be granted explicitly (exit code 11)"
+run "$ANNALS" plugin outdated --group acme --format table
+run "$ANNALS" plugin update portfolio --group acme | tail -n 1
+"$ANNALS" plugin update price-feed --group acme || echo "exit code: $?"
+run "$ANNALS" plugin update price-feed --group acme --grant secrets.read:PRICE_API_KEY | tail -n 1
+run "$ANNALS" plugin list --group acme --format table
+
+step "Roll the price-feed update back: the state before it, by replay, recorded as new events"
+run "$ANNALS" plugin rollback price-feed --group acme | tail -n 1
+run "$ANNALS" plugin list --group acme --format table
+run "$ANNALS" plugin history price-feed --group acme
 
 step "Consistent backup while the store is live"
 anchor=$("$ANNALS" head | sed -E 's/.*"anchor":"([^"]+)".*/\1/')
