@@ -30,7 +30,17 @@ PLUGIN_CFLAGS ?= --target=wasm32 -nostdlib -ffreestanding -O2 -Wall -Wl,--no-ent
 PLUGIN_SOURCES := $(wildcard tools/plugins/*.c)
 PLUGIN_OUTPUTS := $(patsubst tools/plugins/%.c,.build/plugins/%.wasm,$(PLUGIN_SOURCES))
 
-plugins: $(PLUGIN_OUTPUTS)
+plugins: $(PLUGIN_OUTPUTS) .build/plugins/registry.json
+
+# A registry manifest of the example plugins, with each module's SHA-256 filled in.
+.build/plugins/registry.json: tools/plugins/registry.template.json $(PLUGIN_OUTPUTS)
+	@cp tools/plugins/registry.template.json $@.tmp
+	@for wasm in $(PLUGIN_OUTPUTS); do \
+		name=$$(basename $$wasm .wasm); digest=$$(sha256sum $$wasm | cut -d' ' -f1); \
+		sed -i "s/@SHA256:$$name@/$$digest/g" $@.tmp; \
+	done
+	@mv $@.tmp $@
+	@echo "wrote $@"
 
 .build/plugins/%.wasm: tools/plugins/%.c tools/plugins/annals_plugin.h
 	@mkdir -p .build/plugins

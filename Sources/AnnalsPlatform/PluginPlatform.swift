@@ -33,12 +33,21 @@ public struct PluginPlatform: Sendable {
         }
     }
 
-    /// Runs a read of the views, turning engine errors into ``PlatformError/store(_:)``.
+    /// Runs a read of the views; a ``PlatformError`` thrown by `body` comes out as itself, engine errors as
+    /// ``PlatformError/store(_:)``.
     func view<R>(_ body: (OntologyView) throws -> R) throws(PlatformError) -> R {
+        var thrown: PlatformError?
         do {
-            return try store.read(body)
+            return try store.read { view in
+                do {
+                    return try body(view)
+                } catch let error as PlatformError {
+                    thrown = error
+                    throw error
+                }
+            }
         } catch {
-            throw PlatformError(error)
+            throw thrown ?? PlatformError(error)
         }
     }
 }

@@ -34,6 +34,9 @@ struct CLIFailure: Error, CustomStringConvertible {
         case permissionsNotGranted = 11
         /// The plugin is pinned.
         case pinned = 12
+        /// A plugin execution failed (timeout, outOfFuel, memoryLimit, trap, permissionDenied, invalidOutput,
+        /// cancelled); its outcome was recorded.
+        case executionFailed = 13
     }
 
     var code: Code

@@ -152,7 +152,7 @@ struct InstallPlanner {
             }
         }
 
-        let edges = edgeEvents(resolution, builder)
+        let edges = edgeEvents(resolution, builder) + subscriptionEvents(resolution, builder)
         let events = creations + updates + edges + removals
         return InstallPlan(organization: org, request: request, steps: steps, events: events, offset: nil)
     }
@@ -172,6 +172,37 @@ struct InstallPlanner {
         } catch {
             throw .resolutionFailed(explanation: "cannot \(request) in \(state.organization):\n" + error.explanation)
         }
+    }
+
+    /// Creates and deletes `subscribes_to` connections (and the event-type things they point at) so that each chosen
+    /// install subscribes to exactly the event types its release declares.
+    private func subscriptionEvents(_ resolution: Resolution, _ builder: OntologyEventBuilder) -> [NewEvent] {
+        let org = state.organization
+        var events: [NewEvent] = []
+        var created = state.eventTypes
+        for package in resolution.installOrder {
+            let id = PlatformIDs.install(package.name, organization: org)
+            let release = state.plugins[package.name]!.release(package.version)!
+            var existing: [String: Connection] = [:]
+            for edge in state.subscriptions[id] ?? [] { existing[edge.toId] = edge }
+            for pattern in release.subscribes {
+                let target = PlatformIDs.eventType(pattern, organization: org)
+                if existing.removeValue(forKey: target) != nil { continue }
+                if created.insert(target).inserted {
+                    events.append(
+                        builder.createThing(
+                            target, type: PlatformIDs.eventTypeType, name: pattern,
+                            properties: ["pattern": .string(pattern)]))
+                }
+                events.append(
+                    builder.createConnection(
+                        PlatformIDs.subscribesTo, from: id, to: target, properties: ["pattern": .string(pattern)]))
+            }
+            for edge in existing.values.sorted(by: { $0.id < $1.id }) {
+                events.append(builder.deleteConnection(edge.id))
+            }
+        }
+        return events
     }
 
     /// Creates, updates and deletes `requires` connections so that each chosen install requires exactly the

@@ -15,6 +15,10 @@ struct OrganizationState {
     let requires: [String: [Connection]]
     /// The `instance_of` connection of each install, by install id.
     let instanceOf: [String: Connection]
+    /// The `subscribes_to` connections leaving each install, by install id.
+    let subscriptions: [String: [Connection]]
+    /// The ids of the organization's event-type things.
+    let eventTypes: Set<String>
     /// The stream version of every install (what `expectedVersion` checks), by install id.
     var streamVersions: [String: UInt64] = [:]
 
@@ -34,6 +38,7 @@ struct OrganizationState {
         var installs: [String: PluginInstall] = [:]
         var requires: [String: [Connection]] = [:]
         var instanceOf: [String: Connection] = [:]
+        var subscriptions: [String: [Connection]] = [:]
         for thing in try view.things(
             ThingFilter(thingType: PlatformIDs.installType, groupId: organization, limit: .max))
         {
@@ -43,6 +48,7 @@ struct OrganizationState {
                 switch connection.connectionType {
                 case PlatformIDs.requires: requires[thing.id, default: []].append(connection)
                 case PlatformIDs.instanceOf: instanceOf[thing.id] = connection
+                case PlatformIDs.subscribesTo: subscriptions[thing.id, default: []].append(connection)
                 default: break
                 }
             }
@@ -50,6 +56,10 @@ struct OrganizationState {
         self.installs = installs
         self.requires = requires
         self.instanceOf = instanceOf
+        self.subscriptions = subscriptions
+        eventTypes = Set(
+            try view.things(ThingFilter(thingType: PlatformIDs.eventTypeType, groupId: organization, limit: .max)).map(
+                \.id))
     }
 
     /// Reads a consistent state and the installs' stream versions: retried until no event was appended between

@@ -8,9 +8,10 @@ import Crypto
 /// | `plugin` | `plugin:SCOPE:NAME` | the scope |
 /// | `plugin.install` | `install:ORG:NAME` | the organization |
 /// | `organization` | `organization:ORG` | the organization |
+/// | `event.type` | `event-type:ORG:PATTERN` | the organization |
 ///
 /// Connections (`provides` registry → plugin, `depends_on` plugin → plugin, `instance_of` install → plugin,
-/// `requires` install → install) have ids `TYPE:` followed by 24 hex digits of the SHA-256 of their ends, which
+/// `requires` install → install, `subscribes_to` install → event type) have ids `TYPE:` followed by 24 hex digits of the SHA-256 of their ends, which
 /// keeps them under the engine's 160-byte limit whatever the names. Knowledge about a plugin is `about:PLUGIN-ID`.
 public enum PlatformIDs {
     /// The thing type of a registry.
@@ -31,6 +32,10 @@ public enum PlatformIDs {
     public static let instanceOf = "instance_of"
     /// The connection from an install to an install it needs.
     public static let requires = "requires"
+    /// The connection from an install to an event type (pattern) it reacts to.
+    public static let subscribesTo = "subscribes_to"
+    /// The thing type of an event type (pattern) installs subscribe to.
+    public static let eventTypeType = "event.type"
     /// The label of every plugin's knowledge item.
     public static let pluginLabel = "plugin"
 
@@ -42,6 +47,10 @@ public enum PlatformIDs {
     }
     /// The id of the install of `name` in `organization`.
     public static func install(_ name: String, organization: String) -> String { "install:\(organization):\(name)" }
+    /// The id of the event type (pattern) `pattern` in `organization`.
+    public static func eventType(_ pattern: String, organization: String) -> String {
+        "event-type:\(organization):\(pattern)"
+    }
     /// The id of an organization's settings thing.
     public static func organization(_ name: String) -> String { "organization:\(name)" }
     /// The id of the knowledge item about a plugin thing.

@@ -15,11 +15,15 @@ public struct PluginRelease: Sendable, Hashable {
     public var artifact: PluginArtifact?
     /// The range of the host framework's core it works with (ElizaOS `@elizaos/core`), kept for information.
     public var coreRange: String?
+    /// The event types it reacts to (patterns with `*` and `?`): each matching event of its organization is
+    /// delivered to its `on_event` action through a durable subscription.
+    public var subscribes: [String]
 
     /// A release.
     public init(
         version: SemanticVersion, dependencies: [String: VersionRange] = [:], permissions: [String] = [],
-        actions: [PluginAction] = [], artifact: PluginArtifact? = nil, coreRange: String? = nil
+        actions: [PluginAction] = [], artifact: PluginArtifact? = nil, coreRange: String? = nil,
+        subscribes: [String] = []
     ) {
         self.version = version
         self.dependencies = dependencies
@@ -27,6 +31,7 @@ public struct PluginRelease: Sendable, Hashable {
         self.actions = actions
         self.artifact = artifact
         self.coreRange = coreRange
+        self.subscribes = subscribes.sorted()
     }
 
     /// The release as the plugin thing's `releases` property stores it (keyed by version elsewhere).
@@ -38,6 +43,7 @@ public struct PluginRelease: Sendable, Hashable {
         ]
         if let artifact { members["artifact"] = artifact.json }
         if let coreRange { members["coreRange"] = .string(coreRange) }
+        if !subscribes.isEmpty { members["subscribes"] = .array(subscribes.map(JSONValue.string)) }
         return .object(members)
     }
 
@@ -62,6 +68,7 @@ public struct PluginRelease: Sendable, Hashable {
         self.init(
             version: version, dependencies: dependencies,
             permissions: (members["permissions"]?.arrayValue ?? []).compactMap(\.stringValue), actions: actions,
-            artifact: artifact, coreRange: members["coreRange"]?.stringValue)
+            artifact: artifact, coreRange: members["coreRange"]?.stringValue,
+            subscribes: (members["subscribes"]?.arrayValue ?? []).compactMap(\.stringValue))
     }
 }

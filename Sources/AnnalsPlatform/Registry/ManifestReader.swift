@@ -109,9 +109,19 @@ enum ManifestReader {
         let artifact = try fields.optionalObject("artifact").map { object throws(EntryFault) in
             try self.artifact(object, baseDirectory)
         }
+        let subscribes = try fields.strings("subscribes")
+        for (index, pattern) in subscribes.enumerated() where !EventFilter.isValidPattern(pattern) {
+            throw EntryFault(
+                "\(fields.field("subscribes"))[\(index)]: '\(pattern)' must be 1–128 characters of A-Z a-z 0-9 _ . : - * ?"
+            )
+        }
+        if !subscribes.isEmpty, !actions.contains(where: { $0.name == "on_event" }) {
+            throw EntryFault(
+                "\(fields.field("subscribes")): a plugin that subscribes to events needs an 'on_event' action")
+        }
         return PluginRelease(
             version: version, dependencies: dependencies, permissions: permissions, actions: actions,
-            artifact: artifact)
+            artifact: artifact, subscribes: subscribes)
     }
 
     private static func artifact(_ fields: EntryFields, _ baseDirectory: String?) throws(EntryFault) -> PluginArtifact {

@@ -10,13 +10,15 @@ struct PluginCommand: ParsableCommand {
             Registries are global or belong to one organization (--group ORG); an organization sees the global
             registry (narrowed by its allowlist) plus its own. Every change is an atomic batch of events.
             Exit codes besides the common ones: 10 the dependencies cannot be resolved (the explanation says why),
-            11 a new version asks for permissions that were not granted (--grant), 12 the plugin is pinned.
+            11 a new version asks for permissions that were not granted (--grant), 12 the plugin is pinned,
+            13 a plugin execution failed (its outcome is recorded).
             See docs/PLUGINS.md.
             """,
         subcommands: [
             PluginSync.self, PluginSearch.self, PluginShow.self, PluginAllow.self, PluginInstallCommand.self,
             PluginExplain.self, PluginList.self, PluginOutdated.self, PluginUpdate.self, PluginRollbackCommand.self,
-            PluginPin.self, PluginUnpin.self, PluginHistory.self,
+            PluginPin.self, PluginUnpin.self, PluginHistory.self, PluginRun.self, PluginRunJob.self, PluginJobs.self,
+            PluginCancel.self, PluginSubscriptions.self, PluginDispatch.self, PluginDeadLetters.self,
         ])
 }
 

@@ -1,0 +1,208 @@
+import Annals
+import AnnalsPlatform
+import ArgumentParser
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `annals plugin jobs [--group ORG]`.
+struct PluginJobs: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "jobs",
+        abstract: "List plugin executions and jobs, newest first, with their state.",
+        discussion: """
+            One JSON line per execution: {"id","group","plugin","action","state","errorKind","result","firstOffset",
+            "lastOffset"}; state is queued, running, executed, failed, cancelled or abandoned. Executions whose
+            process died without an outcome are first recorded as abandoned (read-write).
+            Example: annals plugin jobs --group acme --format table
+            """)
+
+    @OptionGroup var location: StoreLocation
+
+    @Option(name: .customLong("group"), help: ArgumentHelp("Only this organization's.", valueName: "org"))
+    var organization: String?
+
+    @Option(help: "At most this many, 1…10000.")
+    var limit = 100
+
+    @Option(help: "jsonl (default) or table.")
+    var format: OutputFormat = .jsonl
+
+    @OptionGroup var actor: ActorOption
+
+    func validate() throws {
+        guard (1...10_000).contains(limit) else { throw ValidationError("--limit must be within 1…10000") }
+    }
+
+    func run() throws {
+        let store = try location.openForWriting()
+        defer { store.close() }
+        let runtime = PluginRuntime(store: store)
+        try runtime.recoverAbandoned(actorId: actor.actor, organization: organization)
+        let jobs = try runtime.jobs(organization: organization, limit: limit)
+        guard format == .table else {
+            for job in jobs { try Output.standard.line(job.json.canonicalBytes) }
+            return
+        }
+        var table = TextTable(["ID", "GROUP", "PLUGIN", "ACTION", "STATE", "ERROR", "OFFSETS"])
+        for job in jobs {
+            table.add([
+                job.id, job.organization, job.plugin, job.action, job.state.rawValue, job.errorKind ?? "-",
+                "\(job.firstOffset)–\(job.lastOffset)",
+            ])
+        }
+        try table.print()
+    }
+}
+
+/// `annals plugin cancel JOB`.
+struct PluginCancel: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cancel",
+        abstract: "Cancel a plugin job: a queued one never starts, a running one stops with 'cancelled'.",
+        discussion: """
+            Prints {"job","state"}: the state after the request (cancelled for a queued job; running while the
+            process running it stops it, which records plugin_action_failed with errorKind cancelled).
+            Exit code 4 for an unknown job. Example: annals plugin cancel 5f0c…
+            """)
+
+    @OptionGroup var location: StoreLocation
+    @Argument(help: "The job id.") var job: String
+    @OptionGroup var actor: ActorOption
+
+    func run() throws {
+        let store = try location.openForWriting()
+        defer { store.close() }
+        let runtime = PluginRuntime(store: store)
+        let (job, actor) = (job, actor.actor)
+        let state = try blocking { try await runtime.cancel(job: job, actorId: actor) }
+        try Output.standard.line(
+            JSONValue.object(["job": .string(job), "state": .string(state.rawValue)]).canonicalBytes)
+    }
+}
+
+/// `annals plugin subscriptions [--group ORG]`.
+struct PluginSubscriptions: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "subscriptions",
+        abstract: "List the installed plugins that react to events: their event types, cursors and dead letters.",
+        discussion: """
+            One JSON line per plugin instance: {"group","plugin","version","types","cursor","position",
+            "deadLetters"}. Example: annals plugin subscriptions --group acme
+            """)
+
+    @OptionGroup var location: StoreLocation
+
+    @Option(name: .customLong("group"), help: ArgumentHelp("Only this organization's.", valueName: "org"))
+    var organization: String?
+
+    func run() throws {
+        let store = try location.openForReading()
+        defer { store.close() }
+        let dispatcher = PluginDispatcher(runtime: PluginRuntime(store: store), organization: organization)
+        for subscription in try dispatcher.subscriptions() {
+            try Output.standard.line(subscription.json.canonicalBytes)
+        }
+    }
+}
+
+/// `annals plugin dispatch [--group ORG] [--follow]`.
+struct PluginDispatch: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dispatch",
+        abstract: "Deliver pending events to the plugins that subscribe to them (--follow: keep delivering).",
+        discussion: """
+            Each plugin instance has a durable cursor; delivery is at least once (the cursor moves with the
+            outcome), retried with exponential backoff up to --max-attempts, then dead-lettered. Prints
+            {"delivered","retried","deadLettered"} (with --follow, one line per pass that delivered anything;
+            SIGINT or SIGTERM stops it). Example: annals plugin dispatch --group acme --follow
+            """)
+
+    @OptionGroup var location: StoreLocation
+
+    @Option(name: .customLong("group"), help: ArgumentHelp("Only this organization's plugins.", valueName: "org"))
+    var organization: String?
+
+    @Flag(help: "Keep delivering new events until stopped.")
+    var follow = false
+
+    @Option(help: "Attempts per event before it is dead-lettered.")
+    var maxAttempts = 5
+
+    @Option(help: "The delay before the first retry, in milliseconds (it doubles each time).")
+    var backoffMs = 100
+
+    @OptionGroup var runtimeOptions: RuntimeOptions
+    @OptionGroup var actor: ActorOption
+
+    func validate() throws {
+        try runtimeOptions.check()
+        guard (1...100).contains(maxAttempts) else { throw ValidationError("--max-attempts must be within 1…100") }
+        guard (0...60_000).contains(backoffMs) else { throw ValidationError("--backoff-ms must be within 0…60000") }
+    }
+
+    func run() throws {
+        let store = try location.openForWriting()
+        defer { store.close() }
+        let runtime = try runtimeOptions.runtime(store)
+        try runtime.recoverAbandoned(actorId: actor.actor, organization: organization)
+        let dispatcher = PluginDispatcher(
+            runtime: runtime, organization: organization, maxAttempts: maxAttempts,
+            backoff: .milliseconds(backoffMs), actorId: actor.actor)
+        guard follow else {
+            let report = try blocking { try await dispatcher.runOnce() }
+            try Output.standard.line(report.json.canonicalBytes)
+            return
+        }
+        StopSignals.install()
+        while !StopSignals.received {
+            let report = try blocking { try await dispatcher.runOnce() }
+            if report.delivered + report.retried + report.deadLettered > 0 {
+                try Output.standard.line(report.json.canonicalBytes)
+                try Output.standard.flush()
+            } else {
+                usleep(20_000)
+            }
+        }
+    }
+}
+
+/// `annals plugin dead-letters [--group ORG] [--retry]`.
+struct PluginDeadLetters: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dead-letters",
+        abstract: "List the events plugins could not handle after every retry; --retry delivers them once more.",
+        discussion: """
+            One JSON line per dead letter: {"id","group","plugin","eventOffset","eventType","attempts","errorKind",
+            "error","resolved"}. --retry runs each unresolved one once more and records the successes
+            (plugin_dead_letter_resolved). Example: annals plugin dead-letters --group acme --retry
+            """)
+
+    @OptionGroup var location: StoreLocation
+
+    @Option(name: .customLong("group"), help: ArgumentHelp("Only this organization's.", valueName: "org"))
+    var organization: String?
+
+    @Flag(help: "Deliver each unresolved dead letter once more.")
+    var retry = false
+
+    @OptionGroup var runtimeOptions: RuntimeOptions
+    @OptionGroup var actor: ActorOption
+
+    func validate() throws { try runtimeOptions.check() }
+
+    func run() throws {
+        let store = try retry ? location.openForWriting() : location.openForReading()
+        defer { store.close() }
+        let letters: [DeadLetter]
+        if retry {
+            let dispatcher = PluginDispatcher(
+                runtime: try runtimeOptions.runtime(store), organization: organization, actorId: actor.actor)
+            letters = try blocking { try await dispatcher.retryDeadLetters() }
+        } else {
+            letters = try PluginDispatcher.deadLetters(store, organization: organization)
+        }
+        for letter in letters { try Output.standard.line(letter.json.canonicalBytes) }
+    }
+}

@@ -1,0 +1,120 @@
+import Annals
+import AnnalsSandbox
+import Foundation
+
+/// The host functions a plugin's capabilities reach, on the store and inside one organization.
+///
+/// - `events.read`: `{"types": ["order.*"], "after": OFFSET, "limit": N}` → a JSON array of the organization's
+///   events (at most 100 per call); other organizations' events are never visible.
+/// - `events.append`: `{"type": "…", "targetId": "…", "metadata": {…}}` → `{"offset": N}`; the event is appended
+///   in the organization's group with the actor `plugin:NAME`, and may not use the platform's reserved types
+///   (`plugin_*`, `thing.*`, `connection.*`, `knowledge.*`).
+/// - `kv`: the plugin's private state in the organization, kept as the thing `kv:ORG:NAME` (each `kv_set` is a
+///   `thing.updated` event with a merge patch), so it is in the log, replayable and rolled back like everything
+///   else. Values are UTF-8 text.
+/// - `secrets.read:NAME`: the secret's value from the ``SecretStore``; the names read are recorded with the
+///   execution's outcome, never the values.
+final class PlatformPluginHost: PluginHost, @unchecked Sendable {
+    private let store: EventStore
+    private let secrets: any SecretStore
+    private let organization: String
+    private let plugin: String
+    private let correlationId: String
+    private let lock = NSLock()
+    private var secretNames: Set<String> = []
+
+    init(store: EventStore, secrets: any SecretStore, organization: String, plugin: String, correlationId: String) {
+        self.store = store
+        self.secrets = secrets
+        self.organization = organization
+        self.plugin = plugin
+        self.correlationId = correlationId
+    }
+
+    /// The names of the secrets the execution read.
+    var secretsRead: [String] { lock.withLock { secretNames.sorted() } }
+
+    /// The id of the plugin's key/value thing.
+    static func kvThing(organization: String, plugin: String) -> String { "kv:\(organization):\(plugin)" }
+
+    func readEvents(_ requestJSON: [UInt8]) throws -> [UInt8] {
+        let request = try JSONParser.parse(requestJSON)
+        var query = EventQuery()
+        query.groupId = organization
+        query.types = (request["types"]?.arrayValue ?? []).compactMap(\.stringValue)
+        if let after = request["after"]?.int64Value, after >= 0 { query.from = UInt64(after) + 1 }
+        query.limit = max(1, min(100, Int(request["limit"]?.int64Value ?? 100)))
+        var out: [UInt8] = [UInt8(ascii: "[")]
+        for (index, event) in try store.events(query).collect().enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            event.appendJSON(to: &out)
+        }
+        out.append(UInt8(ascii: "]"))
+        return out
+    }
+
+    func appendEvent(_ eventJSON: [UInt8]) throws -> [UInt8] {
+        let event = try JSONParser.parse(eventJSON)
+        guard let type = event["type"]?.stringValue else { throw HostCallError("the event has no \"type\"") }
+        for reserved in ["plugin_", "thing.", "connection.", "knowledge."] where type.hasPrefix(reserved) {
+            throw HostCallError("plugins may not append '\(reserved)*' events (\(type))")
+        }
+        var metadata = event["metadata"]?.objectValue ?? [:]
+        metadata["plugin"] = ["name": .string(plugin), "correlationId": .string(correlationId)]
+        let receipts = try store.appendAndWait([
+            NewEvent(
+                type: type, actorId: "plugin:\(plugin)", targetId: event["targetId"]?.stringValue,
+                groupId: organization, metadata: .object(metadata))
+        ])
+        return Array("{\"offset\":\(receipts[0].offset)}".utf8)
+    }
+
+    func kvGet(_ key: String) throws -> [UInt8]? {
+        let id = Self.kvThing(organization: organization, plugin: plugin)
+        guard let value = try store.thing(id)?.properties[key]?.stringValue else { return nil }
+        return Array(value.utf8)
+    }
+
+    func kvSet(_ key: String, _ value: [UInt8]) throws {
+        guard let text = String(validating: value, as: UTF8.self) else {
+            throw HostCallError("kv values must be UTF-8 text")
+        }
+        let id = Self.kvThing(organization: organization, plugin: plugin)
+        let patch: JSONValue = [key: .string(text)]
+        let metadata: [String: JSONValue] = [
+            "plugin": ["name": .string(plugin), "correlationId": .string(correlationId)]
+        ]
+        // Created on first use; a concurrent first use by another execution makes the creation fail (the thing
+        // exists by then), so it is retried as an update.
+        for _ in 0..<3 {
+            let exists = try store.thing(id) != nil
+            var fields = metadata
+            fields["properties"] = patch
+            if !exists {
+                fields["thingType"] = "plugin.kv"
+                fields["name"] = .string(plugin)
+            }
+            let event = NewEvent(
+                type: exists ? OntologyEventType.thingUpdated : OntologyEventType.thingCreated,
+                actorId: "plugin:\(plugin)", targetId: id, groupId: organization, metadata: .object(fields))
+            let result = Result { () throws(AnnalsError) in try store.appendAndWait([event]) }
+            switch result {
+            case .success: return
+            case .failure(.rejectedEvent): continue
+            case .failure(let error): throw error
+            }
+        }
+        throw HostCallError("the kv state of \(plugin) keeps changing concurrently")
+    }
+
+    func secret(named name: String) throws -> String? {
+        lock.withLock { _ = secretNames.insert(name) }
+        return try secrets.secret(named: name, organization: organization)
+    }
+}
+
+/// A host call the platform refuses, such as an append of a reserved event type.
+struct HostCallError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

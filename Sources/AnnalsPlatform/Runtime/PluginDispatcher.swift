@@ -1,0 +1,292 @@
+import Annals
+import AnnalsSandbox
+import Foundation
+
+/// Delivers events to the plugins that subscribe to them: each plugin instance has a durable cursor, and each
+/// matching event of its organization is handed to its `on_event` action in the sandbox.
+///
+/// Guarantees:
+/// - **At least once.** The cursor moves only after the event was handled (or dead-lettered), in the same
+///   transaction as the outcome, so a host that stops mid-way delivers the event again after a restart; nothing
+///   is missed. The input carries `delivery.idempotencyKey` (the same for every attempt at one event) for the
+///   plugin to recognise a repeat.
+/// - **Retries, then a dead letter.** A failed delivery is retried with exponential backoff up to
+///   ``maxAttempts`` times; then a `plugin_dead_letter` event records it and delivery moves on.
+/// - **Isolation.** A plugin sees only its organization's events; the platform's own execution events and the
+///   events the plugin appended itself are never delivered to it (no feedback loops).
+///
+/// Deliveries that succeed are recorded in batches: one `plugin_action_initiated` per event appended before the
+/// batch runs, then the outcomes and the cursor together, which keeps dispatch fast (see docs/PERFORMANCE.md).
+public struct PluginDispatcher: Sendable {
+    /// The runtime that executes the handlers.
+    public let runtime: PluginRuntime
+    /// Only this organization's subscriptions, or every organization's.
+    public var organization: String?
+    /// Attempts per event before it is dead-lettered.
+    public var maxAttempts: Int
+    /// The delay before the first retry; it doubles for each further one (capped at 30 s).
+    public var backoff: Duration
+    /// Events per recorded batch.
+    public var batchSize: Int
+    /// The actor of the audit events.
+    public var actorId: String
+
+    /// A dispatcher.
+    public init(
+        runtime: PluginRuntime, organization: String? = nil, maxAttempts: Int = 5,
+        backoff: Duration = .milliseconds(100),
+        batchSize: Int = 256, actorId: String = "dispatcher"
+    ) {
+        self.runtime = runtime
+        self.organization = organization
+        self.maxAttempts = max(1, maxAttempts)
+        self.backoff = backoff
+        self.batchSize = max(1, batchSize)
+        self.actorId = actorId
+    }
+
+    /// What one pass delivered.
+    public struct Report: Sendable, Hashable {
+        /// Events handled successfully.
+        public var delivered = 0
+        /// Attempts that failed and were retried.
+        public var retried = 0
+        /// Events dead-lettered.
+        public var deadLettered = 0
+
+        /// `{"delivered":N,"retried":N,"deadLettered":N}`.
+        public var json: JSONValue {
+            ["delivered": .integer(delivered), "retried": .integer(retried), "deadLettered": .integer(deadLettered)]
+        }
+    }
+
+    /// The subscriptions of the organization (or of all).
+    public func subscriptions() throws(PlatformError) -> [PluginSubscription] {
+        let store = runtime.store
+        let platform = PluginPlatform(store: store)
+        return try platform.view { view in
+            var result: [PluginSubscription] = []
+            let edges = try view.connections(
+                ConnectionFilter(connectionType: PlatformIDs.subscribesTo, groupId: organization, limit: .max))
+            var patterns: [String: [String]] = [:]
+            for edge in edges {
+                patterns[edge.fromId, default: []].append(edge.properties["pattern"]?.stringValue ?? "")
+            }
+            for (installId, list) in patterns.sorted(by: { $0.key < $1.key }) {
+                guard let thing = try view.thing(installId), let install = PluginInstall(thing) else { continue }
+                let cursor = PluginSubscription.cursorName(organization: install.organization, plugin: install.name)
+                let position = try store.cursor(named: cursor)?.offset ?? install.installedOffset
+                result.append(
+                    PluginSubscription(
+                        organization: install.organization, plugin: install.name,
+                        version: install.version.description, patterns: list.sorted(), cursor: cursor,
+                        installedOffset: install.installedOffset, position: position,
+                        deadLetters: try deadLetterCount(install.organization, install.name)))
+            }
+            return result
+        }
+    }
+
+    /// Delivers every pending event (up to the log head as of the call) to every subscription.
+    public func runOnce() async throws(PlatformError) -> Report {
+        var report = Report()
+        for subscription in try subscriptions() {
+            try await deliver(subscription, report: &report)
+        }
+        return report
+    }
+
+    /// Delivers pending events, then keeps delivering new ones as they are committed, until the task is
+    /// cancelled. The subscriptions are re-read on every pass, so new installs are picked up.
+    public func run(pollInterval: Duration = .milliseconds(20)) async throws(PlatformError) {
+        while !Task.isCancelled {
+            let head = try headOffset()
+            let report = try await runOnce()
+            if report.delivered + report.deadLettered == 0, try headOffset() == head {
+                try? await Task.sleep(for: pollInterval)
+            }
+        }
+    }
+
+    private func headOffset() throws(PlatformError) -> UInt64 {
+        do {
+            return try runtime.store.head().durableOffset
+        } catch {
+            throw .store(error)
+        }
+    }
+
+    /// Delivers the pending events of one subscription.
+    private func deliver(_ subscription: PluginSubscription, report: inout Report) async throws(PlatformError) {
+        let store = runtime.store
+        let head = try headOffset()
+        guard subscription.position < head else { return }
+        var prepared = try runtime.prepare(
+            subscription.plugin, action: "on_event", organization: subscription.organization, input: "{}")
+        let filter = EventFilter(types: subscription.patterns, groupId: subscription.organization)
+        let ownActor = "plugin:\(subscription.plugin)"
+        var position = subscription.position
+        while position < head {
+            var query = filter.query(after: position, through: head)
+            query.limit = batchSize
+            let events: [RecordedEvent]
+            do {
+                events = try store.events(query).collect()
+            } catch {
+                throw .store(error)
+            }
+            guard let last = events.last else {
+                try acknowledge(subscription.cursor, through: head)
+                return
+            }
+            let deliverable = events.filter {
+                filter.matches($0) && !$0.type.hasPrefix("plugin_action_") && !$0.type.hasPrefix("plugin_job_")
+                    && !$0.type.hasPrefix("plugin_dead_letter") && $0.actorId != ownActor
+            }
+            // Record the batch's starts, run it, and stop at the first failure.
+            let ids = deliverable.map { _ in UUID().uuidString.lowercased() }
+            var starts: [NewEvent] = []
+            var inputs: [[UInt8]] = []
+            for (event, id) in zip(deliverable, ids) {
+                prepared.input = Self.input(event, subscription: subscription, attempt: 1)
+                inputs.append(prepared.input)
+                starts.append(
+                    runtime.initiatedEvent(
+                        prepared, id: id, actorId: actorId, limits: runtime.defaultLimits,
+                        trigger: Self.trigger(event, subscription, attempt: 1), streamVersion: 0))
+            }
+            _ = try await appendBatch(starts)
+            var outcomes: [NewEvent] = []
+            var failedIndex: Int?
+            for (index, event) in deliverable.enumerated() {
+                prepared.input = inputs[index]
+                let outcome = await runtime.invoke(
+                    prepared, id: ids[index], limits: runtime.defaultLimits, cancellation: nil)
+                outcomes.append(runtime.outcomeEvent(outcome, actorId: actorId, streamVersion: 1))
+                if outcome.failure != nil {
+                    failedIndex = index
+                    break
+                }
+                report.delivered += 1
+            }
+            if let failedIndex {
+                // Everything before the failed event is done; the failed attempt's outcome is recorded with it.
+                let event = deliverable[failedIndex]
+                _ = try await appendBatch(
+                    outcomes, acknowledging: subscription.cursor, through: max(event.offset - 1, position))
+                // Starts recorded for events after the failure get an outcome too: not run, to be delivered again.
+                var skipped: [NewEvent] = []
+                for index in (failedIndex + 1)..<deliverable.count {
+                    skipped.append(
+                        NewEvent(
+                            type: ExecutionEventType.abandoned, actorId: actorId,
+                            targetId: ExecutionEventType.stream(ids[index]), groupId: subscription.organization,
+                            metadata: [
+                                "correlationId": .string(ids[index]), "plugin": .string(subscription.plugin),
+                                "action": "on_event",
+                                "reason": "not run: an earlier event of the batch failed; it will be delivered again",
+                            ],
+                            expectedVersion: 1))
+                }
+                _ = try await appendBatch(skipped)
+                try await retry(event, subscription, prepared: prepared, report: &report)
+                position = event.offset
+            } else {
+                let through = last.offset
+                _ = try await appendBatch(outcomes, acknowledging: subscription.cursor, through: through)
+                position = through
+            }
+        }
+    }
+
+    /// Delivers one event again with backoff until it succeeds or runs out of attempts (then dead-letters it);
+    /// the cursor moves past it either way.
+    private func retry(
+        _ event: RecordedEvent, _ subscription: PluginSubscription, prepared: PluginRuntime.PreparedExecution,
+        report: inout Report
+    ) async throws(PlatformError) {
+        var prepared = prepared
+        var lastFailure: SandboxFailure?
+        for attempt in 2...max(2, maxAttempts) where attempt <= maxAttempts {
+            report.retried += 1
+            let delay = min(backoff * (1 << min(attempt - 2, 20)), .seconds(30))
+            try? await Task.sleep(for: delay)
+            prepared.input = Self.input(event, subscription: subscription, attempt: attempt)
+            let outcome = try await runtime.execute(
+                prepared, id: UUID().uuidString.lowercased(), actorId: actorId, limits: runtime.defaultLimits,
+                cancellation: nil, trigger: Self.trigger(event, subscription, attempt: attempt), streamVersion: 0)
+            if outcome.failure == nil {
+                report.delivered += 1
+                try acknowledge(subscription.cursor, through: event.offset)
+                return
+            }
+            lastFailure = outcome.failure
+        }
+        let failure = lastFailure ?? SandboxFailure(.trap, "the first attempt failed")
+        let letter = NewEvent(
+            type: ExecutionEventType.deadLetter, actorId: actorId,
+            targetId: "dead-letter:\(subscription.organization):\(subscription.plugin):\(event.offset)",
+            groupId: subscription.organization,
+            metadata: [
+                "plugin": .string(subscription.plugin), "version": .string(subscription.version),
+                "eventOffset": .integer(event.offset), "eventId": .string(event.id.uuidString.lowercased()),
+                "eventType": .string(event.type), "attempts": .integer(maxAttempts),
+                "errorKind": .string(failure.kind.rawValue), "error": .string(failure.message),
+                "idempotencyKey": .string(Self.idempotencyKey(event, subscription)),
+            ])
+        _ = try await appendBatch([letter], acknowledging: subscription.cursor, through: event.offset)
+        report.deadLettered += 1
+    }
+
+    /// The handler's input: the event as JSON with `delivery: {idempotencyKey, attempt}` added.
+    static func input(_ event: RecordedEvent, subscription: PluginSubscription, attempt: Int) -> [UInt8] {
+        var json: [UInt8] = []
+        event.appendJSON(to: &json)
+        guard json.last == UInt8(ascii: "}") else { return json }
+        json.removeLast()
+        json += Array(",\"delivery\":{\"idempotencyKey\":\"\(idempotencyKey(event, subscription))\",".utf8)
+        json += Array("\"attempt\":\(attempt)}}".utf8)
+        return json
+    }
+
+    /// The same for every attempt at one event for one plugin instance.
+    static func idempotencyKey(_ event: RecordedEvent, _ subscription: PluginSubscription) -> String {
+        "\(subscription.cursor)@\(event.id.uuidString.lowercased())"
+    }
+
+    private static func trigger(_ event: RecordedEvent, _ subscription: PluginSubscription, attempt: Int) -> JSONValue {
+        [
+            "kind": "event", "eventOffset": .integer(event.offset), "eventType": .string(event.type),
+            "idempotencyKey": .string(idempotencyKey(event, subscription)), "attempt": .integer(attempt),
+        ]
+    }
+
+    private func appendBatch(
+        _ events: [NewEvent], acknowledging cursor: String? = nil, through offset: UInt64 = 0
+    ) async throws(PlatformError) -> [AppendReceipt] {
+        do {
+            if let cursor {
+                return try await runtime.store.append(contentsOf: events, acknowledging: cursor, through: offset)
+            }
+            guard !events.isEmpty else { return [] }
+            return try await runtime.store.append(contentsOf: events)
+        } catch {
+            throw .store(error)
+        }
+    }
+
+    private func acknowledge(_ cursor: String, through offset: UInt64) throws(PlatformError) {
+        do {
+            try runtime.store.acknowledge(cursor, through: offset)
+        } catch {
+            throw .store(error)
+        }
+    }
+
+    /// The unresolved dead letters of one plugin instance.
+    private func deadLetterCount(_ organization: String, _ plugin: String) throws -> Int {
+        try PluginDispatcher.deadLetters(runtime.store, organization: organization).filter {
+            $0.plugin == plugin && !$0.resolved
+        }.count
+    }
+}

@@ -1,0 +1,205 @@
+import Annals
+import AnnalsSandbox
+import Foundation
+
+/// The in-process job queue: per organization, the jobs waiting for a slot and how many run.
+struct JobTable: Sendable {
+    /// A job waiting for its organization's slot.
+    struct Waiting: Sendable {
+        var id: String
+        var prepared: PluginRuntime.PreparedExecution
+        var actorId: String
+        var limits: SandboxLimits
+    }
+
+    var running: [String: Int] = [:]
+    var waiting: [String: [Waiting]] = [:]
+    var tokens: [String: CancellationToken] = [:]
+    var finished: [String: ExecutionOutcome] = [:]
+    /// The executions running in this process (jobs and synchronous runs), by id.
+    var active: Set<String> = []
+    var waiters: [String: [CheckedContinuation<ExecutionOutcome?, Never>]] = [:]
+}
+
+/// A job just accepted.
+public struct JobTicket: Sendable, Hashable {
+    /// The job id (also the correlation id of its audit events).
+    public var id: String
+    /// The offset of its `plugin_job_queued` event.
+    public var queuedOffset: UInt64
+
+    /// `{"job":ID,"state":"queued","offset":N}`.
+    public var json: JSONValue { ["job": .string(id), "state": "queued", "offset": .integer(queuedOffset)] }
+}
+
+extension PluginRuntime {
+    /// Accepts `action` of `name` as an async job and returns its id at once; it runs in this process when its
+    /// organization has a free slot (``jobConcurrency``). Its status and result are recorded as events.
+    /// - Throws: ``PlatformError`` when it cannot run at all (see ``run(_:action:organization:input:actorId:limits:cancellation:)``).
+    public func submit(
+        _ name: String, action: String, organization: String, input: String, actorId: String,
+        limits: SandboxLimits? = nil
+    ) async throws(PlatformError) -> JobTicket {
+        let prepared = try prepare(name, action: action, organization: organization, input: input)
+        let id = UUID().uuidString.lowercased()
+        let limits = limits ?? defaultLimits
+        let offset = try await appendQueued(id, prepared, actorId: actorId, limits: limits, runner: getpid())
+        let waiting = JobTable.Waiting(id: id, prepared: prepared, actorId: actorId, limits: limits)
+        jobs.withLock { table in
+            table.waiting[prepared.install.organization, default: []].append(waiting)
+            table.tokens[id] = CancellationToken()
+        }
+        startWaitingJobs(organization: prepared.install.organization)
+        return JobTicket(id: id, queuedOffset: offset)
+    }
+
+    /// Appends `plugin_job_queued` for a job that process `runner` will run.
+    func appendQueued(
+        _ id: String, _ prepared: PreparedExecution, actorId: String, limits: SandboxLimits, runner: Int32
+    ) async throws(PlatformError) -> UInt64 {
+        let install = prepared.install
+        let metadata: JSONValue = [
+            "correlationId": .string(id), "plugin": .string(install.name),
+            "version": .string(install.version.description), "action": .string(prepared.action),
+            "input": (try? JSONParser.parse(prepared.input)) ?? .null,
+            "limits": [
+                "fuel": .integer(limits.fuel), "memoryPages": .integer(limits.maxMemoryPages),
+                "timeoutMs": .double(limits.timeout.milliseconds), "outputBytes": .integer(limits.maxOutputBytes),
+            ],
+            "host": ["pid": .integer(runner), "hostname": .string(ProcessInfo.processInfo.hostName)],
+        ]
+        return try await append(
+            NewEvent(
+                type: ExecutionEventType.jobQueued, actorId: actorId, targetId: ExecutionEventType.stream(id),
+                groupId: install.organization, metadata: metadata, expectedVersion: 0))
+    }
+
+    /// Starts waiting jobs of `organization` while it has free slots.
+    private func startWaitingJobs(organization: String) {
+        while let next = jobs.withLock({ table -> (JobTable.Waiting, CancellationToken)? in
+            guard table.running[organization, default: 0] < jobConcurrency,
+                var queue = table.waiting[organization], !queue.isEmpty
+            else { return nil }
+            let job = queue.removeFirst()
+            table.waiting[organization] = queue
+            table.running[organization, default: 0] += 1
+            return (job, table.tokens[job.id] ?? CancellationToken())
+        }) {
+            let (job, token) = next
+            Task.detached { [self] in
+                let outcome = try? await execute(
+                    job.prepared, id: job.id, actorId: job.actorId, limits: job.limits, cancellation: token,
+                    trigger: ["kind": "job"], streamVersion: 1)
+                finish(job.id, organization: organization, outcome: outcome)
+            }
+        }
+    }
+
+    /// Frees the job's slot, wakes those waiting for it, and starts the next job.
+    private func finish(_ id: String, organization: String, outcome: ExecutionOutcome?) {
+        let waiters = jobs.withLock { table in
+            table.running[organization, default: 1] -= 1
+            table.tokens[id] = nil
+            if let outcome { table.finished[id] = outcome }
+            return table.waiters.removeValue(forKey: id) ?? []
+        }
+        for waiter in waiters { waiter.resume(returning: outcome) }
+        startWaitingJobs(organization: organization)
+    }
+
+    /// Waits for a job submitted in this process to end, and returns its outcome (`nil` if it was cancelled
+    /// before it started, or is not a job of this process).
+    public func wait(forJob id: String) async -> ExecutionOutcome? {
+        await withCheckedContinuation { continuation in
+            let immediate: ExecutionOutcome?? = jobs.withLock { table in
+                if let outcome = table.finished[id] { return .some(outcome) }
+                guard table.tokens[id] != nil else { return .some(nil) }
+                table.waiters[id, default: []].append(continuation)
+                return nil
+            }
+            if let immediate { continuation.resume(returning: immediate) }
+        }
+    }
+
+    /// Cancels a job: a queued one is cancelled before it starts (`plugin_job_cancelled`), a running one is
+    /// stopped and fails with `cancelled`. Works across processes: the request is recorded as an event that the
+    /// process running the job watches.
+    /// - Returns: The job's state after the request.
+    /// - Throws: ``PlatformError/notFound(_:)`` for an unknown job.
+    public func cancel(job id: String, actorId: String) async throws(PlatformError) -> JobStatus.State {
+        guard let status = try job(id) else { throw .notFound("no job '\(id)'") }
+        guard status.state == .queued || status.state == .running else { return status.state }
+        let local: Bool = jobs.withLock { table in
+            guard let organization = table.waiting.first(where: { $0.value.contains { $0.id == id } })?.key else {
+                return false
+            }
+            table.waiting[organization]?.removeAll { $0.id == id }
+            table.tokens[id] = nil
+            return true
+        }
+        if local || (status.state == .queued && !isAlive(status)) {
+            _ = try await append(
+                NewEvent(
+                    type: ExecutionEventType.jobCancelled, actorId: actorId, targetId: ExecutionEventType.stream(id),
+                    groupId: status.organization, metadata: ["correlationId": .string(id)], expectedVersion: 1))
+            let waiters = jobs.withLock { $0.waiters.removeValue(forKey: id) ?? [] }
+            for waiter in waiters { waiter.resume(returning: nil) }
+            return .cancelled
+        }
+        jobs.withLock { $0.tokens[id] }?.cancel()
+        _ = try await append(
+            NewEvent(
+                type: ExecutionEventType.jobCancelRequested, actorId: actorId, targetId: Self.cancelStream(id),
+                groupId: status.organization, metadata: ["correlationId": .string(id)]))
+        return status.state
+    }
+
+    /// The stream where cancellation requests of job `id` are recorded (separate from the execution's stream,
+    /// whose versions order its lifecycle).
+    static func cancelStream(_ id: String) -> String { "job-cancel:\(id)" }
+
+    /// The status of job (or execution) `id`, or `nil` when there is none.
+    public func job(_ id: String) throws(PlatformError) -> JobStatus? {
+        do {
+            var status: JobStatus?
+            for event in try store.stream(ExecutionEventType.stream(id)).collect() {
+                if status == nil { status = JobStatus(first: event) } else { status?.apply(event) }
+            }
+            return status
+        } catch {
+            throw .store(error)
+        }
+    }
+
+    /// The executions of `organization` (every organization when `nil`), newest first, at most `limit`.
+    public func jobs(organization: String? = nil, limit: Int = 100) throws(PlatformError) -> [JobStatus] {
+        var query = EventQuery()
+        query.types = [ExecutionEventType.jobQueued, ExecutionEventType.initiated]
+        query.groupId = organization
+        query.reverse = true
+        query.limit = limit * 2
+        var seen: Set<String> = []
+        var result: [JobStatus] = []
+        do {
+            for event in try store.events(query).collect() where result.count < limit {
+                guard let id = event.metadata["correlationId"]?.stringValue, seen.insert(id).inserted,
+                    let status = try job(id)
+                else { continue }
+                result.append(status)
+            }
+        } catch {
+            throw PlatformError(error)
+        }
+        return result
+    }
+
+    /// Whether the process running an execution is alive (on this host; a job of another host counts as alive).
+    func isAlive(_ status: JobStatus) -> Bool {
+        guard let pid = status.pid, status.hostname == nil || status.hostname == ProcessInfo.processInfo.hostName
+        else { return true }
+        if pid == Int64(getpid()) {
+            return jobs.withLock { $0.tokens[status.id] != nil || $0.active.contains(status.id) }
+        }
+        return kill(pid_t(pid), 0) == 0 || errno != ESRCH
+    }
+}

@@ -1,0 +1,172 @@
+import Annals
+import AnnalsSandbox
+import Crypto
+import Dispatch
+import Foundation
+
+extension PluginRuntime {
+    /// Runs `action` of the plugin installed as `name` in `organization`, synchronously for the caller: appends
+    /// `plugin_action_initiated`, runs the action in the sandbox, appends the outcome, and returns it.
+    /// - Parameters:
+    ///   - input: The action's input, a JSON text.
+    ///   - limits: The execution's limits (default: the runtime's).
+    ///   - cancellation: Cancels the execution from another task or thread (its outcome is `cancelled`).
+    /// - Returns: The outcome; a failed execution is an outcome too (``ExecutionOutcome/failure``), not a throw.
+    /// - Throws: ``PlatformError`` when the execution cannot start: not installed, no artifact, a tampered
+    ///   artifact, an unknown action, input that is not JSON, or the store failing.
+    public func run(
+        _ name: String, action: String, organization: String, input: String, actorId: String,
+        limits: SandboxLimits? = nil, cancellation: CancellationToken? = nil
+    ) async throws(PlatformError) -> ExecutionOutcome {
+        let prepared = try prepare(name, action: action, organization: organization, input: input)
+        let id = UUID().uuidString.lowercased()
+        return try await execute(
+            prepared, id: id, actorId: actorId, limits: limits ?? defaultLimits, cancellation: cancellation,
+            trigger: ["kind": "run"], streamVersion: 0)
+    }
+
+    /// An execution checked and ready to start.
+    struct PreparedExecution: Sendable {
+        var install: PluginInstall
+        var release: PluginRelease
+        var module: PluginModule
+        var action: String
+        var input: [UInt8]
+        var grants: Set<Capability>
+    }
+
+    /// Checks that `action` of `name` can run in `organization` with `input`.
+    func prepare(
+        _ name: String, action: String, organization: String, input: String
+    ) throws(PlatformError) -> PreparedExecution {
+        let bytes = Array(input.utf8)
+        do {
+            _ = try JSONParser.parse(bytes)
+        } catch {
+            throw .invalidArgument("the input is not JSON: \(error)")
+        }
+        let (install, release) = try installed(name, organization: organization)
+        let module = try module(for: release, plugin: name)
+        guard module.actions.contains(action) else {
+            throw .notFound(
+                "\(name)@\(install.version) has no action '\(action)' (it has: \(module.actions.joined(separator: ", ")))"
+            )
+        }
+        var grants: Set<Capability> = []
+        for grant in install.grants {
+            if let capability = try? Capability(parsing: grant) { grants.insert(capability) }
+        }
+        return PreparedExecution(
+            install: install, release: release, module: module, action: action, input: bytes, grants: grants)
+    }
+
+    /// Appends `plugin_action_initiated` (at stream version `streamVersion`), runs the execution on a thread of its
+    /// own (never on the caller's task), and appends its outcome.
+    func execute(
+        _ prepared: PreparedExecution, id: String, actorId: String, limits: SandboxLimits,
+        cancellation: CancellationToken?, trigger: JSONValue, streamVersion: UInt64
+    ) async throws(PlatformError) -> ExecutionOutcome {
+        jobs.withLock { _ = $0.active.insert(id) }
+        defer { jobs.withLock { _ = $0.active.remove(id) } }
+        let start = try await append(
+            initiatedEvent(
+                prepared, id: id, actorId: actorId, limits: limits, trigger: trigger, streamVersion: streamVersion))
+        var outcome = await invoke(prepared, id: id, limits: limits, cancellation: cancellation)
+        outcome.initiatedOffset = start
+        outcome.outcomeOffset = try await append(
+            outcomeEvent(outcome, actorId: actorId, streamVersion: streamVersion + 1))
+        return outcome
+    }
+
+    /// The `plugin_action_initiated` event of an execution.
+    func initiatedEvent(
+        _ prepared: PreparedExecution, id: String, actorId: String, limits: SandboxLimits, trigger: JSONValue,
+        streamVersion: UInt64
+    ) -> NewEvent {
+        let install = prepared.install
+        let metadata: JSONValue = [
+            "correlationId": .string(id), "plugin": .string(install.name),
+            "version": .string(install.version.description), "action": .string(prepared.action),
+            "input": ["sha256": .string(Self.sha256(prepared.input)), "bytes": .integer(prepared.input.count)],
+            "limits": [
+                "fuel": .integer(limits.fuel), "memoryPages": .integer(limits.maxMemoryPages),
+                "timeoutMs": .double(limits.timeout.milliseconds), "outputBytes": .integer(limits.maxOutputBytes),
+            ],
+            "grants": .array(install.grants.map(JSONValue.string)), "trigger": trigger,
+            "host": ["pid": .integer(getpid()), "hostname": .string(ProcessInfo.processInfo.hostName)],
+        ]
+        return NewEvent(
+            type: ExecutionEventType.initiated, actorId: actorId, targetId: ExecutionEventType.stream(id),
+            groupId: install.organization, metadata: metadata, expectedVersion: streamVersion)
+    }
+
+    /// Runs the execution in the sandbox on a dispatch thread and returns its outcome (offsets not set yet).
+    func invoke(
+        _ prepared: PreparedExecution, id: String, limits: SandboxLimits, cancellation: CancellationToken?
+    ) async -> ExecutionOutcome {
+        let install = prepared.install
+        let host = PlatformPluginHost(
+            store: store, secrets: secrets, organization: install.organization, plugin: install.name,
+            correlationId: id)
+        let sandbox = self.sandbox
+        let result: Result<InvocationResult, SandboxFailure> = await withCheckedContinuation { continuation in
+            DispatchQueue.global(qos: .userInitiated).async {
+                continuation.resume(
+                    returning: Result { () throws(SandboxFailure) in
+                        try sandbox.invoke(
+                            module: prepared.module, action: prepared.action, input: prepared.input,
+                            grants: prepared.grants, host: host, limits: limits, cancellation: cancellation)
+                    })
+            }
+        }
+        return ExecutionOutcome(
+            id: id, plugin: install.name, version: install.version.description, action: prepared.action,
+            organization: install.organization, output: try? result.get().output, failure: result.failure,
+            usage: (try? result.get().usage) ?? result.failure?.usage ?? ResourceUsage(), initiatedOffset: 0,
+            outcomeOffset: 0, secretsRead: host.secretsRead)
+    }
+
+    /// The outcome event of an execution: `plugin_action_executed` or `plugin_action_failed`.
+    func outcomeEvent(_ outcome: ExecutionOutcome, actorId: String, streamVersion: UInt64) -> NewEvent {
+        var metadata: [String: JSONValue] = [
+            "correlationId": .string(outcome.id), "plugin": .string(outcome.plugin),
+            "version": .string(outcome.version), "action": .string(outcome.action),
+            "durationMs": .double(outcome.usage.duration.milliseconds), "fuelUsed": .integer(outcome.usage.fuelUsed),
+            "peakMemoryBytes": .integer(outcome.usage.peakMemoryBytes),
+            "secretsRead": .array(outcome.secretsRead.map(JSONValue.string)),
+        ]
+        if let failure = outcome.failure {
+            metadata["errorKind"] = .string(failure.kind.rawValue)
+            metadata["error"] = .string(failure.message)
+        } else if let output = outcome.output {
+            metadata["output"] = ["sha256": .string(Self.sha256(output)), "bytes": .integer(output.count)]
+            if output.count <= 65_536, let value = try? JSONParser.parse(output) { metadata["result"] = value }
+        }
+        return NewEvent(
+            type: outcome.failure == nil ? ExecutionEventType.executed : ExecutionEventType.failed, actorId: actorId,
+            targetId: ExecutionEventType.stream(outcome.id), groupId: outcome.organization,
+            metadata: .object(metadata), expectedVersion: streamVersion)
+    }
+
+    /// Appends one event and returns its offset.
+    func append(_ event: NewEvent) async throws(PlatformError) -> UInt64 {
+        do {
+            return try await store.append(event).offset
+        } catch {
+            throw .store(error)
+        }
+    }
+
+    /// The SHA-256 of `bytes` in hex.
+    static func sha256(_ bytes: [UInt8]) -> String {
+        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+extension Result {
+    /// The failure, or `nil` on success.
+    var failure: Failure? {
+        if case .failure(let failure) = self { return failure }
+        return nil
+    }
+}

@@ -1,0 +1,99 @@
+import Annals
+import AnnalsSandbox
+import Foundation
+
+extension PluginRuntime {
+    /// Runs a job queued by another process (what `annals plugin run --async` starts in the background): waits
+    /// for its organization's slot (counting the running executions recorded in the log), watches for a
+    /// cancellation request, runs it and records the outcome.
+    /// - Returns: The outcome, or `nil` when the job was cancelled (or had already ended) before it started.
+    public func runQueuedJob(_ id: String, actorId: String) async throws(PlatformError) -> ExecutionOutcome? {
+        // The queued event may still be on its way from the process that started this one.
+        var status: JobStatus?
+        for _ in 0..<200 {
+            status = try job(id)
+            if status != nil { break }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        guard let status, status.state == .queued else { return nil }
+        let queued: RecordedEvent
+        do {
+            guard let first = try store.stream(ExecutionEventType.stream(id)).collect().first else { return nil }
+            queued = first
+        } catch {
+            throw .store(error)
+        }
+        let metadata = queued.metadata
+        let input = metadata["input"].map { String(decoding: $0.canonicalBytes, as: UTF8.self) } ?? "null"
+        let prepared = try prepare(
+            status.plugin, action: status.action, organization: status.organization, input: input)
+        var limits = defaultLimits
+        if let fuel = metadata["limits"]?["fuel"]?.int64Value { limits.fuel = UInt64(fuel) }
+        if let timeout = metadata["limits"]?["timeoutMs"]?.doubleValue {
+            limits.timeout = .milliseconds(Int64(timeout))
+        }
+        if let pages = metadata["limits"]?["memoryPages"]?.int64Value { limits.maxMemoryPages = Int(pages) }
+
+        // Wait for a slot; a cancellation request while waiting ends the job before it starts.
+        while true {
+            if try cancelRequested(id) {
+                _ = try await append(
+                    NewEvent(
+                        type: ExecutionEventType.jobCancelled, actorId: actorId,
+                        targetId: ExecutionEventType.stream(id), groupId: status.organization,
+                        metadata: ["correlationId": .string(id)], expectedVersion: 1))
+                return nil
+            }
+            let running = try jobs(organization: status.organization, limit: 1_000).filter {
+                $0.state == .running && isAlive($0)
+            }
+            if running.count < jobConcurrency { break }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        let token = CancellationToken()
+        let watcher = Task.detached { [self] in
+            while !Task.isCancelled {
+                if (try? cancelRequested(id)) == true {
+                    token.cancel()
+                    return
+                }
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        defer { watcher.cancel() }
+        return try await execute(
+            prepared, id: id, actorId: actorId, limits: limits, cancellation: token, trigger: ["kind": "job"],
+            streamVersion: 1)
+    }
+
+    /// Whether someone asked to cancel job `id`.
+    func cancelRequested(_ id: String) throws(PlatformError) -> Bool {
+        do {
+            return try store.version(of: Self.cancelStream(id)) > 0
+        } catch {
+            throw .store(error)
+        }
+    }
+}
+
+extension PluginRuntime {
+    /// Accepts a job that another process will run: `start` starts that process (given the job id) and returns
+    /// its process id, which the `plugin_job_queued` event records (so a runner that dies is found by
+    /// ``recoverAbandoned(actorId:organization:)``); the process then calls ``runQueuedJob(_:actorId:)``.
+    public func submitToProcess(
+        _ name: String, action: String, organization: String, input: String, actorId: String,
+        limits: SandboxLimits? = nil, start: (String) throws -> Int32
+    ) async throws(PlatformError) -> JobTicket {
+        let prepared = try prepare(name, action: action, organization: organization, input: input)
+        let id = UUID().uuidString.lowercased()
+        let runner: Int32
+        do {
+            runner = try start(id)
+        } catch {
+            throw PlatformError(error)
+        }
+        let offset = try await appendQueued(
+            id, prepared, actorId: actorId, limits: limits ?? defaultLimits, runner: runner)
+        return JobTicket(id: id, queuedOffset: offset)
+    }
+}

@@ -1,0 +1,95 @@
+import Annals
+import AnnalsSandbox
+import Crypto
+import Foundation
+import Synchronization
+
+/// Runs installed plugins: their actions on demand, as async jobs, and as handlers of the events they subscribe
+/// to, each execution sandboxed (WebAssembly in WasmKit, with fuel, memory, time and output limits and only the
+/// capabilities granted to the install) and audited (docs/PLUGINS.md, "Audit trail").
+///
+/// Every execution appends `plugin_action_initiated` before it runs and exactly one outcome after it:
+/// `plugin_action_executed`, `plugin_action_failed` (with the failure kind) or, when the host died in between,
+/// `plugin_action_abandoned`, recorded by ``recoverAbandoned(actorId:)`` at the next start. No execution is
+/// silent.
+///
+/// ```swift
+/// let runtime = PluginRuntime(store: store, secrets: StaticSecrets(["acme": ["PRICE_API_KEY": "…"]]))
+/// _ = try runtime.recoverAbandoned(actorId: "host")
+/// let outcome = try await runtime.run("price-feed", action: "quote", organization: "acme",
+///                                      input: #"{"symbol":"BTC"}"#, actorId: "ana")
+/// ```
+public final class PluginRuntime: Sendable {
+    /// The store.
+    public let store: EventStore
+    /// Where secrets come from.
+    public let secrets: any SecretStore
+    /// How executions are isolated (in process, or in worker processes).
+    public let sandbox: Sandbox
+    /// The limits of an execution unless a call gives others.
+    public let defaultLimits: SandboxLimits
+    /// How many jobs of one organization may run at once.
+    public let jobConcurrency: Int
+
+    private let modules = Mutex<[String: PluginModule]>([:])
+    let jobs = Mutex<JobTable>(JobTable())
+
+    /// A runtime over `store`.
+    /// - Parameters:
+    ///   - secrets: The secrets plugins may read (with the `secrets.read:NAME` permission).
+    ///   - isolation: `.inProcess` (fastest) or `.workerProcesses(…)` (a crash inside the runtime cannot take the
+    ///     host down; see docs/PLUGINS.md, "Process isolation").
+    ///   - limits: The default per-execution limits.
+    ///   - jobConcurrency: How many async jobs of one organization run at once (at least 1).
+    public init(
+        store: EventStore, secrets: any SecretStore = StaticSecrets(), isolation: ExecutionIsolation = .inProcess,
+        limits: SandboxLimits = SandboxLimits(), jobConcurrency: Int = 4
+    ) {
+        self.store = store
+        self.secrets = secrets
+        self.sandbox = Sandbox(isolation: isolation)
+        self.defaultLimits = limits
+        self.jobConcurrency = max(1, jobConcurrency)
+    }
+
+    /// The module of an install's version, loaded once and checked against the registry's SHA-256.
+    func module(for release: PluginRelease, plugin: String) throws(PlatformError) -> PluginModule {
+        guard let artifact = release.artifact else {
+            throw .notFound("\(plugin)@\(release.version) has no WebAssembly artifact in its registry")
+        }
+        if let cached = modules.withLock({ $0[artifact.sha256] }) { return cached }
+        guard let data = FileManager.default.contents(atPath: artifact.path) else {
+            throw .notFound("the artifact of \(plugin)@\(release.version) is missing: \(artifact.path)")
+        }
+        let bytes = [UInt8](data)
+        let digest = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        guard digest == artifact.sha256 else {
+            throw .invalidArgument(
+                "the artifact of \(plugin)@\(release.version) at \(artifact.path) has SHA-256 \(digest), "
+                    + "not the registry's \(artifact.sha256): refusing to run it")
+        }
+        let module: PluginModule
+        do {
+            module = try PluginModule(bytes: bytes)
+        } catch {
+            throw .invalidArgument("\(plugin)@\(release.version): \(error)")
+        }
+        modules.withLock { $0[artifact.sha256] = module }
+        return module
+    }
+
+    /// The install of `name` in `organization` and its release, or a not-found error.
+    func installed(_ name: String, organization: String) throws(PlatformError) -> (PluginInstall, PluginRelease) {
+        let org = try PluginScope.checkedOrganization(organization)
+        return try PluginPlatform(store: store).view { view throws -> (PluginInstall, PluginRelease) in
+            guard let thing = try view.thing(PlatformIDs.install(name, organization: org)),
+                let install = PluginInstall(thing)
+            else { throw PlatformError.notFound("'\(name)' is not installed in \(org)") }
+            let pluginId = PlatformIDs.plugin(name, in: install.source)
+            guard let plugin = try view.thing(pluginId).flatMap(Plugin.init),
+                let release = plugin.release(install.version)
+            else { throw PlatformError.notFound("the registry no longer has \(name)@\(install.version)") }
+            return (install, release)
+        }
+    }
+}

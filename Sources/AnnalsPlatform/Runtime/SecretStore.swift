@@ -1,0 +1,46 @@
+import Foundation
+
+/// Where plugin secrets come from. A plugin reads a secret only through the `secrets.read:NAME` host call, and only
+/// when that permission was granted to its install; events record the secret's name, never its value.
+public protocol SecretStore: Sendable {
+    /// The value of the secret `name` for `organization`, or `nil` when there is none.
+    func secret(named name: String, organization: String) throws -> String?
+}
+
+/// Secrets held in memory: per organization, with `*` for every organization.
+public struct StaticSecrets: SecretStore {
+    /// Values by organization (or `*`), then by name.
+    public var values: [String: [String: String]]
+
+    /// Secrets by organization (or `*`) and name.
+    public init(_ values: [String: [String: String]] = [:]) { self.values = values }
+
+    /// The organization's value, else the one for every organization.
+    public func secret(named name: String, organization: String) throws -> String? {
+        values[organization]?[name] ?? values["*"]?[name]
+    }
+
+    /// Reads a JSON file `{"ORG or *": {"NAME": "value"}}` (what `annals plugin run --secrets FILE` takes).
+    /// - Throws: ``PlatformError/invalidArgument(_:)`` naming the file and what is wrong.
+    public init(contentsOfFile path: String) throws(PlatformError) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .invalidArgument("cannot read the secrets file \(path)")
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw .invalidArgument("the secrets file \(path) is not a JSON object")
+        }
+        var values: [String: [String: String]] = [:]
+        for (scope, names) in object {
+            guard let names = names as? [String: Any] else {
+                throw .invalidArgument("secrets file \(path): '\(scope)' must map secret names to strings")
+            }
+            for (name, value) in names {
+                guard let value = value as? String else {
+                    throw .invalidArgument("secrets file \(path): '\(scope).\(name)' must be a string")
+                }
+                values[scope, default: [:]][name] = value
+            }
+        }
+        self.values = values
+    }
+}
