@@ -73,6 +73,11 @@ let package = Package(
         .testTarget(name: "AnnalsCLITests", dependencies: ["Annals"]),
         .testTarget(name: "AnnalsResolverTests", dependencies: ["AnnalsResolver"]),
         .testTarget(name: "AnnalsSandboxTests", dependencies: ["AnnalsSandbox"]),
-        .testTarget(name: "AnnalsPlatformTests", dependencies: ["AnnalsPlatform", "Annals"]),
+        .testTarget(
+            name: "AnnalsPlatformTests",
+            dependencies: [
+                "AnnalsPlatform", "Annals", "AnnalsResolver", "AnnalsSandbox",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
     ]
 )

@@ -39,15 +39,21 @@ final class PlatformPluginHost: PluginHost, @unchecked Sendable {
 
     func readEvents(_ requestJSON: [UInt8]) throws -> [UInt8] {
         let request = try JSONParser.parse(requestJSON)
-        var query = EventQuery()
-        query.groupId = organization
-        query.types = (request["types"]?.arrayValue ?? []).compactMap(\.stringValue)
-        if let after = request["after"]?.int64Value, after >= 0 { query.from = UInt64(after) + 1 }
-        query.limit = max(1, min(100, Int(request["limit"]?.int64Value ?? 100)))
+        let types = (request["types"]?.arrayValue ?? []).compactMap(\.stringValue)
+        for pattern in types where !EventFilter.isValidPattern(pattern) {
+            throw HostCallError("'\(pattern)' is not an event type pattern")
+        }
+        let filter = EventFilter(types: types, groupId: organization)
+        let after = UInt64(max(0, request["after"]?.int64Value ?? 0))
+        let limit = max(1, min(100, Int(request["limit"]?.int64Value ?? 100)))
+        var reader = store.events(filter.query(after: after, through: .max)).makeReader()
         var out: [UInt8] = [UInt8(ascii: "[")]
-        for (index, event) in try store.events(query).collect().enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ",")) }
+        var count = 0
+        while count < limit, let event = try reader.next() {
+            guard filter.matches(event) else { continue }
+            if count > 0 { out.append(UInt8(ascii: ",")) }
             event.appendJSON(to: &out)
+            count += 1
         }
         out.append(UInt8(ascii: "]"))
         return out

@@ -54,6 +54,9 @@ public struct PluginDispatcher: Sendable {
         /// Events dead-lettered.
         public var deadLettered = 0
 
+        /// An empty report.
+        public init() {}
+
         /// `{"delivered":N,"retried":N,"deadLettered":N}`.
         public var json: JSONValue {
             ["delivered": .integer(delivered), "retried": .integer(retried), "deadLettered": .integer(deadLettered)]
@@ -110,7 +113,7 @@ public struct PluginDispatcher: Sendable {
 
     private func headOffset() throws(PlatformError) -> UInt64 {
         do {
-            return try runtime.store.head().durableOffset
+            return try runtime.store.head().offset
         } catch {
             throw .store(error)
         }

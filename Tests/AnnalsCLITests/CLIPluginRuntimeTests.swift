@@ -1,0 +1,128 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The example plugins' registry, written by `make plugins`.
+private let examplePlugins: String = {
+    if let directory = ProcessInfo.processInfo.environment["ANNALS_PLUGINS_DIR"], !directory.isEmpty {
+        return directory + "/registry.json"
+    }
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    return root.appendingPathComponent(".build/plugins/registry.json").path
+}()
+
+/// A store with the example plugins synced and `plugins` installed in acme.
+private func withPlugins<R>(_ plugins: [String], _ body: (CLIFixture) throws -> R) throws -> R {
+    try #require(FileManager.default.fileExists(atPath: examplePlugins), "run `make plugins` first")
+    return try withCLIFixture { fx in
+        try fx.initStore()
+        try #require(try fx.annals("plugin", "sync", examplePlugins).status == Exit.ok)
+        for plugin in plugins {
+            let install = try fx.annals("plugin", "install", plugin, "--group", "acme")
+            try #require(install.status == Exit.ok, "\(install)")
+        }
+        return try body(fx)
+    }
+}
+
+@Suite("annals plugin run, jobs and dispatch")
+struct CLIPluginRuntimeTests {
+    @Test("run prints the outcome; a failed execution exits 13 with its kind")
+    func run() throws {
+        try withPlugins(["price-quote", "runaway"]) { fx in
+            let quote = try fx.annals(
+                "plugin", "run", "price-quote", "quote", "--group", "acme", "--input", #"{"symbol":"BTC","amount":2}"#)
+            #expect(quote.status == Exit.ok, "\(quote)")
+            #expect(try quote.object().string("status") == "executed")
+            let loop = try fx.annals("plugin", "run", "runaway", "run", "--group", "acme", "--fuel", "1000000")
+            #expect(loop.status == 13)
+            #expect(try loop.object().string("errorKind") == "outOfFuel")
+            #expect(loop.errors.contains("outOfFuel"))
+            let bad = try fx.annals("plugin", "run", "price-quote", "quote", "--group", "acme", "--input", "{nope")
+            #expect(bad.status == Exit.invalidInput)
+        }
+    }
+
+    @Test("a host killed with kill -9 mid-execution: the restart reports the execution as abandoned")
+    func killedHost() throws {
+        try withPlugins(["runaway"]) { fx in
+            let child = try fx.start(
+                [
+                    "plugin", "run", "runaway", "run", "--group", "acme", "--fuel", "100000000000000", "--timeout",
+                    "600",
+                    "--store", fx.store,
+                ])
+            // Wait for the initiated event, then kill the host.
+            var initiated = false
+            for _ in 0..<200 where !initiated {
+                usleep(50_000)
+                initiated = try fx.annals("read", "--type", "plugin_action_initiated").lines.count == 1
+            }
+            #expect(initiated)
+            child.kill(SIGKILL)
+            _ = child.finish(timeout: 10)
+            let jobs = try fx.annals("plugin", "jobs", "--group", "acme")
+            #expect(jobs.status == Exit.ok, "\(jobs)")
+            #expect(try jobs.object().string("state") == "abandoned")
+            let abandoned = try fx.annals("read", "--type", "plugin_action_abandoned")
+            #expect(abandoned.lines.count == 1)
+        }
+    }
+
+    @Test("--async returns a job id at once; the job runs in the background and can be cancelled")
+    func asyncJobs() throws {
+        try withPlugins(["price-quote", "runaway"]) { fx in
+            let quick = try fx.annals(
+                "plugin", "run", "price-quote", "quote", "--group", "acme", "--input", #"{"symbol":"ETH"}"#, "--async")
+            #expect(quick.status == Exit.ok, "\(quick)")
+            let quickId = try #require(try quick.object().string("job"))
+            let long = try fx.annals(
+                "plugin", "run", "runaway", "run", "--group", "acme", "--async", "--fuel", "100000000000000",
+                "--timeout", "60")
+            let longId = try #require(try long.object().string("job"))
+            func state(_ id: String) throws -> String? {
+                try fx.annals("plugin", "jobs", "--group", "acme").objects().first { $0.string("id") == id }?
+                    .string("state")
+            }
+            var quickState: String?
+            var longState: String?
+            for _ in 0..<200 {
+                quickState = try state(quickId)
+                longState = try state(longId)
+                if quickState == "executed", longState == "running" { break }
+                usleep(50_000)
+            }
+            #expect(quickState == "executed")
+            #expect(longState == "running")
+            #expect(try fx.annals("plugin", "cancel", longId).status == Exit.ok)
+            for _ in 0..<200 where try state(longId) == "running" { usleep(50_000) }
+            let final = try fx.annals("plugin", "jobs", "--group", "acme").objects().first { $0.string("id") == longId }
+            #expect(final?.string("state") == "failed")
+            #expect(final?.string("errorKind") == "cancelled")
+            #expect(try fx.annals("plugin", "cancel", "no-such-job").status == Exit.notFound)
+        }
+    }
+
+    @Test("dispatch delivers to subscribers, dead-letters a failing one, and lists both")
+    func dispatch() throws {
+        try withPlugins(["event-counter", "flaky-counter"]) { fx in
+            let subscriptions = try fx.annals("plugin", "subscriptions", "--group", "acme")
+            #expect(subscriptions.objects().compactMap { $0.string("plugin") } == ["event-counter", "flaky-counter"])
+            try fx.append((1...3).map { #"{"type":"order.created","groupId":"acme","targetId":"order-\#($0)"}"# })
+            let report = try fx.annals("plugin", "dispatch", "--max-attempts", "2", "--backoff-ms", "1")
+            #expect(report.status == Exit.ok, "\(report)")
+            #expect(try report.object().int("delivered") == 3)
+            #expect(try report.object().int("deadLettered") == 3)
+            let kv = try fx.annals("things", "--id", "kv:acme:event-counter")
+            #expect(kv.output.contains(#""count:order.created":"3""#))
+            let letters = try fx.annals("plugin", "dead-letters", "--group", "acme")
+            #expect(letters.lines.count == 3)
+            let again = try fx.annals("plugin", "dispatch")
+            #expect(try again.object().int("delivered") == 0)
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import Annals
+import AnnalsPlatform
+import AnnalsSandbox
+import Foundation
+import Testing
+
+@Suite("Event-driven plugins")
+struct PluginDispatchTests {
+    /// Appends `count` order events in `group`.
+    @discardableResult
+    func orders(_ store: EventStore, _ count: Int, group: String = "acme") async throws -> UInt64 {
+        try await store.append(
+            contentsOf: (0..<count).map { i in
+                NewEvent(type: "order.created", targetId: "order-\(i)", groupId: group, metadata: ["n": .integer(i)])
+            }
+        ).last!.offset
+    }
+
+    /// The counter the event-counter plugin keeps for `order.created` in `org`.
+    func count(_ store: EventStore, org: String = "acme") throws -> String? {
+        try store.thing("kv:\(org):event-counter")?.properties["count:order.created"]?.stringValue
+    }
+
+    @Test("a subscriber is recorded as subscribes_to, receives its organization's matching events, and resumes")
+    func deliveryAndResume() async throws {
+        try await withRuntime(installing: ["event-counter"]) { runtime, platform, _ in
+            let edges = try platform.store.connections(ConnectionFilter(connectionType: "subscribes_to", limit: 10))
+            #expect(edges.map(\.toId) == ["event-type:acme:order.*"])
+            try await orders(runtime.store, 3)
+            try await orders(runtime.store, 2, group: "beta")
+            _ = try await runtime.store.append(NewEvent(type: "invoice.created", groupId: "acme"))
+            let dispatcher = PluginDispatcher(runtime: runtime, backoff: .milliseconds(1))
+            #expect(try await dispatcher.runOnce().delivered == 3)
+            #expect(try count(runtime.store) == "3")
+            #expect(try await dispatcher.runOnce().delivered == 0)  // nothing twice
+
+            // A new dispatcher (as after a restart) continues from the durable cursor.
+            let last = try await orders(runtime.store, 4)
+            let restarted = PluginDispatcher(runtime: PluginRuntime(store: runtime.store), backoff: .milliseconds(1))
+            #expect(try await restarted.runOnce().delivered == 4)
+            #expect(try count(runtime.store) == "7")
+            let subscription = try #require(try restarted.subscriptions().first)
+            #expect(subscription.cursor == "plugin:acme:event-counter")
+            #expect(subscription.position >= last)
+        }
+    }
+
+    @Test("a handler that keeps failing is retried with backoff, then dead-lettered, and delivery moves on")
+    func deadLetters() async throws {
+        try await withRuntime(installing: ["flaky-counter", "event-counter"]) { runtime, _, _ in
+            try await orders(runtime.store, 2)
+            let dispatcher = PluginDispatcher(runtime: runtime, maxAttempts: 3, backoff: .milliseconds(1))
+            let report = try await dispatcher.runOnce()
+            #expect(report.deadLettered == 2)
+            #expect(report.retried == 4)
+            #expect(try count(runtime.store) == "2")  // the other subscriber is unaffected
+            let letters = try PluginDispatcher.deadLetters(runtime.store, organization: "acme")
+            #expect(letters.count == 2)
+            #expect(letters.allSatisfy { $0.plugin == "flaky-counter" && $0.attempts == 3 && $0.errorKind == "trap" })
+            #expect(try await dispatcher.runOnce() == PluginDispatcherReportZero.value)
+            let retried = try await dispatcher.retryDeadLetters()
+            #expect(retried.allSatisfy { !$0.resolved })
+        }
+    }
+
+    @Test("each delivery carries an idempotency key that is the same for every attempt")
+    func idempotencyKeys() async throws {
+        try await withRuntime(installing: ["flaky-counter"]) { runtime, _, _ in
+            try await orders(runtime.store, 1)
+            _ = try await PluginDispatcher(runtime: runtime, maxAttempts: 2, backoff: .milliseconds(1)).runOnce()
+            var query = EventQuery()
+            query.types = ["plugin_action_initiated"]
+            let keys = try runtime.store.events(query).collect().compactMap {
+                $0.metadata["trigger"]?["idempotencyKey"]?.stringValue
+            }
+            #expect(keys.count == 2)
+            #expect(Set(keys).count == 1)
+        }
+    }
+}
+
+/// An empty dispatch report, for comparisons.
+enum PluginDispatcherReportZero {
+    static let value = PluginDispatcher.Report()
+}
