@@ -37,6 +37,7 @@ struct BenchArguments: Sendable {
             "plugin.invoke",
             ["plugin.invoke.p50", "plugin.invoke.p99", "plugin.invoke.throughput", "plugin.runaway.stop"]
         ),
+        ("plugin.dispatch", []),
     ]
 
     /// Whether this run measures `benchmark` (one of ``benchmarks``' names): always without `--only`, otherwise
@@ -64,7 +65,7 @@ struct BenchArguments: Sendable {
           --only NAMES   run only these benchmarks (comma-separated; repeatable): append.batch (with
                          append.batch.pipelined, read.scan and storage), append.concurrent, subscribe.catchup,
                          replay.audit, tail.latency, append.batch.projected, state.at, rebuild.all,
-                         search.vector, plugin.sync (with plugin.search), resolve, plugin.invoke; a figure's
+                         search.vector, plugin.sync (with plugin.search), resolve, plugin.invoke, plugin.dispatch; a figure's
                          name selects the benchmark that records it, for example --only state.at,rebuild.all
           -h, --help     print this help
         """

@@ -170,6 +170,15 @@ if arguments.runs("plugin.invoke") {
     }
 }
 
+if arguments.runs("plugin.dispatch") {
+    do {
+        try await DispatchBenchmarks.run(settings: settings, report: report, pluginsDirectory: ".build/plugins")
+    } catch {
+        failed = true
+        progress("annals-bench: the plugin dispatch benchmark failed: \(error)")
+    }
+}
+
 progress("done; results in \(report.path)")
 report.printTable()
 exit(failed ? 1 : 0)

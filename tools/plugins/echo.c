@@ -12,3 +12,6 @@ ANNALS_ACTION(not_json) {
 
 /* bad_pointer: returns an output range far outside linear memory. */
 ANNALS_ACTION(bad_pointer) { return annals_return((const char *)0xFFFFFF00u, 64); }
+
+/* on_event: the trivial event handler of the dispatch benchmark: accepts every event and returns {}. */
+ANNALS_ACTION(on_event) { return annals_return("{}", 2); }

@@ -103,8 +103,8 @@ extension UInt32 {
 }
 
 extension Sequence<UInt8> {
-    /// The bytes as lowercase hexadecimal, two digits each.
-    var hexadecimal: String {
+    /// The bytes as lowercase hexadecimal, two digits each (how chain hashes, digests and ids are printed).
+    public var hexadecimal: String {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(underestimatedCount * 2)

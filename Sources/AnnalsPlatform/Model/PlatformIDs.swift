@@ -1,3 +1,4 @@
+import Annals
 import Crypto
 
 /// The ids and types of the platform's things and connections.
@@ -58,10 +59,6 @@ public enum PlatformIDs {
     /// The id of the connection of `type` from `from` to `to`.
     public static func connection(_ type: String, from: String, to: String) -> String {
         let digest = SHA256.hash(data: Array((from + "\u{0}" + to).utf8))
-        let hex = digest.prefix(12).map { byte in
-            let digits = Array("0123456789abcdef")
-            return String([digits[Int(byte >> 4)], digits[Int(byte & 15)]])
-        }
-        return "\(type):" + hex.joined()
+        return "\(type):" + digest.prefix(12).hexadecimal
     }
 }

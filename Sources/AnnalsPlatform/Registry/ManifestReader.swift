@@ -136,7 +136,7 @@ enum ManifestReader {
             guard let bytes = FileManager.default.contents(atPath: path) else {
                 throw EntryFault("\(fields.field("path")): no file at \(path)")
             }
-            let digest = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+            let digest = SHA256.hash(data: bytes).hexadecimal
             guard digest == sha256 else {
                 throw EntryFault("\(fields.field("sha256")): the file at \(path) has SHA-256 \(digest)")
             }

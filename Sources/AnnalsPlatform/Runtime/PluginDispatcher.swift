@@ -35,7 +35,7 @@ public struct PluginDispatcher: Sendable {
     public init(
         runtime: PluginRuntime, organization: String? = nil, maxAttempts: Int = 5,
         backoff: Duration = .milliseconds(100),
-        batchSize: Int = 256, actorId: String = "dispatcher"
+        batchSize: Int = 1_024, actorId: String = "dispatcher"
     ) {
         self.runtime = runtime
         self.organization = organization
@@ -159,19 +159,11 @@ public struct PluginDispatcher: Sendable {
                         trigger: Self.trigger(event, subscription, attempt: 1), streamVersion: 0))
             }
             _ = try await appendBatch(starts)
-            var outcomes: [NewEvent] = []
-            var failedIndex: Int?
-            for (index, event) in deliverable.enumerated() {
-                prepared.input = inputs[index]
-                let outcome = await runtime.invoke(
-                    prepared, id: ids[index], limits: runtime.defaultLimits, cancellation: nil)
-                outcomes.append(runtime.outcomeEvent(outcome, actorId: actorId, streamVersion: 1))
-                if outcome.failure != nil {
-                    failedIndex = index
-                    break
-                }
-                report.delivered += 1
-            }
+            let ran = await runtime.invokeAll(
+                prepared, Array(zip(ids, inputs)).map { (id: $0.0, input: $0.1) }, limits: runtime.defaultLimits)
+            let outcomes = ran.map { runtime.outcomeEvent($0, actorId: actorId, streamVersion: 1) }
+            let failedIndex = ran.last?.failure != nil ? ran.count - 1 : nil
+            report.delivered += failedIndex == nil ? ran.count : ran.count - 1
             if let failedIndex {
                 // Everything before the failed event is done; the failed attempt's outcome is recorded with it.
                 let event = deliverable[failedIndex]

@@ -66,7 +66,7 @@ extension PluginRuntime {
                 "fuel": .integer(limits.fuel), "memoryPages": .integer(limits.maxMemoryPages),
                 "timeoutMs": .double(limits.timeout.milliseconds), "outputBytes": .integer(limits.maxOutputBytes),
             ],
-            "host": ["pid": .integer(runner), "hostname": .string(ProcessInfo.processInfo.hostName)],
+            "host": ["pid": .integer(runner), "hostname": .string(PluginRuntime.hostName)],
         ]
         return try await append(
             NewEvent(
@@ -195,7 +195,7 @@ extension PluginRuntime {
 
     /// Whether the process running an execution is alive (on this host; a job of another host counts as alive).
     func isAlive(_ status: JobStatus) -> Bool {
-        guard let pid = status.pid, status.hostname == nil || status.hostname == ProcessInfo.processInfo.hostName
+        guard let pid = status.pid, status.hostname == nil || status.hostname == PluginRuntime.hostName
         else { return true }
         if pid == Int64(getpid()) {
             return jobs.withLock { $0.tokens[status.id] != nil || $0.active.contains(status.id) }

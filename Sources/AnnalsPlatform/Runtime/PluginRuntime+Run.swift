@@ -93,7 +93,7 @@ extension PluginRuntime {
                 "timeoutMs": .double(limits.timeout.milliseconds), "outputBytes": .integer(limits.maxOutputBytes),
             ],
             "grants": .array(install.grants.map(JSONValue.string)), "trigger": trigger,
-            "host": ["pid": .integer(getpid()), "hostname": .string(ProcessInfo.processInfo.hostName)],
+            "host": ["pid": .integer(getpid()), "hostname": .string(PluginRuntime.hostName)],
         ]
         return NewEvent(
             type: ExecutionEventType.initiated, actorId: actorId, targetId: ExecutionEventType.stream(id),
@@ -104,26 +104,42 @@ extension PluginRuntime {
     func invoke(
         _ prepared: PreparedExecution, id: String, limits: SandboxLimits, cancellation: CancellationToken?
     ) async -> ExecutionOutcome {
-        let install = prepared.install
-        let host = PlatformPluginHost(
-            store: store, secrets: secrets, organization: install.organization, plugin: install.name,
-            correlationId: id)
-        let sandbox = self.sandbox
-        let result: Result<InvocationResult, SandboxFailure> = await withCheckedContinuation { continuation in
+        await invokeAll(prepared, [(id, prepared.input)], limits: limits, cancellation: cancellation)[0]
+    }
+
+    /// Runs several executions of one prepared action, one after the other on one dispatch thread (a single hop
+    /// for a whole batch of event deliveries), stopping after the first failure.
+    /// - Returns: The outcomes, in order: all of them, or up to and including the first failure.
+    func invokeAll(
+        _ prepared: PreparedExecution, _ runs: [(id: String, input: [UInt8])], limits: SandboxLimits,
+        cancellation: CancellationToken? = nil
+    ) async -> [ExecutionOutcome] {
+        let (store, secrets, sandbox) = (self.store, self.secrets, self.sandbox)
+        return await withCheckedContinuation { continuation in
             DispatchQueue.global(qos: .userInitiated).async {
-                continuation.resume(
-                    returning: Result { () throws(SandboxFailure) in
+                var outcomes: [ExecutionOutcome] = []
+                for (id, input) in runs {
+                    let install = prepared.install
+                    let host = PlatformPluginHost(
+                        store: store, secrets: secrets, organization: install.organization, plugin: install.name,
+                        correlationId: id)
+                    let result = Result { () throws(SandboxFailure) in
                         try sandbox.invoke(
-                            module: prepared.module, action: prepared.action, input: prepared.input,
-                            grants: prepared.grants, host: host, limits: limits, cancellation: cancellation)
-                    })
+                            module: prepared.module, action: prepared.action, input: input, grants: prepared.grants,
+                            host: host, limits: limits, cancellation: cancellation)
+                    }
+                    outcomes.append(
+                        ExecutionOutcome(
+                            id: id, plugin: install.name, version: install.version.description,
+                            action: prepared.action, organization: install.organization,
+                            output: try? result.get().output, failure: result.failure,
+                            usage: (try? result.get().usage) ?? result.failure?.usage ?? ResourceUsage(),
+                            initiatedOffset: 0, outcomeOffset: 0, secretsRead: host.secretsRead))
+                    if result.failure != nil { break }
+                }
+                continuation.resume(returning: outcomes)
             }
         }
-        return ExecutionOutcome(
-            id: id, plugin: install.name, version: install.version.description, action: prepared.action,
-            organization: install.organization, output: try? result.get().output, failure: result.failure,
-            usage: (try? result.get().usage) ?? result.failure?.usage ?? ResourceUsage(), initiatedOffset: 0,
-            outcomeOffset: 0, secretsRead: host.secretsRead)
     }
 
     /// The outcome event of an execution: `plugin_action_executed` or `plugin_action_failed`.
@@ -159,7 +175,7 @@ extension PluginRuntime {
 
     /// The SHA-256 of `bytes` in hex.
     static func sha256(_ bytes: [UInt8]) -> String {
-        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: bytes).hexadecimal
     }
 }
 

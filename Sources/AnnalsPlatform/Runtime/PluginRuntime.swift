@@ -31,6 +31,9 @@ public final class PluginRuntime: Sendable {
     /// How many jobs of one organization may run at once.
     public let jobConcurrency: Int
 
+    /// This machine's host name, as executions record it (looked up once: it is asked for on every execution).
+    static let hostName = ProcessInfo.processInfo.hostName
+
     private let modules = Mutex<[String: PluginModule]>([:])
     let jobs = Mutex<JobTable>(JobTable())
 
@@ -62,7 +65,7 @@ public final class PluginRuntime: Sendable {
             throw .notFound("the artifact of \(plugin)@\(release.version) is missing: \(artifact.path)")
         }
         let bytes = [UInt8](data)
-        let digest = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        let digest = SHA256.hash(data: bytes).hexadecimal
         guard digest == artifact.sha256 else {
             throw .invalidArgument(
                 "the artifact of \(plugin)@\(release.version) at \(artifact.path) has SHA-256 \(digest), "

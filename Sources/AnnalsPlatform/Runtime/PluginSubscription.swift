@@ -27,7 +27,7 @@ public struct PluginSubscription: Sendable, Hashable {
         let allowed = plugin.map { $0.isASCII && ($0.isLetter || $0.isNumber || "_.:-".contains($0)) ? $0 : "-" }
         var name = "plugin:\(organization):" + String(allowed)
         if String(allowed) != plugin {
-            name += "-" + SHA256.hash(data: Array(plugin.utf8)).prefix(4).map { String(format: "%02x", $0) }.joined()
+            name += "-" + SHA256.hash(data: Array(plugin.utf8)).prefix(4).hexadecimal
         }
         return String(name.prefix(128))
     }
