@@ -140,7 +140,7 @@ struct RegistrySyncTests {
             #expect(report.added == ["fine"])
             let reasons = Dictionary(uniqueKeysWithValues: report.problems.map { ($0.entry, $0.reason) })
             #expect(reasons["bad-range"]?.hasPrefix("versions[0].dependencies.x:") == true)
-            #expect(reasons["bad-permission"]?.contains("unknown permission 'network'") == true)
+            #expect(reasons["bad-permission"]?.contains("invalid capability 'network'") == true)
             #expect(reasons["bad-hash"]?.contains("has SHA-256") == true)
             #expect(reasons["no-versions"] == "versions: at least one version is needed")
             #expect(reasons["#5"] == "name: missing, or not a string")
