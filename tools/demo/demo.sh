@@ -3,7 +3,8 @@
 # then read, inspected and verified with the annals CLI; then the ontology views: things, connections, search,
 # a verified rebuild, the state at an earlier offset, and a rollback; then the plugin platform: registries synced
 # from the real ElizaOS index and our own manifests, search, installs per organization, a conflict explained,
-# update notifications, an update and its rollback.
+# update notifications, an update and its rollback; and sandboxed WebAssembly plugins: an audited action,
+# misbehaving plugins stopped, an async job cancelled, event-driven plugins with a dead letter, the audit trail.
 set -euo pipefail
 ANNALS=${ANNALS:-.build/release/annals}
 DEMO_DIR=${DEMO_DIR:-demo-store}
@@ -150,6 +151,43 @@ step "Roll the price-feed update back: the state before it, by replay, recorded 
 run "$ANNALS" plugin rollback price-feed --group acme | tail -n 1
 run "$ANNALS" plugin list --group acme --format table
 run "$ANNALS" plugin history price-feed --group acme
+
+PLUGINS_DIR=${ANNALS_PLUGINS_DIR:-$HERE/../../.build/plugins}
+step "Sandboxed plugins: sync the example WebAssembly plugins (built by make plugins) and install some in acme"
+run "$ANNALS" plugin sync "$PLUGINS_DIR/registry.json" --name examples | cut -c1-160
+run "$ANNALS" plugin install event-counter --group acme
+for plugin in price-quote runaway memory-bomb flaky-counter; do
+    "$ANNALS" plugin install "$plugin" --group acme > /dev/null
+done
+run "$ANNALS" plugin list --group acme --format table
+
+step "Run an action: audited (initiated, then executed) and sandboxed (fuel, memory, time, capabilities)"
+run "$ANNALS" plugin run price-quote quote --group acme --input '{"symbol":"BTC","amount":2}'
+
+step "Misbehaving plugins are stopped with a typed failure (exit code 13) and the host carries on"
+"$ANNALS" plugin run runaway run --group acme --fuel 10000000 | cut -c1-200 || true
+"$ANNALS" plugin run memory-bomb run --group acme | cut -c1-200 || true
+
+step "An async job: the id comes back at once; the job runs in a background process and is cancelled"
+job=$("$ANNALS" plugin run runaway run --group acme --async --fuel 100000000000000 --timeout 60 \
+    | sed -E 's/.*"job":"([^"]+)".*/\1/')
+echo "job $job"
+sleep 1
+run "$ANNALS" plugin cancel "$job"
+sleep 1
+
+step "Event-driven plugins: order events delivered through durable cursors; a failing handler is dead-lettered"
+for i in 1 2 3; do
+    printf '{"type":"order.created","actorId":"shop","targetId":"order-%d","groupId":"acme","metadata":{"total":%d}}\n' "$i" $((i * 10))
+done | "$ANNALS" append > /dev/null
+run "$ANNALS" plugin subscriptions --group acme
+run "$ANNALS" plugin dispatch --group acme --max-attempts 3 --backoff-ms 10
+run "$ANNALS" things --id kv:acme:event-counter
+"$ANNALS" plugin dead-letters --group acme | head -n 1
+
+step "The audit trail: every execution, its outcome and usage"
+run "$ANNALS" plugin jobs --group acme --limit 8 --format table
+"$ANNALS" audit --group acme --format table | sed -n '/^FAILED ACTIONS/,/^$/p' | head -n 8
 
 step "Consistent backup while the store is live"
 anchor=$("$ANNALS" head | sed -E 's/.*"anchor":"([^"]+)".*/\1/')
