@@ -9,12 +9,15 @@ private let marketRegistry: String = {
     return root.appendingPathComponent("tools/demo/registry/market-plugins.json").path
 }()
 
-/// The real ElizaOS registry beside the repository.
+/// The real ElizaOS registry: `$ANNALS_ELIZAOS_REGISTRY`, else beside the repository, else the copy in
+/// `Tests/Fixtures/elizaos-registry`.
 private let elizaRegistry: String = {
     if let path = ProcessInfo.processInfo.environment["ANNALS_ELIZAOS_REGISTRY"], !path.isEmpty { return path }
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
-    return root.deletingLastPathComponent().appendingPathComponent("shared/data/elizaos-registry").path
+    let shared = root.deletingLastPathComponent().appendingPathComponent("shared/data/elizaos-registry").path
+    if FileManager.default.fileExists(atPath: shared + "/generated-registry.json") { return shared }
+    return root.appendingPathComponent("Tests/Fixtures/elizaos-registry").path
 }()
 
 @Suite("annals plugin")

@@ -16,14 +16,17 @@ func withPlatform<R>(_ body: (PluginPlatform, String) async throws -> R) async t
     return try await body(PluginPlatform(store: store), directory)
 }
 
-/// The real ElizaOS registry files, next to the repository (`../shared/data/elizaos-registry`).
+/// The real ElizaOS registry files: `$ANNALS_ELIZAOS_REGISTRY`, else `../shared/data/elizaos-registry` beside the
+/// repository, else the copy in `Tests/Fixtures/elizaos-registry`.
 enum ElizaRegistry {
     static let directory: String = {
         if let path = ProcessInfo.processInfo.environment["ANNALS_ELIZAOS_REGISTRY"], !path.isEmpty { return path }
-        // #filePath is <root>/Tests/AnnalsPlatformTests/PlatformTestSupport.swift; the data is beside <root>.
+        // #filePath is <root>/Tests/AnnalsPlatformTests/PlatformTestSupport.swift.
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
-        return root.deletingLastPathComponent().appendingPathComponent("shared/data/elizaos-registry").path
+        let shared = root.deletingLastPathComponent().appendingPathComponent("shared/data/elizaos-registry").path
+        if FileManager.default.fileExists(atPath: shared + "/generated-registry.json") { return shared }
+        return root.appendingPathComponent("Tests/Fixtures/elizaos-registry").path
     }()
 
     /// The directory, or a failed test saying where it was looked for.

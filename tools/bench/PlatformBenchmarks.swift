@@ -22,10 +22,13 @@ enum PlatformBenchmarks {
         "run a local llm with ollama", "discord bot", "mint nft collections", "redis cache",
     ]
 
-    /// The ElizaOS registry directory: `$ANNALS_ELIZAOS_REGISTRY`, else `../shared/data/elizaos-registry`.
+    /// The ElizaOS registry directory: `$ANNALS_ELIZAOS_REGISTRY`, else `../shared/data/elizaos-registry`, else
+    /// the copy in `Tests/Fixtures/elizaos-registry` (run from the repository's root, as `make bench` does).
     static var registryDirectory: String {
         if let path = ProcessInfo.processInfo.environment["ANNALS_ELIZAOS_REGISTRY"], !path.isEmpty { return path }
-        return FileManager.default.currentDirectoryPath + "/../shared/data/elizaos-registry"
+        let shared = FileManager.default.currentDirectoryPath + "/../shared/data/elizaos-registry"
+        if FileManager.default.fileExists(atPath: shared + "/generated-registry.json") { return shared }
+        return FileManager.default.currentDirectoryPath + "/Tests/Fixtures/elizaos-registry"
     }
 
     /// Runs both benchmarks and records their figures.

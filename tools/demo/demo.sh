@@ -10,6 +10,7 @@ ANNALS=${ANNALS:-.build/release/annals}
 DEMO_DIR=${DEMO_DIR:-demo-store}
 HERE=$(cd "$(dirname "$0")" && pwd)
 ELIZA_REGISTRY=${ANNALS_ELIZAOS_REGISTRY:-$HERE/../../../shared/data/elizaos-registry}
+[ -f "$ELIZA_REGISTRY/generated-registry.json" ] || ELIZA_REGISTRY=$HERE/../../Tests/Fixtures/elizaos-registry
 export ANNALS_STORE=$DEMO_DIR
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
