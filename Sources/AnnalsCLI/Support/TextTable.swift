@@ -1,3 +1,5 @@
+import Annals
+
 /// The `--format table` layout of the ontology commands: a header and rows whose columns are as wide as their widest
 /// cell (cut at ``maximumWidth`` with `…`), two spaces apart; the last column is not padded.
 struct TextTable {
@@ -45,5 +47,23 @@ struct TextTable {
     /// `text` cut to `width` characters, the last one `…` when it was longer.
     static func cut(_ text: String, _ width: Int) -> String {
         text.count <= width ? text : String(text.prefix(width - 1)) + "…"
+    }
+}
+
+extension Output {
+    /// Prints `items` as JSON lines (`json` of each) or, for `--format table`, as a table with `columns` and one
+    /// `row` per item: the two shapes every listing command offers.
+    func items<Item>(
+        _ items: [Item], format: OutputFormat, json: (Item) -> JSONValue, columns: [String],
+        maximumWidth: Int = 40, row: (Item) -> [String]
+    ) throws {
+        guard format == .table else {
+            for item in items { try line(json(item).canonicalBytes) }
+            return
+        }
+        var table = TextTable(columns)
+        table.maximumWidth = maximumWidth
+        for item in items { table.add(row(item)) }
+        try table.print()
     }
 }

@@ -41,18 +41,15 @@ struct PluginJobs: ParsableCommand {
         let runtime = PluginRuntime(store: store)
         try runtime.recoverAbandoned(actorId: actor.actor, organization: organization)
         let jobs = try runtime.jobs(organization: organization, limit: limit)
-        guard format == .table else {
-            for job in jobs { try Output.standard.line(job.json.canonicalBytes) }
-            return
-        }
-        var table = TextTable(["ID", "GROUP", "PLUGIN", "ACTION", "STATE", "ERROR", "OFFSETS"])
-        for job in jobs {
-            table.add([
+        try Output.standard.items(
+            jobs, format: format, json: \.json,
+            columns: ["ID", "GROUP", "PLUGIN", "ACTION", "STATE", "ERROR", "OFFSETS"]
+        ) { job in
+            [
                 job.id, job.organization, job.plugin, job.action, job.state.rawValue, job.errorKind ?? "-",
                 "\(job.firstOffset)–\(job.lastOffset)",
-            ])
+            ]
         }
-        try table.print()
     }
 }
 

@@ -44,19 +44,15 @@ struct PluginSearch: ParsableCommand {
         defer { store.close() }
         let results = try PluginPlatform(store: store).search(
             query, organization: organization, category: category, limit: limit)
-        guard format == .table else {
-            for result in results { try Output.standard.line(result.json.canonicalBytes) }
-            return
-        }
-        var table = TextTable(["RANK", "SCORE", "PLUGIN", "SCOPE", "LATEST", "WHY", "DESCRIPTION"])
-        table.maximumWidth = 50
-        for (rank, result) in results.enumerated() {
-            table.add([
+        try Output.standard.items(
+            Array(results.enumerated()), format: format, json: { $0.element.json },
+            columns: ["RANK", "SCORE", "PLUGIN", "SCOPE", "LATEST", "WHY", "DESCRIPTION"], maximumWidth: 50
+        ) { rank, result in
+            [
                 String(rank + 1), String(format: "%.4f", result.score), result.plugin.name,
                 result.plugin.scope.groupId, result.plugin.latest?.version.description ?? "-", result.why,
                 result.plugin.description,
-            ])
+            ]
         }
-        try table.print()
     }
 }

@@ -1,0 +1,45 @@
+import Annals
+import AnnalsPlatform
+import AnnalsResolver
+import ArgumentParser
+import Foundation
+
+/// `annals plugin explain NAME --group ORG`.
+struct PluginExplain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "explain",
+        abstract: "Show why a plugin is installed: the chains of requirements back to what the organization asked for.",
+        discussion: """
+            Prints one JSON line: {"name","version","requested","chains":[[…]],"dependencies":[…]}, or readable
+            lines with --format table. Exit code 4 when it is not installed.
+            Example: annals plugin explain http-client --group acme
+            """)
+
+    @OptionGroup var location: StoreLocation
+
+    @Argument(help: "The installed plugin.")
+    var name: String
+
+    @OptionGroup var organization: OrganizationOption
+
+    @Option(help: "jsonl (default) or table.")
+    var format: OutputFormat = .jsonl
+
+    func validate() throws { try organization.check() }
+
+    func run() throws {
+        let store = try location.openForReading()
+        defer { store.close() }
+        let explanation = try PluginPlatform(store: store).explain(name, organization: organization.organization)
+        guard format == .table else {
+            try Output.standard.line(explanation.json.canonicalBytes)
+            return
+        }
+        try Output.standard.line("\(explanation.install.name)@\(explanation.install.version) is installed because:")
+        for chain in explanation.chains { try Output.standard.line("  " + chain.joined(separator: " → ")) }
+        if !explanation.dependencies.isEmpty {
+            try Output.standard.line("its dependencies:")
+            for dependency in explanation.dependencies { try Output.standard.line("  " + dependency) }
+        }
+    }
+}

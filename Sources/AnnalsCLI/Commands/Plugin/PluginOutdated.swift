@@ -1,0 +1,40 @@
+import Annals
+import AnnalsPlatform
+import AnnalsResolver
+import ArgumentParser
+import Foundation
+
+/// `annals plugin outdated --group ORG`.
+struct PluginOutdated: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "outdated",
+        abstract: "List installed plugins with a newer version, and whether the update is breaking.",
+        discussion: """
+            One JSON line per plugin: {"name","current","wanted","latest","breaking","why","pinned"}. Breaking
+            means a major bump (a minor bump below 1.0.0), removed actions or expanded permissions.
+            Example: annals plugin outdated --group acme --format table
+            """)
+
+    @OptionGroup var location: StoreLocation
+    @OptionGroup var organization: OrganizationOption
+
+    @Option(help: "jsonl (default) or table.")
+    var format: OutputFormat = .jsonl
+
+    func validate() throws { try organization.check() }
+
+    func run() throws {
+        let store = try location.openForReading()
+        defer { store.close() }
+        let outdated = try PluginPlatform(store: store).outdated(organization: organization.organization)
+        try Output.standard.items(
+            outdated, format: format, json: \.json,
+            columns: ["PLUGIN", "CURRENT", "WANTED", "LATEST", "BREAKING", "WHY"]
+        ) { entry in
+            [
+                entry.name, entry.current.description, entry.wanted?.description ?? "-", entry.latest.description,
+                entry.breaking ? "yes" : "no", entry.breakingReasons.joined(separator: "; "),
+            ]
+        }
+    }
+}
