@@ -121,8 +121,14 @@ struct CLIPluginRuntimeTests {
             #expect(kv.output.contains(#""count:order.created":"3""#))
             let letters = try fx.annals("plugin", "dead-letters", "--group", "acme")
             #expect(letters.lines.count == 3)
-            let again = try fx.annals("plugin", "dispatch")
+            // A new process (a restarted host) resumes from the durable cursors: only the new events.
+            let again = try fx.annals("plugin", "dispatch", "--max-attempts", "1")
             #expect(try again.object().int("delivered") == 0)
+            try fx.append((4...5).map { #"{"type":"order.created","groupId":"acme","targetId":"order-\#($0)"}"# })
+            let resumed = try fx.annals("plugin", "dispatch", "--max-attempts", "1")
+            #expect(try resumed.object().int("delivered") == 2)
+            #expect(try resumed.object().int("deadLettered") == 2)
+            #expect(try fx.annals("things", "--id", "kv:acme:event-counter").output.contains(#""count:order.created":"5""#))
         }
     }
 }
