@@ -128,7 +128,8 @@ struct CLIPluginRuntimeTests {
             let resumed = try fx.annals("plugin", "dispatch", "--max-attempts", "1")
             #expect(try resumed.object().int("delivered") == 2)
             #expect(try resumed.object().int("deadLettered") == 2)
-            #expect(try fx.annals("things", "--id", "kv:acme:event-counter").output.contains(#""count:order.created":"5""#))
+            #expect(
+                try fx.annals("things", "--id", "kv:acme:event-counter").output.contains(#""count:order.created":"5""#))
         }
     }
 }
