@@ -38,8 +38,8 @@ struct ModuleValidationTests {
 
     @Test("every example plugin parses and lists its actions and imports")
     func examples() throws {
-        #expect(try Plugins.load("echo").actions == ["bad_pointer", "echo", "not_json"])
-        #expect(try Plugins.load("trap").actions == ["divide", "unreachable"])
+        #expect(try Plugins.load("echo").actions == ["bad_pointer", "echo", "not_json", "on_event"])
+        #expect(try Plugins.load("trap").actions == ["divide", "on_event", "unreachable"])
         #expect(try Plugins.load("event-log").requiredCapabilities == [.eventsRead, .eventsAppend])
         #expect(try Plugins.load("memory-bomb").initialMemoryPages >= 2)
     }
