@@ -138,7 +138,7 @@ echo "(beta's private registry is invisible to acme:)"
 "$ANNALS" plugin show beta-ledger --group acme || echo "exit code: $?"
 run "$ANNALS" plugin explain http-client --group acme --format table
 
-step "A version conflict, explained (exit code 10): alerts needs price-feed 2, which clashes with its http-client"
+step "A version conflict, explained (exit code 10): alerts needs price-feed 2, which the installed portfolio 1.0.0 does not accept"
 "$ANNALS" plugin install alerts --group acme || echo "exit code: $?"
 
 step "Update notifications, then updates: a new permission must be granted explicitly (exit code 11)"

@@ -53,13 +53,19 @@ public struct PluginDispatcher: Sendable {
         public var retried = 0
         /// Events dead-lettered.
         public var deadLettered = 0
+        /// Subscriptions that could not be served this pass (their plugin cannot run: no artifact, a tampered one,
+        /// no `on_event` action), each with why; their events wait, undelivered, for a later pass.
+        public var problems: [String] = []
 
         /// An empty report.
         public init() {}
 
         /// `{"delivered":N,"retried":N,"deadLettered":N}`.
         public var json: JSONValue {
-            ["delivered": .integer(delivered), "retried": .integer(retried), "deadLettered": .integer(deadLettered)]
+            [
+                "delivered": .integer(delivered), "retried": .integer(retried), "deadLettered": .integer(deadLettered),
+                "problems": .array(problems.map(JSONValue.string)),
+            ]
         }
     }
 
@@ -94,7 +100,15 @@ public struct PluginDispatcher: Sendable {
     public func runOnce() async throws(PlatformError) -> Report {
         var report = Report()
         for subscription in try subscriptions() {
-            try await deliver(subscription, report: &report)
+            do {
+                try await deliver(subscription, report: &report)
+            } catch {
+                guard case .store = error else {
+                    report.problems.append("\(subscription.organization)/\(subscription.plugin): \(error)")
+                    continue
+                }
+                throw error
+            }
         }
         return report
     }

@@ -112,7 +112,7 @@ struct PluginDispatch: ParsableCommand {
         discussion: """
             Each plugin instance has a durable cursor; delivery is at least once (the cursor moves with the
             outcome), retried with exponential backoff up to --max-attempts, then dead-lettered. Prints
-            {"delivered","retried","deadLettered"} (with --follow, one line per pass that delivered anything;
+            {"delivered","retried","deadLettered","problems"} (with --follow, one line per pass that delivered anything;
             SIGINT or SIGTERM stops it). Example: annals plugin dispatch --group acme --follow
             """)
 
@@ -155,7 +155,7 @@ struct PluginDispatch: ParsableCommand {
         StopSignals.install()
         while !StopSignals.received {
             let report = try blocking { try await dispatcher.runOnce() }
-            if report.delivered + report.retried + report.deadLettered > 0 {
+            if report.delivered + report.retried + report.deadLettered > 0 || !report.problems.isEmpty {
                 try Output.standard.line(report.json.canonicalBytes)
                 try Output.standard.flush()
             } else {
