@@ -153,14 +153,16 @@ struct PluginDispatch: ParsableCommand {
             return
         }
         StopSignals.install()
+        var reportedProblems: [String] = []
         while !StopSignals.received {
             let report = try blocking { try await dispatcher.runOnce() }
-            if report.delivered + report.retried + report.deadLettered > 0 || !report.problems.isEmpty {
+            let worked = report.delivered + report.retried + report.deadLettered > 0
+            if worked || report.problems != reportedProblems {
                 try Output.standard.line(report.json.canonicalBytes)
                 try Output.standard.flush()
-            } else {
-                usleep(20_000)
+                reportedProblems = report.problems
             }
+            if !worked { usleep(20_000) }
         }
     }
 }
