@@ -115,6 +115,9 @@ struct RegistrySyncTests {
             #expect(try platform.plugin("a")?.releases.count == 2)
             #expect(try platform.plugin("b")?.withdrawn == true)
             #expect(try platform.plugins().map(\.name) == ["a", "c"])
+            await #expect(throws: PlatformError.self) {
+                try await platform.install("b", organization: "acme", actorId: "ana")
+            }
         }
     }
 

@@ -23,6 +23,9 @@ extension PluginPlatform {
     ) async throws(PlatformError) -> InstallPlan {
         let org = try PluginScope.checkedOrganization(organization)
         let state = try OrganizationState.read(org, store: store)
+        if state.plugins[name]?.withdrawn == true, state.installs[name] == nil {
+            throw .notFound("'\(name)' was withdrawn from its registry; it can no longer be installed")
+        }
         let requestedRange = try self.range(range, of: name, in: state)
         var planner = InstallPlanner(state: state, operation: "install", request: "install \(name)@\(requestedRange)")
         planner.requested[name] = requestedRange
