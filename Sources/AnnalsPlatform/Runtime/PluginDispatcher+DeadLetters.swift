@@ -41,7 +41,8 @@ extension PluginDispatcher {
     public func retryDeadLetters() async throws(PlatformError) -> [DeadLetter] {
         let store = runtime.store
         let subscriptions = Dictionary(
-            try self.subscriptions().map { ("\($0.organization)/\($0.plugin)", $0) }, uniquingKeysWith: { a, _ in a })
+            try subscriptions(deadLetters: [:]).map { ("\($0.organization)/\($0.plugin)", $0) },
+            uniquingKeysWith: { a, _ in a })
         var result: [DeadLetter] = []
         for var letter in try Self.deadLetters(store, organization: organization) {
             defer { result.append(letter) }

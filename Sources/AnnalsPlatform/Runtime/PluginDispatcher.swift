@@ -69,8 +69,19 @@ public struct PluginDispatcher: Sendable {
         }
     }
 
-    /// The subscriptions of the organization (or of all).
+    /// The subscriptions of the organization (or of all), each with its unresolved dead letters (one scan of them
+    /// for the whole list).
     public func subscriptions() throws(PlatformError) -> [PluginSubscription] {
+        var unresolved: [String: Int] = [:]
+        for letter in try Self.deadLetters(runtime.store, organization: organization) where !letter.resolved {
+            unresolved["\(letter.organization)/\(letter.plugin)", default: 0] += 1
+        }
+        return try subscriptions(deadLetters: unresolved)
+    }
+
+    /// The subscriptions, with dead-letter counts taken from `deadLetters` (by `ORG/PLUGIN`); delivery passes
+    /// give none, so a pass never scans the dead letters.
+    func subscriptions(deadLetters: [String: Int]) throws(PlatformError) -> [PluginSubscription] {
         let store = runtime.store
         let platform = PluginPlatform(store: store)
         return try platform.view { view in
@@ -90,7 +101,7 @@ public struct PluginDispatcher: Sendable {
                         organization: install.organization, plugin: install.name,
                         version: install.version.description, patterns: list.sorted(), cursor: cursor,
                         installedOffset: install.installedOffset, position: position,
-                        deadLetters: try deadLetterCount(install.organization, install.name)))
+                        deadLetters: deadLetters["\(install.organization)/\(install.name)", default: 0]))
             }
             return result
         }
@@ -99,7 +110,7 @@ public struct PluginDispatcher: Sendable {
     /// Delivers every pending event (up to the log head as of the call) to every subscription.
     public func runOnce() async throws(PlatformError) -> Report {
         var report = Report()
-        for subscription in try subscriptions() {
+        for subscription in try subscriptions(deadLetters: [:]) {
             do {
                 try await deliver(subscription, report: &report)
             } catch {
@@ -290,12 +301,5 @@ public struct PluginDispatcher: Sendable {
         } catch {
             throw .store(error)
         }
-    }
-
-    /// The unresolved dead letters of one plugin instance.
-    private func deadLetterCount(_ organization: String, _ plugin: String) throws -> Int {
-        try PluginDispatcher.deadLetters(runtime.store, organization: organization).filter {
-            $0.plugin == plugin && !$0.resolved
-        }.count
     }
 }
