@@ -7,16 +7,25 @@ extension PluginRuntime {
     /// `plugin_action_abandoned`. Call it when a host starts (`annals plugin run` and `annals plugin jobs` do):
     /// no execution is ever silent, even when the host was killed mid-run.
     ///
-    /// Executions of other hosts are left alone (their process cannot be checked from here). The outcome is
+    /// Executions of other hosts are left alone (their process cannot be checked from here). The durable cursor
+    /// `platform.recovery.ORG` (or `.all`) keeps its place, so each start reads only what came since the oldest
+    /// execution still open. The outcome is
     /// appended with `expectedVersion`, so an execution that records its own outcome at the same moment wins.
     /// - Returns: The executions recorded as abandoned.
     @discardableResult
     public func recoverAbandoned(actorId: String, organization: String? = nil) throws(PlatformError) -> [JobStatus] {
+        // A durable cursor remembers how far every execution is known to have ended, so a start reads only the
+        // executions since the oldest one still open, not the whole history.
+        let cursor = "platform.recovery." + (organization ?? "all")
         var query = EventQuery()
         query.types = [ExecutionEventType.jobQueued, ExecutionEventType.initiated]
         query.groupId = organization
         var open: [String: JobStatus] = [:]
+        let head: UInt64
         do {
+            head = try store.head().offset
+            query.from = (try store.cursor(named: cursor)?.offset ?? 0) + 1
+            query.to = head
             for event in try store.events(query).collect() {
                 guard let id = event.metadata["correlationId"]?.stringValue, open[id] == nil,
                     let status = try job(id), status.state == .running || status.state == .queued
@@ -53,6 +62,13 @@ extension PluginRuntime {
             var recorded = status
             recorded.state = .abandoned
             abandoned.append(recorded)
+        }
+        // Everything before the oldest execution still running is settled now (the abandoned ones recorded).
+        let stillOpen = open.values.filter { status in !abandoned.contains { $0.id == status.id } }
+        do {
+            try store.acknowledge(cursor, through: stillOpen.map { $0.firstOffset - 1 }.min() ?? head)
+        } catch {
+            throw .store(error)
         }
         return abandoned
     }
