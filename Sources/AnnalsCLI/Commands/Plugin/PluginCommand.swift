@@ -37,6 +37,22 @@ struct OrganizationOption: ParsableArguments {
     }
 }
 
+/// What the read-only commands about one organization take: `--store`, `--group ORG`, `--format`.
+struct OrganizationReadOptions: ParsableArguments {
+    @OptionGroup var location: StoreLocation
+    @OptionGroup var organization: OrganizationOption
+
+    @Option(help: "jsonl (default) or table.")
+    var format: OutputFormat = .jsonl
+
+    /// Runs `body` with the platform over the store opened read-only, and the organization's name.
+    func read<R>(_ body: (PluginPlatform, String) throws -> R) throws -> R {
+        let store = try location.openForReading()
+        defer { store.close() }
+        return try body(PluginPlatform(store: store), organization.organization)
+    }
+}
+
 /// `--actor NAME`, recorded as the events' `actorId`.
 struct ActorOption: ParsableArguments {
     @Option(help: "Who makes the change (the events' actorId).")

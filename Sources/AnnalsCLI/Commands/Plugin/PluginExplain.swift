@@ -1,6 +1,5 @@
 import Annals
 import AnnalsPlatform
-import AnnalsResolver
 import ArgumentParser
 import Foundation
 
@@ -15,23 +14,16 @@ struct PluginExplain: ParsableCommand {
             Example: annals plugin explain http-client --group acme
             """)
 
-    @OptionGroup var location: StoreLocation
-
     @Argument(help: "The installed plugin.")
     var name: String
 
-    @OptionGroup var organization: OrganizationOption
+    @OptionGroup var options: OrganizationReadOptions
 
-    @Option(help: "jsonl (default) or table.")
-    var format: OutputFormat = .jsonl
-
-    func validate() throws { try organization.check() }
+    func validate() throws { try options.organization.check() }
 
     func run() throws {
-        let store = try location.openForReading()
-        defer { store.close() }
-        let explanation = try PluginPlatform(store: store).explain(name, organization: organization.organization)
-        guard format == .table else {
+        let explanation = try options.read { platform, org in try platform.explain(name, organization: org) }
+        guard options.format == .table else {
             try Output.standard.line(explanation.json.canonicalBytes)
             return
         }

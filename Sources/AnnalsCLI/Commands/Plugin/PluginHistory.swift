@@ -1,6 +1,5 @@
 import Annals
 import AnnalsPlatform
-import AnnalsResolver
 import ArgumentParser
 import Foundation
 

@@ -1,6 +1,5 @@
 import Annals
 import AnnalsPlatform
-import AnnalsResolver
 import ArgumentParser
 import Foundation
 
@@ -15,20 +14,14 @@ struct PluginList: ParsableCommand {
             dependencies. Example: annals plugin list --group acme --format table
             """)
 
-    @OptionGroup var location: StoreLocation
-    @OptionGroup var organization: OrganizationOption
+    @OptionGroup var options: OrganizationReadOptions
 
-    @Option(help: "jsonl (default) or table.")
-    var format: OutputFormat = .jsonl
-
-    func validate() throws { try organization.check() }
+    func validate() throws { try options.organization.check() }
 
     func run() throws {
-        let store = try location.openForReading()
-        defer { store.close() }
-        let installs = try PluginPlatform(store: store).installs(organization: organization.organization)
+        let installs = try options.read { platform, org in try platform.installs(organization: org) }
         try Output.standard.items(
-            installs, format: format, json: \.json,
+            installs, format: options.format, json: \.json,
             columns: ["PLUGIN", "VERSION", "REQUESTED", "PINNED", "SOURCE", "GRANTS"]
         ) { install in
             [

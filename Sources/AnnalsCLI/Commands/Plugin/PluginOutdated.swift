@@ -1,6 +1,5 @@
 import Annals
 import AnnalsPlatform
-import AnnalsResolver
 import ArgumentParser
 import Foundation
 
@@ -15,20 +14,14 @@ struct PluginOutdated: ParsableCommand {
             Example: annals plugin outdated --group acme --format table
             """)
 
-    @OptionGroup var location: StoreLocation
-    @OptionGroup var organization: OrganizationOption
+    @OptionGroup var options: OrganizationReadOptions
 
-    @Option(help: "jsonl (default) or table.")
-    var format: OutputFormat = .jsonl
-
-    func validate() throws { try organization.check() }
+    func validate() throws { try options.organization.check() }
 
     func run() throws {
-        let store = try location.openForReading()
-        defer { store.close() }
-        let outdated = try PluginPlatform(store: store).outdated(organization: organization.organization)
+        let outdated = try options.read { platform, org in try platform.outdated(organization: org) }
         try Output.standard.items(
-            outdated, format: format, json: \.json,
+            outdated, format: options.format, json: \.json,
             columns: ["PLUGIN", "CURRENT", "WANTED", "LATEST", "BREAKING", "WHY"]
         ) { entry in
             [
