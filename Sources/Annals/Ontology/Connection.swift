@@ -74,10 +74,7 @@ public struct Connection: Sendable, Hashable {
             let type = try reader.string()
             let group = try reader.optionalString()
             let stamp = try reader.stamp()
-            let properties = Array(try reader.lengthPrefixed())
-            guard CanonicalMergePatch.isObject(properties) else {
-                throw OntologyRecordError(table: "connections", key: id)
-            }
+            let properties = try readProperties(&reader, table: "connections", key: id)
             return Connection(
                 id: id, fromId: from, toId: to, connectionType: type, groupId: group,
                 propertiesJSON: properties, stamp: stamp)

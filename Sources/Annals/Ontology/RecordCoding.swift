@@ -36,6 +36,14 @@ extension ByteReader {
     }
 }
 
+/// Reads the length-prefixed properties of a thing or connection record: canonical JSON that must be one object.
+/// - Throws: ``OntologyRecordError`` naming the table and key when it is not.
+func readProperties(_ reader: inout ByteReader, table: String, key: String) throws -> [UInt8] {
+    let properties = Array(try reader.lengthPrefixed())
+    guard CanonicalMergePatch.isObject(properties) else { throw OntologyRecordError(table: table, key: key) }
+    return properties
+}
+
 /// When an entity was created and last changed: log offsets and event timestamps (milliseconds).
 public struct EntityStamp: Sendable, Hashable {
     /// The offset of the event that created it (or last restored it after a deletion).

@@ -74,10 +74,7 @@ public struct Thing: Sendable, Hashable {
             let name = try reader.optionalString()
             let status = try reader.string()
             let stamp = try reader.stamp()
-            let properties = Array(try reader.lengthPrefixed())
-            guard CanonicalMergePatch.isObject(properties) else {
-                throw OntologyRecordError(table: "things", key: id)
-            }
+            let properties = try readProperties(&reader, table: "things", key: id)
             return Thing(
                 id: id, thingType: thingType, groupId: groupId, name: name, status: status,
                 propertiesJSON: properties, stamp: stamp)
