@@ -1,12 +1,14 @@
 import LMDB
 
 extension EventStore {
-    /// Reads up to `limit` events after `offset` in `txn` and turns those that pass `include` into ``ProjectedEvent``s (metadata parsed),
-    /// for replaying into projections. Returns them with the offset of the last
-    /// record read. Stops with the record's error at the first damaged record.
+    /// Reads up to `limit` events after `offset` in `txn` and turns those that pass `include` into
+    /// ``ProjectedEvent``s (metadata parsed, on the decoding workers), for replaying into projections. Returns them
+    /// with the offset of the last record read. Stops with the record's error at the first damaged record.
+    /// `parallel: false` decodes on the calling thread.
     func projectedEvents(
         after offset: UInt64, through last: UInt64 = .max, limit: Int, decoder: BatchDecoder,
-        including include: (RecordedEvent) -> Bool = { _ in true }, _ txn: borrowing Transaction
+        parallel: Bool = true, including include: @Sendable (RecordedEvent) -> Bool = { _ in true },
+        _ txn: borrowing Transaction
     ) throws -> (events: [ProjectedEvent], last: UInt64?) {
         var records: [(offset: UInt64, record: UnsafeRawBufferPointer)] = []
         records.reserveCapacity(min(limit, 8192))
@@ -22,11 +24,10 @@ extension EventStore {
                 entry = try cursor.get(.next)
             }
         }
-        let (events, failure) = decoder.decode(records, txn)
+        let (events, failure) = decoder.decode(records, txn, parallel: parallel) { event throws(AnnalsError) in
+            include(event) ? try ProjectedEvent(event) : nil
+        }
         if let failure { throw failure }
-        var projected: [ProjectedEvent] = []
-        projected.reserveCapacity(events.count)
-        for event in events where include(event) { projected.append(try ProjectedEvent(event)) }
-        return (projected, records.last?.offset)
+        return (events, records.last?.offset)
     }
 }

@@ -88,7 +88,9 @@ final class ProjectionRebuilder {
         progress?(report)
         let decoder = BatchDecoder(store: store)
         let projections = targets.map(\.entry.projection)
-        let handled = { (event: RecordedEvent) in projections.contains { $0.handles(eventType: event.type) } }
+        let handled: @Sendable (RecordedEvent) -> Bool = { event in
+            projections.contains { $0.handles(eventType: event.type) }
+        }
         var position = firstProgress
         var pending: PendingWrite<[Target]>?
         while true {
@@ -208,7 +210,7 @@ final class ProjectionRebuilder {
     /// the caught-up views live), all in the writer's transaction `txn`.
     private func finish(
         _ targets: [Target], chunk: [ProjectedEvent], through chunkEnd: UInt64?, verify: Bool, decoder: BatchDecoder,
-        including handled: (RecordedEvent) -> Bool, _ txn: borrowing Transaction
+        including handled: @Sendable (RecordedEvent) -> Bool, _ txn: borrowing Transaction
     ) throws -> [RebuildResult] {
         let handle = txn.handle
         var targets = try apply(chunk, to: targets, handle, through: chunkEnd)

@@ -25,8 +25,21 @@ final class BatchDecoder {
     func decode(_ records: [(offset: UInt64, record: UnsafeRawBufferPointer)], _ txn: borrowing Transaction)
         -> (events: [RecordedEvent], failure: AnnalsError?)
     {
-        if decoders.count == 1 || records.count < Self.parallelThreshold {
-            return decodeSequentially(records, txn)
+        decode(records, txn, parallel: true) { event throws(AnnalsError) in event }
+    }
+
+    /// Decodes `records` and maps each event through `transform` on the same worker (so per-event work such as
+    /// parsing metadata is spread across the cores too), in order, stopping at the first damaged record or the
+    /// first event `transform` throws for. Events it maps to `nil` are left out.
+    /// - Parameter parallel: `false` decodes on the calling thread, for a caller that already keeps the other
+    ///   cores busy.
+    /// - Returns: The values before the first failure, and the failure if there is one.
+    func decode<Value>(
+        _ records: [(offset: UInt64, record: UnsafeRawBufferPointer)], _ txn: borrowing Transaction,
+        parallel: Bool, transform: @Sendable (RecordedEvent) throws(AnnalsError) -> Value?
+    ) -> (events: [Value], failure: AnnalsError?) {
+        if !parallel || decoders.count == 1 || records.count < Self.parallelThreshold {
+            return decodeSequentially(records, txn, transform: transform)
         }
         // Load every dictionary the chunk needs while this thread holds the transaction.
         var dictionaryIDs = Set<UInt32>()
@@ -36,11 +49,13 @@ final class BatchDecoder {
         }
         for id in dictionaryIDs {
             // A dictionary that cannot be loaded is reported by the sequential path, at the record that needs it.
-            guard (try? registry.dictionary(id, txn)) != nil else { return decodeSequentially(records, txn) }
+            guard (try? registry.dictionary(id, txn)) != nil else {
+                return decodeSequentially(records, txn, transform: transform)
+            }
         }
 
         let count = records.count
-        let results = UnsafeMutableBufferPointer<Result<RecordedEvent, AnnalsError>>.allocate(capacity: count)
+        let results = UnsafeMutableBufferPointer<Result<Value?, AnnalsError>>.allocate(capacity: count)
         defer { results.deallocate() }
         let workers = decoders.count
         records.withUnsafeBufferPointer { input in
@@ -52,19 +67,20 @@ final class BatchDecoder {
                     let (offset, record) = shared.input[i]
                     (shared.results.baseAddress! + i).initialize(
                         to: Result { () throws(AnnalsError) in
-                            try decoder.decode(
-                                offset: offset, record, dictionary: { id in try shared.registry.cached(id) })
+                            try transform(
+                                try decoder.decode(
+                                    offset: offset, record, dictionary: { id in try shared.registry.cached(id) }))
                         })
                 }
             }
         }
         // Move the results out (no retain/release per event); every slot is moved exactly once.
-        var events: [RecordedEvent] = []
+        var events: [Value] = []
         events.reserveCapacity(count)
         var failure: AnnalsError?
         for i in 0..<count {
             switch (results.baseAddress! + i).move() {
-            case .success(let event): if failure == nil { events.append(event) }
+            case .success(let value): if failure == nil, let value { events.append(value) }
             case .failure(let error): if failure == nil { failure = error }
             }
         }
@@ -74,14 +90,17 @@ final class BatchDecoder {
 
 extension BatchDecoder {
     /// Decodes on the calling thread, stopping at the first damaged record.
-    fileprivate func decodeSequentially(
-        _ records: [(offset: UInt64, record: UnsafeRawBufferPointer)], _ txn: borrowing Transaction
-    ) -> (events: [RecordedEvent], failure: AnnalsError?) {
-        var events: [RecordedEvent] = []
+    fileprivate func decodeSequentially<Value>(
+        _ records: [(offset: UInt64, record: UnsafeRawBufferPointer)], _ txn: borrowing Transaction,
+        transform: (RecordedEvent) throws(AnnalsError) -> Value?
+    ) -> (events: [Value], failure: AnnalsError?) {
+        var events: [Value] = []
         events.reserveCapacity(records.count)
         for (offset, record) in records {
-            do {
-                events.append(try decoders[0].decode(offset: offset, record, txn))
+            do throws(AnnalsError) {
+                if let value = try transform(try decoders[0].decode(offset: offset, record, txn)) {
+                    events.append(value)
+                }
             } catch {
                 return (events, error)
             }
@@ -91,9 +110,9 @@ extension BatchDecoder {
 }
 
 /// What the workers of one ``BatchDecoder/decode(_:_:)`` call share; safe because each writes a disjoint slice.
-private struct SharedChunk: @unchecked Sendable {
+private struct SharedChunk<Value>: @unchecked Sendable {
     let decoders: [RecordDecoder]
     let registry: DictionaryRegistry
     let input: UnsafeBufferPointer<(offset: UInt64, record: UnsafeRawBufferPointer)>
-    let results: UnsafeMutableBufferPointer<Result<RecordedEvent, AnnalsError>>
+    let results: UnsafeMutableBufferPointer<Result<Value?, AnnalsError>>
 }
