@@ -39,6 +39,29 @@ import Testing
         }
     }
 
+    @Test func stringsWithAPlainPrefixThenEscapesOrNonASCII() throws {
+        let value = try JSONParser.parse(#"["plain", "abc\"def", "abc\u00e9", "abcé", "", "a\\"]"#)
+        #expect(
+            value
+                == .array([
+                    .string("plain"), .string("abc\"def"), .string("abcé"), .string("abcé"), .string(""),
+                    .string("a\\"),
+                ]))
+        #expect(throws: JSONParseError.self) { try JSONParser.parse("[\"abc\u{01}\"]") }
+        let invalid: [UInt8] = Array(#"["abc"#.utf8) + [0xC3, 0x28] + Array(#""]"#.utf8)
+        #expect(throws: JSONParseError.self) { try JSONParser.parse(invalid) }
+    }
+
+    @Test func aDuplicateKeyIsReportedWhereItStarts() {
+        do {
+            _ = try JSONParser.parse(#"{"a":1,"b":2,"a":3}"#)
+            Issue.record("accepted")
+        } catch {
+            #expect(error.reason == #"duplicate key "a""#)
+            #expect(error.byteOffset == 13)
+        }
+    }
+
     @Test func reportsTheColumnOfTheProblem() {
         do {
             _ = try JSONParser.parse(#"{"type": "x", "n": 1,}"#)

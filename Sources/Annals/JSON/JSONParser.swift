@@ -99,13 +99,14 @@ public struct JSONParser {
     private mutating func parseObject() throws(JSONParseError) -> JSONValue {
         try enter()
         position += 1
-        var members: [String: JSONValue] = [:]
         skipWhitespace()
         if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
             position += 1
             depth -= 1
-            return .object(members)
+            return .object([:])
         }
+        // Collect the members first, so the dictionary is made at its final size instead of growing.
+        var parsed: [(key: String, value: JSONValue, offset: Int)] = []
         while true {
             skipWhitespace()
             guard position < bytes.count else { throw error("unexpected end of input inside an object") }
@@ -120,10 +121,7 @@ public struct JSONParser {
             }
             position += 1
             skipWhitespace()
-            let value = try parseValue()
-            if members.updateValue(value, forKey: key) != nil {
-                throw error("duplicate key \(JSONWriter.quoted(key))", at: keyOffset)
-            }
+            parsed.append((key, try parseValue(), keyOffset))
             skipWhitespace()
             guard position < bytes.count else { throw error("unexpected end of input inside an object") }
             if bytes[position] == UInt8(ascii: ",") {
@@ -137,6 +135,12 @@ public struct JSONParser {
             if bytes[position] == UInt8(ascii: "}") {
                 position += 1
                 depth -= 1
+                var members = [String: JSONValue](minimumCapacity: parsed.count)
+                for (key, value, offset) in parsed {
+                    if members.updateValue(value, forKey: key) != nil {
+                        throw error("duplicate key \(JSONWriter.quoted(key))", at: offset)
+                    }
+                }
                 return .object(members)
             }
             throw error("expected ',' or '}' in object, found \(describeByte(bytes[position]))")
@@ -209,7 +213,18 @@ public struct JSONParser {
 
     private mutating func parseString() throws(JSONParseError) -> String {
         position += 1
-        var out: [UInt8] = []
+        let start = position
+        // Most strings are plain ASCII: make the string straight from the input (a short one needs no allocation).
+        while position < bytes.count {
+            let b = bytes[position]
+            if b == UInt8(ascii: "\"") {
+                position += 1
+                return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<(position - 1)]), as: UTF8.self)
+            }
+            if b == UInt8(ascii: "\\") || b < 0x20 || b >= 0x80 { break }
+            position += 1
+        }
+        var out = Array(UnsafeRawBufferPointer(rebasing: bytes[start..<position]))
         while true {
             guard position < bytes.count else { throw error("unterminated string") }
             let b = bytes[position]
