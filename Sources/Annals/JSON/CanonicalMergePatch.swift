@@ -12,6 +12,20 @@ enum CanonicalMergePatch {
         return out
     }
 
+    /// `stored` with the object `patch` applied, as canonical JSON, or `nil` when `stored` is not one well-formed
+    /// JSON object (checked by the same scan that finds its members, so no separate check is needed).
+    static func apply(_ patch: JSONValue, toObject stored: UnsafeRawBufferPointer) -> [UInt8]? {
+        guard stored.first == UInt8(ascii: "{"), let members = members(of: stored) else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(stored.count + 64)
+        guard case .object(let changes) = patch else {
+            JSONWriter.write(patch, into: &out)
+            return out
+        }
+        merge(changes, into: members, out: &out)
+        return out
+    }
+
     /// Whether `bytes` is one complete JSON object, by a scan of its structure (no parsing of its members).
     static func isObject(_ bytes: [UInt8]) -> Bool {
         bytes.withUnsafeBytes { b in b.first == UInt8(ascii: "{") && skipValue(b, from: 0) == b.count }
@@ -27,6 +41,11 @@ enum CanonicalMergePatch {
             JSONWriter.write(JSONValue.null.merging(patch: patch), into: &out)
             return
         }
+        merge(changes, into: members, out: &out)
+    }
+
+    /// The object with `members` and the changes of the object patch `changes`.
+    private static func merge(_ changes: [String: JSONValue], into members: [Member], out: inout [UInt8]) {
         let keys = changes.keys.sorted(by: JSONWriter.utf8Precedes)
         out.append(UInt8(ascii: "{"))
         var first = true

@@ -67,6 +67,31 @@ public struct Thing: Sendable, Hashable {
         self.stamp = stamp
     }
 
+    /// The record `bytes` of thing `id` with `patch` merged into its properties and its stamp touched by `event`;
+    /// the other fields are copied as they are.
+    /// - Throws: ``OntologyRecordError`` when the record is malformed.
+    static func record(
+        _ bytes: UnsafeRawBufferPointer, id: String, patchingProperties patch: JSONValue,
+        touchedBy event: ProjectedEvent
+    ) throws -> [UInt8] {
+        try decodeRecord(bytes, table: "things", key: id) { reader in
+            _ = try reader.lengthPrefixed()  // thingType
+            if try reader.u8() != 0 { _ = try reader.lengthPrefixed() }  // groupId
+            if try reader.u8() != 0 { _ = try reader.lengthPrefixed() }  // name
+            _ = try reader.lengthPrefixed()  // status
+            let fieldsEnd = reader.position
+            let stamp = try reader.stamp().touched(by: event)
+            guard let properties = CanonicalMergePatch.apply(patch, toObject: try reader.lengthPrefixed()) else {
+                throw OntologyRecordError(table: "things", key: id)
+            }
+            var writer = ByteWriter(capacity: fieldsEnd + properties.count + 24)
+            writer.raw(UnsafeRawBufferPointer(rebasing: bytes[0..<fieldsEnd]))
+            writer.stamp(stamp)
+            writer.lengthPrefixed(properties)
+            return writer.bytes
+        }
+    }
+
     init(id: String, decoding bytes: UnsafeRawBufferPointer) throws {
         self = try decodeRecord(bytes, table: "things", key: id) { reader in
             let thingType = try reader.string()

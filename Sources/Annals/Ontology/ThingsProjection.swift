@@ -36,6 +36,18 @@ public struct ThingsProjection: Projection {
                 id: id, thingType: fields.thingType, groupId: existing?.groupId ?? event.groupId, name: fields.name,
                 status: fields.status, properties: fields.properties, stamp: stamp)
             try Self.store(thing, replacing: existing, in: tables)
+        case .thingUpdated(let id, nil, nil, let patch?):
+            // Most updates change properties only: patch the stored record without decoding its other fields; no
+            // index entry changes.
+            let key = Array(id.utf8)
+            let record = try tables.withValue(Self.things, key: key) { stored in
+                try stored.map { try Thing.record($0, id: id, patchingProperties: patch, touchedBy: event) }
+            }
+            guard let record else {
+                if live { throw ProjectionRejection(field: "targetId", "thing '\(id)' does not exist") }
+                return
+            }
+            try tables.put(Self.things, key: key, value: record)
         case .thingUpdated(let id, let name, let status, let patch):
             guard var thing = try Self.thing(id, in: tables) else {
                 if live { throw ProjectionRejection(field: "targetId", "thing '\(id)' does not exist") }
@@ -82,15 +94,15 @@ public struct ThingsProjection: Projection {
         for (index, (table, key)) in keys.enumerated() {
             if index < oldKeys.count {
                 if oldKeys[index].1 == key { continue }
-                try tables.delete(table, key: oldKeys[index].1)
+                try tables.remove(table, key: oldKeys[index].1)
             }
             try tables.put(table, key: key, value: [])
         }
     }
 
     static func remove(_ thing: Thing, from tables: any ProjectionWriter) throws {
-        try tables.delete(things, key: Array(thing.id.utf8))
-        for (table, key) in indexKeys(thing) { try tables.delete(table, key: key) }
+        try tables.remove(things, key: Array(thing.id.utf8))
+        for (table, key) in indexKeys(thing) { try tables.remove(table, key: key) }
     }
 }
 
