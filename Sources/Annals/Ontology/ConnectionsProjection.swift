@@ -107,8 +107,8 @@ public struct ConnectionsProjection: Projection {
     }
 
     static func remove(_ connection: Connection, from tables: any ProjectionWriter) throws {
-        try tables.delete(connections, key: Array(connection.id.utf8))
-        for (table, key) in indexKeys(connection) { try tables.delete(table, key: key) }
+        try tables.remove(connections, key: Array(connection.id.utf8))
+        for (table, key) in indexKeys(connection) { try tables.remove(table, key: key) }
     }
 
     private static func indexKeys(_ c: Connection) -> [(ProjectionTable, [UInt8])] {

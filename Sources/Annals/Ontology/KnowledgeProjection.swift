@@ -147,18 +147,18 @@ public struct KnowledgeProjection: Projection {
 
     /// Removes `item`; with `searchable`, also its terms, counters and embedding.
     private func remove(_ item: KnowledgeItem, from tables: any ProjectionWriter, searchable: Bool) throws {
-        try tables.delete(Self.items, key: Array(item.id.utf8))
-        try tables.delete(Self.byThing, key: OntologyKey.make(item.thingId, item.id))
-        for label in item.labels { try tables.delete(Self.byLabel, key: OntologyKey.make(label, item.id)) }
+        try tables.remove(Self.items, key: Array(item.id.utf8))
+        try tables.remove(Self.byThing, key: OntologyKey.make(item.thingId, item.id))
+        for label in item.labels { try tables.remove(Self.byLabel, key: OntologyKey.make(label, item.id)) }
         guard searchable else { return }
         let (frequencies, length) = Self.termFrequencies(item.text)
         for term in frequencies.keys where term.utf8.count <= 64 {
-            try tables.delete(Self.terms, key: OntologyKey.make(term, item.id))
+            try tables.remove(Self.terms, key: OntologyKey.make(term, item.id))
             try Self.adjust(Self.termStats, key: Array(term.utf8), by: -1, in: tables)
         }
         try Self.adjust(Self.stats, key: Self.documentsKey, by: -1, in: tables)
         try Self.adjust(Self.stats, key: Self.lengthKey, by: -Int64(length), in: tables)
-        try tables.delete(Self.vectors, key: Array(item.id.utf8))
+        try tables.remove(Self.vectors, key: Array(item.id.utf8))
     }
 
     /// Records `offset` as the last change to the view (a rejected event's record is undone with the rest).
@@ -173,7 +173,7 @@ public struct KnowledgeProjection: Projection {
         let current = try counter(table, key: key, in: tables)
         let next = max(0, Int64(current) + delta)
         if next == 0 {
-            try tables.delete(table, key: key)
+            try tables.remove(table, key: key)
         } else {
             try tables.put(table, key: key, value: UInt64(next).bigEndianBytes)
         }

@@ -19,6 +19,15 @@ public protocol ProjectionWriter: ProjectionReader {
     /// Removes `key`; returns whether it was present.
     @discardableResult
     func delete(_ table: ProjectionTable, key: [UInt8]) throws -> Bool
+    /// Removes `key` if it is present, without finding out whether it was: cheaper than ``delete(_:key:)`` where
+    /// that takes a lookup of its own (the in-memory tables of time travel, over a snapshot). Defaults to
+    /// ``delete(_:key:)``.
+    func remove(_ table: ProjectionTable, key: [UInt8]) throws
+}
+
+extension ProjectionWriter {
+    /// Removes `key` through ``delete(_:key:)``.
+    public func remove(_ table: ProjectionTable, key: [UInt8]) throws { try delete(table, key: key) }
 }
 
 extension ProjectionReader {

@@ -65,15 +65,12 @@ final class MemoryTables: ProjectionWriter {
             guard let value = overlaid else { return try body(nil) }
             return try value.withUnsafeBytes { try body($0) }
         }
-        return try withBase(table) { spans, bytes in
-            try key.withUnsafeBytes { k in
-                let index = Base.lowerBound(k, spans, bytes)
-                guard index < spans.count, compareBytes(Base.key(spans[index], bytes), k) == 0 else {
-                    return try body(nil)
-                }
-                return try body(Base.value(spans[index], bytes))
-            }
+        guard let snapshot = bases[table.index].table else { return try body(nil) }
+        let (bytes, spans) = try snapshot.contents()
+        guard let index = try key.withUnsafeBytes({ k throws(AnnalsError) in try snapshot.position(of: k) }) else {
+            return try body(nil)
         }
+        return try body(Base.value(spans[index], bytes))
     }
 
     func scan(
@@ -117,6 +114,11 @@ final class MemoryTables: ProjectionWriter {
 
     func put(_ table: ProjectionTable, key: [UInt8], value: [UInt8]) throws {
         overlays[table.index].set(key, value)
+    }
+
+    /// Sets a tombstone without looking the key up (a tombstone over a key the base lacks hides nothing).
+    func remove(_ table: ProjectionTable, key: [UInt8]) throws {
+        overlays[table.index].set(key, nil)
     }
 
     @discardableResult
