@@ -23,6 +23,20 @@ import Testing
         }
     }
 
+    @Test func aReplayInManySmallChunksMatchesWhatWasLive() async throws {
+        try await withStore(StoreOptions(snapshotInterval: 200)) { store, _ in
+            let dumps = try await RebuildTests.appendRandom(store, seed: 19, batches: 120)
+            for (offset, expected) in dumps.sorted(by: { $0.key < $1.key }) where offset % 7 == 0 {
+                for scope in [OntologyScope.all, .group("org-1")] {
+                    let chunked = try store.computeState(at: offset, scope: scope, chunkSize: 5)
+                    let whole = try store.state(at: offset, scope: scope)
+                    #expect(try dump(chunked.view) == dump(whole.view), "as of \(offset), \(scope)")
+                    if scope == .all { #expect(try dump(chunked.view) == expected, "as of \(offset)") }
+                }
+            }
+        }
+    }
+
     @Test func aDamagedSnapshotIsReportedAndSkipped() async throws {
         try await withStore(StoreOptions(snapshotInterval: 0)) { store, _ in
             _ = try await store.append(contentsOf: (0..<20).map { Vocabulary.thing("t\($0)") })

@@ -61,7 +61,10 @@ extension EventStore {
         }
     }
 
-    private func computeState(at offset: UInt64, scope: OntologyScope) throws -> HistoricalState {
+    /// The state of `scope` as of `offset`, replayed in chunks of `chunkSize` events (tests use small chunks).
+    func computeState(
+        at offset: UInt64, scope: OntologyScope, chunkSize: Int = TimeTravelReplay.defaultChunkSize
+    ) throws -> HistoricalState {
         let head = try head().offset
         guard offset <= head else {
             throw AnnalsError.invalidArgument("offset \(offset) is past the log head \(head)")
@@ -80,31 +83,15 @@ extension EventStore {
             }
         }
         let tables = start?.tables ?? entries.map { MemoryTables(tableCount: $0.projection.tableNames.count) }
-        var position = start?.offset ?? 0
-        var replayed = 0
-        let decoder = BatchDecoder(store: self)
-        let context = ProjectionContext(mode: .timeTravel)
+        let position = start?.offset ?? 0
         var filter = try ScopeFilter(scope, tables: tables)
         let prefilter = filter
-        let handled = { (event: RecordedEvent) in
+        let handled: @Sendable (RecordedEvent) -> Bool = { event in
             entries.contains { $0.projection.handles(eventType: event.type) }
                 && prefilter.mayTouch(type: event.type, target: event.targetId)
         }
-        while position < offset {
-            let (events, last) = try environment.read { txn in
-                try projectedEvents(
-                    after: position, through: offset, limit: ProjectionRebuilder.chunkSize, decoder: decoder,
-                    including: handled, txn)
-            }
-            guard let last else { break }
-            for event in events where filter.touches(event) {
-                for (entry, table) in zip(entries, tables) where entry.projection.handles(eventType: event.type) {
-                    try entry.projection.apply(event, to: table, context: context)
-                }
-            }
-            replayed += Int(last - position)
-            position = last
-        }
+        let replay = TimeTravelReplay(store: self, entries: entries, tables: tables, chunkSize: chunkSize)
+        let replayed = try replay.run(after: position, through: offset, filter: &filter, including: handled)
         let replayedView = OntologyView(
             things: tables[0], connections: tables[1], knowledge: tables[2], offset: offset)
         return HistoricalState(

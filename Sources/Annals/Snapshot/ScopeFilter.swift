@@ -24,6 +24,9 @@ struct ScopeFilter {
         }
     }
 
+    /// Whether every event matters (the whole state, or a group's, which depends on every event).
+    var keepsEverything: Bool { things == nil }
+
     /// Whether an event of `type` on `target` may matter, before its metadata is parsed.
     func mayTouch(type: String, target: String?) -> Bool {
         guard let things, type.hasPrefix("thing.") else { return true }
