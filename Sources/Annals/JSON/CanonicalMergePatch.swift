@@ -13,17 +13,16 @@ enum CanonicalMergePatch {
     }
 
     /// `stored` with the object `patch` applied, as canonical JSON, or `nil` when `stored` is not one well-formed
-    /// JSON object (checked by the same scan that finds its members, so no separate check is needed).
+    /// JSON object (found out by the same pass that merges, so no separate check is needed).
     static func apply(_ patch: JSONValue, toObject stored: UnsafeRawBufferPointer) -> [UInt8]? {
-        guard stored.first == UInt8(ascii: "{"), let members = members(of: stored) else { return nil }
         var out: [UInt8] = []
         out.reserveCapacity(stored.count + 64)
         guard case .object(let changes) = patch else {
+            guard stored.first == UInt8(ascii: "{"), skipValue(stored, from: 0) == stored.count else { return nil }
             JSONWriter.write(patch, into: &out)
             return out
         }
-        merge(changes, into: members, out: &out)
-        return out
+        return merge(changes, intoObject: stored, out: &out) ? out : nil
     }
 
     /// Whether `bytes` is one complete JSON object, by a scan of its structure (no parsing of its members).
@@ -36,17 +35,24 @@ enum CanonicalMergePatch {
             JSONWriter.write(patch, into: &out)
             return
         }
-        guard stored.first == UInt8(ascii: "{"), let members = Self.members(of: stored) else {
+        let mark = out.count
+        if !merge(changes, intoObject: stored, out: &out) {
             // Not an object: the patch merges into an empty one.
+            out.removeSubrange(mark...)
             JSONWriter.write(JSONValue.null.merging(patch: patch), into: &out)
-            return
         }
-        merge(changes, into: members, out: &out)
     }
 
-    /// The object with `members` and the changes of the object patch `changes`.
-    private static func merge(_ changes: [String: JSONValue], into members: [Member], out: inout [UInt8]) {
-        let keys = changes.keys.sorted(by: JSONWriter.utf8Precedes)
+    /// Writes the canonical object `stored` with the changes of the object patch `changes`, in one pass over its
+    /// members. Returns `false` (having written part of it) when `stored` is not a well-formed object.
+    private static func merge(
+        _ changes: [String: JSONValue], intoObject stored: UnsafeRawBufferPointer, out: inout [UInt8]
+    ) -> Bool {
+        let end = stored.count - 1
+        guard stored.count >= 2, stored[0] == UInt8(ascii: "{"), stored[end] == UInt8(ascii: "}") else {
+            return false
+        }
+        let keys = changes.count == 1 ? Array(changes.keys) : changes.keys.sorted(by: JSONWriter.utf8Precedes)
         out.append(UInt8(ascii: "{"))
         var first = true
         func separator(_ out: inout [UInt8]) {
@@ -66,17 +72,42 @@ enum CanonicalMergePatch {
             }
         }
         var p = 0
-        for member in members {
-            while p < keys.count, member.withKey({ Self.precedes(keys[p], $0) }) {
+        var i = 1
+        while i < end {
+            // One member: "key":value
+            let start = i
+            guard stored[i] == UInt8(ascii: "\""), let keyEnd = skipString(stored, from: i) else { return false }
+            let literal = UnsafeRawBufferPointer(rebasing: stored[(i + 1)..<(keyEnd - 1)])
+            var decoded: [UInt8]?
+            if literal.contains(UInt8(ascii: "\\")) {
+                let quoted = UnsafeRawBufferPointer(rebasing: stored[i..<keyEnd])
+                guard case .string(let text)? = try? JSONParser.parse(quoted) else { return false }
+                decoded = Array(text.utf8)
+            }
+            i = keyEnd
+            guard i < end, stored[i] == UInt8(ascii: ":") else { return false }
+            i += 1
+            guard let valueEnd = skipValue(stored, from: i), valueEnd <= end else { return false }
+            let value = UnsafeRawBufferPointer(rebasing: stored[i..<valueEnd])
+            func withKey<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+                if let decoded { return decoded.withUnsafeBytes(body) }
+                return body(literal)
+            }
+            while p < keys.count, withKey({ Self.precedes(keys[p], $0) }) {
                 emitPatched(keys[p], changes[keys[p]]!, storedValue: nil, &out)
                 p += 1
             }
-            if p < keys.count, member.withKey({ Self.equals(keys[p], $0) }) {
-                emitPatched(keys[p], changes[keys[p]]!, storedValue: member.value, &out)
+            if p < keys.count, withKey({ Self.equals(keys[p], $0) }) {
+                emitPatched(keys[p], changes[keys[p]]!, storedValue: value, &out)
                 p += 1
             } else {
                 separator(&out)
-                out.append(contentsOf: member.raw)
+                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: stored[start..<valueEnd]))
+            }
+            i = valueEnd
+            if i < end {
+                guard stored[i] == UInt8(ascii: ","), i + 1 < end else { return false }
+                i += 1
             }
         }
         while p < keys.count {
@@ -84,54 +115,7 @@ enum CanonicalMergePatch {
             p += 1
         }
         out.append(UInt8(ascii: "}"))
-    }
-
-    /// One member of a canonical object: its key's UTF-8 bytes (in place, or decoded when the key has escapes), the
-    /// member as written (`"key":value`) and its value.
-    private struct Member {
-        var literalKey: UnsafeRawBufferPointer
-        var decodedKey: [UInt8]?
-        var raw: UnsafeRawBufferPointer
-        var value: UnsafeRawBufferPointer
-
-        func withKey<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
-            if let decodedKey { return decodedKey.withUnsafeBytes(body) }
-            return body(literalKey)
-        }
-    }
-
-    /// The members of the canonical object `bytes`, or `nil` if it is not well formed.
-    private static func members(of bytes: UnsafeRawBufferPointer) -> [Member]? {
-        var members: [Member] = []
-        var i = 1
-        guard bytes.count >= 2, bytes[bytes.count - 1] == UInt8(ascii: "}") else { return nil }
-        if bytes.count == 2 { return members }
-        while i < bytes.count - 1 {
-            let start = i
-            guard bytes[i] == UInt8(ascii: "\""), let keyEnd = skipString(bytes, from: i) else { return nil }
-            let literal = UnsafeRawBufferPointer(rebasing: bytes[i..<keyEnd])
-            var decoded: [UInt8]?
-            if literal.contains(UInt8(ascii: "\\")) {
-                guard case .string(let text)? = try? JSONParser.parse(literal) else { return nil }
-                decoded = Array(text.utf8)
-            }
-            i = keyEnd
-            guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { return nil }
-            i += 1
-            guard let valueEnd = skipValue(bytes, from: i) else { return nil }
-            members.append(
-                Member(
-                    literalKey: UnsafeRawBufferPointer(
-                        rebasing: literal[(literal.startIndex + 1)..<(literal.endIndex - 1)]),
-                    decodedKey: decoded, raw: UnsafeRawBufferPointer(rebasing: bytes[start..<valueEnd]),
-                    value: UnsafeRawBufferPointer(rebasing: bytes[i..<valueEnd])))
-            i = valueEnd
-            if i < bytes.count - 1 {
-                guard bytes[i] == UInt8(ascii: ",") else { return nil }
-                i += 1
-            }
-        }
-        return members
+        return true
     }
 
     /// The index just past the string literal starting at `start`.

@@ -124,8 +124,7 @@ extension EventStore {
             // Tables the snapshot leaves out start empty (time travel does not use them).
             let stored = Dictionary(
                 zip(SnapshotFormat.tableNames(match), match.tables), uniquingKeysWith: { first, _ in first })
-            tables.append(
-                MemoryTables(bases: projection.tableNames.map { MemoryTables.Base(table: stored[$0]) }))
+            tables.append(MemoryTables(bases: projection.tableNames.map { stored[$0] }))
         }
         return tables
     }

@@ -1,61 +1,23 @@
 import Foundation
 
-/// A projection's tables in memory: the sorted entries of a snapshot (read in place from its decompressed tables)
+/// A projection's tables in memory: the sorted entries of a snapshot (read in place from its decompressed blocks)
 /// with the changes of a replay laid over them. What ``EventStore/state(at:)`` replays into; also usable with no
 /// snapshot, starting empty.
 final class MemoryTables: ProjectionWriter {
-    /// A snapshot table read in place (decompressed on first use), or none.
-    struct Base {
-        let table: SnapshotTable?
-
-        static let empty = Base(table: nil)
-
-        static func key(_ span: (Int, Int, Int, Int), _ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
-            UnsafeRawBufferPointer(rebasing: bytes[span.0..<(span.0 + span.1)])
-        }
-
-        static func value(_ span: (Int, Int, Int, Int), _ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
-            UnsafeRawBufferPointer(rebasing: bytes[span.2..<(span.2 + span.3)])
-        }
-
-        /// The first index in `spans` whose key is ≥ `key`.
-        static func lowerBound(
-            _ key: UnsafeRawBufferPointer, _ spans: [(Int, Int, Int, Int)], _ bytes: UnsafeRawBufferPointer
-        ) -> Int {
-            var low = 0
-            var high = spans.count
-            while low < high {
-                let middle = (low + high) / 2
-                if compareBytes(Self.key(spans[middle], bytes), key) < 0 { low = middle + 1 } else { high = middle }
-            }
-            return low
-        }
-    }
-
-    private var bases: [Base]
+    /// The snapshot tables underneath, `nil` where there is none.
+    private var bases: [SnapshotTable?]
     private var overlays: [SortedOverlay]
 
     /// Empty tables, `count` of them.
     init(tableCount: Int) {
-        bases = Array(repeating: .empty, count: tableCount)
+        bases = Array(repeating: nil, count: tableCount)
         overlays = Array(repeating: SortedOverlay(), count: tableCount)
     }
 
-    /// Tables over a snapshot's decoded tables.
-    init(bases: [Base]) {
+    /// Tables over a snapshot's tables (`nil` for a table the snapshot does not hold: it starts empty).
+    init(bases: [SnapshotTable?]) {
         self.bases = bases
         overlays = Array(repeating: SortedOverlay(), count: bases.count)
-    }
-
-    /// Calls `body` with the base table's spans and bytes (empty without a snapshot).
-    private func withBase<R>(
-        _ table: ProjectionTable, _ body: ([(Int, Int, Int, Int)], UnsafeRawBufferPointer) throws -> R
-    ) throws -> R {
-        guard let snapshot = bases[table.index].table else {
-            return try body([], UnsafeRawBufferPointer(start: nil, count: 0))
-        }
-        let (bytes, spans) = try snapshot.contents()
-        return try body(spans, bytes)
     }
 
     func withValue<R>(_ table: ProjectionTable, key: [UInt8], _ body: (UnsafeRawBufferPointer?) throws -> R) throws
@@ -65,12 +27,8 @@ final class MemoryTables: ProjectionWriter {
             guard let value = overlaid else { return try body(nil) }
             return try value.withUnsafeBytes { try body($0) }
         }
-        guard let snapshot = bases[table.index].table else { return try body(nil) }
-        let (bytes, spans) = try snapshot.contents()
-        guard let index = try key.withUnsafeBytes({ k throws(AnnalsError) in try snapshot.position(of: k) }) else {
-            return try body(nil)
-        }
-        return try body(Base.value(spans[index], bytes))
+        guard let base = bases[table.index] else { return try body(nil) }
+        return try body(try key.withUnsafeBytes { k throws(AnnalsError) in try base.value(for: k) })
     }
 
     func scan(
@@ -84,32 +42,41 @@ final class MemoryTables: ProjectionWriter {
             overlaid.append(entry)
             return true
         }
-        try withBase(table) { spans, bytes in
+        var next = 0
+        /// Passes on the overlay's entries before `limit` (all when `nil`); `false` when `body` asked to stop.
+        func emitOverlaid(before limit: UnsafeRawBufferPointer?) throws -> Bool {
+            while next < overlaid.count {
+                let entry = overlaid[next]
+                if let limit, entry.key.withUnsafeBytes({ compareBytes($0, limit) }) >= 0 { return true }
+                next += 1
+                guard let value = entry.value else { continue }
+                let go = try entry.key.withUnsafeBytes { k in try value.withUnsafeBytes { try body(k, $0) } }
+                guard go else { return false }
+            }
+            return true
+        }
+        var stopped = false
+        if let base = bases[table.index] {
             try prefix.withUnsafeBytes { p in
-                var i = Base.lowerBound(p, spans, bytes)
-                var j = 0
-                while true {
-                    let baseKey = i < spans.count ? Base.key(spans[i], bytes) : nil
-                    let inBase = baseKey.map { $0.starts(with: p) } ?? false
-                    if !inBase && j >= overlaid.count { return }
-                    let order: Int =
-                        if !inBase { 1 } else if j >= overlaid.count { -1 } else {
-                            overlaid[j].key.withUnsafeBytes { compareBytes(baseKey!, $0) }
-                        }
-                    if order < 0 {
-                        guard try body(baseKey!, Base.value(spans[i], bytes)) else { return }
-                        i += 1
-                    } else {
-                        if order == 0 { i += 1 }
-                        let entry = overlaid[j]
-                        j += 1
-                        guard let value = entry.value else { continue }
-                        let go = try entry.key.withUnsafeBytes { k in try value.withUnsafeBytes { try body(k, $0) } }
-                        guard go else { return }
+                try base.forEach(from: p) { key, value in
+                    guard key.starts(with: p) else { return false }
+                    guard try emitOverlaid(before: key) else {
+                        stopped = true
+                        return false
                     }
+                    // The overlay's entry for the same key, if any, replaces the base's.
+                    if next < overlaid.count, overlaid[next].key.withUnsafeBytes({ compareBytes($0, key) }) == 0 {
+                        return true
+                    }
+                    guard try body(key, value) else {
+                        stopped = true
+                        return false
+                    }
+                    return true
                 }
             }
         }
+        if !stopped { _ = try emitOverlaid(before: nil) }
     }
 
     func put(_ table: ProjectionTable, key: [UInt8], value: [UInt8]) throws {

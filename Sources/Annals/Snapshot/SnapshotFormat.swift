@@ -1,11 +1,14 @@
 import CZstd
 
-/// The stored form of a snapshot (docs/FORMAT.md, "Snapshots"): a header, a directory of the projections and
-/// their tables, and one zstd frame per table. The header's CRC-32C covers the directory and every frame.
+/// The stored form of a snapshot (docs/FORMAT.md, "Snapshots"): a header, a directory of the projections, their
+/// tables and the tables' blocks, and one zstd frame per block. The header's CRC-32C covers the directory and every
+/// frame. Format 2 (one frame per table) is still read.
 enum SnapshotFormat {
     static let magic: [UInt8] = Array("ANSN".utf8)
-    static let version: UInt8 = 2
+    static let version: UInt8 = 3
     static let headerSize = 34
+    /// Blocks end after the first entry that brings them to this many uncompressed bytes.
+    static let blockSize = 65_536
 
     /// Facts from a snapshot's header, without reading the rest.
     struct Header: Sendable, Equatable {
@@ -25,10 +28,15 @@ enum SnapshotFormat {
     }
 
     /// Encodes the snapshot tables of `projections` (each read through its reader), one compressed frame per table.
+    /// - Parameter format: 3, or 2 (one block per table, without the block directory) to test that older
+    ///   snapshots are still read.
     static func encode(
         _ projections: [(projection: any Annals.Projection, tables: any ProjectionReader)], offset: UInt64,
-        createdAt: Int64, level: Int32
+        createdAt: Int64, level: Int32, format: UInt8 = version
     ) throws -> [UInt8] {
+        let blockSize = format == 2 ? Int.max : Self.blockSize
+        guard let context = ZSTD_createCCtx() else { throw AnnalsError.compression("ZSTD_createCCtx failed") }
+        defer { ZSTD_freeCCtx(context) }
         var directory = ByteWriter(capacity: 4096)
         var frames: [UInt8] = []
         var bodyLength: UInt64 = 0
@@ -44,28 +52,55 @@ enum SnapshotFormat {
                     throw AnnalsError.invalidArgument(
                         "projection '\(projection.name)' lists snapshot table '\(name)', which it does not have")
                 }
-                var entries = ByteWriter(capacity: 1 << 16)
+                var blocks: [(firstKey: [UInt8], entries: Int, length: Int, frame: [UInt8])] = []
+                var block = ByteWriter(capacity: Self.blockSize + 4096)
+                var firstKey: [UInt8] = []
                 var count = 0
+                var total = 0
+                func finishBlock() throws {
+                    guard count > 0 else { return }
+                    blocks.append(
+                        (firstKey, count, block.bytes.count, try compress(block.bytes, level: level, context: context)))
+                    block = ByteWriter(capacity: Self.blockSize + 4096)
+                    count = 0
+                }
                 try tables.scan(ProjectionTable(index), prefix: []) { key, value in
-                    entries.lengthPrefixed(key)
-                    entries.lengthPrefixed(value)
+                    if count == 0 { firstKey = Array(key) }
+                    block.lengthPrefixed(key)
+                    block.lengthPrefixed(value)
                     count += 1
+                    total += 1
+                    if block.bytes.count >= blockSize { try finishBlock() }
                     return true
                 }
-                let frame = try compress(entries.bytes, level: level)
+                try finishBlock()
                 directory.lengthPrefixed(Array(name.utf8))
-                directory.varint(UInt64(count))
-                directory.varint(UInt64(entries.bytes.count))
-                directory.varint(UInt64(frame.count))
-                frames.append(contentsOf: frame)
-                bodyLength += UInt64(entries.bytes.count)
+                if format == 2 {
+                    let frame = try blocks.first?.frame ?? compress([], level: level, context: context)
+                    directory.varint(UInt64(total))
+                    directory.varint(UInt64(blocks.first?.length ?? 0))
+                    directory.varint(UInt64(frame.count))
+                    frames.append(contentsOf: frame)
+                    bodyLength += UInt64(blocks.first?.length ?? 0)
+                    continue
+                }
+                directory.varint(UInt64(total))
+                directory.varint(UInt64(blocks.count))
+                for block in blocks {
+                    directory.lengthPrefixed(block.firstKey)
+                    directory.varint(UInt64(block.entries))
+                    directory.varint(UInt64(block.length))
+                    directory.varint(UInt64(block.frame.count))
+                    frames.append(contentsOf: block.frame)
+                    bodyLength += UInt64(block.length)
+                }
             }
         }
         var rest = directory.bytes
         rest.append(contentsOf: frames)
         var header = ByteWriter(capacity: headerSize + rest.count)
         header.raw(magic)
-        header.u8(version)
+        header.u8(format)
         header.u8(1)
         header.raw(offset.bigEndianBytes)
         header.raw(UInt64(bitPattern: createdAt).bigEndianBytes)
@@ -75,10 +110,12 @@ enum SnapshotFormat {
         return header.bytes
     }
 
-    private static func compress(_ bytes: [UInt8], level: Int32) throws -> [UInt8] {
+    private static func compress(_ bytes: [UInt8], level: Int32, context: OpaquePointer?) throws -> [UInt8] {
         var frame = [UInt8](repeating: 0, count: ZSTD_compressBound(bytes.count))
         let size = frame.withUnsafeMutableBytes { out in
-            bytes.withUnsafeBytes { ZSTD_compress(out.baseAddress, out.count, $0.baseAddress, $0.count, level) }
+            bytes.withUnsafeBytes {
+                ZSTD_compressCCtx(context, out.baseAddress, out.count, $0.baseAddress, $0.count, level)
+            }
         }
         if ZSTD_isError(size) != 0 {
             throw AnnalsError.compression("ZSTD_compress (snapshot): " + String(cString: ZSTD_getErrorName(size)))
@@ -92,7 +129,7 @@ enum SnapshotFormat {
         guard stored.count >= headerSize, stored[0..<4].elementsEqual(magic) else {
             throw .corruptSnapshot(offset: offset, reason: "the header is missing or does not start with ANSN")
         }
-        guard stored[4] == version, stored[5] == 1 else {
+        guard stored[4] == 2 || stored[4] == version, stored[5] == 1 else {
             throw .corruptSnapshot(offset: offset, reason: "unknown format \(stored[4]) or codec \(stored[5])")
         }
         let header = Header(
@@ -114,39 +151,39 @@ enum SnapshotFormat {
         guard CRC32C.checksum(rest) == header.checksum else {
             throw .corruptSnapshot(offset: offset, reason: "the CRC-32C of the contents does not match the header")
         }
+        let format = stored[4]
         var reader = ByteReader(rest)
         do {
             let count = try reader.varint()
             guard count <= 1024 else { throw SnapshotFormatError("it claims \(count) projections") }
-            var directory: [(name: String, version: Int, configuration: String, tables: [(String, Int, Int, Int)])] =
-                []
+            typealias TableEntry = (name: String, entries: Int, blocks: [SnapshotTable.Block], frameBytes: Int)
+            var directory: [(name: String, version: Int, configuration: String, tables: [TableEntry])] = []
             for _ in 0..<count {
                 let name = String(decoding: try reader.lengthPrefixed(), as: UTF8.self)
                 let version = Int(truncatingIfNeeded: try reader.varint())
                 let configuration = String(decoding: try reader.lengthPrefixed(), as: UTF8.self)
                 let tableCount = try reader.varint()
                 guard tableCount <= 1024 else { throw SnapshotFormatError("\(name) claims \(tableCount) tables") }
-                var tables: [(String, Int, Int, Int)] = []
+                var tables: [TableEntry] = []
                 for _ in 0..<tableCount {
                     let table = String(decoding: try reader.lengthPrefixed(), as: UTF8.self)
-                    let entries = try reader.varint()
-                    let length = try reader.varint()
-                    let compressed = try reader.varint()
-                    guard entries <= length, length <= 1 << 40, compressed <= UInt64(rest.count) else {
-                        throw SnapshotFormatError("table \(name).\(table) has implausible sizes")
-                    }
-                    tables.append((table, Int(entries), Int(length), Int(compressed)))
+                    let (entries, blocks, frameBytes) =
+                        format == 2
+                        ? try formatTwoBlock(&reader, table: "\(name).\(table)", limit: rest.count)
+                        : try blockDirectory(&reader, table: "\(name).\(table)", limit: rest.count)
+                    tables.append((table, entries, blocks, frameBytes))
                 }
                 directory.append((name, version, configuration, tables))
             }
             var projections: [Projection] = []
             for entry in directory {
                 var tables: [SnapshotTable] = []
-                for (name, entries, length, compressed) in entry.tables {
+                for table in entry.tables {
                     tables.append(
                         SnapshotTable(
-                            name: "\(entry.name).\(name)", entries: entries, frame: Array(try reader.bytes(compressed)),
-                            uncompressedLength: length, snapshotOffset: offset))
+                            name: "\(entry.name).\(table.name)", entries: table.entries,
+                            frames: Array(try reader.bytes(table.frameBytes)), blocks: table.blocks,
+                            snapshotOffset: offset))
                 }
                 projections.append(
                     Projection(
@@ -158,6 +195,54 @@ enum SnapshotFormat {
         } catch {
             throw .corruptSnapshot(offset: offset, reason: "the directory or a frame is truncated")
         }
+    }
+
+    /// Reads a format 3 table's block directory: the entry count, the block count, and per block its first key,
+    /// entry count, uncompressed and compressed lengths.
+    private static func blockDirectory(
+        _ reader: inout ByteReader, table: String, limit: Int
+    ) throws -> (entries: Int, blocks: [SnapshotTable.Block], frameBytes: Int) {
+        let entries = try reader.varint()
+        let count = try reader.varint()
+        guard entries <= UInt64(limit) * 8, count <= entries else {
+            throw SnapshotFormatError("table \(table) has implausible sizes")
+        }
+        var blocks: [SnapshotTable.Block] = []
+        var frameEnd = 0
+        var counted: UInt64 = 0
+        for _ in 0..<count {
+            let firstKey = Array(try reader.lengthPrefixed())
+            let blockEntries = try reader.varint()
+            let length = try reader.varint()
+            let compressed = try reader.varint()
+            guard blockEntries <= length, length <= 1 << 40, compressed <= UInt64(limit) else {
+                throw SnapshotFormatError("table \(table) has a block with implausible sizes")
+            }
+            blocks.append(
+                SnapshotTable.Block(
+                    firstKey: firstKey, entries: Int(blockEntries), uncompressedLength: Int(length),
+                    frame: frameEnd..<(frameEnd + Int(compressed))))
+            frameEnd += Int(compressed)
+            counted += blockEntries
+        }
+        guard counted == entries else { throw SnapshotFormatError("table \(table) has blocks that do not add up") }
+        return (Int(entries), blocks, frameEnd)
+    }
+
+    /// Reads a format 2 table's sizes (entry count, uncompressed and compressed lengths): one block.
+    private static func formatTwoBlock(
+        _ reader: inout ByteReader, table: String, limit: Int
+    ) throws -> (entries: Int, blocks: [SnapshotTable.Block], frameBytes: Int) {
+        let entries = try reader.varint()
+        let length = try reader.varint()
+        let compressed = try reader.varint()
+        guard entries <= length, length <= 1 << 40, compressed <= UInt64(limit) else {
+            throw SnapshotFormatError("table \(table) has implausible sizes")
+        }
+        guard entries > 0 else { return (0, [], Int(compressed)) }
+        let block = SnapshotTable.Block(
+            firstKey: [], entries: Int(entries), uncompressedLength: Int(length), frame: 0..<Int(compressed))
+        return (Int(entries), [block], Int(compressed))
     }
 
     /// The table names of a snapshot's projection, for matching against the running code.

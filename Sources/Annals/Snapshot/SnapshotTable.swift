@@ -1,45 +1,124 @@
 import CZstd
 
-/// One table of a snapshot: its compressed frame, decompressed and indexed on first use, so that time travel pays
-/// only for the tables its replay reads (a one-thing query never touches the knowledge view's search tables).
+/// One table of a snapshot: its entries in key order, stored as blocks of about ``SnapshotFormat/blockSize`` bytes,
+/// each its own zstd frame and each decompressed the first time a lookup or a scan reaches it. Time travel thus
+/// pays only for the parts of a table its replay reads: a replay that deletes a dozen things scans a dozen places
+/// of the connection indexes, not the whole indexes.
 ///
-/// The frame's bytes were covered by the snapshot's CRC-32C when it was loaded; a frame that still fails to
-/// decompress is reported as ``AnnalsError/corruptSnapshot(offset:reason:)`` by the query that needed it.
+/// The frames were covered by the snapshot's CRC-32C when it was loaded; a frame that still fails to decompress is
+/// reported as ``AnnalsError/corruptSnapshot(offset:reason:)`` by the lookup that needed it. A table is used by one
+/// thread at a time.
 final class SnapshotTable: @unchecked Sendable {
-    let name: String
-    let entries: Int
-    private let offset: UInt64
-    private let frame: [UInt8]
-    private let length: Int
-    private var loaded: (bytes: UnsafeMutableRawBufferPointer, spans: [(Int, Int, Int, Int)])?
-    /// Open addressing over `loaded.spans` (index + 1, 0 for an empty slot), built once the table has had enough
-    /// point lookups to pay for it.
-    private var slots: [Int32] = []
-    /// Point lookups answered by binary search so far.
-    private var searches = 0
-
-    init(name: String, entries: Int, frame: [UInt8], uncompressedLength: Int, snapshotOffset: UInt64) {
-        self.name = name
-        self.entries = entries
-        self.frame = frame
-        self.length = uncompressedLength
-        self.offset = snapshotOffset
+    /// Where a block is and what it holds.
+    struct Block {
+        /// The key of its first entry (empty for the one block of a format 2 table).
+        var firstKey: [UInt8]
+        var entries: Int
+        var uncompressedLength: Int
+        /// Its frame's range in the table's frames.
+        var frame: Range<Int>
     }
 
-    deinit { loaded?.bytes.deallocate() }
+    let name: String
+    let entries: Int
+    private let snapshotOffset: UInt64
+    private let frames: [UInt8]
+    private let blocks: [Block]
+    private var loaded: [LoadedBlock?]
+    private var context: OpaquePointer?
 
-    /// The decompressed entries and their spans (key start, key length, value start, value length), sorted by key.
-    func contents() throws(AnnalsError) -> (bytes: UnsafeRawBufferPointer, spans: [(Int, Int, Int, Int)]) {
-        if let loaded { return (UnsafeRawBufferPointer(loaded.bytes), loaded.spans) }
-        let output = UnsafeMutableRawBufferPointer.allocate(byteCount: max(length, 1), alignment: 8)
-        let size = frame.withUnsafeBytes { ZSTD_decompress(output.baseAddress, length, $0.baseAddress, $0.count) }
-        guard ZSTD_isError(size) == 0, size == length else {
-            output.deallocate()
-            throw .corruptSnapshot(offset: offset, reason: "table \(name) does not decompress to \(length) bytes")
+    init(name: String, entries: Int, frames: [UInt8], blocks: [Block], snapshotOffset: UInt64) {
+        self.name = name
+        self.entries = entries
+        self.frames = frames
+        self.blocks = blocks
+        self.snapshotOffset = snapshotOffset
+        loaded = Array(repeating: nil, count: blocks.count)
+    }
+
+    deinit { if let context { ZSTD_freeDCtx(context) } }
+
+    /// The value stored under `key`, or `nil`. The buffer lives as long as the table.
+    func value(for key: UnsafeRawBufferPointer) throws(AnnalsError) -> UnsafeRawBufferPointer? {
+        guard let index = blockIndex(for: key) else { return nil }
+        let block = try block(index)
+        let position = block.lowerBound(key)
+        guard position < block.spans.count, compareBytes(block.key(position), key) == 0 else { return nil }
+        return block.value(position)
+    }
+
+    /// Calls `body` with each entry whose key is ≥ `start`, in key order, until it returns `false` or the entries
+    /// end. The buffers live as long as the table.
+    func forEach(
+        from start: UnsafeRawBufferPointer,
+        _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Bool
+    ) throws {
+        guard var index = blockIndex(for: start) else { return }
+        var position = try block(index).lowerBound(start)
+        while index < blocks.count {
+            let block = try block(index)
+            while position < block.spans.count {
+                guard try body(block.key(position), block.value(position)) else { return }
+                position += 1
+            }
+            index += 1
+            position = 0
         }
+    }
+
+    /// The last block whose first key is ≤ `key` (the first block when `key` precedes them all), or `nil` for a
+    /// table without blocks.
+    private func blockIndex(for key: UnsafeRawBufferPointer) -> Int? {
+        guard !blocks.isEmpty else { return nil }
+        var low = 1
+        var high = blocks.count
+        while low < high {
+            let middle = (low + high) / 2
+            let order = blocks[middle].firstKey.withUnsafeBytes { compareBytes($0, key) }
+            if order <= 0 { low = middle + 1 } else { high = middle }
+        }
+        return low - 1
+    }
+
+    /// Block `index`, decompressed and indexed on first use.
+    private func block(_ index: Int) throws(AnnalsError) -> LoadedBlock {
+        if let block = loaded[index] { return block }
+        let description = blocks[index]
+        if context == nil { context = ZSTD_createDCtx() }
+        let output = UnsafeMutableRawBufferPointer.allocate(
+            byteCount: max(description.uncompressedLength, 1), alignment: 8)
+        let size = frames.withUnsafeBytes { all in
+            let frame = UnsafeRawBufferPointer(rebasing: all[description.frame])
+            return ZSTD_decompressDCtx(
+                context, output.baseAddress, description.uncompressedLength, frame.baseAddress, frame.count)
+        }
+        guard ZSTD_isError(size) == 0, size == description.uncompressedLength else {
+            output.deallocate()
+            throw .corruptSnapshot(
+                offset: snapshotOffset,
+                reason: "block \(index) of table \(name) does not decompress to \(description.uncompressedLength) bytes"
+            )
+        }
+        guard let block = LoadedBlock(output, entries: description.entries) else {
+            throw .corruptSnapshot(offset: snapshotOffset, reason: "block \(index) of table \(name) is truncated")
+        }
+        loaded[index] = block
+        return block
+    }
+}
+
+/// A decompressed block: its bytes, and the spans (key start, key length, value start, value length) of its
+/// entries in key order.
+private final class LoadedBlock {
+    let bytes: UnsafeRawBufferPointer
+    let spans: [(Int, Int, Int, Int)]
+
+    /// Indexes `bytes` (taking ownership), or returns `nil` (freeing them) when they hold fewer than `entries`
+    /// well-formed entries.
+    init?(_ bytes: UnsafeMutableRawBufferPointer, entries: Int) {
         var spans: [(Int, Int, Int, Int)] = []
         spans.reserveCapacity(entries)
-        var reader = ByteReader(UnsafeRawBufferPointer(rebasing: output[0..<length]))
+        var reader = ByteReader(UnsafeRawBufferPointer(bytes))
         do {
             for _ in 0..<entries {
                 let keyLength = Int(try reader.varint())
@@ -51,74 +130,34 @@ final class SnapshotTable: @unchecked Sendable {
                 spans.append((keyStart, keyLength, valueStart, valueLength))
             }
         } catch {
-            output.deallocate()
-            throw .corruptSnapshot(offset: offset, reason: "table \(name) is truncated")
+            bytes.deallocate()
+            return nil
         }
-        loaded = (output, spans)
-        return (UnsafeRawBufferPointer(output), spans)
-    }
-}
-
-extension SnapshotTable {
-    /// The position in the spans of the entry whose key is `key`, or `nil`. The first lookups binary-search the
-    /// sorted spans; once they number an eighth of the entries, a hash table is built and answers the rest (a long
-    /// replay looks up tens of thousands of keys, a short one too few to pay for hashing every key).
-    func position(of key: UnsafeRawBufferPointer) throws(AnnalsError) -> Int? {
-        let (bytes, spans) = try contents()
-        guard !spans.isEmpty else { return nil }
-        if slots.isEmpty {
-            searches += 1
-            if searches < spans.count / 8 {
-                let index = MemoryTables.Base.lowerBound(key, spans, bytes)
-                guard index < spans.count, compareBytes(MemoryTables.Base.key(spans[index], bytes), key) == 0 else {
-                    return nil
-                }
-                return index
-            }
-            slots = Self.hashSlots(spans, bytes)
-        }
-        let mask = slots.count - 1
-        var slot = Self.hash(key) & mask
-        while true {
-            let stored = Int(slots[slot])
-            if stored == 0 { return nil }
-            let span = spans[stored - 1]
-            if span.1 == key.count, compareBytes(MemoryTables.Base.key(span, bytes), key) == 0 {
-                return stored - 1
-            }
-            slot = (slot + 1) & mask
-        }
+        self.bytes = UnsafeRawBufferPointer(bytes)
+        self.spans = spans
     }
 
-    private static func hashSlots(_ spans: [(Int, Int, Int, Int)], _ bytes: UnsafeRawBufferPointer) -> [Int32] {
-        var capacity = 16
-        while capacity < spans.count * 2 { capacity *= 2 }
-        var slots = [Int32](repeating: 0, count: capacity)
-        let mask = capacity - 1
-        for (index, span) in spans.enumerated() {
-            var slot = hash(UnsafeRawBufferPointer(rebasing: bytes[span.0..<(span.0 + span.1)])) & mask
-            while slots[slot] != 0 { slot = (slot + 1) & mask }
-            slots[slot] = Int32(index + 1)
-        }
-        return slots
+    deinit { bytes.deallocate() }
+
+    func key(_ position: Int) -> UnsafeRawBufferPointer {
+        let span = spans[position]
+        return UnsafeRawBufferPointer(rebasing: bytes[span.0..<(span.0 + span.1)])
     }
 
-    /// A 64-bit multiplicative hash taking eight bytes at a time, folded to an `Int`.
-    private static func hash(_ key: UnsafeRawBufferPointer) -> Int {
-        var hash = UInt64(truncatingIfNeeded: key.count) &* 0x9e37_79b9_7f4a_7c15
-        var i = 0
-        while i + 8 <= key.count {
-            hash = (hash ^ key.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xff51_afd7_ed55_8ccd
-            hash ^= hash >> 32
-            i += 8
+    func value(_ position: Int) -> UnsafeRawBufferPointer {
+        let span = spans[position]
+        return UnsafeRawBufferPointer(rebasing: bytes[span.2..<(span.2 + span.3)])
+    }
+
+    /// The first position whose key is ≥ `key`.
+    func lowerBound(_ key: UnsafeRawBufferPointer) -> Int {
+        var low = 0
+        var high = spans.count
+        while low < high {
+            let middle = (low + high) / 2
+            if compareBytes(self.key(middle), key) < 0 { low = middle + 1 } else { high = middle }
         }
-        var tail: UInt64 = 0
-        while i < key.count {
-            tail = tail << 8 | UInt64(key[i])
-            i += 1
-        }
-        hash = (hash ^ tail) &* 0xc4ce_b9fe_1a85_ec53
-        return Int(truncatingIfNeeded: hash ^ (hash >> 29))
+        return low
     }
 }
 

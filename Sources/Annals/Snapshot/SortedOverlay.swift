@@ -2,9 +2,10 @@ import Glibc
 /// A map from byte keys to values or tombstones that can also be walked in key order: the changes made on top of
 /// a snapshot during a replay.
 ///
-/// A replay mostly looks keys up and sets them, so those go through a hash table. The key order that prefix scans
-/// need is kept as a sorted array of keys, and keys new since the last scan wait in a small unsorted list that the
-/// next scan sorts and merges in: a replay of tens of thousands of updates pays for ordering only at its few scans.
+/// A replay mostly looks keys up and sets them, so those go through an open-addressing hash table over the entries
+/// (which are only ever added: a deletion is a tombstone). The key order that prefix scans need is kept as a sorted
+/// array of entry numbers, and entries added since the last scan are sorted and merged in by the next one: a replay
+/// of tens of thousands of updates pays for ordering only at its few scans.
 struct SortedOverlay {
     struct Entry {
         var key: [UInt8]
@@ -12,70 +13,117 @@ struct SortedOverlay {
         var value: [UInt8]?
     }
 
-    private var values: [OverlayKey: [UInt8]?] = [:]
-    /// Every key of `values` not in `pending`, in order.
-    private var sorted: [[UInt8]] = []
-    /// Keys added since `sorted` was last brought up to date.
-    private var pending: [[UInt8]] = []
+    private var keys: [[UInt8]] = []
+    private var values: [[UInt8]?] = []
+    /// Entry number + 1 per slot, 0 for an empty slot; a power of two at least twice the entries.
+    private var slots: [Int32] = []
+    /// The entry numbers below `ordered.count`, in key order (entries are numbered in the order they were added).
+    private var ordered: [Int32] = []
 
     /// The entry for `key`: `.some(nil)` for a tombstone, `nil` when the overlay does not know the key.
-    func lookup(_ key: [UInt8]) -> [UInt8]?? { values[OverlayKey(key)] }
+    func lookup(_ key: [UInt8]) -> [UInt8]?? {
+        guard let entry = find(key).entry else { return nil }
+        return .some(values[entry])
+    }
 
     /// Sets `key` to `value` (`nil` for a tombstone).
     mutating func set(_ key: [UInt8], _ value: [UInt8]?) {
-        if values.updateValue(value, forKey: OverlayKey(key)) == nil { pending.append(key) }
+        let (entry, slot) = find(key)
+        if let entry {
+            values[entry] = value
+            return
+        }
+        keys.append(key)
+        values.append(value)
+        if keys.count * 2 > slots.count {
+            rehash()
+        } else {
+            slots[slot] = Int32(keys.count)
+        }
     }
 
     /// Calls `body` with each entry at or after `start`, in key order, until it returns `false`.
     mutating func forEach(from start: [UInt8], _ body: (Entry) throws -> Bool) rethrows {
-        if !pending.isEmpty { mergePending() }
+        if ordered.count < keys.count { mergeNewEntries() }
         var low = 0
-        var high = sorted.count
+        var high = ordered.count
         while low < high {
             let middle = (low + high) / 2
-            if compareBytes(sorted[middle], start) < 0 { low = middle + 1 } else { high = middle }
+            if compareBytes(keys[Int(ordered[middle])], start) < 0 { low = middle + 1 } else { high = middle }
         }
-        for key in sorted[low...] {
-            guard try body(Entry(key: key, value: values[OverlayKey(key)]!)) else { return }
+        for entry in ordered[low...] {
+            guard try body(Entry(key: keys[Int(entry)], value: values[Int(entry)])) else { return }
         }
     }
 
-    /// Sorts the pending keys and merges them into `sorted`.
-    private mutating func mergePending() {
-        pending.sort { compareBytes($0, $1) < 0 }
-        guard !sorted.isEmpty else {
-            swap(&sorted, &pending)
+    /// The entry holding `key`, or the empty slot where it would go.
+    private func find(_ key: [UInt8]) -> (entry: Int?, slot: Int) {
+        guard !slots.isEmpty else { return (nil, 0) }
+        let mask = slots.count - 1
+        var slot = key.withUnsafeBytes { byteHash($0) } & mask
+        while true {
+            let stored = Int(slots[slot])
+            if stored == 0 { return (nil, slot) }
+            if keys[stored - 1] == key { return (stored - 1, slot) }
+            slot = (slot + 1) & mask
+        }
+    }
+
+    private mutating func rehash() {
+        var capacity = max(slots.count * 2, 64)
+        while capacity < keys.count * 2 { capacity *= 2 }
+        slots = [Int32](repeating: 0, count: capacity)
+        let mask = capacity - 1
+        for (index, key) in keys.enumerated() {
+            var slot = key.withUnsafeBytes { byteHash($0) } & mask
+            while slots[slot] != 0 { slot = (slot + 1) & mask }
+            slots[slot] = Int32(index + 1)
+        }
+    }
+
+    /// Sorts the entries added since the last scan and merges them into `ordered`.
+    private mutating func mergeNewEntries() {
+        let keys = self.keys
+        let added = (Int32(ordered.count)..<Int32(keys.count)).sorted {
+            compareBytes(keys[Int($0)], keys[Int($1)]) < 0
+        }
+        guard !ordered.isEmpty else {
+            ordered = added
             return
         }
-        var merged: [[UInt8]] = []
-        merged.reserveCapacity(sorted.count + pending.count)
+        var merged: [Int32] = []
+        merged.reserveCapacity(keys.count)
         var i = 0
         var j = 0
-        while i < sorted.count || j < pending.count {
-            if j == pending.count || (i < sorted.count && compareBytes(sorted[i], pending[j]) < 0) {
-                merged.append(sorted[i])
+        while i < ordered.count || j < added.count {
+            if j == added.count || (i < ordered.count && compareBytes(keys[Int(ordered[i])], keys[Int(added[j])]) < 0) {
+                merged.append(ordered[i])
                 i += 1
             } else {
-                merged.append(pending[j])
+                merged.append(added[j])
                 j += 1
             }
         }
-        sorted = merged
-        pending.removeAll(keepingCapacity: true)
+        ordered = merged
     }
 }
 
-/// A byte key hashed as one buffer (an array of bytes would be hashed byte by byte).
-private struct OverlayKey: Hashable {
-    let bytes: [UInt8]
-
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
-
-    func hash(into hasher: inout Hasher) {
-        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+/// A 64-bit multiplicative hash of a byte key, eight bytes at a time, folded to an `Int`.
+func byteHash(_ key: UnsafeRawBufferPointer) -> Int {
+    var hash = UInt64(truncatingIfNeeded: key.count) &* 0x9e37_79b9_7f4a_7c15
+    var i = 0
+    while i + 8 <= key.count {
+        hash = (hash ^ key.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xff51_afd7_ed55_8ccd
+        hash ^= hash >> 32
+        i += 8
     }
-
-    static func == (a: OverlayKey, b: OverlayKey) -> Bool { a.bytes == b.bytes }
+    var tail: UInt64 = 0
+    while i < key.count {
+        tail = tail << 8 | UInt64(key[i])
+        i += 1
+    }
+    hash = (hash ^ tail) &* 0xc4ce_b9fe_1a85_ec53
+    return Int(truncatingIfNeeded: hash ^ (hash >> 29))
 }
 
 /// Bytewise comparison of two keys (LMDB's default order): negative, zero or positive.

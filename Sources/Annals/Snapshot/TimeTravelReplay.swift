@@ -25,26 +25,30 @@ struct TimeTravelReplay {
         including handled: @escaping @Sendable (RecordedEvent) -> Bool
     ) throws -> Int {
         let shared = SharedReplay(
-            store: store, entries: entries, tables: tables, through: offset, chunkSize: chunkSize, handled: handled)
+            store: store, entries: entries, tables: tables, through: offset, handled: handled)
         var position = position
         var replayed = 0
         guard position < offset else { return 0 }
-        var chunk = try shared.read(after: position, parallel: true)
+        // Chunks start at a quarter of the size and double: the first read is the one nothing overlaps.
+        var size = max(1, chunkSize / 4)
+        var chunk = try shared.read(after: position, limit: size, parallel: true)
         while let last = chunk.last {
             let events = filter.keepsEverything ? chunk.events : chunk.events.filter { filter.touches($0) }
             let more = last < offset
             // The projection with the most events of the chunk starts first, the reader second.
             let order = entries.indices.map { index in
-                (index, events.count { entries[index].projection.handles(eventType: $0.type) })
+                (index, events.indices.count { entries[index].projection.handles(eventType: events[$0].type) })
             }.filter { $0.1 > 0 }.sorted { $0.1 > $1.1 }.map(\.0)
             var planned: [ReplayJob] = order.map { .apply($0) }
-            if more { planned.insert(.read(after: last), at: min(1, planned.count)) }
+            size = min(size * 2, chunkSize)
+            if more { planned.insert(.read(after: last, limit: size), at: min(1, planned.count)) }
             let jobs = planned
             let outcomes = SharedOutcomes(count: jobs.count)
             DispatchQueue.concurrentPerform(iterations: jobs.count) { job in
                 switch jobs[job] {
                 case .apply(let index): outcomes.record(job, Result { try shared.apply(events, projection: index) })
-                case .read(let after): outcomes.recordRead(Result { try shared.read(after: after, parallel: false) })
+                case .read(let after, let limit):
+                    outcomes.recordRead(Result { try shared.read(after: after, limit: limit, parallel: false) })
                 }
             }
             try outcomes.check()
@@ -58,7 +62,7 @@ struct TimeTravelReplay {
 
 private enum ReplayJob: Sendable {
     case apply(Int)
-    case read(after: UInt64)
+    case read(after: UInt64, limit: Int)
 }
 
 /// What the workers of a replay share. Each projection's tables are used by one worker at a time, the decoder by
@@ -69,15 +73,13 @@ private final class SharedReplay: @unchecked Sendable {
     let tables: [MemoryTables]
     let decoder: BatchDecoder
     let offset: UInt64
-    let chunkSize: Int
     let handled: @Sendable (RecordedEvent) -> Bool
     let context = ProjectionContext(mode: .timeTravel)
 
     init(
         store: EventStore, entries: [ProjectionCatalog.Entry], tables: [MemoryTables], through offset: UInt64,
-        chunkSize: Int, handled: @escaping @Sendable (RecordedEvent) -> Bool
+        handled: @escaping @Sendable (RecordedEvent) -> Bool
     ) {
-        self.chunkSize = chunkSize
         self.store = store
         self.entries = entries
         self.tables = tables
@@ -86,10 +88,10 @@ private final class SharedReplay: @unchecked Sendable {
         self.handled = handled
     }
 
-    func read(after position: UInt64, parallel: Bool) throws -> (events: [ProjectedEvent], last: UInt64?) {
+    func read(after position: UInt64, limit: Int, parallel: Bool) throws -> (events: [ProjectedEvent], last: UInt64?) {
         try store.environment.read { txn in
             try store.projectedEvents(
-                after: position, through: offset, limit: chunkSize, decoder: decoder,
+                after: position, through: offset, limit: limit, decoder: decoder,
                 parallel: parallel, including: handled, txn)
         }
     }
@@ -97,8 +99,9 @@ private final class SharedReplay: @unchecked Sendable {
     func apply(_ events: [ProjectedEvent], projection index: Int) throws {
         let projection = entries[index].projection
         let table = tables[index]
-        for event in events where projection.handles(eventType: event.type) {
-            try projection.apply(event, to: table, context: context)
+        // By index: iterating the array would copy (and retain the parts of) every event for every projection.
+        for index in events.indices where projection.handles(eventType: events[index].type) {
+            try projection.apply(events[index], to: table, context: context)
         }
     }
 }
