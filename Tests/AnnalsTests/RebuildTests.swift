@@ -43,6 +43,45 @@ import Testing
         }
     }
 
+    @Test func smallInMemoryReplaysAndFlushesEqualTheLiveState() async throws {
+        try await withStore(StoreOptions(snapshotInterval: 0)) { store, _ in
+            _ = try await Self.appendRandom(store, seed: 4, batches: 150)
+            let live = try store.read { try dump($0) }
+            let rebuilder = ProjectionRebuilder(store: store, kind: .rebuild, chunkSize: 5, flushInterval: 20...40)
+            let results = try rebuilder.run(["things", "connections", "knowledge"], verify: true)
+            for result in results {
+                #expect(result.digest != nil && result.digest == result.previousDigest, "\(result.name)")
+                #expect(result.differences.isEmpty, "\(result.differences)")
+            }
+            #expect(try store.read { try dump($0) } == live)
+        }
+    }
+
+    @Test func aRebuildThatFailsHalfwayResumesFromItsLastFlush() async throws {
+        let failing = FailureSwitch()
+        let options = StoreOptions(
+            projections: OntologyProjections.standard + [Flaky(failing: failing)], snapshotInterval: 0)
+        try await withStore(options) { store, _ in
+            _ = try await Self.appendRandom(store, seed: 5, batches: 150)
+            let head = try store.head().offset
+            let live = try store.read { try dump($0) }
+            let names = ["things", "flaky"]
+            failing.offset = head / 2
+            #expect(throws: AnnalsError.self) {
+                try ProjectionRebuilder(store: store, kind: .rebuild, chunkSize: 5, flushInterval: 20...40).run(names)
+            }
+            failing.offset = nil
+            let results = try ProjectionRebuilder(store: store, kind: .rebuild, chunkSize: 5, flushInterval: 20...40)
+                .run(names, verify: true)
+            #expect(results.map(\.resumed) == [true, true])
+            for result in results {
+                #expect(result.checkpoint == head)
+                #expect(result.digest == result.previousDigest && result.differences.isEmpty, "\(result.name)")
+            }
+            #expect(try store.read { try dump($0) } == live)
+        }
+    }
+
     @Test func rebuildSeesAppendsMadeWhileItRuns() async throws {
         try await withStore(StoreOptions(snapshotInterval: 0)) { store, _ in
             _ = try await store.append(contentsOf: (0..<20_000).map { Vocabulary.thing("t\($0)") })
@@ -160,6 +199,30 @@ struct TypeCounter: Projection {
         let key = Array(event.type.utf8)
         let current = try tables.get(ProjectionTable(0), key: key)?.first ?? 0
         try tables.put(ProjectionTable(0), key: key, value: [current &+ UInt8(version)])
+    }
+}
+
+/// When set, ``Flaky`` fails at this offset while replaying.
+final class FailureSwitch: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: UInt64?
+    var offset: UInt64? {
+        get { lock.withLock { value } }
+        set { lock.withLock { value = newValue } }
+    }
+}
+
+/// A custom projection that records every event's offset, and fails while replaying one chosen offset.
+struct Flaky: Projection {
+    struct Failure: Error {}
+    let name = "flaky"
+    let version = 1
+    let tableNames = ["offsets"]
+    let failing: FailureSwitch
+
+    func apply(_ event: ProjectedEvent, to tables: any ProjectionWriter, context: ProjectionContext) throws {
+        if context.mode == .replay, event.offset == failing.offset { throw Failure() }
+        try tables.put(ProjectionTable(0), key: event.offset.bigEndianBytes, value: [])
     }
 }
 

@@ -37,18 +37,30 @@ public struct RebuildResult: Sendable, Equatable {
     public var differences: [ProjectionDifference]
 }
 
-/// Replays the log into projection tables, in chunks committed on the writer thread, so appends go on meanwhile.
+/// Replays the log into projection tables, replaying in memory on every core and flushing the changes to LMDB on
+/// the writer thread every 32,768 to 262,144 events, so appends go on meanwhile.
 ///
-/// A **rebuild** fills the slot readers do not use, recording its progress in the same commits (a killed rebuild
-/// resumes), and swaps the slot in atomically once it has reached the head, in the transaction that replays the
-/// last events: readers see the old view until that commit and the new one after it. A **catch-up** replays the
-/// missing events into the current slot of a view that is behind the log.
+/// A **rebuild** fills the slot readers do not use, recording its progress in the same commits as the flushes (a
+/// killed rebuild resumes from the last one), and swaps the slot in atomically once it has reached the head, in the
+/// transaction that replays the last events: readers see the old view until that commit and the new one after it. A
+/// **catch-up** replays the missing events into the current slot of a view that is behind the log.
+///
+/// Between flushes the projections apply events to ``MemoryTables`` laid over the slot's tables (read through a
+/// read transaction), each projection on its own worker while another reads and decodes the next chunk
+/// (``ParallelReplay``). A flush writes each table's changes in key order: a record updated fifty times between
+/// two flushes is written once, and the pages are written in order rather than all over the tables.
 final class ProjectionRebuilder {
     enum Kind { case rebuild, catchUp }
 
-    /// Events per commit. Large, because replayed updates land on pages all over the tables: the fewer commits,
-    /// the fewer times the same pages are written (a chunk of a big history takes about a tenth of a second).
-    static let chunkSize = 32_768
+    /// At most this many events are replayed in memory between two flushes (and progress records); at least
+    /// ``minimumFlushInterval``, and otherwise an eighth of the events to replay, so a killed rebuild of any size
+    /// loses little.
+    static let maximumFlushInterval = 262_144
+    /// The fewest events replayed in memory between two flushes.
+    static let minimumFlushInterval = 32_768
+    /// Events per replayed chunk by default; also how close to the head the in-memory replay stops and the writer's
+    /// transaction replays the rest.
+    static let defaultChunkSize = 8_192
 
     private struct Target {
         let entry: ProjectionCatalog.Entry
@@ -60,11 +72,19 @@ final class ProjectionRebuilder {
     private let store: EventStore
     private let catalog: ProjectionCatalog
     private let kind: Kind
+    private let chunkSize: Int
+    private let flushInterval: ClosedRange<Int>
 
-    init(store: EventStore, kind: Kind) {
+    /// A rebuilder or catcher-up; tests pass small `chunkSize` and `flushInterval` to exercise the flushes.
+    init(
+        store: EventStore, kind: Kind, chunkSize: Int = defaultChunkSize,
+        flushInterval: ClosedRange<Int> = minimumFlushInterval...maximumFlushInterval
+    ) {
         self.store = store
         self.catalog = store.projections
         self.kind = kind
+        self.chunkSize = chunkSize
+        self.flushInterval = flushInterval
     }
 
     func run(
@@ -86,38 +106,74 @@ final class ProjectionRebuilder {
         var report = RebuildProgressReport(
             projections: names, replayed: 0, total: head > firstProgress ? head - firstProgress : 0, elapsed: 0)
         progress?(report)
-        let decoder = BatchDecoder(store: store)
         let projections = targets.map(\.entry.projection)
         let handled: @Sendable (RecordedEvent) -> Bool = { event in
             projections.contains { $0.handles(eventType: event.type) }
         }
         var position = firstProgress
-        var pending: PendingWrite<[Target]>?
+        let interval = UInt64(min(max(Int(report.total / 8), flushInterval.lowerBound), flushInterval.upperBound))
         while true {
-            let (chunk, last) = try store.environment.read { txn in
-                try store.projectedEvents(
-                    after: position, limit: Self.chunkSize, decoder: decoder, including: handled, txn)
-            }
-            if let pending { targets = try pending.wait() }
-            // Offsets are gapless: fewer than a chunk's worth means the read reached the head.
-            if (last ?? position) - position < UInt64(Self.chunkSize) {
-                // The last chunk: replay it and whatever was appended since inside one transaction, then finish.
-                let finished = try store.writeReturning { txn in
-                    try self.finish(
-                        targets, chunk: chunk, through: last, verify: verify, decoder: decoder, including: handled, txn)
-                }
-                report.replayed = report.total
-                report.elapsed = monotonicSeconds() - started
-                progress?(report)
-                return finished
-            }
-            position = last!
-            pending = PendingWrite(store: store) { txn in try self.apply(chunk, to: targets, txn.handle, through: last)
-            }
+            let head = try store.head().offset
+            guard head > position, head - position > UInt64(chunkSize) else { break }
+            let through = min(head, position + interval)
+            targets = try replayInMemory(targets, after: position, through: through, including: handled)
+            position = through
             report.replayed = position - firstProgress
             report.total = max(report.total, report.replayed)
             report.elapsed = monotonicSeconds() - started
             progress?(report)
+        }
+        // The last events, and whatever is appended meanwhile, are replayed inside the writer's transaction that
+        // swaps the views in.
+        let decoder = BatchDecoder(store: store)
+        let finished = try store.writeReturning { txn in
+            try self.finish(targets, verify: verify, decoder: decoder, including: handled, txn)
+        }
+        report.replayed = report.total
+        report.elapsed = monotonicSeconds() - started
+        progress?(report)
+        return finished
+    }
+
+    /// Replays the events after `position` through `last` into in-memory tables over the targets' slots, then
+    /// flushes them in one commit that records the new progress.
+    private func replayInMemory(
+        _ targets: [Target], after position: UInt64, through last: UInt64,
+        including handled: @escaping @Sendable (RecordedEvent) -> Bool
+    ) throws -> [Target] {
+        let bases = targets.map { target in target.entry.slots[Int(target.slot)].map(LMDBTableBase.init) }
+        let tables = bases.map { MemoryTables(bases: $0) }
+        var replay = ParallelReplay(
+            store: store, entries: targets.map(\.entry), tables: tables, mode: .replay, chunkSize: chunkSize)
+        replay.appliedThrough = targets.map(\.progress)
+        let environment = store.environment
+        replay.aroundApply = { index, body in
+            try environment.read { txn in
+                for base in bases[index] { base.bind(txn.handle) }
+                defer { for base in bases[index] { base.bind(nil) } }
+                try body()
+            }
+        }
+        var everything = try ScopeFilter(.all, tables: [])
+        _ = try replay.run(after: position, through: last, filter: &everything, including: handled)
+        return try store.writeReturning { txn in
+            var updated = targets
+            for index in updated.indices {
+                try self.checkUnchanged(updated[index], txn.handle)
+                let slot = self.catalog.tables(updated[index].entry, slot: updated[index].slot, txn.handle)
+                for table in bases[index].indices {
+                    try tables[index].forEachChange(ProjectionTable(table)) { key, value in
+                        if let value {
+                            try slot.put(ProjectionTable(table), key: key, value: value)
+                        } else {
+                            try slot.delete(ProjectionTable(table), key: key)
+                        }
+                    }
+                }
+                if last > updated[index].progress { updated[index].progress = last }
+                try self.record(updated[index], txn.handle)
+            }
+            return updated
         }
     }
 
@@ -206,18 +262,18 @@ final class ProjectionRebuilder {
         }
     }
 
-    /// Replays the last chunk and everything after it up to the head, then swaps the rebuilt slots in (or marks
+    /// Replays everything after the targets' progress up to the head, then swaps the rebuilt slots in (or marks
     /// the caught-up views live), all in the writer's transaction `txn`.
     private func finish(
-        _ targets: [Target], chunk: [ProjectedEvent], through chunkEnd: UInt64?, verify: Bool, decoder: BatchDecoder,
+        _ targets: [Target], verify: Bool, decoder: BatchDecoder,
         including handled: @Sendable (RecordedEvent) -> Bool, _ txn: borrowing Transaction
     ) throws -> [RebuildResult] {
         let handle = txn.handle
-        var targets = try apply(chunk, to: targets, handle, through: chunkEnd)
+        var targets = targets
         var position = targets.map(\.progress).min() ?? 0
         while true {
             let (rest, last) = try store.projectedEvents(
-                after: position, limit: Self.chunkSize, decoder: decoder, including: handled, txn)
+                after: position, limit: chunkSize, decoder: decoder, including: handled, txn)
             guard let last else { break }
             targets = try apply(rest, to: targets, handle, through: last)
             position = last
@@ -256,25 +312,5 @@ final class ProjectionRebuilder {
             results.append(result)
         }
         return results
-    }
-}
-
-/// A chunk's write transaction queued on the writer thread while the next chunk is read.
-private final class PendingWrite<R>: @unchecked Sendable {
-    private let done = DispatchSemaphore(value: 0)
-    private var result: Result<R, any Error>?
-
-    init(store: EventStore, _ body: @escaping (borrowing Transaction) throws -> R) {
-        store.submitWrite(
-            { txn in self.result = .success(try body(txn)) },
-            completion: { error in
-                if let error { self.result = .failure(error) }
-                self.done.signal()
-            })
-    }
-
-    func wait() throws -> R {
-        done.wait()
-        return try result!.get()
     }
 }

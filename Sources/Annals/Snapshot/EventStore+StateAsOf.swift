@@ -63,7 +63,7 @@ extension EventStore {
 
     /// The state of `scope` as of `offset`, replayed in chunks of `chunkSize` events (tests use small chunks).
     func computeState(
-        at offset: UInt64, scope: OntologyScope, chunkSize: Int = TimeTravelReplay.defaultChunkSize
+        at offset: UInt64, scope: OntologyScope, chunkSize: Int = ParallelReplay.defaultChunkSize
     ) throws -> HistoricalState {
         let head = try head().offset
         guard offset <= head else {
@@ -90,7 +90,7 @@ extension EventStore {
             entries.contains { $0.projection.handles(eventType: event.type) }
                 && prefilter.mayTouch(type: event.type, target: event.targetId)
         }
-        let replay = TimeTravelReplay(store: self, entries: entries, tables: tables, chunkSize: chunkSize)
+        let replay = ParallelReplay(store: self, entries: entries, tables: tables, chunkSize: chunkSize)
         let replayed = try replay.run(after: position, through: offset, filter: &filter, including: handled)
         let replayedView = OntologyView(
             things: tables[0], connections: tables[1], knowledge: tables[2], offset: offset)

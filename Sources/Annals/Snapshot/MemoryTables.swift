@@ -4,8 +4,8 @@ import Foundation
 /// with the changes of a replay laid over them. What ``EventStore/state(at:)`` replays into; also usable with no
 /// snapshot, starting empty.
 final class MemoryTables: ProjectionWriter {
-    /// The snapshot tables underneath, `nil` where there is none.
-    private var bases: [SnapshotTable?]
+    /// The tables underneath, `nil` where there is none.
+    private var bases: [(any OverlayBase)?]
     private var overlays: [SortedOverlay]
 
     /// Empty tables, `count` of them.
@@ -14,8 +14,9 @@ final class MemoryTables: ProjectionWriter {
         overlays = Array(repeating: SortedOverlay(), count: tableCount)
     }
 
-    /// Tables over a snapshot's tables (`nil` for a table the snapshot does not hold: it starts empty).
-    init(bases: [SnapshotTable?]) {
+    /// Tables over `bases`, such as a snapshot's tables (`nil` for a table the snapshot does not hold: it starts
+    /// empty).
+    init(bases: [(any OverlayBase)?]) {
         self.bases = bases
         overlays = Array(repeating: SortedOverlay(), count: bases.count)
     }
@@ -28,7 +29,7 @@ final class MemoryTables: ProjectionWriter {
             return try value.withUnsafeBytes { try body($0) }
         }
         guard let base = bases[table.index] else { return try body(nil) }
-        return try body(try key.withUnsafeBytes { k throws(AnnalsError) in try base.value(for: k) })
+        return try body(try key.withUnsafeBytes { k in try base.value(for: k) })
     }
 
     func scan(
@@ -93,5 +94,13 @@ final class MemoryTables: ProjectionWriter {
         let present = try contains(table, key: key)
         if present { overlays[table.index].set(key, nil) }
         return present
+    }
+
+    /// Calls `body` with every change laid over table `table`, in key order: a value, or `nil` for a deletion.
+    func forEachChange(_ table: ProjectionTable, _ body: (_ key: [UInt8], _ value: [UInt8]?) throws -> Void) rethrows {
+        try overlays[table.index].forEach(from: []) { entry in
+            try body(entry.key, entry.value)
+            return true
+        }
     }
 }

@@ -1,14 +1,15 @@
 import Dispatch
 import LMDB
 
-/// Replays a stretch of the log onto in-memory projection tables for ``EventStore/state(at:scope:)``, using every
-/// core: each projection applies a chunk on its own worker (they share no tables), while another worker reads and
-/// decodes the next chunk.
+/// Replays a stretch of the log onto in-memory projection tables using every core: each projection applies a
+/// chunk on its own worker (projections share no tables, and replayed events are never checked against other
+/// projections), while another worker reads and decodes the next chunk. Time travel replays onto a snapshot this
+/// way (``EventStore/state(at:scope:)``), and a rebuild between two flushes of its tables to LMDB.
 ///
 /// Events are read in chunks; the first is decoded on all cores, later ones by the reading worker alone, since the
 /// other cores are applying the chunk before. The scope filter runs on the calling thread between chunks, in log
 /// order, because which events touch a scope depends on the events before them.
-struct TimeTravelReplay {
+struct ParallelReplay {
     /// Events per chunk by default: small enough that reading the first one is a small part of a short replay,
     /// large enough that the workers' start and join are negligible.
     static let defaultChunkSize = 4_096
@@ -16,7 +17,13 @@ struct TimeTravelReplay {
     let store: EventStore
     let entries: [ProjectionCatalog.Entry]
     let tables: [MemoryTables]
+    /// ``ProjectionContext/Mode/timeTravel`` or ``ProjectionContext/Mode/replay``.
+    var mode = ProjectionContext.Mode.timeTravel
     var chunkSize = defaultChunkSize
+    /// Per projection, the offset through which its tables already hold the log (events up to it are skipped).
+    var appliedThrough: [UInt64]?
+    /// Runs each apply job of projection `index` (`body`) on its worker, to bind read transactions around it.
+    var aroundApply: (@Sendable (_ index: Int, _ body: () throws -> Void) throws -> Void)?
 
     /// Replays the events after `position` through `offset` that pass `handled` and then `filter`.
     /// - Returns: How many offsets the replay went past (events of every type, applied or not).
@@ -25,7 +32,7 @@ struct TimeTravelReplay {
         including handled: @escaping @Sendable (RecordedEvent) -> Bool
     ) throws -> Int {
         let shared = SharedReplay(
-            store: store, entries: entries, tables: tables, through: offset, handled: handled)
+            self, through: offset, handled: handled)
         var position = position
         var replayed = 0
         guard position < offset else { return 0 }
@@ -46,7 +53,8 @@ struct TimeTravelReplay {
             let outcomes = SharedOutcomes(count: jobs.count)
             DispatchQueue.concurrentPerform(iterations: jobs.count) { job in
                 switch jobs[job] {
-                case .apply(let index): outcomes.record(job, Result { try shared.apply(events, projection: index) })
+                case .apply(let index):
+                    outcomes.record(job, Result { try shared.apply(events, projection: index) })
                 case .read(let after, let limit):
                     outcomes.recordRead(Result { try shared.read(after: after, limit: limit, parallel: false) })
                 }
@@ -74,18 +82,20 @@ private final class SharedReplay: @unchecked Sendable {
     let decoder: BatchDecoder
     let offset: UInt64
     let handled: @Sendable (RecordedEvent) -> Bool
-    let context = ProjectionContext(mode: .timeTravel)
+    let context: ProjectionContext
+    let appliedThrough: [UInt64]?
+    let aroundApply: (@Sendable (_ index: Int, _ body: () throws -> Void) throws -> Void)?
 
-    init(
-        store: EventStore, entries: [ProjectionCatalog.Entry], tables: [MemoryTables], through offset: UInt64,
-        handled: @escaping @Sendable (RecordedEvent) -> Bool
-    ) {
-        self.store = store
-        self.entries = entries
-        self.tables = tables
-        self.decoder = BatchDecoder(store: store)
+    init(_ replay: ParallelReplay, through offset: UInt64, handled: @escaping @Sendable (RecordedEvent) -> Bool) {
+        store = replay.store
+        entries = replay.entries
+        tables = replay.tables
+        decoder = BatchDecoder(store: replay.store)
         self.offset = offset
         self.handled = handled
+        context = ProjectionContext(mode: replay.mode)
+        appliedThrough = replay.appliedThrough
+        aroundApply = replay.aroundApply
     }
 
     func read(after position: UInt64, limit: Int, parallel: Bool) throws -> (events: [ProjectedEvent], last: UInt64?) {
@@ -97,11 +107,26 @@ private final class SharedReplay: @unchecked Sendable {
     }
 
     func apply(_ events: [ProjectedEvent], projection index: Int) throws {
-        let projection = entries[index].projection
+        guard let aroundApply else { return try applyAll(events, projection: index) }
+        try aroundApply(index) { try applyAll(events, projection: index) }
+    }
+
+    private func applyAll(_ events: [ProjectedEvent], projection index: Int) throws {
+        let entry = entries[index]
+        let projection = entry.projection
         let table = tables[index]
+        let after = appliedThrough?[index] ?? 0
         // By index: iterating the array would copy (and retain the parts of) every event for every projection.
-        for index in events.indices where projection.handles(eventType: events[index].type) {
-            try projection.apply(events[index], to: table, context: context)
+        for i in events.indices where events[i].offset > after && projection.handles(eventType: events[i].type) {
+            do {
+                try projection.apply(events[i], to: table, context: context)
+            } catch let error as LMDBError {
+                throw error
+            } catch {
+                guard context.mode == .replay else { throw error }
+                throw AnnalsError.projectionUnavailable(
+                    name: entry.name, reason: "replaying offset \(events[i].offset) failed: \(error)")
+            }
         }
     }
 }
