@@ -24,9 +24,7 @@ extension EventStore {
                 entry = try cursor.get(.next)
             }
         }
-        let (events, failure) = decoder.decode(records, txn, parallel: parallel) { event throws(AnnalsError) in
-            include(event) ? try ProjectedEvent(event) : nil
-        }
+        let (events, failure) = decoder.decodeProjected(records, txn, parallel: parallel, including: include)
         if let failure { throw failure }
         return (events, records.last?.offset)
     }

@@ -11,6 +11,10 @@ import Foundation
 /// whether live, during ``EventStore/rebuild(_:progress:)``, or when replaying onto a snapshot for
 /// ``EventStore/state(at:)``. Changing what `apply` does means bumping ``version``; the store then rebuilds the
 /// view from the log when it opens (see ``StoreOptions/outdatedProjections``).
+///
+/// During a rebuild, a catch-up or time travel, each projection applies its events on its own worker thread,
+/// concurrently with the other projections (each to its own tables), so `apply` must touch only the tables it is
+/// given and whatever it shares must be safe to use from several threads.
 public protocol Projection: Sendable {
     /// A unique name: 1–32 characters from `a-z`, `0-9`, `_` and `-`.
     var name: String { get }

@@ -25,21 +25,8 @@ final class BatchDecoder {
     func decode(_ records: [(offset: UInt64, record: UnsafeRawBufferPointer)], _ txn: borrowing Transaction)
         -> (events: [RecordedEvent], failure: AnnalsError?)
     {
-        decode(records, txn, parallel: true) { event throws(AnnalsError) in event }
-    }
-
-    /// Decodes `records` and maps each event through `transform` on the same worker (so per-event work such as
-    /// parsing metadata is spread across the cores too), in order, stopping at the first damaged record or the
-    /// first event `transform` throws for. Events it maps to `nil` are left out.
-    /// - Parameter parallel: `false` decodes on the calling thread, for a caller that already keeps the other
-    ///   cores busy.
-    /// - Returns: The values before the first failure, and the failure if there is one.
-    func decode<Value>(
-        _ records: [(offset: UInt64, record: UnsafeRawBufferPointer)], _ txn: borrowing Transaction,
-        parallel: Bool, transform: @Sendable (RecordedEvent) throws(AnnalsError) -> Value?
-    ) -> (events: [Value], failure: AnnalsError?) {
-        if !parallel || decoders.count == 1 || records.count < Self.parallelThreshold {
-            return decodeSequentially(records, txn, transform: transform)
+        if decoders.count == 1 || records.count < Self.parallelThreshold {
+            return decodeSequentially(records, txn)
         }
         // Load every dictionary the chunk needs while this thread holds the transaction.
         var dictionaryIDs = Set<UInt32>()
@@ -49,13 +36,11 @@ final class BatchDecoder {
         }
         for id in dictionaryIDs {
             // A dictionary that cannot be loaded is reported by the sequential path, at the record that needs it.
-            guard (try? registry.dictionary(id, txn)) != nil else {
-                return decodeSequentially(records, txn, transform: transform)
-            }
+            guard (try? registry.dictionary(id, txn)) != nil else { return decodeSequentially(records, txn) }
         }
 
         let count = records.count
-        let results = UnsafeMutableBufferPointer<Result<Value?, AnnalsError>>.allocate(capacity: count)
+        let results = UnsafeMutableBufferPointer<Result<RecordedEvent, AnnalsError>>.allocate(capacity: count)
         defer { results.deallocate() }
         let workers = decoders.count
         records.withUnsafeBufferPointer { input in
@@ -67,20 +52,19 @@ final class BatchDecoder {
                     let (offset, record) = shared.input[i]
                     (shared.results.baseAddress! + i).initialize(
                         to: Result { () throws(AnnalsError) in
-                            try transform(
-                                try decoder.decode(
-                                    offset: offset, record, dictionary: { id in try shared.registry.cached(id) }))
+                            try decoder.decode(
+                                offset: offset, record, dictionary: { id in try shared.registry.cached(id) })
                         })
                 }
             }
         }
         // Move the results out (no retain/release per event); every slot is moved exactly once.
-        var events: [Value] = []
+        var events: [RecordedEvent] = []
         events.reserveCapacity(count)
         var failure: AnnalsError?
         for i in 0..<count {
             switch (results.baseAddress! + i).move() {
-            case .success(let value): if failure == nil, let value { events.append(value) }
+            case .success(let event): if failure == nil { events.append(event) }
             case .failure(let error): if failure == nil { failure = error }
             }
         }
@@ -90,17 +74,14 @@ final class BatchDecoder {
 
 extension BatchDecoder {
     /// Decodes on the calling thread, stopping at the first damaged record.
-    fileprivate func decodeSequentially<Value>(
-        _ records: [(offset: UInt64, record: UnsafeRawBufferPointer)], _ txn: borrowing Transaction,
-        transform: (RecordedEvent) throws(AnnalsError) -> Value?
-    ) -> (events: [Value], failure: AnnalsError?) {
-        var events: [Value] = []
+    fileprivate func decodeSequentially(
+        _ records: [(offset: UInt64, record: UnsafeRawBufferPointer)], _ txn: borrowing Transaction
+    ) -> (events: [RecordedEvent], failure: AnnalsError?) {
+        var events: [RecordedEvent] = []
         events.reserveCapacity(records.count)
         for (offset, record) in records {
-            do throws(AnnalsError) {
-                if let value = try transform(try decoders[0].decode(offset: offset, record, txn)) {
-                    events.append(value)
-                }
+            do {
+                events.append(try decoders[0].decode(offset: offset, record, txn))
             } catch {
                 return (events, error)
             }
@@ -110,9 +91,53 @@ extension BatchDecoder {
 }
 
 /// What the workers of one ``BatchDecoder/decode(_:_:)`` call share; safe because each writes a disjoint slice.
-private struct SharedChunk<Value>: @unchecked Sendable {
+private struct SharedChunk: @unchecked Sendable {
     let decoders: [RecordDecoder]
     let registry: DictionaryRegistry
     let input: UnsafeBufferPointer<(offset: UInt64, record: UnsafeRawBufferPointer)>
-    let results: UnsafeMutableBufferPointer<Result<Value?, AnnalsError>>
+    let results: UnsafeMutableBufferPointer<Result<RecordedEvent, AnnalsError>>
+}
+
+extension BatchDecoder {
+    /// Decodes `records` like ``decode(_:_:)`` and turns the events that pass `include` into ``ProjectedEvent``s,
+    /// parsing their metadata on every core too (unless `parallel` is `false`: then all on the calling thread, for a
+    /// caller that keeps the other cores busy), in order, stopping at the first damaged record or metadata.
+    func decodeProjected(
+        _ records: [(offset: UInt64, record: UnsafeRawBufferPointer)], _ txn: borrowing Transaction, parallel: Bool,
+        including include: @Sendable (RecordedEvent) -> Bool
+    ) -> (events: [ProjectedEvent], failure: AnnalsError?) {
+        let (events, failure) = parallel ? decode(records, txn) : decodeSequentially(records, txn)
+        let count = events.count
+        let results = UnsafeMutableBufferPointer<Result<ProjectedEvent?, AnnalsError>>.allocate(capacity: count)
+        defer { results.deallocate() }
+        let workers = parallel && count >= Self.parallelThreshold ? decoders.count : 1
+        events.withUnsafeBufferPointer { input in
+            let shared = SharedParse(input: input, results: results)
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                for i in (count * worker / workers)..<(count * (worker + 1) / workers) {
+                    let event = shared.input[i]
+                    (shared.results.baseAddress! + i).initialize(
+                        to: Result { () throws(AnnalsError) in include(event) ? try ProjectedEvent(event) : nil })
+                }
+            }
+        }
+        var projected: [ProjectedEvent] = []
+        projected.reserveCapacity(count)
+        var parseFailure: AnnalsError?
+        for i in 0..<count {
+            switch (results.baseAddress! + i).move() {
+            case .success(let event): if parseFailure == nil, let event { projected.append(event) }
+            case .failure(let error): if parseFailure == nil { parseFailure = error }
+            }
+        }
+        // A record that does not decode comes after every decoded event, so bad metadata before it is reported first.
+        return (projected, parseFailure ?? failure)
+    }
+}
+
+/// What the workers of one ``BatchDecoder/decodeProjected(_:_:parallel:including:)`` call share; safe because each
+/// writes a disjoint slice.
+private struct SharedParse: @unchecked Sendable {
+    let input: UnsafeBufferPointer<RecordedEvent>
+    let results: UnsafeMutableBufferPointer<Result<ProjectedEvent?, AnnalsError>>
 }
