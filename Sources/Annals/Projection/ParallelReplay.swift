@@ -31,8 +31,7 @@ struct ParallelReplay {
         after position: UInt64, through offset: UInt64, filter: inout ScopeFilter,
         including handled: @escaping @Sendable (RecordedEvent) -> Bool
     ) throws -> Int {
-        let shared = SharedReplay(
-            self, through: offset, handled: handled)
+        let shared = SharedReplay(self, through: offset, handled: handled)
         var position = position
         var replayed = 0
         guard position < offset else { return 0 }

@@ -1,8 +1,8 @@
 import Foundation
 
-/// A projection's tables in memory: the sorted entries of a snapshot (read in place from its decompressed blocks)
-/// with the changes of a replay laid over them. What ``EventStore/state(at:)`` replays into; also usable with no
-/// snapshot, starting empty.
+/// A projection's tables in memory: the changes of a replay laid over base tables (a snapshot's, read in place from
+/// its decompressed blocks, or a projection slot's in LMDB). What ``EventStore/state(at:)`` replays into, and a
+/// rebuild between two flushes; also usable with no base, starting empty.
 final class MemoryTables: ProjectionWriter {
     /// The tables underneath, `nil` where there is none.
     private var bases: [(any OverlayBase)?]
