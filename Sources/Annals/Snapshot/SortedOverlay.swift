@@ -84,9 +84,22 @@ struct SortedOverlay {
     /// Sorts the entries added since the last scan and merges them into `ordered`.
     private mutating func mergeNewEntries() {
         let keys = self.keys
-        let added = (Int32(ordered.count)..<Int32(keys.count)).sorted {
-            compareBytes(keys[Int($0)], keys[Int($1)]) < 0
+        // Sort by the first 16 bytes as two big-endian integers (cheap to compare), the whole keys breaking ties.
+        var prefixed = (ordered.count..<keys.count).map { index in
+            keys[index].withUnsafeBytes { key -> (UInt64, UInt64, Int32) in
+                var prefix = (UInt64(0), UInt64(0))
+                withUnsafeMutableBytes(of: &prefix) {
+                    $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: key.prefix(16)))
+                }
+                return (UInt64(bigEndian: prefix.0), UInt64(bigEndian: prefix.1), Int32(index))
+            }
         }
+        prefixed.sort { a, b in
+            if a.0 != b.0 { return a.0 < b.0 }
+            if a.1 != b.1 { return a.1 < b.1 }
+            return compareBytes(keys[Int(a.2)], keys[Int(b.2)]) < 0
+        }
+        let added = prefixed.map(\.2)
         guard !ordered.isEmpty else {
             ordered = added
             return
