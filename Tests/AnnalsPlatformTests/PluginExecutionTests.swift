@@ -65,12 +65,13 @@ struct PluginExecutionTests {
     @Test("a timeout stops a loop that has fuel to spare")
     func timeout() async throws {
         try await withRuntime(installing: ["runaway"]) { runtime, _, _ in
-            let started = ContinuousClock.now
             let outcome = try await runtime.run(
                 "runaway", action: "run", organization: "acme", input: "{}", actorId: "ana",
                 limits: SandboxLimits(fuel: .max, timeout: .milliseconds(300)))
             #expect(outcome.failure?.kind == .timeout)
-            #expect(ContinuousClock.now - started < .seconds(10))
+            // The execution's own duration: the wall time around `run` also counts the test process's other work
+            // (the whole suite runs in parallel on two cores), which says nothing about the sandbox.
+            #expect(outcome.usage.duration < .seconds(10))
         }
     }
 

@@ -47,7 +47,7 @@ import Testing
         try await withStore(StoreOptions(snapshotInterval: 0)) { store, _ in
             _ = try await Self.appendRandom(store, seed: 4, batches: 150)
             let live = try store.read { try dump($0) }
-            let rebuilder = ProjectionRebuilder(store: store, kind: .rebuild, chunkSize: 5, flushInterval: 20...40)
+            let rebuilder = ProjectionRebuilder(store: store, kind: .rebuild, chunkSize: 16, flushInterval: 64...128)
             let results = try rebuilder.run(["things", "connections", "knowledge"], verify: true)
             for result in results {
                 #expect(result.digest != nil && result.digest == result.previousDigest, "\(result.name)")
@@ -68,10 +68,10 @@ import Testing
             let names = ["things", "flaky"]
             failing.offset = head / 2
             #expect(throws: AnnalsError.self) {
-                try ProjectionRebuilder(store: store, kind: .rebuild, chunkSize: 5, flushInterval: 20...40).run(names)
+                try ProjectionRebuilder(store: store, kind: .rebuild, chunkSize: 16, flushInterval: 64...128).run(names)
             }
             failing.offset = nil
-            let results = try ProjectionRebuilder(store: store, kind: .rebuild, chunkSize: 5, flushInterval: 20...40)
+            let results = try ProjectionRebuilder(store: store, kind: .rebuild, chunkSize: 16, flushInterval: 64...128)
                 .run(names, verify: true)
             #expect(results.map(\.resumed) == [true, true])
             for result in results {

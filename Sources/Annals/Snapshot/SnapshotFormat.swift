@@ -27,7 +27,7 @@ enum SnapshotFormat {
         let tables: [SnapshotTable]
     }
 
-    /// Encodes the snapshot tables of `projections` (each read through its reader), one compressed frame per table.
+    /// Encodes the snapshot tables of `projections` (each read through its reader), one compressed frame per block.
     /// - Parameter format: 3, or 2 (one block per table, without the block directory) to test that older
     ///   snapshots are still read.
     static func encode(
