@@ -13,8 +13,6 @@ protocol OverlayBase: AnyObject {
     ) throws
 }
 
-extension SnapshotTable: OverlayBase {}
-
 /// A table of a projection slot in LMDB as a base, read through the read transaction bound to it for the length of
 /// one replay job (``bind(_:)``). Only the rebuild that owns the slot writes it, between jobs.
 final class LMDBTableBase: OverlayBase, @unchecked Sendable {

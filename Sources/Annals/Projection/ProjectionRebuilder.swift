@@ -154,7 +154,7 @@ final class ProjectionRebuilder {
                 try body()
             }
         }
-        var everything = try ScopeFilter(.all, tables: [])
+        var everything = ScopeFilter.everything
         _ = try replay.run(after: position, through: last, filter: &everything, including: handled)
         return try store.writeReturning { txn in
             var updated = targets

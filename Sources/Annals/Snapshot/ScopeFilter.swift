@@ -9,6 +9,11 @@ struct ScopeFilter {
     private var connections: Set<String> = []
     private var knowledge: Set<String> = []
 
+    /// A filter that keeps every event (what a rebuild replays).
+    static var everything: ScopeFilter { ScopeFilter(things: nil) }
+
+    private init(things: Set<String>?) { self.things = things }
+
     /// A filter for `scope`, seeded with the scope's connections and knowledge in the snapshot `tables`.
     init(_ scope: OntologyScope, tables: [MemoryTables]) throws {
         switch scope {

@@ -8,7 +8,7 @@ import CZstd
 /// The frames were covered by the snapshot's CRC-32C when it was loaded; a frame that still fails to decompress is
 /// reported as ``AnnalsError/corruptSnapshot(offset:reason:)`` by the lookup that needed it. A table is used by one
 /// thread at a time.
-final class SnapshotTable: @unchecked Sendable {
+final class SnapshotTable: OverlayBase, @unchecked Sendable {
     /// Where a block is and what it holds.
     struct Block {
         /// The key of its first entry (empty for the one block of a format 2 table).
