@@ -331,14 +331,8 @@ struct CLIReplayAuditTests {
         try withCLIFixture { fx in
             try buildStore(fx)
             let copy = fx.path("copy")
-            try copyDirectory(fx.store, to: copy)
             let hash = try #require(try fx.annals("verify", "--to", "150").object().string("lastHash"))
-            let file = URL(fileURLWithPath: copy + "/data.mdb")
-            var data = [UInt8](try Data(contentsOf: file))
-            let found = positions(of: try #require(bytes(hex: hash)), in: data)
-            try #require(!found.isEmpty, "hash \(hash) not found in data.mdb")
-            for position in found { data[position + damage.delta] ^= 0x5A }
-            try Data(data).write(to: file)
+            try CorruptionTests.damageCopy(fx, copy: copy, hash: hash, delta: damage.delta)
 
             let json = try fx.annals("audit", "--format", "json", store: copy)
             #expect(json.status == Exit.damaged, "\(json)")

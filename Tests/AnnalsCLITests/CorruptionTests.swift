@@ -3,24 +3,24 @@ import Testing
 
 /// Damages records in a copy of a store and checks that `annals verify` names the damaged offset.
 ///
-/// A record's value starts with a 42-byte header whose last 32 bytes are the record's chain hash (docs/FORMAT.md),
-/// and `annals verify --to N` prints that hash as `lastHash`. So the record of offset N is found in the copy's
-/// data.mdb by searching for its hash; the payload follows it directly. Every occurrence is changed (stale copies
-/// of a page may also hold it; changing those is harmless).
+/// A tagged record's value starts with a 26-byte header whose last 16 bytes are the first 16 bytes of the record's
+/// chain hash (docs/FORMAT.md), and `annals verify --to N` prints that hash as `lastHash`. So the record of offset
+/// N is found in the copy's data.mdb by searching for its tag; the payload follows it directly. Every occurrence is
+/// changed (stale copies of a page may also hold it; changing those is harmless).
 @Suite("Corruption")
 struct CorruptionTests {
-    /// Where to change a record, relative to the start of its chain hash.
+    /// Where to change a record, relative to the start of its chain tag.
     enum Damage: String, CaseIterable, Sendable {
         /// A payload byte: the CRC-32C (or decompression) fails.
         case payload
-        /// A byte of the stored chain hash: the chain breaks there.
+        /// A byte of the stored chain tag: the chain breaks there.
         case chainHash
         /// The format version byte at the start of the header.
         case header
 
         var delta: Int {
             switch self {
-            case .payload: 32 + 3
+            case .payload: 16 + 3
             case .chainHash: 7
             case .header: -10
             }
@@ -48,16 +48,16 @@ struct CorruptionTests {
         return try #require(summary.string("lastHash"))
     }
 
-    /// Copies the store to `copy` and changes the byte `delta` bytes from the start of every occurrence of `hash`
-    /// in the copy's data.mdb; returns how many places were changed.
+    /// Copies the store to `copy` and changes the byte `delta` bytes from the start of every occurrence of the tag
+    /// of `hash` (its first 16 bytes) in the copy's data.mdb; returns how many places were changed.
     @discardableResult
-    private func damageCopy(_ fx: CLIFixture, copy: String, hash: String, delta: Int) throws -> Int {
+    static func damageCopy(_ fx: CLIFixture, copy: String, hash: String, delta: Int) throws -> Int {
         try copyDirectory(fx.store, to: copy)
         let file = URL(fileURLWithPath: copy + "/data.mdb")
         var data = [UInt8](try Data(contentsOf: file))
-        let needle = try #require(bytes(hex: hash))
+        let needle = Array(try #require(bytes(hex: hash)).prefix(16))
         let found = positions(of: needle, in: data)
-        try #require(!found.isEmpty, "hash \(hash) not found in data.mdb")
+        try #require(!found.isEmpty, "the tag of \(hash) is not in data.mdb")
         for position in found {
             data[position + delta] ^= 0x5A
         }
@@ -70,7 +70,7 @@ struct CorruptionTests {
         try withCLIFixture { fx in
             try buildStore(fx)
             let copy = fx.path("copy")
-            try damageCopy(fx, copy: copy, hash: try hash(of: offset, fx), delta: damage.delta)
+            try Self.damageCopy(fx, copy: copy, hash: try hash(of: offset, fx), delta: damage.delta)
 
             let result = try fx.annals("verify", store: copy)
             #expect(result.status == Exit.damaged, "\(result)")
@@ -98,7 +98,7 @@ struct CorruptionTests {
         try withCLIFixture { fx in
             try buildStore(fx)
             let copy = fx.path("copy")
-            try damageCopy(fx, copy: copy, hash: try hash(of: 150, fx), delta: Damage.payload.delta)
+            try Self.damageCopy(fx, copy: copy, hash: try hash(of: 150, fx), delta: Damage.payload.delta)
 
             let get = try fx.annals("get", "150", store: copy)
             #expect(get.status == Exit.corrupt, "\(get)")
@@ -126,7 +126,7 @@ struct CorruptionTests {
             try buildStore(fx)
             let copy = fx.path("copy")
             let original = try fx.annals("get", "200").lines
-            try damageCopy(fx, copy: copy, hash: try hash(of: 200, fx), delta: Damage.chainHash.delta)
+            try Self.damageCopy(fx, copy: copy, hash: try hash(of: 200, fx), delta: Damage.chainHash.delta)
             #expect(try fx.annals("get", "200", store: copy).lines == original, "the payload is intact")
             let result = try fx.annals("verify", store: copy)
             #expect(result.status == Exit.damaged, "\(result)")

@@ -6,11 +6,24 @@ import Testing
 @Suite struct RecordFormatTests {
     @Test func headerRoundTripsAndRejectsDamage() throws {
         let hash = ChainHash.genesis.next(offset: 1, payload: UnsafeRawBufferPointer(start: nil, count: 0))
-        let header = RecordHeader(codec: .zstdDictionary, dictionaryID: 7, checksum: 0xDEAD_BEEF, chainHash: hash)
-        var buffer = [UInt8](repeating: 0, count: RecordHeader.size)
-        buffer.withUnsafeMutableBytes { header.write(to: $0) }
-        #expect(buffer[0] == 1)
-        #expect(try buffer.withUnsafeBytes { try RecordHeader.read($0) } == header)
+        let checkpoint = RecordHeader.forRecord(
+            at: 2_048, codec: .zstdDictionary, dictionaryID: 7, checksum: 0xDEAD_BEEF, hash: hash)
+        let tagged = RecordHeader.forRecord(at: 2_049, codec: .raw, dictionaryID: 0, checksum: 1, hash: hash)
+        #expect(checkpoint.link == .hash(hash) && checkpoint.size == 42)
+        #expect(tagged.link == .tag(hash.tag) && tagged.size == 26)
+        for (header, version) in [(checkpoint, UInt8(1)), (tagged, UInt8(2))] {
+            var buffer = [UInt8](repeating: 0, count: header.size)
+            buffer.withUnsafeMutableBytes { header.write(to: $0) }
+            #expect(buffer[0] == version)
+            #expect(try buffer.withUnsafeBytes { try RecordHeader.read($0) } == header)
+            #expect(header.matches(hash))
+            #expect(!header.matches(.genesis))
+            #expect(throws: RecordFormatError.truncatedHeader(length: header.size - 1, expected: header.size)) {
+                try Array(buffer.dropLast()).withUnsafeBytes { try RecordHeader.read($0) }
+            }
+        }
+        var buffer = [UInt8](repeating: 0, count: RecordHeader.checkpointSize)
+        buffer.withUnsafeMutableBytes { checkpoint.write(to: $0) }
         var badVersion = buffer
         badVersion[0] = 9
         #expect(throws: RecordFormatError.unknownFormatVersion(9)) {
@@ -21,8 +34,8 @@ import Testing
         #expect(throws: RecordFormatError.unknownCodec(5)) {
             try badCodec.withUnsafeBytes { try RecordHeader.read($0) }
         }
-        #expect(throws: RecordFormatError.truncatedHeader(length: 10)) {
-            try Array(buffer.prefix(10)).withUnsafeBytes { try RecordHeader.read($0) }
+        #expect(throws: RecordFormatError.truncatedHeader(length: 0, expected: 26)) {
+            try [UInt8]().withUnsafeBytes { try RecordHeader.read($0) }
         }
     }
 

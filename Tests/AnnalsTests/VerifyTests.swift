@@ -71,9 +71,10 @@ import Testing
                 r[20] ^= 1
                 return r
             }
+            // Byte 20 is in the record's chain tag; the payload is intact, so the chain goes on past it.
             let report = try store.verify()
-            #expect(report.problems.map(\.offset) == [7, 8])
-            #expect(report.problems.map(\.kind) == [.chainBreak, .chainBreak])
+            #expect(report.problems.map(\.offset) == [7])
+            #expect(report.problems.map(\.kind) == [.chainBreak])
         }
     }
 
@@ -106,9 +107,10 @@ import Testing
             try store.write { txn in
                 try txn.put(store.schema.events, key: UInt64(50).bigEndianBytes, value: replacement)
             }
+            // 50 breaks the chain; the chain has diverged from there, so 51's link is not reported on its own.
             let report = try store.verify()
             #expect(report.firstBadOffset == 50)
-            #expect(report.problems.contains { $0.offset == 51 && $0.kind == .chainBreak })
+            #expect(report.problems.map(\.kind) == [.chainBreak])
         }
     }
 

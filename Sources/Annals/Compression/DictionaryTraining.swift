@@ -74,7 +74,7 @@ extension EventStore {
         let (samples, head): ([[UInt8]], UInt64)
         do {
             (samples, head) = try environment.read { txn in
-                let head = try txn.logHead(schema).offset
+                let head = try txn.lastOffset(schema)
                 var samples: [[UInt8]] = []
                 try txn.withCursor(schema.events) { cursor in
                     var entry = try cursor.get(.last)

@@ -70,6 +70,9 @@ public struct ChainHash: Sendable, Hashable, CustomStringConvertible {
         return hasher.finalize().withUnsafeBytes { ChainHash($0) }
     }
 
+    /// The first 16 bytes: what a tagged record stores.
+    var tag: ChainTag { ChainTag(high: words.0, low: words.1) }
+
     /// Writes the 32 bytes into the start of `buffer`.
     func write(to buffer: UnsafeMutableRawBufferPointer) {
         buffer.storeBytes(of: words.0.bigEndian, toByteOffset: 0, as: UInt64.self)

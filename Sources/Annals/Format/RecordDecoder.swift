@@ -28,7 +28,7 @@ final class RecordDecoder {
         _ body: (RecordHeader, UnsafeRawBufferPointer) throws -> R
     ) throws(RecordFormatError) -> R {
         let header = try RecordHeader.read(record)
-        let stored = UnsafeRawBufferPointer(rebasing: record[RecordHeader.size...])
+        let stored = UnsafeRawBufferPointer(rebasing: record[header.size...])
         do {
             return try withoutActuallyEscaping(body) { body in
                 let check = { (payload: UnsafeRawBufferPointer) throws -> R in

@@ -1,47 +1,117 @@
-/// The fixed 42-byte header in front of every stored payload (record format v1, docs/FORMAT.md).
+/// The header in front of every stored payload (docs/FORMAT.md, "Record headers").
+///
+/// Two layouts share their first ten bytes and differ in how much of the chain hash they carry:
 ///
 /// ```
-/// byte  0      format version (1)
+/// byte  0      record format version: 1 (whole hash, 42 bytes) or 2 (tag, 26 bytes)
 /// byte  1      codec (0 raw, 1 zstd, 2 zstd with dictionary)
 /// bytes 2–5    dictionary id, big-endian (0: none)
 /// bytes 6–9    CRC-32C of the uncompressed payload, big-endian
-/// bytes 10–41  chain hash: SHA-256(previous chain hash ‖ offset as 8 bytes big-endian ‖ payload)
-/// bytes 42–    the payload, stored as the codec says
+/// bytes 10–41  version 1: the chain hash, SHA-256(previous chain hash ‖ offset as 8 bytes big-endian ‖ payload)
+/// bytes 10–25  version 2: the chain tag, the first 16 bytes of that hash
+/// then         the payload, stored as the codec says
 /// ```
+///
+/// The writer uses version 1 at checkpoints (offsets that are multiples of ``checkpointInterval``) and version 2
+/// everywhere else; stores written before store format 3 hold version 1 only.
 struct RecordHeader: Equatable {
-    static let size = 42
-    static let formatVersion: UInt8 = 1
+    /// The size of a version 1 header, which carries the whole chain hash.
+    static let checkpointSize = 42
+    /// The size of a version 2 header, which carries the chain tag.
+    static let taggedSize = 26
+    /// Offsets that are multiples of this get a whole-hash (version 1) header.
+    static let checkpointInterval: UInt64 = 1_024
+
+    /// What a header says about the chain: the whole hash (version 1) or its tag (version 2).
+    enum Link: Equatable {
+        case hash(ChainHash)
+        case tag(ChainTag)
+
+        /// The tag, either stored or the whole hash's first 16 bytes.
+        var tag: ChainTag {
+            switch self {
+            case .hash(let hash): hash.tag
+            case .tag(let tag): tag
+            }
+        }
+
+        /// The whole hash, when the header carries it.
+        var hash: ChainHash? {
+            if case .hash(let hash) = self { hash } else { nil }
+        }
+    }
 
     var codec: PayloadCodec
     var dictionaryID: UInt32
     var checksum: UInt32
-    var chainHash: ChainHash
+    var link: Link
+
+    /// The header size, which is where the stored payload starts.
+    var size: Int {
+        switch link {
+        case .hash: Self.checkpointSize
+        case .tag: Self.taggedSize
+        }
+    }
+
+    /// The header the writer gives the record at `offset` whose chain hash is `hash`: the whole hash at a
+    /// checkpoint, its tag elsewhere.
+    static func forRecord(
+        at offset: UInt64, codec: PayloadCodec, dictionaryID: UInt32, checksum: UInt32, hash: ChainHash
+    ) -> RecordHeader {
+        RecordHeader(
+            codec: codec, dictionaryID: dictionaryID, checksum: checksum,
+            link: offset % checkpointInterval == 0 ? .hash(hash) : .tag(hash.tag))
+    }
+
+    /// Whether `hash`, computed for this record, is the one the header records.
+    func matches(_ hash: ChainHash) -> Bool {
+        switch link {
+        case .hash(let stored): stored == hash
+        case .tag(let stored): stored == hash.tag
+        }
+    }
 
     /// Writes the header into the first ``size`` bytes of `buffer`.
     func write(to buffer: UnsafeMutableRawBufferPointer) {
-        buffer[0] = Self.formatVersion
         buffer[1] = codec.rawValue
         buffer.storeBytes(of: dictionaryID.bigEndian, toByteOffset: 2, as: UInt32.self)
         buffer.storeBytes(of: checksum.bigEndian, toByteOffset: 6, as: UInt32.self)
-        chainHash.write(to: UnsafeMutableRawBufferPointer(rebasing: buffer[10..<42]))
+        switch link {
+        case .hash(let hash):
+            buffer[0] = 1
+            hash.write(to: UnsafeMutableRawBufferPointer(rebasing: buffer[10..<42]))
+        case .tag(let tag):
+            buffer[0] = 2
+            tag.write(to: UnsafeMutableRawBufferPointer(rebasing: buffer[10..<26]))
+        }
     }
 
     /// Reads the header of a stored record, or explains what is wrong with it.
     static func read(_ record: UnsafeRawBufferPointer) throws(RecordFormatError) -> RecordHeader {
-        guard record.count >= size else { throw .truncatedHeader(length: record.count) }
-        guard record[0] == formatVersion else { throw .unknownFormatVersion(record[0]) }
+        guard !record.isEmpty else { throw .truncatedHeader(length: 0, expected: taggedSize) }
+        let size: Int
+        switch record[0] {
+        case 1: size = checkpointSize
+        case 2: size = taggedSize
+        default: throw .unknownFormatVersion(record[0])
+        }
+        guard record.count >= size else { throw .truncatedHeader(length: record.count, expected: size) }
         guard let codec = PayloadCodec(rawValue: record[1]) else { throw .unknownCodec(record[1]) }
         let dictionaryID = UInt32(bigEndianBytes: record, at: 2)
         if (codec == .zstdDictionary) != (dictionaryID != 0) { throw .dictionaryMismatch(codec, dictionaryID) }
+        let link: Link =
+            size == checkpointSize
+            ? .hash(ChainHash(UnsafeRawBufferPointer(rebasing: record[10..<42])))
+            : .tag(ChainTag(UnsafeRawBufferPointer(rebasing: record[10..<26])))
         return RecordHeader(
-            codec: codec, dictionaryID: dictionaryID, checksum: UInt32(bigEndianBytes: record, at: 6),
-            chainHash: ChainHash(UnsafeRawBufferPointer(rebasing: record[10..<42])))
+            codec: codec, dictionaryID: dictionaryID, checksum: UInt32(bigEndianBytes: record, at: 6), link: link)
     }
 }
 
 /// What is wrong with a stored record's bytes.
 enum RecordFormatError: Error, Equatable, CustomStringConvertible {
-    case truncatedHeader(length: Int)
+    case truncatedHeader(length: Int, expected: Int)
     case unknownFormatVersion(UInt8)
     case unknownCodec(UInt8)
     case dictionaryMismatch(PayloadCodec, UInt32)
@@ -52,7 +122,8 @@ enum RecordFormatError: Error, Equatable, CustomStringConvertible {
 
     var description: String {
         switch self {
-        case .truncatedHeader(let length): "record is \(length) bytes, shorter than its 42-byte header"
+        case .truncatedHeader(let length, let expected):
+            "record is \(length) bytes, shorter than its \(expected)-byte header"
         case .unknownFormatVersion(let v): "unknown record format version \(v)"
         case .unknownCodec(let c): "unknown codec \(c)"
         case .dictionaryMismatch(let codec, let id): "codec \(codec) does not match dictionary id \(id)"

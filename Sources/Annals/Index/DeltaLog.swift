@@ -74,7 +74,7 @@ struct DeltaLog: Sendable {
 
     /// Moves every delta record into the posting lists and records the merge point; returns it.
     func merge(_ txn: borrowing Transaction, schema: StoreSchema) throws -> UInt64 {
-        let head = try txn.logHead(schema).offset
+        let head = try txn.lastOffset(schema)
         let postings = try all(txn)
         for kind in IndexKind.allCases {
             let index = schema.postings(kind)

@@ -30,7 +30,7 @@ struct ProjectionMaintenancePlan {
             }
         }
         return try environment.read { txn in
-            let head = try txn.logHead(schema).offset
+            let head = try txn.lastOffset(schema)
             var plan = ProjectionMaintenancePlan()
             for entry in available {
                 guard let state = try catalog.state(entry.name, txn.handle) else { continue }

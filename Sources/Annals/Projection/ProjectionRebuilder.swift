@@ -278,7 +278,7 @@ final class ProjectionRebuilder {
             targets = try apply(rest, to: targets, handle, through: last)
             position = last
         }
-        let head = try txn.logHead(store.schema).offset
+        let head = try txn.lastOffset(store.schema)
         var results: [RebuildResult] = []
         for target in targets {
             let entry = target.entry

@@ -17,7 +17,7 @@ extension EventStore {
 
     /// The live views in `txn`, as of its log head.
     func liveView(_ txn: borrowing Transaction) throws -> OntologyView {
-        let head = try txn.logHead(schema).offset
+        let head = try txn.lastOffset(schema)
         let handle = txn.handle
         return OntologyView(
             things: try liveTables("things", head: head, handle),

@@ -31,7 +31,7 @@ final class BatchDecoder {
         // Load every dictionary the chunk needs while this thread holds the transaction.
         var dictionaryIDs = Set<UInt32>()
         for (_, record) in records
-        where record.count >= RecordHeader.size && record[1] == PayloadCodec.zstdDictionary.rawValue {
+        where record.count >= RecordHeader.taggedSize && record[1] == PayloadCodec.zstdDictionary.rawValue {
             dictionaryIDs.insert(UInt32(bigEndianBytes: record, at: 2))
         }
         for id in dictionaryIDs {

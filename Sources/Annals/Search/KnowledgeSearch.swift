@@ -86,7 +86,7 @@ extension EventStore {
         }
         do {
             return try environment.read { txn in
-                let head = try txn.logHead(schema).offset
+                let head = try txn.lastOffset(schema)
                 let tables = try liveTables("knowledge", head: head, txn.handle)
                 let slot = try projections.state("knowledge", txn.handle)!.slot
                 let changed = try KnowledgeProjection.counter(

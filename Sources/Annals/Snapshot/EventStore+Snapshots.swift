@@ -40,7 +40,7 @@ extension EventStore {
         }
         do {
             let (offset, stored) = try environment.read { txn in
-                let head = try txn.logHead(schema).offset
+                let head = try txn.lastOffset(schema)
                 guard head > 0 else { throw AnnalsError.invalidArgument("the log is empty: nothing to snapshot") }
                 let handle = txn.handle
                 var parts: [(projection: any Projection, tables: any ProjectionReader)] = []

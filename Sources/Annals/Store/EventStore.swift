@@ -72,10 +72,13 @@ public final class EventStore: @unchecked Sendable {
             let (format, nonce) = try environment.read { txn in
                 (try txn.metaU64(schema, MetaKey.formatVersion), try txn.metaU64(schema, MetaKey.nonce))
             }
-            guard format == StoreSchema.formatVersion, let nonce else {
+            let readable =
+                format == StoreSchema.formatVersion
+                || (options.readOnly && format == StoreSchema.upgradableFormatVersion)
+            guard readable, let nonce else {
                 throw AnnalsError.unsupportedFormat(
-                    "format version \(format.map(String.init) ?? "missing") (this build reads version "
-                        + "\(StoreSchema.formatVersion))")
+                    "format version \(format.map(String.init) ?? "missing") (this build reads versions "
+                        + "\(StoreSchema.upgradableFormatVersion) and \(StoreSchema.formatVersion))")
             }
             identity = EventIdentity(nonce: nonce)
             self.environment = environment
@@ -109,9 +112,9 @@ public final class EventStore: @unchecked Sendable {
                 projections, environment: environment, schema: schema, policy: options.outdatedProjections)
             mergedThrough = try environment.read { txn in try txn.metaU64(schema, MetaKey.indexMergedThrough) ?? 0 }
             // Everything committed before the sync is durable after it, so the watermark may cover `head`.
-            head = try environment.read { txn in try txn.logHead(schema).offset }
+            head = try environment.read { txn in try txn.lastOffset(schema) }
             try environment.sync()
-            headAfterSync = try environment.read { txn in try txn.logHead(schema).offset }
+            headAfterSync = try environment.read { txn in try txn.lastOffset(schema) }
         } catch {
             throw AnnalsError(error)
         }
@@ -153,8 +156,18 @@ public final class EventStore: @unchecked Sendable {
                 var generator = SystemRandomNumberGenerator()
                 try txn.setMetaU64(schema, MetaKey.nonce, generator.next() & 0x0FFF_FFFF_FFFF_FFFF)
                 try txn.setMetaU64(schema, MetaKey.createdAt, UInt64(currentTimeMilliseconds()))
+            } else if try txn.metaU64(schema, MetaKey.formatVersion) == StoreSchema.upgradableFormatVersion {
+                try upgradeFromFormat2(txn, schema)
             }
         }
+    }
+
+    /// Format 2 → 3 in place: every record so far has a whole-hash (version 1) header, which format 3 still reads,
+    /// so only the header byte counter is added. Tagged records are appended from now on.
+    private static func upgradeFromFormat2(_ txn: borrowing Transaction, _ schema: StoreSchema) throws {
+        let records = try txn.lastOffset(schema)
+        try txn.setMetaU64(schema, MetaKey.headerBytes, records * UInt64(RecordHeader.checkpointSize))
+        try txn.setMetaU64(schema, MetaKey.formatVersion, StoreSchema.formatVersion)
     }
 
     deinit { close() }
@@ -267,7 +280,7 @@ public final class EventStore: @unchecked Sendable {
     @discardableResult
     public func sync() throws(AnnalsError) -> UInt64 {
         do {
-            let head = try environment.read { txn in try txn.logHead(schema).offset }
+            let head = try environment.read { txn in try txn.lastOffset(schema) }
             if !options.readOnly {
                 try environment.sync()
                 watermark?.advance(to: head)

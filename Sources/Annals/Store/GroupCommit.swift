@@ -110,21 +110,22 @@ struct GroupCommit {
         var postings = CommitPostings()
         var payloadBytes: UInt64 = 0
         var recordBytes: UInt64 = 0
+        var headerBytes: UInt64 = 0
         var value: [UInt8] = []
         try txn.withCursor(schema.events) { cursor in
             for item in accepted {
                 hash = try item.payload.withUnsafeBytes { payload in
                     let next = hash.next(offset: item.offset, payload: payload)
                     try compressor.withCompressed(payload, dictionary: dictionary) { codec, stored in
+                        let header = RecordHeader.forRecord(
+                            at: item.offset, codec: codec,
+                            dictionaryID: codec == .zstdDictionary ? dictionary!.id : 0,
+                            checksum: CRC32C.checksum(payload), hash: next)
                         value.removeAll(keepingCapacity: true)
-                        value.append(contentsOf: repeatElement(0, count: RecordHeader.size))
+                        value.append(contentsOf: repeatElement(0, count: header.size))
                         value.append(contentsOf: stored)
-                        value.withUnsafeMutableBytes { buffer in
-                            RecordHeader(
-                                codec: codec, dictionaryID: codec == .zstdDictionary ? dictionary!.id : 0,
-                                checksum: CRC32C.checksum(payload), chainHash: next
-                            ).write(to: buffer)
-                        }
+                        value.withUnsafeMutableBytes { header.write(to: $0) }
+                        headerBytes += UInt64(header.size)
                         try withUnsafeBytes(of: item.offset.bigEndian) { k in
                             try value.withUnsafeBytes { v in try cursor.put(key: k, value: v, flags: .append) }
                         }
@@ -150,6 +151,9 @@ struct GroupCommit {
             schema, MetaKey.payloadBytes, (try txn.metaU64(schema, MetaKey.payloadBytes) ?? 0) + payloadBytes)
         try txn.setMetaU64(
             schema, MetaKey.recordBytes, (try txn.metaU64(schema, MetaKey.recordBytes) ?? 0) + recordBytes)
+        try txn.setMetaU64(
+            schema, MetaKey.headerBytes, (try txn.metaU64(schema, MetaKey.headerBytes) ?? 0) + headerBytes)
+        try txn.put(schema.meta, key: MetaKey.chainHead, value: hash.bytes)
         head = nextOffset - 1
         for index in live.indices {
             live[index].state.checkpoint = head

@@ -2,9 +2,14 @@ import LMDB
 
 /// The named LMDB databases of a store (docs/FORMAT.md, "Databases").
 struct StoreSchema: Sendable {
-    /// The store format this build reads and writes (`meta` `format.version`). Version 1 was a development layout
-    /// without the index delta log; it is refused.
-    static let formatVersion: UInt64 = 2
+    /// The store format this build writes (`meta` `format.version`).
+    ///
+    /// Format 3 adds tagged records (record format 2) and the head's chain hash in `meta`. A writable open upgrades
+    /// a format 2 store in place (``upgradableFormatVersion``); version 1 was a development layout without the
+    /// index delta log and is refused.
+    static let formatVersion: UInt64 = 3
+    /// The older format this build still opens: read-only as it is, writable after the in-place upgrade.
+    static let upgradableFormatVersion: UInt64 = 2
 
     /// `events`: offset (8 bytes big-endian) → record.
     let events: Database
@@ -86,6 +91,10 @@ enum MetaKey {
     static let payloadBytes = Array("stats.payloadBytes".utf8)
     /// u64: total stored record bytes (headers plus stored payloads).
     static let recordBytes = Array("stats.recordBytes".utf8)
+    /// u64: total record header bytes (their size depends on the record format version).
+    static let headerBytes = Array("stats.headerBytes".utf8)
+    /// 32 bytes: the chain hash of the last record (store format 3).
+    static let chainHead = Array("chain.head".utf8)
     /// u64: the last offset the merged posting lists cover; the delta log holds the postings after it.
     static let indexMergedThrough = Array("index.mergedThrough".utf8)
     /// u64: milliseconds since 1970 when the store was created.
@@ -106,15 +115,47 @@ extension Transaction {
         try put(schema.meta, key: key, value: value.bigEndianBytes)
     }
 
-    /// The last record's offset and chain hash, or offset 0 and the genesis hash for an empty log.
-    func logHead(_ schema: StoreSchema) throws -> (offset: UInt64, hash: ChainHash) {
+    /// The last offset (0 for an empty log), read from the last key alone: a damaged record does not hide it.
+    func lastOffset(_ schema: StoreSchema) throws -> UInt64 {
         try withCursor(schema.events) { cursor in
-            guard let last = try cursor.get(.last) else { return (0, .genesis) }
-            guard last.key.count == 8, last.value.count >= RecordHeader.size else {
-                throw AnnalsError.corruptRecord(offset: 0, reason: "the last record's key or header is malformed")
+            guard let last = try cursor.get(.last) else { return 0 }
+            guard last.key.count == 8 else {
+                throw AnnalsError.corruptRecord(offset: 0, reason: "the last record's key is malformed")
+            }
+            return UInt64(bigEndianBytes: last.key)
+        }
+    }
+
+    /// The last record's offset and chain hash, or offset 0 and the genesis hash for an empty log.
+    ///
+    /// A checkpoint record carries its whole hash; a tagged one's is in `meta` `chain.head`, and must match the
+    /// record's tag.
+    func logHead(_ schema: StoreSchema) throws -> (offset: UInt64, hash: ChainHash) {
+        let (offset, link) = try withCursor(schema.events) { cursor -> (UInt64, RecordHeader.Link?) in
+            guard let last = try cursor.get(.last) else { return (0, nil) }
+            guard last.key.count == 8 else {
+                throw AnnalsError.corruptRecord(offset: 0, reason: "the last record's key is malformed")
             }
             let offset = UInt64(bigEndianBytes: last.key)
-            return (offset, ChainHash(UnsafeRawBufferPointer(rebasing: last.value[10..<42])))
+            do throws(RecordFormatError) {
+                return (offset, try RecordHeader.read(last.value).link)
+            } catch {
+                throw AnnalsError.corruptRecord(offset: offset, reason: error.description)
+            }
         }
+        guard let link else { return (0, .genesis) }
+        if let hash = link.hash { return (offset, hash) }
+        let stored = try get(schema.meta, key: MetaKey.chainHead)
+        guard let stored, stored.count == 32 else {
+            throw AnnalsError.corruptRecord(
+                offset: offset, reason: "the head's chain hash is missing from meta (chain.head)")
+        }
+        let hash = ChainHash(bytes: stored)
+        guard hash.tag == link.tag else {
+            throw AnnalsError.corruptRecord(
+                offset: offset,
+                reason: "the head's chain hash in meta (\(hash.hex)) does not match the record's tag \(link.tag)")
+        }
+        return (offset, hash)
     }
 }

@@ -8,8 +8,10 @@ public struct StoreStatistics: Sendable, Hashable {
     public var durableOffset: UInt64
     /// Uncompressed payload bytes of every event (binary envelopes, before compression).
     public var payloadBytes: UInt64
-    /// Bytes of every stored record (42-byte headers plus stored payloads).
+    /// Bytes of every stored record (headers plus stored payloads).
     public var recordBytes: UInt64
+    /// Bytes of the record headers: 26 for a tagged record, 42 for a checkpoint (docs/FORMAT.md).
+    public var headerBytes: UInt64
     /// Bytes of the data file in use (LMDB pages up to the last one used: log, indexes and free pages).
     public var usedBytes: Int
     /// The current map size.
@@ -34,9 +36,9 @@ public struct StoreStatistics: Sendable, Hashable {
     /// Distinct groups.
     public var distinctGroups: Int
 
-    /// Stored payload bytes: ``recordBytes`` less the 42-byte record headers.
+    /// Stored payload bytes: ``recordBytes`` less ``headerBytes``.
     public var storedPayloadBytes: UInt64 {
-        recordBytes - min(recordBytes, events * UInt64(RecordHeader.size))
+        recordBytes - min(recordBytes, headerBytes)
     }
 
     /// Uncompressed payload bytes per stored payload byte: what zstd saves (headers excluded).
@@ -77,7 +79,7 @@ extension EventStore {
         do {
             let info = environment.info()
             return try environment.read { txn in
-                let head = try txn.logHead(schema).offset
+                let head = try txn.lastOffset(schema)
                 var databases: [StoreStatistics.DatabaseUsage] = []
                 for database in schema.allDatabases {
                     let stat = try txn.statistics(database)
@@ -93,6 +95,9 @@ extension EventStore {
                     durableOffset: watermark.map { min($0.durableOffset, head) } ?? head,
                     payloadBytes: try txn.metaU64(schema, MetaKey.payloadBytes) ?? 0,
                     recordBytes: try txn.metaU64(schema, MetaKey.recordBytes) ?? 0,
+                    // A format 2 store opened read-only has no counter yet: every header it holds is 42 bytes.
+                    headerBytes: try txn.metaU64(schema, MetaKey.headerBytes)
+                        ?? head * UInt64(RecordHeader.checkpointSize),
                     usedBytes: info.usedBytes, mapSize: info.mapSize, pageSize: info.pageSize,
                     readersInUse: info.readersInUse, maximumReaders: info.maxReaders, databases: databases,
                     dictionaries: try registry.list(txn).map { .init(id: $0.id, size: $0.size) },

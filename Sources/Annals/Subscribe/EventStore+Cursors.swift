@@ -7,7 +7,7 @@ extension EventStore {
         try SubscriberCursor.validate(name: name)
         do {
             return try environment.read { txn in
-                let head = try txn.logHead(schema).offset
+                let head = try txn.lastOffset(schema)
                 return try txn.get(schema.cursors, key: Array(name.utf8)).flatMap { stored in
                     stored.withUnsafeBytes { SubscriberCursor(name: name, stored: $0, head: head) }
                 }
@@ -21,7 +21,7 @@ extension EventStore {
     public func cursors() throws(AnnalsError) -> [SubscriberCursor] {
         do {
             return try environment.read { txn in
-                let head = try txn.logHead(schema).offset
+                let head = try txn.lastOffset(schema)
                 return try txn.withCursor(schema.cursors) { cursor in
                     var out: [SubscriberCursor] = []
                     var entry = try cursor.get(.first)

@@ -6,8 +6,9 @@ public struct VerificationReport: Sendable, Hashable {
     public var to: UInt64
     /// How many records were read and checked.
     public var recordsChecked: UInt64
-    /// The chain hash of the last record checked, as stored.
-    public var lastHash: ChainHash
+    /// The chain hash of the last record checked, recomputed along the chain (the genesis hash when the range was
+    /// empty), or `nil` when damage before it, since the last checkpoint, left it unknown.
+    public var lastHash: ChainHash?
     /// The problems, in log order (at most ``EventStore/maximumReportedProblems``).
     public var problems: [VerificationProblem]
     /// Whether the anchor given was checked and matched (`nil` when none was given).

@@ -33,22 +33,20 @@ extension EventStore {
         guard from >= 1 else { throw .invalidArgument("verify range must start at offset 1 or later") }
         let decoder = makeDecoder()
         do {
-            let (head, startHash) = try environment.read { txn -> (UInt64, ChainHash?) in
-                let head = try txn.logHead(schema).offset
-                guard from > 1 else { return (head, .genesis) }
-                // Without a readable record before the range, the first record's link cannot be checked.
-                let previous = try (from - 1).bigEndianBytes.withUnsafeBytes { key in
-                    try txn.get(schema.events, key: key).flatMap { try? RecordHeader.read($0).chainHash }
-                }
-                return (head, previous)
+            let (head, storedHeadHash, startHash) = try environment.read {
+                txn -> (UInt64, [UInt8]?, ChainHash?) in
+                let head = try txn.lastOffset(schema)
+                // Read with the head: appends may move both on while the range is checked.
+                let storedHeadHash = try txn.get(schema.meta, key: MetaKey.chainHead)
+                // Without a readable chain up to the record before the range, its first link cannot be checked.
+                return (head, storedHeadHash, try chainHash(at: from - 1, head: head, txn, decoder: decoder))
             }
             if from > head && head > 0 {
                 throw AnnalsError.invalidArgument("the range starts at offset \(from), after the last offset \(head)")
             }
             let last = min(to ?? head, head)
             var report = VerificationReport(
-                from: from, to: last, recordsChecked: 0, lastHash: startHash ?? .genesis, problems: [],
-                anchorMatched: nil)
+                from: from, to: last, recordsChecked: 0, lastHash: startHash, problems: [], anchorMatched: nil)
             var state = ChainState(expected: from, previousHash: startHash)
             while state.expected <= last {
                 let done = try environment.read { txn in
@@ -63,7 +61,11 @@ extension EventStore {
                         offset: state.expected, kind: .missing,
                         detail: "offsets \(state.expected)…\(last) are missing from the end of the range"))
             }
-            if let anchor { try checkAnchor(anchor, head: head, report: &report) }
+            // A store written before format 3 has no head hash in meta; its head record carries its whole hash.
+            if last == head, head > 0, let computed = state.previousHash, let storedHeadHash {
+                checkHeadHash(computed, stored: storedHeadHash, head: head, report: &report)
+            }
+            if let anchor { try checkAnchor(anchor, head: head, decoder: decoder, report: &report) }
             return report
         } catch {
             throw AnnalsError(error)
@@ -72,8 +74,12 @@ extension EventStore {
 
     private struct ChainState {
         var expected: UInt64
-        /// The stored hash of the record before; `nil` when it was unreadable, so the next link is not checked.
+        /// The chain hash of the record before, recomputed; `nil` when damage left it unknown, so links are not
+        /// checked until the next checkpoint record supplies a whole hash.
         var previousHash: ChainHash?
+        /// Whether the record before failed its tagged link: if this one fails too, the chain had already
+        /// diverged (a changed payload), so it is not reported again.
+        var suspect = false
     }
 
     /// Checks up to 4,096 records; returns whether the end of the log was reached.
@@ -126,8 +132,11 @@ extension EventStore {
             return
         }
         let previous = state.previousHash
-        state.previousHash = header.chainHash
-        report.lastHash = header.chainHash
+        let suspect = state.suspect
+        // Until the payload is read, the chain is known only if the header carries the whole hash.
+        state.previousHash = header.link.hash
+        state.suspect = false
+        report.lastHash = header.link.hash
         do throws(RecordFormatError) {
             try decoder.withPayload(record, txn) { _, payload in
                 do throws(RecordFormatError) {
@@ -138,12 +147,7 @@ extension EventStore {
                 }
                 guard let previous else { return }
                 let computed = previous.next(offset: offset, payload: payload)
-                if computed != header.chainHash {
-                    report.add(
-                        VerificationProblem(
-                            offset: offset, kind: .chainBreak,
-                            detail: "stored hash \(header.chainHash.hex), computed \(computed.hex)"))
-                }
+                link(offset, header, computed: computed, suspect: suspect, &state, &report)
             }
         } catch {
             let kind: VerificationProblem.Kind
@@ -158,7 +162,93 @@ extension EventStore {
         }
     }
 
-    private func checkAnchor(_ anchor: VerificationAnchor, head: UInt64, report: inout VerificationReport) throws {
+    /// Checks the record's stored hash or tag against the hash recomputed from the record before, and carries the
+    /// chain on.
+    ///
+    /// A whole hash that differs is reported and the chain goes on from it, pinning the damage to this record. A
+    /// tag that differs is reported and the chain goes on from the recomputed hash: if only the tag was damaged,
+    /// the next record's tag matches again; if it does not, the chain had diverged (this record's payload was
+    /// changed), and links go unchecked, unreported, until the next checkpoint.
+    private func link(
+        _ offset: UInt64, _ header: RecordHeader, computed: ChainHash, suspect: Bool, _ state: inout ChainState,
+        _ report: inout VerificationReport
+    ) {
+        if header.matches(computed) {
+            state.previousHash = computed
+            report.lastHash = computed
+            return
+        }
+        defer { report.lastHash = state.previousHash }
+        // The chain had diverged already; a checkpoint's whole hash resynchronizes it, a tag cannot.
+        if suspect { return }
+        switch header.link {
+        case .hash(let stored):
+            report.add(
+                VerificationProblem(
+                    offset: offset, kind: .chainBreak, detail: "stored hash \(stored.hex), computed \(computed.hex)"))
+            state.previousHash = stored
+        case .tag(let stored):
+            report.add(
+                VerificationProblem(
+                    offset: offset, kind: .chainBreak, detail: "stored tag \(stored), computed \(computed.tag)"))
+            state.previousHash = computed
+            state.suspect = true
+        }
+    }
+
+    /// Checks the head's whole hash in `meta` (`chain.head`) against the hash recomputed along the chain.
+    private func checkHeadHash(
+        _ computed: ChainHash, stored: [UInt8], head: UInt64, report: inout VerificationReport
+    ) {
+        guard stored.count != 32 || ChainHash(bytes: stored) != computed else { return }
+        let found = stored.count == 32 ? ChainHash(bytes: stored).hex : "\(stored.count) bytes"
+        report.add(
+            VerificationProblem(
+                offset: head, kind: .chainBreak,
+                detail: "the head's hash in meta (chain.head) is \(found), computed \(computed.hex)"))
+    }
+
+    /// The whole chain hash of the record at `offset`: the genesis hash for 0, the stored one at a checkpoint or
+    /// (for the head) in `meta`, otherwise recomputed from the checkpoint before it. `nil` when a record on the way
+    /// is missing or unreadable.
+    ///
+    /// Stored tags on the way are not checked here: the verification that follows reports them.
+    func chainHash(
+        at offset: UInt64, head: UInt64, _ txn: borrowing Transaction, decoder: RecordDecoder
+    ) throws -> ChainHash? {
+        guard offset > 0 else { return .genesis }
+        if offset == head { return try? txn.logHead(schema).hash }
+        let checkpoint = offset - offset % RecordHeader.checkpointInterval
+        var hash: ChainHash
+        if checkpoint == 0 {
+            hash = .genesis
+        } else {
+            guard let record = try record(at: checkpoint, txn), let stored = try? RecordHeader.read(record).link.hash
+            else { return nil }
+            hash = stored
+        }
+        var next = checkpoint + 1
+        while next <= offset {
+            guard let record = try record(at: next, txn) else { return nil }
+            if let stored = try? RecordHeader.read(record).link.hash {
+                hash = stored
+            } else {
+                do {
+                    hash = try decoder.withPayload(record, txn) { _, payload in
+                        hash.next(offset: next, payload: payload)
+                    }
+                } catch {
+                    return nil
+                }
+            }
+            next += 1
+        }
+        return hash
+    }
+
+    private func checkAnchor(
+        _ anchor: VerificationAnchor, head: UInt64, decoder: RecordDecoder, report: inout VerificationReport
+    ) throws {
         if anchor.offset == 0 {
             // The head of an empty log: only the genesis hash matches.
             report.anchorMatched = anchor.hash == .genesis
@@ -178,17 +268,15 @@ extension EventStore {
                         + "\(anchor.offset - head) record(s) were removed from the tail"))
             return
         }
-        let stored = try environment.read { txn in
-            try anchor.offset.bigEndianBytes.withUnsafeBytes { key in
-                try txn.get(schema.events, key: key).flatMap { try? RecordHeader.read($0).chainHash }
-            }
+        let found = try environment.read { txn in
+            try chainHash(at: anchor.offset, head: head, txn, decoder: decoder)
         }
-        report.anchorMatched = stored == anchor.hash
-        if stored != anchor.hash {
+        report.anchorMatched = found == anchor.hash
+        if found != anchor.hash {
             report.add(
                 VerificationProblem(
                     offset: anchor.offset, kind: .anchorMismatch,
-                    detail: "anchor hash \(anchor.hash.hex), stored \(stored?.hex ?? "none")"))
+                    detail: "anchor hash \(anchor.hash.hex), the log's \(found?.hex ?? "unknown (a damaged record)")"))
         }
     }
 }

@@ -25,7 +25,7 @@ struct Stats: ParsableCommand {
         let dictionaries = s.dictionaries.map { "{\"id\":\($0.id),\"size\":\($0.size)}" }.joined(separator: ",")
         try Output.standard.line(
             "{\"events\":\(s.events),\"durableOffset\":\(s.durableOffset),\"payloadBytes\":\(s.payloadBytes),"
-                + "\"recordBytes\":\(s.recordBytes),\"storedPayloadBytes\":\(s.storedPayloadBytes),\"compressionRatio\":\(rounded(s.compressionRatio)),"
+                + "\"recordBytes\":\(s.recordBytes),\"headerBytes\":\(s.headerBytes),\"storedPayloadBytes\":\(s.storedPayloadBytes),\"compressionRatio\":\(rounded(s.compressionRatio)),"
                 + "\"usedBytes\":\(s.usedBytes),\"mapSize\":\(s.mapSize),\"pageSize\":\(s.pageSize),"
                 + "\"readersInUse\":\(s.readersInUse),\"maxReaders\":\(s.maximumReaders),"
                 + "\"actors\":\(s.distinctActors),\"targets\":\(s.distinctTargets),\"groups\":\(s.distinctGroups),"
@@ -40,7 +40,7 @@ struct Stats: ParsableCommand {
         var lines = [
             "events             \(s.events) (durable through \(s.durableOffset))",
             "payload bytes      \(s.payloadBytes) (uncompressed envelopes)",
-            "record bytes       \(s.recordBytes) (42-byte headers plus \(s.storedPayloadBytes) stored payload bytes)",
+            "record bytes       \(s.recordBytes) (\(s.headerBytes) header bytes plus \(s.storedPayloadBytes) stored payload bytes)",
             "compression        \(rounded(s.compressionRatio))x on payloads",
             "data file in use   \(s.usedBytes) bytes of a \(s.mapSize)-byte map (page size \(s.pageSize))",
             "readers            \(s.readersInUse) of \(s.maximumReaders) slots in use",

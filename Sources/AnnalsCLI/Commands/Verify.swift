@@ -42,7 +42,8 @@ struct Verify: ParsableCommand {
         }
         var summary =
             "{\"intact\":\(report.isIntact),\"from\":\(report.from),\"to\":\(report.to),"
-            + "\"records\":\(report.recordsChecked),\"lastHash\":\"\(report.lastHash.hex)\""
+            + "\"records\":\(report.recordsChecked)"
+        if let hash = report.lastHash { summary += ",\"lastHash\":\"\(hash.hex)\"" }
         if let matched = report.anchorMatched { summary += ",\"anchorMatched\":\(matched)" }
         if let first = report.firstBadOffset { summary += ",\"firstBadOffset\":\(first)" }
         try Output.standard.line(summary + "}")

@@ -1,0 +1,169 @@
+import Foundation
+import LMDB
+import Testing
+
+@testable import Annals
+
+/// Tagged records, checkpoint records and the head's hash in `meta` (store format 3), and the upgrade of a format 2
+/// store whose records all carry their whole hash.
+@Suite struct ChainCheckpointTests {
+    /// The header of the stored record at `offset`.
+    private func header(_ store: EventStore, _ offset: UInt64) throws -> RecordHeader {
+        try store.environment.read { txn in
+            let record = try #require(try store.record(at: offset, txn))
+            return try RecordHeader.read(record)
+        }
+    }
+
+    /// Replaces the record at `offset` with a forgery: its payload with one metadata byte changed, stored raw with a
+    /// correct CRC-32C and the original chain tag, as a forger who cannot recompute the chain would leave it.
+    private func forge(_ store: EventStore, offset: UInt64) throws {
+        let decoder = store.makeDecoder()
+        try store.write { txn in
+            let record = try #require(try store.record(at: offset, txn))
+            let original = try RecordHeader.read(record)
+            var payload = try decoder.withPayload(record, txn) { _, payload in Array(payload) }
+            let position = try #require(payload.lastIndex(of: UInt8(ascii: "1")) ?? payload.lastIndex(of: 0x22))
+            payload[position] = payload[position] == UInt8(ascii: "1") ? UInt8(ascii: "2") : UInt8(ascii: "'")
+            let forged = RecordHeader(
+                codec: .raw, dictionaryID: 0, checksum: payload.withUnsafeBytes { CRC32C.checksum($0) },
+                link: original.link)
+            var value = [UInt8](repeating: 0, count: forged.size)
+            value.withUnsafeMutableBytes { forged.write(to: $0) }
+            try txn.put(store.schema.events, key: offset.bigEndianBytes, value: value + payload)
+        }
+    }
+
+    @Test func checkpointsCarryTheWholeHashAndRangesStartFromThem() async throws {
+        try await withStore { store, _ in
+            _ = try await store.append(contentsOf: (0..<1_500).map { sampleEvent($0) })
+            let early = try store.head()
+            _ = try await store.append(contentsOf: (1_500..<2_100).map { sampleEvent($0) })
+
+            for offset: UInt64 in [1_024, 2_048] {
+                #expect(try header(store, offset).size == RecordHeader.checkpointSize)
+            }
+            for offset: UInt64 in [1, 1_023, 1_025, 1_500, 2_100] {
+                #expect(try header(store, offset).size == RecordHeader.taggedSize)
+            }
+            let report = try store.verify(anchor: VerificationAnchor(hash: early.hash, offset: early.offset))
+            #expect(report.isIntact && report.recordsChecked == 2_100 && report.anchorMatched == true)
+            #expect(report.lastHash == (try store.head().hash))
+            // A range's first link is checked from the hash recomputed from the checkpoint at 1,024.
+            let range = try store.verify(from: 1_501, to: 2_000)
+            #expect(range.isIntact && range.recordsChecked == 500)
+            #expect(try store.verify(to: 1_500).lastHash == early.hash)
+
+            let statistics = try store.statistics()
+            #expect(statistics.headerBytes == 2 * 42 + 2_098 * 26)
+        }
+    }
+
+    @Test func aForgedRecordIsPinnedAndTheNextCheckpointResynchronizes() async throws {
+        try await withStore { store, _ in
+            _ = try await store.append(contentsOf: (0..<2_100).map { sampleEvent($0) })
+            let anchor = try store.head()
+            try forge(store, offset: 1_500)
+            try forge(store, offset: 2_090)
+            #expect(try store.event(at: 1_500) != nil, "a forged record reads as any other")
+
+            let report = try store.verify(anchor: VerificationAnchor(hash: anchor.hash, offset: anchor.offset))
+            #expect(report.problems.map(\.offset) == [1_500, 2_090])
+            #expect(report.problems.allSatisfy { $0.kind == .chainBreak })
+            // The head's recorded hash is untouched, so the anchor matches; the forgeries are the chain breaks.
+            #expect(report.anchorMatched == true)
+            // Checked from the checkpoint at 2,048, the range before the second forgery is intact.
+            #expect(try store.verify(from: 2_049, to: 2_089).isIntact)
+        }
+    }
+
+    @Test func aDamagedHeadHashIsReportedAndRefusesAppends() async throws {
+        try await withStore { store, _ in
+            _ = try await store.append(contentsOf: (0..<300).map { sampleEvent($0) })
+            try store.write { txn in
+                try txn.put(store.schema.meta, key: MetaKey.chainHead, value: [UInt8](repeating: 7, count: 32))
+            }
+            let report = try store.verify()
+            #expect(report.problems.map(\.offset) == [300])
+            #expect(report.problems.first?.kind == .chainBreak)
+            #expect(report.problems.first?.detail.contains("chain.head") == true)
+            await #expect(throws: AnnalsError.self) { try await store.append(sampleEvent(300)) }
+            let last = try store.environment.read { txn in try txn.lastOffset(store.schema) }
+            #expect(last == 300, "nothing was appended to the broken chain")
+        }
+    }
+
+    /// Rewrites every record of `store` with a whole-hash header and takes the format 3 additions out of `meta`:
+    /// the store a format 2 build would have written.
+    private func downgradeToFormat2(_ store: EventStore) throws {
+        let decoder = store.makeDecoder()
+        try store.write { txn in
+            var hash = ChainHash.genesis
+            let head = try txn.lastOffset(store.schema)
+            for offset in 1...head {
+                let record = try #require(try store.record(at: offset, txn))
+                let header = try RecordHeader.read(record)
+                hash = try decoder.withPayload(record, txn) { _, payload in hash.next(offset: offset, payload: payload)
+                }
+                var whole = header
+                whole.link = .hash(hash)
+                var value = [UInt8](repeating: 0, count: whole.size)
+                value.withUnsafeMutableBytes { whole.write(to: $0) }
+                value += record[header.size...]
+                try txn.put(store.schema.events, key: offset.bigEndianBytes, value: value)
+            }
+            try txn.delete(store.schema.meta, key: MetaKey.chainHead)
+            try txn.delete(store.schema.meta, key: MetaKey.headerBytes)
+            try txn.setMetaU64(store.schema, MetaKey.formatVersion, 2)
+        }
+    }
+
+    @Test func aFormat2StoreIsReadAsItIsAndUpgradedWhenOpenedForWriting() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory + "/store"
+            do {
+                let store = try EventStore(path: path)
+                defer { store.close() }
+                _ = try await store.append(contentsOf: (0..<300).map { sampleEvent($0) })
+                try downgradeToFormat2(store)
+            }
+            do {
+                let reader = try EventStore(path: path, options: StoreOptions(readOnly: true))
+                defer { reader.close() }
+                #expect(try reader.verify().isIntact)
+                #expect(try reader.statistics().headerBytes == 300 * 42)
+                #expect(try reader.events().collect().count == 300)
+            }
+            let store = try EventStore(path: path)
+            defer { store.close() }
+            let format = try store.environment.read { txn in
+                try txn.metaU64(store.schema, MetaKey.formatVersion)
+            }
+            #expect(format == StoreSchema.formatVersion)
+            _ = try await store.append(contentsOf: (300..<400).map { sampleEvent($0) })
+            #expect(try header(store, 300).size == RecordHeader.checkpointSize)
+            #expect(try header(store, 301).size == RecordHeader.taggedSize)
+            let report = try store.verify()
+            #expect(report.isIntact && report.recordsChecked == 400)
+            #expect(report.lastHash == (try store.head().hash))
+            #expect(try store.statistics().headerBytes == 300 * 42 + 100 * 26)
+        }
+    }
+
+    @Test func aFormat1StoreIsRefused() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory + "/store"
+            do {
+                let store = try EventStore(path: path)
+                defer { store.close() }
+                try store.write { txn in try txn.setMetaU64(store.schema, MetaKey.formatVersion, 1) }
+            }
+            #expect {
+                try EventStore(path: path)
+            } throws: { error in
+                guard case AnnalsError.unsupportedFormat(let reason) = error else { return false }
+                return reason.contains("format version 1")
+            }
+        }
+    }
+}
