@@ -124,7 +124,7 @@ public final class EventStore: @unchecked Sendable {
         watermark.advance(to: head)
         let commit = GroupCommit(
             schema: schema, identity: identity, registry: registry,
-            compressor: ZstdCompressor(level: options.compressionLevel), maximumEventSize: options.maximumEventSize,
+            encoder: RecordEncoder(level: options.compressionLevel), maximumEventSize: options.maximumEventSize,
             projections: projections)
         let writer = Writer(
             environment: environment, options: options, commit: commit, watermark: watermark, head: head,

@@ -10,7 +10,7 @@ struct GroupCommit {
     let schema: StoreSchema
     let identity: EventIdentity
     let registry: DictionaryRegistry
-    let compressor: ZstdCompressor
+    let encoder: RecordEncoder
     let maximumEventSize: Int
     let projections: ProjectionCatalog
 
@@ -111,29 +111,23 @@ struct GroupCommit {
         var payloadBytes: UInt64 = 0
         var recordBytes: UInt64 = 0
         var headerBytes: UInt64 = 0
-        var value: [UInt8] = []
+        let encoded = try encoder.encode(
+            accepted.map(\.payload), offsets: accepted.map(\.offset), dictionary: dictionary)
         try txn.withCursor(schema.events) { cursor in
-            for item in accepted {
-                hash = try item.payload.withUnsafeBytes { payload in
-                    let next = hash.next(offset: item.offset, payload: payload)
-                    try compressor.withCompressed(payload, dictionary: dictionary) { codec, stored in
-                        let header = RecordHeader.forRecord(
-                            at: item.offset, codec: codec,
-                            dictionaryID: codec == .zstdDictionary ? dictionary!.id : 0,
-                            checksum: CRC32C.checksum(payload), hash: next)
-                        value.removeAll(keepingCapacity: true)
-                        value.append(contentsOf: repeatElement(0, count: header.size))
-                        value.append(contentsOf: stored)
-                        value.withUnsafeMutableBytes { header.write(to: $0) }
-                        headerBytes += UInt64(header.size)
-                        try withUnsafeBytes(of: item.offset.bigEndian) { k in
-                            try value.withUnsafeBytes { v in try cursor.put(key: k, value: v, flags: .append) }
-                        }
-                    }
-                    payloadBytes += UInt64(payload.count)
-                    recordBytes += UInt64(value.count)
-                    return next
+            for (item, record) in zip(accepted, encoded) {
+                var value = record.value
+                hash = item.payload.withUnsafeBytes { payload in hash.next(offset: item.offset, payload: payload) }
+                let header = RecordHeader.forRecord(
+                    at: item.offset, codec: record.codec,
+                    dictionaryID: record.codec == .zstdDictionary ? dictionary!.id : 0, checksum: record.checksum,
+                    hash: hash)
+                value.withUnsafeMutableBytes { header.write(to: $0) }
+                try withUnsafeBytes(of: item.offset.bigEndian) { k in
+                    try value.withUnsafeBytes { v in try cursor.put(key: k, value: v, flags: .append) }
                 }
+                payloadBytes += UInt64(item.payload.count)
+                recordBytes += UInt64(value.count)
+                headerBytes += UInt64(header.size)
                 let event = item.prepared.event
                 if let id = event.id {
                     try txn.put(
