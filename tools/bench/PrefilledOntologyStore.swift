@@ -67,11 +67,14 @@ enum PrefilledOntologyStore {
             }
             let store = try EventStore(path: path, options: options(settings))
             defer { store.close() }
-            let offsets = try store.snapshots().map(\.offset)
+            let snapshots = try store.snapshots()
+            let offsets = snapshots.map(\.offset)
             let gaps = zip([0] + offsets, offsets + [UInt64(count)]).map { $1 - $0 }
+            let events = try store.statistics().databases.first { $0.name == "events" }?.bytes ?? 0
             progress(
                 "  \(offsets.count) snapshots; the longest stretch of the log without one is \(gaps.max() ?? 0) "
-                    + "events")
+                    + "events; they take \(whole(megabytes(snapshots.reduce(0) { $0 + $1.storedBytes }))) MB, "
+                    + "the log's records \(whole(megabytes(events))) MB")
             return try await body(store)
         }
     }

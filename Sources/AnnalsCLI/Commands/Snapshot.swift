@@ -8,7 +8,7 @@ struct Snapshot: ParsableCommand {
         discussion: """
             A snapshot holds every projection's tables at one log offset, compressed and checksummed. 'annals state'
             and 'annals rollback' start from the newest intact snapshot at or before the offset they need.
-            The store also takes one every 50,000 appended events.
+            The store also takes one every 25,000 appended events (StoreOptions.snapshotInterval).
             """,
         subcommands: [Create.self, List.self, Prune.self])
 
