@@ -70,13 +70,14 @@ let package = Package(
 
         .testTarget(name: "LMDBTests", dependencies: ["LMDB"]),
         .testTarget(name: "AnnalsTests", dependencies: ["Annals"]),
-        .testTarget(name: "AnnalsCLITests", dependencies: ["Annals"]),
+        .target(name: "AnnalsTestSupport", path: "Tests/AnnalsTestSupport"),
+        .testTarget(name: "AnnalsCLITests", dependencies: ["Annals", "AnnalsTestSupport"]),
         .testTarget(name: "AnnalsResolverTests", dependencies: ["AnnalsResolver"]),
-        .testTarget(name: "AnnalsSandboxTests", dependencies: ["AnnalsSandbox"]),
+        .testTarget(name: "AnnalsSandboxTests", dependencies: ["AnnalsSandbox", "AnnalsTestSupport"]),
         .testTarget(
             name: "AnnalsPlatformTests",
             dependencies: [
-                "AnnalsPlatform", "Annals", "AnnalsResolver", "AnnalsSandbox",
+                "AnnalsPlatform", "Annals", "AnnalsResolver", "AnnalsSandbox", "AnnalsTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
     ]

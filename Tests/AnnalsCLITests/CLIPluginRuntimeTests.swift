@@ -1,3 +1,4 @@
+import AnnalsTestSupport
 import Foundation
 import Testing
 
@@ -6,14 +7,7 @@ import Testing
 #endif
 
 /// The example plugins' registry, written by `make plugins`.
-private let examplePlugins: String = {
-    if let directory = ProcessInfo.processInfo.environment["ANNALS_PLUGINS_DIR"], !directory.isEmpty {
-        return directory + "/registry.json"
-    }
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-    return root.appendingPathComponent(".build/plugins/registry.json").path
-}()
+private let examplePlugins = RepositoryPaths.examplePlugins + "/registry.json"
 
 /// A store with the example plugins synced and `plugins` installed in acme.
 private func withPlugins<R>(_ plugins: [String], _ body: (CLIFixture) throws -> R) throws -> R {

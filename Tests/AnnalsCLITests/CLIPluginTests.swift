@@ -1,24 +1,15 @@
+import AnnalsTestSupport
 import Foundation
 import Testing
 
 /// The demo's manifest registry (tools/demo/registry/market-plugins.json), which has dependencies, a conflict
 /// (alerts) and a breaking update (price-feed 2.0.0 asks for a secret and drops an action).
-private let marketRegistry: String = {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-    return root.appendingPathComponent("tools/demo/registry/market-plugins.json").path
-}()
+private let marketRegistry = RepositoryPaths.root.appendingPathComponent(
+    "tools/demo/registry/market-plugins.json"
+).path
 
-/// The real ElizaOS registry: `$ANNALS_ELIZAOS_REGISTRY`, else beside the repository, else the copy in
-/// `Tests/Fixtures/elizaos-registry`.
-private let elizaRegistry: String = {
-    if let path = ProcessInfo.processInfo.environment["ANNALS_ELIZAOS_REGISTRY"], !path.isEmpty { return path }
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-    let shared = root.deletingLastPathComponent().appendingPathComponent("shared/data/elizaos-registry").path
-    if FileManager.default.fileExists(atPath: shared + "/generated-registry.json") { return shared }
-    return root.appendingPathComponent("Tests/Fixtures/elizaos-registry").path
-}()
+/// The real ElizaOS registry (see ``RepositoryPaths/elizaRegistry``).
+private let elizaRegistry = RepositoryPaths.elizaRegistry
 
 @Suite("annals plugin")
 struct CLIPluginTests {

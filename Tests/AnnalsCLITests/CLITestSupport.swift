@@ -1,3 +1,4 @@
+import AnnalsTestSupport
 import Foundation
 import Testing
 
@@ -14,10 +15,7 @@ import Testing
 enum AnnalsBinary {
     static let path: String = {
         if let path = ProcessInfo.processInfo.environment["ANNALS_BIN"], !path.isEmpty { return path }
-        // #filePath is <root>/Tests/AnnalsCLITests/CLITestSupport.swift.
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        return root.appendingPathComponent(".build/debug/annals").path
+        return RepositoryPaths.root.appendingPathComponent(".build/debug/annals").path
     }()
 
     /// The path, or a failed test that says how to get the binary.

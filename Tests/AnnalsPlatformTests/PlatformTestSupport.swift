@@ -1,5 +1,6 @@
 import Annals
 import AnnalsPlatform
+import AnnalsTestSupport
 import Foundation
 import Testing
 
@@ -19,15 +20,7 @@ func withPlatform<R>(_ body: (PluginPlatform, String) async throws -> R) async t
 /// The real ElizaOS registry files: `$ANNALS_ELIZAOS_REGISTRY`, else `../shared/data/elizaos-registry` beside the
 /// repository, else the copy in `Tests/Fixtures/elizaos-registry`.
 enum ElizaRegistry {
-    static let directory: String = {
-        if let path = ProcessInfo.processInfo.environment["ANNALS_ELIZAOS_REGISTRY"], !path.isEmpty { return path }
-        // #filePath is <root>/Tests/AnnalsPlatformTests/PlatformTestSupport.swift.
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        let shared = root.deletingLastPathComponent().appendingPathComponent("shared/data/elizaos-registry").path
-        if FileManager.default.fileExists(atPath: shared + "/generated-registry.json") { return shared }
-        return root.appendingPathComponent("Tests/Fixtures/elizaos-registry").path
-    }()
+    static let directory = RepositoryPaths.elizaRegistry
 
     /// The directory, or a failed test saying where it was looked for.
     static func require() throws -> String {

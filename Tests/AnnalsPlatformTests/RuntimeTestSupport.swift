@@ -1,19 +1,13 @@
 import Annals
 import AnnalsPlatform
 import AnnalsSandbox
+import AnnalsTestSupport
 import Foundation
 import Testing
 
 /// The example plugins' registry manifest, written by `make plugins` to `<root>/.build/plugins/registry.json`.
 enum ExamplePlugins {
-    static let registry: String = {
-        if let directory = ProcessInfo.processInfo.environment["ANNALS_PLUGINS_DIR"], !directory.isEmpty {
-            return directory + "/registry.json"
-        }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        return root.appendingPathComponent(".build/plugins/registry.json").path
-    }()
+    static let registry = RepositoryPaths.examplePlugins + "/registry.json"
 
     /// The manifest's path, or a failed test that says how to build it.
     static func require() throws -> String {

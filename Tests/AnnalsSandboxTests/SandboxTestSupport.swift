@@ -1,16 +1,11 @@
 import AnnalsSandbox
+import AnnalsTestSupport
 import Foundation
 import Testing
 
 /// The example plugins built by `make plugins`: `$ANNALS_PLUGINS_DIR`, else `<package root>/.build/plugins`.
 enum Plugins {
-    static let directory: String = {
-        if let path = ProcessInfo.processInfo.environment["ANNALS_PLUGINS_DIR"], !path.isEmpty { return path }
-        // #filePath is <root>/Tests/AnnalsSandboxTests/SandboxTestSupport.swift.
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        return root.appendingPathComponent(".build/plugins").path
-    }()
+    static let directory = RepositoryPaths.examplePlugins
 
     /// The parsed plugin `name` (such as `price-quote`); fails the test with a hint when it was not built.
     static func load(_ name: String) throws -> PluginModule {
