@@ -15,7 +15,7 @@ import Testing
         }
     }
 
-    /// Replaces the record at `offset` with a forgery: its payload with one metadata byte changed, stored raw with a
+    /// Replaces the record at `offset` with a forgery: its payload with one metadata digit changed, stored raw with a
     /// correct CRC-32C and the original chain tag, as a forger who cannot recompute the chain would leave it.
     private func forge(_ store: EventStore, offset: UInt64) throws {
         let decoder = store.makeDecoder()
@@ -23,8 +23,10 @@ import Testing
             let record = try #require(try store.record(at: offset, txn))
             let original = try RecordHeader.read(record)
             var payload = try decoder.withPayload(record, txn) { _, payload in Array(payload) }
-            let position = try #require(payload.lastIndex(of: UInt8(ascii: "1")) ?? payload.lastIndex(of: 0x22))
-            payload[position] = payload[position] == UInt8(ascii: "1") ? UInt8(ascii: "2") : UInt8(ascii: "'")
+            // The last digit is in the metadata (a number or a string), so the envelope stays well formed.
+            let zero = UInt8(ascii: "0")
+            let position = try #require(payload.lastIndex { (zero...zero + 9).contains($0) })
+            payload[position] = zero + (payload[position] - zero + 1) % 10
             let forged = RecordHeader(
                 codec: .raw, dictionaryID: 0, checksum: payload.withUnsafeBytes { CRC32C.checksum($0) },
                 link: original.link)
@@ -74,6 +76,16 @@ import Testing
             #expect(report.anchorMatched == true)
             // Checked from the checkpoint at 2,048, the range before the second forgery is intact.
             #expect(try store.verify(from: 2_049, to: 2_089).isIntact)
+        }
+    }
+
+    @Test func aForgedHeadIsReportedOnce() async throws {
+        try await withStore { store, _ in
+            _ = try await store.append(contentsOf: (0..<300).map { sampleEvent($0) })
+            try forge(store, offset: 300)
+            let report = try store.verify()
+            #expect(report.problems.map(\.offset) == [300])
+            #expect(report.problems.first?.detail.hasPrefix("stored tag") == true)
         }
     }
 

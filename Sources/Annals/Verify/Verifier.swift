@@ -62,7 +62,8 @@ extension EventStore {
                         detail: "offsets \(state.expected)…\(last) are missing from the end of the range"))
             }
             // A store written before format 3 has no head hash in meta; its head record carries its whole hash.
-            if last == head, head > 0, let computed = state.previousHash, let storedHeadHash {
+            // After a broken tag at the head itself, the recomputed hash is the diverged one: already reported.
+            if last == head, head > 0, !state.suspect, let computed = state.previousHash, let storedHeadHash {
                 checkHeadHash(computed, stored: storedHeadHash, head: head, report: &report)
             }
             if let anchor { try checkAnchor(anchor, head: head, decoder: decoder, report: &report) }
