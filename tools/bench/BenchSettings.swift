@@ -29,8 +29,8 @@ struct BenchSettings: Sendable {
     let ontologyHistory: OntologyShape
     /// The knowledge base `search.vector` searches: 100,000 items about 5,000 things, or 5,000 about 250.
     let knowledgeBase: OntologyShape
-    /// The snapshot interval of the `state.at` store: the default ``StoreOptions/snapshotInterval`` (50,000
-    /// events), or 2,500 with `--quick`, so a quick run still replays from snapshots.
+    /// The snapshot interval of the `state.at` store: the default ``StoreOptions/snapshotInterval`` (25,000
+    /// events), or 1,250 with `--quick`, so a quick run still replays from snapshots.
     let snapshotInterval: Int
     /// The random offsets `state.at` asks for.
     let stateQueries: Int
