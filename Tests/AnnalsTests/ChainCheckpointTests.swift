@@ -79,6 +79,23 @@ import Testing
         }
     }
 
+    @Test func aTruncatedTailBreaksTheHeadHashEvenWithoutAnAnchor() async throws {
+        try await withStore { store, _ in
+            _ = try await store.append(contentsOf: (0..<9).map { sampleEvent($0) })
+            let anchor = try store.head()
+            let seventh = try #require(try store.verify(to: 7).lastHash)
+            try store.write { txn in
+                for offset: UInt64 in [8, 9] { try txn.delete(store.schema.events, key: offset.bigEndianBytes) }
+            }
+            let report = try store.verify(anchor: VerificationAnchor(hash: anchor.hash, offset: anchor.offset))
+            #expect(report.problems.map(\.offset) == [7, 8])
+            #expect(report.problems.map(\.kind) == [.chainBreak, .truncated])
+            #expect(report.problems.first?.detail.contains("chain.head") == true)
+            #expect(report.lastHash == seventh)
+            #expect(try store.verify().problems.map(\.kind) == [.chainBreak], "caught without the anchor too")
+        }
+    }
+
     @Test func aForgedHeadIsReportedOnce() async throws {
         try await withStore { store, _ in
             _ = try await store.append(contentsOf: (0..<300).map { sampleEvent($0) })
