@@ -22,6 +22,12 @@ struct RecordHeader: Equatable {
     /// Offsets that are multiples of this get a whole-hash (version 1) header.
     static let checkpointInterval: UInt64 = 1_024
 
+    /// Whether the writer gives the record at `offset` a checkpoint (whole-hash) header.
+    static func isCheckpoint(_ offset: UInt64) -> Bool { offset % checkpointInterval == 0 }
+
+    /// The size of the header the writer gives the record at `offset`.
+    static func size(forRecordAt offset: UInt64) -> Int { isCheckpoint(offset) ? checkpointSize : taggedSize }
+
     /// What a header says about the chain: the whole hash (version 1) or its tag (version 2).
     enum Link: Equatable {
         case hash(ChainHash)
@@ -61,7 +67,7 @@ struct RecordHeader: Equatable {
     ) -> RecordHeader {
         RecordHeader(
             codec: codec, dictionaryID: dictionaryID, checksum: checksum,
-            link: offset % checkpointInterval == 0 ? .hash(hash) : .tag(hash.tag))
+            link: isCheckpoint(offset) ? .hash(hash) : .tag(hash.tag))
     }
 
     /// Whether `hash`, computed for this record, is the one the header records.

@@ -61,8 +61,7 @@ final class RecordEncoder {
         _ payload: [UInt8], offset: UInt64, _ compressor: ZstdCompressor, _ dictionary: ZstdDictionary?
     ) throws -> Encoded {
         try payload.withUnsafeBytes { payload in
-            let headerSize =
-                offset % RecordHeader.checkpointInterval == 0 ? RecordHeader.checkpointSize : RecordHeader.taggedSize
+            let headerSize = RecordHeader.size(forRecordAt: offset)
             return try compressor.withCompressed(payload, dictionary: dictionary) { codec, stored in
                 var value = [UInt8](repeating: 0, count: headerSize)
                 value.append(contentsOf: stored)
