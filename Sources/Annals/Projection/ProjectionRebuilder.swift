@@ -98,7 +98,9 @@ final class ProjectionRebuilder {
             }
             return entry
         }
-        var targets = try store.writeReturning { txn in try self.begin(entries, txn.handle) }
+        var targets = try store.writeReturning { txn in
+            try self.begin(entries, head: try txn.lastOffset(self.store.schema), txn.handle)
+        }
         guard !targets.isEmpty else { return [] }
         let started = monotonicSeconds()
         let firstProgress = targets.map(\.progress).min() ?? 0
@@ -177,11 +179,10 @@ final class ProjectionRebuilder {
         }
     }
 
-    /// Sets the targets up: a fresh or resumed rebuild slot, or the current slot for a catch-up.
-    private func begin(_ entries: [ProjectionCatalog.Entry], _ txn: TransactionHandle) throws -> [Target] {
-        let head = try txn.withCursor(store.schema.events) { cursor in
-            try cursor.get(.last).map { UInt64(bigEndianBytes: $0.key) } ?? 0
-        }
+    /// Sets the targets up: a fresh or resumed rebuild slot, or the current slot for a catch-up (of a view behind
+    /// `head`, the log's last offset).
+    private func begin(_ entries: [ProjectionCatalog.Entry], head: UInt64, _ txn: TransactionHandle) throws -> [Target]
+    {
         var targets: [Target] = []
         for entry in entries {
             let projection = entry.projection
