@@ -151,12 +151,13 @@ public final class EventStore: @unchecked Sendable {
 
     private static func initializeMeta(_ environment: Environment, _ schema: StoreSchema) throws {
         try environment.write { txn in
-            if try txn.metaU64(schema, MetaKey.formatVersion) == nil {
+            let format = try txn.metaU64(schema, MetaKey.formatVersion)
+            if format == nil {
                 try txn.setMetaU64(schema, MetaKey.formatVersion, StoreSchema.formatVersion)
                 var generator = SystemRandomNumberGenerator()
                 try txn.setMetaU64(schema, MetaKey.nonce, generator.next() & 0x0FFF_FFFF_FFFF_FFFF)
                 try txn.setMetaU64(schema, MetaKey.createdAt, UInt64(currentTimeMilliseconds()))
-            } else if try txn.metaU64(schema, MetaKey.formatVersion) == StoreSchema.upgradableFormatVersion {
+            } else if format == StoreSchema.upgradableFormatVersion {
                 try upgradeFromFormat2(txn, schema)
             }
         }
