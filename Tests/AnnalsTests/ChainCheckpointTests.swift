@@ -142,7 +142,6 @@ import Testing
                 try txn.put(store.schema.events, key: offset.bigEndianBytes, value: value)
             }
             try txn.delete(store.schema.meta, key: MetaKey.chainHead)
-            try txn.delete(store.schema.meta, key: MetaKey.headerBytes)
             try txn.setMetaU64(store.schema, MetaKey.formatVersion, 2)
         }
     }

@@ -28,6 +28,15 @@ struct RecordHeader: Equatable {
     /// The size of the header the writer gives the record at `offset`.
     static func size(forRecordAt offset: UInt64) -> Int { isCheckpoint(offset) ? checkpointSize : taggedSize }
 
+    /// The header bytes of records 1…`records`, of which 1…`wholeHashThrough` were written with whole-hash headers
+    /// (a store upgraded from format 2; 0 otherwise) and the rest by the checkpoint rule.
+    static func totalSize(ofRecords records: UInt64, wholeHashThrough upgraded: UInt64) -> UInt64 {
+        let upgraded = min(upgraded, records)
+        let checkpoints = records / checkpointInterval - upgraded / checkpointInterval
+        return upgraded * UInt64(checkpointSize) + (records - upgraded) * UInt64(taggedSize)
+            + checkpoints * UInt64(checkpointSize - taggedSize)
+    }
+
     /// What a header says about the chain: the whole hash (version 1) or its tag (version 2).
     enum Link: Equatable {
         case hash(ChainHash)

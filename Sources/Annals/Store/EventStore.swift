@@ -164,10 +164,9 @@ public final class EventStore: @unchecked Sendable {
     }
 
     /// Format 2 → 3 in place: every record so far has a whole-hash (version 1) header, which format 3 still reads,
-    /// so only the header byte counter is added. Tagged records are appended from now on.
+    /// so only where that ends is recorded. Tagged records are appended from now on.
     private static func upgradeFromFormat2(_ txn: borrowing Transaction, _ schema: StoreSchema) throws {
-        let records = try txn.lastOffset(schema)
-        try txn.setMetaU64(schema, MetaKey.headerBytes, records * UInt64(RecordHeader.checkpointSize))
+        try txn.setMetaU64(schema, MetaKey.upgradedAt, try txn.lastOffset(schema))
         try txn.setMetaU64(schema, MetaKey.formatVersion, StoreSchema.formatVersion)
     }
 

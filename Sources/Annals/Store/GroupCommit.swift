@@ -110,7 +110,6 @@ struct GroupCommit {
         var postings = CommitPostings()
         var payloadBytes: UInt64 = 0
         var recordBytes: UInt64 = 0
-        var headerBytes: UInt64 = 0
         let encoded = try encoder.encode(
             accepted.map(\.payload), offsets: accepted.map(\.offset), dictionary: dictionary)
         try txn.withCursor(schema.events) { cursor in
@@ -127,7 +126,6 @@ struct GroupCommit {
                 }
                 payloadBytes += UInt64(item.payload.count)
                 recordBytes += UInt64(value.count)
-                headerBytes += UInt64(header.size)
                 let event = item.prepared.event
                 if let id = event.id {
                     try txn.put(
@@ -145,8 +143,6 @@ struct GroupCommit {
             schema, MetaKey.payloadBytes, (try txn.metaU64(schema, MetaKey.payloadBytes) ?? 0) + payloadBytes)
         try txn.setMetaU64(
             schema, MetaKey.recordBytes, (try txn.metaU64(schema, MetaKey.recordBytes) ?? 0) + recordBytes)
-        try txn.setMetaU64(
-            schema, MetaKey.headerBytes, (try txn.metaU64(schema, MetaKey.headerBytes) ?? 0) + headerBytes)
         try txn.put(schema.meta, key: MetaKey.chainHead, value: hash.bytes)
         head = nextOffset - 1
         for index in live.indices {

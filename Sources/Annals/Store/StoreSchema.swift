@@ -91,8 +91,9 @@ enum MetaKey {
     static let payloadBytes = Array("stats.payloadBytes".utf8)
     /// u64: total stored record bytes (headers plus stored payloads).
     static let recordBytes = Array("stats.recordBytes".utf8)
-    /// u64: total record header bytes (their size depends on the record format version).
-    static let headerBytes = Array("stats.headerBytes".utf8)
+    /// u64: how many records the store held when it was upgraded from format 2 (every one with a whole-hash header);
+    /// absent for a store created in format 3.
+    static let upgradedAt = Array("format.upgradedAt".utf8)
     /// 32 bytes: the chain hash of the last record (store format 3).
     static let chainHead = Array("chain.head".utf8)
     /// u64: the last offset the merged posting lists cover; the delta log holds the postings after it.

@@ -10,7 +10,8 @@ public struct StoreStatistics: Sendable, Hashable {
     public var payloadBytes: UInt64
     /// Bytes of every stored record (headers plus stored payloads).
     public var recordBytes: UInt64
-    /// Bytes of the record headers: 26 for a tagged record, 42 for a checkpoint (docs/FORMAT.md).
+    /// Bytes of the record headers: 26 for a tagged record, 42 for a checkpoint (docs/FORMAT.md), derived from the
+    /// record count.
     public var headerBytes: UInt64
     /// Bytes of the data file in use (LMDB pages up to the last one used: log, indexes and free pages).
     public var usedBytes: Int
@@ -95,9 +96,7 @@ extension EventStore {
                     durableOffset: watermark.map { min($0.durableOffset, head) } ?? head,
                     payloadBytes: try txn.metaU64(schema, MetaKey.payloadBytes) ?? 0,
                     recordBytes: try txn.metaU64(schema, MetaKey.recordBytes) ?? 0,
-                    // A format 2 store opened read-only has no counter yet: every header it holds is 42 bytes.
-                    headerBytes: try txn.metaU64(schema, MetaKey.headerBytes)
-                        ?? head * UInt64(RecordHeader.checkpointSize),
+                    headerBytes: RecordHeader.totalSize(ofRecords: head, wholeHashThrough: try wholeHashRecords(txn)),
                     usedBytes: info.usedBytes, mapSize: info.mapSize, pageSize: info.pageSize,
                     readersInUse: info.readersInUse, maximumReaders: info.maxReaders, databases: databases,
                     dictionaries: try registry.list(txn).map { .init(id: $0.id, size: $0.size) },
@@ -109,5 +108,14 @@ extension EventStore {
         } catch {
             throw AnnalsError(error)
         }
+    }
+
+    /// How many of the first records carry whole-hash headers because they were written before store format 3: all
+    /// of a format 2 store opened read-only, those before the upgrade of an upgraded one, none of a format 3 store.
+    private func wholeHashRecords(_ txn: borrowing Transaction) throws -> UInt64 {
+        if try txn.metaU64(schema, MetaKey.formatVersion) == StoreSchema.upgradableFormatVersion {
+            return try txn.lastOffset(schema)
+        }
+        return try txn.metaU64(schema, MetaKey.upgradedAt) ?? 0
     }
 }
