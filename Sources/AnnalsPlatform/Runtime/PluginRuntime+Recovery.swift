@@ -9,13 +9,11 @@ extension PluginRuntime {
     ///
     /// Executions of other hosts are left alone (their process cannot be checked from here). The durable cursor
     /// `platform.recovery.ORG` (or `.all`) keeps its place, so each start reads only what came since the oldest
-    /// execution still open. The outcome is
-    /// appended with `expectedVersion`, so an execution that records its own outcome at the same moment wins.
+    /// execution still open. The outcome is appended with `expectedVersion`, so an execution that records its own
+    /// outcome at the same moment wins.
     /// - Returns: The executions recorded as abandoned.
     @discardableResult
     public func recoverAbandoned(actorId: String, organization: String? = nil) throws(PlatformError) -> [JobStatus] {
-        // A durable cursor remembers how far every execution is known to have ended, so a start reads only the
-        // executions since the oldest one still open, not the whole history.
         let cursor = "platform.recovery." + (organization ?? "all")
         var query = EventQuery()
         query.types = [ExecutionEventType.jobQueued, ExecutionEventType.initiated]
