@@ -220,31 +220,34 @@ extension EventStore {
         guard offset > 0 else { return .genesis }
         if offset == head { return try? txn.logHead(schema).hash }
         let checkpoint = offset - offset % RecordHeader.checkpointInterval
-        var hash: ChainHash
-        if checkpoint == 0 {
-            hash = .genesis
-        } else {
-            guard let record = try record(at: checkpoint, txn), let stored = try? RecordHeader.read(record).link.hash
-            else { return nil }
-            hash = stored
-        }
-        var next = checkpoint + 1
-        while next <= offset {
-            guard let record = try record(at: next, txn) else { return nil }
-            if let stored = try? RecordHeader.read(record).link.hash {
-                hash = stored
-            } else {
-                do {
-                    hash = try decoder.withPayload(record, txn) { _, payload in
-                        hash.next(offset: next, payload: payload)
+        // One cursor walk from the checkpoint (or the first record) to `offset`.
+        return try txn.withCursor(schema.events) { cursor -> ChainHash? in
+            var hash = ChainHash.genesis
+            var expected = max(checkpoint, 1)
+            var entry = try cursor.seek(.setRange, to: expected.bigEndianBytes)
+            while expected <= offset {
+                guard let current = entry, current.key.count == 8, UInt64(bigEndianBytes: current.key) == expected,
+                    let header = try? RecordHeader.read(current.value)
+                else { return nil }
+                if let stored = header.link.hash {
+                    hash = stored
+                } else if expected == checkpoint {
+                    return nil  // a checkpoint must carry its whole hash
+                } else {
+                    let previous = hash
+                    do {
+                        hash = try decoder.withPayload(current.value, txn) { _, payload in
+                            previous.next(offset: expected, payload: payload)
+                        }
+                    } catch {
+                        return nil
                     }
-                } catch {
-                    return nil
                 }
+                expected += 1
+                entry = try cursor.get(.next)
             }
-            next += 1
+            return hash
         }
-        return hash
     }
 
     private func checkAnchor(
