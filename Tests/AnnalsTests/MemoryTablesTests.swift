@@ -41,4 +41,57 @@ import Testing
         #expect(try tables.delete(table, key: Array("a".utf8)))
         #expect(try !tables.delete(table, key: Array("never-there".utf8)))
     }
+
+    @Test func tablesLaidOverFrozenTablesSeeThroughThemAndFlushOnlyTheirOwnChanges() throws {
+        let table = ProjectionTable(0)
+        let lower = MemoryTables(tableCount: 1)
+        for name in ["a", "b", "c", "d"] {
+            try lower.put(table, key: Array(name.utf8), value: Array("low-\(name)".utf8))
+        }
+        try lower.remove(table, key: Array("d".utf8))
+        lower.freeze()
+        let upper = MemoryTables(bases: [lower.base(table)])
+        try upper.put(table, key: Array("b".utf8), value: Array("up-b".utf8))
+        try upper.put(table, key: Array("e".utf8), value: Array("up-e".utf8))
+        #expect(try upper.delete(table, key: Array("c".utf8)))
+        #expect(try !upper.delete(table, key: Array("d".utf8)))
+
+        #expect(try upper.get(table, key: Array("a".utf8)) == Array("low-a".utf8))
+        #expect(try upper.get(table, key: Array("b".utf8)) == Array("up-b".utf8))
+        #expect(try upper.get(table, key: Array("c".utf8)) == nil)
+        #expect(try upper.get(table, key: Array("d".utf8)) == nil)
+        #expect(try upper.keys(table, prefix: []) == ["a", "b", "e"].map { Array($0.utf8) })
+
+        upper.freeze()
+        var changes: [String] = []
+        upper.forEachChange(table) { key, value in
+            changes.append(
+                String(decoding: key, as: UTF8.self) + "=" + (value.map { String(decoding: $0, as: UTF8.self) } ?? "-"))
+        }
+        #expect(changes == ["b=up-b", "c=-", "e=up-e"])
+        // The frozen tables beneath are unchanged by what was laid over them.
+        #expect(try lower.keys(table, prefix: []) == ["a", "b", "c"].map { Array($0.utf8) })
+    }
+
+    @Test func scansMergeTheLongAndRecentRunsOfALargeOverlay() {
+        var overlay = SortedOverlay()
+        var reference: [[UInt8]: [UInt8]] = [:]
+        var random = SeededGenerator(state: 5)
+        for round in 0..<40 {
+            // A large first round, then small ones: later scans walk a long run and a short recent one.
+            for _ in 0..<(round == 0 ? 20_000 : 300) {
+                let key = Array("key-\(random.next() % 50_000)".utf8)
+                overlay.set(key, key)
+                reference[key] = key
+            }
+            let prefix = Array("key-\(random.next() % 10)".utf8)
+            var seen: [[UInt8]] = []
+            overlay.forEach(from: prefix) { entry in
+                guard entry.key.starts(with: prefix) else { return false }
+                seen.append(entry.key)
+                return true
+            }
+            #expect(seen == reference.keys.filter { $0.starts(with: prefix) }.sorted { compareBytes($0, $1) < 0 })
+        }
+    }
 }

@@ -25,12 +25,17 @@ struct LMDBTables: ProjectionWriter {
     }
 
     func put(_ table: ProjectionTable, key: [UInt8], value: [UInt8]) throws {
+        try key.withUnsafeBytes { k in
+            try Self.checkKey(k, in: databases[table.index])
+            try value.withUnsafeBytes { v in try transaction.put(databases[table.index], key: k, value: v) }
+        }
+    }
+
+    /// Refuses a key LMDB cannot store (empty, or longer than 511 bytes) with an error naming the table.
+    static func checkKey(_ key: UnsafeRawBufferPointer, in database: Database) throws {
         guard !key.isEmpty, key.count <= 511 else {
             throw AnnalsError.invalidArgument(
-                "projection key of \(key.count) bytes in \(databases[table.index].name) (must be 1–511 bytes)")
-        }
-        try key.withUnsafeBytes { k in
-            try value.withUnsafeBytes { v in try transaction.put(databases[table.index], key: k, value: v) }
+                "projection key of \(key.count) bytes in \(database.name) (must be 1–511 bytes)")
         }
     }
 

@@ -7,6 +7,8 @@ final class MemoryTables: ProjectionWriter {
     /// The tables underneath, `nil` where there is none.
     private var bases: [(any OverlayBase)?]
     private var overlays: [SortedOverlay]
+    /// Set by ``freeze()``: no more changes.
+    private var isFrozen = false
 
     /// Empty tables, `count` of them.
     init(tableCount: Int) {
@@ -24,32 +26,47 @@ final class MemoryTables: ProjectionWriter {
     func withValue<R>(_ table: ProjectionTable, key: [UInt8], _ body: (UnsafeRawBufferPointer?) throws -> R) throws
         -> R
     {
+        try key.withUnsafeBytes { key in try withValue(table, rawKey: key, body) }
+    }
+
+    fileprivate func withValue<R>(
+        _ table: ProjectionTable, rawKey key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer?) throws -> R
+    ) throws -> R {
         if let overlaid = overlays[table.index].lookup(key) {
             guard let value = overlaid else { return try body(nil) }
             return try value.withUnsafeBytes { try body($0) }
         }
         guard let base = bases[table.index] else { return try body(nil) }
-        return try body(try key.withUnsafeBytes { k in try base.value(for: k) })
+        return try base.withValue(for: key, body)
     }
 
     func scan(
         _ table: ProjectionTable, prefix: [UInt8],
         _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Bool
     ) throws {
-        // Collect the overlay's entries under the prefix, then merge them with the base's, the overlay winning.
-        var overlaid: [SortedOverlay.Entry] = []
-        overlays[table.index].forEach(from: prefix) { entry in
-            guard entry.key.starts(with: prefix) else { return false }
-            overlaid.append(entry)
-            return true
+        overlays[table.index].prepareOrder()
+        try prefix.withUnsafeBytes { prefix in
+            try walk(table, from: prefix) { key, value in
+                guard key.starts(with: prefix) else { return false }
+                return try body(key, value)
+            }
         }
-        var next = 0
+    }
+
+    /// Calls `body` with each entry of `table` whose key is ≥ `start`, in key order, until it returns `false`: the
+    /// overlay's entries merged with the base's, the overlay's value replacing the base's for the same key and its
+    /// tombstones hiding them. Only reads, so it needs an overlay in key order (``SortedOverlay/prepareOrder()``).
+    fileprivate func walk(
+        _ table: ProjectionTable, from start: UnsafeRawBufferPointer,
+        _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Bool
+    ) throws {
+        let overlay = overlays[table.index]
+        var next = overlay.orderedPosition(of: start)
         /// Passes on the overlay's entries before `limit` (all when `nil`); `false` when `body` asked to stop.
         func emitOverlaid(before limit: UnsafeRawBufferPointer?) throws -> Bool {
-            while next < overlaid.count {
-                let entry = overlaid[next]
+            while let entry = overlay.entry(at: next) {
                 if let limit, entry.key.withUnsafeBytes({ compareBytes($0, limit) }) >= 0 { return true }
-                next += 1
+                overlay.advance(&next)
                 guard let value = entry.value else { continue }
                 let go = try entry.key.withUnsafeBytes { k in try value.withUnsafeBytes { try body(k, $0) } }
                 guard go else { return false }
@@ -58,49 +75,95 @@ final class MemoryTables: ProjectionWriter {
         }
         var stopped = false
         if let base = bases[table.index] {
-            try prefix.withUnsafeBytes { p in
-                try base.forEach(from: p) { key, value in
-                    guard key.starts(with: p) else { return false }
-                    guard try emitOverlaid(before: key) else {
-                        stopped = true
-                        return false
-                    }
-                    // The overlay's entry for the same key, if any, replaces the base's.
-                    if next < overlaid.count, overlaid[next].key.withUnsafeBytes({ compareBytes($0, key) }) == 0 {
-                        return true
-                    }
-                    guard try body(key, value) else {
-                        stopped = true
-                        return false
-                    }
+            try base.forEach(from: start) { key, value in
+                guard try emitOverlaid(before: key) else {
+                    stopped = true
+                    return false
+                }
+                // The overlay's entry for the same key, if any, replaces the base's.
+                if let entry = overlay.entry(at: next), entry.key.withUnsafeBytes({ compareBytes($0, key) }) == 0 {
                     return true
                 }
+                guard try body(key, value) else {
+                    stopped = true
+                    return false
+                }
+                return true
             }
         }
         if !stopped { _ = try emitOverlaid(before: nil) }
     }
 
     func put(_ table: ProjectionTable, key: [UInt8], value: [UInt8]) throws {
+        precondition(!isFrozen, "MemoryTables changed after freeze()")
         overlays[table.index].set(key, value)
     }
 
     /// Sets a tombstone without looking the key up (a tombstone over a key the base lacks hides nothing).
     func remove(_ table: ProjectionTable, key: [UInt8]) throws {
+        precondition(!isFrozen, "MemoryTables changed after freeze()")
         overlays[table.index].set(key, nil)
     }
 
     @discardableResult
     func delete(_ table: ProjectionTable, key: [UInt8]) throws -> Bool {
+        precondition(!isFrozen, "MemoryTables changed after freeze()")
         let present = try contains(table, key: key)
         if present { overlays[table.index].set(key, nil) }
         return present
     }
 
-    /// Calls `body` with every change laid over table `table`, in key order: a value, or `nil` for a deletion.
+    /// Puts every table's changes in key order and refuses further changes: the tables can then be flushed on
+    /// one thread (``forEachChange(_:_:)``) while another reads them as a base (``base(_:)``).
+    func freeze() {
+        for index in overlays.indices { overlays[index].prepareFinalOrder() }
+        isFrozen = true
+    }
+
+    /// Lays the tables over `bases` instead, such as the LMDB tables that a flush of the tables beneath has reached.
+    func rebase(onto bases: [(any OverlayBase)?]) {
+        precondition(bases.count == self.bases.count, "MemoryTables rebased onto \(bases.count) tables")
+        self.bases = bases
+    }
+
+    /// Table `table` of these tables, once frozen, as the base of another replay's tables.
+    func base(_ table: ProjectionTable) -> any OverlayBase {
+        precondition(isFrozen, "MemoryTables used as a base before freeze()")
+        return FrozenTable(tables: self, table: table)
+    }
+
+    /// Calls `body` with every change laid over table `table`, in key order: a value, or `nil` for a deletion. The
+    /// tables must be frozen.
     func forEachChange(_ table: ProjectionTable, _ body: (_ key: [UInt8], _ value: [UInt8]?) throws -> Void) rethrows {
-        try overlays[table.index].forEach(from: []) { entry in
+        precondition(isFrozen, "MemoryTables flushed before freeze()")
+        let overlay = overlays[table.index]
+        var position = overlay.orderedPosition(of: UnsafeRawBufferPointer(start: nil, count: 0))
+        while let entry = overlay.entry(at: position) {
             try body(entry.key, entry.value)
-            return true
+            overlay.advance(&position)
         }
+    }
+}
+
+/// One table of frozen ``MemoryTables`` as an ``OverlayBase``: the changes of one stretch of a rebuild, still being
+/// written to LMDB while the next stretch replays over them.
+private final class FrozenTable: OverlayBase {
+    let tables: MemoryTables
+    let table: ProjectionTable
+
+    init(tables: MemoryTables, table: ProjectionTable) {
+        self.tables = tables
+        self.table = table
+    }
+
+    func withValue<R>(for key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer?) throws -> R) throws -> R {
+        try tables.withValue(table, rawKey: key, body)
+    }
+
+    func forEach(
+        from start: UnsafeRawBufferPointer,
+        _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Bool
+    ) throws {
+        try tables.walk(table, from: start, body)
     }
 }

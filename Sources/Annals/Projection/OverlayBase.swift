@@ -4,8 +4,8 @@ import LMDB
 /// projection slot in LMDB (a rebuild replaying in memory between flushes). Buffers stay valid as long as the base
 /// (for LMDB, the read transaction it is bound to).
 protocol OverlayBase: AnyObject {
-    /// The value stored under `key`, or `nil`.
-    func value(for key: UnsafeRawBufferPointer) throws -> UnsafeRawBufferPointer?
+    /// Calls `body` with the value stored under `key`, or `nil`; the buffer is valid only inside `body`.
+    func withValue<R>(for key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer?) throws -> R) throws -> R
     /// Calls `body` with each entry whose key is ≥ `start`, in key order, until it returns `false` or the entries end.
     func forEach(
         from start: UnsafeRawBufferPointer,
@@ -29,9 +29,8 @@ final class LMDBTableBase: OverlayBase, @unchecked Sendable {
         return transaction
     }
 
-    func value(for key: UnsafeRawBufferPointer) throws -> UnsafeRawBufferPointer? {
-        // LMDB's buffer lives as long as the read transaction, beyond this closure.
-        try bound().withValue(database, key: key) { $0 }
+    func withValue<R>(for key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer?) throws -> R) throws -> R {
+        try bound().withValue(database, key: key, body)
     }
 
     func forEach(

@@ -38,7 +38,8 @@ public struct RebuildResult: Sendable, Equatable {
 }
 
 /// Replays the log into projection tables, replaying in memory on every core and flushing the changes to LMDB on
-/// the writer thread every 32,768 to 262,144 events, so appends go on meanwhile.
+/// the writer thread every 32,768 to 262,144 events, so appends go on meanwhile, and so does the replay: each flush
+/// runs while the next stretch replays over the tables being flushed.
 ///
 /// A **rebuild** fills the slot readers do not use, recording its progress in the same commits as the flushes (a
 /// killed rebuild resumes from the last one), and swaps the slot in atomically once it has reached the head, in the
@@ -53,8 +54,9 @@ final class ProjectionRebuilder {
     enum Kind { case rebuild, catchUp }
 
     /// At most this many events are replayed in memory between two flushes (and progress records); at least
-    /// ``minimumFlushInterval``, and otherwise an eighth of the events to replay, so a killed rebuild of any size
-    /// loses little.
+    /// ``minimumFlushInterval``, and otherwise a quarter of the events to replay, so a killed rebuild of any size
+    /// loses little. Fewer flushes write less: each rewrites every record its stretch changed, and a record changed
+    /// in every stretch is written once per flush.
     static let maximumFlushInterval = 262_144
     /// The fewest events replayed in memory between two flushes.
     static let minimumFlushInterval = 32_768
@@ -113,17 +115,37 @@ final class ProjectionRebuilder {
             projections.contains { $0.handles(eventType: event.type) }
         }
         var position = firstProgress
-        let interval = UInt64(min(max(Int(report.total / 8), flushInterval.lowerBound), flushInterval.upperBound))
-        while true {
-            let head = try store.head().offset
-            guard head > position, head - position > UInt64(chunkSize) else { break }
-            let through = min(head, position + interval)
-            targets = try replayInMemory(targets, after: position, through: through, including: handled)
-            position = through
-            report.replayed = position - firstProgress
-            report.total = max(report.total, report.replayed)
-            report.elapsed = monotonicSeconds() - started
-            progress?(report)
+        let interval = UInt64(min(max(Int(report.total / 4), flushInterval.lowerBound), flushInterval.upperBound))
+        let bases = targets.map { target in target.entry.slots[Int(target.slot)].map(LMDBTableBase.init) }
+        let flushes = FlushPipeline(store: store)
+        // The tables of the stretch before, frozen: being flushed while the next stretch replays over them.
+        var below: [MemoryTables]?
+        do {
+            while true {
+                let head = try store.head().offset
+                guard head > position, head - position > UInt64(chunkSize) else { break }
+                let through = min(head, position + interval)
+                let tables = try replayInMemory(
+                    targets, after: position, through: through, over: below, bases: bases, including: handled)
+                // The flush before has reached LMDB: the new tables can lie on LMDB's directly, and be flushed.
+                try flushes.wait()
+                for (index, tables) in tables.enumerated() {
+                    tables.freeze()
+                    tables.rebase(onto: bases[index].map { $0 })
+                }
+                targets = flush(tables, of: targets, through: through, to: flushes)
+                below = tables
+                position = through
+                report.replayed = position - firstProgress
+                report.total = max(report.total, report.replayed)
+                report.elapsed = monotonicSeconds() - started
+                progress?(report)
+            }
+            try flushes.wait()
+        } catch {
+            // A flush still queued refers to tables of this run: let it end before giving up.
+            try? flushes.wait()
+            throw error
         }
         // The last events, and whatever is appended meanwhile, are replayed inside the writer's transaction that
         // swaps the views in.
@@ -137,18 +159,21 @@ final class ProjectionRebuilder {
         return finished
     }
 
-    /// Replays the events after `position` through `last` into in-memory tables over the targets' slots, then
-    /// flushes them in one commit that records the new progress.
+    /// Replays the events after `position` through `last` into in-memory tables laid over `below` (the stretch
+    /// before, frozen and perhaps still being flushed) or, without it, over the targets' slots (`bases`).
     private func replayInMemory(
-        _ targets: [Target], after position: UInt64, through last: UInt64,
-        including handled: @escaping @Sendable (RecordedEvent) -> Bool
-    ) throws -> [Target] {
-        let bases = targets.map { target in target.entry.slots[Int(target.slot)].map(LMDBTableBase.init) }
-        let tables = bases.map { MemoryTables(bases: $0) }
+        _ targets: [Target], after position: UInt64, through last: UInt64, over below: [MemoryTables]?,
+        bases: [[LMDBTableBase]], including handled: @escaping @Sendable (RecordedEvent) -> Bool
+    ) throws -> [MemoryTables] {
+        let tables = bases.indices.map { index in
+            guard let below else { return MemoryTables(bases: bases[index].map { $0 }) }
+            return MemoryTables(bases: bases[index].indices.map { below[index].base(ProjectionTable($0)) })
+        }
         var replay = ParallelReplay(
             store: store, entries: targets.map(\.entry), tables: tables, mode: .replay, chunkSize: chunkSize)
         replay.appliedThrough = targets.map(\.progress)
         let environment = store.environment
+        // Whatever the layers above, lookups end in the slot's tables: bound to a read transaction per job.
         replay.aroundApply = { index, body in
             try environment.read { txn in
                 for base in bases[index] { base.bind(txn.handle) }
@@ -158,24 +183,50 @@ final class ProjectionRebuilder {
         }
         var everything = ScopeFilter.everything
         _ = try replay.run(after: position, through: last, filter: &everything, including: handled)
-        return try store.writeReturning { txn in
-            var updated = targets
-            for index in updated.indices {
-                try self.checkUnchanged(updated[index], txn.handle)
-                let slot = self.catalog.tables(updated[index].entry, slot: updated[index].slot, txn.handle)
-                for table in bases[index].indices {
-                    try tables[index].forEachChange(ProjectionTable(table)) { key, value in
-                        if let value {
-                            try slot.put(ProjectionTable(table), key: key, value: value)
-                        } else {
-                            try slot.delete(ProjectionTable(table), key: key)
+        return tables
+    }
+
+    /// Queues the writes of `tables` (frozen) to the targets' slots, in one commit that records their progress
+    /// through `last`, and returns the targets as they will be after it.
+    private func flush(
+        _ tables: [MemoryTables], of targets: [Target], through last: UInt64, to flushes: FlushPipeline
+    ) -> [Target] {
+        var updated = targets
+        for index in updated.indices where last > updated[index].progress { updated[index].progress = last }
+        let after = updated
+        flushes.submit { txn in
+            for index in targets.indices {
+                try self.checkUnchanged(targets[index], txn)
+                let databases = targets[index].entry.slots[Int(targets[index].slot)]
+                for table in databases.indices {
+                    try Self.write(tables[index], table: ProjectionTable(table), to: databases[table], txn)
+                }
+                try self.record(after[index], txn)
+            }
+        }
+        return updated
+    }
+
+    /// Writes the changes of `tables`' table `table` to `database` in key order through one cursor, which finds
+    /// each key from the page of the one before rather than from the root; into an empty database (the first flush
+    /// of a rebuild) as appends, which fill each page before starting the next.
+    private static func write(
+        _ tables: MemoryTables, table: ProjectionTable, to database: Database, _ txn: TransactionHandle
+    ) throws {
+        let appending = try txn.statistics(database).entries == 0
+        try txn.withCursor(database) { cursor in
+            try tables.forEachChange(table) { key, value in
+                try key.withUnsafeBytes { key in
+                    if let value {
+                        try LMDBTables.checkKey(key, in: database)
+                        try value.withUnsafeBytes { value in
+                            try cursor.put(key: key, value: value, flags: appending ? .append : [])
                         }
+                    } else if !appending, (1...511).contains(key.count), try cursor.get(.setKey, key: key) != nil {
+                        try cursor.deleteCurrent()
                     }
                 }
-                if last > updated[index].progress { updated[index].progress = last }
-                try self.record(updated[index], txn.handle)
             }
-            return updated
         }
     }
 
@@ -313,5 +364,37 @@ final class ProjectionRebuilder {
             results.append(result)
         }
         return results
+    }
+}
+
+/// The flushes of a rebuild, queued on the writer thread one at a time: ``submit(_:)`` queues one without waiting,
+/// ``wait()`` waits for it and throws its error.
+private final class FlushPipeline: @unchecked Sendable {
+    private let store: EventStore
+    private let done = DispatchSemaphore(value: 0)
+    private var outcome: (any Error)?
+    private var inFlight = false
+
+    init(store: EventStore) { self.store = store }
+
+    /// Queues `body` as a write transaction; the flush before must have been waited for.
+    func submit(_ body: @escaping (TransactionHandle) throws -> Void) {
+        precondition(!inFlight, "FlushPipeline.submit with a flush in flight")
+        inFlight = true
+        store.submitWrite({ txn in try body(txn.handle) }) { error in
+            self.outcome = error
+            self.done.signal()
+        }
+    }
+
+    /// Waits for the flush in flight, if any, and throws its error.
+    func wait() throws {
+        guard inFlight else { return }
+        done.wait()
+        inFlight = false
+        if let error = outcome {
+            outcome = nil
+            throw error
+        }
     }
 }

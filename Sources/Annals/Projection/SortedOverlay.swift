@@ -3,9 +3,11 @@ import Glibc
 /// a snapshot during a replay.
 ///
 /// A replay mostly looks keys up and sets them, so those go through an open-addressing hash table over the entries
-/// (which are only ever added: a deletion is a tombstone). The key order that prefix scans need is kept as a sorted
-/// array of entry numbers, and entries added since the last scan are sorted and merged in by the next one: a replay
-/// of tens of thousands of updates pays for ordering only at its few scans.
+/// (which are only ever added: a deletion is a tombstone). The key order that prefix scans need is kept as two sorted
+/// runs of entry numbers, a long one and a recent one at most an eighth of its length: entries added since the last
+/// scan are sorted and merged into the recent run by the next scan, and the recent run into the long one when it has
+/// grown to an eighth of it. A replay of tens of thousands of updates thus pays for ordering only at its few scans,
+/// and a scan costs at most a pass over the recent run, not over every entry.
 struct SortedOverlay {
     struct Entry {
         var key: [UInt8]
@@ -15,56 +17,150 @@ struct SortedOverlay {
 
     private var keys: [[UInt8]] = []
     private var values: [[UInt8]?] = []
-    /// Entry number + 1 per slot, 0 for an empty slot; a power of two at least twice the entries.
-    private var slots: [Int32] = []
-    /// The entry numbers below `ordered.count`, in key order (entries are numbered in the order they were added).
+    /// Per entry, the hash of its key (to rehash without reading the keys).
+    private var hashes: [Int] = []
+    /// Per slot, 0 when empty, else the entry number + 1 in the low 32 bits and the high 32 bits of the key's hash
+    /// in the high ones (so probing compares only the keys whose hashes agree); a power of two at least twice the
+    /// entries.
+    private var slots: [UInt64] = []
+    /// Entry numbers in key order (entries are numbered in the order they were added): the long run.
     private var ordered: [Int32] = []
+    /// The entries ordered since `ordered` last took them in, in key order; the entries below
+    /// `ordered.count + recent.count` are in one of the two runs.
+    private var recent: [Int32] = []
+
+    /// A place in key order: one position in each run.
+    struct Position {
+        fileprivate var long: Int
+        fileprivate var recent: Int
+    }
 
     /// The entry for `key`: `.some(nil)` for a tombstone, `nil` when the overlay does not know the key.
     func lookup(_ key: [UInt8]) -> [UInt8]?? {
-        guard let entry = find(key).entry else { return nil }
+        guard let entry = key.withUnsafeBytes({ find($0, hash: byteHash($0)).entry }) else { return nil }
+        return .some(values[entry])
+    }
+
+    /// The entry for `key`, as ``lookup(_:)``.
+    func lookup(_ key: UnsafeRawBufferPointer) -> [UInt8]?? {
+        guard let entry = find(key, hash: byteHash(key)).entry else { return nil }
         return .some(values[entry])
     }
 
     /// Sets `key` to `value` (`nil` for a tombstone).
     mutating func set(_ key: [UInt8], _ value: [UInt8]?) {
-        let (entry, slot) = find(key)
+        let hash = key.withUnsafeBytes { byteHash($0) }
+        let (entry, slot) = key.withUnsafeBytes { find($0, hash: hash) }
         if let entry {
             values[entry] = value
             return
         }
         keys.append(key)
         values.append(value)
+        hashes.append(hash)
         if keys.count * 2 > slots.count {
             rehash()
         } else {
-            slots[slot] = Int32(keys.count)
+            slots[slot] = Self.slotValue(entry: keys.count - 1, hash: hash)
         }
+    }
+
+    private static func slotValue(entry: Int, hash: Int) -> UInt64 {
+        UInt64(UInt(bitPattern: hash)) & 0xffff_ffff_0000_0000 | UInt64(entry + 1)
+    }
+
+    /// Whether every entry has its place in key order, so walking in key order changes nothing.
+    var isOrdered: Bool { ordered.count + recent.count == keys.count }
+
+    /// Puts the entries added since the last walk in key order (``isOrdered`` afterwards).
+    mutating func prepareOrder() {
+        guard !isOrdered else { return }
+        recent = merged(recent, sortedNewEntries())
+        if recent.count * 8 >= ordered.count { mergeRuns() }
+    }
+
+    /// Puts every entry in key order in one run, which makes a walk over all of them cheapest: for an overlay that
+    /// will only be walked from now on.
+    mutating func prepareFinalOrder() {
+        prepareOrder()
+        mergeRuns()
+    }
+
+    private mutating func mergeRuns() {
+        guard !recent.isEmpty else { return }
+        ordered = merged(ordered, recent)
+        recent = []
     }
 
     /// Calls `body` with each entry at or after `start`, in key order, until it returns `false`.
     mutating func forEach(from start: [UInt8], _ body: (Entry) throws -> Bool) rethrows {
-        if ordered.count < keys.count { mergeNewEntries() }
-        var low = 0
-        var high = ordered.count
-        while low < high {
-            let middle = (low + high) / 2
-            if compareBytes(keys[Int(ordered[middle])], start) < 0 { low = middle + 1 } else { high = middle }
-        }
-        for entry in ordered[low...] {
-            guard try body(Entry(key: keys[Int(entry)], value: values[Int(entry)])) else { return }
+        prepareOrder()
+        var position = start.withUnsafeBytes { orderedPosition(of: $0) }
+        while let entry = entry(at: position) {
+            guard try body(entry) else { return }
+            advance(&position)
         }
     }
 
-    /// The entry holding `key`, or the empty slot where it would go.
-    private func find(_ key: [UInt8]) -> (entry: Int?, slot: Int) {
+    /// How many entries (values and tombstones) the overlay holds.
+    var count: Int { keys.count }
+
+    /// The place in key order of the first entry whose key is ≥ `start`. Only reads, so another thread may call it
+    /// (and ``entry(at:)``, ``advance(_:)``) while no one sets entries; the overlay must be ``isOrdered``.
+    func orderedPosition(of start: UnsafeRawBufferPointer) -> Position {
+        precondition(isOrdered, "SortedOverlay walked in key order before prepareOrder()")
+        return Position(long: lowerBound(ordered, start), recent: lowerBound(recent, start))
+    }
+
+    /// The entry at `position`, or `nil` past the last.
+    func entry(at position: Position) -> Entry? {
+        guard let entry = entryNumber(at: position).map(Int.init) else { return nil }
+        return Entry(key: keys[entry], value: values[entry])
+    }
+
+    /// Moves `position` past the entry at it.
+    func advance(_ position: inout Position) {
+        guard let entry = entryNumber(at: position) else { return }
+        if position.long < ordered.count && ordered[position.long] == entry {
+            position.long += 1
+        } else {
+            position.recent += 1
+        }
+    }
+
+    /// The entry number at `position`: the smaller of the two runs' next keys.
+    private func entryNumber(at position: Position) -> Int32? {
+        let long = position.long < ordered.count ? ordered[position.long] : nil
+        let recent = position.recent < self.recent.count ? self.recent[position.recent] : nil
+        guard let long, let recent else { return long ?? recent }
+        return compareBytes(keys[Int(long)], keys[Int(recent)]) < 0 ? long : recent
+    }
+
+    /// The first index of `run` whose key is ≥ `start`.
+    private func lowerBound(_ run: [Int32], _ start: UnsafeRawBufferPointer) -> Int {
+        var low = 0
+        var high = run.count
+        while low < high {
+            let middle = (low + high) / 2
+            let below = keys[Int(run[middle])].withUnsafeBytes { compareBytes($0, start) < 0 }
+            if below { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
+    /// The entry holding `key` (whose ``byteHash(_:)`` is `hash`), or the empty slot where it would go.
+    private func find(_ key: UnsafeRawBufferPointer, hash: Int) -> (entry: Int?, slot: Int) {
         guard !slots.isEmpty else { return (nil, 0) }
         let mask = slots.count - 1
-        var slot = key.withUnsafeBytes { byteHash($0) } & mask
+        let tag = UInt64(UInt(bitPattern: hash)) & 0xffff_ffff_0000_0000
+        var slot = hash & mask
         while true {
-            let stored = Int(slots[slot])
+            let stored = slots[slot]
             if stored == 0 { return (nil, slot) }
-            if keys[stored - 1] == key { return (stored - 1, slot) }
+            if stored & 0xffff_ffff_0000_0000 == tag {
+                let entry = Int(stored & 0xffff_ffff) - 1
+                if keys[entry].withUnsafeBytes({ compareBytes($0, key) == 0 }) { return (entry, slot) }
+            }
             slot = (slot + 1) & mask
         }
     }
@@ -72,20 +168,20 @@ struct SortedOverlay {
     private mutating func rehash() {
         var capacity = max(slots.count * 2, 64)
         while capacity < keys.count * 2 { capacity *= 2 }
-        slots = [Int32](repeating: 0, count: capacity)
+        slots = [UInt64](repeating: 0, count: capacity)
         let mask = capacity - 1
-        for (index, key) in keys.enumerated() {
-            var slot = key.withUnsafeBytes { byteHash($0) } & mask
+        for (index, hash) in hashes.enumerated() {
+            var slot = hash & mask
             while slots[slot] != 0 { slot = (slot + 1) & mask }
-            slots[slot] = Int32(index + 1)
+            slots[slot] = Self.slotValue(entry: index, hash: hash)
         }
     }
 
-    /// Sorts the entries added since the last scan and merges them into `ordered`.
-    private mutating func mergeNewEntries() {
+    /// The entries added since the last walk, in key order.
+    private func sortedNewEntries() -> [Int32] {
         let keys = self.keys
         // Sort by the first 16 bytes as two big-endian integers (cheap to compare), the whole keys breaking ties.
-        var prefixed = (ordered.count..<keys.count).map { index in
+        var prefixed = (ordered.count + recent.count..<keys.count).map { index in
             keys[index].withUnsafeBytes { key -> (UInt64, UInt64, Int32) in
                 var prefix = (UInt64(0), UInt64(0))
                 withUnsafeMutableBytes(of: &prefix) {
@@ -99,25 +195,27 @@ struct SortedOverlay {
             if a.1 != b.1 { return a.1 < b.1 }
             return compareBytes(keys[Int(a.2)], keys[Int(b.2)]) < 0
         }
-        let added = prefixed.map(\.2)
-        guard !ordered.isEmpty else {
-            ordered = added
-            return
-        }
+        return prefixed.map(\.2)
+    }
+
+    /// Two runs of entry numbers (of distinct keys) merged into one, in key order.
+    private func merged(_ a: [Int32], _ b: [Int32]) -> [Int32] {
+        if a.isEmpty { return b }
+        if b.isEmpty { return a }
         var merged: [Int32] = []
-        merged.reserveCapacity(keys.count)
+        merged.reserveCapacity(a.count + b.count)
         var i = 0
         var j = 0
-        while i < ordered.count || j < added.count {
-            if j == added.count || (i < ordered.count && compareBytes(keys[Int(ordered[i])], keys[Int(added[j])]) < 0) {
-                merged.append(ordered[i])
+        while i < a.count || j < b.count {
+            if j == b.count || (i < a.count && compareBytes(keys[Int(a[i])], keys[Int(b[j])]) < 0) {
+                merged.append(a[i])
                 i += 1
             } else {
-                merged.append(added[j])
+                merged.append(b[j])
                 j += 1
             }
         }
-        ordered = merged
+        return merged
     }
 }
 

@@ -38,6 +38,11 @@ final class SnapshotTable: OverlayBase, @unchecked Sendable {
 
     deinit { if let context { ZSTD_freeDCtx(context) } }
 
+    /// Calls `body` with the value stored under `key`, or `nil`.
+    func withValue<R>(for key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer?) throws -> R) throws -> R {
+        try body(try value(for: key))
+    }
+
     /// The value stored under `key`, or `nil`. The buffer lives as long as the table.
     func value(for key: UnsafeRawBufferPointer) throws(AnnalsError) -> UnsafeRawBufferPointer? {
         guard let index = blockIndex(for: key) else { return nil }
