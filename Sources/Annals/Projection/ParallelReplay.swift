@@ -40,11 +40,12 @@ struct ParallelReplay {
         var chunk = try shared.read(after: position, limit: size, parallel: true)
         while let last = chunk.last {
             let events = filter.keepsEverything ? chunk.events : chunk.events.filter { filter.touches($0) }
+            let handledBy = filter.keepsEverything ? chunk.handledBy : shared.handledBy(events)
             let more = last < offset
             // The projection with the most events of the chunk starts first, the reader second.
-            let order = entries.indices.map { index in
-                (index, events.indices.count { entries[index].projection.handles(eventType: events[$0].type) })
-            }.filter { $0.1 > 0 }.sorted { $0.1 > $1.1 }.map(\.0)
+            let order = handledBy.indices.filter { !handledBy[$0].isEmpty }.sorted {
+                handledBy[$0].count > handledBy[$1].count
+            }
             var planned: [ReplayJob] = order.map { .apply($0) }
             size = min(size * 2, chunkSize)
             if more { planned.insert(.read(after: last, limit: size), at: min(1, planned.count)) }
@@ -53,7 +54,7 @@ struct ParallelReplay {
             DispatchQueue.concurrentPerform(iterations: jobs.count) { job in
                 switch jobs[job] {
                 case .apply(let index):
-                    outcomes.record(job, Result { try shared.apply(events, projection: index) })
+                    outcomes.record(job, Result { try shared.apply(events, handledBy[index], projection: index) })
                 case .read(let after, let limit):
                     outcomes.recordRead(Result { try shared.read(after: after, limit: limit, parallel: false) })
                 }
@@ -61,10 +62,19 @@ struct ParallelReplay {
             try outcomes.check()
             replayed += Int(last - position)
             position = last
-            chunk = more ? try outcomes.nextChunk!.get() : ([], nil)
+            chunk = more ? try outcomes.nextChunk!.get() : ReplayChunk(events: [], last: nil, handledBy: [])
         }
         return replayed
     }
+}
+
+/// A chunk of events read for a replay, with the positions of the events each projection handles (so neither the
+/// coordinating thread nor each worker asks every projection about every event again).
+private struct ReplayChunk: Sendable {
+    var events: [ProjectedEvent]
+    var last: UInt64?
+    /// Per projection, the indices in `events` of the events it handles.
+    var handledBy: [[Int32]]
 }
 
 private enum ReplayJob: Sendable {
@@ -97,26 +107,35 @@ private final class SharedReplay: @unchecked Sendable {
         aroundApply = replay.aroundApply
     }
 
-    func read(after position: UInt64, limit: Int, parallel: Bool) throws -> (events: [ProjectedEvent], last: UInt64?) {
-        try store.environment.read { txn in
+    func read(after position: UInt64, limit: Int, parallel: Bool) throws -> ReplayChunk {
+        let (events, last) = try store.environment.read { txn in
             try store.projectedEvents(
                 after: position, through: offset, limit: limit, decoder: decoder,
                 parallel: parallel, including: handled, txn)
         }
+        return ReplayChunk(events: events, last: last, handledBy: handledBy(events))
     }
 
-    func apply(_ events: [ProjectedEvent], projection index: Int) throws {
-        guard let aroundApply else { return try applyAll(events, projection: index) }
-        try aroundApply(index) { try applyAll(events, projection: index) }
+    /// Per projection, the indices of the events in `events` that it handles.
+    func handledBy(_ events: [ProjectedEvent]) -> [[Int32]] {
+        entries.map { entry in
+            events.indices.filter { entry.projection.handles(eventType: events[$0].type) }.map { Int32($0) }
+        }
     }
 
-    private func applyAll(_ events: [ProjectedEvent], projection index: Int) throws {
+    /// Applies the events of `events` at `indices` (those it handles) to projection `index`'s tables.
+    func apply(_ events: [ProjectedEvent], _ indices: [Int32], projection index: Int) throws {
+        guard let aroundApply else { return try applyAll(events, indices, projection: index) }
+        try aroundApply(index) { try applyAll(events, indices, projection: index) }
+    }
+
+    private func applyAll(_ events: [ProjectedEvent], _ indices: [Int32], projection index: Int) throws {
         let entry = entries[index]
         let projection = entry.projection
         let table = tables[index]
         let after = appliedThrough?[index] ?? 0
         // By index: iterating the array would copy (and retain the parts of) every event for every projection.
-        for i in events.indices where events[i].offset > after && projection.handles(eventType: events[i].type) {
+        for i in indices.lazy.map(Int.init) where events[i].offset > after {
             do {
                 try projection.apply(events[i], to: table, context: context)
             } catch let error as LMDBError {
@@ -133,7 +152,7 @@ private final class SharedReplay: @unchecked Sendable {
 /// The results of one chunk's jobs, each slot written by one worker only.
 private final class SharedOutcomes: @unchecked Sendable {
     private let failures: UnsafeMutableBufferPointer<(any Error)?>
-    private(set) var nextChunk: Result<(events: [ProjectedEvent], last: UInt64?), any Error>?
+    private(set) var nextChunk: Result<ReplayChunk, any Error>?
 
     init(count: Int) {
         failures = .allocate(capacity: count)
@@ -150,7 +169,7 @@ private final class SharedOutcomes: @unchecked Sendable {
     }
 
     /// Records the reading job's result (there is at most one per chunk).
-    func recordRead(_ result: Result<(events: [ProjectedEvent], last: UInt64?), any Error>) {
+    func recordRead(_ result: Result<ReplayChunk, any Error>) {
         nextChunk = result
     }
 
