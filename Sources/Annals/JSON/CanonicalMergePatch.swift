@@ -53,6 +53,7 @@ enum CanonicalMergePatch {
             return false
         }
         let keys = changes.count == 1 ? Array(changes.keys) : changes.keys.sorted(by: JSONWriter.utf8Precedes)
+        let values = keys.map { changes[$0]! }
         out.append(UInt8(ascii: "{"))
         var first = true
         func separator(_ out: inout [UInt8]) {
@@ -94,11 +95,11 @@ enum CanonicalMergePatch {
                 return body(literal)
             }
             while p < keys.count, withKey({ Self.precedes(keys[p], $0) }) {
-                emitPatched(keys[p], changes[keys[p]]!, storedValue: nil, &out)
+                emitPatched(keys[p], values[p], storedValue: nil, &out)
                 p += 1
             }
             if p < keys.count, withKey({ Self.equals(keys[p], $0) }) {
-                emitPatched(keys[p], changes[keys[p]]!, storedValue: value, &out)
+                emitPatched(keys[p], values[p], storedValue: value, &out)
                 p += 1
             } else {
                 separator(&out)
@@ -111,7 +112,7 @@ enum CanonicalMergePatch {
             }
         }
         while p < keys.count {
-            emitPatched(keys[p], changes[keys[p]]!, storedValue: nil, &out)
+            emitPatched(keys[p], values[p], storedValue: nil, &out)
             p += 1
         }
         out.append(UInt8(ascii: "}"))
@@ -167,10 +168,16 @@ enum CanonicalMergePatch {
     }
 
     private static func precedes(_ key: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
-        key.utf8.lexicographicallyPrecedes(bytes)
+        compare(key, bytes) < 0
     }
 
     private static func equals(_ key: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
-        key.utf8.elementsEqual(bytes)
+        compare(key, bytes) == 0
+    }
+
+    /// Bytewise comparison of `key`'s UTF-8 with `bytes`, through the string's own storage when it has one.
+    private static func compare(_ key: String, _ bytes: UnsafeRawBufferPointer) -> Int {
+        let direct = key.utf8.withContiguousStorageIfAvailable { compareBytes(UnsafeRawBufferPointer($0), bytes) }
+        return direct ?? Array(key.utf8).withUnsafeBytes { compareBytes($0, bytes) }
     }
 }
