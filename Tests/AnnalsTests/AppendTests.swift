@@ -43,4 +43,36 @@ import Testing
             #expect(stream.map(\.version) == [598, 599, 600])
         }
     }
+
+    @Test func aLargeBatchIsPreparedInOrderAndItsFirstBadEventIsNamed() async throws {
+        try await withStore { store, _ in
+            // Large enough to be prepared on every core, in slices.
+            let count = PreparedEvent.parallelThreshold * 4 + 7
+            var events = (0..<count).map { sampleEvent($0) }
+            events[700] = NewEvent(type: "bad type")
+            events[900] = NewEvent(type: "t", actorId: "")
+            do {
+                _ = try await store.append(contentsOf: events)
+                Issue.record("a batch with invalid events was appended")
+            } catch let error as AnnalsError {
+                guard case .invalidEvent(let index, let field, _) = error else {
+                    Issue.record("unexpected error \(error)")
+                    return
+                }
+                #expect(index == 700)
+                #expect(field == "type")
+            } catch {
+                Issue.record("unexpected error \(error)")
+            }
+            #expect(try store.head().offset == 0)
+
+            events[700] = sampleEvent(700)
+            events[900] = sampleEvent(900)
+            let receipts = try await store.append(contentsOf: events)
+            #expect(receipts.map(\.offset) == Array(1...UInt64(count)))
+            let stored = try store.events().collect()
+            #expect(stored.map(\.type) == events.map(\.type))
+            #expect(stored.map(\.metadata) == events.map(\.metadata))
+        }
+    }
 }

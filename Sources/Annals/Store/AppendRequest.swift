@@ -14,6 +14,52 @@ struct PreparedEvent: Sendable {
         self.timestamp = event.timestamp ?? now
         self.metadataJSON = event.metadata.canonicalBytes
     }
+
+    /// Batches at least this large are prepared on every core: their caller waits for them anyway, and the writer
+    /// has nothing of theirs to do until they are queued.
+    static let parallelThreshold = 256
+    /// Events per slice of a batch prepared on every core: small enough that a worker which wakes late still finds
+    /// slices left to take.
+    static let parallelSlice = 64
+
+    /// Prepares `events` in order (on every core when there are many), throwing the error of the first that fails.
+    static func prepareAll(_ events: [NewEvent], now: Int64) throws(AnnalsError) -> [PreparedEvent] {
+        let count = events.count
+        guard count >= parallelThreshold, ProcessInfo.processInfo.activeProcessorCount > 1 else {
+            var prepared: [PreparedEvent] = []
+            prepared.reserveCapacity(count)
+            for (index, event) in events.enumerated() {
+                prepared.append(try PreparedEvent(event, index: index, now: now))
+            }
+            return prepared
+        }
+        let results = UnsafeMutableBufferPointer<Result<PreparedEvent, AnnalsError>>.allocate(capacity: count)
+        defer {
+            results.baseAddress!.deinitialize(count: count)
+            results.deallocate()
+        }
+        let shared = SharedPreparation(events: events, results: results)
+        let slices = (count + parallelSlice - 1) / parallelSlice
+        DispatchQueue.concurrentPerform(iterations: slices) { slice in
+            // Each slice initializes only its own part of `results`.
+            for index in (slice * parallelSlice)..<min(count, (slice + 1) * parallelSlice) {
+                shared.results.baseAddress!.advanced(by: index).initialize(
+                    to: Result { () throws(AnnalsError) in
+                        try PreparedEvent(shared.events[index], index: index, now: now)
+                    })
+            }
+        }
+        var prepared: [PreparedEvent] = []
+        prepared.reserveCapacity(count)
+        for index in 0..<count { prepared.append(try results[index].get()) }
+        return prepared
+    }
+}
+
+/// What the slices of one ``PreparedEvent/prepareAll(_:now:)`` share; each writes a disjoint part of `results`.
+private struct SharedPreparation: @unchecked Sendable {
+    let events: [NewEvent]
+    let results: UnsafeMutableBufferPointer<Result<PreparedEvent, AnnalsError>>
 }
 
 /// One atomic batch queued for the writer thread, with the callback that receives its outcome.

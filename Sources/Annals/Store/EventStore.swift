@@ -256,13 +256,7 @@ public final class EventStore: @unchecked Sendable {
     func prepare(_ events: [NewEvent], allowEmpty: Bool = false) throws(AnnalsError) -> Prepared {
         guard writer != nil else { throw .invalidArgument("the store was opened read-only") }
         guard !events.isEmpty || allowEmpty else { throw .invalidArgument("an append needs at least one event") }
-        let now = currentTimeMilliseconds()
-        var prepared: [PreparedEvent] = []
-        prepared.reserveCapacity(events.count)
-        for (index, event) in events.enumerated() {
-            prepared.append(try PreparedEvent(event, index: index, now: now))
-        }
-        return Prepared(events: prepared)
+        return Prepared(events: try PreparedEvent.prepareAll(events, now: currentTimeMilliseconds()))
     }
 
     func submit(
