@@ -56,7 +56,7 @@ public struct RecordedEvent: Sendable, Hashable {
         out.append(contentsOf: #"{"offset":"#.utf8)
         out.append(contentsOf: String(offset).utf8)
         out.append(contentsOf: #","id":""#.utf8)
-        out.append(contentsOf: id.uuidString.lowercased().utf8)
+        id.appendLowercased(to: &out)
         out.append(contentsOf: #"","type":"#.utf8)
         JSONWriter.writeString(type, into: &out)
         if let actorId {

@@ -156,7 +156,7 @@ struct Append: ParsableCommand {
     private static func printReceipts(_ receipts: [AppendReceipt]) throws {
         for receipt in receipts {
             var line =
-                "{\"offset\":\(receipt.offset),\"id\":\"\(receipt.id.uuidString.lowercased())\","
+                "{\"offset\":\(receipt.offset),\"id\":\"\(receipt.id.lowercasedString)\","
                 + "\"version\":\(receipt.version)"
             if receipt.duplicate { line += ",\"duplicate\":true" }
             line += "}"

@@ -59,7 +59,7 @@ extension PluginDispatcher {
                 letter.plugin, action: "on_event", organization: letter.organization, input: "{}")
             prepared.input = Self.input(event, subscription: subscription, attempt: letter.attempts + 1)
             let outcome = try await runtime.execute(
-                prepared, id: UUID().uuidString.lowercased(), actorId: actorId, limits: runtime.defaultLimits,
+                prepared, id: UUID().lowercasedString, actorId: actorId, limits: runtime.defaultLimits,
                 cancellation: nil,
                 trigger: [
                     "kind": "dead-letter-retry", "eventOffset": .integer(event.offset),

@@ -172,7 +172,7 @@ public struct PluginDispatcher: Sendable {
                     && !$0.type.hasPrefix("plugin_dead_letter") && $0.actorId != ownActor
             }
             // Record the batch's starts, run it, and stop at the first failure.
-            let ids = deliverable.map { _ in UUID().uuidString.lowercased() }
+            let ids = deliverable.map { _ in UUID().lowercasedString }
             var starts: [NewEvent] = []
             var inputs: [[UInt8]] = []
             for (event, id) in zip(deliverable, ids) {
@@ -233,7 +233,7 @@ public struct PluginDispatcher: Sendable {
             try? await Task.sleep(for: delay)
             prepared.input = Self.input(event, subscription: subscription, attempt: attempt)
             let outcome = try await runtime.execute(
-                prepared, id: UUID().uuidString.lowercased(), actorId: actorId, limits: runtime.defaultLimits,
+                prepared, id: UUID().lowercasedString, actorId: actorId, limits: runtime.defaultLimits,
                 cancellation: nil, trigger: Self.trigger(event, subscription, attempt: attempt), streamVersion: 0)
             if outcome.failure == nil {
                 report.delivered += 1
@@ -249,7 +249,7 @@ public struct PluginDispatcher: Sendable {
             groupId: subscription.organization,
             metadata: [
                 "plugin": .string(subscription.plugin), "version": .string(subscription.version),
-                "eventOffset": .integer(event.offset), "eventId": .string(event.id.uuidString.lowercased()),
+                "eventOffset": .integer(event.offset), "eventId": .string(event.id.lowercasedString),
                 "eventType": .string(event.type), "attempts": .integer(maxAttempts),
                 "errorKind": .string(failure.kind.rawValue), "error": .string(failure.message),
                 "idempotencyKey": .string(Self.idempotencyKey(event, subscription)),
@@ -271,7 +271,7 @@ public struct PluginDispatcher: Sendable {
 
     /// The same for every attempt at one event for one plugin instance.
     static func idempotencyKey(_ event: RecordedEvent, _ subscription: PluginSubscription) -> String {
-        "\(subscription.cursor)@\(event.id.uuidString.lowercased())"
+        "\(subscription.cursor)@\(event.id.lowercasedString)"
     }
 
     private static func trigger(_ event: RecordedEvent, _ subscription: PluginSubscription, attempt: Int) -> JSONValue {

@@ -41,7 +41,7 @@ extension PluginRuntime {
         limits: SandboxLimits? = nil
     ) async throws(PlatformError) -> JobTicket {
         let prepared = try prepare(name, action: action, organization: organization, input: input)
-        let id = UUID().uuidString.lowercased()
+        let id = UUID().lowercasedString
         let limits = limits ?? defaultLimits
         let offset = try await appendQueued(id, prepared, actorId: actorId, limits: limits, runner: getpid())
         let waiting = JobTable.Waiting(id: id, prepared: prepared, actorId: actorId, limits: limits)

@@ -19,7 +19,7 @@ extension PluginRuntime {
         limits: SandboxLimits? = nil, cancellation: CancellationToken? = nil
     ) async throws(PlatformError) -> ExecutionOutcome {
         let prepared = try prepare(name, action: action, organization: organization, input: input)
-        let id = UUID().uuidString.lowercased()
+        let id = UUID().lowercasedString
         return try await execute(
             prepared, id: id, actorId: actorId, limits: limits ?? defaultLimits, cancellation: cancellation,
             trigger: ["kind": "run"], streamVersion: 0)

@@ -85,7 +85,7 @@ extension PluginRuntime {
         limits: SandboxLimits? = nil, start: (String) throws -> Int32
     ) async throws(PlatformError) -> JobTicket {
         let prepared = try prepare(name, action: action, organization: organization, input: input)
-        let id = UUID().uuidString.lowercased()
+        let id = UUID().lowercasedString
         let runner: Int32
         do {
             runner = try start(id)
