@@ -39,33 +39,20 @@ final class BatchDecoder {
             guard (try? registry.dictionary(id, txn)) != nil else { return decodeSequentially(records, txn) }
         }
 
-        let count = records.count
-        let results = UnsafeMutableBufferPointer<Result<RecordedEvent, AnnalsError>>.allocate(capacity: count)
-        defer { results.deallocate() }
-        let workers = decoders.count
-        records.withUnsafeBufferPointer { input in
-            // Each worker writes only its own slice of `results` and uses only its own decoder.
-            let shared = SharedChunk(decoders: decoders, registry: registry, input: input, results: results)
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                let decoder = shared.decoders[worker]
-                for i in (count * worker / workers)..<(count * (worker + 1) / workers) {
-                    let (offset, record) = shared.input[i]
-                    (shared.results.baseAddress! + i).initialize(
-                        to: Result { () throws(AnnalsError) in
+        // Each slice uses only its own decoder; the results are moved out in order, not copied.
+        let registry = self.registry
+        let (events, failure) = collectInParallelSlices(count: records.count, slices: decoders.count) {
+            slice, range, output in
+            let decoder = decoders[slice]
+            records.withUnsafeBufferPointer { records in
+                for index in range {
+                    let (offset, record) = records[index]
+                    output.store(
+                        Result { () throws(AnnalsError) in
                             try decoder.decode(
-                                offset: offset, record, dictionary: { id in try shared.registry.cached(id) })
-                        })
+                                offset: offset, record, dictionary: { id in try registry.cached(id) })
+                        }, at: index)
                 }
-            }
-        }
-        // Move the results out (no retain/release per event); every slot is moved exactly once.
-        var events: [RecordedEvent] = []
-        events.reserveCapacity(count)
-        var failure: AnnalsError?
-        for i in 0..<count {
-            switch (results.baseAddress! + i).move() {
-            case .success(let event): if failure == nil { events.append(event) }
-            case .failure(let error): if failure == nil { failure = error }
             }
         }
         return (events, failure)
@@ -90,14 +77,6 @@ extension BatchDecoder {
     }
 }
 
-/// What the workers of one ``BatchDecoder/decode(_:_:)`` call share; safe because each writes a disjoint slice.
-private struct SharedChunk: @unchecked Sendable {
-    let decoders: [RecordDecoder]
-    let registry: DictionaryRegistry
-    let input: UnsafeBufferPointer<(offset: UInt64, record: UnsafeRawBufferPointer)>
-    let results: UnsafeMutableBufferPointer<Result<RecordedEvent, AnnalsError>>
-}
-
 extension BatchDecoder {
     /// Decodes `records` like ``decode(_:_:)`` and turns the events that pass `include` into ``ProjectedEvent``s,
     /// parsing their metadata on every core too (unless `parallel` is `false`: then all on the calling thread, for a
@@ -107,37 +86,29 @@ extension BatchDecoder {
         including include: @Sendable (RecordedEvent) -> Bool
     ) -> (events: [ProjectedEvent], failure: AnnalsError?) {
         let (events, failure) = parallel ? decode(records, txn) : decodeSequentially(records, txn)
-        let count = events.count
-        let results = UnsafeMutableBufferPointer<Result<ProjectedEvent?, AnnalsError>>.allocate(capacity: count)
-        defer { results.deallocate() }
-        let workers = parallel && count >= Self.parallelThreshold ? decoders.count : 1
-        events.withUnsafeBufferPointer { input in
-            let shared = SharedParse(input: input, results: results)
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                for i in (count * worker / workers)..<(count * (worker + 1) / workers) {
-                    let event = shared.input[i]
-                    (shared.results.baseAddress! + i).initialize(
-                        to: Result { () throws(AnnalsError) in include(event) ? try ProjectedEvent(event) : nil })
-                }
-            }
-        }
         var projected: [ProjectedEvent] = []
-        projected.reserveCapacity(count)
+        projected.reserveCapacity(events.count)
         var parseFailure: AnnalsError?
-        for i in 0..<count {
-            switch (results.baseAddress! + i).move() {
-            case .success(let event): if parseFailure == nil, let event { projected.append(event) }
-            case .failure(let error): if parseFailure == nil { parseFailure = error }
-            }
-        }
+        inParallelSlices(
+            count: events.count,
+            slices: parallel && events.count >= Self.parallelThreshold ? decoders.count : 1,
+            { _, range, output in
+                events.withUnsafeBufferPointer { events in
+                    for index in range {
+                        let event = events[index]
+                        output.store(
+                            Result { () throws(AnnalsError) in include(event) ? try ProjectedEvent(event) : nil },
+                            at: index)
+                    }
+                }
+            },
+            inOrder: { result in
+                switch result {
+                case .success(let event): if parseFailure == nil, let event { projected.append(event) }
+                case .failure(let error): if parseFailure == nil { parseFailure = error }
+                }
+            })
         // A record that does not decode comes after every decoded event, so bad metadata before it is reported first.
         return (projected, parseFailure ?? failure)
     }
-}
-
-/// What the workers of one ``BatchDecoder/decodeProjected(_:_:parallel:including:)`` call share; safe because each
-/// writes a disjoint slice.
-private struct SharedParse: @unchecked Sendable {
-    let input: UnsafeBufferPointer<RecordedEvent>
-    let results: UnsafeMutableBufferPointer<Result<ProjectedEvent?, AnnalsError>>
 }

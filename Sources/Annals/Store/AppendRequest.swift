@@ -33,33 +33,17 @@ struct PreparedEvent: Sendable {
             }
             return prepared
         }
-        let results = UnsafeMutableBufferPointer<Result<PreparedEvent, AnnalsError>>.allocate(capacity: count)
-        defer {
-            results.baseAddress!.deinitialize(count: count)
-            results.deallocate()
-        }
-        let shared = SharedPreparation(events: events, results: results)
         let slices = (count + parallelSlice - 1) / parallelSlice
-        DispatchQueue.concurrentPerform(iterations: slices) { slice in
-            // Each slice initializes only its own part of `results`.
-            for index in (slice * parallelSlice)..<min(count, (slice + 1) * parallelSlice) {
-                shared.results.baseAddress!.advanced(by: index).initialize(
-                    to: Result { () throws(AnnalsError) in
-                        try PreparedEvent(shared.events[index], index: index, now: now)
-                    })
+        let (prepared, failure) = collectInParallelSlices(count: count, slices: slices) { _, range, output in
+            for index in range {
+                output.store(
+                    Result { () throws(AnnalsError) in try PreparedEvent(events[index], index: index, now: now) },
+                    at: index)
             }
         }
-        var prepared: [PreparedEvent] = []
-        prepared.reserveCapacity(count)
-        for index in 0..<count { prepared.append(try results[index].get()) }
+        if let failure { throw failure }
         return prepared
     }
-}
-
-/// What the slices of one ``PreparedEvent/prepareAll(_:now:)`` share; each writes a disjoint part of `results`.
-private struct SharedPreparation: @unchecked Sendable {
-    let events: [NewEvent]
-    let results: UnsafeMutableBufferPointer<Result<PreparedEvent, AnnalsError>>
 }
 
 /// One atomic batch queued for the writer thread, with the callback that receives its outcome.

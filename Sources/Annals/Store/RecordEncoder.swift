@@ -3,8 +3,9 @@ import Foundation
 /// Turns a group's envelopes into stored records: compression and CRC-32C on every core for a large group, then the
 /// hash chain in offset order, which only one thread can follow.
 ///
-/// Used on the writer thread only. The workers of a parallel pass touch no transaction: each compresses its own slice
-/// of the group with its own zstd context, and the dictionary's prepared form is shared read-only.
+/// Used on the writer thread only. The slices of a parallel pass touch no transaction: each compresses its part of
+/// the group with its own zstd context (``inParallelSlices(count:slices:_:inOrder:)``), and the dictionary's prepared
+/// form is shared read-only.
 final class RecordEncoder {
     /// Groups smaller than this are encoded on the writer thread alone: handing out work would cost more than it
     /// saves.
@@ -30,31 +31,17 @@ final class RecordEncoder {
         _ payloads: [[UInt8]], offsets: [UInt64], dictionary: ZstdDictionary?
     ) throws -> [Encoded] {
         let count = payloads.count
-        let workers = count >= Self.parallelThreshold ? compressors.count : 1
-        if workers == 1 {
-            return try (0..<count).map {
-                try Self.encodeOne(payloads[$0], offset: offsets[$0], compressors[0], dictionary)
+        let slices = count >= Self.parallelThreshold ? compressors.count : 1
+        let (encoded, failure) = collectInParallelSlices(count: count, slices: slices) { slice, range, output in
+            let compressor = compressors[slice]
+            for index in range {
+                output.store(
+                    Result { try Self.encodeOne(payloads[index], offset: offsets[index], compressor, dictionary) },
+                    at: index)
             }
         }
-        let results = UnsafeMutableBufferPointer<Result<Encoded, any Error>>.allocate(capacity: count)
-        defer {
-            results.baseAddress!.deinitialize(count: count)
-            results.deallocate()
-        }
-        let shared = SharedGroup(
-            compressors: compressors, payloads: payloads, offsets: offsets, dictionary: dictionary, results: results)
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            let compressor = shared.compressors[worker]
-            for index in (count * worker / workers)..<(count * (worker + 1) / workers) {
-                // Each worker initializes only its own slice of `results`.
-                shared.results.baseAddress!.advanced(by: index).initialize(
-                    to: Result {
-                        try Self.encodeOne(
-                            shared.payloads[index], offset: shared.offsets[index], compressor, shared.dictionary)
-                    })
-            }
-        }
-        return try results.map { try $0.get() }
+        if let failure { throw failure }
+        return encoded
     }
 
     private static func encodeOne(
@@ -68,14 +55,5 @@ final class RecordEncoder {
                 return Encoded(value: value, codec: codec, checksum: CRC32C.checksum(payload))
             }
         }
-    }
-
-    /// What the workers of one group share: each uses only its own compressor and fills only its own slots.
-    private struct SharedGroup: @unchecked Sendable {
-        let compressors: [ZstdCompressor]
-        let payloads: [[UInt8]]
-        let offsets: [UInt64]
-        let dictionary: ZstdDictionary?
-        let results: UnsafeMutableBufferPointer<Result<Encoded, any Error>>
     }
 }

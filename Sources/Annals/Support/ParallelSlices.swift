@@ -1,0 +1,61 @@
+import Dispatch
+
+/// Cuts `0..<count` into `slices` contiguous slices, has `produce` fill each slice's results on every core, then
+/// hands the results to `consume` in index order.
+///
+/// `produce(slice, range, output)` must store one result per index of `range` with `output.store(_:at:)`. Slice `s`
+/// covers `count * s / slices ..< count * (s + 1) / slices`, and each slice runs once, so `produce` may use state
+/// that belongs to its slice (one zstd context per slice, say). Each result is written once into its own slot and
+/// moved out once to `consume`: none is copied. With one slice, everything runs on the calling thread.
+func inParallelSlices<T>(
+    count: Int, slices: Int, _ produce: (_ slice: Int, _ range: Range<Int>, _ output: SliceOutput<T>) -> Void,
+    inOrder consume: (consuming T) -> Void
+) {
+    precondition(slices >= 1, "inParallelSlices needs at least one slice")
+    let results = UnsafeMutableBufferPointer<T>.allocate(capacity: count)
+    defer { results.deallocate() }
+    withoutActuallyEscaping(produce) { produce in
+        let work = SliceWork(produce: produce, output: SliceOutput(results: results))
+        DispatchQueue.concurrentPerform(iterations: slices) { slice in
+            let range = (count * slice / slices)..<(count * (slice + 1) / slices)
+            work.produce(slice, range, work.output)
+        }
+    }
+    for index in 0..<count { consume((results.baseAddress! + index).move()) }
+}
+
+/// Where one slice of ``inParallelSlices(count:slices:_:inOrder:)`` stores its results.
+struct SliceOutput<T>: @unchecked Sendable {
+    fileprivate let results: UnsafeMutableBufferPointer<T>
+
+    /// Stores the result for `index`, which must be in the slice's range and stored only once.
+    @inline(__always)
+    func store(_ value: consuming T, at index: Int) {
+        (results.baseAddress! + index).initialize(to: value)
+    }
+}
+
+/// What the slices of one ``inParallelSlices(count:slices:_:inOrder:)`` share: each slice writes only its own slots.
+private struct SliceWork<T>: @unchecked Sendable {
+    let produce: (_ slice: Int, _ range: Range<Int>, _ output: SliceOutput<T>) -> Void
+    let output: SliceOutput<T>
+}
+
+/// ``inParallelSlices(count:slices:_:inOrder:)`` for work that can fail: the successes in index order, up to the
+/// first failure, and that failure.
+func collectInParallelSlices<Success, Failure: Error>(
+    count: Int, slices: Int,
+    _ produce: (_ slice: Int, _ range: Range<Int>, _ output: SliceOutput<Result<Success, Failure>>) -> Void
+) -> (values: [Success], failure: Failure?) {
+    var values: [Success] = []
+    values.reserveCapacity(count)
+    var failure: Failure?
+    inParallelSlices(count: count, slices: slices, produce) { result in
+        guard failure == nil else { return }
+        switch result {
+        case .success(let value): values.append(value)
+        case .failure(let error): failure = error
+        }
+    }
+    return (values, failure)
+}
