@@ -118,12 +118,19 @@ extension Transaction {
 
     /// The last offset (0 for an empty log), read from the last key alone: a damaged record does not hide it.
     func lastOffset(_ schema: StoreSchema) throws -> UInt64 {
+        try withLastRecord(schema) { offset, _ in offset } ?? 0
+    }
+
+    /// Calls `body` with the last record's offset and bytes, or returns `nil` for an empty log.
+    private func withLastRecord<R>(
+        _ schema: StoreSchema, _ body: (UInt64, UnsafeRawBufferPointer) throws -> R
+    ) throws -> R? {
         try withCursor(schema.events) { cursor in
-            guard let last = try cursor.get(.last) else { return 0 }
+            guard let last = try cursor.get(.last) else { return nil }
             guard last.key.count == 8 else {
                 throw AnnalsError.corruptRecord(offset: 0, reason: "the last record's key is malformed")
             }
-            return UInt64(bigEndianBytes: last.key)
+            return try body(UInt64(bigEndianBytes: last.key), last.value)
         }
     }
 
@@ -132,19 +139,14 @@ extension Transaction {
     /// A checkpoint record carries its whole hash; a tagged one's is in `meta` `chain.head`, and must match the
     /// record's tag.
     func logHead(_ schema: StoreSchema) throws -> (offset: UInt64, hash: ChainHash) {
-        let (offset, link) = try withCursor(schema.events) { cursor -> (UInt64, RecordHeader.Link?) in
-            guard let last = try cursor.get(.last) else { return (0, nil) }
-            guard last.key.count == 8 else {
-                throw AnnalsError.corruptRecord(offset: 0, reason: "the last record's key is malformed")
-            }
-            let offset = UInt64(bigEndianBytes: last.key)
+        let last = try withLastRecord(schema) { offset, record -> (UInt64, RecordHeader.Link) in
             do throws(RecordFormatError) {
-                return (offset, try RecordHeader.read(last.value).link)
+                return (offset, try RecordHeader.read(record).link)
             } catch {
                 throw AnnalsError.corruptRecord(offset: offset, reason: error.description)
             }
         }
-        guard let link else { return (0, .genesis) }
+        guard let (offset, link) = last else { return (0, .genesis) }
         if let hash = link.hash { return (offset, hash) }
         let stored = try get(schema.meta, key: MetaKey.chainHead)
         guard let stored, stored.count == 32 else {
