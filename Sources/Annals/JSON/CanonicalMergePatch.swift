@@ -25,6 +25,140 @@ enum CanonicalMergePatch {
         return merge(changes, intoObject: stored, out: &out) ? out : nil
     }
 
+    /// `stored` with the object patch `patch` applied, as canonical JSON, or `nil` when `stored` is not one
+    /// well-formed JSON object. `patch` must be a canonical object whose keys have no escapes, as
+    /// ``CanonicalJSON/isCanonical(_:)`` accepts them: then both sides are merged member by member as bytes, and
+    /// nothing is parsed.
+    static func apply(canonicalPatch patch: UnsafeRawBufferPointer, toObject stored: UnsafeRawBufferPointer)
+        -> [UInt8]?
+    {
+        var out: [UInt8] = []
+        out.reserveCapacity(stored.count + patch.count)
+        return merge(canonicalPatch: patch, intoObject: stored, out: &out) ? out : nil
+    }
+
+    /// Writes the canonical object `stored` with the changes of the canonical object patch `patch`, walking the
+    /// members of both in key order. Returns `false` (having written part of it) when `stored` is not a
+    /// well-formed object.
+    private static func merge(
+        canonicalPatch patch: UnsafeRawBufferPointer, intoObject stored: UnsafeRawBufferPointer, out: inout [UInt8]
+    ) -> Bool {
+        var changes = ObjectMembers(patch)
+        var members = ObjectMembers(stored)
+        guard changes.isObject, members.isObject else { return false }
+        out.append(UInt8(ascii: "{"))
+        var first = true
+        func separator(_ out: inout [UInt8]) {
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+        }
+        /// Writes the patch's member `change`, merged into the stored value `storedValue` if any.
+        func emit(_ change: Member, storedValue: UnsafeRawBufferPointer?, _ out: inout [UInt8]) {
+            let value = change.value
+            if value.count == 4, value.first == UInt8(ascii: "n") { return }  // null: removes the member
+            separator(&out)
+            out.append(contentsOf: change.literal)
+            out.append(UInt8(ascii: ":"))
+            guard value.first == UInt8(ascii: "{") else { return out.append(contentsOf: value) }
+            let mark = out.count
+            if let storedValue, storedValue.first == UInt8(ascii: "{"),
+                merge(canonicalPatch: value, intoObject: storedValue, out: &out)
+            {
+                return
+            }
+            // No object to merge into: the patch merges into an empty one, which drops its nulls.
+            out.removeSubrange(mark...)
+            _ = merge(canonicalPatch: value, intoObject: emptyObject, out: &out)
+        }
+        guard var change = changes.next(), var member = members.next() else { return false }
+        while case .some(let current) = member {
+            guard case .some(let patchMember) = change else {
+                separator(&out)
+                out.append(contentsOf: current.whole)
+                guard let next = members.next() else { return false }
+                member = next
+                continue
+            }
+            let order = current.withKey { compareBytes(patchMember.key, $0) }
+            if order <= 0 {
+                emit(patchMember, storedValue: order == 0 ? current.value : nil, &out)
+                guard let next = changes.next() else { return false }
+                change = next
+                if order < 0 { continue }
+            } else {
+                separator(&out)
+                out.append(contentsOf: current.whole)
+            }
+            guard let next = members.next() else { return false }
+            member = next
+        }
+        while case .some(let patchMember) = change {
+            emit(patchMember, storedValue: nil, &out)
+            guard let next = changes.next() else { return false }
+            change = next
+        }
+        out.append(UInt8(ascii: "}"))
+        return true
+    }
+
+    private static let emptyObjectText: StaticString = "{}"
+    private static var emptyObject: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: emptyObjectText.utf8Start, count: emptyObjectText.utf8CodeUnitCount)
+    }
+
+    /// One `"key":value` member of a compact object.
+    private struct Member {
+        /// The whole member, `"key":value`.
+        let whole: UnsafeRawBufferPointer
+        /// The key's literal with its quotes.
+        let literal: UnsafeRawBufferPointer
+        /// The key's literal without its quotes.
+        let key: UnsafeRawBufferPointer
+        let value: UnsafeRawBufferPointer
+
+        /// Calls `body` with the key's UTF-8: its literal, or the decoded key when the literal has escapes.
+        func withKey<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+            guard key.contains(UInt8(ascii: "\\")), case .string(let text)? = try? JSONParser.parse(literal) else {
+                return body(key)
+            }
+            return Array(text.utf8).withUnsafeBytes(body)
+        }
+    }
+
+    /// The members of a compact object, one at a time.
+    private struct ObjectMembers {
+        let bytes: UnsafeRawBufferPointer
+        var position = 1
+
+        init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+        var isObject: Bool {
+            bytes.count >= 2 && bytes[0] == UInt8(ascii: "{") && bytes[bytes.count - 1] == UInt8(ascii: "}")
+        }
+
+        /// `.some(member)`, `.some(nil)` past the last member, or `nil` when the object is malformed.
+        mutating func next() -> Member?? {
+            let end = bytes.count - 1
+            guard position < end else { return .some(nil) }
+            let start = position
+            guard bytes[position] == UInt8(ascii: "\""), let keyEnd = skipString(bytes, from: position),
+                keyEnd < end, bytes[keyEnd] == UInt8(ascii: ":"),
+                let valueEnd = skipValue(bytes, from: keyEnd + 1), valueEnd <= end
+            else { return nil }
+            if valueEnd < end {
+                guard bytes[valueEnd] == UInt8(ascii: ","), valueEnd + 1 < end else { return nil }
+                position = valueEnd + 1
+            } else {
+                position = end
+            }
+            return Member(
+                whole: UnsafeRawBufferPointer(rebasing: bytes[start..<valueEnd]),
+                literal: UnsafeRawBufferPointer(rebasing: bytes[start..<keyEnd]),
+                key: UnsafeRawBufferPointer(rebasing: bytes[(start + 1)..<(keyEnd - 1)]),
+                value: UnsafeRawBufferPointer(rebasing: bytes[(keyEnd + 1)..<valueEnd]))
+        }
+    }
+
     /// Whether `bytes` is one complete JSON object, by a scan of its structure (no parsing of its members).
     static func isObject(_ bytes: [UInt8]) -> Bool {
         bytes.withUnsafeBytes { b in b.first == UInt8(ascii: "{") && skipValue(b, from: 0) == b.count }
@@ -133,7 +267,7 @@ enum CanonicalMergePatch {
     }
 
     /// The index just past the value starting at `start` (compact JSON: no whitespace).
-    private static func skipValue(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
+    static func skipValue(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
         guard start < bytes.count else { return nil }
         switch bytes[start] {
         case UInt8(ascii: "\""):

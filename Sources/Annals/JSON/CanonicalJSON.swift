@@ -1,0 +1,210 @@
+/// Recognizes canonical JSON (``JSONValue/canonicalBytes``) without parsing it: compact, object keys in strictly
+/// increasing order of their UTF-8 bytes, strings with only the escapes ``JSONWriter`` writes.
+///
+/// The log stores every event's metadata in this form, so a reader can check it in one pass that allocates nothing
+/// and leave the parse to whoever needs the values (``ProjectedEvent/metadata``), and byte-level code
+/// (``CanonicalMergePatch/apply(canonicalPatch:toObject:)``) can rely on its layout.
+///
+/// The check is stricter than ``JSONParser``: whatever it accepts, the parser accepts too. Some valid canonical
+/// texts are refused for simplicity (a key with an escape, a `\u` escape other than a control character's): their
+/// readers fall back to parsing.
+enum CanonicalJSON {
+    /// Whether `bytes` is one JSON value in the canonical form described above.
+    static func isCanonical(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var scanner = Scanner(bytes: bytes)
+        return scanner.value(depth: 0) && scanner.position == bytes.count
+    }
+
+    /// Whether `bytes` is one JSON value in the canonical form described above.
+    static func isCanonical(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { isCanonical($0) }
+    }
+
+    private struct Scanner {
+        let bytes: UnsafeRawBufferPointer
+        var position = 0
+
+        mutating func value(depth: Int) -> Bool {
+            guard position < bytes.count else { return false }
+            switch bytes[position] {
+            case UInt8(ascii: "{"): return object(depth: depth + 1)
+            case UInt8(ascii: "["): return array(depth: depth + 1)
+            case UInt8(ascii: "\""): return string(allowingEscapes: true)
+            case UInt8(ascii: "t"): return literal("true")
+            case UInt8(ascii: "f"): return literal("false")
+            case UInt8(ascii: "n"): return literal("null")
+            default: return number()
+            }
+        }
+
+        private mutating func object(depth: Int) -> Bool {
+            var previous: Range<Int>?
+            return elements(closedBy: UInt8(ascii: "}"), depth: depth) { scanner in
+                // A key without escapes: its literal bytes are its UTF-8, so the order can be checked on them.
+                let start = scanner.position + 1
+                guard scanner.position < scanner.bytes.count, scanner.bytes[scanner.position] == UInt8(ascii: "\""),
+                    scanner.string(allowingEscapes: false)
+                else { return false }
+                let key = start..<(scanner.position - 1)
+                if let previous, !scanner.precedes(previous, key) { return false }
+                previous = key
+                guard scanner.position < scanner.bytes.count, scanner.bytes[scanner.position] == UInt8(ascii: ":")
+                else { return false }
+                scanner.position += 1
+                return scanner.value(depth: depth)
+            }
+        }
+
+        private mutating func array(depth: Int) -> Bool {
+            elements(closedBy: UInt8(ascii: "]"), depth: depth) { scanner in scanner.value(depth: depth) }
+        }
+
+        /// The elements of the array or object whose opening bracket is at `position`, each read by `element`,
+        /// separated by commas and followed by `closing`.
+        private mutating func elements(closedBy closing: UInt8, depth: Int, _ element: (inout Scanner) -> Bool)
+            -> Bool
+        {
+            guard depth <= JSONParser.maximumDepth else { return false }
+            position += 1
+            if position < bytes.count, bytes[position] == closing {
+                position += 1
+                return true
+            }
+            while true {
+                guard element(&self), position < bytes.count else { return false }
+                switch bytes[position] {
+                case UInt8(ascii: ","): position += 1
+                case closing:
+                    position += 1
+                    return true
+                default: return false
+                }
+            }
+        }
+
+        private func precedes(_ a: Range<Int>, _ b: Range<Int>) -> Bool {
+            compareBytes(UnsafeRawBufferPointer(rebasing: bytes[a]), UnsafeRawBufferPointer(rebasing: bytes[b])) < 0
+        }
+
+        /// A string literal at `position` (its opening quote), with valid UTF-8 and only the escapes the canonical
+        /// writer uses: `\"`, `\\`, `\n`, `\r`, `\t` and `\u00XX` for the other control characters.
+        private mutating func string(allowingEscapes: Bool) -> Bool {
+            position += 1
+            while position < bytes.count {
+                let byte = bytes[position]
+                switch byte {
+                case UInt8(ascii: "\""):
+                    position += 1
+                    return true
+                case UInt8(ascii: "\\"):
+                    guard allowingEscapes, escape() else { return false }
+                case 0..<0x20:
+                    return false
+                case 0x20..<0x80:
+                    position += 1
+                default:
+                    guard utf8Sequence() else { return false }
+                }
+            }
+            return false
+        }
+
+        private mutating func escape() -> Bool {
+            guard position + 1 < bytes.count else { return false }
+            switch bytes[position + 1] {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                position += 2
+                return true
+            case UInt8(ascii: "u"):
+                // Only a control character other than \n, \r and \t, as \u00 and two lowercase hex digits.
+                guard position + 5 < bytes.count, bytes[position + 2] == UInt8(ascii: "0"),
+                    bytes[position + 3] == UInt8(ascii: "0"),
+                    let high = Self.lowercaseHex(bytes[position + 4]), high <= 1,
+                    let low = Self.lowercaseHex(bytes[position + 5])
+                else { return false }
+                let code = high << 4 | low
+                guard code != 0x0A, code != 0x0D, code != 0x09 else { return false }
+                position += 6
+                return true
+            default:
+                return false
+            }
+        }
+
+        private static func lowercaseHex(_ byte: UInt8) -> UInt8? {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+            default: return nil
+            }
+        }
+
+        /// One well-formed UTF-8 sequence of two to four bytes (no overlong forms, surrogates or code points past
+        /// U+10FFFF), as Unicode's table 3-7 defines them.
+        private mutating func utf8Sequence() -> Bool {
+            let lead = bytes[position]
+            let length: Int
+            var secondRange: ClosedRange<UInt8> = 0x80...0xBF
+            switch lead {
+            case 0xC2...0xDF: length = 2
+            case 0xE0:
+                length = 3
+                secondRange = 0xA0...0xBF
+            case 0xE1...0xEC, 0xEE...0xEF: length = 3
+            case 0xED:
+                length = 3
+                secondRange = 0x80...0x9F
+            case 0xF0:
+                length = 4
+                secondRange = 0x90...0xBF
+            case 0xF1...0xF3: length = 4
+            case 0xF4:
+                length = 4
+                secondRange = 0x80...0x8F
+            default: return false
+            }
+            guard position + length <= bytes.count, secondRange.contains(bytes[position + 1]) else { return false }
+            for offset in 2..<length where !(0x80...0xBF).contains(bytes[position + offset]) { return false }
+            position += length
+            return true
+        }
+
+        private mutating func literal(_ text: StaticString) -> Bool {
+            let count = text.utf8CodeUnitCount
+            guard position + count <= bytes.count,
+                UnsafeRawBufferPointer(start: text.utf8Start, count: count)
+                    .elementsEqual(UnsafeRawBufferPointer(rebasing: bytes[position..<(position + count)]))
+            else { return false }
+            position += count
+            return true
+        }
+
+        /// A number in JSON's grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+        private mutating func number() -> Bool {
+            if bytes[position] == UInt8(ascii: "-") { position += 1 }
+            guard position < bytes.count, isDigit(bytes[position]) else { return false }
+            if bytes[position] == UInt8(ascii: "0") { position += 1 } else { digits() }
+            if position < bytes.count, bytes[position] == UInt8(ascii: ".") {
+                position += 1
+                guard position < bytes.count, isDigit(bytes[position]) else { return false }
+                digits()
+            }
+            if position < bytes.count, bytes[position] | 0x20 == UInt8(ascii: "e") {
+                position += 1
+                if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-")
+                {
+                    position += 1
+                }
+                guard position < bytes.count, isDigit(bytes[position]) else { return false }
+                digits()
+            }
+            return true
+        }
+
+        private mutating func digits() {
+            while position < bytes.count, isDigit(bytes[position]) { position += 1 }
+        }
+
+        private func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+    }
+}

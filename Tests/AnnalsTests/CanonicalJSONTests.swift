@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+
+@testable import Annals
+
+/// The canonical-form check accepts what the canonical writer writes, and nothing the strict parser refuses.
+@Suite struct CanonicalJSONTests {
+    private static func randomValue(_ random: inout SeededGenerator, depth: Int) -> JSONValue {
+        let words = ["a", "b", "zeta", "é", "日本", "x y", "10", "A", "ab", "", "𝄞"]
+        switch Int.random(in: 0..<(depth > 2 ? 6 : 8), using: &random) {
+        case 0: return .null
+        case 1: return .bool(Bool.random(using: &random))
+        case 2: return .integer(Int.random(in: -5000...5000, using: &random))
+        case 3:
+            return .number(
+                ["0", "-0.5", "1.50e3", "2E-7", "123456789012345678901234567890"].randomElement(using: &random)!)
+        case 4: return .string(words.randomElement(using: &random)!)
+        case 5: return .string("line\nbreak \"quoted\" back\\slash tab\t bell\u{7} del\u{7F}")
+        case 6:
+            return .array(
+                (0..<Int.random(in: 0...3, using: &random)).map { _ in randomValue(&random, depth: depth + 1) })
+        default:
+            var members: [String: JSONValue] = [:]
+            for _ in 0..<Int.random(in: 0...5, using: &random) {
+                members[words.randomElement(using: &random)!] = randomValue(&random, depth: depth + 1)
+            }
+            return .object(members)
+        }
+    }
+
+    @Test func acceptsWhatTheCanonicalWriterWrites() throws {
+        var random = SeededGenerator(state: 42)
+        for _ in 0..<2000 {
+            let value = Self.randomValue(&random, depth: 0)
+            let bytes = value.canonicalBytes
+            #expect(CanonicalJSON.isCanonical(bytes), "\(value.canonicalString)")
+            #expect(try JSONParser.parse(bytes) == value)
+        }
+    }
+
+    @Test func refusesTextsThatAreNotCanonicalOrNotJSON() {
+        let refused = [
+            #"{"b":1,"a":2}"#, #"{"a":1,"a":2}"#, #"{ "a":1}"#, #"[1, 2]"#, #" 1"#, #"1 "#, #"{"a":1}x"#,
+            #"01"#, #"1."#, #".5"#, #"-"#, #"1e"#, #"+1"#, #"tru"#, #"nul"#, #"{"a":}"#, #"{"a":1,}"#, #"[1,]"#,
+            #"{"a\"b":1}"#, #""\u0041""#, #""\u000a""#, #""\/""#, "\"a\u{1}b\"", #""abc"#, #"{"a":1"#, #"["#, "",
+        ]
+        for text in refused {
+            #expect(!CanonicalJSON.isCanonical(Array(text.utf8)), "\(text)")
+        }
+        let invalidUTF8: [[UInt8]] = [
+            [0x22, 0xC0, 0x80, 0x22],  // overlong
+            [0x22, 0xED, 0xA0, 0x80, 0x22],  // a surrogate
+            [0x22, 0xF4, 0x90, 0x80, 0x80, 0x22],  // past U+10FFFF
+            [0x22, 0xE2, 0x82, 0x22],  // truncated
+            [0x22, 0x80, 0x22],  // a lone continuation byte
+        ]
+        for bytes in invalidUTF8 {
+            #expect(!CanonicalJSON.isCanonical(bytes), "\(bytes)")
+            #expect(throws: JSONParseError.self) { try JSONParser.parse(bytes) }
+        }
+    }
+
+    @Test func refusesNestingDeeperThanTheParserAccepts() throws {
+        let limit = JSONParser.maximumDepth
+        let deepest = Array((String(repeating: "[", count: limit) + String(repeating: "]", count: limit)).utf8)
+        let tooDeep = Array((String(repeating: "[", count: limit + 1) + String(repeating: "]", count: limit + 1)).utf8)
+        #expect(CanonicalJSON.isCanonical(deepest))
+        #expect(!CanonicalJSON.isCanonical(tooDeep))
+        #expect(throws: JSONParseError.self) { try JSONParser.parse(tooDeep) }
+    }
+}
