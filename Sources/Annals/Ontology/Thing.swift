@@ -67,12 +67,13 @@ public struct Thing: Sendable, Hashable {
         self.stamp = stamp
     }
 
-    /// The record `bytes` of thing `id` with `patch` merged into its properties and its stamp touched by `event`;
-    /// the other fields are copied as they are.
+    /// The record `bytes` of thing `id` with its properties patched by `patch` (which returns the patched object,
+    /// or `nil` when the stored one is malformed) and its stamp touched by `event`; the other fields are copied as
+    /// they are.
     /// - Throws: ``OntologyRecordError`` when the record is malformed.
     static func record(
-        _ bytes: UnsafeRawBufferPointer, id: String, patchingProperties patch: JSONValue,
-        touchedBy event: ProjectedEvent
+        _ bytes: UnsafeRawBufferPointer, id: String, touchedBy event: ProjectedEvent,
+        patchingProperties patch: (_ stored: UnsafeRawBufferPointer) -> [UInt8]?
     ) throws -> [UInt8] {
         try decodeRecord(bytes, table: "things", key: id) { reader in
             _ = try reader.lengthPrefixed()  // thingType
@@ -81,7 +82,7 @@ public struct Thing: Sendable, Hashable {
             _ = try reader.lengthPrefixed()  // status
             let fieldsEnd = reader.position
             let stamp = try reader.stamp().touched(by: event)
-            guard let properties = CanonicalMergePatch.apply(patch, toObject: try reader.lengthPrefixed()) else {
+            guard let properties = patch(try reader.lengthPrefixed()) else {
                 throw OntologyRecordError(table: "things", key: id)
             }
             var writer = ByteWriter(capacity: fieldsEnd + properties.count + 24)

@@ -1,3 +1,5 @@
+import Glibc
+
 /// The built-in view of things: by id, and indexed by type, by group (and type) and by status.
 ///
 /// Tables: `things` (id → record), `by-type` (type␀id), `by-group` (group␀type␀id, the group empty for things
@@ -23,8 +25,16 @@ public struct ThingsProjection: Projection {
 
     /// Applies a thing event; in live mode rejects creating an existing thing and changing a missing one.
     public func apply(_ event: ProjectedEvent, to tables: any ProjectionWriter, context: ProjectionContext) throws {
-        guard let parsed = try OntologyEvent.parse(event, mode: context.mode) else { return }
         let live = context.mode == .live
+        if let (id, patch) = Self.propertiesOnlyUpdate(event) {
+            // Most events of a thing's life: merged as bytes, the metadata never parsed.
+            return try patch.withUnsafeBytes { patch in
+                try Self.patchProperties(of: id, by: event, in: tables, live: live) {
+                    CanonicalMergePatch.apply(canonicalPatch: patch, toObject: $0)
+                }
+            }
+        }
+        guard let parsed = try OntologyEvent.parse(event, mode: context.mode) else { return }
         switch parsed {
         case .thingCreated(let id, let fields), .thingRestored(let id, let fields):
             let existing = try Self.thing(id, in: tables)
@@ -37,17 +47,9 @@ public struct ThingsProjection: Projection {
                 status: fields.status, properties: fields.properties, stamp: stamp)
             try Self.store(thing, replacing: existing, in: tables)
         case .thingUpdated(let id, nil, nil, let patch?):
-            // Most updates change properties only: patch the stored record without decoding its other fields; no
-            // index entry changes.
-            let key = Array(id.utf8)
-            let record = try tables.withValue(Self.things, key: key) { stored in
-                try stored.map { try Thing.record($0, id: id, patchingProperties: patch, touchedBy: event) }
+            try Self.patchProperties(of: id, by: event, in: tables, live: live) {
+                CanonicalMergePatch.apply(patch, toObject: $0)
             }
-            guard let record else {
-                if live { throw ProjectionRejection(field: "targetId", "thing '\(id)' does not exist") }
-                return
-            }
-            try tables.put(Self.things, key: key, value: record)
         case .thingUpdated(let id, let name, let status, let patch):
             guard var thing = try Self.thing(id, in: tables) else {
                 if live { throw ProjectionRejection(field: "targetId", "thing '\(id)' does not exist") }
@@ -68,6 +70,42 @@ public struct ThingsProjection: Projection {
         default:
             return
         }
+    }
+
+    /// The thing id and the properties patch of a `thing.updated` whose metadata is canonical JSON holding
+    /// `properties` alone (an object), with a valid target id; `nil` for any other event, which goes through
+    /// ``OntologyEvent/parse(_:mode:)``.
+    static func propertiesOnlyUpdate(_ event: ProjectedEvent) -> (id: String, patch: ArraySlice<UInt8>)? {
+        guard event.type == OntologyEventType.thingUpdated, let id = event.targetId,
+            (try? OntologyEvent.checkIdentifier(id, field: "targetId")) != nil,
+            let metadata = event.canonicalMetadata
+        else { return nil }
+        let start = propertiesPrefix.utf8CodeUnitCount - 1
+        let isPropertiesOnly = metadata.withUnsafeBytes { bytes in
+            bytes.count > start + 2
+                && memcmp(bytes.baseAddress!, propertiesPrefix.utf8Start, propertiesPrefix.utf8CodeUnitCount) == 0
+                && CanonicalMergePatch.skipValue(bytes, from: start) == bytes.count - 1
+        }
+        return isPropertiesOnly ? (id, metadata[start..<(metadata.count - 1)]) : nil
+    }
+
+    private static let propertiesPrefix: StaticString = #"{"properties":{"#
+
+    /// Replaces thing `id`'s properties with what `patch` makes of them (most updates change properties only):
+    /// the stored record is patched without decoding its other fields, and no index entry changes.
+    private static func patchProperties(
+        of id: String, by event: ProjectedEvent, in tables: any ProjectionWriter, live: Bool,
+        _ patch: (_ stored: UnsafeRawBufferPointer) -> [UInt8]?
+    ) throws {
+        let key = Array(id.utf8)
+        let record = try tables.withValue(Self.things, key: key) { stored in
+            try stored.map { try Thing.record($0, id: id, touchedBy: event, patchingProperties: patch) }
+        }
+        guard let record else {
+            if live { throw ProjectionRejection(field: "targetId", "thing '\(id)' does not exist") }
+            return
+        }
+        try tables.put(Self.things, key: key, value: record)
     }
 
     /// The thing `id` in `tables`, or `nil`.

@@ -58,57 +58,6 @@ public struct ProjectionTable: Hashable, Sendable {
     public init(_ index: Int) { self.index = index }
 }
 
-/// An event as a projection sees it: the envelope, the assigned offset and version, and the parsed metadata.
-public struct ProjectedEvent: Sendable, Hashable {
-    /// The log offset.
-    public var offset: UInt64
-    /// The event id.
-    public var id: UUID
-    /// The event type.
-    public var type: String
-    /// Who caused the event.
-    public var actorId: String?
-    /// The stream (entity) the event belongs to.
-    public var targetId: String?
-    /// The tenant or organization.
-    public var groupId: String?
-    /// Milliseconds since 1970.
-    public var timestamp: Int64
-    /// The position in the target stream.
-    public var version: UInt64
-    /// The metadata object.
-    public var metadata: JSONValue
-
-    /// Creates a projected event.
-    public init(
-        offset: UInt64, id: UUID, type: String, actorId: String? = nil, targetId: String? = nil,
-        groupId: String? = nil, timestamp: Int64, version: UInt64, metadata: JSONValue
-    ) {
-        self.offset = offset
-        self.id = id
-        self.type = type
-        self.actorId = actorId
-        self.targetId = targetId
-        self.groupId = groupId
-        self.timestamp = timestamp
-        self.version = version
-        self.metadata = metadata
-    }
-
-    /// The projected form of a recorded event (parsing its metadata).
-    public init(_ event: RecordedEvent) throws(AnnalsError) {
-        let metadata: JSONValue
-        do {
-            metadata = try JSONParser.parse(event.metadataJSON)
-        } catch {
-            throw .corruptRecord(offset: event.offset, reason: "metadata is not valid JSON: \(error)")
-        }
-        self.init(
-            offset: event.offset, id: event.id, type: event.type, actorId: event.actorId, targetId: event.targetId,
-            groupId: event.groupId, timestamp: event.timestamp, version: event.version, metadata: metadata)
-    }
-}
-
 /// What a projection may consult while applying an event.
 public struct ProjectionContext {
     /// Why an event is being applied.

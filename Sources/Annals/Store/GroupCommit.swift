@@ -179,7 +179,8 @@ struct GroupCommit {
                 let projected = ProjectedEvent(
                     offset: item.offset, id: event.id ?? identity.assignedID(offset: item.offset), type: event.type,
                     actorId: event.actorId, targetId: event.targetId, groupId: event.groupId,
-                    timestamp: item.prepared.timestamp, version: item.version, metadata: event.metadata)
+                    timestamp: item.prepared.timestamp, version: item.version, metadata: event.metadata,
+                    canonicalJSON: item.prepared.metadataJSON)
                 for (projection, writer) in zip(live, writers)
                 where projection.entry.projection.handles(eventType: event.type) {
                     do {
