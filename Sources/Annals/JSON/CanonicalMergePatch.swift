@@ -1,3 +1,5 @@
+import Glibc
+
 /// A JSON merge patch (RFC 7396) applied directly to canonical JSON bytes (compact, object keys sorted by their
 /// UTF-8 bytes, as ``JSONValue/canonicalBytes`` writes them), so that updating an entity's properties copies the
 /// members the patch does not touch instead of parsing and re-serializing them.
@@ -253,15 +255,21 @@ enum CanonicalMergePatch {
         return true
     }
 
-    /// The index just past the string literal starting at `start`.
+    /// The index just past the string literal starting at `start`: the first quote after it that no backslash
+    /// escapes, found with `memchr` (escapes are rare).
     private static func skipString(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
+        guard let base = bytes.baseAddress else { return nil }
         var i = start + 1
         while i < bytes.count {
-            switch bytes[i] {
-            case UInt8(ascii: "\\"): i += 2
-            case UInt8(ascii: "\""): return i + 1
-            default: i += 1
+            guard let found = memchr(base + i, Int32(UInt8(ascii: "\"")), bytes.count - i) else { return nil }
+            let quote = base.distance(to: UnsafeRawPointer(found))
+            // The quote is escaped when an odd number of backslashes precedes it.
+            var backslashes = 0
+            while quote - backslashes - 1 > start, bytes[quote - backslashes - 1] == UInt8(ascii: "\\") {
+                backslashes += 1
             }
+            if backslashes % 2 == 0 { return quote + 1 }
+            i = quote + 1
         }
         return nil
     }

@@ -15,6 +15,7 @@ enum OntologyKey {
     /// The prefix of keys starting with `parts` (each followed by the separator).
     static func prefix(_ parts: String...) -> [UInt8] {
         var key: [UInt8] = []
+        key.reserveCapacity(parts.reduce(parts.count) { $0 + $1.utf8.count })
         for part in parts {
             key.append(contentsOf: part.utf8)
             key.append(0)
