@@ -200,7 +200,9 @@ extension TextTokenizer {
     static func stemmedLength(_ word: UnsafeBufferPointer<UInt8>) -> (length: Int, appendY: Bool) {
         var n = word.count
         guard n >= 4, word.allSatisfy({ $0 &- 0x61 < 26 }) else { return (n, false) }
-        func endsWith(_ suffix: StaticString) -> Bool {
+        // The helpers read the length they are given, not `n`: a local function that captures a variable costs a
+        // dynamic exclusivity check on every call, and this runs for every word indexed.
+        func endsWith(_ suffix: StaticString, length n: Int) -> Bool {
             let count = suffix.utf8CodeUnitCount
             guard n >= count else { return false }
             let start = suffix.utf8Start
@@ -210,12 +212,13 @@ extension TextTokenizer {
         func hasVowel(before end: Int) -> Bool {
             word[..<end].contains { "aeiouy".utf8.contains($0) }
         }
+        let full = n
         var verbal = false
-        if (endsWith("ies") || endsWith("ied")) && n >= 5 {
+        if (endsWith("ies", length: full) || endsWith("ied", length: full)) && n >= 5 {
             return (n - 3, true)
-        } else if endsWith("ing") {
+        } else if endsWith("ing", length: full) {
             if n - 3 >= 3 && hasVowel(before: n - 3) { (n, verbal) = (n - 3, true) }
-        } else if endsWith("ed") {
+        } else if endsWith("ed", length: full) {
             if word[n - 3] == UInt8(ascii: "e") {
                 // "speed", "agreed": the "ed" is part of the word.
             } else if n - 2 >= 3 && hasVowel(before: n - 2) {
@@ -223,9 +226,9 @@ extension TextTokenizer {
             } else if n - 2 < 3 {
                 n -= 1
             }
-        } else if endsWith("es") && n - 2 >= 3 {
+        } else if endsWith("es", length: full) && n - 2 >= 3 {
             n -= 2
-        } else if endsWith("s") && !"sui".utf8.contains(word[n - 2]) {
+        } else if endsWith("s", length: full) && !"sui".utf8.contains(word[n - 2]) {
             n -= 1
         }
         if verbal && n >= 4 && word[n - 1] == word[n - 2] && !"aeiouylsz".utf8.contains(word[n - 1]) {
