@@ -60,6 +60,24 @@ import Testing
         }
     }
 
+    @Test func locatesTheMembersOfATopLevelObject() throws {
+        let text = Array(#"{"a":{"x":[1,"}"]},"bb":"v\"w","c":null,"d":-1.5e3}"#.utf8)
+        try text.withUnsafeBytes { bytes in
+            let members = try #require(CanonicalJSON.check(bytes))
+            #expect(members.count == 4)
+            let found = (0..<4).map { index in
+                let (key, value) = members.member(index, in: bytes)
+                return String(decoding: key, as: UTF8.self) + "=" + String(decoding: value, as: UTF8.self)
+            }
+            #expect(found == [#"a={"x":[1,"}"]}"#, #"bb="v\"w""#, "c=null", "d=-1.5e3"])
+        }
+        let five = Array(#"{"a":1,"b":2,"c":3,"d":4,"e":5}"#.utf8)
+        #expect(five.withUnsafeBytes { CanonicalJSON.check($0)?.count } == .some(nil))
+        #expect(Array("{}".utf8).withUnsafeBytes { CanonicalJSON.check($0)?.count } == 0)
+        #expect(Array("[1]".utf8).withUnsafeBytes { CanonicalJSON.check($0)?.count } == .some(nil))
+        #expect(Array("{} ".utf8).withUnsafeBytes { CanonicalJSON.check($0) } == nil)
+    }
+
     @Test func refusesNestingDeeperThanTheParserAccepts() throws {
         let limit = JSONParser.maximumDepth
         let deepest = Array((String(repeating: "[", count: limit) + String(repeating: "]", count: limit)).utf8)

@@ -17,7 +17,7 @@ import Testing
     @Test func canonicalMetadataIsKeptAsBytesAndParsedOnFirstUse() throws {
         let text = #"{"properties":{"score":1.50,"tags":["a","é"]},"status":"on"}"#
         let event = try ProjectedEvent(Self.recorded("thing.updated", target: "t-1", metadata: text))
-        #expect(event.canonicalMetadata == Array(text.utf8))
+        #expect(event.canonicalMetadataMembers?.bytes == Array(text.utf8))
         #expect(event.metadataJSON == Array(text.utf8))
         #expect(event.metadata == (try JSONParser.parse(text)))
         let copy = event
@@ -31,9 +31,9 @@ import Testing
         var canonical = spaced
         canonical.metadataJSON = Array(#"{"properties":{"s":2},"status":"on"}"#.utf8)
         let event = try ProjectedEvent(spaced)
-        #expect(event.canonicalMetadata == nil)
+        #expect(event.canonicalMetadataMembers == nil)
         #expect(event.metadata == (try JSONParser.parse(spaced.metadataJSON)))
-        #expect(try ProjectedEvent(canonical).canonicalMetadata != nil)
+        #expect(try ProjectedEvent(canonical).canonicalMetadataMembers != nil)
         #expect(try ProjectedEvent(canonical) == event)
         #expect(try ProjectedEvent(canonical).hashValue == event.hashValue)
     }
@@ -58,46 +58,74 @@ import Testing
         #expect(event.metadata == ["c": true])
     }
 
-    @Test func propertiesOnlyUpdatesTakeTheByteLevelPathAndOthersDoNot() throws {
-        func update(_ text: String, target: String = "thing-1") throws -> ProjectedEvent {
-            try ProjectedEvent(Self.recorded("thing.updated", target: target, metadata: text))
+    @Test func plainUpdatesAreReadFromTheBytesAndOthersAreLeftToTheParser() throws {
+        func update(_ text: String, target: String = "thing-1") throws -> CanonicalThingUpdate? {
+            CanonicalThingUpdate(try ProjectedEvent(Self.recorded("thing.updated", target: target, metadata: text)))
         }
-        #expect(ThingsProjection.propertiesOnlyUpdate(try update(#"{"properties":{"a":1}}"#)) != nil)
-        #expect(ThingsProjection.propertiesOnlyUpdate(try update(#"{"properties":{}}"#)) != nil)
+        let patchOnly = try #require(try update(#"{"properties":{"a":1}}"#))
+        #expect(patchOnly.name == nil && patchOnly.status == nil)
+        #expect(patchOnly.propertiesPatch.map(Array.init) == Array(#"{"a":1}"#.utf8))
+        let all = try #require(try update(#"{"name":"Lamp \"2\"","properties":{},"status":"off"}"#))
+        #expect(all.name == .some("Lamp \"2\"") && all.status == "off")
+        #expect(all.propertiesPatch.map(Array.init) == Array("{}".utf8))
+        let cleared = try #require(try update(#"{"name":null}"#))
+        #expect(cleared.name == .some(nil) && cleared.propertiesPatch == nil)
         for other in [
-            #"{"properties":{"a":1},"status":"off"}"#, #"{"name":"n","properties":{"a":1}}"#,
             #"{"properties":null}"#, #"{"properties":[1]}"#, #"{ "properties": {"a":1} }"#, #"{}"#,
+            #"{"name":1}"#, #"{"status":null}"#, #"{"status":""}"#, #"{"properties":{},"extra":1}"#,
         ] {
-            #expect(ThingsProjection.propertiesOnlyUpdate(try update(other)) == nil, "\(other)")
+            #expect(try update(other) == nil, "\(other)")
         }
-        #expect(ThingsProjection.propertiesOnlyUpdate(try update(#"{"properties":{"a":1}}"#, target: "")) == nil)
+        #expect(try update(#"{"properties":{"a":1}}"#, target: "") == nil)
     }
 
-    @Test func aPropertiesOnlyUpdateGivesTheSameRecordFromBytesAsParsed() throws {
+    /// Every table of the things view after `updates` (metadata texts) applied to one created thing.
+    private static func thingsTables(after updates: [String], spaced: Bool) throws -> [[[UInt8]]] {
         let created = try ProjectedEvent(
-            Self.recorded(
+            recorded(
                 "thing.created", target: "thing-1",
-                metadata: #"{"properties":{"n":{"x":1,"y":[1,2]},"score":3,"z":"keep"},"thingType":"device"}"#,
+                metadata:
+                    #"{"name":"Old","properties":{"n":{"x":1,"y":[1,2]},"score":3,"z":"keep"},"thingType":"device"}"#,
                 offset: 1))
-        let patch = #"{"properties":{"a":"new","n":{"x":null,"y":"flat"},"score":null}}"#
-        let fromBytes = try ProjectedEvent(Self.recorded("thing.updated", target: "thing-1", metadata: patch))
-        let parsed = try ProjectedEvent(
-            Self.recorded("thing.updated", target: "thing-1", metadata: patch.replacingOccurrences(of: ":", with: ": "))
-        )
-        #expect(ThingsProjection.propertiesOnlyUpdate(fromBytes) != nil)
-        #expect(ThingsProjection.propertiesOnlyUpdate(parsed) == nil)
-        var records: [[UInt8]] = []
-        for update in [fromBytes, parsed] {
-            let tables = MemoryTables(tableCount: 4)
-            let context = ProjectionContext(mode: .replay)
-            try ThingsProjection().apply(created, to: tables, context: context)
+        let tables = MemoryTables(tableCount: 4)
+        let context = ProjectionContext(mode: .replay)
+        try ThingsProjection().apply(created, to: tables, context: context)
+        for (index, text) in updates.enumerated() {
+            let metadata = spaced ? text.replacingOccurrences(of: "\":", with: "\": ") : text
+            let update = try ProjectedEvent(
+                recorded("thing.updated", target: "thing-1", metadata: metadata, offset: UInt64(index + 2)))
+            #expect((CanonicalThingUpdate(update) != nil) == !spaced, "\(metadata)")
             try ThingsProjection().apply(update, to: tables, context: context)
-            records.append(try tables.withValue(ThingsProjection.things, key: Array("thing-1".utf8)) { Array($0!) })
         }
-        #expect(records[0] == records[1])
-        let thing = try records[0].withUnsafeBytes { try Thing(id: "thing-1", decoding: $0) }
+        return try (0..<4).map { table in
+            var entries: [[UInt8]] = []
+            try tables.scan(ProjectionTable(table), prefix: []) { key, value in
+                entries.append(Array(key) + [0xFF] + Array(value))
+                return true
+            }
+            return entries
+        }
+    }
+
+    @Test func updatesGiveTheSameViewFromBytesAsParsed() throws {
+        let updates = [
+            #"{"properties":{"a":"new","n":{"x":null,"y":"flat"},"score":null}}"#,
+            #"{"status":"retired"}"#,
+            #"{"name":"New \"one\"","properties":{"b":{"c":null,"d":2}},"status":"active"}"#,
+            #"{"name":null}"#,
+            #"{"properties":{}}"#,
+        ]
+        let fromBytes = try Self.thingsTables(after: updates, spaced: false)
+        let parsed = try Self.thingsTables(after: updates, spaced: true)
+        #expect(fromBytes == parsed)
+        let record = try #require(fromBytes[0].first)
+        let thing = try Array(record[("thing-1".utf8.count + 1)...]).withUnsafeBytes {
+            try Thing(id: "thing-1", decoding: $0)
+        }
+        #expect(thing.name == nil && thing.status == "active")
         #expect(
-            String(decoding: thing.propertiesJSON, as: UTF8.self) == #"{"a":"new","n":{"y":"flat"},"z":"keep"}"#)
+            String(decoding: thing.propertiesJSON, as: UTF8.self)
+                == #"{"a":"new","b":{"d":2},"n":{"y":"flat"},"z":"keep"}"#)
     }
 
     @Test func aLiveUpdateOfAMissingThingIsRejectedOnTheByteLevelPathToo() throws {

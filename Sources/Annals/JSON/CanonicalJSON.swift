@@ -10,19 +10,62 @@
 /// readers fall back to parsing.
 enum CanonicalJSON {
     /// Whether `bytes` is one JSON value in the canonical form described above.
-    static func isCanonical(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        var scanner = Scanner(bytes: bytes)
-        return scanner.value(depth: 0) && scanner.position == bytes.count
-    }
+    static func isCanonical(_ bytes: UnsafeRawBufferPointer) -> Bool { check(bytes) != nil }
 
     /// Whether `bytes` is one JSON value in the canonical form described above.
     static func isCanonical(_ bytes: [UInt8]) -> Bool {
         bytes.withUnsafeBytes { isCanonical($0) }
     }
 
+    /// Checks that `bytes` is one JSON value in the canonical form described above, and returns where the members
+    /// of a top-level object lie (found by the same pass), or `nil` when the bytes are not canonical.
+    static func check(_ bytes: UnsafeRawBufferPointer) -> TopLevelMembers? {
+        var scanner = Scanner(bytes: bytes)
+        guard scanner.value(depth: 0), scanner.position == bytes.count else { return nil }
+        return scanner.topLevel
+    }
+
+    /// Where the members of a canonical top-level object lie, for objects of up to ``capacity`` members: kept with
+    /// an event's metadata so that byte-level readers find a member without scanning for it.
+    struct TopLevelMembers: Sendable {
+        /// The most members recorded.
+        static let capacity = 4
+        /// Per member, its key's start and end (inside the quotes) and its value's start and end.
+        private var bounds = SIMD16<Int32>()
+        /// How many members the object has; `nil` when the value is not an object or has more than ``capacity``.
+        fileprivate(set) var count: Int?
+
+        /// The key (its UTF-8, without quotes) and the value of member `index`, in `bytes`.
+        func member(_ index: Int, in bytes: UnsafeRawBufferPointer) -> (
+            key: UnsafeRawBufferPointer,
+            value: UnsafeRawBufferPointer
+        ) {
+            let base = index * 4
+            return (
+                UnsafeRawBufferPointer(rebasing: bytes[Int(bounds[base])..<Int(bounds[base + 1])]),
+                UnsafeRawBufferPointer(rebasing: bytes[Int(bounds[base + 2])..<Int(bounds[base + 3])])
+            )
+        }
+
+        fileprivate mutating func record(key: Range<Int>, value: Range<Int>) {
+            guard let recorded = count else { return }
+            guard recorded < Self.capacity, value.upperBound <= Int(Int32.max) else {
+                count = nil
+                return
+            }
+            let base = recorded * 4
+            bounds[base] = Int32(key.lowerBound)
+            bounds[base + 1] = Int32(key.upperBound)
+            bounds[base + 2] = Int32(value.lowerBound)
+            bounds[base + 3] = Int32(value.upperBound)
+            count = recorded + 1
+        }
+    }
+
     private struct Scanner {
         let bytes: UnsafeRawBufferPointer
         var position = 0
+        var topLevel = TopLevelMembers()
 
         mutating func value(depth: Int) -> Bool {
             guard position < bytes.count else { return false }
@@ -39,6 +82,7 @@ enum CanonicalJSON {
 
         private mutating func object(depth: Int) -> Bool {
             var previous: Range<Int>?
+            if depth == 1 { topLevel.count = 0 }
             return elements(closedBy: UInt8(ascii: "}"), depth: depth) { scanner in
                 // A key without escapes: its literal bytes are its UTF-8, so the order can be checked on them.
                 let start = scanner.position + 1
@@ -51,7 +95,10 @@ enum CanonicalJSON {
                 guard scanner.position < scanner.bytes.count, scanner.bytes[scanner.position] == UInt8(ascii: ":")
                 else { return false }
                 scanner.position += 1
-                return scanner.value(depth: depth)
+                let valueStart = scanner.position
+                guard scanner.value(depth: depth) else { return false }
+                if depth == 1 { scanner.topLevel.record(key: key, value: valueStart..<scanner.position) }
+                return true
             }
         }
 

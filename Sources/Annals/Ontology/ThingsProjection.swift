@@ -1,5 +1,3 @@
-import Glibc
-
 /// The built-in view of things: by id, and indexed by type, by group (and type) and by status.
 ///
 /// Tables: `things` (id → record), `by-type` (type␀id), `by-group` (group␀type␀id, the group empty for things
@@ -26,11 +24,15 @@ public struct ThingsProjection: Projection {
     /// Applies a thing event; in live mode rejects creating an existing thing and changing a missing one.
     public func apply(_ event: ProjectedEvent, to tables: any ProjectionWriter, context: ProjectionContext) throws {
         let live = context.mode == .live
-        if let (id, patch) = Self.propertiesOnlyUpdate(event) {
-            // Most events of a thing's life: merged as bytes, the metadata never parsed.
-            return try patch.withUnsafeBytes { patch in
-                try Self.patchProperties(of: id, by: event, in: tables, live: live) {
-                    CanonicalMergePatch.apply(canonicalPatch: patch, toObject: $0)
+        if let update = CanonicalThingUpdate(event) {
+            // Most events of a thing's life: applied from the metadata's bytes, which are never parsed.
+            return try Self.withPatcher(bytes: update.propertiesPatch) { patch in
+                if update.name == nil, update.status == nil, let patch {
+                    try Self.patchProperties(of: update.id, by: event, in: tables, live: live, patch)
+                } else {
+                    try Self.update(
+                        update.id, name: update.name, status: update.status, properties: patch, by: event,
+                        in: tables, live: live)
                 }
             }
         }
@@ -51,16 +53,10 @@ public struct ThingsProjection: Projection {
                 CanonicalMergePatch.apply(patch, toObject: $0)
             }
         case .thingUpdated(let id, let name, let status, let patch):
-            guard var thing = try Self.thing(id, in: tables) else {
-                if live { throw ProjectionRejection(field: "targetId", "thing '\(id)' does not exist") }
-                return
-            }
-            let old = thing
-            if let name { thing.name = name }
-            if let status { thing.status = status }
-            if let patch { thing.propertiesJSON = CanonicalMergePatch.apply(patch, to: thing.propertiesJSON) }
-            thing.stamp = thing.stamp.touched(by: event)
-            try Self.store(thing, replacing: old, in: tables)
+            try Self.update(
+                id, name: name, status: status,
+                properties: patch.map { patch in { CanonicalMergePatch.apply(patch, toObject: $0) } },
+                by: event, in: tables, live: live)
         case .thingDeleted(let id):
             guard let thing = try Self.thing(id, in: tables) else {
                 if live { throw ProjectionRejection(field: "targetId", "thing '\(id)' does not exist") }
@@ -72,24 +68,40 @@ public struct ThingsProjection: Projection {
         }
     }
 
-    /// The thing id and the properties patch of a `thing.updated` whose metadata is canonical JSON holding
-    /// `properties` alone (an object), with a valid target id; `nil` for any other event, which goes through
-    /// ``OntologyEvent/parse(_:mode:)``.
-    static func propertiesOnlyUpdate(_ event: ProjectedEvent) -> (id: String, patch: ArraySlice<UInt8>)? {
-        guard event.type == OntologyEventType.thingUpdated, let id = event.targetId,
-            (try? OntologyEvent.checkIdentifier(id, field: "targetId")) != nil,
-            let metadata = event.canonicalMetadata
-        else { return nil }
-        let start = propertiesPrefix.utf8CodeUnitCount - 1
-        let isPropertiesOnly = metadata.withUnsafeBytes { bytes in
-            bytes.count > start + 2
-                && memcmp(bytes.baseAddress!, propertiesPrefix.utf8Start, propertiesPrefix.utf8CodeUnitCount) == 0
-                && CanonicalMergePatch.skipValue(bytes, from: start) == bytes.count - 1
+    /// Calls `body` with a function that applies the canonical merge patch `bytes` to stored properties (`nil`
+    /// when there is no patch).
+    private static func withPatcher<R>(
+        bytes: ArraySlice<UInt8>?, _ body: (((_ stored: UnsafeRawBufferPointer) -> [UInt8]?)?) throws -> R
+    ) rethrows -> R {
+        guard let bytes else { return try body(nil) }
+        return try bytes.withUnsafeBytes { patch in
+            try body { CanonicalMergePatch.apply(canonicalPatch: patch, toObject: $0) }
         }
-        return isPropertiesOnly ? (id, metadata[start..<(metadata.count - 1)]) : nil
     }
 
-    private static let propertiesPrefix: StaticString = #"{"properties":{"#
+    /// Updates thing `id`'s name (`.some(nil)` clears it) and status, and patches its properties with `properties`
+    /// (which returns the patched object, or `nil` when the stored one is malformed); its index entries follow.
+    private static func update(
+        _ id: String, name: String??, status: String?,
+        properties: ((_ stored: UnsafeRawBufferPointer) -> [UInt8]?)?, by event: ProjectedEvent,
+        in tables: any ProjectionWriter, live: Bool
+    ) throws {
+        guard var thing = try Self.thing(id, in: tables) else {
+            if live { throw ProjectionRejection(field: "targetId", "thing '\(id)' does not exist") }
+            return
+        }
+        let old = thing
+        if let name { thing.name = name }
+        if let status { thing.status = status }
+        if let properties {
+            guard let patched = thing.propertiesJSON.withUnsafeBytes(properties) else {
+                throw OntologyRecordError(table: "things", key: id)
+            }
+            thing.propertiesJSON = patched
+        }
+        thing.stamp = thing.stamp.touched(by: event)
+        try Self.store(thing, replacing: old, in: tables)
+    }
 
     /// Replaces thing `id`'s properties with what `patch` makes of them (most updates change properties only):
     /// the stored record is patched without decoding its other fields, and no index entry changes.

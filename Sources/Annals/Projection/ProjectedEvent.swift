@@ -36,8 +36,10 @@ public struct ProjectedEvent: Sendable, Hashable {
     /// the log or created from a ``JSONValue``.
     public var metadataJSON: [UInt8] { storage.bytes }
 
-    /// The metadata's bytes when they are canonical JSON as ``CanonicalJSON`` checks it, else `nil`.
-    var canonicalMetadata: [UInt8]? { storage.isCanonical ? storage.bytes : nil }
+    /// The metadata's bytes and where its members lie, when it is canonical JSON as ``CanonicalJSON`` checks it.
+    var canonicalMetadataMembers: (bytes: [UInt8], members: CanonicalJSON.TopLevelMembers)? {
+        storage.members.map { (storage.bytes, $0) }
+    }
 
     /// Creates a projected event.
     public init(
@@ -58,21 +60,17 @@ public struct ProjectedEvent: Sendable, Hashable {
         self.init(
             offset: offset, id: id, type: type, actorId: actorId, targetId: targetId, groupId: groupId,
             timestamp: timestamp, version: version,
-            storage: ProjectedMetadata(
-                bytes: canonicalJSON, isCanonical: CanonicalJSON.isCanonical(canonicalJSON), parsed: metadata))
+            storage: ProjectedMetadata(bytes: canonicalJSON, parsed: metadata))
     }
 
     /// The projected form of a recorded event. Canonical metadata is checked in one pass and parsed only when
     /// ``metadata`` is read; other metadata is parsed now.
     /// - Throws: ``AnnalsError/corruptRecord(offset:reason:)`` when the metadata is not valid JSON.
     public init(_ event: RecordedEvent) throws(AnnalsError) {
-        let storage: ProjectedMetadata
-        if CanonicalJSON.isCanonical(event.metadataJSON) {
-            storage = ProjectedMetadata(bytes: event.metadataJSON, isCanonical: true, parsed: nil)
-        } else {
+        let storage = ProjectedMetadata(bytes: event.metadataJSON, parsed: nil)
+        if storage.members == nil {
             do {
-                let metadata = try JSONParser.parse(event.metadataJSON)
-                storage = ProjectedMetadata(bytes: event.metadataJSON, isCanonical: false, parsed: metadata)
+                storage.prefill(try JSONParser.parse(event.metadataJSON))
             } catch {
                 throw .corruptRecord(offset: event.offset, reason: "metadata is not valid JSON: \(error)")
             }
@@ -122,19 +120,25 @@ public struct ProjectedEvent: Sendable, Hashable {
 /// Copies of the event share it; projections replaying on several workers may ask for it at once.
 private final class ProjectedMetadata: Sendable {
     let bytes: [UInt8]
-    /// Whether ``bytes`` passed ``CanonicalJSON/isCanonical(_:)``, which also guarantees they parse.
-    let isCanonical: Bool
+    /// Where the members of ``bytes`` lie when they pass ``CanonicalJSON/check(_:)``, which also guarantees they
+    /// parse; `nil` when they do not.
+    let members: CanonicalJSON.TopLevelMembers?
     private let parsed: Mutex<JSONValue?>
 
-    init(bytes: [UInt8], isCanonical: Bool, parsed: JSONValue?) {
+    /// The metadata `bytes`, checked now, with their value `parsed` when it is already known.
+    init(bytes: [UInt8], parsed: JSONValue?) {
         self.bytes = bytes
-        self.isCanonical = isCanonical
+        members = bytes.withUnsafeBytes { CanonicalJSON.check($0) }
         self.parsed = Mutex(parsed)
     }
 
     convenience init(_ value: JSONValue) {
-        let bytes = value.canonicalBytes
-        self.init(bytes: bytes, isCanonical: CanonicalJSON.isCanonical(bytes), parsed: value)
+        self.init(bytes: value.canonicalBytes, parsed: value)
+    }
+
+    /// Records the value parsed from non-canonical bytes, before the event is shared.
+    func prefill(_ value: JSONValue) {
+        parsed.withLock { $0 = value }
     }
 
     var value: JSONValue {

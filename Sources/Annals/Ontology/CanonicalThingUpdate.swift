@@ -1,0 +1,84 @@
+import Glibc
+
+/// A `thing.updated` read straight from its canonical metadata bytes, without parsing them into a ``JSONValue``:
+/// most events of a history are updates, and this is how the things view applies them.
+///
+/// It recognizes only the plain shapes (`name` a string or `null`, `status` a valid status, `properties` an object,
+/// no other member, a valid target id) and is `nil` for anything else, which then goes through
+/// ``OntologyEvent/parse(_:mode:)`` and gets its error or its treatment there. For the shapes it recognizes, it
+/// means exactly what the parsed event means.
+struct CanonicalThingUpdate {
+    let id: String
+    /// `.some(nil)` clears the name; `nil` leaves it.
+    let name: String??
+    let status: String?
+    /// The merge patch of the properties, a canonical object.
+    let propertiesPatch: ArraySlice<UInt8>?
+
+    init?(_ event: ProjectedEvent) {
+        guard event.type == OntologyEventType.thingUpdated, let id = event.targetId,
+            (try? OntologyEvent.checkIdentifier(id, field: "targetId")) != nil,
+            let (metadata, members) = event.canonicalMetadataMembers, let count = members.count, count > 0
+        else { return nil }
+        var name: String??
+        var status: String?
+        var patch: Range<Int>?
+        // The members were located when the event was read: nothing is scanned here.
+        let recognized = metadata.withUnsafeBytes { bytes in
+            for index in 0..<count {
+                let (key, value) = members.member(index, in: bytes)
+                switch Self.member(key) {
+                case .name:
+                    if Self.equals(value, "null") {
+                        name = .some(nil)
+                    } else {
+                        guard let text = Self.string(value) else { return false }
+                        name = .some(text)
+                    }
+                case .status:
+                    guard let text = Self.string(value), (try? OntologyEvent.checkName(text, field: "")) != nil else {
+                        return false
+                    }
+                    status = text
+                case .properties:
+                    guard value.first == UInt8(ascii: "{") else { return false }
+                    let start = value.baseAddress! - bytes.baseAddress!
+                    patch = start..<(start + value.count)
+                case nil:
+                    return false
+                }
+            }
+            return true
+        }
+        guard recognized else { return nil }
+        self.id = id
+        self.name = name
+        self.status = status
+        propertiesPatch = patch.map { metadata[$0] }
+    }
+
+    private enum Member { case name, status, properties }
+
+    private static func member(_ key: UnsafeRawBufferPointer) -> Member? {
+        if equals(key, "properties") { return .properties }
+        if equals(key, "status") { return .status }
+        if equals(key, "name") { return .name }
+        return nil
+    }
+
+    private static func equals(_ bytes: UnsafeRawBufferPointer, _ text: StaticString) -> Bool {
+        bytes.count == text.utf8CodeUnitCount
+            && (bytes.count == 0 || memcmp(bytes.baseAddress!, text.utf8Start, bytes.count) == 0)
+    }
+
+    /// The string a canonical string literal holds, or `nil` when `value` is not a string.
+    private static func string(_ value: UnsafeRawBufferPointer) -> String? {
+        guard value.count >= 2, value.first == UInt8(ascii: "\""), value.last == UInt8(ascii: "\"") else {
+            return nil
+        }
+        let inside = UnsafeRawBufferPointer(rebasing: value[1..<(value.count - 1)])
+        guard inside.contains(UInt8(ascii: "\\")) else { return String(decoding: inside, as: UTF8.self) }
+        guard case .string(let text)? = try? JSONParser.parse(value) else { return nil }
+        return text
+    }
+}
