@@ -13,6 +13,8 @@ struct BenchArguments: Sendable {
     var help = false
     /// The benchmark and figure names `--only` selected, or `nil` to run everything.
     var only: Set<String>?
+    /// Where `--write-history` writes the ontology history as JSON lines (and runs no benchmark), if given.
+    var historyPath: String?
 
     /// The benchmarks, in the order a run measures them, each with the figures it records; `--only` takes either.
     static let benchmarks: [(name: String, figures: [String])] = [
@@ -67,6 +69,10 @@ struct BenchArguments: Sendable {
                          replay.audit, tail.latency, append.batch.projected, state.at, rebuild.all,
                          search.vector, plugin.sync (with plugin.search), resolve, plugin.invoke, plugin.dispatch; a figure's
                          name selects the benchmark that records it, for example --only state.at,rebuild.all
+          --write-history PATH
+                         write the ontology history of append.batch.projected, state.at and rebuild.all as the
+                         JSON lines `annals append` reads (50,000 events with --quick), and run no benchmark:
+                         tools/profile/count-instructions.sh builds its store from them
           -h, --help     print this help
         """
 
@@ -93,6 +99,11 @@ struct BenchArguments: Sendable {
                 try parsed.select(names)
             case _ where argument.hasPrefix("--only="):
                 try parsed.select(String(argument.dropFirst("--only=".count)))
+            case "--write-history":
+                guard let path = remaining.popFirst(), !path.isEmpty else {
+                    throw BenchUsageError(message: "--write-history needs a path")
+                }
+                parsed.historyPath = path
             case "-h", "--help":
                 parsed.help = true
             default:

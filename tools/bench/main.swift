@@ -4,7 +4,8 @@
     import Musl
 #endif
 
-// annals-bench [--quick] [--output PATH] [--only NAMES]: the engine's figures and their baselines, measured in one run.
+// annals-bench [--quick] [--output PATH] [--only NAMES] [--write-history PATH]: the engine's figures and their baselines,
+// measured in one run.
 
 /// The parsed command line; a bad one prints the usage and exits 64 (`EX_USAGE`).
 let arguments: BenchArguments
@@ -21,6 +22,15 @@ if arguments.help {
 
 /// The sizes of this run.
 let settings = BenchSettings(quick: arguments.quick)
+if let path = arguments.historyPath {
+    do {
+        try HistoryExport.write(OntologyWorkload.make(settings.ontologyHistory, seed: settings.seed).events, to: path)
+        exit(0)
+    } catch {
+        writeToStandardError("annals-bench: cannot write the history to \(path): \(error)\n")
+        exit(1)
+    }
+}
 /// Where every figure is recorded as it is measured.
 let report = BenchReport(path: arguments.outputPath)
 /// Whether any benchmark failed to run (as opposed to missing its target).
