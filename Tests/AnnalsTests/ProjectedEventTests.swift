@@ -79,22 +79,24 @@ import Testing
         #expect(try update(#"{"properties":{"a":1}}"#, target: "") == nil)
     }
 
-    /// Every table of the things view after `updates` (metadata texts) applied to one created thing.
-    private static func thingsTables(after updates: [String], spaced: Bool) throws -> [[[UInt8]]] {
-        let created = try ProjectedEvent(
-            recorded(
-                "thing.created", target: "thing-1",
-                metadata:
-                    #"{"name":"Old","properties":{"n":{"x":1,"y":[1,2]},"score":3,"z":"keep"},"thingType":"device"}"#,
-                offset: 1))
+    /// Every table of the things view after a thing is created with `created` and then changed by `updates`
+    /// (metadata texts), read from canonical bytes or, `spaced`, parsed.
+    private static func thingsTables(
+        created: String =
+            #"{"name":"Old","properties":{"n":{"x":1,"y":[1,2]},"score":3,"z":"keep"},"thingType":"device"}"#,
+        after updates: [String], spaced: Bool
+    ) throws -> [[[UInt8]]] {
+        func metadata(_ text: String) -> String { spaced ? text.replacingOccurrences(of: "\":", with: "\": ") : text }
+        let creation = try ProjectedEvent(
+            recorded("thing.created", target: "thing-1", metadata: metadata(created), offset: 1))
+        #expect((CanonicalThingCreation(creation) != nil) == !spaced, "\(created)")
         let tables = MemoryTables(tableCount: 4)
         let context = ProjectionContext(mode: .replay)
-        try ThingsProjection().apply(created, to: tables, context: context)
+        try ThingsProjection().apply(creation, to: tables, context: context)
         for (index, text) in updates.enumerated() {
-            let metadata = spaced ? text.replacingOccurrences(of: "\":", with: "\": ") : text
             let update = try ProjectedEvent(
-                recorded("thing.updated", target: "thing-1", metadata: metadata, offset: UInt64(index + 2)))
-            #expect((CanonicalThingUpdate(update) != nil) == !spaced, "\(metadata)")
+                recorded("thing.updated", target: "thing-1", metadata: metadata(text), offset: UInt64(index + 2)))
+            #expect((CanonicalThingUpdate(update) != nil) == !spaced, "\(text)")
             try ThingsProjection().apply(update, to: tables, context: context)
         }
         return try (0..<4).map { table in
@@ -126,6 +128,24 @@ import Testing
         #expect(
             String(decoding: thing.propertiesJSON, as: UTF8.self)
                 == #"{"a":"new","b":{"d":2},"n":{"y":"flat"},"z":"keep"}"#)
+    }
+
+    @Test func creationsGiveTheSameViewFromBytesAsParsed() throws {
+        for created in [
+            #"{"thingType":"lamp"}"#, #"{"name":"A \\ b","status":"off","thingType":"lamp"}"#,
+            #"{"properties":{"k":[1,{"x":null}]},"thingType":"lamp"}"#,
+        ] {
+            let fromBytes = try Self.thingsTables(created: created, after: [], spaced: false)
+            let parsed = try Self.thingsTables(created: created, after: [], spaced: true)
+            #expect(fromBytes == parsed, "\(created)")
+        }
+        for other in [
+            #"{"name":null,"thingType":"lamp"}"#, #"{"thingType":""}"#, #"{"properties":null,"thingType":"lamp"}"#,
+            #"{"status":"on"}"#, #"{"extra":1,"thingType":"lamp"}"#,
+        ] {
+            let event = try ProjectedEvent(Self.recorded("thing.created", target: "thing-1", metadata: other))
+            #expect(CanonicalThingCreation(event) == nil, "\(other)")
+        }
     }
 
     @Test func aLiveUpdateOfAMissingThingIsRejectedOnTheByteLevelPathToo() throws {

@@ -1,3 +1,5 @@
+import Glibc
+
 /// Recognizes canonical JSON (``JSONValue/canonicalBytes``) without parsing it: compact, object keys in strictly
 /// increasing order of their UTF-8 bytes, strings with only the escapes ``JSONWriter`` writes.
 ///
@@ -23,6 +25,24 @@ enum CanonicalJSON {
         var scanner = Scanner(bytes: bytes)
         guard scanner.value(depth: 0), scanner.position == bytes.count else { return nil }
         return scanner.topLevel
+    }
+
+    /// Whether `bytes` (such as a member's key) are the UTF-8 of `text`.
+    static func bytes(_ bytes: UnsafeRawBufferPointer, equal text: StaticString) -> Bool {
+        bytes.count == text.utf8CodeUnitCount
+            && (bytes.count == 0 || memcmp(bytes.baseAddress!, text.utf8Start, bytes.count) == 0)
+    }
+
+    /// The string that the canonical string literal `value` (quotes included) holds, or `nil` when `value` is not a
+    /// string.
+    static func string(_ value: UnsafeRawBufferPointer) -> String? {
+        guard value.count >= 2, value.first == UInt8(ascii: "\""), value.last == UInt8(ascii: "\"") else {
+            return nil
+        }
+        let inside = UnsafeRawBufferPointer(rebasing: value[1..<(value.count - 1)])
+        guard inside.contains(UInt8(ascii: "\\")) else { return String(decoding: inside, as: UTF8.self) }
+        guard case .string(let text)? = try? JSONParser.parse(value) else { return nil }
+        return text
     }
 
     /// Where the members of a canonical top-level object lie, for objects of up to ``capacity`` members: kept with

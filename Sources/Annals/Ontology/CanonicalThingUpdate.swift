@@ -1,5 +1,3 @@
-import Glibc
-
 /// A `thing.updated` read straight from its canonical metadata bytes, without parsing them into a ``JSONValue``:
 /// most events of a history are updates, and this is how the things view applies them.
 ///
@@ -29,14 +27,15 @@ struct CanonicalThingUpdate {
                 let (key, value) = members.member(index, in: bytes)
                 switch Self.member(key) {
                 case .name:
-                    if Self.equals(value, "null") {
+                    if CanonicalJSON.bytes(value, equal: "null") {
                         name = .some(nil)
                     } else {
-                        guard let text = Self.string(value) else { return false }
+                        guard let text = CanonicalJSON.string(value) else { return false }
                         name = .some(text)
                     }
                 case .status:
-                    guard let text = Self.string(value), (try? OntologyEvent.checkName(text, field: "")) != nil else {
+                    guard let text = CanonicalJSON.string(value), (try? OntologyEvent.checkName(text, field: "")) != nil
+                    else {
                         return false
                     }
                     status = text
@@ -60,25 +59,9 @@ struct CanonicalThingUpdate {
     private enum Member { case name, status, properties }
 
     private static func member(_ key: UnsafeRawBufferPointer) -> Member? {
-        if equals(key, "properties") { return .properties }
-        if equals(key, "status") { return .status }
-        if equals(key, "name") { return .name }
+        if CanonicalJSON.bytes(key, equal: "properties") { return .properties }
+        if CanonicalJSON.bytes(key, equal: "status") { return .status }
+        if CanonicalJSON.bytes(key, equal: "name") { return .name }
         return nil
-    }
-
-    private static func equals(_ bytes: UnsafeRawBufferPointer, _ text: StaticString) -> Bool {
-        bytes.count == text.utf8CodeUnitCount
-            && (bytes.count == 0 || memcmp(bytes.baseAddress!, text.utf8Start, bytes.count) == 0)
-    }
-
-    /// The string a canonical string literal holds, or `nil` when `value` is not a string.
-    private static func string(_ value: UnsafeRawBufferPointer) -> String? {
-        guard value.count >= 2, value.first == UInt8(ascii: "\""), value.last == UInt8(ascii: "\"") else {
-            return nil
-        }
-        let inside = UnsafeRawBufferPointer(rebasing: value[1..<(value.count - 1)])
-        guard inside.contains(UInt8(ascii: "\\")) else { return String(decoding: inside, as: UTF8.self) }
-        guard case .string(let text)? = try? JSONParser.parse(value) else { return nil }
-        return text
     }
 }

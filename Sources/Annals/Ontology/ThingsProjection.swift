@@ -36,18 +36,20 @@ public struct ThingsProjection: Projection {
                 }
             }
         }
+        if let creation = CanonicalThingCreation(event) {
+            return try Self.create(
+                creation.id, thingType: creation.thingType, name: creation.name, status: creation.status,
+                propertiesJSON: creation.propertiesJSON, by: event, in: tables, rejectingExisting: live)
+        }
         guard let parsed = try OntologyEvent.parse(event, mode: context.mode) else { return }
         switch parsed {
         case .thingCreated(let id, let fields), .thingRestored(let id, let fields):
-            let existing = try Self.thing(id, in: tables)
-            if live, existing != nil, case .thingCreated = parsed {
-                throw ProjectionRejection(field: "targetId", "thing '\(id)' already exists")
-            }
-            let stamp = existing.map { $0.stamp.touched(by: event) } ?? EntityStamp(createdBy: event)
-            let thing = Thing(
-                id: id, thingType: fields.thingType, groupId: existing?.groupId ?? event.groupId, name: fields.name,
-                status: fields.status, properties: fields.properties, stamp: stamp)
-            try Self.store(thing, replacing: existing, in: tables)
+            var rejectingExisting = false
+            if live, case .thingCreated = parsed { rejectingExisting = true }
+            try Self.create(
+                id, thingType: fields.thingType, name: fields.name, status: fields.status,
+                propertiesJSON: fields.properties.canonicalBytes, by: event, in: tables,
+                rejectingExisting: rejectingExisting)
         case .thingUpdated(let id, nil, nil, let patch?):
             try Self.patchProperties(of: id, by: event, in: tables, live: live) {
                 CanonicalMergePatch.apply(patch, toObject: $0)
@@ -77,6 +79,23 @@ public struct ThingsProjection: Projection {
         return try bytes.withUnsafeBytes { patch in
             try body { CanonicalMergePatch.apply(canonicalPatch: patch, toObject: $0) }
         }
+    }
+
+    /// Creates thing `id`, or restores it over what is there (keeping its group and creation stamp); with
+    /// `rejectingExisting`, an existing thing is a rejection instead.
+    private static func create(
+        _ id: String, thingType: String, name: String?, status: String, propertiesJSON: [UInt8],
+        by event: ProjectedEvent, in tables: any ProjectionWriter, rejectingExisting: Bool
+    ) throws {
+        let existing = try Self.thing(id, in: tables)
+        if rejectingExisting, existing != nil {
+            throw ProjectionRejection(field: "targetId", "thing '\(id)' already exists")
+        }
+        let stamp = existing.map { $0.stamp.touched(by: event) } ?? EntityStamp(createdBy: event)
+        let thing = Thing(
+            id: id, thingType: thingType, groupId: existing?.groupId ?? event.groupId, name: name, status: status,
+            propertiesJSON: propertiesJSON, stamp: stamp)
+        try Self.store(thing, replacing: existing, in: tables)
     }
 
     /// Updates thing `id`'s name (`.some(nil)` clears it) and status, and patches its properties with `properties`
