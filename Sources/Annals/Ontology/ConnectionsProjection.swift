@@ -26,47 +26,34 @@ public struct ConnectionsProjection: Projection {
     /// Applies a connection event; in live mode rejects a missing endpoint, a duplicate id and changes to a missing
     /// connection.
     public func apply(_ event: ProjectedEvent, to tables: any ProjectionWriter, context: ProjectionContext) throws {
-        guard let parsed = try OntologyEvent.parse(event, mode: context.mode) else { return }
         let live = context.mode == .live
+        switch CanonicalConnectionEvent(event) {
+        case .created(let id, let fields, let propertiesJSON):
+            return try Self.create(
+                id, fromId: fields.fromId, toId: fields.toId, connectionType: fields.connectionType,
+                propertiesJSON: propertiesJSON, by: event, in: tables, context: context, rejectingExisting: live)
+        case .updated(let id, let endpoints, let patch):
+            return try patch.withUnsafeBytes { patch in
+                try Self.update(id, endpoints: endpoints, by: event, in: tables, live: live) {
+                    CanonicalMergePatch.apply(canonicalPatch: patch, toObject: $0)
+                }
+            }
+        case nil:
+            break
+        }
+        guard let parsed = try OntologyEvent.parse(event, mode: context.mode) else { return }
         switch parsed {
         case .connectionCreated(let id, let fields), .connectionRestored(let id, let fields):
-            let existing = try Self.connection(id, in: tables)
-            if live {
-                if existing != nil, case .connectionCreated = parsed {
-                    throw ProjectionRejection(field: "targetId", "connection '\(id)' already exists")
-                }
-                if let things = context.tables(of: "things") {
-                    for (field, thing) in [("metadata.fromId", fields.fromId), ("metadata.toId", fields.toId)]
-                    where try ThingsProjection.thing(thing, in: things) == nil {
-                        throw ProjectionRejection(field: field, "thing '\(thing)' does not exist")
-                    }
-                }
-            }
-            let stamp = existing.map { $0.stamp.touched(by: event) } ?? EntityStamp(createdBy: event)
-            let connection = Connection(
-                id: id, fromId: fields.fromId, toId: fields.toId, connectionType: fields.connectionType,
-                groupId: existing?.groupId ?? event.groupId, properties: fields.properties, stamp: stamp)
-            if let existing { try Self.remove(existing, from: tables) }
-            try Self.store(connection, in: tables)
+            var rejectingExisting = false
+            if live, case .connectionCreated = parsed { rejectingExisting = true }
+            try Self.create(
+                id, fromId: fields.fromId, toId: fields.toId, connectionType: fields.connectionType,
+                propertiesJSON: fields.properties.canonicalBytes, by: event, in: tables, context: context,
+                rejectingExisting: rejectingExisting)
         case .connectionUpdated(let id, let endpoints, let patch):
-            guard var connection = try Self.connection(id, in: tables) else {
-                if live { throw ProjectionRejection(field: "targetId", "connection '\(id)' does not exist") }
-                return
+            try Self.update(id, endpoints: endpoints, by: event, in: tables, live: live) {
+                CanonicalMergePatch.apply(patch, toObject: $0)
             }
-            if live {
-                let given = [
-                    ("metadata.fromId", endpoints.fromId, connection.fromId),
-                    ("metadata.toId", endpoints.toId, connection.toId),
-                    ("metadata.connectionType", endpoints.connectionType, connection.connectionType),
-                ]
-                for (field, value, actual) in given where value != nil && value != actual {
-                    throw ProjectionRejection(
-                        field: field, "is '\(value!)' but connection '\(id)' has '\(actual)' (it cannot change)")
-                }
-            }
-            connection.propertiesJSON = CanonicalMergePatch.apply(patch, to: connection.propertiesJSON)
-            connection.stamp = connection.stamp.touched(by: event)
-            try tables.put(Self.connections, key: Array(id.utf8), value: connection.encoded)
         case .connectionDeleted(let id):
             guard let connection = try Self.connection(id, in: tables) else {
                 if live { throw ProjectionRejection(field: "targetId", "connection '\(id)' does not exist") }
@@ -80,6 +67,59 @@ public struct ConnectionsProjection: Projection {
         default:
             return
         }
+    }
+
+    /// Creates connection `id`, or restores it over what is there (keeping its group and creation stamp). In live
+    /// mode both endpoints must exist, and with `rejectingExisting` an existing connection is a rejection.
+    private static func create(
+        _ id: String, fromId: String, toId: String, connectionType: String, propertiesJSON: [UInt8],
+        by event: ProjectedEvent, in tables: any ProjectionWriter, context: ProjectionContext, rejectingExisting: Bool
+    ) throws {
+        let existing = try Self.connection(id, in: tables)
+        if rejectingExisting, existing != nil {
+            throw ProjectionRejection(field: "targetId", "connection '\(id)' already exists")
+        }
+        if context.mode == .live, let things = context.tables(of: "things") {
+            for (field, thing) in [("metadata.fromId", fromId), ("metadata.toId", toId)]
+            where try ThingsProjection.thing(thing, in: things) == nil {
+                throw ProjectionRejection(field: field, "thing '\(thing)' does not exist")
+            }
+        }
+        let stamp = existing.map { $0.stamp.touched(by: event) } ?? EntityStamp(createdBy: event)
+        let connection = Connection(
+            id: id, fromId: fromId, toId: toId, connectionType: connectionType,
+            groupId: existing?.groupId ?? event.groupId, propertiesJSON: propertiesJSON, stamp: stamp)
+        if let existing { try Self.remove(existing, from: tables) }
+        try Self.store(connection, in: tables)
+    }
+
+    /// Patches connection `id`'s properties with `patch` (which returns the patched object, or `nil` when the stored
+    /// one is malformed). In live mode the endpoints and type the event repeats must be the connection's.
+    private static func update(
+        _ id: String, endpoints: OntologyEvent.PartialEndpoints, by event: ProjectedEvent,
+        in tables: any ProjectionWriter, live: Bool, _ patch: (_ stored: UnsafeRawBufferPointer) -> [UInt8]?
+    ) throws {
+        guard var connection = try Self.connection(id, in: tables) else {
+            if live { throw ProjectionRejection(field: "targetId", "connection '\(id)' does not exist") }
+            return
+        }
+        if live {
+            let given = [
+                ("metadata.fromId", endpoints.fromId, connection.fromId),
+                ("metadata.toId", endpoints.toId, connection.toId),
+                ("metadata.connectionType", endpoints.connectionType, connection.connectionType),
+            ]
+            for (field, value, actual) in given where value != nil && value != actual {
+                throw ProjectionRejection(
+                    field: field, "is '\(value!)' but connection '\(id)' has '\(actual)' (it cannot change)")
+            }
+        }
+        guard let patched = connection.propertiesJSON.withUnsafeBytes(patch) else {
+            throw OntologyRecordError(table: "connections", key: id)
+        }
+        connection.propertiesJSON = patched
+        connection.stamp = connection.stamp.touched(by: event)
+        try tables.put(Self.connections, key: Array(id.utf8), value: connection.encoded)
     }
 
     /// The connection `id` in `tables`, or `nil`.
