@@ -25,14 +25,7 @@ import Testing
             #expect((CanonicalConnectionEvent(event) != nil) == !spaced, "\(metadata)")
             try ConnectionsProjection().apply(event, to: tables, context: ProjectionContext(mode: .replay))
         }
-        return try (0..<4).map { table in
-            var entries: [[UInt8]] = []
-            try tables.scan(ProjectionTable(table), prefix: []) { key, value in
-                entries.append(Array(key) + [0xFF] + Array(value))
-                return true
-            }
-            return entries
-        }
+        return try tables.entries(tableCount: 4)
     }
 
     @Test func createdAndUpdatedConnectionsGiveTheSameViewFromBytesAsParsed() throws {

@@ -58,3 +58,18 @@ func dump(_ view: OntologyView) throws -> String {
     ])
     return all.canonicalString
 }
+
+extension MemoryTables {
+    /// Every entry of the first `tableCount` tables, in key order, each as its key, a 0xFF byte and its value: a
+    /// view's whole content, for comparing two ways of building it.
+    func entries(tableCount: Int) throws -> [[[UInt8]]] {
+        try (0..<tableCount).map { table in
+            var entries: [[UInt8]] = []
+            try scan(ProjectionTable(table), prefix: []) { key, value in
+                entries.append(Array(key) + [0xFF] + Array(value))
+                return true
+            }
+            return entries
+        }
+    }
+}

@@ -99,14 +99,7 @@ import Testing
             #expect((CanonicalThingUpdate(update) != nil) == !spaced, "\(text)")
             try ThingsProjection().apply(update, to: tables, context: context)
         }
-        return try (0..<4).map { table in
-            var entries: [[UInt8]] = []
-            try tables.scan(ProjectionTable(table), prefix: []) { key, value in
-                entries.append(Array(key) + [0xFF] + Array(value))
-                return true
-            }
-            return entries
-        }
+        return try tables.entries(tableCount: 4)
     }
 
     @Test func updatesGiveTheSameViewFromBytesAsParsed() throws {
