@@ -60,6 +60,28 @@ import Testing
         }
     }
 
+    @Test func findsABadByteAtEveryPositionOfAString() throws {
+        // Strings are scanned eight bytes at a time: put each kind of byte at each position of strings of each
+        // length around that width.
+        for length in 1..<20 {
+            for position in 0..<length {
+                func text(_ special: [UInt8]) -> [UInt8] {
+                    var inside = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+                    inside.replaceSubrange(position...position, with: special)
+                    return [UInt8(ascii: "\"")] + inside + [UInt8(ascii: "\"")]
+                }
+                for bad: [UInt8] in [[0x01], [0x1F], [0x22], [0x80], [0xC3], [0x5C, 0x78]] {
+                    #expect(!CanonicalJSON.isCanonical(text(bad)), "\(bad) at \(position) of \(length)")
+                }
+                for good: [UInt8] in [[0x20], [0x7E], [0x7F], [0xC3, 0xA9], [0x5C, 0x22], [0x5C, 0x6E]] {
+                    let bytes = text(good)
+                    #expect(CanonicalJSON.isCanonical(bytes), "\(good) at \(position) of \(length)")
+                    #expect(throws: Never.self) { try JSONParser.parse(bytes) }
+                }
+            }
+        }
+    }
+
     @Test func locatesTheMembersOfATopLevelObject() throws {
         let text = Array(#"{"a":{"x":[1,"}"]},"bb":"v\"w","c":null,"d":-1.5e3}"#.utf8)
         try text.withUnsafeBytes { bytes in

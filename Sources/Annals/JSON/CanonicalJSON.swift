@@ -158,6 +158,8 @@ enum CanonicalJSON {
         private mutating func string(allowingEscapes: Bool) -> Bool {
             position += 1
             while position < bytes.count {
+                position = Self.plainRunEnd(bytes, from: position)
+                guard position < bytes.count else { return false }
                 let byte = bytes[position]
                 switch byte {
                 case UInt8(ascii: "\""):
@@ -174,6 +176,36 @@ enum CanonicalJSON {
                 }
             }
             return false
+        }
+
+        /// The index of the first byte at or after `start` that is not printable ASCII other than a quote or a
+        /// backslash (most of every string), found eight bytes at a time.
+        private static func plainRunEnd(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int {
+            let base = bytes.baseAddress!
+            var i = start
+            while i + 8 <= bytes.count {
+                let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                // A byte below 0x20 or from 0x80, or equal to '"' (0x22) or '\\' (0x5C), sets its high bit here.
+                let high = word & 0x8080_8080_8080_8080
+                let low = (word & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x6060_6060_6060_6060
+                let quote = word ^ 0x2222_2222_2222_2222
+                let backslash = word ^ 0x5C5C_5C5C_5C5C_5C5C
+                let found = high | ~low & 0x8080_8080_8080_8080 | zeroBytes(quote) | zeroBytes(backslash)
+                if found != 0 { return i + (found.trailingZeroBitCount >> 3) }
+                i += 8
+            }
+            while i < bytes.count {
+                let byte = bytes[i]
+                if byte < 0x20 || byte >= 0x80 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return i }
+                i += 1
+            }
+            return i
+        }
+
+        /// The high bit of every byte of `word` that is zero (exact: no false positives).
+        private static func zeroBytes(_ word: UInt64) -> UInt64 {
+            let low7 = (word & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7F7F_7F7F_7F7F_7F7F
+            return ~(low7 | word) & 0x8080_8080_8080_8080
         }
 
         private mutating func escape() -> Bool {
