@@ -5,8 +5,8 @@ import Synchronization
 ///
 /// The metadata is kept as the canonical JSON the log stores (``metadataJSON``) and parsed the first time
 /// ``metadata`` is read, once per event however many projections read it. A replay thus pays for parsing only
-/// where a projection needs the values: the built-in things view applies a properties-only `thing.updated`
-/// straight from the bytes.
+/// where a projection needs the values: the built-in things and connections views apply the plain shapes of their
+/// events straight from the bytes.
 public struct ProjectedEvent: Sendable, Hashable {
     /// The log offset.
     public var offset: UInt64
@@ -32,8 +32,8 @@ public struct ProjectedEvent: Sendable, Hashable {
         set { storage = ProjectedMetadata(newValue) }
     }
 
-    /// The metadata as JSON text: canonical (compact, keys sorted by their UTF-8 bytes) for every event read from
-    /// the log or created from a ``JSONValue``.
+    /// The metadata as JSON text: the bytes the log stores, which the engine writes canonical (compact, keys sorted
+    /// by their UTF-8 bytes), or the canonical form of the ``JSONValue`` the event was created with.
     public var metadataJSON: [UInt8] { storage.bytes }
 
     /// The metadata's bytes and where its members lie, when it is canonical JSON as ``CanonicalJSON`` checks it.
