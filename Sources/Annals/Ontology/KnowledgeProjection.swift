@@ -113,8 +113,8 @@ public struct KnowledgeProjection: Projection {
     static func termFrequencies(_ text: String) -> (terms: [String: Int], length: Int) {
         var frequencies: [String: Int] = [:]
         var length = 0
-        for term in TextTokenizer.terms(text) {
-            frequencies[TextTokenizer.stem(term), default: 0] += 1
+        TextTokenizer.forEachTerm(in: text) { term in
+            frequencies[TextTokenizer.stem(utf8: term), default: 0] += 1
             length += 1
         }
         return (frequencies, length)

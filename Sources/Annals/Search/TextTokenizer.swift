@@ -188,12 +188,14 @@ extension TextTokenizer {
     /// - Returns: The stem.
     public static func stem(_ term: String) -> String {
         var term = term
-        return term.withUTF8 { bytes in
-            let (length, appendY) = stemmedLength(bytes)
-            if length == bytes.count && !appendY { return String(decoding: bytes, as: UTF8.self) }
-            let prefix = String(decoding: UnsafeBufferPointer(rebasing: bytes[..<length]), as: UTF8.self)
-            return appendY ? prefix + "y" : prefix
-        }
+        return term.withUTF8 { bytes in stem(utf8: bytes) }
+    }
+
+    /// The stem of the term whose UTF-8 is `term`, as ``stem(_:)`` gives it, made from the bytes directly.
+    static func stem(utf8 term: UnsafeBufferPointer<UInt8>) -> String {
+        let (length, appendY) = stemmedLength(term)
+        let prefix = String(decoding: UnsafeBufferPointer(rebasing: term[..<length]), as: UTF8.self)
+        return appendY ? prefix + "y" : prefix
     }
 
     /// The stem of a term as a prefix length of its UTF-8 bytes and whether a "y" follows that prefix.
