@@ -6,31 +6,29 @@ import Glibc
 ///
 /// The result is byte for byte `JSONParser.parse(stored).merging(patch: patch).canonicalBytes`.
 enum CanonicalMergePatch {
-    /// `stored` with `patch` applied, as canonical JSON.
+    /// `stored` with `patch` applied, as canonical JSON (a patch that is not an object replaces `stored`; a
+    /// `stored` that is not an object counts as an empty one).
     static func apply(_ patch: JSONValue, to stored: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(stored.count + 64)
-        stored.withUnsafeBytes { merge(patch, into: $0, out: &out) }
-        return out
+        guard case .object = patch else { return patch.canonicalBytes }
+        return patch.canonicalBytes.withUnsafeBytes { patch in
+            stored.withUnsafeBytes { apply(canonicalPatch: patch, toObject: $0) }
+                ?? apply(canonicalPatch: patch, toObject: emptyObject)!
+        }
     }
 
     /// `stored` with the object `patch` applied, as canonical JSON, or `nil` when `stored` is not one well-formed
     /// JSON object (found out by the same pass that merges, so no separate check is needed).
     static func apply(_ patch: JSONValue, toObject stored: UnsafeRawBufferPointer) -> [UInt8]? {
-        var out: [UInt8] = []
-        out.reserveCapacity(stored.count + 64)
-        guard case .object(let changes) = patch else {
+        guard case .object = patch else {
             guard stored.first == UInt8(ascii: "{"), skipValue(stored, from: 0) == stored.count else { return nil }
-            JSONWriter.write(patch, into: &out)
-            return out
+            return patch.canonicalBytes
         }
-        return merge(changes, intoObject: stored, out: &out) ? out : nil
+        return patch.canonicalBytes.withUnsafeBytes { apply(canonicalPatch: $0, toObject: stored) }
     }
 
     /// `stored` with the object patch `patch` applied, as canonical JSON, or `nil` when `stored` is not one
-    /// well-formed JSON object. `patch` must be a canonical object whose keys have no escapes, as
-    /// ``CanonicalJSON/isCanonical(_:)`` accepts them: then both sides are merged member by member as bytes, and
-    /// nothing is parsed.
+    /// well-formed JSON object. `patch` must be canonical (``JSONValue/canonicalBytes``): both sides are merged
+    /// member by member as bytes, and nothing is parsed but the keys that have escapes.
     static func apply(canonicalPatch patch: UnsafeRawBufferPointer, toObject stored: UnsafeRawBufferPointer)
         -> [UInt8]?
     {
@@ -81,7 +79,7 @@ enum CanonicalMergePatch {
                 member = next
                 continue
             }
-            let order = current.withKey { compareBytes(patchMember.key, $0) }
+            let order = patchMember.withKey { patchKey in current.withKey { compareBytes(patchKey, $0) } }
             if order <= 0 {
                 emit(patchMember, storedValue: order == 0 ? current.value : nil, &out)
                 guard let next = changes.next() else { return false }
@@ -116,13 +114,13 @@ enum CanonicalMergePatch {
         let literal: UnsafeRawBufferPointer
         /// The key's literal without its quotes.
         let key: UnsafeRawBufferPointer
+        /// Whether the key's literal has escapes (then `key` is not its UTF-8).
+        let hasEscapes: Bool
         let value: UnsafeRawBufferPointer
 
-        /// Calls `body` with the key's UTF-8: its literal, or the decoded key when the literal has escapes.
+        /// Calls `body` with the key's UTF-8: the literal, or the decoded key when the literal has escapes.
         func withKey<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
-            guard key.contains(UInt8(ascii: "\\")), case .string(let text)? = try? JSONParser.parse(literal) else {
-                return body(key)
-            }
+            guard hasEscapes, case .string(let text)? = try? JSONParser.parse(literal) else { return body(key) }
             return Array(text.utf8).withUnsafeBytes(body)
         }
     }
@@ -153,106 +151,22 @@ enum CanonicalMergePatch {
             } else {
                 position = end
             }
+            let literal = UnsafeRawBufferPointer(rebasing: bytes[start..<keyEnd])
+            let key = UnsafeRawBufferPointer(rebasing: bytes[(start + 1)..<(keyEnd - 1)])
+            let hasEscapes = !key.isEmpty && memchr(key.baseAddress!, Int32(UInt8(ascii: "\\")), key.count) != nil
+            // A key that does not decode makes the object malformed (escapes are rare: decoding twice is cheap).
+            if hasEscapes {
+                guard case .string? = try? JSONParser.parse(literal) else { return nil }
+            }
             return Member(
-                whole: UnsafeRawBufferPointer(rebasing: bytes[start..<valueEnd]),
-                literal: UnsafeRawBufferPointer(rebasing: bytes[start..<keyEnd]),
-                key: UnsafeRawBufferPointer(rebasing: bytes[(start + 1)..<(keyEnd - 1)]),
-                value: UnsafeRawBufferPointer(rebasing: bytes[(keyEnd + 1)..<valueEnd]))
+                whole: UnsafeRawBufferPointer(rebasing: bytes[start..<valueEnd]), literal: literal, key: key,
+                hasEscapes: hasEscapes, value: UnsafeRawBufferPointer(rebasing: bytes[(keyEnd + 1)..<valueEnd]))
         }
     }
 
     /// Whether `bytes` is one complete JSON object, by a scan of its structure (no parsing of its members).
     static func isObject(_ bytes: [UInt8]) -> Bool {
         bytes.withUnsafeBytes { b in b.first == UInt8(ascii: "{") && skipValue(b, from: 0) == b.count }
-    }
-
-    private static func merge(_ patch: JSONValue, into stored: UnsafeRawBufferPointer, out: inout [UInt8]) {
-        guard case .object(let changes) = patch else {
-            JSONWriter.write(patch, into: &out)
-            return
-        }
-        let mark = out.count
-        if !merge(changes, intoObject: stored, out: &out) {
-            // Not an object: the patch merges into an empty one.
-            out.removeSubrange(mark...)
-            JSONWriter.write(JSONValue.null.merging(patch: patch), into: &out)
-        }
-    }
-
-    /// Writes the canonical object `stored` with the changes of the object patch `changes`, in one pass over its
-    /// members. Returns `false` (having written part of it) when `stored` is not a well-formed object.
-    private static func merge(
-        _ changes: [String: JSONValue], intoObject stored: UnsafeRawBufferPointer, out: inout [UInt8]
-    ) -> Bool {
-        let end = stored.count - 1
-        guard stored.count >= 2, stored[0] == UInt8(ascii: "{"), stored[end] == UInt8(ascii: "}") else {
-            return false
-        }
-        let keys = changes.count == 1 ? Array(changes.keys) : changes.keys.sorted(by: JSONWriter.utf8Precedes)
-        let values = keys.map { changes[$0]! }
-        out.append(UInt8(ascii: "{"))
-        var first = true
-        func separator(_ out: inout [UInt8]) {
-            if !first { out.append(UInt8(ascii: ",")) }
-            first = false
-        }
-        func emitPatched(_ key: String, _ change: JSONValue, storedValue: UnsafeRawBufferPointer?, _ out: inout [UInt8])
-        {
-            guard change != .null else { return }
-            separator(&out)
-            JSONWriter.writeString(key, into: &out)
-            out.append(UInt8(ascii: ":"))
-            if let storedValue, case .object = change {
-                merge(change, into: storedValue, out: &out)
-            } else {
-                JSONWriter.write(JSONValue.null.merging(patch: change), into: &out)
-            }
-        }
-        var p = 0
-        var i = 1
-        while i < end {
-            // One member: "key":value
-            let start = i
-            guard stored[i] == UInt8(ascii: "\""), let keyEnd = skipString(stored, from: i) else { return false }
-            let literal = UnsafeRawBufferPointer(rebasing: stored[(i + 1)..<(keyEnd - 1)])
-            var decoded: [UInt8]?
-            if literal.contains(UInt8(ascii: "\\")) {
-                let quoted = UnsafeRawBufferPointer(rebasing: stored[i..<keyEnd])
-                guard case .string(let text)? = try? JSONParser.parse(quoted) else { return false }
-                decoded = Array(text.utf8)
-            }
-            i = keyEnd
-            guard i < end, stored[i] == UInt8(ascii: ":") else { return false }
-            i += 1
-            guard let valueEnd = skipValue(stored, from: i), valueEnd <= end else { return false }
-            let value = UnsafeRawBufferPointer(rebasing: stored[i..<valueEnd])
-            func withKey<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
-                if let decoded { return decoded.withUnsafeBytes(body) }
-                return body(literal)
-            }
-            while p < keys.count, withKey({ Self.precedes(keys[p], $0) }) {
-                emitPatched(keys[p], values[p], storedValue: nil, &out)
-                p += 1
-            }
-            if p < keys.count, withKey({ Self.equals(keys[p], $0) }) {
-                emitPatched(keys[p], values[p], storedValue: value, &out)
-                p += 1
-            } else {
-                separator(&out)
-                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: stored[start..<valueEnd]))
-            }
-            i = valueEnd
-            if i < end {
-                guard stored[i] == UInt8(ascii: ","), i + 1 < end else { return false }
-                i += 1
-            }
-        }
-        while p < keys.count {
-            emitPatched(keys[p], values[p], storedValue: nil, &out)
-            p += 1
-        }
-        out.append(UInt8(ascii: "}"))
-        return true
     }
 
     /// The index just past the string literal starting at `start`: the first quote after it that no backslash
@@ -307,19 +221,5 @@ enum CanonicalMergePatch {
             }
             return i > start ? i : nil
         }
-    }
-
-    private static func precedes(_ key: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
-        compare(key, bytes) < 0
-    }
-
-    private static func equals(_ key: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
-        compare(key, bytes) == 0
-    }
-
-    /// Bytewise comparison of `key`'s UTF-8 with `bytes`, through the string's own storage when it has one.
-    private static func compare(_ key: String, _ bytes: UnsafeRawBufferPointer) -> Int {
-        let direct = key.utf8.withContiguousStorageIfAvailable { compareBytes(UnsafeRawBufferPointer($0), bytes) }
-        return direct ?? Array(key.utf8).withUnsafeBytes { compareBytes($0, bytes) }
     }
 }
