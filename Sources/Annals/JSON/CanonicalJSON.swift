@@ -12,11 +12,8 @@ import Glibc
 /// readers fall back to parsing.
 enum CanonicalJSON {
     /// Whether `bytes` is one JSON value in the canonical form described above.
-    static func isCanonical(_ bytes: UnsafeRawBufferPointer) -> Bool { check(bytes) != nil }
-
-    /// Whether `bytes` is one JSON value in the canonical form described above.
     static func isCanonical(_ bytes: [UInt8]) -> Bool {
-        bytes.withUnsafeBytes { isCanonical($0) }
+        bytes.withUnsafeBytes { check($0) } != nil
     }
 
     /// Checks that `bytes` is one JSON value in the canonical form described above, and returns where the members
