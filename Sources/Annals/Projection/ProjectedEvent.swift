@@ -66,7 +66,7 @@ public struct ProjectedEvent: Sendable, Hashable {
     /// The projected form of a recorded event. Canonical metadata is checked in one pass and parsed only when
     /// ``metadata`` is read; other metadata is parsed now.
     /// - Throws: ``AnnalsError/corruptRecord(offset:reason:)`` when the metadata is not valid JSON.
-    public init(_ event: RecordedEvent) throws(AnnalsError) {
+    public init(_ event: consuming RecordedEvent) throws(AnnalsError) {
         let storage = ProjectedMetadata(bytes: event.metadataJSON, parsed: nil)
         if storage.members == nil {
             do {

@@ -28,16 +28,8 @@ final class BatchDecoder {
         if decoders.count == 1 || records.count < Self.parallelThreshold {
             return decodeSequentially(records, txn)
         }
-        // Load every dictionary the chunk needs while this thread holds the transaction.
-        var dictionaryIDs = Set<UInt32>()
-        for (_, record) in records
-        where record.count >= RecordHeader.taggedSize && record[1] == PayloadCodec.zstdDictionary.rawValue {
-            dictionaryIDs.insert(UInt32(bigEndianBytes: record, at: 2))
-        }
-        for id in dictionaryIDs {
-            // A dictionary that cannot be loaded is reported by the sequential path, at the record that needs it.
-            guard (try? registry.dictionary(id, txn)) != nil else { return decodeSequentially(records, txn) }
-        }
+        // A dictionary that cannot be loaded is reported by the sequential path, at the record that needs it.
+        guard loadDictionaries(records, txn) else { return decodeSequentially(records, txn) }
 
         // Each slice uses only its own decoder; the results are moved out in order, not copied.
         let registry = self.registry
@@ -60,6 +52,20 @@ final class BatchDecoder {
 }
 
 extension BatchDecoder {
+    /// Loads every dictionary `records` need into the registry's cache while this thread holds the transaction, so
+    /// that workers can decode them through ``DictionaryRegistry/cached(_:)``.
+    /// - Returns: `false` when one cannot be loaded.
+    fileprivate func loadDictionaries(
+        _ records: [(offset: UInt64, record: UnsafeRawBufferPointer)], _ txn: borrowing Transaction
+    ) -> Bool {
+        var dictionaryIDs = Set<UInt32>()
+        for (_, record) in records
+        where record.count >= RecordHeader.taggedSize && record[1] == PayloadCodec.zstdDictionary.rawValue {
+            dictionaryIDs.insert(UInt32(bigEndianBytes: record, at: 2))
+        }
+        return dictionaryIDs.allSatisfy { id in (try? registry.dictionary(id, txn)) != nil }
+    }
+
     /// Decodes on the calling thread, stopping at the first damaged record.
     fileprivate func decodeSequentially(
         _ records: [(offset: UInt64, record: UnsafeRawBufferPointer)], _ txn: borrowing Transaction
@@ -85,30 +91,59 @@ extension BatchDecoder {
         _ records: [(offset: UInt64, record: UnsafeRawBufferPointer)], _ txn: borrowing Transaction, parallel: Bool,
         including include: @Sendable (RecordedEvent) -> Bool
     ) -> (events: [ProjectedEvent], failure: AnnalsError?) {
-        let (events, failure) = parallel ? decode(records, txn) : decodeSequentially(records, txn)
+        let parallel =
+            parallel && decoders.count > 1 && records.count >= Self.parallelThreshold && loadDictionaries(records, txn)
+        guard parallel else { return decodeProjectedSequentially(records, txn, including: include) }
+        // Each record is decoded and projected by the slice that owns it, so the recorded event is consumed where it
+        // is made, and the first failure in log order ends the chunk, whether the record or its metadata is bad.
         var projected: [ProjectedEvent] = []
-        projected.reserveCapacity(events.count)
-        var parseFailure: AnnalsError?
+        projected.reserveCapacity(records.count)
+        var failure: AnnalsError?
+        // A flag, not `failure == nil`: comparing an optional error copies it, once per event.
+        var failed = false
+        let registry = self.registry
         inParallelSlices(
-            count: events.count,
-            slices: parallel && events.count >= Self.parallelThreshold ? decoders.count : 1,
-            { _, range, output in
-                events.withUnsafeBufferPointer { events in
+            count: records.count, slices: decoders.count,
+            { slice, range, output in
+                let decoder = decoders[slice]
+                records.withUnsafeBufferPointer { records in
                     for index in range {
-                        let event = events[index]
+                        let (offset, record) = records[index]
                         output.store(
-                            Result { () throws(AnnalsError) in include(event) ? try ProjectedEvent(event) : nil },
-                            at: index)
+                            Result { () throws(AnnalsError) in
+                                let event = try decoder.decode(
+                                    offset: offset, record, dictionary: { id in try registry.cached(id) })
+                                return include(event) ? try ProjectedEvent(event) : nil
+                            }, at: index)
                     }
                 }
             },
             inOrder: { result in
+                guard !failed else { return }
                 switch result {
-                case .success(let event): if parseFailure == nil, let event { projected.append(event) }
-                case .failure(let error): if parseFailure == nil { parseFailure = error }
+                case .success(let event?): projected.append(event)
+                case .success(nil): break
+                case .failure(let error): (failure, failed) = (error, true)
                 }
             })
-        // A record that does not decode comes after every decoded event, so bad metadata before it is reported first.
-        return (projected, parseFailure ?? failure)
+        return (projected, failure)
+    }
+
+    /// ``decodeProjected(_:_:parallel:including:)`` on the calling thread.
+    private func decodeProjectedSequentially(
+        _ records: [(offset: UInt64, record: UnsafeRawBufferPointer)], _ txn: borrowing Transaction,
+        including include: @Sendable (RecordedEvent) -> Bool
+    ) -> (events: [ProjectedEvent], failure: AnnalsError?) {
+        var projected: [ProjectedEvent] = []
+        projected.reserveCapacity(records.count)
+        for (offset, record) in records {
+            do throws(AnnalsError) {
+                let event = try decoders[0].decode(offset: offset, record, txn)
+                if include(event) { projected.append(try ProjectedEvent(event)) }
+            } catch {
+                return (projected, error)
+            }
+        }
+        return (projected, nil)
     }
 }
