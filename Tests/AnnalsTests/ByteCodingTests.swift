@@ -29,3 +29,29 @@ import Testing
         #expect(last == 0xAA && atEnd)
     }
 }
+
+/// Strings are appended to keys and records as their UTF-8, in one copy.
+@Suite struct UTF8AppendTests {
+    @Test func appendsTheUTF8OfEveryKindOfString() {
+        let strings = [
+            "", "thing-1", "a longer identifier than fifteen bytes", "Café ☕ 𝄞", String(repeating: "é", count: 40),
+        ]
+        for string in strings {
+            var bytes: [UInt8] = [0xFF]
+            bytes.appendUTF8(string)
+            #expect(bytes == [0xFF] + Array(string.utf8))
+            var writer = ByteWriter()
+            writer.lengthPrefixed(utf8: string)
+            var expected = ByteWriter()
+            expected.lengthPrefixed(Array(string.utf8))
+            #expect(writer.bytes == expected.bytes)
+        }
+    }
+
+    @Test func ontologyKeysJoinTheirPartsWithZeroBytes() {
+        #expect(OntologyKey.make("type", "thing-1") == Array("type\0thing-1".utf8))
+        #expect(OntologyKey.make("org", "type", "thing-1") == Array("org\0type\0thing-1".utf8))
+        #expect(OntologyKey.make(["a", "b", "c", "d"]) == Array("a\0b\0c\0d".utf8))
+        #expect(OntologyKey.make("", "x") == [0] + Array("x".utf8))
+    }
+}

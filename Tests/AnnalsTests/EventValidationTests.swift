@@ -22,6 +22,16 @@ import Testing
             fieldError(NewEvent(type: "plugin_action:executed.v2-x", actorId: "u", targetId: "t", groupId: "g")) == nil)
     }
 
+    @Test func eventTypePrefixesAreComparedAsBytes() {
+        #expect("thing.updated".hasEventTypePrefix("thing."))
+        #expect("thing.".hasEventTypePrefix("thing."))
+        #expect(!"thing".hasEventTypePrefix("thing."))
+        #expect(!"things.updated".hasEventTypePrefix("thing."))
+        #expect(!"connection.created.with-a-long-suffix".hasEventTypePrefix("knowledge."))
+        #expect("connection.created.with-a-long-suffix".hasEventTypePrefix("connection."))
+        #expect("anything".hasEventTypePrefix(""))
+    }
+
     @Test func typeRules() {
         #expect(fieldError(NewEvent(type: ""))?.field == "type")
         #expect(fieldError(NewEvent(type: String(repeating: "a", count: 129)))?.reason.contains("128") == true)

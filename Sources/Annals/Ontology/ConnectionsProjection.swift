@@ -20,7 +20,7 @@ public struct ConnectionsProjection: Projection {
 
     /// `connection.*` events, and `thing.deleted` (which removes the thing's connections).
     public func handles(eventType: String) -> Bool {
-        eventType.hasPrefix("connection.") || eventType == OntologyEventType.thingDeleted
+        eventType.hasEventTypePrefix("connection.") || eventType == OntologyEventType.thingDeleted
     }
 
     /// Applies a connection event; in live mode rejects a missing endpoint, a duplicate id and changes to a missing

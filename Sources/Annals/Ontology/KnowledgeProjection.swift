@@ -45,7 +45,7 @@ public struct KnowledgeProjection: Projection {
 
     /// `knowledge.*` events, and `thing.deleted` (which removes the thing's knowledge).
     public func handles(eventType: String) -> Bool {
-        eventType.hasPrefix("knowledge.") || eventType == OntologyEventType.thingDeleted
+        eventType.hasEventTypePrefix("knowledge.") || eventType == OntologyEventType.thingDeleted
     }
 
     /// Applies a knowledge event; in live mode rejects knowledge about a missing thing, a duplicate id, an
@@ -111,7 +111,8 @@ public struct KnowledgeProjection: Projection {
 
     /// The stemmed terms of `text` with their frequencies, and the document length.
     static func termFrequencies(_ text: String) -> (terms: [String: Int], length: Int) {
-        var frequencies: [String: Int] = [:]
+        // About one term per six bytes of text: reserved, so the dictionary does not grow as it fills.
+        var frequencies: [String: Int] = Dictionary(minimumCapacity: text.utf8.count / 6 + 4)
         var length = 0
         TextTokenizer.forEachTerm(in: text) { term in
             frequencies[TextTokenizer.stem(utf8: term), default: 0] += 1

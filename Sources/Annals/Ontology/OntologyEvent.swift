@@ -128,8 +128,8 @@ enum OntologyEvent: Equatable {
     }
 
     private static func entity(of type: String) -> String {
-        if type.hasPrefix("thing.") { return "thing" }
-        if type.hasPrefix("connection.") { return "connection" }
+        if type.hasEventTypePrefix("thing.") { return "thing" }
+        if type.hasEventTypePrefix("connection.") { return "connection" }
         return "knowledge item"
     }
 

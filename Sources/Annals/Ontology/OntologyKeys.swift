@@ -1,5 +1,27 @@
 /// Keys of the ontology tables: parts joined with a 0 byte, which identifiers cannot contain.
 enum OntologyKey {
+    /// The key of two parts (without the array a variadic call would allocate: keys are made for every event).
+    static func make(_ first: String, _ second: String) -> [UInt8] {
+        var key: [UInt8] = []
+        key.reserveCapacity(first.utf8.count + 1 + second.utf8.count)
+        key.appendUTF8(first)
+        key.append(0)
+        key.appendUTF8(second)
+        return key
+    }
+
+    /// The key of three parts.
+    static func make(_ first: String, _ second: String, _ third: String) -> [UInt8] {
+        var key: [UInt8] = []
+        key.reserveCapacity(first.utf8.count + 1 + second.utf8.count + 1 + third.utf8.count)
+        key.appendUTF8(first)
+        key.append(0)
+        key.appendUTF8(second)
+        key.append(0)
+        key.appendUTF8(third)
+        return key
+    }
+
     static func make(_ parts: String...) -> [UInt8] { make(parts) }
 
     static func make(_ parts: [String]) -> [UInt8] {
@@ -7,7 +29,7 @@ enum OntologyKey {
         key.reserveCapacity(parts.reduce(parts.count) { $0 + $1.utf8.count })
         for (index, part) in parts.enumerated() {
             if index > 0 { key.append(0) }
-            key.append(contentsOf: part.utf8)
+            key.appendUTF8(part)
         }
         return key
     }
@@ -17,7 +39,7 @@ enum OntologyKey {
         var key: [UInt8] = []
         key.reserveCapacity(parts.reduce(parts.count) { $0 + $1.utf8.count })
         for part in parts {
-            key.append(contentsOf: part.utf8)
+            key.appendUTF8(part)
             key.append(0)
         }
         return key

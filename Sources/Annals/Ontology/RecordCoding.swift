@@ -1,6 +1,6 @@
 /// Shared pieces of the ontology records' binary encoding.
 extension ByteWriter {
-    mutating func string(_ value: String) { lengthPrefixed(Array(value.utf8)) }
+    mutating func string(_ value: String) { lengthPrefixed(utf8: value) }
 
     mutating func optionalString(_ value: String?) {
         if let value {

@@ -19,7 +19,7 @@ public struct ThingsProjection: Projection {
     public init() {}
 
     /// `thing.*` events.
-    public func handles(eventType: String) -> Bool { eventType.hasPrefix("thing.") }
+    public func handles(eventType: String) -> Bool { eventType.hasEventTypePrefix("thing.") }
 
     /// Applies a thing event; in live mode rejects creating an existing thing and changing a missing one.
     public func apply(_ event: ProjectedEvent, to tables: any ProjectionWriter, context: ProjectionContext) throws {

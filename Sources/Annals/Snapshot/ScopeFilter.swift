@@ -34,7 +34,7 @@ struct ScopeFilter {
 
     /// Whether an event of `type` on `target` may matter, before its metadata is parsed.
     func mayTouch(type: String, target: String?) -> Bool {
-        guard let things, type.hasPrefix("thing.") else { return true }
+        guard let things, type.hasEventTypePrefix("thing.") else { return true }
         return type == OntologyEventType.thingDeleted || target.map(things.contains) == true
     }
 
@@ -48,13 +48,13 @@ struct ScopeFilter {
             let touching = inScope("fromId") || inScope("toId")
             if touching { connections.insert(target) }
             return touching || connections.contains(target)
-        case let type where type.hasPrefix("connection."):
+        case let type where type.hasEventTypePrefix("connection."):
             return connections.contains(target)
         case OntologyEventType.knowledgeAdded, OntologyEventType.knowledgeRestored:
             let about = inScope("thingId")
             if about { knowledge.insert(target) }
             return about || knowledge.contains(target)
-        case let type where type.hasPrefix("knowledge."):
+        case let type where type.hasEventTypePrefix("knowledge."):
             return knowledge.contains(target)
         default:
             return mayTouch(type: event.type, target: event.targetId)

@@ -26,7 +26,23 @@ struct ByteWriter {
         bytes.append(contentsOf: data)
     }
 
+    /// A varint length followed by the UTF-8 of `string`.
+    mutating func lengthPrefixed(utf8 string: String) {
+        varint(UInt64(string.utf8.count))
+        bytes.appendUTF8(string)
+    }
+
     mutating func raw(_ data: some Sequence<UInt8>) { bytes.append(contentsOf: data) }
+}
+
+extension Array where Element == UInt8 {
+    /// Appends the UTF-8 of `string` in one copy: a native string's bytes are contiguous (others are walked). The
+    /// generic append of a `String.UTF8View` costs several times as much, and keys and records are made of strings.
+    @inline(__always)
+    mutating func appendUTF8(_ string: String) {
+        let copied: Void? = string.utf8.withContiguousStorageIfAvailable { append(contentsOf: $0) }
+        if copied == nil { append(contentsOf: string.utf8) }
+    }
 }
 
 /// Reads what ``ByteWriter`` wrote, failing with ``ByteReader/Failure`` instead of reading past the end.
