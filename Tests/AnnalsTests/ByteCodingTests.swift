@@ -55,3 +55,36 @@ import Testing
         #expect(OntologyKey.make("", "x") == [0] + Array("x".utf8))
     }
 }
+
+/// The eight-bytes-at-a-time scans answer what a byte-by-byte scan answers, for every byte value at every position.
+@Suite struct ByteScanTests {
+    @Test func everyByteValueAtEveryPositionOfShortAndLongStrings() {
+        for length in [1, 7, 8, 9, 15, 16, 17, 23] {
+            for position in 0..<length {
+                for value in 0...255 {
+                    var bytes = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+                    bytes[position] = UInt8(value)
+                    bytes.withUnsafeBytes { buffer in
+                        #expect(ByteScan.containsNonASCII(buffer) == (value >= 0x80))
+                        #expect(ByteScan.containsControlCharacter(buffer) == (value < 0x20 || value == 0x7F))
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func mixedBytesAroundTheMatches() {
+        // Bytes just above a match (0x20, 0x80, 0x7E, 0xFF) must not hide it or be taken for one.
+        let samples: [[UInt8]] = [
+            [], [0x20, 0x7E, 0x80, 0xFF, 0x21, 0x41, 0x61, 0x7E], [0x1F, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20],
+            [0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x00], [0x80, 0x7F, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x41],
+            Array("thing-0004734ed082a231".utf8), Array("org-9d12ab\u{7F}".utf8),
+        ]
+        for sample in samples {
+            sample.withUnsafeBytes { buffer in
+                #expect(ByteScan.containsNonASCII(buffer) == sample.contains { $0 >= 0x80 })
+                #expect(ByteScan.containsControlCharacter(buffer) == sample.contains { $0 < 0x20 || $0 == 0x7F })
+            }
+        }
+    }
+}

@@ -43,10 +43,10 @@ enum Envelope {
         if let clientID { writer.raw(clientID.bytes) }
         writer.varint(version)
         writer.varint(UInt64(timestamp))
-        writer.lengthPrefixed(type.utf8)
-        if let actorId { writer.lengthPrefixed(actorId.utf8) }
-        if let targetId { writer.lengthPrefixed(targetId.utf8) }
-        if let groupId { writer.lengthPrefixed(groupId.utf8) }
+        writer.lengthPrefixed(utf8: type)
+        if let actorId { writer.lengthPrefixed(utf8: actorId) }
+        if let targetId { writer.lengthPrefixed(utf8: targetId) }
+        if let groupId { writer.lengthPrefixed(utf8: groupId) }
         if hasMetadata { writer.lengthPrefixed(metadataJSON) }
     }
 
@@ -95,12 +95,7 @@ enum Envelope {
     private static func string(_ reader: inout ByteReader) throws -> String {
         let bytes = try reader.lengthPrefixed()
         // ASCII needs no validation; `String(validating:)` is markedly slower, so it is kept for the rest.
-        var ascii = true
-        for byte in bytes where byte >= 0x80 {
-            ascii = false
-            break
-        }
-        if ascii { return String(decoding: bytes, as: UTF8.self) }
+        if !ByteScan.containsNonASCII(bytes) { return String(decoding: bytes, as: UTF8.self) }
         guard let s = String(validating: bytes, as: UTF8.self) else {
             throw RecordFormatError.malformedEnvelope("invalid UTF-8 in a string field")
         }

@@ -208,8 +208,7 @@ enum OntologyEvent: Equatable {
     /// has one: this runs for every replayed event, and a generic walk of the UTF-8 view costs ten times as much.
     private static func containsControlCharacter(_ text: String) -> Bool {
         func scan(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-            for byte in bytes where byte < 0x20 || byte == 0x7F { return true }
-            return false
+            ByteScan.containsControlCharacter(UnsafeRawBufferPointer(bytes))
         }
         if let found = text.utf8.withContiguousStorageIfAvailable(scan) { return found }
         var copy = text
