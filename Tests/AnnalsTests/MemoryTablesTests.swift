@@ -94,4 +94,32 @@ import Testing
             #expect(seen == reference.keys.filter { $0.starts(with: prefix) }.sorted { compareBytes($0, $1) < 0 })
         }
     }
+
+    @Test func freezingSeveralTablesAtOnceOrdersEachOfThemFully() throws {
+        var random = SeededGenerator(state: 23)
+        var references: [[[UInt8]: [UInt8]?]] = Array(repeating: [:], count: 6)
+        let sets = (0..<3).map { _ in MemoryTables(tableCount: 2) }
+        for step in 0..<6_000 {
+            let target = Int(random.next() % 6)
+            let key = Array("k\(random.next() % (target == 0 ? 3_000 : 400))".utf8)
+            let value: [UInt8]? = random.next() % 5 == 0 ? nil : Array("v\(step)".utf8)
+            let (set, table) = (target / 2, ProjectionTable(target % 2))
+            if let value {
+                try sets[set].put(table, key: key, value: value)
+            } else {
+                try sets[set].remove(table, key: key)
+            }
+            references[target][key] = .some(value)
+            // Some tables are scanned midway, so they hold both runs and unordered entries when frozen.
+            if step == 3_000 { _ = try sets[1].keys(ProjectionTable(0), prefix: []) }
+        }
+        MemoryTables.freeze(sets)
+        for target in 0..<6 {
+            var changes: [([UInt8], [UInt8]?)] = []
+            sets[target / 2].forEachChange(ProjectionTable(target % 2)) { key, value in changes.append((key, value)) }
+            let expected = references[target].sorted { compareBytes($0.key, $1.key) < 0 }
+            #expect(changes.map(\.0) == expected.map(\.key))
+            #expect(changes.map(\.1) == expected.map(\.value))
+        }
+    }
 }

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 
 /// A projection's tables in memory: the changes of a replay laid over base tables (a snapshot's, read in place from
@@ -116,8 +117,30 @@ final class MemoryTables: ProjectionWriter {
     /// Puts every table's changes in key order and refuses further changes: the tables can then be flushed on
     /// one thread (``forEachChange(_:_:)``) while another reads them as a base (``base(_:)``).
     func freeze() {
-        for index in overlays.indices { overlays[index].prepareFinalOrder() }
-        isFrozen = true
+        Self.freeze([self])
+    }
+
+    /// ``freeze()`` for several sets of tables at once, sorting their tables on every core (largest first): a rebuild
+    /// freezes each stretch's tables while nothing else runs.
+    static func freeze(_ all: [MemoryTables]) {
+        let jobs = all.indices.flatMap { set in all[set].overlays.indices.map { (set, $0) } }
+            .sorted { all[$0.0].overlays[$0.1].count > all[$1.0].overlays[$1.1].count }
+        let orders = UnsafeMutableBufferPointer<[Int32]>.allocate(capacity: jobs.count)
+        orders.initialize(repeating: [])
+        defer {
+            orders.deinitialize()
+            orders.deallocate()
+        }
+        // Each job reads one overlay and writes one slot; the overlays change only afterwards, on this thread.
+        let work = FreezeJobs(tables: all, jobs: jobs, orders: orders)
+        DispatchQueue.concurrentPerform(iterations: jobs.count) { work.run($0) }
+        for (job, (set, table)) in jobs.enumerated() { all[set].overlays[table].adoptFinalOrder(orders[job]) }
+        for tables in all { tables.isFrozen = true }
+    }
+
+    /// The key order of table `table`'s changes, computed without changing them (``SortedOverlay/finalOrder()``).
+    fileprivate func finalOrder(of table: Int) -> [Int32] {
+        overlays[table].finalOrder()
     }
 
     /// Lays the tables over `bases` instead, such as the LMDB tables that a flush of the tables beneath has reached.
@@ -142,6 +165,19 @@ final class MemoryTables: ProjectionWriter {
             try body(entry.key, entry.value)
             overlay.advance(&position)
         }
+    }
+}
+
+/// What the workers of ``MemoryTables/freeze(_:)`` share: job `j` orders table `jobs[j].1` of `tables[jobs[j].0]`
+/// into `orders[j]`.
+private struct FreezeJobs: @unchecked Sendable {
+    let tables: [MemoryTables]
+    let jobs: [(Int, Int)]
+    let orders: UnsafeMutableBufferPointer<[Int32]>
+
+    func run(_ job: Int) {
+        let (set, table) = jobs[job]
+        orders[job] = tables[set].finalOrder(of: table)
     }
 }
 

@@ -129,10 +129,8 @@ final class ProjectionRebuilder {
                     targets, after: position, through: through, over: below, bases: bases, including: handled)
                 // The flush before has reached LMDB: the new tables can lie on LMDB's directly, and be flushed.
                 try flushes.wait()
-                for (index, tables) in tables.enumerated() {
-                    tables.freeze()
-                    tables.rebase(onto: bases[index].map { $0 })
-                }
+                MemoryTables.freeze(tables)
+                for (index, tables) in tables.enumerated() { tables.rebase(onto: bases[index].map { $0 }) }
                 targets = flush(tables, of: targets, through: through, to: flushes)
                 below = tables
                 position = through

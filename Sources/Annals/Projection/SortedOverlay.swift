@@ -82,8 +82,21 @@ struct SortedOverlay {
     /// Puts every entry in key order in one run, which makes a walk over all of them cheapest: for an overlay that
     /// will only be walked from now on.
     mutating func prepareFinalOrder() {
-        prepareOrder()
-        mergeRuns()
+        adoptFinalOrder(finalOrder())
+    }
+
+    /// The order ``prepareFinalOrder()`` puts the entries in, computed without changing the overlay (so several
+    /// overlays can be ordered on several threads at once).
+    func finalOrder() -> [Int32] {
+        isOrdered ? merged(ordered, recent) : merged(ordered, merged(recent, sortedNewEntries()))
+    }
+
+    /// Takes `order`, which ``finalOrder()`` computed on this overlay as it is, as its key order.
+    mutating func adoptFinalOrder(_ order: [Int32]) {
+        precondition(
+            order.count == keys.count, "SortedOverlay given an order of \(order.count) of \(keys.count) entries")
+        ordered = order
+        recent = []
     }
 
     private mutating func mergeRuns() {
