@@ -121,6 +121,18 @@ public struct KnowledgeProjection: Projection {
         return (frequencies, length)
     }
 
+    /// A `terms` value: the term's frequency in the item and the item's length in terms, both u32 big-endian.
+    static func termPosting(count: Int, documentLength: Int) -> [UInt8] {
+        let frequency = UInt32(min(count, Int(UInt32.max)))
+        let length = UInt32(min(documentLength, Int(UInt32.max)))
+        return [UInt8](unsafeUninitializedCapacity: 8) { bytes, initialized in
+            let raw = UnsafeMutableRawBufferPointer(bytes)
+            raw.storeBytes(of: frequency.bigEndian, toByteOffset: 0, as: UInt32.self)
+            raw.storeBytes(of: length.bigEndian, toByteOffset: 4, as: UInt32.self)
+            initialized = 8
+        }
+    }
+
     /// Stores `item` with its `by-thing` and `by-label` entries: what queries (not search) read.
     static func storeForQueries(_ item: KnowledgeItem, in tables: any ProjectionWriter) throws {
         try tables.put(items, key: Array(item.id.utf8), value: item.encoded)
@@ -137,7 +149,7 @@ public struct KnowledgeProjection: Projection {
         for (term, count) in frequencies where term.utf8.count <= 64 {
             try tables.put(
                 Self.terms, key: OntologyKey.make(term, item.id),
-                value: UInt32(min(count, Int(UInt32.max))).bigEndianBytes + UInt32(length).bigEndianBytes)
+                value: Self.termPosting(count: count, documentLength: length))
             try Self.adjust(Self.termStats, key: Array(term.utf8), by: 1, in: tables)
         }
         try Self.adjust(Self.stats, key: Self.documentsKey, by: 1, in: tables)
