@@ -132,6 +132,8 @@ final class ProjectionRebuilder {
                 MemoryTables.freeze(tables)
                 for (index, tables) in tables.enumerated() { tables.rebase(onto: bases[index].map { $0 }) }
                 targets = flush(tables, of: targets, through: through, to: flushes)
+                // The stretch before is flushed and nothing lies on it any more.
+                Self.releaseInBackground(below)
                 below = tables
                 position = through
                 report.replayed = position - firstProgress
@@ -140,6 +142,8 @@ final class ProjectionRebuilder {
                 progress?(report)
             }
             try flushes.wait()
+            Self.releaseInBackground(below)
+            below = nil
         } catch {
             // A flush still queued refers to tables of this run: let it end before giving up.
             try? flushes.wait()
@@ -182,6 +186,15 @@ final class ProjectionRebuilder {
         var everything = ScopeFilter.everything
         _ = try replay.run(after: position, through: last, filter: &everything, including: handled)
         return tables
+    }
+
+    /// Lets a background thread free `tables`, which nothing else references: a stretch's tables are hundreds of
+    /// thousands of arrays, about a tenth of a second to free, which the next stretch's replay and the swap need not
+    /// wait for.
+    private static func releaseInBackground(_ tables: [MemoryTables]?) {
+        guard let tables else { return }
+        let box = ReleasedTables(tables)
+        DispatchQueue.global(qos: .utility).async { box.release() }
     }
 
     /// Queues the writes of `tables` (frozen) to the targets' slots, in one commit that records their progress
@@ -363,6 +376,16 @@ final class ProjectionRebuilder {
         }
         return results
     }
+}
+
+/// Tables handed to a background thread to be freed there (``ProjectionRebuilder/releaseInBackground(_:)``).
+private final class ReleasedTables: @unchecked Sendable {
+    private var tables: [MemoryTables]?
+
+    init(_ tables: [MemoryTables]) { self.tables = tables }
+
+    /// Drops the tables: the last reference, so they are freed on the calling thread.
+    func release() { tables = nil }
 }
 
 /// The flushes of a rebuild, queued on the writer thread one at a time: ``submit(_:)`` queues one without waiting,
