@@ -38,28 +38,34 @@ struct ParallelReplay {
         // Chunks start at a quarter of the size and double: the first read is the one nothing overlaps.
         var size = max(1, chunkSize / 4)
         var chunk = try shared.read(after: position, limit: size, parallel: true)
+        var costs = ReplayJobCosts(projections: entries.count)
         while let last = chunk.last {
             let events = filter.keepsEverything ? chunk.events : chunk.events.filter { filter.touches($0) }
             let handledBy = filter.keepsEverything ? chunk.handledBy : shared.handledBy(events)
             let more = last < offset
-            // The projection with the most events of the chunk starts first, the reader second.
-            let order = handledBy.indices.filter { !handledBy[$0].isEmpty }.sorted {
-                handledBy[$0].count > handledBy[$1].count
+            var planned: [(job: ReplayJob, events: Int)] = handledBy.indices.filter { !handledBy[$0].isEmpty }.map {
+                (.apply($0), handledBy[$0].count)
             }
-            var planned: [ReplayJob] = order.map { .apply($0) }
             size = min(size * 2, chunkSize)
-            if more { planned.insert(.read(after: last, limit: size), at: min(1, planned.count)) }
-            let jobs = planned
+            if more { planned.append((.read(after: last, limit: size), size)) }
+            // Longest first: with more jobs than cores, a long job started last keeps the chunk waiting while the
+            // other cores idle.
+            let jobs = costs.longestFirst(planned)
             let outcomes = SharedOutcomes(count: jobs.count)
             DispatchQueue.concurrentPerform(iterations: jobs.count) { job in
-                switch jobs[job] {
+                let started = threadCPUSeconds()
+                switch jobs[job].job {
                 case .apply(let index):
                     outcomes.record(job, Result { try shared.apply(events, handledBy[index], projection: index) })
                 case .read(let after, let limit):
                     outcomes.recordRead(Result { try shared.read(after: after, limit: limit, parallel: false) })
                 }
+                outcomes.recordCost(job, seconds: threadCPUSeconds() - started)
             }
             try outcomes.check()
+            for (index, planned) in jobs.enumerated() {
+                costs.record(planned.job, events: planned.events, seconds: outcomes.cost(index))
+            }
             replayed += Int(last - position)
             position = last
             chunk = more ? try outcomes.nextChunk!.get() : ReplayChunk(events: [], last: nil, handledBy: [])
@@ -77,9 +83,46 @@ private struct ReplayChunk: Sendable {
     var handledBy: [[Int32]]
 }
 
-private enum ReplayJob: Sendable {
+enum ReplayJob: Sendable, Equatable {
     case apply(Int)
     case read(after: UInt64, limit: Int)
+}
+
+/// What each kind of job costs per event, learned from the chunks before (thread CPU time, so the flushes and other
+/// work running meanwhile do not count), to start each chunk's jobs longest first. Event counts alone misjudge:
+/// a knowledge item costs tens of times what a thing update does.
+struct ReplayJobCosts {
+    /// Per projection, then for reading: seconds per event, `nil` until measured.
+    private var perEvent: [Double?]
+
+    init(projections: Int) { perEvent = Array(repeating: nil, count: projections + 1) }
+
+    private func slot(_ job: ReplayJob) -> Int {
+        switch job {
+        case .apply(let index): return index
+        case .read: return perEvent.count - 1
+        }
+    }
+
+    /// `planned` in the order to start them: by estimated cost, longest first; by event count before anything is
+    /// measured (or for a job never measured, at the average cost per event of those that were).
+    func longestFirst(_ planned: [(job: ReplayJob, events: Int)]) -> [(job: ReplayJob, events: Int)] {
+        let measured = perEvent.compactMap { $0 }
+        let fallback = measured.isEmpty ? 1 : measured.reduce(0, +) / Double(measured.count)
+        return planned.sorted {
+            (perEvent[slot($0.job)] ?? fallback) * Double($0.events)
+                > (perEvent[slot($1.job)] ?? fallback) * Double($1.events)
+        }
+    }
+
+    /// Notes that `job` took `seconds` for `events` events (a moving average, so the estimate follows the views'
+    /// growth).
+    mutating func record(_ job: ReplayJob, events: Int, seconds: Double) {
+        guard events > 0, seconds > 0 else { return }
+        let sample = seconds / Double(events)
+        let index = slot(job)
+        perEvent[index] = perEvent[index].map { 0.7 * $0 + 0.3 * sample } ?? sample
+    }
 }
 
 /// What the workers of a replay share. Each projection's tables are used by one worker at a time, the decoder by
@@ -152,17 +195,27 @@ private final class SharedReplay: @unchecked Sendable {
 /// The results of one chunk's jobs, each slot written by one worker only.
 private final class SharedOutcomes: @unchecked Sendable {
     private let failures: UnsafeMutableBufferPointer<(any Error)?>
+    private let costs: UnsafeMutableBufferPointer<Double>
     private(set) var nextChunk: Result<ReplayChunk, any Error>?
 
     init(count: Int) {
         failures = .allocate(capacity: count)
         failures.initialize(repeating: nil)
+        costs = .allocate(capacity: count)
+        costs.initialize(repeating: 0)
     }
 
     deinit {
         failures.deinitialize()
         failures.deallocate()
+        costs.deallocate()
     }
+
+    /// Records the CPU seconds job `job` took.
+    func recordCost(_ job: Int, seconds: Double) { costs[job] = seconds }
+
+    /// The CPU seconds job `job` took (after every job has ended).
+    func cost(_ job: Int) -> Double { costs[job] }
 
     func record(_ job: Int, _ result: Result<Void, any Error>) {
         if case .failure(let error) = result { failures[job] = error }
