@@ -67,6 +67,7 @@ import Testing
                     bytes.withUnsafeBytes { buffer in
                         #expect(ByteScan.containsNonASCII(buffer) == (value >= 0x80))
                         #expect(ByteScan.containsControlCharacter(buffer) == (value < 0x20 || value == 0x7F))
+                        #expect(ByteScan.containsJSONEscape(buffer) == (value < 0x20 || value == 0x22 || value == 0x5C))
                     }
                 }
             }
@@ -79,11 +80,15 @@ import Testing
             [], [0x20, 0x7E, 0x80, 0xFF, 0x21, 0x41, 0x61, 0x7E], [0x1F, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20],
             [0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x00], [0x80, 0x7F, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x41],
             Array("thing-0004734ed082a231".utf8), Array("org-9d12ab\u{7F}".utf8),
+            [0x21, 0x23, 0x5B, 0x5D, 0x5C, 0x20, 0x20, 0x20],
+            [0x23, 0x21, 0x5D, 0x5B, 0x23, 0x21, 0x5D, 0x5B, 0x22],
         ]
         for sample in samples {
             sample.withUnsafeBytes { buffer in
                 #expect(ByteScan.containsNonASCII(buffer) == sample.contains { $0 >= 0x80 })
                 #expect(ByteScan.containsControlCharacter(buffer) == sample.contains { $0 < 0x20 || $0 == 0x7F })
+                #expect(
+                    ByteScan.containsJSONEscape(buffer) == sample.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C })
             }
         }
     }

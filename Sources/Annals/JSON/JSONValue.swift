@@ -74,7 +74,8 @@ public enum JSONValue: Sendable, Hashable {
     /// Compact JSON with object keys sorted by their UTF-8 bytes: equal values give equal bytes.
     public var canonicalBytes: [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(64)
+        // Event metadata is mostly 100–300 bytes: room for it at once, rather than growing 64, 128, 256.
+        out.reserveCapacity(256)
         JSONWriter.write(self, into: &out)
         return out
     }
@@ -111,7 +112,7 @@ enum JSONWriter {
         switch value {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
-        case .number(let text): out.append(contentsOf: text.utf8)
+        case .number(let text): out.appendUTF8(text)
         case .string(let s): writeString(s, into: &out)
         case .array(let items):
             out.append(UInt8(ascii: "["))
@@ -122,12 +123,12 @@ enum JSONWriter {
             out.append(UInt8(ascii: "]"))
         case .object(let members):
             out.append(UInt8(ascii: "{"))
-            let keys = members.keys.sorted(by: utf8Precedes)
-            for (i, key) in keys.enumerated() {
+            // The members sorted with their values: sorting the keys alone would look each value up again.
+            for (i, member) in members.sorted(by: { utf8Precedes($0.key, $1.key) }).enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                writeString(key, into: &out)
+                writeString(member.key, into: &out)
                 out.append(UInt8(ascii: ":"))
-                write(members[key]!, into: &out)
+                write(member.value, into: &out)
             }
             out.append(UInt8(ascii: "}"))
         }
@@ -152,9 +153,7 @@ enum JSONWriter {
         out.append(UInt8(ascii: "\""))
         // Fast path: most strings need no escaping and are copied in one go.
         let copied = s.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
-            for byte in bytes where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-                return false
-            }
+            guard !ByteScan.containsJSONEscape(UnsafeRawBufferPointer(bytes)) else { return false }
             out.append(contentsOf: bytes)
             return true
         }
