@@ -50,6 +50,14 @@ enum Envelope {
         if hasMetadata { writer.lengthPrefixed(metadataJSON) }
     }
 
+    /// Encodes a prepared event with its assigned version.
+    static func encode(_ prepared: PreparedEvent, version: UInt64, into writer: inout ByteWriter) {
+        encode(
+            clientID: prepared.event.id, version: version, timestamp: prepared.timestamp, type: prepared.event.type,
+            actorId: prepared.event.actorId, targetId: prepared.event.targetId, groupId: prepared.event.groupId,
+            metadataJSON: prepared.metadataJSON, into: &writer)
+    }
+
     /// Decodes a payload into an event.
     static func decode(
         _ payload: UnsafeRawBufferPointer, offset: UInt64, identity: EventIdentity

@@ -34,10 +34,20 @@ struct CommitPostings {
 
     /// Adds an event's postings.
     mutating func add(_ event: NewEvent, timestamp: Int64, offset: UInt64) {
-        named[IndexKind.type.rawValue][event.type, default: []].append(offset)
-        if let actor = event.actorId { named[IndexKind.actor.rawValue][actor, default: []].append(offset) }
-        if let target = event.targetId { named[IndexKind.target.rawValue][target, default: []].append(offset) }
-        if let group = event.groupId { named[IndexKind.group.rawValue][group, default: []].append(offset) }
+        add(
+            type: event.type, actorId: event.actorId, targetId: event.targetId, groupId: event.groupId,
+            timestamp: timestamp, offset: offset)
+    }
+
+    /// ``add(_:timestamp:offset:)`` from the fields, for a caller that holds the event in place (passing the whole
+    /// event would copy it).
+    mutating func add(
+        type: String, actorId: String?, targetId: String?, groupId: String?, timestamp: Int64, offset: UInt64
+    ) {
+        named[IndexKind.type.rawValue][type, default: []].append(offset)
+        if let actorId { named[IndexKind.actor.rawValue][actorId, default: []].append(offset) }
+        if let targetId { named[IndexKind.target.rawValue][targetId, default: []].append(offset) }
+        if let groupId { named[IndexKind.group.rawValue][groupId, default: []].append(offset) }
         minutes[UInt64(max(timestamp, 0)) / 60_000, default: []].append(offset)
     }
 

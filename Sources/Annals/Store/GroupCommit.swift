@@ -21,12 +21,16 @@ struct GroupCommit {
         var appended: Int
     }
 
+    /// An event that passed its checks, with what was assigned to it. The event stays in its request: copying a
+    /// prepared event retains each of its strings and its metadata, and a group's events were copied several times.
     private struct Accepted {
+        let request: AppendRequest
         let index: Int
         let offset: UInt64
         let version: UInt64
-        let prepared: PreparedEvent
         let payload: [UInt8]
+
+        var prepared: PreparedEvent { request.events[index] }
     }
 
     func apply(_ requests: [AppendRequest], _ txn: borrowing Transaction) throws -> Outcome {
@@ -48,9 +52,9 @@ struct GroupCommit {
             receipts.reserveCapacity(request.events.count)
             var offset = nextOffset
             do {
-                for (index, prepared) in request.events.enumerated() {
-                    let event = prepared.event
-                    if let id = event.id {
+                for index in request.events.indices {
+                    let id = request.events[index].event.id
+                    if let id {
                         if identity.isReserved(id) {
                             throw AnnalsError.invalidEvent(
                                 index: index, field: "id",
@@ -64,30 +68,27 @@ struct GroupCommit {
                         }
                     }
                     var version: UInt64 = 0
-                    if let target = event.targetId {
+                    if let target = request.events[index].event.targetId {
                         let current =
                             try localVersions[target] ?? pendingVersions[target] ?? streamVersion(target, txn)
-                        if let expected = event.expectedVersion, expected != current {
+                        if let expected = request.events[index].event.expectedVersion, expected != current {
                             throw AnnalsError.versionConflict(
                                 index: index, targetId: target, expected: expected, actual: current)
                         }
                         version = current + 1
                         localVersions[target] = version
                     }
-                    var writer = ByteWriter(capacity: 64 + prepared.metadataJSON.count)
-                    Envelope.encode(
-                        clientID: event.id, version: version, timestamp: prepared.timestamp, type: event.type,
-                        actorId: event.actorId, targetId: event.targetId, groupId: event.groupId,
-                        metadataJSON: prepared.metadataJSON, into: &writer)
+                    var writer = ByteWriter(capacity: 64 + request.events[index].metadataJSON.count)
+                    Envelope.encode(request.events[index], version: version, into: &writer)
                     if writer.bytes.count > maximumEventSize {
                         throw AnnalsError.eventTooLarge(index: index, size: writer.bytes.count, limit: maximumEventSize)
                     }
                     let receipt = AppendReceipt(
-                        offset: offset, id: event.id ?? identity.assignedID(offset: offset), version: version)
-                    if let id = event.id { localIDs[id] = receipt }
+                        offset: offset, id: id ?? identity.assignedID(offset: offset), version: version)
+                    if let id { localIDs[id] = receipt }
                     localAccepted.append(
                         Accepted(
-                            index: index, offset: offset, version: version, prepared: prepared, payload: writer.bytes))
+                            request: request, index: index, offset: offset, version: version, payload: writer.bytes))
                     receipts.append(receipt)
                     offset += 1
                 }
@@ -126,13 +127,17 @@ struct GroupCommit {
                 }
                 payloadBytes += UInt64(item.payload.count)
                 recordBytes += UInt64(value.count)
-                let event = item.prepared.event
-                if let id = event.id {
+                // Field by field: passing the event, or binding it, would copy it (retaining each of its parts).
+                let events = item.request.events
+                if let id = events[item.index].event.id {
                     try txn.put(
                         schema.ids, key: id.bytes, value: item.offset.bigEndianBytes + item.version.bigEndianBytes,
                         flags: .noOverwrite)
                 }
-                postings.add(event, timestamp: item.prepared.timestamp, offset: item.offset)
+                postings.add(
+                    type: events[item.index].event.type, actorId: events[item.index].event.actorId,
+                    targetId: events[item.index].event.targetId, groupId: events[item.index].event.groupId,
+                    timestamp: events[item.index].timestamp, offset: item.offset)
             }
         }
         try schema.delta.append(txn, firstOffset: accepted[0].offset, postings: postings)
@@ -160,7 +165,8 @@ struct GroupCommit {
     private func project(_ accepted: [Accepted], _ live: [LiveProjection], _ txn: borrowing Transaction) throws {
         guard !live.isEmpty,
             accepted.contains(where: { item in
-                live.contains { $0.entry.projection.handles(eventType: item.prepared.event.type) }
+                let type = item.prepared.event.type
+                return live.contains { $0.entry.projection.handles(eventType: type) }
             })
         else { return }
         let handle = txn.handle
