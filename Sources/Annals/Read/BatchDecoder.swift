@@ -25,29 +25,7 @@ final class BatchDecoder {
     func decode(_ records: [(offset: UInt64, record: UnsafeRawBufferPointer)], _ txn: borrowing Transaction)
         -> (events: [RecordedEvent], failure: AnnalsError?)
     {
-        if decoders.count == 1 || records.count < Self.parallelThreshold {
-            return decodeSequentially(records, txn)
-        }
-        // A dictionary that cannot be loaded is reported by the sequential path, at the record that needs it.
-        guard loadDictionaries(records, txn) else { return decodeSequentially(records, txn) }
-
-        // Each slice uses only its own decoder; the results are moved out in order, not copied.
-        let registry = self.registry
-        let (events, failure) = collectInParallelSlices(count: records.count, slices: decoders.count) {
-            slice, range, output in
-            let decoder = decoders[slice]
-            records.withUnsafeBufferPointer { records in
-                for index in range {
-                    let (offset, record) = records[index]
-                    output.store(
-                        Result { () throws(AnnalsError) in
-                            try decoder.decode(
-                                offset: offset, record, dictionary: { id in try registry.cached(id) })
-                        }, at: index)
-                }
-            }
-        }
-        return (events, failure)
+        decodeEach(records, txn, parallel: true) { event in event }
     }
 }
 
@@ -65,22 +43,6 @@ extension BatchDecoder {
         }
         return dictionaryIDs.allSatisfy { id in (try? registry.dictionary(id, txn)) != nil }
     }
-
-    /// Decodes on the calling thread, stopping at the first damaged record.
-    fileprivate func decodeSequentially(
-        _ records: [(offset: UInt64, record: UnsafeRawBufferPointer)], _ txn: borrowing Transaction
-    ) -> (events: [RecordedEvent], failure: AnnalsError?) {
-        var events: [RecordedEvent] = []
-        events.reserveCapacity(records.count)
-        for (offset, record) in records {
-            do {
-                events.append(try decoders[0].decode(offset: offset, record, txn))
-            } catch {
-                return (events, error)
-            }
-        }
-        return (events, nil)
-    }
 }
 
 extension BatchDecoder {
@@ -91,15 +53,38 @@ extension BatchDecoder {
         _ records: [(offset: UInt64, record: UnsafeRawBufferPointer)], _ txn: borrowing Transaction, parallel: Bool,
         including include: @Sendable (RecordedEvent) -> Bool
     ) -> (events: [ProjectedEvent], failure: AnnalsError?) {
-        let parallel =
+        decodeEach(records, txn, parallel: parallel) { event throws(AnnalsError) in
+            include(event) ? try ProjectedEvent(event) : nil
+        }
+    }
+
+    /// Decodes each record and hands the event to `transform` (which keeps it, turned into a `T`, or drops it with
+    /// `nil`), in order, stopping at the first failure of either. Large chunks are decoded on every core when
+    /// `parallel` is `true`: each record is decoded and transformed by the slice that owns it, so the recorded event
+    /// is consumed where it is made. A dictionary that cannot be loaded sends the chunk to the sequential path, which
+    /// reports it at the record that needs it.
+    private func decodeEach<T>(
+        _ records: [(offset: UInt64, record: UnsafeRawBufferPointer)], _ txn: borrowing Transaction, parallel: Bool,
+        _ transform: (consuming RecordedEvent) throws(AnnalsError) -> T?
+    ) -> (events: [T], failure: AnnalsError?) {
+        var values: [T] = []
+        values.reserveCapacity(records.count)
+        guard
             parallel && decoders.count > 1 && records.count >= Self.parallelThreshold && loadDictionaries(records, txn)
-        guard parallel else { return decodeProjectedSequentially(records, txn, including: include) }
-        // Each record is decoded and projected by the slice that owns it, so the recorded event is consumed where it
-        // is made, and the first failure in log order ends the chunk, whether the record or its metadata is bad.
-        var projected: [ProjectedEvent] = []
-        projected.reserveCapacity(records.count)
+        else {
+            for (offset, record) in records {
+                do throws(AnnalsError) {
+                    if let value = try transform(try decoders[0].decode(offset: offset, record, txn)) {
+                        values.append(value)
+                    }
+                } catch {
+                    return (values, error)
+                }
+            }
+            return (values, nil)
+        }
         var failure: AnnalsError?
-        // A flag, not `failure == nil`: comparing an optional error copies it, once per event.
+        // A flag, not `failure == nil`: comparing an optional error copies it, once per record.
         var failed = false
         let registry = self.registry
         inParallelSlices(
@@ -111,9 +96,9 @@ extension BatchDecoder {
                         let (offset, record) = records[index]
                         output.store(
                             Result { () throws(AnnalsError) in
-                                let event = try decoder.decode(
-                                    offset: offset, record, dictionary: { id in try registry.cached(id) })
-                                return include(event) ? try ProjectedEvent(event) : nil
+                                try transform(
+                                    try decoder.decode(
+                                        offset: offset, record, dictionary: { id in try registry.cached(id) }))
                             }, at: index)
                     }
                 }
@@ -121,29 +106,11 @@ extension BatchDecoder {
             inOrder: { result in
                 guard !failed else { return }
                 switch result {
-                case .success(let event?): projected.append(event)
+                case .success(let value?): values.append(value)
                 case .success(nil): break
                 case .failure(let error): (failure, failed) = (error, true)
                 }
             })
-        return (projected, failure)
-    }
-
-    /// ``decodeProjected(_:_:parallel:including:)`` on the calling thread.
-    private func decodeProjectedSequentially(
-        _ records: [(offset: UInt64, record: UnsafeRawBufferPointer)], _ txn: borrowing Transaction,
-        including include: @Sendable (RecordedEvent) -> Bool
-    ) -> (events: [ProjectedEvent], failure: AnnalsError?) {
-        var projected: [ProjectedEvent] = []
-        projected.reserveCapacity(records.count)
-        for (offset, record) in records {
-            do throws(AnnalsError) {
-                let event = try decoders[0].decode(offset: offset, record, txn)
-                if include(event) { projected.append(try ProjectedEvent(event)) }
-            } catch {
-                return (projected, error)
-            }
-        }
-        return (projected, nil)
+        return (values, failure)
     }
 }
