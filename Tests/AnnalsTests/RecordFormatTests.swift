@@ -98,8 +98,8 @@ import Testing
 
     @Test func commitPostingsRoundTrip() throws {
         var postings = CommitPostings()
-        postings.add(NewEvent(type: "a", actorId: "u", targetId: "t", groupId: "g"), timestamp: 120_000, offset: 7)
-        postings.add(NewEvent(type: "a", targetId: "t"), timestamp: 180_001, offset: 9)
+        postings.add(type: "a", actorId: "u", targetId: "t", groupId: "g", timestamp: 120_000, offset: 7)
+        postings.add(type: "a", actorId: nil, targetId: "t", groupId: nil, timestamp: 180_001, offset: 9)
         let record = postings.encoded(firstOffset: 7)
         var decoded = CommitPostings()
         try record.withUnsafeBytes { bytes in

@@ -61,17 +61,10 @@ enum EventValidation {
                 index: index, field: field,
                 reason: "is \(bytes.count) bytes, longer than \(maximumIdentifierLength)")
         }
-        // Through the string's own storage, eight bytes at a time: a generic walk of the UTF-8 view costs several
-        // times as much, for every identifier of every appended event.
-        let (control, ascii) =
-            bytes.withContiguousStorageIfAvailable { buffer in
-                let raw = UnsafeRawBufferPointer(buffer)
-                return (ByteScan.containsControlCharacter(raw), !ByteScan.containsNonASCII(raw))
-            } ?? (bytes.contains(where: { $0 < 0x20 || $0 == 0x7F }), bytes.allSatisfy { $0 < 0x80 })
-        if control {
+        if ByteScan.utf8(of: value, ByteScan.containsControlCharacter) {
             throw .invalidEvent(index: index, field: field, reason: "contains a control character")
         }
-        if !ascii && !isNFC(value) {
+        if !isNFC(value) {
             throw .invalidEvent(
                 index: index, field: field,
                 reason: "is not in Unicode normalization form C (NFC); normalize it before appending")
@@ -83,7 +76,7 @@ enum EventValidation {
     /// Swift compares and hashes strings by canonical equivalence, while the indexes key on bytes: requiring NFC
     /// makes the two agree, so two spellings of one identifier can never be one symbol in memory and two on disk.
     static func isNFC(_ value: String) -> Bool {
-        if value.utf8.allSatisfy({ $0 < 0x80 }) { return true }
+        if !ByteScan.utf8(of: value, ByteScan.containsNonASCII) { return true }
         return value.utf8.elementsEqual(value.precomposedStringWithCanonicalMapping.utf8)
     }
 }

@@ -32,14 +32,7 @@ struct CommitPostings {
     /// Minute symbols.
     private var minutes: [UInt64: [UInt64]] = [:]
 
-    /// Adds an event's postings.
-    mutating func add(_ event: NewEvent, timestamp: Int64, offset: UInt64) {
-        add(
-            type: event.type, actorId: event.actorId, targetId: event.targetId, groupId: event.groupId,
-            timestamp: timestamp, offset: offset)
-    }
-
-    /// ``add(_:timestamp:offset:)`` from the fields, for a caller that holds the event in place (passing the whole
+    /// Adds an event's postings, from its fields (the writer reads them from the event in place: passing the whole
     /// event would copy it).
     mutating func add(
         type: String, actorId: String?, targetId: String?, groupId: String?, timestamp: Int64, offset: UInt64

@@ -204,15 +204,9 @@ enum OntologyEvent: Equatable {
         }
     }
 
-    /// Whether `text` has a control character (below 0x20, or 0x7F), read through the string's own storage when it
-    /// has one: this runs for every replayed event, and a generic walk of the UTF-8 view costs ten times as much.
+    /// Whether `text` has a control character (below 0x20, or 0x7F): this runs for every replayed event.
     private static func containsControlCharacter(_ text: String) -> Bool {
-        func scan(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-            ByteScan.containsControlCharacter(UnsafeRawBufferPointer(bytes))
-        }
-        if let found = text.utf8.withContiguousStorageIfAvailable(scan) { return found }
-        var copy = text
-        return copy.withUTF8(scan)
+        ByteScan.utf8(of: text, ByteScan.containsControlCharacter)
     }
 
     static func checkName(_ name: String, field: String) throws(ProjectionRejection) {
