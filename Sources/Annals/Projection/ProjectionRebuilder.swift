@@ -58,7 +58,7 @@ final class ProjectionRebuilder {
     /// most about two seconds of replay. Fewer flushes write less: each rewrites every record its stretch changed (a
     /// stretch of a quarter of the ontology history already changes nearly every thing), and each costs a freeze of
     /// its tables that nothing overlaps; two stretches instead of four use about 0.4 s less CPU for a million events
-    /// and 50 MB less memory at the peak.
+    /// and 50 MB less memory at the peak, for a last flush (which nothing overlaps either) twice as long.
     static let maximumFlushInterval = 524_288
     /// The fewest events replayed in memory between two flushes.
     static let minimumFlushInterval = 32_768
