@@ -159,12 +159,7 @@ final class MemoryTables: ProjectionWriter {
     /// tables must be frozen.
     func forEachChange(_ table: ProjectionTable, _ body: (_ key: [UInt8], _ value: [UInt8]?) throws -> Void) rethrows {
         precondition(isFrozen, "MemoryTables flushed before freeze()")
-        let overlay = overlays[table.index]
-        var position = overlay.orderedPosition(of: UnsafeRawBufferPointer(start: nil, count: 0))
-        while let entry = overlay.entry(at: position) {
-            try body(entry.key, entry.value)
-            overlay.advance(&position)
-        }
+        try overlays[table.index].forEachInFinalOrder(body)
     }
 }
 

@@ -1,4 +1,6 @@
+import CAnnalsSupport
 import Glibc
+
 /// A map from byte keys to values or tombstones that can also be walked in key order: the changes made on top of
 /// a snapshot during a replay.
 ///
@@ -15,8 +17,9 @@ struct SortedOverlay {
         var value: [UInt8]?
     }
 
-    private var keys: [[UInt8]] = []
-    private var values: [[UInt8]?] = []
+    /// The entries, numbered in the order they were added; a key and its value side by side, so a lookup that
+    /// found the key finds the value in the same cache line.
+    private var entries: [Entry] = []
     /// Per entry, the hash of its key (to rehash without reading the keys).
     private var hashes: [Int] = []
     /// Per slot, 0 when empty, else the entry number + 1 in the low 32 bits and the high 32 bits of the key's hash
@@ -38,13 +41,13 @@ struct SortedOverlay {
     /// The entry for `key`: `.some(nil)` for a tombstone, `nil` when the overlay does not know the key.
     func lookup(_ key: [UInt8]) -> [UInt8]?? {
         guard let entry = key.withUnsafeBytes({ find($0, hash: byteHash($0)).entry }) else { return nil }
-        return .some(values[entry])
+        return .some(entries[entry].value)
     }
 
     /// The entry for `key`, as ``lookup(_:)``.
     func lookup(_ key: UnsafeRawBufferPointer) -> [UInt8]?? {
         guard let entry = find(key, hash: byteHash(key)).entry else { return nil }
-        return .some(values[entry])
+        return .some(entries[entry].value)
     }
 
     /// Sets `key` to `value` (`nil` for a tombstone).
@@ -52,16 +55,15 @@ struct SortedOverlay {
         let hash = key.withUnsafeBytes { byteHash($0) }
         let (entry, slot) = key.withUnsafeBytes { find($0, hash: hash) }
         if let entry {
-            values[entry] = value
+            entries[entry].value = value
             return
         }
-        keys.append(key)
-        values.append(value)
+        entries.append(Entry(key: key, value: value))
         hashes.append(hash)
-        if keys.count * 2 > slots.count {
+        if entries.count * 2 > slots.count {
             rehash()
         } else {
-            slots[slot] = Self.slotValue(entry: keys.count - 1, hash: hash)
+            slots[slot] = Self.slotValue(entry: entries.count - 1, hash: hash)
         }
     }
 
@@ -70,7 +72,7 @@ struct SortedOverlay {
     }
 
     /// Whether every entry has its place in key order, so walking in key order changes nothing.
-    var isOrdered: Bool { ordered.count + recent.count == keys.count }
+    var isOrdered: Bool { ordered.count + recent.count == entries.count }
 
     /// Puts the entries added since the last walk in key order (``isOrdered`` afterwards).
     mutating func prepareOrder() {
@@ -94,7 +96,8 @@ struct SortedOverlay {
     /// Takes `order`, which ``finalOrder()`` computed on this overlay as it is, as its key order.
     mutating func adoptFinalOrder(_ order: [Int32]) {
         precondition(
-            order.count == keys.count, "SortedOverlay given an order of \(order.count) of \(keys.count) entries")
+            order.count == entries.count,
+            "SortedOverlay given an order of \(order.count) of \(entries.count) entries")
         ordered = order
         recent = []
     }
@@ -115,8 +118,47 @@ struct SortedOverlay {
         }
     }
 
+    /// Calls `body` with every entry in key order; the overlay must be in one run (``prepareFinalOrder()`` or
+    /// ``adoptFinalOrder(_:)``). Only reads, as ``entry(at:)``.
+    ///
+    /// The entries are stored in the order they were added, so a walk in key order finds each one's array slots and
+    /// bytes in memory the CPU has not cached; waiting for them was most of a rebuild's flush. This walk asks for the
+    /// slots of the entry ``slotLead`` steps ahead and for the bytes of the one ``storageLead`` ahead (whose slots have
+    /// arrived by then), so they are loaded while `body` writes the entries before them.
+    func forEachInFinalOrder(_ body: (_ key: [UInt8], _ value: [UInt8]?) throws -> Void) rethrows {
+        precondition(recent.isEmpty && ordered.count == entries.count, "SortedOverlay walked before its final order")
+        try ordered.withUnsafeBufferPointer { order in
+            try entries.withUnsafeBufferPointer { entries in
+                for step in order.indices {
+                    if step + Self.slotLead < order.count {
+                        annals_prefetch(entries.baseAddress! + Int(order[step + Self.slotLead]))
+                    }
+                    if step + Self.storageLead < order.count {
+                        let ahead = UnsafeRawPointer(entries.baseAddress! + Int(order[step + Self.storageLead]))
+                        annals_prefetch(Self.storageAddress(at: ahead + MemoryLayout<Entry>.offset(of: \.key)!))
+                        annals_prefetch(Self.storageAddress(at: ahead + MemoryLayout<Entry>.offset(of: \.value)!))
+                    }
+                    let entry = Int(order[step])
+                    try body(entries[entry].key, entries[entry].value)
+                }
+            }
+        }
+    }
+
+    /// How many steps ahead ``forEachInFinalOrder(_:)`` asks for an entry's array slots.
+    static let slotLead = 16
+    /// How many steps ahead ``forEachInFinalOrder(_:)`` asks for an entry's bytes.
+    static let storageLead = 8
+
+    /// The address of the heap storage of the array (or optional array) at `field`, read as plain bits for a
+    /// prefetch hint: no reference is taken. `nil` for a `nil` array or when arrays are not one pointer wide.
+    private static func storageAddress(at field: UnsafeRawPointer) -> UnsafeRawPointer? {
+        guard MemoryLayout<[UInt8]?>.size == MemoryLayout<UInt>.size else { return nil }
+        return UnsafeRawPointer(bitPattern: field.load(as: UInt.self))
+    }
+
     /// How many entries (values and tombstones) the overlay holds.
-    var count: Int { keys.count }
+    var count: Int { entries.count }
 
     /// The place in key order of the first entry whose key is ≥ `start`. Only reads, so another thread may call it
     /// (and ``entry(at:)``, ``advance(_:)``) while no one sets entries; the overlay must be ``isOrdered``.
@@ -128,7 +170,7 @@ struct SortedOverlay {
     /// The entry at `position`, or `nil` past the last.
     func entry(at position: Position) -> Entry? {
         guard let entry = entryNumber(at: position).map(Int.init) else { return nil }
-        return Entry(key: keys[entry], value: values[entry])
+        return entries[entry]
     }
 
     /// Moves `position` past the entry at it.
@@ -146,7 +188,7 @@ struct SortedOverlay {
         let long = position.long < ordered.count ? ordered[position.long] : nil
         let recent = position.recent < self.recent.count ? self.recent[position.recent] : nil
         guard let long, let recent else { return long ?? recent }
-        return compareBytes(keys[Int(long)], keys[Int(recent)]) < 0 ? long : recent
+        return compareBytes(entries[Int(long)].key, entries[Int(recent)].key) < 0 ? long : recent
     }
 
     /// The first index of `run` whose key is ≥ `start`.
@@ -155,7 +197,7 @@ struct SortedOverlay {
         var high = run.count
         while low < high {
             let middle = (low + high) / 2
-            let below = keys[Int(run[middle])].withUnsafeBytes { compareBytes($0, start) < 0 }
+            let below = entries[Int(run[middle])].key.withUnsafeBytes { compareBytes($0, start) < 0 }
             if below { low = middle + 1 } else { high = middle }
         }
         return low
@@ -172,7 +214,7 @@ struct SortedOverlay {
             if stored == 0 { return (nil, slot) }
             if stored & 0xffff_ffff_0000_0000 == tag {
                 let entry = Int(stored & 0xffff_ffff) - 1
-                if keys[entry].withUnsafeBytes({ compareBytes($0, key) == 0 }) { return (entry, slot) }
+                if entries[entry].key.withUnsafeBytes({ compareBytes($0, key) == 0 }) { return (entry, slot) }
             }
             slot = (slot + 1) & mask
         }
@@ -180,7 +222,7 @@ struct SortedOverlay {
 
     private mutating func rehash() {
         var capacity = max(slots.count * 2, 64)
-        while capacity < keys.count * 2 { capacity *= 2 }
+        while capacity < entries.count * 2 { capacity *= 2 }
         slots = [UInt64](repeating: 0, count: capacity)
         let mask = capacity - 1
         for (index, hash) in hashes.enumerated() {
@@ -192,10 +234,10 @@ struct SortedOverlay {
 
     /// The entries added since the last walk, in key order.
     private func sortedNewEntries() -> [Int32] {
-        let keys = self.keys
+        let entries = self.entries
         // Sort by the first 16 bytes as two big-endian integers (cheap to compare), the whole keys breaking ties.
-        var prefixed = (ordered.count + recent.count..<keys.count).map { index in
-            keys[index].withUnsafeBytes { key -> (UInt64, UInt64, Int32) in
+        var prefixed = (ordered.count + recent.count..<entries.count).map { index in
+            entries[index].key.withUnsafeBytes { key -> (UInt64, UInt64, Int32) in
                 var prefix = (UInt64(0), UInt64(0))
                 withUnsafeMutableBytes(of: &prefix) {
                     $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: key.prefix(16)))
@@ -206,7 +248,7 @@ struct SortedOverlay {
         prefixed.sort { a, b in
             if a.0 != b.0 { return a.0 < b.0 }
             if a.1 != b.1 { return a.1 < b.1 }
-            return compareBytes(keys[Int(a.2)], keys[Int(b.2)]) < 0
+            return compareBytes(entries[Int(a.2)].key, entries[Int(b.2)].key) < 0
         }
         return prefixed.map(\.2)
     }
@@ -220,7 +262,7 @@ struct SortedOverlay {
         var i = 0
         var j = 0
         while i < a.count || j < b.count {
-            if j == b.count || (i < a.count && compareBytes(keys[Int(a[i])], keys[Int(b[j])]) < 0) {
+            if j == b.count || (i < a.count && compareBytes(entries[Int(a[i])].key, entries[Int(b[j])].key) < 0) {
                 merged.append(a[i])
                 i += 1
             } else {

@@ -57,4 +57,10 @@ static inline uint32_t annals_atomic_add_u32(volatile uint32_t *address, uint32_
     return __atomic_add_fetch(address, delta, __ATOMIC_SEQ_CST);
 }
 
+/// Asks the CPU to start loading the cache line holding `address`, for a read soon after. Only a hint: any
+/// address, even an invalid one or NULL, is allowed, and nothing observable changes.
+static inline void annals_prefetch(const void *address) {
+    __builtin_prefetch(address, 0, 3);
+}
+
 #endif
