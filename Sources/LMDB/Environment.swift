@@ -153,8 +153,34 @@ public final class Environment: @unchecked Sendable {
         guard current < options.maxMapSize else {
             throw LMDBError(code: .mapFull, operation: "mdb_env_set_mapsize(max \(options.maxMapSize) bytes reached)")
         }
-        let step = min(max(current, 64 << 20), 4 << 30)
-        let target = min(options.maxMapSize, current + step)
+        try check(mdb_env_set_mapsize(pointer, Self.grown(current, limit: options.maxMapSize)), "mdb_env_set_mapsize")
+    }
+
+    /// The map size one growth step after `size`: doubled, by at least 64 MiB and at most 4 GiB, within `limit`.
+    private static func grown(_ size: Int, limit: Int) -> Int {
+        min(limit, size + min(max(size, 64 << 20), 4 << 30))
+    }
+
+    /// Grows the map ahead of a large write, so that `bytes` more fit past the pages in use, rather than letting the
+    /// write fail with `MDB_MAP_FULL` partway and run again from the start. It grows in the steps an automatic
+    /// growth takes, and never past ``EnvironmentOptions/maxMapSize``. Pages on LMDB's free list are not counted,
+    /// so the map may grow somewhat earlier than it had to: it is address space, and the file grows only as pages
+    /// are written.
+    ///
+    /// Call it from a thread that has no transaction open (it waits until no transaction of this process is).
+    /// - Throws: ``LMDBError`` from `mdb_env_set_mapsize`.
+    ///
+    /// The corresponding C function is `mdb_env_set_mapsize`.
+    public func reserve(_ bytes: Int) throws(LMDBError) {
+        precondition(!options.readOnly, "reserve on a read-only environment")
+        precondition(resizeLock.sharedDepth == 0, "reserve called with a transaction open on this thread")
+        resizeLock.lock()
+        defer { resizeLock.unlock() }
+        let info = unguardedInfo()
+        let needed = info.usedBytes + max(bytes, 0)
+        var target = info.mapSize
+        while target < needed && target < options.maxMapSize { target = Self.grown(target, limit: options.maxMapSize) }
+        guard target > info.mapSize else { return }
         try check(mdb_env_set_mapsize(pointer, target), "mdb_env_set_mapsize(\(target))")
     }
 

@@ -95,6 +95,19 @@ import Testing
         }
     }
 
+    @Test func theTablesCountTheirChangesAndTheBytesTheyHold() throws {
+        let tables = MemoryTables(tableCount: 2)
+        try tables.put(ProjectionTable(0), key: Array("ab".utf8), value: Array("12345".utf8))
+        try tables.put(ProjectionTable(1), key: Array("c".utf8), value: [])
+        #expect((tables.changeCount, tables.changedBytes) == (2, 8))
+        // A new value replaces the old one's bytes; a deletion keeps its key.
+        try tables.put(ProjectionTable(0), key: Array("ab".utf8), value: Array("1".utf8))
+        #expect((tables.changeCount, tables.changedBytes) == (2, 4))
+        try tables.remove(ProjectionTable(0), key: Array("ab".utf8))
+        try tables.remove(ProjectionTable(1), key: Array("def".utf8))
+        #expect((tables.changeCount, tables.changedBytes) == (3, 6))
+    }
+
     @Test func freezingSeveralTablesAtOnceOrdersEachOfThemFully() throws {
         var random = SeededGenerator(state: 23)
         var references: [[[UInt8]: [UInt8]?]] = Array(repeating: [:], count: 6)

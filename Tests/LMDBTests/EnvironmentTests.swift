@@ -16,6 +16,14 @@ func withEnvironment<R>(
 
 private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
 
+/// Puts 4,000 values of 3,000 bytes into `db`: more than a 1 MiB map holds.
+private func putTwelveMegabytes(_ db: Database, _ txn: borrowing Transaction) throws {
+    let value = [UInt8](repeating: 7, count: 3000)
+    for i: UInt32 in 0..<4000 {
+        try txn.put(db, key: withUnsafeBytes(of: i.bigEndian) { Array($0) }, value: value)
+    }
+}
+
 @Suite struct EnvironmentTests {
     @Test func writeCommitsAndReadSeesIt() throws {
         try withEnvironment { env, _ in
@@ -82,13 +90,10 @@ private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
     @Test func mapGrowsOnMapFullAndRetriesTheWholeTransaction() throws {
         try withEnvironment(EnvironmentOptions(mapSize: 1 << 20)) { env, _ in
             let db = try env.openDatabase("big", flags: .create)
-            let value = [UInt8](repeating: 7, count: 3000)
             var attempts = 0
             try env.write { txn in
                 attempts += 1
-                for i: UInt32 in 0..<4000 {
-                    try txn.put(db, key: withUnsafeBytes(of: i.bigEndian) { Array($0) }, value: value)
-                }
+                try putTwelveMegabytes(db, txn)
             }
             #expect(attempts >= 2)
             #expect(env.info().mapSize > 1 << 20)
@@ -96,16 +101,39 @@ private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
         }
     }
 
+    @Test func reservingRoomGrowsTheMapAheadSoALargeWriteRunsOnce() throws {
+        try withEnvironment(EnvironmentOptions(mapSize: 1 << 20)) { env, _ in
+            let db = try env.openDatabase("big", flags: .create)
+            try env.reserve(0)
+            #expect(env.info().mapSize == 1 << 20)
+            try env.reserve(40 << 20)
+            let info = env.info()
+            #expect(info.mapSize >= info.usedBytes + 40 << 20)
+            var attempts = 0
+            try env.write { txn in
+                attempts += 1
+                try putTwelveMegabytes(db, txn)
+            }
+            #expect(attempts == 1)
+            // Room that is already there changes nothing.
+            let grown = env.info().mapSize
+            try env.reserve(1 << 20)
+            #expect(env.info().mapSize == grown)
+        }
+    }
+
+    @Test func reservingStopsAtTheMaximumMapSize() throws {
+        try withEnvironment(EnvironmentOptions(mapSize: 1 << 20, maxMapSize: 3 << 20)) { env, _ in
+            try env.reserve(100 << 20)
+            #expect(env.info().mapSize == 3 << 20)
+        }
+    }
+
     @Test func maxMapSizeIsEnforced() throws {
         try withEnvironment(EnvironmentOptions(mapSize: 1 << 20, maxMapSize: 2 << 20)) { env, _ in
             let db = try env.openDatabase("big", flags: .create)
-            let value = [UInt8](repeating: 7, count: 3000)
             #expect(throws: LMDBError.self) {
-                try env.write { txn in
-                    for i: UInt32 in 0..<4000 {
-                        try txn.put(db, key: withUnsafeBytes(of: i.bigEndian) { Array($0) }, value: value)
-                    }
-                }
+                try env.write { txn in try putTwelveMegabytes(db, txn) }
             }
             #expect(try env.read { txn in try txn.statistics(db).entries } == 0)
         }

@@ -114,6 +114,12 @@ final class MemoryTables: ProjectionWriter {
         return present
     }
 
+    /// How many changes (values and deletions) the tables hold.
+    var changeCount: Int { overlays.reduce(0) { $0 + $1.count } }
+
+    /// The bytes of the keys and values the changes hold.
+    var changedBytes: Int { overlays.reduce(0) { $0 + $1.byteCount } }
+
     /// Puts every table's changes in key order and refuses further changes: the tables can then be flushed on
     /// one thread (``forEachChange(_:_:)``) while another reads them as a base (``base(_:)``).
     func freeze() {

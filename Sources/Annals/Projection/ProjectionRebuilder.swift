@@ -133,6 +133,8 @@ final class ProjectionRebuilder {
                 try flushes.wait()
                 MemoryTables.freeze(tables)
                 for (index, tables) in tables.enumerated() { tables.rebase(onto: bases[index].map { $0 }) }
+                // A flush that fills the map partway is aborted and runs again after the map grows: grow it first.
+                try store.environment.reserve(Self.room(for: tables))
                 targets = flush(tables, of: targets, through: through, to: flushes)
                 // The stretch before is flushed and nothing lies on it any more.
                 Self.releaseInBackground(below)
@@ -188,6 +190,12 @@ final class ProjectionRebuilder {
         var everything = ScopeFilter.everything
         _ = try replay.run(after: position, through: last, filter: &everything, including: handled)
         return tables
+    }
+
+    /// Generous room in the map for a flush of `tables`: twice the changes' bytes with a node header each (every
+    /// page they land on is copied, and pages split half full), and a few MB for branch pages and the rest.
+    static func room(for tables: [MemoryTables]) -> Int {
+        tables.reduce(4 << 20) { $0 + 2 * ($1.changedBytes + 16 * $1.changeCount) }
     }
 
     /// Lets a background thread free `tables`, which nothing else references: a stretch's tables are hundreds of

@@ -20,6 +20,8 @@ struct SortedOverlay {
     /// The entries, numbered in the order they were added; a key and its value side by side, so a lookup that
     /// found the key finds the value in the same cache line.
     private var entries: [Entry] = []
+    /// The bytes of the keys and values the entries hold.
+    private(set) var byteCount = 0
     /// Per entry, the hash of its key (to rehash without reading the keys).
     private var hashes: [Int] = []
     /// Per slot, 0 when empty, else the entry number + 1 in the low 32 bits and the high 32 bits of the key's hash
@@ -55,9 +57,11 @@ struct SortedOverlay {
         let hash = key.withUnsafeBytes { byteHash($0) }
         let (entry, slot) = key.withUnsafeBytes { find($0, hash: hash) }
         if let entry {
+            byteCount += (value?.count ?? 0) - (entries[entry].value?.count ?? 0)
             entries[entry].value = value
             return
         }
+        byteCount += key.count + (value?.count ?? 0)
         entries.append(Entry(key: key, value: value))
         hashes.append(hash)
         if entries.count * 2 > slots.count {
