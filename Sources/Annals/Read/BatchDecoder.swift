@@ -91,21 +91,28 @@ extension BatchDecoder {
             count: records.count, slices: decoders.count,
             { slice, range, output in
                 let decoder = decoders[slice]
+                // The slice's own reference to the dictionary it last used: the registry's lock, taken by both
+                // slices for every record, kept a cache line moving between the cores.
+                var recent: ZstdDictionary?
+                let dictionary = { (id: UInt32) throws -> ZstdDictionary in
+                    if let recent, recent.id == id { return recent }
+                    let loaded = try registry.cached(id)
+                    recent = loaded
+                    return loaded
+                }
                 records.withUnsafeBufferPointer { records in
                     for index in range {
                         let (offset, record) = records[index]
                         output.store(
                             Result { () throws(AnnalsError) in
-                                try transform(
-                                    try decoder.decode(
-                                        offset: offset, record, dictionary: { id in try registry.cached(id) }))
+                                try transform(try decoder.decode(offset: offset, record, dictionary: dictionary))
                             }, at: index)
                     }
                 }
             },
             inOrder: { result in
                 guard !failed else { return }
-                switch result {
+                switch consume result {
                 case .success(let value?): values.append(value)
                 case .success(nil): break
                 case .failure(let error): (failure, failed) = (error, true)
