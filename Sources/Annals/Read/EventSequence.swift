@@ -90,13 +90,17 @@ public struct EventReader {
                 try plan.fetch(Self.chunkSize, txn, query: query, store: store, decoder: decoder)
             }
             var fetched = chunk.events
-            fetched.removeAll { !query.matches($0) }
-            // Reversed, so that `next()` moves the next event out with `popLast()` instead of copying it.
-            fetched.reverse()
+            // Reversed, so that `next()` moves the next event out with `popLast()` instead of copying it; filtered
+            // and reversed in one pass of moves (`removeAll(where:)` and `reverse()` swap, copying every event).
+            var reversed: [RecordedEvent] = []
+            reversed.reserveCapacity(fetched.count)
+            while let event = fetched.popLast() {
+                if query.matches(event) { reversed.append(event) }
+            }
             finished = chunk.exhausted
             // Deliver what came before a damaged record first.
             pendingFailure = chunk.failure
-            buffer = fetched
+            buffer = reversed
             self.plan = plan
         } catch {
             throw AnnalsError(error)
