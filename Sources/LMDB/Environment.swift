@@ -153,7 +153,8 @@ public final class Environment: @unchecked Sendable {
         guard current < options.maxMapSize else {
             throw LMDBError(code: .mapFull, operation: "mdb_env_set_mapsize(max \(options.maxMapSize) bytes reached)")
         }
-        try check(mdb_env_set_mapsize(pointer, Self.grown(current, limit: options.maxMapSize)), "mdb_env_set_mapsize")
+        let target = Self.grown(current, limit: options.maxMapSize)
+        try check(mdb_env_set_mapsize(pointer, target), "mdb_env_set_mapsize(\(target))")
     }
 
     /// The map size one growth step after `size`: doubled, by at least 64 MiB and at most 4 GiB, within `limit`.
