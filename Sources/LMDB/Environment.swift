@@ -168,13 +168,13 @@ public final class Environment: @unchecked Sendable {
     /// so the map may grow somewhat earlier than it had to: it is address space, and the file grows only as pages
     /// are written.
     ///
-    /// Call it from a thread that has no transaction open (it waits until no transaction of this process is).
+    /// It waits until no transaction of this process is open. Called from a thread that has one open (it would wait
+    /// on itself), or on a read-only environment, it does nothing: the write then grows the map when it fills it.
     /// - Throws: ``LMDBError`` from `mdb_env_set_mapsize`.
     ///
     /// The corresponding C function is `mdb_env_set_mapsize`.
     public func reserve(_ bytes: Int) throws(LMDBError) {
-        precondition(!options.readOnly, "reserve on a read-only environment")
-        precondition(resizeLock.sharedDepth == 0, "reserve called with a transaction open on this thread")
+        guard !options.readOnly, resizeLock.sharedDepth == 0 else { return }
         resizeLock.lock()
         defer { resizeLock.unlock() }
         let info = unguardedInfo()

@@ -122,6 +122,13 @@ private func putTwelveMegabytes(_ db: Database, _ txn: borrowing Transaction) th
         }
     }
 
+    @Test func reservingInsideATransactionDoesNothing() throws {
+        try withEnvironment(EnvironmentOptions(mapSize: 1 << 20)) { env, _ in
+            try env.read { _ in try env.reserve(40 << 20) }
+            #expect(env.info().mapSize == 1 << 20)
+        }
+    }
+
     @Test func reservingStopsAtTheMaximumMapSize() throws {
         try withEnvironment(EnvironmentOptions(mapSize: 1 << 20, maxMapSize: 3 << 20)) { env, _ in
             try env.reserve(100 << 20)
