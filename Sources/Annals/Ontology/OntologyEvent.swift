@@ -199,21 +199,16 @@ enum OntologyEvent: Equatable {
         guard !id.isEmpty, id.utf8.count <= maximumIdLength else {
             throw ProjectionRejection(field: field, "must be 1–\(maximumIdLength) bytes, not \(id.utf8.count)")
         }
-        guard !containsControlCharacter(id) else {
+        guard !ByteScan.utf8(of: id, ByteScan.containsControlCharacter) else {
             throw ProjectionRejection(field: field, "contains a control character")
         }
-    }
-
-    /// Whether `text` has a control character (below 0x20, or 0x7F): this runs for every replayed event.
-    private static func containsControlCharacter(_ text: String) -> Bool {
-        ByteScan.utf8(of: text, ByteScan.containsControlCharacter)
     }
 
     static func checkName(_ name: String, field: String) throws(ProjectionRejection) {
         guard !name.isEmpty, name.utf8.count <= maximumNameLength else {
             throw ProjectionRejection(field: field, "must be 1–\(maximumNameLength) bytes, not \(name.utf8.count)")
         }
-        guard !containsControlCharacter(name) else {
+        guard !ByteScan.utf8(of: name, ByteScan.containsControlCharacter) else {
             throw ProjectionRejection(field: field, "contains a control character")
         }
     }

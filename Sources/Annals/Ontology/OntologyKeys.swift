@@ -1,29 +1,25 @@
 /// Keys of the ontology tables: parts joined with a 0 byte, which identifiers cannot contain.
 enum OntologyKey {
     /// The key of two parts (without the array a variadic call would allocate: keys are made for every event).
-    static func make(_ first: String, _ second: String) -> [UInt8] {
-        var key: [UInt8] = []
-        key.reserveCapacity(first.utf8.count + 1 + second.utf8.count)
-        key.appendUTF8(first)
-        key.append(0)
-        key.appendUTF8(second)
-        return key
-    }
+    static func make(_ first: String, _ second: String) -> [UInt8] { join(first, second, nil) }
 
     /// The key of three parts.
-    static func make(_ first: String, _ second: String, _ third: String) -> [UInt8] {
+    static func make(_ first: String, _ second: String, _ third: String) -> [UInt8] { join(first, second, third) }
+
+    private static func join(_ first: String, _ second: String, _ third: String?) -> [UInt8] {
         var key: [UInt8] = []
-        key.reserveCapacity(first.utf8.count + 1 + second.utf8.count + 1 + third.utf8.count)
+        key.reserveCapacity(first.utf8.count + 1 + second.utf8.count + (third.map { 1 + $0.utf8.count } ?? 0))
         key.appendUTF8(first)
         key.append(0)
         key.appendUTF8(second)
-        key.append(0)
-        key.appendUTF8(third)
+        if let third {
+            key.append(0)
+            key.appendUTF8(third)
+        }
         return key
     }
 
-    static func make(_ parts: String...) -> [UInt8] { make(parts) }
-
+    /// The key of any number of parts.
     static func make(_ parts: [String]) -> [UInt8] {
         var key: [UInt8] = []
         key.reserveCapacity(parts.reduce(parts.count) { $0 + $1.utf8.count })

@@ -194,7 +194,7 @@ final class ProjectionRebuilder {
 
     /// Generous room in the map for a flush of `tables`: twice the changes' bytes with a node header each (every
     /// page they land on is copied, and pages split half full), and a few MB for branch pages and the rest.
-    static func room(for tables: [MemoryTables]) -> Int {
+    private static func room(for tables: [MemoryTables]) -> Int {
         tables.reduce(4 << 20) { $0 + 2 * ($1.changedBytes + 16 * $1.changeCount) }
     }
 

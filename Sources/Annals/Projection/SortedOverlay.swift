@@ -85,14 +85,8 @@ struct SortedOverlay {
         if recent.count * 8 >= ordered.count { mergeRuns() }
     }
 
-    /// Puts every entry in key order in one run, which makes a walk over all of them cheapest: for an overlay that
-    /// will only be walked from now on.
-    mutating func prepareFinalOrder() {
-        adoptFinalOrder(finalOrder())
-    }
-
-    /// The order ``prepareFinalOrder()`` puts the entries in, computed without changing the overlay (so several
-    /// overlays can be ordered on several threads at once).
+    /// Every entry in key order, in one run (which makes a walk over all of them cheapest), computed without
+    /// changing the overlay (so several overlays can be ordered on several threads at once).
     func finalOrder() -> [Int32] {
         isOrdered ? merged(ordered, recent) : merged(ordered, merged(recent, sortedNewEntries()))
     }
@@ -122,8 +116,8 @@ struct SortedOverlay {
         }
     }
 
-    /// Calls `body` with every entry in key order; the overlay must be in one run (``prepareFinalOrder()`` or
-    /// ``adoptFinalOrder(_:)``). Only reads, as ``entry(at:)``.
+    /// Calls `body` with every entry in key order; the overlay must be in one run (``adoptFinalOrder(_:)``). Only
+    /// reads, as ``entry(at:)``.
     ///
     /// The entries are stored in the order they were added, so a walk in key order finds each one's array slots and
     /// bytes in memory the CPU has not cached; waiting for them was most of a rebuild's flush. This walk asks for the
