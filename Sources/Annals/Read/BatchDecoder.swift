@@ -67,11 +67,11 @@ extension BatchDecoder {
         _ records: [(offset: UInt64, record: UnsafeRawBufferPointer)], _ txn: borrowing Transaction, parallel: Bool,
         _ transform: (consuming RecordedEvent) throws(AnnalsError) -> T?
     ) -> (events: [T], failure: AnnalsError?) {
-        var values: [T] = []
-        values.reserveCapacity(records.count)
         guard
             parallel && decoders.count > 1 && records.count >= Self.parallelThreshold && loadDictionaries(records, txn)
         else {
+            var values: [T] = []
+            values.reserveCapacity(records.count)
             for (offset, record) in records {
                 do throws(AnnalsError) {
                     if let value = try transform(try decoders[0].decode(offset: offset, record, txn)) {
@@ -83,41 +83,29 @@ extension BatchDecoder {
             }
             return (values, nil)
         }
-        var failure: AnnalsError?
-        // A flag, not `failure == nil`: comparing an optional error copies it, once per record.
-        var failed = false
         let registry = self.registry
-        inParallelSlices(
-            count: records.count, slices: decoders.count,
-            { slice, range, output in
-                let decoder = decoders[slice]
-                // The slice's own reference to the dictionary it last used: the registry's lock, taken by both
-                // slices for every record, kept a cache line moving between the cores.
-                var recent: ZstdDictionary?
-                let dictionary = { (id: UInt32) throws -> ZstdDictionary in
-                    if let recent, recent.id == id { return recent }
-                    let loaded = try registry.cached(id)
-                    recent = loaded
-                    return loaded
+        let (events, failure) = collectInParallelSlices(count: records.count, slices: decoders.count) {
+            slice, range, output in
+            let decoder = decoders[slice]
+            // The slice's own reference to the dictionary it last used: the registry's lock, taken by both slices for
+            // every record, kept a cache line moving between the cores.
+            var recent: ZstdDictionary?
+            let dictionary = { (id: UInt32) throws -> ZstdDictionary in
+                if let recent, recent.id == id { return recent }
+                let loaded = try registry.cached(id)
+                recent = loaded
+                return loaded
+            }
+            records.withUnsafeBufferPointer { records in
+                for index in range {
+                    let (offset, record) = records[index]
+                    output.store(
+                        Result { () throws(AnnalsError) in
+                            try transform(try decoder.decode(offset: offset, record, dictionary: dictionary))
+                        }, at: index)
                 }
-                records.withUnsafeBufferPointer { records in
-                    for index in range {
-                        let (offset, record) = records[index]
-                        output.store(
-                            Result { () throws(AnnalsError) in
-                                try transform(try decoder.decode(offset: offset, record, dictionary: dictionary))
-                            }, at: index)
-                    }
-                }
-            },
-            inOrder: { result in
-                guard !failed else { return }
-                switch consume result {
-                case .success(let value?): values.append(value)
-                case .success(nil): break
-                case .failure(let error): (failure, failed) = (error, true)
-                }
-            })
-        return (values, failure)
+            }
+        }
+        return (events, failure)
     }
 }

@@ -37,7 +37,9 @@ struct PreparedEvent: Sendable {
         let (prepared, failure) = collectInParallelSlices(count: count, slices: slices) { _, range, output in
             for index in range {
                 output.store(
-                    Result { () throws(AnnalsError) in try PreparedEvent(events[index], index: index, now: now) },
+                    Result { () throws(AnnalsError) -> PreparedEvent? in
+                        try PreparedEvent(events[index], index: index, now: now)
+                    },
                     at: index)
             }
         }

@@ -36,7 +36,9 @@ final class RecordEncoder {
             let compressor = compressors[slice]
             for index in range {
                 output.store(
-                    Result { try Self.encodeOne(payloads[index], offset: offsets[index], compressor, dictionary) },
+                    Result { () throws -> Encoded? in
+                        try Self.encodeOne(payloads[index], offset: offsets[index], compressor, dictionary)
+                    },
                     at: index)
             }
         }

@@ -41,20 +41,23 @@ private struct SliceWork<T>: @unchecked Sendable {
     let output: SliceOutput<T>
 }
 
-/// ``inParallelSlices(count:slices:_:inOrder:)`` for work that can fail: the successes in index order, up to the
-/// first failure, and that failure.
+/// ``inParallelSlices(count:slices:_:inOrder:)`` for work that can fail, and may drop a result by storing `nil`: the
+/// successes in index order (without the `nil`s), up to the first failure, and that failure.
 func collectInParallelSlices<Success, Failure: Error>(
     count: Int, slices: Int,
-    _ produce: (_ slice: Int, _ range: Range<Int>, _ output: SliceOutput<Result<Success, Failure>>) -> Void
+    _ produce: (_ slice: Int, _ range: Range<Int>, _ output: SliceOutput<Result<Success?, Failure>>) -> Void
 ) -> (values: [Success], failure: Failure?) {
     var values: [Success] = []
     values.reserveCapacity(count)
     var failure: Failure?
+    // A flag, not `failure == nil`: comparing an optional error copies it, once per result.
+    var failed = false
     inParallelSlices(count: count, slices: slices, produce) { result in
-        guard failure == nil else { return }
-        switch result {
-        case .success(let value): values.append(value)
-        case .failure(let error): failure = error
+        guard !failed else { return }
+        switch consume result {
+        case .success(let value?): values.append(value)
+        case .success(nil): break
+        case .failure(let error): (failure, failed) = (error, true)
         }
     }
     return (values, failure)
