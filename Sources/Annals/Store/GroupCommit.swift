@@ -165,7 +165,7 @@ struct GroupCommit {
     private func project(_ accepted: [Accepted], _ live: [LiveProjection], _ txn: borrowing Transaction) throws {
         guard !live.isEmpty,
             accepted.contains(where: { item in
-                let type = item.prepared.event.type
+                let type = item.request.events[item.index].event.type
                 return live.contains { $0.entry.projection.handles(eventType: type) }
             })
         else { return }
@@ -181,12 +181,14 @@ struct GroupCommit {
         let context = ProjectionContext(mode: .live, readers: readers)
         do {
             for item in accepted {
-                let event = item.prepared.event
+                // Bound once: each read of `item.prepared` copies the event out of its request.
+                let prepared = item.prepared
+                let event = prepared.event
                 let projected = ProjectedEvent(
                     offset: item.offset, id: event.id ?? identity.assignedID(offset: item.offset), type: event.type,
                     actorId: event.actorId, targetId: event.targetId, groupId: event.groupId,
-                    timestamp: item.prepared.timestamp, version: item.version, metadata: event.metadata,
-                    canonicalJSON: item.prepared.metadataJSON)
+                    timestamp: prepared.timestamp, version: item.version, metadata: event.metadata,
+                    canonicalJSON: prepared.metadataJSON)
                 for (projection, writer) in zip(live, writers)
                 where projection.entry.projection.handles(eventType: event.type) {
                     do {
