@@ -12,13 +12,19 @@ struct AnnalsCommand: ParsableCommand {
         commandName: "annals",
         abstract: "An embedded, append-only event log: append, read, verify and maintain an Annals store.",
         discussion: """
-            Every command takes --store PATH (or the ANNALS_STORE environment variable; default ./annals-store).
-            Output is JSON lines unless --format table is given; errors go to stderr.
-            Exit codes: 0 success, 1 verification found damage, 2 invalid input, 3 version conflict,
-            4 not found, 5 storage error, 6 corrupt record, 7 output closed during append, 8 event rejected by
-            a projection, 9 projection unavailable, 10 plugin dependencies unresolvable, 11 plugin
-            permissions not granted, 12 plugin pinned, 64 invalid arguments.
-            See docs/CLI.md.
+            Every command takes --store PATH (or the ANNALS_STORE environment variable; \
+            default ./annals-store). Output is JSON lines unless --format table is given; \
+            errors go to stderr. See docs/CLI.md.
+
+            Exit codes:
+              0  success                        7  output closed during append
+              1  verification found damage      8  event rejected by a projection
+              2  invalid input                  9  projection unavailable
+              3  version conflict              10  plugin dependencies unresolvable
+              4  not found                     11  plugin permissions not granted
+              5  storage error                 12  plugin pinned
+              6  corrupt record                13  plugin execution failed
+                                               64  invalid arguments
             """,
         version: "0.1.0",
         subcommands: [

@@ -6,12 +6,12 @@ struct Append: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Append events read as JSON lines from stdin or a file.",
         discussion: """
-            Each line is one event: {"type":"order.placed","actorId":"u1","targetId":"o1","groupId":"org",
-            "metadata":{…}} (thing.*, connection.* and knowledge.* events must follow docs/EVENTS.md) with optional "id" (UUID, makes the append idempotent), "timestamp" (ms or ISO 8601)
-            and "expectedVersion". Blank lines are skipped.
-            Prints {"offset":…,"id":…,"version":…} per event once it is durable (with "duplicate":true when the id
-            was already appended). An invalid line stops the command with exit code 2 (3 for a version conflict)
-            and a message naming the line and field (8 for an event a projection rejects because it contradicts the
+            Each line is one event: {"type":"order.placed","actorId":"u1","targetId":"o1","groupId":"org", \
+            "metadata":{…}} (thing.*, connection.* and knowledge.* events must follow docs/EVENTS.md) with optional "id" (UUID, makes the append idempotent), "timestamp" (ms or ISO 8601) \
+            and "expectedVersion". Blank lines are skipped. \
+            Prints {"offset":…,"id":…,"version":…} per event once it is durable (with "duplicate":true when the id \
+            was already appended). An invalid line stops the command with exit code 2 (3 for a version conflict) \
+            and a message naming the line and field (8 for an event a projection rejects because it contradicts the \
             current state); that line and every later one are not written.
             Example: echo '{"type":"thing.created","targetId":"t1","metadata":{"thingType":"device"}}' \\
               | annals append --store ./data

@@ -6,7 +6,7 @@ struct Audit: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Report who did what and when, counts per actor and type, failed actions, and chain damage.",
         discussion: """
-            The report is anchored to the head hash when it started (HASH@OFFSET) and is deterministic: the same log
+            The report is anchored to the head hash when it started (HASH@OFFSET) and is deterministic: the same log \
             gives byte-identical output. Exit code 1 when the verification of the range finds damage.
             Example: annals audit --group org-acme --since 2026-11-01 --format table
             """)

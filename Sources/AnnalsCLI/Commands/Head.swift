@@ -6,7 +6,7 @@ struct Head: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print the last offset, its chain hash and the durable offset.",
         discussion: """
-            Keep the printed anchor (HASH@OFFSET) somewhere safe: 'annals verify --anchor' uses it to detect a
+            Keep the printed anchor (HASH@OFFSET) somewhere safe: 'annals verify --anchor' uses it to detect a \
             truncated log later.
             """)
 

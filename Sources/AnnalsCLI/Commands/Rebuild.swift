@@ -10,11 +10,11 @@ struct Rebuild: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Rebuild projection views (things, connections, knowledge) from the log.",
         discussion: """
-            Replays the whole log into fresh tables while readers and writers keep using the current view, then
-            swaps the new view in atomically. An interrupted rebuild (killed, crashed) resumes where it stopped.
-            Prints one JSON line per projection: {"projection","checkpoint","resumed"}; with --verify also
-            "digest", "previousDigest", "matches" and "differences" (the current view compared with the rebuilt
-            one). Exit code 1 when --verify found differences (they are listed on stderr; the rebuilt view
+            Replays the whole log into fresh tables while readers and writers keep using the current view, then \
+            swaps the new view in atomically. An interrupted rebuild (killed, crashed) resumes where it stopped. \
+            Prints one JSON line per projection: {"projection","checkpoint","resumed"}; with --verify also \
+            "digest", "previousDigest", "matches" and "differences" (the current view compared with the rebuilt \
+            one). Exit code 1 when --verify found differences (they are listed on stderr; the rebuilt view \
             replaces the damaged one). A progress bar is shown on stderr when it is a terminal.
             Examples: annals rebuild --all --verify; annals rebuild things
             """)

@@ -6,7 +6,7 @@ struct Replay: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Replay a range of the log through filters, as JSON lines, up to the head at the start.",
         discussion: """
-            Like 'read', but fixed to the log prefix that existed when it started (printed to stderr as
+            Like 'read', but fixed to the log prefix that existed when it started (printed to stderr as \
             HASH@OFFSET), so two replays of the same store give the same output.
             Example: annals replay --group org-acme --since 2026-11-01 --until 2026-12-01 > november.jsonl
             """)

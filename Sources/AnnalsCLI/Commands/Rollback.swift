@@ -6,12 +6,12 @@ struct Rollback: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Return the ontology (or one thing, or one group) to its state at an earlier offset.",
         discussion: """
-            Computes the difference between now and the state at --to within the scope and appends the events
-            that undo it (thing.restored, connection.deleted, …) as one atomic batch; the log is never rewritten.
-            Each event's metadata records {"rollback":{"toOffset","scope"}} and the actor is --actor.
-            Prints one JSON line per change ({"entity","id","action","current","target"}), then
-            {"rolledBack","toOffset","firstOffset","lastOffset"}. --dry-run prints the changes only and appends
-            nothing. Exit code 2 for an offset past the head, 3 when the scope changed concurrently (nothing was
+            Computes the difference between now and the state at --to within the scope and appends the events \
+            that undo it (thing.restored, connection.deleted, …) as one atomic batch; the log is never rewritten. \
+            Each event's metadata records {"rollback":{"toOffset","scope"}} and the actor is --actor. \
+            Prints one JSON line per change ({"entity","id","action","current","target"}), then \
+            {"rolledBack","toOffset","firstOffset","lastOffset"}. --dry-run prints the changes only and appends \
+            nothing. Exit code 2 for an offset past the head, 3 when the scope changed concurrently (nothing was \
             appended: run it again), 8 when a projection rejected the events.
             Examples: annals rollback --to 1200 --thing plugin-42 --dry-run; annals rollback --to 900 --group org-a
             """)

@@ -6,8 +6,8 @@ struct Snapshot: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create, list and prune snapshots of the projection views.",
         discussion: """
-            A snapshot holds every projection's tables at one log offset, compressed and checksummed. 'annals state'
-            and 'annals rollback' start from the newest intact snapshot at or before the offset they need.
+            A snapshot holds every projection's tables at one log offset, compressed and checksummed. 'annals state' \
+            and 'annals rollback' start from the newest intact snapshot at or before the offset they need. \
             The store also takes one every 25,000 appended events (StoreOptions.snapshotInterval).
             """,
         subcommands: [Create.self, List.self, Prune.self])
@@ -74,7 +74,7 @@ struct Snapshot: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Delete old snapshots and print the deleted ones.",
             discussion: """
-                Deletes all but the newest --keep N, and every snapshot before offset --before OFFSET; with both,
+                Deletes all but the newest --keep N, and every snapshot before offset --before OFFSET; with both, \
                 a snapshot goes when either says so. Example: annals snapshot prune --keep 3
                 """)
 

@@ -6,12 +6,12 @@ struct State: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print the things, connections and knowledge as they were at an offset or a time.",
         discussion: """
-            Loads the newest intact snapshot at or before the offset and replays the log on top of it.
-            --at takes an offset (a plain integer: 0 is the empty state) or an ISO 8601 time (the state after the
+            Loads the newest intact snapshot at or before the offset and replays the log on top of it. \
+            --at takes an offset (a plain integer: 0 is the empty state) or an ISO 8601 time (the state after the \
             last event at or before it). Prints one JSON object:
-            {"offset","snapshotOffset","replayedEvents","things":[…],"connections":[…],"knowledge":[…]}.
-            --thing ID narrows it to the thing, the connections from and to it and its knowledge; --group G to
-            the entities of that group. Damaged snapshots are skipped with a warning on stderr.
+            {"offset","snapshotOffset","replayedEvents","things":[…],"connections":[…],"knowledge":[…]}. \
+            --thing ID narrows it to the thing, the connections from and to it and its knowledge; --group G to \
+            the entities of that group. Damaged snapshots are skipped with a warning on stderr. \
             Exit code 2 for an offset past the log head.
             Examples: annals state --at 1200 --thing plugin-42; annals state --at 2026-01-01T00:00:00Z
             """)

@@ -6,10 +6,10 @@ struct Tail: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print durable events and, with --follow, keep printing new ones as they are committed.",
         discussion: """
-            With --cursor NAME the position is stored in the store: the next run resumes after the last line this
-            one wrote, and the cursor only advances after lines have reached stdout (at-least-once delivery).
-            SIGINT, SIGTERM and a closed pipe end the command cleanly (exit 0) with the cursor saved.
-            --from is start (default), end (only new events; the default for --follow without --cursor), an
+            With --cursor NAME the position is stored in the store: the next run resumes after the last line this \
+            one wrote, and the cursor only advances after lines have reached stdout (at-least-once delivery). \
+            SIGINT, SIGTERM and a closed pipe end the command cleanly (exit 0) with the cursor saved. \
+            --from is start (default), end (only new events; the default for --follow without --cursor), an \
             offset (events after it), or a time in ISO 8601 (events from that time on).
             Examples: annals tail -f --type 'plugin_action_*'; annals tail -f --cursor billing --group org-acme
             """)

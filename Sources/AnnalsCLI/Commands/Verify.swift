@@ -6,8 +6,8 @@ struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check every record (CRC-32C, decompression, envelope) and the hash chain.",
         discussion: """
-            Prints one JSON line per problem, then a summary line. Exit code 0 when intact, 1 when damage was found
-            (the first bad offset is named on stderr).
+            Prints one JSON line per problem, then a summary line. Exit code 0 when intact, 1 when damage was found \
+            (the first bad offset is named on stderr). \
             With --anchor HASH@OFFSET (from an earlier 'annals head'), a truncated tail is detected too.
             Example: annals verify --anchor 3f9a…@1200
             """)

@@ -7,11 +7,11 @@ struct PluginCommand: ParsableCommand {
         commandName: "plugin",
         abstract: "The plugin platform: sync registries, search, install with dependencies, update and roll back.",
         discussion: """
-            Registries are global or belong to one organization (--group ORG); an organization sees the global
-            registry (narrowed by its allowlist) plus its own. Every change is an atomic batch of events.
-            Exit codes besides the common ones: 10 the dependencies cannot be resolved (the explanation says why),
-            11 a new version asks for permissions that were not granted (--grant), 12 the plugin is pinned,
-            13 a plugin execution failed (its outcome is recorded).
+            Registries are global or belong to one organization (--group ORG); an organization sees the global \
+            registry (narrowed by its allowlist) plus its own. Every change is an atomic batch of events. \
+            Exit codes besides the common ones: 10 the dependencies cannot be resolved (the explanation says why), \
+            11 a new version asks for permissions that were not granted (--grant), 12 the plugin is pinned, \
+            13 a plugin execution failed (its outcome is recorded). \
             See docs/PLUGINS.md.
             """,
         subcommands: [

@@ -9,7 +9,7 @@ struct PluginExplain: ParsableCommand {
         commandName: "explain",
         abstract: "Show why a plugin is installed: the chains of requirements back to what the organization asked for.",
         discussion: """
-            Prints one JSON line: {"name","version","requested","chains":[[…]],"dependencies":[…]}, or readable
+            Prints one JSON line: {"name","version","requested","chains":[[…]],"dependencies":[…]}, or readable \
             lines with --format table. Exit code 4 when it is not installed.
             Example: annals plugin explain http-client --group acme
             """)

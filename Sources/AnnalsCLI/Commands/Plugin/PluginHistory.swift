@@ -9,7 +9,7 @@ struct PluginHistory: ParsableCommand {
         commandName: "history",
         abstract: "The history of an install, read from its event stream.",
         discussion: """
-            One JSON line per event: {"offset","streamVersion","type","operation","version","actor","timestamp"}.
+            One JSON line per event: {"offset","streamVersion","type","operation","version","actor","timestamp"}. \
             Exit code 4 when it was never installed. Example: annals plugin history price-feed --group acme
             """)
 

@@ -8,12 +8,12 @@ struct PluginInstallCommand: ParsableCommand {
         commandName: "install",
         abstract: "Install a plugin and its dependencies in an organization, as one atomic batch.",
         discussion: """
-            Resolves the organization's whole graph with npm semver semantics (newest satisfying versions) and
-            installs in topological order; dependencies already installed at a satisfying version are kept.
-            Prints one JSON line per step ({"name","action","from","to","reasons","newGrants"}), then a summary
-            ({"group","request","steps","events","offset"}). Exit code 10 with an explanation when the
+            Resolves the organization's whole graph with npm semver semantics (newest satisfying versions) and \
+            installs in topological order; dependencies already installed at a satisfying version are kept. \
+            Prints one JSON line per step ({"name","action","from","to","reasons","newGrants"}), then a summary \
+            ({"group","request","steps","events","offset"}). Exit code 10 with an explanation when the \
             requirements clash (which ones, why, and how to fix it), 4 for an unknown plugin.
-            Examples: annals plugin install @elizaos/plugin-sql --group acme; annals plugin install
+            Examples: annals plugin install @elizaos/plugin-sql --group acme; annals plugin install \
             price-feed@^1.0.0 --group acme --dry-run
             """)
 
@@ -50,8 +50,8 @@ struct PluginUpdate: ParsableCommand {
         commandName: "update",
         abstract: "Update an installed plugin to its newest version (or the newest in --to), with its dependencies.",
         discussion: """
-            Records the offset and version it updated from (what `plugin rollback` returns to). A version that
-            asks for more permissions needs each new one granted with --grant (exit code 11 otherwise); a pinned
+            Records the offset and version it updated from (what `plugin rollback` returns to). A version that \
+            asks for more permissions needs each new one granted with --grant (exit code 11 otherwise); a pinned \
             plugin is refused (exit code 12). Output as for install.
             Example: annals plugin update price-feed --group acme --grant secrets.read:API_KEY
             """)

@@ -12,8 +12,8 @@ struct PluginJobs: ParsableCommand {
         commandName: "jobs",
         abstract: "List plugin executions and jobs, newest first, with their state.",
         discussion: """
-            One JSON line per execution: {"id","group","plugin","action","state","errorKind","result","firstOffset",
-            "lastOffset"}; state is queued, running, executed, failed, cancelled or abandoned. Executions whose
+            One JSON line per execution: {"id","group","plugin","action","state","errorKind","result","firstOffset", \
+            "lastOffset"}; state is queued, running, executed, failed, cancelled or abandoned. Executions whose \
             process died without an outcome are first recorded as abandoned (read-write).
             Example: annals plugin jobs --group acme --format table
             """)
@@ -59,8 +59,8 @@ struct PluginCancel: ParsableCommand {
         commandName: "cancel",
         abstract: "Cancel a plugin job: a queued one never starts, a running one stops with 'cancelled'.",
         discussion: """
-            Prints {"job","state"}: the state after the request (cancelled for a queued job; running while the
-            process running it stops it, which records plugin_action_failed with errorKind cancelled).
+            Prints {"job","state"}: the state after the request (cancelled for a queued job; running while the \
+            process running it stops it, which records plugin_action_failed with errorKind cancelled). \
             Exit code 4 for an unknown job. Example: annals plugin cancel 5f0c…
             """)
 
@@ -85,7 +85,7 @@ struct PluginSubscriptions: ParsableCommand {
         commandName: "subscriptions",
         abstract: "List the installed plugins that react to events: their event types, cursors and dead letters.",
         discussion: """
-            One JSON line per plugin instance: {"group","plugin","version","types","cursor","position",
+            One JSON line per plugin instance: {"group","plugin","version","types","cursor","position", \
             "deadLetters"}. Example: annals plugin subscriptions --group acme
             """)
 
@@ -110,9 +110,9 @@ struct PluginDispatch: ParsableCommand {
         commandName: "dispatch",
         abstract: "Deliver pending events to the plugins that subscribe to them (--follow: keep delivering).",
         discussion: """
-            Each plugin instance has a durable cursor; delivery is at least once (the cursor moves with the
-            outcome), retried with exponential backoff up to --max-attempts, then dead-lettered. Prints
-            {"delivered","retried","deadLettered","problems"} (with --follow, one line per pass that delivered anything;
+            Each plugin instance has a durable cursor; delivery is at least once (the cursor moves with the \
+            outcome), retried with exponential backoff up to --max-attempts, then dead-lettered. Prints \
+            {"delivered","retried","deadLettered","problems"} (with --follow, one line per pass that delivered anything; \
             SIGINT or SIGTERM stops it). Example: annals plugin dispatch --group acme --follow
             """)
 
@@ -173,8 +173,8 @@ struct PluginDeadLetters: ParsableCommand {
         commandName: "dead-letters",
         abstract: "List the events plugins could not handle after every retry; --retry delivers them once more.",
         discussion: """
-            One JSON line per dead letter: {"id","group","plugin","eventOffset","eventType","attempts","errorKind",
-            "error","resolved"}. --retry runs each unresolved one once more and records the successes
+            One JSON line per dead letter: {"id","group","plugin","eventOffset","eventType","attempts","errorKind", \
+            "error","resolved"}. --retry runs each unresolved one once more and records the successes \
             (plugin_dead_letter_resolved). Example: annals plugin dead-letters --group acme --retry
             """)
 

@@ -9,8 +9,8 @@ struct PluginList: ParsableCommand {
         commandName: "list",
         abstract: "List the plugins installed in an organization.",
         discussion: """
-            One JSON line per install: {"name","group","version","source","requested","pinned","grants",
-            "installedOffset","updatedOffset","lastUpdate"}; "requested" is null for plugins installed only as
+            One JSON line per install: {"name","group","version","source","requested","pinned","grants", \
+            "installedOffset","updatedOffset","lastUpdate"}; "requested" is null for plugins installed only as \
             dependencies. Example: annals plugin list --group acme --format table
             """)
 

@@ -9,7 +9,7 @@ struct PluginOutdated: ParsableCommand {
         commandName: "outdated",
         abstract: "List installed plugins with a newer version, and whether the update is breaking.",
         discussion: """
-            One JSON line per plugin: {"name","current","wanted","latest","breaking","why","pinned"}. Breaking
+            One JSON line per plugin: {"name","current","wanted","latest","breaking","why","pinned"}. Breaking \
             means a major bump (a minor bump below 1.0.0), removed actions or expanded permissions.
             Example: annals plugin outdated --group acme --format table
             """)

@@ -10,12 +10,12 @@ struct PluginRollbackCommand: ParsableCommand {
         commandName: "rollback",
         abstract: "Return an install (and what moved with it) to its state before its last update, by replay.",
         discussion: """
-            Without --to, undoes the last update: every install it changed returns to its state as of the offset
-            the update started from. --to OFFSET or --to VERSION returns the install and its dependencies to that
-            state. The state is computed by replaying the log and the restore is appended as new events (the log
-            is never rewritten). Prints one JSON line per change, then {"targetOffset","instances","offset"}.
+            Without --to, undoes the last update: every install it changed returns to its state as of the offset \
+            the update started from. --to OFFSET or --to VERSION returns the install and its dependencies to that \
+            state. The state is computed by replaying the log and the restore is appended as new events (the log \
+            is never rewritten). Prints one JSON line per change, then {"targetOffset","instances","offset"}. \
             Exit code 4 when there is nothing to roll back to, 10 when it would break another install.
-            Examples: annals plugin rollback price-feed --group acme; annals plugin rollback price-feed --group acme
+            Examples: annals plugin rollback price-feed --group acme; annals plugin rollback price-feed --group acme \
             --to 1.0.0
             """)
 

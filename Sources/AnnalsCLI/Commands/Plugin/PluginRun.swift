@@ -13,13 +13,13 @@ struct PluginRun: ParsableCommand {
         commandName: "run",
         abstract: "Run an installed plugin's action in the sandbox, audited; --async returns a job id at once.",
         discussion: """
-            Appends plugin_action_initiated, runs the action (WebAssembly, within --fuel, --memory-pages and
-            --timeout, with only the capabilities granted to the install), then plugin_action_executed or
-            plugin_action_failed. Prints {"id","plugin","version","action","group","status","output" | "errorKind",
-            "error","fuelUsed","peakMemoryBytes","durationMs",…}. A failed execution exits 13. --async starts the job
-            in a background process and prints {"job","state":"queued","offset"}; follow it with `plugin jobs`.
+            Appends plugin_action_initiated, runs the action (WebAssembly, within --fuel, --memory-pages and \
+            --timeout, with only the capabilities granted to the install), then plugin_action_executed or \
+            plugin_action_failed. Prints {"id","plugin","version","action","group","status","output" | "errorKind", \
+            "error","fuelUsed","peakMemoryBytes","durationMs",…}. A failed execution exits 13. --async starts the job \
+            in a background process and prints {"job","state":"queued","offset"}; follow it with `plugin jobs`. \
             Executions abandoned by a killed host are recorded first (plugin_action_abandoned).
-            Examples: annals plugin run price-feed quote --group acme --input '{"symbol":"BTC","amount":2}';
+            Examples: annals plugin run price-feed quote --group acme --input '{"symbol":"BTC","amount":2}'; \
             annals plugin run report build --group acme --input '{}' --async --timeout 600
             """)
 

@@ -9,11 +9,11 @@ struct PluginSearch: ParsableCommand {
         commandName: "search",
         abstract: "Find plugins by what they do: semantic and lexical search over name, description, topics, actions.",
         discussion: """
-            Searches what --group sees (the global registry, narrowed by its allowlist, plus its own registries;
+            Searches what --group sees (the global registry, narrowed by its allowlist, plus its own registries; \
             the global registry alone without --group). jsonl prints one result per line, best first:
-            {"name","scope","description","category","latest","score","similarity","lexicalScore","matches",
+            {"name","scope","description","category","latest","score","similarity","lexicalScore","matches", \
             "why"}; "why" says which query words matched and in which form (stem or related word).
-            Examples: annals plugin search "trade on a crypto exchange"; annals plugin search "store agent memory
+            Examples: annals plugin search "trade on a crypto exchange"; annals plugin search "store agent memory \
             in postgres" --group acme --format table
             """)
 

@@ -8,8 +8,8 @@ struct PluginShow: ParsableCommand {
         commandName: "show",
         abstract: "Show a plugin as an organization sees it: description, versions, dependencies, permissions.",
         discussion: """
-            Prints one JSON line: {"name","scope","registry","description","category","topics","repository",
-            "distTags","versions":[{"version","dependencies","permissions","actions","artifact"}]}.
+            Prints one JSON line: {"name","scope","registry","description","category","topics","repository", \
+            "distTags","versions":[{"version","dependencies","permissions","actions","artifact"}]}. \
             Exit code 4 when no registry the organization sees lists it.
             Example: annals plugin show @elizaos/plugin-sql --group acme
             """)
@@ -38,7 +38,7 @@ struct PluginAllow: ParsableCommand {
         commandName: "allow",
         abstract: "Set which global plugins an organization may find and install (name patterns with *).",
         discussion: """
-            Without patterns, prints the current allowlist. With patterns, replaces it; --clear removes it (every
+            Without patterns, prints the current allowlist. With patterns, replaces it; --clear removes it (every \
             global plugin visible again). The organization's private registries are always visible.
             Example: annals plugin allow --group acme "@elizaos/*" price-feed
             """)

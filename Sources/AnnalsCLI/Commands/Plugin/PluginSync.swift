@@ -8,11 +8,11 @@ struct PluginSync: ParsableCommand {
         commandName: "sync",
         abstract: "Sync a plugin registry from a file, a directory or an http(s) URL.",
         discussion: """
-            Reads the ElizaOS index.json or generated-registry.json (or a directory holding both), or an Annals
-            manifest ("format": "annals.plugins/1"). Each entry is validated on its own: a bad one is reported on
-            stderr with its name, line and what is wrong, and skipped. Syncing the same source again appends no
-            plugin events. Prints one JSON line: {"registry","scope","format","added","changed","removed",
-            "unchanged","skipped","warnings","events","offset"}. Exit code 2 when the source is not a registry at
+            Reads the ElizaOS index.json or generated-registry.json (or a directory holding both), or an Annals \
+            manifest ("format": "annals.plugins/1"). Each entry is validated on its own: a bad one is reported on \
+            stderr with its name, line and what is wrong, and skipped. Syncing the same source again appends no \
+            plugin events. Prints one JSON line: {"registry","scope","format","added","changed","removed", \
+            "unchanged","skipped","warnings","events","offset"}. Exit code 2 when the source is not a registry at \
             all (nothing is written), or with --strict when an entry was skipped (the valid ones are still synced).
             Examples: annals plugin sync ../shared/data/elizaos-registry; annals plugin sync plugins.json --group acme
             """)
