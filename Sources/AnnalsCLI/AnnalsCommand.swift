@@ -35,9 +35,12 @@ struct AnnalsCommand: ParsableCommand {
             SandboxWorkerCommand.self,
         ])
 
-    /// Ignores SIGPIPE so that a closed pipe shows up as `EPIPE` on write, which ends the command quietly.
+    /// Ignores SIGPIPE so that a closed pipe shows up as `EPIPE` on write, which ends the command quietly, and
+    /// SIGXFSZ so that a write past the file size limit (`ulimit -f`) fails with an error naming the limit instead
+    /// of killing the process.
     static func main() {
         signal(SIGPIPE, SIG_IGN)
+        signal(SIGXFSZ, SIG_IGN)
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -122,7 +122,9 @@ public final class Environment: @unchecked Sendable {
             // `mdb_txn_commit` frees the transaction even when it fails.
             let committed = txn.commitResult()
             if committed == .mapFull { return nil }
-            if let committed { throw LMDBError(code: committed, operation: "mdb_txn_commit") }
+            if let committed {
+                throw LMDBError(code: committed, operation: "mdb_txn_commit", detail: storageDetail(for: committed))
+            }
             return result
         }
     }
@@ -221,7 +223,15 @@ public final class Environment: @unchecked Sendable {
     /// Needed only with ``Durability/noSync`` or ``Durability/noMetaSync``. Safe to call while another thread
     /// writes.
     public func sync() throws(LMDBError) {
-        try check(mdb_env_sync(pointer, 1), "mdb_env_sync")
+        let rc = mdb_env_sync(pointer, 1)
+        guard rc != MDB_SUCCESS else { return }
+        let code = LMDBError.Code(rawValue: rc)
+        throw LMDBError(code: code, operation: "mdb_env_sync", detail: storageDetail(for: code))
+    }
+
+    /// For a failure that a full disk, quota or file size limit may cause, what the file system says about them.
+    private func storageDetail(for code: LMDBError.Code) -> String? {
+        StorageDiagnosis.applies(to: code) ? StorageDiagnosis(directory: path).summary : nil
     }
 
     /// Clears reader slots left by processes that died, and returns how many were cleared.

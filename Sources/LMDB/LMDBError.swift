@@ -18,16 +18,20 @@ public struct LMDBError: Error, CustomStringConvertible, Sendable, Equatable {
     public let code: Code
     /// The `mdb_*` call (and, where useful, its subject) that failed, such as `mdb_put(events)`.
     public let operation: String
+    /// What else is known about the failure, such as the free space left on the file system when a commit could
+    /// not write its pages; `nil` when nothing is.
+    public let detail: String?
 
-    /// Creates an error for `code` returned by `operation`.
-    public init(code: Code, operation: String) {
+    /// Creates an error for `code` returned by `operation`, with an optional `detail` for the message.
+    public init(code: Code, operation: String, detail: String? = nil) {
         self.code = code
         self.operation = operation
+        self.detail = detail
     }
 
-    /// A description naming the operation, the code and LMDB's own message.
+    /// A description naming the operation, the code, LMDB's own message and the detail.
     public var description: String {
-        "\(operation) failed: \(code) (\(code.message))"
+        "\(operation) failed: \(code) (\(code.message))" + (detail.map { "; " + $0 } ?? "")
     }
 
     /// An LMDB or `errno` result code.
@@ -77,8 +81,13 @@ public struct LMDBError: Error, CustomStringConvertible, Sendable, Equatable {
         public static let badDatabase = Code(rawValue: MDB_BAD_DBI)
         /// `ENOSPC`: no space left on the device.
         public static let noSpace = Code(rawValue: ENOSPC)
-        /// `EIO`: a low-level I/O error.
+        /// `EIO`: a low-level I/O error. LMDB also reports a short write this way, which a full disk or a file size
+        /// limit causes.
         public static let ioError = Code(rawValue: EIO)
+        /// `EFBIG`: the file would grow beyond the process's file size limit.
+        public static let fileTooLarge = Code(rawValue: EFBIG)
+        /// `EDQUOT`: the user's disk quota is exhausted.
+        public static let quotaExceeded = Code(rawValue: EDQUOT)
         /// `ENOMEM`: out of memory.
         public static let outOfMemory = Code(rawValue: ENOMEM)
         /// `ENOENT`: the directory does not exist.
@@ -112,6 +121,8 @@ public struct LMDBError: Error, CustomStringConvertible, Sendable, Equatable {
             case .badValueSize: "badValueSize"
             case .noSpace: "noSpace"
             case .ioError: "ioError"
+            case .fileTooLarge: "fileTooLarge"
+            case .quotaExceeded: "quotaExceeded"
             case .outOfMemory: "outOfMemory"
             case .noSuchFileOrDirectory: "noSuchFileOrDirectory"
             case .permissionDenied: "permissionDenied"

@@ -1,0 +1,39 @@
+import Foundation
+import Testing
+
+/// `annals append` when the data file cannot grow (here through the file size limit, `ulimit -f`, which needs no
+/// privileges; a full disk fails the same way): exit code 5, a message naming the limit and the free space, every
+/// acknowledged event intact, and the store usable once the limit is gone.
+@Suite("CLI: storage limits")
+struct CLIStorageLimitTests {
+    @Test func anAppendStoppedByTheFileSizeLimitKeepsWhatItAcknowledged() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            let input = fx.directory + "/events.jsonl"
+            try (sampleLines(30_000).joined(separator: "\n") + "\n").write(
+                toFile: input, atomically: true, encoding: .utf8)
+            let limitedKiB = 1_024
+            let script = """
+                ulimit -f \(limitedKiB) && exec \(shellQuoted(fx.binary)) append --store \(shellQuoted(fx.store)) \
+                --file \(shellQuoted(input))
+                """
+            let limited = try runShell(script, directory: fx.directory)
+            #expect(limited.status == Exit.storage, "\(limited)")
+            #expect(limited.errors.contains("mdb_txn_commit failed"), "\(limited)")
+            #expect(limited.errors.contains("ulimit -f"), "\(limited)")
+            #expect(limited.errors.contains("the file system holding \(fx.store) has"), "\(limited)")
+            let receipts = limited.objects()
+            #expect(!receipts.isEmpty && receipts.count < 30_000, "\(receipts.count) receipts")
+
+            let verified = try fx.annals("verify")
+            #expect(verified.status == Exit.ok, "\(verified)")
+            #expect(try fx.headOffset() == receipts.count, "every acknowledged event is there, and nothing else")
+            let events = try fx.readAll()
+            #expect(events.map { $0.int("offset") } == receipts.map { $0.int("offset") })
+
+            let resumed = try fx.annals("append", stdin: sampleLines(3, start: receipts.count).joined(separator: "\n"))
+            #expect(resumed.status == Exit.ok, "\(resumed)")
+            #expect(try fx.headOffset() == receipts.count + 3)
+        }
+    }
+}
