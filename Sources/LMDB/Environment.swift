@@ -264,19 +264,50 @@ public final class Environment: @unchecked Sendable {
 
     /// Copies the environment to the existing empty directory `destination`, consistently, while writers run.
     ///
-    /// With `compact`, free pages are omitted and pages renumbered (`MDB_CP_COMPACT`).
+    /// With `compact`, free pages are omitted and pages renumbered (`MDB_CP_COMPACT`). The copy is durable when
+    /// this returns: its file and directory are synced. A copy that fails leaves no `data.mdb` behind (one that was
+    /// there before is left alone), so a partial file is never mistaken for a backup; for a full disk, quota or file
+    /// size limit the error's ``LMDBError/detail`` names the space left at the destination.
     ///
     /// The corresponding C function is `mdb_env_copy2`.
     public func copy(to destination: String, compact: Bool) throws(LMDBError) {
-        // mdb_env_copy2 runs its own read transaction over the map: hold the resize lock as any transaction does,
-        // and first adopt a size another process may have grown the map to.
-        resizeLock.lockShared()
-        defer { resizeLock.unlockShared() }
-        let probe = try beginAdoptingResize(readOnly: true)
-        probe.abort()
-        try check(
-            mdb_env_copy2(pointer, destination, compact ? UInt32(MDB_CP_COMPACT) : 0),
-            "mdb_env_copy2(\(destination))")
+        let file = destination + "/data.mdb"
+        let existed = access(file, F_OK) == 0
+        let rc: Int32
+        do {
+            // mdb_env_copy2 runs its own read transaction over the map: hold the resize lock as any transaction
+            // does, and first adopt a size another process may have grown the map to.
+            resizeLock.lockShared()
+            defer { resizeLock.unlockShared() }
+            let probe = try beginAdoptingResize(readOnly: true)
+            probe.abort()
+            rc = mdb_env_copy2(pointer, destination, compact ? UInt32(MDB_CP_COMPACT) : 0)
+        }
+        guard rc == MDB_SUCCESS else {
+            let code = LMDBError.Code(rawValue: rc)
+            let detail = StorageDiagnosis.applies(to: code) ? StorageDiagnosis(directory: destination).summary : nil
+            if !existed { unlink(file) }
+            throw LMDBError(code: code, operation: "mdb_env_copy2(\(destination))", detail: detail)
+        }
+        do {
+            try syncToDisk(file, directory: false, of: destination)
+            try syncToDisk(destination, directory: true, of: destination)
+        } catch {
+            unlink(file)
+            throw error
+        }
+    }
+
+    /// `fsync` of the file or directory at `path`, part of the environment copy in `copyDirectory`.
+    private func syncToDisk(_ path: String, directory: Bool, of copyDirectory: String) throws(LMDBError) {
+        let descriptor = open(path, directory ? O_RDONLY | O_DIRECTORY : O_RDONLY)
+        guard descriptor >= 0 else { throw LMDBError(code: .init(rawValue: errno), operation: "open(\(path))") }
+        defer { close(descriptor) }
+        guard fsync(descriptor) == 0 else {
+            let code = LMDBError.Code(rawValue: errno)
+            let detail = StorageDiagnosis.applies(to: code) ? StorageDiagnosis(directory: copyDirectory).summary : nil
+            throw LMDBError(code: code, operation: "fsync(\(path))", detail: detail)
+        }
     }
 }
 

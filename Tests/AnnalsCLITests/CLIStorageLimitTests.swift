@@ -1,9 +1,9 @@
 import Foundation
 import Testing
 
-/// `annals append` when the data file cannot grow (here through the file size limit, `ulimit -f`, which needs no
-/// privileges; a full disk fails the same way): exit code 5, a message naming the limit and the free space, every
-/// acknowledged event intact, and the store usable once the limit is gone.
+/// `annals append` and `annals backup` when a data file cannot grow (here through the file size limit,
+/// `ulimit -f`, which needs no privileges; a full disk fails the same way): exit code 5, a message naming the limit
+/// and the free space, every acknowledged event intact, no partial backup, and writes resume once the limit is gone.
 @Suite("CLI: storage limits")
 struct CLIStorageLimitTests {
     @Test func anAppendStoppedByTheFileSizeLimitKeepsWhatItAcknowledged() throws {
@@ -34,6 +34,26 @@ struct CLIStorageLimitTests {
             let resumed = try fx.annals("append", stdin: sampleLines(3, start: receipts.count).joined(separator: "\n"))
             #expect(resumed.status == Exit.ok, "\(resumed)")
             #expect(try fx.headOffset() == receipts.count + 3)
+        }
+    }
+
+    @Test func aBackupStoppedByTheFileSizeLimitLeavesNoPartialCopy() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            try fx.append(sampleLines(20_000))
+            let destination = fx.directory + "/backup"
+            let limited = try runShell(
+                "ulimit -f 256 && exec \(shellQuoted(fx.binary)) backup --store \(shellQuoted(fx.store)) "
+                    + shellQuoted(destination), directory: fx.directory)
+            #expect(limited.status == Exit.storage, "\(limited)")
+            #expect(limited.errors.contains("mdb_env_copy2(\(destination)) failed"), "\(limited)")
+            #expect(limited.errors.contains("ulimit -f"), "\(limited)")
+            #expect(!FileManager.default.fileExists(atPath: destination), "the failed copy left \(destination) behind")
+
+            let backup = try fx.run(["backup", "--store", fx.store, destination])
+            #expect(backup.status == Exit.ok, "\(backup)")
+            #expect(try fx.headOffset(destination) == 20_000)
+            #expect(try fx.annals("verify", store: destination).status == Exit.ok)
         }
     }
 }

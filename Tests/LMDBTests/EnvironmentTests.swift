@@ -189,6 +189,20 @@ private func putTwelveMegabytes(_ db: Database, _ txn: borrowing Transaction) th
         }
     }
 
+    @Test func aCopyOverAnExistingDataFileFailsAndLeavesItAlone() throws {
+        try withEnvironment { env, path in
+            let db = try env.openDatabase("kv", flags: .create)
+            try env.write { txn in try txn.put(db, key: bytes("k"), value: bytes("v")) }
+            let copy = path + "-copy"
+            try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: copy) }
+            let existing = Data("not a copy".utf8)
+            try existing.write(to: URL(fileURLWithPath: copy + "/data.mdb"))
+            #expect(throws: LMDBError.self) { try env.copy(to: copy, compact: true) }
+            #expect(try Data(contentsOf: URL(fileURLWithPath: copy + "/data.mdb")) == existing)
+        }
+    }
+
     @Test func openingAMissingDirectoryNamesTheCall() throws {
         do {
             _ = try Environment(path: "/nonexistent/annals-\(UUID().uuidString)")

@@ -5,7 +5,8 @@ extension EventStore {
     /// Writes a consistent, compacted copy of the store into `destination` while appends continue.
     ///
     /// The copy is the state of one read transaction: every event committed before it began, none after. Free
-    /// pages are left out. `destination` must not exist or be an empty directory.
+    /// pages are left out. `destination` must not exist or be an empty directory. The copy is synced to disk
+    /// before this returns; a copy that fails (a full disk, say) leaves `destination` as it found it.
     /// - Returns: The head of the copy.
     /// - Throws: ``AnnalsError/invalidArgument(_:)`` when `destination` holds files, ``AnnalsError/storage(_:)``.
     ///
@@ -14,7 +15,8 @@ extension EventStore {
     public func backup(to destination: String) throws(AnnalsError) -> LogHead {
         let files = FileManager.default
         var isDirectory: ObjCBool = false
-        if files.fileExists(atPath: destination, isDirectory: &isDirectory) {
+        let existed = files.fileExists(atPath: destination, isDirectory: &isDirectory)
+        if existed {
             guard isDirectory.boolValue, (try? files.contentsOfDirectory(atPath: destination))?.isEmpty == true else {
                 throw .invalidArgument("backup destination \(destination) exists and is not an empty directory")
             }
@@ -28,6 +30,7 @@ extension EventStore {
         do {
             try environment.copy(to: destination, compact: true)
         } catch {
+            if !existed { try? files.removeItem(atPath: destination) }
             throw .storage(error)
         }
         let copy = try EventStore(path: destination, options: StoreOptions(readOnly: true, createIfMissing: false))
