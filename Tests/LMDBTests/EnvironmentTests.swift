@@ -16,6 +16,19 @@ func withEnvironment<R>(
 
 private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
 
+/// Runs `body` with an environment whose database `kv` holds `k` = `v`, and an empty directory to copy it to (removed
+/// afterwards).
+private func withOneKeyAndACopyDirectory(_ body: (Environment, String) throws -> Void) throws {
+    try withEnvironment { env, path in
+        let db = try env.openDatabase("kv", flags: .create)
+        try env.write { txn in try txn.put(db, key: bytes("k"), value: bytes("v")) }
+        let copy = path + "-copy"
+        try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: copy) }
+        try body(env, copy)
+    }
+}
+
 /// Puts 4,000 values of 3,000 bytes into `db`: more than a 1 MiB map holds.
 private func putTwelveMegabytes(_ db: Database, _ txn: borrowing Transaction) throws {
     let value = [UInt8](repeating: 7, count: 3000)
@@ -174,13 +187,8 @@ private func putTwelveMegabytes(_ db: Database, _ txn: borrowing Transaction) th
     }
 
     @Test func readOnlyEnvironmentSeesDataAndOpensExistingDatabases() throws {
-        try withEnvironment { env, path in
-            let db = try env.openDatabase("kv", flags: .create)
-            try env.write { txn in try txn.put(db, key: bytes("k"), value: bytes("v")) }
+        try withOneKeyAndACopyDirectory { env, copy in
             // A second process would open it read-only; in-process we use a copy to respect LMDB's one-open rule.
-            let copy = path + "-copy"
-            try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(atPath: copy) }
             try env.copy(to: copy, compact: true)
             let reader = try Environment(path: copy, options: EnvironmentOptions(readOnly: true))
             let readerDB = try reader.openDatabase("kv")
@@ -190,12 +198,7 @@ private func putTwelveMegabytes(_ db: Database, _ txn: borrowing Transaction) th
     }
 
     @Test func aCopyOverAnExistingDataFileFailsAndLeavesItAlone() throws {
-        try withEnvironment { env, path in
-            let db = try env.openDatabase("kv", flags: .create)
-            try env.write { txn in try txn.put(db, key: bytes("k"), value: bytes("v")) }
-            let copy = path + "-copy"
-            try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(atPath: copy) }
+        try withOneKeyAndACopyDirectory { env, copy in
             let existing = Data("not a copy".utf8)
             try existing.write(to: URL(fileURLWithPath: copy + "/data.mdb"))
             #expect(throws: LMDBError.self) { try env.copy(to: copy, compact: true) }
