@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "AnnalsResolver"),
         .target(
             name: "AnnalsSandbox",
-            dependencies: [.product(name: "WasmKit", package: "WasmKit")]),
+            dependencies: ["CAnnalsSupport", .product(name: "WasmKit", package: "WasmKit")]),
         .target(
             name: "AnnalsPlatform",
             dependencies: [

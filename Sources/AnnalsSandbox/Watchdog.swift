@@ -1,3 +1,4 @@
+import CAnnalsSupport
 import WasmKit
 
 /// Why a running execution was stopped from outside.
@@ -89,6 +90,7 @@ final class Watchdog: @unchecked Sendable {
     }
 
     private func run() {
+        annals_name_current_thread("annals.watchdog")
         lock.withLock {
             while true {
                 let now = monotonicNow()

@@ -169,4 +169,16 @@ import Testing
             #expect(try reopened.head().offset == 1)
         }
     }
+
+    @Test func theWriterThreadCarriesItsNameForOperators() async throws {
+        try await withStore(StoreOptions(projections: [])) { store, _ in
+            try await store.append(sampleEvent(1))
+            let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")
+            let names = tasks.compactMap { task in
+                (try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8))?
+                    .trimmingCharacters(in: .newlines)
+            }
+            #expect(names.contains(Writer.threadName), "thread names: \(Set(names).sorted())")
+        }
+    }
 }

@@ -21,7 +21,7 @@ final class DictionaryTraining: @unchecked Sendable {
 
     weak var store: EventStore?
     private let threshold: Int
-    private let background = BackgroundWork(name: "annals.dictionary-training")
+    private let background = BackgroundWork(name: "annals.training")
     /// The offset the current dictionary was trained at; loaded on first use.
     private var trainedAt: UInt64??
     /// After a failed first training, the head at which to try again.

@@ -5,7 +5,7 @@ import Foundation
 final class AutomaticSnapshots: @unchecked Sendable {
     weak var store: EventStore?
     private let interval: UInt64
-    private let background = BackgroundWork(name: "annals.snapshots")
+    private let background = BackgroundWork(name: "annals.snapshot")
     /// The offset of the newest snapshot, or of the last attempt.
     private var last: UInt64?
 

@@ -43,13 +43,19 @@ final class Writer: @unchecked Sendable {
     }
 
     func start() {
-        let thread = Thread { [self] in run() }
-        thread.name = "annals.writer"
+        let thread = Thread { [self] in
+            nameCurrentThread(Self.threadName)
+            run()
+        }
+        thread.name = Self.threadName
         thread.qualityOfService = .userInitiated
         self.thread = thread
         self.writerThread = thread
         thread.start()
     }
+
+    /// The writer thread's name, as `top -H` and debuggers show it.
+    static let threadName = "annals.writer"
 
     /// Whether the caller is the writer thread (where blocking on the writer would deadlock).
     var isWriterThread: Bool { Thread.current === writerThread }

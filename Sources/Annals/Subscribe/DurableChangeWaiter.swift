@@ -41,6 +41,7 @@ final class DurableChangeWaiter: @unchecked Sendable {
 
     private func startThread() {
         let thread = Thread { [self] in
+            nameCurrentThread("annals.livewait")
             while true {
                 // Waiters that saw an older word than the current one are due now: a change happened between their
                 // check and this thread's sleep, and sleeping on the current word would miss it.
@@ -68,7 +69,7 @@ final class DurableChangeWaiter: @unchecked Sendable {
                 for waiter in woken { waiter.continuation.resume() }
             }
         }
-        thread.name = "annals.live-wait"
+        thread.name = "annals.livewait"
         thread.start()
     }
 }

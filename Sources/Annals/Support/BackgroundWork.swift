@@ -8,7 +8,7 @@ final class BackgroundWork: @unchecked Sendable {
     private var running = false
     private var stopping = false
 
-    /// Work whose threads are named `name`.
+    /// Work whose threads are named `name` (at most 15 bytes, as Linux keeps).
     init(name: String) { self.name = name }
 
     /// Runs `body` under the lock that guards the owner's state.
@@ -24,6 +24,7 @@ final class BackgroundWork: @unchecked Sendable {
         }
         guard starting else { return }
         let thread = Thread { [self] in
+            nameCurrentThread(name)
             work()
             lock.withLock {
                 running = false

@@ -8,6 +8,9 @@
 /// (pass 0 to start). Uses the SSE 4.2 `crc32` instruction when the CPU has it, a table otherwise.
 uint32_t annals_crc32c(uint32_t crc, const void *bytes, size_t length);
 
+/// Names the calling thread for `top -H`, `perf`, debuggers and `/proc/self/task/*/comm` (the first 15 bytes).
+void annals_name_current_thread(const char *name);
+
 /// Sequentially consistent 64-bit load from memory that may be shared between processes.
 static inline uint64_t annals_atomic_load_u64(const volatile uint64_t *address) {
     return __atomic_load_n(address, __ATOMIC_SEQ_CST);
