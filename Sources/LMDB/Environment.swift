@@ -51,6 +51,7 @@ public final class Environment: @unchecked Sendable {
             var flags = UInt32(MDB_NOTLS) | options.durability.environmentFlags
             if options.readOnly { flags |= UInt32(MDB_RDONLY) }
             try check(mdb_env_open(env, path, flags, mdb_mode_t(options.fileMode)), "mdb_env_open(\(path))")
+            try Self.checkFileHoldsCommittedPages(env, path)
         } catch {
             mdb_env_close(env)
             throw error
@@ -63,6 +64,25 @@ public final class Environment: @unchecked Sendable {
 
     deinit {
         mdb_env_close(pointer)
+    }
+
+    /// Refuses a data file shorter than its last committed transaction needs (a copy cut short, a truncated file):
+    /// reading the missing pages through the map would kill the process with `SIGBUS` instead of failing.
+    private static func checkFileHoldsCommittedPages(_ env: OpaquePointer, _ path: String) throws(LMDBError) {
+        var info = MDB_envinfo()
+        var statistics = MDB_stat()
+        var descriptor: Int32 = -1
+        var file = stat()
+        guard mdb_env_info(env, &info) == 0, mdb_env_stat(env, &statistics) == 0,
+            mdb_env_get_fd(env, &descriptor) == 0, fstat(descriptor, &file) == 0
+        else { return }
+        let needed = (UInt64(info.me_last_pgno) + 1) * UInt64(statistics.ms_psize)
+        let size = UInt64(file.st_size)
+        guard size < needed else { return }
+        throw LMDBError(
+            code: .truncatedFile, operation: "mdb_env_open(\(path))",
+            detail: "data.mdb is \(size) bytes, but its last committed transaction uses \(needed); restore the store "
+                + "from a backup")
     }
 
     /// Runs `body` in a read-only transaction and returns its result.

@@ -98,9 +98,15 @@ public struct LMDBError: Error, CustomStringConvertible, Sendable, Equatable {
         public static let resourceTemporarilyUnavailable = Code(rawValue: EAGAIN)
         /// `EINVAL`: an invalid parameter was specified.
         public static let invalidArgument = Code(rawValue: EINVAL)
+        /// Not an LMDB code but this layer's own check at open: the data file is shorter than the pages its last
+        /// committed transaction uses (a copy cut short, a truncated file). LMDB would raise `SIGBUS` reading them.
+        public static let truncatedFile = Code(rawValue: -30_600)
 
-        /// LMDB's own message for this code (`mdb_strerror`).
-        public var message: String { String(cString: mdb_strerror(rawValue)) }
+        /// LMDB's own message for this code (`mdb_strerror`), or this layer's for ``truncatedFile``.
+        public var message: String {
+            self == .truncatedFile
+                ? "the data file is shorter than its committed pages" : String(cString: mdb_strerror(rawValue))
+        }
 
         /// The Swift name of the code, or its number.
         public var description: String {
@@ -128,6 +134,7 @@ public struct LMDBError: Error, CustomStringConvertible, Sendable, Equatable {
             case .permissionDenied: "permissionDenied"
             case .resourceTemporarilyUnavailable: "resourceTemporarilyUnavailable"
             case .invalidArgument: "invalidArgument"
+            case .truncatedFile: "truncatedFile"
             default: "code \(rawValue)"
             }
         }

@@ -176,4 +176,22 @@ struct CorruptionTests {
             #expect(try fx.annals("verify", "--anchor", lateAnchor).status == Exit.ok, "the live store is whole")
         }
     }
+
+    @Test func aTruncatedDataFileIsRefusedNotACrash() throws {
+        try withCLIFixture { fx in
+            try buildStore(fx)
+            let copy = fx.path("cut-short")
+            try copyDirectory(fx.store, to: copy)
+            let file = try FileHandle(forWritingTo: URL(fileURLWithPath: copy + "/data.mdb"))
+            try file.truncate(atOffset: 3 * 4_096)
+            try file.close()
+            for command in ["verify", "read", "head", "stats"] {
+                let result = try fx.annals(command, store: copy)
+                #expect(result.status == Exit.storage, "\(command): \(result)")
+                #expect(result.errors.contains("truncatedFile"), "\(command): \(result)")
+                #expect(result.errors.contains("data.mdb is 12288 bytes"), "\(command): \(result)")
+            }
+            #expect(try fx.annals("verify").status == Exit.ok, "the original is untouched")
+        }
+    }
 }

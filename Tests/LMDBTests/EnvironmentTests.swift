@@ -206,6 +206,29 @@ private func putTwelveMegabytes(_ db: Database, _ txn: borrowing Transaction) th
         }
     }
 
+    @Test func aTruncatedDataFileIsRefusedAtOpen() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("lmdb-test-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            let env = try Environment(path: path)
+            let db = try env.openDatabase("kv", flags: .create)
+            try env.write { txn in try putTwelveMegabytes(db, txn) }
+        }
+        let file = try FileHandle(forWritingTo: URL(fileURLWithPath: path + "/data.mdb"))
+        try file.truncate(atOffset: 1 << 20)
+        try file.close()
+        do {
+            _ = try Environment(path: path)
+            Issue.record("a truncated data file opened")
+        } catch {
+            #expect(error.code == .truncatedFile)
+            #expect(
+                error.detail?.hasPrefix("data.mdb is 1048576 bytes, but its last committed transaction uses") == true)
+            #expect(error.description.contains("the data file is shorter than its committed pages"))
+        }
+    }
+
     @Test func openingAMissingDirectoryNamesTheCall() throws {
         do {
             _ = try Environment(path: "/nonexistent/annals-\(UUID().uuidString)")
