@@ -50,8 +50,9 @@ public final class Environment: @unchecked Sendable {
             try check(mdb_env_set_mapsize(env, options.mapSize), "mdb_env_set_mapsize")
             var flags = UInt32(MDB_NOTLS) | options.durability.environmentFlags
             if options.readOnly { flags |= UInt32(MDB_RDONLY) }
+            try Self.checkMetaPages(path)
             try check(mdb_env_open(env, path, flags, mdb_mode_t(options.fileMode)), "mdb_env_open(\(path))")
-            try Self.checkFileHoldsCommittedPages(env, path)
+            try Self.checkCatalog(env, path)
         } catch {
             mdb_env_close(env)
             throw error
@@ -66,23 +67,44 @@ public final class Environment: @unchecked Sendable {
         mdb_env_close(pointer)
     }
 
-    /// Refuses a data file shorter than its last committed transaction needs (a copy cut short, a truncated file):
-    /// reading the missing pages through the map would kill the process with `SIGBUS` instead of failing.
-    private static func checkFileHoldsCommittedPages(_ env: OpaquePointer, _ path: String) throws(LMDBError) {
-        var info = MDB_envinfo()
-        var statistics = MDB_stat()
-        var descriptor: Int32 = -1
-        var file = stat()
-        guard mdb_env_info(env, &info) == 0, mdb_env_stat(env, &statistics) == 0,
-            mdb_env_get_fd(env, &descriptor) == 0, fstat(descriptor, &file) == 0
-        else { return }
-        let needed = (UInt64(info.me_last_pgno) + 1) * UInt64(statistics.ms_psize)
-        let size = UInt64(file.st_size)
-        guard size < needed else { return }
+    /// Refuses a data file whose meta pages LMDB would follow into a fault (``MetaPages``): a damaged page size,
+    /// last page or root, or a file shorter than the pages in use (a copy cut short, a truncated file). A writer in
+    /// another process may be rewriting a meta page as it is read, so a problem is read three times before it counts.
+    private static func checkMetaPages(_ path: String) throws(LMDBError) {
+        var problem = MetaPages.problem(inEnvironmentAt: path)
+        for _ in 0..<2 where problem != nil {
+            usleep(2_000)
+            problem = MetaPages.problem(inEnvironmentAt: path)
+        }
+        switch problem {
+        case nil:
+            return
+        case .truncated(let size, let needed):
+            throw LMDBError(
+                code: .truncatedFile, operation: "mdb_env_open(\(path))",
+                detail: "data.mdb is \(size) bytes, but its last committed transaction uses \(needed); restore the "
+                    + "store from a backup")
+        case .damaged(let detail):
+            throw LMDBError(code: .corrupted, operation: "mdb_env_open(\(path))", detail: detail)
+        }
+    }
+
+    /// Refuses a data file whose catalog of named databases is damaged: opening any of them would follow it. Also
+    /// refuses one where neither meta page carries the transaction id LMDB reads from the lock file.
+    private static func checkCatalog(_ env: OpaquePointer, _ path: String) throws(LMDBError) {
+        for attempt in 0..<3 {
+            guard let problems = try checkStructure(env, names: []) else {
+                if attempt < 2 { usleep(2_000) }
+                continue
+            }
+            guard let first = problems.first else { return }
+            throw LMDBError(
+                code: .corrupted, operation: "mdb_env_open(\(path))",
+                detail: "\(first)" + (problems.count > 1 ? " (and \(problems.count - 1) more)" : ""))
+        }
         throw LMDBError(
-            code: .truncatedFile, operation: "mdb_env_open(\(path))",
-            detail: "data.mdb is \(size) bytes, but its last committed transaction uses \(needed); restore the store "
-                + "from a backup")
+            code: .corrupted, operation: "mdb_env_open(\(path))",
+            detail: "neither meta page carries the transaction id that readers start from")
     }
 
     /// Runs `body` in a read-only transaction and returns its result.

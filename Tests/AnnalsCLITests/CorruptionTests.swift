@@ -194,4 +194,35 @@ struct CorruptionTests {
             #expect(try fx.annals("verify").status == Exit.ok, "the original is untouched")
         }
     }
+
+    /// Bytes flipped across the data file, page headers and nodes included, in 40 copies: `verify` reports what it
+    /// finds (a damaged page as `structure`, at offset 0) and never dies of a signal inside LMDB.
+    @Test func verifyReportsDamagedPagesInsteadOfCrashing() throws {
+        try withCLIFixture { fx in
+            try buildStore(fx)
+            let size = try #require(
+                try FileManager.default.attributesOfItem(atPath: fx.store + "/data.mdb")[.size] as? Int)
+            var kinds = Set<String>()
+            for copyNumber in 0..<40 {
+                let copy = fx.path("damaged-\(copyNumber)")
+                try copyDirectory(fx.store, to: copy)
+                let handle = try FileHandle(forUpdating: URL(fileURLWithPath: copy + "/data.mdb"))
+                for flip in 0..<(1 + copyNumber % 4) {
+                    // A fixed sweep (no randomness), past the two meta pages.
+                    let position = 8_192 + (copyNumber * 7_919 + flip * 104_729) % (size - 8_192)
+                    try handle.seek(toOffset: UInt64(position))
+                    let byte = try #require(try handle.read(upToCount: 1)?.first)
+                    try handle.seek(toOffset: UInt64(position))
+                    try handle.write(contentsOf: [byte ^ UInt8(1 << ((copyNumber + flip) % 8))])
+                }
+                try handle.close()
+                let result = try fx.annals("verify", store: copy)
+                #expect(!result.signaled, "verify of copy \(copyNumber) died of signal \(result.status): \(result)")
+                #expect([Exit.ok, Exit.damaged, Exit.storage, Exit.corrupt].contains(result.status), "\(result)")
+                for problem in result.objects() { if let kind = problem.string("kind") { kinds.insert(kind) } }
+                try FileManager.default.removeItem(atPath: copy)
+            }
+            #expect(kinds.contains("structure"), "kinds found: \(kinds.sorted())")
+        }
+    }
 }

@@ -120,7 +120,7 @@ struct WorkerProcessTests {
                 limits: SandboxLimits(fuel: .max, timeout: .seconds(20)))
         }
         #expect(crashed?.kind == .trap)
-        #expect(crashed?.message.contains("signal") == true)
+        #expect(crashed?.message.contains("signal") == true, "\(String(describing: crashed))")
         try expectEchoWorks(limited)
     }
 }

@@ -44,9 +44,13 @@ public struct VerificationProblem: Sendable, Hashable, CustomStringConvertible {
         case truncated
         /// The record at the anchor's offset does not carry the anchor's hash.
         case anchorMismatch
+        /// A page of the data file is damaged below the records: a B-tree page, the catalog of databases or a meta
+        /// page (``VerificationProblem/offset`` is 0, since no event offset names it; the detail names the page). The
+        /// records are not read then, since LMDB follows its pages without checking them.
+        case structure
     }
 
-    /// The offset concerned.
+    /// The offset concerned (0 for ``Kind/structure``).
     public var offset: UInt64
     /// What kind of damage.
     public var kind: Kind

@@ -33,6 +33,9 @@ extension EventStore {
         guard from >= 1 else { throw .invalidArgument("verify range must start at offset 1 or later") }
         let decoder = makeDecoder()
         do {
+            // LMDB follows its pages without checking them: a damaged one would crash the reads below.
+            let damage = try environment.checkStructure(of: Self.databasesVerifyReads)
+            if !damage.isEmpty { return structureReport(damage, from: from) }
             let (head, storedHeadHash, startHash) = try environment.read {
                 txn -> (UInt64, [UInt8]?, ChainHash?) in
                 let head = try txn.lastOffset(schema)
@@ -71,6 +74,19 @@ extension EventStore {
         } catch {
             throw AnnalsError(error)
         }
+    }
+
+    /// The databases a verification reads, whose pages are checked before any record is.
+    static let databasesVerifyReads = ["events", "meta", "dictionaries"]
+
+    /// The report for a store whose pages are damaged: those problems, and no record read.
+    private func structureReport(_ damage: [StructureProblem], from: UInt64) -> VerificationReport {
+        var report = VerificationReport(
+            from: from, to: 0, recordsChecked: 0, lastHash: nil, problems: [], anchorMatched: nil)
+        for problem in damage {
+            report.add(VerificationProblem(offset: 0, kind: .structure, detail: problem.description))
+        }
+        return report
     }
 
     private struct ChainState {

@@ -1,0 +1,80 @@
+import CLMDB
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+extension Environment {
+    /// Checks the page structure of the catalog of named databases and of the databases named `names` (every
+    /// named database when `nil`), as of one read transaction, without trusting any of it (``PageStructureWalk``):
+    /// page numbers, node offsets and sizes, flags, depths, key order and the databases' page and entry counts.
+    ///
+    /// LMDB keeps no checksums and follows its pages as they are, so a damaged page can make it read outside the
+    /// map and kill the process; run this before reading a store that may be damaged. Writers may continue: the
+    /// read transaction keeps the snapshot's pages from being reused while they are checked.
+    /// - Returns: The problems found (at most ``PageStructureWalk/maximumProblems``), empty for a sound structure.
+    /// - Throws: ``LMDBError`` when the snapshot cannot be read (for example its meta page was overwritten by two
+    ///   commits during the check, five times in a row).
+    public func checkStructure(of names: [String]? = nil) throws(LMDBError) -> [StructureProblem] {
+        for _ in 0..<5 {
+            if let problems = try Self.checkStructure(pointer, names: names) { return problems }
+        }
+        throw LMDBError(
+            code: .resourceTemporarilyUnavailable, operation: "checkStructure",
+            detail: "commits kept replacing the snapshot's meta page")
+    }
+
+    /// One attempt of ``checkStructure(of:)``; `nil` when the read transaction's meta page was already replaced.
+    static func checkStructure(_ env: OpaquePointer, names: [String]?) throws(LMDBError) -> [StructureProblem]? {
+        var txn: OpaquePointer?
+        try check(mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn), "mdb_txn_begin(read)")
+        defer { mdb_txn_abort(txn) }
+        let snapshot = UInt64(mdb_txn_id(txn))
+        var descriptor: Int32 = -1
+        var file = stat()
+        var statistics = MDB_stat()
+        try check(mdb_env_get_fd(env, &descriptor), "mdb_env_get_fd")
+        try check(mdb_env_stat(env, &statistics), "mdb_env_stat")
+        guard fstat(descriptor, &file) == 0 else {
+            throw LMDBError(code: .init(rawValue: errno), operation: "fstat(data.mdb)")
+        }
+        let pageSize = Int(statistics.ms_psize)
+        let size = Int(file.st_size)
+        guard size >= 2 * pageSize else {
+            return [StructureProblem(page: 0, database: "(meta)", detail: "no meta pages")]
+        }
+        guard let map = mmap(nil, size, PROT_READ, MAP_SHARED, descriptor, 0), map != MAP_FAILED else {
+            throw LMDBError(code: .init(rawValue: errno), operation: "mmap(data.mdb)")
+        }
+        defer { munmap(map, size) }
+        let bytes = UnsafeRawBufferPointer(start: map, count: size)
+        guard let meta = metaPage(of: snapshot, in: bytes, pageSize: pageSize) else { return nil }
+        let lastPage = bytes.loadUnaligned(fromByteOffset: meta + 136, as: UInt64.self)
+        guard lastPage < UInt64(size / pageSize) else {
+            return [
+                StructureProblem(
+                    page: lastPage, database: "(meta)",
+                    detail: "the snapshot uses pages up to \(lastPage) but the file holds \(size / pageSize)")
+            ]
+        }
+        var walk = PageStructureWalk(bytes: bytes, pageSize: pageSize, lastPage: lastPage)
+        let main = PageStructureWalk.DatabaseRecord(bytes, at: meta + 88)
+        let databases = walk.walk(main, database: "(main)", collectNames: true)
+        for (name, record) in databases.sorted(by: { $0.key < $1.key }) where names?.contains(name) ?? true {
+            if walk.isFull { break }
+            walk.walk(record, database: name)
+        }
+        return walk.problems
+    }
+
+    /// The byte offset of the meta page (0 or 1) whose transaction id is `snapshot`, or `nil`.
+    private static func metaPage(of snapshot: UInt64, in bytes: UnsafeRawBufferPointer, pageSize: Int) -> Int? {
+        for page in 0..<2 {
+            let start = page * pageSize
+            let magic = bytes.loadUnaligned(fromByteOffset: start + 16, as: UInt32.self)
+            let transaction = bytes.loadUnaligned(fromByteOffset: start + 144, as: UInt64.self)
+            if magic == 0xBEEF_C0DE, transaction == snapshot { return start }
+        }
+        return nil
+    }
+}

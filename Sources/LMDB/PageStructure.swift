@@ -1,0 +1,287 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A damaged page found by ``Environment/checkStructure(of:)``.
+public struct StructureProblem: Sendable, Hashable, CustomStringConvertible {
+    /// The page number in `data.mdb` (its byte offset is this times the page size).
+    public var page: UInt64
+    /// The database whose tree the page belongs to (`(main)` for the catalog of named databases).
+    public var database: String
+    /// What is wrong with it.
+    public var detail: String
+
+    /// `page N of DATABASE: detail`.
+    public var description: String { "page \(page) of \(database): \(detail)" }
+}
+
+/// Walks B-trees in the raw bytes of a data file, trusting nothing in them: every page number, offset, size and
+/// flag is checked before it is followed. LMDB itself trusts its pages, so a damaged one can make it read outside
+/// its map and crash the process; a walk that finds nothing wrong means LMDB can follow every node it reaches.
+///
+/// The layout is LMDB 0.9's on a 64-bit machine (`mdb.c`): a 16-byte page header (`mp_pgno`, `mp_pad`,
+/// `mp_flags`, `mp_lower`/`mp_upper` or the overflow page count), then 2-byte node offsets; a node is `mn_lo`,
+/// `mn_hi`, `mn_flags`, `mn_ksize` (2 bytes each), the key, then the data (a leaf) or nothing (a branch, whose
+/// child page number is `mn_lo | mn_hi << 16 | mn_flags << 32`). A database record (`MDB_db`) is 48 bytes.
+struct PageStructureWalk {
+    private let bytes: UnsafeRawBufferPointer
+    private let pageSize: Int
+    /// The last page the snapshot uses; pages after it are free space.
+    private let lastPage: UInt64
+    private var visited = Set<UInt64>()
+    private(set) var problems: [StructureProblem] = []
+    /// The most problems reported; the walk stops there.
+    static let maximumProblems = 20
+
+    static let headerSize = 16
+    static let nodeHeaderSize = 8
+    static let databaseRecordSize = 48
+    static let invalidPage = UInt64.max
+
+    private static let branchFlag: UInt16 = 0x01
+    private static let leafFlag: UInt16 = 0x02
+    private static let overflowFlag: UInt16 = 0x04
+    private static let leaf2Flag: UInt16 = 0x20
+    private static let subpageFlag: UInt16 = 0x40
+    /// Flags only meaningful in memory, which a written page may still carry.
+    private static let transientFlags: UInt16 = 0x10 | 0x4000 | 0x8000
+    private static let bigDataNode: UInt16 = 0x01
+    private static let subDataNode: UInt16 = 0x02
+    private static let duplicateDataNode: UInt16 = 0x04
+    private static let duplicateSortDatabase: UInt16 = 0x04
+    /// `MDB_REVERSEKEY`, `MDB_INTEGERKEY`: keys not in plain byte order.
+    private static let customOrderDatabase: UInt16 = 0x02 | 0x08
+
+    /// A database's record: its root, depth, page counts and entries.
+    struct DatabaseRecord {
+        var flags: UInt16
+        var depth: UInt16
+        var branchPages: UInt64
+        var leafPages: UInt64
+        var overflowPages: UInt64
+        var entries: UInt64
+        var root: UInt64
+
+        init(_ bytes: UnsafeRawBufferPointer, at offset: Int) {
+            flags = bytes.loadUnaligned(fromByteOffset: offset + 4, as: UInt16.self)
+            depth = bytes.loadUnaligned(fromByteOffset: offset + 6, as: UInt16.self)
+            branchPages = bytes.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self)
+            leafPages = bytes.loadUnaligned(fromByteOffset: offset + 16, as: UInt64.self)
+            overflowPages = bytes.loadUnaligned(fromByteOffset: offset + 24, as: UInt64.self)
+            entries = bytes.loadUnaligned(fromByteOffset: offset + 32, as: UInt64.self)
+            root = bytes.loadUnaligned(fromByteOffset: offset + 40, as: UInt64.self)
+        }
+    }
+
+    /// A walk over `bytes`, the data file from its start, up to page `lastPage`.
+    init(bytes: UnsafeRawBufferPointer, pageSize: Int, lastPage: UInt64) {
+        self.bytes = bytes
+        self.pageSize = pageSize
+        self.lastPage = lastPage
+    }
+
+    var isFull: Bool { problems.count >= Self.maximumProblems }
+
+    private mutating func report(_ page: UInt64, _ database: String, _ detail: String) {
+        if !isFull { problems.append(StructureProblem(page: page, database: database, detail: detail)) }
+    }
+
+    /// Walks the tree of `record`; returns the named databases found in its leaves when `collectNames` (the
+    /// catalog's), each with its record.
+    @discardableResult
+    mutating func walk(_ record: DatabaseRecord, database: String, collectNames: Bool = false)
+        -> [String: DatabaseRecord]
+    {
+        var names: [String: DatabaseRecord] = [:]
+        guard record.root != Self.invalidPage else {
+            if record.entries != 0 || record.depth != 0 {
+                report(0, database, "no root page but \(record.entries) entries and depth \(record.depth)")
+            }
+            return names
+        }
+        // LMDB's cursors hold at most 32 levels.
+        guard (1...32).contains(record.depth) else {
+            report(record.root, database, "a tree depth of \(record.depth)")
+            return names
+        }
+        var counts = (branch: UInt64(0), leaf: UInt64(0), overflow: UInt64(0), entries: UInt64(0))
+        // Depth-first, each page with its level (the root is level 1; leaves are at the database's depth).
+        var stack: [(page: UInt64, level: Int)] = [(record.root, 1)]
+        let plainOrder = record.flags & Self.customOrderDatabase == 0
+        while let (number, level) = stack.popLast(), !isFull {
+            guard let page = claim(number, database) else { continue }
+            let flags = page.loadUnaligned(fromByteOffset: 10, as: UInt16.self) & ~Self.transientFlags
+            let isBranch = flags == Self.branchFlag
+            guard isBranch || flags == Self.leafFlag || flags == Self.leafFlag | Self.leaf2Flag else {
+                report(number, database, "flags \(hex(flags)) are not those of a branch or leaf page")
+                continue
+            }
+            if isBranch != (level < Int(record.depth)) {
+                report(number, database, "a \(isBranch ? "branch" : "leaf") page at level \(level) of \(record.depth)")
+                continue
+            }
+            if flags & Self.leaf2Flag != 0 {
+                // Fixed-size duplicates packed without node offsets (`MDB_DUPFIXED`): only the bounds apply.
+                let lower = Int(page.loadUnaligned(fromByteOffset: 12, as: UInt16.self))
+                let upper = Int(page.loadUnaligned(fromByteOffset: 14, as: UInt16.self))
+                if lower < Self.headerSize || lower > upper || upper > pageSize {
+                    report(number, database, "free space bounds \(lower)…\(upper) do not fit the page")
+                }
+                counts.leaf += 1
+                counts.entries += UInt64(max(0, lower - Self.headerSize) / 2)
+                continue
+            }
+            guard let offsets = nodeOffsets(page, in: 0..<pageSize, number, database) else { continue }
+            var previousKey: UnsafeRawBufferPointer?
+            for (index, offset) in offsets.enumerated() {
+                let lo = UInt64(page.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
+                let hi = UInt64(page.loadUnaligned(fromByteOffset: offset + 2, as: UInt16.self))
+                let nodeFlags = page.loadUnaligned(fromByteOffset: offset + 4, as: UInt16.self)
+                let keySize = Int(page.loadUnaligned(fromByteOffset: offset + 6, as: UInt16.self))
+                let keyStart = offset + Self.nodeHeaderSize
+                guard keyStart + keySize <= pageSize else {
+                    report(number, database, "the key of the node at \(offset) runs past the page")
+                    break
+                }
+                let key = UnsafeRawBufferPointer(rebasing: page[keyStart..<keyStart + keySize])
+                // A branch page's first key stands for everything below its second one and is not compared.
+                if plainOrder, let previousKey, !(isBranch && index < 2), compare(previousKey, key) >= 0 {
+                    report(number, database, "the keys at and before the node at \(offset) are out of order")
+                    break
+                }
+                previousKey = key
+                if isBranch {
+                    stack.append((lo | hi << 16 | UInt64(nodeFlags) << 32, level + 1))
+                    continue
+                }
+                counts.entries += 1
+                let dataStart = keyStart + keySize
+                let dataSize = Int(lo | hi << 16)
+                if nodeFlags & Self.bigDataNode != 0 {
+                    guard dataStart + 8 <= pageSize else {
+                        report(number, database, "the overflow page number of the node at \(offset) runs past the page")
+                        break
+                    }
+                    let first = page.loadUnaligned(fromByteOffset: dataStart, as: UInt64.self)
+                    counts.overflow += checkOverflow(first, holding: dataSize, database)
+                    continue
+                }
+                guard dataStart + dataSize <= pageSize else {
+                    report(number, database, "the data of the node at \(offset) runs past the page")
+                    break
+                }
+                let data = UnsafeRawBufferPointer(rebasing: page[dataStart..<dataStart + dataSize])
+                if nodeFlags & Self.subDataNode != 0 {
+                    guard dataSize == Self.databaseRecordSize else {
+                        report(number, database, "a database record of \(dataSize) bytes at node \(offset)")
+                        break
+                    }
+                    let inner = DatabaseRecord(data, at: 0)
+                    if nodeFlags & Self.duplicateDataNode != 0 {
+                        walk(inner, database: database + " (duplicates)")
+                    } else if collectNames {
+                        names[String(decoding: key, as: UTF8.self)] = inner
+                    }
+                } else if nodeFlags & Self.duplicateDataNode != 0 {
+                    checkSubpage(data, page: number, database)
+                }
+            }
+            if isBranch { counts.branch += 1 } else { counts.leaf += 1 }
+        }
+        if !isFull, record.flags & Self.duplicateSortDatabase == 0 {
+            let stored = (record.branchPages, record.leafPages, record.overflowPages, record.entries)
+            if stored != counts {
+                report(
+                    record.root, database,
+                    "its record counts \(stored.0) branch, \(stored.1) leaf and \(stored.2) overflow pages and "
+                        + "\(stored.3) entries, its tree \(counts.branch), \(counts.leaf), \(counts.overflow) and "
+                        + "\(counts.entries)")
+            }
+        }
+        return names
+    }
+
+    /// The bytes of page `number` when it is in the snapshot and not reached before; reports it otherwise.
+    private mutating func claim(_ number: UInt64, _ database: String) -> UnsafeRawBufferPointer? {
+        guard number >= 2, number <= lastPage else {
+            report(number, database, "a reference to page \(number), outside pages 2…\(lastPage)")
+            return nil
+        }
+        guard visited.insert(number).inserted else {
+            report(number, database, "the page is reached twice")
+            return nil
+        }
+        let start = Int(number) * pageSize
+        let page = UnsafeRawBufferPointer(rebasing: bytes[start..<start + pageSize])
+        let stored = page.loadUnaligned(fromByteOffset: 0, as: UInt64.self)
+        guard stored == number else {
+            report(number, database, "the page says it is page \(stored)")
+            return nil
+        }
+        return page
+    }
+
+    /// The offsets of the nodes of the page (or sub-page) `page`, each checked to lie within `bounds` after the
+    /// free space; `nil` (reported) when the header or an offset is wrong.
+    private mutating func nodeOffsets(
+        _ page: UnsafeRawBufferPointer, in bounds: Range<Int>, _ number: UInt64, _ database: String
+    ) -> [Int]? {
+        let lower = Int(page.loadUnaligned(fromByteOffset: 12, as: UInt16.self))
+        let upper = Int(page.loadUnaligned(fromByteOffset: 14, as: UInt16.self))
+        guard lower >= Self.headerSize, lower <= upper, upper <= bounds.count, (lower - Self.headerSize) % 2 == 0
+        else {
+            report(number, database, "free space bounds \(lower)…\(upper) do not fit a \(bounds.count)-byte page")
+            return nil
+        }
+        var offsets: [Int] = []
+        offsets.reserveCapacity((lower - Self.headerSize) / 2)
+        for slot in stride(from: Self.headerSize, to: lower, by: 2) {
+            let offset = Int(page.loadUnaligned(fromByteOffset: slot, as: UInt16.self))
+            guard offset >= upper, offset + Self.nodeHeaderSize <= bounds.count else {
+                report(number, database, "node offset \(offset) lies outside the page's nodes (\(upper)…)")
+                return nil
+            }
+            offsets.append(offset)
+        }
+        return offsets
+    }
+
+    /// Checks an overflow run starting at `first` for a value of `size` bytes; returns its page count.
+    private mutating func checkOverflow(_ first: UInt64, holding size: Int, _ database: String) -> UInt64 {
+        guard let page = claim(first, database) else { return 0 }
+        let flags = page.loadUnaligned(fromByteOffset: 10, as: UInt16.self) & ~Self.transientFlags
+        let count = UInt64(page.loadUnaligned(fromByteOffset: 12, as: UInt32.self))
+        guard flags == Self.overflowFlag, count >= 1, first + count - 1 <= lastPage,
+            UInt64(size) <= count * UInt64(pageSize) - UInt64(Self.headerSize)
+        else {
+            report(first, database, "not an overflow run of \(size) bytes (flags \(hex(flags)), \(count) pages)")
+            return 0
+        }
+        for next in first + 1..<first + count where !visited.insert(next).inserted {
+            report(next, database, "the page is reached twice")
+        }
+        return count
+    }
+
+    /// Checks a sub-page of sorted duplicates stored inside a node's data.
+    private mutating func checkSubpage(_ data: UnsafeRawBufferPointer, page number: UInt64, _ database: String) {
+        guard data.count >= Self.headerSize,
+            data.loadUnaligned(fromByteOffset: 10, as: UInt16.self) & Self.subpageFlag != 0
+        else {
+            report(number, database, "a duplicate node whose data is not a sub-page")
+            return
+        }
+        _ = nodeOffsets(data, in: 0..<data.count, number, database)
+    }
+
+    private func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
+        let common = min(a.count, b.count)
+        if common > 0, let x = a.baseAddress, let y = b.baseAddress {
+            let order = memcmp(x, y, common)
+            if order != 0 { return Int(order) }
+        }
+        return a.count - b.count
+    }
+
+    private func hex(_ value: UInt16) -> String { "0x" + String(value, radix: 16) }
+}

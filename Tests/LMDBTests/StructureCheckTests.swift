@@ -1,0 +1,145 @@
+import Foundation
+import Testing
+
+@testable import LMDB
+
+/// `Environment.checkStructure(of:)` and the meta page checks at open: sound files pass whatever their shape, and
+/// damaged ones are reported, never followed into a crash.
+@Suite("Page structure checks")
+struct StructureCheckTests {
+    /// An environment with several shapes of tree: deep ones, overflow values, deletions that rebalance, an empty
+    /// database and a cleared one. Returns its directory (removed by the caller's fixture).
+    private func buildVaried(_ directory: String) throws {
+        let env = try Environment(path: directory)
+        let small = try env.openDatabase("small", flags: .create)
+        let large = try env.openDatabase("large", flags: .create)
+        _ = try env.openDatabase("empty", flags: .create)
+        let cleared = try env.openDatabase("cleared", flags: .create)
+        try env.write { txn in
+            for i in 0..<20_000 {
+                try txn.put(
+                    small, key: Array("key-\(i * 7919 % 20_000)".utf8), value: Array(repeating: 1, count: i % 90))
+            }
+            for i in 0..<40 {
+                try txn.put(
+                    large, key: Array("big-\(i)".utf8), value: Array(repeating: UInt8(i), count: 3_000 + i * 900))
+            }
+            for i in 0..<500 { try txn.put(cleared, key: Array("c\(i)".utf8), value: [1, 2, 3]) }
+        }
+        try env.write { txn in
+            for i in stride(from: 0, to: 20_000, by: 3) { _ = try txn.delete(small, key: Array("key-\(i)".utf8)) }
+            for i in stride(from: 0, to: 40, by: 4) { _ = try txn.delete(large, key: Array("big-\(i)".utf8)) }
+            try txn.clear(cleared)
+        }
+    }
+
+    @Test func soundEnvironmentsOfEveryShapeHaveNoProblems() throws {
+        try withDirectory { directory in
+            try buildVaried(directory)
+            let env = try Environment(path: directory)
+            #expect(try env.checkStructure() == [])
+            #expect(try env.checkStructure(of: ["small"]) == [])
+
+            let copy = directory + "-compact"
+            try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: copy) }
+            try env.copy(to: copy, compact: true)
+            #expect(try Environment(path: copy).checkStructure() == [])
+        }
+        try withDirectory { directory in
+            let empty = try Environment(path: directory)
+            #expect(try empty.checkStructure() == [], "a new, empty environment")
+        }
+    }
+
+    @Test(arguments: [
+        ("node offsets", 16, UInt8(0xFF)), ("free space bounds", 12, UInt8(0x80)), ("page flags", 10, UInt8(0x04)),
+        ("page number", 0, UInt8(0x01)),
+    ])
+    func aDamagedLeafPageIsReportedNotFollowed(field: String, offset: Int, mask: UInt8) throws {
+        try withDirectory { directory in
+            try buildVaried(directory)
+            // Every copy of the page: the transaction that deleted keys left the older one behind as a free page.
+            for page in try pagesHolding(Array("key-19999".utf8), in: directory) {
+                try flip(directory, at: page * pageSize + offset, mask: mask)
+            }
+            let env = try Environment(path: directory)
+            let problems = try env.checkStructure()
+            #expect(!problems.isEmpty, "\(field)")
+            #expect(problems.allSatisfy { $0.database == "small" }, "\(problems)")
+            #expect(try env.checkStructure(of: ["large", "empty"]) == [], "other databases are not walked")
+        }
+    }
+
+    @Test func aDamagedOverflowReferenceIsReported() throws {
+        try withDirectory { directory in
+            try buildVaried(directory)
+            // The node of `big-39` holds the number of its first overflow page right after its key (in every copy of
+            // its page).
+            let key = Array("big-39".utf8)
+            for found in try positions(of: key, in: directory) {
+                try flip(directory, at: found + key.count + 3, mask: 0x40)
+            }
+            let problems = try Environment(path: directory).checkStructure(of: ["large"])
+            #expect(problems.contains { $0.database == "large" }, "\(problems)")
+        }
+    }
+
+    @Test(arguments: [
+        ("page size", 40, UInt8(0x10), "page size"), ("main root", 128 + 7, UInt8(0x40), "root page"),
+        ("last page", 136 + 7, UInt8(0x10), "uses pages up to"),
+    ])
+    func aDamagedMetaPageIsRefusedAtOpen(field: String, offset: Int, mask: UInt8, mention: String) throws {
+        try withDirectory { directory in
+            try buildVaried(directory)
+            // Both meta pages, so the damaged one is the one LMDB would choose.
+            try flip(directory, at: offset, mask: mask)
+            try flip(directory, at: pageSize + offset, mask: mask)
+            let error = try #require(throws: LMDBError.self, "a store with a damaged \(field) opened") {
+                _ = try Environment(path: directory)
+            }
+            #expect(error.code == .corrupted, "\(error)")
+            #expect(error.detail?.contains(mention) == true, "\(error)")
+        }
+    }
+
+    // MARK: - Helpers
+
+    /// LMDB's page size for new environments: the system's.
+    private let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+
+    private func withDirectory(_ body: (String) throws -> Void) throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("lmdb-test-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try body(path)
+    }
+
+    /// Where `needle` occurs in the data file after the meta pages.
+    private func positions(of needle: [UInt8], in directory: String) throws -> [Int] {
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: directory + "/data.mdb"))
+        var found: [Int] = []
+        var start = 2 * pageSize
+        while let range = bytes.range(of: Data(needle), in: start..<bytes.count) {
+            found.append(range.lowerBound)
+            start = range.upperBound
+        }
+        try #require(!found.isEmpty, "no \(String(decoding: needle, as: UTF8.self)) in data.mdb")
+        return found
+    }
+
+    /// The numbers of the pages holding `needle`.
+    private func pagesHolding(_ needle: [UInt8], in directory: String) throws -> Set<Int> {
+        Set(try positions(of: needle, in: directory).map { $0 / pageSize })
+    }
+
+    private func flip(_ directory: String, at offset: Int, mask: UInt8) throws {
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: directory + "/data.mdb"))
+        defer { try? handle.close() }
+        try handle.seek(toOffset: UInt64(offset))
+        let byte = try #require(try handle.read(upToCount: 1)?.first)
+        try handle.seek(toOffset: UInt64(offset))
+        try handle.write(contentsOf: [byte ^ mask])
+    }
+
+}
