@@ -220,6 +220,9 @@ struct CorruptionTests {
                 #expect(!result.signaled, "verify of copy \(copyNumber) died of signal \(result.status): \(result)")
                 #expect([Exit.ok, Exit.damaged, Exit.storage, Exit.corrupt].contains(result.status), "\(result)")
                 for problem in result.objects() { if let kind = problem.string("kind") { kinds.insert(kind) } }
+                if result.objects().first?.string("kind") == "structure" {
+                    #expect(result.errors.contains("the data file's page structure is damaged: page "), "\(result)")
+                }
                 try FileManager.default.removeItem(atPath: copy)
             }
             #expect(kinds.contains("structure"), "kinds found: \(kinds.sorted())")

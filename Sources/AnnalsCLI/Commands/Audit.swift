@@ -56,7 +56,7 @@ struct Audit: ParsableCommand {
         }
         if let problem = report.verification.problems.first {
             try Output.standard.flush()
-            throw CLIFailure(.damaged, "damage found: first bad offset \(problem.offset): \(problem.kind.rawValue)")
+            throw CLIFailure(.damaged, problem.damageMessage(includingDetail: false))
         }
     }
 }

@@ -49,9 +49,7 @@ struct Verify: ParsableCommand {
         try Output.standard.line(summary + "}")
         if let problem = report.problems.first {
             try Output.standard.flush()
-            throw CLIFailure(
-                .damaged,
-                "damage found: first bad offset \(problem.offset): \(problem.kind.rawValue): \(problem.detail)")
+            throw CLIFailure(.damaged, problem.damageMessage(includingDetail: true))
         }
     }
 }
