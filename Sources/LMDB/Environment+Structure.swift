@@ -17,18 +17,42 @@ extension Environment {
     ///   commits during the check, five times in a row).
     public func checkStructure(of names: [String]? = nil) throws(LMDBError) -> [StructureProblem] {
         for _ in 0..<5 {
-            if let problems = try Self.checkStructure(pointer, names: names) { return problems }
+            let problems: [StructureProblem]?
+            do {
+                // Through `read`, which holds the resize lock and adopts a map another process grew.
+                problems = try read { txn in try Self.walkStructure(pointer, txn.pointer, names: names) }
+            } catch let error as LMDBError {
+                throw error
+            } catch {
+                preconditionFailure("the structure walk threw \(error)")
+            }
+            if let problems { return problems }
         }
         throw LMDBError(
             code: .resourceTemporarilyUnavailable, operation: "checkStructure",
             detail: "commits kept replacing the snapshot's meta page")
     }
 
-    /// One attempt of ``checkStructure(of:)``; `nil` when the read transaction's meta page was already replaced.
-    static func checkStructure(_ env: OpaquePointer, names: [String]?) throws(LMDBError) -> [StructureProblem]? {
+    /// ``checkStructure(of:)`` while the environment is being opened (no other thread can use it yet), in a read
+    /// transaction of its own; `nil` when the transaction's meta page was already replaced.
+    static func checkStructureAtOpen(_ env: OpaquePointer, names: [String]?) throws(LMDBError) -> [StructureProblem]? {
         var txn: OpaquePointer?
-        try check(mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn), "mdb_txn_begin(read)")
+        var rc = mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn)
+        if rc == MDB_MAP_RESIZED {
+            // Another process grew the map since the open: adopt its size (no transaction is active here).
+            try check(mdb_env_set_mapsize(env, 0), "mdb_env_set_mapsize(0)")
+            rc = mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn)
+        }
+        try check(rc, "mdb_txn_begin(read)")
         defer { mdb_txn_abort(txn) }
+        return try walkStructure(env, txn!, names: names)
+    }
+
+    /// The walk of ``checkStructure(of:)`` as of the read transaction `txn`; `nil` when its meta page was already
+    /// replaced.
+    private static func walkStructure(_ env: OpaquePointer, _ txn: OpaquePointer, names: [String]?)
+        throws(LMDBError) -> [StructureProblem]?
+    {
         let snapshot = UInt64(mdb_txn_id(txn))
         var descriptor: Int32 = -1
         var file = stat()

@@ -93,7 +93,7 @@ public final class Environment: @unchecked Sendable {
     /// refuses one where neither meta page carries the transaction id LMDB reads from the lock file.
     private static func checkCatalog(_ env: OpaquePointer, _ path: String) throws(LMDBError) {
         for attempt in 0..<3 {
-            guard let problems = try checkStructure(env, names: []) else {
+            guard let problems = try checkStructureAtOpen(env, names: []) else {
                 if attempt < 2 { usleep(2_000) }
                 continue
             }
