@@ -73,7 +73,7 @@ extension Environment {
         defer { munmap(map, size) }
         let bytes = UnsafeRawBufferPointer(start: map, count: size)
         guard let meta = metaPage(of: snapshot, in: bytes, pageSize: pageSize) else { return nil }
-        let lastPage = bytes.loadUnaligned(fromByteOffset: meta + 136, as: UInt64.self)
+        let lastPage = bytes.loadUnaligned(fromByteOffset: meta + MetaPages.lastPageOffset, as: UInt64.self)
         guard lastPage < UInt64(size / pageSize) else {
             return [
                 StructureProblem(
@@ -82,7 +82,7 @@ extension Environment {
             ]
         }
         var walk = PageStructureWalk(bytes: bytes, pageSize: pageSize, lastPage: lastPage)
-        let main = PageStructureWalk.DatabaseRecord(bytes, at: meta + 88)
+        let main = PageStructureWalk.DatabaseRecord(bytes, at: meta + MetaPages.mainDatabaseOffset)
         let databases = walk.walk(main, database: "(main)", collectNames: true)
         for (name, record) in databases.sorted(by: { $0.key < $1.key }) where names?.contains(name) ?? true {
             if walk.isFull { break }
@@ -95,9 +95,9 @@ extension Environment {
     private static func metaPage(of snapshot: UInt64, in bytes: UnsafeRawBufferPointer, pageSize: Int) -> Int? {
         for page in 0..<2 {
             let start = page * pageSize
-            let magic = bytes.loadUnaligned(fromByteOffset: start + 16, as: UInt32.self)
-            let transaction = bytes.loadUnaligned(fromByteOffset: start + 144, as: UInt64.self)
-            if magic == 0xBEEF_C0DE, transaction == snapshot { return start }
+            let magic = bytes.loadUnaligned(fromByteOffset: start + MetaPages.magicOffset, as: UInt32.self)
+            let transaction = bytes.loadUnaligned(fromByteOffset: start + MetaPages.transactionOffset, as: UInt64.self)
+            if magic == MetaPages.magic, transaction == snapshot { return start }
         }
         return nil
     }

@@ -11,12 +11,14 @@
 enum MetaPages {
     /// Offsets within a meta page: the page header, then `MDB_meta`.
     private static let flagsOffset = 10
-    private static let magicOffset = 16
+    static let magicOffset = 16
     private static let versionOffset = 20
     /// `mm_psize`, stored in the free-page database's `md_pad`.
     private static let pageSizeOffset = 40
+    /// The main database's record (`MDB_db`, 48 bytes, its root at +40); the free-page database's is before it.
+    static let mainDatabaseOffset = 88
     private static let freeRootOffset = 40 + 40
-    private static let mainRootOffset = 88 + 40
+    private static let mainRootOffset = mainDatabaseOffset + 40
     static let lastPageOffset = 136
     static let transactionOffset = 144
     private static let metaSize = 152
