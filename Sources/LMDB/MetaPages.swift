@@ -10,7 +10,6 @@
 /// one LMDB would choose (the valid one with the higher transaction id).
 enum MetaPages {
     /// Offsets within a meta page: the page header, then `MDB_meta`.
-    private static let flagsOffset = 10
     static let magicOffset = 16
     private static let versionOffset = 20
     /// `mm_psize`, stored in the free-page database's `md_pad`.
@@ -77,7 +76,7 @@ enum MetaPages {
 
     private static func isMeta(_ page: [UInt8]) -> Bool {
         page.withUnsafeBytes { bytes in
-            bytes.loadUnaligned(fromByteOffset: flagsOffset, as: UInt16.self) & 0x08 != 0
+            bytes.loadUnaligned(fromByteOffset: PageStructureWalk.flagsOffset, as: UInt16.self) & 0x08 != 0
                 && bytes.loadUnaligned(fromByteOffset: magicOffset, as: UInt32.self) == magic
                 && bytes.loadUnaligned(fromByteOffset: versionOffset, as: UInt32.self) == 1
         }

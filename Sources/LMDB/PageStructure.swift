@@ -34,6 +34,10 @@ struct PageStructureWalk {
     static let maximumProblems = 20
 
     static let headerSize = 16
+    /// Offsets in a page header: `mp_flags`, then `mp_lower` and `mp_upper` (or `mp_pages`, an overflow run's count).
+    static let flagsOffset = 10
+    private static let lowerOffset = 12
+    private static let upperOffset = 14
     static let nodeHeaderSize = 8
     static let databaseRecordSize = 48
     static let invalidPage = UInt64.max
@@ -110,7 +114,7 @@ struct PageStructureWalk {
         let plainOrder = record.flags & Self.customOrderDatabase == 0
         while let (number, level) = stack.popLast(), !isFull {
             guard let page = claim(number, database) else { continue }
-            let flags = page.loadUnaligned(fromByteOffset: 10, as: UInt16.self) & ~Self.transientFlags
+            let flags = Self.flags(of: page)
             let isBranch = flags == Self.branchFlag
             guard isBranch || flags == Self.leafFlag || flags == Self.leafFlag | Self.leaf2Flag else {
                 report(number, database, "flags \(hex(flags)) are not those of a branch or leaf page")
@@ -122,8 +126,7 @@ struct PageStructureWalk {
             }
             if flags & Self.leaf2Flag != 0 {
                 // Fixed-size duplicates packed without node offsets (`MDB_DUPFIXED`): only the bounds apply.
-                let lower = Int(page.loadUnaligned(fromByteOffset: 12, as: UInt16.self))
-                let upper = Int(page.loadUnaligned(fromByteOffset: 14, as: UInt16.self))
+                let (lower, upper) = Self.freeSpace(of: page)
                 if lower < Self.headerSize || lower > upper || upper > pageSize {
                     report(number, database, "free space bounds \(lower)…\(upper) do not fit the page")
                 }
@@ -226,8 +229,7 @@ struct PageStructureWalk {
     private mutating func nodeOffsets(
         _ page: UnsafeRawBufferPointer, in bounds: Range<Int>, _ number: UInt64, _ database: String
     ) -> [Int]? {
-        let lower = Int(page.loadUnaligned(fromByteOffset: 12, as: UInt16.self))
-        let upper = Int(page.loadUnaligned(fromByteOffset: 14, as: UInt16.self))
+        let (lower, upper) = Self.freeSpace(of: page)
         guard lower >= Self.headerSize, lower <= upper, upper <= bounds.count, (lower - Self.headerSize) % 2 == 0
         else {
             report(number, database, "free space bounds \(lower)…\(upper) do not fit a \(bounds.count)-byte page")
@@ -249,8 +251,8 @@ struct PageStructureWalk {
     /// Checks an overflow run starting at `first` for a value of `size` bytes; returns its page count.
     private mutating func checkOverflow(_ first: UInt64, holding size: Int, _ database: String) -> UInt64 {
         guard let page = claim(first, database) else { return 0 }
-        let flags = page.loadUnaligned(fromByteOffset: 10, as: UInt16.self) & ~Self.transientFlags
-        let count = UInt64(page.loadUnaligned(fromByteOffset: 12, as: UInt32.self))
+        let flags = Self.flags(of: page)
+        let count = UInt64(page.loadUnaligned(fromByteOffset: Self.lowerOffset, as: UInt32.self))
         guard flags == Self.overflowFlag, count >= 1, first + count - 1 <= lastPage,
             UInt64(size) <= count * UInt64(pageSize) - UInt64(Self.headerSize)
         else {
@@ -266,12 +268,25 @@ struct PageStructureWalk {
     /// Checks a sub-page of sorted duplicates stored inside a node's data.
     private mutating func checkSubpage(_ data: UnsafeRawBufferPointer, page number: UInt64, _ database: String) {
         guard data.count >= Self.headerSize,
-            data.loadUnaligned(fromByteOffset: 10, as: UInt16.self) & Self.subpageFlag != 0
+            Self.flags(of: data) & Self.subpageFlag != 0
         else {
             report(number, database, "a duplicate node whose data is not a sub-page")
             return
         }
         _ = nodeOffsets(data, in: 0..<data.count, number, database)
+    }
+
+    /// A page's flags, without those only meaningful in memory.
+    private static func flags(of page: UnsafeRawBufferPointer) -> UInt16 {
+        page.loadUnaligned(fromByteOffset: flagsOffset, as: UInt16.self) & ~transientFlags
+    }
+
+    /// A page's `mp_lower` and `mp_upper`: where its node offsets end and its nodes begin.
+    private static func freeSpace(of page: UnsafeRawBufferPointer) -> (lower: Int, upper: Int) {
+        (
+            Int(page.loadUnaligned(fromByteOffset: lowerOffset, as: UInt16.self)),
+            Int(page.loadUnaligned(fromByteOffset: upperOffset, as: UInt16.self))
+        )
     }
 
     private func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
