@@ -91,11 +91,12 @@ struct PageStructureWalk {
     }
 
     /// Walks the tree of `record`; returns the named databases found in its leaves when `collectNames` (the
-    /// catalog's), each with its record.
+    /// catalog's), each with its record. Without `leaves`, the nodes of leaf pages are not checked unless they may
+    /// refer to other pages (overflow values, duplicates): that is all that clearing the database follows.
     @discardableResult
-    mutating func walk(_ record: DatabaseRecord, database: String, collectNames: Bool = false)
-        -> [String: DatabaseRecord]
-    {
+    mutating func walk(
+        _ record: DatabaseRecord, database: String, collectNames: Bool = false, leaves: Bool = true
+    ) -> [String: DatabaseRecord] {
         var names: [String: DatabaseRecord] = [:]
         guard record.root != Self.invalidPage else {
             if record.entries != 0 || record.depth != 0 {
@@ -112,6 +113,8 @@ struct PageStructureWalk {
         // Depth-first, each page with its level (the root is level 1; leaves are at the database's depth).
         var stack: [(page: UInt64, level: Int)] = [(record.root, 1)]
         let plainOrder = record.flags & Self.customOrderDatabase == 0
+        let leafNodesMatter =
+            leaves || collectNames || record.overflowPages > 0 || record.flags & Self.duplicateSortDatabase != 0
         while let (number, level) = stack.popLast(), !isFull {
             guard let page = claim(number, database) else { continue }
             let flags = Self.flags(of: page)
@@ -122,6 +125,10 @@ struct PageStructureWalk {
             }
             if isBranch != (level < Int(record.depth)) {
                 report(number, database, "a \(isBranch ? "branch" : "leaf") page at level \(level) of \(record.depth)")
+                continue
+            }
+            if !isBranch && !leafNodesMatter {
+                counts.leaf += 1
                 continue
             }
             if flags & Self.leaf2Flag != 0 {
@@ -192,7 +199,8 @@ struct PageStructureWalk {
             if isBranch { counts.branch += 1 } else { counts.leaf += 1 }
         }
         if !isFull, record.flags & Self.duplicateSortDatabase == 0 {
-            let stored = (record.branchPages, record.leafPages, record.overflowPages, record.entries)
+            var stored = (record.branchPages, record.leafPages, record.overflowPages, record.entries)
+            if !leafNodesMatter { stored.3 = counts.entries }
             if stored != counts {
                 report(
                     record.root, database,

@@ -116,6 +116,57 @@ import Testing
         }
     }
 
+    @Test func aRebuildReplacesAViewWithDamagedLeavesButWillNotCompareWithIt() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory + "/store"
+            let options = StoreOptions(snapshotInterval: 0)
+            do {
+                let store = try EventStore(path: path, options: options)
+                defer { store.close() }
+                _ = try await store.append(contentsOf: (0..<300).map { Vocabulary.thing("dmg-\($0)") })
+            }
+            // The things table's leaves: LMDB would read their nodes through the broken bounds.
+            let damaged = try Self.breakLeafPages(in: path + "/data.mdb", whoseFirstKeyStartsWith: "dmg-")
+            try #require(damaged > 0)
+            let store = try EventStore(path: path, options: options)
+            defer { store.close() }
+            do {
+                _ = try store.rebuild(["things"], verify: true)
+                Issue.record("a rebuild compared the rebuilt view with a damaged one")
+            } catch {
+                #expect("\(error)".contains("the current view's pages are damaged"), "\(error)")
+                #expect("\(error)".contains("rebuild without --verify to replace it"), "\(error)")
+            }
+            _ = try store.rebuild(["things"])
+            #expect(try store.things(ThingFilter(limit: 1_000)).count == 300)
+            let remaining = try store.environment.checkStructure()
+            #expect(remaining == [], "the damaged pages were freed with the old view: \(remaining)")
+        }
+    }
+
+    /// Sets `mp_lower` past the end of every leaf page whose first key starts with `prefix` and holds a value longer
+    /// than 16 bytes; returns how many.
+    private static func breakLeafPages(in file: String, whoseFirstKeyStartsWith prefix: String) throws -> Int {
+        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
+        func u16(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 }
+        var damaged = 0
+        for page in 2..<bytes.count / pageSize {
+            let start = page * pageSize
+            let flags = u16(start + 10)
+            guard flags & 0x02 != 0, flags & 0x04 == 0, u16(start + 12) > 16 else { continue }
+            let node = start + u16(start + 16)
+            let key = bytes[(node + 8)..<min(node + 8 + u16(node + 6), start + pageSize)]
+            // The `streams` table has the same keys, with 8-byte versions for values; a thing record is longer.
+            guard key.starts(with: Array(prefix.utf8)), u16(node) > 16 else { continue }
+            bytes[start + 12] = 0xFF
+            bytes[start + 13] = 0xFF
+            damaged += 1
+        }
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        return damaged
+    }
+
     @Test func aDamagedViewRecordNamesTheProjectionToRebuild() async throws {
         try await withStore(StoreOptions(snapshotInterval: 0)) { store, _ in
             _ = try await store.append(Vocabulary.thing("a"))

@@ -66,6 +66,37 @@ final class ProjectionRebuilder {
     /// transaction replays the rest.
     static let defaultChunkSize = 8_192
 
+    /// Refuses to rebuild over damaged pages, which LMDB would follow into a crash (at every attempt): the log's
+    /// (read whole), what clearing both slots of each view follows (the spare slot is cleared before it is filled,
+    /// the replaced one after the swap) and, with `verify`, the whole current view (read to compare). Damage inside
+    /// the leaves of a view does not stop a rebuild without `verify`, which replaces the view.
+    private func checkPagesBeforeRebuilding(_ entries: [ProjectionCatalog.Entry], verify: Bool) throws {
+        let environment = store.environment
+        try refuse(environment.checkStructure(of: ["events", "dictionaries"]), "the log's pages are damaged")
+        let tables = entries.flatMap { $0.slots.flatMap { $0.map(\.name) } }
+        try refuse(
+            environment.checkStructure(of: tables, includingLeaves: false),
+            "a view's pages are damaged where clearing it would follow them")
+        guard verify else { return }
+        let current = try environment.read { txn in
+            try entries.flatMap { entry in
+                guard let state = try catalog.state(entry.name, txn.handle) else { return [String]() }
+                return entry.slots[Int(state.slot)].map(\.name)
+            }
+        }
+        try refuse(
+            environment.checkStructure(of: current),
+            "the current view's pages are damaged, so it cannot be compared (rebuild without --verify to replace it)")
+    }
+
+    /// Throws a storage error for the first of `problems`, if any, led by `what`.
+    private func refuse(_ problems: [StructureProblem], _ what: String) throws {
+        guard let first = problems.first else { return }
+        let more = problems.count > 1 ? " (and \(problems.count - 1) more problems)" : ""
+        throw AnnalsError.storage(
+            LMDBError(code: .corrupted, operation: "rebuild", detail: "\(what): \(first)\(more)"))
+    }
+
     private struct Target {
         let entry: ProjectionCatalog.Entry
         let slot: UInt8
@@ -102,6 +133,7 @@ final class ProjectionRebuilder {
             }
             return entry
         }
+        if kind == .rebuild { try checkPagesBeforeRebuilding(entries, verify: verify) }
         var targets = try store.writeReturning { txn in
             try self.begin(entries, head: try txn.lastOffset(self.store.schema), txn.handle)
         }
