@@ -28,7 +28,8 @@ struct PageStructureWalk {
     private let pageSize: Int
     /// The last page the snapshot uses; pages after it are free space.
     private let lastPage: UInt64
-    private var visited = Set<UInt64>()
+    /// One bit per page of the snapshot: whether the walk has reached it.
+    private var visited: [UInt64]
     private(set) var problems: [StructureProblem] = []
     /// The most problems reported; the walk stops there.
     static let maximumProblems = 20
@@ -82,6 +83,15 @@ struct PageStructureWalk {
         self.bytes = bytes
         self.pageSize = pageSize
         self.lastPage = lastPage
+        visited = [UInt64](repeating: 0, count: Int(lastPage / 64) + 1)
+    }
+
+    /// Marks page `number` (at most ``lastPage``) reached; `false` when it already was.
+    private mutating func markVisited(_ number: UInt64) -> Bool {
+        let (word, bit) = (Int(number / 64), UInt64(1) << (number % 64))
+        guard visited[word] & bit == 0 else { return false }
+        visited[word] |= bit
+        return true
     }
 
     var isFull: Bool { problems.count >= Self.maximumProblems }
@@ -218,7 +228,7 @@ struct PageStructureWalk {
             report(number, database, "a reference to page \(number), outside pages 2…\(lastPage)")
             return nil
         }
-        guard visited.insert(number).inserted else {
+        guard markVisited(number) else {
             report(number, database, "the page is reached twice")
             return nil
         }
@@ -267,7 +277,7 @@ struct PageStructureWalk {
             report(first, database, "not an overflow run of \(size) bytes (flags \(hex(flags)), \(count) pages)")
             return 0
         }
-        for next in first + 1..<first + count where !visited.insert(next).inserted {
+        for next in first + 1..<first + count where !markVisited(next) {
             report(next, database, "the page is reached twice")
         }
         return count
