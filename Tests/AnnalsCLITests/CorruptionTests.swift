@@ -196,8 +196,9 @@ struct CorruptionTests {
     }
 
     /// Bytes flipped across the data file, page headers and nodes included, in 40 copies: `verify` reports what it
-    /// finds (a damaged page as `structure`, at offset 0) and never dies of a signal inside LMDB.
-    @Test func verifyReportsDamagedPagesInsteadOfCrashing() throws {
+    /// finds (a damaged page as `structure`, at offset 0), `replay` refuses damaged pages, and neither dies of a
+    /// signal inside LMDB.
+    @Test func verifyAndReplayReportDamagedPagesInsteadOfCrashing() throws {
         try withCLIFixture { fx in
             try buildStore(fx)
             let size = try #require(
@@ -216,6 +217,9 @@ struct CorruptionTests {
                     try handle.write(contentsOf: [byte ^ UInt8(1 << ((copyNumber + flip) % 8))])
                 }
                 try handle.close()
+                let replayed = try fx.annals("replay", store: copy)
+                #expect(!replayed.signaled, "replay of copy \(copyNumber) died of signal \(replayed.status)")
+                #expect([Exit.ok, Exit.storage, Exit.corrupt].contains(replayed.status), "\(replayed)")
                 let result = try fx.annals("verify", store: copy)
                 #expect(!result.signaled, "verify of copy \(copyNumber) died of signal \(result.status): \(result)")
                 #expect([Exit.ok, Exit.damaged, Exit.storage, Exit.corrupt].contains(result.status), "\(result)")

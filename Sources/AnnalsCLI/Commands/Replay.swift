@@ -17,6 +17,8 @@ struct Replay: ParsableCommand {
     func run() throws {
         let store = try location.openForReading()
         defer { store.close() }
+        // An audit tool reads stores that may be damaged: check the pages before LMDB follows them.
+        try store.checkLogPages()
         let head = try store.head()
         var reader = store.events(filters.query(through: head.offset)).makeReader()
         while let event = try reader.next() {
