@@ -97,10 +97,8 @@ public final class Environment: @unchecked Sendable {
                 if attempt < 2 { usleep(2_000) }
                 continue
             }
-            guard let first = problems.first else { return }
-            throw LMDBError(
-                code: .corrupted, operation: "mdb_env_open(\(path))",
-                detail: "\(first)" + (problems.count > 1 ? " (and \(problems.count - 1) more)" : ""))
+            guard let summary = StructureProblem.summary(of: problems) else { return }
+            throw LMDBError(code: .corrupted, operation: "mdb_env_open(\(path))", detail: summary)
         }
         throw LMDBError(
             code: .corrupted, operation: "mdb_env_open(\(path))",

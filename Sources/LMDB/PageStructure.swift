@@ -13,6 +13,13 @@ public struct StructureProblem: Sendable, Hashable, CustomStringConvertible {
 
     /// `page N of DATABASE: detail`.
     public var description: String { "page \(page) of \(database): \(detail)" }
+
+    /// The first of `problems` for a message, with how many more there are: `page 3 of events: … (and 2 more
+    /// problems)`; `nil` when there are none.
+    public static func summary(of problems: [StructureProblem]) -> String? {
+        guard let first = problems.first else { return nil }
+        return "\(first)" + (problems.count > 1 ? " (and \(problems.count - 1) more problems)" : "")
+    }
 }
 
 /// Walks B-trees in the raw bytes of a data file, trusting nothing in them: every page number, offset, size and

@@ -103,6 +103,13 @@ struct StructureCheckTests {
         }
     }
 
+    @Test func aSummaryNamesTheFirstProblemAndCountsTheRest() {
+        let problems = (1...3).map { StructureProblem(page: UInt64($0), database: "events", detail: "broken") }
+        #expect(StructureProblem.summary(of: []) == nil)
+        #expect(StructureProblem.summary(of: [problems[0]]) == "page 1 of events: broken")
+        #expect(StructureProblem.summary(of: problems) == "page 1 of events: broken (and 2 more problems)")
+    }
+
     // MARK: - Helpers
 
     /// LMDB's page size for new environments: the system's.

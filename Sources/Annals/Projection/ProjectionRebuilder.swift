@@ -91,10 +91,8 @@ final class ProjectionRebuilder {
 
     /// Throws a storage error for the first of `problems`, if any, led by `what`.
     private func refuse(_ problems: [StructureProblem], _ what: String) throws {
-        guard let first = problems.first else { return }
-        let more = problems.count > 1 ? " (and \(problems.count - 1) more problems)" : ""
-        throw AnnalsError.storage(
-            LMDBError(code: .corrupted, operation: "rebuild", detail: "\(what): \(first)\(more)"))
+        guard let summary = StructureProblem.summary(of: problems) else { return }
+        throw AnnalsError.storage(LMDBError(code: .corrupted, operation: "rebuild", detail: "\(what): \(summary)"))
     }
 
     private struct Target {

@@ -15,11 +15,10 @@ extension EventStore {
         } catch {
             throw .storage(error)
         }
-        guard let first = problems.first else { return }
-        let more = problems.count > 1 ? " (and \(problems.count - 1) more problems)" : ""
+        guard let summary = StructureProblem.summary(of: problems) else { return }
         throw .storage(
             LMDBError(
                 code: .corrupted, operation: "checkLogPages",
-                detail: "the log's pages are damaged: \(first)\(more); restore the store from a backup"))
+                detail: "the log's pages are damaged: \(summary); restore the store from a backup"))
     }
 }
