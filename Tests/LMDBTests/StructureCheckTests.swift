@@ -7,8 +7,8 @@ import Testing
 /// damaged ones are reported, never followed into a crash.
 @Suite("Page structure checks")
 struct StructureCheckTests {
-    /// An environment with several shapes of tree: deep ones, overflow values, deletions that rebalance, an empty
-    /// database and a cleared one. Returns its directory (removed by the caller's fixture).
+    /// Fills an environment in `directory` with several shapes of tree: deep ones, overflow values, deletions that
+    /// rebalance, an empty database and a cleared one; it is closed when this returns.
     private func buildVaried(_ directory: String) throws {
         let env = try Environment(path: directory)
         let small = try env.openDatabase("small", flags: .create)
