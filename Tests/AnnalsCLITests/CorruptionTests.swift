@@ -196,9 +196,9 @@ struct CorruptionTests {
     }
 
     /// Bytes flipped across the data file, page headers and nodes included, in 40 copies: `verify` reports what it
-    /// finds (a damaged page as `structure`, at offset 0), `replay` refuses damaged pages, and neither dies of a
-    /// signal inside LMDB.
-    @Test func verifyAndReplayReportDamagedPagesInsteadOfCrashing() throws {
+    /// finds (a damaged page as `structure`, at offset 0), `replay` and `backup` refuse damaged pages, and none dies
+    /// of a signal inside LMDB.
+    @Test func verifyReplayAndBackupReportDamagedPagesInsteadOfCrashing() throws {
         try withCLIFixture { fx in
             try buildStore(fx)
             let size = try #require(
@@ -220,6 +220,14 @@ struct CorruptionTests {
                 let replayed = try fx.annals("replay", store: copy)
                 #expect(!replayed.signaled, "replay of copy \(copyNumber) died of signal \(replayed.status)")
                 #expect([Exit.ok, Exit.storage, Exit.corrupt].contains(replayed.status), "\(replayed)")
+                let backup = copy + "-backup"
+                let backedUp = try fx.run(["backup", "--store", copy, backup])
+                #expect(!backedUp.signaled, "backup of copy \(copyNumber) died of signal \(backedUp.status)")
+                #expect([Exit.ok, Exit.storage, Exit.corrupt].contains(backedUp.status), "\(backedUp)")
+                if backedUp.status != Exit.ok {
+                    #expect(!FileManager.default.fileExists(atPath: backup), "a refused backup left \(backup)")
+                }
+                try? FileManager.default.removeItem(atPath: backup)
                 let result = try fx.annals("verify", store: copy)
                 #expect(!result.signaled, "verify of copy \(copyNumber) died of signal \(result.status): \(result)")
                 #expect([Exit.ok, Exit.damaged, Exit.storage, Exit.corrupt].contains(result.status), "\(result)")

@@ -6,13 +6,28 @@ extension EventStore {
     ///
     /// The copy is the state of one read transaction: every event committed before it began, none after. Free
     /// pages are left out. `destination` must not exist or be an empty directory. The copy is synced to disk
-    /// before this returns; a copy that fails (a full disk, say) leaves `destination` as it found it.
+    /// before this returns; a copy that fails (a full disk, say) leaves `destination` as it found it. A compacted
+    /// copy follows every page of every database, so a store whose pages are damaged is refused first
+    /// (``Environment/checkStructure(of:includingLeaves:)``): LMDB would crash following them.
     /// - Returns: The head of the copy.
-    /// - Throws: ``AnnalsError/invalidArgument(_:)`` when `destination` holds files, ``AnnalsError/storage(_:)``.
+    /// - Throws: ``AnnalsError/invalidArgument(_:)`` when `destination` holds files, ``AnnalsError/storage(_:)``
+    ///   (with `LMDBError.Code.corrupted` for damaged pages).
     ///
     /// The corresponding C function is `mdb_env_copy2` with `MDB_CP_COMPACT`.
     @discardableResult
     public func backup(to destination: String) throws(AnnalsError) -> LogHead {
+        let problems: [StructureProblem]
+        do {
+            problems = try environment.checkStructure()
+        } catch {
+            throw .storage(error)
+        }
+        if let summary = StructureProblem.summary(of: problems) {
+            throw .storage(
+                LMDBError(
+                    code: .corrupted, operation: "backup",
+                    detail: "the store's pages are damaged, and a compacted copy would follow them: \(summary)"))
+        }
         let files = FileManager.default
         var isDirectory: ObjCBool = false
         let existed = files.fileExists(atPath: destination, isDirectory: &isDirectory)
