@@ -271,7 +271,7 @@ public final class Environment: @unchecked Sendable {
 
     /// For a failure that a full disk, quota or file size limit may cause, what the file system says about them.
     private func storageDetail(for code: LMDBError.Code) -> String? {
-        StorageDiagnosis.applies(to: code) ? StorageDiagnosis(directory: path).summary : nil
+        StorageDiagnosis.detail(for: code, directory: path)
     }
 
     /// Clears reader slots left by processes that died, and returns how many were cleared.
@@ -325,9 +325,10 @@ public final class Environment: @unchecked Sendable {
         }
         guard rc == MDB_SUCCESS else {
             let code = LMDBError.Code(rawValue: rc)
-            let detail = StorageDiagnosis.applies(to: code) ? StorageDiagnosis(directory: destination).summary : nil
             if !existed { unlink(file) }
-            throw LMDBError(code: code, operation: "mdb_env_copy2(\(destination))", detail: detail)
+            throw LMDBError(
+                code: code, operation: "mdb_env_copy2(\(destination))",
+                detail: StorageDiagnosis.detail(for: code, directory: destination))
         }
         do {
             try syncToDisk(file, directory: false, of: destination)
@@ -345,8 +346,9 @@ public final class Environment: @unchecked Sendable {
         defer { close(descriptor) }
         guard fsync(descriptor) == 0 else {
             let code = LMDBError.Code(rawValue: errno)
-            let detail = StorageDiagnosis.applies(to: code) ? StorageDiagnosis(directory: copyDirectory).summary : nil
-            throw LMDBError(code: code, operation: "fsync(\(path))", detail: detail)
+            throw LMDBError(
+                code: code, operation: "fsync(\(path))",
+                detail: StorageDiagnosis.detail(for: code, directory: copyDirectory))
         }
     }
 }

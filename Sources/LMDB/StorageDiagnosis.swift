@@ -22,6 +22,12 @@ struct StorageDiagnosis {
         [.ioError, .noSpace, .fileTooLarge, .quotaExceeded].contains(code)
     }
 
+    /// The ``summary`` for a failure with `code` in the environment at `directory`, when the code is one that space
+    /// or limits may cause (``applies(to:)``); `nil` otherwise.
+    static func detail(for code: LMDBError.Code, directory: String) -> String? {
+        applies(to: code) ? StorageDiagnosis(directory: directory).summary : nil
+    }
+
     /// Reads the file system's figures for the environment in `directory`.
     init(directory: String) {
         self.directory = directory
