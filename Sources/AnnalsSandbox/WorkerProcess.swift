@@ -66,7 +66,12 @@ final class WorkerProcess: @unchecked Sendable {
     func reap() -> String {
         close(fd)
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        var reaped = waitpid(pid, &status, 0)
+        while reaped < 0 && errno == EINTR { reaped = waitpid(pid, &status, 0) }
+        // Without a status (another waiter reaped it), say so rather than report a clean exit that did not happen.
+        guard reaped == pid else {
+            return "ended with an unknown status (waitpid: \(String(cString: strerror(errno))))"
+        }
         let signal = status & 0x7F
         if signal != 0 { return "killed by signal \(signal)" }
         return "exited with status \((status >> 8) & 0xFF)"
