@@ -71,28 +71,21 @@ final class ProjectionRebuilder {
     /// the replaced one after the swap) and, with `verify`, the whole current view (read to compare). Damage inside
     /// the leaves of a view does not stop a rebuild without `verify`, which replaces the view.
     private func checkPagesBeforeRebuilding(_ entries: [ProjectionCatalog.Entry], verify: Bool) throws {
-        let environment = store.environment
-        try refuse(environment.checkStructure(of: ["events", "dictionaries"]), "the log's pages are damaged")
-        let tables = entries.flatMap { $0.slots.flatMap { $0.map(\.name) } }
-        try refuse(
-            environment.checkStructure(of: tables, includingLeaves: false),
-            "a view's pages are damaged where clearing it would follow them")
+        let log = [store.schema.events, store.schema.dictionaries].map(\.name)
+        try store.requireSoundPages(of: log, operation: "rebuild", "the log's pages are damaged")
+        try store.requireSoundPages(
+            of: entries.flatMap { $0.slots.flatMap { $0.map(\.name) } }, includingLeaves: false,
+            operation: "rebuild", "a view's pages are damaged where clearing it would follow them")
         guard verify else { return }
-        let current = try environment.read { txn in
+        let current = try store.environment.read { txn in
             try entries.flatMap { entry in
                 guard let state = try catalog.state(entry.name, txn.handle) else { return [String]() }
                 return entry.slots[Int(state.slot)].map(\.name)
             }
         }
-        try refuse(
-            environment.checkStructure(of: current),
+        try store.requireSoundPages(
+            of: current, operation: "rebuild",
             "the current view's pages are damaged, so it cannot be compared (rebuild without --verify to replace it)")
-    }
-
-    /// Throws a storage error for the first of `problems`, if any, led by `what`.
-    private func refuse(_ problems: [StructureProblem], _ what: String) throws {
-        guard let summary = StructureProblem.summary(of: problems) else { return }
-        throw AnnalsError.storage(LMDBError(code: .corrupted, operation: "rebuild", detail: "\(what): \(summary)"))
     }
 
     private struct Target {

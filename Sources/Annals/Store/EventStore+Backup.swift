@@ -16,18 +16,8 @@ extension EventStore {
     /// The corresponding C function is `mdb_env_copy2` with `MDB_CP_COMPACT`.
     @discardableResult
     public func backup(to destination: String) throws(AnnalsError) -> LogHead {
-        let problems: [StructureProblem]
-        do {
-            problems = try environment.checkStructure()
-        } catch {
-            throw .storage(error)
-        }
-        if let summary = StructureProblem.summary(of: problems) {
-            throw .storage(
-                LMDBError(
-                    code: .corrupted, operation: "backup",
-                    detail: "the store's pages are damaged, and a compacted copy would follow them: \(summary)"))
-        }
+        try requireSoundPages(
+            of: nil, operation: "backup", "the store's pages are damaged, and a compacted copy would follow them")
         let files = FileManager.default
         var isDirectory: ObjCBool = false
         let existed = files.fileExists(atPath: destination, isDirectory: &isDirectory)

@@ -34,7 +34,8 @@ extension EventStore {
         let decoder = makeDecoder()
         do {
             // LMDB follows its pages without checking them: a damaged one would crash the reads below.
-            let damage = try environment.checkStructure(of: Self.databasesVerifyReads)
+            let damage = try environment.checkStructure(
+                of: [schema.events, schema.meta, schema.dictionaries].map(\.name))
             if !damage.isEmpty { return structureReport(damage, from: from) }
             let (head, storedHeadHash, startHash) = try environment.read {
                 txn -> (UInt64, [UInt8]?, ChainHash?) in
@@ -75,9 +76,6 @@ extension EventStore {
             throw AnnalsError(error)
         }
     }
-
-    /// The databases a verification reads, whose pages are checked before any record is.
-    static let databasesVerifyReads = ["events", "meta", "dictionaries"]
 
     /// The report for a store whose pages are damaged: those problems, and no record read.
     private func structureReport(_ damage: [StructureProblem], from: UInt64) -> VerificationReport {
