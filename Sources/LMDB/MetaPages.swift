@@ -12,17 +12,17 @@ enum MetaPages {
     /// Offsets within a meta page: the page header, then `MDB_meta`.
     static let magicOffset = 16
     private static let versionOffset = 20
-    /// `mm_psize`, stored in the free-page database's `md_pad`.
-    private static let pageSizeOffset = 40
-    /// The main database's record (`MDB_db`, 48 bytes, its root at +40); the free-page database's is before it.
+    /// The records (`MDB_db`) of the free-page database and of the main one.
+    private static let freeDatabaseOffset = 40
     static let mainDatabaseOffset = 88
-    private static let freeRootOffset = 40 + 40
-    private static let mainRootOffset = mainDatabaseOffset + 40
+    /// `mm_psize`, stored in the free-page database's record (its `md_pad`).
+    private static let pageSizeOffset = freeDatabaseOffset
+    private static let freeRootOffset = freeDatabaseOffset + PageStructureWalk.DatabaseRecord.rootOffset
+    private static let mainRootOffset = mainDatabaseOffset + PageStructureWalk.DatabaseRecord.rootOffset
     static let lastPageOffset = 136
     static let transactionOffset = 144
     private static let metaSize = 152
     static let magic: UInt32 = 0xBEEF_C0DE
-    private static let invalidPage = UInt64.max
 
     /// What can be wrong with the meta page LMDB would use.
     enum Problem: Equatable {
@@ -65,7 +65,7 @@ enum MetaPages {
         guard needed <= size else { return .truncated(fileBytes: size, neededBytes: needed) }
         for (name, offset) in [("free-page", freeRootOffset), ("main", mainRootOffset)] {
             let root = meta.load(fromByteOffset: offset, as: UInt64.self)
-            if root != invalidPage && (root < 2 || root > lastPage) {
+            if root != PageStructureWalk.invalidPage && (root < 2 || root > lastPage) {
                 return .damaged(
                     "meta page \(chosen) (transaction \(transactions[chosen])) gives the \(name) database the root "
                         + "page \(root), outside pages 2…\(lastPage)")

@@ -66,6 +66,9 @@ struct PageStructureWalk {
 
     /// A database's record: its root, depth, page counts and entries.
     struct DatabaseRecord {
+        /// Where `md_root` lies in the record.
+        static let rootOffset = 40
+
         var flags: UInt16
         var depth: UInt16
         var branchPages: UInt64
@@ -81,7 +84,7 @@ struct PageStructureWalk {
             leafPages = bytes.loadUnaligned(fromByteOffset: offset + 16, as: UInt64.self)
             overflowPages = bytes.loadUnaligned(fromByteOffset: offset + 24, as: UInt64.self)
             entries = bytes.loadUnaligned(fromByteOffset: offset + 32, as: UInt64.self)
-            root = bytes.loadUnaligned(fromByteOffset: offset + 40, as: UInt64.self)
+            root = bytes.loadUnaligned(fromByteOffset: offset + Self.rootOffset, as: UInt64.self)
         }
     }
 
@@ -158,7 +161,7 @@ struct PageStructureWalk {
                 counts.entries += UInt64(max(0, lower - Self.headerSize) / 2)
                 continue
             }
-            guard let offsets = nodeOffsets(page, in: 0..<pageSize, number, database) else { continue }
+            guard let offsets = nodeOffsets(page, size: pageSize, number, database) else { continue }
             var previousKey: UnsafeRawBufferPointer?
             for (index, offset) in offsets.enumerated() {
                 let lo = UInt64(page.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
@@ -249,22 +252,21 @@ struct PageStructureWalk {
         return page
     }
 
-    /// The offsets of the nodes of the page (or sub-page) `page`, each checked to lie within `bounds` after the
-    /// free space; `nil` (reported) when the header or an offset is wrong.
+    /// The offsets of the nodes of the page (or sub-page) `page` of `size` bytes, each checked to lie after the
+    /// free space and within the page; `nil` (reported) when the header or an offset is wrong.
     private mutating func nodeOffsets(
-        _ page: UnsafeRawBufferPointer, in bounds: Range<Int>, _ number: UInt64, _ database: String
+        _ page: UnsafeRawBufferPointer, size: Int, _ number: UInt64, _ database: String
     ) -> [Int]? {
         let (lower, upper) = Self.freeSpace(of: page)
-        guard lower >= Self.headerSize, lower <= upper, upper <= bounds.count, (lower - Self.headerSize) % 2 == 0
-        else {
-            report(number, database, "free space bounds \(lower)…\(upper) do not fit a \(bounds.count)-byte page")
+        guard lower >= Self.headerSize, lower <= upper, upper <= size, (lower - Self.headerSize) % 2 == 0 else {
+            report(number, database, "free space bounds \(lower)…\(upper) do not fit a \(size)-byte page")
             return nil
         }
         var offsets: [Int] = []
         offsets.reserveCapacity((lower - Self.headerSize) / 2)
         for slot in stride(from: Self.headerSize, to: lower, by: 2) {
             let offset = Int(page.loadUnaligned(fromByteOffset: slot, as: UInt16.self))
-            guard offset >= upper, offset + Self.nodeHeaderSize <= bounds.count else {
+            guard offset >= upper, offset + Self.nodeHeaderSize <= size else {
                 report(number, database, "node offset \(offset) lies outside the page's nodes (\(upper)…)")
                 return nil
             }
@@ -298,7 +300,7 @@ struct PageStructureWalk {
             report(number, database, "a duplicate node whose data is not a sub-page")
             return
         }
-        _ = nodeOffsets(data, in: 0..<data.count, number, database)
+        _ = nodeOffsets(data, size: data.count, number, database)
     }
 
     /// A page's flags, without those only meaningful in memory.
