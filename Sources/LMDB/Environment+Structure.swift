@@ -16,18 +16,23 @@ extension Environment {
     ///   - names: The databases to walk besides the catalog; every named database when `nil`.
     ///   - includingLeaves: Whether to check the nodes of leaf pages that refer to no other page. Without them the
     ///     walk covers what clearing a database (`mdb_drop`) follows, and reads far fewer bytes.
+    ///   - ranges: Databases to check only where a read of these keys goes: the subtrees holding them, the subtree
+    ///     on each side of those at every level (where a cursor stepping past a range's ends lands), and every
+    ///     branch page on the way. The cost is then that of the pages a read of the ranges follows, not of the
+    ///     database; its page and entry counts are not compared.
     /// - Returns: The problems found (at most ``PageStructureWalk/maximumProblems``), empty for a sound structure.
     /// - Throws: ``LMDBError`` when the snapshot cannot be read (for example its meta page was overwritten by two
     ///   commits during the check, five times in a row).
-    public func checkStructure(of names: [String]? = nil, includingLeaves: Bool = true) throws(LMDBError)
-        -> [StructureProblem]
-    {
+    public func checkStructure(
+        of names: [String]? = nil, includingLeaves: Bool = true, limitingTo ranges: [String: [KeyRange]] = [:]
+    ) throws(LMDBError) -> [StructureProblem] {
         for _ in 0..<5 {
             let problems: [StructureProblem]?
             do {
                 // Through `read`, which holds the resize lock and adopts a map another process grew.
                 problems = try read { txn in
-                    try Self.walkStructure(pointer, txn.pointer, names: names, leaves: includingLeaves)
+                    try Self.walkStructure(
+                        pointer, txn.pointer, names: names, leaves: includingLeaves, ranges: ranges)
                 }
             } catch let error as LMDBError {
                 throw error
@@ -41,7 +46,7 @@ extension Environment {
             detail: "commits kept replacing the snapshot's meta page")
     }
 
-    /// ``checkStructure(of:)`` while the environment is being opened (no other thread can use it yet), in a read
+    /// ``checkStructure(of:includingLeaves:limitingTo:)`` while the environment is being opened (no other thread can use it yet), in a read
     /// transaction of its own; `nil` when the transaction's meta page was already replaced.
     static func checkStructureAtOpen(_ env: OpaquePointer, names: [String]?) throws(LMDBError) -> [StructureProblem]? {
         var txn: OpaquePointer?
@@ -53,14 +58,14 @@ extension Environment {
         }
         try check(rc, "mdb_txn_begin(read)")
         defer { mdb_txn_abort(txn) }
-        return try walkStructure(env, txn!, names: names, leaves: true)
+        return try walkStructure(env, txn!, names: names, leaves: true, ranges: [:])
     }
 
-    /// The walk of ``checkStructure(of:)`` as of the read transaction `txn`; `nil` when its meta page was already
+    /// The walk of ``checkStructure(of:includingLeaves:limitingTo:)`` as of the read transaction `txn`; `nil` when its meta page was already
     /// replaced.
-    private static func walkStructure(_ env: OpaquePointer, _ txn: OpaquePointer, names: [String]?, leaves: Bool)
-        throws(LMDBError) -> [StructureProblem]?
-    {
+    private static func walkStructure(
+        _ env: OpaquePointer, _ txn: OpaquePointer, names: [String]?, leaves: Bool, ranges: [String: [KeyRange]]
+    ) throws(LMDBError) -> [StructureProblem]? {
         let snapshot = UInt64(mdb_txn_id(txn))
         var descriptor: Int32 = -1
         var file = stat()
@@ -94,7 +99,7 @@ extension Environment {
         let databases = walk.walk(main, database: "(main)", collectNames: true)
         for (name, record) in databases.sorted(by: { $0.key < $1.key }) where names?.contains(name) ?? true {
             if walk.isFull { break }
-            walk.walk(record, database: name, leaves: leaves)
+            walk.walk(record, database: name, leaves: leaves, ranges: ranges[name])
         }
         return walk.problems
     }

@@ -2,7 +2,7 @@
     import Glibc
 #endif
 
-/// A damaged page found by ``Environment/checkStructure(of:)``.
+/// A damaged page found by ``Environment/checkStructure(of:includingLeaves:limitingTo:)``.
 public struct StructureProblem: Sendable, Hashable, CustomStringConvertible {
     /// The page number in `data.mdb` (its byte offset is this times the page size).
     public var page: UInt64
@@ -113,9 +113,15 @@ struct PageStructureWalk {
     /// Walks the tree of `record`; returns the named databases found in its leaves when `collectNames` (the
     /// catalog's), each with its record. Without `leaves`, the nodes of leaf pages are not checked unless they may
     /// refer to other pages (overflow values, duplicates): that is all that clearing the database follows.
+    ///
+    /// With `ranges`, only the subtrees that hold keys of those ranges are walked, with one more subtree on each side
+    /// of them at every level (where a cursor that steps past a range's first or last key lands); every branch page
+    /// on the way is checked whole. The database's page and entry counts are then not compared, as most of its tree
+    /// is not walked.
     @discardableResult
     mutating func walk(
-        _ record: DatabaseRecord, database: String, collectNames: Bool = false, leaves: Bool = true
+        _ record: DatabaseRecord, database: String, collectNames: Bool = false, leaves: Bool = true,
+        ranges: [KeyRange]? = nil
     ) -> [String: DatabaseRecord] {
         var names: [String: DatabaseRecord] = [:]
         guard record.root != Self.invalidPage else {
@@ -133,6 +139,8 @@ struct PageStructureWalk {
         // Depth-first, each page with its level (the root is level 1; leaves are at the database's depth).
         var stack: [(page: UInt64, level: Int)] = [(record.root, 1)]
         let plainOrder = record.flags & Self.customOrderDatabase == 0
+        // Limiting the walk to key ranges needs keys in byte order.
+        let ranges = plainOrder ? ranges : nil
         let leafNodesMatter =
             leaves || collectNames || record.overflowPages > 0 || record.flags & Self.duplicateSortDatabase != 0
         while let (number, level) = stack.popLast(), !isFull {
@@ -163,6 +171,12 @@ struct PageStructureWalk {
             }
             guard let offsets = nodeOffsets(page, size: pageSize, number, database) else { continue }
             var previousKey: UnsafeRawBufferPointer?
+            var children: [(page: UInt64, key: UnsafeRawBufferPointer)] = []
+            defer {
+                for index in Self.childrenToWalk(children.map(\.key), ranges: ranges) {
+                    stack.append((children[index].page, level + 1))
+                }
+            }
             for (index, offset) in offsets.enumerated() {
                 let lo = UInt64(page.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
                 let hi = UInt64(page.loadUnaligned(fromByteOffset: offset + 2, as: UInt16.self))
@@ -175,13 +189,13 @@ struct PageStructureWalk {
                 }
                 let key = UnsafeRawBufferPointer(rebasing: page[keyStart..<keyStart + keySize])
                 // A branch page's first key stands for everything below its second one and is not compared.
-                if plainOrder, let previousKey, !(isBranch && index < 2), compare(previousKey, key) >= 0 {
+                if plainOrder, let previousKey, !(isBranch && index < 2), Self.compareBytes(previousKey, key) >= 0 {
                     report(number, database, "the keys at and before the node at \(offset) are out of order")
                     break
                 }
                 previousKey = key
                 if isBranch {
-                    stack.append((lo | hi << 16 | UInt64(nodeFlags) << 32, level + 1))
+                    children.append((lo | hi << 16 | UInt64(nodeFlags) << 32, key))
                     continue
                 }
                 counts.entries += 1
@@ -218,7 +232,7 @@ struct PageStructureWalk {
             }
             if isBranch { counts.branch += 1 } else { counts.leaf += 1 }
         }
-        if !isFull, record.flags & Self.duplicateSortDatabase == 0 {
+        if !isFull, ranges == nil, record.flags & Self.duplicateSortDatabase == 0 {
             var stored = (record.branchPages, record.leafPages, record.overflowPages, record.entries)
             if !leafNodesMatter { stored.3 = counts.entries }
             if stored != counts {
@@ -230,6 +244,26 @@ struct PageStructureWalk {
             }
         }
         return names
+    }
+
+    /// The indices of a branch page's children (given by their keys; the first one's stands for everything below the
+    /// second's) that a walk limited to `ranges` follows: every child when `ranges` is `nil`, else each child whose
+    /// keys may fall in a range, and the child before and after those.
+    static func childrenToWalk(_ keys: [UnsafeRawBufferPointer], ranges: [KeyRange]?) -> [Int] {
+        guard let ranges else { return Array(keys.indices) }
+        // The child whose keys include `key`: the last one whose first key is at most `key`.
+        func child(holding key: [UInt8]) -> Int {
+            key.withUnsafeBytes { key in
+                keys.indices.dropFirst().last { Self.compareBytes(keys[$0], key) <= 0 } ?? 0
+            }
+        }
+        var selected = Set<Int>()
+        for range in ranges where !keys.isEmpty {
+            let first = max(child(holding: range.lower) - 1, 0)
+            let last = min(child(holding: range.upper) + 1, keys.count - 1)
+            if first <= last { selected.formUnion(first...last) }
+        }
+        return selected.sorted()
     }
 
     /// The bytes of page `number` when it is in the snapshot and not reached before; reports it otherwise.
@@ -316,7 +350,8 @@ struct PageStructureWalk {
         )
     }
 
-    private func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
+    /// Byte order, shorter keys first among equal prefixes: LMDB's default key order.
+    static func compareBytes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
         let common = min(a.count, b.count)
         if common > 0, let x = a.baseAddress, let y = b.baseAddress {
             let order = memcmp(x, y, common)

@@ -3,7 +3,7 @@ import Testing
 
 @testable import LMDB
 
-/// `Environment.checkStructure(of:)` and the meta page checks at open: sound files pass whatever their shape, and
+/// `Environment.checkStructure(of:includingLeaves:limitingTo:)` and the meta page checks at open: sound files pass whatever their shape, and
 /// damaged ones are reported, never followed into a crash.
 @Suite("Page structure checks")
 struct StructureCheckTests {
@@ -69,6 +69,38 @@ struct StructureCheckTests {
             #expect(problems.allSatisfy { $0.database == "small" }, "\(problems)")
             #expect(try env.checkStructure(of: ["large", "empty"]) == [], "other databases are not walked")
         }
+    }
+
+    @Test func aCheckLimitedToKeyRangesWalksOnlyWhereThoseKeysLie() throws {
+        try withDirectory { directory in
+            try buildVaried(directory)
+            for page in try pagesHolding(Array("key-19999".utf8), in: directory) {
+                try flip(directory, at: page * pageSize + 16, mask: 0xFF)
+            }
+            let env = try Environment(path: directory)
+            func check(_ lower: String, _ upper: String) throws -> [StructureProblem] {
+                try env.checkStructure(
+                    of: ["small"], limitingTo: ["small": [KeyRange(Array(lower.utf8), through: Array(upper.utf8))]])
+            }
+            // "key-19999" sorts just before "key-2": far from "key-9…", inside "key-19…".
+            #expect(try check("key-9", "key-9999") == [], "a range far from the damaged page does not reach it")
+            #expect(try check("key-19999", "key-19999").contains { $0.database == "small" })
+            #expect(try check("key-0", "key-9999").contains { $0.database == "small" }, "a range over every key")
+        }
+    }
+
+    @Test func aLimitedWalkFollowsTheChildrenHoldingARangeAndOneOnEachSide() {
+        let keys = ["", "b", "d", "f", "h"].map { Array($0.utf8) }
+        func children(_ ranges: [(String, String)]?) -> [Int] {
+            let limits = ranges?.map { KeyRange(Array($0.0.utf8), through: Array($0.1.utf8)) }
+            return keys.withUnsafeBufferPointers { PageStructureWalk.childrenToWalk($0, ranges: limits) }
+        }
+        #expect(children(nil) == [0, 1, 2, 3, 4])
+        #expect(children([("c", "c")]) == [0, 1, 2], "the child from b holds c")
+        #expect(children([("a", "a")]) == [0, 1], "the first child holds everything below b")
+        #expect(children([("z", "zz")]) == [3, 4])
+        #expect(children([("d", "e")]) == [1, 2, 3])
+        #expect(children([("a", "a"), ("h", "h")]) == [0, 1, 3, 4], "two ranges")
     }
 
     @Test func aDamagedOverflowReferenceIsReported() throws {
@@ -149,4 +181,15 @@ struct StructureCheckTests {
         try handle.write(contentsOf: [byte ^ mask])
     }
 
+}
+
+extension Array where Element == [UInt8] {
+    /// `body` with a buffer view of each array, valid for the call.
+    fileprivate func withUnsafeBufferPointers<Result>(_ body: ([UnsafeRawBufferPointer]) -> Result) -> Result {
+        func visit(_ index: Int, _ views: [UnsafeRawBufferPointer]) -> Result {
+            guard index < count else { return body(views) }
+            return self[index].withUnsafeBytes { visit(index + 1, views + [$0]) }
+        }
+        return visit(0, [])
+    }
 }
