@@ -44,7 +44,7 @@ public struct EventSequence: AsyncSequence, Sendable {
 
 /// A synchronous, chunked reader of a query's events.
 public struct EventReader {
-    /// How many events one read transaction fetches.
+    /// The most events one read transaction fetches.
     static let chunkSize = 2048
 
     private let store: EventStore
@@ -55,6 +55,10 @@ public struct EventReader {
     private var buffer: [RecordedEvent] = []
     private var finished = false
     private var delivered = 0
+    /// How many records the next read transaction fetches: a query with a limit starts with what the limit leaves,
+    /// so that `read --limit 5` reads five records rather than a whole chunk, and doubles (up to ``chunkSize``)
+    /// when filters drop what it fetched.
+    private var nextFetch = chunkSize
     /// A failure met while reading the current chunk: thrown once the events before it have been delivered.
     private var pendingFailure: AnnalsError?
 
@@ -62,6 +66,7 @@ public struct EventReader {
         self.store = store
         self.query = query
         self.decoder = BatchDecoder(store: store)
+        if let limit = query.limit { nextFetch = min(Self.chunkSize, max(limit, 1)) }
     }
 
     /// The next matching event, or `nil` at the end.
@@ -86,9 +91,11 @@ public struct EventReader {
             var plan = try self.plan ?? ReadPlan.make(for: query, store: store)
             let decoder = self.decoder
             let query = self.query
+            let count = nextFetch
             let chunk = try store.environment.read { txn in
-                try plan.fetch(Self.chunkSize, txn, query: query, store: store, decoder: decoder)
+                try plan.fetch(count, txn, query: query, store: store, decoder: decoder)
             }
+            nextFetch = min(Self.chunkSize, count * 2)
             var fetched = chunk.events
             // Reversed, so that `next()` moves the next event out with `popLast()` instead of copying it; filtered
             // and reversed in one pass of moves (`removeAll(where:)` and `reverse()` swap, copying every event).
