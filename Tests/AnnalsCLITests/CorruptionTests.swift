@@ -195,10 +195,50 @@ struct CorruptionTests {
         }
     }
 
+    /// A damaged leaf page of `events` in the middle of a 3,000-event log: the commands that read by offset check
+    /// only the pages they follow, so they refuse (exit 5) what reaches the page and answer what does not.
+    @Test func readsByOffsetCheckThePagesTheyFollow() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            let id = UUID()
+            try fx.append(sampleLines(1_499))
+            try fx.append([eventLine(type: "item.created", id: id)])
+            for part in 0..<3 { try fx.append(sampleLines(500, start: 1_500 + part * 500)) }
+            let copy = fx.path("damaged-middle")
+            try copyDirectory(fx.store, to: copy)
+            // The high byte of the first node offset of every page holding record 1,500: past the page's end.
+            let tag = Array(try #require(bytes(hex: try hash(of: 1_500, fx))).prefix(16))
+            let file = URL(fileURLWithPath: copy + "/data.mdb")
+            var data = [UInt8](try Data(contentsOf: file))
+            for page in Set(positions(of: tag, in: data).map { $0 / 4_096 }) { data[page * 4_096 + 17] ^= 0xF0 }
+            try Data(data).write(to: file)
+
+            for arguments in [
+                ["verify", "--from", "1", "--to", "10"], ["verify", "--from", "2990"], ["head"], ["get", "5"],
+                ["read", "--from", "1", "--to", "5"], ["read", "--limit", "5"], ["read", "--reverse", "--limit", "5"],
+                ["get", "--id", UUID().uuidString],
+            ] {
+                let result = try fx.run(arguments + ["--store", copy])
+                #expect([Exit.ok, Exit.notFound].contains(result.status), "\(arguments): \(result)")
+            }
+            let verified = try fx.annals("verify", "--from", "1490", "--to", "1510", store: copy)
+            #expect(verified.status == Exit.damaged, "\(verified)")
+            #expect(verified.objects().first?.string("kind") == "structure", "\(verified)")
+            for arguments in [
+                ["get", "1500"], ["get", "--id", id.uuidString], ["read", "--from", "1495", "--to", "1505"], ["read"],
+                ["read", "--from", "1400", "--limit", "200"],
+            ] {
+                let result = try fx.run(arguments + ["--store", copy])
+                #expect(result.status == Exit.storage, "\(arguments): \(result)")
+                #expect(result.errors.contains("the log's pages are damaged: page "), "\(arguments): \(result)")
+            }
+        }
+    }
+
     /// Bytes flipped across the data file, page headers and nodes included, in 40 copies: `verify` reports what it
-    /// finds (a damaged page as `structure`, at offset 0), `replay` and `backup` refuse damaged pages, and none dies
-    /// of a signal inside LMDB.
-    @Test func verifyReplayAndBackupReportDamagedPagesInsteadOfCrashing() throws {
+    /// finds (a damaged page as `structure`, at offset 0); `replay`, `backup`, `head`, `get` and reads by offset
+    /// refuse damaged pages; none dies of a signal inside LMDB.
+    @Test func verifyReplayBackupAndReadsReportDamagedPagesInsteadOfCrashing() throws {
         try withCLIFixture { fx in
             try buildStore(fx)
             let size = try #require(
@@ -228,6 +268,11 @@ struct CorruptionTests {
                     #expect(!FileManager.default.fileExists(atPath: backup), "a refused backup left \(backup)")
                 }
                 try? FileManager.default.removeItem(atPath: backup)
+                for arguments in [["head"], ["get", "150"], ["read"], ["read", "--reverse", "--limit", "3"]] {
+                    let read = try fx.run(arguments + ["--store", copy])
+                    #expect(!read.signaled, "\(arguments) of copy \(copyNumber) died of signal \(read.status)")
+                    #expect([Exit.ok, Exit.storage, Exit.corrupt].contains(read.status), "\(arguments): \(read)")
+                }
                 let result = try fx.annals("verify", store: copy)
                 #expect(!result.signaled, "verify of copy \(copyNumber) died of signal \(result.status): \(result)")
                 #expect([Exit.ok, Exit.damaged, Exit.storage, Exit.corrupt].contains(result.status), "\(result)")

@@ -43,20 +43,22 @@ extension EventStore {
         }
     }
 
+    /// The offset that `id` names: the one an assigned id is made from, or a client id's entry in `ids`; `nil` when
+    /// there is none (the event there must still be checked to carry `id`).
+    func offset(of id: UUID, _ txn: borrowing Transaction) throws -> UInt64? {
+        if let assigned = identity.offset(ofAssigned: id) { return assigned }
+        guard let stored = try txn.get(schema.ids, key: id.bytes), stored.count == 16 else { return nil }
+        return stored.withUnsafeBytes { UInt64(bigEndianBytes: $0) }
+    }
+
     /// The event with `id`, or `nil`.
     public func event(id: UUID) throws(AnnalsError) -> RecordedEvent? {
         let decoder = makeDecoder()
         do {
             return try environment.read { txn -> RecordedEvent? in
-                let offset: UInt64
-                if let assigned = identity.offset(ofAssigned: id) {
-                    offset = assigned
-                } else if let stored = try txn.get(schema.ids, key: id.bytes), stored.count == 16 {
-                    offset = stored.withUnsafeBytes { UInt64(bigEndianBytes: $0) }
-                } else {
-                    return nil
-                }
-                guard let event = try event(at: offset, txn, decoder: decoder), event.id == id else { return nil }
+                guard let offset = try offset(of: id, txn),
+                    let event = try event(at: offset, txn, decoder: decoder), event.id == id
+                else { return nil }
                 return event
             }
         } catch {

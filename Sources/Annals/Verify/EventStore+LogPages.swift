@@ -1,13 +1,16 @@
+import Foundation
 import LMDB
 
 extension EventStore {
     /// Checks that every page of the log's databases (records, dictionaries, indexes, ids, streams, cursors and
-    /// `meta`) can be followed, without following any (``Environment/checkStructure(of:includingLeaves:)``).
+    /// `meta`) can be followed, without following any
+    /// (``Environment/checkStructure(of:includingLeaves:limitingTo:)``).
     ///
     /// LMDB trusts its pages: reading a store whose B-tree pages are damaged can crash the process.
     /// ``verify(from:to:anchor:progress:)``, rebuilds and ``backup(to:)`` check the pages they read themselves; call
     /// this before other reads of a store that may be damaged, as `annals replay` does. Writers may continue
-    /// meanwhile.
+    /// meanwhile. Its cost is a read of every page of the log; ``checkLogPages(offsets:)`` checks only what a read
+    /// of some offsets follows.
     /// - Throws: ``AnnalsError/storage(_:)`` with `LMDBError.Code.corrupted`, naming the first damaged page.
     public func checkLogPages() throws(AnnalsError) {
         try requireSoundPages(
@@ -15,15 +18,88 @@ extension EventStore {
             advice: "restore the store from a backup")
     }
 
+    /// Checks the pages that reading the events at `offsets` follows, and finding the head: the records' part of
+    /// the `events` tree (with the branch pages above it), the path to the last record, `meta` and `dictionaries`.
+    /// The cost is about that of the pages such a read touches, whatever the size of the log; an empty array checks
+    /// what ``head()`` reads.
+    ///
+    /// Reads through the indexes (by type, actor, target, group or time) may follow any page: check those with
+    /// ``checkLogPages()``.
+    /// - Throws: ``AnnalsError/storage(_:)`` with `LMDBError.Code.corrupted`, naming the first damaged page.
+    public func checkLogPages(offsets: [ClosedRange<UInt64>]) throws(AnnalsError) {
+        try requireSoundPages(
+            of: [schema.events, schema.meta, schema.dictionaries].map(\.name), ranges: logRanges(offsets),
+            operation: "checkLogPages", "the log's pages are damaged", advice: "restore the store from a backup")
+    }
+
+    /// Checks the pages that reading `query` follows when it reads the log by offset, with no type, actor,
+    /// target, group or time filter (``checkLogPages(offsets:)`` for the offsets it reads, found from its range,
+    /// limit and direction). A query with such filters reads through an index and may follow any page of the log:
+    /// nothing is checked then (``checkLogPages()`` checks everything).
+    /// - Returns: Whether the query's pages were checked.
+    /// - Throws: ``AnnalsError/storage(_:)`` with `LMDBError.Code.corrupted`, naming the first damaged page.
+    @discardableResult
+    public func checkLogPages(for query: EventQuery) throws(AnnalsError) -> Bool {
+        guard query.types.isEmpty, query.actorId == nil, query.targetId == nil, query.groupId == nil,
+            query.since == nil, query.until == nil
+        else { return false }
+        var (first, last) = (query.from, query.to)
+        if let limit = query.limit.map({ UInt64(max($0, 0)) }) {
+            if limit == 0 {
+                last = 0
+            } else if query.reverse {
+                // The newest `limit` events of the range: where they start depends on the head.
+                try checkLogPages(offsets: [])
+                last = min(last, try head().offset)
+                first = max(first, last >= limit ? last - limit + 1 : 1)
+            } else {
+                let (end, overflow) = first.addingReportingOverflow(limit - 1)
+                if !overflow { last = min(last, end) }
+            }
+        }
+        try checkLogPages(offsets: first <= last ? [first...last] : [])
+        return true
+    }
+
+    /// Checks the pages that ``event(id:)`` follows for `id`: its entry in `ids`, then those that
+    /// ``checkLogPages(offsets:)`` checks for the offset it names.
+    /// - Throws: ``AnnalsError/storage(_:)`` with `LMDBError.Code.corrupted`, naming the first damaged page.
+    public func checkLogPages(forEventWithID id: UUID) throws(AnnalsError) {
+        let key = KeyRange(id.bytes, through: id.bytes)
+        try requireSoundPages(
+            of: [schema.ids.name], ranges: [schema.ids.name: [key]], operation: "checkLogPages",
+            "the log's pages are damaged", advice: "restore the store from a backup")
+        // The path to the id's entry is sound: it can be read.
+        let offset: UInt64?
+        do {
+            offset = try environment.read { txn in try self.offset(of: id, txn) }
+        } catch {
+            throw AnnalsError(error)
+        }
+        try checkLogPages(offsets: offset.map { [$0...$0] } ?? [])
+    }
+
+    /// The `events` key ranges that reading `offsets` and finding the head (the last key) follow; none (a walk of
+    /// the whole tree, which also compares its page and entry counts) when one range spans the whole log.
+    func logRanges(_ offsets: [ClosedRange<UInt64>]) -> [String: [KeyRange]] {
+        if offsets.contains(where: { $0.lowerBound <= 1 && $0.upperBound == .max }) { return [:] }
+        let ranges = (offsets + [UInt64.max...UInt64.max]).map {
+            KeyRange($0.lowerBound.bigEndianBytes, through: $0.upperBound.bigEndianBytes)
+        }
+        return [schema.events.name: ranges]
+    }
+
     /// Throws ``AnnalsError/storage(_:)`` (`LMDBError.Code.corrupted`, as `operation`) when a page of the databases
     /// `names` (every one when `nil`) is damaged: `what`, the first problem and how many more, then `advice`.
-    /// Without `includingLeaves`, only what clearing the databases follows is checked.
+    /// Without `includingLeaves`, only what clearing the databases follows is checked; the databases in `ranges`
+    /// are checked only where those keys lie.
     func requireSoundPages(
-        of names: [String]?, includingLeaves: Bool = true, operation: String, _ what: String, advice: String? = nil
+        of names: [String]?, includingLeaves: Bool = true, ranges: [String: [KeyRange]] = [:], operation: String,
+        _ what: String, advice: String? = nil
     ) throws(AnnalsError) {
         let problems: [StructureProblem]
         do {
-            problems = try environment.checkStructure(of: names, includingLeaves: includingLeaves)
+            problems = try environment.checkStructure(of: names, includingLeaves: includingLeaves, limitingTo: ranges)
         } catch {
             throw .storage(error)
         }

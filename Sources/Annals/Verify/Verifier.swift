@@ -33,9 +33,13 @@ extension EventStore {
         guard from >= 1 else { throw .invalidArgument("verify range must start at offset 1 or later") }
         let decoder = makeDecoder()
         do {
-            // LMDB follows its pages without checking them: a damaged one would crash the reads below.
+            // LMDB follows its pages without checking them: a damaged one would crash the reads below. Only the
+            // range's pages are read (from the checkpoint the chain starts at), and the anchor's, and the head's.
+            let start = checkpoint(before: from - 1)
+            var offsets = [start...max(start, to ?? .max)]
+            if let anchor { offsets.append(checkpoint(before: anchor.offset)...anchor.offset) }
             let damage = try environment.checkStructure(
-                of: [schema.events, schema.meta, schema.dictionaries].map(\.name))
+                of: [schema.events, schema.meta, schema.dictionaries].map(\.name), limitingTo: logRanges(offsets))
             if !damage.isEmpty { return structureReport(damage, from: from) }
             let (head, storedHeadHash, startHash) = try environment.read {
                 txn -> (UInt64, [UInt8]?, ChainHash?) in
@@ -233,7 +237,7 @@ extension EventStore {
     ) throws -> ChainHash? {
         guard offset > 0 else { return .genesis }
         if offset == head { return try? txn.logHead(schema).hash }
-        let checkpoint = offset - offset % RecordHeader.checkpointInterval
+        let checkpoint = checkpoint(before: offset)
         // One cursor walk from the checkpoint (or the first record) to `offset`.
         return try txn.withCursor(schema.events) { cursor -> ChainHash? in
             var hash = ChainHash.genesis
@@ -262,6 +266,11 @@ extension EventStore {
             }
             return hash
         }
+    }
+
+    /// The checkpoint at or before `offset`, where ``chainHash(at:head:_:decoder:)`` starts reading.
+    private func checkpoint(before offset: UInt64) -> UInt64 {
+        offset - offset % RecordHeader.checkpointInterval
     }
 
     private func checkAnchor(

@@ -30,11 +30,15 @@ struct Get: ParsableCommand {
     func run() throws {
         let store = try location.openForReading()
         defer { store.close() }
+        // A damaged page would crash LMDB: check the few that this lookup follows first.
         let event: RecordedEvent?
         if let offset {
+            try store.checkLogPages(offsets: [offset...offset])
             event = try store.event(at: offset)
         } else {
-            event = try store.event(id: UUID(uuidString: id!)!)
+            let id = UUID(uuidString: id!)!
+            try store.checkLogPages(forEventWithID: id)
+            event = try store.event(id: id)
         }
         guard let event else {
             throw CLIFailure(.notFound, offset.map { "no event at offset \($0)" } ?? "no event with id \(id!)")

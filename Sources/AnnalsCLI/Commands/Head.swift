@@ -15,6 +15,8 @@ struct Head: ParsableCommand {
     func run() throws {
         let store = try location.openForReading()
         defer { store.close() }
+        // A damaged page would crash LMDB: check the few that finding the head follows.
+        try store.checkLogPages(offsets: [])
         let head = try store.head()
         try Output.standard.line(
             "{\"offset\":\(head.offset),\"hash\":\"\(head.hash.hex)\",\"durableOffset\":\(head.durableOffset),"

@@ -34,6 +34,9 @@ struct Read: ParsableCommand {
         var query = filters.query()
         query.limit = limit
         query.reverse = reverse
+        // A damaged page would crash LMDB: a read by offset checks the pages it follows first (a filtered read
+        // follows index entries to any page, and is not checked).
+        try store.checkLogPages(for: query)
         var reader = store.events(query).makeReader()
         let table = format == .table ? EventTable() : nil
         if let table { try Output.standard.line(table.header) }
