@@ -61,6 +61,24 @@ struct CLIHeadVerifyTests {
         }
     }
 
+    @Test func verifyIndexesChecksTheWholeLogsIndexesToo() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            try fx.append(sampleLines(120))
+            let result = try fx.annals("verify", "--indexes")
+            #expect(result.status == Exit.ok, "\(result)")
+            let summary = try result.object()
+            #expect(summary.bool("intact") == true && summary.bool("indexesChecked") == true, "\(summary)")
+            #expect(summary.int("records") == 120)
+            #expect(try fx.annals("verify").object()["indexesChecked"] == nil, "only with --indexes")
+            for range in [["--from", "2"], ["--to", "50"]] {
+                let refused = try fx.run(["verify", "--indexes"] + range + ["--store", fx.store])
+                #expect(refused.status == Exit.invalidArguments, "\(refused)")
+                #expect(refused.errors.contains("--indexes checks the whole log"), "\(refused)")
+            }
+        }
+    }
+
     @Test func verifyChecksARange() throws {
         try withCLIFixture { fx in
             try fx.initStore()

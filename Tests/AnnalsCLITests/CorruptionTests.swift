@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 
+@testable import Annals
+
 /// Damages records in a copy of a store and checks that `annals verify` names the damaged offset.
 ///
 /// A tagged record's value starts with a 26-byte header whose last 16 bytes are the first 16 bytes of the record's
@@ -192,6 +194,27 @@ struct CorruptionTests {
                 #expect(result.errors.contains("data.mdb is 12288 bytes"), "\(command): \(result)")
             }
             #expect(try fx.annals("verify").status == Exit.ok, "the original is untouched")
+        }
+    }
+
+    /// A `streams` entry changed behind the engine's back: `verify` alone finds the log intact, `verify --indexes`
+    /// names the stream (exit 1).
+    @Test func verifyIndexesNamesAStreamVersionThatDisagreesWithTheLog() throws {
+        try withCLIFixture { fx in
+            try buildStore(fx)
+            let store = try EventStore(path: fx.store)
+            try store.write { txn in
+                try txn.put(store.schema.streams, key: Array("thing-4".utf8), value: UInt64(77).bigEndianBytes)
+            }
+            store.close()
+            #expect(try fx.annals("verify").status == Exit.ok, "the records and the chain are intact")
+            let result = try fx.annals("verify", "--indexes")
+            #expect(result.status == Exit.damaged, "\(result)")
+            let problem = try #require(result.objects().first)
+            #expect(problem.string("kind") == "index", "\(result)")
+            #expect(problem.string("detail")?.hasPrefix("streams 'thing-4': stored version 77") == true, "\(result)")
+            #expect(result.errors.contains("damage found: an index disagrees with the log: streams 'thing-4'"))
+            #expect(result.objects().last?.bool("intact") == false)
         }
     }
 

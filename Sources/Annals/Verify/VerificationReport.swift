@@ -48,9 +48,14 @@ public struct VerificationProblem: Sendable, Hashable, CustomStringConvertible {
         /// page (``VerificationProblem/offset`` is 0, since no event offset names it; the detail names the page). The
         /// records are not read then, since LMDB follows its pages without checking them.
         case structure
+        /// A secondary structure disagrees with the log (``EventStore/verifyIndexes(progress:)``): a posting index
+        /// (by type, actor, target, group or minute) misses an event or lists one that does not match, the `ids` map
+        /// of client ids names another offset or version, or a target's version in `streams` is not its last
+        /// event's. ``VerificationProblem/offset`` is the first offset that differs, 0 when none could be named.
+        case index
     }
 
-    /// The offset concerned (0 for ``Kind/structure``).
+    /// The offset concerned (0 for ``Kind/structure``, and for an ``Kind/index`` problem no offset pins).
     public var offset: UInt64
     /// What kind of damage.
     public var kind: Kind

@@ -8,8 +8,10 @@ struct Verify: ParsableCommand {
         discussion: """
             Prints one JSON line per problem, then a summary line. Exit code 0 when intact, 1 when damage was found \
             (the first bad offset is named on stderr). \
-            With --anchor HASH@OFFSET (from an earlier 'annals head'), a truncated tail is detected too.
-            Example: annals verify --anchor 3f9a…@1200
+            With --anchor HASH@OFFSET (from an earlier 'annals head'), a truncated tail is detected too. With \
+            --indexes, the indexes, the ids of client ids and the stream versions are checked against the whole log \
+            too (problems of kind "index").
+            Example: annals verify --anchor 3f9a…@1200 --indexes
             """)
 
     @OptionGroup var location: StoreLocation
@@ -23,9 +25,15 @@ struct Verify: ParsableCommand {
     @Option(help: ArgumentHelp("A head printed earlier by 'annals head'.", valueName: "hash@offset"))
     var anchor: String?
 
+    @Flag(help: "Also check the indexes, ids and stream versions against the whole log.")
+    var indexes = false
+
     func validate() throws {
         if from == 0 { throw ValidationError("--from must be at least 1") }
         if let to, to < from { throw ValidationError("--to (\(to)) is before --from (\(from))") }
+        if indexes && (from != 1 || to != nil) {
+            throw ValidationError("--indexes checks the whole log: give no --from or --to with it")
+        }
         if let anchor, VerificationAnchor(anchor) == nil {
             throw ValidationError("--anchor must be HASH@OFFSET with a 64-digit hex hash, got '\(anchor)'")
         }
@@ -35,19 +43,23 @@ struct Verify: ParsableCommand {
         let store = try location.openForReading()
         defer { store.close() }
         let report = try store.verify(from: from, to: to, anchor: anchor.flatMap(VerificationAnchor.init))
-        for problem in report.problems {
+        // The indexes are compared with the log's events: only once the log itself is intact.
+        let indexProblems = indexes && report.isIntact ? try store.verifyIndexes() : []
+        let problems = report.problems + indexProblems
+        for problem in problems {
             try Output.standard.line(
                 "{\"offset\":\(problem.offset),\"kind\":\"\(problem.kind.rawValue)\","
                     + "\"detail\":\(JSONValue.string(problem.detail).canonicalString)}")
         }
         var summary =
-            "{\"intact\":\(report.isIntact),\"from\":\(report.from),\"to\":\(report.to),"
+            "{\"intact\":\(problems.isEmpty),\"from\":\(report.from),\"to\":\(report.to),"
             + "\"records\":\(report.recordsChecked)"
         if let hash = report.lastHash { summary += ",\"lastHash\":\"\(hash.hex)\"" }
         if let matched = report.anchorMatched { summary += ",\"anchorMatched\":\(matched)" }
-        if let first = report.firstBadOffset { summary += ",\"firstBadOffset\":\(first)" }
+        if indexes { summary += ",\"indexesChecked\":\(report.isIntact)" }
+        if let first = problems.first?.offset { summary += ",\"firstBadOffset\":\(first)" }
         try Output.standard.line(summary + "}")
-        if let problem = report.problems.first {
+        if let problem = problems.first {
             try Output.standard.flush()
             throw CLIFailure(.damaged, problem.damageMessage(includingDetail: true))
         }

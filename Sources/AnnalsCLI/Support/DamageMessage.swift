@@ -6,6 +6,7 @@ extension VerificationProblem {
     func damageMessage(includingDetail: Bool) -> String {
         let detail = includingDetail ? ": \(self.detail)" : ""
         if kind == .structure { return "damage found: the data file's page structure is damaged\(detail)" }
+        if kind == .index { return "damage found: an index disagrees with the log\(detail)" }
         return "damage found: first bad offset \(offset): \(kind.rawValue)\(detail)"
     }
 }

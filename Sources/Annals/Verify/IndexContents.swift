@@ -1,0 +1,201 @@
+import LMDB
+
+/// What the secondary structures hold up to one head, summed so that the stored ones and those recomputed from the
+/// log can be compared without keeping every entry: per index and symbol a count and an order-independent digest of
+/// the offsets, for `ids` the same over (id, offset, version), and every target's version.
+struct IndexContents {
+    /// A count of entries and a digest of them that does not depend on their order.
+    struct Digest: Equatable {
+        var count: UInt64 = 0
+        var sum: UInt64 = 0
+
+        mutating func add(_ value: UInt64) {
+            count += 1
+            sum &+= Self.mix(value)
+        }
+
+        /// SplitMix64's finalizer: nearby offsets give unrelated values, so that different sets rarely sum alike.
+        static func mix(_ value: UInt64) -> UInt64 {
+            var z = value &+ 0x9E37_79B9_7F4A_7C15
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    /// The digest of the `ids` entries (or of the events with client ids): (id, offset, version) each.
+    typealias Identities = Digest
+
+    /// A symbol's bytes as a dictionary key, hashed in one pass (an array of bytes hashes byte by byte) and compared
+    /// byte for byte (a `String` key would equate canonically equivalent spellings).
+    struct Symbol: Hashable {
+        let bytes: [UInt8]
+
+        func hash(into hasher: inout Hasher) {
+            bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+        }
+    }
+
+    /// The last offset covered.
+    let head: UInt64
+    /// Per index kind, per symbol.
+    private(set) var postings: [[Symbol: Digest]] = Array(repeating: [:], count: IndexKind.allCases.count)
+    private(set) var identities = Identities()
+    /// Per target, its current version.
+    private(set) var versions: [Symbol: UInt64] = [:]
+    /// What was found wrong while reading (blocks out of order, entries past the head, version gaps in the log).
+    var problems: [VerificationProblem] = []
+
+    /// Empty contents, to be filled from the log up to `head` with ``add(_:clientID:)``.
+    init(head: UInt64) {
+        self.head = head
+    }
+
+    /// The stored contents as of `txn`, up to its head.
+    init(reading schema: StoreSchema, _ txn: borrowing Transaction) throws {
+        head = try txn.lastOffset(schema)
+        for kind in IndexKind.allCases {
+            try readPostingLists(kind, schema.postings(kind).database, txn)
+        }
+        let recent = try schema.delta.all(txn)
+        for kind in IndexKind.allCases {
+            for (symbol, offsets) in recent.postings(kind) {
+                for offset in offsets { record(kind, symbol, offset) }
+            }
+        }
+        try txn.withCursor(schema.ids) { cursor in
+            var entry = try cursor.get(.first)
+            while let current = entry {
+                if current.key.count == 16, current.value.count == 16 {
+                    let offset = UInt64(bigEndianBytes: current.value, at: 0)
+                    if offset <= head {
+                        identities.add(Self.identity(current.key, offset, UInt64(bigEndianBytes: current.value, at: 8)))
+                    }
+                } else {
+                    problems.append(
+                        VerificationProblem(
+                            offset: 0, kind: .index,
+                            detail:
+                                "ids: an entry of a \(current.key.count)-byte key and a \(current.value.count)-byte "
+                                + "value (16 and 16 expected)"))
+                }
+                entry = try cursor.get(.next)
+            }
+        }
+        try txn.withCursor(schema.streams) { cursor in
+            var entry = try cursor.get(.first)
+            while let current = entry {
+                versions[Symbol(bytes: Array(current.key))] =
+                    current.value.count == 8 ? UInt64(bigEndianBytes: current.value) : 0
+                entry = try cursor.get(.next)
+            }
+        }
+    }
+
+    /// Reads one index's merged posting lists, checking that each symbol's blocks continue one another.
+    private mutating func readPostingLists(_ kind: IndexKind, _ database: Database, _ txn: borrowing Transaction)
+        throws
+    {
+        try txn.withCursor(database) { cursor in
+            var entry = try cursor.get(.first)
+            var previous: (symbol: [UInt8], nextRank: UInt64, lastOffset: UInt64)?
+            while let current = entry {
+                entry = try cursor.get(.next)
+                guard current.key.count >= 9, current.key[current.key.count - 9] == 0 else {
+                    report(kind, nil, 0, "a key of \(current.key.count) bytes that is not SYMBOL 00 OFFSET")
+                    continue
+                }
+                let symbol = Array(current.key.prefix(current.key.count - 9))
+                let first = UInt64(bigEndianBytes: current.key, at: current.key.count - 8)
+                let offsets: [UInt64]
+                let rank: UInt64
+                do {
+                    offsets = try PostingBlock.offsets(firstOffset: first, stored: current.value)
+                    rank = try PostingBlock(firstOffset: first, stored: current.value).rank
+                } catch {
+                    report(kind, symbol, first, "the block at offset \(first) is malformed: \(error)")
+                    continue
+                }
+                let continued = previous.flatMap { $0.symbol == symbol ? $0 : nil }
+                if rank != (continued?.nextRank ?? 1) {
+                    report(
+                        kind, symbol, first,
+                        "the block at offset \(first) starts at rank \(rank), not \(continued?.nextRank ?? 1)")
+                }
+                if let continued, first <= continued.lastOffset {
+                    report(kind, symbol, first, "the block at offset \(first) does not follow the one before")
+                }
+                if offsets.first != first || zip(offsets, offsets.dropFirst()).contains(where: { $0 >= $1 }) {
+                    report(kind, symbol, first, "the block at offset \(first) is not in ascending order")
+                }
+                for offset in offsets { record(kind, symbol, offset) }
+                previous = (symbol, rank + UInt64(offsets.count), offsets.last ?? first)
+            }
+        }
+    }
+
+    private mutating func report(_ kind: IndexKind, _ symbol: [UInt8]?, _ offset: UInt64, _ detail: String) {
+        let name = kind.indexName + (symbol.map { " " + kind.describe($0) } ?? "")
+        problems.append(VerificationProblem(offset: offset, kind: .index, detail: "\(name): \(detail)"))
+    }
+
+    /// Counts an entry of `symbol`; one past the head is reported instead.
+    private mutating func record(_ kind: IndexKind, _ symbol: [UInt8], _ offset: UInt64) {
+        guard offset <= head else {
+            report(kind, symbol, offset, "lists offset \(offset), after the last offset \(head)")
+            return
+        }
+        postings[kind.rawValue][Symbol(bytes: symbol), default: Digest()].add(offset)
+    }
+
+    /// Adds what the log says about `event`: its postings, its id when a client supplied it, and its version.
+    mutating func add(_ event: RecordedEvent, clientID: Bool) {
+        for kind in IndexKind.allCases {
+            if let symbol = kind.symbol(of: event) { record(kind, symbol, event.offset) }
+        }
+        if clientID {
+            identities.add(
+                event.id.bytes.withUnsafeBytes { Self.identity($0, event.offset, event.version) })
+        }
+        if let target = event.targetId {
+            let key = Symbol(bytes: Array(target.utf8))
+            let expected = (versions[key] ?? 0) + 1
+            if event.version != expected {
+                problems.append(
+                    VerificationProblem(
+                        offset: event.offset, kind: .index,
+                        detail: "streams '\(target)': the event has version \(event.version) where the stream's "
+                            + "events before it make \(expected)"))
+            }
+            versions[key] = event.version
+        }
+    }
+
+    /// The digest input of one `ids` entry.
+    private static func identity(_ id: UnsafeRawBufferPointer, _ offset: UInt64, _ version: UInt64) -> UInt64 {
+        let high = id.loadUnaligned(fromByteOffset: 0, as: UInt64.self)
+        let low = id.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+        return Digest.mix(high ^ Digest.mix(low ^ Digest.mix(offset ^ Digest.mix(version))))
+    }
+
+    /// The symbols of `kind` whose entries differ between these contents and `other`, in byte order.
+    func symbolsDiffering(from other: IndexContents, _ kind: IndexKind) -> [[UInt8]] {
+        let mine = postings[kind.rawValue]
+        let theirs = other.postings[kind.rawValue]
+        let symbols = Set(mine.keys).union(theirs.keys).filter { mine[$0] != theirs[$0] }
+        return symbols.map(\.bytes).sorted { $0.lexicographicallyPrecedes($1) }
+    }
+
+    /// The targets whose stored version (these contents) differs from the one the log gives (`logged`).
+    func streamsDiffering(from logged: IndexContents) -> [VerificationProblem] {
+        let targets = Set(versions.keys).union(logged.versions.keys).filter { versions[$0] != logged.versions[$0] }
+        return targets.sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }.map { target in
+            let name = String(decoding: target.bytes, as: UTF8.self)
+            let stored = versions[target].map(String.init) ?? "no version"
+            let expected = logged.versions[target].map(String.init) ?? "no event"
+            return VerificationProblem(
+                offset: 0, kind: .index,
+                detail: "streams '\(name)': stored version \(stored), the log's last event on it \(expected)")
+        }
+    }
+}

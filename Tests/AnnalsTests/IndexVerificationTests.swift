@@ -1,0 +1,115 @@
+import Foundation
+import LMDB
+import Testing
+
+@testable import Annals
+
+/// `EventStore.verifyIndexes()`: the posting indexes, `ids` and `streams` checked against the log, each kind of
+/// disagreement named with the index, the key and the first offset that differs.
+@Suite struct IndexVerificationTests {
+    /// Merges every 256 events, so that after `fill` both the merged posting lists and the delta log hold entries.
+    private let options = StoreOptions(indexMergeInterval: 256)
+
+    /// 1,000 events in batches of 100; two in five carry a client id.
+    private func fill(_ store: EventStore) async throws {
+        for batch in 0..<10 {
+            let events = (0..<100).map { i -> NewEvent in
+                var event = sampleEvent(batch * 100 + i)
+                if i % 5 < 2 { event.id = UUID() }
+                return event
+            }
+            _ = try await store.append(contentsOf: events)
+        }
+    }
+
+    @Test func aConsistentStoreHasNoProblems() async throws {
+        try await withStore(options) { store, _ in
+            #expect(try store.verifyIndexes() == [], "an empty store")
+            try await fill(store)
+            let (merged, recent) = try store.environment.read { txn in
+                (
+                    try txn.metaU64(store.schema, MetaKey.indexMergedThrough) ?? 0,
+                    try store.schema.delta.all(txn).postings(.actor).count
+                )
+            }
+            #expect(merged >= 768 && recent > 0, "merged through \(merged), \(recent) actors in the delta log")
+            #expect(try store.verifyIndexes() == [])
+        }
+    }
+
+    @Test func aPostingListWithoutItsMergedBlocksIsPinnedToItsFirstEvent() async throws {
+        try await withStore(options) { store, _ in
+            try await fill(store)
+            // Every merged block of actor user-3 (events 3, 10, 17, …: offsets 4, 11, 18, …).
+            try store.write { txn in
+                try txn.withCursor(store.schema.byActor.database) { cursor in
+                    var entry = try cursor.seek(.setRange, to: Array("user-3".utf8) + [0])
+                    while let current = entry, current.key.starts(with: Array("user-3".utf8) + [0]) {
+                        try cursor.deleteCurrent()
+                        entry = try cursor.get(.next)
+                    }
+                }
+            }
+            let problems = try store.verifyIndexes()
+            #expect(problems.count == 1, "\(problems)")
+            #expect(problems.first?.kind == .index)
+            #expect(problems.first?.offset == 4)
+            #expect(problems.first?.detail.hasPrefix("idx.actor 'user-3': the event at offset 4 is missing") == true)
+        }
+    }
+
+    @Test func aLostDeltaRecordShowsInEveryIndex() async throws {
+        try await withStore(options) { store, _ in
+            try await fill(store)
+            try store.write { txn in
+                try txn.withCursor(store.schema.delta.database) { cursor in
+                    _ = try cursor.get(.last)
+                    try cursor.deleteCurrent()
+                }
+            }
+            let problems = try store.verifyIndexes()
+            let indexes = Set(problems.map { $0.detail.prefix { $0 != " " } })
+            #expect(indexes == ["idx.type", "idx.actor", "idx.target", "idx.group", "idx.time"], "\(problems)")
+            // Each key is pinned to its first event in the last batch (offsets 901…1000); the type index has four
+            // keys, the actor index seven.
+            #expect(problems.allSatisfy { $0.kind == .index && (901...907).contains($0.offset) }, "\(problems)")
+            #expect(problems.filter { $0.detail.hasPrefix("idx.actor") }.count == 7)
+            #expect(problems.contains { $0.offset == 901 && $0.detail.hasPrefix("idx.time") })
+        }
+    }
+
+    @Test func anIdsEntryNamingAnotherOffsetIsPinnedToTheEvent() async throws {
+        try await withStore(options) { store, _ in
+            try await fill(store)
+            let event = try #require(try store.event(at: 502))
+            try store.write { txn in
+                try txn.put(
+                    store.schema.ids, key: event.id.bytes, value: UInt64(7).bigEndianBytes + [0, 0, 0, 0, 0, 0, 0, 1])
+            }
+            let problems = try store.verifyIndexes()
+            #expect(problems.count == 1, "\(problems)")
+            #expect(problems.first?.offset == 502)
+            #expect(problems.first?.detail.contains("maps to offset 7, version 1") == true, "\(problems)")
+        }
+    }
+
+    @Test func aStreamVersionThatIsNotItsLastEventsIsNamed() async throws {
+        try await withStore(options) { store, _ in
+            try await fill(store)
+            try store.write { txn in
+                try txn.put(store.schema.streams, key: Array("thing-2".utf8), value: UInt64(999).bigEndianBytes)
+            }
+            let problems = try store.verifyIndexes()
+            #expect(problems.count == 1, "\(problems)")
+            #expect(problems.first?.detail == "streams 'thing-2': stored version 999, the log's last event on it 200")
+        }
+    }
+
+    @Test func firstDifferenceNamesTheOffsetAndItsSide() {
+        #expect(EventStore.firstDifference([1, 2, 3], [1, 2, 3]) == nil)
+        #expect(EventStore.firstDifference([1, 2, 3], [1, 3]).map { [$0.offset: $0.inLog] } == [2: true])
+        #expect(EventStore.firstDifference([1, 3], [1, 2, 3]).map { [$0.offset: $0.inLog] } == [2: false])
+        #expect(EventStore.firstDifference([1], []).map { [$0.offset: $0.inLog] } == [1: true])
+        #expect(EventStore.firstDifference([], [5]).map { [$0.offset: $0.inLog] } == [5: false])
+    }
+}
