@@ -259,8 +259,8 @@ struct CorruptionTests {
     }
 
     /// Bytes flipped across the data file, page headers and nodes included, in 40 copies: `verify` reports what it
-    /// finds (a damaged page as `structure`, at offset 0); `replay`, `backup`, `head`, `get` and reads by offset
-    /// refuse damaged pages; none dies of a signal inside LMDB.
+    /// finds (a damaged page as `structure`, at offset 0); `replay`, `backup`, `head`, `get`, reads by offset and
+    /// `tail` refuse damaged pages; none dies of a signal inside LMDB.
     @Test func verifyReplayBackupAndReadsReportDamagedPagesInsteadOfCrashing() throws {
         try withCLIFixture { fx in
             try buildStore(fx)
@@ -291,7 +291,9 @@ struct CorruptionTests {
                     #expect(!FileManager.default.fileExists(atPath: backup), "a refused backup left \(backup)")
                 }
                 try? FileManager.default.removeItem(atPath: backup)
-                for arguments in [["head"], ["get", "150"], ["read"], ["read", "--reverse", "--limit", "3"]] {
+                for arguments in [
+                    ["head"], ["get", "150"], ["read"], ["read", "--reverse", "--limit", "3"], ["tail", "--from", "start"],
+                ] {
                     let read = try fx.run(arguments + ["--store", copy])
                     #expect(!read.signaled, "\(arguments) of copy \(copyNumber) died of signal \(read.status)")
                     #expect([Exit.ok, Exit.storage, Exit.corrupt].contains(read.status), "\(arguments): \(read)")
