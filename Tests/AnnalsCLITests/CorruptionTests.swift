@@ -292,7 +292,8 @@ struct CorruptionTests {
                 }
                 try? FileManager.default.removeItem(atPath: backup)
                 for arguments in [
-                    ["head"], ["get", "150"], ["read"], ["read", "--reverse", "--limit", "3"], ["tail", "--from", "start"],
+                    ["head"], ["get", "150"], ["read"], ["read", "--reverse", "--limit", "3"],
+                    ["tail", "--from", "start"],
                 ] {
                     let read = try fx.run(arguments + ["--store", copy])
                     #expect(!read.signaled, "\(arguments) of copy \(copyNumber) died of signal \(read.status)")
