@@ -46,8 +46,8 @@ extension Environment {
             detail: "commits kept replacing the snapshot's meta page")
     }
 
-    /// ``checkStructure(of:includingLeaves:limitingTo:)`` while the environment is being opened (no other thread can use it yet), in a read
-    /// transaction of its own; `nil` when the transaction's meta page was already replaced.
+    /// ``checkStructure(of:includingLeaves:limitingTo:)`` while the environment is being opened (no other thread can
+    /// use it yet), in a read transaction of its own; `nil` when the transaction's meta page was already replaced.
     static func checkStructureAtOpen(_ env: OpaquePointer, names: [String]?) throws(LMDBError) -> [StructureProblem]? {
         var txn: OpaquePointer?
         var rc = mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn)
@@ -61,8 +61,8 @@ extension Environment {
         return try walkStructure(env, txn!, names: names, leaves: true, ranges: [:])
     }
 
-    /// The walk of ``checkStructure(of:includingLeaves:limitingTo:)`` as of the read transaction `txn`; `nil` when its meta page was already
-    /// replaced.
+    /// The walk of ``checkStructure(of:includingLeaves:limitingTo:)`` as of the read transaction `txn`; `nil` when
+    /// its meta page was already replaced.
     private static func walkStructure(
         _ env: OpaquePointer, _ txn: OpaquePointer, names: [String]?, leaves: Bool, ranges: [String: [KeyRange]]
     ) throws(LMDBError) -> [StructureProblem]? {

@@ -3,8 +3,8 @@ import Testing
 
 @testable import LMDB
 
-/// `Environment.checkStructure(of:includingLeaves:limitingTo:)` and the meta page checks at open: sound files pass whatever their shape, and
-/// damaged ones are reported, never followed into a crash.
+/// `Environment.checkStructure(of:includingLeaves:limitingTo:)` and the meta page checks at open: sound files pass
+/// whatever their shape, and damaged ones are reported, never followed into a crash.
 @Suite("Page structure checks")
 struct StructureCheckTests {
     /// Fills an environment in `directory` with several shapes of tree: deep ones, overflow values, deletions that

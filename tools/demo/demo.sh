@@ -47,10 +47,10 @@ run "$ANNALS" read --type plugin_action_failed --group org-acme --reverse --limi
 step "Statistics"
 run "$ANNALS" stats --format table
 
-step "Head (keep the anchor) and verify the hash chain"
+step "Head (keep the anchor) and verify the hash chain, then the indexes against the log"
 run "$ANNALS" head
 anchor=$("$ANNALS" head | sed -E 's/.*"anchor":"([^"]+)".*/\1/')
-run "$ANNALS" verify --anchor "$anchor"
+run "$ANNALS" verify --anchor "$anchor" --indexes
 
 step "Live tail in a second process: 'annals tail -f' receives events as they are committed"
 "$ANNALS" tail -f --type 'plugin_action_*' --format pretty > "$DEMO_DIR.tail.out" &
