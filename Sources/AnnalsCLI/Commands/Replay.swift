@@ -17,10 +17,13 @@ struct Replay: ParsableCommand {
     func run() throws {
         let store = try location.openForReading()
         defer { store.close() }
-        // An audit tool reads stores that may be damaged: check the pages before LMDB follows them.
-        try store.checkLogPages()
+        // An audit tool reads stores that may be damaged: check the pages before LMDB follows them. A replay by
+        // offset follows those of its range; a filtered one follows index entries anywhere, so every page is checked.
+        try store.checkLogPages(offsets: [])
         let head = try store.head()
-        var reader = store.events(filters.query(through: head.offset)).makeReader()
+        let query = filters.query(through: head.offset)
+        if !(try store.checkLogPages(for: query)) { try store.checkLogPages() }
+        var reader = store.events(query).makeReader()
         while let event = try reader.next() {
             try Output.standard.line { event.appendJSON(to: &$0) }
         }
