@@ -233,7 +233,8 @@ struct CorruptionTests {
             let tag = Array(try #require(bytes(hex: try hash(of: 1_500, fx))).prefix(16))
             let file = URL(fileURLWithPath: copy + "/data.mdb")
             var data = [UInt8](try Data(contentsOf: file))
-            for page in Set(positions(of: tag, in: data).map { $0 / 4_096 }) { data[page * 4_096 + 17] ^= 0xF0 }
+            let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))  // LMDB's page size for new stores
+            for page in Set(positions(of: tag, in: data).map { $0 / pageSize }) { data[page * pageSize + 17] ^= 0xF0 }
             try Data(data).write(to: file)
 
             for arguments in [
