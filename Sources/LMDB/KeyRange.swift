@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The keys from `lower` through `upper` in LMDB's default order (bytes compared as unsigned, a shorter key first
 /// among keys with equal prefixes): the part of a database that a limited structure check covers
 /// (``Environment/checkStructure(of:includingLeaves:limitingTo:)``).
@@ -12,4 +16,16 @@ public struct KeyRange: Sendable, Hashable {
         self.lower = lower
         self.upper = upper
     }
+}
+
+/// LMDB's default key order: bytes compared as unsigned, a shorter key first among keys with equal prefixes. Negative
+/// when `a` sorts first, zero when the keys are equal, positive when `b` sorts first.
+@inlinable @inline(__always)
+public func compareKeys(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
+    let common = min(a.count, b.count)
+    if common > 0, let x = a.baseAddress, let y = b.baseAddress {
+        let order = memcmp(x, y, common)
+        if order != 0 { return Int(order) }
+    }
+    return a.count - b.count
 }

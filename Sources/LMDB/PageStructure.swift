@@ -189,7 +189,7 @@ struct PageStructureWalk {
                 }
                 let key = UnsafeRawBufferPointer(rebasing: page[keyStart..<keyStart + keySize])
                 // A branch page's first key stands for everything below its second one and is not compared.
-                if plainOrder, let previousKey, !(isBranch && index < 2), Self.compareBytes(previousKey, key) >= 0 {
+                if plainOrder, let previousKey, !(isBranch && index < 2), compareKeys(previousKey, key) >= 0 {
                     report(number, database, "the keys at and before the node at \(offset) are out of order")
                     break
                 }
@@ -254,7 +254,7 @@ struct PageStructureWalk {
         // The child whose keys include `key`: the last one whose first key is at most `key`.
         func child(holding key: [UInt8]) -> Int {
             key.withUnsafeBytes { key in
-                keys.indices.dropFirst().last { Self.compareBytes(keys[$0], key) <= 0 } ?? 0
+                keys.indices.dropFirst().last { compareKeys(keys[$0], key) <= 0 } ?? 0
             }
         }
         var selected = Set<Int>()
@@ -348,16 +348,6 @@ struct PageStructureWalk {
             Int(page.loadUnaligned(fromByteOffset: lowerOffset, as: UInt16.self)),
             Int(page.loadUnaligned(fromByteOffset: upperOffset, as: UInt16.self))
         )
-    }
-
-    /// Byte order, shorter keys first among equal prefixes: LMDB's default key order.
-    static func compareBytes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
-        let common = min(a.count, b.count)
-        if common > 0, let x = a.baseAddress, let y = b.baseAddress {
-            let order = memcmp(x, y, common)
-            if order != 0 { return Int(order) }
-        }
-        return a.count - b.count
     }
 
     private func hex(_ value: UInt16) -> String { "0x" + String(value, radix: 16) }

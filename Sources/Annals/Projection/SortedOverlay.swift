@@ -1,5 +1,6 @@
 import CAnnalsSupport
 import Glibc
+import LMDB
 
 /// A map from byte keys to values or tombstones that can also be walked in key order: the changes made on top of
 /// a snapshot during a replay.
@@ -296,13 +297,9 @@ func compareBytes(_ a: [UInt8], _ b: [UInt8]) -> Int {
     a.withUnsafeBytes { x in b.withUnsafeBytes { y in compareBytes(x, y) } }
 }
 
-/// Bytewise comparison of two buffers: negative, zero or positive.
+/// Bytewise comparison of two buffers (LMDB's default order, ``LMDB/compareKeys(_:_:)``): negative, zero or
+/// positive.
 @inline(__always)
 func compareBytes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
-    let common = min(a.count, b.count)
-    if common > 0 {
-        let order = memcmp(a.baseAddress!, b.baseAddress!, common)
-        if order != 0 { return Int(order) }
-    }
-    return a.count - b.count
+    compareKeys(a, b)
 }
