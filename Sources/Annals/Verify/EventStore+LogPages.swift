@@ -40,25 +40,38 @@ extension EventStore {
     /// - Throws: ``AnnalsError/storage(_:)`` with `LMDBError.Code.corrupted`, naming the first damaged page.
     @discardableResult
     public func checkLogPages(for query: EventQuery) throws(AnnalsError) -> Bool {
-        guard query.types.isEmpty, query.actorId == nil, query.targetId == nil, query.groupId == nil,
-            query.since == nil, query.until == nil
-        else { return false }
+        guard Self.readsByOffset(query) else { return false }
+        var head: UInt64?
+        if query.reverse, (query.limit ?? 0) > 0 {
+            // The newest events of the range: where they start depends on the head, found through checked pages.
+            try checkLogPages(offsets: [])
+            head = try self.head().offset
+        }
+        try checkLogPages(offsets: Self.offsetsRead(by: query, head: head))
+        return true
+    }
+
+    /// Whether `query` reads the log by offset: no type, actor, target, group or time filter.
+    static func readsByOffset(_ query: EventQuery) -> Bool {
+        query.types.isEmpty && query.actorId == nil && query.targetId == nil && query.groupId == nil
+            && query.since == nil && query.until == nil
+    }
+
+    /// The offsets that a read by offset of `query` returns (none, or one range), from its range, limit and
+    /// direction; a reverse read with a limit needs the `head`, and reads to the end of its range without it.
+    static func offsetsRead(by query: EventQuery, head: UInt64?) -> [ClosedRange<UInt64>] {
         var (first, last) = (query.from, query.to)
         if let limit = query.limit.map({ UInt64(max($0, 0)) }) {
-            if limit == 0 {
-                last = 0
-            } else if query.reverse {
-                // The newest `limit` events of the range: where they start depends on the head.
-                try checkLogPages(offsets: [])
-                last = min(last, try head().offset)
+            if limit == 0 { return [] }
+            if query.reverse, let head {
+                last = min(last, head)
                 first = max(first, last >= limit ? last - limit + 1 : 1)
-            } else {
+            } else if !query.reverse {
                 let (end, overflow) = first.addingReportingOverflow(limit - 1)
                 if !overflow { last = min(last, end) }
             }
         }
-        try checkLogPages(offsets: first <= last ? [first...last] : [])
-        return true
+        return first <= last ? [first...last] : []
     }
 
     /// Checks the pages that ``event(id:)`` follows for `id`: its entry in `ids`, then those that

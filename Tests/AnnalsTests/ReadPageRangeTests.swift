@@ -1,0 +1,48 @@
+import Testing
+
+@testable import Annals
+
+/// The offsets whose pages a read by offset checks first (`EventStore.checkLogPages(for:)`): exactly those it will
+/// return, from the query's range, limit and direction.
+@Suite struct ReadPageRangeTests {
+    private func range(
+        from: UInt64 = 1, to: UInt64 = .max, limit: Int? = nil, reverse: Bool = false, head: UInt64? = nil
+    ) -> [ClosedRange<UInt64>] {
+        EventStore.offsetsRead(by: EventQuery(from: from, to: to, limit: limit, reverse: reverse), head: head)
+    }
+
+    @Test func forwardReadsStartAtFromAndStopAtTheLimit() {
+        #expect(range(from: 5) == [5...UInt64.max])
+        #expect(range(from: 5, to: 80) == [5...80])
+        #expect(range(from: 5, limit: 10) == [5...14])
+        #expect(range(from: 5, to: 9, limit: 10) == [5...9])
+        #expect(range(from: 2, limit: .max) == [2...(1 << 63)])
+        #expect(range(from: .max - 5, limit: 100) == [(UInt64.max - 5)...UInt64.max], "past the last offset")
+        #expect(range(from: .max, limit: 3) == [UInt64.max...UInt64.max])
+    }
+
+    @Test func reverseReadsWithALimitEndAtTheHeadOrTo() {
+        #expect(range(limit: 10, reverse: true, head: 100) == [91...100])
+        #expect(range(to: 50, limit: 10, reverse: true, head: 100) == [41...50])
+        #expect(range(limit: 200, reverse: true, head: 100) == [1...100])
+        #expect(range(from: 95, limit: 10, reverse: true, head: 100) == [95...100])
+        #expect(range(from: 200, limit: 5, reverse: true, head: 100) == [], "a range after the head")
+        #expect(range(limit: 5, reverse: true, head: 0) == [], "an empty log")
+        #expect(range(from: 3, to: 7, reverse: true) == [3...7], "without a limit the range is read whole")
+    }
+
+    @Test func aLimitOfZeroReadsNothing() {
+        #expect(range(limit: 0) == [])
+        #expect(range(limit: 0, reverse: true, head: 10) == [])
+    }
+
+    @Test func onlyUnfilteredQueriesReadByOffset() {
+        #expect(EventStore.readsByOffset(EventQuery(from: 3, to: 9, limit: 2, reverse: true)))
+        for query in [
+            EventQuery(types: ["a"]), EventQuery(actorId: "x"), EventQuery(targetId: "t"), EventQuery(groupId: "g"),
+            EventQuery(since: 1), EventQuery(until: 5),
+        ] {
+            #expect(!EventStore.readsByOffset(query), "\(query)")
+        }
+    }
+}
