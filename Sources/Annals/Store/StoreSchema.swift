@@ -69,6 +69,9 @@ struct StoreSchema: Sendable {
         }
     }
 
+    /// The databases that reading records follows: `events`, `meta` for the head and `dictionaries` to decode.
+    var recordDatabases: [Database] { [events, meta, dictionaries] }
+
     var allDatabases: [Database] {
         [
             events, ids, meta, dictionaries, byType.database, byActor.database, byTarget.database, byGroup.database,

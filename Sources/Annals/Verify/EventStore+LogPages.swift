@@ -28,7 +28,7 @@ extension EventStore {
     /// - Throws: ``AnnalsError/storage(_:)`` with `LMDBError.Code.corrupted`, naming the first damaged page.
     public func checkLogPages(offsets: [ClosedRange<UInt64>]) throws(AnnalsError) {
         try requireSoundPages(
-            of: [schema.events, schema.meta, schema.dictionaries].map(\.name), ranges: logRanges(offsets),
+            of: schema.recordDatabases.map(\.name), ranges: logRanges(offsets),
             operation: "checkLogPages", "the log's pages are damaged", advice: "restore the store from a backup")
     }
 

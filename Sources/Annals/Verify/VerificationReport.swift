@@ -1,3 +1,5 @@
+import LMDB
+
 /// What ``EventStore/verify(from:to:anchor:progress:)`` found.
 public struct VerificationReport: Sendable, Hashable {
     /// The first offset checked.
@@ -64,6 +66,13 @@ public struct VerificationProblem: Sendable, Hashable, CustomStringConvertible {
 
     /// `offset N: kind: detail`.
     public var description: String { "offset \(offset): \(kind.rawValue): \(detail)" }
+}
+
+extension VerificationProblem {
+    /// A damaged page of the data file as a problem: ``Kind/structure`` at offset 0, the page named in the detail.
+    init(damagedPage damage: StructureProblem) {
+        self.init(offset: 0, kind: .structure, detail: damage.description)
+    }
 }
 
 /// A chain head printed earlier by `annals head`, to detect truncation: `HASH@OFFSET`.

@@ -39,7 +39,7 @@ extension EventStore {
             var offsets = [start...max(start, to ?? .max)]
             if let anchor { offsets.append(checkpoint(before: anchor.offset)...anchor.offset) }
             let damage = try environment.checkStructure(
-                of: [schema.events, schema.meta, schema.dictionaries].map(\.name), limitingTo: logRanges(offsets))
+                of: schema.recordDatabases.map(\.name), limitingTo: logRanges(offsets))
             if !damage.isEmpty { return structureReport(damage, from: from) }
             let (head, storedHeadHash, startHash) = try environment.read {
                 txn -> (UInt64, [UInt8]?, ChainHash?) in
@@ -85,9 +85,7 @@ extension EventStore {
     private func structureReport(_ damage: [StructureProblem], from: UInt64) -> VerificationReport {
         var report = VerificationReport(
             from: from, to: 0, recordsChecked: 0, lastHash: nil, problems: [], anchorMatched: nil)
-        for problem in damage {
-            report.add(VerificationProblem(offset: 0, kind: .structure, detail: problem.description))
-        }
+        for problem in damage { report.add(VerificationProblem(damagedPage: problem)) }
         return report
     }
 
