@@ -24,7 +24,7 @@ extension EventStore {
         do {
             let damage = try environment.checkStructure(of: names)
             if !damage.isEmpty {
-                return damage.map { VerificationProblem(offset: 0, kind: .structure, detail: $0.description) }
+                return damage.map(VerificationProblem.init(damagedPage:))
             }
             let stored = try environment.read { txn in try IndexContents(reading: schema, txn) }
             var fromLog = IndexContents(head: stored.head)
@@ -32,21 +32,32 @@ extension EventStore {
                 fromLog.add(event, clientID: isClientID)
             }
             var problems = stored.problems + fromLog.problems
-            for kind in IndexKind.allCases {
-                let differing = stored.symbolsDiffering(from: fromLog, kind)
-                guard !differing.isEmpty else { continue }
-                problems += try pinPostings(kind, differing.prefix(Self.pinnedSymbols), head: stored.head)
-                if differing.count > Self.pinnedSymbols {
+            let differing = IndexKind.allCases.map { stored.symbolsDiffering(from: fromLog, $0) }
+            let idsDiffer = stored.identities != fromLog.identities
+            if differing.contains(where: { !$0.isEmpty }) || idsDiffer {
+                // One more pass over the log pins every disagreement to its first differing offset.
+                let pinned = differing.map { Array($0.prefix(Self.pinnedSymbols)) }
+                let pass = try secondPass(pinning: pinned, checkingIDs: idsDiffer, head: stored.head)
+                for kind in IndexKind.allCases where !differing[kind.rawValue].isEmpty {
+                    problems += try pinPostings(kind, pinned[kind.rawValue], logged: pass.offsets, head: stored.head)
+                    let unpinned = differing[kind.rawValue].count - pinned[kind.rawValue].count
+                    if unpinned > 0 {
+                        problems.append(
+                            VerificationProblem(
+                                offset: 0, kind: .index,
+                                detail: "\(kind.indexName): \(unpinned) more keys disagree with the log"))
+                    }
+                }
+                problems += pass.idProblems
+                if idsDiffer && pass.idProblems.isEmpty {
+                    // Every event's entry is right: an extra entry names an event that has no such client id.
                     problems.append(
                         VerificationProblem(
                             offset: 0, kind: .index,
-                            detail:
-                                "\(kind.indexName): \(differing.count - Self.pinnedSymbols) more keys disagree with "
-                                + "the log"))
+                            detail: "ids: \(stored.identities.count) entries up to offset \(stored.head) where the log "
+                                + "has \(fromLog.identities.count) events with client ids: an entry names an event "
+                                + "that does not carry its id"))
                 }
-            }
-            if stored.identities != fromLog.identities {
-                problems += try pinIDs(stored.identities, fromLog.identities, head: stored.head)
             }
             problems += stored.streamsDiffering(from: fromLog)
             return Array(problems.prefix(Self.maximumReportedProblems))
@@ -61,36 +72,83 @@ extension EventStore {
     /// Reads every event up to `head`, in short transactions, handing each to `body` with whether its id was
     /// supplied by the client.
     private func scanLog(
-        through head: UInt64, progress: ((UInt64) -> Void)?, _ body: (RecordedEvent, Bool) -> Void
+        through head: UInt64, progress: ((UInt64) -> Void)?, _ body: (RecordedEvent, Bool) throws -> Void
     ) throws {
         guard head > 0 else { return }
         var reader = events(EventQuery(to: head)).makeReader()
         var count: UInt64 = 0
         while let event = try reader.next() {
-            body(event, identity.offset(ofAssigned: event.id) == nil)
+            try body(event, identity.offset(ofAssigned: event.id) == nil)
             count += 1
             if count % 65_536 == 0 { progress?(event.offset) }
         }
         progress?(head)
     }
 
-    /// Names the first offset that differs for each of `symbols` of `kind`: the log's offsets of the symbol against
-    /// the index's, both up to `head`.
-    private func pinPostings(
-        _ kind: IndexKind, _ symbols: ArraySlice<[UInt8]>, head: UInt64
-    ) throws -> [VerificationProblem] {
-        var logOffsets = Dictionary(uniqueKeysWithValues: symbols.map { ($0, [UInt64]()) })
-        try scanLog(through: head, progress: nil) { event, _ in
-            if let symbol = kind.symbol(of: event), logOffsets[symbol] != nil {
-                logOffsets[symbol]!.append(event.offset)
+    /// What the second pass over the log found: the offsets of the symbols it pinned, and the client ids whose
+    /// `ids` entries differ from their events (at most ``pinnedSymbols``).
+    private struct SecondPass {
+        var offsets: [[IndexContents.Symbol: [UInt64]]]
+        var idProblems: [VerificationProblem] = []
+    }
+
+    /// One pass over the log up to `head`: collects the offsets of the `pinned` symbols of each index (by kind) and,
+    /// with `checkingIDs`, looks every client id up in `ids` again, a chunk of events per read transaction.
+    private func secondPass(pinning pinned: [[[UInt8]]], checkingIDs: Bool, head: UInt64) throws -> SecondPass {
+        var pass = SecondPass(
+            offsets: pinned.map { symbols in
+                Dictionary(uniqueKeysWithValues: symbols.map { (IndexContents.Symbol(bytes: $0), [UInt64]()) })
+            })
+        var pendingIDs: [RecordedEvent] = []
+        func checkPendingIDs() throws {
+            guard !pendingIDs.isEmpty, pass.idProblems.count < Self.pinnedSymbols else { return }
+            try environment.read { txn in
+                for event in pendingIDs where pass.idProblems.count < Self.pinnedSymbols {
+                    if let problem = try idProblem(event, stored: txn.get(schema.ids, key: event.id.bytes)) {
+                        pass.idProblems.append(problem)
+                    }
+                }
             }
+            pendingIDs.removeAll(keepingCapacity: true)
         }
+        try scanLog(through: head, progress: nil) { event, isClientID in
+            for kind in IndexKind.allCases where !pass.offsets[kind.rawValue].isEmpty {
+                guard let symbol = kind.symbol(of: event).map(IndexContents.Symbol.init) else { continue }
+                pass.offsets[kind.rawValue][symbol]?.append(event.offset)
+            }
+            guard checkingIDs, isClientID else { return }
+            pendingIDs.append(event)
+            if pendingIDs.count == 4_096 { try checkPendingIDs() }
+        }
+        try checkPendingIDs()
+        return pass
+    }
+
+    /// The problem with the `ids` entry `stored` of the client id of `event`, or `nil` when it names the event.
+    private func idProblem(_ event: RecordedEvent, stored: [UInt8]?) -> VerificationProblem? {
+        guard stored != event.offset.bigEndianBytes + event.version.bigEndianBytes else { return nil }
+        let found =
+            stored.flatMap { $0.count == 16 ? $0 : nil }.map { entry in
+                entry.withUnsafeBytes {
+                    "offset \(UInt64(bigEndianBytes: $0, at: 0)), version \(UInt64(bigEndianBytes: $0, at: 8))"
+                }
+            } ?? "no entry"
+        return VerificationProblem(
+            offset: event.offset, kind: .index,
+            detail: "ids: the event's client id \(event.id.lowercasedString) maps to \(found)")
+    }
+
+    /// Names the first offset that differs for each of `symbols` of `kind`: the log's offsets of the symbol
+    /// (`logged`, from the second pass) against the index's, both up to `head`.
+    private func pinPostings(
+        _ kind: IndexKind, _ symbols: [[UInt8]], logged: [[IndexContents.Symbol: [UInt64]]], head: UInt64
+    ) throws -> [VerificationProblem] {
         let reader = IndexReader(schema: schema)
         return try symbols.map { symbol in
             let indexed = try environment.read { txn in
                 try reader.offsets(txn, kind, symbol, after: 0, limit: .max).filter { $0 <= head }
             }
-            let logged = logOffsets[symbol] ?? []
+            let logged = logged[kind.rawValue][IndexContents.Symbol(bytes: symbol)] ?? []
             let name = "\(kind.indexName) \(kind.describe(symbol))"
             guard let (offset, inLog) = Self.firstDifference(logged, indexed) else {
                 return VerificationProblem(
@@ -104,37 +162,6 @@ extension EventStore {
                     + "\(logged.count) events, the index \(indexed.count))"
             return VerificationProblem(offset: offset, kind: .index, detail: detail)
         }
-    }
-
-    /// Names the client ids whose `ids` entries differ from the log: each event's id is looked up again.
-    private func pinIDs(
-        _ stored: IndexContents.Identities, _ logged: IndexContents.Identities, head: UInt64
-    ) throws -> [VerificationProblem] {
-        var problems: [VerificationProblem] = []
-        try scanLog(through: head, progress: nil) { event, isClientID in
-            guard isClientID, problems.count < Self.pinnedSymbols else { return }
-            let entry = try? environment.read { txn in try txn.get(schema.ids, key: event.id.bytes) }
-            let expected = event.offset.bigEndianBytes + event.version.bigEndianBytes
-            guard entry != expected else { return }
-            let found =
-                entry.flatMap { $0.count == 16 ? $0 : nil }.map { stored in
-                    stored.withUnsafeBytes {
-                        "offset \(UInt64(bigEndianBytes: $0, at: 0)), version \(UInt64(bigEndianBytes: $0, at: 8))"
-                    }
-                } ?? "no entry"
-            problems.append(
-                VerificationProblem(
-                    offset: event.offset, kind: .index,
-                    detail: "ids: the event's client id \(event.id.lowercasedString) maps to \(found)"))
-        }
-        if problems.isEmpty {
-            problems.append(
-                VerificationProblem(
-                    offset: 0, kind: .index,
-                    detail: "ids: \(stored.count) entries up to offset \(head) where the log has \(logged.count) "
-                        + "events with client ids: an entry names an event that does not carry its id"))
-        }
-        return problems
     }
 
     /// The first offset in one ascending list and not the other, and whether it is `logged`'s; `nil` when both
