@@ -18,12 +18,11 @@ struct Replay: ParsableCommand {
         let store = try location.openForReading()
         defer { store.close() }
         // An audit tool reads stores that may be damaged: check the pages before LMDB follows them. A replay by
-        // offset follows those of its range; a filtered one follows index entries anywhere, so every page is checked.
-        try store.checkLogPages(offsets: [])
+        // offset follows those of its range and the head's (checked together); a filtered one follows index entries
+        // anywhere, so every page is checked.
+        if !(try store.checkLogPages(for: filters.query())) { try store.checkLogPages() }
         let head = try store.head()
-        let query = filters.query(through: head.offset)
-        if !(try store.checkLogPages(for: query)) { try store.checkLogPages() }
-        var reader = store.events(query).makeReader()
+        var reader = store.events(filters.query(through: head.offset)).makeReader()
         while let event = try reader.next() {
             try Output.standard.line { event.appendJSON(to: &$0) }
         }
