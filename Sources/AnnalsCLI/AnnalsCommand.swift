@@ -30,7 +30,7 @@ struct AnnalsCommand: ParsableCommand {
         subcommands: [
             Init.self, Append.self, Get.self, Read.self, Head.self, Verify.self, Stats.self, Dict.self, Backup.self,
             Tail.self, Cursors.self, Replay.self, Audit.self,
-            Rebuild.self, Snapshot.self, State.self, Rollback.self,
+            Rebuild.self, Reindex.self, Snapshot.self, State.self, Rollback.self,
             Things.self, Connections.self, Graph.self, Knowledge.self, Search.self, PluginCommand.self,
             SandboxWorkerCommand.self,
         ])

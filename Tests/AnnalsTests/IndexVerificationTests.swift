@@ -10,17 +10,7 @@ import Testing
     /// Merges every 256 events, so that after `fill` both the merged posting lists and the delta log hold entries.
     private let options = StoreOptions(indexMergeInterval: 256)
 
-    /// 1,000 events in batches of 100; two in five carry a client id.
-    private func fill(_ store: EventStore) async throws {
-        for batch in 0..<10 {
-            let events = (0..<100).map { i -> NewEvent in
-                var event = sampleEvent(batch * 100 + i)
-                if i % 5 < 2 { event.id = UUID() }
-                return event
-            }
-            _ = try await store.append(contentsOf: events)
-        }
-    }
+    private func fill(_ store: EventStore) async throws { try await fillWithClientIDs(store) }
 
     @Test func aConsistentStoreHasNoProblems() async throws {
         try await withStore(options) { store, _ in

@@ -23,6 +23,19 @@ func withStore<R>(
     }
 }
 
+/// 1,000 ``sampleEvent(_:target:type:)``s in batches of 100; two in five carry a client id (the first two of every
+/// five).
+func fillWithClientIDs(_ store: EventStore) async throws {
+    for batch in 0..<10 {
+        let events = (0..<100).map { i -> NewEvent in
+            var event = sampleEvent(batch * 100 + i)
+            if i % 5 < 2 { event.id = UUID() }
+            return event
+        }
+        _ = try await store.append(contentsOf: events)
+    }
+}
+
 /// A realistic event for tests.
 func sampleEvent(_ i: Int, target: String? = nil, type: String? = nil) -> NewEvent {
     let types = ["item.created", "item.updated", "link.created", "plugin_action_executed"]

@@ -54,6 +54,11 @@ struct CommitPostings {
         }
     }
 
+    /// How many symbols one index has postings for.
+    func symbolCount(_ kind: IndexKind) -> Int {
+        kind == .minute ? minutes.count : named[kind.rawValue].count
+    }
+
     /// The symbols (as stored in the posting lists) and offsets of one index.
     func postings(_ kind: IndexKind) -> [[UInt8]: [UInt64]] {
         if kind == .minute {

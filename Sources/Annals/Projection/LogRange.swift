@@ -10,6 +10,26 @@ extension EventStore {
         parallel: Bool = true, including include: @Sendable (RecordedEvent) -> Bool = { _ in true },
         _ txn: borrowing Transaction
     ) throws -> (events: [ProjectedEvent], last: UInt64?) {
+        let records = try records(after: offset, through: last, limit: limit, txn)
+        let (events, failure) = decoder.decodeProjected(records, txn, parallel: parallel, including: include)
+        if let failure { throw failure }
+        return (events, records.last?.offset)
+    }
+
+    /// Reads and decodes up to `limit` events after `offset` through `last` in `txn` (a write transaction's reads
+    /// included), on every core. Stops with the record's error at the first damaged record.
+    func recordedEvents(
+        after offset: UInt64, through last: UInt64, limit: Int, decoder: BatchDecoder, _ txn: borrowing Transaction
+    ) throws -> [RecordedEvent] {
+        let (events, failure) = decoder.decode(try records(after: offset, through: last, limit: limit, txn), txn)
+        if let failure { throw failure }
+        return events
+    }
+
+    /// The records after `offset` through `last`, at most `limit`, in offset order; valid while `txn` is open.
+    private func records(after offset: UInt64, through last: UInt64, limit: Int, _ txn: borrowing Transaction) throws
+        -> [(offset: UInt64, record: UnsafeRawBufferPointer)]
+    {
         var records: [(offset: UInt64, record: UnsafeRawBufferPointer)] = []
         records.reserveCapacity(min(limit, 8192))
         try txn.withCursor(schema.events) { cursor in
@@ -24,8 +44,6 @@ extension EventStore {
                 entry = try cursor.get(.next)
             }
         }
-        let (events, failure) = decoder.decodeProjected(records, txn, parallel: parallel, including: include)
-        if let failure { throw failure }
-        return (events, records.last?.offset)
+        return records
     }
 }

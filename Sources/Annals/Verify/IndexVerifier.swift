@@ -71,7 +71,7 @@ extension EventStore {
 
     /// Reads every event up to `head`, in short transactions, handing each to `body` with whether its id was
     /// supplied by the client.
-    private func scanLog(
+    func scanLog(
         through head: UInt64, progress: ((UInt64) -> Void)?, _ body: (RecordedEvent, Bool) throws -> Void
     ) throws {
         guard head > 0 else { return }
