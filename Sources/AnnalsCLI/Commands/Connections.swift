@@ -47,6 +47,8 @@ struct Connections: ParsableCommand {
     func run() throws {
         let store = try location.openForReading()
         defer { store.close() }
+        try id.map { try store.checkViewPages(of: "connections", id: $0) }
+            ?? store.checkViewPages(of: ["connections"])
         let connections: [Connection]
         if let id {
             guard let connection = try store.read({ try $0.connection(id) }) else {

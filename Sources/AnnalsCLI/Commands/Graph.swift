@@ -42,6 +42,7 @@ struct Graph: ParsableCommand {
     func run() throws {
         let store = try location.openForReading()
         defer { store.close() }
+        try store.checkViewPages(of: ["things", "connections"])
         let neighbourhood = try store.neighbourhood(of: id, depth: depth, direction: direction, types: Set(types))
         guard !neighbourhood.things.isEmpty else { throw CLIFailure(.notFound, "no thing with id '\(id)'") }
         guard format == .table else {

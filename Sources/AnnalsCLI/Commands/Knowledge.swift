@@ -45,6 +45,9 @@ struct Knowledge: ParsableCommand {
     func run() throws {
         let store = try location.openForReading()
         defer { store.close() }
+        // The tables knowledge queries read (search also reads the term index and the vectors).
+        try id.map { try store.checkViewPages(of: "knowledge", id: $0) }
+            ?? store.checkViewPages(of: ["knowledge"], tables: KnowledgeProjection().snapshotTableNames)
         let items: [KnowledgeItem]
         if let id {
             guard let item = try store.read({ try $0.knowledgeItem(id) }) else {

@@ -47,6 +47,7 @@ struct Search: ParsableCommand {
     func run() throws {
         let store = try location.openForReading()
         defer { store.close() }
+        try store.checkViewPages(of: ["knowledge"])
         let hits = try store.search(SearchQuery(text, groupId: group, labels: labels, limit: limit, mode: mode))
         guard format == .table else {
             for hit in hits { try Output.standard.line(hit.json.canonicalBytes) }

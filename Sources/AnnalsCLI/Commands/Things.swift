@@ -42,6 +42,7 @@ struct Things: ParsableCommand {
     func run() throws {
         let store = try location.openForReading()
         defer { store.close() }
+        try id.map { try store.checkViewPages(of: "things", id: $0) } ?? store.checkViewPages(of: ["things"])
         let things: [Thing]
         if let id {
             guard let thing = try store.thing(id) else { throw CLIFailure(.notFound, "no thing with id '\(id)'") }
