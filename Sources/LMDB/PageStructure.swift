@@ -251,10 +251,16 @@ struct PageStructureWalk {
     /// keys may fall in a range, and the child before and after those.
     static func childrenToWalk(_ keys: [UnsafeRawBufferPointer], ranges: [KeyRange]?) -> [Int] {
         guard let ranges else { return Array(keys.indices) }
-        // The child whose keys include `key`: the last one whose first key is at most `key`.
+        // The child whose keys include `key`: the last one whose first key is at most `key` (the first child's key
+        // is not compared: it takes every key below the second's). The keys ascend: a binary search.
         func child(holding key: [UInt8]) -> Int {
             key.withUnsafeBytes { key in
-                keys.indices.dropFirst().last { compareKeys(keys[$0], key) <= 0 } ?? 0
+                var (low, high) = (1, keys.count)
+                while low < high {
+                    let middle = (low + high) / 2
+                    if compareKeys(keys[middle], key) <= 0 { low = middle + 1 } else { high = middle }
+                }
+                return low - 1
             }
         }
         var selected = Set<Int>()

@@ -219,7 +219,8 @@ struct CorruptionTests {
     }
 
     /// A damaged leaf page of `events` in the middle of a 3,000-event log: the commands that read by offset check
-    /// only the pages they follow, so they refuse (exit 5) what reaches the page and answer what does not.
+    /// only the pages they follow, and filtered reads those of the records their index lists, so they refuse (exit 5)
+    /// what reaches the page and answer what does not.
     @Test func readsByOffsetCheckThePagesTheyFollow() throws {
         try withCLIFixture { fx in
             try fx.initStore()
@@ -240,7 +241,7 @@ struct CorruptionTests {
             for arguments in [
                 ["verify", "--from", "1", "--to", "10"], ["verify", "--from", "2990"], ["head"], ["get", "5"],
                 ["read", "--from", "1", "--to", "5"], ["read", "--limit", "5"], ["read", "--reverse", "--limit", "5"],
-                ["get", "--id", UUID().uuidString],
+                ["get", "--id", UUID().uuidString], ["read", "--actor", "user-3", "--to", "200"],
             ] {
                 let result = try fx.run(arguments + ["--store", copy])
                 #expect([Exit.ok, Exit.notFound].contains(result.status), "\(arguments): \(result)")
@@ -250,7 +251,8 @@ struct CorruptionTests {
             #expect(verified.objects().first?.string("kind") == "structure", "\(verified)")
             for arguments in [
                 ["get", "1500"], ["get", "--id", id.uuidString], ["read", "--from", "1495", "--to", "1505"], ["read"],
-                ["read", "--from", "1400", "--limit", "200"],
+                ["read", "--from", "1400", "--limit", "200"], ["read", "--actor", "user-3"],
+                ["read", "--target", "thing-2", "--reverse"],
             ] {
                 let result = try fx.run(arguments + ["--store", copy])
                 #expect(result.status == Exit.storage, "\(arguments): \(result)")

@@ -45,4 +45,13 @@ import Testing
             #expect(!EventStore.readsByOffset(query), "\(query)")
         }
     }
+
+    @Test func listedOffsetsAreCheckedAsFewRanges() {
+        #expect(EventStore.coalesced([], gap: 256) == [])
+        #expect(EventStore.coalesced([4], gap: 256) == [4...4])
+        #expect(EventStore.coalesced([1, 2, 3, 10], gap: 5) == [1...3, 10...10])
+        #expect(EventStore.coalesced([1, 2, 3, 8], gap: 5) == [1...8])
+        #expect(EventStore.coalesced([1, 300, 600, 1_000], gap: 300) == [1...600, 1_000...1_000])
+        #expect(EventStore.coalesced([.max - 1, .max], gap: 256) == [(UInt64.max - 1)...UInt64.max], "no overflow")
+    }
 }

@@ -32,23 +32,101 @@ extension EventStore {
             operation: "checkLogPages", "the log's pages are damaged", advice: "restore the store from a backup")
     }
 
-    /// Checks the pages that reading `query` follows when it reads the log by offset, with no type, actor,
-    /// target, group or time filter (``checkLogPages(offsets:)`` for the offsets it reads, found from its range,
-    /// limit and direction). A query with such filters reads through an index and may follow any page of the log:
-    /// nothing is checked then (``checkLogPages()`` checks everything).
-    /// - Returns: Whether the query's pages were checked.
+    /// Checks the pages that reading `query` follows. A query with no type, actor, target, group or time filter
+    /// reads the log by offset: ``checkLogPages(offsets:)`` for the offsets it reads, found from its range, limit and
+    /// direction. A filtered query reads through an index: the index databases are checked whole (the planner
+    /// compares several posting lists and reads the delta log), then the records of every offset in its range that
+    /// the chosen index lists, whatever the limit (the other filters and the limit apply to the decoded events); a
+    /// filter no index serves alone, such as several types, may read any record of the range.
     /// - Throws: ``AnnalsError/storage(_:)`` with `LMDBError.Code.corrupted`, naming the first damaged page.
-    @discardableResult
-    public func checkLogPages(for query: EventQuery) throws(AnnalsError) -> Bool {
-        guard Self.readsByOffset(query) else { return false }
-        var head: UInt64?
-        if query.reverse, (query.limit ?? 0) > 0 {
-            // The newest events of the range: where they start depends on the head, found through checked pages.
-            try checkLogPages(offsets: [])
-            head = try self.head().offset
+    public func checkLogPages(for query: EventQuery) throws(AnnalsError) {
+        if Self.readsByOffset(query) {
+            var head: UInt64?
+            if query.reverse, (query.limit ?? 0) > 0 {
+                // The newest events of the range: where they start depends on the head, found through checked pages.
+                try checkLogPages(offsets: [])
+                head = try self.head().offset
+            }
+            try checkLogPages(offsets: Self.offsetsRead(by: query, head: head))
+            return
         }
-        try checkLogPages(offsets: Self.offsetsRead(by: query, head: head))
-        return true
+        let indexRanges = indexRanges(for: query)
+        try requireSoundPages(
+            of: Array(indexRanges.keys) + [schema.delta.database.name], ranges: indexRanges,
+            operation: "checkLogPages", "the log's indexes have damaged pages",
+            advice: "restore the store from a backup, or run 'annals reindex' if the log itself is sound")
+        let listed: [UInt64]?
+        do {
+            listed = try offsetsListed(for: query)
+        } catch {
+            throw AnnalsError(error)
+        }
+        guard let listed else { return try checkLogPages(offsets: [query.from...query.to]) }
+        let ranges = Self.coalesced(listed, gap: Self.checkedOffsetGap)
+        guard ranges.count <= Self.maximumCheckedRanges else { return try checkLogPages() }
+        try checkLogPages(offsets: ranges)
+    }
+
+    /// The key ranges of the posting lists that planning and reading `query` look at, per index database: each
+    /// symbol of its filters that an index serves, and its time range's minutes.
+    private func indexRanges(for query: EventQuery) -> [String: [KeyRange]] {
+        var symbols: [(IndexKind, [UInt8])] = []
+        if let target = query.targetId { symbols.append((.target, target.indexSymbol)) }
+        if query.types.count == 1 { symbols.append((.type, Array(query.types[0].utf8))) }
+        if let actor = query.actorId { symbols.append((.actor, actor.indexSymbol)) }
+        if let group = query.groupId { symbols.append((.group, group.indexSymbol)) }
+        var ranges: [String: [KeyRange]] = [:]
+        for (kind, symbol) in symbols {
+            // A symbol's blocks are keyed SYMBOL 00 FIRST-OFFSET.
+            let key = symbol + [0]
+            ranges[schema.postings(kind).database.name, default: []].append(
+                KeyRange(key, through: key + [UInt8](repeating: 0xFF, count: 8)))
+        }
+        if query.since != nil || query.until != nil {
+            // Minute blocks are keyed MINUTE 00 FIRST-OFFSET.
+            let first = IndexKind.minuteSymbol(query.since ?? 0)
+            let last = IndexKind.minuteSymbol(query.until ?? .max)
+            ranges[schema.byTime.database.name, default: []].append(
+                KeyRange(first, through: last + [UInt8](repeating: 0xFF, count: 9)))
+        }
+        return ranges
+    }
+
+    /// Offsets closer than this are checked as one range: a few more records on the same or nearby leaf pages cost
+    /// less than another range.
+    static let checkedOffsetGap: UInt64 = 256
+    /// More ranges than this are checked by a walk of the whole log, which costs less than following each.
+    static let maximumCheckedRanges = 1_024
+
+    /// The offsets in `query`'s range of the posting list or time index its read plan walks; `nil` when it scans the
+    /// log by offset.
+    private func offsetsListed(for query: EventQuery) throws -> [UInt64]? {
+        switch try ReadPlan.make(for: query, store: self) {
+        case .scan:
+            return nil
+        case .offsets(let offsets, _):
+            return offsets.sorted()
+        case .postings(let kind, let symbol, _):
+            return try environment.read { txn in
+                try IndexReader(schema: schema).offsets(
+                    txn, kind, symbol, after: query.from > 0 ? query.from - 1 : 0, limit: .max
+                ).filter { $0 <= query.to }
+            }
+        }
+    }
+
+    /// `offsets` (ascending) as ranges, those less than `gap` apart joined.
+    static func coalesced(_ offsets: [UInt64], gap: UInt64) -> [ClosedRange<UInt64>] {
+        var ranges: [ClosedRange<UInt64>] = []
+        for offset in offsets {
+            let (reach, overflow) = ranges.last?.upperBound.addingReportingOverflow(gap) ?? (0, false)
+            if let last = ranges.last, offset >= last.lowerBound, overflow || offset <= reach {
+                ranges[ranges.count - 1] = last.lowerBound...max(last.upperBound, offset)
+            } else {
+                ranges.append(offset...offset)
+            }
+        }
+        return ranges
     }
 
     /// Whether `query` reads the log by offset: no type, actor, target, group or time filter.

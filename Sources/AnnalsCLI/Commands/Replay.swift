@@ -18,9 +18,9 @@ struct Replay: ParsableCommand {
         let store = try location.openForReading()
         defer { store.close() }
         // An audit tool reads stores that may be damaged: check the pages before LMDB follows them. A replay by
-        // offset follows those of its range and the head's (checked together); a filtered one follows index entries
-        // anywhere, so every page is checked.
-        if !(try store.checkLogPages(for: filters.query())) { try store.checkLogPages() }
+        // offset follows those of its range and the head's (checked together); a filtered one the index databases
+        // and the records its index lists.
+        try store.checkLogPages(for: filters.query())
         let head = try store.head()
         var reader = store.events(filters.query(through: head.offset)).makeReader()
         while let event = try reader.next() {
