@@ -53,8 +53,7 @@ extension EventStore {
         let indexRanges = indexRanges(for: query)
         try requireSoundPages(
             of: Array(indexRanges.keys) + [schema.delta.database.name], ranges: indexRanges,
-            operation: "checkLogPages", "the log's indexes have damaged pages",
-            advice: "restore the store from a backup, or run 'annals reindex' if the log itself is sound")
+            operation: "checkLogPages", "the log's indexes have damaged pages", advice: Self.indexDamageAdvice)
         let listed: [UInt64]?
         do {
             listed = try offsetsListed(for: query)
@@ -66,6 +65,20 @@ extension EventStore {
         guard ranges.count <= Self.maximumCheckedRanges else { return try checkLogPages() }
         try checkLogPages(offsets: ranges)
     }
+
+    /// Checks the pages that ``statistics()`` follows: the path to the head, `meta`, `dictionaries`, the posting lists
+    /// by type, actor, target and group, and the delta log.
+    /// - Throws: ``AnnalsError/storage(_:)`` with `LMDBError.Code.corrupted`, naming the first damaged page.
+    public func checkStatisticsPages() throws(AnnalsError) {
+        try checkLogPages(offsets: [])
+        let indexes = [IndexKind.type, .actor, .target, .group].map { schema.postings($0).database }
+        try requireSoundPages(
+            of: (indexes + [schema.delta.database]).map(\.name), operation: "checkStatisticsPages",
+            "the log's indexes have damaged pages", advice: Self.indexDamageAdvice)
+    }
+
+    /// What to do about a damaged index page: the indexes can be rebuilt from a sound log.
+    static let indexDamageAdvice = "restore the store from a backup, or run 'annals reindex' if the log itself is sound"
 
     /// The key ranges of the posting lists that planning and reading `query` look at, per index database: each
     /// symbol of its filters that an index serves, and its time range's minutes.

@@ -14,6 +14,7 @@ struct Stats: ParsableCommand {
     func run() throws {
         let store = try location.openForReading()
         defer { store.close() }
+        try store.checkStatisticsPages()
         let s = try store.statistics()
         if format == .table {
             for line in table(s) { try Output.standard.line(line) }
