@@ -28,9 +28,15 @@ extension EventStore {
     /// and its knowledge, found by replaying only the events that can touch them after the snapshot (most of a
     /// history is other things' updates, which are skipped without parsing). The view holds nothing else. A group
     /// scope replays everything and keeps the group's entities.
-    public func state(at offset: UInt64, scope: OntologyScope) throws(AnnalsError) -> HistoricalState {
+    ///
+    /// With `checkingPages`, the pages it follows are checked before LMDB follows them, for a store that may be
+    /// damaged: the path to the head, the snapshots, then the log from the snapshot it starts from to `offset`. A
+    /// damaged page throws ``AnnalsError/storage(_:)`` (`LMDBError.Code.corrupted`) naming it.
+    public func state(at offset: UInt64, scope: OntologyScope, checkingPages: Bool = false) throws(AnnalsError)
+        -> HistoricalState
+    {
         do {
-            return try computeState(at: offset, scope: scope)
+            return try computeState(at: offset, scope: scope, checkingPages: checkingPages)
         } catch {
             throw AnnalsError(error)
         }
@@ -43,11 +49,13 @@ extension EventStore {
     }
 
     /// The highest offset whose event has a timestamp at or before `time`, or 0. (Timestamps supplied by clients
-    /// need not rise with offsets; the state is always that of a log prefix.)
-    public func offset(atTime time: Int64) throws(AnnalsError) -> UInt64 {
+    /// need not rise with offsets; the state is always that of a log prefix.) With `checkingPages`, the pages that
+    /// the read through the time index follows are checked first (``checkLogPages(for:)``).
+    public func offset(atTime time: Int64, checkingPages: Bool = false) throws(AnnalsError) -> UInt64 {
         guard time >= 0 else { throw .invalidArgument("time \(time) is before 1970") }
-        let until = time == .max ? time : time + 1
-        let last = try events(EventQuery(until: until, limit: 1, reverse: true)).collect().first
+        let query = EventQuery(until: time == .max ? time : time + 1, limit: 1, reverse: true)
+        if checkingPages { try checkLogPages(for: query) }
+        let last = try events(query).collect().first
         return last?.offset ?? 0
     }
 
@@ -63,8 +71,17 @@ extension EventStore {
 
     /// The state of `scope` as of `offset`, replayed in chunks of `chunkSize` events (tests use small chunks).
     func computeState(
-        at offset: UInt64, scope: OntologyScope, chunkSize: Int = ParallelReplay.defaultChunkSize
+        at offset: UInt64, scope: OntologyScope, checkingPages: Bool = false,
+        chunkSize: Int = ParallelReplay.defaultChunkSize
     ) throws -> HistoricalState {
+        if checkingPages {
+            try checkLogPages(offsets: [])
+            if let snapshots = projections.snapshots {
+                try requireSoundPages(
+                    of: [snapshots.name], operation: "state", "the snapshots' pages are damaged",
+                    advice: "restore the store from a backup")
+            }
+        }
         let head = try head().offset
         guard offset <= head else {
             throw AnnalsError.invalidArgument("offset \(offset) is past the log head \(head)")
@@ -84,6 +101,7 @@ extension EventStore {
         }
         let tables = start?.tables ?? entries.map { MemoryTables(tableCount: $0.projection.tableNames.count) }
         let position = start?.offset ?? 0
+        if checkingPages, position < offset { try checkLogPages(offsets: [position + 1...offset]) }
         var filter = try ScopeFilter(scope, tables: tables)
         let prefilter = filter
         let handled: @Sendable (RecordedEvent) -> Bool = { event in

@@ -29,15 +29,19 @@ struct State: ParsableCommand {
         let store = try location.openForReading()
         defer { store.close() }
         let state: HistoricalState
+        // The pages it follows are checked first: the head's, the snapshots', the log's after the snapshot used.
+        try store.checkLogPages(offsets: [])
         switch at {
         case .offset(let offset):
             let head = try store.head().offset
             guard offset <= head else {
                 throw CLIFailure(.invalidInput, "--at \(offset) is past the log head \(head)")
             }
-            state = try store.state(at: offset, scope: scope.ontologyScope)
+            state = try store.state(at: offset, scope: scope.ontologyScope, checkingPages: true)
         case .time(let milliseconds):
-            state = try store.state(at: try store.offset(atTime: milliseconds), scope: scope.ontologyScope)
+            state = try store.state(
+                at: try store.offset(atTime: milliseconds, checkingPages: true), scope: scope.ontologyScope,
+                checkingPages: true)
         }
         for skipped in state.skippedSnapshots { CLIFailure.printError("warning: skipped \(skipped.description)") }
         let view = state.view
