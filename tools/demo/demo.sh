@@ -195,6 +195,10 @@ anchor=$("$ANNALS" head | sed -E 's/.*"anchor":"([^"]+)".*/\1/')
 rm -rf "$DEMO_DIR.backup"
 run "$ANNALS" backup "$DEMO_DIR.backup"
 run "$ANNALS" verify --store "$DEMO_DIR.backup" --anchor "$anchor"
+
+step "Repair tooling on the backup: rebuild its indexes from its log, then check them against the log"
+run "$ANNALS" reindex --store "$DEMO_DIR.backup"
+run "$ANNALS" verify --store "$DEMO_DIR.backup" --indexes
 rm -rf "$DEMO_DIR.backup" "$DEMO_DIR.receipts.jsonl"
 
 printf '\nThe demo store is in %s — try: ANNALS_STORE=%s %s read --limit 5\n' "$DEMO_DIR" "$DEMO_DIR" "$ANNALS"
