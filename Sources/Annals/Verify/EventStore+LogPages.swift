@@ -34,10 +34,12 @@ extension EventStore {
 
     /// Checks the pages that reading `query` follows. A query with no type, actor, target, group or time filter
     /// reads the log by offset: ``checkLogPages(offsets:)`` for the offsets it reads, found from its range, limit and
-    /// direction. A filtered query reads through an index: the index databases are checked whole (the planner
-    /// compares several posting lists and reads the delta log), then the records of every offset in its range that
-    /// the chosen index lists, whatever the limit (the other filters and the limit apply to the decoded events); a
-    /// filter no index serves alone, such as several types, may read any record of the range.
+    /// direction. A filtered query reads through an index: the posting lists of its filters' keys are checked (the
+    /// planner compares them) with the delta log, then the records of every offset in its range that the chosen list
+    /// names, whatever the limit (the other filters and the limit apply to the decoded events); a filter no index
+    /// serves alone, such as several types, may read any record of the range. Offsets less than
+    /// ``checkedOffsetGap`` apart are checked as one range, and more than ``maximumCheckedRanges`` ranges by a walk
+    /// of the whole log (``checkLogPages()``).
     /// - Throws: ``AnnalsError/storage(_:)`` with `LMDBError.Code.corrupted`, naming the first damaged page.
     public func checkLogPages(for query: EventQuery) throws(AnnalsError) {
         if Self.readsByOffset(query) {

@@ -28,7 +28,7 @@ extension EventStore {
     /// Checks the pages that looking up the record `id` in the live view of `projection` follows: where the key lies
     /// in the view's first table (things, connections or knowledge items by id), with the `projections` database and
     /// the path to the log's head.
-    /// - Throws: As ``checkViewPages(of:)``.
+    /// - Throws: As ``checkViewPages(of:tables:)``.
     public func checkViewPages(of projection: String, id: String) throws(AnnalsError) {
         guard let records = try currentTables(of: projection).first else { return }
         let key = Array(id.utf8)
