@@ -25,6 +25,19 @@ struct StoreLocation: ParsableArguments {
         try EventStore(path: path, options: StoreOptions(readOnly: true, createIfMissing: false))
     }
 
+    /// Opens the store read-only for the plugin platform's queries, once every page of the ontology's views (where
+    /// the platform keeps plugins, releases and installs) is checked: a damaged one exits 5 instead of crashing.
+    func openForReadingViews() throws -> EventStore {
+        let store = try openForReading()
+        do {
+            try store.checkViewPages(of: OntologyProjections.standard.map(\.name))
+        } catch {
+            store.close()
+            throw error
+        }
+        return store
+    }
+
     /// Opens the store for appending; it must exist (`annals init`).
     func openForWriting(_ options: StoreOptions = StoreOptions()) throws -> EventStore {
         var options = options

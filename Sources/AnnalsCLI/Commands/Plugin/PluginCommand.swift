@@ -47,7 +47,7 @@ struct OrganizationReadOptions: ParsableArguments {
 
     /// Runs `body` with the platform over the store opened read-only, and the organization's name.
     func read<R>(_ body: (PluginPlatform, String) throws -> R) throws -> R {
-        let store = try location.openForReading()
+        let store = try location.openForReadingViews()
         defer { store.close() }
         return try body(PluginPlatform(store: store), organization.organization)
     }

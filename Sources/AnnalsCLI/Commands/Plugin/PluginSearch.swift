@@ -40,7 +40,7 @@ struct PluginSearch: ParsableCommand {
     }
 
     func run() throws {
-        let store = try location.openForReading()
+        let store = try location.openForReadingViews()
         defer { store.close() }
         let results = try PluginPlatform(store: store).search(
             query, organization: organization, category: category, limit: limit)

@@ -23,7 +23,7 @@ struct PluginShow: ParsableCommand {
     var organization: String?
 
     func run() throws {
-        let store = try location.openForReading()
+        let store = try location.openForReadingViews()
         defer { store.close() }
         guard let plugin = try PluginPlatform(store: store).plugin(name, organization: organization) else {
             throw CLIFailure(.notFound, "no registry visible to \(organization ?? "the global scope") lists '\(name)'")
@@ -62,7 +62,7 @@ struct PluginAllow: ParsableCommand {
     func run() throws {
         let org = organization.organization
         guard clear || !patterns.isEmpty else {
-            let store = try location.openForReading()
+            let store = try location.openForReadingViews()
             defer { store.close() }
             let list = try PluginPlatform(store: store).allowlist(organization: org)
             try Output.standard.line(
