@@ -49,7 +49,9 @@ import Testing
             for page in damaged { data[page * pageSize + 17] ^= 0x80 }
             try Data(data).write(to: file)
 
-            for query in [["things"], ["things", "--type", "lamp"], ["graph", "thing-1"]] {
+            for query in [
+                ["things"], ["things", "--type", "lamp"], ["graph", "thing-1"], ["plugin", "list", "--group", "org-a"],
+            ] {
                 let refused = try fx.run(query + ["--store", fx.store])
                 #expect(refused.status == Exit.storage, "\(query): \(refused)")
                 #expect(refused.errors.contains("the pages of the things"), "\(query): \(refused)")

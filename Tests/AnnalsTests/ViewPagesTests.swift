@@ -38,4 +38,11 @@ import Testing
             #expect(throws: AnnalsError.self) { try store.checkViewPages(of: "gadgets", id: "x") }
         }
     }
+
+    @Test func viewsAreNamedAsAList() {
+        #expect(EventStore.naturalList([]) == "")
+        #expect(EventStore.naturalList(["things"]) == "things")
+        #expect(EventStore.naturalList(["things", "connections"]) == "things and connections")
+        #expect(EventStore.naturalList(["things", "connections", "knowledge"]) == "things, connections and knowledge")
+    }
 }

@@ -65,8 +65,13 @@ extension EventStore {
         try checkLogPages(offsets: [])
         try requireSoundPages(
             of: names, ranges: ranges, operation: "checkViewPages",
-            "the pages of the \(projections.joined(separator: " and ")) \(projections.count == 1 ? "view" : "views") "
-                + "are damaged",
+            "the pages of the \(Self.naturalList(projections)) \(projections.count == 1 ? "view" : "views") are damaged",
             advice: "run 'annals rebuild \(projections.joined(separator: " "))' to replace the view")
+    }
+
+    /// `["a", "b", "c"]` as `a, b and c`.
+    static func naturalList(_ items: [String]) -> String {
+        guard let last = items.last, items.count > 1 else { return items.first ?? "" }
+        return items.dropLast().joined(separator: ", ") + " and " + last
     }
 }
