@@ -13,7 +13,8 @@ extension Environment {
     /// map and kill the process; run this before reading a store that may be damaged. Writers may continue: the
     /// read transaction keeps the snapshot's pages from being reused while they are checked.
     /// - Parameters:
-    ///   - names: The databases to walk besides the catalog; every named database when `nil`.
+    ///   - names: The databases to walk besides the catalog; every named database when `nil`, and then also the
+    ///     free-page database, whose lists must name pages past the meta pages, in order, that no database uses.
     ///   - includingLeaves: Whether to check the nodes of leaf pages that refer to no other page. Without them the
     ///     walk covers what clearing a database (`mdb_drop`) follows, and reads far fewer bytes.
     ///   - ranges: Databases to check only where a read of these keys goes: the subtrees holding them, the subtree
@@ -26,14 +27,21 @@ extension Environment {
     public func checkStructure(
         of names: [String]? = nil, includingLeaves: Bool = true, limitingTo ranges: [String: [KeyRange]] = [:]
     ) throws(LMDBError) -> [StructureProblem] {
+        try walkingSnapshot(operation: "checkStructure") { txn throws(LMDBError) in
+            try Self.walkStructure(
+                pointer, txn, names: names, leaves: includingLeaves, ranges: ranges, freeList: names == nil)
+        }
+    }
+
+    /// Runs `walk` in a read transaction (through `read`, which holds the resize lock and adopts a map another
+    /// process grew) until it sees its snapshot's meta page, at most five times.
+    private func walkingSnapshot(
+        operation: String, _ walk: (OpaquePointer) throws(LMDBError) -> [StructureProblem]?
+    ) throws(LMDBError) -> [StructureProblem] {
         for _ in 0..<5 {
             let problems: [StructureProblem]?
             do {
-                // Through `read`, which holds the resize lock and adopts a map another process grew.
-                problems = try read { txn in
-                    try Self.walkStructure(
-                        pointer, txn.pointer, names: names, leaves: includingLeaves, ranges: ranges)
-                }
+                problems = try read { txn in try walk(txn.pointer) }
             } catch let error as LMDBError {
                 throw error
             } catch {
@@ -42,13 +50,28 @@ extension Environment {
             if let problems { return problems }
         }
         throw LMDBError(
-            code: .resourceTemporarilyUnavailable, operation: "checkStructure",
+            code: .resourceTemporarilyUnavailable, operation: operation,
             detail: "commits kept replacing the snapshot's meta page")
+    }
+
+    /// Checks the free-page database (`FREE_DBI`) as of one read transaction: its pages, as
+    /// ``checkStructure(of:includingLeaves:limitingTo:)`` checks a database's, and its lists, each of which must name
+    /// pages past the meta pages and within the snapshot, in descending order. Writers take pages from these lists, so
+    /// a damaged one makes a write abort or overwrite pages in use; readers never read them. (A check of every
+    /// database, `checkStructure()`, also finds listed pages that a database uses.)
+    /// - Returns: The problems found, empty for a sound free-page database.
+    public func checkFreeList() throws(LMDBError) -> [StructureProblem] {
+        try walkingSnapshot(operation: "checkFreeList") { txn throws(LMDBError) in
+            try Self.walkStructure(pointer, txn, names: [], leaves: true, ranges: [:], freeList: true)
+        }
     }
 
     /// ``checkStructure(of:includingLeaves:limitingTo:)`` while the environment is being opened (no other thread can
     /// use it yet), in a read transaction of its own; `nil` when the transaction's meta page was already replaced.
-    static func checkStructureAtOpen(_ env: OpaquePointer, names: [String]?) throws(LMDBError) -> [StructureProblem]? {
+    /// With `freeList`, the free-page database's pages and lists are checked too (writers take pages from them).
+    static func checkStructureAtOpen(_ env: OpaquePointer, names: [String]?, freeList: Bool) throws(LMDBError)
+        -> [StructureProblem]?
+    {
         var txn: OpaquePointer?
         var rc = mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn)
         if rc == MDB_MAP_RESIZED {
@@ -58,13 +81,14 @@ extension Environment {
         }
         try check(rc, "mdb_txn_begin(read)")
         defer { mdb_txn_abort(txn) }
-        return try walkStructure(env, txn!, names: names, leaves: true, ranges: [:])
+        return try walkStructure(env, txn!, names: names, leaves: true, ranges: [:], freeList: freeList)
     }
 
     /// The walk of ``checkStructure(of:includingLeaves:limitingTo:)`` as of the read transaction `txn`; `nil` when
     /// its meta page was already replaced.
     private static func walkStructure(
-        _ env: OpaquePointer, _ txn: OpaquePointer, names: [String]?, leaves: Bool, ranges: [String: [KeyRange]]
+        _ env: OpaquePointer, _ txn: OpaquePointer, names: [String]?, leaves: Bool, ranges: [String: [KeyRange]],
+        freeList: Bool
     ) throws(LMDBError) -> [StructureProblem]? {
         let snapshot = UInt64(mdb_txn_id(txn))
         var descriptor: Int32 = -1
@@ -100,6 +124,12 @@ extension Environment {
         for (name, record) in databases.sorted(by: { $0.key < $1.key }) where names?.contains(name) ?? true {
             if walk.isFull { break }
             walk.walk(record, database: name, leaves: leaves, ranges: ranges[name])
+        }
+        if freeList, !walk.isFull {
+            let free = PageStructureWalk.DatabaseRecord(bytes, at: meta + MetaPages.freeDatabaseOffset)
+            walk.walk(free, database: "(free)", freeList: true)
+            // Only a walk of every database knows every page in use.
+            if names == nil, ranges.isEmpty { walk.reportFreePagesInUse() }
         }
         return walk.problems
     }

@@ -52,7 +52,7 @@ public final class Environment: @unchecked Sendable {
             if options.readOnly { flags |= UInt32(MDB_RDONLY) }
             try Self.checkMetaPages(path)
             try check(mdb_env_open(env, path, flags, mdb_mode_t(options.fileMode)), "mdb_env_open(\(path))")
-            try Self.checkCatalog(env, path)
+            try Self.checkCatalog(env, path, freeList: !options.readOnly)
         } catch {
             mdb_env_close(env)
             throw error
@@ -90,10 +90,12 @@ public final class Environment: @unchecked Sendable {
     }
 
     /// Refuses a data file whose catalog of named databases is damaged: opening any of them would follow it. Also
-    /// refuses one where neither meta page carries the transaction id LMDB reads from the lock file.
-    private static func checkCatalog(_ env: OpaquePointer, _ path: String) throws(LMDBError) {
+    /// refuses one where neither meta page carries the transaction id LMDB reads from the lock file. With `freeList`
+    /// (a writable open), also one whose free-page database is damaged: writers take pages from it, and a damaged list
+    /// would make them overwrite pages in use or abort.
+    private static func checkCatalog(_ env: OpaquePointer, _ path: String, freeList: Bool) throws(LMDBError) {
         for attempt in 0..<3 {
-            guard let problems = try checkStructureAtOpen(env, names: []) else {
+            guard let problems = try checkStructureAtOpen(env, names: [], freeList: freeList) else {
                 if attempt < 2 { usleep(2_000) }
                 continue
             }

@@ -13,7 +13,7 @@ enum MetaPages {
     static let magicOffset = 16
     private static let versionOffset = 20
     /// The records (`MDB_db`) of the free-page database and of the main one.
-    private static let freeDatabaseOffset = 40
+    static let freeDatabaseOffset = 40
     static let mainDatabaseOffset = 88
     /// `mm_psize`, stored in the free-page database's record (its `md_pad`).
     private static let pageSizeOffset = freeDatabaseOffset

@@ -38,6 +38,9 @@ struct PageStructureWalk {
     /// One bit per page of the snapshot: whether the walk has reached it.
     private var visited: [UInt64]
     private(set) var problems: [StructureProblem] = []
+    /// The pages the free-page database lists, gathered by ``walk(_:database:collectNames:leaves:ranges:freeList:)``
+    /// with `freeList`.
+    private(set) var freePages: [UInt64] = []
     /// The most problems reported; the walk stops there.
     static let maximumProblems = 20
 
@@ -121,7 +124,7 @@ struct PageStructureWalk {
     @discardableResult
     mutating func walk(
         _ record: DatabaseRecord, database: String, collectNames: Bool = false, leaves: Bool = true,
-        ranges: [KeyRange]? = nil
+        ranges: [KeyRange]? = nil, freeList: Bool = false
     ) -> [String: DatabaseRecord] {
         var names: [String: DatabaseRecord] = [:]
         guard record.root != Self.invalidPage else {
@@ -207,7 +210,12 @@ struct PageStructureWalk {
                         break
                     }
                     let first = page.loadUnaligned(fromByteOffset: dataStart, as: UInt64.self)
-                    counts.overflow += checkOverflow(first, holding: dataSize, database)
+                    let pages = checkOverflow(first, holding: dataSize, database)
+                    counts.overflow += pages
+                    if freeList, pages > 0 {
+                        let start = Int(first) * pageSize + Self.headerSize
+                        checkFreeList(UnsafeRawBufferPointer(rebasing: bytes[start..<start + dataSize]), page: number)
+                    }
                     continue
                 }
                 guard dataStart + dataSize <= pageSize else {
@@ -215,7 +223,9 @@ struct PageStructureWalk {
                     break
                 }
                 let data = UnsafeRawBufferPointer(rebasing: page[dataStart..<dataStart + dataSize])
-                if nodeFlags & Self.subDataNode != 0 {
+                if freeList {
+                    checkFreeList(data, page: number)
+                } else if nodeFlags & Self.subDataNode != 0 {
                     guard dataSize == Self.databaseRecordSize else {
                         report(number, database, "a database record of \(dataSize) bytes at node \(offset)")
                         break
@@ -330,6 +340,44 @@ struct PageStructureWalk {
             report(next, database, "the page is reached twice")
         }
         return count
+    }
+
+    /// Checks one record of the free-page database (`FREE_DBI`): a count, then that many page numbers, each a page of
+    /// the snapshot past the meta pages, in descending order (an `MDB_IDL`); gathers them in ``freePages``. LMDB's
+    /// writers take pages from these lists, so a damaged one makes a write overwrite pages in use, or abort.
+    private mutating func checkFreeList(_ data: UnsafeRawBufferPointer, page number: UInt64) {
+        let database = "(free)"
+        guard data.count >= 8, data.count % 8 == 0 else {
+            report(number, database, "a free-page list of \(data.count) bytes, not a count and page numbers")
+            return
+        }
+        let count = data.loadUnaligned(fromByteOffset: 0, as: UInt64.self)
+        guard count == UInt64(data.count / 8 - 1) else {
+            report(number, database, "a free-page list that counts \(count) pages in \(data.count - 8) bytes")
+            return
+        }
+        var previous = UInt64.max
+        for index in 1..<data.count / 8 {
+            let free = data.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self)
+            guard free >= 2, free <= lastPage, free < previous else {
+                report(
+                    number, database,
+                    "a free-page list names page \(free): "
+                        + (free < previous ? "outside pages 2…\(lastPage)" : "not in descending order"))
+                return
+            }
+            freePages.append(free)
+            previous = free
+        }
+    }
+
+    /// Reports every page that the free-page database lists and that a walk reached: in use, yet free to be
+    /// overwritten. Meaningful after walking every database, the free-page database included.
+    mutating func reportFreePagesInUse() {
+        for free in freePages where !isFull {
+            let (word, bit) = (Int(free / 64), UInt64(1) << (free % 64))
+            if visited[word] & bit != 0 { report(free, "(free)", "the page is listed free but is in use") }
+        }
     }
 
     /// Checks a sub-page of sorted duplicates stored inside a node's data.

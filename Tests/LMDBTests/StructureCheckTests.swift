@@ -52,6 +52,48 @@ struct StructureCheckTests {
         }
     }
 
+    /// The free-page database's root (a leaf in these small files) gets a list whose count disagrees with its
+    /// length: writers would take pages from it, so a writable open refuses the file; a read-only one (for `verify`
+    /// and `backup`) opens it, and `checkFreeList` names the damage.
+    @Test func aDamagedFreePageListIsReportedAndRefusedToWriters() throws {
+        try withDirectory { directory in
+            try buildVaried(directory)
+            let file = URL(fileURLWithPath: directory + "/data.mdb")
+            var data = [UInt8](try Data(contentsOf: file))
+            // The meta page of the last transaction, then the free-page database's record in it.
+            func transaction(_ meta: Int) -> UInt64 {
+                data.withUnsafeBytes {
+                    $0.loadUnaligned(fromByteOffset: meta + MetaPages.transactionOffset, as: UInt64.self)
+                }
+            }
+            let meta = transaction(pageSize) > transaction(0) ? pageSize : 0
+            let record = data.withUnsafeBytes {
+                PageStructureWalk.DatabaseRecord($0, at: meta + MetaPages.freeDatabaseOffset)
+            }
+            try #require(record.depth == 1 && record.entries >= 1, "a free-page database of one leaf: \(record)")
+            // Its first node: an 8-byte header, the 8-byte transaction id, then the list (inline here).
+            let page = Int(record.root) * pageSize
+            let node = page + Int(data.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: page + 16, as: UInt16.self) })
+            let flags = data.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: node + 4, as: UInt16.self) }
+            try #require(flags & 0x01 == 0, "an inline list")
+            data[node + 16] &+= 1
+            try Data(data).write(to: file)
+
+            #expect {
+                _ = try Environment(path: directory)
+            } throws: { error in
+                guard let error = error as? LMDBError else { return false }
+                return error.code == .corrupted && error.description.contains("(free)")
+            }
+            let reader = try Environment(path: directory, options: EnvironmentOptions(readOnly: true))
+            let problems = try reader.checkFreeList()
+            #expect(problems.first?.database == "(free)", "\(problems)")
+            #expect(problems.first?.detail.contains("a free-page list that counts") == true, "\(problems)")
+            #expect(try reader.checkStructure().contains { $0.database == "(free)" })
+            #expect(try reader.checkStructure(of: ["small"]) == [], "a walk of some databases leaves it out")
+        }
+    }
+
     @Test(arguments: [
         ("node offsets", 16, UInt8(0xFF)), ("free space bounds", 12, UInt8(0x80)), ("page flags", 10, UInt8(0x04)),
         ("page number", 0, UInt8(0x01)),
