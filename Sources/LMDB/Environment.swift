@@ -342,7 +342,7 @@ public final class Environment: @unchecked Sendable {
     }
 
     /// `fsync` of the file or directory at `path`, part of the environment copy in `copyDirectory`.
-    private func syncToDisk(_ path: String, directory: Bool, of copyDirectory: String) throws(LMDBError) {
+    func syncToDisk(_ path: String, directory: Bool, of copyDirectory: String) throws(LMDBError) {
         let descriptor = open(path, directory ? O_RDONLY | O_DIRECTORY : O_RDONLY)
         guard descriptor >= 0 else { throw LMDBError(code: .init(rawValue: errno), operation: "open(\(path))") }
         defer { close(descriptor) }

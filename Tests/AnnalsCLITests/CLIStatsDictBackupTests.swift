@@ -157,6 +157,31 @@ struct CLIStatsDictBackupTests {
         }
     }
 
+    /// `backup --rewrite` copies record by record (the way out of damaged free-page lists): the same log, indexes
+    /// and views, in a store that takes appends.
+    @Test func aRewrittenBackupHoldsTheSameStore() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            try fx.append(sampleLines(300))
+            let destination = fx.path("rewritten")
+            let result = try fx.annals("backup", destination, "--rewrite")
+            #expect(result.status == Exit.ok, "\(result)")
+            #expect(try result.object().string("hash") == (try fx.head().string("hash")))
+            let verified = try fx.annals("verify", "--indexes", store: destination)
+            #expect(verified.status == Exit.ok, "\(verified)")
+            for query in [["read"], ["read", "--target", "thing-4"], ["things"]] {
+                let copy = try fx.run(query + ["--store", destination])
+                #expect(copy.status == Exit.ok, "\(query): \(copy)")
+                #expect(copy.lines == (try fx.run(query + ["--store", fx.store])).lines, "\(query)")
+            }
+            #expect(try fx.annals("stats", store: destination).status == Exit.ok)
+            let appended = try fx.append([eventLine(type: "after.restore")], store: destination)
+            #expect(appended[0].int("offset") == 301)
+            let full = try fx.annals("backup", destination, "--rewrite")
+            #expect(full.status == Exit.invalidInput, "a destination that holds a store: \(full)")
+        }
+    }
+
     @Test func backupIntoAnEmptyDirectoryWorksButNotIntoAFullOne() throws {
         try withCLIFixture { fx in
             try fx.initStore()

@@ -52,32 +52,38 @@ struct StructureCheckTests {
         }
     }
 
+    /// Makes the first list of the free-page database's root (a leaf in these small files) count one page more than
+    /// it holds.
+    private func damageFreeList(_ directory: String) throws {
+        let file = URL(fileURLWithPath: directory + "/data.mdb")
+        var data = [UInt8](try Data(contentsOf: file))
+        // The meta page of the last transaction, then the free-page database's record in it.
+        func transaction(_ meta: Int) -> UInt64 {
+            data.withUnsafeBytes {
+                $0.loadUnaligned(fromByteOffset: meta + MetaPages.transactionOffset, as: UInt64.self)
+            }
+        }
+        let meta = transaction(pageSize) > transaction(0) ? pageSize : 0
+        let record = data.withUnsafeBytes {
+            PageStructureWalk.DatabaseRecord($0, at: meta + MetaPages.freeDatabaseOffset)
+        }
+        try #require(record.depth == 1 && record.entries >= 1, "a free-page database of one leaf: \(record)")
+        // Its first node: an 8-byte header, the 8-byte transaction id, then the list (inline here).
+        let page = Int(record.root) * pageSize
+        let node = page + Int(data.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: page + 16, as: UInt16.self) })
+        let flags = data.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: node + 4, as: UInt16.self) }
+        try #require(flags & 0x01 == 0, "an inline list")
+        data[node + 16] &+= 1
+        try Data(data).write(to: file)
+    }
+
     /// The free-page database's root (a leaf in these small files) gets a list whose count disagrees with its
     /// length: writers would take pages from it, so a writable open refuses the file; a read-only one (for `verify`
     /// and `backup`) opens it, and `checkFreeList` names the damage.
     @Test func aDamagedFreePageListIsReportedAndRefusedToWriters() throws {
         try withDirectory { directory in
             try buildVaried(directory)
-            let file = URL(fileURLWithPath: directory + "/data.mdb")
-            var data = [UInt8](try Data(contentsOf: file))
-            // The meta page of the last transaction, then the free-page database's record in it.
-            func transaction(_ meta: Int) -> UInt64 {
-                data.withUnsafeBytes {
-                    $0.loadUnaligned(fromByteOffset: meta + MetaPages.transactionOffset, as: UInt64.self)
-                }
-            }
-            let meta = transaction(pageSize) > transaction(0) ? pageSize : 0
-            let record = data.withUnsafeBytes {
-                PageStructureWalk.DatabaseRecord($0, at: meta + MetaPages.freeDatabaseOffset)
-            }
-            try #require(record.depth == 1 && record.entries >= 1, "a free-page database of one leaf: \(record)")
-            // Its first node: an 8-byte header, the 8-byte transaction id, then the list (inline here).
-            let page = Int(record.root) * pageSize
-            let node = page + Int(data.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: page + 16, as: UInt16.self) })
-            let flags = data.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: node + 4, as: UInt16.self) }
-            try #require(flags & 0x01 == 0, "an inline list")
-            data[node + 16] &+= 1
-            try Data(data).write(to: file)
+            try damageFreeList(directory)
 
             #expect {
                 _ = try Environment(path: directory)
@@ -91,6 +97,50 @@ struct StructureCheckTests {
             #expect(problems.first?.detail.contains("a free-page list that counts") == true, "\(problems)")
             #expect(try reader.checkStructure().contains { $0.database == "(free)" })
             #expect(try reader.checkStructure(of: ["small"]) == [], "a walk of some databases leaves it out")
+        }
+    }
+
+    /// A record-by-record copy reads only the databases' own pages: it copies an environment whose free-page lists are
+    /// damaged into a sound one with the same entries, which a writer can open.
+    @Test func aRecordCopyLeavesADamagedFreePageListBehind() throws {
+        try withDirectory { directory in
+            try buildVaried(directory)
+            try damageFreeList(directory)
+            let source = try Environment(path: directory, options: EnvironmentOptions(readOnly: true))
+            let names = try source.databaseNames()
+            #expect(names == ["cleared", "empty", "large", "small"])
+            let copy = directory + "-records"
+            try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: copy) }
+            let copied = try source.copyRecords(of: names, to: copy)
+
+            let target = try Environment(path: copy)
+            #expect(try target.checkStructure() == [])
+            var total = 0
+            for name in names {
+                // Handles first: one opened inside a transaction is unknown to it.
+                let (original, duplicate) = (try source.openDatabase(name), try target.openDatabase(name))
+                let entries = try source.read { txn in try Self.entries(of: original, txn) }
+                let copies = try target.read { txn in try Self.entries(of: duplicate, txn) }
+                #expect(entries.count == copies.count && entries.elementsEqual(copies, by: ==), "\(name)")
+                total += entries.count
+            }
+            #expect(copied == total && total > 10_000)
+            let small = try target.openDatabase("small")
+            try target.write { txn in try txn.put(small, key: [1], value: [2]) }
+        }
+    }
+
+    /// Every entry of `database`, in key order.
+    private static func entries(of database: Database, _ txn: borrowing Transaction) throws -> [([UInt8], [UInt8])] {
+        try txn.withCursor(database) { cursor in
+            var entries: [([UInt8], [UInt8])] = []
+            var entry = try cursor.get(.first)
+            while let current = entry {
+                entries.append((Array(current.key), Array(current.value)))
+                entry = try cursor.get(.next)
+            }
+            return entries
         }
     }
 

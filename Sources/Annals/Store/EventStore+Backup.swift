@@ -14,10 +14,23 @@ extension EventStore {
     ///   (with `LMDBError.Code.corrupted` for damaged pages).
     ///
     /// The corresponding C function is `mdb_env_copy2` with `MDB_CP_COMPACT`.
+    ///
+    /// With `rewritingRecords`, the copy is written record by record instead (``Environment/copyRecords(of:to:)``):
+    /// slower, but it reads only the databases' own pages, not LMDB's free-page lists, so it also copies a store whose
+    /// free-page lists are damaged, which writers refuse to open; the copy is a sound store to write to.
     @discardableResult
-    public func backup(to destination: String) throws(AnnalsError) -> LogHead {
+    public func backup(to destination: String, rewritingRecords: Bool = false) throws(AnnalsError) -> LogHead {
+        let names: [String]?
+        do {
+            names = rewritingRecords ? try environment.databaseNames() : nil
+        } catch {
+            throw .storage(error)
+        }
         try requireSoundPages(
-            of: nil, operation: "backup", "the store's pages are damaged, and a compacted copy would follow them")
+            of: names, operation: "backup",
+            rewritingRecords
+                ? "the store's pages are damaged, and a copy would follow them"
+                : "the store's pages are damaged, and a compacted copy would follow them")
         let files = FileManager.default
         var isDirectory: ObjCBool = false
         let existed = files.fileExists(atPath: destination, isDirectory: &isDirectory)
@@ -33,7 +46,11 @@ extension EventStore {
             }
         }
         do {
-            try environment.copy(to: destination, compact: true)
+            if let names {
+                _ = try environment.copyRecords(of: names, to: destination)
+            } else {
+                try environment.copy(to: destination, compact: true)
+            }
         } catch {
             if !existed { try? files.removeItem(atPath: destination) }
             throw .storage(error)

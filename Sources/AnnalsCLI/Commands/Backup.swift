@@ -12,10 +12,17 @@ struct Backup: ParsableCommand {
     @Argument(help: "The directory to write the copy to.")
     var destination: String
 
+    @Flag(
+        help: """
+            Copy record by record instead of page by page: slower, but it also copies a store whose free-page lists \
+            are damaged (which writers refuse to open).
+            """)
+    var rewrite = false
+
     func run() throws {
         let store = try location.openForReading()
         defer { store.close() }
-        let head = try store.backup(to: destination)
+        let head = try store.backup(to: destination, rewritingRecords: rewrite)
         try Output.standard.line(
             "{\"destination\":\(JSONValue.string(destination).canonicalString),\"offset\":\(head.offset),"
                 + "\"hash\":\"\(head.hash.hex)\"}")

@@ -1,0 +1,122 @@
+import CLMDB
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+extension Environment {
+    /// The names of the named databases, from the catalog (the keys of the unnamed main database).
+    ///
+    /// The corresponding C functions are `mdb_dbi_open` with no name, and a cursor over that database.
+    public func databaseNames() throws(LMDBError) -> [String] {
+        do {
+            return try read { txn in
+                var main = MDB_dbi()
+                try check(mdb_dbi_open(txn.pointer, nil, 0, &main), "mdb_dbi_open(main)")
+                let catalog = Database(handle: main, name: "(main)", flags: [])
+                return try txn.withCursor(catalog) { cursor in
+                    var names: [String] = []
+                    var entry = try cursor.get(.first)
+                    while let current = entry {
+                        names.append(String(decoding: current.key, as: UTF8.self))
+                        entry = try cursor.get(.next)
+                    }
+                    return names
+                }
+            }
+        } catch let error as LMDBError {
+            throw error
+        } catch {
+            preconditionFailure("reading the catalog threw \(error)")
+        }
+    }
+
+    /// Copies the entries of the databases `names` into a new environment at `destination` (an existing, empty
+    /// directory), record by record, as of one read transaction: the copy holds what was committed when it began.
+    ///
+    /// Unlike ``copy(to:compact:)``, which copies pages (and, compacted, reads LMDB's free-page lists to lay them
+    /// out), this reads only the databases' own pages through cursors and writes each entry anew, in key order, in
+    /// transactions of ``recordCopyBatch`` entries: slower, but it copies an environment whose free-page lists are
+    /// damaged, which writers cannot use. Each database keeps its flags (key order). The copy is synced to disk; one
+    /// that fails leaves no files in `destination`.
+    /// - Returns: How many entries were copied.
+    /// - Throws: ``LMDBError`` from either environment (`incompatible` for a database of sorted duplicates, which it
+    ///   does not copy).
+    public func copyRecords(of names: [String], to destination: String) throws(LMDBError) -> Int {
+        let sources = try names.map { name throws(LMDBError) in
+            do {
+                return try openDatabase(name)
+            } catch let error as LMDBError {
+                throw error
+            } catch {
+                preconditionFailure("opening \(name) threw \(error)")
+            }
+        }
+        let target = try Environment(
+            path: destination,
+            options: EnvironmentOptions(
+                mapSize: max(info().usedBytes * 2, 64 << 20), maxDatabases: UInt32(names.count + 8)))
+        var copied = 0
+        do {
+            try read { txn in
+                for source in sources {
+                    var flags: UInt32 = 0
+                    try check(mdb_dbi_flags(txn.pointer, source.handle, &flags), "mdb_dbi_flags(\(source.name))")
+                    let kept = DatabaseFlags(rawValue: flags).subtracting(.create)
+                    guard !kept.contains(.duplicateSort) else {
+                        throw LMDBError(
+                            code: .incompatible, operation: "copyRecords(\(source.name))",
+                            detail: "a database of sorted duplicates is not copied record by record")
+                    }
+                    let copy = try target.openDatabase(source.name, flags: kept.union(.create))
+                    copied += try Self.copyEntries(of: source, in: txn, to: copy, of: target)
+                }
+            }
+            try target.sync()
+            // The new files' directory entries too.
+            try syncToDisk(destination + "/data.mdb", directory: false, of: destination)
+            try syncToDisk(destination, directory: true, of: destination)
+        } catch {
+            // A copy that failed part way leaves no files behind.
+            unlink(destination + "/data.mdb")
+            unlink(destination + "/lock.mdb")
+            if let error = error as? LMDBError { throw error }
+            preconditionFailure("copying records threw \(error)")
+        }
+        return copied
+    }
+
+    /// Entries copied per write transaction of ``copyRecords(of:to:)``.
+    public static let recordCopyBatch = 50_000
+
+    /// Copies every entry of `source` (read in `txn`) into `copy` of `target`, in batches that each seek past the
+    /// last key copied: a batch that fills the map runs again from its start after the map grows.
+    private static func copyEntries(
+        of source: Database, in txn: borrowing Transaction, to copy: Database, of target: Environment
+    ) throws -> Int {
+        var copied = 0
+        var after: [UInt8]?
+        while true {
+            let (count, last) = try target.write { out -> (Int, [UInt8]?) in
+                try txn.withCursor(source) { cursor in
+                    var entry = try after.map { try cursor.seek(.setRange, to: $0) } ?? cursor.get(.first)
+                    if let key = after, let current = entry, current.key.elementsEqual(key) {
+                        entry = try cursor.get(.next)
+                    }
+                    var count = 0
+                    var last: [UInt8]?
+                    while let current = entry, count < recordCopyBatch {
+                        try out.put(copy, key: current.key, value: current.value, flags: .append)
+                        count += 1
+                        if count == recordCopyBatch { last = Array(current.key) }
+                        entry = try cursor.get(.next)
+                    }
+                    return (count, entry == nil ? nil : last)
+                }
+            }
+            copied += count
+            guard let last else { return copied }
+            after = last
+        }
+    }
+}
