@@ -24,7 +24,7 @@ COMMANDS = [
     ["tail", "--from", "4000"], ["replay", "--type", "thing.created"], ["stats"], ["things"],
     ["things", "--id", "thing-0007"], ["connections"], ["knowledge"], ["search", "wallet"], ["graph", "thing-0007"],
     ["state", "--at", "2000"], ["plugin", "list", "--group", "acme"], ["plugin", "search", "wallet"],
-    ["reindex"], ["rebuild", "--all"],
+    ["backup", "{dest}"], ["backup", "{dest}", "--rewrite"], ["reindex"], ["rebuild", "--all"],
 ]
 PAGE = 4096
 
@@ -59,17 +59,22 @@ def main():
             copy = os.path.join(scratch, f"copy-{number}")
             shutil.copytree(arguments.store, copy)
             damage(os.path.join(copy, "data.mdb"), rng, arguments.headers)
-            for command in COMMANDS:
+            for index, command in enumerate(COMMANDS):
+                # A backup writes to a fresh directory of its own.
+                destination = os.path.join(scratch, f"backup-{number}-{index}")
+                command = [part.replace("{dest}", destination) for part in command]
                 try:
                     result = subprocess.run(
                         [arguments.annals, *command, "--store", copy], capture_output=True, timeout=60)
                     code, stderr = result.returncode, result.stderr
                 except subprocess.TimeoutExpired:
                     code, stderr = "timeout", b""
-                tally[(" ".join(command[:2]), code)] += 1
+                tally[(" ".join(part for part in command[:3] if part != destination), code)] += 1
                 if code == "timeout" or code < 0:
                     failures.append((number, command, code, stderr[-400:].decode(errors="replace")))
             shutil.rmtree(copy)
+            for leftover in os.listdir(scratch):
+                shutil.rmtree(os.path.join(scratch, leftover))
     for (command, code), count in sorted(tally.items(), key=str):
         print(f"{command:28} exit {code}: {count}")
     print(f"{arguments.copies} copies, {sum(tally.values())} runs, {len(failures)} failures")
