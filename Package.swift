@@ -68,7 +68,7 @@ let package = Package(
             dependencies: ["Annals", "AnnalsPlatform", "AnnalsResolver", "AnnalsSandbox", "LMDB", "CLMDB", "CSQLite"],
             path: "tools/bench"),
 
-        .testTarget(name: "LMDBTests", dependencies: ["LMDB"]),
+        .testTarget(name: "LMDBTests", dependencies: ["LMDB", "AnnalsTestSupport"]),
         .testTarget(name: "AnnalsTests", dependencies: ["Annals"]),
         .target(name: "AnnalsTestSupport", path: "Tests/AnnalsTestSupport"),
         .testTarget(name: "AnnalsCLITests", dependencies: ["Annals", "AnnalsTestSupport"]),

@@ -1,3 +1,4 @@
+import AnnalsTestSupport
 import Foundation
 import Testing
 
@@ -179,6 +180,34 @@ struct CLIStatsDictBackupTests {
             #expect(appended[0].int("offset") == 301)
             let full = try fx.annals("backup", destination, "--rewrite")
             #expect(full.status == Exit.invalidInput, "a destination that holds a store: \(full)")
+        }
+    }
+
+    /// Damaged free-page lists: writers refuse the store (exit 5, naming `(free)`), reads and `verify` still work
+    /// (`verify` reports it), the page-by-page backup refuses it, and `backup --rewrite` makes a sound copy.
+    @Test func damagedFreePageListsAreRefusedToWritersAndLeftBehindByARewrite() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            for part in 0..<3 { try fx.append(sampleLines(100, start: part * 100)) }
+            try FreePageListDamage.damageFirstList(
+                dataFile: fx.store + "/data.mdb", pageSize: Int(sysconf(Int32(_SC_PAGESIZE))))
+
+            let refused = try fx.run(
+                ["append", "--store", fx.store], stdin: Array((eventLine(type: "late.event") + "\n").utf8))
+            #expect(refused.status == Exit.storage, "\(refused)")
+            #expect(refused.errors.contains("(free)"), "\(refused)")
+            #expect(try fx.annals("read", "--limit", "3").objects().count == 3, "readers do not use the lists")
+            let verified = try fx.annals("verify")
+            #expect(verified.status == Exit.damaged, "\(verified)")
+            #expect(verified.objects().first?.string("detail")?.contains("(free)") == true, "\(verified)")
+            #expect(try fx.annals("backup", fx.path("pages")).status == Exit.storage)
+
+            let rewritten = fx.path("records")
+            let copy = try fx.annals("backup", rewritten, "--rewrite")
+            #expect(copy.status == Exit.ok, "\(copy)")
+            #expect(try fx.annals("verify", "--indexes", store: rewritten).status == Exit.ok)
+            let appended = try fx.append([eventLine(type: "late.event")], store: rewritten)
+            #expect(appended[0].int("offset") == 301, "the copy takes writes")
         }
     }
 

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 
+import AnnalsTestSupport
+
 @testable import LMDB
 
 /// `Environment.checkStructure(of:includingLeaves:limitingTo:)` and the meta page checks at open: sound files pass
@@ -52,29 +54,9 @@ struct StructureCheckTests {
         }
     }
 
-    /// Makes the first list of the free-page database's root (a leaf in these small files) count one page more than
-    /// it holds.
+    /// Makes the first list of the free-page database count one page more than it holds.
     private func damageFreeList(_ directory: String) throws {
-        let file = URL(fileURLWithPath: directory + "/data.mdb")
-        var data = [UInt8](try Data(contentsOf: file))
-        // The meta page of the last transaction, then the free-page database's record in it.
-        func transaction(_ meta: Int) -> UInt64 {
-            data.withUnsafeBytes {
-                $0.loadUnaligned(fromByteOffset: meta + MetaPages.transactionOffset, as: UInt64.self)
-            }
-        }
-        let meta = transaction(pageSize) > transaction(0) ? pageSize : 0
-        let record = data.withUnsafeBytes {
-            PageStructureWalk.DatabaseRecord($0, at: meta + MetaPages.freeDatabaseOffset)
-        }
-        try #require(record.depth == 1 && record.entries >= 1, "a free-page database of one leaf: \(record)")
-        // Its first node: an 8-byte header, the 8-byte transaction id, then the list (inline here).
-        let page = Int(record.root) * pageSize
-        let node = page + Int(data.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: page + 16, as: UInt16.self) })
-        let flags = data.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: node + 4, as: UInt16.self) }
-        try #require(flags & 0x01 == 0, "an inline list")
-        data[node + 16] &+= 1
-        try Data(data).write(to: file)
+        try FreePageListDamage.damageFirstList(dataFile: directory + "/data.mdb", pageSize: pageSize)
     }
 
     /// The free-page database's root (a leaf in these small files) gets a list whose count disagrees with its
