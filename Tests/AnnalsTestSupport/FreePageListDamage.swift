@@ -9,6 +9,7 @@ import Foundation
 public enum FreePageListDamage {
     /// Why a file cannot be damaged this way.
     public struct Unexpected: Error, CustomStringConvertible {
+        /// What the file holds instead.
         public let description: String
     }
 
