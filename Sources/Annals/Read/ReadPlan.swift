@@ -18,11 +18,7 @@ enum ReadPlan {
         let start: UInt64 = query.reverse ? (query.to == .max ? .max : query.to + 1) : max(query.from, 1) - 1
         return try store.environment.read { txn in
             let index = IndexReader(schema: schema)
-            var candidates: [(IndexKind, [UInt8])] = []
-            if let target = query.targetId { candidates.append((.target, target.indexSymbol)) }
-            if query.types.count == 1 { candidates.append((.type, Array(query.types[0].utf8))) }
-            if let actor = query.actorId { candidates.append((.actor, actor.indexSymbol)) }
-            if let group = query.groupId { candidates.append((.group, group.indexSymbol)) }
+            let candidates = indexedFilters(of: query)
             if !candidates.isEmpty {
                 var best = candidates[0]
                 var bestCount = try index.count(txn, best.0, best.1)
@@ -40,6 +36,17 @@ enum ReadPlan {
             }
             return .scan(position: query.reverse ? start : query.from)
         }
+    }
+
+    /// The filters of `query` that one posting list serves, as (index, symbol): its target, its type when it names
+    /// one, its actor and its group. The planner reads the shortest of their lists.
+    static func indexedFilters(of query: EventQuery) -> [(IndexKind, [UInt8])] {
+        var filters: [(IndexKind, [UInt8])] = []
+        if let target = query.targetId { filters.append((.target, target.indexSymbol)) }
+        if query.types.count == 1 { filters.append((.type, Array(query.types[0].utf8))) }
+        if let actor = query.actorId { filters.append((.actor, actor.indexSymbol)) }
+        if let group = query.groupId { filters.append((.group, group.indexSymbol)) }
+        return filters
     }
 
     /// The offsets of events in the minutes the query's time range touches, in read order, from the time index.

@@ -85,13 +85,8 @@ extension EventStore {
     /// The key ranges of the posting lists that planning and reading `query` look at, per index database: each
     /// symbol of its filters that an index serves, and its time range's minutes.
     private func indexRanges(for query: EventQuery) -> [String: [KeyRange]] {
-        var symbols: [(IndexKind, [UInt8])] = []
-        if let target = query.targetId { symbols.append((.target, target.indexSymbol)) }
-        if query.types.count == 1 { symbols.append((.type, Array(query.types[0].utf8))) }
-        if let actor = query.actorId { symbols.append((.actor, actor.indexSymbol)) }
-        if let group = query.groupId { symbols.append((.group, group.indexSymbol)) }
         var ranges: [String: [KeyRange]] = [:]
-        for (kind, symbol) in symbols {
+        for (kind, symbol) in ReadPlan.indexedFilters(of: query) {
             // A symbol's blocks are keyed SYMBOL 00 FIRST-OFFSET.
             let key = symbol + [0]
             ranges[schema.postings(kind).database.name, default: []].append(
