@@ -9,8 +9,8 @@ extension Environment {
     ///
     /// The corresponding C functions are `mdb_dbi_open` with no name, and a cursor over that database.
     public func databaseNames() throws(LMDBError) -> [String] {
-        do {
-            return try read { txn in
+        try typedLMDBErrors("reading the catalog") {
+            try read { txn in
                 var main = MDB_dbi()
                 try check(mdb_dbi_open(txn.pointer, nil, 0, &main), "mdb_dbi_open(main)")
                 let catalog = Database(handle: main, name: "(main)", flags: [])
@@ -24,10 +24,6 @@ extension Environment {
                     return names
                 }
             }
-        } catch let error as LMDBError {
-            throw error
-        } catch {
-            preconditionFailure("reading the catalog threw \(error)")
         }
     }
 
@@ -44,13 +40,7 @@ extension Environment {
     ///   does not copy).
     public func copyRecords(of names: [String], to destination: String) throws(LMDBError) -> Int {
         let sources = try names.map { name throws(LMDBError) in
-            do {
-                return try openDatabase(name)
-            } catch let error as LMDBError {
-                throw error
-            } catch {
-                preconditionFailure("opening \(name) threw \(error)")
-            }
+            try typedLMDBErrors("opening \(name)") { try openDatabase(name) }
         }
         let target = try Environment(
             path: destination,
@@ -58,18 +48,9 @@ extension Environment {
                 mapSize: max(info().usedBytes * 2, 64 << 20), maxDatabases: UInt32(names.count + 8)))
         var copied = 0
         do {
-            try read { txn in
-                for source in sources {
-                    var flags: UInt32 = 0
-                    try check(mdb_dbi_flags(txn.pointer, source.handle, &flags), "mdb_dbi_flags(\(source.name))")
-                    let kept = DatabaseFlags(rawValue: flags).subtracting(.create)
-                    guard !kept.contains(.duplicateSort) else {
-                        throw LMDBError(
-                            code: .incompatible, operation: "copyRecords(\(source.name))",
-                            detail: "a database of sorted duplicates is not copied record by record")
-                    }
-                    let copy = try target.openDatabase(source.name, flags: kept.union(.create))
-                    copied += try Self.copyEntries(of: source, in: txn, to: copy, of: target)
+            try typedLMDBErrors("copying records") {
+                try read { txn in
+                    for source in sources { copied += try Self.copyDatabase(source, in: txn, into: target) }
                 }
             }
             try target.sync()
@@ -80,14 +61,29 @@ extension Environment {
             // A copy that failed part way leaves no files behind.
             unlink(destination + "/data.mdb")
             unlink(destination + "/lock.mdb")
-            if let error = error as? LMDBError { throw error }
-            preconditionFailure("copying records threw \(error)")
+            throw error
         }
         return copied
     }
 
     /// Entries copied per write transaction of ``copyRecords(of:to:)``.
     public static let recordCopyBatch = 50_000
+
+    /// Creates `source`'s database in `target` with its flags (so its keys keep their order) and copies its entries.
+    private static func copyDatabase(_ source: Database, in txn: borrowing Transaction, into target: Environment)
+        throws -> Int
+    {
+        var flags: UInt32 = 0
+        try check(mdb_dbi_flags(txn.pointer, source.handle, &flags), "mdb_dbi_flags(\(source.name))")
+        let kept = DatabaseFlags(rawValue: flags).subtracting(.create)
+        guard !kept.contains(.duplicateSort) else {
+            throw LMDBError(
+                code: .incompatible, operation: "copyRecords(\(source.name))",
+                detail: "a database of sorted duplicates is not copied record by record")
+        }
+        let copy = try target.openDatabase(source.name, flags: kept.union(.create))
+        return try copyEntries(of: source, in: txn, to: copy, of: target)
+    }
 
     /// Copies every entry of `source` (read in `txn`) into `copy` of `target`, in batches that each seek past the
     /// last key copied: a batch that fills the map runs again from its start after the map grows.

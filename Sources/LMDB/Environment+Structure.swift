@@ -39,14 +39,7 @@ extension Environment {
         operation: String, _ walk: (OpaquePointer) throws(LMDBError) -> [StructureProblem]?
     ) throws(LMDBError) -> [StructureProblem] {
         for _ in 0..<5 {
-            let problems: [StructureProblem]?
-            do {
-                problems = try read { txn in try walk(txn.pointer) }
-            } catch let error as LMDBError {
-                throw error
-            } catch {
-                preconditionFailure("the structure walk threw \(error)")
-            }
+            let problems = try typedLMDBErrors("the structure walk") { try read { txn in try walk(txn.pointer) } }
             if let problems { return problems }
         }
         throw LMDBError(

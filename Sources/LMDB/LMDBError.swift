@@ -155,3 +155,15 @@ func check(_ rc: Int32, _ operation: @autoclosure () -> String) throws(LMDBError
     }
     throw LMDBError(code: .init(rawValue: rc), operation: operation())
 }
+
+/// Runs `body`, whose untyped `throws` comes from this layer's generic closures (`read`, `openDatabase`) and carries
+/// only ``LMDBError``s, and throws them typed; any other error is a programming error in the layer and traps.
+func typedLMDBErrors<R>(_ what: @autoclosure () -> String, _ body: () throws -> R) throws(LMDBError) -> R {
+    do {
+        return try body()
+    } catch let error as LMDBError {
+        throw error
+    } catch {
+        preconditionFailure("\(what()) threw \(error)")
+    }
+}
