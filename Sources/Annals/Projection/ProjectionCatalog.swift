@@ -89,6 +89,11 @@ final class ProjectionCatalog: Sendable {
     /// The entry named `name`.
     func entry(_ name: String) -> Entry? { byName[name].map { entries[$0] } }
 
+    /// Why a view a query names is unavailable when its projection is not registered.
+    static let unregisteredReason = "it is not registered in this store's options"
+    /// Why a view is unavailable when it has no slot state (the store was never opened writable with it).
+    static let unbuiltReason = "it has not been built yet; open the store writable or run 'annals rebuild'"
+
     /// The number of databases the catalog needs, for the environment's `maxDatabases`.
     static func databaseCount(_ projections: [any Projection]) -> Int {
         projections.reduce(2) { $0 + 2 * $1.tableNames.count }

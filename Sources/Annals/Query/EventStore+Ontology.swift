@@ -28,11 +28,10 @@ extension EventStore {
     /// The current tables of projection `name` in `txn`, checked to be built by this code and at `head`.
     func liveTables(_ name: String, head: UInt64, _ txn: TransactionHandle) throws -> LMDBTables {
         guard let entry = projections.entry(name) else {
-            throw AnnalsError.projectionUnavailable(name: name, reason: "it is not registered in this store's options")
+            throw AnnalsError.projectionUnavailable(name: name, reason: ProjectionCatalog.unregisteredReason)
         }
         guard entry.isAvailable, let state = try projections.state(name, txn) else {
-            throw AnnalsError.projectionUnavailable(
-                name: name, reason: "it has not been built yet; open the store writable or run 'annals rebuild'")
+            throw AnnalsError.projectionUnavailable(name: name, reason: ProjectionCatalog.unbuiltReason)
         }
         guard state.matches(entry.projection) else {
             throw AnnalsError.projectionUnavailable(

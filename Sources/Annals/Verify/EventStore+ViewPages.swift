@@ -14,14 +14,8 @@ extension EventStore {
     ///   rebuild of the view replaces it); ``AnnalsError/projectionUnavailable(name:reason:)`` for a projection that
     ///   is not registered or not built.
     public func checkViewPages(of projections: [String], tables: [String]? = nil) throws(AnnalsError) {
-        var names: [String] = []
-        for projection in projections {
-            let tableNames = self.projections.entry(projection)?.projection.tableNames ?? []
-            for (table, database) in zip(tableNames, try currentTables(of: projection))
-            where tables?.contains(table) ?? true {
-                names.append(database.name)
-            }
-        }
+        let names = try currentTables(of: projections).filter { tables?.contains($0.table) ?? true }.map(
+            \.database.name)
         try requireViewPages(names, ranges: [:], of: projections)
     }
 
@@ -30,27 +24,37 @@ extension EventStore {
     /// the path to the log's head.
     /// - Throws: As ``checkViewPages(of:tables:)``.
     public func checkViewPages(of projection: String, id: String) throws(AnnalsError) {
-        guard let records = try currentTables(of: projection).first else { return }
+        guard let records = try currentTables(of: [projection]).first?.database else { return }
         let key = Array(id.utf8)
         try requireViewPages([records.name], ranges: [records.name: [KeyRange(key, through: key)]], of: [projection])
     }
 
-    /// The tables of the slot readers use of `projection`, found through checked pages.
-    private func currentTables(of projection: String) throws(AnnalsError) -> [Database] {
-        let unbuilt = AnnalsError.projectionUnavailable(
-            name: projection, reason: "it has not been built yet; open the store writable or run 'annals rebuild'")
-        guard let entry = self.projections.entry(projection) else {
-            throw .projectionUnavailable(name: projection, reason: "it is not registered in this store's options")
+    /// The tables of the slots readers use of `projections`, each with its table name, found through checked pages of
+    /// the `projections` database.
+    private func currentTables(of projections: [String]) throws(AnnalsError) -> [(table: String, database: Database)] {
+        let entries = try projections.map { name throws(AnnalsError) in
+            guard let entry = self.projections.entry(name) else {
+                throw .projectionUnavailable(name: name, reason: ProjectionCatalog.unregisteredReason)
+            }
+            guard entry.isAvailable else {
+                throw .projectionUnavailable(name: name, reason: ProjectionCatalog.unbuiltReason)
+            }
+            return entry
         }
-        guard entry.isAvailable, let states = self.projections.states else { throw unbuilt }
+        guard let states = self.projections.states else { return [] }
         try requireSoundPages(
             of: [states.name], operation: "checkViewPages", "the pages of the projections database are damaged",
             advice: "restore the store from a backup")
         do {
-            guard let state = try environment.read({ txn in try self.projections.state(projection, txn.handle) }) else {
-                throw unbuilt
+            return try environment.read { txn in
+                try entries.flatMap { entry in
+                    guard let state = try self.projections.state(entry.name, txn.handle) else {
+                        throw AnnalsError.projectionUnavailable(
+                            name: entry.name, reason: ProjectionCatalog.unbuiltReason)
+                    }
+                    return zip(entry.projection.tableNames, entry.slots[Int(state.slot)]).map { ($0, $1) }
+                }
             }
-            return entry.slots[Int(state.slot)]
         } catch {
             throw AnnalsError(error)
         }
