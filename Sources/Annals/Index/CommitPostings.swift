@@ -12,6 +12,17 @@ enum IndexKind: Int, CaseIterable, Sendable {
     /// decoded events.
     case minute = 4
 
+    /// The name of the index's LMDB database (its merged posting lists), also how problems name the index.
+    var databaseName: String {
+        switch self {
+        case .type: "idx.type"
+        case .actor: "idx.actor"
+        case .target: "idx.target"
+        case .group: "idx.group"
+        case .minute: "idx.time"
+        }
+    }
+
     /// The minute symbol of a timestamp.
     static func minuteSymbol(_ timestamp: Int64) -> [UInt8] {
         (UInt64(max(timestamp, 0)) / 60_000).bigEndianBytes

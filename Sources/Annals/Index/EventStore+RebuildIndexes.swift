@@ -43,9 +43,7 @@ extension EventStore {
                     let events = try self.recordedEvents(
                         after: position, through: head, limit: 4_096, decoder: decoder, txn)
                     guard let last = events.last else { break }
-                    for event in events {
-                        contents.add(event, clientID: self.identity.offset(ofAssigned: event.id) == nil)
-                    }
+                    for event in events { contents.add(event, clientID: self.hasClientID(event)) }
                     position = last.offset
                 }
                 return try contents.write(self.schema, txn)

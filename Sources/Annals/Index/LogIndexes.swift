@@ -45,7 +45,7 @@ struct LogIndexes {
             try txn.clear(index.database)
             let lists = postings.postings(kind).sorted { $0.key.lexicographicallyPrecedes($1.key) }
             for (symbol, offsets) in lists { try index.append(txn, symbol: symbol, offsets: offsets) }
-            summary.symbols[kind.indexName] = lists.count
+            summary.symbols[kind.databaseName] = lists.count
         }
         try txn.clear(schema.delta.database)
         try txn.setMetaU64(schema, MetaKey.indexMergedThrough, head)

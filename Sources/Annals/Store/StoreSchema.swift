@@ -36,23 +36,17 @@ struct StoreSchema: Sendable {
     /// `cursors`: subscriber cursor name → last acknowledged offset, acknowledged-at, created-at (8 bytes each).
     let cursors: Database
 
-    /// Every database name, for statistics.
-    static let databaseNames = [
-        "events", "ids", "meta", "dictionaries", "idx.type", "idx.actor", "idx.target",
-        "idx.group", "idx.time",
-    ]
-
     init(environment: Environment, create: Bool) throws {
         let flags: DatabaseFlags = create ? .create : []
         events = try environment.openDatabase("events", flags: flags)
         ids = try environment.openDatabase("ids", flags: flags)
         meta = try environment.openDatabase("meta", flags: flags)
         dictionaries = try environment.openDatabase("dictionaries", flags: flags)
-        byType = PostingIndex(database: try environment.openDatabase("idx.type", flags: flags))
-        byActor = PostingIndex(database: try environment.openDatabase("idx.actor", flags: flags))
-        byTarget = PostingIndex(database: try environment.openDatabase("idx.target", flags: flags))
-        byGroup = PostingIndex(database: try environment.openDatabase("idx.group", flags: flags))
-        byTime = PostingIndex(database: try environment.openDatabase("idx.time", flags: flags))
+        byType = PostingIndex(database: try environment.openDatabase(IndexKind.type.databaseName, flags: flags))
+        byActor = PostingIndex(database: try environment.openDatabase(IndexKind.actor.databaseName, flags: flags))
+        byTarget = PostingIndex(database: try environment.openDatabase(IndexKind.target.databaseName, flags: flags))
+        byGroup = PostingIndex(database: try environment.openDatabase(IndexKind.group.databaseName, flags: flags))
+        byTime = PostingIndex(database: try environment.openDatabase(IndexKind.minute.databaseName, flags: flags))
         delta = DeltaLog(database: try environment.openDatabase("idx.delta", flags: flags))
         streams = try environment.openDatabase("streams", flags: flags)
         cursors = try environment.openDatabase("cursors", flags: flags)

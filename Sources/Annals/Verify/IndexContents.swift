@@ -135,7 +135,7 @@ struct IndexContents {
     }
 
     private mutating func report(_ kind: IndexKind, _ symbol: [UInt8]?, _ offset: UInt64, _ detail: String) {
-        let name = kind.indexName + (symbol.map { " " + kind.describe($0) } ?? "")
+        let name = kind.databaseName + (symbol.map { " " + kind.describe($0) } ?? "")
         problems.append(VerificationProblem(offset: offset, kind: .index, detail: "\(name): \(detail)"))
     }
 

@@ -45,7 +45,7 @@ extension EventStore {
                         problems.append(
                             VerificationProblem(
                                 offset: 0, kind: .index,
-                                detail: "\(kind.indexName): \(unpinned) more keys disagree with the log"))
+                                detail: "\(kind.databaseName): \(unpinned) more keys disagree with the log"))
                     }
                 }
                 problems += pass.idProblems
@@ -78,11 +78,16 @@ extension EventStore {
         var reader = events(EventQuery(to: head)).makeReader()
         var count: UInt64 = 0
         while let event = try reader.next() {
-            try body(event, identity.offset(ofAssigned: event.id) == nil)
+            try body(event, hasClientID(event))
             count += 1
             if count % 65_536 == 0 { progress?(event.offset) }
         }
         progress?(head)
+    }
+
+    /// Whether `event`'s id was supplied by a client: ids the engine assigns have no `ids` entry.
+    func hasClientID(_ event: RecordedEvent) -> Bool {
+        identity.offset(ofAssigned: event.id) == nil
     }
 
     /// What the second pass over the log found: the offsets of the symbols it pinned, and the client ids whose
@@ -149,7 +154,7 @@ extension EventStore {
                 try reader.offsets(txn, kind, symbol, after: 0, limit: .max).filter { $0 <= head }
             }
             let logged = logged[kind.rawValue][IndexContents.Symbol(bytes: symbol)] ?? []
-            let name = "\(kind.indexName) \(kind.describe(symbol))"
+            let name = "\(kind.databaseName) \(kind.describe(symbol))"
             guard let (offset, inLog) = Self.firstDifference(logged, indexed) else {
                 return VerificationProblem(
                     offset: 0, kind: .index, detail: "\(name): the index lists its events out of order or twice")
@@ -183,17 +188,6 @@ extension EventStore {
 }
 
 extension IndexKind {
-    /// The index's name in problems: its database's name.
-    var indexName: String {
-        switch self {
-        case .type: "idx.type"
-        case .actor: "idx.actor"
-        case .target: "idx.target"
-        case .group: "idx.group"
-        case .minute: "idx.time"
-        }
-    }
-
     /// The symbol an event is indexed under in this index, if any.
     func symbol(of event: RecordedEvent) -> [UInt8]? {
         switch self {
