@@ -34,8 +34,8 @@ struct Read: ParsableCommand {
         var query = filters.query()
         query.limit = limit
         query.reverse = reverse
-        // A damaged page would crash LMDB: a read by offset checks the pages it follows first (a filtered read
-        // follows index entries to any page, and is not checked).
+        // A damaged page would crash LMDB: check the pages the read follows first (by offset, those of its range; a
+        // filtered read, its posting lists and the records they name).
         try store.checkLogPages(for: query)
         var reader = store.events(query).makeReader()
         let table = format == .table ? EventTable() : nil

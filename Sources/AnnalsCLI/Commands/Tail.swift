@@ -60,8 +60,9 @@ struct Tail: ParsableCommand {
         let store = try cursor == nil ? location.openForReading() : location.openForWriting()
         defer { store.close() }
         let filter = EventFilter(types: types, targetId: target, groupId: group, actorId: actor)
-        // A damaged page would crash LMDB: check the path to the head, then, for a tail without filters, the pages
-        // of what it will print first (pages written later by the store's writers are not checked).
+        // A damaged page would crash LMDB: check the path to the head, then the pages of what it will print first
+        // (with filters, the posting lists and the records they name; pages written later by the store's writers are
+        // not checked).
         try store.checkLogPages(offsets: [])
         var position = try startPosition(store)
         try store.checkLogPages(for: filter.query(after: position, through: .max))
