@@ -7,10 +7,10 @@ extension EventStore {
     /// (``Environment/checkStructure(of:includingLeaves:limitingTo:)``).
     ///
     /// LMDB trusts its pages: reading a store whose B-tree pages are damaged can crash the process.
-    /// ``verify(from:to:anchor:progress:)``, rebuilds and ``backup(to:)`` check the pages they read themselves; call
-    /// this before other reads of a store that may be damaged, as `annals replay` does. Writers may continue
-    /// meanwhile. Its cost is a read of every page of the log; ``checkLogPages(offsets:)`` checks only what a read
-    /// of some offsets follows.
+    /// ``verify(from:to:anchor:progress:)``, rebuilds and ``backup(to:rewritingRecords:)`` check the pages they read
+    /// themselves; call this before other reads of a store that may be damaged. Writers may continue meanwhile. Its
+    /// cost is a read of every page of the log; ``checkLogPages(offsets:)`` and ``checkLogPages(for:)`` check only
+    /// what a read of some offsets, or one query, follows.
     /// - Throws: ``AnnalsError/storage(_:)`` with `LMDBError.Code.corrupted`, naming the first damaged page.
     public func checkLogPages() throws(AnnalsError) {
         try requireSoundPages(
@@ -23,8 +23,8 @@ extension EventStore {
     /// The cost is about that of the pages such a read touches, whatever the size of the log; an empty array checks
     /// what ``head()`` reads.
     ///
-    /// Reads through the indexes (by type, actor, target, group or time) may follow any page: check those with
-    /// ``checkLogPages()``.
+    /// Reads through the indexes (by type, actor, target, group or time) follow posting lists to records anywhere:
+    /// check those with ``checkLogPages(for:)``.
     /// - Throws: ``AnnalsError/storage(_:)`` with `LMDBError.Code.corrupted`, naming the first damaged page.
     public func checkLogPages(offsets: [ClosedRange<UInt64>]) throws(AnnalsError) {
         try requireSoundPages(
