@@ -13,54 +13,50 @@ extension Environment {
     /// map and kill the process; run this before reading a store that may be damaged. Writers may continue: the
     /// read transaction keeps the snapshot's pages from being reused while they are checked.
     /// - Parameters:
-    ///   - names: The databases to walk besides the catalog; every named database when `nil`, and then also the
-    ///     free-page database, whose lists must name pages past the meta pages, in order, that no database uses.
+    ///   - names: The databases to walk besides the catalog; every named database when `nil`.
     ///   - includingLeaves: Whether to check the nodes of leaf pages that refer to no other page. Without them the
     ///     walk covers what clearing a database (`mdb_drop`) follows, and reads far fewer bytes.
     ///   - ranges: Databases to check only where a read of these keys goes: the subtrees holding them, the subtree
     ///     on each side of those at every level (where a cursor stepping past a range's ends lands), and every
     ///     branch page on the way. The cost is then that of the pages a read of the ranges follows, not of the
     ///     database; its page and entry counts are not compared.
+    ///   - includingFreeList: Whether to walk LMDB's free-page database (`FREE_DBI`) too, checking each of its lists
+    ///     to name pages past the meta pages and within the snapshot, in descending order; by default, when `names` is
+    ///     `nil`. Writers take pages from these lists, so a damaged one makes a write abort or overwrite pages in use;
+    ///     readers never read them. A walk of every database also reports a listed page that a database uses.
     /// - Returns: The problems found (at most ``PageStructureWalk/maximumProblems``), empty for a sound structure.
     /// - Throws: ``LMDBError`` when the snapshot cannot be read (for example its meta page was overwritten by two
     ///   commits during the check, five times in a row).
     public func checkStructure(
-        of names: [String]? = nil, includingLeaves: Bool = true, limitingTo ranges: [String: [KeyRange]] = [:]
-    ) throws(LMDBError) -> [StructureProblem] {
-        try walkingSnapshot(operation: "checkStructure") { txn throws(LMDBError) in
-            try Self.walkStructure(
-                pointer, txn, names: names, leaves: includingLeaves, ranges: ranges, freeList: names == nil)
-        }
-    }
-
-    /// Runs `walk` in a read transaction (through `read`, which holds the resize lock and adopts a map another
-    /// process grew) until it sees its snapshot's meta page, at most five times.
-    private func walkingSnapshot(
-        operation: String, _ walk: (OpaquePointer) throws(LMDBError) -> [StructureProblem]?
+        of names: [String]? = nil, includingLeaves: Bool = true, limitingTo ranges: [String: [KeyRange]] = [:],
+        includingFreeList: Bool? = nil
     ) throws(LMDBError) -> [StructureProblem] {
         for _ in 0..<5 {
-            let problems = try typedLMDBErrors("the structure walk") { try read { txn in try walk(txn.pointer) } }
+            let problems = try typedLMDBErrors("the structure walk") {
+                try read { txn in
+                    try Self.walkStructure(
+                        pointer, txn.pointer, names: names, leaves: includingLeaves, ranges: ranges,
+                        freeList: includingFreeList ?? (names == nil))
+                }
+            }
             if let problems { return problems }
         }
         throw LMDBError(
-            code: .resourceTemporarilyUnavailable, operation: operation,
+            code: .resourceTemporarilyUnavailable, operation: "checkStructure",
             detail: "commits kept replacing the snapshot's meta page")
     }
 
-    /// Checks the free-page database (`FREE_DBI`) as of one read transaction: its pages, as
-    /// ``checkStructure(of:includingLeaves:limitingTo:)`` checks a database's, and its lists, each of which must name
-    /// pages past the meta pages and within the snapshot, in descending order. Writers take pages from these lists, so
-    /// a damaged one makes a write abort or overwrite pages in use; readers never read them. (A check of every
-    /// database, `checkStructure()`, also finds listed pages that a database uses.)
+    /// Checks LMDB's free-page database (`FREE_DBI`) and the catalog:
+    /// ``checkStructure(of:includingLeaves:limitingTo:includingFreeList:)`` of no named database, with the free-page
+    /// lists.
     /// - Returns: The problems found, empty for a sound free-page database.
     public func checkFreeList() throws(LMDBError) -> [StructureProblem] {
-        try walkingSnapshot(operation: "checkFreeList") { txn throws(LMDBError) in
-            try Self.walkStructure(pointer, txn, names: [], leaves: true, ranges: [:], freeList: true)
-        }
+        try checkStructure(of: [], includingFreeList: true)
     }
 
-    /// ``checkStructure(of:includingLeaves:limitingTo:)`` while the environment is being opened (no other thread can
-    /// use it yet), in a read transaction of its own; `nil` when the transaction's meta page was already replaced.
+    /// ``checkStructure(of:includingLeaves:limitingTo:includingFreeList:)`` while the environment is being opened (no
+    /// other thread can use it yet), in a read transaction of its own; `nil` when the transaction's meta page was
+    /// already replaced.
     /// With `freeList`, the free-page database's pages and lists are checked too (writers take pages from them).
     static func checkStructureAtOpen(_ env: OpaquePointer, names: [String]?, freeList: Bool) throws(LMDBError)
         -> [StructureProblem]?
@@ -77,8 +73,8 @@ extension Environment {
         return try walkStructure(env, txn!, names: names, leaves: true, ranges: [:], freeList: freeList)
     }
 
-    /// The walk of ``checkStructure(of:includingLeaves:limitingTo:)`` as of the read transaction `txn`; `nil` when
-    /// its meta page was already replaced.
+    /// The walk of ``checkStructure(of:includingLeaves:limitingTo:includingFreeList:)`` as of the read transaction
+    /// `txn`; `nil` when its meta page was already replaced.
     private static func walkStructure(
         _ env: OpaquePointer, _ txn: OpaquePointer, names: [String]?, leaves: Bool, ranges: [String: [KeyRange]],
         freeList: Bool

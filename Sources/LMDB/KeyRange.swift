@@ -4,7 +4,7 @@
 
 /// The keys from `lower` through `upper` in LMDB's default order (bytes compared as unsigned, a shorter key first
 /// among keys with equal prefixes): the part of a database that a limited structure check covers
-/// (``Environment/checkStructure(of:includingLeaves:limitingTo:)``).
+/// (``Environment/checkStructure(of:includingLeaves:limitingTo:includingFreeList:)``).
 public struct KeyRange: Sendable, Hashable {
     /// The first key of the range.
     public var lower: [UInt8]

@@ -2,7 +2,7 @@
     import Glibc
 #endif
 
-/// A damaged page found by ``Environment/checkStructure(of:includingLeaves:limitingTo:)``.
+/// A damaged page found by ``Environment/checkStructure(of:includingLeaves:limitingTo:includingFreeList:)``.
 public struct StructureProblem: Sendable, Hashable, CustomStringConvertible {
     /// The page number in `data.mdb` (its byte offset is this times the page size).
     public var page: UInt64

@@ -5,8 +5,8 @@ import AnnalsTestSupport
 
 @testable import LMDB
 
-/// `Environment.checkStructure(of:includingLeaves:limitingTo:)` and the meta page checks at open: sound files pass
-/// whatever their shape, and damaged ones are reported, never followed into a crash.
+/// `Environment.checkStructure(of:includingLeaves:limitingTo:includingFreeList:)` and the meta page checks at open:
+/// sound files pass whatever their shape, and damaged ones are reported, never followed into a crash.
 @Suite("Page structure checks")
 struct StructureCheckTests {
     /// Fills an environment in `directory` with several shapes of tree: deep ones, overflow values, deletions that

@@ -8,7 +8,8 @@ extension EventStore {
     /// pages are left out. `destination` must not exist or be an empty directory. The copy is synced to disk
     /// before this returns; a copy that fails (a full disk, say) leaves `destination` as it found it. A compacted
     /// copy follows every page of every database, so a store whose pages are damaged is refused first
-    /// (``Environment/checkStructure(of:includingLeaves:limitingTo:)``): LMDB would crash following them.
+    /// (``Environment/checkStructure(of:includingLeaves:limitingTo:includingFreeList:)``): LMDB would crash following
+    /// them.
     /// - Returns: The head of the copy.
     /// - Throws: ``AnnalsError/invalidArgument(_:)`` when `destination` holds files, ``AnnalsError/storage(_:)``
     ///   (with `LMDBError.Code.corrupted` for damaged pages).

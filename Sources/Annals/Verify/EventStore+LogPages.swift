@@ -4,7 +4,7 @@ import LMDB
 extension EventStore {
     /// Checks that every page of the log's databases (records, dictionaries, indexes, ids, streams, cursors and
     /// `meta`) can be followed, without following any
-    /// (``Environment/checkStructure(of:includingLeaves:limitingTo:)``).
+    /// (``Environment/checkStructure(of:includingLeaves:limitingTo:includingFreeList:)``).
     ///
     /// LMDB trusts its pages: reading a store whose B-tree pages are damaged can crash the process.
     /// ``verify(from:to:anchor:progress:)``, rebuilds and ``backup(to:rewritingRecords:)`` check the pages they read

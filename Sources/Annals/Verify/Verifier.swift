@@ -38,10 +38,10 @@ extension EventStore {
             let start = checkpoint(before: from - 1)
             var offsets = [start...max(start, to ?? .max)]
             if let anchor { offsets.append(checkpoint(before: anchor.offset)...anchor.offset) }
-            var damage = try environment.checkStructure(
-                of: schema.recordDatabases.map(\.name), limitingTo: logRanges(offsets))
             // A whole-log verify also checks the free-page lists, which every write takes pages from.
-            if damage.isEmpty, from == 1, to == nil { damage = try environment.checkFreeList() }
+            let damage = try environment.checkStructure(
+                of: schema.recordDatabases.map(\.name), limitingTo: logRanges(offsets),
+                includingFreeList: from == 1 && to == nil)
             if !damage.isEmpty { return structureReport(damage, from: from) }
             let (head, storedHeadHash, startHash) = try environment.read {
                 txn -> (UInt64, [UInt8]?, ChainHash?) in
