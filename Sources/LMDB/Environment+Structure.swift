@@ -116,7 +116,7 @@ extension Environment {
         }
         if freeList, !walk.isFull {
             let free = PageStructureWalk.DatabaseRecord(bytes, at: meta + MetaPages.freeDatabaseOffset)
-            walk.walk(free, database: "(free)", freeList: true)
+            walk.walk(free, database: PageStructureWalk.freeDatabaseName, freeList: true)
             // Only a walk of every database knows every page in use.
             if names == nil, ranges.isEmpty { walk.reportFreePagesInUse() }
         }

@@ -41,6 +41,8 @@ struct PageStructureWalk {
     /// The pages the free-page database lists, gathered by ``walk(_:database:collectNames:leaves:ranges:freeList:)``
     /// with `freeList`.
     private(set) var freePages: [UInt64] = []
+    /// How problems name LMDB's free-page database (`FREE_DBI`), which has no name of its own.
+    static let freeDatabaseName = "(free)"
     /// The most problems reported; the walk stops there.
     static let maximumProblems = 20
 
@@ -346,7 +348,7 @@ struct PageStructureWalk {
     /// the snapshot past the meta pages, in descending order (an `MDB_IDL`); gathers them in ``freePages``. LMDB's
     /// writers take pages from these lists, so a damaged one makes a write overwrite pages in use, or abort.
     private mutating func checkFreeList(_ data: UnsafeRawBufferPointer, page number: UInt64) {
-        let database = "(free)"
+        let database = Self.freeDatabaseName
         guard data.count >= 8, data.count % 8 == 0 else {
             report(number, database, "a free-page list of \(data.count) bytes, not a count and page numbers")
             return
@@ -376,7 +378,7 @@ struct PageStructureWalk {
     mutating func reportFreePagesInUse() {
         for free in freePages where !isFull {
             let (word, bit) = (Int(free / 64), UInt64(1) << (free % 64))
-            if visited[word] & bit != 0 { report(free, "(free)", "the page is listed free but is in use") }
+            if visited[word] & bit != 0 { report(free, Self.freeDatabaseName, "the page is listed free but is in use") }
         }
     }
 
