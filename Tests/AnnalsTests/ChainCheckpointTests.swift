@@ -194,4 +194,36 @@ import Testing
             }
         }
     }
+
+    /// Only a store without records or meta entries is new: one that lost its format version is refused, and is not
+    /// given a new version and nonce (which would change the ids assigned from then on).
+    @Test func aStoreThatLostItsFormatVersionIsRefusedUnchanged() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory + "/store"
+            let nonce: UInt64? = try await {
+                let store = try EventStore(path: path)
+                defer { store.close() }
+                _ = try await store.append(sampleEvent(1))
+                return try store.writeReturning { txn in
+                    _ = try txn.delete(store.schema.meta, key: MetaKey.formatVersion)
+                    return try txn.metaU64(store.schema, MetaKey.nonce)
+                }
+            }()
+            for options in [StoreOptions(), StoreOptions(readOnly: true)] {
+                #expect {
+                    try EventStore(path: path, options: options)
+                } throws: { error in
+                    guard case AnnalsError.unsupportedFormat(let reason) = error else { return false }
+                    return reason.contains("format version missing")
+                }
+            }
+            let environment = try Environment(path: path, options: EnvironmentOptions(readOnly: true))
+            let schema = try StoreSchema(environment: environment, create: false)
+            let (format, nonceAfter) = try environment.read { txn in
+                (try txn.metaU64(schema, MetaKey.formatVersion), try txn.metaU64(schema, MetaKey.nonce))
+            }
+            #expect(format == nil)
+            #expect(nonceAfter == nonce)
+        }
+    }
 }

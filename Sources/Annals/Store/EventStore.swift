@@ -66,6 +66,7 @@ public final class EventStore: @unchecked Sendable {
                     durability: options.durability,
                     readOnly: options.readOnly))
             schema = try StoreSchema(environment: environment, create: !options.readOnly)
+            try Self.requireSoundMeta(environment, schema)
             if !options.readOnly { try Self.initializeMeta(environment, schema) }
             projections = try ProjectionCatalog(
                 environment: environment, projections: options.projections, create: !options.readOnly)
@@ -149,10 +150,25 @@ public final class EventStore: @unchecked Sendable {
         }
     }
 
+    /// Checks the pages of `meta` (a few), which every open reads and a writable one may write before anything else:
+    /// a damaged one is `.corrupted` rather than a store of an unknown format, or a crash.
+    private static func requireSoundMeta(_ environment: Environment, _ schema: StoreSchema) throws {
+        let problems = try environment.checkStructure(of: [schema.meta.name])
+        guard let summary = StructureProblem.summary(of: problems) else { return }
+        throw LMDBError(
+            code: .corrupted, operation: "open",
+            detail: "the pages of the store's meta database are damaged: \(summary); restore the store from a backup")
+    }
+
+    /// Gives a new store its format version, nonce and creation time, or upgrades a format 2 store. Only a store with
+    /// no record and no other meta entry is new: one that lost its format version to damage is left as it is, for
+    /// the format check to refuse.
     private static func initializeMeta(_ environment: Environment, _ schema: StoreSchema) throws {
         try environment.write { txn in
             let format = try txn.metaU64(schema, MetaKey.formatVersion)
             if format == nil {
+                guard try txn.statistics(schema.meta).entries == 0, try txn.statistics(schema.events).entries == 0
+                else { return }
                 try txn.setMetaU64(schema, MetaKey.formatVersion, StoreSchema.formatVersion)
                 var generator = SystemRandomNumberGenerator()
                 try txn.setMetaU64(schema, MetaKey.nonce, generator.next() & 0x0FFF_FFFF_FFFF_FFFF)
