@@ -313,6 +313,42 @@ func sampleLines(_ count: Int, start: Int = 0) -> [String] {
     }
 }
 
+/// Forty `thing.created` events of org-a, then an update of thing-7: the things view's record of thing-7 holds both
+/// its properties, ``viewOnlyRecord``, which no single event does, so only its page (and perhaps a freed copy of it)
+/// holds those bytes.
+func thingsWithAViewOnlyRecord() -> [String] {
+    var lines = (0..<40).map { i in
+        eventLine(
+            type: "thing.created", actor: "u", target: "thing-\(i)", group: "org-a",
+            metadata: #"{"thingType":"lamp","properties":{"a":"view-only-\#(i)"}}"#)
+    }
+    lines.append(
+        eventLine(
+            type: "thing.updated", actor: "u", target: "thing-7", metadata: #"{"properties":{"b":"marker-41d7"}}"#))
+    return lines
+}
+
+/// The bytes only the things view's page of thing-7 holds after ``thingsWithAViewOnlyRecord()``.
+let viewOnlyRecord = #""a":"view-only-7","b":"marker-41d7""#
+
+/// Damages every page of `store`'s data file (after the two meta pages) that holds the bytes of `needle`: the high
+/// byte of the page's first node offset is flipped, so that it points past the page's end, as a B-tree walk notices.
+/// - Returns: How many pages were damaged.
+@discardableResult
+func damagePages(holding needle: String, in store: String, pageSize: Int = 4_096) throws -> Int {
+    let file = URL(fileURLWithPath: store + "/data.mdb")
+    var data = try Data(contentsOf: file)
+    var pages: [Int] = []
+    var start = 2 * pageSize
+    while let range = data.range(of: Data(needle.utf8), in: start..<data.count) {
+        pages.append(range.lowerBound / pageSize)
+        start = range.upperBound
+    }
+    for page in Set(pages) { data[page * pageSize + 17] ^= 0x80 }
+    try data.write(to: file)
+    return Set(pages).count
+}
+
 // MARK: - Processes
 
 /// A lock-protected value shared with reader threads.

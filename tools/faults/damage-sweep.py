@@ -5,9 +5,10 @@ Usage: tools/faults/damage-sweep.py STORE [--copies N] [--seed S] [--headers] [-
 
 Each copy of STORE gets 1 to 4 bit flips past the two meta pages: anywhere in the data file, or with --headers in
 the first 40 bytes of a page (its header and first node offsets, where damage breaks the B-tree rather than a
-record). Every command then runs on the copy (the writing ones last). Exit codes are tallied per command; a command
-killed by a signal or running past 60 seconds is a failure, printed with its stderr, and makes the sweep exit 1.
-The commands name things of `make demo`'s store (thing-0007, org acme), which is a good STORE to sweep.
+record). Every command then runs on the copy: the reading ones first, then the writing ones, `append` of one line
+last. Exit codes are tallied per command; a command killed by a signal or running past 60 seconds is a failure,
+printed with its stderr, and makes the sweep exit 1. The commands name things of `make demo`'s store (thing-0007,
+org acme, plugin echo, cursor billing), which is a good STORE to sweep.
 """
 import argparse
 import collections
@@ -24,7 +25,15 @@ COMMANDS = [
     ["tail", "--from", "4000"], ["replay", "--type", "thing.created"], ["stats"], ["things"],
     ["things", "--id", "thing-0007"], ["connections"], ["knowledge"], ["search", "wallet"], ["graph", "thing-0007"],
     ["state", "--at", "2000"], ["plugin", "list", "--group", "acme"], ["plugin", "search", "wallet"],
+    ["plugin", "show", "echo", "--group", "acme"], ["plugin", "explain", "echo", "--group", "acme"],
+    ["plugin", "outdated", "--group", "acme"], ["plugin", "history", "echo", "--group", "acme"],
+    ["plugin", "jobs"], ["plugin", "subscriptions", "--group", "acme"], ["plugin", "dead-letters", "--group", "acme"],
+    ["cursors", "list"], ["cursors", "show", "billing"], ["audit", "--group", "acme"], ["snapshot", "list"],
+    ["rollback", "--to", "3000", "--dry-run"],
     ["backup", "{dest}"], ["backup", "{dest}", "--rewrite"], ["reindex"], ["rebuild", "--all"],
+    ["plugin", "pin", "echo", "--group", "acme"], ["plugin", "dispatch", "--group", "acme"],
+    ["plugin", "run", "echo", "echo", "--group", "acme", "--input", "{}"],
+    ["cursors", "reset", "billing", "--to", "10"], ["append", "--file", "{events}"],
 ]
 PAGE = 4096
 
@@ -55,6 +64,9 @@ def main():
     tally = collections.Counter()
     failures = []
     with tempfile.TemporaryDirectory(prefix="annals-damage-") as scratch:
+        events = os.path.join(scratch, "events.jsonl")
+        with open(events, "w") as lines:
+            lines.write('{"type":"note.added","targetId":"note-1","metadata":{"text":"after the damage"}}\n')
         for number in range(arguments.copies):
             copy = os.path.join(scratch, f"copy-{number}")
             shutil.copytree(arguments.store, copy)
@@ -62,7 +74,7 @@ def main():
             for index, command in enumerate(COMMANDS):
                 # A backup writes to a fresh directory of its own.
                 destination = os.path.join(scratch, f"backup-{number}-{index}")
-                command = [part.replace("{dest}", destination) for part in command]
+                command = [part.replace("{dest}", destination).replace("{events}", events) for part in command]
                 try:
                     result = subprocess.run(
                         [arguments.annals, *command, "--store", copy], capture_output=True, timeout=60)
@@ -74,7 +86,8 @@ def main():
                     failures.append((number, command, code, stderr[-400:].decode(errors="replace")))
             shutil.rmtree(copy)
             for leftover in os.listdir(scratch):
-                shutil.rmtree(os.path.join(scratch, leftover))
+                if leftover.startswith("backup-"):
+                    shutil.rmtree(os.path.join(scratch, leftover))
     for (command, code), count in sorted(tally.items(), key=str):
         print(f"{command:28} exit {code}: {count}")
     print(f"{arguments.copies} copies, {sum(tally.values())} runs, {len(failures)} failures")

@@ -73,12 +73,24 @@ public struct RollbackPlan: Sendable {
 extension EventStore {
     /// Computes the compensating events that make the current state of `scope` equal its state as of `offset`,
     /// without appending them (the dry run). `timestamp` stamps the events (default: the time of the append).
-    /// - Throws: ``AnnalsError/invalidArgument(_:)`` for an offset past the head; what ``state(at:)`` throws.
+    ///
+    /// With `checkingPages`, the pages the plan follows are checked before LMDB follows them, for a store that may be
+    /// damaged: those ``state(at:scope:checkingPages:)`` checks, every page of the three views
+    /// (``checkViewPages(of:tables:)``) and the `streams` database, whose versions the events expect.
+    /// - Throws: ``AnnalsError/invalidArgument(_:)`` for an offset past the head; what ``state(at:)`` throws;
+    ///   with `checkingPages`, ``AnnalsError/storage(_:)`` (`LMDBError.Code.corrupted`) naming a damaged page.
     public func planRollback(
-        to offset: UInt64, scope: OntologyScope = .all, actorId: String, timestamp: Int64? = nil
+        to offset: UInt64, scope: OntologyScope = .all, actorId: String, timestamp: Int64? = nil,
+        checkingPages: Bool = false
     ) throws(AnnalsError) -> RollbackPlan {
+        if checkingPages {
+            try checkViewPages(of: ["things", "connections", "knowledge"])
+            try requireSoundPages(
+                of: [schema.streams.name], operation: "planRollback", "the log's indexes have damaged pages",
+                advice: Self.indexDamageAdvice)
+        }
         do {
-            let past = try state(at: offset).view
+            let past = try state(at: offset, scope: .all, checkingPages: checkingPages).view
             let pastEntities = try ScopedEntities(past, scope)
             return try environment.read { txn in
                 let now = try liveView(txn)

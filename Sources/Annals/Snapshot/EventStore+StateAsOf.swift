@@ -74,14 +74,7 @@ extension EventStore {
         at offset: UInt64, scope: OntologyScope, checkingPages: Bool = false,
         chunkSize: Int = ParallelReplay.defaultChunkSize
     ) throws -> HistoricalState {
-        if checkingPages {
-            try checkLogPages(offsets: [])
-            if let snapshots = projections.snapshots {
-                try requireSoundPages(
-                    of: [snapshots.name], operation: "state", "the snapshots' pages are damaged",
-                    advice: "restore the store from a backup")
-            }
-        }
+        if checkingPages { try checkSnapshotPages() }
         let head = try head().offset
         guard offset <= head else {
             throw AnnalsError.invalidArgument("offset \(offset) is past the log head \(head)")

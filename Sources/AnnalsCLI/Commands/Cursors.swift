@@ -35,6 +35,7 @@ struct Cursors: ParsableCommand {
         func run() throws {
             let store = try location.openForReading()
             defer { store.close() }
+            try store.checkCursorPages()
             let cursors = try store.cursors()
             if format == .table {
                 try Output.standard.line("NAME                            OFFSET      LAG         LAST ACK")
@@ -65,6 +66,7 @@ struct Cursors: ParsableCommand {
         func run() throws {
             let store = try location.openForReading()
             defer { store.close() }
+            try store.checkCursorPages()
             guard let cursor = try store.cursor(named: name) else {
                 throw CLIFailure(.notFound, "no cursor named '\(name)'")
             }
@@ -96,6 +98,7 @@ struct Cursors: ParsableCommand {
         func run() throws {
             let store = try location.openForWriting()
             defer { store.close() }
+            try store.checkCursorPages()
             let offset: UInt64
             switch to {
             case "start": offset = 0
@@ -126,6 +129,7 @@ struct Cursors: ParsableCommand {
         func run() throws {
             let store = try location.openForWriting()
             defer { store.close() }
+            try store.checkCursorPages()
             guard try store.deleteCursor(name) else { throw CLIFailure(.notFound, "no cursor named '\(name)'") }
             try Output.standard.line("{\"deleted\":\(JSONValue.string(name).canonicalString)}")
         }

@@ -40,7 +40,8 @@ struct Rollback: ParsableCommand {
         let head = try store.head().offset
         guard to <= head else { throw CLIFailure(.invalidInput, "--to \(to) is past the log head \(head)") }
         if dryRun {
-            let plan = try store.planRollback(to: to, scope: scope.ontologyScope, actorId: actor)
+            let plan = try store.planRollback(
+                to: to, scope: scope.ontologyScope, actorId: actor, checkingPages: true)
             for change in plan.changes { try Output.standard.line(change.json.canonicalBytes) }
             return
         }
@@ -57,7 +58,7 @@ struct Rollback: ParsableCommand {
     /// Plans the rollback and appends its events as one atomic batch (the synchronous form of
     /// `EventStore.rollback(to:scope:actorId:timestamp:)`).
     private func rollback(_ store: EventStore) throws -> (plan: RollbackPlan, receipts: [AppendReceipt]) {
-        let plan = try store.planRollback(to: to, scope: scope.ontologyScope, actorId: actor)
+        let plan = try store.planRollback(to: to, scope: scope.ontologyScope, actorId: actor, checkingPages: true)
         guard !plan.events.isEmpty else { return (plan, []) }
         do {
             return (plan, try store.appendAndWait(plan.events))

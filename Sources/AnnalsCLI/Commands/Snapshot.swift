@@ -36,6 +36,8 @@ struct Snapshot: ParsableCommand {
         func run() throws {
             let store = try location.openForWriting()
             defer { store.close() }
+            try store.checkSnapshotPages()
+            try store.checkViewPages(of: OntologyProjections.standard.map(\.name))
             try Output.standard.line(Snapshot.json(try store.createSnapshot()))
         }
     }
@@ -52,6 +54,7 @@ struct Snapshot: ParsableCommand {
         func run() throws {
             let store = try location.openForReading()
             defer { store.close() }
+            try store.checkSnapshotPages()
             let snapshots = try store.snapshots()
             guard format == .table else {
                 for info in snapshots { try Output.standard.line(Snapshot.json(info)) }
@@ -94,6 +97,7 @@ struct Snapshot: ParsableCommand {
         func run() throws {
             let store = try location.openForWriting()
             defer { store.close() }
+            try store.checkSnapshotPages()
             for info in try store.pruneSnapshots(keepLatest: keep, before: before) {
                 try Output.standard.line(Snapshot.json(info))
             }

@@ -60,10 +60,10 @@ struct Tail: ParsableCommand {
         let store = try cursor == nil ? location.openForReading() : location.openForWriting()
         defer { store.close() }
         let filter = EventFilter(types: types, targetId: target, groupId: group, actorId: actor)
-        // A damaged page would crash LMDB: check the path to the head, then the pages of what it will print first
-        // (with filters, the posting lists and the records they name; pages written later by the store's writers are
-        // not checked).
-        try store.checkLogPages(offsets: [])
+        // A damaged page would crash LMDB: check the path to the head (and the cursors), then the pages of what it
+        // will print first (with filters, the posting lists and the records they name; pages written later by the
+        // store's writers are not checked).
+        try cursor == nil ? store.checkLogPages(offsets: []) : store.checkCursorPages()
         var position = try startPosition(store)
         try store.checkLogPages(for: filter.query(after: position, through: .max))
         var printed = 0

@@ -44,6 +44,23 @@ struct StoreLocation: ParsableArguments {
         options.createIfMissing = false
         return try EventStore(path: path, options: options)
     }
+
+    /// Opens the store (read-only, or for appending when `writing`) for a command that may read any page of the log
+    /// and of the ontology's views, once every one is checked (`checkLogPages()`, `checkViewPages(of:)`): the plugin
+    /// platform finds executions, jobs, subscriptions, dead letters and install histories through the log's indexes,
+    /// streams and cursors as well as through the views. A damaged page exits 5 instead of crashing the command; the
+    /// check reads every page of the log once.
+    func openCheckingEveryPage(writing: Bool) throws -> EventStore {
+        let store = try writing ? openForWriting() : openForReading()
+        do {
+            try store.checkLogPages()
+            try store.checkViewPages(of: OntologyProjections.standard.map(\.name))
+        } catch {
+            store.close()
+            throw error
+        }
+        return store
+    }
 }
 
 /// `--format jsonl|table`.

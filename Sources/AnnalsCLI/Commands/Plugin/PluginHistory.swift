@@ -20,7 +20,7 @@ struct PluginHistory: ParsableCommand {
     func validate() throws { try organization.check() }
 
     func run() throws {
-        let store = try location.openForReading()
+        let store = try location.openCheckingEveryPage(writing: false)
         defer { store.close() }
         for entry in try PluginPlatform(store: store).history(name, organization: organization.organization) {
             try Output.standard.line(entry.json.canonicalBytes)

@@ -33,7 +33,7 @@ struct PluginInstallCommand: ParsableCommand {
 
     func run() throws {
         let (name, range) = PluginReference.split(plugin)
-        let store = try dryRun ? location.openForReading() : location.openForWriting()
+        let store = try location.openCheckingEveryPage(writing: !dryRun)
         defer { store.close() }
         let platform = PluginPlatform(store: store)
         let (org, actor, dryRun) = (organization.organization, actor.actor, dryRun)
@@ -78,7 +78,7 @@ struct PluginUpdate: ParsableCommand {
     func validate() throws { try organization.check() }
 
     func run() throws {
-        let store = try dryRun ? location.openForReading() : location.openForWriting()
+        let store = try location.openCheckingEveryPage(writing: !dryRun)
         defer { store.close() }
         let platform = PluginPlatform(store: store)
         let (name, to, org, grants, actor, dryRun) = (name, to, organization.organization, grants, actor.actor, dryRun)

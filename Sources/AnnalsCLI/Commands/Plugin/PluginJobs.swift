@@ -36,7 +36,7 @@ struct PluginJobs: ParsableCommand {
     }
 
     func run() throws {
-        let store = try location.openForWriting()
+        let store = try location.openCheckingEveryPage(writing: true)
         defer { store.close() }
         let runtime = PluginRuntime(store: store)
         try runtime.recoverAbandoned(actorId: actor.actor, organization: organization)
@@ -69,7 +69,7 @@ struct PluginCancel: ParsableCommand {
     @OptionGroup var actor: ActorOption
 
     func run() throws {
-        let store = try location.openForWriting()
+        let store = try location.openCheckingEveryPage(writing: true)
         defer { store.close() }
         let runtime = PluginRuntime(store: store)
         let (job, actor) = (job, actor.actor)
@@ -95,7 +95,7 @@ struct PluginSubscriptions: ParsableCommand {
     var organization: String?
 
     func run() throws {
-        let store = try location.openForReading()
+        let store = try location.openCheckingEveryPage(writing: false)
         defer { store.close() }
         let dispatcher = PluginDispatcher(runtime: PluginRuntime(store: store), organization: organization)
         for subscription in try dispatcher.subscriptions() {
@@ -140,7 +140,7 @@ struct PluginDispatch: ParsableCommand {
     }
 
     func run() throws {
-        let store = try location.openForWriting()
+        let store = try location.openCheckingEveryPage(writing: true)
         defer { store.close() }
         let runtime = try runtimeOptions.runtime(store)
         try runtime.recoverAbandoned(actorId: actor.actor, organization: organization)
@@ -192,7 +192,7 @@ struct PluginDeadLetters: ParsableCommand {
     func validate() throws { try runtimeOptions.check() }
 
     func run() throws {
-        let store = try retry ? location.openForWriting() : location.openForReading()
+        let store = try location.openCheckingEveryPage(writing: retry)
         defer { store.close() }
         let letters: [DeadLetter]
         if retry {

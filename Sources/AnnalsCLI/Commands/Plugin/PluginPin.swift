@@ -37,7 +37,7 @@ struct PinnedInstall: ParsableArguments {
 
     /// Pins or unpins the install and prints the outcome.
     func setPinned(_ pinned: Bool) throws {
-        let store = try location.openForWriting()
+        let store = try location.openCheckingEveryPage(writing: true)
         defer { store.close() }
         let platform = PluginPlatform(store: store)
         let (name, org, actor) = (name, organization.organization, actor.actor)

@@ -46,7 +46,7 @@ struct PluginRollbackCommand: ParsableCommand {
             if let offset = UInt64(text) { return .offset(offset) }
             return .version(SemanticVersion(text)!)
         }
-        let store = try dryRun ? location.openForReading() : location.openForWriting()
+        let store = try location.openCheckingEveryPage(writing: !dryRun)
         defer { store.close() }
         let platform = PluginPlatform(store: store)
         let (name, org, actor, dryRun) = (name, organization.organization, actor.actor, dryRun)

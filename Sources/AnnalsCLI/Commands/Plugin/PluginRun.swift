@@ -48,7 +48,7 @@ struct PluginRun: ParsableCommand {
     }
 
     func run() throws {
-        let store = try location.openForWriting()
+        let store = try location.openCheckingEveryPage(writing: true)
         defer { store.close() }
         let runtime = try runtimeOptions.runtime(store)
         let (name, action, org, input, actor) = (name, action, organization.organization, input, actor.actor)
@@ -90,7 +90,7 @@ struct PluginRunJob: ParsableCommand {
     @OptionGroup var actor: ActorOption
 
     func run() throws {
-        let store = try location.openForWriting()
+        let store = try location.openCheckingEveryPage(writing: true)
         defer { store.close() }
         let runtime = try runtimeOptions.runtime(store)
         let (id, actor) = (id, actor.actor)

@@ -70,7 +70,7 @@ struct PluginAllow: ParsableCommand {
                     .canonicalBytes)
             return
         }
-        let store = try location.openForWriting()
+        let store = try location.openCheckingEveryPage(writing: true)
         defer { store.close() }
         let platform = PluginPlatform(store: store)
         let (patterns, actor) = (patterns, actor.actor)

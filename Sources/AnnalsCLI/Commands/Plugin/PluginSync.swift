@@ -36,7 +36,7 @@ struct PluginSync: ParsableCommand {
     @OptionGroup var actor: ActorOption
 
     func run() throws {
-        let store = try location.openForWriting()
+        let store = try location.openCheckingEveryPage(writing: true)
         defer { store.close() }
         let platform = PluginPlatform(store: store)
         let scope = try PluginScope(organization: organization)
