@@ -44,9 +44,32 @@ import Testing
                 let refused = try fx.run(
                     command + ["--store", fx.store], stdin: Array((sampleLines(1, start: 30)[0] + "\n").utf8))
                 #expect(refused.status == Exit.storage, "\(command): \(refused)")
-                #expect(refused.errors.contains("meta database are damaged"), "\(command): \(refused)")
+                #expect(refused.errors.contains("reads are damaged: page"), "\(command): \(refused)")
+                #expect(refused.errors.contains(" of meta: "), "\(command): \(refused)")
             }
             #expect(try Data(contentsOf: file) == damaged, "no open wrote to the damaged store")
+        }
+    }
+
+    /// A writable open checks the pages appends write to, such as the stream versions: an append into a damaged
+    /// `streams` leaf died of an assertion inside LMDB.
+    @Test func aDamagedStreamsPageRefusesWritableOpens() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            try fx.append([eventLine(type: "note.added", target: "stream-marker-6061")] + sampleLines(30))
+            let file = URL(fileURLWithPath: fx.store + "/data.mdb")
+            let pages = try damagePages(holding: "stream-marker-6061", in: fx.store)
+            try #require(pages > 0)
+            let damaged = try Data(contentsOf: file)
+
+            for command in [["append"], ["cursors", "reset", "c", "--to", "1"]] {
+                let refused = try fx.run(
+                    command + ["--store", fx.store], stdin: Array((sampleLines(1, start: 30)[0] + "\n").utf8))
+                #expect(refused.status == Exit.storage, "\(command): \(refused)")
+                #expect(
+                    refused.errors.contains("an open for writing reads are damaged: page"), "\(command): \(refused)")
+            }
+            #expect(try Data(contentsOf: file) == damaged, "nothing was written")
         }
     }
 

@@ -219,8 +219,9 @@ struct CorruptionTests {
     }
 
     /// A damaged leaf page of `events` in the middle of a 3,000-event log: the commands that read by offset check
-    /// only the pages they follow, filtered reads those of the records their index lists and `state` those it
-    /// replays, so they refuse (exit 5) what reaches the page and answer what does not.
+    /// only the pages they follow, filtered reads those of the records their index lists (with one filter, only as
+    /// many as the limit lets them read), `tail` those of each pass, and `state` those it replays, so they refuse
+    /// (exit 5) what reaches the page and answer what does not.
     @Test func readsByOffsetCheckThePagesTheyFollow() throws {
         try withCLIFixture { fx in
             try fx.initStore()
@@ -242,7 +243,9 @@ struct CorruptionTests {
                 ["verify", "--from", "1", "--to", "10"], ["verify", "--from", "2990"], ["head"], ["get", "5"],
                 ["read", "--from", "1", "--to", "5"], ["read", "--limit", "5"], ["read", "--reverse", "--limit", "5"],
                 ["get", "--id", UUID().uuidString], ["read", "--actor", "user-3", "--to", "200"],
-                ["state", "--at", "1000"],
+                ["read", "--actor", "user-3", "--limit", "5"],
+                ["read", "--actor", "user-3", "--reverse", "--limit", "5"],
+                ["tail", "--from", "2900", "--actor", "user-3"], ["tail", "--from", "2900"], ["state", "--at", "1000"],
             ] {
                 let result = try fx.run(arguments + ["--store", copy])
                 #expect([Exit.ok, Exit.notFound].contains(result.status), "\(arguments): \(result)")
@@ -253,7 +256,8 @@ struct CorruptionTests {
             for arguments in [
                 ["get", "1500"], ["get", "--id", id.uuidString], ["read", "--from", "1495", "--to", "1505"], ["read"],
                 ["read", "--from", "1400", "--limit", "200"], ["read", "--actor", "user-3"],
-                ["read", "--target", "thing-2", "--reverse"], ["state", "--at", "2000"],
+                ["read", "--target", "thing-2", "--reverse"], ["read", "--actor", "user-3", "--limit", "300"],
+                ["tail", "--actor", "user-3"], ["tail"], ["state", "--at", "2000"],
             ] {
                 let result = try fx.run(arguments + ["--store", copy])
                 #expect(result.status == Exit.storage, "\(arguments): \(result)")

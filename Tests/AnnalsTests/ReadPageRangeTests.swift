@@ -46,6 +46,21 @@ import Testing
         }
     }
 
+    @Test func onlyASingleIndexedFilterLetsTheLimitNarrowTheCheck() {
+        for query in [
+            EventQuery(types: ["a"]), EventQuery(actorId: "x"), EventQuery(targetId: "t"), EventQuery(groupId: "g"),
+        ] {
+            #expect(EventStore.readsListedOffsetsOnly(query), "\(query)")
+        }
+        for query in [
+            EventQuery(types: ["a", "b"]), EventQuery(types: ["a", "b"], actorId: "x"),
+            EventQuery(types: ["a"], groupId: "g"), EventQuery(targetId: "t", since: 1),
+            EventQuery(actorId: "x", until: 9),
+        ] {
+            #expect(!EventStore.readsListedOffsetsOnly(query), "\(query)")
+        }
+    }
+
     @Test func listedOffsetsAreCheckedAsFewRanges() {
         #expect(EventStore.coalesced([], gap: 256) == [])
         #expect(EventStore.coalesced([4], gap: 256) == [4...4])

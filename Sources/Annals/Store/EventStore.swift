@@ -66,7 +66,7 @@ public final class EventStore: @unchecked Sendable {
                     durability: options.durability,
                     readOnly: options.readOnly))
             schema = try StoreSchema(environment: environment, create: !options.readOnly)
-            try Self.requireSoundMeta(environment, schema)
+            try Self.requireSoundOpeningPages(environment, schema, writable: !options.readOnly)
             if !options.readOnly { try Self.initializeMeta(environment, schema) }
             projections = try ProjectionCatalog(
                 environment: environment, projections: options.projections, create: !options.readOnly)
@@ -150,14 +150,27 @@ public final class EventStore: @unchecked Sendable {
         }
     }
 
-    /// Checks the pages of `meta` (a few), which every open reads and a writable one may write before anything else:
-    /// a damaged one is `.corrupted` rather than a store of an unknown format, or a crash.
-    private static func requireSoundMeta(_ environment: Environment, _ schema: StoreSchema) throws {
-        let problems = try environment.checkStructure(of: [schema.meta.name])
+    /// Checks the pages of `meta` (a few), which every open reads and a writable one may write before anything else,
+    /// and for a `writable` open those appends write to: the path to the last record of `events` (where the next one
+    /// is appended), `dictionaries`, the delta log `idx.delta` (appended to by every commit, and read whole by the
+    /// next merge), the stream versions `streams` and `cursors`. A damaged one is `.corrupted` rather than a store of
+    /// an unknown format, or a crash inside LMDB at the first append. (The `ids` of client ids, the posting lists a
+    /// merge rewrites and the views are larger, and are not walked.)
+    private static func requireSoundOpeningPages(_ environment: Environment, _ schema: StoreSchema, writable: Bool)
+        throws
+    {
+        let names =
+            writable
+            ? [schema.meta, schema.events, schema.dictionaries, schema.delta.database, schema.streams, schema.cursors]
+            : [schema.meta]
+        let last = UInt64.max.bigEndianBytes
+        let problems = try environment.checkStructure(
+            of: names.map(\.name), limitingTo: [schema.events.name: [KeyRange(last, through: last)]])
         guard let summary = StructureProblem.summary(of: problems) else { return }
         throw LMDBError(
             code: .corrupted, operation: "open",
-            detail: "the pages of the store's meta database are damaged: \(summary); restore the store from a backup")
+            detail: "the pages an open \(writable ? "for writing " : "")reads are damaged: \(summary); "
+                + "restore the store from a backup")
     }
 
     /// Gives a new store its format version, nonce and creation time, or upgrades a format 2 store. Only a store with

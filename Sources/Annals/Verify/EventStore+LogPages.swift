@@ -35,11 +35,12 @@ extension EventStore {
     /// Checks the pages that reading `query` follows. A query with no type, actor, target, group or time filter
     /// reads the log by offset: ``checkLogPages(offsets:)`` for the offsets it reads, found from its range, limit and
     /// direction. A filtered query reads through an index: the posting lists of its filters' keys are checked (the
-    /// planner compares them) with the delta log, then the records of every offset in its range that the chosen list
-    /// names, whatever the limit (the other filters and the limit apply to the decoded events); a filter no index
-    /// serves alone, such as several types, may read any record of the range. Offsets less than
-    /// ``checkedOffsetGap`` apart are checked as one range, and more than ``maximumCheckedRanges`` ranges by a walk
-    /// of the whole log (``checkLogPages()``).
+    /// planner compares them; from the block holding the range's first offset) with the delta log, then the records
+    /// of every offset in its range that the chosen list names (the other filters apply to the decoded events, so
+    /// the limit counts only for a query with a single indexed filter: then only the first offsets it leaves are
+    /// checked); a filter no index serves alone, such as several types, may read any record of the range. Offsets
+    /// less than ``checkedOffsetGap`` apart are checked as one range, and more than ``maximumCheckedRanges`` ranges by
+    /// a walk of the whole log (``checkLogPages()``).
     /// - Throws: ``AnnalsError/storage(_:)`` with `LMDBError.Code.corrupted`, naming the first damaged page.
     public func checkLogPages(for query: EventQuery) throws(AnnalsError) {
         if Self.readsByOffset(query) {
@@ -62,7 +63,12 @@ extension EventStore {
         } catch {
             throw AnnalsError(error)
         }
-        guard let listed else { return try checkLogPages(offsets: [query.from...query.to]) }
+        guard var listed else { return try checkLogPages(offsets: [query.from...query.to]) }
+        if let limit = query.limit, Self.readsListedOffsetsOnly(query) {
+            // The reader decodes the first `limit` offsets the list names, in its direction, and no more.
+            let count = max(limit, 0)
+            listed = query.reverse ? Array(listed.suffix(count)) : Array(listed.prefix(count))
+        }
         let ranges = Self.coalesced(listed, gap: Self.checkedOffsetGap)
         guard ranges.count <= Self.maximumCheckedRanges else { return try checkLogPages() }
         try checkLogPages(offsets: ranges)
@@ -87,10 +93,12 @@ extension EventStore {
     private func indexRanges(for query: EventQuery) -> [String: [KeyRange]] {
         var ranges: [String: [KeyRange]] = [:]
         for (kind, symbol) in ReadPlan.indexedFilters(of: query) {
-            // A symbol's blocks are keyed SYMBOL 00 FIRST-OFFSET.
+            // A symbol's blocks are keyed SYMBOL 00 FIRST-OFFSET. The planner reads the last block, the read those
+            // from the one holding `from` (which starts before it: the range walk also covers the keys on each side
+            // of a range, where a cursor stepping back from its start lands).
             let key = symbol + [0]
             ranges[schema.postings(kind).database.name, default: []].append(
-                KeyRange(key, through: key + [UInt8](repeating: 0xFF, count: 8)))
+                KeyRange(key + query.from.bigEndianBytes, through: key + [UInt8](repeating: 0xFF, count: 8)))
         }
         if query.since != nil || query.until != nil {
             // Minute blocks are keyed MINUTE 00 FIRST-OFFSET.
@@ -137,6 +145,13 @@ extension EventStore {
             }
         }
         return ranges
+    }
+
+    /// Whether every event the posting list of `query` names matches it, so that a read with a limit decodes no more
+    /// than that many: one filter that an index serves, and no other.
+    static func readsListedOffsetsOnly(_ query: EventQuery) -> Bool {
+        ReadPlan.indexedFilters(of: query).count == 1 && query.types.count <= 1 && query.since == nil
+            && query.until == nil
     }
 
     /// Whether `query` reads the log by offset: no type, actor, target, group or time filter.

@@ -60,12 +60,10 @@ struct Tail: ParsableCommand {
         let store = try cursor == nil ? location.openForReading() : location.openForWriting()
         defer { store.close() }
         let filter = EventFilter(types: types, targetId: target, groupId: group, actorId: actor)
-        // A damaged page would crash LMDB: check the path to the head (and the cursors), then the pages of what it
-        // will print first (with filters, the posting lists and the records they name; pages written later by the
-        // store's writers are not checked).
+        // A damaged page would crash LMDB: check the path to the head (and the cursors), then, before each pass, the
+        // pages it will read (with filters, the posting lists from the pass's first offset and the records they name).
         try cursor == nil ? store.checkLogPages(offsets: []) : store.checkCursorPages()
         var position = try startPosition(store)
-        try store.checkLogPages(for: filter.query(after: position, through: .max))
         var printed = 0
         let pretty = format == .pretty ? PrettyEvent() : nil
         while !StopSignals.received {
@@ -78,6 +76,7 @@ struct Tail: ParsableCommand {
             }
             var query = filter.query(after: position, through: durable)
             query.limit = 512
+            try store.checkLogPages(for: query)
             var reader = store.events(query).makeReader()
             var scanned = 0
             var acknowledged = position
