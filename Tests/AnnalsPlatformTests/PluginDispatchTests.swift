@@ -45,6 +45,43 @@ struct PluginDispatchTests {
         }
     }
 
+    @Test("with checksPages, a damaged page of the events to deliver fails the pass instead of crashing it")
+    func damagedPagesFailThePass() async throws {
+        try await withRuntime(installing: ["event-counter"]) { runtime, _, directory in
+            let last = try await orders(runtime.store, 3)
+            // Later events, so that the orders' page is not on the path to the head, which every pass reads.
+            _ = try await runtime.store.append(
+                contentsOf: (0..<400).map { i in
+                    NewEvent(type: "invoice.created", targetId: "invoice-\(i)", metadata: ["n": .integer(i)])
+                })
+            let hash = try #require(try runtime.store.verify(from: last, to: last).lastHash)
+            // The high byte of the first node offset of every page holding the record's chain tag: past the page.
+            let file = try FileHandle(forUpdating: URL(fileURLWithPath: directory + "/store/data.mdb"))
+            defer { try? file.close() }
+            let data = try file.readToEnd() ?? Data()
+            var start = 0
+            var pages = Set<Int>()
+            while let found = data.range(of: Data(hash.bytes.prefix(16)), in: start..<data.count) {
+                pages.insert(found.lowerBound / 4_096)
+                start = found.upperBound
+            }
+            try #require(!pages.isEmpty)
+            for page in pages {
+                try file.seek(toOffset: UInt64(page * 4_096 + 17))
+                try file.write(contentsOf: [data[page * 4_096 + 17] ^ 0x80])
+            }
+
+            var dispatcher = PluginDispatcher(runtime: runtime, backoff: .milliseconds(1))
+            dispatcher.checksPages = true
+            await #expect {
+                try await dispatcher.runOnce()
+            } throws: { error in
+                guard case PlatformError.store(.storage(let cause)) = error else { return false }
+                return cause.code == .corrupted && (cause.detail ?? "").contains("the log's pages are damaged")
+            }
+        }
+    }
+
     @Test("a handler that keeps failing is retried with backoff, then dead-lettered, and delivery moves on")
     func deadLetters() async throws {
         try await withRuntime(installing: ["flaky-counter", "event-counter"]) { runtime, _, _ in

@@ -30,6 +30,11 @@ public struct PluginDispatcher: Sendable {
     public var batchSize: Int
     /// The actor of the audit events.
     public var actorId: String
+    /// Whether the path to the log's head and each batch's pages are checked before they are read
+    /// (`EventStore.checkLogPages(offsets:)`, `checkLogPages(for:)`), for a store that may be damaged: a damaged page
+    /// then fails the pass with `.store` instead of crashing the process inside LMDB. The views and cursors a pass
+    /// reads are not checked; check them once before dispatching. Off by default.
+    public var checksPages = false
 
     /// A dispatcher.
     public init(
@@ -138,6 +143,7 @@ public struct PluginDispatcher: Sendable {
 
     private func headOffset() throws(PlatformError) -> UInt64 {
         do {
+            if checksPages { try runtime.store.checkLogPages(offsets: []) }
             return try runtime.store.head().offset
         } catch {
             throw .store(error)
@@ -159,6 +165,7 @@ public struct PluginDispatcher: Sendable {
             query.limit = batchSize
             let events: [RecordedEvent]
             do {
+                if checksPages { try store.checkLogPages(for: query) }
                 events = try store.events(query).collect()
             } catch {
                 throw .store(error)
