@@ -67,6 +67,7 @@ def main():
         events = os.path.join(scratch, "events.jsonl")
         with open(events, "w") as lines:
             lines.write('{"type":"note.added","targetId":"note-1","metadata":{"text":"after the damage"}}\n')
+            lines.write('{"type":"thing.updated","targetId":"thing-0007","metadata":{"properties":{"swept":true}}}\n')
         for number in range(arguments.copies):
             copy = os.path.join(scratch, f"copy-{number}")
             shutil.copytree(arguments.store, copy)
