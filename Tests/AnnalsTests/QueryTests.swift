@@ -27,6 +27,9 @@ import Testing
             let queries: [EventQuery] = [
                 EventQuery(types: ["item.updated"]),
                 EventQuery(types: ["item.updated", "link.created"]),
+                EventQuery(types: ["item.updated", "nothing.here"]),
+                EventQuery(from: 300, to: 1_500, types: ["link.created", "item.created", "nothing.here"]),
+                EventQuery(from: 1_990, types: ["item.updated", "link.created"]),
                 EventQuery(actorId: "user-3"),
                 EventQuery(groupId: "org-2"),
                 EventQuery(targetId: "thing-4", groupId: "org-1"),
@@ -49,6 +52,26 @@ import Testing
                     #expect(got == (reverse ? expected.reversed() : expected), "\(query)")
                 }
             }
+        }
+    }
+
+    /// Several types are read through their posting lists when their events are less than half the range (as for
+    /// the plugin platform's executions), and by a scan otherwise.
+    @Test func severalRareTypesAreReadThroughTheirPostingLists() async throws {
+        try await withStore { store, _ in
+            _ = try await fill(store)
+            func plan(_ query: EventQuery) throws -> String {
+                switch try ReadPlan.make(for: query, store: store) {
+                case .scan: "scan"
+                case .postings: "postings"
+                case .offsets(let offsets, _): "offsets \(offsets.count)"
+                }
+            }
+            #expect(try plan(EventQuery(types: ["item.updated", "nothing.here"])) == "offsets 500")
+            #expect(try plan(EventQuery(types: ["item.updated", "link.created"])) == "scan", "half the log")
+            #expect(try plan(EventQuery(from: 1_001, types: ["item.created", "nothing"])) == "scan", "whole lists")
+            #expect(try plan(EventQuery(from: 501, types: ["item.created", "nothing"])) == "offsets 375")
+            #expect(try plan(EventQuery(from: 3_000, types: ["item.created", "nothing"])) == "offsets 0")
         }
     }
 

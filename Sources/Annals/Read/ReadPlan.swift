@@ -3,14 +3,15 @@ import LMDB
 /// How a query walks the log, and where it stopped: a resumable position between chunks.
 ///
 /// The planner picks the most selective posting list among the query's indexed filters (target, a single type,
-/// actor, group), the time index for a time range alone, or a scan of the log by offset. Every remaining filter is
-/// applied to the decoded events.
+/// actor, group), the posting lists of several types together when their events are less than half the range, the
+/// time index for a time range alone, or a scan of the log by offset. Every remaining filter is applied to the
+/// decoded events.
 enum ReadPlan {
     /// Walk the `events` database; `position` is the next offset to read (forward) or the one above it (reverse).
     case scan(position: UInt64)
     /// Walk a posting list; `position` is the last offset returned (forward) or the one before which to continue.
     case postings(kind: IndexKind, symbol: [UInt8], position: UInt64)
-    /// Read a precomputed, ordered list of offsets (from the time index).
+    /// Read a precomputed, ordered list of offsets (from the time index, or the posting lists of several types).
     case offsets([UInt64], next: Int)
 
     static func make(for query: EventQuery, store: EventStore) throws -> ReadPlan {
@@ -31,6 +32,11 @@ enum ReadPlan {
                 }
                 return .postings(kind: best.0, symbol: best.1, position: start)
             }
+            if query.types.count > 1, query.since == nil, query.until == nil,
+                let offsets = try typesOffsets(query, index: index, txn)
+            {
+                return .offsets(offsets, next: 0)
+            }
             if query.since != nil || query.until != nil {
                 return .offsets(try timeRangeOffsets(query, index: index, txn), next: 0)
             }
@@ -47,6 +53,28 @@ enum ReadPlan {
         if let actor = query.actorId { filters.append((.actor, actor.indexSymbol)) }
         if let group = query.groupId { filters.append((.group, group.indexSymbol)) }
         return filters
+    }
+
+    /// The offsets of the events of several types in the query's range, in read order, from their posting lists;
+    /// `nil` when their lists (whole) are at least half as long as the range, which a scan of the log by offset then
+    /// reads for less.
+    private static func typesOffsets(
+        _ query: EventQuery, index: IndexReader, _ txn: borrowing Transaction
+    ) throws -> [UInt64]? {
+        let first = max(query.from, 1)
+        let last = min(query.to, try txn.lastOffset(index.schema))
+        guard first <= last else { return [] }
+        let symbols = Set(query.types).map { Array($0.utf8) }
+        var listed: UInt64 = 0
+        for symbol in symbols { listed += try index.count(txn, .type, symbol) }
+        guard listed < (last - first + 1) / 2 else { return nil }
+        var offsets: [UInt64] = []
+        for symbol in symbols {
+            offsets += try index.offsets(txn, .type, symbol, after: first - 1, limit: .max).prefix { $0 <= last }
+        }
+        offsets.sort()
+        if query.reverse { offsets.reverse() }
+        return offsets
     }
 
     /// The offsets of events in the minutes the query's time range touches, in read order, from the time index.

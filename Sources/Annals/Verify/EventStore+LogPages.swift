@@ -38,9 +38,10 @@ extension EventStore {
     /// planner compares them; from the block holding the range's first offset) with the delta log, then the records
     /// of every offset in its range that the chosen list names (the other filters apply to the decoded events, so
     /// the limit counts only for a query with a single indexed filter: then only the first offsets it leaves are
-    /// checked); a filter no index serves alone, such as several types, may read any record of the range. Offsets
-    /// less than ``checkedOffsetGap`` apart are checked as one range, and more than ``maximumCheckedRanges`` ranges by
-    /// a walk of the whole log (``checkLogPages()``).
+    /// checked). Several types are read through their posting lists together, or, when their events are half the
+    /// range or more, by a scan whose every record in range is checked. Offsets less than ``checkedOffsetGap`` apart
+    /// are checked as one range, and more than ``maximumCheckedRanges`` ranges by a walk of the whole log
+    /// (``checkLogPages()``).
     /// - Throws: ``AnnalsError/storage(_:)`` with `LMDBError.Code.corrupted`, naming the first damaged page.
     public func checkLogPages(for query: EventQuery) throws(AnnalsError) {
         if Self.readsByOffset(query) {
@@ -53,6 +54,8 @@ extension EventStore {
             try checkLogPages(offsets: Self.offsetsRead(by: query, head: head))
             return
         }
+        // The planner of several types compares their lists with the range up to the head.
+        if query.types.count > 1 { try checkLogPages(offsets: []) }
         let indexRanges = indexRanges(for: query)
         try requireSoundPages(
             of: Array(indexRanges.keys) + [schema.delta.database.name], ranges: indexRanges,
@@ -99,6 +102,14 @@ extension EventStore {
             let key = symbol + [0]
             ranges[schema.postings(kind).database.name, default: []].append(
                 KeyRange(key + query.from.bigEndianBytes, through: key + [UInt8](repeating: 0xFF, count: 8)))
+        }
+        if query.types.count > 1 {
+            // Several types: the planner may read the posting list of each.
+            for type in query.types {
+                let key = Array(type.utf8) + [0]
+                ranges[schema.postings(.type).database.name, default: []].append(
+                    KeyRange(key + query.from.bigEndianBytes, through: key + [UInt8](repeating: 0xFF, count: 8)))
+            }
         }
         if query.since != nil || query.until != nil {
             // Minute blocks are keyed MINUTE 00 FIRST-OFFSET.
