@@ -72,6 +72,16 @@ import Testing
             #expect(try plan(EventQuery(from: 1_001, types: ["item.created", "nothing"])) == "scan", "whole lists")
             #expect(try plan(EventQuery(from: 501, types: ["item.created", "nothing"])) == "offsets 375")
             #expect(try plan(EventQuery(from: 3_000, types: ["item.created", "nothing"])) == "offsets 0")
+            // With a limit, only that many of each list are read.
+            #expect(try plan(EventQuery(types: ["item.created", "nothing"], limit: 7)) == "offsets 7")
+            let all = try store.events().collect()
+            for reverse in [false, true] {
+                let query = EventQuery(
+                    from: 20, to: 1_900, types: ["item.updated", "nothing"], limit: 9, reverse: reverse)
+                let matching = all.filter { query.matches($0) }
+                let expected = reverse ? Array(matching.suffix(9).reversed()) : Array(matching.prefix(9))
+                #expect(try store.events(query).collect() == expected, "\(query)")
+            }
         }
     }
 

@@ -68,13 +68,18 @@ enum ReadPlan {
         var listed: UInt64 = 0
         for symbol in symbols { listed += try index.count(txn, .type, symbol) }
         guard listed < (last - first + 1) / 2 else { return nil }
+        // The types are the query's only filter here, so with a limit only that many of each list can be read.
+        let cap = query.limit.map { max($0, 0) } ?? .max
         var offsets: [UInt64] = []
         for symbol in symbols {
-            offsets += try index.offsets(txn, .type, symbol, after: first - 1, limit: .max).prefix { $0 <= last }
+            offsets +=
+                query.reverse
+                ? try index.offsets(txn, .type, symbol, before: last + 1, limit: cap).filter { $0 >= first }
+                : try index.offsets(txn, .type, symbol, after: first - 1, limit: cap).prefix { $0 <= last }
         }
         offsets.sort()
         if query.reverse { offsets.reverse() }
-        return offsets
+        return Array(offsets.prefix(cap))
     }
 
     /// The offsets of events in the minutes the query's time range touches, in read order, from the time index.
