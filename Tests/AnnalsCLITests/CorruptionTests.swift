@@ -267,8 +267,9 @@ struct CorruptionTests {
     }
 
     /// Bytes flipped across the data file, page headers and nodes included, in 40 copies: `verify` reports what it
-    /// finds (a damaged page as `structure`, at offset 0); `replay`, `backup`, `head`, `get`, reads by offset and
-    /// `tail` refuse damaged pages; none dies of a signal inside LMDB.
+    /// finds (a damaged page as `structure`, at offset 0); `replay`, `backup`, `head`, `get`, reads by offset,
+    /// `tail`, `cursors`, `snapshot`, `rollback`, `plugin jobs` and `append` refuse damaged pages; none dies of a
+    /// signal inside LMDB.
     @Test func verifyReplayBackupAndReadsReportDamagedPagesInsteadOfCrashing() throws {
         try withCLIFixture { fx in
             try buildStore(fx)
@@ -301,9 +302,11 @@ struct CorruptionTests {
                 try? FileManager.default.removeItem(atPath: backup)
                 for arguments in [
                     ["head"], ["get", "150"], ["read"], ["read", "--reverse", "--limit", "3"],
-                    ["tail", "--from", "start"],
+                    ["tail", "--from", "start"], ["cursors", "list"], ["snapshot", "list"],
+                    ["rollback", "--to", "50", "--dry-run"], ["plugin", "jobs"], ["append"],
                 ] {
-                    let read = try fx.run(arguments + ["--store", copy])
+                    let read = try fx.run(
+                        arguments + ["--store", copy], stdin: Array((sampleLines(1, start: 999)[0] + "\n").utf8))
                     #expect(!read.signaled, "\(arguments) of copy \(copyNumber) died of signal \(read.status)")
                     #expect([Exit.ok, Exit.storage, Exit.corrupt].contains(read.status), "\(arguments): \(read)")
                 }
