@@ -347,6 +347,10 @@ struct PageStructureWalk {
     /// Checks one record of the free-page database (`FREE_DBI`): a count, then that many page numbers, each a page of
     /// the snapshot past the meta pages, in descending order (an `MDB_IDL`); gathers them in ``freePages``. LMDB's
     /// writers take pages from these lists, so a damaged one makes a write overwrite pages in use, or abort.
+    ///
+    /// A record may hold more room than its count: `mdb_freelist_save` reserves records before filling them and
+    /// leaves a reserved one it no longer needs with a count of 0 (and what follows unwritten). LMDB reads only the
+    /// counted pages, and so does this check.
     private mutating func checkFreeList(_ data: UnsafeRawBufferPointer, page number: UInt64) {
         let database = Self.freeDatabaseName
         guard data.count >= 8, data.count % 8 == 0 else {
@@ -354,12 +358,12 @@ struct PageStructureWalk {
             return
         }
         let count = data.loadUnaligned(fromByteOffset: 0, as: UInt64.self)
-        guard count == UInt64(data.count / 8 - 1) else {
+        guard count <= UInt64(data.count / 8 - 1) else {
             report(number, database, "a free-page list that counts \(count) pages in \(data.count - 8) bytes")
             return
         }
         var previous = UInt64.max
-        for index in 1..<data.count / 8 {
+        for index in stride(from: 1, through: Int(count), by: 1) {
             let free = data.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self)
             guard free >= 2, free <= lastPage, free < previous else {
                 report(

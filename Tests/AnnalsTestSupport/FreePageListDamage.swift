@@ -13,9 +13,10 @@ public enum FreePageListDamage {
         public let description: String
     }
 
-    /// Makes the first list of the free-page database count one page more than it holds. The database must be a
-    /// single leaf (small files) whose first list is stored inline.
-    public static func damageFirstList(dataFile path: String, pageSize: Int) throws {
+    /// Adds `delta` to the count of the first list of the free-page database: by default it then counts one page
+    /// more than it holds (damage); with −1, one fewer than it has room for, as LMDB leaves a reserved record (sound).
+    /// The database must be a single leaf (small files) whose first list is stored inline.
+    public static func damageFirstList(dataFile path: String, pageSize: Int, countDelta delta: Int = 1) throws {
         let file = URL(fileURLWithPath: path)
         var data = [UInt8](try Data(contentsOf: file))
         func load<T: FixedWidthInteger>(_ offset: Int, as type: T.Type) -> T {
@@ -33,7 +34,11 @@ public enum FreePageListDamage {
         guard load(node + 4, as: UInt16.self) & 0x01 == 0 else {
             throw Unexpected(description: "the first list is stored in overflow pages, not inline")
         }
-        data[node + 16] &+= 1
+        let count = Int(load(node + 16, as: UInt64.self))
+        guard count + delta >= 0 else { throw Unexpected(description: "a first list of \(count) pages") }
+        withUnsafeBytes(of: UInt64(count + delta).littleEndian) {
+            data.replaceSubrange(node + 16..<node + 24, with: $0)
+        }
         try Data(data).write(to: file)
     }
 }

@@ -59,6 +59,19 @@ struct StructureCheckTests {
         try FreePageListDamage.damageFirstList(dataFile: directory + "/data.mdb", pageSize: pageSize)
     }
 
+    /// `mdb_freelist_save` reserves free-page records before filling them and may leave room past the count: a list
+    /// that counts fewer pages than it has room for is sound, and writers still open the file.
+    @Test func aFreePageListWithRoomPastItsCountIsSound() throws {
+        try withDirectory { directory in
+            try buildVaried(directory)
+            try FreePageListDamage.damageFirstList(
+                dataFile: directory + "/data.mdb", pageSize: pageSize, countDelta: -1)
+            let reader = try Environment(path: directory, options: EnvironmentOptions(readOnly: true))
+            #expect(try reader.checkFreeList() == [])
+            _ = try Environment(path: directory)
+        }
+    }
+
     /// The free-page database's root (a leaf in these small files) gets a list whose count disagrees with its
     /// length: writers would take pages from it, so a writable open refuses the file; a read-only one (for `verify`
     /// and `backup`) opens it, and `checkFreeList` names the damage.
