@@ -100,7 +100,11 @@ public final class Environment: @unchecked Sendable {
                 continue
             }
             guard let summary = StructureProblem.summary(of: problems) else { return }
-            throw LMDBError(code: .corrupted, operation: "mdb_env_open(\(path))", detail: summary)
+            let freeListAdvice =
+                problems.first?.database == PageStructureWalk.freeDatabaseName
+                ? "; a read-only open still reads the environment, and a record-by-record copy "
+                    + "(Environment.copyRecords(of:to:), `annals backup --rewrite`) makes a sound one to write to" : ""
+            throw LMDBError(code: .corrupted, operation: "mdb_env_open(\(path))", detail: summary + freeListAdvice)
         }
         throw LMDBError(
             code: .corrupted, operation: "mdb_env_open(\(path))",
