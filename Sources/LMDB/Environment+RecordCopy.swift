@@ -42,10 +42,12 @@ extension Environment {
         let sources = try names.map { name throws(LMDBError) in
             try typedLMDBErrors("opening \(name)") { try openDatabase(name) }
         }
+        // The batches need not be durable one by one: the copy is synced once, whole, before this returns.
         let target = try Environment(
             path: destination,
             options: EnvironmentOptions(
-                mapSize: max(info().usedBytes * 2, 64 << 20), maxDatabases: UInt32(names.count + 8)))
+                mapSize: max(info().usedBytes * 2, 64 << 20), maxDatabases: UInt32(names.count + 8),
+                durability: .noSync))
         var copied = 0
         do {
             try typedLMDBErrors("copying records") {
@@ -55,7 +57,6 @@ extension Environment {
             }
             try target.sync()
             // The new files' directory entries too.
-            try syncToDisk(destination + "/data.mdb", directory: false, of: destination)
             try syncToDisk(destination, directory: true, of: destination)
         } catch {
             // A copy that failed part way leaves no files behind.
