@@ -17,15 +17,13 @@ extension EventStore {
     ///   (restore the store from a backup then); ``AnnalsError/invalidArgument(_:)`` on a store opened read-only.
     public func rebuildIndexes(progress: ((UInt64) -> Void)? = nil) throws(AnnalsError) -> IndexRebuildSummary {
         guard !options.readOnly else { throw .invalidArgument("the store was opened read-only") }
-        let structures =
-            [schema.ids, schema.streams, schema.delta.database]
-            + IndexKind.allCases.map { schema.postings($0).database }
+        let structures = schema.indexDatabases
         try requireSoundPages(
             of: schema.recordDatabases.map(\.name), operation: "rebuildIndexes", "the log's pages are damaged")
         try requireSoundPages(
             of: structures.map(\.name), includingLeaves: false, operation: "rebuildIndexes",
             "an index's pages are damaged where clearing it would follow them",
-            advice: "restore the store from a backup")
+            advice: Self.logDamageAdvice)
         do {
             let scanned = try environment.read { txn in try txn.lastOffset(schema) }
             var collected = LogIndexes()

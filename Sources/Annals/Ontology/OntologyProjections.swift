@@ -1,5 +1,8 @@
 /// The built-in projections of the ONE ontology.
 public enum OntologyProjections {
+    /// The names of the three views: `things`, `connections` and `knowledge`.
+    public static let names = ["things", "connections", "knowledge"]
+
     /// Things, connections and knowledge (with the default offline embedder): the default of
     /// ``StoreOptions/projections``.
     public static var standard: [any Projection] {

@@ -71,7 +71,7 @@ final class ProjectionRebuilder {
     /// the replaced one after the swap) and, with `verify`, the whole current view (read to compare). Damage inside
     /// the leaves of a view does not stop a rebuild without `verify`, which replaces the view.
     private func checkPagesBeforeRebuilding(_ entries: [ProjectionCatalog.Entry], verify: Bool) throws {
-        let log = [store.schema.events, store.schema.dictionaries].map(\.name)
+        let log = store.schema.recordDatabases.map(\.name)
         try store.requireSoundPages(of: log, operation: "rebuild", "the log's pages are damaged")
         try store.requireSoundPages(
             of: entries.flatMap { $0.slots.flatMap { $0.map(\.name) } }, includingLeaves: false,

@@ -32,9 +32,7 @@ enum ReadPlan {
                 }
                 return .postings(kind: best.0, symbol: best.1, position: start)
             }
-            if query.types.count > 1, query.since == nil, query.until == nil,
-                let offsets = try typesOffsets(query, index: index, txn)
-            {
+            if mayReadTypeLists(query), let offsets = try typesOffsets(query, index: index, txn) {
                 return .offsets(offsets, next: 0)
             }
             if query.since != nil || query.until != nil {
@@ -53,6 +51,12 @@ enum ReadPlan {
         if let actor = query.actorId { filters.append((.actor, actor.indexSymbol)) }
         if let group = query.groupId { filters.append((.group, group.indexSymbol)) }
         return filters
+    }
+
+    /// Whether the plan for `query` may read the posting lists of its several types together (``typesOffsets``):
+    /// two or more types, and no other filter an index serves.
+    static func mayReadTypeLists(_ query: EventQuery) -> Bool {
+        query.types.count > 1 && indexedFilters(of: query).isEmpty && query.since == nil && query.until == nil
     }
 
     /// The offsets of the events of several types in the query's range, in read order, from their posting lists;
@@ -205,7 +209,10 @@ enum ReadPlan {
         case .offsets(let offsets, let next):
             let end = min(offsets.count, next + count)
             for offset in offsets[next..<end] {
-                if let record = try store.record(at: offset, txn) { records.append((offset, record)) }
+                guard let record = try store.record(at: offset, txn) else {
+                    throw AnnalsError.corruptRecord(offset: offset, reason: "indexed but missing from the log")
+                }
+                records.append((offset, record))
             }
             self = .offsets(offsets, next: end)
             exhausted = end == offsets.count

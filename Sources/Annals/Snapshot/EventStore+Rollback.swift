@@ -84,10 +84,11 @@ extension EventStore {
         checkingPages: Bool = false
     ) throws(AnnalsError) -> RollbackPlan {
         if checkingPages {
-            try checkViewPages(of: ["things", "connections", "knowledge"])
+            try checkViewPages(of: OntologyProjections.names)
+            // A writable open refuses a damaged `streams` too, so `reindex` cannot replace it: restore a backup.
             try requireSoundPages(
                 of: [schema.streams.name], operation: "planRollback", "the log's indexes have damaged pages",
-                advice: Self.indexDamageAdvice)
+                advice: Self.logDamageAdvice)
         }
         do {
             let past = try state(at: offset, scope: .all, checkingPages: checkingPages).view

@@ -60,7 +60,7 @@ extension EventStore {
     }
 
     private func ontologyEntries() throws -> [ProjectionCatalog.Entry] {
-        try ["things", "connections", "knowledge"].map { name in
+        try OntologyProjections.names.map { name in
             guard let entry = projections.entry(name), entry.isAvailable else {
                 throw AnnalsError.projectionUnavailable(
                     name: name, reason: "time travel needs the built-in things, connections and knowledge projections")

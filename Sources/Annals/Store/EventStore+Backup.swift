@@ -21,14 +21,9 @@ extension EventStore {
     /// free-page lists are damaged, which writers refuse to open; the copy is a sound store to write to.
     @discardableResult
     public func backup(to destination: String, rewritingRecords: Bool = false) throws(AnnalsError) -> LogHead {
-        let names: [String]?
-        do {
-            names = rewritingRecords ? try environment.databaseNames() : nil
-        } catch {
-            throw .storage(error)
-        }
+        // A record-by-record copy reads no free-page list, so a damaged one does not stop it.
         try requireSoundPages(
-            of: names, operation: "backup",
+            of: nil, includingFreeList: !rewritingRecords, operation: "backup",
             rewritingRecords
                 ? "the store's pages are damaged, and a copy would follow them"
                 : "the store's pages are damaged, and a compacted copy would follow them")
@@ -47,8 +42,8 @@ extension EventStore {
             }
         }
         do {
-            if let names {
-                _ = try environment.copyRecords(of: names, to: destination)
+            if rewritingRecords {
+                _ = try environment.copyRecords(of: try environment.databaseNames(), to: destination)
             } else {
                 try environment.copy(to: destination, compact: true)
             }

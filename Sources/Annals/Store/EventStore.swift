@@ -157,20 +157,16 @@ public final class EventStore: @unchecked Sendable {
     /// an unknown format, or a crash inside LMDB at the first append. (The `ids` of client ids, the posting lists a
     /// merge rewrites and the views are larger, and are not walked.)
     private static func requireSoundOpeningPages(_ environment: Environment, _ schema: StoreSchema, writable: Bool)
-        throws
+        throws(AnnalsError)
     {
         let names =
             writable
             ? [schema.meta, schema.events, schema.dictionaries, schema.delta.database, schema.streams, schema.cursors]
             : [schema.meta]
-        let last = UInt64.max.bigEndianBytes
-        let problems = try environment.checkStructure(
-            of: names.map(\.name), limitingTo: [schema.events.name: [KeyRange(last, through: last)]])
-        guard let summary = StructureProblem.summary(of: problems) else { return }
-        throw LMDBError(
-            code: .corrupted, operation: "open",
-            detail: "the pages an open \(writable ? "for writing " : "")reads are damaged: \(summary); "
-                + "restore the store from a backup")
+        try requireSoundPages(
+            in: environment, of: names.map(\.name), ranges: logRanges([], in: schema), operation: "open",
+            "the pages an open \(writable ? "for writing " : "")reads are damaged",
+            advice: Self.logDamageAdvice)
     }
 
     /// Gives a new store its format version, nonce and creation time, or upgrades a format 2 store. Only a store with

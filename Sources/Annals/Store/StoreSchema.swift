@@ -66,6 +66,12 @@ struct StoreSchema: Sendable {
     /// The databases that reading records follows: `events`, `meta` for the head and `dictionaries` to decode.
     var recordDatabases: [Database] { [events, meta, dictionaries] }
 
+    /// The log's secondary structures, which `reindex` rebuilds from the log: `ids`, `streams`, the delta log and the
+    /// five posting indexes.
+    var indexDatabases: [Database] {
+        [ids, streams, delta.database] + IndexKind.allCases.map { postings($0).database }
+    }
+
     var allDatabases: [Database] {
         [
             events, ids, meta, dictionaries, byType.database, byActor.database, byTarget.database, byGroup.database,

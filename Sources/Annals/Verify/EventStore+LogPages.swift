@@ -15,7 +15,7 @@ extension EventStore {
     public func checkLogPages() throws(AnnalsError) {
         try requireSoundPages(
             of: schema.allDatabases.map(\.name), operation: "checkLogPages", "the log's pages are damaged",
-            advice: "restore the store from a backup")
+            advice: Self.logDamageAdvice)
     }
 
     /// Checks the pages that reading the events at `offsets` follows, and finding the head: the records' part of
@@ -29,7 +29,7 @@ extension EventStore {
     public func checkLogPages(offsets: [ClosedRange<UInt64>]) throws(AnnalsError) {
         try requireSoundPages(
             of: schema.recordDatabases.map(\.name), ranges: logRanges(offsets),
-            operation: "checkLogPages", "the log's pages are damaged", advice: "restore the store from a backup")
+            operation: "checkLogPages", "the log's pages are damaged", advice: Self.logDamageAdvice)
     }
 
     /// Checks the pages that reading `query` follows. A query with no type, actor, target, group or time filter
@@ -55,7 +55,7 @@ extension EventStore {
             return
         }
         // The planner of several types compares their lists with the range up to the head.
-        if query.types.count > 1 { try checkLogPages(offsets: []) }
+        if ReadPlan.mayReadTypeLists(query) { try checkLogPages(offsets: []) }
         let indexRanges = indexRanges(for: query)
         try requireSoundPages(
             of: Array(indexRanges.keys) + [schema.delta.database.name], ranges: indexRanges,
@@ -66,15 +66,12 @@ extension EventStore {
         } catch {
             throw AnnalsError(error)
         }
-        guard var listed else { return try checkLogPages(offsets: [query.from...query.to]) }
-        if let limit = query.limit, Self.readsListedOffsetsOnly(query) {
-            // The reader decodes the first `limit` offsets the list names, in its direction, and no more.
-            let count = max(limit, 0)
-            listed = query.reverse ? Array(listed.suffix(count)) : Array(listed.prefix(count))
-        }
+        guard let listed else { return try checkLogPages(offsets: [query.from...query.to]) }
         let ranges = Self.coalesced(listed, gap: Self.checkedOffsetGap)
-        guard ranges.count <= Self.maximumCheckedRanges else { return try checkLogPages() }
-        try checkLogPages(offsets: ranges)
+        guard let first = ranges.first, let last = ranges.last else { return try checkLogPages(offsets: []) }
+        // Past so many ranges, one range spanning them all costs less than following each.
+        try checkLogPages(
+            offsets: ranges.count <= Self.maximumCheckedRanges ? ranges : [first.lowerBound...last.upperBound])
     }
 
     /// Checks the pages that ``statistics()`` follows: the path to the head, `meta`, `dictionaries`, the posting lists
@@ -88,28 +85,29 @@ extension EventStore {
             "the log's indexes have damaged pages", advice: Self.indexDamageAdvice)
     }
 
-    /// What to do about a damaged index page: the indexes can be rebuilt from a sound log.
-    static let indexDamageAdvice = "restore the store from a backup, or run 'annals reindex' if the log itself is sound"
+    /// What to do about a damaged index page: a posting list or `ids` can be rebuilt from a sound log (`reindex` cannot
+    /// open a store whose delta log or `streams` is damaged: a writable open checks those).
+    static let indexDamageAdvice =
+        "restore the store from a backup, or run 'annals reindex' if the log is sound and the damaged page is in an "
+        + "idx.* posting list or ids"
+
+    /// What to do about a damaged page of the log, the cursors or the snapshots: nothing rebuilds them.
+    static let logDamageAdvice = "restore the store from a backup"
 
     /// The key ranges of the posting lists that planning and reading `query` look at, per index database: each
     /// symbol of its filters that an index serves, and its time range's minutes.
     private func indexRanges(for query: EventQuery) -> [String: [KeyRange]] {
         var ranges: [String: [KeyRange]] = [:]
-        for (kind, symbol) in ReadPlan.indexedFilters(of: query) {
-            // A symbol's blocks are keyed SYMBOL 00 FIRST-OFFSET. The planner reads the last block, the read those
-            // from the one holding `from` (which starts before it: the range walk also covers the keys on each side
-            // of a range, where a cursor stepping back from its start lands).
-            let key = symbol + [0]
+        // With several types, the planner may read the posting list of each.
+        let typeLists = ReadPlan.mayReadTypeLists(query) ? query.types.map { (IndexKind.type, Array($0.utf8)) } : []
+        for (kind, symbol) in ReadPlan.indexedFilters(of: query) + typeLists {
+            // The planner reads a list's last block, the read its blocks from the one holding `from` (which starts
+            // before it: the range walk also covers the keys on each side of a range, where a cursor stepping back
+            // from its start lands).
             ranges[schema.postings(kind).database.name, default: []].append(
-                KeyRange(key + query.from.bigEndianBytes, through: key + [UInt8](repeating: 0xFF, count: 8)))
-        }
-        if query.types.count > 1 {
-            // Several types: the planner may read the posting list of each.
-            for type in query.types {
-                let key = Array(type.utf8) + [0]
-                ranges[schema.postings(.type).database.name, default: []].append(
-                    KeyRange(key + query.from.bigEndianBytes, through: key + [UInt8](repeating: 0xFF, count: 8)))
-            }
+                KeyRange(
+                    PostingBlock.key(symbol: symbol, firstOffset: query.from),
+                    through: PostingBlock.key(symbol: symbol, firstOffset: .max)))
         }
         if query.since != nil || query.until != nil {
             // Minute blocks are keyed MINUTE 00 FIRST-OFFSET.
@@ -127,8 +125,9 @@ extension EventStore {
     /// More ranges than this are checked by a walk of the whole log, which costs less than following each.
     static let maximumCheckedRanges = 1_024
 
-    /// The offsets in `query`'s range of the posting list or time index its read plan walks; `nil` when it scans the
-    /// log by offset.
+    /// The offsets in `query`'s range of the posting list or time index its read plan walks, ascending; `nil` when it
+    /// scans the log by offset. When every offset the list names matches the query (``readsListedOffsetsOnly(_:)``),
+    /// only the first `limit` in the read's direction, which are all it decodes.
     private func offsetsListed(for query: EventQuery) throws -> [UInt64]? {
         switch try ReadPlan.make(for: query, store: self) {
         case .scan:
@@ -136,21 +135,26 @@ extension EventStore {
         case .offsets(let offsets, _):
             return offsets.sorted()
         case .postings(let kind, let symbol, _):
+            let limit = Self.readsListedOffsetsOnly(query) ? query.limit.map { max($0, 0) } ?? .max : .max
+            let index = IndexReader(schema: schema)
             return try environment.read { txn in
-                try IndexReader(schema: schema).offsets(
-                    txn, kind, symbol, after: query.from > 0 ? query.from - 1 : 0, limit: .max
-                ).filter { $0 <= query.to }
+                guard query.reverse else {
+                    return try index.offsets(txn, kind, symbol, after: max(query.from, 1) - 1, limit: limit)
+                        .prefix { $0 <= query.to }
+                }
+                let before = query.to == .max ? .max : query.to + 1
+                return try index.offsets(txn, kind, symbol, before: before, limit: limit)
+                    .prefix { $0 >= query.from }.reversed()
             }
         }
     }
 
-    /// `offsets` (ascending) as ranges, those less than `gap` apart joined.
+    /// `offsets` (ascending) as ranges, those at most `gap` apart joined.
     static func coalesced(_ offsets: [UInt64], gap: UInt64) -> [ClosedRange<UInt64>] {
         var ranges: [ClosedRange<UInt64>] = []
         for offset in offsets {
-            let (reach, overflow) = ranges.last?.upperBound.addingReportingOverflow(gap) ?? (0, false)
-            if let last = ranges.last, offset >= last.lowerBound, overflow || offset <= reach {
-                ranges[ranges.count - 1] = last.lowerBound...max(last.upperBound, offset)
+            if let last = ranges.last, offset - last.upperBound <= gap {
+                ranges[ranges.count - 1] = last.lowerBound...offset
             } else {
                 ranges.append(offset...offset)
             }
@@ -195,7 +199,7 @@ extension EventStore {
         let key = KeyRange(id.bytes, through: id.bytes)
         try requireSoundPages(
             of: [schema.ids.name], ranges: [schema.ids.name: [key]], operation: "checkLogPages",
-            "the log's pages are damaged", advice: "restore the store from a backup")
+            "the log's pages are damaged", advice: Self.logDamageAdvice)
         // The path to the id's entry is sound: it can be read.
         let offset: UInt64?
         do {
@@ -209,6 +213,11 @@ extension EventStore {
     /// The `events` key ranges that reading `offsets` and finding the head (the last key) follow; none (a walk of
     /// the whole tree, which also compares its page and entry counts) when one range spans the whole log.
     func logRanges(_ offsets: [ClosedRange<UInt64>]) -> [String: [KeyRange]] {
+        Self.logRanges(offsets, in: schema)
+    }
+
+    /// ``logRanges(_:)`` in the `events` database of `schema` (for a store still being opened).
+    static func logRanges(_ offsets: [ClosedRange<UInt64>], in schema: StoreSchema) -> [String: [KeyRange]] {
         if offsets.contains(where: { $0.lowerBound <= 1 && $0.upperBound == .max }) { return [:] }
         let ranges = (offsets + [UInt64.max...UInt64.max]).map {
             KeyRange($0.lowerBound.bigEndianBytes, through: $0.upperBound.bigEndianBytes)
@@ -221,12 +230,25 @@ extension EventStore {
     /// Without `includingLeaves`, only what clearing the databases follows is checked; the databases in `ranges`
     /// are checked only where those keys lie.
     func requireSoundPages(
-        of names: [String]?, includingLeaves: Bool = true, ranges: [String: [KeyRange]] = [:], operation: String,
-        _ what: String, advice: String? = nil
+        of names: [String]?, includingLeaves: Bool = true, ranges: [String: [KeyRange]] = [:],
+        includingFreeList: Bool? = nil, operation: String, _ what: String, advice: String? = nil
+    ) throws(AnnalsError) {
+        try Self.requireSoundPages(
+            in: environment, of: names, includingLeaves: includingLeaves, ranges: ranges,
+            includingFreeList: includingFreeList, operation: operation, what, advice: advice)
+    }
+
+    /// ``requireSoundPages(of:includingLeaves:ranges:operation:_:advice:)`` in `environment` (for a store still being
+    /// opened).
+    static func requireSoundPages(
+        in environment: Environment, of names: [String]?, includingLeaves: Bool = true,
+        ranges: [String: [KeyRange]] = [:], includingFreeList: Bool? = nil, operation: String, _ what: String,
+        advice: String? = nil
     ) throws(AnnalsError) {
         let problems: [StructureProblem]
         do {
-            problems = try environment.checkStructure(of: names, includingLeaves: includingLeaves, limitingTo: ranges)
+            problems = try environment.checkStructure(
+                of: names, includingLeaves: includingLeaves, limitingTo: ranges, includingFreeList: includingFreeList)
         } catch {
             throw .storage(error)
         }

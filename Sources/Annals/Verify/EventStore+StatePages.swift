@@ -8,7 +8,7 @@ extension EventStore {
         try checkLogPages(offsets: [])
         try requireSoundPages(
             of: [schema.cursors.name], operation: "checkCursorPages", "the cursors' pages are damaged",
-            advice: "restore the store from a backup")
+            advice: Self.logDamageAdvice)
     }
 
     /// Checks the pages that listing, loading and pruning snapshots follow: the `snapshots` database and the path to
@@ -20,6 +20,6 @@ extension EventStore {
         guard let snapshots = projections.snapshots else { return }
         try requireSoundPages(
             of: [snapshots.name], operation: "checkSnapshotPages", "the snapshots' pages are damaged",
-            advice: "restore the store from a backup")
+            advice: Self.logDamageAdvice)
     }
 }

@@ -44,7 +44,7 @@ extension EventStore {
         guard let states = self.projections.states else { return [] }
         try requireSoundPages(
             of: [states.name], operation: "checkViewPages", "the pages of the projections database are damaged",
-            advice: "restore the store from a backup")
+            advice: Self.logDamageAdvice)
         do {
             return try environment.read { txn in
                 try entries.flatMap { entry in

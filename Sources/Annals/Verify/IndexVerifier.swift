@@ -18,9 +18,7 @@ extension EventStore {
     /// - Throws: ``AnnalsError/corruptRecord(offset:reason:)`` when a record cannot be read (run
     ///   ``verify(from:to:anchor:progress:)`` first), ``AnnalsError/storage(_:)``.
     public func verifyIndexes(progress: ((UInt64) -> Void)? = nil) throws(AnnalsError) -> [VerificationProblem] {
-        let names =
-            [schema.ids, schema.streams, schema.delta.database].map(\.name)
-            + IndexKind.allCases.map { schema.postings($0).database.name }
+        let names = schema.indexDatabases.map(\.name)
         do {
             let damage = try environment.checkStructure(of: names)
             if !damage.isEmpty {
