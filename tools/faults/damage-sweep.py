@@ -5,10 +5,11 @@ Usage: tools/faults/damage-sweep.py STORE [--copies N] [--seed S] [--headers] [-
 
 Each copy of STORE gets 1 to 4 bit flips past the two meta pages: anywhere in the data file, or with --headers in
 the first 40 bytes of a page (its header and first node offsets, where damage breaks the B-tree rather than a
-record). Every command then runs on the copy: the reading ones first, then the writing ones, `append` of one line
-last. Exit codes are tallied per command; a command killed by a signal or running past 60 seconds is a failure,
-printed with its stderr, and makes the sweep exit 1. The commands name things of `make demo`'s store (thing-0007,
-org acme, plugin echo, cursor billing), which is a good STORE to sweep.
+record). Every command then runs on the copy, in the order of COMMANDS: the queries first (`plugin jobs` among them
+records abandoned executions), then the copies and rebuilds, then the other writing ones, `append` last. Exit codes
+are tallied per command; a command killed by a signal or running past 60 seconds is a failure, printed with its
+stderr, and makes the sweep exit 1. The commands name things of `make demo`'s store (thing-0007, org acme, plugin
+echo, cursor billing), which is a good STORE to sweep.
 """
 import argparse
 import collections
@@ -72,17 +73,17 @@ def main():
             copy = os.path.join(scratch, f"copy-{number}")
             shutil.copytree(arguments.store, copy)
             damage(os.path.join(copy, "data.mdb"), rng, arguments.headers)
-            for index, command in enumerate(COMMANDS):
+            for index, template in enumerate(COMMANDS):
                 # A backup writes to a fresh directory of its own.
                 destination = os.path.join(scratch, f"backup-{number}-{index}")
-                command = [part.replace("{dest}", destination).replace("{events}", events) for part in command]
+                command = [part.replace("{dest}", destination).replace("{events}", events) for part in template]
                 try:
                     result = subprocess.run(
                         [arguments.annals, *command, "--store", copy], capture_output=True, timeout=60)
                     code, stderr = result.returncode, result.stderr
                 except subprocess.TimeoutExpired:
                     code, stderr = "timeout", b""
-                tally[(" ".join(part for part in command[:3] if part != destination), code)] += 1
+                tally[(" ".join(template[:3]), code)] += 1
                 if code == "timeout" or code < 0:
                     failures.append((number, command, code, stderr[-400:].decode(errors="replace")))
             shutil.rmtree(copy)

@@ -96,9 +96,8 @@ struct Cursors: ParsableCommand {
         }
 
         func run() throws {
-            let store = try location.openForWriting()
+            let store = try location.openForWriting()  // which checks the cursors' pages and the head's
             defer { store.close() }
-            try store.checkCursorPages()
             let offset: UInt64
             switch to {
             case "start": offset = 0
@@ -127,9 +126,8 @@ struct Cursors: ParsableCommand {
         func validate() throws { try Cursors.validate(name: name) }
 
         func run() throws {
-            let store = try location.openForWriting()
+            let store = try location.openForWriting()  // which checks the cursors' pages and the head's
             defer { store.close() }
-            try store.checkCursorPages()
             guard try store.deleteCursor(name) else { throw CLIFailure(.notFound, "no cursor named '\(name)'") }
             try Output.standard.line("{\"deleted\":\(JSONValue.string(name).canonicalString)}")
         }

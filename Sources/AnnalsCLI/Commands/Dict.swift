@@ -26,7 +26,7 @@ struct Dict: ParsableCommand {
         func run() throws {
             let store = try location.openForWriting()
             defer { store.close() }
-            try store.checkLogPages()
+            try store.checkLogPages(for: EventQuery(limit: samples, reverse: true))
             let info = try store.trainDictionary(sampleLimit: samples)
             try Output.standard.line(
                 "{\"id\":\(info.id),\"size\":\(info.size),\"samples\":\(info.samples),"

@@ -37,6 +37,8 @@ struct Rollback: ParsableCommand {
     func run() throws {
         let store = try dryRun ? location.openForReading() : location.openForWriting()
         defer { store.close() }
+        // The plan checks what it reads (planRollback(checkingPages:)); the head it is compared with first.
+        try store.checkLogPages(offsets: [])
         let head = try store.head().offset
         guard to <= head else { throw CLIFailure(.invalidInput, "--to \(to) is past the log head \(head)") }
         if dryRun {

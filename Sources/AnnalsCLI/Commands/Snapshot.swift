@@ -37,7 +37,7 @@ struct Snapshot: ParsableCommand {
             let store = try location.openForWriting()
             defer { store.close() }
             try store.checkSnapshotPages()
-            try store.checkViewPages(of: OntologyProjections.standard.map(\.name))
+            try store.checkViewPages(of: OntologyProjections.names)
             try Output.standard.line(Snapshot.json(try store.createSnapshot()))
         }
     }

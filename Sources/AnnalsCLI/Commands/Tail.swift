@@ -62,7 +62,8 @@ struct Tail: ParsableCommand {
         let filter = EventFilter(types: types, targetId: target, groupId: group, actorId: actor)
         // A damaged page would crash LMDB: check the path to the head (and the cursors), then, before each pass, the
         // pages it will read (with filters, the posting lists from the pass's first offset and the records they name).
-        try cursor == nil ? store.checkLogPages(offsets: []) : store.checkCursorPages()
+        // (A writable open, for --cursor, has checked those already.)
+        if cursor == nil { try store.checkLogPages(offsets: []) }
         var position = try startPosition(store)
         var printed = 0
         let pretty = format == .pretty ? PrettyEvent() : nil
@@ -118,7 +119,9 @@ struct Tail: ParsableCommand {
         case .end: start = try store.head().durableOffset
         case .offset(let offset): start = offset
         case .time(let milliseconds):
-            if let first = try store.events(EventQuery(since: milliseconds, limit: 1)).collect().first {
+            let query = EventQuery(since: milliseconds, limit: 1)
+            try store.checkLogPages(for: query)
+            if let first = try store.events(query).collect().first {
                 start = first.offset - 1
             } else {
                 start = try store.head().offset

@@ -7,7 +7,8 @@ struct Verify: ParsableCommand {
         abstract: "Check every record (CRC-32C, decompression, envelope) and the hash chain.",
         discussion: """
             Prints one JSON line per problem, then a summary line. Exit code 0 when intact, 1 when damage was found \
-            (the first bad offset is named on stderr). \
+            (the first bad offset is named on stderr), 5 when the store cannot be opened at all (a damaged meta page or \
+            meta database, a truncated file: the page is named). \
             With --anchor HASH@OFFSET (from an earlier 'annals head'), a truncated tail is detected too. With \
             --indexes, the indexes, the ids of client ids and the stream versions are checked against the whole log \
             too (problems of kind "index").

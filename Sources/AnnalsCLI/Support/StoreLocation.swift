@@ -28,14 +28,7 @@ struct StoreLocation: ParsableArguments {
     /// Opens the store read-only for the plugin platform's queries, once every page of the ontology's views (where
     /// the platform keeps plugins, releases and installs) is checked: a damaged one exits 5 instead of crashing.
     func openForReadingViews() throws -> EventStore {
-        let store = try openForReading()
-        do {
-            try store.checkViewPages(of: OntologyProjections.standard.map(\.name))
-        } catch {
-            store.close()
-            throw error
-        }
-        return store
+        try open(writing: false) { try $0.checkViewPages(of: OntologyProjections.names) }
     }
 
     /// Opens the store for appending; it must exist (`annals init`).
@@ -51,10 +44,18 @@ struct StoreLocation: ParsableArguments {
     /// streams and cursors as well as through the views. A damaged page exits 5 instead of crashing the command; the
     /// check reads every page of the log once.
     func openCheckingEveryPage(writing: Bool) throws -> EventStore {
+        try open(writing: writing) { store in
+            try store.checkLogPages()
+            try store.checkViewPages(of: OntologyProjections.names)
+        }
+    }
+
+    /// Opens the store (read-only, or for appending when `writing`), then runs `check` on it; closes it when the
+    /// check throws.
+    private func open(writing: Bool, checking check: (EventStore) throws -> Void) throws -> EventStore {
         let store = try writing ? openForWriting() : openForReading()
         do {
-            try store.checkLogPages()
-            try store.checkViewPages(of: OntologyProjections.standard.map(\.name))
+            try check(store)
         } catch {
             store.close()
             throw error

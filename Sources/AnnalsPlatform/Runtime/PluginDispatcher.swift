@@ -34,13 +34,13 @@ public struct PluginDispatcher: Sendable {
     /// (`EventStore.checkLogPages(offsets:)`, `checkLogPages(for:)`), for a store that may be damaged: a damaged page
     /// then fails the pass with `.store` instead of crashing the process inside LMDB. The views and cursors a pass
     /// reads are not checked; check them once before dispatching. Off by default.
-    public var checksPages = false
+    public var checksPages: Bool
 
     /// A dispatcher.
     public init(
         runtime: PluginRuntime, organization: String? = nil, maxAttempts: Int = 5,
         backoff: Duration = .milliseconds(100),
-        batchSize: Int = 1_024, actorId: String = "dispatcher"
+        batchSize: Int = 1_024, actorId: String = "dispatcher", checksPages: Bool = false
     ) {
         self.runtime = runtime
         self.organization = organization
@@ -48,6 +48,7 @@ public struct PluginDispatcher: Sendable {
         self.backoff = backoff
         self.batchSize = max(1, batchSize)
         self.actorId = actorId
+        self.checksPages = checksPages
     }
 
     /// What one pass delivered.

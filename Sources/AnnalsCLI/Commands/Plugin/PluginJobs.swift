@@ -144,12 +144,10 @@ struct PluginDispatch: ParsableCommand {
         defer { store.close() }
         let runtime = try runtimeOptions.runtime(store)
         try runtime.recoverAbandoned(actorId: actor.actor, organization: organization)
-        var checking = PluginDispatcher(
-            runtime: runtime, organization: organization, maxAttempts: maxAttempts,
-            backoff: .milliseconds(backoffMs), actorId: actor.actor)
         // The store's pages were checked at the open; --follow reads events appended later, checked per batch.
-        checking.checksPages = true
-        let dispatcher = checking
+        let dispatcher = PluginDispatcher(
+            runtime: runtime, organization: organization, maxAttempts: maxAttempts,
+            backoff: .milliseconds(backoffMs), actorId: actor.actor, checksPages: follow)
         guard follow else {
             let report = try blocking { try await dispatcher.runOnce() }
             try Output.standard.line(report.json.canonicalBytes)
