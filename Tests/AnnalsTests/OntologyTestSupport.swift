@@ -59,6 +59,20 @@ func dump(_ view: OntologyView) throws -> String {
     return all.canonicalString
 }
 
+/// ``dump(_:)`` without the stamps (which record when an entity last changed, so a rollback changes them).
+func dumpWithoutStamps(_ view: OntologyView) throws -> String {
+    func strip(_ value: JSONValue) -> JSONValue {
+        var members = value.objectValue ?? [:]
+        for key in ["createdOffset", "updatedOffset", "createdAt", "updatedAt"] { members[key] = nil }
+        return .object(members)
+    }
+    return JSONValue.object([
+        "things": .array(try view.things(ThingFilter(limit: .max)).map { strip($0.json) }),
+        "connections": .array(try view.connections(ConnectionFilter(limit: .max)).map { strip($0.json) }),
+        "knowledge": .array(try view.knowledge(KnowledgeFilter(limit: .max)).map { strip($0.json) }),
+    ]).canonicalString
+}
+
 extension MemoryTables {
     /// Every entry of the first `tableCount` tables, in key order, each as its key, a 0xFF byte and its value: a
     /// view's whole content, for comparing two ways of building it.

@@ -98,19 +98,7 @@ import Testing
         }
     }
 
-    /// The state without stamps (which record when an entity last changed, so a rollback changes them).
-    private func content(_ view: OntologyView) throws -> String {
-        func strip(_ value: JSONValue) -> JSONValue {
-            var members = value.objectValue ?? [:]
-            for key in ["createdOffset", "updatedOffset", "createdAt", "updatedAt"] { members[key] = nil }
-            return .object(members)
-        }
-        return JSONValue.object([
-            "things": .array(try view.things(ThingFilter(limit: .max)).map { strip($0.json) }),
-            "connections": .array(try view.connections(ConnectionFilter(limit: .max)).map { strip($0.json) }),
-            "knowledge": .array(try view.knowledge(KnowledgeFilter(limit: .max)).map { strip($0.json) }),
-        ]).canonicalString
-    }
+    private func content(_ view: OntologyView) throws -> String { try dumpWithoutStamps(view) }
 
     @Test(arguments: [OntologyScope.all, .group("org-1")])
     func rollbackRoundTrip(scope: OntologyScope) async throws {

@@ -5,8 +5,8 @@
 public struct ConnectionsProjection: Projection {
     /// `connections`.
     public let name = "connections"
-    /// The layout version.
-    public let version = 1
+    /// The layout version (2: a `connection.restored` sets the connection's group to the event's).
+    public let version = 2
     /// The tables, in ``ProjectionTable`` order.
     public let tableNames = ["connections", "from", "to", "by-type"]
 
@@ -31,7 +31,8 @@ public struct ConnectionsProjection: Projection {
         case .created(let id, let fields, let propertiesJSON):
             return try Self.create(
                 id, fromId: fields.fromId, toId: fields.toId, connectionType: fields.connectionType,
-                propertiesJSON: propertiesJSON, by: event, in: tables, context: context, rejectingExisting: live)
+                propertiesJSON: propertiesJSON, by: event, in: tables, context: context, rejectingExisting: live,
+                restoring: false)
         case .updated(let id, let endpoints, let patch):
             return try patch.withUnsafeBytes { patch in
                 try Self.update(id, endpoints: endpoints, by: event, in: tables, live: live) {
@@ -44,12 +45,12 @@ public struct ConnectionsProjection: Projection {
         guard let parsed = try OntologyEvent.parse(event, mode: context.mode) else { return }
         switch parsed {
         case .connectionCreated(let id, let fields), .connectionRestored(let id, let fields):
-            var rejectingExisting = false
-            if live, case .connectionCreated = parsed { rejectingExisting = true }
+            var restoring = true
+            if case .connectionCreated = parsed { restoring = false }
             try Self.create(
                 id, fromId: fields.fromId, toId: fields.toId, connectionType: fields.connectionType,
                 propertiesJSON: fields.properties.canonicalBytes, by: event, in: tables, context: context,
-                rejectingExisting: rejectingExisting)
+                rejectingExisting: live && !restoring, restoring: restoring)
         case .connectionUpdated(let id, let endpoints, let patch):
             try Self.update(id, endpoints: endpoints, by: event, in: tables, live: live) {
                 CanonicalMergePatch.apply(patch, toObject: $0)
@@ -69,11 +70,14 @@ public struct ConnectionsProjection: Projection {
         }
     }
 
-    /// Creates connection `id`, or restores it over what is there (keeping its group and creation stamp). In live
-    /// mode both endpoints must exist, and with `rejectingExisting` an existing connection is a rejection.
+    /// Creates connection `id` or, with `restoring`, restores it over what is there (keeping its creation stamp;
+    /// the group becomes the event's, which a restore states). A `connection.created` replayed over an existing
+    /// connection keeps its group. In live mode both endpoints must exist, and with `rejectingExisting` an existing
+    /// connection is a rejection.
     private static func create(
         _ id: String, fromId: String, toId: String, connectionType: String, propertiesJSON: [UInt8],
-        by event: ProjectedEvent, in tables: any ProjectionWriter, context: ProjectionContext, rejectingExisting: Bool
+        by event: ProjectedEvent, in tables: any ProjectionWriter, context: ProjectionContext, rejectingExisting: Bool,
+        restoring: Bool
     ) throws {
         let existing = try Self.connection(id, in: tables)
         if rejectingExisting, existing != nil {
@@ -88,7 +92,8 @@ public struct ConnectionsProjection: Projection {
         let stamp = existing.map { $0.stamp.touched(by: event) } ?? EntityStamp(createdBy: event)
         let connection = Connection(
             id: id, fromId: fromId, toId: toId, connectionType: connectionType,
-            groupId: existing?.groupId ?? event.groupId, propertiesJSON: propertiesJSON, stamp: stamp)
+            groupId: restoring ? event.groupId : existing?.groupId ?? event.groupId, propertiesJSON: propertiesJSON,
+            stamp: stamp)
         if let existing { try Self.remove(existing, from: tables) }
         try Self.store(connection, in: tables)
     }

@@ -7,8 +7,9 @@
 public struct KnowledgeProjection: Projection {
     /// `knowledge`.
     public let name = "knowledge"
-    /// The layout version (2: `stats` records the offset of the last change).
-    public let version = 2
+    /// The layout version (2: `stats` records the offset of the last change; 3: a `knowledge.restored` sets the
+    /// item's group to the event's).
+    public let version = 3
     /// The tables, in ``ProjectionTable`` order.
     public let tableNames = ["knowledge", "by-thing", "by-label", "terms", "term-stats", "stats", "vectors"]
     /// What snapshots hold: the items and the tables queries read. The term index, its counters and the vectors
@@ -78,9 +79,12 @@ public struct KnowledgeProjection: Projection {
                 }
             }
             let stamp = existing.map { $0.stamp.touched(by: event) } ?? EntityStamp(createdBy: event)
+            // A restore states the group the item had; an addition replayed over an existing item keeps its group.
+            var group = event.groupId
+            if case .knowledgeAdded = parsed { group = existing?.groupId ?? event.groupId }
             let item = KnowledgeItem(
-                id: id, thingId: fields.thingId, groupId: existing?.groupId ?? event.groupId, text: fields.text,
-                labels: fields.labels, suppliedEmbedding: supplied.map(VectorMath.normalized), stamp: stamp)
+                id: id, thingId: fields.thingId, groupId: group, text: fields.text, labels: fields.labels,
+                suppliedEmbedding: supplied.map(VectorMath.normalized), stamp: stamp)
             let searchable = context.mode != .timeTravel
             if let existing { try remove(existing, from: tables, searchable: searchable) }
             try store(item, in: tables, searchable: searchable)

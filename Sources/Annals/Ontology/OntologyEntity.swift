@@ -12,7 +12,7 @@ protocol OntologyEntity {
     var json: JSONValue { get }
     /// The metadata of the `*.restored` event that sets it to this state (docs/EVENTS.md).
     var restoreFields: [String: JSONValue] { get }
-    /// Whether `other` holds the same content (when and by which event it changed aside).
+    /// Whether `other` holds the same content and group (when and by which event it changed aside).
     func hasSameContent(as other: Self) -> Bool
 }
 
@@ -30,7 +30,7 @@ extension Thing: OntologyEntity {
     }
 
     func hasSameContent(as other: Thing) -> Bool {
-        thingType == other.thingType && name == other.name && status == other.status
+        thingType == other.thingType && name == other.name && status == other.status && groupId == other.groupId
             && propertiesJSON == other.propertiesJSON
     }
 }
@@ -49,7 +49,7 @@ extension Connection: OntologyEntity {
 
     func hasSameContent(as other: Connection) -> Bool {
         fromId == other.fromId && toId == other.toId && connectionType == other.connectionType
-            && propertiesJSON == other.propertiesJSON
+            && groupId == other.groupId && propertiesJSON == other.propertiesJSON
     }
 }
 
@@ -67,7 +67,7 @@ extension KnowledgeItem: OntologyEntity {
     }
 
     func hasSameContent(as other: KnowledgeItem) -> Bool {
-        thingId == other.thingId && text == other.text && labels == other.labels
+        thingId == other.thingId && text == other.text && labels == other.labels && groupId == other.groupId
             && suppliedEmbedding == other.suppliedEmbedding
     }
 }

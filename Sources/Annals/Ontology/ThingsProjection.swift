@@ -5,8 +5,8 @@
 public struct ThingsProjection: Projection {
     /// `things`.
     public let name = "things"
-    /// The layout version.
-    public let version = 1
+    /// The layout version (2: a `thing.restored` sets the thing's group to the event's).
+    public let version = 2
     /// The tables, in ``ProjectionTable`` order.
     public let tableNames = ["things", "by-type", "by-group", "by-status"]
 
@@ -39,17 +39,18 @@ public struct ThingsProjection: Projection {
         if let creation = CanonicalThingCreation(event) {
             return try Self.create(
                 creation.id, thingType: creation.thingType, name: creation.name, status: creation.status,
-                propertiesJSON: creation.propertiesJSON, by: event, in: tables, rejectingExisting: live)
+                propertiesJSON: creation.propertiesJSON, by: event, in: tables, rejectingExisting: live,
+                restoring: false)
         }
         guard let parsed = try OntologyEvent.parse(event, mode: context.mode) else { return }
         switch parsed {
         case .thingCreated(let id, let fields), .thingRestored(let id, let fields):
-            var rejectingExisting = false
-            if live, case .thingCreated = parsed { rejectingExisting = true }
+            var restoring = true
+            if case .thingCreated = parsed { restoring = false }
             try Self.create(
                 id, thingType: fields.thingType, name: fields.name, status: fields.status,
                 propertiesJSON: fields.properties.canonicalBytes, by: event, in: tables,
-                rejectingExisting: rejectingExisting)
+                rejectingExisting: live && !restoring, restoring: restoring)
         case .thingUpdated(let id, nil, nil, let patch?):
             try Self.patchProperties(of: id, by: event, in: tables, live: live) {
                 CanonicalMergePatch.apply(patch, toObject: $0)
@@ -81,11 +82,12 @@ public struct ThingsProjection: Projection {
         }
     }
 
-    /// Creates thing `id`, or restores it over what is there (keeping its group and creation stamp); with
-    /// `rejectingExisting`, an existing thing is a rejection instead.
+    /// Creates thing `id` or, with `restoring`, restores it over what is there (keeping its creation stamp; the
+    /// group becomes the event's, which a restore states). A `thing.created` replayed over an existing thing keeps
+    /// its group; with `rejectingExisting`, an existing thing is a rejection instead.
     private static func create(
         _ id: String, thingType: String, name: String?, status: String, propertiesJSON: [UInt8],
-        by event: ProjectedEvent, in tables: any ProjectionWriter, rejectingExisting: Bool
+        by event: ProjectedEvent, in tables: any ProjectionWriter, rejectingExisting: Bool, restoring: Bool
     ) throws {
         let existing = try Self.thing(id, in: tables)
         if rejectingExisting, existing != nil {
@@ -93,7 +95,8 @@ public struct ThingsProjection: Projection {
         }
         let stamp = existing.map { $0.stamp.touched(by: event) } ?? EntityStamp(createdBy: event)
         let thing = Thing(
-            id: id, thingType: thingType, groupId: existing?.groupId ?? event.groupId, name: name, status: status,
+            id: id, thingType: thingType, groupId: restoring ? event.groupId : existing?.groupId ?? event.groupId,
+            name: name, status: status,
             propertiesJSON: propertiesJSON, stamp: stamp)
         try Self.store(thing, replacing: existing, in: tables)
     }

@@ -68,6 +68,9 @@ public struct RollbackPlan: Sendable {
     /// The compensating events, one atomic batch; each carries `expectedVersion`, so a concurrent change to an
     /// entity makes the rollback fail instead of overwriting it.
     public var events: [NewEvent]
+    /// The ids of every entity of the scope, now or at the target offset: what an event appended after ``head``
+    /// must not touch for the plan to hold (``EventStore/rollback(to:scope:actorId:timestamp:)``).
+    var entityIDs: Set<String> = []
 }
 
 extension EventStore {
@@ -97,7 +100,11 @@ extension EventStore {
                 let now = try liveView(txn)
                 let head = now.offset
                 let handle = txn.handle
-                let current = try ScopedEntities(now, scope)
+                var current = try ScopedEntities(now, scope)
+                // Deleting a thing deletes its connections and knowledge, in whatever group they are: they are
+                // deleted explicitly, so the plan lists them and the log records each one.
+                try current.addCascades(
+                    ofDeleting: current.things.keys.filter { pastEntities.things[$0] == nil }, in: now)
                 let streams = schema.streams
                 var builder = RollbackBuilder(
                     offset: offset, scope: scope, actorId: actorId, timestamp: timestamp
@@ -111,22 +118,126 @@ extension EventStore {
                 }
                 try builder.diff(current: current, past: pastEntities)
                 return RollbackPlan(
-                    targetOffset: offset, scope: scope, head: head, changes: builder.changes, events: builder.events)
+                    targetOffset: offset, scope: scope, head: head, changes: builder.changes, events: builder.events,
+                    entityIDs: current.ids.union(pastEntities.ids))
             }
         } catch {
             throw AnnalsError(error)
         }
     }
 
+    /// How many times a rollback computes its plan when events that may change its scope were appended while it
+    /// planned, before it gives up with ``AnnalsError/conflictingAppend(offset:plannedAt:)``.
+    public static let rollbackAttempts = 3
+
     /// Rolls `scope` back to its state as of `offset` by appending the compensating events of
-    /// ``planRollback(to:scope:actorId:timestamp:)`` as one atomic batch. The log is never rewritten.
+    /// ``planRollback(to:scope:actorId:timestamp:checkingPages:)`` as one atomic batch. The log is never rewritten.
+    ///
+    /// The batch is appended only if no event that may change the scope was appended after the offset the plan was
+    /// computed at (events of other types, and ontology events elsewhere, do not matter); otherwise the plan is
+    /// computed again from the new state, up to ``rollbackAttempts`` times.
     /// - Returns: The plan and the receipts (empty when nothing differs).
+    /// - Throws: As ``planRollback(to:scope:actorId:timestamp:checkingPages:)`` and ``append(contentsOf:)``;
+    ///   ``AnnalsError/conflictingAppend(offset:plannedAt:)`` when the scope kept changing.
     public func rollback(
         to offset: UInt64, scope: OntologyScope = .all, actorId: String, timestamp: Int64? = nil
     ) async throws(AnnalsError) -> (plan: RollbackPlan, receipts: [AppendReceipt]) {
-        let plan = try planRollback(to: offset, scope: scope, actorId: actorId, timestamp: timestamp)
-        guard !plan.events.isEmpty else { return (plan, []) }
-        return (plan, try await append(contentsOf: plan.events))
+        var attempt = 1
+        while true {
+            let plan = try planRollback(to: offset, scope: scope, actorId: actorId, timestamp: timestamp)
+            guard !plan.events.isEmpty else { return (plan, []) }
+            do {
+                return (plan, try await append(contentsOf: plan.events, condition: rollbackCondition(plan)))
+            } catch .conflictingAppend where attempt < Self.rollbackAttempts {
+                attempt += 1
+            }
+        }
+    }
+
+    /// ``rollback(to:scope:actorId:timestamp:)`` for synchronous code, blocking the calling thread; with
+    /// `checkingPages`, the plan checks the pages it reads first (``planRollback(to:scope:actorId:timestamp:checkingPages:)``).
+    public func rollbackAndWait(
+        to offset: UInt64, scope: OntologyScope = .all, actorId: String, timestamp: Int64? = nil,
+        checkingPages: Bool = false
+    ) throws(AnnalsError) -> (plan: RollbackPlan, receipts: [AppendReceipt]) {
+        var attempt = 1
+        while true {
+            let plan = try planRollback(
+                to: offset, scope: scope, actorId: actorId, timestamp: timestamp, checkingPages: checkingPages)
+            guard !plan.events.isEmpty else { return (plan, []) }
+            do {
+                return (plan, try appendAndWait(plan.events, condition: rollbackCondition(plan)))
+            } catch .conflictingAppend where attempt < Self.rollbackAttempts {
+                attempt += 1
+            }
+        }
+    }
+
+    /// What a rollback's events are appended under: no event appended since the plan's head that may change the
+    /// scope (``RollbackScopeCheck``).
+    func rollbackCondition(_ plan: RollbackPlan) -> AppendCondition {
+        let check = RollbackScopeCheck(scope: plan.scope, entityIDs: plan.entityIDs)
+        return AppendCondition(
+            plannedAt: plan.head,
+            committedEvents: { [self] after, txn in
+                let decoder = BatchDecoder(store: self)
+                var events: [ProjectedEvent] = []
+                var position = after
+                while true {
+                    let (chunk, last) = try projectedEvents(
+                        after: position, limit: 4_096, decoder: decoder, including: check.mayChange, txn)
+                    guard let last else { return events }
+                    events += chunk
+                    position = last
+                }
+            },
+            conflicts: check.changes)
+    }
+}
+
+/// Which events appended after a rollback was planned may change its scope, and so invalidate the plan. It errs on
+/// the side of a conflict (which only costs planning again): for a thing scope, any event of the scope's entities,
+/// any connection or knowledge event naming one of its things, and every `thing.deleted` (which deletes the
+/// connections and knowledge of the thing, whatever their scope); for a group, any event of the group or of the
+/// scope's entities, every `thing.deleted` and every restore (which may move an entity into or out of the group);
+/// for everything, any vocabulary event.
+struct RollbackScopeCheck: Sendable {
+    let scope: OntologyScope
+    let entityIDs: Set<String>
+
+    /// Whether an event of this type may change the ontology at all (before its metadata is read).
+    @Sendable func mayChange(_ event: RecordedEvent) -> Bool { Self.isVocabulary(event.type) }
+
+    private static func isVocabulary(_ type: String) -> Bool {
+        type.hasEventTypePrefix("thing.") || type.hasEventTypePrefix("connection.")
+            || type.hasEventTypePrefix("knowledge.")
+    }
+
+    /// Whether `event` may change the scope.
+    @Sendable func changes(_ event: ProjectedEvent) -> Bool {
+        let type = event.type
+        guard Self.isVocabulary(type) else { return false }
+        if type == OntologyEventType.thingDeleted { return true }
+        if let target = event.targetId, entityIDs.contains(target) { return true }
+        switch scope {
+        case .all:
+            return true
+        case .group(let group):
+            return event.groupId == group || type.hasSuffix(".restored")
+        case .thing(let id):
+            return names(of: event, contain: [id])
+        case .things(let ids):
+            return names(of: event, contain: ids)
+        }
+    }
+
+    /// Whether the event is about one of `things` (its target, or the things a connection or knowledge item names).
+    private func names(of event: ProjectedEvent, contain things: Set<String>) -> Bool {
+        if let target = event.targetId, things.contains(target) { return true }
+        guard !event.type.hasEventTypePrefix("thing.") else { return false }
+        return ["fromId", "toId", "thingId"].contains { field in
+            event.metadata[field]?.stringValue.map(things.contains) == true
+        }
     }
 }
 
@@ -135,6 +246,9 @@ private struct ScopedEntities {
     var things: [String: Thing] = [:]
     var connections: [String: Connection] = [:]
     var knowledge: [String: KnowledgeItem] = [:]
+
+    /// Every entity's id.
+    var ids: Set<String> { Set(things.keys).union(connections.keys).union(knowledge.keys) }
 
     init(_ view: OntologyView, _ scope: OntologyScope) throws {
         switch scope {
@@ -150,6 +264,16 @@ private struct ScopedEntities {
             for thing in try view.things(ThingFilter(groupId: group, limit: .max)) { things[thing.id] = thing }
             for c in try view.connections(ConnectionFilter(groupId: group, limit: .max)) { connections[c.id] = c }
             for item in try view.knowledge(KnowledgeFilter(groupId: group, limit: .max)) { knowledge[item.id] = item }
+        }
+    }
+
+    /// Adds the connections (both directions) and knowledge of the things `ids`, which the rollback deletes: a
+    /// group's things may have connections and knowledge in other groups, which their deletion takes with them.
+    mutating func addCascades(ofDeleting ids: some Sequence<String>, in view: OntologyView) throws {
+        for id in ids {
+            for c in try view.connections(ConnectionFilter(fromId: id, limit: .max)) { connections[c.id] = c }
+            for c in try view.connections(ConnectionFilter(toId: id, limit: .max)) { connections[c.id] = c }
+            for item in try view.knowledge(KnowledgeFilter(thingId: id, limit: .max)) { knowledge[item.id] = item }
         }
     }
 

@@ -1,8 +1,9 @@
 /// Which replayed events can change a scope's entities, so that time travel for one thing skips the rest.
 ///
 /// For a thing scope (one thing or several) it keeps: the things' own events, every `thing.deleted` (deleting
-/// another thing deletes the connections it shares with these), connection events that create an edge touching
-/// one of the things or change one that does, and knowledge events about the things or their items. Other
+/// another thing deletes the connections it shares with these), every `connection.deleted` and `knowledge.deleted`
+/// (an id deleted outside the scope may be created again touching it), connection events that create an edge
+/// touching one of the things or change one that does, and knowledge events about the things or their items. Other
 /// `thing.*` events are skipped before their metadata is parsed.
 struct ScopeFilter {
     private let things: Set<String>?
@@ -48,6 +49,10 @@ struct ScopeFilter {
             let touching = inScope("fromId") || inScope("toId")
             if touching { connections.insert(target) }
             return touching || connections.contains(target)
+        case OntologyEventType.connectionDeleted, OntologyEventType.knowledgeDeleted:
+            // Every deletion, in the scope or not: the replay starts from a snapshot holding every entity, and an
+            // id deleted outside the scope may come back touching it, which must not find the stale record.
+            return true
         case let type where type.hasEventTypePrefix("connection."):
             return connections.contains(target)
         case OntologyEventType.knowledgeAdded, OntologyEventType.knowledgeRestored:

@@ -10,6 +10,10 @@ public enum AnnalsError: Error, Sendable, Equatable, CustomStringConvertible {
     case eventTooLarge(index: Int, size: Int, limit: Int)
     /// `expectedVersion` did not match the target stream's current version; nothing of the batch was written.
     case versionConflict(index: Int, targetId: String, expected: UInt64, actual: UInt64)
+    /// A batch computed from the state at offset `plannedAt` (a rollback's compensating events) was not appended:
+    /// the event at `offset`, appended since, changed what it was computed from. Nothing of the batch was written;
+    /// computing it again from the new state resolves it.
+    case conflictingAppend(offset: UInt64, plannedAt: UInt64)
     /// A projection refused an event that contradicts the current state (such as connecting a thing that does not
     /// exist); nothing of the batch was written.
     case rejectedEvent(index: Int, type: String, projection: String, reason: String)
@@ -44,6 +48,9 @@ public enum AnnalsError: Error, Sendable, Equatable, CustomStringConvertible {
         case .versionConflict(let index, let target, let expected, let actual):
             "version conflict at batch index \(index) on target '\(target)': expected version \(expected), "
                 + "actual version \(actual)"
+        case .conflictingAppend(let offset, let plannedAt):
+            "the batch was computed from the state at offset \(plannedAt), and the event at offset \(offset), "
+                + "appended since, changed that state; nothing of the batch was written"
         case .rejectedEvent(let index, let type, let projection, let reason):
             "event at batch index \(index) (\(type)) rejected by projection '\(projection)': \(reason)"
         case .projectionUnavailable(let name, let reason):

@@ -53,14 +53,17 @@ final class AppendRequest: @unchecked Sendable {
     let events: [PreparedEvent]
     /// A cursor to acknowledge in the same transaction, if the batch commits (exactly-once consumers).
     let acknowledgement: CursorAcknowledgement?
+    /// What must not have been appended since the batch was computed, if anything.
+    let condition: AppendCondition?
     let completion: @Sendable (Result<[AppendReceipt], AnnalsError>) -> Void
 
     init(
-        events: [PreparedEvent], acknowledgement: CursorAcknowledgement? = nil,
+        events: [PreparedEvent], acknowledgement: CursorAcknowledgement? = nil, condition: AppendCondition? = nil,
         completion: @escaping @Sendable (Result<[AppendReceipt], AnnalsError>) -> Void
     ) {
         self.events = events
         self.acknowledgement = acknowledgement
+        self.condition = condition
         self.completion = completion
     }
 }

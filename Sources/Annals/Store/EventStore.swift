@@ -233,10 +233,17 @@ public final class EventStore: @unchecked Sendable {
     /// - Returns: One receipt per event, in order.
     /// - Throws: As ``append(_:)``; nothing of the batch is written when it throws.
     public func append(contentsOf events: [NewEvent]) async throws(AnnalsError) -> [AppendReceipt] {
+        try await append(contentsOf: events, condition: nil)
+    }
+
+    /// Appends `events` as one atomic batch if `condition` holds in the writer's transaction.
+    func append(contentsOf events: [NewEvent], condition: AppendCondition?) async throws(AnnalsError)
+        -> [AppendReceipt]
+    {
         let request = try prepare(events)
         do {
             return try await withCheckedThrowingContinuation { continuation in
-                submit(request.events) { continuation.resume(with: $0) }
+                submit(request.events, condition: condition) { continuation.resume(with: $0) }
             }
         } catch {
             throw error as! AnnalsError
@@ -248,11 +255,16 @@ public final class EventStore: @unchecked Sendable {
     /// For synchronous code; from async code prefer ``append(contentsOf:)``. Must not be called from inside a
     /// ``write(_:)`` closure.
     public func appendAndWait(_ events: [NewEvent]) throws(AnnalsError) -> [AppendReceipt] {
+        try appendAndWait(events, condition: nil)
+    }
+
+    /// ``appendAndWait(_:)`` of a batch appended only if `condition` holds in the writer's transaction.
+    func appendAndWait(_ events: [NewEvent], condition: AppendCondition?) throws(AnnalsError) -> [AppendReceipt] {
         precondition(writer?.isWriterThread != true, "appendAndWait called on the writer thread (it would deadlock)")
         let request = try prepare(events)
         let done = DispatchSemaphore(value: 0)
         let box = ResultBox<[AppendReceipt]>()
-        submit(request.events) { result in
+        submit(request.events, condition: condition) { result in
             box.result = result
             done.signal()
         }
@@ -286,9 +298,13 @@ public final class EventStore: @unchecked Sendable {
 
     func submit(
         _ events: [PreparedEvent], acknowledging acknowledgement: CursorAcknowledgement? = nil,
+        condition: AppendCondition? = nil,
         _ completion: @escaping @Sendable (Result<[AppendReceipt], AnnalsError>) -> Void
     ) {
-        writer!.submit(.append(AppendRequest(events: events, acknowledgement: acknowledgement, completion: completion)))
+        writer!.submit(
+            .append(
+                AppendRequest(
+                    events: events, acknowledgement: acknowledgement, condition: condition, completion: completion)))
     }
 
     /// Syncs the data file now and advances the durable watermark over everything committed before the call.

@@ -52,6 +52,11 @@ struct GroupCommit {
             receipts.reserveCapacity(request.events.count)
             var offset = nextOffset
             do {
+                if let condition = request.condition,
+                    let conflict = try firstConflict(condition, pending: accepted.map(projected), txn)
+                {
+                    throw AnnalsError.conflictingAppend(offset: conflict, plannedAt: condition.plannedAt)
+                }
                 for index in request.events.indices {
                     let id = request.events[index].event.id
                     if let id {
@@ -181,21 +186,14 @@ struct GroupCommit {
         let context = ProjectionContext(mode: .live, readers: readers)
         do {
             for item in accepted {
-                // Bound once: each read of `item.prepared` copies the event out of its request.
-                let prepared = item.prepared
-                let event = prepared.event
-                let projected = ProjectedEvent(
-                    offset: item.offset, id: event.id ?? identity.assignedID(offset: item.offset), type: event.type,
-                    actorId: event.actorId, targetId: event.targetId, groupId: event.groupId,
-                    timestamp: prepared.timestamp, version: item.version, metadata: event.metadata,
-                    canonicalJSON: prepared.metadataJSON)
+                let projected = projected(item)
                 for (projection, writer) in zip(live, writers)
-                where projection.entry.projection.handles(eventType: event.type) {
+                where projection.entry.projection.handles(eventType: projected.type) {
                     do {
                         try projection.entry.projection.apply(projected, to: writer, context: context)
                     } catch let rejection as ProjectionRejection {
                         throw AnnalsError.rejectedEvent(
-                            index: item.index, type: event.type, projection: projection.entry.name,
+                            index: item.index, type: projected.type, projection: projection.entry.name,
                             reason: rejection.description)
                     } catch let error as LMDBError {
                         throw error
@@ -204,7 +202,7 @@ struct GroupCommit {
                     } catch {
                         // A custom projection's own error fails its batch, like a rejection.
                         throw AnnalsError.rejectedEvent(
-                            index: item.index, type: event.type, projection: projection.entry.name,
+                            index: item.index, type: projected.type, projection: projection.entry.name,
                             reason: "apply failed: \(error)")
                     }
                 }
@@ -213,6 +211,31 @@ struct GroupCommit {
             try journal.undo()
             throw error
         }
+    }
+
+    /// ``AppendCondition/firstConflict(pending:_:)``, failing only its batch when a record it reads is damaged (an
+    /// LMDB error still fails the transaction).
+    private func firstConflict(
+        _ condition: AppendCondition, pending: [ProjectedEvent], _ txn: borrowing Transaction
+    ) throws -> UInt64? {
+        do {
+            return try condition.firstConflict(pending: pending, txn)
+        } catch let error as LMDBError {
+            throw error
+        } catch {
+            throw AnnalsError(error)
+        }
+    }
+
+    /// An accepted event as projections see it.
+    private func projected(_ item: Accepted) -> ProjectedEvent {
+        // Bound once: each read of `item.prepared` copies the event out of its request.
+        let prepared = item.prepared
+        let event = prepared.event
+        return ProjectedEvent(
+            offset: item.offset, id: event.id ?? identity.assignedID(offset: item.offset), type: event.type,
+            actorId: event.actorId, targetId: event.targetId, groupId: event.groupId, timestamp: prepared.timestamp,
+            version: item.version, metadata: event.metadata, canonicalJSON: prepared.metadataJSON)
     }
 
     /// The current version of a target stream, from the `streams` table.

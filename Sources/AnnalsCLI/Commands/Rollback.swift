@@ -11,8 +11,9 @@ struct Rollback: ParsableCommand {
             Each event's metadata records {"rollback":{"toOffset","scope"}} and the actor is --actor. \
             Prints one JSON line per change ({"entity","id","action","current","target"}), then \
             {"rolledBack","toOffset","firstOffset","lastOffset"}. --dry-run prints the changes only and appends \
-            nothing. Exit code 2 for an offset past the head, 3 when the scope changed concurrently (nothing was \
-            appended: run it again), 8 when a projection rejected the events.
+            nothing. Events appended meanwhile that may change the scope make it plan again (3 attempts). Exit code 2 \
+            for an offset past the head, 3 when the scope kept changing concurrently (nothing was appended: run it \
+            again), 8 when a projection rejected the events.
             Examples: annals rollback --to 1200 --thing plugin-42 --dry-run; annals rollback --to 900 --group org-a
             """)
 
@@ -57,19 +58,27 @@ struct Rollback: ParsableCommand {
         try Output.standard.line(JSONValue.object(summary).canonicalBytes)
     }
 
-    /// Plans the rollback and appends its events as one atomic batch (the synchronous form of
-    /// `EventStore.rollback(to:scope:actorId:timestamp:)`).
+    /// Plans the rollback and appends its events as one atomic batch (`EventStore.rollbackAndWait`, which plans
+    /// again when the scope changed meanwhile).
     private func rollback(_ store: EventStore) throws -> (plan: RollbackPlan, receipts: [AppendReceipt]) {
-        let plan = try store.planRollback(to: to, scope: scope.ontologyScope, actorId: actor, checkingPages: true)
-        guard !plan.events.isEmpty else { return (plan, []) }
         do {
-            return (plan, try store.appendAndWait(plan.events))
+            return try store.rollbackAndWait(to: to, scope: scope.ontologyScope, actorId: actor, checkingPages: true)
         } catch {
-            guard case .versionConflict(let index, let target, let expected, let actual) = error else { throw error }
-            throw CLIFailure(
-                .versionConflict,
-                "'\(target)' changed while the rollback was planned (event \(index) expected version \(expected), "
-                    + "found \(actual)); nothing was appended: run the rollback again")
+            switch error {
+            case .versionConflict(let index, let target, let expected, let actual):
+                throw CLIFailure(
+                    .versionConflict,
+                    "'\(target)' changed while the rollback was planned (event \(index) expected version \(expected), "
+                        + "found \(actual)); nothing was appended: run the rollback again")
+            case .conflictingAppend(let offset, let plannedAt):
+                throw CLIFailure(
+                    .versionConflict,
+                    "the scope kept changing while the rollback was planned (\(EventStore.rollbackAttempts) plans; the "
+                        + "last, at offset \(plannedAt), was overtaken by the event at offset \(offset)); nothing was "
+                        + "appended: run the rollback again")
+            default:
+                throw error
+            }
         }
     }
 }

@@ -73,7 +73,7 @@ struct CLIFailure: Error, CustomStringConvertible {
     init(_ error: AnnalsError) {
         switch error {
         case .invalidEvent, .eventTooLarge, .invalidArgument: self.init(.invalidInput, error.description)
-        case .versionConflict: self.init(.versionConflict, error.description)
+        case .versionConflict, .conflictingAppend: self.init(.versionConflict, error.description)
         case .storeNotFound: self.init(.notFound, error.description)
         case .corruptRecord, .unsupportedFormat, .corruptSnapshot: self.init(.corrupt, error.description)
         case .rejectedEvent: self.init(.rejected, error.description)
