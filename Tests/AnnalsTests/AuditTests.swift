@@ -26,4 +26,14 @@ import Testing
             #expect(org.verification.recordsChecked == 202)
         }
     }
+
+    @Test func aRangeStartingPastTheAnchoredHeadIsRefused() async throws {
+        try await withStore { store, _ in
+            _ = try await store.append(contentsOf: (0..<10).map { sampleEvent($0) })
+            #expect(throws: AnnalsError.invalidArgument("the range starts at offset 11, after the last offset 10")) {
+                try store.audit(EventQuery(from: 11))
+            }
+            #expect(try store.audit(EventQuery(from: 10)).events == 1)
+        }
+    }
 }

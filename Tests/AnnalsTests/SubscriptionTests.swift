@@ -101,6 +101,19 @@ import Testing
         }
     }
 
+    @Test func creatingACursorThatExistsLeavesItWhereItIs() async throws {
+        try await withStore { store, _ in
+            _ = try await store.append(contentsOf: (0..<20).map { sampleEvent($0) })
+            let created = try store.createCursor("tailer", at: 4)
+            #expect(created.offset == 4 && created.lag == 16)
+            try store.acknowledge("tailer", through: 12)
+            // A second consumer starting on the same new cursor finds the first one's progress, not its own start.
+            #expect(try store.createCursor("tailer", at: 0).offset == 12)
+            #expect(try store.cursor(named: "tailer")?.offset == 12)
+            #expect(try store.cursor(named: "tailer")?.createdAt == created.createdAt)
+        }
+    }
+
     @Test func effectsAndAcknowledgementCommitTogether() async throws {
         try await withStore { store, _ in
             _ = try await store.append(contentsOf: (0..<10).map { sampleEvent($0, target: "in") })

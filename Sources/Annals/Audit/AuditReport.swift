@@ -113,6 +113,12 @@ extension EventStore {
     /// the offset range, all anchored to the head at the start.
     public func audit(_ query: EventQuery = EventQuery()) throws(AnnalsError) -> AuditReport {
         let anchor = try head()
+        // Checked against the head the audit is anchored to: `verify` reads the head again, after appends may have
+        // reached `from`.
+        if query.from > anchor.offset && anchor.offset > 0 {
+            throw AnnalsError.invalidArgument(
+                "the range starts at offset \(query.from), after the last offset \(anchor.offset)")
+        }
         var bounded = query
         bounded.to = min(query.to, anchor.offset)
         bounded.limit = nil

@@ -91,6 +91,32 @@ extension EventStore {
         }
     }
 
+    /// Creates cursor `name` at `offset` unless it exists, in one transaction, and returns the cursor as stored: the
+    /// new one, or the existing one unchanged. Two consumers starting on a new cursor at once thus never move it
+    /// back over what the first has acknowledged meanwhile (``resetCursor(_:to:)`` would).
+    public func createCursor(_ name: String, at offset: UInt64) throws(AnnalsError) -> SubscriberCursor {
+        try SubscriberCursor.validate(name: name)
+        do {
+            return try writeReturning { [schema] txn in
+                let key = Array(name.utf8)
+                let head = try txn.lastOffset(schema)
+                if let stored = try txn.get(schema.cursors, key: key),
+                    let existing = stored.withUnsafeBytes({ SubscriberCursor(name: name, stored: $0, head: head) })
+                {
+                    return existing
+                }
+                let now = currentTimeMilliseconds()
+                let cursor = SubscriberCursor(
+                    name: name, offset: offset, acknowledgedAt: now, createdAt: now,
+                    lag: head > offset ? head - offset : 0)
+                try txn.put(schema.cursors, key: key, value: cursor.stored)
+                return cursor
+            }
+        } catch {
+            throw AnnalsError(error)
+        }
+    }
+
     /// Deletes cursor `name`; returns whether it existed.
     @discardableResult
     public func deleteCursor(_ name: String) throws(AnnalsError) -> Bool {

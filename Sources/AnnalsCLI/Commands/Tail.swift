@@ -110,7 +110,8 @@ struct Tail: ParsableCommand {
     }
 
     /// Where to start: after the cursor's acknowledged offset, or, for a new cursor or none, where --from says.
-    /// A new cursor is saved at once, so a later run resumes from the same start even if nothing was printed.
+    /// A new cursor is saved at once, so a later run resumes from the same start even if nothing was printed; it is
+    /// created only if still missing, so a tail that created it meanwhile (and acknowledged) keeps its progress.
     private func startPosition(_ store: EventStore) throws -> UInt64 {
         if let cursor, let saved = try store.cursor(named: cursor) { return saved.offset }
         let start: UInt64
@@ -127,8 +128,8 @@ struct Tail: ParsableCommand {
                 start = try store.head().offset
             }
         }
-        if let cursor { try store.resetCursor(cursor, to: start) }
-        return start
+        guard let cursor else { return start }
+        return try store.createCursor(cursor, at: start).offset
     }
 }
 

@@ -7,7 +7,8 @@ enum OutputClosed: Error {
     case pipe
 }
 
-/// Buffered writes to a file descriptor, reporting a closed pipe as ``OutputClosed/pipe``.
+/// Buffered writes to a file descriptor, reporting a closed pipe as ``OutputClosed/pipe``; a non-blocking descriptor
+/// that is full is waited for (`poll`), as a blocking one would be.
 final class Output {
     /// Standard output.
     nonisolated(unsafe) static let standard = Output(fd: 1)
@@ -47,6 +48,13 @@ final class Output {
             let n = buffer.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
             if n < 0 {
                 if errno == EINTR { continue }
+                // A non-blocking descriptor (handed over by an event-loop parent) whose reader is slow: wait until
+                // it can take more, rather than fail with half a line written.
+                if errno == EAGAIN || errno == EWOULDBLOCK {
+                    var ready = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                    _ = poll(&ready, 1, -1)
+                    continue
+                }
                 buffer.removeAll(keepingCapacity: true)
                 if errno == EPIPE { throw OutputClosed.pipe }
                 throw CLIFailure(.storage, "cannot write to standard output: \(String(cString: strerror(errno)))")
