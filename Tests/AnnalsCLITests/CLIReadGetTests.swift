@@ -147,13 +147,17 @@ struct CLIReadGetTests {
     @Test func extremeTimestampsAreFoundByTimeFilters() throws {
         try withCLIFixture { fx in
             try fx.initStore()
+            // The latest accepted timestamp is 9999-12-31T23:59:59.999Z; one past it is refused.
+            let latest: Int64 = 253_402_300_799_999
+            let refused = try fx.annals("append", stdin: eventLine(type: "late", timestamp: latest + 1) + "\n")
+            #expect(refused.status == Exit.invalidInput && refused.errors.contains("9999-12-31"), "\(refused)")
             try fx.append([
-                eventLine(type: "zero", timestamp: 0), eventLine(type: "max", timestamp: .max),
+                eventLine(type: "zero", timestamp: 0), eventLine(type: "max", timestamp: latest),
                 eventLine(type: "now", timestamp: ReadSample.base),
             ])
             let all = try fx.readAll()
             #expect(all.map { $0.string("type") } == ["zero", "max", "now"])
-            #expect(all[1]["timestamp"] as? NSNumber == NSNumber(value: Int64.max), "\(all[1])")
+            #expect(all[1]["timestamp"] as? NSNumber == NSNumber(value: latest), "\(all[1])")
 
             let cases: [([String], [String])] = [
                 (["--since", "1"], ["max", "now"]),
@@ -161,7 +165,8 @@ struct CLIReadGetTests {
                 (["--since", String(ReadSample.base + 1)], ["max"]),
                 (["--since", String(ReadSample.base + 1), "--reverse"], ["max"]),
                 (["--until", "1"], ["zero"]),
-                (["--until", String(Int64.max)], ["zero", "now"]),
+                (["--until", String(latest)], ["zero", "now"]),
+                (["--until", String(Int64.max)], ["zero", "max", "now"]),
             ]
             for (arguments, types) in cases {
                 let result = try fx.run(["read", "--store", fx.store] + arguments)

@@ -2,6 +2,8 @@
 enum EventValidation {
     /// The longest accepted `type`, in bytes.
     static let maximumTypeLength = 128
+    /// The latest accepted timestamp: 9999-12-31T23:59:59.999Z, the last instant a four-digit year writes.
+    static let maximumTimestamp: Int64 = 253_402_300_799_999
     /// The longest accepted `actorId`, `targetId` or `groupId`, in UTF-8 bytes (an LMDB key holds at most 511).
     static let maximumIdentifierLength = 256
 
@@ -14,6 +16,11 @@ enum EventValidation {
         if let timestamp = event.timestamp, timestamp < 0 {
             throw .invalidEvent(
                 index: index, field: "timestamp", reason: "must be milliseconds since 1970, not negative")
+        }
+        if let timestamp = event.timestamp, timestamp > maximumTimestamp {
+            throw .invalidEvent(
+                index: index, field: "timestamp",
+                reason: "is \(timestamp) ms, after 9999-12-31T23:59:59.999Z (\(maximumTimestamp))")
         }
         guard case .object = event.metadata else {
             throw .invalidEvent(index: index, field: "metadata", reason: "must be a JSON object")

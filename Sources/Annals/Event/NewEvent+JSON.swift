@@ -57,7 +57,10 @@ extension NewEvent {
             timestamp = ms
         case .string(let text)?:
             guard let ms = ISO8601.milliseconds(text) else {
-                throw EventDecodingError(field: "timestamp", reason: "is not an ISO 8601 time: \"\(text)\"")
+                throw EventDecodingError(
+                    field: "timestamp",
+                    reason: "is not an ISO 8601 time such as 2026-11-25T10:00:00Z, "
+                        + "2026-11-25T10:00:00.250+01:00 or 2026-11-25: \"\(text)\"")
             }
             timestamp = ms
         default:
@@ -92,29 +95,5 @@ extension NewEvent {
             }
             throw EventDecodingError(field: "", reason: error.description)
         }
-    }
-}
-
-/// ISO 8601 times to and from milliseconds since 1970.
-public enum ISO8601 {
-    /// Milliseconds for `2026-11-25T10:00:00Z`, `2026-11-25T10:00:00.123+01:00` or `2026-11-25`, else `nil`.
-    public static func milliseconds(_ text: String) -> Int64? {
-        let withFraction = ISO8601DateFormatter()
-        withFraction.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        let plain = ISO8601DateFormatter()
-        plain.formatOptions = [.withInternetDateTime]
-        let day = ISO8601DateFormatter()
-        day.formatOptions = [.withFullDate]
-        for formatter in [withFraction, plain, day] {
-            if let date = formatter.date(from: text) { return Int64((date.timeIntervalSince1970 * 1000).rounded()) }
-        }
-        return nil
-    }
-
-    /// `2026-11-25T10:00:00.123Z` for a millisecond timestamp.
-    public static func string(milliseconds: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
     }
 }

@@ -1,0 +1,114 @@
+import Foundation
+
+/// ISO 8601 times to and from milliseconds since 1970: the RFC 3339 forms, read strictly.
+public enum ISO8601 {
+    /// Milliseconds for a date-time such as `2026-11-25T10:00:00Z`, `2026-11-25T10:00:00.1234+01:00` (the fraction
+    /// rounded to the nearest millisecond) or a date `2026-11-25` (midnight UTC); `nil` for anything else: a missing
+    /// time zone, a time without seconds, a space for the `T`, trailing characters, a day that does not exist.
+    public static func milliseconds(_ text: String) -> Int64? {
+        var scanner = Scanner(Array(text.utf8))
+        guard let year = scanner.digits(4), scanner.take("-"), let month = scanner.digits(2), scanner.take("-"),
+            let day = scanner.digits(2), (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day)
+        else { return nil }
+        let midnight = Int64(daysSince1970(year: year, month: month, day: day)) * 86_400_000
+        if scanner.atEnd { return midnight }
+        guard scanner.take("T") || scanner.take("t"), let hour = scanner.digits(2), scanner.take(":"),
+            let minute = scanner.digits(2), scanner.take(":"), let second = scanner.digits(2),
+            hour < 24, minute < 60, second < 60
+        else { return nil }
+        var milliseconds = Int64((hour * 60 + minute) * 60 + second) * 1000
+        if scanner.take(".") {
+            guard let fraction = scanner.fractionInMilliseconds() else { return nil }
+            milliseconds += fraction
+        }
+        if scanner.take("Z") || scanner.take("z") {
+            // UTC.
+        } else if let sign = scanner.sign(), let hours = scanner.digits(2), scanner.take(":"),
+            let minutes = scanner.digits(2), hours < 24, minutes < 60
+        {
+            milliseconds -= Int64(sign * (hours * 60 + minutes)) * 60_000
+        } else {
+            return nil
+        }
+        guard scanner.atEnd else { return nil }
+        return midnight + milliseconds
+    }
+
+    /// `2026-11-25T10:00:00.123Z` for a millisecond timestamp.
+    public static func string(milliseconds: Int64) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+    }
+
+    /// Days in `month` of `year` (Gregorian).
+    private static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+
+    /// Days from 1970-01-01 to the given (proleptic Gregorian) date, negative before it.
+    private static func daysSince1970(year: Int, month: Int, day: Int) -> Int {
+        // Counted in years that start on March 1, so the leap day ends a year.
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
+    /// Reads ASCII bytes left to right.
+    private struct Scanner {
+        let bytes: [UInt8]
+        var position = 0
+
+        init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+        var atEnd: Bool { position == bytes.count }
+
+        /// Consumes `character` if it comes next.
+        mutating func take(_ character: Character) -> Bool {
+            guard position < bytes.count, bytes[position] == character.asciiValue else { return false }
+            position += 1
+            return true
+        }
+
+        /// Exactly `count` decimal digits, as a number.
+        mutating func digits(_ count: Int) -> Int? {
+            guard position + count <= bytes.count else { return nil }
+            var value = 0
+            for byte in bytes[position..<position + count] {
+                guard (0x30...0x39).contains(byte) else { return nil }
+                value = value * 10 + Int(byte - 0x30)
+            }
+            position += count
+            return value
+        }
+
+        /// `+1` or `-1` for a time zone offset's sign.
+        mutating func sign() -> Int? {
+            if take("+") { return 1 }
+            if take("-") { return -1 }
+            return nil
+        }
+
+        /// One or more digits of a second's fraction, rounded to the nearest millisecond (half up).
+        mutating func fractionInMilliseconds() -> Int64? {
+            let start = position
+            var microseconds: Int64 = 0
+            while position < bytes.count, (0x30...0x39).contains(bytes[position]) {
+                if position - start < 4 { microseconds = microseconds * 10 + Int64(bytes[position] - 0x30) }
+                position += 1
+            }
+            let read = position - start
+            guard read > 0 else { return nil }
+            // The first four digits, in tenths of a millisecond, rounded.
+            for _ in min(read, 4)..<4 { microseconds *= 10 }
+            return (microseconds + 5) / 10
+        }
+    }
+}
