@@ -6,14 +6,31 @@ import Testing
 
 @Suite("Event-driven plugins")
 struct PluginDispatchTests {
-    /// Appends `count` order events in `group`.
+    /// Appends `count` order events in `group` and syncs the store (opened `.noSync`), since only durable events are
+    /// delivered.
     @discardableResult
     func orders(_ store: EventStore, _ count: Int, group: String = "acme") async throws -> UInt64 {
-        try await store.append(
+        let last = try await store.append(
             contentsOf: (0..<count).map { i in
                 NewEvent(type: "order.created", targetId: "order-\(i)", groupId: group, metadata: ["n": .integer(i)])
             }
         ).last!.offset
+        _ = try store.sync()
+        return last
+    }
+
+    @Test("only durable events are delivered")
+    func onlyDurableEventsAreDelivered() async throws {
+        try await withRuntime(installing: ["event-counter"]) { runtime, _, _ in
+            try await orders(runtime.store, 2)
+            // Committed but not yet synced: a crash could still take it back.
+            _ = try await runtime.store.append(NewEvent(type: "order.created", targetId: "order-9", groupId: "acme"))
+            let dispatcher = PluginDispatcher(runtime: runtime, backoff: .milliseconds(1))
+            #expect(try await dispatcher.runOnce().delivered == 2)
+            _ = try runtime.store.sync()
+            #expect(try await dispatcher.runOnce().delivered == 1)
+            #expect(try count(runtime.store) == "3")
+        }
     }
 
     /// The counter the event-counter plugin keeps for `order.created` in `org`.

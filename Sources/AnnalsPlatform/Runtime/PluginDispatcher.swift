@@ -142,10 +142,13 @@ public struct PluginDispatcher: Sendable {
         }
     }
 
+    /// How far events may be delivered: the durable offset, as for every subscriber, so that a plugin never reacts to
+    /// an event a crash could still take back (with `.noSync` or `.noMetaSync` durability, the committed head runs
+    /// ahead of it until the next sync).
     private func headOffset() throws(PlatformError) -> UInt64 {
         do {
             if checksPages { try runtime.store.checkLogPages(offsets: []) }
-            return try runtime.store.head().offset
+            return try runtime.store.head().durableOffset
         } catch {
             throw .store(error)
         }
