@@ -131,6 +131,30 @@ import Testing
         }
     }
 
+    @Test func aBatchFailsAtItsFirstBadEventWhateverTheRuleItBreaks() async throws {
+        try await withStore { store, _ in
+            try await seed(store)
+            let before = try store.read { try dump($0) }
+            // Event 1 is rejected by a projection; event 2 breaks an envelope rule checked before any projection.
+            let batch = [
+                Vocabulary.thing("t1"), Vocabulary.update("ghost", status: "x"),
+                NewEvent(type: "x", targetId: "t1", expectedVersion: 5),
+            ]
+            await #expect {
+                _ = try await store.append(contentsOf: batch)
+            } throws: { error in
+                guard case .rejectedEvent(1, "thing.updated", "things", _) = error as? AnnalsError else { return false }
+                return true
+            }
+            // The other way round: the envelope rule at event 1 is what is reported.
+            await #expect(throws: AnnalsError.versionConflict(index: 1, targetId: "t1", expected: 5, actual: 1)) {
+                _ = try await store.append(contentsOf: [batch[0], batch[2], batch[1]])
+            }
+            #expect(try store.read { try dump($0) } == before)
+            #expect(try store.thing("t1") == nil)
+        }
+    }
+
     @Test func aRejectedBatchDoesNotHarmOthersInTheSameCommit() async throws {
         try await withStore { store, _ in
             try await seed(store)

@@ -51,6 +51,9 @@ struct GroupCommit {
             var receipts: [AppendReceipt] = []
             receipts.reserveCapacity(request.events.count)
             var offset = nextOffset
+            // The live projections see each event right after its own checks, so a batch fails at its first bad
+            // event whatever the rule it breaks; created at the first event they handle.
+            var projector: BatchProjector?
             do {
                 if let condition = request.condition,
                     let conflict = try firstConflict(condition, pending: accepted.map(projected), txn)
@@ -91,14 +94,20 @@ struct GroupCommit {
                     let receipt = AppendReceipt(
                         offset: offset, id: id ?? identity.assignedID(offset: offset), version: version)
                     if let id { localIDs[id] = receipt }
-                    localAccepted.append(
-                        Accepted(
-                            request: request, index: index, offset: offset, version: version, payload: writer.bytes))
+                    let item = Accepted(
+                        request: request, index: index, offset: offset, version: version, payload: writer.bytes)
+                    let type = request.events[index].event.type
+                    if live.contains(where: { $0.entry.projection.handles(eventType: type) }) {
+                        if projector == nil { projector = BatchProjector(live, catalog: projections, txn.handle) }
+                        try projector!.apply(projected(item), index: index)
+                    }
+                    localAccepted.append(item)
                     receipts.append(receipt)
                     offset += 1
                 }
-                try project(localAccepted, live, txn)
             } catch let error as AnnalsError {
+                // The batch fails alone: its projection changes are undone.
+                try projector?.undo()
                 results.append(.failure(error))
                 continue
             }
@@ -162,57 +171,6 @@ struct GroupCommit {
         return Outcome(results: results, head: head, appended: accepted.count)
     }
 
-    /// Applies a batch's accepted events to the live projections, journaling every change so that a rejection
-    /// undoes exactly this batch's projection writes.
-    /// - Throws: ``AnnalsError/rejectedEvent(index:type:projection:reason:)`` (also for a projection's own error) or
-    ///   another ``AnnalsError``: the batch fails alone, its changes undone. An ``LMDBError`` (such as a full map)
-    ///   fails the whole transaction.
-    private func project(_ accepted: [Accepted], _ live: [LiveProjection], _ txn: borrowing Transaction) throws {
-        guard !live.isEmpty,
-            accepted.contains(where: { item in
-                let type = item.request.events[item.index].event.type
-                return live.contains { $0.entry.projection.handles(eventType: type) }
-            })
-        else { return }
-        let handle = txn.handle
-        let journal = UndoJournal()
-        var readers: [String: any ProjectionReader] = [:]
-        var writers: [JournaledTables] = []
-        for projection in live {
-            let tables = projections.tables(projection.entry, slot: projection.state.slot, handle)
-            readers[projection.entry.name] = tables
-            writers.append(JournaledTables(tables: tables, journal: journal))
-        }
-        let context = ProjectionContext(mode: .live, readers: readers)
-        do {
-            for item in accepted {
-                let projected = projected(item)
-                for (projection, writer) in zip(live, writers)
-                where projection.entry.projection.handles(eventType: projected.type) {
-                    do {
-                        try projection.entry.projection.apply(projected, to: writer, context: context)
-                    } catch let rejection as ProjectionRejection {
-                        throw AnnalsError.rejectedEvent(
-                            index: item.index, type: projected.type, projection: projection.entry.name,
-                            reason: rejection.description)
-                    } catch let error as LMDBError {
-                        throw error
-                    } catch let error as AnnalsError {
-                        throw error
-                    } catch {
-                        // A custom projection's own error fails its batch, like a rejection.
-                        throw AnnalsError.rejectedEvent(
-                            index: item.index, type: projected.type, projection: projection.entry.name,
-                            reason: "apply failed: \(error)")
-                    }
-                }
-            }
-        } catch let error as AnnalsError {
-            try journal.undo()
-            throw error
-        }
-    }
-
     /// ``AppendCondition/firstConflict(pending:_:)``, failing only its batch when a record it reads is damaged (an
     /// LMDB error still fails the transaction).
     private func firstConflict(
@@ -251,4 +209,52 @@ struct GroupCommit {
             AppendReceipt(offset: UInt64(bigEndianBytes: b, at: 0), id: id, version: UInt64(bigEndianBytes: b, at: 8))
         }
     }
+}
+
+/// The live projections applying one batch's events inside the group commit's transaction, journaling every change
+/// so that a failure of the batch undoes exactly its projection writes.
+private final class BatchProjector {
+    private let live: [LiveProjection]
+    private let journal = UndoJournal()
+    private let writers: [JournaledTables]
+    private let context: ProjectionContext
+
+    init(_ live: [LiveProjection], catalog: ProjectionCatalog, _ handle: TransactionHandle) {
+        self.live = live
+        var readers: [String: any ProjectionReader] = [:]
+        var writers: [JournaledTables] = []
+        for projection in live {
+            let tables = catalog.tables(projection.entry, slot: projection.state.slot, handle)
+            readers[projection.entry.name] = tables
+            writers.append(JournaledTables(tables: tables, journal: journal))
+        }
+        self.writers = writers
+        context = ProjectionContext(mode: .live, readers: readers)
+    }
+
+    /// Applies the event at `index` of its batch to every live projection that handles it.
+    /// - Throws: ``AnnalsError/rejectedEvent(index:type:projection:reason:)`` (also for a projection's own error) or
+    ///   another ``AnnalsError``: the batch fails alone (after ``undo()``). An ``LMDBError`` (such as a full map)
+    ///   fails the whole transaction.
+    func apply(_ event: ProjectedEvent, index: Int) throws {
+        for (projection, writer) in zip(live, writers) where projection.entry.projection.handles(eventType: event.type) {
+            do {
+                try projection.entry.projection.apply(event, to: writer, context: context)
+            } catch let rejection as ProjectionRejection {
+                throw AnnalsError.rejectedEvent(
+                    index: index, type: event.type, projection: projection.entry.name, reason: rejection.description)
+            } catch let error as LMDBError {
+                throw error
+            } catch let error as AnnalsError {
+                throw error
+            } catch {
+                // A custom projection's own error fails its batch, like a rejection.
+                throw AnnalsError.rejectedEvent(
+                    index: index, type: event.type, projection: projection.entry.name, reason: "apply failed: \(error)")
+            }
+        }
+    }
+
+    /// Undoes every change the batch's events made to the projections.
+    func undo() throws { try journal.undo() }
 }
