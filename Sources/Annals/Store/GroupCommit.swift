@@ -237,7 +237,8 @@ private final class BatchProjector {
     ///   another ``AnnalsError``: the batch fails alone (after ``undo()``). An ``LMDBError`` (such as a full map)
     ///   fails the whole transaction.
     func apply(_ event: ProjectedEvent, index: Int) throws {
-        for (projection, writer) in zip(live, writers) where projection.entry.projection.handles(eventType: event.type) {
+        for (projection, writer) in zip(live, writers) where projection.entry.projection.handles(eventType: event.type)
+        {
             do {
                 try projection.entry.projection.apply(event, to: writer, context: context)
             } catch let rejection as ProjectionRejection {
