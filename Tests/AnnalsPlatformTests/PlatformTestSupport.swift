@@ -4,15 +4,19 @@ import AnnalsTestSupport
 import Foundation
 import Testing
 
-/// A platform over a store in a fresh temporary directory; everything is removed afterwards.
-func withPlatform<R>(_ body: (PluginPlatform, String) async throws -> R) async throws -> R {
+/// A platform over a store in a fresh temporary directory (`.noSync`, synced every `syncInterval` seconds);
+/// everything is removed afterwards.
+func withPlatform<R>(
+    syncInterval: Double = 0.1, _ body: (PluginPlatform, String) async throws -> R
+) async throws -> R {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
         "annals-platform-\(UUID().uuidString)"
     )
     .path
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: directory) }
-    let store = try EventStore(path: directory + "/store", options: StoreOptions(durability: .noSync))
+    let store = try EventStore(
+        path: directory + "/store", options: StoreOptions(durability: .noSync, syncInterval: syncInterval))
     defer { store.close() }
     return try await body(PluginPlatform(store: store), directory)
 }

@@ -21,7 +21,7 @@ struct PluginDispatchTests {
 
     @Test("only durable events are delivered")
     func onlyDurableEventsAreDelivered() async throws {
-        try await withRuntime(installing: ["event-counter"]) { runtime, _, _ in
+        try await withRuntime(installing: ["event-counter"], syncInterval: 3_600) { runtime, _, _ in
             try await orders(runtime.store, 2)
             // Committed but not yet synced: a crash could still take it back.
             _ = try await runtime.store.append(NewEvent(type: "order.created", targetId: "order-9", groupId: "acme"))

@@ -21,10 +21,11 @@ enum ExamplePlugins {
 /// A platform and runtime with the example plugins synced and `plugins` installed in `acme`.
 func withRuntime<R>(
     installing plugins: [String], secrets: StaticSecrets = StaticSecrets(), limits: SandboxLimits = SandboxLimits(),
-    jobConcurrency: Int = 4, _ body: (PluginRuntime, PluginPlatform, String) async throws -> R
+    jobConcurrency: Int = 4, syncInterval: Double = 0.1,
+    _ body: (PluginRuntime, PluginPlatform, String) async throws -> R
 ) async throws -> R {
     let registry = try ExamplePlugins.require()
-    return try await withPlatform { platform, directory in
+    return try await withPlatform(syncInterval: syncInterval) { platform, directory in
         _ = try await platform.sync(RegistrySource(registry), scope: .global, actorId: "ops")
         for plugin in plugins { _ = try await platform.install(plugin, organization: "acme", actorId: "ana") }
         let runtime = PluginRuntime(

@@ -19,9 +19,12 @@ struct InstallPlanner {
     var transient: Set<String> = []
     /// Permissions granted by this operation, on top of those already granted.
     var grants: Set<String> = []
-    /// Whether changing the version of an installed plugin needs its new permissions granted explicitly
-    /// (updates); a first install grants what the plugin asks for.
+    /// Whether changing the version of an installed plugin needs its new permissions granted explicitly; a first
+    /// install grants what the plugin asks for, unless ``newInstallsNeedGrants``.
     var upgradesNeedGrants = true
+    /// Whether a plugin this operation installs anew (a dependency an update pulls in) needs its permissions granted
+    /// explicitly: an update must not grant, through a new dependency, what it would have to ask for itself.
+    var newInstallsNeedGrants = false
     /// The operation's name, recorded in the events' metadata.
     var operation: String
     /// What was asked for, for messages and the plan.
@@ -83,6 +86,10 @@ struct InstallPlanner {
                 }
             } else {
                 action = .install
+                let ungranted = newGrants.filter { !grants.contains($0) }
+                if newInstallsNeedGrants, !ungranted.isEmpty {
+                    missingGrants.append((package.name, package.version, ungranted))
+                }
             }
             steps.append(
                 InstallPlan.Step(

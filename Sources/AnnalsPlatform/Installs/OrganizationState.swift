@@ -19,7 +19,8 @@ struct OrganizationState {
     let subscriptions: [String: [Connection]]
     /// The ids of the organization's event-type things.
     let eventTypes: Set<String>
-    /// The stream version of every install (what `expectedVersion` checks), by install id.
+    /// The stream version of every install, and of every visible plugin's install stream that a removed install left
+    /// (what `expectedVersion` checks), by install id.
     var streamVersions: [String: UInt64] = [:]
 
     /// Reads the state from `view`.
@@ -70,6 +71,12 @@ struct OrganizationState {
                 var state = try store.read { try OrganizationState(organization: organization, $0) }
                 for install in state.installs.values {
                     state.streamVersions[install.thingId] = try store.version(of: install.thingId)
+                }
+                // A plugin installed once and removed since has a stream, whose version a new install must expect.
+                for name in state.plugins.keys where state.installs[name] == nil {
+                    let id = PlatformIDs.install(name, organization: organization)
+                    let version = try store.version(of: id)
+                    if version > 0 { state.streamVersions[id] = version }
                 }
                 if try store.head().offset == state.offset { return state }
             } catch {

@@ -6,12 +6,14 @@ extension PluginPlatform {
     ///
     /// The organization's whole graph is resolved (npm semver semantics, newest satisfying versions). Plugins are
     /// installed in topological order; dependencies already installed at a satisfying version are kept. A first
-    /// install grants the permissions the plugin asks for (listed in the plan's steps).
+    /// install grants the permissions the plugin asks for (listed in the plan's steps); an installed dependency that
+    /// the resolution moves to a version asking for more needs those granted with `grants`.
     /// - Parameters:
     ///   - name: The plugin's name.
     ///   - range: A version range (`^1.2.0`, `~0.3`, `>=2 <3`) or dist-tag (`latest`, `alpha`); by default the
     ///     `latest` version with npm's caret (`^1.4.0`).
     ///   - organization: Where to install.
+    ///   - grants: Permissions granted to installed dependencies whose new versions ask for more.
     ///   - actorId: Who installs.
     ///   - dryRun: Plan only; append nothing.
     /// - Returns: The plan, with ``InstallPlan/offset`` set when it was applied.
@@ -19,9 +21,11 @@ extension PluginPlatform {
     ///   ``PlatformError/resolutionFailed(explanation:)`` with a PubGrub-style explanation and suggestions, or
     ///   ``PlatformError/store(_:)`` (a version conflict means a concurrent change: nothing was written).
     public func install(
-        _ name: String, range: String? = nil, organization: String, actorId: String, dryRun: Bool = false
+        _ name: String, range: String? = nil, organization: String, grants: [String] = [], actorId: String,
+        dryRun: Bool = false
     ) async throws(PlatformError) -> InstallPlan {
         let org = try PluginScope.checkedOrganization(organization)
+        try Self.checkGrants(grants)
         let state = try OrganizationState.read(org, store: store)
         if state.plugins[name]?.withdrawn == true, state.installs[name] == nil {
             throw .notFound("'\(name)' was withdrawn from its registry; it can no longer be installed")
@@ -30,6 +34,7 @@ extension PluginPlatform {
         var planner = InstallPlanner(state: state, operation: "install", request: "install \(name)@\(requestedRange)")
         planner.requested[name] = requestedRange
         planner.upgradesNeedGrants = true
+        planner.grants = Set(grants)
         return try await apply(planner.plan(actorId: actorId), dryRun: dryRun)
     }
 
@@ -39,8 +44,8 @@ extension PluginPlatform {
     /// The install records the offset and version it updated from, and every install the update changed: what
     /// ``rollback(_:organization:to:actorId:dryRun:)`` returns to.
     /// - Parameters:
-    ///   - grants: Permissions the new version asks for that were not granted yet; the update is refused without
-    ///     them.
+    ///   - grants: Permissions the new version, or a dependency it installs anew, asks for that were not granted yet;
+    ///     the update is refused without them.
     /// - Throws: ``PlatformError/pinned(plugin:version:)``, ``PlatformError/permissionsNotGranted(plugin:version:permissions:)``,
     ///   ``PlatformError/resolutionFailed(explanation:)``, ``PlatformError/notFound(_:)``.
     public func update(
@@ -48,9 +53,7 @@ extension PluginPlatform {
         dryRun: Bool = false
     ) async throws(PlatformError) -> InstallPlan {
         let org = try PluginScope.checkedOrganization(organization)
-        for grant in grants {
-            if let problem = PluginPermission.problem(grant) { throw .invalidArgument("--grant: \(problem)") }
-        }
+        try Self.checkGrants(grants)
         let state = try OrganizationState.read(org, store: store)
         let install = try state.install(name)
         if install.pinned { throw .pinned(plugin: name, version: install.version.description) }
@@ -71,7 +74,15 @@ extension PluginPlatform {
         if !install.isExplicit { planner.transient = [name] }
         planner.unlocked = [name]
         planner.grants = Set(grants)
+        planner.newInstallsNeedGrants = true
         return try await apply(planner.plan(actorId: actorId, recordUpdateOf: name), dryRun: dryRun)
+    }
+
+    /// Refuses a `--grant` that is not a permission.
+    private static func checkGrants(_ grants: [String]) throws(PlatformError) {
+        for grant in grants {
+            if let problem = PluginPermission.problem(grant) { throw .invalidArgument("--grant: \(problem)") }
+        }
     }
 
     /// Appends a plan's events, unless it is a dry run or there are none.

@@ -2,7 +2,7 @@ import Annals
 import AnnalsPlatform
 import ArgumentParser
 
-/// `annals plugin install NAME[@RANGE] --group ORG [--dry-run]`.
+/// `annals plugin install NAME[@RANGE] --group ORG [--grant PERMISSION…] [--dry-run]`.
 struct PluginInstallCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "install",
@@ -11,8 +11,10 @@ struct PluginInstallCommand: ParsableCommand {
             Resolves the organization's whole graph with npm semver semantics (newest satisfying versions) and \
             installs in topological order; dependencies already installed at a satisfying version are kept. \
             Prints one JSON line per step ({"name","action","from","to","reasons","newGrants"}), then a summary \
-            ({"group","request","steps","events","offset"}). Exit code 10 with an explanation when the \
-            requirements clash (which ones, why, and how to fix it), 4 for an unknown plugin.
+            ({"group","request","steps","events","offset"}). The plugin and new dependencies are granted the \
+            permissions they ask for (listed as newGrants); an installed dependency moved to a version that asks \
+            for more needs each new one granted with --grant (exit code 11 otherwise). Exit code 10 with an \
+            explanation when the requirements clash (which ones, why, and how to fix it), 4 for an unknown plugin.
             Examples: annals plugin install @elizaos/plugin-sql --group acme; annals plugin install \
             price-feed@^1.0.0 --group acme --dry-run
             """)
@@ -23,6 +25,13 @@ struct PluginInstallCommand: ParsableCommand {
     var plugin: String
 
     @OptionGroup var organization: OrganizationOption
+
+    @Option(
+        name: .customLong("grant"),
+        help: ArgumentHelp(
+            "Grant a new permission to an installed dependency the install moves (repeatable).",
+            valueName: "permission"))
+    var grants: [String] = []
 
     @Flag(help: "Print the plan; install nothing.")
     var dryRun = false
@@ -36,9 +45,10 @@ struct PluginInstallCommand: ParsableCommand {
         let store = try location.openCheckingEveryPage(writing: !dryRun)
         defer { store.close() }
         let platform = PluginPlatform(store: store)
-        let (org, actor, dryRun) = (organization.organization, actor.actor, dryRun)
+        let (org, grants, actor, dryRun) = (organization.organization, grants, actor.actor, dryRun)
         let plan = try blocking {
-            try await platform.install(name, range: range, organization: org, actorId: actor, dryRun: dryRun)
+            try await platform.install(
+                name, range: range, organization: org, grants: grants, actorId: actor, dryRun: dryRun)
         }
         try PluginReference.print(plan)
     }
@@ -51,8 +61,8 @@ struct PluginUpdate: ParsableCommand {
         abstract: "Update an installed plugin to its newest version (or the newest in --to), with its dependencies.",
         discussion: """
             Records the offset and version it updated from (what `plugin rollback` returns to). A version that \
-            asks for more permissions needs each new one granted with --grant (exit code 11 otherwise); a pinned \
-            plugin is refused (exit code 12). Output as for install.
+            asks for more permissions, or a dependency the update installs anew, needs each new permission granted \
+            with --grant (exit code 11 otherwise); a pinned plugin is refused (exit code 12). Output as for install.
             Example: annals plugin update price-feed --group acme --grant secrets.read:API_KEY
             """)
 

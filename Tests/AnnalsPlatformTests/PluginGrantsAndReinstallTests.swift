@@ -1,0 +1,74 @@
+import Annals
+import AnnalsPlatform
+import AnnalsResolver
+import Foundation
+import Testing
+
+/// Permissions that installs and updates grant, and installing again what an update removed.
+@Suite("Plugin grants and reinstalls")
+struct PluginGrantsAndReinstallTests {
+    @Test("a plugin an update removed can be installed again")
+    func reinstallAfterRemoval() async throws {
+        try await withPlatform { platform, directory in
+            let manifest = try writeManifest(
+                ["a": ["1.0.0": ["c": "^1.0.0"], "2.0.0": [:]], "c": ["1.0.0": [:]]], to: directory)
+            _ = try await platform.sync(RegistrySource(manifest), scope: .global, actorId: "ops")
+            _ = try await platform.install("a", range: "^1", organization: "acme", actorId: "ana")
+            let update = try await platform.update("a", range: "^2", organization: "acme", actorId: "ana")
+            #expect(update.steps.first { $0.name == "c" }?.action == .remove)
+            let again = try await platform.install("c", organization: "acme", actorId: "ana")
+            #expect(again.steps.first { $0.name == "c" }?.action == .install)
+            #expect(try platform.installs(organization: "acme").map(\.name).sorted() == ["a", "c"])
+        }
+    }
+
+    @Test("an update cannot grant through a new dependency what it would have to ask for itself")
+    func updatesNeedGrantsForNewDependencies() async throws {
+        try await withPlatform { platform, directory in
+            let manifest = try writeManifest(
+                [
+                    "app": ["1.0.0": [:], "1.1.0": ["leaky": "^1.0.0"], "1.2.0": [:]],
+                    "leaky": ["1.0.0": [:]],
+                ],
+                permissions: [
+                    "app": ["1.2.0": ["secrets.read:DB_PASSWORD"]], "leaky": ["1.0.0": ["secrets.read:DB_PASSWORD"]],
+                ], to: directory)
+            _ = try await platform.sync(RegistrySource(manifest), scope: .global, actorId: "ops")
+            _ = try await platform.install("app", range: "1.0.0", organization: "acme", actorId: "ana")
+            for target in ["1.2.0", "1.1.0"] {
+                await #expect {
+                    try await platform.update("app", range: target, organization: "acme", actorId: "ana")
+                } throws: { error in
+                    guard case PlatformError.permissionsNotGranted(_, _, let permissions) = error else { return false }
+                    return permissions == ["secrets.read:DB_PASSWORD"]
+                }
+            }
+            let plan = try await platform.update(
+                "app", range: "1.1.0", organization: "acme", grants: ["secrets.read:DB_PASSWORD"], actorId: "ana")
+            #expect(plan.steps.first { $0.name == "leaky" }?.newGrants == ["secrets.read:DB_PASSWORD"])
+        }
+    }
+
+    @Test("an install that moves an installed dependency to a version asking for more takes --grant")
+    func installsTakeGrants() async throws {
+        try await withPlatform { platform, directory in
+            // old is installed with lib 1.0.0; then lib 1.1.0, asking for kv, and new, needing it, are published.
+            let first = try writeManifest(
+                ["old": ["1.0.0": ["lib": "^1.0.0"]], "lib": ["1.0.0": [:]]], to: directory)
+            _ = try await platform.sync(RegistrySource(first), scope: .global, actorId: "ops")
+            _ = try await platform.install("old", organization: "acme", actorId: "ana")
+            let second = try writeManifest(
+                [
+                    "old": ["1.0.0": ["lib": "^1.0.0"]], "new": ["1.0.0": ["lib": "^1.1.0"]],
+                    "lib": ["1.0.0": [:], "1.1.0": [:]],
+                ],
+                permissions: ["lib": ["1.1.0": ["kv"]]], to: directory)
+            _ = try await platform.sync(RegistrySource(second), scope: .global, actorId: "ops")
+            await #expect(throws: PlatformError.self) {
+                try await platform.install("new", organization: "acme", actorId: "ana")
+            }
+            let plan = try await platform.install("new", organization: "acme", grants: ["kv"], actorId: "ana")
+            #expect(plan.steps.first { $0.name == "lib" }?.action == .upgrade)
+        }
+    }
+}
