@@ -41,7 +41,10 @@ enum ElizaRegistryReader {
         var merged = generated
         merged.format = .elizaDirectory
         var byName = Dictionary(uniqueKeysWithValues: merged.plugins.enumerated().map { ($1.name, $0) })
-        for plugin in index.plugins {
+        // An entry the generated registry lists but had to skip is not taken from the index instead: that would
+        // replace the plugin's versions with none.
+        let skipped = Set(generated.problems.map(\.entry))
+        for plugin in index.plugins where !skipped.contains(plugin.name) {
             if let position = byName[plugin.name] {
                 if merged.plugins[position].repository == nil {
                     merged.plugins[position].repository = plugin.repository
@@ -51,7 +54,6 @@ enum ElizaRegistryReader {
                 merged.plugins.append(plugin)
             }
         }
-        let skipped = Set(generated.problems.map(\.entry))
         merged.problems += index.problems.filter { !skipped.contains($0.entry) }
         merged.warnings += index.warnings
         return merged

@@ -93,10 +93,21 @@ struct SyncPlanner {
             existingEdges[id] = try view.connections(
                 ConnectionFilter(fromId: id, connectionType: PlatformIDs.dependsOn, limit: .max))
         }
-        withdrawals = inScope.filter {
-            $0.properties["registry"]?.stringValue == registry && !listed.contains($0.id)
-                && $0.status != PlatformIDs.withdrawnStatus
+        // A plugin whose entry was skipped as damaged is still listed: it keeps what an earlier sync recorded. An
+        // entry whose name could not be read could be any plugin, so then nothing is withdrawn.
+        let damaged = Set(listing.problems.map(\.entry))
+        let unnamed = listing.problems.contains { PluginName.problem($0.entry) != nil }
+        if unnamed {
+            report.warnings.append(
+                "an entry's name could not be read, so no plugin missing from the listing was withdrawn")
         }
+        withdrawals =
+            unnamed
+            ? []
+            : inScope.filter {
+                $0.properties["registry"]?.stringValue == registry && !listed.contains($0.id)
+                    && !damaged.contains($0.name ?? "") && $0.status != PlatformIDs.withdrawnStatus
+            }
         // Dependencies become depends_on edges to plugins visible from this scope (its own, then global).
         let listedIds = Set(upserts.map(\.plugin.thingId))
         for (plugin, _) in upserts {

@@ -73,11 +73,39 @@ public struct RegistrySource: Sendable, Hashable {
         }
     }
 
+    private static func isWhitespace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
+    }
+
+    /// Refuses a top-level member `key` whose value does not start with `opening` (`{` or `[`).
+    private static func require(
+        _ key: String, in top: TolerantJSONMembers, _ bytes: [UInt8], toStartWith opening: Character,
+        _ kind: String, source: String
+    ) throws(PlatformError) {
+        guard let member = top.members.first(where: { $0.key == key }) else { return }
+        let first = bytes[member.range].first { !isWhitespace($0) }
+        guard first != opening.asciiValue else { return }
+        throw .unreadableSource(
+            source: source, reason: "'\(key)' at line \(member.line), column \(member.column) is not \(kind)")
+    }
+
     private func parse(_ bytes: [UInt8], name: String, baseDirectory: String?) throws(PlatformError) -> RegistryListing
     {
         do {
+            // Anything but an object is no registry: read as an empty one, it would withdraw every plugin.
+            let start = bytes.firstIndex { !Self.isWhitespace($0) } ?? bytes.count
+            guard start < bytes.count, bytes[start] == UInt8(ascii: "{") else {
+                let line = bytes[..<start].count { $0 == 0x0A } + 1
+                let column = start - (bytes[..<start].lastIndex(of: 0x0A).map { $0 + 1 } ?? 0) + 1
+                throw PlatformError.unreadableSource(
+                    source: name,
+                    reason: "the top level, at line \(line), column \(column), is not a JSON object (a registry "
+                        + "index, a generated registry or an annals.plugins/1 manifest)")
+            }
             let top = try TolerantJSONMembers(bytes)
             let keys = Set(top.members.compactMap(\.key))
+            try Self.require("registry", in: top, bytes, toStartWith: "{", "an object", source: name)
+            try Self.require("plugins", in: top, bytes, toStartWith: "[", "an array", source: name)
             if keys.contains("registry") { return try ElizaRegistryReader.readGenerated(bytes) }
             if keys.contains("plugins") || keys.contains("format") {
                 if let format = top.members.first(where: { $0.key == "format" }),

@@ -1,0 +1,99 @@
+import Annals
+import AnnalsPlatform
+import Foundation
+import Testing
+
+/// A re-sync from a damaged registry never destroys what an earlier sync recorded: a skipped entry keeps its plugin,
+/// and a file that is no registry at all is refused.
+@Suite("Registry re-syncs from damaged sources")
+struct RegistryResyncDamageTests {
+    @Test("a skipped manifest entry keeps the plugin an earlier sync recorded")
+    func skippedEntryIsNotWithdrawn() async throws {
+        try await withPlatform { platform, directory in
+            let path = try writeManifest(["a": ["1.0.0": [:]], "c": ["1.0.0": [:]]], to: directory)
+            _ = try await platform.sync(RegistrySource(path), scope: .global, actorId: "ops")
+            // c's second version is not semver: the entry is skipped, and c keeps its 1.0.0.
+            let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+            guard case .object(var top) = try JSONParser.parse(bytes), case .array(var entries)? = top["plugins"],
+                case .object(var c)? = entries.last,
+                case .array(let versions)? = c["versions"]
+            else {
+                Issue.record("unexpected manifest layout")
+                return
+            }
+            c["versions"] = .array(versions + [.object(["version": "2.1"])])
+            entries[entries.count - 1] = .object(c)
+            top["plugins"] = .array(entries)
+            try Data(JSONValue.object(top).canonicalBytes).write(to: URL(fileURLWithPath: path))
+            let report = try await platform.sync(RegistrySource(path), scope: .global, actorId: "ops")
+            #expect(report.problems.map(\.entry) == ["c"], "\(report.problems)")
+            #expect(report.removed.isEmpty)
+            #expect(try platform.plugin("c")?.withdrawn == false)
+            #expect(try platform.plugin("c")?.releases.map(\.version.description) == ["1.0.0"])
+        }
+    }
+
+    @Test("an entry whose name cannot be read withdraws nothing")
+    func unnamedEntryWithdrawsNothing() async throws {
+        try await withPlatform { platform, directory in
+            let path = directory + "/index.json"
+            try #"{"a": "github:x/a", "b": "github:x/b"}"#.write(toFile: path, atomically: true, encoding: .utf8)
+            _ = try await platform.sync(RegistrySource(path), scope: .global, actorId: "ops")
+            try #"{"a": "github:x/a", 7: "github:x/b"}"#.write(toFile: path, atomically: true, encoding: .utf8)
+            let report = try await platform.sync(RegistrySource(path), scope: .global, actorId: "ops")
+            #expect(!report.problems.isEmpty)
+            #expect(report.removed.isEmpty)
+            #expect(report.warnings.contains { $0.contains("no plugin missing from the listing was withdrawn") })
+            #expect(try platform.plugin("b")?.withdrawn == false)
+        }
+    }
+
+    @Test("a generated-registry entry that is skipped is not replaced by its versionless index entry")
+    func skippedGeneratedEntryKeepsItsVersions() async throws {
+        try await withPlatform { platform, directory in
+            let copy = directory + "/eliza"
+            try FileManager.default.copyItem(atPath: ElizaRegistry.directory, toPath: copy)
+            _ = try await platform.sync(RegistrySource(copy), scope: .global, actorId: "ops")
+            let before = try #require(try platform.plugin("@elizaos/plugin-sql"))
+            try #require(!before.releases.isEmpty)
+            let path = copy + "/generated-registry.json"
+            let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+            guard case .object(var top) = try JSONParser.parse(bytes), case .object(var registry)? = top["registry"],
+                case .object(var entry)? = registry["@elizaos/plugin-sql"], case .object(var npm)? = entry["npm"]
+            else {
+                Issue.record("unexpected generated-registry.json layout")
+                return
+            }
+            npm["v1"] = .integer(1)
+            entry["npm"] = .object(npm)
+            registry["@elizaos/plugin-sql"] = .object(entry)
+            top["registry"] = .object(registry)
+            try Data(JSONValue.object(top).canonicalBytes).write(to: URL(fileURLWithPath: path))
+            let report = try await platform.sync(RegistrySource(copy), scope: .global, actorId: "ops")
+            #expect(report.problems.map(\.entry) == ["@elizaos/plugin-sql"], "\(report.problems)")
+            #expect(!report.changed.contains("@elizaos/plugin-sql") && !report.removed.contains("@elizaos/plugin-sql"))
+            #expect(try platform.plugin("@elizaos/plugin-sql")?.releases == before.releases)
+        }
+    }
+
+    @Test(arguments: [
+        ("[]", "the top level, at line 1, column 1, is not a JSON object"),
+        (#"{"registry": []}"#, "'registry' at line 1, column 2 is not an object"),
+        (#"{"format": "annals.plugins/1", "plugins": {"a": 1}}"#, "is not an array"),
+    ])
+    func aFileThatIsNoRegistryIsRefused(_ text: String, _ reason: String) async throws {
+        try await withPlatform { platform, directory in
+            let path = try writeManifest(["a": ["1.0.0": [:]]], to: directory, name: "reg")
+            _ = try await platform.sync(RegistrySource(path), scope: .global, actorId: "ops")
+            let head = try platform.store.head().offset
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            await #expect {
+                try await platform.sync(RegistrySource(path), scope: .global, actorId: "ops")
+            } throws: { error in
+                String(describing: error).contains(reason)
+            }
+            #expect(try platform.store.head().offset == head)
+            #expect(try platform.plugin("a")?.withdrawn == false)
+        }
+    }
+}
