@@ -104,10 +104,8 @@ final class HostBindings {
         }
     }
 
-    /// The name of a secret read whose value occurs in `output`, if any.
+    /// The name of a secret read whose value occurs in `output` (raw, or behind JSON escapes), if any.
     func leakedSecret(in output: [UInt8]) -> String? {
-        secretsRead.first { secret in
-            !secret.value.isEmpty && output.firstRange(of: Array(secret.value.utf8)) != nil
-        }?.name
+        secretsRead.first { SecretScan.occurs($0.value, in: output) }?.name
     }
 }

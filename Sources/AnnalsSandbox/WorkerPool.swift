@@ -220,7 +220,7 @@ struct WorkerCall {
             fuelUsed: try reader.integer(), peakMemoryBytes: Int(try reader.integer(UInt64.self)),
             duration: .nanoseconds(Int64(clamping: try reader.integer(UInt64.self))))
         for secret in secretsGiven where !secret.value.isEmpty {
-            if output.firstRange(of: Array(secret.value.utf8)) != nil {
+            if SecretScan.occurs(secret.value, in: output) {
                 return .failure(
                     SandboxFailure(
                         .permissionDenied, "the output contains the value of secret \(secret.name); it was withheld",

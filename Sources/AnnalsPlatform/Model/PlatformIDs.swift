@@ -40,6 +40,14 @@ public enum PlatformIDs {
     /// The label of every plugin's knowledge item.
     public static let pluginLabel = "plugin"
 
+    /// The prefixes of the streams the platform keeps (its things, connections, executions, jobs, dead letters):
+    /// plugins may neither append to them nor read them.
+    public static let reservedStreamPrefixes = [
+        "plugin:", "registry:", "install:", "event-type:", "organization:", "about:", "kv:", "execution:",
+        "job-cancel:", "dead-letter:", "\(provides):", "\(dependsOn):", "\(instanceOf):", "\(requires):",
+        "\(subscribesTo):",
+    ]
+
     /// The id of the plugin `name` in `scope`.
     public static func plugin(_ name: String, in scope: PluginScope) -> String { "plugin:\(scope.groupId):\(name)" }
     /// The id of the registry `name` in `scope`.

@@ -32,3 +32,21 @@ public enum ExecutionEventType {
     /// The stream of execution `id`.
     public static func stream(_ id: String) -> String { "execution:\(id)" }
 }
+
+/// What the audit trail records of a failure.
+enum ExecutionEvents {
+    /// The longest failure message an outcome records, in UTF-8 bytes: a plugin that puts what it likes into a
+    /// message (a huge pattern, a huge event type) must not make its outcome too large to record.
+    static let maximumMessageBytes = 1_024
+
+    /// `message`, cut at ``maximumMessageBytes`` (on a character boundary) with a note of its full length.
+    static func recordable(_ message: String) -> String {
+        guard message.utf8.count > maximumMessageBytes else { return message }
+        var cut = ""
+        for character in message {
+            guard cut.utf8.count + character.utf8.count <= maximumMessageBytes else { break }
+            cut.append(character)
+        }
+        return cut + "… (cut; \(message.utf8.count) bytes)"
+    }
+}

@@ -5,10 +5,11 @@ import Foundation
 /// The host functions a plugin's capabilities reach, on the store and inside one organization.
 ///
 /// - `events.read`: `{"types": ["order.*"], "after": OFFSET, "limit": N}` → a JSON array of the organization's
-///   events (at most 100 per call); other organizations' events are never visible.
+///   events (at most 100 per call); other organizations' events are never visible, nor the platform's own (its
+///   `plugin_*` types and the streams it keeps: executions, jobs, installs, plugins' key/value state, …).
 /// - `events.append`: `{"type": "…", "targetId": "…", "metadata": {…}}` → `{"offset": N}`; the event is appended
 ///   in the organization's group with the actor `plugin:NAME`, and may not use the platform's reserved types
-///   (`plugin_*`, `thing.*`, `connection.*`, `knowledge.*`).
+///   (`plugin_*`, `thing.*`, `connection.*`, `knowledge.*`) nor its streams (``PlatformIDs/reservedStreamPrefixes``).
 /// - `kv`: the plugin's private state in the organization, kept as the thing `kv:ORG:NAME` (each `kv_set` is a
 ///   `thing.updated` event with a merge patch), so it is in the log, replayable and rolled back like everything
 ///   else. Values are UTF-8 text.
@@ -41,7 +42,7 @@ final class PlatformPluginHost: PluginHost, @unchecked Sendable {
         let request = try JSONParser.parse(requestJSON)
         let types = (request["types"]?.arrayValue ?? []).compactMap(\.stringValue)
         for pattern in types where !EventFilter.isValidPattern(pattern) {
-            throw HostCallError("'\(pattern)' is not an event type pattern")
+            throw HostCallError("'\(Self.shortened(pattern))' is not an event type pattern")
         }
         let filter = EventFilter(types: types, groupId: organization)
         let after = UInt64(max(0, request["after"]?.int64Value ?? 0))
@@ -50,7 +51,9 @@ final class PlatformPluginHost: PluginHost, @unchecked Sendable {
         var out: [UInt8] = [UInt8(ascii: "[")]
         var count = 0
         while count < limit, let event = try reader.next() {
-            guard filter.matches(event) else { continue }
+            guard filter.matches(event), !Self.isPlatformEvent(type: event.type, targetId: event.targetId) else {
+                continue
+            }
             if count > 0 { out.append(UInt8(ascii: ",")) }
             event.appendJSON(to: &out)
             count += 1
@@ -63,16 +66,33 @@ final class PlatformPluginHost: PluginHost, @unchecked Sendable {
         let event = try JSONParser.parse(eventJSON)
         guard let type = event["type"]?.stringValue else { throw HostCallError("the event has no \"type\"") }
         for reserved in ["plugin_", "thing.", "connection.", "knowledge."] where type.hasPrefix(reserved) {
-            throw HostCallError("plugins may not append '\(reserved)*' events (\(type))")
+            throw HostCallError("plugins may not append '\(reserved)*' events (\(Self.shortened(type)))")
+        }
+        let targetId = event["targetId"]?.stringValue
+        if let targetId, let reserved = PlatformIDs.reservedStreamPrefixes.first(where: targetId.hasPrefix) {
+            throw HostCallError(
+                "plugins may not append to the platform's '\(reserved)…' streams (\(Self.shortened(targetId)))")
         }
         var metadata = event["metadata"]?.objectValue ?? [:]
         metadata["plugin"] = ["name": .string(plugin), "correlationId": .string(correlationId)]
         let receipts = try store.appendAndWait([
             NewEvent(
-                type: type, actorId: "plugin:\(plugin)", targetId: event["targetId"]?.stringValue,
+                type: type, actorId: "plugin:\(plugin)", targetId: targetId,
                 groupId: organization, metadata: .object(metadata))
         ])
         return Array("{\"offset\":\(receipts[0].offset)}".utf8)
+    }
+
+    /// Whether an event is the platform's own: one of its `plugin_*` types, or on one of its streams.
+    static func isPlatformEvent(type: String, targetId: String?) -> Bool {
+        type.hasPrefix("plugin_")
+            || targetId.map { target in PlatformIDs.reservedStreamPrefixes.contains { target.hasPrefix($0) } } == true
+    }
+
+    /// `text` cut to 100 characters for an error message, which the execution's outcome records (a plugin must not
+    /// make it too large to record).
+    static func shortened(_ text: String) -> String {
+        text.count <= 100 ? text : text.prefix(100) + "… (\(text.utf8.count) bytes)"
     }
 
     func kvGet(_ key: String) throws -> [UInt8]? {

@@ -262,7 +262,8 @@ public struct PluginDispatcher: Sendable {
                 "plugin": .string(subscription.plugin), "version": .string(subscription.version),
                 "eventOffset": .integer(event.offset), "eventId": .string(event.id.lowercasedString),
                 "eventType": .string(event.type), "attempts": .integer(maxAttempts),
-                "errorKind": .string(failure.kind.rawValue), "error": .string(failure.message),
+                "errorKind": .string(failure.kind.rawValue),
+                "error": .string(ExecutionEvents.recordable(failure.message)),
                 "idempotencyKey": .string(Self.idempotencyKey(event, subscription)),
             ])
         _ = try await appendBatch([letter], acknowledging: subscription.cursor, through: event.offset)

@@ -153,7 +153,7 @@ extension PluginRuntime {
         ]
         if let failure = outcome.failure {
             metadata["errorKind"] = .string(failure.kind.rawValue)
-            metadata["error"] = .string(failure.message)
+            metadata["error"] = .string(ExecutionEvents.recordable(failure.message))
         } else if let output = outcome.output {
             metadata["output"] = ["sha256": .string(Self.sha256(output)), "bytes": .integer(output.count)]
             if output.count <= 65_536, let value = try? JSONParser.parse(output) { metadata["result"] = value }

@@ -66,10 +66,13 @@ extension PluginRuntime {
             streamVersion: 1)
     }
 
-    /// Whether someone asked to cancel job `id`.
+    /// Whether someone asked to cancel job `id`: a `plugin_job_cancel_requested` event on its cancel stream (any
+    /// other event there asks nothing).
     func cancelRequested(_ id: String) throws(PlatformError) -> Bool {
         do {
-            return try store.version(of: Self.cancelStream(id)) > 0
+            let stream = Self.cancelStream(id)
+            guard try store.version(of: stream) > 0 else { return false }
+            return try store.stream(stream).collect().contains { $0.type == ExecutionEventType.jobCancelRequested }
         } catch {
             throw .store(error)
         }

@@ -1,0 +1,64 @@
+/// Whether a plugin's output carries a secret's value: as the bytes themselves, or inside a JSON string where
+/// escapes (`\u0073k-…`, `\/`) would hide it from a search of the raw bytes.
+enum SecretScan {
+    /// Whether `value` occurs in `output`, raw or in the decoded text of one of its JSON strings.
+    static func occurs(_ value: String, in output: [UInt8]) -> Bool {
+        let needle = Array(value.utf8)
+        guard !needle.isEmpty else { return false }
+        if output.firstRange(of: needle) != nil { return true }
+        return decodedStrings(in: output).contains { $0.firstRange(of: needle) != nil }
+    }
+
+    /// The UTF-8 text of every JSON string literal in `bytes` that contains an escape, decoded; best effort on text
+    /// that is not valid JSON (an unfinished string is decoded as far as it goes).
+    static func decodedStrings(in bytes: [UInt8]) -> [[UInt8]] {
+        var strings: [[UInt8]] = []
+        var index = 0
+        while index < bytes.count {
+            guard bytes[index] == UInt8(ascii: "\"") else {
+                index += 1
+                continue
+            }
+            index += 1
+            var text: [UInt8] = []
+            var escaped = false
+            var pendingHighSurrogate: UInt32?
+            while index < bytes.count, bytes[index] != UInt8(ascii: "\"") {
+                guard bytes[index] == UInt8(ascii: "\\"), index + 1 < bytes.count else {
+                    text.append(bytes[index])
+                    index += 1
+                    continue
+                }
+                escaped = true
+                let code = bytes[index + 1]
+                index += 2
+                switch code {
+                case UInt8(ascii: "b"): text.append(0x08)
+                case UInt8(ascii: "f"): text.append(0x0C)
+                case UInt8(ascii: "n"): text.append(0x0A)
+                case UInt8(ascii: "r"): text.append(0x0D)
+                case UInt8(ascii: "t"): text.append(0x09)
+                case UInt8(ascii: "u"):
+                    guard index + 4 <= bytes.count,
+                        let unit = UInt32(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16)
+                    else { continue }
+                    index += 4
+                    if (0xD800...0xDBFF).contains(unit) {
+                        pendingHighSurrogate = unit
+                        continue
+                    }
+                    var scalar = unit
+                    if let high = pendingHighSurrogate, (0xDC00...0xDFFF).contains(unit) {
+                        scalar = 0x10000 + ((high - 0xD800) << 10) + (unit - 0xDC00)
+                    }
+                    pendingHighSurrogate = nil
+                    if let character = Unicode.Scalar(scalar) { text += Array(String(character).utf8) }
+                default: text.append(code)  // \" \\ \/ and anything else: the character itself
+                }
+            }
+            index += 1
+            if escaped { strings.append(text) }
+        }
+        return strings
+    }
+}
