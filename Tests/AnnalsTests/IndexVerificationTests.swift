@@ -83,6 +83,30 @@ import Testing
         }
     }
 
+    @Test func anIdsEntryPastTheHeadIsReportedAndRefusesTheAppendOfItsId() async throws {
+        try await withStore(options) { store, _ in
+            try await fill(store)
+            let head = try store.head().offset
+            let id = UUID()
+            try store.write { txn in
+                try txn.put(
+                    store.schema.ids, key: id.bytes, value: UInt64(99_999_999).bigEndianBytes + UInt64(1).bigEndianBytes
+                )
+            }
+            let problems = try store.verifyIndexes()
+            #expect(problems.count == 1 && problems.first?.offset == 99_999_999, "\(problems)")
+            #expect(problems.first?.detail.contains("past the last offset \(head)") == true, "\(problems)")
+            // Taking it for a duplicate would drop the event unwritten: the append fails instead.
+            await #expect {
+                _ = try await store.append(NewEvent(id: id, type: "a"))
+            } throws: { error in
+                guard case .corruptRecord(99_999_999, let reason) = error as? AnnalsError else { return false }
+                return reason.contains("past the last offset")
+            }
+            #expect(try store.head().offset == head)
+        }
+    }
+
     @Test func aStreamVersionThatIsNotItsLastEventsIsNamed() async throws {
         try await withStore(options) { store, _ in
             try await fill(store)

@@ -21,6 +21,31 @@ import Testing
         }
     }
 
+    @Test func theHashAtAnAnchorThatWasTheHeadIsRecomputedOnceAppendsMovedOn() async throws {
+        try await withStore { store, _ in
+            try await fill(store, count: 10)
+            let anchor = try store.head()
+            try await fill(store, count: 5)
+            // What checkAnchor does when an append lands between verify's head and its anchor check.
+            let found = try store.environment.read { txn in
+                try store.chainHash(at: anchor.offset, head: anchor.offset, txn, decoder: store.makeDecoder())
+            }
+            #expect(found == anchor.hash)
+        }
+    }
+
+    @Test func anEmptyLogWhoseMetaKeepsAHeadHashLostEveryRecord() async throws {
+        try await withStore { store, _ in
+            try await fill(store, count: 5)
+            try store.write { txn in
+                for offset in UInt64(1)...5 { try txn.delete(store.schema.events, key: offset.bigEndianBytes) }
+            }
+            let report = try store.verify()
+            #expect(!report.isIntact)
+            #expect(report.problems.first?.detail.contains("every record was removed") == true, "\(report.problems)")
+        }
+    }
+
     @Test func anIntactLogVerifies() async throws {
         try await withStore { store, _ in
             try await fill(store)

@@ -68,7 +68,7 @@ struct GroupCommit {
                                 index: index, field: "id",
                                 reason: "falls in this store's namespace of assigned ids; use a random UUID")
                         }
-                        if let original = try localIDs[id] ?? pendingIDs[id] ?? lookup(id, txn) {
+                        if let original = try localIDs[id] ?? pendingIDs[id] ?? lookup(id, head: head, txn) {
                             var duplicate = original
                             duplicate.duplicate = true
                             receipts.append(duplicate)
@@ -203,11 +203,20 @@ struct GroupCommit {
     }
 
     /// The original receipt of a client id appended in an earlier transaction.
-    private func lookup(_ id: UUID, _ txn: borrowing Transaction) throws -> AppendReceipt? {
+    /// - Throws: ``AnnalsError/corruptRecord(offset:reason:)`` for an entry past the log's `head` (a tail removed
+    ///   by damage): taking it for a duplicate would drop the event unwritten.
+    private func lookup(_ id: UUID, head: UInt64, _ txn: borrowing Transaction) throws -> AppendReceipt? {
         guard let stored = try txn.get(schema.ids, key: id.bytes), stored.count == 16 else { return nil }
-        return stored.withUnsafeBytes { b in
+        let receipt = stored.withUnsafeBytes { b in
             AppendReceipt(offset: UInt64(bigEndianBytes: b, at: 0), id: id, version: UInt64(bigEndianBytes: b, at: 8))
         }
+        guard receipt.offset <= head else {
+            throw AnnalsError.corruptRecord(
+                offset: receipt.offset,
+                reason: "the ids entry of \(id.lowercasedString) points past the last offset \(head) (the log's tail "
+                    + "was removed?); run 'annals verify --indexes' and 'annals reindex'")
+        }
+        return receipt
     }
 }
 

@@ -1,3 +1,4 @@
+import Foundation
 import LMDB
 
 /// What the secondary structures hold up to one head, summed so that the stored ones and those recomputed from the
@@ -70,6 +71,15 @@ struct IndexContents {
                     let offset = UInt64(bigEndianBytes: current.value, at: 0)
                     if offset <= head {
                         identities.add(Self.identity(current.key, offset, UInt64(bigEndianBytes: current.value, at: 8)))
+                    } else {
+                        // Read in the same transaction as the head: no append can have put it there since.
+                        problems.append(
+                            VerificationProblem(
+                                offset: offset, kind: .index,
+                                detail:
+                                    "ids: the id \(current.key.map { String(format: "%02x", $0) }.joined()) "
+                                    + "points at offset \(offset), past the last offset \(head) (an append of that id "
+                                    + "would be taken for a duplicate; run annals reindex)"))
                     }
                 } else {
                     problems.append(

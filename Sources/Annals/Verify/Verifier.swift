@@ -76,6 +76,17 @@ extension EventStore {
             if last == head, head > 0, !state.suspect, let computed = state.previousHash, let storedHeadHash {
                 checkHeadHash(computed, stored: storedHeadHash, head: head, report: &report)
             }
+            // An empty log whose meta still holds a head hash lost every record: nothing else would say so.
+            if head == 0, let storedHeadHash, storedHeadHash.count == 32,
+                ChainHash(bytes: storedHeadHash) != .genesis
+            {
+                report.add(
+                    VerificationProblem(
+                        offset: 0, kind: .missing,
+                        detail:
+                            "the log is empty, but meta's head hash (chain.head) is \(ChainHash(bytes: storedHeadHash).hex), "
+                            + "not the genesis hash: every record was removed"))
+            }
             if let anchor { try checkAnchor(anchor, head: head, decoder: decoder, report: &report) }
             return report
         } catch {
@@ -236,7 +247,9 @@ extension EventStore {
         at offset: UInt64, head: UInt64, _ txn: borrowing Transaction, decoder: RecordDecoder
     ) throws -> ChainHash? {
         guard offset > 0 else { return .genesis }
-        if offset == head { return try? txn.logHead(schema).hash }
+        // meta's head hash is the hash at `head` only while `head` is still the last record: in a later transaction
+        // appends may have moved it on, and then the hash at `head` is recomputed like any other.
+        if offset == head, try txn.lastOffset(schema) == head { return try? txn.logHead(schema).hash }
         let checkpoint = checkpoint(before: offset)
         // One cursor walk from the checkpoint (or the first record) to `offset`.
         return try txn.withCursor(schema.events) { cursor -> ChainHash? in
