@@ -96,6 +96,23 @@ import Testing
         }
     }
 
+    @Test func aTailCutBackToACheckpointIsCaughtByHeadAndRefusesAppends() async throws {
+        try await withStore { store, _ in
+            _ = try await store.append(contentsOf: (0..<1_030).map { sampleEvent($0) })
+            try store.write { txn in
+                for offset in UInt64(1_025)...1_030 { try txn.delete(store.schema.events, key: offset.bigEndianBytes) }
+            }
+            #expect {
+                try store.head()
+            } throws: { error in
+                guard case .corruptRecord(1_024, let reason) = error as? AnnalsError else { return false }
+                return reason.contains("records after it were removed")
+            }
+            await #expect(throws: AnnalsError.self) { _ = try await store.append(sampleEvent(0)) }
+            #expect(try store.verify(from: 1_000).problems.map(\.kind) == [.chainBreak])
+        }
+    }
+
     @Test func aForgedHeadIsReportedOnce() async throws {
         try await withStore { store, _ in
             _ = try await store.append(contentsOf: (0..<300).map { sampleEvent($0) })

@@ -139,8 +139,8 @@ extension Transaction {
 
     /// The last record's offset and chain hash, or offset 0 and the genesis hash for an empty log.
     ///
-    /// A checkpoint record carries its whole hash; a tagged one's is in `meta` `chain.head`, and must match the
-    /// record's tag.
+    /// A checkpoint record carries its whole hash, which must equal `meta` `chain.head` when there is one; a tagged
+    /// one's is in `chain.head`, and must match the record's tag.
     func logHead(_ schema: StoreSchema) throws -> (offset: UInt64, hash: ChainHash) {
         let last = try withLastRecord(schema) { offset, record -> (UInt64, RecordHeader.Link) in
             do throws(RecordFormatError) {
@@ -150,8 +150,18 @@ extension Transaction {
             }
         }
         guard let (offset, link) = last else { return (0, .genesis) }
-        if let hash = link.hash { return (offset, hash) }
         let stored = try get(schema.meta, key: MetaKey.chainHead)
+        if let hash = link.hash {
+            // Every commit records its head's hash in meta: at a checkpoint head they must agree too, or records
+            // after it were removed (a store from before format 3 may have no head hash in meta).
+            if let stored, stored.count == 32, ChainHash(bytes: stored) != hash {
+                throw AnnalsError.corruptRecord(
+                    offset: offset,
+                    reason: "the head's chain hash in meta (\(ChainHash(bytes: stored).hex)) is not the hash of the "
+                        + "last record, a checkpoint (\(hash.hex)): records after it were removed, or meta is damaged")
+            }
+            return (offset, hash)
+        }
         guard let stored, stored.count == 32 else {
             throw AnnalsError.corruptRecord(
                 offset: offset, reason: "the head's chain hash is missing from meta (chain.head)")
