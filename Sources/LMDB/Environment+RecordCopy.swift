@@ -42,29 +42,53 @@ extension Environment {
         let sources = try names.map { name throws(LMDBError) in
             try typedLMDBErrors("opening \(name)") { try openDatabase(name) }
         }
-        // The batches need not be durable one by one: the copy is synced once, whole, before this returns.
-        let target = try Environment(
-            path: destination,
-            options: EnvironmentOptions(
-                mapSize: max(info().usedBytes * 2, 64 << 20), maxDatabases: UInt32(names.count + 8),
-                durability: .noSync))
+        // Written in a directory of its own and moved into `destination` once whole and synced: a copy killed part
+        // way leaves no data.mdb there, so nothing mistakes half a copy (whose head may be intact) for a store.
+        let staging = destination + "/" + Self.copyStagingName
         var copied = 0
-        do {
-            try typedLMDBErrors("copying records") {
-                try read { txn in
-                    for source in sources { copied += try Self.copyDatabase(source, in: txn, into: target) }
-                }
+        do throws(LMDBError) {
+            guard mkdir(staging, 0o755) == 0 || errno == EEXIST else {
+                throw LMDBError(code: .init(rawValue: errno), operation: "mkdir(\(staging))")
             }
-            try target.sync()
-            // The new files' directory entries too.
+            try copy(sources, to: staging, copied: &copied)
+            guard rename(staging + "/data.mdb", destination + "/data.mdb") == 0 else {
+                throw LMDBError(code: .init(rawValue: errno), operation: "rename(\(staging)/data.mdb)")
+            }
+            unlink(staging + "/lock.mdb")
+            rmdir(staging)
+            // The new file's directory entry too.
             try syncToDisk(destination, directory: true, of: destination)
         } catch {
             // A copy that failed part way leaves no files behind.
-            unlink(destination + "/data.mdb")
-            unlink(destination + "/lock.mdb")
+            for file in ["data.mdb", "lock.mdb"] {
+                unlink(staging + "/" + file)
+                unlink(destination + "/" + file)
+            }
+            rmdir(staging)
             throw error
         }
         return copied
+    }
+
+    /// The directory inside the destination that ``copyRecords(of:to:)`` writes the copy in before moving it out.
+    public static let copyStagingName = ".annals-copy-in-progress"
+
+    /// Copies `sources` into a new environment at `directory`, synced once at the end (the batches need not be
+    /// durable one by one); the environment is closed when this returns.
+    private func copy(_ sources: [Database], to directory: String, copied: inout Int) throws(LMDBError) {
+        let target = try Environment(
+            path: directory,
+            options: EnvironmentOptions(
+                mapSize: max(info().usedBytes * 2, 64 << 20), maxDatabases: UInt32(sources.count + 8),
+                durability: .noSync))
+        var count = 0
+        try typedLMDBErrors("copying records") {
+            try read { txn in
+                for source in sources { count += try Self.copyDatabase(source, in: txn, into: target) }
+            }
+        }
+        try target.sync()
+        copied = count
     }
 
     /// Entries copied per write transaction of ``copyRecords(of:to:)``.

@@ -108,6 +108,8 @@ struct StructureCheckTests {
             try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: copy) }
             let copied = try source.copyRecords(of: names, to: copy)
+            // Written beside and moved in whole: a killed copy leaves no data.mdb, so nothing opens half a copy.
+            #expect(try FileManager.default.contentsOfDirectory(atPath: copy) == ["data.mdb"])
 
             let target = try Environment(path: copy)
             #expect(try target.checkStructure() == [])
