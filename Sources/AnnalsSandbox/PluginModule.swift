@@ -1,5 +1,5 @@
 import Synchronization
-import WasmKit
+@_spi(Fuzzing) import WasmKit
 import WasmParser
 
 /// A plugin: a WebAssembly module parsed and checked against the ABI once, then reused by any number of
@@ -82,9 +82,14 @@ public struct PluginModule: Sendable {
 
     /// Instantiates `wasm` once with stub host functions on the eager engine, which validates every function,
     /// and checks the types of the ABI's exports. Returns the initial memory size in pages.
-    private static func checkInstance(of wasm: Module, imports: [HostFunction], actions: [String])
+    ///
+    /// The module's start function is left out: the check runs in the host, under no execution's limits (time,
+    /// memory), and a start function may loop or grow memory without end. Executions run it under theirs.
+    private static func checkInstance(of module: Module, imports: [HostFunction], actions: [String])
         throws(PluginModuleError) -> Int
     {
+        var wasm = module
+        wasm.dropStartFunction()
         let store = Store(engine: Engines.validation)
         store.fuel = Fuel(remaining: 10_000_000)
         var stubs = Imports()
