@@ -46,6 +46,20 @@ import Testing
         }
     }
 
+    @Test func theFirstBadOffsetIsTheSmallestAndAnAnchorMismatchIsNeverCutOff() {
+        var report = VerificationReport(
+            from: 1, to: 2_000, recordsChecked: 2_000, lastHash: nil, problems: [], anchorMatched: false)
+        for offset in UInt64(1_024)..<UInt64(1_024 + EventStore.maximumReportedProblems) {
+            report.add(VerificationProblem(offset: offset, kind: .chainBreak, detail: "x"))
+        }
+        report.add(VerificationProblem(offset: 1_500, kind: .chainBreak, detail: "cut off"))
+        report.add(VerificationProblem(offset: 100, kind: .anchorMismatch, detail: "kept"))
+        #expect(report.problems.count == EventStore.maximumReportedProblems + 1)
+        #expect(report.problems.last?.kind == .anchorMismatch)
+        #expect(report.firstBadOffset == 100)
+        #expect(VerificationReport.firstBadOffset(of: [VerificationProblem(offset: 0, kind: .index, detail: "")]) == 0)
+    }
+
     @Test func anIntactLogVerifies() async throws {
         try await withStore { store, _ in
             try await fill(store)

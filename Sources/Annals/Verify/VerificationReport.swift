@@ -19,8 +19,15 @@ public struct VerificationReport: Sendable, Hashable {
     /// Whether nothing was wrong.
     public var isIntact: Bool { problems.isEmpty }
 
-    /// The first bad offset, if any.
-    public var firstBadOffset: UInt64? { problems.first?.offset }
+    /// The first bad offset, if any: the smallest any problem names (0 when none names one). Problems are listed in
+    /// log order as the records are read, and the anchor's comparison comes last, so it is not always the first.
+    public var firstBadOffset: UInt64? { Self.firstBadOffset(of: problems) }
+
+    /// The smallest offset `problems` name, ignoring 0 (a problem no single offset stands for) unless every one is 0.
+    public static func firstBadOffset(of problems: [VerificationProblem]) -> UInt64? {
+        guard !problems.isEmpty else { return nil }
+        return problems.lazy.map(\.offset).filter { $0 > 0 }.min() ?? 0
+    }
 }
 
 /// One thing wrong with the log, at one offset.

@@ -322,7 +322,11 @@ extension EventStore {
 }
 
 extension VerificationReport {
+    /// Adds `problem` while fewer than ``EventStore/maximumReportedProblems`` are listed; an anchor's mismatch or a
+    /// truncated tail is always listed, since only it proves what a damaged range cannot.
     mutating func add(_ problem: VerificationProblem) {
-        if problems.count < EventStore.maximumReportedProblems { problems.append(problem) }
+        if problems.count < EventStore.maximumReportedProblems || [.anchorMismatch, .truncated].contains(problem.kind) {
+            problems.append(problem)
+        }
     }
 }

@@ -58,9 +58,10 @@ struct Verify: ParsableCommand {
         if let hash = report.lastHash { summary += ",\"lastHash\":\"\(hash.hex)\"" }
         if let matched = report.anchorMatched { summary += ",\"anchorMatched\":\(matched)" }
         if indexes { summary += ",\"indexesChecked\":\(report.isIntact)" }
-        if let first = problems.first?.offset { summary += ",\"firstBadOffset\":\(first)" }
+        if let first = VerificationReport.firstBadOffset(of: problems) { summary += ",\"firstBadOffset\":\(first)" }
         try Output.standard.line(summary + "}")
-        if let problem = problems.first {
+        let first = VerificationReport.firstBadOffset(of: problems)
+        if let problem = problems.first(where: { $0.offset == first }) ?? problems.first {
             try Output.standard.flush()
             throw CLIFailure(.damaged, problem.damageMessage(includingDetail: true))
         }
