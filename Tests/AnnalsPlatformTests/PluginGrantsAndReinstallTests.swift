@@ -4,8 +4,9 @@ import AnnalsResolver
 import Foundation
 import Testing
 
-/// Permissions that installs and updates grant, and installing again what an update removed.
-@Suite("Plugin grants and reinstalls")
+/// Permissions that installs and updates grant, installing again what an update removed, what an organization keeps
+/// when its registry or allowlist moves, and pins during rollbacks.
+@Suite("Plugin grants, reinstalls and what an organization keeps")
 struct PluginGrantsAndReinstallTests {
     @Test("a plugin an update removed can be installed again")
     func reinstallAfterRemoval() async throws {
@@ -69,6 +70,57 @@ struct PluginGrantsAndReinstallTests {
             }
             let plan = try await platform.install("new", organization: "acme", grants: ["kv"], actorId: "ana")
             #expect(plan.steps.first { $0.name == "lib" }?.action == .upgrade)
+        }
+    }
+
+    @Test("a withdrawn plugin is never installed anew, not even as a dependency; installs keep it")
+    func withdrawnPluginsAreNotPulledIn() async throws {
+        try await withPlatform { platform, directory in
+            let path = try writeManifest(
+                ["b": ["1.0.0": ["c": "^1.0.0"]], "c": ["1.0.0": [:]]], to: directory, name: "reg")
+            _ = try await platform.sync(RegistrySource(path), scope: .global, actorId: "ops")
+            _ = try await platform.install("b", organization: "acme", actorId: "ana")
+            _ = try writeManifest(["b": ["1.0.0": ["c": "^1.0.0"]]], to: directory, name: "reg")
+            let report = try await platform.sync(RegistrySource(path), scope: .global, actorId: "ops")
+            #expect(report.removed == ["c"])
+            await #expect(throws: PlatformError.self) {
+                try await platform.install("b", organization: "beta", actorId: "ana")
+            }
+            #expect(try platform.installs(organization: "beta").isEmpty)
+            // acme keeps its c: its graph still resolves.
+            _ = try await platform.update("b", organization: "acme", actorId: "ana")
+            #expect(try platform.installs(organization: "acme").map(\.name).sorted() == ["b", "c"])
+        }
+    }
+
+    @Test("an allowlist narrowed after an install keeps the organization's graph resolvable")
+    func narrowedAllowlist() async throws {
+        try await withPlatform { platform, directory in
+            let path = try writeManifest(
+                ["y": ["1.0.0": ["x": "^1.0.0"]], "x": ["1.0.0": [:]], "w": ["1.0.0": [:]]], to: directory)
+            _ = try await platform.sync(RegistrySource(path), scope: .global, actorId: "ops")
+            _ = try await platform.install("y", organization: "acme", actorId: "ana")
+            _ = try await platform.setAllowlist(["y", "w"], organization: "acme", actorId: "ops")
+            let plan = try await platform.install("w", organization: "acme", actorId: "ana")
+            #expect(plan.steps.first { $0.name == "x" }?.action == .keep)
+        }
+    }
+
+    @Test("a rollback that would change a pinned install is refused")
+    func rollbackRespectsPins() async throws {
+        try await withPlatform { platform, directory in
+            let path = try writeManifest(["lib": ["1.0.0": [:], "1.1.0": [:]]], to: directory)
+            _ = try await platform.sync(RegistrySource(path), scope: .global, actorId: "ops")
+            _ = try await platform.install("lib", range: "1.0.0", organization: "acme", actorId: "ana")
+            _ = try await platform.update("lib", range: "^1.0.0", organization: "acme", actorId: "ana")
+            _ = try await platform.pin("lib", organization: "acme", actorId: "ana")
+            await #expect {
+                try await platform.rollback("lib", organization: "acme", actorId: "ana")
+            } throws: { error in
+                guard case PlatformError.pinned(let plugin, _) = error else { return false }
+                return plugin == "lib"
+            }
+            #expect(try platform.installs(organization: "acme").first?.version.description == "1.1.0")
         }
     }
 }

@@ -7,8 +7,11 @@ struct OrganizationState {
     let organization: String
     /// The offset the state was read at.
     let offset: UInt64
-    /// The visible plugins by name.
+    /// The plugins the organization can resolve, by name: those it sees that are still offered, and those it has
+    /// installed.
     let plugins: [String: Plugin]
+    /// The names of plugins it sees that their registry withdrew.
+    let withdrawn: Set<String>
     /// The installs by plugin name.
     let installs: [String: PluginInstall]
     /// The `requires` connections leaving each install, by install id.
@@ -27,15 +30,6 @@ struct OrganizationState {
     init(organization: String, _ view: OntologyView) throws {
         self.organization = organization
         offset = view.offset
-        let visibility = try PluginVisibility(.organization(organization), view)
-        var plugins: [String: Plugin] = [:]
-        for group in [PluginScope.globalGroup, organization] {
-            for thing in try view.things(ThingFilter(thingType: PlatformIDs.pluginType, groupId: group, limit: .max)) {
-                guard let plugin = Plugin(thing), visibility.shows(plugin) else { continue }
-                plugins[plugin.name] = plugin
-            }
-        }
-        self.plugins = plugins
         var installs: [String: PluginInstall] = [:]
         var requires: [String: [Connection]] = [:]
         var instanceOf: [String: Connection] = [:]
@@ -55,6 +49,22 @@ struct OrganizationState {
             }
         }
         self.installs = installs
+        // What the organization can resolve: the plugins it sees that are still offered, and every plugin it has
+        // installed (even one withdrawn since, or hidden by an allowlist narrowed since), which its graph needs.
+        let visibility = try PluginVisibility(.organization(organization), view)
+        var plugins: [String: Plugin] = [:]
+        var withdrawn: Set<String> = []
+        for group in [PluginScope.globalGroup, organization] {
+            for thing in try view.things(ThingFilter(thingType: PlatformIDs.pluginType, groupId: group, limit: .max)) {
+                guard let plugin = Plugin(thing) else { continue }
+                let installed = installs[plugin.name] != nil
+                if plugin.withdrawn && visibility.shows(plugin) { withdrawn.insert(plugin.name) }
+                guard installed || (visibility.shows(plugin) && !plugin.withdrawn) else { continue }
+                plugins[plugin.name] = plugin
+            }
+        }
+        self.plugins = plugins
+        self.withdrawn = withdrawn
         self.requires = requires
         self.instanceOf = instanceOf
         self.subscriptions = subscriptions

@@ -27,7 +27,7 @@ extension PluginPlatform {
         let org = try PluginScope.checkedOrganization(organization)
         try Self.checkGrants(grants)
         let state = try OrganizationState.read(org, store: store)
-        if state.plugins[name]?.withdrawn == true, state.installs[name] == nil {
+        if state.withdrawn.contains(name), state.installs[name] == nil {
             throw .notFound("'\(name)' was withdrawn from its registry; it can no longer be installed")
         }
         let requestedRange = try self.range(range, of: name, in: state)

@@ -97,6 +97,12 @@ extension PluginPlatform {
             let then = try historicalRequires(org, at: offset)
             ids.formUnion(requiresClosure(of: install.thingId, then))
         }
+        // A pinned install is locked, for a rollback as for an update: unpin it first.
+        if let pinned = state.installs.values.sorted(by: { $0.name < $1.name }).first(where: {
+            $0.pinned && ids.contains($0.thingId)
+        }) {
+            throw .pinned(plugin: pinned.name, version: pinned.version.description)
+        }
         let plan: RollbackPlan
         do {
             plan = try store.planRollback(to: offset, scope: .things(ids), actorId: actorId)
