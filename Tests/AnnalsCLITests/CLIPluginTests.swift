@@ -109,6 +109,14 @@ struct CLIPluginTests {
             #expect(strict.errors.contains("skipped bad (line 1"))
             #expect(try fx.annals("plugin", "show", "ok").status == Exit.ok)  // the valid entry was still synced
             #expect(try fx.annals("plugin", "install", "ok", "--group", "global").status == Exit.invalidArguments)
+            // The same bad organization is refused alike by every command that takes one.
+            for arguments in [
+                ["plugin", "sync", fx.path("mixed.json"), "--group", "global"],
+                ["plugin", "search", "x", "--group", "global"], ["plugin", "show", "ok", "--group", "global"],
+                ["plugin", "list", "--group", "global"],
+            ] {
+                #expect(try fx.run(arguments + ["--store", fx.store]).status == Exit.invalidArguments, "\(arguments)")
+            }
             #expect(try fx.annals("plugin", "install", "nope", "--group", "acme").status == Exit.notFound)
             #expect(
                 try fx.annals("plugin", "rollback", "ok", "--group", "acme", "--to", "soon").status

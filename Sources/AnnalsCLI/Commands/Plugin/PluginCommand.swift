@@ -28,7 +28,11 @@ struct OrganizationOption: ParsableArguments {
     var organization: String
 
     /// Checks the name (letters, digits, `_`, `.`, `-`; not `global`).
-    func check() throws {
+    func check() throws { try Self.check(organization) }
+
+    /// Checks an organization's name given to `--group` (exit 64 when it is not one), if one was given.
+    static func check(_ organization: String?) throws {
+        guard let organization else { return }
         do {
             _ = try PluginScope.checkedOrganization(organization)
         } catch {

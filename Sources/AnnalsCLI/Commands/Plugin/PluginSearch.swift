@@ -35,6 +35,7 @@ struct PluginSearch: ParsableCommand {
     var format: OutputFormat = .jsonl
 
     func validate() throws {
+        try OrganizationOption.check(organization)
         guard (1...100).contains(limit) else { throw ValidationError("--limit must be within 1…100") }
         if query.allSatisfy(\.isWhitespace) { throw ValidationError("the QUERY must not be empty") }
     }

@@ -22,6 +22,8 @@ struct PluginShow: ParsableCommand {
     @Option(name: .customLong("group"), help: ArgumentHelp("As this organization sees it.", valueName: "org"))
     var organization: String?
 
+    func validate() throws { try OrganizationOption.check(organization) }
+
     func run() throws {
         let store = try location.openForReadingViews()
         defer { store.close() }

@@ -35,6 +35,8 @@ struct PluginSync: ParsableCommand {
 
     @OptionGroup var actor: ActorOption
 
+    func validate() throws { try OrganizationOption.check(organization) }
+
     func run() throws {
         let store = try location.openCheckingEveryPage(writing: true)
         defer { store.close() }
