@@ -123,4 +123,21 @@ struct PluginGrantsAndReinstallTests {
             #expect(try platform.installs(organization: "acme").first?.version.description == "1.1.0")
         }
     }
+
+    @Test("updating a dependency without --to moves it to the newest version its dependents allow")
+    func dependencyUpdatesStayWithinTheirDependents() async throws {
+        try await withPlatform { platform, directory in
+            let path = try writeManifest(
+                ["app": ["1.0.0": ["lib": "^1.0.0"]], "lib": ["1.0.0": [:]]], to: directory, name: "reg")
+            _ = try await platform.sync(RegistrySource(path), scope: .global, actorId: "ops")
+            _ = try await platform.install("app", organization: "acme", actorId: "ana")
+            _ = try writeManifest(
+                ["app": ["1.0.0": ["lib": "^1.0.0"]], "lib": ["1.0.0": [:], "1.1.0": [:], "2.0.0": [:]]],
+                to: directory, name: "reg")
+            _ = try await platform.sync(RegistrySource(path), scope: .global, actorId: "ops")
+            let plan = try await platform.update("lib", organization: "acme", actorId: "ana")
+            #expect(plan.steps.first { $0.name == "lib" }?.to?.description == "1.1.0")
+            #expect(try platform.installs(organization: "acme").first { $0.name == "lib" }?.requested == nil)
+        }
+    }
 }

@@ -63,6 +63,9 @@ extension PluginPlatform {
         let target: VersionRange
         if let range {
             target = try self.range(range, of: name, in: state)
+        } else if !install.isExplicit {
+            // A dependency moves to the newest version its dependents allow, whatever the latest is.
+            target = .any
         } else if let latest = plugin.latest {
             target = try caret(latest.version)
         } else {
