@@ -140,4 +140,33 @@ struct PluginGrantsAndReinstallTests {
             #expect(try platform.installs(organization: "acme").first { $0.name == "lib" }?.requested == nil)
         }
     }
+
+    @Test("a plugin subscribing to a long pattern installs in an organization with a long name")
+    func longSubscriptionPatterns() async throws {
+        try await withPlatform { platform, directory in
+            let pattern = String(repeating: "a", count: 120) + ".*"
+            let manifest: JSONValue = [
+                "format": "annals.plugins/1",
+                "plugins": [
+                    [
+                        "name": "listener",
+                        "versions": [
+                            [
+                                "version": "1.0.0", "subscribes": [.string(pattern)],
+                                "actions": [["name": "on_event"]],
+                            ]
+                        ],
+                    ]
+                ],
+            ]
+            let path = directory + "/long.json"
+            try Data(manifest.canonicalBytes).write(to: URL(fileURLWithPath: path))
+            _ = try await platform.sync(RegistrySource(path), scope: .global, actorId: "ops")
+            let organization = String(repeating: "o", count: 32)
+            _ = try await platform.install("listener", organization: organization, actorId: "ana")
+            let edges = try platform.store.connections(ConnectionFilter(connectionType: "subscribes_to", limit: 10))
+            #expect(edges.map { $0.properties["pattern"]?.stringValue } == [pattern])
+            #expect(edges.allSatisfy { $0.toId.utf8.count <= 160 })
+        }
+    }
 }

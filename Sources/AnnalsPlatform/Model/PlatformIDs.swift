@@ -9,7 +9,7 @@ import Crypto
 /// | `plugin` | `plugin:SCOPE:NAME` | the scope |
 /// | `plugin.install` | `install:ORG:NAME` | the organization |
 /// | `organization` | `organization:ORG` | the organization |
-/// | `event.type` | `event-type:ORG:PATTERN` | the organization |
+/// | `event.type` | `event-type:ORG:PATTERN` (`event-type:ORG:#DIGEST` past 160 bytes) | the organization |
 ///
 /// Connections (`provides` registry → plugin, `depends_on` plugin → plugin, `instance_of` install → plugin,
 /// `requires` install → install, `subscribes_to` install → event type) have ids `TYPE:` followed by 24 hex digits of the SHA-256 of their ends, which
@@ -58,7 +58,11 @@ public enum PlatformIDs {
     public static func install(_ name: String, organization: String) -> String { "install:\(organization):\(name)" }
     /// The id of the event type (pattern) `pattern` in `organization`.
     public static func eventType(_ pattern: String, organization: String) -> String {
-        "event-type:\(organization):\(pattern)"
+        let id = "event-type:\(organization):\(pattern)"
+        // Entity ids end at 160 bytes: a longer pattern (up to 128 characters, after an organization of up to 32) is
+        // named by its digest instead; the pattern itself is the thing's name and the subscription's property.
+        guard id.utf8.count > 160 else { return id }
+        return "event-type:\(organization):#" + SHA256.hash(data: Array(pattern.utf8)).prefix(16).hexadecimal
     }
     /// The id of an organization's settings thing.
     public static func organization(_ name: String) -> String { "organization:\(name)" }
