@@ -41,14 +41,15 @@ struct CLIStorageLimitTests {
         try withCLIFixture { fx in
             try fx.initStore()
             try fx.append(sampleLines(20_000))
-            let destination = fx.directory + "/backup"
+            // Two levels the backup creates: a failed copy removes both.
+            let destination = fx.directory + "/new/backup"
             let limited = try runShell(
                 "ulimit -f 256 && exec \(shellQuoted(fx.binary)) backup --store \(shellQuoted(fx.store)) "
                     + shellQuoted(destination), directory: fx.directory)
             #expect(limited.status == Exit.storage, "\(limited)")
             #expect(limited.errors.contains("mdb_env_copy2(\(destination)) failed"), "\(limited)")
             #expect(limited.errors.contains("ulimit -f"), "\(limited)")
-            #expect(!FileManager.default.fileExists(atPath: destination), "the failed copy left \(destination) behind")
+            #expect(!FileManager.default.fileExists(atPath: fx.directory + "/new"), "the failed copy left its parent")
 
             let backup = try fx.run(["backup", "--store", fx.store, destination])
             #expect(backup.status == Exit.ok, "\(backup)")

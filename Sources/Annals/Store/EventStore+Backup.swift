@@ -6,8 +6,9 @@ extension EventStore {
     ///
     /// The copy is the state of one read transaction: every event committed before it began, none after. Free
     /// pages are left out. `destination` must not exist or be an empty directory. The copy is synced to disk
-    /// before this returns; a copy that fails (a full disk, say) leaves `destination` as it found it. A compacted
-    /// copy follows every page of every database, so a store whose pages are damaged is refused first
+    /// before this returns; a copy that fails (a full disk, say) leaves `destination` as it found it, and removes
+    /// the parent directories it created for it. A compacted copy follows every page of every database, so a store
+    /// whose pages are damaged is refused first
     /// (``Environment/checkStructure(of:includingLeaves:limitingTo:includingFreeList:)``): LMDB would crash following
     /// them.
     /// - Returns: The head of the copy.
@@ -30,14 +31,22 @@ extension EventStore {
         let files = FileManager.default
         var isDirectory: ObjCBool = false
         let existed = files.fileExists(atPath: destination, isDirectory: &isDirectory)
+        // The outermost directory this backup creates: what a failed copy removes, so it leaves the disk as it was.
+        var created = destination
         if existed {
             guard isDirectory.boolValue, (try? files.contentsOfDirectory(atPath: destination))?.isEmpty == true else {
                 throw .invalidArgument("backup destination \(destination) exists and is not an empty directory")
             }
         } else {
+            var parent = (destination as NSString).deletingLastPathComponent
+            while !parent.isEmpty, parent != "/", !files.fileExists(atPath: parent) {
+                created = parent
+                parent = (parent as NSString).deletingLastPathComponent
+            }
             do {
                 try files.createDirectory(atPath: destination, withIntermediateDirectories: true)
             } catch {
+                try? files.removeItem(atPath: created)
                 throw .io("cannot create backup directory \(destination): \(error.localizedDescription)")
             }
         }
@@ -48,7 +57,7 @@ extension EventStore {
                 try environment.copy(to: destination, compact: true)
             }
         } catch {
-            if !existed { try? files.removeItem(atPath: destination) }
+            if !existed { try? files.removeItem(atPath: created) }
             throw .storage(error)
         }
         let copy = try EventStore(path: destination, options: StoreOptions(readOnly: true, createIfMissing: false))
