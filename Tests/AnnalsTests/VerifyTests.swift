@@ -60,6 +60,21 @@ import Testing
         #expect(VerificationReport.firstBadOffset(of: [VerificationProblem(offset: 0, kind: .index, detail: "")]) == 0)
     }
 
+    @Test func keysThatAreNotOffsetsAtEitherEndAreReported() async throws {
+        try await withStore { store, _ in
+            try await fill(store, count: 10)
+            try store.write { txn in
+                let record = try txn.get(store.schema.events, key: UInt64(10).bigEndianBytes)!
+                try txn.put(store.schema.events, key: [0, 0, 0, 0, 0, 0, 1], value: record)
+                try txn.put(store.schema.events, key: UInt64(0).bigEndianBytes, value: record)
+                try txn.put(store.schema.events, key: UInt64(10).bigEndianBytes + [0], value: record)
+            }
+            let report = try store.verify()
+            #expect(report.problems.map(\.kind) == [.malformedKey, .malformedKey, .malformedKey], "\(report.problems)")
+            #expect(report.recordsChecked == 10 && report.to == 10)
+        }
+    }
+
     @Test func anIntactLogVerifies() async throws {
         try await withStore { store, _ in
             try await fill(store)

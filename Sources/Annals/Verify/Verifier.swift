@@ -43,9 +43,17 @@ extension EventStore {
                 of: schema.recordDatabases.map(\.name), limitingTo: logRanges(offsets),
                 includingFreeList: from == 1 && to == nil)
             if !damage.isEmpty { return structureReport(damage, from: from) }
+            var strayKeys: [VerificationProblem] = []
             let (head, storedHeadHash, startHash) = try environment.read {
                 txn -> (UInt64, [UInt8]?, ChainHash?) in
-                let head = try txn.lastOffset(schema)
+                // Keys before offset 1, which the offset-by-offset walk never meets; those after the last offset are
+                // met (and reported) by the walk, so the head is the last 8-byte key.
+                strayKeys = try malformedKeysAtTheStart(txn, fromTheStart: from == 1)
+                let head = try txn.withCursor(schema.events) { cursor -> UInt64 in
+                    var entry = try cursor.get(.last)
+                    while let current = entry, current.key.count != 8 { entry = try cursor.get(.previous) }
+                    return entry.map { UInt64(bigEndianBytes: $0.key) } ?? 0
+                }
                 // Read with the head: appends may move both on while the range is checked.
                 let storedHeadHash = try txn.get(schema.meta, key: MetaKey.chainHead)
                 // Without a readable chain up to the record before the range, its first link cannot be checked.
@@ -57,6 +65,7 @@ extension EventStore {
             let last = min(to ?? head, head)
             var report = VerificationReport(
                 from: from, to: last, recordsChecked: 0, lastHash: startHash, problems: [], anchorMatched: nil)
+            for problem in strayKeys { report.add(problem) }
             var state = ChainState(expected: from, previousHash: startHash)
             while state.expected <= last {
                 let done = try environment.read { txn in
@@ -91,6 +100,29 @@ extension EventStore {
             return report
         } catch {
             throw AnnalsError(error)
+        }
+    }
+
+    /// The keys of `events` that are not offsets and that the walk from offset 1 never meets: with `fromTheStart`,
+    /// those sorting before offset 1 (shorter keys, offset 0).
+    private func malformedKeysAtTheStart(_ txn: borrowing Transaction, fromTheStart: Bool) throws
+        -> [VerificationProblem]
+    {
+        try txn.withCursor(schema.events) { cursor in
+            var problems: [VerificationProblem] = []
+            if fromTheStart {
+                var entry = try cursor.get(.first)
+                while let current = entry, current.key.count != 8 || UInt64(bigEndianBytes: current.key) == 0 {
+                    problems.append(
+                        VerificationProblem(
+                            offset: 0, kind: .malformedKey,
+                            detail: current.key.count == 8
+                                ? "a record under offset 0, before the first offset"
+                                : "a key of \(current.key.count) bytes before offset 1"))
+                    entry = try cursor.get(.next)
+                }
+            }
+            return problems
         }
     }
 
