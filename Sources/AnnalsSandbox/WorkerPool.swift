@@ -53,6 +53,15 @@ final class WorkerPool: @unchecked Sendable {
         module: PluginModule, action: String, input: [UInt8], grants: Set<Capability>, host: any PluginHost,
         limits: SandboxLimits, cancellation: CancellationToken?
     ) throws(SandboxFailure) -> InvocationResult {
+        // A module whose initial memory is past the limit could not even be loaded by the worker (whose address
+        // space is limited too), which would report that as a trap: it is the memory limit.
+        if module.initialMemoryPages > limits.maxMemoryPages {
+            throw SandboxFailure(
+                .memoryLimit,
+                "the module's initial memory is \(module.initialMemoryPages) pages, more than the limit of "
+                    + "\(limits.maxMemoryPages)",
+                action: action)
+        }
         let started = monotonicNow()
         let worker = try acquire()
         let cancelled = CancelFlag()

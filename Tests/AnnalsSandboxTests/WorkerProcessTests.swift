@@ -13,6 +13,22 @@ private let annalsBinary = ProcessInfo.processInfo.environment["ANNALS_BIN"].fla
 struct WorkerProcessTests {
     let sandbox = Sandbox(isolation: .workerProcesses(executable: annalsBinary ?? "", count: 2))
 
+    @Test("a module whose initial memory is past the limit fails with memoryLimit, in a worker as in process")
+    func initialMemoryPastTheLimit() throws {
+        // The start-function test module with 300 initial pages instead of 1 (the default limit is 256).
+        var wasm = StartFunctionTests.loopingStart
+        let memory = try #require(wasm.firstRange(of: [0x05, 0x03, 0x01, 0x00, 0x01]))
+        wasm.replaceSubrange(memory, with: [0x05, 0x04, 0x01, 0x00, 0xAC, 0x02])
+        let module = try PluginModule(bytes: wasm)
+        #expect(module.initialMemoryPages == 300)
+        for sandbox in [sandbox, Sandbox()] {
+            let stopped = failure {
+                try sandbox.invoke(module: module, action: "run", input: bytes("{}"), host: InMemoryPluginHost())
+            }
+            #expect(stopped?.kind == .memoryLimit, "\(String(describing: stopped))")
+        }
+    }
+
     @Test("a plugin runs in a worker and its host calls reach the parent's host")
     func hostCallsProxied() throws {
         let module = try Plugins.load("event-counter")
