@@ -44,27 +44,32 @@ extension Environment {
         }
         // Written in a directory of its own and moved into `destination` once whole and synced: a copy killed part
         // way leaves no data.mdb there, so nothing mistakes half a copy (whose head may be intact) for a store.
-        let staging = destination + "/" + Self.copyStagingName
+        var staging = destination + "/" + Self.copyStagingName
         var copied = 0
+        var renamed = false
         do throws(LMDBError) {
-            guard mkdir(staging, 0o755) == 0 || errno == EEXIST else {
-                throw LMDBError(code: .init(rawValue: errno), operation: "mkdir(\(staging))")
+            // Created here or not at all: another copy into the same destination owns an existing one.
+            guard mkdir(staging, 0o755) == 0 else {
+                let code = LMDBError.Code(rawValue: errno)
+                staging = ""
+                throw LMDBError(code: code, operation: "mkdir(\(destination)/\(Self.copyStagingName))")
             }
             try copy(sources, to: staging, copied: &copied)
             guard rename(staging + "/data.mdb", destination + "/data.mdb") == 0 else {
                 throw LMDBError(code: .init(rawValue: errno), operation: "rename(\(staging)/data.mdb)")
             }
+            renamed = true
             unlink(staging + "/lock.mdb")
             rmdir(staging)
             // The new file's directory entry too.
             try syncToDisk(destination, directory: true, of: destination)
         } catch {
-            // A copy that failed part way leaves no files behind.
-            for file in ["data.mdb", "lock.mdb"] {
-                unlink(staging + "/" + file)
-                unlink(destination + "/" + file)
+            // A copy that failed part way leaves no files behind (none of another copy's, whose staging this was not).
+            if !staging.isEmpty {
+                for file in ["data.mdb", "lock.mdb"] { unlink(staging + "/" + file) }
+                rmdir(staging)
+                if renamed { unlink(destination + "/data.mdb") }
             }
-            rmdir(staging)
             throw error
         }
         return copied

@@ -99,6 +99,7 @@ import Testing
     @Test func aTailCutBackToACheckpointIsCaughtByHeadAndRefusesAppends() async throws {
         try await withStore { store, _ in
             _ = try await store.append(contentsOf: (0..<1_030).map { sampleEvent($0) })
+            let checkpoint = try #require(try store.verify(to: 1_024).lastHash)
             try store.write { txn in
                 for offset in UInt64(1_025)...1_030 { try txn.delete(store.schema.events, key: offset.bigEndianBytes) }
             }
@@ -110,6 +111,8 @@ import Testing
             }
             await #expect(throws: AnnalsError.self) { _ = try await store.append(sampleEvent(0)) }
             #expect(try store.verify(from: 1_000).problems.map(\.kind) == [.chainBreak])
+            // An anchor taken at the checkpoint still matches: the record carries its own hash.
+            #expect(try store.verify(anchor: VerificationAnchor(hash: checkpoint, offset: 1_024)).anchorMatched == true)
         }
     }
 

@@ -98,6 +98,11 @@ import Testing
             for (scope, unrelated, conflicting) in [
                 (OntologyScope.all, NewEvent(type: "note.added", targetId: "n"), Vocabulary.thing("late1")),
                 (.group("g1"), Vocabulary.update("far", status: "x"), Vocabulary.thing("late2", group: "g1")),
+                // Another group's connection to a thing of the scope: deleting the thing would take it along.
+                (
+                    .group("g1"), Vocabulary.thing("late6", group: "g2"),
+                    Vocabulary.connect("late5", from: "far", to: "a", group: "g2")
+                ),
                 (
                     .thing("a"), Vocabulary.thing("late3", group: "g1"),
                     Vocabulary.connect("late4", from: "far", to: "a")

@@ -75,6 +75,20 @@ import Testing
         }
     }
 
+    @Test func aMalformedKeyAfterAHeadThatEndsAChunkIsReported() async throws {
+        try await withStore { store, _ in
+            try await fill(store, count: 4_096)
+            let head = try store.head()
+            try store.write { txn in
+                let record = try txn.get(store.schema.events, key: UInt64(4_096).bigEndianBytes)!
+                try txn.put(store.schema.events, key: UInt64(4_096).bigEndianBytes + [0], value: record)
+            }
+            let report = try store.verify(anchor: VerificationAnchor(hash: head.hash, offset: head.offset))
+            #expect(report.problems.map(\.kind) == [.malformedKey], "\(report.problems)")
+            #expect(report.anchorMatched == true)
+        }
+    }
+
     @Test func anIntactLogVerifies() async throws {
         try await withStore { store, _ in
             try await fill(store)

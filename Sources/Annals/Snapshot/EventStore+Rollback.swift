@@ -179,15 +179,15 @@ extension EventStore {
         let check = RollbackScopeCheck(scope: plan.scope, entityIDs: plan.entityIDs)
         return AppendCondition(
             plannedAt: plan.head,
-            committedEvents: { [self] after, txn in
+            firstCommittedConflict: { [self] after, txn in
                 let decoder = BatchDecoder(store: self)
-                var events: [ProjectedEvent] = []
                 var position = after
+                // Chunk by chunk, stopping at the first conflict: the writer's transaction waits for this.
                 while true {
                     let (chunk, last) = try projectedEvents(
-                        after: position, limit: 4_096, decoder: decoder, including: check.mayChange, txn)
-                    guard let last else { return events }
-                    events += chunk
+                        after: position, limit: 1_024, decoder: decoder, including: check.mayChange, txn)
+                    guard let last else { return nil }
+                    if let conflict = chunk.first(where: check.changes) { return conflict.offset }
                     position = last
                 }
             },
@@ -219,6 +219,15 @@ struct RollbackScopeCheck: Sendable {
         guard Self.isVocabulary(type) else { return false }
         if type == OntologyEventType.thingDeleted { return true }
         if let target = event.targetId, entityIDs.contains(target) { return true }
+        // A connection or knowledge item naming one of the scope's things, whatever its group: deleting the thing
+        // would take it along, and restoring the thing may need it gone.
+        if !type.hasEventTypePrefix("thing."),
+            ["fromId", "toId", "thingId"].contains(where: {
+                event.metadata[$0]?.stringValue.map(entityIDs.contains) == true
+            })
+        {
+            return true
+        }
         switch scope {
         case .all:
             return true

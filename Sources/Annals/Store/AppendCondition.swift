@@ -8,15 +8,16 @@ import LMDB
 struct AppendCondition: @unchecked Sendable {
     /// The log head the batch was computed at.
     let plannedAt: UInt64
-    /// Reads the events committed after an offset, in the writer's transaction (decoded as projections see them).
-    let committedEvents: (_ after: UInt64, _ txn: borrowing Transaction) throws -> [ProjectedEvent]
+    /// The offset of the first event committed after an offset that ``conflicts(_:)`` reports, read in the writer's
+    /// transaction; `nil` when none does.
+    let firstCommittedConflict: (_ after: UInt64, _ txn: borrowing Transaction) throws -> UInt64?
     /// Whether an event appended after ``plannedAt`` invalidates the batch.
     let conflicts: @Sendable (ProjectedEvent) -> Bool
 
     /// The offset of the first event after ``plannedAt`` that conflicts: among those committed (read in `txn`),
     /// then among `pending`, the events accepted earlier in the same group commit; `nil` when none does.
     func firstConflict(pending: [ProjectedEvent], _ txn: borrowing Transaction) throws -> UInt64? {
-        if let committed = try committedEvents(plannedAt, txn).first(where: conflicts) { return committed.offset }
+        if let committed = try firstCommittedConflict(plannedAt, txn) { return committed }
         return pending.first { $0.offset > plannedAt && conflicts($0) }?.offset
     }
 }

@@ -31,23 +31,27 @@ extension EventStore {
         let files = FileManager.default
         var isDirectory: ObjCBool = false
         let existed = files.fileExists(atPath: destination, isDirectory: &isDirectory)
-        // The outermost directory this backup creates: what a failed copy removes, so it leaves the disk as it was.
-        var created = destination
+        // The directories this backup created, outermost first: a failed copy removes them (each only if empty,
+        // so nothing another process put there meanwhile goes with them).
+        var created: [String] = []
         if existed {
             guard isDirectory.boolValue, (try? files.contentsOfDirectory(atPath: destination))?.isEmpty == true else {
                 throw .invalidArgument("backup destination \(destination) exists and is not an empty directory")
             }
         } else {
-            var parent = (destination as NSString).deletingLastPathComponent
-            while !parent.isEmpty, parent != "/", !files.fileExists(atPath: parent) {
-                created = parent
-                parent = (parent as NSString).deletingLastPathComponent
+            var missing: [String] = []
+            var level = destination
+            while !level.isEmpty, level != "/", !files.fileExists(atPath: level) {
+                missing.insert(level, at: 0)
+                level = (level as NSString).deletingLastPathComponent
             }
-            do {
-                try files.createDirectory(atPath: destination, withIntermediateDirectories: true)
-            } catch {
-                try? files.removeItem(atPath: created)
-                throw .io("cannot create backup directory \(destination): \(error.localizedDescription)")
+            for directory in missing {
+                guard mkdir(directory, 0o755) == 0 || errno == EEXIST else {
+                    let reason = String(cString: strerror(errno))
+                    Self.removeEmpty(created)
+                    throw .io("cannot create backup directory \(directory): \(reason)")
+                }
+                if errno != EEXIST { created.append(directory) }
             }
         }
         do {
@@ -57,11 +61,17 @@ extension EventStore {
                 try environment.copy(to: destination, compact: true)
             }
         } catch {
-            if !existed { try? files.removeItem(atPath: created) }
+            // The copy removed its own files; the directories it made for them go too.
+            Self.removeEmpty(created)
             throw .storage(error)
         }
         let copy = try EventStore(path: destination, options: StoreOptions(readOnly: true, createIfMissing: false))
         defer { copy.close() }
         return try copy.head()
+    }
+
+    /// Removes `directories` (outermost first) deepest first, each only if it is empty.
+    private static func removeEmpty(_ directories: [String]) {
+        for directory in directories.reversed() { rmdir(directory) }
     }
 }

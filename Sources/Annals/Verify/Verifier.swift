@@ -44,14 +44,21 @@ extension EventStore {
                 includingFreeList: from == 1 && to == nil)
             if !damage.isEmpty { return structureReport(damage, from: from) }
             var strayKeys: [VerificationProblem] = []
+            var trailingKeys: [VerificationProblem] = []
             let (head, storedHeadHash, startHash) = try environment.read {
                 txn -> (UInt64, [UInt8]?, ChainHash?) in
-                // Keys before offset 1, which the offset-by-offset walk never meets; those after the last offset are
-                // met (and reported) by the walk, so the head is the last 8-byte key.
+                // Keys before offset 1 and after the last offset, which the offset-by-offset walk does not report;
+                // the head is the last 8-byte key.
                 strayKeys = try malformedKeysAtTheStart(txn, fromTheStart: from == 1)
                 let head = try txn.withCursor(schema.events) { cursor -> UInt64 in
                     var entry = try cursor.get(.last)
-                    while let current = entry, current.key.count != 8 { entry = try cursor.get(.previous) }
+                    while let current = entry, current.key.count != 8 {
+                        trailingKeys.insert(
+                            VerificationProblem(
+                                offset: 0, kind: .malformedKey,
+                                detail: "a key of \(current.key.count) bytes after the last offset"), at: 0)
+                        entry = try cursor.get(.previous)
+                    }
                     return entry.map { UInt64(bigEndianBytes: $0.key) } ?? 0
                 }
                 // Read with the head: appends may move both on while the range is checked.
@@ -85,6 +92,7 @@ extension EventStore {
             if last == head, head > 0, !state.suspect, let computed = state.previousHash, let storedHeadHash {
                 checkHeadHash(computed, stored: storedHeadHash, head: head, report: &report)
             }
+            if last == head { for problem in trailingKeys { report.add(problem) } }
             // An empty log whose meta still holds a head hash lost every record: nothing else would say so.
             if head == 0, let storedHeadHash, storedHeadHash.count == 32,
                 ChainHash(bytes: storedHeadHash) != .genesis
@@ -154,6 +162,8 @@ extension EventStore {
             var checked = 0
             while let current = entry, checked < 4096 {
                 guard current.key.count == 8 else {
+                    // Past the last offset: keys after the head are reported once, from the first transaction.
+                    if state.expected > last { return true }
                     report.add(
                         VerificationProblem(
                             offset: state.expected, kind: .malformedKey,
@@ -281,7 +291,11 @@ extension EventStore {
         guard offset > 0 else { return .genesis }
         // meta's head hash is the hash at `head` only while `head` is still the last record: in a later transaction
         // appends may have moved it on, and then the hash at `head` is recomputed like any other.
-        if offset == head, try txn.lastOffset(schema) == head { return try? txn.logHead(schema).hash }
+        // (A head meta disagrees with is recomputed below: a checkpoint from its own record, a tagged one from the
+        // checkpoint before it.)
+        if offset == head, (try? txn.lastOffset(schema)) == head, let hash = try? txn.logHead(schema).hash {
+            return hash
+        }
         let checkpoint = checkpoint(before: offset)
         // One cursor walk from the checkpoint (or the first record) to `offset`.
         return try txn.withCursor(schema.events) { cursor -> ChainHash? in
