@@ -106,6 +106,7 @@ final class HostBindings {
 
     /// The name of a secret read whose value occurs in `output` (raw, or behind JSON escapes), if any.
     func leakedSecret(in output: [UInt8]) -> String? {
-        secretsRead.first { SecretScan.occurs($0.value, in: output) }?.name
+        let secrets = secretsRead
+        return SecretScan.first(of: secrets.map(\.value), in: output).map { secrets[$0].name }
     }
 }

@@ -3,10 +3,21 @@
 enum SecretScan {
     /// Whether `value` occurs in `output`, raw or in the decoded text of one of its JSON strings.
     static func occurs(_ value: String, in output: [UInt8]) -> Bool {
-        let needle = Array(value.utf8)
-        guard !needle.isEmpty else { return false }
-        if output.firstRange(of: needle) != nil { return true }
-        return decodedStrings(in: output).contains { $0.firstRange(of: needle) != nil }
+        first(of: [value], in: output) != nil
+    }
+
+    /// The index in `values` of the first that occurs in `output` (raw, or behind escapes); the output's strings are
+    /// decoded once, whatever the number of values. Best effort: a value a plugin splits or transforms is not found.
+    static func first(of values: [String], in output: [UInt8]) -> Int? {
+        var decoded: [[UInt8]]?
+        for (index, value) in values.enumerated() {
+            let needle = Array(value.utf8)
+            guard !needle.isEmpty else { continue }
+            if output.firstRange(of: needle) != nil { return index }
+            if decoded == nil { decoded = decodedStrings(in: output) }
+            if decoded!.contains(where: { $0.firstRange(of: needle) != nil }) { return index }
+        }
+        return nil
     }
 
     /// The UTF-8 text of every JSON string literal in `bytes` that contains an escape, decoded; best effort on text

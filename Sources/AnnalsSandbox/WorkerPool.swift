@@ -228,13 +228,14 @@ struct WorkerCall {
         let usage = ResourceUsage(
             fuelUsed: try reader.integer(), peakMemoryBytes: Int(try reader.integer(UInt64.self)),
             duration: .nanoseconds(Int64(clamping: try reader.integer(UInt64.self))))
+        if let leaked = SecretScan.first(of: secretsGiven.map(\.value), in: output) {
+            return .failure(
+                SandboxFailure(
+                    .permissionDenied,
+                    "the output contains the value of secret \(secretsGiven[leaked].name); it was withheld",
+                    action: action, usage: usage))
+        }
         for secret in secretsGiven where !secret.value.isEmpty {
-            if SecretScan.occurs(secret.value, in: output) {
-                return .failure(
-                    SandboxFailure(
-                        .permissionDenied, "the output contains the value of secret \(secret.name); it was withheld",
-                        action: action, usage: usage))
-            }
             message = message.replacing(secret.value, with: "<secret \(secret.name)>")
         }
         if let kind { return .failure(SandboxFailure(kind, message, action: action, usage: usage)) }

@@ -1,5 +1,5 @@
 import Annals
-import AnnalsPlatform
+@testable import AnnalsPlatform
 import AnnalsResolver
 import Foundation
 import Testing
@@ -100,9 +100,17 @@ struct PluginGrantsAndReinstallTests {
                 ["y": ["1.0.0": ["x": "^1.0.0"]], "x": ["1.0.0": [:]], "w": ["1.0.0": [:]]], to: directory)
             _ = try await platform.sync(RegistrySource(path), scope: .global, actorId: "ops")
             _ = try await platform.install("y", organization: "acme", actorId: "ana")
-            _ = try await platform.setAllowlist(["y", "w"], organization: "acme", actorId: "ops")
+            _ = try await platform.setAllowlist(["w"], organization: "acme", actorId: "ops")
             let plan = try await platform.install("w", organization: "acme", actorId: "ana")
             #expect(plan.steps.first { $0.name == "x" }?.action == .keep)
+            // Hidden now, y stays at what is installed: a newer version is not offered to acme any more.
+            _ = try writeManifest(
+                ["y": ["1.0.0": ["x": "^1.0.0"], "2.0.0": ["x": "^1.0.0"]], "x": ["1.0.0": [:]], "w": ["1.0.0": [:]]],
+                to: directory)
+            _ = try await platform.sync(RegistrySource(path), scope: .global, actorId: "ops")
+            _ = try? await platform.update("y", organization: "acme", actorId: "ana")
+            #expect(
+                try platform.installs(organization: "acme").first { $0.name == "y" }?.version.description == "1.0.0")
         }
     }
 
@@ -168,5 +176,45 @@ struct PluginGrantsAndReinstallTests {
             #expect(edges.map { $0.properties["pattern"]?.stringValue } == [pattern])
             #expect(edges.allSatisfy { $0.toId.utf8.count <= 160 })
         }
+    }
+
+    @Test("a dependency on a prerelease updates to the newest prerelease its dependents allow")
+    func prereleaseDependencyUpdates() async throws {
+        try await withPlatform { platform, directory in
+            let path = try writeManifest(
+                ["app": ["1.0.0": ["lib": "^2.0.0-beta.1"]], "lib": ["2.0.0-beta.1": [:]]], to: directory, name: "reg")
+            _ = try await platform.sync(RegistrySource(path), scope: .global, actorId: "ops")
+            _ = try await platform.install("app", organization: "acme", actorId: "ana")
+            _ = try writeManifest(
+                ["app": ["1.0.0": ["lib": "^2.0.0-beta.1"]], "lib": ["2.0.0-beta.1": [:], "2.0.0-beta.2": [:]]],
+                to: directory, name: "reg")
+            _ = try await platform.sync(RegistrySource(path), scope: .global, actorId: "ops")
+            _ = try await platform.update("lib", organization: "acme", actorId: "ana")
+            #expect(
+                try platform.installs(organization: "acme").first { $0.name == "lib" }?.version.description
+                    == "2.0.0-beta.2")
+        }
+    }
+
+    @Test("a pinned install that a rollback leaves as it is does not stop it")
+    func unchangedPinsDoNotStopRollbacks() async throws {
+        try await withPlatform { platform, directory in
+            let path = try writeManifest(
+                ["app": ["1.0.0": ["lib": "^1.0.0"], "1.1.0": ["lib": "^1.0.0"]], "lib": ["1.0.0": [:]]], to: directory)
+            _ = try await platform.sync(RegistrySource(path), scope: .global, actorId: "ops")
+            _ = try await platform.install("app", range: "1.0.0", organization: "acme", actorId: "ana")
+            _ = try await platform.pin("lib", organization: "acme", actorId: "ana")
+            _ = try await platform.update("app", range: "^1.0.0", organization: "acme", actorId: "ana")
+            _ = try await platform.rollback("app", organization: "acme", actorId: "ana")
+            #expect(
+                try platform.installs(organization: "acme").first { $0.name == "app" }?.version.description == "1.0.0")
+        }
+    }
+
+    @Test("events on the platform's streams are the platform's own, never a plugin's to read or receive")
+    func platformEvents() {
+        #expect(PlatformPluginHost.isPlatformEvent(type: "thing.updated", targetId: "kv:acme:other"))
+        #expect(PlatformPluginHost.isPlatformEvent(type: "plugin_action_executed", targetId: "order-1"))
+        #expect(!PlatformPluginHost.isPlatformEvent(type: "order.created", targetId: "order-1"))
     }
 }

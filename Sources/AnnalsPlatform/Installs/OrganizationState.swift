@@ -50,16 +50,21 @@ struct OrganizationState {
         }
         self.installs = installs
         // What the organization can resolve: the plugins it sees that are still offered, and every plugin it has
-        // installed (even one withdrawn since, or hidden by an allowlist narrowed since), which its graph needs.
+        // installed (even one withdrawn since, or hidden by an allowlist narrowed since, at its installed version
+        // only), which its graph needs.
         let visibility = try PluginVisibility(.organization(organization), view)
         var plugins: [String: Plugin] = [:]
         var withdrawn: Set<String> = []
         for group in [PluginScope.globalGroup, organization] {
             for thing in try view.things(ThingFilter(thingType: PlatformIDs.pluginType, groupId: group, limit: .max)) {
-                guard let plugin = Plugin(thing) else { continue }
-                let installed = installs[plugin.name] != nil
+                guard var plugin = Plugin(thing) else { continue }
+                let offered = visibility.shows(plugin) && !plugin.withdrawn
                 if plugin.withdrawn && visibility.shows(plugin) { withdrawn.insert(plugin.name) }
-                guard installed || (visibility.shows(plugin) && !plugin.withdrawn) else { continue }
+                if !offered {
+                    // Kept at what is installed, and nothing else: no longer offered, it is never moved.
+                    guard let install = installs[plugin.name] else { continue }
+                    plugin.releases = plugin.releases.filter { $0.version == install.version }
+                }
                 plugins[plugin.name] = plugin
             }
         }

@@ -60,18 +60,20 @@ extension PluginPlatform {
         guard let plugin = state.plugins[name] else {
             throw .notFound("no registry visible to \(org) lists '\(name)' any more")
         }
-        let target: VersionRange
+        let target: VersionRange?
         if let range {
             target = try self.range(range, of: name, in: state)
         } else if !install.isExplicit {
-            // A dependency moves to the newest version its dependents allow, whatever the latest is.
-            target = .any
+            // A dependency moves to the newest version its dependents allow (prereleases included, as their ranges
+            // say), whatever the latest is: no requirement of its own.
+            target = nil
         } else if let latest = plugin.latest {
             target = try caret(latest.version)
         } else {
             throw .notFound("'\(name)' has no published versions")
         }
-        var planner = InstallPlanner(state: state, operation: "update", request: "update \(name) to \(target)")
+        let request = "update \(name) to " + (target.map { "\($0)" } ?? "the newest its dependents allow")
+        var planner = InstallPlanner(state: state, operation: "update", request: request)
         planner.requested[name] = target
         // A dependency is updated within what its dependents accept, and stays a dependency.
         if !install.isExplicit { planner.transient = [name] }

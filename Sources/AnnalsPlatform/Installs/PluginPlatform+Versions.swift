@@ -97,12 +97,7 @@ extension PluginPlatform {
             let then = try historicalRequires(org, at: offset)
             ids.formUnion(requiresClosure(of: install.thingId, then))
         }
-        // A pinned install is locked, for a rollback as for an update: unpin it first.
-        if let pinned = state.installs.values.sorted(by: { $0.name < $1.name }).first(where: {
-            $0.pinned && ids.contains($0.thingId)
-        }) {
-            throw .pinned(plugin: pinned.name, version: pinned.version.description)
-        }
+
         let plan: RollbackPlan
         do {
             plan = try store.planRollback(to: offset, scope: .things(ids), actorId: actorId)
@@ -110,6 +105,14 @@ extension PluginPlatform {
             throw .store(error)
         }
         try checkNothingElseBreaks(plan, covering: ids, state)
+        // A pinned install is locked, for a rollback as for an update: one the plan would change must be unpinned
+        // first (one it leaves as it is does not matter).
+        let changed = Set(plan.changes.map(\.id))
+        if let pinned = state.installs.values.sorted(by: { $0.name < $1.name }).first(where: {
+            $0.pinned && changed.contains($0.thingId)
+        }) {
+            throw .pinned(plugin: pinned.name, version: pinned.version.description)
+        }
         var result = PluginRollback(targetOffset: offset, instances: ids.sorted(), changes: plan.changes, offset: nil)
         guard !dryRun else { return result }
         // Each event says which state the rollback was computed from, like every other plugin operation.

@@ -89,10 +89,11 @@ final class PlatformPluginHost: PluginHost, @unchecked Sendable {
             || targetId.map { target in PlatformIDs.reservedStreamPrefixes.contains { target.hasPrefix($0) } } == true
     }
 
-    /// `text` cut to 100 characters for an error message, which the execution's outcome records (a plugin must not
-    /// make it too large to record).
+    /// `text` for an error message, which the execution's outcome records: whole up to 100 characters, otherwise not
+    /// shown (a plugin must not make the outcome too large to record, and a secret cut in part would escape the
+    /// redaction of whole values).
     static func shortened(_ text: String) -> String {
-        text.count <= 100 ? text : text.prefix(100) + "… (\(text.utf8.count) bytes)"
+        text.count <= 100 ? text : "(\(text.utf8.count) bytes, not shown)"
     }
 
     func kvGet(_ key: String) throws -> [UInt8]? {

@@ -178,9 +178,11 @@ public struct PluginDispatcher: Sendable {
                 try acknowledge(subscription.cursor, through: head)
                 return
             }
+            // The platform's own events (executions, jobs, dead letters, and whatever is on its streams: installs,
+            // other plugins' key/value state) are never delivered, as events_read never returns them.
             let deliverable = events.filter {
-                filter.matches($0) && !$0.type.hasPrefix("plugin_action_") && !$0.type.hasPrefix("plugin_job_")
-                    && !$0.type.hasPrefix("plugin_dead_letter") && $0.actorId != ownActor
+                filter.matches($0) && !PlatformPluginHost.isPlatformEvent(type: $0.type, targetId: $0.targetId)
+                    && $0.actorId != ownActor
             }
             // Record the batch's starts, run it, and stop at the first failure.
             let ids = deliverable.map { _ in UUID().lowercasedString }
