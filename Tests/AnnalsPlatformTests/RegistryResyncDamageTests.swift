@@ -96,4 +96,22 @@ struct RegistryResyncDamageTests {
             #expect(try platform.plugin("a")?.withdrawn == false)
         }
     }
+
+    @Test(arguments: [#"{"message": "Not Found"}"#, "{}"])
+    func aSourceListingNoPluginDoesNotWithdrawTheRegistry(_ text: String) async throws {
+        try await withPlatform { platform, directory in
+            let path = directory + "/index.json"
+            try #"{"a": "github:x/a", "b": "github:x/b"}"#.write(toFile: path, atomically: true, encoding: .utf8)
+            _ = try await platform.sync(RegistrySource(path), scope: .global, actorId: "ops")
+            let head = try platform.store.head().offset
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            await #expect {
+                try await platform.sync(RegistrySource(path), scope: .global, actorId: "ops")
+            } throws: { error in
+                String(describing: error).contains("it lists no plugin")
+            }
+            #expect(try platform.store.head().offset == head)
+            #expect(try platform.plugins().map(\.name) == ["a", "b"])
+        }
+    }
 }

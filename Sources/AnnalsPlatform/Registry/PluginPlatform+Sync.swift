@@ -31,6 +31,14 @@ extension PluginPlatform {
             context: ["plugin": ["operation": "sync", "registry": .string(registryName)]])
         var events = plan.events(builder)
         var report = plan.report
+        // A source with no plugin to offer (an error page, `{}`) would withdraw the whole registry: refused, since a
+        // registry that really emptied itself is far rarer than a source that is not the registry.
+        if listing.plugins.isEmpty, !report.removed.isEmpty {
+            throw .unreadableSource(
+                source: source.location,
+                reason: "it lists no plugin (\(listing.problems.count) entries skipped), so syncing it would withdraw "
+                    + "all \(report.removed.count) plugins of registry '\(registryName)'; nothing was written")
+        }
         if !events.isEmpty || !report.problems.isEmpty {
             events += plan.registryEvents(builder)
         }
