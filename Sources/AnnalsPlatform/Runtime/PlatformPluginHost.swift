@@ -5,7 +5,8 @@ import Foundation
 /// The host functions a plugin's capabilities reach, on the store and inside one organization.
 ///
 /// - `events.read`: `{"types": ["order.*"], "after": OFFSET, "limit": N}` → a JSON array of the organization's
-///   events (at most 100 per call); other organizations' events are never visible, nor the platform's own (its
+///   events (at most 100 per call, from at most 10,000 read); other organizations' events are never visible, nor
+///   the platform's own (its
 ///   `plugin_*` types and the streams it keeps: executions, jobs, installs, plugins' key/value state, …).
 /// - `events.append`: `{"type": "…", "targetId": "…", "metadata": {…}}` → `{"offset": N}`; the event is appended
 ///   in the organization's group with the actor `plugin:NAME`, and may not use the platform's reserved types
@@ -50,7 +51,11 @@ final class PlatformPluginHost: PluginHost, @unchecked Sendable {
         var reader = store.events(filter.query(after: after, through: .max)).makeReader()
         var out: [UInt8] = [UInt8(ascii: "[")]
         var count = 0
-        while count < limit, let event = try reader.next() {
+        var scanned = 0
+        // A host call cannot be interrupted: one reads at most this many events, returned or skipped (the platform's
+        // own), and the plugin continues after the last offset it got.
+        while count < limit, scanned < Self.maximumEventsScanned, let event = try reader.next() {
+            scanned += 1
             guard filter.matches(event), !Self.isPlatformEvent(type: event.type, targetId: event.targetId) else {
                 continue
             }
@@ -82,6 +87,9 @@ final class PlatformPluginHost: PluginHost, @unchecked Sendable {
         ])
         return Array("{\"offset\":\(receipts[0].offset)}".utf8)
     }
+
+    /// The most events one `events_read` call reads, returned or skipped.
+    static let maximumEventsScanned = 10_000
 
     /// Whether an event is the platform's own: one of its `plugin_*` types, or on one of its streams.
     static func isPlatformEvent(type: String, targetId: String?) -> Bool {
