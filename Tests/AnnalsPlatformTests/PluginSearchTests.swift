@@ -85,4 +85,15 @@ struct PluginSearchTests {
             #expect(throws: PlatformError.self) { try platform.search("x", limit: 0) }
         }
     }
+
+    @Test("an allowlist narrower than the first candidates still finds what it allows")
+    func narrowAllowlists() async throws {
+        let registry = try ElizaRegistry.require()
+        try await withPlatform { platform, _ in
+            _ = try await platform.sync(RegistrySource(registry), scope: .global, actorId: "ops")
+            _ = try await platform.setAllowlist(["@elizaos/plugin-pdf"], organization: "zeta", actorId: "ops")
+            let results = try platform.search("plugin", organization: "zeta", limit: 5)
+            #expect(results.map(\.plugin.name) == ["@elizaos/plugin-pdf"])
+        }
+    }
 }

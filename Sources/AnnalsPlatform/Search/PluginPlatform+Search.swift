@@ -1,6 +1,9 @@
 import Annals
 
 extension PluginPlatform {
+    /// The most ranked candidates a search looks through for visible plugins.
+    static let maximumSearchCandidates = 20_000
+
     /// Searches the plugins `organization` can see (the global registry, narrowed by its allowlist, and its own
     /// registries; only the global registry when `organization` is `nil`), by meaning and by words, through the
     /// knowledge view.
@@ -24,33 +27,42 @@ extension PluginPlatform {
         let visibility = try view { try PluginVisibility(scope, $0) }
         var labels = [PlatformIDs.pluginLabel]
         if let category { labels.append("category:\(category)") }
-        let query = SearchQuery(
-            expanded.map(\.form).joined(separator: " "), groupIds: visibility.groups, labels: labels,
-            limit: min(1000, limit * 4 + 20))
-        let hits: [SearchHit]
-        do {
-            hits = try store.search(query)
-        } catch {
-            throw .store(error)
-        }
         let origin = Dictionary(expanded.map { ($0.form, $0.queryWord) }, uniquingKeysWith: { first, _ in first })
-        return try view { view in
-            var results: [PluginSearchResult] = []
-            for hit in hits where results.count < limit {
-                guard let thing = try view.thing(hit.item.thingId), let plugin = Plugin(thing),
-                    !plugin.withdrawn, visibility.shows(plugin)
-                else { continue }
-                var matches: [String: [String]] = [:]
-                for term in hit.matchedTerms {
-                    guard let word = origin[term] else { continue }
-                    matches[word, default: []].append(term)
-                }
-                results.append(
-                    PluginSearchResult(
-                        plugin: plugin, score: hit.score, similarity: hit.similarity, lexicalScore: hit.lexicalScore,
-                        matches: matches))
+        // Hidden plugins (an allowlist, withdrawals) are filtered after ranking: widen the candidates until enough
+        // are left, or there are no more.
+        var candidates = min(1000, limit * 4 + 20)
+        while true {
+            let query = SearchQuery(
+                expanded.map(\.form).joined(separator: " "), groupIds: visibility.groups, labels: labels,
+                limit: candidates)
+            let hits: [SearchHit]
+            do {
+                hits = try store.search(query)
+            } catch {
+                throw .store(error)
             }
-            return results
+            let results = try view { view in
+                var results: [PluginSearchResult] = []
+                for hit in hits where results.count < limit {
+                    guard let thing = try view.thing(hit.item.thingId), let plugin = Plugin(thing),
+                        !plugin.withdrawn, visibility.shows(plugin)
+                    else { continue }
+                    var matches: [String: [String]] = [:]
+                    for term in hit.matchedTerms {
+                        guard let word = origin[term] else { continue }
+                        matches[word, default: []].append(term)
+                    }
+                    results.append(
+                        PluginSearchResult(
+                            plugin: plugin, score: hit.score, similarity: hit.similarity,
+                            lexicalScore: hit.lexicalScore, matches: matches))
+                }
+                return results
+            }
+            if results.count >= limit || hits.count < candidates || candidates >= Self.maximumSearchCandidates {
+                return results
+            }
+            candidates = min(candidates * 4, Self.maximumSearchCandidates)
         }
     }
 }
