@@ -217,4 +217,27 @@ struct PluginGrantsAndReinstallTests {
         #expect(PlatformPluginHost.isPlatformEvent(type: "plugin_action_executed", targetId: "order-1"))
         #expect(!PlatformPluginHost.isPlatformEvent(type: "order.created", targetId: "order-1"))
     }
+
+    @Test("a rollback whose restored install would require what another install has moved since is refused")
+    func rollbackChecksWhatRestoredInstallsRequire() async throws {
+        try await withPlatform { platform, directory in
+            let path = try writeManifest(
+                [
+                    "a": ["1.0.0": ["c": "^1.0.0"], "2.0.0": ["c": ">=1.0.0"]], "b": ["1.0.0": ["c": "^2.0.0"]],
+                    "c": ["1.0.0": [:], "2.0.0": [:]],
+                ], to: directory)
+            _ = try await platform.sync(RegistrySource(path), scope: .global, actorId: "ops")
+            _ = try await platform.install("a", range: "^1", organization: "acme", actorId: "ana")
+            _ = try await platform.update("a", range: "^2", organization: "acme", actorId: "ana")
+            _ = try await platform.install("b", organization: "acme", actorId: "ana")
+            await #expect {
+                try await platform.rollback("a", organization: "acme", actorId: "ana")
+            } throws: { error in
+                guard case PlatformError.resolutionFailed(let explanation) = error else { return false }
+                return explanation.contains("requires c ^1.0.0, but it is at 2.0.0 now")
+            }
+            #expect(
+                try platform.installs(organization: "acme").first { $0.name == "a" }?.version.description == "2.0.0")
+        }
+    }
 }

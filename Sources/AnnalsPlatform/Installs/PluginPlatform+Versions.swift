@@ -104,7 +104,7 @@ extension PluginPlatform {
         } catch {
             throw .store(error)
         }
-        try checkNothingElseBreaks(plan, covering: ids, state)
+        try checkNothingElseBreaks(plan, covering: ids, state, requiresThen: try historicalRequires(org, at: offset))
         // A pinned install is locked, for a rollback as for an update: one the plan would change must be unpinned
         // first (one it leaves as it is does not matter).
         let changed = Set(plan.changes.map(\.id))
@@ -177,8 +177,12 @@ extension PluginPlatform {
 
     /// Refuses a rollback that leaves an install outside it requiring a covered install that is removed, or at a
     /// version outside the range it requires.
+    /// Refuses a rollback after which an install's requirement would not hold: an install outside it requiring one
+    /// it removes or moves out of range, or one it restores requiring, as it did then, an install outside it that has
+    /// moved out of that range since (or is gone).
     private func checkNothingElseBreaks(
-        _ plan: RollbackPlan, covering ids: Set<String>, _ state: OrganizationState
+        _ plan: RollbackPlan, covering ids: Set<String>, _ state: OrganizationState,
+        requiresThen: [String: [Connection]]
     ) throws(PlatformError) {
         var removed: Set<String> = []
         var restored: [String: SemanticVersion] = [:]
@@ -204,6 +208,24 @@ extension PluginPlatform {
                 {
                     problems.append(
                         "\(dependent) requires \(dependency) \(range), but the rollback returns it to \(version)")
+                }
+            }
+        }
+        let installsById = Dictionary(
+            state.installs.values.map { ($0.thingId, $0) }, uniquingKeysWith: { first, _ in first })
+        for (from, edges) in requiresThen where ids.contains(from) && !removed.contains(from) {
+            let dependent = restored[from].map { "\(installsById[from]?.name ?? from)@\($0)" } ?? from
+            for edge in edges where !ids.contains(edge.toId) {
+                let dependency = edge.properties["dependency"]?.stringValue ?? edge.toId
+                guard let installed = installsById[edge.toId] else {
+                    problems.append("\(dependent) requires \(dependency), which is no longer installed")
+                    continue
+                }
+                if let range = edge.properties["range"]?.stringValue.flatMap({ try? VersionRange(parsing: $0) }),
+                    !range.contains(installed.version, includePrerelease: true)
+                {
+                    problems.append(
+                        "\(dependent) requires \(dependency) \(range), but it is at \(installed.version) now")
                 }
             }
         }
