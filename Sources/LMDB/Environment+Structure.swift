@@ -99,7 +99,13 @@ extension Environment {
         defer { munmap(map, size) }
         let bytes = UnsafeRawBufferPointer(start: map, count: size)
         guard let meta = metaPage(of: snapshot, in: bytes, pageSize: pageSize) else { return nil }
+        // A meta page is written in place, by the commit after next: what the walk needs of it is copied now, and
+        // used only if the page still belonged to the snapshot once copied (the walk takes long enough for writers
+        // to commit twice; the pages it walks are the snapshot's, which LMDB keeps while the transaction is open).
         let lastPage = bytes.loadUnaligned(fromByteOffset: meta + MetaPages.lastPageOffset, as: UInt64.self)
+        let main = PageStructureWalk.DatabaseRecord(bytes, at: meta + MetaPages.mainDatabaseOffset)
+        let free = PageStructureWalk.DatabaseRecord(bytes, at: meta + MetaPages.freeDatabaseOffset)
+        guard metaPage(of: snapshot, in: bytes, pageSize: pageSize) == meta else { return nil }
         guard lastPage < UInt64(size / pageSize) else {
             return [
                 StructureProblem(
@@ -108,14 +114,12 @@ extension Environment {
             ]
         }
         var walk = PageStructureWalk(bytes: bytes, pageSize: pageSize, lastPage: lastPage)
-        let main = PageStructureWalk.DatabaseRecord(bytes, at: meta + MetaPages.mainDatabaseOffset)
         let databases = walk.walk(main, database: "(main)", collectNames: true)
         for (name, record) in databases.sorted(by: { $0.key < $1.key }) where names?.contains(name) ?? true {
             if walk.isFull { break }
             walk.walk(record, database: name, leaves: leaves, ranges: ranges[name])
         }
         if freeList, !walk.isFull {
-            let free = PageStructureWalk.DatabaseRecord(bytes, at: meta + MetaPages.freeDatabaseOffset)
             walk.walk(free, database: PageStructureWalk.freeDatabaseName, freeList: true)
             // Only a walk of every database knows every page in use.
             if names == nil, ranges.isEmpty { walk.reportFreePagesInUse() }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 import AnnalsTestSupport
@@ -92,6 +93,47 @@ struct StructureCheckTests {
             #expect(problems.first?.detail.contains("a free-page list that counts") == true, "\(problems)")
             #expect(try reader.checkStructure().contains { $0.database == "(free)" })
             #expect(try reader.checkStructure(of: ["small"]) == [], "a walk of some databases leaves it out")
+        }
+    }
+
+    /// The free-page lists are checked as of the walk's own snapshot while writers commit meanwhile: the meta page a
+    /// commit two later overwrites in place must not lend the walk a newer free-page database.
+    @Test func aWalkDuringCommitsSeesOneSnapshot() throws {
+        try withDirectory { directory in
+            let env = try Environment(path: directory)
+            let data = try env.openDatabase("data", flags: .create)
+            try env.write { txn in
+                for i in 0..<2_000 {
+                    try txn.put(data, key: Array("k\(i)".utf8), value: [UInt8](repeating: 7, count: 300))
+                }
+            }
+            let stop = Atomic<Bool>(false)
+            let writer = Thread {
+                var round = 0
+                while !stop.load(ordering: .relaxed) {
+                    round += 1
+                    try? env.write { txn in
+                        for i in stride(from: round % 7, to: 2_000, by: 7) {
+                            try txn.put(
+                                data, key: Array("k\(i)".utf8),
+                                value: [UInt8](repeating: UInt8(round % 250), count: 300))
+                        }
+                    }
+                }
+            }
+            writer.start()
+            defer { stop.store(true, ordering: .relaxed) }
+            let deadline = Date().addingTimeInterval(1.5)
+            var walks = 0
+            while Date() < deadline {
+                let problems = try env.checkStructure(includingFreeList: true)
+                #expect(problems.isEmpty, "\(problems)")
+                if !problems.isEmpty { break }
+                walks += 1
+            }
+            stop.store(true, ordering: .relaxed)
+            while !writer.isFinished { usleep(1_000) }
+            #expect(walks > 5)
         }
     }
 
