@@ -46,12 +46,13 @@ extension EventStore {
                 level = (level as NSString).deletingLastPathComponent
             }
             for directory in missing {
-                guard mkdir(directory, 0o755) == 0 || errno == EEXIST else {
+                if mkdir(directory, 0o755) == 0 {
+                    created.append(directory)
+                } else if errno != EEXIST {  // (made meanwhile by someone else: not ours to remove)
                     let reason = String(cString: strerror(errno))
                     Self.removeEmpty(created)
                     throw .io("cannot create backup directory \(directory): \(reason)")
                 }
-                if errno != EEXIST { created.append(directory) }
             }
         }
         do {
