@@ -55,10 +55,12 @@ extension Environment {
                 throw LMDBError(code: code, operation: "mkdir(\(destination)/\(Self.copyStagingName))")
             }
             try copy(sources, to: staging, copied: &copied)
-            guard rename(staging + "/data.mdb", destination + "/data.mdb") == 0 else {
-                throw LMDBError(code: .init(rawValue: errno), operation: "rename(\(staging)/data.mdb)")
+            // A hard link, not a rename: it fails rather than replace a data.mdb another copy put there meanwhile.
+            guard link(staging + "/data.mdb", destination + "/data.mdb") == 0 else {
+                throw LMDBError(code: .init(rawValue: errno), operation: "link(\(staging)/data.mdb)")
             }
             renamed = true
+            unlink(staging + "/data.mdb")
             unlink(staging + "/lock.mdb")
             rmdir(staging)
             // The new file's directory entry too.
