@@ -1,8 +1,9 @@
 import Annals
 
 extension PluginPlatform {
-    /// The most ranked candidates a search looks through for visible plugins.
-    static let maximumSearchCandidates = 20_000
+    /// The most ranked candidates a search looks through for visible plugins (the engine's search returns at most
+    /// 1,000).
+    static let maximumSearchCandidates = 1_000
 
     /// Searches the plugins `organization` can see (the global registry, narrowed by its allowlist, and its own
     /// registries; only the global registry when `organization` is `nil`), by meaning and by words, through the
