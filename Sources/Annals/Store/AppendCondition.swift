@@ -16,8 +16,9 @@ struct AppendCondition: @unchecked Sendable {
 
     /// The offset of the first event after ``plannedAt`` that conflicts: among those committed (read in `txn`),
     /// then among `pending`, the events accepted earlier in the same group commit; `nil` when none does.
-    func firstConflict(pending: [ProjectedEvent], _ txn: borrowing Transaction) throws -> UInt64? {
+    /// `pending` is called only when no committed event conflicts.
+    func firstConflict(pending: () -> [ProjectedEvent], _ txn: borrowing Transaction) throws -> UInt64? {
         if let committed = try firstCommittedConflict(plannedAt, txn) { return committed }
-        return pending.first { $0.offset > plannedAt && conflicts($0) }?.offset
+        return pending().first { $0.offset > plannedAt && conflicts($0) }?.offset
     }
 }

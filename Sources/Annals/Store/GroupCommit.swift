@@ -56,7 +56,7 @@ struct GroupCommit {
             var projector: BatchProjector?
             do {
                 if let condition = request.condition,
-                    let conflict = try firstConflict(condition, pending: accepted.map(projected), txn)
+                    let conflict = try firstConflict(condition, pending: { accepted.map(projected) }, txn)
                 {
                     throw AnnalsError.conflictingAppend(offset: conflict, plannedAt: condition.plannedAt)
                 }
@@ -174,7 +174,7 @@ struct GroupCommit {
     /// ``AppendCondition/firstConflict(pending:_:)``, failing only its batch when a record it reads is damaged (an
     /// LMDB error still fails the transaction).
     private func firstConflict(
-        _ condition: AppendCondition, pending: [ProjectedEvent], _ txn: borrowing Transaction
+        _ condition: AppendCondition, pending: () -> [ProjectedEvent], _ txn: borrowing Transaction
     ) throws -> UInt64? {
         do {
             return try condition.firstConflict(pending: pending, txn)

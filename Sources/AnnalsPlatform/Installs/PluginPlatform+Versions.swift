@@ -92,10 +92,12 @@ extension PluginPlatform {
         case .version(let version):
             offset = try self.offset(before: name, leftVersion: version, install: install)
         }
+        // The requirements as of the target (a replay to it): what a rollback to a version or offset also covers,
+        // and what the installs it restores will require again.
+        let requiresThen = try historicalRequires(org, at: offset)
         if target != nil {
             ids.formUnion(requiresClosure(of: install.thingId, state.requires))
-            let then = try historicalRequires(org, at: offset)
-            ids.formUnion(requiresClosure(of: install.thingId, then))
+            ids.formUnion(requiresClosure(of: install.thingId, requiresThen))
         }
 
         let plan: RollbackPlan
@@ -104,7 +106,7 @@ extension PluginPlatform {
         } catch {
             throw .store(error)
         }
-        try checkNothingElseBreaks(plan, covering: ids, state, requiresThen: try historicalRequires(org, at: offset))
+        try checkNothingElseBreaks(plan, covering: ids, state, requiresThen: requiresThen)
         // A pinned install is locked, for a rollback as for an update: one the plan would change must be unpinned
         // first (one it leaves as it is does not matter).
         let changed = Set(plan.changes.map(\.id))
