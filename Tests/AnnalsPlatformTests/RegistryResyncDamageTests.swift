@@ -85,14 +85,7 @@ struct RegistryResyncDamageTests {
         try await withPlatform { platform, directory in
             let path = try writeManifest(["a": ["1.0.0": [:]]], to: directory, name: "reg")
             _ = try await platform.sync(RegistrySource(path), scope: .global, actorId: "ops")
-            let head = try platform.store.head().offset
-            try text.write(toFile: path, atomically: true, encoding: .utf8)
-            await #expect {
-                try await platform.sync(RegistrySource(path), scope: .global, actorId: "ops")
-            } throws: { error in
-                String(describing: error).contains(reason)
-            }
-            #expect(try platform.store.head().offset == head)
+            try await expectResyncRefused(platform, from: path, replacedBy: text, naming: reason)
             #expect(try platform.plugin("a")?.withdrawn == false)
         }
     }
@@ -103,15 +96,23 @@ struct RegistryResyncDamageTests {
             let path = directory + "/index.json"
             try #"{"a": "github:x/a", "b": "github:x/b"}"#.write(toFile: path, atomically: true, encoding: .utf8)
             _ = try await platform.sync(RegistrySource(path), scope: .global, actorId: "ops")
-            let head = try platform.store.head().offset
-            try text.write(toFile: path, atomically: true, encoding: .utf8)
-            await #expect {
-                try await platform.sync(RegistrySource(path), scope: .global, actorId: "ops")
-            } throws: { error in
-                String(describing: error).contains("it lists no plugin")
-            }
-            #expect(try platform.store.head().offset == head)
+            try await expectResyncRefused(platform, from: path, replacedBy: text, naming: "it lists no plugin")
             #expect(try platform.plugins().map(\.name) == ["a", "b"])
         }
+    }
+
+    /// Replaces the registry file at `path` with `text` and expects its sync to fail naming `reason`, writing nothing.
+    private func expectResyncRefused(
+        _ platform: PluginPlatform, from path: String, replacedBy text: String, naming reason: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
+        let head = try platform.store.head().offset
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        await #expect(sourceLocation: sourceLocation) {
+            try await platform.sync(RegistrySource(path), scope: .global, actorId: "ops")
+        } throws: { error in
+            String(describing: error).contains(reason)
+        }
+        #expect(try platform.store.head().offset == head, sourceLocation: sourceLocation)
     }
 }

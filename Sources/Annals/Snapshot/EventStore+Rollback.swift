@@ -162,8 +162,10 @@ extension EventStore {
     ) throws(AnnalsError) -> (plan: RollbackPlan, receipts: [AppendReceipt]) {
         var attempt = 1
         while true {
+            // The pages are checked once, before the first plan: a replan reads the same ones.
             let plan = try planRollback(
-                to: offset, scope: scope, actorId: actorId, timestamp: timestamp, checkingPages: checkingPages)
+                to: offset, scope: scope, actorId: actorId, timestamp: timestamp,
+                checkingPages: checkingPages && attempt == 1)
             guard !plan.events.isEmpty else { return (plan, []) }
             do {
                 return (plan, try appendAndWait(plan.events, condition: rollbackCondition(plan)))
@@ -218,16 +220,9 @@ struct RollbackScopeCheck: Sendable {
         let type = event.type
         guard Self.isVocabulary(type) else { return false }
         if type == OntologyEventType.thingDeleted { return true }
-        if let target = event.targetId, entityIDs.contains(target) { return true }
-        // A connection or knowledge item naming one of the scope's things, whatever its group: deleting the thing
-        // would take it along, and restoring the thing may need it gone.
-        if !type.hasEventTypePrefix("thing."),
-            ["fromId", "toId", "thingId"].contains(where: {
-                event.metadata[$0]?.stringValue.map(entityIDs.contains) == true
-            })
-        {
-            return true
-        }
+        // An event of the scope's entities, or a connection or knowledge item naming one of its things, whatever
+        // its group: deleting the thing would take it along, and restoring the thing may need it gone.
+        if names(of: event, contain: entityIDs) { return true }
         switch scope {
         case .all:
             return true
@@ -276,8 +271,9 @@ private struct ScopedEntities {
         }
     }
 
-    /// Adds the connections (both directions) and knowledge of the things `ids`, which the rollback deletes: a
-    /// group's things may have connections and knowledge in other groups, which their deletion takes with them.
+    /// Adds the connections (both directions) and knowledge of the things `ids`, in any group: a thing's part of
+    /// a scope, and what deleting one takes with it (a group's things may have connections and knowledge in
+    /// others).
     mutating func addCascades(ofDeleting ids: some Sequence<String>, in view: OntologyView) throws {
         for id in ids {
             for c in try view.connections(ConnectionFilter(fromId: id, limit: .max)) { connections[c.id] = c }
@@ -289,9 +285,7 @@ private struct ScopedEntities {
     /// Adds one thing, its connections in both directions and its knowledge.
     private mutating func add(thing id: String, of view: OntologyView) throws {
         if let thing = try view.thing(id) { things[id] = thing }
-        for c in try view.connections(ConnectionFilter(fromId: id, limit: .max)) { connections[c.id] = c }
-        for c in try view.connections(ConnectionFilter(toId: id, limit: .max)) { connections[c.id] = c }
-        for item in try view.knowledge(KnowledgeFilter(thingId: id, limit: .max)) { knowledge[item.id] = item }
+        try addCascades(ofDeleting: [id], in: view)
     }
 }
 

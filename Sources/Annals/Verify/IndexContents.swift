@@ -1,4 +1,3 @@
-import Foundation
 import LMDB
 
 /// What the secondary structures hold up to one head, summed so that the stored ones and those recomputed from the
@@ -77,7 +76,7 @@ struct IndexContents {
                             VerificationProblem(
                                 offset: offset, kind: .index,
                                 detail:
-                                    "ids: the id \(current.key.map { String(format: "%02x", $0) }.joined()) "
+                                    "ids: the id \(current.key.hexadecimal) "
                                     + "points at offset \(offset), past the last offset \(head) (an append of that id "
                                     + "would be taken for a duplicate; run annals reindex)"))
                     }

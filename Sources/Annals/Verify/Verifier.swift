@@ -56,7 +56,9 @@ extension EventStore {
                         trailingKeys.insert(
                             VerificationProblem(
                                 offset: 0, kind: .malformedKey,
-                                detail: "a key of \(current.key.count) bytes after the last offset"), at: 0)
+                                detail:
+                                    "a key of \(current.key.count) bytes (\(current.key.hexadecimal)) after the last offset"
+                            ), at: 0)
                         entry = try cursor.get(.previous)
                     }
                     return entry.map { UInt64(bigEndianBytes: $0.key) } ?? 0
@@ -126,7 +128,7 @@ extension EventStore {
                             offset: 0, kind: .malformedKey,
                             detail: current.key.count == 8
                                 ? "a record under offset 0, before the first offset"
-                                : "a key of \(current.key.count) bytes before offset 1"))
+                                : "a key of \(current.key.count) bytes (\(current.key.hexadecimal)) before offset 1"))
                     entry = try cursor.get(.next)
                 }
             }
