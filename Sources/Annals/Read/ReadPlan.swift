@@ -14,6 +14,9 @@ enum ReadPlan {
     /// Read a precomputed, ordered list of offsets (from the time index, or the posting lists of several types).
     case offsets([UInt64], next: Int)
 
+    /// What to do about an index naming a record the log lacks.
+    static let missingAdvice = "run 'annals verify --indexes', then 'annals reindex' if the log itself is intact"
+
     static func make(for query: EventQuery, store: EventStore) throws -> ReadPlan {
         let schema = store.schema
         let start: UInt64 = query.reverse ? (query.to == .max ? .max : query.to + 1) : max(query.from, 1) - 1
@@ -198,7 +201,7 @@ enum ReadPlan {
                 }
                 guard let record = try store.record(at: offset, txn) else {
                     throw AnnalsError.corruptRecord(
-                        offset: offset, reason: "indexed by \(kind) but missing from the log")
+                        offset: offset, reason: "indexed by \(kind) but missing from the log; \(Self.missingAdvice)")
                 }
                 records.append((offset, record))
                 bytes += record.count
@@ -210,7 +213,9 @@ enum ReadPlan {
             let end = min(offsets.count, next + count)
             for offset in offsets[next..<end] {
                 guard let record = try store.record(at: offset, txn) else {
-                    throw AnnalsError.corruptRecord(offset: offset, reason: "indexed but missing from the log")
+                    throw AnnalsError.corruptRecord(
+                        offset: offset,
+                        reason: "listed by the type or minute index but missing from the log; \(Self.missingAdvice)")
                 }
                 records.append((offset, record))
             }
