@@ -33,6 +33,20 @@ struct CLIPluginTests {
             #expect(search.objects().allSatisfy { ($0.string("why") ?? "").contains("matched") })
             let table = try fx.annals("plugin", "search", "redis cache", "--format", "table", "--limit", "3")
             #expect(table.output.contains("@elizaos/cache-redis"))
+
+            // A short or miscased name is refused, with the registry's name suggested.
+            let short = try fx.annals("plugin", "install", "plugin-sql", "--group", "acme")
+            #expect(short.status == Exit.notFound)
+            #expect(short.errors.contains("lists 'plugin-sql'; did you mean '@elizaos/plugin-sql'?"), "\(short)")
+            let shown = try fx.annals("plugin", "show", "SQL")
+            #expect(shown.status == Exit.notFound)
+            #expect(shown.errors.contains("did you mean '@elizaos/plugin-sql'?"), "\(shown)")
+            #expect(try fx.annals("plugin", "install", "@elizaos/plugin-sql", "--group", "acme").status == Exit.ok)
+            for arguments in [["history", "plugin-sql"], ["run", "sql", "query"], ["update", "Plugin-SQL"]] {
+                let result = try fx.run(["plugin"] + arguments + ["--group", "acme", "--store", fx.store])
+                #expect(result.status == Exit.notFound, "\(arguments)")
+                #expect(result.errors.contains("did you mean '@elizaos/plugin-sql'?"), "\(arguments): \(result)")
+            }
         }
     }
 

@@ -104,7 +104,9 @@ struct OrganizationState {
     /// The install of `name`, or a not-found error naming the organization.
     func install(_ name: String) throws(PlatformError) -> PluginInstall {
         guard let install = installs[name] else {
-            throw .notFound("'\(name)' is not installed in \(organization)")
+            throw .notFound(
+                "'\(name)' is not installed in \(organization)"
+                    + PluginNameSuggestion.hint(for: name, among: installs.keys))
         }
         return install
     }

@@ -101,7 +101,9 @@ extension PluginPlatform {
     /// The range `text` names for `name`: a range, a dist-tag (`latest` → `^VERSION`), or by default `^latest`.
     func range(_ text: String?, of name: String, in state: OrganizationState) throws(PlatformError) -> VersionRange {
         guard let plugin = state.plugins[name] else {
-            throw .notFound("no registry visible to \(state.organization) lists '\(name)'")
+            throw .notFound(
+                "no registry visible to \(state.organization) lists '\(name)'"
+                    + PluginNameSuggestion.hint(for: name, among: state.plugins.keys))
         }
         guard let text else {
             guard let latest = plugin.distTags["latest"] ?? plugin.latest?.version else {

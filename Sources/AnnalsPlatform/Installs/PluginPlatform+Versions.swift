@@ -53,7 +53,11 @@ extension PluginPlatform {
     public func history(_ name: String, organization: String) throws(PlatformError) -> [InstallHistoryEntry] {
         let org = try PluginScope.checkedOrganization(organization)
         let entries = try InstallHistoryEntry.read(PlatformIDs.install(name, organization: org), store: store)
-        guard !entries.isEmpty else { throw .notFound("'\(name)' has never been installed in \(org)") }
+        guard !entries.isEmpty else {
+            let installed = try view { view in try PluginInstall.names(in: org, view) }
+            throw .notFound(
+                "'\(name)' has never been installed in \(org)" + PluginNameSuggestion.hint(for: name, among: installed))
+        }
         return entries
     }
 

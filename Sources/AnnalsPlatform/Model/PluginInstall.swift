@@ -59,6 +59,12 @@ public struct PluginInstall: Sendable, Hashable {
         return .object(members)
     }
 
+    /// The names of the plugins installed in `organization`, for suggestions when a name matches none.
+    static func names(in organization: String, _ view: OntologyView) throws -> [String] {
+        try view.things(ThingFilter(thingType: PlatformIDs.installType, groupId: organization, limit: .max))
+            .compactMap { PluginInstall($0)?.name }
+    }
+
     /// The install a `plugin.install` thing holds, or `nil` for another thing.
     init?(_ thing: Thing) {
         let properties = thing.properties

@@ -87,7 +87,11 @@ public final class PluginRuntime: Sendable {
         return try PluginPlatform(store: store).view { view throws -> (PluginInstall, PluginRelease) in
             guard let thing = try view.thing(PlatformIDs.install(name, organization: org)),
                 let install = PluginInstall(thing)
-            else { throw PlatformError.notFound("'\(name)' is not installed in \(org)") }
+            else {
+                let installed = try PluginInstall.names(in: org, view)
+                throw PlatformError.notFound(
+                    "'\(name)' is not installed in \(org)" + PluginNameSuggestion.hint(for: name, among: installed))
+            }
             let pluginId = PlatformIDs.plugin(name, in: install.source)
             guard let plugin = try view.thing(pluginId).flatMap(Plugin.init),
                 let release = plugin.release(install.version)

@@ -27,8 +27,13 @@ struct PluginShow: ParsableCommand {
     func run() throws {
         let store = try location.openForReadingViews()
         defer { store.close() }
-        guard let plugin = try PluginPlatform(store: store).plugin(name, organization: organization) else {
-            throw CLIFailure(.notFound, "no registry visible to \(organization ?? "the global scope") lists '\(name)'")
+        let platform = PluginPlatform(store: store)
+        guard let plugin = try platform.plugin(name, organization: organization) else {
+            let visible = try platform.plugins(organization: organization).map(\.name)
+            throw CLIFailure(
+                .notFound,
+                "no registry visible to \(organization ?? "the global scope") lists '\(name)'"
+                    + PluginNameSuggestion.hint(for: name, among: visible))
         }
         try Output.standard.line(plugin.json.canonicalBytes)
     }
