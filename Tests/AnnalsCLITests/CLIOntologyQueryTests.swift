@@ -332,7 +332,12 @@ struct CLIOntologyQueryTests {
             (["connections", "--limit", "0"], "--limit"), (["knowledge", "--limit", "-3"], "--limit"),
             (["things", "--format", "xml"], "--format"), (["things", "--id", "t-hub", "--type", "device"], "--id"),
             (["connections", "--id", "c-1", "--from", "t-hub"], "--id"),
-            (["knowledge", "--id", "k-1", "--label", "manual"], "--id"),
+            (["knowledge", "--id", "k-1", "--label", "manual"], "--id"), (["things", "--id", ""], "--id cannot be empty"),
+            (["connections", "--to", ""], "--to cannot be empty"), (["graph", ""], "ID cannot be empty"),
+            (["knowledge", "--label", "manual", "--label", ""], "--label cannot be empty"),
+            (["state", "--at", "0", "--thing", ""], "--thing cannot be empty"),
+            (["rollback", "--to", "0", "--group", ""], "--group cannot be empty"),
+            (["search", "x", "--group", ""], "--group cannot be empty"),
         ])
     func badArguments(arguments: [String], flag: String) throws {
         try withCLIFixture { fx in

@@ -33,6 +33,12 @@ import Testing
             #expect(try store.things(ThingFilter(status: "offline")).map(\.id) == ["hub"])
             #expect(try store.things(ThingFilter(limit: 2)).count == 2)
             #expect(try store.thing("missing") == nil)
+            // An id no entity can have (empty, or too long to be a key) is simply not there.
+            for impossible in ["", String(repeating: "x", count: 600)] {
+                #expect(try store.thing(impossible) == nil)
+                #expect(try store.read { try $0.connection(impossible) } == nil)
+                #expect(try store.read { try $0.knowledgeItem(impossible) } == nil)
+            }
         }
     }
 

@@ -8,7 +8,9 @@ struct LMDBTables: ProjectionWriter {
     func withValue<R>(_ table: ProjectionTable, key: [UInt8], _ body: (UnsafeRawBufferPointer?) throws -> R) throws
         -> R
     {
-        try key.withUnsafeBytes { k in try transaction.withValue(databases[table.index], key: k, body) }
+        // A key LMDB cannot store (empty, or past 511 bytes) has no value: looking it up is an LMDB error.
+        guard !key.isEmpty, key.count <= 511 else { return try body(nil) }
+        return try key.withUnsafeBytes { k in try transaction.withValue(databases[table.index], key: k, body) }
     }
 
     func scan(

@@ -39,6 +39,8 @@ struct Connections: ParsableCommand {
 
     func validate() throws {
         try OntologyArguments.checkLimit(limit)
+        try OntologyArguments.checkNotEmpty(
+            [id, from, to, connectionType, group], flags: ["--id", "--from", "--to", "--type", "--group"])
         if id != nil, from != nil || to != nil || connectionType != nil || group != nil {
             throw ValidationError("--id cannot be combined with --from, --to, --type or --group")
         }

@@ -37,6 +37,8 @@ struct Graph: ParsableCommand {
 
     func validate() throws {
         guard (0...16).contains(depth) else { throw ValidationError("--depth must be in 0…16, got \(depth)") }
+        try OntologyArguments.checkNotEmpty(
+            [id] + types.map(Optional.some), flags: ["ID"] + types.map { _ in "--type" })
     }
 
     func run() throws {

@@ -37,6 +37,9 @@ struct Knowledge: ParsableCommand {
 
     func validate() throws {
         try OntologyArguments.checkLimit(limit)
+        try OntologyArguments.checkNotEmpty(
+            [id, thing, group] + labels.map(Optional.some),
+            flags: ["--id", "--thing", "--group"] + labels.map { _ in "--label" })
         if id != nil, thing != nil || !labels.isEmpty || group != nil {
             throw ValidationError("--id cannot be combined with --thing, --label or --group")
         }

@@ -34,6 +34,8 @@ struct Things: ParsableCommand {
 
     func validate() throws {
         try OntologyArguments.checkLimit(limit)
+        try OntologyArguments.checkNotEmpty(
+            [id, thingType, group, status], flags: ["--id", "--type", "--group", "--status"])
         if id != nil, thingType != nil || group != nil || status != nil {
             throw ValidationError("--id cannot be combined with --type, --group or --status")
         }

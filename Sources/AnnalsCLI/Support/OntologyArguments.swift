@@ -9,4 +9,11 @@ enum OntologyArguments {
         }
         if limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit)") }
     }
+
+    /// Rejects an empty id, type, label or group given to `flag`: no entity has one.
+    static func checkNotEmpty(_ values: [String?], flags: [String]) throws {
+        for (value, flag) in zip(values, flags) where value?.isEmpty == true {
+            throw ValidationError("\(flag) cannot be empty")
+        }
+    }
 }

@@ -15,9 +15,19 @@ struct TextTable {
         self.headers = headers
     }
 
-    /// Adds a row; control characters (such as newlines) in a cell print as spaces.
+    /// Adds a row; control characters (newlines, tabs, terminal escapes, bell) and bidirectional overrides in a cell
+    /// print as spaces, so that text from events cannot move the cursor, recolour the terminal or reorder a line.
     mutating func add(_ cells: [String]) {
-        rows.append(cells.map { String($0.map { $0.isNewline || $0 == "\t" ? " " : $0 }) })
+        rows.append(cells.map { String($0.map { Self.isInert($0) ? $0 : " " }) })
+    }
+
+    /// Whether `character` prints as itself: no control character (category Cc) and no bidirectional embedding,
+    /// override or isolate among its scalars.
+    static func isInert(_ character: Character) -> Bool {
+        !character.unicodeScalars.contains { scalar in
+            scalar.properties.generalCategory == .control || (0x202A...0x202E).contains(scalar.value)
+                || (0x2066...0x2069).contains(scalar.value)
+        }
     }
 
     /// The header and the rows, aligned.
