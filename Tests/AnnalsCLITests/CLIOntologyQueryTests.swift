@@ -286,6 +286,24 @@ struct CLIOntologyQueryTests {
         }
     }
 
+    @Test("a table prints terminal escapes, bells and bidi overrides in event text as spaces")
+    func tablesAreInert() throws {
+        try withOntology { fx in
+            try fx.append([
+                eventLine(
+                    type: "thing.created", actor: "user-1", target: "t-esc",
+                    metadata: #"{"thingType":"note","name":"a\u001b[31mred\u0007\u202eevil"}"#)
+            ])
+            let table = try fx.annals("things", "--id", "t-esc", "--format", "table")
+            #expect(table.status == Exit.ok, "\(table)")
+            #expect(table.output.contains("a [31mred  evil"), "\(table)")
+            #expect(
+                !table.output.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 || $0.value == 0x202E })
+            // JSON lines keep the text as it was appended, escaped.
+            #expect(try fx.annals("things", "--id", "t-esc").output.contains(#"a\u001b[31mred\u0007"#))
+        }
+    }
+
     /// Checks that `lines` start with a header of `columns` and that every row's cells start under their titles.
     private func expectAligned(
         _ lines: [String], columns: [String], sourceLocation: SourceLocation = #_sourceLocation
@@ -332,7 +350,8 @@ struct CLIOntologyQueryTests {
             (["connections", "--limit", "0"], "--limit"), (["knowledge", "--limit", "-3"], "--limit"),
             (["things", "--format", "xml"], "--format"), (["things", "--id", "t-hub", "--type", "device"], "--id"),
             (["connections", "--id", "c-1", "--from", "t-hub"], "--id"),
-            (["knowledge", "--id", "k-1", "--label", "manual"], "--id"), (["things", "--id", ""], "--id cannot be empty"),
+            (["knowledge", "--id", "k-1", "--label", "manual"], "--id"),
+            (["things", "--id", ""], "--id cannot be empty"),
             (["connections", "--to", ""], "--to cannot be empty"), (["graph", ""], "ID cannot be empty"),
             (["knowledge", "--label", "manual", "--label", ""], "--label cannot be empty"),
             (["state", "--at", "0", "--thing", ""], "--thing cannot be empty"),
