@@ -28,6 +28,15 @@ import Testing
         }
     }
 
+    @Test func writesObjectKeysInNormalizationFormC() throws {
+        // "é" decomposed, "Å" as the Ångström sign and "ﬁ" (a compatibility ligature, which NFC keeps).
+        let value: JSONValue = ["e\u{301}": ["\u{212b}": 1], "z": 2, "\u{fb01}": 3, "a": 4]
+        let text = String(decoding: value.canonicalBytes, as: UTF8.self)
+        #expect(text == "{\"a\":4,\"z\":2,\"\u{e9}\":{\"\u{c5}\":1},\"\u{fb01}\":3}")
+        #expect(CanonicalJSON.isCanonical(value.canonicalBytes))
+        #expect(try JSONParser.parse(value.canonicalBytes) == value)
+    }
+
     @Test func acceptsWhatTheCanonicalWriterWrites() throws {
         var random = SeededGenerator(state: 42)
         for _ in 0..<2000 {

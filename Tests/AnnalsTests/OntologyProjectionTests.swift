@@ -42,6 +42,21 @@ import Testing
         }
     }
 
+    @Test func aPatchSpellingAKeyAnotherWayReplacesItInsteadOfLosingTheProperties() async throws {
+        try await withStore { store, _ in
+            _ = try await store.append(
+                Vocabulary.thing("note", properties: ["keep": "me", "o": ["\u{e9}": 1], "\u{e9}t\u{e9}": true]))
+            // The same keys in decomposed form: canonically equivalent, different bytes.
+            _ = try await store.append(
+                Vocabulary.update("note", patch: ["o": ["e\u{301}": 2], "e\u{301}te\u{301}": nil]))
+            let note = try #require(try store.thing("note"))
+            #expect(note.properties == ["keep": "me", "o": ["\u{e9}": 2]])
+            #expect(String(decoding: note.propertiesJSON, as: UTF8.self) == "{\"keep\":\"me\",\"o\":{\"\u{e9}\":2}}")
+            #expect(
+                try store.rebuild(verify: true).allSatisfy { $0.differences.isEmpty && $0.digest == $0.previousDigest })
+        }
+    }
+
     @Test func updatesMergePropertiesAndMoveIndexes() async throws {
         try await withStore { store, _ in
             try await seed(store)

@@ -123,8 +123,12 @@ enum JSONWriter {
             out.append(UInt8(ascii: "]"))
         case .object(let members):
             out.append(UInt8(ascii: "{"))
-            // The members sorted with their values: sorting the keys alone would look each value up again.
-            for (i, member) in members.sorted(by: { utf8Precedes($0.key, $1.key) }).enumerated() {
+            // The members sorted with their values: sorting the keys alone would look each value up again. Keys are
+            // written in Unicode normalization form C (``membersWithNFCKeys(_:)``).
+            let sorted =
+                needsNormalizedKeys(members)
+                ? membersWithNFCKeys(members) : members.sorted(by: { utf8Precedes($0.key, $1.key) })
+            for (i, member) in sorted.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
                 writeString(member.key, into: &out)
                 out.append(UInt8(ascii: ":"))

@@ -1,0 +1,20 @@
+import Foundation
+
+extension JSONWriter {
+    /// Whether an object with these keys must have them normalized before it is written: one of them is not ASCII
+    /// (an ASCII string is always in normalization form C).
+    static func needsNormalizedKeys(_ members: [String: JSONValue]) -> Bool {
+        members.keys.contains { ByteScan.utf8(of: $0, ByteScan.containsNonASCII) }
+    }
+
+    /// The members of an object with their keys in Unicode normalization form C, in the order of those keys' bytes.
+    ///
+    /// Swift's dictionaries (and so ``JSONValue``) treat canonically equivalent keys as one, while canonical bytes
+    /// are compared and merged byte by byte (``CanonicalMergePatch``): writing every key in NFC gives each key exactly
+    /// one spelling on disk, so a patch spelling a key `e\u{301}` replaces the stored `\u{e9}` instead of adding a
+    /// second key that no reader could parse. Keys cannot collide: equivalent keys are one key of the dictionary.
+    static func membersWithNFCKeys(_ members: [String: JSONValue]) -> [(key: String, value: JSONValue)] {
+        members.map { (key: $0.key.precomposedStringWithCanonicalMapping, value: $0.value) }
+            .sorted { utf8Precedes($0.key, $1.key) }
+    }
+}
