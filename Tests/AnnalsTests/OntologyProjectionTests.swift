@@ -57,6 +57,32 @@ import Testing
         }
     }
 
+    @Test func suppliedEmbeddingsTooLargeOrTooSmallToSquareAreScaledNotZeroed() async throws {
+        try await withStore { store, _ in
+            try await seed(store)
+            let dimensions = FeatureHashingEmbedder().dimensions
+            func vector(_ leading: [Double]) -> JSONValue {
+                .array((leading + Array(repeating: 0, count: dimensions - leading.count)).map { JSONValue.double($0) })
+            }
+            let supplied: [(id: String, leading: [Double], expected: [Float])] = [
+                ("k-big", [1e20], [1]), ("k-huge", [1e300, -1e300], [0.70710677, -0.70710677]),
+                ("k-tiny", [3e-30, 4e-30], [0.6, 0.8]),
+            ]
+            for item in supplied {
+                _ = try await store.append(
+                    NewEvent(
+                        type: "knowledge.added", targetId: item.id,
+                        metadata: ["thingId": "lamp", "text": "a vector", "embedding": vector(item.leading)]))
+                let stored = try #require(try store.read { try $0.knowledgeItem(item.id) }?.suppliedEmbedding)
+                for (index, expected) in item.expected.enumerated() {
+                    #expect(abs(stored[index] - expected) < 1e-6, "\(item.id)[\(index)]: \(stored[index])")
+                }
+                #expect(stored.allSatisfy { $0.isFinite })
+            }
+            #expect(try store.rebuild(verify: true).allSatisfy { $0.differences.isEmpty })
+        }
+    }
+
     @Test func updatesMergePropertiesAndMoveIndexes() async throws {
         try await withStore { store, _ in
             try await seed(store)

@@ -10,7 +10,8 @@ public struct KnowledgeItem: Sendable, Hashable {
     public var text: String
     /// Labels, sorted and unique.
     public var labels: [String]
-    /// The embedding the event supplied, or `nil` when the store's embedder computed it from the text.
+    /// The embedding the event supplied, scaled to unit length (``VectorMath/normalized(_:)``), or `nil` when the
+    /// store's embedder computed it from the text.
     public var suppliedEmbedding: [Float]?
     /// When it was added and last changed.
     public var stamp: EntityStamp

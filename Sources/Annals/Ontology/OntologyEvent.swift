@@ -155,6 +155,9 @@ enum OntologyEvent: Equatable {
             properties: try fields.optionalObject("properties") ?? .object([:]))
     }
 
+    /// The largest magnitude an embedding component keeps: Float's largest finite value.
+    static let largestComponent = Double(Float.greatestFiniteMagnitude)
+
     private static func knowledgeFields(_ fields: Fields) throws(ProjectionRejection) -> KnowledgeFields {
         let thing = try fields.requiredString("thingId")
         try checkIdentifier(thing, field: "metadata.thingId")
@@ -187,7 +190,9 @@ enum OntologyEvent: Equatable {
                 guard let number = item.doubleValue, number.isFinite else {
                     throw ProjectionRejection(field: "metadata.embedding[\(index)]", "must be a finite number")
                 }
-                vector.append(Float(number))
+                // Past Float's range a component would become infinite: it is clamped, and the vector is scaled to unit
+                // length anyway (``VectorMath/normalize(_:)``), so only the largest components' ratio is lost.
+                vector.append(Float(max(-Self.largestComponent, min(Self.largestComponent, number))))
             }
             embedding = vector
         }

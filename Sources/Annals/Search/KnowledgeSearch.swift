@@ -114,7 +114,8 @@ extension EventStore {
                         let found = index.matrix.topK(
                             query: knowledge.embedder.embed(query.text), k: depth, where: allowed)
                         for (rank, hit) in found.enumerated() where hit.score > 0 {
-                            similarity[index.ids[hit.row]] = (rank + 1, hit.score)
+                            // Unit vectors' dot product, which rounding can put a hair past 1.
+                            similarity[index.ids[hit.row]] = (rank + 1, min(hit.score, 1))
                             vectorRanking.append(index.ids[hit.row])
                         }
                     }

@@ -178,7 +178,17 @@ public enum VectorMath {
     }
 
     /// Scales `v` in place to unit length, or to all zeros when its length is zero or not finite.
+    ///
+    /// The vector is first divided by its largest magnitude, so that the sum of squares neither overflows (components
+    /// past about 1.8e19) nor underflows (components below about 1e-19): either would make the length infinite or
+    /// zero and the vector all zeros, which no search finds.
     static func normalize(_ v: UnsafeMutableBufferPointer<Float>) {
+        let largest = v.reduce(Float(0)) { max($0, abs($1)) }
+        guard largest > 0 && largest.isFinite else {
+            v.update(repeating: 0)
+            return
+        }
+        for index in v.indices { v[index] /= largest }
         let length = dot(UnsafeBufferPointer(v), UnsafeBufferPointer(v)).squareRoot()
         guard length > 0 && length.isFinite else {
             v.update(repeating: 0)
