@@ -174,6 +174,8 @@ struct CLISnapshotStateTests {
     }
 
     @Test(arguments: [
+        ("1969-12-31T23:59:59Z", 0),  // before any timestamp an event can have
+        ("1900-01-01", 0),
         ("2025-12-31T23:59:59Z", 0),
         ("2026-01-01T05:00:00Z", 6),  // an event exactly at the time counts
         ("2026-01-01T05:30:00Z", 6),

@@ -48,11 +48,12 @@ extension EventStore {
         try state(at: try offset(atTime: time))
     }
 
-    /// The highest offset whose event has a timestamp at or before `time`, or 0. (Timestamps supplied by clients
-    /// need not rise with offsets; the state is always that of a log prefix.) With `checkingPages`, the pages that
-    /// the read through the time index follows are checked first (``checkLogPages(for:)``).
+    /// The highest offset whose event has a timestamp at or before `time`, or 0 (also for a time before 1970, which
+    /// no event's timestamp is). (Timestamps supplied by clients need not rise with offsets; the state is always that
+    /// of a log prefix.) With `checkingPages`, the pages that the read through the time index follows are checked
+    /// first (``checkLogPages(for:)``).
     public func offset(atTime time: Int64, checkingPages: Bool = false) throws(AnnalsError) -> UInt64 {
-        guard time >= 0 else { throw .invalidArgument("time \(time) is before 1970") }
+        guard time >= 0 else { return 0 }
         let query = EventQuery(until: time == .max ? time : time + 1, limit: 1, reverse: true)
         if checkingPages { try checkLogPages(for: query) }
         let last = try events(query).collect().first
