@@ -66,6 +66,18 @@ import Testing
             let replayed = try store.state(at: newer.offset)
             #expect(replayed.snapshotOffset == nil && replayed.skippedSnapshots.count == 2)
             #expect(try dump(replayed.view) == expected)
+            // A damaged header does not hide the other snapshots from the list: it is listed with its damage.
+            try store.write { txn in
+                var stored = try txn.get(database, key: older.offset.bigEndianBytes)!
+                stored[0] ^= 0x01
+                try txn.put(database, key: older.offset.bigEndianBytes, value: stored)
+            }
+            let listed = try store.snapshots()
+            #expect(listed.map(\.offset) == [older.offset, newer.offset])
+            #expect(listed[0].damage?.contains("ANSN") == true, "\(listed[0])")
+            #expect(listed[0].storedBytes > 0 && listed[0].bodyBytes == 0 && listed[0].createdAt == 0)
+            #expect(listed[1].damage == nil && listed[1].bodyBytes > 0)
+            #expect(try store.pruneSnapshots(before: newer.offset).map(\.offset) == [older.offset])
         }
     }
 

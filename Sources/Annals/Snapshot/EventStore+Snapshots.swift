@@ -11,12 +11,16 @@ public struct SnapshotInfo: Sendable, Hashable {
     public var storedBytes: Int
     /// Its uncompressed size in bytes.
     public var bodyBytes: UInt64
+    /// Why its header cannot be read, or `nil` when it can. A damaged snapshot is listed with its offset and stored
+    /// size only (`createdAt` and `bodyBytes` 0); time travel skips it.
+    public var damage: String?
 
-    init(offset: UInt64, createdAt: Int64, storedBytes: Int, bodyBytes: UInt64) {
+    init(offset: UInt64, createdAt: Int64, storedBytes: Int, bodyBytes: UInt64, damage: String? = nil) {
         self.offset = offset
         self.createdAt = createdAt
         self.storedBytes = storedBytes
         self.bodyBytes = bodyBytes
+        self.damage = damage
     }
 
     /// What a stored snapshot's header says.
@@ -68,14 +72,14 @@ extension EventStore {
         }
     }
 
-    /// The stored snapshots, oldest first (from their headers; contents are checked when loaded).
-    /// - Throws: ``AnnalsError/corruptSnapshot(offset:reason:)`` for the first snapshot whose header is damaged.
+    /// The stored snapshots, oldest first (from their headers; contents are checked when loaded). A snapshot whose
+    /// header is damaged is listed too, with ``SnapshotInfo/damage`` saying why.
     public func snapshots() throws(AnnalsError) -> [SnapshotInfo] {
-        try storedSnapshots().map { stored throws(AnnalsError) in try stored.info.get() }
+        try storedSnapshots().map(\.info)
     }
 
     /// Deletes snapshots: all but the newest `keepLatest` (when given) and all before offset `before` (when given).
-    /// A snapshot with a damaged header is deleted like the others (and reported with zero sizes).
+    /// A snapshot with a damaged header is deleted like the others (and reported with its ``SnapshotInfo/damage``).
     /// - Returns: The deleted snapshots.
     @discardableResult
     public func pruneSnapshots(keepLatest: Int? = nil, before: UInt64? = nil) throws(AnnalsError) -> [SnapshotInfo] {
@@ -94,8 +98,17 @@ extension EventStore {
         } catch {
             throw AnnalsError(error)
         }
-        return stored.filter { doomed.contains($0.offset) }.map { entry in
-            (try? entry.info.get()) ?? SnapshotInfo(offset: entry.offset, createdAt: 0, storedBytes: 0, bodyBytes: 0)
+        return stored.filter { doomed.contains($0.offset) }.map(\.info)
+    }
+
+    /// What the header of the snapshot `stored` at `offset` says, or its damage.
+    private static func snapshotInfo(_ stored: UnsafeRawBufferPointer, at offset: UInt64) -> SnapshotInfo {
+        do {
+            return SnapshotInfo(try SnapshotFormat.header(stored, key: offset))
+        } catch {
+            let reason: String
+            if case .corruptSnapshot(_, let why) = AnnalsError(error) { reason = why } else { reason = "\(error)" }
+            return SnapshotInfo(offset: offset, createdAt: 0, storedBytes: stored.count, bodyBytes: 0, damage: reason)
         }
     }
 
@@ -103,23 +116,17 @@ extension EventStore {
     func snapshotKeys() throws(AnnalsError) -> [UInt64] { try storedSnapshots().map(\.offset) }
 
     /// Every stored snapshot's offset and what its header says (or why it cannot be read), oldest first.
-    private func storedSnapshots() throws(AnnalsError) -> [(offset: UInt64, info: Result<SnapshotInfo, AnnalsError>)] {
+    private func storedSnapshots() throws(AnnalsError) -> [(offset: UInt64, info: SnapshotInfo)] {
         guard let database = projections.snapshots else { return [] }
         do {
             return try environment.read { txn in
-                var stored: [(offset: UInt64, info: Result<SnapshotInfo, AnnalsError>)] = []
+                var stored: [(offset: UInt64, info: SnapshotInfo)] = []
                 try txn.withCursor(database) { cursor in
                     var entry = try cursor.get(.first)
                     while let current = entry {
                         if current.key.count == 8 {
                             let offset = UInt64(bigEndianBytes: current.key)
-                            stored.append(
-                                (
-                                    offset,
-                                    Result { () throws(AnnalsError) in
-                                        SnapshotInfo(try SnapshotFormat.header(current.value, key: offset))
-                                    }
-                                ))
+                            stored.append((offset, Self.snapshotInfo(current.value, at: offset)))
                         }
                         entry = try cursor.get(.next)
                     }

@@ -17,6 +17,7 @@ struct Snapshot: ParsableCommand {
         let members: [String: JSONValue] = [
             "offset": .integer(info.offset), "createdAt": time(info.createdAt),
             "storedBytes": .integer(info.storedBytes), "bodyBytes": .integer(info.bodyBytes),
+            "damage": info.damage.map(JSONValue.string) ?? .null,
         ]
         return JSONValue.object(members).canonicalString
     }
@@ -56,18 +57,23 @@ struct Snapshot: ParsableCommand {
             defer { store.close() }
             try store.checkSnapshotPages()
             let snapshots = try store.snapshots()
+            for info in snapshots {
+                guard let damage = info.damage else { continue }
+                CLIFailure.printError(
+                    "warning: the snapshot at offset \(info.offset) is damaged (\(damage)); time travel skips it")
+            }
             guard format == .table else {
                 for info in snapshots { try Output.standard.line(Snapshot.json(info)) }
                 return
             }
             try Output.standard.line("OFFSET      CREATED                   STORED BYTES  BODY BYTES")
             for info in snapshots {
+                let created = info.createdAt == 0 ? "-" : ISO8601.string(milliseconds: info.createdAt)
+                let body = info.damage.map { "damaged: " + $0 } ?? String(info.bodyBytes)
                 try Output.standard.line(
                     String(info.offset).padding(toLength: 12, withPad: " ", startingAt: 0)
-                        + (info.createdAt == 0 ? "-" : ISO8601.string(milliseconds: info.createdAt))
-                        .padding(toLength: 26, withPad: " ", startingAt: 0)
-                        + String(info.storedBytes).padding(toLength: 14, withPad: " ", startingAt: 0)
-                        + String(info.bodyBytes))
+                        + created.padding(toLength: 26, withPad: " ", startingAt: 0)
+                        + String(info.storedBytes).padding(toLength: 14, withPad: " ", startingAt: 0) + body)
             }
         }
     }
