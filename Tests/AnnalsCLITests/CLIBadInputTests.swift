@@ -190,6 +190,41 @@ struct CLIBadInputTests {
         }
     }
 
+    /// The line limit counts the line without its end: a `\r\n` line of exactly the limit is as good as a `\n` one,
+    /// one byte more is refused either way.
+    @Test func theLineLimitDoesNotCountTheCarriageReturn() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            let limit = 4 * 256 + 4096
+            func line(length: Int) -> String {
+                let head = #"{"type":"x""#
+                return head + String(repeating: " ", count: length - head.utf8.count - 1) + "}"
+            }
+            for ending in ["\n", "\r\n"] {
+                let fits = try fx.annals("append", "--max-event-size", "256", stdin: line(length: limit) + ending)
+                #expect(fits.status == Exit.ok, "\(ending.debugDescription): \(fits)")
+                let over = try fx.annals("append", "--max-event-size", "256", stdin: line(length: limit + 1) + ending)
+                #expect(over.status == Exit.invalidInput, "\(ending.debugDescription): \(over)")
+                #expect(over.errors.contains("longer than \(limit) bytes"), "\(over)")
+            }
+        }
+    }
+
+    /// Receipts that cannot be written (stdout on a full device) end `append` with exit 5, saying how far the input
+    /// got: the events were appended before their receipts were printed.
+    @Test func receiptsThatCannotBeWrittenSayHowFarTheInputGot() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            let result = try runProcess(
+                "/bin/sh", ["-c", #"exec "$0" append --store "$1" > /dev/full"#, fx.binary, fx.store],
+                stdin: Array((sampleLines(3).joined(separator: "\n") + "\n").utf8), directory: fx.directory)
+            #expect(result.status == Exit.storage, "\(result)")
+            #expect(result.errors.contains("No space left on device"), "\(result)")
+            #expect(result.errors.contains("events through offset 3 (line 3) were appended"), "\(result)")
+            #expect(try fx.headOffset() == 3)
+        }
+    }
+
     @Test func anInvalidLineDeepInALargeInputStopsExactlyThere() throws {
         try withCLIFixture { fx in
             try fx.initStore()

@@ -150,6 +150,12 @@ struct Append: ParsableCommand {
                 .outputClosed,
                 "standard output was closed; events through offset \(receipts.map(\.offset).max()!) (line "
                     + "\(events.last!.line)) were appended, later lines were not")
+        } catch let failure as CLIFailure {
+            // The receipts could not be written (a full disk, an I/O error): say how far the input got all the same.
+            throw CLIFailure(
+                failure.code,
+                "\(failure.message); events through offset \(receipts.map(\.offset).max()!) (line "
+                    + "\(events.last!.line)) were appended, later lines were not")
         }
     }
 

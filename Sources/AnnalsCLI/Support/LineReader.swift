@@ -82,8 +82,11 @@ final class LineReader {
         }
     }
 
+    /// Refuses a line longer than ``maximumLineLength``; a `\r` at its end (of `\r\n`, or perhaps of one still
+    /// arriving) does not count.
     private func checkLength() throws {
-        if pending.count > maximumLineLength {
+        let length = pending.last == 0x0D ? pending.count - 1 : pending.count
+        if length > maximumLineLength {
             throw CLIFailure(
                 .invalidInput,
                 "line \(nextNumber): longer than \(maximumLineLength) bytes, the most an input line may be "
