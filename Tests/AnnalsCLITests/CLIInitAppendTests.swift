@@ -27,6 +27,21 @@ struct CLIInitAppendTests {
         }
     }
 
+    @Test func ofSeveralInitsOfOneNewDirectoryAtOnceExactlyOneReportsCreatingIt() throws {
+        try withCLIFixture { fx in
+            for round in 0..<4 {
+                let store = fx.path("race-\(round)/store")
+                let children = try (0..<4).map { _ in
+                    try ChildProcess(fx.binary, ["init", "--store", store], directory: fx.directory)
+                }
+                let results = children.map { $0.finish() }
+                #expect(results.allSatisfy { $0.status == Exit.ok }, "\(results)")
+                let created = try results.filter { try $0.object().bool("created") == true }
+                #expect(created.count == 1, "round \(round): \(results.map(\.output))")
+            }
+        }
+    }
+
     @Test func storeComesFromTheEnvironmentUnlessGivenExplicitly() throws {
         try withCLIFixture { fx in
             let fromEnvironment = fx.path("env-store")

@@ -20,6 +20,9 @@ public final class EventStore: @unchecked Sendable {
     public let path: String
     /// The options it was opened with.
     public let options: StoreOptions
+    /// Whether this open created the store: gave it its format version and nonce. Of several processes opening a
+    /// new directory at once, exactly one sees `true`.
+    public let isNewlyCreated: Bool
 
     let environment: Environment
     let schema: StoreSchema
@@ -67,7 +70,7 @@ public final class EventStore: @unchecked Sendable {
                     readOnly: options.readOnly))
             schema = try StoreSchema(environment: environment, create: !options.readOnly)
             try Self.requireSoundOpeningPages(environment, schema, writable: !options.readOnly)
-            if !options.readOnly { try Self.initializeMeta(environment, schema) }
+            isNewlyCreated = options.readOnly ? false : try Self.initializeMeta(environment, schema)
             projections = try ProjectionCatalog(
                 environment: environment, projections: options.projections, create: !options.readOnly)
             let (format, nonce) = try environment.read { txn in
@@ -172,19 +175,22 @@ public final class EventStore: @unchecked Sendable {
     /// Gives a new store its format version, nonce and creation time, or upgrades a format 2 store. Only a store with
     /// no record and no other meta entry is new: one that lost its format version to damage is left as it is, for
     /// the format check to refuse.
-    private static func initializeMeta(_ environment: Environment, _ schema: StoreSchema) throws {
+    /// - Returns: Whether the store was new (its meta was written by this call).
+    private static func initializeMeta(_ environment: Environment, _ schema: StoreSchema) throws -> Bool {
         try environment.write { txn in
             let format = try txn.metaU64(schema, MetaKey.formatVersion)
             if format == nil {
                 guard try txn.statistics(schema.meta).entries == 0, try txn.statistics(schema.events).entries == 0
-                else { return }
+                else { return false }
                 try txn.setMetaU64(schema, MetaKey.formatVersion, StoreSchema.formatVersion)
                 var generator = SystemRandomNumberGenerator()
                 try txn.setMetaU64(schema, MetaKey.nonce, generator.next() & 0x0FFF_FFFF_FFFF_FFFF)
                 try txn.setMetaU64(schema, MetaKey.createdAt, UInt64(currentTimeMilliseconds()))
+                return true
             } else if format == StoreSchema.upgradableFormatVersion {
                 try upgradeFromFormat2(txn, schema)
             }
+            return false
         }
     }
 

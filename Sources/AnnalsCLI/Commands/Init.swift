@@ -11,12 +11,12 @@ struct Init: ParsableCommand {
     @OptionGroup var location: StoreLocation
 
     func run() throws {
-        let existed = FileManager.default.fileExists(atPath: location.path + "/data.mdb")
         let store = try EventStore(path: location.path)
         let head = try store.head()
+        let created = store.isNewlyCreated
         store.close()
         try Output.standard.line(
-            "{\"store\":\(JSONValue.string(location.path).canonicalString),\"created\":\(!existed),"
+            "{\"store\":\(JSONValue.string(location.path).canonicalString),\"created\":\(created),"
                 + "\"offset\":\(head.offset)}")
     }
 }
