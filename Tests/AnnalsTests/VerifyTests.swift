@@ -34,6 +34,16 @@ import Testing
         }
     }
 
+    @Test func anEmptyLogIsIntactFromAnyOffsetWithTheGenesisHash() async throws {
+        try await withStore { store, _ in
+            for from: UInt64 in [1, 5] {
+                let report = try store.verify(from: from)
+                #expect(report.problems.isEmpty && report.recordsChecked == 0, "\(report)")
+                #expect(report.lastHash == .genesis, "from \(from)")
+            }
+        }
+    }
+
     @Test func anEmptyLogWhoseMetaKeepsAHeadHashLostEveryRecord() async throws {
         try await withStore { store, _ in
             try await fill(store, count: 5)

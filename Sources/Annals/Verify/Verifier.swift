@@ -45,7 +45,7 @@ extension EventStore {
             if !damage.isEmpty { return structureReport(damage, from: from) }
             var strayKeys: [VerificationProblem] = []
             var trailingKeys: [VerificationProblem] = []
-            let (head, storedHeadHash, startHash) = try environment.read {
+            let (head, storedHeadHash, chainStart) = try environment.read {
                 txn -> (UInt64, [UInt8]?, ChainHash?) in
                 // Keys before offset 1 and after the last offset, which the offset-by-offset walk does not report;
                 // the head is the last 8-byte key.
@@ -71,6 +71,8 @@ extension EventStore {
             if from > head && head > 0 {
                 throw AnnalsError.invalidArgument("the range starts at offset \(from), after the last offset \(head)")
             }
+            // An empty log's chain is at the genesis hash wherever the (empty) range starts.
+            let startHash = head == 0 ? chainStart ?? .genesis : chainStart
             let last = min(to ?? head, head)
             var report = VerificationReport(
                 from: from, to: last, recordsChecked: 0, lastHash: startHash, problems: [], anchorMatched: nil)
