@@ -89,6 +89,14 @@ enum EventValidation {
 }
 
 extension String {
+    /// This string in Unicode normalization form C: the one spelling under which views store names and ids, and to
+    /// which queries map theirs, so that canonically equivalent spellings (which Swift compares as equal) find the
+    /// same entries in byte-keyed indexes.
+    var canonicalSpelling: String {
+        if utf8.allSatisfy({ $0 < 0x80 }) { return self }
+        return precomposedStringWithCanonicalMapping
+    }
+
     /// The bytes under which the indexes store this identifier: its UTF-8 in normalization form C (stored
     /// identifiers are NFC, so a query spelled another way finds them too).
     var indexSymbol: [UInt8] {

@@ -49,7 +49,12 @@ enum CanonicalConnectionEvent {
             }
             return true
         }
-        guard recognized else { return nil }
+        // Names and ids not already in their canonical spelling (NFC) are left to the parsed event, which maps them.
+        guard recognized,
+            [endpoints.fromId, endpoints.toId, endpoints.connectionType].allSatisfy({
+                $0.map(EventValidation.isNFC) ?? true
+            })
+        else { return nil }
         if creating {
             guard let from = endpoints.fromId, let to = endpoints.toId, let type = endpoints.connectionType,
                 (try? OntologyEvent.checkIdentifier(from, field: "")) != nil,

@@ -51,9 +51,12 @@ struct CanonicalThingCreation {
         propertiesJSON = properties ?? Array("{}".utf8)
     }
 
-    /// The string `value` holds when it is one that ``OntologyEvent/checkName(_:field:)`` accepts.
+    /// The string `value` holds when it is one that ``OntologyEvent/checkName(_:field:)`` accepts, already in its
+    /// canonical spelling (NFC; another spelling is left to the parsed event, which maps it).
     private static func validName(_ value: UnsafeRawBufferPointer) -> String? {
-        guard let text = CanonicalJSON.string(value), (try? OntologyEvent.checkName(text, field: "")) != nil else {
+        guard let text = CanonicalJSON.string(value), (try? OntologyEvent.checkName(text, field: "")) != nil,
+            EventValidation.isNFC(text)
+        else {
             return nil
         }
         return text

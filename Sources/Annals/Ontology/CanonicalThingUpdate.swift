@@ -34,7 +34,10 @@ struct CanonicalThingUpdate {
                         name = .some(text)
                     }
                 case .status:
-                    guard let text = CanonicalJSON.string(value), (try? OntologyEvent.checkName(text, field: "")) != nil
+                    // A status not in its canonical spelling (NFC) is left to the parsed event, which maps it.
+                    guard let text = CanonicalJSON.string(value),
+                        (try? OntologyEvent.checkName(text, field: "")) != nil,
+                        EventValidation.isNFC(text)
                     else {
                         return false
                     }

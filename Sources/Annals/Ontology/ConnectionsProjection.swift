@@ -5,8 +5,9 @@
 public struct ConnectionsProjection: Projection {
     /// `connections`.
     public let name = "connections"
-    /// The layout version (2: a `connection.restored` sets the connection's group to the event's).
-    public let version = 2
+    /// The layout version (2: a `connection.restored` sets the connection's group to the event's; 3: endpoints and
+    /// types are stored in Unicode normalization form C).
+    public let version = 3
     /// The tables, in ``ProjectionTable`` order.
     public let tableNames = ["connections", "from", "to", "by-type"]
 

@@ -9,8 +9,9 @@ public struct KnowledgeProjection: Projection {
     public let name = "knowledge"
     /// The layout version (2: `stats` records the offset of the last change; 3: a `knowledge.restored` sets the
     /// item's group to the event's; 4: supplied embeddings with components past Float's range, or too large or too
-    /// small to square, are scaled instead of stored as zeros).
-    public let version = 4
+    /// small to square, are scaled instead of stored as zeros; 5: thing ids and labels are stored in Unicode
+    /// normalization form C).
+    public let version = 5
     /// The tables, in ``ProjectionTable`` order.
     public let tableNames = ["knowledge", "by-thing", "by-label", "terms", "term-stats", "stats", "vectors"]
     /// What snapshots hold: the items and the tables queries read. The term index, its counters and the vectors

@@ -98,8 +98,8 @@ enum OntologyEvent: Equatable {
         case OntologyEventType.thingRestored: return .thingRestored(id: id, fields: try thingFields(fields))
         case OntologyEventType.thingUpdated:
             let name: String?? = fields.has("name") ? .some(try fields.optionalString("name")) : .none
-            let status = try fields.optionalString("status")
-            if let status { try checkName(status, field: "metadata.status") }
+            var status = try fields.optionalString("status")
+            if let given = status { status = try checkName(given, field: "metadata.status") }
             let patch = try fields.optionalObject("properties")
             guard name != nil || status != nil || patch != nil else {
                 throw ProjectionRejection(
@@ -112,9 +112,11 @@ enum OntologyEvent: Equatable {
         case OntologyEventType.connectionRestored:
             return .connectionRestored(id: id, fields: try connectionFields(fields))
         case OntologyEventType.connectionUpdated:
+            // Compared with the stored connection's: in the one spelling views store.
             let endpoints = PartialEndpoints(
-                fromId: try fields.optionalString("fromId"), toId: try fields.optionalString("toId"),
-                connectionType: try fields.optionalString("connectionType"))
+                fromId: try fields.optionalString("fromId")?.canonicalSpelling,
+                toId: try fields.optionalString("toId")?.canonicalSpelling,
+                connectionType: try fields.optionalString("connectionType")?.canonicalSpelling)
             guard let patch = try fields.optionalObject("properties") else {
                 throw ProjectionRejection(field: "metadata.properties", "is required: a JSON merge patch object")
             }
@@ -134,22 +136,17 @@ enum OntologyEvent: Equatable {
     }
 
     private static func thingFields(_ fields: Fields) throws(ProjectionRejection) -> ThingFields {
-        let thingType = try fields.requiredString("thingType")
-        try checkName(thingType, field: "metadata.thingType")
-        let status = try fields.optionalString("status") ?? defaultStatus
-        try checkName(status, field: "metadata.status")
+        let thingType = try checkName(try fields.requiredString("thingType"), field: "metadata.thingType")
+        let status = try checkName(try fields.optionalString("status") ?? defaultStatus, field: "metadata.status")
         return ThingFields(
             thingType: thingType, name: try fields.optionalString("name"), status: status,
             properties: try fields.optionalObject("properties") ?? .object([:]))
     }
 
     private static func connectionFields(_ fields: Fields) throws(ProjectionRejection) -> ConnectionFields {
-        let from = try fields.requiredString("fromId")
-        try checkIdentifier(from, field: "metadata.fromId")
-        let to = try fields.requiredString("toId")
-        try checkIdentifier(to, field: "metadata.toId")
-        let type = try fields.requiredString("connectionType")
-        try checkName(type, field: "metadata.connectionType")
+        let from = try checkIdentifier(try fields.requiredString("fromId"), field: "metadata.fromId")
+        let to = try checkIdentifier(try fields.requiredString("toId"), field: "metadata.toId")
+        let type = try checkName(try fields.requiredString("connectionType"), field: "metadata.connectionType")
         return ConnectionFields(
             fromId: from, toId: to, connectionType: type,
             properties: try fields.optionalObject("properties") ?? .object([:]))
@@ -159,8 +156,7 @@ enum OntologyEvent: Equatable {
     static let largestComponent = Double(Float.greatestFiniteMagnitude)
 
     private static func knowledgeFields(_ fields: Fields) throws(ProjectionRejection) -> KnowledgeFields {
-        let thing = try fields.requiredString("thingId")
-        try checkIdentifier(thing, field: "metadata.thingId")
+        let thing = try checkIdentifier(try fields.requiredString("thingId"), field: "metadata.thingId")
         let text = try fields.requiredString("text")
         guard !text.isEmpty else { throw ProjectionRejection(field: "metadata.text", "must not be empty") }
         var labels: [String] = []
@@ -175,8 +171,7 @@ enum OntologyEvent: Equatable {
                 guard case .string(let label) = item else {
                     throw ProjectionRejection(field: "metadata.labels[\(index)]", "must be a string")
                 }
-                try checkName(label, field: "metadata.labels[\(index)]")
-                labels.append(label)
+                labels.append(try checkName(label, field: "metadata.labels[\(index)]"))
             }
         }
         var embedding: [Float]?
@@ -200,22 +195,29 @@ enum OntologyEvent: Equatable {
             thingId: thing, text: text, labels: Array(Set(labels)).sorted(), embedding: embedding)
     }
 
-    static func checkIdentifier(_ id: String, field: String) throws(ProjectionRejection) {
+    /// Checks an entity id named in an event and returns it in its canonical spelling (NFC), the one views store.
+    @discardableResult
+    static func checkIdentifier(_ id: String, field: String) throws(ProjectionRejection) -> String {
         guard !id.isEmpty, id.utf8.count <= maximumIdLength else {
             throw ProjectionRejection(field: field, "must be 1–\(maximumIdLength) bytes, not \(id.utf8.count)")
         }
         guard !ByteScan.utf8(of: id, ByteScan.containsControlCharacter) else {
             throw ProjectionRejection(field: field, "contains a control character")
         }
+        return id.canonicalSpelling
     }
 
-    static func checkName(_ name: String, field: String) throws(ProjectionRejection) {
+    /// Checks a type, status or label named in an event and returns it in its canonical spelling (NFC), the one
+    /// views store and index.
+    @discardableResult
+    static func checkName(_ name: String, field: String) throws(ProjectionRejection) -> String {
         guard !name.isEmpty, name.utf8.count <= maximumNameLength else {
             throw ProjectionRejection(field: field, "must be 1–\(maximumNameLength) bytes, not \(name.utf8.count)")
         }
         guard !ByteScan.utf8(of: name, ByteScan.containsControlCharacter) else {
             throw ProjectionRejection(field: field, "contains a control character")
         }
+        return name.canonicalSpelling
     }
 
     /// Typed access to the metadata members, with errors that name the field.

@@ -5,8 +5,9 @@
 public struct ThingsProjection: Projection {
     /// `things`.
     public let name = "things"
-    /// The layout version (2: a `thing.restored` sets the thing's group to the event's).
-    public let version = 2
+    /// The layout version (2: a `thing.restored` sets the thing's group to the event's; 3: types and statuses are
+    /// stored in Unicode normalization form C).
+    public let version = 3
     /// The tables, in ``ProjectionTable`` order.
     public let tableNames = ["things", "by-type", "by-group", "by-status"]
 

@@ -17,6 +17,15 @@ public struct ThingFilter: Sendable, Hashable {
         self.limit = limit
     }
 
+    /// The filter with its names in the canonical spelling (NFC) views store them in.
+    var canonicalSpelling: ThingFilter {
+        var filter = self
+        filter.thingType = thingType?.canonicalSpelling
+        filter.groupId = groupId?.canonicalSpelling
+        filter.status = status?.canonicalSpelling
+        return filter
+    }
+
     func matches(_ thing: Thing) -> Bool {
         (thingType == nil || thing.thingType == thingType) && (groupId == nil || thing.groupId == groupId)
             && (status == nil || thing.status == status)
@@ -48,6 +57,16 @@ public struct ConnectionFilter: Sendable, Hashable {
         self.limit = limit
     }
 
+    /// The filter with its ids and names in the canonical spelling (NFC) views store them in.
+    var canonicalSpelling: ConnectionFilter {
+        var filter = self
+        filter.fromId = fromId?.canonicalSpelling
+        filter.toId = toId?.canonicalSpelling
+        filter.connectionType = connectionType?.canonicalSpelling
+        filter.groupId = groupId?.canonicalSpelling
+        return filter
+    }
+
     func matches(_ c: Connection) -> Bool {
         (fromId == nil || c.fromId == fromId) && (toId == nil || c.toId == toId)
             && (connectionType == nil || c.connectionType == connectionType) && (groupId == nil || c.groupId == groupId)
@@ -71,6 +90,15 @@ public struct KnowledgeFilter: Sendable, Hashable {
         self.labels = labels
         self.groupId = groupId
         self.limit = limit
+    }
+
+    /// The filter with its ids and labels in the canonical spelling (NFC) views store them in.
+    var canonicalSpelling: KnowledgeFilter {
+        var filter = self
+        filter.thingId = thingId?.canonicalSpelling
+        filter.labels = labels.map(\.canonicalSpelling)
+        filter.groupId = groupId?.canonicalSpelling
+        return filter
     }
 
     func matches(_ item: KnowledgeItem) -> Bool {

@@ -21,12 +21,16 @@ public struct OntologyView {
 
     // MARK: Things
 
+    // Every query maps the ids and names it is given to the canonical spelling (NFC) views store them in, so any
+    // canonically equivalent spelling finds the same entities.
+
     /// The thing `id`, or `nil`.
-    public func thing(_ id: String) throws -> Thing? { try ThingsProjection.thing(id, in: things) }
+    public func thing(_ id: String) throws -> Thing? { try ThingsProjection.thing(id.canonicalSpelling, in: things) }
 
     /// The things that match `filter`, through the most selective index: group (and type), then type, then status.
     public func things(_ filter: ThingFilter = ThingFilter()) throws -> [Thing] {
         guard filter.limit > 0 else { return [] }
+        let filter = filter.canonicalSpelling
         let (table, prefix): (ProjectionTable, [UInt8]) =
             if let group = filter.groupId {
                 (
@@ -49,12 +53,13 @@ public struct OntologyView {
 
     /// The connection `id`, or `nil`.
     public func connection(_ id: String) throws -> Connection? {
-        try ConnectionsProjection.connection(id, in: connectionTables)
+        try ConnectionsProjection.connection(id.canonicalSpelling, in: connectionTables)
     }
 
     /// The connections that match `filter`, through the `from`, `to` or `by-type` index when the filter allows.
     public func connections(_ filter: ConnectionFilter = ConnectionFilter()) throws -> [Connection] {
         guard filter.limit > 0 else { return [] }
+        let filter = filter.canonicalSpelling
         let (table, prefix): (ProjectionTable, [UInt8]) =
             if let from = filter.fromId {
                 (
@@ -86,6 +91,8 @@ public struct OntologyView {
         guard (0...16).contains(depth) else {
             throw AnnalsError.invalidArgument("depth \(depth) is outside 0…16")
         }
+        let id = id.canonicalSpelling
+        let types = Set(types.map(\.canonicalSpelling))
         guard let start = try thing(id) else { return Neighbourhood(entries: [], connections: []) }
         var entries = [Neighbourhood.Entry(thing: start, depth: 0)]
         var seen: Set<String> = [id]
@@ -119,12 +126,13 @@ public struct OntologyView {
 
     /// The knowledge item `id`, or `nil`.
     public func knowledgeItem(_ id: String) throws -> KnowledgeItem? {
-        try KnowledgeProjection.item(id, in: knowledgeTables)
+        try KnowledgeProjection.item(id.canonicalSpelling, in: knowledgeTables)
     }
 
     /// The knowledge items that match `filter`, through the `by-thing` or `by-label` index when the filter allows.
     public func knowledge(_ filter: KnowledgeFilter = KnowledgeFilter()) throws -> [KnowledgeItem] {
         guard filter.limit > 0 else { return [] }
+        let filter = filter.canonicalSpelling
         let (table, prefix): (ProjectionTable, [UInt8]) =
             if let thing = filter.thingId {
                 (KnowledgeProjection.byThing, OntologyKey.prefix(thing))

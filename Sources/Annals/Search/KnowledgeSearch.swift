@@ -40,6 +40,17 @@ public struct SearchQuery: Sendable, Hashable {
     }
 }
 
+extension SearchQuery {
+    /// The query with its groups and labels in the canonical spelling (NFC) the view stores them in.
+    var canonicalSpelling: SearchQuery {
+        var query = self
+        query.groupId = groupId?.canonicalSpelling
+        query.groupIds = groupIds.map { Set($0.map(\.canonicalSpelling)) }
+        query.labels = labels.map(\.canonicalSpelling)
+        return query
+    }
+}
+
 /// A knowledge item a search found, with its score and why it matched.
 public struct SearchHit: Sendable, Hashable {
     /// The item.
@@ -76,6 +87,8 @@ extension EventStore {
     /// - Throws: ``AnnalsError/invalidArgument(_:)`` for an empty query or a limit outside 1…1000,
     ///   ``AnnalsError/projectionUnavailable(name:reason:)`` when the knowledge view is not up to date.
     public func search(_ query: SearchQuery) throws(AnnalsError) -> [SearchHit] {
+        // Groups and labels in the canonical spelling (NFC) the view stores them in.
+        let query = query.canonicalSpelling
         guard (1...1000).contains(query.limit) else {
             throw .invalidArgument("search limit \(query.limit) is outside 1…1000")
         }

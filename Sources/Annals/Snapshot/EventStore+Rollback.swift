@@ -22,6 +22,16 @@ public enum OntologyScope: Sendable, Hashable, CustomStringConvertible {
         case .group(let group): "group:\(group)"
         }
     }
+
+    /// The scope with its ids in the canonical spelling (NFC) views store them in.
+    var canonicalSpelling: OntologyScope {
+        switch self {
+        case .all: .all
+        case .thing(let id): .thing(id.canonicalSpelling)
+        case .things(let ids): .things(Set(ids.map(\.canonicalSpelling)))
+        case .group(let group): .group(group.canonicalSpelling)
+        }
+    }
 }
 
 /// One entity a rollback changes.
@@ -86,6 +96,7 @@ extension EventStore {
         to offset: UInt64, scope: OntologyScope = .all, actorId: String, timestamp: Int64? = nil,
         checkingPages: Bool = false
     ) throws(AnnalsError) -> RollbackPlan {
+        let scope = scope.canonicalSpelling
         if checkingPages {
             try checkViewPages(of: OntologyProjections.names)
             // A writable open refuses a damaged `streams` too, so `reindex` cannot replace it: restore a backup.

@@ -36,7 +36,7 @@ extension EventStore {
         -> HistoricalState
     {
         do {
-            return try computeState(at: offset, scope: scope, checkingPages: checkingPages)
+            return try computeState(at: offset, scope: scope.canonicalSpelling, checkingPages: checkingPages)
         } catch {
             throw AnnalsError(error)
         }
