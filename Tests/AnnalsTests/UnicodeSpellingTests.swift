@@ -52,6 +52,26 @@ import Testing
         }
     }
 
+    /// Metadata appended before object keys were written in NFC can hold a key in another form: the projections
+    /// merge such properties parsed (which normalizes the keys), not as bytes, so a rebuild keeps one key.
+    @Test func propertiesAppendedWithKeysInAnotherFormStillMergeIntoOneKey() throws {
+        let tables = MemoryTables(tableCount: 4)
+        let texts = [
+            ("thing.created", #"{"properties":{"keep":"me","o":{"\#u{e9}":1}},"thingType":"x"}"#),
+            ("thing.updated", #"{"properties":{"o":{"e\#u{301}":2}}}"#),
+        ]
+        for (index, (type, text)) in texts.enumerated() {
+            let event = try ProjectedEvent(
+                RecordedEvent(
+                    offset: UInt64(index + 1), id: UUID(), type: type, actorId: nil, targetId: "t-1", groupId: nil,
+                    timestamp: 1_700_000_000_000, version: UInt64(index + 1), metadataJSON: Array(text.utf8)))
+            try ThingsProjection().apply(event, to: tables, context: ProjectionContext(mode: .replay))
+        }
+        let thing = try #require(try ThingsProjection.thing("t-1", in: tables))
+        #expect(thing.properties == ["keep": "me", "o": ["\u{e9}": 2]])
+        #expect(String(decoding: thing.propertiesJSON, as: UTF8.self) == #"{"keep":"me","o":{"\#u{e9}":2}}"#)
+    }
+
     @Test func updatesInEitherSpellingKeepOneIndexEntry() async throws {
         try await withStore { store, _ in
             try await seed(store)

@@ -18,3 +18,14 @@ extension JSONWriter {
             .sorted { utf8Precedes($0.key, $1.key) }
     }
 }
+
+extension CanonicalJSON {
+    /// Whether the canonical JSON `value` has every object key in normalization form C, as ``JSONWriter`` writes
+    /// them: certainly when it is ASCII, and when the whole text is NFC. Metadata appended before keys were
+    /// normalized may hold keys in another form: code that merges bytes leaves such values to the parsed path.
+    static func hasNFCKeys(_ value: UnsafeRawBufferPointer) -> Bool {
+        guard ByteScan.containsNonASCII(value) else { return true }
+        let text = String(decoding: value, as: UTF8.self)
+        return text.utf8.elementsEqual(text.precomposedStringWithCanonicalMapping.utf8)
+    }
+}

@@ -31,7 +31,8 @@ enum CanonicalConnectionEvent {
             for index in 0..<count {
                 let (key, value) = members.member(index, in: bytes)
                 if CanonicalJSON.bytes(key, equal: "properties") {
-                    guard value.first == UInt8(ascii: "{") else { return false }
+                    // Properties whose keys may not be NFC (appended before keys were normalized) go the parsed way.
+                    guard value.first == UInt8(ascii: "{"), CanonicalJSON.hasNFCKeys(value) else { return false }
                     let start = value.baseAddress! - bytes.baseAddress!
                     properties = start..<(start + value.count)
                     continue

@@ -35,7 +35,9 @@ struct CanonicalThingCreation {
                 } else if CanonicalJSON.bytes(key, equal: "name") {
                     name = CanonicalJSON.string(value)
                     guard name != nil else { return false }
-                } else if CanonicalJSON.bytes(key, equal: "properties"), value.first == UInt8(ascii: "{") {
+                } else if CanonicalJSON.bytes(key, equal: "properties"), value.first == UInt8(ascii: "{"),
+                    CanonicalJSON.hasNFCKeys(value)
+                {
                     properties = Array(value)
                 } else {
                     return false

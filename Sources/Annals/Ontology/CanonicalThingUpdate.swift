@@ -43,7 +43,8 @@ struct CanonicalThingUpdate {
                     }
                     status = text
                 case .properties:
-                    guard value.first == UInt8(ascii: "{") else { return false }
+                    // A patch whose keys may not be NFC (appended before keys were normalized) is merged parsed.
+                    guard value.first == UInt8(ascii: "{"), CanonicalJSON.hasNFCKeys(value) else { return false }
                     let start = value.baseAddress! - bytes.baseAddress!
                     patch = start..<(start + value.count)
                 case nil:
