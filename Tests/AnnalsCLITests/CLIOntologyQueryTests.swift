@@ -286,19 +286,31 @@ struct CLIOntologyQueryTests {
         }
     }
 
-    @Test("a table prints terminal escapes, bells and bidi overrides in event text as spaces")
+    @Test("a table prints terminal escapes, bells, line breaks and bidi overrides in event text as spaces")
     func tablesAreInert() throws {
         try withOntology { fx in
             try fx.append([
                 eventLine(
                     type: "thing.created", actor: "user-1", target: "t-esc",
-                    metadata: #"{"thingType":"note","name":"a\u001b[31mred\u0007\u202eevil"}"#)
+                    metadata: #"{"thingType":"note","name":"a\u001b[31mred\u0007\u202eevil\u2028x"}"#),
+                eventLine(
+                    type: "job_failed", actor: "u\u{202e}live",
+                    metadata: #"{"error":"boom\u001b[2J\nFAKE LINE\u2029"}"#),
             ])
+            func inert(_ output: String) -> Bool {
+                !output.unicodeScalars.contains { [0x1B, 0x07, 0x202E, 0x2028, 0x2029].contains($0.value) }
+            }
             let table = try fx.annals("things", "--id", "t-esc", "--format", "table")
             #expect(table.status == Exit.ok, "\(table)")
-            #expect(table.output.contains("a [31mred  evil"), "\(table)")
-            #expect(
-                !table.output.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 || $0.value == 0x202E })
+            #expect(table.output.contains("a [31mred  evil x"), "\(table)")
+            #expect(inert(table.output))
+            // The event tables too: `read` (ids may hold bidi overrides) and `audit` (failure messages).
+            let read = try fx.annals("read", "--type", "job_failed", "--format", "table")
+            #expect(read.status == Exit.ok && read.lines.count == 2 && inert(read.output), "\(read)")
+            let audit = try fx.annals("audit", "--format", "table")
+            #expect(audit.status == Exit.ok, "\(audit)")
+            #expect(audit.output.contains("boom [2J FAKE LINE"), "\(audit)")
+            #expect(inert(audit.output) && !audit.output.contains("\nFAKE LINE"), "\(audit)")
             // JSON lines keep the text as it was appended, escaped.
             #expect(try fx.annals("things", "--id", "t-esc").output.contains(#"a\u001b[31mred\u0007"#))
         }

@@ -97,7 +97,7 @@ struct AuditTable {
         for f in report.failures {
             out.append(
                 pad("#\(f.offset)", 10) + pad(ISO8601.string(milliseconds: f.timestamp), 26) + pad(f.type, 26)
-                    + pad(f.actorId ?? "-", 14) + f.error)
+                    + pad(f.actorId ?? "-", 14) + TextTable.printable(f.error))
         }
         if !v.isIntact {
             out += ["", "PROBLEMS"]
@@ -107,6 +107,7 @@ struct AuditTable {
     }
 
     private func pad(_ text: String, _ width: Int) -> String {
-        text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
+        let text = TextTable.printable(text)
+        return text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
     }
 }

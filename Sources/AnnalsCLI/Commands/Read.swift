@@ -64,7 +64,8 @@ struct EventTable {
     }
 
     private func pad(_ text: String, _ width: Int) -> String {
-        text.count >= width
+        let text = TextTable.printable(text)
+        return text.count >= width
             ? String(text.prefix(width - 1)) + " " : text + String(repeating: " ", count: width - text.count)
     }
 }

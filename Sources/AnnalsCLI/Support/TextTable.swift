@@ -15,19 +15,27 @@ struct TextTable {
         self.headers = headers
     }
 
-    /// Adds a row; control characters (newlines, tabs, terminal escapes, bell) and bidirectional overrides in a cell
-    /// print as spaces, so that text from events cannot move the cursor, recolour the terminal or reorder a line.
+    /// Adds a row; each cell is made ``printable(_:)``.
     mutating func add(_ cells: [String]) {
-        rows.append(cells.map { String($0.map { Self.isInert($0) ? $0 : " " }) })
+        rows.append(cells.map(Self.printable))
     }
 
-    /// Whether `character` prints as itself: no control character (category Cc) and no bidirectional embedding,
-    /// override or isolate among its scalars.
+    /// `text` with every line break, control character (tabs, terminal escapes, bell) and bidirectional override as
+    /// a space, so that text from events cannot break a row, move the cursor, recolour the terminal or reorder a line.
+    /// Every table the CLI prints passes its cells through it.
+    static func printable(_ text: String) -> String {
+        guard text.utf8.contains(where: { $0 < 0x20 || $0 >= 0x7F }) else { return text }
+        return String(text.map { isInert($0) ? $0 : " " })
+    }
+
+    /// Whether `character` prints as itself: no line break, no control character (category Cc) and no
+    /// bidirectional embedding, override or isolate among its scalars.
     static func isInert(_ character: Character) -> Bool {
-        !character.unicodeScalars.contains { scalar in
-            scalar.properties.generalCategory == .control || (0x202A...0x202E).contains(scalar.value)
-                || (0x2066...0x2069).contains(scalar.value)
-        }
+        !character.isNewline
+            && !character.unicodeScalars.contains { scalar in
+                scalar.properties.generalCategory == .control || (0x202A...0x202E).contains(scalar.value)
+                    || (0x2066...0x2069).contains(scalar.value)
+            }
     }
 
     /// The header and the rows, aligned.
