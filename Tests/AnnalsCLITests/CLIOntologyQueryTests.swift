@@ -307,6 +307,9 @@ struct CLIOntologyQueryTests {
             // The event tables too: `read` (ids may hold bidi overrides) and `audit` (failure messages).
             let read = try fx.annals("read", "--type", "job_failed", "--format", "table")
             #expect(read.status == Exit.ok && read.lines.count == 2 && inert(read.output), "\(read)")
+            let pretty = try fx.annals("tail", "--format", "pretty")
+            #expect(
+                pretty.status == Exit.ok && pretty.output.contains("by u live") && inert(pretty.output), "\(pretty)")
             let audit = try fx.annals("audit", "--format", "table")
             #expect(audit.status == Exit.ok, "\(audit)")
             #expect(audit.output.contains("boom [2J FAKE LINE"), "\(audit)")

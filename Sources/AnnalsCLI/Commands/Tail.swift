@@ -170,6 +170,7 @@ struct PrettyEvent {
         if let target = event.targetId { line += "  on \(target) v\(event.version)" }
         if let group = event.groupId { line += "  [\(group)]" }
         if event.metadataJSON != Array("{}".utf8) { line += "  " + String(decoding: event.metadataJSON, as: UTF8.self) }
-        return line
+        // JSON escapes the C0 controls, not C1 controls, line separators or bidi overrides.
+        return TextTable.printable(line)
     }
 }
