@@ -42,10 +42,18 @@ extension Environment {
         let sources = try names.map { name throws(LMDBError) in
             try typedLMDBErrors("opening \(name)") { try openDatabase(name) }
         }
-        // Written in a directory of its own and moved into `destination` once whole and synced: a copy killed part
-        // way leaves no data.mdb there, so nothing mistakes half a copy (whose head may be intact) for a store.
-        var staging = destination + "/" + Self.copyStagingName
         var copied = 0
+        try stagedCopy(into: destination) { staging throws(LMDBError) in try copy(sources, to: staging, copied: &copied)
+        }
+        return copied
+    }
+
+    /// Runs `write`, which writes a whole, synced environment into the directory it is given, in a directory of its
+    /// own inside `destination` (``copyStagingName``), then moves the `data.mdb` it wrote into `destination`: a copy
+    /// killed part way leaves no data.mdb there, so nothing mistakes half a copy (whose head may be intact, or which
+    /// is empty and a writer would initialize) for a store. A copy that fails leaves no files behind.
+    func stagedCopy(into destination: String, _ write: (String) throws(LMDBError) -> Void) throws(LMDBError) {
+        var staging = destination + "/" + Self.copyStagingName
         var renamed = false
         do throws(LMDBError) {
             // Created here or not at all: another copy into the same destination owns an existing one.
@@ -54,7 +62,7 @@ extension Environment {
                 staging = ""
                 throw LMDBError(code: code, operation: "mkdir(\(destination)/\(Self.copyStagingName))")
             }
-            try copy(sources, to: staging, copied: &copied)
+            try write(staging)
             // A hard link, not a rename: it fails rather than replace a data.mdb another copy put there meanwhile.
             guard link(staging + "/data.mdb", destination + "/data.mdb") == 0 else {
                 throw LMDBError(code: .init(rawValue: errno), operation: "link(\(staging)/data.mdb)")
@@ -74,7 +82,6 @@ extension Environment {
             }
             throw error
         }
-        return copied
     }
 
     /// The directory inside the destination that ``copyRecords(of:to:)`` writes the copy in before moving it out.

@@ -311,37 +311,32 @@ public final class Environment: @unchecked Sendable {
     /// Copies the environment to the existing empty directory `destination`, consistently, while writers run.
     ///
     /// With `compact`, free pages are omitted and pages renumbered (`MDB_CP_COMPACT`). The copy is durable when
-    /// this returns: its file and directory are synced. A copy that fails leaves no `data.mdb` behind (one that was
-    /// there before is left alone), so a partial file is never mistaken for a backup; for a full disk, quota or file
-    /// size limit the error's ``LMDBError/detail`` names the space left at the destination.
+    /// this returns: its file and directory are synced. It is written in a directory of its own inside `destination`
+    /// (``copyStagingName``) and moved there only when whole, so a copy that fails, or a process killed while
+    /// copying, leaves no `data.mdb` in `destination` and a partial file is never mistaken for a backup; for a full
+    /// disk, quota or file size limit the error's ``LMDBError/detail`` names the space left at the destination.
     ///
     /// The corresponding C function is `mdb_env_copy2`.
     public func copy(to destination: String, compact: Bool) throws(LMDBError) {
-        let file = destination + "/data.mdb"
-        let existed = access(file, F_OK) == 0
-        let rc: Int32
-        do {
-            // mdb_env_copy2 runs its own read transaction over the map: hold the resize lock as any transaction
-            // does, and first adopt a size another process may have grown the map to.
-            resizeLock.lockShared()
-            defer { resizeLock.unlockShared() }
-            let probe = try beginAdoptingResize(readOnly: true)
-            probe.abort()
-            rc = mdb_env_copy2(pointer, destination, compact ? UInt32(MDB_CP_COMPACT) : 0)
-        }
-        guard rc == MDB_SUCCESS else {
-            let code = LMDBError.Code(rawValue: rc)
-            if !existed { unlink(file) }
-            throw LMDBError(
-                code: code, operation: "mdb_env_copy2(\(destination))",
-                detail: StorageDiagnosis.detail(for: code, directory: destination))
-        }
-        do {
-            try syncToDisk(file, directory: false, of: destination)
-            try syncToDisk(destination, directory: true, of: destination)
-        } catch {
-            unlink(file)
-            throw error
+        // Written in a directory of its own inside `destination` and moved there once whole and synced.
+        try stagedCopy(into: destination) { staging throws(LMDBError) in
+            let rc: Int32
+            do {
+                // mdb_env_copy2 runs its own read transaction over the map: hold the resize lock as any transaction
+                // does, and first adopt a size another process may have grown the map to.
+                resizeLock.lockShared()
+                defer { resizeLock.unlockShared() }
+                let probe = try beginAdoptingResize(readOnly: true)
+                probe.abort()
+                rc = mdb_env_copy2(pointer, staging, compact ? UInt32(MDB_CP_COMPACT) : 0)
+            }
+            guard rc == MDB_SUCCESS else {
+                let code = LMDBError.Code(rawValue: rc)
+                throw LMDBError(
+                    code: code, operation: "mdb_env_copy2(\(destination))",
+                    detail: StorageDiagnosis.detail(for: code, directory: destination))
+            }
+            try syncToDisk(staging + "/data.mdb", directory: false, of: destination)
         }
     }
 

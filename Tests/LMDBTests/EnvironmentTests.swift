@@ -206,6 +206,20 @@ private func putTwelveMegabytes(_ db: Database, _ txn: borrowing Transaction) th
         }
     }
 
+    @Test func aCopyIsStagedAndOnlyTheWholeFileReachesTheDestination() throws {
+        try withOneKeyAndACopyDirectory { env, copy in
+            // Another copy's staging directory (or a killed one's): this copy refuses it and writes nothing.
+            let staging = copy + "/" + Environment.copyStagingName
+            try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: false)
+            #expect(throws: LMDBError.self) { try env.copy(to: copy, compact: true) }
+            #expect(try FileManager.default.contentsOfDirectory(atPath: copy) == [Environment.copyStagingName])
+            #expect(try FileManager.default.contentsOfDirectory(atPath: staging).isEmpty)
+            try FileManager.default.removeItem(atPath: staging)
+            try env.copy(to: copy, compact: true)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: copy) == ["data.mdb"])
+        }
+    }
+
     @Test func aTruncatedDataFileIsRefusedAtOpen() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("lmdb-test-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
