@@ -1,4 +1,5 @@
 import Foundation
+import LMDB
 import Testing
 
 @testable import Annals
@@ -31,6 +32,35 @@ import Testing
                 try EventStore(path: directory + "/none", options: StoreOptions(readOnly: true))
             }
             #expect(!FileManager.default.fileExists(atPath: directory + "/none/data.mdb"))
+        }
+    }
+
+    /// What a killed `annals init` can leave: some databases, or all of them without a format version. Opened, it
+    /// is named as an interrupted creation; opened for writing (as `init` does), it is completed.
+    @Test func aStoreWhoseCreationWasInterruptedIsNamedAndCompletedByTheNextWritableOpen() async throws {
+        try await withTemporaryDirectory { directory in
+            for stage in ["some databases", "no format version"] {
+                let path = directory + "/" + stage.replacingOccurrences(of: " ", with: "-")
+                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+                do {
+                    let environment = try Environment(path: path, options: EnvironmentOptions())
+                    if stage == "some databases" {
+                        _ = try environment.openDatabase("events", flags: .create)
+                    } else {
+                        _ = try StoreSchema(environment: environment, create: true)
+                    }
+                }
+                #expect {
+                    try EventStore(path: path, options: StoreOptions(readOnly: true))
+                } throws: { error in
+                    guard case AnnalsError.unsupportedFormat(let reason) = error else { return false }
+                    return reason.contains("creation was interrupted") && reason.contains("run 'annals init'")
+                }
+                let store = try EventStore(path: path)
+                #expect(store.isNewlyCreated, "\(stage)")
+                #expect(try store.head().offset == 0)
+                store.close()
+            }
         }
     }
 

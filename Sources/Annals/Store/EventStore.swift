@@ -80,6 +80,9 @@ public final class EventStore: @unchecked Sendable {
                 format == StoreSchema.formatVersion
                 || (options.readOnly && format == StoreSchema.upgradableFormatVersion)
             guard readable, let nonce else {
+                if format == nil, try environment.read({ txn in try txn.lastOffset(schema) }) == 0 {
+                    throw AnnalsError.unsupportedFormat(Self.interruptedCreation)
+                }
                 throw AnnalsError.unsupportedFormat(
                     "format version \(format.map(String.init) ?? "missing") (this build reads versions "
                         + "\(StoreSchema.upgradableFormatVersion) and \(StoreSchema.formatVersion))")
@@ -91,8 +94,11 @@ public final class EventStore: @unchecked Sendable {
             throw error
         } catch let error as LMDBError {
             if error.code == .notFound {
-                // data.mdb exists (checked above), so a missing database means an unknown layout, not a missing store.
-                throw .unsupportedFormat("\(error.operation) found no such database: not a store this build knows")
+                // data.mdb exists (checked above), so a missing database means an unknown layout, not a missing store,
+                // unless its creation was cut short.
+                throw .unsupportedFormat(
+                    "\(error.operation) found no such database: not a store this build knows, or \(Self.interruptedCreation)"
+                )
             }
             throw .storage(error)
         } catch {
@@ -171,6 +177,11 @@ public final class EventStore: @unchecked Sendable {
             "the pages an open \(writable ? "for writing " : "")reads are damaged",
             advice: Self.logDamageAdvice)
     }
+
+    /// What a store whose creation was cut short (its databases or its format version missing, no event) is.
+    static let interruptedCreation =
+        "a store whose creation was interrupted (an 'annals init' or first open that was killed): it holds no event; "
+        + "run 'annals init' on it again"
 
     /// Gives a new store its format version, nonce and creation time, or upgrades a format 2 store. Only a store with
     /// no record and no other meta entry is new: one that lost its format version to damage is left as it is, for
