@@ -37,6 +37,21 @@ import Testing
         #expect(try JSONParser.parse(value.canonicalBytes) == value)
     }
 
+    @Test func findsKeysThatAreNotInNormalizationFormCAndIgnoresValues() {
+        let cases: [(String, Bool)] = [
+            (#"{"a":1}"#, true),
+            ("{\"caf\u{e9}\":\"cafe\u{301}\"}", true),  // an NFD value is not a key
+            ("[\"cafe\u{301}\",{\"x\":\"\u{4e2d}\u{6587}\"}]", true),
+            ("{\"o\":{\"cafe\u{301}\":1}}", false),
+            (#"{"q\":\"x":"\\","# + "\"e\u{301}\":2}", false),  // escapes before the key are skipped over
+            (#"{"q\"x":"\\"}"#, true),
+        ]
+        for (text, expected) in cases {
+            let result = Array(text.utf8).withUnsafeBytes { CanonicalJSON.hasNFCKeys($0) }
+            #expect(result == expected, "\(text)")
+        }
+    }
+
     @Test func acceptsWhatTheCanonicalWriterWrites() throws {
         var random = SeededGenerator(state: 42)
         for _ in 0..<2000 {

@@ -64,6 +64,36 @@ import Testing
         }
     }
 
+    /// Another program's LMDB file, and a store that lost its format version but not its nonce, are not interrupted
+    /// creations: nothing advises running `init` on them, which would write into the first and cannot mend the second.
+    @Test func onlyAnEmptyHalfCreatedStoreIsCalledAnInterruptedCreation() async throws {
+        try await withTemporaryDirectory { directory in
+            let foreign = directory + "/foreign"
+            try FileManager.default.createDirectory(atPath: foreign, withIntermediateDirectories: true)
+            do {
+                let environment = try Environment(path: foreign, options: EnvironmentOptions())
+                let users = try environment.openDatabase("users", flags: .create)
+                try environment.write { txn in try txn.put(users, key: Array("u1".utf8), value: Array("x".utf8)) }
+            }
+            let damaged = directory + "/damaged"
+            do {
+                let store = try EventStore(path: damaged)
+                defer { store.close() }
+                try store.write { txn in _ = try txn.delete(store.schema.meta, key: MetaKey.formatVersion) }
+            }
+            for (path, expected) in [(foreign, "holds databases no store has (users)"), (damaged, "format version missing")] {
+                for options in [StoreOptions(readOnly: true), StoreOptions()] {
+                    #expect {
+                        try EventStore(path: path, options: options)
+                    } throws: { error in
+                        guard case AnnalsError.unsupportedFormat(let reason) = error else { return false }
+                        return reason.contains(expected) && !reason.contains("interrupted")
+                    }
+                }
+            }
+        }
+    }
+
     @Test func aReadOnlyStoreRefusesAppends() async throws {
         try await withTemporaryDirectory { directory in
             let writer = try EventStore(path: directory + "/s")

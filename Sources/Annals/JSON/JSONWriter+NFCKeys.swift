@@ -21,11 +21,32 @@ extension JSONWriter {
 
 extension CanonicalJSON {
     /// Whether the canonical JSON `value` has every object key in normalization form C, as ``JSONWriter`` writes
-    /// them: certainly when it is ASCII, and when the whole text is NFC. Metadata appended before keys were
-    /// normalized may hold keys in another form: code that merges bytes leaves such values to the parsed path.
+    /// them. Metadata appended before keys were normalized may hold keys in another form: code that merges bytes
+    /// leaves such values to the parsed path.
+    ///
+    /// An ASCII text is NFC; otherwise only the keys are checked (canonical JSON has no whitespace, so a key is a
+    /// string followed by `:`), and only those that are not ASCII are normalized: string values, however long, are
+    /// skipped.
     static func hasNFCKeys(_ value: UnsafeRawBufferPointer) -> Bool {
         guard ByteScan.containsNonASCII(value) else { return true }
-        let text = String(decoding: value, as: UTF8.self)
-        return text.utf8.elementsEqual(text.precomposedStringWithCanonicalMapping.utf8)
+        var index = 0
+        while index < value.count {
+            guard value[index] == UInt8(ascii: "\"") else {
+                index += 1
+                continue
+            }
+            var end = index + 1
+            var ascii = true
+            while end < value.count, value[end] != UInt8(ascii: "\"") {
+                if value[end] >= 0x80 { ascii = false }
+                end += value[end] == UInt8(ascii: "\\") ? 2 : 1
+            }
+            if !ascii, end + 1 < value.count, value[end + 1] == UInt8(ascii: ":") {
+                let key = String(decoding: UnsafeRawBufferPointer(rebasing: value[(index + 1)..<end]), as: UTF8.self)
+                guard key.utf8.elementsEqual(key.precomposedStringWithCanonicalMapping.utf8) else { return false }
+            }
+            index = end + 1
+        }
+        return true
     }
 }

@@ -68,7 +68,21 @@ public final class EventStore: @unchecked Sendable {
                     maxDatabases: 32 + UInt32(ProjectionCatalog.databaseCount(options.projections)),
                     durability: options.durability,
                     readOnly: options.readOnly))
-            schema = try StoreSchema(environment: environment, create: !options.readOnly)
+            // Another program's LMDB file is not written into (a writable open would add a store's databases).
+            let strangers = try environment.databaseNames().filter { !Self.isStoreDatabase($0) }
+            if !strangers.isEmpty {
+                throw AnnalsError.unsupportedFormat(
+                    "the file holds databases no store has (\(strangers.prefix(5).joined(separator: ", "))): not a store "
+                        + "this build knows")
+            }
+            do {
+                schema = try StoreSchema(environment: environment, create: !options.readOnly)
+            } catch let error as LMDBError where error.code == .notFound {
+                if Self.isInterruptedCreation(environment) {
+                    throw AnnalsError.unsupportedFormat(Self.interruptedCreation)
+                }
+                throw error
+            }
             try Self.requireSoundOpeningPages(environment, schema, writable: !options.readOnly)
             isNewlyCreated = options.readOnly ? false : try Self.initializeMeta(environment, schema)
             projections = try ProjectionCatalog(
@@ -80,7 +94,7 @@ public final class EventStore: @unchecked Sendable {
                 format == StoreSchema.formatVersion
                 || (options.readOnly && format == StoreSchema.upgradableFormatVersion)
             guard readable, let nonce else {
-                if format == nil, try environment.read({ txn in try txn.lastOffset(schema) }) == 0 {
+                if format == nil, Self.isInterruptedCreation(environment) {
                     throw AnnalsError.unsupportedFormat(Self.interruptedCreation)
                 }
                 throw AnnalsError.unsupportedFormat(
@@ -94,11 +108,9 @@ public final class EventStore: @unchecked Sendable {
             throw error
         } catch let error as LMDBError {
             if error.code == .notFound {
-                // data.mdb exists (checked above), so a missing database means an unknown layout, not a missing store,
-                // unless its creation was cut short.
-                throw .unsupportedFormat(
-                    "\(error.operation) found no such database: not a store this build knows, or \(Self.interruptedCreation)"
-                )
+                // data.mdb exists (checked above), so a missing database means an unknown layout, not a missing store
+                // (a store whose creation was cut short is named above).
+                throw .unsupportedFormat("\(error.operation) found no such database: not a store this build knows")
             }
             throw .storage(error)
         } catch {
@@ -178,10 +190,30 @@ public final class EventStore: @unchecked Sendable {
             advice: Self.logDamageAdvice)
     }
 
-    /// What a store whose creation was cut short (its databases or its format version missing, no event) is.
+    /// Whether a store has a database named `name`: the log's (``StoreSchema/databaseNames``) and the projections'
+    /// (`projections`, `snapshots`, and `p.` followed by a projection's name, slot and table).
+    static func isStoreDatabase(_ name: String) -> Bool {
+        name.hasPrefix("p.") || name == "projections" || name == "snapshots" || StoreSchema.databaseNames.contains(name)
+    }
+
+    /// What a store whose creation was cut short (``isInterruptedCreation(_:)``) is.
     static let interruptedCreation =
         "a store whose creation was interrupted (an 'annals init' or first open that was killed): it holds no event; "
         + "run 'annals init' on it again"
+
+    /// Whether `environment` is a store whose creation was cut short, which a writable open completes
+    /// (``initializeMeta(_:_:)``): it holds only databases a store creates, and its `meta` and `events`, where they
+    /// exist, are empty. Anything else (another program's LMDB file, a store that lost its format version to damage)
+    /// is not.
+    static func isInterruptedCreation(_ environment: Environment) -> Bool {
+        guard let names = try? environment.databaseNames(), names.allSatisfy(isStoreDatabase) else { return false }
+        for name in ["meta", "events"] where names.contains(name) {
+            guard let database = try? environment.openDatabase(name),
+                let entries = try? environment.read({ txn in try txn.statistics(database).entries }), entries == 0
+            else { return false }
+        }
+        return true
+    }
 
     /// Gives a new store its format version, nonce and creation time, or upgrades a format 2 store. Only a store with
     /// no record and no other meta entry is new: one that lost its format version to damage is left as it is, for

@@ -36,6 +36,11 @@ struct StoreSchema: Sendable {
     /// `cursors`: subscriber cursor name → last acknowledged offset, acknowledged-at, created-at (8 bytes each).
     let cursors: Database
 
+    /// The names of the databases a store creates for its log (the projections' are named by ``ProjectionCatalog``).
+    static let databaseNames =
+        ["events", "ids", "meta", "dictionaries"] + IndexKind.allCases.map(\.databaseName)
+        + ["idx.delta", "streams", "cursors"]
+
     init(environment: Environment, create: Bool) throws {
         let flags: DatabaseFlags = create ? .create : []
         events = try environment.openDatabase("events", flags: flags)
