@@ -81,7 +81,9 @@ import Testing
                 defer { store.close() }
                 try store.write { txn in _ = try txn.delete(store.schema.meta, key: MetaKey.formatVersion) }
             }
-            for (path, expected) in [(foreign, "holds databases no store has (users)"), (damaged, "format version missing")] {
+            for (path, expected) in [
+                (foreign, "holds databases no store has (users)"), (damaged, "format version missing"),
+            ] {
                 for options in [StoreOptions(readOnly: true), StoreOptions()] {
                     #expect {
                         try EventStore(path: path, options: options)
