@@ -130,6 +130,21 @@ struct CLIStatsDictBackupTests {
 
     // MARK: backup
 
+    /// Relative destinations, of one character and nested, are made in the working directory (a one-character one
+    /// crashed the command).
+    @Test func backupToARelativeDestination() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            try fx.append(sampleLines(3))
+            for destination in ["K", "x/y"] {
+                let result = try fx.annals("backup", destination)
+                #expect(result.status == Exit.ok, "\(destination): \(result)")
+                #expect(FileManager.default.fileExists(atPath: fx.path(destination) + "/data.mdb"))
+                #expect(try fx.annals("head", store: fx.path(destination)).object().int("offset") == 3)
+            }
+        }
+    }
+
     @Test func backupIsACompleteVerifiableStore() throws {
         try withCLIFixture { fx in
             try fx.initStore()

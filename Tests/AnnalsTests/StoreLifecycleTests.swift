@@ -96,6 +96,14 @@ import Testing
         }
     }
 
+    @Test func theParentOfABackupPathIsFoundWithoutFoundation() {
+        let cases = [
+            ("K", ""), ("x/y", "x"), ("x/y/", "x"), ("/a", "/"), ("/a/b", "/a"), ("a//b", "a"), ("/", "/"),
+            ("./K", "."),
+        ]
+        for (path, parent) in cases { #expect(EventStore.parent(of: path) == parent, "\(path)") }
+    }
+
     @Test func aReadOnlyStoreRefusesAppends() async throws {
         try await withTemporaryDirectory { directory in
             let writer = try EventStore(path: directory + "/s")
