@@ -96,12 +96,15 @@ import Testing
         }
     }
 
-    @Test func theParentOfABackupPathIsFoundWithoutFoundation() {
+    @Test func pathComponentsAreFoundWithoutFoundation() {
         let cases = [
-            ("K", ""), ("x/y", "x"), ("x/y/", "x"), ("/a", "/"), ("/a/b", "/a"), ("a//b", "a"), ("/", "/"),
-            ("./K", "."),
+            ("K", "", "K"), ("x/y", "x", "y"), ("x/y/", "x", "y"), ("/a", "/", "a"), ("/a/b", "/a", "b"),
+            ("a//b", "a", "b"), ("/", "/", "/"), ("./K", ".", "K"), ("reg.json", "", "reg.json"),
         ]
-        for (path, parent) in cases { #expect(EventStore.parent(of: path) == parent, "\(path)") }
+        for (path, parent, last) in cases {
+            #expect(PathComponents.parent(of: path) == parent, "\(path)")
+            #expect(PathComponents.last(of: path) == last, "\(path)")
+        }
     }
 
     @Test func aReadOnlyStoreRefusesAppends() async throws {

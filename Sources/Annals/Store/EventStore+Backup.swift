@@ -43,7 +43,7 @@ extension EventStore {
             var level = destination
             while !level.isEmpty, level != "/", !files.fileExists(atPath: level) {
                 missing.insert(level, at: 0)
-                level = Self.parent(of: level)
+                level = PathComponents.parent(of: level)
             }
             for directory in missing {
                 if mkdir(directory, 0o755) == 0 {
@@ -69,18 +69,6 @@ extension EventStore {
         let copy = try EventStore(path: destination, options: StoreOptions(readOnly: true, createIfMissing: false))
         defer { copy.close() }
         return try copy.head()
-    }
-
-    /// The directory holding `path`: what comes before its last `/` (trailing ones ignored), `/` for a top-level
-    /// absolute path, and an empty string for a relative path of one component. (`NSString.deletingLastPathComponent`
-    /// traps on a one-character relative path on Linux.)
-    static func parent(of path: String) -> String {
-        var trimmed = Substring(path)
-        while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
-        guard let slash = trimmed.lastIndex(of: "/") else { return "" }
-        var parent = trimmed[..<slash]
-        while parent.count > 1, parent.hasSuffix("/") { parent = parent.dropLast() }
-        return parent.isEmpty ? "/" : String(parent)
     }
 
     /// Removes `directories` (outermost first) deepest first, each only if it is empty.

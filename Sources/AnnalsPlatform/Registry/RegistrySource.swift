@@ -1,3 +1,4 @@
+import Annals
 import Foundation
 
 #if canImport(FoundationNetworking)
@@ -26,7 +27,7 @@ public struct RegistrySource: Sendable, Hashable {
         var path = location
         if isURL, let url = URL(string: location) { path = url.path.isEmpty ? (url.host ?? "registry") : url.path }
         while path.count > 1, path.hasSuffix("/") { path.removeLast() }
-        var base = (path as NSString).lastPathComponent
+        var base = PathComponents.last(of: path)
         if let dot = base.lastIndex(of: "."), dot != base.startIndex { base = String(base[..<dot]) }
         let cleaned = String(base.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "-" })
         return cleaned.isEmpty ? "registry" : String(cleaned.prefix(48))
@@ -44,7 +45,7 @@ public struct RegistrySource: Sendable, Hashable {
             if isDirectory.boolValue { return try readDirectory() }
         }
         let bytes = try load(location)
-        let base = isURL ? nil : (location as NSString).deletingLastPathComponent
+        let base = isURL ? nil : PathComponents.parent(of: location)
         return try parse(bytes, name: location, baseDirectory: base.map { $0.isEmpty ? "." : $0 })
     }
 
