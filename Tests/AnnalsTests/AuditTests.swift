@@ -27,6 +27,28 @@ import Testing
         }
     }
 
+    /// A log whose tail was cut off (meta's head hash no longer matches its last record) or that ends in a malformed
+    /// key is audited all the same: the report lists the damage and is anchored to the end of what it checked.
+    @Test func aLogWhoseHeadIsDamagedIsReportedNotRefused() async throws {
+        try await withStore { store, _ in
+            _ = try await store.append(contentsOf: (0..<45).map { sampleEvent($0) })
+            let sound = try store.head()
+            _ = try await store.append(contentsOf: (45..<50).map { sampleEvent($0) })
+            try store.write { txn in
+                for offset in UInt64(46)...50 { _ = try txn.delete(store.schema.events, key: offset.bigEndianBytes) }
+            }
+            #expect(throws: AnnalsError.self) { try store.head() }
+            let cut = try store.audit()
+            #expect(!cut.verification.isIntact, "\(cut.verification)")
+            #expect(cut.anchor.offset == sound.offset && cut.anchor.hash == sound.hash)
+            #expect(cut.events == 45)
+            try store.write { txn in try txn.put(store.schema.events, key: [0x01], value: [0x00]) }
+            let malformed = try store.audit()
+            #expect(malformed.verification.problems.contains { $0.kind == .malformedKey }, "\(malformed.verification)")
+            #expect(malformed.anchor.offset == sound.offset)
+        }
+    }
+
     @Test func aRangeStartingPastTheAnchoredHeadIsRefused() async throws {
         try await withStore { store, _ in
             _ = try await store.append(contentsOf: (0..<10).map { sampleEvent($0) })

@@ -79,6 +79,17 @@ import Testing
         #expect(VerificationAnchor("\(hash.hex)@0")?.offset == 0)
         #expect(VerificationAnchor("\(hash.hex)@-1") == nil)
         #expect(VerificationAnchor("abc@12") == nil)
+        // The reason names the part that is wrong.
+        for (text, part) in [
+            ("\(hash.hex)@99999999999999999999", "the offset"), ("abc@12", "the hash 'abc'"),
+            ("\(hash.hex)", "no single '@'"),
+        ] {
+            guard case .failure(let error) = VerificationAnchor.parse(text) else {
+                Issue.record("\(text) parsed")
+                continue
+            }
+            #expect(error.message.contains(part), "\(error.message)")
+        }
     }
 
     @Test func crc32cMatchesTheKnownVector() {

@@ -112,15 +112,23 @@ extension EventStore {
     /// Audits the events matching `query`: counts per actor and type, failed actions, and a chain verification of
     /// the offset range, all anchored to the head at the start.
     public func audit(_ query: EventQuery = EventQuery()) throws(AnnalsError) -> AuditReport {
-        let anchor = try head()
+        // A head that does not check out (a tail cut off, a meta head hash that disagrees, a malformed last key) is
+        // damage the verification below reports: the audit still runs, anchored afterwards to the end of the range
+        // it checked, with the hash the chain computes there.
+        var anchor: LogHead?
+        do {
+            anchor = try head()
+        } catch {
+            guard case .corruptRecord = error else { throw error }
+        }
         // Checked against the head the audit is anchored to: `verify` reads the head again, after appends may have
         // reached `from`.
-        if query.from > anchor.offset && anchor.offset > 0 {
+        if let anchor, query.from > anchor.offset && anchor.offset > 0 {
             throw AnnalsError.invalidArgument(
                 "the range starts at offset \(query.from), after the last offset \(anchor.offset)")
         }
         var bounded = query
-        bounded.to = min(query.to, anchor.offset)
+        bounded.to = min(query.to, anchor?.offset ?? query.to)
         bounded.limit = nil
         bounded.reverse = false
         var total: UInt64 = 0
@@ -150,8 +158,14 @@ extension EventStore {
                         error: metadata["error"]?.stringValue ?? metadata.canonicalString))
             }
         }
+        if anchor == nil {
+            bounded.to = verification.to
+            anchor = LogHead(
+                offset: verification.to, hash: verification.lastHash ?? .genesis,
+                durableOffset: watermark.map { min($0.durableOffset, verification.to) } ?? verification.to)
+        }
         return AuditReport(
-            anchor: anchor, query: bounded, verification: verification, events: total,
+            anchor: anchor!, query: bounded, verification: verification, events: total,
             actors: actors.values.sorted { $0.actor < $1.actor }, types: types, failures: failures)
     }
 }

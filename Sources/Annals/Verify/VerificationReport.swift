@@ -97,9 +97,32 @@ public struct VerificationAnchor: Sendable, Hashable {
 
     /// Parses `HASH@OFFSET` (64 hex digits, `@`, an offset; offset 0 is the head of an empty log), or returns `nil`.
     public init?(_ text: String) {
-        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, let hash = ChainHash(hex: String(parts[0])), let offset = UInt64(parts[1])
-        else { return nil }
-        self.init(hash: hash, offset: offset)
+        guard case .success(let anchor) = Self.parse(text) else { return nil }
+        self = anchor
     }
+
+    /// Parses `HASH@OFFSET`, or says which part is wrong: the form, the hash (64 hex digits) or the offset (a whole
+    /// number from 0 to 2^64 − 1).
+    public static func parse(_ text: String) -> Result<VerificationAnchor, AnchorSyntaxError> {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2 else {
+            return .failure(AnchorSyntaxError(message: "'\(text)' has no single '@' between the hash and the offset"))
+        }
+        guard let hash = ChainHash(hex: String(parts[0])) else {
+            return .failure(
+                AnchorSyntaxError(
+                    message: "the hash '\(parts[0])' is not 64 hexadecimal digits (\(parts[0].count) characters)"))
+        }
+        guard let offset = UInt64(parts[1]) else {
+            return .failure(
+                AnchorSyntaxError(message: "the offset '\(parts[1])' is not a whole number from 0 to 2^64 − 1"))
+        }
+        return .success(VerificationAnchor(hash: hash, offset: offset))
+    }
+}
+
+/// Why a text is not an anchor (``VerificationAnchor/parse(_:)``).
+public struct AnchorSyntaxError: Error, Sendable, Hashable {
+    /// Which part is wrong, and how.
+    public var message: String
 }

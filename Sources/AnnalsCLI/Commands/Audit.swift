@@ -54,7 +54,9 @@ struct Audit: ParsableCommand {
         } else {
             for line in AuditTable(report: report).lines { try Output.standard.line(line) }
         }
-        if let problem = report.verification.problems.first {
+        let problems = report.verification.problems
+        let first = VerificationReport.firstBadOffset(of: problems)
+        if let problem = problems.first(where: { $0.offset == first }) ?? problems.first {
             try Output.standard.flush()
             throw CLIFailure(.damaged, problem.damageMessage(includingDetail: false))
         }

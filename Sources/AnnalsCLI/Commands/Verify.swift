@@ -35,8 +35,8 @@ struct Verify: ParsableCommand {
         if indexes && (from != 1 || to != nil) {
             throw ValidationError("--indexes checks the whole log: give no --from or --to with it")
         }
-        if let anchor, VerificationAnchor(anchor) == nil {
-            throw ValidationError("--anchor must be HASH@OFFSET with a 64-digit hex hash, got '\(anchor)'")
+        if let anchor, case .failure(let problem) = VerificationAnchor.parse(anchor) {
+            throw ValidationError("--anchor must be HASH@OFFSET as 'annals head' prints it: \(problem.message)")
         }
     }
 
