@@ -22,7 +22,7 @@ struct TextTable {
 
     /// `text` with every line break, control character (tabs, terminal escapes, bell) and bidirectional override as
     /// a space, so that text from events cannot break a row, move the cursor, recolour the terminal or reorder a line.
-    /// Every table the CLI prints passes its cells through it.
+    /// Every table that shows text from events passes it through here (`stats` and `cursors` show only checked ASCII).
     static func printable(_ text: String) -> String {
         guard text.utf8.contains(where: { $0 < 0x20 || $0 >= 0x7F }) else { return text }
         return String(text.map { isInert($0) ? $0 : " " })
