@@ -83,8 +83,7 @@ enum EventValidation {
     /// Swift compares and hashes strings by canonical equivalence, while the indexes key on bytes: requiring NFC
     /// makes the two agree, so two spellings of one identifier can never be one symbol in memory and two on disk.
     static func isNFC(_ value: String) -> Bool {
-        if !ByteScan.utf8(of: value, ByteScan.containsNonASCII) { return true }
-        return value.utf8.elementsEqual(value.precomposedStringWithCanonicalMapping.utf8)
+        value.utf8.elementsEqual(value.canonicalSpelling.utf8)
     }
 }
 
@@ -93,16 +92,13 @@ extension String {
     /// which queries map theirs, so that canonically equivalent spellings (which Swift compares as equal) find the
     /// same entries in byte-keyed indexes.
     var canonicalSpelling: String {
-        if utf8.allSatisfy({ $0 < 0x80 }) { return self }
+        if !ByteScan.utf8(of: self, ByteScan.containsNonASCII) { return self }
         return precomposedStringWithCanonicalMapping
     }
 
     /// The bytes under which the indexes store this identifier: its UTF-8 in normalization form C (stored
     /// identifiers are NFC, so a query spelled another way finds them too).
-    var indexSymbol: [UInt8] {
-        if utf8.allSatisfy({ $0 < 0x80 }) { return Array(utf8) }
-        return Array(precomposedStringWithCanonicalMapping.utf8)
-    }
+    var indexSymbol: [UInt8] { Array(canonicalSpelling.utf8) }
 }
 
 import Foundation

@@ -1,5 +1,3 @@
-import Foundation
-
 extension JSONWriter {
     /// Whether an object with these keys must have them normalized before it is written: one of them is not ASCII
     /// (an ASCII string is always in normalization form C).
@@ -14,7 +12,7 @@ extension JSONWriter {
     /// one spelling on disk, so a patch spelling a key `e\u{301}` replaces the stored `\u{e9}` instead of adding a
     /// second key that no reader could parse. Keys cannot collide: equivalent keys are one key of the dictionary.
     static func membersWithNFCKeys(_ members: [String: JSONValue]) -> [(key: String, value: JSONValue)] {
-        members.map { (key: $0.key.precomposedStringWithCanonicalMapping, value: $0.value) }
+        members.map { (key: $0.key.canonicalSpelling, value: $0.value) }
             .sorted { utf8Precedes($0.key, $1.key) }
     }
 }
@@ -43,7 +41,7 @@ extension CanonicalJSON {
             }
             if !ascii, end + 1 < value.count, value[end + 1] == UInt8(ascii: ":") {
                 let key = String(decoding: UnsafeRawBufferPointer(rebasing: value[(index + 1)..<end]), as: UTF8.self)
-                guard key.utf8.elementsEqual(key.precomposedStringWithCanonicalMapping.utf8) else { return false }
+                guard EventValidation.isNFC(key) else { return false }
             }
             index = end + 1
         }
