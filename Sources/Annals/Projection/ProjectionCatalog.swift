@@ -5,6 +5,18 @@ import LMDB
 ///
 /// A projection `NAME` with table `T` keeps slot `s` in the database `p.NAME.s.T` (docs/FORMAT.md).
 final class ProjectionCatalog: Sendable {
+    /// The database of every projection's state (version, slot, checkpoint).
+    static let statesName = "projections"
+    /// The database of the stored snapshots.
+    static let snapshotsName = "snapshots"
+    /// What the name of every projection table starts with: `p.NAME.SLOT.TABLE`.
+    static let tablePrefix = "p."
+
+    /// Whether the catalog owns the database `name`: the states, the snapshots or a projection's table.
+    static func owns(_ name: String) -> Bool {
+        name == statesName || name == snapshotsName || name.hasPrefix(tablePrefix)
+    }
+
     /// One registered projection.
     struct Entry: Sendable {
         let projection: any Projection
@@ -37,7 +49,7 @@ final class ProjectionCatalog: Sendable {
                     slots.append(
                         try projection.tableNames.map { table in
                             try environment.openDatabase(
-                                "p.\(projection.name).\(slot).\(table)", flags: create ? .create : [])
+                                Self.tablePrefix + "\(projection.name).\(slot).\(table)", flags: create ? .create : [])
                         })
                 }
             } catch let error as LMDBError where error.code == .notFound && !create {
@@ -48,12 +60,12 @@ final class ProjectionCatalog: Sendable {
         self.entries = entries
         self.byName = seen
         do {
-            states = try environment.openDatabase("projections", flags: create ? .create : [])
+            states = try environment.openDatabase(Self.statesName, flags: create ? .create : [])
         } catch let error as LMDBError where error.code == .notFound && !create {
             states = nil
         }
         do {
-            snapshots = try environment.openDatabase("snapshots", flags: create ? .create : [])
+            snapshots = try environment.openDatabase(Self.snapshotsName, flags: create ? .create : [])
         } catch let error as LMDBError where error.code == .notFound && !create {
             snapshots = nil
         }

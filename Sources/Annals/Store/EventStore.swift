@@ -190,10 +190,10 @@ public final class EventStore: @unchecked Sendable {
             advice: Self.logDamageAdvice)
     }
 
-    /// Whether a store has a database named `name`: the log's (``StoreSchema/databaseNames``) and the projections'
-    /// (`projections`, `snapshots`, and `p.` followed by a projection's name, slot and table).
+    /// Whether a store has a database named `name`: the log's (``StoreSchema/databaseNames``) or the projections'
+    /// (``ProjectionCatalog/owns(_:)``).
     static func isStoreDatabase(_ name: String) -> Bool {
-        name.hasPrefix("p.") || name == "projections" || name == "snapshots" || StoreSchema.databaseNames.contains(name)
+        StoreSchema.databaseNames.contains(name) || ProjectionCatalog.owns(name)
     }
 
     /// What a store whose creation was cut short (``isInterruptedCreation(_:)``) is.
