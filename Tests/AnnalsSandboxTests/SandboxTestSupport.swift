@@ -52,3 +52,18 @@ func expectEchoWorks(_ sandbox: Sandbox) throws {
         module: echo, action: "echo", input: bytes(#"{"still":"working"}"#), host: InMemoryPluginHost())
     #expect(result.outputText == #"{"still":"working"}"#)
 }
+
+/// Writes an executable shell script `text` to a file of the temporary directory named `name`, and returns its path.
+///
+/// Written through a close-on-exec descriptor: a process another test forks meanwhile must not inherit it open for
+/// writing, or executing the script fails with `ETXTBSY` for as long as that process lives.
+func writeExecutableScript(named name: String, _ text: String) throws -> URL {
+    let script = FileManager.default.temporaryDirectory.appendingPathComponent(name)
+    let descriptor = open(script.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+    try #require(descriptor >= 0, "cannot create \(script.path): errno \(errno)")
+    defer { close(descriptor) }
+    let bytes = Array(text.utf8)
+    let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+    try #require(written == bytes.count, "cannot write \(script.path): errno \(errno)")
+    return script
+}

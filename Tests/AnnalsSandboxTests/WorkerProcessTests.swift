@@ -89,15 +89,8 @@ struct WorkerProcessTests {
 
     @Test("a worker that never answers is killed with SIGKILL at the hard timeout")
     func hardKill() throws {
-        let script = FileManager.default.temporaryDirectory.appendingPathComponent("annals-hang-\(getpid()).sh")
+        let script = try writeExecutableScript(named: "annals-hang-\(getpid()).sh", "#!/bin/sh\nexec sleep 60\n")
         defer { try? FileManager.default.removeItem(at: script) }
-        // Written through a close-on-exec descriptor: a process another test forks meanwhile must not inherit it
-        // open for writing, or executing the script fails with ETXTBSY for as long as that process lives.
-        let descriptor = open(script.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
-        try #require(descriptor >= 0)
-        let text = Array("#!/bin/sh\nexec sleep 60\n".utf8)
-        #expect(text.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) } == text.count)
-        close(descriptor)
         let hanging = Sandbox(isolation: .workerProcesses(executable: script.path, count: 1))
         let started = Date()
         let stopped = failure {
@@ -124,11 +117,10 @@ struct WorkerProcessTests {
         #expect(cancelled?.kind == .cancelled)
 
         // A worker whose CPU limit is one second is stopped by the kernel (SIGXCPU or SIGKILL), not by the sandbox.
-        let script = FileManager.default.temporaryDirectory.appendingPathComponent("annals-worker-\(getpid()).sh")
+        let script = try writeExecutableScript(
+            named: "annals-worker-\(getpid()).sh",
+            "#!/bin/sh\nexec \"\(annalsBinary ?? "")\" sandbox-worker --cpu-seconds 1\n")
         defer { try? FileManager.default.removeItem(at: script) }
-        try "#!/bin/sh\nexec \"\(annalsBinary ?? "")\" sandbox-worker --cpu-seconds 1\n".write(
-            to: script, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script.path)
         let limited = Sandbox(isolation: .workerProcesses(executable: script.path, count: 1))
         let crashed = failure {
             try limited.invoke(
