@@ -73,6 +73,14 @@ struct ReadCase: Sendable, CustomTestStringConvertible {
                 arguments: ["--type", "item.updated", "--type", "plugin.action"],
                 filter: { $0.type == "item.updated" || $0.type == "plugin.action" }),
             ReadCase(arguments: ["--type", "no.such.type"], filter: { _ in false }),
+            ReadCase(arguments: ["--type", "item.*"], filter: { $0.type.hasPrefix("item.") }),
+            ReadCase(
+                arguments: ["--type", "*.?ction", "--type", "item.cr*", "--reverse", "--limit", "4"],
+                filter: { $0.type == "plugin.action" || $0.type == "item.created" }, reverse: true, limit: 4),
+            ReadCase(
+                arguments: ["--type", "item.*", "--group", "org-1"],
+                filter: { $0.type.hasPrefix("item.") && $0.group == "org-1" }),
+            ReadCase(arguments: ["--type", "no.*"], filter: { _ in false }),
             ReadCase(arguments: ["--actor", "user-2"], filter: { $0.actor == "user-2" }),
             ReadCase(arguments: ["--actor", "nobody"], filter: { _ in false }),
             ReadCase(arguments: ["--target", "thing-3"], filter: { $0.target == "thing-3" }),
@@ -236,6 +244,8 @@ struct CLIReadGetTests {
                 (["--format", "xml"], "format"),
                 (["--from", "abc"], "from"),
                 (["--colour"], "colour"),
+                (["--type", "item created"], "--type 'item created'"),
+                (["--type", ""], "--type ''"),
             ]
             for (arguments, mention) in cases {
                 let result = try fx.run(["read", "--store", fx.store] + arguments)

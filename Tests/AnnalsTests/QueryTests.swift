@@ -42,16 +42,28 @@ import Testing
                 EventQuery(from: 1990),
                 EventQuery(to: 3),
                 EventQuery(actorId: "nobody"),
+                // Type patterns: matched against the types in the log, then read through their posting lists.
+                EventQuery(types: ["item.*"]),
+                EventQuery(types: ["*.created", "nothing.*"]),
+                EventQuery(from: 300, to: 1_500, types: ["?ink.created"]),
+                EventQuery(types: ["item.up*"], actorId: "user-2"),
+                EventQuery(types: ["zzz*"]),
+                EventQuery(types: ["item.created", "l*"], limit: 5),
             ]
             for base in queries {
                 for reverse in [false, true] {
                     var query = base
                     query.reverse = reverse
-                    let expected = all.filter { query.matches($0) }
-                    let got = try store.events(query).collect()
-                    #expect(got == (reverse ? expected.reversed() : expected), "\(query)")
+                    let matching = all.filter { query.matches($0) }
+                    let ordered = reverse ? Array(matching.reversed()) : matching
+                    let expected = Array(ordered.prefix(query.limit ?? .max))
+                    #expect(try store.events(query).collect() == expected, "\(query)")
+                    try store.checkLogPages(for: query)
                 }
             }
+            #expect(all.contains { $0.type == "item.updated" } && all.contains { $0.type == "link.created" })
+            #expect(EventQuery(types: ["item.*"]).matches(all.first { $0.type == "item.updated" }!))
+            #expect(!EventQuery(types: ["item.*"]).matches(all.first { $0.type == "link.created" }!))
         }
     }
 

@@ -4,7 +4,10 @@ public struct EventQuery: Sendable, Hashable {
     public var from: UInt64
     /// The last offset to include (default: the end).
     public var to: UInt64
-    /// Event types to include (any of them); empty: all types.
+    /// Event types to include (any of them); empty: all types. Each is an exact type or a pattern with `*` (any run
+    /// of characters) and `?` (one character), as in ``EventFilter``: `thing.*` reads every `thing.` type. A pattern
+    /// is matched against the types the log holds when the read starts, and each of them read through its posting
+    /// list.
     public var types: [String]
     /// Only events by this actor.
     public var actorId: String?
@@ -38,10 +41,23 @@ public struct EventQuery: Sendable, Hashable {
         self.reverse = reverse
     }
 
+    /// Whether some of ``types`` has a wildcard (`*` or `?`).
+    var hasTypePatterns: Bool { types.contains(where: Self.isPattern) }
+
+    /// Whether `type` is a pattern rather than an exact type.
+    static func isPattern(_ type: String) -> Bool {
+        type.utf8.contains { $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "?") }
+    }
+
+    /// Whether event type `type` matches `typeOrPattern`.
+    static func type(_ type: String, matches typeOrPattern: String) -> Bool {
+        isPattern(typeOrPattern) ? EventFilter.glob(typeOrPattern, matches: type) : type == typeOrPattern
+    }
+
     /// Whether `event` passes every filter (the offset range included).
     public func matches(_ event: RecordedEvent) -> Bool {
         guard event.offset >= from, event.offset <= to else { return false }
-        if !types.isEmpty && !types.contains(event.type) { return false }
+        if !types.isEmpty && !types.contains(where: { Self.type(event.type, matches: $0) }) { return false }
         if let actorId, event.actorId != actorId { return false }
         if let targetId, event.targetId != targetId { return false }
         if let groupId, event.groupId != groupId { return false }

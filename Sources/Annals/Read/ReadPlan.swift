@@ -22,6 +22,12 @@ enum ReadPlan {
         let start: UInt64 = query.reverse ? (query.to == .max ? .max : query.to + 1) : max(query.from, 1) - 1
         return try store.environment.read { txn in
             let index = IndexReader(schema: schema)
+            var query = query
+            if query.hasTypePatterns {
+                query.types = try resolvedTypes(of: query, index: index, txn)
+                // No type in the log matches: nothing to read.
+                if query.types.isEmpty { return .offsets([], next: 0) }
+            }
             let candidates = indexedFilters(of: query)
             if !candidates.isEmpty {
                 var best = candidates[0]
@@ -43,6 +49,17 @@ enum ReadPlan {
             }
             return .scan(position: query.reverse ? start : query.from)
         }
+    }
+
+    /// The types of the log (in the type index and the delta log) that the types and patterns of `query` name, in
+    /// byte order; empty when none does.
+    static func resolvedTypes(
+        of query: EventQuery, index: IndexReader, _ txn: borrowing Transaction
+    ) throws -> [String] {
+        let known = try index.symbolCounts(txn, .type, recent: try index.schema.delta.all(txn)).keys
+        return known.map { String(decoding: $0, as: UTF8.self) }
+            .filter { type in query.types.contains { EventQuery.type(type, matches: $0) } }
+            .sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
     }
 
     /// The filters of `query` that one posting list serves, as (index, symbol): its target, its type when it names

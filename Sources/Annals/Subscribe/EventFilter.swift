@@ -37,7 +37,7 @@ public struct EventFilter: Sendable, Hashable {
 
     /// The exact types, when no pattern has a wildcard (lets a read use the type index).
     var exactTypes: [String]? {
-        types.contains { $0.contains("*") || $0.contains("?") } ? nil : types
+        types.contains(where: EventQuery.isPattern) ? nil : types
     }
 
     /// A query for the events after `offset` through `last` that can match: it uses the indexes for exact types,

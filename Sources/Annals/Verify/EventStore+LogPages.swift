@@ -44,6 +44,22 @@ extension EventStore {
     /// (``checkLogPages()``).
     /// - Throws: ``AnnalsError/storage(_:)`` with `LMDBError.Code.corrupted`, naming the first damaged page.
     public func checkLogPages(for query: EventQuery) throws(AnnalsError) {
+        var query = query
+        if query.hasTypePatterns {
+            // The patterns are matched against the type index's symbols and the delta log's: check those first.
+            try checkLogPages(offsets: [])
+            try requireSoundPages(
+                of: [schema.postings(.type).database.name, schema.delta.database.name], operation: "checkLogPages",
+                "the log's indexes have damaged pages", advice: Self.indexDamageAdvice)
+            do {
+                query.types = try environment.read { [schema] txn in
+                    try ReadPlan.resolvedTypes(of: query, index: IndexReader(schema: schema), txn)
+                }
+            } catch {
+                throw AnnalsError(error)
+            }
+            if query.types.isEmpty { return }
+        }
         if Self.readsByOffset(query) {
             var head: UInt64?
             if query.reverse, (query.limit ?? 0) > 0 {

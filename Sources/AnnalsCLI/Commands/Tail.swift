@@ -50,9 +50,7 @@ struct Tail: ParsableCommand {
         if let cursor {
             do { try SubscriberCursor.validate(name: cursor) } catch { throw ValidationError(error.description) }
         }
-        for pattern in types where !EventFilter.isValidPattern(pattern) {
-            throw ValidationError("--type '\(pattern)' must be 1–128 characters of A-Z a-z 0-9 _ . : - * ?")
-        }
+        try EventFilterOptions.checkTypePatterns(types)
     }
 
     func run() throws {

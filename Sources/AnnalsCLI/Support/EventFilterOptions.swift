@@ -9,7 +9,11 @@ struct EventFilterOptions: ParsableArguments {
     @Option(help: "The last offset to include.")
     var to: UInt64?
 
-    @Option(name: .customLong("type"), help: ArgumentHelp("Only this event type (repeatable).", valueName: "type"))
+    @Option(
+        name: .customLong("type"),
+        help: ArgumentHelp(
+            "Only this event type, or a pattern with * (any run of characters) and ? (one character), such as "
+                + "thing.* (repeatable).", valueName: "type"))
     var types: [String] = []
 
     @Option(help: "Only events by this actor.")
@@ -28,10 +32,18 @@ struct EventFilterOptions: ParsableArguments {
     var until: TimeArgument?
 
     func validate() throws {
+        try Self.checkTypePatterns(types)
         if from == 0 { throw ValidationError("--from must be at least 1 (offsets start at 1)") }
         if let to, to < from { throw ValidationError("--to (\(to)) is before --from (\(from))") }
         if let since, let until, until.milliseconds <= since.milliseconds {
             throw ValidationError("--until must be after --since")
+        }
+    }
+
+    /// Refuses a `--type` that is not an exact type or a pattern (``EventFilter/isValidPattern(_:)``): exit 64.
+    static func checkTypePatterns(_ types: [String]) throws {
+        for pattern in types where !EventFilter.isValidPattern(pattern) {
+            throw ValidationError("--type '\(pattern)' must be 1–128 characters of A-Z a-z 0-9 _ . : - * ?")
         }
     }
 
