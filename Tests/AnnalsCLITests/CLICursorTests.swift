@@ -252,6 +252,12 @@ struct CLICursorTests {
             // An offset works already, since the events after it are printed.
             #expect(try fx.annals("tail", "--cursor", "mid", "--from", "6").offsets == [7, 8])
             #expect(try fx.cursor("mid")?.int("offset") == 8)
+
+            // A new cursor past the last offset would skip the events appended until the log reaches it.
+            let ahead = try fx.run(["tail", "--cursor", "ahead", "--from", "100", "--store", fx.store])
+            #expect(ahead.status == Exit.invalidInput, "\(ahead)")
+            #expect(ahead.errors.contains("the log ends at offset 8"), "\(ahead)")
+            #expect(try fx.cursor("ahead") == nil)
         }
     }
 }

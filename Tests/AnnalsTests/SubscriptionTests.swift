@@ -114,6 +114,45 @@ import Testing
         }
     }
 
+    @Test func noCursorMovesPastTheLastOffset() async throws {
+        try await withStore { store, _ in
+            _ = try await store.append(contentsOf: (0..<5).map { sampleEvent($0) })
+            try store.acknowledge("c", through: 3)
+            func refusesPastTheHead(_ body: () async throws(AnnalsError) -> Void) async {
+                do {
+                    try await body()
+                    Issue.record("an offset past the head was accepted")
+                } catch {
+                    guard case .invalidArgument(let message) = error else {
+                        Issue.record("expected invalidArgument, got \(error)")
+                        return
+                    }
+                    #expect(message.contains("the log ends at offset 5"), "\(message)")
+                }
+            }
+            await refusesPastTheHead { () throws(AnnalsError) in try store.acknowledge("c", through: 6) }
+            await refusesPastTheHead { () throws(AnnalsError) in try store.resetCursor("c", to: 1_000_000) }
+            await refusesPastTheHead { () throws(AnnalsError) in _ = try store.createCursor("new", at: 6) }
+            // The acknowledgement may cover the batch's own events, not more.
+            await refusesPastTheHead { () async throws(AnnalsError) in
+                _ = try await store.append(contentsOf: [], acknowledging: "c", through: 6)
+            }
+            do {
+                _ = try await store.append(contentsOf: [sampleEvent(9)], acknowledging: "c", through: 7)
+                Issue.record("an acknowledgement past the batch was accepted")
+            } catch {
+                guard case .invalidArgument = error as? AnnalsError else { throw error }
+            }
+            #expect(try store.head().offset == 5, "the refused batch wrote nothing")
+            #expect(try store.cursor(named: "c")?.offset == 3)
+            #expect(try store.cursor(named: "new") == nil)
+            _ = try await store.append(contentsOf: [sampleEvent(9)], acknowledging: "c", through: 6)
+            #expect(try store.cursor(named: "c")?.offset == 6)
+            try store.resetCursor("c", to: 6)
+            #expect(try store.createCursor("new", at: 6).offset == 6)
+        }
+    }
+
     @Test func effectsAndAcknowledgementCommitTogether() async throws {
         try await withStore { store, _ in
             _ = try await store.append(contentsOf: (0..<10).map { sampleEvent($0, target: "in") })

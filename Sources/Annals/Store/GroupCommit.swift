@@ -105,6 +105,7 @@ struct GroupCommit {
                     receipts.append(receipt)
                     offset += 1
                 }
+                try request.acknowledgement?.check(head: offset - 1)
             } catch let error as AnnalsError {
                 // The batch fails alone: its projection changes are undone.
                 try projector?.undo()

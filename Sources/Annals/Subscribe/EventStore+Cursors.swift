@@ -42,11 +42,15 @@ extension EventStore {
 
     /// Records that the consumer of `name` has processed everything through `offset`. Cursors only move forward
     /// here (an older offset is ignored); use ``resetCursor(_:to:)`` to move one back.
+    /// - Throws: ``AnnalsError/invalidArgument(_:)`` for an `offset` past the log's last offset.
     public func acknowledge(_ name: String, through offset: UInt64) throws(AnnalsError) {
         try SubscriberCursor.validate(name: name)
         let acknowledgement = CursorAcknowledgement(name: name, offset: offset)
         do {
-            try write { [schema] txn in try acknowledgement.write(schema, txn) }
+            try write { [schema] txn in
+                try acknowledgement.check(head: try txn.lastOffset(schema))
+                try acknowledgement.write(schema, txn)
+            }
         } catch {
             throw AnnalsError(error)
         }
@@ -55,7 +59,8 @@ extension EventStore {
     /// Appends `events` and acknowledges `name` through `offset` in one transaction: the consumer's effects and its
     /// progress commit together or not at all, so after a crash an event is neither lost nor processed twice.
     ///
-    /// `events` may be empty (an event that needed no effect is still acknowledged).
+    /// `events` may be empty (an event that needed no effect is still acknowledged). An `offset` past the log's last
+    /// offset, `events` included, fails the batch with ``AnnalsError/invalidArgument(_:)``.
     public func append(
         contentsOf events: [NewEvent], acknowledging name: String, through offset: UInt64
     ) async throws(AnnalsError) -> [AppendReceipt] {
@@ -72,10 +77,12 @@ extension EventStore {
     }
 
     /// Sets cursor `name` to `offset` (backwards too), creating it if needed: delivery resumes after `offset`.
+    /// - Throws: ``AnnalsError/invalidArgument(_:)`` for an `offset` past the log's last offset.
     public func resetCursor(_ name: String, to offset: UInt64) throws(AnnalsError) {
         try SubscriberCursor.validate(name: name)
         do {
             try write { [schema] txn in
+                try CursorAcknowledgement.check(offset, of: name, head: try txn.lastOffset(schema), action: "reset to")
                 let key = Array(name.utf8)
                 let now = currentTimeMilliseconds()
                 var cursor = SubscriberCursor(name: name, offset: offset, acknowledgedAt: now, createdAt: now, lag: 0)
@@ -94,6 +101,7 @@ extension EventStore {
     /// Creates cursor `name` at `offset` unless it exists, in one transaction, and returns the cursor as stored: the
     /// new one, or the existing one unchanged. Two consumers starting on a new cursor at once thus never move it
     /// back over what the first has acknowledged meanwhile (``resetCursor(_:to:)`` would).
+    /// - Throws: ``AnnalsError/invalidArgument(_:)`` for a new cursor's `offset` past the log's last offset.
     public func createCursor(_ name: String, at offset: UInt64) throws(AnnalsError) -> SubscriberCursor {
         try SubscriberCursor.validate(name: name)
         do {
@@ -105,6 +113,7 @@ extension EventStore {
                 {
                     return existing
                 }
+                try CursorAcknowledgement.check(offset, of: name, head: head, action: "created at")
                 let now = currentTimeMilliseconds()
                 let cursor = SubscriberCursor(
                     name: name, offset: offset, acknowledgedAt: now, createdAt: now,

@@ -52,6 +52,22 @@ struct CursorAcknowledgement: Sendable {
     let name: String
     let offset: UInt64
 
+    /// Refuses an acknowledgement past `head`, the log's last offset: a cursor there would skip the events appended
+    /// until the log reaches it.
+    /// - Throws: ``AnnalsError/invalidArgument(_:)``.
+    func check(head: UInt64) throws(AnnalsError) {
+        try Self.check(offset, of: name, head: head, action: "acknowledged through")
+    }
+
+    /// Refuses moving cursor `name` (`action`: "acknowledged through", "reset to", …) to `offset` past `head`.
+    /// - Throws: ``AnnalsError/invalidArgument(_:)``.
+    static func check(_ offset: UInt64, of name: String, head: UInt64, action: String) throws(AnnalsError) {
+        guard offset > head else { return }
+        throw .invalidArgument(
+            "cursor '\(name)' cannot be \(action) offset \(offset): the log ends at offset \(head), and a cursor past "
+                + "it would skip the events appended until the log reaches it")
+    }
+
     /// Writes the acknowledgement; the cursor only moves forward.
     func write(_ schema: StoreSchema, _ txn: borrowing Transaction) throws {
         let key = Array(name.utf8)
