@@ -293,7 +293,60 @@ struct Gatekeeper: Projection {
     }
 }
 
+/// A custom projection that writes to a table it did not declare when an event asks for it.
+struct OutOfBounds: Projection {
+    let name = "out-of-bounds"
+    let version = 1
+    let tableNames = ["only"]
+
+    func apply(_ event: ProjectedEvent, to tables: any ProjectionWriter, context: ProjectionContext) throws {
+        let table = ProjectionTable(event.type == "stray" ? 3 : 0)
+        try tables.put(table, key: event.offset.bigEndianBytes, value: Array(event.type.utf8))
+    }
+}
+
 @Suite struct CustomProjectionTests {
+    @Test func aTableOutsideTableNamesFailsTheBatchNotTheProcess() async throws {
+        try await withStore(StoreOptions(projections: [OutOfBounds()])) { store, _ in
+            _ = try await store.append(NewEvent(type: "fine"))
+            do {
+                _ = try await store.append(contentsOf: [NewEvent(type: "fine"), NewEvent(type: "stray")])
+                Issue.record("a write to an undeclared table was accepted")
+            } catch {
+                guard case .invalidArgument(let message) = error as? AnnalsError else { throw error }
+                #expect(message.contains("projection table 3 does not exist"), "\(message)")
+                #expect(message.contains("declares 1 in tableNames (0–0)"), "\(message)")
+            }
+            #expect(try store.head().offset == 1)
+            _ = try await store.append(NewEvent(type: "fine"))
+            let stored = try store.read(projection: "out-of-bounds") { tables in
+                try tables.keys(ProjectionTable(0), prefix: [])
+            }
+            #expect(stored == [UInt64(1).bigEndianBytes, UInt64(2).bigEndianBytes])
+            #expect(throws: AnnalsError.self) {
+                try store.read(projection: "out-of-bounds") { try $0.get(ProjectionTable(1), key: [1]) }
+            }
+        }
+    }
+
+    @Test func aCustomViewIsReadBackThroughThePublicAPI() async throws {
+        try await withStore(StoreOptions(projections: OntologyProjections.standard + [TypeCounter(version: 1)])) {
+            store, _ in
+            _ = try await store.append(contentsOf: (0..<3).map { _ in NewEvent(type: "order.created") })
+            let count = try store.read(projection: "type-counts") { tables in
+                try tables.get(ProjectionTable(0), key: Array("order.created".utf8))
+            }
+            #expect(count == [3])
+            #expect(try store.read(projection: "things") { try $0.keys(ThingsProjection.things, prefix: []) } == [])
+            #expect {
+                try store.read(projection: "no-such-view") { _ in 0 }
+            } throws: { error in
+                guard case .projectionUnavailable(let name, _) = error as? AnnalsError else { return false }
+                return name == "no-such-view"
+            }
+        }
+    }
+
     @Test func aCustomProjectionRejectsABatchAndItsWritesAreUndone() async throws {
         try await withStore(StoreOptions(projections: [Gatekeeper()])) { store, _ in
             _ = try await store.append(NewEvent(type: "fine"))

@@ -8,16 +8,17 @@ struct LMDBTables: ProjectionWriter {
     func withValue<R>(_ table: ProjectionTable, key: [UInt8], _ body: (UnsafeRawBufferPointer?) throws -> R) throws
         -> R
     {
+        let database = databases[try table.position(among: databases.count)]
         // A key LMDB cannot store (empty, or past 511 bytes) has no value: looking it up is an LMDB error.
         guard !key.isEmpty, key.count <= 511 else { return try body(nil) }
-        return try key.withUnsafeBytes { k in try transaction.withValue(databases[table.index], key: k, body) }
+        return try key.withUnsafeBytes { k in try transaction.withValue(database, key: k, body) }
     }
 
     func scan(
         _ table: ProjectionTable, prefix: [UInt8],
         _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Bool
     ) throws {
-        try transaction.withCursor(databases[table.index]) { cursor in
+        try transaction.withCursor(databases[try table.position(among: databases.count)]) { cursor in
             var entry = prefix.isEmpty ? try cursor.get(.first) : try cursor.seek(.setRange, to: prefix)
             while let current = entry, current.key.starts(with: prefix) {
                 guard try body(current.key, current.value) else { return }
@@ -27,9 +28,10 @@ struct LMDBTables: ProjectionWriter {
     }
 
     func put(_ table: ProjectionTable, key: [UInt8], value: [UInt8]) throws {
+        let database = databases[try table.position(among: databases.count)]
         try key.withUnsafeBytes { k in
-            try Self.checkKey(k, in: databases[table.index])
-            try value.withUnsafeBytes { v in try transaction.put(databases[table.index], key: k, value: v) }
+            try Self.checkKey(k, in: database)
+            try value.withUnsafeBytes { v in try transaction.put(database, key: k, value: v) }
         }
     }
 
@@ -43,7 +45,8 @@ struct LMDBTables: ProjectionWriter {
 
     @discardableResult
     func delete(_ table: ProjectionTable, key: [UInt8]) throws -> Bool {
+        let database = databases[try table.position(among: databases.count)]
         guard !key.isEmpty, key.count <= 511 else { return false }
-        return try key.withUnsafeBytes { k in try transaction.delete(databases[table.index], key: k) }
+        return try key.withUnsafeBytes { k in try transaction.delete(database, key: k) }
     }
 }

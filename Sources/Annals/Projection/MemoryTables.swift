@@ -33,11 +33,12 @@ final class MemoryTables: ProjectionWriter {
     fileprivate func withValue<R>(
         _ table: ProjectionTable, rawKey key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer?) throws -> R
     ) throws -> R {
-        if let overlaid = overlays[table.index].lookup(key) {
+        let index = try table.position(among: overlays.count)
+        if let overlaid = overlays[index].lookup(key) {
             guard let value = overlaid else { return try body(nil) }
             return try value.withUnsafeBytes { try body($0) }
         }
-        guard let base = bases[table.index] else { return try body(nil) }
+        guard let base = bases[index] else { return try body(nil) }
         return try base.withValue(for: key, body)
     }
 
@@ -45,7 +46,7 @@ final class MemoryTables: ProjectionWriter {
         _ table: ProjectionTable, prefix: [UInt8],
         _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Bool
     ) throws {
-        overlays[table.index].prepareOrder()
+        overlays[try table.position(among: overlays.count)].prepareOrder()
         try prefix.withUnsafeBytes { prefix in
             try walk(table, from: prefix) { key, value in
                 guard key.starts(with: prefix) else { return false }
@@ -61,7 +62,8 @@ final class MemoryTables: ProjectionWriter {
         _ table: ProjectionTable, from start: UnsafeRawBufferPointer,
         _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Bool
     ) throws {
-        let overlay = overlays[table.index]
+        let index = try table.position(among: overlays.count)
+        let overlay = overlays[index]
         var next = overlay.orderedPosition(of: start)
         /// Passes on the overlay's entries before `limit` (all when `nil`); `false` when `body` asked to stop.
         func emitOverlaid(before limit: UnsafeRawBufferPointer?) throws -> Bool {
@@ -75,7 +77,7 @@ final class MemoryTables: ProjectionWriter {
             return true
         }
         var stopped = false
-        if let base = bases[table.index] {
+        if let base = bases[index] {
             try base.forEach(from: start) { key, value in
                 guard try emitOverlaid(before: key) else {
                     stopped = true
@@ -97,20 +99,20 @@ final class MemoryTables: ProjectionWriter {
 
     func put(_ table: ProjectionTable, key: [UInt8], value: [UInt8]) throws {
         precondition(!isFrozen, "MemoryTables changed after freeze()")
-        overlays[table.index].set(key, value)
+        overlays[try table.position(among: overlays.count)].set(key, value)
     }
 
     /// Sets a tombstone without looking the key up (a tombstone over a key the base lacks hides nothing).
     func remove(_ table: ProjectionTable, key: [UInt8]) throws {
         precondition(!isFrozen, "MemoryTables changed after freeze()")
-        overlays[table.index].set(key, nil)
+        overlays[try table.position(among: overlays.count)].set(key, nil)
     }
 
     @discardableResult
     func delete(_ table: ProjectionTable, key: [UInt8]) throws -> Bool {
         precondition(!isFrozen, "MemoryTables changed after freeze()")
         let present = try contains(table, key: key)
-        if present { overlays[table.index].set(key, nil) }
+        if present { overlays[try table.position(among: overlays.count)].set(key, nil) }
         return present
     }
 

@@ -56,6 +56,17 @@ public struct ProjectionTable: Hashable, Sendable {
     public let index: Int
     /// The table at position `index`.
     public init(_ index: Int) { self.index = index }
+
+    /// ``index``, checked against the `count` tables of the projection that uses it.
+    /// - Throws: ``AnnalsError/invalidArgument(_:)`` when the projection declares no such table.
+    func position(among count: Int) throws(AnnalsError) -> Int {
+        guard index >= 0, index < count else {
+            throw .invalidArgument(
+                "projection table \(index) does not exist: the projection declares \(count) in tableNames "
+                    + (count == 0 ? "(none)" : "(0–\(count - 1))"))
+        }
+        return index
+    }
 }
 
 /// What a projection may consult while applying an event.

@@ -15,6 +15,30 @@ extension EventStore {
         }
     }
 
+    /// Runs `body` with the live tables of projection `name` (one registered in ``StoreOptions/projections``: your
+    /// own, or a built-in one), in one read transaction as of the log head. What a custom projection wrote in
+    /// ``Projection/apply(_:to:context:)`` is read back here, table by table (``ProjectionTable``, in the order of
+    /// ``Projection/tableNames``).
+    ///
+    /// ```swift
+    /// let count = try store.read(projection: "type-counts") { tables in
+    ///     try tables.get(ProjectionTable(0), key: Array("order.created".utf8))
+    /// }
+    /// ```
+    ///
+    /// The tables are valid only inside the closure.
+    /// - Throws: ``AnnalsError/projectionUnavailable(name:reason:)`` when `name` is not registered, not built yet,
+    ///   outdated or behind the log head; whatever `body` throws, wrapped as ``AnnalsError``.
+    public func read<R>(projection name: String, _ body: (any ProjectionReader) throws -> R) throws(AnnalsError) -> R {
+        do {
+            return try environment.read { txn in
+                try body(try liveTables(name, head: try txn.lastOffset(schema), txn.handle))
+            }
+        } catch {
+            throw AnnalsError(error)
+        }
+    }
+
     /// The live views in `txn`, as of its log head.
     func liveView(_ txn: borrowing Transaction) throws -> OntologyView {
         let head = try txn.lastOffset(schema)
