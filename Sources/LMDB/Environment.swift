@@ -30,6 +30,12 @@ public final class Environment: @unchecked Sendable {
     private let resizeLock = ReadWriteLock()
     private let databasesLock = Mutex()
     private var databases: [String: Database] = [:]
+    /// The directory's identity in ``OpenEnvironments``, released when the environment closes.
+    private let openIdentity: OpenEnvironments.Identity?
+    /// Set by ``close()`` (guarded by `resizeLock`, taken exclusively to set it).
+    private var isClosed = false
+    /// ``info()`` as of the close.
+    private var closedInfo: EnvironmentInfo?
 
     /// Opens (creating if needed) the environment in the directory `path`.
     ///
@@ -37,7 +43,8 @@ public final class Environment: @unchecked Sendable {
     /// - Parameters:
     ///   - path: An existing directory.
     ///   - options: Map size, readers, databases and durability.
-    /// - Throws: ``LMDBError`` naming `mdb_env_open` when the directory is missing, locked or not an LMDB store.
+    /// - Throws: ``LMDBError`` naming `mdb_env_open` when the directory is missing, locked or not an LMDB store, or
+    ///   already open in this process (``LMDBError/Code/alreadyOpenInProcess``).
     ///
     /// The corresponding C functions are `mdb_env_create` and `mdb_env_open`.
     public init(path: String, options: EnvironmentOptions = .init()) throws(LMDBError) {
@@ -51,10 +58,18 @@ public final class Environment: @unchecked Sendable {
             var flags = UInt32(MDB_NOTLS) | options.durability.environmentFlags
             if options.readOnly { flags |= UInt32(MDB_RDONLY) }
             try Self.checkMetaPages(path)
-            try check(mdb_env_open(env, path, flags, mdb_mode_t(options.fileMode)), "mdb_env_open(\(path))")
+            openIdentity = try OpenEnvironments.opening(path) { () throws(LMDBError) in
+                try check(mdb_env_open(env, path, flags, mdb_mode_t(options.fileMode)), "mdb_env_open(\(path))")
+            }
+        } catch {
+            mdb_env_close(env)
+            throw error
+        }
+        do {
             try Self.checkCatalog(env, path, freeList: !options.readOnly)
         } catch {
             mdb_env_close(env)
+            if let openIdentity { OpenEnvironments.released(openIdentity) }
             throw error
         }
         self.pointer = env
@@ -64,7 +79,40 @@ public final class Environment: @unchecked Sendable {
     }
 
     deinit {
+        guard !isClosed else { return }
         mdb_env_close(pointer)
+        if let openIdentity { OpenEnvironments.released(openIdentity) }
+    }
+
+    /// Closes the environment now: waits for this process's transactions on it to end, then closes it, releasing
+    /// its files and locks, so that it may be opened again at once. Later transactions and calls throw
+    /// ``LMDBError/Code/environmentClosed``; closing again does nothing.
+    ///
+    /// Called from inside one of its transactions it cannot wait for itself: it returns `false` and the environment
+    /// closes when it is released, as it does without a call.
+    ///
+    /// The corresponding C function is `mdb_env_close`.
+    @discardableResult
+    public func close() -> Bool {
+        guard !hasTransactionOnCallingThread else { return false }
+        resizeLock.lock()
+        defer { resizeLock.unlock() }
+        guard !isClosed else { return true }
+        closedInfo = unguardedInfo()
+        isClosed = true
+        mdb_env_close(pointer)
+        if let openIdentity { OpenEnvironments.released(openIdentity) }
+        return true
+    }
+
+    /// Whether the calling thread is inside a transaction of this environment (where ``close()`` cannot wait).
+    public var hasTransactionOnCallingThread: Bool { resizeLock.sharedDepth > 0 }
+
+    /// Throws ``LMDBError/Code/environmentClosed`` for `operation` once ``close()`` has run. Called with
+    /// `resizeLock` held, shared or exclusive.
+    private func requireOpen(_ operation: @autoclosure () -> String) throws(LMDBError) {
+        guard isClosed else { return }
+        throw LMDBError(code: .environmentClosed, operation: operation())
     }
 
     /// Refuses a data file whose meta pages LMDB would follow into a fault (``MetaPages``): a damaged page size,
@@ -176,6 +224,7 @@ public final class Environment: @unchecked Sendable {
     }
 
     private func beginAdoptingResize(readOnly: Bool) throws(LMDBError) -> Transaction {
+        try requireOpen(readOnly ? "mdb_txn_begin(read)" : "mdb_txn_begin(write)")
         do {
             return try Transaction(environment: self, readOnly: readOnly)
         } catch let error where error.code == .mapResized {
@@ -197,6 +246,7 @@ public final class Environment: @unchecked Sendable {
     private func grow() throws(LMDBError) {
         resizeLock.lock()
         defer { resizeLock.unlock() }
+        try requireOpen("mdb_env_set_mapsize")
         let current = unguardedInfo().mapSize
         guard current < options.maxMapSize else {
             throw LMDBError(code: .mapFull, operation: "mdb_env_set_mapsize(max \(options.maxMapSize) bytes reached)")
@@ -225,6 +275,7 @@ public final class Environment: @unchecked Sendable {
         guard !options.readOnly, resizeLock.sharedDepth == 0 else { return }
         resizeLock.lock()
         defer { resizeLock.unlock() }
+        guard !isClosed else { return }
         let info = unguardedInfo()
         let needed = info.usedBytes + max(bytes, 0)
         var target = info.mapSize
@@ -269,6 +320,9 @@ public final class Environment: @unchecked Sendable {
     /// Needed only with ``Durability/noSync`` or ``Durability/noMetaSync``. Safe to call while another thread
     /// writes.
     public func sync() throws(LMDBError) {
+        resizeLock.lockShared()
+        defer { resizeLock.unlockShared() }
+        try requireOpen("mdb_env_sync")
         let rc = mdb_env_sync(pointer, 1)
         guard rc != MDB_SUCCESS else { return }
         let code = LMDBError.Code(rawValue: rc)
@@ -285,16 +339,20 @@ public final class Environment: @unchecked Sendable {
     /// The corresponding C function is `mdb_reader_check`.
     @discardableResult
     public func checkStaleReaders() throws(LMDBError) -> Int {
+        resizeLock.lockShared()
+        defer { resizeLock.unlockShared() }
+        try requireOpen("mdb_reader_check")
         var dead: Int32 = 0
         try check(mdb_reader_check(pointer, &dead), "mdb_reader_check")
         return Int(dead)
     }
 
-    /// Facts about the environment (`mdb_env_info`).
+    /// Facts about the environment (`mdb_env_info`); once closed, as they were at the close.
     public func info() -> EnvironmentInfo {
         // mdb_env_info reads the meta pages inside the map: keep a resize from unmapping it meanwhile.
         resizeLock.lockShared()
         defer { resizeLock.unlockShared() }
+        if let closedInfo { return closedInfo }
         return unguardedInfo()
     }
 
@@ -344,7 +402,7 @@ public final class Environment: @unchecked Sendable {
     func syncToDisk(_ path: String, directory: Bool, of copyDirectory: String) throws(LMDBError) {
         let descriptor = open(path, directory ? O_RDONLY | O_DIRECTORY : O_RDONLY)
         guard descriptor >= 0 else { throw LMDBError(code: .init(rawValue: errno), operation: "open(\(path))") }
-        defer { close(descriptor) }
+        defer { Glibc.close(descriptor) }
         guard fsync(descriptor) == 0 else {
             let code = LMDBError.Code(rawValue: errno)
             throw LMDBError(

@@ -101,11 +101,21 @@ public struct LMDBError: Error, CustomStringConvertible, Sendable, Equatable {
         /// Not an LMDB code but this layer's own check at open: the data file is shorter than the pages its last
         /// committed transaction uses (a copy cut short, a truncated file). LMDB would raise `SIGBUS` reading them.
         public static let truncatedFile = Code(rawValue: -30_600)
+        /// Not an LMDB code but this layer's own check at open: this process already has an environment open on the
+        /// same directory (LMDB allows one per file per process).
+        public static let alreadyOpenInProcess = Code(rawValue: -30_601)
+        /// Not an LMDB code but this layer's: the environment was closed (``Environment/close()``).
+        public static let environmentClosed = Code(rawValue: -30_602)
 
-        /// LMDB's own message for this code (`mdb_strerror`), or this layer's for ``truncatedFile``.
+        /// LMDB's own message for this code (`mdb_strerror`), or this layer's for ``truncatedFile`` and
+        /// ``alreadyOpenInProcess`` and ``environmentClosed``.
         public var message: String {
-            self == .truncatedFile
-                ? "the data file is shorter than its committed pages" : String(cString: mdb_strerror(rawValue))
+            switch self {
+            case .truncatedFile: "the data file is shorter than its committed pages"
+            case .alreadyOpenInProcess: "the environment is already open in this process"
+            case .environmentClosed: "the environment was closed"
+            default: String(cString: mdb_strerror(rawValue))
+            }
         }
 
         /// The Swift name of the code, or its number.
@@ -135,6 +145,8 @@ public struct LMDBError: Error, CustomStringConvertible, Sendable, Equatable {
             case .resourceTemporarilyUnavailable: "resourceTemporarilyUnavailable"
             case .invalidArgument: "invalidArgument"
             case .truncatedFile: "truncatedFile"
+            case .alreadyOpenInProcess: "alreadyOpenInProcess"
+            case .environmentClosed: "environmentClosed"
             default: "code \(rawValue)"
             }
         }

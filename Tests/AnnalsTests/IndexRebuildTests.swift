@@ -124,6 +124,7 @@ import Testing
     @Test func aReadOnlyStoreIsRefused() async throws {
         try await withStore { store, path in
             try await fillWithClientIDs(store)
+            store.close()  // One open store per directory per process.
             let reader = try EventStore(path: path, options: StoreOptions(readOnly: true))
             defer { reader.close() }
             #expect(throws: AnnalsError.invalidArgument("the store was opened read-only")) {

@@ -212,14 +212,80 @@ import Testing
 
     @Test func closingReleasesTheEnvironment() async throws {
         try await withTemporaryDirectory { directory in
+            var stores: [EventStore] = []
             for round in 0..<5 {
+                // The closed stores stay referenced: close() itself releases the directory.
                 let store = try EventStore(path: directory + "/s")
                 _ = try await store.append(sampleEvent(round))
                 store.close()
+                stores.append(store)
             }
-            // Give the writer threads a moment to end and release what they hold.
-            for _ in 0..<100 where openFiles(in: directory) > 0 { try await Task.sleep(for: .milliseconds(20)) }
-            #expect(openFiles(in: directory) == 0)
+            #expect(openFiles(in: directory + "/s") == 0)
+            #expect(throws: AnnalsError.closed) { try stores[0].head() }
+            #expect(throws: AnnalsError.closed) { try stores[0].events().collect() }
+            let reader = try EventStore(path: directory + "/s", options: StoreOptions(readOnly: true))
+            #expect(try reader.head().offset == 5)
+            reader.close()
+            #expect(openFiles(in: directory + "/s") == 0)
+        }
+    }
+
+    @Test func aSecondOpenOfTheSameDirectoryIsRefused() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory + "/s"
+            let store = try EventStore(path: path)
+            _ = try await store.append(sampleEvent(1))
+            try FileManager.default.createSymbolicLink(atPath: directory + "/link", withDestinationPath: path)
+            for (spelling, options) in [
+                (path, StoreOptions()), (path + "/.", StoreOptions(readOnly: true)),
+                (directory + "/link", StoreOptions()),
+            ] {
+                #expect("\(spelling)") {
+                    _ = try EventStore(path: spelling, options: options)
+                } throws: { error in
+                    guard case .invalidArgument(let message) = error as? AnnalsError else { return false }
+                    return message.contains("already open in this process")
+                }
+            }
+            // The refused opens touched nothing: the store still appends, and a later open works once it is closed.
+            _ = try await store.append(sampleEvent(2))
+            store.close()
+            let reopened = try EventStore(path: directory + "/link")
+            defer { reopened.close() }
+            #expect(try reopened.head().offset == 2)
+        }
+    }
+
+    @Test func callsThatWaitForTheWriterThrowInsteadOfTrappingInAnAppendCompletion() async throws {
+        try await withStore { store, _ in
+            let errors: [AnnalsError?] = await withCheckedContinuation { continuation in
+                store.append([sampleEvent(1)]) { _ in
+                    func failure(_ body: () throws(AnnalsError) -> Void) -> AnnalsError? {
+                        do {
+                            try body()
+                            return nil
+                        } catch {
+                            return error
+                        }
+                    }
+                    continuation.resume(returning: [
+                        failure { () throws(AnnalsError) in try store.acknowledge("c", through: 1) },
+                        failure { () throws(AnnalsError) in try store.resetCursor("c", to: 0) },
+                        failure { () throws(AnnalsError) in _ = try store.appendAndWait([sampleEvent(2)]) },
+                        failure { () throws(AnnalsError) in try store.mergeIndexes() },
+                    ])
+                }
+            }
+            for error in errors {
+                guard case .invalidArgument(let message) = error else {
+                    Issue.record("expected invalidArgument, got \(String(describing: error))")
+                    continue
+                }
+                #expect(message.contains("from an append completion handler"), "\(message)")
+            }
+            // From any other thread they work.
+            try store.acknowledge("c", through: 1)
+            #expect(try store.cursor(named: "c")?.offset == 1)
         }
     }
 

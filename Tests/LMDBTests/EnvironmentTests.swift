@@ -47,6 +47,33 @@ private func putTwelveMegabytes(_ db: Database, _ txn: borrowing Transaction) th
         }
     }
 
+    @Test func aSecondOpenInTheProcessIsRefusedAndCloseReleasesTheDirectory() throws {
+        try withEnvironment { env, path in
+            let db = try env.openDatabase("kv", flags: .create)
+            try env.write { txn in try txn.put(db, key: bytes("a"), value: bytes("1")) }
+            #expect(
+                throws: LMDBError(
+                    code: .alreadyOpenInProcess, operation: "mdb_env_open(\(path)/.)",
+                    detail: "this process has it open already as \(path); share that one (LMDB allows one open "
+                        + "environment per file per process)")
+            ) {
+                _ = try Environment(path: path + "/.", options: EnvironmentOptions(readOnly: true))
+            }
+            // Inside one of its own transactions, close cannot wait for it.
+            #expect(try env.read { _ in env.close() } == false)
+            #expect(env.close())
+            #expect(env.close(), "closing again does nothing")
+            #expect(throws: LMDBError(code: .environmentClosed, operation: "mdb_txn_begin(read)")) {
+                try env.read { txn in try txn.get(db, key: bytes("a")) }
+            }
+            #expect(throws: LMDBError(code: .environmentClosed, operation: "mdb_env_sync")) { try env.sync() }
+            #expect(env.info().pageSize > 0, "facts as of the close")
+            let again = try Environment(path: path)
+            let reopened = try again.openDatabase("kv")
+            #expect(try again.read { txn in try txn.get(reopened, key: bytes("a")) } == bytes("1"))
+        }
+    }
+
     @Test func thrownErrorRollsBack() throws {
         struct Boom: Error {}
         try withEnvironment { env, _ in

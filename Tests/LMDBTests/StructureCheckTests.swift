@@ -69,6 +69,7 @@ struct StructureCheckTests {
                 dataFile: directory + "/data.mdb", pageSize: pageSize, countDelta: -1)
             let reader = try Environment(path: directory, options: EnvironmentOptions(readOnly: true))
             #expect(try reader.checkFreeList() == [])
+            reader.close()
             _ = try Environment(path: directory)
         }
     }

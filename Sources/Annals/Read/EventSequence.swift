@@ -121,7 +121,7 @@ extension AnnalsError {
         if let error = error as? AnnalsError {
             self = error
         } else if let error = error as? LMDBError {
-            self = .storage(error)
+            self = error.code == .environmentClosed ? .closed : .storage(error)
         } else if let error = error as? OntologyRecordError {
             self = .projectionUnavailable(
                 name: error.projection, reason: "\(error); run 'annals rebuild \(error.projection)'")

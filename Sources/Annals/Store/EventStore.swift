@@ -13,8 +13,9 @@ import LMDB
 /// Appends from any thread or task go to one writer thread that group-commits them; an append returns once its
 /// transaction is committed and, with ``Durability/sync`` (the default), durable. Reads run in short read
 /// transactions on the caller's thread. Other processes (such as the `annals` CLI) may open the same store to read
-/// or append while this one runs. Open one `EventStore` per directory per process (LMDB's rule); the environment
-/// closes when the store is released, so release a closed store before opening its directory again.
+/// or append while this one runs. Open one `EventStore` per directory per process (LMDB's rule: a second open throws
+/// ``AnnalsError/invalidArgument(_:)``); the environment closes when the store is released, so release a closed
+/// store (and the sequences and subscriptions that keep it) before opening its directory again.
 public final class EventStore: @unchecked Sendable {
     /// The store's directory.
     public let path: String
@@ -42,7 +43,8 @@ public final class EventStore: @unchecked Sendable {
 
     /// Opens the store in the directory `path`, creating it when ``StoreOptions/createIfMissing`` allows.
     ///
-    /// - Throws: ``AnnalsError/storeNotFound(path:)``, ``AnnalsError/unsupportedFormat(_:)``, or
+    /// - Throws: ``AnnalsError/storeNotFound(path:)``, ``AnnalsError/unsupportedFormat(_:)``,
+    ///   ``AnnalsError/invalidArgument(_:)`` when this process has the store open already, or
     ///   ``AnnalsError/storage(_:)`` when LMDB cannot open it (locked, not an LMDB file, permissions).
     public init(path: String, options: StoreOptions = .init()) throws(AnnalsError) {
         self.path = path
@@ -107,6 +109,11 @@ public final class EventStore: @unchecked Sendable {
         } catch let error as AnnalsError {
             throw error
         } catch let error as LMDBError {
+            if error.code == .alreadyOpenInProcess {
+                throw .invalidArgument(
+                    "the store at \(path) is already open in this process: share that EventStore (LMDB allows one open "
+                        + "environment per file per process; it stays open until every reference to the store is gone)")
+            }
             if error.code == .notFound {
                 // data.mdb exists (checked above), so a missing database means an unknown layout, not a missing store
                 // (a store whose creation was cut short is named above).
@@ -246,8 +253,9 @@ public final class EventStore: @unchecked Sendable {
 
     deinit { close() }
 
-    /// Finishes queued appends, syncs, and stops the writer thread. Later appends fail with
-    /// ``AnnalsError/closed``. Called automatically when the store is released.
+    /// Finishes queued appends, syncs, stops the writer thread and closes the environment, releasing the store's
+    /// files and locks: the directory may be opened again as soon as this returns. Later appends and reads fail
+    /// with ``AnnalsError/closed``. Called automatically when the store is released.
     ///
     /// A second, concurrent call waits for the first to finish. Called from the writer thread (an append's
     /// completion), it returns at once and the writer finishes the queue on its own.
@@ -256,12 +264,19 @@ public final class EventStore: @unchecked Sendable {
         guard closeState.begin(waiting: !onWriterThread) else { return }
         training?.stop(wait: !onWriterThread)
         automaticSnapshots?.stop(wait: !onWriterThread)
+        // Called inside a read transaction (`read { }`), the environment cannot close before that transaction ends
+        // (waiting for it would wait for this thread): it closes when the store is released.
+        let closesEnvironment = !environment.hasTransactionOnCallingThread
         if let writer {
-            // The writer reports when its thread has ended: only then is the store really closed.
+            // The writer reports when its thread has ended: only then is the environment closed, and the store.
             let state = closeState
-            writer.onStopped = { state.finish() }
+            writer.onStopped = { [environment] in
+                if closesEnvironment { environment.close() }
+                state.finish()
+            }
             writer.stop()
         } else {
+            if closesEnvironment { environment.close() }
             closeState.finish()
         }
     }
@@ -309,7 +324,7 @@ public final class EventStore: @unchecked Sendable {
 
     /// ``appendAndWait(_:)`` of a batch appended only if `condition` holds in the writer's transaction.
     func appendAndWait(_ events: [NewEvent], condition: AppendCondition?) throws(AnnalsError) -> [AppendReceipt] {
-        precondition(writer?.isWriterThread != true, "appendAndWait called on the writer thread (it would deadlock)")
+        try refuseOnWriterThread("appendAndWait")
         let request = try prepare(events)
         let done = DispatchSemaphore(value: 0)
         let box = ResultBox<[AppendReceipt]>()
@@ -323,7 +338,9 @@ public final class EventStore: @unchecked Sendable {
 
     /// Appends `events` as one atomic batch and calls `completion` on the writer thread when it is committed.
     ///
-    /// The lowest-overhead way to keep many batches in flight. `completion` must return quickly.
+    /// The lowest-overhead way to keep many batches in flight. `completion` must return quickly, and must not call
+    /// what waits for the writer (``appendAndWait(_:)``, cursor changes, snapshots, rebuilds, ``mergeIndexes()``):
+    /// those throw ``AnnalsError/invalidArgument(_:)`` there.
     public func append(
         _ events: [NewEvent], completion: @escaping @Sendable (Result<[AppendReceipt], AnnalsError>) -> Void
     ) {
@@ -417,7 +434,7 @@ public final class EventStore: @unchecked Sendable {
     /// must not block or wait on other work, and must not append through this store.
     func write(_ body: @escaping (borrowing Transaction) throws -> Void) throws {
         guard let writer else { throw AnnalsError.invalidArgument("the store was opened read-only") }
-        precondition(!writer.isWriterThread, "EventStore.write called from inside a write transaction")
+        try refuseOnWriterThread("this call")
         let done = DispatchSemaphore(value: 0)
         let box = ErrorBox()
         writer.submit(
@@ -429,6 +446,18 @@ public final class EventStore: @unchecked Sendable {
                 }))
         done.wait()
         if let error = box.error { throw error }
+    }
+}
+
+extension EventStore {
+    /// Refuses a call that waits for the writer thread when made on it, from an
+    /// ``append(_:completion:)`` completion: it would wait for itself forever.
+    /// - Throws: ``AnnalsError/invalidArgument(_:)`` naming `call`.
+    func refuseOnWriterThread(_ call: String) throws(AnnalsError) {
+        guard writer?.isWriterThread == true else { return }
+        throw .invalidArgument(
+            "\(call) waits for the writer thread and was made on it (from an append completion handler, which runs "
+                + "there): make it from another thread or task")
     }
 }
 

@@ -18,7 +18,7 @@ final class Writer: @unchecked Sendable {
     private var thread: Thread?
     /// Called on the writer thread after each commit that appended events, with the new head.
     var onCommit: (@Sendable (UInt64) -> Void)?
-    /// Called once the thread has drained the queue and synced, just before it ends.
+    /// Called once the thread has drained the queue and synced, just before it ends (and before ``stop()`` returns).
     var onStopped: (@Sendable () -> Void)?
 
     /// The last committed offset as this process knows it (guarded by `lock`).
@@ -112,14 +112,14 @@ final class Writer: @unchecked Sendable {
             periodicWork()
         }
         syncIfNeeded(force: true)
-        let stoppedCallback = lock.withLock { () -> (@Sendable () -> Void)? in
+        // Before `stop()` returns: the callback closes the environment, which a caller may reopen at once.
+        lock.withLock { onStopped }?()
+        lock.withLock {
             stopped = true
             // The Thread object keeps its closure, which keeps this writer (and the environment) alive: let go.
             thread = nil
             lock.broadcast()
-            return onStopped
         }
-        stoppedCallback?()
     }
 
     /// How long a commit may wait for more concurrent appends to join it.
