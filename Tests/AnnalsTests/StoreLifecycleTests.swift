@@ -230,6 +230,29 @@ import Testing
         }
     }
 
+    /// A store without a watermark file (a fresh backup) is durable through its head for a read-only open, until a
+    /// writer creates the file: from then on the file says what is durable.
+    @Test func aReadOnlyOpenAdoptsAWatermarkFileCreatedAfterIt() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory + "/s"
+            let writer = try EventStore(path: path)
+            _ = try await writer.append(contentsOf: (0..<5).map { sampleEvent($0) })
+            writer.close()
+            try FileManager.default.removeItem(atPath: path + "/watermark")
+            let reader = try EventStore(path: path, options: StoreOptions(readOnly: true))
+            defer { reader.close() }
+            #expect(try reader.head().durableOffset == 5)
+            // What a writer's open creates, here with offset 3 durable and a wake word of 7.
+            var file = [UInt8](repeating: 0, count: 4096)
+            file.replaceSubrange(0..<8, with: Array("ANNALSWM".utf8))
+            withUnsafeBytes(of: UInt64(3)) { file.replaceSubrange(8..<16, with: $0) }
+            withUnsafeBytes(of: UInt32(7)) { file.replaceSubrange(24..<28, with: $0) }
+            try Data(file).write(to: URL(fileURLWithPath: path + "/watermark"))
+            #expect(try reader.head().durableOffset == 3)
+            #expect(reader.durableWakeWord == 7)
+        }
+    }
+
     @Test func aSecondOpenOfTheSameDirectoryIsRefused() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory + "/s"

@@ -29,7 +29,10 @@ public final class EventStore: @unchecked Sendable {
     let schema: StoreSchema
     let identity: EventIdentity
     let registry: DictionaryRegistry
-    let watermark: DurableWatermark?
+    /// The watermark file (``WatermarkSource``).
+    let watermarkSource: WatermarkSource
+    /// The watermark file, if there is one yet (a read-only open looks for it again at every use).
+    var watermark: DurableWatermark? { watermarkSource.current }
     /// The registered projections and their tables.
     let projections: ProjectionCatalog
     /// The knowledge embeddings in memory, for vector search.
@@ -124,8 +127,9 @@ public final class EventStore: @unchecked Sendable {
             throw .invalidArgument("\(error)")
         }
         registry = DictionaryRegistry(schema: schema, level: options.compressionLevel)
-        watermark = try DurableWatermark(directory: path, writable: !options.readOnly)
-        durableChanges = DurableChangeWaiter(watermark: watermark)
+        let watermark = try DurableWatermark(directory: path, writable: !options.readOnly)
+        watermarkSource = WatermarkSource(directory: path, watermark: watermark)
+        durableChanges = DurableChangeWaiter(source: watermarkSource)
         guard !options.readOnly, let watermark else {
             writer = nil
             training = nil

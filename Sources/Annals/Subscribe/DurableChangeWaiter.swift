@@ -9,14 +9,16 @@ final class DurableChangeWaiter: @unchecked Sendable {
     /// The longest a waiter sleeps without a wake-up before re-checking.
     static let pollInterval = 0.25
 
-    private let watermark: DurableWatermark?
+    private let source: WatermarkSource
+    /// The watermark file, once there is one.
+    private var watermark: DurableWatermark? { source.current }
     private let lock = ConditionLock()
     /// Waiting tasks, with the wake word each saw before it decided to wait.
     private var waiters: [(seen: UInt32, continuation: CheckedContinuation<Void, Never>)] = []
     private var running = false
 
-    init(watermark: DurableWatermark?) {
-        self.watermark = watermark
+    init(source: WatermarkSource) {
+        self.source = source
     }
 
     /// The current wake word; read it before checking for new events, then pass it to ``wait(seen:)``.
@@ -26,7 +28,7 @@ final class DurableChangeWaiter: @unchecked Sendable {
     func wait(seen: UInt32) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             lock.lock()
-            if watermark != nil && wakeWord != seen {
+            if let watermark, watermark.wakeWord != seen {
                 lock.unlock()
                 continuation.resume()
                 return
@@ -46,7 +48,8 @@ final class DurableChangeWaiter: @unchecked Sendable {
                 // Waiters that saw an older word than the current one are due now: a change happened between their
                 // check and this thread's sleep, and sleeping on the current word would miss it.
                 lock.lock()
-                let word = wakeWord
+                let watermark = self.watermark
+                let word = watermark?.wakeWord ?? 0
                 let due = watermark == nil ? [] : waiters.filter { $0.seen != word }
                 waiters.removeAll { watermark != nil && $0.seen != word }
                 if waiters.isEmpty {
