@@ -39,6 +39,7 @@ struct AnnalsCommand: ParsableCommand {
     /// SIGXFSZ so that a write past the file size limit (`ulimit -f`) fails with an error naming the limit instead
     /// of killing the process.
     static func main() {
+        StandardDescriptors.reserveClosed()
         signal(SIGPIPE, SIG_IGN)
         signal(SIGXFSZ, SIG_IGN)
         do {

@@ -68,6 +68,12 @@ struct CLICursorTests {
             #expect(rows.map { $0[1] } == ["3", "10", "7"])
             #expect(rows.map { $0[2] } == ["12", "5", "8"])
             #expect(rows.map { $0[3] } == cursors.map { $0.string("acknowledgedAt") ?? "" })
+
+            // A name of the longest length is shown whole, apart from the next column.
+            let long = String(repeating: "n", count: 128)
+            #expect(try fx.annals("cursors", "reset", long, "--to", "2").status == Exit.ok)
+            let wide = try fx.annals("cursors", "list", "--format", "table")
+            #expect(wide.lines.contains { $0.hasPrefix(long + "  2 ") }, "\(wide)")
         }
     }
 

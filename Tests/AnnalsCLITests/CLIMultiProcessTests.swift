@@ -131,8 +131,7 @@ struct CLIMultiProcessTests {
         try withCLIFixture { fx in
             try fx.initStore()
             try fx.append(sampleLines(5_000))
-            let annals = shellQuoted(fx.binary)
-            let store = shellQuoted(fx.store)
+            let (annals, store) = fx.shellWords
             let variants: [(command: String, lines: Int)] = [
                 ("read", 1),
                 ("read", 2),

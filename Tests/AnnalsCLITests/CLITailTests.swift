@@ -164,6 +164,18 @@ struct CLITailTests {
                 ], "\(result)")
             let filtered = try fx.annals("tail", "--format", "pretty", "--type", "item.*", "--limit", "1")
             #expect(filtered.lines.count == 1 && filtered.lines[0].contains("#1  item.created"), "\(filtered)")
+
+            // An id that would read like more of the line is quoted.
+            try fx.append([
+                eventLine(
+                    type: "forged", actor: "eve  on thing-1 v9", target: "t#1", group: "org [x]",
+                    timestamp: Self.newYear)
+            ])
+            let forged = try fx.annals("tail", "--format", "pretty", "--type", "forged")
+            #expect(
+                forged.lines == [
+                    #"2026-01-01T00:00:00.000Z  #5  forged  by "eve  on thing-1 v9"  on "t#1" v1  ["org [x]"]"#
+                ], "\(forged)")
         }
     }
 
@@ -385,12 +397,93 @@ struct CLITailTests {
         }
     }
 
+    /// Started with standard output closed (`>&-`), a command must not let the next file it opens (the store's
+    /// `lock.mdb`) take descriptor 1: its lines would be written into that file and, with a cursor, acknowledged.
+    @Test func aClosedStandardOutputIsAFailedWriteNotAnotherFile() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            try fx.append(sampleLines(50))
+            let (annals, store) = fx.shellWords
+            let tail = try runShell("\(annals) tail --cursor c --store \(store) >&-", directory: fx.directory)
+            #expect(tail.status == Exit.storage, "\(tail)")
+            #expect(tail.errors.contains("cannot write to standard output: Bad file descriptor"), "\(tail)")
+            #expect(try fx.cursor("c")?.int("offset") == 0, "nothing written, nothing acknowledged")
+            let append = try runShell(
+                "echo '{\"type\":\"x\"}' | \(annals) append --store \(store) >&-", directory: fx.directory)
+            #expect(append.status == Exit.storage, "\(append)")
+            #expect(append.errors.contains("events through offset 51 (line 1) were appended"), "\(append)")
+            let lock = try Data(contentsOf: URL(fileURLWithPath: fx.store + "/lock.mdb"))
+            #expect(positions(of: Array("\"offset\"".utf8), in: Array(lock)).isEmpty, "no output in lock.mdb")
+            #expect(try fx.annals("verify").status == Exit.ok)
+            // Closed standard input is a failed read, not another file.
+            let input = try runShell("\(annals) append --store \(store) <&-", directory: fx.directory)
+            #expect(input.status == Exit.storage, "\(input)")
+            #expect(input.errors.contains("cannot read input: Bad file descriptor"), "\(input)")
+            #expect(try fx.headOffset() == 51)
+        }
+    }
+
+    /// A parent that hands `tail -f` one end of a socket pair (as Node.js does) and closes the other: the idle
+    /// follower notices the hang-up and ends, as it does for a closed pipe.
+    @Test(.timeLimit(.minutes(1)))
+    func aSocketWhosePeerClosedEndsFollow() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            try fx.append(sampleLines(3))
+            var pair: [Int32] = [0, 0]
+            try #require(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: fx.binary)
+            process.arguments = ["tail", "-f", "--cursor", "sock", "--from", "end", "--store", fx.store]
+            process.standardOutput = FileHandle(fileDescriptor: pair[1], closeOnDealloc: true)
+            process.standardError = FileHandle.nullDevice
+            try withSignalsUnblocked { try process.run() }
+            close(pair[1])
+            usleep(300_000)
+            close(pair[0])
+            let ended = waitUntil(timeout: 10) { !process.isRunning }
+            if !ended { process.terminate() }
+            #expect(ended, "tail -f kept running after its socket's peer closed")
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+        }
+    }
+
+    /// A reader that stops reading without closing leaves `tail` blocked in a write: SIGTERM and SIGINT still end
+    /// it, with exit 0 and the unfinished pass not acknowledged.
+    @Test(arguments: [SIGINT, SIGTERM])
+    func aStopSignalEndsAWriteBlockedOnAStalledReader(_ signal: Int32) throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            try fx.append(sampleLines(2_000))  // More than a pipe holds.
+            // Nobody reads the pipe: once it is full, the tail's write blocks.
+            let output = Pipe()
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: fx.binary)
+            process.arguments = ["tail", "-f", "--cursor", "stalled", "--store", fx.store]
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            try withSignalsUnblocked { try process.run() }
+            usleep(800_000)
+            kill(process.processIdentifier, signal)
+            let stopped = waitUntil(timeout: 10) { !process.isRunning }
+            if !stopped { process.terminate() }
+            process.waitUntilExit()
+            #expect(stopped, "the signal did not end a blocked write")
+            #expect(process.terminationReason == .exit && process.terminationStatus == 0)
+            try output.fileHandleForWriting.close()
+            let written = output.fileHandleForReading.readDataToEndOfFile().filter { $0 == 0x0A }.count
+            #expect(written > 0 && written < 2_000, "the reader took \(written) lines")
+            let acknowledged = try #require(try fx.cursor("stalled")?.int("offset"))
+            #expect(acknowledged <= written, "no line past those written is acknowledged")
+        }
+    }
+
     @Test func aClosedPipeEndsTailQuietly() throws {
         try withCLIFixture { fx in
             try fx.initStore()
             try fx.append(sampleLines(5_000))
-            let annals = shellQuoted(fx.binary)
-            let store = shellQuoted(fx.store)
+            let (annals, store) = fx.shellWords
             for variant in [
                 "tail", "tail --format pretty", "tail --cursor piped", "tail --type 'item.*'", "tail --limit 10",
             ] {
@@ -410,8 +503,7 @@ struct CLITailTests {
         try withCLIFixture { fx in
             try fx.initStore()
             try fx.append(sampleLines(events))
-            let annals = shellQuoted(fx.binary)
-            let store = shellQuoted(fx.store)
+            let (annals, store) = fx.shellWords
             for variant in ["tail -f --from start", "tail -f --cursor piped"] {
                 // `timeout` only keeps a hung tail from outliving the test.
                 let script = "set -o pipefail; timeout -s KILL 20 \(annals) \(variant) --store \(store) | head -n 5"
@@ -452,6 +544,9 @@ struct CLITailTests {
         ["--type", String(repeating: "t", count: 129)],
         ["--format", "xml"],
         ["--bogus"],
+        ["--cursor", "c", "--actor", ""],
+        ["--target", ""],
+        ["-f", "--group", ""],
     ]
 
     @Test(arguments: badArguments)

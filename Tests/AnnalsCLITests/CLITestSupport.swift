@@ -558,6 +558,11 @@ func runShell(_ script: String, directory: String? = nil, timeout: Double = 60) 
     try runProcess("/bin/bash", ["-c", script], directory: directory, timeout: timeout)
 }
 
+extension CLIFixture {
+    /// The binary's and the store's paths quoted for a shell command line.
+    var shellWords: (annals: String, store: String) { (shellQuoted(binary), shellQuoted(store)) }
+}
+
 /// Quotes `text` for a POSIX shell.
 func shellQuoted(_ text: String) -> String {
     "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"

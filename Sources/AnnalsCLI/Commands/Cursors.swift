@@ -38,14 +38,16 @@ struct Cursors: ParsableCommand {
             try store.checkCursorPages()
             let cursors = try store.cursors()
             if format == .table {
-                try Output.standard.line("NAME                            OFFSET      LAG         LAST ACK")
+                // Names are whole (up to 128 characters) and columns two spaces apart, however long the names.
+                var table = TextTable(["NAME", "OFFSET", "LAG", "LAST ACK"])
+                table.maximumWidth = SubscriberCursor.maximumNameLength
                 for c in cursors {
-                    try Output.standard.line(
-                        c.name.padding(toLength: 32, withPad: " ", startingAt: 0)
-                            + String(c.offset).padding(toLength: 12, withPad: " ", startingAt: 0)
-                            + String(c.lag).padding(toLength: 12, withPad: " ", startingAt: 0)
-                            + (c.acknowledgedAt == 0 ? "-" : ISO8601.string(milliseconds: c.acknowledgedAt)))
+                    table.add([
+                        c.name, String(c.offset), String(c.lag),
+                        c.acknowledgedAt == 0 ? "-" : ISO8601.string(milliseconds: c.acknowledgedAt),
+                    ])
                 }
+                try table.print()
             } else {
                 for c in cursors { try Output.standard.line(Cursors.json(c)) }
             }

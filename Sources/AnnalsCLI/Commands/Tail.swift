@@ -51,6 +51,7 @@ struct Tail: ParsableCommand {
             do { try SubscriberCursor.validate(name: cursor) } catch { throw ValidationError(error.description) }
         }
         try EventFilterOptions.checkTypePatterns(types)
+        try OntologyArguments.checkNotEmpty([actor, target, group], flags: ["--actor", "--target", "--group"])
     }
 
     func run() throws {
@@ -98,8 +99,10 @@ struct Tail: ParsableCommand {
             if scanned < 512 && !reachedLimit { acknowledged = durable }
             do {
                 try Output.standard.flush()
-            } catch OutputClosed.pipe {
-                return  // The reader went away: nothing more is delivered, so nothing more is acknowledged.
+            } catch OutputClosed.pipe, OutputClosed.stopped {
+                // The reader went away, or a stop signal ended a blocked write: what this pass printed is not all
+                // written, so it is not acknowledged (the next run delivers it again).
+                return
             }
             if let cursor, acknowledged > position { try store.acknowledge(cursor, through: acknowledged) }
             position = acknowledged
@@ -164,11 +167,23 @@ enum TailFormat: String, ExpressibleByArgument, CaseIterable {
 struct PrettyEvent {
     func line(_ event: RecordedEvent) -> String {
         var line = ISO8601.string(milliseconds: event.timestamp) + "  #\(event.offset)  \(event.type)"
-        if let actor = event.actorId { line += "  by \(actor)" }
-        if let target = event.targetId { line += "  on \(target) v\(event.version)" }
-        if let group = event.groupId { line += "  [\(group)]" }
+        if let actor = event.actorId { line += "  by \(Self.word(actor))" }
+        if let target = event.targetId { line += "  on \(Self.word(target)) v\(event.version)" }
+        if let group = event.groupId { line += "  [\(Self.word(group))]" }
         if event.metadataJSON != Array("{}".utf8) { line += "  " + String(decoding: event.metadataJSON, as: UTF8.self) }
         // JSON escapes the C0 controls, not C1 controls, line separators or bidi overrides.
         return TextTable.printable(line)
+    }
+
+    /// An actor, target or group as one word: as it is when it holds no space and none of the line's punctuation
+    /// (`"`, `[`, `]`, `#`), and as a JSON string otherwise, so that an id such as `eve  on thing-1 v9` cannot make its
+    /// line read like another event's.
+    static func word(_ id: String) -> String {
+        let plain =
+            !id.isEmpty
+            && id.unicodeScalars.allSatisfy { scalar in
+                !scalar.properties.isWhitespace && !"\"[]#".unicodeScalars.contains(scalar)
+            }
+        return plain ? id : String(decoding: JSONValue.string(id).canonicalBytes, as: UTF8.self)
     }
 }

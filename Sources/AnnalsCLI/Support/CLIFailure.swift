@@ -50,7 +50,7 @@ struct CLIFailure: Error, CustomStringConvertible {
         case let failure as CLIFailure:
             printError(failure.message)
             return ExitCode(failure.code.rawValue)
-        case OutputClosed.pipe:
+        case OutputClosed.pipe, OutputClosed.stopped:
             return ExitCode.success
         case let error as PlatformError:
             let failure = CLIFailure(error)

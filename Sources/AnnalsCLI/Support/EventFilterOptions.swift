@@ -33,6 +33,8 @@ struct EventFilterOptions: ParsableArguments {
 
     func validate() throws {
         try Self.checkTypePatterns(types)
+        // No event has an empty actor, target or group: an empty one is a mistake (an unset shell variable).
+        try OntologyArguments.checkNotEmpty([actor, target, group], flags: ["--actor", "--target", "--group"])
         if from == 0 { throw ValidationError("--from must be at least 1 (offsets start at 1)") }
         if let to, to < from { throw ValidationError("--to (\(to)) is before --from (\(from))") }
         if let since, let until, until.milliseconds <= since.milliseconds {

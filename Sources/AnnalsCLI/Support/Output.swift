@@ -2,9 +2,12 @@
     import Glibc
 #endif
 
-/// Thrown when stdout's reader went away (`EPIPE`): the command ends quietly with status 0.
+/// Thrown when stdout's reader went away (`EPIPE`), or when SIGINT or SIGTERM arrived while a write waited for a
+/// reader that had stopped reading: the command ends quietly with status 0.
 enum OutputClosed: Error {
     case pipe
+    /// A stop signal (``StopSignals``) interrupted a write that was blocked.
+    case stopped
 }
 
 /// Buffered writes to a file descriptor, reporting a closed pipe as ``OutputClosed/pipe``; a non-blocking descriptor
@@ -42,12 +45,26 @@ final class Output {
     }
 
     /// Writes everything buffered.
+    ///
+    /// Once ``StopSignals`` are installed (`tail`), a stop signal must end a write that a reader which stopped
+    /// reading would block for ever. The signal may be delivered to another thread, so no `EINTR` is to be counted
+    /// on: each piece waits until the descriptor can take it (`poll`, rechecking for a stop every quarter second)
+    /// and is at most `PIPE_BUF` bytes, which a pipe ready for writing takes without blocking.
+    /// - Throws: ``OutputClosed/pipe``, ``OutputClosed/stopped``, or a ``CLIFailure`` for another failed write.
     func flush() throws {
+        let stoppable = StopSignals.installed
         var written = 0
         while written < buffer.count {
-            let n = buffer.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
+            if stoppable { try waitUntilWritable() }
+            let piece = stoppable ? min(buffer.count - written, Int(PIPE_BUF)) : buffer.count - written
+            let n = buffer.withUnsafeBytes { write(fd, $0.baseAddress! + written, piece) }
             if n < 0 {
-                if errno == EINTR { continue }
+                if errno == EINTR {
+                    // A stop signal must end a write that a reader which stopped reading would block for ever.
+                    guard StopSignals.received else { continue }
+                    buffer.removeAll(keepingCapacity: true)
+                    throw OutputClosed.stopped
+                }
                 // A non-blocking descriptor (handed over by an event-loop parent) whose reader is slow: wait until
                 // it can take more, rather than fail with half a line written.
                 if errno == EAGAIN || errno == EWOULDBLOCK {
@@ -62,5 +79,18 @@ final class Output {
             written += n
         }
         buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Waits until the descriptor can take a write, or throws ``OutputClosed/stopped`` once a stop signal came.
+    private func waitUntilWritable() throws {
+        while true {
+            if StopSignals.received {
+                buffer.removeAll(keepingCapacity: true)
+                throw OutputClosed.stopped
+            }
+            var ready = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            // Ready, or an error or hang-up that the write will report.
+            if poll(&ready, 1, 250) > 0 { return }
+        }
     }
 }

@@ -4,6 +4,8 @@
 
 /// Set by SIGINT and SIGTERM; long-running commands check it between steps.
 nonisolated(unsafe) private var stopSignalReceived: sig_atomic_t = 0
+/// Set by ``StopSignals/install()``.
+nonisolated(unsafe) private var stopSignalsInstalled = false
 
 /// SIGINT and SIGTERM handling for commands that run until stopped (`tail -f`): the signal interrupts any wait
 /// (no `SA_RESTART`), and the command ends cleanly at its next check.
@@ -24,16 +26,22 @@ enum StopSignals {
             action.sa_flags = 0
             sigaction(signalNumber, &action, nil)
         }
+        stopSignalsInstalled = true
     }
+
+    /// Whether ``install()`` ran: the command ends on SIGINT and SIGTERM at its next check, so its writes to standard
+    /// output must not block without checking (``Output``).
+    static var installed: Bool { stopSignalsInstalled }
 
     /// Whether a stop was requested.
     static var received: Bool { stopSignalReceived != 0 }
 }
 
-/// Whether standard output is a pipe whose reading end has been closed: `tail -f` ends then, even when no new
-/// event would make a write fail.
+/// Whether standard output's reader has gone: a pipe whose reading end was closed (`POLLERR`), or a socket or
+/// terminal that hung up (`POLLHUP`; a parent such as Node.js hands its children socket pairs). `tail -f` ends then,
+/// even when no new event would make a write fail.
 func standardOutputIsClosedPipe() -> Bool {
     var descriptor = pollfd(fd: 1, events: 0, revents: 0)
     guard poll(&descriptor, 1, 0) > 0 else { return false }
-    return descriptor.revents & Int16(POLLERR) != 0
+    return descriptor.revents & Int16(POLLERR | POLLHUP) != 0
 }
