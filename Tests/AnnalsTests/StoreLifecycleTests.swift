@@ -307,7 +307,7 @@ import Testing
                 #expect(message.contains("from an append completion handler"), "\(message)")
             }
             // From any other thread they work.
-            try store.acknowledge("c", through: 1)
+            try await store.acknowledge("c", through: 1)
             #expect(try store.cursor(named: "c")?.offset == 1)
         }
     }

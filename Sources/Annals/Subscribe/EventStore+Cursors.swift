@@ -40,8 +40,10 @@ extension EventStore {
         }
     }
 
-    /// Records that the consumer of `name` has processed everything through `offset`. Cursors only move forward
-    /// here (an older offset is ignored); use ``resetCursor(_:to:)`` to move one back.
+    /// Records that the consumer of `name` has processed everything through `offset`, blocking the calling thread
+    /// until that is committed. Cursors only move forward here (an older offset is ignored); use
+    /// ``resetCursor(_:to:)`` to move one back. From async code the `async` overload is chosen, which suspends
+    /// instead.
     /// - Throws: ``AnnalsError/invalidArgument(_:)`` for an `offset` past the log's last offset.
     public func acknowledge(_ name: String, through offset: UInt64) throws(AnnalsError) {
         try SubscriberCursor.validate(name: name)
@@ -54,6 +56,14 @@ extension EventStore {
         } catch {
             throw AnnalsError(error)
         }
+    }
+
+    /// ``acknowledge(_:through:)`` for async code: suspends, instead of blocking its thread, until the
+    /// acknowledgement is committed (and, with ``Durability/sync``, durable). It shares the appends' group commit,
+    /// so many consumers acknowledging at once share transactions and syncs.
+    /// - Throws: ``AnnalsError/invalidArgument(_:)`` for an `offset` past the log's last offset.
+    public func acknowledge(_ name: String, through offset: UInt64) async throws(AnnalsError) {
+        _ = try await append(contentsOf: [], acknowledging: name, through: offset)
     }
 
     /// Appends `events` and acknowledges `name` through `offset` in one transaction: the consumer's effects and its
