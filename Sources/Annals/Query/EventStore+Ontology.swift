@@ -5,8 +5,9 @@ extension EventStore {
     /// consistent state as of the log head, including every append that has returned).
     ///
     /// - Throws: ``AnnalsError/projectionUnavailable(name:reason:)`` when a built-in projection is not registered or
-    ///   not up to date (see ``StoreOptions/outdatedProjections``), whatever `body` throws, wrapped as
-    ///   ``AnnalsError``.
+    ///   not up to date (see ``StoreOptions/outdatedProjections``), whatever `body` throws: an ``AnnalsError`` as it
+    ///   is, an `LMDBError` as ``AnnalsError/storage(_:)``, any other error as ``AnnalsError/io(_:)`` with its
+    ///   description (to keep an error of your own, return it from `body` as a value, such as a `Result`).
     public func read<R>(_ body: (OntologyView) throws -> R) throws(AnnalsError) -> R {
         do {
             return try environment.read { txn in try body(try liveView(txn)) }
@@ -28,7 +29,7 @@ extension EventStore {
     ///
     /// The tables are valid only inside the closure.
     /// - Throws: ``AnnalsError/projectionUnavailable(name:reason:)`` when `name` is not registered, not built yet,
-    ///   outdated or behind the log head; whatever `body` throws, wrapped as ``AnnalsError``.
+    ///   outdated or behind the log head; whatever `body` throws, wrapped as ``read(_:)`` wraps it.
     public func read<R>(projection name: String, _ body: (any ProjectionReader) throws -> R) throws(AnnalsError) -> R {
         do {
             return try environment.read { txn in
