@@ -155,6 +155,13 @@ import Testing
             "has 2 dimensions"
         ),
         (NewEvent(type: "connection.deleted", targetId: "nope"), "connection 'nope' does not exist"),
+        // One id, one stream: the kinds do not share ids.
+        (Vocabulary.thing("c1"), "'c1' is the id of a connection"),
+        (Vocabulary.thing("k1"), "'k1' is the id of a knowledge item"),
+        (Vocabulary.connect("lamp", from: "switch", to: "hub"), "'lamp' is the id of a thing"),
+        (Vocabulary.connect("k2", from: "switch", to: "hub"), "'k2' is the id of a knowledge item"),
+        (Vocabulary.knowledge("hub", about: "lamp", text: "x"), "'hub' is the id of a thing"),
+        (Vocabulary.knowledge("c2", about: "lamp", text: "x"), "'c2' is the id of a connection"),
     ])
     func contradictingEventsAreRejectedAndWriteNothing(_ event: NewEvent, _ reason: String) async throws {
         try await withStore { store, _ in

@@ -71,8 +71,11 @@ public struct KnowledgeProjection: Projection {
                 supplied = nil
             }
             if live {
-                if existing != nil, case .knowledgeAdded = parsed {
-                    throw ProjectionRejection(field: "targetId", "knowledge item '\(id)' already exists")
+                if case .knowledgeAdded = parsed {
+                    if existing != nil {
+                        throw ProjectionRejection(field: "targetId", "knowledge item '\(id)' already exists")
+                    }
+                    try EntityIDs.requireUnused(id, creatingIn: name, context: context)
                 }
                 if let things = context.tables(of: "things"),
                     try ThingsProjection.thing(fields.thingId, in: things) == nil

@@ -38,6 +38,7 @@ public struct ThingsProjection: Projection {
             }
         }
         if let creation = CanonicalThingCreation(event) {
+            try EntityIDs.requireUnused(creation.id, creatingIn: name, context: context)
             return try Self.create(
                 creation.id, thingType: creation.thingType, name: creation.name, status: creation.status,
                 propertiesJSON: creation.propertiesJSON, by: event, in: tables, rejectingExisting: live,
@@ -48,6 +49,7 @@ public struct ThingsProjection: Projection {
         case .thingCreated(let id, let fields), .thingRestored(let id, let fields):
             var restoring = true
             if case .thingCreated = parsed { restoring = false }
+            if !restoring { try EntityIDs.requireUnused(id, creatingIn: name, context: context) }
             try Self.create(
                 id, thingType: fields.thingType, name: fields.name, status: fields.status,
                 propertiesJSON: fields.properties.canonicalBytes, by: event, in: tables,
