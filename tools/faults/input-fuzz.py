@@ -171,6 +171,10 @@ def mutate(rng, line, state):
              "metadata": {"fromId": "nope", "toId": "nope2", "connectionType": "x"}},
             {"type": "knowledge.added", "targetId": "k-x", "metadata": {"thingId": "nope", "text": "hi"}},
             {"type": "thing.created", "targetId": "t-bad", "metadata": {"thingType": 5}},
+            # A connection taking a thing's id (one id, one stream).
+            {"type": "connection.created", "targetId": state.things[-1] if state.things else "t",
+             "metadata": {"fromId": state.things[0] if state.things else "t",
+                          "toId": state.things[-1] if state.things else "t", "connectionType": "x"}},
         ])
         data = json.dumps(event).encode()
     elif name == "version-conflict":
