@@ -192,6 +192,36 @@ import Testing
         }
     }
 
+    /// A named subscription saves a new cursor at its start: a consumer that stops before acknowledging anything
+    /// resumes from there, instead of from a later end that skips what came in between.
+    @Test func aNewNamedSubscriptionSavesItsStart() async throws {
+        try await withStore { store, _ in
+            _ = try await store.append(contentsOf: (0..<3).map { sampleEvent($0) })
+            let first = try store.subscribe("late", start: .end)
+            let task = Task { try await take(1, from: first) }
+            try #require(try await waitForCursor("late", in: store) == 3, "saved at the end as of subscribe")
+            _ = try await store.append(sampleEvent(3))
+            #expect(try await task.value.map(\.offset) == [4])
+            // The consumer stopped without acknowledging; more events came meanwhile.
+            _ = try await store.append(sampleEvent(4))
+            let again = try await take(2, from: try store.subscribe("late", start: .end))
+            #expect(again.map(\.offset) == [4, 5], "nothing after the saved start is skipped")
+            // Past the head, as for createCursor.
+            var past = try store.subscribe("ahead", start: .after(99)).makeAsyncIterator()
+            await #expect(throws: AnnalsError.self) { _ = try await past.next() }
+            #expect(try store.cursor(named: "ahead") == nil)
+        }
+    }
+
+    /// Polls until cursor `name` exists; returns its offset.
+    private func waitForCursor(_ name: String, in store: EventStore) async throws -> UInt64? {
+        for _ in 0..<500 {
+            if let cursor = try store.cursor(named: name) { return cursor.offset }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return nil
+    }
+
     @Test func aSlowConsumerBoundsWhatIsBuffered() async throws {
         try await withStore { store, _ in
             _ = try await store.append(contentsOf: (0..<3000).map { sampleEvent($0) })

@@ -31,7 +31,9 @@ public struct Subscription: AsyncSequence, Sendable {
     /// Where it starts when the cursor is new (or for an anonymous subscription).
     public let start: SubscriptionStart
 
-    /// Creates the iterator; a named subscription reads its cursor on the first `next()`.
+    /// Creates the iterator; a named subscription reads its cursor on the first `next()`, and on a writable store
+    /// saves a new cursor there at its start (an `.after` offset past the log's last one then fails with
+    /// ``AnnalsError/invalidArgument(_:)``, as ``EventStore/createCursor(_:at:)`` does).
     public func makeAsyncIterator() -> Iterator {
         Iterator(subscription: self)
     }
@@ -82,15 +84,21 @@ public struct Subscription: AsyncSequence, Sendable {
             }
         }
 
+        /// The cursor's offset or, for a new cursor or none, the start. A new cursor of a writable store is saved at
+        /// once (``EventStore/createCursor(_:at:)``, which keeps one another consumer created meanwhile), so that a
+        /// consumer that stops before its first acknowledgement resumes from the same start rather than from a later
+        /// end, skipping what came in between.
         private func startPosition() throws(AnnalsError) -> UInt64 {
-            if let name = subscription.name, let cursor = try subscription.store.cursor(named: name) {
-                return cursor.offset
-            }
+            let store = subscription.store
+            if let name = subscription.name, let cursor = try store.cursor(named: name) { return cursor.offset }
+            let start: UInt64
             switch subscription.start {
-            case .beginning: return 0
-            case .after(let offset): return offset
-            case .end: return try subscription.store.head().durableOffset
+            case .beginning: start = 0
+            case .after(let offset): start = offset
+            case .end: start = try store.head().durableOffset
             }
+            guard let name = subscription.name, !store.options.readOnly else { return start }
+            return try store.createCursor(name, at: start).offset
         }
 
         /// Reads the next events after `position` through `durable` straight into the buffer: at most
