@@ -232,11 +232,13 @@ public final class Environment: @unchecked Sendable {
             // This needs no transaction open in this process; we hold the lock shared, so upgrade by retrying.
             // A thread that holds other transactions open cannot wait for the exclusive lock: it would wait on itself.
             guard resizeLock.sharedDepth == 1 else { throw error }
+            // The lock is let go in between: a close() may run then, so whether it did is checked under each hold.
             resizeLock.unlockShared()
             resizeLock.lock()
-            let rc = mdb_env_set_mapsize(pointer, 0)
+            let rc = isClosed ? MDB_SUCCESS : mdb_env_set_mapsize(pointer, 0)
             resizeLock.unlock()
             resizeLock.lockShared()
+            try requireOpen(readOnly ? "mdb_txn_begin(read)" : "mdb_txn_begin(write)")
             try check(rc, "mdb_env_set_mapsize(adopt)")
             return try Transaction(environment: self, readOnly: readOnly)
         }

@@ -1,3 +1,4 @@
+import Annals
 import Foundation
 import Testing
 
@@ -8,6 +9,42 @@ import Testing
 /// Several `annals` processes on one store, and output into a closed pipe.
 @Suite("CLI: several processes and pipes")
 struct CLIMultiProcessTests {
+    /// A reader adopting a map another process grew lets go of its lock on the way (it needs the lock exclusive):
+    /// a `close()` that runs then must leave it failing with `closed`, not using the closed environment.
+    @Test(.timeLimit(.minutes(1)))
+    func closingWhileAReaderAdoptsAGrownMapIsNoCrash() throws {
+        try withCLIFixture { fx in
+            // A store with a 1 MiB map, which the CLI's open (64 MiB by default) grows.
+            let small = StoreOptions(initialMapSize: 1 << 20)
+            try EventStore(path: fx.store, options: small).close()
+            var readOnly = small
+            readOnly.readOnly = true
+            let store = try EventStore(path: fx.store, options: readOnly)
+            let holding = Locked(false)
+            let reader = Thread {
+                _ = try? store.read { _ in
+                    holding.withLock { $0 = true }
+                    usleep(4_000_000)
+                }
+            }
+            reader.start()
+            try #require(waitUntil(timeout: 10) { holding.withLock { $0 } })
+            // Past the reader's 1 MiB map: the next transaction begun meets MDB_MAP_RESIZED.
+            try fx.append(sampleLines(10_000))
+            // This head() meets MDB_MAP_RESIZED and waits for the lock exclusive while the reader holds it shared.
+            let headResult = Locked<Result<LogHead, AnnalsError>?>(nil)
+            let adopter = Thread { headResult.withLock { $0 = Result { () throws(AnnalsError) in try store.head() } } }
+            adopter.start()
+            usleep(100_000)
+            store.close()
+            try #require(waitUntil(timeout: 20) { headResult.withLock { $0 } != nil })
+            switch headResult.withLock({ $0 })! {
+            case .success(let head): #expect(head.offset == 10_000)
+            case .failure(let error): #expect(error == .closed)
+            }
+        }
+    }
+
     @Test func readersSeeEachAcknowledgedEventWhileTheWriterRuns() throws {
         try withCLIFixture { fx in
             try fx.initStore()

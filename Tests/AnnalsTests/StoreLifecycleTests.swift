@@ -223,6 +223,10 @@ import Testing
             #expect(openFiles(in: directory + "/s") == 0)
             #expect(throws: AnnalsError.closed) { try stores[0].head() }
             #expect(throws: AnnalsError.closed) { try stores[0].events().collect() }
+            #expect(throws: AnnalsError.closed) { try stores[0].checkLogPages() }
+            #expect(throws: AnnalsError.closed) { try stores[0].checkLogPages(for: EventQuery(types: ["x*"])) }
+            #expect(throws: AnnalsError.closed) { try stores[0].rebuild() }
+            #expect(throws: AnnalsError.closed) { try stores[0].backup(to: directory + "/copy") }
             let reader = try EventStore(path: directory + "/s", options: StoreOptions(readOnly: true))
             #expect(try reader.head().offset == 5)
             reader.close()
@@ -250,6 +254,33 @@ import Testing
             try Data(file).write(to: URL(fileURLWithPath: path + "/watermark"))
             #expect(try reader.head().durableOffset == 3)
             #expect(reader.durableWakeWord == 7)
+        }
+    }
+
+    /// A close inside a read transaction while another thread closes: the first close waits for that transaction
+    /// to end, so the second must not wait for the first.
+    @Test(.timeLimit(.minutes(1)))
+    func closingInsideAReadWhileAnotherThreadClosesReturns() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try EventStore(path: directory + "/s")
+            _ = try await store.append(sampleEvent(1))
+            let closes = DispatchGroup()
+            closes.enter()
+            Thread {
+                _ = try? store.read { _ in
+                    usleep(300_000)
+                    store.close()
+                }
+                closes.leave()
+            }.start()
+            usleep(100_000)
+            closes.enter()
+            Thread {
+                store.close()
+                closes.leave()
+            }.start()
+            #expect(closes.wait(timeout: .now() + 10) == .success, "a close never returned")
+            #expect(throws: AnnalsError.closed) { try store.head() }
         }
     }
 

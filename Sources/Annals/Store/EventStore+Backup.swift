@@ -64,7 +64,7 @@ extension EventStore {
         } catch {
             // The copy removed its own files; the directories it made for them go too.
             Self.removeEmpty(created)
-            throw .storage(error)
+            throw AnnalsError(error)
         }
         let copy = try EventStore(path: destination, options: StoreOptions(readOnly: true, createIfMissing: false))
         defer { copy.close() }

@@ -14,8 +14,8 @@ import LMDB
 /// transaction is committed and, with ``Durability/sync`` (the default), durable. Reads run in short read
 /// transactions on the caller's thread. Other processes (such as the `annals` CLI) may open the same store to read
 /// or append while this one runs. Open one `EventStore` per directory per process (LMDB's rule: a second open throws
-/// ``AnnalsError/invalidArgument(_:)``); the environment closes when the store is released, so release a closed
-/// store (and the sequences and subscriptions that keep it) before opening its directory again.
+/// ``AnnalsError/invalidArgument(_:)``); ``close()`` (or releasing the store) closes the environment, after which the
+/// directory may be opened again.
 public final class EventStore: @unchecked Sendable {
     /// The store's directory.
     public let path: String
@@ -115,7 +115,7 @@ public final class EventStore: @unchecked Sendable {
             if error.code == .alreadyOpenInProcess {
                 throw .invalidArgument(
                     "the store at \(path) is already open in this process: share that EventStore (LMDB allows one open "
-                        + "environment per file per process; it stays open until every reference to the store is gone)")
+                        + "environment per file per process; close() that store first)")
             }
             if error.code == .notFound {
                 // data.mdb exists (checked above), so a missing database means an unknown layout, not a missing store
@@ -262,15 +262,21 @@ public final class EventStore: @unchecked Sendable {
     /// with ``AnnalsError/closed``. Called automatically when the store is released.
     ///
     /// A second, concurrent call waits for the first to finish. Called from the writer thread (an append's
-    /// completion), it returns at once and the writer finishes the queue on its own.
+    /// completion), it returns at once and the writer finishes the queue on its own. Called inside one of the
+    /// store's read transactions (a `read { }` closure), it cannot wait for that transaction: it returns without
+    /// waiting, the environment stays open (reads still work) until the store is released, and a concurrent close
+    /// on another thread finishes once the transaction ends.
     public func close() {
         let onWriterThread = writer?.isWriterThread == true
-        guard closeState.begin(waiting: !onWriterThread) else { return }
+        // Inside one of its read transactions a second close must not wait for the first: the first waits for that
+        // transaction to end before it closes the environment.
+        let inTransaction = environment.hasTransactionOnCallingThread
+        guard closeState.begin(waiting: !onWriterThread && !inTransaction) else { return }
         training?.stop(wait: !onWriterThread)
         automaticSnapshots?.stop(wait: !onWriterThread)
         // Called inside a read transaction (`read { }`), the environment cannot close before that transaction ends
         // (waiting for it would wait for this thread): it closes when the store is released.
-        let closesEnvironment = !environment.hasTransactionOnCallingThread
+        let closesEnvironment = !inTransaction
         if let writer {
             // The writer reports when its thread has ended: only then is the environment closed, and the store.
             let state = closeState

@@ -266,7 +266,7 @@ extension EventStore {
             problems = try environment.checkStructure(
                 of: names, includingLeaves: includingLeaves, limitingTo: ranges, includingFreeList: includingFreeList)
         } catch {
-            throw .storage(error)
+            throw AnnalsError(error)
         }
         guard let summary = StructureProblem.summary(of: problems) else { return }
         throw .storage(
