@@ -309,7 +309,8 @@ struct CLIOntologyQueryTests {
             #expect(read.status == Exit.ok && read.lines.count == 2 && inert(read.output), "\(read)")
             let pretty = try fx.annals("tail", "--format", "pretty")
             #expect(
-                pretty.status == Exit.ok && pretty.output.contains("by u live") && inert(pretty.output), "\(pretty)")
+                pretty.status == Exit.ok && pretty.output.contains(#"by "u live""#) && inert(pretty.output),
+                "an id with a bidi override is quoted: \(pretty)")
             let audit = try fx.annals("audit", "--format", "table")
             #expect(audit.status == Exit.ok, "\(audit)")
             #expect(audit.output.contains("boom [2J FAKE LINE"), "\(audit)")

@@ -171,10 +171,12 @@ struct CLITailTests {
                     type: "forged", actor: "eve  on thing-1 v9", target: "t#1", group: "org [x]",
                     timestamp: Self.newYear)
             ])
+            try fx.append([#"{"type":"forged","actorId":"eve\u0080\u0080on\u0080thing-1\u0080v9","timestamp":0}"#])
             let forged = try fx.annals("tail", "--format", "pretty", "--type", "forged")
             #expect(
                 forged.lines == [
-                    #"2026-01-01T00:00:00.000Z  #5  forged  by "eve  on thing-1 v9"  on "t#1" v1  ["org [x]"]"#
+                    #"2026-01-01T00:00:00.000Z  #5  forged  by "eve  on thing-1 v9"  on "t#1" v1  ["org [x]"]"#,
+                    #"1970-01-01T00:00:00.000Z  #6  forged  by "eve  on thing-1 v9""#,
                 ], "\(forged)")
         }
     }
@@ -476,6 +478,50 @@ struct CLITailTests {
             #expect(written > 0 && written < 2_000, "the reader took \(written) lines")
             let acknowledged = try #require(try fx.cursor("stalled")?.int("offset"))
             #expect(acknowledged <= written, "no line past those written is acknowledged")
+        }
+    }
+
+    /// A stop signal while a slow reader is still reading: the chunk being printed is finished and acknowledged,
+    /// and the reader never gets half a line.
+    @Test(arguments: [SIGINT, SIGTERM])
+    func aStopSignalLetsASlowReaderHaveWholeLines(_ signal: Int32) throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            try fx.append(sampleLines(3_000))
+            let output = Pipe()
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: fx.binary)
+            process.arguments = ["tail", "--cursor", "slow", "--store", fx.store]
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            try withSignalsUnblocked { try process.run() }
+            try output.fileHandleForWriting.close()
+            // 100 bytes every 2 ms: slower than the tail writes, but never stopping.
+            let received = Locked([UInt8]())
+            let reader = Thread {
+                let fd = output.fileHandleForReading.fileDescriptor
+                var chunk = [UInt8](repeating: 0, count: 100)
+                while true {
+                    let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, 100) }
+                    if n <= 0 { break }
+                    received.withLock { $0 += chunk[0..<n] }
+                    usleep(2_000)
+                }
+            }
+            reader.start()
+            usleep(1_000_000)
+            kill(process.processIdentifier, signal)
+            process.waitUntilExit()
+            #expect(process.terminationReason == .exit && process.terminationStatus == 0)
+            #expect(waitUntil(timeout: 60) { reader.isFinished })
+            let bytes = received.withLock { $0 }
+            #expect(bytes.last == 0x0A, "the reader got a partial last line")
+            let lines = bytes.split(separator: 0x0A).count
+            #expect(lines > 0 && lines < 3_000, "\(lines) lines")
+            let cursor = try fx.cursor("slow")
+            #expect(
+                cursor?.int("offset") == lines,
+                "the chunk printed is acknowledged: \(lines) lines, \(String(describing: cursor))")
         }
     }
 

@@ -175,14 +175,15 @@ struct PrettyEvent {
         return TextTable.printable(line)
     }
 
-    /// An actor, target or group as one word: as it is when it holds no space and none of the line's punctuation
-    /// (`"`, `[`, `]`, `#`), and as a JSON string otherwise, so that an id such as `eve  on thing-1 v9` cannot make its
-    /// line read like another event's.
+    /// An actor, target or group as one word: as it is when every character prints as itself (``TextTable/isInert(_:)``)
+    /// and none is a space or the line's punctuation (`"`, `[`, `]`, `#`), and as a JSON string otherwise, so that an
+    /// id such as `eve  on thing-1 v9` (or one whose C1 controls print as spaces) cannot make its line read like
+    /// another event's.
     static func word(_ id: String) -> String {
         let plain =
             !id.isEmpty
-            && id.unicodeScalars.allSatisfy { scalar in
-                !scalar.properties.isWhitespace && !"\"[]#".unicodeScalars.contains(scalar)
+            && id.allSatisfy { character in
+                TextTable.isInert(character) && !character.isWhitespace && !"\"[]#".contains(character)
             }
         return plain ? id : String(decoding: JSONValue.string(id).canonicalBytes, as: UTF8.self)
     }

@@ -48,23 +48,20 @@ final class Output {
     ///
     /// Once ``StopSignals`` are installed (`tail`), a stop signal must end a write that a reader which stopped
     /// reading would block for ever. The signal may be delivered to another thread, so no `EINTR` is to be counted
-    /// on: each piece waits until the descriptor can take it (`poll`, rechecking for a stop every quarter second)
-    /// and is at most `PIPE_BUF` bytes, which a pipe ready for writing takes without blocking.
+    /// on: each piece waits until the descriptor can take it (`poll`), and is at most `PIPE_BUF` bytes, which a
+    /// pipe ready for writing takes without blocking, cut after its last whole line. A stop ends the flush only when
+    /// the descriptor has taken nothing for a quarter of a second: a reader that still reads gets the rest, and one
+    /// that stopped is left with whole lines (unless a single line is longer than `PIPE_BUF`).
     /// - Throws: ``OutputClosed/pipe``, ``OutputClosed/stopped``, or a ``CLIFailure`` for another failed write.
     func flush() throws {
         let stoppable = StopSignals.installed
         var written = 0
         while written < buffer.count {
-            if stoppable { try waitUntilWritable() }
-            let piece = stoppable ? min(buffer.count - written, Int(PIPE_BUF)) : buffer.count - written
+            let piece = stoppable ? try nextPiece(from: written) : buffer.count - written
             let n = buffer.withUnsafeBytes { write(fd, $0.baseAddress! + written, piece) }
             if n < 0 {
-                if errno == EINTR {
-                    // A stop signal must end a write that a reader which stopped reading would block for ever.
-                    guard StopSignals.received else { continue }
-                    buffer.removeAll(keepingCapacity: true)
-                    throw OutputClosed.stopped
-                }
+                // A stop signal is acted on by `nextPiece`, once the reader has stopped taking output.
+                if errno == EINTR { continue }
                 // A non-blocking descriptor (handed over by an event-loop parent) whose reader is slow: wait until
                 // it can take more, rather than fail with half a line written.
                 if errno == EAGAIN || errno == EWOULDBLOCK {
@@ -81,16 +78,23 @@ final class Output {
         buffer.removeAll(keepingCapacity: true)
     }
 
-    /// Waits until the descriptor can take a write, or throws ``OutputClosed/stopped`` once a stop signal came.
-    private func waitUntilWritable() throws {
+    /// Waits until the descriptor can take a write, and returns how many bytes from `start` to write: at most
+    /// `PIPE_BUF`, cut after the last newline among them when the buffer goes on past them.
+    /// - Throws: ``OutputClosed/stopped`` once a stop signal came and the descriptor took nothing for 250 ms.
+    private func nextPiece(from start: Int) throws -> Int {
         while true {
-            if StopSignals.received {
+            var ready = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            let polled = poll(&ready, 1, 250)
+            // Ready, or an error or hang-up that the write will report.
+            if polled > 0 { break }
+            // The signal itself interrupts the poll: only a quarter of a second without room counts.
+            if polled == 0 && StopSignals.received {
                 buffer.removeAll(keepingCapacity: true)
                 throw OutputClosed.stopped
             }
-            var ready = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-            // Ready, or an error or hang-up that the write will report.
-            if poll(&ready, 1, 250) > 0 { return }
         }
+        let end = min(buffer.count, start + Int(PIPE_BUF))
+        guard end < buffer.count, let newline = buffer[start..<end].lastIndex(of: 0x0A) else { return end - start }
+        return newline + 1 - start
     }
 }
