@@ -437,7 +437,10 @@ struct CLITailTests {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: fx.binary)
             process.arguments = ["tail", "-f", "--cursor", "sock", "--from", "end", "--store", fx.store]
-            process.standardOutput = FileHandle(fileDescriptor: pair[1], closeOnDealloc: true)
+            // Closed here, once: a handle closing it again on release could close another test's descriptor that
+            // took the number meanwhile (tests run in parallel).
+            let childEnd = FileHandle(fileDescriptor: pair[1], closeOnDealloc: false)
+            process.standardOutput = childEnd
             process.standardError = FileHandle.nullDevice
             try withSignalsUnblocked { try process.run() }
             close(pair[1])
