@@ -23,6 +23,26 @@ import Testing
         }
     }
 
+    /// A state is a value independent of any transaction: it leaves the task that computed it, and several tasks
+    /// read it at once (over a snapshot's lazily decompressed blocks) with the same answers.
+    @Test func aStateIsReadFromSeveralTasksAtOnce() async throws {
+        try await withStore(StoreOptions(snapshotInterval: 60)) { store, _ in
+            let dumps = try await RebuildTests.appendRandom(store, seed: 11, batches: 120)
+            let (offset, expected) = try #require(dumps.filter { $0.key > 70 }.min { $0.key < $1.key })
+            for scope in [OntologyScope.all, .group("org-1")] {
+                let state = try await Task.detached { try store.state(at: offset, scope: scope) }.value
+                if scope == .all { #expect(state.snapshotOffset != nil, "it starts from a snapshot") }
+                let sequential = try dump(state.view)
+                if scope == .all { #expect(sequential == expected) }
+                let dumps = try await withThrowingTaskGroup(of: String.self) { group in
+                    for _ in 0..<8 { group.addTask { try dump(state.view) } }
+                    return try await group.reduce(into: [String]()) { $0.append($1) }
+                }
+                #expect(dumps.allSatisfy { $0 == sequential }, "\(scope)")
+            }
+        }
+    }
+
     @Test func aReplayInManySmallChunksMatchesWhatWasLive() async throws {
         try await withStore(StoreOptions(snapshotInterval: 200)) { store, _ in
             let dumps = try await RebuildTests.appendRandom(store, seed: 19, batches: 120)

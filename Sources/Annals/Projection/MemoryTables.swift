@@ -46,7 +46,9 @@ final class MemoryTables: ProjectionWriter {
         _ table: ProjectionTable, prefix: [UInt8],
         _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Bool
     ) throws {
-        overlays[try table.position(among: overlays.count)].prepareOrder()
+        let index = try table.position(among: overlays.count)
+        // Frozen tables are ordered already and read from several threads at once: nothing may change them.
+        if !isFrozen { overlays[index].prepareOrder() }
         try prefix.withUnsafeBytes { prefix in
             try walk(table, from: prefix) { key, value in
                 guard key.starts(with: prefix) else { return false }

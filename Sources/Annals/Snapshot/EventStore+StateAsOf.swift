@@ -1,7 +1,10 @@
 import LMDB
 
 /// The ontology as it was at an earlier log offset: the nearest snapshot with the rest of the log replayed on it.
-public struct HistoricalState {
+///
+/// Immutable once computed, and independent of any transaction: it may be kept, and read from several tasks at once
+/// (its tables are frozen, and a snapshot's blocks are decompressed under a lock).
+public struct HistoricalState: @unchecked Sendable {
     /// The offset the state reflects.
     public let offset: UInt64
     /// The snapshot it started from, or `nil` when it replayed the log from the start.
@@ -104,6 +107,7 @@ extension EventStore {
         }
         let replay = ParallelReplay(store: self, entries: entries, tables: tables, chunkSize: chunkSize)
         let replayed = try replay.run(after: position, through: offset, filter: &filter, including: handled)
+        MemoryTables.freeze(tables)
         let replayedView = OntologyView(
             things: tables[0], connections: tables[1], knowledge: tables[2], offset: offset)
         return HistoricalState(

@@ -89,6 +89,7 @@ struct ScopeFilter {
         for thing in things { try ThingsProjection.store(thing, replacing: nil, in: tables[0]) }
         for connection in connections { try ConnectionsProjection.store(connection, in: tables[1]) }
         for item in knowledge { try KnowledgeProjection.storeForQueries(item, in: tables[2]) }
+        MemoryTables.freeze(tables)
         return OntologyView(things: tables[0], connections: tables[1], knowledge: tables[2], offset: view.offset)
     }
 

@@ -1,4 +1,5 @@
 import CZstd
+import Foundation
 
 /// One table of a snapshot: its entries in key order, stored as blocks of about ``SnapshotFormat/blockSize`` bytes,
 /// each its own zstd frame and each decompressed the first time a lookup or a scan reaches it. Time travel thus
@@ -6,8 +7,8 @@ import CZstd
 /// of the connection indexes, not the whole indexes.
 ///
 /// The frames were covered by the snapshot's CRC-32C when it was loaded; a frame that still fails to decompress is
-/// reported as ``AnnalsError/corruptSnapshot(offset:reason:)`` by the lookup that needed it. A table is used by one
-/// thread at a time.
+/// reported as ``AnnalsError/corruptSnapshot(offset:reason:)`` by the lookup that needed it. Several threads may read
+/// a table at once: blocks are decompressed under a lock, and never change once loaded.
 final class SnapshotTable: OverlayBase, @unchecked Sendable {
     /// Where a block is and what it holds.
     struct Block {
@@ -24,6 +25,8 @@ final class SnapshotTable: OverlayBase, @unchecked Sendable {
     private let snapshotOffset: UInt64
     private let frames: [UInt8]
     private let blocks: [Block]
+    /// Guards ``loaded`` and ``context``.
+    private let loading = NSLock()
     private var loaded: [LoadedBlock?]
     private var context: OpaquePointer?
 
@@ -87,6 +90,8 @@ final class SnapshotTable: OverlayBase, @unchecked Sendable {
 
     /// Block `index`, decompressed and indexed on first use.
     private func block(_ index: Int) throws(AnnalsError) -> LoadedBlock {
+        loading.lock()
+        defer { loading.unlock() }
         if let block = loaded[index] { return block }
         let description = blocks[index]
         if context == nil { context = ZSTD_createDCtx() }
