@@ -12,7 +12,7 @@ extension EventStore {
     /// (``Environment/checkStructure(of:includingLeaves:limitingTo:includingFreeList:)``): LMDB would crash following
     /// them.
     /// - Returns: The head of the copy.
-    /// - Throws: ``AnnalsError/invalidArgument(_:)`` when `destination` holds files, ``AnnalsError/storage(_:)``
+    /// - Throws: ``AnnalsError/invalidArgument(_:)`` when `destination` is empty or holds files, ``AnnalsError/storage(_:)``
     ///   (with `LMDBError.Code.corrupted` for damaged pages).
     ///
     /// The corresponding C function is `mdb_env_copy2` with `MDB_CP_COMPACT`.
@@ -22,6 +22,7 @@ extension EventStore {
     /// free-page lists are damaged, which writers refuse to open; the copy is a sound store to write to.
     @discardableResult
     public func backup(to destination: String, rewritingRecords: Bool = false) throws(AnnalsError) -> LogHead {
+        guard !destination.isEmpty else { throw .invalidArgument("the backup destination is empty") }
         // A record-by-record copy reads no free-page list, so a damaged one does not stop it.
         try requireSoundPages(
             of: nil, includingFreeList: !rewritingRecords, operation: "backup",

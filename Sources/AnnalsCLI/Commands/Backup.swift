@@ -19,6 +19,10 @@ struct Backup: ParsableCommand {
             """)
     var rewrite = false
 
+    func validate() throws {
+        if destination.isEmpty { throw ValidationError("DEST cannot be empty") }
+    }
+
     func run() throws {
         let store = try location.openForReading()
         defer { store.close() }
