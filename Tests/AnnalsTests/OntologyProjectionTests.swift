@@ -185,6 +185,28 @@ import Testing
         }
     }
 
+    /// A rollback that would bring a deleted thing back under an id a connection has taken since is refused: the
+    /// two would share one stream.
+    @Test func aRestoreDoesNotBringBackAnIdAnotherKindTookSince() async throws {
+        try await withStore { store, _ in
+            try await seed(store)
+            _ = try await store.append(Vocabulary.thing("gone"))
+            let before = try store.head().offset
+            _ = try await store.append(Vocabulary.deleteThing("gone"))
+            _ = try await store.append(Vocabulary.connect("gone", from: "switch", to: "hub"))
+            do {
+                _ = try await store.rollback(to: before, scope: .thing("gone"), actorId: "tester")
+                Issue.record("the restore was accepted")
+            } catch {
+                guard case .rejectedEvent(_, let type, _, let reason) = error as? AnnalsError else { throw error }
+                #expect(type == "thing.restored")
+                #expect(reason.contains("'gone' is the id of a connection"), "\(reason)")
+            }
+            #expect(try store.thing("gone") == nil)
+            #expect(try store.read { try $0.connection("gone") } != nil)
+        }
+    }
+
     @Test func aBatchFailsAtItsFirstBadEventWhateverTheRuleItBreaks() async throws {
         try await withStore { store, _ in
             try await seed(store)

@@ -84,7 +84,7 @@ public struct ConnectionsProjection: Projection {
         if rejectingExisting, existing != nil {
             throw ProjectionRejection(field: "targetId", "connection '\(id)' already exists")
         }
-        if !restoring { try EntityIDs.requireUnused(id, creatingIn: "connections", context: context) }
+        try EntityIDs.requireUnused(id, creatingIn: "connections", context: context)
         if context.mode == .live, let things = context.tables(of: "things") {
             for (field, thing) in [("metadata.fromId", fromId), ("metadata.toId", toId)]
             where try ThingsProjection.thing(thing, in: things) == nil {

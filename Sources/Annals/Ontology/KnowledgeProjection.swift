@@ -71,12 +71,10 @@ public struct KnowledgeProjection: Projection {
                 supplied = nil
             }
             if live {
-                if case .knowledgeAdded = parsed {
-                    if existing != nil {
-                        throw ProjectionRejection(field: "targetId", "knowledge item '\(id)' already exists")
-                    }
-                    try EntityIDs.requireUnused(id, creatingIn: name, context: context)
+                if existing != nil, case .knowledgeAdded = parsed {
+                    throw ProjectionRejection(field: "targetId", "knowledge item '\(id)' already exists")
                 }
+                try EntityIDs.requireUnused(id, creatingIn: name, context: context)
                 if let things = context.tables(of: "things"),
                     try ThingsProjection.thing(fields.thingId, in: things) == nil
                 {

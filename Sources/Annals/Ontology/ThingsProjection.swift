@@ -49,7 +49,8 @@ public struct ThingsProjection: Projection {
         case .thingCreated(let id, let fields), .thingRestored(let id, let fields):
             var restoring = true
             if case .thingCreated = parsed { restoring = false }
-            if !restoring { try EntityIDs.requireUnused(id, creatingIn: name, context: context) }
+            // A restore (a rollback's) brings back an id another kind may have taken since: refused too.
+            try EntityIDs.requireUnused(id, creatingIn: name, context: context)
             try Self.create(
                 id, thingType: fields.thingType, name: fields.name, status: fields.status,
                 propertiesJSON: fields.properties.canonicalBytes, by: event, in: tables,
