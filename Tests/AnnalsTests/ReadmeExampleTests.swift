@@ -46,7 +46,7 @@ import Annals
                 var seen: [String] = []
                 for try await event in try store.subscribe("mailer", filter: EventFilter(types: ["thing.*"])) {
                     seen.append(event.type)
-                    try await store.acknowledge("mailer", through: event.offset)
+                    try store.acknowledge("mailer", through: event.offset)
                     if seen.count == 3 { break }
                 }
                 return seen

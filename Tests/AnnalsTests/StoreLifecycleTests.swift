@@ -338,7 +338,7 @@ import Testing
                 #expect(message.contains("from an append completion handler"), "\(message)")
             }
             // From any other thread they work.
-            try await store.acknowledge("c", through: 1)
+            try store.acknowledge("c", through: 1)
             #expect(try store.cursor(named: "c")?.offset == 1)
         }
     }

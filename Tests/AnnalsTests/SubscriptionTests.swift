@@ -86,8 +86,8 @@ import Testing
         try await withStore { store, _ in
             _ = try await store.append(contentsOf: (0..<100).map { sampleEvent($0) })
             let first = try await take(40, from: try store.subscribe("worker"))
-            try await store.acknowledge("worker", through: first.last!.offset)
-            try await store.acknowledge("worker", through: 10)  // never moves back
+            try store.acknowledge("worker", through: first.last!.offset)
+            try store.acknowledge("worker", through: 10)  // never moves back
             let cursor = try #require(try store.cursor(named: "worker"))
             #expect(cursor.offset == 40 && cursor.lag == 60 && cursor.acknowledgedAt > 0)
             let resumed = try await take(60, from: try store.subscribe("worker"))
@@ -106,7 +106,7 @@ import Testing
             _ = try await store.append(contentsOf: (0..<20).map { sampleEvent($0) })
             let created = try store.createCursor("tailer", at: 4)
             #expect(created.offset == 4 && created.lag == 16)
-            try await store.acknowledge("tailer", through: 12)
+            try store.acknowledge("tailer", through: 12)
             // A second consumer starting on the same new cursor finds the first one's progress, not its own start.
             #expect(try store.createCursor("tailer", at: 0).offset == 12)
             #expect(try store.cursor(named: "tailer")?.offset == 12)
@@ -117,7 +117,7 @@ import Testing
     @Test func noCursorMovesPastTheLastOffset() async throws {
         try await withStore { store, _ in
             _ = try await store.append(contentsOf: (0..<5).map { sampleEvent($0) })
-            try await store.acknowledge("c", through: 3)
+            try store.acknowledge("c", through: 3)
             func refusesPastTheHead(_ body: () async throws(AnnalsError) -> Void) async {
                 do {
                     try await body()
@@ -131,7 +131,6 @@ import Testing
                 }
             }
             await refusesPastTheHead { () throws(AnnalsError) in try store.acknowledge("c", through: 6) }
-            await refusesPastTheHead { () async throws(AnnalsError) in try await store.acknowledge("c", through: 6) }
             await refusesPastTheHead { () throws(AnnalsError) in try store.resetCursor("c", to: 1_000_000) }
             await refusesPastTheHead { () throws(AnnalsError) in _ = try store.createCursor("new", at: 6) }
             // The acknowledgement may cover the batch's own events, not more.

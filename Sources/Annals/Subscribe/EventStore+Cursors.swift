@@ -42,8 +42,9 @@ extension EventStore {
 
     /// Records that the consumer of `name` has processed everything through `offset`, blocking the calling thread
     /// until that is committed. Cursors only move forward here (an older offset is ignored); use
-    /// ``resetCursor(_:to:)`` to move one back. From async code the `async` overload is chosen, which suspends
-    /// instead.
+    /// ``resetCursor(_:to:)`` to move one back. Async code that acknowledges often can suspend instead of blocking a
+    /// thread of the cooperative pool: `try await append(contentsOf: [], acknowledging: name, through: offset)` does
+    /// the same, sharing the appends' group commit.
     /// - Throws: ``AnnalsError/invalidArgument(_:)`` for an `offset` past the log's last offset.
     public func acknowledge(_ name: String, through offset: UInt64) throws(AnnalsError) {
         try SubscriberCursor.validate(name: name)
@@ -56,14 +57,6 @@ extension EventStore {
         } catch {
             throw AnnalsError(error)
         }
-    }
-
-    /// ``acknowledge(_:through:)`` for async code: suspends, instead of blocking its thread, until the
-    /// acknowledgement is committed (and, with ``Durability/sync``, durable). It shares the appends' group commit,
-    /// so many consumers acknowledging at once share transactions and syncs.
-    /// - Throws: ``AnnalsError/invalidArgument(_:)`` for an `offset` past the log's last offset.
-    public func acknowledge(_ name: String, through offset: UInt64) async throws(AnnalsError) {
-        _ = try await append(contentsOf: [], acknowledging: name, through: offset)
     }
 
     /// Appends `events` and acknowledges `name` through `offset` in one transaction: the consumer's effects and its
