@@ -62,6 +62,11 @@ import Testing
                 }
             }
             #expect(all.contains { $0.type == "item.updated" } && all.contains { $0.type == "link.created" })
+            // A type no event could have is a mistake, as for subscriptions.
+            for bad in ["item created*", "", String(repeating: "t", count: 129)] {
+                #expect(throws: AnnalsError.self, "\(bad)") { try store.events(EventQuery(types: [bad])).collect() }
+                #expect(throws: AnnalsError.self, "\(bad)") { try store.checkLogPages(for: EventQuery(types: [bad])) }
+            }
             #expect(EventQuery(types: ["item.*"]).matches(all.first { $0.type == "item.updated" }!))
             #expect(!EventQuery(types: ["item.*"]).matches(all.first { $0.type == "link.created" }!))
         }

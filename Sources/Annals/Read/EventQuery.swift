@@ -7,7 +7,8 @@ public struct EventQuery: Sendable, Hashable {
     /// Event types to include (any of them); empty: all types. Each is an exact type or a pattern with `*` (any run
     /// of characters) and `?` (one character), as in ``EventFilter``: `thing.*` reads every `thing.` type. A pattern
     /// is matched against the types the log holds when the read starts, and each of them read through its posting
-    /// list.
+    /// list. Each must be 1–128 characters of `A-Z a-z 0-9 _ . : - * ?`: reading throws
+    /// ``AnnalsError/invalidArgument(_:)`` for another.
     public var types: [String]
     /// Only events by this actor.
     public var actorId: String?

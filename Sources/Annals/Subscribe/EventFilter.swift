@@ -27,6 +27,15 @@ public struct EventFilter: Sendable, Hashable {
             && bytes.allSatisfy { EventValidation.isTypeByte($0) || $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "?") }
     }
 
+    /// Refuses any of `types` that is not a valid pattern (``isValidPattern(_:)``): an exact type or a pattern that
+    /// no event could have can only be a mistake.
+    /// - Throws: ``AnnalsError/invalidArgument(_:)`` naming the first.
+    static func checkPatterns(_ types: [String]) throws(AnnalsError) {
+        for pattern in types where !isValidPattern(pattern) {
+            throw .invalidArgument("type pattern '\(pattern)' must be 1–128 characters of A-Z a-z 0-9 _ . : - * ?")
+        }
+    }
+
     /// Whether `event` passes.
     public func matches(_ event: RecordedEvent) -> Bool {
         if let targetId, event.targetId != targetId { return false }

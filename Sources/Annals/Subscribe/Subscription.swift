@@ -146,9 +146,7 @@ extension EventStore {
         _ name: String? = nil, filter: EventFilter = EventFilter(), start: SubscriptionStart = .beginning
     ) throws(AnnalsError) -> Subscription {
         if let name { try SubscriberCursor.validate(name: name) }
-        for pattern in filter.types where !EventFilter.isValidPattern(pattern) {
-            throw .invalidArgument("type pattern '\(pattern)' must be 1–128 characters of A-Z a-z 0-9 _ . : - * ?")
-        }
+        try EventFilter.checkPatterns(filter.types)
         // `.end` means the end as of now, not as of the first read.
         let resolved: SubscriptionStart = start == .end ? .after(try head().durableOffset) : start
         return Subscription(store: self, name: name, filter: filter, start: resolved)

@@ -44,6 +44,7 @@ extension EventStore {
     /// (``checkLogPages()``).
     /// - Throws: ``AnnalsError/storage(_:)`` with `LMDBError.Code.corrupted`, naming the first damaged page.
     public func checkLogPages(for query: EventQuery) throws(AnnalsError) {
+        try EventFilter.checkPatterns(query.types)
         var query = query
         if query.hasTypePatterns {
             // The patterns are matched against the type index's symbols and the delta log's: check those first.
