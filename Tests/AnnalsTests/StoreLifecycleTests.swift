@@ -284,6 +284,54 @@ import Testing
         }
     }
 
+    /// A close inside a read while the writer has queued appends that need the map grown, which waits for that
+    /// read: the close returns at once, the appends commit once the read ends, and then the environment closes.
+    @Test(.timeLimit(.minutes(1)))
+    func closingInsideAReadDoesNotWaitForAWriterThatWaitsForIt() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory + "/s"
+            let store = try EventStore(path: path, options: StoreOptions(initialMapSize: 1 << 20))
+            let committed = DispatchGroup()
+            let blob = JSONValue.string(String(repeating: "0123456789abcdef", count: 6_400))
+            try store.read { _ in
+                for index in 0..<40 {
+                    committed.enter()
+                    store.append([NewEvent(type: "note.added", metadata: ["blob": blob, "n": .integer(index)])]) { _ in
+                        committed.leave()
+                    }
+                }
+                Thread.sleep(forTimeInterval: 0.3)
+                store.close()
+            }
+            #expect(committed.wait(timeout: .now() + 30) == .success, "the queued appends never finished")
+            var reopened: EventStore?
+            for _ in 0..<300 where reopened == nil {
+                reopened = try? EventStore(path: path)
+                if reopened == nil { try await Task.sleep(for: .milliseconds(10)) }
+            }
+            let store2 = try #require(reopened, "the environment never closed")
+            defer { store2.close() }
+            #expect(try store2.head().offset == 40)
+        }
+    }
+
+    /// A store released without `close()` right after an append closes on the releasing thread, not later on the
+    /// writer's: the directory opens again at once.
+    @Test func aReleasedStoreReopensAtOnce() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory + "/s"
+            for round in 0..<100 {
+                try await {
+                    let store = try EventStore(path: path)
+                    _ = try await store.append(sampleEvent(round))
+                }()
+            }
+            let store = try EventStore(path: path)
+            defer { store.close() }
+            #expect(try store.head().offset == 100)
+        }
+    }
+
     @Test func aSecondOpenOfTheSameDirectoryIsRefused() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory + "/s"

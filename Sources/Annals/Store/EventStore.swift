@@ -259,35 +259,39 @@ public final class EventStore: @unchecked Sendable {
 
     /// Finishes queued appends, syncs, stops the writer thread and closes the environment, releasing the store's
     /// files and locks: the directory may be opened again as soon as this returns. Later appends and reads fail
-    /// with ``AnnalsError/closed``. Called automatically when the store is released.
+    /// with ``AnnalsError/closed``. Called automatically when the store is released; a store released while a
+    /// dictionary training or an automatic snapshot still uses it closes once that work ends, so call `close()` to
+    /// release the directory at a known moment.
     ///
-    /// A second, concurrent call waits for the first to finish. Called from the writer thread (an append's
-    /// completion), it returns at once and the writer finishes the queue on its own. Called inside one of the
-    /// store's read transactions (a `read { }` closure), it cannot wait for that transaction: it returns without
-    /// waiting, the environment stays open (reads still work) until the store is released, and a concurrent close
-    /// on another thread finishes once the transaction ends.
+    /// A second, concurrent call waits for the first to finish. Two kinds of call return at once instead, and the
+    /// close finishes in the background: from the writer thread (an append's completion), where the writer then
+    /// finishes the queue on its own; and inside one of the store's read transactions (a `read { }` closure), which
+    /// the writer may need to end (to grow the map) before it can stop, and which the environment's close waits for.
+    /// The transaction itself can still be read; the environment closes as soon as it ends.
     public func close() {
         let onWriterThread = writer?.isWriterThread == true
-        // Inside one of its read transactions a second close must not wait for the first: the first waits for that
-        // transaction to end before it closes the environment.
         let inTransaction = environment.hasTransactionOnCallingThread
-        guard closeState.begin(waiting: !onWriterThread && !inTransaction) else { return }
-        training?.stop(wait: !onWriterThread)
-        automaticSnapshots?.stop(wait: !onWriterThread)
-        // Called inside a read transaction (`read { }`), the environment cannot close before that transaction ends
-        // (waiting for it would wait for this thread): it closes when the store is released.
-        let closesEnvironment = !inTransaction
+        let waits = !onWriterThread && !inTransaction
+        guard closeState.begin(waiting: waits) else { return }
+        training?.stop(wait: waits)
+        automaticSnapshots?.stop(wait: waits)
+        // The environment closes on a thread that holds no transaction of it, once every other one has ended.
+        let state = closeState
         if let writer {
             // The writer reports when its thread has ended: only then is the environment closed, and the store.
-            let state = closeState
             writer.onStopped = { [environment] in
-                if closesEnvironment { environment.close() }
+                environment.close()
                 state.finish()
             }
-            writer.stop()
+            writer.stop(waiting: waits)
+        } else if waits {
+            environment.close()
+            state.finish()
         } else {
-            if closesEnvironment { environment.close() }
-            closeState.finish()
+            Thread { [environment] in
+                environment.close()
+                state.finish()
+            }.start()
         }
     }
 

@@ -79,16 +79,16 @@ final class Writer: @unchecked Sendable {
         lock.unlock()
     }
 
-    /// Finishes every queued task, syncs, and ends the thread. Blocks until done.
+    /// Finishes every queued task, syncs, and ends the thread. Blocks until done when `waiting`.
     ///
     /// Called on the writer thread itself (from a completion, or when the last reference to the store goes away
-    /// there), it only asks the thread to stop: waiting would deadlock. The thread then drains the queue, syncs and
-    /// ends, keeping the environment alive until it has.
-    func stop() {
+    /// there), or without `waiting`, it only asks the thread to stop: waiting would deadlock. The thread then drains
+    /// the queue, syncs and ends, keeping the environment alive until it has.
+    func stop(waiting: Bool = true) {
         lock.lock()
         stopping = true
         lock.broadcast()
-        if !isWriterThread {
+        if waiting && !isWriterThread {
             while !stopped { lock.wait() }
         }
         lock.unlock()
@@ -181,9 +181,13 @@ final class Writer: @unchecked Sendable {
             for request in requests { request.completion(.failure(failure)) }
             return
         }
-        if outcome.appended > 0 { published(head: outcome.head) }
+        if outcome.appended > 0 {
+            published(head: outcome.head)
+            // Before the completions: while the appenders wait, the store they hold cannot be released on this
+            // thread (where its close could not wait) when the background work lets go of it.
+            onCommit?(outcome.head)
+        }
         for (request, result) in zip(requests, outcome.results) { request.completion(result) }
-        if outcome.appended > 0 { onCommit?(outcome.head) }
         if outcome.head >= mergedThrough + UInt64(max(options.indexMergeInterval, 1)) { mergeIndexes() }
     }
 
