@@ -153,6 +153,9 @@ struct CLIInitAppendTests {
             #expect(missing.status == Exit.notFound, "\(missing)")
             #expect(missing.errors.contains("cannot open"), "\(missing)")
             #expect(missing.errors.contains("nope.jsonl"), "\(missing)")
+            let directory = try fx.annals("append", "--file", fx.directory)
+            #expect(directory.status == Exit.notFound, "\(directory)")
+            #expect(directory.errors.contains("it is a directory"), "\(directory)")
             #expect(try fx.headOffset() == 40)
         }
     }

@@ -31,6 +31,12 @@ final class LineReader {
         guard fd >= 0 else {
             throw CLIFailure(.notFound, "cannot open \(path): \(String(cString: strerror(errno)))")
         }
+        // A directory opens, and fails only when read: name it as what cannot be read from.
+        var status = stat()
+        if fstat(fd, &status) == 0, status.st_mode & S_IFMT == S_IFDIR {
+            close(fd)
+            throw CLIFailure(.notFound, "cannot read \(path): it is a directory")
+        }
         self.init(fd: fd, maximumLineLength: maximumLineLength)
     }
 
