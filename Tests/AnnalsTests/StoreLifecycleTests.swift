@@ -385,7 +385,29 @@ import Testing
                 }
                 #expect(message.contains("from an append completion handler"), "\(message)")
             }
-            // From any other thread they work.
+            // Inside a read transaction too: a writer that must grow the map waits for it to end.
+            let insideRead: [AnnalsError?] = try store.read { _ in
+                func failure(_ body: () throws(AnnalsError) -> Void) -> AnnalsError? {
+                    do {
+                        try body()
+                        return nil
+                    } catch {
+                        return error
+                    }
+                }
+                return [
+                    failure { () throws(AnnalsError) in _ = try store.appendAndWait([sampleEvent(3)]) },
+                    failure { () throws(AnnalsError) in try store.acknowledge("c", through: 1) },
+                ]
+            }
+            for error in insideRead {
+                guard case .invalidArgument(let message) = error else {
+                    Issue.record("expected invalidArgument, got \(String(describing: error))")
+                    continue
+                }
+                #expect(message.contains("inside a read transaction"), "\(message)")
+            }
+            // From any other thread, outside a read, they work.
             try store.acknowledge("c", through: 1)
             #expect(try store.cursor(named: "c")?.offset == 1)
         }

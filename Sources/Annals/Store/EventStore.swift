@@ -330,15 +330,16 @@ public final class EventStore: @unchecked Sendable {
 
     /// Appends `events` as one atomic batch, blocking the calling thread until it is committed.
     ///
-    /// For synchronous code; from async code prefer ``append(contentsOf:)``. Must not be called from inside a
-    /// ``write(_:)`` closure.
+    /// For synchronous code; from async code prefer ``append(contentsOf:)``. Throws
+    /// ``AnnalsError/invalidArgument(_:)`` when called from an append completion or inside a `read { }` closure,
+    /// where waiting for the writer could wait for ever.
     public func appendAndWait(_ events: [NewEvent]) throws(AnnalsError) -> [AppendReceipt] {
         try appendAndWait(events, condition: nil)
     }
 
     /// ``appendAndWait(_:)`` of a batch appended only if `condition` holds in the writer's transaction.
     func appendAndWait(_ events: [NewEvent], condition: AppendCondition?) throws(AnnalsError) -> [AppendReceipt] {
-        try refuseOnWriterThread("appendAndWait")
+        try refuseWaitingForWriter("appendAndWait")
         let request = try prepare(events)
         let done = DispatchSemaphore(value: 0)
         let box = ResultBox<[AppendReceipt]>()
@@ -354,7 +355,7 @@ public final class EventStore: @unchecked Sendable {
     ///
     /// The lowest-overhead way to keep many batches in flight. `completion` must return quickly, and must not call
     /// what waits for the writer (``appendAndWait(_:)``, cursor changes, snapshots, rebuilds, ``mergeIndexes()``):
-    /// those throw ``AnnalsError/invalidArgument(_:)`` there.
+    /// those throw ``AnnalsError/invalidArgument(_:)`` there, as they do inside a `read { }` closure.
     public func append(
         _ events: [NewEvent], completion: @escaping @Sendable (Result<[AppendReceipt], AnnalsError>) -> Void
     ) {
@@ -448,7 +449,7 @@ public final class EventStore: @unchecked Sendable {
     /// must not block or wait on other work, and must not append through this store.
     func write(_ body: @escaping (borrowing Transaction) throws -> Void) throws {
         guard let writer else { throw AnnalsError.invalidArgument("the store was opened read-only") }
-        try refuseOnWriterThread("this call")
+        try refuseWaitingForWriter("this call")
         let done = DispatchSemaphore(value: 0)
         let box = ErrorBox()
         writer.submit(
@@ -464,14 +465,21 @@ public final class EventStore: @unchecked Sendable {
 }
 
 extension EventStore {
-    /// Refuses a call that waits for the writer thread when made on it, from an
-    /// ``append(_:completion:)`` completion: it would wait for itself forever.
+    /// Refuses a call that waits for the writer thread where that could wait for ever: on the writer thread itself
+    /// (from an ``append(_:completion:)`` completion), and inside one of the store's read transactions (a
+    /// `read { }` closure), which a writer that must grow the map waits for.
     /// - Throws: ``AnnalsError/invalidArgument(_:)`` naming `call`.
-    func refuseOnWriterThread(_ call: String) throws(AnnalsError) {
-        guard writer?.isWriterThread == true else { return }
-        throw .invalidArgument(
-            "\(call) waits for the writer thread and was made on it (from an append completion handler, which runs "
-                + "there): make it from another thread or task")
+    func refuseWaitingForWriter(_ call: String) throws(AnnalsError) {
+        if writer?.isWriterThread == true {
+            throw .invalidArgument(
+                "\(call) waits for the writer thread and was made on it (from an append completion handler, which "
+                    + "runs there): make it from another thread or task")
+        }
+        if environment.hasTransactionOnCallingThread {
+            throw .invalidArgument(
+                "\(call) waits for the writer thread and was made inside a read transaction (a read { } closure), "
+                    + "which the writer may have to wait for: make it after the closure returns")
+        }
     }
 }
 
