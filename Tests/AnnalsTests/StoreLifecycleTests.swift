@@ -358,23 +358,25 @@ import Testing
         }
     }
 
+    /// The error `body` throws, or `nil`.
+    private static func failure(_ body: () throws(AnnalsError) -> Void) -> AnnalsError? {
+        do {
+            try body()
+            return nil
+        } catch {
+            return error
+        }
+    }
+
     @Test func callsThatWaitForTheWriterThrowInsteadOfTrappingInAnAppendCompletion() async throws {
         try await withStore { store, _ in
             let errors: [AnnalsError?] = await withCheckedContinuation { continuation in
                 store.append([sampleEvent(1)]) { _ in
-                    func failure(_ body: () throws(AnnalsError) -> Void) -> AnnalsError? {
-                        do {
-                            try body()
-                            return nil
-                        } catch {
-                            return error
-                        }
-                    }
                     continuation.resume(returning: [
-                        failure { () throws(AnnalsError) in try store.acknowledge("c", through: 1) },
-                        failure { () throws(AnnalsError) in try store.resetCursor("c", to: 0) },
-                        failure { () throws(AnnalsError) in _ = try store.appendAndWait([sampleEvent(2)]) },
-                        failure { () throws(AnnalsError) in try store.mergeIndexes() },
+                        Self.failure { () throws(AnnalsError) in try store.acknowledge("c", through: 1) },
+                        Self.failure { () throws(AnnalsError) in try store.resetCursor("c", to: 0) },
+                        Self.failure { () throws(AnnalsError) in _ = try store.appendAndWait([sampleEvent(2)]) },
+                        Self.failure { () throws(AnnalsError) in try store.mergeIndexes() },
                     ])
                 }
             }
@@ -387,17 +389,9 @@ import Testing
             }
             // Inside a read transaction too: a writer that must grow the map waits for it to end.
             let insideRead: [AnnalsError?] = try store.read { _ in
-                func failure(_ body: () throws(AnnalsError) -> Void) -> AnnalsError? {
-                    do {
-                        try body()
-                        return nil
-                    } catch {
-                        return error
-                    }
-                }
                 return [
-                    failure { () throws(AnnalsError) in _ = try store.appendAndWait([sampleEvent(3)]) },
-                    failure { () throws(AnnalsError) in try store.acknowledge("c", through: 1) },
+                    Self.failure { () throws(AnnalsError) in _ = try store.appendAndWait([sampleEvent(3)]) },
+                    Self.failure { () throws(AnnalsError) in try store.acknowledge("c", through: 1) },
                 ]
             }
             for error in insideRead {
