@@ -83,7 +83,9 @@ enum EventValidation {
     /// Swift compares and hashes strings by canonical equivalence, while the indexes key on bytes: requiring NFC
     /// makes the two agree, so two spellings of one identifier can never be one symbol in memory and two on disk.
     static func isNFC(_ value: String) -> Bool {
-        value.utf8.elementsEqual(value.canonicalSpelling.utf8)
+        // ASCII (nearly every identifier) is NFC: no second string, no comparison.
+        !ByteScan.utf8(of: value, ByteScan.containsNonASCII)
+            || value.utf8.elementsEqual(value.precomposedStringWithCanonicalMapping.utf8)
     }
 }
 

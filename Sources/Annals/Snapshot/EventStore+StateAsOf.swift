@@ -107,7 +107,8 @@ extension EventStore {
         }
         let replay = ParallelReplay(store: self, entries: entries, tables: tables, chunkSize: chunkSize)
         let replayed = try replay.run(after: position, through: offset, filter: &filter, including: handled)
-        MemoryTables.freeze(tables)
+        // A scoped state keeps the extract's tables (frozen by ScopeFilter.extract), not these.
+        if scope == .all { MemoryTables.freeze(tables) }
         let replayedView = OntologyView(
             things: tables[0], connections: tables[1], knowledge: tables[2], offset: offset)
         return HistoricalState(
