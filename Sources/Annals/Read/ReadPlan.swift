@@ -23,12 +23,8 @@ enum ReadPlan {
         try EventFilter.checkPatterns(query.types)
         return try store.environment.read { txn in
             let index = IndexReader(schema: schema)
-            var query = query
-            if query.hasTypePatterns {
-                query.types = try resolvedTypes(of: query, index: index, txn)
-                // No type in the log matches: nothing to read.
-                if query.types.isEmpty { return .offsets([], next: 0) }
-            }
+            // No type in the log matches the patterns: nothing to read.
+            guard let query = try resolvingPatterns(query, index: index, txn) else { return .offsets([], next: 0) }
             let candidates = indexedFilters(of: query)
             if !candidates.isEmpty {
                 var best = candidates[0]
@@ -58,9 +54,20 @@ enum ReadPlan {
         of query: EventQuery, index: IndexReader, _ txn: borrowing Transaction
     ) throws -> [String] {
         let known = try index.symbolCounts(txn, .type, recent: try index.schema.delta.all(txn)).keys
-        return known.map { String(decoding: $0, as: UTF8.self) }
+        return known.sorted { $0.lexicographicallyPrecedes($1) }.map { String(decoding: $0, as: UTF8.self) }
             .filter { type in query.types.contains { EventQuery.type(type, matches: $0) } }
-            .sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+    }
+
+    /// `query` with its type patterns replaced by the log's types they name (``resolvedTypes(of:index:_:)``), as
+    /// planning and the page check of a read both need it; `query` itself without patterns, and `nil` when the
+    /// patterns name no type (nothing to read).
+    static func resolvingPatterns(
+        _ query: EventQuery, index: IndexReader, _ txn: borrowing Transaction
+    ) throws -> EventQuery? {
+        guard query.hasTypePatterns else { return query }
+        var resolved = query
+        resolved.types = try resolvedTypes(of: query, index: index, txn)
+        return resolved.types.isEmpty ? nil : resolved
     }
 
     /// The filters of `query` that one posting list serves, as (index, symbol): its target, its type when it names

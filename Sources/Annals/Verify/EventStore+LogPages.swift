@@ -42,24 +42,30 @@ extension EventStore {
     /// range or more, by a scan whose every record in range is checked. Offsets less than ``checkedOffsetGap`` apart
     /// are checked as one range, and more than ``maximumCheckedRanges`` ranges by a walk of the whole log
     /// (``checkLogPages()``).
-    /// - Throws: ``AnnalsError/storage(_:)`` with `LMDBError.Code.corrupted`, naming the first damaged page.
+    /// Type patterns (``EventQuery/types``) are resolved as the read resolves them, after a check of the whole type
+    /// index and the delta log, whose symbols they are matched against.
+    /// - Throws: ``AnnalsError/storage(_:)`` with `LMDBError.Code.corrupted`, naming the first damaged page;
+    ///   ``AnnalsError/invalidArgument(_:)`` for a type that is not a valid pattern.
     public func checkLogPages(for query: EventQuery) throws(AnnalsError) {
         try EventFilter.checkPatterns(query.types)
+        var headChecked = false
         var query = query
         if query.hasTypePatterns {
-            // The patterns are matched against the type index's symbols and the delta log's: check those first.
             try checkLogPages(offsets: [])
+            headChecked = true
             try requireSoundPages(
                 of: [schema.postings(.type).database.name, schema.delta.database.name], operation: "checkLogPages",
                 "the log's indexes have damaged pages", advice: Self.indexDamageAdvice)
+            let resolved: EventQuery?
             do {
-                query.types = try environment.read { [schema] txn in
-                    try ReadPlan.resolvedTypes(of: query, index: IndexReader(schema: schema), txn)
+                resolved = try environment.read { [schema] txn in
+                    try ReadPlan.resolvingPatterns(query, index: IndexReader(schema: schema), txn)
                 }
             } catch {
                 throw AnnalsError(error)
             }
-            if query.types.isEmpty { return }
+            guard let resolved else { return }
+            query = resolved
         }
         if Self.readsByOffset(query) {
             var head: UInt64?
@@ -72,7 +78,7 @@ extension EventStore {
             return
         }
         // The planner of several types compares their lists with the range up to the head.
-        if ReadPlan.mayReadTypeLists(query) { try checkLogPages(offsets: []) }
+        if ReadPlan.mayReadTypeLists(query) && !headChecked { try checkLogPages(offsets: []) }
         let indexRanges = indexRanges(for: query)
         try requireSoundPages(
             of: Array(indexRanges.keys) + [schema.delta.database.name], ranges: indexRanges,
