@@ -160,9 +160,7 @@ extension EventStore {
         }
         if anchor == nil {
             bounded.to = verification.to
-            anchor = LogHead(
-                offset: verification.to, hash: verification.lastHash ?? .genesis,
-                durableOffset: watermark.map { min($0.durableOffset, verification.to) } ?? verification.to)
+            anchor = logHead(offset: verification.to, hash: verification.lastHash ?? .genesis)
         }
         return AuditReport(
             anchor: anchor!, query: bounded, verification: verification, events: total,

@@ -106,11 +106,22 @@ extension EventStore {
     public func head() throws(AnnalsError) -> LogHead {
         do {
             let (offset, hash) = try environment.read { txn in try txn.logHead(schema) }
-            let durable = watermark.map { min($0.durableOffset, offset) } ?? offset
-            return LogHead(offset: offset, hash: hash, durableOffset: durable)
+            return logHead(offset: offset, hash: hash)
         } catch {
             throw AnnalsError(error)
         }
+    }
+
+    /// The head at `offset` with `hash`, durable as far as ``durableOffset(upTo:)`` says.
+    func logHead(offset: UInt64, hash: ChainHash) -> LogHead {
+        LogHead(offset: offset, hash: hash, durableOffset: durableOffset(upTo: offset))
+    }
+
+    /// How much of the log through `offset` (a head just read) is durable: the watermark, at most `offset`; all of
+    /// it without a watermark file. Read after the head, so that a writer's commits in between are covered by the
+    /// watermark file it created first (``WatermarkSource``).
+    func durableOffset(upTo offset: UInt64) -> UInt64 {
+        watermark.map { min($0.durableOffset, offset) } ?? offset
     }
 
     /// The highest durable offset: events at or below it survive a power loss.

@@ -93,7 +93,7 @@ extension EventStore {
                     .sorted { ($0.count, $1.type) > ($1.count, $0.type) }
                 return StoreStatistics(
                     events: head,
-                    durableOffset: watermark.map { min($0.durableOffset, head) } ?? head,
+                    durableOffset: durableOffset(upTo: head),
                     payloadBytes: try txn.metaU64(schema, MetaKey.payloadBytes) ?? 0,
                     recordBytes: try txn.metaU64(schema, MetaKey.recordBytes) ?? 0,
                     headerBytes: RecordHeader.totalSize(
