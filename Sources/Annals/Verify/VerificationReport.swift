@@ -23,6 +23,15 @@ public struct VerificationReport: Sendable, Hashable {
     /// log order as the records are read, and the anchor's comparison comes last, so it is not always the first.
     public var firstBadOffset: UInt64? { Self.firstBadOffset(of: problems) }
 
+    /// The problem at ``firstBadOffset`` (the first listed when none names an offset), as a command reports it.
+    public var firstProblem: VerificationProblem? { Self.firstProblem(of: problems) }
+
+    /// The problem of `problems` at ``firstBadOffset(of:)``, or the first listed when none names that offset.
+    public static func firstProblem(of problems: [VerificationProblem]) -> VerificationProblem? {
+        let first = firstBadOffset(of: problems)
+        return problems.first { $0.offset == first } ?? problems.first
+    }
+
     /// The smallest offset `problems` name, ignoring 0 (a problem no single offset stands for) unless every one is 0.
     public static func firstBadOffset(of problems: [VerificationProblem]) -> UInt64? {
         guard !problems.isEmpty else { return nil }

@@ -143,19 +143,16 @@ struct Append: ParsableCommand {
         }
         // Receipts promise durability: without per-commit syncs, sync once for the batch before printing.
         if durability != .sync { try store.sync() }
+        let progress =
+            "events through offset \(receipts.map(\.offset).max()!) (line \(events.last!.line)) were appended, later "
+            + "lines were not"
         do {
             try Self.printReceipts(receipts)
         } catch OutputClosed.pipe {
-            throw CLIFailure(
-                .outputClosed,
-                "standard output was closed; events through offset \(receipts.map(\.offset).max()!) (line "
-                    + "\(events.last!.line)) were appended, later lines were not")
+            throw CLIFailure(.outputClosed, "standard output was closed; \(progress)")
         } catch let failure as CLIFailure {
             // The receipts could not be written (a full disk, an I/O error): say how far the input got all the same.
-            throw CLIFailure(
-                failure.code,
-                "\(failure.message); events through offset \(receipts.map(\.offset).max()!) (line "
-                    + "\(events.last!.line)) were appended, later lines were not")
+            throw CLIFailure(failure.code, "\(failure.message); \(progress)")
         }
     }
 

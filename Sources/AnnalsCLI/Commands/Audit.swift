@@ -55,9 +55,7 @@ struct Audit: ParsableCommand {
         } else {
             for line in AuditTable(report: report).lines { try Output.standard.line(line) }
         }
-        let problems = report.verification.problems
-        let first = VerificationReport.firstBadOffset(of: problems)
-        if let problem = problems.first(where: { $0.offset == first }) ?? problems.first {
+        if let problem = report.verification.firstProblem {
             try Output.standard.flush()
             throw CLIFailure(.damaged, problem.damageMessage(includingDetail: false))
         }

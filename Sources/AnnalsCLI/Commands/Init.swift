@@ -1,6 +1,5 @@
 import Annals
 import ArgumentParser
-import Foundation
 
 /// `annals init`: creates a store.
 struct Init: ParsableCommand {

@@ -185,6 +185,6 @@ struct PrettyEvent {
             && id.allSatisfy { character in
                 TextTable.isInert(character) && !character.isWhitespace && !"\"[]#".contains(character)
             }
-        return plain ? id : String(decoding: JSONValue.string(id).canonicalBytes, as: UTF8.self)
+        return plain ? id : JSONValue.string(id).canonicalString
     }
 }

@@ -60,8 +60,7 @@ struct Verify: ParsableCommand {
         if indexes { summary += ",\"indexesChecked\":\(report.isIntact)" }
         if let first = VerificationReport.firstBadOffset(of: problems) { summary += ",\"firstBadOffset\":\(first)" }
         try Output.standard.line(summary + "}")
-        let first = VerificationReport.firstBadOffset(of: problems)
-        if let problem = problems.first(where: { $0.offset == first }) ?? problems.first {
+        if let problem = VerificationReport.firstProblem(of: problems) {
             try Output.standard.flush()
             throw CLIFailure(.damaged, problem.damageMessage(includingDetail: true))
         }
