@@ -277,21 +277,18 @@ public final class EventStore: @unchecked Sendable {
         automaticSnapshots?.stop(wait: waits)
         // The environment closes on a thread that holds no transaction of it, once every other one has ended.
         let state = closeState
-        if let writer {
-            // The writer reports when its thread has ended: only then is the environment closed, and the store.
-            writer.onStopped = { [environment] in
-                environment.close()
-                state.finish()
-            }
-            writer.stop(waiting: waits)
-        } else if waits {
+        let finish: @Sendable () -> Void = { [environment] in
             environment.close()
             state.finish()
+        }
+        if let writer {
+            // The writer reports when its thread has ended: only then is the environment closed, and the store.
+            writer.onStopped = finish
+            writer.stop(waiting: waits)
+        } else if waits {
+            finish()
         } else {
-            Thread { [environment] in
-                environment.close()
-                state.finish()
-            }.start()
+            Thread(block: finish).start()
         }
     }
 
@@ -424,9 +421,11 @@ public final class EventStore: @unchecked Sendable {
 
     /// Runs `body` in a write transaction on the writer thread, waits for the commit, and returns what `body`
     /// returned.
-    func writeReturning<R>(_ body: @escaping (borrowing Transaction) throws -> R) throws -> R {
+    func writeReturning<R>(
+        calledBy call: String = #function, _ body: @escaping (borrowing Transaction) throws -> R
+    ) throws -> R {
         let box = ResultBox<R>()
-        try write { txn in box.result = .success(try body(txn)) }
+        try write(calledBy: call) { txn in box.result = .success(try body(txn)) }
         return try box.result!.get()
     }
 
@@ -447,9 +446,12 @@ public final class EventStore: @unchecked Sendable {
     ///
     /// For maintenance that must be atomic with the log's state (installing a dictionary, for example). `body`
     /// must not block or wait on other work, and must not append through this store.
-    func write(_ body: @escaping (borrowing Transaction) throws -> Void) throws {
+    ///
+    /// `call` names the public call for the error a call made where it cannot wait gets (the caller's name by
+    /// default).
+    func write(calledBy call: String = #function, _ body: @escaping (borrowing Transaction) throws -> Void) throws {
         guard let writer else { throw AnnalsError.invalidArgument("the store was opened read-only") }
-        try refuseWaitingForWriter("this call")
+        try refuseWaitingForWriter(call)
         let done = DispatchSemaphore(value: 0)
         let box = ErrorBox()
         writer.submit(

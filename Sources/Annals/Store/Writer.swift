@@ -18,7 +18,8 @@ final class Writer: @unchecked Sendable {
     private var thread: Thread?
     /// Called on the writer thread after each commit that appended events, with the new head.
     var onCommit: (@Sendable (UInt64) -> Void)?
-    /// Called once the thread has drained the queue and synced, just before it ends (and before ``stop()`` returns).
+    /// Called once the thread has drained the queue and synced, just before it ends (and before a waiting ``stop()``
+    /// returns).
     var onStopped: (@Sendable () -> Void)?
 
     /// The last committed offset as this process knows it (guarded by `lock`).
