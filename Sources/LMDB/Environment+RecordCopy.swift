@@ -84,7 +84,8 @@ extension Environment {
         }
     }
 
-    /// The directory inside the destination that ``copyRecords(of:to:)`` writes the copy in before moving it out.
+    /// The directory inside the destination that ``copyRecords(of:to:)`` and ``copy(to:compact:)`` write the copy in
+    /// before moving it out.
     public static let copyStagingName = ".annals-copy-in-progress"
 
     /// Copies `sources` into a new environment at `directory`, synced once at the end (the batches need not be

@@ -23,7 +23,8 @@ enum OpenEnvironments {
     /// Runs `body` (which opens the environment at `path`) unless this process already has it open, and records it
     /// as open when `body` succeeds; returns the identity to pass to ``released(_:)``.
     ///
-    /// Opens of the same directory from several threads are serialized, so that two cannot both pass the check.
+    /// Every open in the process is serialized (one lock for all), so that two of the same directory cannot both
+    /// pass the check.
     /// - Throws: ``LMDBError/Code/alreadyOpenInProcess`` naming the path it is open under, or what `body` throws.
     static func opening(_ path: String, _ body: () throws(LMDBError) -> Void) throws(LMDBError) -> Identity? {
         lock.lock()

@@ -12,7 +12,7 @@ struct Snapshot: ParsableCommand {
             """,
         subcommands: [Create.self, List.self, Prune.self])
 
-    /// One snapshot as a JSON line: `{"offset","createdAt","storedBytes","bodyBytes"}`.
+    /// One snapshot as a JSON line: `{"offset","createdAt","storedBytes","bodyBytes","damage"}`.
     static func json(_ info: SnapshotInfo) -> String {
         let members: [String: JSONValue] = [
             "offset": .integer(info.offset), "createdAt": time(info.createdAt),
