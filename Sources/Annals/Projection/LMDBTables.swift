@@ -5,12 +5,15 @@ struct LMDBTables: ProjectionWriter {
     let transaction: TransactionHandle
     let databases: [Database]
 
+    /// The key sizes LMDB stores (with its default 511-byte key limit).
+    static let storableKeySizes = 1...511
+
     func withValue<R>(_ table: ProjectionTable, key: [UInt8], _ body: (UnsafeRawBufferPointer?) throws -> R) throws
         -> R
     {
         let database = databases[try table.position(among: databases.count)]
         // A key LMDB cannot store (empty, or past 511 bytes) has no value: looking it up is an LMDB error.
-        guard !key.isEmpty, key.count <= 511 else { return try body(nil) }
+        guard Self.storableKeySizes.contains(key.count) else { return try body(nil) }
         return try key.withUnsafeBytes { k in try transaction.withValue(database, key: k, body) }
     }
 
@@ -37,7 +40,7 @@ struct LMDBTables: ProjectionWriter {
 
     /// Refuses a key LMDB cannot store (empty, or longer than 511 bytes) with an error naming the table.
     static func checkKey(_ key: UnsafeRawBufferPointer, in database: Database) throws {
-        guard !key.isEmpty, key.count <= 511 else {
+        guard Self.storableKeySizes.contains(key.count) else {
             throw AnnalsError.invalidArgument(
                 "projection key of \(key.count) bytes in \(database.name) (must be 1–511 bytes)")
         }
@@ -46,7 +49,7 @@ struct LMDBTables: ProjectionWriter {
     @discardableResult
     func delete(_ table: ProjectionTable, key: [UInt8]) throws -> Bool {
         let database = databases[try table.position(among: databases.count)]
-        guard !key.isEmpty, key.count <= 511 else { return false }
+        guard Self.storableKeySizes.contains(key.count) else { return false }
         return try key.withUnsafeBytes { k in try transaction.delete(database, key: k) }
     }
 }

@@ -266,7 +266,9 @@ final class ProjectionRebuilder {
                         try value.withUnsafeBytes { value in
                             try cursor.put(key: key, value: value, flags: appending ? .append : [])
                         }
-                    } else if !appending, (1...511).contains(key.count), try cursor.get(.setKey, key: key) != nil {
+                    } else if !appending, LMDBTables.storableKeySizes.contains(key.count),
+                        try cursor.get(.setKey, key: key) != nil
+                    {
                         try cursor.deleteCurrent()
                     }
                 }

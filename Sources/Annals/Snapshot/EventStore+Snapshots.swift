@@ -106,8 +106,9 @@ extension EventStore {
         do {
             return SnapshotInfo(try SnapshotFormat.header(stored, key: offset))
         } catch {
-            let reason: String
-            if case .corruptSnapshot(_, let why) = AnnalsError(error) { reason = why } else { reason = "\(error)" }
+            // The header check throws only corruptSnapshot; its reason is the damage.
+            var reason = error.description
+            if case .corruptSnapshot(_, let why) = error { reason = why }
             return SnapshotInfo(offset: offset, createdAt: 0, storedBytes: stored.count, bodyBytes: 0, damage: reason)
         }
     }

@@ -26,7 +26,6 @@ public struct RegistrySource: Sendable, Hashable {
     public var defaultName: String {
         var path = location
         if isURL, let url = URL(string: location) { path = url.path.isEmpty ? (url.host ?? "registry") : url.path }
-        while path.count > 1, path.hasSuffix("/") { path.removeLast() }
         var base = PathComponents.last(of: path)
         if let dot = base.lastIndex(of: "."), dot != base.startIndex { base = String(base[..<dot]) }
         let cleaned = String(base.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "-" })
