@@ -20,8 +20,15 @@ final class Output {
     private var buffer: [UInt8] = []
     private let capacity = 64 << 10
 
+    /// Whether a write to the descriptor can block: a pipe, a socket or a terminal (a regular file or `/dev/null`
+    /// never makes a writer wait for a reader).
+    private let mayBlock: Bool
+
     init(fd: Int32) {
         self.fd = fd
+        var status = stat()
+        let type = fstat(fd, &status) == 0 ? status.st_mode & S_IFMT : S_IFIFO
+        mayBlock = type == S_IFIFO || type == S_IFSOCK || type == S_IFCHR
         buffer.reserveCapacity(capacity)
     }
 
@@ -46,7 +53,8 @@ final class Output {
 
     /// Writes everything buffered.
     ///
-    /// Once ``StopSignals`` are installed (`tail`), a stop signal must end a write that a reader which stopped
+    /// Once ``StopSignals`` are installed (`tail`), and when the descriptor is one whose writes can block (a pipe, a
+    /// socket, a terminal; not a regular file), a stop signal must end a write that a reader which stopped
     /// reading would block for ever. The signal may be delivered to another thread, so no `EINTR` is to be counted
     /// on: each piece waits until the descriptor can take it (`poll`), and is at most `PIPE_BUF` bytes, which a
     /// pipe ready for writing takes without blocking, cut after its last whole line. A stop ends the flush only when
@@ -54,7 +62,8 @@ final class Output {
     /// that stopped is left with whole lines (unless a single line is longer than `PIPE_BUF`).
     /// - Throws: ``OutputClosed/pipe``, ``OutputClosed/stopped``, or a ``CLIFailure`` for another failed write.
     func flush() throws {
-        let stoppable = StopSignals.installed
+        // Only a write that can block needs watching for a stop; others go out in one call.
+        let stoppable = StopSignals.installed && mayBlock
         var written = 0
         while written < buffer.count {
             let piece = stoppable ? try nextPiece(from: written) : buffer.count - written
