@@ -108,24 +108,48 @@ extension EventStore {
     public func createCursor(_ name: String, at offset: UInt64) throws(AnnalsError) -> SubscriberCursor {
         try SubscriberCursor.validate(name: name)
         do {
-            return try writeReturning { [schema] txn in
-                let key = Array(name.utf8)
-                let head = try txn.lastOffset(schema)
-                if let stored = try txn.get(schema.cursors, key: key),
-                    let existing = stored.withUnsafeBytes({ SubscriberCursor(name: name, stored: $0, head: head) })
-                {
-                    return existing
+            return try writeReturning(creatingCursor(name, at: offset))
+        } catch {
+            throw AnnalsError(error)
+        }
+    }
+
+    /// ``createCursor(_:at:)`` for async code inside the engine (a subscription's first `next()`): suspends until the
+    /// commit instead of blocking a thread of the cooperative pool.
+    func createCursorSuspending(_ name: String, at offset: UInt64) async throws(AnnalsError) -> SubscriberCursor {
+        try SubscriberCursor.validate(name: name)
+        let create = creatingCursor(name, at: offset)
+        let box = ResultBox<SubscriberCursor>()
+        do {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                submitWrite({ txn in box.result = .success(try create(txn)) }) { error in
+                    if let error { continuation.resume(throwing: error) } else { continuation.resume() }
                 }
-                try CursorAcknowledgement.check(offset, of: name, head: head, action: "created at")
-                let now = currentTimeMilliseconds()
-                let cursor = SubscriberCursor(
-                    name: name, offset: offset, acknowledgedAt: now, createdAt: now,
-                    lag: head > offset ? head - offset : 0)
-                try txn.put(schema.cursors, key: key, value: cursor.stored)
-                return cursor
             }
         } catch {
             throw AnnalsError(error)
+        }
+        return try box.result!.get()
+    }
+
+    /// The transaction of ``createCursor(_:at:)``: the cursor as stored, or created at `offset` when missing.
+    private func creatingCursor(
+        _ name: String, at offset: UInt64
+    ) -> (borrowing Transaction) throws -> SubscriberCursor {
+        { [schema] txn in
+            let key = Array(name.utf8)
+            let head = try txn.lastOffset(schema)
+            if let stored = try txn.get(schema.cursors, key: key),
+                let existing = stored.withUnsafeBytes({ SubscriberCursor(name: name, stored: $0, head: head) })
+            {
+                return existing
+            }
+            try CursorAcknowledgement.check(offset, of: name, head: head, action: "created at")
+            let now = currentTimeMilliseconds()
+            let cursor = SubscriberCursor(
+                name: name, offset: offset, acknowledgedAt: now, createdAt: now, lag: head > offset ? head - offset : 0)
+            try txn.put(schema.cursors, key: key, value: cursor.stored)
+            return cursor
         }
     }
 

@@ -67,7 +67,7 @@ public struct Subscription: AsyncSequence, Sendable {
         /// The next event, waiting for one if needed; `nil` once the task is cancelled.
         public mutating func next(isolation actor: isolated (any Actor)?) async throws(AnnalsError) -> RecordedEvent? {
             let store = subscription.store
-            if position == nil { position = try startPosition() }
+            if position == nil { position = try await Self.startPosition(of: subscription) }
             while true {
                 if index < buffer.count {
                     defer { index += 1 }
@@ -85,10 +85,11 @@ public struct Subscription: AsyncSequence, Sendable {
         }
 
         /// The cursor's offset or, for a new cursor or none, the start. A new cursor of a writable store is saved at
-        /// once (``EventStore/createCursor(_:at:)``, which keeps one another consumer created meanwhile), so that a
+        /// once (as ``EventStore/createCursor(_:at:)`` does, which keeps one another consumer created meanwhile, but
+        /// suspending rather than blocking a thread of the pool), so that a
         /// consumer that stops before its first acknowledgement resumes from the same start rather than from a later
         /// end, skipping what came in between.
-        private func startPosition() throws(AnnalsError) -> UInt64 {
+        private static func startPosition(of subscription: Subscription) async throws(AnnalsError) -> UInt64 {
             let store = subscription.store
             if let name = subscription.name, let cursor = try store.cursor(named: name) { return cursor.offset }
             let start: UInt64
@@ -98,7 +99,7 @@ public struct Subscription: AsyncSequence, Sendable {
             case .end: start = try store.head().durableOffset
             }
             guard let name = subscription.name, !store.options.readOnly else { return start }
-            return try store.createCursor(name, at: start).offset
+            return try await store.createCursorSuspending(name, at: start).offset
         }
 
         /// Reads the next events after `position` through `durable` straight into the buffer: at most
