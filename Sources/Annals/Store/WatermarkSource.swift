@@ -9,18 +9,22 @@ import Foundation
 /// unsynced commits for durable ones.
 final class WatermarkSource: @unchecked Sendable {
     private let directory: String
+    /// The file this open mapped: read without the lock (every writable open, and most read-only ones, have one).
+    private let mappedAtOpen: DurableWatermark?
     private let lock = NSLock()
     private var mapped: DurableWatermark?
 
     /// A source holding `watermark`, the file this open mapped (`nil` if a read-only open found none).
     init(directory: String, watermark: DurableWatermark?) {
         self.directory = directory
+        mappedAtOpen = watermark
         mapped = watermark
     }
 
     /// The watermark file, mapped now if it has appeared since the open; `nil` while there is none. Read the log
     /// head before this, so that a writer's commits in between are covered by the file it created first.
     var current: DurableWatermark? {
+        if let mappedAtOpen { return mappedAtOpen }
         lock.lock()
         defer { lock.unlock() }
         if let mapped { return mapped }
