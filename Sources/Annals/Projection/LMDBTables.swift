@@ -4,6 +4,8 @@ import LMDB
 struct LMDBTables: ProjectionWriter {
     let transaction: TransactionHandle
     let databases: [Database]
+    /// The projection's name, for errors.
+    let projection: String
 
     /// The key sizes LMDB stores (with its default 511-byte key limit).
     static let storableKeySizes = 1...511
@@ -11,7 +13,7 @@ struct LMDBTables: ProjectionWriter {
     func withValue<R>(_ table: ProjectionTable, key: [UInt8], _ body: (UnsafeRawBufferPointer?) throws -> R) throws
         -> R
     {
-        let database = databases[try table.position(among: databases.count)]
+        let database = databases[try table.position(among: databases.count, of: projection)]
         // A key LMDB cannot store (empty, or past 511 bytes) has no value: looking it up is an LMDB error.
         guard Self.storableKeySizes.contains(key.count) else { return try body(nil) }
         return try key.withUnsafeBytes { k in try transaction.withValue(database, key: k, body) }
@@ -21,7 +23,7 @@ struct LMDBTables: ProjectionWriter {
         _ table: ProjectionTable, prefix: [UInt8],
         _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Bool
     ) throws {
-        try transaction.withCursor(databases[try table.position(among: databases.count)]) { cursor in
+        try transaction.withCursor(databases[try table.position(among: databases.count, of: projection)]) { cursor in
             var entry = prefix.isEmpty ? try cursor.get(.first) : try cursor.seek(.setRange, to: prefix)
             while let current = entry, current.key.starts(with: prefix) {
                 guard try body(current.key, current.value) else { return }
@@ -31,7 +33,7 @@ struct LMDBTables: ProjectionWriter {
     }
 
     func put(_ table: ProjectionTable, key: [UInt8], value: [UInt8]) throws {
-        let database = databases[try table.position(among: databases.count)]
+        let database = databases[try table.position(among: databases.count, of: projection)]
         try key.withUnsafeBytes { k in
             try Self.checkKey(k, in: database)
             try value.withUnsafeBytes { v in try transaction.put(database, key: k, value: v) }
@@ -48,7 +50,7 @@ struct LMDBTables: ProjectionWriter {
 
     @discardableResult
     func delete(_ table: ProjectionTable, key: [UInt8]) throws -> Bool {
-        let database = databases[try table.position(among: databases.count)]
+        let database = databases[try table.position(among: databases.count, of: projection)]
         guard Self.storableKeySizes.contains(key.count) else { return false }
         return try key.withUnsafeBytes { k in try transaction.delete(database, key: k) }
     }

@@ -57,12 +57,14 @@ public struct ProjectionTable: Hashable, Sendable {
     /// The table at position `index`.
     public init(_ index: Int) { self.index = index }
 
-    /// ``index``, checked against the `count` tables of the projection that uses it.
+    /// ``index``, checked against the `count` tables of the projection that uses it (`projection`, when known, is
+    /// named in the error).
     /// - Throws: ``AnnalsError/invalidArgument(_:)`` when the projection declares no such table.
-    func position(among count: Int) throws(AnnalsError) -> Int {
+    func position(among count: Int, of projection: String? = nil) throws(AnnalsError) -> Int {
         guard index >= 0, index < count else {
+            let owner = projection.map { "projection '\($0)'" } ?? "the projection"
             throw .invalidArgument(
-                "projection table \(index) does not exist: the projection declares \(count) in tableNames "
+                "projection table \(index) does not exist: \(owner) declares \(count) in tableNames "
                     + (count == 0 ? "(none)" : "(0–\(count - 1))"))
         }
         return index

@@ -151,7 +151,7 @@ final class ProjectionCatalog: Sendable {
 
     /// The tables of `entry`'s slot `slot` in `txn`.
     func tables(_ entry: Entry, slot: UInt8, _ txn: TransactionHandle) -> LMDBTables {
-        LMDBTables(transaction: txn, databases: entry.slots[Int(slot)])
+        LMDBTables(transaction: txn, databases: entry.slots[Int(slot)], projection: entry.name)
     }
 
     /// The projections an append in `txn` must apply: those whose view is built by this code and is at `head`.
