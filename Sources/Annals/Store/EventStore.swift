@@ -74,7 +74,8 @@ public final class EventStore: @unchecked Sendable {
                     durability: options.durability,
                     readOnly: options.readOnly))
             // Another program's LMDB file is not written into (a writable open would add a store's databases).
-            let strangers = try environment.databaseNames().filter { !Self.isStoreDatabase($0) }
+            let names = try environment.databaseNames()
+            let strangers = names.filter { !Self.isStoreDatabase($0) }
             if !strangers.isEmpty {
                 throw AnnalsError.unsupportedFormat(
                     "the file holds databases no store has (\(strangers.prefix(5).joined(separator: ", "))): not a store "
@@ -83,7 +84,7 @@ public final class EventStore: @unchecked Sendable {
             do {
                 schema = try StoreSchema(environment: environment, create: !options.readOnly)
             } catch let error as LMDBError where error.code == .notFound {
-                if Self.isInterruptedCreation(environment) {
+                if Self.isInterruptedCreation(environment, names: names) {
                     throw AnnalsError.unsupportedFormat(Self.interruptedCreation)
                 }
                 throw error
@@ -99,7 +100,7 @@ public final class EventStore: @unchecked Sendable {
                 format == StoreSchema.formatVersion
                 || (options.readOnly && format == StoreSchema.upgradableFormatVersion)
             guard readable, let nonce else {
-                if format == nil, Self.isInterruptedCreation(environment) {
+                if format == nil, Self.isInterruptedCreation(environment, names: names) {
                     throw AnnalsError.unsupportedFormat(Self.interruptedCreation)
                 }
                 throw AnnalsError.unsupportedFormat(
@@ -207,7 +208,7 @@ public final class EventStore: @unchecked Sendable {
         StoreSchema.databaseNames.contains(name) || ProjectionCatalog.owns(name)
     }
 
-    /// What a store whose creation was cut short (``isInterruptedCreation(_:)``) is.
+    /// What a store whose creation was cut short (``isInterruptedCreation(_:names:)``) is.
     static let interruptedCreation =
         "a store whose creation was interrupted (an 'annals init' or first open that was killed): it holds no event; "
         + "run 'annals init' on it again"
@@ -216,8 +217,9 @@ public final class EventStore: @unchecked Sendable {
     /// (``initializeMeta(_:_:)``): it holds only databases a store creates, and its `meta` and `events`, where they
     /// exist, are empty. Anything else (another program's LMDB file, a store that lost its format version to damage)
     /// is not.
-    static func isInterruptedCreation(_ environment: Environment) -> Bool {
-        guard let names = try? environment.databaseNames(), names.allSatisfy(isStoreDatabase) else { return false }
+    ///
+    /// `names` are its databases as the open read them, all a store's (the open refuses others first).
+    static func isInterruptedCreation(_ environment: Environment, names: [String]) -> Bool {
         for name in ["meta", "events"] where names.contains(name) {
             guard let database = try? environment.openDatabase(name),
                 let entries = try? environment.read({ txn in try txn.statistics(database).entries }), entries == 0

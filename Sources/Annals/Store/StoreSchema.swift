@@ -55,6 +55,8 @@ struct StoreSchema: Sendable {
         delta = DeltaLog(database: try environment.openDatabase("idx.delta", flags: flags))
         streams = try environment.openDatabase("streams", flags: flags)
         cursors = try environment.openDatabase("cursors", flags: flags)
+        // The open refuses a file holding a database not in `databaseNames`: the list must name every one opened here.
+        assert(Set(allDatabases.map(\.name)) == Set(Self.databaseNames), "StoreSchema.databaseNames is out of date")
     }
 
     /// The merged posting lists of `kind`.
