@@ -180,6 +180,9 @@ struct PrettyEvent {
     /// id such as `eve  on thing-1 v9` (or one whose C1 controls print as spaces) cannot make its line read like
     /// another event's.
     static func word(_ id: String) -> String {
+        // Printable ASCII without spaces or the line's punctuation (nearly every id): plain, with no Unicode lookups.
+        let punctuation = Array("\"[]#".utf8)
+        if !id.isEmpty, id.utf8.allSatisfy({ (0x21...0x7E).contains($0) && !punctuation.contains($0) }) { return id }
         let plain =
             !id.isEmpty
             && id.allSatisfy { character in
