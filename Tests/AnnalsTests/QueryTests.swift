@@ -123,6 +123,19 @@ import Testing
             #expect(first.map(\.version) == [1, 2, 3])
             let last = try store.events(EventQuery(limit: 2, reverse: true)).collect()
             #expect(last.map(\.offset) == [2000, 1999])
+            #expect(try store.events(EventQuery(limit: 0)).collect().isEmpty)
+        }
+    }
+
+    @Test func aNegativeLimitIsRefusedNotReadAsZero() async throws {
+        try await withStore { store, _ in
+            _ = try await fill(store)
+            for query in [EventQuery(limit: -1), EventQuery(targetId: "thing-1", limit: -5, reverse: true)] {
+                let refusal = AnnalsError.invalidArgument(
+                    "query limit \(query.limit!) is negative (must be 0 or more)")
+                #expect(throws: refusal) { _ = try store.events(query).collect() }
+                #expect(throws: AnnalsError.self) { try store.checkLogPages(for: query) }
+            }
         }
     }
 

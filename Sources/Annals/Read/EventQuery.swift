@@ -20,7 +20,8 @@ public struct EventQuery: Sendable, Hashable {
     public var since: Int64?
     /// Only events with a timestamp before this (ms since 1970; exclusive).
     public var until: Int64?
-    /// At most this many events.
+    /// At most this many events (0 or more): reading throws ``AnnalsError/invalidArgument(_:)`` for a negative
+    /// limit.
     public var limit: Int?
     /// Newest first.
     public var reverse: Bool
@@ -40,6 +41,13 @@ public struct EventQuery: Sendable, Hashable {
         self.until = until
         self.limit = limit
         self.reverse = reverse
+    }
+
+    /// Throws ``AnnalsError/invalidArgument(_:)`` naming the first argument a read cannot take: a type that is not
+    /// a valid pattern, or a negative limit.
+    func checkArguments() throws(AnnalsError) {
+        try EventFilter.checkPatterns(types)
+        if let limit, limit < 0 { throw .invalidArgument("query limit \(limit) is negative (must be 0 or more)") }
     }
 
     /// Whether some of ``types`` has a wildcard (`*` or `?`).

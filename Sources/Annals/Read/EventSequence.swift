@@ -72,7 +72,14 @@ public struct EventReader {
     /// The next matching event, or `nil` at the end.
     /// - Throws: ``AnnalsError/corruptRecord(offset:reason:)`` for a damaged record, ``AnnalsError/storage(_:)``.
     public mutating func next() throws(AnnalsError) -> RecordedEvent? {
-        if let limit = query.limit, delivered >= limit { return nil }
+        if let limit = query.limit, delivered >= limit {
+            // A negative limit is refused as the plan refuses it, not read as 0.
+            if limit < 0, !finished {
+                finished = true
+                try query.checkArguments()
+            }
+            return nil
+        }
         while buffer.isEmpty {
             if let failure = pendingFailure {
                 pendingFailure = nil

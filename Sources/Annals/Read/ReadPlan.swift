@@ -20,7 +20,7 @@ enum ReadPlan {
     static func make(for query: EventQuery, store: EventStore) throws -> ReadPlan {
         let schema = store.schema
         let start: UInt64 = query.reverse ? (query.to == .max ? .max : query.to + 1) : max(query.from, 1) - 1
-        try EventFilter.checkPatterns(query.types)
+        try query.checkArguments()
         return try store.environment.read { txn in
             let index = IndexReader(schema: schema)
             // No type in the log matches the patterns: nothing to read.

@@ -45,9 +45,9 @@ extension EventStore {
     /// Type patterns (``EventQuery/types``) are resolved as the read resolves them, after a check of the whole type
     /// index and the delta log, whose symbols they are matched against.
     /// - Throws: ``AnnalsError/storage(_:)`` with `LMDBError.Code.corrupted`, naming the first damaged page;
-    ///   ``AnnalsError/invalidArgument(_:)`` for a type that is not a valid pattern.
+    ///   ``AnnalsError/invalidArgument(_:)`` for a type that is not a valid pattern or a negative limit.
     public func checkLogPages(for query: EventQuery) throws(AnnalsError) {
-        try EventFilter.checkPatterns(query.types)
+        try query.checkArguments()
         var headChecked = false
         var query = query
         if query.hasTypePatterns {
