@@ -20,7 +20,7 @@ struct AnnalsCommand: ParsableCommand {
               0  success                        7  output closed during append
               1  verification found damage      8  event rejected by a projection
               2  invalid input                  9  projection unavailable
-              3  version conflict              10  plugin dependencies unresolvable
+              3  conflict (version, cursor)    10  plugin dependencies unresolvable
               4  not found                     11  plugin permissions not granted
               5  storage error                 12  plugin pinned
               6  corrupt record                13  plugin execution failed

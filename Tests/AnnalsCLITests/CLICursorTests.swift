@@ -266,4 +266,34 @@ struct CLICursorTests {
             #expect(try fx.cursor("ahead") == nil)
         }
     }
+    /// A `cursors reset` backwards or a `cursors delete` while `tail -f --cursor` runs ends that tail with exit 3 at
+    /// its next acknowledgement, and the reset (or the deletion) is kept instead of undone.
+    @Test func aResetOrDeleteOfARunningTailsCursorStopsIt() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            try fx.append(sampleLines(3))
+            let changes = [
+                (["reset", "live", "--to", "1"], "moved back to offset 1"), (["delete", "live"], "deleted"),
+            ]
+            for (round, (change, expected)) in changes.enumerated() {
+                let tail = try fx.startUnblocked(["tail", "-f", "--cursor", "live", "--store", fx.store])
+                let head = 3 + round
+                let caughtUp = try waitUntil(timeout: 20) { try fx.cursor("live")?.int("offset") == head }
+                #expect(caughtUp, "the tail acknowledged through the head")
+                let changed = try fx.run(["cursors"] + change + ["--store", fx.store])
+                #expect(changed.status == Exit.ok, "\(changed)")
+                try fx.append(sampleLines(1, start: head))
+                let ended = tail.finish(timeout: 20)
+                #expect(ended.status == Exit.versionConflict, "\(ended)")
+                #expect(
+                    ended.errors.contains(expected) && ended.errors.contains("nothing was acknowledged"), "\(ended)")
+                #expect(ended.offsets.last == head + 1, "the new event was printed before the refused acknowledgement")
+                if change[0] == "reset" {
+                    #expect(try fx.cursor("live")?.int("offset") == 1, "the reset is kept")
+                } else {
+                    #expect(try fx.cursor("live") == nil, "the deleted cursor is not created again")
+                }
+            }
+        }
+    }
 }

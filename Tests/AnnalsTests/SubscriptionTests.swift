@@ -114,6 +114,38 @@ import Testing
         }
     }
 
+    @Test func aConditionalAcknowledgementKeepsAResetOrDeleteMadeMeanwhile() async throws {
+        try await withStore { store, _ in
+            _ = try await store.append(contentsOf: (0..<20).map { sampleEvent($0) })
+            // A cursor that does not exist was not seen anywhere: a conditional acknowledgement refuses it.
+            #expect(throws: AnnalsError.cursorMoved(name: "c", expected: 0, found: nil)) {
+                try store.acknowledge("c", through: 8, expecting: 0)
+            }
+            _ = try store.createCursor("c", at: 0)
+            try store.acknowledge("c", through: 8, expecting: 0)
+            #expect(try store.cursor(named: "c")?.offset == 8)
+            try store.acknowledge("c", through: 12, expecting: 8)
+            // Another consumer moved it forward: acknowledged as usual, and it never moves back.
+            try store.acknowledge("c", through: 15)
+            try store.acknowledge("c", through: 14, expecting: 12)
+            #expect(try store.cursor(named: "c")?.offset == 15)
+            // Reset backwards: this consumer's acknowledgement is refused and the reset stays.
+            try store.resetCursor("c", to: 3)
+            #expect(throws: AnnalsError.cursorMoved(name: "c", expected: 15, found: 3)) {
+                try store.acknowledge("c", through: 18, expecting: 15)
+            }
+            #expect(try store.cursor(named: "c")?.offset == 3)
+            // Deleted: refused, and not created again.
+            #expect(try store.deleteCursor("c"))
+            #expect(throws: AnnalsError.cursorMoved(name: "c", expected: 3, found: nil)) {
+                try store.acknowledge("c", through: 18, expecting: 3)
+            }
+            #expect(try store.cursor(named: "c") == nil)
+            let message = AnnalsError.cursorMoved(name: "c", expected: 9, found: 4).description
+            #expect(message.contains("moved back to offset 4") && message.contains("offset 9"), "\(message)")
+        }
+    }
+
     @Test func noCursorMovesPastTheLastOffset() async throws {
         try await withStore { store, _ in
             _ = try await store.append(contentsOf: (0..<5).map { sampleEvent($0) })

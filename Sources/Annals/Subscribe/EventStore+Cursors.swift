@@ -45,10 +45,18 @@ extension EventStore {
     /// ``resetCursor(_:to:)`` to move one back. Async code that acknowledges often can suspend instead of blocking a
     /// thread of the cooperative pool: `try await append(contentsOf: [], acknowledging: name, through: offset)` does
     /// the same, sharing the appends' group commit.
-    /// - Throws: ``AnnalsError/invalidArgument(_:)`` for an `offset` past the log's last offset.
-    public func acknowledge(_ name: String, through offset: UInt64) throws(AnnalsError) {
+    ///
+    /// With `expecting`, the offset this consumer last saw the cursor at (where it started, or what it last
+    /// acknowledged), the acknowledgement is conditional: if someone else deleted the cursor or moved it back below
+    /// that offset meanwhile (`annals cursors reset` or `delete`, ``resetCursor(_:to:)``, ``deleteCursor(_:)``),
+    /// nothing is written and it throws ``AnnalsError/cursorMoved(name:expected:found:)``, instead of undoing the
+    /// reset. A cursor another consumer moved forward is acknowledged as usual. `annals tail --cursor` acknowledges
+    /// this way.
+    /// - Throws: ``AnnalsError/invalidArgument(_:)`` for an `offset` past the log's last offset;
+    ///   ``AnnalsError/cursorMoved(name:expected:found:)``.
+    public func acknowledge(_ name: String, through offset: UInt64, expecting: UInt64? = nil) throws(AnnalsError) {
         try SubscriberCursor.validate(name: name)
-        let acknowledgement = CursorAcknowledgement(name: name, offset: offset)
+        let acknowledgement = CursorAcknowledgement(name: name, offset: offset, expected: expecting)
         do {
             try write { [schema] txn in
                 try acknowledgement.check(head: try txn.lastOffset(schema))

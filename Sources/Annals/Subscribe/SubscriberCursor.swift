@@ -51,6 +51,9 @@ public struct SubscriberCursor: Sendable, Hashable {
 struct CursorAcknowledgement: Sendable {
     let name: String
     let offset: UInt64
+    /// For a conditional acknowledgement, the offset the consumer last saw the cursor at: a cursor deleted or below
+    /// it fails the acknowledgement with ``AnnalsError/cursorMoved(name:expected:found:)``.
+    var expected: UInt64? = nil
 
     /// Refuses an acknowledgement past `head`, the log's last offset: a cursor there would skip the events appended
     /// until the log reaches it.
@@ -68,14 +71,19 @@ struct CursorAcknowledgement: Sendable {
                 + "it would skip the events appended until the log reaches it")
     }
 
-    /// Writes the acknowledgement; the cursor only moves forward.
+    /// Writes the acknowledgement; the cursor only moves forward. A conditional one (``expected``) first checks that
+    /// the cursor exists at or past the offset its consumer saw.
     func write(_ schema: StoreSchema, _ txn: borrowing Transaction) throws {
         let key = Array(name.utf8)
         let now = currentTimeMilliseconds()
         var cursor = SubscriberCursor(name: name, offset: offset, acknowledgedAt: now, createdAt: now, lag: 0)
-        if let existing = try txn.get(schema.cursors, key: key),
-            let previous = existing.withUnsafeBytes({ SubscriberCursor(name: name, stored: $0, head: 0) })
-        {
+        let previous = try txn.get(schema.cursors, key: key).flatMap { stored in
+            stored.withUnsafeBytes { SubscriberCursor(name: name, stored: $0, head: 0) }
+        }
+        if let expected, (previous?.offset).map({ $0 < expected }) ?? true {
+            throw AnnalsError.cursorMoved(name: name, expected: expected, found: previous?.offset)
+        }
+        if let previous {
             cursor.createdAt = previous.createdAt
             cursor.offset = max(previous.offset, offset)
         }

@@ -104,7 +104,11 @@ struct Tail: ParsableCommand {
                 // written, so it is not acknowledged (the next run delivers it again).
                 return
             }
-            if let cursor, acknowledged > position { try store.acknowledge(cursor, through: acknowledged) }
+            if let cursor, acknowledged > position {
+                // Conditional: a `cursors reset` or `delete` since this tail last acknowledged ends it (exit 3)
+                // instead of being undone.
+                try store.acknowledge(cursor, through: acknowledged, expecting: position)
+            }
             position = acknowledged
             if reachedLimit { break }
         }

@@ -14,7 +14,8 @@ struct CLIFailure: Error, CustomStringConvertible {
         case damaged = 1
         /// Invalid input: a malformed line, an invalid event.
         case invalidInput = 2
-        /// `expectedVersion` did not match.
+        /// `expectedVersion` did not match, a rollback's scope kept changing, or a running tail's cursor was reset or
+        /// deleted.
         case versionConflict = 3
         /// No store, or no such event.
         case notFound = 4
@@ -73,7 +74,7 @@ struct CLIFailure: Error, CustomStringConvertible {
     init(_ error: AnnalsError) {
         switch error {
         case .invalidEvent, .eventTooLarge, .invalidArgument: self.init(.invalidInput, error.description)
-        case .versionConflict, .conflictingAppend: self.init(.versionConflict, error.description)
+        case .versionConflict, .conflictingAppend, .cursorMoved: self.init(.versionConflict, error.description)
         case .storeNotFound: self.init(.notFound, error.description)
         case .corruptRecord, .unsupportedFormat, .corruptSnapshot: self.init(.corrupt, error.description)
         case .rejectedEvent: self.init(.rejected, error.description)
