@@ -33,6 +33,36 @@ public struct PluginPlatform: Sendable {
         }
     }
 
+    /// Appends `events` as one atomic batch computed from the views as of `plannedAt`, only if no ontology event
+    /// (`thing.*`, `connection.*`, `knowledge.*`) of `groups` was appended since, other than a plugin's own key/value
+    /// state: two plans made from the same state (two syncs of a registry, an install and an update in one
+    /// organization) can never both be appended. The second fails with ``PlatformError/store(_:)`` wrapping
+    /// ``AnnalsError/conflictingAppend(offset:plannedAt:)`` (exit 3: run it again). Does nothing when there are no
+    /// events.
+    func appendBatch(_ events: [NewEvent], plannedAt: UInt64, groups: [String]) async throws(PlatformError)
+        -> [AppendReceipt]
+    {
+        guard !events.isEmpty else { return [] }
+        let groups = Set(groups)
+        do {
+            return try await store.append(contentsOf: events, unlessAppendedAfter: plannedAt) { event in
+                guard let group = event.groupId, groups.contains(group) else { return false }
+                return Self.changesPlans(event.type, targetId: event.targetId)
+            }
+        } catch {
+            throw .store(error)
+        }
+    }
+
+    /// Whether an event of `type` on `targetId` may change what plugin operations plan from: any ontology event but
+    /// those of a plugin's key/value state, which executions write.
+    static func changesPlans(_ type: String, targetId: String?) -> Bool {
+        guard type.hasPrefix("thing.") || type.hasPrefix("connection.") || type.hasPrefix("knowledge.") else {
+            return false
+        }
+        return !(targetId?.hasPrefix(PlatformPluginHost.kvThingPrefix) ?? false)
+    }
+
     /// Runs a read of the views; a ``PlatformError`` thrown by `body` comes out as itself, engine errors as
     /// ``PlatformError/store(_:)``.
     func view<R>(_ body: (OntologyView) throws -> R) throws(PlatformError) -> R {

@@ -127,4 +127,43 @@ struct PluginVersionsTests {
                 try platform.installs(organization: "acme").first { $0.name == "feed" }?.version.description == "2.0.0")
         }
     }
+
+    @Test("a rollback to an offset inside an operation's batch, or removing another install's requirement, is refused")
+    func rollbackKeepsBatchesAndOtherRequirementsWhole() async throws {
+        try await withPlatform { platform, directory in
+            let manifest = try writeManifest(
+                ["a": ["1.0.0": ["b": "^1.0.0"]], "b": ["1.0.0": [:], "1.2.0": [:]]], to: directory)
+            let synced = try await platform.sync(RegistrySource(manifest), scope: .global, actorId: "ops")
+            let head = try #require(synced.offset)
+            // b's install is two events (the install and its instance_of connection).
+            let installB = try await platform.install("b", range: "^1.0.0", organization: "acme", actorId: "ana")
+            #expect(installB.offset == head + 2)
+            _ = try await platform.install("a", organization: "acme", actorId: "ana")
+            let inside = head + 1
+            do {
+                _ = try await platform.rollback("b", organization: "acme", to: .offset(inside), actorId: "ana")
+                Issue.record("a rollback into the middle of b's install was accepted")
+            } catch {
+                guard case .invalidArgument(let message) = error as? PlatformError else { throw error }
+                #expect(message.contains("offsets \(head + 1)–\(head + 2)") && message.contains("roll back to \(head)"))
+            }
+            // After b's install but before a's, a's requirement of b did not exist yet: the rollback would delete it.
+            do {
+                _ = try await platform.rollback("b", organization: "acme", to: .offset(head + 2), actorId: "ana")
+                Issue.record("a rollback removing a's requirement of b was accepted")
+            } catch {
+                guard case .resolutionFailed(let explanation) = error as? PlatformError else { throw error }
+                #expect(explanation.contains("a@1.0.0's requires b would be removed"), "\(explanation)")
+            }
+            let explain = try platform.explain("b", organization: "acme")
+            #expect(explain.chains.contains { $0.contains { $0.hasPrefix("a@1.0.0 requires b") } }, "\(explain.chains)")
+            do {
+                _ = try await platform.rollback("b", organization: "acme", to: .offset(9999), actorId: "ana")
+                Issue.record("a rollback past the head was accepted")
+            } catch {
+                guard case .invalidArgument(let message) = error as? PlatformError else { throw error }
+                #expect(message.hasPrefix("--to 9999 is not before the log head"), "\(message)")
+            }
+        }
+    }
 }

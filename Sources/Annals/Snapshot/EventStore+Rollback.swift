@@ -191,20 +191,7 @@ extension EventStore {
     func rollbackCondition(_ plan: RollbackPlan) -> AppendCondition {
         let check = RollbackScopeCheck(scope: plan.scope, entityIDs: plan.entityIDs)
         return AppendCondition(
-            plannedAt: plan.head,
-            firstCommittedConflict: { [self] after, txn in
-                let decoder = BatchDecoder(store: self)
-                var position = after
-                // Chunk by chunk, stopping at the first conflict: the writer's transaction waits for this.
-                while true {
-                    let (chunk, last) = try projectedEvents(
-                        after: position, limit: 1_024, decoder: decoder, including: check.mayChange, txn)
-                    guard let last else { return nil }
-                    if let conflict = chunk.first(where: check.changes) { return conflict.offset }
-                    position = last
-                }
-            },
-            conflicts: check.changes)
+            plannedAt: plan.head, store: self, including: check.mayChange, conflicts: check.changes)
     }
 }
 

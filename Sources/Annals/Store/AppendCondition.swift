@@ -22,3 +22,28 @@ struct AppendCondition: @unchecked Sendable {
         return pending().first { $0.offset > plannedAt && conflicts($0) }?.offset
     }
 }
+
+extension AppendCondition {
+    /// A condition checked against the events of `store` itself: those committed after `plannedAt` that `including`
+    /// passes are decoded (in chunks, stopping at the first conflict, since the writer's transaction waits for it)
+    /// and checked with `conflicts`, as are the events accepted earlier in the same group commit.
+    init(
+        plannedAt: UInt64, store: EventStore, including: @escaping @Sendable (RecordedEvent) -> Bool,
+        conflicts: @escaping @Sendable (ProjectedEvent) -> Bool
+    ) {
+        self.init(
+            plannedAt: plannedAt,
+            firstCommittedConflict: { after, txn in
+                let decoder = BatchDecoder(store: store)
+                var position = after
+                while true {
+                    let (chunk, last) = try store.projectedEvents(
+                        after: position, limit: 1_024, decoder: decoder, including: including, txn)
+                    guard let last else { return nil }
+                    if let conflict = chunk.first(where: conflicts) { return conflict.offset }
+                    position = last
+                }
+            },
+            conflicts: conflicts)
+    }
+}

@@ -38,10 +38,19 @@ public struct EventFilter: Sendable, Hashable {
 
     /// Whether `event` passes.
     public func matches(_ event: RecordedEvent) -> Bool {
-        if let targetId, event.targetId != targetId { return false }
-        if let groupId, event.groupId != groupId { return false }
-        if let actorId, event.actorId != actorId { return false }
-        return types.isEmpty || types.contains { Self.glob($0, matches: event.type) }
+        matches(type: event.type, targetId: event.targetId, groupId: event.groupId, actorId: event.actorId)
+    }
+
+    /// Whether an event accepted in a group commit passes (a conditional append's check).
+    func matches(_ event: ProjectedEvent) -> Bool {
+        matches(type: event.type, targetId: event.targetId, groupId: event.groupId, actorId: event.actorId)
+    }
+
+    private func matches(type: String, targetId: String?, groupId: String?, actorId: String?) -> Bool {
+        if let wanted = self.targetId, targetId != wanted { return false }
+        if let wanted = self.groupId, groupId != wanted { return false }
+        if let wanted = self.actorId, actorId != wanted { return false }
+        return types.isEmpty || types.contains { Self.glob($0, matches: type) }
     }
 
     /// The exact types, when no pattern has a wildcard (lets a read use the type index).

@@ -90,7 +90,11 @@ struct CLIFailure: Error, CustomStringConvertible {
         case .resolutionFailed: self.init(.unresolvable, error.description)
         case .permissionsNotGranted: self.init(.permissionsNotGranted, error.description)
         case .pinned: self.init(.pinned, error.description)
-        case .store(let error): self.init(error)
+        case .store(let error):
+            self.init(error)
+            if case .conflictingAppend = error {
+                message += " (another plugin operation changed what this one was planned from: run it again)"
+            }
         }
     }
 

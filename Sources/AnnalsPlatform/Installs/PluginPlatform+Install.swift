@@ -35,7 +35,7 @@ extension PluginPlatform {
         planner.requested[name] = requestedRange
         planner.upgradesNeedGrants = true
         planner.grants = Set(grants)
-        return try await apply(planner.plan(actorId: actorId), dryRun: dryRun)
+        return try await apply(planner.plan(actorId: actorId), from: state, dryRun: dryRun)
     }
 
     /// Updates `name` in `organization` to the newest version its dependents allow (or the newest in `range`),
@@ -80,7 +80,7 @@ extension PluginPlatform {
         planner.unlocked = [name]
         planner.grants = Set(grants)
         planner.newInstallsNeedGrants = true
-        return try await apply(planner.plan(actorId: actorId, recordUpdateOf: name), dryRun: dryRun)
+        return try await apply(planner.plan(actorId: actorId, recordUpdateOf: name), from: state, dryRun: dryRun)
     }
 
     /// Refuses a `--grant` that is not a permission.
@@ -90,11 +90,18 @@ extension PluginPlatform {
         }
     }
 
-    /// Appends a plan's events, unless it is a dry run or there are none.
-    func apply(_ plan: InstallPlan, dryRun: Bool) async throws(PlatformError) -> InstallPlan {
+    /// Appends a plan's events, unless it is a dry run or there are none: only if nothing that the plan was
+    /// resolved from (the organization's installs and registries, the global registries) changed since `state`
+    /// was read. An install that keeps a dependency writes no event on it, so `expectedVersion` alone would let a
+    /// concurrent update move that dependency out of the range the new install requires.
+    func apply(_ plan: InstallPlan, from state: OrganizationState, dryRun: Bool) async throws(PlatformError)
+        -> InstallPlan
+    {
         var plan = plan
         guard !dryRun else { return plan }
-        plan.offset = try await appendBatch(plan.events).last?.offset
+        plan.offset = try await appendBatch(
+            plan.events, plannedAt: state.offset, groups: [state.organization, PluginScope.globalGroup]
+        ).last?.offset
         return plan
     }
 

@@ -90,8 +90,9 @@ extension PluginPlatform {
             ids.formUnion(update.instances)
         case .offset(let given):
             guard given < state.offset else {
-                throw .noRollbackTarget("offset \(given) is not before the log head \(state.offset)")
+                throw .invalidArgument("--to \(given) is not before the log head \(state.offset)")
             }
+            try checkBatchBoundary(given)
             offset = given
         case .version(let version):
             offset = try self.offset(before: name, leftVersion: version, install: install)
@@ -131,8 +132,33 @@ extension PluginPlatform {
             }
             return event
         }
-        result.offset = try await appendBatch(events).last?.offset
+        // Conditional on the organization as read for the checks above (the plan's own head is later or equal).
+        result.offset = try await appendBatch(events, plannedAt: state.offset, groups: [org]).last?.offset
         return result
+    }
+
+    /// Refuses an offset inside the batch of one plugin operation (its events share `metadata.plugin.basis` and are
+    /// contiguous): the state there is half an operation, such as an install without its `instance_of`.
+    private func checkBatchBoundary(_ offset: UInt64) throws(PlatformError) {
+        func operation(at offset: UInt64) throws(PlatformError) -> JSONValue? {
+            guard offset > 0 else { return nil }
+            do {
+                return try store.event(at: offset)?.metadata["plugin"]
+            } catch {
+                throw .store(error)
+            }
+        }
+        guard let here = try operation(at: offset), here["basis"] != nil, try operation(at: offset + 1) == here else {
+            return
+        }
+        var first = offset
+        while try operation(at: first - 1) == here { first -= 1 }
+        var last = offset + 1
+        while try operation(at: last + 1) == here { last += 1 }
+        let name = here["request"]?.stringValue ?? here["operation"]?.stringValue ?? "a plugin operation"
+        throw .invalidArgument(
+            "--to \(offset) is inside the batch of '\(name)' (offsets \(first)–\(last)), whose state is half of it: "
+                + "roll back to \(first - 1) (before it) or \(last) (after it)")
     }
 
     /// The offset just before the install last moved away from `version`.
@@ -200,6 +226,20 @@ extension PluginPlatform {
             }
         }
         var problems: [String] = []
+        // A requirement of an install outside the rollback, deleted or changed because it names a covered install.
+        let installPrefix = PlatformIDs.install("", organization: state.organization)
+        for change in plan.changes where change.entity == "connection" {
+            let edge = change.current ?? change.target
+            guard let from = edge?["fromId"]?.stringValue, from.hasPrefix(installPrefix), !ids.contains(from) else {
+                continue
+            }
+            let dependent =
+                state.installs.values.first { $0.thingId == from }.map { "\($0.name)@\($0.version)" } ?? from
+            let what = edge?["properties"]?["dependency"]?.stringValue ?? edge?["toId"]?.stringValue ?? change.id
+            problems.append(
+                "\(dependent)'s \(edge?["connectionType"]?.stringValue ?? "connection") \(what) would be "
+                    + (change.action == .delete ? "removed" : "changed") + " by the rollback")
+        }
         for (from, edges) in state.requires where !ids.contains(from) {
             for edge in edges {
                 guard removed.contains(edge.toId) || restored[edge.toId] != nil else { continue }

@@ -45,16 +45,18 @@ extension PluginPlatform {
             throw .invalidArgument("an allowlist pattern must be 1–100 characters")
         }
         let id = PlatformIDs.organization(name)
-        let existing = try view { try $0.thing(id) }
+        let (existing, plannedAt) = try view { (try $0.thing(id), $0.offset) }
         let builder = OntologyEventBuilder(actorId: actorId, groupId: name, context: ["plugin": ["operation": "allow"]])
         let list: JSONValue = .object(["allowlist": .array(patterns.map(JSONValue.string))])
         let event: NewEvent?
         if let existing {
-            event = builder.updateThing(id, patch: MergePatchDiff.patch(from: existing.properties, to: list))
+            // Only the allowlist member: the organization thing may hold other settings.
+            let current: JSONValue = ["allowlist": existing.properties["allowlist"] ?? .null]
+            event = builder.updateThing(id, patch: MergePatchDiff.patch(from: current, to: list))
         } else {
             event = builder.createThing(id, type: PlatformIDs.organizationType, name: name, properties: list)
         }
         guard let event else { return nil }
-        return try await appendBatch([event]).last?.offset
+        return try await appendBatch([event], plannedAt: plannedAt, groups: [name]).last?.offset
     }
 }

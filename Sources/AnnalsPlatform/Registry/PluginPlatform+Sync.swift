@@ -14,7 +14,9 @@ extension PluginPlatform {
     ///   - name: The registry's name (default: ``RegistrySource/defaultName``).
     ///   - actorId: Who syncs.
     /// - Throws: ``PlatformError/unreadableSource(source:reason:)`` when the source cannot be read at all;
-    ///   ``PlatformError/store(_:)`` when the append fails (nothing is written then).
+    ///   ``PlatformError/store(_:)`` when the append fails (nothing is written then), with
+    ///   ``AnnalsError/conflictingAppend(offset:plannedAt:)`` when another change to the scope's plugins (another
+    ///   sync) was appended while this one was planned: syncing again applies this listing to the new state.
     public func sync(
         _ source: RegistrySource, scope: PluginScope, name: String? = nil, actorId: String
     ) async throws(PlatformError) -> SyncReport {
@@ -42,7 +44,9 @@ extension PluginPlatform {
         if !events.isEmpty || !report.problems.isEmpty {
             events += plan.registryEvents(builder)
         }
-        let receipts = try await appendBatch(events)
+        // Conditional on the scope's views as planned: of two syncs at once, the second fails (exit 3) instead of
+        // mixing its listing into the first's.
+        let receipts = try await appendBatch(events, plannedAt: plan.plannedAt, groups: [scope.groupId])
         report.events = receipts.count
         report.offset = receipts.last?.offset
         return report
@@ -52,6 +56,8 @@ extension PluginPlatform {
 /// Compares a registry listing with the views and works out the events that make them agree.
 struct SyncPlanner {
     private(set) var report: SyncReport
+    /// The offset of the views the plan was computed from.
+    let plannedAt: UInt64
     private let scope: PluginScope
     private let registry: String
     private let registryId: String
@@ -68,6 +74,7 @@ struct SyncPlanner {
     ) throws {
         self.scope = scope
         self.registry = registry
+        plannedAt = view.offset
         self.registryId = PlatformIDs.registry(registry, in: scope)
         self.source = source
         registryThing = try view.thing(registryId)

@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+
+@testable import Annals
+
+/// `append(contentsOf:unlessAppendedAfter:matching:)` and its predicate form: a batch planned from one state is
+/// appended only if nothing that matters to it was appended since.
+@Suite struct ConditionalAppendTests {
+    private let orgZero = [EventFilter(types: ["item.*"], groupId: "org-0")]
+
+    @Test func aMatchingEventAppendedSinceThePlanRefusesTheBatch() async throws {
+        try await withStore { store, _ in
+            _ = try await store.append(contentsOf: (0..<6).map { sampleEvent($0) })
+            let planned = try store.head().offset
+            // Events that do not match (another group, another type) leave the plan valid.
+            _ = try await store.append(sampleEvent(1))  // item.updated in org-1
+            _ = try await store.append(sampleEvent(3, type: "link.created"))  // link.created in org-0
+            let accepted = try await store.append(
+                contentsOf: [sampleEvent(10)], unlessAppendedAfter: planned, matching: orgZero)
+            #expect(accepted.count == 1)
+            // One that matches, appended after the plan, refuses it and names itself.
+            let conflicting = try await store.append(sampleEvent(12, type: "item.created"))  // org-0
+            let before = try store.head().offset
+            await #expect(throws: AnnalsError.conflictingAppend(offset: conflicting.offset, plannedAt: planned)) {
+                _ = try await store.append(
+                    contentsOf: [sampleEvent(20)], unlessAppendedAfter: planned, matching: orgZero)
+            }
+            #expect(try store.head().offset == before, "nothing of the refused batch was written")
+            // Planned again from the new head, it goes through.
+            _ = try await store.append(
+                contentsOf: [sampleEvent(21)], unlessAppendedAfter: conflicting.offset, matching: orgZero)
+        }
+    }
+
+    @Test func twoBatchesPlannedFromOneStateNeverBothGoThrough() async throws {
+        try await withStore { store, _ in
+            _ = try await store.append(contentsOf: (0..<3).map { sampleEvent($0) })
+            for _ in 0..<20 {
+                let planned = try store.head().offset
+                // Submitted at once, both land in the writer's queue; the second is checked against the first even
+                // when one group commit takes both.
+                let outcomes = await withTaskGroup(of: Bool.self) { group in
+                    for i in 0..<2 {
+                        group.addTask {
+                            do {
+                                _ = try await store.append(
+                                    contentsOf: [sampleEvent(30 + i * 3)], unlessAppendedAfter: planned,
+                                    matching: [EventFilter(groupId: "org-0")])
+                                return true
+                            } catch {
+                                guard case .conflictingAppend(_, planned) = error as? AnnalsError else {
+                                    Issue.record("unexpected \(error)")
+                                    return false
+                                }
+                                return false
+                            }
+                        }
+                    }
+                    return await group.reduce(into: [Bool]()) { $0.append($1) }
+                }
+                #expect(outcomes.filter { $0 }.count == 1, "exactly one of two plans from offset \(planned)")
+            }
+        }
+    }
+
+    @Test func aPredicateSeesEveryEventAppendedSince() async throws {
+        try await withStore { store, _ in
+            _ = try await store.append(contentsOf: (0..<4).map { sampleEvent($0) })
+            let planned = try store.head().offset
+            _ = try await store.append(sampleEvent(5, target: "kv:org-0:counter"))
+            _ = try await store.append(
+                contentsOf: [sampleEvent(6)], unlessAppendedAfter: planned,
+                where: { !($0.targetId?.hasPrefix("kv:") ?? false) })
+            await #expect(throws: AnnalsError.self) {
+                _ = try await store.append(
+                    contentsOf: [sampleEvent(7)], unlessAppendedAfter: planned,
+                    where: { $0.targetId?.hasPrefix("kv:") ?? false })
+            }
+        }
+    }
+
+    @Test func badArgumentsAreRefused() async throws {
+        try await withStore { store, _ in
+            _ = try await store.append(sampleEvent(0))
+            await #expect(throws: AnnalsError.self) {
+                _ = try await store.append(contentsOf: [sampleEvent(1)], unlessAppendedAfter: 1, matching: [])
+            }
+            await #expect(throws: AnnalsError.self) {
+                _ = try await store.append(
+                    contentsOf: [sampleEvent(1)], unlessAppendedAfter: 1, matching: [EventFilter(types: ["a b"])])
+            }
+            let past = AnnalsError.invalidArgument("a conditional append planned at offset 9, past the last offset 1")
+            await #expect(throws: past) {
+                _ = try await store.append(contentsOf: [sampleEvent(1)], unlessAppendedAfter: 9, matching: orgZero)
+            }
+            #expect(try store.head().offset == 1)
+        }
+    }
+}
