@@ -41,6 +41,42 @@ struct CLIPluginRuntimeTests {
         }
     }
 
+    @Test("a manifest synced by a relative path: artifacts resolve from its directory, whatever the current one")
+    func relativeManifestPath() throws {
+        try #require(FileManager.default.fileExists(atPath: examplePlugins), "run `make plugins` first")
+        try withCLIFixture { fx in
+            try fx.initStore()
+            // A copy of the example plugins in a subdirectory, synced from the fixture directory by a relative path.
+            let copy = fx.path("registries/examples")
+            try FileManager.default.createDirectory(
+                atPath: fx.path("registries"), withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: RepositoryPaths.examplePlugins, toPath: copy)
+            let synced = try fx.run([
+                "plugin", "sync", "registries/examples/registry.json", "--name", "examples", "--store", fx.store,
+            ])
+            #expect(synced.status == Exit.ok, "\(synced)")
+            #expect(try fx.annals("plugin", "install", "price-quote", "--group", "acme").status == Exit.ok)
+            // Run from another directory: the artifact is found.
+            let elsewhere = try runProcess(
+                fx.binary,
+                [
+                    "plugin", "run", "price-quote", "quote", "--group", "acme", "--input",
+                    #"{"symbol":"BTC","amount":2}"#,
+                    "--store", fx.store,
+                ],
+                directory: "/")
+            #expect(elsewhere.status == Exit.ok, "\(elsewhere)")
+            // The same manifest synced again from its own directory changes nothing.
+            let again = try runProcess(
+                fx.binary, ["plugin", "sync", "registry.json", "--name", "examples", "--store", fx.store],
+                directory: copy)
+            #expect(again.status == Exit.ok, "\(again)")
+            let report = try again.object()
+            #expect((report["changed"] as? [Any])?.isEmpty == true, "\(again)")
+            #expect(report.int("events") == 0, "\(again)")
+        }
+    }
+
     @Test("a host killed with kill -9 mid-execution: the restart reports the execution as abandoned")
     func killedHost() throws {
         try withPlugins(["runaway"]) { fx in

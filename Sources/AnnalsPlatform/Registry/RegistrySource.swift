@@ -12,14 +12,28 @@ import Foundation
 /// object is the ElizaOS generated registry, `"format": "annals.plugins/1"` (or a `"plugins"` array) a manifest,
 /// and an object of strings the ElizaOS index.
 public struct RegistrySource: Sendable, Hashable {
-    /// The source as given.
+    /// The source: a URL as given, a path made absolute against the current directory. A registry synced from any
+    /// directory thus records the same source, and the artifact paths of its manifest, relative to the manifest's
+    /// directory, resolve to the same files wherever plugins run from later.
     public var location: String
 
-    /// A source.
-    public init(_ location: String) { self.location = location }
+    /// A source: an `http(s)` URL, or the path of a file or directory (relative to the current directory).
+    public init(_ location: String) {
+        self.location = Self.isURL(location) ? location : Self.absolute(location)
+    }
 
     /// Whether the source is an `http(s)` URL.
-    public var isURL: Bool { location.hasPrefix("http://") || location.hasPrefix("https://") }
+    public var isURL: Bool { Self.isURL(location) }
+
+    private static func isURL(_ location: String) -> Bool {
+        location.hasPrefix("http://") || location.hasPrefix("https://")
+    }
+
+    /// `path` made absolute against the current directory, with `.` and `..` components resolved by name.
+    private static func absolute(_ path: String) -> String {
+        guard !path.isEmpty else { return path }
+        return URL(fileURLWithPath: path).standardizedFileURL.path
+    }
 
     /// The registry's default name: the file's or directory's base name without its extension, or the URL's
     /// last path component (what `--name` overrides).
