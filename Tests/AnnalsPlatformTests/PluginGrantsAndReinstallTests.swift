@@ -50,6 +50,35 @@ struct PluginGrantsAndReinstallTests {
         }
     }
 
+    @Test("a refusal names the plugin that asks, with its own permissions, not the others'")
+    func aRefusalNamesWhoAsks() async throws {
+        try await withPlatform { platform, directory in
+            let manifest = try writeManifest(
+                ["feed": ["1.0.0": [:], "2.0.0": ["http": "^1.0.0"]], "http": ["1.0.0": [:]]],
+                permissions: ["feed": ["2.0.0": ["kv", "secrets.read:K"]], "http": ["1.0.0": ["events.read"]]],
+                to: directory)
+            _ = try await platform.sync(RegistrySource(manifest), scope: .global, actorId: "ops")
+            _ = try await platform.install("feed", range: "1.0.0", organization: "acme", actorId: "ana")
+            await #expect {
+                try await platform.update("feed", range: "^2.0.0", organization: "acme", actorId: "ana")
+            } throws: { error in
+                guard case PlatformError.permissionsNotGranted(let plugin, _, let permissions) = error else {
+                    return false
+                }
+                return plugin == "http" && permissions == ["events.read"]
+            }
+            await #expect {
+                try await platform.update(
+                    "feed", range: "^2.0.0", organization: "acme", grants: ["events.read"], actorId: "ana")
+            } throws: { error in
+                guard case PlatformError.permissionsNotGranted(let plugin, _, let permissions) = error else {
+                    return false
+                }
+                return plugin == "feed" && permissions == ["kv", "secrets.read:K"]
+            }
+        }
+    }
+
     @Test("an install that moves an installed dependency to a version asking for more takes --grant")
     func installsTakeGrants() async throws {
         try await withPlatform { platform, directory in

@@ -123,10 +123,10 @@ struct InstallPlanner {
                 break
             }
         }
-        if !missingGrants.isEmpty {
-            let (name, version, _) = missingGrants[0]
-            throw .permissionsNotGranted(
-                plugin: name, version: version.description, permissions: missingGrants.flatMap { $0.2 }.sorted())
+        // The first plugin (in install order: dependencies first) with its own permissions; the next run names the
+        // next one.
+        if let (name, version, permissions) = missingGrants.first {
+            throw .permissionsNotGranted(plugin: name, version: version.description, permissions: permissions.sorted())
         }
 
         // Installs nothing needs any more.
