@@ -149,4 +149,30 @@ struct RegistrySyncTests {
             #expect(reasons["#5"] == "name: missing, or not a string")
         }
     }
+
+    @Test("an entry too large for one event is skipped with a problem; the rest syncs, and its old record stays")
+    func oversizedEntry() async throws {
+        try await withPlatform { platform, directory in
+            func manifest(description: String) throws -> String {
+                let plugins: JSONValue = [
+                    ["name": "big", "description": .string(description), "versions": [["version": "1.0.0"]]],
+                    ["name": "ok", "versions": [["version": "1.0.0"]]],
+                ]
+                let path = directory + "/plugins.json"
+                try Data(JSONValue.object(["format": "annals.plugins/1", "plugins": plugins]).canonicalBytes)
+                    .write(to: URL(fileURLWithPath: path))
+                return path
+            }
+            let first = try await platform.sync(
+                RegistrySource(try manifest(description: "small")), scope: .global, name: "reg", actorId: "ops")
+            #expect(first.added == ["big", "ok"])
+            let report = try await platform.sync(
+                RegistrySource(try manifest(description: String(repeating: "x", count: 2_000_000))), scope: .global,
+                name: "reg", actorId: "ops")
+            let problem = try #require(report.problems.first { $0.entry == "big" }, "\(report.problems)")
+            #expect(problem.reason.contains("bytes once stored") && problem.reason.hasSuffix("skipped"))
+            #expect(report.removed.isEmpty, "the skipped entry is not withdrawn")
+            #expect(try platform.plugin("big")?.description == "small")
+        }
+    }
 }

@@ -47,9 +47,10 @@ enum ManifestReader {
         let versions = try fields.array("versions")
         guard !versions.isEmpty else { throw EntryFault("versions: at least one version is needed") }
         var releases: [PluginRelease] = []
+        var seen: Set<SemanticVersion> = []
         for (index, value) in versions.enumerated() {
             let release = try self.release(try EntryFields(value, path: "versions[\(index)]"), baseDirectory)
-            guard !releases.contains(where: { $0.version == release.version }) else {
+            guard seen.insert(release.version).inserted else {
                 throw EntryFault("versions[\(index)].version: \(release.version) is listed twice")
             }
             releases.append(release)

@@ -27,7 +27,12 @@ extension PluginPlatform {
             throw .invalidArgument("registry name '\(registryName)' must be 1–48 letters, digits, '-' or '_'")
         }
         let listing = try source.read()
-        var plan = try view { try SyncPlanner(listing, scope: scope, registry: registryName, source: source, $0) }
+        // An entry must fit in one event with room for the event's own fields (metadata, ids).
+        let maximumEntrySize = max(store.options.maximumEventSize - 16_384, 1_024)
+        var plan = try view {
+            try SyncPlanner(
+                listing, scope: scope, registry: registryName, source: source, maximumEntrySize: maximumEntrySize, $0)
+        }
         let builder = OntologyEventBuilder(
             actorId: actorId, groupId: scope.groupId,
             context: ["plugin": ["operation": "sync", "registry": .string(registryName)]])
@@ -70,7 +75,8 @@ struct SyncPlanner {
     private var knowledge: [String: KnowledgeItem] = [:]
 
     init(
-        _ listing: RegistryListing, scope: PluginScope, registry: String, source: RegistrySource, _ view: OntologyView
+        _ listing: RegistryListing, scope: PluginScope, registry: String, source: RegistrySource,
+        maximumEntrySize: Int, _ view: OntologyView
     ) throws {
         self.scope = scope
         self.registry = registry
@@ -100,6 +106,16 @@ struct SyncPlanner {
                         reason: "already listed by registry '\(owner)' in scope \(scope); skipped"))
                 continue
             }
+            let size = plugin.properties.canonicalBytes.count + PluginSearchText.document(for: plugin).utf8.count
+            guard size <= maximumEntrySize else {
+                report.problems.append(
+                    EntryProblem(
+                        entry: plugin.name, location: "-",
+                        reason: "the entry takes \(size) bytes once stored, more than the \(maximumEntrySize) one "
+                            + "plugin may (the store's maximum event size, less room for the event's own fields); "
+                            + "skipped"))
+                continue
+            }
             listed.insert(id)
             upserts.append((plugin, existing))
             if let item = try view.knowledge(KnowledgeFilter(thingId: id, limit: 4)).first {
@@ -110,7 +126,7 @@ struct SyncPlanner {
         }
         // A plugin whose entry was skipped as damaged is still listed: it keeps what an earlier sync recorded. An
         // entry whose name could not be read could be any plugin, so then nothing is withdrawn.
-        let damaged = Set(listing.problems.map(\.entry))
+        let damaged = Set(report.problems.map(\.entry))
         let unnamed = listing.problems.contains { PluginName.problem($0.entry) != nil }
         if unnamed {
             report.warnings.append(
