@@ -1,5 +1,7 @@
 import Annals
 import AnnalsPlatform
+import AnnalsResolver
+import Crypto
 import Foundation
 import Testing
 
@@ -173,6 +175,52 @@ struct RegistrySyncTests {
             #expect(problem.reason.contains("bytes once stored") && problem.reason.hasSuffix("skipped"))
             #expect(report.removed.isEmpty, "the skipped entry is not withdrawn")
             #expect(try platform.plugin("big")?.description == "small")
+        }
+    }
+
+    @Test(
+        "a published version is immutable: a re-sync that swaps its module or permissions keeps the one synced before")
+    func publishedVersionsAreImmutable() async throws {
+        try await withPlatform { platform, directory in
+            func module(_ name: String, _ bytes: [UInt8]) throws -> String {
+                try Data(bytes).write(to: URL(fileURLWithPath: directory + "/" + name))
+                return SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+            }
+            let header: [UInt8] = [0, 97, 115, 109, 1, 0, 0, 0]
+            let original = try module("echo-a.wasm", header)
+            // The same module with an empty custom section: other code, another digest.
+            let swapped = try module("echo-b.wasm", header + [0, 2, 1, 120])
+            func manifest(_ file: String, _ digest: String, permissions: String) throws -> String {
+                let text = """
+                    {"format": "annals.plugins/1", "plugins": [{"name": "echo", "versions": [
+                      {"version": "1.0.0", "permissions": \(permissions), "artifact": {"path": "\(file)", "sha256": "\(digest)"}}]}]}
+                    """
+                let path = directory + "/plugins.json"
+                try text.write(toFile: path, atomically: true, encoding: .utf8)
+                return path
+            }
+            _ = try await platform.sync(
+                RegistrySource(try manifest("echo-a.wasm", original, permissions: "[]")), scope: .global, actorId: "ops"
+            )
+            let report = try await platform.sync(
+                RegistrySource(try manifest("echo-b.wasm", swapped, permissions: #"["kv"]"#)), scope: .global,
+                actorId: "ops")
+            let problem = try #require(report.problems.first, "\(report)")
+            #expect(problem.entry == "echo")
+            #expect(problem.reason.contains("version 1.0.0 changes its module's SHA-256 (\(original) → \(swapped))"))
+            #expect(
+                problem.reason.contains("its permissions") && problem.reason.contains("the one synced before is kept"))
+            let release = try #require(try platform.plugin("echo")?.release(SemanticVersion(1, 0, 0)))
+            #expect(release.artifact?.sha256 == original && release.artifact?.path.hasSuffix("echo-a.wasm") == true)
+            #expect(release.permissions.isEmpty)
+            // The module moved, unchanged: taken.
+            let moved = try module("echo-c.wasm", header)
+            let again = try await platform.sync(
+                RegistrySource(try manifest("echo-c.wasm", moved, permissions: "[]")), scope: .global, actorId: "ops")
+            #expect(again.problems.isEmpty, "\(again.problems)")
+            #expect(
+                try platform.plugin("echo")?.release(SemanticVersion(1, 0, 0))?.artifact?.path.hasSuffix("echo-c.wasm")
+                    == true)
         }
     }
 }

@@ -116,6 +116,9 @@ struct SyncPlanner {
                             + "skipped"))
                 continue
             }
+            if let existing, let published = Plugin(existing) {
+                plugin.releases = keepingPublished(plugin, published)
+            }
             listed.insert(id)
             upserts.append((plugin, existing))
             if let item = try view.knowledge(KnowledgeFilter(thingId: id, limit: 4)).first {
@@ -161,6 +164,37 @@ struct SyncPlanner {
                 if let target { edges[target] = .object(["name": .string(dependency), "ranges": .object(byVersion)]) }
             }
             dependencyEdges[plugin.thingId] = edges
+        }
+    }
+
+    /// `plugin`'s releases, with each version synced before kept as it was when the listing changed what it is (its
+    /// module's digest, dependencies, permissions, actions or subscriptions): a published version is immutable, so a
+    /// registry cannot swap the code or the permissions of a version organizations installed. Each such version is
+    /// reported as a problem (so `--strict` fails). A moved artifact with the same digest is taken.
+    private mutating func keepingPublished(_ plugin: Plugin, _ published: Plugin) -> [PluginRelease] {
+        plugin.releases.map { release in
+            guard let before = published.release(release.version) else { return release }
+            var changed: [String] = []
+            if before.artifact?.sha256 != release.artifact?.sha256 {
+                changed.append(
+                    "its module's SHA-256 (\(before.artifact?.sha256 ?? "none") → \(release.artifact?.sha256 ?? "none"))"
+                )
+            }
+            if before.dependencies != release.dependencies { changed.append("its dependencies") }
+            if before.permissions != release.permissions { changed.append("its permissions") }
+            if before.actions != release.actions { changed.append("its actions") }
+            if before.subscribes != release.subscribes { changed.append("its subscriptions") }
+            guard !changed.isEmpty else { return release }
+            report.problems.append(
+                EntryProblem(
+                    entry: plugin.name, location: "-",
+                    reason: "version \(release.version) changes " + changed.joined(separator: ", ")
+                        + ", but a published version cannot change: the one synced before is kept (publish a new "
+                        + "version instead)"))
+            var kept = before
+            if let artifact = release.artifact, artifact.sha256 == before.artifact?.sha256 { kept.artifact = artifact }
+            kept.coreRange = release.coreRange
+            return kept
         }
     }
 
