@@ -140,6 +140,23 @@ struct CLIPluginTests {
                 try fx.annals("plugin", "rollback", "ok", "--group", "acme", "--to", "soon").status
                     == Exit.invalidArguments)
             #expect(try fx.annals("plugin", "search", "x", "--limit", "0").status == Exit.invalidArguments)
+            // Empty or malformed values are refused before the store is touched, naming the flag or argument.
+            let mixed = fx.path("mixed.json")
+            for (arguments, message) in [
+                (["plugin", "sync", mixed, "--actor", ""], "--actor must not be empty"),
+                (["plugin", "sync", mixed, "--name", "a/b"], "--name: registry name 'a/b'"),
+                (["plugin", "install", "", "--group", "acme"], "NAME: the name is empty"),
+                (["plugin", "install", "ok@", "--group", "acme"], "the range after '@' is empty"),
+                (["plugin", "update", "ok", "--group", "acme", "--to", ""], "--to must not be empty"),
+                (["plugin", "allow", "--group", "acme", ""], "an allowlist pattern must be 1–100 characters"),
+                (["plugin", "search", "x", "--category", ""], "--category must not be empty"),
+            ] {
+                let result = try fx.run(arguments + ["--store", fx.store])
+                #expect(result.status == Exit.invalidArguments && result.errors.contains(message), "\(result)")
+            }
+            // A registry file that does not exist is not found (4), like any other missing file.
+            let missing = try fx.annals("plugin", "sync", fx.path("nosuch.json"))
+            #expect(missing.status == Exit.notFound && missing.errors.contains("no such file or directory"))
         }
     }
 }

@@ -21,11 +21,7 @@ extension PluginPlatform {
         _ source: RegistrySource, scope: PluginScope, name: String? = nil, actorId: String
     ) async throws(PlatformError) -> SyncReport {
         let registryName = name ?? source.defaultName
-        guard !registryName.isEmpty, registryName.count <= 48,
-            registryName.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
-        else {
-            throw .invalidArgument("registry name '\(registryName)' must be 1–48 letters, digits, '-' or '_'")
-        }
+        if let problem = Self.registryNameProblem(registryName) { throw .invalidArgument(problem) }
         let listing = try source.read()
         // An entry must fit in one event with room for the event's own fields (metadata, ids).
         let maximumEntrySize = max(store.options.maximumEventSize - 16_384, 1_024)
@@ -55,6 +51,16 @@ extension PluginPlatform {
         report.events = receipts.count
         report.offset = receipts.last?.offset
         return report
+    }
+}
+
+extension PluginPlatform {
+    /// What is wrong with `name` as a registry's name (1–48 ASCII letters, digits, `-` or `_`), or `nil`.
+    public static func registryNameProblem(_ name: String) -> String? {
+        let valid =
+            !name.isEmpty && name.count <= 48
+            && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
+        return valid ? nil : "registry name '\(name)' must be 1–48 letters, digits, '-' or '_'"
     }
 }
 

@@ -53,7 +53,7 @@ public struct RegistrySource: Sendable, Hashable {
         if !isURL {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: location, isDirectory: &isDirectory) else {
-                throw .unreadableSource(source: location, reason: "no such file or directory")
+                throw .notFound("cannot sync '\(location)': no such file or directory")
             }
             if isDirectory.boolValue { return try readDirectory() }
         }

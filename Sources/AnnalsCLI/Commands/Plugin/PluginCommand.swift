@@ -61,4 +61,13 @@ struct OrganizationReadOptions: ParsableArguments {
 struct ActorOption: ParsableArguments {
     @Option(help: "Who makes the change (the events' actorId).")
     var actor = "annals-cli"
+
+    func validate() throws {
+        if actor.isEmpty { throw ValidationError("--actor must not be empty") }
+    }
+}
+
+/// Refuses a plugin name no registry can list (exit 64), before the store is opened.
+func checkPluginName(_ name: String, argument: String = "NAME") throws {
+    if let problem = PluginName.problem(name) { throw ValidationError("\(argument): \(problem)") }
 }

@@ -38,7 +38,12 @@ struct PluginInstallCommand: ParsableCommand {
 
     @OptionGroup var actor: ActorOption
 
-    func validate() throws { try organization.check() }
+    func validate() throws {
+        try organization.check()
+        let (name, range) = PluginReference.split(plugin)
+        try checkPluginName(name)
+        if range?.isEmpty == true { throw ValidationError("'\(plugin)': the range after '@' is empty") }
+    }
 
     func run() throws {
         let (name, range) = PluginReference.split(plugin)
@@ -85,7 +90,11 @@ struct PluginUpdate: ParsableCommand {
 
     @OptionGroup var actor: ActorOption
 
-    func validate() throws { try organization.check() }
+    func validate() throws {
+        try organization.check()
+        try checkPluginName(name)
+        if to?.isEmpty == true { throw ValidationError("--to must not be empty") }
+    }
 
     func run() throws {
         let store = try location.openCheckingEveryPage(writing: !dryRun)

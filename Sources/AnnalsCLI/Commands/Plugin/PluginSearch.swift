@@ -38,6 +38,7 @@ struct PluginSearch: ParsableCommand {
         try OrganizationOption.check(organization)
         guard (1...100).contains(limit) else { throw ValidationError("--limit must be within 1…100") }
         if query.allSatisfy(\.isWhitespace) { throw ValidationError("the QUERY must not be empty") }
+        if category?.isEmpty == true { throw ValidationError("--category must not be empty") }
     }
 
     func run() throws {

@@ -64,6 +64,9 @@ struct PluginAllow: ParsableCommand {
     func validate() throws {
         try organization.check()
         if clear, !patterns.isEmpty { throw ValidationError("--clear takes no patterns") }
+        for pattern in patterns where pattern.isEmpty || pattern.count > 100 {
+            throw ValidationError("an allowlist pattern must be 1–100 characters, got '\(pattern)'")
+        }
     }
 
     func run() throws {

@@ -35,7 +35,10 @@ struct PluginSync: ParsableCommand {
 
     @OptionGroup var actor: ActorOption
 
-    func validate() throws { try OrganizationOption.check(organization) }
+    func validate() throws {
+        try OrganizationOption.check(organization)
+        if let name, let problem = PluginPlatform.registryNameProblem(name) { throw ValidationError("--name: \(problem)") }
+    }
 
     func run() throws {
         let store = try location.openCheckingEveryPage(writing: true)
