@@ -37,7 +37,9 @@ struct PluginSync: ParsableCommand {
 
     func validate() throws {
         try OrganizationOption.check(organization)
-        if let name, let problem = PluginPlatform.registryNameProblem(name) { throw ValidationError("--name: \(problem)") }
+        if let name, let problem = PluginPlatform.registryNameProblem(name) {
+            throw ValidationError("--name: \(problem)")
+        }
     }
 
     func run() throws {
