@@ -99,7 +99,30 @@ struct RegistrySyncTests {
             } catch {
                 #expect(String(describing: error).contains("no such file"))
             }
+            // What other JSON readers would read differently is refused: text after the top-level object, and a
+            // structural key given twice (they keep the last, a first-wins reader would sync another listing).
+            let manifest =
+                #"{"format": "annals.plugins/1", "plugins": [{"name": "x", "versions": [{"version": "1.0.0"}]}]}"#
+            for (text, reason) in [
+                (
+                    manifest + "\n{\"b\": \"github:c/d\"}",
+                    "unexpected text after the end of the top-level JSON value at line 2"
+                ),
+                (manifest + " ]} garbage", "unexpected text after the end"),
+                (#"{"plugins": [], "format": "annals.plugins/1", "plugins": []}"#, "the key 'plugins' appears again"),
+            ] {
+                try text.write(toFile: path, atomically: true, encoding: .utf8)
+                do {
+                    _ = try await platform.sync(RegistrySource(path), scope: .global, actorId: "ops")
+                    Issue.record("accepted: \(text)")
+                } catch {
+                    #expect(String(describing: error).contains(reason), "\(error)")
+                }
+            }
             #expect(try platform.store.head().offset == 0)
+            // A UTF-8 byte order mark before the object is skipped.
+            try Data([0xEF, 0xBB, 0xBF] + Array(manifest.utf8)).write(to: URL(fileURLWithPath: path))
+            #expect(try await platform.sync(RegistrySource(path), scope: .global, actorId: "ops").added == ["x"])
         }
     }
 

@@ -24,7 +24,7 @@ enum ElizaRegistryReader {
 
     /// Reads `index.json`: `{NAME: "github:owner/repo", …}`.
     static func readIndex(_ bytes: [UInt8]) throws(TolerantJSONMembers.Failure) -> RegistryListing {
-        let entries = try TolerantJSONMembers(bytes)
+        let entries = try TolerantJSONMembers(bytes, allowingDuplicateKeys: true)
         var listing = RegistryListing(format: .elizaIndex, plugins: [], problems: [], warnings: entries.warnings)
         collect(entries, bytes: bytes, into: &listing) { (name, value) throws(EntryFault) in
             guard case .string(let repository) = value, !repository.isEmpty else {

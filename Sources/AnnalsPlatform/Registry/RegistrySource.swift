@@ -107,7 +107,8 @@ public struct RegistrySource: Sendable, Hashable {
     {
         do {
             // Anything but an object is no registry: read as an empty one, it would withdraw every plugin.
-            let start = bytes.firstIndex { !Self.isWhitespace($0) } ?? bytes.count
+            let bom = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0  // a UTF-8 byte order mark is skipped
+            let start = bytes[bom...].firstIndex { !Self.isWhitespace($0) } ?? bytes.count
             guard start < bytes.count, bytes[start] == UInt8(ascii: "{") else {
                 let line = bytes[..<start].count { $0 == 0x0A } + 1
                 let column = start - (bytes[..<start].lastIndex(of: 0x0A).map { $0 + 1 } ?? 0) + 1
@@ -116,7 +117,8 @@ public struct RegistrySource: Sendable, Hashable {
                     reason: "the top level, at line \(line), column \(column), is not a JSON object (a registry "
                         + "index, a generated registry or an annals.plugins/1 manifest)")
             }
-            let top = try TolerantJSONMembers(bytes)
+            // Duplicate keys are left to the format's reader (an index's keys are its entries).
+            let top = try TolerantJSONMembers(bytes, allowingDuplicateKeys: true)
             let keys = Set(top.members.compactMap(\.key))
             try Self.require("registry", in: top, bytes, toStartWith: "{", "an object", source: name)
             try Self.require("plugins", in: top, bytes, toStartWith: "[", "an array", source: name)

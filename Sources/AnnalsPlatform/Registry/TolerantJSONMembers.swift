@@ -36,12 +36,17 @@ struct TolerantJSONMembers {
     private let bytes: [UInt8]
     private var lineStarts: [Int] = [0]
 
-    /// Splits the container that occupies `range` of `bytes` (the whole input by default).
-    init(_ bytes: [UInt8], range: Range<Int>? = nil) throws(Failure) {
+    /// Splits the container that occupies `range` of `bytes` (the whole input by default). The whole input must
+    /// hold nothing after its container, and, unless `allowingDuplicateKeys` (an index whose keys are entries), no
+    /// key twice in its top-level object.
+    init(_ bytes: [UInt8], range: Range<Int>? = nil, allowingDuplicateKeys: Bool = false) throws(Failure) {
         self.bytes = bytes
         for (index, byte) in bytes.enumerated() where byte == UInt8(ascii: "\n") { lineStarts.append(index + 1) }
+        let isTopLevel = range == nil
         let range = range ?? 0..<bytes.count
         var i = skipSpace(range.lowerBound, end: range.upperBound)
+        // A UTF-8 byte order mark, as some editors write, before the top-level container.
+        if isTopLevel, bytes.starts(with: [0xEF, 0xBB, 0xBF]) { i = skipSpace(3, end: range.upperBound) }
         guard i < range.upperBound, bytes[i] == UInt8(ascii: "{") || bytes[i] == UInt8(ascii: "[") else {
             throw failure("expected a JSON object or array", at: i)
         }
@@ -54,6 +59,7 @@ struct TolerantJSONMembers {
             guard i < range.upperBound else { throw failure("the container is not closed", at: i) }
             if bytes[i] == closer {
                 if afterComma { warnings.append("trailing comma before \(position(i))") }
+                if isTopLevel { try checkEnd(after: i + 1, checkingKeys: isObject && !allowingDuplicateKeys) }
                 break
             }
             let start = i
@@ -88,6 +94,26 @@ struct TolerantJSONMembers {
                     throw failure("expected ',' or '\(Character(Unicode.Scalar(closer)))'", at: i)
                 }
             }
+        }
+    }
+
+    /// Refuses what other readers of the file would read differently: text after the top-level container (another
+    /// object, garbage), and, when `checkingKeys`, a key the top-level object has twice (most parsers keep the last,
+    /// this one the first).
+    private func checkEnd(after end: Int, checkingKeys: Bool) throws(Failure) {
+        let rest = skipSpace(end, end: bytes.count)
+        if rest < bytes.count { throw failure("unexpected text after the end of the top-level JSON value", at: rest) }
+        guard checkingKeys else { return }
+        var seen: [String: Member] = [:]
+        for member in members {
+            guard let key = member.key else { continue }
+            if let first = seen[key] {
+                throw Failure(
+                    reason: "the key '\(key)' appears again (JSON readers disagree on which one counts; the first "
+                        + "is at line \(first.line), column \(first.column))",
+                    line: member.line, column: member.column)
+            }
+            seen[key] = member
         }
     }
 
