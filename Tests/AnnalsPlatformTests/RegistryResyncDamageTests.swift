@@ -48,6 +48,34 @@ struct RegistryResyncDamageTests {
         }
     }
 
+    @Test("an entry malformed past its name is reported and kept under its name; an invalid name still withdraws")
+    func malformedEntriesKeepTheirNames() async throws {
+        try await withPlatform { platform, directory in
+            let path = directory + "/plugins.json"
+            func write(_ entries: [String]) throws {
+                let text = #"{"format": "annals.plugins/1", "plugins": ["# + entries.joined(separator: ",") + "]}"
+                try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+            }
+            let entry = { (name: String) in #"{"name": "\#(name)", "versions": [{"version": "1.0.0"}]}"# }
+            try write(["tc", "dup", "gone", "ok"].map(entry))
+            _ = try await platform.sync(RegistrySource(path), scope: .global, actorId: "ops")
+            try write([
+                #"{"name": "tc", "versions": [{"version": "1.0.0"},]}"#,
+                #"{"name": "dup", "name": "dup", "versions": [{"version": "1.0.0"}]}"#,
+                #"{"name": "../etc", "versions": [{"version": "1.0.0"}]}"#, entry("ok"),
+            ])
+            let report = try await platform.sync(RegistrySource(path), scope: .global, actorId: "ops")
+            let reasons = Dictionary(uniqueKeysWithValues: report.problems.map { ($0.entry, $0.reason) })
+            #expect(reasons["tc"]?.contains("trailing comma") == true, "\(reasons)")
+            #expect(reasons["dup"]?.contains("duplicate key") == true, "\(reasons)")
+            #expect(reasons["../etc"]?.hasPrefix("invalid plugin name") == true, "\(reasons)")
+            // tc and dup keep what was synced before; gone, no longer listed, is withdrawn: every name was read.
+            #expect(report.removed == ["gone"], "\(report)")
+            #expect(!report.warnings.contains { $0.contains("withdrawn") }, "\(report.warnings)")
+            #expect(try platform.plugin("tc")?.withdrawn == false && platform.plugin("dup")?.withdrawn == false)
+        }
+    }
+
     @Test("a generated-registry entry that is skipped is not replaced by its versionless index entry")
     func skippedGeneratedEntryKeepsItsVersions() async throws {
         try await withPlatform { platform, directory in

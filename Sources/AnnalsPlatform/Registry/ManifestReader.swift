@@ -29,7 +29,14 @@ enum ManifestReader {
             format: .manifest, plugins: [], problems: [], warnings: top.warnings + entries.warnings)
         // Array members have no key: name them by their `name` field when it can be read.
         var named = entries
-        named.nameMembers { range in (try? JSONParser.parse(Array(bytes[range])))?["name"]?.stringValue }
+        // The name is read from its own member, so that an entry malformed elsewhere (a trailing comma, a duplicate
+        // key, bad UTF-8 in its description) is still reported, and kept, under its name.
+        named.nameMembers { range in
+            guard let members = try? TolerantJSONMembers(bytes, range: range),
+                let name = members.members.first(where: { $0.key == "name" })
+            else { return nil }
+            return (try? JSONParser.parse(Array(bytes[name.range])))?.stringValue
+        }
         ElizaRegistryReader.collect(named, bytes: bytes, into: &listing) { (name, value) throws(EntryFault) in
             try entry(name, value, baseDirectory: baseDirectory)
         }

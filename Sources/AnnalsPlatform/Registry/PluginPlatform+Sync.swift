@@ -136,7 +136,9 @@ struct SyncPlanner {
         // A plugin whose entry was skipped as damaged is still listed: it keeps what an earlier sync recorded. An
         // entry whose name could not be read could be any plugin, so then nothing is withdrawn.
         let damaged = Set(report.problems.map(\.entry))
-        let unnamed = listing.problems.contains { PluginName.problem($0.entry) != nil }
+        // Unnamed: `#N` (no name could be read) or `?` (not even the member could be delimited). An invalid name
+        // was read, and no stored plugin has it.
+        let unnamed = listing.problems.contains { $0.entry == "?" || $0.entry.hasPrefix("#") }
         if unnamed {
             report.warnings.append(
                 "an entry's name could not be read, so no plugin missing from the listing was withdrawn")
