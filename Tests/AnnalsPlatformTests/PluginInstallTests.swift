@@ -116,4 +116,25 @@ struct PluginInstallTests {
             }
         }
     }
+
+    @Test("a dist-tag named like a range (the ElizaOS registry's v0, v1) installs its tagged version")
+    func distTagsNamedLikeRanges() async throws {
+        try await withPlatform { platform, directory in
+            let text = #"""
+                {"registry": {"@e/p": {"description": "p", "npm": {"v0": "0.9.1", "v1": "2.3.0", "alpha": "3.0.0-alpha.1"}}}}
+                """#
+            let path = directory + "/generated-registry.json"
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            _ = try await platform.sync(RegistrySource(path), scope: .global, actorId: "ops")
+            for (tag, version) in [("v1", "2.3.0"), ("v0", "0.9.1"), ("alpha", "3.0.0-alpha.1")] {
+                let plan = try await platform.install(
+                    "@e/p", range: tag, organization: "acme", actorId: "ana", dryRun: true)
+                #expect(plan.steps.map(\.to?.description) == [version], "@\(tag)")
+            }
+            // A range is still a range.
+            let range = try await platform.install(
+                "@e/p", range: "^2.0.0", organization: "acme", actorId: "ana", dryRun: true)
+            #expect(range.steps.map(\.to?.description) == ["2.3.0"])
+        }
+    }
 }

@@ -118,6 +118,9 @@ extension PluginPlatform {
             }
             return try caret(latest)
         }
+        // A dist-tag of exactly this name wins over reading it as a range: the ElizaOS registry's `v0` and `v1` tags
+        // name versions compatible with core v0 and v1 (`v1` may be 2.3.0), which the ranges `0` and `1` would miss.
+        if let version = plugin.distTags[text] { return try caret(version) }
         do {
             return try VersionRange(parsing: text)
         } catch {
