@@ -182,12 +182,14 @@ struct FailureExplainer {
     private func both(_ first: Int, _ second: Int) -> String {
         let left = string(first)
         let right = string(second)
+        // After a clause of its own (`…, which is not a known package`), the second fact takes a comma too.
+        let and = left.contains(", which ") ? ", and " : " and "
         for subject in ["the install requires ", dependentPrefix(first)] where !subject.isEmpty {
             if left.hasPrefix(subject) && right.hasPrefix(subject) {
-                return left + " and " + right.dropFirst(subject.count)
+                return left + and + right.dropFirst(subject.count)
             }
         }
-        return left + " and " + right
+        return left + and + right
     }
 
     /// `a@1.0.0 depends on ` for a dependency incompatibility, else empty.

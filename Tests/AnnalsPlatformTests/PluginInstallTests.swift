@@ -1,8 +1,9 @@
 import Annals
-import AnnalsPlatform
 import AnnalsResolver
 import Foundation
 import Testing
+
+@testable import AnnalsPlatform
 
 @Suite("Plugin installs")
 struct PluginInstallTests {
@@ -135,6 +136,27 @@ struct PluginInstallTests {
             let range = try await platform.install(
                 "@e/p", range: "^2.0.0", organization: "acme", actorId: "ana", dryRun: true)
             #expect(range.steps.map(\.to?.description) == ["2.3.0"])
+        }
+    }
+
+    @Test("a dependency the allowlist hides is named as hidden, not as unknown")
+    func hiddenDependencyIsExplained() async throws {
+        try await withPlatform { platform, directory in
+            let manifest = try writeManifest(
+                ["app": ["1.0.0": ["util": "^1.0.0"]], "util": ["1.0.0": [:]], "utility": ["1.0.0": [:]]], to: directory
+            )
+            _ = try await platform.sync(RegistrySource(manifest), scope: .global, actorId: "ops")
+            _ = try await platform.setAllowlist(["app"], organization: "o3", actorId: "ops")
+            do {
+                _ = try await platform.install("app", organization: "o3", actorId: "ana")
+                Issue.record("installed a plugin whose dependency is hidden")
+            } catch {
+                guard case .resolutionFailed(let explanation) = error as? PlatformError else { throw error }
+                #expect(explanation.contains("util exists in the global registry but o3's allowlist hides it"))
+                #expect(!explanation.contains("utility exists"), "only the packages the explanation names")
+            }
+            #expect(
+                InstallPlanner.mentions("b requires util.", "util") && !InstallPlanner.mentions("utility x", "util"))
         }
     }
 }

@@ -177,8 +177,44 @@ struct InstallPlanner {
             return try resolver.resolve(
                 ResolutionRequest(requirements: requested, locked: locked, preferred: preferred))
         } catch {
-            throw .resolutionFailed(explanation: "cannot \(request) in \(state.organization):\n" + error.explanation)
+            throw .resolutionFailed(
+                explanation: "cannot \(request) in \(state.organization):\n" + error.explanation
+                    + unseenHint(error.explanation))
         }
+    }
+
+    /// Why a package the explanation calls unknown is not there, when the organization cannot see it: its allowlist
+    /// hides it, or its registry withdrew it.
+    private func unseenHint(_ explanation: String) -> String {
+        var lines: [String] = []
+        for name in state.hidden.sorted() where Self.mentions(explanation, name) {
+            lines.append(
+                "\(name) exists in the global registry but \(state.organization)'s allowlist hides it: add it with "
+                    + "'annals plugin allow --group \(state.organization)' (the list replaces the current one)")
+        }
+        for name in state.withdrawn.sorted() where Self.mentions(explanation, name) {
+            lines.append("\(name) was withdrawn from its registry: it can no longer be installed")
+        }
+        return lines.isEmpty ? "" : "\n" + lines.joined(separator: "\n")
+    }
+
+    /// Whether `text` names `name` as a whole plugin name (not as part of a longer one).
+    static func mentions(_ text: String, _ name: String) -> Bool {
+        let isNameByte = { (byte: UInt8) in
+            (byte >= 0x30 && byte <= 0x39) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A) || byte >= 0x80
+                || "-_.~@/".utf8.contains(byte)
+        }
+        let bytes = Array(text.utf8)
+        let wanted = Array(name.utf8)
+        guard !wanted.isEmpty, bytes.count >= wanted.count else { return false }
+        for start in 0...(bytes.count - wanted.count) where bytes[start..<start + wanted.count].elementsEqual(wanted) {
+            let end = start + wanted.count
+            // A trailing '.' ends a sentence, not the name.
+            let before = start == 0 || !isNameByte(bytes[start - 1])
+            let after = end == bytes.count || !isNameByte(bytes[end]) || bytes[end] == UInt8(ascii: ".")
+            if before && after { return true }
+        }
+        return false
     }
 
     /// Creates and deletes `subscribes_to` connections (and the event-type things they point at) so that each chosen

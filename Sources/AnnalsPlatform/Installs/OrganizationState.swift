@@ -12,6 +12,8 @@ struct OrganizationState {
     let plugins: [String: Plugin]
     /// The names of plugins it sees that their registry withdrew.
     let withdrawn: Set<String>
+    /// The names of global plugins its allowlist hides (and that it has not installed).
+    let hidden: Set<String>
     /// The installs by plugin name.
     let installs: [String: PluginInstall]
     /// The `requires` connections leaving each install, by install id.
@@ -55,6 +57,7 @@ struct OrganizationState {
         let visibility = try PluginVisibility(.organization(organization), view)
         var plugins: [String: Plugin] = [:]
         var withdrawn: Set<String> = []
+        var hidden: Set<String> = []
         for group in [PluginScope.globalGroup, organization] {
             for thing in try view.things(ThingFilter(thingType: PlatformIDs.pluginType, groupId: group, limit: .max)) {
                 guard var plugin = Plugin(thing) else { continue }
@@ -62,7 +65,12 @@ struct OrganizationState {
                 if plugin.withdrawn && visibility.shows(plugin) { withdrawn.insert(plugin.name) }
                 if !offered {
                     // Kept at what is installed, and nothing else: no longer offered, it is never moved.
-                    guard let install = installs[plugin.name] else { continue }
+                    guard let install = installs[plugin.name] else {
+                        if !plugin.withdrawn, !visibility.shows(plugin), plugin.scope == .global {
+                            hidden.insert(plugin.name)
+                        }
+                        continue
+                    }
                     plugin.releases = plugin.releases.filter { $0.version == install.version }
                 }
                 plugins[plugin.name] = plugin
@@ -70,6 +78,7 @@ struct OrganizationState {
         }
         self.plugins = plugins
         self.withdrawn = withdrawn
+        self.hidden = hidden.subtracting(plugins.keys)
         self.requires = requires
         self.instanceOf = instanceOf
         self.subscriptions = subscriptions
