@@ -99,6 +99,9 @@ struct RegistryResyncDamageTests {
             try Data(JSONValue.object(top).canonicalBytes).write(to: URL(fileURLWithPath: path))
             let report = try await platform.sync(RegistrySource(copy), scope: .global, actorId: "ops")
             #expect(report.problems.map(\.entry) == ["@elizaos/plugin-sql"], "\(report.problems)")
+            #expect(
+                report.problems.first?.location.hasPrefix("generated-registry.json, line ") == true, "the file is named"
+            )
             #expect(!report.changed.contains("@elizaos/plugin-sql") && !report.removed.contains("@elizaos/plugin-sql"))
             #expect(try platform.plugin("@elizaos/plugin-sql")?.releases == before.releases)
         }

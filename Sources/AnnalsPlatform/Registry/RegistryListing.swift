@@ -68,3 +68,10 @@ extension JSONValue {
         }
     }
 }
+
+extension RegistryListing {
+    /// Prefixes every problem's location with `file` (`index.json, line 3, column 5`), for a source of several files.
+    mutating func locateProblems(in file: String) {
+        for index in problems.indices { problems[index].location = "\(file), \(problems[index].location)" }
+    }
+}

@@ -68,8 +68,11 @@ public struct RegistrySource: Sendable, Hashable {
         let manager = FileManager.default
         switch (manager.fileExists(atPath: generatedPath), manager.fileExists(atPath: indexPath)) {
         case (true, true):
-            let generated = try parse(try load(generatedPath), name: generatedPath, baseDirectory: location)
-            let index = try parse(try load(indexPath), name: indexPath, baseDirectory: location)
+            // Two files: each problem says which one it is in.
+            var generated = try parse(try load(generatedPath), name: generatedPath, baseDirectory: location)
+            var index = try parse(try load(indexPath), name: indexPath, baseDirectory: location)
+            generated.locateProblems(in: "generated-registry.json")
+            index.locateProblems(in: "index.json")
             return ElizaRegistryReader.merge(generated: generated, index: index)
         case (true, false):
             return try parse(try load(generatedPath), name: generatedPath, baseDirectory: location)
