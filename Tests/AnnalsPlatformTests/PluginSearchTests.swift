@@ -83,6 +83,9 @@ struct PluginSearchTests {
             #expect(storage.allSatisfy { $0.plugin.category == "storage" })
             #expect(throws: PlatformError.self) { try platform.search("   ") }
             #expect(throws: PlatformError.self) { try platform.search("x", limit: 0) }
+            // Words no plugin has find nothing, rather than every plugin at a similarity of about 0.01.
+            #expect(try platform.search("zzqqxx").isEmpty)
+            #expect(try platform.search("ö∑ qqvvkk").isEmpty)
         }
     }
 

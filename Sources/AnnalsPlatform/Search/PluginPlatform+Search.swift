@@ -5,6 +5,9 @@ extension PluginPlatform {
     /// 1,000).
     static let maximumSearchCandidates = 1_000
 
+    /// The least embedding similarity a plugin that shares no word with the query needs to be a result.
+    static let minimumSimilarityWithoutWords = 0.2
+
     /// Searches the plugins `organization` can see (the global registry, narrowed by its allowlist, and its own
     /// registries; only the global registry when `organization` is `nil`), by meaning and by words, through the
     /// knowledge view.
@@ -45,6 +48,9 @@ extension PluginPlatform {
             let results = try view { view in
                 var results: [PluginSearchResult] = []
                 for hit in hits where results.count < limit {
+                    // A hit by meaning alone, far from the query (gibberish finds every plugin at about 0.01), is
+                    // noise, not a result.
+                    if hit.lexicalScore == nil, (hit.similarity ?? 0) < Self.minimumSimilarityWithoutWords { continue }
                     guard let thing = try view.thing(hit.item.thingId), let plugin = Plugin(thing),
                         !plugin.withdrawn, visibility.shows(plugin)
                     else { continue }
