@@ -166,4 +166,35 @@ struct PluginVersionsTests {
             }
         }
     }
+
+    @Test("a version its registry stops listing is yanked: installs of it keep working, new resolutions skip it")
+    func yankedVersions() async throws {
+        try await withPlatform { platform, directory in
+            let all = try writeManifest(
+                ["e": ["1.0.0": [:], "1.1.0": [:]], "other": ["1.0.0": [:]]], to: directory, name: "all")
+            _ = try await platform.sync(RegistrySource(all), scope: .global, name: "reg", actorId: "ops")
+            _ = try await platform.install("e", range: "^1.1.0", organization: "acme", actorId: "ana")
+            // 1.1.0 disappears from the registry.
+            let fewer = try writeManifest(
+                ["e": ["1.0.0": [:]], "other": ["1.0.0": [:]]], to: directory, name: "fewer")
+            let report = try await platform.sync(RegistrySource(fewer), scope: .global, name: "reg", actorId: "ops")
+            #expect(report.warnings.contains { $0.contains("e: version 1.1.0 no longer listed, kept as yanked") })
+            let e = try #require(try platform.plugin("e"))
+            #expect(e.releases.map(\.yanked) == [false, true])
+            #expect(e.latest?.version.description == "1.0.0")
+            // An unrelated install still resolves: e stays at its installed, yanked version.
+            _ = try await platform.install("other", organization: "acme", actorId: "ana")
+            #expect(
+                try platform.installs(organization: "acme").first { $0.name == "e" }?.version.description == "1.1.0")
+            let outdated = try platform.outdated(organization: "acme")
+            #expect(outdated.first { $0.name == "e" }?.yanked == true, "\(outdated)")
+            // Another organization cannot choose it.
+            await #expect(throws: PlatformError.self) {
+                _ = try await platform.install("e", range: "^1.1.0", organization: "beta", actorId: "ana")
+            }
+            // Listed again, it is offered again.
+            _ = try await platform.sync(RegistrySource(all), scope: .global, name: "reg", actorId: "ops")
+            #expect(try platform.plugin("e")?.releases.map(\.yanked) == [false, false])
+        }
+    }
 }

@@ -72,6 +72,10 @@ struct OrganizationState {
                         continue
                     }
                     plugin.releases = plugin.releases.filter { $0.version == install.version }
+                } else {
+                    // A yanked version stays resolvable only where it is installed.
+                    let installed = installs[plugin.name]?.version
+                    plugin.releases.removeAll { $0.yanked && $0.version != installed }
                 }
                 plugins[plugin.name] = plugin
             }

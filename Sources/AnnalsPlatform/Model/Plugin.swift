@@ -52,9 +52,9 @@ public struct Plugin: Sendable, Hashable {
         self.withdrawn = withdrawn
     }
 
-    /// The newest release that is not a prerelease, or the newest of all when every one is.
+    /// The newest release that is not a prerelease, or the newest of all when every one is (yanked ones aside).
     public var latest: PluginRelease? {
-        releases.last { $0.version.prerelease.isEmpty } ?? releases.last
+        releases.last { !$0.yanked && $0.version.prerelease.isEmpty } ?? releases.last { !$0.yanked }
     }
 
     /// The release with exactly `version`.

@@ -18,6 +18,9 @@ public struct PluginRelease: Sendable, Hashable {
     /// The event types it reacts to (patterns with `*` and `?`): each matching event of its organization is
     /// delivered to its `on_event` action through a durable subscription.
     public var subscribes: [String]
+    /// Whether its registry stopped listing it: kept, so that the installs of it keep resolving and running, but
+    /// never chosen by a new resolution (Cargo's "yank").
+    public var yanked = false
 
     /// A release.
     public init(
@@ -44,6 +47,7 @@ public struct PluginRelease: Sendable, Hashable {
         if let artifact { members["artifact"] = artifact.json }
         if let coreRange { members["coreRange"] = .string(coreRange) }
         if !subscribes.isEmpty { members["subscribes"] = .array(subscribes.map(JSONValue.string)) }
+        if yanked { members["yanked"] = .bool(true) }
         return .object(members)
     }
 
@@ -70,5 +74,13 @@ public struct PluginRelease: Sendable, Hashable {
             permissions: (members["permissions"]?.arrayValue ?? []).compactMap(\.stringValue), actions: actions,
             artifact: artifact, coreRange: members["coreRange"]?.stringValue,
             subscribes: (members["subscribes"]?.arrayValue ?? []).compactMap(\.stringValue))
+        yanked = members["yanked"]?.boolValue ?? false
+    }
+
+    /// Whether `other` is the same published version: the same module, dependencies, permissions, actions and
+    /// subscriptions (a module moved with the same digest, the core range and ``yanked`` do not count).
+    func publishes(sameAs other: PluginRelease) -> Bool {
+        artifact?.sha256 == other.artifact?.sha256 && dependencies == other.dependencies
+            && permissions == other.permissions && actions == other.actions && subscribes == other.subscribes
     }
 }

@@ -175,13 +175,18 @@ struct SyncPlanner {
         }
     }
 
-    /// `plugin`'s releases, with each version synced before kept as it was when the listing changed what it is (its
-    /// module's digest, dependencies, permissions, actions or subscriptions): a published version is immutable, so a
-    /// registry cannot swap the code or the permissions of a version organizations installed. Each such version is
-    /// reported as a problem (so `--strict` fails). A moved artifact with the same digest is taken.
+    /// `plugin`'s releases, checked against those synced before.
+    ///
+    /// A published version is immutable: one the listing changes (its module's digest, dependencies, permissions,
+    /// actions or subscriptions) is kept as it was, and reported as a problem (so `--strict` fails), so a registry
+    /// cannot swap the code or the permissions of a version organizations installed; a module moved with the same
+    /// digest is taken. A version the listing no longer has is kept, yanked: the installs of it keep resolving and
+    /// running, and no new resolution chooses it (a warning says so); listed again, it is offered again.
     private mutating func keepingPublished(_ plugin: Plugin, _ published: Plugin) -> [PluginRelease] {
-        plugin.releases.map { release in
-            guard let before = published.release(release.version) else { return release }
+        var releases = plugin.releases.map { release in
+            guard let before = published.release(release.version), !before.publishes(sameAs: release) else {
+                return release
+            }
             var changed: [String] = []
             if before.artifact?.sha256 != release.artifact?.sha256 {
                 changed.append(
@@ -192,7 +197,6 @@ struct SyncPlanner {
             if before.permissions != release.permissions { changed.append("its permissions") }
             if before.actions != release.actions { changed.append("its actions") }
             if before.subscribes != release.subscribes { changed.append("its subscriptions") }
-            guard !changed.isEmpty else { return release }
             report.problems.append(
                 EntryProblem(
                     entry: plugin.name, location: "-",
@@ -202,8 +206,23 @@ struct SyncPlanner {
             var kept = before
             if let artifact = release.artifact, artifact.sha256 == before.artifact?.sha256 { kept.artifact = artifact }
             kept.coreRange = release.coreRange
+            kept.yanked = false
             return kept
         }
+        let listed = Set(releases.map(\.version))
+        let unlisted = published.releases.filter { !listed.contains($0.version) }
+        let newlyYanked = unlisted.filter { !$0.yanked }.map(\.version.description)
+        if !newlyYanked.isEmpty {
+            report.warnings.append(
+                "\(plugin.name): version\(newlyYanked.count == 1 ? "" : "s") \(newlyYanked.joined(separator: ", ")) no "
+                    + "longer listed, kept as yanked (installs of it keep working; new installs do not choose it)")
+        }
+        releases += unlisted.map { release in
+            var yanked = release
+            yanked.yanked = true
+            return yanked
+        }
+        return releases.sorted { $0.version < $1.version }
     }
 
     /// The plugin events: creations and updates first, then knowledge, then dependency edges.

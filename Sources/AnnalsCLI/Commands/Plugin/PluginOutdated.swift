@@ -7,10 +7,11 @@ import Foundation
 struct PluginOutdated: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "outdated",
-        abstract: "List installed plugins with a newer version, and whether the update is breaking.",
+        abstract: "List installed plugins with a newer version or a yanked one, and whether the update is breaking.",
         discussion: """
-            One JSON line per plugin: {"name","current","wanted","latest","breaking","why","pinned"}. Breaking \
-            means a major bump (a minor bump below 1.0.0), removed actions or expanded permissions.
+            One JSON line per plugin: {"name","current","wanted","latest","breaking","why","pinned","yanked"}. Breaking \
+            means a major bump (a minor bump below 1.0.0), removed actions or expanded permissions. Yanked: the \
+            installed version is no longer listed by its registry (it keeps working; nothing new chooses it).
             Example: annals plugin outdated --group acme --format table
             """)
 
@@ -26,7 +27,8 @@ struct PluginOutdated: ParsableCommand {
         ) { entry in
             [
                 entry.name, entry.current.description, entry.wanted?.description ?? "-", entry.latest.description,
-                entry.breaking ? "yes" : "no", entry.breakingReasons.joined(separator: "; "),
+                entry.breaking ? "yes" : "no",
+                ((entry.yanked ? ["\(entry.current) is yanked"] : []) + entry.breakingReasons).joined(separator: "; "),
             ]
         }
     }
