@@ -12,6 +12,9 @@ final class MemoryLimiter: ResourceLimiter, @unchecked Sendable {
 
     init(maximumBytes: Int) { self.maximumBytes = maximumBytes }
 
+    /// The most elements a table may have, at instantiation and through `table.grow`.
+    static let maximumTableElements = PluginModuleLimits().maxTableElements
+
     func limitMemoryGrowth(to desired: Int) throws -> Bool {
         guard desired <= maximumBytes else {
             refusedBytes = desired
@@ -21,7 +24,7 @@ final class MemoryLimiter: ResourceLimiter, @unchecked Sendable {
         return true
     }
 
-    func limitTableGrowth(to desired: Int) throws -> Bool { desired <= 100_000 }
+    func limitTableGrowth(to desired: Int) throws -> Bool { desired <= Self.maximumTableElements }
 
     /// Installs this limiter on `store`.
     func install(on store: Store) { store.resourceLimiter = self }

@@ -30,10 +30,33 @@ public struct PluginModule: Sendable {
     /// The capability kinds the imports need.
     public var requiredCapabilities: Set<CapabilityKind> { Set(hostImports.map(\.capability)) }
 
-    /// Parses, validates (every function body) and checks `bytes` against the plugin ABI.
-    /// - Throws: ``PluginModuleError`` naming what is wrong: malformed or invalid WebAssembly, a missing or
-    ///   mistyped `memory`, `annals_alloc` or action export, or an import that is not a host function.
-    public init(bytes: [UInt8]) throws(PluginModuleError) {
+    /// Parses, validates (every function body) and checks `bytes` against the plugin ABI, within `limits`.
+    ///
+    /// What instantiation would allocate is checked against `limits` first, statically, so the check itself never
+    /// allocates more than an execution may use; the one instantiation it makes runs under the same memory limit.
+    /// - Parameter limits: What the module may declare (its size, initial memory, tables, globals, data segments).
+    /// - Throws: ``PluginModuleError`` naming what is wrong: malformed or invalid WebAssembly, a module larger than
+    ///   `limits` allow, a missing or mistyped `memory`, `annals_alloc` or action export, or an import that is not a
+    ///   host function.
+    public init(bytes: [UInt8], limits: PluginModuleLimits = PluginModuleLimits()) throws(PluginModuleError) {
+        guard bytes.count <= limits.maxModuleBytes else {
+            throw PluginModuleError(
+                .tooLarge, "is \(bytes.count) bytes, more than the limit of \(limits.maxModuleBytes) bytes")
+        }
+        let inventory = try ModuleInventory(bytes: bytes)
+        try inventory.check(bytes, against: limits)
+        try self.init(bytes: bytes, inventory: inventory, checkingWithin: limits)
+    }
+
+    /// Parses a module a parent process already checked with ``init(bytes:limits:)``, without instantiating it: a
+    /// worker's executions instantiate it under their own limits.
+    init(checkedBytes bytes: [UInt8]) throws(PluginModuleError) {
+        try self.init(bytes: bytes, inventory: try ModuleInventory(bytes: bytes), checkingWithin: nil)
+    }
+
+    private init(bytes: [UInt8], inventory: ModuleInventory, checkingWithin limits: PluginModuleLimits?)
+        throws(PluginModuleError)
+    {
         let wasm: Module
         do {
             wasm = try parseWasm(bytes: bytes)
@@ -62,36 +85,43 @@ public struct PluginModule: Sendable {
         guard !actions.isEmpty else {
             throw PluginModuleError(.missingExport, "exports no action (a function named action_<name>)")
         }
-        let initialPages = try Self.checkInstance(of: wasm, imports: hostImports, actions: actions)
+        if let limits {
+            try Self.checkInstance(of: wasm, imports: hostImports, actions: actions, limits: limits)
+        }
         self.bytes = bytes
         self.wasm = wasm
         self.actions = actions.sorted()
         self.hostImports = hostImports
-        self.initialMemoryPages = initialPages
+        self.initialMemoryPages = Int(clamping: inventory.initialMemoryPages)
         self.identity = nextModuleIdentity.add(1, ordering: .relaxed).newValue
     }
 
-    /// Reads and checks the module file at `path`.
+    /// Reads and checks the module file at `path`, within `limits` (see ``init(bytes:limits:)``).
     /// - Throws: ``PluginModuleError``, `.unreadable` when the file cannot be read.
-    public init(contentsOfFile path: String) throws(PluginModuleError) {
+    public init(contentsOfFile path: String, limits: PluginModuleLimits = PluginModuleLimits())
+        throws(PluginModuleError)
+    {
         guard let bytes = readWholeFile(path) else {
             throw PluginModuleError(.unreadable, "cannot read \(path)")
         }
-        try self.init(bytes: bytes)
+        try self.init(bytes: bytes, limits: limits)
     }
 
     /// Instantiates `wasm` once with stub host functions on the eager engine, which validates every function,
-    /// and checks the types of the ABI's exports. Returns the initial memory size in pages.
+    /// and checks the types of the ABI's exports.
     ///
-    /// The module's start function is left out: the check runs in the host, under no execution's limits (time,
-    /// memory), and a start function may loop or grow memory without end. Executions run it under theirs.
-    private static func checkInstance(of module: Module, imports: [HostFunction], actions: [String])
-        throws(PluginModuleError) -> Int
-    {
+    /// The module's start function is left out: the check runs in the host, under no execution's time limit, and a
+    /// start function may loop or grow memory without end. Executions run it under their limits. The instance's
+    /// memory is limited to `limits` like an execution's (what it declares was checked before, statically).
+    private static func checkInstance(
+        of module: Module, imports: [HostFunction], actions: [String], limits: PluginModuleLimits
+    ) throws(PluginModuleError) {
         var wasm = module
         wasm.dropStartFunction()
         let store = Store(engine: Engines.validation)
         store.fuel = Fuel(remaining: 10_000_000)
+        let limiter = MemoryLimiter(maximumBytes: limits.maxMemoryBytes)
+        limiter.install(on: store)
         var stubs = Imports()
         for function in imports {
             stubs.define(
@@ -102,12 +132,17 @@ public struct PluginModule: Sendable {
         do {
             instance = try wasm.instantiate(store: store, imports: stubs)
         } catch {
+            if let refused = limiter.refusedBytes {
+                throw PluginModuleError(
+                    .tooLarge,
+                    "needs a linear memory of \(refused) bytes, more than the limit of \(limits.maxMemoryPages) pages")
+            }
             if let problem = error as? WasmKitError {
                 throw PluginModuleError(.invalid, "invalid WebAssembly: \(problem)")
             }
             throw PluginModuleError(.invalid, "cannot be instantiated: \(error)")
         }
-        guard let memory = instance.exports[memory: "memory"] else {
+        guard instance.exports[memory: "memory"] != nil else {
             throw PluginModuleError(.missingExport, "does not export its linear memory as 'memory'")
         }
         guard let alloc = instance.exports[function: "annals_alloc"] else {
@@ -123,7 +158,6 @@ public struct PluginModule: Sendable {
                 throw PluginModuleError(.wrongExport, "\(name) must be (i32, i32) -> i64")
             }
         }
-        return Int(memory.type.min)
     }
 }
 
@@ -149,6 +183,9 @@ public struct PluginModuleError: Error, Sendable, Equatable, CustomStringConvert
         case wrongExport
         /// The module imports something that is not a host function.
         case unknownImport
+        /// The module is larger than its ``PluginModuleLimits`` allow: its size, initial memory, tables, globals or
+        /// data segments.
+        case tooLarge
     }
 
     /// The kind of problem.

@@ -39,7 +39,7 @@ public enum SandboxWorker {
                 case .load:
                     let identity = try reader.integer(UInt64.self)
                     // A module the parent validated; an error here reaches the parent when it is invoked.
-                    modules[identity] = try? PluginModule(bytes: try reader.data())
+                    modules[identity] = try? PluginModule(checkedBytes: try reader.data())
                 case .invoke:
                     try writeAll(1, invoke(&reader, modules: modules, connection: connection).frame)
                 default:

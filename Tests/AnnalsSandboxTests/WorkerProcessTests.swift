@@ -15,11 +15,12 @@ struct WorkerProcessTests {
 
     @Test("a module whose initial memory is past the limit fails with memoryLimit, in a worker as in process")
     func initialMemoryPastTheLimit() throws {
-        // The start-function test module with 300 initial pages instead of 1 (the default limit is 256).
+        // The start-function test module with 300 initial pages instead of 1 (the default limit is 256), checked
+        // for executions that may use 300 pages.
         var wasm = StartFunctionTests.loopingStart
         let memory = try #require(wasm.firstRange(of: [0x05, 0x03, 0x01, 0x00, 0x01]))
         wasm.replaceSubrange(memory, with: [0x05, 0x04, 0x01, 0x00, 0xAC, 0x02])
-        let module = try PluginModule(bytes: wasm)
+        let module = try PluginModule(bytes: wasm, limits: PluginModuleLimits(maxMemoryPages: 300))
         #expect(module.initialMemoryPages == 300)
         for sandbox in [sandbox, Sandbox()] {
             let stopped = failure {

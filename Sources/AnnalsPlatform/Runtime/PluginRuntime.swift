@@ -34,7 +34,9 @@ public final class PluginRuntime: Sendable {
     /// This machine's host name, as executions record it (looked up once: it is asked for on every execution).
     static let hostName = ProcessInfo.processInfo.hostName
 
-    private let modules = Mutex<[String: PluginModule]>([:])
+    /// The outcome of checking each artifact, by SHA-256: a module, or why it is refused (checked once: a module
+    /// that fails the check is not checked again on every dispatch pass).
+    private let modules = Mutex<[String: Result<PluginModule, PluginModuleError>]>([:])
     let jobs = Mutex<JobTable>(JobTable())
 
     /// A runtime over `store`.
@@ -55,12 +57,16 @@ public final class PluginRuntime: Sendable {
         self.jobConcurrency = max(1, jobConcurrency)
     }
 
-    /// The module of an install's version, loaded once and checked against the registry's SHA-256.
+    /// The module of an install's version, loaded once and checked against the registry's SHA-256, and against
+    /// ``defaultLimits`` (``PluginModuleLimits/init(executionLimits:)``). A refused module's error is remembered
+    /// too: the same artifact is not checked again.
     func module(for release: PluginRelease, plugin: String) throws(PlatformError) -> PluginModule {
         guard let artifact = release.artifact else {
             throw .notFound("\(plugin)@\(release.version) has no WebAssembly artifact in its registry")
         }
-        if let cached = modules.withLock({ $0[artifact.sha256] }) { return cached }
+        if let cached = modules.withLock({ $0[artifact.sha256] }) {
+            return try Self.module(cached, plugin: plugin, release: release)
+        }
         guard let data = FileManager.default.contents(atPath: artifact.path) else {
             throw .notFound("the artifact of \(plugin)@\(release.version) is missing: \(artifact.path)")
         }
@@ -71,14 +77,24 @@ public final class PluginRuntime: Sendable {
                 "the artifact of \(plugin)@\(release.version) at \(artifact.path) has SHA-256 \(digest), "
                     + "not the registry's \(artifact.sha256): refusing to run it")
         }
-        let module: PluginModule
+        let checked: Result<PluginModule, PluginModuleError>
         do {
-            module = try PluginModule(bytes: bytes)
+            checked = .success(
+                try PluginModule(bytes: bytes, limits: PluginModuleLimits(executionLimits: defaultLimits)))
         } catch {
-            throw .invalidArgument("\(plugin)@\(release.version): \(error)")
+            checked = .failure(error)
         }
-        modules.withLock { $0[artifact.sha256] = module }
-        return module
+        modules.withLock { $0[digest] = checked }
+        return try Self.module(checked, plugin: plugin, release: release)
+    }
+
+    private static func module(
+        _ checked: Result<PluginModule, PluginModuleError>, plugin: String, release: PluginRelease
+    ) throws(PlatformError) -> PluginModule {
+        switch checked {
+        case .success(let module): return module
+        case .failure(let error): throw .invalidArgument("\(plugin)@\(release.version): \(error)")
+        }
     }
 
     /// The install of `name` in `organization` and its release, or a not-found error.
