@@ -1,3 +1,5 @@
+import CAnnalsSupport
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
@@ -25,7 +27,16 @@ public struct WorkerProcessLimits: Sendable, Equatable {
 /// closes the connection: loads modules, runs executions in process, and proxies host calls to the parent.
 public enum SandboxWorker {
     /// Serves the parent on file descriptors 0 and 1 (one socket); returns the exit status.
-    public static func run(limits: WorkerProcessLimits = WorkerProcessLimits()) -> Int32 {
+    ///
+    /// The worker dies with its parent: it asks the kernel for SIGKILL when the parent goes
+    /// (`PR_SET_PDEATHSIG`), then returns at once (status 0) if `parent` is given and is no longer its parent (it
+    /// died before the request was made).
+    /// - Parameters:
+    ///   - limits: The rlimits the worker sets on itself.
+    ///   - parent: The pid of the process that started the worker, if known.
+    public static func run(limits: WorkerProcessLimits = WorkerProcessLimits(), parent: Int32? = nil) -> Int32 {
+        _ = annals_set_parent_death_signal(SIGKILL)
+        if let parent, getppid() != parent { return 0 }
         signal(SIGPIPE, SIG_IGN)
         setLimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), 0)
         setLimit(__rlimit_resource_t(RLIMIT_AS.rawValue), UInt64(limits.addressSpaceBytes))
@@ -48,7 +59,7 @@ public enum SandboxWorker {
             }
             return 0
         } catch {
-            let text = Array("annals sandbox-worker: \(error)\n".utf8)
+            let text = Array("annals sandbox-worker: stopped serving its parent: \(error)\n".utf8)
             _ = text.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
             return 70
         }

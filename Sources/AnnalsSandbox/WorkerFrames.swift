@@ -81,8 +81,11 @@ struct FrameReader {
 }
 
 /// A broken frame or connection.
-struct FrameError: Error {
+struct FrameError: Error, CustomStringConvertible {
+    /// What went wrong, for people: `write failed: Broken pipe`.
     let message: String
+
+    var description: String { message }
 }
 
 /// Writes all of `bytes` to `fd` (without SIGPIPE when it is a socket whose peer is gone).

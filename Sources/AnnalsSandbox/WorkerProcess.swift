@@ -1,3 +1,5 @@
+import CAnnalsSupport
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
@@ -19,19 +21,44 @@ final class WorkerProcess: @unchecked Sendable {
         self.fd = fd
     }
 
-    /// Starts `executable sandbox-worker` with a socket as its standard input and output.
+    /// Starts `executable sandbox-worker --parent-pid PID` with a socket as its standard input and output.
+    ///
+    /// The worker inherits nothing else but standard error: every other descriptor of this process (a store's
+    /// files open for writing, other workers' sockets) is closed in the child. It is started from the
+    /// ``WorkerSpawner`` thread, so the parent-death signal it sets fires only when this process dies.
     static func start(executable: String) throws(SandboxFailure) -> WorkerProcess {
         var sockets: [Int32] = [-1, -1]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &sockets) == 0
         else {
             throw SandboxFailure(.trap, "cannot create a socket pair: \(String(cString: strerror(errno)))")
         }
+        let (child, parent) = (sockets[1], getpid())
+        let (status, pid) = WorkerSpawner.shared.run { spawn(executable, socket: child, parent: parent) }
+        close(child)
+        guard status == 0 else {
+            close(sockets[0])
+            throw SandboxFailure(
+                .trap, "cannot start the worker \(executable): \(String(cString: strerror(status)))")
+        }
+        return WorkerProcess(pid: pid, fd: sockets[0])
+    }
+
+    /// `posix_spawn` of the worker with `socket` as its descriptors 0 and 1, closing every descriptor from 3 up.
+    /// Returns the `posix_spawn` status and the child's pid.
+    private static func spawn(_ executable: String, socket: Int32, parent: pid_t) -> (Int32, pid_t) {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, sockets[1], 0)
-        posix_spawn_file_actions_adddup2(&actions, sockets[1], 1)
-        let arguments = [executable, "sandbox-worker"]
+        posix_spawn_file_actions_adddup2(&actions, socket, 0)
+        posix_spawn_file_actions_adddup2(&actions, socket, 1)
+        if annals_spawn_close_from(&actions, 3) != 0 {
+            // Without closefrom in the C library: close what is open now (only a descriptor another thread opens
+            // meanwhile can get through).
+            for descriptor in openDescriptors() where descriptor > 2 {
+                posix_spawn_file_actions_addclose(&actions, descriptor)
+            }
+        }
+        let arguments = [executable, "sandbox-worker", "--parent-pid", String(parent)]
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
@@ -43,13 +70,21 @@ final class WorkerProcess: @unchecked Sendable {
             usleep(10_000)
             status = posix_spawn(&pid, executable, &actions, nil, &argv, environ)
         }
-        close(sockets[1])
-        guard status == 0 else {
-            close(sockets[0])
-            throw SandboxFailure(
-                .trap, "cannot start the worker \(executable): \(String(cString: strerror(status)))")
+        return (status, pid)
+    }
+
+    /// The descriptors open in this process, from `/proc/self/fd`.
+    private static func openDescriptors() -> [Int32] {
+        guard let directory = opendir("/proc/self/fd") else { return [] }
+        defer { closedir(directory) }
+        var descriptors: [Int32] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
+                String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if let descriptor = Int32(name), descriptor != dirfd(directory) { descriptors.append(descriptor) }
         }
-        return WorkerProcess(pid: pid, fd: sockets[0])
+        return descriptors
     }
 
     /// Kills the worker (SIGKILL) unless already done; safe from any thread.

@@ -103,6 +103,32 @@ struct CLIPluginRuntimeTests {
         }
     }
 
+    @Test("with --isolation worker, a host killed with kill -9 takes its worker with it, which held no store file")
+    func killedHostKillsItsWorker() throws {
+        try withPlugins(["runaway"]) { fx in
+            let child = try fx.start(
+                [
+                    "plugin", "run", "runaway", "run", "--group", "acme", "--fuel", "100000000000000", "--timeout",
+                    "600", "--isolation", "worker", "--store", fx.store,
+                ])
+            var workers: [Int32] = []
+            for _ in 0..<200 where workers.isEmpty {
+                usleep(50_000)
+                workers = ProcessTable.children(of: child.pid, withArgument: "sandbox-worker")
+            }
+            let worker = try #require(workers.first, "the host started no worker")
+            // The host holds the store's files open for writing; the worker holds none of them.
+            let held = ProcessTable.descriptors(of: worker).values.filter { $0.hasPrefix(fx.store) }
+            #expect(held.isEmpty, "the worker holds \(held)")
+            child.kill(SIGKILL)
+            let killed = Date()
+            while ProcessTable.isRunning(worker) && Date().timeIntervalSince(killed) < 5 { usleep(20_000) }
+            #expect(!ProcessTable.isRunning(worker), "the worker \(worker) outlived its parent")
+            if ProcessTable.isRunning(worker) { kill(worker, SIGKILL) }
+            _ = child.finish(timeout: 10)
+        }
+    }
+
     @Test("--async returns a job id at once; the job runs in the background and can be cancelled")
     func asyncJobs() throws {
         try withPlugins(["price-quote", "runaway"]) { fx in

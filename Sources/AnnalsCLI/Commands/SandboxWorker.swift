@@ -17,9 +17,13 @@ struct SandboxWorkerCommand: ParsableCommand {
     @Option(help: "The most CPU time the worker may use over its life, in seconds.")
     var cpuSeconds = WorkerProcessLimits().cpuSeconds
 
+    @Option(help: "The pid of the parent process; the worker exits at once if it is no longer its parent.")
+    var parentPid: Int32?
+
     func run() throws {
         let status = SandboxWorker.run(
-            limits: WorkerProcessLimits(addressSpaceBytes: addressSpaceMegabytes << 20, cpuSeconds: cpuSeconds))
+            limits: WorkerProcessLimits(addressSpaceBytes: addressSpaceMegabytes << 20, cpuSeconds: cpuSeconds),
+            parent: parentPid)
         if status != 0 { throw ExitCode(status) }
     }
 }

@@ -8,6 +8,15 @@
 /// (pass 0 to start). Uses the SSE 4.2 `crc32` instruction when the CPU has it, a table otherwise.
 uint32_t annals_crc32c(uint32_t crc, const void *bytes, size_t length);
 
+/// Makes the kernel send `signal` to the calling process when its parent dies (more exactly: when the thread that
+/// created it exits). Returns 0, or the errno. The corresponding C call is `prctl(PR_SET_PDEATHSIG, signal)`.
+int annals_set_parent_death_signal(int signal);
+
+/// Adds to the `posix_spawn_file_actions_t` at `actions` the closing of every descriptor from `lowest` up. Returns 0,
+/// ENOSYS where the C library lacks it (glibc before 2.34), or another errno. The corresponding C function is
+/// `posix_spawn_file_actions_addclosefrom_np`.
+int annals_spawn_close_from(void *actions, int lowest);
+
 /// Names the calling thread for `top -H`, `perf`, debuggers and `/proc/self/task/*/comm` (the first 15 bytes).
 void annals_name_current_thread(const char *name);
 
