@@ -1,5 +1,11 @@
 import WasmKit
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
 /// One execution in this process: a fresh store and instance of the module, the input written through
 /// `annals_alloc`, the action called, the output checked.
 struct InProcessExecution {
@@ -8,6 +14,8 @@ struct InProcessExecution {
     let grants: Set<Capability>
     let host: any PluginHost
     let limits: SandboxLimits
+    /// Whether this runs in a worker process (for messages).
+    var inWorker = false
 
     /// Runs the execution; `cancellation` stops it from another thread.
     func run(input: [UInt8], cancellation: CancellationToken?) throws(SandboxFailure) -> InvocationResult {
@@ -48,14 +56,16 @@ struct InProcessExecution {
             return limits.fuel &- min(remaining, limits.fuel)
         }
         do {
-            let output = try call(store: store, bindings: bindings, input: input)
+            let output = try call(store: store, bindings: bindings, limiter: limiter, input: input)
             interrupter.finish()
+            limiter.confirm()
             if let reason = interrupter.interruption {
                 throw Self.interrupted(reason, limits: limits)
             }
             return InvocationResult(output: output, usage: usage(fuel: fuelUsed(), memory: limiter.peakBytes))
         } catch {
             interrupter.finish()
+            limiter.settle(after: error)
             var failure = classify(error, interruption: interrupter.interruption, limiter: limiter)
             failure.message = bindings.redacting(failure.message)
             failure.action = action
@@ -65,10 +75,13 @@ struct InProcessExecution {
     }
 
     /// Instantiates, passes the input, calls the action and checks its output.
-    private func call(store: Store, bindings: HostBindings, input: [UInt8]) throws -> [UInt8] {
+    private func call(store: Store, bindings: HostBindings, limiter: MemoryLimiter, input: [UInt8]) throws
+        -> [UInt8]
+    {
         var imports = Imports()
         for function in Set(module.hostImports) { bindings.define(function, in: &imports, store: store) }
         let instance = try module.wasm.instantiate(store: store, imports: imports)
+        limiter.markInstantiated()
         guard let memory = instance.exports[memory: "memory"],
             let alloc = instance.exports[function: "annals_alloc"],
             let function = instance.exports[function: PluginModule.exportName(ofAction: action)]
@@ -121,6 +134,9 @@ struct InProcessExecution {
                 "linear memory of \(refused) bytes (\(refused / SandboxLimits.pageSize) pages) exceeds the limit of "
                     + "\(limits.maxMemoryPages) pages")
         }
+        if let unallocated = limiter.unallocatedBytes {
+            return SandboxFailure(.memoryLimit, unallocatedMessage(unallocated, grow: limiter.instantiated))
+        }
         switch error {
         case let failure as SandboxFailure:
             return failure
@@ -141,6 +157,21 @@ struct InProcessExecution {
         default:
             return SandboxFailure(.trap, "\(error)")
         }
+    }
+
+    /// Why linear memory of `bytes`, within the limit, could not be allocated: this process's address-space limit
+    /// (a worker's `RLIMIT_AS`), or the host's memory.
+    private func unallocatedMessage(_ bytes: Int, grow: Bool) -> String {
+        let size = "\(bytes) bytes (\(bytes / SandboxLimits.pageSize) pages)"
+        let what =
+            grow
+            ? "memory.grow to \(size) could not be satisfied" : "the initial memory of \(size) could not be allocated"
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max else {
+            return what + ": the host could not allocate it"
+        }
+        let process = inWorker ? "the worker's" : "this process's"
+        return what + " within \(process) address-space limit of \(limit.rlim_cur >> 20) MiB (RLIMIT_AS)"
     }
 
     /// The reason of a WasmKit trap, without the `Trap: ` prefix and the backtrace.

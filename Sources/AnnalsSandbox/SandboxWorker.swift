@@ -92,7 +92,7 @@ public enum SandboxWorker {
         }
         let execution = InProcessExecution(
             module: module, action: action, grants: grants, host: RemotePluginHost(connection: connection),
-            limits: limits)
+            limits: limits, inWorker: true)
         do {
             let result = try execution.run(input: input, cancellation: nil)
             answer.integer(UInt8(0))
