@@ -37,7 +37,7 @@ public struct PluginModule: Sendable {
     /// - Parameter limits: What the module may declare (its size, initial memory, tables, globals, data segments).
     /// - Throws: ``PluginModuleError`` naming what is wrong: malformed or invalid WebAssembly, a module larger than
     ///   `limits` allow, a missing or mistyped `memory`, `annals_alloc` or action export, or an import that is not a
-    ///   host function.
+    ///   host function or does not have its type.
     public init(bytes: [UInt8], limits: PluginModuleLimits = PluginModuleLimits()) throws(PluginModuleError) {
         guard bytes.count <= limits.maxModuleBytes else {
             throw PluginModuleError(
@@ -72,6 +72,14 @@ public struct PluginModule: Sendable {
                     .unknownImport,
                     "imports \(entry.module).\(entry.name), which is not a host function; the host functions are "
                         + HostFunction.allCases.map { "annals.\($0.rawValue)" }.joined(separator: ", "))
+            }
+            if case .function(let typeIndex) = entry.descriptor, let declared = wasm.functionType(at: typeIndex),
+                declared != function.type
+            {
+                throw PluginModuleError(
+                    .wrongImport,
+                    "declares the import annals.\(function.rawValue) as \(declared), but the host function is "
+                        + "\(function.type)")
             }
             hostImports.append(function)
         }
@@ -183,6 +191,8 @@ public struct PluginModuleError: Error, Sendable, Equatable, CustomStringConvert
         case wrongExport
         /// The module imports something that is not a host function.
         case unknownImport
+        /// The module imports a host function with another type than the host's.
+        case wrongImport
         /// The module is larger than its ``PluginModuleLimits`` allow: its size, initial memory, tables, globals or
         /// data segments.
         case tooLarge

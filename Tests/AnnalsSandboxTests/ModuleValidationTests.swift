@@ -1,4 +1,5 @@
 import AnnalsSandbox
+import AnnalsTestSupport
 import Testing
 
 @Suite("Module validation")
@@ -62,5 +63,23 @@ struct ModuleValidationTests {
             #expect(error.reason == .unknownImport)
             #expect(error.message.contains("env.f"))
         }
+    }
+
+    @Test("a host function imported with another type is refused, saying what the module declares and the host has")
+    func mistypedImport() throws {
+        var builder = WasmModuleBuilder()
+        builder.imports = [(name: "kv_get", parameters: 1, results: 1)]
+        do {
+            _ = try PluginModule(bytes: builder.bytes)
+            Issue.record("a module importing kv_get as (i32) -> i32 was accepted")
+        } catch {
+            #expect(error.reason == .wrongImport)
+            #expect(
+                error.message
+                    == "declares the import annals.kv_get as (i32) -> (i32), but the host function is "
+                    + "(i32, i32, i32, i32) -> (i32)")
+        }
+        builder.imports = [(name: "kv_get", parameters: 4, results: 1)]
+        #expect(try PluginModule(bytes: builder.bytes).hostImports == [.kvGet])
     }
 }
