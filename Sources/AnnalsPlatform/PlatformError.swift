@@ -16,6 +16,9 @@ public enum PlatformError: Error, Sendable, CustomStringConvertible {
     case pinned(plugin: String, version: String)
     /// Nothing to roll back to, or the target is not in the instance's history.
     case noRollbackTarget(String)
+    /// A plugin's module cannot run at all: its artifact is missing, does not match the registry's SHA-256, or the
+    /// module check refused it. `plugin run` records it as a failed execution (``SandboxFailure/Kind/moduleRefused``).
+    case moduleRefused(plugin: String, version: String, reason: String)
     /// The engine failed.
     case store(AnnalsError)
 
@@ -31,6 +34,7 @@ public enum PlatformError: Error, Sendable, CustomStringConvertible {
                 + "grant them with --grant " + permissions.joined(separator: " --grant ")
         case .pinned(let plugin, let version): "\(plugin) is pinned at \(version); unpin it first"
         case .noRollbackTarget(let message): message
+        case .moduleRefused(let plugin, let version, let reason): "\(plugin)@\(version): \(reason)"
         case .store(let error): error.description
         }
     }

@@ -23,6 +23,9 @@ public struct SandboxFailure: Error, Sendable, Equatable, CustomStringConvertibl
         case invalidOutput
         /// The execution's ``CancellationToken`` was cancelled.
         case cancelled
+        /// Nothing ran: the module was refused before it started (its artifact missing or not matching the
+        /// registry's SHA-256, or the module check refusing it: malformed, too large, an import the host lacks).
+        case moduleRefused
     }
 
     /// What kind of failure this is.

@@ -40,14 +40,12 @@ struct PluginExecutionModuleCheckTests {
     func refusalIsCached() async throws {
         try await withBigModule(limits: SandboxLimits()) { runtime, artifact in
             for attempt in 1...2 {
-                do {
-                    _ = try await runtime.run("big", action: "run", organization: "acme", input: "{}", actorId: "ana")
-                    Issue.record("the module was accepted")
-                } catch {
-                    let text = "\(error)"
-                    #expect(text.contains("big@1.0.0"), "\(text)")
-                    #expect(text.contains("initial linear memory of 300 pages"), "\(text)")
-                }
+                // Refused before it starts: recorded as a failed execution.
+                let outcome = try await runtime.run(
+                    "big", action: "run", organization: "acme", input: "{}", actorId: "ana")
+                #expect(outcome.failure?.kind == .moduleRefused, "\(outcome)")
+                let text = outcome.failure?.message ?? ""
+                #expect(text.contains("initial linear memory of 300 pages"), "\(text)")
                 // The second attempt is answered from the remembered refusal: the artifact is not read again.
                 if attempt == 1 { try FileManager.default.removeItem(atPath: artifact) }
             }

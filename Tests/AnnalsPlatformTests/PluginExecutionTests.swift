@@ -114,6 +114,32 @@ struct PluginExecutionTests {
         }
     }
 
+    @Test("a module refused before it starts (a tampered artifact) is recorded as a failed execution")
+    func refusedModulesAreAudited() async throws {
+        let registry = try ExamplePlugins.require()
+        try await withPlatform { platform, directory in
+            // A copy of the examples, so that tampering leaves the shared build alone.
+            let copy = directory + "/plugins"
+            try FileManager.default.copyItem(atPath: PathComponents.parent(of: registry), toPath: copy)
+            _ = try await platform.sync(RegistrySource(copy + "/registry.json"), scope: .global, actorId: "ops")
+            _ = try await platform.install("price-quote", organization: "acme", actorId: "ana")
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: copy + "/price-quote.wasm"))
+            try handle.seekToEnd()
+            try handle.write(contentsOf: Data([0]))
+            try handle.close()
+            let runtime = PluginRuntime(store: platform.store)
+            let outcome = try await runtime.run(
+                "price-quote", action: "quote", organization: "acme", input: "{}", actorId: "ana")
+            #expect(outcome.failure?.kind == .moduleRefused)
+            #expect(
+                outcome.failure?.message.contains("not the registry's") == true,
+                "\(String(describing: outcome.failure))")
+            let events = try executionEvents(platform.store, outcome.id)
+            #expect(events.map(\.type) == ["plugin_action_initiated", "plugin_action_failed"])
+            #expect(events.last?.metadata["errorKind"]?.stringValue == "moduleRefused")
+        }
+    }
+
     @Test("host calls stay inside the organization: events.read sees only its events")
     func hostIsolation() async throws {
         try await withRuntime(installing: ["event-log"]) { runtime, platform, _ in

@@ -12,17 +12,49 @@ extension PluginRuntime {
     ///   - limits: The execution's limits (default: the runtime's).
     ///   - cancellation: Cancels the execution from another task or thread (its outcome is `cancelled`).
     /// - Returns: The outcome; a failed execution is an outcome too (``ExecutionOutcome/failure``), not a throw.
-    /// - Throws: ``PlatformError`` when the execution cannot start: not installed, no artifact, a tampered
-    ///   artifact, an unknown action, input that is not JSON, or the store failing.
+    ///   So is a module refused before it could start (its artifact missing or tampered with, or the module check
+    ///   refusing it): recorded as an execution that failed with ``SandboxFailure/Kind/moduleRefused``, so the audit
+    ///   trail has every attempt to run a plugin.
+    /// - Throws: ``PlatformError`` when the execution cannot start for another reason: not installed, an unknown
+    ///   action, input that is not JSON, or the store failing.
     public func run(
         _ name: String, action: String, organization: String, input: String, actorId: String,
         limits: SandboxLimits? = nil, cancellation: CancellationToken? = nil
     ) async throws(PlatformError) -> ExecutionOutcome {
-        let prepared = try prepare(name, action: action, organization: organization, input: input)
         let id = UUID().lowercasedString
+        let limits = limits ?? defaultLimits
+        let prepared: PreparedExecution
+        do {
+            prepared = try prepare(name, action: action, organization: organization, input: input)
+        } catch {
+            guard case .moduleRefused(_, _, let reason) = error else { throw error }
+            let (install, _) = try installed(name, organization: organization)
+            return try await recordRefusal(
+                install, action: action, input: Array(input.utf8), reason: reason, id: id, actorId: actorId,
+                limits: limits)
+        }
         return try await execute(
-            prepared, id: id, actorId: actorId, limits: limits ?? defaultLimits, cancellation: cancellation,
+            prepared, id: id, actorId: actorId, limits: limits, cancellation: cancellation,
             trigger: ["kind": "run"], streamVersion: 0)
+    }
+
+    /// Records an execution whose module was refused before it started: `plugin_action_initiated`, then
+    /// `plugin_action_failed` with `moduleRefused`.
+    private func recordRefusal(
+        _ install: PluginInstall, action: String, input: [UInt8], reason: String, id: String, actorId: String,
+        limits: SandboxLimits
+    ) async throws(PlatformError) -> ExecutionOutcome {
+        let initiated = initiatedEvent(
+            install: install, action: action, input: input, id: id, actorId: actorId, limits: limits,
+            trigger: ["kind": "run"], streamVersion: 0)
+        var outcome = ExecutionOutcome(
+            id: id, plugin: install.name, version: install.version.description, action: action,
+            organization: install.organization, output: nil,
+            failure: SandboxFailure(.moduleRefused, reason, action: action), usage: ResourceUsage(),
+            initiatedOffset: 0, outcomeOffset: 0)
+        outcome.initiatedOffset = try await append(initiated)
+        outcome.outcomeOffset = try await append(outcomeEvent(outcome, actorId: actorId, streamVersion: 1))
+        return outcome
     }
 
     /// An execution checked and ready to start.
@@ -83,11 +115,20 @@ extension PluginRuntime {
         _ prepared: PreparedExecution, id: String, actorId: String, limits: SandboxLimits, trigger: JSONValue,
         streamVersion: UInt64
     ) -> NewEvent {
-        let install = prepared.install
+        initiatedEvent(
+            install: prepared.install, action: prepared.action, input: prepared.input, id: id, actorId: actorId,
+            limits: limits, trigger: trigger, streamVersion: streamVersion)
+    }
+
+    /// The `plugin_action_initiated` event of an execution of `action` of `install` with `input`.
+    func initiatedEvent(
+        install: PluginInstall, action: String, input: [UInt8], id: String, actorId: String, limits: SandboxLimits,
+        trigger: JSONValue, streamVersion: UInt64
+    ) -> NewEvent {
         let metadata: JSONValue = [
             "correlationId": .string(id), "plugin": .string(install.name),
-            "version": .string(install.version.description), "action": .string(prepared.action),
-            "input": ["sha256": .string(Self.sha256(prepared.input)), "bytes": .integer(prepared.input.count)],
+            "version": .string(install.version.description), "action": .string(action),
+            "input": ["sha256": .string(Self.sha256(input)), "bytes": .integer(input.count)],
             "limits": [
                 "fuel": .integer(limits.fuel), "memoryPages": .integer(limits.maxMemoryPages),
                 "timeoutMs": .double(limits.timeout.milliseconds), "outputBytes": .integer(limits.maxOutputBytes),

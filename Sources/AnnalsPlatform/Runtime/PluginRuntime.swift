@@ -62,20 +62,23 @@ public final class PluginRuntime: Sendable {
     /// too: the same artifact is not checked again.
     func module(for release: PluginRelease, plugin: String) throws(PlatformError) -> PluginModule {
         guard let artifact = release.artifact else {
-            throw .notFound("\(plugin)@\(release.version) has no WebAssembly artifact in its registry")
+            throw .moduleRefused(
+                plugin: plugin, version: release.version.description, reason: "no WebAssembly artifact in its registry")
         }
         if let cached = modules.withLock({ $0[artifact.sha256] }) {
             return try Self.module(cached, plugin: plugin, release: release)
         }
         guard let data = FileManager.default.contents(atPath: artifact.path) else {
-            throw .notFound("the artifact of \(plugin)@\(release.version) is missing: \(artifact.path)")
+            throw .moduleRefused(
+                plugin: plugin, version: release.version.description, reason: "its artifact is missing: \(artifact.path)")
         }
         let bytes = [UInt8](data)
         let digest = SHA256.hash(data: bytes).hexadecimal
         guard digest == artifact.sha256 else {
-            throw .invalidArgument(
-                "the artifact of \(plugin)@\(release.version) at \(artifact.path) has SHA-256 \(digest), "
-                    + "not the registry's \(artifact.sha256): refusing to run it")
+            throw .moduleRefused(
+                plugin: plugin, version: release.version.description,
+                reason: "its artifact at \(artifact.path) has SHA-256 \(digest), not the registry's "
+                    + "\(artifact.sha256): refusing to run it")
         }
         let checked: Result<PluginModule, PluginModuleError>
         do {
@@ -93,7 +96,8 @@ public final class PluginRuntime: Sendable {
     ) throws(PlatformError) -> PluginModule {
         switch checked {
         case .success(let module): return module
-        case .failure(let error): throw .invalidArgument("\(plugin)@\(release.version): \(error)")
+        case .failure(let error):
+            throw .moduleRefused(plugin: plugin, version: release.version.description, reason: "\(error)")
         }
     }
 
