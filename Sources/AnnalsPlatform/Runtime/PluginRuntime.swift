@@ -70,7 +70,8 @@ public final class PluginRuntime: Sendable {
         }
         guard let data = FileManager.default.contents(atPath: artifact.path) else {
             throw .moduleRefused(
-                plugin: plugin, version: release.version.description, reason: "its artifact is missing: \(artifact.path)")
+                plugin: plugin, version: release.version.description,
+                reason: "its artifact is missing: \(artifact.path)")
         }
         let bytes = [UInt8](data)
         let digest = SHA256.hash(data: bytes).hexadecimal
