@@ -50,13 +50,17 @@ final class HostBindings {
                     throw HostCallFailure(
                         kind: .invalidOutput, message: "events_append: the event is not JSON: \(problem)")
                 }
+                try refuseSecrets(in: event, function, what: "the event", outcome: "it was not appended")
                 return try answer(try host.appendEvent(event), into: guest, arguments[2], arguments[3])
             case .kvGet:
                 let key = try text(guest, arguments[0], arguments[1], what: "kv_get key")
                 return try answer(try host.kvGet(key), into: guest, arguments[2], arguments[3])
             case .kvSet:
                 let key = try text(guest, arguments[0], arguments[1], what: "kv_set key")
-                try host.kvSet(key, try guest.read(arguments[2], arguments[3], what: "kv_set value"))
+                let value = try guest.read(arguments[2], arguments[3], what: "kv_set value")
+                try refuseSecrets(in: Array(key.utf8), function, what: "the key", outcome: "nothing was stored")
+                try refuseSecrets(in: value, function, what: "the value", outcome: "nothing was stored")
+                try host.kvSet(key, value)
                 return []
             case .secretGet:
                 let name = try text(guest, arguments[0], arguments[1], what: "secret_get name")
@@ -102,6 +106,17 @@ final class HostBindings {
         secretsRead.reduce(text) { text, secret in
             secret.value.isEmpty ? text : text.replacing(secret.value, with: "<secret \(secret.name)>")
         }
+    }
+
+    /// Refuses a write to the store (an appended event, a key/value entry) that carries the value of a secret this
+    /// execution read: the store keeps everything forever, so a secret must not reach it.
+    private func refuseSecrets(
+        in bytes: [UInt8], _ function: HostFunction, what: String, outcome: String
+    ) throws {
+        guard let secret = leakedSecret(in: bytes) else { return }
+        throw HostCallFailure(
+            kind: .permissionDenied,
+            message: "\(function.rawValue): \(what) contains the value of secret \(secret); \(outcome)")
     }
 
     /// The name of a secret read whose value occurs in `output` (raw, or behind JSON escapes), if any.

@@ -79,4 +79,22 @@ struct CapabilityTests {
         #expect(leak?.message.contains("API_KEY") == true)
         #expect(leak.map { String(describing: $0).contains(value) } == false)
     }
+
+    @Test("a secret's value is never written to the store: kv_set and events_append carrying it are refused")
+    func secretsNeverReachTheStore() throws {
+        let module = try Plugins.load("secret-stash")
+        let value = "s3cr3t-value"
+        let host = InMemoryPluginHost(secrets: ["API_KEY": value])
+        let grants: Set<Capability> = [.secretsRead("API_KEY"), .kv, .eventsAppend]
+        for (action, function) in [("stash", "kv_set: the value"), ("emit", "events_append: the event")] {
+            let refused = failure {
+                try sandbox.invoke(
+                    module: module, action: action, input: bytes(#"{"name":"API_KEY"}"#), grants: grants, host: host)
+            }
+            #expect(refused?.kind == .permissionDenied, "\(action)")
+            #expect(refused?.message.contains("\(function) contains the value of secret API_KEY") == true, "\(action)")
+            #expect(refused.map { String(describing: $0).contains(value) } == false)
+        }
+        #expect(host.events.isEmpty && host.values.isEmpty, "nothing was written")
+    }
 }
