@@ -1,7 +1,7 @@
 /// A strict JSON (RFC 8259) syntax check, iterative so that deep nesting cannot exhaust the host's stack.
 enum JSONSyntax {
-    /// The deepest nesting of arrays and objects accepted.
-    static let maximumDepth = 512
+    /// The deepest nesting of arrays and objects accepted (the store's JSON parser's limit).
+    static let maximumDepth = 128
 
     /// `nil` if `bytes` is exactly one JSON value (surrounding whitespace allowed), else what is wrong and where.
     static func problem(in bytes: UnsafeRawBufferPointer) -> String? {
@@ -140,12 +140,17 @@ enum JSONSyntax {
                     index += 1
                     guard let escaped = current else { return failure("unterminated string") }
                     if escaped == UInt8(ascii: "u") {
-                        for offset in 1...4 {
-                            guard index + offset < bytes.count, Self.isHex(bytes[index + offset]) else {
-                                return failure("invalid \\u escape")
-                            }
-                        }
+                        guard let unit = hexUnit(at: index + 1) else { return failure("invalid \\u escape") }
                         index += 5
+                        // UTF-16 surrogates come in pairs: a high one followed by an escaped low one.
+                        if (0xDC00...0xDFFF).contains(unit) { return failure("lone low surrogate in \\u escape") }
+                        if (0xD800...0xDBFF).contains(unit) {
+                            guard current == UInt8(ascii: "\\"), index + 1 < bytes.count,
+                                bytes[index + 1] == UInt8(ascii: "u"), let low = hexUnit(at: index + 2),
+                                (0xDC00...0xDFFF).contains(low)
+                            else { return failure("lone high surrogate in \\u escape") }
+                            index += 6
+                        }
                     } else if Array("\"\\/bfnrt".utf8).contains(escaped) {
                         index += 1
                     } else {
@@ -183,6 +188,17 @@ enum JSONSyntax {
             }
             index += length
             return nil
+        }
+
+        /// The four hex digits at `offset` as a UTF-16 unit, or `nil`.
+        func hexUnit(at offset: Int) -> UInt16? {
+            guard offset + 4 <= bytes.count else { return nil }
+            var unit: UInt16 = 0
+            for byte in bytes[offset..<offset + 4] {
+                guard Self.isHex(byte) else { return nil }
+                unit = unit << 4 | UInt16(byte <= 0x39 ? byte - 0x30 : (byte | 0x20) - 0x61 + 10)
+            }
+            return unit
         }
 
         static func isHex(_ byte: UInt8) -> Bool {

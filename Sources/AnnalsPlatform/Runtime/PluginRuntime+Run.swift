@@ -165,9 +165,11 @@ extension PluginRuntime {
                         store: store, secrets: secrets, organization: install.organization, plugin: install.name,
                         correlationId: id)
                     let result = Result { () throws(SandboxFailure) in
-                        try sandbox.invoke(
+                        let invocation = try sandbox.invoke(
                             module: prepared.module, action: prepared.action, input: input, grants: prepared.grants,
                             host: host, limits: limits, cancellation: cancellation)
+                        try Self.checkStorable(invocation)
+                        return invocation
                     }
                     outcomes.append(
                         ExecutionOutcome(
@@ -180,6 +182,17 @@ extension PluginRuntime {
                 }
                 continuation.resume(returning: outcomes)
             }
+        }
+    }
+
+    /// Refuses an output the store's parser would not take back (a duplicate key; the sandbox checks JSON syntax,
+    /// depth and surrogates itself) as `invalidOutput`: the audit trail records every result as its value.
+    static func checkStorable(_ invocation: InvocationResult) throws(SandboxFailure) {
+        do {
+            _ = try JSONParser.parse(invocation.output)
+        } catch {
+            throw SandboxFailure(
+                .invalidOutput, "the output is not JSON the store accepts: \(error)", usage: invocation.usage)
         }
     }
 
