@@ -159,6 +159,12 @@ struct PluginExecutionTests {
                 "event-log", action: "emit", organization: "acme", input: #"{"type":"thing.deleted","targetId":"x"}"#,
                 actorId: "ana")
             #expect(reserved.failure != nil)
+            // Reserved names in another case read to a person as the platform's: refused too.
+            for input in [#"{"type":"PLUGIN_ACTION_FAILED"}"#, #"{"type":"note.x","targetId":"Execution:abc"}"#] {
+                let shouted = try await runtime.run(
+                    "event-log", action: "emit", organization: "acme", input: input, actorId: "ana")
+                #expect(shouted.failure?.message.contains("plugins may not append") == true, "\(input)")
+            }
         }
     }
 }

@@ -73,11 +73,14 @@ final class PlatformPluginHost: PluginHost, @unchecked Sendable {
     func appendEvent(_ eventJSON: [UInt8]) throws -> [UInt8] {
         let event = try JSONParser.parse(eventJSON)
         guard let type = event["type"]?.stringValue else { throw HostCallError("the event has no \"type\"") }
-        for reserved in ["plugin_", "thing.", "connection.", "knowledge."] where type.hasPrefix(reserved) {
+        // Compared without case: `PLUGIN_ACTION_FAILED` or `Execution:…` would read to a person as the platform's.
+        let lowercasedType = type.lowercased()
+        for reserved in ["plugin_", "thing.", "connection.", "knowledge."] where lowercasedType.hasPrefix(reserved) {
             throw HostCallError("plugins may not append '\(reserved)*' events (\(Self.shortened(type)))")
         }
         let targetId = event["targetId"]?.stringValue
-        if let targetId, let reserved = PlatformIDs.reservedStreamPrefixes.first(where: targetId.hasPrefix) {
+        if let targetId, let reserved = PlatformIDs.reservedStreamPrefixes.first(where: targetId.lowercased().hasPrefix)
+        {
             throw HostCallError(
                 "plugins may not append to the platform's '\(reserved)…' streams (\(Self.shortened(targetId)))")
         }
