@@ -137,6 +137,18 @@ struct PluginExecutionTests {
             let events = try executionEvents(platform.store, outcome.id)
             #expect(events.map(\.type) == ["plugin_action_initiated", "plugin_action_failed"])
             #expect(events.last?.metadata["errorKind"]?.stringValue == "moduleRefused")
+            // An async job cannot start either: the refusal is thrown, and recorded first.
+            let before = try platform.store.head().offset
+            do {
+                _ = try await runtime.submit(
+                    "price-quote", action: "quote", organization: "acme", input: "{}", actorId: "ana")
+                Issue.record("a job with a tampered module was queued")
+            } catch {
+                guard case .moduleRefused = error as? PlatformError else { throw error }
+            }
+            let recorded = try platform.store.events(EventQuery(from: before + 1)).collect()
+            #expect(recorded.map(\.type) == ["plugin_action_initiated", "plugin_action_failed"])
+            #expect(recorded.first?.metadata["trigger"]?["kind"]?.stringValue == "job")
         }
     }
 

@@ -35,14 +35,17 @@ public struct JobTicket: Sendable, Hashable {
 extension PluginRuntime {
     /// Accepts `action` of `name` as an async job and returns its id at once; it runs in this process when its
     /// organization has a free slot (``jobConcurrency``). Its status and result are recorded as events.
-    /// - Throws: ``PlatformError`` when it cannot run at all (see ``run(_:action:organization:input:actorId:limits:cancellation:)``).
+    /// - Throws: ``PlatformError`` when it cannot run at all (see ``run(_:action:organization:input:actorId:limits:cancellation:)``);
+    ///   a module refused before it could start (``PlatformError/moduleRefused(plugin:version:reason:)``) is
+    ///   recorded first, as a failed execution with `moduleRefused`, as `run` records it.
     public func submit(
         _ name: String, action: String, organization: String, input: String, actorId: String,
         limits: SandboxLimits? = nil
     ) async throws(PlatformError) -> JobTicket {
-        let prepared = try prepare(name, action: action, organization: organization, input: input)
         let id = UUID().lowercasedString
         let limits = limits ?? defaultLimits
+        let prepared = try await preparingJob(
+            name, action: action, organization: organization, input: input, id: id, actorId: actorId, limits: limits)
         let offset = try await appendQueued(id, prepared, actorId: actorId, limits: limits, runner: getpid())
         let waiting = JobTable.Waiting(id: id, prepared: prepared, actorId: actorId, limits: limits)
         jobs.withLock { table in

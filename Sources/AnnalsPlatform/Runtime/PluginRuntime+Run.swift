@@ -31,22 +31,40 @@ extension PluginRuntime {
             let (install, _) = try installed(name, organization: organization)
             return try await recordRefusal(
                 install, action: action, input: Array(input.utf8), reason: reason, id: id, actorId: actorId,
-                limits: limits)
+                limits: limits, trigger: ["kind": "run"])
         }
         return try await execute(
             prepared, id: id, actorId: actorId, limits: limits, cancellation: cancellation,
             trigger: ["kind": "run"], streamVersion: 0)
     }
 
+    /// ``prepare(_:action:organization:input:)`` for a job: a module refused before it could start is recorded as a
+    /// failed execution (``recordRefusal``) before the error is thrown, so the audit trail has the attempt.
+    func preparingJob(
+        _ name: String, action: String, organization: String, input: String, id: String, actorId: String,
+        limits: SandboxLimits
+    ) async throws(PlatformError) -> PreparedExecution {
+        do {
+            return try prepare(name, action: action, organization: organization, input: input)
+        } catch {
+            guard case .moduleRefused(_, _, let reason) = error else { throw error }
+            let (install, _) = try installed(name, organization: organization)
+            _ = try await recordRefusal(
+                install, action: action, input: Array(input.utf8), reason: reason, id: id, actorId: actorId,
+                limits: limits, trigger: ["kind": "job"])
+            throw error
+        }
+    }
+
     /// Records an execution whose module was refused before it started: `plugin_action_initiated`, then
     /// `plugin_action_failed` with `moduleRefused`.
-    private func recordRefusal(
+    func recordRefusal(
         _ install: PluginInstall, action: String, input: [UInt8], reason: String, id: String, actorId: String,
-        limits: SandboxLimits
+        limits: SandboxLimits, trigger: JSONValue
     ) async throws(PlatformError) -> ExecutionOutcome {
         let initiated = initiatedEvent(
             install: install, action: action, input: input, id: id, actorId: actorId, limits: limits,
-            trigger: ["kind": "run"], streamVersion: 0)
+            trigger: trigger, streamVersion: 0)
         var outcome = ExecutionOutcome(
             id: id, plugin: install.name, version: install.version.description, action: action,
             organization: install.organization, output: nil,

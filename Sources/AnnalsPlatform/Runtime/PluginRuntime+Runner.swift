@@ -87,8 +87,10 @@ extension PluginRuntime {
         _ name: String, action: String, organization: String, input: String, actorId: String,
         limits: SandboxLimits? = nil, start: (String) throws -> Int32
     ) async throws(PlatformError) -> JobTicket {
-        let prepared = try prepare(name, action: action, organization: organization, input: input)
         let id = UUID().lowercasedString
+        let prepared = try await preparingJob(
+            name, action: action, organization: organization, input: input, id: id, actorId: actorId,
+            limits: limits ?? defaultLimits)
         let runner: Int32
         do {
             runner = try start(id)
