@@ -96,4 +96,23 @@ import Testing
             #expect(try store.head().offset == 1)
         }
     }
+
+    @Test func aRetryOfAnAppendedConditionalBatchGetsItsReceipts() async throws {
+        try await withStore { store, _ in
+            let planned = try store.head().offset
+            var batch = [sampleEvent(0), sampleEvent(3)]  // both in org-0
+            for index in batch.indices { batch[index].id = UUID() }
+            let first = try await store.append(contentsOf: batch, unlessAppendedAfter: planned, matching: orgZero)
+            // The answer was lost; the client retries the same batch with the same plan: its own events do not
+            // count as a conflict.
+            let retry = try await store.append(contentsOf: batch, unlessAppendedAfter: planned, matching: orgZero)
+            #expect(retry.map(\.offset) == first.map(\.offset) && retry.allSatisfy(\.duplicate))
+            #expect(try store.head().offset == 2)
+            // A new batch with the same plan still conflicts with them.
+            await #expect(throws: AnnalsError.conflictingAppend(offset: 1, plannedAt: planned)) {
+                _ = try await store.append(
+                    contentsOf: [sampleEvent(6)], unlessAppendedAfter: planned, matching: orgZero)
+            }
+        }
+    }
 }

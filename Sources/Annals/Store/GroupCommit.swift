@@ -55,7 +55,12 @@ struct GroupCommit {
             // event whatever the rule it breaks; created at the first event they handle.
             var projector: BatchProjector?
             do {
+                // A retry of a conditional batch that was appended already (every event's client id is in the log)
+                // gets its original receipts, as any retry does: its own events must not count as a conflict.
                 if let condition = request.condition,
+                    try !request.events.allSatisfy({ event in
+                        try event.event.id.flatMap { try pendingIDs[$0] ?? lookup($0, head: head, txn) } != nil
+                    }),
                     let conflict = try firstConflict(condition, pending: { accepted.map(projected) }, txn)
                 {
                     throw AnnalsError.conflictingAppend(offset: conflict, plannedAt: condition.plannedAt)
