@@ -34,9 +34,10 @@ public struct PluginPlatform: Sendable {
     }
 
     /// Appends `events` as one atomic batch computed from the views as of `plannedAt`, only if no ontology event
-    /// (`thing.*`, `connection.*`, `knowledge.*`) of `groups` was appended since, other than a plugin's own key/value
-    /// state: two plans made from the same state (two syncs of a registry, an install and an update in one
-    /// organization) can never both be appended. The second fails with ``PlatformError/store(_:)`` wrapping
+    /// (`thing.*`, `connection.*`, `knowledge.*`) on an entity the platform plans from (``PlatformIDs/planningPrefixes``)
+    /// in `groups` was appended since: two plans made from the same state (two syncs of a registry, an install and an
+    /// update in one organization) can never both be appended, while the application's own things in those groups,
+    /// and plugins' kv state, never conflict. The second fails with ``PlatformError/store(_:)`` wrapping
     /// ``AnnalsError/conflictingAppend(offset:plannedAt:)`` (exit 3: run it again). Does nothing when there are no
     /// events.
     func appendBatch(_ events: [NewEvent], plannedAt: UInt64, groups: [String]) async throws(PlatformError)
@@ -54,13 +55,13 @@ public struct PluginPlatform: Sendable {
         }
     }
 
-    /// Whether an event of `type` on `targetId` may change what plugin operations plan from: any ontology event but
-    /// those of a plugin's key/value state, which executions write.
+    /// Whether an event of `type` on `targetId` may change what plugin operations plan from: an ontology event on
+    /// one of the platform's own entities.
     static func changesPlans(_ type: String, targetId: String?) -> Bool {
-        guard type.hasPrefix("thing.") || type.hasPrefix("connection.") || type.hasPrefix("knowledge.") else {
-            return false
-        }
-        return !(targetId?.hasPrefix(PlatformPluginHost.kvThingPrefix) ?? false)
+        guard type.hasPrefix("thing.") || type.hasPrefix("connection.") || type.hasPrefix("knowledge."),
+            let targetId
+        else { return false }
+        return PlatformIDs.planningPrefixes.contains { targetId.hasPrefix($0) }
     }
 
     /// Runs a read of the views; a ``PlatformError`` thrown by `body` comes out as itself, engine errors as

@@ -87,4 +87,28 @@ struct ConcurrentPlanTests {
             }
         }
     }
+
+    @Test("the application's own things in the organization's group, and plugins' kv state, never conflict")
+    func applicationEventsDoNotConflict() async throws {
+        try await withPlatform { platform, directory in
+            let manifest = try writeManifest(["b": ["1.0.0": [:]]], to: directory)
+            _ = try await platform.sync(RegistrySource(manifest), scope: .global, actorId: "ops")
+            let state = try OrganizationState.read("acme", store: platform.store)
+            var planner = InstallPlanner(state: state, operation: "install", request: "install b@^1.0.0")
+            planner.requested["b"] = try platform.range(nil, of: "b", in: state)
+            let plan = try planner.plan(actorId: "ana")
+            // Meanwhile the application records things of its own in the same group, and a plugin its kv state.
+            _ = try await platform.store.append(
+                NewEvent(
+                    type: "thing.created", targetId: "dev-1", groupId: "acme",
+                    metadata: ["thingType": "device", "name": "Lamp"]))
+            _ = try await platform.store.append(
+                NewEvent(
+                    type: "thing.created", targetId: "kv:acme:b", groupId: "acme",
+                    metadata: ["thingType": "plugin.kv", "name": "b"]))
+            let applied = try await platform.apply(plan, from: state, dryRun: false)
+            #expect(applied.offset != nil)
+            #expect(try platform.installs(organization: "acme").map(\.name) == ["b"])
+        }
+    }
 }

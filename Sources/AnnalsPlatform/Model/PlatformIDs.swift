@@ -48,6 +48,14 @@ public enum PlatformIDs {
         "\(subscribesTo):",
     ]
 
+    /// The prefixes of the entities plugin operations plan from (plugins, registries, installs, event types,
+    /// organization settings, search knowledge, and the connections between them): a change to one of them since
+    /// an operation was planned makes its batch conflict. Not the executions' streams, nor a plugin's kv state.
+    public static let planningPrefixes = [
+        "plugin:", "registry:", "install:", "event-type:", "organization:", "about:", "\(provides):",
+        "\(dependsOn):", "\(instanceOf):", "\(requires):", "\(subscribesTo):",
+    ]
+
     /// The id of the plugin `name` in `scope`.
     public static func plugin(_ name: String, in scope: PluginScope) -> String { "plugin:\(scope.groupId):\(name)" }
     /// The id of the registry `name` in `scope`.
