@@ -171,14 +171,19 @@ struct PluginVersionsTests {
     func yankedVersions() async throws {
         try await withPlatform { platform, directory in
             let all = try writeManifest(
-                ["e": ["1.0.0": [:], "1.1.0": [:]], "other": ["1.0.0": [:]]], to: directory, name: "all")
+                ["e": ["1.0.0": [:], "1.1.0": [:]], "other": ["1.0.0": [:]], "f": ["1.0.0": [:], "2.0.0": [:]]],
+                to: directory, name: "all")
             _ = try await platform.sync(RegistrySource(all), scope: .global, name: "reg", actorId: "ops")
             _ = try await platform.install("e", range: "^1.1.0", organization: "acme", actorId: "ana")
             // 1.1.0 disappears from the registry.
             let fewer = try writeManifest(
-                ["e": ["1.0.0": [:]], "other": ["1.0.0": [:]]], to: directory, name: "fewer")
+                ["e": ["1.0.0": [:]], "other": ["1.0.0": [:]], "f": ["2.0.0": [:]]], to: directory, name: "fewer")
             let report = try await platform.sync(RegistrySource(fewer), scope: .global, name: "reg", actorId: "ops")
             #expect(report.warnings.contains { $0.contains("e: version 1.1.0 no longer listed, kept as yanked") })
+            // A version nobody installed is simply gone (a registry that lists only its current versions, as the
+            // ElizaOS one does, does not pile up yanked ones).
+            #expect(try platform.plugin("f")?.releases.map(\.version.description) == ["2.0.0"])
+            #expect(!report.warnings.contains { $0.hasPrefix("f:") }, "\(report.warnings)")
             let e = try #require(try platform.plugin("e"))
             #expect(e.releases.map(\.yanked) == [false, true])
             #expect(e.latest?.version.description == "1.0.0")
@@ -195,6 +200,40 @@ struct PluginVersionsTests {
             // Listed again, it is offered again.
             _ = try await platform.sync(RegistrySource(all), scope: .global, name: "reg", actorId: "ops")
             #expect(try platform.plugin("e")?.releases.map(\.yanked) == [false, false])
+        }
+    }
+
+    @Test("an entry is measured with the yanked versions it keeps: too large, it is skipped, not the whole sync")
+    func yankedVersionsCountTowardsTheEntrySize() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("annals-big-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        do {
+            // Events of at most 20,000 bytes: an entry may take 3,616.
+            let store = try EventStore(
+                path: directory + "/store", options: StoreOptions(durability: .noSync, maximumEventSize: 20_000))
+            defer { store.close() }
+            let platform = PluginPlatform(store: store)
+            let padding = String(repeating: "x", count: 1_000)
+            func manifest(_ name: String, _ versions: [String]) throws -> String {
+                let releases = versions.map {
+                    #"{"version": "\#($0)", "actions": [{"name": "run", "description": "\#(padding)"}]}"#
+                }
+                let text =
+                    #"{"format": "annals.plugins/1", "plugins": [{"name": "big", "versions": ["#
+                    + releases.joined(separator: ",") + #"]}, {"name": "small", "versions": [{"version": "1.0.0"}]}]}"#
+                let path = directory + "/\(name).json"
+                try text.write(toFile: path, atomically: true, encoding: .utf8)
+                return path
+            }
+            _ = try await platform.sync(
+                RegistrySource(try manifest("one", ["1.0.0", "1.1.0"])), scope: .global, name: "reg", actorId: "ops")
+            _ = try await platform.install("big", range: "1.0.0", organization: "acme", actorId: "ana")
+            // Two listed versions fit; with the installed 1.0.0 kept as yanked, three do not.
+            let report = try await platform.sync(
+                RegistrySource(try manifest("two", ["1.1.0", "1.2.0"])), scope: .global, name: "reg", actorId: "ops")
+            #expect(report.problems.first { $0.entry == "big" }?.reason.contains("bytes once stored") == true)
+            #expect(try platform.plugin("big")?.releases.map(\.version.description) == ["1.0.0", "1.1.0"])
         }
     }
 }

@@ -1,4 +1,5 @@
 import Annals
+import AnnalsResolver
 
 extension PluginPlatform {
     /// Syncs a registry from `source` into `scope`, as one atomic batch of events.
@@ -97,6 +98,12 @@ struct SyncPlanner {
         let inScope = try view.things(
             ThingFilter(thingType: PlatformIDs.pluginType, groupId: scope.groupId, limit: .max))
         let byId = Dictionary(uniqueKeysWithValues: inScope.map { ($0.id, $0) })
+        // The versions installed anywhere, by plugin id: a version the listing drops stays (yanked) only if installed.
+        var installed: [String: Set<SemanticVersion>] = [:]
+        for thing in try view.things(ThingFilter(thingType: PlatformIDs.installType, limit: .max)) {
+            guard let install = PluginInstall(thing) else { continue }
+            installed[PlatformIDs.plugin(install.name, in: install.source), default: []].insert(install.version)
+        }
         var listed: Set<String> = []
         for var plugin in listing.plugins {
             plugin.scope = scope
@@ -112,6 +119,10 @@ struct SyncPlanner {
                         reason: "already listed by registry '\(owner)' in scope \(scope); skipped"))
                 continue
             }
+            if let existing, let published = Plugin(existing) {
+                plugin.releases = keepingPublished(plugin, published, installed: installed[id] ?? [])
+            }
+            // Measured as it would be stored, its yanked versions included.
             let size = plugin.properties.canonicalBytes.count + PluginSearchText.document(for: plugin).utf8.count
             guard size <= maximumEntrySize else {
                 report.problems.append(
@@ -121,9 +132,6 @@ struct SyncPlanner {
                             + "plugin may (the store's maximum event size, less room for the event's own fields); "
                             + "skipped"))
                 continue
-            }
-            if let existing, let published = Plugin(existing) {
-                plugin.releases = keepingPublished(plugin, published)
             }
             listed.insert(id)
             upserts.append((plugin, existing))
@@ -180,9 +188,12 @@ struct SyncPlanner {
     /// A published version is immutable: one the listing changes (its module's digest, dependencies, permissions,
     /// actions or subscriptions) is kept as it was, and reported as a problem (so `--strict` fails), so a registry
     /// cannot swap the code or the permissions of a version organizations installed; a module moved with the same
-    /// digest is taken. A version the listing no longer has is kept, yanked: the installs of it keep resolving and
-    /// running, and no new resolution chooses it (a warning says so); listed again, it is offered again.
-    private mutating func keepingPublished(_ plugin: Plugin, _ published: Plugin) -> [PluginRelease] {
+    /// digest is taken. A version the listing no longer has is kept, yanked, if some organization has it
+    /// installed (in `installed`): those installs keep resolving and running, and no new resolution chooses it (a
+    /// warning says so); a version nobody installed is dropped. Listed again, a yanked version is offered again.
+    private mutating func keepingPublished(
+        _ plugin: Plugin, _ published: Plugin, installed: Set<SemanticVersion>
+    ) -> [PluginRelease] {
         var releases = plugin.releases.map { release in
             guard let before = published.release(release.version), !before.publishes(sameAs: release) else {
                 return release
@@ -210,7 +221,7 @@ struct SyncPlanner {
             return kept
         }
         let listed = Set(releases.map(\.version))
-        let unlisted = published.releases.filter { !listed.contains($0.version) }
+        let unlisted = published.releases.filter { !listed.contains($0.version) && installed.contains($0.version) }
         let newlyYanked = unlisted.filter { !$0.yanked }.map(\.version.description)
         if !newlyYanked.isEmpty {
             report.warnings.append(
