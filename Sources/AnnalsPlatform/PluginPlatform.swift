@@ -40,15 +40,19 @@ public struct PluginPlatform: Sendable {
     /// and plugins' kv state, never conflict. The second fails with ``PlatformError/store(_:)`` wrapping
     /// ``AnnalsError/conflictingAppend(offset:plannedAt:)`` (exit 3: run it again). Does nothing when there are no
     /// events.
-    func appendBatch(_ events: [NewEvent], plannedAt: UInt64, groups: [String]) async throws(PlatformError)
-        -> [AppendReceipt]
-    {
+    ///
+    /// With `installsAnywhere`, a change to an install in any organization conflicts too: a sync decides which
+    /// versions it may drop from what every organization has installed.
+    func appendBatch(
+        _ events: [NewEvent], plannedAt: UInt64, groups: [String], installsAnywhere: Bool = false
+    ) async throws(PlatformError) -> [AppendReceipt] {
         guard !events.isEmpty else { return [] }
         let groups = Set(groups)
         do {
             return try await store.append(contentsOf: events, unlessAppendedAfter: plannedAt) { event in
-                guard let group = event.groupId, groups.contains(group) else { return false }
-                return Self.changesPlans(event.type, targetId: event.targetId)
+                guard Self.changesPlans(event.type, targetId: event.targetId) else { return false }
+                if let group = event.groupId, groups.contains(group) { return true }
+                return installsAnywhere && (event.targetId?.hasPrefix(PlatformIDs.installPrefix) ?? false)
             }
         } catch {
             throw .store(error)

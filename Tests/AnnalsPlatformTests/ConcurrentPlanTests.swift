@@ -111,4 +111,27 @@ struct ConcurrentPlanTests {
             #expect(try platform.installs(organization: "acme").map(\.name) == ["b"])
         }
     }
+
+    @Test("a sync conflicts with an install in any organization: which dropped versions stay depends on installs")
+    func syncsConflictWithInstallsAnywhere() async throws {
+        try await withPlatform { platform, directory in
+            let manifest = try writeManifest(["b": ["1.0.0": [:]]], to: directory)
+            _ = try await platform.sync(RegistrySource(manifest), scope: .global, actorId: "ops")
+            let planned = try platform.store.head().offset
+            _ = try await platform.install("b", organization: "o7", actorId: "ana")
+            let event = NewEvent(
+                type: "thing.updated", targetId: PlatformIDs.registry("reg", in: .global), groupId: "global",
+                metadata: ["properties": ["note": "x"]])
+            do {
+                _ = try await platform.appendBatch(
+                    [event], plannedAt: planned, groups: ["global"], installsAnywhere: true)
+                Issue.record("a sync planned before an install was appended after it")
+            } catch {
+                #expect(isConflict(error), "\(error)")
+            }
+            // Other plugin operations look at their own groups only.
+            let unrelated = NewEvent(type: "note.saved", groupId: "global", metadata: [:])
+            _ = try await platform.appendBatch([unrelated], plannedAt: planned, groups: ["global"])
+        }
+    }
 }

@@ -233,7 +233,31 @@ struct PluginVersionsTests {
             let report = try await platform.sync(
                 RegistrySource(try manifest("two", ["1.1.0", "1.2.0"])), scope: .global, name: "reg", actorId: "ops")
             #expect(report.problems.first { $0.entry == "big" }?.reason.contains("bytes once stored") == true)
+            #expect(!report.warnings.contains { $0.hasPrefix("big:") }, "a skipped entry yanks nothing")
             #expect(try platform.plugin("big")?.releases.map(\.version.description) == ["1.0.0", "1.1.0"])
+        }
+    }
+
+    @Test("a rollback to a version a sync has dropped is refused, naming it")
+    func rollbackToADroppedVersion() async throws {
+        try await withPlatform { platform, directory in
+            let first = try writeManifest(["big": ["1.0.0": [:], "1.1.0": [:]]], to: directory, name: "first")
+            let second = try writeManifest(["big": ["2.0.0": [:]]], to: directory, name: "second")
+            _ = try await platform.sync(RegistrySource(first), scope: .global, name: "reg", actorId: "ops")
+            _ = try await platform.install("big", range: "1.0.0", organization: "o0", actorId: "ana")
+            _ = try await platform.sync(RegistrySource(second), scope: .global, name: "reg", actorId: "ops")
+            _ = try await platform.update("big", range: "^2.0.0", organization: "o0", actorId: "ana")
+            // Nobody has 1.0.0 installed any more: the next sync drops it.
+            _ = try await platform.sync(RegistrySource(second), scope: .global, name: "reg", actorId: "ops")
+            #expect(try platform.plugin("big")?.releases.map(\.version.description) == ["2.0.0"])
+            do {
+                _ = try await platform.rollback("big", organization: "o0", actorId: "ana", dryRun: true)
+                Issue.record("a rollback to a dropped version was planned")
+            } catch {
+                guard case .noRollbackTarget(let message) = error as? PlatformError else { throw error }
+                #expect(message.contains("big@1.0.0, which its registry no longer has"), "\(message)")
+            }
+            #expect(try platform.installs(organization: "o0").map(\.version.description) == ["2.0.0"])
         }
     }
 }

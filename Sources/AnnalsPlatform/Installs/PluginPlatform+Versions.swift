@@ -112,6 +112,7 @@ extension PluginPlatform {
             throw .store(error)
         }
         try checkNothingElseBreaks(plan, covering: ids, state, requiresThen: requiresThen)
+        try checkVersionsStillPublished(plan)
         // A pinned install is locked, for a rollback as for an update: one the plan would change must be unpinned
         // first (one it leaves as it is does not matter).
         let changed = Set(plan.changes.map(\.id))
@@ -133,7 +134,9 @@ extension PluginPlatform {
             return event
         }
         // Conditional on the organization as read for the checks above (the plan's own head is later or equal).
-        result.offset = try await appendBatch(events, plannedAt: state.offset, groups: [org]).last?.offset
+        result.offset = try await appendBatch(
+            events, plannedAt: state.offset, groups: [org, PluginScope.globalGroup]
+        ).last?.offset
         return result
     }
 
@@ -159,6 +162,27 @@ extension PluginPlatform {
         throw .invalidArgument(
             "--to \(offset) is inside the batch of '\(name)' (offsets \(first)–\(last)), whose state is half of it: "
                 + "roll back to \(first - 1) (before it) or \(last) (after it)")
+    }
+
+    /// Refuses restoring an install at a version its registry no longer has: a sync dropped it once no organization
+    /// had it installed, and an install there could neither run nor resolve.
+    private func checkVersionsStillPublished(_ plan: RollbackPlan) throws(PlatformError) {
+        var missing: [String] = []
+        for change in plan.changes where change.entity == "thing" && change.action == .restore {
+            let properties = change.target?["properties"]
+            guard change.id.hasPrefix(PlatformIDs.installPrefix), let name = properties?["plugin"]?.stringValue,
+                let versionText = properties?["version"]?.stringValue, let version = SemanticVersion(versionText),
+                let source = properties?["source"]?.stringValue
+            else { continue }
+            let scope: PluginScope = source == PluginScope.globalGroup ? .global : .organization(source)
+            let plugin = try view { try $0.thing(PlatformIDs.plugin(name, in: scope)).flatMap(Plugin.init) }
+            if plugin?.release(version) == nil { missing.append("\(name)@\(version)") }
+        }
+        guard missing.isEmpty else {
+            throw .noRollbackTarget(
+                "the rollback would restore " + missing.joined(separator: ", ")
+                    + ", which its registry no longer has (a sync dropped it once no organization had it installed)")
+        }
     }
 
     /// The offset just before the install last moved away from `version`.

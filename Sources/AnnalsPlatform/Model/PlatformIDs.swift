@@ -63,7 +63,12 @@ public enum PlatformIDs {
         "registry:\(scope.groupId):\(name)"
     }
     /// The id of the install of `name` in `organization`.
-    public static func install(_ name: String, organization: String) -> String { "install:\(organization):\(name)" }
+    public static func install(_ name: String, organization: String) -> String {
+        "\(installPrefix)\(organization):\(name)"
+    }
+
+    /// The prefix of every install's id.
+    public static let installPrefix = "install:"
     /// The id of the event type (pattern) `pattern` in `organization`.
     public static func eventType(_ pattern: String, organization: String) -> String {
         let id = "event-type:\(organization):\(pattern)"

@@ -48,7 +48,9 @@ extension PluginPlatform {
         }
         // Conditional on the scope's views as planned: of two syncs at once, the second fails (exit 3) instead of
         // mixing its listing into the first's.
-        let receipts = try await appendBatch(events, plannedAt: plan.plannedAt, groups: [scope.groupId])
+        // Installs anywhere count too: which dropped versions are kept (yanked) depends on them.
+        let receipts = try await appendBatch(
+            events, plannedAt: plan.plannedAt, groups: [scope.groupId], installsAnywhere: true)
         report.events = receipts.count
         report.offset = receipts.last?.offset
         return report
@@ -133,6 +135,16 @@ struct SyncPlanner {
                             + "skipped"))
                 continue
             }
+            // Said only now that the entry is taken: a skipped one keeps its record as it was.
+            let newlyYanked = plugin.releases.filter { release in
+                release.yanked && existing.flatMap(Plugin.init)?.release(release.version)?.yanked == false
+            }.map(\.version.description)
+            if !newlyYanked.isEmpty {
+                report.warnings.append(
+                    "\(plugin.name): version\(newlyYanked.count == 1 ? "" : "s") \(newlyYanked.joined(separator: ", ")) "
+                        + "no longer listed, kept as yanked (installs of it keep working; new installs do not choose it)"
+                )
+            }
             listed.insert(id)
             upserts.append((plugin, existing))
             if let item = try view.knowledge(KnowledgeFilter(thingId: id, limit: 4)).first {
@@ -189,8 +201,8 @@ struct SyncPlanner {
     /// actions or subscriptions) is kept as it was, and reported as a problem (so `--strict` fails), so a registry
     /// cannot swap the code or the permissions of a version organizations installed; a module moved with the same
     /// digest is taken. A version the listing no longer has is kept, yanked, if some organization has it
-    /// installed (in `installed`): those installs keep resolving and running, and no new resolution chooses it (a
-    /// warning says so); a version nobody installed is dropped. Listed again, a yanked version is offered again.
+    /// installed (in `installed`): those installs keep resolving and running, and no new resolution chooses it (the
+    /// caller warns about it); a version nobody installed is dropped. Listed again, a yanked version is offered again.
     private mutating func keepingPublished(
         _ plugin: Plugin, _ published: Plugin, installed: Set<SemanticVersion>
     ) -> [PluginRelease] {
@@ -222,12 +234,6 @@ struct SyncPlanner {
         }
         let listed = Set(releases.map(\.version))
         let unlisted = published.releases.filter { !listed.contains($0.version) && installed.contains($0.version) }
-        let newlyYanked = unlisted.filter { !$0.yanked }.map(\.version.description)
-        if !newlyYanked.isEmpty {
-            report.warnings.append(
-                "\(plugin.name): version\(newlyYanked.count == 1 ? "" : "s") \(newlyYanked.joined(separator: ", ")) no "
-                    + "longer listed, kept as yanked (installs of it keep working; new installs do not choose it)")
-        }
         releases += unlisted.map { release in
             var yanked = release
             yanked.yanked = true
