@@ -193,9 +193,13 @@ struct PluginVersionsTests {
                 try platform.installs(organization: "acme").first { $0.name == "e" }?.version.description == "1.1.0")
             let outdated = try platform.outdated(organization: "acme")
             #expect(outdated.first { $0.name == "e" }?.yanked == true, "\(outdated)")
-            // Another organization cannot choose it.
-            await #expect(throws: PlatformError.self) {
+            // Another organization cannot choose it, and is told why.
+            do {
                 _ = try await platform.install("e", range: "^1.1.0", organization: "beta", actorId: "ana")
+                Issue.record("a yanked version was installed anew")
+            } catch {
+                guard case .resolutionFailed(let explanation) = error as? PlatformError else { throw error }
+                #expect(explanation.contains("e 1.1.0 is yanked (no longer listed by its registry)"), "\(explanation)")
             }
             // Listed again, it is offered again.
             _ = try await platform.sync(RegistrySource(all), scope: .global, name: "reg", actorId: "ops")

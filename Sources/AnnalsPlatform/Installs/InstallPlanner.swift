@@ -183,8 +183,8 @@ struct InstallPlanner {
         }
     }
 
-    /// Why a package the explanation calls unknown is not there, when the organization cannot see it: its allowlist
-    /// hides it, or its registry withdrew it.
+    /// Why a package the explanation names is not there, or not at the version asked for: the organization's
+    /// allowlist hides it, its registry withdrew it, or yanked the versions.
     private func unseenHint(_ explanation: String) -> String {
         var lines: [String] = []
         for name in state.hidden.sorted() where Self.mentions(explanation, name) {
@@ -194,6 +194,13 @@ struct InstallPlanner {
         }
         for name in state.withdrawn.sorted() where Self.mentions(explanation, name) {
             lines.append("\(name) was withdrawn from its registry: it can no longer be installed")
+        }
+        for (name, versions) in state.yanked.sorted(by: { $0.key < $1.key }) where Self.mentions(explanation, name) {
+            lines.append(
+                "\(name) " + versions.map(\.description).joined(separator: ", ")
+                    + " \(versions.count == 1 ? "is" : "are") yanked (no longer listed by its registry): installs of "
+                    + "\(versions.count == 1 ? "it" : "them") keep working, new installs cannot choose "
+                    + (versions.count == 1 ? "it" : "them"))
         }
         return lines.isEmpty ? "" : "\n" + lines.joined(separator: "\n")
     }

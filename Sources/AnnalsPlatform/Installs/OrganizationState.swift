@@ -1,4 +1,5 @@
 import Annals
+import AnnalsResolver
 
 /// One organization's plugin state, read at one log offset: what it can see, what it has installed, and the
 /// connections between its installs.
@@ -14,6 +15,8 @@ struct OrganizationState {
     let withdrawn: Set<String>
     /// The names of global plugins its allowlist hides (and that it has not installed).
     let hidden: Set<String>
+    /// The yanked versions of the plugins it sees (left out of ``plugins`` unless installed), by name.
+    let yanked: [String: [SemanticVersion]]
     /// The installs by plugin name.
     let installs: [String: PluginInstall]
     /// The `requires` connections leaving each install, by install id.
@@ -58,6 +61,7 @@ struct OrganizationState {
         var plugins: [String: Plugin] = [:]
         var withdrawn: Set<String> = []
         var hidden: Set<String> = []
+        var yanked: [String: [SemanticVersion]] = [:]
         for group in [PluginScope.globalGroup, organization] {
             for thing in try view.things(ThingFilter(thingType: PlatformIDs.pluginType, groupId: group, limit: .max)) {
                 guard var plugin = Plugin(thing) else { continue }
@@ -75,6 +79,8 @@ struct OrganizationState {
                 } else {
                     // A yanked version stays resolvable only where it is installed.
                     let installed = installs[plugin.name]?.version
+                    let left = plugin.releases.filter { $0.yanked && $0.version != installed }.map(\.version)
+                    if !left.isEmpty { yanked[plugin.name] = left }
                     plugin.releases.removeAll { $0.yanked && $0.version != installed }
                 }
                 plugins[plugin.name] = plugin
@@ -83,6 +89,7 @@ struct OrganizationState {
         self.plugins = plugins
         self.withdrawn = withdrawn
         self.hidden = hidden.subtracting(plugins.keys)
+        self.yanked = yanked
         self.requires = requires
         self.instanceOf = instanceOf
         self.subscriptions = subscriptions
