@@ -70,6 +70,16 @@ struct WorkerProcessTests {
         }
         #expect(leak?.kind == .permissionDenied)
         #expect(leak.map { String(describing: $0).contains("s3cr3t-value") } == false)
+        // A secret written to the store from a worker is refused there, before the host sees the write.
+        for action in ["stash", "emit"] {
+            let written = failure {
+                try sandbox.invoke(
+                    module: try! Plugins.load("secret-stash"), action: action, input: bytes(#"{"name":"API_KEY"}"#),
+                    grants: [.secretsRead("API_KEY"), .kv, .eventsAppend], host: host)
+            }
+            #expect(written?.kind == .permissionDenied, "\(action)")
+        }
+        #expect(host.events.isEmpty && host.values.isEmpty)
         try expectEchoWorks(sandbox)
     }
 
