@@ -117,32 +117,44 @@ import Testing
     @Test func aConditionalAcknowledgementKeepsAResetOrDeleteMadeMeanwhile() async throws {
         try await withStore { store, _ in
             _ = try await store.append(contentsOf: (0..<20).map { sampleEvent($0) })
-            // A cursor that does not exist was not seen anywhere: a conditional acknowledgement refuses it.
-            #expect(throws: AnnalsError.cursorMoved(name: "c", expected: 0, found: nil)) {
-                try store.acknowledge("c", through: 8, expecting: 0)
+            // A cursor that does not exist was not read by anyone: a conditional acknowledgement refuses it.
+            #expect(throws: AnnalsError.cursorMoved(name: "c", offset: nil)) {
+                try store.acknowledge("c", through: 8, expectingResets: 0)
             }
-            _ = try store.createCursor("c", at: 0)
-            try store.acknowledge("c", through: 8, expecting: 0)
-            #expect(try store.cursor(named: "c")?.offset == 8)
-            try store.acknowledge("c", through: 12, expecting: 8)
-            // Another consumer moved it forward: acknowledged as usual, and it never moves back.
-            try store.acknowledge("c", through: 15)
-            try store.acknowledge("c", through: 14, expecting: 12)
+            // Two consumers start on the cursor and read the same resets count.
+            let first = try store.createCursor("c", at: 0)
+            let second = try #require(try store.cursor(named: "c"))
+            #expect(first.resets == 0 && second.resets == 0)
+            try store.acknowledge("c", through: 8, expectingResets: first.resets)
+            // The other consumer's acknowledgements do not count: it moved the cursor forward, and it never moves
+            // back.
+            try store.acknowledge("c", through: 15, expectingResets: second.resets)
+            try store.acknowledge("c", through: 12, expectingResets: first.resets)
             #expect(try store.cursor(named: "c")?.offset == 15)
-            // Reset backwards: this consumer's acknowledgement is refused and the reset stays.
-            try store.resetCursor("c", to: 3)
-            #expect(throws: AnnalsError.cursorMoved(name: "c", expected: 15, found: 3)) {
-                try store.acknowledge("c", through: 18, expecting: 15)
+            // A reset, even to an offset past the first consumer's (where comparing offsets would miss it): both
+            // consumers' acknowledgements are refused and the reset stays.
+            try store.resetCursor("c", to: 13)
+            #expect(try store.cursor(named: "c")?.resets == 1)
+            for resets in [first.resets, second.resets] {
+                #expect(throws: AnnalsError.cursorMoved(name: "c", offset: 13)) {
+                    try store.acknowledge("c", through: 18, expectingResets: resets)
+                }
             }
-            #expect(try store.cursor(named: "c")?.offset == 3)
-            // Deleted: refused, and not created again.
+            #expect(try store.cursor(named: "c")?.offset == 13)
+            // A consumer that read the cursor after the reset acknowledges; a deletion stops it, and the cursor is
+            // not created again; one created again under the name keeps counting.
+            try store.acknowledge("c", through: 16, expectingResets: 1)
             #expect(try store.deleteCursor("c"))
-            #expect(throws: AnnalsError.cursorMoved(name: "c", expected: 3, found: nil)) {
-                try store.acknowledge("c", through: 18, expecting: 3)
+            #expect(throws: AnnalsError.cursorMoved(name: "c", offset: nil)) {
+                try store.acknowledge("c", through: 18, expectingResets: 1)
             }
             #expect(try store.cursor(named: "c") == nil)
-            let message = AnnalsError.cursorMoved(name: "c", expected: 9, found: 4).description
-            #expect(message.contains("moved back to offset 4") && message.contains("offset 9"), "\(message)")
+            #expect(try store.createCursor("c", at: 0).resets == 2)
+            #expect(throws: AnnalsError.cursorMoved(name: "c", offset: 0)) {
+                try store.acknowledge("c", through: 18, expectingResets: 1)
+            }
+            let message = AnnalsError.cursorMoved(name: "c", offset: 4).description
+            #expect(message.contains("was reset (it is at offset 4 now)"), "\(message)")
         }
     }
 

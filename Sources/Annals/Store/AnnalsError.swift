@@ -14,10 +14,10 @@ public enum AnnalsError: Error, Sendable, Equatable, CustomStringConvertible {
     /// the event at `offset`, appended since, changed what it was computed from. Nothing of the batch was written;
     /// computing it again from the new state resolves it.
     case conflictingAppend(offset: UInt64, plannedAt: UInt64)
-    /// A conditional acknowledgement (``EventStore/acknowledge(_:through:expecting:)``) found cursor `name` deleted
-    /// (`found` is `nil`) or moved back to `found`, before the offset `expected` its consumer last saw: another
-    /// process reset or deleted it. Nothing was acknowledged.
-    case cursorMoved(name: String, expected: UInt64, found: UInt64?)
+    /// A conditional acknowledgement (``EventStore/acknowledge(_:through:expectingResets:)``) found cursor `name`
+    /// reset (now at `offset`) or deleted (`offset` is `nil`) since its consumer read it: someone else moved it.
+    /// Nothing was acknowledged.
+    case cursorMoved(name: String, offset: UInt64?)
     /// A projection refused an event that contradicts the current state (such as connecting a thing that does not
     /// exist); nothing of the batch was written.
     case rejectedEvent(index: Int, type: String, projection: String, reason: String)
@@ -55,11 +55,9 @@ public enum AnnalsError: Error, Sendable, Equatable, CustomStringConvertible {
         case .conflictingAppend(let offset, let plannedAt):
             "the batch was computed from the state at offset \(plannedAt), and the event at offset \(offset), "
                 + "appended since, changed that state; nothing of the batch was written"
-        case .cursorMoved(let name, let expected, let found):
-            "cursor '\(name)' was "
-                + (found.map { "moved back to offset \($0)" } ?? "deleted")
-                + " since its consumer saw it at offset \(expected) (reset or deleted by someone else); "
-                + "nothing was acknowledged"
+        case .cursorMoved(let name, let offset):
+            "cursor '\(name)' was " + (offset.map { "reset (it is at offset \($0) now)" } ?? "deleted")
+                + " by someone else since its consumer read it; nothing was acknowledged"
         case .rejectedEvent(let index, let type, let projection, let reason):
             "event at batch index \(index) (\(type)) rejected by projection '\(projection)': \(reason)"
         case .projectionUnavailable(let name, let reason):

@@ -10,7 +10,7 @@ extension EventStore {
                 let head = try txn.lastOffset(schema)
                 return try txn.get(schema.cursors, key: Array(name.utf8)).flatMap { stored in
                     stored.withUnsafeBytes { SubscriberCursor(name: name, stored: $0, head: head) }
-                }
+                }.map { try $0.withResets(schema, txn) }
             }
         } catch {
             throw AnnalsError(error)
@@ -28,7 +28,7 @@ extension EventStore {
                     while let current = entry {
                         let name = String(decoding: current.key, as: UTF8.self)
                         if let parsed = SubscriberCursor(name: name, stored: current.value, head: head) {
-                            out.append(parsed)
+                            out.append(try parsed.withResets(schema, txn))
                         }
                         entry = try cursor.get(.next)
                     }
@@ -46,17 +46,19 @@ extension EventStore {
     /// thread of the cooperative pool: `try await append(contentsOf: [], acknowledging: name, through: offset)` does
     /// the same, sharing the appends' group commit.
     ///
-    /// With `expecting`, the offset this consumer last saw the cursor at (where it started, or what it last
-    /// acknowledged), the acknowledgement is conditional: if someone else deleted the cursor or moved it back below
-    /// that offset meanwhile (`annals cursors reset` or `delete`, ``resetCursor(_:to:)``, ``deleteCursor(_:)``),
-    /// nothing is written and it throws ``AnnalsError/cursorMoved(name:expected:found:)``, instead of undoing the
-    /// reset. A cursor another consumer moved forward is acknowledged as usual. `annals tail --cursor` acknowledges
-    /// this way.
+    /// With `expectingResets`, the cursor's ``SubscriberCursor/resets`` as this consumer read it (from
+    /// ``cursor(named:)`` or ``createCursor(_:at:)`` when it started), the acknowledgement is conditional: if someone
+    /// reset or deleted the cursor meanwhile (`annals cursors reset` or `delete`, ``resetCursor(_:to:)``,
+    /// ``deleteCursor(_:)``), to any offset, nothing is written and it throws
+    /// ``AnnalsError/cursorMoved(name:offset:)`` instead of undoing that. Other consumers' acknowledgements do not
+    /// count. `annals tail --cursor` acknowledges this way.
     /// - Throws: ``AnnalsError/invalidArgument(_:)`` for an `offset` past the log's last offset;
-    ///   ``AnnalsError/cursorMoved(name:expected:found:)``.
-    public func acknowledge(_ name: String, through offset: UInt64, expecting: UInt64? = nil) throws(AnnalsError) {
+    ///   ``AnnalsError/cursorMoved(name:offset:)``.
+    public func acknowledge(_ name: String, through offset: UInt64, expectingResets: UInt64? = nil)
+        throws(AnnalsError)
+    {
         try SubscriberCursor.validate(name: name)
-        let acknowledgement = CursorAcknowledgement(name: name, offset: offset, expected: expecting)
+        let acknowledgement = CursorAcknowledgement(name: name, offset: offset, expectedResets: expectingResets)
         do {
             try write { [schema] txn in
                 try acknowledgement.check(head: try txn.lastOffset(schema))
@@ -103,6 +105,7 @@ extension EventStore {
                     cursor.createdAt = previous.createdAt
                 }
                 try txn.put(schema.cursors, key: key, value: cursor.stored)
+                try SubscriberCursor.countReset(of: name, schema, txn)
             }
         } catch {
             throw AnnalsError(error)
@@ -150,14 +153,14 @@ extension EventStore {
             if let stored = try txn.get(schema.cursors, key: key),
                 let existing = stored.withUnsafeBytes({ SubscriberCursor(name: name, stored: $0, head: head) })
             {
-                return existing
+                return try existing.withResets(schema, txn)
             }
             try CursorAcknowledgement.check(offset, of: name, head: head, action: "created at")
             let now = currentTimeMilliseconds()
             let cursor = SubscriberCursor(
                 name: name, offset: offset, acknowledgedAt: now, createdAt: now, lag: head > offset ? head - offset : 0)
             try txn.put(schema.cursors, key: key, value: cursor.stored)
-            return cursor
+            return try cursor.withResets(schema, txn)
         }
     }
 
@@ -167,7 +170,11 @@ extension EventStore {
         try SubscriberCursor.validate(name: name)
         let box = ResultBox<Bool>()
         do {
-            try write { [schema] txn in box.result = .success(try txn.delete(schema.cursors, key: Array(name.utf8))) }
+            try write { [schema] txn in
+                let existed = try txn.delete(schema.cursors, key: Array(name.utf8))
+                if existed { try SubscriberCursor.countReset(of: name, schema, txn) }
+                box.result = .success(existed)
+            }
         } catch {
             throw AnnalsError(error)
         }

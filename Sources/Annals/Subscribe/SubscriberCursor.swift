@@ -12,6 +12,10 @@ public struct SubscriberCursor: Sendable, Hashable {
     public var createdAt: Int64
     /// Events after ``offset`` up to the log's head when this was read: how far behind the consumer is.
     public var lag: UInt64
+    /// How many times the cursor was reset or deleted (a deleted cursor created again keeps counting). A consumer
+    /// that read it passes it to ``EventStore/acknowledge(_:through:expectingResets:)``, which refuses to acknowledge
+    /// if it changed: someone moved the cursor meanwhile.
+    public var resets: UInt64 = 0
 
     /// The longest cursor name, in bytes.
     public static let maximumNameLength = 128
@@ -47,13 +51,38 @@ public struct SubscriberCursor: Sendable, Hashable {
     }
 }
 
+extension SubscriberCursor {
+    /// The key of cursor `name`'s resets count in the `cursors` database: `#resets:NAME`, which no cursor name can
+    /// be (`#` is not a name character), holding a `u64 BE` that readers of cursors skip (it is not 24 bytes).
+    static func resetsKey(_ name: String) -> [UInt8] { Array("#resets:".utf8) + Array(name.utf8) }
+
+    /// How many times cursor `name` was reset or deleted, read in `txn`.
+    static func resets(of name: String, _ schema: StoreSchema, _ txn: borrowing Transaction) throws -> UInt64 {
+        let key: [UInt8] = resetsKey(name)
+        guard let stored: [UInt8] = try txn.get(schema.cursors, key: key), stored.count == 8 else { return 0 }
+        return stored.withUnsafeBytes { UInt64(bigEndianBytes: $0, at: 0) }
+    }
+
+    /// This cursor with its ``resets`` read from `txn`.
+    func withResets(_ schema: StoreSchema, _ txn: borrowing Transaction) throws -> SubscriberCursor {
+        var cursor = self
+        cursor.resets = try Self.resets(of: name, schema, txn)
+        return cursor
+    }
+
+    /// Counts a reset or deletion of cursor `name` (``resets``), in the transaction that makes it.
+    static func countReset(of name: String, _ schema: StoreSchema, _ txn: borrowing Transaction) throws {
+        try txn.put(schema.cursors, key: resetsKey(name), value: (try resets(of: name, schema, txn) + 1).bigEndianBytes)
+    }
+}
+
 /// An acknowledgement to write in the same transaction as an append (exactly-once processing).
 struct CursorAcknowledgement: Sendable {
     let name: String
     let offset: UInt64
-    /// For a conditional acknowledgement, the offset the consumer last saw the cursor at: a cursor deleted or below
-    /// it fails the acknowledgement with ``AnnalsError/cursorMoved(name:expected:found:)``.
-    var expected: UInt64? = nil
+    /// For a conditional acknowledgement, the cursor's ``SubscriberCursor/resets`` as its consumer read it: a cursor
+    /// deleted or reset since fails the acknowledgement with ``AnnalsError/cursorMoved(name:offset:)``.
+    var expectedResets: UInt64? = nil
 
     /// Refuses an acknowledgement past `head`, the log's last offset: a cursor there would skip the events appended
     /// until the log reaches it.
@@ -71,8 +100,8 @@ struct CursorAcknowledgement: Sendable {
                 + "it would skip the events appended until the log reaches it")
     }
 
-    /// Writes the acknowledgement; the cursor only moves forward. A conditional one (``expected``) first checks that
-    /// the cursor exists at or past the offset its consumer saw.
+    /// Writes the acknowledgement; the cursor only moves forward. A conditional one (``expectedResets``) first checks
+    /// that the cursor exists and was not reset since its consumer read it.
     func write(_ schema: StoreSchema, _ txn: borrowing Transaction) throws {
         let key = Array(name.utf8)
         let now = currentTimeMilliseconds()
@@ -80,8 +109,11 @@ struct CursorAcknowledgement: Sendable {
         let previous = try txn.get(schema.cursors, key: key).flatMap { stored in
             stored.withUnsafeBytes { SubscriberCursor(name: name, stored: $0, head: 0) }
         }
-        if let expected, (previous?.offset).map({ $0 < expected }) ?? true {
-            throw AnnalsError.cursorMoved(name: name, expected: expected, found: previous?.offset)
+        if let expectedResets {
+            let resets = try SubscriberCursor.resets(of: name, schema, txn)
+            if previous == nil || resets != expectedResets {
+                throw AnnalsError.cursorMoved(name: name, offset: previous?.offset)
+            }
         }
         if let previous {
             cursor.createdAt = previous.createdAt

@@ -15,7 +15,7 @@ public enum SubscriptionStart: Sendable, Hashable {
 /// watermark), and waiting for new ones uses the cross-process wake-up of the watermark file, not sleep-polling.
 ///
 /// A named subscription resumes after its cursor's last acknowledged offset; acknowledge with
-/// ``EventStore/acknowledge(_:through:expecting:)`` (at-least-once) or ``EventStore/append(contentsOf:acknowledging:through:)``
+/// ``EventStore/acknowledge(_:through:expectingResets:)`` (at-least-once) or ``EventStore/append(contentsOf:acknowledging:through:)``
 /// (exactly-once for effects written to the same store). The sequence ends when its task is cancelled.
 public struct Subscription: AsyncSequence, Sendable {
     /// The element type.

@@ -63,7 +63,8 @@ struct Tail: ParsableCommand {
         // pages it will read (with filters, the posting lists from the pass's first offset and the records they name).
         // (A writable open, for --cursor, has checked those already.)
         if cursor == nil { try store.checkLogPages(offsets: []) }
-        var position = try startPosition(store)
+        // With a cursor: where it starts, and its resets count, which every acknowledgement checks.
+        var (position, resets) = try startPosition(store)
         var printed = 0
         let pretty = format == .pretty ? PrettyEvent() : nil
         while !StopSignals.received {
@@ -105,20 +106,21 @@ struct Tail: ParsableCommand {
                 return
             }
             if let cursor, acknowledged > position {
-                // Conditional: a `cursors reset` or `delete` since this tail last acknowledged ends it (exit 3)
-                // instead of being undone.
-                try store.acknowledge(cursor, through: acknowledged, expecting: position)
+                // Conditional: a `cursors reset` or `delete` since this tail started ends it (exit 3) instead of
+                // being undone.
+                try store.acknowledge(cursor, through: acknowledged, expectingResets: resets)
             }
             position = acknowledged
             if reachedLimit { break }
         }
     }
 
-    /// Where to start: after the cursor's acknowledged offset, or, for a new cursor or none, where --from says.
+    /// Where to start: after the cursor's acknowledged offset, or, for a new cursor or none, where --from says; and
+    /// the cursor's resets count (0 without a cursor).
     /// A new cursor is saved at once, so a later run resumes from the same start even if nothing was printed; it is
     /// created only if still missing, so a tail that created it meanwhile (and acknowledged) keeps its progress.
-    private func startPosition(_ store: EventStore) throws -> UInt64 {
-        if let cursor, let saved = try store.cursor(named: cursor) { return saved.offset }
+    private func startPosition(_ store: EventStore) throws -> (offset: UInt64, resets: UInt64) {
+        if let cursor, let saved = try store.cursor(named: cursor) { return (saved.offset, saved.resets) }
         let start: UInt64
         switch from ?? (follow && cursor == nil ? .end : .start) {
         case .start: start = 0
@@ -133,8 +135,9 @@ struct Tail: ParsableCommand {
                 start = try store.head().offset
             }
         }
-        guard let cursor else { return start }
-        return try store.createCursor(cursor, at: start).offset
+        guard let cursor else { return (start, 0) }
+        let created = try store.createCursor(cursor, at: start)
+        return (created.offset, created.resets)
     }
 }
 
