@@ -40,7 +40,7 @@ struct CLICursorTests {
             #expect(cursors.map { $0.int("offset") } == [3, 10, 7])
             #expect(cursors.map { $0.int("lag") } == [7, 0, 3])
             for cursor in cursors {
-                #expect(cursor.keys == ["name", "offset", "lag", "acknowledgedAt", "createdAt"], "\(cursor)")
+                #expect(cursor.keys == ["name", "offset", "lag", "acknowledgedAt", "createdAt", "resets"], "\(cursor)")
                 let acknowledged = try #require(milliseconds(cursor.string("acknowledgedAt")), "\(cursor)")
                 let created = try #require(milliseconds(cursor.string("createdAt")), "\(cursor)")
                 #expect(acknowledged >= before - 1 && acknowledged <= after + 1, "\(cursor)")
@@ -89,6 +89,7 @@ struct CLICursorTests {
             let reset = try start.object()
             #expect(reset.string("name") == "c" && reset.int("offset") == 0 && reset.int("lag") == 10, "\(reset)")
             #expect(reset.string("createdAt") == created, "a reset keeps the creation time")
+            #expect(reset.int("resets") == 1, "a reset is counted: \(reset)")
             #expect(
                 try fx.annals("tail", "--cursor", "c", "--limit", "2").offsets == [1, 2], "replayed from the start")
 

@@ -15,7 +15,8 @@ struct Cursors: ParsableCommand {
     /// One cursor as a JSON line.
     static func json(_ cursor: SubscriberCursor) -> String {
         "{\"name\":\(JSONValue.string(cursor.name).canonicalString),\"offset\":\(cursor.offset),\"lag\":\(cursor.lag),"
-            + "\"acknowledgedAt\":\(time(cursor.acknowledgedAt)),\"createdAt\":\(time(cursor.createdAt))}"
+            + "\"acknowledgedAt\":\(time(cursor.acknowledgedAt)),\"createdAt\":\(time(cursor.createdAt)),"
+            + "\"resets\":\(cursor.resets)}"
     }
 
     private static func time(_ ms: Int64) -> String {
