@@ -197,6 +197,29 @@ import Testing
         }
     }
 
+    @Test func aNamedSubscriptionTellsTheResetsCountItStartedWith() async throws {
+        try await withStore { store, _ in
+            _ = try await store.append(contentsOf: (0..<6).map { sampleEvent($0) })
+            try store.resetCursor("worker", to: 2)
+            var iterator = try store.subscribe("worker").makeAsyncIterator()
+            #expect(iterator.startCursor == nil, "read on the first next()")
+            let first = try #require(try await iterator.next())
+            #expect(first.offset == 3)
+            let cursor = try #require(iterator.startCursor)
+            #expect(cursor.offset == 2 && cursor.resets == 1)
+            try store.acknowledge("worker", through: first.offset, expectingResets: cursor.resets)
+            // Reset meanwhile: this consumer's next acknowledgement is refused and the reset is kept.
+            try store.resetCursor("worker", to: 0)
+            let second = try #require(try await iterator.next())
+            #expect(throws: AnnalsError.cursorMoved(name: "worker", offset: 0)) {
+                try store.acknowledge("worker", through: second.offset, expectingResets: cursor.resets)
+            }
+            var anonymous = try store.subscribe(nil, start: .beginning).makeAsyncIterator()
+            _ = try await anonymous.next()
+            #expect(anonymous.startCursor == nil)
+        }
+    }
+
     @Test func effectsAndAcknowledgementCommitTogether() async throws {
         try await withStore { store, _ in
             _ = try await store.append(contentsOf: (0..<10).map { sampleEvent($0, target: "in") })

@@ -59,6 +59,12 @@ public struct Subscription: AsyncSequence, Sendable {
         /// delivered events, not this.
         public var lastPosition: UInt64? { position }
 
+        /// A named subscription's cursor as the first `next()` read (or created) it, in the same transaction as the
+        /// position it started from; `nil` before then and for an anonymous subscription. Pass its
+        /// ``SubscriberCursor/resets`` to ``EventStore/acknowledge(_:through:expectingResets:)`` so that a reset or
+        /// deletion of the cursor since is not undone.
+        public private(set) var startCursor: SubscriberCursor?
+
         /// The next event, waiting for one if needed; `nil` once the task is cancelled.
         public mutating func next() async throws(AnnalsError) -> RecordedEvent? {
             try await next(isolation: nil)
@@ -67,7 +73,11 @@ public struct Subscription: AsyncSequence, Sendable {
         /// The next event, waiting for one if needed; `nil` once the task is cancelled.
         public mutating func next(isolation actor: isolated (any Actor)?) async throws(AnnalsError) -> RecordedEvent? {
             let store = subscription.store
-            if position == nil { position = try await Self.startPosition(of: subscription) }
+            if position == nil {
+                let (start, cursor) = try await Self.startPosition(of: subscription)
+                position = start
+                startCursor = cursor
+            }
             while true {
                 if index < buffer.count {
                     defer { index += 1 }
@@ -89,17 +99,22 @@ public struct Subscription: AsyncSequence, Sendable {
         /// suspending rather than blocking a thread of the pool), so that a
         /// consumer that stops before its first acknowledgement resumes from the same start rather than from a later
         /// end, skipping what came in between.
-        private static func startPosition(of subscription: Subscription) async throws(AnnalsError) -> UInt64 {
+        private static func startPosition(
+            of subscription: Subscription
+        ) async throws(AnnalsError) -> (offset: UInt64, cursor: SubscriberCursor?) {
             let store = subscription.store
-            if let name = subscription.name, let cursor = try store.cursor(named: name) { return cursor.offset }
+            if let name = subscription.name, let cursor = try store.cursor(named: name) {
+                return (cursor.offset, cursor)
+            }
             let start: UInt64
             switch subscription.start {
             case .beginning: start = 0
             case .after(let offset): start = offset
             case .end: start = try store.head().durableOffset
             }
-            guard let name = subscription.name, !store.options.readOnly else { return start }
-            return try await store.createCursorSuspending(name, at: start).offset
+            guard let name = subscription.name, !store.options.readOnly else { return (start, nil) }
+            let cursor = try await store.createCursorSuspending(name, at: start)
+            return (cursor.offset, cursor)
         }
 
         /// Reads the next events after `position` through `durable` straight into the buffer: at most
