@@ -157,6 +157,15 @@ static inline const char *annals_json_string(const char *json, i32 len, const ch
     return value + 1;
 }
 
+/* The secret the input's "name" field names, read with secret_get into `buffer`: its length, or -1 when the input
+ * names none or the host has no such secret. Uses the secret_get import only where it is called. */
+static inline i32 annals_secret_named_in(const char *input, i32 input_len, char *buffer, i32 cap) {
+    i32 name_len = 0;
+    const char *name = annals_json_string(input, input_len, "name", &name_len);
+    if (!name) return -1;
+    return annals_secret_get(name, name_len, buffer, cap);
+}
+
 /* The integer value of "key"; returns `fallback` when absent. */
 static inline i64 annals_json_int(const char *json, i32 len, const char *key, i64 fallback) {
     const char *value = annals_json_field(json, len, key);

@@ -3,23 +3,16 @@
  * (permissionDenied) and writes nothing. */
 #include "annals_plugin.h"
 
-static i32 read_secret(const char *input, i32 input_len, char *buffer, i32 cap) {
-    i32 name_len = 0;
-    const char *name = annals_json_string(input, input_len, "name", &name_len);
-    if (!name) return -1;
-    return annals_secret_get(name, name_len, buffer, cap);
-}
-
 ANNALS_ACTION(stash) {
     char buffer[256];
-    i32 len = read_secret(input, input_len, buffer, sizeof buffer);
+    i32 len = annals_secret_named_in(input, input_len, buffer, sizeof buffer);
     if (len > 0 && len <= (i32)sizeof buffer) annals_kv_set("stash", 5, buffer, len);
     return annals_return("{}", 2);
 }
 
 ANNALS_ACTION(emit) {
     char buffer[256];
-    i32 len = read_secret(input, input_len, buffer, sizeof buffer);
+    i32 len = annals_secret_named_in(input, input_len, buffer, sizeof buffer);
     annals_out event = annals_out_new(400);
     annals_out_str(&event, "{\"type\":\"note.saved\",\"metadata\":{\"note\":");
     annals_out_json_string(&event, buffer, len > 0 && len <= (i32)sizeof buffer ? len : 0);
