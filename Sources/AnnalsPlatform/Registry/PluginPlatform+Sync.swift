@@ -121,7 +121,9 @@ struct SyncPlanner {
                         reason: "already listed by registry '\(owner)' in scope \(scope); skipped"))
                 continue
             }
-            if let existing, let published = Plugin(existing) {
+            // The record synced before, decoded once for the checks against it.
+            let published = existing.flatMap(Plugin.init)
+            if let published {
                 plugin.releases = keepingPublished(plugin, published, installed: installed[id] ?? [])
             }
             // Measured as it would be stored, its yanked versions included.
@@ -137,7 +139,7 @@ struct SyncPlanner {
             }
             // Said only now that the entry is taken: a skipped one keeps its record as it was.
             let newlyYanked = plugin.releases.filter { release in
-                release.yanked && existing.flatMap(Plugin.init)?.release(release.version)?.yanked == false
+                release.yanked && published?.release(release.version)?.yanked == false
             }.map(\.version.description)
             if !newlyYanked.isEmpty {
                 report.warnings.append(
