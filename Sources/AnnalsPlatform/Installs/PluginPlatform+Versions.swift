@@ -167,16 +167,20 @@ extension PluginPlatform {
     /// Refuses restoring an install at a version its registry no longer has: a sync dropped it once no organization
     /// had it installed, and an install there could neither run nor resolve.
     private func checkVersionsStillPublished(_ plan: RollbackPlan) throws(PlatformError) {
-        var missing: [String] = []
-        for change in plan.changes where change.entity == "thing" && change.action == .restore {
-            let properties = change.target?["properties"]
-            guard change.id.hasPrefix(PlatformIDs.installPrefix), let name = properties?["plugin"]?.stringValue,
-                let versionText = properties?["version"]?.stringValue, let version = SemanticVersion(versionText),
-                let source = properties?["source"]?.stringValue
-            else { continue }
-            let scope: PluginScope = source == PluginScope.globalGroup ? .global : .organization(source)
-            let plugin = try view { try $0.thing(PlatformIDs.plugin(name, in: scope)).flatMap(Plugin.init) }
-            if plugin?.release(version) == nil { missing.append("\(name)@\(version)") }
+        let missing = try view { view in
+            var missing: [String] = []
+            for change in plan.changes where change.entity == "thing" && change.action == .restore {
+                let properties = change.target?["properties"]
+                guard change.id.hasPrefix(PlatformIDs.installPrefix), let name = properties?["plugin"]?.stringValue,
+                    let versionText = properties?["version"]?.stringValue, let version = SemanticVersion(versionText),
+                    let source = properties?["source"]?.stringValue
+                else { continue }
+                let id = PlatformIDs.plugin(name, in: PluginScope(storedGroup: source))
+                if try view.thing(id).flatMap(Plugin.init)?.release(version) == nil {
+                    missing.append("\(name)@\(version)")
+                }
+            }
+            return missing
         }
         guard missing.isEmpty else {
             throw .noRollbackTarget(

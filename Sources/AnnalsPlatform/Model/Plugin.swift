@@ -116,7 +116,7 @@ public struct Plugin: Sendable, Hashable {
         }
         let group = thing.groupId ?? PluginScope.globalGroup
         self.init(
-            name: name, scope: group == PluginScope.globalGroup ? .global : .organization(group),
+            name: name, scope: PluginScope(storedGroup: group),
             registry: properties["registry"]?.stringValue ?? "",
             description: properties["description"]?.stringValue ?? "",
             category: properties["category"]?.stringValue,

@@ -75,8 +75,7 @@ public struct PluginInstall: Sendable, Hashable {
         self.name = name
         self.organization = organization
         self.version = version
-        let source = properties["source"]?.stringValue ?? PluginScope.globalGroup
-        self.source = source == PluginScope.globalGroup ? .global : .organization(source)
+        source = PluginScope(storedGroup: properties["source"]?.stringValue ?? PluginScope.globalGroup)
         requested = properties["requested"]?.stringValue.flatMap { try? VersionRange(parsing: $0) }
         pinned = properties["pinned"]?.boolValue ?? false
         grants = (properties["grants"]?.arrayValue ?? []).compactMap(\.stringValue)

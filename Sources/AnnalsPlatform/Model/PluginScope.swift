@@ -36,6 +36,11 @@ public enum PluginScope: Sendable, Hashable, CustomStringConvertible {
         self = .organization(try Self.checkedOrganization(organization))
     }
 
+    /// The scope a stored record names by its group (``groupId``), unchecked: `global`, or an organization.
+    init(storedGroup group: String) {
+        self = group == Self.globalGroup ? .global : .organization(group)
+    }
+
     /// `name` if it is a valid organization name.
     /// - Throws: ``PlatformError/invalidArgument(_:)`` naming what is wrong.
     public static func checkedOrganization(_ name: String) throws(PlatformError) -> String {
