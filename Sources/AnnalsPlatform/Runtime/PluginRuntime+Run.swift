@@ -27,10 +27,8 @@ extension PluginRuntime {
         do {
             prepared = try prepare(name, action: action, organization: organization, input: input)
         } catch {
-            guard case .moduleRefused(_, _, let reason) = error else { throw error }
-            let (install, _) = try installed(name, organization: organization)
             return try await recordRefusal(
-                install, action: action, input: Array(input.utf8), reason: reason, id: id, actorId: actorId,
+                of: error, name, action: action, organization: organization, input: input, id: id, actorId: actorId,
                 limits: limits, trigger: ["kind": "run"])
         }
         return try await execute(
@@ -47,23 +45,24 @@ extension PluginRuntime {
         do {
             return try prepare(name, action: action, organization: organization, input: input)
         } catch {
-            guard case .moduleRefused(_, _, let reason) = error else { throw error }
-            let (install, _) = try installed(name, organization: organization)
             _ = try await recordRefusal(
-                install, action: action, input: Array(input.utf8), reason: reason, id: id, actorId: actorId,
+                of: error, name, action: action, organization: organization, input: input, id: id, actorId: actorId,
                 limits: limits, trigger: ["kind": "job"])
             throw error
         }
     }
 
-    /// Records an execution whose module was refused before it started: `plugin_action_initiated`, then
-    /// `plugin_action_failed` with `moduleRefused`.
-    func recordRefusal(
-        _ install: PluginInstall, action: String, input: [UInt8], reason: String, id: String, actorId: String,
-        limits: SandboxLimits, trigger: JSONValue
+    /// Records an execution of `action` of `name` whose module was refused before it started (`error` is
+    /// ``PlatformError/moduleRefused(plugin:version:reason:)``): `plugin_action_initiated`, then `plugin_action_failed`
+    /// with `moduleRefused`. Any other `error` is thrown as it is: nothing was attempted.
+    private func recordRefusal(
+        of error: PlatformError, _ name: String, action: String, organization: String, input: String, id: String,
+        actorId: String, limits: SandboxLimits, trigger: JSONValue
     ) async throws(PlatformError) -> ExecutionOutcome {
+        guard case .moduleRefused(_, _, let reason) = error else { throw error }
+        let (install, _) = try installed(name, organization: organization)
         let initiated = initiatedEvent(
-            install: install, action: action, input: input, id: id, actorId: actorId, limits: limits,
+            install: install, action: action, input: Array(input.utf8), id: id, actorId: actorId, limits: limits,
             trigger: trigger, streamVersion: 0)
         var outcome = ExecutionOutcome(
             id: id, plugin: install.name, version: install.version.description, action: action,
