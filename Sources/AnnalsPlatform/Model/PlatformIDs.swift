@@ -40,21 +40,18 @@ public enum PlatformIDs {
     /// The label of every plugin's knowledge item.
     public static let pluginLabel = "plugin"
 
-    /// The prefixes of the streams the platform keeps (its things, connections, executions, jobs, dead letters):
-    /// plugins may neither append to them nor read them.
-    public static let reservedStreamPrefixes = [
-        "plugin:", "registry:", "install:", "event-type:", "organization:", "about:", "kv:", "execution:",
-        "job-cancel:", "dead-letter:", "\(provides):", "\(dependsOn):", "\(instanceOf):", "\(requires):",
-        "\(subscribesTo):",
-    ]
-
     /// The prefixes of the entities plugin operations plan from (plugins, registries, installs, event types,
     /// organization settings, search knowledge, and the connections between them): a change to one of them since
     /// an operation was planned makes its batch conflict. Not the executions' streams, nor a plugin's kv state.
     public static let planningPrefixes = [
-        "plugin:", "registry:", "install:", "event-type:", "organization:", "about:", "\(provides):",
+        "plugin:", "registry:", installPrefix, "event-type:", "organization:", "about:", "\(provides):",
         "\(dependsOn):", "\(instanceOf):", "\(requires):", "\(subscribesTo):",
     ]
+
+    /// The prefixes of the streams the platform keeps (its things and connections, the plugins' kv state,
+    /// executions, jobs, dead letters): plugins may neither append to them nor read them.
+    public static let reservedStreamPrefixes =
+        planningPrefixes + ["kv:", "execution:", "job-cancel:", "dead-letter:"]
 
     /// The id of the plugin `name` in `scope`.
     public static func plugin(_ name: String, in scope: PluginScope) -> String { "plugin:\(scope.groupId):\(name)" }

@@ -37,10 +37,7 @@ final class PlatformPluginHost: PluginHost, @unchecked Sendable {
     var secretsRead: [String] { lock.withLock { secretNames.sorted() } }
 
     /// The id of the plugin's key/value thing.
-    static func kvThing(organization: String, plugin: String) -> String { "\(kvThingPrefix)\(organization):\(plugin)" }
-
-    /// The prefix of every key/value thing's id.
-    static let kvThingPrefix = "kv:"
+    static func kvThing(organization: String, plugin: String) -> String { "kv:\(organization):\(plugin)" }
 
     func readEvents(_ requestJSON: [UInt8]) throws -> [UInt8] {
         let request = try JSONParser.parse(requestJSON)
