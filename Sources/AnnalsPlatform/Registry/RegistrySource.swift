@@ -108,10 +108,11 @@ public struct RegistrySource: Sendable, Hashable {
 
     private func parse(_ bytes: [UInt8], name: String, baseDirectory: String?) throws(PlatformError) -> RegistryListing
     {
+        // A UTF-8 byte order mark, as some editors write, is not part of the JSON: dropped once for every reader.
+        let bytes = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(bytes.dropFirst(3)) : bytes
         do {
             // Anything but an object is no registry: read as an empty one, it would withdraw every plugin.
-            let bom = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0  // a UTF-8 byte order mark is skipped
-            let start = bytes[bom...].firstIndex { !Self.isWhitespace($0) } ?? bytes.count
+            let start = bytes.firstIndex { !Self.isWhitespace($0) } ?? bytes.count
             guard start < bytes.count, bytes[start] == UInt8(ascii: "{") else {
                 let line = bytes[..<start].count { $0 == 0x0A } + 1
                 let column = start - (bytes[..<start].lastIndex(of: 0x0A).map { $0 + 1 } ?? 0) + 1

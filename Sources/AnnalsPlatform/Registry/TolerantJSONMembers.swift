@@ -45,8 +45,6 @@ struct TolerantJSONMembers {
         let isTopLevel = range == nil
         let range = range ?? 0..<bytes.count
         var i = skipSpace(range.lowerBound, end: range.upperBound)
-        // A UTF-8 byte order mark, as some editors write, before the top-level container.
-        if isTopLevel, bytes.starts(with: [0xEF, 0xBB, 0xBF]) { i = skipSpace(3, end: range.upperBound) }
         guard i < range.upperBound, bytes[i] == UInt8(ascii: "{") || bytes[i] == UInt8(ascii: "[") else {
             throw failure("expected a JSON object or array", at: i)
         }
