@@ -115,4 +115,55 @@ import Testing
             }
         }
     }
+
+    @Test func theWriterChecksOnlyWhatWasCommittedAfterTheCallersCheck() async throws {
+        try await withStore { store, _ in
+            _ = try await store.append(contentsOf: (0..<3).map { sampleEvent($0) })
+            let planned = try store.head().offset
+            // An old plan: 2,000 events appended since, none in org-0 (sampleEvent(1) is in org-1).
+            _ = try await store.append(contentsOf: (0..<2_000).map { _ in sampleEvent(1) })
+            let seen = Counter()
+            let condition = AppendCondition(
+                plannedAt: planned, store: store, including: { _ in true },
+                conflicts: { event in
+                    seen.increment()
+                    return event.groupId == "org-0"
+                })
+            let checked = try store.prechecked(condition, for: [sampleEvent(0)])
+            #expect(checked.checkedThrough == planned + 2_000 && seen.value == 2_000)
+            // Committed after the caller's check: the writer sees it (and only it), and refuses the batch.
+            let late = try await store.append(sampleEvent(3))  // org-0
+            seen.reset()
+            let request = try store.prepare([sampleEvent(6)])
+            let result = await withCheckedContinuation { continuation in
+                store.submit(request.events, condition: checked) { continuation.resume(returning: $0) }
+            }
+            #expect(throws: AnnalsError.conflictingAppend(offset: late.offset, plannedAt: planned)) {
+                try result.get()
+            }
+            #expect(seen.value == 1, "the writer decoded only the event committed after the caller's check")
+        }
+    }
+
+    @Test func theCallersCheckRefusesAnOldPlanWithoutQueueingIt() async throws {
+        try await withStore { store, _ in
+            let planned = try store.head().offset
+            let conflicting = try await store.append(sampleEvent(0))  // org-0
+            _ = try await store.append(contentsOf: (0..<1_500).map { _ in sampleEvent(1) })
+            let condition = AppendCondition(
+                plannedAt: planned, store: store, including: { _ in true }, conflicts: { $0.groupId == "org-0" })
+            #expect(throws: AnnalsError.conflictingAppend(offset: conflicting.offset, plannedAt: planned)) {
+                _ = try store.prechecked(condition, for: [sampleEvent(3)])
+            }
+        }
+    }
+}
+
+/// A thread-safe count of calls.
+private final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    var value: Int { lock.withLock { count } }
+    func increment() { lock.withLock { count += 1 } }
+    func reset() { lock.withLock { count = 0 } }
 }

@@ -3,9 +3,10 @@ extension EventStore {
     /// `filters`: the optimistic concurrency check of a decision made from what the store held at `plannedAt` (the
     /// ``OntologyView/offset`` or ``head()`` it was computed from) that depends on more than one stream.
     ///
-    /// The check runs on the writer thread inside the transaction that would append the batch, against the events
-    /// committed since `plannedAt` and those accepted earlier in the same group commit, so two decisions made from
-    /// the same state can never both be appended. `expectedVersion` does the same for one stream.
+    /// The events committed since `plannedAt` are checked first on the calling thread, so that an old plan does not
+    /// hold up the writer. The writer then checks, inside the transaction that would append the batch, the events
+    /// committed since that first check and those accepted earlier in the same group commit, so two decisions made
+    /// from the same state can never both be appended. `expectedVersion` does the same for one stream.
     ///
     /// ```swift
     /// let (plan, offset) = try store.read { view in (try makePlan(view), view.offset) }
@@ -34,8 +35,9 @@ extension EventStore {
     }
 
     /// ``append(contentsOf:unlessAppendedAfter:matching:)`` with a predicate: the batch is appended only if no event
-    /// appended after `plannedAt` is one `conflicts` returns `true` for. The predicate runs on the writer thread,
-    /// inside its transaction, for every event appended since `plannedAt`: keep it cheap, and do not call the store
+    /// appended after `plannedAt` is one `conflicts` returns `true` for. The predicate runs for every event appended
+    /// since `plannedAt`: on the calling thread for those committed before the call, and on the writer thread,
+    /// inside its transaction, for those committed or accepted after that. Keep it cheap, and do not call the store
     /// from it.
     /// - Throws: As ``append(contentsOf:unlessAppendedAfter:matching:)``.
     public func append(
@@ -49,10 +51,6 @@ extension EventStore {
         contentsOf events: [NewEvent], plannedAt: UInt64, including: @escaping @Sendable (RecordedEvent) -> Bool,
         conflicts: @escaping @Sendable (ProjectedEvent) -> Bool
     ) async throws(AnnalsError) -> [AppendReceipt] {
-        let head = try head().offset
-        guard plannedAt <= head else {
-            throw .invalidArgument("a conditional append planned at offset \(plannedAt), past the last offset \(head)")
-        }
         let condition = AppendCondition(
             plannedAt: plannedAt, store: self, including: including, conflicts: conflicts)
         return try await append(contentsOf: events, condition: condition)

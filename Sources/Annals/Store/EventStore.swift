@@ -313,11 +313,13 @@ public final class EventStore: @unchecked Sendable {
         try await append(contentsOf: events, condition: nil)
     }
 
-    /// Appends `events` as one atomic batch if `condition` holds in the writer's transaction.
+    /// Appends `events` as one atomic batch if `condition` holds in the writer's transaction (checked first against
+    /// the events committed so far on this thread: ``prechecked(_:for:)``).
     func append(contentsOf events: [NewEvent], condition: AppendCondition?) async throws(AnnalsError)
         -> [AppendReceipt]
     {
         let request = try prepare(events)
+        let condition = try condition.map { condition throws(AnnalsError) in try prechecked(condition, for: events) }
         do {
             return try await withCheckedThrowingContinuation { continuation in
                 submit(request.events, condition: condition) { continuation.resume(with: $0) }
@@ -340,6 +342,7 @@ public final class EventStore: @unchecked Sendable {
     func appendAndWait(_ events: [NewEvent], condition: AppendCondition?) throws(AnnalsError) -> [AppendReceipt] {
         try refuseWaitingForWriter("appendAndWait")
         let request = try prepare(events)
+        let condition = try condition.map { condition throws(AnnalsError) in try prechecked(condition, for: events) }
         let done = DispatchSemaphore(value: 0)
         let box = ResultBox<[AppendReceipt]>()
         submit(request.events, condition: condition) { result in
