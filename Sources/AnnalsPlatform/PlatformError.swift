@@ -17,7 +17,8 @@ public enum PlatformError: Error, Sendable, CustomStringConvertible {
     /// Nothing to roll back to, or the target is not in the instance's history.
     case noRollbackTarget(String)
     /// A plugin's module cannot run at all: its artifact is missing, does not match the registry's SHA-256, or the
-    /// module check refused it. `plugin run` records it as a failed execution (``SandboxFailure/Kind/moduleRefused``).
+    /// module check refused it. `plugin run`, jobs and event delivery (``PluginDispatcher``) record it as a failed
+    /// execution (``SandboxFailure/Kind/moduleRefused``).
     case moduleRefused(plugin: String, version: String, reason: String)
     /// The engine failed.
     case store(AnnalsError)

@@ -14,6 +14,10 @@ import Foundation
 ///   ``maxAttempts`` times; then a `plugin_dead_letter` event records it and delivery moves on.
 /// - **Isolation.** A plugin sees only its organization's events; the platform's own execution events and the
 ///   events the plugin appended itself are never delivered to it (no feedback loops).
+/// - **A refused module holds its events.** A plugin whose module is refused before it can start (a missing or
+///   tampered artifact, a module the check refuses) is recorded as a failed execution with `moduleRefused`, as
+///   `PluginRuntime.run` records it, once per waiting event however many passes find it refused; the event is not
+///   consumed or dead-lettered, and delivery resumes at it once the artifact is fixed.
 ///
 /// Deliveries that succeed are recorded in batches: one `plugin_action_initiated` per event appended before the
 /// batch runs, then the outcomes and the cursor together, which keeps dispatch fast (see docs/PERFORMANCE.md).
@@ -60,7 +64,9 @@ public struct PluginDispatcher: Sendable {
         /// Events dead-lettered.
         public var deadLettered = 0
         /// Subscriptions that could not be served this pass (their plugin cannot run: no artifact, a tampered one,
-        /// no `on_event` action), each with why; their events wait, undelivered, for a later pass.
+        /// no `on_event` action), each with why; their events wait, undelivered, for a later pass. A refused module
+        /// is also recorded as a failed execution (`moduleRefused`) of the first waiting event, once per event; the
+        /// problem names that execution and the event's offset.
         public var problems: [String] = []
 
         /// An empty report.
@@ -156,34 +162,25 @@ public struct PluginDispatcher: Sendable {
 
     /// Delivers the pending events of one subscription.
     private func deliver(_ subscription: PluginSubscription, report: inout Report) async throws(PlatformError) {
-        let store = runtime.store
         let head = try headOffset()
         guard subscription.position < head else { return }
-        var prepared = try runtime.prepare(
-            subscription.plugin, action: "on_event", organization: subscription.organization, input: "{}")
         let filter = EventFilter(types: subscription.patterns, groupId: subscription.organization)
-        let ownActor = "plugin:\(subscription.plugin)"
+        var prepared: PluginRuntime.PreparedExecution
+        do {
+            prepared = try runtime.prepare(
+                subscription.plugin, action: "on_event", organization: subscription.organization, input: "{}")
+        } catch {
+            try await recordRefusal(of: error, subscription, filter, through: head, report: &report)
+            return
+        }
         var position = subscription.position
         while position < head {
-            var query = filter.query(after: position, through: head)
-            query.limit = batchSize
-            let events: [RecordedEvent]
-            do {
-                if checksPages { try store.checkLogPages(for: query) }
-                events = try store.events(query).collect()
-            } catch {
-                throw .store(error)
-            }
+            let events = try batch(filter, after: position, through: head)
             guard let last = events.last else {
                 try acknowledge(subscription.cursor, through: head)
                 return
             }
-            // The platform's own events (executions, jobs, dead letters, and whatever is on its streams: installs,
-            // other plugins' key/value state) are never delivered, as events_read never returns them.
-            let deliverable = events.filter {
-                filter.matches($0) && !PlatformPluginHost.isPlatformEvent(type: $0.type, targetId: $0.targetId)
-                    && $0.actorId != ownActor
-            }
+            let deliverable = Self.deliverable(events, filter, subscription)
             // Record the batch's starts, run it, and stop at the first failure.
             let ids = deliverable.map { _ in UUID().lowercasedString }
             var starts: [NewEvent] = []
@@ -230,6 +227,78 @@ public struct PluginDispatcher: Sendable {
                 position = through
             }
         }
+    }
+
+    /// The events of `filter` after `position` through `head`, at most ``batchSize`` of them (their pages checked
+    /// first when ``checksPages``).
+    private func batch(
+        _ filter: EventFilter, after position: UInt64, through head: UInt64
+    ) throws(PlatformError) -> [RecordedEvent] {
+        var query = filter.query(after: position, through: head)
+        query.limit = batchSize
+        do {
+            if checksPages { try runtime.store.checkLogPages(for: query) }
+            return try runtime.store.events(query).collect()
+        } catch {
+            throw .store(error)
+        }
+    }
+
+    /// The events of a batch that are delivered to `subscription`. The platform's own events (executions, jobs,
+    /// dead letters, and whatever is on its streams: installs, other plugins' key/value state) never are, as
+    /// events_read never returns them, and neither are the plugin's own appends.
+    private static func deliverable(
+        _ events: [RecordedEvent], _ filter: EventFilter, _ subscription: PluginSubscription
+    ) -> [RecordedEvent] {
+        let ownActor = "plugin:\(subscription.plugin)"
+        return events.filter {
+            filter.matches($0) && !PlatformPluginHost.isPlatformEvent(type: $0.type, targetId: $0.targetId)
+                && $0.actorId != ownActor
+        }
+    }
+
+    /// Records that `subscription`'s module was refused before it could start (`error` is
+    /// ``PlatformError/moduleRefused(plugin:version:reason:)``; any other is thrown as it is) and reports it under
+    /// ``Report/problems``. The attempt at the first event waiting for delivery is recorded as a failed execution
+    /// with `moduleRefused`, as `run` records one (``PluginRuntime/recordRefusal``), under an id derived from the
+    /// attempt (``refusalID(_:_:version:)``): a later pass that finds the module refused at the same event records
+    /// nothing more. The cursor does not move: once the artifact is fixed, delivery resumes at that event.
+    private func recordRefusal(
+        of error: PlatformError, _ subscription: PluginSubscription, _ filter: EventFilter, through head: UInt64,
+        report: inout Report
+    ) async throws(PlatformError) {
+        guard case .moduleRefused(_, let version, _) = error else { throw error }
+        var problem = "\(subscription.organization)/\(subscription.plugin): \(error)"
+        var position = subscription.position
+        while position < head {
+            let events = try batch(filter, after: position, through: head)
+            guard let last = events.last else { break }
+            guard let event = Self.deliverable(events, filter, subscription).first else {
+                position = last.offset
+                continue
+            }
+            let id = Self.refusalID(event, subscription, version: version)
+            _ = try await runtime.recordRefusal(
+                of: error, subscription.plugin, action: "on_event", organization: subscription.organization,
+                input: Self.input(event, subscription: subscription, attempt: 1), id: id, actorId: actorId,
+                limits: runtime.defaultLimits, trigger: Self.trigger(event, subscription, attempt: 1), idempotent: true)
+            problem += " (recorded as the failed execution \(id); the event at offset \(event.offset) waits)"
+            break
+        }
+        report.problems.append(problem)
+    }
+
+    /// The id of the execution that records `subscription`'s module, of `version`, refused when `event` was to be
+    /// delivered: a name-based UUID (`UUID(naming:)`) of the organization, plugin, version, cursor and event
+    /// offset, the same for every pass that finds the module refused there, and unlike the random ids of other
+    /// executions.
+    static func refusalID(_ event: RecordedEvent, _ subscription: PluginSubscription, version: String) -> String {
+        UUID(
+            naming: [
+                "dispatch-refusal", subscription.organization, subscription.plugin, version, subscription.cursor,
+                String(event.offset),
+            ]
+        ).lowercasedString
     }
 
     /// Delivers one event again with backoff until it succeeds or runs out of attempts (then dead-letters it);

@@ -28,8 +28,8 @@ extension PluginRuntime {
             prepared = try prepare(name, action: action, organization: organization, input: input)
         } catch {
             return try await recordRefusal(
-                of: error, name, action: action, organization: organization, input: input, id: id, actorId: actorId,
-                limits: limits, trigger: ["kind": "run"])
+                of: error, name, action: action, organization: organization, input: Array(input.utf8), id: id,
+                actorId: actorId, limits: limits, trigger: ["kind": "run"])
         }
         return try await execute(
             prepared, id: id, actorId: actorId, limits: limits, cancellation: cancellation,
@@ -46,32 +46,55 @@ extension PluginRuntime {
             return try prepare(name, action: action, organization: organization, input: input)
         } catch {
             _ = try await recordRefusal(
-                of: error, name, action: action, organization: organization, input: input, id: id, actorId: actorId,
-                limits: limits, trigger: ["kind": "job"])
+                of: error, name, action: action, organization: organization, input: Array(input.utf8), id: id,
+                actorId: actorId, limits: limits, trigger: ["kind": "job"])
             throw error
         }
     }
 
     /// Records an execution of `action` of `name` whose module was refused before it started (`error` is
     /// ``PlatformError/moduleRefused(plugin:version:reason:)``): `plugin_action_initiated`, then `plugin_action_failed`
-    /// with `moduleRefused`. Any other `error` is thrown as it is: nothing was attempted.
-    private func recordRefusal(
-        of error: PlatformError, _ name: String, action: String, organization: String, input: String, id: String,
-        actorId: String, limits: SandboxLimits, trigger: JSONValue
+    /// with `moduleRefused`, appended together (a refused execution never runs, so it is never left open). Any other
+    /// `error` is thrown as it is: nothing was attempted.
+    /// - Parameters:
+    ///   - id: The execution's id: random for `run` and jobs; for event delivery, derived from what was attempted
+    ///     (``PluginDispatcher``), with `idempotent`.
+    ///   - idempotent: Whether the two events carry client ids derived from `id` (``refusalEventID(_:type:)``), so
+    ///     that recording the refusal of the same `id` again writes nothing and returns the original offsets.
+    func recordRefusal(
+        of error: PlatformError, _ name: String, action: String, organization: String, input: [UInt8], id: String,
+        actorId: String, limits: SandboxLimits, trigger: JSONValue, idempotent: Bool = false
     ) async throws(PlatformError) -> ExecutionOutcome {
         guard case .moduleRefused(_, _, let reason) = error else { throw error }
         let (install, _) = try installed(name, organization: organization)
-        let initiated = initiatedEvent(
-            install: install, action: action, input: Array(input.utf8), id: id, actorId: actorId, limits: limits,
+        var initiated = initiatedEvent(
+            install: install, action: action, input: input, id: id, actorId: actorId, limits: limits,
             trigger: trigger, streamVersion: 0)
         var outcome = ExecutionOutcome(
             id: id, plugin: install.name, version: install.version.description, action: action,
             organization: install.organization, output: nil,
             failure: SandboxFailure(.moduleRefused, reason, action: action), usage: ResourceUsage(),
             initiatedOffset: 0, outcomeOffset: 0)
-        outcome.initiatedOffset = try await append(initiated)
-        outcome.outcomeOffset = try await append(outcomeEvent(outcome, actorId: actorId, streamVersion: 1))
+        var failed = outcomeEvent(outcome, actorId: actorId, streamVersion: 1)
+        if idempotent {
+            initiated.id = Self.refusalEventID(id, type: initiated.type)
+            failed.id = Self.refusalEventID(id, type: failed.type)
+        }
+        let receipts: [AppendReceipt]
+        do {
+            receipts = try await store.append(contentsOf: [initiated, failed])
+        } catch {
+            throw .store(error)
+        }
+        outcome.initiatedOffset = receipts[0].offset
+        outcome.outcomeOffset = receipts[1].offset
         return outcome
+    }
+
+    /// The client id of the event of type `type` recording the refused execution `id`: a name-based UUID
+    /// (`UUID(naming:)`) of a name no other id of the platform is derived from.
+    static func refusalEventID(_ id: String, type: String) -> UUID {
+        UUID(naming: ["refused-execution-event", id, type])
     }
 
     /// An execution checked and ready to start.
