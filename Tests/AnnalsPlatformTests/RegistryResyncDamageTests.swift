@@ -132,6 +132,21 @@ struct RegistryResyncDamageTests {
         }
     }
 
+    @Test(arguments: [#"{"message": "Not Found"}"#, "{}", #"{"a": 3}"#])
+    func aFirstSyncOfASourceListingNoPluginRecordsNoRegistry(_ text: String) async throws {
+        try await withPlatform { platform, directory in
+            let path = directory + "/nf.json"
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            await #expect {
+                try await platform.sync(RegistrySource(path), scope: .global, actorId: "ops")
+            } throws: { error in
+                String(describing: error).contains("it lists no plugin")
+                    && String(describing: error).contains("no registry to record as 'nf'")
+            }
+            #expect(try platform.store.head().offset == 0)
+        }
+    }
+
     /// Replaces the registry file at `path` with `text` and expects its sync to fail naming `reason`, writing nothing.
     private func expectResyncRefused(
         _ platform: PluginPlatform, from path: String, replacedBy text: String, naming reason: String,

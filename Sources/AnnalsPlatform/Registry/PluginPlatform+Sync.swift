@@ -35,13 +35,18 @@ extension PluginPlatform {
             context: ["plugin": ["operation": "sync", "registry": .string(registryName)]])
         var events = plan.events(builder)
         var report = plan.report
-        // A source with no plugin to offer (an error page, `{}`) would withdraw the whole registry: refused, since a
-        // registry that really emptied itself is far rarer than a source that is not the registry.
-        if listing.plugins.isEmpty, !report.removed.isEmpty {
+        // A source with no plugin to offer (an error page, `{}`) would withdraw the whole registry, or record an error
+        // page as a new one: refused, since a registry that really emptied itself is far rarer than a source that is
+        // not the registry.
+        if listing.plugins.isEmpty {
+            let count = listing.problems.count
+            let skipped = "it lists no plugin (\(count) \(count == 1 ? "entry" : "entries") skipped)"
             throw .unreadableSource(
                 source: source.location,
-                reason: "it lists no plugin (\(listing.problems.count) entries skipped), so syncing it would withdraw "
-                    + "all \(report.removed.count) plugins of registry '\(registryName)'; nothing was written")
+                reason: report.removed.isEmpty
+                    ? "\(skipped), so it is no registry to record as '\(registryName)'; nothing was written"
+                    : "\(skipped), so syncing it would withdraw all \(report.removed.count) plugins of registry "
+                        + "'\(registryName)'; nothing was written")
         }
         if !events.isEmpty || !report.problems.isEmpty {
             events += plan.registryEvents(builder)
