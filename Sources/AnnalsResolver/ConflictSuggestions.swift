@@ -36,7 +36,10 @@ struct ConflictSuggestions {
         for edge in edges {
             let entry = table.entries[edge.dependency]
             if !entry.isKnown {
-                add("check the name \"\(entry.name)\" required by \(requirer(edge)): no such package is known")
+                // An unavailable package's remedy is the provider's to give; a misspelt name is never the cause.
+                if entry.unavailability == nil {
+                    add("check the name \"\(entry.name)\" required by \(requirer(edge)): no such package is known")
+                }
             } else if !entry.versions.contains(where: { edge.range.contains($0) }) {
                 add("relax the requirement on \(entry.name) in \(requirer(edge)): \(edge.range) matches no version")
             }

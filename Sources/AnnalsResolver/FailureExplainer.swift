@@ -221,7 +221,10 @@ struct FailureExplainer {
         switch incompatibility.cause {
         case .dependency(_, _, let dependency, let range):
             let entry = table.entries[dependency]
-            if !entry.isKnown { return fact(index).description + ", which is not a known package" }
+            if !entry.isKnown {
+                return fact(index).description
+                    + (entry.unavailability.map { ", which is \($0)" } ?? ", which is not a known package")
+            }
             if !entry.versions.contains(where: { range.contains($0) }) {
                 let available =
                     entry.versions.isEmpty

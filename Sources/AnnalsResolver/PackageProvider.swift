@@ -15,6 +15,17 @@ public protocol PackageProvider {
     ///   - version: One of the versions ``versions(of:)`` returned.
     /// - Returns: The dependencies by name, empty when there are none.
     func dependencies(of package: String, at version: SemanticVersion) -> [String: VersionRange]
+
+    /// Why a package ``versions(of:)`` does not offer exists but cannot be chosen (it is hidden or withdrawn, say),
+    /// for explanations to give instead of calling it unknown; `nil` for a package that is simply not known.
+    /// - Parameter package: The package name, one ``versions(of:)`` returned `nil` for.
+    /// - Returns: The reason, a clause such as `withdrawn from its registry`; `nil` by default.
+    func unavailability(of package: String) -> String?
+}
+
+extension PackageProvider {
+    /// No package is unavailable: every one ``versions(of:)`` does not offer is unknown.
+    public func unavailability(of package: String) -> String? { nil }
 }
 
 /// A package provider that holds every package, version and dependency in memory.

@@ -9,6 +9,9 @@ struct PackageTable {
         let versions: [SemanticVersion]
         /// Whether the provider knows the package (an unknown one has no versions).
         let isKnown: Bool
+        /// Why a package the provider does not offer cannot be chosen although it exists (``PackageProvider/
+        /// unavailability(of:)``); `nil` for one that is known, or simply unknown.
+        var unavailability: String? = nil
         /// The version sets of ranges already computed, by range text.
         var rangeSets: [String: VersionBitSet] = [:]
         /// A range text for each version set computed, for explanations.
@@ -42,7 +45,10 @@ struct PackageTable {
         versions = versions.enumerated().compactMap { offset, version in
             offset > 0 && versions[offset - 1] == version ? nil : version
         }
-        entries.append(Entry(name: name, versions: versions, isKnown: known != nil))
+        entries.append(
+            Entry(
+                name: name, versions: versions, isKnown: known != nil,
+                unavailability: known == nil ? provider.unavailability(of: name) : nil))
         indices[name] = entries.count - 1
         return entries.count - 1
     }

@@ -112,8 +112,13 @@ struct PluginGrantsAndReinstallTests {
             _ = try writeManifest(["b": ["1.0.0": ["c": "^1.0.0"]]], to: directory, name: "reg")
             let report = try await platform.sync(RegistrySource(path), scope: .global, actorId: "ops")
             #expect(report.removed == ["c"])
-            await #expect(throws: PlatformError.self) {
+            await #expect {
                 try await platform.install("b", organization: "beta", actorId: "ana")
+            } throws: { error in
+                // Named as withdrawn, not as an unknown package.
+                guard case .resolutionFailed(let explanation) = error as? PlatformError else { return false }
+                return explanation.contains("c ^1.0.0, which is withdrawn from its registry")
+                    && !explanation.contains("not a known package")
             }
             #expect(try platform.installs(organization: "beta").isEmpty)
             // acme keeps its c: its graph still resolves.

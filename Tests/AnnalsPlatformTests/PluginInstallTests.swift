@@ -153,6 +153,9 @@ struct PluginInstallTests {
             } catch {
                 guard case .resolutionFailed(let explanation) = error as? PlatformError else { throw error }
                 #expect(explanation.contains("util exists in the global registry but o3's allowlist hides it"))
+                #expect(
+                    explanation.contains("util ^1.0.0, which is in the global registry but hidden by o3's allowlist"))
+                #expect(!explanation.contains("not a known package") && !explanation.contains("no such package"))
                 #expect(!explanation.contains("utility exists"), "only the packages the explanation names")
             }
             #expect(

@@ -172,7 +172,13 @@ struct InstallPlanner {
             if install.pinned { locked[install.name] = install.version }
             if !unlocked.contains(install.name) { preferred[install.name] = install.version }
         }
-        let resolver = DependencyResolver(provider: PluginCatalogProvider(plugins: state.plugins))
+        var unavailable: [String: String] = [:]
+        for name in state.hidden {
+            unavailable[name] = "in the global registry but hidden by \(state.organization)'s allowlist"
+        }
+        for name in state.withdrawn { unavailable[name] = "withdrawn from its registry" }
+        let resolver = DependencyResolver(
+            provider: PluginCatalogProvider(plugins: state.plugins, unavailable: unavailable))
         do {
             return try resolver.resolve(
                 ResolutionRequest(requirements: requested, locked: locked, preferred: preferred))

@@ -4,6 +4,9 @@ import AnnalsResolver
 struct PluginCatalogProvider: PackageProvider {
     /// The visible plugins, by name (an organization's own shadowing global ones of the same name).
     let plugins: [String: Plugin]
+    /// Why each plugin that exists but is not offered cannot be chosen (an allowlist hides it, its registry withdrew
+    /// it), by name, for the resolver's explanations.
+    var unavailable: [String: String] = [:]
 
     func versions(of package: String) -> [SemanticVersion]? {
         plugins[package].map { $0.releases.map(\.version) }
@@ -12,4 +15,6 @@ struct PluginCatalogProvider: PackageProvider {
     func dependencies(of package: String, at version: SemanticVersion) -> [String: VersionRange] {
         plugins[package]?.release(version)?.dependencies ?? [:]
     }
+
+    func unavailability(of package: String) -> String? { unavailable[package] }
 }
