@@ -98,6 +98,22 @@ struct PluginExecutionTests {
         }
     }
 
+    @Test("a secret read by an installed plugin never reaches the store through its kv or event writes")
+    func secretsAreNotStashed() async throws {
+        let value = "s3cr3t-\(UUID().uuidString)"
+        try await withRuntime(
+            installing: ["secret-stash"], secrets: StaticSecrets(["acme": ["API_KEY": value]])
+        ) { runtime, _, _ in
+            for action in ["stash", "emit"] {
+                let outcome = try await runtime.run(
+                    "secret-stash", action: action, organization: "acme", input: #"{"name":"API_KEY"}"#,
+                    actorId: "ana")
+                #expect(outcome.failure?.kind == .permissionDenied, "\(action)")
+            }
+            #expect(try !allEventLines(runtime.store).contains { $0.contains(value) })
+        }
+    }
+
     @Test("a plugin cannot run where it is not installed, with a tampered artifact, or an unknown action")
     func refusals() async throws {
         try await withRuntime(installing: ["price-quote"]) { runtime, _, _ in
