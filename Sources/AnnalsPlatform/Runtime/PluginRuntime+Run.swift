@@ -80,15 +80,27 @@ extension PluginRuntime {
             initiated.id = Self.refusalEventID(id, type: initiated.type)
             failed.id = Self.refusalEventID(id, type: failed.type)
         }
-        let receipts: [AppendReceipt]
-        do {
-            receipts = try await store.append(contentsOf: [initiated, failed])
+        do throws(AnnalsError) {
+            // Recorded already (a dispatcher polling a broken plugin finds it on every pass): read, not a write
+            // through the writer thread that would return the same receipts.
+            var offsets = idempotent ? try recordedOffsets([initiated, failed]) : nil
+            if offsets == nil { offsets = try await store.append(contentsOf: [initiated, failed]).map(\.offset) }
+            outcome.initiatedOffset = offsets![0]
+            outcome.outcomeOffset = offsets![1]
+            return outcome
         } catch {
             throw .store(error)
         }
-        outcome.initiatedOffset = receipts[0].offset
-        outcome.outcomeOffset = receipts[1].offset
-        return outcome
+    }
+
+    /// The offsets of `events` if every one of them, by its client id, is in the log already; else `nil`.
+    private func recordedOffsets(_ events: [NewEvent]) throws(AnnalsError) -> [UInt64]? {
+        var offsets: [UInt64] = []
+        for event in events {
+            guard let id = event.id, let recorded = try store.event(id: id) else { return nil }
+            offsets.append(recorded.offset)
+        }
+        return offsets
     }
 
     /// The client id of the event of type `type` recording the refused execution `id`: a name-based UUID
