@@ -7,16 +7,40 @@ import Testing
 @Suite("Event delivery to a refused module")
 struct PluginDispatchRefusalTests {
     /// A platform with a copy of the example plugins synced (so that tampering leaves the shared build alone) and
-    /// `event-counter` installed in `acme`; the body gets the runtime and the path of the copy's
-    /// `event-counter.wasm`.
-    func withCopiedPlugins(_ body: (PluginRuntime, String) async throws -> Void) async throws {
+    /// `plugin` installed in `acme`; the body gets the runtime and the path of the copy's `artifact`.
+    func withCopiedPlugins(
+        installing plugin: String = "event-counter", artifact: String = "event-counter.wasm",
+        _ body: (PluginRuntime, String) async throws -> Void
+    ) async throws {
         let registry = try ExamplePlugins.require()
         try await withPlatform { platform, directory in
             let copy = directory + "/plugins"
             try FileManager.default.copyItem(atPath: PathComponents.parent(of: registry), toPath: copy)
             _ = try await platform.sync(RegistrySource(copy + "/registry.json"), scope: .global, actorId: "ops")
-            _ = try await platform.install("event-counter", organization: "acme", actorId: "ana")
-            try await body(PluginRuntime(store: platform.store), copy + "/event-counter.wasm")
+            _ = try await platform.install(plugin, organization: "acme", actorId: "ana")
+            try await body(PluginRuntime(store: platform.store), copy + "/" + artifact)
+        }
+    }
+
+    @Test("a dead letter retried while its module is refused is recorded as a failed execution, then the retry stops")
+    func deadLetterRetryRecordsRefusal() async throws {
+        try await withCopiedPlugins(installing: "flaky-counter", artifact: "trap.wasm") { runtime, artifact in
+            _ = try await orders(runtime.store, 1)
+            let dispatcher = PluginDispatcher(runtime: runtime, maxAttempts: 1, backoff: .milliseconds(1))
+            #expect(try await dispatcher.runOnce().deadLettered == 1)
+            let original = try Data(contentsOf: URL(fileURLWithPath: artifact))
+            try (original + Data([0])).write(to: URL(fileURLWithPath: artifact))
+            // A new process (this runtime keeps the module it checked and loaded).
+            let restarted = PluginDispatcher(runtime: PluginRuntime(store: runtime.store), maxAttempts: 1)
+            await #expect {
+                _ = try await restarted.retryDeadLetters()
+            } throws: { error in
+                guard case .moduleRefused = error as? PlatformError else { return false }
+                return true
+            }
+            let refused = try runtime.jobs(organization: "acme").filter { $0.errorKind == "moduleRefused" }
+            #expect(refused.count == 1 && refused.first?.plugin == "flaky-counter")
+            #expect(refused.first?.state == .failed)
         }
     }
 

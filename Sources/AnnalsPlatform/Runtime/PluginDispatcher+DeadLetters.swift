@@ -55,16 +55,26 @@ extension PluginDispatcher {
             } catch {
                 throw .store(error)
             }
-            var prepared = try runtime.prepare(
-                letter.plugin, action: "on_event", organization: letter.organization, input: "{}")
-            prepared.input = Self.input(event, subscription: subscription, attempt: letter.attempts + 1)
+            let input = Self.input(event, subscription: subscription, attempt: letter.attempts + 1)
+            let id = UUID().lowercasedString
+            let trigger: JSONValue = [
+                "kind": "dead-letter-retry", "eventOffset": .integer(event.offset), "deadLetter": .string(letter.id),
+            ]
+            var prepared: PluginRuntime.PreparedExecution
+            do {
+                prepared = try runtime.prepare(
+                    letter.plugin, action: "on_event", organization: letter.organization, input: "{}")
+            } catch {
+                // A module refused before it could start is an attempt too: recorded as a failed execution, then
+                // the retry stops (exit 2), as `plugin run --async` does.
+                _ = try await runtime.recordRefusal(
+                    of: error, letter.plugin, action: "on_event", organization: letter.organization, input: input,
+                    id: id, actorId: actorId, limits: runtime.defaultLimits, trigger: trigger)
+                throw error
+            }
+            prepared.input = input
             let outcome = try await runtime.execute(
-                prepared, id: UUID().lowercasedString, actorId: actorId, limits: runtime.defaultLimits,
-                cancellation: nil,
-                trigger: [
-                    "kind": "dead-letter-retry", "eventOffset": .integer(event.offset),
-                    "deadLetter": .string(letter.id),
-                ],
+                prepared, id: id, actorId: actorId, limits: runtime.defaultLimits, cancellation: nil, trigger: trigger,
                 streamVersion: 0)
             if outcome.failure == nil {
                 _ = try await runtime.append(
