@@ -68,6 +68,34 @@ import Testing
         }
     }
 
+    @Test func aBlockWhoseHeaderUnderstatesItsLastOffsetIsNamedAndNeverSkipped() async throws {
+        try await withStore(options) { store, _ in
+            try await fill(store)
+            // The first merged block of actor user-3 (offsets 4, 11, 18, …): its header's last offset lowered to
+            // its first entry, as a bit flip could.
+            let key = try store.environment.read { txn in
+                try txn.withCursor(store.schema.byActor.database) { cursor in
+                    try #require(try cursor.seek(.setRange, to: Array("user-3".utf8) + [0])).key.map { $0 }
+                }
+            }
+            try store.write { txn in
+                var value = try #require(try txn.get(store.schema.byActor.database, key: key))
+                value.replaceSubrange(12..<20, with: UInt64(4).bigEndianBytes)
+                try txn.put(store.schema.byActor.database, key: key, value: value)
+            }
+            let problems = try store.verifyIndexes()
+            #expect(
+                problems.contains {
+                    $0.detail.hasPrefix("idx.actor 'user-3': the block at offset 4 is malformed")
+                        && $0.detail.contains("names 4 as its last offset")
+                }, "\(problems)")
+            // A filtered read starting inside the block fails on it instead of leaving its other events out.
+            var query = EventQuery(from: 12)
+            query.actorId = "user-3"
+            #expect(throws: AnnalsError.self) { _ = try store.events(query).collect() }
+        }
+    }
+
     @Test func anIdsEntryNamingAnotherOffsetIsPinnedToTheEvent() async throws {
         try await withStore(options) { store, _ in
             try await fill(store)

@@ -93,6 +93,12 @@ struct PostingBlock {
         } catch {
             throw .malformedEnvelope("index block entries truncated: \(error)")
         }
+        // The header's last offset is what readers skip blocks by and merges continue from: it must be the last entry.
+        let stored = UInt64(bigEndianBytes: stored, at: 12)
+        if let last = out.last, last != stored {
+            throw .malformedEnvelope(
+                "index block header names \(stored) as its last offset, but its last entry is \(last)")
+        }
         return out
     }
 

@@ -69,13 +69,11 @@ struct PostingIndex: Sendable {
             while let current = entry, out.count < limit,
                 let first = PostingBlock.firstOffset(ofKey: current.key, symbol: symbol)
             {
-                try PostingBlock.checkHeader(current.value)
-                if UInt64(bigEndianBytes: current.value, at: 12) > after {
-                    for offset in try PostingBlock.offsets(firstOffset: first, stored: current.value)
-                    where offset > after {
-                        out.append(offset)
-                        if out.count == limit { break }
-                    }
+                // Decoded even when its header says it ends before `after`: only the first block can, and decoding
+                // checks that header (a damaged one would otherwise drop the block's entries without a word).
+                for offset in try PostingBlock.offsets(firstOffset: first, stored: current.value) where offset > after {
+                    out.append(offset)
+                    if out.count == limit { break }
                 }
                 entry = try cursor.get(.next)
             }

@@ -126,9 +126,15 @@ extension EventStore {
         _ kind: IndexKind, _ symbols: [[UInt8]], logged: [[IndexContents.Symbol: [UInt64]]], head: UInt64
     ) throws -> [VerificationProblem] {
         let reader = IndexReader(schema: schema)
-        return try symbols.map { symbol in
-            let indexed = try environment.read { txn in
-                try reader.offsets(txn, kind, symbol, after: 0, limit: .max).filter { $0 <= head }
+        return try symbols.compactMap { symbol in
+            let indexed: [UInt64]
+            do {
+                indexed = try environment.read { txn in
+                    try reader.offsets(txn, kind, symbol, after: 0, limit: .max).filter { $0 <= head }
+                }
+            } catch is RecordFormatError {
+                // A malformed block, which reading the index's entries reported already.
+                return nil
             }
             let logged = logged[kind.rawValue][IndexContents.Symbol(bytes: symbol)] ?? []
             let name = "\(kind.databaseName) \(kind.describe(symbol))"
