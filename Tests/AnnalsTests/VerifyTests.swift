@@ -85,6 +85,24 @@ import Testing
         }
     }
 
+    @Test func theLastKeyAnOffsetCanHaveIsReportedNotTrapped() async throws {
+        try await withStore { store, _ in
+            try await fill(store, count: 10)
+            try store.write { txn in
+                let record = try txn.get(store.schema.events, key: UInt64(10).bigEndianBytes)!
+                try txn.put(store.schema.events, key: UInt64.max.bigEndianBytes, value: record)
+            }
+            // Its successor cannot be named: verification reports it, and every other reader refuses it.
+            let report = try store.verify()
+            #expect(report.problems.map(\.kind) == [.malformedKey], "\(report.problems)")
+            #expect(report.problems.first?.detail.contains("ffffffffffffffff, an offset no log reaches") == true)
+            #expect(report.recordsChecked == 10 && report.to == 10)
+            #expect(throws: AnnalsError.self) { _ = try store.head() }
+            #expect(throws: AnnalsError.self) { _ = try store.events(EventQuery(from: 5)).collect() }
+            await #expect(throws: AnnalsError.self) { _ = try await store.append(sampleEvent(1)) }
+        }
+    }
+
     @Test func aMalformedKeyAfterAHeadThatEndsAChunkIsReported() async throws {
         try await withStore { store, _ in
             try await fill(store, count: 4_096)

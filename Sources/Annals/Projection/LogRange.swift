@@ -35,10 +35,7 @@ extension EventStore {
         try txn.withCursor(schema.events) { cursor in
             var entry = try cursor.seek(.setRange, to: (offset + 1).bigEndianBytes)
             while let current = entry, records.count < limit {
-                guard current.key.count == 8 else {
-                    throw AnnalsError.corruptRecord(offset: 0, reason: "an events key is not 8 bytes")
-                }
-                let at = UInt64(bigEndianBytes: current.key)
+                let at = try StoreSchema.offset(ofKey: current.key)
                 if at > last { break }
                 records.append((at, current.value))
                 entry = try cursor.get(.next)

@@ -192,10 +192,7 @@ enum ReadPlan {
                     entry = try cursor.get(.last)
                 }
                 while let current = entry {
-                    guard current.key.count == 8 else {
-                        throw AnnalsError.corruptRecord(offset: 0, reason: "a key of \(current.key.count) bytes")
-                    }
-                    let offset = UInt64(bigEndianBytes: current.key)
+                    let offset = try StoreSchema.offset(ofKey: current.key)
                     if query.reverse ? offset < query.from : offset > query.to { return true }
                     if records.count == count || bytes >= Self.maximumChunkBytes { return false }
                     records.append((offset, current.value))

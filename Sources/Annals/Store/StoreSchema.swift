@@ -112,6 +112,25 @@ enum MetaKey {
     static let createdAt = Array("store.createdAt".utf8)
 }
 
+extension StoreSchema {
+    /// Whether `key` of the `events` database can be an offset's: 8 bytes, and not 2⁶⁴ − 1, an offset no log
+    /// reaches (its successor cannot even be named), which only damage writes.
+    static func isOffsetKey(_ key: UnsafeRawBufferPointer) -> Bool {
+        key.count == 8 && UInt64(bigEndianBytes: key) != .max
+    }
+
+    /// The offset `key` of the `events` database names.
+    /// - Throws: ``AnnalsError/corruptRecord(offset:reason:)`` for a key that is no offset's (``isOffsetKey(_:)``).
+    static func offset(ofKey key: UnsafeRawBufferPointer) throws(AnnalsError) -> UInt64 {
+        guard isOffsetKey(key) else {
+            throw .corruptRecord(
+                offset: 0,
+                reason: "the events key \(key.hexadecimal) is no offset's (8 bytes below 2^64 - 1); run 'annals verify'")
+        }
+        return UInt64(bigEndianBytes: key)
+    }
+}
+
 extension Transaction {
     /// A big-endian u64 from `meta`, or `nil`.
     func metaU64(_ schema: StoreSchema, _ key: [UInt8]) throws -> UInt64? {
@@ -137,8 +156,10 @@ extension Transaction {
     ) throws -> R? {
         try withCursor(schema.events) { cursor in
             guard let last = try cursor.get(.last) else { return nil }
-            guard last.key.count == 8 else {
-                throw AnnalsError.corruptRecord(offset: 0, reason: "the last record's key is malformed")
+            guard StoreSchema.isOffsetKey(last.key) else {
+                throw AnnalsError.corruptRecord(
+                    offset: 0,
+                    reason: "the last record's key (\(last.key.hexadecimal)) is malformed; run 'annals verify'")
             }
             return try body(UInt64(bigEndianBytes: last.key), last.value)
         }

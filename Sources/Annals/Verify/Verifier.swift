@@ -52,13 +52,14 @@ extension EventStore {
                 strayKeys = try malformedKeysAtTheStart(txn, fromTheStart: from == 1)
                 let head = try txn.withCursor(schema.events) { cursor -> UInt64 in
                     var entry = try cursor.get(.last)
-                    while let current = entry, current.key.count != 8 {
+                    while let current = entry, !StoreSchema.isOffsetKey(current.key) {
+                        let what =
+                            current.key.count == 8
+                            ? "the key \(current.key.hexadecimal), an offset no log reaches,"
+                            : "a key of \(current.key.count) bytes (\(current.key.hexadecimal))"
                         trailingKeys.insert(
-                            VerificationProblem(
-                                offset: 0, kind: .malformedKey,
-                                detail:
-                                    "a key of \(current.key.count) bytes (\(current.key.hexadecimal)) after the last offset"
-                            ), at: 0)
+                            VerificationProblem(offset: 0, kind: .malformedKey, detail: what + " after the last offset"),
+                            at: 0)
                         entry = try cursor.get(.previous)
                     }
                     return entry.map { UInt64(bigEndianBytes: $0.key) } ?? 0
