@@ -125,7 +125,8 @@ extension StoreSchema {
         guard isOffsetKey(key) else {
             throw .corruptRecord(
                 offset: 0,
-                reason: "the events key \(key.hexadecimal) is no offset's (8 bytes below 2^64 - 1); run 'annals verify'")
+                reason: "the events key \(key.hexadecimal) is no offset's (8 bytes below 2^64 - 1); run 'annals verify'"
+            )
         }
         return UInt64(bigEndianBytes: key)
     }

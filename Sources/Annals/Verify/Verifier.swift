@@ -58,7 +58,8 @@ extension EventStore {
                             ? "the key \(current.key.hexadecimal), an offset no log reaches,"
                             : "a key of \(current.key.count) bytes (\(current.key.hexadecimal))"
                         trailingKeys.insert(
-                            VerificationProblem(offset: 0, kind: .malformedKey, detail: what + " after the last offset"),
+                            VerificationProblem(
+                                offset: 0, kind: .malformedKey, detail: what + " after the last offset"),
                             at: 0)
                         entry = try cursor.get(.previous)
                     }
