@@ -33,16 +33,37 @@ import Testing
         }
     }
 
-    @Test func aGroupRollbackMovesAnEntityBackIntoTheGroup() async throws {
+    @Test func aScopedRollbackNeverTakesOverAnEntityOutsideItsScope() async throws {
         try await withStore(StoreOptions(snapshotInterval: 0)) { store, _ in
             _ = try await store.append(Vocabulary.thing("a", group: "g1"))
             _ = try await store.append(Vocabulary.deleteThing("a"))
-            _ = try await store.append(Vocabulary.thing("a", type: "other", group: "g2"))
-            let plan = try store.planRollback(to: 1, scope: .group("g1"), actorId: "ops")
-            #expect(plan.changes.map { "\($0.action.rawValue) \($0.entity) \($0.id)" } == ["restore thing a"])
-            _ = try await store.rollback(to: 1, scope: .group("g1"), actorId: "ops")
+            // The id now names another group's thing, with knowledge of its own.
+            _ = try await store.append(contentsOf: [
+                Vocabulary.thing("a", type: "other", group: "g2"),
+                Vocabulary.knowledge("k", about: "a", text: "g2's note", group: "g2"),
+            ])
+            let head = try store.head().offset
+            let refused = AnnalsError.rejectedEvent(
+                index: 0, type: "thing.restored", projection: "things",
+                reason: "restoring thing 'a' would take over the thing of that id that exists now in group 'g2', "
+                    + "outside the rollback's scope group:g1; roll back a scope that holds both, or everything")
+            #expect(throws: refused) { _ = try store.planRollback(to: 1, scope: .group("g1"), actorId: "ops") }
+            await #expect(throws: refused) { _ = try await store.rollback(to: 1, scope: .group("g1"), actorId: "ops") }
+            #expect(try store.head().offset == head && store.thing("a")?.groupId == "g2")
+            // Knowledge about one thing then, about another now: a thing scope does not take it away either.
+            _ = try await store.append(contentsOf: [
+                Vocabulary.thing("b", group: "g2"), Vocabulary.knowledge("kb", about: "b", text: "b's", group: "g2"),
+            ])
+            let aboutB = try store.head().offset
+            _ = try await store.append(NewEvent(type: "knowledge.deleted", actorId: "tester", targetId: "kb"))
+            _ = try await store.append(Vocabulary.knowledge("kb", about: "a", text: "now a's", group: "g2"))
+            #expect(throws: AnnalsError.self) {
+                _ = try store.planRollback(to: aboutB, scope: .thing("b"), actorId: "ops")
+            }
+            // Everything, rolled back together, is changed as a whole.
+            _ = try await store.rollback(to: 1, scope: .all, actorId: "ops")
             #expect(try store.thing("a")?.groupId == "g1" && store.thing("a")?.thingType == "device")
-            #expect(try store.planRollback(to: 1, scope: .group("g1"), actorId: "ops").changes.isEmpty)
+            #expect(try store.knowledge(KnowledgeFilter(limit: .max)).isEmpty)
         }
     }
 

@@ -91,7 +91,9 @@ extension EventStore {
     /// damaged: those ``state(at:scope:checkingPages:)`` checks, every page of the three views
     /// (``checkViewPages(of:tables:)``) and the `streams` database, whose versions the events expect.
     /// - Throws: ``AnnalsError/invalidArgument(_:)`` for an offset past the head; what ``state(at:)`` throws;
-    ///   with `checkingPages`, ``AnnalsError/storage(_:)`` (`LMDBError.Code.corrupted`) naming a damaged page.
+    ///   ``AnnalsError/rejectedEvent(index:type:projection:reason:)`` when a restore would take over an entity
+    ///   outside the scope (one the scope had at `offset` whose id now names an entity outside it); with
+    ///   `checkingPages`, ``AnnalsError/storage(_:)`` (`LMDBError.Code.corrupted`) naming a damaged page.
     public func planRollback(
         to offset: UInt64, scope: OntologyScope = .all, actorId: String, timestamp: Int64? = nil,
         checkingPages: Bool = false
@@ -128,6 +130,7 @@ extension EventStore {
                     }
                 }
                 try builder.diff(current: current, past: pastEntities)
+                try builder.refuseChangesOutsideTheScope(now)
                 return RollbackPlan(
                     targetOffset: offset, scope: scope, head: head, changes: builder.changes, events: builder.events,
                     entityIDs: current.ids.union(pastEntities.ids))
@@ -317,6 +320,28 @@ private struct RollbackBuilder {
         try restore(past.things, differingIn: current.things)
         try restore(past.connections, differingIn: current.connections)
         try restore(past.knowledge, differingIn: current.knowledge)
+    }
+
+    /// Throws when a restore would change an entity outside the scope: one the scope lacks now, but whose id an
+    /// entity outside it holds (a thing deleted and created again in another group, knowledge added again about
+    /// another thing). Restoring it would take that entity over, with its content and group.
+    /// - Throws: ``AnnalsError/rejectedEvent(index:type:projection:reason:)`` naming the restore and the entity.
+    func refuseChangesOutsideTheScope(_ now: OntologyView) throws {
+        for (index, change) in changes.enumerated() where change.action == .restore && change.current == nil {
+            let holder: (projection: String, group: String?)?
+            switch change.entity {
+            case Thing.entityName: holder = try now.thing(change.id).map { ("things", $0.groupId) }
+            case Connection.entityName: holder = try now.connection(change.id).map { ("connections", $0.groupId) }
+            default: holder = try now.knowledgeItem(change.id).map { ("knowledge", $0.groupId) }
+            }
+            guard let holder else { continue }
+            let place = holder.group.map { "in group '\($0)'" } ?? "without a group"
+            throw AnnalsError.rejectedEvent(
+                index: index, type: events[index].type, projection: holder.projection,
+                reason: "restoring \(change.entity) '\(change.id)' would take over the \(change.entity) of that id "
+                    + "that exists now \(place), outside the rollback's scope \(scope); roll back a scope that holds "
+                    + "both, or everything")
+        }
     }
 
     /// Deletes the entities of `current` that `past` does not hold.
