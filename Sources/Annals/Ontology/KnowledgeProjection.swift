@@ -10,8 +10,9 @@ public struct KnowledgeProjection: Projection {
     /// The layout version (2: `stats` records the offset of the last change; 3: a `knowledge.restored` sets the
     /// item's group to the event's; 4: supplied embeddings with components past Float's range, or too large or too
     /// small to square, are scaled instead of stored as zeros; 5: thing ids and labels are stored in Unicode
-    /// normalization form C).
-    public let version = 5
+    /// normalization form C; 6: a supplied embedding of unit length already is stored as given, so that a restore
+    /// of a stored one compares equal to it).
+    public let version = 6
     /// The tables, in ``ProjectionTable`` order.
     public let tableNames = ["knowledge", "by-thing", "by-label", "terms", "term-stats", "stats", "vectors"]
     /// What snapshots hold: the items and the tables queries read. The term index, its counters and the vectors
@@ -87,7 +88,7 @@ public struct KnowledgeProjection: Projection {
             if case .knowledgeAdded = parsed { group = existing?.groupId ?? event.groupId }
             let item = KnowledgeItem(
                 id: id, thingId: fields.thingId, groupId: group, text: fields.text, labels: fields.labels,
-                suppliedEmbedding: supplied.map(VectorMath.normalized), stamp: stamp)
+                suppliedEmbedding: supplied.map(VectorMath.unitLength), stamp: stamp)
             let searchable = context.mode != .timeTravel
             if let existing { try remove(existing, from: tables, searchable: searchable) }
             try store(item, in: tables, searchable: searchable)

@@ -177,6 +177,20 @@ public enum VectorMath {
         return result
     }
 
+    /// `v` unchanged when it already has unit length (its squared length within ``unitTolerance`` of 1), else
+    /// ``normalized(_:)``: normalizing a vector normalized before can move its components by an ulp, so a vector that
+    /// is stored and then given again (a rollback's restore) would never compare equal to itself.
+    /// - Parameter v: A vector.
+    /// - Returns: A vector of the same count.
+    static func unitLength(_ v: [Float]) -> [Float] {
+        let squared = v.withUnsafeBufferPointer { dot($0, $0) }
+        return abs(squared - 1) <= unitTolerance ? v : normalized(v)
+    }
+
+    /// How far from 1 a squared length may be for ``unitLength(_:)`` to take the vector as normalized already: a few
+    /// float rounding errors of a sum of 4,096 terms, far below what a search could tell apart.
+    static let unitTolerance: Float = 1e-5
+
     /// Scales `v` in place to unit length, or to all zeros when its length is zero or not finite.
     ///
     /// The vector is first divided by its largest magnitude, so that the sum of squares neither overflows (components
