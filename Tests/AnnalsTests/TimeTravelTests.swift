@@ -206,6 +206,35 @@ import Testing
         }
     }
 
+    @Test func aRestoreLargerThanAnEventCanBeIsRefusedWhenPlanned() async throws {
+        try await withStore(StoreOptions(maximumEventSize: 4_096, snapshotInterval: 0)) { store, _ in
+            _ = try await store.append(Vocabulary.thing("a"))
+            // Grown by small updates past what one event holds.
+            for index in 0..<3 {
+                _ = try await store.append(
+                    NewEvent(
+                        type: "thing.updated", actorId: "tester", targetId: "a",
+                        metadata: ["properties": .object(["p\(index)": .string(String(repeating: "x", count: 2_000))])])
+                )
+            }
+            let grown = try store.head().offset
+            _ = try await store.append(
+                NewEvent(
+                    type: "thing.updated", actorId: "tester", targetId: "a",
+                    metadata: ["properties": ["p0": .null, "p1": .null, "p2": .null]]))
+            let head = try store.head().offset
+            #expect {
+                _ = try store.planRollback(to: grown, actorId: "ops")
+            } throws: { error in
+                guard case .invalidArgument(let reason) = error as? AnnalsError else { return false }
+                return reason.hasPrefix("restoring thing 'a' as of offset \(grown) takes an event of ")
+                    && reason.contains("over this store's limit of 4096")
+            }
+            await #expect(throws: AnnalsError.self) { _ = try await store.rollback(to: grown, actorId: "ops") }
+            #expect(try store.head().offset == head)
+        }
+    }
+
     @Test func aConcurrentChangeMakesTheRollbackFail() async throws {
         try await withStore(StoreOptions(snapshotInterval: 0)) { store, _ in
             _ = try await store.append(Vocabulary.thing("a", status: "one"))

@@ -92,7 +92,8 @@ extension EventStore {
     /// (``checkViewPages(of:tables:)``) and the `streams` database, whose versions the events expect.
     /// - Throws: ``AnnalsError/invalidArgument(_:)`` for an offset past the head; what ``state(at:)`` throws;
     ///   ``AnnalsError/rejectedEvent(index:type:projection:reason:)`` when a restore would take over an entity
-    ///   outside the scope (one the scope had at `offset` whose id now names an entity outside it); with
+    ///   outside the scope (one the scope had at `offset` whose id now names an entity outside it);
+    ///   ``AnnalsError/invalidArgument(_:)`` when a restore would be larger than ``StoreOptions/maximumEventSize``; with
     ///   `checkingPages`, ``AnnalsError/storage(_:)`` (`LMDBError.Code.corrupted`) naming a damaged page.
     public func planRollback(
         to offset: UInt64, scope: OntologyScope = .all, actorId: String, timestamp: Int64? = nil,
@@ -131,6 +132,7 @@ extension EventStore {
                 }
                 try builder.diff(current: current, past: pastEntities)
                 try builder.refuseChangesOutsideTheScope(now)
+                try builder.refuseEventsOverTheLimit(options.maximumEventSize)
                 return RollbackPlan(
                     targetOffset: offset, scope: scope, head: head, changes: builder.changes, events: builder.events,
                     entityIDs: current.ids.union(pastEntities.ids))
@@ -341,6 +343,24 @@ private struct RollbackBuilder {
                 reason: "restoring \(change.entity) '\(change.id)' would take over the \(change.entity) of that id "
                     + "that exists now \(place), outside the rollback's scope \(scope); roll back a scope that holds "
                     + "both, or everything")
+        }
+    }
+
+    /// Throws when a compensating event would be larger than the store takes (`limit`, ``StoreOptions/
+    /// maximumEventSize``): a restore carries the entity's whole state, which many small updates may have grown past
+    /// what one event holds. Checked when planning, so that a dry run says so too.
+    /// - Throws: ``AnnalsError/invalidArgument(_:)`` naming the entity and the size, for the first such event.
+    func refuseEventsOverTheLimit(_ limit: Int) throws {
+        for (index, event) in events.enumerated() {
+            let prepared = try PreparedEvent(event, index: index, now: timestamp ?? 0)
+            var writer = ByteWriter(capacity: 64 + prepared.metadataJSON.count)
+            Envelope.encode(prepared, version: (event.expectedVersion ?? 0) + 1, into: &writer)
+            guard writer.bytes.count > limit else { continue }
+            let change = changes[index]
+            throw AnnalsError.invalidArgument(
+                "restoring \(change.entity) '\(change.id)' as of offset \(offset) takes an event of "
+                    + "\(writer.bytes.count) bytes, over this store's limit of \(limit) (maximumEventSize): its state "
+                    + "then cannot be written back in one event; nothing was appended")
         }
     }
 
