@@ -98,6 +98,12 @@ import Testing
             #expect(listed[0].storedBytes > 0 && listed[0].bodyBytes == 0 && listed[0].createdAt == 0)
             #expect(listed[1].damage == nil && listed[1].bodyBytes > 0)
             #expect(try store.pruneSnapshots(before: newer.offset).map(\.offset) == [older.offset])
+            // Taken again at the same head, a damaged snapshot is replaced (an intact one would be kept).
+            let retaken = try store.createSnapshot()
+            #expect(retaken.offset == newer.offset && retaken.damage == nil)
+            let fixed = try store.state(at: newer.offset)
+            #expect(fixed.snapshotOffset == newer.offset && fixed.skippedSnapshots.isEmpty)
+            #expect(try store.createSnapshot().createdAt == retaken.createdAt, "kept once intact")
         }
     }
 

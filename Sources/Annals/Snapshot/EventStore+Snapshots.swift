@@ -33,7 +33,8 @@ public struct SnapshotInfo: Sendable, Hashable {
 
 extension EventStore {
     /// Takes a snapshot of every registered projection at the current head and stores it, compressed and with a
-    /// CRC-32C of its content, in the store. A snapshot at the same offset is kept as it is.
+    /// CRC-32C of its content, in the store. A snapshot at the same offset is kept as it is, unless it fails its
+    /// checks: then it is replaced.
     ///
     /// - Throws: ``AnnalsError/projectionUnavailable(name:reason:)`` when a projection is not up to date,
     ///   ``AnnalsError/invalidArgument(_:)`` on a read-only store or an empty log.
@@ -57,14 +58,18 @@ extension EventStore {
                         parts, offset: head, createdAt: currentTimeMilliseconds(), level: options.compressionLevel)
                 )
             }
-            // The snapshot already stored at this offset, if any, is kept: report that one.
+            // The snapshot already stored at this offset, if any, is kept and reported, unless it fails its checks:
+            // a damaged one is replaced (it would be skipped by every read, and nothing else replaces it).
             let kept = try writeReturning { txn -> [UInt8] in
-                do {
-                    try txn.put(database, key: offset.bigEndianBytes, value: stored, flags: .noOverwrite)
-                    return stored
-                } catch let error as LMDBError where error.code == .keyExists {
-                    return try txn.get(database, key: offset.bigEndianBytes) ?? stored
+                let key = offset.bigEndianBytes
+                if let existing = try txn.get(database, key: key) {
+                    let intact = existing.withUnsafeBytes { bytes in
+                        (try? SnapshotFormat.projections(bytes, key: offset)) != nil
+                    }
+                    if intact { return existing }
                 }
+                try txn.put(database, key: key, value: stored)
+                return stored
             }
             return SnapshotInfo(try kept.withUnsafeBytes { try SnapshotFormat.header($0, key: offset) })
         } catch {
