@@ -179,6 +179,25 @@ struct CorruptionTests {
         }
     }
 
+    @Test func replayPrintsWhatIsLeftOfALogWhoseTailWasCutThenReportsIt() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            try fx.append(sampleLines(300))
+            // The last two records removed, meta's head hash left as it was.
+            let store = try EventStore(path: fx.store)
+            try store.write { txn in
+                for offset in [UInt64(299), 300] { try txn.delete(store.schema.events, key: offset.bigEndianBytes) }
+            }
+            store.close()
+            let early = try fx.annals("replay", "--to", "100")
+            #expect(early.status == Exit.corrupt && early.lines.count == 100, "\(early.errors)")
+            let all = try fx.annals("replay")
+            #expect(all.status == Exit.corrupt && all.lines.count == 298, "\(all.errors)")
+            #expect(all.errors.contains("replayed the log through offset 298, but its head does not check out"))
+            #expect(all.errors.contains("run 'annals verify'"))
+        }
+    }
+
     @Test func aTruncatedDataFileIsRefusedNotACrash() throws {
         try withCLIFixture { fx in
             try buildStore(fx)

@@ -112,6 +112,18 @@ extension EventStore {
         }
     }
 
+    /// The last offset in the log, read without the checks ``head()`` makes of the head's hash: for tools that read a
+    /// log whose tail may have been cut (``head()`` then throws), such as a replay of what is left.
+    /// - Throws: ``AnnalsError/corruptRecord(offset:reason:)`` for a last key that is no offset's,
+    ///   ``AnnalsError/storage(_:)``.
+    public func lastOffset() throws(AnnalsError) -> UInt64 {
+        do {
+            return try environment.read { txn in try txn.lastOffset(schema) }
+        } catch {
+            throw AnnalsError(error)
+        }
+    }
+
     /// The head at `offset` with `hash`, durable as far as ``durableOffset(upTo:)`` says.
     func logHead(offset: UInt64, hash: ChainHash) -> LogHead {
         LogHead(offset: offset, hash: hash, durableOffset: durableOffset(upTo: offset))

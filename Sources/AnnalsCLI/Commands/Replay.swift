@@ -21,12 +21,28 @@ struct Replay: ParsableCommand {
         // offset follows those of its range and the head's (checked together); a filtered one the index databases
         // and the records its index lists.
         try store.checkLogPages(for: filters.query())
-        let head = try store.head()
-        var reader = store.events(filters.query(through: head.offset)).makeReader()
+        // A head whose hash does not check out (a tail cut off) does not stop the replay of what is left: the events
+        // are printed through the last offset, then the damage is reported (exit 6) instead of the anchor.
+        let head: LogHead?
+        let headDamage: AnnalsError?
+        do {
+            (head, headDamage) = (try store.head(), nil)
+        } catch .corruptRecord(let offset, let reason) {
+            (head, headDamage) = (nil, .corruptRecord(offset: offset, reason: reason))
+        }
+        let last = try head?.offset ?? store.lastOffset()
+        var reader = store.events(filters.query(through: last)).makeReader()
         while let event = try reader.next() {
             try Output.standard.line { event.appendJSON(to: &$0) }
         }
         try Output.standard.flush()
-        CLIFailure.printError("replayed the log prefix \(head.anchor)")
+        if let head {
+            CLIFailure.printError("replayed the log prefix \(head.anchor)")
+        } else if let headDamage {
+            throw CLIFailure(
+                .corrupt,
+                "replayed the log through offset \(last), but its head does not check out, so the replay has no "
+                    + "anchor: \(headDamage); run 'annals verify'")
+        }
     }
 }
