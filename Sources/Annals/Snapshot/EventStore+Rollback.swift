@@ -133,6 +133,7 @@ extension EventStore {
                 try builder.diff(current: current, past: pastEntities)
                 try builder.refuseChangesOutsideTheScope(now)
                 try builder.refuseEventsOverTheLimit(options.maximumEventSize)
+                try checkAgainstViews(builder.events, head: head, handle)
                 return RollbackPlan(
                     targetOffset: offset, scope: scope, head: head, changes: builder.changes, events: builder.events,
                     entityIDs: current.ids.union(pastEntities.ids))
