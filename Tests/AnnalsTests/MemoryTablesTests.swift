@@ -73,6 +73,22 @@ import Testing
         #expect(try lower.keys(table, prefix: []) == ["a", "b", "c"].map { Array($0.utf8) })
     }
 
+    @Test func aPrefixScanReadsTheBaseOnlyWithinThePrefixWhateverTheOverlayDeleted() throws {
+        let table = ProjectionTable(0)
+        let lower = MemoryTables(tableCount: 1)
+        for index in 0..<1_000 {
+            try lower.put(table, key: Array("k\(1_000 + index)".utf8), value: [1])
+        }
+        lower.freeze()
+        let base = CountingBase(lower.base(table))
+        let upper = MemoryTables(bases: [base])
+        // Everything after the prefix deleted: tombstones hide every base entry a scan could walk on to.
+        for index in 1..<1_000 { try upper.remove(table, key: Array("k\(1_000 + index)".utf8)) }
+        try upper.put(table, key: Array("k1000x".utf8), value: [2])
+        #expect(try upper.keys(table, prefix: Array("k1000".utf8)) == [Array("k1000".utf8), Array("k1000x".utf8)])
+        #expect(base.visited <= 2, "the base was read \(base.visited) entries into a 1-entry prefix")
+    }
+
     @Test func scansMergeTheLongAndRecentRunsOfALargeOverlay() {
         var overlay = SortedOverlay()
         var reference: [[UInt8]: [UInt8]] = [:]
@@ -133,6 +149,28 @@ import Testing
             let expected = references[target].sorted { compareBytes($0.key, $1.key) < 0 }
             #expect(changes.map(\.0) == expected.map(\.key))
             #expect(changes.map(\.1) == expected.map(\.value))
+        }
+    }
+}
+
+/// A base that counts the entries a walk reads from it.
+private final class CountingBase: OverlayBase {
+    private let base: any OverlayBase
+    private(set) var visited = 0
+
+    init(_ base: any OverlayBase) { self.base = base }
+
+    func withValue<R>(for key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer?) throws -> R) throws -> R {
+        try base.withValue(for: key, body)
+    }
+
+    func forEach(
+        from start: UnsafeRawBufferPointer,
+        _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Bool
+    ) throws {
+        try base.forEach(from: start) { key, value in
+            visited += 1
+            return try body(key, value)
         }
     }
 }

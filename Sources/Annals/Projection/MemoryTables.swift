@@ -50,7 +50,7 @@ final class MemoryTables: ProjectionWriter {
         // Frozen tables are ordered already and read from several threads at once: nothing may change them.
         if !isFrozen { overlays[index].prepareOrder() }
         try prefix.withUnsafeBytes { prefix in
-            try walk(table, from: prefix) { key, value in
+            try walk(table, from: prefix, within: prefix) { key, value in
                 guard key.starts(with: prefix) else { return false }
                 return try body(key, value)
             }
@@ -60,8 +60,11 @@ final class MemoryTables: ProjectionWriter {
     /// Calls `body` with each entry of `table` whose key is ≥ `start`, in key order, until it returns `false`: the
     /// overlay's entries merged with the base's, the overlay's value replacing the base's for the same key and its
     /// tombstones hiding them. Only reads, so it needs an overlay in key order (``SortedOverlay/prepareOrder()``).
+    /// With `prefix`, the base is read only while its keys start with it: past it, `body` (which stops there) would
+    /// otherwise not be asked while the overlay's tombstones hide base entries, and a walk over a table whose later
+    /// entries are deleted in the overlay would read all of them.
     fileprivate func walk(
-        _ table: ProjectionTable, from start: UnsafeRawBufferPointer,
+        _ table: ProjectionTable, from start: UnsafeRawBufferPointer, within prefix: UnsafeRawBufferPointer? = nil,
         _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Bool
     ) throws {
         let index = try table.position(among: overlays.count)
@@ -81,6 +84,9 @@ final class MemoryTables: ProjectionWriter {
         var stopped = false
         if let base = bases[index] {
             try base.forEach(from: start) { key, value in
+                // Past the prefix: the overlay's entries left are emitted below, and `body` stops at the first
+                // outside it.
+                if let prefix, !key.starts(with: prefix) { return false }
                 guard try emitOverlaid(before: key) else {
                     stopped = true
                     return false
