@@ -241,6 +241,35 @@ import Testing
         }
     }
 
+    @Test func aRestoreThatPlansWithinTheSizeLimitIsAppendedAtItsEdgeToo() async throws {
+        try await withStore(StoreOptions(durability: .noSync, maximumEventSize: 4_096, snapshotInterval: 0)) {
+            store, _ in
+            // Around the limit, byte by byte: a plan is refused, or its rollback goes through (the events are
+            // stamped at the append, with a timestamp as long as the one the plan measured).
+            for length in 3_850...4_050 {
+                let id = "t\(length)"
+                // Past the lengths whose creation fits, the edge has been crossed.
+                guard
+                    (try? await store.append(
+                        NewEvent(
+                            type: "thing.created", actorId: "tester", targetId: id,
+                            metadata: [
+                                "thingType": "device",
+                                "properties": ["p": .string(String(repeating: "x", count: length))],
+                            ]))) != nil
+                else { break }
+                let created = try store.head().offset
+                _ = try await store.append(NewEvent(type: "thing.deleted", actorId: "tester", targetId: id))
+                do {
+                    _ = try store.planRollback(to: created, scope: .thing(id), actorId: "ops")
+                } catch AnnalsError.invalidArgument {
+                    continue
+                }
+                _ = try await store.rollback(to: created, scope: .thing(id), actorId: "ops")
+            }
+        }
+    }
+
     @Test func aConcurrentChangeMakesTheRollbackFail() async throws {
         try await withStore(StoreOptions(snapshotInterval: 0)) { store, _ in
             _ = try await store.append(Vocabulary.thing("a", status: "one"))

@@ -353,7 +353,7 @@ private struct RollbackBuilder {
     /// - Throws: ``AnnalsError/invalidArgument(_:)`` naming the entity and the size, for the first such event.
     func refuseEventsOverTheLimit(_ limit: Int) throws {
         for (index, event) in events.enumerated() {
-            let prepared = try PreparedEvent(event, index: index, now: timestamp ?? 0)
+            let prepared = try PreparedEvent(event, index: index, now: timestamp ?? currentTimeMilliseconds())
             var writer = ByteWriter(capacity: 64 + prepared.metadataJSON.count)
             Envelope.encode(prepared, version: (event.expectedVersion ?? 0) + 1, into: &writer)
             guard writer.bytes.count > limit else { continue }
