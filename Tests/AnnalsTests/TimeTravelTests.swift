@@ -107,6 +107,29 @@ import Testing
         }
     }
 
+    @Test func aSnapshotOfOtherProjectionVersionsAtTheHeadIsReplacedWhenTakenAgain() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory + "/store"
+            let before = try EventStore(
+                path: path,
+                options: StoreOptions(
+                    projections: OntologyProjections.standard + [TypeCounter(version: 1)], snapshotInterval: 0))
+            _ = try await before.append(contentsOf: (0..<10).map { sampleEvent($0) })
+            let old = try before.createSnapshot()
+            before.close()
+            // After an upgrade of the projection (reopened, its view rebuilt), the old snapshot is no use to reads.
+            let after = try EventStore(
+                path: path,
+                options: StoreOptions(
+                    projections: OntologyProjections.standard + [TypeCounter(version: 2)], snapshotInterval: 0))
+            defer { after.close() }
+            try await Task.sleep(for: .milliseconds(2))
+            let retaken = try after.createSnapshot()
+            #expect(retaken.offset == old.offset && retaken.createdAt > old.createdAt)
+            #expect(try after.createSnapshot().createdAt == retaken.createdAt, "kept, once usable")
+        }
+    }
+
     @Test func snapshotsAreListedAndPruned() async throws {
         try await withStore(StoreOptions(snapshotInterval: 0)) { store, _ in
             #expect(throws: AnnalsError.self) { try store.createSnapshot() }

@@ -33,8 +33,8 @@ public struct SnapshotInfo: Sendable, Hashable {
 
 extension EventStore {
     /// Takes a snapshot of every registered projection at the current head and stores it, compressed and with a
-    /// CRC-32C of its content, in the store. A snapshot at the same offset is kept as it is, unless it fails its
-    /// checks: then it is replaced.
+    /// CRC-32C of its content, in the store. A snapshot at the same offset is kept as it is, unless reads could not
+    /// use it (it fails its checks, or holds other versions of the projections): then it is replaced.
     ///
     /// - Throws: ``AnnalsError/projectionUnavailable(name:reason:)`` when a projection is not up to date,
     ///   ``AnnalsError/invalidArgument(_:)`` on a read-only store or an empty log.
@@ -58,15 +58,19 @@ extension EventStore {
                         parts, offset: head, createdAt: currentTimeMilliseconds(), level: options.compressionLevel)
                 )
             }
-            // The snapshot already stored at this offset, if any, is kept and reported, unless it fails its checks:
-            // a damaged one is replaced (it would be skipped by every read, and nothing else replaces it).
+            // The snapshot already stored at this offset, if any, is kept and reported, unless reads cannot use it:
+            // a damaged one, or one of other versions of the projections (taken before an upgrade), is replaced;
+            // every read would skip it, and nothing else replaces it.
+            let current = projections.entries.filter(\.isAvailable).map(\.projection)
             let kept = try writeReturning { txn -> [UInt8] in
                 let key = offset.bigEndianBytes
                 if let existing = try txn.get(database, key: key) {
-                    let intact = existing.withUnsafeBytes { bytes in
-                        (try? SnapshotFormat.projections(bytes, key: offset)) != nil
+                    let usable = existing.withUnsafeBytes { bytes in
+                        (try? SnapshotFormat.projections(bytes, key: offset)).map { stored in
+                            current.allSatisfy { projection in stored.contains { $0.matches(projection) } }
+                        } ?? false
                     }
-                    if intact { return existing }
+                    if usable { return existing }
                 }
                 try txn.put(database, key: key, value: stored)
                 return stored

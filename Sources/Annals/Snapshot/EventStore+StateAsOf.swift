@@ -131,13 +131,7 @@ extension EventStore {
         var tables: [MemoryTables] = []
         for entry in entries {
             let projection = entry.projection
-            guard
-                let match = stored.first(where: {
-                    $0.name == projection.name && $0.version == projection.version
-                        && $0.configuration == projection.configuration
-                        && SnapshotFormat.tableNames($0) == projection.snapshotTableNames
-                })
-            else { return nil }
+            guard let match = stored.first(where: { $0.matches(projection) }) else { return nil }
             // Tables the snapshot leaves out start empty (time travel does not use them).
             let stored = Dictionary(
                 zip(SnapshotFormat.tableNames(match), match.tables), uniquingKeysWith: { first, _ in first })

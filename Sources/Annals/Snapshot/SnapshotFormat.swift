@@ -25,6 +25,13 @@ enum SnapshotFormat {
         let version: Int
         let configuration: String
         let tables: [SnapshotTable]
+
+        /// Whether these are the tables `projection` (this code's) would snapshot: same name, version,
+        /// configuration and tables. Reads use only such a snapshot.
+        func matches(_ projection: any Annals.Projection) -> Bool {
+            name == projection.name && version == projection.version && configuration == projection.configuration
+                && SnapshotFormat.tableNames(self) == projection.snapshotTableNames
+        }
     }
 
     /// Encodes the snapshot tables of `projections` (each read through its reader), one compressed frame per block.
