@@ -60,9 +60,9 @@ final class MemoryTables: ProjectionWriter {
     /// Calls `body` with each entry of `table` whose key is ≥ `start`, in key order, until it returns `false`: the
     /// overlay's entries merged with the base's, the overlay's value replacing the base's for the same key and its
     /// tombstones hiding them. Only reads, so it needs an overlay in key order (``SortedOverlay/prepareOrder()``).
-    /// With `prefix`, the base is read only while its keys start with it: past it, `body` (which stops there) would
-    /// otherwise not be asked while the overlay's tombstones hide base entries, and a walk over a table whose later
-    /// entries are deleted in the overlay would read all of them.
+    /// With `prefix`, the base and the overlay are read only while their keys start with it: past it, `body` (which
+    /// stops there) would otherwise not be asked while tombstones hide or make up the entries, and a walk over a
+    /// table whose later entries are deleted in the overlay would read all of them.
     fileprivate func walk(
         _ table: ProjectionTable, from start: UnsafeRawBufferPointer, within prefix: UnsafeRawBufferPointer? = nil,
         _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Bool
@@ -74,6 +74,8 @@ final class MemoryTables: ProjectionWriter {
         func emitOverlaid(before limit: UnsafeRawBufferPointer?) throws -> Bool {
             while let entry = overlay.entry(at: next) {
                 if let limit, entry.key.withUnsafeBytes({ compareBytes($0, limit) }) >= 0 { return true }
+                // Past the prefix (tombstones are skipped without asking `body`, which would stop there).
+                if let prefix, !entry.key.starts(with: prefix) { return false }
                 overlay.advance(&next)
                 guard let value = entry.value else { continue }
                 let go = try entry.key.withUnsafeBytes { k in try value.withUnsafeBytes { try body(k, $0) } }
