@@ -53,6 +53,23 @@ import Testing
         }
     }
 
+    @Test func trainingOnLargeEventsHoldsABoundedSample() async throws {
+        try await withStore(StoreOptions(durability: .noSync, dictionaryTrainingThreshold: 0)) { store, _ in
+            // 600 events of about 20 KB: each sampled by its first 16 KiB, and sampling stops at 8 MiB.
+            for batch in 0..<6 {
+                _ = try await store.append(
+                    contentsOf: (0..<100).map { index in
+                        NewEvent(
+                            type: "blob.saved", targetId: "b\(batch * 100 + index)",
+                            metadata: ["text": .string(String(repeating: "lorem ipsum \(index) ", count: 1_300))])
+                    })
+            }
+            let info = try store.trainDictionary()
+            #expect(info.samples == DictionaryTraining.sampleBudget / DictionaryTraining.maximumSampleBytes)
+            #expect(try store.verify().isIntact)
+        }
+    }
+
     @Test func trainingNeedsSamples() async throws {
         try await withStore(StoreOptions(dictionaryTrainingThreshold: 0)) { store, _ in
             _ = try await store.append(contentsOf: (0..<3).map { sampleEvent($0) })

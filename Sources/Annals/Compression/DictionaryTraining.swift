@@ -18,6 +18,12 @@ public struct DictionaryInfo: Sendable, Hashable {
 final class DictionaryTraining: @unchecked Sendable {
     /// How many recent events a training samples.
     static let sampleLimit = 10_000
+    /// The most bytes of one payload a training takes (its start): a dictionary serves small events, and a few large
+    /// ones must not make a training hold gigabytes.
+    static let maximumSampleBytes = 16 << 10
+    /// The most sample bytes a training holds in all: about a hundred times the largest dictionary (64 KiB), what
+    /// zstd's trainer needs. Training stops sampling there, however many events `sampleLimit` allows.
+    static let sampleBudget = 8 << 20
 
     weak var store: EventStore?
     private let threshold: Int
@@ -66,7 +72,10 @@ final class DictionaryTraining: @unchecked Sendable {
 extension EventStore {
     /// Trains a new zstd dictionary from the payloads of the most recent events and makes it the one new records
     /// are compressed with. Older dictionaries are kept, so every record stays readable.
-    /// - Parameter sampleLimit: How many recent events to sample.
+    ///
+    /// Memory is bounded whatever the events' size: each sample is at most the first 16 KiB of a payload, and
+    /// sampling stops at 8 MiB of samples (``DictionaryTraining/sampleBudget``).
+    /// - Parameter sampleLimit: How many recent events to sample (at most).
     /// - Throws: ``AnnalsError/compression(_:)`` when zstd cannot train from the samples (too few or too alike).
     @discardableResult
     public func trainDictionary(sampleLimit: Int = 10_000) throws(AnnalsError) -> DictionaryInfo {
@@ -76,10 +85,14 @@ extension EventStore {
             (samples, head) = try environment.read { txn in
                 let head = try txn.lastOffset(schema)
                 var samples: [[UInt8]] = []
+                var sampled = 0
                 try txn.withCursor(schema.events) { cursor in
                     var entry = try cursor.get(.last)
-                    while let current = entry, samples.count < sampleLimit {
-                        try decoder.withPayload(current.value, txn) { _, payload in samples.append(Array(payload)) }
+                    while let current = entry, samples.count < sampleLimit, sampled < DictionaryTraining.sampleBudget {
+                        try decoder.withPayload(current.value, txn) { _, payload in
+                            samples.append(Array(payload.prefix(DictionaryTraining.maximumSampleBytes)))
+                        }
+                        sampled += samples.last?.count ?? 0
                         entry = try cursor.get(.previous)
                     }
                 }
