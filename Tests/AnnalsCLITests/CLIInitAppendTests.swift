@@ -63,6 +63,16 @@ struct CLIInitAppendTests {
         }
     }
 
+    @Test func anEmptyStorePathIsAnInvalidArgumentForEveryCommand() throws {
+        try withCLIFixture { fx in
+            for command in [["init"], ["head"], ["stats"], ["get", "1"], ["cursors", "list"], ["read"]] {
+                let result = try fx.run(command + ["--store", ""])
+                #expect(result.status == Exit.invalidArguments, "\(command): \(result)")
+                #expect(result.errors.contains("--store must not be empty"), "\(command): \(result)")
+            }
+        }
+    }
+
     @Test func defaultStoreIsAnnalsStoreInTheWorkingDirectory() throws {
         try withCLIFixture { fx in
             let result = try fx.run(["init"])

@@ -13,6 +13,12 @@ struct StoreLocation: ParsableArguments {
             "The store directory. Defaults to $ANNALS_STORE, then ./annals-store.", valueName: "path"))
     var store: String?
 
+    /// Refuses an empty `--store` (exit 64) rather than look for a store at the empty path, as the other commands'
+    /// empty values are refused; an empty `ANNALS_STORE` counts as unset.
+    func validate() throws {
+        if store?.isEmpty == true { throw ValidationError("--store must not be empty") }
+    }
+
     /// The path in effect.
     var path: String {
         if let store { return store }
