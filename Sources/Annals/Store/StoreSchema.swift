@@ -157,12 +157,7 @@ extension Transaction {
     ) throws -> R? {
         try withCursor(schema.events) { cursor in
             guard let last = try cursor.get(.last) else { return nil }
-            guard StoreSchema.isOffsetKey(last.key) else {
-                throw AnnalsError.corruptRecord(
-                    offset: 0,
-                    reason: "the last record's key (\(last.key.hexadecimal)) is malformed; run 'annals verify'")
-            }
-            return try body(UInt64(bigEndianBytes: last.key), last.value)
+            return try body(try StoreSchema.offset(ofKey: last.key), last.value)
         }
     }
 
