@@ -50,12 +50,15 @@ enum Envelope {
         if hasMetadata { writer.lengthPrefixed(metadataJSON) }
     }
 
-    /// Encodes a prepared event with its assigned version.
-    static func encode(_ prepared: PreparedEvent, version: UInt64, into writer: inout ByteWriter) {
+    /// The envelope of a prepared event with its assigned version: what the log stores, and what the event size
+    /// limit is measured on.
+    static func encoded(_ prepared: PreparedEvent, version: UInt64) -> [UInt8] {
+        var writer = ByteWriter(capacity: 64 + prepared.metadataJSON.count)
         encode(
             clientID: prepared.event.id, version: version, timestamp: prepared.timestamp, type: prepared.event.type,
             actorId: prepared.event.actorId, targetId: prepared.event.targetId, groupId: prepared.event.groupId,
             metadataJSON: prepared.metadataJSON, into: &writer)
+        return writer.bytes
     }
 
     /// Decodes a payload into an event.

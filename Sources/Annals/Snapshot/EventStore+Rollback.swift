@@ -132,8 +132,12 @@ extension EventStore {
                 }
                 try builder.diff(current: current, past: pastEntities)
                 try builder.refuseChangesOutsideTheScope(now)
-                try builder.refuseEventsOverTheLimit(options.maximumEventSize)
-                try checkAgainstViews(builder.events, head: head, handle)
+                // Prepared once, as an append prepares them: measured against the size limit, then applied to the
+                // views in memory.
+                let prepared = try PreparedEvent.prepareAll(
+                    builder.events, now: timestamp ?? currentTimeMilliseconds())
+                try builder.refuseEventsOverTheLimit(prepared, limit: options.maximumEventSize)
+                try checkAgainstViews(prepared, head: head, handle)
                 return RollbackPlan(
                     targetOffset: offset, scope: scope, head: head, changes: builder.changes, events: builder.events,
                     entityIDs: current.ids.union(pastEntities.ids))
@@ -347,21 +351,19 @@ private struct RollbackBuilder {
         }
     }
 
-    /// Throws when a compensating event would be larger than the store takes (`limit`, ``StoreOptions/
-    /// maximumEventSize``): a restore carries the entity's whole state, which many small updates may have grown past
+    /// Throws when a compensating event (`prepared`, the plan's ``events``) would be larger than the store takes
+    /// (`limit`, ``StoreOptions/maximumEventSize``): a restore carries the entity's whole state, which many small updates may have grown past
     /// what one event holds. Checked when planning, so that a dry run says so too.
     /// - Throws: ``AnnalsError/invalidArgument(_:)`` naming the entity and the size, for the first such event.
-    func refuseEventsOverTheLimit(_ limit: Int) throws {
-        for (index, event) in events.enumerated() {
-            let prepared = try PreparedEvent(event, index: index, now: timestamp ?? currentTimeMilliseconds())
-            var writer = ByteWriter(capacity: 64 + prepared.metadataJSON.count)
-            Envelope.encode(prepared, version: (event.expectedVersion ?? 0) + 1, into: &writer)
-            guard writer.bytes.count > limit else { continue }
+    func refuseEventsOverTheLimit(_ prepared: [PreparedEvent], limit: Int) throws {
+        for (index, event) in prepared.enumerated() {
+            let size = Envelope.encoded(event, version: (event.event.expectedVersion ?? 0) + 1).count
+            guard size > limit else { continue }
             let change = changes[index]
             throw AnnalsError.invalidArgument(
-                "restoring \(change.entity) '\(change.id)' as of offset \(offset) takes an event of "
-                    + "\(writer.bytes.count) bytes, over this store's limit of \(limit) (maximumEventSize): its state "
-                    + "then cannot be written back in one event; nothing was appended")
+                "restoring \(change.entity) '\(change.id)' as of offset \(offset) takes an event of \(size) bytes, "
+                    + "over this store's limit of \(limit) (maximumEventSize): its state then cannot be written back "
+                    + "in one event; nothing was appended")
         }
     }
 

@@ -2,13 +2,13 @@ import Foundation
 import LMDB
 
 extension EventStore {
-    /// Applies a rollback's `events`, planned to follow `head`, to the three views in memory, laid over their live
+    /// Applies a rollback's events (`prepared`, as an append prepares them), planned to follow `head`, to the three views in memory, laid over their live
     /// tables read in `handle`, as the writer's projections will apply them: a plan they would reject fails when it is
     /// planned, so a dry run says what the rollback would (a connection restored to a thing deleted since, when the
     /// scope is too narrow to restore that thing too). Nothing is written.
     /// - Throws: ``AnnalsError/rejectedEvent(index:type:projection:reason:)`` for the first event a view rejects.
-    func checkAgainstViews(_ events: [NewEvent], head: UInt64, _ handle: TransactionHandle) throws {
-        guard !events.isEmpty else { return }
+    func checkAgainstViews(_ prepared: [PreparedEvent], head: UInt64, _ handle: TransactionHandle) throws {
+        guard !prepared.isEmpty else { return }
         var tables: [String: MemoryTables] = [:]
         for name in OntologyProjections.names {
             let live = try liveTables(name, head: head, handle)
@@ -20,25 +20,18 @@ extension EventStore {
                 })
         }
         let context = ProjectionContext(mode: .live, readers: tables)
-        let now = currentTimeMilliseconds()
-        for (index, event) in events.enumerated() {
-            let prepared = try PreparedEvent(event, index: index, now: now)
+        for (index, item) in prepared.enumerated() {
+            let event = item.event
             let offset = head + UInt64(index) + 1
             let projected = ProjectedEvent(
                 offset: offset, id: identity.assignedID(offset: offset), type: event.type, actorId: event.actorId,
-                targetId: event.targetId, groupId: event.groupId, timestamp: prepared.timestamp,
-                version: (event.expectedVersion ?? 0) + 1, metadata: event.metadata,
-                canonicalJSON: prepared.metadataJSON)
+                targetId: event.targetId, groupId: event.groupId, timestamp: item.timestamp,
+                version: (event.expectedVersion ?? 0) + 1, metadata: event.metadata, canonicalJSON: item.metadataJSON)
             for name in OntologyProjections.names {
                 guard let projection = projections.entry(name)?.projection, projection.handles(eventType: event.type),
                     let writer = tables[name]
                 else { continue }
-                do {
-                    try projection.apply(projected, to: writer, context: context)
-                } catch let rejection as ProjectionRejection {
-                    throw AnnalsError.rejectedEvent(
-                        index: index, type: event.type, projection: name, reason: rejection.description)
-                }
+                try projection.applyLive(projected, index: index, to: writer, context: context)
             }
         }
     }

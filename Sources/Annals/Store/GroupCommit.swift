@@ -91,16 +91,15 @@ struct GroupCommit {
                         version = current + 1
                         localVersions[target] = version
                     }
-                    var writer = ByteWriter(capacity: 64 + request.events[index].metadataJSON.count)
-                    Envelope.encode(request.events[index], version: version, into: &writer)
-                    if writer.bytes.count > maximumEventSize {
-                        throw AnnalsError.eventTooLarge(index: index, size: writer.bytes.count, limit: maximumEventSize)
+                    let payload = Envelope.encoded(request.events[index], version: version)
+                    if payload.count > maximumEventSize {
+                        throw AnnalsError.eventTooLarge(index: index, size: payload.count, limit: maximumEventSize)
                     }
                     let receipt = AppendReceipt(
                         offset: offset, id: id ?? identity.assignedID(offset: offset), version: version)
                     if let id { localIDs[id] = receipt }
                     let item = Accepted(
-                        request: request, index: index, offset: offset, version: version, payload: writer.bytes)
+                        request: request, index: index, offset: offset, version: version, payload: payload)
                     let type = request.events[index].event.type
                     if live.contains(where: { $0.entry.projection.handles(eventType: type) }) {
                         if projector == nil { projector = BatchProjector(live, catalog: projections, txn.handle) }
@@ -254,20 +253,7 @@ private final class BatchProjector {
     func apply(_ event: ProjectedEvent, index: Int) throws {
         for (projection, writer) in zip(live, writers) where projection.entry.projection.handles(eventType: event.type)
         {
-            do {
-                try projection.entry.projection.apply(event, to: writer, context: context)
-            } catch let rejection as ProjectionRejection {
-                throw AnnalsError.rejectedEvent(
-                    index: index, type: event.type, projection: projection.entry.name, reason: rejection.description)
-            } catch let error as LMDBError {
-                throw error
-            } catch let error as AnnalsError {
-                throw error
-            } catch {
-                // A custom projection's own error fails its batch, like a rejection.
-                throw AnnalsError.rejectedEvent(
-                    index: index, type: event.type, projection: projection.entry.name, reason: "apply failed: \(error)")
-            }
+            try projection.entry.projection.applyLive(event, index: index, to: writer, context: context)
         }
     }
 
