@@ -166,6 +166,10 @@ static inline i32 annals_secret_named_in(const char *input, i32 input_len, char 
     return annals_secret_get(name, name_len, buffer, cap);
 }
 
+/* How much of `buffer` (of `cap` bytes) holds the secret annals_secret_named_in returned `len` for: all of it,
+ * or 0 when none was read or it did not fit. */
+static inline i32 annals_secret_held(i32 len, i32 cap) { return len > 0 && len <= cap ? len : 0; }
+
 /* The integer value of "key"; returns `fallback` when absent. */
 static inline i64 annals_json_int(const char *json, i32 len, const char *key, i64 fallback) {
     const char *value = annals_json_field(json, len, key);

@@ -18,7 +18,7 @@ ANNALS_ACTION(leak) {
     i32 len = annals_secret_named_in(input, input_len, buffer, sizeof buffer);
     annals_out out = annals_out_new(300);
     annals_out_str(&out, "{\"secret\":");
-    annals_out_json_string(&out, buffer, len > 0 && len <= (i32)sizeof buffer ? len : 0);
+    annals_out_json_string(&out, buffer, annals_secret_held(len, sizeof buffer));
     annals_out_str(&out, "}");
     return annals_out_return(&out);
 }

@@ -6,7 +6,8 @@
 ANNALS_ACTION(stash) {
     char buffer[256];
     i32 len = annals_secret_named_in(input, input_len, buffer, sizeof buffer);
-    if (len > 0 && len <= (i32)sizeof buffer) annals_kv_set("stash", 5, buffer, len);
+    i32 held = annals_secret_held(len, sizeof buffer);
+    if (held > 0) annals_kv_set("stash", 5, buffer, held);
     return annals_return("{}", 2);
 }
 
@@ -15,7 +16,7 @@ ANNALS_ACTION(emit) {
     i32 len = annals_secret_named_in(input, input_len, buffer, sizeof buffer);
     annals_out event = annals_out_new(400);
     annals_out_str(&event, "{\"type\":\"note.saved\",\"metadata\":{\"note\":");
-    annals_out_json_string(&event, buffer, len > 0 && len <= (i32)sizeof buffer ? len : 0);
+    annals_out_json_string(&event, buffer, annals_secret_held(len, sizeof buffer));
     annals_out_str(&event, "}}");
     char answer[256];
     annals_events_append(event.data, event.len, answer, sizeof answer);
