@@ -83,10 +83,14 @@ extension PluginRuntime {
         do throws(AnnalsError) {
             // Recorded already (a dispatcher polling a broken plugin finds it on every pass): read, not a write
             // through the writer thread that would return the same receipts.
-            var offsets = idempotent ? try recordedOffsets([initiated, failed]) : nil
-            if offsets == nil { offsets = try await store.append(contentsOf: [initiated, failed]).map(\.offset) }
-            outcome.initiatedOffset = offsets![0]
-            outcome.outcomeOffset = offsets![1]
+            let offsets: [UInt64]
+            if idempotent, let recorded = try recordedOffsets([initiated, failed]) {
+                offsets = recorded
+            } else {
+                offsets = try await store.append(contentsOf: [initiated, failed]).map(\.offset)
+            }
+            outcome.initiatedOffset = offsets[0]
+            outcome.outcomeOffset = offsets[1]
             return outcome
         } catch {
             throw .store(error)
