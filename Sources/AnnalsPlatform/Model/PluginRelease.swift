@@ -77,10 +77,18 @@ public struct PluginRelease: Sendable, Hashable {
         yanked = members["yanked"]?.boolValue ?? false
     }
 
-    /// Whether `other` is the same published version: the same module, dependencies, permissions, actions and
-    /// subscriptions (a module moved with the same digest, the core range and ``yanked`` do not count).
-    func publishes(sameAs other: PluginRelease) -> Bool {
-        artifact?.sha256 == other.artifact?.sha256 && dependencies == other.dependencies
-            && permissions == other.permissions && actions == other.actions && subscribes == other.subscribes
+    /// What `other` changes of this published version, in words (`its dependencies`, …): its module's digest,
+    /// dependencies, permissions, actions or subscriptions; empty when it publishes the same version (a module moved
+    /// with the same digest, the core range and ``yanked`` do not count).
+    func changes(in other: PluginRelease) -> [String] {
+        var changed: [String] = []
+        if artifact?.sha256 != other.artifact?.sha256 {
+            changed.append("its module's SHA-256 (\(artifact?.sha256 ?? "none") → \(other.artifact?.sha256 ?? "none"))")
+        }
+        if dependencies != other.dependencies { changed.append("its dependencies") }
+        if permissions != other.permissions { changed.append("its permissions") }
+        if actions != other.actions { changed.append("its actions") }
+        if subscribes != other.subscribes { changed.append("its subscriptions") }
+        return changed
     }
 }

@@ -214,19 +214,9 @@ struct SyncPlanner {
         _ plugin: Plugin, _ published: Plugin, installed: Set<SemanticVersion>
     ) -> [PluginRelease] {
         var releases = plugin.releases.map { release in
-            guard let before = published.release(release.version), !before.publishes(sameAs: release) else {
-                return release
-            }
-            var changed: [String] = []
-            if before.artifact?.sha256 != release.artifact?.sha256 {
-                changed.append(
-                    "its module's SHA-256 (\(before.artifact?.sha256 ?? "none") → \(release.artifact?.sha256 ?? "none"))"
-                )
-            }
-            if before.dependencies != release.dependencies { changed.append("its dependencies") }
-            if before.permissions != release.permissions { changed.append("its permissions") }
-            if before.actions != release.actions { changed.append("its actions") }
-            if before.subscribes != release.subscribes { changed.append("its subscriptions") }
+            guard let before = published.release(release.version) else { return release }
+            let changed = before.changes(in: release)
+            guard !changed.isEmpty else { return release }
             report.problems.append(
                 EntryProblem(
                     entry: plugin.name, location: "-",
