@@ -242,6 +242,57 @@ struct PluginVersionsTests {
         }
     }
 
+    @Test("a rollback's restores are measured with the operation's metadata: at the size limit the dry run fails too")
+    func rollbackMeasuredWithItsMetadata() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("annals-edge-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        func opened(limit: Int = StoreOptions().maximumEventSize) throws -> EventStore {
+            try EventStore(
+                path: directory + "/store", options: StoreOptions(durability: .noSync, maximumEventSize: limit))
+        }
+        let manifest = try writeManifest(["solo": ["1.0.0": [:], "1.1.0": [:]]], to: directory)
+        let dryRun: PluginRollback
+        do {
+            let store = try opened()
+            defer { store.close() }
+            let platform = PluginPlatform(store: store)
+            _ = try await platform.sync(RegistrySource(manifest), scope: .global, name: "reg", actorId: "ops")
+            _ = try await platform.install("solo", range: "1.0.0", organization: "acme", actorId: "ana")
+            _ = try await platform.update("solo", range: "^1.1.0", organization: "acme", actorId: "ana")
+            dryRun = try await platform.rollback("solo", organization: "acme", actorId: "ana", dryRun: true)
+        }
+        #expect(!dryRun.changes.isEmpty)
+        // The smallest limit the plan alone fits in: its largest event, exactly.
+        func planFits(_ limit: Int) throws -> Bool {
+            let store = try opened(limit: limit)
+            defer { store.close() }
+            return
+                (try? store.planRollback(
+                    to: dryRun.targetOffset, scope: .things(Set(dryRun.instances)), actorId: "ana")) != nil
+        }
+        var (tooSmall, fits) = (16, 1_000_000)
+        while fits - tooSmall > 1 {
+            let middle = (tooSmall + fits) / 2
+            if try planFits(middle) { fits = middle } else { tooSmall = middle }
+        }
+        let store = try opened(limit: fits)
+        defer { store.close() }
+        let platform = PluginPlatform(store: store)
+        let head = try store.head().offset
+        for attempt in [true, false] {
+            do {
+                _ = try await platform.rollback("solo", organization: "acme", actorId: "ana", dryRun: attempt)
+                Issue.record("a rollback over the size limit went through (dry run: \(attempt))")
+            } catch {
+                guard case .store(.invalidArgument(let reason)) = error else { throw error }
+                #expect(reason.hasPrefix("restoring thing 'install:acme:solo' as of offset "), "\(reason)")
+                #expect(reason.contains("over this store's limit of \(fits)"), "\(reason)")
+            }
+        }
+        #expect(try store.head().offset == head)
+    }
+
     @Test("a rollback to a version a sync has dropped is refused, naming it")
     func rollbackToADroppedVersion() async throws {
         try await withPlatform { platform, directory in

@@ -272,17 +272,7 @@ import Testing
             for length in 3_850...4_050 {
                 let id = "t\(length)"
                 // Past the lengths whose creation fits, the edge has been crossed.
-                guard
-                    (try? await store.append(
-                        NewEvent(
-                            type: "thing.created", actorId: "tester", targetId: id,
-                            metadata: [
-                                "thingType": "device",
-                                "properties": ["p": .string(String(repeating: "x", count: length))],
-                            ]))) != nil
-                else { break }
-                let created = try store.head().offset
-                _ = try await store.append(NewEvent(type: "thing.deleted", actorId: "tester", targetId: id))
+                guard let created = try await createdAndDeleted(id, propertyLength: length, in: store) else { break }
                 do {
                     _ = try store.planRollback(to: created, scope: .thing(id), actorId: "ops")
                 } catch AnnalsError.invalidArgument {
@@ -291,6 +281,62 @@ import Testing
                 _ = try await store.rollback(to: created, scope: .thing(id), actorId: "ops")
             }
         }
+    }
+
+    @Test func metadataAddedToAPlansEventsIsMeasuredAgainstTheSizeLimit() async throws {
+        try await withStore(StoreOptions(durability: .noSync, maximumEventSize: 4_096, snapshotInterval: 0)) {
+            store, _ in
+            // The longest property whose restore still plans: at most a few bytes under the limit.
+            var edge: (id: String, offset: UInt64)?
+            for length in stride(from: 4_050, through: 3_800, by: -1) {
+                let id = "t\(length)"
+                guard let created = try await createdAndDeleted(id, propertyLength: length, in: store) else { continue }
+                guard (try? store.planRollback(to: created, scope: .thing(id), actorId: "ops")) != nil else { continue }
+                edge = (id, created)
+                break
+            }
+            let (id, created) = try #require(edge)
+            let plan = try store.planRollback(to: created, scope: .thing(id), actorId: "ops")
+            try store.checkSizes(of: plan.events, toAppendFor: plan)
+            let annotated = plan.events.map { event in
+                var event = event
+                if case .object(var metadata) = event.metadata {
+                    metadata["note"] = .string(String(repeating: "n", count: 64))
+                    event.metadata = .object(metadata)
+                }
+                return event
+            }
+            #expect {
+                try store.checkSizes(of: annotated, toAppendFor: plan)
+            } throws: { error in
+                guard case .invalidArgument(let reason) = error as? AnnalsError else { return false }
+                return reason.hasPrefix("restoring thing '\(id)' as of offset \(created) takes an event of ")
+                    && reason.contains("over this store's limit of 4096")
+            }
+            #expect {
+                try store.checkSizes(of: [], toAppendFor: plan)
+            } throws: { error in
+                guard case .invalidArgument(let reason) = error as? AnnalsError else { return false }
+                return reason.contains("0 events for a rollback plan of 1 changes")
+            }
+        }
+    }
+
+    /// Creates thing `id` with a property of `propertyLength` bytes and deletes it again: the offset of its creation,
+    /// or `nil` when the creation is over the store's size limit.
+    private func createdAndDeleted(_ id: String, propertyLength: Int, in store: EventStore) async throws -> UInt64? {
+        guard
+            (try? await store.append(
+                NewEvent(
+                    type: "thing.created", actorId: "tester", targetId: id,
+                    metadata: [
+                        "thingType": "device",
+                        "properties": ["p": .string(String(repeating: "x", count: propertyLength))],
+                    ]))) != nil
+        else { return nil }
+        let created = try store.head().offset
+        _ = try await store.append(NewEvent(type: "thing.deleted", actorId: "tester", targetId: id))
+        return created
     }
 
     @Test func aConcurrentChangeMakesTheRollbackFail() async throws {

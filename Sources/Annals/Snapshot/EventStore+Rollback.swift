@@ -136,7 +136,7 @@ extension EventStore {
                 // views in memory.
                 let prepared = try PreparedEvent.prepareAll(
                     builder.events, now: timestamp ?? currentTimeMilliseconds())
-                try builder.refuseEventsOverTheLimit(prepared, limit: options.maximumEventSize)
+                try refuseEventsOverTheLimit(prepared, changes: builder.changes, targetOffset: offset)
                 try checkAgainstViews(prepared, head: head, handle)
                 return RollbackPlan(
                     targetOffset: offset, scope: scope, head: head, changes: builder.changes, events: builder.events,
@@ -144,6 +144,41 @@ extension EventStore {
             }
         } catch {
             throw AnnalsError(error)
+        }
+    }
+
+    /// Checks that `events`, the plan's ``RollbackPlan/events`` as the caller is about to append them (one per change,
+    /// in the same order, with metadata of its own added, say), still fit in this store: a restore planned just under
+    /// ``StoreOptions/maximumEventSize`` may not once more is added. Call it before a dry run returns too, so that the
+    /// dry run fails where the append would.
+    /// - Throws: what an append throws for an invalid event; ``AnnalsError/invalidArgument(_:)`` naming the entity
+    ///   and the size, as ``planRollback(to:scope:actorId:timestamp:checkingPages:)`` does, for an event over the
+    ///   limit.
+    public func checkSizes(of events: [NewEvent], toAppendFor plan: RollbackPlan) throws(AnnalsError) {
+        guard events.count == plan.changes.count else {
+            throw .invalidArgument(
+                "\(events.count) events for a rollback plan of \(plan.changes.count) changes: pass one per change")
+        }
+        let prepared = try PreparedEvent.prepareAll(events, now: currentTimeMilliseconds())
+        try refuseEventsOverTheLimit(prepared, changes: plan.changes, targetOffset: plan.targetOffset)
+    }
+
+    /// Throws when a compensating event (`prepared`, for `changes` in order) would be larger than the store takes
+    /// (``StoreOptions/maximumEventSize``): a restore carries the entity's whole state, which many small updates may
+    /// have grown past what one event holds. Checked when planning, so that a dry run says so too.
+    /// - Throws: ``AnnalsError/invalidArgument(_:)`` naming the entity and the size, for the first such event.
+    func refuseEventsOverTheLimit(
+        _ prepared: [PreparedEvent], changes: [RollbackChange], targetOffset: UInt64
+    ) throws(AnnalsError) {
+        let limit = options.maximumEventSize
+        for (index, event) in prepared.enumerated() {
+            let size = Envelope.encoded(event, version: (event.event.expectedVersion ?? 0) + 1).count
+            guard size > limit else { continue }
+            let change = changes[index]
+            throw AnnalsError.invalidArgument(
+                "restoring \(change.entity) '\(change.id)' as of offset \(targetOffset) takes an event of \(size) "
+                    + "bytes, over this store's limit of \(limit) (maximumEventSize): its state then cannot be "
+                    + "written back in one event; nothing was appended")
         }
     }
 
@@ -348,22 +383,6 @@ private struct RollbackBuilder {
                 reason: "restoring \(change.entity) '\(change.id)' would take over the \(change.entity) of that id "
                     + "that exists now \(place), outside the rollback's scope \(scope); roll back a scope that holds "
                     + "both, or everything")
-        }
-    }
-
-    /// Throws when a compensating event (`prepared`, the plan's ``events``) would be larger than the store takes
-    /// (`limit`, ``StoreOptions/maximumEventSize``): a restore carries the entity's whole state, which many small updates may have grown past
-    /// what one event holds. Checked when planning, so that a dry run says so too.
-    /// - Throws: ``AnnalsError/invalidArgument(_:)`` naming the entity and the size, for the first such event.
-    func refuseEventsOverTheLimit(_ prepared: [PreparedEvent], limit: Int) throws {
-        for (index, event) in prepared.enumerated() {
-            let size = Envelope.encoded(event, version: (event.event.expectedVersion ?? 0) + 1).count
-            guard size > limit else { continue }
-            let change = changes[index]
-            throw AnnalsError.invalidArgument(
-                "restoring \(change.entity) '\(change.id)' as of offset \(offset) takes an event of \(size) bytes, "
-                    + "over this store's limit of \(limit) (maximumEventSize): its state then cannot be written back "
-                    + "in one event; nothing was appended")
         }
     }
 

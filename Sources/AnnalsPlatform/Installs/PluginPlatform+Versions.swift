@@ -121,8 +121,6 @@ extension PluginPlatform {
         }) {
             throw .pinned(plugin: pinned.name, version: pinned.version.description)
         }
-        var result = PluginRollback(targetOffset: offset, instances: ids.sorted(), changes: plan.changes, offset: nil)
-        guard !dryRun else { return result }
         // Each event says which state the rollback was computed from, like every other plugin operation.
         let context: JSONValue = ["operation": "rollback", "basis": .integer(plan.head), "toOffset": .integer(offset)]
         let events = plan.events.map { event in
@@ -133,6 +131,15 @@ extension PluginPlatform {
             }
             return event
         }
+        // Measured with that context, which the plan's own size check did not see: a dry run fails where the
+        // rollback would.
+        do {
+            try store.checkSizes(of: events, toAppendFor: plan)
+        } catch {
+            throw .store(error)
+        }
+        var result = PluginRollback(targetOffset: offset, instances: ids.sorted(), changes: plan.changes, offset: nil)
+        guard !dryRun else { return result }
         // Conditional on the organization as read for the checks above (the plan's own head is later or equal).
         result.offset = try await appendBatch(
             events, plannedAt: state.offset, groups: [org, PluginScope.globalGroup]
