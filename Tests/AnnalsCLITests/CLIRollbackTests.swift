@@ -160,6 +160,47 @@ struct CLIRollbackTests {
         }
     }
 
+    @Test func aRestoreOverTheDefaultSizeLimitNeedsALargerMaxEventSize() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            // Grown by four updates of 300,000 bytes each past the 1 MiB one event may hold by default.
+            let filler = String(repeating: "x", count: 300_000)
+            var lines = [
+                eventLine(type: "thing.created", actor: "u", target: "t-big", metadata: #"{"thingType":"log"}"#)
+            ]
+            for index in 0..<4 {
+                lines.append(
+                    eventLine(
+                        type: "thing.updated", actor: "u", target: "t-big",
+                        metadata: #"{"properties":{"p\#(index)":"\#(filler)"}}"#))
+            }
+            lines.append(
+                eventLine(
+                    type: "thing.updated", actor: "u", target: "t-big",
+                    metadata: #"{"properties":{"p0":null,"p1":null,"p2":null,"p3":null}}"#))
+            try fx.append(lines)
+            for dryRun in [["--dry-run"], []] {
+                let refused = try fx.run(["rollback", "--to", "5", "--thing", "t-big", "--store", fx.store] + dryRun)
+                #expect(refused.status == Exit.invalidInput, "\(refused)")
+                #expect(
+                    refused.errors.contains("restoring thing 't-big' as of offset 5 takes an event of"), "\(refused)")
+                #expect(refused.errors.contains("over this store's limit of 1048576"), "\(refused)")
+            }
+            #expect(try fx.headOffset() == 6)
+            let larger = ["--max-event-size", "2097152"]
+            let dry = try fx.run(
+                ["rollback", "--to", "5", "--thing", "t-big", "--dry-run", "--store", fx.store] + larger)
+            #expect(dry.status == Exit.ok, "\(dry)")
+            #expect(changes(dry) == ["thing:t-big:restore"], "\(dry)")
+            let restored = try fx.run(["rollback", "--to", "5", "--thing", "t-big", "--store", fx.store] + larger)
+            #expect(restored.status == Exit.ok, "\(restored)")
+            #expect(try fx.headOffset() == 7)
+            let properties = try fx.annals("things", "--id", "t-big").object().object("properties")
+            #expect(properties?.string("p3")?.count == 300_000)
+            #expect(try fx.annals("verify").status == Exit.ok)
+        }
+    }
+
     @Test func badInput() throws {
         try withRollbackSample { fx in
             let past = try fx.annals("rollback", "--to", "9")
@@ -169,7 +210,8 @@ struct CLIRollbackTests {
             #expect(pastDry.status == Exit.invalidInput, "\(pastDry)")
             for arguments in [
                 ["rollback"], ["rollback", "--to", "x"], ["rollback", "--to", "1", "--thing", "a", "--group", "b"],
-                ["rollback", "--to", "1", "--actor", ""],
+                ["rollback", "--to", "1", "--actor", ""], ["rollback", "--to", "1", "--max-event-size", "100"],
+                ["rollback", "--to", "1", "--max-event-size", "268435457"],
             ] {
                 let result = try fx.run(arguments + ["--store", fx.store])
                 #expect(result.status == Exit.invalidArguments, "\(result)")

@@ -31,24 +31,18 @@ struct Append: ParsableCommand {
     @Option(help: "What an append waits for: sync (default), no-meta-sync or no-sync. See docs/ARCHITECTURE.md.")
     var durability: DurabilityArgument = .sync
 
-    @Option(help: "The largest encoded event accepted, in bytes.")
-    var maxEventSize: Int = 1 << 20
+    @OptionGroup var eventSize: MaximumEventSizeOption
 
     /// Events per batch when not --atomic.
     private static let batchSize = 1000
 
-    func validate() throws {
-        guard maxEventSize >= 256 else { throw ValidationError("--max-event-size must be at least 256 bytes") }
-        guard maxEventSize <= 256 << 20 else {
-            throw ValidationError("--max-event-size must be at most 268435456 bytes (256 MiB)")
-        }
-    }
+    func validate() throws { try eventSize.check() }
 
     func run() throws {
-        let options = StoreOptions(durability: durability.durability, maximumEventSize: maxEventSize)
+        let options = StoreOptions(durability: durability.durability, maximumEventSize: eventSize.maxEventSize)
         let store = try location.openForWriting(options)
         defer { store.close() }
-        let maximumLine = maxEventSize * 4 + 4096
+        let maximumLine = eventSize.maxEventSize * 4 + 4096
         let reader =
             try file.map { try LineReader(path: $0, maximumLineLength: maximumLine) }
             ?? LineReader(fd: 0, maximumLineLength: maximumLine)

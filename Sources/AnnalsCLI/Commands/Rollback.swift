@@ -13,7 +13,8 @@ struct Rollback: ParsableCommand {
             {"rolledBack","toOffset","firstOffset","lastOffset"}. --dry-run prints the changes only and appends \
             nothing. Events appended meanwhile that may change the scope make it plan again (3 attempts). Exit code 2 \
             for an offset past the head, 3 when the scope kept changing concurrently (nothing was appended: run it \
-            again), 8 when a projection rejected the events.
+            again), 8 when a projection rejected the events. A restore larger than --max-event-size (1 MiB by default) \
+            exits 2, naming its size: give a larger --max-event-size.
             Examples: annals rollback --to 1200 --thing plugin-42 --dry-run; annals rollback --to 900 --group org-a
             """)
 
@@ -30,13 +31,20 @@ struct Rollback: ParsableCommand {
     @Option(help: "The actorId of the compensating events.")
     var actor = "annals-cli"
 
+    /// A restore carries an entity's whole state, which many small updates may have grown past the default limit.
+    @OptionGroup var eventSize: MaximumEventSizeOption
+
     func validate() throws {
         try scope.check()
+        try eventSize.check()
         if actor.isEmpty { throw ValidationError("--actor must not be empty") }
     }
 
     func run() throws {
-        let store = try dryRun ? location.openForReading() : location.openForWriting()
+        let store =
+            try dryRun
+            ? location.openForReading(maximumEventSize: eventSize.maxEventSize)
+            : location.openForWriting(StoreOptions(maximumEventSize: eventSize.maxEventSize))
         defer { store.close() }
         // The plan checks what it reads (planRollback(checkingPages:)); the head it is compared with first.
         try store.checkLogPages(offsets: [])

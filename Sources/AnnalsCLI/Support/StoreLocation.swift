@@ -26,9 +26,12 @@ struct StoreLocation: ParsableArguments {
         return "annals-store"
     }
 
-    /// Opens the store read-only (no writer thread; another process may be appending).
-    func openForReading() throws -> EventStore {
-        try EventStore(path: path, options: StoreOptions(readOnly: true, createIfMissing: false))
+    /// Opens the store read-only (no writer thread; another process may be appending), with `maximumEventSize` as
+    /// the limit a rollback's plan measures its restores against.
+    func openForReading(maximumEventSize: Int = StoreOptions().maximumEventSize) throws -> EventStore {
+        try EventStore(
+            path: path,
+            options: StoreOptions(maximumEventSize: maximumEventSize, readOnly: true, createIfMissing: false))
     }
 
     /// Opens the store read-only for the plugin platform's queries, once every page of the ontology's views (where
