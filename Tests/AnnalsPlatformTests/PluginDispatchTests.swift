@@ -113,7 +113,50 @@ struct PluginDispatchTests {
             #expect(letters.allSatisfy { $0.plugin == "flaky-counter" && $0.attempts == 3 && $0.errorKind == "trap" })
             #expect(try await dispatcher.runOnce() == PluginDispatcherReportZero.value)
             let retried = try await dispatcher.retryDeadLetters()
-            #expect(retried.allSatisfy { !$0.resolved })
+            #expect(retried.allSatisfy { !$0.resolved && $0.attempts == 4 })
+        }
+    }
+
+    @Test("a failed retry is recorded on its dead letter: one attempt more and the latest failure, each time")
+    func failedRetriesAreRecorded() async throws {
+        try await withRuntime(installing: ["flaky-counter"]) { runtime, _, _ in
+            let store = runtime.store
+            try await orders(store, 1)
+            let dispatcher = PluginDispatcher(runtime: runtime, maxAttempts: 2, backoff: .milliseconds(1))
+            #expect(try await dispatcher.runOnce().deadLettered == 1)
+            let letter = try #require(try PluginDispatcher.deadLetters(store, organization: "acme").first)
+            #expect(letter.attempts == 2 && letter.errorKind == "trap")
+
+            // The handler still traps: the retry returns, and a listing then shows, one attempt more.
+            let first = try await dispatcher.retryDeadLetters()
+            #expect(first.map(\.attempts) == [3])
+            #expect(first.map(\.resolved) == [false])
+            #expect(try PluginDispatcher.deadLetters(store, organization: "acme") == first)
+            let records = try store.stream(letter.id).collect()
+            #expect(records.map(\.type) == ["plugin_dead_letter", "plugin_dead_letter"])
+            #expect(records.allSatisfy { $0.groupId == "acme" && $0.actorId == "dispatcher" })
+            let copied = ["plugin", "version", "eventOffset", "eventId", "eventType", "idempotencyKey"]
+            #expect(copied.allSatisfy { records[1].metadata[$0] == records[0].metadata[$0] })
+            #expect(records[1].metadata["attempts"]?.int64Value == 3)
+            // The record names the retry's execution, whose failure it repeats.
+            let execution = try #require(records[1].metadata["correlationId"]?.stringValue)
+            let failed = try #require(try executionEvents(store, execution).last)
+            #expect(failed.type == "plugin_action_failed")
+            #expect(failed.metadata["error"]?.stringValue == first.first?.error)
+
+            // Out of fuel this time: the listing shows that failure, and one attempt more again.
+            let starved = PluginDispatcher(
+                runtime: PluginRuntime(store: store, limits: SandboxLimits(fuel: 1)), actorId: "ops")
+            let second = try await starved.retryDeadLetters()
+            #expect(second.map(\.attempts) == [4])
+            #expect(second.first?.errorKind == "outOfFuel")
+            #expect(second.first?.error.contains("fuel") == true, "\(second)")
+            let listed = try PluginDispatcher.deadLetters(store, organization: "acme")
+            #expect(listed == second)
+            #expect(listed.first?.id == letter.id && listed.first?.eventOffset == letter.eventOffset)
+            // Still one dead letter, wherever they are counted.
+            #expect(try dispatcher.subscriptions().first?.deadLetters == 1)
+            #expect(try await dispatcher.runOnce() == PluginDispatcherReportZero.value)
         }
     }
 

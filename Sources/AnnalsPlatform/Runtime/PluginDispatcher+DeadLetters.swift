@@ -1,42 +1,66 @@
 import Annals
+import AnnalsSandbox
 import Foundation
 
 extension PluginDispatcher {
     /// The dead letters of `organization` (every organization when `nil`), oldest first, with whether a later
     /// retry resolved each.
+    ///
+    /// A letter's first `plugin_dead_letter` places it in the order; each later one on its stream (a failed
+    /// retry) updates its `attempts`, `errorKind` and `error`, and `plugin_dead_letter_resolved` marks it resolved.
     public static func deadLetters(_ store: EventStore, organization: String? = nil) throws(PlatformError)
         -> [DeadLetter]
+    {
+        try deadLetterRecords(store, organization: organization).map(\.letter)
+    }
+
+    /// The dead letters as ``deadLetters(_:organization:)`` lists them, each with the metadata of the latest
+    /// `plugin_dead_letter` on its stream (what a failed retry copies into the one it appends).
+    static func deadLetterRecords(_ store: EventStore, organization: String?) throws(PlatformError)
+        -> [(letter: DeadLetter, metadata: [String: JSONValue])]
     {
         var query = EventQuery()
         query.types = [ExecutionEventType.deadLetter, ExecutionEventType.deadLetterResolved]
         query.groupId = organization
-        var letters: [String: DeadLetter] = [:]
+        var records: [String: (letter: DeadLetter, metadata: [String: JSONValue])] = [:]
         var order: [String] = []
         do {
             for event in try store.events(query).collect() {
                 guard let id = event.targetId else { continue }
-                let metadata = event.metadata
                 if event.type == ExecutionEventType.deadLetterResolved {
-                    letters[id]?.resolved = true
+                    records[id]?.letter.resolved = true
+                    continue
+                }
+                let metadata = event.metadata
+                let attempts = Int(metadata["attempts"]?.int64Value ?? 0)
+                let errorKind = metadata["errorKind"]?.stringValue ?? ""
+                let error = metadata["error"]?.stringValue ?? ""
+                if var record = records[id] {
+                    // A failed retry: the same letter, one attempt more and its failure.
+                    record.letter.attempts = attempts
+                    record.letter.errorKind = errorKind
+                    record.letter.error = error
+                    record.metadata = metadata.objectValue ?? [:]
+                    records[id] = record
                     continue
                 }
                 order.append(id)
-                letters[id] = DeadLetter(
+                let letter = DeadLetter(
                     id: id, organization: event.groupId ?? "", plugin: metadata["plugin"]?.stringValue ?? "",
                     eventOffset: UInt64(metadata["eventOffset"]?.int64Value ?? 0),
-                    eventType: metadata["eventType"]?.stringValue ?? "",
-                    attempts: Int(metadata["attempts"]?.int64Value ?? 0),
-                    errorKind: metadata["errorKind"]?.stringValue ?? "", error: metadata["error"]?.stringValue ?? "",
-                    resolved: false)
+                    eventType: metadata["eventType"]?.stringValue ?? "", attempts: attempts, errorKind: errorKind,
+                    error: error, resolved: false)
+                records[id] = (letter, metadata.objectValue ?? [:])
             }
         } catch {
             throw .store(error)
         }
-        return order.compactMap { letters[$0] }
+        return order.compactMap { records[$0] }
     }
 
-    /// Delivers each unresolved dead letter of the organization once more (one attempt each); a success is
-    /// recorded as `plugin_dead_letter_resolved`.
+    /// Delivers each unresolved dead letter of the organization once more (one attempt each). A success is
+    /// recorded as `plugin_dead_letter_resolved`; a failure as another `plugin_dead_letter` on the letter's stream,
+    /// with one attempt more and the new failure (``recordFailedRetry(_:metadata:failure:of:)``).
     /// - Returns: The dead letters after the retry.
     public func retryDeadLetters() async throws(PlatformError) -> [DeadLetter] {
         let store = runtime.store
@@ -44,7 +68,8 @@ extension PluginDispatcher {
             try subscriptions(deadLetters: [:]).map { ("\($0.organization)/\($0.plugin)", $0) },
             uniquingKeysWith: { a, _ in a })
         var result: [DeadLetter] = []
-        for var letter in try Self.deadLetters(store, organization: organization) {
+        for record in try Self.deadLetterRecords(store, organization: organization) {
+            var letter = record.letter
             defer { result.append(letter) }
             guard !letter.resolved, let subscription = subscriptions["\(letter.organization)/\(letter.plugin)"]
             else { continue }
@@ -76,17 +101,39 @@ extension PluginDispatcher {
             let outcome = try await runtime.execute(
                 prepared, id: id, actorId: actorId, limits: runtime.defaultLimits, cancellation: nil, trigger: trigger,
                 streamVersion: 0)
-            if outcome.failure == nil {
+            if let failure = outcome.failure {
+                try await recordFailedRetry(&letter, metadata: record.metadata, failure: failure, of: outcome)
+            } else {
                 _ = try await runtime.append(
                     NewEvent(
                         type: ExecutionEventType.deadLetterResolved, actorId: actorId, targetId: letter.id,
                         groupId: letter.organization, metadata: ["correlationId": .string(outcome.id)]))
                 letter.resolved = true
-            } else {
-                letter.errorKind = outcome.failure!.kind.rawValue
-                letter.error = outcome.failure!.message
             }
         }
         return result
+    }
+
+    /// Records that a retry of `letter` failed with `failure` in the execution `outcome`: another
+    /// `plugin_dead_letter` on the letter's stream and in its group, with `metadata` (the latest record's) copied
+    /// and `attempts` one more, `version` the version that ran, the failure's `errorKind` and `error`, and
+    /// `correlationId` naming the retry's execution. `letter` is updated to match.
+    private func recordFailedRetry(
+        _ letter: inout DeadLetter, metadata: [String: JSONValue], failure: SandboxFailure,
+        of outcome: ExecutionOutcome
+    ) async throws(PlatformError) {
+        letter.attempts += 1
+        letter.errorKind = failure.kind.rawValue
+        letter.error = ExecutionEvents.recordable(failure.message)
+        var metadata = metadata
+        metadata["attempts"] = .integer(letter.attempts)
+        metadata["version"] = .string(outcome.version)
+        metadata["errorKind"] = .string(letter.errorKind)
+        metadata["error"] = .string(letter.error)
+        metadata["correlationId"] = .string(outcome.id)
+        _ = try await runtime.append(
+            NewEvent(
+                type: ExecutionEventType.deadLetter, actorId: actorId, targetId: letter.id,
+                groupId: letter.organization, metadata: .object(metadata)))
     }
 }

@@ -54,9 +54,9 @@ public struct DeadLetter: Sendable, Hashable {
     public var eventOffset: UInt64
     /// Its type.
     public var eventType: String
-    /// How many attempts were made.
+    /// How many attempts were made: the dispatcher's, then one per failed retry.
     public var attempts: Int
-    /// The last failure's kind and message.
+    /// The last failure's kind.
     public var errorKind: String
     /// The last failure's message.
     public var error: String

@@ -175,8 +175,10 @@ struct PluginDeadLetters: ParsableCommand {
         abstract: "List the events plugins could not handle after every retry; --retry delivers them once more.",
         discussion: """
             One JSON line per dead letter: {"id","group","plugin","eventOffset","eventType","attempts","errorKind", \
-            "error","resolved"}. --retry runs each unresolved one once more and records the successes \
-            (plugin_dead_letter_resolved). Example: annals plugin dead-letters --group acme --retry
+            "error","resolved"}, with the attempts and the failure of the latest attempt. --retry runs each \
+            unresolved one once more, records a success as plugin_dead_letter_resolved and a failure as another \
+            plugin_dead_letter with one attempt more and the new error, then prints them. \
+            Example: annals plugin dead-letters --group acme --retry
             """)
 
     @OptionGroup var location: StoreLocation
