@@ -188,4 +188,58 @@ struct CLIPluginRuntimeTests {
                 try fx.annals("things", "--id", "kv:acme:event-counter").output.contains(#""count:order.created":"5""#))
         }
     }
+
+    @Test("dead-letters --retry records a failed retry, goes on past a refused module, prints every letter, exits 2")
+    func deadLetterRetry() throws {
+        try #require(FileManager.default.fileExists(atPath: examplePlugins), "run `make plugins` first")
+        try withCLIFixture { fx in
+            try fx.initStore()
+            // A copy of the example plugins, so that tampering with one leaves the shared build alone.
+            let copy = fx.path("plugins")
+            try FileManager.default.copyItem(atPath: RepositoryPaths.examplePlugins, toPath: copy)
+            try #require(try fx.annals("plugin", "sync", copy + "/registry.json").status == Exit.ok)
+            try #require(try fx.annals("plugin", "install", "flaky-counter", "--group", "acme").status == Exit.ok)
+            try #require(try fx.annals("plugin", "install", "event-counter", "--group", "beta").status == Exit.ok)
+            try fx.append([
+                #"{"type":"order.created","groupId":"acme","targetId":"order-a"}"#,
+                #"{"type":"order.created","groupId":"beta","targetId":"order-b"}"#,
+            ])
+            // Out of fuel at once: acme's flaky-counter, then beta's event-counter, dead-letter their event.
+            let dispatched = try fx.annals(
+                "plugin", "dispatch", "--max-attempts", "2", "--backoff-ms", "1", "--fuel", "1")
+            #expect(try dispatched.object().int("deadLettered") == 2, "\(dispatched)")
+            func listed() throws -> [String] { try fx.annals("plugin", "dead-letters").lines }
+            let letters = try fx.annals("plugin", "dead-letters").objects()
+            #expect(letters.compactMap { $0.string("plugin") } == ["flaky-counter", "event-counter"])
+            #expect(letters.compactMap { $0.int("attempts") } == [2, 2])
+            #expect(letters.allSatisfy { $0.string("errorKind") == "outOfFuel" }, "\(letters)")
+
+            // A failed retry: one attempt more in what it prints and in the next listing, twice in a row.
+            for attempts in [3, 4] {
+                let retry = try fx.annals("plugin", "dead-letters", "--retry", "--fuel", "1")
+                #expect(retry.status == Exit.ok, "\(retry)")
+                #expect(retry.objects().compactMap { $0.int("attempts") } == [attempts, attempts])
+                #expect(retry.objects().allSatisfy { $0.string("errorKind") == "outOfFuel" }, "\(retry)")
+                #expect(try listed() == retry.lines)
+            }
+
+            // flaky-counter's module is refused now; event-counter, with its fuel back, handles its event.
+            let trap = URL(fileURLWithPath: copy + "/trap.wasm")
+            try (try Data(contentsOf: trap) + Data([0])).write(to: trap)
+            let retry = try fx.annals("plugin", "dead-letters", "--retry")
+            #expect(retry.status == Exit.invalidInput, "\(retry)")
+            #expect(retry.errors.hasPrefix("annals: flaky-counter@1.0.0: "), "\(retry)")
+            #expect(retry.errors.contains("not the registry's"), "\(retry)")
+            let printed = retry.objects()
+            #expect(printed.compactMap { $0.string("plugin") } == ["flaky-counter", "event-counter"])
+            #expect(printed.first?.int("attempts") == 5 && printed.first?.string("errorKind") == "moduleRefused")
+            #expect(printed.first?.bool("resolved") == false)
+            #expect(printed.last?.bool("resolved") == true)
+            #expect(try listed() == retry.lines)
+            let kv = try fx.annals("things", "--id", "kv:beta:event-counter")
+            #expect(kv.output.contains(#""count:order.created":"1""#), "\(kv)")
+            let jobs = try fx.annals("plugin", "jobs", "--group", "acme").objects()
+            #expect(jobs.filter { $0.string("errorKind") == "moduleRefused" }.count == 1)
+        }
+    }
 }

@@ -1,4 +1,5 @@
 import Annals
+import AnnalsSandbox
 import Foundation
 import Testing
 
@@ -22,25 +23,50 @@ struct PluginDispatchRefusalTests {
         }
     }
 
-    @Test("a dead letter retried while its module is refused is recorded as a failed execution, then the retry stops")
+    @Test("a dead letter retried while its module is refused is recorded; the other letters are still retried")
     func deadLetterRetryRecordsRefusal() async throws {
         try await withCopiedPlugins(installing: "flaky-counter", artifact: "trap.wasm") { runtime, artifact in
-            _ = try await orders(runtime.store, 1)
-            let dispatcher = PluginDispatcher(runtime: runtime, maxAttempts: 1, backoff: .milliseconds(1))
-            #expect(try await dispatcher.runOnce().deadLettered == 1)
+            let store = runtime.store
+            _ = try await PluginPlatform(store: store).install("event-counter", organization: "beta", actorId: "ana")
+            _ = try await orders(store, 1)
+            _ = try await store.append(NewEvent(type: "order.created", targetId: "order-b", groupId: "beta"))
+            _ = try store.sync()
+            // Out of fuel at once: acme's flaky-counter, then beta's event-counter, dead-letter their event.
+            let starved = PluginRuntime(store: store, limits: SandboxLimits(fuel: 1))
+            let dispatcher = PluginDispatcher(runtime: starved, maxAttempts: 2, backoff: .milliseconds(1))
+            #expect(try await dispatcher.runOnce().deadLettered == 2)
+            let letters = try PluginDispatcher.deadLetters(store)
+            #expect(letters.map(\.plugin) == ["flaky-counter", "event-counter"])
+            #expect(letters.allSatisfy { $0.attempts == 2 && $0.errorKind == "outOfFuel" }, "\(letters)")
+
             let original = try Data(contentsOf: URL(fileURLWithPath: artifact))
             try (original + Data([0])).write(to: URL(fileURLWithPath: artifact))
-            // A new process (this runtime keeps the module it checked and loaded).
-            let restarted = PluginDispatcher(runtime: PluginRuntime(store: runtime.store), maxAttempts: 1)
-            await #expect {
-                _ = try await restarted.retryDeadLetters()
-            } throws: { error in
-                guard case .moduleRefused = error as? PlatformError else { return false }
-                return true
+            // A new process with the default limits (a runtime keeps the module it checked and loaded).
+            let restarted = PluginDispatcher(runtime: PluginRuntime(store: store), maxAttempts: 1)
+            let retried = try await restarted.retryDeadLetters()
+            guard case .moduleRefused(let plugin, let version, let reason) = retried.refusal else {
+                Issue.record("no refusal: \(String(describing: retried.refusal))")
+                return
             }
+            #expect(plugin == "flaky-counter" && version == "1.0.0")
+            #expect(reason.contains("not the registry's"), "\(reason)")
+
+            // The refused letter has one attempt more, the refusal; the next one was retried and resolved.
+            let refusedLetter = try #require(retried.letters.first)
+            #expect(retried.letters.count == 2)
+            #expect(refusedLetter.id == letters[0].id && refusedLetter.attempts == 3 && !refusedLetter.resolved)
+            #expect(refusedLetter.errorKind == "moduleRefused" && refusedLetter.error == reason)
+            #expect(retried.letters.last?.id == letters[1].id && retried.letters.last?.resolved == true)
+            #expect(try PluginDispatcher.deadLetters(store) == retried.letters)
+            #expect(try store.thing("kv:beta:event-counter")?.properties["count:order.created"]?.stringValue == "1")
+
+            // The refusal is a failed execution, which the letter's latest record names.
             let refused = try runtime.jobs(organization: "acme").filter { $0.errorKind == "moduleRefused" }
             #expect(refused.count == 1 && refused.first?.plugin == "flaky-counter")
             #expect(refused.first?.state == .failed)
+            let record = try #require(try store.stream(refusedLetter.id).collect().last)
+            #expect(record.type == "plugin_dead_letter")
+            #expect(record.metadata["correlationId"]?.stringValue == refused.first?.id)
         }
     }
 

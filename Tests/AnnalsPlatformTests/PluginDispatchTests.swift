@@ -113,7 +113,8 @@ struct PluginDispatchTests {
             #expect(letters.allSatisfy { $0.plugin == "flaky-counter" && $0.attempts == 3 && $0.errorKind == "trap" })
             #expect(try await dispatcher.runOnce() == PluginDispatcherReportZero.value)
             let retried = try await dispatcher.retryDeadLetters()
-            #expect(retried.allSatisfy { !$0.resolved && $0.attempts == 4 })
+            #expect(retried.refusal == nil)
+            #expect(retried.letters.allSatisfy { !$0.resolved && $0.attempts == 4 })
         }
     }
 
@@ -128,7 +129,7 @@ struct PluginDispatchTests {
             #expect(letter.attempts == 2 && letter.errorKind == "trap")
 
             // The handler still traps: the retry returns, and a listing then shows, one attempt more.
-            let first = try await dispatcher.retryDeadLetters()
+            let first = try await dispatcher.retryDeadLetters().letters
             #expect(first.map(\.attempts) == [3])
             #expect(first.map(\.resolved) == [false])
             #expect(try PluginDispatcher.deadLetters(store, organization: "acme") == first)
@@ -147,7 +148,7 @@ struct PluginDispatchTests {
             // Out of fuel this time: the listing shows that failure, and one attempt more again.
             let starved = PluginDispatcher(
                 runtime: PluginRuntime(store: store, limits: SandboxLimits(fuel: 1)), actorId: "ops")
-            let second = try await starved.retryDeadLetters()
+            let second = try await starved.retryDeadLetters().letters
             #expect(second.map(\.attempts) == [4])
             #expect(second.first?.errorKind == "outOfFuel")
             #expect(second.first?.error.contains("fuel") == true, "\(second)")

@@ -61,16 +61,23 @@ extension PluginDispatcher {
     /// Delivers each unresolved dead letter of the organization once more (one attempt each). A success is
     /// recorded as `plugin_dead_letter_resolved`; a failure as another `plugin_dead_letter` on the letter's stream,
     /// with one attempt more and the new failure (``recordFailedRetry(_:metadata:failure:of:)``).
-    /// - Returns: The dead letters after the retry.
-    public func retryDeadLetters() async throws(PlatformError) -> [DeadLetter] {
+    ///
+    /// A module refused before it could start (a missing or tampered artifact, a module the check refuses) is an
+    /// attempt too: it is recorded as a failed execution with `moduleRefused`, as `plugin run` records one, and on
+    /// the letter as any failure is; the other letters are still retried, and the result names the first refusal.
+    /// - Returns: The dead letters after the retry, and the first refusal.
+    /// - Throws: ``PlatformError/store(_:)`` when the store fails, or ``PlatformError/notFound(_:)`` for a plugin
+    ///   that cannot run for another reason than a refused module (no `on_event` action, a release its registry no
+    ///   longer lists), which stops the retry there.
+    public func retryDeadLetters() async throws(PlatformError) -> DeadLetterRetry {
         let store = runtime.store
         let subscriptions = Dictionary(
             try subscriptions(deadLetters: [:]).map { ("\($0.organization)/\($0.plugin)", $0) },
             uniquingKeysWith: { a, _ in a })
-        var result: [DeadLetter] = []
+        var result = DeadLetterRetry(letters: [], refusal: nil)
         for record in try Self.deadLetterRecords(store, organization: organization) {
             var letter = record.letter
-            defer { result.append(letter) }
+            defer { result.letters.append(letter) }
             guard !letter.resolved, let subscription = subscriptions["\(letter.organization)/\(letter.plugin)"]
             else { continue }
             let event: RecordedEvent
@@ -90,12 +97,15 @@ extension PluginDispatcher {
                 prepared = try runtime.prepare(
                     letter.plugin, action: "on_event", organization: letter.organization, input: "{}")
             } catch {
-                // A module refused before it could start is an attempt too: recorded as a failed execution, then
-                // the retry stops (exit 2), as `plugin run --async` does.
-                _ = try await runtime.recordRefusal(
+                // A module refused before it could start is an attempt too (any other error is thrown as it is).
+                let refused = try await runtime.recordRefusal(
                     of: error, letter.plugin, action: "on_event", organization: letter.organization, input: input,
                     id: id, actorId: actorId, limits: runtime.defaultLimits, trigger: trigger)
-                throw error
+                if let failure = refused.failure {
+                    try await recordFailedRetry(&letter, metadata: record.metadata, failure: failure, of: refused)
+                }
+                if result.refusal == nil { result.refusal = error }
+                continue
             }
             prepared.input = input
             let outcome = try await runtime.execute(

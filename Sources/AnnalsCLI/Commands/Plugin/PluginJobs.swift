@@ -177,8 +177,9 @@ struct PluginDeadLetters: ParsableCommand {
             One JSON line per dead letter: {"id","group","plugin","eventOffset","eventType","attempts","errorKind", \
             "error","resolved"}, with the attempts and the failure of the latest attempt. --retry runs each \
             unresolved one once more, records a success as plugin_dead_letter_resolved and a failure as another \
-            plugin_dead_letter with one attempt more and the new error, then prints them. \
-            Example: annals plugin dead-letters --group acme --retry
+            plugin_dead_letter with one attempt more and the new error, then prints them. A module refused before it \
+            could start is such a failure (moduleRefused): the other letters are still retried and printed, then the \
+            command exits 2 naming the first refusal. Example: annals plugin dead-letters --group acme --retry
             """)
 
     @OptionGroup var location: StoreLocation
@@ -198,13 +199,20 @@ struct PluginDeadLetters: ParsableCommand {
         let store = try location.openCheckingEveryPage(writing: retry)
         defer { store.close() }
         let letters: [DeadLetter]
+        var refusal: PlatformError?
         if retry {
             let dispatcher = PluginDispatcher(
                 runtime: try runtimeOptions.runtime(store), organization: organization, actorId: actor.actor)
-            letters = try blocking { try await dispatcher.retryDeadLetters() }
+            let retried = try blocking { try await dispatcher.retryDeadLetters() }
+            (letters, refusal) = (retried.letters, retried.refusal)
         } else {
             letters = try PluginDispatcher.deadLetters(store, organization: organization)
         }
         for letter in letters { try Output.standard.line(letter.json.canonicalBytes) }
+        if let refusal {
+            // Every letter was retried and printed; the refused module still fails the command (exit 2).
+            try Output.standard.flush()
+            throw refusal
+        }
     }
 }
