@@ -161,6 +161,24 @@ struct PluginDispatchTests {
         }
     }
 
+    @Test("with one attempt per event, the dead letter records that attempt's failure")
+    func singleAttemptDeadLetter() async throws {
+        try await withRuntime(installing: ["flaky-counter"]) { runtime, _, _ in
+            try await orders(runtime.store, 1)
+            let starved = PluginRuntime(store: runtime.store, limits: SandboxLimits(fuel: 1))
+            let report = try await PluginDispatcher(runtime: starved, maxAttempts: 1).runOnce()
+            #expect(report.deadLettered == 1 && report.retried == 0)
+            let letter = try #require(try PluginDispatcher.deadLetters(runtime.store, organization: "acme").first)
+            #expect(letter.attempts == 1)
+            #expect(letter.errorKind == "outOfFuel")
+            let failed = try runtime.jobs(organization: "acme").filter { $0.errorKind == "outOfFuel" }
+            #expect(failed.count == 1)
+            let execution = try #require(failed.first?.id)
+            let outcome = try #require(try executionEvents(runtime.store, execution).last)
+            #expect(outcome.metadata["error"]?.stringValue == letter.error)
+        }
+    }
+
     @Test("each delivery carries an idempotency key that is the same for every attempt")
     func idempotencyKeys() async throws {
         try await withRuntime(installing: ["flaky-counter"]) { runtime, _, _ in

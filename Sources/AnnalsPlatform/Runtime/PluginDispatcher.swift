@@ -197,9 +197,10 @@ public struct PluginDispatcher: Sendable {
             let ran = await runtime.invokeAll(
                 prepared, Array(zip(ids, inputs)).map { (id: $0.0, input: $0.1) }, limits: runtime.defaultLimits)
             let outcomes = ran.map { runtime.outcomeEvent($0, actorId: actorId, streamVersion: 1) }
-            let failedIndex = ran.last?.failure != nil ? ran.count - 1 : nil
-            report.delivered += failedIndex == nil ? ran.count : ran.count - 1
-            if let failedIndex {
+            let firstFailure = ran.last?.failure
+            report.delivered += firstFailure == nil ? ran.count : ran.count - 1
+            if let firstFailure {
+                let failedIndex = ran.count - 1
                 // Everything before the failed event is done; the failed attempt's outcome is recorded with it.
                 let event = deliverable[failedIndex]
                 _ = try await appendBatch(
@@ -219,7 +220,7 @@ public struct PluginDispatcher: Sendable {
                             expectedVersion: 1))
                 }
                 _ = try await appendBatch(skipped)
-                try await retry(event, subscription, prepared: prepared, report: &report)
+                try await retry(event, subscription, prepared: prepared, after: firstFailure, report: &report)
                 position = event.offset
             } else {
                 let through = last.offset
@@ -301,14 +302,14 @@ public struct PluginDispatcher: Sendable {
         ).lowercasedString
     }
 
-    /// Delivers one event again with backoff until it succeeds or runs out of attempts (then dead-letters it);
-    /// the cursor moves past it either way.
+    /// Delivers one event again with backoff until it succeeds or runs out of attempts (then dead-letters it with
+    /// the last failure, `firstFailure` when there was no other attempt); the cursor moves past it either way.
     private func retry(
         _ event: RecordedEvent, _ subscription: PluginSubscription, prepared: PluginRuntime.PreparedExecution,
-        report: inout Report
+        after firstFailure: SandboxFailure, report: inout Report
     ) async throws(PlatformError) {
         var prepared = prepared
-        var lastFailure: SandboxFailure?
+        var lastFailure = firstFailure
         for attempt in 2...max(2, maxAttempts) where attempt <= maxAttempts {
             report.retried += 1
             let delay = min(backoff * (1 << min(attempt - 2, 20)), .seconds(30))
@@ -317,14 +318,13 @@ public struct PluginDispatcher: Sendable {
             let outcome = try await runtime.execute(
                 prepared, id: UUID().lowercasedString, actorId: actorId, limits: runtime.defaultLimits,
                 cancellation: nil, trigger: Self.trigger(event, subscription, attempt: attempt), streamVersion: 0)
-            if outcome.failure == nil {
+            guard let failure = outcome.failure else {
                 report.delivered += 1
                 try acknowledge(subscription.cursor, through: event.offset)
                 return
             }
-            lastFailure = outcome.failure
+            lastFailure = failure
         }
-        let failure = lastFailure ?? SandboxFailure(.trap, "the first attempt failed")
         let letter = NewEvent(
             type: ExecutionEventType.deadLetter, actorId: actorId,
             targetId: "dead-letter:\(subscription.organization):\(subscription.plugin):\(event.offset)",
@@ -333,8 +333,8 @@ public struct PluginDispatcher: Sendable {
                 "plugin": .string(subscription.plugin), "version": .string(subscription.version),
                 "eventOffset": .integer(event.offset), "eventId": .string(event.id.lowercasedString),
                 "eventType": .string(event.type), "attempts": .integer(maxAttempts),
-                "errorKind": .string(failure.kind.rawValue),
-                "error": .string(ExecutionEvents.recordable(failure.message)),
+                "errorKind": .string(lastFailure.kind.rawValue),
+                "error": .string(ExecutionEvents.recordable(lastFailure.message)),
                 "idempotencyKey": .string(Self.idempotencyKey(event, subscription)),
             ])
         _ = try await appendBatch([letter], acknowledging: subscription.cursor, through: event.offset)
