@@ -15,7 +15,8 @@ enum RangeDesugaring {
     }
 
     /// `FROM - TO`: at least `FROM` (its missing numbers zero), at most `TO` (below the next release a partial
-    /// `TO` allows).
+    /// `TO` allows). With `includePrerelease`, a `FROM` without a prerelease of its own starts at its `-0`
+    /// prerelease, partial or full, as node-semver's `hyphenReplace` does.
     static func hyphen(
         from lower: PartialVersion, to upper: PartialVersion, includePrerelease: Bool
     ) -> [VersionComparator] {
@@ -23,7 +24,8 @@ enum RangeDesugaring {
         if let major = lower.major {
             let version = SemanticVersion(
                 major, lower.minor ?? 0, lower.patch ?? 0,
-                prerelease: lower.patch == nil ? lowest(includePrerelease) : lower.prerelease)
+                prerelease: lower.patch == nil || lower.prerelease.isEmpty
+                    ? lowest(includePrerelease) : lower.prerelease)
             result.append(atLeast(version))
         }
         if let major = upper.major {

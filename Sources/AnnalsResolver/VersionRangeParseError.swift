@@ -17,8 +17,14 @@ public struct VersionRangeParseError: Error, Sendable, Hashable, CustomStringCon
         case workspaceProtocol(String)
         /// A token's version part is not a version or a partial version (`1`, `1.x`, `1.2.*`).
         case invalidVersion(SemanticVersionParseError.Reason)
-        /// A prerelease tag follows a partial version, as in `1.x-beta`; only full versions may have one.
+        /// A prerelease tag follows a version of fewer than three parts, as in `1.x-beta` or `1.2-rc.1`; after three
+        /// parts it is allowed, and ignored when one of them is a wildcard (`1.2.x-beta` is `1.2.x`), as npm does.
         case prereleaseOnPartialVersion
+        /// Build metadata follows a version of fewer than three parts, as in `1.2+build`.
+        case buildOnPartialVersion
+        /// A full version compared as it is (bare, or after `=`, `<`, `<=`, `>`, `>=`) has more than one `v` before it,
+        /// or an `=` after its operator, as in `v=1.2.3`, `==1.2.3` or `>==1.2.3`: npm refuses these comparators.
+        case extraPrefix(String)
         /// An operator is followed by nothing, as in `>=` at the end.
         case missingVersion
         /// A hyphen range is missing a side, or a ` - ` appears among other comparators.
@@ -31,6 +37,9 @@ public struct VersionRangeParseError: Error, Sendable, Hashable, CustomStringCon
             case .workspaceProtocol(let text): "\"\(text)\" uses the workspace: protocol, not a version range"
             case .invalidVersion(let reason): reason.description
             case .prereleaseOnPartialVersion: "a prerelease tag needs a full major.minor.patch version"
+            case .buildOnPartialVersion: "build metadata needs a full major.minor.patch version"
+            case .extraPrefix(let prefix):
+                "\"\(prefix)\" before a version: at most one \"v\" may come after the operator"
             case .missingVersion: "an operator without a version"
             case .misplacedHyphen: "a hyphen range needs exactly one version on each side of \" - \""
             }

@@ -49,7 +49,8 @@ struct VersionRangeParser {
         do {
             return try sets().map { set throws(VersionRangeParseError) in try clauses(of: set) }
         } catch {
-            if Self.isIdentifier(trimmed) {
+            // `vv1.2.3` looks like a name too, but is a version with one `v` too many.
+            if Self.isIdentifier(trimmed), error.reason != .extraPrefix(String(trimmed.prefix { $0 == "v" })) {
                 throw VersionRangeParseError(
                     range: text, token: String(trimmed), position: 0, reason: .distTag(String(trimmed)))
             }
@@ -134,7 +135,8 @@ struct VersionRangeParser {
         _ token: Token, operator sign: String
     ) throws(VersionRangeParseError) -> (version: PartialVersion, text: String) {
         var rest = Substring(token.text).dropFirst(sign.count)
-        while rest.first == "v" || rest.first == "=" { rest = rest.dropFirst() }
+        let prefix = rest.prefix { $0 == "v" || $0 == "=" }
+        rest = rest.dropFirst(prefix.count)
         func failure(_ reason: VersionRangeParseError.Reason) -> VersionRangeParseError {
             VersionRangeParseError(range: text, token: token.text, position: token.position, reason: reason)
         }
@@ -143,6 +145,9 @@ struct VersionRangeParser {
         let parts = core.split(separator: ".", omittingEmptySubsequences: false)
         let components: [SemanticVersionParseError.Component] = [.major, .minor, .patch]
         guard parts.count <= 3 else { throw failure(.invalidVersion(.extraComponent(String(parts[3])))) }
+        // Tags follow the third part only (npm's `partial ::= xr ( '.' xr ( '.' xr qualifier? )? )?`).
+        if prerelease != nil && parts.count < 3 { throw failure(.prereleaseOnPartialVersion) }
+        if build != nil && parts.count < 3 { throw failure(.buildOnPartialVersion) }
         var numbers: [UInt64?] = [nil, nil, nil]
         var wildcard = false
         do {
@@ -159,10 +164,17 @@ struct VersionRangeParser {
             }
             var identifiers: [PrereleaseIdentifier] = []
             if let prerelease {
-                guard numbers[2] != nil else { throw failure(.prereleaseOnPartialVersion) }
                 identifiers = try VersionTextParser.prereleaseIdentifiers(prerelease)
+                // After a wildcard the tag is checked and ignored: `1.2.x-beta` is `1.2.x`.
+                if wildcard { identifiers = [] }
             }
             if let build { _ = try VersionTextParser.buildIdentifiers(build) }
+            // A full version compared as it is takes one optional `v` (npm's comparator grammar); tilde, caret and
+            // partial versions are rewritten from their numbers, and npm takes any run of `v` and `=` before them.
+            let comparedAsItIs = parts.count == 3 && !wildcard && !["~", "~>", "^"].contains(sign)
+            if comparedAsItIs && prefix.count > (prefix == "v" ? 1 : 0) {
+                throw failure(.extraPrefix(sign + prefix))
+            }
             let version = PartialVersion(
                 major: numbers[0], minor: numbers[1], patch: numbers[2], prerelease: identifiers)
             return (version, String(rest))

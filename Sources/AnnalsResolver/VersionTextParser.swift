@@ -35,7 +35,10 @@ enum VersionTextParser {
         return (main[..<dash], main[main.index(after: dash)...], build)
     }
 
-    /// A number of the version core: digits only, no leading zero, fits in 64 bits.
+    /// The largest number a version's major, minor or patch may be: 2^53 − 1, npm's `Number.MAX_SAFE_INTEGER`.
+    static let largestNumber: UInt64 = (1 << 53) - 1
+
+    /// A number of the version core: digits only, no leading zero, at most ``largestNumber``.
     static func number(
         _ text: Substring, component: SemanticVersionParseError.Component
     ) throws(SemanticVersionParseError.Reason) -> UInt64 {
@@ -43,7 +46,7 @@ enum VersionTextParser {
             throw .notANumber(component, String(text))
         }
         if text.count > 1 && text.first == "0" { throw .leadingZero(component) }
-        guard let value = UInt64(text) else { throw .tooLarge(String(text)) }
+        guard let value = UInt64(text), value <= largestNumber else { throw .tooLarge(String(text)) }
         return value
     }
 

@@ -32,6 +32,9 @@ struct SemanticVersionTests {
             ("1.2.3-01", .leadingZeroInPrerelease("01")), ("1.2.3+", .emptyIdentifier(section: "build metadata")),
             ("1.2.3-al_pha", .invalidCharacter("_", section: "prerelease tag")),
             ("99999999999999999999.0.0", .tooLarge("99999999999999999999")), ("latest", .notANumber(.major, "latest")),
+            // npm's numbers stop at Number.MAX_SAFE_INTEGER (2^53 − 1).
+            ("18446744073709551615.0.0", .tooLarge("18446744073709551615")),
+            ("1.9007199254740992.0", .tooLarge("9007199254740992")),
         ])
     func rejectsInvalidVersions(text: String, reason: SemanticVersionParseError.Reason) {
         #expect(throws: SemanticVersionParseError(input: text, reason: reason)) {

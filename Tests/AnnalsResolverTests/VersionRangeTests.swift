@@ -74,6 +74,16 @@ struct VersionRangeTests {
         ("1.0.0-beta || 2.0.0-beta", ["1.0.0-beta", "2.0.0-beta"], ["1.0.0-alpha", "1.5.0-beta"]),
         ("v1.2.3", ["1.2.3"], []),
         (">=v1.2.3", ["1.2.4"], []),
+        ("=v1.2.3", ["1.2.3"], ["1.2.4"]),
+        // A tag after a wildcard third part is checked and ignored; rewritten ranges take any `v` and `=` first.
+        ("1.2.x-beta", ["1.2.0", "1.2.9"], ["1.3.0", "1.2.0-beta"]),
+        ("^1.2.x-beta", ["1.2.0", "1.9.0"], ["2.0.0"]),
+        (">=1.2.x-beta", ["1.2.0"], ["1.1.9"]),
+        ("x.x.x-beta", ["0.0.0", "5.1.0"], ["1.0.0-beta"]),
+        ("1.2.x+build", ["1.2.3"], ["1.3.0"]),
+        ("vv1.2", ["1.2.5"], ["1.3.0"]),
+        ("~vv1.2.3", ["1.2.4"], ["1.3.0"]),
+        ("^=1.2.3", ["1.9.0"], ["2.0.0"]),
     ]
 
     @Test("membership table", arguments: membershipTable)
@@ -92,6 +102,8 @@ struct VersionRangeTests {
         arguments: [
             ("^1.2.3", "1.5.0-beta", true), ("*", "1.0.0-beta", true), ("^1.2", "1.2.0-beta", true),
             ("^1.2.3", "2.0.0-beta", false), ("1.2.3 - 2.3.4", "2.3.4-beta", true), ("<1.2.3", "1.2.3-beta", true),
+            // A hyphen range's full lower end starts at its `-0` prerelease, as node-semver's `hyphenReplace` does.
+            ("1.2.3 - 2.3.4", "1.2.3-alpha", true), ("1.2.3 - 2", "1.2.3-0", true), ("1.2.3 - 2", "1.2.2", false),
         ])
     func includePrerelease(range text: String, candidate: String, expected: Bool) throws {
         let range = try VersionRange(parsing: text)
@@ -140,6 +152,14 @@ struct VersionRangeTests {
             ("1.2.3.4", "1.2.3.4", 0, .invalidVersion(.extraComponent("4"))),
             ("^1.2.3 || >=abc", ">=abc", 10, .invalidVersion(.notANumber(.major, "abc"))),
             ("1.2.3-01", "1.2.3-01", 0, .invalidVersion(.leadingZeroInPrerelease("01"))),
+            ("1.2-rc.1", "1.2-rc.1", 0, .prereleaseOnPartialVersion),
+            ("1.2+b", "1.2+b", 0, .buildOnPartialVersion), ("1+b", "1+b", 0, .buildOnPartialVersion),
+            ("*+b", "*+b", 0, .buildOnPartialVersion), ("1.x+build", "1.x+build", 0, .buildOnPartialVersion),
+            ("==1.2.3", "==1.2.3", 0, .extraPrefix("==")), (">==1.2.3", ">==1.2.3", 0, .extraPrefix(">==")),
+            ("<==1.2.3", "<==1.2.3", 0, .extraPrefix("<==")), ("= =1.2.3", "==1.2.3", 0, .extraPrefix("==")),
+            ("vv1.2.3", "vv1.2.3", 0, .extraPrefix("vv")), ("v=1.2.3", "v=1.2.3", 0, .extraPrefix("v=")),
+            ("1.2.3 - vv2.0.0", "vv2.0.0", 8, .extraPrefix("vv")),
+            ("9007199254740992.0.0", "9007199254740992.0.0", 0, .invalidVersion(.tooLarge("9007199254740992"))),
         ])
     func invalidRanges(text: String, token: String, position: Int, reason: VersionRangeParseError.Reason) {
         #expect(throws: VersionRangeParseError(range: text, token: token, position: position, reason: reason)) {
