@@ -71,7 +71,7 @@ let package = Package(
         .testTarget(name: "LMDBTests", dependencies: ["LMDB", "AnnalsTestSupport"]),
         .testTarget(name: "AnnalsTests", dependencies: ["Annals"]),
         .target(name: "AnnalsTestSupport", path: "Tests/AnnalsTestSupport"),
-        .testTarget(name: "AnnalsCLITests", dependencies: ["Annals", "AnnalsTestSupport"]),
+        .testTarget(name: "AnnalsCLITests", dependencies: ["Annals", "AnnalsTestSupport", "LMDB"]),
         .testTarget(name: "AnnalsResolverTests", dependencies: ["AnnalsResolver"]),
         .testTarget(name: "AnnalsSandboxTests", dependencies: ["AnnalsSandbox", "AnnalsTestSupport"]),
         .testTarget(

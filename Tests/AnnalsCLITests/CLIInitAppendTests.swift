@@ -1,10 +1,42 @@
 import Foundation
+import LMDB
 import Testing
 
 /// `annals init` and the happy paths of `annals append`.
 @Suite("CLI: init and append")
 struct CLIInitAppendTests {
     // MARK: init
+
+    /// A creation takes a few transactions: a reader opening between them waits for the creator to finish instead of
+    /// naming the store's creation interrupted (exit 6).
+    @Test func aReaderOpeningWhileAnotherProcessCreatesTheStoreWaitsForIt() throws {
+        try withCLIFixture { fx in
+            // The state between a creation's transactions: some of a store's databases, no format version yet.
+            try FileManager.default.createDirectory(atPath: fx.store, withIntermediateDirectories: true)
+            do {
+                let environment = try Environment(path: fx.store, options: EnvironmentOptions())
+                defer { environment.close() }
+                _ = try environment.openDatabase("events", flags: .create)
+            }
+            let reader = try fx.start(["head", "--store", fx.store])
+            usleep(300_000)
+            try fx.initStore()
+            let head = reader.finish()
+            #expect(head.status == Exit.ok, "\(head)")
+            #expect(try head.object().int("offset") == 0, "\(head)")
+            // Left incomplete, it is still named after the wait.
+            let other = fx.path("cut-short")
+            try FileManager.default.createDirectory(atPath: other, withIntermediateDirectories: true)
+            do {
+                let environment = try Environment(path: other, options: EnvironmentOptions())
+                defer { environment.close() }
+                _ = try environment.openDatabase("events", flags: .create)
+            }
+            let named = try fx.annals("head", store: other)
+            #expect(named.status == Exit.corrupt, "\(named)")
+            #expect(named.errors.contains("creation was interrupted"), "\(named)")
+        }
+    }
 
     @Test func initCreatesAStoreOnceAndReportsItsHead() throws {
         try withCLIFixture { fx in

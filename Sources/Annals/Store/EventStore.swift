@@ -84,17 +84,27 @@ public final class EventStore: @unchecked Sendable {
             do {
                 schema = try StoreSchema(environment: environment, create: !options.readOnly)
             } catch let error as LMDBError where error.code == .notFound {
-                if Self.isInterruptedCreation(environment, names: names) {
+                guard Self.isInterruptedCreation(environment, names: names) else { throw error }
+                guard options.readOnly, let completed = Self.awaitCreation(environment) else {
                     throw AnnalsError.unsupportedFormat(Self.interruptedCreation)
                 }
-                throw error
+                schema = completed
             }
             try Self.requireSoundOpeningPages(environment, schema, writable: !options.readOnly)
-            isNewlyCreated = options.readOnly ? false : try Self.initializeMeta(environment, schema)
+            // The projections' databases before the format version, which marks the creation complete.
             projections = try ProjectionCatalog(
                 environment: environment, projections: options.projections, create: !options.readOnly)
-            let (format, nonce) = try environment.read { txn in
-                (try txn.metaU64(schema, MetaKey.formatVersion), try txn.metaU64(schema, MetaKey.nonce))
+            isNewlyCreated = options.readOnly ? false : try Self.initializeMeta(environment, schema)
+            func formatAndNonce() throws -> (format: UInt64?, nonce: UInt64?) {
+                try environment.read { txn in
+                    (try txn.metaU64(schema, MetaKey.formatVersion), try txn.metaU64(schema, MetaKey.nonce))
+                }
+            }
+            var (format, nonce) = try formatAndNonce()
+            if format == nil, options.readOnly, Self.isInterruptedCreation(environment, names: names),
+                Self.awaitCreation(environment) != nil
+            {
+                (format, nonce) = try formatAndNonce()
             }
             let readable =
                 format == StoreSchema.formatVersion
@@ -226,6 +236,28 @@ public final class EventStore: @unchecked Sendable {
             else { return false }
         }
         return true
+    }
+
+    /// How long a read-only open waits for a store that another process may be creating right now.
+    static let creationWaitSeconds = 2.0
+
+    /// For a read-only open that found a store whose creation is not complete (``isInterruptedCreation(_:names:)``):
+    /// waits up to ``creationWaitSeconds`` for another process creating it to finish (a creation takes a few
+    /// transactions, and a reader may open between them), checking every 5 ms.
+    /// - Returns: The store's schema once its format version is written; `nil` when it stays incomplete (a creation
+    ///   that was cut short).
+    private static func awaitCreation(_ environment: Environment) -> StoreSchema? {
+        let deadline = monotonicSeconds() + creationWaitSeconds
+        repeat {
+            usleep(5_000)
+            if let schema = try? StoreSchema(environment: environment, create: false),
+                let format = try? environment.read({ txn in try txn.metaU64(schema, MetaKey.formatVersion) }),
+                format != nil
+            {
+                return schema
+            }
+        } while monotonicSeconds() < deadline
+        return nil
     }
 
     /// Gives a new store its format version, nonce and creation time, or upgrades a format 2 store. Only a store with
