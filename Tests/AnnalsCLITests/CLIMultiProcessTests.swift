@@ -164,6 +164,37 @@ struct CLIMultiProcessTests {
         }
     }
 
+    /// Each writer process trains dictionaries on its own; one trained while another trained, or since it looked, is
+    /// not saved, so three writers crossing the first training point together store one dictionary, as one would.
+    @Test func writersInSeveralProcessesTrainOneDictionaryAtATrainingPoint() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            let writers = try (0..<3).map { _ in
+                try fx.start(["append", "--store", fx.store, "--durability", "no-sync"])
+            }
+            // Fed together in small pieces, so that every writer has committed (and looked for a dictionary) before
+            // the first training is saved.
+            for (index, writer) in writers.enumerated() {
+                Thread {
+                    for piece in stride(from: 0, to: 2_000, by: 100) {
+                        let lines = sampleLines(100, start: index * 2_000 + piece)
+                        guard writer.send(lines.joined(separator: "\n") + "\n") else { return }
+                        usleep(5_000)
+                    }
+                    writer.closeInput()
+                }.start()
+            }
+            for writer in writers {
+                let result = writer.finish(timeout: 60, closingInput: false)
+                #expect(result.status == Exit.ok, "\(result)")
+            }
+            // Trainings run in the background: each writer waits for its own before it exits.
+            let stats = try fx.annals("stats").object()
+            #expect(stats.array("dictionaries")?.count == 1, "\(stats)")
+            #expect(try fx.annals("verify").status == Exit.ok)
+        }
+    }
+
     @Test func aClosedPipeEndsACommandQuietly() throws {
         try withCLIFixture { fx in
             try fx.initStore()

@@ -15,6 +15,10 @@ public struct DictionaryInfo: Sendable, Hashable {
 
 /// Trains dictionaries automatically in the background: the first once the log holds
 /// ``StoreOptions/dictionaryTrainingThreshold`` events, then each time it has grown eightfold since the last.
+///
+/// The offset of the last training is cached, and read again from the store before a training starts: another
+/// process appending to the store trains too, and the writers of several processes must not each train at every
+/// step.
 final class DictionaryTraining: @unchecked Sendable {
     /// How many recent events a training samples.
     static let sampleLimit = 10_000
@@ -41,18 +45,25 @@ final class DictionaryTraining: @unchecked Sendable {
     func considerTraining(head: UInt64) {
         guard threshold > 0, let store else { return }
         background.start(ifDue: { () -> Bool in
-            if trainedAt == nil {
-                trainedAt = .some(
-                    try? store.environment.read { txn in
-                        try txn.metaU64(store.schema, MetaKey.dictionaryTrainedAt)
-                    })
-            }
+            if trainedAt == nil { trainedAt = .some(Self.storedTrainedAt(store)) }
             let last = trainedAt!
             return last == nil ? head >= max(UInt64(threshold), nextFirstAttempt) : head >= 8 * max(last!, 1)
         }) { [self] in
-            let info = try? store.trainDictionary(sampleLimit: Self.sampleLimit)
+            let stored = Self.storedTrainedAt(store)
+            let known = background.withLock { trainedAt! }
+            if let stored, stored != known, head < 8 * max(stored, 1) {
+                // Another process trained since this one looked.
+                background.withLock { trainedAt = .some(stored) }
+                return
+            }
+            let trained = Result { () throws(AnnalsError) in
+                try store.trainDictionary(sampleLimit: Self.sampleLimit, unlessTrainedSince: known)
+            }
             background.withLock {
-                if let info {
+                if case .success(nil) = trained {
+                    // Another process trained while this one did: its dictionary is the current one.
+                    trainedAt = .some(Self.storedTrainedAt(store))
+                } else if case .success(let info?) = trained {
                     trainedAt = .some(info.trainedAtOffset)
                 } else if trainedAt! == nil {
                     // Too few or too uniform events: try again once the log has doubled.
@@ -63,6 +74,12 @@ final class DictionaryTraining: @unchecked Sendable {
                 }
             }
         }
+    }
+
+    /// The offset the store's current dictionary was trained at, as its `meta` says now (`nil` for none, or when it
+    /// cannot be read).
+    private static func storedTrainedAt(_ store: EventStore) -> UInt64? {
+        try? store.environment.read { txn in try txn.metaU64(store.schema, MetaKey.dictionaryTrainedAt) }
     }
 
     /// Prevents new trainings and, when `wait` is true, waits for a running one to finish.
@@ -79,6 +96,15 @@ extension EventStore {
     /// - Throws: ``AnnalsError/compression(_:)`` when zstd cannot train from the samples (too few or too alike).
     @discardableResult
     public func trainDictionary(sampleLimit: Int = 10_000) throws(AnnalsError) -> DictionaryInfo {
+        try trainDictionary(sampleLimit: sampleLimit, unlessTrainedSince: nil)!
+    }
+
+    /// ``trainDictionary(sampleLimit:)``, except that with `known` (automatic training: the offset the current
+    /// dictionary was trained at as this process last read it, `.some(nil)` for none) nothing is saved when the
+    /// transaction that would save it finds another dictionary, trained meanwhile by another process appending to
+    /// the store, recent enough that this training would not be due.
+    /// - Returns: The dictionary, or `nil` when another one made it unnecessary.
+    func trainDictionary(sampleLimit: Int, unlessTrainedSince known: UInt64??) throws(AnnalsError) -> DictionaryInfo? {
         let decoder = makeDecoder()
         let (samples, head): ([[UInt8]], UInt64)
         do {
@@ -107,9 +133,14 @@ extension EventStore {
         } catch {
             throw .invalidArgument("cannot train a dictionary from \(samples.count) events: \(error.description)")
         }
-        let box = ResultBox<UInt32>()
+        let box = ResultBox<UInt32?>()
         do {
             try write { [schema] txn in
+                let stored = try txn.metaU64(schema, MetaKey.dictionaryTrainedAt)
+                if let known, let stored, stored != known, head < 8 * max(stored, 1) {
+                    box.result = .success(nil)
+                    return
+                }
                 let id = try txn.withCursor(schema.dictionaries) { cursor in
                     try cursor.get(.last).map { UInt32(bigEndianBytes: $0.key) + 1 } ?? 1
                 }
@@ -121,7 +152,7 @@ extension EventStore {
         } catch {
             throw AnnalsError(error)
         }
-        let id = try box.result!.get()
+        guard let id = try box.result!.get() else { return nil }
         return DictionaryInfo(id: id, size: bytes.count, samples: samples.count, trainedAtOffset: head)
     }
 }

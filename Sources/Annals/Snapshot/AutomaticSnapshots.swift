@@ -2,6 +2,10 @@ import Foundation
 
 /// Takes a snapshot in the background each time ``StoreOptions/snapshotInterval`` events have been appended since
 /// the newest one. One at a time; a failure (such as a projection being rebuilt) waits for the next interval.
+///
+/// The newest snapshot is looked up again before one is taken, and once more in the transaction that stores it:
+/// another process appending to the store takes its own, and the writers of several processes must not each take
+/// one per interval.
 final class AutomaticSnapshots: @unchecked Sendable {
     weak var store: EventStore?
     private let interval: UInt64
@@ -20,7 +24,11 @@ final class AutomaticSnapshots: @unchecked Sendable {
             if last == nil { last = (try? store.snapshotKeys().last) ?? 0 }
             return head >= last! + interval
         }) { [self] in
-            let info = try? store.createSnapshot()
+            if let newest = try? store.snapshotKeys().last, head < newest + interval {
+                background.withLock { last = newest }
+                return
+            }
+            let info = try? store.createSnapshot(unlessOneWithin: interval)
             background.withLock { last = info?.offset ?? head }
         }
     }

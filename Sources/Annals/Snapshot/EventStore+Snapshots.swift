@@ -40,6 +40,14 @@ extension EventStore {
     ///   ``AnnalsError/invalidArgument(_:)`` on a read-only store or an empty log.
     @discardableResult
     public func createSnapshot() throws(AnnalsError) -> SnapshotInfo {
+        try createSnapshot(unlessOneWithin: nil)!
+    }
+
+    /// ``createSnapshot()``, except that with an `interval` (automatic snapshots) nothing is stored when the newest
+    /// snapshot, checked in the transaction that would store this one, is at another offset less than `interval`
+    /// events before it or after it: one another process appending to the store took meanwhile.
+    /// - Returns: The snapshot, or `nil` when another one made it unnecessary.
+    func createSnapshot(unlessOneWithin interval: UInt64?) throws(AnnalsError) -> SnapshotInfo? {
         guard let database = projections.snapshots, !options.readOnly else {
             throw .invalidArgument("snapshots need a writable store")
         }
@@ -62,8 +70,14 @@ extension EventStore {
             // a damaged one, or one of other versions of the projections (taken before an upgrade), is replaced;
             // every read would skip it, and nothing else replaces it.
             let current = projections.entries.filter(\.isAvailable).map(\.projection)
-            let kept = try writeReturning { txn -> [UInt8] in
+            let kept = try writeReturning { txn -> [UInt8]? in
                 let key = offset.bigEndianBytes
+                if let interval {
+                    let newest = try txn.withCursor(database) { cursor in
+                        try cursor.get(.last).flatMap { $0.key.count == 8 ? UInt64(bigEndianBytes: $0.key) : nil }
+                    }
+                    if let newest, newest != offset, newest + interval > offset { return nil }
+                }
                 if let existing = try txn.get(database, key: key) {
                     let usable = existing.withUnsafeBytes { bytes in
                         (try? SnapshotFormat.projections(bytes, key: offset)).map { stored in
@@ -75,6 +89,7 @@ extension EventStore {
                 try txn.put(database, key: key, value: stored)
                 return stored
             }
+            guard let kept else { return nil }
             return SnapshotInfo(try kept.withUnsafeBytes { try SnapshotFormat.header($0, key: offset) })
         } catch {
             throw AnnalsError(error)

@@ -250,9 +250,9 @@ public final class EventStore: @unchecked Sendable {
         let deadline = monotonicSeconds() + creationWaitSeconds
         repeat {
             usleep(5_000)
+            // `try?` flattens: `nil` when the format version is missing or cannot be read yet.
             if let schema = try? StoreSchema(environment: environment, create: false),
-                let format = try? environment.read({ txn in try txn.metaU64(schema, MetaKey.formatVersion) }),
-                format != nil
+                (try? environment.read({ txn in try txn.metaU64(schema, MetaKey.formatVersion) })) != nil
             {
                 return schema
             }
