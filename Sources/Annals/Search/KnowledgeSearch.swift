@@ -59,7 +59,8 @@ public struct SearchHit: Sendable, Hashable {
     public var score: Double
     /// The cosine similarity of the item's embedding to the query's, when it ranked by vector.
     public var similarity: Double?
-    /// Its rank by vector similarity, from 1.
+    /// Its rank by vector similarity, from 1: among the first 1,000 in a hybrid search (`nil` below them), among the
+    /// first `limit` in a vector one.
     public var vectorRank: Int?
     /// Its BM25 score, when it matched query terms.
     public var lexicalScore: Double?
@@ -122,7 +123,9 @@ extension EventStore {
                     let allowed = { @Sendable (row: Int) -> Bool in
                         alive[row] && inGroups(groups[row]) && query.labels.allSatisfy(labels[row].contains)
                     }
-                    let depth = max(query.limit * 5, 50)
+                    // A fixed depth, whatever the limit, so that a smaller limit's hits are the first of a larger
+                    // one's; every item matching a word is fused.
+                    let depth = query.mode == .hybrid ? Self.fusedVectorDepth : query.limit
                     if query.mode != .lexical {
                         let found = index.matrix.topK(
                             query: knowledge.embedder.embed(query.text), k: depth, where: allowed)
@@ -135,7 +138,7 @@ extension EventStore {
                     if query.mode != .vector {
                         let rows = index.rows
                         let lexicalHits = try Self.bm25(query.text, tables) { id in rows[id].map(allowed) ?? false }
-                        for (rank, hit) in lexicalHits.prefix(depth).enumerated() {
+                        for (rank, hit) in lexicalHits.enumerated() {
                             lexical[hit.id] = (rank + 1, hit.score, hit.terms)
                             lexicalRanking.append(hit.id)
                         }
@@ -162,6 +165,11 @@ extension EventStore {
             throw AnnalsError(error)
         }
     }
+
+    /// How much of the vector ranking a hybrid search fuses with the BM25 ranking (every item that contains a query
+    /// word): its first 1,000, the most hits a search returns. Fixed, so that the hits of a smaller limit are the
+    /// first hits of a larger one.
+    static let fusedVectorDepth = 1_000
 
     /// BM25 scores of the items that contain query terms and pass `include`, best first (ties by id).
     static func bm25(_ text: String, _ tables: any ProjectionReader, include: (String) -> Bool) throws
