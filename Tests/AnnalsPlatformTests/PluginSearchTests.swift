@@ -89,6 +89,34 @@ struct PluginSearchTests {
         }
     }
 
+    @Test("a plugin's name finds that plugin first: whole, without its scope, or without plugin- as well")
+    func namesComeFirst() async throws {
+        let registry = try ElizaRegistry.require()
+        try await withPlatform { platform, _ in
+            _ = try await platform.sync(RegistrySource(registry), scope: .global, actorId: "ops")
+            let names = try platform.plugins().map(\.name).filter { $0.hasPrefix("@elizaos/plugin-") }
+            #expect(names.count > 100)
+            var missed: [String] = []
+            for name in names {
+                let unscoped = String(name.dropFirst("@elizaos/".count))
+                let bare = String(unscoped.dropFirst("plugin-".count))
+                for text in [name, name.uppercased()] {
+                    let first = try platform.search(text, limit: 3).first?.plugin.name
+                    if first != name { missed.append("\(text) → \(first ?? "nothing")") }
+                }
+                // Without its scope, a name may be two plugins' (`@elizaos/plugin-mattermost`, `@bealers/…`).
+                let top = try platform.search(unscoped, limit: 3).map(\.plugin.name)
+                if !(top.first?.hasSuffix("/" + unscoped) ?? false) || !top.contains(name) {
+                    missed.append("\(unscoped) → \(top)")
+                }
+                // A bare word may name other plugins too (`solana` and `@elizaos/client-solana`): among the first.
+                let found = try platform.search(bare, limit: 5).map(\.plugin.name)
+                if !found.contains(name) { missed.append("\(bare) → \(found)") }
+            }
+            #expect(missed.isEmpty, "\(missed.count) missed: \(missed.prefix(10))")
+        }
+    }
+
     @Test("an allowlist narrower than the first candidates still finds what it allows")
     func narrowAllowlists() async throws {
         let registry = try ElizaRegistry.require()

@@ -27,6 +27,18 @@ public struct OntologyView {
     /// The thing `id`, or `nil`.
     public func thing(_ id: String) throws -> Thing? { try ThingsProjection.thing(id.canonicalSpelling, in: things) }
 
+    /// The ids of the things whose id starts with `prefix`, in id order, at most `limit`, without reading the things:
+    /// for ids that say what they name (the plugin platform's `plugin:SCOPE:NAME`, say).
+    public func thingIDs(startingWith prefix: String, limit: Int = .max) throws -> [String] {
+        var ids: [String] = []
+        guard limit > 0 else { return ids }
+        try things.scan(ThingsProjection.things, prefix: Array(prefix.canonicalSpelling.utf8)) { key, _ in
+            ids.append(String(decoding: key, as: UTF8.self))
+            return ids.count < limit
+        }
+        return ids
+    }
+
     /// The things that match `filter`, through the most selective index: group (and type), then type, then status.
     public func things(_ filter: ThingFilter = ThingFilter()) throws -> [Thing] {
         guard filter.limit > 0 else { return [] }

@@ -13,7 +13,9 @@ extension PluginPlatform {
     /// knowledge view.
     ///
     /// The query is stemmed and widened with a small thesaurus ("postgres" also looks for "postgresql"), then
-    /// ranked by the store's hybrid search (embedding similarity fused with BM25 by reciprocal rank).
+    /// ranked by the store's hybrid search (embedding similarity fused with BM25 by reciprocal rank). A query that
+    /// is a plugin's name (`@elizaos/plugin-coingecko`, or without its scope, or without `plugin-` as well) puts that
+    /// plugin first (``PluginNameQuery``): the whole name before the shorter forms, then the ranking.
     /// - Parameters:
     ///   - text: What the plugin should do, in words.
     ///   - organization: Whose view to search, or `nil` for the global registry only.
@@ -32,6 +34,10 @@ extension PluginPlatform {
         var labels = [PlatformIDs.pluginLabel]
         if let category { labels.append("category:\(category)") }
         let origin = Dictionary(expanded.map { ($0.form, $0.queryWord) }, uniquingKeysWith: { first, _ in first })
+        let nameQuery = PluginNameQuery(text)
+        // The plugins the text names, as the scope sees them: the candidates widen until they are all among them.
+        var named: Set<String> = []
+        if let nameQuery { named = try view { try nameQuery.namedPlugins(visibility, category, $0) } }
         // Hidden plugins (an allowlist, withdrawals) are filtered after ranking: widen the candidates until enough
         // are left, or there are no more.
         var candidates = min(1000, limit * 4 + 20)
@@ -45,9 +51,9 @@ extension PluginPlatform {
             } catch {
                 throw .store(error)
             }
-            let results = try view { view in
+            var results = try view { view in
                 var results: [PluginSearchResult] = []
-                for hit in hits where results.count < limit {
+                for hit in hits {
                     // A hit by meaning alone, far from the query (gibberish finds every plugin at about 0.01), is
                     // noise, not a result.
                     if hit.lexicalScore == nil, (hit.similarity ?? 0) < Self.minimumSimilarityWithoutWords { continue }
@@ -66,8 +72,19 @@ extension PluginPlatform {
                 }
                 return results
             }
-            if results.count >= limit || hits.count < candidates || candidates >= Self.maximumSearchCandidates {
-                return results
+            let complete = results.count >= limit && named.isSubset(of: Set(results.map(\.plugin.name)))
+            if complete || hits.count < candidates || candidates >= Self.maximumSearchCandidates {
+                if let nameQuery {
+                    // Stable: within the same strength, the ranking's order.
+                    results = results.enumerated().sorted { a, b in
+                        let (x, y) = (
+                            nameQuery.strength(for: a.element.plugin.name),
+                            nameQuery.strength(for: b.element.plugin.name)
+                        )
+                        return x != y ? x > y : a.offset < b.offset
+                    }.map(\.element)
+                }
+                return Array(results.prefix(limit))
             }
             candidates = min(candidates * 4, Self.maximumSearchCandidates)
         }

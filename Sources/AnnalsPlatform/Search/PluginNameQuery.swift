@@ -1,0 +1,51 @@
+import Annals
+import Foundation
+
+/// A search text read as a plugin's name: someone who types `@elizaos/plugin-coingecko`, `plugin-coingecko` or
+/// `coingecko` looks for that plugin, whatever the words of other plugins' descriptions say.
+struct PluginNameQuery {
+    /// The text trimmed and lowercased, as npm names are written.
+    let name: String
+
+    /// The text read as a name; `nil` when it cannot be one (empty, or holding spaces).
+    init?(_ text: String) {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        guard !trimmed.isEmpty, !trimmed.contains(where: \.isWhitespace) else { return nil }
+        name = trimmed
+    }
+
+    /// How strongly the text names `pluginName`: 2 for the whole name, 1 for the name without its npm scope
+    /// (`@scope/`) or without that and a `plugin-` prefix, 0 for none. Results that name the plugin come first, the
+    /// whole name before the shorter forms.
+    func strength(for pluginName: String) -> Int {
+        let lowercased = pluginName.lowercased()
+        if lowercased == name { return 2 }
+        return Self.forms(of: lowercased).contains(name) ? 1 : 0
+    }
+
+    /// The names of the plugins the text names (``strength(for:)`` above 0) that `visibility` shows, not withdrawn and
+    /// of `category` when one is given. Read from the plugins' ids (`plugin:GROUP:NAME`), not the plugins, but for
+    /// those named.
+    func namedPlugins(_ visibility: PluginVisibility, _ category: String?, _ view: OntologyView) throws -> Set<String> {
+        var names: Set<String> = []
+        for group in visibility.groups.sorted() {
+            let prefix = "plugin:\(group):"
+            for id in try view.thingIDs(startingWith: prefix) {
+                let name = String(id.dropFirst(prefix.count))
+                guard strength(for: name) > 0, let plugin = try visibility.plugin(named: name, view),
+                    !plugin.withdrawn, category == nil || plugin.category == category
+                else { continue }
+                names.insert(plugin.name)
+            }
+        }
+        return names
+    }
+
+    /// The forms of a lowercased name a search text may use.
+    private static func forms(of name: String) -> [String] {
+        let unscoped = name.hasPrefix("@") ? String(name.drop { $0 != "/" }.dropFirst()) : name
+        var forms = [name, unscoped]
+        if unscoped.hasPrefix("plugin-") { forms.append(String(unscoped.dropFirst("plugin-".count))) }
+        return forms.filter { !$0.isEmpty }
+    }
+}
