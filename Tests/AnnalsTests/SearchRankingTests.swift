@@ -33,7 +33,7 @@ import Testing
                 for limit in [1, 5, 10, 50, 61] {
                     #expect(try ranked(limit, mode) == Array(all.prefix(limit)), "\(mode), limit \(limit)")
                 }
-                // Every item holding the word is ranked by it, however low its limit.
+                // Every item holding the word is ranked by it (within the first 1,000), however low the limit.
                 if mode != .vector {
                     let few = try store.search(SearchQuery("zebra", limit: 10, mode: mode))
                     #expect(few.allSatisfy { $0.lexicalScore != nil && $0.matchedTerms == ["zebra"] })

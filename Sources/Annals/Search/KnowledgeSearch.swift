@@ -59,10 +59,10 @@ public struct SearchHit: Sendable, Hashable {
     public var score: Double
     /// The cosine similarity of the item's embedding to the query's, when it ranked by vector.
     public var similarity: Double?
-    /// Its rank by vector similarity, from 1: among the first 1,000 in a hybrid search (`nil` below them), among the
-    /// first `limit` in a vector one.
+    /// Its rank by vector similarity, from 1, when it is among the first 1,000 of a hybrid search or a hit of a
+    /// vector one.
     public var vectorRank: Int?
-    /// Its BM25 score, when it matched query terms.
+    /// Its BM25 score, when it matched query terms (in a hybrid search, when it is among the first 1,000 by BM25).
     public var lexicalScore: Double?
     /// Its rank by BM25, from 1.
     public var lexicalRank: Int?
@@ -124,8 +124,8 @@ extension EventStore {
                         alive[row] && inGroups(groups[row]) && query.labels.allSatisfy(labels[row].contains)
                     }
                     // A fixed depth, whatever the limit, so that a smaller limit's hits are the first of a larger
-                    // one's; every item matching a word is fused.
-                    let depth = query.mode == .hybrid ? Self.fusedVectorDepth : query.limit
+                    // one's.
+                    let depth = query.mode == .hybrid ? Self.fusedDepth : query.limit
                     if query.mode != .lexical {
                         let found = index.matrix.topK(
                             query: knowledge.embedder.embed(query.text), k: depth, where: allowed)
@@ -138,7 +138,7 @@ extension EventStore {
                     if query.mode != .vector {
                         let rows = index.rows
                         let lexicalHits = try Self.bm25(query.text, tables) { id in rows[id].map(allowed) ?? false }
-                        for (rank, hit) in lexicalHits.enumerated() {
+                        for (rank, hit) in lexicalHits.prefix(depth).enumerated() {
                             lexical[hit.id] = (rank + 1, hit.score, hit.terms)
                             lexicalRanking.append(hit.id)
                         }
@@ -166,10 +166,10 @@ extension EventStore {
         }
     }
 
-    /// How much of the vector ranking a hybrid search fuses with the BM25 ranking (every item that contains a query
-    /// word): its first 1,000, the most hits a search returns. Fixed, so that the hits of a smaller limit are the
-    /// first hits of a larger one.
-    static let fusedVectorDepth = 1_000
+    /// How much of each ranking, by vector similarity and by BM25, a hybrid search fuses: the first 1,000, the most
+    /// hits a search returns. Fixed, so that the hits of a smaller limit are the first hits of a larger one (a depth
+    /// that grew with the limit left an item out of a small limit's fusion and put it first in a large one's).
+    static let fusedDepth = 1_000
 
     /// BM25 scores of the items that contain query terms and pass `include`, best first (ties by id).
     static func bm25(_ text: String, _ tables: any ProjectionReader, include: (String) -> Bool) throws
