@@ -63,7 +63,28 @@ struct FailureExplainer {
                     requiredBy: Requirement(requirer: requirer(dependent, version), range: range), report: report)
             }
         }
-        return .unsatisfiable(report)
+        let cycles = external.compactMap { index -> DependencyCycle? in
+            guard case .cycle = incompatibilities[index].cause else { return nil }
+            return cycle(index)
+        }
+        return cycles.isEmpty ? .unsatisfiable(report) : .dependencyCycle(cycles: cycles, report: report)
+    }
+
+    /// The dependency cycle an incompatibility of cause ``Incompatibility/Cause/cycle(packages:)`` rules out, each
+    /// package with the versions that close it.
+    func cycle(_ index: Int) -> DependencyCycle {
+        guard case .cycle(let packages) = incompatibilities[index].cause else {
+            preconditionFailure("incompatibility \(index) does not rule out a cycle")
+        }
+        // Every package of a ruled-out cycle keeps a positive term: the version the cycle was found at is in it.
+        let versions = packages.map { incompatibilities[index].term(for: $0)!.versions }
+        let links = zip(packages, versions).map { describe($0, $1) }
+        return DependencyCycle(
+            packages: packages.map { table.entries[$0].name },
+            versions: zip(packages, versions).map { package, closing in
+                closing.indices.map { table.entries[package].versions[$0] }
+            },
+            description: (links + [links[0]]).joined(separator: " → "))
     }
 
     /// Who a dependency incompatibility's dependent is: the install for the root.
@@ -210,6 +231,7 @@ struct FailureExplainer {
                 : .dependency(dependent: table.packageVersion(dependent, version), package: name, range: range)
         case .pinned(let package, let version): return .pinned(package: table.entries[package].name, version: version)
         case .noVersions(let package): return .noVersions(package: table.entries[package].name)
+        case .cycle: return .dependencyCycle(cycle(index))
         case .root, .conflict: return .noVersions(package: "")
         }
     }
@@ -232,7 +254,7 @@ struct FailureExplainer {
                 return fact(index).description + ", which matches no version of \(entry.name) (available: \(available))"
             }
             return fact(index).description
-        case .pinned, .noVersions: return fact(index).description
+        case .pinned, .noVersions, .cycle: return fact(index).description
         case .root: return "the install is requested"
         case .conflict: return conclusion(incompatibility.terms)
         }

@@ -37,6 +37,10 @@ struct Incompatibility: Sendable {
         case pinned(package: Int, version: SemanticVersion)
         /// No known version of `package` is left to choose.
         case noVersions(package: Int)
+        /// The packages `packages`, in this order, each at a version that depends on the next (the last on the
+        /// first), form a dependency cycle, which has no install order (one package for a version depending on its
+        /// own package).
+        case cycle(packages: [Int])
         /// Derived during conflict resolution from two earlier incompatibilities (their indices).
         case conflict(Int, Int)
     }

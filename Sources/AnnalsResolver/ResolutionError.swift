@@ -1,7 +1,8 @@
 /// Why a set of requirements cannot be resolved.
 ///
-/// Every case but ``dependencyCycle(path:)`` carries a ``ConflictReport``: the derivation PubGrub found, rendered
-/// as a numbered explanation traced back to the install request, with suggestions. ``explanation`` prints it.
+/// Every case but ``tooManyCycles(found:limit:)`` carries a ``ConflictReport``: the derivation PubGrub found,
+/// rendered as a numbered explanation traced back to the install request, with suggestions. ``explanation`` prints
+/// it.
 public enum ResolutionError: Error, Sendable, CustomStringConvertible {
     /// A requirement names a package the provider does not know.
     /// - `name`: the unknown package; `requiredBy`: who asked for it, with which range.
@@ -11,18 +12,24 @@ public enum ResolutionError: Error, Sendable, CustomStringConvertible {
     case noMatchingVersion(name: String, available: [SemanticVersion], requiredBy: Requirement, report: ConflictReport)
     /// The requirements clash: no choice of versions satisfies them all.
     case unsatisfiable(ConflictReport)
-    /// The chosen versions depend on each other in a cycle, so they have no install order; the path starts and
-    /// ends with the same package version, such as `a@1.0.0 → b@2.0.0 → a@1.0.0`.
-    case dependencyCycle(path: [PackageVersion])
+    /// Every choice of versions that satisfies the requirements has a dependency cycle, which has no install order
+    /// (or the only ones without a cycle clash with the requirements): the report's derivation rests on `cycles`, the
+    /// cycles the resolver ruled out, such as `a@1.0.0 → b@2.0.0 → a@1.0.0`.
+    case dependencyCycle(cycles: [DependencyCycle], report: ConflictReport)
+    /// The resolver ruled out `limit` dependency cycles one after another and the versions it chose next still had
+    /// one, so it stopped; versions without a cycle may exist. `found` holds every cycle found, the last one too.
+    case tooManyCycles(found: [DependencyCycle], limit: Int)
 
     /// A text for people: the explanation, with suggestions, or the cycle's path.
     public var explanation: String {
         switch self {
-        case .unknownPackage(_, _, let report), .noMatchingVersion(_, _, _, let report), .unsatisfiable(let report):
+        case .unknownPackage(_, _, let report), .noMatchingVersion(_, _, _, let report), .unsatisfiable(let report),
+            .dependencyCycle(_, let report):
             report.explanation
-        case .dependencyCycle(let path):
-            "The chosen versions depend on each other in a cycle, so they cannot be installed in order: "
-                + path.map(\.description).joined(separator: " → ") + "."
+        case .tooManyCycles(let found, let limit):
+            "Resolution stopped after ruling out \(limit) dependency \(limit == 1 ? "cycle" : "cycles"), one at a time, "
+                + "because the versions chosen next still had one (a cycle has no install order); versions without a "
+                + "cycle may exist. The cycles found:\n" + found.map { "- \($0)" }.joined(separator: "\n")
         }
     }
 
@@ -35,10 +42,11 @@ public enum ResolutionError: Error, Sendable, CustomStringConvertible {
 public struct ConflictReport: Sendable, Hashable {
     /// How the failure was derived, from the external facts up to "version solving failed".
     public let derivation: Derivation
-    /// The facts the derivation rests on (dependencies, install requirements, pins), without repeats, in the order
-    /// the explanation first uses them.
+    /// The facts the derivation rests on (dependencies, install requirements, pins, ruled-out cycles), without
+    /// repeats, in the order the explanation first uses them.
     public let facts: [ResolutionFact]
-    /// Concrete ways out, such as `relax the requirement on c in b` or `unpin x`.
+    /// Concrete ways out, such as `relax the requirement on c in b` or `unpin x`; each one that changes the request or
+    /// a requirement was tried, and resolves. Empty when none was found that works.
     public let suggestions: [String]
     /// The explanation: sentences such as "Because a@1.0.0 depends on c ^2.0.0 and b@1.0.0 depends on c ^1.0.0,
     /// a@1.0.0 is incompatible with b@1.0.0.", lines referenced later numbered `(1)`, then the suggestions.
@@ -77,6 +85,8 @@ public enum ResolutionFact: Sendable, Hashable, CustomStringConvertible {
     case pinned(package: String, version: SemanticVersion)
     /// None of the versions of `package` the other facts allow is left.
     case noVersions(package: String)
+    /// The versions of a dependency cycle cannot all be chosen: the cycle has no install order.
+    case dependencyCycle(DependencyCycle)
 
     /// The fact in words, such as `a@1.0.0 depends on c ^2.0.0`.
     public var description: String {
@@ -85,6 +95,7 @@ public enum ResolutionFact: Sendable, Hashable, CustomStringConvertible {
         case .dependency(let dependent, let package, let range): "\(dependent) depends on \(package) \(range)"
         case .pinned(let package, let version): "\(package) is pinned at \(version)"
         case .noVersions(let package): "no version of \(package) is left"
+        case .dependencyCycle(let cycle): "the dependency cycle \(cycle) cannot be installed in order"
         }
     }
 }

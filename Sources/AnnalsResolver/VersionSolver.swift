@@ -39,11 +39,6 @@ struct VersionSolver {
         self.requirements = requirements
         self.locked = locked
         self.preferred = preferred
-    }
-
-    /// Solves: the chosen version index of every selected package, or the index of the incompatibility that proves
-    /// there is no solution.
-    mutating func solve() -> Result<[Int: Int], FailureIndex> {
         add(Incompatibility(terms: [Term(package: Self.rootPackage, states: onlyAbsent(2))], cause: .root))
         for name in locked.keys.sorted() {
             let package = table.index(of: name)
@@ -56,6 +51,17 @@ struct VersionSolver {
                     terms: [Term(package: package, states: others)],
                     cause: .pinned(package: package, version: locked[name]!)))
         }
+    }
+
+    /// Solves: the chosen version index of every selected package, or the index of the incompatibility that proves
+    /// there is no solution.
+    ///
+    /// Each call starts from no assignments but keeps every incompatibility known so far, those learned from
+    /// conflicts included (they follow from the facts, which never go away), so solving again after ``ruleOut(cycle:)``
+    /// only has to find its way around the new incompatibility.
+    mutating func solve() -> Result<[Int: Int], FailureIndex> {
+        solution = PartialSolution()
+        solution.reserve(packages: table.entries.count)
         var next = Self.rootPackage
         while true {
             if let failure = propagate(from: next) { return .failure(failure) }
@@ -69,6 +75,27 @@ struct VersionSolver {
             }
         }
         return .success(chosen)
+    }
+
+    /// Rules out a dependency cycle: no solution may select each package of `packages` at a version that depends on
+    /// the next one (the last on the first), since any such choice closes the same cycle and has no install order.
+    /// - Parameter packages: The packages on the cycle, in order; one package for a version depending on itself.
+    /// - Returns: The index of the new incompatibility.
+    mutating func ruleOut(cycle packages: [Int]) -> Int {
+        var terms: [Term] = []
+        for (offset, package) in packages.enumerated() {
+            let entry = table.entries[package]
+            let next = table.entries[packages[(offset + 1) % packages.count]].name
+            let closing = VersionBitSet(capacity: entry.stateCount) { version in
+                version < entry.versions.count
+                    && table.provider.dependencies(of: entry.name, at: entry.versions[version])[next] != nil
+            }
+            terms.append(Term(package: package, states: closing))
+        }
+        guard let index = add(Incompatibility(terms: terms, cause: .cycle(packages: packages))) else {
+            preconditionFailure("a cycle found in a solution closes at the versions chosen")
+        }
+        return index
     }
 
     /// The index of the incompatibility a failed resolution ends with.

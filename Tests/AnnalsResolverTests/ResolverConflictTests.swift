@@ -2,7 +2,7 @@ import Testing
 
 @testable import AnnalsResolver
 
-@Suite("Resolver failures: conflicts, unknown packages, unmatched ranges, pins, cycles")
+@Suite("Resolver failures: conflicts, unknown packages, unmatched ranges, pins")
 struct ResolverConflictTests {
     @Test("a clash between two dependencies is explained exactly, traced back to the install request")
     func clashExplained() throws {
@@ -114,27 +114,6 @@ struct ResolverConflictTests {
         }
         #expect(report.explanation.contains("x is pinned at 1.0.0"))
         #expect(report.suggestions.contains("unpin x (pinned at 1.0.0)"))
-    }
-
-    @Test("a cycle among the chosen versions is reported with its path")
-    func cycle() throws {
-        let catalog = try catalog([
-            "a": ["1.0.0": ["b": "^2.0.0"]], "b": ["2.0.0": ["a": "^1.0.0"]], "c": ["1.0.0": ["a": "^1.0.0"]],
-        ])
-        let error = try #require(try resolutionError(catalog, ["c": "^1.0.0"]))
-        guard case .dependencyCycle(let path) = error else {
-            Issue.record("expected a cycle, got \(error)")
-            return
-        }
-        #expect(path.map(\.description) == ["a@1.0.0", "b@2.0.0", "a@1.0.0"])
-        #expect(error.explanation.hasSuffix("a@1.0.0 → b@2.0.0 → a@1.0.0."))
-        let selfCycle = try #require(
-            try resolutionError(try self.catalog(["s": ["1.0.0": ["s": "^1.0.0"]]]), ["s": "*"]))
-        guard case .dependencyCycle(let selfPath) = selfCycle else {
-            Issue.record("expected a cycle, got \(selfCycle)")
-            return
-        }
-        #expect(selfPath.map(\.description) == ["s@1.0.0", "s@1.0.0"])
     }
 
     /// The shared helper, reachable inside closures that shadow it.
