@@ -46,7 +46,8 @@ public struct DependencyResolver<Provider: PackageProvider> {
         case .unsolvable(let failure):
             var explainer = FailureExplainer(
                 table: solver.versionSolver.table, incompatibilities: solver.versionSolver.incompatibilities)
-            throw explainer.error(for: failure)
+            throw explainer.error(
+                for: failure, trials: SuggestionTrials(provider: provider, request: request, cycleLimit: cycleLimit))
         case .tooManyCycles:
             let explainer = FailureExplainer(
                 table: solver.versionSolver.table, incompatibilities: solver.versionSolver.incompatibilities)

@@ -19,7 +19,10 @@ struct FailureExplainer {
     }
 
     /// The error for the failure ending with incompatibility `failure`.
-    mutating func error(for failure: Int) -> ResolutionError {
+    /// - Parameters:
+    ///   - failure: The index of the incompatibility the failed solve ended with.
+    ///   - trials: The failed request and its provider, to try suggestions with before making them.
+    mutating func error(for failure: Int, trials: SuggestionTrials) -> ResolutionError {
         countDerivations(failure)
         if case .conflict = incompatibilities[failure].cause {
             visit(failure)
@@ -33,8 +36,8 @@ struct FailureExplainer {
             let fact = self.fact(index)
             if !facts.contains(fact) { facts.append(fact) }
         }
-        let suggestions = ConflictSuggestions(table: table, incompatibilities: incompatibilities)
-            .suggestions(for: external)
+        var suggester = ConflictSuggestions(table: table, incompatibilities: incompatibilities, trials: trials)
+        let suggestions = suggester.suggestions(failure: failure, external: external)
         var text = lines.map { line in line.number.map { "(\($0)) " + line.text } ?? line.text }
             .joined(separator: "\n")
         if !suggestions.isEmpty {

@@ -116,6 +116,76 @@ struct ResolverConflictTests {
         #expect(report.suggestions.contains("unpin x (pinned at 1.0.0)"))
     }
 
+    @Test("no suggestion requests a version the failure proves cannot be installed, nor the request that failed")
+    func suggestionsAvoidRuledOutVersions() throws {
+        let catalog = try catalog([
+            "foo": ["1.0.0": ["a": "^1", "b": "^1"], "1.1.0": ["x": "^1", "y": "^1"]],
+            "a": ["1.0.0": ["b": "^2"]], "b": ["1.0.0": [:], "2.0.0": [:]],
+            "x": ["1.0.0": ["y": "^2"]], "y": ["1.0.0": [:], "2.0.0": [:]],
+        ])
+        let error = try #require(try resolutionError(catalog, ["foo": "^1.0.0"]))
+        guard case .unsatisfiable(let report) = error else {
+            Issue.record("expected unsatisfiable, got \(error)")
+            return
+        }
+        #expect(
+            report.explanation == """
+                Because a@1.0.0 depends on b ^2 and foo@1.0.0 depends on a ^1, foo@1.0.0 requires b@2.0.0.
+                (1) And because foo@1.0.0 depends on b ^1, foo@1.0.0 cannot be installed.
+
+                Because x@1.0.0 depends on y ^2 and foo@1.1.0 depends on x ^1, foo@1.1.0 requires y@2.0.0.
+                And because foo@1.1.0 depends on y ^1, foo@1.1.0 cannot be installed.
+                And because foo@1.0.0 cannot be installed (1), foo ^1.0.0 cannot be installed.
+                And because the install requires foo ^1.0.0, version solving failed.
+
+                Suggestions:
+                - relax the requirement on b in a
+                - relax the requirement on b in foo
+                - relax the requirement on y in foo
+                - relax the requirement on y in x
+                """)
+        #expect(try resolutionError(catalog, ["foo": "^1.1.0"]).map { $0.explanation.contains("request") } == false)
+    }
+
+    @Test("a suggested version is tried first: one with which the request still fails is skipped for an older one")
+    func suggestionsTried() throws {
+        let catalog = try catalog([
+            "app": ["1.0.0": ["util": "^1.0.0"]],
+            "util": ["1.0.0": ["core": "^1.0.0"]],
+            "lib": [
+                "1.0.0": ["core": "^1.0.0"], "1.1.0": ["core": "^1.0.0", "extra": "^5.0.0"],
+                "1.2.0": ["core": "^2.0.0"],
+            ],
+            "core": ["1.0.0": [:], "2.0.0": [:]],
+            "extra": ["1.0.0": [:]],
+        ])
+        let error = try #require(try resolutionError(catalog, ["app": "^1.0.0", "lib": "^1.2.0"]))
+        guard case .unsatisfiable(let report) = error else {
+            Issue.record("expected unsatisfiable, got \(error)")
+            return
+        }
+        #expect(report.suggestions.contains("lib@1.0.0 accepts core ^1.0.0 — request lib@^1.0.0"))
+        #expect(!report.suggestions.contains { $0.contains("lib@^1.1.0") || $0.contains("lib@^1.2.0") })
+        #expect(versionTexts(try resolve(catalog, ["app": "^1.0.0", "lib": "^1.0.0"]))["lib"] == "1.0.0")
+    }
+
+    @Test("when no suggestion works, the explanation makes none")
+    func noWorkingSuggestion() throws {
+        let catalog = try catalog([
+            "a": ["2.0.0": ["x": "^2.0.0"]],
+            "x": ["1.0.0": [:], "2.0.0": ["z": "^1.0.0"]],
+            "z": ["2.0.0": [:]],
+        ])
+        let error = try #require(try resolutionError(catalog, ["a": "^2.0.0"], locked: ["x": "1.0.0"]))
+        guard case .unsatisfiable(let report) = error else {
+            Issue.record("expected unsatisfiable, got \(error)")
+            return
+        }
+        #expect(report.suggestions.isEmpty)
+        #expect(!report.explanation.contains("Suggestions"))
+        #expect(report.explanation.contains("x is pinned at 1.0.0"))
+    }
+
     /// The shared helper, reachable inside closures that shadow it.
     private func catalog(_ table: [String: [String: [String: String]]]) throws -> PackageCatalog {
         try AnnalsResolverTests.catalog(table)
