@@ -1,8 +1,10 @@
 /// Where the resolver learns which versions of a package exist and what each version depends on.
 ///
-/// The resolver asks for each package's versions once, when the package first comes up, and for each
-/// version's dependencies once, when it considers that version. Conform a registry client to it, or use
-/// ``PackageCatalog``.
+/// The resolver asks for a package's versions when the package first comes up, and for a version's dependencies
+/// when it considers that version. It may ask again: to order the chosen versions, to rule out a dependency cycle
+/// (the dependencies of every version of the packages on it), and, after a failure, to try each suggestion with a
+/// solve of its own. So answers should be cheap and always the same; put a cache in front of a registry client.
+/// Conform a registry client to it, or use ``PackageCatalog``.
 public protocol PackageProvider {
     /// The versions of `package` that exist, in any order, or `nil` when no package has that name.
     /// - Parameter package: The package name.

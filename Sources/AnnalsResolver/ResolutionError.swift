@@ -12,15 +12,15 @@ public enum ResolutionError: Error, Sendable, CustomStringConvertible {
     case noMatchingVersion(name: String, available: [SemanticVersion], requiredBy: Requirement, report: ConflictReport)
     /// The requirements clash: no choice of versions satisfies them all.
     case unsatisfiable(ConflictReport)
-    /// Every choice of versions that satisfies the requirements has a dependency cycle, which has no install order
-    /// (or the only ones without a cycle clash with the requirements): the report's derivation rests on `cycles`, the
-    /// cycles the resolver ruled out, such as `a@1.0.0 → b@2.0.0 → a@1.0.0`.
+    /// No choice of versions satisfies every requirement without a dependency cycle, which has no install order:
+    /// the report's derivation rests on `cycles`, the cycles the resolver ruled out, such as
+    /// `a@1.0.0 → b@2.0.0 → a@1.0.0` (and on no unknown package or range matching nothing, cases that come first).
     case dependencyCycle(cycles: [DependencyCycle], report: ConflictReport)
     /// The resolver ruled out `limit` dependency cycles one after another and the versions it chose next still had
     /// one, so it stopped; versions without a cycle may exist. `found` holds every cycle found, the last one too.
     case tooManyCycles(found: [DependencyCycle], limit: Int)
 
-    /// A text for people: the explanation, with suggestions, or the cycle's path.
+    /// A text for people: the explanation, with suggestions, or the cycles found before the resolver stopped.
     public var explanation: String {
         switch self {
         case .unknownPackage(_, _, let report), .noMatchingVersion(_, _, _, let report), .unsatisfiable(let report),
