@@ -43,6 +43,30 @@ struct OrganizationIsolationTests {
         }
     }
 
+    @Test("another organization's private plugins change neither the scores nor the order of a search")
+    func searchScoresIgnoreOtherOrganizations() async throws {
+        try await withPlatform { platform, directory in
+            let global = try writeManifest(["shared-tool": ["1.0.0": [:]]], to: directory, name: "global")
+            let beta = try writeManifest(["beta-tool": ["1.0.0": [:]]], to: directory, name: "beta")
+            _ = try await platform.sync(RegistrySource(global), scope: .global, actorId: "ops")
+            _ = try await platform.sync(RegistrySource(beta), scope: .organization("beta"), actorId: "ops")
+            func results() throws -> [String] {
+                try platform.search("tool secret", organization: "beta").map {
+                    "\($0.plugin.name) \($0.score) \($0.lexicalScore ?? -1)"
+                }
+            }
+            let before = try results()
+            #expect(before.count == 2)
+            // Eight private plugins of acme's hold both words: before, beta's lexical scores dropped.
+            var secrets: [String: [String: [String: String]]] = [:]
+            for index in 0..<8 { secrets["acme-secret-tool-\(index)"] = ["1.0.0": [:]] }
+            let acme = try writeManifest(secrets, to: directory, name: "acme")
+            _ = try await platform.sync(RegistrySource(acme), scope: .organization("acme"), actorId: "ops")
+            #expect(try results() == before)
+            #expect(try platform.search("tool secret", organization: "acme").count == 9)
+        }
+    }
+
     @Test("an allowlist narrows what an organization sees of the global registry")
     func allowlist() async throws {
         try await withPlatform { platform, directory in

@@ -3,7 +3,7 @@
 ///
 /// Tables: `knowledge` (id → record), `by-thing` (thingId␀id), `by-label` (label␀id), `terms` (term␀id → term
 /// frequency and document length), `term-stats` (term → document frequency), `stats` (`documents`, `length`, `changed`) and
-/// `vectors` (id → group, labels and the embedding). Deleting a thing deletes its knowledge.
+/// `vectors` (id → group, labels, thing, document length and the embedding). Deleting a thing deletes its knowledge.
 public struct KnowledgeProjection: Projection {
     /// `knowledge`.
     public let name = "knowledge"
@@ -11,8 +11,9 @@ public struct KnowledgeProjection: Projection {
     /// item's group to the event's; 4: supplied embeddings with components past Float's range, or too large or too
     /// small to square, are scaled instead of stored as zeros; 5: thing ids and labels are stored in Unicode
     /// normalization form C; 6: a supplied embedding of unit length already is stored as given, so that a restore
-    /// of a stored one compares equal to it).
-    public let version = 6
+    /// of a stored one compares equal to it; 7: `vectors` rows carry the item's document length, so that a search restricted
+    /// to groups computes BM25's statistics over those groups alone).
+    public let version = 7
     /// The tables, in ``ProjectionTable`` order.
     public let tableNames = ["knowledge", "by-thing", "by-label", "terms", "term-stats", "stats", "vectors"]
     /// What snapshots hold: the items and the tables queries read. The term index, its counters and the vectors
@@ -163,7 +164,9 @@ public struct KnowledgeProjection: Projection {
         try Self.adjust(Self.stats, key: Self.documentsKey, by: 1, in: tables)
         try Self.adjust(Self.stats, key: Self.lengthKey, by: Int64(length), in: tables)
         let vector = item.suppliedEmbedding ?? embedder.embed(item.text)
-        try tables.put(Self.vectors, key: Array(item.id.utf8), value: VectorRow.encode(item, vector, encoding))
+        try tables.put(
+            Self.vectors, key: Array(item.id.utf8),
+            value: VectorRow.encode(item, vector, encoding, documentLength: length))
     }
 
     /// Removes `item`; with `searchable`, also its terms, counters and embedding.
@@ -209,15 +212,20 @@ public struct KnowledgeProjection: Projection {
     }
 }
 
-/// A `vectors` row: what vector search filters on (group, labels) and the embedding.
+/// A `vectors` row: what vector search filters on (group, labels), the item's document length (what BM25 needs of
+/// every item of a group) and the embedding.
 enum VectorRow {
-    static func encode(_ item: KnowledgeItem, _ vector: [Float], _ encoding: VectorEncoding) -> [UInt8] {
-        var writer = ByteWriter(capacity: 32 + vector.count * 4)
+    /// The row of `item` with its embedding `vector` stored as `encoding`, and its length in terms.
+    static func encode(
+        _ item: KnowledgeItem, _ vector: [Float], _ encoding: VectorEncoding, documentLength: Int
+    ) -> [UInt8] {
+        var writer = ByteWriter(capacity: 40 + vector.count * 4)
         writer.u8(1)
         writer.optionalString(item.groupId)
         writer.varint(UInt64(item.labels.count))
         for label in item.labels { writer.string(label) }
         writer.string(item.thingId)
+        writer.varint(UInt64(documentLength))
         writer.u8(encoding.rawValue)
         writer.varint(UInt64(vector.count))
         writer.raw(VectorMath.encode(vector, as: encoding))
@@ -229,6 +237,8 @@ enum VectorRow {
         var groupId: String?
         var labels: [String]
         var thingId: String
+        /// The item's length in terms, as its `terms` postings record it.
+        var documentLength: Int
         var encoding: VectorEncoding
         var dimensions: Int
         var vector: UnsafeRawBufferPointer
@@ -242,6 +252,7 @@ enum VectorRow {
             var labels: [String] = []
             for _ in 0..<count { labels.append(try reader.string()) }
             let thing = try reader.string()
+            let documentLength = Int(clamping: try reader.varint())
             guard let encoding = VectorEncoding(rawValue: try reader.u8()) else {
                 throw OntologyRecordError(table: "vectors", key: id)
             }
@@ -251,7 +262,8 @@ enum VectorRow {
                 throw OntologyRecordError(table: "vectors", key: id)
             }
             return Decoded(
-                groupId: group, labels: labels, thingId: thing, encoding: encoding, dimensions: dimensions,
+                groupId: group, labels: labels, thingId: thing, documentLength: documentLength, encoding: encoding,
+                dimensions: dimensions,
                 vector: try reader.bytes(dimensions * width))
         }
     }

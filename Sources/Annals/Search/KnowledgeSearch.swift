@@ -14,12 +14,15 @@ public enum SearchMode: String, Sendable, CaseIterable {
 public struct SearchQuery: Sendable, Hashable {
     /// The text to search for.
     public var text: String
-    /// Only items of this group.
+    /// Only items of this group. A search restricted to groups (this or ``groupIds``) computes BM25's statistics
+    /// (document count, average length, document frequencies) over the current items of those groups alone, so that
+    /// other groups' items change neither its scores nor its order.
     public var groupId: String?
     /// Only items of one of these groups (together with ``groupId``, when both are set): what a tenant that
     /// sees a shared group besides its own searches.
     public var groupIds: Set<String>?
-    /// Only items carrying every one of these labels.
+    /// Only items carrying every one of these labels. Labels narrow the hits, not BM25's statistics: an item scores
+    /// the same with or without a label filter.
     public var labels: [String]
     /// At most this many hits.
     public var limit: Int
@@ -48,6 +51,13 @@ extension SearchQuery {
         query.groupIds = groupIds.map { Set($0.map(\.canonicalSpelling)) }
         query.labels = labels.map(\.canonicalSpelling)
         return query
+    }
+
+    /// The groups the search is restricted to (``groupId`` and ``groupIds`` together), or `nil` when it searches
+    /// every group.
+    var restrictedGroups: Set<String>? {
+        guard groupId != nil || groupIds != nil else { return nil }
+        return (groupIds ?? []).union(groupId.map { [$0] } ?? [])
     }
 }
 
@@ -137,7 +147,12 @@ extension EventStore {
                     }
                     if query.mode != .vector {
                         let rows = index.rows
-                        let lexicalHits = try Self.bm25(query.text, tables) { id in rows[id].map(allowed) ?? false }
+                        // Restricted to groups, the statistics are those groups' alone (labels narrow the hits,
+                        // not the statistics): another group's items must not move this one's scores.
+                        let collection = query.restrictedGroups.map(index.lexicalCollection(of:))
+                        let lexicalHits = try Self.bm25(query.text, tables, collection: collection) { id in
+                            rows[id].map(allowed) ?? false
+                        }
                         for (rank, hit) in lexicalHits.prefix(depth).enumerated() {
                             lexical[hit.id] = (rank + 1, hit.score, hit.terms)
                             lexicalRanking.append(hit.id)
@@ -172,33 +187,58 @@ extension EventStore {
     static let fusedDepth = 1_000
 
     /// BM25 scores of the items that contain query terms and pass `include`, best first (ties by id).
-    static func bm25(_ text: String, _ tables: any ProjectionReader, include: (String) -> Bool) throws
-        -> [(id: String, score: Double, terms: [String])]
-    {
+    ///
+    /// The statistics (document count, average document length, each term's document frequency) are those of
+    /// `collection` when given, counting document frequencies from the postings of its items; otherwise those of the
+    /// whole view, from the counters the projection keeps.
+    static func bm25(
+        _ text: String, _ tables: any ProjectionReader, collection: BM25Collection? = nil,
+        include: (String) -> Bool
+    ) throws -> [(id: String, score: Double, terms: [String])] {
         let terms = Array(Set(TextTokenizer.terms(text).map(TextTokenizer.stem))).sorted()
-        let documents = try KnowledgeProjection.counter(
-            KnowledgeProjection.stats, key: KnowledgeProjection.documentsKey, in: tables)
+        let documents: Int
+        let length: Int
+        if let collection {
+            (documents, length) = (collection.documents, collection.totalLength)
+        } else {
+            documents = Int(
+                try KnowledgeProjection.counter(
+                    KnowledgeProjection.stats, key: KnowledgeProjection.documentsKey, in: tables))
+            length = Int(
+                try KnowledgeProjection.counter(
+                    KnowledgeProjection.stats, key: KnowledgeProjection.lengthKey, in: tables))
+        }
         guard documents > 0, !terms.isEmpty else { return [] }
-        let length = try KnowledgeProjection.counter(
-            KnowledgeProjection.stats, key: KnowledgeProjection.lengthKey, in: tables)
         let average = Double(length) / Double(documents)
         let scorer = BM25()
         var scores: [String: (score: Double, terms: [String])] = [:]
         for term in terms {
-            let frequency = try KnowledgeProjection.counter(
-                KnowledgeProjection.termStats, key: Array(term.utf8), in: tables)
-            guard frequency > 0 else { continue }
+            var frequency = 0
+            if collection == nil {
+                frequency = Int(
+                    try KnowledgeProjection.counter(KnowledgeProjection.termStats, key: Array(term.utf8), in: tables))
+                guard frequency > 0 else { continue }
+            }
+            // One pass over the term's postings: the collection's document frequency, and the postings to score.
+            var postings: [(id: String, termFrequency: Int, documentLength: Int)] = []
             try tables.scan(KnowledgeProjection.terms, prefix: OntologyKey.prefix(term)) { key, value in
                 guard value.count == 8 else { return true }
                 let id = OntologyKey.lastPart(key)
+                if let collection, collection.contains(id) { frequency += 1 }
                 guard include(id) else { return true }
-                let score = scorer.score(
-                    termFrequency: Int(UInt32(bigEndianBytes: value, at: 0)),
-                    documentLength: Int(UInt32(bigEndianBytes: value, at: 4)), documentFrequency: Int(frequency),
-                    documentCount: Int(documents), averageDocumentLength: average)
-                scores[id, default: (0, [])].score += score
-                scores[id, default: (0, [])].terms.append(term)
+                postings.append(
+                    (
+                        id, Int(UInt32(bigEndianBytes: value, at: 0)),
+                        Int(UInt32(bigEndianBytes: value, at: 4))
+                    ))
                 return true
+            }
+            for posting in postings {
+                let score = scorer.score(
+                    termFrequency: posting.termFrequency, documentLength: posting.documentLength,
+                    documentFrequency: frequency, documentCount: documents, averageDocumentLength: average)
+                scores[posting.id, default: (0, [])].score += score
+                scores[posting.id, default: (0, [])].terms.append(term)
             }
         }
         return scores.map { ($0.key, $0.value.score, $0.value.terms) }.sorted {

@@ -19,6 +19,11 @@ final class VectorIndexCache: @unchecked Sendable {
         var groups: [String?] = []
         var labels: [[String]] = []
         var thingIds: [String] = []
+        /// Each row's document length in terms, as the `terms` postings record it.
+        var documentLengths: [Int] = []
+        /// The number and total document length of the current rows of each group, for BM25's statistics over
+        /// groups.
+        var groupTotals: [String: (documents: Int, length: Int)] = [:]
         /// Whether each row is current (a changed or deleted item's old row is dead).
         var alive: [Bool] = []
         var rows: [String: Int] = [:]
@@ -40,14 +45,40 @@ final class VectorIndexCache: @unchecked Sendable {
             groups.append(row.groupId)
             labels.append(row.labels)
             thingIds.append(row.thingId)
+            documentLengths.append(row.documentLength)
             alive.append(true)
+            if let group = row.groupId {
+                groupTotals[group, default: (0, 0)].documents += 1
+                groupTotals[group, default: (0, 0)].length += row.documentLength
+            }
         }
 
+        /// Marks `row` dead and takes it out of its group's totals.
         func kill(_ row: Int) {
             guard alive[row] else { return }
             alive[row] = false
             dead += 1
             if rows[ids[row]] == row { rows[ids[row]] = nil }
+            if let group = groups[row], let totals = groupTotals[group] {
+                let remaining = (documents: totals.documents - 1, length: totals.length - documentLengths[row])
+                groupTotals[group] = remaining.documents > 0 ? remaining : nil
+            }
+        }
+
+        /// The current items of `groups` as a BM25 collection: their number and total length from the group
+        /// totals, and membership by row.
+        func lexicalCollection(of groups: Set<String>) -> BM25Collection {
+            var collection = BM25Collection(documents: 0, totalLength: 0) {
+                [rows, alive, rowGroups = self.groups, allowed = groups] id in
+                guard let row = rows[id], alive[row], let group = rowGroups[row] else { return false }
+                return allowed.contains(group)
+            }
+            for group in groups {
+                guard let totals = groupTotals[group] else { continue }
+                collection.documents += totals.documents
+                collection.totalLength += totals.length
+            }
+            return collection
         }
     }
 
