@@ -11,9 +11,11 @@ public struct KnowledgeProjection: Projection {
     /// item's group to the event's; 4: supplied embeddings with components past Float's range, or too large or too
     /// small to square, are scaled instead of stored as zeros; 5: thing ids and labels are stored in Unicode
     /// normalization form C; 6: a supplied embedding of unit length already is stored as given, so that a restore
-    /// of a stored one compares equal to it; 7: `vectors` rows carry the item's document length, so that a search restricted
-    /// to groups computes BM25's statistics over those groups alone).
-    public let version = 7
+    /// of a stored one compares equal to it; 7: `vectors` rows carry the item's document length, so that a search
+    /// restricted to groups computes BM25's statistics over those groups alone; 8: text is tokenized in Unicode
+    /// normalization form C and combining marks are never terms of their own, which changes the terms and
+    /// embeddings of such text).
+    public let version = 8
     /// The tables, in ``ProjectionTable`` order.
     public let tableNames = ["knowledge", "by-thing", "by-label", "terms", "term-stats", "stats", "vectors"]
     /// What snapshots hold: the items and the tables queries read. The term index, its counters and the vectors

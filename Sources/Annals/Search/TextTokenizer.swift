@@ -2,13 +2,18 @@ import Foundation
 
 /// Splits text into search terms, shared by full-text (BM25) indexing and the ``FeatureHashingEmbedder``.
 ///
-/// A term is a maximal run of letters, combining marks and decimal digits (Unicode aware); everything else
-/// separates terms. Terms are lowercased (Unicode case folding), stripped of diacritics ("Café" becomes "cafe")
-/// and of width variants ("Ｆｕｌｌ" becomes "full"). Each CJK ideograph and each kana is a term of its own,
-/// because those scripts do not separate words with spaces. A small list of English stopwords is dropped, and so
-/// is any term longer than ``maximumTermLength`` UTF-8 bytes (hashes, base64 and similar noise).
+/// The text is first put in Unicode normalization form C, so that canonically equivalent spellings (a composed
+/// "배터리" or "ガ" and its decomposed jamo or kana with a combining voicing mark) give the same terms. A term is
+/// then a maximal run of letters, combining marks and decimal digits (Unicode aware); everything else separates
+/// terms. Terms are lowercased (Unicode case folding), stripped of diacritics ("Café" becomes "cafe") and of width
+/// variants ("Ｆｕｌｌ" becomes "full"). Each CJK ideograph and each kana letter is a term of its own, because those
+/// scripts do not separate words with spaces; the combining marks that follow one (a voicing mark the normalization
+/// could not compose, a half-width "ﾞ") belong to its term. A combining mark is never a term on its own: one that
+/// follows no letter, digit, ideograph or kana is dropped. A small list of English stopwords is dropped, and so is
+/// any term longer than ``maximumTermLength`` UTF-8 bytes (hashes, base64 and similar noise).
 ///
-/// ASCII text takes a fast path that never creates intermediate strings; only terms with non-ASCII characters
+/// ASCII text takes a fast path that never creates intermediate strings, and text whose characters all lie below
+/// U+0300 (which is always in normalization form C) skips the normalization; only terms with non-ASCII characters
 /// go through Foundation's folding.
 public enum TextTokenizer {
     /// The longest term kept, in UTF-8 bytes after folding; longer runs are dropped.
@@ -36,12 +41,20 @@ public enum TextTokenizer {
 
     /// Calls `body` with the UTF-8 bytes of each term of `text`, in order; the buffer is only valid during the call.
     static func forEachTerm(in text: String, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
-        var text = text
+        var text = canonicalComposition(text)
         text.withUTF8 { utf8 in
             withUnsafeTemporaryAllocation(of: UInt8.self, capacity: maximumTermLength) { scratch in
                 scan(utf8, scratch: scratch, body)
             }
         }
+    }
+
+    /// `text` in Unicode normalization form C; returned as it is when every scalar lies below U+0300 (no UTF-8
+    /// byte of 0xCC or more), which no normalization changes.
+    static func canonicalComposition(_ text: String) -> String {
+        var text = text
+        let composed = text.withUTF8 { utf8 in !utf8.contains { $0 >= 0xCC } }
+        return composed ? text : text.precomposedStringWithCanonicalMapping
     }
 
     /// Walks valid UTF-8, finding the runs of word characters and handing each to ``emit(_:ascii:scratch:_:)``.
@@ -70,12 +83,24 @@ public enum TextTokenizer {
             case .word:
                 if start < 0 { start = i }
                 ascii = false
+            case .mark:
+                // Part of the run it follows; alone, not a term.
+                if start >= 0 { ascii = false }
             case .standalone:
                 if start >= 0 {
                     emit(UnsafeBufferPointer(rebasing: utf8[start..<i]), ascii: ascii, scratch: scratch, body)
                     start = -1
                 }
-                emit(UnsafeBufferPointer(rebasing: utf8[i..<end]), ascii: false, scratch: scratch, body)
+                // The marks that follow an ideograph or kana are part of its term.
+                var markEnd = end
+                while markEnd < utf8.count, utf8[markEnd] >= 0x80 {
+                    let (next, nextLength) = scalarValue(utf8, at: markEnd)
+                    guard classify(next) == .mark else { break }
+                    markEnd = min(markEnd + nextLength, utf8.count)
+                }
+                emit(UnsafeBufferPointer(rebasing: utf8[i..<markEnd]), ascii: false, scratch: scratch, body)
+                i = markEnd
+                continue
             case .separator:
                 if start >= 0 {
                     emit(UnsafeBufferPointer(rebasing: utf8[start..<i]), ascii: ascii, scratch: scratch, body)
@@ -103,11 +128,33 @@ public enum TextTokenizer {
             if !isStopword(term) { body(term) }
             return
         }
-        var folded = String(decoding: run, as: UTF8.self)
-            .folding(options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive], locale: nil)
+        var folded = foldedTerm(run)
         folded.withUTF8 { term in
             if !term.isEmpty && term.count <= maximumTermLength && !isStopword(term) { body(term) }
         }
+    }
+
+    /// A non-ASCII run lowercased, without diacritics and width variants. Half-width voicing marks become the
+    /// combining ones, and the result is composed again, so that "ｶﾞ" folds to "ガ" like "ガ" does.
+    private static func foldedTerm(_ run: UnsafeBufferPointer<UInt8>) -> String {
+        var text = String(decoding: run, as: UTF8.self)
+        // U+FF9E and U+FF9F are EF BE 9E and EF BE 9F in UTF-8.
+        let halfWidthMarks = run.indices.dropFirst(2).contains {
+            run[$0 - 2] == 0xEF && run[$0 - 1] == 0xBE && (run[$0] == 0x9E || run[$0] == 0x9F)
+        }
+        if halfWidthMarks {
+            text = String(
+                String.UnicodeScalarView(
+                    text.unicodeScalars.map { (scalar: Unicode.Scalar) -> Unicode.Scalar in
+                        switch scalar.value {
+                        case 0xFF9E: "\u{3099}"
+                        case 0xFF9F: "\u{309A}"
+                        default: scalar
+                        }
+                    }))
+        }
+        let folded = text.folding(options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive], locale: nil)
+        return halfWidthMarks ? folded.precomposedStringWithCanonicalMapping : folded
     }
 
     /// Whether an ASCII byte is a letter or a digit.
@@ -118,24 +165,33 @@ public enum TextTokenizer {
 
     /// How the tokenizer treats a non-ASCII scalar.
     private enum ScalarClass {
-        /// Part of a word: a letter, a combining mark or a decimal digit.
+        /// Part of a word: a letter or a decimal digit.
         case word
-        /// A term on its own: a CJK ideograph or a kana.
+        /// A combining mark (and the half-width kana voicing marks U+FF9E, U+FF9F): part of the term it follows,
+        /// never a term on its own.
+        case mark
+        /// A term on its own: a CJK ideograph or a kana letter.
         case standalone
         /// Anything else: punctuation, symbols, spaces, controls.
         case separator
     }
 
+    /// How the tokenizer treats the non-ASCII scalar `value`. In the kana blocks only letters stand alone: the
+    /// combining voicing marks U+3099 and U+309A are marks, and the spacing ones (U+309B, U+309C) and punctuation
+    /// such as "・" separate.
     private static func classify(_ value: UInt32) -> ScalarClass {
         guard let scalar = Unicode.Scalar(value) else { return .separator }
+        if value == 0xFF9E || value == 0xFF9F { return .mark }
         let properties = scalar.properties
-        if properties.isIdeographic || (0x3040...0x30FF).contains(value) || (0xFF66...0xFF9D).contains(value) {
-            return .standalone
-        }
+        if properties.isIdeographic { return .standalone }
+        let kana = (0x3040...0x30FF).contains(value) || (0xFF66...0xFF9D).contains(value)
         switch properties.generalCategory {
-        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
-            .nonspacingMark, .spacingMark, .enclosingMark, .decimalNumber:
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter:
+            return kana ? .standalone : .word
+        case .decimalNumber:
             return .word
+        case .nonspacingMark, .spacingMark, .enclosingMark:
+            return .mark
         default:
             return .separator
         }

@@ -1,0 +1,62 @@
+import Foundation
+import Testing
+
+@testable import Annals
+
+/// Canonically equivalent text (composed NFC, decomposed NFD) gives the same terms, embeddings and search hits.
+@Suite struct UnicodeSearchTests {
+    private let korean = "배터리 교체"
+    private let japanese = "ガイドブック"
+
+    private func decomposed(_ text: String) -> String { text.decomposedStringWithCanonicalMapping }
+
+    @Test func composedAndDecomposedTextGiveTheSameTerms() {
+        #expect(decomposed(korean).unicodeScalars.count > korean.unicodeScalars.count)
+        #expect(TextTokenizer.terms(decomposed(korean)) == TextTokenizer.terms(korean))
+        #expect(TextTokenizer.terms(korean) == ["배터리", "교체"])
+        #expect(TextTokenizer.terms(decomposed(japanese)) == ["ガ", "イ", "ド", "ブ", "ッ", "ク"])
+        #expect(TextTokenizer.terms(japanese) == ["ガ", "イ", "ド", "ブ", "ッ", "ク"])
+        // Half-width kana with their voicing marks fold to the full-width letters.
+        #expect(TextTokenizer.terms("ｶﾞｲﾄﾞﾌﾞｯｸ") == ["ガ", "イ", "ド", "ブ", "ッ", "ク"])
+    }
+
+    @Test func combiningMarksAreNeverTermsOnTheirOwn() {
+        let marks: Set<Unicode.Scalar> = ["\u{3099}", "\u{309A}", "\u{301}", "\u{FF9E}", "\u{FF9F}"]
+        for text in ["\u{3099}", "\u{309A} \u{301}", "ﾞ ﾟ", "- \u{3099}x", "ア\u{3099}", "ガイド・ブック ゛"] {
+            let terms = TextTokenizer.terms(text)
+            #expect(terms.allSatisfy { !$0.unicodeScalars.allSatisfy(marks.contains) }, "\(text): \(terms)")
+        }
+        // A voicing mark that composes with nothing stays with its kana; punctuation and spacing marks separate.
+        #expect(TextTokenizer.terms("ア\u{3099}") == ["ア\u{3099}"])
+        #expect(TextTokenizer.terms("ガイド・ブック ゛") == ["ガ", "イ", "ド", "ブ", "ッ", "ク"])
+        #expect(TextTokenizer.terms("- \u{3099}x") == ["x"])
+    }
+
+    @Test func composedAndDecomposedTextGiveTheSameEmbedding() {
+        let embedder = FeatureHashingEmbedder()
+        #expect(embedder.embed(decomposed(korean)) == embedder.embed(korean))
+        #expect(embedder.embed(decomposed(japanese)) == embedder.embed(japanese))
+    }
+
+    @Test(arguments: ["배터리", "ガイドブック"])
+    func eitherSpellingFindsBothItemsAlike(word: String) async throws {
+        try await withStore { store, _ in
+            _ = try await store.append(Vocabulary.thing("t"))
+            _ = try await store.append(contentsOf: [
+                Vocabulary.knowledge("k-nfc", about: "t", text: word + " manual"),
+                Vocabulary.knowledge("k-nfd", about: "t", text: decomposed(word) + " manual"),
+            ])
+            for spelling in [word, decomposed(word)] {
+                for mode in [SearchMode.lexical, .vector] {
+                    let hits = try store.search(SearchQuery(spelling, mode: mode))
+                    #expect(Set(hits.map(\.item.id)) == ["k-nfc", "k-nfd"], "\(mode)")
+                    #expect(Set(hits.map(\.score)).count == 1, "\(mode): \(hits.map(\.score))")
+                    #expect(Set(hits.map(\.matchedTerms)).count == 1)
+                    if mode == .lexical {
+                        #expect(hits.first?.matchedTerms.sorted() == TextTokenizer.terms(word).sorted())
+                    }
+                }
+            }
+        }
+    }
+}
