@@ -106,23 +106,28 @@ extension Environment {
         let main = PageStructureWalk.DatabaseRecord(bytes, at: meta + MetaPages.mainDatabaseOffset)
         let free = PageStructureWalk.DatabaseRecord(bytes, at: meta + MetaPages.freeDatabaseOffset)
         guard metaPage(of: snapshot, in: bytes, pageSize: pageSize) == meta else { return nil }
-        guard lastPage < UInt64(size / pageSize) else {
-            return [
-                StructureProblem(
-                    page: lastPage, database: "(meta)",
-                    detail: "the snapshot uses pages up to \(lastPage) but the file holds \(size / pageSize)")
-            ]
-        }
         var walk = PageStructureWalk(bytes: bytes, pageSize: pageSize, lastPage: lastPage)
         let databases = walk.walk(main, database: "(main)", collectNames: true)
         for (name, record) in databases.sorted(by: { $0.key < $1.key }) where names?.contains(name) ?? true {
             if walk.isFull { break }
             walk.walk(record, database: name, leaves: leaves, ranges: ranges[name])
         }
-        if freeList, !walk.isFull {
+        // The file may end before the snapshot's last page: LMDB never writes the pages a transaction takes and frees
+        // again, and the file grows only as pages are written. Those pages must then all be free; the free-page
+        // database says which are.
+        if (freeList || walk.fileEndsEarly), !walk.isFull {
             walk.walk(free, database: PageStructureWalk.freeDatabaseName, freeList: true)
             // Only a walk of every database knows every page in use.
-            if names == nil, ranges.isEmpty { walk.reportFreePagesInUse() }
+            if freeList, names == nil, ranges.isEmpty { walk.reportFreePagesInUse() }
+        }
+        let missing = walk.pagesPastTheFileInUse()
+        if let first = missing.first, walk.problems.isEmpty {
+            return [
+                StructureProblem(
+                    page: first, database: "(meta)",
+                    detail: "the snapshot uses pages up to \(lastPage) but the file holds \(size / pageSize), and "
+                        + "\(missing.count) of the pages past its end are not free: the file was cut short")
+            ]
         }
         return walk.problems
     }

@@ -26,7 +26,7 @@ enum MetaPages {
 
     /// What can be wrong with the meta page LMDB would use.
     enum Problem: Equatable {
-        /// The file is shorter than the pages the meta page says are in use.
+        /// The file ends before a root page of the meta page (`neededBytes`: the bytes of the pages it says are in use).
         case truncated(fileBytes: UInt64, neededBytes: UInt64)
         /// A field that LMDB would follow is out of range.
         case damaged(String)
@@ -62,13 +62,17 @@ enum MetaPages {
         guard !overflow, !tooLarge else {
             return .damaged("meta page \(chosen) (transaction \(transactions[chosen])) uses pages up to \(lastPage)")
         }
-        guard needed <= size else { return .truncated(fileBytes: size, neededBytes: needed) }
         for (name, offset) in [("free-page", freeRootOffset), ("main", mainRootOffset)] {
             let root = meta.load(fromByteOffset: offset, as: UInt64.self)
             if root != PageStructureWalk.invalidPage && (root < 2 || root > lastPage) {
                 return .damaged(
                     "meta page \(chosen) (transaction \(transactions[chosen])) gives the \(name) database the root "
                         + "page \(root), outside pages 2…\(lastPage)")
+            }
+            // A file may end before the last page (pages taken and freed within a transaction are never written),
+            // but never before a root: the walk at the open checks the rest (`walkStructure`).
+            if root != PageStructureWalk.invalidPage && (root + 1) * pageSize > size {
+                return .truncated(fileBytes: size, neededBytes: needed)
             }
         }
         return nil

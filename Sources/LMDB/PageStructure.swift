@@ -35,6 +35,10 @@ struct PageStructureWalk {
     private let pageSize: Int
     /// The last page the snapshot uses; pages after it are free space.
     private let lastPage: UInt64
+    /// The last page the file holds: before ``lastPage`` when the snapshot's last pages were taken and freed again
+    /// within one transaction (LMDB never writes those), so the pages after it must all be free
+    /// (``pagesPastTheFileInUse()``).
+    private let lastPageInFile: UInt64
     /// One bit per page of the snapshot: whether the walk has reached it.
     private var visited: [UInt64]
     private(set) var problems: [StructureProblem] = []
@@ -93,13 +97,27 @@ struct PageStructureWalk {
         }
     }
 
-    /// A walk over `bytes`, the data file from its start, up to page `lastPage`.
+    /// A walk over `bytes`, the data file from its start (all of it that exists), for a snapshot that uses pages up
+    /// to `lastPage`.
     init(bytes: UnsafeRawBufferPointer, pageSize: Int, lastPage: UInt64) {
         self.bytes = bytes
         self.pageSize = pageSize
         self.lastPage = lastPage
+        lastPageInFile = min(lastPage, UInt64(bytes.count / pageSize) &- 1)
         visited = [UInt64](repeating: 0, count: Int(lastPage / 64) + 1)
     }
+
+    /// The pages past the end of the file (after ``lastPageInFile``, up to ``lastPage``) that the free-page database
+    /// does not list: pages the snapshot may use that the file has lost. Meaningful after walking the free-page
+    /// database (``walk(_:database:collectNames:leaves:ranges:freeList:)`` with `freeList`).
+    func pagesPastTheFileInUse() -> [UInt64] {
+        guard lastPageInFile < lastPage else { return [] }
+        let free = Set(freePages.filter { $0 > lastPageInFile })
+        return (lastPageInFile + 1...lastPage).filter { !free.contains($0) }
+    }
+
+    /// Whether the file ends before the snapshot's last page.
+    var fileEndsEarly: Bool { lastPageInFile < lastPage }
 
     /// Marks page `number` (at most ``lastPage``) reached; `false` when it already was.
     private mutating func markVisited(_ number: UInt64) -> Bool {
@@ -290,6 +308,10 @@ struct PageStructureWalk {
             report(number, database, "a reference to page \(number), outside pages 2…\(lastPage)")
             return nil
         }
+        guard number <= lastPageInFile else {
+            report(number, database, "a reference to page \(number), past the end of the file (page \(lastPageInFile))")
+            return nil
+        }
         guard markVisited(number) else {
             report(number, database, "the page is reached twice")
             return nil
@@ -332,7 +354,7 @@ struct PageStructureWalk {
         guard let page = claim(first, database) else { return 0 }
         let flags = Self.flags(of: page)
         let count = UInt64(page.loadUnaligned(fromByteOffset: Self.lowerOffset, as: UInt32.self))
-        guard flags == Self.overflowFlag, count >= 1, first + count - 1 <= lastPage,
+        guard flags == Self.overflowFlag, count >= 1, first + count - 1 <= lastPageInFile,
             UInt64(size) <= count * UInt64(pageSize) - UInt64(Self.headerSize)
         else {
             report(first, database, "not an overflow run of \(size) bytes (flags \(hex(flags)), \(count) pages)")

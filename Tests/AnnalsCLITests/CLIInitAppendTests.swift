@@ -234,6 +234,45 @@ struct CLIInitAppendTests {
         }
     }
 
+    /// LMDB never writes the pages a transaction takes and frees again (here the copies of a thing growing by large
+    /// properties, deleted in the same batch), and the data file grows only as pages are written: the file then ends
+    /// before the last page the commit counts. Every command used to refuse the store as cut short (exit 5).
+    @Test func aBatchThatFreesThePagesItTookLeavesAStoreThatOpens() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            var generator = SystemRandomNumberGenerator()
+            let letters = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+            var lines = [
+                eventLine(
+                    type: "thing.created", actor: "u", target: "big", group: "A", metadata: #"{"thingType":"doc"}"#)
+            ]
+            for index in 0..<6 {
+                let text = String((0..<200_000).map { _ in letters.randomElement(using: &generator)! })
+                lines.append(
+                    eventLine(
+                        type: "thing.updated", actor: "u", target: "big",
+                        metadata: #"{"properties":{"p\#(index)":"\#(text)"}}"#))
+            }
+            lines.append(eventLine(type: "thing.deleted", actor: "u", target: "big", metadata: "{}"))
+            try fx.append(lines)
+            let stats = try fx.annals("stats").object()
+            let size = try #require(
+                try FileManager.default.attributesOfItem(atPath: fx.store + "/data.mdb")[.size] as? Int)
+            #expect(size < stats.int("usedBytes") ?? 0, "the file should end before its last page: \(size) bytes")
+            #expect(try fx.headOffset() == 8)
+            #expect(try fx.annals("verify", "--indexes").status == Exit.ok)
+            try fx.append([eventLine(type: "note.added", actor: "u", target: "n", metadata: "{}")])
+            #expect(try fx.headOffset() == 9)
+            // Cut short where pages are in use, it is refused at the open, naming what is missing.
+            let file = try FileHandle(forWritingTo: URL(fileURLWithPath: fx.store + "/data.mdb"))
+            try file.truncate(atOffset: 1 << 20)
+            try file.close()
+            let cut = try fx.annals("head")
+            #expect(cut.status == Exit.storage, "\(cut)")
+            #expect(cut.errors.contains("cut short") || cut.errors.contains("truncatedFile"), "\(cut)")
+        }
+    }
+
     @Test func invalidAppendArgumentsExit64() throws {
         try withCLIFixture { fx in
             try fx.initStore()
