@@ -36,6 +36,24 @@ import Testing
         #expect(TextTokenizer.terms("- \u{3099}x") == ["x"])
     }
 
+    /// A variation selector only chooses a glyph: "葛󠄀飾区" (with U+E0100) is "葛飾区" drawn another way, and "一️" is "一".
+    @Test func variationSelectorsBelongToNoTerm() async throws {
+        #expect(termBytes("葛\u{E0100}飾区") == termBytes("葛飾区"))
+        #expect(termBytes("一\u{FE0F}二") == termBytes("一二"))
+        #expect(TextTokenizer.terms("\u{FE0F} \u{E0100}").isEmpty)
+        try await withStore { store, _ in
+            _ = try await store.append(Vocabulary.thing("t"))
+            _ = try await store.append(contentsOf: [
+                Vocabulary.knowledge("k-ivs", about: "t", text: "葛\u{E0100}飾区の地図"),
+                Vocabulary.knowledge("k-plain", about: "t", text: "葛飾区の地図"),
+            ])
+            for query in ["葛", "葛\u{E0100}"] {
+                let hits = try store.search(SearchQuery(query, mode: .lexical))
+                #expect(Set(hits.map(\.item.id)) == ["k-ivs", "k-plain"], "\(query.unicodeScalars.map(\.value))")
+            }
+        }
+    }
+
     @Test func composedAndDecomposedTextGiveTheSameEmbedding() {
         let embedder = FeatureHashingEmbedder()
         #expect(embedder.embed(decomposed(korean)) == embedder.embed(korean))

@@ -13,8 +13,8 @@ public struct KnowledgeProjection: Projection {
     /// normalization form C; 6: a supplied embedding of unit length already is stored as given, so that a restore
     /// of a stored one compares equal to it; 7: `vectors` rows carry the item's document length, so that a search
     /// restricted to groups computes BM25's statistics over those groups alone; 8: text is tokenized in Unicode
-    /// normalization form C and combining marks are never terms of their own, which changes the terms and
-    /// embeddings of such text).
+    /// normalization form C, combining marks are never terms of their own and variation selectors belong to no
+    /// term, which changes the terms and embeddings of such text).
     public let version = 8
     /// The tables, in ``ProjectionTable`` order.
     public let tableNames = ["knowledge", "by-thing", "by-label", "terms", "term-stats", "stats", "vectors"]

@@ -9,7 +9,8 @@ import Foundation
 /// variants ("Ｆｕｌｌ" becomes "full"). Each CJK ideograph and each kana letter is a term of its own, because those
 /// scripts do not separate words with spaces; the combining marks that follow one (a voicing mark the normalization
 /// could not compose, a half-width "ﾞ") belong to its term. A combining mark is never a term on its own: one that
-/// follows no letter, digit, ideograph or kana is dropped. A small list of English stopwords is dropped, and so is
+/// follows no letter, digit, ideograph or kana is dropped. Variation selectors (which only choose a glyph, as in an
+/// ideograph of a Japanese name) separate terms and belong to none. A small list of English stopwords is dropped, and so is
 /// any term longer than ``maximumTermLength`` UTF-8 bytes (hashes, base64 and similar noise).
 ///
 /// ASCII text takes a fast path that never creates intermediate strings, and text whose characters all lie below
@@ -182,6 +183,9 @@ public enum TextTokenizer {
     private static func classify(_ value: UInt32) -> ScalarClass {
         guard let scalar = Unicode.Scalar(value) else { return .separator }
         if value == 0xFF9E || value == 0xFF9F { return .mark }
+        // Variation selectors only choose a glyph ("葛󠄀" is "葛" drawn another way): they separate, and are never part
+        // of a term, so the plain and the selected spelling give the same terms.
+        if isVariationSelector(value) { return .separator }
         let properties = scalar.properties
         if properties.isIdeographic { return .standalone }
         let kana = (0x3040...0x30FF).contains(value) || (0xFF66...0xFF9D).contains(value)
@@ -195,6 +199,13 @@ public enum TextTokenizer {
         default:
             return .separator
         }
+    }
+
+    /// Whether `value` is a variation selector: U+FE00–U+FE0F, the ideographic ones U+E0100–U+E01EF, or the
+    /// Mongolian free variation selectors U+180B–U+180D and U+180F.
+    private static func isVariationSelector(_ value: UInt32) -> Bool {
+        (0xFE00...0xFE0F).contains(value) || (0xE0100...0xE01EF).contains(value) || (0x180B...0x180D).contains(value)
+            || value == 0x180F
     }
 
     /// The scalar starting at `index` in valid UTF-8 and its length in bytes (a truncated sequence yields a
