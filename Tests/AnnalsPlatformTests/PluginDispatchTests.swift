@@ -161,6 +161,34 @@ struct PluginDispatchTests {
         }
     }
 
+    @Test("a resolved dead letter whose event fails again (its cursor reset) is listed unresolved")
+    func aResolvedLetterThatFailsAgainIsUnresolved() async throws {
+        try await withRuntime(installing: ["flaky-counter"]) { runtime, _, _ in
+            let store = runtime.store
+            try await orders(store, 1)
+            let dispatcher = PluginDispatcher(runtime: runtime, maxAttempts: 2, backoff: .milliseconds(1))
+            #expect(try await dispatcher.runOnce().deadLettered == 1)
+            let letter = try #require(try PluginDispatcher.deadLetters(store, organization: "acme").first)
+            let first = try #require(try store.stream(letter.id).collect().first)
+            // Resolved by a retry; then the event is delivered again and dead-lettered anew, on the same stream.
+            _ = try await store.append(
+                NewEvent(
+                    type: ExecutionEventType.deadLetterResolved, actorId: "ops", targetId: letter.id, groupId: "acme",
+                    metadata: ["correlationId": "e-1"]))
+            #expect(try PluginDispatcher.deadLetters(store, organization: "acme").first?.resolved == true)
+            var again = first.metadata.objectValue ?? [:]
+            again["errorKind"] = "timeout"
+            _ = try await store.append(
+                NewEvent(
+                    type: ExecutionEventType.deadLetter, actorId: "dispatcher", targetId: letter.id, groupId: "acme",
+                    metadata: .object(again)))
+            let listed = try #require(try PluginDispatcher.deadLetters(store, organization: "acme").first)
+            #expect(!listed.resolved)
+            #expect(listed.errorKind == "timeout")
+            #expect(try PluginDispatcher.deadLetters(store, organization: "acme").count == 1)
+        }
+    }
+
     @Test("with one attempt per event, the dead letter records that attempt's failure")
     func singleAttemptDeadLetter() async throws {
         try await withRuntime(installing: ["flaky-counter"]) { runtime, _, _ in

@@ -7,7 +7,8 @@ extension PluginDispatcher {
     /// retry resolved each.
     ///
     /// A letter's first `plugin_dead_letter` places it in the order; each later one on its stream (a failed
-    /// retry) updates its `attempts`, `errorKind` and `error`, and `plugin_dead_letter_resolved` marks it resolved.
+    /// retry, or the event failing again after its cursor was reset) updates its `attempts`, `errorKind` and `error`
+    /// and leaves it unresolved, and `plugin_dead_letter_resolved` marks it resolved.
     public static func deadLetters(_ store: EventStore, organization: String? = nil) throws(PlatformError)
         -> [DeadLetter]
     {
@@ -36,10 +37,12 @@ extension PluginDispatcher {
                 let errorKind = metadata["errorKind"]?.stringValue ?? ""
                 let error = metadata["error"]?.stringValue ?? ""
                 if var record = records[id] {
-                    // A failed retry: the same letter, one attempt more and its failure.
+                    // A failed retry: the same letter, one attempt more and its failure. After a resolution it is a
+                    // new failure of the event (delivered again once its cursor was reset): unresolved again.
                     record.letter.attempts = attempts
                     record.letter.errorKind = errorKind
                     record.letter.error = error
+                    record.letter.resolved = false
                     record.metadata = metadata.objectValue ?? [:]
                     records[id] = record
                     continue
