@@ -118,14 +118,21 @@ struct PluginDispatchTests {
         }
     }
 
+    /// One order that flaky-counter fails twice: the dispatcher (2 attempts) and acme's dead letter it leaves.
+    private func oneDeadLetter(_ runtime: PluginRuntime) async throws -> (
+        dispatcher: PluginDispatcher, letter: DeadLetter
+    ) {
+        try await orders(runtime.store, 1)
+        let dispatcher = PluginDispatcher(runtime: runtime, maxAttempts: 2, backoff: .milliseconds(1))
+        #expect(try await dispatcher.runOnce().deadLettered == 1)
+        return (dispatcher, try #require(try PluginDispatcher.deadLetters(runtime.store, organization: "acme").first))
+    }
+
     @Test("a failed retry is recorded on its dead letter: one attempt more and the latest failure, each time")
     func failedRetriesAreRecorded() async throws {
         try await withRuntime(installing: ["flaky-counter"]) { runtime, _, _ in
             let store = runtime.store
-            try await orders(store, 1)
-            let dispatcher = PluginDispatcher(runtime: runtime, maxAttempts: 2, backoff: .milliseconds(1))
-            #expect(try await dispatcher.runOnce().deadLettered == 1)
-            let letter = try #require(try PluginDispatcher.deadLetters(store, organization: "acme").first)
+            let (dispatcher, letter) = try await oneDeadLetter(runtime)
             #expect(letter.attempts == 2 && letter.errorKind == "trap")
 
             // The handler still traps: the retry returns, and a listing then shows, one attempt more.
@@ -165,10 +172,7 @@ struct PluginDispatchTests {
     func aResolvedLetterThatFailsAgainIsUnresolved() async throws {
         try await withRuntime(installing: ["flaky-counter"]) { runtime, _, _ in
             let store = runtime.store
-            try await orders(store, 1)
-            let dispatcher = PluginDispatcher(runtime: runtime, maxAttempts: 2, backoff: .milliseconds(1))
-            #expect(try await dispatcher.runOnce().deadLettered == 1)
-            let letter = try #require(try PluginDispatcher.deadLetters(store, organization: "acme").first)
+            let letter = try await oneDeadLetter(runtime).letter
             let first = try #require(try store.stream(letter.id).collect().first)
             // Resolved by a retry; then the event is delivered again and dead-lettered anew, on the same stream.
             _ = try await store.append(
