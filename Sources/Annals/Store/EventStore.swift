@@ -91,21 +91,23 @@ public final class EventStore: @unchecked Sendable {
                 schema = completed
             }
             try Self.requireSoundOpeningPages(environment, schema, writable: !options.readOnly)
-            // The projections' databases before the format version, which marks the creation complete.
-            projections = try ProjectionCatalog(
-                environment: environment, projections: options.projections, create: !options.readOnly)
-            isNewlyCreated = options.readOnly ? false : try Self.initializeMeta(environment, schema)
             func formatAndNonce() throws -> (format: UInt64?, nonce: UInt64?) {
                 try environment.read { txn in
                     (try txn.metaU64(schema, MetaKey.formatVersion), try txn.metaU64(schema, MetaKey.nonce))
                 }
             }
-            var (format, nonce) = try formatAndNonce()
-            if format == nil, options.readOnly, Self.isInterruptedCreation(environment, names: names),
-                Self.awaitCreation(environment) != nil
+            // A reader waits for a creation in progress before it looks for the projections' databases, which the
+            // creator makes before the format version.
+            if options.readOnly, try formatAndNonce().format == nil,
+                Self.isInterruptedCreation(environment, names: names)
             {
-                (format, nonce) = try formatAndNonce()
+                _ = Self.awaitCreation(environment)
             }
+            // The projections' databases before the format version, which marks the creation complete.
+            projections = try ProjectionCatalog(
+                environment: environment, projections: options.projections, create: !options.readOnly)
+            isNewlyCreated = options.readOnly ? false : try Self.initializeMeta(environment, schema)
+            let (format, nonce) = try formatAndNonce()
             let readable =
                 format == StoreSchema.formatVersion
                 || (options.readOnly && format == StoreSchema.upgradableFormatVersion)
