@@ -23,6 +23,15 @@ import Testing
         }
     }
 
+    @Test func aSnapshotIsDueIntervalEventsAfterTheNewestWhateverItsKey() {
+        #expect(AutomaticSnapshots.isDue(head: 25_000, after: 0, interval: 25_000))
+        #expect(!AutomaticSnapshots.isDue(head: 24_999, after: 0, interval: 25_000))
+        #expect(!AutomaticSnapshots.isDue(head: 10, after: 20, interval: 5))
+        // A damaged key near 2^64 is not an overflow.
+        #expect(!AutomaticSnapshots.isDue(head: 10, after: .max, interval: 25_000))
+        #expect(AutomaticSnapshots.isDue(head: .max, after: 0, interval: 25_000))
+    }
+
     @Test func anAutomaticTrainingIsNotSavedWhenAnotherProcessTrainedMeanwhile() async throws {
         try await withStore(StoreOptions(dictionaryTrainingThreshold: 0)) { store, _ in
             _ = try await store.append(contentsOf: (0..<600).map { sampleEvent($0) })

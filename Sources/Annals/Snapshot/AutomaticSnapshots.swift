@@ -22,15 +22,21 @@ final class AutomaticSnapshots: @unchecked Sendable {
         guard interval > 0, let store else { return }
         background.start(ifDue: { () -> Bool in
             if last == nil { last = (try? store.snapshotKeys().last) ?? 0 }
-            return head >= last! + interval
+            return Self.isDue(head: head, after: last!, interval: interval)
         }) { [self] in
-            if let newest = try? store.snapshotKeys().last, head < newest + interval {
+            if let newest = try? store.snapshotKeys().last, !Self.isDue(head: head, after: newest, interval: interval) {
                 background.withLock { last = newest }
                 return
             }
             let info = try? store.createSnapshot(unlessOneWithin: interval)
             background.withLock { last = info?.offset ?? head }
         }
+    }
+
+    /// Whether a snapshot is due at `head` when the newest is at `newest`: `interval` events or more after it.
+    /// Without overflow: a damaged snapshot key may be near 2^64.
+    static func isDue(head: UInt64, after newest: UInt64, interval: UInt64) -> Bool {
+        head > newest && head - newest >= interval
     }
 
     /// Stops taking snapshots; with `wait`, waits for a running one to finish.

@@ -76,7 +76,8 @@ extension EventStore {
                     let newest = try txn.withCursor(database) { cursor in
                         try cursor.get(.last).flatMap { $0.key.count == 8 ? UInt64(bigEndianBytes: $0.key) : nil }
                     }
-                    if let newest, newest != offset, newest + interval > offset { return nil }
+                    // Without overflow: a damaged key may be near 2^64.
+                    if let newest, newest != offset, newest > offset || offset - newest < interval { return nil }
                 }
                 if let existing = try txn.get(database, key: key) {
                     let usable = existing.withUnsafeBytes { bytes in
