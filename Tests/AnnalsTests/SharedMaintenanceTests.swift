@@ -32,6 +32,14 @@ import Testing
         #expect(AutomaticSnapshots.isDue(head: .max, after: 0, interval: 25_000))
     }
 
+    @Test func aRetrainingIsDueAtEightfoldWhateverTheStoredOffset() {
+        #expect(DictionaryTraining.isRetrainingDue(head: 8_000, trainedAt: 1_000))
+        #expect(!DictionaryTraining.isRetrainingDue(head: 7_999, trainedAt: 1_000))
+        #expect(DictionaryTraining.isRetrainingDue(head: 8, trainedAt: 0))
+        // A damaged value near 2^64 is not an overflow: no training is due.
+        #expect(!DictionaryTraining.isRetrainingDue(head: .max, trainedAt: .max / 4))
+    }
+
     @Test func anAutomaticTrainingIsNotSavedWhenAnotherProcessTrainedMeanwhile() async throws {
         try await withStore(StoreOptions(dictionaryTrainingThreshold: 0)) { store, _ in
             _ = try await store.append(contentsOf: (0..<600).map { sampleEvent($0) })

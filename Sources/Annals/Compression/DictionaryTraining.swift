@@ -47,11 +47,12 @@ final class DictionaryTraining: @unchecked Sendable {
         background.start(ifDue: { () -> Bool in
             if trainedAt == nil { trainedAt = .some(Self.storedTrainedAt(store)) }
             let last = trainedAt!
-            return last == nil ? head >= max(UInt64(threshold), nextFirstAttempt) : head >= 8 * max(last!, 1)
+            return last == nil
+                ? head >= max(UInt64(threshold), nextFirstAttempt) : Self.isRetrainingDue(head: head, trainedAt: last!)
         }) { [self] in
             let stored = Self.storedTrainedAt(store)
             let known = background.withLock { trainedAt! }
-            if let stored, stored != known, head < 8 * max(stored, 1) {
+            if let stored, stored != known, !Self.isRetrainingDue(head: head, trainedAt: stored) {
                 // Another process trained since this one looked.
                 background.withLock { trainedAt = .some(stored) }
                 return
@@ -74,6 +75,13 @@ final class DictionaryTraining: @unchecked Sendable {
                 }
             }
         }
+    }
+
+    /// Whether a new dictionary is due at `head` when the current one was trained at `trainedAt`: once the log has
+    /// grown eightfold. Without overflow: a damaged `meta` value may be near 2^64, and then none is due.
+    static func isRetrainingDue(head: UInt64, trainedAt: UInt64) -> Bool {
+        let (due, overflow) = max(trainedAt, 1).multipliedReportingOverflow(by: 8)
+        return !overflow && head >= due
     }
 
     /// The offset the store's current dictionary was trained at, as its `meta` says now (`nil` for none, or when it
@@ -137,7 +145,9 @@ extension EventStore {
         do {
             try write { [schema] txn in
                 let stored = try txn.metaU64(schema, MetaKey.dictionaryTrainedAt)
-                if let known, let stored, stored != known, head < 8 * max(stored, 1) {
+                if let known, let stored, stored != known,
+                    !DictionaryTraining.isRetrainingDue(head: head, trainedAt: stored)
+                {
                     box.result = .success(nil)
                     return
                 }
