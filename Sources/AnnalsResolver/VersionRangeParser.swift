@@ -50,7 +50,10 @@ struct VersionRangeParser {
             return try sets().map { set throws(VersionRangeParseError) in try clauses(of: set) }
         } catch {
             // `vv1.2.3` looks like a name too, but is a version with one `v` too many.
-            if Self.isIdentifier(trimmed), error.reason != .extraPrefix(String(trimmed.prefix { $0 == "v" })) {
+            if case .extraPrefix = error.reason {
+                throw error
+            }
+            if Self.isIdentifier(trimmed) {
                 throw VersionRangeParseError(
                     range: text, token: String(trimmed), position: 0, reason: .distTag(String(trimmed)))
             }
