@@ -53,7 +53,9 @@ extension PluginPlatform {
             }
             var results = try view { view in
                 var results: [PluginSearchResult] = []
-                for hit in hits {
+                var namedFound = 0
+                // Enough once `limit` results include every plugin the text names (they are sorted first below).
+                for hit in hits where results.count < limit || namedFound < named.count {
                     // A hit by meaning alone, far from the query (gibberish finds every plugin at about 0.01), is
                     // noise, not a result.
                     if hit.lexicalScore == nil, (hit.similarity ?? 0) < Self.minimumSimilarityWithoutWords { continue }
@@ -65,6 +67,7 @@ extension PluginPlatform {
                         guard let word = origin[term] else { continue }
                         matches[word, default: []].append(term)
                     }
+                    if named.contains(plugin.name) { namedFound += 1 }
                     results.append(
                         PluginSearchResult(
                             plugin: plugin, score: hit.score, similarity: hit.similarity,
