@@ -86,6 +86,8 @@ struct PluginSearchTests {
             // Words no plugin has find nothing, rather than every plugin at a similarity of about 0.01.
             #expect(try platform.search("zzqqxx").isEmpty)
             #expect(try platform.search("ö∑ qqvvkk").isEmpty)
+            // Stopwords alone are no error, as in the store's search (`annals search "the"` exits 0).
+            #expect(try platform.search("the").allSatisfy { ($0.similarity ?? 0) >= 0.2 })
         }
     }
 

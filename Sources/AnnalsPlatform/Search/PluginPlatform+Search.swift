@@ -22,13 +22,17 @@ extension PluginPlatform {
     ///   - category: Only plugins of this category.
     ///   - limit: At most this many results, 1…100.
     /// - Returns: The results, best first.
-    /// - Throws: ``PlatformError/invalidArgument(_:)`` for an empty query or a limit out of range.
+    /// - Throws: ``PlatformError/invalidArgument(_:)`` for an empty (or blank) query or a limit out of range; a query of
+    ///   stopwords alone is not an error, it finds the plugins close to it by meaning (usually none).
     public func search(
         _ text: String, organization: String? = nil, category: String? = nil, limit: Int = 10
     ) throws(PlatformError) -> [PluginSearchResult] {
         guard (1...100).contains(limit) else { throw .invalidArgument("search limit \(limit) is outside 1…100") }
+        guard !text.allSatisfy(\.isWhitespace) else { throw .invalidArgument("the search text is empty") }
         let expanded = PluginSearchText.expandedQuery(text)
-        guard !expanded.isEmpty else { throw .invalidArgument("the search text has no words to look for") }
+        // Text of stopwords alone ("the") has no words to match, as in the store's search: it is ranked by meaning
+        // only, so it finds the plugins close enough to it, usually none, rather than failing.
+        let queryText = expanded.isEmpty ? text : expanded.map(\.form).joined(separator: " ")
         let scope = try PluginScope(organization: organization)
         let visibility = try view { try PluginVisibility(scope, $0) }
         var labels = [PlatformIDs.pluginLabel]
@@ -42,9 +46,7 @@ extension PluginPlatform {
         // are left, or there are no more.
         var candidates = min(1000, limit * 4 + 20)
         while true {
-            let query = SearchQuery(
-                expanded.map(\.form).joined(separator: " "), groupIds: visibility.groups, labels: labels,
-                limit: candidates)
+            let query = SearchQuery(queryText, groupIds: visibility.groups, labels: labels, limit: candidates)
             let hits: [SearchHit]
             do {
                 hits = try store.search(query)
