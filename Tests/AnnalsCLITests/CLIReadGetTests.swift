@@ -41,6 +41,11 @@ struct ReadSample: Sendable {
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
     }
+
+    /// ``iso(_:)`` with `finer` digits after the millisecond: a time between two milliseconds.
+    static func iso(_ milliseconds: Int64, finer: String) -> String {
+        String(iso(milliseconds).dropLast()) + finer + "Z"
+    }
 }
 
 /// A `read` invocation and the events it must print.
@@ -100,6 +105,13 @@ struct ReadCase: Sendable, CustomTestStringConvertible {
                     "--since", ReadSample.iso(base + 20 * minute + 1), "--until", ReadSample.iso(base + 30 * minute),
                 ],
                 filter: { $0.timestamp > base + 20 * minute && $0.timestamp < base + 30 * minute }),
+            // A tenth of a millisecond after an event: --since leaves it out and --until takes it.
+            ReadCase(
+                arguments: [
+                    "--since", ReadSample.iso(base + 20 * minute, finer: "1"), "--until",
+                    ReadSample.iso(base + 30 * minute, finer: "4"),
+                ],
+                filter: { $0.timestamp > base + 20 * minute && $0.timestamp <= base + 30 * minute }),
             ReadCase(
                 arguments: ["--type", "item.created", "--since", String(base + 30 * minute), "--group", "org-0"],
                 filter: { $0.type == "item.created" && $0.timestamp >= base + 30 * minute && $0.group == "org-0" }),
@@ -320,7 +332,8 @@ struct CLIReadGetTests {
                 (["1", "--id", UUID().uuidString], "not both"),
                 (["--id", "not-a-uuid"], "--id must be a UUID"),
                 (["abc"], "abc"),
-                (["-5"], "Error"),
+                (["-5"], "OFFSET must be a whole number from 1, got '-5'"),
+                (["--store", fx.store, "-1"], "got '-1'"),
             ]
             for (arguments, mention) in cases {
                 let result = try fx.run(["get", "--store", fx.store] + arguments)

@@ -179,6 +179,7 @@ struct CLISnapshotStateTests {
         ("1900-01-01", 0),
         ("2025-12-31T23:59:59Z", 0),
         ("2026-01-01T05:00:00Z", 6),  // an event exactly at the time counts
+        ("2026-01-01T04:59:59.9996Z", 5),  // finer than a millisecond: not rounded up to the event at 05:00
         ("2026-01-01T05:30:00Z", 6),
         ("2026-01-01T09:00:00.001Z", 10),
         ("2027-01-01T00:00:00Z", 10),

@@ -2,10 +2,21 @@ import Foundation
 
 /// ISO 8601 times to and from milliseconds since 1970: the RFC 3339 forms, read strictly.
 public enum ISO8601 {
+    /// How a time finer than a millisecond becomes one.
+    public enum FractionRounding: Sendable {
+        /// To the nearest millisecond, half up: for an event's own timestamp.
+        case nearest
+        /// To the millisecond at or before the time: for an inclusive upper bound ("at or before").
+        case down
+        /// To the millisecond at or after the time: for a lower bound ("at or after") or an exclusive upper bound
+        /// ("before"), so that no millisecond on the wrong side of the exact time is taken.
+        case up
+    }
+
     /// Milliseconds for a date-time such as `2026-11-25T10:00:00Z`, `2026-11-25T10:00:00.1234+01:00` (the fraction
-    /// rounded to the nearest millisecond) or a date `2026-11-25` (midnight UTC); `nil` for anything else: a missing
-    /// time zone, a time without seconds, a space for the `T`, trailing characters, a day that does not exist.
-    public static func milliseconds(_ text: String) -> Int64? {
+    /// rounded to a millisecond as `rounding` says) or a date `2026-11-25` (midnight UTC); `nil` for anything else: a
+    /// missing time zone, a time without seconds, a space for the `T`, trailing characters, a day that does not exist.
+    public static func milliseconds(_ text: String, rounding: FractionRounding = .nearest) -> Int64? {
         var scanner = Scanner(Array(text.utf8))
         guard let year = scanner.digits(4), scanner.take("-"), let month = scanner.digits(2), scanner.take("-"),
             let day = scanner.digits(2), (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day)
@@ -18,7 +29,7 @@ public enum ISO8601 {
         else { return nil }
         var milliseconds = Int64((hour * 60 + minute) * 60 + second) * 1000
         if scanner.take(".") {
-            guard let fraction = scanner.fractionInMilliseconds() else { return nil }
+            guard let fraction = scanner.fractionInMilliseconds(rounding) else { return nil }
             milliseconds += fraction
         }
         if scanner.take("Z") || scanner.take("z") {
@@ -96,19 +107,30 @@ public enum ISO8601 {
             return nil
         }
 
-        /// One or more digits of a second's fraction, rounded to the nearest millisecond (half up).
-        mutating func fractionInMilliseconds() -> Int64? {
+        /// One or more digits of a second's fraction, in whole milliseconds rounded as `rounding` says.
+        mutating func fractionInMilliseconds(_ rounding: FractionRounding) -> Int64? {
             let start = position
-            var microseconds: Int64 = 0
+            var milliseconds: Int64 = 0
+            var firstFinerDigit: UInt8 = 0
+            var finerIsZero = true
             while position < bytes.count, (0x30...0x39).contains(bytes[position]) {
-                if position - start < 4 { microseconds = microseconds * 10 + Int64(bytes[position] - 0x30) }
+                let digit = bytes[position] - 0x30
+                switch position - start {
+                case 0..<3: milliseconds = milliseconds * 10 + Int64(digit)
+                case 3: firstFinerDigit = digit
+                default: break
+                }
+                if position - start >= 3 && digit != 0 { finerIsZero = false }
                 position += 1
             }
             let read = position - start
             guard read > 0 else { return nil }
-            // The first four digits, in tenths of a millisecond, rounded.
-            for _ in min(read, 4)..<4 { microseconds *= 10 }
-            return (microseconds + 5) / 10
+            for _ in min(read, 3)..<3 { milliseconds *= 10 }
+            switch rounding {
+            case .nearest: return milliseconds + (firstFinerDigit >= 5 ? 1 : 0)
+            case .down: return milliseconds
+            case .up: return milliseconds + (finerIsZero ? 0 : 1)
+            }
         }
     }
 }

@@ -17,6 +17,13 @@ struct Get: ParsableCommand {
     var id: String?
 
     func validate() throws {
+        // ArgumentParser takes `-1` for an unknown option and reports it only after this check, which would say that
+        // no offset was given.
+        if offset == nil,
+            let negative = CommandLine.arguments.dropFirst().first(where: NegativeOptionValues.isNegativeNumber)
+        {
+            throw ValidationError("OFFSET must be a whole number from 1, got '\(negative)'")
+        }
         switch (offset, id) {
         case (nil, nil): throw ValidationError("give an OFFSET or --id")
         case (.some, .some): throw ValidationError("give an OFFSET or --id, not both")

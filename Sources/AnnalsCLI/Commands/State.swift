@@ -58,7 +58,8 @@ struct State: ParsableCommand {
     }
 }
 
-/// `--at`: a log offset (a plain integer) or an ISO 8601 time.
+/// `--at`: a log offset (a plain integer) or an ISO 8601 time, an inclusive bound ("at or before"), so a time finer
+/// than a millisecond becomes the millisecond at or before it.
 enum PointInLog: ExpressibleByArgument {
     case offset(UInt64)
     case time(Int64)
@@ -66,7 +67,7 @@ enum PointInLog: ExpressibleByArgument {
     init?(argument: String) {
         if let offset = UInt64(argument) {
             self = .offset(offset)
-        } else if let milliseconds = ISO8601.milliseconds(argument) {
+        } else if let milliseconds = ISO8601.milliseconds(argument, rounding: .down) {
             self = .time(milliseconds)
         } else {
             return nil

@@ -155,7 +155,7 @@ enum TailStart: ExpressibleByArgument {
         default:
             if let offset = UInt64(argument) {
                 self = .offset(offset)
-            } else if let ms = ISO8601.milliseconds(argument) {
+            } else if let ms = ISO8601.milliseconds(argument, rounding: .up) {
                 self = .time(ms)
             } else {
                 return nil

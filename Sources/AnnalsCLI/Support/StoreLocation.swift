@@ -79,14 +79,16 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case table
 }
 
-/// A time given as milliseconds since 1970 or ISO 8601.
+/// A time given as milliseconds since 1970 or ISO 8601, as a lower bound ("at or after") or an exclusive upper bound
+/// ("before"): a time finer than a millisecond becomes the millisecond after it, so that an event stamped between
+/// the exact time and the millisecond below is not taken for one at or after it.
 struct TimeArgument: ExpressibleByArgument {
     let milliseconds: Int64
 
     init?(argument: String) {
         if let ms = Int64(argument), ms >= 0 {
             milliseconds = ms
-        } else if let ms = ISO8601.milliseconds(argument) {
+        } else if let ms = ISO8601.milliseconds(argument, rounding: .up) {
             milliseconds = ms
         } else {
             return nil
