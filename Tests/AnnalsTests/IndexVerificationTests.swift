@@ -143,7 +143,25 @@ import Testing
             }
             let problems = try store.verifyIndexes()
             #expect(problems.count == 1, "\(problems)")
-            #expect(problems.first?.detail == "streams 'thing-2': stored version 999, the log's last event on it 200")
+            #expect(
+                problems.first?.detail
+                    == "streams 'thing-2': stored version 999, the log's last event on it version 200")
+        }
+    }
+
+    @Test func aMissingAndAnExtraStreamVersionAreNamedAsSuch() async throws {
+        try await withStore(options) { store, _ in
+            try await fill(store)
+            try store.write { txn in
+                _ = try txn.delete(store.schema.streams, key: Array("thing-2".utf8))
+                try txn.put(store.schema.streams, key: Array("ghost".utf8), value: UInt64(3).bigEndianBytes)
+            }
+            let problems = try store.verifyIndexes().map(\.detail)
+            #expect(
+                problems == [
+                    "streams 'ghost': stored version 3, but the log has no event on that target",
+                    "streams has no entry for 'thing-2', whose last event in the log is version 200",
+                ], "\(problems)")
         }
     }
 

@@ -200,11 +200,18 @@ struct IndexContents {
         let targets = Set(versions.keys).union(logged.versions.keys).filter { versions[$0] != logged.versions[$0] }
         return targets.sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }.map { target in
             let name = String(decoding: target.bytes, as: UTF8.self)
-            let stored = versions[target].map(String.init) ?? "no version"
-            let expected = logged.versions[target].map(String.init) ?? "no event"
-            return VerificationProblem(
-                offset: 0, kind: .index,
-                detail: "streams '\(name)': stored version \(stored), the log's last event on it \(expected)")
+            let detail: String
+            switch (versions[target], logged.versions[target]) {
+            case (nil, let expected?):
+                detail = "streams has no entry for '\(name)', whose last event in the log is version \(expected)"
+            case (let stored?, nil):
+                detail = "streams '\(name)': stored version \(stored), but the log has no event on that target"
+            case (let stored, let expected):
+                detail =
+                    "streams '\(name)': stored version \(stored.map(String.init) ?? "none"), the log's last event on "
+                    + "it version \(expected.map(String.init) ?? "none")"
+            }
+            return VerificationProblem(offset: 0, kind: .index, detail: detail)
         }
     }
 }
