@@ -181,6 +181,8 @@ struct CLIReplayAuditTests {
             // The JSON report is one canonical line.
             let json = try fx.annals("audit", "--format", "json")
             #expect(json.output.filter { $0 == "\n" }.count == 1 && json.output.hasSuffix("}\n"))
+            // `jsonl`, as the other commands spell it, is the same line.
+            #expect(try fx.annals("audit", "--format", "jsonl").output == json.output)
         }
     }
 
@@ -366,7 +368,7 @@ struct CLIReplayAuditTests {
         ["--from=-1"],
         ["--to", "ten"],
         ["--format", "xml"],
-        ["--format", "jsonl"],
+        ["--format", "csv"],
         ["--since", "yesterday"],
         ["--until", "2026-13-01"],
         ["--actor"],

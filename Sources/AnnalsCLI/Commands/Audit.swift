@@ -31,7 +31,8 @@ struct Audit: ParsableCommand {
     @Option(help: "Only events of this group.")
     var group: String?
 
-    @Option(help: "json (default: one JSON object) or table.")
+    @Option(
+        help: "json (default: one JSON object on one line), jsonl (the same, as the other commands spell it) or table.")
     var format: AuditFormat = .json
 
     func validate() throws {
@@ -50,7 +51,7 @@ struct Audit: ParsableCommand {
             EventQuery(
                 from: from, to: to ?? .max, actorId: actor, groupId: group, since: since?.milliseconds,
                 until: until?.milliseconds))
-        if format == .json {
+        if format != .table {
             try Output.standard.line(report.json.canonicalBytes)
         } else {
             for line in AuditTable(report: report).lines { try Output.standard.line(line) }
@@ -62,10 +63,12 @@ struct Audit: ParsableCommand {
     }
 }
 
-/// `--format table|json`.
+/// `--format table|json|jsonl`: `jsonl` is `json` (the report is one line), so that a script passing the other
+/// commands' `--format jsonl` gets the report too.
 enum AuditFormat: String, ExpressibleByArgument, CaseIterable {
     case table
     case json
+    case jsonl
 }
 
 /// The human-readable audit report.
