@@ -44,7 +44,8 @@ public final class Environment: @unchecked Sendable {
     ///   - path: An existing directory.
     ///   - options: Map size, readers, databases and durability.
     /// - Throws: ``LMDBError`` naming `mdb_env_open` when the directory is missing, locked or not an LMDB store, or
-    ///   already open in this process (``LMDBError/Code/alreadyOpenInProcess``).
+    ///   already open in this process (``LMDBError/Code/alreadyOpenInProcess``); naming `posix_fallocate` when the
+    ///   file system has no room for the lock file's blocks (``LockFileReservation``), where LMDB would die of SIGBUS.
     ///
     /// The corresponding C functions are `mdb_env_create` and `mdb_env_open`.
     public init(path: String, options: EnvironmentOptions = .init()) throws(LMDBError) {
@@ -58,6 +59,8 @@ public final class Environment: @unchecked Sendable {
             var flags = UInt32(MDB_NOTLS) | options.durability.environmentFlags
             if options.readOnly { flags |= UInt32(MDB_RDONLY) }
             try Self.checkMetaPages(path)
+            try LockFileReservation.reserve(
+                directory: path, maxReaders: options.maxReaders, fileMode: options.fileMode)
             openIdentity = try OpenEnvironments.opening(path) { () throws(LMDBError) in
                 try check(mdb_env_open(env, path, flags, mdb_mode_t(options.fileMode)), "mdb_env_open(\(path))")
             }

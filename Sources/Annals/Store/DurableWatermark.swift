@@ -32,11 +32,16 @@ final class DurableWatermark: @unchecked Sendable {
         defer { close(fd) }
         var status = stat()
         fstat(fd, &status)
-        if writable && Int(status.st_size) < Self.size {
-            guard ftruncate(fd, off_t(Self.size)) == 0 else {
-                throw .io("cannot size \(path): \(String(cString: strerror(errno)))")
+        if writable {
+            // Blocks reserved before the mapping is written: `ftruncate` alone reserves none, and a store on a full
+            // disk would then die of SIGBUS at the first write through the mapping instead of failing here.
+            let failure = posix_fallocate(fd, 0, off_t(Self.size))
+            guard failure == 0 else {
+                throw .io(
+                    "cannot reserve \(Self.size) bytes for \(path): \(String(cString: strerror(failure)))"
+                        + (failure == ENOSPC ? " (free some space on the store's file system)" : ""))
             }
-        } else if !writable && Int(status.st_size) < Self.size {
+        } else if Int(status.st_size) < Self.size {
             return nil
         }
         let protection = writable ? (PROT_READ | PROT_WRITE) : PROT_READ
@@ -46,6 +51,11 @@ final class DurableWatermark: @unchecked Sendable {
         base = mapped
         if writable && memcmp(base, Self.magic, 8) != 0 {
             Self.magic.withUnsafeBytes { base.copyMemory(from: $0.baseAddress!, byteCount: 8) }
+        } else if !writable && memcmp(base, Self.magic, 8) != 0 {
+            // A file a writer created but never initialized (it died, or its disk was full): no watermark yet, as
+            // for a store no writer has opened. Its zeros would otherwise say that nothing is durable.
+            munmap(mapped, Self.size)
+            return nil
         }
     }
 

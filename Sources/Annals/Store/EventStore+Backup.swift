@@ -6,8 +6,8 @@ extension EventStore {
     ///
     /// The copy is the state of one read transaction: every event committed before it began, none after. Free
     /// pages are left out. `destination` must not exist or be an empty directory. The copy is synced to disk
-    /// before this returns; a copy that fails (a full disk, say) leaves `destination` as it found it, and removes
-    /// the parent directories it created for it. A compacted copy follows every page of every database, so a store
+    /// before this returns; a copy that fails (a full disk, say), or that cannot be opened afterwards to read its head,
+    /// leaves `destination` as it found it, and removes the parent directories it created for it. A compacted copy follows every page of every database, so a store
     /// whose pages are damaged is refused first
     /// (``Environment/checkStructure(of:includingLeaves:limitingTo:includingFreeList:)``): LMDB would crash following
     /// them.
@@ -67,7 +67,16 @@ extension EventStore {
             Self.removeEmpty(created)
             throw AnnalsError(error)
         }
-        let copy = try EventStore(path: destination, options: StoreOptions(readOnly: true, createIfMissing: false))
+        let copy: EventStore
+        do {
+            copy = try EventStore(path: destination, options: StoreOptions(readOnly: true, createIfMissing: false))
+        } catch {
+            // The copy is whole, but it could not be opened to read its head (no room for its lock file, say): an
+            // exit without a head leaves nothing behind, as a copy that failed part way does.
+            for file in ["data.mdb", "lock.mdb"] { unlink(destination + "/" + file) }
+            Self.removeEmpty(created)
+            throw error
+        }
         defer { copy.close() }
         return try copy.head()
     }
