@@ -38,6 +38,40 @@ struct CLIInitAppendTests {
         }
     }
 
+    /// An `init` killed before LMDB's first write leaves an empty `data.mdb`: readers name the interrupted creation
+    /// (exit 6, after waiting for a creator that may still be writing it) rather than LMDB's "bad file descriptor",
+    /// and `init` completes it.
+    @Test func anEmptyDataFileIsAnInterruptedCreation() throws {
+        try withCLIFixture { fx in
+            try FileManager.default.createDirectory(atPath: fx.store, withIntermediateDirectories: true)
+            #expect(FileManager.default.createFile(atPath: fx.store + "/data.mdb", contents: Data()))
+            for command in ["head", "tail"] {
+                let named = try fx.annals(command)
+                #expect(named.status == Exit.corrupt, "\(named)")
+                #expect(named.errors.contains("creation was interrupted"), "\(named)")
+            }
+            try fx.initStore()
+            #expect(try fx.headOffset() == 0)
+        }
+    }
+
+    /// A `watermark` file that a writer created but never initialized (it died, or its disk was full) is no
+    /// watermark: readers take the committed events as durable, as for a store no writer has opened, instead of
+    /// taking none.
+    @Test func aWatermarkFileWithoutItsMagicIsIgnoredByReaders() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            try fx.append(sampleLines(5))
+            try Data(count: 4096).write(to: URL(fileURLWithPath: fx.store + "/watermark"))
+            #expect(try fx.head().int("durableOffset") == 5)
+            let tailed = try fx.annals("tail", "--from", "start", "--limit", "5")
+            #expect(tailed.status == Exit.ok && tailed.objects().count == 5, "\(tailed)")
+            // The next writer initializes it.
+            try fx.append(sampleLines(1, start: 5))
+            #expect(try fx.head().int("durableOffset") == 6)
+        }
+    }
+
     @Test func initCreatesAStoreOnceAndReportsItsHead() throws {
         try withCLIFixture { fx in
             let first = try fx.annals("init")

@@ -62,6 +62,9 @@ public final class EventStore: @unchecked Sendable {
                 throw .io("cannot create the store directory \(path): \(error.localizedDescription)")
             }
         }
+        if options.readOnly, !Self.awaitFirstPages(of: path + "/data.mdb") {
+            throw .unsupportedFormat(Self.interruptedCreation)
+        }
         let environment: Environment
         let schema: StoreSchema
         do {
@@ -260,6 +263,23 @@ public final class EventStore: @unchecked Sendable {
             }
         } while monotonicSeconds() < deadline
         return nil
+    }
+
+    /// For a read-only open: whether `dataFile` holds LMDB's first pages, waiting up to ``creationWaitSeconds`` for a
+    /// process creating the store to write them. An empty file is a creation killed before LMDB's first write (or
+    /// one that found no disk space), which LMDB's read-only open would report only as a bad file descriptor.
+    private static func awaitFirstPages(of dataFile: String) -> Bool {
+        func isEmpty() -> Bool {
+            var status = stat()
+            return stat(dataFile, &status) == 0 && status.st_size == 0
+        }
+        guard isEmpty() else { return true }
+        let deadline = monotonicSeconds() + creationWaitSeconds
+        repeat {
+            usleep(5_000)
+            if !isEmpty() { return true }
+        } while monotonicSeconds() < deadline
+        return false
     }
 
     /// Gives a new store its format version, nonce and creation time, or upgrades a format 2 store. Only a store with
