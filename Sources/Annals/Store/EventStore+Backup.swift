@@ -7,8 +7,8 @@ extension EventStore {
     /// The copy is the state of one read transaction: every event committed before it began, none after. Free
     /// pages are left out. `destination` must not exist or be an empty directory. The copy is synced to disk
     /// before this returns; a copy that fails (a full disk, say), or that cannot be opened afterwards to read its head,
-    /// leaves `destination` as it found it, and removes the parent directories it created for it. A compacted copy follows every page of every database, so a store
-    /// whose pages are damaged is refused first
+    /// leaves `destination` as it found it, and removes the parent directories it created for it. A compacted copy
+    /// follows every page of every database, so a store whose pages are damaged is refused first
     /// (``Environment/checkStructure(of:includingLeaves:limitingTo:includingFreeList:)``): LMDB would crash following
     /// them.
     /// - Returns: The head of the copy.
