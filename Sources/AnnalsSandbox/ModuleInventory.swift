@@ -11,6 +11,17 @@ struct ModuleInventory {
     var globals = 0
     /// How many data segments the module has.
     var dataSegments = 0
+    /// How many element segments the module has.
+    var elementSegments = 0
+    /// How many entries its element segments list together.
+    var elementEntries = 0
+    /// How many functions the module defines (its function section's count).
+    var functions = 0
+    /// How many local variables its function bodies declare together.
+    var locals = 0
+    /// The largest of the type, import, export and tag sections' entry counts, and the number of custom sections,
+    /// with what it counts.
+    var largestSection = (entries: 0, name: "")
 
     /// The initial linear memory of all the memories together, in pages.
     var initialMemoryPages: UInt64 {
@@ -34,6 +45,14 @@ struct ModuleInventory {
             var section = ByteReader(bytes: bytes, offset: reader.offset, end: reader.offset + size)
             reader.offset += size
             switch id {
+            case 0: note(customSections: 1)
+            case 1: note(Int(try section.u32()), "types")
+            case 2: note(Int(try section.u32()), "imports")
+            case 3: functions += Int(try section.u32())
+            case 7: note(Int(try section.u32()), "exports")
+            case 9: try countElements(&section)
+            case 10: try countLocals(&section)
+            case 13: note(Int(try section.u32()), "tags")
             case 4: tables += Int(try section.u32())
             case 5:
                 for _ in 0..<(try section.u32()) {
@@ -46,6 +65,64 @@ struct ModuleInventory {
             case 11: dataSegments += Int(try section.u32())
             default: break
             }
+        }
+    }
+
+    private var customSections = 0
+
+    /// Keeps the largest section entry count seen.
+    private mutating func note(_ entries: Int, _ name: String) {
+        if entries > largestSection.entries { largestSection = (entries, name) }
+    }
+
+    /// Counts a custom section.
+    private mutating func note(customSections count: Int) {
+        customSections += count
+        note(customSections, "custom sections")
+    }
+
+    /// Counts the element section's segments and entries, skipping their constant expressions
+    /// (https://webassembly.github.io/spec/core/binary/modules.html#element-section).
+    private mutating func countElements(_ section: inout ByteReader) throws(PluginModuleError) {
+        let count = Int(try section.u32())
+        elementSegments += count
+        for _ in 0..<count {
+            let flags = try section.u32()
+            guard flags <= 7 else {
+                throw PluginModuleError(.malformed, "not a valid WebAssembly module: element segment flags \(flags)")
+            }
+            let isPassiveOrDeclarative = flags & 0b001 != 0
+            let hasTableIndex = flags & 0b010 != 0
+            let usesExpressions = flags & 0b100 != 0
+            if !isPassiveOrDeclarative {
+                if hasTableIndex { _ = try section.u32() }
+                try section.skipConstantExpression()
+            }
+            // Flags 0 and 4 have no element kind or reference type; every other segment names one.
+            if flags & 0b011 != 0 {
+                if usesExpressions { try section.skipReferenceType() } else { _ = try section.byte() }
+            }
+            let entries = Int(try section.u32())
+            elementEntries = elementEntries.addingReportingOverflow(entries).partialValue
+            for _ in 0..<entries {
+                if usesExpressions { try section.skipConstantExpression() } else { _ = try section.u32() }
+            }
+        }
+    }
+
+    /// Adds up the locals each function body declares, skipping the bodies' code.
+    private mutating func countLocals(_ section: inout ByteReader) throws(PluginModuleError) {
+        for _ in 0..<(try section.u32()) {
+            let size = Int(try section.u32())
+            let end = section.offset + size
+            guard size <= section.end - section.offset else {
+                throw PluginModuleError(.malformed, "not a valid WebAssembly module: a function body is truncated")
+            }
+            for _ in 0..<(try section.u32()) {
+                locals = locals.addingReportingOverflow(Int(try section.u32())).partialValue
+                try section.skipValueType()
+            }
+            section.offset = end
         }
     }
 
@@ -71,6 +148,31 @@ struct ModuleInventory {
             throw PluginModuleError(
                 .tooLarge,
                 "has \(dataSegments) data segments, more than the limit of \(limits.maxDataSegments)")
+        }
+        if elementSegments > limits.maxElementSegments {
+            throw PluginModuleError(
+                .tooLarge,
+                "has \(elementSegments) element segments, more than the limit of \(limits.maxElementSegments)")
+        }
+        if elementEntries > limits.maxElementEntries {
+            throw PluginModuleError(
+                .tooLarge,
+                "lists \(elementEntries) element entries, more than the limit of \(limits.maxElementEntries)")
+        }
+        if functions > limits.maxFunctions {
+            throw PluginModuleError(
+                .tooLarge, "defines \(functions) functions, more than the limit of \(limits.maxFunctions)")
+        }
+        if locals > limits.maxLocals {
+            throw PluginModuleError(
+                .tooLarge,
+                "declares \(locals) local variables in its functions, more than the limit of \(limits.maxLocals)")
+        }
+        if largestSection.entries > limits.maxSectionEntries {
+            throw PluginModuleError(
+                .tooLarge,
+                "has \(largestSection.entries) \(largestSection.name), more than the limit of "
+                    + "\(limits.maxSectionEntries)")
         }
         guard tables > 0 else { return }
         for (index, table) in try Self.tables(of: bytes).enumerated()
@@ -127,6 +229,45 @@ private struct ByteReader {
     }
 
     mutating func u64() throws(PluginModuleError) -> UInt64 { try leb(maximumBytes: 10) }
+
+    /// Skips `count` bytes.
+    mutating func skip(_ count: Int) throws(PluginModuleError) {
+        guard count <= end - offset else {
+            throw PluginModuleError(.malformed, "not a valid WebAssembly module: unexpected end of a section")
+        }
+        offset += count
+    }
+
+    /// Skips a value type: one byte, or a reference type with its heap type.
+    mutating func skipValueType() throws(PluginModuleError) {
+        let code = try byte()
+        if code == 0x63 || code == 0x64 { _ = try leb(maximumBytes: 5) }
+    }
+
+    /// Skips a reference type: one byte, or `ref`/`ref null` and a heap type.
+    mutating func skipReferenceType() throws(PluginModuleError) { try skipValueType() }
+
+    /// Skips a constant expression up to its `end`: the instructions a constant expression may hold (`*.const`,
+    /// `global.get`, `ref.null`, `ref.func` and the extended-constant arithmetic).
+    mutating func skipConstantExpression() throws(PluginModuleError) {
+        while true {
+            let opcode = try byte()
+            switch opcode {
+            case 0x0B: return
+            case 0x41: _ = try leb(maximumBytes: 5)
+            case 0x42: _ = try leb(maximumBytes: 10)
+            case 0x43: try skip(4)
+            case 0x44: try skip(8)
+            case 0x23, 0xD2: _ = try u32()
+            case 0xD0: _ = try leb(maximumBytes: 5)  // a heap type (s33)
+            case 0x6A, 0x6B, 0x6C, 0x7C, 0x7D, 0x7E: break
+            default:
+                throw PluginModuleError(
+                    .malformed,
+                    "not a valid WebAssembly module: opcode 0x\(String(opcode, radix: 16)) in a constant expression")
+            }
+        }
+    }
 
     private mutating func leb(maximumBytes: Int) throws(PluginModuleError) -> UInt64 {
         var value: UInt64 = 0

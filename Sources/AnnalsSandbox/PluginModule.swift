@@ -34,7 +34,8 @@ public struct PluginModule: Sendable {
     ///
     /// What instantiation would allocate is checked against `limits` first, statically, so the check itself never
     /// allocates more than an execution may use; the one instantiation it makes runs under the same memory limit.
-    /// - Parameter limits: What the module may declare (its size, initial memory, tables, globals, data segments).
+    /// - Parameter limits: What the module may declare (its size, initial memory, tables, globals, data and element
+    ///   segments, functions and locals, nesting depth, section entries).
     /// - Throws: ``PluginModuleError`` naming what is wrong: malformed or invalid WebAssembly, a module larger than
     ///   `limits` allow, a missing or mistyped `memory`, `annals_alloc` or action export, or an import that is not a
     ///   host function or does not have its type.
@@ -45,6 +46,7 @@ public struct PluginModule: Sendable {
         }
         let inventory = try ModuleInventory(bytes: bytes)
         try inventory.check(bytes, against: limits)
+        try NestingDepth.check(bytes, limit: limits.maxNestingDepth)
         try self.init(bytes: bytes, inventory: inventory, checkingWithin: limits)
     }
 

@@ -1,8 +1,10 @@
 /// What a module may declare to be accepted by ``PluginModule/init(bytes:limits:)``.
 ///
-/// The check instantiates the module once in this process, outside every execution's limits, so everything that
-/// instantiation allocates is bounded here first, statically, before anything is allocated: the module's size,
-/// its initial linear memory (never more than an execution may use), its tables, globals and data segments.
+/// The check parses and instantiates the module once in this process, outside every execution's limits, so
+/// everything that parsing and instantiation allocate is bounded here first, statically, from the section headers and
+/// entry counts, before anything is decoded: the module's size, its initial linear memory (never more than an
+/// execution may use), its tables, globals, data and element segments, functions and their locals, how deep its code
+/// nests, and its other sections' entries.
 /// A module past any of them is refused with ``PluginModuleError/Reason/tooLarge``, naming what is too large.
 ///
 /// ```swift
@@ -23,13 +25,31 @@ public struct PluginModuleLimits: Sendable, Equatable {
     public var maxGlobals: Int
     /// The most data segments the module may have (each active one is copied into memory by every execution).
     public var maxDataSegments: Int
+    /// The most element segments the module may have (each is decoded into its own list of references).
+    public var maxElementSegments: Int
+    /// The most element entries (function references) all its element segments may list together.
+    public var maxElementEntries: Int
+    /// The most functions the module may define (each is decoded and compiled).
+    public var maxFunctions: Int
+    /// The most local variables all its functions may declare together (the parser expands a function's
+    /// run-length-encoded locals into one entry each, so a few bytes can declare a hundred thousand).
+    public var maxLocals: Int
+    /// The deepest a function may nest blocks, loops and ifs (validation keeps a frame for each open one).
+    public var maxNestingDepth: Int
+    /// The most entries the module may have in each of its type, import, export and tag sections, and the most
+    /// custom sections it may have (each is decoded into its own value).
+    public var maxSectionEntries: Int
 
     /// Creates limits; the defaults are 32 MiB of module, 256 pages (16 MiB, as ``SandboxLimits``), 16 tables of at
-    /// most 100,000 elements, 10,000 globals and 1,000 data segments.
+    /// most 100,000 elements, 10,000 globals, 1,000 data segments, 1,000 element segments of 100,000 entries in all,
+    /// 100,000 functions declaring 1,000,000 locals in all, blocks nested 10,000 deep, and 10,000 types, imports,
+    /// exports, tags and custom sections each.
     public init(
         maxModuleBytes: Int = 32 << 20, maxMemoryPages: Int = SandboxLimits().maxMemoryPages, maxTables: Int = 16,
         maxTableElements: Int = 100_000, maxGlobals: Int = 10_000,
-        maxDataSegments: Int = 1_000
+        maxDataSegments: Int = 1_000, maxElementSegments: Int = 1_000, maxElementEntries: Int = 100_000,
+        maxFunctions: Int = 100_000, maxLocals: Int = 1_000_000, maxNestingDepth: Int = 10_000,
+        maxSectionEntries: Int = 10_000
     ) {
         self.maxModuleBytes = maxModuleBytes
         self.maxMemoryPages = maxMemoryPages
@@ -37,6 +57,12 @@ public struct PluginModuleLimits: Sendable, Equatable {
         self.maxTableElements = maxTableElements
         self.maxGlobals = maxGlobals
         self.maxDataSegments = maxDataSegments
+        self.maxElementSegments = maxElementSegments
+        self.maxElementEntries = maxElementEntries
+        self.maxFunctions = maxFunctions
+        self.maxLocals = maxLocals
+        self.maxNestingDepth = maxNestingDepth
+        self.maxSectionEntries = maxSectionEntries
     }
 
     /// The default limits with the initial memory of `limits`, the limits the module's executions run with.

@@ -87,6 +87,43 @@ struct ModuleLimitsTests {
         #expect(Self.refusal(tables.bytes)?.message == "defines 17 tables, more than the limit of 16")
     }
 
+    @Test("what parsing decodes entry by entry is refused past its limit before it is parsed")
+    func parsedEntries() throws {
+        func refused(_ change: (inout WasmModuleBuilder) -> Void) -> PluginModuleError? {
+            var builder = WasmModuleBuilder()
+            change(&builder)
+            let wasm = builder.bytes
+            let residentBefore = Self.peakResidentBytes()
+            let refusal = Self.refusal(wasm)
+            #expect(Self.peakResidentBytes() - residentBefore < 64 << 20, "\(String(describing: refusal))")
+            return refusal
+        }
+        // A review's module: three million passive element segments took 1.2 GB to check.
+        let segments = refused { $0.elementSegments = Array(repeating: 1, count: 3_000_000) }
+        #expect(segments?.reason == .tooLarge)
+        #expect(segments?.message == "has 3000000 element segments, more than the limit of 1000")
+        let entries = refused { $0.elementSegments = [60_000, 60_000] }
+        #expect(entries?.message == "lists 120000 element entries, more than the limit of 100000")
+        // Ten million nested blocks took 2.4 GB to validate.
+        let nested = refused { $0.nestedBlocks = 2_000_000 }
+        #expect(nested?.reason == .tooLarge)
+        #expect(nested?.message.hasPrefix("function body 1 nests blocks more than 10000 deep") == true)
+        let custom = refused { $0.customSections = 10_001 }
+        #expect(custom?.message == "has 10001 custom sections, more than the limit of 10000")
+        // Locals add up over the functions; one function may declare what WasmKit allows (under 100,000).
+        var builder = WasmModuleBuilder()
+        builder.actionLocals = 99_999
+        _ = try PluginModule(bytes: builder.bytes)
+        let locals = Self.refusal(builder.bytes, limits: PluginModuleLimits(maxLocals: 50_000))
+        #expect(locals?.message == "declares 99999 local variables in its functions, more than the limit of 50000")
+        // Within the limits, the same shapes are accepted.
+        var within = WasmModuleBuilder()
+        within.elementSegments = [3, 1]
+        within.nestedBlocks = 10_000
+        within.customSections = 3
+        _ = try PluginModule(bytes: within.bytes)
+    }
+
     @Test("a module larger than the size limit is refused before it is parsed")
     func moduleSize() throws {
         let wasm = WasmModuleBuilder().bytes

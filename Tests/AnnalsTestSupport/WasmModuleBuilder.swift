@@ -26,6 +26,14 @@ public struct WasmModuleBuilder {
     public var output: (offset: UInt32, count: UInt32) = (0, 0)
     /// The functions the module imports from `annals`: name, parameter and result counts (all i32).
     public var imports: [(name: String, parameters: Int, results: Int)] = []
+    /// The module's passive element segments, by how many entries each lists (each entry is `annals_alloc`).
+    public var elementSegments: [Int] = []
+    /// The i32 locals `action_run` declares, in one run-length entry.
+    public var actionLocals = 0
+    /// How many `block`s `action_run` nests (empty ones, around nothing).
+    public var nestedBlocks = 0
+    /// How many (empty) custom sections the module ends with.
+    public var customSections = 0
 
     /// Creates the smallest plugin module: one page of memory, no globals, tables, data or imports.
     public init() {}
@@ -68,8 +76,19 @@ public struct WasmModuleBuilder {
                 Self.name("annals_alloc") + [0x00] + Self.unsigned(functions),
                 Self.name("action_run") + [0x00] + Self.unsigned(functions + 1),
             ]))
+        if !elementSegments.isEmpty {
+            module += Self.section(
+                9,
+                Self.vector(
+                    elementSegments.map { entries in
+                        [0x01, 0x00] + Self.unsigned(entries)
+                            + Array(repeating: Self.unsigned(functions), count: entries).flatMap { $0 }
+                    }))
+        }
         let alloc: [UInt8] = [0x00, 0x41] + Self.signed(1024) + [0x0B]
-        var run: [UInt8] = [0x00]
+        var run: [UInt8] = actionLocals > 0 ? [0x01] + Self.unsigned(actionLocals) + [0x7F] : [0x00]
+        run += Array(repeating: [0x02, 0x40], count: nestedBlocks).flatMap { $0 }
+        run += Array(repeating: 0x0B, count: nestedBlocks)
         if let growPages {
             // memory.grow(growPages); if the result is -1: unreachable.
             run += [0x41] + Self.signed(Int64(growPages)) + [0x40, 0x00, 0x41, 0x7F, 0x46, 0x04, 0x40, 0x00, 0x0B]
@@ -85,6 +104,7 @@ public struct WasmModuleBuilder {
                             + Self.unsigned(segment.bytes.count) + segment.bytes
                     }))
         }
+        for _ in 0..<customSections { module += Self.section(0, Self.name("note")) }
         return module
     }
 
