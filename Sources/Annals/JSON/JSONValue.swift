@@ -11,7 +11,10 @@ public enum JSONValue: Sendable, Hashable {
     case null
     /// `true` or `false`.
     case bool(Bool)
-    /// A number, as its JSON literal text (validated against the JSON grammar when parsed).
+    /// A number, as its JSON literal text: checked against the JSON grammar when parsed, and when appended (an event
+    /// whose metadata holds a `.number` that is not a JSON number, such as `String(Double.nan)`, is refused with
+    /// ``AnnalsError/invalidEvent(index:field:reason:)`` naming its field). Build numbers with ``integer(_:)`` and
+    /// ``double(_:)`` to always get a valid one.
     case number(String)
     /// A string.
     case string(String)
@@ -109,16 +112,24 @@ extension JSONValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, Expre
 /// Writes compact, canonical JSON.
 enum JSONWriter {
     static func write(_ value: JSONValue, into out: inout [UInt8]) {
+        var numbersAreValid = true
+        write(value, into: &out, numbersAreValid: &numbersAreValid)
+    }
+
+    /// Writes `value`, clearing `numbersAreValid` when a number's text is not a JSON number (written as it is).
+    static func write(_ value: JSONValue, into out: inout [UInt8], numbersAreValid: inout Bool) {
         switch value {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
-        case .number(let text): out.appendUTF8(text)
+        case .number(let text):
+            if numbersAreValid && !JSONNumberGrammar.isValid(text) { numbersAreValid = false }
+            out.appendUTF8(text)
         case .string(let s): writeString(s, into: &out)
         case .array(let items):
             out.append(UInt8(ascii: "["))
             for (i, item) in items.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                write(item, into: &out)
+                write(item, into: &out, numbersAreValid: &numbersAreValid)
             }
             out.append(UInt8(ascii: "]"))
         case .object(let members):
@@ -132,7 +143,7 @@ enum JSONWriter {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
                 writeString(member.key, into: &out)
                 out.append(UInt8(ascii: ":"))
-                write(member.value, into: &out)
+                write(member.value, into: &out, numbersAreValid: &numbersAreValid)
             }
             out.append(UInt8(ascii: "}"))
         }

@@ -12,7 +12,21 @@ struct PreparedEvent: Sendable {
         try EventValidation.validate(event, index: index)
         self.event = event
         self.timestamp = event.timestamp ?? now
-        self.metadataJSON = event.metadata.canonicalBytes
+        var metadataJSON: [UInt8] = []
+        // Event metadata is mostly 100–300 bytes: room for it at once (as `canonicalBytes` makes).
+        metadataJSON.reserveCapacity(256)
+        var numbersAreValid = true
+        JSONWriter.write(event.metadata, into: &metadataJSON, numbersAreValid: &numbersAreValid)
+        if !numbersAreValid, let (field, text) = JSONNumberGrammar.firstInvalid(in: event.metadata, at: "metadata") {
+            throw .invalidEvent(
+                index: index, field: field, reason: "'\(Self.shortened(text))' is not a JSON number")
+        }
+        self.metadataJSON = metadataJSON
+    }
+
+    /// `text` whole up to 40 characters, cut with an ellipsis beyond.
+    private static func shortened(_ text: String) -> String {
+        text.count <= 40 ? text : String(text.prefix(40)) + "…"
     }
 
     /// Batches at least this large are prepared on every core: their caller waits for them anyway, and the writer
