@@ -166,6 +166,14 @@ public struct KnowledgeProjection: Projection {
         try Self.adjust(Self.stats, key: Self.documentsKey, by: 1, in: tables)
         try Self.adjust(Self.stats, key: Self.lengthKey, by: Int64(length), in: tables)
         let vector = item.suppliedEmbedding ?? embedder.embed(item.text)
+        guard vector.count == embedder.dimensions else {
+            // Only the store's own embedder can get here (a supplied vector is checked first): an embedder that breaks
+            // its own `dimensions` would otherwise trap a later search.
+            throw ProjectionRejection(
+                field: "metadata.text",
+                "this store's embedder (\(embedder.identifier)) made \(vector.count) components for it, but declares "
+                    + "\(embedder.dimensions) dimensions")
+        }
         try tables.put(
             Self.vectors, key: Array(item.id.utf8),
             value: VectorRow.encode(item, vector, encoding, documentLength: length))

@@ -13,6 +13,8 @@ public protocol Embedder: Sendable {
 
     /// The embedding of `text`, L2-normalized (or all zeros for text with no features).
     /// - Parameter text: Any text; embedders may ignore what they have no features for.
-    /// - Returns: A vector of ``dimensions`` components.
+    /// - Returns: A vector of ``dimensions`` components. Another count is refused, never stored: an append whose
+    ///   knowledge text gets one is rejected (``AnnalsError/rejectedEvent(index:type:projection:reason:)``), and a
+    ///   search whose query text gets one fails with ``AnnalsError/invalidArgument(_:)``.
     func embed(_ text: String) -> [Float]
 }

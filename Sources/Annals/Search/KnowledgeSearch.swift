@@ -108,6 +108,13 @@ extension EventStore {
         else {
             throw .projectionUnavailable(name: "knowledge", reason: "search needs the built-in knowledge projection")
         }
+        let embedder = knowledge.embedder
+        let queryVector = query.mode == .lexical ? [] : embedder.embed(query.text)
+        if query.mode != .lexical, queryVector.count != embedder.dimensions {
+            throw .invalidArgument(
+                "the embedder \(embedder.identifier) made a query vector of \(queryVector.count) components, but it "
+                    + "declares \(embedder.dimensions) dimensions")
+        }
         do {
             return try environment.read { txn in
                 let head = try txn.lastOffset(schema)
@@ -138,7 +145,7 @@ extension EventStore {
                     let depth = query.mode == .hybrid ? Self.fusedDepth : query.limit
                     if query.mode != .lexical {
                         let found = index.matrix.topK(
-                            query: knowledge.embedder.embed(query.text), k: depth, where: allowed)
+                            query: queryVector, k: depth, where: allowed)
                         for (rank, hit) in found.enumerated() where hit.score > 0 {
                             // Unit vectors' dot product, which rounding can put a hair past 1.
                             similarity[index.ids[hit.row]] = (rank + 1, min(hit.score, 1))
