@@ -6,7 +6,7 @@ public struct ThingFilter: Sendable, Hashable {
     public var groupId: String?
     /// Only things with this status.
     public var status: String?
-    /// At most this many.
+    /// At most this many (0: none; a negative limit is refused with ``AnnalsError/invalidArgument(_:)``).
     public var limit: Int
 
     /// A filter; the default returns every thing, up to 1000.
@@ -42,7 +42,7 @@ public struct ConnectionFilter: Sendable, Hashable {
     public var connectionType: String?
     /// Only connections of this group.
     public var groupId: String?
-    /// At most this many.
+    /// At most this many (0: none; a negative limit is refused with ``AnnalsError/invalidArgument(_:)``).
     public var limit: Int
 
     /// A filter; the default returns every connection, up to 1000.
@@ -81,7 +81,7 @@ public struct KnowledgeFilter: Sendable, Hashable {
     public var labels: [String]
     /// Only items of this group.
     public var groupId: String?
-    /// At most this many.
+    /// At most this many (0: none; a negative limit is refused with ``AnnalsError/invalidArgument(_:)``).
     public var limit: Int
 
     /// A filter; the default returns every item, up to 1000.

@@ -39,9 +39,16 @@ public struct OntologyView {
         return ids
     }
 
+    /// Whether a filter's `limit` asks for any result: `false` for 0 (no results, as `EventQuery`'s limit 0 gives).
+    /// - Throws: ``AnnalsError/invalidArgument(_:)`` for a negative limit, as `EventQuery` and `SearchQuery` do.
+    private static func wantsAny(limit: Int, of filter: String) throws(AnnalsError) -> Bool {
+        guard limit >= 0 else { throw .invalidArgument("\(filter).limit must not be negative, got \(limit)") }
+        return limit > 0
+    }
+
     /// The things that match `filter`, through the most selective index: group (and type), then type, then status.
     public func things(_ filter: ThingFilter = ThingFilter()) throws -> [Thing] {
-        guard filter.limit > 0 else { return [] }
+        guard try Self.wantsAny(limit: filter.limit, of: "ThingFilter") else { return [] }
         let filter = filter.canonicalSpelling
         let (table, prefix): (ProjectionTable, [UInt8]) =
             if let group = filter.groupId {
@@ -70,7 +77,7 @@ public struct OntologyView {
 
     /// The connections that match `filter`, through the `from`, `to` or `by-type` index when the filter allows.
     public func connections(_ filter: ConnectionFilter = ConnectionFilter()) throws -> [Connection] {
-        guard filter.limit > 0 else { return [] }
+        guard try Self.wantsAny(limit: filter.limit, of: "ConnectionFilter") else { return [] }
         let filter = filter.canonicalSpelling
         let (table, prefix): (ProjectionTable, [UInt8]) =
             if let from = filter.fromId {
@@ -143,7 +150,7 @@ public struct OntologyView {
 
     /// The knowledge items that match `filter`, through the `by-thing` or `by-label` index when the filter allows.
     public func knowledge(_ filter: KnowledgeFilter = KnowledgeFilter()) throws -> [KnowledgeItem] {
-        guard filter.limit > 0 else { return [] }
+        guard try Self.wantsAny(limit: filter.limit, of: "KnowledgeFilter") else { return [] }
         let filter = filter.canonicalSpelling
         let (table, prefix): (ProjectionTable, [UInt8]) =
             if let thing = filter.thingId {

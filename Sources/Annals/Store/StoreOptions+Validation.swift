@@ -1,0 +1,36 @@
+import CZstd
+
+extension StoreOptions {
+    /// Checks that every option is in its range, before anything is opened.
+    /// - Throws: ``AnnalsError/invalidArgument(_:)`` naming the first option out of range and its value, such as
+    ///   `StoreOptions.maximumEventSize must be at least 1, got -5`.
+    func validate() throws(AnnalsError) {
+        func require(_ condition: Bool, _ option: String, _ rule: String, _ value: some CustomStringConvertible)
+            throws(AnnalsError)
+        {
+            guard condition else { throw .invalidArgument("StoreOptions.\(option) must be \(rule), got \(value)") }
+        }
+        try require(maximumEventSize >= 1, "maximumEventSize", "at least 1", maximumEventSize)
+        try require(initialMapSize >= 1, "initialMapSize", "at least 1", initialMapSize)
+        try require(
+            maximumMapSize >= initialMapSize, "maximumMapSize", "at least initialMapSize (\(initialMapSize))",
+            maximumMapSize)
+        try require(maximumReaders >= 1, "maximumReaders", "at least 1", maximumReaders)
+        try require(maximumEventsPerCommit >= 1, "maximumEventsPerCommit", "at least 1", maximumEventsPerCommit)
+        try require(
+            dictionaryTrainingThreshold >= 0, "dictionaryTrainingThreshold", "at least 0 (0: no automatic training)",
+            dictionaryTrainingThreshold)
+        let levels = ZSTD_minCLevel()...ZSTD_maxCLevel()
+        try require(
+            levels.contains(compressionLevel), "compressionLevel",
+            "a zstd level from \(levels.lowerBound) to \(levels.upperBound)", compressionLevel)
+        try require(
+            syncInterval > 0 && syncInterval.isFinite, "syncInterval", "a positive number of seconds", syncInterval)
+        try require(
+            staleReaderCheckInterval > 0 && staleReaderCheckInterval.isFinite, "staleReaderCheckInterval",
+            "a positive number of seconds", staleReaderCheckInterval)
+        try require(indexMergeInterval >= 1, "indexMergeInterval", "at least 1", indexMergeInterval)
+        try require(
+            snapshotInterval >= 0, "snapshotInterval", "at least 0 (0: no automatic snapshots)", snapshotInterval)
+    }
+}
