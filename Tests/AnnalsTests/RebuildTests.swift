@@ -313,7 +313,10 @@ struct OutOfBounds: Projection {
                 _ = try await store.append(contentsOf: [NewEvent(type: "fine"), NewEvent(type: "stray")])
                 Issue.record("a write to an undeclared table was accepted")
             } catch {
-                guard case .invalidArgument(let message) = error as? AnnalsError else { throw error }
+                // Named as that event's rejection: its batch index and type.
+                guard case .rejectedEvent(1, "stray", "out-of-bounds", let message) = error as? AnnalsError else {
+                    throw error
+                }
                 #expect(message.contains("projection table 3 does not exist"), "\(message)")
                 #expect(message.contains("declares 1 in tableNames (0–0)"), "\(message)")
             }

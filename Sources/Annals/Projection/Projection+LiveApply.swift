@@ -15,6 +15,11 @@ extension Projection {
                 index: index, type: event.type, projection: name, reason: rejection.description)
         } catch let error as LMDBError {
             throw error
+        } catch AnnalsError.invalidArgument(let message) {
+            // A misuse of the tables (a key out of range, a table the projection does not own) is this event's
+            // rejection too, named with its index and type.
+            throw AnnalsError.rejectedEvent(
+                index: index, type: event.type, projection: name, reason: "apply failed: \(message)")
         } catch let error as AnnalsError {
             throw error
         } catch {

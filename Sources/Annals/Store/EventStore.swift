@@ -535,8 +535,8 @@ extension EventStore {
     func refuseWaitingForWriter(_ call: String) throws(AnnalsError) {
         if writer?.isWriterThread == true {
             throw .invalidArgument(
-                "\(call) waits for the writer thread and was made on it (from an append completion handler, which "
-                    + "runs there): make it from another thread or task")
+                "\(call) waits for the writer thread and was made on it (from an append completion handler or a "
+                    + "projection's apply, which run there): make it from another thread or task")
         }
         if environment.hasTransactionOnCallingThread {
             throw .invalidArgument(
