@@ -45,3 +45,33 @@ import Testing
         }
     }
 }
+
+/// Metadata the store's own parser would not read back because it nests too deep is refused at append, without
+/// recursing past the limit (the rest is not written); the deepest accepted metadata reads back, also as an event line.
+@Suite struct MetadataDepthTests {
+    static func nested(_ depth: Int) -> JSONValue {
+        var value: JSONValue = 1
+        for _ in 0..<(depth - 1) { value = .array([value]) }
+        return .object(["v": value])
+    }
+
+    @Test func metadataNestedPastTheParsersDepthIsRefused() async throws {
+        try await withStore { store, _ in
+            for depth in [128, 2_000] {
+                await #expect {
+                    _ = try await store.append(NewEvent(type: "deep", metadata: Self.nested(depth)))
+                } throws: { error in
+                    guard case .invalidEvent(0, "metadata", let reason) = error as? AnnalsError else { return false }
+                    return reason == "nests arrays and objects deeper than 127 levels (itself included)"
+                }
+            }
+            let deepest = Self.nested(127)
+            let receipt = try await store.append(NewEvent(type: "deep", metadata: deepest))
+            let event = try #require(try store.event(at: receipt.offset))
+            #expect(event.metadata == deepest)
+            var line: [UInt8] = []
+            event.appendJSON(to: &line)
+            #expect(try JSONParser.parse(line)["metadata"] == deepest)
+        }
+    }
+}

@@ -112,24 +112,55 @@ extension JSONValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, Expre
 /// Writes compact, canonical JSON.
 enum JSONWriter {
     static func write(_ value: JSONValue, into out: inout [UInt8]) {
-        var numbersAreValid = true
-        write(value, into: &out, numbersAreValid: &numbersAreValid)
+        var check = Check(depthLimit: .max)
+        write(value, into: &out, checking: &check)
     }
 
-    /// Writes `value`, clearing `numbersAreValid` when a number's text is not a JSON number (written as it is).
-    static func write(_ value: JSONValue, into out: inout [UInt8], numbersAreValid: inout Bool) {
+    /// What writing found in a value that the store's parser would not read back: a number whose text is not a JSON
+    /// number, or nesting deeper than `depthLimit`.
+    struct Check {
+        /// The deepest nesting written; anything deeper is written as `null` and clears ``withinDepth``.
+        let depthLimit: Int
+        /// `false` once a number's text was not a JSON number (written as it is).
+        var numbersAreValid = true
+        /// `false` once an array or object was nested deeper than ``depthLimit``.
+        var withinDepth = true
+        fileprivate var depth = 0
+
+        /// A check allowing `depthLimit` levels of arrays and objects.
+        init(depthLimit: Int) { self.depthLimit = depthLimit }
+    }
+
+    /// Writes `value`, noting in `check` what the parser would not read back.
+    static func write(_ value: JSONValue, into out: inout [UInt8], checking check: inout Check) {
         switch value {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
         case .number(let text):
-            if numbersAreValid && !JSONNumberGrammar.isValid(text) { numbersAreValid = false }
+            if check.numbersAreValid && !JSONNumberGrammar.isValid(text) { check.numbersAreValid = false }
             out.appendUTF8(text)
         case .string(let s): writeString(s, into: &out)
+        case .array, .object:
+            // Past the limit the value is not written (the caller refuses it), so nesting cannot exhaust the stack.
+            guard check.depth < check.depthLimit else {
+                check.withinDepth = false
+                out.append(contentsOf: "null".utf8)
+                return
+            }
+            check.depth += 1
+            defer { check.depth -= 1 }
+            writeContainer(value, into: &out, checking: &check)
+        }
+    }
+
+    /// Writes an array or an object.
+    private static func writeContainer(_ value: JSONValue, into out: inout [UInt8], checking check: inout Check) {
+        switch value {
         case .array(let items):
             out.append(UInt8(ascii: "["))
             for (i, item) in items.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                write(item, into: &out, numbersAreValid: &numbersAreValid)
+                write(item, into: &out, checking: &check)
             }
             out.append(UInt8(ascii: "]"))
         case .object(let members):
@@ -143,9 +174,10 @@ enum JSONWriter {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
                 writeString(member.key, into: &out)
                 out.append(UInt8(ascii: ":"))
-                write(member.value, into: &out, numbersAreValid: &numbersAreValid)
+                write(member.value, into: &out, checking: &check)
             }
             out.append(UInt8(ascii: "}"))
+        default: write(value, into: &out, checking: &check)
         }
     }
 

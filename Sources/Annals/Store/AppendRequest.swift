@@ -15,14 +15,27 @@ struct PreparedEvent: Sendable {
         var metadataJSON: [UInt8] = []
         // Event metadata is mostly 100–300 bytes: room for it at once (as `canonicalBytes` makes).
         metadataJSON.reserveCapacity(256)
-        var numbersAreValid = true
-        JSONWriter.write(event.metadata, into: &metadataJSON, numbersAreValid: &numbersAreValid)
-        if !numbersAreValid, let (field, text) = JSONNumberGrammar.firstInvalid(in: event.metadata, at: "metadata") {
+        // What the store's parser would not read back is refused: the record would be unreadable. The metadata
+        // nests one level less than the parser allows, so that the event's JSON line holding it reads back too.
+        var check = JSONWriter.Check(depthLimit: Self.maximumMetadataDepth)
+        JSONWriter.write(event.metadata, into: &metadataJSON, checking: &check)
+        if !check.withinDepth {
+            throw .invalidEvent(
+                index: index, field: "metadata",
+                reason: "nests arrays and objects deeper than \(Self.maximumMetadataDepth) levels (itself included)")
+        }
+        if !check.numbersAreValid,
+            let (field, text) = JSONNumberGrammar.firstInvalid(in: event.metadata, at: "metadata")
+        {
             throw .invalidEvent(
                 index: index, field: field, reason: "'\(Self.shortened(text))' is not a JSON number")
         }
         self.metadataJSON = metadataJSON
     }
+
+    /// How deep metadata may nest arrays and objects, the metadata object included: one level less than
+    /// ``JSONParser/maximumDepth``, for the event line around it.
+    static let maximumMetadataDepth = JSONParser.maximumDepth - 1
 
     /// `text` whole up to 40 characters, cut with an ellipsis beyond.
     private static func shortened(_ text: String) -> String {
