@@ -43,3 +43,34 @@ func allEventLines(_ store: EventStore) throws -> [String] {
 func executionEvents(_ store: EventStore, _ id: String) throws -> [RecordedEvent] {
     try store.stream("execution:\(id)").collect()
 }
+
+/// A plugin made of a module built in the test: its name, its one action, its permissions and subscriptions.
+struct BuiltPlugin {
+    var name: String
+    var module: WasmModuleBuilder
+    var permissions: [String] = []
+    var subscribes: [String] = []
+}
+
+/// Writes `plugins`' modules and a registry of them to `directory`, syncs it and installs each plugin in `acme`.
+func install(_ plugins: [BuiltPlugin], in platform: PluginPlatform, directory: String) async throws {
+    var entries: [JSONValue] = []
+    for plugin in plugins {
+        let bytes = plugin.module.bytes
+        try Data(bytes).write(to: URL(fileURLWithPath: "\(directory)/\(plugin.name).wasm"))
+        var release: [String: JSONValue] = [
+            "version": "1.0.0",
+            "artifact": [
+                "path": .string("\(plugin.name).wasm"), "sha256": .string(PluginRuntimeTestDigest.sha256(bytes)),
+            ],
+            "actions": [["name": .string(plugin.module.action)]],
+            "permissions": .array(plugin.permissions.map(JSONValue.string)),
+        ]
+        if !plugin.subscribes.isEmpty { release["subscribes"] = .array(plugin.subscribes.map(JSONValue.string)) }
+        entries.append(["name": .string(plugin.name), "versions": [.object(release)]])
+    }
+    let manifest: JSONValue = ["format": "annals.plugins/1", "plugins": .array(entries)]
+    try Data(manifest.canonicalBytes).write(to: URL(fileURLWithPath: directory + "/built-plugins.json"))
+    _ = try await platform.sync(RegistrySource(directory + "/built-plugins.json"), scope: .global, actorId: "ops")
+    for plugin in plugins { _ = try await platform.install(plugin.name, organization: "acme", actorId: "ana") }
+}

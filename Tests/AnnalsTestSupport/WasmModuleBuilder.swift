@@ -1,7 +1,8 @@
 /// Builds small plugin modules as WebAssembly bytes, for tests of what the sandbox accepts and refuses.
 ///
-/// The module always exports `memory` (memory 0), `annals_alloc` (returns 1024) and `action_run`, which calls
-/// `memory.grow(growPages)` when `growPages` is set (trapping if it returns -1) and returns `output`.
+/// The module always exports `memory` (memory 0), `annals_alloc` (returns 1024) and its action (`action_run` unless
+/// `action` names another), which calls `memory.grow(growPages)` when `growPages` is set (trapping if it returns -1),
+/// makes the host `calls` (once, or without end with `repeatsCalls`) and returns `output`.
 ///
 /// ```swift
 /// var builder = WasmModuleBuilder()
@@ -34,6 +35,13 @@ public struct WasmModuleBuilder {
     public var nestedBlocks = 0
     /// How many (empty) custom sections the module ends with.
     public var customSections = 0
+    /// The name of the action the module exports (as `action_NAME`).
+    public var action = "run"
+    /// The calls the action makes, in order, before it returns: an import (its index in `imports`) and its i32
+    /// arguments (such as pointers into `dataSegments`); a result is dropped.
+    public var calls: [(function: Int, arguments: [UInt32])] = []
+    /// Whether the action repeats `calls` without end: only a failing host call, the fuel or the timeout stop it.
+    public var repeatsCalls = false
 
     /// Creates the smallest plugin module: one page of memory, no globals, tables, data or imports.
     public init() {}
@@ -74,7 +82,7 @@ public struct WasmModuleBuilder {
             Self.vector([
                 Self.name("memory") + [0x02, 0x00],
                 Self.name("annals_alloc") + [0x00] + Self.unsigned(functions),
-                Self.name("action_run") + [0x00] + Self.unsigned(functions + 1),
+                Self.name("action_\(action)") + [0x00] + Self.unsigned(functions + 1),
             ]))
         if !elementSegments.isEmpty {
             module += Self.section(
@@ -93,6 +101,7 @@ public struct WasmModuleBuilder {
             // memory.grow(growPages); if the result is -1: unreachable.
             run += [0x41] + Self.signed(Int64(growPages)) + [0x40, 0x00, 0x41, 0x7F, 0x46, 0x04, 0x40, 0x00, 0x0B]
         }
+        run += callCode
         run += [0x42] + Self.signed(Int64(output.offset) << 32 | Int64(output.count)) + [0x0B]
         module += Self.section(10, Self.vector([Self.unsigned(alloc.count) + alloc, Self.unsigned(run.count) + run]))
         if !dataSegments.isEmpty {
@@ -106,6 +115,18 @@ public struct WasmModuleBuilder {
         }
         for _ in 0..<customSections { module += Self.section(0, Self.name("note")) }
         return module
+    }
+
+    /// The action's `calls`: each argument an `i32.const`, then `call`, then `drop` for a result; inside
+    /// `loop … br 0 end` with `repeatsCalls`.
+    private var callCode: [UInt8] {
+        var code: [UInt8] = []
+        for call in calls {
+            for argument in call.arguments { code += [0x41] + Self.signed(Int64(Int32(bitPattern: argument))) }
+            code += [0x10] + Self.unsigned(call.function)
+            if imports[call.function].results > 0 { code.append(0x1A) }
+        }
+        return repeatsCalls ? [0x03, 0x40] + code + [0x0C, 0x00, 0x0B] : code
     }
 
     private static func section(_ id: UInt8, _ contents: [UInt8]) -> [UInt8] {
