@@ -11,6 +11,10 @@ import Foundation
 /// - `events.append`: `{"type": "…", "targetId": "…", "metadata": {…}}` → `{"offset": N}`; the event is appended
 ///   in the organization's group with the actor `plugin:NAME`, and may not use the platform's reserved types
 ///   (`plugin_*`, `thing.*`, `connection.*`, `knowledge.*`) nor its streams (``PlatformIDs/reservedStreamPrefixes``).
+///   The platform stamps `metadata.plugin` as `{name, correlationId, depth}` (whatever the plugin put there):
+///   `depth` is one more than the depth of the event that triggered the execution (``cascadeDepth(of:)``; 0 when no
+///   event did), and an append whose event would be deeper than the cascade limit is refused, so plugins that feed
+///   each other events stop after that many hops.
 /// - `kv`: the plugin's private state in the organization, kept as the thing `kv:ORG:NAME` (each `kv_set` is a
 ///   `thing.updated` event with a merge patch), so it is in the log, replayable and rolled back like everything
 ///   else. Values are UTF-8 text.
@@ -22,15 +26,35 @@ final class PlatformPluginHost: PluginHost, @unchecked Sendable {
     private let organization: String
     private let plugin: String
     private let correlationId: String
+    private let triggerDepth: Int
+    private let cascadeLimit: Int
     private let lock = NSLock()
     private var secretNames: Set<String> = []
 
-    init(store: EventStore, secrets: any SecretStore, organization: String, plugin: String, correlationId: String) {
+    /// A host for one execution.
+    /// - Parameters:
+    ///   - triggerDepth: The cascade depth of the event that triggered the execution (``cascadeDepth(of:)``), 0
+    ///     when no event did.
+    ///   - cascadeLimit: The deepest an appended event may be.
+    init(
+        store: EventStore, secrets: any SecretStore, organization: String, plugin: String, correlationId: String,
+        triggerDepth: Int = 0, cascadeLimit: Int = PluginRuntime.defaultCascadeLimit
+    ) {
         self.store = store
         self.secrets = secrets
         self.organization = organization
         self.plugin = plugin
         self.correlationId = correlationId
+        self.triggerDepth = min(max(0, triggerDepth), Int.max - 1)
+        self.cascadeLimit = cascadeLimit
+    }
+
+    /// How many plugin appends deep `event` is: its `metadata.plugin.depth` when that is an integer of at least 0
+    /// (the platform stamps it on every event appended through `events_append`, overwriting what the plugin gave),
+    /// else 0 (an event not appended by a plugin, or appended before depths were recorded).
+    static func cascadeDepth(of event: RecordedEvent) -> Int {
+        guard let depth = event.metadata["plugin"]?["depth"]?.int64Value, depth >= 0 else { return 0 }
+        return Int(clamping: depth)
     }
 
     /// The names of the secrets the execution read.
@@ -81,8 +105,14 @@ final class PlatformPluginHost: PluginHost, @unchecked Sendable {
             throw HostCallError(
                 "plugins may not append to the platform's '\(reserved)…' streams (\(Self.shortened(targetId)))")
         }
+        guard triggerDepth < cascadeLimit else {
+            throw HostCallError(
+                "cascade limit: this event would be \(triggerDepth + 1) plugin appends deep (limit \(cascadeLimit))")
+        }
         var metadata = event["metadata"]?.objectValue ?? [:]
-        metadata["plugin"] = ["name": .string(plugin), "correlationId": .string(correlationId)]
+        metadata["plugin"] = [
+            "name": .string(plugin), "correlationId": .string(correlationId), "depth": .integer(triggerDepth + 1),
+        ]
         let receipts = try store.appendAndWait([
             NewEvent(
                 type: type, actorId: "plugin:\(plugin)", targetId: targetId,

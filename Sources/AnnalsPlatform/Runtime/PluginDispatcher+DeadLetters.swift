@@ -113,7 +113,7 @@ extension PluginDispatcher {
             prepared.input = input
             let outcome = try await runtime.execute(
                 prepared, id: id, actorId: actorId, limits: runtime.defaultLimits, cancellation: nil, trigger: trigger,
-                streamVersion: 0)
+                streamVersion: 0, triggerDepth: PlatformPluginHost.cascadeDepth(of: event))
             if let failure = outcome.failure {
                 try await recordFailedRetry(&letter, metadata: record.metadata, failure: failure, of: outcome)
             } else {

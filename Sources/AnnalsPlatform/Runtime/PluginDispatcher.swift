@@ -14,6 +14,9 @@ import Foundation
 ///   ``maxAttempts`` times; then a `plugin_dead_letter` event records it and delivery moves on.
 /// - **Isolation.** A plugin sees only its organization's events; the platform's own execution events and the
 ///   events the plugin appended itself are never delivered to it (no feedback loops).
+/// - **A cascade limit.** Plugins feeding each other events stop after ``PluginRuntime/cascadeLimit`` hops: each
+///   event a plugin appends records its depth (in `metadata.plugin.depth`, one more than its trigger's),
+///   and an append deeper than the limit is refused, which fails the delivery (retried, then dead-lettered).
 /// - **A refused module holds its events.** A plugin whose module is refused before it can start (a missing or
 ///   tampered artifact, a module the check refuses) is recorded as a failed execution with `moduleRefused`, as
 ///   `PluginRuntime.run` records it, once per waiting event however many passes find it refused; the event is not
@@ -194,8 +197,10 @@ public struct PluginDispatcher: Sendable {
                         trigger: Self.trigger(event, subscription, attempt: 1), streamVersion: 0))
             }
             _ = try await appendBatch(starts)
-            let ran = await runtime.invokeAll(
-                prepared, Array(zip(ids, inputs)).map { (id: $0.0, input: $0.1) }, limits: runtime.defaultLimits)
+            let runs = zip(ids, zip(inputs, deliverable)).map { id, delivery in
+                (id: id, input: delivery.0, triggerDepth: PlatformPluginHost.cascadeDepth(of: delivery.1))
+            }
+            let ran = await runtime.invokeAll(prepared, runs, limits: runtime.defaultLimits)
             let outcomes = ran.map { runtime.outcomeEvent($0, actorId: actorId, streamVersion: 1) }
             let firstFailure = ran.last?.failure
             report.delivered += firstFailure == nil ? ran.count : ran.count - 1
@@ -317,7 +322,8 @@ public struct PluginDispatcher: Sendable {
             prepared.input = Self.input(event, subscription: subscription, attempt: attempt)
             let outcome = try await runtime.execute(
                 prepared, id: UUID().lowercasedString, actorId: actorId, limits: runtime.defaultLimits,
-                cancellation: nil, trigger: Self.trigger(event, subscription, attempt: attempt), streamVersion: 0)
+                cancellation: nil, trigger: Self.trigger(event, subscription, attempt: attempt), streamVersion: 0,
+                triggerDepth: PlatformPluginHost.cascadeDepth(of: event))
             guard let failure = outcome.failure else {
                 report.delivered += 1
                 try acknowledge(subscription.cursor, through: event.offset)

@@ -150,16 +150,19 @@ extension PluginRuntime {
 
     /// Appends `plugin_action_initiated` (at stream version `streamVersion`), runs the execution on a thread of its
     /// own (never on the caller's task), and appends its outcome.
+    /// - Parameter triggerDepth: The cascade depth of the event that triggered the execution
+    ///   (``PlatformPluginHost/cascadeDepth(of:)``), 0 when no event did.
     func execute(
         _ prepared: PreparedExecution, id: String, actorId: String, limits: SandboxLimits,
-        cancellation: CancellationToken?, trigger: JSONValue, streamVersion: UInt64
+        cancellation: CancellationToken?, trigger: JSONValue, streamVersion: UInt64, triggerDepth: Int = 0
     ) async throws(PlatformError) -> ExecutionOutcome {
         jobs.withLock { _ = $0.active.insert(id) }
         defer { jobs.withLock { _ = $0.active.remove(id) } }
         let start = try await append(
             initiatedEvent(
                 prepared, id: id, actorId: actorId, limits: limits, trigger: trigger, streamVersion: streamVersion))
-        var outcome = await invoke(prepared, id: id, limits: limits, cancellation: cancellation)
+        var outcome = await invokeAll(
+            prepared, [(id, prepared.input, triggerDepth)], limits: limits, cancellation: cancellation)[0]
         outcome.initiatedOffset = start
         outcome.outcomeOffset = try await append(
             outcomeEvent(outcome, actorId: actorId, streamVersion: streamVersion + 1))
@@ -197,29 +200,23 @@ extension PluginRuntime {
             groupId: install.organization, metadata: metadata, expectedVersion: streamVersion)
     }
 
-    /// Runs the execution in the sandbox on a dispatch thread and returns its outcome (offsets not set yet).
-    func invoke(
-        _ prepared: PreparedExecution, id: String, limits: SandboxLimits, cancellation: CancellationToken?
-    ) async -> ExecutionOutcome {
-        await invokeAll(prepared, [(id, prepared.input)], limits: limits, cancellation: cancellation)[0]
-    }
-
     /// Runs several executions of one prepared action, one after the other on one dispatch thread (a single hop
-    /// for a whole batch of event deliveries), stopping after the first failure.
+    /// for a whole batch of event deliveries), stopping after the first failure. Each run has its own host, and
+    /// the cascade depth of the event that triggered it (0 when none did).
     /// - Returns: The outcomes, in order: all of them, or up to and including the first failure.
     func invokeAll(
-        _ prepared: PreparedExecution, _ runs: [(id: String, input: [UInt8])], limits: SandboxLimits,
-        cancellation: CancellationToken? = nil
+        _ prepared: PreparedExecution, _ runs: [(id: String, input: [UInt8], triggerDepth: Int)],
+        limits: SandboxLimits, cancellation: CancellationToken? = nil
     ) async -> [ExecutionOutcome] {
-        let (store, secrets, sandbox) = (self.store, self.secrets, self.sandbox)
+        let (store, secrets, sandbox, cascadeLimit) = (self.store, self.secrets, self.sandbox, self.cascadeLimit)
         return await withCheckedContinuation { continuation in
             DispatchQueue.global(qos: .userInitiated).async {
                 var outcomes: [ExecutionOutcome] = []
-                for (id, input) in runs {
+                for (id, input, triggerDepth) in runs {
                     let install = prepared.install
                     let host = PlatformPluginHost(
                         store: store, secrets: secrets, organization: install.organization, plugin: install.name,
-                        correlationId: id)
+                        correlationId: id, triggerDepth: triggerDepth, cascadeLimit: cascadeLimit)
                     let result = Result { () throws(SandboxFailure) in
                         let invocation = try sandbox.invoke(
                             module: prepared.module, action: prepared.action, input: input, grants: prepared.grants,

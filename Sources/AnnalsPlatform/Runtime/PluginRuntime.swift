@@ -30,6 +30,14 @@ public final class PluginRuntime: Sendable {
     public let defaultLimits: SandboxLimits
     /// How many jobs of one organization may run at once.
     public let jobConcurrency: Int
+    /// How many plugin appends deep an event may be: every event appended through `events_append` records its depth
+    /// in `metadata.plugin.depth` (one more than the depth of the event that triggered the execution, 1 when no
+    /// event did), and an append whose event would be deeper is refused, so plugins that feed each other events stop
+    /// after this many hops (docs/PLUGINS.md, "Event-driven plugins").
+    public let cascadeLimit: Int
+
+    /// The default ``cascadeLimit``: 8.
+    public static let defaultCascadeLimit = 8
 
     /// This machine's host name, as executions record it (looked up once: it is asked for on every execution).
     static let hostName = ProcessInfo.processInfo.hostName
@@ -46,15 +54,19 @@ public final class PluginRuntime: Sendable {
     ///     host down; see docs/PLUGINS.md, "Process isolation").
     ///   - limits: The default per-execution limits.
     ///   - jobConcurrency: How many async jobs of one organization run at once (at least 1).
+    ///   - cascadeLimit: How many plugin appends deep an event may be (at least 1; default
+    ///     ``defaultCascadeLimit``): an `events_append` by an execution triggered by an event this deep is refused.
     public init(
         store: EventStore, secrets: any SecretStore = StaticSecrets(), isolation: ExecutionIsolation = .inProcess,
-        limits: SandboxLimits = SandboxLimits(), jobConcurrency: Int = 4
+        limits: SandboxLimits = SandboxLimits(), jobConcurrency: Int = 4,
+        cascadeLimit: Int = PluginRuntime.defaultCascadeLimit
     ) {
         self.store = store
         self.secrets = secrets
         self.sandbox = Sandbox(isolation: isolation)
         self.defaultLimits = limits
         self.jobConcurrency = max(1, jobConcurrency)
+        self.cascadeLimit = max(1, cascadeLimit)
     }
 
     /// The module of an install's version, loaded once and checked against the registry's SHA-256, and against
