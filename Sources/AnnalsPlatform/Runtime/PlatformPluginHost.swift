@@ -18,6 +18,9 @@ import Foundation
 /// - `kv`: the plugin's private state in the organization, kept as the thing `kv:ORG:NAME` (each `kv_set` is a
 ///   `thing.updated` event with a merge patch), so it is in the log, replayable and rolled back like everything
 ///   else. Values are UTF-8 text.
+/// - Writes (`events_append`, `kv_set`) are limited by ``PluginWriteLimits``: per execution, how many succeed and
+///   how many bytes they write; per plugin and organization, the size of the kv state. A write past a limit is
+///   refused before anything is written.
 /// - `secrets.read:NAME`: the secret's value from the ``SecretStore``; the names read are recorded with the
 ///   execution's outcome, never the values.
 final class PlatformPluginHost: PluginHost, @unchecked Sendable {
@@ -28,17 +31,22 @@ final class PlatformPluginHost: PluginHost, @unchecked Sendable {
     private let correlationId: String
     private let triggerDepth: Int
     private let cascadeLimit: Int
+    private let writeLimits: PluginWriteLimits
     private let lock = NSLock()
     private var secretNames: Set<String> = []
+    private var writes = 0
+    private var bytesWritten = 0
 
     /// A host for one execution.
     /// - Parameters:
     ///   - triggerDepth: The cascade depth of the event that triggered the execution (``cascadeDepth(of:)``), 0
     ///     when no event did.
     ///   - cascadeLimit: The deepest an appended event may be.
+    ///   - writeLimits: What the execution may write, and how large the plugin's kv state may grow.
     init(
         store: EventStore, secrets: any SecretStore, organization: String, plugin: String, correlationId: String,
-        triggerDepth: Int = 0, cascadeLimit: Int = PluginRuntime.defaultCascadeLimit
+        triggerDepth: Int = 0, cascadeLimit: Int = PluginRuntime.defaultCascadeLimit,
+        writeLimits: PluginWriteLimits = PluginWriteLimits()
     ) {
         self.store = store
         self.secrets = secrets
@@ -47,6 +55,7 @@ final class PlatformPluginHost: PluginHost, @unchecked Sendable {
         self.correlationId = correlationId
         self.triggerDepth = min(max(0, triggerDepth), Int.max - 1)
         self.cascadeLimit = cascadeLimit
+        self.writeLimits = writeLimits
     }
 
     /// How many plugin appends deep `event` is: its `metadata.plugin.depth` when that is an integer of at least 0
@@ -109,6 +118,7 @@ final class PlatformPluginHost: PluginHost, @unchecked Sendable {
             throw HostCallError(
                 "cascade limit: this event would be \(triggerDepth + 1) plugin appends deep (limit \(cascadeLimit))")
         }
+        try checkWriteLimits(adding: eventJSON.count)
         var metadata = event["metadata"]?.objectValue ?? [:]
         metadata["plugin"] = [
             "name": .string(plugin), "correlationId": .string(correlationId), "depth": .integer(triggerDepth + 1),
@@ -118,7 +128,32 @@ final class PlatformPluginHost: PluginHost, @unchecked Sendable {
                 type: type, actorId: "plugin:\(plugin)", targetId: targetId,
                 groupId: organization, metadata: .object(metadata))
         ])
+        recordWrite(of: eventJSON.count)
         return Array("{\"offset\":\(receipts[0].offset)}".utf8)
+    }
+
+    /// Refuses a write of `bytes` that would take the execution past ``PluginWriteLimits/maxWrites`` or
+    /// ``PluginWriteLimits/maxBytes``.
+    private func checkWriteLimits(adding bytes: Int) throws {
+        let (writes, written) = lock.withLock { (self.writes, bytesWritten) }
+        guard writes < writeLimits.maxWrites else {
+            throw HostCallError(
+                "write limit: this execution already made \(writes) writes (events_append and kv_set), the most one "
+                    + "execution may make (limit \(writeLimits.maxWrites))")
+        }
+        guard bytes <= writeLimits.maxBytes - written else {
+            throw HostCallError(
+                "write limit: this write of \(bytes) bytes would bring what this execution wrote to "
+                    + "\(written + bytes) bytes (limit \(writeLimits.maxBytes) bytes per execution)")
+        }
+    }
+
+    /// Counts a write of `bytes` that succeeded.
+    private func recordWrite(of bytes: Int) {
+        lock.withLock {
+            writes += 1
+            bytesWritten += bytes
+        }
     }
 
     /// The most events one `events_read` call reads, returned or skipped.
@@ -147,6 +182,8 @@ final class PlatformPluginHost: PluginHost, @unchecked Sendable {
         guard let text = String(validating: value, as: UTF8.self) else {
             throw HostCallError("kv values must be UTF-8 text")
         }
+        let bytes = key.utf8.count + value.count
+        try checkWriteLimits(adding: bytes)
         let id = Self.kvThing(organization: organization, plugin: plugin)
         let patch: JSONValue = [key: .string(text)]
         let metadata: [String: JSONValue] = [
@@ -155,7 +192,9 @@ final class PlatformPluginHost: PluginHost, @unchecked Sendable {
         // Created on first use; a concurrent first use by another execution makes the creation fail (the thing
         // exists by then), so it is retried as an update.
         for _ in 0..<3 {
-            let exists = try store.thing(id) != nil
+            let thing = try store.thing(id)
+            let exists = thing != nil
+            try checkKVState(thing, setting: key, valueBytes: value.count)
             var fields = metadata
             fields["properties"] = patch
             if !exists {
@@ -167,12 +206,40 @@ final class PlatformPluginHost: PluginHost, @unchecked Sendable {
                 actorId: "plugin:\(plugin)", targetId: id, groupId: organization, metadata: .object(fields))
             let result = Result { () throws(AnnalsError) in try store.appendAndWait([event]) }
             switch result {
-            case .success: return
+            case .success:
+                recordWrite(of: bytes)
+                return
             case .failure(.rejectedEvent): continue
             case .failure(let error): throw error
             }
         }
         throw HostCallError("the kv state of \(plugin) keeps changing concurrently")
+    }
+
+    /// Refuses a `kv_set` of `key` to a value of `valueBytes` bytes that would take the kv state `thing` past
+    /// ``PluginWriteLimits/maxKVStateBytes``.
+    private func checkKVState(_ thing: Thing?, setting key: String, valueBytes: Int) throws {
+        let limit = writeLimits.maxKVStateBytes
+        // The JSON of a string is never shorter than its UTF-8 bytes: a state whose JSON is small enough is within
+        // the limit without being parsed.
+        guard (thing?.propertiesJSON.count ?? 0) + key.utf8.count + valueBytes > limit else { return }
+        let state = Self.kvStateBytes(thing, setting: key, valueBytes: valueBytes)
+        guard state > limit else { return }
+        throw HostCallError(
+            "kv state limit: after this kv_set the kv state of \(plugin) in \(organization) would be \(state) bytes "
+                + "of keys and values (limit \(limit) bytes); nothing was stored")
+    }
+
+    /// The UTF-8 bytes of the keys and values of the kv state `thing` (none yet when `nil`) once `key` is set to a
+    /// value of `valueBytes` bytes.
+    static func kvStateBytes(_ thing: Thing?, setting key: String, valueBytes: Int) -> Int {
+        let set = key.utf8.count + valueBytes
+        guard let thing else { return set }
+        var total = set
+        for (name, value) in thing.properties.objectValue ?? [:] where name != key {
+            total += name.utf8.count + (value.stringValue?.utf8.count ?? value.canonicalBytes.count)
+        }
+        return total
     }
 
     func secret(named name: String) throws -> String? {

@@ -208,7 +208,8 @@ extension PluginRuntime {
         _ prepared: PreparedExecution, _ runs: [(id: String, input: [UInt8], triggerDepth: Int)],
         limits: SandboxLimits, cancellation: CancellationToken? = nil
     ) async -> [ExecutionOutcome] {
-        let (store, secrets, sandbox, cascadeLimit) = (self.store, self.secrets, self.sandbox, self.cascadeLimit)
+        let (store, secrets, sandbox) = (self.store, self.secrets, self.sandbox)
+        let (cascadeLimit, writeLimits) = (self.cascadeLimit, self.writeLimits)
         return await withCheckedContinuation { continuation in
             DispatchQueue.global(qos: .userInitiated).async {
                 var outcomes: [ExecutionOutcome] = []
@@ -216,7 +217,8 @@ extension PluginRuntime {
                     let install = prepared.install
                     let host = PlatformPluginHost(
                         store: store, secrets: secrets, organization: install.organization, plugin: install.name,
-                        correlationId: id, triggerDepth: triggerDepth, cascadeLimit: cascadeLimit)
+                        correlationId: id, triggerDepth: triggerDepth, cascadeLimit: cascadeLimit,
+                        writeLimits: writeLimits)
                     let result = Result { () throws(SandboxFailure) in
                         let invocation = try sandbox.invoke(
                             module: prepared.module, action: prepared.action, input: input, grants: prepared.grants,

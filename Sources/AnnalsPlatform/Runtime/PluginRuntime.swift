@@ -36,6 +36,9 @@ public final class PluginRuntime: Sendable {
     /// after this many hops (docs/PLUGINS.md, "Event-driven plugins").
     public let cascadeLimit: Int
 
+    /// What one execution may write through its host functions, and how large a plugin's key/value state may grow.
+    public let writeLimits: PluginWriteLimits
+
     /// The default ``cascadeLimit``: 8.
     public static let defaultCascadeLimit = 8
 
@@ -56,10 +59,11 @@ public final class PluginRuntime: Sendable {
     ///   - jobConcurrency: How many async jobs of one organization run at once (at least 1).
     ///   - cascadeLimit: How many plugin appends deep an event may be (at least 1; default
     ///     ``defaultCascadeLimit``): an `events_append` by an execution triggered by an event this deep is refused.
+    ///   - writeLimits: What one execution may write, and how large a plugin's key/value state may grow.
     public init(
         store: EventStore, secrets: any SecretStore = StaticSecrets(), isolation: ExecutionIsolation = .inProcess,
         limits: SandboxLimits = SandboxLimits(), jobConcurrency: Int = 4,
-        cascadeLimit: Int = PluginRuntime.defaultCascadeLimit
+        cascadeLimit: Int = PluginRuntime.defaultCascadeLimit, writeLimits: PluginWriteLimits = PluginWriteLimits()
     ) {
         self.store = store
         self.secrets = secrets
@@ -67,6 +71,7 @@ public final class PluginRuntime: Sendable {
         self.defaultLimits = limits
         self.jobConcurrency = max(1, jobConcurrency)
         self.cascadeLimit = max(1, cascadeLimit)
+        self.writeLimits = writeLimits
     }
 
     /// The module of an install's version, loaded once and checked against the registry's SHA-256, and against
