@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "CAnnalsSupport", path: "Sources/CAnnalsSupport"),
 
         // The thin Swift layer over LMDB.
-        .target(name: "LMDB", dependencies: ["CLMDB"]),
+        .target(name: "LMDB", dependencies: ["CLMDB", "CAnnalsSupport"]),
 
         // The engine.
         .target(

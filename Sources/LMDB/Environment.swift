@@ -44,7 +44,7 @@ public final class Environment: @unchecked Sendable {
     ///   - path: An existing directory.
     ///   - options: Map size, readers, databases and durability.
     /// - Throws: ``LMDBError`` naming `mdb_env_open` when the directory is missing, locked or not an LMDB store, or
-    ///   already open in this process (``LMDBError/Code/alreadyOpenInProcess``); naming `posix_fallocate` when the
+    ///   already open in this process (``LMDBError/Code/alreadyOpenInProcess``); naming `fallocate` when the
     ///   file system has no room for the lock file's blocks (``LockFileReservation``), where LMDB would die of SIGBUS.
     ///
     /// The corresponding C functions are `mdb_env_create` and `mdb_env_open`.

@@ -1,3 +1,5 @@
+import CAnnalsSupport
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -7,7 +9,7 @@
 /// LMDB sizes `lock.mdb` with `ftruncate`, which reserves no blocks, and then writes its header and reader slots
 /// through a shared mapping. On a full file system (or a full tmpfs) that first write has nowhere to go and the
 /// kernel kills the process with SIGBUS, inside `mdb_env_open` or at a later read transaction. Reserving the blocks
-/// first (`posix_fallocate`) turns that into an `ENOSPC` error at open.
+/// first (`fallocate`) turns that into an `ENOSPC` error at open.
 enum LockFileReservation {
     /// The size LMDB gives a lock file for `maxReaders` reader slots on 64-bit Linux (`mdb_env_setup_locks`: a
     /// 192-byte header holding the first slot, then 64 bytes per further slot). If another build of LMDB needs more,
@@ -21,7 +23,7 @@ enum LockFileReservation {
     ///
     /// Does nothing when the file cannot be opened for writing (a read-only directory or file system, another
     /// user's store): LMDB then decides what to do, as before.
-    /// - Throws: ``LMDBError`` with the `posix_fallocate` failure (`noSpace`, `quotaExceeded`, …) and the file
+    /// - Throws: ``LMDBError`` with the `fallocate` failure (`noSpace`, `quotaExceeded`, …) and the file
     ///   system's free space. The file is left in place: another process may already be using it.
     static func reserve(directory: String, maxReaders: UInt32, fileMode: UInt32) throws(LMDBError) {
         let path = directory + "/lock.mdb"
@@ -31,11 +33,11 @@ enum LockFileReservation {
         var status = stat()
         guard fstat(descriptor, &status) == 0 else { return }
         let length = max(Int(status.st_size), size(maxReaders: maxReaders))
-        let failure = posix_fallocate(descriptor, 0, off_t(length))
+        let failure = annals_reserve_blocks(descriptor, Int64(length))
         // EOPNOTSUPP/EINVAL: a file system without block reservation; LMDB's own sizing still applies.
         guard failure != 0, failure != EOPNOTSUPP, failure != EINVAL else { return }
         throw LMDBError(
-            code: LMDBError.Code(rawValue: failure), operation: "posix_fallocate(\(path))",
+            code: LMDBError.Code(rawValue: failure), operation: "fallocate(\(path))",
             detail: StorageDiagnosis.detail(for: LMDBError.Code(rawValue: failure), directory: directory))
     }
 }

@@ -1,0 +1,15 @@
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+
+#include "annals_support.h"
+
+int annals_reserve_blocks(int descriptor, int64_t length) {
+    // fallocate(2) itself, not posix_fallocate(3): where the file system cannot reserve blocks, glibc's
+    // posix_fallocate falls back to writing a zero byte into every block that reads as zero, which could overwrite
+    // what another process writes into a shared mapping of the same file meanwhile.
+    while (fallocate(descriptor, 0, 0, (off_t)length) != 0) {
+        if (errno != EINTR) return errno;
+    }
+    return 0;
+}
