@@ -334,6 +334,7 @@ struct CLIReadGetTests {
                 (["abc"], "abc"),
                 (["-5"], "OFFSET must be a whole number from 1, got '-5'"),
                 (["--store", fx.store, "-1"], "got '-1'"),
+                (["--id", "-1"], "--id must be a UUID, got '-1'"),
             ]
             for (arguments, mention) in cases {
                 let result = try fx.run(["get", "--store", fx.store] + arguments)

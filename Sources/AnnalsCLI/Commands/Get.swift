@@ -19,7 +19,7 @@ struct Get: ParsableCommand {
     func validate() throws {
         // ArgumentParser takes `-1` for an unknown option and reports it only after this check, which would say that
         // no offset was given.
-        if offset == nil,
+        if offset == nil, id == nil,
             let negative = CommandLine.arguments.dropFirst().first(where: NegativeOptionValues.isNegativeNumber)
         {
             throw ValidationError("OFFSET must be a whole number from 1, got '\(negative)'")
