@@ -265,12 +265,30 @@ extension PluginRuntime {
             metadata["error"] = .string(ExecutionEvents.recordable(failure.message))
         } else if let output = outcome.output {
             metadata["output"] = ["sha256": .string(Self.sha256(output)), "bytes": .integer(output.count)]
-            if output.count <= 65_536, let value = try? JSONParser.parse(output) { metadata["result"] = value }
+            // Up to 64 KiB, and nested so that the event's metadata (one level above it) is within what an append
+            // accepts: otherwise the outcome could not be recorded at all.
+            if output.count <= 65_536, let value = try? JSONParser.parse(output),
+                Self.nestingDepth(of: value) < Self.maximumResultDepth
+            {
+                metadata["result"] = value
+            }
         }
         return NewEvent(
             type: outcome.failure == nil ? ExecutionEventType.executed : ExecutionEventType.failed, actorId: actorId,
             targetId: ExecutionEventType.stream(outcome.id), groupId: outcome.organization,
             metadata: .object(metadata), expectedVersion: streamVersion)
+    }
+
+    /// The deepest `result` an outcome records: one level less than an event's metadata may nest (127 levels).
+    static let maximumResultDepth = 127
+
+    /// How many levels of arrays and objects `value` nests (0 for a scalar).
+    static func nestingDepth(of value: JSONValue) -> Int {
+        switch value {
+        case .array(let elements): 1 + (elements.map(nestingDepth).max() ?? 0)
+        case .object(let members): 1 + (members.values.map(nestingDepth).max() ?? 0)
+        case .null, .bool, .number, .string: 0
+        }
     }
 
     /// Appends one event and returns its offset.
