@@ -24,7 +24,8 @@ enum LockFileReservation {
     /// Does nothing when the file cannot be opened for writing (a read-only directory or file system, another
     /// user's store): LMDB then decides what to do, as before.
     /// - Throws: ``LMDBError`` with the `fallocate` failure (`noSpace`, `quotaExceeded`, …) and the file
-    ///   system's free space. The file is left in place: another process may already be using it.
+    ///   system's free space, when the file is new or shorter than LMDB makes it (a lock file LMDB sized already is
+    ///   left as it is). The file is left in place: another process may already be using it.
     static func reserve(directory: String, maxReaders: UInt32, fileMode: UInt32) throws(LMDBError) {
         let path = directory + "/lock.mdb"
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, mode_t(fileMode))
@@ -32,10 +33,14 @@ enum LockFileReservation {
         defer { close(descriptor) }
         var status = stat()
         guard fstat(descriptor, &status) == 0 else { return }
-        let length = max(Int(status.st_size), size(maxReaders: maxReaders))
+        let needed = size(maxReaders: maxReaders)
+        let length = max(Int(status.st_size), needed)
         let failure = annals_reserve_blocks(descriptor, Int64(length))
         // EOPNOTSUPP/EINVAL: a file system without block reservation; LMDB's own sizing still applies.
         guard failure != 0, failure != EOPNOTSUPP, failure != EINVAL else { return }
+        // A lock file LMDB sized already (by a build without reservations, whose later pages may be holes) keeps
+        // working as it did: its header page is written, and a full disk must not stop reading a store.
+        guard Int(status.st_size) < needed else { return }
         throw LMDBError(
             code: LMDBError.Code(rawValue: failure), operation: "fallocate(\(path))",
             detail: StorageDiagnosis.detail(for: LMDBError.Code(rawValue: failure), directory: directory))

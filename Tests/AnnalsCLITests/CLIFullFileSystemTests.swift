@@ -48,6 +48,27 @@ struct CLIFullFileSystemTests {
         }
     }
 
+    /// A lock file made by a build without reservations has holes past its first page: reading the store on a full
+    /// disk still works, as it did.
+    @Test func aStoreWhoseLockFileHasHolesIsStillReadOnAFullFileSystem() throws {
+        try withCLIFixture { fx in
+            try SmallFileSystem.with(kibibytes: 2_048, in: fx.directory) { mount in
+                let store = mount.path + "/store"
+                try fx.initStore(store)
+                try fx.append(sampleLines(3), store: store)
+                let lock = store + "/lock.mdb"
+                let header = try Data(contentsOf: URL(fileURLWithPath: lock)).prefix(4096)
+                try FileManager.default.removeItem(atPath: lock)
+                try header.write(to: URL(fileURLWithPath: lock))
+                #expect(truncate(lock, 32_768) == 0)
+                try mount.fill()
+                let read = try fx.annals("read", store: store)
+                #expect(!read.signaled && read.status == Exit.ok, "\(read)")
+                #expect(read.objects().count == 3)
+            }
+        }
+    }
+
     @Test func aBackupWithNoRoomLeftForItsLockFileLeavesNothing() throws {
         try withCLIFixture { fx in
             try fx.initStore()
