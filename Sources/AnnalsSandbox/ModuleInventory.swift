@@ -3,8 +3,10 @@ import WasmParser
 /// What a module defines that instantiation allocates, read from its section headers without parsing the sections'
 /// entries (a module's million globals are counted, not decoded).
 struct ModuleInventory {
-    /// The initial pages of each memory the module defines (a plugin imports none).
-    var memories: [UInt64] = []
+    /// How many memories the module defines (a plugin imports none).
+    var memories = 0
+    /// The initial linear memory of all its memories together, in pages (saturating).
+    private(set) var initialMemoryPages: UInt64 = 0
     /// How many tables the module defines.
     var tables = 0
     /// How many globals the module defines.
@@ -19,14 +21,14 @@ struct ModuleInventory {
     var functions = 0
     /// How many local variables its function bodies declare together.
     var locals = 0
-    /// The largest of the type, import, export and tag sections' entry counts, and the number of custom sections,
-    /// with what it counts.
+    /// The largest of the type, import, export, memory and tag sections' entry counts, and the number of custom
+    /// sections, with what it counts.
     var largestSection = (entries: 0, name: "")
 
-    /// The initial linear memory of all the memories together, in pages.
-    var initialMemoryPages: UInt64 {
-        memories.reduce(0) { total, pages in total.addingReportingOverflow(pages).partialValue }
-    }
+    /// How many parameters, results and fields its types declare together.
+    var typeValues = 0
+    /// How many function bodies its code section holds.
+    var codeBodies = 0
 
     /// Reads the section headers of `bytes`, and the memory section.
     /// - Throws: ``PluginModuleError/Reason/malformed`` when they cannot be read.
@@ -46,7 +48,7 @@ struct ModuleInventory {
             reader.offset += size
             switch id {
             case 0: note(customSections: 1)
-            case 1: note(Int(try section.u32()), "types")
+            case 1: try countTypes(&section)
             case 2: note(Int(try section.u32()), "imports")
             case 3: functions += Int(try section.u32())
             case 7: note(Int(try section.u32()), "exports")
@@ -55,10 +57,14 @@ struct ModuleInventory {
             case 13: note(Int(try section.u32()), "tags")
             case 4: tables += Int(try section.u32())
             case 5:
-                for _ in 0..<(try section.u32()) {
+                let count = Int(try section.u32())
+                memories += count
+                note(memories, "memories")
+                for _ in 0..<count {
                     let flags = try section.byte()
                     let isMemory64 = flags & 0x04 != 0
-                    memories.append(isMemory64 ? try section.u64() : UInt64(try section.u32()))
+                    let pages = isMemory64 ? try section.u64() : UInt64(try section.u32())
+                    initialMemoryPages = initialMemoryPages.addingReportingOverflow(pages).partialValue
                     if flags & 0x01 != 0 { _ = isMemory64 ? try section.u64() : UInt64(try section.u32()) }
                 }
             case 6: globals += Int(try section.u32())
@@ -110,9 +116,63 @@ struct ModuleInventory {
         }
     }
 
+    /// Counts the types and the parameters, results and fields they declare
+    /// (https://webassembly.github.io/spec/core/binary/types.html, with the GC proposal's recursive groups,
+    /// subtypes, structs and arrays).
+    private mutating func countTypes(_ section: inout ByteReader) throws(PluginModuleError) {
+        let count = Int(try section.u32())
+        note(count, "types")
+        for _ in 0..<count {
+            if try section.peek() == 0x4E {  // rec: a group of subtypes
+                _ = try section.byte()
+                let members = Int(try section.u32())
+                note(members, "types")
+                for _ in 0..<members { try countSubtype(&section) }
+            } else {
+                try countSubtype(&section)
+            }
+        }
+    }
+
+    /// Counts one subtype: `sub`/`sub final` with its supertypes, or a bare composite type.
+    private mutating func countSubtype(_ section: inout ByteReader) throws(PluginModuleError) {
+        let prefix = try section.peek()
+        if prefix == 0x50 || prefix == 0x4F {
+            _ = try section.byte()
+            let supertypes = Int(try section.u32())
+            typeValues = typeValues.addingReportingOverflow(supertypes).partialValue
+            for _ in 0..<supertypes { _ = try section.u32() }
+        }
+        let form = try section.byte()
+        switch form {
+        case 0x60:  // func: parameters, then results
+            for _ in 0..<2 {
+                let values = Int(try section.u32())
+                typeValues = typeValues.addingReportingOverflow(values).partialValue
+                for _ in 0..<values { try section.skipValueType() }
+            }
+        case 0x5F:  // struct: fields
+            let fields = Int(try section.u32())
+            typeValues = typeValues.addingReportingOverflow(fields).partialValue
+            for _ in 0..<fields {
+                try section.skipValueType()
+                _ = try section.byte()
+            }
+        case 0x5E:  // array: one field
+            typeValues = typeValues.addingReportingOverflow(1).partialValue
+            try section.skipValueType()
+            _ = try section.byte()
+        default:
+            throw PluginModuleError(
+                .malformed, "not a valid WebAssembly module: type form 0x\(String(form, radix: 16))")
+        }
+    }
+
     /// Adds up the locals each function body declares, skipping the bodies' code.
     private mutating func countLocals(_ section: inout ByteReader) throws(PluginModuleError) {
-        for _ in 0..<(try section.u32()) {
+        let bodies = Int(try section.u32())
+        codeBodies += bodies
+        for _ in 0..<bodies {
             let size = Int(try section.u32())
             let end = section.offset + size
             guard size <= section.end - section.offset else {
@@ -159,9 +219,16 @@ struct ModuleInventory {
                 .tooLarge,
                 "lists \(elementEntries) element entries, more than the limit of \(limits.maxElementEntries)")
         }
-        if functions > limits.maxFunctions {
+        if max(functions, codeBodies) > limits.maxFunctions {
             throw PluginModuleError(
-                .tooLarge, "defines \(functions) functions, more than the limit of \(limits.maxFunctions)")
+                .tooLarge,
+                "defines \(max(functions, codeBodies)) functions, more than the limit of \(limits.maxFunctions)")
+        }
+        if typeValues > limits.maxSectionEntries {
+            throw PluginModuleError(
+                .tooLarge,
+                "declares \(typeValues) parameters, results and fields in its types, more than the limit of "
+                    + "\(limits.maxSectionEntries)")
         }
         if locals > limits.maxLocals {
             throw PluginModuleError(
@@ -229,6 +296,14 @@ private struct ByteReader {
     }
 
     mutating func u64() throws(PluginModuleError) -> UInt64 { try leb(maximumBytes: 10) }
+
+    /// The next byte, not consumed.
+    func peek() throws(PluginModuleError) -> UInt8 {
+        guard offset < end else {
+            throw PluginModuleError(.malformed, "not a valid WebAssembly module: unexpected end of a section")
+        }
+        return bytes[offset]
+    }
 
     /// Skips `count` bytes.
     mutating func skip(_ count: Int) throws(PluginModuleError) {

@@ -36,8 +36,9 @@ public struct PluginModuleLimits: Sendable, Equatable {
     public var maxLocals: Int
     /// The deepest a function may nest blocks, loops and ifs (validation keeps a frame for each open one).
     public var maxNestingDepth: Int
-    /// The most entries the module may have in each of its type, import, export and tag sections, and the most
-    /// custom sections it may have (each is decoded into its own value).
+    /// The most entries the module may have in each of its type, import, export, memory and tag sections, the most
+    /// custom sections it may have (each is decoded into its own value), and the most parameters, results and fields
+    /// its types may declare together.
     public var maxSectionEntries: Int
 
     /// Creates limits; the defaults are 32 MiB of module, 256 pages (16 MiB, as ``SandboxLimits``), 16 tables of at

@@ -108,6 +108,11 @@ struct ModuleLimitsTests {
         let nested = refused { $0.nestedBlocks = 2_000_000 }
         #expect(nested?.reason == .tooLarge)
         #expect(nested?.message.hasPrefix("function body 1 nests blocks more than 10000 deep") == true)
+        // One function type of many parameters took 384 MiB to parse at 33 million.
+        let parameters = refused { $0.imports = [(name: "kv_get", parameters: 2_000_000, results: 1)] }
+        #expect(
+            parameters?.message
+                == "declares 2000006 parameters, results and fields in its types, more than the limit of 10000")
         let custom = refused { $0.customSections = 10_001 }
         #expect(custom?.message == "has 10001 custom sections, more than the limit of 10000")
         // Locals add up over the functions; one function may declare what WasmKit allows (under 100,000).
