@@ -160,4 +160,25 @@ struct PluginWriteLimitTests {
             try host.kvSet("b", [])  // smaller: allowed
         }
     }
+
+    @Test("executions setting the same plugin's kv state at once cannot take it past its limit together")
+    func concurrentKVSets() async throws {
+        try await withPlatform { platform, _ in
+            let hosts = (0..<4).map { index in
+                PlatformPluginHost(
+                    store: platform.store, secrets: StaticSecrets(), organization: "acme", plugin: "p",
+                    correlationId: "c\(index)")
+            }
+            let value = Array(repeating: UInt8(ascii: "v"), count: 600_000)
+            let stored = await withTaskGroup(of: Bool.self) { group in
+                for (index, host) in hosts.enumerated() {
+                    group.addTask { (try? host.kvSet("k\(index)", value)) != nil }
+                }
+                return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            #expect(stored == 1)
+            let state = try #require(try platform.store.thing("kv:acme:p"))
+            #expect(PlatformPluginHost.kvStateBytes(state, setting: "none", valueBytes: 0) - 4 <= 1 << 20)
+        }
+    }
 }

@@ -189,9 +189,12 @@ final class PlatformPluginHost: PluginHost, @unchecked Sendable {
         let metadata: [String: JSONValue] = [
             "plugin": ["name": .string(plugin), "correlationId": .string(correlationId)]
         ]
-        // Created on first use; a concurrent first use by another execution makes the creation fail (the thing
-        // exists by then), so it is retried as an update.
-        for _ in 0..<3 {
+        // Created on first use. Appended at the version its state was checked at (read before the state, so the
+        // state is at least that recent): a concurrent kv_set of another execution in between makes the append
+        // fail, and it is checked again against the state that includes it, so executions running at once cannot
+        // take the state past its limit together.
+        for _ in 0..<Self.kvAttempts {
+            let version = try store.version(of: id)
             let thing = try store.thing(id)
             let exists = thing != nil
             try checkKVState(thing, setting: key, valueBytes: value.count)
@@ -203,18 +206,22 @@ final class PlatformPluginHost: PluginHost, @unchecked Sendable {
             }
             let event = NewEvent(
                 type: exists ? OntologyEventType.thingUpdated : OntologyEventType.thingCreated,
-                actorId: "plugin:\(plugin)", targetId: id, groupId: organization, metadata: .object(fields))
+                actorId: "plugin:\(plugin)", targetId: id, groupId: organization, metadata: .object(fields),
+                expectedVersion: version)
             let result = Result { () throws(AnnalsError) in try store.appendAndWait([event]) }
             switch result {
             case .success:
                 recordWrite(of: bytes)
                 return
-            case .failure(.rejectedEvent): continue
+            case .failure(.versionConflict), .failure(.rejectedEvent): continue
             case .failure(let error): throw error
             }
         }
         throw HostCallError("the kv state of \(plugin) keeps changing concurrently")
     }
+
+    /// How many times a `kv_set` is tried while other executions keep changing the same state.
+    static let kvAttempts = 16
 
     /// Refuses a `kv_set` of `key` to a value of `valueBytes` bytes that would take the kv state `thing` past
     /// ``PluginWriteLimits/maxKVStateBytes``.
