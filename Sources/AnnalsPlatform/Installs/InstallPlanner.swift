@@ -198,6 +198,14 @@ struct InstallPlanner {
                 "\(name) exists in the global registry but \(state.organization)'s allowlist hides it: add it with "
                     + "'annals plugin allow --group \(state.organization)' (the list replaces the current one)")
         }
+        for (name, versions) in state.shadowed.sorted(by: { $0.key < $1.key }) where Self.mentions(explanation, name) {
+            let installed = state.installs[name].map { " \($0.version)" } ?? ""
+            let listed = versions.isEmpty ? "no version" : "only " + versions.map(\.description).joined(separator: ", ")
+            lines.append(
+                "\(name)\(installed) is installed from the global registry, but \(state.organization)'s private registry "
+                    + "shadows that name and lists \(listed): the install keeps the global plugin; to move to the "
+                    + "private one, uninstall what needs it and install again")
+        }
         for name in state.withdrawn.sorted() where Self.mentions(explanation, name) {
             lines.append("\(name) was withdrawn from its registry: it can no longer be installed")
         }

@@ -15,6 +15,10 @@ struct OrganizationState {
     let withdrawn: Set<String>
     /// The names of global plugins its allowlist hides (and that it has not installed).
     let hidden: Set<String>
+    /// The installed global plugins a private plugin of the same name now shadows, with the versions the private one
+    /// lists, by name: the installs keep their global plugin (at the installed version), as allowlist-hidden ones do,
+    /// and only new resolutions see the private one.
+    let shadowed: [String: [SemanticVersion]]
     /// The yanked versions of the plugins it sees (left out of ``plugins`` unless installed), by name.
     let yanked: [String: [SemanticVersion]]
     /// The installs by plugin name.
@@ -62,9 +66,17 @@ struct OrganizationState {
         var withdrawn: Set<String> = []
         var hidden: Set<String> = []
         var yanked: [String: [SemanticVersion]] = [:]
+        var shadowed: [String: [SemanticVersion]] = [:]
         for group in [PluginScope.globalGroup, organization] {
             for thing in try view.things(ThingFilter(thingType: PlatformIDs.pluginType, groupId: group, limit: .max)) {
                 guard var plugin = Plugin(thing) else { continue }
+                if case .organization = plugin.scope, installs[plugin.name]?.source == .global,
+                    plugins[plugin.name]?.scope == .global
+                {
+                    // The organization keeps its global install; the private plugin is for new resolutions only.
+                    shadowed[plugin.name] = plugin.releases.filter { !$0.yanked }.map(\.version)
+                    continue
+                }
                 let offered = visibility.shows(plugin) && !plugin.withdrawn
                 if plugin.withdrawn && visibility.shows(plugin) { withdrawn.insert(plugin.name) }
                 if !offered {
@@ -90,6 +102,7 @@ struct OrganizationState {
         self.withdrawn = withdrawn
         self.hidden = hidden.subtracting(plugins.keys)
         self.yanked = yanked
+        self.shadowed = shadowed
         self.requires = requires
         self.instanceOf = instanceOf
         self.subscriptions = subscriptions
