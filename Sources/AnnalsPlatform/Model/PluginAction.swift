@@ -24,7 +24,8 @@ public struct PluginAction: Sendable, Hashable {
 
 /// The WebAssembly module of a plugin version, and the digest that pins it.
 public struct PluginArtifact: Sendable, Hashable {
-    /// Where the module is: an absolute path (resolved against the manifest's directory at sync) or a URL.
+    /// Where the module is: an absolute path, resolved against the manifest's directory at sync, or the module's copy
+    /// in the store's artifact cache (`<store>/artifacts/<sha256>.wasm`) when the manifest gave a URL.
     public var path: String
     /// The SHA-256 of the module's bytes, as 64 lowercase hex digits.
     public var sha256: String

@@ -23,7 +23,9 @@ extension PluginPlatform {
     ) async throws(PlatformError) -> SyncReport {
         let registryName = name ?? source.defaultName
         if let problem = Self.registryNameProblem(registryName) { throw .invalidArgument(problem) }
-        let listing = try source.read()
+        var listing = try source.read()
+        // Modules given by URL are downloaded now: plugins run from local files only.
+        try ArtifactCache(storePath: store.path).localize(&listing, source: source)
         // An entry must fit in one event with room for the event's own fields (metadata, ids).
         let maximumEntrySize = max(store.options.maximumEventSize - 16_384, 1_024)
         var plan = try view {

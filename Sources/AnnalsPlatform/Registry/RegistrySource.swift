@@ -159,7 +159,7 @@ public struct RegistrySource: Sendable, Hashable {
     }
 
     /// Fetches a URL synchronously (the CLI is synchronous; a sync is rare), failing on a non-2xx status.
-    private static func download(_ url: URL, source: String) throws(PlatformError) -> [UInt8] {
+    static func download(_ url: URL, source: String) throws(PlatformError) -> [UInt8] {
         final class Box: @unchecked Sendable {
             var result: Result<[UInt8], PlatformError> = .failure(.unreadableSource(source: "", reason: "no response"))
         }
