@@ -1,5 +1,5 @@
 import Annals
-import AnnalsPlatform
+@testable import AnnalsPlatform
 import Foundation
 import Testing
 
@@ -116,6 +116,31 @@ struct PluginSearchTests {
                 if !found.contains(name) { missed.append("\(bare) → \(found)") }
             }
             #expect(missed.isEmpty, "\(missed.count) missed: \(missed.prefix(10))")
+        }
+    }
+
+    @Test("of two names that differ only in case, the one typed exactly comes first, with its registry")
+    func exactCaseComesFirst() async throws {
+        try await withPlatform { platform, directory in
+            let genuine = "@elizaos/plugin-coingecko"
+            let lookalike = "@elizaOS/plugin-coingecko"
+            for (name, registry) in [(genuine, "genuine"), (lookalike, "lookalike")] {
+                let path = try writeManifest([name: ["1.0.0": [:]]], to: directory, name: registry)
+                _ = try await platform.sync(RegistrySource(path), scope: .global, actorId: "ops")
+            }
+            // Each query finds the name typed exactly first, whatever the ranking's order of the two: the one order
+            // cannot suit both queries.
+            for (typed, other) in [(genuine, lookalike), (lookalike, genuine)] {
+                let results = try platform.search(typed, limit: 5)
+                #expect(results.map(\.plugin.name).prefix(2) == [typed, other])
+                #expect(results.first?.json["registry"]?.stringValue == (typed == genuine ? "genuine" : "lookalike"))
+            }
+            // Without its scope, the case of the rest decides as well.
+            let upper = "Plugin-CoinGecko"
+            #expect(PluginNameQuery(upper)?.strength(for: genuine) == 2)
+            #expect(PluginNameQuery("plugin-coingecko")?.strength(for: genuine) == 3)
+            #expect(PluginNameQuery(genuine)?.strength(for: genuine) == 5)
+            #expect(PluginNameQuery(genuine)?.strength(for: lookalike) == 4)
         }
     }
 

@@ -6,21 +6,26 @@ import Foundation
 struct PluginNameQuery {
     /// The text trimmed and lowercased, as npm names are written.
     let name: String
+    /// The text trimmed, in the case it was typed.
+    let typed: String
 
     /// The text read as a name; `nil` when it cannot be one (empty, or holding spaces).
     init?(_ text: String) {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
         guard !trimmed.isEmpty, !trimmed.contains(where: \.isWhitespace) else { return nil }
         name = trimmed
+        typed = text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    /// How strongly the text names `pluginName`: 2 for the whole name, 1 for the name without its npm scope
-    /// (`@scope/`) or without that and a `plugin-` prefix, 0 for none. Results that name the plugin come first, the
-    /// whole name before the shorter forms.
+    /// How strongly the text names `pluginName`: 4 for the whole name, 2 for the name without its npm scope
+    /// (`@scope/`) or without that and a `plugin-` prefix, one more when the case matches too, 0 for none. Results
+    /// that name the plugin come first, the whole name before the shorter forms, and of two names that differ only in
+    /// case (a look-alike beside the genuine one, from another registry) the one typed exactly first.
     func strength(for pluginName: String) -> Int {
         let lowercased = pluginName.lowercased()
-        if lowercased == name { return 2 }
-        return Self.forms(of: lowercased).contains(name) ? 1 : 0
+        if lowercased == name { return pluginName == typed ? 5 : 4 }
+        guard Self.forms(of: lowercased).contains(name) else { return 0 }
+        return Self.forms(of: pluginName).contains(typed) ? 3 : 2
     }
 
     /// The names of the plugins the text names (``strength(for:)`` above 0) that `visibility` shows, not withdrawn and

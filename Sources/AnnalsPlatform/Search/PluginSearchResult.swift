@@ -32,6 +32,7 @@ public struct PluginSearchResult: Sendable, Hashable {
     public var json: JSONValue {
         .object([
             "name": .string(plugin.name), "scope": .string(plugin.scope.groupId),
+            "registry": .string(plugin.registry),
             "description": .string(plugin.description), "category": plugin.category.map(JSONValue.string) ?? .null,
             "latest": plugin.latest.map { .string($0.version.description) } ?? .null,
             "score": .double(score), "similarity": similarity.map(JSONValue.double) ?? .null,

@@ -11,7 +11,7 @@ struct PluginSearch: ParsableCommand {
         discussion: """
             Searches what --group sees (the global registry, narrowed by its allowlist, plus its own registries; \
             the global registry alone without --group). jsonl prints one result per line, best first:
-            {"name","scope","description","category","latest","score","similarity","lexicalScore","matches", \
+            {"name","scope","registry","description","category","latest","score","similarity","lexicalScore","matches", \
             "why"}; "why" says which query words matched and in which form (stem or related word).
             Examples: annals plugin search "trade on a crypto exchange"; annals plugin search "store agent memory \
             in postgres" --group acme --format table
@@ -48,11 +48,12 @@ struct PluginSearch: ParsableCommand {
             query, organization: organization, category: category, limit: limit)
         try Output.standard.items(
             Array(results.enumerated()), format: format, json: { $0.element.json },
-            columns: ["RANK", "SCORE", "PLUGIN", "SCOPE", "LATEST", "WHY", "DESCRIPTION"], maximumWidth: 50
+            columns: ["RANK", "SCORE", "PLUGIN", "SCOPE", "REGISTRY", "LATEST", "WHY", "DESCRIPTION"], maximumWidth: 50
         ) { rank, result in
             [
                 String(rank + 1), String(format: "%.4f", result.score), result.plugin.name,
-                result.plugin.scope.groupId, result.plugin.latest?.version.description ?? "-", result.why,
+                result.plugin.scope.groupId, result.plugin.registry, result.plugin.latest?.version.description ?? "-",
+                result.why,
                 result.plugin.description,
             ]
         }
