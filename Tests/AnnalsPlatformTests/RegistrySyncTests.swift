@@ -247,3 +247,32 @@ struct RegistrySyncTests {
         }
     }
 }
+
+@Suite("Registry default names")
+struct RegistryDefaultNameTests {
+    @Test("a default name derived from a non-ASCII file name keeps to ASCII, and the sync accepts it")
+    func nonASCIIFileName() async throws {
+        #expect(RegistrySource("/tmp/régistry.json").defaultName == "r-gistry")
+        #expect(RegistrySource("/tmp/注册表.json").defaultName == "---")
+        #expect(RegistrySource("https://example.com/plugins/régistry.json").defaultName == "r-gistry")
+        try await withPlatform { platform, directory in
+            let path = try writeManifest(["a": ["1.0.0": [:]]], to: directory, name: "régistry")
+            let report = try await platform.sync(RegistrySource(path), scope: .global, actorId: "ops")
+            #expect(report.registry == "r-gistry")
+            #expect(try platform.plugin("a")?.registry == "r-gistry")
+        }
+    }
+
+    @Test("an invalid name given with --name is refused without suggesting --name")
+    func invalidGivenName() async throws {
+        try await withPlatform { platform, directory in
+            let path = try writeManifest(["a": ["1.0.0": [:]]], to: directory)
+            await #expect {
+                try await platform.sync(RegistrySource(path), scope: .global, name: "régistry", actorId: "ops")
+            } throws: { error in
+                guard case PlatformError.invalidArgument(let message) = error else { return false }
+                return message.contains("registry name 'régistry' must be") && !message.contains("--name")
+            }
+        }
+    }
+}

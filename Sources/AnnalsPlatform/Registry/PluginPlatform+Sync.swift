@@ -22,7 +22,10 @@ extension PluginPlatform {
         _ source: RegistrySource, scope: PluginScope, name: String? = nil, actorId: String
     ) async throws(PlatformError) -> SyncReport {
         let registryName = name ?? source.defaultName
-        if let problem = Self.registryNameProblem(registryName) { throw .invalidArgument(problem) }
+        if let problem = Self.registryNameProblem(registryName) {
+            // A name derived from the source: say how to give one instead.
+            throw .invalidArgument(problem + (name == nil ? " (derived from the source; give one with --name)" : ""))
+        }
         var listing = try source.read()
         // Modules given by URL are downloaded now: plugins run from local files only.
         try ArtifactCache(storePath: store.path).localize(&listing, source: source)
