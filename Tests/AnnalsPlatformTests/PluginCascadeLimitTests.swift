@@ -81,6 +81,13 @@ struct PluginCascadeLimitTests {
             let letters = try PluginDispatcher.deadLetters(runtime.store, organization: "acme")
             #expect(letters.count == 2)
             #expect(letters.allSatisfy { $0.error.contains("would be 4 plugin appends deep (limit 3)") })
+            // The audit trail says under which limits each execution ran and how deep its trigger was.
+            let initiated = try runtime.store.events(EventQuery(types: ["plugin_action_initiated"])).collect()
+            #expect(!initiated.isEmpty)
+            #expect(initiated.allSatisfy { $0.metadata["limits"]?["cascadeLimit"] == 3 })
+            #expect(initiated.allSatisfy { $0.metadata["limits"]?["writes"] == 1_000 })
+            let triggerDepths = Set(initiated.compactMap { $0.metadata["trigger"]?["depth"]?.int64Value })
+            #expect(triggerDepths == [0, 1, 2, 3], "\(triggerDepths)")
         }
     }
 

@@ -367,6 +367,7 @@ public struct PluginDispatcher: Sendable {
         [
             "kind": "event", "eventOffset": .integer(event.offset), "eventType": .string(event.type),
             "idempotencyKey": .string(idempotencyKey(event, subscription)), "attempt": .integer(attempt),
+            "depth": .integer(PlatformPluginHost.cascadeDepth(of: event)),
         ]
     }
 

@@ -191,6 +191,8 @@ extension PluginRuntime {
             "limits": [
                 "fuel": .integer(limits.fuel), "memoryPages": .integer(limits.maxMemoryPages),
                 "timeoutMs": .double(limits.timeout.milliseconds), "outputBytes": .integer(limits.maxOutputBytes),
+                "writes": .integer(writeLimits.maxWrites), "writeBytes": .integer(writeLimits.maxBytes),
+                "kvStateBytes": .integer(writeLimits.maxKVStateBytes), "cascadeLimit": .integer(cascadeLimit),
             ],
             "grants": .array(install.grants.map(JSONValue.string)), "trigger": trigger,
             "host": ["pid": .integer(getpid()), "hostname": .string(PluginRuntime.hostName)],
