@@ -1,8 +1,9 @@
 import Annals
-import AnnalsPlatform
 import AnnalsTestSupport
 import Foundation
 import Testing
+
+@testable import AnnalsPlatform
 
 /// Artifacts given by URL, and relative ones in a manifest fetched by URL, are downloaded at sync into the
 /// content-addressed cache beside the store, checked against their SHA-256, and run from there.
@@ -105,5 +106,35 @@ struct RemoteArtifactTests {
                 #expect(!FileManager.default.fileExists(atPath: platform.store.path + "/artifacts/\(wrong).wasm"))
             }
         }
+    }
+
+    @Test("a download larger than the limit is cancelled and refused, whatever the server sends")
+    func oversizedDownload() async throws {
+        try await withPlatform { _, directory in
+            try await serve(directory, manifest: { _ in [:] }) { base in
+                let served = directory + "/served"
+                try Data(count: 70_000).write(to: URL(fileURLWithPath: served + "/large.bin"))
+                #expect(try RegistrySourceProbe.download(base + "/large.bin", maximumBytes: 100_000).count == 70_000)
+                #expect {
+                    _ = try RegistrySourceProbe.download(base + "/large.bin", maximumBytes: 50_000)
+                } throws: { error in
+                    guard case .unreadableSource(_, let reason) = error as? PlatformError else { return false }
+                    return reason == "the response is larger than 50000 bytes"
+                }
+                #expect {
+                    _ = try RegistrySourceProbe.download(base + "/missing.bin", maximumBytes: 50_000)
+                } throws: { error in
+                    guard case .unreadableSource(_, let reason) = error as? PlatformError else { return false }
+                    return reason == "HTTP status 404"
+                }
+            }
+        }
+    }
+}
+
+/// ``RegistrySource/download(_:source:maximumBytes:)`` reached from the tests.
+enum RegistrySourceProbe {
+    static func download(_ url: String, maximumBytes: Int) throws -> [UInt8] {
+        try RegistrySource.download(URL(string: url)!, source: url, maximumBytes: maximumBytes)
     }
 }

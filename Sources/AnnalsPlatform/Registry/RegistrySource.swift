@@ -160,27 +160,21 @@ public struct RegistrySource: Sendable, Hashable {
         return try Self.download(url, source: location)
     }
 
-    /// Fetches a URL synchronously (the CLI is synchronous; a sync is rare), failing on a non-2xx status.
-    static func download(_ url: URL, source: String) throws(PlatformError) -> [UInt8] {
-        final class Box: @unchecked Sendable {
-            var result: Result<[UInt8], PlatformError> = .failure(.unreadableSource(source: "", reason: "no response"))
-        }
-        let box = Box()
-        let done = DispatchSemaphore(value: 0)
+    /// The most bytes a download may bring (a registry file or a plugin module): what a hostile or broken server
+    /// sends beyond it is not kept in memory.
+    static let maximumDownloadBytes = 64 << 20
+
+    /// Fetches a URL synchronously (the CLI is synchronous; a sync is rare), failing on a non-2xx status and on a
+    /// body over `maximumBytes` (the transfer is cancelled as soon as it passes it).
+    static func download(
+        _ url: URL, source: String, maximumBytes: Int = maximumDownloadBytes
+    ) throws(PlatformError) -> [UInt8] {
+        let receiver = BoundedDownload(source: source, maximumBytes: maximumBytes)
+        let session = URLSession(configuration: .default, delegate: receiver, delegateQueue: nil)
+        defer { session.finishTasksAndInvalidate() }
         var request = URLRequest(url: url)
         request.timeoutInterval = 30
-        let task = URLSession.shared.dataTask(with: request) { data, response, error in
-            defer { done.signal() }
-            if let error {
-                box.result = .failure(.unreadableSource(source: source, reason: error.localizedDescription))
-            } else if let http = response as? HTTPURLResponse, !(200..<300).contains(http.statusCode) {
-                box.result = .failure(.unreadableSource(source: source, reason: "HTTP status \(http.statusCode)"))
-            } else {
-                box.result = .success([UInt8](data ?? Data()))
-            }
-        }
-        task.resume()
-        done.wait()
-        return try box.result.get()
+        session.dataTask(with: request).resume()
+        return try receiver.result()
     }
 }
