@@ -108,6 +108,13 @@ struct RemoteArtifactTests {
         }
     }
 
+    @Test("the cache of a store opened by a relative path records absolute paths, so plugins run from anywhere")
+    func cacheOfARelativeStorePath() {
+        let directory = ArtifactCache(storePath: "annals-store").directory
+        #expect(directory == FileManager.default.currentDirectoryPath + "/annals-store/artifacts")
+        #expect(ArtifactCache(storePath: "/var/lib/x/../store").directory == "/var/lib/store/artifacts")
+    }
+
     @Test("a download larger than the limit is cancelled and refused, whatever the server sends")
     func oversizedDownload() async throws {
         try await withPlatform { _, directory in

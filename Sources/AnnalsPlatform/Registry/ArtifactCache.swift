@@ -15,7 +15,9 @@ struct ArtifactCache {
 
     /// The cache beside the store at `storePath`.
     init(storePath: String) {
-        directory = storePath + "/artifacts"
+        // Absolute (a store opened by a relative path, such as the default `annals-store`): the registry records the
+        // cached path, and plugins run from any directory.
+        directory = URL(fileURLWithPath: storePath).standardizedFileURL.path + "/artifacts"
     }
 
     /// The URL `artifact` is to be downloaded from, or `nil` when it is a local path: an `http(s)` path as given, or
