@@ -250,16 +250,21 @@ struct RegistrySyncTests {
 
 @Suite("Registry default names")
 struct RegistryDefaultNameTests {
-    @Test("a default name derived from a non-ASCII file name keeps to ASCII, and the sync accepts it")
+    @Test("a default name derived from a non-ASCII file name is refused, suggesting --name, so two never merge")
     func nonASCIIFileName() async throws {
-        #expect(RegistrySource("/tmp/régistry.json").defaultName == "r-gistry")
-        #expect(RegistrySource("/tmp/注册表.json").defaultName == "---")
-        #expect(RegistrySource("https://example.com/plugins/régistry.json").defaultName == "r-gistry")
+        #expect(RegistrySource("/tmp/my registry.v2.json").defaultName == "my-registry-v2")
+        #expect(RegistrySource("/tmp/régistry.json").defaultName == "régistry")
+        #expect(RegistrySource("https://example.com/plugins/rêgistry.json").defaultName == "rêgistry")
         try await withPlatform { platform, directory in
             let path = try writeManifest(["a": ["1.0.0": [:]]], to: directory, name: "régistry")
-            let report = try await platform.sync(RegistrySource(path), scope: .global, actorId: "ops")
-            #expect(report.registry == "r-gistry")
-            #expect(try platform.plugin("a")?.registry == "r-gistry")
+            await #expect {
+                try await platform.sync(RegistrySource(path), scope: .global, actorId: "ops")
+            } throws: { error in
+                guard case PlatformError.invalidArgument(let message) = error else { return false }
+                return message.contains("registry name 'régistry' must be") && message.contains("--name")
+            }
+            let report = try await platform.sync(RegistrySource(path), scope: .global, name: "registry", actorId: "ops")
+            #expect(report.registry == "registry")
         }
     }
 

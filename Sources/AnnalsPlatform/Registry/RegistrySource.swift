@@ -36,15 +36,15 @@ public struct RegistrySource: Sendable, Hashable {
     }
 
     /// The registry's default name: the file's or directory's base name without its extension, or the URL's
-    /// last path component (what `--name` overrides), with every character a registry name cannot hold (anything but
-    /// ASCII letters, digits, `-` and `_`: `régistry` gives `r-gistry`) replaced by `-`.
+    /// last path component (what `--name` overrides), with spaces, dots and other punctuation replaced by `-`.
+    /// Letters outside ASCII are kept, so that the name check refuses them (asking for `--name`) rather than two
+    /// sources (`régistry.json`, `rêgistry.json`) silently becoming one registry.
     public var defaultName: String {
         var path = location
         if isURL, let url = URL(string: location) { path = url.path.isEmpty ? (url.host ?? "registry") : url.path }
         var base = PathComponents.last(of: path)
         if let dot = base.lastIndex(of: "."), dot != base.startIndex { base = String(base[..<dot]) }
-        let cleaned = String(
-            base.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") ? $0 : "-" })
+        let cleaned = String(base.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "-" })
         return cleaned.isEmpty ? "registry" : String(cleaned.prefix(48))
     }
 
