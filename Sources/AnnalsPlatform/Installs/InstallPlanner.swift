@@ -203,8 +203,8 @@ struct InstallPlanner {
             let listed = versions.isEmpty ? "no version" : "only " + versions.map(\.description).joined(separator: ", ")
             lines.append(
                 "\(name)\(installed) is installed from the global registry, but \(state.organization)'s private registry "
-                    + "shadows that name and lists \(listed): the install keeps the global plugin; to move to the "
-                    + "private one, uninstall what needs it and install again")
+                    + "shadows that name and lists \(listed): the organization keeps the global plugin it installed "
+                    + "(an install cannot be moved to the private plugin)")
         }
         for name in state.withdrawn.sorted() where Self.mentions(explanation, name) {
             lines.append("\(name) was withdrawn from its registry: it can no longer be installed")
