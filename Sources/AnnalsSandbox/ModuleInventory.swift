@@ -1,7 +1,5 @@
-import WasmParser
-
-/// What a module defines that instantiation allocates, read from its section headers without parsing the sections'
-/// entries (a module's million globals are counted, not decoded).
+/// What parsing and instantiating a module would allocate, counted in one pass over its bytes without decoding any
+/// entry into a value (a module's million globals are counted, not decoded; a table's size is read where it is).
 struct ModuleInventory {
     /// How many memories the module defines (a plugin imports none).
     var memories = 0
@@ -9,6 +7,8 @@ struct ModuleInventory {
     private(set) var initialMemoryPages: UInt64 = 0
     /// How many tables the module defines.
     var tables = 0
+    /// The table starting with the most elements: its index and size (`nil` without tables).
+    var largestTable: (index: Int, elements: UInt64)?
     /// How many globals the module defines.
     var globals = 0
     /// How many data segments the module has.
@@ -55,7 +55,7 @@ struct ModuleInventory {
             case 9: try countElements(&section)
             case 10: try countLocals(&section)
             case 13: note(Int(try section.u32()), "tags")
-            case 4: tables += Int(try section.u32())
+            case 4: try countTables(&section)
             case 5:
                 let count = Int(try section.u32())
                 memories += count
@@ -114,6 +114,30 @@ struct ModuleInventory {
                 if usesExpressions { try section.skipConstantExpression() } else { _ = try section.u32() }
             }
         }
+    }
+
+    /// Counts the tables and keeps the largest initial size
+    /// (https://webassembly.github.io/spec/core/binary/modules.html#table-section, with the function-references
+    /// proposal's tables that have an initializer, and table64).
+    private mutating func countTables(_ section: inout ByteReader) throws(PluginModuleError) {
+        let count = Int(try section.u32())
+        for index in tables..<(tables + count) {
+            let hasInitializer = try section.peek() == 0x40
+            if hasInitializer {
+                _ = try section.byte()
+                guard try section.byte() == 0x00 else {
+                    throw PluginModuleError(.malformed, "not a valid WebAssembly module: a table's prefix is wrong")
+                }
+            }
+            try section.skipReferenceType()
+            let flags = try section.byte()
+            let isTable64 = flags & 0x04 != 0
+            let elements = isTable64 ? try section.u64() : UInt64(try section.u32())
+            if flags & 0x01 != 0 { _ = isTable64 ? try section.u64() : UInt64(try section.u32()) }
+            if hasInitializer { try section.skipConstantExpression() }
+            if elements > (largestTable?.elements ?? 0) || largestTable == nil { largestTable = (index, elements) }
+        }
+        tables += count
     }
 
     /// Counts the types and the parameters, results and fields they declare
@@ -186,9 +210,9 @@ struct ModuleInventory {
         }
     }
 
-    /// Checks the inventory of `bytes` against `limits`.
+    /// Checks the inventory against `limits`.
     /// - Throws: ``PluginModuleError/Reason/tooLarge`` naming the first thing past its limit.
-    func check(_ bytes: [UInt8], against limits: PluginModuleLimits) throws(PluginModuleError) {
+    func check(against limits: PluginModuleLimits) throws(PluginModuleError) {
         let pages = initialMemoryPages
         let limit = UInt64(max(0, limits.maxMemoryPages))
         if pages > limit {
@@ -197,71 +221,27 @@ struct ModuleInventory {
                 "declares an initial linear memory of \(pages) pages (\(Self.size(pages))), more than the "
                     + "\(limit) pages (\(Self.size(limit))) an execution may use")
         }
-        if tables > limits.maxTables {
-            throw PluginModuleError(.tooLarge, "defines \(tables) tables, more than the limit of \(limits.maxTables)")
+        // Each count against its limit, in this order; the message says what the module has.
+        let counts: [(count: Int, limit: Int, what: (Int) -> String)] = [
+            (tables, limits.maxTables, { "defines \($0) tables" }),
+            (globals, limits.maxGlobals, { "defines \($0) globals" }),
+            (dataSegments, limits.maxDataSegments, { "has \($0) data segments" }),
+            (elementSegments, limits.maxElementSegments, { "has \($0) element segments" }),
+            (elementEntries, limits.maxElementEntries, { "lists \($0) element entries" }),
+            (max(functions, codeBodies), limits.maxFunctions, { "defines \($0) functions" }),
+            (typeValues, limits.maxSectionEntries, { "declares \($0) parameters, results and fields in its types" }),
+            (locals, limits.maxLocals, { "declares \($0) local variables in its functions" }),
+            (largestSection.entries, limits.maxSectionEntries, { "has \($0) \(largestSection.name)" }),
+        ]
+        for entry in counts where entry.count > entry.limit {
+            throw PluginModuleError(.tooLarge, "\(entry.what(entry.count)), more than the limit of \(entry.limit)")
         }
-        if globals > limits.maxGlobals {
-            throw PluginModuleError(
-                .tooLarge, "defines \(globals) globals, more than the limit of \(limits.maxGlobals)")
-        }
-        if dataSegments > limits.maxDataSegments {
-            throw PluginModuleError(
-                .tooLarge,
-                "has \(dataSegments) data segments, more than the limit of \(limits.maxDataSegments)")
-        }
-        if elementSegments > limits.maxElementSegments {
-            throw PluginModuleError(
-                .tooLarge,
-                "has \(elementSegments) element segments, more than the limit of \(limits.maxElementSegments)")
-        }
-        if elementEntries > limits.maxElementEntries {
+        if let table = largestTable, table.elements > UInt64(max(0, limits.maxTableElements)) {
             throw PluginModuleError(
                 .tooLarge,
-                "lists \(elementEntries) element entries, more than the limit of \(limits.maxElementEntries)")
-        }
-        if max(functions, codeBodies) > limits.maxFunctions {
-            throw PluginModuleError(
-                .tooLarge,
-                "defines \(max(functions, codeBodies)) functions, more than the limit of \(limits.maxFunctions)")
-        }
-        if typeValues > limits.maxSectionEntries {
-            throw PluginModuleError(
-                .tooLarge,
-                "declares \(typeValues) parameters, results and fields in its types, more than the limit of "
-                    + "\(limits.maxSectionEntries)")
-        }
-        if locals > limits.maxLocals {
-            throw PluginModuleError(
-                .tooLarge,
-                "declares \(locals) local variables in its functions, more than the limit of \(limits.maxLocals)")
-        }
-        if largestSection.entries > limits.maxSectionEntries {
-            throw PluginModuleError(
-                .tooLarge,
-                "has \(largestSection.entries) \(largestSection.name), more than the limit of "
-                    + "\(limits.maxSectionEntries)")
-        }
-        guard tables > 0 else { return }
-        for (index, table) in try Self.tables(of: bytes).enumerated()
-        where table.limits.min > UInt64(max(0, limits.maxTableElements)) {
-            throw PluginModuleError(
-                .tooLarge,
-                "table \(index) starts with \(table.limits.min) elements, more than the limit of "
+                "table \(table.index) starts with \(table.elements) elements, more than the limit of "
                     + "\(limits.maxTableElements)")
         }
-    }
-
-    /// The tables `bytes` defines, decoded by WasmParser (the sections before the table section are small).
-    private static func tables(of bytes: [UInt8]) throws(PluginModuleError) -> [TableType] {
-        var parser = Parser(bytes: bytes)
-        do {
-            while let payload = try parser.parseNext() {
-                if case .tableSection(let list) = payload { return list.map(\.type) }
-            }
-        } catch {
-            throw PluginModuleError(.malformed, "not a valid WebAssembly module: \(error)")
-        }
-        return []
     }
 
     /// `pages` as bytes for people: `16 MiB`, `4 GiB`.

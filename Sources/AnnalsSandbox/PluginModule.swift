@@ -45,7 +45,7 @@ public struct PluginModule: Sendable {
                 .tooLarge, "is \(bytes.count) bytes, more than the limit of \(limits.maxModuleBytes) bytes")
         }
         let inventory = try ModuleInventory(bytes: bytes)
-        try inventory.check(bytes, against: limits)
+        try inventory.check(against: limits)
         try NestingDepth.check(bytes, limit: limits.maxNestingDepth)
         try self.init(bytes: bytes, inventory: inventory, checkingWithin: limits)
     }
