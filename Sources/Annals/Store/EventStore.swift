@@ -254,17 +254,27 @@ public final class EventStore: @unchecked Sendable {
     /// - Returns: The store's schema once its format version is written; `nil` when it stays incomplete (a creation
     ///   that was cut short).
     private static func awaitCreation(_ environment: Environment) -> StoreSchema? {
+        var completed: StoreSchema?
+        _ = waitForCreator {
+            // `try?` flattens: `nil` when the format version is missing or cannot be read yet.
+            guard let schema = try? StoreSchema(environment: environment, create: false),
+                (try? environment.read({ txn in try txn.metaU64(schema, MetaKey.formatVersion) })) != nil
+            else { return false }
+            completed = schema
+            return true
+        }
+        return completed
+    }
+
+    /// Checks `done` every 5 ms for up to ``creationWaitSeconds``, for a read-only open waiting on a process that may
+    /// be creating the store; whether it became true.
+    private static func waitForCreator(until done: () -> Bool) -> Bool {
         let deadline = monotonicSeconds() + creationWaitSeconds
         repeat {
             usleep(5_000)
-            // `try?` flattens: `nil` when the format version is missing or cannot be read yet.
-            if let schema = try? StoreSchema(environment: environment, create: false),
-                (try? environment.read({ txn in try txn.metaU64(schema, MetaKey.formatVersion) })) != nil
-            {
-                return schema
-            }
+            if done() { return true }
         } while monotonicSeconds() < deadline
-        return nil
+        return false
     }
 
     /// For a read-only open: whether `dataFile` holds LMDB's first pages, waiting up to ``creationWaitSeconds`` for a
@@ -275,13 +285,7 @@ public final class EventStore: @unchecked Sendable {
             var status = stat()
             return stat(dataFile, &status) == 0 && status.st_size == 0
         }
-        guard isEmpty() else { return true }
-        let deadline = monotonicSeconds() + creationWaitSeconds
-        repeat {
-            usleep(5_000)
-            if !isEmpty() { return true }
-        } while monotonicSeconds() < deadline
-        return false
+        return !isEmpty() || waitForCreator { !isEmpty() }
     }
 
     /// Gives a new store its format version, nonce and creation time, or upgrades a format 2 store. Only a store with
