@@ -36,8 +36,7 @@ enum LockFileReservation {
         let needed = size(maxReaders: maxReaders)
         let length = max(Int(status.st_size), needed)
         let failure = annals_reserve_blocks(descriptor, Int64(length))
-        // EOPNOTSUPP/EINVAL: a file system without block reservation; LMDB's own sizing still applies.
-        guard failure != 0, failure != EOPNOTSUPP, failure != EINVAL else { return }
+        guard failure != 0 else { return }
         // A lock file LMDB sized already (by a build without reservations, whose later pages may be holes) keeps
         // working as it did: its header page is written, and a full disk must not stop reading a store.
         guard Int(status.st_size) < needed else { return }

@@ -35,11 +35,7 @@ final class DurableWatermark: @unchecked Sendable {
         if writable {
             // Blocks reserved before the mapping is written: `ftruncate` alone reserves none, and a store on a full
             // disk would then die of SIGBUS at the first write through the mapping instead of failing here.
-            var failure = annals_reserve_blocks(fd, Int64(Self.size))
-            // A file system that reserves no blocks: sized as before, the mapping's writes are its own affair.
-            if failure == EOPNOTSUPP || failure == EINVAL {
-                failure = Int(status.st_size) < Self.size && ftruncate(fd, off_t(Self.size)) != 0 ? errno : 0
-            }
+            let failure = annals_reserve_blocks(fd, Int64(Self.size))
             guard failure == 0 else {
                 throw .io(
                     "cannot reserve \(Self.size) bytes for \(path): \(String(cString: strerror(failure)))"

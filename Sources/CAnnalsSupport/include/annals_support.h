@@ -18,8 +18,9 @@ int annals_set_parent_death_signal(int signal);
 int annals_spawn_close_from(void *actions, int lowest);
 
 /// Reserves disk blocks for the first `length` bytes of the file open as `descriptor`, extending it if it is shorter,
-/// without changing what it holds. Returns 0, or the errno: ENOSPC, EDQUOT, or EOPNOTSUPP where the file system
-/// cannot reserve blocks (nothing is written then). The corresponding C call is `fallocate(descriptor, 0, 0, length)`.
+/// without changing what it holds. Where the file system cannot reserve blocks, the file is only extended to `length`
+/// (as `ftruncate` would) and 0 is returned. Returns 0, or the errno (ENOSPC, EDQUOT, …). The corresponding C call is
+/// `fallocate(descriptor, 0, 0, length)`.
 int annals_reserve_blocks(int descriptor, int64_t length);
 
 /// Names the calling thread for `top -H`, `perf`, debuggers and `/proc/self/task/*/comm` (the first 15 bytes).
