@@ -41,6 +41,48 @@ struct CLIPluginRuntimeTests {
         }
     }
 
+    @Test("--max-writes, --max-write-bytes and --cascade-limit bound what an execution writes; bad values exit 64")
+    func writeLimitFlags() throws {
+        try #require(FileManager.default.fileExists(atPath: examplePlugins), "run `make plugins` first")
+        try withCLIFixture { fx in
+            try fx.initStore()
+            try #require(try fx.annals("plugin", "sync", examplePlugins).status == Exit.ok)
+            let install = try fx.annals(
+                "plugin", "install", "event-log", "--group", "acme", "--grant", "events.append", "--grant",
+                "events.read")
+            try #require(install.status == Exit.ok, "\(install)")
+            let event = #"{"type":"note.added","targetId":"notes","metadata":{"text":"hello"}}"#
+            let run = { (flags: [String]) in
+                try fx.run(
+                    ["plugin", "run", "event-log", "emit", "--group", "acme", "--input", event] + flags + [
+                        "--store", fx.store,
+                    ])
+            }
+            let allowed = try run(["--max-writes", "1", "--cascade-limit", "1"])
+            #expect(allowed.status == Exit.ok, "\(allowed)")
+            let initiated = try fx.annals("read", "--type", "plugin_action_initiated").objects()
+            let limits = try #require(initiated.first?.object("metadata")?.object("limits"))
+            #expect(limits.int("writes") == 1 && limits.int("cascadeLimit") == 1, "\(limits.raw)")
+            for (flags, message) in [
+                (["--max-writes", "0"], "write limit"), (["--max-write-bytes", "10"], "write limit"),
+            ] {
+                let refused = try run(flags)
+                #expect(refused.status == 13, "\(refused)")
+                #expect(try refused.object().string("errorKind") == "trap")
+                #expect(refused.errors.contains(message), "\(refused)")
+            }
+            #expect(try fx.annals("read", "--type", "note.added").lines.count == 1)
+            for flags in [
+                ["--max-writes", "-1"], ["--max-writes", "1000001"], ["--max-write-bytes", "-5"],
+                ["--max-kv-bytes", "2000000000"], ["--cascade-limit", "0"], ["--cascade-limit", "x"],
+            ] {
+                let bad = try run(flags)
+                #expect(bad.status == Exit.invalidArguments, "\(bad)")
+                #expect(bad.errors.contains(flags[0]), "\(bad)")
+            }
+        }
+    }
+
     @Test("a manifest synced by a relative path: artifacts resolve from its directory, whatever the current one")
     func relativeManifestPath() throws {
         try #require(FileManager.default.fileExists(atPath: examplePlugins), "run `make plugins` first")

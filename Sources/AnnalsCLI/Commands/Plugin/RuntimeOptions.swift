@@ -3,7 +3,8 @@ import AnnalsSandbox
 import ArgumentParser
 import Foundation
 
-/// `--secrets FILE`, `--isolation`, `--fuel`, `--timeout`, `--memory-pages`: how plugin executions run.
+/// `--secrets FILE`, `--isolation`, `--fuel`, `--timeout`, `--memory-pages`, and the write limits (`--max-writes`,
+/// `--max-write-bytes`, `--max-kv-bytes`, `--cascade-limit`): how plugin executions run.
 struct RuntimeOptions: ParsableArguments {
     /// Where executions run.
     enum Isolation: String, ExpressibleByArgument, CaseIterable {
@@ -30,12 +31,48 @@ struct RuntimeOptions: ParsableArguments {
     @Option(help: "The most linear memory an execution may use, in 64 KiB pages.")
     var memoryPages: Int = SandboxLimits().maxMemoryPages
 
+    @Option(help: "The most successful events_append and kv_set calls of one execution.")
+    var maxWrites = PluginWriteLimits().maxWrites
+
+    @Option(help: "The most bytes one execution may write through events_append and kv_set.")
+    var maxWriteBytes = PluginWriteLimits().maxBytes
+
+    @Option(help: "The most bytes of a plugin's key/value state in one organization.")
+    var maxKvBytes = PluginWriteLimits().maxKVStateBytes
+
+    @Option(help: "How many plugin appends deep an event may be (plugins feeding each other events stop there).")
+    var cascadeLimit = PluginRuntime.defaultCascadeLimit
+
     func check() throws {
         guard timeout > 0, timeout <= 86_400 else {
             throw ValidationError("--timeout must be within (0, 86400] seconds")
         }
         guard (1...65_536).contains(memoryPages) else { throw ValidationError("--memory-pages must be within 1…65536") }
         guard fuel > 0 else { throw ValidationError("--fuel must be positive") }
+        guard (0...Self.maximumWrites).contains(maxWrites) else {
+            throw ValidationError("--max-writes must be within 0…\(Self.maximumWrites)")
+        }
+        guard (0...Self.maximumBytes).contains(maxWriteBytes) else {
+            throw ValidationError("--max-write-bytes must be within 0…\(Self.maximumBytes)")
+        }
+        guard (0...Self.maximumBytes).contains(maxKvBytes) else {
+            throw ValidationError("--max-kv-bytes must be within 0…\(Self.maximumBytes)")
+        }
+        guard (1...Self.maximumCascadeLimit).contains(cascadeLimit) else {
+            throw ValidationError("--cascade-limit must be within 1…\(Self.maximumCascadeLimit)")
+        }
+    }
+
+    /// The most `--max-writes` accepts.
+    static let maximumWrites = 1_000_000
+    /// The most `--max-write-bytes` and `--max-kv-bytes` accept: 1 GiB.
+    static let maximumBytes = 1 << 30
+    /// The most `--cascade-limit` accepts.
+    static let maximumCascadeLimit = 1_000
+
+    /// The write limits these options give.
+    var writeLimits: PluginWriteLimits {
+        PluginWriteLimits(maxWrites: maxWrites, maxBytes: maxWriteBytes, maxKVStateBytes: maxKvBytes)
     }
 
     /// The limits these options give.
@@ -52,6 +89,11 @@ struct RuntimeOptions: ParsableArguments {
     var childArguments: [String] {
         var arguments = ["--isolation", isolation.rawValue]
         if let secretsFile { arguments += ["--secrets", secretsFile] }
+        // The sandbox limits travel with the job's record; the write limits are the runtime's, so they are passed on.
+        arguments += [
+            "--max-writes", String(maxWrites), "--max-write-bytes", String(maxWriteBytes), "--max-kv-bytes",
+            String(maxKvBytes), "--cascade-limit", String(cascadeLimit),
+        ]
         return arguments
     }
 
@@ -63,7 +105,9 @@ struct RuntimeOptions: ParsableArguments {
             case .inProcess: .inProcess
             case .worker: .workerProcesses(executable: CurrentExecutable.path, count: 2)
             }
-        return PluginRuntime(store: store, secrets: secrets, isolation: isolation, limits: limits)
+        return PluginRuntime(
+            store: store, secrets: secrets, isolation: isolation, limits: limits, cascadeLimit: cascadeLimit,
+            writeLimits: writeLimits)
     }
 }
 
