@@ -168,6 +168,22 @@ struct PluginDispatchTests {
         }
     }
 
+    @Test("two retries of one dead letter at once count two attempts, neither overwriting the other's")
+    func concurrentRetriesCountEachAttempt() async throws {
+        try await withRuntime(installing: ["flaky-counter"]) { runtime, _, _ in
+            let (dispatcher, letter) = try await oneDeadLetter(runtime)
+            // Both read the letter at 2 attempts before either records its failure: the second to record is
+            // counted after the first.
+            async let first = dispatcher.retryDeadLetters()
+            async let second = dispatcher.retryDeadLetters()
+            let seen = try await [first.letters, second.letters].flatMap { $0 }.map(\.attempts).sorted()
+            #expect(seen.last == 4, "\(seen)")
+            let records = try runtime.store.stream(letter.id).collect()
+            #expect(records.map { $0.metadata["attempts"]?.int64Value } == [2, 3, 4])
+            #expect(try PluginDispatcher.deadLetters(runtime.store, organization: "acme").map(\.attempts) == [4])
+        }
+    }
+
     @Test("a resolved dead letter whose event fails again (its cursor reset) is listed unresolved")
     func aResolvedLetterThatFailsAgainIsUnresolved() async throws {
         try await withRuntime(installing: ["flaky-counter"]) { runtime, _, _ in

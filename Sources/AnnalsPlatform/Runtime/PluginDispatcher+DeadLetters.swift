@@ -16,20 +16,22 @@ extension PluginDispatcher {
     }
 
     /// The dead letters as ``deadLetters(_:organization:)`` lists them, each with the metadata of the latest
-    /// `plugin_dead_letter` on its stream (what a failed retry copies into the one it appends).
+    /// `plugin_dead_letter` on its stream (what a failed retry copies into the one it appends) and the stream's
+    /// version (what the failed retry expects it still to be).
     static func deadLetterRecords(_ store: EventStore, organization: String?) throws(PlatformError)
-        -> [(letter: DeadLetter, metadata: [String: JSONValue])]
+        -> [DeadLetterRecord]
     {
         var query = EventQuery()
         query.types = [ExecutionEventType.deadLetter, ExecutionEventType.deadLetterResolved]
         query.groupId = organization
-        var records: [String: (letter: DeadLetter, metadata: [String: JSONValue])] = [:]
+        var records: [String: DeadLetterRecord] = [:]
         var order: [String] = []
         do {
             for event in try store.events(query).collect() {
                 guard let id = event.targetId else { continue }
                 if event.type == ExecutionEventType.deadLetterResolved {
                     records[id]?.letter.resolved = true
+                    records[id]?.version = event.version
                     continue
                 }
                 let metadata = event.metadata
@@ -44,6 +46,7 @@ extension PluginDispatcher {
                     record.letter.error = error
                     record.letter.resolved = false
                     record.metadata = metadata.objectValue ?? [:]
+                    record.version = event.version
                     records[id] = record
                     continue
                 }
@@ -53,7 +56,8 @@ extension PluginDispatcher {
                     eventOffset: UInt64(metadata["eventOffset"]?.int64Value ?? 0),
                     eventType: metadata["eventType"]?.stringValue ?? "", attempts: attempts, errorKind: errorKind,
                     error: error, resolved: false)
-                records[id] = (letter, metadata.objectValue ?? [:])
+                records[id] = DeadLetterRecord(
+                    letter: letter, metadata: metadata.objectValue ?? [:], version: event.version)
             }
         } catch {
             throw .store(error)
@@ -105,7 +109,7 @@ extension PluginDispatcher {
                     of: error, letter.plugin, action: "on_event", organization: letter.organization, input: input,
                     id: id, actorId: actorId, limits: runtime.defaultLimits, trigger: trigger)
                 if let failure = refused.failure {
-                    try await recordFailedRetry(&letter, metadata: record.metadata, failure: failure, of: refused)
+                    try await recordFailedRetry(&letter, record, failure: failure, of: refused)
                 }
                 if result.refusal == nil { result.refusal = error }
                 continue
@@ -115,7 +119,7 @@ extension PluginDispatcher {
                 prepared, id: id, actorId: actorId, limits: runtime.defaultLimits, cancellation: nil, trigger: trigger,
                 streamVersion: 0, triggerDepth: PlatformPluginHost.cascadeDepth(of: event))
             if let failure = outcome.failure {
-                try await recordFailedRetry(&letter, metadata: record.metadata, failure: failure, of: outcome)
+                try await recordFailedRetry(&letter, record, failure: failure, of: outcome)
             } else {
                 _ = try await runtime.append(
                     NewEvent(
@@ -128,25 +132,61 @@ extension PluginDispatcher {
     }
 
     /// Records that a retry of `letter` failed with `failure` in the execution `outcome`: another
-    /// `plugin_dead_letter` on the letter's stream and in its group, with `metadata` (the latest record's) copied
-    /// and `attempts` one more, `version` the version that ran, the failure's `errorKind` and `error`, and
+    /// `plugin_dead_letter` on the letter's stream and in its group, with the latest record's metadata copied and
+    /// `attempts` one more, `version` the version that ran, the failure's `errorKind` and `error`, and
     /// `correlationId` naming the retry's execution. `letter` is updated to match.
+    ///
+    /// The record is appended at the stream version `record` was read at. Another retry of the same letter running at
+    /// the same time (a second `plugin dead-letters --retry`) may have recorded its own attempt first: this one is
+    /// then counted after it (its `attempts` one more than that record's), and not recorded on the letter at all if
+    /// the other retry resolved it (the event was handled; the failed execution stays in the audit trail).
     private func recordFailedRetry(
-        _ letter: inout DeadLetter, metadata: [String: JSONValue], failure: SandboxFailure,
-        of outcome: ExecutionOutcome
+        _ letter: inout DeadLetter, _ record: DeadLetterRecord, failure: SandboxFailure, of outcome: ExecutionOutcome
     ) async throws(PlatformError) {
-        letter.attempts += 1
-        letter.errorKind = failure.kind.rawValue
-        letter.error = ExecutionEvents.recordable(failure.message)
-        var metadata = metadata
-        metadata["attempts"] = .integer(letter.attempts)
-        metadata["version"] = .string(outcome.version)
-        metadata["errorKind"] = .string(letter.errorKind)
-        metadata["error"] = .string(letter.error)
-        metadata["correlationId"] = .string(outcome.id)
-        _ = try await runtime.append(
-            NewEvent(
-                type: ExecutionEventType.deadLetter, actorId: actorId, targetId: letter.id,
-                groupId: letter.organization, metadata: .object(metadata)))
+        var latest = record
+        var conflict: AnnalsError?
+        for _ in 0..<Self.recordAttempts {
+            letter.attempts = latest.letter.attempts + 1
+            letter.errorKind = failure.kind.rawValue
+            letter.error = ExecutionEvents.recordable(failure.message)
+            var metadata = latest.metadata
+            metadata["attempts"] = .integer(letter.attempts)
+            metadata["version"] = .string(outcome.version)
+            metadata["errorKind"] = .string(letter.errorKind)
+            metadata["error"] = .string(letter.error)
+            metadata["correlationId"] = .string(outcome.id)
+            do {
+                _ = try await runtime.store.append(
+                    NewEvent(
+                        type: ExecutionEventType.deadLetter, actorId: actorId, targetId: letter.id,
+                        groupId: letter.organization, metadata: .object(metadata), expectedVersion: latest.version))
+                return
+            } catch {
+                guard case .versionConflict = error else { throw .store(error) }
+                conflict = error
+            }
+            let current = try Self.deadLetterRecords(runtime.store, organization: letter.organization)
+            guard let found = current.first(where: { $0.letter.id == letter.id }) else { return }
+            if found.letter.resolved {
+                letter = found.letter
+                return
+            }
+            latest = found
+        }
+        // Other retries kept recording first: the last conflict names the letter's stream and versions.
+        throw .store(conflict!)
     }
+
+    /// How many times a failed retry is recorded again after another retry of the same letter recorded first.
+    private static let recordAttempts = 16
+}
+
+/// A dead letter with the metadata of the latest `plugin_dead_letter` on its stream, and the stream's version.
+struct DeadLetterRecord {
+    /// The letter as listed.
+    var letter: DeadLetter
+    /// The metadata of the latest `plugin_dead_letter` on the letter's stream.
+    var metadata: [String: JSONValue]
+    /// The letter stream's version: its latest record's, a resolution included.
+    var version: UInt64
 }
