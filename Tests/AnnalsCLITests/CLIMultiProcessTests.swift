@@ -74,6 +74,35 @@ struct CLIMultiProcessTests {
         }
     }
 
+    /// A read-only open that found no watermark file takes the head as durable; once a file exists that it cannot
+    /// open (here a symbolic link to itself), a writer may be committing, so nothing new is taken as durable until the
+    /// file can be read again.
+    @Test func anUnreadableWatermarkFileMakesNothingNewDurable() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            let writer = try fx.start(["append", "--store", fx.store])
+            writer.send(sampleLines(5).joined(separator: "\n") + "\n")
+            try #require(writer.stdout.waitForLines(5, timeout: 20))
+            // The writer keeps its mapping of the file; the reader finds none.
+            try FileManager.default.removeItem(atPath: fx.store + "/watermark")
+            var readOnly = StoreOptions()
+            readOnly.readOnly = true
+            let reader = try EventStore(path: fx.store, options: readOnly)
+            defer { reader.close() }
+            #expect(try reader.head().durableOffset == 5)
+            try FileManager.default.createSymbolicLink(
+                atPath: fx.store + "/watermark", withDestinationPath: "watermark")
+            writer.send(sampleLines(3, start: 5).joined(separator: "\n") + "\n")
+            try #require(writer.stdout.waitForLines(8, timeout: 20))
+            let head = try reader.head()
+            #expect(head.offset == 8 && head.durableOffset == 5, "\(head)")
+            try FileManager.default.removeItem(atPath: fx.store + "/watermark")
+            #expect(try reader.head().durableOffset == 8)
+            let result = writer.finish(timeout: 30)
+            #expect(result.status == Exit.ok, "\(result)")
+        }
+    }
+
     @Test func readsDuringContinuousWritesSeeGaplessPrefixes() throws {
         try withCLIFixture { fx in
             try fx.initStore()

@@ -131,9 +131,9 @@ extension EventStore {
 
     /// How much of the log through `offset` (a head just read) is durable: the watermark, at most `offset`; all of
     /// it without a watermark file. Read after the head, so that a writer's commits in between are covered by the
-    /// watermark file it created first (``WatermarkSource``).
+    /// watermark file it created first (``WatermarkSource/durableOffset(upTo:)``).
     func durableOffset(upTo offset: UInt64) -> UInt64 {
-        watermark.map { min($0.durableOffset, offset) } ?? offset
+        watermarkSource.durableOffset(upTo: offset)
     }
 
     /// The highest durable offset: events at or below it survive a power loss.
