@@ -107,6 +107,30 @@ struct CLIPluginTests {
         }
     }
 
+    @Test("a release whose module cannot be downloaded is skipped on stderr: exit 0, or 2 with --strict")
+    func unavailableArtifact() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            // Nothing listens on port 1: the download fails at once with a network error.
+            let url = "http://127.0.0.1:1/remote-1.1.0.wasm"
+            try """
+            {"format": "annals.plugins/1", "plugins": [{"name": "remote", "versions": [{"version": "1.0.0"},
+              {"version": "1.1.0", "artifact": {"path": "\(url)", "sha256": "\(String(repeating: "ab", count: 32))"}}]}]}
+            """.write(toFile: fx.path("remote.json"), atomically: true, encoding: .utf8)
+            let synced = try fx.annals("plugin", "sync", fx.path("remote.json"))
+            #expect(synced.status == Exit.ok, "\(synced)")
+            #expect(
+                synced.errors.contains(
+                    "skipped remote (-): version 1.1.0 is left out: its artifact at \(url) cannot be downloaded: "))
+            let report = try synced.object()
+            #expect(report.array("added") as? [String] == ["remote"] && report.array("skipped")?.count == 1)
+            let versions = try fx.annals("plugin", "show", "remote").object().array("versions") as? [[String: Any]]
+            #expect(versions?.compactMap { $0["version"] as? String } == ["1.0.0"])
+            let strict = try fx.annals("plugin", "sync", fx.path("remote.json"), "--strict")
+            #expect(strict.status == Exit.invalidInput && strict.errors.contains("skipped (--strict)"), "\(strict)")
+        }
+    }
+
     @Test("bad input: a source that is not a registry, --strict, bad names and flags")
     func badInput() throws {
         try withCLIFixture { fx in

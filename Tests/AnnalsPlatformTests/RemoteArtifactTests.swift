@@ -6,17 +6,20 @@ import Testing
 @testable import AnnalsPlatform
 
 /// Artifacts given by URL, and relative ones in a manifest fetched by URL, are downloaded at sync into the
-/// content-addressed cache beside the store, checked against their SHA-256, and run from there.
+/// content-addressed cache beside the store, checked against their SHA-256, and run from there; a release whose
+/// module cannot be had is skipped, never failing the sync nor changing what was synced before.
 @Suite("Remote artifacts")
 struct RemoteArtifactTests {
     /// A module whose action returns `{}`, and its digest.
-    static let module: [UInt8] = {
-        var builder = WasmModuleBuilder()
-        builder.dataSegments = [(offset: 0, bytes: Array("{}".utf8))]
-        builder.output = (0, 2)
-        return builder.bytes
-    }()
+    static let module = module(returning: "{}")
     static let digest = PluginRuntimeTestDigest.sha256(module)
+    /// Another module, and its digest.
+    static let second = module(returning: #"{"v":2}"#)
+    static let secondDigest = PluginRuntimeTestDigest.sha256(second)
+    /// The listing of `remote` 1.0.0 (served as `modules/remote.wasm`) and 1.1.0 (`modules/second.wasm`).
+    static let remoteVersions: [(version: String, path: String, sha256: String)] = [
+        ("1.0.0", "modules/remote.wasm", digest), ("1.1.0", "modules/second.wasm", secondDigest),
+    ]
 
     /// A manifest listing `remote` 1.0.0 with its artifact at `path` and SHA-256 `sha256`.
     func manifest(path: String, sha256: String = digest) -> JSONValue {
@@ -88,22 +91,104 @@ struct RemoteArtifactTests {
         }
     }
 
-    @Test("a downloaded artifact whose SHA-256 differs is refused, naming plugin, version and both digests")
-    func digestMismatch() async throws {
-        let wrong = String(repeating: "ab", count: 32)
+    /// A module whose action returns `output`: each output gives another digest.
+    static func module(returning output: String) -> [UInt8] {
+        var builder = WasmModuleBuilder()
+        builder.dataSegments = [(offset: 0, bytes: Array(output.utf8))]
+        builder.output = (0, UInt32(output.utf8.count))
+        return builder.bytes
+    }
+
+    /// A manifest of `plugins`, each with its versions: the version, its artifact's path and SHA-256.
+    func manifest(_ plugins: KeyValuePairs<String, [(version: String, path: String, sha256: String)]>) -> JSONValue {
+        let entries: [JSONValue] = plugins.map { name, versions in
+            [
+                "name": .string(name),
+                "versions": .array(
+                    versions.map { version in
+                        [
+                            "version": .string(version.version), "actions": [["name": "run"]],
+                            "artifact": ["path": .string(version.path), "sha256": .string(version.sha256)],
+                        ]
+                    }),
+            ]
+        }
+        return ["format": "annals.plugins/1", "plugins": .array(entries)]
+    }
+
+    /// Writes `bytes` as `modules/NAME` among the served files of `directory`.
+    func serveModule(_ bytes: [UInt8], as name: String, in directory: String) throws {
+        try Data(bytes).write(to: URL(fileURLWithPath: directory + "/served/modules/" + name))
+    }
+
+    @Test("a release whose module cannot be had is skipped with why; the rest syncs, and a later sync adds it")
+    func unavailableReleasesAreSkipped() async throws {
+        let third = Self.module(returning: #"{"v":3}"#)
+        let thirdDigest = PluginRuntimeTestDigest.sha256(third)
+        // remote 1.1.0 is not served yet (404); other's only module is served with other bytes than its entry's.
+        let listing = manifest(["remote": Self.remoteVersions, "other": [("1.0.0", "modules/third.wasm", thirdDigest)]])
         try await withPlatform { platform, directory in
-            try await serve(directory, manifest: { _ in manifest(path: "modules/remote.wasm", sha256: wrong) }) {
-                base in
-                do {
-                    _ = try await platform.sync(RegistrySource(base + "/manifest.json"), scope: .global, actorId: "ops")
-                    Issue.record("synced an artifact whose digest differs")
-                } catch {
-                    guard case .unreadableSource(_, let reason) = error as? PlatformError else { throw error }
-                    #expect(reason.contains("remote 1.0.0"))
-                    #expect(reason.contains(Self.digest) && reason.contains(wrong))
-                }
-                #expect(try platform.plugin("remote") == nil)
-                #expect(!FileManager.default.fileExists(atPath: platform.store.path + "/artifacts/\(wrong).wasm"))
+            try await serve(directory, manifest: { _ in listing }) { base in
+                try serveModule(Self.module, as: "third.wasm", in: directory)
+                let source = RegistrySource(base + "/manifest.json")
+                let report = try await platform.sync(source, scope: .global, actorId: "ops")
+                #expect(report.added == ["remote"])
+                #expect(report.problems.map(\.entry).sorted() == ["other", "remote"])
+                let missing = try #require(report.problems.first { $0.entry == "remote" }).reason
+                #expect(missing.hasPrefix("version 1.1.0 is left out: its artifact at \(base)/modules/second.wasm"))
+                #expect(missing.contains("cannot be downloaded: HTTP status 404"))
+                let refused = try #require(report.problems.first { $0.entry == "other" }).reason
+                #expect(refused.hasPrefix("version 1.0.0 is left out: its artifact at \(base)/modules/third.wasm"))
+                #expect(refused.contains("has SHA-256 \(Self.digest), but its entry gives \(thirdDigest)"))
+                #expect(refused.hasSuffix("no version of other is left, so its entry is skipped"))
+                let remote = try #require(try platform.plugin("remote"))
+                #expect(remote.releases.map(\.version.description) == ["1.0.0"])
+                #expect(remote.distTags["latest"]?.description == "1.0.0")
+                #expect(try platform.plugin("other") == nil)
+                let artifacts = platform.store.path + "/artifacts"
+                #expect(try FileManager.default.contentsOfDirectory(atPath: artifacts) == ["\(Self.digest).wasm"])
+
+                try serveModule(Self.second, as: "second.wasm", in: directory)
+                try serveModule(third, as: "third.wasm", in: directory)
+                let again = try await platform.sync(source, scope: .global, actorId: "ops")
+                #expect(again.problems.isEmpty)
+                #expect(again.added == ["other"] && again.changed == ["remote"])
+                let updated = try #require(try platform.plugin("remote"))
+                #expect(updated.releases.map(\.version.description) == ["1.0.0", "1.1.0"])
+                #expect(updated.distTags["latest"]?.description == "1.1.0")
+                #expect(updated.releases.last?.artifact?.path == "\(artifacts)/\(Self.secondDigest).wasm")
+                let other = try platform.plugin("other")?.releases.first?.artifact?.path
+                #expect(other == "\(artifacts)/\(thirdDigest).wasm")
+            }
+        }
+    }
+
+    @Test("a release synced before whose module cannot be downloaded now keeps its record; nothing is withdrawn")
+    func failedDownloadChangesNothingSynced() async throws {
+        let listing = manifest([
+            "remote": Self.remoteVersions, "solo": [("1.0.0", "modules/second.wasm", Self.secondDigest)],
+        ])
+        try await withPlatform { platform, directory in
+            try await serve(directory, manifest: { _ in listing }) { base in
+                try serveModule(Self.second, as: "second.wasm", in: directory)
+                let source = RegistrySource(base + "/manifest.json")
+                let first = try await platform.sync(source, scope: .global, actorId: "ops")
+                #expect(first.added == ["remote", "solo"] && first.problems.isEmpty)
+                let (remote, solo) = (try platform.plugin("remote"), try platform.plugin("solo"))
+                _ = try await platform.install("solo", organization: "acme", actorId: "ana")
+
+                // The module leaves both the server and the cache (removed by hand): the next sync cannot have it.
+                try FileManager.default.removeItem(atPath: directory + "/served/modules/second.wasm")
+                try FileManager.default.removeItem(atPath: platform.store.path + "/artifacts/\(Self.secondDigest).wasm")
+                let report = try await platform.sync(source, scope: .global, actorId: "ops")
+                #expect(report.problems.count == 2)
+                #expect(report.problems.allSatisfy { $0.reason.contains("cannot be downloaded: HTTP status 404") })
+                #expect(report.added.isEmpty && report.changed.isEmpty && report.removed.isEmpty)
+                #expect(report.unchanged == 1)
+                #expect(try platform.plugin("remote") == remote)
+                #expect(try platform.plugin("solo") == solo)
+                #expect(try platform.plugin("solo")?.withdrawn == false)
+                #expect(try platform.installs(organization: "acme").map(\.name) == ["solo"])
             }
         }
     }

@@ -31,40 +31,90 @@ struct ArtifactCache {
     }
 
     /// Replaces every remote artifact of `listing` by its cached copy, downloading what is not cached yet.
-    /// - Throws: ``PlatformError/unreadableSource(source:reason:)`` when a module cannot be downloaded or stored, or
-    ///   its SHA-256 is not the one its entry gives (naming the plugin, the version and both digests); nothing is
-    ///   synced then.
+    ///
+    /// A release whose module cannot be had (the download fails, is larger than
+    /// ``RegistrySource/maximumDownloadBytes``, or its SHA-256 is not the one its entry gives) is left out of the
+    /// listing and reported in its problems, naming the plugin, the version, the URL and what went wrong; its
+    /// version is recorded in ``RegistryListing/unavailableReleases``, so that the sync keeps a version synced before
+    /// as it was. A plugin left with no release is left out too (the planner then keeps its record as it was, like
+    /// any skipped entry's). A URL that failed is not tried again in the same sync for the same digest.
+    /// - Throws: ``PlatformError/unreadableSource(source:reason:)`` when a module that was downloaded cannot be
+    ///   stored in the cache (a local failure, such as a full disk, is not one release's problem); nothing is synced
+    ///   then.
     func localize(_ listing: inout RegistryListing, source: RegistrySource) throws(PlatformError) {
-        for pluginIndex in listing.plugins.indices {
-            let name = listing.plugins[pluginIndex].name
-            for releaseIndex in listing.plugins[pluginIndex].releases.indices {
-                let release = listing.plugins[pluginIndex].releases[releaseIndex]
+        // By URL and digest: a module that has another digest than one entry gives can be the one another expects.
+        var failures: [String: String] = [:]
+        var plugins: [Plugin] = []
+        for var plugin in listing.plugins {
+            var available: [PluginRelease] = []
+            for var release in plugin.releases {
                 guard let artifact = release.artifact, let url = Self.remoteURL(of: artifact, source: source) else {
+                    available.append(release)
                     continue
                 }
-                let path = try cache(
-                    url, sha256: artifact.sha256, plugin: name, version: release.version.description,
-                    source: source.location)
-                listing.plugins[pluginIndex].releases[releaseIndex].artifact?.path = path
+                let key = artifact.sha256 + " " + url.absoluteString
+                let failure: String
+                if let known = failures[key] {
+                    failure = known
+                } else {
+                    let what = "\(plugin.name) \(release.version)"
+                    switch try cache(url, sha256: artifact.sha256, of: what, source: source.location) {
+                    case .cached(let path):
+                        release.artifact?.path = path
+                        available.append(release)
+                        continue
+                    case .unavailable(let reason):
+                        failure = reason
+                        failures[key] = reason
+                    }
+                }
+                listing.unavailableReleases[plugin.name, default: []].insert(release.version)
+                listing.problems.append(
+                    EntryProblem(
+                        entry: plugin.name, location: "-",
+                        reason: "version \(release.version) is left out: its artifact at \(url.absoluteString) "
+                            + failure + " (a version synced before keeps its record; syncing again retries it)"))
             }
+            guard !available.isEmpty || plugin.releases.isEmpty else {
+                let last = listing.problems.count - 1
+                listing.problems[last].reason += "; no version of \(plugin.name) is left, so its entry is skipped"
+                continue
+            }
+            plugin.releases = available
+            plugins.append(plugin)
         }
+        listing.plugins = plugins
     }
 
-    /// The cached path of the module at `url`, downloaded and checked unless a file with its digest is there.
+    /// What became of one remote module.
+    private enum Outcome {
+        /// It is in the cache at this path.
+        case cached(path: String)
+        /// It cannot be had, for this reason (`cannot be downloaded: HTTP status 404`, `has SHA-256 A, but …`).
+        case unavailable(reason: String)
+    }
+
+    /// The module at `url` in the cache, downloaded and checked unless a file with its digest is there.
+    /// - Parameter release: The plugin and version it is for, for messages.
+    /// - Throws: ``PlatformError/unreadableSource(source:reason:)`` when the module was downloaded but cannot be
+    ///   stored.
     private func cache(
-        _ url: URL, sha256: String, plugin: String, version: String, source: String
-    ) throws(PlatformError) -> String {
+        _ url: URL, sha256: String, of release: String, source: String
+    ) throws(PlatformError) -> Outcome {
         let path = "\(directory)/\(sha256).wasm"
         if let cached = FileManager.default.contents(atPath: path), SHA256.hash(data: cached).hexadecimal == sha256 {
-            return path
+            return .cached(path: path)
         }
-        let bytes = try RegistrySource.download(url, source: url.absoluteString)
+        let bytes: [UInt8]
+        do {
+            bytes = try RegistrySource.download(url, source: url.absoluteString)
+        } catch {
+            guard case .unreadableSource(_, let reason) = error else { throw error }
+            return .unavailable(reason: "cannot be downloaded: " + reason)
+        }
         let digest = SHA256.hash(data: bytes).hexadecimal
         guard digest == sha256 else {
-            throw .unreadableSource(
-                source: source,
-                reason: "the artifact of \(plugin) \(version) at \(url.absoluteString) has SHA-256 \(digest), but its "
-                    + "entry gives \(sha256): refusing it; nothing was written")
+            return .unavailable(reason: "has SHA-256 \(digest), but its entry gives \(sha256): refusing it")
         }
         let temporary = "\(directory)/.\(sha256).\(UUID().uuidString).tmp"
         do {
@@ -77,9 +127,9 @@ struct ArtifactCache {
             try? FileManager.default.removeItem(atPath: temporary)
             throw .unreadableSource(
                 source: source,
-                reason: "the artifact of \(plugin) \(version) cannot be stored at \(path): "
+                reason: "the artifact of \(release) cannot be stored at \(path): "
                     + error.localizedDescription)
         }
-        return path
+        return .cached(path: path)
     }
 }

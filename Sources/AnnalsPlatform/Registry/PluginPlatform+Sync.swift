@@ -5,16 +5,21 @@ extension PluginPlatform {
     /// Syncs a registry from `source` into `scope`, as one atomic batch of events.
     ///
     /// Each entry is validated on its own: a bad one is reported in ``SyncReport/problems`` and skipped, never
-    /// failing the sync. Plugins are upserted idempotently — syncing the same index twice appends no plugin
-    /// events, only the registry's record of the sync when something was skipped or changed. A plugin the source
-    /// no longer lists is withdrawn (status `withdrawn`), not deleted, so installs that use it keep working.
+    /// failing the sync. So is each release whose module is given by URL: one that cannot be downloaded, is larger
+    /// than 64 MiB or has another SHA-256 than its entry gives is left out (a problem names the plugin, the version,
+    /// the URL and why), the plugin's other releases are synced, and a version synced before keeps its record as it
+    /// was (a plugin left with no release is skipped like any bad entry). Plugins are upserted idempotently —
+    /// syncing the same index twice appends no plugin events, only the registry's record of the sync when something
+    /// was skipped or changed. A plugin the source no longer lists is withdrawn (status `withdrawn`), not deleted, so
+    /// installs that use it keep working.
     /// A name already listed by another registry of the same scope is skipped with a problem.
     /// - Parameters:
     ///   - source: The file, directory or URL to read.
     ///   - scope: ``PluginScope/global`` or an organization's private registry.
     ///   - name: The registry's name (default: ``RegistrySource/defaultName``).
     ///   - actorId: Who syncs.
-    /// - Throws: ``PlatformError/unreadableSource(source:reason:)`` when the source cannot be read at all;
+    /// - Throws: ``PlatformError/unreadableSource(source:reason:)`` when the source cannot be read at all (a
+    ///   registry file given by URL that cannot be downloaded included), or a downloaded module cannot be stored;
     ///   ``PlatformError/store(_:)`` when the append fails (nothing is written then), with
     ///   ``AnnalsError/conflictingAppend(offset:plannedAt:)`` when another change to the scope's plugins (another
     ///   sync) was appended while this one was planned: syncing again applies this listing to the new state.
@@ -27,6 +32,10 @@ extension PluginPlatform {
             throw .invalidArgument(problem + (name == nil ? " (derived from the source; give one with --name)" : ""))
         }
         var listing = try source.read()
+        // Whether the source is a registry at all is judged on what it lists, before any download: a release whose
+        // module cannot be downloaded is one entry's problem, not a sign that the source is no registry.
+        let listsNoPlugin = listing.plugins.isEmpty
+        let entriesSkipped = listing.problems.count
         // Modules given by URL are downloaded now: plugins run from local files only.
         try ArtifactCache(storePath: store.path).localize(&listing, source: source)
         // An entry must fit in one event with room for the event's own fields (metadata, ids).
@@ -43,8 +52,8 @@ extension PluginPlatform {
         // A source with no plugin to offer (an error page, `{}`) would withdraw the whole registry, or record an error
         // page as a new one: refused, since a registry that really emptied itself is far rarer than a source that is
         // not the registry.
-        if listing.plugins.isEmpty {
-            let count = listing.problems.count
+        if listsNoPlugin {
+            let count = entriesSkipped
             let skipped = "it lists no plugin (\(count) \(count == 1 ? "entry" : "entries") skipped)"
             throw .unreadableSource(
                 source: source.location,
@@ -133,9 +142,12 @@ struct SyncPlanner {
             }
             // The record synced before, decoded once for the checks against it.
             let published = existing.flatMap(Plugin.init)
+            let unavailable = listing.unavailableReleases[plugin.name] ?? []
             if let published {
-                plugin.releases = keepingPublished(plugin, published, installed: installed[id] ?? [])
+                plugin.releases = keepingPublished(
+                    plugin, published, installed: installed[id] ?? [], unavailable: unavailable)
             }
+            Self.retargetTags(of: &plugin, awayFrom: unavailable)
             // Measured as it would be stored, its yanked versions included.
             let size = plugin.properties.canonicalBytes.count + PluginSearchText.document(for: plugin).utf8.count
             guard size <= maximumEntrySize else {
@@ -215,8 +227,10 @@ struct SyncPlanner {
     /// digest is taken. A version the listing no longer has is kept, yanked, if some organization has it
     /// installed (in `installed`): those installs keep resolving and running, and no new resolution chooses it (the
     /// caller warns about it); a version nobody installed is dropped. Listed again, a yanked version is offered again.
+    /// A version left out because its module could not be downloaded (in `unavailable`) is kept exactly as it was
+    /// synced before: a failed download changes nothing already synced.
     private mutating func keepingPublished(
-        _ plugin: Plugin, _ published: Plugin, installed: Set<SemanticVersion>
+        _ plugin: Plugin, _ published: Plugin, installed: Set<SemanticVersion>, unavailable: Set<SemanticVersion>
     ) -> [PluginRelease] {
         var releases = plugin.releases.map { release in
             guard let before = published.release(release.version) else { return release }
@@ -234,6 +248,7 @@ struct SyncPlanner {
             kept.yanked = false
             return kept
         }
+        releases += published.releases.filter { unavailable.contains($0.version) }
         let listed = Set(releases.map(\.version))
         let unlisted = published.releases.filter { !listed.contains($0.version) && installed.contains($0.version) }
         releases += unlisted.map { release in
@@ -242,6 +257,14 @@ struct SyncPlanner {
             return yanked
         }
         return releases.sorted { $0.version < $1.version }
+    }
+
+    /// Moves `plugin`'s dist-tags off the versions left out because their module could not be had and not kept
+    /// from an earlier sync: `latest` to the newest release left, any other tag dropped.
+    private static func retargetTags(of plugin: inout Plugin, awayFrom unavailable: Set<SemanticVersion>) {
+        for (tag, version) in plugin.distTags where unavailable.contains(version) && plugin.release(version) == nil {
+            plugin.distTags[tag] = tag == "latest" ? plugin.latest?.version : nil
+        }
     }
 
     /// The plugin events: creations and updates first, then knowledge, then dependency edges.

@@ -1,4 +1,5 @@
 import Annals
+import AnnalsResolver
 
 /// What one registry source lists: the valid plugins, and a problem for every entry that was skipped.
 public struct RegistryListing: Sendable {
@@ -10,6 +11,9 @@ public struct RegistryListing: Sendable {
     public var problems: [EntryProblem]
     /// Problems that skipped nothing (such as a trailing comma), with where they are.
     public var warnings: [String]
+    /// The versions left out of ``plugins`` because their module could not be downloaded or had another SHA-256
+    /// (each also in ``problems``), by plugin name: a sync keeps such a version as an earlier sync recorded it.
+    var unavailableReleases: [String: Set<SemanticVersion>] = [:]
 }
 
 /// The formats `annals plugin sync` reads.

@@ -10,8 +10,9 @@ struct PluginSync: ParsableCommand {
         discussion: """
             Reads the ElizaOS index.json or generated-registry.json (or a directory holding both), or an Annals \
             manifest ("format": "annals.plugins/1"). Each entry is validated on its own: a bad one is reported on \
-            stderr with its name, line and what is wrong, and skipped. Syncing the same source again appends no \
-            plugin events. Prints one JSON line: {"registry","scope","format","added","changed","removed", \
+            stderr with its name, line and what is wrong, and skipped; so is a release whose module, given by URL, \
+            cannot be downloaded or has another SHA-256 (the plugin's other versions are synced; a version synced \
+            before keeps its record). Syncing the same source again appends no plugin events. Prints one JSON line: {"registry","scope","format","added","changed","removed", \
             "unchanged","skipped","warnings","events","offset"}. Exit code 2 when the source is not a registry at \
             all (nothing is written), or with --strict when an entry was skipped (the valid ones are still synced).
             Examples: annals plugin sync ../shared/data/elizaos-registry; annals plugin sync plugins.json --group acme
@@ -30,7 +31,7 @@ struct PluginSync: ParsableCommand {
     @Option(help: "The registry's name (default: the source's base name).")
     var name: String?
 
-    @Flag(help: "Exit with code 2 when any entry was skipped.")
+    @Flag(help: "Exit with code 2 when any entry or release was skipped.")
     var strict = false
 
     @OptionGroup var actor: ActorOption
