@@ -163,6 +163,24 @@ struct RemoteArtifactTests {
         }
     }
 
+    @Test("a source whose every module fails to download is still a registry: synced with every release skipped")
+    func everyReleaseUnavailable() async throws {
+        try await withPlatform { platform, directory in
+            try await serve(directory, manifest: { _ in manifest(["remote": Self.remoteVersions]) }) { base in
+                let source = RegistrySource(base + "/manifest.json")
+                let first = try await platform.sync(source, scope: .global, name: "mirror", actorId: "ops")
+                #expect(first.added == ["remote"])
+                // 1.1.0 was never served; now the server loses 1.0.0 too, and the cache is emptied by hand.
+                try FileManager.default.removeItem(atPath: directory + "/served/modules/remote.wasm")
+                try FileManager.default.removeItem(atPath: platform.store.path + "/artifacts")
+                let report = try await platform.sync(source, scope: .global, name: "mirror", actorId: "ops")
+                #expect(report.problems.count == 2 && report.removed.isEmpty && report.changed.isEmpty)
+                #expect(try platform.plugin("remote")?.withdrawn == false)
+                #expect(try platform.plugin("remote")?.releases.map(\.version.description) == ["1.0.0"])
+            }
+        }
+    }
+
     @Test("a release synced before whose module cannot be downloaded now keeps its record; nothing is withdrawn")
     func failedDownloadChangesNothingSynced() async throws {
         let listing = manifest([
