@@ -11,45 +11,27 @@ import Testing
 @Suite("Remote artifacts")
 struct RemoteArtifactTests {
     /// A module whose action returns `{}`, and its digest.
-    static let module = module(returning: "{}")
+    static let module = ServedArtifacts.module(returning: "{}")
     static let digest = PluginRuntimeTestDigest.sha256(module)
     /// Another module, and its digest.
-    static let second = module(returning: #"{"v":2}"#)
+    static let second = ServedArtifacts.module(returning: #"{"v":2}"#)
     static let secondDigest = PluginRuntimeTestDigest.sha256(second)
     /// The listing of `remote` 1.0.0 (served as `modules/remote.wasm`) and 1.1.0 (`modules/second.wasm`).
-    static let remoteVersions: [(version: String, path: String, sha256: String)] = [
-        ("1.0.0", "modules/remote.wasm", digest), ("1.1.0", "modules/second.wasm", secondDigest),
+    static let remoteVersions = [
+        ServedArtifacts.Version("1.0.0", "modules/remote.wasm", digest),
+        ServedArtifacts.Version("1.1.0", "modules/second.wasm", secondDigest),
     ]
 
     /// A manifest listing `remote` 1.0.0 with its artifact at `path` and SHA-256 `sha256`.
     func manifest(path: String, sha256: String = digest) -> JSONValue {
-        [
-            "format": "annals.plugins/1",
-            "plugins": [
-                [
-                    "name": "remote",
-                    "versions": [
-                        [
-                            "version": "1.0.0", "artifact": ["path": .string(path), "sha256": .string(sha256)],
-                            "actions": [["name": "run"]],
-                        ]
-                    ],
-                ]
-            ],
-        ]
+        ServedArtifacts.manifest(["remote": [ServedArtifacts.Version("1.0.0", path, sha256)]])
     }
 
     /// Serves the module (as `modules/remote.wasm`) and `manifest` (as `manifest.json`) from `directory/served`.
     func serve(_ directory: String, manifest: (String) -> JSONValue, _ body: (String) async throws -> Void)
         async throws
     {
-        let served = directory + "/served"
-        try FileManager.default.createDirectory(atPath: served + "/modules", withIntermediateDirectories: true)
-        try Data(Self.module).write(to: URL(fileURLWithPath: served + "/modules/remote.wasm"))
-        try await withHTTPServer(serving: served) { base in
-            try Data(manifest(base).canonicalBytes).write(to: URL(fileURLWithPath: served + "/manifest.json"))
-            try await body(base)
-        }
+        try await ServedArtifacts.serve(directory, modules: ["remote.wasm": Self.module], manifest: manifest, body)
     }
 
     /// Checks that `remote` is recorded at its cached copy and runs from there.
@@ -91,45 +73,17 @@ struct RemoteArtifactTests {
         }
     }
 
-    /// A module whose action returns `output`: each output gives another digest.
-    static func module(returning output: String) -> [UInt8] {
-        var builder = WasmModuleBuilder()
-        builder.dataSegments = [(offset: 0, bytes: Array(output.utf8))]
-        builder.output = (0, UInt32(output.utf8.count))
-        return builder.bytes
-    }
-
-    /// A manifest of `plugins`, each with its versions: the version, its artifact's path and SHA-256.
-    func manifest(_ plugins: KeyValuePairs<String, [(version: String, path: String, sha256: String)]>) -> JSONValue {
-        let entries: [JSONValue] = plugins.map { name, versions in
-            [
-                "name": .string(name),
-                "versions": .array(
-                    versions.map { version in
-                        [
-                            "version": .string(version.version), "actions": [["name": "run"]],
-                            "artifact": ["path": .string(version.path), "sha256": .string(version.sha256)],
-                        ]
-                    }),
-            ]
-        }
-        return ["format": "annals.plugins/1", "plugins": .array(entries)]
-    }
-
-    /// Writes `bytes` as `modules/NAME` among the served files of `directory`.
-    func serveModule(_ bytes: [UInt8], as name: String, in directory: String) throws {
-        try Data(bytes).write(to: URL(fileURLWithPath: directory + "/served/modules/" + name))
-    }
-
     @Test("a release whose module cannot be had is skipped with why; the rest syncs, and a later sync adds it")
     func unavailableReleasesAreSkipped() async throws {
-        let third = Self.module(returning: #"{"v":3}"#)
+        let third = ServedArtifacts.module(returning: #"{"v":3}"#)
         let thirdDigest = PluginRuntimeTestDigest.sha256(third)
         // remote 1.1.0 is not served yet (404); other's only module is served with other bytes than its entry's.
-        let listing = manifest(["remote": Self.remoteVersions, "other": [("1.0.0", "modules/third.wasm", thirdDigest)]])
+        let listing = ServedArtifacts.manifest([
+            "remote": Self.remoteVersions, "other": [.init("1.0.0", "modules/third.wasm", thirdDigest)],
+        ])
         try await withPlatform { platform, directory in
             try await serve(directory, manifest: { _ in listing }) { base in
-                try serveModule(Self.module, as: "third.wasm", in: directory)
+                try ServedArtifacts.write(Self.module, as: "third.wasm", in: directory)
                 let source = RegistrySource(base + "/manifest.json")
                 let report = try await platform.sync(source, scope: .global, actorId: "ops")
                 #expect(report.added == ["remote"])
@@ -148,8 +102,8 @@ struct RemoteArtifactTests {
                 let artifacts = platform.store.path + "/artifacts"
                 #expect(try FileManager.default.contentsOfDirectory(atPath: artifacts) == ["\(Self.digest).wasm"])
 
-                try serveModule(Self.second, as: "second.wasm", in: directory)
-                try serveModule(third, as: "third.wasm", in: directory)
+                try ServedArtifacts.write(Self.second, as: "second.wasm", in: directory)
+                try ServedArtifacts.write(third, as: "third.wasm", in: directory)
                 let again = try await platform.sync(source, scope: .global, actorId: "ops")
                 #expect(again.problems.isEmpty)
                 #expect(again.added == ["other"] && again.changed == ["remote"])
@@ -166,7 +120,8 @@ struct RemoteArtifactTests {
     @Test("a source whose every module fails to download is still a registry: synced with every release skipped")
     func everyReleaseUnavailable() async throws {
         try await withPlatform { platform, directory in
-            try await serve(directory, manifest: { _ in manifest(["remote": Self.remoteVersions]) }) { base in
+            try await serve(directory, manifest: { _ in ServedArtifacts.manifest(["remote": Self.remoteVersions]) }) {
+                base in
                 let source = RegistrySource(base + "/manifest.json")
                 let first = try await platform.sync(source, scope: .global, name: "mirror", actorId: "ops")
                 #expect(first.added == ["remote"])
@@ -183,12 +138,12 @@ struct RemoteArtifactTests {
 
     @Test("a release synced before whose module cannot be downloaded now keeps its record; nothing is withdrawn")
     func failedDownloadChangesNothingSynced() async throws {
-        let listing = manifest([
-            "remote": Self.remoteVersions, "solo": [("1.0.0", "modules/second.wasm", Self.secondDigest)],
+        let listing = ServedArtifacts.manifest([
+            "remote": Self.remoteVersions, "solo": [.init("1.0.0", "modules/second.wasm", Self.secondDigest)],
         ])
         try await withPlatform { platform, directory in
             try await serve(directory, manifest: { _ in listing }) { base in
-                try serveModule(Self.second, as: "second.wasm", in: directory)
+                try ServedArtifacts.write(Self.second, as: "second.wasm", in: directory)
                 let source = RegistrySource(base + "/manifest.json")
                 let first = try await platform.sync(source, scope: .global, actorId: "ops")
                 #expect(first.added == ["remote", "solo"] && first.problems.isEmpty)

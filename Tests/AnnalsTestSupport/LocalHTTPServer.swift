@@ -1,10 +1,11 @@
 import Foundation
-import Testing
 
 /// Serves `directory` over HTTP on a free port of 127.0.0.1 with Python's `http.server` (a real process), for the
 /// duration of `body`, which gets the server's base URL (`http://127.0.0.1:PORT`); the process is stopped and reaped
 /// afterwards.
-func withHTTPServer<R>(serving directory: String, _ body: (String) async throws -> R) async throws -> R {
+/// - Throws: ``LocalHTTPServerFailure`` when the server prints no port (Python is missing or failed), or what `body`
+///   throws.
+public func withHTTPServer<R>(serving directory: String, _ body: (String) async throws -> R) async throws -> R {
     let script = """
         import functools, http.server, sys
         handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])
@@ -26,6 +27,17 @@ func withHTTPServer<R>(serving directory: String, _ body: (String) async throws 
     }
     var line: [UInt8] = []
     while let byte = try output.fileHandleForReading.read(upToCount: 1)?.first, byte != 0x0A { line.append(byte) }
-    let port = try #require(Int(String(decoding: line, as: UTF8.self)), "the HTTP server printed no port")
+    guard let port = Int(String(decoding: line, as: UTF8.self)) else {
+        throw LocalHTTPServerFailure(output: String(decoding: line, as: UTF8.self))
+    }
     return try await body("http://127.0.0.1:\(port)")
+}
+
+/// The local HTTP server did not start: it printed `output` instead of its port.
+public struct LocalHTTPServerFailure: Error, CustomStringConvertible {
+    /// What the server printed.
+    public var output: String
+
+    /// What went wrong.
+    public var description: String { "the HTTP server printed no port (python3 -m http.server): '\(output)'" }
 }
