@@ -100,7 +100,10 @@ struct RemoteArtifactTests {
                 #expect(remote.distTags["latest"]?.description == "1.0.0")
                 #expect(try platform.plugin("other") == nil)
                 let artifacts = platform.store.path + "/artifacts"
-                #expect(try FileManager.default.contentsOfDirectory(atPath: artifacts) == ["\(Self.digest).wasm"])
+                let modules = try FileManager.default.contentsOfDirectory(atPath: artifacts).filter {
+                    $0.hasSuffix(".wasm")
+                }
+                #expect(modules == ["\(Self.digest).wasm"])
 
                 try ServedArtifacts.write(Self.second, as: "second.wasm", in: directory)
                 try ServedArtifacts.write(third, as: "third.wasm", in: directory)

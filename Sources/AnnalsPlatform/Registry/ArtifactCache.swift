@@ -7,8 +7,9 @@ import Foundation
 /// At sync, an artifact given as an `http(s)` URL (or as a relative path in a manifest fetched by URL, resolved
 /// against the manifest's URL) is downloaded, checked against its SHA-256 and stored here, and the release records
 /// the cached file's absolute path: the runtime reads modules from the local file system only. Files are written
-/// to a temporary name and renamed into place, so a reader never sees half a module; a module already cached with
-/// the right digest is not downloaded again.
+/// to a temporary name (`.<sha256>.<UUID>.tmp`) and renamed into place, so a reader never sees half a module; a
+/// module already cached with the right digest is not downloaded again. Nothing removes a module but
+/// ``PluginPlatform/pruneArtifacts(dryRun:)``, which the ``ArtifactCacheLock`` keeps apart from syncs.
 struct ArtifactCache {
     /// The cache's directory.
     let directory: String
@@ -18,6 +19,46 @@ struct ArtifactCache {
         // Absolute (a store opened by a relative path, such as the default `annals-store`): the registry records the
         // cached path, and plugins run from any directory.
         directory = URL(fileURLWithPath: storePath).standardizedFileURL.path + "/artifacts"
+    }
+
+    /// What a file of the cache's directory is, by its name.
+    enum FileKind: Equatable {
+        /// A module, `<sha256>.wasm`.
+        case module(sha256: String)
+        /// What a download writes before renaming it into place, `.<sha256>.<UUID>.tmp`: left behind only when the
+        /// process stopped in between.
+        case temporary
+        /// The ``ArtifactCacheLock`` file.
+        case lock
+        /// Anything else: not written by the cache.
+        case other
+    }
+
+    /// How old a temporary file must be before a prune takes it for the leftover of an interrupted download: far
+    /// longer than writing and renaming one module takes (a download is written in one call, then renamed).
+    static let staleTemporaryAge: TimeInterval = 3600
+
+    /// The kind of the file named `name` in the cache's directory.
+    static func kind(ofFileNamed name: String) -> FileKind {
+        func isDigest(_ text: Substring) -> Bool {
+            text.utf8.count == 64 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+        }
+        if name == ArtifactCacheLock.fileName { return .lock }
+        if name.hasSuffix(".wasm"), isDigest(name.dropLast(5)) { return .module(sha256: String(name.dropLast(5))) }
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+        if parts.count == 4, parts[0].isEmpty, isDigest(parts[1]), !parts[2].isEmpty, parts[3] == "tmp" {
+            return .temporary
+        }
+        return .other
+    }
+
+    /// Whether some release of `listing` has a module to take from a URL (so a sync needs the cache).
+    static func hasRemoteArtifacts(_ listing: RegistryListing, source: RegistrySource) -> Bool {
+        listing.plugins.contains { plugin in
+            plugin.releases.contains { release in
+                release.artifact.map { remoteURL(of: $0, source: source) != nil } ?? false
+            }
+        }
     }
 
     /// The URL `artifact` is to be downloaded from, or `nil` when it is a local path: an `http(s)` path as given, or

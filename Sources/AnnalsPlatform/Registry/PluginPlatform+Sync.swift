@@ -36,8 +36,14 @@ extension PluginPlatform {
         // module cannot be downloaded is one entry's problem, not a sign that the source is no registry.
         let listsNoPlugin = listing.plugins.isEmpty
         let entriesSkipped = listing.problems.count
-        // Modules given by URL are downloaded now: plugins run from local files only.
-        try ArtifactCache(storePath: store.path).localize(&listing, source: source)
+        // Modules given by URL are downloaded now: plugins run from local files only. The cache stays locked (shared)
+        // until the events that record them are appended: a prune meanwhile would find them unreferenced.
+        let cache = ArtifactCache(storePath: store.path)
+        let cacheLock =
+            ArtifactCache.hasRemoteArtifacts(listing, source: source)
+            ? try ArtifactCacheLock(directory: cache.directory, exclusive: false) : nil
+        defer { cacheLock?.unlock() }
+        try cache.localize(&listing, source: source)
         // An entry must fit in one event with room for the event's own fields (metadata, ids).
         let maximumEntrySize = max(store.options.maximumEventSize - 16_384, 1_024)
         var plan = try view {

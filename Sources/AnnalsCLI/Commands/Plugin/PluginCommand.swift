@@ -19,6 +19,7 @@ struct PluginCommand: ParsableCommand {
             PluginExplain.self, PluginList.self, PluginOutdated.self, PluginUpdate.self, PluginRollbackCommand.self,
             PluginPin.self, PluginUnpin.self, PluginHistory.self, PluginRun.self, PluginRunJob.self, PluginJobs.self,
             PluginCancel.self, PluginSubscriptions.self, PluginDispatch.self, PluginDeadLetters.self,
+            PluginArtifacts.self,
         ])
 }
 

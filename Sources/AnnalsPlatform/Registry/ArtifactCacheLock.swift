@@ -1,0 +1,57 @@
+import Annals
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// An advisory lock on the artifact cache (`flock` on `<cache>/.lock`), between the syncs that put modules in it and
+/// the prune that takes unreferenced ones out.
+///
+/// A sync holds it shared from its first download until its events are appended, so that several syncs run at once;
+/// a prune holds it exclusively from reading what the registries reference until its last removal, so that it never
+/// removes a module a sync has just cached (or found cached) and is about to record. Closing the descriptor (``unlock()``,
+/// or the end of the process) releases it.
+final class ArtifactCacheLock {
+    /// The name of the lock file in the cache's directory.
+    static let fileName = ".lock"
+
+    private var descriptor: Int32
+
+    /// Takes the lock on the cache in `directory` (created if need be), waiting for a holder of the other kind.
+    /// The corresponding C function is `flock`.
+    /// - Parameter exclusive: Exclusive (a prune) rather than shared (a sync).
+    /// - Throws: ``PlatformError/store(_:)`` wrapping ``AnnalsError/io(_:)`` when the directory or the lock file
+    ///   cannot be created or locked.
+    init(directory: String, exclusive: Bool) throws(PlatformError) {
+        let path = directory + "/" + Self.fileName
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw .store(.io("cannot create the artifact cache \(directory): \(error.localizedDescription)"))
+        }
+        descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw .store(.io("cannot open the artifact cache's lock \(path): \(String(cString: strerror(errno)))"))
+        }
+        var result: Int32
+        repeat {
+            result = flock(descriptor, exclusive ? LOCK_EX : LOCK_SH)
+        } while result != 0 && errno == EINTR
+        guard result == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(descriptor)
+            descriptor = -1
+            throw .store(.io("cannot lock the artifact cache's lock \(path): \(reason)"))
+        }
+    }
+
+    /// Releases the lock (once; later calls do nothing).
+    func unlock() {
+        guard descriptor >= 0 else { return }
+        close(descriptor)
+        descriptor = -1
+    }
+
+    deinit { unlock() }
+}

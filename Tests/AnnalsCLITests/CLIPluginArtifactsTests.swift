@@ -1,0 +1,94 @@
+import AnnalsTestSupport
+import Foundation
+import Testing
+
+/// The example plugins' directory, written by `make plugins`: modules and their registry.
+private let examplePlugins = RepositoryPaths.examplePlugins
+
+/// The SHA-256 of each example module, by file name, read from the example registry.
+private func exampleDigests() throws -> [String: String] {
+    let data = try Data(contentsOf: URL(fileURLWithPath: examplePlugins + "/registry.json"))
+    let registry = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    var digests: [String: String] = [:]
+    for plugin in registry["plugins"] as? [[String: Any]] ?? [] {
+        for version in plugin["versions"] as? [[String: Any]] ?? [] {
+            guard let artifact = version["artifact"] as? [String: String], let path = artifact["path"] else { continue }
+            digests[path] = artifact["sha256"]
+        }
+    }
+    return digests
+}
+
+@Suite("annals plugin artifacts prune")
+struct CLIPluginArtifactsTests {
+    @Test("prune removes what nothing needs and stale temporary files, keeps the rest; --dry-run removes nothing")
+    func prune() async throws {
+        try #require(FileManager.default.fileExists(atPath: examplePlugins + "/registry.json"), "run `make plugins`")
+        let digests = try exampleDigests()
+        let (echo, quote) = (try #require(digests["echo.wasm"]), try #require(digests["price-quote.wasm"]))
+        try await withHTTPServer(serving: examplePlugins) { base in
+            try withCLIFixture { fx in
+                try fx.initStore()
+                #expect(try fx.annals("plugin", "artifacts", "prune").lines.count == 1)  // no cache yet: the summary
+                // `mod` 1.0.0 runs echo, 1.1.0 price-quote, both downloaded; then the registry lists 1.1.0 alone.
+                func sync(_ versions: [(String, String, String)]) throws {
+                    let entries = versions.map { version, file, digest in
+                        #"{"version": "\#(version)", "artifact": {"path": "\#(base)/\#(file)", "sha256": "\#(digest)"}, "#
+                            + #""actions": [{"name": "quote"}]}"#
+                    }
+                    let manifest =
+                        #"{"format": "annals.plugins/1", "plugins": [{"name": "mod", "versions": ["#
+                        + entries.joined(separator: ", ") + "]}]}"
+                    try manifest.write(toFile: fx.path("mirror.json"), atomically: true, encoding: .utf8)
+                    let synced = try fx.annals("plugin", "sync", fx.path("mirror.json"))
+                    try #require(synced.status == Exit.ok && synced.errors.isEmpty, "\(synced)")
+                }
+                try sync([("1.0.0", "echo.wasm", echo), ("1.1.0", "price-quote.wasm", quote)])
+                try sync([("1.1.0", "price-quote.wasm", quote)])
+                let cache = fx.store + "/artifacts"
+                let stale = ".\(echo).\(UUID().uuidString).tmp"
+                try Data(count: 10).write(to: URL(fileURLWithPath: cache + "/" + stale))
+                try FileManager.default.setAttributes(
+                    [.modificationDate: Date(timeIntervalSinceNow: -7200)], ofItemAtPath: cache + "/" + stale)
+
+                let dry = try fx.annals("plugin", "artifacts", "prune", "--dry-run")
+                #expect(dry.status == Exit.ok, "\(dry)")
+                let planned = dry.objects()
+                #expect(planned.count == 4)
+                let actions = Dictionary(
+                    uniqueKeysWithValues: planned.dropLast().compactMap { line in
+                        line.string("file").map { ($0, line.string("action") ?? "") }
+                    })
+                #expect(actions == ["\(echo).wasm": "would-remove", "\(quote).wasm": "kept", stale: "would-remove"])
+                #expect(planned.last?.bool("dryRun") == true && planned.last?.int("removed") == 2)
+                #expect(FileManager.default.fileExists(atPath: cache + "/\(echo).wasm"))
+                #expect(FileManager.default.fileExists(atPath: cache + "/" + stale))
+
+                let pruned = try fx.annals("plugin", "artifacts", "prune")
+                #expect(pruned.status == Exit.ok, "\(pruned)")
+                let lines = pruned.objects()
+                let kept = try #require(lines.first { $0.string("file") == "\(quote).wasm" })
+                #expect(kept.string("action") == "kept" && kept.string("kind") == "module")
+                #expect(kept.array("references") as? [String] == ["registry global/mod@1.1.0"])
+                #expect(kept.keys == ["file", "kind", "bytes", "action", "reason", "references"])
+                let removed = lines.filter { $0.string("action") == "removed" }.compactMap { $0.string("file") }
+                #expect(Set(removed) == ["\(echo).wasm", stale])
+                let summary = try #require(lines.last)
+                #expect(
+                    summary.keys == ["directory", "dryRun", "removed", "removedBytes", "kept", "keptBytes", "failed"])
+                #expect(summary.int("removed") == 2 && summary.int("kept") == 1 && summary.int("failed") == 0)
+                #expect(!FileManager.default.fileExists(atPath: cache + "/\(echo).wasm"))
+                #expect(!FileManager.default.fileExists(atPath: cache + "/" + stale))
+                #expect(FileManager.default.fileExists(atPath: cache + "/\(quote).wasm"))
+                // The module kept still runs.
+                #expect(try fx.annals("plugin", "install", "mod", "--group", "acme").status == Exit.ok)
+                let run = try fx.annals(
+                    "plugin", "run", "mod", "quote", "--group", "acme", "--input", #"{"symbol":"BTC","amount":1}"#)
+                #expect(run.status == Exit.ok, "\(run)")
+
+                let missing = try fx.annals("plugin", "artifacts", "prune", store: fx.path("nostore"))
+                #expect(missing.status == Exit.notFound)
+            }
+        }
+    }
+}

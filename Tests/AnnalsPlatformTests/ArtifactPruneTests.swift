@@ -1,0 +1,203 @@
+import Annals
+import AnnalsTestSupport
+import Foundation
+import Testing
+
+@testable import AnnalsPlatform
+
+/// `pruneArtifacts` removes the cached modules no registry release references and no install has or had, and the
+/// leftovers of interrupted downloads; it keeps everything that could still run or be rolled back to.
+@Suite("Artifact cache prune")
+struct ArtifactPruneTests {
+    /// Three modules, each returning its number, and their digests.
+    static let modules = (1...3).map { ServedArtifacts.module(returning: "{\"v\":\($0)}") }
+    static let digests = modules.map(PluginRuntimeTestDigest.sha256)
+
+    /// The `index`th module's entry for `version`, served as `modules/INDEX.wasm`.
+    static func version(
+        _ version: String, module index: Int, dependencies: [String: String] = [:]
+    ) -> ServedArtifacts.Version {
+        ServedArtifacts.Version(version, "modules/\(index).wasm", digests[index], dependencies: dependencies)
+    }
+
+    /// Serves the three modules; `body` gets the platform, the fixture's directory and a function that syncs a
+    /// manifest of the plugins given as the registry `mirror`.
+    func withServedModules(
+        _ body: (PluginPlatform, String, (KeyValuePairs<String, [ServedArtifacts.Version]>) async throws -> SyncReport)
+            async throws -> Void
+    ) async throws {
+        try await withPlatform { platform, directory in
+            let modules = Dictionary(uniqueKeysWithValues: Self.modules.enumerated().map { ("\($0).wasm", $1) })
+            try await ServedArtifacts.serve(directory, modules: modules, manifest: { _ in [:] }) { base in
+                try await body(platform, directory) { plugins in
+                    let listing = ServedArtifacts.manifest(plugins)
+                    try Data(listing.canonicalBytes).write(to: URL(fileURLWithPath: directory + "/served/listing.json"))
+                    let source = RegistrySource(base + "/listing.json")
+                    let report = try await platform.sync(source, scope: .global, name: "mirror", actorId: "ops")
+                    #expect(report.problems.isEmpty, "\(report.problems)")
+                    return report
+                }
+            }
+        }
+    }
+
+    /// The cached module of the `index`th module.
+    func cached(_ platform: PluginPlatform, _ index: Int) -> String {
+        platform.store.path + "/artifacts/\(Self.digests[index]).wasm"
+    }
+
+    /// The report's file for the `index`th module.
+    func file(_ report: ArtifactPruneReport, _ index: Int) throws -> ArtifactCacheFile {
+        try #require(report.files.first { $0.name == "\(Self.digests[index]).wasm" })
+    }
+
+    @Test("a module no release references and no install had is removed; a referenced one is kept, saying by what")
+    func unreferencedRemovedReferencedKept() async throws {
+        try await withServedModules { platform, _, sync in
+            _ = try await sync(["remote": [Self.version("1.0.0", module: 0), Self.version("1.1.0", module: 1)]])
+            // 1.1.0 is no longer listed and nobody installed it: the sync drops it.
+            _ = try await sync(["remote": [Self.version("1.0.0", module: 0)]])
+            let report = try platform.pruneArtifacts()
+            #expect(report.files.map(\.kind) == [.module, .module])
+            let dropped = try file(report, 1)
+            #expect(dropped.action == .removed && dropped.references.isEmpty)
+            #expect(dropped.reason == "no synced release references it, and no install has or had its version")
+            #expect(dropped.bytes == Self.modules[1].count)
+            let listed = try file(report, 0)
+            #expect(listed.action == .kept && listed.references == ["registry global/remote@1.0.0"])
+            #expect(listed.reason == "a synced release references it")
+            #expect(!FileManager.default.fileExists(atPath: cached(platform, 1)))
+            #expect(FileManager.default.fileExists(atPath: cached(platform, 0)))
+            #expect(report.failedRemovals.isEmpty)
+            #expect(report.json["removed"] == 1 && report.json["kept"] == 1 && report.json["dryRun"] == false)
+            #expect(report.json["removedBytes"] == .integer(Self.modules[1].count))
+            // A second prune finds nothing more; listed again, the module is downloaded again.
+            #expect(try platform.pruneArtifacts().files.map(\.action) == [.kept])
+            _ = try await sync(["remote": [Self.version("1.0.0", module: 0), Self.version("1.1.0", module: 1)]])
+            #expect(FileManager.default.fileExists(atPath: cached(platform, 1)))
+        }
+    }
+
+    @Test("--dry-run says what would be removed and removes nothing")
+    func dryRunRemovesNothing() async throws {
+        try await withServedModules { platform, _, sync in
+            _ = try await sync(["remote": [Self.version("1.0.0", module: 0), Self.version("1.1.0", module: 1)]])
+            _ = try await sync(["remote": [Self.version("1.0.0", module: 0)]])
+            let report = try platform.pruneArtifacts(dryRun: true)
+            #expect(try file(report, 1).action == .wouldRemove && file(report, 0).action == .kept)
+            #expect(report.json["dryRun"] == true && report.json["removed"] == 1)
+            #expect(FileManager.default.fileExists(atPath: cached(platform, 0)))
+            #expect(FileManager.default.fileExists(atPath: cached(platform, 1)))
+        }
+    }
+
+    @Test("a module only an install's history has is kept, and serves a rollback once the registry lists it again")
+    func rollbackHistoryKeepsItsModule() async throws {
+        try await withServedModules { platform, directory, sync in
+            _ = try await sync(["remote": [Self.version("1.0.0", module: 0), Self.version("1.1.0", module: 1)]])
+            _ = try await platform.install("remote", range: "1.0.0", organization: "acme", actorId: "ana")
+            _ = try await platform.update("remote", organization: "acme", actorId: "ana")
+            // acme is at 1.1.0 now, so the sync drops 1.0.0: only acme's history still has it.
+            _ = try await sync(["remote": [Self.version("1.1.0", module: 1)]])
+            let report = try platform.pruneArtifacts()
+            let past = try file(report, 0)
+            #expect(past.action == .kept && past.references == ["rollback acme/remote@1.0.0"])
+            #expect(past.reason == "an install had its version: a plugin rollback may return to it")
+            let now = try file(report, 1)
+            #expect(now.references == ["install acme/remote@1.1.0", "registry global/remote@1.1.0"])
+
+            // The module's URL is gone, but the registry lists 1.0.0 again: the cached copy serves it, and the
+            // rollback to it runs.
+            try FileManager.default.removeItem(atPath: directory + "/served/modules/0.wasm")
+            _ = try await sync(["remote": [Self.version("1.0.0", module: 0), Self.version("1.1.0", module: 1)]])
+            _ = try await platform.rollback("remote", organization: "acme", actorId: "ana")
+            let outcome = try await PluginRuntime(store: platform.store).run(
+                "remote", action: "run", organization: "acme", input: "{}", actorId: "ana")
+            #expect(try JSONParser.parse(try #require(outcome.output))["v"] == 1)
+        }
+    }
+
+    @Test("a module only an install an update removed had is kept, though the install is gone from the views")
+    func removedInstallKeepsItsModule() async throws {
+        try await withServedModules { platform, _, sync in
+            _ = try await sync([
+                "app": [
+                    Self.version("1.0.0", module: 2, dependencies: ["lib": "^1.0.0"]), Self.version("2.0.0", module: 1),
+                ],
+                "lib": [Self.version("1.0.0", module: 0)],
+            ])
+            _ = try await platform.install("app", range: "1.0.0", organization: "acme", actorId: "ana")
+            _ = try await platform.update("app", organization: "acme", actorId: "ana")
+            #expect(try platform.installs(organization: "acme").map(\.name) == ["app"])
+            // Nobody has lib installed any more: the sync drops its 1.0.0 for 1.1.0.
+            _ = try await sync([
+                "app": [
+                    Self.version("1.0.0", module: 2, dependencies: ["lib": "^1.0.0"]), Self.version("2.0.0", module: 1),
+                ],
+                "lib": [Self.version("1.1.0", module: 1)],
+            ])
+            let kept = try file(try platform.pruneArtifacts(), 0)
+            #expect(kept.action == .kept && kept.references == ["rollback acme/lib@1.0.0"])
+        }
+    }
+
+    @Test("a temporary file older than an hour is removed, a younger one and foreign files are left alone")
+    func staleTemporaryFiles() async throws {
+        try await withPlatform { platform, _ in
+            let directory = platform.store.path + "/artifacts"
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let stale = ".\(Self.digests[0]).\(UUID().uuidString).tmp"
+            let fresh = ".\(Self.digests[1]).\(UUID().uuidString).tmp"
+            for name in [stale, fresh, "notes.txt"] {
+                try Data(Self.modules[0]).write(to: URL(fileURLWithPath: directory + "/" + name))
+            }
+            try FileManager.default.setAttributes(
+                [.modificationDate: Date(timeIntervalSinceNow: -2 * 3600)], ofItemAtPath: directory + "/" + stale)
+            let report = try platform.pruneArtifacts()
+            let byName = Dictionary(uniqueKeysWithValues: report.files.map { ($0.name, $0) })
+            #expect(byName[stale]?.action == .removed && byName[stale]?.kind == .temporary)
+            #expect(byName[stale]?.reason == "left by an interrupted download (older than 60 minutes)")
+            #expect(byName[fresh]?.action == .kept && byName[fresh]?.kind == .temporary)
+            #expect(byName["notes.txt"]?.action == .kept && byName["notes.txt"]?.kind == .other)
+            #expect(
+                try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+                    == [fresh, ArtifactCacheLock.fileName, "notes.txt"].sorted())
+        }
+    }
+
+    @Test("without a cache there is nothing to prune, and none is created")
+    func noCache() async throws {
+        try await withPlatform { platform, _ in
+            let report = try platform.pruneArtifacts()
+            #expect(report.files.isEmpty && report.json["removed"] == 0)
+            #expect(!FileManager.default.fileExists(atPath: platform.store.path + "/artifacts"))
+        }
+    }
+
+    @Test("a prune waits for a sync that holds the cache, so it never removes a module about to be recorded")
+    func pruneWaitsForASync() async throws {
+        try await withPlatform { platform, _ in
+            let directory = platform.store.path + "/artifacts"
+            let syncing = try ArtifactCacheLock(directory: directory, exclusive: false)
+            let finished = FinishedFlag()
+            let prune = Task {
+                defer { finished.set() }
+                return try platform.pruneArtifacts()
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(!finished.isSet)
+            syncing.unlock()
+            #expect(try await prune.value.files.isEmpty)
+        }
+    }
+}
+
+/// Whether a task has finished, read from another.
+private final class FinishedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+
+    var isSet: Bool { lock.withLock { value } }
+
+    func set() { lock.withLock { value = true } }
+}
