@@ -54,7 +54,9 @@ struct PluginSync: ParsableCommand {
         for problem in report.problems { CLIFailure.printError("skipped \(problem)") }
         try Output.standard.line(report.json.canonicalBytes)
         if strict, !report.problems.isEmpty {
-            throw CLIFailure(.invalidInput, "\(report.problems.count) entries were skipped (--strict)")
+            let count = report.problems.count
+            throw CLIFailure(
+                .invalidInput, "\(count) \(count == 1 ? "entry was" : "entries were") skipped (--strict)")
         }
     }
 }
