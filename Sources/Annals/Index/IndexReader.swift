@@ -41,8 +41,9 @@ struct IndexReader {
         let merged = try index.count(txn, symbol: symbol)
         if rank <= merged { return try index.offset(txn, symbol: symbol, rank: rank) }
         let recent = try schema.delta.offsets(txn, kind: kind, symbol: symbol)
-        let position = Int(rank - merged - 1)
-        return position < recent.count ? recent[position] : nil
+        // Compared as UInt64: a rank far past the entries (a caller's `fromVersion: .max`) does not fit in an Int.
+        let position = rank - merged - 1
+        return position < UInt64(recent.count) ? recent[Int(position)] : nil
     }
 
     /// Every symbol of `kind` with its entry count; `recent` is the decoded delta log (``DeltaLog/all(_:)``), passed

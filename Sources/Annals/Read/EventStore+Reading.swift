@@ -71,10 +71,13 @@ extension EventStore {
         EventSequence(store: self, query: query)
     }
 
-    /// The events of the target stream `targetId` from version `fromVersion` on, in version order.
+    /// The events of the target stream `targetId` from version `fromVersion` on, in version order (none when the
+    /// stream has fewer versions, or when `targetId` is an id no event can have, such as the empty string).
     public func stream(_ targetId: String, fromVersion: UInt64 = 1) throws(AnnalsError) -> EventSequence {
         var query = EventQuery(targetId: targetId)
-        if fromVersion > 1 {
+        if fromVersion > 1 && !Self.canBeStoredIdentifier(targetId) {
+            query.from = .max
+        } else if fromVersion > 1 {
             do {
                 let symbol = targetId.indexSymbol
                 let offset = try environment.read { txn in
@@ -88,8 +91,11 @@ extension EventStore {
         return events(query)
     }
 
-    /// The current version of the target stream `targetId` (0 when it has no events).
+    /// The current version of the target stream `targetId` (0 when it has no events, and for an id no event can
+    /// have, such as the empty string).
     public func version(of targetId: String) throws(AnnalsError) -> UInt64 {
+        // LMDB refuses an empty key or one over 511 bytes: such an id names no stream rather than a storage error.
+        guard Self.canBeStoredIdentifier(targetId) else { return 0 }
         do {
             return try environment.read { txn in
                 try txn.get(schema.streams, key: targetId.indexSymbol).map {
@@ -144,5 +150,11 @@ extension EventStore {
     /// The commit sequence number from the watermark file; it changes after every commit by any process.
     public var commitSequence: UInt64 {
         watermark?.commitSequence ?? 0
+    }
+
+    /// Whether an event could carry `identifier` as its `actorId`, `targetId` or `groupId` as far as its length goes
+    /// (1 to ``EventValidation/maximumIdentifierLength`` bytes once in NFC): what an index or `streams` key can be.
+    static func canBeStoredIdentifier(_ identifier: String) -> Bool {
+        (1...EventValidation.maximumIdentifierLength).contains(identifier.indexSymbol.count)
     }
 }
