@@ -10,7 +10,12 @@ import Testing
         try await withTemporaryDirectory { directory in
             let cases: [(StoreOptions, String)] = [
                 (StoreOptions(maximumEventSize: -5), "StoreOptions.maximumEventSize must be at least 1, got -5"),
-                (StoreOptions(maximumReaders: 0), "StoreOptions.maximumReaders must be at least 1, got 0"),
+                (StoreOptions(maximumReaders: 0), "StoreOptions.maximumReaders must be from 1 to 1048576, got 0"),
+                // Not reserved on disk first: UInt32.max slots took a 256 GiB lock file, filling the disk.
+                (
+                    StoreOptions(maximumReaders: .max),
+                    "StoreOptions.maximumReaders must be from 1 to 1048576, got 4294967295"
+                ),
                 (
                     StoreOptions(initialMapSize: 256 << 20, maximumMapSize: 16 << 20),
                     "StoreOptions.maximumMapSize must be at least initialMapSize (268435456), got 16777216"

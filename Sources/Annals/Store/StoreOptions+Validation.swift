@@ -1,6 +1,9 @@
 import CZstd
 
 extension StoreOptions {
+    /// The most reader slots ``maximumReaders`` may ask for: a lock file of 64 MiB.
+    public static let maximumReaderSlots: UInt32 = 1 << 20
+
     /// Checks that every option is in its range, before anything is opened.
     /// - Throws: ``AnnalsError/invalidArgument(_:)`` naming the first option out of range and its value, such as
     ///   `StoreOptions.maximumEventSize must be at least 1, got -5`.
@@ -15,7 +18,11 @@ extension StoreOptions {
         try require(
             maximumMapSize >= initialMapSize, "maximumMapSize", "at least initialMapSize (\(initialMapSize))",
             maximumMapSize)
-        try require(maximumReaders >= 1, "maximumReaders", "at least 1", maximumReaders)
+        // Each slot takes 64 bytes of `lock.mdb`, whose blocks the open reserves: UInt32.max slots would ask for
+        // 256 GiB and fill the disk before failing.
+        try require(
+            (1...Self.maximumReaderSlots).contains(maximumReaders), "maximumReaders",
+            "from 1 to \(Self.maximumReaderSlots)", maximumReaders)
         try require(maximumEventsPerCommit >= 1, "maximumEventsPerCommit", "at least 1", maximumEventsPerCommit)
         try require(
             dictionaryTrainingThreshold >= 0, "dictionaryTrainingThreshold", "at least 0 (0: no automatic training)",

@@ -15,7 +15,8 @@ public struct StoreOptions: Sendable {
     public var initialMapSize: Int
     /// The largest the map may grow to.
     public var maximumMapSize: Int
-    /// Reader slots across all processes.
+    /// Reader slots across all processes: 1 to ``maximumReaderSlots`` (each takes 64 bytes of `lock.mdb`, reserved on
+    /// disk when the store opens).
     public var maximumReaders: UInt32
     /// The most events one group commit writes in one transaction.
     public var maximumEventsPerCommit: Int
