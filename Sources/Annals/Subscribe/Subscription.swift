@@ -16,7 +16,9 @@ public enum SubscriptionStart: Sendable, Hashable {
 ///
 /// A named subscription resumes after its cursor's last acknowledged offset; acknowledge with
 /// ``EventStore/acknowledge(_:through:expectingResets:)`` (at-least-once) or ``EventStore/append(contentsOf:acknowledging:through:)``
-/// (exactly-once for effects written to the same store). The sequence ends when its task is cancelled.
+/// (exactly-once for effects written to the same store). The sequence ends when its task is cancelled (the next
+/// `next()` returns `nil`, even with events already read into its buffer), and throws ``AnnalsError/closed`` once the
+/// store is closed, also while it waits for new events.
 public struct Subscription: AsyncSequence, Sendable {
     /// The element type.
     public typealias Element = RecordedEvent
@@ -65,7 +67,8 @@ public struct Subscription: AsyncSequence, Sendable {
         /// deletion of the cursor since is not undone.
         public private(set) var startCursor: SubscriberCursor?
 
-        /// The next event, waiting for one if needed; `nil` once the task is cancelled.
+        /// The next event, waiting for one if needed; `nil` once the task is cancelled (also when events are
+        /// buffered). Throws ``AnnalsError/closed`` once the store is closed.
         public mutating func next() async throws(AnnalsError) -> RecordedEvent? {
             try await next(isolation: nil)
         }
@@ -79,11 +82,13 @@ public struct Subscription: AsyncSequence, Sendable {
                 startCursor = cursor
             }
             while true {
+                // Before the buffer too: a refill holds up to 2,047 events, which a cancelled consumer must not get
+                // (they were not acknowledged, so a new subscription delivers them again).
+                if Task.isCancelled { return nil }
                 if index < buffer.count {
                     defer { index += 1 }
                     return buffer[index]
                 }
-                if Task.isCancelled { return nil }
                 let seen = store.durableChanges.wakeWord
                 let durable = try store.head().durableOffset
                 if durable > position! {
