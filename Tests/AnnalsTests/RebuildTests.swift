@@ -202,7 +202,9 @@ import Testing
                     Issue.record("the outdated projection was not refused")
                     return
                 }
-                #expect(name == "type-counts" && reason.contains("version 1") && reason.contains("annals rebuild"))
+                // A custom projection: the CLI cannot rebuild it, so the advice is the open (or the API) that can.
+                #expect(name == "type-counts" && reason.contains("version 1"))
+                #expect(reason.contains("outdatedProjections: .rebuild") && !reason.contains("run 'annals rebuild"))
             }
             let store = try EventStore(path: path, options: StoreOptions(projections: [TypeCounter(version: 2)]))
             defer { store.close() }

@@ -39,7 +39,7 @@ struct ProjectionMaintenancePlan {
                         throw AnnalsError.projectionUnavailable(
                             name: entry.name,
                             reason: Self.outdatedReason(state, entry.projection, head: head)
-                                + "; run 'annals rebuild \(entry.name)'")
+                                + "; " + Self.rebuildAdvice(entry.name))
                     }
                     plan.rebuild.append(entry.name)
                 } else if state.checkpoint < head {
@@ -48,6 +48,14 @@ struct ProjectionMaintenancePlan {
             }
             return plan
         }
+    }
+
+    /// How to rebuild the view of projection `name`: `annals rebuild` for a built-in one; for an embedder's own,
+    /// which the CLI does not have (it registers only the built-in ones), a writable open that rebuilds it.
+    static func rebuildAdvice(_ name: String) -> String {
+        if OntologyProjections.names.contains(name) { return "run 'annals rebuild \(name)'" }
+        return "open the store writable with this projection registered and outdatedProjections: .rebuild (the "
+            + "default), or call EventStore.rebuild([\"\(name)\"]); 'annals rebuild' has only the built-in projections"
     }
 
     static func outdatedReason(_ state: ProjectionState, _ projection: any Projection, head: UInt64) -> String {

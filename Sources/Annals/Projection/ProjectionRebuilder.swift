@@ -116,6 +116,9 @@ final class ProjectionRebuilder {
     func run(
         _ names: [String], verify: Bool = false, progress: ((RebuildProgressReport) -> Void)? = nil
     ) throws -> [RebuildResult] {
+        // A name given twice is rebuilt once (twice, its second begin took the first for a concurrent rebuild).
+        var seen = Set<String>()
+        let names = names.filter { seen.insert($0).inserted }
         let entries = try names.map { name in
             guard let entry = catalog.entry(name), entry.isAvailable else {
                 let registered = catalog.entries.filter(\.isAvailable).map(\.name).joined(separator: ", ")

@@ -62,7 +62,7 @@ extension EventStore {
             throw AnnalsError.projectionUnavailable(
                 name: name,
                 reason: ProjectionMaintenancePlan.outdatedReason(state, entry.projection, head: head)
-                    + "; run 'annals rebuild \(name)'")
+                    + "; " + ProjectionMaintenancePlan.rebuildAdvice(name))
         }
         guard state.checkpoint == head else {
             throw AnnalsError.projectionUnavailable(
@@ -104,6 +104,8 @@ extension EventStore {
     /// - Parameters:
     ///   - verify: Also compute a digest of the rebuilt and the current view and list their differences.
     ///   - progress: Called after each committed chunk.
+    /// A name given more than once is rebuilt once.
+    ///
     /// - Throws: ``AnnalsError/projectionUnavailable(name:reason:)`` for an unknown name or a concurrent rebuild.
     public func rebuild(
         _ names: [String]? = nil, verify: Bool = false, progress: ((RebuildProgressReport) -> Void)? = nil
