@@ -35,13 +35,10 @@ final class ProjectionCatalog: Sendable {
     private let byName: [String: Int]
 
     init(environment: Environment, projections: [any Projection], create: Bool) throws {
+        // The projections were checked with the other options (``validate(_:)``), before anything was opened.
         var seen: [String: Int] = [:]
         var entries: [Entry] = []
         for projection in projections {
-            try Self.validate(projection)
-            guard seen[projection.name] == nil else {
-                throw AnnalsError.invalidArgument("two projections are named '\(projection.name)'")
-            }
             seen[projection.name] = entries.count
             var slots: [[Database]] = []
             do {
@@ -71,7 +68,20 @@ final class ProjectionCatalog: Sendable {
         }
     }
 
-    private static func validate(_ projection: any Projection) throws {
+    /// Checks the projections an open registers: names and table names, no name twice, and the built-in names
+    /// only for the built-in projections.
+    /// - Throws: ``AnnalsError/invalidArgument(_:)`` naming the projection and what is wrong.
+    static func validate(_ projections: [any Projection]) throws(AnnalsError) {
+        var names = Set<String>()
+        for projection in projections {
+            try validate(projection)
+            guard names.insert(projection.name).inserted else {
+                throw .invalidArgument("two projections are named '\(projection.name)'")
+            }
+        }
+    }
+
+    private static func validate(_ projection: any Projection) throws(AnnalsError) {
         func valid(_ name: String, extra: Set<Character>) -> Bool {
             (1...32).contains(name.count)
                 && name.allSatisfy { ($0.isASCII && ($0.isLowercase || $0.isNumber)) || extra.contains($0) }
@@ -79,6 +89,11 @@ final class ProjectionCatalog: Sendable {
         guard valid(projection.name, extra: ["_", "-"]) else {
             throw AnnalsError.invalidArgument(
                 "projection name '\(projection.name)' must be 1–32 characters from a-z, 0-9, '_' and '-'")
+        }
+        if let builtIn = Self.builtInTypes[projection.name], ObjectIdentifier(type(of: projection)) != builtIn.type {
+            throw .invalidArgument(
+                "projection name '\(projection.name)' is reserved for the built-in \(builtIn.name) (the ontology's "
+                    + "queries and the CLI read its tables as that view); give yours another name")
         }
         guard !projection.tableNames.isEmpty, projection.version >= 0 else {
             throw AnnalsError.invalidArgument(
@@ -97,6 +112,13 @@ final class ProjectionCatalog: Sendable {
                 "projection '\(projection.name)' lists snapshot table '\(table)', which is not one of its tables")
         }
     }
+
+    /// The built-in projections by the names reserved for them.
+    private static let builtInTypes: [String: (type: ObjectIdentifier, name: String)] = [
+        "things": (ObjectIdentifier(ThingsProjection.self), "ThingsProjection"),
+        "connections": (ObjectIdentifier(ConnectionsProjection.self), "ConnectionsProjection"),
+        "knowledge": (ObjectIdentifier(KnowledgeProjection.self), "KnowledgeProjection"),
+    ]
 
     /// The entry named `name`.
     func entry(_ name: String) -> Entry? { byName[name].map { entries[$0] } }

@@ -4,9 +4,9 @@ extension StoreOptions {
     /// The most reader slots ``maximumReaders`` may ask for: a lock file of 64 MiB.
     public static let maximumReaderSlots: UInt32 = 1 << 20
 
-    /// Checks that every option is in its range, before anything is opened.
+    /// Checks that every option is in its range, and the projections' names and tables, before anything is opened.
     /// - Throws: ``AnnalsError/invalidArgument(_:)`` naming the first option out of range and its value, such as
-    ///   `StoreOptions.maximumEventSize must be at least 1, got -5`.
+    ///   `StoreOptions.maximumEventSize must be at least 1, got -5`, or the projection and what is wrong with it.
     func validate() throws(AnnalsError) {
         func require(_ condition: Bool, _ option: String, _ rule: String, _ value: some CustomStringConvertible)
             throws(AnnalsError)
@@ -39,5 +39,6 @@ extension StoreOptions {
         try require(indexMergeInterval >= 1, "indexMergeInterval", "at least 1", indexMergeInterval)
         try require(
             snapshotInterval >= 0, "snapshotInterval", "at least 0 (0: no automatic snapshots)", snapshotInterval)
+        try ProjectionCatalog.validate(projections)
     }
 }
