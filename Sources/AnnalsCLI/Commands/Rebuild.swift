@@ -15,7 +15,8 @@ struct Rebuild: ParsableCommand {
             Prints one JSON line per projection: {"projection","checkpoint","resumed"}; with --verify also \
             "digest", "previousDigest", "matches" and "differences" (the current view compared with the rebuilt \
             one). Exit code 1 when --verify found differences (they are listed on stderr; the rebuilt view \
-            replaces the damaged one). A progress bar is shown on stderr when it is a terminal.
+            replaces the damaged one, and every snapshot, a copy of the views that may hold the same damage, is \
+            deleted). A progress bar is shown on stderr when it is a terminal.
             Examples: annals rebuild --all --verify; annals rebuild things
             """)
 
@@ -73,10 +74,25 @@ struct Rebuild: ParsableCommand {
                 CLIFailure.printError("projection '\(result.name)': \(difference)")
             }
         }
+        try dropSnapshots(of: store)
         throw CLIFailure(
             .damaged,
             "the current view of \(damaged.map(\.name).joined(separator: ", ")) differed from the log; "
                 + "the rebuilt view replaced it")
+    }
+
+    /// Deletes every snapshot once a view was found differing from the log: snapshots are copies of the views, so
+    /// those taken of the damaged one may hold the same damage, which `state` would print and `rollback` would write
+    /// back into the log (its restores carry the snapshot's records). When the damage began is unknown, so none is
+    /// kept; `annals snapshot create` (or the next automatic snapshot) takes new ones from the rebuilt views.
+    private func dropSnapshots(of store: EventStore) throws {
+        let deleted = try store.pruneSnapshots(keepLatest: 0)
+        guard !deleted.isEmpty else { return }
+        let offsets = deleted.map { String($0.offset) }.joined(separator: ", ")
+        CLIFailure.printError(
+            "deleted \(deleted.count) snapshot(s) (offsets \(offsets)): "
+                + "copies of the views, they may hold the same damage, which state and rollback would read; "
+                + "'annals snapshot create' takes a new one")
     }
 
     /// Whether the previous view equals the rebuilt one (true when there was no previous view to compare).
