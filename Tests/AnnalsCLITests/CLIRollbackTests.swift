@@ -219,4 +219,18 @@ struct CLIRollbackTests {
             #expect(try fx.headOffset() == 8)
         }
     }
+
+    /// An `--actor` no event may carry is refused before anything is planned, naming `--actor`, with or without
+    /// `--dry-run` (it used to plan, then fail the append with exit 2 naming "batch index 0", and pass the dry run).
+    @Test(arguments: ["ops\n7", String(repeating: "a", count: 257), "e\u{301}"])
+    func anActorNoEventMayCarryExits64(actor: String) throws {
+        try withRollbackSample { fx in
+            for dryRun in [[], ["--dry-run"]] {
+                let result = try fx.run(["rollback", "--to", "3", "--actor", actor, "--store", fx.store] + dryRun)
+                #expect(result.status == Exit.invalidArguments, "\(result)")
+                #expect(result.errors.contains("--actor "), "\(result)")
+            }
+            #expect(try fx.headOffset() == 8)
+        }
+    }
 }

@@ -104,3 +104,19 @@ extension String {
 }
 
 import Foundation
+
+extension NewEvent {
+    /// Why `value` cannot be an event's `actorId`, `targetId` or `groupId`, or `nil` when it can: it must be 1–256
+    /// bytes of UTF-8 in Unicode normalization form C, without control characters (docs/FORMAT.md, "Envelope").
+    /// Lets a caller that puts a value it was given into events it builds (the `--actor` of a rollback) refuse it
+    /// before it plans anything, naming where the value came from.
+    public static func identifierProblem(_ value: String) -> String? {
+        do {
+            try EventValidation.validateIdentifier(value, field: "actorId", index: 0)
+            return nil
+        } catch {
+            if case .invalidEvent(_, _, let reason) = error { return reason }
+            return error.description
+        }
+    }
+}

@@ -90,7 +90,8 @@ extension EventStore {
     /// With `checkingPages`, the pages the plan follows are checked before LMDB follows them, for a store that may be
     /// damaged: those ``state(at:scope:checkingPages:)`` checks, every page of the three views
     /// (``checkViewPages(of:tables:)``) and the `streams` database, whose versions the events expect.
-    /// - Throws: ``AnnalsError/invalidArgument(_:)`` for an offset past the head; what ``state(at:)`` throws;
+    /// - Throws: ``AnnalsError/invalidArgument(_:)`` for an offset past the head, or an `actorId` no event may carry
+    ///   (``NewEvent/identifierProblem(_:)``); what ``state(at:)`` throws;
     ///   ``AnnalsError/rejectedEvent(index:type:projection:reason:)`` when a restore would take over an entity
     ///   outside the scope (one the scope had at `offset` whose id now names an entity outside it);
     ///   ``AnnalsError/invalidArgument(_:)`` when a restore would be larger than ``StoreOptions/maximumEventSize``; with
@@ -100,6 +101,10 @@ extension EventStore {
         checkingPages: Bool = false
     ) throws(AnnalsError) -> RollbackPlan {
         let scope = scope.canonicalSpelling
+        // Every event of the plan carries it: refused here, so that a dry run fails where the append would.
+        if let problem = NewEvent.identifierProblem(actorId) {
+            throw .invalidArgument("the rollback's actorId \(problem)")
+        }
         if checkingPages {
             try checkViewPages(of: OntologyProjections.names)
             // A writable open refuses a damaged `streams` too, so `reindex` cannot replace it: restore a backup.

@@ -38,6 +38,7 @@ struct Rollback: ParsableCommand {
         try scope.check()
         try eventSize.check()
         if actor.isEmpty { throw ValidationError("--actor must not be empty") }
+        if let problem = NewEvent.identifierProblem(actor) { throw ValidationError("--actor \(problem)") }
     }
 
     func run() throws {

@@ -1,3 +1,4 @@
+import Annals
 import AnnalsPlatform
 import ArgumentParser
 
@@ -65,6 +66,7 @@ struct ActorOption: ParsableArguments {
 
     func validate() throws {
         if actor.isEmpty { throw ValidationError("--actor must not be empty") }
+        if let problem = NewEvent.identifierProblem(actor) { throw ValidationError("--actor \(problem)") }
     }
 }
 
