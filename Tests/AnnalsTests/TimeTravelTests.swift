@@ -96,7 +96,8 @@ import Testing
             #expect(listed.map(\.offset) == [older.offset, newer.offset])
             #expect(listed[0].damage?.contains("ANSN") == true, "\(listed[0])")
             #expect(listed[0].storedBytes > 0 && listed[0].bodyBytes == 0 && listed[0].createdAt == 0)
-            #expect(listed[1].damage == nil && listed[1].bodyBytes > 0)
+            // The newer one's body was damaged above: listed with what its header says, and its damage.
+            #expect(listed[1].damage?.contains("CRC-32C") == true && listed[1].bodyBytes > 0, "\(listed[1])")
             #expect(try store.pruneSnapshots(before: newer.offset).map(\.offset) == [older.offset])
             // Taken again at the same head, a damaged snapshot is replaced (an intact one would be kept).
             let retaken = try store.createSnapshot()
@@ -104,6 +105,27 @@ import Testing
             let fixed = try store.state(at: newer.offset)
             #expect(fixed.snapshotOffset == newer.offset && fixed.skippedSnapshots.isEmpty)
             #expect(try store.createSnapshot().createdAt == retaken.createdAt, "kept once intact")
+        }
+    }
+
+    /// `pruneSnapshots(keepLatest:)` keeps that many usable snapshots: a damaged one, which time travel skips, is
+    /// deleted rather than kept in place of an intact older one (the only snapshot `state` could still use).
+    @Test func pruningKeepsIntactSnapshotsOverDamagedOnes() async throws {
+        try await withStore(StoreOptions(snapshotInterval: 0)) { store, _ in
+            _ = try await store.append(contentsOf: (0..<10).map { Vocabulary.thing("t\($0)") })
+            let older = try store.createSnapshot()
+            _ = try await store.append(contentsOf: (0..<5).map { Vocabulary.update("t\($0)", status: "x") })
+            let newer = try store.createSnapshot()
+            let database = store.projections.snapshots!
+            try store.write { txn in
+                var stored = try txn.get(database, key: newer.offset.bigEndianBytes)!
+                stored[stored.count - 3] ^= 0x5A
+                try txn.put(database, key: newer.offset.bigEndianBytes, value: stored)
+            }
+            #expect(try store.snapshots().map { $0.damage == nil } == [true, false])
+            #expect(try store.pruneSnapshots(keepLatest: 1).map(\.offset) == [newer.offset])
+            #expect(try store.snapshots().map(\.offset) == [older.offset])
+            #expect(try store.state(at: newer.offset).snapshotOffset == older.offset)
         }
     }
 

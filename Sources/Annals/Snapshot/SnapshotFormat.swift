@@ -150,14 +150,21 @@ enum SnapshotFormat {
         return header
     }
 
+    /// Reads a stored snapshot's header and checks the CRC-32C of its contents (the directory and frames), without
+    /// copying or decompressing anything: what a listing needs to say whether time travel can use it.
+    static func checkedHeader(_ stored: UnsafeRawBufferPointer, key offset: UInt64) throws(AnnalsError) -> Header {
+        let header = try header(stored, key: offset)
+        guard CRC32C.checksum(UnsafeRawBufferPointer(rebasing: stored[headerSize...])) == header.checksum else {
+            throw .corruptSnapshot(offset: offset, reason: "the CRC-32C of the contents does not match the header")
+        }
+        return header
+    }
+
     /// Checks a stored snapshot (its CRC-32C over the directory and frames) and reads its directory; the frames are
     /// copied out, to be decompressed when a table is first used.
     static func projections(_ stored: UnsafeRawBufferPointer, key offset: UInt64) throws(AnnalsError) -> [Projection] {
-        let header = try header(stored, key: offset)
+        _ = try checkedHeader(stored, key: offset)
         let rest = UnsafeRawBufferPointer(rebasing: stored[headerSize...])
-        guard CRC32C.checksum(rest) == header.checksum else {
-            throw .corruptSnapshot(offset: offset, reason: "the CRC-32C of the contents does not match the header")
-        }
         let format = stored[4]
         var reader = ByteReader(rest)
         do {
