@@ -38,6 +38,24 @@ import Testing
         }
     }
 
+    @Test func anEmptyStorePathIsRefusedByName() {
+        #expect {
+            _ = try EventStore(path: "")
+        } throws: { error in
+            (error as? AnnalsError) == .invalidArgument("the store path is empty")
+        }
+    }
+
+    @Test func aDictionarySampleLimitBelowOneIsRefusedByName() async throws {
+        try await withStore { store, _ in
+            #expect {
+                _ = try store.trainDictionary(sampleLimit: -1)
+            } throws: { error in
+                (error as? AnnalsError) == .invalidArgument("sampleLimit must be at least 1, got -1")
+            }
+        }
+    }
+
     @Test func aNegativeViewQueryLimitIsRefusedAndZeroFindsNothing() async throws {
         try await withStore { store, _ in
             _ = try await store.append(NewEvent(type: "thing.created", targetId: "t", metadata: ["thingType": "s"]))

@@ -100,11 +100,13 @@ extension EventStore {
     ///
     /// Memory is bounded whatever the events' size: each sample is at most the first 16 KiB of a payload, and
     /// sampling stops at 8 MiB of samples (``DictionaryTraining/sampleBudget``).
-    /// - Parameter sampleLimit: How many recent events to sample (at most).
-    /// - Throws: ``AnnalsError/compression(_:)`` when zstd cannot train from the samples (too few or too alike).
+    /// - Parameter sampleLimit: How many recent events to sample (at most; at least 1).
+    /// - Throws: ``AnnalsError/invalidArgument(_:)`` for a `sampleLimit` below 1; ``AnnalsError/compression(_:)``
+    ///   when zstd cannot train from the samples (too few or too alike).
     @discardableResult
     public func trainDictionary(sampleLimit: Int = 10_000) throws(AnnalsError) -> DictionaryInfo {
-        try trainDictionary(sampleLimit: sampleLimit, unlessTrainedSince: nil)!
+        guard sampleLimit >= 1 else { throw .invalidArgument("sampleLimit must be at least 1, got \(sampleLimit)") }
+        return try trainDictionary(sampleLimit: sampleLimit, unlessTrainedSince: nil)!
     }
 
     /// ``trainDictionary(sampleLimit:)``, except that with `known` (automatic training: the offset the current

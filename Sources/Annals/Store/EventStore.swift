@@ -47,12 +47,13 @@ public final class EventStore: @unchecked Sendable {
     /// Opens the store in the directory `path`, creating it when ``StoreOptions/createIfMissing`` allows.
     ///
     /// - Throws: ``AnnalsError/storeNotFound(path:)``, ``AnnalsError/unsupportedFormat(_:)``,
-    ///   ``AnnalsError/invalidArgument(_:)`` for an option out of its range (naming it) or when this process has the
-    ///   store open already, or
+    ///   ``AnnalsError/invalidArgument(_:)`` for an empty `path`, an option out of its range (naming it) or when this
+    ///   process has the store open already, or
     ///   ``AnnalsError/storage(_:)`` when LMDB cannot open it (locked, not an LMDB file, permissions).
     public init(path: String, options: StoreOptions = .init()) throws(AnnalsError) {
         self.path = path
         self.options = options
+        guard !path.isEmpty else { throw .invalidArgument("the store path is empty") }
         try options.validate()
         let files = FileManager.default
         let create = options.createIfMissing && !options.readOnly
