@@ -247,6 +247,37 @@ import Testing
         }
     }
 
+    /// An exactly-once consumer's conditional batch: a reset made meanwhile fails that batch alone (its events are not
+    /// written, the reset stands), and batches of the same group commit.
+    @Test func aConditionalEffectBatchKeepsAResetMadeMeanwhile() async throws {
+        try await withStore { store, _ in
+            _ = try await store.append(contentsOf: (0..<10).map { sampleEvent($0, target: "in") })
+            let cursor = try store.createCursor("exact", at: 0)
+            _ = try await store.append(
+                contentsOf: [NewEvent(type: "counted", targetId: "out")], acknowledging: "exact", through: 5,
+                expectingResets: cursor.resets)
+            #expect(try store.cursor(named: "exact")?.offset == 5)
+            try store.resetCursor("exact", to: 2)
+            // Submitted together, so that they are likely to share a group commit.
+            let stale = Task {
+                try await store.append(
+                    contentsOf: [NewEvent(type: "counted", targetId: "out")], acknowledging: "exact", through: 8,
+                    expectingResets: cursor.resets)
+            }
+            let other = Task { try await store.append(NewEvent(type: "unrelated", targetId: "elsewhere")) }
+            await #expect(throws: AnnalsError.cursorMoved(name: "exact", offset: 2)) { _ = try await stale.value }
+            #expect(try await other.value.version == 1)
+            #expect(try store.cursor(named: "exact")?.offset == 2)
+            #expect(try store.version(of: "out") == 1)
+            let current = try #require(try store.cursor(named: "exact"))
+            _ = try await store.append(
+                contentsOf: [NewEvent(type: "counted", targetId: "out")], acknowledging: "exact", through: 3,
+                expectingResets: current.resets)
+            #expect(try store.cursor(named: "exact")?.offset == 3)
+            #expect(try store.version(of: "out") == 2)
+        }
+    }
+
     @Test func aCursorOnAnEmptyStoreWaitsAndStartsFromTheEnd() async throws {
         try await withStore { store, _ in
             #expect(try store.cursors().isEmpty)

@@ -110,6 +110,8 @@ struct GroupCommit {
                     offset += 1
                 }
                 try request.acknowledgement?.check(head: offset - 1)
+                // A conditional acknowledgement whose cursor was reset fails its batch alone, as any check does.
+                try request.acknowledgement?.checkResets(schema, txn)
             } catch let error as AnnalsError {
                 // The batch fails alone: its projection changes are undone.
                 try projector?.undo()

@@ -74,12 +74,19 @@ extension EventStore {
     ///
     /// `events` may be empty (an event that needed no effect is still acknowledged). An `offset` past the log's last
     /// offset, `events` included, fails the batch with ``AnnalsError/invalidArgument(_:)``.
+    ///
+    /// With `expectingResets` (the cursor's ``SubscriberCursor/resets`` as this consumer read it), the batch is
+    /// conditional, as ``acknowledge(_:through:expectingResets:)`` is: if someone reset or deleted the cursor
+    /// meanwhile, neither the events nor the acknowledgement are written and it throws
+    /// ``AnnalsError/cursorMoved(name:offset:)``, so a consumer still running cannot undo an operator's
+    /// `annals cursors reset` (it should read the cursor again and resume from there).
     public func append(
-        contentsOf events: [NewEvent], acknowledging name: String, through offset: UInt64
+        contentsOf events: [NewEvent], acknowledging name: String, through offset: UInt64,
+        expectingResets: UInt64? = nil
     ) async throws(AnnalsError) -> [AppendReceipt] {
         try SubscriberCursor.validate(name: name)
         let prepared = try prepare(events, allowEmpty: true)
-        let acknowledgement = CursorAcknowledgement(name: name, offset: offset)
+        let acknowledgement = CursorAcknowledgement(name: name, offset: offset, expectedResets: expectingResets)
         do {
             return try await withCheckedThrowingContinuation { continuation in
                 submit(prepared.events, acknowledging: acknowledgement) { continuation.resume(with: $0) }

@@ -100,25 +100,36 @@ struct CursorAcknowledgement: Sendable {
                 + "it would skip the events appended until the log reaches it")
     }
 
-    /// Writes the acknowledgement; the cursor only moves forward. A conditional one (``expectedResets``) first checks
-    /// that the cursor exists and was not reset since its consumer read it.
-    func write(_ schema: StoreSchema, _ txn: borrowing Transaction) throws {
-        let key = Array(name.utf8)
-        let now = currentTimeMilliseconds()
-        var cursor = SubscriberCursor(name: name, offset: offset, acknowledgedAt: now, createdAt: now, lag: 0)
-        let previous = try txn.get(schema.cursors, key: key).flatMap { stored in
+    /// For a conditional acknowledgement (``expectedResets``), refuses a cursor that no longer exists or was reset
+    /// since its consumer read it; an unconditional one passes.
+    /// - Throws: ``AnnalsError/cursorMoved(name:offset:)``, or the `LMDBError` of a failed read.
+    func checkResets(_ schema: StoreSchema, _ txn: borrowing Transaction) throws {
+        guard let expectedResets else { return }
+        let previous = try stored(schema, txn)
+        let resets = try SubscriberCursor.resets(of: name, schema, txn)
+        if previous == nil || resets != expectedResets {
+            throw AnnalsError.cursorMoved(name: name, offset: previous?.offset)
+        }
+    }
+
+    /// The cursor as stored, if it exists.
+    private func stored(_ schema: StoreSchema, _ txn: borrowing Transaction) throws -> SubscriberCursor? {
+        try txn.get(schema.cursors, key: Array(name.utf8)).flatMap { stored in
             stored.withUnsafeBytes { SubscriberCursor(name: name, stored: $0, head: 0) }
         }
-        if let expectedResets {
-            let resets = try SubscriberCursor.resets(of: name, schema, txn)
-            if previous == nil || resets != expectedResets {
-                throw AnnalsError.cursorMoved(name: name, offset: previous?.offset)
-            }
-        }
+    }
+
+    /// Writes the acknowledgement; the cursor only moves forward. A conditional one (``expectedResets``) first checks
+    /// that the cursor exists and was not reset since its consumer read it (``checkResets(_:_:)``).
+    func write(_ schema: StoreSchema, _ txn: borrowing Transaction) throws {
+        try checkResets(schema, txn)
+        let now = currentTimeMilliseconds()
+        var cursor = SubscriberCursor(name: name, offset: offset, acknowledgedAt: now, createdAt: now, lag: 0)
+        let previous = try stored(schema, txn)
         if let previous {
             cursor.createdAt = previous.createdAt
             cursor.offset = max(previous.offset, offset)
         }
-        try txn.put(schema.cursors, key: key, value: cursor.stored)
+        try txn.put(schema.cursors, key: Array(name.utf8), value: cursor.stored)
     }
 }
