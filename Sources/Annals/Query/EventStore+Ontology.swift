@@ -98,14 +98,17 @@ extension EventStore {
         try read { try $0.knowledge(filter) }
     }
 
-    /// Rebuilds the named projections (all registered ones when `names` is `nil`) from the log into fresh tables,
-    /// while readers keep the old view, and swaps them in atomically. Resumes an interrupted rebuild.
+    /// Rebuilds the named projections (all registered ones when `names` is `nil`, a name given twice once) from the
+    /// log into fresh tables, while readers keep the old view, and swaps them in atomically. Resumes an interrupted
+    /// rebuild.
+    ///
+    /// Snapshots are left as they are. When `verify` finds differences, the snapshots taken of the damaged view may
+    /// hold the same damage, which ``state(at:)`` would return and a rollback would append:
+    /// delete them with ``pruneSnapshots(keepLatest:before:)`` (`keepLatest: 0`), as `annals rebuild --verify` does.
     ///
     /// - Parameters:
     ///   - verify: Also compute a digest of the rebuilt and the current view and list their differences.
     ///   - progress: Called after each committed chunk.
-    /// A name given more than once is rebuilt once.
-    ///
     /// - Throws: ``AnnalsError/projectionUnavailable(name:reason:)`` for an unknown name or a concurrent rebuild.
     public func rebuild(
         _ names: [String]? = nil, verify: Bool = false, progress: ((RebuildProgressReport) -> Void)? = nil
