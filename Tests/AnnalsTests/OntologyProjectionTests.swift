@@ -147,6 +147,14 @@ import Testing
             "'metadata.thingType': is required"
         ),
         (NewEvent(type: "thing.updated", targetId: "lamp", metadata: [:]), "needs at least one of"),
+        (
+            NewEvent(type: "thing.updated", targetId: "lamp", metadata: ["status": nil]),
+            "'metadata.status': is null, which changes nothing"
+        ),
+        (
+            NewEvent(type: "thing.updated", targetId: "lamp", metadata: ["properties": nil]),
+            "'metadata.properties': is null, which changes nothing"
+        ),
         (NewEvent(type: "thing.created", metadata: ["thingType": "x"]), "field 'targetId': is required"),
         (
             NewEvent(

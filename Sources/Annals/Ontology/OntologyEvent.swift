@@ -102,6 +102,14 @@ enum OntologyEvent: Equatable {
             if let given = status { status = try checkName(given, field: "metadata.status") }
             let patch = try fields.optionalObject("properties")
             guard name != nil || status != nil || patch != nil else {
+                // A null status or properties changes nothing (and was always accepted beside another change, so
+                // replays of older logs depend on it): alone, it is named as what makes the update empty.
+                for field in ["status", "properties"] where fields.has(field) {
+                    throw ProjectionRejection(
+                        field: "metadata.\(field)",
+                        "is null, which changes nothing: thing.updated needs at least one of 'name', 'status' and "
+                            + "'properties' to change")
+                }
                 throw ProjectionRejection(
                     field: "metadata", "thing.updated needs at least one of 'name', 'status' and 'properties'")
             }
