@@ -62,7 +62,16 @@ public final class Environment: @unchecked Sendable {
             try LockFileReservation.reserve(
                 directory: path, maxReaders: options.maxReaders, fileMode: options.fileMode)
             openIdentity = try OpenEnvironments.opening(path) { () throws(LMDBError) in
-                try check(mdb_env_open(env, path, flags, mdb_mode_t(options.fileMode)), "mdb_env_open(\(path))")
+                let rc = mdb_env_open(env, path, flags, mdb_mode_t(options.fileMode))
+                // The map is reserved in the address space at open: a size beyond it fails with ENOMEM.
+                if rc == ENOMEM {
+                    throw LMDBError(
+                        code: .outOfMemory, operation: "mdb_env_open(\(path))",
+                        detail: "cannot map \(options.mapSize) bytes (EnvironmentOptions.mapSize, which "
+                            + "StoreOptions.initialMapSize sets) into this process's address space; give a smaller "
+                            + "map size")
+                }
+                try check(rc, "mdb_env_open(\(path))")
             }
         } catch {
             mdb_env_close(env)

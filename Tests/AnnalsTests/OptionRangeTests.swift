@@ -38,6 +38,24 @@ import Testing
         }
     }
 
+    /// A map larger than the address space fails the open, naming the map size, and leaves nothing that stops a
+    /// later open with a size that fits.
+    @Test func aMapBeyondTheAddressSpaceIsNamedAndLeavesTheStoreOpenable() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory + "/store"
+            #expect {
+                _ = try EventStore(path: path, options: StoreOptions(initialMapSize: 1 << 60, maximumMapSize: 1 << 60))
+            } throws: { error in
+                guard case .storage(let cause) = error as? AnnalsError else { return false }
+                return (cause.detail ?? "").contains("StoreOptions.initialMapSize")
+            }
+            let store = try EventStore(path: path)
+            defer { store.close() }
+            _ = try await store.append(sampleEvent(1))
+            #expect(try store.head().offset == 1)
+        }
+    }
+
     @Test func anEmptyStorePathIsRefusedByName() {
         #expect {
             _ = try EventStore(path: "")

@@ -107,6 +107,20 @@ private func putTwelveMegabytes(_ db: Database, _ txn: borrowing Transaction) th
         }
     }
 
+    @Test func aMapBeyondTheAddressSpaceNamesTheMapSize() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("lmdb-test-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        // 1 EiB: more than x86-64's and AArch64's user address space.
+        let options = EnvironmentOptions(mapSize: 1 << 60, maxMapSize: 1 << 60)
+        #expect {
+            _ = try Environment(path: path, options: options)
+        } throws: { error in
+            guard let error = error as? LMDBError else { return false }
+            return error.code == .outOfMemory && (error.detail ?? "").contains("cannot map 1152921504606846976 bytes")
+        }
+    }
+
     @Test func appendRequiresIncreasingKeys() throws {
         try withEnvironment { env, _ in
             let db = try env.openDatabase("log", flags: .create)
