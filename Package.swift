@@ -7,6 +7,8 @@ let package = Package(
     products: [
         .library(name: "Annals", targets: ["Annals"]),
         .library(name: "LMDB", targets: ["LMDB"]),
+        .library(name: "AnnalsResolver", targets: ["AnnalsResolver"]),
+        .library(name: "AnnalsSandbox", targets: ["AnnalsSandbox"]),
         .library(name: "AnnalsPlatform", targets: ["AnnalsPlatform"]),
         .executable(name: "annals", targets: ["AnnalsCLI"]),
         .executable(name: "annals-bench", targets: ["AnnalsBench"]),
