@@ -41,7 +41,7 @@ struct CLIPluginRuntimeTests {
         }
     }
 
-    @Test("--max-writes, --max-write-bytes and --cascade-limit bound what an execution writes; bad values exit 64")
+    @Test("--max-writes, --max-write-bytes and --cascade-limit bound writes; bad values exit 64; a missing --secrets 4")
     func writeLimitFlags() throws {
         try #require(FileManager.default.fileExists(atPath: examplePlugins), "run `make plugins` first")
         try withCLIFixture { fx in
@@ -72,6 +72,12 @@ struct CLIPluginRuntimeTests {
                 #expect(refused.errors.contains(message), "\(refused)")
             }
             #expect(try fx.annals("read", "--type", "note.added").lines.count == 1)
+            let missing = try run(["--secrets", fx.path("no-such-secrets.json")])
+            #expect(missing.status == Exit.notFound, "\(missing)")
+            #expect(missing.errors.contains("cannot open the secrets file"), "\(missing)")
+            try Data("[1]".utf8).write(to: URL(fileURLWithPath: fx.path("list.json")))
+            let notSecrets = try run(["--secrets", fx.path("list.json")])
+            #expect(notSecrets.status == Exit.invalidInput, "\(notSecrets)")
             for flags in [
                 ["--max-writes", "-1"], ["--max-writes", "1000001"], ["--max-write-bytes", "-5"],
                 ["--max-kv-bytes", "2000000000"], ["--cascade-limit", "0"], ["--cascade-limit", "x"],
