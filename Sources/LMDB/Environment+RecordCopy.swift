@@ -35,24 +35,35 @@ extension Environment {
     /// transactions of ``recordCopyBatch`` entries: slower, but it copies an environment whose free-page lists are
     /// damaged, which writers cannot use. Each database keeps its flags (key order). The copy is synced to disk; one
     /// that fails leaves no files in `destination`.
+    /// - Parameter check: Called with the directory holding the whole, synced copy before it is moved into
+    ///   `destination` (to open it and read what it holds); an error it throws fails the copy, which leaves nothing.
     /// - Returns: How many entries were copied.
     /// - Throws: ``LMDBError`` from either environment (`incompatible` for a database of sorted duplicates, which it
     ///   does not copy).
-    public func copyRecords(of names: [String], to destination: String) throws(LMDBError) -> Int {
+    public func copyRecords(
+        of names: [String], to destination: String, checkingBeforePublishing check: CopyCheck? = nil
+    ) throws(LMDBError) -> Int {
         let sources = try names.map { name throws(LMDBError) in
             try typedLMDBErrors("opening \(name)") { try openDatabase(name) }
         }
         var copied = 0
-        try stagedCopy(into: destination) { staging throws(LMDBError) in try copy(sources, to: staging, copied: &copied)
+        try stagedCopy(into: destination, check: check) { staging throws(LMDBError) in
+            try copy(sources, to: staging, copied: &copied)
         }
         return copied
     }
 
+    /// A look at a finished copy before it is moved into its destination: given the directory that holds it.
+    public typealias CopyCheck = (String) throws(LMDBError) -> Void
+
     /// Runs `write`, which writes a whole, synced environment into the directory it is given, in a directory of its
     /// own inside `destination` (``copyStagingName``), then moves the `data.mdb` it wrote into `destination`: a copy
     /// killed part way leaves no data.mdb there, so nothing mistakes half a copy (whose head may be intact, or which
-    /// is empty and a writer would initialize) for a store. A copy that fails leaves no files behind.
-    func stagedCopy(into destination: String, _ write: (String) throws(LMDBError) -> Void) throws(LMDBError) {
+    /// is empty and a writer would initialize) for a store. A copy that fails, or that `check` refuses, leaves no
+    /// files behind.
+    func stagedCopy(
+        into destination: String, check: CopyCheck?, _ write: (String) throws(LMDBError) -> Void
+    ) throws(LMDBError) {
         var staging = destination + "/" + Self.copyStagingName
         var renamed = false
         do throws(LMDBError) {
@@ -63,6 +74,7 @@ extension Environment {
                 throw LMDBError(code: code, operation: "mkdir(\(destination)/\(Self.copyStagingName))")
             }
             try write(staging)
+            try check?(staging)
             // A hard link, not a rename: it fails rather than replace a data.mdb another copy put there meanwhile.
             guard link(staging + "/data.mdb", destination + "/data.mdb") == 0 else {
                 throw LMDBError(code: .init(rawValue: errno), operation: "link(\(staging)/data.mdb)")

@@ -388,10 +388,15 @@ public final class Environment: @unchecked Sendable {
     /// copying, leaves no `data.mdb` in `destination` and a partial file is never mistaken for a backup; for a full
     /// disk, quota or file size limit the error's ``LMDBError/detail`` names the space left at the destination.
     ///
+    /// `check`, when given, is called with the directory holding the whole, synced copy before it is moved (to open it
+    /// and read what it holds); an error it throws fails the copy, which then leaves nothing.
+    ///
     /// The corresponding C function is `mdb_env_copy2`.
-    public func copy(to destination: String, compact: Bool) throws(LMDBError) {
+    public func copy(
+        to destination: String, compact: Bool, checkingBeforePublishing check: CopyCheck? = nil
+    ) throws(LMDBError) {
         // Written in a directory of its own inside `destination` and moved there once whole and synced.
-        try stagedCopy(into: destination) { staging throws(LMDBError) in
+        try stagedCopy(into: destination, check: check) { staging throws(LMDBError) in
             let rc: Int32
             do {
                 // mdb_env_copy2 runs its own read transaction over the map: hold the resize lock as any transaction

@@ -261,6 +261,40 @@ private func putTwelveMegabytes(_ db: Database, _ txn: borrowing Transaction) th
         }
     }
 
+    /// The check sees the whole copy in its staging directory before the destination holds anything, and a check
+    /// that throws leaves the destination empty (a backup reads the copy's head there, so that a backup killed before
+    /// the move leaves no data.mdb).
+    @Test(arguments: [false, true])
+    func aCopyIsCheckedBeforeItReachesTheDestination(recordByRecord: Bool) throws {
+        try withOneKeyAndACopyDirectory { env, copy in
+            let copyTo = { (check: Environment.CopyCheck?) throws(LMDBError) in
+                if recordByRecord {
+                    _ = try env.copyRecords(of: ["kv"], to: copy, checkingBeforePublishing: check)
+                } else {
+                    try env.copy(to: copy, compact: true, checkingBeforePublishing: check)
+                }
+            }
+            #expect(throws: LMDBError(code: .invalid, operation: "refused")) {
+                try copyTo { _ throws(LMDBError) in throw LMDBError(code: .invalid, operation: "refused") }
+            }
+            #expect(try FileManager.default.contentsOfDirectory(atPath: copy).isEmpty)
+            var seen: [UInt8]?
+            try copyTo { staging throws(LMDBError) in
+                #expect(!FileManager.default.fileExists(atPath: copy + "/data.mdb"))
+                do {
+                    let reader = try Environment(path: staging, options: EnvironmentOptions(readOnly: true))
+                    defer { reader.close() }
+                    let database = try reader.openDatabase("kv")
+                    seen = try reader.read { txn in try txn.get(database, key: bytes("k")) }
+                } catch {
+                    Issue.record("the staged copy could not be read: \(error)")
+                }
+            }
+            #expect(seen == bytes("v"))
+            #expect(try FileManager.default.contentsOfDirectory(atPath: copy) == ["data.mdb"])
+        }
+    }
+
     @Test func aTruncatedDataFileIsRefusedAtOpen() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("lmdb-test-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)

@@ -6,8 +6,9 @@ extension EventStore {
     ///
     /// The copy is the state of one read transaction: every event committed before it began, none after. Free
     /// pages are left out. `destination` must not exist or be an empty directory. The copy is synced to disk
-    /// before this returns; a copy that fails (a full disk, say), or that cannot be opened afterwards to read its head,
-    /// leaves `destination` as it found it, and removes the parent directories it created for it. A compacted copy
+    /// before this returns; a copy that fails (a full disk, say), or that cannot be opened to read its head (which is
+    /// read before the copy is moved into `destination`), leaves `destination` as it found it, and removes the parent
+    /// directories it created for it. A compacted copy
     /// follows every page of every database, so a store whose pages are damaged is refused first
     /// (``Environment/checkStructure(of:includingLeaves:limitingTo:includingFreeList:)``): LMDB would crash following
     /// them.
@@ -56,29 +57,34 @@ extension EventStore {
                 }
             }
         }
+        // The head is read from the finished copy before it is moved into `destination`: a backup killed at any point
+        // before that move leaves no data.mdb there, and one that cannot be opened (no room for its lock file, say)
+        // fails like a copy that failed part way.
+        var head: LogHead?
+        var openFailure: AnnalsError?
+        let readHead: Environment.CopyCheck = { staging throws(LMDBError) in
+            do throws(AnnalsError) {
+                let copy = try EventStore(path: staging, options: StoreOptions(readOnly: true, createIfMissing: false))
+                defer { copy.close() }
+                head = try copy.head()
+            } catch {
+                openFailure = error
+                throw LMDBError(code: .invalid, operation: "opening the copy to read its head")
+            }
+        }
         do {
             if rewritingRecords {
-                _ = try environment.copyRecords(of: try environment.databaseNames(), to: destination)
+                _ = try environment.copyRecords(
+                    of: try environment.databaseNames(), to: destination, checkingBeforePublishing: readHead)
             } else {
-                try environment.copy(to: destination, compact: true)
+                try environment.copy(to: destination, compact: true, checkingBeforePublishing: readHead)
             }
         } catch {
             // The copy removed its own files; the directories it made for them go too.
             Self.removeEmpty(created)
-            throw AnnalsError(error)
+            throw openFailure ?? AnnalsError(error)
         }
-        let copy: EventStore
-        do {
-            copy = try EventStore(path: destination, options: StoreOptions(readOnly: true, createIfMissing: false))
-        } catch {
-            // The copy is whole, but it could not be opened to read its head (no room for its lock file, say): an
-            // exit without a head leaves nothing behind, as a copy that failed part way does.
-            for file in ["data.mdb", "lock.mdb"] { unlink(destination + "/" + file) }
-            Self.removeEmpty(created)
-            throw error
-        }
-        defer { copy.close() }
-        return try copy.head()
+        return head!
     }
 
     /// Removes `directories` (outermost first) deepest first, each only if it is empty.
