@@ -26,7 +26,7 @@ public struct SemanticVersionParseError: Error, Sendable, Hashable, CustomString
         case notANumber(Component, String)
         /// A number of the version core starts with `0` and has more digits, as the major version in `01.2.3`.
         case leadingZero(Component)
-        /// A number does not fit in 64 bits.
+        /// A number of the version core is larger than 2^53 − 1, npm's `Number.MAX_SAFE_INTEGER`.
         case tooLarge(String)
         /// The core has more than three numbers, as in `1.2.3.4`.
         case extraComponent(String)

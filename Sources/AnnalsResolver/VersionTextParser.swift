@@ -59,8 +59,7 @@ enum VersionTextParser {
             try checkIdentifier(part, section: "prerelease tag")
             if part.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
                 if part.count > 1 && part.first == "0" { throw .leadingZeroInPrerelease(String(part)) }
-                guard let value = UInt64(part) else { throw .tooLarge(String(part)) }
-                identifiers.append(.numeric(value))
+                identifiers.append(UInt64(part).map { .numeric($0) } ?? .largeNumeric(String(part)))
             } else {
                 identifiers.append(.alphanumeric(String(part)))
             }

@@ -14,6 +14,8 @@ struct SemanticVersionTests {
             ("1.0.0+20130313144700", "1.0.0+20130313144700"),
             ("1.0.0-beta+exp.sha.5114f85", "1.0.0-beta+exp.sha.5114f85"),
             ("1.0.0+21AF26D3----117B344092BD", "1.0.0+21AF26D3----117B344092BD"), ("\t2.10.100\n", "2.10.100"),
+            // SemVer sets no limit on a prerelease number, nor does npm.
+            ("1.0.0-20240101123045123456", "1.0.0-20240101123045123456"),
         ])
     func parsesValidVersions(text: String, canonical: String) throws {
         let version = try SemanticVersion(parsing: text)
@@ -67,6 +69,20 @@ struct SemanticVersionTests {
         #expect(try SemanticVersion(parsing: "1.9.0") < SemanticVersion(parsing: "1.10.0"))
         #expect(try SemanticVersion(parsing: "1.0.0-2") < SemanticVersion(parsing: "1.0.0-10"))
         #expect(try SemanticVersion(parsing: "1.0.0-10") < SemanticVersion(parsing: "1.0.0-a"))
+    }
+
+    @Test("prerelease numbers past 64 bits compare by value, after smaller numbers and before text")
+    func largePrereleaseNumbers() throws {
+        let ordered = [
+            "1.0.0-18446744073709551615", "1.0.0-18446744073709551616", "1.0.0-99999999999999999999",
+            "1.0.0-100000000000000000000", "1.0.0-100000000000000000001", "1.0.0-a", "1.0.0",
+        ].map { try! SemanticVersion(parsing: $0) }
+        for (lower, higher) in zip(ordered, ordered.dropFirst()) {
+            #expect(lower < higher, "\(lower) < \(higher)")
+            #expect(!(higher < lower))
+        }
+        #expect(ordered[1].prerelease == [.largeNumeric("18446744073709551616")])
+        #expect(ordered[0].prerelease == [.numeric(18_446_744_073_709_551_615)])
     }
 
     @Test("build metadata is ignored by precedence, equality and hashing but kept for printing")
