@@ -162,7 +162,8 @@ struct VersionRangeParser {
                 } else if !wildcard {
                     numbers[index] = try VersionTextParser.number(part, component: components[index])
                 } else {
-                    _ = try VersionTextParser.number(part, component: components[index])
+                    // A number after a wildcard is ignored, so only its form is checked, not its size.
+                    try VersionTextParser.checkDigits(part, component: components[index])
                 }
             }
             var identifiers: [PrereleaseIdentifier] = []

@@ -42,12 +42,20 @@ enum VersionTextParser {
     static func number(
         _ text: Substring, component: SemanticVersionParseError.Component
     ) throws(SemanticVersionParseError.Reason) -> UInt64 {
+        try checkDigits(text, component: component)
+        guard let value = UInt64(text), value <= largestNumber else { throw .tooLarge(String(text)) }
+        return value
+    }
+
+    /// Checks that `text` is written as a number of the version core: digits only, no leading zero, any size (npm
+    /// checks no more of a number it ignores, such as the `5` of `1.x.5`).
+    static func checkDigits(
+        _ text: Substring, component: SemanticVersionParseError.Component
+    ) throws(SemanticVersionParseError.Reason) {
         guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
             throw .notANumber(component, String(text))
         }
         if text.count > 1 && text.first == "0" { throw .leadingZero(component) }
-        guard let value = UInt64(text), value <= largestNumber else { throw .tooLarge(String(text)) }
-        return value
     }
 
     /// The dot-separated prerelease identifiers of `text` (the part after `-`).
