@@ -25,6 +25,9 @@ public struct VersionRangeParseError: Error, Sendable, Hashable, CustomStringCon
         /// A full version compared as it is (bare, or after `=`, `<`, `<=`, `>`, `>=`) has more than one `v` before it,
         /// or an `=` after its operator, as in `v=1.2.3`, `==1.2.3` or `>==1.2.3`: npm refuses these comparators.
         case extraPrefix(String)
+        /// A clause is rewritten into a bound past 2^53 − 1, the largest number npm allows, as `^9007199254740991.0.0`
+        /// into `<9007199254740992.0.0-0`: npm refuses such a range. The bound is given as npm writes it.
+        case boundTooLarge(String)
         /// An operator is followed by nothing, as in `>=` at the end.
         case missingVersion
         /// A hyphen range is missing a side, or a ` - ` appears among other comparators.
@@ -40,6 +43,8 @@ public struct VersionRangeParseError: Error, Sendable, Hashable, CustomStringCon
             case .buildOnPartialVersion: "build metadata needs a full major.minor.patch version"
             case .extraPrefix(let prefix):
                 "\"\(prefix)\" before a version: at most one \"v\" may come after the operator"
+            case .boundTooLarge(let bound):
+                "it means \"\(bound)\", past 9007199254740991, the largest number a version may have"
             case .missingVersion: "an operator without a version"
             case .misplacedHyphen: "a hyphen range needs exactly one version on each side of \" - \""
             }

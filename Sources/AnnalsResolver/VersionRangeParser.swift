@@ -124,12 +124,31 @@ struct VersionRangeParser {
             }
             let lower = try partialVersion(joined[0], operator: "")
             let upper = try partialVersion(joined[2], operator: "")
-            return [.hyphen(from: lower.version, to: upper.version, text: lower.text + " - " + upper.text)]
+            let clause = RangeClause.hyphen(
+                from: lower.version, to: upper.version, text: lower.text + " - " + upper.text)
+            try checkBounds(of: clause, token: joined[2])
+            return [clause]
         }
         return try joined.map { token throws(VersionRangeParseError) in
             let sign = Self.operators.first { token.text.hasPrefix($0) } ?? ""
             let parsed = try partialVersion(token, operator: sign)
-            return .single(operator: sign, version: parsed.version, text: sign + parsed.text)
+            let clause = RangeClause.single(operator: sign, version: parsed.version, text: sign + parsed.text)
+            try checkBounds(of: clause, token: token)
+            return clause
+        }
+    }
+
+    /// Refuses a clause that npm rewrites into a bound past ``VersionTextParser/largestNumber`` (`~1.9007199254740991`
+    /// into `<1.9007199254740992.0-0`), as npm does (the bound is no version to it).
+    private func checkBounds(of clause: RangeClause, token: Token) throws(VersionRangeParseError) {
+        let largest = VersionTextParser.largestNumber
+        for comparator in clause.comparators(includePrerelease: false) {
+            let bound = comparator.version
+            if bound.major > largest || bound.minor > largest || bound.patch > largest {
+                let text = comparator.operation.rawValue + bound.description
+                throw VersionRangeParseError(
+                    range: self.text, token: token.text, position: token.position, reason: .boundTooLarge(text))
+            }
         }
     }
 

@@ -169,6 +169,11 @@ struct VersionRangeTests {
             ("vv1.2.3", "vv1.2.3", 0, .extraPrefix("vv")), ("v=1.2.3", "v=1.2.3", 0, .extraPrefix("v=")),
             ("1.2.3 - vv2.0.0", "vv2.0.0", 8, .extraPrefix("vv")),
             ("9007199254740992.0.0", "9007199254740992.0.0", 0, .invalidVersion(.tooLarge("9007199254740992"))),
+            // npm refuses a range it rewrites into a bound past 2^53 − 1.
+            ("^9007199254740991", "^9007199254740991", 0, .boundTooLarge("<9007199254740992.0.0-0")),
+            ("1 ~0.9007199254740991.2", "~0.9007199254740991.2", 2, .boundTooLarge("<0.9007199254740992.0-0")),
+            ("1 - 1.9007199254740991", "1.9007199254740991", 4, .boundTooLarge("<1.9007199254740992.0-0")),
+            ("<=9007199254740991", "<=9007199254740991", 0, .boundTooLarge("<9007199254740992.0.0-0")),
         ])
     func invalidRanges(text: String, token: String, position: Int, reason: VersionRangeParseError.Reason) {
         #expect(throws: VersionRangeParseError(range: text, token: token, position: position, reason: reason)) {
