@@ -22,8 +22,9 @@ public struct VersionRangeParseError: Error, Sendable, Hashable, CustomStringCon
         case prereleaseOnPartialVersion
         /// Build metadata follows a version of fewer than three parts, as in `1.2+build`.
         case buildOnPartialVersion
-        /// A full version compared as it is (bare, or after `=`, `<`, `<=`, `>`, `>=`) has more than one `v` before it,
-        /// or an `=` after its operator, as in `v=1.2.3`, `==1.2.3` or `>==1.2.3`: npm refuses these comparators.
+        /// A full version compared as it is (bare, or after `=`, `<`, `<=`, `>`, `>=`, or the `FROM` of a hyphen range,
+        /// or its `TO` without a prerelease tag) has more than one `v` before it, or an `=` after its operator, as in
+        /// `v=1.2.3`, `==1.2.3`, `>==1.2.3` or `=1.2.3 - 2`: npm refuses these comparators.
         case extraPrefix(String)
         /// A clause is rewritten into a bound past 2^53 − 1, the largest number npm allows, as `^9007199254740991.0.0`
         /// into `<9007199254740992.0.0-0`: npm refuses such a range. The bound is given as npm writes it.

@@ -116,14 +116,17 @@ struct VersionRangeParser {
             index += 1
         }
         if let hyphen = joined.firstIndex(where: { $0.text == "-" }) {
-            let sidesHaveOperators = joined.contains { token in Self.operators.contains { token.text.hasPrefix($0) } }
+            // The sides of a hyphen range take a run of `v` and `=` before them (npm's `[v=\s]*`), no other operator.
+            let sidesHaveOperators = joined.contains { token in
+                Self.operators.contains { $0 != "=" && token.text.hasPrefix($0) }
+            }
             guard joined.count == 3, hyphen == 1, !sidesHaveOperators else {
                 let token = joined[hyphen]
                 throw VersionRangeParseError(
                     range: text, token: token.text, position: token.position, reason: .misplacedHyphen)
             }
-            let lower = try partialVersion(joined[0], operator: "")
-            let upper = try partialVersion(joined[2], operator: "")
+            let lower = try partialVersion(joined[0], place: .hyphenLower)
+            let upper = try partialVersion(joined[2], place: .hyphenUpper)
             let clause = RangeClause.hyphen(
                 from: lower.version, to: upper.version, text: lower.text + " - " + upper.text)
             try checkBounds(of: clause, token: joined[2])
@@ -131,7 +134,7 @@ struct VersionRangeParser {
         }
         return try joined.map { token throws(VersionRangeParseError) in
             let sign = Self.operators.first { token.text.hasPrefix($0) } ?? ""
-            let parsed = try partialVersion(token, operator: sign)
+            let parsed = try partialVersion(token, place: .comparator(sign))
             let clause = RangeClause.single(operator: sign, version: parsed.version, text: sign + parsed.text)
             try checkBounds(of: clause, token: token)
             return clause
@@ -152,10 +155,39 @@ struct VersionRangeParser {
         }
     }
 
-    /// The partial version after `sign` in `token`, and its text for the description (without a leading `v` or `=`).
+    /// Where a partial version stands in a range, which decides how many `v` and `=` may come before it.
+    private enum Place {
+        /// After an operator (`""` for a bare version).
+        case comparator(String)
+        /// The `FROM` of `FROM - TO`.
+        case hyphenLower
+        /// The `TO` of `FROM - TO`.
+        case hyphenUpper
+
+        /// The operator the partial version follows in its token.
+        var sign: String {
+            if case .comparator(let sign) = self { sign } else { "" }
+        }
+
+        /// Whether npm keeps the version as written (`v` prefix and all) rather than rewriting it from its numbers,
+        /// and so takes at most one `v` before it: a full version compared as it is (bare, or after `=`, `<`, `<=`,
+        /// `>`, `>=`), a full `FROM`, and a full `TO` without a prerelease tag (`<=TO`; npm rewrites `TO-PRE` from its
+        /// numbers). Tilde, caret and partial versions are rewritten, and take any run of `v` and `=`.
+        func keepsText(of version: PartialVersion, wildcard: Bool, parts: Int) -> Bool {
+            guard parts == 3, !wildcard else { return false }
+            switch self {
+            case .comparator(let sign): return !["~", "~>", "^"].contains(sign)
+            case .hyphenLower: return true
+            case .hyphenUpper: return version.prerelease.isEmpty
+            }
+        }
+    }
+
+    /// The partial version at `place` in `token`, and its text for the description (without a leading `v` or `=`).
     private func partialVersion(
-        _ token: Token, operator sign: String
+        _ token: Token, place: Place
     ) throws(VersionRangeParseError) -> (version: PartialVersion, text: String) {
+        let sign = place.sign
         var rest = Substring(token.text).dropFirst(sign.count)
         let prefix = rest.prefix { $0 == "v" || $0 == "=" }
         rest = rest.dropFirst(prefix.count)
@@ -192,14 +224,14 @@ struct VersionRangeParser {
                 if wildcard { identifiers = [] }
             }
             if let build { _ = try VersionTextParser.buildIdentifiers(build) }
-            // A full version compared as it is takes one optional `v` (npm's comparator grammar); tilde, caret and
-            // partial versions are rewritten from their numbers, and npm takes any run of `v` and `=` before them.
-            let comparedAsItIs = parts.count == 3 && !wildcard && !["~", "~>", "^"].contains(sign)
-            if comparedAsItIs && prefix.count > (prefix == "v" ? 1 : 0) {
-                throw failure(.extraPrefix(sign + prefix))
-            }
             let version = PartialVersion(
                 major: numbers[0], minor: numbers[1], patch: numbers[2], prerelease: identifiers)
+            // A version npm keeps as written takes one optional `v` (npm's comparator grammar).
+            if place.keepsText(of: version, wildcard: wildcard, parts: parts.count)
+                && prefix.count > (prefix == "v" ? 1 : 0)
+            {
+                throw failure(.extraPrefix(sign + prefix))
+            }
             return (version, String(rest))
         } catch let error as VersionRangeParseError {
             throw error

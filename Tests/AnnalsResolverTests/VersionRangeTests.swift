@@ -93,6 +93,10 @@ struct VersionRangeTests {
         // A number after a wildcard is ignored whatever its size.
         ("1.x.9007199254740992", ["1.5.0"], ["2.0.0"]), ("*.99999999999999999999", ["2.0.0"], ["2.0.0-0"]),
         ("1.2.x-99999999999999999999", ["1.2.0"], ["1.3.0"]),
+        // Hyphen sides take a run of `v` and `=`, unless npm keeps them as written (a full `FROM`, a full `TO`
+        // without a prerelease tag).
+        ("=1.2 - 2", ["1.2.0", "2.9.9"], ["1.1.9", "3.0.0"]), ("= 1.2 - =2", ["2.5.0"], ["3.0.0"]),
+        ("v=1.2 - v=2", ["2.1.0"], ["1.1.0"]), ("1.2.3 - vv2.0.0-beta", ["2.0.0-alpha", "1.9.0"], ["2.0.0"]),
     ]
 
     @Test("membership table", arguments: membershipTable)
@@ -174,6 +178,7 @@ struct VersionRangeTests {
             ("1 ~0.9007199254740991.2", "~0.9007199254740991.2", 2, .boundTooLarge("<0.9007199254740992.0-0")),
             ("1 - 1.9007199254740991", "1.9007199254740991", 4, .boundTooLarge("<1.9007199254740992.0-0")),
             ("<=9007199254740991", "<=9007199254740991", 0, .boundTooLarge("<9007199254740992.0.0-0")),
+            ("=1.2.3 - 2", "=1.2.3", 0, .extraPrefix("=")), ("1 - vv2.0.0", "vv2.0.0", 4, .extraPrefix("vv")),
         ])
     func invalidRanges(text: String, token: String, position: Int, reason: VersionRangeParseError.Reason) {
         #expect(throws: VersionRangeParseError(range: text, token: token, position: position, reason: reason)) {
