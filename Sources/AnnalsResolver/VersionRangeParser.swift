@@ -100,21 +100,10 @@ struct VersionRangeParser {
 
     /// The clauses of one set: operators standing alone are joined to the next token; `A - B` is a hyphen range.
     private func clauses(of tokens: [Token]) throws(VersionRangeParseError) -> [RangeClause] {
-        var joined: [Token] = []
-        var index = 0
-        while index < tokens.count {
-            var token = tokens[index]
-            if Self.operators.contains(token.text) {
-                guard index + 1 < tokens.count else {
-                    throw VersionRangeParseError(
-                        range: text, token: token.text, position: token.position, reason: .missingVersion)
-                }
-                token.text += tokens[index + 1].text
-                index += 1
-            }
-            joined.append(token)
-            index += 1
-        }
+        // As npm trims them: comparison operators first, then tilde and caret, so `~ > 1.2.3` is `~>1.2.3`; a lone
+        // `~>` is npm's `~`, so `~> >=1.2.3` is `~>=1.2.3`, which is `~1.2.3`.
+        let comparing = try joinLoneOperators(in: tokens, ["<", "<=", ">", ">=", "="])
+        let joined = try joinLoneOperators(in: comparing, ["~", "~>", "^"])
         if let hyphen = joined.firstIndex(where: { $0.text == "-" }) {
             // The sides of a hyphen range take a run of `v` and `=` before them (npm's `[v=\s]*`), no other operator.
             let sidesHaveOperators = joined.contains { token in
@@ -153,6 +142,30 @@ struct VersionRangeParser {
                     range: self.text, token: token.text, position: token.position, reason: .boundTooLarge(text))
             }
         }
+    }
+
+    /// `tokens` with each token that is one of `operators` joined to the token after it.
+    /// - Throws: ``VersionRangeParseError/Reason/missingVersion`` for an operator at the end.
+    private func joinLoneOperators(
+        in tokens: [Token], _ operators: [String]
+    ) throws(VersionRangeParseError) -> [Token] {
+        var joined: [Token] = []
+        var index = 0
+        while index < tokens.count {
+            var token = tokens[index]
+            if operators.contains(token.text) {
+                guard index + 1 < tokens.count else {
+                    throw VersionRangeParseError(
+                        range: text, token: token.text, position: token.position, reason: .missingVersion)
+                }
+                let next = tokens[index + 1].text
+                token.text = (token.text == "~>" && next.hasPrefix(">") ? "~" : token.text) + next
+                index += 1
+            }
+            joined.append(token)
+            index += 1
+        }
+        return joined
     }
 
     /// Where a partial version stands in a range, which decides how many `v` and `=` may come before it.

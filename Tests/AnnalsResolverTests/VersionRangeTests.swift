@@ -97,6 +97,8 @@ struct VersionRangeTests {
         // without a prerelease tag).
         ("=1.2 - 2", ["1.2.0", "2.9.9"], ["1.1.9", "3.0.0"]), ("= 1.2 - =2", ["2.5.0"], ["3.0.0"]),
         ("v=1.2 - v=2", ["2.1.0"], ["1.1.0"]), ("1.2.3 - vv2.0.0-beta", ["2.0.0-alpha", "1.9.0"], ["2.0.0"]),
+        // Lone operators are glued as npm glues them: `~ >` is `~>`, and a lone `~>` before `>` is `~`.
+        ("~ > 1.2.3", ["1.2.5"], ["1.3.0"]), ("~> > 1.2.3", ["1.2.3"], ["1.3.0"]), ("~> >=1.2.3", ["1.2.9"], ["1.3.0"]),
     ]
 
     @Test("membership table", arguments: membershipTable)
@@ -179,6 +181,7 @@ struct VersionRangeTests {
             ("1 - 1.9007199254740991", "1.9007199254740991", 4, .boundTooLarge("<1.9007199254740992.0-0")),
             ("<=9007199254740991", "<=9007199254740991", 0, .boundTooLarge("<9007199254740992.0.0-0")),
             ("=1.2.3 - 2", "=1.2.3", 0, .extraPrefix("=")), ("1 - vv2.0.0", "vv2.0.0", 4, .extraPrefix("vv")),
+            ("^ > 1.2.3", "^>1.2.3", 0, .invalidVersion(.notANumber(.major, ">1"))),
         ])
     func invalidRanges(text: String, token: String, position: Int, reason: VersionRangeParseError.Reason) {
         #expect(throws: VersionRangeParseError(range: text, token: token, position: position, reason: reason)) {
