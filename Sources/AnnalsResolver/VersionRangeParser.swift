@@ -85,7 +85,7 @@ struct VersionRangeParser {
                 index += 2
                 continue
             }
-            if character.isWhitespace {
+            if character.isVersionWhitespace {
                 finishToken()
             } else if current == nil {
                 current = Token(text: String(character), position: index)

@@ -99,10 +99,26 @@ enum VersionTextParser {
 }
 
 extension Substring {
-    /// The text without leading and trailing whitespace and newlines.
+    /// The text without leading and trailing whitespace, as npm's `trim()` sees it (see
+    /// `Character/isVersionWhitespace`).
     func trimmingWhitespace() -> Substring {
-        guard let start = firstIndex(where: { !$0.isWhitespace }) else { return self[endIndex...] }
-        let end = lastIndex(where: { !$0.isWhitespace })!
+        guard let start = firstIndex(where: { !$0.isVersionWhitespace }) else { return self[endIndex...] }
+        let end = lastIndex(where: { !$0.isVersionWhitespace })!
         return self[start...end]
+    }
+}
+
+extension Character {
+    /// The code points JavaScript's `\s` and `trim()` take for whitespace, which node-semver splits and trims
+    /// ranges and versions on: tab, line feed, vertical tab, form feed, carriage return, space, U+00A0, U+1680,
+    /// U+2000–U+200A, U+2028, U+2029, U+202F, U+205F, U+3000 and U+FEFF (the byte order mark). Unicode's own
+    /// whitespace differs: it has U+0085 (next line), which npm does not split on, and lacks U+FEFF.
+    static let versionWhitespace: Set<UInt32> = Set(
+        [0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x20, 0xA0, 0x1680, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000, 0xFEFF]
+            + Array(0x2000...0x200A))
+
+    /// Whether the character is whitespace to node-semver (a `\r\n` pair is one character, and whitespace too).
+    var isVersionWhitespace: Bool {
+        unicodeScalars.allSatisfy { Self.versionWhitespace.contains($0.value) }
     }
 }

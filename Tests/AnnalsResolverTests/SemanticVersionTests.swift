@@ -14,8 +14,8 @@ struct SemanticVersionTests {
             ("1.0.0+20130313144700", "1.0.0+20130313144700"),
             ("1.0.0-beta+exp.sha.5114f85", "1.0.0-beta+exp.sha.5114f85"),
             ("1.0.0+21AF26D3----117B344092BD", "1.0.0+21AF26D3----117B344092BD"), ("\t2.10.100\n", "2.10.100"),
-            // SemVer sets no limit on a prerelease number, nor does npm.
-            ("1.0.0-20240101123045123456", "1.0.0-20240101123045123456"),
+            // SemVer sets no limit on a prerelease number, nor does npm; whitespace is JavaScript's.
+            ("1.0.0-20240101123045123456", "1.0.0-20240101123045123456"), ("\u{FEFF}1.2.3\u{3000}", "1.2.3"),
         ])
     func parsesValidVersions(text: String, canonical: String) throws {
         let version = try SemanticVersion(parsing: text)
@@ -37,6 +37,7 @@ struct SemanticVersionTests {
             // npm's numbers stop at Number.MAX_SAFE_INTEGER (2^53 − 1).
             ("18446744073709551615.0.0", .tooLarge("18446744073709551615")),
             ("1.9007199254740992.0", .tooLarge("9007199254740992")),
+            ("\u{85}1.2.3", .notANumber(.major, "\u{85}1")),
         ])
     func rejectsInvalidVersions(text: String, reason: SemanticVersionParseError.Reason) {
         #expect(throws: SemanticVersionParseError(input: text, reason: reason)) {

@@ -99,6 +99,9 @@ struct VersionRangeTests {
         ("v=1.2 - v=2", ["2.1.0"], ["1.1.0"]), ("1.2.3 - vv2.0.0-beta", ["2.0.0-alpha", "1.9.0"], ["2.0.0"]),
         // Lone operators are glued as npm glues them: `~ >` is `~>`, and a lone `~>` before `>` is `~`.
         ("~ > 1.2.3", ["1.2.5"], ["1.3.0"]), ("~> > 1.2.3", ["1.2.3"], ["1.3.0"]), ("~> >=1.2.3", ["1.2.9"], ["1.3.0"]),
+        // Whitespace is JavaScript's: the byte order mark is, U+0085 is not.
+        ("1.2.3\u{FEFF}", ["1.2.3"], []), (">=1.0.0\u{FEFF}<2", ["1.5.0"], ["2.0.0"]),
+        ("1.2.3\u{3000}||\u{A0}2", ["2.5.0"], ["1.2.4"]),
     ]
 
     @Test("membership table", arguments: membershipTable)
@@ -182,6 +185,7 @@ struct VersionRangeTests {
             ("<=9007199254740991", "<=9007199254740991", 0, .boundTooLarge("<9007199254740992.0.0-0")),
             ("=1.2.3 - 2", "=1.2.3", 0, .extraPrefix("=")), ("1 - vv2.0.0", "vv2.0.0", 4, .extraPrefix("vv")),
             ("^ > 1.2.3", "^>1.2.3", 0, .invalidVersion(.notANumber(.major, ">1"))),
+            ("1.2.3\u{85}", "1.2.3\u{85}", 0, .invalidVersion(.notANumber(.patch, "3\u{85}"))),
         ])
     func invalidRanges(text: String, token: String, position: Int, reason: VersionRangeParseError.Reason) {
         #expect(throws: VersionRangeParseError(range: text, token: token, position: position, reason: reason)) {
