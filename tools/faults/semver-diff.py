@@ -105,7 +105,7 @@ def build(rng, odd_chance):
 
 
 def partial(rng, odd_chance):
-    """A version as written in a range: 1 to 3 parts, some wildcards, maybe tags; and the numbers it used."""
+    """A version as written in a range: 1 to 3 parts (4 when malformed), some wildcards, maybe tags."""
     parts = []
     length = rng.choice([1, 2, 3, 3, 3, 3])
     if rng.random() < odd_chance / 4:
