@@ -43,12 +43,19 @@ public final class Environment: @unchecked Sendable {
     /// - Parameters:
     ///   - path: An existing directory.
     ///   - options: Map size, readers, databases and durability.
-    /// - Throws: ``LMDBError`` naming `mdb_env_open` when the directory is missing, locked or not an LMDB store, or
+    /// - Throws: ``LMDBError`` naming `mdb_env_set_maxreaders` (`invalidArgument`) for a ``EnvironmentOptions/maxReaders``
+    ///   out of its range; naming `mdb_env_open` when the directory is missing, locked or not an LMDB store, or
     ///   already open in this process (``LMDBError/Code/alreadyOpenInProcess``); naming `fallocate` when the
     ///   file system has no room for the lock file's blocks (``LockFileReservation``), where LMDB would die of SIGBUS.
     ///
     /// The corresponding C functions are `mdb_env_create` and `mdb_env_open`.
     public init(path: String, options: EnvironmentOptions = .init()) throws(LMDBError) {
+        guard (1...EnvironmentOptions.maximumReaderSlots).contains(options.maxReaders) else {
+            throw LMDBError(
+                code: .invalidArgument, operation: "mdb_env_set_maxreaders",
+                detail: "maxReaders must be from 1 to \(EnvironmentOptions.maximumReaderSlots), got "
+                    + "\(options.maxReaders)")
+        }
         var env: OpaquePointer?
         try check(mdb_env_create(&env), "mdb_env_create")
         guard let env else { throw LMDBError(code: .outOfMemory, operation: "mdb_env_create") }

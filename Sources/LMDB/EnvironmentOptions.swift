@@ -28,8 +28,13 @@ public struct EnvironmentOptions: Sendable, Equatable {
     /// The largest size the map may grow to; past it a write fails with `mapFull`.
     public var maxMapSize: Int
     /// How many slots the reader lock table has (`mdb_env_set_maxreaders`): simultaneous read transactions
-    /// across all processes.
+    /// across all processes; 1 to ``maximumReaderSlots`` (each takes 64 bytes of `lock.mdb`, reserved on disk at
+    /// open).
     public var maxReaders: UInt32
+
+    /// The most reader slots ``maxReaders`` may ask for: a lock file of 64 MiB (`UInt32.max` slots would reserve
+    /// 256 GiB, filling the disk before the open failed).
+    public static let maximumReaderSlots: UInt32 = 1 << 20
     /// How many named databases the environment can hold (`mdb_env_set_maxdbs`).
     public var maxDatabases: UInt32
     /// What a commit waits for.

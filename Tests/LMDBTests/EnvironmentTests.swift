@@ -107,6 +107,20 @@ private func putTwelveMegabytes(_ db: Database, _ txn: borrowing Transaction) th
         }
     }
 
+    @Test func readerSlotsOutOfRangeAreRefusedBeforeAnythingIsCreated() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("lmdb-test-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        for slots: UInt32 in [0, EnvironmentOptions.maximumReaderSlots + 1, .max] {
+            #expect {
+                _ = try Environment(path: path, options: EnvironmentOptions(maxReaders: slots))
+            } throws: { error in
+                (error as? LMDBError)?.detail == "maxReaders must be from 1 to 1048576, got \(slots)"
+            }
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: path).isEmpty)
+    }
+
     @Test func aMapBeyondTheAddressSpaceNamesTheMapSize() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("lmdb-test-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)

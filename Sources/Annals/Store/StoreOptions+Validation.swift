@@ -1,8 +1,9 @@
 import CZstd
+import LMDB
 
 extension StoreOptions {
     /// The most reader slots ``maximumReaders`` may ask for: a lock file of 64 MiB.
-    public static let maximumReaderSlots: UInt32 = 1 << 20
+    public static let maximumReaderSlots: UInt32 = EnvironmentOptions.maximumReaderSlots
 
     /// Checks that every option is in its range, and the projections' names and tables, before anything is opened.
     /// - Throws: ``AnnalsError/invalidArgument(_:)`` naming the first option out of range and its value, such as
