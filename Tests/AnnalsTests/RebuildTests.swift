@@ -67,8 +67,13 @@ import Testing
             let live = try store.read { try dump($0) }
             let names = ["things", "flaky"]
             failing.offset = head / 2
-            #expect(throws: AnnalsError.self) {
+            let failed = try #require(try store.event(at: head / 2))
+            #expect {
                 try ProjectionRebuilder(store: store, kind: .rebuild, chunkSize: 16, flushInterval: 64...128).run(names)
+            } throws: { error in
+                // The message names the event's offset and type.
+                guard case .projectionUnavailable("flaky", let reason) = error as? AnnalsError else { return false }
+                return reason.hasPrefix("replaying offset \(head / 2) (\(failed.type)) failed")
             }
             failing.offset = nil
             let results = try ProjectionRebuilder(store: store, kind: .rebuild, chunkSize: 16, flushInterval: 64...128)

@@ -186,7 +186,8 @@ private final class SharedReplay: @unchecked Sendable {
             } catch {
                 guard context.mode == .replay else { throw error }
                 throw AnnalsError.projectionUnavailable(
-                    name: entry.name, reason: "replaying offset \(events[i].offset) failed: \(error)")
+                    name: entry.name,
+                    reason: "replaying offset \(events[i].offset) (\(events[i].type)) failed: \(error)")
             }
         }
     }

@@ -329,7 +329,8 @@ final class ProjectionRebuilder {
                     throw error
                 } catch {
                     throw AnnalsError.projectionUnavailable(
-                        name: target.entry.name, reason: "replaying offset \(events[index].offset) failed: \(error)")
+                        name: target.entry.name,
+                        reason: "replaying offset \(events[index].offset) (\(events[index].type)) failed: \(error)")
                 }
             }
             if let last = last ?? events.last?.offset, last > target.progress { updated[index].progress = last }
