@@ -11,8 +11,8 @@ public struct SnapshotInfo: Sendable, Hashable {
     public var storedBytes: Int
     /// Its uncompressed size in bytes.
     public var bodyBytes: UInt64
-    /// Why time travel cannot use it (its header cannot be read, or its contents fail their CRC-32C), or `nil` when
-    /// both check out. A snapshot whose header is damaged is listed with its offset and stored size only
+    /// Why time travel cannot use it (its header cannot be read, or its contents fail their CRC-32C or do not match
+    /// the header), or `nil` when both check out. A snapshot whose header is damaged is listed with its offset and stored size only
     /// (`createdAt` and `bodyBytes` 0); one whose contents are damaged with what its header says. Time travel skips
     /// either.
     public var damage: String?
@@ -99,8 +99,9 @@ extension EventStore {
         }
     }
 
-    /// The stored snapshots, oldest first, from their headers, each with its contents checked against its CRC-32C
-    /// (hardware CRC-32C reads about 10 GB/s; they are decompressed only when loaded). A damaged snapshot is listed
+    /// The stored snapshots, oldest first, from their headers, each checked as time travel checks one it loads, short
+    /// of decompressing it: its contents against their CRC-32C (hardware CRC-32C reads about 10 GB/s), its directory,
+    /// and the header's body length against the tables' total. A damaged snapshot is listed
     /// too, with ``SnapshotInfo/damage`` saying why.
     public func snapshots() throws(AnnalsError) -> [SnapshotInfo] {
         try storedSnapshots().map(\.info)
@@ -134,7 +135,7 @@ extension EventStore {
     }
 
     /// What the header of the snapshot `stored` at `offset` says, or its damage: a damaged header, or, with
-    /// `checkingContents`, contents that fail their CRC-32C.
+    /// `checkingContents`, contents that fail their CRC-32C or do not match the header.
     private static func snapshotInfo(
         _ stored: UnsafeRawBufferPointer, at offset: UInt64, checkingContents: Bool
     ) -> SnapshotInfo {
@@ -152,7 +153,8 @@ extension EventStore {
         }
         guard checkingContents else { return info }
         do {
-            _ = try SnapshotFormat.checkedHeader(stored, key: offset)
+            // The checks time travel makes when it loads one, without copying or decompressing the frames.
+            _ = try SnapshotFormat.projections(stored, key: offset, copyingFrames: false)
         } catch {
             info.damage = reason(error)
         }
@@ -166,7 +168,7 @@ extension EventStore {
     }
 
     /// Every stored snapshot's offset and what its header says (or why it cannot be read, or, with
-    /// `checkingContents`, why its contents fail their CRC-32C), oldest first.
+    /// `checkingContents`, why its contents fail their checks), oldest first.
     private func storedSnapshots(
         checkingContents: Bool = true
     ) throws(AnnalsError) -> [(offset: UInt64, info: SnapshotInfo)] {

@@ -151,7 +151,7 @@ enum SnapshotFormat {
     }
 
     /// Reads a stored snapshot's header and checks the CRC-32C of its contents (the directory and frames), without
-    /// copying or decompressing anything: what a listing needs to say whether time travel can use it.
+    /// copying or decompressing anything.
     static func checkedHeader(_ stored: UnsafeRawBufferPointer, key offset: UInt64) throws(AnnalsError) -> Header {
         let header = try header(stored, key: offset)
         guard CRC32C.checksum(UnsafeRawBufferPointer(rebasing: stored[headerSize...])) == header.checksum else {
@@ -161,9 +161,14 @@ enum SnapshotFormat {
     }
 
     /// Checks a stored snapshot (its CRC-32C over the directory and frames) and reads its directory; the frames are
-    /// copied out, to be decompressed when a table is first used.
-    static func projections(_ stored: UnsafeRawBufferPointer, key offset: UInt64) throws(AnnalsError) -> [Projection] {
-        _ = try checkedHeader(stored, key: offset)
+    /// copied out, to be decompressed when a table is first used. Without `copyingFrames` (a listing's check), the
+    /// directory is read and checked the same way, and the tables hold no frames.
+    ///
+    /// The header's body length, which the CRC-32C does not cover, must be the tables' uncompressed total.
+    static func projections(
+        _ stored: UnsafeRawBufferPointer, key offset: UInt64, copyingFrames: Bool = true
+    ) throws(AnnalsError) -> [Projection] {
+        let header = try checkedHeader(stored, key: offset)
         let rest = UnsafeRawBufferPointer(rebasing: stored[headerSize...])
         let format = stored[4]
         var reader = ByteReader(rest)
@@ -189,14 +194,26 @@ enum SnapshotFormat {
                 }
                 directory.append((name, version, configuration, tables))
             }
+            // Both formats record the tables' uncompressed total (format 2 has one block per non-empty table).
+            let total = directory.reduce(UInt64(0)) { sum, entry in
+                entry.tables.reduce(sum) { sum, table in
+                    table.blocks.reduce(sum) { $0 &+ UInt64($1.uncompressedLength) }
+                }
+            }
+            guard total == header.bodyLength else {
+                throw SnapshotFormatError(
+                    "the header gives a body of \(header.bodyLength) bytes, but its tables hold \(total)")
+            }
             var projections: [Projection] = []
             for entry in directory {
                 var tables: [SnapshotTable] = []
                 for table in entry.tables {
+                    // Read either way: a truncated frame is damage a listing reports too.
+                    let frames = try reader.bytes(table.frameBytes)
                     tables.append(
                         SnapshotTable(
                             name: "\(entry.name).\(table.name)", entries: table.entries,
-                            frames: Array(try reader.bytes(table.frameBytes)), blocks: table.blocks,
+                            frames: copyingFrames ? Array(frames) : [], blocks: table.blocks,
                             snapshotOffset: offset))
                 }
                 projections.append(
