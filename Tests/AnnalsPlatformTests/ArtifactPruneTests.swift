@@ -179,17 +179,29 @@ struct ArtifactPruneTests {
         try await withPlatform { platform, _ in
             let directory = platform.store.path + "/artifacts"
             let syncing = try ArtifactCacheLock(directory: directory, exclusive: false)
+            // The prune blocks in flock(2): on a thread of its own, not one of the cooperative pool's, which the other
+            // tests running at once may all be using (a blocked task there could wait for this one to release it).
             let finished = FinishedFlag()
-            let prune = Task {
-                defer { finished.set() }
-                return try platform.pruneArtifacts()
-            }
-            try await Task.sleep(for: .milliseconds(300))
+            let outcome = PruneOutcome()
+            let done = DispatchSemaphore(value: 0)
+            Thread {
+                // Written before the signal, read after the wait.
+                outcome.result = Result { () throws(PlatformError) in try platform.pruneArtifacts() }
+                finished.set()
+                done.signal()
+            }.start()
+            usleep(300_000)
             #expect(!finished.isSet)
             syncing.unlock()
-            #expect(try await prune.value.files.isEmpty)
+            #expect(done.wait(timeout: .now() + 30) == .success, "the prune never got the lock")
+            #expect(try outcome.result?.get().files.isEmpty == true)
         }
     }
+}
+
+/// What a prune on another thread returned, set before that thread signals and read after the wait.
+private final class PruneOutcome: @unchecked Sendable {
+    var result: Result<ArtifactPruneReport, PlatformError>?
 }
 
 /// Whether a task has finished, read from another.
