@@ -37,8 +37,7 @@ struct Rollback: ParsableCommand {
     func validate() throws {
         try scope.check()
         try eventSize.check()
-        if actor.isEmpty { throw ValidationError("--actor must not be empty") }
-        if let problem = NewEvent.identifierProblem(actor) { throw ValidationError("--actor \(problem)") }
+        try ActorOption.check(actor)
     }
 
     func run() throws {

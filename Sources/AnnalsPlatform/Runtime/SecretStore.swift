@@ -21,8 +21,12 @@ public struct StaticSecrets: SecretStore {
     }
 
     /// Reads a JSON file `{"ORG or *": {"NAME": "value"}}` (what `annals plugin run --secrets FILE` takes).
-    /// - Throws: ``PlatformError/invalidArgument(_:)`` naming the file and what is wrong.
+    /// - Throws: ``PlatformError/notFound(_:)`` when there is no such file; ``PlatformError/invalidArgument(_:)``
+    ///   naming the file and what else is wrong.
     public init(contentsOfFile path: String) throws(PlatformError) {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw .notFound("cannot open the secrets file \(path): no such file")
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw .invalidArgument("cannot read the secrets file \(path)")
         }

@@ -64,7 +64,11 @@ struct ActorOption: ParsableArguments {
     @Option(help: "Who makes the change (the events' actorId).")
     var actor = "annals-cli"
 
-    func validate() throws {
+    func validate() throws { try Self.check(actor) }
+
+    /// Refuses an `--actor` no event may carry (exit 64), naming the flag: also for commands with an `--actor` of
+    /// their own.
+    static func check(_ actor: String) throws {
         if actor.isEmpty { throw ValidationError("--actor must not be empty") }
         if let problem = NewEvent.identifierProblem(actor) { throw ValidationError("--actor \(problem)") }
     }

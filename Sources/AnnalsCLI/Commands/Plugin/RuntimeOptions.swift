@@ -3,10 +3,6 @@ import AnnalsSandbox
 import ArgumentParser
 import Foundation
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// `--secrets FILE`, `--isolation`, `--fuel`, `--timeout`, `--memory-pages`, and the write limits (`--max-writes`,
 /// `--max-write-bytes`, `--max-kv-bytes`, `--cascade-limit`): how plugin executions run.
 struct RuntimeOptions: ParsableArguments {
@@ -103,15 +99,6 @@ struct RuntimeOptions: ParsableArguments {
 
     /// A runtime over `store` with these options.
     func runtime(_ store: Annals.EventStore) throws -> PluginRuntime {
-        if let secretsFile {
-            // A file that is not there exits 4, as `append --file` does; one that is not a secrets file exits 2.
-            let descriptor = open(secretsFile, O_RDONLY | O_CLOEXEC)
-            guard descriptor >= 0 else {
-                throw CLIFailure(
-                    .notFound, "cannot open the secrets file \(secretsFile): \(String(cString: strerror(errno)))")
-            }
-            close(descriptor)
-        }
         let secrets: any SecretStore = try secretsFile.map { try StaticSecrets(contentsOfFile: $0) } ?? StaticSecrets()
         let isolation: ExecutionIsolation =
             switch self.isolation {
