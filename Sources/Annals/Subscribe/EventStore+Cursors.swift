@@ -62,6 +62,7 @@ extension EventStore {
         do {
             try write { [schema] txn in
                 try acknowledgement.check(head: try txn.lastOffset(schema))
+                try acknowledgement.checkResets(schema, txn)
                 try acknowledgement.write(schema, txn)
             }
         } catch {

@@ -119,10 +119,10 @@ struct CursorAcknowledgement: Sendable {
         }
     }
 
-    /// Writes the acknowledgement; the cursor only moves forward. A conditional one (``expectedResets``) first checks
-    /// that the cursor exists and was not reset since its consumer read it (``checkResets(_:_:)``).
+    /// Writes the acknowledgement; the cursor only moves forward. A conditional one (``expectedResets``) must have
+    /// passed ``checkResets(_:_:)`` in the same transaction first (the group commit checks each batch's before
+    /// applying it, so that a reset fails that batch alone).
     func write(_ schema: StoreSchema, _ txn: borrowing Transaction) throws {
-        try checkResets(schema, txn)
         let now = currentTimeMilliseconds()
         var cursor = SubscriberCursor(name: name, offset: offset, acknowledgedAt: now, createdAt: now, lag: 0)
         let previous = try stored(schema, txn)
