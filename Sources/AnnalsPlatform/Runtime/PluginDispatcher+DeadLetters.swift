@@ -21,9 +21,23 @@ extension PluginDispatcher {
     static func deadLetterRecords(_ store: EventStore, organization: String?) throws(PlatformError)
         -> [DeadLetterRecord]
     {
+        var query = deadLetterQuery
+        query.groupId = organization
+        return try deadLetterRecords(store, matching: query)
+    }
+
+    /// The `plugin_dead_letter` and `plugin_dead_letter_resolved` events, of every letter.
+    private static var deadLetterQuery: EventQuery {
         var query = EventQuery()
         query.types = [ExecutionEventType.deadLetter, ExecutionEventType.deadLetterResolved]
-        query.groupId = organization
+        return query
+    }
+
+    /// The dead letters the events `query` (a narrowing of ``deadLetterQuery``) finds, as
+    /// ``deadLetterRecords(_:organization:)`` lists them.
+    private static func deadLetterRecords(_ store: EventStore, matching query: EventQuery) throws(PlatformError)
+        -> [DeadLetterRecord]
+    {
         var records: [String: DeadLetterRecord] = [:]
         var order: [String] = []
         do {
@@ -67,7 +81,7 @@ extension PluginDispatcher {
 
     /// Delivers each unresolved dead letter of the organization once more (one attempt each). A success is
     /// recorded as `plugin_dead_letter_resolved`; a failure as another `plugin_dead_letter` on the letter's stream,
-    /// with one attempt more and the new failure (``recordFailedRetry(_:metadata:failure:of:)``).
+    /// with one attempt more and the new failure (``recordFailedRetry(_:_:failure:of:)``).
     ///
     /// A module refused before it could start (a missing or tampered artifact, a module the check refuses) is an
     /// attempt too: it is recorded as a failed execution with `moduleRefused`, as `plugin run` records one, and on
@@ -165,8 +179,10 @@ extension PluginDispatcher {
                 guard case .versionConflict = error else { throw .store(error) }
                 conflict = error
             }
-            let current = try Self.deadLetterRecords(runtime.store, organization: letter.organization)
-            guard let found = current.first(where: { $0.letter.id == letter.id }) else { return }
+            // Read again from the letter's own stream.
+            var query = Self.deadLetterQuery
+            query.targetId = letter.id
+            guard let found = try Self.deadLetterRecords(runtime.store, matching: query).first else { return }
             if found.letter.resolved {
                 letter = found.letter
                 return
