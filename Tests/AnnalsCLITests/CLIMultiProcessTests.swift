@@ -103,6 +103,49 @@ struct CLIMultiProcessTests {
         }
     }
 
+    /// A writer's open resets a watermark left beyond the log by a system crash. Another process committing during
+    /// that open must not be mistaken for such a leftover: the durable offset a reader sees never falls back.
+    @Test func aWritersOpenNeverLowersWhatAnotherWriterMadeDurable() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            let writer = try fx.start(["append", "--store", fx.store])
+            let feeder = Thread {
+                var sent = 0
+                while sent < 20_000, writer.send(sampleLines(5, start: sent).joined(separator: "\n") + "\n") {
+                    sent += 5
+                }
+                writer.closeInput()
+            }
+            feeder.start()
+            try #require(writer.stdout.waitForLines(5, timeout: 20))
+            var readOnly = StoreOptions()
+            readOnly.readOnly = true
+            let reader = try EventStore(path: fx.store, options: readOnly)
+            defer { reader.close() }
+            let falls = Counter()
+            let sampling = Counter()
+            let sampler = Thread {
+                var highest: UInt64 = 0
+                while sampling.value == 0 {
+                    let durable = reader.durableOffset
+                    if durable < highest { falls.increment() }
+                    highest = max(highest, durable)
+                }
+                sampling.increment()
+            }
+            sampler.start()
+            // `init` on an existing store opens it as a writer and closes it again.
+            for _ in 0..<60 where writer.process.isRunning {
+                #expect(try fx.annals("init").status == Exit.ok)
+            }
+            sampling.increment()
+            while sampling.value < 2 { usleep(1_000) }
+            #expect(falls.value == 0, "a writer's open lowered the durable offset \(falls.value) times")
+            let result = writer.finish(timeout: 60, closingInput: false)
+            #expect(result.status == Exit.ok, "\(result)")
+        }
+    }
+
     @Test func readsDuringContinuousWritesSeeGaplessPrefixes() throws {
         try withCLIFixture { fx in
             try fx.initStore()
@@ -276,4 +319,12 @@ struct CLIMultiProcessTests {
             #expect(try fx.annals("verify").status == Exit.ok)
         }
     }
+}
+
+/// A count shared between a test's threads.
+private final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    var value: Int { lock.withLock { count } }
+    func increment() { lock.withLock { count += 1 } }
 }

@@ -157,6 +157,7 @@ public final class EventStore: @unchecked Sendable {
         }
         let head: UInt64
         let headAfterSync: UInt64
+        let seen: UInt64
         let mergedThrough: UInt64
         let maintenance: ProjectionMaintenancePlan
         do {
@@ -166,12 +167,14 @@ public final class EventStore: @unchecked Sendable {
             // Everything committed before the sync is durable after it, so the watermark may cover `head`.
             head = try environment.read { txn in try txn.lastOffset(schema) }
             try environment.sync()
+            // Read before the second head: another writer publishes only what it has committed, so whatever it had
+            // published by now is within that head, and a watermark beyond it can only be a leftover.
+            seen = watermark.durableOffset
             headAfterSync = try environment.read { txn in try txn.lastOffset(schema) }
         } catch {
             throw AnnalsError(error)
         }
         // A watermark beyond every committed offset is left over from unsynced commits lost in a system crash.
-        let seen = watermark.durableOffset
         if seen > headAfterSync { watermark.lower(from: seen, to: head) }
         watermark.advance(to: head)
         let commit = GroupCommit(
