@@ -373,9 +373,9 @@ struct CLIOntologyQueryTests {
             (["state", "--at", "0", "--thing", ""], "--thing cannot be empty"),
             (["rollback", "--to", "0", "--group", ""], "--group cannot be empty"),
             (["search", "x", "--group", ""], "--group cannot be empty"),
-            // A negative value reaches its option (it read as a missing value) and is refused by the option's check.
-            (["things", "--limit", "-3"], "--limit must be at least 1, got -3"),
-            (["snapshot", "prune", "--keep", "-1"], "--keep must be at least 0, got -1"),
+            // A negative value reaches its option (it read as a missing value) and is refused: integers are digits.
+            (["things", "--limit", "-3"], "The value '-3' is invalid for '--limit <limit>'"),
+            (["snapshot", "prune", "--keep", "-1"], "The value '-1' is invalid for '--keep <keep>'"),
             (["state", "--at", "-1"], "'-1' is invalid for '--at"), (["read", "--reverse", "-5"], "'--reverse'"),
         ])
     func badArguments(arguments: [String], flag: String) throws {

@@ -122,7 +122,10 @@ public struct VerificationAnchor: Sendable, Hashable {
                 AnchorSyntaxError(
                     message: "the hash '\(parts[0])' is not 64 hexadecimal digits (\(parts[0].count) characters)"))
         }
-        guard let offset = UInt64(parts[1]) else {
+        // Digits only: `UInt64(_:)` alone would take a sign (`@+5`).
+        guard parts[1].utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+            let offset = UInt64(parts[1])
+        else {
             return .failure(
                 AnchorSyntaxError(message: "the offset '\(parts[1])' is not a whole number from 0 to 2^64 − 1"))
         }

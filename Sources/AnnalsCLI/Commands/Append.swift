@@ -39,10 +39,10 @@ struct Append: ParsableCommand {
     func validate() throws { try eventSize.check() }
 
     func run() throws {
-        let options = StoreOptions(durability: durability.durability, maximumEventSize: eventSize.maxEventSize)
+        let options = StoreOptions(durability: durability.durability, maximumEventSize: eventSize.maxEventSize.value)
         let store = try location.openForWriting(options)
         defer { store.close() }
-        let maximumLine = eventSize.maxEventSize * 4 + 4096
+        let maximumLine = eventSize.maxEventSize.value * 4 + 4096
         let reader =
             try file.map { try LineReader(path: $0, maximumLineLength: maximumLine) }
             ?? LineReader(fd: 0, maximumLineLength: maximumLine)

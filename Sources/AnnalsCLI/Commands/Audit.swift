@@ -14,10 +14,10 @@ struct Audit: ParsableCommand {
     @OptionGroup var location: StoreLocation
 
     @Option(help: "The first offset to include.")
-    var from: UInt64 = 1
+    var from: WholeNumber<UInt64> = 1
 
     @Option(help: "The last offset to include.")
-    var to: UInt64?
+    var to: WholeNumber<UInt64>?
 
     @Option(help: ArgumentHelp("Only events at or after this time (ms since 1970 or ISO 8601).", valueName: "time"))
     var since: TimeArgument?
@@ -36,8 +36,10 @@ struct Audit: ParsableCommand {
     var format: AuditFormat = .json
 
     func validate() throws {
-        if from == 0 { throw ValidationError("--from must be at least 1") }
-        if let to, to < from { throw ValidationError("--to (\(to)) is before --from (\(from))") }
+        if from.value == 0 { throw ValidationError("--from must be at least 1") }
+        if let to, to.value < from.value {
+            throw ValidationError("--to (\(to.value)) is before --from (\(from.value))")
+        }
         if let since, let until, until.milliseconds <= since.milliseconds {
             throw ValidationError("--until must be after --since")
         }
@@ -49,7 +51,7 @@ struct Audit: ParsableCommand {
         defer { store.close() }
         let report = try store.audit(
             EventQuery(
-                from: from, to: to ?? .max, actorId: actor, groupId: group, since: since?.milliseconds,
+                from: from.value, to: to?.value ?? .max, actorId: actor, groupId: group, since: since?.milliseconds,
                 until: until?.milliseconds))
         if format != .table {
             try Output.standard.line(report.json.canonicalBytes)

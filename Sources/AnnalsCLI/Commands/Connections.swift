@@ -32,13 +32,13 @@ struct Connections: ParsableCommand {
     var group: String?
 
     @Option(help: "Print at most this many connections (at least 1).")
-    var limit: Int = 1000
+    var limit: WholeNumber<Int> = 1000
 
     @Option(help: "jsonl (default) or table.")
     var format: OutputFormat = .jsonl
 
     func validate() throws {
-        try OntologyArguments.checkLimit(limit)
+        try OntologyArguments.checkLimit(limit.value)
         try OntologyArguments.checkNotEmpty(
             [id, from, to, connectionType, group], flags: ["--id", "--from", "--to", "--type", "--group"])
         if id != nil, from != nil || to != nil || connectionType != nil || group != nil {
@@ -59,7 +59,8 @@ struct Connections: ParsableCommand {
             connections = [connection]
         } else {
             connections = try store.connections(
-                ConnectionFilter(fromId: from, toId: to, connectionType: connectionType, groupId: group, limit: limit))
+                ConnectionFilter(
+                    fromId: from, toId: to, connectionType: connectionType, groupId: group, limit: limit.value))
         }
         if format == .table {
             try ConnectionTable.table(connections).print()

@@ -93,7 +93,7 @@ struct Cursors: ParsableCommand {
 
         func validate() throws {
             try Cursors.validate(name: name)
-            guard to == "start" || to == "end" || UInt64(to) != nil else {
+            guard to == "start" || to == "end" || WholeNumber<UInt64>.parse(to) != nil else {
                 throw ValidationError("--to must be start, end or an offset, got '\(to)'")
             }
         }
@@ -106,7 +106,7 @@ struct Cursors: ParsableCommand {
             case "start": offset = 0
             case "end": offset = try store.head().offset
             default:
-                offset = UInt64(to)!
+                offset = WholeNumber<UInt64>.parse(to)!
                 let head = try store.head().offset
                 guard offset <= head else {
                     throw CLIFailure(.invalidInput, "--to \(offset) is beyond the last offset \(head)")

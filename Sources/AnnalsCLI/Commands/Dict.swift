@@ -17,17 +17,17 @@ struct Dict: ParsableCommand {
         @OptionGroup var location: StoreLocation
 
         @Option(help: "How many recent events to train from.")
-        var samples: Int = 10_000
+        var samples: WholeNumber<Int> = 10_000
 
         func validate() throws {
-            guard samples >= 16 else { throw ValidationError("--samples must be at least 16") }
+            guard samples.value >= 16 else { throw ValidationError("--samples must be at least 16") }
         }
 
         func run() throws {
             let store = try location.openForWriting()
             defer { store.close() }
-            try store.checkLogPages(for: EventQuery(limit: samples, reverse: true))
-            let info = try store.trainDictionary(sampleLimit: samples)
+            try store.checkLogPages(for: EventQuery(limit: samples.value, reverse: true))
+            let info = try store.trainDictionary(sampleLimit: samples.value)
             try Output.standard.line(
                 "{\"id\":\(info.id),\"size\":\(info.size),\"samples\":\(info.samples),"
                     + "\"trainedAtOffset\":\(info.trainedAtOffset)}")

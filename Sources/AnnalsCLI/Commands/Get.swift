@@ -11,7 +11,7 @@ struct Get: ParsableCommand {
     @OptionGroup var location: StoreLocation
 
     @Argument(help: "The event's offset (from 1).")
-    var offset: UInt64?
+    var offset: WholeNumber<UInt64>?
 
     @Option(help: ArgumentHelp("The event's id (a UUID).", valueName: "uuid"))
     var id: String?
@@ -27,7 +27,7 @@ struct Get: ParsableCommand {
         switch (offset, id) {
         case (nil, nil): throw ValidationError("give an OFFSET or --id")
         case (.some, .some): throw ValidationError("give an OFFSET or --id, not both")
-        case (.some(let offset), nil) where offset == 0: throw ValidationError("offsets start at 1")
+        case (.some(let offset), nil) where offset.value == 0: throw ValidationError("offsets start at 1")
         case (nil, .some(let id)) where UUID(uuidString: id) == nil:
             throw ValidationError("--id must be a UUID, got '\(id)'")
         default: break
@@ -39,7 +39,7 @@ struct Get: ParsableCommand {
         defer { store.close() }
         // A damaged page would crash LMDB: check the few that this lookup follows first.
         let event: RecordedEvent?
-        if let offset {
+        if let offset = offset?.value {
             try store.checkLogPages(offsets: [offset...offset])
             event = try store.event(at: offset)
         } else {
@@ -48,7 +48,7 @@ struct Get: ParsableCommand {
             event = try store.event(id: id)
         }
         guard let event else {
-            throw CLIFailure(.notFound, offset.map { "no event at offset \($0)" } ?? "no event with id \(id!)")
+            throw CLIFailure(.notFound, offset.map { "no event at offset \($0.value)" } ?? "no event with id \(id!)")
         }
         try Output.standard.line { event.appendJSON(to: &$0) }
     }

@@ -22,7 +22,7 @@ struct Graph: ParsableCommand {
     var id: String
 
     @Option(help: "How many hops to walk, 0…16 (0 prints the thing alone).")
-    var depth: Int = 1
+    var depth: WholeNumber<Int> = 1
 
     @Option(help: "Which connections to follow: outgoing, incoming or both.")
     var direction: TraversalDirection = .both
@@ -36,7 +36,9 @@ struct Graph: ParsableCommand {
     var format: OutputFormat = .jsonl
 
     func validate() throws {
-        guard (0...16).contains(depth) else { throw ValidationError("--depth must be in 0…16, got \(depth)") }
+        guard (0...16).contains(depth.value) else {
+            throw ValidationError("--depth must be in 0…16, got \(depth.value)")
+        }
         try OntologyArguments.checkNotEmpty(
             [id] + types.map(Optional.some), flags: ["ID"] + types.map { _ in "--type" })
     }
@@ -45,7 +47,7 @@ struct Graph: ParsableCommand {
         let store = try location.openForReading()
         defer { store.close() }
         try store.checkViewPages(of: ["things", "connections"])
-        let neighbourhood = try store.neighbourhood(of: id, depth: depth, direction: direction, types: Set(types))
+        let neighbourhood = try store.neighbourhood(of: id, depth: depth.value, direction: direction, types: Set(types))
         guard !neighbourhood.things.isEmpty else { throw CLIFailure(.notFound, "no thing with id '\(id)'") }
         guard format == .table else {
             try Output.standard.line(neighbourhood.json.canonicalBytes)

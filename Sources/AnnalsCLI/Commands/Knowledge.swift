@@ -30,13 +30,13 @@ struct Knowledge: ParsableCommand {
     var group: String?
 
     @Option(help: "Print at most this many items (at least 1).")
-    var limit: Int = 1000
+    var limit: WholeNumber<Int> = 1000
 
     @Option(help: "jsonl (default) or table.")
     var format: OutputFormat = .jsonl
 
     func validate() throws {
-        try OntologyArguments.checkLimit(limit)
+        try OntologyArguments.checkLimit(limit.value)
         try OntologyArguments.checkNotEmpty(
             [id, thing, group] + labels.map(Optional.some),
             flags: ["--id", "--thing", "--group"] + labels.map { _ in "--label" })
@@ -58,7 +58,8 @@ struct Knowledge: ParsableCommand {
             }
             items = [item]
         } else {
-            items = try store.knowledge(KnowledgeFilter(thingId: thing, labels: labels, groupId: group, limit: limit))
+            items = try store.knowledge(
+                KnowledgeFilter(thingId: thing, labels: labels, groupId: group, limit: limit.value))
         }
         guard format == .table else {
             for item in items { try Output.standard.line(item.json.canonicalBytes) }

@@ -16,7 +16,7 @@ struct Read: ParsableCommand {
     @OptionGroup var filters: EventFilterOptions
 
     @Option(help: "Print at most this many events.")
-    var limit: Int?
+    var limit: WholeNumber<Int>?
 
     @Flag(help: "Newest first.")
     var reverse = false
@@ -24,15 +24,11 @@ struct Read: ParsableCommand {
     @Option(help: "jsonl (default) or table.")
     var format: OutputFormat = .jsonl
 
-    func validate() throws {
-        if let limit, limit < 0 { throw ValidationError("--limit must not be negative") }
-    }
-
     func run() throws {
         let store = try location.openForReading()
         defer { store.close() }
         var query = filters.query()
-        query.limit = limit
+        query.limit = limit?.value
         query.reverse = reverse
         // A damaged page would crash LMDB: check the pages the read follows first (by offset, those of its range; a
         // filtered read, its posting lists and the records they name).

@@ -21,7 +21,7 @@ struct Rollback: ParsableCommand {
     @OptionGroup var location: StoreLocation
 
     @Option(help: ArgumentHelp("The offset whose state to return to (0 is the empty state).", valueName: "offset"))
-    var to: UInt64
+    var to: WholeNumber<UInt64>
 
     @OptionGroup var scope: ScopeOptions
 
@@ -43,23 +43,25 @@ struct Rollback: ParsableCommand {
     func run() throws {
         let store =
             try dryRun
-            ? location.openForReading(maximumEventSize: eventSize.maxEventSize)
-            : location.openForWriting(StoreOptions(maximumEventSize: eventSize.maxEventSize))
+            ? location.openForReading(maximumEventSize: eventSize.maxEventSize.value)
+            : location.openForWriting(StoreOptions(maximumEventSize: eventSize.maxEventSize.value))
         defer { store.close() }
         // The plan checks what it reads (planRollback(checkingPages:)); the head it is compared with first.
         try store.checkLogPages(offsets: [])
         let head = try store.head().offset
-        guard to <= head else { throw CLIFailure(.invalidInput, "--to \(to) is past the log head \(head)") }
+        guard to.value <= head else {
+            throw CLIFailure(.invalidInput, "--to \(to.value) is past the log head \(head)")
+        }
         if dryRun {
             let plan = try store.planRollback(
-                to: to, scope: scope.ontologyScope, actorId: actor, checkingPages: true)
+                to: to.value, scope: scope.ontologyScope, actorId: actor, checkingPages: true)
             for change in plan.changes { try Output.standard.line(change.json.canonicalBytes) }
             return
         }
         let (plan, receipts) = try rollback(store)
         for change in plan.changes { try Output.standard.line(change.json.canonicalBytes) }
         let summary: [String: JSONValue] = [
-            "rolledBack": .integer(receipts.count), "toOffset": .integer(to),
+            "rolledBack": .integer(receipts.count), "toOffset": .integer(to.value),
             "firstOffset": receipts.first.map { .integer($0.offset) } ?? .null,
             "lastOffset": receipts.last.map { .integer($0.offset) } ?? .null,
         ]
@@ -70,7 +72,8 @@ struct Rollback: ParsableCommand {
     /// again when the scope changed meanwhile).
     private func rollback(_ store: EventStore) throws -> (plan: RollbackPlan, receipts: [AppendReceipt]) {
         do {
-            return try store.rollbackAndWait(to: to, scope: scope.ontologyScope, actorId: actor, checkingPages: true)
+            return try store.rollbackAndWait(
+                to: to.value, scope: scope.ontologyScope, actorId: actor, checkingPages: true)
         } catch {
             switch error {
             case .versionConflict(let index, let target, let expected, let actual):

@@ -12,18 +12,19 @@ struct SandboxWorkerCommand: ParsableCommand {
         shouldDisplay: false)
 
     @Option(help: "The most virtual memory the worker may map, in MiB.")
-    var addressSpaceMegabytes = WorkerProcessLimits().addressSpaceBytes >> 20
+    var addressSpaceMegabytes = WholeNumber(WorkerProcessLimits().addressSpaceBytes >> 20)
 
     @Option(help: "The most CPU time the worker may use over its life, in seconds.")
-    var cpuSeconds = WorkerProcessLimits().cpuSeconds
+    var cpuSeconds = WholeNumber(WorkerProcessLimits().cpuSeconds)
 
     @Option(help: "The pid of the parent process; the worker exits at once if it is no longer its parent.")
-    var parentPid: Int32?
+    var parentPid: WholeNumber<Int32>?
 
     func run() throws {
         let status = SandboxWorker.run(
-            limits: WorkerProcessLimits(addressSpaceBytes: addressSpaceMegabytes << 20, cpuSeconds: cpuSeconds),
-            parent: parentPid)
+            limits: WorkerProcessLimits(
+                addressSpaceBytes: addressSpaceMegabytes.value << 20, cpuSeconds: cpuSeconds.value),
+            parent: parentPid?.value)
         if status != 0 { throw ExitCode(status) }
     }
 }

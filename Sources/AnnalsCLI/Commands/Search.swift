@@ -31,7 +31,7 @@ struct Search: ParsableCommand {
     var labels: [String] = []
 
     @Option(help: "Print at most this many hits, 1…1000.")
-    var limit: Int = 10
+    var limit: WholeNumber<Int> = 10
 
     @Option(help: "hybrid (default), vector or lexical.")
     var mode: SearchMode = .hybrid
@@ -40,7 +40,7 @@ struct Search: ParsableCommand {
     var format: OutputFormat = .jsonl
 
     func validate() throws {
-        try OntologyArguments.checkLimit(limit, maximum: 1000)
+        try OntologyArguments.checkLimit(limit.value, maximum: 1000)
         if text.allSatisfy(\.isWhitespace) { throw ValidationError("the search TEXT must not be empty") }
         try OntologyArguments.checkNotEmpty(
             [group] + labels.map(Optional.some), flags: ["--group"] + labels.map { _ in "--label" })
@@ -50,7 +50,7 @@ struct Search: ParsableCommand {
         let store = try location.openForReading()
         defer { store.close() }
         try store.checkViewPages(of: ["knowledge"])
-        let hits = try store.search(SearchQuery(text, groupId: group, labels: labels, limit: limit, mode: mode))
+        let hits = try store.search(SearchQuery(text, groupId: group, labels: labels, limit: limit.value, mode: mode))
         guard format == .table else {
             for hit in hits { try Output.standard.line(hit.json.canonicalBytes) }
             return

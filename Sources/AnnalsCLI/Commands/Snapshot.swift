@@ -90,21 +90,20 @@ struct Snapshot: ParsableCommand {
         @OptionGroup var location: StoreLocation
 
         @Option(help: "Keep only this many of the newest snapshots.")
-        var keep: Int?
+        var keep: WholeNumber<Int>?
 
         @Option(help: ArgumentHelp("Delete the snapshots taken before this offset.", valueName: "offset"))
-        var before: UInt64?
+        var before: WholeNumber<UInt64>?
 
         func validate() throws {
             if keep == nil && before == nil { throw ValidationError("give --keep N, --before OFFSET or both") }
-            if let keep, keep < 0 { throw ValidationError("--keep must be at least 0, got \(keep)") }
         }
 
         func run() throws {
             let store = try location.openForWriting()
             defer { store.close() }
             try store.checkSnapshotPages()
-            for info in try store.pruneSnapshots(keepLatest: keep, before: before) {
+            for info in try store.pruneSnapshots(keepLatest: keep?.value, before: before?.value) {
                 try Output.standard.line(Snapshot.json(info))
             }
         }

@@ -65,7 +65,7 @@ enum PointInLog: ExpressibleByArgument {
     case time(Int64)
 
     init?(argument: String) {
-        if let offset = UInt64(argument) {
+        if let offset = WholeNumber<UInt64>.parse(argument) {
             self = .offset(offset)
         } else if let milliseconds = ISO8601.milliseconds(argument, rounding: .down) {
             self = .time(milliseconds)

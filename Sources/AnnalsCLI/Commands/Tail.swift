@@ -43,10 +43,10 @@ struct Tail: ParsableCommand {
     var format: TailFormat = .jsonl
 
     @Option(help: "Stop after this many events.")
-    var limit: Int?
+    var limit: WholeNumber<Int>?
 
     func validate() throws {
-        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        if let limit, limit.value < 1 { throw ValidationError("--limit must be at least 1, got \(limit.value)") }
         if let cursor {
             do { try SubscriberCursor.validate(name: cursor) } catch { throw ValidationError(error.description) }
         }
@@ -92,7 +92,7 @@ struct Tail: ParsableCommand {
                     try Output.standard.line { event.appendJSON(to: &$0) }
                 }
                 printed += 1
-                if let limit, printed >= limit {
+                if let limit, printed >= limit.value {
                     reachedLimit = true
                     break
                 }
@@ -153,7 +153,7 @@ enum TailStart: ExpressibleByArgument {
         case "start": self = .start
         case "end": self = .end
         default:
-            if let offset = UInt64(argument) {
+            if let offset = WholeNumber<UInt64>.parse(argument) {
                 self = .offset(offset)
             } else if let ms = ISO8601.milliseconds(argument, rounding: .up) {
                 self = .time(ms)

@@ -27,13 +27,13 @@ struct Things: ParsableCommand {
     var status: String?
 
     @Option(help: "Print at most this many things (at least 1).")
-    var limit: Int = 1000
+    var limit: WholeNumber<Int> = 1000
 
     @Option(help: "jsonl (default) or table.")
     var format: OutputFormat = .jsonl
 
     func validate() throws {
-        try OntologyArguments.checkLimit(limit)
+        try OntologyArguments.checkLimit(limit.value)
         try OntologyArguments.checkNotEmpty(
             [id, thingType, group, status], flags: ["--id", "--type", "--group", "--status"])
         if id != nil, thingType != nil || group != nil || status != nil {
@@ -50,7 +50,8 @@ struct Things: ParsableCommand {
             guard let thing = try store.thing(id) else { throw CLIFailure(.notFound, "no thing with id '\(id)'") }
             things = [thing]
         } else {
-            things = try store.things(ThingFilter(thingType: thingType, groupId: group, status: status, limit: limit))
+            things = try store.things(
+                ThingFilter(thingType: thingType, groupId: group, status: status, limit: limit.value))
         }
         if format == .table {
             var table = TextTable(["ID", "TYPE", "GROUP", "NAME", "STATUS", "UPDATED"])

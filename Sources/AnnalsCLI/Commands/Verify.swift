@@ -18,10 +18,10 @@ struct Verify: ParsableCommand {
     @OptionGroup var location: StoreLocation
 
     @Option(help: "The first offset to check.")
-    var from: UInt64 = 1
+    var from: WholeNumber<UInt64> = 1
 
     @Option(help: "The last offset to check (default: the head).")
-    var to: UInt64?
+    var to: WholeNumber<UInt64>?
 
     @Option(help: ArgumentHelp("A head printed earlier by 'annals head'.", valueName: "hash@offset"))
     var anchor: String?
@@ -30,9 +30,11 @@ struct Verify: ParsableCommand {
     var indexes = false
 
     func validate() throws {
-        if from == 0 { throw ValidationError("--from must be at least 1") }
-        if let to, to < from { throw ValidationError("--to (\(to)) is before --from (\(from))") }
-        if indexes && (from != 1 || to != nil) {
+        if from.value == 0 { throw ValidationError("--from must be at least 1") }
+        if let to, to.value < from.value {
+            throw ValidationError("--to (\(to.value)) is before --from (\(from.value))")
+        }
+        if indexes && (from.value != 1 || to != nil) {
             throw ValidationError("--indexes checks the whole log: give no --from or --to with it")
         }
         if let anchor, case .failure(let problem) = VerificationAnchor.parse(anchor) {
@@ -43,7 +45,7 @@ struct Verify: ParsableCommand {
     func run() throws {
         let store = try location.openForReading()
         defer { store.close() }
-        let report = try store.verify(from: from, to: to, anchor: anchor.flatMap(VerificationAnchor.init))
+        let report = try store.verify(from: from.value, to: to?.value, anchor: anchor.flatMap(VerificationAnchor.init))
         // The indexes are compared with the log's events: only once the log itself is intact.
         let indexProblems = indexes && report.isIntact ? try store.verifyIndexes() : []
         let problems = report.problems + indexProblems

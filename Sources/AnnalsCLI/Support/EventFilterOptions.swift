@@ -4,10 +4,10 @@ import ArgumentParser
 /// The filters shared by `read`, `replay` and `audit`.
 struct EventFilterOptions: ParsableArguments {
     @Option(help: "The first offset to include.")
-    var from: UInt64 = 1
+    var from: WholeNumber<UInt64> = 1
 
     @Option(help: "The last offset to include.")
-    var to: UInt64?
+    var to: WholeNumber<UInt64>?
 
     @Option(
         name: .customLong("type"),
@@ -35,8 +35,10 @@ struct EventFilterOptions: ParsableArguments {
         try Self.checkTypePatterns(types)
         // No event has an empty actor, target or group: an empty one is a mistake (an unset shell variable).
         try OntologyArguments.checkNotEmpty([actor, target, group], flags: ["--actor", "--target", "--group"])
-        if from == 0 { throw ValidationError("--from must be at least 1 (offsets start at 1)") }
-        if let to, to < from { throw ValidationError("--to (\(to)) is before --from (\(from))") }
+        if from.value == 0 { throw ValidationError("--from must be at least 1 (offsets start at 1)") }
+        if let to, to.value < from.value {
+            throw ValidationError("--to (\(to.value)) is before --from (\(from.value))")
+        }
         if let since, let until, until.milliseconds <= since.milliseconds {
             throw ValidationError("--until must be after --since")
         }
@@ -52,7 +54,8 @@ struct EventFilterOptions: ParsableArguments {
     /// The query these filters describe, ending at `last` at the latest.
     func query(through last: UInt64 = .max) -> EventQuery {
         EventQuery(
-            from: from, to: min(to ?? .max, last), types: types, actorId: actor, targetId: target, groupId: group,
+            from: from.value, to: min(to?.value ?? .max, last), types: types, actorId: actor, targetId: target,
+            groupId: group,
             since: since?.milliseconds, until: until?.milliseconds)
     }
 }

@@ -10,14 +10,14 @@ struct MaximumEventSizeOption: ParsableArguments {
     static let largest = 256 << 20
 
     @Option(help: "The largest encoded event accepted, in bytes (256 to 268435456).")
-    var maxEventSize: Int = StoreOptions().maximumEventSize
+    var maxEventSize = WholeNumber(StoreOptions().maximumEventSize)
 
     /// Throws a validation error (exit 64) for a limit out of range.
     func check() throws {
-        guard maxEventSize >= Self.smallest else {
+        guard maxEventSize.value >= Self.smallest else {
             throw ValidationError("--max-event-size must be at least \(Self.smallest) bytes")
         }
-        guard maxEventSize <= Self.largest else {
+        guard maxEventSize.value <= Self.largest else {
             throw ValidationError("--max-event-size must be at most \(Self.largest) bytes (256 MiB)")
         }
     }

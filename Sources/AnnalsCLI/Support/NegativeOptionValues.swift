@@ -1,9 +1,9 @@
 /// Joins a negative number given as an option's value to its option (`--keep -1` becomes `--keep=-1`).
 ///
 /// ArgumentParser reads a word starting with `-` as an option, so `--keep -1` failed with "Missing value for
-/// '--keep <keep>'" although a value was given, and the command's own check (`--keep must be at least 0, got -1`)
-/// never ran. Joined, the value reaches the option, and a flag that takes no value is refused for the `=` instead.
-/// Words after `--` are left alone.
+/// '--keep <keep>'" although a value was given. Joined, the value reaches the option and is refused there
+/// (``WholeNumber`` takes digits only: `The value '-1' is invalid for '--keep <keep>'`), and a flag that takes no
+/// value is refused for the `=` instead. Words after `--` are left alone.
 enum NegativeOptionValues {
     /// `arguments` with every negative number that follows a `--long-option` (without `=`) joined to it.
     static func joined(_ arguments: [String]) -> [String] {

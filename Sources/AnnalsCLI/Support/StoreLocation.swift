@@ -86,7 +86,7 @@ struct TimeArgument: ExpressibleByArgument {
     let milliseconds: Int64
 
     init?(argument: String) {
-        if let ms = Int64(argument), ms >= 0 {
+        if let ms = WholeNumber<Int64>.parse(argument) {
             milliseconds = ms
         } else if let ms = ISO8601.milliseconds(argument, rounding: .up) {
             milliseconds = ms

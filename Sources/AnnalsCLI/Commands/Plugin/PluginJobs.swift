@@ -24,7 +24,7 @@ struct PluginJobs: ParsableCommand {
     var organization: String?
 
     @Option(help: "At most this many, 1…10000.")
-    var limit = 100
+    var limit: WholeNumber<Int> = 100
 
     @Option(help: "jsonl (default) or table.")
     var format: OutputFormat = .jsonl
@@ -32,7 +32,7 @@ struct PluginJobs: ParsableCommand {
     @OptionGroup var actor: ActorOption
 
     func validate() throws {
-        guard (1...10_000).contains(limit) else { throw ValidationError("--limit must be within 1…10000") }
+        guard (1...10_000).contains(limit.value) else { throw ValidationError("--limit must be within 1…10000") }
     }
 
     func run() throws {
@@ -40,7 +40,7 @@ struct PluginJobs: ParsableCommand {
         defer { store.close() }
         let runtime = PluginRuntime(store: store)
         try runtime.recoverAbandoned(actorId: actor.actor, organization: organization)
-        let jobs = try runtime.jobs(organization: organization, limit: limit)
+        let jobs = try runtime.jobs(organization: organization, limit: limit.value)
         try Output.standard.items(
             jobs, format: format, json: \.json,
             columns: ["ID", "GROUP", "PLUGIN", "ACTION", "STATE", "ERROR", "OFFSETS"]
@@ -125,18 +125,22 @@ struct PluginDispatch: ParsableCommand {
     var follow = false
 
     @Option(help: "Attempts per event before it is dead-lettered.")
-    var maxAttempts = 5
+    var maxAttempts: WholeNumber<Int> = 5
 
     @Option(help: "The delay before the first retry, in milliseconds (it doubles each time).")
-    var backoffMs = 100
+    var backoffMs: WholeNumber<Int> = 100
 
     @OptionGroup var runtimeOptions: RuntimeOptions
     @OptionGroup var actor: ActorOption
 
     func validate() throws {
         try runtimeOptions.check()
-        guard (1...100).contains(maxAttempts) else { throw ValidationError("--max-attempts must be within 1…100") }
-        guard (0...60_000).contains(backoffMs) else { throw ValidationError("--backoff-ms must be within 0…60000") }
+        guard (1...100).contains(maxAttempts.value) else {
+            throw ValidationError("--max-attempts must be within 1…100")
+        }
+        guard (0...60_000).contains(backoffMs.value) else {
+            throw ValidationError("--backoff-ms must be within 0…60000")
+        }
     }
 
     func run() throws {
@@ -146,8 +150,8 @@ struct PluginDispatch: ParsableCommand {
         try runtime.recoverAbandoned(actorId: actor.actor, organization: organization)
         // The store's pages were checked at the open; --follow reads events appended later, checked per batch.
         let dispatcher = PluginDispatcher(
-            runtime: runtime, organization: organization, maxAttempts: maxAttempts,
-            backoff: .milliseconds(backoffMs), actorId: actor.actor, checksPages: follow)
+            runtime: runtime, organization: organization, maxAttempts: maxAttempts.value,
+            backoff: .milliseconds(backoffMs.value), actorId: actor.actor, checksPages: follow)
         guard follow else {
             let report = try blocking { try await dispatcher.runOnce() }
             try Output.standard.line(report.json.canonicalBytes)

@@ -36,14 +36,14 @@ struct PluginRollbackCommand: ParsableCommand {
 
     func validate() throws {
         try organization.check()
-        if let to, UInt64(to) == nil, SemanticVersion(to) == nil {
+        if let to, WholeNumber<UInt64>.parse(to) == nil, SemanticVersion(to) == nil {
             throw ValidationError("--to must be an offset or a version such as 1.2.0, not '\(to)'")
         }
     }
 
     func run() throws {
         let target: PluginRollbackTarget? = to.map { text in
-            if let offset = UInt64(text) { return .offset(offset) }
+            if let offset = WholeNumber<UInt64>.parse(text) { return .offset(offset) }
             return .version(SemanticVersion(text)!)
         }
         let store = try location.openCheckingEveryPage(writing: !dryRun)

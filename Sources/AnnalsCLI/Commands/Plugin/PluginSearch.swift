@@ -29,14 +29,14 @@ struct PluginSearch: ParsableCommand {
     var category: String?
 
     @Option(help: "At most this many results, 1…100.")
-    var limit = 10
+    var limit: WholeNumber<Int> = 10
 
     @Option(help: "jsonl (default) or table.")
     var format: OutputFormat = .jsonl
 
     func validate() throws {
         try OrganizationOption.check(organization)
-        guard (1...100).contains(limit) else { throw ValidationError("--limit must be within 1…100") }
+        guard (1...100).contains(limit.value) else { throw ValidationError("--limit must be within 1…100") }
         if query.allSatisfy(\.isWhitespace) { throw ValidationError("the QUERY must not be empty") }
         if category?.isEmpty == true { throw ValidationError("--category must not be empty") }
     }
@@ -45,7 +45,7 @@ struct PluginSearch: ParsableCommand {
         let store = try location.openForReadingViews()
         defer { store.close() }
         let results = try PluginPlatform(store: store).search(
-            query, organization: organization, category: category, limit: limit)
+            query, organization: organization, category: category, limit: limit.value)
         try Output.standard.items(
             Array(results.enumerated()), format: format, json: { $0.element.json },
             columns: ["RANK", "SCORE", "PLUGIN", "SCOPE", "REGISTRY", "LATEST", "WHY", "DESCRIPTION"], maximumWidth: 50

@@ -23,42 +23,44 @@ struct RuntimeOptions: ParsableArguments {
     var isolation: Isolation = .inProcess
 
     @Option(help: "The fuel (instruction budget) of an execution.")
-    var fuel: UInt64 = SandboxLimits().fuel
+    var fuel = WholeNumber(SandboxLimits().fuel)
 
     @Option(help: "The wall-clock limit of an execution, in seconds.")
     var timeout: Double = 5
 
     @Option(help: "The most linear memory an execution may use, in 64 KiB pages.")
-    var memoryPages: Int = SandboxLimits().maxMemoryPages
+    var memoryPages = WholeNumber(SandboxLimits().maxMemoryPages)
 
     @Option(help: "The most successful events_append and kv_set calls of one execution.")
-    var maxWrites = PluginWriteLimits().maxWrites
+    var maxWrites = WholeNumber(PluginWriteLimits().maxWrites)
 
     @Option(help: "The most bytes one execution may write through events_append and kv_set.")
-    var maxWriteBytes = PluginWriteLimits().maxBytes
+    var maxWriteBytes = WholeNumber(PluginWriteLimits().maxBytes)
 
     @Option(help: "The most bytes of a plugin's key/value state in one organization.")
-    var maxKvBytes = PluginWriteLimits().maxKVStateBytes
+    var maxKvBytes = WholeNumber(PluginWriteLimits().maxKVStateBytes)
 
     @Option(help: "How many plugin appends deep an event may be (plugins feeding each other events stop there).")
-    var cascadeLimit = PluginRuntime.defaultCascadeLimit
+    var cascadeLimit = WholeNumber(PluginRuntime.defaultCascadeLimit)
 
     func check() throws {
         guard timeout > 0, timeout <= 86_400 else {
             throw ValidationError("--timeout must be within (0, 86400] seconds")
         }
-        guard (1...65_536).contains(memoryPages) else { throw ValidationError("--memory-pages must be within 1…65536") }
-        guard fuel > 0 else { throw ValidationError("--fuel must be positive") }
-        guard (0...Self.maximumWrites).contains(maxWrites) else {
+        guard (1...65_536).contains(memoryPages.value) else {
+            throw ValidationError("--memory-pages must be within 1…65536")
+        }
+        guard fuel.value > 0 else { throw ValidationError("--fuel must be positive") }
+        guard (0...Self.maximumWrites).contains(maxWrites.value) else {
             throw ValidationError("--max-writes must be within 0…\(Self.maximumWrites)")
         }
-        guard (0...Self.maximumBytes).contains(maxWriteBytes) else {
+        guard (0...Self.maximumBytes).contains(maxWriteBytes.value) else {
             throw ValidationError("--max-write-bytes must be within 0…\(Self.maximumBytes)")
         }
-        guard (0...Self.maximumBytes).contains(maxKvBytes) else {
+        guard (0...Self.maximumBytes).contains(maxKvBytes.value) else {
             throw ValidationError("--max-kv-bytes must be within 0…\(Self.maximumBytes)")
         }
-        guard (1...Self.maximumCascadeLimit).contains(cascadeLimit) else {
+        guard (1...Self.maximumCascadeLimit).contains(cascadeLimit.value) else {
             throw ValidationError("--cascade-limit must be within 1…\(Self.maximumCascadeLimit)")
         }
     }
@@ -72,12 +74,13 @@ struct RuntimeOptions: ParsableArguments {
 
     /// The write limits these options give.
     var writeLimits: PluginWriteLimits {
-        PluginWriteLimits(maxWrites: maxWrites, maxBytes: maxWriteBytes, maxKVStateBytes: maxKvBytes)
+        PluginWriteLimits(maxWrites: maxWrites.value, maxBytes: maxWriteBytes.value, maxKVStateBytes: maxKvBytes.value)
     }
 
     /// The limits these options give.
     var limits: SandboxLimits {
-        SandboxLimits(fuel: fuel, maxMemoryPages: memoryPages, timeout: .milliseconds(Int64(timeout * 1_000)))
+        SandboxLimits(
+            fuel: fuel.value, maxMemoryPages: memoryPages.value, timeout: .milliseconds(Int64(timeout * 1_000)))
     }
 
     /// The secrets file in effect, if any.
@@ -91,8 +94,8 @@ struct RuntimeOptions: ParsableArguments {
         if let secretsFile { arguments += ["--secrets", secretsFile] }
         // The sandbox limits travel with the job's record; the write limits are the runtime's, so they are passed on.
         arguments += [
-            "--max-writes", String(maxWrites), "--max-write-bytes", String(maxWriteBytes), "--max-kv-bytes",
-            String(maxKvBytes), "--cascade-limit", String(cascadeLimit),
+            "--max-writes", String(maxWrites.value), "--max-write-bytes", String(maxWriteBytes.value), "--max-kv-bytes",
+            String(maxKvBytes.value), "--cascade-limit", String(cascadeLimit.value),
         ]
         return arguments
     }
@@ -106,7 +109,7 @@ struct RuntimeOptions: ParsableArguments {
             case .worker: .workerProcesses(executable: CurrentExecutable.path, count: 2)
             }
         return PluginRuntime(
-            store: store, secrets: secrets, isolation: isolation, limits: limits, cascadeLimit: cascadeLimit,
+            store: store, secrets: secrets, isolation: isolation, limits: limits, cascadeLimit: cascadeLimit.value,
             writeLimits: writeLimits)
     }
 }
