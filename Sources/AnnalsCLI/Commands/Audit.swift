@@ -43,7 +43,7 @@ struct Audit: ParsableCommand {
         if let since, let until, until.milliseconds <= since.milliseconds {
             throw ValidationError("--until must be after --since")
         }
-        try OntologyArguments.checkNotEmpty([actor, group], flags: ["--actor", "--group"])
+        try OntologyArguments.checkIdentifiers([actor, group], flags: ["--actor", "--group"])
     }
 
     func run() throws {

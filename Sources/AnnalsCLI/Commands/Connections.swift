@@ -39,8 +39,8 @@ struct Connections: ParsableCommand {
 
     func validate() throws {
         try OntologyArguments.checkLimit(limit.value)
-        try OntologyArguments.checkNotEmpty(
-            [id, from, to, connectionType, group], flags: ["--id", "--from", "--to", "--type", "--group"])
+        try OntologyArguments.checkIdentifiers([id, from, to, group], flags: ["--id", "--from", "--to", "--group"])
+        try OntologyArguments.checkNotEmpty([connectionType], flags: ["--type"])
         if id != nil, from != nil || to != nil || connectionType != nil || group != nil {
             throw ValidationError("--id cannot be combined with --from, --to, --type or --group")
         }

@@ -39,8 +39,8 @@ struct Graph: ParsableCommand {
         guard (0...16).contains(depth.value) else {
             throw ValidationError("--depth must be in 0…16, got \(depth.value)")
         }
-        try OntologyArguments.checkNotEmpty(
-            [id] + types.map(Optional.some), flags: ["ID"] + types.map { _ in "--type" })
+        try OntologyArguments.checkIdentifiers([id], flags: ["ID"])
+        try OntologyArguments.checkNotEmpty(types, flags: types.map { _ in "--type" })
     }
 
     func run() throws {

@@ -37,9 +37,8 @@ struct Knowledge: ParsableCommand {
 
     func validate() throws {
         try OntologyArguments.checkLimit(limit.value)
-        try OntologyArguments.checkNotEmpty(
-            [id, thing, group] + labels.map(Optional.some),
-            flags: ["--id", "--thing", "--group"] + labels.map { _ in "--label" })
+        try OntologyArguments.checkIdentifiers([id, thing, group], flags: ["--id", "--thing", "--group"])
+        try OntologyArguments.checkNotEmpty(labels, flags: labels.map { _ in "--label" })
         if id != nil, thing != nil || !labels.isEmpty || group != nil {
             throw ValidationError("--id cannot be combined with --thing, --label or --group")
         }

@@ -42,8 +42,8 @@ struct Search: ParsableCommand {
     func validate() throws {
         try OntologyArguments.checkLimit(limit.value, maximum: 1000)
         if text.allSatisfy(\.isWhitespace) { throw ValidationError("the search TEXT must not be empty") }
-        try OntologyArguments.checkNotEmpty(
-            [group] + labels.map(Optional.some), flags: ["--group"] + labels.map { _ in "--label" })
+        try OntologyArguments.checkIdentifiers([group], flags: ["--group"])
+        try OntologyArguments.checkNotEmpty(labels, flags: labels.map { _ in "--label" })
     }
 
     func run() throws {

@@ -86,7 +86,7 @@ struct ScopeOptions: ParsableArguments {
     /// Rejects `--thing` with `--group` (exit code 64).
     func check() throws {
         if thing != nil && group != nil { throw ValidationError("--thing and --group cannot be combined") }
-        try OntologyArguments.checkNotEmpty([thing, group], flags: ["--thing", "--group"])
+        try OntologyArguments.checkIdentifiers([thing, group], flags: ["--thing", "--group"])
     }
 
     /// The engine's scope.

@@ -51,7 +51,7 @@ struct Tail: ParsableCommand {
             do { try SubscriberCursor.validate(name: cursor) } catch { throw ValidationError(error.description) }
         }
         try EventFilterOptions.checkTypePatterns(types)
-        try OntologyArguments.checkNotEmpty([actor, target, group], flags: ["--actor", "--target", "--group"])
+        try OntologyArguments.checkIdentifiers([actor, target, group], flags: ["--actor", "--target", "--group"])
     }
 
     func run() throws {

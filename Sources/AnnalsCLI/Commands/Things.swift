@@ -34,8 +34,8 @@ struct Things: ParsableCommand {
 
     func validate() throws {
         try OntologyArguments.checkLimit(limit.value)
-        try OntologyArguments.checkNotEmpty(
-            [id, thingType, group, status], flags: ["--id", "--type", "--group", "--status"])
+        try OntologyArguments.checkIdentifiers([id, group], flags: ["--id", "--group"])
+        try OntologyArguments.checkNotEmpty([thingType, status], flags: ["--type", "--status"])
         if id != nil, thingType != nil || group != nil || status != nil {
             throw ValidationError("--id cannot be combined with --type, --group or --status")
         }

@@ -33,8 +33,9 @@ struct EventFilterOptions: ParsableArguments {
 
     func validate() throws {
         try Self.checkTypePatterns(types)
-        // No event has an empty actor, target or group: an empty one is a mistake (an unset shell variable).
-        try OntologyArguments.checkNotEmpty([actor, target, group], flags: ["--actor", "--target", "--group"])
+        // No event has an actor, target or group the engine's rule for ids refuses (an empty one, from an unset shell
+        // variable; one with a control character; one over 256 bytes): such a filter is a mistake.
+        try OntologyArguments.checkIdentifiers([actor, target, group], flags: ["--actor", "--target", "--group"])
         if from.value == 0 { throw ValidationError("--from must be at least 1 (offsets start at 1)") }
         if let to, to.value < from.value {
             throw ValidationError("--to (\(to.value)) is before --from (\(from.value))")

@@ -1,6 +1,8 @@
+import Annals
 import ArgumentParser
+import Foundation
 
-/// Checks shared by the ontology query commands.
+/// Checks shared by the ontology query commands, and by the commands that filter events by id.
 enum OntologyArguments {
     /// Rejects a `--limit` below 1, or above `maximum` when given.
     static func checkLimit(_ limit: Int, maximum: Int? = nil) throws {
@@ -10,7 +12,22 @@ enum OntologyArguments {
         if limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit)") }
     }
 
-    /// Rejects an empty id, type, label or group given to `flag`: no entity has one.
+    /// Rejects an id given to `flag` that no event or entity can have (exit 64): the engine's rule for an event's
+    /// `actorId`, `targetId` and `groupId` (``NewEvent/identifierProblem(_:)``: 1–256 bytes of UTF-8 without control
+    /// characters), applied to the id in Unicode normalization form C, the spelling queries look ids up by. An id the
+    /// rule refuses (`--thing ''`, `--actor $'\t'`, 300 bytes) would match nothing; one it accepts may match
+    /// (`' '` is an id events may carry).
+    static func checkIdentifiers(_ values: [String?], flags: [String]) throws {
+        for (value, flag) in zip(values, flags) {
+            guard let value else { continue }
+            if value.isEmpty { throw ValidationError("\(flag) cannot be empty") }
+            if let problem = NewEvent.identifierProblem(value.precomposedStringWithCanonicalMapping) {
+                throw ValidationError("\(flag) \(problem)")
+            }
+        }
+    }
+
+    /// Rejects an empty type, label or status given to `flag`: no entity has one.
     static func checkNotEmpty(_ values: [String?], flags: [String]) throws {
         for (value, flag) in zip(values, flags) where value?.isEmpty == true {
             throw ValidationError("\(flag) cannot be empty")

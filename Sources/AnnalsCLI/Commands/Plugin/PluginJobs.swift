@@ -32,6 +32,7 @@ struct PluginJobs: ParsableCommand {
     @OptionGroup var actor: ActorOption
 
     func validate() throws {
+        try OrganizationOption.check(organization)
         guard (1...10_000).contains(limit.value) else { throw ValidationError("--limit must be within 1…10000") }
     }
 
@@ -94,6 +95,8 @@ struct PluginSubscriptions: ParsableCommand {
     @Option(name: .customLong("group"), help: ArgumentHelp("Only this organization's.", valueName: "org"))
     var organization: String?
 
+    func validate() throws { try OrganizationOption.check(organization) }
+
     func run() throws {
         let store = try location.openCheckingEveryPage(writing: false)
         defer { store.close() }
@@ -134,6 +137,7 @@ struct PluginDispatch: ParsableCommand {
     @OptionGroup var actor: ActorOption
 
     func validate() throws {
+        try OrganizationOption.check(organization)
         try runtimeOptions.check()
         guard (1...100).contains(maxAttempts.value) else {
             throw ValidationError("--max-attempts must be within 1…100")
@@ -197,7 +201,10 @@ struct PluginDeadLetters: ParsableCommand {
     @OptionGroup var runtimeOptions: RuntimeOptions
     @OptionGroup var actor: ActorOption
 
-    func validate() throws { try runtimeOptions.check() }
+    func validate() throws {
+        try OrganizationOption.check(organization)
+        try runtimeOptions.check()
+    }
 
     func run() throws {
         let store = try location.openCheckingEveryPage(writing: retry)
