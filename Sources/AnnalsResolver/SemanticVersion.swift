@@ -49,7 +49,8 @@ public struct SemanticVersion: Sendable, Hashable, Comparable, Codable, Lossless
     ///
     /// Surrounding whitespace and one leading `v` or `=` are ignored; everything else must follow SemVer 2.0.0:
     /// three numbers without leading zeros, prerelease and build identifiers that are non-empty and made of ASCII
-    /// letters, digits and hyphens, numeric prerelease identifiers without leading zeros.
+    /// letters, digits and hyphens, numeric prerelease identifiers without leading zeros; at most 256 characters, as
+    /// npm counts them (UTF-16 code units, surrounding whitespace included).
     /// - Parameter text: The text to parse.
     /// - Throws: ``SemanticVersionParseError`` naming the text and what is wrong with it.
     public init(parsing text: String) throws(SemanticVersionParseError) {

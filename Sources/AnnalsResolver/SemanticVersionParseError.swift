@@ -26,8 +26,18 @@ public struct SemanticVersionParseError: Error, Sendable, Hashable, CustomString
         case notANumber(Component, String)
         /// A number of the version core starts with `0` and has more digits, as the major version in `01.2.3`.
         case leadingZero(Component)
-        /// A number of the version core is larger than 2^53 − 1, npm's `Number.MAX_SAFE_INTEGER`.
+        /// A number of the version core is larger than 2^53 − 1, npm's `Number.MAX_SAFE_INTEGER` (or, where a range
+        /// ignores it after a wildcard, longer than the 257 digits npm reads).
         case tooLarge(String)
+        /// The version is longer than 256 characters, npm's `MAX_LENGTH`; the length is counted as JavaScript counts
+        /// it (UTF-16 code units).
+        case tooLong(Int)
+        /// A prerelease or build identifier is longer than npm reads: a build identifier of more than 250
+        /// characters, a numeric prerelease identifier of more than 257 digits, or an alphanumeric one with more than
+        /// 256 digits before its first letter or hyphen, or more than 250 characters after it. Only an identifier
+        /// that a range drops (build metadata after `~` or `^`, a tag after a wildcard) can be that long without
+        /// making its version longer than 256 characters (``tooLong(_:)``).
+        case identifierTooLong(String, section: String)
         /// The core has more than three numbers, as in `1.2.3.4`.
         case extraComponent(String)
         /// The prerelease tag or the build metadata has an empty identifier, as in `1.2.3-alpha..1`.
@@ -45,6 +55,11 @@ public struct SemanticVersionParseError: Error, Sendable, Hashable, CustomString
             case .notANumber(let component, let text): "the \(component.rawValue) version \"\(text)\" is not a number"
             case .leadingZero(let component): "leading zero in the \(component.rawValue) version"
             case .tooLarge(let text): "the number \(text) is too large"
+            case .tooLong(let length):
+                "the version is \(length) characters long, more than \(VersionTextParser.maximumLength)"
+            case .identifierTooLong(let identifier, let section):
+                "the identifier \"\(identifier.prefix(16))…\" (\(identifier.count) characters) in the \(section) is "
+                    + "longer than npm reads"
             case .extraComponent(let text): "unexpected fourth number \"\(text)\" (a version has three)"
             case .emptyIdentifier(let section): "empty identifier in the \(section)"
             case .invalidCharacter(let character, let section):

@@ -28,7 +28,8 @@ public struct VersionRange: Sendable, Hashable, Codable, CustomStringConvertible
     /// Parses an npm range.
     ///
     /// Whitespace (what JavaScript's `\s` matches, as for npm) is tolerated around operators (`>= 1.2.3`) and between
-    /// sets; an empty text means any version.
+    /// sets; an empty text means any version. The text has no length limit, but each version it compares with is at
+    /// most 256 characters, as in npm (docs/PLUGINS.md, "Versions and ranges").
     /// - Parameter text: The range text, such as `^1.2.3 || >=2.1.0 <3`.
     /// - Throws: ``VersionRangeParseError`` naming the text, the offending token and its position;
     ///   ``VersionRangeParseError/Reason/distTag(_:)`` for a plain identifier such as `latest`, and

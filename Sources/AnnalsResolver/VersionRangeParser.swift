@@ -240,10 +240,17 @@ struct VersionRangeParser {
             let version = PartialVersion(
                 major: numbers[0], minor: numbers[1], patch: numbers[2], prerelease: identifiers)
             // A version npm keeps as written takes one optional `v` (npm's comparator grammar).
-            if place.keepsText(of: version, wildcard: wildcard, parts: parts.count)
-                && prefix.count > (prefix == "v" ? 1 : 0)
-            {
+            let keepsText = place.keepsText(of: version, wildcard: wildcard, parts: parts.count)
+            if keepsText && prefix.count > (prefix == "v" ? 1 : 0) {
                 throw failure(.extraPrefix(sign + prefix))
+            }
+            // npm reads each version it compares with up to 256 characters: one kept as written with its `v` and
+            // build metadata, one rewritten (after `~` or `^`, a `TO` with a prerelease tag) as its numbers and tag.
+            if parts.count == 3 && !wildcard {
+                let length =
+                    keepsText
+                    ? prefix.utf16.count + rest.utf16.count : rest.utf16.count - (build.map { $0.utf16.count + 1 } ?? 0)
+                if length > VersionTextParser.maximumLength { throw failure(.invalidVersion(.tooLong(length))) }
             }
             return (version, String(rest))
         } catch let error as VersionRangeParseError {

@@ -1,9 +1,24 @@
 /// The pieces of version syntax shared by ``SemanticVersion`` and ``VersionRange``: numbers, prerelease tags and
 /// build metadata. Each function throws the ``SemanticVersionParseError/Reason`` for its piece.
 enum VersionTextParser {
-    /// A full version after trimming whitespace and one leading `v` or `=`.
+    /// The longest version npm reads, its `MAX_LENGTH`: 256 characters, counted in UTF-16 code units as JavaScript
+    /// counts them.
+    static let maximumLength = 256
+
+    /// The most letters, digits and hyphens in a row npm's regular expressions read in an identifier, its
+    /// `MAX_SAFE_BUILD_LENGTH` (250).
+    static let maximumIdentifierRun = 250
+
+    /// The most digits npm's regular expressions read in a number: its first digit and ``maximumLength`` more.
+    static let maximumDigits = maximumLength + 1
+
+    /// A full version after trimming whitespace and one leading `v` or `=`, at most ``maximumLength`` characters
+    /// long as npm measures it: the text as given, whitespace included, or, for a version with the one leading `=`
+    /// Annals allows (npm's `valid` refuses it), the text after the `=`, as npm would be given it.
     static func version(cleaning text: Substring) throws(SemanticVersionParseError.Reason) -> SemanticVersion {
         var rest = text.trimmingWhitespace()
+        let length = rest.first == "=" ? rest.dropFirst().utf16.count : text.utf16.count
+        if length > maximumLength { throw .tooLong(length) }
         if rest.first == "v" || rest.first == "=" { rest = rest.dropFirst() }
         guard !rest.isEmpty else { throw .empty }
         let (core, prerelease, build) = splitTags(rest)
@@ -47,8 +62,8 @@ enum VersionTextParser {
         return value
     }
 
-    /// Checks that `text` is written as a number of the version core: digits only, no leading zero, any size (npm
-    /// checks no more of a number it ignores, such as the `5` of `1.x.5`).
+    /// Checks that `text` is written as a number of the version core: digits only, no leading zero, at most
+    /// ``maximumDigits`` digits but any value (npm checks no more of a number it ignores, such as the `5` of `1.x.5`).
     static func checkDigits(
         _ text: Substring, component: SemanticVersionParseError.Component
     ) throws(SemanticVersionParseError.Reason) {
@@ -56,6 +71,7 @@ enum VersionTextParser {
             throw .notANumber(component, String(text))
         }
         if text.count > 1 && text.first == "0" { throw .leadingZero(component) }
+        if text.utf8.count > maximumDigits { throw .tooLarge(String(text)) }
     }
 
     /// The dot-separated prerelease identifiers of `text` (the part after `-`).
@@ -67,8 +83,16 @@ enum VersionTextParser {
             try checkIdentifier(part, section: "prerelease tag")
             if part.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
                 if part.count > 1 && part.first == "0" { throw .leadingZeroInPrerelease(String(part)) }
+                if part.utf8.count > maximumDigits {
+                    throw .identifierTooLong(String(part), section: "prerelease tag")
+                }
                 identifiers.append(UInt64(part).map { .numeric($0) } ?? .largeNumeric(String(part)))
             } else {
+                // npm reads digits, then a letter or hyphen, then a run of letters, digits and hyphens.
+                let digits = part.utf8.prefix { $0 >= 0x30 && $0 <= 0x39 }.count
+                if digits > maximumLength || part.utf8.count - digits > maximumIdentifierRun + 1 {
+                    throw .identifierTooLong(String(part), section: "prerelease tag")
+                }
                 identifiers.append(.alphanumeric(String(part)))
             }
         }
@@ -78,7 +102,12 @@ enum VersionTextParser {
     /// The dot-separated build metadata identifiers of `text` (the part after `+`).
     static func buildIdentifiers(_ text: Substring) throws(SemanticVersionParseError.Reason) -> [String] {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        for part in parts { try checkIdentifier(part, section: "build metadata") }
+        for part in parts {
+            try checkIdentifier(part, section: "build metadata")
+            if part.utf8.count > maximumIdentifierRun {
+                throw .identifierTooLong(String(part), section: "build metadata")
+            }
+        }
         return parts.map(String.init)
     }
 
