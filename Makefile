@@ -14,6 +14,8 @@ deps:
 	[ -f /usr/include/lmdb.h ] || missing="$$missing liblmdb-dev"; \
 	[ -f /usr/include/zstd.h ] && [ -f /usr/include/zdict.h ] || missing="$$missing libzstd-dev"; \
 	[ -f /usr/include/sqlite3.h ] || missing="$$missing libsqlite3-dev"; \
+	[ -n "$$(find /usr/include -maxdepth 3 -path '*/curl/curl.h' 2>/dev/null)" ] \
+		|| missing="$$missing libcurl4-openssl-dev"; \
 	command -v pkg-config >/dev/null 2>&1 || missing="$$missing pkg-config"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \

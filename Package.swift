@@ -27,6 +27,9 @@ let package = Package(
             name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
             providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(
+            name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(
             name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]),
         // Small C helpers: hardware CRC-32C and atomics on process-shared memory.
@@ -52,7 +55,7 @@ let package = Package(
         .target(
             name: "AnnalsPlatform",
             dependencies: [
-                "Annals", "AnnalsResolver", "AnnalsSandbox",
+                "Annals", "AnnalsResolver", "AnnalsSandbox", "CCurl",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
 

@@ -13,9 +13,20 @@ public func withHTTPServer<R>(serving directory: String, _ body: (String) async 
         print(server.server_port, flush=True)
         server.serve_forever()
         """
+    return try await withPythonServer(script: script, arguments: [directory]) { base, _ in try await body(base) }
+}
+
+/// Runs the Python server `script` (a real process) with `arguments` for the duration of `body`, which gets the
+/// server's base URL (`http://127.0.0.1:PORT`, the port being the first line the script prints) and the script's
+/// standard output after that line; the process is stopped and reaped afterwards.
+/// - Throws: ``LocalHTTPServerFailure`` when the server prints no port (Python is missing or failed), or what `body`
+///   throws.
+func withPythonServer<R>(
+    script: String, arguments: [String], _ body: (String, FileHandle) async throws -> R
+) async throws -> R {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-u", "-c", script, directory]
+    process.arguments = ["python3", "-u", "-c", script] + arguments
     let output = Pipe()
     process.standardOutput = output
     process.standardError = FileHandle.nullDevice
@@ -25,12 +36,19 @@ public func withHTTPServer<R>(serving directory: String, _ body: (String) async 
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
+    let line = try readLine(from: output.fileHandleForReading) ?? ""
+    guard let port = Int(line) else { throw LocalHTTPServerFailure(output: line) }
+    return try await body("http://127.0.0.1:\(port)", output.fileHandleForReading)
+}
+
+/// The next line of `handle`, without its newline; `nil` at the end of the output.
+func readLine(from handle: FileHandle) throws -> String? {
     var line: [UInt8] = []
-    while let byte = try output.fileHandleForReading.read(upToCount: 1)?.first, byte != 0x0A { line.append(byte) }
-    guard let port = Int(String(decoding: line, as: UTF8.self)) else {
-        throw LocalHTTPServerFailure(output: String(decoding: line, as: UTF8.self))
+    while let byte = try handle.read(upToCount: 1)?.first {
+        if byte == 0x0A { return String(decoding: line, as: UTF8.self) }
+        line.append(byte)
     }
-    return try await body("http://127.0.0.1:\(port)")
+    return line.isEmpty ? nil : String(decoding: line, as: UTF8.self)
 }
 
 /// The local HTTP server did not start: it printed `output` instead of its port.

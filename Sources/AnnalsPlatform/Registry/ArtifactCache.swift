@@ -34,8 +34,8 @@ struct ArtifactCache {
         case other
     }
 
-    /// How old a temporary file must be before a prune takes it for the leftover of an interrupted download: far
-    /// longer than writing and renaming one module takes (a download is written in one call, then renamed).
+    /// How old a temporary file must be before a prune takes it for the leftover of an interrupted download: a
+    /// download writes it as the body arrives, then renames it, and a download that stalls is abandoned long before.
     static let staleTemporaryAge: TimeInterval = 3600
 
     /// The kind of the file named `name` in the cache's directory.
@@ -136,9 +136,12 @@ struct ArtifactCache {
     }
 
     /// The module at `url` in the cache, downloaded and checked unless a file with its digest is there.
+    ///
+    /// The body is written to a temporary file as it arrives and hashed on the way (memory stays bounded whatever
+    /// its size), then renamed into place if its digest is the entry's; a refused or failed download leaves nothing.
     /// - Parameter release: The plugin and version it is for, for messages.
-    /// - Throws: ``PlatformError/unreadableSource(source:reason:)`` when the module was downloaded but cannot be
-    ///   stored.
+    /// - Throws: ``PlatformError/unreadableSource(source:reason:)`` when the module cannot be stored (the cache's
+    ///   directory or the temporary file cannot be made or written).
     private func cache(
         _ url: URL, sha256: String, of release: String, source: String
     ) throws(PlatformError) -> Outcome {
@@ -146,30 +149,37 @@ struct ArtifactCache {
         if let cached = FileManager.default.contents(atPath: path), SHA256.hash(data: cached).hexadecimal == sha256 {
             return .cached(path: path)
         }
-        let bytes: [UInt8]
-        do {
-            bytes = try RegistrySource.download(url, source: url.absoluteString)
-        } catch {
-            guard case .unreadableSource(_, let reason) = error else { throw error }
-            return .unavailable(reason: "cannot be downloaded: " + reason)
+        func unstorable(_ reason: String) -> PlatformError {
+            .unreadableSource(
+                source: source, reason: "the artifact of \(release) cannot be stored at \(path): \(reason)")
         }
-        let digest = SHA256.hash(data: bytes).hexadecimal
-        guard digest == sha256 else {
-            return .unavailable(reason: "has SHA-256 \(digest), but its entry gives \(sha256): refusing it")
-        }
-        let temporary = "\(directory)/.\(sha256).\(UUID().uuidString).tmp"
+        let file: TemporaryArtifactFile
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            try Data(bytes).write(to: URL(fileURLWithPath: temporary))
-            guard rename(temporary, path) == 0 else {
-                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+            file = try TemporaryArtifactFile(path: "\(directory)/.\(sha256).\(UUID().uuidString).tmp")
+        } catch {
+            throw unstorable("\(error)")
+        }
+        var hasher = SHA256()
+        do {
+            try HTTPDownload.get(url, maximumBytes: RegistrySource.maximumDownloadBytes) { chunk in
+                hasher.update(bufferPointer: chunk)
+                try file.write(chunk)
             }
         } catch {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw .unreadableSource(
-                source: source,
-                reason: "the artifact of \(release) cannot be stored at \(path): "
-                    + error.localizedDescription)
+            file.discard()
+            if case .receiver(let failure) = error { throw unstorable("\(failure)") }
+            return .unavailable(reason: "cannot be downloaded: \(error)")
+        }
+        let digest = hasher.finalize().hexadecimal
+        guard digest == sha256 else {
+            file.discard()
+            return .unavailable(reason: "has SHA-256 \(digest), but its entry gives \(sha256): refusing it")
+        }
+        do {
+            try file.move(to: path)
+        } catch {
+            throw unstorable("\(error)")
         }
         return .cached(path: path)
     }

@@ -1,10 +1,6 @@
 import Annals
 import Foundation
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
 /// Where `annals plugin sync SOURCE` reads a registry from, and how it recognises the format.
 ///
 /// SOURCE is a file, a directory holding the ElizaOS `generated-registry.json` and `index.json`, or an
@@ -160,21 +156,23 @@ public struct RegistrySource: Sendable, Hashable {
         return try Self.download(url, source: location)
     }
 
-    /// The most bytes a download may bring (a registry file or a plugin module): what a hostile or broken server
-    /// sends beyond it is not kept in memory.
+    /// The most bytes a download may bring (a registry file or a plugin module): the transfer stops as soon as a body
+    /// passes it.
     static let maximumDownloadBytes = 64 << 20
 
-    /// Fetches a URL synchronously (the CLI is synchronous; a sync is rare), failing on a non-2xx status and on a
-    /// body over `maximumBytes` (the transfer is cancelled as soon as it passes it).
+    /// Fetches a URL into memory (the CLI is synchronous; a sync is rare), failing on a non-2xx status and on a body
+    /// over `maximumBytes` (the transfer stops as soon as it passes it: no more is read).
+    /// - Throws: ``PlatformError/unreadableSource(source:reason:)`` naming `source` and why (the status, the limit,
+    ///   the network error).
     static func download(
         _ url: URL, source: String, maximumBytes: Int = maximumDownloadBytes
     ) throws(PlatformError) -> [UInt8] {
-        let receiver = BoundedDownload(source: source, maximumBytes: maximumBytes)
-        let session = URLSession(configuration: .default, delegate: receiver, delegateQueue: nil)
-        defer { session.finishTasksAndInvalidate() }
-        var request = URLRequest(url: url)
-        request.timeoutInterval = 30
-        session.dataTask(with: request).resume()
-        return try receiver.result()
+        var body: [UInt8] = []
+        do {
+            try HTTPDownload.get(url, maximumBytes: maximumBytes) { body += $0 }
+        } catch {
+            throw .unreadableSource(source: source, reason: error.description)
+        }
+        return body
     }
 }

@@ -1,0 +1,21 @@
+/// Why an ``HTTPDownload`` brought no body.
+enum DownloadFailure: Error, Sendable, CustomStringConvertible {
+    /// The server answered with a status outside 200–299.
+    case status(Int)
+    /// The body passes `maximumBytes`, as announced in `Content-Length` or as counted while it arrives.
+    case tooLarge(maximumBytes: Int)
+    /// The transfer failed: no connection, a reset, a stall, a malformed response.
+    case transfer(reason: String)
+    /// What received the body failed (a write to a full disk): not the server's fault.
+    case receiver(any Error)
+
+    /// The reason, as a sync's problem or error states it.
+    var description: String {
+        switch self {
+        case .status(let status): "HTTP status \(status)"
+        case .tooLarge(let maximumBytes): "the response is larger than \(maximumBytes) bytes"
+        case .transfer(let reason): reason
+        case .receiver(let error): "\(error)"
+        }
+    }
+}

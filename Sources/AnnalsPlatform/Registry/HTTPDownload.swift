@@ -1,0 +1,146 @@
+import CCurl
+import Foundation
+
+/// One HTTP(S) GET through libcurl, its body handed to a receiver chunk by chunk as it arrives.
+///
+/// Nothing is read ahead of the receiver: libcurl reads the next chunk (at most its 16 KiB buffer) only once the
+/// receiver has taken the last one, so memory stays bounded whatever the body's size and however fast the server
+/// sends it. A status outside 200–299 fails before any of its body is received; a body larger than the limit fails
+/// as soon as `Content-Length` announces it, or as soon as the bytes counted pass it, and nothing more is read.
+/// Redirects are followed (to http and https only, at most ``maximumRedirects``). The calling thread waits for the
+/// transfer (the CLI is synchronous; a sync is rare). The corresponding C function is `curl_easy_perform`.
+enum HTTPDownload {
+    /// The most redirects followed.
+    static let maximumRedirects = 10
+
+    /// Seconds a transfer may go without receiving a byte before it is abandoned, and seconds to connect.
+    static let stallSeconds = 30
+
+    /// libcurl's process-wide initialisation, done once before the first transfer.
+    private static let initialization = annals_curl_global_init()
+
+    /// Downloads `url`, handing each chunk of its body to `receive`, in order.
+    /// - Parameters:
+    ///   - maximumBytes: The largest body accepted.
+    ///   - receive: Takes one chunk; what it throws stops the transfer (``DownloadFailure/receiver(_:)``).
+    /// - Throws: ``DownloadFailure``.
+    static func get(
+        _ url: URL, maximumBytes: Int, receive: (UnsafeRawBufferPointer) throws -> Void
+    ) throws(DownloadFailure) {
+        let outcome = withoutActuallyEscaping(receive) { receive in
+            perform(url, maximumBytes: maximumBytes, receive: receive)
+        }
+        try outcome.get()
+    }
+
+    private static func perform(
+        _ url: URL, maximumBytes: Int, receive: @escaping (UnsafeRawBufferPointer) throws -> Void
+    ) -> Result<Void, DownloadFailure> {
+        guard initialization == CURLE_OK, let handle = curl_easy_init() else {
+            return .failure(.transfer(reason: "libcurl cannot be initialised"))
+        }
+        defer { curl_easy_cleanup(handle) }
+        let receiver = BodyReceiver(handle: handle, maximumBytes: maximumBytes, receive: receive)
+        var message = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        let code = message.withUnsafeMutableBufferPointer { buffer in
+            withExtendedLifetime(receiver) { () -> CURLcode in
+                let context = Unmanaged.passUnretained(receiver).toOpaque()
+                guard let refused = configure(handle, url, maximumBytes, context, buffer.baseAddress!) else {
+                    return curl_easy_perform(handle)
+                }
+                return refused
+            }
+        }
+        if let failure = receiver.failure { return .failure(failure) }
+        let detail = String(decoding: message.prefix { $0 != 0 }.map(UInt8.init(bitPattern:)), as: UTF8.self)
+        let reason = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+        switch code {
+        case CURLE_OK:
+            let status = responseCode(handle)
+            return (200..<300).contains(status) ? .success(()) : .failure(.status(status))
+        case CURLE_FILESIZE_EXCEEDED:
+            return .failure(.tooLarge(maximumBytes: maximumBytes))
+        default:
+            return .failure(.transfer(reason: reason))
+        }
+    }
+
+    /// Sets the transfer's options; returns the code of the first one libcurl refuses, or `nil`.
+    private static func configure(
+        _ handle: UnsafeMutableRawPointer, _ url: URL, _ maximumBytes: Int, _ context: UnsafeMutableRawPointer,
+        _ message: UnsafeMutablePointer<CChar>
+    ) -> CURLcode? {
+        let codes: [CURLcode] = [
+            annals_curl_set_pointer(handle, CURLOPT_ERRORBUFFER, message),
+            url.absoluteString.withCString { annals_curl_set_pointer(handle, CURLOPT_URL, $0) },
+            "http,https".withCString { annals_curl_set_pointer(handle, CURLOPT_PROTOCOLS_STR, $0) },
+            "http,https".withCString { annals_curl_set_pointer(handle, CURLOPT_REDIR_PROTOCOLS_STR, $0) },
+            "annals".withCString { annals_curl_set_pointer(handle, CURLOPT_USERAGENT, $0) },
+            annals_curl_set_long(handle, CURLOPT_NOSIGNAL, 1),
+            annals_curl_set_long(handle, CURLOPT_FOLLOWLOCATION, 1),
+            annals_curl_set_long(handle, CURLOPT_MAXREDIRS, maximumRedirects),
+            annals_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT, stallSeconds),
+            annals_curl_set_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1),
+            annals_curl_set_long(handle, CURLOPT_LOW_SPEED_TIME, stallSeconds),
+            annals_curl_set_offset(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(maximumBytes)),
+            annals_curl_set_pointer(handle, CURLOPT_WRITEDATA, context),
+            annals_curl_set_write_function(handle) { buffer, size, count, context in
+                guard let buffer, let context else { return 0 }
+                let receiver = Unmanaged<BodyReceiver>.fromOpaque(context).takeUnretainedValue()
+                return receiver.take(UnsafeRawBufferPointer(start: buffer, count: size * count)) ? size * count : 0
+            },
+        ]
+        return codes.first { $0 != CURLE_OK }
+    }
+
+    /// The status of the last response received (0 before one).
+    fileprivate static func responseCode(_ handle: UnsafeMutableRawPointer) -> Int {
+        var status = 0
+        _ = annals_curl_get_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        return status
+    }
+}
+
+/// Takes the chunks libcurl hands over for one transfer, stopping it (by taking nothing) once the status is not
+/// 2xx, the body passes its limit, or the receiver throws; ``failure`` then says why.
+private final class BodyReceiver {
+    private let handle: UnsafeMutableRawPointer
+    private let maximumBytes: Int
+    private let receive: (UnsafeRawBufferPointer) throws -> Void
+    private var received = 0
+    private var statusChecked = false
+    /// Why the transfer was stopped, if it was.
+    private(set) var failure: DownloadFailure?
+
+    init(
+        handle: UnsafeMutableRawPointer, maximumBytes: Int, receive: @escaping (UnsafeRawBufferPointer) throws -> Void
+    ) {
+        self.handle = handle
+        self.maximumBytes = maximumBytes
+        self.receive = receive
+    }
+
+    /// Takes one chunk; `false` stops the transfer.
+    func take(_ chunk: UnsafeRawBufferPointer) -> Bool {
+        if !statusChecked {
+            statusChecked = true
+            let status = HTTPDownload.responseCode(handle)
+            guard (200..<300).contains(status) else {
+                failure = .status(status)
+                return false
+            }
+        }
+        guard chunk.count <= maximumBytes - received else {
+            failure = .tooLarge(maximumBytes: maximumBytes)
+            return false
+        }
+        do {
+            try receive(chunk)
+        } catch {
+            failure = .receiver(error)
+            return false
+        }
+        received += chunk.count
+        return true
+    }
+}
