@@ -37,4 +37,9 @@ static inline CURLcode annals_curl_get_offset(CURL *handle, CURLINFO info, curl_
     return curl_easy_getinfo(handle, info, value);
 }
 
+/// curl_easy_getinfo with a string result (owned by the handle).
+static inline CURLcode annals_curl_get_string(CURL *handle, CURLINFO info, char **value) {
+    return curl_easy_getinfo(handle, info, value);
+}
+
 #endif

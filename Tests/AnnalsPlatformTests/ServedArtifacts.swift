@@ -31,6 +31,11 @@ enum ServedArtifacts {
 
     /// A manifest of `plugins`, each with its versions.
     static func manifest(_ plugins: KeyValuePairs<String, [Version]>) -> JSONValue {
+        manifest(plugins.map { (name: $0.key, versions: $0.value) })
+    }
+
+    /// A manifest of `plugins`, each with its versions, in order.
+    static func manifest(_ plugins: [(name: String, versions: [Version])]) -> JSONValue {
         let entries: [JSONValue] = plugins.map { name, versions in
             [
                 "name": .string(name),

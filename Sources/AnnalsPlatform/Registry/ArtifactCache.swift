@@ -78,13 +78,21 @@ struct ArtifactCache {
     /// listing and reported in its problems, naming the plugin, the version, the URL and what went wrong; its
     /// version is recorded in ``RegistryListing/unavailableReleases``, so that the sync keeps a version synced before
     /// as it was. A plugin left with no release is left out too (the planner then keeps its record as it was, like
-    /// any skipped entry's). A URL that failed is not tried again in the same sync for the same digest.
+    /// any skipped entry's). A URL that failed is not tried again in the same sync for the same digest, and once a
+    /// host cannot be connected to (``DownloadFailure/unreachableHost(host:reason:)``), no other module is
+    /// downloaded from it in the same sync: each is left out at once, its problem naming the host and its first
+    /// failure, so a dead host costs one connect timeout per sync, not one per release.
+    /// - Parameter timeouts: How long each download may take.
     /// - Throws: ``PlatformError/unreadableSource(source:reason:)`` when a module that was downloaded cannot be
     ///   stored in the cache (a local failure, such as a full disk, is not one release's problem); nothing is synced
     ///   then.
-    func localize(_ listing: inout RegistryListing, source: RegistrySource) throws(PlatformError) {
+    func localize(
+        _ listing: inout RegistryListing, source: RegistrySource, timeouts: DownloadTimeouts
+    ) throws(PlatformError) {
         // By URL and digest: a module that has another digest than one entry gives can be the one another expects.
         var failures: [String: String] = [:]
+        // By host (`NAME:PORT`): the URL and the reason of its first failure to connect.
+        var unreachableHosts: [String: String] = [:]
         var plugins: [Plugin] = []
         for var plugin in listing.plugins {
             var available: [PluginRelease] = []
@@ -99,15 +107,21 @@ struct ArtifactCache {
                     failure = known
                 } else {
                     let what = "\(plugin.name) \(release.version)"
-                    switch try cache(url, sha256: artifact.sha256, of: what, source: source.location) {
+                    let outcome = try cache(
+                        url, sha256: artifact.sha256, of: what, source: source.location, timeouts: timeouts,
+                        unreachableHosts: unreachableHosts)
+                    switch outcome {
                     case .cached(let path):
                         release.artifact?.path = path
                         available.append(release)
                         continue
                     case .unavailable(let reason):
                         failure = reason
-                        failures[key] = reason
+                    case .unreachable(let host, let reason):
+                        failure = "cannot be downloaded: " + reason
+                        unreachableHosts[host] = "\(url.absoluteString): \(reason)"
                     }
+                    failures[key] = failure
                 }
                 listing.unavailableReleases[plugin.name, default: []].insert(release.version)
                 listing.problems.append(
@@ -133,21 +147,35 @@ struct ArtifactCache {
         case cached(path: String)
         /// It cannot be had, for this reason (`cannot be downloaded: HTTP status 404`, `has SHA-256 A, but …`).
         case unavailable(reason: String)
+        /// It cannot be had because its host (`NAME:PORT`) cannot be connected to, for this reason.
+        case unreachable(host: String, reason: String)
     }
 
     /// The module at `url` in the cache, downloaded and checked unless a file with its digest is there.
     ///
     /// The body is written to a temporary file as it arrives and hashed on the way (memory stays bounded whatever
     /// its size), then renamed into place if its digest is the entry's; a refused or failed download leaves nothing.
-    /// - Parameter release: The plugin and version it is for, for messages.
+    /// A module not cached yet whose host is one of `unreachableHosts` is not downloaded at all.
+    /// - Parameters:
+    ///   - release: The plugin and version it is for, for messages.
+    ///   - timeouts: How long the download may take.
+    ///   - unreachableHosts: The hosts that could not be connected to earlier in the sync, each with the URL and the
+    ///     reason of its first failure.
     /// - Throws: ``PlatformError/unreadableSource(source:reason:)`` when the module cannot be stored (the cache's
     ///   directory or the temporary file cannot be made or written).
     private func cache(
-        _ url: URL, sha256: String, of release: String, source: String
+        _ url: URL, sha256: String, of release: String, source: String, timeouts: DownloadTimeouts,
+        unreachableHosts: [String: String]
     ) throws(PlatformError) -> Outcome {
         let path = "\(directory)/\(sha256).wasm"
         if let cached = FileManager.default.contents(atPath: path), SHA256.hash(data: cached).hexadecimal == sha256 {
             return .cached(path: path)
+        }
+        let host = HTTPDownload.host(of: url)
+        if let first = unreachableHosts[host] {
+            return .unavailable(
+                reason: "was not downloaded: its host \(host) could not be connected to earlier in this sync (first "
+                    + "failure: \(first))")
         }
         func unstorable(_ reason: String) -> PlatformError {
             .unreadableSource(
@@ -162,14 +190,17 @@ struct ArtifactCache {
         }
         var hasher = SHA256()
         do {
-            try HTTPDownload.get(url, maximumBytes: RegistrySource.maximumDownloadBytes) { chunk in
+            try HTTPDownload.get(url, maximumBytes: RegistrySource.maximumDownloadBytes, timeouts: timeouts) { chunk in
                 hasher.update(bufferPointer: chunk)
                 try file.write(chunk)
             }
         } catch {
             file.discard()
-            if case .receiver(let failure) = error { throw unstorable("\(failure)") }
-            return .unavailable(reason: "cannot be downloaded: \(error)")
+            switch error {
+            case .receiver(let failure): throw unstorable("\(failure)")
+            case .unreachableHost(let host, _): return .unreachable(host: host, reason: "\(error)")
+            default: return .unavailable(reason: "cannot be downloaded: \(error)")
+            }
         }
         let digest = hasher.finalize().hexadecimal
         guard digest == sha256 else {

@@ -13,28 +13,33 @@ enum HTTPDownload {
     /// The most redirects followed.
     static let maximumRedirects = 10
 
-    /// Seconds a transfer may go without receiving a byte before it is abandoned, and seconds to connect.
-    static let stallSeconds = 30
-
     /// libcurl's process-wide initialisation, done once before the first transfer.
     private static let initialization = annals_curl_global_init()
 
     /// Downloads `url`, handing each chunk of its body to `receive`, in order.
     /// - Parameters:
     ///   - maximumBytes: The largest body accepted.
+    ///   - timeouts: How long connecting and transferring may take.
     ///   - receive: Takes one chunk; what it throws stops the transfer (``DownloadFailure/receiver(_:)``).
     /// - Throws: ``DownloadFailure``.
     static func get(
-        _ url: URL, maximumBytes: Int, receive: (UnsafeRawBufferPointer) throws -> Void
+        _ url: URL, maximumBytes: Int, timeouts: DownloadTimeouts, receive: (UnsafeRawBufferPointer) throws -> Void
     ) throws(DownloadFailure) {
         let outcome = withoutActuallyEscaping(receive) { receive in
-            perform(url, maximumBytes: maximumBytes, receive: receive)
+            perform(url, maximumBytes: maximumBytes, timeouts: timeouts, receive: receive)
         }
         try outcome.get()
     }
 
+    /// `NAME:PORT` of `url`, the port being the scheme's default when the URL gives none.
+    static func host(of url: URL) -> String {
+        let port = url.port ?? (url.scheme?.lowercased() == "https" ? 443 : 80)
+        return "\(url.host ?? "?"):\(port)"
+    }
+
     private static func perform(
-        _ url: URL, maximumBytes: Int, receive: @escaping (UnsafeRawBufferPointer) throws -> Void
+        _ url: URL, maximumBytes: Int, timeouts: DownloadTimeouts,
+        receive: @escaping (UnsafeRawBufferPointer) throws -> Void
     ) -> Result<Void, DownloadFailure> {
         guard initialization == CURLE_OK, let handle = curl_easy_init() else {
             return .failure(.transfer(reason: "libcurl cannot be initialised"))
@@ -45,7 +50,7 @@ enum HTTPDownload {
         let code = message.withUnsafeMutableBufferPointer { buffer in
             withExtendedLifetime(receiver) { () -> CURLcode in
                 let context = Unmanaged.passUnretained(receiver).toOpaque()
-                guard let refused = configure(handle, url, maximumBytes, context, buffer.baseAddress!) else {
+                guard let refused = configure(handle, url, maximumBytes, timeouts, context, buffer.baseAddress!) else {
                     return curl_easy_perform(handle)
                 }
                 return refused
@@ -60,6 +65,11 @@ enum HTTPDownload {
             return (200..<300).contains(status) ? .success(()) : .failure(.status(status))
         case CURLE_FILESIZE_EXCEEDED:
             return .failure(.tooLarge(maximumBytes: maximumBytes))
+        case CURLE_COULDNT_RESOLVE_PROXY, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_CONNECT, CURLE_SSL_CONNECT_ERROR,
+            CURLE_PEER_FAILED_VERIFICATION:
+            return .failure(.unreachableHost(host: host(of: effectiveURL(handle) ?? url), reason: reason))
+        case CURLE_OPERATION_TIMEDOUT where !requestSent(handle):
+            return .failure(.unreachableHost(host: host(of: effectiveURL(handle) ?? url), reason: reason))
         default:
             return .failure(.transfer(reason: reason))
         }
@@ -67,9 +77,10 @@ enum HTTPDownload {
 
     /// Sets the transfer's options; returns the code of the first one libcurl refuses, or `nil`.
     private static func configure(
-        _ handle: UnsafeMutableRawPointer, _ url: URL, _ maximumBytes: Int, _ context: UnsafeMutableRawPointer,
-        _ message: UnsafeMutablePointer<CChar>
+        _ handle: UnsafeMutableRawPointer, _ url: URL, _ maximumBytes: Int, _ timeouts: DownloadTimeouts,
+        _ context: UnsafeMutableRawPointer, _ message: UnsafeMutablePointer<CChar>
     ) -> CURLcode? {
+        let milliseconds = { (seconds: Double) in max(1, Int(seconds * 1000)) }
         let codes: [CURLcode] = [
             annals_curl_set_pointer(handle, CURLOPT_ERRORBUFFER, message),
             url.absoluteString.withCString { annals_curl_set_pointer(handle, CURLOPT_URL, $0) },
@@ -79,9 +90,10 @@ enum HTTPDownload {
             annals_curl_set_long(handle, CURLOPT_NOSIGNAL, 1),
             annals_curl_set_long(handle, CURLOPT_FOLLOWLOCATION, 1),
             annals_curl_set_long(handle, CURLOPT_MAXREDIRS, maximumRedirects),
-            annals_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT, stallSeconds),
-            annals_curl_set_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1),
-            annals_curl_set_long(handle, CURLOPT_LOW_SPEED_TIME, stallSeconds),
+            annals_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT_MS, milliseconds(timeouts.connect)),
+            annals_curl_set_long(handle, CURLOPT_TIMEOUT_MS, milliseconds(timeouts.total)),
+            annals_curl_set_long(handle, CURLOPT_LOW_SPEED_LIMIT, max(1, timeouts.minimumBytesPerSecond)),
+            annals_curl_set_long(handle, CURLOPT_LOW_SPEED_TIME, max(1, Int(timeouts.stall.rounded(.up)))),
             annals_curl_set_offset(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(maximumBytes)),
             annals_curl_set_pointer(handle, CURLOPT_WRITEDATA, context),
             annals_curl_set_write_function(handle) { buffer, size, count, context in
@@ -98,6 +110,20 @@ enum HTTPDownload {
         var status = 0
         _ = annals_curl_get_long(handle, CURLINFO_RESPONSE_CODE, &status)
         return status
+    }
+
+    /// Whether the request was sent, which a timeout before the connection was made precludes.
+    private static func requestSent(_ handle: UnsafeMutableRawPointer) -> Bool {
+        var microseconds: curl_off_t = 0
+        _ = annals_curl_get_offset(handle, CURLINFO_PRETRANSFER_TIME_T, &microseconds)
+        return microseconds > 0
+    }
+
+    /// The URL last asked for, after redirects.
+    private static func effectiveURL(_ handle: UnsafeMutableRawPointer) -> URL? {
+        var text: UnsafeMutablePointer<CChar>?
+        guard annals_curl_get_string(handle, CURLINFO_EFFECTIVE_URL, &text) == CURLE_OK, let text else { return nil }
+        return URL(string: String(cString: text))
     }
 }
 

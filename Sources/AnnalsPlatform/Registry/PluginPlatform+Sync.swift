@@ -18,20 +18,24 @@ extension PluginPlatform {
     ///   - scope: ``PluginScope/global`` or an organization's private registry.
     ///   - name: The registry's name (default: ``RegistrySource/defaultName``).
     ///   - actorId: Who syncs.
+    ///   - downloadTimeouts: How long each download (a registry file or a module given by URL) may take. Once a
+    ///     module's host cannot be connected to, no other module is downloaded from it in this sync: each is skipped
+    ///     with a problem naming the host and its first failure.
     /// - Throws: ``PlatformError/unreadableSource(source:reason:)`` when the source cannot be read at all (a
     ///   registry file given by URL that cannot be downloaded included), or a downloaded module cannot be stored;
     ///   ``PlatformError/store(_:)`` when the append fails (nothing is written then), with
     ///   ``AnnalsError/conflictingAppend(offset:plannedAt:)`` when another change to the scope's plugins (another
     ///   sync) was appended while this one was planned: syncing again applies this listing to the new state.
     public func sync(
-        _ source: RegistrySource, scope: PluginScope, name: String? = nil, actorId: String
+        _ source: RegistrySource, scope: PluginScope, name: String? = nil, actorId: String,
+        downloadTimeouts: DownloadTimeouts = .standard
     ) async throws(PlatformError) -> SyncReport {
         let registryName = name ?? source.defaultName
         if let problem = Self.registryNameProblem(registryName) {
             // A name derived from the source: say how to give one instead.
             throw .invalidArgument(problem + (name == nil ? " (derived from the source; give one with --name)" : ""))
         }
-        var listing = try source.read()
+        var listing = try source.read(timeouts: downloadTimeouts)
         // Whether the source is a registry at all is judged on what it lists, before any download: a release whose
         // module cannot be downloaded is one entry's problem, not a sign that the source is no registry.
         let listsNoPlugin = listing.plugins.isEmpty
@@ -43,7 +47,7 @@ extension PluginPlatform {
             ArtifactCache.hasRemoteArtifacts(listing, source: source)
             ? try ArtifactCacheLock(directory: cache.directory, exclusive: false) : nil
         defer { cacheLock?.unlock() }
-        try cache.localize(&listing, source: source)
+        try cache.localize(&listing, source: source, timeouts: downloadTimeouts)
         // An entry must fit in one event with room for the event's own fields (metadata, ids).
         let maximumEntrySize = max(store.options.maximumEventSize - 16_384, 1_024)
         var plan = try view {

@@ -45,9 +45,10 @@ public struct RegistrySource: Sendable, Hashable {
     }
 
     /// Reads and parses the source.
+    /// - Parameter timeouts: How long downloading a source given by URL may take.
     /// - Throws: ``PlatformError/unreadableSource(source:reason:)`` when it cannot be read or is not a registry
     ///   (its line and column are named); entry-level problems are in the listing instead.
-    public func read() throws(PlatformError) -> RegistryListing {
+    public func read(timeouts: DownloadTimeouts = .standard) throws(PlatformError) -> RegistryListing {
         if !isURL {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: location, isDirectory: &isDirectory) else {
@@ -55,7 +56,7 @@ public struct RegistrySource: Sendable, Hashable {
             }
             if isDirectory.boolValue { return try readDirectory() }
         }
-        let bytes = try load(location)
+        let bytes = try load(location, timeouts: timeouts)
         let base = isURL ? nil : PathComponents.parent(of: location)
         return try parse(bytes, name: location, baseDirectory: base.map { $0.isEmpty ? "." : $0 })
     }
@@ -145,7 +146,7 @@ public struct RegistrySource: Sendable, Hashable {
         }
     }
 
-    private func load(_ location: String) throws(PlatformError) -> [UInt8] {
+    private func load(_ location: String, timeouts: DownloadTimeouts = .standard) throws(PlatformError) -> [UInt8] {
         guard location.hasPrefix("http://") || location.hasPrefix("https://") else {
             guard let data = FileManager.default.contents(atPath: location) else {
                 throw .unreadableSource(source: location, reason: "the file cannot be read")
@@ -153,7 +154,7 @@ public struct RegistrySource: Sendable, Hashable {
             return [UInt8](data)
         }
         guard let url = URL(string: location) else { throw .unreadableSource(source: location, reason: "not a URL") }
-        return try Self.download(url, source: location)
+        return try Self.download(url, source: location, timeouts: timeouts)
     }
 
     /// The most bytes a download may bring (a registry file or a plugin module): the transfer stops as soon as a body
@@ -163,13 +164,14 @@ public struct RegistrySource: Sendable, Hashable {
     /// Fetches a URL into memory (the CLI is synchronous; a sync is rare), failing on a non-2xx status and on a body
     /// over `maximumBytes` (the transfer stops as soon as it passes it: no more is read).
     /// - Throws: ``PlatformError/unreadableSource(source:reason:)`` naming `source` and why (the status, the limit,
-    ///   the network error).
+    ///   the host that cannot be reached, the network error).
     static func download(
-        _ url: URL, source: String, maximumBytes: Int = maximumDownloadBytes
+        _ url: URL, source: String, maximumBytes: Int = maximumDownloadBytes,
+        timeouts: DownloadTimeouts = .standard
     ) throws(PlatformError) -> [UInt8] {
         var body: [UInt8] = []
         do {
-            try HTTPDownload.get(url, maximumBytes: maximumBytes) { body += $0 }
+            try HTTPDownload.get(url, maximumBytes: maximumBytes, timeouts: timeouts) { body += $0 }
         } catch {
             throw .unreadableSource(source: source, reason: error.description)
         }

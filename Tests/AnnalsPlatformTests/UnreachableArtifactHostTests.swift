@@ -1,0 +1,85 @@
+import Annals
+import AnnalsTestSupport
+import Foundation
+import Testing
+
+@testable import AnnalsPlatform
+
+/// A sync against an artifact host that cannot be connected to finishes promptly: the first download from the host
+/// waits for the connect timeout, the others from that host are skipped at once, each naming the host and the first
+/// failure, and modules from other hosts are downloaded as usual.
+@Suite("Unreachable artifact hosts")
+struct UnreachableArtifactHostTests {
+    /// The served module, and its digest.
+    static let module = ServedArtifacts.module(returning: "{}")
+    static let digest = PluginRuntimeTestDigest.sha256(module)
+
+    /// Serves the module as `live`'s, and writes `DIRECTORY/mirror.json` listing twelve plugins whose modules are at
+    /// `dead` (a base URL), then `live` (all have the same module); `body` gets the platform, the directory, the
+    /// manifest's path and the server's base URL.
+    func withMirror(
+        dead: String, _ body: (PluginPlatform, String, String, String) async throws -> Void
+    ) async throws {
+        var plugins: [(name: String, versions: [ServedArtifacts.Version])] = (1...12).map { number in
+            ("gone-\(number)", [ServedArtifacts.Version("1.0.0", "\(dead)/gone-\(number).wasm", Self.digest)])
+        }
+        try await withPlatform { platform, directory in
+            try await ServedArtifacts.serve(directory, modules: ["live.wasm": Self.module], manifest: { _ in [:] }) {
+                base in
+                plugins.append(("live", [ServedArtifacts.Version("1.0.0", "\(base)/modules/live.wasm", Self.digest)]))
+                let path = directory + "/mirror.json"
+                try Data(ServedArtifacts.manifest(plugins).canonicalBytes).write(to: URL(fileURLWithPath: path))
+                try await body(platform, directory, path, base)
+            }
+        }
+    }
+
+    @Test("a host that never accepts costs one connect timeout per sync, not one per release")
+    func silentHost() async throws {
+        let silent = try SilentListener()
+        defer { silent.close() }
+        let dead = "http://127.0.0.1:\(silent.port)"
+        try await withMirror(dead: dead) { platform, _, path, _ in
+            let timeouts = DownloadTimeouts(connect: 1)
+            let started = Date()
+            let report = try await platform.sync(
+                RegistrySource(path), scope: .global, actorId: "ops", downloadTimeouts: timeouts)
+            let elapsed = Date().timeIntervalSince(started)
+            // Twelve connect timeouts would take twelve seconds; one, and the sync's own work, far less.
+            #expect(elapsed >= 1 && elapsed < 6, "the sync took \(elapsed) s")
+            #expect(report.added == ["live"])
+            #expect(Set(report.problems.map(\.entry)) == Set((1...12).map { "gone-\($0)" }))
+            let host = "127.0.0.1:\(silent.port)"
+            let first = try #require(report.problems.first).reason
+            #expect(
+                first.hasPrefix(
+                    "version 1.0.0 is left out: its artifact at \(dead)/gone-1.wasm cannot be downloaded: "
+                        + "cannot connect to \(host): "),
+                "\(first)")
+            for problem in report.problems.dropFirst() {
+                #expect(
+                    problem.reason.contains(
+                        "was not downloaded: its host \(host) could not be connected to earlier in this sync "
+                            + "(first failure: \(dead)/gone-1.wasm: cannot connect to \(host): "),
+                    "\(problem.reason)")
+            }
+        }
+    }
+
+    @Test("a module already cached is used even when its host is unreachable")
+    func cachedModuleOfAnUnreachableHost() async throws {
+        let dead = "http://127.0.0.1:\(try refusingPort())"
+        try await withMirror(dead: dead) { platform, directory, path, base in
+            // A sync of `live` alone caches the module; the next finds it cached for every release and never
+            // waits for the dead host.
+            let live = ServedArtifacts.manifest(["live": [.init("1.0.0", "\(base)/modules/live.wasm", Self.digest)]]
+            )
+            try Data(live.canonicalBytes).write(to: URL(fileURLWithPath: directory + "/live.json"))
+            _ = try await platform.sync(
+                RegistrySource(directory + "/live.json"), scope: .global, name: "mirror", actorId: "ops")
+            let report = try await platform.sync(RegistrySource(path), scope: .global, actorId: "ops")
+            #expect(report.problems.isEmpty, "\(report.problems)")
+            #expect(Set(report.added) == Set((1...12).map { "gone-\($0)" }))
+        }
+    }
+}
