@@ -21,7 +21,7 @@ private func exampleDigests() throws -> [String: String] {
 
 @Suite("annals plugin artifacts prune")
 struct CLIPluginArtifactsTests {
-    @Test("prune removes what nothing needs and stale temporary files, keeps the rest; --dry-run removes nothing")
+    @Test("prune removes what no event records and stale temporary files, keeps the rest; --dry-run removes nothing")
     func prune() async throws {
         try #require(FileManager.default.fileExists(atPath: examplePlugins + "/registry.json"), "run `make plugins`")
         let digests = try exampleDigests()
@@ -48,20 +48,27 @@ struct CLIPluginArtifactsTests {
                 let cache = fx.store + "/artifacts"
                 let stale = ".\(echo).\(UUID().uuidString).tmp"
                 try Data(count: 10).write(to: URL(fileURLWithPath: cache + "/" + stale))
+                // A module no event records, as a sync whose append failed leaves one.
+                let unrecorded = String(repeating: "ab", count: 32) + ".wasm"
+                try Data(count: 10).write(to: URL(fileURLWithPath: cache + "/" + unrecorded))
                 try FileManager.default.setAttributes(
                     [.modificationDate: Date(timeIntervalSinceNow: -7200)], ofItemAtPath: cache + "/" + stale)
 
                 let dry = try fx.annals("plugin", "artifacts", "prune", "--dry-run")
                 #expect(dry.status == Exit.ok, "\(dry)")
                 let planned = dry.objects()
-                #expect(planned.count == 4)
+                #expect(planned.count == 5)
                 let actions = Dictionary(
                     uniqueKeysWithValues: planned.dropLast().compactMap { line in
                         line.string("file").map { ($0, line.string("action") ?? "") }
                     })
-                #expect(actions == ["\(echo).wasm": "would-remove", "\(quote).wasm": "kept", stale: "would-remove"])
+                #expect(
+                    actions == [
+                        "\(echo).wasm": "kept", "\(quote).wasm": "kept", unrecorded: "would-remove",
+                        stale: "would-remove",
+                    ])
                 #expect(planned.last?.bool("dryRun") == true && planned.last?.int("removed") == 2)
-                #expect(FileManager.default.fileExists(atPath: cache + "/\(echo).wasm"))
+                #expect(FileManager.default.fileExists(atPath: cache + "/" + unrecorded))
                 #expect(FileManager.default.fileExists(atPath: cache + "/" + stale))
 
                 let pruned = try fx.annals("plugin", "artifacts", "prune")
@@ -72,12 +79,16 @@ struct CLIPluginArtifactsTests {
                 #expect(kept.array("references") as? [String] == ["registry global/mod@1.1.0"])
                 #expect(kept.keys == ["file", "kind", "bytes", "action", "reason", "references"])
                 let removed = lines.filter { $0.string("action") == "removed" }.compactMap { $0.string("file") }
-                #expect(Set(removed) == ["\(echo).wasm", stale])
+                #expect(Set(removed) == [unrecorded, stale])
+                // The version the second sync dropped keeps its module: an annals rollback may restore it.
+                let dropped = try #require(lines.first { $0.string("file") == "\(echo).wasm" })
+                #expect(dropped.string("action") == "kept")
+                #expect(dropped.array("references") as? [String] == ["history global/mod@1.0.0"])
                 let summary = try #require(lines.last)
                 #expect(
                     summary.keys == ["directory", "dryRun", "removed", "removedBytes", "kept", "keptBytes", "failed"])
-                #expect(summary.int("removed") == 2 && summary.int("kept") == 1 && summary.int("failed") == 0)
-                #expect(!FileManager.default.fileExists(atPath: cache + "/\(echo).wasm"))
+                #expect(summary.int("removed") == 2 && summary.int("kept") == 2 && summary.int("failed") == 0)
+                #expect(!FileManager.default.fileExists(atPath: cache + "/" + unrecorded))
                 #expect(!FileManager.default.fileExists(atPath: cache + "/" + stale))
                 #expect(FileManager.default.fileExists(atPath: cache + "/\(quote).wasm"))
                 // The module kept still runs.

@@ -5,8 +5,8 @@ import Testing
 
 @testable import AnnalsPlatform
 
-/// `pruneArtifacts` removes the cached modules no registry release references and no install has or had, and the
-/// leftovers of interrupted downloads; it keeps everything that could still run or be rolled back to.
+/// `pruneArtifacts` removes the cached modules no plugin event of the log records, and the leftovers of interrupted
+/// downloads; it keeps everything that could still run or be rolled back to, by `plugin rollback` or `annals rollback`.
 @Suite("Artifact cache prune")
 struct ArtifactPruneTests {
     /// Three modules, each returning its number, and their digests.
@@ -51,18 +51,25 @@ struct ArtifactPruneTests {
         try #require(report.files.first { $0.name == "\(Self.digests[index]).wasm" })
     }
 
-    @Test("a module no release references and no install had is removed; a referenced one is kept, saying by what")
-    func unreferencedRemovedReferencedKept() async throws {
+    /// Writes the `index`th module into the cache as a sync whose append failed leaves it: cached, recorded by no
+    /// event.
+    func cacheUnrecorded(_ platform: PluginPlatform, _ index: Int) throws {
+        try FileManager.default.createDirectory(
+            atPath: platform.store.path + "/artifacts", withIntermediateDirectories: true)
+        try Data(Self.modules[index]).write(to: URL(fileURLWithPath: cached(platform, index)))
+    }
+
+    @Test("a module no event of the log records is removed; a referenced one is kept, saying by what")
+    func unrecordedRemovedReferencedKept() async throws {
         try await withServedModules { platform, _, sync in
-            _ = try await sync(["remote": [Self.version("1.0.0", module: 0), Self.version("1.1.0", module: 1)]])
-            // 1.1.0 is no longer listed and nobody installed it: the sync drops it.
             _ = try await sync(["remote": [Self.version("1.0.0", module: 0)]])
+            try cacheUnrecorded(platform, 1)
             let report = try platform.pruneArtifacts()
             #expect(report.files.map(\.kind) == [.module, .module])
-            let dropped = try file(report, 1)
-            #expect(dropped.action == .removed && dropped.references.isEmpty)
-            #expect(dropped.reason == "no synced release references it, and no install has or had its version")
-            #expect(dropped.bytes == Self.modules[1].count)
+            let unrecorded = try file(report, 1)
+            #expect(unrecorded.action == .removed && unrecorded.references.isEmpty)
+            #expect(unrecorded.reason == "no plugin event of the log records it")
+            #expect(unrecorded.bytes == Self.modules[1].count)
             let listed = try file(report, 0)
             #expect(listed.action == .kept && listed.references == ["registry global/remote@1.0.0"])
             #expect(listed.reason == "a synced release references it")
@@ -71,18 +78,46 @@ struct ArtifactPruneTests {
             #expect(report.failedRemovals.isEmpty)
             #expect(report.json["removed"] == 1 && report.json["kept"] == 1 && report.json["dryRun"] == false)
             #expect(report.json["removedBytes"] == .integer(Self.modules[1].count))
-            // A second prune finds nothing more; listed again, the module is downloaded again.
+            // A second prune finds nothing more; listed, the module is downloaded again.
             #expect(try platform.pruneArtifacts().files.map(\.action) == [.kept])
             _ = try await sync(["remote": [Self.version("1.0.0", module: 0), Self.version("1.1.0", module: 1)]])
             #expect(FileManager.default.fileExists(atPath: cached(platform, 1)))
         }
     }
 
+    @Test(
+        "a module of a version a sync dropped is kept: an annals rollback to before that sync restores a runnable one")
+    func engineRollbackRestoresARunnableRelease() async throws {
+        try await withServedModules { platform, directory, sync in
+            _ = try await sync(["remote": [Self.version("1.0.0", module: 0), Self.version("1.1.0", module: 1)]])
+            _ = try await platform.install("remote", range: "1.0.0", organization: "acme", actorId: "ana")
+            let beforeTheDrop = try platform.store.head().offset
+            // 1.1.0 is no longer listed (nor served) and nobody installed it: the sync drops it.
+            try FileManager.default.removeItem(atPath: directory + "/served/modules/1.wasm")
+            _ = try await sync(["remote": [Self.version("1.0.0", module: 0)]])
+            let report = try platform.pruneArtifacts()
+            let dropped = try file(report, 1)
+            #expect(dropped.action == .kept && dropped.references == ["history global/remote@1.1.0"])
+            #expect(dropped.reason == "an earlier sync recorded it: an annals rollback may restore its release")
+            #expect(FileManager.default.fileExists(atPath: cached(platform, 1)))
+
+            // The engine's rollback brings the registry back to before the drop; acme updates to 1.1.0, which runs
+            // from the module kept, though no registry lists it any more.
+            _ = try await platform.store.rollback(to: beforeTheDrop, actorId: "ops")
+            #expect(try platform.plugin("remote")?.releases.map(\.version.description) == ["1.0.0", "1.1.0"])
+            _ = try await platform.update("remote", organization: "acme", actorId: "ana")
+            let outcome = try await PluginRuntime(store: platform.store).run(
+                "remote", action: "run", organization: "acme", input: "{}", actorId: "ana")
+            #expect(outcome.failure == nil, "\(String(describing: outcome.failure))")
+            #expect(try JSONParser.parse(try #require(outcome.output))["v"] == 2)
+        }
+    }
+
     @Test("--dry-run says what would be removed and removes nothing")
     func dryRunRemovesNothing() async throws {
         try await withServedModules { platform, _, sync in
-            _ = try await sync(["remote": [Self.version("1.0.0", module: 0), Self.version("1.1.0", module: 1)]])
             _ = try await sync(["remote": [Self.version("1.0.0", module: 0)]])
+            try cacheUnrecorded(platform, 1)
             let report = try platform.pruneArtifacts(dryRun: true)
             #expect(try file(report, 1).action == .wouldRemove && file(report, 0).action == .kept)
             #expect(report.json["dryRun"] == true && report.json["removed"] == 1)
@@ -101,7 +136,9 @@ struct ArtifactPruneTests {
             _ = try await sync(["remote": [Self.version("1.1.0", module: 1)]])
             let report = try platform.pruneArtifacts()
             let past = try file(report, 0)
-            #expect(past.action == .kept && past.references == ["rollback acme/remote@1.0.0"])
+            #expect(
+                past.action == .kept
+                    && past.references == ["history global/remote@1.0.0", "rollback acme/remote@1.0.0"])
             #expect(past.reason == "an install had its version: a plugin rollback may return to it")
             let now = try file(report, 1)
             #expect(now.references == ["install acme/remote@1.1.0", "registry global/remote@1.1.0"])
@@ -137,7 +174,7 @@ struct ArtifactPruneTests {
                 "lib": [Self.version("1.1.0", module: 1)],
             ])
             let kept = try file(try platform.pruneArtifacts(), 0)
-            #expect(kept.action == .kept && kept.references == ["rollback acme/lib@1.0.0"])
+            #expect(kept.action == .kept && kept.references == ["history global/lib@1.0.0", "rollback acme/lib@1.0.0"])
         }
     }
 

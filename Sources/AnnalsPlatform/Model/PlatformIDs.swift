@@ -54,7 +54,9 @@ public enum PlatformIDs {
         planningPrefixes + ["kv:", "execution:", "job-cancel:", "dead-letter:"]
 
     /// The id of the plugin `name` in `scope`.
-    public static func plugin(_ name: String, in scope: PluginScope) -> String { "plugin:\(scope.groupId):\(name)" }
+    public static func plugin(_ name: String, in scope: PluginScope) -> String {
+        "\(pluginPrefix)\(scope.groupId):\(name)"
+    }
     /// The id of the registry `name` in `scope`.
     public static func registry(_ name: String, in scope: PluginScope) -> String {
         "registry:\(scope.groupId):\(name)"
@@ -66,6 +68,9 @@ public enum PlatformIDs {
 
     /// The prefix of every install's id.
     public static let installPrefix = "install:"
+
+    /// The prefix of every plugin's id.
+    public static let pluginPrefix = "plugin:"
     /// The id of the event type (pattern) `pattern` in `organization`.
     public static func eventType(_ pattern: String, organization: String) -> String {
         let id = "event-type:\(organization):\(pattern)"

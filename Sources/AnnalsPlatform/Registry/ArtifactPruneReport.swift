@@ -31,10 +31,12 @@ public struct ArtifactCacheFile: Sendable, Hashable {
     public var bytes: Int
     /// What the prune did with it.
     public var action: Action
-    /// Why, in words (`no synced release references it, …`, `a synced release references it`, …).
+    /// Why, in words (`no plugin event of the log records it`, `a synced release references it`, …).
     public var reason: String
     /// For a module, what still needs it: `registry SCOPE/NAME@VERSION` (a synced release), `install ORG/NAME@VERSION`
-    /// (an install's version now), `rollback ORG/NAME@VERSION` (a version an install had earlier); sorted.
+    /// (an install's version now), `rollback ORG/NAME@VERSION` (a version an install had earlier),
+    /// `history SCOPE/NAME@VERSION` (a release an earlier sync recorded, which an `annals rollback` may restore);
+    /// sorted.
     public var references: [String]
 
     /// The file as `annals plugin artifacts prune` prints it.

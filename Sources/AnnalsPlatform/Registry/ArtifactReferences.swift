@@ -8,8 +8,14 @@ import Annals
 /// - an install, in any organization, has a version whose release named it at any point of the plugin's stream
 ///   (`install ORG/NAME@VERSION`), or had one earlier in its stream (`rollback ORG/NAME@VERSION`): a `plugin rollback`
 ///   may return to it. Installs removed since (a dependency an update dropped) count too, since rolling back what
-///   required them restores them. A rollback to a version its registry no longer lists is refused today, but the
-///   registry may list it again, and then the cached module serves it even if its URL is gone.
+///   required them restores them;
+/// - any event of a plugin's stream recorded it for a release, the views' plugins' and those deleted since
+///   (`history SCOPE/NAME@VERSION`, for a release the plugin no longer has with that module): the log is never
+///   rewritten, and an `annals rollback` can restore any earlier state of a registry, that release included, even
+///   where no registry lists it any more and its URL is gone.
+///
+/// So the only modules nothing needs are those no plugin event records: downloaded by a sync whose append then failed
+/// (or that skipped the entry), or put in the cache by hand.
 struct ArtifactReferences {
     /// What needs each module, by SHA-256: sorted, each once.
     let needs: [String: [String]]
@@ -22,7 +28,7 @@ struct ArtifactReferences {
         var version: String
     }
 
-    /// Reads the plugins and installs of the views, and the streams of every install and of the plugins they had.
+    /// Reads the plugins and installs of the views, and the streams of every install and plugin, deleted ones included.
     /// - Throws: ``PlatformError/store(_:)`` when the views or the log cannot be read.
     init(_ platform: PluginPlatform) throws(PlatformError) {
         var needs: [String: Set<String>] = [:]
@@ -41,11 +47,9 @@ struct ArtifactReferences {
         }
         let current = Dictionary(
             installs.map { ($0.thingId, $0.version.description) }, uniquingKeysWith: { first, _ in first })
-        var installIds = Set(current.keys)
-        for event in try Self.collect(platform.store.events(EventQuery(types: [OntologyEventType.thingDeleted])))
-        where event.targetId?.hasPrefix(PlatformIDs.installPrefix) == true {
-            installIds.insert(event.targetId!)
-        }
+        let deleted = try Self.collect(platform.store.events(EventQuery(types: [OntologyEventType.thingDeleted])))
+            .compactMap(\.targetId)
+        let installIds = Set(current.keys).union(deleted.filter { $0.hasPrefix(PlatformIDs.installPrefix) })
         var recorded: [String: [String: Set<String>]] = [:]
         for id in installIds.sorted() {
             for held in try Self.versions(ofInstall: id, platform.store) {
@@ -56,6 +60,19 @@ struct ArtifactReferences {
                 let kind = current[id] == held.version ? "install" : "rollback"
                 for digest in recorded[pluginId]?[held.version] ?? [] {
                     needs[digest, default: []].insert("\(kind) \(held.organization)/\(held.plugin)@\(held.version)")
+                }
+            }
+        }
+        let pluginIds = Set(plugins.map(\.thingId)).union(deleted.filter { $0.hasPrefix(PlatformIDs.pluginPrefix) })
+        for id in pluginIds.sorted() {
+            if recorded[id] == nil { recorded[id] = try Self.digests(ofPlugin: id, platform.store) }
+            let plugin = id.dropFirst(PlatformIDs.pluginPrefix.count)
+            // `plugin:SCOPE:NAME`: a scope (an organization's name, or `global`) holds no `:`.
+            guard let colon = plugin.firstIndex(of: ":") else { continue }
+            let name = "\(plugin[..<colon])/\(plugin[plugin.index(after: colon)...])"
+            for (version, digests) in recorded[id] ?? [:] {
+                for digest in digests where needs[digest]?.contains("registry \(name)@\(version)") != true {
+                    needs[digest, default: []].insert("history \(name)@\(version)")
                 }
             }
         }

@@ -6,8 +6,11 @@ extension PluginPlatform {
     /// and the leftovers of interrupted downloads.
     ///
     /// A module is kept while a release of any registry references it (a withdrawn plugin's and a yanked version's
-    /// included) or an install of any organization has, or once had, its version (``ArtifactReferences``); a module
-    /// removed that a registry lists again is downloaded again by the next sync. A temporary file of a download is
+    /// included), an install of any organization has, or once had, its version, or any plugin event of the log
+    /// recorded it (``ArtifactReferences``): the log is never rewritten, and `annals rollback` can bring back any
+    /// earlier state of a registry, so every release it ever recorded stays runnable. What is removed is a module no
+    /// plugin event records (downloaded by a sync whose append failed, or put there by hand); listed by a registry,
+    /// it is downloaded again by the next sync. A temporary file of a download is
     /// removed once it is older than an hour; a younger one, and anything the cache does not write, is kept. The
     /// cache is locked exclusively meanwhile (``ArtifactCacheLock``): a sync that downloads waits for the prune, and
     /// the prune for the syncs under way, so that a module a sync is about to record is never removed. A file that
@@ -70,9 +73,7 @@ extension PluginPlatform {
             let needs = references[sha256] ?? []
             return ArtifactCacheFile(
                 name: name, kind: .module, bytes: bytes, action: needs.isEmpty ? .wouldRemove : .kept,
-                reason: needs.isEmpty
-                    ? "no synced release references it, and no install has or had its version"
-                    : reason(forKeeping: needs),
+                reason: needs.isEmpty ? "no plugin event of the log records it" : reason(forKeeping: needs),
                 references: needs)
         case .temporary:
             let stale =
@@ -88,10 +89,14 @@ extension PluginPlatform {
         }
     }
 
-    /// Why a module with `references` is kept, from the strongest: a release, an install now, a rollback.
+    /// Why a module with `references` is kept, from the strongest: a release, an install now, a plugin rollback, an
+    /// engine rollback.
     private static func reason(forKeeping references: [String]) -> String {
         if references.contains(where: { $0.hasPrefix("registry ") }) { return "a synced release references it" }
         if references.contains(where: { $0.hasPrefix("install ") }) { return "an install has its version" }
-        return "an install had its version: a plugin rollback may return to it"
+        if references.contains(where: { $0.hasPrefix("rollback ") }) {
+            return "an install had its version: a plugin rollback may return to it"
+        }
+        return "an earlier sync recorded it: an annals rollback may restore its release"
     }
 }

@@ -14,11 +14,13 @@ struct PluginArtifacts: ParsableCommand {
 struct PluginArtifactsPrune: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prune",
-        abstract: "Remove the cached modules nothing could still run or roll back to, and stale temporary files.",
+        abstract: "Remove the cached modules no event of the log records, and stale temporary files.",
         discussion: """
             A module is kept while a release of any registry references it (withdrawn plugins and yanked versions \
-            included) or an install of any organization has, or once had, its version (a plugin rollback may \
-            return to it). A temporary file of an interrupted download is removed once older than an hour; \
+            included), an install of any organization has, or once had, its version (a plugin rollback may \
+            return to it), or any plugin event of the log recorded it (an annals rollback may restore its release): \
+            only modules no event records are removed, such as one a sync downloaded before its append failed. \
+            A temporary file of an interrupted download is removed once older than an hour; \
             anything else in the directory is left alone. A sync downloading modules waits for the prune, and the \
             prune for it. Prints one JSON line per file: {"file","kind","bytes","action","reason","references"} \
             (action: removed, kept, or would-remove with --dry-run), then {"directory","dryRun","removed", \
