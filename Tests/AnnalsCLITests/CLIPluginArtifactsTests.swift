@@ -102,4 +102,40 @@ struct CLIPluginArtifactsTests {
             }
         }
     }
+
+    @Test(
+        "a file that cannot be removed is kept and named, the others are still removed, and the exit code is 5",
+        .enabled(
+            if: ImmutableFiles.supported,
+            "chattr +i is unavailable here, and nothing else stops root from removing a file"))
+    func removalFailure() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            let cache = fx.store + "/artifacts"
+            try FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
+            // Two modules no event records: both are to be removed, one cannot be.
+            let (stuck, loose) = (
+                String(repeating: "cd", count: 32) + ".wasm", String(repeating: "ef", count: 32) + ".wasm"
+            )
+            for name in [stuck, loose] { try Data(count: 10).write(to: URL(fileURLWithPath: cache + "/" + name)) }
+            try ImmutableFiles.setImmutable(cache + "/" + stuck, true)
+            defer { try? ImmutableFiles.setImmutable(cache + "/" + stuck, false) }
+
+            let pruned = try fx.annals("plugin", "artifacts", "prune")
+            #expect(pruned.status == Exit.storage, "\(pruned)")
+            #expect(
+                pruned.errors.contains(
+                    "1 cached file(s) could not be removed, such as \(stuck) in \(cache) (cannot be removed: Operation not permitted)"
+                ),
+                "\(pruned)")
+            let lines = pruned.objects()
+            let kept = try #require(lines.first { $0.string("file") == stuck })
+            #expect(kept.string("action") == "kept", "\(pruned)")
+            #expect(kept.string("reason") == "cannot be removed: Operation not permitted", "\(pruned)")
+            #expect(lines.first { $0.string("file") == loose }?.string("action") == "removed", "\(pruned)")
+            #expect(lines.last?.int("failed") == 1 && lines.last?.int("removed") == 1, "\(pruned)")
+            #expect(FileManager.default.fileExists(atPath: cache + "/" + stuck))
+            #expect(!FileManager.default.fileExists(atPath: cache + "/" + loose))
+        }
+    }
 }

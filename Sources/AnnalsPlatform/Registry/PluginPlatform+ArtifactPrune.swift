@@ -1,6 +1,10 @@
 import Annals
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 extension PluginPlatform {
     /// Removes from the artifact cache (`<store>/artifacts`) the modules nothing could still run or roll back to,
     /// and the leftovers of interrupted downloads.
@@ -14,7 +18,9 @@ extension PluginPlatform {
     /// removed once it is older than an hour; a younger one, and anything the cache does not write, is kept. The
     /// cache is locked exclusively meanwhile (``ArtifactCacheLock``): a sync that downloads waits for the prune, and
     /// the prune for the syncs under way, so that a module a sync is about to record is never removed. A file that
-    /// cannot be removed is kept and named in ``ArtifactPruneReport/failedRemovals``; the others are still pruned.
+    /// cannot be removed is kept and named in ``ArtifactPruneReport/failedRemovals``, its reason saying why (the
+    /// system's, such as `Operation not permitted`); the others are still pruned. The corresponding C function is
+    /// `unlink`.
     /// - Parameter dryRun: Remove nothing, and take no lock: say what a prune would remove (a sync running at the
     ///   same time can make the prune differ).
     /// - Returns: Every file of the cache, removed or kept and why; none when there is no cache.
@@ -40,12 +46,12 @@ extension PluginPlatform {
                 var file = Self.classify(name, attributes, references: references, now: now)
             else { continue }
             if file.action == .wouldRemove, !dryRun {
-                do {
-                    try FileManager.default.removeItem(atPath: path)
+                // A regular file (anything else is left alone): gone already counts as removed.
+                if unlink(path) == 0 || errno == ENOENT {
                     file.action = .removed
-                } catch {
+                } else {
                     file.action = .kept
-                    file.reason = "cannot be removed: \(error.localizedDescription)"
+                    file.reason = "cannot be removed: \(String(cString: strerror(errno)))"
                     report.failedRemovals.append(name)
                 }
             }

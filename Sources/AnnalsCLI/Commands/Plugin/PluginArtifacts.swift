@@ -40,10 +40,11 @@ struct PluginArtifactsPrune: ParsableCommand {
         for file in report.files { try Output.standard.line(file.json.canonicalBytes) }
         try Output.standard.line(report.json.canonicalBytes)
         if let first = report.failedRemovals.first {
+            let reason = report.files.first { $0.name == first }?.reason ?? "cannot be removed"
             throw CLIFailure(
                 .storage,
                 "\(report.failedRemovals.count) cached file(s) could not be removed, such as \(first) in "
-                    + report.directory)
+                    + "\(report.directory) (\(reason))")
         }
     }
 }
