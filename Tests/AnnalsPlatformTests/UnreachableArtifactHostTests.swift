@@ -40,13 +40,10 @@ struct UnreachableArtifactHostTests {
         defer { silent.close() }
         let dead = "http://127.0.0.1:\(silent.port)"
         try await withMirror(dead: dead) { platform, _, path, _ in
-            let timeouts = DownloadTimeouts(connect: 1)
-            let started = Date()
+            // Only the first download waits for the connect timeout: the messages below show that the eleven others
+            // never tried (timing the sync would make a unit test of a benchmark, and fail on a loaded machine).
             let report = try await platform.sync(
-                RegistrySource(path), scope: .global, actorId: "ops", downloadTimeouts: timeouts)
-            let elapsed = Date().timeIntervalSince(started)
-            // Twelve connect timeouts would take twelve seconds; one, and the sync's own work, far less.
-            #expect(elapsed >= 1 && elapsed < 6, "the sync took \(elapsed) s")
+                RegistrySource(path), scope: .global, actorId: "ops", downloadTimeouts: DownloadTimeouts(connect: 1))
             #expect(report.added == ["live"])
             #expect(Set(report.problems.map(\.entry)) == Set((1...12).map { "gone-\($0)" }))
             let host = "127.0.0.1:\(silent.port)"
