@@ -2,6 +2,11 @@
 /// (``EventStore/read(_:)``), or the state as of an earlier offset (``EventStore/state(at:scope:)``).
 ///
 /// A view from ``EventStore/read(_:)`` is valid only inside that closure.
+///
+/// Every query throws ``AnnalsError`` (typed), so a `catch` can switch over its cases: a negative filter limit or a
+/// depth out of range is ``AnnalsError/invalidArgument(_:)``, a damaged record of a view is
+/// ``AnnalsError/projectionUnavailable(name:reason:)``, a failed LMDB call ``AnnalsError/storage(_:)``, a closed store
+/// ``AnnalsError/closed``.
 public struct OntologyView {
     let things: any ProjectionReader
     let connectionTables: any ProjectionReader
@@ -25,16 +30,20 @@ public struct OntologyView {
     // canonically equivalent spelling finds the same entities.
 
     /// The thing `id`, or `nil`.
-    public func thing(_ id: String) throws -> Thing? { try ThingsProjection.thing(id.canonicalSpelling, in: things) }
+    public func thing(_ id: String) throws(AnnalsError) -> Thing? {
+        try Self.querying { try ThingsProjection.thing(id.canonicalSpelling, in: things) }
+    }
 
     /// The ids of the things whose id starts with `prefix`, in id order, at most `limit`, without reading the things:
     /// for ids that say what they name (the plugin platform's `plugin:SCOPE:NAME`, say).
-    public func thingIDs(startingWith prefix: String, limit: Int = .max) throws -> [String] {
+    public func thingIDs(startingWith prefix: String, limit: Int = .max) throws(AnnalsError) -> [String] {
         var ids: [String] = []
         guard limit > 0 else { return ids }
-        try things.scan(ThingsProjection.things, prefix: Array(prefix.canonicalSpelling.utf8)) { key, _ in
-            ids.append(String(decoding: key, as: UTF8.self))
-            return ids.count < limit
+        try Self.querying {
+            try things.scan(ThingsProjection.things, prefix: Array(prefix.canonicalSpelling.utf8)) { key, _ in
+                ids.append(String(decoding: key, as: UTF8.self))
+                return ids.count < limit
+            }
         }
         return ids
     }
@@ -47,7 +56,7 @@ public struct OntologyView {
     }
 
     /// The things that match `filter`, through the most selective index: group (and type), then type, then status.
-    public func things(_ filter: ThingFilter = ThingFilter()) throws -> [Thing] {
+    public func things(_ filter: ThingFilter = ThingFilter()) throws(AnnalsError) -> [Thing] {
         guard try Self.wantsAny(limit: filter.limit, of: "ThingFilter") else { return [] }
         let filter = filter.canonicalSpelling
         let (table, prefix): (ProjectionTable, [UInt8]) =
@@ -71,12 +80,12 @@ public struct OntologyView {
     // MARK: Connections
 
     /// The connection `id`, or `nil`.
-    public func connection(_ id: String) throws -> Connection? {
-        try ConnectionsProjection.connection(id.canonicalSpelling, in: connectionTables)
+    public func connection(_ id: String) throws(AnnalsError) -> Connection? {
+        try Self.querying { try ConnectionsProjection.connection(id.canonicalSpelling, in: connectionTables) }
     }
 
     /// The connections that match `filter`, through the `from`, `to` or `by-type` index when the filter allows.
-    public func connections(_ filter: ConnectionFilter = ConnectionFilter()) throws -> [Connection] {
+    public func connections(_ filter: ConnectionFilter = ConnectionFilter()) throws(AnnalsError) -> [Connection] {
         guard try Self.wantsAny(limit: filter.limit, of: "ConnectionFilter") else { return [] }
         let filter = filter.canonicalSpelling
         let (table, prefix): (ProjectionTable, [UInt8]) =
@@ -106,9 +115,9 @@ public struct OntologyView {
     public func neighbourhood(
         of id: String, depth: Int = 1, direction: TraversalDirection = .both, types: Set<String> = [],
         limit: Int = 10_000
-    ) throws -> Neighbourhood {
+    ) throws(AnnalsError) -> Neighbourhood {
         guard (0...16).contains(depth) else {
-            throw AnnalsError.invalidArgument("depth \(depth) is outside 0…16")
+            throw .invalidArgument("depth \(depth) is outside 0…16")
         }
         let id = id.canonicalSpelling
         let types = Set(types.map(\.canonicalSpelling))
@@ -144,12 +153,12 @@ public struct OntologyView {
     // MARK: Knowledge
 
     /// The knowledge item `id`, or `nil`.
-    public func knowledgeItem(_ id: String) throws -> KnowledgeItem? {
-        try KnowledgeProjection.item(id.canonicalSpelling, in: knowledgeTables)
+    public func knowledgeItem(_ id: String) throws(AnnalsError) -> KnowledgeItem? {
+        try Self.querying { try KnowledgeProjection.item(id.canonicalSpelling, in: knowledgeTables) }
     }
 
     /// The knowledge items that match `filter`, through the `by-thing` or `by-label` index when the filter allows.
-    public func knowledge(_ filter: KnowledgeFilter = KnowledgeFilter()) throws -> [KnowledgeItem] {
+    public func knowledge(_ filter: KnowledgeFilter = KnowledgeFilter()) throws(AnnalsError) -> [KnowledgeItem] {
         guard try Self.wantsAny(limit: filter.limit, of: "KnowledgeFilter") else { return [] }
         let filter = filter.canonicalSpelling
         let (table, prefix): (ProjectionTable, [UInt8]) =
@@ -172,15 +181,27 @@ public struct OntologyView {
         _ tables: any ProjectionReader, _ table: ProjectionTable, prefix: [UInt8], primary: ProjectionTable,
         limit: Int, decode: (String, UnsafeRawBufferPointer) throws -> T, lookup: (String) throws -> T?,
         keep: (T) -> Bool
-    ) throws -> [T] {
+    ) throws(AnnalsError) -> [T] {
         var result: [T] = []
-        try tables.scan(table, prefix: prefix) { key, value in
-            let entity =
-                table == primary
-                ? try decode(String(decoding: key, as: UTF8.self), value) : try lookup(OntologyKey.lastPart(key))
-            if let entity, keep(entity) { result.append(entity) }
-            return result.count < limit
+        try Self.querying {
+            try tables.scan(table, prefix: prefix) { key, value in
+                let entity =
+                    table == primary
+                    ? try decode(String(decoding: key, as: UTF8.self), value) : try lookup(OntologyKey.lastPart(key))
+                if let entity, keep(entity) { result.append(entity) }
+                return result.count < limit
+            }
         }
         return result
+    }
+
+    /// Runs `body`, which reads the view's tables, with what it throws as an ``AnnalsError`` (a failed LMDB call as
+    /// ``AnnalsError/storage(_:)``, a damaged record as ``AnnalsError/projectionUnavailable(name:reason:)``).
+    private static func querying<R>(_ body: () throws -> R) throws(AnnalsError) -> R {
+        do {
+            return try body()
+        } catch {
+            throw AnnalsError(error)
+        }
     }
 }
