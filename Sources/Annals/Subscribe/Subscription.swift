@@ -19,6 +19,10 @@ public enum SubscriptionStart: Sendable, Hashable {
 /// (exactly-once for effects written to the same store). The sequence ends when its task is cancelled (the next
 /// `next()` returns `nil`, even with events already read into its buffer), and throws ``AnnalsError/closed`` once the
 /// store is closed, also while it waits for new events.
+///
+/// It is an `AsyncSequence<RecordedEvent, AnnalsError>`: its iterator's `next(isolation:)` throws ``AnnalsError`` by
+/// type, so the error of `for try await event in subscription` in a `do throws(AnnalsError)` block is an
+/// ``AnnalsError`` (Swift 6 types a plain `do` block's error as `any Error`, whatever its calls throw).
 public struct Subscription: AsyncSequence, Sendable {
     /// The element type.
     public typealias Element = RecordedEvent
@@ -42,6 +46,11 @@ public struct Subscription: AsyncSequence, Sendable {
 
     /// Delivers events in offset order.
     public struct Iterator: AsyncIteratorProtocol {
+        /// The element type.
+        public typealias Element = RecordedEvent
+        /// The failure type: `for try await` over a subscription throws ``AnnalsError`` (inside
+        /// `do throws(AnnalsError) { … }`, its `catch` gets it typed).
+        public typealias Failure = AnnalsError
         private let subscription: Subscription
         private var position: UInt64?
         private var buffer: [RecordedEvent] = []
