@@ -4,8 +4,20 @@ public enum SubscriptionStart: Sendable, Hashable {
     case beginning
     /// After the events durable when ``EventStore/subscribe(_:filter:start:)`` is called: only new events.
     case end
-    /// After this offset.
+    /// After this offset, which must not be past the log's last offset (a start there would skip the events appended
+    /// until the log reaches it; ``end`` delivers only new events): ``EventStore/subscribe(_:filter:start:)`` refuses
+    /// one with ``AnnalsError/invalidArgument(_:)``, and so does the first `next()` of a named subscription whose
+    /// cursor it would create (or, on a read-only store, stand in for).
     case after(UInt64)
+
+    /// Refuses an ``after(_:)`` offset past `last`, the log's last offset, as cursors refuse to move past it.
+    /// - Throws: ``AnnalsError/invalidArgument(_:)`` naming the offset and the log's last offset.
+    func check(lastOffset last: UInt64) throws(AnnalsError) {
+        guard case .after(let offset) = self, offset > last else { return }
+        throw .invalidArgument(
+            "a subscription cannot start after offset \(offset): the log ends at offset \(last), and a start past it "
+                + "would skip the events appended until the log reaches it (.end delivers only new events)")
+    }
 }
 
 /// A live stream of events: catch-up from a position, then new events as they become durable.
@@ -126,9 +138,13 @@ public struct Subscription: AsyncSequence, Sendable {
             case .after(let offset): start = offset
             case .end: start = try store.head().durableOffset
             }
-            guard let name = subscription.name, !store.options.readOnly else { return (start, nil) }
-            let cursor = try await store.createCursorSuspending(name, at: start)
-            return (cursor.offset, cursor)
+            if let name = subscription.name, !store.options.readOnly {
+                let cursor = try await store.createCursorSuspending(name, at: start)
+                return (cursor.offset, cursor)
+            }
+            // No cursor is created to refuse a start past the log (anonymous, or a read-only store): refuse it here.
+            try subscription.start.check(lastOffset: try store.lastOffset())
+            return (start, nil)
         }
 
         /// Reads the next events after `position` through `durable` straight into the buffer: at most
@@ -172,11 +188,15 @@ extension EventStore {
     ///   - name: A durable cursor name (1–128 of `[A-Za-z0-9_.:-]`), or `nil` for an anonymous subscription.
     ///   - filter: Which events to deliver.
     ///   - start: Where to start when the cursor has never been acknowledged.
+    /// - Throws: ``AnnalsError/invalidArgument(_:)`` for a malformed cursor name or type pattern, and for an anonymous
+    ///   subscription's ``SubscriptionStart/after(_:)`` offset past the log's last offset (a named one's is refused
+    ///   by its first `next()`, when the cursor it would create is missing).
     public func subscribe(
         _ name: String? = nil, filter: EventFilter = EventFilter(), start: SubscriptionStart = .beginning
     ) throws(AnnalsError) -> Subscription {
         if let name { try SubscriberCursor.validate(name: name) }
         try EventFilter.checkPatterns(filter.types)
+        if name == nil { try start.check(lastOffset: try lastOffset()) }
         // `.end` means the end as of now, not as of the first read.
         let resolved: SubscriptionStart = start == .end ? .after(try head().durableOffset) : start
         return Subscription(store: self, name: name, filter: filter, start: resolved)

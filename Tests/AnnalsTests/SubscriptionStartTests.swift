@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+
+@testable import Annals
+
+/// Where a subscription starts: an `.after` offset past the log's last offset is refused, as cursors refuse it,
+/// instead of waiting (for ever, for `.after(UInt64.max)`) and skipping the events appended until the log got there.
+@Suite struct SubscriptionStartTests {
+    private func startPastTheLog(_ offset: UInt64, last: UInt64) -> AnnalsError {
+        .invalidArgument(
+            "a subscription cannot start after offset \(offset): the log ends at offset \(last), and a start past it "
+                + "would skip the events appended until the log reaches it (.end delivers only new events)")
+    }
+
+    @Test func anAnonymousSubscriptionPastTheLogIsRefused() async throws {
+        try await withStore(StoreOptions(projections: [])) { store, _ in
+            _ = try await store.append(contentsOf: (0..<3).map { sampleEvent($0) })
+            #expect(throws: startPastTheLog(.max, last: 3)) { _ = try store.subscribe(nil, start: .after(.max)) }
+            #expect(throws: startPastTheLog(4, last: 3)) { _ = try store.subscribe(nil, start: .after(4)) }
+            // After the last offset itself: only new events.
+            var iterator = try store.subscribe(nil, start: .after(3)).makeAsyncIterator()
+            _ = try await store.append(sampleEvent(3))
+            #expect(try await iterator.next()?.offset == 4)
+        }
+    }
+
+    @Test func aNamedSubscriptionPastTheLogIsRefusedByItsFirstNext() async throws {
+        try await withStore(StoreOptions(projections: [])) { store, _ in
+            _ = try await store.append(contentsOf: (0..<3).map { sampleEvent($0) })
+            var iterator = try store.subscribe("ahead", start: .after(.max)).makeAsyncIterator()
+            let refused = AnnalsError.invalidArgument(
+                "cursor 'ahead' cannot be created at offset \(UInt64.max): the log ends at offset 3, and a cursor past "
+                    + "it would skip the events appended until the log reaches it")
+            await #expect(throws: refused) { _ = try await iterator.next() }
+            #expect(try store.cursor(named: "ahead") == nil, "no cursor was created")
+            // A cursor that exists decides the start: the offset given for a new one does not matter.
+            try store.resetCursor("ahead", to: 2)
+            var resumed = try store.subscribe("ahead", start: .after(.max)).makeAsyncIterator()
+            #expect(try await resumed.next()?.offset == 3)
+        }
+    }
+
+    @Test func aNamedSubscriptionOfAReadOnlyStorePastTheLogIsRefused() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory + "/store"
+            let writer = try EventStore(path: path, options: StoreOptions(projections: []))
+            _ = try await writer.append(contentsOf: (0..<3).map { sampleEvent($0) })
+            writer.close()
+            let reader = try EventStore(path: path, options: StoreOptions(readOnly: true, projections: []))
+            defer { reader.close() }
+            var iterator = try reader.subscribe("reader", start: .after(1_000)).makeAsyncIterator()
+            await #expect(throws: startPastTheLog(1_000, last: 3)) { _ = try await iterator.next() }
+            var fromTheLast = try reader.subscribe("reader", start: .after(2)).makeAsyncIterator()
+            #expect(try await fromTheLast.next()?.offset == 3)
+        }
+    }
+}
