@@ -4,7 +4,8 @@ import Testing
 @testable import Annals
 
 /// Where a subscription starts: an `.after` offset past the log's last offset is refused, as cursors refuse it,
-/// instead of waiting (for ever, for `.after(UInt64.max)`) and skipping the events appended until the log got there.
+/// instead of waiting (for ever, for `.after(UInt64.max)`) and skipping the events appended until the log got there;
+/// the start point (offset and cursor) is known to the subscription itself, so a `for` loop can read it.
 @Suite struct SubscriptionStartTests {
     private func startPastTheLog(_ offset: UInt64, last: UInt64) -> AnnalsError {
         .invalidArgument(
@@ -52,6 +53,53 @@ import Testing
             await #expect(throws: startPastTheLog(1_000, last: 3)) { _ = try await iterator.next() }
             var fromTheLast = try reader.subscribe("reader", start: .after(2)).makeAsyncIterator()
             #expect(try await fromTheLast.next()?.offset == 3)
+        }
+    }
+
+    @Test func aForLoopReadsItsStartCursorFromTheSubscription() async throws {
+        try await withStore(StoreOptions(projections: [])) { store, _ in
+            _ = try await store.append(contentsOf: (0..<4).map { sampleEvent($0) })
+            try store.resetCursor("worker", to: 1)
+            let subscription = try store.subscribe("worker")
+            #expect(subscription.startCursor == nil, "resolved by the first next()")
+            var delivered: [UInt64] = []
+            for try await event in subscription {
+                let cursor = try #require(subscription.startCursor)
+                #expect(cursor.offset == 1 && cursor.resets == 1)
+                try store.acknowledge("worker", through: event.offset, expectingResets: cursor.resets)
+                delivered.append(event.offset)
+                if event.offset == 3 { break }
+            }
+            #expect(delivered == [2, 3])
+            // Iterating again resolves a new start: after what was acknowledged meanwhile.
+            for try await event in subscription {
+                #expect(event.offset == 4)
+                break
+            }
+            #expect(subscription.startCursor?.offset == 3)
+            #expect(
+                try await subscription.startPoint()
+                    == SubscriptionStartPoint(offset: 3, cursor: subscription.startCursor))
+        }
+    }
+
+    @Test func aStartPointResolvedAheadIsWhereTheIterationStarts() async throws {
+        try await withStore(StoreOptions(projections: [])) { store, _ in
+            _ = try await store.append(contentsOf: (0..<3).map { sampleEvent($0) })
+            let subscription = try store.subscribe("late", start: .end)
+            let point = try await subscription.startPoint()
+            #expect(point.offset == 3)
+            #expect(point.cursor?.offset == 3, "the new cursor was saved at the start")
+            #expect(try store.cursor(named: "late")?.offset == 3)
+            #expect(try await subscription.startPoint() == point, "asked again, the same")
+            _ = try await store.append(sampleEvent(3))
+            var iterator = subscription.makeAsyncIterator()
+            #expect(try await iterator.next()?.offset == 4)
+            #expect(iterator.startCursor == point.cursor)
+
+            let anonymous = try store.subscribe(nil, start: .after(2))
+            #expect(try await anonymous.startPoint() == SubscriptionStartPoint(offset: 2, cursor: nil))
+            #expect(anonymous.startCursor == nil)
         }
     }
 }

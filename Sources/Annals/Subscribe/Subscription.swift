@@ -46,11 +46,15 @@ public struct Subscription: AsyncSequence, Sendable {
     public let name: String?
     /// Which events are delivered.
     public let filter: EventFilter
-    /// Where it starts when the cursor is new (or for an anonymous subscription).
+    /// Where it starts when the cursor is new (or for an anonymous subscription); ``startPoint()`` tells the offset
+    /// (and cursor) an iteration actually starts from.
     public let start: SubscriptionStart
+    /// The start points of its iterations, shared by its copies (a `for` loop iterates a copy).
+    let startPoints = SubscriptionStartPoints()
 
-    /// Creates the iterator; a named subscription reads its cursor on the first `next()`, and on a writable store
-    /// saves a new cursor there at its start (an `.after` offset past the log's last one then fails with
+    /// Creates the iterator; its first `next()` resolves where it starts (``startPoint()``, unless one resolved
+    /// ahead is waiting for it): a named subscription reads its cursor, and on a writable store saves a new cursor
+    /// there at its start (an `.after` offset past the log's last one then fails with
     /// ``AnnalsError/invalidArgument(_:)``, as ``EventStore/createCursor(_:at:)`` does).
     public func makeAsyncIterator() -> Iterator {
         Iterator(subscription: self)
@@ -82,10 +86,11 @@ public struct Subscription: AsyncSequence, Sendable {
         /// delivered events, not this.
         public var lastPosition: UInt64? { position }
 
-        /// A named subscription's cursor as the first `next()` read (or created) it, in the same transaction as the
-        /// position it started from; `nil` before then and for an anonymous subscription. Pass its
+        /// A named subscription's cursor as this iterator's first `next()` read (or created) it, in the same
+        /// transaction as the position it started from; `nil` before then and for an anonymous subscription. Pass its
         /// ``SubscriberCursor/resets`` to ``EventStore/acknowledge(_:through:expectingResets:)`` so that a reset or
-        /// deletion of the cursor since is not undone.
+        /// deletion of the cursor since is not undone. A `for` loop hides its iterator: read
+        /// ``Subscription/startCursor`` or ``Subscription/startPoint()`` instead.
         public private(set) var startCursor: SubscriberCursor?
 
         /// The next event, waiting for one if needed; `nil` once the task is cancelled (also when events are
@@ -98,9 +103,9 @@ public struct Subscription: AsyncSequence, Sendable {
         public mutating func next(isolation actor: isolated (any Actor)?) async throws(AnnalsError) -> RecordedEvent? {
             let store = subscription.store
             if position == nil {
-                let (start, cursor) = try await Self.startPosition(of: subscription)
-                position = start
-                startCursor = cursor
+                let start = try await subscription.beginIteration()
+                position = start.offset
+                startCursor = start.cursor
             }
             while true {
                 // Before the buffer too: a refill holds up to 2,047 events, which a cancelled consumer must not get
@@ -118,33 +123,6 @@ public struct Subscription: AsyncSequence, Sendable {
                     await store.durableChanges.wait(seen: seen)
                 }
             }
-        }
-
-        /// The cursor's offset or, for a new cursor or none, the start. A new cursor of a writable store is saved at
-        /// once (as ``EventStore/createCursor(_:at:)`` does, which keeps one another consumer created meanwhile, but
-        /// suspending rather than blocking a thread of the pool), so that a
-        /// consumer that stops before its first acknowledgement resumes from the same start rather than from a later
-        /// end, skipping what came in between.
-        private static func startPosition(
-            of subscription: Subscription
-        ) async throws(AnnalsError) -> (offset: UInt64, cursor: SubscriberCursor?) {
-            let store = subscription.store
-            if let name = subscription.name, let cursor = try store.cursor(named: name) {
-                return (cursor.offset, cursor)
-            }
-            let start: UInt64
-            switch subscription.start {
-            case .beginning: start = 0
-            case .after(let offset): start = offset
-            case .end: start = try store.head().durableOffset
-            }
-            if let name = subscription.name, !store.options.readOnly {
-                let cursor = try await store.createCursorSuspending(name, at: start)
-                return (cursor.offset, cursor)
-            }
-            // No cursor is created to refuse a start past the log (anonymous, or a read-only store): refuse it here.
-            try subscription.start.check(lastOffset: try store.lastOffset())
-            return (start, nil)
         }
 
         /// Reads the next events after `position` through `durable` straight into the buffer: at most
