@@ -46,7 +46,8 @@ public final class Environment: @unchecked Sendable {
     /// - Throws: ``LMDBError`` naming `mdb_env_set_maxreaders` (`invalidArgument`) for a ``EnvironmentOptions/maxReaders``
     ///   out of its range; naming `mdb_env_open` when the directory is missing, locked or not an LMDB store, or
     ///   already open in this process (``LMDBError/Code/alreadyOpenInProcess``); naming `fallocate` when the
-    ///   file system has no room for the lock file's blocks (``LockFileReservation``), where LMDB would die of SIGBUS.
+    ///   file system has no room for the lock file's blocks (``LockFileReservation``), where LMDB would die of SIGBUS;
+    ///   a lock file the open would have created is then not left behind.
     ///
     /// The corresponding C functions are `mdb_env_create` and `mdb_env_open`.
     public init(path: String, options: EnvironmentOptions = .init()) throws(LMDBError) {

@@ -21,27 +21,56 @@ enum LockFileReservation {
     /// Creates `lock.mdb` in `directory` if needed and reserves blocks for its first `size(maxReaders:)` bytes (or
     /// its whole length if longer), without changing what it holds.
     ///
-    /// Does nothing when the file cannot be opened for writing (a read-only directory or file system, another
-    /// user's store): LMDB then decides what to do, as before.
-    /// - Throws: ``LMDBError`` with the `fallocate` failure (`noSpace`, `quotaExceeded`, …) and the file
+    /// A lock file this call creates appears only once its blocks are reserved (it is made unnamed, reserved, then
+    /// linked into place: `annals_create_reserved_file`), so a failed reservation leaves the directory as it was,
+    /// and no other process can have opened a lock file that the failure would have to take away. A lock file that
+    /// exists is never removed. Does nothing when the file cannot be opened or created for writing (a read-only
+    /// directory or file system, another user's store, a missing directory): LMDB then decides what to do, as before.
+    /// - Throws: ``LMDBError`` with the failed call (`fallocate`, …: `noSpace`, `quotaExceeded`, …) and the file
     ///   system's free space, when the file is new or shorter than LMDB makes it (a lock file LMDB sized already is
-    ///   left as it is). The file is left in place: another process may already be using it.
+    ///   left as it is).
     static func reserve(directory: String, maxReaders: UInt32, fileMode: UInt32) throws(LMDBError) {
         let path = directory + "/lock.mdb"
-        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, mode_t(fileMode))
-        guard descriptor >= 0 else { return }
-        defer { close(descriptor) }
+        let needed = size(maxReaders: maxReaders)
+        // Twice at most: a file another process creates between the two calls is then open as an existing one (a
+        // name that neither opens nor links, such as a dangling symbolic link, is left to LMDB).
+        for _ in 0..<2 {
+            let descriptor = open(path, O_RDWR | O_CLOEXEC)
+            if descriptor >= 0 {
+                defer { close(descriptor) }
+                return try reserve(existing: descriptor, path: path, directory: directory, needed: needed)
+            }
+            guard errno == ENOENT else { return }
+            var failedCall: UnsafePointer<CChar>?
+            let failure = annals_create_reserved_file(directory, path, fileMode, Int64(needed), &failedCall)
+            if failure == 0 { return }
+            if failure == EEXIST { continue }
+            let call = failedCall.map { String(cString: $0) } ?? "open"
+            // Not allowed to create a file here, or no directory: LMDB decides, and names what is wrong.
+            if call == "open" && [EACCES, EPERM, EROFS, ENOENT].contains(failure) { return }
+            throw error(code: failure, operation: "\(call)(\(path))", directory: directory)
+        }
+    }
+
+    /// Reserves the blocks of the lock file open as `descriptor`, up to `needed` bytes or its length if longer.
+    /// - Throws: ``LMDBError`` when that fails and the file is shorter than `needed`.
+    private static func reserve(existing descriptor: Int32, path: String, directory: String, needed: Int)
+        throws(LMDBError)
+    {
         var status = stat()
         guard fstat(descriptor, &status) == 0 else { return }
-        let needed = size(maxReaders: maxReaders)
-        let length = max(Int(status.st_size), needed)
-        let failure = annals_reserve_blocks(descriptor, Int64(length))
+        let failure = annals_reserve_blocks(descriptor, Int64(max(Int(status.st_size), needed)))
         guard failure != 0 else { return }
         // A lock file LMDB sized already (by a build without reservations, whose later pages may be holes) keeps
         // working as it did: its header page is written, and a full disk must not stop reading a store.
         guard Int(status.st_size) < needed else { return }
-        throw LMDBError(
-            code: LMDBError.Code(rawValue: failure), operation: "fallocate(\(path))",
-            detail: StorageDiagnosis.detail(for: LMDBError.Code(rawValue: failure), directory: directory))
+        throw error(code: failure, operation: "fallocate(\(path))", directory: directory)
+    }
+
+    /// The error of a failed reservation: `code` (an errno), the call, and the free space of `directory`.
+    private static func error(code: Int32, operation: String, directory: String) -> LMDBError {
+        LMDBError(
+            code: LMDBError.Code(rawValue: code), operation: operation,
+            detail: StorageDiagnosis.detail(for: LMDBError.Code(rawValue: code), directory: directory))
     }
 }

@@ -1,3 +1,4 @@
+import AnnalsTestSupport
 import Foundation
 import Testing
 
@@ -86,46 +87,5 @@ struct CLIFullFileSystemTests {
                 #expect(!FileManager.default.fileExists(atPath: destination), "the failed backup left \(destination)")
             }
         }
-    }
-}
-
-/// A tmpfs of a few KiB mounted in a test's directory, unmounted afterwards whatever happens.
-struct SmallFileSystem {
-    let path: String
-
-    /// Whether this process may mount one (root, with the capability to mount).
-    static let canMount: Bool = {
-        guard geteuid() == 0 else { return false }
-        let probe = FileManager.default.temporaryDirectory.appendingPathComponent("annals-mount-\(UUID())").path
-        guard (try? FileManager.default.createDirectory(atPath: probe, withIntermediateDirectories: true)) != nil
-        else { return false }
-        defer { try? FileManager.default.removeItem(atPath: probe) }
-        guard (try? runShell("mount -t tmpfs -o size=64k tmpfs \(shellQuoted(probe))").status) == 0 else {
-            return false
-        }
-        _ = try? runShell("umount \(shellQuoted(probe))")
-        return true
-    }()
-
-    /// Mounts a tmpfs of `kibibytes` at `directory/mount`, runs `body`, and unmounts it.
-    static func with(kibibytes: Int, in directory: String, _ body: (SmallFileSystem) throws -> Void) throws {
-        let path = directory + "/mount"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
-        let mounted = try runShell("mount -t tmpfs -o size=\(kibibytes)k tmpfs \(shellQuoted(path))")
-        try #require(mounted.status == 0, "\(mounted)")
-        defer { _ = try? runShell("umount -l \(shellQuoted(path))") }
-        try body(SmallFileSystem(path: path))
-    }
-
-    /// Writes a file until no block is left.
-    func fill() throws {
-        _ = try runShell("dd if=/dev/zero of=\(shellQuoted(path + "/filler")) bs=1k 2>/dev/null; sync")
-        var status = statvfs()
-        try #require(statvfs(path, &status) == 0 && status.f_bavail == 0, "the file system was not filled")
-    }
-
-    /// Removes what ``fill()`` wrote.
-    func free() throws {
-        try FileManager.default.removeItem(atPath: path + "/filler")
     }
 }

@@ -23,6 +23,17 @@ int annals_spawn_close_from(void *actions, int lowest);
 /// `fallocate(descriptor, 0, 0, length)`.
 int annals_reserve_blocks(int descriptor, int64_t length);
 
+/// Creates the file `path` in `directory` with blocks reserved for its first `length` bytes (zeros), giving it that
+/// name only once they are reserved: the file is made unnamed (`O_TMPFILE`, with `mode` less the umask), reserved
+/// (`annals_reserve_blocks`), then linked to `path`. So a failed reservation leaves nothing behind, and no other
+/// process ever opens a file at `path` that this call could take away again. Where `O_TMPFILE` or `/proc` is
+/// missing, a file of its own name next to `path` stands in for the unnamed one and is removed again.
+/// Returns 0 once `path` is the reserved file; EEXIST when `path` exists (now or by the time it is linked: another
+/// process created it; nothing was created); or the errno of the call that failed, whose name `*failed_call` is set
+/// to (`open`, `fallocate`, `linkat` or `link`), with nothing created.
+int annals_create_reserved_file(const char *directory, const char *path, unsigned mode, int64_t length,
+                                const char **failed_call);
+
 /// Names the calling thread for `top -H`, `perf`, debuggers and `/proc/self/task/*/comm` (the first 15 bytes).
 void annals_name_current_thread(const char *name);
 
