@@ -10,10 +10,14 @@ public enum SubscriptionStart: Sendable, Hashable {
     /// cursor it would create (or, on a read-only store, stand in for).
     case after(UInt64)
 
-    /// Refuses an ``after(_:)`` offset past `last`, the log's last offset, as cursors refuse to move past it.
-    /// - Throws: ``AnnalsError/invalidArgument(_:)`` naming the offset and the log's last offset.
-    func check(lastOffset last: UInt64) throws(AnnalsError) {
-        guard case .after(let offset) = self, offset > last else { return }
+    /// Refuses an ``after(_:)`` offset past the last offset of `store`'s log, as cursors refuse to move past it (the
+    /// log is read only for an ``after(_:)`` start).
+    /// - Throws: ``AnnalsError/invalidArgument(_:)`` naming the offset and the log's last offset; the errors of
+    ///   ``EventStore/lastOffset()``.
+    func check(in store: EventStore) throws(AnnalsError) {
+        guard case .after(let offset) = self else { return }
+        let last = try store.lastOffset()
+        guard offset > last else { return }
         throw .invalidArgument(
             "a subscription cannot start after offset \(offset): the log ends at offset \(last), and a start past it "
                 + "would skip the events appended until the log reaches it (.end delivers only new events)")
@@ -174,7 +178,7 @@ extension EventStore {
     ) throws(AnnalsError) -> Subscription {
         if let name { try SubscriberCursor.validate(name: name) }
         try EventFilter.checkPatterns(filter.types)
-        if name == nil { try start.check(lastOffset: try lastOffset()) }
+        if name == nil { try start.check(in: self) }
         // `.end` means the end as of now, not as of the first read.
         let resolved: SubscriptionStart = start == .end ? .after(try head().durableOffset) : start
         return Subscription(store: self, name: name, filter: filter, start: resolved)

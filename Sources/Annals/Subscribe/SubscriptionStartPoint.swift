@@ -89,7 +89,7 @@ extension Subscription {
             return SubscriptionStartPoint(offset: cursor.offset, cursor: cursor)
         }
         // No cursor is created to refuse a start past the log (anonymous, or a read-only store): refuse it here.
-        try start.check(lastOffset: try store.lastOffset())
+        try start.check(in: store)
         return SubscriptionStartPoint(offset: offset, cursor: nil)
     }
 }
