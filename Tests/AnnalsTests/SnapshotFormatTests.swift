@@ -2,8 +2,8 @@ import Testing
 
 @testable import Annals
 
-/// The stored form of snapshots: tables in separately compressed blocks, read block by block; format 2 (one frame
-/// per table) still read.
+/// The stored form of snapshots: tables in separately compressed blocks, read block by block; formats 3 (no CRC-32C
+/// over the header) and 2 (one frame per table) still read.
 @Suite struct SnapshotFormatTests {
     /// A projection that only names tables, for encoding them.
     struct TwoTables: Projection {
@@ -26,7 +26,7 @@ import Testing
         return (tables, entries.sorted { compareBytes($0.0, $1.0) < 0 })
     }
 
-    @Test(arguments: [UInt8(3), UInt8(2)])
+    @Test(arguments: [UInt8(4), UInt8(3), UInt8(2)])
     func everyEntryIsFoundAndScansFollowKeyOrder(format: UInt8) throws {
         let (tables, entries) = try Self.sampleTables()
         let stored = try SnapshotFormat.encode(
@@ -111,8 +111,9 @@ import Testing
         // The CRC-32C catches it first…
         #expect(throws: AnnalsError.self) { try stored.withUnsafeBytes { try SnapshotFormat.projections($0, key: 5) } }
         // …and a block that is damaged anyway fails where it is read, naming the block and the table.
-        let rest = Array(stored[SnapshotFormat.headerSize...])
+        let rest = Array(stored[SnapshotFormat.headerSize(format: SnapshotFormat.version)...])
         stored.replaceSubrange(30..<34, with: CRC32C.checksum(rest).bigEndianBytes)
+        stored.replaceSubrange(34..<38, with: CRC32C.checksum(Array(stored[0..<34])).bigEndianBytes)
         let projections = try stored.withUnsafeBytes { try SnapshotFormat.projections($0, key: 5) }
         do {
             try Array(entries.last!.0).withUnsafeBytes { _ = try projections[0].tables[0].value(for: $0) }

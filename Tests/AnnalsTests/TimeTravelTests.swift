@@ -129,27 +129,6 @@ import Testing
         }
     }
 
-    /// The header's fields outside the CRC-32C: a body length that is not the tables' total, or a format byte that
-    /// makes the directory unreadable, is damage that the listing reports and time travel skips alike.
-    @Test(arguments: [(22 + 7, "the header gives a body of"), (4, "implausible sizes")])
-    func aDamagedHeaderFieldIsListedAndSkippedAlike(byte: Int, reason: String) async throws {
-        try await withStore(StoreOptions(snapshotInterval: 0)) { store, _ in
-            _ = try await store.append(contentsOf: (0..<10).map { Vocabulary.thing("t\($0)") })
-            let snapshot = try store.createSnapshot()
-            let database = store.projections.snapshots!
-            try store.write { txn in
-                var stored = try txn.get(database, key: snapshot.offset.bigEndianBytes)!
-                // The body length's low byte, or format 3 turned into format 2.
-                stored[byte] ^= byte == 4 ? 0x01 : 0x10
-                try txn.put(database, key: snapshot.offset.bigEndianBytes, value: stored)
-            }
-            let listed = try #require(try store.snapshots().first)
-            #expect(listed.damage?.contains(reason) == true, "\(listed)")
-            let state = try store.state(at: snapshot.offset)
-            #expect(state.snapshotOffset == nil && state.skippedSnapshots.count == 1)
-        }
-    }
-
     @Test func aSnapshotOfOtherProjectionVersionsAtTheHeadIsReplacedWhenTakenAgain() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory + "/store"

@@ -11,10 +11,11 @@ public struct SnapshotInfo: Sendable, Hashable {
     public var storedBytes: Int
     /// Its uncompressed size in bytes.
     public var bodyBytes: UInt64
-    /// Why time travel cannot use it (its header cannot be read, or its contents fail their CRC-32C or do not match
-    /// the header), or `nil` when both check out. A snapshot whose header is damaged is listed with its offset and stored size only
-    /// (`createdAt` and `bodyBytes` 0); one whose contents are damaged with what its header says. Time travel skips
-    /// either.
+    /// Why time travel cannot use it (its header cannot be read or fails its own CRC-32C, or its contents fail theirs
+    /// or do not match the header), or `nil` when both check out. A snapshot whose header is damaged is listed with
+    /// its offset and stored size only (`createdAt` and `bodyBytes` 0); one whose contents are damaged with what its
+    /// header says. Time travel skips either. (The header of a snapshot stored before format 4 has no CRC-32C of its
+    /// own: its creation time cannot be checked.)
     public var damage: String?
 
     init(offset: UInt64, createdAt: Int64, storedBytes: Int, bodyBytes: UInt64, damage: String? = nil) {
@@ -49,7 +50,10 @@ extension EventStore {
     /// snapshot, checked in the transaction that would store this one, is at another offset less than `interval`
     /// events before it or after it: one another process appending to the store took meanwhile.
     /// - Returns: The snapshot, or `nil` when another one made it unnecessary.
-    func createSnapshot(unlessOneWithin interval: UInt64?) throws(AnnalsError) -> SnapshotInfo? {
+    /// - Parameter format: ``SnapshotFormat/version``, or an older one to test that such snapshots are still read.
+    func createSnapshot(
+        unlessOneWithin interval: UInt64?, format: UInt8 = SnapshotFormat.version
+    ) throws(AnnalsError) -> SnapshotInfo? {
         guard let database = projections.snapshots, !options.readOnly else {
             throw .invalidArgument("snapshots need a writable store")
         }
@@ -65,7 +69,8 @@ extension EventStore {
                 return (
                     head,
                     try SnapshotFormat.encode(
-                        parts, offset: head, createdAt: currentTimeMilliseconds(), level: options.compressionLevel)
+                        parts, offset: head, createdAt: currentTimeMilliseconds(), level: options.compressionLevel,
+                        format: format)
                 )
             }
             // The snapshot already stored at this offset, if any, is kept and reported, unless reads cannot use it:

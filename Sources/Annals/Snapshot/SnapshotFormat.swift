@@ -1,17 +1,25 @@
 import CZstd
 
 /// The stored form of a snapshot (docs/FORMAT.md, "Snapshots"): a header, a directory of the projections, their
-/// tables and the tables' blocks, and one zstd frame per block. The header's CRC-32C covers the directory and every
-/// frame. Format 2 (one frame per table) is still read.
+/// tables and the tables' blocks, and one zstd frame per block. The header's first CRC-32C covers the directory and
+/// every frame, its second the header itself (format 4). Formats 3 (no CRC-32C over the header) and 2 (one frame per
+/// table as well) are still read.
 enum SnapshotFormat {
     static let magic: [UInt8] = Array("ANSN".utf8)
-    static let version: UInt8 = 3
-    static let headerSize = 34
+    static let version: UInt8 = 4
+    /// The formats this code reads.
+    static let readableVersions: ClosedRange<UInt8> = 2...4
     /// Blocks end after the first entry that brings them to this many uncompressed bytes.
     static let blockSize = 65_536
 
+    /// The length of a header of `format`: 38 bytes from format 4 on (the header's own CRC-32C ends it), 34 before.
+    static func headerSize(format: UInt8) -> Int { format >= 4 ? 38 : 34 }
     /// Facts from a snapshot's header, without reading the rest.
     struct Header: Sendable, Equatable {
+        /// The format version (byte 4).
+        var format: UInt8
+        /// Where the directory starts: the header's length.
+        var size: Int
         var offset: UInt64
         var createdAt: Int64
         var bodyLength: UInt64
@@ -35,8 +43,8 @@ enum SnapshotFormat {
     }
 
     /// Encodes the snapshot tables of `projections` (each read through its reader), one compressed frame per block.
-    /// - Parameter format: 3, or 2 (one block per table, without the block directory) to test that older
-    ///   snapshots are still read.
+    /// - Parameter format: 4, or an older format (3: no CRC-32C over the header; 2: one block per table, without
+    ///   the block directory) to test that older snapshots are still read.
     static func encode(
         _ projections: [(projection: any Annals.Projection, tables: any ProjectionReader)], offset: UInt64,
         createdAt: Int64, level: Int32, format: UInt8 = version
@@ -105,7 +113,7 @@ enum SnapshotFormat {
         }
         var rest = directory.bytes
         rest.append(contentsOf: frames)
-        var header = ByteWriter(capacity: headerSize + rest.count)
+        var header = ByteWriter(capacity: headerSize(format: format) + rest.count)
         header.raw(magic)
         header.u8(format)
         header.u8(1)
@@ -113,6 +121,7 @@ enum SnapshotFormat {
         header.raw(UInt64(bitPattern: createdAt).bigEndianBytes)
         header.raw(bodyLength.bigEndianBytes)
         header.raw(CRC32C.checksum(rest).bigEndianBytes)
+        if format >= 4 { header.raw(CRC32C.checksum(header.bytes).bigEndianBytes) }
         header.raw(rest)
         return header.bytes
     }
@@ -131,16 +140,31 @@ enum SnapshotFormat {
         return frame
     }
 
-    /// Reads a stored snapshot's header.
+    /// Reads a stored snapshot's header; from format 4 on, checks it against its own CRC-32C first, so that its
+    /// creation time, body length and contents' checksum can be trusted (older formats' cannot be checked).
     static func header(_ stored: UnsafeRawBufferPointer, key offset: UInt64) throws(AnnalsError) -> Header {
-        guard stored.count >= headerSize, stored[0..<4].elementsEqual(magic) else {
+        guard stored.count >= 6, stored[0..<4].elementsEqual(magic) else {
             throw .corruptSnapshot(offset: offset, reason: "the header is missing or does not start with ANSN")
         }
-        guard stored[4] == 2 || stored[4] == version, stored[5] == 1 else {
-            throw .corruptSnapshot(offset: offset, reason: "unknown format \(stored[4]) or codec \(stored[5])")
+        let format = stored[4]
+        guard readableVersions.contains(format), stored[5] == 1 else {
+            throw .corruptSnapshot(offset: offset, reason: "unknown format \(format) or codec \(stored[5])")
+        }
+        let size = headerSize(format: format)
+        guard stored.count >= size else {
+            throw .corruptSnapshot(offset: offset, reason: "the header of format \(format) is cut short")
+        }
+        if format >= 4 {
+            let covered = UnsafeRawBufferPointer(rebasing: stored[0..<(size - 4)])
+            guard CRC32C.checksum(covered) == UInt32(bigEndianBytes: stored, at: size - 4) else {
+                throw .corruptSnapshot(
+                    offset: offset,
+                    reason: "the CRC-32C of the header does not match: its offset, creation time, body length or "
+                        + "checksum is damaged")
+            }
         }
         let header = Header(
-            offset: UInt64(bigEndianBytes: stored, at: 6),
+            format: format, size: size, offset: UInt64(bigEndianBytes: stored, at: 6),
             createdAt: Int64(bitPattern: UInt64(bigEndianBytes: stored, at: 14)),
             bodyLength: UInt64(bigEndianBytes: stored, at: 22), storedLength: stored.count,
             checksum: UInt32(bigEndianBytes: stored, at: 30))
@@ -154,7 +178,7 @@ enum SnapshotFormat {
     /// copying or decompressing anything.
     static func checkedHeader(_ stored: UnsafeRawBufferPointer, key offset: UInt64) throws(AnnalsError) -> Header {
         let header = try header(stored, key: offset)
-        guard CRC32C.checksum(UnsafeRawBufferPointer(rebasing: stored[headerSize...])) == header.checksum else {
+        guard CRC32C.checksum(UnsafeRawBufferPointer(rebasing: stored[header.size...])) == header.checksum else {
             throw .corruptSnapshot(offset: offset, reason: "the CRC-32C of the contents does not match the header")
         }
         return header
@@ -164,13 +188,14 @@ enum SnapshotFormat {
     /// copied out, to be decompressed when a table is first used. Without `copyingFrames` (a listing's check), the
     /// directory is read and checked the same way, and the tables hold no frames.
     ///
-    /// The header's body length, which the CRC-32C does not cover, must be the tables' uncompressed total.
+    /// The header's body length must be the tables' uncompressed total (the one check of it in formats 2 and 3, whose
+    /// header no CRC-32C covers).
     static func projections(
         _ stored: UnsafeRawBufferPointer, key offset: UInt64, copyingFrames: Bool = true
     ) throws(AnnalsError) -> [Projection] {
         let header = try checkedHeader(stored, key: offset)
-        let rest = UnsafeRawBufferPointer(rebasing: stored[headerSize...])
-        let format = stored[4]
+        let rest = UnsafeRawBufferPointer(rebasing: stored[header.size...])
+        let format = header.format
         var reader = ByteReader(rest)
         do {
             let count = try reader.varint()
