@@ -88,8 +88,8 @@ extension EventStore {
                 }
                 if let existing = try txn.get(database, key: key) {
                     let usable = existing.withUnsafeBytes { bytes in
-                        (try? SnapshotFormat.projections(bytes, key: offset)).map { stored in
-                            current.allSatisfy { projection in stored.contains { $0.matches(projection) } }
+                        (try? SnapshotFormat.directory(bytes, key: offset)).map { stored in
+                            current.allSatisfy { projection in stored.entries.contains { $0.matches(projection) } }
                         } ?? false
                     }
                     if usable { return existing }
@@ -105,9 +105,11 @@ extension EventStore {
     }
 
     /// The stored snapshots, oldest first, from their headers, each checked as time travel checks one it loads, short
-    /// of decompressing it: its contents against their CRC-32C (hardware CRC-32C reads about 10 GB/s), its directory,
-    /// and the header's body length against the tables' total. A damaged snapshot is listed
-    /// too, with ``SnapshotInfo/damage`` saying why.
+    /// of decompressing it: its header against its own CRC-32C, its contents against theirs (hardware CRC-32C reads
+    /// about 10 GB/s), its directory, and the header's body length against the tables' total. A damaged snapshot is
+    /// listed too, with ``SnapshotInfo/damage`` saying why. Each is checked in a short read transaction of its own, so
+    /// a listing of many large snapshots holds back no page that writers free meanwhile for longer than one check;
+    /// a snapshot deleted meanwhile is not listed.
     public func snapshots() throws(AnnalsError) -> [SnapshotInfo] {
         try storedSnapshots().map(\.info)
     }
@@ -139,11 +141,9 @@ extension EventStore {
         return stored.filter { doomed.contains($0.offset) }.map(\.info)
     }
 
-    /// What the header of the snapshot `stored` at `offset` says, or its damage: a damaged header, or, with
-    /// `checkingContents`, contents that fail their CRC-32C or do not match the header.
-    private static func snapshotInfo(
-        _ stored: UnsafeRawBufferPointer, at offset: UInt64, checkingContents: Bool
-    ) -> SnapshotInfo {
+    /// What the header of the snapshot `stored` at `offset` says, or its damage: a damaged header, or contents that
+    /// fail their CRC-32C or do not match the header.
+    private static func snapshotInfo(_ stored: UnsafeRawBufferPointer, at offset: UInt64) -> SnapshotInfo {
         // Both checks throw only corruptSnapshot; its reason is the damage.
         func reason(_ error: AnnalsError) -> String {
             if case .corruptSnapshot(_, let why) = error { return why }
@@ -156,10 +156,9 @@ extension EventStore {
             return SnapshotInfo(
                 offset: offset, createdAt: 0, storedBytes: stored.count, bodyBytes: 0, damage: reason(error))
         }
-        guard checkingContents else { return info }
         do {
             // The checks time travel makes when it loads one, without copying or decompressing the frames.
-            _ = try SnapshotFormat.projections(stored, key: offset, copyingFrames: false)
+            _ = try SnapshotFormat.directory(stored, key: offset)
         } catch {
             info.damage = reason(error)
         }
@@ -169,33 +168,51 @@ extension EventStore {
     /// The offsets of the stored snapshots, including damaged ones, oldest first.
     /// (Their contents are not checked here: time travel checks the one it loads.)
     func snapshotKeys() throws(AnnalsError) -> [UInt64] {
-        try storedSnapshots(checkingContents: false).map(\.offset)
-    }
-
-    /// Every stored snapshot's offset and what its header says (or why it cannot be read, or, with
-    /// `checkingContents`, why its contents fail their checks), oldest first.
-    private func storedSnapshots(
-        checkingContents: Bool = true
-    ) throws(AnnalsError) -> [(offset: UInt64, info: SnapshotInfo)] {
         guard let database = projections.snapshots else { return [] }
         do {
             return try environment.read { txn in
-                var stored: [(offset: UInt64, info: SnapshotInfo)] = []
+                var keys: [UInt64] = []
                 try txn.withCursor(database) { cursor in
                     var entry = try cursor.get(.first)
                     while let current = entry {
-                        if current.key.count == 8 {
-                            let offset = UInt64(bigEndianBytes: current.key)
-                            let info = Self.snapshotInfo(current.value, at: offset, checkingContents: checkingContents)
-                            stored.append((offset, info))
-                        }
+                        if current.key.count == 8 { keys.append(UInt64(bigEndianBytes: current.key)) }
                         entry = try cursor.get(.next)
                     }
                 }
-                return stored
+                return keys
             }
         } catch {
             throw AnnalsError(error)
         }
+    }
+
+    /// Every stored snapshot's offset and what its header says (or why it cannot be read, or why its contents fail
+    /// their checks), oldest first.
+    ///
+    /// Each snapshot is checked in a read transaction of its own: checking gigabytes of snapshots in one would pin
+    /// the pages every commit meanwhile frees, and grow the file. A snapshot deleted between the listing of the
+    /// offsets and its check is left out. `beforeChecking`, called with each offset outside any transaction, lets
+    /// tests change the store meanwhile.
+    func storedSnapshots(
+        beforeChecking: ((UInt64) throws -> Void)? = nil
+    ) throws(AnnalsError) -> [(offset: UInt64, info: SnapshotInfo)] {
+        guard let database = projections.snapshots else { return [] }
+        var stored: [(offset: UInt64, info: SnapshotInfo)] = []
+        do {
+            for offset in try snapshotKeys() {
+                try beforeChecking?(offset)
+                let info = try environment.read { txn in
+                    try offset.bigEndianBytes.withUnsafeBytes { key in
+                        try txn.handle.withValue(database, key: key) { value in
+                            value.map { Self.snapshotInfo($0, at: offset) }
+                        }
+                    }
+                }
+                if let info { stored.append((offset, info)) }
+            }
+        } catch {
+            throw AnnalsError(error)
+        }
+        return stored
     }
 }

@@ -134,7 +134,7 @@ extension EventStore {
             guard let match = stored.first(where: { $0.matches(projection) }) else { return nil }
             // Tables the snapshot leaves out start empty (time travel does not use them).
             let stored = Dictionary(
-                zip(SnapshotFormat.tableNames(match), match.tables), uniquingKeysWith: { first, _ in first })
+                zip(match.entry.tables.map(\.name), match.tables), uniquingKeysWith: { first, _ in first })
             tables.append(MemoryTables(bases: projection.tableNames.map { stored[$0] }))
         }
         return tables

@@ -27,19 +27,13 @@ enum SnapshotFormat {
         var checksum: UInt32
     }
 
-    /// One projection's tables in a snapshot.
+    /// One projection's tables in a snapshot, as loaded: its directory entry and its tables with their frames.
     struct Projection {
-        let name: String
-        let version: Int
-        let configuration: String
+        let entry: Directory.Entry
         let tables: [SnapshotTable]
 
-        /// Whether these are the tables `projection` (this code's) would snapshot: same name, version,
-        /// configuration and tables. Reads use only such a snapshot.
-        func matches(_ projection: any Annals.Projection) -> Bool {
-            name == projection.name && version == projection.version && configuration == projection.configuration
-                && SnapshotFormat.tableNames(self) == projection.snapshotTableNames
-        }
+        /// Whether these are the tables `projection` (this code's) would snapshot (``Directory/Entry/matches(_:)``).
+        func matches(_ projection: any Annals.Projection) -> Bool { entry.matches(projection) }
     }
 
     /// Encodes the snapshot tables of `projections` (each read through its reader), one compressed frame per block.
@@ -184,72 +178,106 @@ enum SnapshotFormat {
         return header
     }
 
-    /// Checks a stored snapshot (its CRC-32C over the directory and frames) and reads its directory; the frames are
-    /// copied out, to be decompressed when a table is first used. Without `copyingFrames` (a listing's check), the
-    /// directory is read and checked the same way, and the tables hold no frames.
+    /// A snapshot's directory, read and checked, without its frames: what a listing checks, and what loading a
+    /// snapshot builds its tables from.
+    struct Directory {
+        /// One table: its entries, its blocks and how many bytes of frames follow for it.
+        struct Table {
+            let name: String
+            let entries: Int
+            let blocks: [SnapshotTable.Block]
+            let frameBytes: Int
+        }
+
+        /// One projection's part: its name, version, configuration and tables.
+        struct Entry {
+            let name: String
+            let version: Int
+            let configuration: String
+            let tables: [Table]
+
+            /// Whether these are the tables `projection` (this code's) would snapshot: same name, version,
+            /// configuration and tables. Reads use only such a snapshot.
+            func matches(_ projection: any Annals.Projection) -> Bool {
+                name == projection.name && version == projection.version
+                    && configuration == projection.configuration && tables.map(\.name) == projection.snapshotTableNames
+            }
+        }
+
+        let entries: [Entry]
+        /// Where the frames start in the stored snapshot.
+        let framesStart: Int
+    }
+
+    /// Checks a stored snapshot (its header and the CRC-32C of its contents) and reads its directory, without
+    /// copying or decompressing any frame: the checks time travel makes when it loads one, short of decompressing.
     ///
     /// The header's body length must be the tables' uncompressed total (the one check of it in formats 2 and 3, whose
-    /// header no CRC-32C covers).
-    static func projections(
-        _ stored: UnsafeRawBufferPointer, key offset: UInt64, copyingFrames: Bool = true
-    ) throws(AnnalsError) -> [Projection] {
+    /// header no CRC-32C covers), and the frames the directory lists must be there.
+    static func directory(_ stored: UnsafeRawBufferPointer, key offset: UInt64) throws(AnnalsError) -> Directory {
         let header = try checkedHeader(stored, key: offset)
         let rest = UnsafeRawBufferPointer(rebasing: stored[header.size...])
-        let format = header.format
         var reader = ByteReader(rest)
         do {
             let count = try reader.varint()
             guard count <= 1024 else { throw SnapshotFormatError("it claims \(count) projections") }
-            typealias TableEntry = (name: String, entries: Int, blocks: [SnapshotTable.Block], frameBytes: Int)
-            var directory: [(name: String, version: Int, configuration: String, tables: [TableEntry])] = []
+            var entries: [Directory.Entry] = []
             for _ in 0..<count {
                 let name = String(decoding: try reader.lengthPrefixed(), as: UTF8.self)
                 let version = Int(truncatingIfNeeded: try reader.varint())
                 let configuration = String(decoding: try reader.lengthPrefixed(), as: UTF8.self)
                 let tableCount = try reader.varint()
                 guard tableCount <= 1024 else { throw SnapshotFormatError("\(name) claims \(tableCount) tables") }
-                var tables: [TableEntry] = []
+                var tables: [Directory.Table] = []
                 for _ in 0..<tableCount {
                     let table = String(decoding: try reader.lengthPrefixed(), as: UTF8.self)
                     let (entries, blocks, frameBytes) =
-                        format == 2
+                        header.format == 2
                         ? try formatTwoBlock(&reader, table: "\(name).\(table)", limit: rest.count)
                         : try blockDirectory(&reader, table: "\(name).\(table)", limit: rest.count)
-                    tables.append((table, entries, blocks, frameBytes))
+                    tables.append(
+                        Directory.Table(name: table, entries: entries, blocks: blocks, frameBytes: frameBytes))
                 }
-                directory.append((name, version, configuration, tables))
+                entries.append(
+                    Directory.Entry(name: name, version: version, configuration: configuration, tables: tables))
             }
-            // Both formats record the tables' uncompressed total (format 2 has one block per non-empty table).
-            let total = directory.reduce(UInt64(0)) { sum, entry in
-                entry.tables.reduce(sum) { sum, table in
-                    table.blocks.reduce(sum) { $0 &+ UInt64($1.uncompressedLength) }
-                }
-            }
+            // Every format records the tables' uncompressed total (format 2 has one block per non-empty table).
+            let tables = entries.lazy.flatMap(\.tables)
+            let total = tables.flatMap(\.blocks).reduce(UInt64(0)) { $0 &+ UInt64($1.uncompressedLength) }
             guard total == header.bodyLength else {
                 throw SnapshotFormatError(
                     "the header gives a body of \(header.bodyLength) bytes, but its tables hold \(total)")
             }
-            var projections: [Projection] = []
-            for entry in directory {
-                var tables: [SnapshotTable] = []
-                for table in entry.tables {
-                    // Read either way: a truncated frame is damage a listing reports too.
-                    let frames = try reader.bytes(table.frameBytes)
-                    tables.append(
-                        SnapshotTable(
-                            name: "\(entry.name).\(table.name)", entries: table.entries,
-                            frames: copyingFrames ? Array(frames) : [], blocks: table.blocks,
-                            snapshotOffset: offset))
+            var frameBytes = 0
+            for table in tables {
+                // Compared with what is left, so that the sum cannot overflow.
+                guard table.frameBytes <= reader.remaining - frameBytes else {
+                    throw SnapshotFormatError("the directory or a frame is truncated")
                 }
-                projections.append(
-                    Projection(
-                        name: entry.name, version: entry.version, configuration: entry.configuration, tables: tables))
+                frameBytes += table.frameBytes
             }
-            return projections
+            return Directory(entries: entries, framesStart: header.size + reader.position)
         } catch let error as SnapshotFormatError {
             throw .corruptSnapshot(offset: offset, reason: error.description)
         } catch {
             throw .corruptSnapshot(offset: offset, reason: "the directory or a frame is truncated")
+        }
+    }
+
+    /// Checks a stored snapshot and reads its directory (``directory(_:key:)``); the frames are copied out, to be
+    /// decompressed when a table is first used.
+    static func projections(_ stored: UnsafeRawBufferPointer, key offset: UInt64) throws(AnnalsError) -> [Projection] {
+        let directory = try directory(stored, key: offset)
+        var position = directory.framesStart
+        return directory.entries.map { entry in
+            let tables = entry.tables.map { table in
+                let frames = Array(stored[position..<(position + table.frameBytes)])
+                position += table.frameBytes
+                return SnapshotTable(
+                    name: "\(entry.name).\(table.name)", entries: table.entries, frames: frames, blocks: table.blocks,
+                    snapshotOffset: offset)
+            }
+            return Projection(entry: entry, tables: tables)
         }
     }
 
@@ -271,7 +299,7 @@ enum SnapshotFormat {
             let blockEntries = try reader.varint()
             let length = try reader.varint()
             let compressed = try reader.varint()
-            guard blockEntries <= length, length <= 1 << 40, compressed <= UInt64(limit) else {
+            guard blockEntries <= length, length <= 1 << 40, compressed <= UInt64(limit - frameEnd) else {
                 throw SnapshotFormatError("table \(table) has a block with implausible sizes")
             }
             blocks.append(
@@ -299,10 +327,5 @@ enum SnapshotFormat {
         let block = SnapshotTable.Block(
             firstKey: [], entries: Int(entries), uncompressedLength: Int(length), frame: 0..<Int(compressed))
         return (Int(entries), [block], Int(compressed))
-    }
-
-    /// The table names of a snapshot's projection, for matching against the running code.
-    static func tableNames(_ projection: Projection) -> [String] {
-        projection.tables.map { String($0.name.dropFirst(projection.name.count + 1)) }
     }
 }
