@@ -53,7 +53,9 @@ struct CLIRebuildTests {
             #expect(result.status == Exit.ok, "\(result)")
             let lines = result.objects()
             #expect(lines.map { $0.string("projection") } == ["knowledge", "things"], "duplicates are dropped")
-            #expect(lines.allSatisfy { $0.keys == ["projection", "checkpoint", "resumed"] }, "\(result)")
+            #expect(
+                lines.allSatisfy { $0.keys == ["projection", "checkpoint", "resumed", "droppedSnapshots"] }, "\(result)"
+            )
             #expect(try fx.annals("things").output == before.output)
         }
     }

@@ -28,7 +28,8 @@ final class ProjectionCatalog: Sendable {
     }
 
     let entries: [Entry]
-    /// `projections`: `state/NAME` → ``ProjectionState``, `rebuild/NAME` → ``RebuildProgress``.
+    /// `projections`: `state/NAME` → ``ProjectionState``, `rebuild/NAME` → ``RebuildProgress``, `generation/NAME` →
+    /// the number of rebuilds swapped in (``generation(_:_:)``).
     let states: Database?
     /// `snapshots`: offset (8 bytes big-endian) → snapshot (docs/FORMAT.md, "Snapshots").
     let snapshots: Database?
@@ -168,6 +169,27 @@ final class ProjectionCatalog: Sendable {
             } else {
                 try txn.delete(states, key: key)
             }
+        }
+    }
+
+    /// How many rebuilds have swapped a new view of `name` in (`generation/NAME`, u64 BE; 0 when absent): a snapshot
+    /// taken from a view compares it before it is stored, so that one copied from a view a rebuild replaced meanwhile
+    /// is not stored after the rebuild deleted the others.
+    func generation(_ name: String, _ txn: TransactionHandle) throws -> UInt64 {
+        guard let states else { return 0 }
+        return try Array("generation/\(name)".utf8).withUnsafeBytes { key in
+            try txn.withValue(states, key: key) { value in
+                value.flatMap { $0.count == 8 ? UInt64(bigEndianBytes: $0) : nil } ?? 0
+            }
+        }
+    }
+
+    /// Counts one more rebuild of `name` swapped in (``generation(_:_:)``).
+    func advanceGeneration(of name: String, _ txn: TransactionHandle) throws {
+        guard let states else { throw AnnalsError.invalidArgument("the store was opened read-only") }
+        let next = try generation(name, txn) &+ 1
+        try Array("generation/\(name)".utf8).withUnsafeBytes { key in
+            try next.bigEndianBytes.withUnsafeBytes { value in try txn.put(states, key: key, value: value) }
         }
     }
 

@@ -35,6 +35,10 @@ public struct RebuildResult: Sendable, Equatable {
     public var digest: ProjectionDigest?
     /// With `verify`: where the two differ (at most 20 per table).
     public var differences: [ProjectionDifference]
+    /// The offsets of the snapshots deleted in the swap's commit because a read would have taken this projection's
+    /// tables from them (they hold them at its version and configuration): copies of the replaced view, which may
+    /// hold whatever the rebuild was run to repair. Oldest first.
+    public var droppedSnapshots: [UInt64] = []
 }
 
 /// Replays the log into projection tables, replaying in memory on every core and flushing the changes to LMDB on
@@ -43,7 +47,9 @@ public struct RebuildResult: Sendable, Equatable {
 ///
 /// A **rebuild** fills the slot readers do not use, recording its progress in the same commits as the flushes (a
 /// killed rebuild resumes from the last one), and swaps the slot in atomically once it has reached the head, in the
-/// transaction that replays the last events: readers see the old view until that commit and the new one after it. A
+/// transaction that replays the last events: readers see the old view until that commit and the new one after it.
+/// That commit also deletes the snapshots a read would take the rebuilt projections' tables from (copies of the
+/// replaced view, ``EventStore/dropSnapshots(readingTablesOf:_:)``). A
 /// **catch-up** replays the missing events into the current slot of a view that is behind the log.
 ///
 /// Between flushes the projections apply events to ``MemoryTables`` laid over the slot's tables (read through a
@@ -406,12 +412,17 @@ final class ProjectionRebuilder {
                     slot: target.slot, version: projection.version, configuration: projection.configuration,
                     checkpoint: head), of: entry.name, handle)
             if kind == .rebuild {
+                try catalog.advanceGeneration(of: entry.name, handle)
                 try catalog.setRebuild(nil, of: entry.name, handle)
                 if let previous, previous.slot != target.slot {
                     for database in entry.slots[Int(previous.slot)] { try handle.clear(database) }
                 }
             }
             results.append(result)
+        }
+        if kind == .rebuild {
+            let dropped = try store.dropSnapshots(readingTablesOf: targets.map(\.entry.projection), handle)
+            for index in results.indices { results[index].droppedSnapshots = dropped[results[index].name] ?? [] }
         }
         return results
     }

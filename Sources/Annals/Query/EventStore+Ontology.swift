@@ -102,9 +102,12 @@ extension EventStore {
     /// log into fresh tables, while readers keep the old view, and swaps them in atomically. Resumes an interrupted
     /// rebuild.
     ///
-    /// Snapshots are left as they are. When `verify` finds differences, the snapshots taken of the damaged view may
-    /// hold the same damage, which ``state(at:)`` would return and a rollback would append:
-    /// delete them with ``pruneSnapshots(keepLatest:before:)`` (`keepLatest: 0`), as `annals rebuild --verify` does.
+    /// The commit that swaps a rebuilt view in also deletes every snapshot a read would take that projection's
+    /// tables from (one holding them at its current version and configuration): a snapshot is a copy of the view the
+    /// rebuild replaced, and a rebuild is what repairs a damaged view, whose damage ``state(at:)`` would otherwise
+    /// return and a rollback append, with or without `verify`. ``RebuildResult/droppedSnapshots`` lists them;
+    /// ``createSnapshot()`` takes a new one from the rebuilt view. (The rebuild at open of a view built by another
+    /// version or configuration deletes none: reads never take that projection's tables from those snapshots.)
     ///
     /// - Parameters:
     ///   - verify: Also compute a digest of the rebuilt and the current view and list their differences.

@@ -39,8 +39,10 @@ extension EventStore {
     /// CRC-32C of its content, in the store. A snapshot at the same offset is kept as it is, unless reads could not
     /// use it (it fails its checks, or holds other versions of the projections): then it is replaced.
     ///
-    /// - Throws: ``AnnalsError/projectionUnavailable(name:reason:)`` when a projection is not up to date,
-    ///   ``AnnalsError/invalidArgument(_:)`` on a read-only store or an empty log.
+    /// - Throws: ``AnnalsError/projectionUnavailable(name:reason:)`` when a projection is not up to date, or was
+    ///   rebuilt while the snapshot was taken (nothing is stored then: a rebuild deletes the snapshots of the view it
+    ///   replaces, see ``rebuild(_:verify:progress:)``); ``AnnalsError/invalidArgument(_:)`` on a read-only store or
+    ///   an empty log.
     @discardableResult
     public func createSnapshot() throws(AnnalsError) -> SnapshotInfo {
         try createSnapshot(unlessOneWithin: nil)!
@@ -50,34 +52,53 @@ extension EventStore {
     /// snapshot, checked in the transaction that would store this one, is at another offset less than `interval`
     /// events before it or after it: one another process appending to the store took meanwhile.
     /// - Returns: The snapshot, or `nil` when another one made it unnecessary.
-    /// - Parameter format: ``SnapshotFormat/version``, or an older one to test that such snapshots are still read.
+    ///
+    /// A rebuild that swaps a new view in between the read that encodes the snapshot and the write that stores it
+    /// deleted the snapshots of the view it replaced (``dropSnapshots(readingTablesOf:_:)``): this one, taken from that
+    /// view too, is then not stored either.
+    /// - Parameters:
+    ///   - format: ``SnapshotFormat/version``, or an older one to test that such snapshots are still read.
+    ///   - afterEncoding: Called between the read and the write, for tests to change the store meanwhile.
+    /// - Throws: ``AnnalsError/projectionUnavailable(name:reason:)`` when a rebuild swapped a view in meanwhile.
     func createSnapshot(
-        unlessOneWithin interval: UInt64?, format: UInt8 = SnapshotFormat.version
+        unlessOneWithin interval: UInt64?, format: UInt8 = SnapshotFormat.version,
+        afterEncoding: (() throws -> Void)? = nil
     ) throws(AnnalsError) -> SnapshotInfo? {
         guard let database = projections.snapshots, !options.readOnly else {
             throw .invalidArgument("snapshots need a writable store")
         }
         do {
-            let (offset, stored) = try environment.read { txn in
+            let (offset, stored, generations) = try environment.read { txn in
                 let head = try txn.lastOffset(schema)
                 guard head > 0 else { throw AnnalsError.invalidArgument("the log is empty: nothing to snapshot") }
                 let handle = txn.handle
                 var parts: [(projection: any Projection, tables: any ProjectionReader)] = []
+                var generations: [String: UInt64] = [:]
                 for entry in projections.entries where entry.isAvailable {
                     parts.append((entry.projection, try liveTables(entry.name, head: head, handle)))
+                    generations[entry.name] = try projections.generation(entry.name, handle)
                 }
                 return (
                     head,
                     try SnapshotFormat.encode(
                         parts, offset: head, createdAt: currentTimeMilliseconds(), level: options.compressionLevel,
-                        format: format)
+                        format: format),
+                    generations
                 )
             }
+            try afterEncoding?()
             // The snapshot already stored at this offset, if any, is kept and reported, unless reads cannot use it:
             // a damaged one, or one of other versions of the projections (taken before an upgrade), is replaced;
             // every read would skip it, and nothing else replaces it.
             let current = projections.entries.filter(\.isAvailable).map(\.projection)
             let kept = try writeReturning { txn -> [UInt8]? in
+                for (name, generation) in generations.sorted(by: { $0.key < $1.key }) {
+                    guard try self.projections.generation(name, txn.handle) != generation else { continue }
+                    throw AnnalsError.projectionUnavailable(
+                        name: name,
+                        reason: "a rebuild swapped a new view in while the snapshot was taken from the old one, and "
+                            + "deleted the snapshots of the old view; this one was not stored either: take it again")
+                }
                 let key = offset.bigEndianBytes
                 if let interval {
                     let newest = try txn.withCursor(database) { cursor in

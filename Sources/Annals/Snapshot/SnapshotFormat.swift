@@ -213,9 +213,13 @@ enum SnapshotFormat {
     /// copying or decompressing any frame: the checks time travel makes when it loads one, short of decompressing.
     ///
     /// The header's body length must be the tables' uncompressed total (the one check of it in formats 2 and 3, whose
-    /// header no CRC-32C covers), and the frames the directory lists must be there.
-    static func directory(_ stored: UnsafeRawBufferPointer, key offset: UInt64) throws(AnnalsError) -> Directory {
-        let header = try checkedHeader(stored, key: offset)
+    /// header no CRC-32C covers), and the frames the directory lists must be there. Without `checkingContents`, the
+    /// contents' CRC-32C is not computed: the directory alone is read, for a decision (which projections a snapshot
+    /// holds) that a write transaction makes without reading gigabytes.
+    static func directory(
+        _ stored: UnsafeRawBufferPointer, key offset: UInt64, checkingContents: Bool = true
+    ) throws(AnnalsError) -> Directory {
+        let header = try checkingContents ? checkedHeader(stored, key: offset) : self.header(stored, key: offset)
         let rest = UnsafeRawBufferPointer(rebasing: stored[header.size...])
         var reader = ByteReader(rest)
         do {

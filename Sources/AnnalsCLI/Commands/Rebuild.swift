@@ -12,11 +12,11 @@ struct Rebuild: ParsableCommand {
         discussion: """
             Replays the whole log into fresh tables while readers and writers keep using the current view, then \
             swaps the new view in atomically. An interrupted rebuild (killed, crashed) resumes where it stopped. \
-            Prints one JSON line per projection: {"projection","checkpoint","resumed"}; with --verify also \
-            "digest", "previousDigest", "matches" and "differences" (the current view compared with the rebuilt \
-            one). Exit code 1 when --verify found differences (they are listed on stderr; the rebuilt view \
-            replaces the damaged one, and every snapshot, a copy of the views that may hold the same damage, is \
-            deleted). A progress bar is shown on stderr when it is a terminal.
+            The swap deletes the snapshots of the replaced view (copies of it, which may hold the damage a rebuild \
+            repairs). Prints one JSON line per projection: {"projection","checkpoint","resumed","droppedSnapshots"}; \
+            with --verify also "digest", "previousDigest", "matches" and "differences" (the current view compared \
+            with the rebuilt one). Exit code 1 when --verify found differences (they are listed on stderr; the \
+            rebuilt view replaces the damaged one). A progress bar is shown on stderr when it is a terminal.
             Examples: annals rebuild --all --verify; annals rebuild things
             """)
 
@@ -74,21 +74,20 @@ struct Rebuild: ParsableCommand {
                 CLIFailure.printError("projection '\(result.name)': \(difference)")
             }
         }
-        try dropSnapshots(of: store)
+        reportDroppedSnapshots(results)
         throw CLIFailure(
             .damaged,
             "the current view of \(damaged.map(\.name).joined(separator: ", ")) differed from the log; "
                 + "the rebuilt view replaced it")
     }
 
-    /// Deletes every snapshot once a view was found differing from the log: snapshots are copies of the views, so
-    /// those taken of the damaged one may hold the same damage, which `state` would print and `rollback` would write
-    /// back into the log (its restores carry the snapshot's records). When the damage began is unknown, so none is
-    /// kept; `annals snapshot create` (or the next automatic snapshot) takes new ones from the rebuilt views.
-    private func dropSnapshots(of store: EventStore) throws {
-        let deleted = try store.pruneSnapshots(keepLatest: 0)
+    /// Says which snapshots the rebuild deleted once a view was found differing from the log: snapshots are copies of
+    /// the views, so those of the damaged one may hold the same damage, which `state` would print and `rollback` would
+    /// write back into the log; the swap deleted them (`RebuildResult.droppedSnapshots`).
+    private func reportDroppedSnapshots(_ results: [RebuildResult]) {
+        let deleted = Set(results.flatMap(\.droppedSnapshots)).sorted()
         guard !deleted.isEmpty else { return }
-        let offsets = deleted.map { String($0.offset) }.joined(separator: ", ")
+        let offsets = deleted.map(String.init).joined(separator: ", ")
         CLIFailure.printError(
             "deleted \(deleted.count) snapshot(s) (offsets \(offsets)): "
                 + "copies of the views, they may hold the same damage, which state and rollback would read; "
@@ -104,6 +103,7 @@ struct Rebuild: ParsableCommand {
         var members: [String: JSONValue] = [
             "projection": .string(result.name), "checkpoint": .integer(result.checkpoint),
             "resumed": .bool(result.resumed),
+            "droppedSnapshots": .array(result.droppedSnapshots.map { .integer($0) }),
         ]
         if verify {
             members["digest"] = result.digest.map { .string($0.hex) } ?? .null

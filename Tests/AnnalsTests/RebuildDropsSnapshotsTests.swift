@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+
+@testable import Annals
+
+/// A rebuild, with or without `verify`, deletes in the commit of its swap the snapshots a read would take the
+/// rebuilt projection's tables from: copies of the view it replaced, which may hold the damage it repairs.
+@Suite struct RebuildDropsSnapshotsTests {
+    /// Removes thing `id`'s record from the live things view, as damage would (a record the log explains, lost).
+    static func forget(thing id: String, in store: EventStore) throws {
+        let entry = try #require(store.projections.entry("things"))
+        try store.write { txn in
+            let state = try #require(try store.projections.state("things", txn.handle))
+            _ = try txn.delete(entry.slots[Int(state.slot)][0], key: Array(id.utf8))
+        }
+    }
+
+    @Test(arguments: [false, true])
+    func aRebuildDeletesTheSnapshotsOfTheViewItReplaced(verify: Bool) async throws {
+        try await withStore(StoreOptions(snapshotInterval: 0)) { store, _ in
+            _ = try await store.append(contentsOf: [Vocabulary.thing("a", name: "Hub"), Vocabulary.thing("b")])
+            try Self.forget(thing: "a", in: store)
+            let damaged = try store.createSnapshot()
+            try #require(try store.state(at: damaged.offset).view.thing("a") == nil, "the snapshot copied the damage")
+
+            let results = try store.rebuild(["things"], verify: verify)
+            #expect(results.map(\.droppedSnapshots) == [[damaged.offset]])
+            #expect(try store.snapshots().isEmpty)
+            let state = try store.state(at: damaged.offset)
+            #expect(state.snapshotOffset == nil)
+            #expect(try state.view.thing("a")?.name == "Hub")
+            #expect(try store.planRollback(to: damaged.offset, actorId: "ops").changes.isEmpty)
+            // Every snapshot holds every registered projection: a rebuild of another one deletes it too.
+            _ = try store.createSnapshot()
+            #expect(try store.rebuild(["knowledge"]).map(\.droppedSnapshots) == [[damaged.offset]])
+        }
+    }
+
+    /// Only snapshots holding the rebuilt projection, at the version and configuration reads would use, are deleted.
+    @Test func snapshotsWithoutTheRebuiltProjectionAreKept() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory + "/store"
+            let before = try EventStore(path: path, options: StoreOptions(snapshotInterval: 0))
+            _ = try await before.append(contentsOf: (0..<5).map { Vocabulary.thing("t\($0)") })
+            let withoutCounter = try before.createSnapshot()
+            before.close()
+            let store = try EventStore(
+                path: path,
+                options: StoreOptions(
+                    projections: OntologyProjections.standard + [TypeCounter(version: 1)], snapshotInterval: 0))
+            defer { store.close() }
+            _ = try await store.append(Vocabulary.thing("t5"))
+            let withCounter = try store.createSnapshot()
+            let rebuilt = try store.rebuild(["type-counts"])
+            #expect(rebuilt.map(\.droppedSnapshots) == [[withCounter.offset]])
+            #expect(try store.snapshots().map(\.offset) == [withoutCounter.offset])
+            #expect(try store.state(at: withoutCounter.offset).snapshotOffset == withoutCounter.offset)
+        }
+    }
+
+    /// A snapshot encoded from the old view while a rebuild swaps the new one in is not stored after the rebuild
+    /// deleted the others.
+    @Test func aSnapshotTakenAcrossARebuildIsNotStored() async throws {
+        try await withStore(StoreOptions(snapshotInterval: 0)) { store, _ in
+            _ = try await store.append(contentsOf: [Vocabulary.thing("a", name: "Hub")])
+            try Self.forget(thing: "a", in: store)
+            do {
+                _ = try store.createSnapshot(unlessOneWithin: nil) { _ = try store.rebuild(["things"]) }
+                Issue.record("stored a snapshot of the replaced view")
+            } catch {
+                guard case .projectionUnavailable(let name, let reason) = error as? AnnalsError else { throw error }
+                #expect(name == "things" && reason.contains("a rebuild swapped a new view in"), "\(reason)")
+            }
+            #expect(try store.snapshots().isEmpty)
+            let retaken = try store.createSnapshot()
+            #expect(try store.state(at: retaken.offset).view.thing("a")?.name == "Hub")
+        }
+    }
+}
