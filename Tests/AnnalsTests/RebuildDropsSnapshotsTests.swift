@@ -44,10 +44,7 @@ import Testing
             _ = try await before.append(contentsOf: (0..<5).map { Vocabulary.thing("t\($0)") })
             let withoutCounter = try before.createSnapshot()
             before.close()
-            let store = try EventStore(
-                path: path,
-                options: StoreOptions(
-                    projections: OntologyProjections.standard + [TypeCounter(version: 1)], snapshotInterval: 0))
+            let store = try TypeCounter.open(path, version: 1)
             defer { store.close() }
             _ = try await store.append(Vocabulary.thing("t5"))
             let withCounter = try store.createSnapshot()

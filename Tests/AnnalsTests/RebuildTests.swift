@@ -253,6 +253,15 @@ struct TypeCounter: Projection {
     let version: Int
     let tableNames = ["counts"]
 
+    /// Opens the store at `path` with the built-in projections and this one at `version`, without automatic
+    /// snapshots.
+    static func open(_ path: String, version: Int) throws -> EventStore {
+        try EventStore(
+            path: path,
+            options: StoreOptions(
+                projections: OntologyProjections.standard + [TypeCounter(version: version)], snapshotInterval: 0))
+    }
+
     func apply(_ event: ProjectedEvent, to tables: any ProjectionWriter, context: ProjectionContext) throws {
         let key = Array(event.type.utf8)
         let current = try tables.get(ProjectionTable(0), key: key)?.first ?? 0

@@ -132,18 +132,12 @@ import Testing
     @Test func aSnapshotOfOtherProjectionVersionsAtTheHeadIsReplacedWhenTakenAgain() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory + "/store"
-            let before = try EventStore(
-                path: path,
-                options: StoreOptions(
-                    projections: OntologyProjections.standard + [TypeCounter(version: 1)], snapshotInterval: 0))
+            let before = try TypeCounter.open(path, version: 1)
             _ = try await before.append(contentsOf: (0..<10).map { sampleEvent($0) })
             let old = try before.createSnapshot()
             before.close()
             // After an upgrade of the projection (reopened, its view rebuilt), the old snapshot is no use to reads.
-            let after = try EventStore(
-                path: path,
-                options: StoreOptions(
-                    projections: OntologyProjections.standard + [TypeCounter(version: 2)], snapshotInterval: 0))
+            let after = try TypeCounter.open(path, version: 2)
             defer { after.close() }
             try await Task.sleep(for: .milliseconds(2))
             let retaken = try after.createSnapshot()

@@ -26,22 +26,11 @@ final class UndoJournal {
 }
 
 /// ``LMDBTables`` that record each change in an ``UndoJournal`` first.
-struct JournaledTables: ProjectionWriter {
+struct JournaledTables: ProjectionWriter, ReadingThrough {
     let tables: LMDBTables
     let journal: UndoJournal
 
-    func withValue<R>(_ table: ProjectionTable, key: [UInt8], _ body: (UnsafeRawBufferPointer?) throws -> R) throws
-        -> R
-    {
-        try tables.withValue(table, key: key, body)
-    }
-
-    func scan(
-        _ table: ProjectionTable, prefix: [UInt8],
-        _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Bool
-    ) throws {
-        try tables.scan(table, prefix: prefix, body)
-    }
+    var readBase: LMDBTables { tables }
 
     func put(_ table: ProjectionTable, key: [UInt8], value: [UInt8]) throws {
         try journal.record(tables, table, key)

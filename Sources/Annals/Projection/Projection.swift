@@ -79,7 +79,8 @@ public struct ProjectionContext {
         case live
         /// An event already in the log, replayed by a rebuild or a catch-up: never reject it.
         case replay
-        /// An event replayed onto a snapshot in memory for ``EventStore/state(at:)``: never reject it. The tables
+        /// An event replayed onto a snapshot in memory for ``EventStore/state(at:)`` or ``EventStore/state(at:of:)``:
+        /// never reject it. The tables
         /// are only queried, never searched or snapshotted, so a projection may skip tables that serve search alone.
         case timeTravel
     }

@@ -84,18 +84,7 @@ extension EventStore {
             throw AnnalsError.invalidArgument("offset \(offset) is past the log head \(head)")
         }
         let entries = try ontologyEntries()
-        var skipped: [AnnalsError] = []
-        var start: (offset: UInt64, tables: [MemoryTables])?
-        for key in try snapshotKeys().reversed() where key <= offset && key > 0 {
-            do {
-                if let tables = try loadSnapshot(key, for: entries) {
-                    start = (key, tables)
-                    break
-                }
-            } catch let error as AnnalsError {
-                skipped.append(error)
-            }
-        }
+        let (start, skipped) = try newestSnapshot(atOrBefore: offset, for: entries)
         let tables = start?.tables ?? entries.map { MemoryTables(tableCount: $0.projection.tableNames.count) }
         let position = start?.offset ?? 0
         if checkingPages, position < offset { try checkLogPages(offsets: [position + 1...offset]) }
@@ -114,6 +103,22 @@ extension EventStore {
         return HistoricalState(
             offset: offset, snapshotOffset: start?.offset, replayedEvents: replayed, skippedSnapshots: skipped,
             view: scope == .all ? replayedView : try ScopeFilter.extract(scope, from: replayedView, entries: entries))
+    }
+
+    /// The newest snapshot at or before `offset` that holds the tables of `entries` as this code builds them, loaded,
+    /// and the damaged snapshots met on the way (newer ones, skipped).
+    func newestSnapshot(
+        atOrBefore offset: UInt64, for entries: [ProjectionCatalog.Entry]
+    ) throws -> (start: (offset: UInt64, tables: [MemoryTables])?, skipped: [AnnalsError]) {
+        var skipped: [AnnalsError] = []
+        for key in try snapshotKeys().reversed() where key <= offset && key > 0 {
+            do {
+                if let tables = try loadSnapshot(key, for: entries) { return ((key, tables), skipped) }
+            } catch let error as AnnalsError {
+                skipped.append(error)
+            }
+        }
+        return (nil, skipped)
     }
 
     /// The tables of `entries` from the snapshot at `offset`, or `nil` when it was taken by other versions of
