@@ -201,6 +201,36 @@ struct CLIRollbackTests {
         }
     }
 
+    /// A target between two events of an earlier rollback's atomic batch names a state that never existed: refused
+    /// with exit 2, naming the batch and the two sound targets, by the dry run too.
+    @Test func aTargetInsideAnEarlierRollbacksBatchIsRefused() throws {
+        try withRollbackSample { fx in
+            let first = try fx.annals("rollback", "--to", "3")
+            try #require(first.status == Exit.ok, "\(first)")
+            let summary = try #require(first.objects().last)
+            let (start, end) = (try #require(summary.int("firstOffset")), try #require(summary.int("lastOffset")))
+            try #require(end - start >= 2, "a batch of several events: \(first)")
+            for target in start..<end {
+                for dryRun in [[], ["--dry-run"]] {
+                    let result = try fx.run(["rollback", "--to", String(target), "--store", fx.store] + dryRun)
+                    #expect(result.status == Exit.invalidInput, "\(result)")
+                    #expect(
+                        result.errors.contains(
+                            "rollback target offset \(target) is inside the batch of compensating events at offsets "
+                                + "\(start)–\(end)"), "\(result)")
+                    #expect(
+                        result.errors.contains("roll back to \(start - 1) (before that rollback) or \(end) (after it)"),
+                        "\(result)")
+                }
+            }
+            #expect(try fx.headOffset() == end, "nothing was appended")
+            for sound in [start - 1, end] {
+                let result = try fx.annals("rollback", "--to", String(sound), "--dry-run")
+                #expect(result.status == Exit.ok, "\(result)")
+            }
+        }
+    }
+
     @Test func badInput() throws {
         try withRollbackSample { fx in
             let past = try fx.annals("rollback", "--to", "9")

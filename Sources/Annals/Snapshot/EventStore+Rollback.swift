@@ -91,7 +91,9 @@ extension EventStore {
     /// damaged: those ``state(at:scope:checkingPages:)`` checks, every page of the three views
     /// (``checkViewPages(of:tables:)``) and the `streams` database, whose versions the events expect.
     /// - Throws: ``AnnalsError/invalidArgument(_:)`` for an offset past the head, or an `actorId` no event may carry
-    ///   (``NewEvent/identifierProblem(_:)``); what ``state(at:)`` throws;
+    ///   (``NewEvent/identifierProblem(_:)``); ``AnnalsError/rollbackTargetInsideBatch(offset:batch:)`` for an
+    ///   offset inside an earlier rollback's batch (``refuseTargetInsideRollbackBatch(_:)``); what ``state(at:)``
+    ///   throws;
     ///   ``AnnalsError/rejectedEvent(index:type:projection:reason:)`` when a restore would take over an entity
     ///   outside the scope (one the scope had at `offset` whose id now names an entity outside it);
     ///   ``AnnalsError/invalidArgument(_:)`` when a restore would be larger than ``StoreOptions/maximumEventSize``; with
@@ -105,6 +107,8 @@ extension EventStore {
         if let problem = NewEvent.identifierProblem(actorId) {
             throw .invalidArgument("the rollback's actorId \(problem)")
         }
+        // A half-applied rollback is a state that never existed: refused before anything is computed.
+        try refuseTargetInsideRollbackBatch(offset)
         if checkingPages {
             try checkViewPages(of: OntologyProjections.names)
             // A writable open refuses a damaged `streams` too, so `reindex` cannot replace it: restore a backup.

@@ -21,6 +21,10 @@ public enum AnnalsError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A projection refused an event that contradicts the current state (such as connecting a thing that does not
     /// exist); nothing of the batch was written.
     case rejectedEvent(index: Int, type: String, projection: String, reason: String)
+    /// A rollback's target `offset` lies inside `batch`, the offsets of the compensating events an earlier rollback
+    /// appended as one atomic batch: the state at `offset` (half of that batch applied) never existed. Rolling back to
+    /// the offset before the batch or to its last offset is sound. Nothing was planned or appended.
+    case rollbackTargetInsideBatch(offset: UInt64, batch: ClosedRange<UInt64>)
     /// A projection's view cannot answer: it is not registered, not built yet, outdated or behind the log.
     case projectionUnavailable(name: String, reason: String)
     /// A snapshot failed its checks; it is skipped in favour of an older one or a full replay.
@@ -60,6 +64,11 @@ public enum AnnalsError: Error, Sendable, Equatable, CustomStringConvertible {
                 + " by someone else since its consumer read it; nothing was acknowledged"
         case .rejectedEvent(let index, let type, let projection, let reason):
             "event at batch index \(index) (\(type)) rejected by projection '\(projection)': \(reason)"
+        case .rollbackTargetInsideBatch(let offset, let batch):
+            "rollback target offset \(offset) is inside the batch of compensating events at offsets "
+                + "\(batch.lowerBound)–\(batch.upperBound) that an earlier rollback appended atomically, so the state "
+                + "at \(offset) never existed; roll back to \(batch.lowerBound - 1) (before that rollback) or "
+                + "\(batch.upperBound) (after it)"
         case .projectionUnavailable(let name, let reason):
             "projection '\(name)' is unavailable: \(reason)"
         case .corruptSnapshot(let offset, let reason):

@@ -73,7 +73,8 @@ struct CLIFailure: Error, CustomStringConvertible {
 
     init(_ error: AnnalsError) {
         switch error {
-        case .invalidEvent, .eventTooLarge, .invalidArgument: self.init(.invalidInput, error.description)
+        case .invalidEvent, .eventTooLarge, .invalidArgument, .rollbackTargetInsideBatch:
+            self.init(.invalidInput, error.description)
         case .versionConflict, .conflictingAppend, .cursorMoved: self.init(.versionConflict, error.description)
         case .storeNotFound: self.init(.notFound, error.description)
         case .corruptRecord, .unsupportedFormat, .corruptSnapshot: self.init(.corrupt, error.description)
