@@ -160,6 +160,38 @@ struct CLIRollbackTests {
         }
     }
 
+    /// A restore that would take over an entity outside the scope is refused by the planner, and the message says
+    /// so (it used to read "rejected by projection 'connections'", although no projection saw the event).
+    @Test func aTakeOverIsRefusedByThePlannerAndSaysSo() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            // Connection c of org-a, deleted, then created again with the same id in org-b.
+            try fx.append([
+                eventLine(type: "thing.created", target: "a", group: "org-a", metadata: #"{"thingType":"x"}"#),
+                eventLine(
+                    type: "connection.created", target: "c", group: "org-a",
+                    metadata: #"{"fromId":"a","toId":"a","connectionType":"self"}"#),
+                eventLine(type: "connection.deleted", target: "c", metadata: "{}"),
+                eventLine(type: "thing.created", target: "b", group: "org-b", metadata: #"{"thingType":"x"}"#),
+                eventLine(
+                    type: "connection.created", target: "c", group: "org-b",
+                    metadata: #"{"fromId":"b","toId":"b","connectionType":"self"}"#),
+            ])
+            for dryRun in [true, false] {
+                let result = try fx.run(
+                    ["rollback", "--to", "2", "--group", "org-a", "--store", fx.store] + (dryRun ? ["--dry-run"] : []))
+                #expect(result.status == Exit.rejected, "\(result)")
+                #expect(
+                    result.errors.contains(
+                        "the rollback planner refused the event at batch index 0 (connection.restored): restoring "
+                            + "connection 'c' would take over the connection of that id that exists now in group "
+                            + "'org-b', outside the rollback's scope group:org-a"), "\(result)")
+                #expect(!result.errors.contains("rejected by projection"), "\(result)")
+            }
+            #expect(try fx.headOffset() == 5, "nothing was written")
+        }
+    }
+
     @Test func aRestoreOverTheDefaultSizeLimitNeedsALargerMaxEventSize() throws {
         try withCLIFixture { fx in
             try fx.initStore()

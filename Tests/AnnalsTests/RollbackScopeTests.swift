@@ -43,11 +43,13 @@ import Testing
                 Vocabulary.knowledge("k", about: "a", text: "g2's note", group: "g2"),
             ])
             let head = try store.head().offset
-            let refused = AnnalsError.rejectedEvent(
-                index: 0, type: "thing.restored", projection: "things",
+            // The planner refuses it, not a projection: the message says so.
+            let refused = AnnalsError.rollbackRefused(
+                index: 0, type: "thing.restored",
                 reason: "restoring thing 'a' would take over the thing of that id that exists now in group 'g2', "
                     + "outside the rollback's scope group:g1; roll back a scope that holds both, or everything")
             #expect(throws: refused) { _ = try store.planRollback(to: 1, scope: .group("g1"), actorId: "ops") }
+            #expect(refused.description.hasPrefix("the rollback planner refused the event at batch index 0"))
             await #expect(throws: refused) { _ = try await store.rollback(to: 1, scope: .group("g1"), actorId: "ops") }
             #expect(try store.head().offset == head && store.thing("a")?.groupId == "g2")
             // Knowledge about one thing then, about another now: a thing scope does not take it away either.

@@ -94,8 +94,9 @@ extension EventStore {
     ///   (``NewEvent/identifierProblem(_:)``); ``AnnalsError/rollbackTargetInsideBatch(offset:batch:)`` for an
     ///   offset inside an earlier rollback's batch (``refuseTargetInsideRollbackBatch(_:)``); what ``state(at:)``
     ///   throws;
-    ///   ``AnnalsError/rejectedEvent(index:type:projection:reason:)`` when a restore would take over an entity
-    ///   outside the scope (one the scope had at `offset` whose id now names an entity outside it);
+    ///   ``AnnalsError/rollbackRefused(index:type:reason:)`` when a restore would take over an entity outside the
+    ///   scope (one the scope had at `offset` whose id now names an entity outside it);
+    ///   ``AnnalsError/rejectedEvent(index:type:projection:reason:)`` when a view rejects the plan's events;
     ///   ``AnnalsError/invalidArgument(_:)`` when a restore would be larger than ``StoreOptions/maximumEventSize``; with
     ///   `checkingPages`, ``AnnalsError/storage(_:)`` (`LMDBError.Code.corrupted`) naming a damaged page.
     public func planRollback(
@@ -376,19 +377,20 @@ private struct RollbackBuilder {
     /// Throws when a restore would change an entity outside the scope: one the scope lacks now, but whose id an
     /// entity outside it holds (a thing deleted and created again in another group, knowledge added again about
     /// another thing). Restoring it would take that entity over, with its content and group.
-    /// - Throws: ``AnnalsError/rejectedEvent(index:type:projection:reason:)`` naming the restore and the entity.
+    /// The planner's own rule, not a projection's: no projection sees these events before the plan is refused.
+    /// - Throws: ``AnnalsError/rollbackRefused(index:type:reason:)`` naming the restore and the entity.
     func refuseChangesOutsideTheScope(_ now: OntologyView) throws {
         for (index, change) in changes.enumerated() where change.action == .restore && change.current == nil {
-            let holder: (projection: String, group: String?)?
+            let holderGroup: String??
             switch change.entity {
-            case Thing.entityName: holder = try now.thing(change.id).map { ("things", $0.groupId) }
-            case Connection.entityName: holder = try now.connection(change.id).map { ("connections", $0.groupId) }
-            default: holder = try now.knowledgeItem(change.id).map { ("knowledge", $0.groupId) }
+            case Thing.entityName: holderGroup = try now.thing(change.id).map(\.groupId)
+            case Connection.entityName: holderGroup = try now.connection(change.id).map(\.groupId)
+            default: holderGroup = try now.knowledgeItem(change.id).map(\.groupId)
             }
-            guard let holder else { continue }
-            let place = holder.group.map { "in group '\($0)'" } ?? "without a group"
-            throw AnnalsError.rejectedEvent(
-                index: index, type: events[index].type, projection: holder.projection,
+            guard let holderGroup else { continue }
+            let place = holderGroup.map { "in group '\($0)'" } ?? "without a group"
+            throw AnnalsError.rollbackRefused(
+                index: index, type: events[index].type,
                 reason: "restoring \(change.entity) '\(change.id)' would take over the \(change.entity) of that id "
                     + "that exists now \(place), outside the rollback's scope \(scope); roll back a scope that holds "
                     + "both, or everything")

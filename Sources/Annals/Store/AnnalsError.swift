@@ -25,6 +25,10 @@ public enum AnnalsError: Error, Sendable, Equatable, CustomStringConvertible {
     /// appended as one atomic batch: the state at `offset` (half of that batch applied) never existed. Rolling back to
     /// the offset before the batch or to its last offset is sound. Nothing was planned or appended.
     case rollbackTargetInsideBatch(offset: UInt64, batch: ClosedRange<UInt64>)
+    /// A rollback's planner refused its compensating event at batch `index` (of `type`), for `reason`: a restore that
+    /// would take over an entity outside the rollback's scope (one whose id now names an entity elsewhere). No
+    /// projection was asked; nothing was appended.
+    case rollbackRefused(index: Int, type: String, reason: String)
     /// A projection's view cannot answer: it is not registered, not built yet, outdated or behind the log.
     case projectionUnavailable(name: String, reason: String)
     /// A snapshot failed its checks; it is skipped in favour of an older one or a full replay.
@@ -69,6 +73,8 @@ public enum AnnalsError: Error, Sendable, Equatable, CustomStringConvertible {
                 + "\(batch.lowerBound)–\(batch.upperBound) that an earlier rollback appended atomically, so the state "
                 + "at \(offset) never existed; roll back to \(batch.lowerBound - 1) (before that rollback) or "
                 + "\(batch.upperBound) (after it)"
+        case .rollbackRefused(let index, let type, let reason):
+            "the rollback planner refused the event at batch index \(index) (\(type)): \(reason)"
         case .projectionUnavailable(let name, let reason):
             "projection '\(name)' is unavailable: \(reason)"
         case .corruptSnapshot(let offset, let reason):

@@ -78,7 +78,7 @@ struct CLIFailure: Error, CustomStringConvertible {
         case .versionConflict, .conflictingAppend, .cursorMoved: self.init(.versionConflict, error.description)
         case .storeNotFound: self.init(.notFound, error.description)
         case .corruptRecord, .unsupportedFormat, .corruptSnapshot: self.init(.corrupt, error.description)
-        case .rejectedEvent: self.init(.rejected, error.description)
+        case .rejectedEvent, .rollbackRefused: self.init(.rejected, error.description)
         case .projectionUnavailable: self.init(.projectionUnavailable, error.description)
         case .storage, .compression, .closed, .io: self.init(.storage, error.description)
         }
