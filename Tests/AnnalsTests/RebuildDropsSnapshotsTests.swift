@@ -55,6 +55,33 @@ import Testing
         }
     }
 
+    /// The rebuild at open of a view built by another version replaces no view those snapshots copied: a downgrade
+    /// and an upgrade back keep the snapshots taken by each version, and time travel still starts from them.
+    @Test func aRebuildAtOpenOfAnotherVersionsViewKeepsTheSnapshots() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory + "/store"
+            let first = try TypeCounter.open(path, version: 1)
+            _ = try await first.append(contentsOf: (0..<8).map { sampleEvent($0) })
+            let ofVersionOne = try first.createSnapshot()
+            first.close()
+            let upgraded = try TypeCounter.open(path, version: 2)
+            _ = try await upgraded.append(sampleEvent(8))
+            let ofVersionTwo = try upgraded.createSnapshot()
+            upgraded.close()
+            let downgraded = try TypeCounter.open(path, version: 1)
+            #expect(try downgraded.snapshots().map(\.offset) == [ofVersionOne.offset, ofVersionTwo.offset])
+            #expect(try downgraded.state(at: 9, of: "type-counts").snapshotOffset == ofVersionOne.offset)
+            downgraded.close()
+            let store = try TypeCounter.open(path, version: 2)
+            defer { store.close() }
+            #expect(try store.snapshots().map(\.offset) == [ofVersionOne.offset, ofVersionTwo.offset])
+            #expect(try store.state(at: 9, of: "type-counts").snapshotOffset == ofVersionTwo.offset)
+            // A rebuild of the view this version built still deletes the snapshots holding it.
+            #expect(try store.rebuild(["type-counts"]).map(\.droppedSnapshots) == [[ofVersionTwo.offset]])
+            #expect(try store.snapshots().map(\.offset) == [ofVersionOne.offset])
+        }
+    }
+
     /// A snapshot encoded from the old view while a rebuild swaps the new one in is not stored after the rebuild
     /// deleted the others.
     @Test func aSnapshotTakenAcrossARebuildIsNotStored() async throws {

@@ -37,7 +37,9 @@ public struct RebuildResult: Sendable, Equatable {
     public var differences: [ProjectionDifference]
     /// The offsets of the snapshots deleted in the swap's commit because a read would have taken this projection's
     /// tables from them (they hold them at its version and configuration): copies of the replaced view, which may
-    /// hold whatever the rebuild was run to repair. Oldest first.
+    /// hold whatever the rebuild was run to repair. Oldest first. Empty when the replaced view was built by another
+    /// version or configuration (a rebuild at open after an upgrade or a downgrade): the snapshots matching the
+    /// rebuilt one were then taken from an earlier view, not from the replaced one, and are kept.
     public var droppedSnapshots: [UInt64] = []
 }
 
@@ -388,10 +390,15 @@ final class ProjectionRebuilder {
         }
         let head = try txn.lastOffset(store.schema)
         var results: [RebuildResult] = []
+        // The projections whose replaced view this code built (same version and configuration): only its snapshots
+        // are copies of that view. Those matching a view of another version, replaced at open, were taken from an
+        // earlier view at this version, not from the one replaced, and are kept.
+        var replacingOwnView: [any Projection] = []
         for target in targets {
             let entry = target.entry
             let projection = entry.projection
             let previous = try catalog.state(entry.name, handle)
+            if let previous, previous.matches(projection) { replacingOwnView.append(projection) }
             var result = RebuildResult(
                 name: entry.name, checkpoint: head, resumed: target.resumed, previousDigest: nil, digest: nil,
                 differences: [])
@@ -421,7 +428,7 @@ final class ProjectionRebuilder {
             results.append(result)
         }
         if kind == .rebuild {
-            let dropped = try store.dropSnapshots(readingTablesOf: targets.map(\.entry.projection), handle)
+            let dropped = try store.dropSnapshots(readingTablesOf: replacingOwnView, handle)
             for index in results.indices { results[index].droppedSnapshots = dropped[results[index].name] ?? [] }
         }
         return results

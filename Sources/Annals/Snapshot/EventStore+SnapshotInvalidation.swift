@@ -5,6 +5,8 @@ extension EventStore {
     /// one of `rebuilt` from: one whose directory holds that projection at its current version and configuration
     /// (``SnapshotFormat/Directory/Entry/matches(_:)``). Such a snapshot is a copy of the view the rebuild replaced,
     /// and a rebuild is what repairs a damaged view: `state` would print the damage and a rollback would append it.
+    /// The swap passes only the projections whose replaced view was built at their current version and configuration
+    /// (the snapshots of a view of another version never match; those that do are of an earlier view, and are kept).
     ///
     /// Only the directories are read, not the contents' CRC-32C, so that appends do not wait for gigabytes to be
     /// checked. A snapshot whose header or directory cannot be read is kept: time travel never uses it, and
