@@ -102,4 +102,20 @@ import Testing
             #expect(anonymous.startCursor == nil)
         }
     }
+
+    /// A `startPoint()` whose resolution overlaps the start of an iteration (of a copy, in another task) keeps the
+    /// iteration's start point rather than recording its older one as waiting: the next iteration would otherwise
+    /// start again from there, delivering again what the first one acknowledged.
+    @Test func aStartPointResolvedWhileAnIterationBeganDoesNotReplaceIt() {
+        let points = SubscriptionStartPoints()
+        let began = SubscriptionStartPoint(offset: 5, cursor: nil)
+        points.record(began, ahead: false)
+        #expect(points.recordAhead(SubscriptionStartPoint(offset: 2, cursor: nil)) == began)
+        #expect(points.latest == began)
+        #expect(points.takeResolvedAhead() == nil, "the next iteration resolves its own start")
+        // With nothing recorded before, the point resolved ahead waits for the iteration.
+        let fresh = SubscriptionStartPoints()
+        let ahead = SubscriptionStartPoint(offset: 3, cursor: nil)
+        #expect(fresh.recordAhead(ahead) == ahead && fresh.takeResolvedAhead() == ahead)
+    }
 }

@@ -35,6 +35,18 @@ final class SubscriptionStartPoints: Sendable {
         }
     }
 
+    /// Records `point`, resolved ahead of the iteration, unless a start point was recorded while it was resolved (an
+    /// iteration that began meanwhile, or another ``Subscription/startPoint()``): that one is kept, so that the next
+    /// iteration does not start again from this older point. Returns the start point recorded.
+    func recordAhead(_ point: SubscriptionStartPoint) -> SubscriptionStartPoint {
+        state.withLock { state in
+            if let latest = state.latest { return latest }
+            state.latest = point
+            state.awaitingIterator = true
+            return point
+        }
+    }
+
     /// Records `point` as the latest; `ahead` when no iterator started from it yet.
     func record(_ point: SubscriptionStartPoint, ahead: Bool) {
         state.withLock { state in
@@ -53,9 +65,7 @@ extension Subscription {
     ///   last offset when no cursor exists; ``AnnalsError/closed`` and the errors of a read.
     public func startPoint() async throws(AnnalsError) -> SubscriptionStartPoint {
         if let known = startPoints.latest { return known }
-        let point = try await resolveStartPoint()
-        startPoints.record(point, ahead: true)
-        return point
+        return startPoints.recordAhead(try await resolveStartPoint())
     }
 
     /// The cursor of this subscription's latest start point (``startPoint()``), as its iteration's first `next()`
