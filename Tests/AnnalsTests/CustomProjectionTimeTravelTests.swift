@@ -89,4 +89,26 @@ import Testing
             #expect(try store.state(at: 1, of: "things").tables.keys(ProjectionTable(0), prefix: []).isEmpty)
         }
     }
+
+    /// A read-only open registering a projection the store never built says so, rather than that it is not
+    /// registered.
+    @Test func aRegisteredProjectionWithoutTablesSaysWhy() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory + "/store"
+            let writer = try EventStore(path: path)
+            _ = try await writer.append(sampleEvent(0))
+            writer.close()
+            var options = StoreOptions(projections: OntologyProjections.standard + [TypeCounter(version: 1)])
+            options.readOnly = true
+            let reader = try EventStore(path: path, options: options)
+            defer { reader.close() }
+            do throws(AnnalsError) {
+                _ = try reader.state(at: 1, of: "type-counts")
+                Issue.record("answered for a projection without tables")
+            } catch {
+                guard case .projectionUnavailable(let name, let reason) = error else { throw error }
+                #expect(name == "type-counts" && reason.contains("has no tables for it yet"), "\(reason)")
+            }
+        }
+    }
 }

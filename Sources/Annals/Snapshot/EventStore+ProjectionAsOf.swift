@@ -35,7 +35,8 @@ extension EventStore {
     /// so an embedder's own view travels in time as the ontology does (``state(at:)``).
     ///
     /// - Throws: ``AnnalsError/invalidArgument(_:)`` for an offset past the head;
-    ///   ``AnnalsError/projectionUnavailable(name:reason:)`` when no projection `name` is registered; an error the
+    ///   ``AnnalsError/projectionUnavailable(name:reason:)`` when no projection `name` is registered, or when a
+    ///   read-only store has no tables for a registered one (it never opened writable with it); an error the
     ///   projection's `apply` throws, as ``AnnalsError/projectionUnavailable(name:reason:)`` naming the event.
     public func state(at offset: UInt64, of name: String) throws(AnnalsError) -> HistoricalTables {
         do {
@@ -43,10 +44,16 @@ extension EventStore {
             guard offset <= head else {
                 throw AnnalsError.invalidArgument("offset \(offset) is past the log head \(head)")
             }
-            guard let entry = projections.entry(name), entry.isAvailable else {
+            guard let entry = projections.entry(name) else {
                 let registered = projections.entries.filter(\.isAvailable).map(\.name).joined(separator: ", ")
                 throw AnnalsError.projectionUnavailable(
                     name: name, reason: "no projection of that name is registered (registered: \(registered))")
+            }
+            guard entry.isAvailable else {
+                throw AnnalsError.projectionUnavailable(
+                    name: name,
+                    reason: "it is registered, but this read-only store has no tables for it yet (a writable open "
+                        + "with the projection registered creates and builds them)")
             }
             let projection = entry.projection
             let (start, skipped) = try newestSnapshot(atOrBefore: offset, for: [entry])
