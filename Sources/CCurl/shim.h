@@ -27,6 +27,11 @@ static inline CURLcode annals_curl_set_write_function(CURL *handle, curl_write_c
     return curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, function);
 }
 
+/// curl_easy_setopt(CURLOPT_HEADERFUNCTION).
+static inline CURLcode annals_curl_set_header_function(CURL *handle, curl_write_callback function) {
+    return curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, function);
+}
+
 /// curl_easy_getinfo with a long result.
 static inline CURLcode annals_curl_get_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);

@@ -5,10 +5,12 @@ import Foundation
 ///
 /// Nothing is read ahead of the receiver: libcurl reads the next chunk (at most its 16 KiB buffer) only once the
 /// receiver has taken the last one, so memory stays bounded whatever the body's size and however fast the server
-/// sends it. A status outside 200–299 fails before any of its body is received; a body larger than the limit fails
-/// as soon as `Content-Length` announces it, or as soon as the bytes counted pass it, and nothing more is read.
-/// Redirects are followed (to http and https only, at most ``maximumRedirects``). The calling thread waits for the
-/// transfer (the CLI is synchronous; a sync is rare). The corresponding C function is `curl_easy_perform`.
+/// sends it. Redirects are followed (to http and https only, at most ``maximumRedirects``), and only the response
+/// they lead to is judged: a status outside 200–299 fails as soon as its headers end, before any of its body is
+/// received, and so does a `Content-Length` above the limit (a redirect's or an error page's own length is no
+/// module's); a body that announces no length fails as soon as the bytes counted pass the limit, and nothing more is
+/// read. The calling thread waits for the transfer (the CLI is synchronous; a sync is rare). The corresponding C
+/// function is `curl_easy_perform`.
 enum HTTPDownload {
     /// The most redirects followed.
     static let maximumRedirects = 10
@@ -94,7 +96,17 @@ enum HTTPDownload {
             annals_curl_set_long(handle, CURLOPT_TIMEOUT_MS, milliseconds(timeouts.total)),
             annals_curl_set_long(handle, CURLOPT_LOW_SPEED_LIMIT, max(1, timeouts.minimumBytesPerSecond)),
             annals_curl_set_long(handle, CURLOPT_LOW_SPEED_TIME, max(1, Int(timeouts.stall.rounded(.up)))),
-            annals_curl_set_offset(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(maximumBytes)),
+            // A proxy's answer to CONNECT is no response of the server's: the header callback sees none.
+            annals_curl_set_long(handle, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1),
+            // Not CURLOPT_MAXFILESIZE: libcurl applies it to every response, a redirect's included, and fails an
+            // error page that announces a large body as too large; the header callback judges the final one only.
+            annals_curl_set_pointer(handle, CURLOPT_HEADERDATA, context),
+            annals_curl_set_header_function(handle) { buffer, size, count, context in
+                guard let buffer, let context else { return 0 }
+                let receiver = Unmanaged<BodyReceiver>.fromOpaque(context).takeUnretainedValue()
+                return receiver.takeHeader(UnsafeRawBufferPointer(start: buffer, count: size * count))
+                    ? size * count : 0
+            },
             annals_curl_set_pointer(handle, CURLOPT_WRITEDATA, context),
             annals_curl_set_write_function(handle) { buffer, size, count, context in
                 guard let buffer, let context else { return 0 }
@@ -127,14 +139,17 @@ enum HTTPDownload {
     }
 }
 
-/// Takes the chunks libcurl hands over for one transfer, stopping it (by taking nothing) once the status is not
-/// 2xx, the body passes its limit, or the receiver throws; ``failure`` then says why.
+/// Takes the header lines and body chunks libcurl hands over for one transfer, stopping it (by taking nothing) once
+/// the final response's status is not 2xx, its body announces or passes its limit, or the receiver throws;
+/// ``failure`` then says why.
 private final class BodyReceiver {
     private let handle: UnsafeMutableRawPointer
     private let maximumBytes: Int
     private let receive: (UnsafeRawBufferPointer) throws -> Void
     private var received = 0
     private var statusChecked = false
+    /// The `Content-Length` of the response whose headers are being received, if it gave one.
+    private var announcedLength: UInt64?
     /// Why the transfer was stopped, if it was.
     private(set) var failure: DownloadFailure?
 
@@ -144,6 +159,37 @@ private final class BodyReceiver {
         self.handle = handle
         self.maximumBytes = maximumBytes
         self.receive = receive
+    }
+
+    /// Takes one header line (each response's status line, fields and blank last line, a redirect's and an interim
+    /// 1xx response's included); `false` stops the transfer. At the end of a response's headers, a status of 1xx or
+    /// 3xx lets libcurl go on (an interim response, a redirect it follows or a 3xx it ends with, judged then); any
+    /// other status but 2xx, or a `Content-Length` past the limit, stops it.
+    func takeHeader(_ line: UnsafeRawBufferPointer) -> Bool {
+        let text = String(decoding: line, as: UTF8.self)
+        if text.hasPrefix("HTTP/") {
+            announcedLength = nil
+            return true
+        }
+        guard text.allSatisfy(\.isWhitespace) else {
+            if let colon = text.firstIndex(of: ":"), text[..<colon].lowercased() == "content-length" {
+                announcedLength = UInt64(
+                    text[text.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines))
+            }
+            return true
+        }
+        let status = HTTPDownload.responseCode(handle)
+        if status == 0 || (100..<200).contains(status) || (300..<400).contains(status) || statusChecked { return true }
+        statusChecked = true
+        guard (200..<300).contains(status) else {
+            failure = .status(status)
+            return false
+        }
+        if let announcedLength, announcedLength > UInt64(maximumBytes) {
+            failure = .tooLarge(maximumBytes: maximumBytes)
+            return false
+        }
+        return true
     }
 
     /// Takes one chunk; `false` stops the transfer.
