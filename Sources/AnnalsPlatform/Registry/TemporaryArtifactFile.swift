@@ -10,26 +10,32 @@ import Foundation
 final class TemporaryArtifactFile {
     /// The file's path.
     let path: String
-    private var handle: FileHandle?
+    /// The open file's descriptor; -1 once closed.
+    private var descriptor: Int32
 
     /// Creates the file (`O_EXCL`: never one another process writes). The corresponding C function is `open`.
     /// - Throws: ``AnnalsError/io(_:)`` naming the path and the system's reason.
     init(path: String) throws(AnnalsError) {
         self.path = path
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
             throw .io("cannot create \(path): \(String(cString: strerror(errno)))")
         }
-        handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
     }
 
-    /// Appends `chunk` to the file.
-    /// - Throws: ``AnnalsError/io(_:)`` naming the path and the reason (a full disk, say).
+    deinit { if descriptor >= 0 { close(descriptor) } }
+
+    /// Appends `chunk` to the file. The corresponding C function is `write`.
+    /// - Throws: ``AnnalsError/io(_:)`` naming the path and the system's reason (`No space left on device`).
     func write(_ chunk: UnsafeRawBufferPointer) throws(AnnalsError) {
-        do {
-            try handle?.write(contentsOf: Data(chunk))
-        } catch {
-            throw .io("cannot write \(path): \(error.localizedDescription)")
+        var written = 0
+        while written < chunk.count {
+            let count = Glibc.write(descriptor, chunk.baseAddress! + written, chunk.count - written)
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else {
+                throw .io("cannot write \(path): \(String(cString: strerror(count < 0 ? errno : EIO)))")
+            }
+            written += count
         }
     }
 
@@ -37,12 +43,12 @@ final class TemporaryArtifactFile {
     /// The corresponding C function is `rename`.
     /// - Throws: ``AnnalsError/io(_:)`` when closing or renaming fails; the file is removed then.
     func move(to destination: String) throws(AnnalsError) {
-        do {
-            try handle?.close()
-            handle = nil
-        } catch {
+        let closed = close(descriptor)
+        descriptor = -1
+        guard closed == 0 else {
+            let reason = String(cString: strerror(errno))
             discard()
-            throw .io("cannot write \(path): \(error.localizedDescription)")
+            throw .io("cannot write \(path): \(reason)")
         }
         guard rename(path, destination) == 0 else {
             let reason = String(cString: strerror(errno))
@@ -53,8 +59,8 @@ final class TemporaryArtifactFile {
 
     /// Closes and removes the file (what a failed or refused download leaves).
     func discard() {
-        try? handle?.close()
-        handle = nil
+        if descriptor >= 0 { close(descriptor) }
+        descriptor = -1
         unlink(path)
     }
 }
