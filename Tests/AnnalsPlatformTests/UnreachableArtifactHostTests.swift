@@ -63,6 +63,15 @@ struct UnreachableArtifactHostTests {
         }
     }
 
+    @Test("a host is one whatever the case of its name, and an IPv6 address keeps its brackets")
+    func hostNames() throws {
+        let host = { (url: String) in HTTPDownload.host(of: try #require(URL(string: url))) }
+        #expect(try host("http://Example.ORG/m.wasm") == "example.org:80")
+        #expect(try host("https://example.org/m.wasm") == "example.org:443")
+        #expect(try host("http://[::1]:8080/m.wasm") == "[::1]:8080")
+        #expect(try host("https://[2001:DB8::1]/m.wasm") == "[2001:db8::1]:443")
+    }
+
     @Test("a module already cached is used even when its host is unreachable")
     func cachedModuleOfAnUnreachableHost() async throws {
         let dead = "http://127.0.0.1:\(try refusingPort())"

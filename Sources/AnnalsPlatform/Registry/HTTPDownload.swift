@@ -33,10 +33,12 @@ enum HTTPDownload {
         try outcome.get()
     }
 
-    /// `NAME:PORT` of `url`, the port being the scheme's default when the URL gives none.
+    /// `NAME:PORT` of `url` (`[ADDRESS]:PORT` for an IPv6 address), the name in lowercase as DNS compares names,
+    /// the port being the scheme's default when the URL gives none.
     static func host(of url: URL) -> String {
         let port = url.port ?? (url.scheme?.lowercased() == "https" ? 443 : 80)
-        return "\(url.host ?? "?"):\(port)"
+        let name = (url.host ?? "?").lowercased()
+        return name.contains(":") && !name.hasPrefix("[") ? "[\(name)]:\(port)" : "\(name):\(port)"
     }
 
     private static func perform(
@@ -52,6 +54,8 @@ enum HTTPDownload {
         let code = message.withUnsafeMutableBufferPointer { buffer in
             withExtendedLifetime(receiver) { () -> CURLcode in
                 let context = Unmanaged.passUnretained(receiver).toOpaque()
+                // The message buffer lives only inside this closure: libcurl lets go of it before leaving.
+                defer { _ = annals_curl_set_pointer(handle, CURLOPT_ERRORBUFFER, nil) }
                 guard let refused = configure(handle, url, maximumBytes, timeouts, context, buffer.baseAddress!) else {
                     return curl_easy_perform(handle)
                 }
