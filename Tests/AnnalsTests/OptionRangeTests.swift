@@ -65,7 +65,7 @@ import Testing
     }
 
     @Test func aDictionarySampleLimitBelowOneIsRefusedByName() async throws {
-        try await withStore { store, _ in
+        _ = try await withStore { store, _ in
             #expect {
                 _ = try store.trainDictionary(sampleLimit: -1)
             } throws: { error in

@@ -429,7 +429,7 @@ import Testing
 
     @Test func theWriterThreadCarriesItsNameForOperators() async throws {
         try await withStore(StoreOptions(projections: [])) { store, _ in
-            try await store.append(sampleEvent(1))
+            _ = try await store.append(sampleEvent(1))
             let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")
             let names = tasks.compactMap { task in
                 (try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8))?
