@@ -16,6 +16,7 @@ struct CLIFullFileSystemTests {
                 let created = try fx.run(["init", "--store", store])
                 #expect(!created.signaled && created.status == Exit.storage, "\(created)")
                 #expect(created.errors.contains("has 0 bytes free"), "\(created)")
+                #expect(!FileManager.default.fileExists(atPath: store), "the directory init made is removed again")
                 try mount.free()
                 try fx.initStore(store)
                 #expect(try fx.headOffset(store) == 0)

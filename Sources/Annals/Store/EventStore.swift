@@ -57,11 +57,18 @@ public final class EventStore: @unchecked Sendable {
         try options.validate()
         let files = FileManager.default
         let create = options.createIfMissing && !options.readOnly
+        // A directory this open creates is removed again if the environment cannot be opened in it (a full disk):
+        // only while still empty, so nothing another process put there meanwhile is touched.
+        var createdDirectory = false
+        var environmentOpened = false
+        defer { if createdDirectory && !environmentOpened { rmdir(path) } }
         if !files.fileExists(atPath: path + "/data.mdb") {
             guard create else { throw .storeNotFound(path: path) }
+            createdDirectory = !files.fileExists(atPath: path)
             do {
                 try files.createDirectory(atPath: path, withIntermediateDirectories: true)
             } catch {
+                createdDirectory = false
                 throw .io("cannot create the store directory \(path): \(error.localizedDescription)")
             }
         }
@@ -128,6 +135,7 @@ public final class EventStore: @unchecked Sendable {
             identity = EventIdentity(nonce: nonce)
             self.environment = environment
             self.schema = schema
+            environmentOpened = true
         } catch let error as AnnalsError {
             throw error
         } catch let error as LMDBError {
