@@ -26,7 +26,7 @@ import Testing
             #expect(try fx.annals("rebuild", "things").status == Exit.ok)
             let plan = try fx.annals("rollback", "--to", "20", "--dry-run")
             #expect(plan.status == Exit.ok, "\(plan)")
-            #expect(try plan.objects().count == 21, "the things created after offset 20 and thing-7's update")
+            #expect(plan.objects().count == 21, "the things created after offset 20 and thing-7's update")
         }
     }
 
