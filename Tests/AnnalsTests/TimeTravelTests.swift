@@ -108,24 +108,47 @@ import Testing
         }
     }
 
+    /// Ten things, a snapshot, five updates and another snapshot, whose contents are then damaged.
+    private func twoSnapshotsWithTheNewerDamaged(_ store: EventStore) async throws -> (SnapshotInfo, SnapshotInfo) {
+        _ = try await store.append(contentsOf: (0..<10).map { Vocabulary.thing("t\($0)") })
+        let older = try store.createSnapshot()
+        _ = try await store.append(contentsOf: (0..<5).map { Vocabulary.update("t\($0)", status: "x") })
+        let newer = try store.createSnapshot()
+        let database = store.projections.snapshots!
+        try store.write { txn in
+            var stored = try txn.get(database, key: newer.offset.bigEndianBytes)!
+            stored[stored.count - 3] ^= 0x5A
+            try txn.put(database, key: newer.offset.bigEndianBytes, value: stored)
+        }
+        return (older, newer)
+    }
+
     /// `pruneSnapshots(keepLatest:)` keeps that many usable snapshots: a damaged one, which time travel skips, is
     /// deleted rather than kept in place of an intact older one (the only snapshot `state` could still use).
     @Test func pruningKeepsIntactSnapshotsOverDamagedOnes() async throws {
         try await withStore(StoreOptions(snapshotInterval: 0)) { store, _ in
-            _ = try await store.append(contentsOf: (0..<10).map { Vocabulary.thing("t\($0)") })
-            let older = try store.createSnapshot()
-            _ = try await store.append(contentsOf: (0..<5).map { Vocabulary.update("t\($0)", status: "x") })
-            let newer = try store.createSnapshot()
-            let database = store.projections.snapshots!
-            try store.write { txn in
-                var stored = try txn.get(database, key: newer.offset.bigEndianBytes)!
-                stored[stored.count - 3] ^= 0x5A
-                try txn.put(database, key: newer.offset.bigEndianBytes, value: stored)
-            }
+            let (older, newer) = try await twoSnapshotsWithTheNewerDamaged(store)
             #expect(try store.snapshots().map { $0.damage == nil } == [true, false])
             #expect(try store.pruneSnapshots(keepLatest: 1).map(\.offset) == [newer.offset])
             #expect(try store.snapshots().map(\.offset) == [older.offset])
             #expect(try store.state(at: newer.offset).snapshotOffset == older.offset)
+        }
+    }
+
+    /// A damaged snapshot that prune chose to delete, replaced at its offset by an intact one before prune's write
+    /// transaction, is kept: prune deletes only what it checked.
+    @Test func pruningKeepsASnapshotReplacedSinceItWasChecked() async throws {
+        try await withStore(StoreOptions(snapshotInterval: 0)) { store, _ in
+            let (older, newer) = try await twoSnapshotsWithTheNewerDamaged(store)
+            var retaken: SnapshotInfo?
+            let pruned = try store.pruneSnapshots(keepLatest: 1, before: nil) {
+                // Taken again at the same head, the damaged snapshot is replaced by an intact one.
+                retaken = try store.createSnapshot()
+            }
+            #expect(retaken?.offset == newer.offset && retaken?.damage == nil)
+            #expect(pruned.isEmpty, "the damaged snapshot checked was replaced, not deleted: \(pruned)")
+            let left = try store.snapshots()
+            #expect(left.map(\.offset) == [older.offset, newer.offset] && left.allSatisfy { $0.damage == nil })
         }
     }
 

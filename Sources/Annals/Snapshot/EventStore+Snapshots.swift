@@ -141,6 +141,17 @@ extension EventStore {
     /// - Returns: The deleted snapshots.
     @discardableResult
     public func pruneSnapshots(keepLatest: Int? = nil, before: UInt64? = nil) throws(AnnalsError) -> [SnapshotInfo] {
+        try pruneSnapshots(keepLatest: keepLatest, before: before, beforeDeleting: nil)
+    }
+
+    /// ``pruneSnapshots(keepLatest:before:)``. The snapshots are checked outside the write transaction (see
+    /// ``storedSnapshots(beforeChecking:)``), so one may have been replaced at the same offset meanwhile (a damaged
+    /// one, by ``createSnapshot()``): it is deleted only if it is still the one checked (same size and leading
+    /// bytes, which hold its creation time), and a replacement is kept and not reported. `beforeDeleting`, called
+    /// between the checks and the write transaction, lets tests change the store meanwhile.
+    func pruneSnapshots(
+        keepLatest: Int?, before: UInt64?, beforeDeleting: (() throws -> Void)?
+    ) throws(AnnalsError) -> [SnapshotInfo] {
         guard let database = projections.snapshots, !options.readOnly else {
             throw .invalidArgument("pruning snapshots needs a writable store")
         }
@@ -152,14 +163,23 @@ extension EventStore {
             doomed.formUnion(stored.map(\.offset).filter { !kept.contains($0) })
         }
         if let before { doomed.formUnion(stored.map(\.offset).filter { $0 < before }) }
+        var deleted = Set<UInt64>()
         do {
+            try beforeDeleting?()
             try write { txn in
-                for offset in doomed { try txn.delete(database, key: offset.bigEndianBytes) }
+                for snapshot in stored where doomed.contains(snapshot.offset) {
+                    let key = snapshot.offset.bigEndianBytes
+                    guard let current = try txn.get(database, key: key),
+                        SnapshotFingerprint(current) == snapshot.fingerprint
+                    else { continue }
+                    try txn.delete(database, key: key)
+                    deleted.insert(snapshot.offset)
+                }
             }
         } catch {
             throw AnnalsError(error)
         }
-        return stored.filter { doomed.contains($0.offset) }.map(\.info)
+        return stored.filter { deleted.contains($0.offset) }.map(\.info)
     }
 
     /// What the header of the snapshot `stored` at `offset` says, or its damage: a damaged header, or contents that
@@ -216,24 +236,40 @@ extension EventStore {
     /// tests change the store meanwhile.
     func storedSnapshots(
         beforeChecking: ((UInt64) throws -> Void)? = nil
-    ) throws(AnnalsError) -> [(offset: UInt64, info: SnapshotInfo)] {
+    ) throws(AnnalsError) -> [(offset: UInt64, info: SnapshotInfo, fingerprint: SnapshotFingerprint)] {
         guard let database = projections.snapshots else { return [] }
-        var stored: [(offset: UInt64, info: SnapshotInfo)] = []
+        var stored: [(offset: UInt64, info: SnapshotInfo, fingerprint: SnapshotFingerprint)] = []
         do {
             for offset in try snapshotKeys() {
                 try beforeChecking?(offset)
-                let info = try environment.read { txn in
+                let checked = try environment.read { txn in
                     try offset.bigEndianBytes.withUnsafeBytes { key in
                         try txn.handle.withValue(database, key: key) { value in
-                            value.map { Self.snapshotInfo($0, at: offset) }
+                            value.map { (Self.snapshotInfo($0, at: offset), SnapshotFingerprint($0)) }
                         }
                     }
                 }
-                if let info { stored.append((offset, info)) }
+                if let (info, fingerprint) = checked { stored.append((offset, info, fingerprint)) }
             }
         } catch {
             throw AnnalsError(error)
         }
         return stored
+    }
+}
+
+/// What tells one stored snapshot from another stored later at the same offset, short of reading it all: its size
+/// and its first bytes, whose header holds the creation time in milliseconds.
+struct SnapshotFingerprint: Equatable {
+    let size: Int
+    let leadingBytes: [UInt8]
+
+    init(_ stored: UnsafeRawBufferPointer) {
+        size = stored.count
+        leadingBytes = Array(stored.prefix(64))
+    }
+
+    init(_ stored: [UInt8]) {
+        self = stored.withUnsafeBytes { SnapshotFingerprint($0) }
     }
 }
