@@ -2,7 +2,8 @@ import Foundation
 import Testing
 
 /// Every integer option and argument takes digits 0-9 only: a sign (`+5`, `-5`), whitespace, separators or another
-/// base exit 64 with a message naming the flag and the value, before the store is opened.
+/// base exit 64 with a message naming the flag and the value, before the store is opened. A duration in seconds
+/// (`--timeout`) takes digits and one decimal point.
 @Suite("CLI: integer options and arguments take digits only")
 struct CLIWholeNumberArgumentTests {
     /// A command line with `VALUE` where an integer belongs, and what stderr must name (the flag).
@@ -76,6 +77,15 @@ struct CLIWholeNumberArgumentTests {
         }
     }
 
+    @Test(
+        "a duration in seconds takes digits and one decimal point only",
+        arguments: ["+5", "-1", "1e1", "0x1p2", "inf", "nan", "5..0", ".", "", " 5", "5s"])
+    func notSeconds(value: String) throws {
+        try expectRefused(
+            ["plugin", "run", "echo", "echo", "--group", "acme", "--timeout", "VALUE"], value: value,
+            naming: "--timeout")
+    }
+
     @Test("digits still work, leading zeros included")
     func digitsWork() throws {
         try withCLIFixture { fx in
@@ -89,6 +99,11 @@ struct CLIWholeNumberArgumentTests {
             #expect(try state.object().int("offset") == 3)
             let reset = try fx.annals("cursors", "reset", "billing", "--to", "2")
             #expect(reset.status == Exit.ok, "\(reset)")
+            // A duration with a decimal point is read as one: the run gets past its options to the install check.
+            for seconds in ["0.25", "600.", ".5", "5"] {
+                let run = try fx.annals("plugin", "run", "echo", "echo", "--group", "acme", "--timeout", seconds)
+                #expect(run.errors.contains("is not installed in acme"), "\(seconds): \(run)")
+            }
         }
     }
 

@@ -26,7 +26,7 @@ struct RuntimeOptions: ParsableArguments {
     var fuel = WholeNumber(SandboxLimits().fuel)
 
     @Option(help: "The wall-clock limit of an execution, in seconds.")
-    var timeout: Double = 5
+    var timeout = DecimalSeconds(5)
 
     @Option(help: "The most linear memory an execution may use, in 64 KiB pages.")
     var memoryPages = WholeNumber(SandboxLimits().maxMemoryPages)
@@ -44,7 +44,7 @@ struct RuntimeOptions: ParsableArguments {
     var cascadeLimit = WholeNumber(PluginRuntime.defaultCascadeLimit)
 
     func check() throws {
-        guard timeout > 0, timeout <= 86_400 else {
+        guard timeout.seconds > 0, timeout.seconds <= 86_400 else {
             throw ValidationError("--timeout must be within (0, 86400] seconds")
         }
         guard (1...65_536).contains(memoryPages.value) else {
@@ -80,7 +80,7 @@ struct RuntimeOptions: ParsableArguments {
     /// The limits these options give.
     var limits: SandboxLimits {
         SandboxLimits(
-            fuel: fuel.value, maxMemoryPages: memoryPages.value, timeout: .milliseconds(Int64(timeout * 1_000)))
+            fuel: fuel.value, maxMemoryPages: memoryPages.value, timeout: .milliseconds(Int64(timeout.seconds * 1_000)))
     }
 
     /// The secrets file in effect, if any.
