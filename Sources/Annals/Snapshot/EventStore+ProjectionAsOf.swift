@@ -40,10 +40,7 @@ extension EventStore {
     ///   projection's `apply` throws, as ``AnnalsError/projectionUnavailable(name:reason:)`` naming the event.
     public func state(at offset: UInt64, of name: String) throws(AnnalsError) -> HistoricalTables {
         do {
-            let head = try head().offset
-            guard offset <= head else {
-                throw AnnalsError.invalidArgument("offset \(offset) is past the log head \(head)")
-            }
+            try requireWithinLog(offset)
             guard let entry = projections.entry(name) else {
                 let registered = projections.entries.filter(\.isAvailable).map(\.name).joined(separator: ", ")
                 throw AnnalsError.projectionUnavailable(

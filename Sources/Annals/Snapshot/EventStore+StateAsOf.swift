@@ -79,10 +79,7 @@ extension EventStore {
         chunkSize: Int = ParallelReplay.defaultChunkSize
     ) throws -> HistoricalState {
         if checkingPages { try checkSnapshotPages() }
-        let head = try head().offset
-        guard offset <= head else {
-            throw AnnalsError.invalidArgument("offset \(offset) is past the log head \(head)")
-        }
+        try requireWithinLog(offset)
         let entries = try ontologyEntries()
         let (start, skipped) = try newestSnapshot(atOrBefore: offset, for: entries)
         let tables = start?.tables ?? entries.map { MemoryTables(tableCount: $0.projection.tableNames.count) }
@@ -103,6 +100,12 @@ extension EventStore {
         return HistoricalState(
             offset: offset, snapshotOffset: start?.offset, replayedEvents: replayed, skippedSnapshots: skipped,
             view: scope == .all ? replayedView : try ScopeFilter.extract(scope, from: replayedView, entries: entries))
+    }
+
+    /// Throws ``AnnalsError/invalidArgument(_:)`` when `offset` is past the log's head: there is no state as of it.
+    func requireWithinLog(_ offset: UInt64) throws(AnnalsError) {
+        let head = try head().offset
+        guard offset <= head else { throw .invalidArgument("offset \(offset) is past the log head \(head)") }
     }
 
     /// The newest snapshot at or before `offset` that holds the tables of `entries` as this code builds them, loaded,
