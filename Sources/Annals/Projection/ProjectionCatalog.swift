@@ -177,7 +177,7 @@ final class ProjectionCatalog: Sendable {
     /// is not stored after the rebuild deleted the others.
     func generation(_ name: String, _ txn: TransactionHandle) throws -> UInt64 {
         guard let states else { return 0 }
-        return try Array("generation/\(name)".utf8).withUnsafeBytes { key in
+        return try Self.generationKey(name).withUnsafeBytes { key in
             try txn.withValue(states, key: key) { value in
                 value.flatMap { $0.count == 8 ? UInt64(bigEndianBytes: $0) : nil } ?? 0
             }
@@ -188,10 +188,13 @@ final class ProjectionCatalog: Sendable {
     func advanceGeneration(of name: String, _ txn: TransactionHandle) throws {
         guard let states else { throw AnnalsError.invalidArgument("the store was opened read-only") }
         let next = try generation(name, txn) &+ 1
-        try Array("generation/\(name)".utf8).withUnsafeBytes { key in
+        try Self.generationKey(name).withUnsafeBytes { key in
             try next.bigEndianBytes.withUnsafeBytes { value in try txn.put(states, key: key, value: value) }
         }
     }
+
+    /// The `projections` key of `name`'s generation.
+    private static func generationKey(_ name: String) -> [UInt8] { Array("generation/\(name)".utf8) }
 
     /// The tables of `entry`'s slot `slot` in `txn`.
     func tables(_ entry: Entry, slot: UInt8, _ txn: TransactionHandle) -> LMDBTables {
