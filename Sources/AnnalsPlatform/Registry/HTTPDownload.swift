@@ -71,10 +71,11 @@ enum HTTPDownload {
             return (200..<300).contains(status) ? .success(()) : .failure(.status(status))
         case CURLE_FILESIZE_EXCEEDED:
             return .failure(.tooLarge(maximumBytes: maximumBytes))
+        // A timeout counts as an unreachable host only before the request was sent (the `where` is the last
+        // pattern's alone).
         case CURLE_COULDNT_RESOLVE_PROXY, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_CONNECT, CURLE_SSL_CONNECT_ERROR,
-            CURLE_PEER_FAILED_VERIFICATION:
-            return .failure(.unreachableHost(host: host(of: effectiveURL(handle) ?? url), reason: reason))
-        case CURLE_OPERATION_TIMEDOUT where !requestSent(handle):
+            CURLE_PEER_FAILED_VERIFICATION,
+            CURLE_OPERATION_TIMEDOUT where !requestSent(handle):
             return .failure(.unreachableHost(host: host(of: effectiveURL(handle) ?? url), reason: reason))
         default:
             return .failure(.transfer(reason: reason))
@@ -184,11 +185,7 @@ private final class BodyReceiver {
         }
         let status = HTTPDownload.responseCode(handle)
         if status == 0 || (100..<200).contains(status) || (300..<400).contains(status) || statusChecked { return true }
-        statusChecked = true
-        guard (200..<300).contains(status) else {
-            failure = .status(status)
-            return false
-        }
+        guard acceptsStatus(status) else { return false }
         if let announcedLength, announcedLength > UInt64(maximumBytes) {
             failure = .tooLarge(maximumBytes: maximumBytes)
             return false
@@ -196,16 +193,19 @@ private final class BodyReceiver {
         return true
     }
 
+    /// Judges the final response's `status`, once: `false` (with ``failure`` set) unless it is 2xx.
+    private func acceptsStatus(_ status: Int) -> Bool {
+        statusChecked = true
+        guard (200..<300).contains(status) else {
+            failure = .status(status)
+            return false
+        }
+        return true
+    }
+
     /// Takes one chunk; `false` stops the transfer.
     func take(_ chunk: UnsafeRawBufferPointer) -> Bool {
-        if !statusChecked {
-            statusChecked = true
-            let status = HTTPDownload.responseCode(handle)
-            guard (200..<300).contains(status) else {
-                failure = .status(status)
-                return false
-            }
-        }
+        if !statusChecked && !acceptsStatus(HTTPDownload.responseCode(handle)) { return false }
         guard chunk.count <= maximumBytes - received else {
             failure = .tooLarge(maximumBytes: maximumBytes)
             return false
