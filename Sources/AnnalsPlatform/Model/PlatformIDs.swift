@@ -44,7 +44,7 @@ public enum PlatformIDs {
     /// organization settings, search knowledge, and the connections between them): a change to one of them since
     /// an operation was planned makes its batch conflict. Not the executions' streams, nor a plugin's kv state.
     public static let planningPrefixes = [
-        "plugin:", "registry:", installPrefix, "event-type:", "organization:", "about:", "\(provides):",
+        pluginPrefix, "registry:", installPrefix, "event-type:", "organization:", "about:", "\(provides):",
         "\(dependsOn):", "\(instanceOf):", "\(requires):", "\(subscribesTo):",
     ]
 
