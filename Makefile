@@ -4,7 +4,7 @@ BENCH_ARGS ?=
 DEMO_DIR ?= demo-store
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build plugins test demo bench bench-quick lint clean
+.PHONY: all deps build plugins shims test demo bench bench-quick lint clean
 
 all: build
 
@@ -48,7 +48,15 @@ plugins: $(PLUGIN_OUTPUTS) .build/plugins/registry.json
 	@mkdir -p .build/plugins
 	$(PLUGIN_CC) $(PLUGIN_CFLAGS) -o $@ $<
 
-test: deps plugins
+# The library the lock-file fallback tests preload to make O_TMPFILE and hard links fail
+# (tools/faults/lockfile-faults.c), built for this machine with the same clang.
+shims: .build/shims/liblockfile-faults.so
+
+.build/shims/liblockfile-faults.so: tools/faults/lockfile-faults.c
+	@mkdir -p .build/shims
+	$(PLUGIN_CC) -shared -fPIC -O2 -Wall -o $@ $< -ldl
+
+test: deps plugins shims
 	$(SWIFT) build --build-tests
 	ANNALS_BIN=$(CURDIR)/.build/debug/annals $(SWIFT) test
 

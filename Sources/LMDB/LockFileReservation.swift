@@ -48,10 +48,11 @@ enum LockFileReservation {
             let call = failedCall.map { String(cString: $0) } ?? "open"
             // Not allowed to create a file here, or no directory: LMDB decides, and names what is wrong.
             if call == "open" && [EACCES, EPERM, EROFS, ENOENT].contains(failure) { return }
-            // A file system without hard links (vfat, exFAT, some network and FUSE mounts) cannot link the reserved
-            // file into place: the lock file is created under its own name and reserved there, as before O_TMPFILE
-            // was used, so a failed reservation leaves it behind on such a file system only.
-            if call == "link" && [EPERM, EOPNOTSUPP, ENOSYS].contains(failure) {
+            // A file system without hard links (vfat, exFAT, some network and FUSE mounts, with or without unnamed
+            // files) cannot link the reserved file into place: the lock file is created under its own name and
+            // reserved there, as before O_TMPFILE was used, so a failed reservation leaves it behind on such a file
+            // system only.
+            if ["link", "linkat"].contains(call) && [EPERM, EOPNOTSUPP, ENOSYS].contains(failure) {
                 let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, mode_t(fileMode))
                 guard descriptor >= 0 else { return }
                 defer { close(descriptor) }

@@ -1,0 +1,81 @@
+// An LD_PRELOAD library that makes the calls behind a store's lock file fail as they do on file systems the test
+// machine does not have, so that the fallbacks of `annals_create_reserved_file` (Sources/CAnnalsSupport) run in
+// tests. `ANNALS_LOCKFILE_FAULTS` lists the faults, separated by commas:
+//
+//   no-tmpfile   open(..., O_TMPFILE) fails with EOPNOTSUPP, as on a file system without unnamed files;
+//   no-links     link() and linkat() fail with EPERM, as on vfat, exFAT and some network and FUSE mounts.
+//
+// Only the faults named are injected; every other call goes to the C library unchanged. Built by `make shims` into
+// .build/shims/liblockfile-faults.so.
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/// Whether `fault` is one of the faults `ANNALS_LOCKFILE_FAULTS` names.
+static int injects(const char *fault) {
+    const char *list = getenv("ANNALS_LOCKFILE_FAULTS");
+    if (list == NULL) return 0;
+    size_t length = strlen(fault);
+    for (const char *at = list; (at = strstr(at, fault)) != NULL; at += length) {
+        int starts = at == list || at[-1] == ',';
+        int ends = at[length] == '\0' || at[length] == ',';
+        if (starts && ends) return 1;
+    }
+    return 0;
+}
+
+/// The next definition of `name` after this library's (the C library's).
+static void *next(const char *name) { return dlsym(RTLD_NEXT, name); }
+
+/// `open` and `open64` alike: a refused O_TMPFILE, or the C library's call with the same arguments.
+static int open_with_faults(const char *symbol, const char *path, int flags, mode_t mode) {
+    if ((flags & O_TMPFILE) == O_TMPFILE && injects("no-tmpfile")) {
+        errno = EOPNOTSUPP;
+        return -1;
+    }
+    int (*real)(const char *, int, ...) = next(symbol);
+    return real(path, flags, mode);
+}
+
+/// The mode argument, present only when `flags` creates a file.
+#define MODE_ARGUMENT(flags, mode)                                  \
+    mode_t mode = 0;                                                \
+    if ((flags) & O_CREAT || ((flags) & O_TMPFILE) == O_TMPFILE) {  \
+        va_list arguments;                                          \
+        va_start(arguments, flags);                                 \
+        mode = (mode_t)va_arg(arguments, unsigned);                 \
+        va_end(arguments);                                          \
+    }
+
+int open(const char *path, int flags, ...) {
+    MODE_ARGUMENT(flags, mode)
+    return open_with_faults("open", path, flags, mode);
+}
+
+int open64(const char *path, int flags, ...) {
+    MODE_ARGUMENT(flags, mode)
+    return open_with_faults("open64", path, flags, mode);
+}
+
+int link(const char *from, const char *to) {
+    if (injects("no-links")) {
+        errno = EPERM;
+        return -1;
+    }
+    int (*real)(const char *, const char *) = next("link");
+    return real(from, to);
+}
+
+int linkat(int from_directory, const char *from, int to_directory, const char *to, int flags) {
+    if (injects("no-links")) {
+        errno = EPERM;
+        return -1;
+    }
+    int (*real)(int, const char *, int, const char *, int) = next("linkat");
+    return real(from_directory, from, to_directory, to, flags);
+}
