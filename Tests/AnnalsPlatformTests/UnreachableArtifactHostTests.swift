@@ -34,33 +34,54 @@ struct UnreachableArtifactHostTests {
         }
     }
 
+    /// Syncs the mirror of ``withMirror(dead:_:)`` whose dead modules are at port `port` of 127.0.0.1, and checks
+    /// that only the first of them was tried: it failed with `failure` (what follows `cannot be downloaded: `, up to
+    /// the system's reason), and each other one names the host, what it `failed` to do and that first failure.
+    /// Timing the sync instead would make a unit test of a benchmark, and fail on a loaded machine.
+    func expectOneTry(
+        port: Int, timeouts: DownloadTimeouts, failure: (String) -> String, failed: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
+        let dead = "http://127.0.0.1:\(port)"
+        try await withMirror(dead: dead) { platform, _, path, _ in
+            let report = try await platform.sync(
+                RegistrySource(path), scope: .global, actorId: "ops", downloadTimeouts: timeouts)
+            #expect(report.added == ["live"], sourceLocation: sourceLocation)
+            #expect(
+                Set(report.problems.map(\.entry)) == Set((1...12).map { "gone-\($0)" }), sourceLocation: sourceLocation)
+            let host = "127.0.0.1:\(port)"
+            let first = try #require(report.problems.first, sourceLocation: sourceLocation).reason
+            #expect(
+                first.hasPrefix(
+                    "version 1.0.0 is left out: its artifact at \(dead)/gone-1.wasm cannot be downloaded: "
+                        + failure(host)),
+                "\(first)", sourceLocation: sourceLocation)
+            for problem in report.problems.dropFirst() {
+                #expect(
+                    problem.reason.contains(
+                        "was not downloaded: its host \(host) \(failed) earlier in this sync (first failure: "
+                            + "\(dead)/gone-1.wasm: \(failure(host))"),
+                    "\(problem.reason)", sourceLocation: sourceLocation)
+            }
+        }
+    }
+
     @Test("a host that never accepts costs one connect timeout per sync, not one per release")
     func silentHost() async throws {
         let silent = try SilentListener()
         defer { silent.close() }
-        let dead = "http://127.0.0.1:\(silent.port)"
-        try await withMirror(dead: dead) { platform, _, path, _ in
-            // Only the first download waits for the connect timeout: the messages below show that the eleven others
-            // never tried (timing the sync would make a unit test of a benchmark, and fail on a loaded machine).
-            let report = try await platform.sync(
-                RegistrySource(path), scope: .global, actorId: "ops", downloadTimeouts: DownloadTimeouts(connect: 1))
-            #expect(report.added == ["live"])
-            #expect(Set(report.problems.map(\.entry)) == Set((1...12).map { "gone-\($0)" }))
-            let host = "127.0.0.1:\(silent.port)"
-            let first = try #require(report.problems.first).reason
-            #expect(
-                first.hasPrefix(
-                    "version 1.0.0 is left out: its artifact at \(dead)/gone-1.wasm cannot be downloaded: "
-                        + "cannot connect to \(host): "),
-                "\(first)")
-            for problem in report.problems.dropFirst() {
-                #expect(
-                    problem.reason.contains(
-                        "was not downloaded: its host \(host) could not be connected to earlier in this sync "
-                            + "(first failure: \(dead)/gone-1.wasm: cannot connect to \(host): "),
-                    "\(problem.reason)")
-            }
-        }
+        try await expectOneTry(
+            port: silent.port, timeouts: DownloadTimeouts(connect: 1), failure: { "cannot connect to \($0): " },
+            failed: "could not be connected to")
+    }
+
+    @Test("a host that takes the request but never answers costs one stall timeout per sync, not one per release")
+    func hungHost() async throws {
+        let mute = try MuteListener()
+        defer { mute.close() }
+        try await expectOneTry(
+            port: mute.port, timeouts: DownloadTimeouts(connect: 5, stall: 1),
+            failure: { "\($0) accepted the request but sent no response: " }, failed: "sent no response")
     }
 
     @Test("a host is one whatever the case of its name, and an IPv6 address keeps its brackets")

@@ -53,6 +53,35 @@ public final class SilentListener: @unchecked Sendable {
     deinit { close() }
 }
 
+/// A listening port of 127.0.0.1 that takes connections but never answers: the kernel completes each connection into
+/// the listener's queue, a client's request is sent, and no byte ever comes back (the listener never accepts, reads
+/// or writes), as with a hung server. Open until ``close()``.
+public final class MuteListener: @unchecked Sendable {
+    /// The port.
+    public let port: Int
+    private var descriptor: Int32
+
+    /// Listens on a free port.
+    /// - Throws: ``UnreachablePortFailure`` when the socket cannot be bound or listen.
+    public init() throws {
+        let listener = try BoundSocket()
+        port = listener.port
+        descriptor = listener.descriptor
+        guard listen(listener.descriptor, 64) == 0 else {
+            defer { close() }
+            throw UnreachablePortFailure(call: "listen", errno: errno)
+        }
+    }
+
+    /// Closes the listener, which resets the connections waiting in its queue.
+    public func close() {
+        if descriptor >= 0 { Glibc.close(descriptor) }
+        descriptor = -1
+    }
+
+    deinit { close() }
+}
+
 /// A TCP socket bound to a free port of 127.0.0.1.
 private struct BoundSocket {
     let descriptor: Int32

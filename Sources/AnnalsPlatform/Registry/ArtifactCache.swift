@@ -79,9 +79,10 @@ struct ArtifactCache {
     /// version is recorded in ``RegistryListing/unavailableReleases``, so that the sync keeps a version synced before
     /// as it was. A plugin left with no release is left out too (the planner then keeps its record as it was, like
     /// any skipped entry's). A URL that failed is not tried again in the same sync for the same digest, and once a
-    /// host cannot be connected to (``DownloadFailure/unreachableHost(host:reason:)``), no other module is
-    /// downloaded from it in the same sync: each is left out at once, its problem naming the host and its first
-    /// failure, so a dead host costs one connect timeout per sync, not one per release.
+    /// host cannot be connected to (``DownloadFailure/unreachableHost(host:reason:)``) or sends no response to a
+    /// request (``DownloadFailure/unresponsiveHost(host:reason:)``), no other module is downloaded from it in the
+    /// same sync: each is left out at once, its problem naming the host and its first failure, so a dead or hung
+    /// host costs one timeout per sync, not one per release.
     /// - Parameter timeouts: How long each download may take.
     /// - Throws: ``PlatformError/unreadableSource(source:reason:)`` when a module that was downloaded cannot be
     ///   stored in the cache (a local failure, such as a full disk, is not one release's problem); nothing is synced
@@ -91,7 +92,7 @@ struct ArtifactCache {
     ) throws(PlatformError) {
         // By URL and digest: a module that has another digest than one entry gives can be the one another expects.
         var failures: [String: String] = [:]
-        // By host (`NAME:PORT`): the URL and the reason of its first failure to connect.
+        // By host (`NAME:PORT`): what it failed to do, and the URL and reason of that first failure.
         var unreachableHosts: [String: String] = [:]
         var plugins: [Plugin] = []
         for var plugin in listing.plugins {
@@ -117,9 +118,10 @@ struct ArtifactCache {
                         continue
                     case .unavailable(let reason):
                         failure = reason
-                    case .unreachable(let host, let reason):
+                    case .unreachable(let host, let failed, let reason):
                         failure = "cannot be downloaded: " + reason
-                        unreachableHosts[host] = "\(url.absoluteString): \(reason)"
+                        unreachableHosts[host] =
+                            "\(failed) earlier in this sync (first failure: \(url.absoluteString): \(reason))"
                     }
                     failures[key] = failure
                 }
@@ -147,8 +149,9 @@ struct ArtifactCache {
         case cached(path: String)
         /// It cannot be had, for this reason (`cannot be downloaded: HTTP status 404`, `has SHA-256 A, but …`).
         case unavailable(reason: String)
-        /// It cannot be had because its host (`NAME:PORT`) cannot be connected to, for this reason.
-        case unreachable(host: String, reason: String)
+        /// It cannot be had because its host (`NAME:PORT`) cannot be connected to or sends no response (`failed`
+        /// says which: `could not be connected to`, `sent no response`), for this reason.
+        case unreachable(host: String, failed: String, reason: String)
     }
 
     /// The module at `url` in the cache, downloaded and checked unless a file with its digest is there.
@@ -159,8 +162,8 @@ struct ArtifactCache {
     /// - Parameters:
     ///   - release: The plugin and version it is for, for messages.
     ///   - timeouts: How long the download may take.
-    ///   - unreachableHosts: The hosts that could not be connected to earlier in the sync, each with the URL and the
-    ///     reason of its first failure.
+    ///   - unreachableHosts: The hosts that could not be connected to or sent no response earlier in the sync, each
+    ///     with what it failed to do and the URL and reason of that first failure.
     /// - Throws: ``PlatformError/unreadableSource(source:reason:)`` when the module cannot be stored (the cache's
     ///   directory or the temporary file cannot be made or written).
     private func cache(
@@ -168,14 +171,12 @@ struct ArtifactCache {
         unreachableHosts: [String: String]
     ) throws(PlatformError) -> Outcome {
         let path = "\(directory)/\(sha256).wasm"
-        if let cached = FileManager.default.contents(atPath: path), SHA256.hash(data: cached).hexadecimal == sha256 {
+        if FileDigest.sha256(atPath: path) == sha256 {
             return .cached(path: path)
         }
         let host = HTTPDownload.host(of: url)
-        if let first = unreachableHosts[host] {
-            return .unavailable(
-                reason: "was not downloaded: its host \(host) could not be connected to earlier in this sync (first "
-                    + "failure: \(first))")
+        if let failed = unreachableHosts[host] {
+            return .unavailable(reason: "was not downloaded: its host \(host) \(failed)")
         }
         func unstorable(_ reason: String) -> PlatformError {
             .unreadableSource(
@@ -198,7 +199,10 @@ struct ArtifactCache {
             file.discard()
             switch error {
             case .receiver(let failure): throw unstorable("\(failure)")
-            case .unreachableHost(let host, _): return .unreachable(host: host, reason: "\(error)")
+            case .unreachableHost(let host, _):
+                return .unreachable(host: host, failed: "could not be connected to", reason: "\(error)")
+            case .unresponsiveHost(let host, _):
+                return .unreachable(host: host, failed: "sent no response", reason: "\(error)")
             default: return .unavailable(reason: "cannot be downloaded: \(error)")
             }
         }

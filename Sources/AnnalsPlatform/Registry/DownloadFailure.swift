@@ -4,6 +4,10 @@ enum DownloadFailure: Error, Sendable, CustomStringConvertible {
     /// answered within ``DownloadTimeouts/connect``, or the TLS handshake failed. Other downloads from the host
     /// would fail alike.
     case unreachableHost(host: String, reason: String)
+    /// `host` (`NAME:PORT`) accepted the connection and the request, but no response began within the download's
+    /// timeouts (``DownloadTimeouts/stall`` or ``DownloadTimeouts/total``): a hung server, or one behind a black
+    /// hole. Other downloads from the host would most likely wait alike.
+    case unresponsiveHost(host: String, reason: String)
     /// The server answered with a status outside 200–299.
     case status(Int)
     /// The body passes `maximumBytes`, as announced in `Content-Length` or as counted while it arrives.
@@ -17,6 +21,7 @@ enum DownloadFailure: Error, Sendable, CustomStringConvertible {
     var description: String {
         switch self {
         case .unreachableHost(let host, let reason): "cannot connect to \(host): \(reason)"
+        case .unresponsiveHost(let host, let reason): "\(host) accepted the request but sent no response: \(reason)"
         case .status(let status): "HTTP status \(status)"
         case .tooLarge(let maximumBytes): "the response is larger than \(maximumBytes) bytes"
         case .transfer(let reason): reason

@@ -72,11 +72,13 @@ enum HTTPDownload {
         case CURLE_FILESIZE_EXCEEDED:
             return .failure(.tooLarge(maximumBytes: maximumBytes))
         // A timeout counts as an unreachable host only before the request was sent (the `where` is the last
-        // pattern's alone).
+        // pattern's alone), and as an unresponsive one after it, while no response has begun.
         case CURLE_COULDNT_RESOLVE_PROXY, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_CONNECT, CURLE_SSL_CONNECT_ERROR,
             CURLE_PEER_FAILED_VERIFICATION,
             CURLE_OPERATION_TIMEDOUT where !requestSent(handle):
             return .failure(.unreachableHost(host: host(of: effectiveURL(handle) ?? url), reason: reason))
+        case CURLE_OPERATION_TIMEDOUT where receiver.awaitsResponse:
+            return .failure(.unresponsiveHost(host: host(of: effectiveURL(handle) ?? url), reason: reason))
         default:
             return .failure(.transfer(reason: reason))
         }
@@ -157,6 +159,9 @@ private final class BodyReceiver {
     private var announcedLength: UInt64?
     /// Why the transfer was stopped, if it was.
     private(set) var failure: DownloadFailure?
+    /// Whether the request last sent has had no response line yet: true until the first `HTTP/` line, and again
+    /// after a redirect's headers end (libcurl then asks the next URL).
+    private(set) var awaitsResponse = true
 
     init(
         handle: UnsafeMutableRawPointer, maximumBytes: Int, receive: @escaping (UnsafeRawBufferPointer) throws -> Void
@@ -174,6 +179,7 @@ private final class BodyReceiver {
         let text = String(decoding: line, as: UTF8.self)
         if text.hasPrefix("HTTP/") {
             announcedLength = nil
+            awaitsResponse = false
             return true
         }
         guard text.allSatisfy(\.isWhitespace) else {
@@ -184,6 +190,7 @@ private final class BodyReceiver {
             return true
         }
         let status = HTTPDownload.responseCode(handle)
+        if (300..<400).contains(status) && !statusChecked { awaitsResponse = true }
         if status == 0 || (100..<200).contains(status) || (300..<400).contains(status) || statusChecked { return true }
         guard acceptsStatus(status) else { return false }
         if let announcedLength, announcedLength > UInt64(maximumBytes) {

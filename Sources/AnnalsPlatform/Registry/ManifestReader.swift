@@ -141,10 +141,9 @@ enum ManifestReader {
         let isURL = path.hasPrefix("http://") || path.hasPrefix("https://")
         if !isURL, !path.hasPrefix("/"), let baseDirectory { path = baseDirectory + "/" + path }
         if !isURL, baseDirectory != nil {
-            guard let bytes = FileManager.default.contents(atPath: path) else {
+            guard let digest = FileDigest.sha256(atPath: path) else {
                 throw EntryFault("\(fields.field("path")): no file at \(path)")
             }
-            let digest = SHA256.hash(data: bytes).hexadecimal
             guard digest == sha256 else {
                 throw EntryFault("\(fields.field("sha256")): the file at \(path) has SHA-256 \(digest)")
             }
