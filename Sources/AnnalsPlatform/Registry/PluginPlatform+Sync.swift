@@ -19,8 +19,10 @@ extension PluginPlatform {
     ///   - name: The registry's name (default: ``RegistrySource/defaultName``).
     ///   - actorId: Who syncs.
     ///   - downloadTimeouts: How long each download (a registry file or a module given by URL) may take. Once a
-    ///     module's host cannot be connected to, no other module is downloaded from it in this sync: each is skipped
-    ///     with a problem naming the host and its first failure.
+    ///     module's host cannot be connected to or sends no response to a request, no other module is downloaded
+    ///     from it in this sync: each is skipped with a problem naming the host and its first failure. Reading the
+    ///     source and downloading happen on a thread of their own, never holding one of the cooperative pool's
+    ///     threads; cancelling the calling task does not stop them (their timeouts bound them).
     /// - Throws: ``PlatformError/unreadableSource(source:reason:)`` when the source cannot be read at all (a
     ///   registry file given by URL that cannot be downloaded included), or a downloaded module cannot be stored;
     ///   ``PlatformError/store(_:)`` when the append fails (nothing is written then), with
@@ -35,19 +37,31 @@ extension PluginPlatform {
             // A name derived from the source: say how to give one instead.
             throw .invalidArgument(problem + (name == nil ? " (derived from the source; give one with --name)" : ""))
         }
-        var listing = try source.read(timeouts: downloadTimeouts)
-        // Whether the source is a registry at all is judged on what it lists, before any download: a release whose
-        // module cannot be downloaded is one entry's problem, not a sign that the source is no registry.
-        let listsNoPlugin = listing.plugins.isEmpty
-        let entriesSkipped = listing.problems.count
-        // Modules given by URL are downloaded now: plugins run from local files only. The cache stays locked (shared)
-        // until the events that record them are appended: a prune meanwhile would find them unreferenced.
+        // Reading the source, locking the cache and downloading block for as long as the network takes: on a thread
+        // of their own, not one of the cooperative pool's.
         let cache = ArtifactCache(storePath: store.path)
-        let cacheLock =
-            ArtifactCache.hasRemoteArtifacts(listing, source: source)
-            ? try ArtifactCacheLock(directory: cache.directory, exclusive: false) : nil
+        let localized = try await onDedicatedThread(named: "annals.sync") { () throws(PlatformError) in
+            var listing = try source.read(timeouts: downloadTimeouts)
+            // Whether the source is a registry at all is judged on what it lists, before any download: a release
+            // whose module cannot be downloaded is one entry's problem, not a sign that the source is no registry.
+            let listsNoPlugin = listing.plugins.isEmpty
+            let entriesSkipped = listing.problems.count
+            // Modules given by URL are downloaded now: plugins run from local files only. The cache stays locked
+            // (shared) until the events that record them are appended: a prune meanwhile would find them
+            // unreferenced.
+            let cacheLock =
+                ArtifactCache.hasRemoteArtifacts(listing, source: source)
+                ? try ArtifactCacheLock(directory: cache.directory, exclusive: false) : nil
+            do throws(PlatformError) {
+                try cache.localize(&listing, source: source, timeouts: downloadTimeouts)
+            } catch {
+                cacheLock?.unlock()
+                throw error
+            }
+            return (listing, listsNoPlugin, entriesSkipped, cacheLock)
+        }
+        let (listing, listsNoPlugin, entriesSkipped, cacheLock) = localized
         defer { cacheLock?.unlock() }
-        try cache.localize(&listing, source: source, timeouts: downloadTimeouts)
         // An entry must fit in one event with room for the event's own fields (metadata, ids).
         let maximumEntrySize = max(store.options.maximumEventSize - 16_384, 1_024)
         var plan = try view {
