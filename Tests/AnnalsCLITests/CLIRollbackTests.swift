@@ -260,6 +260,20 @@ struct CLIRollbackTests {
                 let result = try fx.annals("rollback", "--to", String(sound), "--dry-run")
                 #expect(result.status == Exit.ok, "\(result)")
             }
+            // `state --at` shows such a state, with a warning naming the batch and the two states around it.
+            for target in start..<end {
+                let state = try fx.annals("state", "--at", String(target))
+                #expect(state.status == Exit.ok, "\(state)")
+                #expect(
+                    state.errors.contains(
+                        "warning: offset \(target) is inside the batch of compensating events at offsets \(start)–\(end)"
+                            + " that a rollback appended atomically"), "\(state)")
+                #expect(state.errors.contains("--at \(start - 1) is the state before that rollback, --at \(end) the "))
+            }
+            for sound in [start - 1, end] {
+                let state = try fx.annals("state", "--at", String(sound))
+                #expect(state.status == Exit.ok && state.errors.isEmpty, "\(state)")
+            }
         }
     }
 

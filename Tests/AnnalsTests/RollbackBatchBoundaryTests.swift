@@ -30,6 +30,20 @@ import Testing
         }
     }
 
+    /// `rollbackBatch(containing:)` names the batch for an offset strictly inside it, and nothing for its last
+    /// offset, the offset before it, 0, or an offset past the head.
+    @Test func theBatchContainingAnOffsetIsNamed() async throws {
+        try await withStore(StoreOptions(snapshotInterval: 0)) { store, _ in
+            _ = try await store.append(contentsOf: ["a", "b", "c"].map { Vocabulary.thing($0) })
+            _ = try await store.append(contentsOf: ["a", "b", "c"].map { Vocabulary.update($0, status: "off") })
+            _ = try await store.rollback(to: 3, actorId: "ops")
+            for offset in UInt64(7)...8 { #expect(try store.rollbackBatch(containing: offset) == 7...9) }
+            for offset: UInt64 in [0, 1, 5, 6, 9, 10, 99] {
+                #expect(try store.rollbackBatch(containing: offset) == nil)
+            }
+        }
+    }
+
     /// Two rollbacks appended one after the other are two batches: the offset between them is sound.
     @Test func adjacentBatchesOfOtherRollbacksAreTold() async throws {
         try await withStore(StoreOptions(snapshotInterval: 0)) { store, _ in

@@ -92,7 +92,7 @@ extension EventStore {
     /// (``checkViewPages(of:tables:)``) and the `streams` database, whose versions the events expect.
     /// - Throws: ``AnnalsError/invalidArgument(_:)`` for an offset past the head, or an `actorId` no event may carry
     ///   (``NewEvent/identifierProblem(_:)``); ``AnnalsError/rollbackTargetInsideBatch(offset:batch:)`` for an
-    ///   offset inside an earlier rollback's batch (``refuseTargetInsideRollbackBatch(_:)``); what ``state(at:)``
+    ///   offset inside an earlier rollback's batch (``rollbackBatch(containing:)``); what ``state(at:)``
     ///   throws;
     ///   ``AnnalsError/rollbackRefused(index:type:reason:)`` when a restore would take over an entity outside the
     ///   scope (one the scope had at `offset` whose id now names an entity outside it);

@@ -11,7 +11,8 @@ struct State: ParsableCommand {
             last event at or before it). Prints one JSON object:
             {"offset","snapshotOffset","replayedEvents","things":[…],"connections":[…],"knowledge":[…]}. \
             --thing ID narrows it to the thing, the connections from and to it and its knowledge; --group G to \
-            the entities of that group. Damaged snapshots are skipped with a warning on stderr. \
+            the entities of that group. Damaged snapshots are skipped with a warning on stderr, and so is an \
+            offset inside a rollback's atomic batch of compensating events (a state no reader ever saw) warned about. \
             Exit code 2 for an offset past the log head.
             Examples: annals state --at 1200 --thing plugin-42; annals state --at 2026-01-01T00:00:00Z
             """)
@@ -44,6 +45,13 @@ struct State: ParsableCommand {
                 checkingPages: true)
         }
         for skipped in state.skippedSnapshots { CLIFailure.printError("warning: skipped \(skipped.description)") }
+        if let batch = try store.rollbackBatch(containing: state.offset) {
+            CLIFailure.printError(
+                "warning: offset \(state.offset) is inside the batch of compensating events at offsets "
+                    + "\(batch.lowerBound)–\(batch.upperBound) that a rollback appended atomically: no reader ever saw "
+                    + "this half-applied state; --at \(batch.lowerBound - 1) is the state before that rollback, --at "
+                    + "\(batch.upperBound) the state after it")
+        }
         let view = state.view
         let entities = try scope.entities(in: view)
         let members: [String: JSONValue] = [
