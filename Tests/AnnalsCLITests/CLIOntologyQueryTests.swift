@@ -373,6 +373,13 @@ struct CLIOntologyQueryTests {
             (["state", "--at", "0", "--thing", ""], "--thing cannot be empty"),
             (["rollback", "--to", "0", "--group", ""], "--group cannot be empty"),
             (["search", "x", "--group", ""], "--group cannot be empty"),
+            // Types, statuses and labels follow the ontology's rule for names: 1–64 bytes, no control character.
+            (["things", "--type", String(repeating: "t", count: 65)], "--type must be 1–64 bytes, not 65"),
+            (["things", "--status", "on\tline"], "--status contains a control character"),
+            (["connections", "--type", String(repeating: "é", count: 33)], "--type must be 1–64 bytes, not 66"),
+            (["graph", "t-hub", "--type", "a\u{7F}"], "--type contains a control character"),
+            (["knowledge", "--label", String(repeating: "l", count: 65)], "--label must be 1–64 bytes, not 65"),
+            (["search", "x", "--label", "\u{1B}[31m"], "--label contains a control character"),
             // A negative value reaches its option (it read as a missing value) and is refused: integers are digits.
             (["things", "--limit", "-3"], "The value '-3' is invalid for '--limit <limit>'"),
             (["snapshot", "prune", "--keep", "-1"], "The value '-1' is invalid for '--keep <keep>'"),
@@ -385,6 +392,18 @@ struct CLIOntologyQueryTests {
             #expect(result.status == Exit.invalidArguments, "\(result)")
             #expect(result.errors.contains(flag), "\(result)")
             #expect(result.output.isEmpty)
+        }
+    }
+
+    /// A name is judged in the spelling queries look it up by (NFC): 22 decomposed `é` are 66 bytes as given but 44
+    /// once composed, a type an entity can have.
+    @Test func aNameIsJudgedInItsComposedSpelling() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            let decomposed = String(repeating: "e\u{301}", count: 22)
+            #expect(decomposed.utf8.count == 66)
+            let result = try fx.annals("things", "--type", decomposed)
+            #expect(result.status == Exit.ok, "\(result)")
         }
     }
 

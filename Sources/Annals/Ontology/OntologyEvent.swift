@@ -30,6 +30,20 @@ public enum OntologyEventType {
     ]
 }
 
+extension OntologyEventType {
+    /// Why `name` cannot be a thing type, connection type, status or label, or `nil` when it can: it must be 1–64
+    /// bytes of UTF-8 without control characters (docs/EVENTS.md). Lets a query's caller refuse a filter no entity
+    /// can match (the CLI exits 64) instead of answering it with nothing.
+    public static func nameProblem(_ name: String) -> String? {
+        do {
+            try OntologyEvent.checkName(name, field: "name")
+            return nil
+        } catch {
+            return error.reason
+        }
+    }
+}
+
 /// A vocabulary event, parsed and checked for shape (not yet against the current state).
 enum OntologyEvent: Equatable {
     case thingCreated(id: String, fields: ThingFields)

@@ -40,7 +40,7 @@ struct Connections: ParsableCommand {
     func validate() throws {
         try OntologyArguments.checkLimit(limit.value)
         try OntologyArguments.checkIdentifiers([id, from, to, group], flags: ["--id", "--from", "--to", "--group"])
-        try OntologyArguments.checkNotEmpty([connectionType], flags: ["--type"])
+        try OntologyArguments.checkNames([connectionType], flags: ["--type"])
         if id != nil, from != nil || to != nil || connectionType != nil || group != nil {
             throw ValidationError("--id cannot be combined with --from, --to, --type or --group")
         }

@@ -40,7 +40,7 @@ struct Graph: ParsableCommand {
             throw ValidationError("--depth must be in 0…16, got \(depth.value)")
         }
         try OntologyArguments.checkIdentifiers([id], flags: ["ID"])
-        try OntologyArguments.checkNotEmpty(types, flags: types.map { _ in "--type" })
+        try OntologyArguments.checkNames(types, flags: types.map { _ in "--type" })
     }
 
     func run() throws {

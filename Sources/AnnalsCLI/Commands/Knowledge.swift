@@ -38,7 +38,7 @@ struct Knowledge: ParsableCommand {
     func validate() throws {
         try OntologyArguments.checkLimit(limit.value)
         try OntologyArguments.checkIdentifiers([id, thing, group], flags: ["--id", "--thing", "--group"])
-        try OntologyArguments.checkNotEmpty(labels, flags: labels.map { _ in "--label" })
+        try OntologyArguments.checkNames(labels, flags: labels.map { _ in "--label" })
         if id != nil, thing != nil || !labels.isEmpty || group != nil {
             throw ValidationError("--id cannot be combined with --thing, --label or --group")
         }

@@ -43,7 +43,7 @@ struct Search: ParsableCommand {
         try OntologyArguments.checkLimit(limit.value, maximum: 1000)
         if text.allSatisfy(\.isWhitespace) { throw ValidationError("the search TEXT must not be empty") }
         try OntologyArguments.checkIdentifiers([group], flags: ["--group"])
-        try OntologyArguments.checkNotEmpty(labels, flags: labels.map { _ in "--label" })
+        try OntologyArguments.checkNames(labels, flags: labels.map { _ in "--label" })
     }
 
     func run() throws {

@@ -35,7 +35,7 @@ struct Things: ParsableCommand {
     func validate() throws {
         try OntologyArguments.checkLimit(limit.value)
         try OntologyArguments.checkIdentifiers([id, group], flags: ["--id", "--group"])
-        try OntologyArguments.checkNotEmpty([thingType, status], flags: ["--type", "--status"])
+        try OntologyArguments.checkNames([thingType, status], flags: ["--type", "--status"])
         if id != nil, thingType != nil || group != nil || status != nil {
             throw ValidationError("--id cannot be combined with --type, --group or --status")
         }

@@ -18,19 +18,24 @@ enum OntologyArguments {
     /// rule refuses (`--thing ''`, `--actor $'\t'`, 300 bytes) would match nothing; one it accepts may match
     /// (`' '` is an id events may carry).
     static func checkIdentifiers(_ values: [String?], flags: [String]) throws {
+        try check(values, flags: flags, by: NewEvent.identifierProblem)
+    }
+
+    /// Rejects a type, label or status given to `flag` that no entity can have (exit 64): empty, longer than 64
+    /// bytes, or with a control character (``OntologyEventType/nameProblem(_:)``), in normalization form C too.
+    static func checkNames(_ values: [String?], flags: [String]) throws {
+        try check(values, flags: flags, by: OntologyEventType.nameProblem)
+    }
+
+    /// Rejects the first value that is empty, or whose spelling in Unicode normalization form C `problem` finds
+    /// fault with, naming the flag it was given to.
+    private static func check(_ values: [String?], flags: [String], by problem: (String) -> String?) throws {
         for (value, flag) in zip(values, flags) {
             guard let value else { continue }
             if value.isEmpty { throw ValidationError("\(flag) cannot be empty") }
-            if let problem = NewEvent.identifierProblem(value.precomposedStringWithCanonicalMapping) {
+            if let problem = problem(value.precomposedStringWithCanonicalMapping) {
                 throw ValidationError("\(flag) \(problem)")
             }
-        }
-    }
-
-    /// Rejects an empty type, label or status given to `flag`: no entity has one.
-    static func checkNotEmpty(_ values: [String?], flags: [String]) throws {
-        for (value, flag) in zip(values, flags) where value?.isEmpty == true {
-            throw ValidationError("\(flag) cannot be empty")
         }
     }
 }
