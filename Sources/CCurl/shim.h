@@ -32,6 +32,19 @@ static inline CURLcode annals_curl_set_header_function(CURL *handle, curl_write_
     return curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, function);
 }
 
+/// Allows only http and https, for the request and for every redirect it follows: CURLOPT_PROTOCOLS_STR and
+/// CURLOPT_REDIR_PROTOCOLS_STR from libcurl 7.85 on, the bitmask options they replaced before (Ubuntu 22.04 ships
+/// 7.81). Returns the first code that is not CURLE_OK.
+static inline CURLcode annals_curl_allow_http_only(CURL *handle) {
+#if LIBCURL_VERSION_NUM >= 0x075500
+    CURLcode code = curl_easy_setopt(handle, CURLOPT_PROTOCOLS_STR, "http,https");
+    return code != CURLE_OK ? code : curl_easy_setopt(handle, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+    CURLcode code = curl_easy_setopt(handle, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+    return code != CURLE_OK ? code : curl_easy_setopt(handle, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+}
+
 /// curl_easy_getinfo with a long result.
 static inline CURLcode annals_curl_get_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);

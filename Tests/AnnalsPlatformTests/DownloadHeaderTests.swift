@@ -30,6 +30,15 @@ struct DownloadHeaderTests {
         }
     }
 
+    @Test("a redirect to another protocol than http or https is not followed")
+    func redirectToAFile() async throws {
+        try await AnnouncingHTTPServer.serving(announcedBytes: 0) { base in
+            let reason = try #require(failure(base + "/to-file"))
+            #expect(reason.contains("file"), "\(reason)")
+            #expect(!reason.contains("root:"), "\(reason)")
+        }
+    }
+
     @Test("an error page announcing a body past the limit fails with its status, not as too large")
     func largeErrorPage() async throws {
         try await AnnouncingHTTPServer.serving(announcedBytes: 100 << 20) { base in

@@ -5,7 +5,8 @@ import Foundation
 /// - `/small`: 200 with the 10 bytes `0123456789`;
 /// - `/redirect`: 302 to `/small`, announcing `announcedBytes` and sending none of them;
 /// - `/missing`: 404, announcing `announcedBytes` and sending 64 KiB of them;
-/// - `/large`: 200, announcing `announcedBytes` and sending none of them.
+/// - `/large`: 200, announcing `announcedBytes` and sending none of them;
+/// - `/to-file`: 302 to `file:///etc/passwd`, a redirect no download may follow.
 public enum AnnouncingHTTPServer {
     /// Serves those paths for the duration of `body`, which gets the base URL (`http://127.0.0.1:PORT`); the process
     /// is stopped and reaped afterwards.
@@ -24,6 +25,12 @@ public enum AnnouncingHTTPServer {
                         self.send_header("Content-Length", "10")
                         self.end_headers()
                         self.wfile.write(b"0123456789")
+                        return
+                    if self.path == "/to-file":
+                        self.send_response(302)
+                        self.send_header("Location", "file:///etc/passwd")
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
                         return
                     status, sent = {"/redirect": (302, 0), "/missing": (404, 65536)}.get(self.path, (200, 0))
                     self.send_response(status)

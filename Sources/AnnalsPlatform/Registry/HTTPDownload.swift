@@ -93,8 +93,7 @@ enum HTTPDownload {
         let codes: [CURLcode] = [
             annals_curl_set_pointer(handle, CURLOPT_ERRORBUFFER, message),
             url.absoluteString.withCString { annals_curl_set_pointer(handle, CURLOPT_URL, $0) },
-            "http,https".withCString { annals_curl_set_pointer(handle, CURLOPT_PROTOCOLS_STR, $0) },
-            "http,https".withCString { annals_curl_set_pointer(handle, CURLOPT_REDIR_PROTOCOLS_STR, $0) },
+            annals_curl_allow_http_only(handle),
             "annals".withCString { annals_curl_set_pointer(handle, CURLOPT_USERAGENT, $0) },
             annals_curl_set_long(handle, CURLOPT_NOSIGNAL, 1),
             annals_curl_set_long(handle, CURLOPT_FOLLOWLOCATION, 1),
