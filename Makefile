@@ -48,11 +48,11 @@ plugins: $(PLUGIN_OUTPUTS) .build/plugins/registry.json
 	@mkdir -p .build/plugins
 	$(PLUGIN_CC) $(PLUGIN_CFLAGS) -o $@ $<
 
-# The library the lock-file fallback tests preload to make O_TMPFILE and hard links fail
-# (tools/faults/lockfile-faults.c), built for this machine with the same clang.
-shims: .build/shims/liblockfile-faults.so
+# The library tests preload to make system calls fail on demand (O_TMPFILE, hard links, fdatasync:
+# tools/faults/syscall-faults.c), built for this machine with the same clang.
+shims: .build/shims/libannals-faults.so
 
-.build/shims/liblockfile-faults.so: tools/faults/lockfile-faults.c
+.build/shims/libannals-faults.so: tools/faults/syscall-faults.c
 	@mkdir -p .build/shims
 	$(PLUGIN_CC) -shared -fPIC -O2 -Wall -o $@ $< -ldl
 

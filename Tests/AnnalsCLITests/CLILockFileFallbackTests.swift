@@ -7,19 +7,19 @@ import Testing
 #endif
 
 /// The fallbacks for creating a store's lock file on file systems without unnamed files (`O_TMPFILE`) or without hard
-/// links, which this machine's file systems have: `tools/faults/lockfile-faults.c`, preloaded into `annals`
+/// links, which this machine's file systems have: `tools/faults/syscall-faults.c`, preloaded into `annals`
 /// (`LD_PRELOAD`), makes those calls fail as such file systems do. Either way the lock file is created with its blocks
 /// reserved, the store works, and no temporary name is left beside it. The library is built by `make shims` (a
 /// dependency of `make test`); without it the suite is skipped.
-@Suite("CLI: lock file fallbacks", .enabled(if: LockFileFaults.isBuilt))
+@Suite("CLI: lock file fallbacks", .enabled(if: SyscallFaults.isBuilt))
 struct CLILockFileFallbackTests {
     @Test(arguments: ["no-tmpfile", "no-links", "no-tmpfile,no-links"])
     func theLockFileIsReservedAndTheStoreWorks(faults: String) throws {
         try withCLIFixture { fx in
-            let environment = LockFileFaults.environment(faults)
+            let environment = SyscallFaults.environment(faults)
             let created = try fx.run(["init", "--store", fx.store], environment: environment)
             #expect(created.status == Exit.ok, "\(created)")
-            try LockFileFaults.expectReservedLockFile(in: fx.store)
+            try SyscallFaults.expectReservedLockFile(in: fx.store)
             let appended = try fx.run(
                 ["append", "--store", fx.store], stdin: Array((sampleLines(3).joined(separator: "\n") + "\n").utf8),
                 environment: environment)
@@ -38,7 +38,7 @@ struct CLILockFileFallbackTests {
             try SmallFileSystem.with(kibibytes: 256, in: fx.directory) { mount in
                 try mount.fill()
                 let store = mount.path + "/store"
-                let environment = LockFileFaults.environment(faults)
+                let environment = SyscallFaults.environment(faults)
                 let created = try fx.run(["init", "--store", store], environment: environment)
                 #expect(!created.signaled && created.status == Exit.storage, "\(created)")
                 #expect(created.errors.contains("fallocate("), "\(created)")
@@ -47,29 +47,13 @@ struct CLILockFileFallbackTests {
                 try mount.free()
                 let retried = try fx.run(["init", "--store", store], environment: environment)
                 #expect(retried.status == Exit.ok, "\(retried)")
-                try LockFileFaults.expectReservedLockFile(in: store)
+                try SyscallFaults.expectReservedLockFile(in: store)
             }
         }
     }
 }
 
-/// The preloaded library of ``CLILockFileFallbackTests``.
-enum LockFileFaults {
-    /// `$ANNALS_SHIMS_DIR/liblockfile-faults.so`, else `<root>/.build/shims/liblockfile-faults.so`.
-    static let path: String = {
-        let environment = ProcessInfo.processInfo.environment["ANNALS_SHIMS_DIR"] ?? ""
-        let directory =
-            environment.isEmpty ? RepositoryPaths.root.appendingPathComponent(".build/shims").path : environment
-        return directory + "/liblockfile-faults.so"
-    }()
-
-    static var isBuilt: Bool { FileManager.default.fileExists(atPath: path) }
-
-    /// The environment that preloads the library with `faults` injected.
-    static func environment(_ faults: String) -> [String: String] {
-        ["LD_PRELOAD": path, "ANNALS_LOCKFILE_FAULTS": faults]
-    }
-
+extension SyscallFaults {
     /// The store's directory holds no temporary name, and its lock file has a block for each of its bytes (LMDB alone
     /// sizes it with `ftruncate`, which leaves holes past the pages it writes).
     static func expectReservedLockFile(

@@ -1,32 +1,46 @@
-// An LD_PRELOAD library that makes the calls behind a store's lock file fail as they do on file systems the test
-// machine does not have, so that the fallbacks of `annals_create_reserved_file` (Sources/CAnnalsSupport) run in
-// tests. `ANNALS_LOCKFILE_FAULTS` lists the faults, separated by commas:
+// An LD_PRELOAD library that makes system calls fail as they do on file systems and disks the test machine does not
+// have, so that the engine's handling of those failures runs in tests. `ANNALS_FAULTS` lists the faults, separated
+// by commas:
 //
-//   no-tmpfile   open(..., O_TMPFILE) fails with EOPNOTSUPP, as on a file system without unnamed files;
-//   no-links     link() and linkat() fail with EPERM, as on vfat, exFAT and some network and FUSE mounts.
+//   no-tmpfile          open(..., O_TMPFILE) fails with EOPNOTSUPP, as on a file system without unnamed files;
+//   no-links            link() and linkat() fail with EPERM, as on vfat, exFAT and some network and FUSE mounts;
+//   fdatasync-eio:N     the N-th call to fdatasync() in the process fails with EIO (a disk's write error), and every
+//                       other one succeeds, as a later sync does on Linux after the kernel dropped the pages it could
+//                       not write.
 //
 // Only the faults named are injected; every other call goes to the C library unchanged. Built by `make shims` into
-// .build/shims/liblockfile-faults.so.
+// .build/shims/libannals-faults.so.
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-/// Whether `fault` is one of the faults `ANNALS_LOCKFILE_FAULTS` names.
-static int injects(const char *fault) {
-    const char *list = getenv("ANNALS_LOCKFILE_FAULTS");
-    if (list == NULL) return 0;
+/// Where `fault` is named in `ANNALS_FAULTS` (followed by the end, a comma or, for a fault with a number, a colon),
+/// or NULL.
+static const char *named(const char *fault) {
+    const char *list = getenv("ANNALS_FAULTS");
+    if (list == NULL) return NULL;
     size_t length = strlen(fault);
     for (const char *at = list; (at = strstr(at, fault)) != NULL; at += length) {
         int starts = at == list || at[-1] == ',';
-        int ends = at[length] == '\0' || at[length] == ',';
-        if (starts && ends) return 1;
+        int ends = at[length] == '\0' || at[length] == ',' || at[length] == ':';
+        if (starts && ends) return at + length;
     }
-    return 0;
+    return NULL;
+}
+
+/// Whether `fault` is one of the faults `ANNALS_FAULTS` names.
+static int injects(const char *fault) { return named(fault) != NULL; }
+
+/// The number after `fault:` in `ANNALS_FAULTS`, or 0 when the fault is not named with one.
+static long number(const char *fault) {
+    const char *rest = named(fault);
+    return rest != NULL && *rest == ':' ? strtol(rest + 1, NULL, 10) : 0;
 }
 
 /// The next definition of `name` after this library's (the C library's).
@@ -78,4 +92,17 @@ int linkat(int from_directory, const char *from, int to_directory, const char *t
     }
     int (*real)(int, const char *, int, const char *, int) = next("linkat");
     return real(from_directory, from, to_directory, to, flags);
+}
+
+/// The calls to fdatasync() so far, from every thread.
+static atomic_long fdatasync_calls;
+
+int fdatasync(int descriptor) {
+    long call = atomic_fetch_add(&fdatasync_calls, 1) + 1;
+    if (call == number("fdatasync-eio")) {
+        errno = EIO;
+        return -1;
+    }
+    int (*real)(int) = next("fdatasync");
+    return real(descriptor);
 }
