@@ -40,6 +40,8 @@ public final class EventStore: @unchecked Sendable {
     /// Wakes subscribers when the durable offset rises.
     let durableChanges: DurableChangeWaiter
     private let writer: Writer?
+    /// The first failed sync in a mode that defers syncs, after which the store accepts no more writes.
+    private let syncLatch = SyncFailureLatch()
     private let training: DictionaryTraining?
     private let automaticSnapshots: AutomaticSnapshots?
     private let closeState = CloseState()
@@ -191,7 +193,7 @@ public final class EventStore: @unchecked Sendable {
             projections: projections)
         let writer = Writer(
             environment: environment, options: options, commit: commit, watermark: watermark, head: head,
-            mergedThrough: mergedThrough)
+            mergedThrough: mergedThrough, syncLatch: syncLatch)
         self.writer = writer
         let training = DictionaryTraining(threshold: options.dictionaryTrainingThreshold)
         self.training = training
@@ -467,12 +469,20 @@ public final class EventStore: @unchecked Sendable {
     /// With ``Durability/sync`` every append is already durable and this only confirms it; with `.noSync` and
     /// `.noMetaSync` it makes the appends so far durable without waiting for the periodic sync.
     /// - Returns: The durable offset.
+    /// - Throws: ``AnnalsError/io(_:)`` with `.noSync` and `.noMetaSync` once a sync of this store has failed (this
+    ///   one or an earlier one, the writer's periodic syncs included): the events committed after the durable offset
+    ///   may not be on disk, and the store accepts no more writes until it is reopened (docs/ARCHITECTURE.md,
+    ///   "Durability"); ``AnnalsError/storage(_:)`` for a failed sync with `.sync`.
     @discardableResult
     public func sync() throws(AnnalsError) -> UInt64 {
         do {
             let head = try environment.read { txn in try txn.lastOffset(schema) }
             if !options.readOnly {
-                try environment.sync()
+                if options.durability == .sync {
+                    try environment.sync()
+                } else {
+                    try syncLatch.sync(environment) { watermark?.durableOffset ?? 0 }
+                }
                 watermark?.advance(to: head)
             }
             return try self.head().durableOffset

@@ -29,11 +29,14 @@ final class Writer: @unchecked Sendable {
     private var lastReaderCheck = monotonicSeconds()
     /// The merge point of the secondary indexes, as last seen.
     private var mergedThrough: UInt64
+    /// The first failed sync (with `.noSync` and `.noMetaSync`), after which every write fails.
+    private let syncLatch: SyncFailureLatch
 
     init(
         environment: Environment, options: StoreOptions, commit: GroupCommit, watermark: DurableWatermark,
-        head: UInt64, mergedThrough: UInt64
+        head: UInt64, mergedThrough: UInt64, syncLatch: SyncFailureLatch
     ) {
+        self.syncLatch = syncLatch
         self.mergedThrough = mergedThrough
         self.environment = environment
         self.options = options
@@ -160,6 +163,16 @@ final class Writer: @unchecked Sendable {
     }
 
     private func process(_ batch: [WriterTask]) {
+        // After a failed sync nothing more is written: what the failure dropped must not be built upon.
+        if let failure = syncLatch.current {
+            for task in batch {
+                switch task {
+                case .append(let request): request.completion(.failure(failure))
+                case .transaction(_, let completion): completion(failure)
+                }
+            }
+            return
+        }
         if case .transaction(let body, let completion) = batch[0] {
             do {
                 try environment.write { txn in try body(txn) }
@@ -178,7 +191,14 @@ final class Writer: @unchecked Sendable {
         do {
             outcome = try environment.write { txn in try commit.apply(requests, txn) }
         } catch {
-            let failure = AnnalsError(error)
+            var failure = AnnalsError(error)
+            // With `.noMetaSync` a commit's data sync also flushes the previous commit's meta page: when the commit
+            // fails there, that page may be lost, so the previous commit is not durable and nothing more is written.
+            if options.durability == .noMetaSync, let failed = error as? LMDBError,
+                failed.operation == "mdb_txn_commit"
+            {
+                failure = syncLatch.record(failed, durable: watermark.durableOffset)
+            }
             for request in requests { request.completion(.failure(failure)) }
             return
         }
@@ -209,10 +229,11 @@ final class Writer: @unchecked Sendable {
         switch options.durability {
         case .sync:
             watermark.advance(to: head)
-        case .noMetaSync:
+        // A commit racing a failed sync of ``EventStore/sync()`` reports nothing more as durable.
+        case .noMetaSync where syncLatch.current == nil:
             // This commit's data sync also flushed the previous commit's meta page.
             watermark.advance(to: previous)
-        case .noSync:
+        case .noMetaSync, .noSync:
             break
         }
         watermark.noteCommit()
@@ -233,9 +254,9 @@ final class Writer: @unchecked Sendable {
         guard options.durability != .sync else { return }
         let head = lock.withLock { committedHead }
         guard force || head > lastSyncedHead else { return }
-        if (try? environment.sync()) != nil {
-            lastSyncedHead = head
-            watermark.advance(to: head)
-        }
+        // A failure is latched: appends and writes fail from now on, and the watermark stays where it is.
+        guard (try? syncLatch.sync(environment, durable: { lastSyncedHead })) != nil else { return }
+        lastSyncedHead = head
+        watermark.advance(to: head)
     }
 }

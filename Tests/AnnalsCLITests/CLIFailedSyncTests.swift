@@ -1,0 +1,37 @@
+import AnnalsTestSupport
+import Foundation
+import Testing
+
+/// A sync that fails in the durability modes that defer syncs (`append --durability no-sync` and `no-meta-sync`):
+/// `fdatasync` fails with EIO once, through `tools/faults/syscall-faults.c` preloaded into `annals`, and succeeds
+/// again afterwards, as on Linux once the kernel has dropped the pages it could not write. Nothing committed since the
+/// last good sync may be reported durable then, even though a later sync succeeds: the append exits 5 without a
+/// receipt, the durable watermark stays where it was, and the store refuses further writes until it is reopened.
+@Suite("CLI: a failed sync", .enabled(if: SyscallFaults.isBuilt))
+struct CLIFailedSyncTests {
+    /// The sync that fails: the first is the writer's open; the second, with `no-sync`, the sync `append` makes
+    /// before printing its receipts (or the writer's periodic one, whichever comes first), and with `no-meta-sync`
+    /// the data sync of the first commit.
+    @Test(arguments: [("no-sync", 2), ("no-meta-sync", 2), ("no-meta-sync", 3)])
+    func nothingIsReportedDurableAfterAFailedSync(durability: String, failingCall: Int) throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            let lines = Array((sampleLines(2).joined(separator: "\n") + "\n").utf8)
+            let appended = try fx.run(
+                ["append", "--durability", durability, "--store", fx.store], stdin: lines,
+                environment: SyscallFaults.environment("fdatasync-eio:\(failingCall)"))
+            #expect(appended.status == Exit.storage, "\(appended)")
+            #expect(appended.output.isEmpty, "a receipt was printed for an event not made durable: \(appended)")
+            #expect(appended.errors.contains("Input/output error"), "\(appended)")
+            #expect(
+                appended.errors.contains("may not be on disk") && appended.errors.contains("accepts no more writes"),
+                "\(appended)")
+            // The writer's sync at exit succeeded, but proves nothing: the watermark stayed at 0.
+            #expect(try fx.head().int("durableOffset") == 0)
+            // Reopened, the store goes on.
+            let resumed = try fx.annals("append", stdin: sampleLines(1, start: 2)[0])
+            #expect(resumed.status == Exit.ok, "\(resumed)")
+            #expect(try fx.annals("verify").status == Exit.ok)
+        }
+    }
+}
