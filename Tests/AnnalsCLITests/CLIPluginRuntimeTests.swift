@@ -78,6 +78,18 @@ struct CLIPluginRuntimeTests {
             try Data("[1]".utf8).write(to: URL(fileURLWithPath: fx.path("list.json")))
             let notSecrets = try run(["--secrets", fx.path("list.json")])
             #expect(notSecrets.status == Exit.invalidInput, "\(notSecrets)")
+            // Malformed JSON is located; a file that cannot be read gives the system's reason.
+            try Data("{\n  \"acme\": {\"key\": \"v\",}\n}".utf8).write(to: URL(fileURLWithPath: fx.path("comma.json")))
+            let malformed = try run(["--secrets", fx.path("comma.json")])
+            #expect(malformed.status == Exit.invalidInput, "\(malformed)")
+            #expect(malformed.errors.contains("is not valid JSON: "), "\(malformed)")
+            #expect(
+                malformed.errors.contains("trailing comma in object at line 2, column 23 (byte 24)"), "\(malformed)")
+            let directory = try run(["--secrets", fx.directory])
+            #expect(directory.status == Exit.invalidInput, "\(directory)")
+            #expect(
+                directory.errors.contains("cannot read the secrets file \(fx.directory): Is a directory"),
+                "\(directory)")
             for flags in [
                 ["--max-writes", "-1"], ["--max-writes", "1000001"], ["--max-write-bytes", "-5"],
                 ["--max-kv-bytes", "2000000000"], ["--cascade-limit", "0"], ["--cascade-limit", "x"],

@@ -69,6 +69,19 @@ import Testing
         } catch {
             #expect(error.column == 22)
             #expect(error.byteOffset == 21)
+            #expect(error.line == 1)
+            #expect(error.description == "trailing comma in object at column 22 (byte 21)")
+        }
+    }
+
+    @Test func reportsTheLineOfAProblemPastTheFirst() {
+        do {
+            _ = try JSONParser.parse("{\n  \"a\": 1,\n  \"b\": tru\n}")
+            Issue.record("accepted")
+        } catch {
+            #expect(error.line == 3)
+            #expect(error.column == 8)
+            #expect(error.description.hasSuffix("at line 3, column 8 (byte 19)"), "\(error)")
         }
     }
 

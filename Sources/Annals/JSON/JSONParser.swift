@@ -4,11 +4,18 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
     public let reason: String
     /// The byte offset of the problem, from 0.
     public let byteOffset: Int
+    /// The line of the problem, from 1.
+    public let line: Int
     /// The column (byte-based) of the problem on its line, from 1.
     public let column: Int
 
-    /// `reason at column N (byte offset M)`.
-    public var description: String { "\(reason) at column \(column) (byte \(byteOffset))" }
+    /// `reason at line L, column N (byte M)`, or `reason at column N (byte M)` on the first line (a one-line text
+    /// such as an event's metadata).
+    public var description: String {
+        line == 1
+            ? "\(reason) at column \(column) (byte \(byteOffset))"
+            : "\(reason) at line \(line), column \(column) (byte \(byteOffset))"
+    }
 }
 
 /// A strict JSON parser (RFC 8259): rejects trailing commas, comments, duplicate keys, lone surrogates, invalid
@@ -48,12 +55,16 @@ public struct JSONParser {
     private func error(_ reason: String, at offset: Int? = nil) -> JSONParseError {
         let at = offset ?? position
         var lineStart = 0
+        var line = 1
         var i = 0
         while i < at && i < bytes.count {
-            if bytes[i] == 0x0A { lineStart = i + 1 }
+            if bytes[i] == 0x0A {
+                lineStart = i + 1
+                line += 1
+            }
             i += 1
         }
-        return JSONParseError(reason: reason, byteOffset: at, column: at - lineStart + 1)
+        return JSONParseError(reason: reason, byteOffset: at, line: line, column: at - lineStart + 1)
     }
 
     private mutating func skipWhitespace() {

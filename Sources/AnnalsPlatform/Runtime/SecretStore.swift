@@ -1,3 +1,4 @@
+import Annals
 import Foundation
 
 /// Where plugin secrets come from. A plugin reads a secret only through the `secrets.read:NAME` host call, and only
@@ -22,24 +23,32 @@ public struct StaticSecrets: SecretStore {
 
     /// Reads a JSON file `{"ORG or *": {"NAME": "value"}}` (what `annals plugin run --secrets FILE` takes).
     /// - Throws: ``PlatformError/notFound(_:)`` when there is no such file; ``PlatformError/invalidArgument(_:)``
-    ///   naming the file and what else is wrong.
+    ///   naming the file and what else is wrong: the system's reason it cannot be read, where its JSON is malformed
+    ///   (line, column and byte), or the member that is not a string.
     public init(contentsOfFile path: String) throws(PlatformError) {
-        guard FileManager.default.fileExists(atPath: path) else {
+        let bytes: [UInt8]
+        switch FileChunks.contents(of: path) {
+        case .success(let contents): bytes = contents
+        case .failure(let error) where error.code == ENOENT:
             throw .notFound("cannot open the secrets file \(path): no such file")
+        case .failure(let error): throw .invalidArgument("cannot read the secrets file \(path): \(error)")
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw .invalidArgument("cannot read the secrets file \(path)")
+        let parsed: JSONValue
+        do {
+            parsed = try JSONParser.parse(bytes)
+        } catch {
+            throw .invalidArgument("the secrets file \(path) is not valid JSON: \(error)")
         }
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        guard case .object(let object) = parsed else {
             throw .invalidArgument("the secrets file \(path) is not a JSON object")
         }
         var values: [String: [String: String]] = [:]
         for (scope, names) in object {
-            guard let names = names as? [String: Any] else {
+            guard case .object(let names) = names else {
                 throw .invalidArgument("secrets file \(path): '\(scope)' must map secret names to strings")
             }
             for (name, value) in names {
-                guard let value = value as? String else {
+                guard case .string(let value) = value else {
                     throw .invalidArgument("secrets file \(path): '\(scope).\(name)' must be a string")
                 }
                 values[scope, default: [:]][name] = value
