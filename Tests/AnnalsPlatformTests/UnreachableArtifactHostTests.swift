@@ -84,6 +84,59 @@ struct UnreachableArtifactHostTests {
             failure: { "\($0) accepted the request but sent no response: " }, failed: "sent no response")
     }
 
+    /// How the download of `url` fails, or `nil` when it succeeds.
+    func downloadFailure(_ url: String, timeouts: DownloadTimeouts) throws -> DownloadFailure? {
+        let url = try #require(URL(string: url))
+        do throws(DownloadFailure) {
+            try HTTPDownload.get(url, maximumBytes: 1_000, timeouts: timeouts) { _ in }
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test("a redirect to a host that never accepts blames that host as unreachable, not as silent after a request")
+    func redirectToASilentHost() async throws {
+        let silent = try SilentListener()
+        defer { silent.close() }
+        try await AnnouncingHTTPServer.serving(announcedBytes: 0) { base in
+            let failure = try downloadFailure(
+                base + "/to-port/\(silent.port)", timeouts: DownloadTimeouts(connect: 1, stall: 30))
+            guard case .unreachableHost(let host, _) = failure else {
+                Issue.record("\(String(describing: failure))")
+                return
+            }
+            #expect(host == "127.0.0.1:\(silent.port)")
+        }
+    }
+
+    @Test("a redirect to a host that takes the request but never answers blames that host as unresponsive")
+    func redirectToAHungHost() async throws {
+        let mute = try MuteListener()
+        defer { mute.close() }
+        try await AnnouncingHTTPServer.serving(announcedBytes: 0) { base in
+            let failure = try downloadFailure(
+                base + "/to-port/\(mute.port)", timeouts: DownloadTimeouts(connect: 5, stall: 1))
+            guard case .unresponsiveHost(let host, _) = failure else {
+                Issue.record("\(String(describing: failure))")
+                return
+            }
+            #expect(host == "127.0.0.1:\(mute.port)")
+        }
+    }
+
+    @Test("a host that answers with a redirect and then stalls in its body did respond: a transfer failure")
+    func stalledRedirectBody() async throws {
+        try await AnnouncingHTTPServer.serving(announcedBytes: 100) { base in
+            let failure = try downloadFailure(
+                base + "/stalled-redirect", timeouts: DownloadTimeouts(connect: 5, stall: 1))
+            guard case .transfer = failure else {
+                Issue.record("\(String(describing: failure))")
+                return
+            }
+        }
+    }
+
     @Test("a host is one whatever the case of its name, and an IPv6 address keeps its brackets")
     func hostNames() throws {
         let host = { (url: String) in HTTPDownload.host(of: try #require(URL(string: url))) }

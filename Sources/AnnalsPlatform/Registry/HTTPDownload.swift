@@ -71,11 +71,11 @@ enum HTTPDownload {
             return (200..<300).contains(status) ? .success(()) : .failure(.status(status))
         case CURLE_FILESIZE_EXCEEDED:
             return .failure(.tooLarge(maximumBytes: maximumBytes))
-        // A timeout counts as an unreachable host only before the request was sent (the `where` is the last
-        // pattern's alone), and as an unresponsive one after it, while no response has begun.
+        // A timeout counts as an unreachable host only before the request to it was sent (the `where` is the last
+        // pattern's alone), and as an unresponsive one after it, while no response to it has begun.
         case CURLE_COULDNT_RESOLVE_PROXY, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_CONNECT, CURLE_SSL_CONNECT_ERROR,
             CURLE_PEER_FAILED_VERIFICATION,
-            CURLE_OPERATION_TIMEDOUT where !requestSent(handle):
+            CURLE_OPERATION_TIMEDOUT where !receiver.requestSent:
             return .failure(.unreachableHost(host: host(of: effectiveURL(handle) ?? url), reason: reason))
         case CURLE_OPERATION_TIMEDOUT where receiver.awaitsResponse:
             return .failure(.unresponsiveHost(host: host(of: effectiveURL(handle) ?? url), reason: reason))
@@ -130,11 +130,19 @@ enum HTTPDownload {
         return status
     }
 
-    /// Whether the request was sent, which a timeout before the connection was made precludes.
-    private static func requestSent(_ handle: UnsafeMutableRawPointer) -> Bool {
+    /// The time from the start until the request was about to be sent, in microseconds, summed over the requests
+    /// sent so far (a redirect's included); 0 before the first.
+    fileprivate static func pretransferTime(_ handle: UnsafeMutableRawPointer) -> curl_off_t {
         var microseconds: curl_off_t = 0
         _ = annals_curl_get_offset(handle, CURLINFO_PRETRANSFER_TIME_T, &microseconds)
-        return microseconds > 0
+        return microseconds
+    }
+
+    /// How many redirects libcurl has followed: it counts one as it moves on to the URL the redirect gives.
+    fileprivate static func redirectCount(_ handle: UnsafeMutableRawPointer) -> Int {
+        var count = 0
+        _ = annals_curl_get_long(handle, CURLINFO_REDIRECT_COUNT, &count)
+        return count
     }
 
     /// The URL last asked for, after redirects.
@@ -158,9 +166,24 @@ private final class BodyReceiver {
     private var announcedLength: UInt64?
     /// Why the transfer was stopped, if it was.
     private(set) var failure: DownloadFailure?
-    /// Whether the request last sent has had no response line yet: true until the first `HTTP/` line, and again
-    /// after a redirect's headers end (libcurl then asks the next URL).
-    private(set) var awaitsResponse = true
+    /// The redirects followed and the pre-transfer time when the last response line (`HTTP/`) arrived, or `nil`
+    /// before one: a higher count since means libcurl has moved on to another URL, a later time that it has sent its
+    /// request there.
+    private var lastResponse: (redirects: Int, pretransfer: curl_off_t)?
+
+    /// Whether the URL libcurl asks for now (the first, or the one a redirect gave) has had no response line yet. A
+    /// response whose headers or body (a redirect's included) stall has begun: its host answered.
+    var awaitsResponse: Bool {
+        guard let lastResponse else { return true }
+        return HTTPDownload.redirectCount(handle) > lastResponse.redirects
+    }
+
+    /// Whether the request for the URL libcurl asks for now was sent, which a timeout while connecting precludes
+    /// (libcurl sums the pre-transfer time over a redirect's requests: only a later one than at the last response
+    /// says the request after a redirect was sent).
+    var requestSent: Bool {
+        !awaitsResponse || HTTPDownload.pretransferTime(handle) > (lastResponse?.pretransfer ?? 0)
+    }
 
     init(
         handle: UnsafeMutableRawPointer, maximumBytes: Int, receive: @escaping (UnsafeRawBufferPointer) throws -> Void
@@ -178,7 +201,7 @@ private final class BodyReceiver {
         let text = String(decoding: line, as: UTF8.self)
         if text.hasPrefix("HTTP/") {
             announcedLength = nil
-            awaitsResponse = false
+            lastResponse = (HTTPDownload.redirectCount(handle), HTTPDownload.pretransferTime(handle))
             return true
         }
         guard text.allSatisfy(\.isWhitespace) else {
@@ -189,7 +212,6 @@ private final class BodyReceiver {
             return true
         }
         let status = HTTPDownload.responseCode(handle)
-        if (300..<400).contains(status) && !statusChecked { awaitsResponse = true }
         if status == 0 || (100..<200).contains(status) || (300..<400).contains(status) || statusChecked { return true }
         guard acceptsStatus(status) else { return false }
         if let announcedLength, announcedLength > UInt64(maximumBytes) {
