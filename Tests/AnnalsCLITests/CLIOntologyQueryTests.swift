@@ -376,7 +376,7 @@ struct CLIOntologyQueryTests {
             // Types, statuses and labels follow the ontology's rule for names: 1–64 bytes, no control character.
             (["things", "--type", String(repeating: "t", count: 65)], "--type must be 1–64 bytes, not 65"),
             (["things", "--status", "on\tline"], "--status contains a control character"),
-            (["connections", "--type", String(repeating: "é", count: 33)], "--type must be 1–64 bytes, not 66"),
+            (["connections", "--type", String(repeating: "t", count: 64) + "é"], "--type must be 1–64 bytes, not 66"),
             (["graph", "t-hub", "--type", "a\u{7F}"], "--type contains a control character"),
             (["knowledge", "--label", String(repeating: "l", count: 65)], "--label must be 1–64 bytes, not 65"),
             (["search", "x", "--label", "\u{1B}[31m"], "--label contains a control character"),
@@ -404,6 +404,37 @@ struct CLIOntologyQueryTests {
             #expect(decomposed.utf8.count == 66)
             let result = try fx.annals("things", "--type", decomposed)
             #expect(result.status == Exit.ok, "\(result)")
+        }
+    }
+
+    /// The ontology judges a name in the spelling its event used and stores it in NFC, which can be longer: a
+    /// composition exclusion decomposes (U+1D160, 4 bytes, is three scalars of 4 bytes in NFC; U+FB2C, 3 bytes, is
+    /// three of 2). Such a type, status or label, up to three times 64 bytes once in NFC, is one an entity has, and a
+    /// filter naming it in either spelling finds it.
+    @Test func aNameLongerInNFCThanAsAppendedIsNoRefusedFilter() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            let type = String(repeating: "\u{1D160}", count: 16)
+            let status = String(repeating: "\u{FB2C}", count: 21)
+            #expect(type.utf8.count == 64 && type.precomposedStringWithCanonicalMapping.utf8.count == 192)
+            #expect(status.utf8.count == 63 && status.precomposedStringWithCanonicalMapping.utf8.count == 126)
+            let lines = [
+                OntologySample.thing("t-long", type: type, name: "Long", group: "org-a", status: status),
+                OntologySample.knowledge("k-long", thing: "t-long", group: "org-a", labels: [status], text: "long"),
+            ]
+            let appended = try fx.run(
+                ["append", "--store", fx.store], stdin: Array((lines.joined(separator: "\n") + "\n").utf8))
+            try #require(appended.status == Exit.ok, "\(appended)")
+            for spelling in [type, type.precomposedStringWithCanonicalMapping] {
+                let result = try fx.annals("things", "--type", spelling)
+                #expect(result.status == Exit.ok && result.output.contains("t-long"), "\(result)")
+            }
+            for spelling in [status, status.precomposedStringWithCanonicalMapping] {
+                let things = try fx.annals("things", "--status", spelling)
+                #expect(things.status == Exit.ok && things.output.contains("t-long"), "\(things)")
+                let knowledge = try fx.annals("knowledge", "--label", spelling)
+                #expect(knowledge.status == Exit.ok && knowledge.output.contains("k-long"), "\(knowledge)")
+            }
         }
     }
 

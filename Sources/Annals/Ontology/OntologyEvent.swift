@@ -31,16 +31,28 @@ public enum OntologyEventType {
 }
 
 extension OntologyEventType {
-    /// Why `name` cannot be a thing type, connection type, status or label, or `nil` when it can: it must be 1–64
-    /// bytes of UTF-8 without control characters (docs/EVENTS.md). Lets a query's caller refuse a filter no entity
-    /// can match (the CLI exits 64) instead of answering it with nothing.
+    /// Why no entity can have `name` (in any canonically equivalent spelling) as its thing type, connection type,
+    /// status or label, or `nil` when one can (docs/EVENTS.md). Lets a query's caller refuse a filter no entity can
+    /// match (the CLI exits 64) instead of answering it with nothing.
+    ///
+    /// An event's name must be 1–64 bytes of UTF-8 without control characters in the spelling the event used, and is
+    /// stored in NFC, which can be up to three times longer: a composition exclusion decomposes (U+1D160, 4 bytes, is
+    /// 12 in NFC; U+FB2C, 3 bytes, is 6). So a length is refused only when even the shortest spelling of `name` would
+    /// be longer than 64 bytes: at least the ASCII bytes of its NFC (no other spelling of them is shorter) and a third
+    /// of its other bytes.
     public static func nameProblem(_ name: String) -> String? {
-        do {
-            try OntologyEvent.checkName(name, field: "name")
-            return nil
-        } catch {
-            return error.reason
+        let canonical = name.canonicalSpelling
+        let bytes = canonical.utf8.count
+        let ascii = canonical.utf8.reduce(0) { $0 + ($1 < 0x80 ? 1 : 0) }
+        let maximum = OntologyEvent.maximumNameLength
+        guard bytes > 0, ascii + (bytes - ascii + 2) / 3 <= maximum else {
+            return "must be 1–\(maximum) bytes, not \(bytes)"
         }
+        // Control characters have no other spelling.
+        guard !ByteScan.utf8(of: canonical, ByteScan.containsControlCharacter) else {
+            return "contains a control character"
+        }
+        return nil
     }
 }
 

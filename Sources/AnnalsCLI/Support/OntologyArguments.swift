@@ -22,7 +22,7 @@ enum OntologyArguments {
     }
 
     /// Rejects a type, label or status given to `flag` that no entity can have (exit 64): empty, longer than 64
-    /// bytes, or with a control character (``OntologyEventType/nameProblem(_:)``), in normalization form C too.
+    /// bytes in every spelling, or with a control character (``OntologyEventType/nameProblem(_:)``).
     static func checkNames(_ values: [String?], flags: [String]) throws {
         try check(values, flags: flags, by: OntologyEventType.nameProblem)
     }
