@@ -10,6 +10,9 @@ import LMDB
 /// reopened. The writer thread's syncs and ``EventStore/sync()`` run under one lock, so a sync that succeeds after
 /// another one failed can never be reported before that failure.
 final class SyncFailureLatch: @unchecked Sendable {
+    /// Held for a whole sync, so that syncs run one at a time.
+    private let syncing = ConditionLock()
+    /// Guards `failure` alone, so that ``current`` never waits for a sync.
     private let lock = ConditionLock()
     private var failure: AnnalsError?
 
@@ -20,15 +23,13 @@ final class SyncFailureLatch: @unchecked Sendable {
     /// - Parameter durable: The durable watermark before this sync, named by the error if it fails.
     /// - Throws: The latched failure, this sync's included.
     func sync(_ environment: Environment, durable: () -> UInt64) throws(AnnalsError) {
-        lock.lock()
-        defer { lock.unlock() }
-        if let failure { throw failure }
+        syncing.lock()
+        defer { syncing.unlock() }
+        if let failure = current { throw failure }
         do {
             try environment.sync()
         } catch {
-            let latched = Self.failure(error, durable: durable())
-            failure = latched
-            throw latched
+            throw record(error, durable: durable())
         }
     }
 
