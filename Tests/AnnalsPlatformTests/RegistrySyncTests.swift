@@ -157,6 +157,8 @@ struct RegistrySyncTests {
                   {"name": "bad-range", "versions": [{"version": "1.0.0", "dependencies": {"x": "^^1"}}]},
                   {"name": "bad-permission", "versions": [{"version": "1.0.0", "permissions": ["network"]}]},
                   {"name": "bad-hash", "versions": [{"version": "1.0.0", "artifact": {"path": "ok.wasm", "sha256": "\(digest)"}}]},
+                  {"name": "no-file", "versions": [{"version": "1.0.0", "artifact": {"path": "gone.wasm", "sha256": "\(digest)"}}]},
+                  {"name": "a-directory", "versions": [{"version": "1.0.0", "artifact": {"path": ".", "sha256": "\(digest)"}}]},
                   {"name": "no-versions", "versions": []},
                   {"versions": [{"version": "1.0.0"}]},
                   {"name": "fine", "versions": [{"version": "1.0.0", "permissions": ["kv", "secrets.read:API_KEY"]}]}
@@ -170,8 +172,11 @@ struct RegistrySyncTests {
             #expect(reasons["bad-range"]?.hasPrefix("versions[0].dependencies.x:") == true)
             #expect(reasons["bad-permission"]?.contains("invalid capability 'network'") == true)
             #expect(reasons["bad-hash"]?.contains("has SHA-256") == true)
+            #expect(reasons["no-file"]?.hasSuffix("no file at \(directory)/gone.wasm") == true, "\(reasons)")
+            #expect(
+                reasons["a-directory"]?.hasSuffix("cannot read \(directory)/.: Is a directory") == true, "\(reasons)")
             #expect(reasons["no-versions"] == "versions: at least one version is needed")
-            #expect(reasons["#5"] == "name: missing, or not a string")
+            #expect(reasons["#7"] == "name: missing, or not a string")
         }
     }
 

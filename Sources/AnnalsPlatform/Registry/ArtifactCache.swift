@@ -171,7 +171,7 @@ struct ArtifactCache {
         unreachableHosts: [String: String]
     ) throws(PlatformError) -> Outcome {
         let path = "\(directory)/\(sha256).wasm"
-        if FileDigest.sha256(atPath: path) == sha256 {
+        if case .success(sha256) = FileDigest.sha256(atPath: path) {
             return .cached(path: path)
         }
         let host = HTTPDownload.host(of: url)

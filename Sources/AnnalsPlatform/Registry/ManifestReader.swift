@@ -141,8 +141,12 @@ enum ManifestReader {
         let isURL = path.hasPrefix("http://") || path.hasPrefix("https://")
         if !isURL, !path.hasPrefix("/"), let baseDirectory { path = baseDirectory + "/" + path }
         if !isURL, baseDirectory != nil {
-            guard let digest = FileDigest.sha256(atPath: path) else {
+            let digest: String
+            switch FileDigest.sha256(atPath: path) {
+            case .success(let value): digest = value
+            case .failure(let error) where error.code == ENOENT:
                 throw EntryFault("\(fields.field("path")): no file at \(path)")
+            case .failure(let error): throw EntryFault("\(fields.field("path")): cannot read \(path): \(error)")
             }
             guard digest == sha256 else {
                 throw EntryFault("\(fields.field("sha256")): the file at \(path) has SHA-256 \(digest)")

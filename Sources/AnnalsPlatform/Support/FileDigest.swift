@@ -3,11 +3,13 @@ import Crypto
 
 /// The SHA-256 of a file, read in chunks (``FileChunks``): memory stays bounded whatever the file's size.
 enum FileDigest {
-    /// The SHA-256 of the file at `path`, in lowercase hex, or `nil` when it cannot be opened or read (it is
-    /// missing, a directory, unreadable).
-    static func sha256(atPath path: String) -> String? {
+    /// The SHA-256 of the file at `path`, in lowercase hex, or why it cannot be read (it is missing, a directory,
+    /// unreadable).
+    static func sha256(atPath path: String) -> Result<String, FileReadError> {
         var hasher = SHA256()
-        guard FileChunks.read(path, { hasher.update(bufferPointer: $0) }) == nil else { return nil }
-        return hasher.finalize().hexadecimal
+        if let code = FileChunks.read(path, { hasher.update(bufferPointer: $0) }) {
+            return .failure(FileReadError(code: code))
+        }
+        return .success(hasher.finalize().hexadecimal)
     }
 }
