@@ -34,4 +34,28 @@ struct CLIFailedSyncTests {
             #expect(try fx.annals("verify").status == Exit.ok)
         }
     }
+
+    /// With `no-meta-sync` an index merge is a commit like an append's, whose data sync also flushes the previous
+    /// commit's meta page: when that sync fails, the store stops just the same. The first commit of the second
+    /// `append` reaches the merge interval (16 384 events), so the merge that follows it makes the second data sync
+    /// of a commit in that process; the batches after it are refused.
+    @Test func aFailedIndexMergeStopsTheStore() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            let fill = Array((sampleLines(16_383).joined(separator: "\n") + "\n").utf8)
+            let filled = try fx.run(["append", "--store", fx.store], stdin: fill)
+            try #require(filled.status == Exit.ok, "\(filled)")
+            let lines = Array((sampleLines(2_000, start: 16_383).joined(separator: "\n") + "\n").utf8)
+            let appended = try fx.run(
+                ["append", "--durability", "no-meta-sync", "--store", fx.store], stdin: lines,
+                environment: SyscallFaults.environment("commit-fdatasync-eio:2"))
+            #expect(appended.status == Exit.storage, "\(appended)")
+            #expect(appended.errors.contains("Input/output error"), "\(appended)")
+            #expect(appended.errors.contains("accepts no more writes"), "\(appended)")
+            #expect(try fx.headOffset() < 16_383 + 2_000, "the batches after the failed merge were written")
+            let resumed = try fx.annals("append", stdin: sampleLines(1, start: 18_383)[0])
+            #expect(resumed.status == Exit.ok, "\(resumed)")
+            #expect(try fx.annals("verify").status == Exit.ok)
+        }
+    }
 }

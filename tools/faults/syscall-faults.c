@@ -7,6 +7,10 @@
 //   fdatasync-eio:N     the N-th call to fdatasync() in the process fails with EIO (a disk's write error), and every
 //                       other one succeeds, as a later sync does on Linux after the kernel dropped the pages it could
 //                       not write.
+//   commit-fdatasync-eio:N  the N-th call to fdatasync() that follows, on its thread, a pwrite() or writev() past the
+//                       first two pages of a file (LMDB's meta pages) fails with EIO: the N-th data sync of an LMDB commit,
+//                       counted apart from the syncs of what is already written (`mdb_env_sync`), which a commit's
+//                       meta page write precedes and whose number depends on timing.
 //
 // Only the faults named are injected; every other call goes to the C library unchanged. Built by `make shims` into
 // .build/shims/libannals-faults.so.
@@ -18,6 +22,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 /// Where `fault` is named in `ANNALS_FAULTS` (followed by the end, a comma or, for a fault with a number, a colon),
@@ -94,12 +99,43 @@ int linkat(int from_directory, const char *from, int to_directory, const char *t
     return real(from_directory, from, to_directory, to, flags);
 }
 
+/// Whether this thread's last pwrite() or writev() since its last fdatasync() wrote past the first two pages of its file: the
+/// data pages of an LMDB commit, which syncs them next, rather than a meta page.
+static _Thread_local int wrote_data_pages;
+
+/// Notes whether a write at `offset` is one of data pages, for `commit-fdatasync-eio`.
+static void note_write(off_t offset) { wrote_data_pages = offset >= 2 * sysconf(_SC_PAGESIZE); }
+
+ssize_t pwrite(int descriptor, const void *buffer, size_t count, off_t offset) {
+    note_write(offset);
+    ssize_t (*real)(int, const void *, size_t, off_t) = next("pwrite");
+    return real(descriptor, buffer, count, offset);
+}
+
+ssize_t pwrite64(int descriptor, const void *buffer, size_t count, off_t offset) {
+    note_write(offset);
+    ssize_t (*real)(int, const void *, size_t, off_t) = next("pwrite64");
+    return real(descriptor, buffer, count, offset);
+}
+
+/// LMDB writes a run of several pages with lseek() and writev(): the offset is the descriptor's.
+ssize_t writev(int descriptor, const struct iovec *vectors, int count) {
+    off_t offset = lseek(descriptor, 0, SEEK_CUR);
+    if (offset >= 0) note_write(offset);
+    ssize_t (*real)(int, const struct iovec *, int) = next("writev");
+    return real(descriptor, vectors, count);
+}
+
 /// The calls to fdatasync() so far, from every thread.
 static atomic_long fdatasync_calls;
+/// The calls to fdatasync() so far that followed a write of data pages on their thread (commits' data syncs).
+static atomic_long commit_fdatasync_calls;
 
 int fdatasync(int descriptor) {
     long call = atomic_fetch_add(&fdatasync_calls, 1) + 1;
-    if (call == number("fdatasync-eio")) {
+    long commit_call = wrote_data_pages ? atomic_fetch_add(&commit_fdatasync_calls, 1) + 1 : 0;
+    wrote_data_pages = 0;
+    if (call == number("fdatasync-eio") || (commit_call > 0 && commit_call == number("commit-fdatasync-eio"))) {
         errno = EIO;
         return -1;
     }

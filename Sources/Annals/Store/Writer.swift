@@ -178,7 +178,7 @@ final class Writer: @unchecked Sendable {
                 try environment.write { txn in try body(txn) }
                 completion(nil)
             } catch {
-                completion(error)
+                completion(latchFailedCommit(error) ?? error)
             }
             return
         }
@@ -191,14 +191,7 @@ final class Writer: @unchecked Sendable {
         do {
             outcome = try environment.write { txn in try commit.apply(requests, txn) }
         } catch {
-            var failure = AnnalsError(error)
-            // With `.noMetaSync` a commit's data sync also flushes the previous commit's meta page: when the commit
-            // fails there, that page may be lost, so the previous commit is not durable and nothing more is written.
-            if options.durability == .noMetaSync, let failed = error as? LMDBError,
-                failed.operation == "mdb_txn_commit"
-            {
-                failure = syncLatch.record(failed, durable: watermark.durableOffset)
-            }
+            let failure = latchFailedCommit(error) ?? AnnalsError(error)
             for request in requests { request.completion(.failure(failure)) }
             return
         }
@@ -212,12 +205,27 @@ final class Writer: @unchecked Sendable {
         if outcome.head >= mergedThrough + UInt64(max(options.indexMergeInterval, 1)) { mergeIndexes() }
     }
 
-    /// Moves the index delta log into the posting lists, in its own transaction.
+    /// Moves the index delta log into the posting lists, in its own transaction (none after a failed sync).
     private func mergeIndexes() {
+        guard syncLatch.current == nil else { return }
         let schema = commit.schema
-        if let merged = try? environment.write({ txn in try schema.delta.merge(txn, schema: schema) }) {
-            mergedThrough = merged
+        do {
+            mergedThrough = try environment.write { txn in try schema.delta.merge(txn, schema: schema) }
+        } catch {
+            // A merge that fails is tried again after the next commit, unless its commit's sync failed.
+            latchFailedCommit(error)
         }
+    }
+
+    /// With `.noMetaSync` a commit's data sync also flushes the previous commit's meta page: when a commit (an
+    /// append's, a custom transaction's or an index merge's) fails there, that page may be lost, so the previous
+    /// commit is not durable and nothing more is written. Latches such a failure and returns the latched error; `nil`
+    /// for any other failure.
+    @discardableResult
+    private func latchFailedCommit(_ error: any Error) -> AnnalsError? {
+        guard options.durability == .noMetaSync, let failed = error as? LMDBError, failed.operation == "mdb_txn_commit"
+        else { return nil }
+        return syncLatch.record(failed, durable: watermark.durableOffset)
     }
 
     /// Publishes a commit: the durable watermark as far as the durability mode allows, and the commit sequence.
