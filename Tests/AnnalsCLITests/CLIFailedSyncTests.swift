@@ -58,4 +58,25 @@ struct CLIFailedSyncTests {
             #expect(try fx.annals("verify").status == Exit.ok)
         }
     }
+
+    /// A commit's data sync that fails (with `no-meta-sync`, the index merge's, as above) alongside the sync `append`
+    /// makes before printing a batch's receipts: the kernel may report the write error to the merge alone, so the
+    /// other sync's success proves nothing, and nothing past the last commit before it is reported durable.
+    @Test func aSyncAlongsideAFailedCommitProvesNothing() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            let fill = Array((sampleLines(16_383).joined(separator: "\n") + "\n").utf8)
+            let filled = try fx.run(["append", "--store", fx.store], stdin: fill)
+            try #require(filled.status == Exit.ok, "\(filled)")
+            let lines = Array((sampleLines(2_000, start: 16_383).joined(separator: "\n") + "\n").utf8)
+            let appended = try fx.run(
+                ["append", "--durability", "no-meta-sync", "--store", fx.store], stdin: lines,
+                environment: SyscallFaults.environment("overlapped-commit-fdatasync-eio:2"))
+            #expect(appended.status == Exit.storage, "\(appended)")
+            #expect(appended.output.isEmpty, "a receipt was printed for an event not made durable: \(appended)")
+            #expect(appended.errors.contains("accepts no more writes"), "\(appended)")
+            // The first commit's data sync flushed the meta page of the last commit before it (of the fill).
+            #expect(try fx.head().int("durableOffset") == 16_383)
+        }
+    }
 }

@@ -11,6 +11,11 @@
 //                       first two pages of a file (LMDB's meta pages) fails with EIO: the N-th data sync of an LMDB commit,
 //                       counted apart from the syncs of what is already written (`mdb_env_sync`), which a commit's
 //                       meta page write precedes and whose number depends on timing.
+//   overlapped-commit-fdatasync-eio:N  as commit-fdatasync-eio:N, and another thread's sync runs alongside the one
+//                       that fails, whose failure is reported only after that sync returned: the first fdatasync() not
+//                       of a commit after the (N-1)-th commit's data sync waits (up to 5 s) for the N-th to begin, and
+//                       the N-th waits (as long) for it to return. So it is when the kernel reports a write error to
+//                       whichever of two overlapping syncs of a file descriptor checks it first.
 //
 // Only the faults named are injected; every other call goes to the C library unchanged. Built by `make shims` into
 // .build/shims/libannals-faults.so.
@@ -18,10 +23,12 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -131,14 +138,62 @@ static atomic_long fdatasync_calls;
 /// The calls to fdatasync() so far that followed a write of data pages on their thread (commits' data syncs).
 static atomic_long commit_fdatasync_calls;
 
+/// The rendezvous of `overlapped-commit-fdatasync-eio`: the stages reached, guarded by `overlap_lock`.
+static pthread_mutex_t overlap_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t overlap_changed = PTHREAD_COND_INITIALIZER;
+/// The (N-1)-th commit's sync has returned; the sync that overlaps the N-th is taken; the N-th has begun; the
+/// overlapping one has returned.
+static int overlap_armed, overlap_taken, overlap_failing_began, overlap_other_returned;
+
+/// Waits (lock held) up to 5 s for `*stage` to be set.
+static void await_stage(int *stage) {
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 5;
+    while (!*stage && pthread_cond_timedwait(&overlap_changed, &overlap_lock, &deadline) == 0) {}
+}
+
+/// Sets `*stage` and wakes the other side.
+static void reach_stage(int *stage) {
+    pthread_mutex_lock(&overlap_lock);
+    *stage = 1;
+    pthread_cond_broadcast(&overlap_changed);
+    pthread_mutex_unlock(&overlap_lock);
+}
+
 int fdatasync(int descriptor) {
     long call = atomic_fetch_add(&fdatasync_calls, 1) + 1;
     long commit_call = wrote_data_pages ? atomic_fetch_add(&commit_fdatasync_calls, 1) + 1 : 0;
     wrote_data_pages = 0;
+    int (*real)(int) = next("fdatasync");
+    long overlapped = number("overlapped-commit-fdatasync-eio");
+    if (overlapped > 0 && commit_call == overlapped) {
+        reach_stage(&overlap_failing_began);
+        pthread_mutex_lock(&overlap_lock);
+        await_stage(&overlap_other_returned);
+        pthread_mutex_unlock(&overlap_lock);
+        errno = EIO;
+        return -1;
+    }
+    if (overlapped > 0 && commit_call == 0) {
+        pthread_mutex_lock(&overlap_lock);
+        int overlaps = overlap_armed && !overlap_taken;
+        if (overlaps) {
+            overlap_taken = 1;
+            await_stage(&overlap_failing_began);
+        }
+        pthread_mutex_unlock(&overlap_lock);
+        if (overlaps) {
+            int result = real(descriptor);
+            reach_stage(&overlap_other_returned);
+            return result;
+        }
+    }
     if (call == number("fdatasync-eio") || (commit_call > 0 && commit_call == number("commit-fdatasync-eio"))) {
         errno = EIO;
         return -1;
     }
-    int (*real)(int) = next("fdatasync");
-    return real(descriptor);
+    int result = real(descriptor);
+    if (overlapped > 0 && commit_call == overlapped - 1) reach_stage(&overlap_armed);
+    return result;
 }

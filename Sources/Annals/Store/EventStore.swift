@@ -478,12 +478,14 @@ public final class EventStore: @unchecked Sendable {
         do {
             let head = try environment.read { txn in try txn.lastOffset(schema) }
             if !options.readOnly {
+                // A sync that ran alongside a commit this caller cannot wait for (it holds a transaction) proves
+                // nothing about that commit's sync: the watermark then waits for the next sync.
                 if options.durability == .sync {
                     try environment.sync()
-                } else {
-                    try syncLatch.sync(environment) { watermark?.durableOffset ?? 0 }
+                    watermark?.advance(to: head)
+                } else if try syncLatch.sync(environment, durable: { watermark?.durableOffset ?? 0 }) {
+                    watermark?.advance(to: head)
                 }
-                watermark?.advance(to: head)
             }
             return try self.head().durableOffset
         } catch {

@@ -175,10 +175,10 @@ final class Writer: @unchecked Sendable {
         }
         if case .transaction(let body, let completion) = batch[0] {
             do {
-                try environment.write { txn in try body(txn) }
+                _ = try commitTransaction { txn in try body(txn) }
                 completion(nil)
             } catch {
-                completion(latchFailedCommit(error) ?? error)
+                completion(error)
             }
             return
         }
@@ -188,15 +188,16 @@ final class Writer: @unchecked Sendable {
         }
         lastGroupRequests = requests.count
         let outcome: GroupCommit.Outcome
+        let proven: Bool
         do {
-            outcome = try environment.write { txn in try commit.apply(requests, txn) }
+            (outcome, proven) = try commitTransaction { txn in try commit.apply(requests, txn) }
         } catch {
-            let failure = latchFailedCommit(error) ?? AnnalsError(error)
+            let failure = AnnalsError(error)
             for request in requests { request.completion(.failure(failure)) }
             return
         }
         if outcome.appended > 0 {
-            published(head: outcome.head)
+            published(head: outcome.head, proven: proven)
             // Before the completions: while the appenders wait, the store they hold cannot be released on this
             // thread (where its close could not wait) when the background work lets go of it.
             onCommit?(outcome.head)
@@ -209,11 +210,30 @@ final class Writer: @unchecked Sendable {
     private func mergeIndexes() {
         guard syncLatch.current == nil else { return }
         let schema = commit.schema
+        // A merge that fails is tried again after the next commit, unless its commit's sync failed.
+        if let merged = try? commitTransaction({ txn in try schema.delta.merge(txn, schema: schema) }) {
+            mergedThrough = merged.result
+        }
+    }
+
+    /// Runs `body` in a write transaction and commits it. With `.noMetaSync`, whose commits sync, the latch knows
+    /// the commit is in progress (``SyncFailureLatch/commitBegins()``), and a commit that fails is latched
+    /// (``latchFailedCommit(_:)``) before it ends.
+    /// - Returns: What `body` returned, and whether the commit's data sync proves the previous commit durable (with
+    ///   `.noMetaSync`, when no sync failed before it ended and none of ``EventStore/sync()`` ran alongside it).
+    /// - Throws: The latched failure, or what the transaction threw.
+    private func commitTransaction<R>(
+        _ body: (borrowing Transaction) throws -> R
+    ) throws -> (result: R, proven: Bool) {
+        guard options.durability == .noMetaSync else { return (try environment.write(body), false) }
+        let token = syncLatch.commitBegins()
         do {
-            mergedThrough = try environment.write { txn in try schema.delta.merge(txn, schema: schema) }
+            let result = try environment.write(body)
+            return (result, syncLatch.commitEnded(token))
         } catch {
-            // A merge that fails is tried again after the next commit, unless its commit's sync failed.
-            latchFailedCommit(error)
+            let failure = latchFailedCommit(error)
+            syncLatch.commitEnded(token)
+            throw failure ?? error
         }
     }
 
@@ -221,7 +241,6 @@ final class Writer: @unchecked Sendable {
     /// append's, a custom transaction's or an index merge's) fails there, that page may be lost, so the previous
     /// commit is not durable and nothing more is written. Latches such a failure and returns the latched error; `nil`
     /// for any other failure.
-    @discardableResult
     private func latchFailedCommit(_ error: any Error) -> AnnalsError? {
         guard options.durability == .noMetaSync, let failed = error as? LMDBError, failed.operation == "mdb_txn_commit"
         else { return nil }
@@ -229,7 +248,8 @@ final class Writer: @unchecked Sendable {
     }
 
     /// Publishes a commit: the durable watermark as far as the durability mode allows, and the commit sequence.
-    private func published(head: UInt64) {
+    /// - Parameter proven: With `.noMetaSync`, whether the commit's data sync proves the previous commit durable.
+    private func published(head: UInt64, proven: Bool) {
         let previous = lock.withLock { () -> UInt64 in
             defer { committedHead = head }
             return committedHead
@@ -237,8 +257,8 @@ final class Writer: @unchecked Sendable {
         switch options.durability {
         case .sync:
             watermark.advance(to: head)
-        // A commit racing a failed sync of ``EventStore/sync()`` reports nothing more as durable.
-        case .noMetaSync where syncLatch.current == nil:
+        // A commit whose sync ran alongside one of ``EventStore/sync()``, or after a failed one, proves nothing.
+        case .noMetaSync where proven:
             // This commit's data sync also flushed the previous commit's meta page.
             watermark.advance(to: previous)
         case .noMetaSync, .noSync:
