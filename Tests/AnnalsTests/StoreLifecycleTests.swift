@@ -147,6 +147,34 @@ import Testing
         }
     }
 
+    /// `sync()` calls alongside `.noMetaSync` commits that grow the map, one of them inside a transaction (which a
+    /// growing commit waits for), all return, and the last one covers every append.
+    @Test func syncsAlongsideNoMetaSyncCommitsAllReturn() async throws {
+        let options = StoreOptions(durability: .noMetaSync, initialMapSize: 1 << 20)
+        try await withStore(options) { store, _ in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for round in 0..<40 {
+                        _ = try await store.append(
+                            contentsOf: (0..<100).map { i in
+                                NewEvent(
+                                    type: "big", targetId: "t\(i % 10)",
+                                    metadata: [
+                                        "round": .integer(round),
+                                        "blob": .string((0..<8).map { _ in UUID().uuidString }.joined()),
+                                    ])
+                            })
+                    }
+                }
+                group.addTask { for _ in 0..<40 { try store.sync() } }
+                group.addTask { for _ in 0..<40 { try store.environment.read { _ in _ = try store.sync() } } }
+                try await group.waitForAll()
+            }
+            #expect(try store.sync() == 4000)
+            #expect(store.environment.info().mapSize > 1 << 20)
+        }
+    }
+
     @Test func theMapGrowsWithoutLosingABatch() async throws {
         try await withStore(StoreOptions(initialMapSize: 1 << 20)) { store, _ in
             for round in 0..<6 {

@@ -7,94 +7,95 @@ import LMDB
 /// without writing them, so it proves nothing about what was committed before the failure. After a failed sync the
 /// store therefore stops, as RocksDB and PostgreSQL do: it accepts no more writes, never advances its durable
 /// watermark again, and every append, write and ``EventStore/sync()`` fails with the same error until the store is
-/// reopened. The writer thread's syncs and ``EventStore/sync()`` run under one lock, so a sync that succeeds after
-/// another one failed can never be reported before that failure.
+/// reopened.
 ///
-/// With `.noMetaSync` every commit syncs too, on the writer thread, alongside ``EventStore/sync()``. Both sync the
-/// same file descriptor, and the kernel reports a write error to only one of the syncs that overlap it, which may not
-/// be the one whose pages were lost: so a sync that overlapped a commit proves something only once that commit has
-/// ended without a failure, and a commit's sync that overlapped another sync proves nothing (the watermark then
-/// waits for the next periodic sync).
+/// The syncs of ``EventStore/sync()``, the writer thread's periodic syncs and (with `.noMetaSync`) its commits' data
+/// syncs may run alongside each other. They sync the same file descriptor, and the kernel reports a write error to
+/// only one of the syncs that overlap it, which may not be the one whose pages were lost: so a sync that overlapped
+/// others proves something only once those have ended without a failure. A sync waits for them (unless its caller
+/// holds a transaction, which one of them may be waiting for: it then proves nothing); a commit does not wait, and
+/// proves nothing (the watermark waits for the next sync). Nothing holds a lock while it syncs, so no sync waits for
+/// another to begin or for a transaction to end.
 final class SyncFailureLatch: @unchecked Sendable {
-    /// Held for a whole sync, so that syncs run one at a time.
-    private let syncing = ConditionLock()
-    /// Guards `failure` and the counts below, so that ``current`` never waits for a sync.
+    /// Guards everything below, never held during a sync, so that ``current`` never waits for one.
     private let lock = ConditionLock()
     private var failure: AnnalsError?
-    /// Whether a sync of ``sync(_:durable:)`` is in progress, and how many have begun.
-    private var syncInProgress = false
-    private var syncsBegun: UInt64 = 0
-    /// Whether a commit (with `.noMetaSync`, which syncs) is in progress, and how many have begun.
-    private var committing = false
-    private var commitsBegun: UInt64 = 0
+    /// The syncs in progress, by the number of their start (from 1).
+    private var inProgress: Set<UInt64> = []
+    /// The syncs begun so far.
+    private var begun: UInt64 = 0
 
     /// The error every write fails with once a sync has failed, or `nil`.
     var current: AnnalsError? { lock.withLock { failure } }
 
     /// Syncs `environment`'s data file, unless a sync failed before.
     /// - Parameter durable: The durable watermark before this sync, named by the error if it fails.
-    /// - Returns: Whether the sync proves durable what was committed before it began: `false` only when it overlapped
-    ///   a commit that had not ended when it returned, and the caller holds a transaction (so it cannot wait for the
-    ///   commit, which may wait for that transaction to end).
-    /// - Throws: The latched failure, this sync's included, and that of a commit that overlapped this sync.
+    /// - Returns: Whether the sync proves durable what was committed before it began: `false` only when another sync
+    ///   ran alongside it that had not ended when it returned, and the caller holds a transaction (so it cannot wait).
+    /// - Throws: The latched failure: an earlier one, this sync's, or that of a sync that ran alongside it.
     @discardableResult
     func sync(_ environment: Environment, durable: () -> UInt64) throws(AnnalsError) -> Bool {
-        syncing.lock()
-        defer { syncing.unlock() }
-        let latched = lock.withLock { () -> AnnalsError? in
-            if let failure { return failure }
-            syncInProgress = true
-            syncsBegun += 1
-            return nil
+        let started = lock.withLock { () -> Result<Started, AnnalsError> in
+            if let failure { return .failure(failure) }
+            return .success(begin())
         }
-        if let latched { throw latched }
+        let token = try started.get()
         do {
             try environment.sync()
         } catch {
             let latched = record(error, durable: durable())
-            lock.withLock { syncInProgress = false }
+            lock.withLock { _ = end(token) }
             throw latched
         }
         lock.lock()
         defer { lock.unlock() }
-        syncInProgress = false
-        // A commit that overlapped this sync may have been told of a failure that dropped pages this sync was to
-        // write: wait until it has ended (and latched its failure).
-        if committing {
+        if end(token) {
+            // A sync that overlapped this one may have been told of a failure that dropped pages this one was to
+            // write: wait until every sync begun before this one ended has ended too (and latched its failure).
             if environment.hasTransactionOnCallingThread { return false }
-            let current = commitsBegun
-            while committing && commitsBegun == current { lock.wait() }
+            let through = begun
+            while inProgress.contains(where: { $0 <= through }) { lock.wait() }
         }
         if let failure { throw failure }
         return true
     }
 
-    /// A commit whose data sync (with `.noMetaSync`) runs alongside the syncs of ``sync(_:durable:)`` begins: the
-    /// token for ``commitEnded(_:)``.
-    func commitBegins() -> CommitToken {
-        lock.withLock {
-            committing = true
-            commitsBegun += 1
-            return CommitToken(syncInProgress: syncInProgress, syncsBegun: syncsBegun)
-        }
+    /// A commit whose data sync (with `.noMetaSync`) may run alongside other syncs begins: the token for
+    /// ``commitEnded(_:)``.
+    func commitBegins() -> Started {
+        lock.withLock { begin() }
     }
 
     /// The commit of `token` has ended (and its failure, if its sync failed, is latched already).
-    /// - Returns: Whether its sync proves the earlier commits durable: no failure is latched, and no sync of
-    ///   ``sync(_:durable:)`` ran alongside it.
+    /// - Returns: Whether its sync proves the earlier commits durable: no failure is latched, and no other sync ran
+    ///   alongside it.
     @discardableResult
-    func commitEnded(_ token: CommitToken) -> Bool {
-        lock.withLock {
-            committing = false
-            lock.broadcast()
-            return failure == nil && !token.syncInProgress && !syncInProgress && syncsBegun == token.syncsBegun
-        }
+    func commitEnded(_ token: Started) -> Bool {
+        lock.withLock { !end(token) && failure == nil }
     }
 
-    /// What ``commitBegins()`` saw of the syncs of ``sync(_:durable:)``.
-    struct CommitToken {
-        fileprivate let syncInProgress: Bool
-        fileprivate let syncsBegun: UInt64
+    /// A sync in progress, as ``commitBegins()`` returns it.
+    struct Started {
+        /// The number of its start.
+        fileprivate let number: UInt64
+        /// Whether no other sync was in progress when it began.
+        fileprivate let alone: Bool
+    }
+
+    /// Notes a sync beginning (lock held).
+    private func begin() -> Started {
+        begun += 1
+        let started = Started(number: begun, alone: inProgress.isEmpty)
+        inProgress.insert(begun)
+        return started
+    }
+
+    /// Notes the sync of `token` ending (lock held), and wakes the syncs waiting for it.
+    /// - Returns: Whether another sync ran alongside it.
+    private func end(_ token: Started) -> Bool {
+        inProgress.remove(token.number)
+        lock.broadcast()
+        return !token.alone || begun != token.number || !inProgress.isEmpty
     }
 
     /// Latches `error`, a failed commit whose syncs may not have written earlier commits' pages, unless a failure is

@@ -283,7 +283,7 @@ final class Writer: @unchecked Sendable {
         let head = lock.withLock { committedHead }
         guard force || head > lastSyncedHead else { return }
         // A failure is latched: appends and writes fail from now on, and the watermark stays where it is.
-        guard (try? syncLatch.sync(environment, durable: { lastSyncedHead })) != nil else { return }
+        guard (try? syncLatch.sync(environment, durable: { lastSyncedHead })) == true else { return }
         lastSyncedHead = head
         watermark.advance(to: head)
     }
