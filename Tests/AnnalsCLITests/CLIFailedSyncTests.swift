@@ -26,7 +26,7 @@ struct CLIFailedSyncTests {
             #expect(
                 appended.errors.contains("may not be on disk") && appended.errors.contains("accepts no more writes"),
                 "\(appended)")
-            // The writer's sync at exit succeeded, but proves nothing: the watermark stayed at 0.
+            // No later sync (the shim lets them succeed) moved the watermark: it stayed at 0.
             #expect(try fx.head().int("durableOffset") == 0)
             // Reopened, the store goes on.
             let resumed = try fx.annals("append", stdin: sampleLines(1, start: 2)[0])
