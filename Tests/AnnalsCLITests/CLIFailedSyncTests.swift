@@ -16,10 +16,8 @@ struct CLIFailedSyncTests {
     func nothingIsReportedDurableAfterAFailedSync(durability: String, failingCall: Int) throws {
         try withCLIFixture { fx in
             try fx.initStore()
-            let lines = Array((sampleLines(2).joined(separator: "\n") + "\n").utf8)
-            let appended = try fx.run(
-                ["append", "--durability", durability, "--store", fx.store], stdin: lines,
-                environment: SyscallFaults.environment("fdatasync-eio:\(failingCall)"))
+            let appended = try appendWithFaults(
+                sampleLines(2), durability: durability, faults: "fdatasync-eio:\(failingCall)", fx)
             #expect(appended.status == Exit.storage, "\(appended)")
             #expect(appended.output.isEmpty, "a receipt was printed for an event not made durable: \(appended)")
             #expect(appended.errors.contains("Input/output error"), "\(appended)")
@@ -41,14 +39,7 @@ struct CLIFailedSyncTests {
     /// of a commit in that process; the batches after it are refused.
     @Test func aFailedIndexMergeStopsTheStore() throws {
         try withCLIFixture { fx in
-            try fx.initStore()
-            let fill = Array((sampleLines(16_383).joined(separator: "\n") + "\n").utf8)
-            let filled = try fx.run(["append", "--store", fx.store], stdin: fill)
-            try #require(filled.status == Exit.ok, "\(filled)")
-            let lines = Array((sampleLines(2_000, start: 16_383).joined(separator: "\n") + "\n").utf8)
-            let appended = try fx.run(
-                ["append", "--durability", "no-meta-sync", "--store", fx.store], stdin: lines,
-                environment: SyscallFaults.environment("commit-fdatasync-eio:2"))
+            let appended = try appendPastTheMergeInterval(faults: "commit-fdatasync-eio:2", fx)
             #expect(appended.status == Exit.storage, "\(appended)")
             #expect(appended.errors.contains("Input/output error"), "\(appended)")
             #expect(appended.errors.contains("accepts no more writes"), "\(appended)")
@@ -64,19 +55,31 @@ struct CLIFailedSyncTests {
     /// other sync's success proves nothing, and nothing past the last commit before it is reported durable.
     @Test func aSyncAlongsideAFailedCommitProvesNothing() throws {
         try withCLIFixture { fx in
-            try fx.initStore()
-            let fill = Array((sampleLines(16_383).joined(separator: "\n") + "\n").utf8)
-            let filled = try fx.run(["append", "--store", fx.store], stdin: fill)
-            try #require(filled.status == Exit.ok, "\(filled)")
-            let lines = Array((sampleLines(2_000, start: 16_383).joined(separator: "\n") + "\n").utf8)
-            let appended = try fx.run(
-                ["append", "--durability", "no-meta-sync", "--store", fx.store], stdin: lines,
-                environment: SyscallFaults.environment("overlapped-commit-fdatasync-eio:2"))
+            let appended = try appendPastTheMergeInterval(faults: "overlapped-commit-fdatasync-eio:2", fx)
             #expect(appended.status == Exit.storage, "\(appended)")
             #expect(appended.output.isEmpty, "a receipt was printed for an event not made durable: \(appended)")
             #expect(appended.errors.contains("accepts no more writes"), "\(appended)")
             // The first commit's data sync flushed the meta page of the last commit before it (of the fill).
             #expect(try fx.head().int("durableOffset") == 16_383)
         }
+    }
+
+    /// `annals append` of `lines` with `durability`, with `faults` injected (``SyscallFaults``).
+    private func appendWithFaults(
+        _ lines: [String], durability: String, faults: String, _ fx: CLIFixture
+    ) throws -> CLIResult {
+        try fx.run(
+            ["append", "--durability", durability, "--store", fx.store],
+            stdin: Array((lines.joined(separator: "\n") + "\n").utf8), environment: SyscallFaults.environment(faults))
+    }
+
+    /// Creates the store with 16,383 events, one short of the index merge interval, then appends 2,000 more with
+    /// `no-meta-sync` and `faults` injected: the first commit reaches the interval, and the merge after it is the
+    /// second commit of that process.
+    private func appendPastTheMergeInterval(faults: String, _ fx: CLIFixture) throws -> CLIResult {
+        try fx.initStore()
+        try fx.append(sampleLines(16_383))
+        return try appendWithFaults(
+            sampleLines(2_000, start: 16_383), durability: "no-meta-sync", faults: faults, fx)
     }
 }

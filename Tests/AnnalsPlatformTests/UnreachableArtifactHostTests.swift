@@ -95,34 +95,35 @@ struct UnreachableArtifactHostTests {
         }
     }
 
+    /// How a download redirected to port `port` of 127.0.0.1 fails.
+    func redirectFailure(toPort port: Int, timeouts: DownloadTimeouts) async throws -> DownloadFailure? {
+        try await AnnouncingHTTPServer.serving(announcedBytes: 0) { base in
+            try downloadFailure(base + "/to-port/\(port)", timeouts: timeouts)
+        }
+    }
+
     @Test("a redirect to a host that never accepts blames that host as unreachable, not as silent after a request")
     func redirectToASilentHost() async throws {
         let silent = try SilentListener()
         defer { silent.close() }
-        try await AnnouncingHTTPServer.serving(announcedBytes: 0) { base in
-            let failure = try downloadFailure(
-                base + "/to-port/\(silent.port)", timeouts: DownloadTimeouts(connect: 1, stall: 30))
-            guard case .unreachableHost(let host, _) = failure else {
-                Issue.record("\(String(describing: failure))")
-                return
-            }
-            #expect(host == "127.0.0.1:\(silent.port)")
+        let failure = try await redirectFailure(toPort: silent.port, timeouts: DownloadTimeouts(connect: 1, stall: 30))
+        guard case .unreachableHost(let host, _) = failure else {
+            Issue.record("\(String(describing: failure))")
+            return
         }
+        #expect(host == "127.0.0.1:\(silent.port)")
     }
 
     @Test("a redirect to a host that takes the request but never answers blames that host as unresponsive")
     func redirectToAHungHost() async throws {
         let mute = try MuteListener()
         defer { mute.close() }
-        try await AnnouncingHTTPServer.serving(announcedBytes: 0) { base in
-            let failure = try downloadFailure(
-                base + "/to-port/\(mute.port)", timeouts: DownloadTimeouts(connect: 5, stall: 1))
-            guard case .unresponsiveHost(let host, _) = failure else {
-                Issue.record("\(String(describing: failure))")
-                return
-            }
-            #expect(host == "127.0.0.1:\(mute.port)")
+        let failure = try await redirectFailure(toPort: mute.port, timeouts: DownloadTimeouts(connect: 5, stall: 1))
+        guard case .unresponsiveHost(let host, _) = failure else {
+            Issue.record("\(String(describing: failure))")
+            return
         }
+        #expect(host == "127.0.0.1:\(mute.port)")
     }
 
     @Test("a host that answers with a redirect and then stalls in its body did respond: a transfer failure")

@@ -48,10 +48,7 @@ import Testing
     @Test func aSnapshotOfAnotherVersionIsNotUsedAndADamagedOneIsSkipped() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory + "/store"
-            let before = try TypeCounter.open(path, version: 1)
-            _ = try await before.append(contentsOf: (0..<8).map { sampleEvent($0) })
-            let old = try before.createSnapshot()
-            before.close()
+            let old = try await TypeCounter.snapshot(path, version: 1, after: 0..<8)
             // Version 2 counts each event twice: a snapshot of version 1's tables would give other counts.
             let store = try TypeCounter.open(path, version: 2)
             defer { store.close() }

@@ -60,14 +60,8 @@ import Testing
     @Test func aRebuildAtOpenOfAnotherVersionsViewKeepsTheSnapshots() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory + "/store"
-            let first = try TypeCounter.open(path, version: 1)
-            _ = try await first.append(contentsOf: (0..<8).map { sampleEvent($0) })
-            let ofVersionOne = try first.createSnapshot()
-            first.close()
-            let upgraded = try TypeCounter.open(path, version: 2)
-            _ = try await upgraded.append(sampleEvent(8))
-            let ofVersionTwo = try upgraded.createSnapshot()
-            upgraded.close()
+            let ofVersionOne = try await TypeCounter.snapshot(path, version: 1, after: 0..<8)
+            let ofVersionTwo = try await TypeCounter.snapshot(path, version: 2, after: 8..<9)
             let downgraded = try TypeCounter.open(path, version: 1)
             #expect(try downgraded.snapshots().map(\.offset) == [ofVersionOne.offset, ofVersionTwo.offset])
             #expect(try downgraded.state(at: 9, of: "type-counts").snapshotOffset == ofVersionOne.offset)

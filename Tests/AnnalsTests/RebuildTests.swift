@@ -262,6 +262,17 @@ struct TypeCounter: Projection {
                 projections: OntologyProjections.standard + [TypeCounter(version: version)], snapshotInterval: 0))
     }
 
+    /// Opens the store at `path` with this projection at `version`, appends the sample events `events`, takes a
+    /// snapshot and closes the store again; returns the snapshot.
+    static func snapshot(
+        _ path: String, version: Int, after events: Range<Int>
+    ) async throws -> SnapshotInfo {
+        let store = try open(path, version: version)
+        defer { store.close() }
+        _ = try await store.append(contentsOf: events.map { sampleEvent($0) })
+        return try store.createSnapshot()
+    }
+
     func apply(_ event: ProjectedEvent, to tables: any ProjectionWriter, context: ProjectionContext) throws {
         let key = Array(event.type.utf8)
         let current = try tables.get(ProjectionTable(0), key: key)?.first ?? 0

@@ -155,15 +155,7 @@ import Testing
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     for round in 0..<40 {
-                        _ = try await store.append(
-                            contentsOf: (0..<100).map { i in
-                                NewEvent(
-                                    type: "big", targetId: "t\(i % 10)",
-                                    metadata: [
-                                        "round": .integer(round),
-                                        "blob": .string((0..<8).map { _ in UUID().uuidString }.joined()),
-                                    ])
-                            })
+                        _ = try await store.append(contentsOf: Self.bigEvents(100, round: round))
                     }
                 }
                 group.addTask { for _ in 0..<40 { try store.sync() } }
@@ -175,18 +167,22 @@ import Testing
         }
     }
 
+    /// `count` events of about 300 bytes of random text each, on ten targets, marked with `round`: enough to make a
+    /// map of 1 MiB grow.
+    static func bigEvents(_ count: Int, round: Int) -> [NewEvent] {
+        (0..<count).map { i in
+            NewEvent(
+                type: "big", targetId: "t\(i % 10)",
+                metadata: [
+                    "round": .integer(round), "blob": .string((0..<8).map { _ in UUID().uuidString }.joined()),
+                ])
+        }
+    }
+
     @Test func theMapGrowsWithoutLosingABatch() async throws {
         try await withStore(StoreOptions(initialMapSize: 1 << 20)) { store, _ in
             for round in 0..<6 {
-                _ = try await store.append(
-                    contentsOf: (0..<1000).map { i in
-                        NewEvent(
-                            type: "big", targetId: "t\(i % 10)",
-                            metadata: [
-                                "round": .integer(round),
-                                "blob": .string((0..<8).map { _ in UUID().uuidString }.joined()),
-                            ])
-                    })
+                _ = try await store.append(contentsOf: Self.bigEvents(1000, round: round))
             }
             #expect(try store.head().offset == 6000)
             #expect(store.environment.info().mapSize > 1 << 20)

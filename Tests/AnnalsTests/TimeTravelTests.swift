@@ -155,10 +155,7 @@ import Testing
     @Test func aSnapshotOfOtherProjectionVersionsAtTheHeadIsReplacedWhenTakenAgain() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory + "/store"
-            let before = try TypeCounter.open(path, version: 1)
-            _ = try await before.append(contentsOf: (0..<10).map { sampleEvent($0) })
-            let old = try before.createSnapshot()
-            before.close()
+            let old = try await TypeCounter.snapshot(path, version: 1, after: 0..<10)
             // After an upgrade of the projection (reopened, its view rebuilt), the old snapshot is no use to reads.
             let after = try TypeCounter.open(path, version: 2)
             defer { after.close() }
