@@ -69,8 +69,6 @@ enum HTTPDownload {
         case CURLE_OK:
             let status = responseCode(handle)
             return (200..<300).contains(status) ? .success(()) : .failure(.status(status))
-        case CURLE_FILESIZE_EXCEEDED:
-            return .failure(.tooLarge(maximumBytes: maximumBytes))
         // A timeout counts as an unreachable host only before the request to it was sent (the `where` is the last
         // pattern's alone), and as an unresponsive one after it, while no response to it has begun.
         case CURLE_COULDNT_RESOLVE_PROXY, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_CONNECT, CURLE_SSL_CONNECT_ERROR,
