@@ -107,14 +107,14 @@ public struct PluginModule: Sendable {
     }
 
     /// Reads and checks the module file at `path`, within `limits` (see ``init(bytes:limits:)``).
-    /// - Throws: ``PluginModuleError``, `.unreadable` when the file cannot be read.
+    /// - Throws: ``PluginModuleError``, `.unreadable` naming the system's reason when the file cannot be read.
     public init(contentsOfFile path: String, limits: PluginModuleLimits = PluginModuleLimits())
         throws(PluginModuleError)
     {
-        guard let bytes = readWholeFile(path) else {
-            throw PluginModuleError(.unreadable, "cannot read \(path)")
+        switch FileChunks.contents(of: path) {
+        case .success(let bytes): try self.init(bytes: bytes, limits: limits)
+        case .failure(let error): throw PluginModuleError(.unreadable, "cannot read \(path): \(error)")
         }
-        try self.init(bytes: bytes, limits: limits)
     }
 
     /// Instantiates `wasm` once with stub host functions on the eager engine, which validates every function,

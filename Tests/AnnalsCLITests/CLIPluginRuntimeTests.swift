@@ -85,6 +85,15 @@ struct CLIPluginRuntimeTests {
             #expect(malformed.errors.contains("is not valid JSON: "), "\(malformed)")
             #expect(
                 malformed.errors.contains("trailing comma in object at line 2, column 23 (byte 24)"), "\(malformed)")
+            // A UTF-8 byte order mark is skipped, as registry indexes' is; locations still count the file's bytes.
+            let marked = Data([0xEF, 0xBB, 0xBF]) + Data("{\"acme\": {\"key\": 1}}".utf8)
+            try marked.write(to: URL(fileURLWithPath: fx.path("marked.json")))
+            let markedRun = try run(["--secrets", fx.path("marked.json")])
+            #expect(markedRun.errors.contains("'acme.key' must be a string"), "\(markedRun)")
+            try (Data([0xEF, 0xBB, 0xBF]) + Data("{,}".utf8)).write(
+                to: URL(fileURLWithPath: fx.path("mark-comma.json")))
+            let markedComma = try run(["--secrets", fx.path("mark-comma.json")])
+            #expect(markedComma.errors.contains("at column 2 (byte 4)"), "\(markedComma)")
             let directory = try run(["--secrets", fx.directory])
             #expect(directory.status == Exit.invalidInput, "\(directory)")
             #expect(

@@ -27,13 +27,16 @@ struct ModuleValidationTests {
         }
     }
 
-    @Test("a missing file is unreadable")
+    @Test("a missing file or a directory is unreadable, with the system's reason")
     func unreadable() {
-        do {
-            _ = try PluginModule(contentsOfFile: "/nonexistent/plugin.wasm")
-            Issue.record("a missing file was read")
-        } catch {
-            #expect(error.reason == .unreadable)
+        for (path, reason) in [("/nonexistent/plugin.wasm", "No such file or directory"), ("/tmp", "Is a directory")] {
+            do {
+                _ = try PluginModule(contentsOfFile: path)
+                Issue.record("\(path) was read")
+            } catch {
+                #expect(error.reason == .unreadable)
+                #expect(error.message == "cannot read \(path): \(reason)")
+            }
         }
     }
 

@@ -1,4 +1,5 @@
 import Annals
+import AnnalsSandbox
 import Foundation
 
 /// Where plugin secrets come from. A plugin reads a secret only through the `secrets.read:NAME` host call, and only
@@ -24,7 +25,7 @@ public struct StaticSecrets: SecretStore {
     /// Reads a JSON file `{"ORG or *": {"NAME": "value"}}` (what `annals plugin run --secrets FILE` takes).
     /// - Throws: ``PlatformError/notFound(_:)`` when there is no such file; ``PlatformError/invalidArgument(_:)``
     ///   naming the file and what else is wrong: the system's reason it cannot be read, where its JSON is malformed
-    ///   (line, column and byte), or the member that is not a string.
+    ///   (line, column and byte), or the member that is not a string. A leading UTF-8 byte order mark is skipped.
     public init(contentsOfFile path: String) throws(PlatformError) {
         let bytes: [UInt8]
         switch FileChunks.contents(of: path) {
@@ -33,11 +34,18 @@ public struct StaticSecrets: SecretStore {
             throw .notFound("cannot open the secrets file \(path): no such file")
         case .failure(let error): throw .invalidArgument("cannot read the secrets file \(path): \(error)")
         }
+        // A UTF-8 byte order mark, as some editors write, is not part of the JSON (as for registry indexes); a
+        // location past it still counts the file's bytes.
+        let markLength = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
         let parsed: JSONValue
         do {
-            parsed = try JSONParser.parse(bytes)
+            parsed = try JSONParser.parse(markLength == 0 ? bytes : Array(bytes.dropFirst(markLength)))
         } catch {
-            throw .invalidArgument("the secrets file \(path) is not valid JSON: \(error)")
+            let location =
+                error.line == 1
+                ? "at column \(error.column) (byte \(error.byteOffset + markLength))"
+                : "at line \(error.line), column \(error.column) (byte \(error.byteOffset + markLength))"
+            throw .invalidArgument("the secrets file \(path) is not valid JSON: \(error.reason) \(location)")
         }
         guard case .object(let object) = parsed else {
             throw .invalidArgument("the secrets file \(path) is not a JSON object")

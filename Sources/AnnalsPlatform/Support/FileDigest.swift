@@ -1,4 +1,5 @@
 import Annals
+import AnnalsSandbox
 import Crypto
 
 /// The SHA-256 of a file, read in chunks (``FileChunks``): memory stays bounded whatever the file's size.
