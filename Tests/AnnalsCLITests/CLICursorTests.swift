@@ -267,6 +267,28 @@ struct CLICursorTests {
             #expect(try fx.cursor("ahead") == nil)
         }
     }
+    /// A cursor that `tail --cursor` only created (it printed nothing, or its output failed) was never
+    /// acknowledged: `acknowledgedAt` is `null` and the table shows `-`, as documented, until the first
+    /// acknowledgement; `createdAt` is set from the start.
+    @Test func aCursorOnlyCreatedHasNoAcknowledgementTime() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            try fx.append(sampleLines(3))
+            #expect(try fx.annals("tail", "--cursor", "late", "--from", "end").status == Exit.ok)
+            let created = try #require(try fx.cursor("late"))
+            #expect(created.raw["acknowledgedAt"] is NSNull, "\(created.raw)")
+            #expect(created.string("createdAt") != nil, "\(created.raw)")
+            let table = try fx.annals("cursors", "list", "--format", "table")
+            #expect(table.lines.dropFirst().map { $0.split(separator: " ").last } == ["-"], "\(table)")
+
+            try fx.append(sampleLines(1, start: 3))
+            #expect(try fx.annals("tail", "--cursor", "late").offsets == [4])
+            let acknowledged = try #require(try fx.cursor("late"))
+            #expect(acknowledged.string("acknowledgedAt") != nil, "\(acknowledged.raw)")
+            #expect(acknowledged.string("createdAt") == created.string("createdAt"))
+        }
+    }
+
     /// A `cursors reset` backwards or a `cursors delete` while `tail -f --cursor` runs ends that tail with exit 3 at
     /// its next acknowledgement, and the reset (or the deletion) is kept instead of undone.
     @Test func aResetOrDeleteOfARunningTailsCursorStopsIt() throws {

@@ -106,7 +106,10 @@ import Testing
             _ = try await store.append(contentsOf: (0..<20).map { sampleEvent($0) })
             let created = try store.createCursor("tailer", at: 4)
             #expect(created.offset == 4 && created.lag == 16)
+            #expect(created.acknowledgedAt == 0 && created.createdAt > 0, "created, never acknowledged")
+            #expect(try store.cursor(named: "tailer")?.acknowledgedAt == 0)
             try store.acknowledge("tailer", through: 12)
+            #expect(try store.cursor(named: "tailer")!.acknowledgedAt >= created.createdAt)
             // A second consumer starting on the same new cursor finds the first one's progress, not its own start.
             #expect(try store.createCursor("tailer", at: 0).offset == 12)
             #expect(try store.cursor(named: "tailer")?.offset == 12)

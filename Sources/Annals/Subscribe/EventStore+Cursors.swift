@@ -2,7 +2,7 @@ import Foundation
 import LMDB
 
 extension EventStore {
-    /// The cursor `name`, or `nil` if it was never acknowledged or reset.
+    /// The cursor `name`, or `nil` if there is none (it was never created, acknowledged or reset, or was deleted).
     public func cursor(named name: String) throws(AnnalsError) -> SubscriberCursor? {
         try SubscriberCursor.validate(name: name)
         do {
@@ -121,8 +121,9 @@ extension EventStore {
     }
 
     /// Creates cursor `name` at `offset` unless it exists, in one transaction, and returns the cursor as stored: the
-    /// new one, or the existing one unchanged. Two consumers starting on a new cursor at once thus never move it
-    /// back over what the first has acknowledged meanwhile (``resetCursor(_:to:)`` would).
+    /// new one (never acknowledged: its ``SubscriberCursor/acknowledgedAt`` is 0), or the existing one unchanged. Two
+    /// consumers starting on a new cursor at once thus never move it back over what the first has acknowledged
+    /// meanwhile (``resetCursor(_:to:)`` would).
     /// - Throws: ``AnnalsError/invalidArgument(_:)`` for a new cursor's `offset` past the log's last offset.
     public func createCursor(_ name: String, at offset: UInt64) throws(AnnalsError) -> SubscriberCursor {
         try SubscriberCursor.validate(name: name)
@@ -164,9 +165,11 @@ extension EventStore {
                 return try existing.withResets(schema, txn)
             }
             try CursorAcknowledgement.check(offset, of: name, head: head, action: "created at")
-            let now = currentTimeMilliseconds()
+            // Created, not acknowledged: `acknowledgedAt` stays 0 (`null` in `annals cursors`) until the first
+            // acknowledgement or reset.
             let cursor = SubscriberCursor(
-                name: name, offset: offset, acknowledgedAt: now, createdAt: now, lag: head > offset ? head - offset : 0)
+                name: name, offset: offset, acknowledgedAt: 0, createdAt: currentTimeMilliseconds(),
+                lag: head > offset ? head - offset : 0)
             try txn.put(schema.cursors, key: key, value: cursor.stored)
             return try cursor.withResets(schema, txn)
         }

@@ -6,7 +6,8 @@ public struct SubscriberCursor: Sendable, Hashable {
     public var name: String
     /// The last acknowledged offset (0: nothing yet). Delivery resumes after it.
     public var offset: UInt64
-    /// When it was last acknowledged (ms since 1970; 0 if never).
+    /// When it was last acknowledged or reset (ms since 1970); 0 if never, as for a cursor only created
+    /// (``EventStore/createCursor(_:at:)``, the start of `annals tail --cursor` or of a named subscription).
     public var acknowledgedAt: Int64
     /// When it was created (ms since 1970).
     public var createdAt: Int64
