@@ -102,6 +102,57 @@ import Testing
         }
     }
 
+    /// A time range holding more events than a plan lists is read by a scan between its first and last offsets,
+    /// with the same result as the listed offsets: timestamps here jump back and forth, so the range's events are
+    /// spread among others.
+    @Test(arguments: [1 << 30, 300])
+    func aLargeTimeRangeIsScannedBetweenItsFirstAndLastOffsets(mergeInterval: Int) async throws {
+        try await withStore(StoreOptions(indexMergeInterval: mergeInterval)) { store, _ in
+            let start: Int64 = 1_795_600_000_000
+            var random = SeededGenerator(state: 11)
+            let minutes = (0..<1_000).map { _ in Int64.random(in: 0..<40, using: &random) }
+            let events = minutes.enumerated().map { i, minute in
+                var event = sampleEvent(i)
+                event.timestamp = start + minute * 60_000 + Int64(i % 60) * 1000
+                return event
+            }
+            _ = try await store.append(contentsOf: Array(events[..<600]))
+            _ = try await store.append(contentsOf: Array(events[600...]))
+            let all = try store.events().collect()
+            let queries = [
+                EventQuery(since: start + 10 * 60_000 + 30_000, until: start + 12 * 60_000),
+                EventQuery(since: start + 39 * 60_000),
+                EventQuery(until: start + 60_000 + 1),
+                EventQuery(from: 200, to: 700, since: start + 5 * 60_000, until: start + 30 * 60_000),
+                EventQuery(since: start + 20 * 60_000, limit: 3),
+                EventQuery(since: start + 100 * 60_000),
+            ]
+            for base in queries {
+                for reverse in [false, true] {
+                    var query = base
+                    query.reverse = reverse
+                    let matching = all.filter { query.matches($0) }
+                    let expected = Array((reverse ? matching.reversed() : matching).prefix(query.limit ?? .max))
+                    #expect(try store.events(query).collect() == expected, "\(query)")
+                    for cap in [0, 1, 5] {
+                        let plan = try ReadPlan.make(for: query, store: store, maximumListedOffsets: cap)
+                        if case .offsets(let listed, _) = plan { #expect(listed.count <= cap, "\(query), cap \(cap)") }
+                        if case .scan(_, let bound) = plan {
+                            // The scan stops at the range's last event (the first, reading backwards).
+                            let edge = reverse ? matching.first?.offset : matching.last?.offset
+                            if let edge { #expect(reverse ? bound <= edge : bound >= edge, "\(query)") }
+                        }
+                        var reader = EventReader(store: store, query: query, plan: plan)
+                        var read: [RecordedEvent] = []
+                        while let event = try reader.next() { read.append(event) }
+                        #expect(read == expected, "\(query), cap \(cap)")
+                    }
+                    try store.checkLogPages(for: query)
+                }
+            }
+        }
+    }
+
     @Test func offsetZeroMeansTheStartAndIdentifiersMatchInAnySpelling() async throws {
         try await withStore { store, _ in
             _ = try await store.append(contentsOf: [

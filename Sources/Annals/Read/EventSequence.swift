@@ -62,9 +62,11 @@ public struct EventReader {
     /// A failure met while reading the current chunk: thrown once the events before it have been delivered.
     private var pendingFailure: AnnalsError?
 
-    init(store: EventStore, query: EventQuery) {
+    /// A reader of `query`'s events; `plan`, when given, replaces the planner's (tests force plans with it).
+    init(store: EventStore, query: EventQuery, plan: ReadPlan? = nil) {
         self.store = store
         self.query = query
+        self.plan = plan
         self.decoder = BatchDecoder(store: store)
         if let limit = query.limit { nextFetch = min(Self.chunkSize, max(limit, 1)) }
     }

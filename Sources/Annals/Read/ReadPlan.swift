@@ -4,11 +4,13 @@ import LMDB
 ///
 /// The planner picks the most selective posting list among the query's indexed filters (target, a single type,
 /// actor, group), the posting lists of several types together when their events are less than half the range, the
-/// time index for a time range alone, or a scan of the log by offset. Every remaining filter is applied to the
-/// decoded events.
+/// time index for a time range alone (a scan between the range's first and last offsets when it holds more than
+/// ``maximumListedOffsets`` events), or a scan of the log by offset. Every remaining filter is applied to the decoded
+/// events.
 enum ReadPlan {
-    /// Walk the `events` database; `position` is the next offset to read (forward) or the one above it (reverse).
-    case scan(position: UInt64)
+    /// Walk the `events` database; `position` is the next offset to read (forward) or the one above it (reverse),
+    /// `bound` the last offset to read (forward) or the lowest (reverse).
+    case scan(position: UInt64, bound: UInt64)
     /// Walk a posting list; `position` is the last offset returned (forward) or the one before which to continue.
     case postings(kind: IndexKind, symbol: [UInt8], position: UInt64)
     /// Read a precomputed, ordered list of offsets (from the time index, or the posting lists of several types).
@@ -17,7 +19,14 @@ enum ReadPlan {
     /// What to do about an index naming a record the log lacks.
     static let missingAdvice = "run 'annals verify --indexes', then 'annals reindex' if the log itself is intact"
 
-    static func make(for query: EventQuery, store: EventStore) throws -> ReadPlan {
+    /// The most offsets a plan lists for a time range (8 MiB of them). A range holding more events is read by a scan
+    /// of the log between its first and last offsets, so that memory stays bounded however long the log.
+    static let maximumListedOffsets = 1 << 20
+
+    /// The plan for `query`; `maximumListedOffsets` is lowered by tests.
+    static func make(
+        for query: EventQuery, store: EventStore, maximumListedOffsets: Int = maximumListedOffsets
+    ) throws -> ReadPlan {
         let schema = store.schema
         let start: UInt64 = query.reverse ? (query.to == .max ? .max : query.to + 1) : max(query.from, 1) - 1
         try query.checkArguments()
@@ -42,9 +51,9 @@ enum ReadPlan {
                 return .offsets(offsets, next: 0)
             }
             if query.since != nil || query.until != nil {
-                return .offsets(try timeRangeOffsets(query, index: index, txn), next: 0)
+                return try timeRangePlan(query, index: index, txn, maximumListedOffsets: maximumListedOffsets)
             }
-            return .scan(position: query.reverse ? start : query.from)
+            return .scan(position: query.reverse ? start : query.from, bound: query.reverse ? query.from : query.to)
         }
     }
 
@@ -114,23 +123,55 @@ enum ReadPlan {
         return Array(offsets.prefix(cap))
     }
 
-    /// The offsets of events in the minutes the query's time range touches, in read order, from the time index.
-    /// Exact times are checked on the decoded events.
-    private static func timeRangeOffsets(
-        _ query: EventQuery, index: IndexReader, _ txn: borrowing Transaction
-    ) throws -> [UInt64] {
+    /// The plan for a time range read through the time index: the offsets of the events in the minutes the range
+    /// touches, in read order (exact times are checked on the decoded events), or, when there are more than
+    /// `maximumListedOffsets`, a scan from the first of them to the last (timestamps supplied by clients need not
+    /// rise with offsets, so the range's events may be spread among others).
+    private static func timeRangePlan(
+        _ query: EventQuery, index: IndexReader, _ txn: borrowing Transaction, maximumListedOffsets: Int
+    ) throws -> ReadPlan {
+        var offsets: [UInt64] = []
+        var listing = true
+        var lowest = UInt64.max
+        var highest: UInt64 = 0
+        try forEachTimeRangeOffset(query, index: index, txn) { offset in
+            lowest = min(lowest, offset)
+            highest = max(highest, offset)
+            guard listing else { return }
+            if offsets.count < maximumListedOffsets {
+                offsets.append(offset)
+            } else {
+                listing = false
+                offsets = []
+            }
+        }
+        guard lowest <= highest else { return .offsets([], next: 0) }
+        guard listing else {
+            return query.reverse
+                ? .scan(position: highest == .max ? .max : highest + 1, bound: lowest)
+                : .scan(position: lowest, bound: highest)
+        }
+        offsets.sort()
+        if query.reverse { offsets.reverse() }
+        return .offsets(offsets, next: 0)
+    }
+
+    /// Hands `body` the offsets, within the query's offset range, of the events in the minutes its time range
+    /// touches, from the time index (merged minutes, then the delta log's): unordered.
+    private static func forEachTimeRangeOffset(
+        _ query: EventQuery, index: IndexReader, _ txn: borrowing Transaction, _ body: (UInt64) -> Void
+    ) throws {
         let since = max(query.since ?? 0, 0)
         // The last timestamp included: `until` is exclusive; without it, everything up to Int64.max.
         let last: Int64
         if let until = query.until {
-            guard until > since else { return [] }
+            guard until > since else { return }
             last = until - 1
         } else {
             last = .max
         }
         let firstMinute = UInt64(since) / 60_000
         let lastMinute = UInt64(last) / 60_000
-        var offsets: [UInt64] = []
         // Merged minutes: walk the time index's keys in the range.
         try txn.withCursor(index.schema.byTime.database) { cursor in
             var entry = try cursor.seek(.setRange, to: firstMinute.bigEndianBytes)
@@ -139,7 +180,7 @@ enum ReadPlan {
                 let first = UInt64(bigEndianBytes: current.key, at: 9)
                 for offset in try PostingBlock.offsets(firstOffset: first, stored: current.value)
                 where offset >= query.from && offset <= query.to {
-                    offsets.append(offset)
+                    body(offset)
                 }
                 entry = try cursor.get(.next)
             }
@@ -148,11 +189,8 @@ enum ReadPlan {
         for (symbol, recent) in try index.schema.delta.all(txn).postings(.minute) where symbol.count == 8 {
             let minute = symbol.withUnsafeBytes { UInt64(bigEndianBytes: $0) }
             guard minute >= firstMinute && minute <= lastMinute else { continue }
-            offsets += recent.filter { $0 >= query.from && $0 <= query.to }
+            for offset in recent where offset >= query.from && offset <= query.to { body(offset) }
         }
-        offsets.sort()
-        if query.reverse { offsets.reverse() }
-        return offsets
     }
 
     /// The stored bytes after which a chunk ends early (16 MiB).
@@ -180,7 +218,7 @@ enum ReadPlan {
         var bytes = 0
         let exhausted: Bool
         switch self {
-        case .scan(let position):
+        case .scan(let position, let bound):
             var next = position
             exhausted = try txn.withCursor(store.schema.events) { cursor -> Bool in
                 var entry: Cursor.Entry?
@@ -193,7 +231,7 @@ enum ReadPlan {
                 }
                 while let current = entry {
                     let offset = try StoreSchema.offset(ofKey: current.key)
-                    if query.reverse ? offset < query.from : offset > query.to { return true }
+                    if query.reverse ? offset < bound : offset > bound { return true }
                     if records.count == count || bytes >= Self.maximumChunkBytes { return false }
                     records.append((offset, current.value))
                     bytes += current.value.count
@@ -202,7 +240,7 @@ enum ReadPlan {
                 }
                 return true
             }
-            self = .scan(position: next)
+            self = .scan(position: next, bound: bound)
         case .postings(let kind, let symbol, let position):
             let index = IndexReader(schema: store.schema)
             let offsets =

@@ -83,13 +83,16 @@ extension EventStore {
         try requireSoundPages(
             of: Array(indexRanges.keys) + [schema.delta.database.name], ranges: indexRanges,
             operation: "checkLogPages", "the log's indexes have damaged pages", advice: Self.indexDamageAdvice)
-        let listed: [UInt64]?
+        let planned: PlannedOffsets
         do {
-            listed = try offsetsListed(for: query)
+            planned = try offsetsPlanned(for: query)
         } catch {
             throw AnnalsError(error)
         }
-        guard let listed else { return try checkLogPages(offsets: [query.from...query.to]) }
+        guard case .listed(let listed) = planned else {
+            if case .scanned(let range) = planned { try checkLogPages(offsets: [range]) }
+            return
+        }
         let ranges = Self.coalesced(listed, gap: Self.checkedOffsetGap)
         guard let first = ranges.first, let last = ranges.last else { return try checkLogPages(offsets: []) }
         // Past so many ranges, one range spanning them all costs less than following each.
@@ -148,27 +151,38 @@ extension EventStore {
     /// More ranges than this are checked by a walk of the whole log, which costs less than following each.
     static let maximumCheckedRanges = 1_024
 
-    /// The offsets in `query`'s range of the posting list or time index its read plan walks, ascending; `nil` when it
-    /// scans the log by offset. When every offset the list names matches the query (``readsListedOffsetsOnly(_:)``),
-    /// only the first `limit` in the read's direction, which are all it decodes.
-    private func offsetsListed(for query: EventQuery) throws -> [UInt64]? {
+    /// What a read plan reads of the log: the offsets a posting list or the time index names, or a range it scans.
+    private enum PlannedOffsets {
+        /// Offsets, ascending.
+        case listed([UInt64])
+        /// Every offset of a range.
+        case scanned(ClosedRange<UInt64>)
+    }
+
+    /// The offsets in `query`'s range of the posting list or time index its read plan walks, ascending, or the range
+    /// of the log it scans by offset. When every offset the list names matches the query
+    /// (``readsListedOffsetsOnly(_:)``), only the first `limit` in the read's direction, which are all it decodes.
+    private func offsetsPlanned(for query: EventQuery) throws -> PlannedOffsets {
         switch try ReadPlan.make(for: query, store: self) {
-        case .scan:
-            return nil
+        case .scan(let position, let bound):
+            guard query.reverse else { return position <= bound ? .scanned(position...bound) : .listed([]) }
+            let top = position == .max ? position : position - 1
+            return bound <= top ? .scanned(bound...top) : .listed([])
         case .offsets(let offsets, _):
-            return offsets.sorted()
+            return .listed(offsets.sorted())
         case .postings(let kind, let symbol, _):
             let limit = Self.readsListedOffsetsOnly(query) ? query.limit.map { max($0, 0) } ?? .max : .max
             let index = IndexReader(schema: schema)
-            return try environment.read { txn in
-                guard query.reverse else {
-                    return try index.offsets(txn, kind, symbol, after: max(query.from, 1) - 1, limit: limit)
-                        .prefix { $0 <= query.to }
-                }
-                let before = query.to == .max ? .max : query.to + 1
-                return try index.offsets(txn, kind, symbol, before: before, limit: limit)
-                    .prefix { $0 >= query.from }.reversed()
-            }
+            return .listed(
+                try environment.read { txn in
+                    guard query.reverse else {
+                        return try index.offsets(txn, kind, symbol, after: max(query.from, 1) - 1, limit: limit)
+                            .prefix { $0 <= query.to }
+                    }
+                    let before = query.to == .max ? .max : query.to + 1
+                    return try index.offsets(txn, kind, symbol, before: before, limit: limit)
+                        .prefix { $0 >= query.from }.reversed()
+                })
         }
     }
 
