@@ -179,6 +179,36 @@ struct CorruptionTests {
         }
     }
 
+    @Test func aHeadHashDamagedPastItsTagIsNotPrintedAsAnAnchor() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            try fx.append(sampleLines(300))
+            let hash = try #require(try fx.head().string("hash"))
+            // The last byte of meta's chain.head, the only place the whole hash of a tagged head is stored (the
+            // record holds its first 16 bytes, which are left alone).
+            let copy = fx.path("copy")
+            try copyDirectory(fx.store, to: copy)
+            let file = URL(fileURLWithPath: copy + "/data.mdb")
+            var data = [UInt8](try Data(contentsOf: file))
+            let found = positions(of: try #require(bytes(hex: hash)), in: data)
+            try #require(!found.isEmpty)
+            for position in found { data[position + 31] ^= 1 }
+            try Data(data).write(to: file)
+
+            let head = try fx.annals("head", store: copy)
+            #expect(head.status == Exit.corrupt && head.lines.isEmpty, "\(head)")
+            #expect(head.errors.contains("corrupt record at offset 300"), "\(head)")
+            #expect(head.errors.contains(hash), "the message names the hash the records give: \(head)")
+            let backup = try fx.annals("backup", fx.path("backup"), store: copy)
+            #expect(backup.status == Exit.corrupt && backup.lines.isEmpty, "\(backup)")
+            let append = try fx.annals("append", store: copy, stdin: sampleLines(1, start: 300).joined(separator: "\n"))
+            #expect(append.status == Exit.corrupt, "\(append)")
+            let verify = try fx.annals("verify", store: copy)
+            #expect(verify.status == Exit.damaged, "\(verify)")
+            #expect(verify.errors.contains("first bad offset 300: chainBreak: the head's hash in meta"), "\(verify)")
+        }
+    }
+
     @Test func replayPrintsWhatIsLeftOfALogWhoseTailWasCutThenReportsIt() throws {
         try withCLIFixture { fx in
             try fx.initStore()

@@ -142,6 +142,33 @@ import Testing
         }
     }
 
+    @Test func aHeadHashDamagedPastItsTagIsRefusedByCheckedHeadAndAppends() async throws {
+        try await withStore { store, _ in
+            _ = try await store.append(contentsOf: (0..<300).map { sampleEvent($0) })
+            let intact = try store.head()
+            // The first 16 bytes, which the head record's tag repeats, are left alone.
+            var damaged = intact.hash.bytes
+            damaged[31] ^= 1
+            try store.write { txn in try txn.put(store.schema.meta, key: MetaKey.chainHead, value: damaged) }
+            #expect(try store.head().hash != intact.hash, "head() compares the tag only")
+            #expect {
+                try store.checkedHead()
+            } throws: { error in
+                guard case .corruptRecord(300, let reason) = error as? AnnalsError else { return false }
+                return reason.contains("chain.head") && reason.contains(intact.hash.hex)
+            }
+            await #expect(throws: AnnalsError.self) { try await store.append(sampleEvent(300)) }
+            let last = try store.environment.read { txn in try txn.lastOffset(store.schema) }
+            #expect(last == 300, "nothing was appended to the broken chain")
+            #expect(try store.verify().problems.map(\.offset) == [300], "the damage stays where it is")
+            // Once meta is repaired, the writer appends again.
+            try store.write { txn in try txn.put(store.schema.meta, key: MetaKey.chainHead, value: intact.hash.bytes) }
+            _ = try await store.append(sampleEvent(300))
+            #expect(try store.checkedHead().offset == 301)
+            #expect(try store.verify().isIntact)
+        }
+    }
+
     /// Rewrites every record of `store` with a whole-hash header and takes the format 3 additions out of `meta`:
     /// the store a format 2 build would have written.
     private func downgradeToFormat2(_ store: EventStore) throws {

@@ -117,9 +117,12 @@ extension EventStore {
         // it checked, with the hash the chain computes there.
         var anchor: LogHead?
         do {
-            anchor = try head()
-        } catch {
-            guard case .corruptRecord = error else { throw error }
+            anchor = try checkedHead()
+        } catch .corruptRecord {
+        } catch .storage(let failure) where failure.code == .corrupted {
+            // Damaged pages below the records before the head: the verification reports them; the head is read
+            // without the records before it.
+            anchor = try? head()
         }
         // Checked against the head the audit is anchored to: `verify` reads the head again, after appends may have
         // reached `from`.

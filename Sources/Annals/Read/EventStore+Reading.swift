@@ -109,9 +109,34 @@ extension EventStore {
     }
 
     /// The last offset, its chain hash and the durable watermark.
+    ///
+    /// A tagged head's hash is `meta`'s, checked against the record's tag; ``checkedHead()`` checks it whole.
     public func head() throws(AnnalsError) -> LogHead {
         do {
             let (offset, hash) = try environment.read { txn in try txn.logHead(schema) }
+            return logHead(offset: offset, hash: hash)
+        } catch {
+            throw AnnalsError(error)
+        }
+    }
+
+    /// ``head()``, with the head's hash checked whole against the records: the head to print as an anchor.
+    ///
+    /// ``head()`` compares the hash in `meta` (`chain.head`) with the head record's 16-byte tag only; this also
+    /// recomputes it from the checkpoint at or before the head (at most 1,023 records), so that damage to the rest
+    /// of it is not handed out as an anchor the log does not have. When a record on the way cannot be read, `meta`'s
+    /// hash is taken, as by ``head()`` (`verify` reports the record). The pages it reads are checked first
+    /// (``checkLogPages(offsets:)``).
+    /// - Throws: ``AnnalsError/corruptRecord(offset:reason:)`` when the head does not check out, as ``head()`` does,
+    ///   or its recomputed hash differs from `meta`'s; ``AnnalsError/storage(_:)``, with `LMDBError.Code.corrupted`
+    ///   for a damaged page.
+    public func checkedHead() throws(AnnalsError) -> LogHead {
+        try checkLogPages(offsets: [])
+        let last = try lastOffset()
+        try checkLogPages(offsets: [last - last % RecordHeader.checkpointInterval...last])
+        do {
+            let decoder = makeDecoder()
+            let (offset, hash) = try environment.read { txn in try txn.checkedLogHead(schema, decoder: decoder) }
             return logHead(offset: offset, hash: hash)
         } catch {
             throw AnnalsError(error)

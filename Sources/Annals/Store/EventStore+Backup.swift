@@ -66,7 +66,7 @@ extension EventStore {
             do throws(AnnalsError) {
                 let copy = try EventStore(path: staging, options: StoreOptions(readOnly: true, createIfMissing: false))
                 defer { copy.close() }
-                head = try copy.head()
+                head = try copy.checkedHead()
             } catch {
                 openFailure = error
                 throw LMDBError(code: .invalid, operation: "opening the copy to read its head")

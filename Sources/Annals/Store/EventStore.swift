@@ -217,7 +217,8 @@ public final class EventStore: @unchecked Sendable {
     /// Checks the pages of `meta` (a few), which every open reads and a writable one may write before anything else,
     /// and for a `writable` open those appends write to: the path to the last record of `events` (where the next one
     /// is appended), `dictionaries`, the delta log `idx.delta` (appended to by every commit, and read whole by the
-    /// next merge), the stream versions `streams` and `cursors`. A damaged one is `.corrupted` rather than a store of
+    /// next merge), the stream versions `streams` and `cursors`, and the records from the checkpoint before the head
+    /// (whose hash the first append checks). A damaged one is `.corrupted` rather than a store of
     /// an unknown format, or a crash inside LMDB at the first append. (The `ids` of client ids, the posting lists a
     /// merge rewrites and the views are larger, and are not walked.)
     private static func requireSoundOpeningPages(_ environment: Environment, _ schema: StoreSchema, writable: Bool)
@@ -231,6 +232,15 @@ public final class EventStore: @unchecked Sendable {
             in: environment, of: names.map(\.name), ranges: logRanges([], in: schema), operation: "open",
             "the pages an open \(writable ? "for writing " : "")reads are damaged",
             advice: Self.logDamageAdvice)
+        guard writable else { return }
+        // The first append checks the head's hash against the records since the checkpoint before it
+        // (`Transaction.checkedLogHead`): their pages too, found through the path to the head checked above.
+        // (A last key that is no offset's fails the first append anyway.)
+        guard let head = try? environment.read({ txn in try txn.lastOffset(schema) }) else { return }
+        try requireSoundPages(
+            in: environment, of: [schema.events.name],
+            ranges: logRanges([head - head % RecordHeader.checkpointInterval...head], in: schema), operation: "open",
+            "the pages an open for writing reads are damaged", advice: Self.logDamageAdvice)
     }
 
     /// Whether a store has a database named `name`: the log's (``StoreSchema/databaseNames``) or the projections'

@@ -13,6 +13,15 @@ struct GroupCommit {
     let encoder: RecordEncoder
     let maximumEventSize: Int
     let projections: ProjectionCatalog
+    /// The head this writer last extended the chain to, whose hash in `meta` needs no recomputation while it is
+    /// still the head.
+    let extendedHead = ExtendedHead()
+
+    /// The last `(offset, hash)` a group of this writer wrote to `meta`; written and read on the writer thread only.
+    final class ExtendedHead {
+        var offset: UInt64 = 0
+        var hash: ChainHash?
+    }
 
     /// The outcome of one group.
     struct Outcome {
@@ -34,7 +43,7 @@ struct GroupCommit {
     }
 
     func apply(_ requests: [AppendRequest], _ txn: borrowing Transaction) throws -> Outcome {
-        var (head, hash) = try txn.logHead(schema)
+        var (head, hash) = try chainHead(txn)
         var nextOffset = head + 1
         var pendingIDs: [UUID: AppendReceipt] = [:]
         var pendingVersions: [String: UInt64] = [:]
@@ -171,11 +180,22 @@ struct GroupCommit {
             schema, MetaKey.recordBytes, (try txn.metaU64(schema, MetaKey.recordBytes) ?? 0) + recordBytes)
         try txn.put(schema.meta, key: MetaKey.chainHead, value: hash.bytes)
         head = nextOffset - 1
+        // If this transaction is not committed, `meta` will not hold this pair, and the next group rechecks.
+        (extendedHead.offset, extendedHead.hash) = (head, hash)
         for index in live.indices {
             live[index].state.checkpoint = head
             try projections.setState(live[index].state, of: live[index].entry.name, txn.handle)
         }
         return Outcome(results: results, head: head, appended: accepted.count)
+    }
+
+    /// The head to extend: `meta`'s hash is checked whole against the records (``Transaction/checkedLogHead(_:decoder:)``)
+    /// unless this writer wrote it in the last group, so that a damaged `chain.head` is not built on.
+    private func chainHead(_ txn: borrowing Transaction) throws -> (offset: UInt64, hash: ChainHash) {
+        let head = try txn.logHead(schema)
+        if head.offset == extendedHead.offset, head.hash == extendedHead.hash { return head }
+        return try txn.checkedLogHead(
+            schema, decoder: RecordDecoder(registry: registry, identity: identity, maximumEventSize: maximumEventSize))
     }
 
     /// ``AppendCondition/firstConflict(pending:_:)``, failing only its batch when a record it reads is damaged (an

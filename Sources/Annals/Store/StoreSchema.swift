@@ -198,4 +198,58 @@ extension Transaction {
         }
         return (offset, hash)
     }
+
+    /// ``logHead(_:)``, with a tagged head's hash in `meta` checked whole: ``logHead(_:)`` compares only its first
+    /// 16 bytes with the record's tag, so damage to the rest of `chain.head` would otherwise be printed as the head
+    /// and extended by the next append. Recomputes the hash from the checkpoint at or before the head (at most
+    /// 1,023 records); when a record on the way cannot be read, `meta`'s hash is taken as ``logHead(_:)`` takes it.
+    /// - Throws: ``AnnalsError/corruptRecord(offset:reason:)`` at the head when the recomputed hash differs, and as
+    ///   ``logHead(_:)`` does.
+    func checkedLogHead(_ schema: StoreSchema, decoder: RecordDecoder) throws -> (offset: UInt64, hash: ChainHash) {
+        let head = try logHead(schema)
+        guard head.offset > 0, let computed = try recomputedChainHash(at: head.offset, schema, decoder: decoder),
+            computed != head.hash
+        else { return head }
+        throw AnnalsError.corruptRecord(
+            offset: head.offset,
+            reason: "the head's chain hash in meta (chain.head) is \(head.hash.hex), but the records give "
+                + "\(computed.hex): meta is damaged, or a record since the last checkpoint was changed")
+    }
+
+    /// The whole chain hash of the record at `offset` (at least 1) from the records alone: the stored one at a
+    /// checkpoint or in a record written before store format 3, otherwise recomputed from the checkpoint before it
+    /// (the genesis hash before 1,024). `nil` when a record on the way is missing or unreadable.
+    ///
+    /// Stored tags on the way are not checked here.
+    func recomputedChainHash(at offset: UInt64, _ schema: StoreSchema, decoder: RecordDecoder) throws -> ChainHash? {
+        let checkpoint = offset - offset % RecordHeader.checkpointInterval
+        // One cursor walk from the checkpoint (or the first record) to `offset`.
+        return try withCursor(schema.events) { cursor -> ChainHash? in
+            var hash = ChainHash.genesis
+            var expected = max(checkpoint, 1)
+            var entry = try cursor.seek(.setRange, to: expected.bigEndianBytes)
+            while expected <= offset {
+                guard let current = entry, current.key.count == 8, UInt64(bigEndianBytes: current.key) == expected,
+                    let header = try? RecordHeader.read(current.value)
+                else { return nil }
+                if let stored = header.link.hash {
+                    hash = stored
+                } else if expected == checkpoint {
+                    return nil  // a checkpoint must carry its whole hash
+                } else {
+                    let previous = hash
+                    do {
+                        hash = try decoder.withPayload(current.value, self) { _, payload in
+                            previous.next(offset: expected, payload: payload)
+                        }
+                    } catch {
+                        return nil
+                    }
+                }
+                expected += 1
+                entry = try cursor.get(.next)
+            }
+            return hash
+        }
+    }
 }

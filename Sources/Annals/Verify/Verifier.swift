@@ -302,35 +302,7 @@ extension EventStore {
         if offset == head, (try? txn.lastOffset(schema)) == head, let hash = try? txn.logHead(schema).hash {
             return hash
         }
-        let checkpoint = checkpoint(before: offset)
-        // One cursor walk from the checkpoint (or the first record) to `offset`.
-        return try txn.withCursor(schema.events) { cursor -> ChainHash? in
-            var hash = ChainHash.genesis
-            var expected = max(checkpoint, 1)
-            var entry = try cursor.seek(.setRange, to: expected.bigEndianBytes)
-            while expected <= offset {
-                guard let current = entry, current.key.count == 8, UInt64(bigEndianBytes: current.key) == expected,
-                    let header = try? RecordHeader.read(current.value)
-                else { return nil }
-                if let stored = header.link.hash {
-                    hash = stored
-                } else if expected == checkpoint {
-                    return nil  // a checkpoint must carry its whole hash
-                } else {
-                    let previous = hash
-                    do {
-                        hash = try decoder.withPayload(current.value, txn) { _, payload in
-                            previous.next(offset: expected, payload: payload)
-                        }
-                    } catch {
-                        return nil
-                    }
-                }
-                expected += 1
-                entry = try cursor.get(.next)
-            }
-            return hash
-        }
+        return try txn.recomputedChainHash(at: offset, schema, decoder: decoder)
     }
 
     /// The checkpoint at or before `offset`, where ``chainHash(at:head:_:decoder:)`` starts reading.

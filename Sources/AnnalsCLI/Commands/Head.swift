@@ -17,7 +17,7 @@ struct Head: ParsableCommand {
         defer { store.close() }
         // A damaged page would crash LMDB: check the few that finding the head follows.
         try store.checkLogPages(offsets: [])
-        let head = try store.head()
+        let head = try store.checkedHead()
         try Output.standard.line(
             "{\"offset\":\(head.offset),\"hash\":\"\(head.hash.hex)\",\"durableOffset\":\(head.durableOffset),"
                 + "\"anchor\":\"\(head.anchor)\"}")

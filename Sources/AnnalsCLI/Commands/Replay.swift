@@ -26,7 +26,7 @@ struct Replay: ParsableCommand {
         let head: LogHead?
         let headDamage: AnnalsError?
         do {
-            (head, headDamage) = (try store.head(), nil)
+            (head, headDamage) = (try store.checkedHead(), nil)
         } catch .corruptRecord(let offset, let reason) {
             (head, headDamage) = (nil, .corruptRecord(offset: offset, reason: reason))
         }
