@@ -40,12 +40,35 @@ import Testing
             #expect(throws: AnnalsError.self) { try store.head() }
             let cut = try store.audit()
             #expect(!cut.verification.isIntact, "\(cut.verification)")
-            #expect(cut.anchor.offset == sound.offset && cut.anchor.hash == sound.hash)
+            #expect(cut.anchor?.offset == sound.offset && cut.anchor?.hash == sound.hash)
             #expect(cut.events == 45)
             try store.write { txn in try txn.put(store.schema.events, key: [0x01], value: [0x00]) }
             let malformed = try store.audit()
             #expect(malformed.verification.problems.contains { $0.kind == .malformedKey }, "\(malformed.verification)")
-            #expect(malformed.anchor.offset == sound.offset)
+            #expect(malformed.anchor?.offset == sound.offset)
+        }
+    }
+
+    /// A cut tail after an unreadable record: the chain cannot be followed to the end of the range, so the report
+    /// names no anchor rather than one the log never had.
+    @Test func aDamagedHeadPastAnUnreadableRecordHasNoAnchor() async throws {
+        try await withStore { store, _ in
+            _ = try await store.append(contentsOf: (0..<50).map { sampleEvent($0) })
+            try store.write { txn in
+                for offset in UInt64(46)...50 { _ = try txn.delete(store.schema.events, key: offset.bigEndianBytes) }
+                // Offset 20's payload damaged: its CRC-32C fails.
+                var record = try #require(try store.record(at: 20, txn).map { Array($0) })
+                record[record.count - 1] ^= 1
+                try txn.put(store.schema.events, key: UInt64(20).bigEndianBytes, value: record)
+            }
+            let report = try store.audit()
+            #expect(report.verification.problems.map(\.offset) == [20], "\(report.verification)")
+            #expect(report.verification.lastHash == nil)
+            #expect(report.anchor == nil, "not the genesis hash at offset 45")
+            #expect(report.query.to == 45 && report.events == 44)
+            let json = report.json
+            #expect(json["anchor"] == .null)
+            #expect(json["coveredPrefix"] == .object(["lastOffset": .integer(45), "hash": .null]))
         }
     }
 

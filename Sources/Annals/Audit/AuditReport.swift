@@ -3,8 +3,10 @@
 /// The same log and arguments give the same report, byte for byte (``json``): nothing in it depends on when or
 /// where it was produced.
 public struct AuditReport: Sendable, Hashable {
-    /// The head when the audit started: the report covers the log prefix ending there.
-    public var anchor: LogHead
+    /// The head when the audit started: the report covers the log prefix ending there. For a head that does not
+    /// check out, the end of the range checked with the hash the chain computes there; `nil` when damage since the
+    /// checkpoint before it leaves that hash unknown (the range still ends at ``query``'s `to`).
+    public var anchor: LogHead?
     /// The filters applied (the offset range is clamped to the anchor).
     public var query: EventQuery
     /// The chain verification of the offset range.
@@ -60,8 +62,11 @@ public struct AuditReport: Sendable, Hashable {
     /// The report as one deterministic JSON object (keys sorted).
     public var json: JSONValue {
         var object: [String: JSONValue] = [
-            "anchor": .string(anchor.anchor),
-            "coveredPrefix": .object(["lastOffset": .integer(anchor.offset), "hash": .string(anchor.hash.hex)]),
+            "anchor": anchor.map { .string($0.anchor) } ?? .null,
+            "coveredPrefix": .object([
+                "lastOffset": .integer(anchor?.offset ?? query.to),
+                "hash": anchor.map { .string($0.hash.hex) } ?? .null,
+            ]),
             "range": .object(["from": .integer(verification.from), "to": .integer(verification.to)]),
             "events": .integer(events),
             "types": .object(types.mapValues { .integer($0) }),
@@ -163,10 +168,10 @@ extension EventStore {
         }
         if anchor == nil {
             bounded.to = verification.to
-            anchor = logHead(offset: verification.to, hash: verification.lastHash ?? .genesis)
+            anchor = verification.lastHash.map { logHead(offset: verification.to, hash: $0) }
         }
         return AuditReport(
-            anchor: anchor!, query: bounded, verification: verification, events: total,
+            anchor: anchor, query: bounded, verification: verification, events: total,
             actors: actors.values.sorted { $0.actor < $1.actor }, types: types, failures: failures)
     }
 }

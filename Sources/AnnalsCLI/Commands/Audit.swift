@@ -81,7 +81,9 @@ struct AuditTable {
         let v = report.verification
         var out = [
             "AUDIT REPORT",
-            "covers the log prefix   \(report.anchor.anchor)",
+            "covers the log prefix   "
+                + (report.anchor?.anchor
+                    ?? "unknown: the head does not check out, and damage leaves the hash at \(report.query.to) unknown"),
             "offset range            \(v.from)…\(v.to)",
             "chain verification      "
                 + (v.isIntact ? "intact (\(v.recordsChecked) records)" : "DAMAGED: \(v.problems.count) problem(s)"),
