@@ -79,6 +79,37 @@ import Testing
         }
     }
 
+    /// Flips a bit of the stored chain tag of the record at `offset` (the last 16 bytes of its 26-byte header).
+    private func damageTag(_ store: EventStore, offset: UInt64) throws {
+        try store.write { txn in
+            var record = try #require(try store.record(at: offset, txn).map { Array($0) })
+            #expect(try RecordHeader.read(UnsafeRawBufferPointer(start: record, count: record.count)).link.hash == nil)
+            record[RecordHeader.taggedSize - 1] ^= 1
+            try txn.put(store.schema.events, key: offset.bigEndianBytes, value: record)
+        }
+    }
+
+    @Test func aChainBreakSaysWhenTheLinksAfterItCannotBeChecked() async throws {
+        try await withStore { store, _ in
+            _ = try await store.append(contentsOf: (0..<1_100).map { sampleEvent($0) })
+            let anchor = try store.head()
+            // A damaged tag alone: the next link holds, and the break says nothing more.
+            try damageTag(store, offset: 300)
+            // A damaged tag hiding a forgery after it: the next link fails too, so the records up to the checkpoint
+            // are not checked, and the break says so (otherwise it reads as the tag alone).
+            try damageTag(store, offset: 500)
+            try forge(store, offset: 501)
+            try forge(store, offset: 800)
+            let report = try store.verify(anchor: VerificationAnchor(hash: anchor.hash, offset: anchor.offset))
+            #expect(report.problems.map(\.offset) == [300, 500], "\(report.problems)")
+            #expect(report.problems.first?.detail.contains("unchecked") == false)
+            let detail = report.problems.last?.detail ?? ""
+            #expect(detail.hasPrefix("stored tag"), "\(detail)")
+            #expect(detail.contains("offsets 501…1023 are unchecked"), "\(detail)")
+            #expect(report.anchorMatched == true, "the checkpoint at 1,024 and the records after it are untouched")
+        }
+    }
+
     @Test func aTruncatedTailBreaksTheHeadHashEvenWithoutAnAnchor() async throws {
         try await withStore { store, _ in
             _ = try await store.append(contentsOf: (0..<9).map { sampleEvent($0) })

@@ -257,8 +257,22 @@ extension EventStore {
             return
         }
         defer { report.lastHash = state.previousHash }
-        // The chain had diverged already; a checkpoint's whole hash resynchronizes it, a tag cannot.
-        if suspect { return }
+        // The chain had diverged already; a checkpoint's whole hash resynchronizes it, a tag cannot. The break before
+        // says so: a damaged tag alone would have let this link hold, so the records up to the checkpoint are not
+        // proven (this one may have been changed too).
+        if suspect {
+            if let index = report.problems.lastIndex(where: { $0.offset == offset - 1 && $0.kind == .chainBreak }) {
+                // A checkpoint restarts the chain from its own hash: only its link goes unchecked.
+                let next = offset - offset % RecordHeader.checkpointInterval + RecordHeader.checkpointInterval
+                let unchecked =
+                    header.link.hash != nil
+                    ? "offset \(offset) is unchecked"
+                    : "offsets \(offset)…\(next - 1) are unchecked, up to the next checkpoint"
+                report.problems[index].detail +=
+                    "; offset \(offset)'s link fails too (more than this tag is wrong), so \(unchecked)"
+            }
+            return
+        }
         switch header.link {
         case .hash(let stored):
             report.add(
