@@ -26,7 +26,7 @@ struct CLIConsumerCrashTests {
         var cursorAtKill: Int
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(10)))
     func aKilledConsumerResumesAfterItsLastAckWithNoLoss() throws {
         try withCLIFixture { fx in
             try fx.initStore()

@@ -11,7 +11,7 @@ import Testing
 struct CLIMultiProcessTests {
     /// A reader adopting a map another process grew lets go of its lock on the way (it needs the lock exclusive):
     /// a `close()` that runs then must leave it failing with `closed`, not using the closed environment.
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(10)))
     func closingWhileAReaderAdoptsAGrownMapIsNoCrash() throws {
         try withCLIFixture { fx in
             // A store with a 1 MiB map, which the CLI's open (64 MiB by default) grows.

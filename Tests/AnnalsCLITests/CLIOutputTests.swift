@@ -8,7 +8,7 @@ import Testing
 /// How commands write their output: a non-blocking standard output (what an event-loop parent such as Node often
 /// hands its children) read slowly gets every line, whole.
 @Suite struct CLIOutputTests {
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(10)))
     func aSlowReaderOfANonBlockingPipeGetsEveryLine() throws {
         try withCLIFixture { fx in
             try fx.initStore()

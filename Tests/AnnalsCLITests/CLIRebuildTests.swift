@@ -124,7 +124,7 @@ struct CLIRebuildTests {
         return Array(text.utf8)
     }
 
-    @Test(.timeLimit(.minutes(5)))
+    @Test(.timeLimit(.minutes(10)))
     func killedRebuildResumesAndMatches() throws {
         try withCLIFixture { fx in
             try fx.initStore()

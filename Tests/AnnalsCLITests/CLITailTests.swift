@@ -209,7 +209,7 @@ struct CLITailTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(10)))
     func followPrintsEachEventOfAWriterProcessAsItIsCommitted() throws {
         try withCLIFixture { fx in
             try fx.initStore()
@@ -248,7 +248,7 @@ struct CLITailTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(10)))
     func followWithoutACursorStartsAtTheEnd() throws {
         try withCLIFixture { fx in
             try fx.initStore()
@@ -278,7 +278,7 @@ struct CLITailTests {
     }
 
     /// Three followers with different filters, one with a cursor, while a writer process appends.
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(10)))
     func severalFollowersWithDifferentFiltersRunAtOnce() throws {
         try withCLIFixture { fx in
             try fx.initStore()
@@ -427,7 +427,7 @@ struct CLITailTests {
 
     /// A parent that hands `tail -f` one end of a socket pair (as Node.js does) and closes the other: the idle
     /// follower notices the hang-up and ends, as it does for a closed pipe.
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(10)))
     func aSocketWhosePeerClosedEndsFollow() throws {
         try withCLIFixture { fx in
             try fx.initStore()

@@ -31,7 +31,7 @@ struct CrashRecoveryTests {
         var result: CLIResult
     }
 
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(10)))
     func killedWritersLoseNoAcknowledgedEvent() throws {
         try withCLIFixture { fx in
             try fx.initStore()

@@ -283,7 +283,7 @@ import Testing
 
     /// A close inside a read transaction while another thread closes: the first close waits for that transaction
     /// to end, so the second must not wait for the first.
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(10)))
     func closingInsideAReadWhileAnotherThreadClosesReturns() async throws {
         try await withTemporaryDirectory { directory in
             let store = try EventStore(path: directory + "/s")
@@ -310,7 +310,7 @@ import Testing
 
     /// A close inside a read while the writer has queued appends that need the map grown, which waits for that
     /// read: the close returns at once, the appends commit once the read ends, and then the environment closes.
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(10)))
     func closingInsideAReadDoesNotWaitForAWriterThatWaitsForIt() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory + "/s"
