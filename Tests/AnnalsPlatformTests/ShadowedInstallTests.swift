@@ -87,4 +87,26 @@ struct ShadowedInstallTests {
             }
         }
     }
+
+    @Test("a dependency shadowed by a withdrawn private plugin is reported withdrawn, not hidden by an allowlist")
+    func withdrawnPrivatePluginIsNotAnAllowlist() async throws {
+        try await withPlatform { platform, directory in
+            let manifest = try writeManifest(Self.global, to: directory, name: "public")
+            _ = try await platform.sync(RegistrySource(manifest), scope: .global, actorId: "ops")
+            let priv = try writeManifest(["http-client": ["9.0.0": [:]]], to: directory, name: "priv")
+            _ = try await platform.sync(RegistrySource(priv), scope: .organization("o2"), actorId: "ops")
+            // The private registry stops listing http-client: withdrawn, and the global one stays shadowed.
+            _ = try writeManifest(["other": ["1.0.0": [:]]], to: directory, name: "priv")
+            _ = try await platform.sync(RegistrySource(priv), scope: .organization("o2"), actorId: "ops")
+            do {
+                _ = try await platform.install("price-feed", organization: "o2", actorId: "ana")
+                Issue.record("installed a global plugin in place of a withdrawn private one")
+            } catch {
+                guard case .resolutionFailed(let explanation) = error as? PlatformError else { throw error }
+                #expect(explanation.contains("http-client was withdrawn from its registry"))
+                // o2 has no allowlist: advice to change it would not help.
+                #expect(!explanation.contains("allowlist"), "\(explanation)")
+            }
+        }
+    }
 }

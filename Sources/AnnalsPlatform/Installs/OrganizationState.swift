@@ -82,7 +82,11 @@ struct OrganizationState {
                 if !offered {
                     // Kept at what is installed, and nothing else: no longer offered, it is never moved.
                     guard let install = installs[plugin.name] else {
-                        if !plugin.withdrawn, !visibility.shows(plugin), plugin.scope == .global {
+                        // Hidden by the allowlist, not shadowed by a private plugin of the same name (which, withdrawn,
+                        // is reported as withdrawn: allowing the global one would not make it visible).
+                        if !plugin.withdrawn, !visibility.shows(plugin), plugin.scope == .global,
+                            !visibility.privateNames.contains(plugin.name)
+                        {
                             hidden.insert(plugin.name)
                         }
                         continue
