@@ -128,6 +128,32 @@ struct PluginVersionsTests {
         }
     }
 
+    @Test("an update of a prerelease install moves to the newest release outdated offers, never back to a stable one")
+    func updateOfPrereleaseNeverDowngrades() async throws {
+        try await withPlatform { platform, directory in
+            let manifest = try writeManifest(
+                ["app": ["1.5.0": [:], "2.0.0-beta.1": [:], "2.0.0-beta.2": [:]]], to: directory)
+            _ = try await platform.sync(RegistrySource(manifest), scope: .global, actorId: "ops")
+            _ = try await platform.install("app", range: "2.0.0-beta.1", organization: "acme", actorId: "ana")
+            let offered = try #require(try platform.outdated(organization: "acme").first { $0.name == "app" })
+            #expect(offered.latest.description == "2.0.0-beta.2")
+            let plan = try await platform.update("app", organization: "acme", actorId: "ana")
+            #expect(
+                plan.steps.map { "\($0.name) \($0.action) \($0.to?.description ?? "-")" } == [
+                    "app upgrade 2.0.0-beta.2"
+                ])
+            #expect(
+                try platform.installs(organization: "acme").first { $0.name == "app" }?.version.description
+                    == "2.0.0-beta.2")
+            // Already at the newest: nothing moves (no downgrade to 1.5.0, the newest stable release).
+            let again = try await platform.update("app", organization: "acme", actorId: "ana")
+            #expect(again.steps.map(\.action) == [.keep])
+            #expect(
+                try platform.installs(organization: "acme").first { $0.name == "app" }?.version.description
+                    == "2.0.0-beta.2")
+        }
+    }
+
     @Test("a rollback to an offset inside an operation's batch, or removing another install's requirement, is refused")
     func rollbackKeepsBatchesAndOtherRequirementsWhole() async throws {
         try await withPlatform { platform, directory in

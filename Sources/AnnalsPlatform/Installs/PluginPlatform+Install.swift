@@ -67,7 +67,9 @@ extension PluginPlatform {
             // A dependency moves to the newest version its dependents allow (prereleases included, as their ranges
             // say), whatever the latest is: no requirement of its own.
             target = nil
-        } else if let latest = plugin.latest {
+        } else if let latest = newest(of: plugin, for: install.version) {
+            // The version `outdated` offers: a prerelease install moves to the newest release, never back to an
+            // older stable one.
             target = try caret(latest.version)
         } else {
             throw .notFound("'\(name)' has no published versions")

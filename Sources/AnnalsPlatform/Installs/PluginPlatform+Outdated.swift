@@ -74,7 +74,7 @@ extension PluginPlatform {
 
     /// The newest release worth offering: the newest stable one, or the newest prerelease when the install is
     /// itself a prerelease or the plugin has only prereleases.
-    private func newest(of plugin: Plugin, for installed: SemanticVersion) -> PluginRelease? {
+    func newest(of plugin: Plugin, for installed: SemanticVersion) -> PluginRelease? {
         installed.prerelease.isEmpty ? plugin.latest : plugin.releases.last { !$0.yanked }
     }
 
