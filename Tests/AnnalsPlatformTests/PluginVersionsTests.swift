@@ -154,6 +154,30 @@ struct PluginVersionsTests {
         }
     }
 
+    @Test("a rollback that would move an install the organization asked for since out of its range is refused")
+    func rollbackKeepsLaterExplicitInstalls() async throws {
+        try await withPlatform { platform, directory in
+            let manifest = try writeManifest(
+                ["app": ["1.0.0": ["dep": "^1.0.0"], "2.0.0": [:]], "dep": ["1.0.0": [:], "2.0.0": [:]]], to: directory)
+            _ = try await platform.sync(RegistrySource(manifest), scope: .global, actorId: "ops")
+            _ = try await platform.install("app", range: "^1.0.0", organization: "acme", actorId: "ana")
+            // The update drops dep; the organization then asks for dep 2 itself.
+            _ = try await platform.update("app", organization: "acme", actorId: "ana")
+            _ = try await platform.install("dep", range: "^2.0.0", organization: "acme", actorId: "ana")
+            let before = try snapshot(platform)
+            for target: PluginRollbackTarget? in [nil, .version(SemanticVersion("1.0.0")!)] {
+                do {
+                    _ = try await platform.rollback("app", organization: "acme", to: target, actorId: "ana")
+                    Issue.record("the rollback undid acme's own install of dep ^2.0.0")
+                } catch {
+                    guard case .resolutionFailed(let explanation) = error as? PlatformError else { throw error }
+                    #expect(explanation.contains("acme asked for dep ^2.0.0, but the rollback returns it to 1.0.0"))
+                }
+            }
+            #expect(try snapshot(platform) == before)
+        }
+    }
+
     @Test("a rollback to an offset inside an operation's batch, or removing another install's requirement, is refused")
     func rollbackKeepsBatchesAndOtherRequirementsWhole() async throws {
         try await withPlatform { platform, directory in

@@ -111,7 +111,7 @@ extension PluginPlatform {
         } catch {
             throw .store(error)
         }
-        try checkNothingElseBreaks(plan, covering: ids, state, requiresThen: requiresThen)
+        try checkNothingElseBreaks(plan, covering: ids, rolledBack: install, state, requiresThen: requiresThen)
         try checkVersionsStillPublished(plan)
         // A pinned install is locked, for a rollback as for an update: one the plan would change must be unpinned
         // first (one it leaves as it is does not matter).
@@ -247,8 +247,10 @@ extension PluginPlatform {
     /// Refuses a rollback after which an install's requirement would not hold: an install outside it requiring one
     /// it removes or moves out of range, or one it restores requiring, as it did then, an install outside it that has
     /// moved out of that range since (or is gone).
+    /// So does one that removes, or moves out of its range, another covered install the organization asked for
+    /// (an explicit install made since the target, such as a dependency the update removed and installed again).
     private func checkNothingElseBreaks(
-        _ plan: RollbackPlan, covering ids: Set<String>, _ state: OrganizationState,
+        _ plan: RollbackPlan, covering ids: Set<String>, rolledBack: PluginInstall, _ state: OrganizationState,
         requiresThen: [String: [Connection]]
     ) throws(PlatformError) {
         var removed: Set<String> = []
@@ -261,6 +263,18 @@ extension PluginPlatform {
             }
         }
         var problems: [String] = []
+        // What the organization asked for, other than the plugin rolled back (whose request the rollback returns to
+        // what it was): a covered install it requested is a requirement like another install's.
+        for install in state.installs.values.sorted(by: { $0.name < $1.name })
+        where install.thingId != rolledBack.thingId && ids.contains(install.thingId) {
+            guard let range = install.requested else { continue }
+            let asked = "\(state.organization) asked for \(install.name) \(range)"
+            if removed.contains(install.thingId) {
+                problems.append("\(asked), which the rollback would remove")
+            } else if let version = restored[install.thingId], !range.contains(version, includePrerelease: true) {
+                problems.append("\(asked), but the rollback returns it to \(version)")
+            }
+        }
         // A requirement of an install outside the rollback, deleted or changed because it names a covered install.
         let installPrefix = PlatformIDs.install("", organization: state.organization)
         for change in plan.changes where change.entity == "connection" {
