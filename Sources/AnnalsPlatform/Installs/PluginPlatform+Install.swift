@@ -110,6 +110,13 @@ extension PluginPlatform {
     /// The range `text` names for `name`: a range, a dist-tag (`latest` → `^VERSION`), or by default `^latest`.
     func range(_ text: String?, of name: String, in state: OrganizationState) throws(PlatformError) -> VersionRange {
         guard let plugin = state.plugins[name] else {
+            if state.hidden.contains(name) {
+                // As for a dependency the allowlist hides: say why, instead of calling the plugin unknown.
+                throw .notFound(
+                    "no registry visible to \(state.organization) lists '\(name)': it exists in the global registry "
+                        + "but \(state.organization)'s allowlist hides it (add it with 'annals plugin allow --group "
+                        + "\(state.organization)'; the list replaces the current one)")
+            }
             throw .notFound(
                 "no registry visible to \(state.organization) lists '\(name)'"
                     + PluginNameSuggestion.hint(for: name, among: state.plugins.keys))
