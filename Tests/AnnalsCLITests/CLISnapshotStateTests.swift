@@ -154,6 +154,30 @@ struct CLISnapshotStateTests {
         }
     }
 
+    /// The help of `snapshot create` and `snapshot prune` says what they do to damaged snapshots: `create` replaces
+    /// one at the head's offset (it said such a snapshot was kept as it is), and `prune --keep N` keeps the newest N
+    /// intact ones and deletes damaged ones however new (it said it kept the newest N).
+    @Test func snapshotHelpSaysWhatHappensToDamagedSnapshots() throws {
+        try withCLIFixture { fx in
+            let create = try fx.run(["snapshot", "create", "--help"], environment: ["COLUMNS": "200"])
+            #expect(create.status == Exit.ok, "\(create)")
+            let createHelp = Self.words(create.output)
+            #expect(!createHelp.contains("offset is kept as it is. Exit"), "\(createHelp)")
+            #expect(createHelp.contains("is damaged, or was taken by other versions"), "\(createHelp)")
+            #expect(createHelp.contains("then it is replaced"), "\(createHelp)")
+            let prune = try fx.run(["snapshot", "prune", "--help"], environment: ["COLUMNS": "200"])
+            #expect(prune.status == Exit.ok, "\(prune)")
+            let pruneHelp = Self.words(prune.output)
+            #expect(pruneHelp.contains("newest --keep N intact snapshots"), "\(pruneHelp)")
+            #expect(pruneHelp.contains("newest intact snapshots (damaged ones are deleted)"), "\(pruneHelp)")
+        }
+    }
+
+    /// `text` with its line breaks and runs of spaces as single spaces, so a phrase the help wrapped still matches.
+    private static func words(_ text: String) -> String {
+        text.split(whereSeparator: { $0 == " " || $0 == "\n" }).joined(separator: " ")
+    }
+
     @Test func stateAtEveryOffsetMatchesTheEvents() throws {
         try withTimeline(5) { fx in
             #expect(try fx.annals("snapshot", "create").status == Exit.ok)

@@ -30,7 +30,11 @@ struct Snapshot: ParsableCommand {
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Snapshot every projection at the log head and print it.",
-            discussion: "A snapshot at the same offset is kept as it is. Exit code 2 when the log is empty.")
+            discussion: """
+                A snapshot already stored at that offset is kept as it is, unless time travel could not use it (it \
+                is damaged, or was taken by other versions of the projections): then it is replaced. Exit code 2 \
+                when the log is empty.
+                """)
 
         @OptionGroup var location: StoreLocation
 
@@ -83,13 +87,15 @@ struct Snapshot: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Delete old snapshots and print the deleted ones.",
             discussion: """
-                Deletes all but the newest --keep N, and every snapshot before offset --before OFFSET; with both, \
-                a snapshot goes when either says so. Example: annals snapshot prune --keep 3
+                Deletes all but the newest --keep N intact snapshots, and every snapshot before offset --before \
+                OFFSET; with both, a snapshot goes when either says so. A damaged snapshot, which time travel skips, \
+                is never kept in place of an intact one: --keep deletes it with the rest, however new it is. \
+                Example: annals snapshot prune --keep 3
                 """)
 
         @OptionGroup var location: StoreLocation
 
-        @Option(help: "Keep only this many of the newest snapshots.")
+        @Option(help: "Keep only this many of the newest intact snapshots (damaged ones are deleted).")
         var keep: WholeNumber<Int>?
 
         @Option(help: ArgumentHelp("Delete the snapshots taken before this offset.", valueName: "offset"))
