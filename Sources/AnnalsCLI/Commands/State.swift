@@ -7,12 +7,13 @@ struct State: ParsableCommand {
         abstract: "Print the things, connections and knowledge as they were at an offset or a time.",
         discussion: """
             Loads the newest intact snapshot at or before the offset and replays the log on top of it. \
-            --at takes an offset (a plain integer: 0 is the empty state) or an ISO 8601 time (the state after the \
-            last event at or before it). Prints one JSON object:
+            --at takes an offset (a plain integer: 0 is the empty state) or an ISO 8601 time (the state as of the \
+            highest offset whose event is stamped at or before it: a log prefix, which may hold events stamped later \
+            when clients supplied timestamps out of order). Prints one JSON object:
             {"offset","snapshotOffset","replayedEvents","things":[…],"connections":[…],"knowledge":[…]}. \
             --thing ID narrows it to the thing, the connections from and to it and its knowledge; --group G to \
-            the entities of that group. Damaged snapshots are skipped with a warning on stderr, and so is an \
-            offset inside a rollback's atomic batch of compensating events (a state no reader ever saw) warned about. \
+            the entities of that group. Damaged snapshots are skipped with a warning on stderr; an offset inside a \
+            rollback's atomic batch of compensating events (a state no reader ever saw) is printed with a warning. \
             Exit code 2 for an offset past the log head.
             Examples: annals state --at 1200 --thing plugin-42; annals state --at 2026-01-01T00:00:00Z
             """)
