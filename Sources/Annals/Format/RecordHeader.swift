@@ -25,6 +25,9 @@ struct RecordHeader: Equatable {
     /// Whether the writer gives the record at `offset` a checkpoint (whole-hash) header.
     static func isCheckpoint(_ offset: UInt64) -> Bool { offset % checkpointInterval == 0 }
 
+    /// The checkpoint at or before `offset` (0 before the first), where recomputing the chain hash of `offset` starts.
+    static func checkpoint(atOrBefore offset: UInt64) -> UInt64 { offset - offset % checkpointInterval }
+
     /// The size of the header the writer gives the record at `offset`.
     static func size(forRecordAt offset: UInt64) -> Int { isCheckpoint(offset) ? checkpointSize : taggedSize }
 

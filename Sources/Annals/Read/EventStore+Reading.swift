@@ -133,7 +133,7 @@ extension EventStore {
     public func checkedHead() throws(AnnalsError) -> LogHead {
         try checkLogPages(offsets: [])
         let last = try lastOffset()
-        try checkLogPages(offsets: [last - last % RecordHeader.checkpointInterval...last])
+        try checkLogPages(offsets: [RecordHeader.checkpoint(atOrBefore: last)...last])
         do {
             let decoder = makeDecoder()
             let (offset, hash) = try environment.read { txn in try txn.checkedLogHead(schema, decoder: decoder) }

@@ -239,7 +239,7 @@ public final class EventStore: @unchecked Sendable {
         guard let head = try? environment.read({ txn in try txn.lastOffset(schema) }) else { return }
         try requireSoundPages(
             in: environment, of: [schema.events.name],
-            ranges: logRanges([head - head % RecordHeader.checkpointInterval...head], in: schema), operation: "open",
+            ranges: logRanges([RecordHeader.checkpoint(atOrBefore: head)...head], in: schema), operation: "open",
             "the pages an open for writing reads are damaged", advice: Self.logDamageAdvice)
     }
 

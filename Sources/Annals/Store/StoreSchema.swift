@@ -222,7 +222,7 @@ extension Transaction {
     ///
     /// Stored tags on the way are not checked here.
     func recomputedChainHash(at offset: UInt64, _ schema: StoreSchema, decoder: RecordDecoder) throws -> ChainHash? {
-        let checkpoint = offset - offset % RecordHeader.checkpointInterval
+        let checkpoint = RecordHeader.checkpoint(atOrBefore: offset)
         // One cursor walk from the checkpoint (or the first record) to `offset`.
         return try withCursor(schema.events) { cursor -> ChainHash? in
             var hash = ChainHash.genesis

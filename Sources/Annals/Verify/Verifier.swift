@@ -35,9 +35,9 @@ extension EventStore {
         do {
             // LMDB follows its pages without checking them: a damaged one would crash the reads below. Only the
             // range's pages are read (from the checkpoint the chain starts at), and the anchor's, and the head's.
-            let start = checkpoint(before: from - 1)
+            let start = RecordHeader.checkpoint(atOrBefore: from - 1)
             var offsets = [start...max(start, to ?? .max)]
-            if let anchor { offsets.append(checkpoint(before: anchor.offset)...anchor.offset) }
+            if let anchor { offsets.append(RecordHeader.checkpoint(atOrBefore: anchor.offset)...anchor.offset) }
             // A whole-log verify also checks the free-page lists, which every write takes pages from.
             let damage = try environment.checkStructure(
                 of: schema.recordDatabases.map(\.name), limitingTo: logRanges(offsets),
@@ -263,7 +263,7 @@ extension EventStore {
         if suspect {
             if let index = report.problems.lastIndex(where: { $0.offset == offset - 1 && $0.kind == .chainBreak }) {
                 // A checkpoint restarts the chain from its own hash: only its link goes unchecked.
-                let next = offset - offset % RecordHeader.checkpointInterval + RecordHeader.checkpointInterval
+                let next = RecordHeader.checkpoint(atOrBefore: offset) + RecordHeader.checkpointInterval
                 let unchecked =
                     header.link.hash != nil
                     ? "offset \(offset) is unchecked"
@@ -317,11 +317,6 @@ extension EventStore {
             return hash
         }
         return try txn.recomputedChainHash(at: offset, schema, decoder: decoder)
-    }
-
-    /// The checkpoint at or before `offset`, where ``chainHash(at:head:_:decoder:)`` starts reading.
-    private func checkpoint(before offset: UInt64) -> UInt64 {
-        offset - offset % RecordHeader.checkpointInterval
     }
 
     private func checkAnchor(
