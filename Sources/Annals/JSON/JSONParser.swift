@@ -47,6 +47,19 @@ public struct JSONParser {
         return try result.get()
     }
 
+    /// Parses the contents of a JSON file: a leading UTF-8 byte order mark, which some editors write, is skipped. An
+    /// error's byte offset still counts the file's bytes; its line and column are those an editor shows.
+    public static func parse(fileContents bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
+        let mark: [UInt8] = [0xEF, 0xBB, 0xBF]
+        guard bytes.starts(with: mark) else { return try parse(bytes) }
+        do {
+            return try parse(Array(bytes.dropFirst(mark.count)))
+        } catch {
+            throw JSONParseError(
+                reason: error.reason, byteOffset: error.byteOffset + mark.count, line: error.line, column: error.column)
+        }
+    }
+
     /// Parses one complete JSON text.
     public static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
         try parse(Array(text.utf8))

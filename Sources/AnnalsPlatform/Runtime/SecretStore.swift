@@ -34,18 +34,12 @@ public struct StaticSecrets: SecretStore {
             throw .notFound("cannot open the secrets file \(path): no such file")
         case .failure(let error): throw .invalidArgument("cannot read the secrets file \(path): \(error)")
         }
-        // A UTF-8 byte order mark, as some editors write, is not part of the JSON (as for registry indexes); a
-        // location past it still counts the file's bytes.
-        let markLength = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
         let parsed: JSONValue
         do {
-            parsed = try JSONParser.parse(markLength == 0 ? bytes : Array(bytes.dropFirst(markLength)))
+            // A UTF-8 byte order mark is skipped, as in registry indexes.
+            parsed = try JSONParser.parse(fileContents: bytes)
         } catch {
-            let location =
-                error.line == 1
-                ? "at column \(error.column) (byte \(error.byteOffset + markLength))"
-                : "at line \(error.line), column \(error.column) (byte \(error.byteOffset + markLength))"
-            throw .invalidArgument("the secrets file \(path) is not valid JSON: \(error.reason) \(location)")
+            throw .invalidArgument("the secrets file \(path) is not valid JSON: \(error)")
         }
         guard case .object(let object) = parsed else {
             throw .invalidArgument("the secrets file \(path) is not a JSON object")
