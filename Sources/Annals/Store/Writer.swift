@@ -240,10 +240,9 @@ final class Writer: @unchecked Sendable {
     /// With `.noMetaSync` a commit's data sync also flushes the previous commit's meta page: when a commit (an
     /// append's, a custom transaction's or an index merge's) fails there, that page may be lost, so the previous
     /// commit is not durable and nothing more is written. Latches such a failure and returns the latched error; `nil`
-    /// for any other failure.
+    /// for any other failure. Called for `.noMetaSync` commits only (``commitTransaction(_:)``).
     private func latchFailedCommit(_ error: any Error) -> AnnalsError? {
-        guard options.durability == .noMetaSync, let failed = error as? LMDBError, failed.operation == "mdb_txn_commit"
-        else { return nil }
+        guard let failed = error as? LMDBError, failed.operation == "mdb_txn_commit" else { return nil }
         return syncLatch.record(failed, durable: watermark.durableOffset)
     }
 
