@@ -27,9 +27,7 @@ struct CLIFailedSyncTests {
             // No later sync (the shim lets them succeed) moved the watermark: it stayed at 0.
             #expect(try fx.head().int("durableOffset") == 0)
             // Reopened, the store goes on.
-            let resumed = try fx.annals("append", stdin: sampleLines(1, start: 2)[0])
-            #expect(resumed.status == Exit.ok, "\(resumed)")
-            #expect(try fx.annals("verify").status == Exit.ok)
+            try expectReopenedStoreGoesOn(fx, appendingEvent: 2)
         }
     }
 
@@ -44,9 +42,7 @@ struct CLIFailedSyncTests {
             #expect(appended.errors.contains("Input/output error"), "\(appended)")
             #expect(appended.errors.contains("accepts no more writes"), "\(appended)")
             #expect(try fx.headOffset() < 16_383 + 2_000, "the batches after the failed merge were written")
-            let resumed = try fx.annals("append", stdin: sampleLines(1, start: 18_383)[0])
-            #expect(resumed.status == Exit.ok, "\(resumed)")
-            #expect(try fx.annals("verify").status == Exit.ok)
+            try expectReopenedStoreGoesOn(fx, appendingEvent: 18_383)
         }
     }
 
@@ -71,6 +67,13 @@ struct CLIFailedSyncTests {
         try fx.run(
             ["append", "--durability", durability, "--store", fx.store],
             stdin: Array((lines.joined(separator: "\n") + "\n").utf8), environment: SyscallFaults.environment(faults))
+    }
+
+    /// Reopened by another `annals append`, the store takes the event numbered `event` and verifies intact.
+    private func expectReopenedStoreGoesOn(_ fx: CLIFixture, appendingEvent event: Int) throws {
+        let resumed = try fx.annals("append", stdin: sampleLines(1, start: event)[0])
+        #expect(resumed.status == Exit.ok, "\(resumed)")
+        #expect(try fx.annals("verify").status == Exit.ok)
     }
 
     /// Creates the store with 16,383 events, one short of the index merge interval, then appends 2,000 more with
