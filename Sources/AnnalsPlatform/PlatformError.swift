@@ -20,6 +20,10 @@ public enum PlatformError: Error, Sendable, CustomStringConvertible {
     /// module check refused it. `plugin run`, jobs and event delivery (``PluginDispatcher``) record it as a failed
     /// execution (``SandboxFailure/Kind/moduleRefused``).
     case moduleRefused(plugin: String, version: String, reason: String)
+    /// The installed release does not declare `action` in its manifest's `actions`, which are the contract of what
+    /// may run: refused before the module is loaded, whatever it exports, and not recorded as an execution (nothing
+    /// of the plugin ran). `declared` lists the actions it does declare (empty when it declares none).
+    case actionNotDeclared(plugin: String, version: String, action: String, declared: [String])
     /// The engine failed.
     case store(AnnalsError)
 
@@ -36,6 +40,11 @@ public enum PlatformError: Error, Sendable, CustomStringConvertible {
         case .pinned(let plugin, let version): "\(plugin) is pinned at \(version); unpin it first"
         case .noRollbackTarget(let message): message
         case .moduleRefused(let plugin, let version, let reason): "\(plugin)@\(version): \(reason)"
+        case .actionNotDeclared(let plugin, let version, let action, let declared):
+            "\(plugin)@\(version) does not declare the action '\(action)' "
+                + (declared.isEmpty
+                    ? "(its manifest declares no actions, so none can run)"
+                    : "(it declares: \(declared.joined(separator: ", ")))")
         case .store(let error): error.description
         }
     }

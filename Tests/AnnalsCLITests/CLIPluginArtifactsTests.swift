@@ -5,20 +5,6 @@ import Testing
 /// The example plugins' directory, written by `make plugins`: modules and their registry.
 private let examplePlugins = RepositoryPaths.examplePlugins
 
-/// The SHA-256 of each example module, by file name, read from the example registry.
-private func exampleDigests() throws -> [String: String] {
-    let data = try Data(contentsOf: URL(fileURLWithPath: examplePlugins + "/registry.json"))
-    let registry = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-    var digests: [String: String] = [:]
-    for plugin in registry["plugins"] as? [[String: Any]] ?? [] {
-        for version in plugin["versions"] as? [[String: Any]] ?? [] {
-            guard let artifact = version["artifact"] as? [String: String], let path = artifact["path"] else { continue }
-            digests[path] = artifact["sha256"]
-        }
-    }
-    return digests
-}
-
 @Suite("annals plugin artifacts prune")
 struct CLIPluginArtifactsTests {
     @Test("prune removes what no event records and stale temporary files, keeps the rest; --dry-run removes nothing")

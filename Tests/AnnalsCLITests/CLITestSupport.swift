@@ -657,3 +657,17 @@ extension CLIFixture {
         try withSignalsUnblocked { try start(arguments) }
     }
 }
+
+/// The SHA-256 of each example module, by file name, read from the example registry.
+func exampleDigests() throws -> [String: String] {
+    let data = try Data(contentsOf: URL(fileURLWithPath: RepositoryPaths.examplePlugins + "/registry.json"))
+    let registry = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    var digests: [String: String] = [:]
+    for plugin in registry["plugins"] as? [[String: Any]] ?? [] {
+        for version in plugin["versions"] as? [[String: Any]] ?? [] {
+            guard let artifact = version["artifact"] as? [String: String], let path = artifact["path"] else { continue }
+            digests[path] = artifact["sha256"]
+        }
+    }
+    return digests
+}

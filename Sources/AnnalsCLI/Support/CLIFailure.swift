@@ -87,7 +87,7 @@ struct CLIFailure: Error, CustomStringConvertible {
     init(_ error: PlatformError) {
         switch error {
         case .invalidArgument, .unreadableSource, .moduleRefused: self.init(.invalidInput, error.description)
-        case .notFound, .noRollbackTarget: self.init(.notFound, error.description)
+        case .notFound, .noRollbackTarget, .actionNotDeclared: self.init(.notFound, error.description)
         case .resolutionFailed: self.init(.unresolvable, error.description)
         case .permissionsNotGranted: self.init(.permissionsNotGranted, error.description)
         case .pinned: self.init(.pinned, error.description)

@@ -15,8 +15,11 @@ extension PluginRuntime {
     ///   So is a module refused before it could start (its artifact missing or tampered with, or the module check
     ///   refusing it): recorded as an execution that failed with ``SandboxFailure/Kind/moduleRefused``, so the audit
     ///   trail has every attempt to run a plugin.
-    /// - Throws: ``PlatformError`` when the execution cannot start for another reason: not installed, an unknown
-    ///   action, input that is not JSON, or the store failing.
+    /// - Throws: ``PlatformError`` when the execution cannot start for another reason, and records nothing then:
+    ///   not installed, an action the installed release does not declare
+    ///   (``PlatformError/actionNotDeclared(plugin:version:action:declared:)``: the manifest's actions are the
+    ///   contract, whatever the module exports), a declared action its module does not export, input that is not
+    ///   JSON, or the store failing.
     public func run(
         _ name: String, action: String, organization: String, input: String, actorId: String,
         limits: SandboxLimits? = nil, cancellation: CancellationToken? = nil
@@ -123,7 +126,9 @@ extension PluginRuntime {
         var grants: Set<Capability>
     }
 
-    /// Checks that `action` of `name` can run in `organization` with `input`.
+    /// Checks that `action` of `name` can run in `organization` with `input`: `input` is JSON, the plugin is
+    /// installed, its installed release declares `action` (``PlatformError/actionNotDeclared(plugin:version:action:declared:)``
+    /// otherwise, before the module is loaded), and its module loads and exports it.
     func prepare(
         _ name: String, action: String, organization: String, input: String
     ) throws(PlatformError) -> PreparedExecution {
@@ -134,6 +139,13 @@ extension PluginRuntime {
             throw .invalidArgument("the input is not JSON: \(error)")
         }
         let (install, release) = try installed(name, organization: organization)
+        // The manifest's actions are the contract: an export the release does not declare never runs, and the
+        // module is not even loaded for it.
+        guard release.actions.contains(where: { $0.name == action }) else {
+            throw .actionNotDeclared(
+                plugin: name, version: install.version.description, action: action,
+                declared: release.actions.map(\.name))
+        }
         let module = try module(for: release, plugin: name)
         guard module.actions.contains(action) else {
             throw .notFound(

@@ -16,7 +16,9 @@ struct PluginRun: ParsableCommand {
             Appends plugin_action_initiated, runs the action (WebAssembly, within --fuel, --memory-pages and \
             --timeout, with only the capabilities granted to the install), then plugin_action_executed or \
             plugin_action_failed. Prints {"id","plugin","version","action","group","status","output" | "errorKind", \
-            "error","fuelUsed","peakMemoryBytes","durationMs",…}. A failed execution exits 13. --async starts the job \
+            "error","fuelUsed","peakMemoryBytes","durationMs",…}. A failed execution exits 13. Only an action the \
+            installed release declares in its manifest runs: any other exits 4, naming the actions it declares, and \
+            nothing is recorded. --async starts the job \
             in a background process and prints {"job","state":"queued","offset"}; follow it with `plugin jobs`. \
             Executions abandoned by a killed host are recorded first (plugin_action_abandoned).
             Examples: annals plugin run price-feed quote --group acme --input '{"symbol":"BTC","amount":2}'; \
