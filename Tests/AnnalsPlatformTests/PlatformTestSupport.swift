@@ -59,3 +59,20 @@ func writeManifest(
     try Data(manifest.canonicalBytes).write(to: URL(fileURLWithPath: path))
     return path
 }
+
+/// A platform (``withPlatform(syncInterval:_:)``) with a registry of two plugins synced, where app 1.0.0 needs dep
+/// ~1.0.0 and app 1.1.0 needs dep ^1.1.0, and app installed in acme at `range` (by default `^latest`).
+func withAppAndDependency<R>(
+    installing range: String? = nil, _ body: (PluginPlatform) async throws -> R
+) async throws -> R {
+    try await withPlatform { platform, directory in
+        let manifest = try writeManifest(
+            [
+                "app": ["1.0.0": ["dep": "~1.0.0"], "1.1.0": ["dep": "^1.1.0"]],
+                "dep": ["1.0.0": [:], "1.1.0": [:]],
+            ], to: directory)
+        _ = try await platform.sync(RegistrySource(manifest), scope: .global, actorId: "ops")
+        _ = try await platform.install("app", range: range, organization: "acme", actorId: "ana")
+        return try await body(platform)
+    }
+}

@@ -68,7 +68,10 @@ extension PluginPlatform {
     /// Without a target it undoes the last update: every install that update changed returns to its state just
     /// before it. With ``PluginRollbackTarget/offset(_:)`` or ``PluginRollbackTarget/version(_:)``, the install
     /// and its dependencies (then and now) return to that state. A rollback that would break another install
-    /// (one that requires a covered install at a version the rollback leaves) is refused.
+    /// (one that requires a covered install at a version the rollback leaves) is refused. `name`'s own request
+    /// returns to what it was; a covered install the organization asked for itself keeps its request, which the
+    /// version it returns to satisfies (else the rollback is refused), so that a rollback of one plugin never undoes
+    /// the organization's request for another.
     /// - Throws: ``PlatformError/noRollbackTarget(_:)`` when there is nothing to return to,
     ///   ``PlatformError/resolutionFailed(explanation:)`` when it would break another install,
     ///   ``PlatformError/store(_:)`` (a version conflict: something changed concurrently; nothing was written).
@@ -105,13 +108,14 @@ extension PluginPlatform {
             ids.formUnion(requiresClosure(of: install.thingId, requiresThen))
         }
 
-        let plan: RollbackPlan
+        var plan: RollbackPlan
         do {
             plan = try store.planRollback(to: offset, scope: .things(ids), actorId: actorId)
         } catch {
             throw .store(error)
         }
         try checkNothingElseBreaks(plan, covering: ids, rolledBack: install, state, requiresThen: requiresThen)
+        plan = keepingRequests(in: plan, of: state, rolledBack: install)
         try checkVersionsStillPublished(plan)
         // A pinned install is locked, for a rollback as for an update: one the plan would change must be unpinned
         // first (one it leaves as it is does not matter).
