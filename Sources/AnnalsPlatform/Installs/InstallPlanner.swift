@@ -25,6 +25,9 @@ struct InstallPlanner {
     /// Whether a plugin this operation installs anew (a dependency an update pulls in) needs its permissions granted
     /// explicitly: an update must not grant, through a new dependency, what it would have to ask for itself.
     var newInstallsNeedGrants = false
+    /// Whether the install named to ``plan(actorId:recordUpdateOf:)`` records the update only when its own version
+    /// changes (an install of an installed plugin), not for any change (an update).
+    var updateNeedsNewVersion = false
     /// The operation's name, recorded in the events' metadata.
     var operation: String
     /// What was asked for, for messages and the plan.
@@ -146,7 +149,9 @@ struct InstallPlanner {
         }
 
         // The update record, on the install the update was asked for.
-        if let updated, let before = state.installs[updated], var after = newInstalls[updated], !changed.isEmpty {
+        if let updated, let before = state.installs[updated], var after = newInstalls[updated], !changed.isEmpty,
+            !updateNeedsNewVersion || after.version != before.version
+        {
             after.lastUpdate = PluginInstall.UpdateRecord(
                 fromOffset: state.offset, fromVersion: before.version, instances: changed.sorted())
             let id = after.thingId

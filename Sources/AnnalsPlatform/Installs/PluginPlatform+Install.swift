@@ -16,6 +16,11 @@ extension PluginPlatform {
     ///   - grants: Permissions granted to installed dependencies whose new versions ask for more.
     ///   - actorId: Who installs.
     ///   - dryRun: Plan only; append nothing.
+    /// An install of a plugin already installed in `organization` that changes its version (`install NAME` again,
+    /// moving it to `^latest`, or to another range) is recorded like an update (``PluginInstall/lastUpdate``: the
+    /// offset and version it came from, and every install it changed), so
+    /// ``rollback(_:organization:to:actorId:dryRun:)`` returns to where it was; one that keeps the version (only the
+    /// request changes, or nothing) records no update and keeps the last one.
     /// - Returns: The plan, with ``InstallPlan/offset`` set when it was applied.
     /// - Throws: ``PlatformError/notFound(_:)`` for a plugin the organization cannot see,
     ///   ``PlatformError/resolutionFailed(explanation:)`` with a PubGrub-style explanation and suggestions, or
@@ -35,7 +40,11 @@ extension PluginPlatform {
         planner.requested[name] = requestedRange
         planner.upgradesNeedGrants = true
         planner.grants = Set(grants)
-        return try await apply(planner.plan(actorId: actorId), from: state, dryRun: dryRun)
+        // Installing an installed plugin again is an update when it changes its version: recorded like one, so
+        // `rollback` returns to where it was.
+        planner.updateNeedsNewVersion = true
+        let recorded = state.installs[name] == nil ? nil : name
+        return try await apply(planner.plan(actorId: actorId, recordUpdateOf: recorded), from: state, dryRun: dryRun)
     }
 
     /// Updates `name` in `organization` to the newest version its dependents allow (or the newest in `range`),
