@@ -103,6 +103,33 @@ import Testing
         }
     }
 
+    /// A subscription keeps the start it was given: `.end` stays `.end`, and the offset it stood for when
+    /// `subscribe` was called (the durable one) is `startOffset`, which an event appended before the first `next()`
+    /// is delivered after.
+    @Test func anEndStartIsKeptAndItsOffsetIsFixedAtSubscribe() async throws {
+        try await withStore(StoreOptions(projections: [])) { store, _ in
+            _ = try await store.append(contentsOf: (0..<3).map { sampleEvent($0) })
+            let fromEnd = try store.subscribe(nil, start: .end)
+            #expect(fromEnd.start == .end)
+            #expect(fromEnd.startOffset == 3)
+            _ = try await store.append(sampleEvent(3))
+            var iterator = fromEnd.makeAsyncIterator()
+            #expect(try await iterator.next()?.offset == 4, "the end as of subscribe, not as of the first next()")
+            let point = try await fromEnd.startPoint()
+            #expect(fromEnd.startCursor == nil && point.offset == 3)
+
+            let named = try store.subscribe("late", start: .end)
+            #expect(named.start == .end && named.startOffset == 4)
+            let namedPoint = try await named.startPoint()
+            #expect(namedPoint.cursor?.offset == 4, "a new cursor is created at startOffset")
+
+            let beginning = try store.subscribe(nil)
+            #expect(beginning.start == .beginning && beginning.startOffset == 0)
+            let after = try store.subscribe(nil, start: .after(2))
+            #expect(after.start == .after(2) && after.startOffset == 2)
+        }
+    }
+
     /// A `startPoint()` whose resolution overlaps the start of an iteration (of a copy, in another task) keeps the
     /// iteration's start point rather than recording its older one as waiting: the next iteration would otherwise
     /// start again from there, delivering again what the first one acknowledged.

@@ -22,6 +22,17 @@ public enum SubscriptionStart: Sendable, Hashable {
             "a subscription cannot start after offset \(offset): the log ends at offset \(last), and a start past it "
                 + "would skip the events appended until the log reaches it (.end delivers only new events)")
     }
+
+    /// The offset this start stands for in `store` now: 0 for ``beginning``, the offset of ``after(_:)``, and for
+    /// ``end`` the durable offset (``LogHead/durableOffset``), since only durable events are delivered.
+    /// - Throws: The errors of ``EventStore/head()``, for ``end``.
+    func offset(in store: EventStore) throws(AnnalsError) -> UInt64 {
+        switch self {
+        case .beginning: 0
+        case .after(let offset): offset
+        case .end: try store.head().durableOffset
+        }
+    }
 }
 
 /// A live stream of events: catch-up from a position, then new events as they become durable.
@@ -50,9 +61,16 @@ public struct Subscription: AsyncSequence, Sendable {
     public let name: String?
     /// Which events are delivered.
     public let filter: EventFilter
-    /// Where it starts when the cursor is new (or for an anonymous subscription); ``startPoint()`` tells the offset
-    /// (and cursor) an iteration actually starts from.
+    /// Where it starts when the cursor is new (or for an anonymous subscription), as given to
+    /// ``EventStore/subscribe(_:filter:start:)``: ``SubscriptionStart/end`` stays `.end` here, and ``startOffset`` is
+    /// the offset it stood for then. ``startPoint()`` tells the offset (and cursor) an iteration actually starts from.
     public let start: SubscriptionStart
+    /// The offset ``start`` stands for, fixed when ``EventStore/subscribe(_:filter:start:)`` made the subscription:
+    /// 0 for ``SubscriptionStart/beginning``, the offset of ``SubscriptionStart/after(_:)``, and for
+    /// ``SubscriptionStart/end`` the durable offset then (so `.end` delivers the events that become durable after
+    /// `subscribe`, not only those after the first `next()`). A new cursor is created there; a named subscription
+    /// whose cursor exists starts from the cursor instead (``startPoint()``).
+    public let startOffset: UInt64
     /// The start points of its iterations, shared by its copies (a `for` loop iterates a copy).
     let startPoints = SubscriptionStartPoints()
 
@@ -180,7 +198,7 @@ extension EventStore {
         try EventFilter.checkPatterns(filter.types)
         if name == nil { try start.check(in: self) }
         // `.end` means the end as of now, not as of the first read.
-        let resolved: SubscriptionStart = start == .end ? .after(try head().durableOffset) : start
-        return Subscription(store: self, name: name, filter: filter, start: resolved)
+        let startOffset = try start.offset(in: self)
+        return Subscription(store: self, name: name, filter: filter, start: start, startOffset: startOffset)
     }
 }

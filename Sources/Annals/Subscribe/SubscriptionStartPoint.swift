@@ -80,20 +80,15 @@ extension Subscription {
         return point
     }
 
-    /// The cursor's offset or, for a new cursor or none, the start. A new cursor of a writable store is saved at once
-    /// (as ``EventStore/createCursor(_:at:)`` does, which keeps one another consumer created meanwhile, but
+    /// The cursor's offset or, for a new cursor or none, ``startOffset``. A new cursor of a writable store is saved
+    /// at once (as ``EventStore/createCursor(_:at:)`` does, which keeps one another consumer created meanwhile, but
     /// suspending rather than blocking a thread of the pool), so that a consumer that stops before its first
     /// acknowledgement resumes from the same start rather than from a later end, skipping what came in between.
     private func resolveStartPoint() async throws(AnnalsError) -> SubscriptionStartPoint {
         if let name, let cursor = try store.cursor(named: name) {
             return SubscriptionStartPoint(offset: cursor.offset, cursor: cursor)
         }
-        let offset: UInt64
-        switch start {
-        case .beginning: offset = 0
-        case .after(let after): offset = after
-        case .end: offset = try store.head().durableOffset
-        }
+        let offset = startOffset
         if let name, !store.options.readOnly {
             let cursor = try await store.createCursorSuspending(name, at: offset)
             return SubscriptionStartPoint(offset: cursor.offset, cursor: cursor)
