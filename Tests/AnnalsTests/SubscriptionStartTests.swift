@@ -130,6 +130,29 @@ import Testing
         }
     }
 
+    /// A cursor reset to `.end` stops at the durable offset, where a subscription at `.end` starts, not at the last
+    /// committed one: events committed but not yet synced are still delivered to its consumer.
+    @Test func aCursorResetToTheEndStopsAtTheDurableOffset() async throws {
+        try await withStore(StoreOptions(durability: .noSync, syncInterval: 3600, projections: [])) { store, _ in
+            _ = try await store.append(contentsOf: (0..<3).map { sampleEvent($0) })
+            let head = try store.head()
+            try #require(head.offset == 3 && head.durableOffset == 0, "committed, not yet synced: \(head)")
+            try store.resetCursor("late", to: .end)
+            #expect(try store.cursor(named: "late")?.offset == 0)
+            try store.resetCursor("middle", to: .after(2))
+            #expect(try store.cursor(named: "middle")?.offset == 2)
+            try store.resetCursor("middle", to: .beginning)
+            #expect(try store.cursor(named: "middle")?.offset == 0)
+            #expect(throws: AnnalsError.self) { try store.resetCursor("ahead", to: .after(4)) }
+
+            _ = try store.sync()
+            var iterator = try store.subscribe("late", start: .after(3)).makeAsyncIterator()
+            #expect(try await iterator.next()?.offset == 1, "the cursor decides: nothing was skipped")
+            try store.resetCursor("late", to: .end)
+            #expect(try store.cursor(named: "late")?.offset == 3, "synced, the durable offset is the head")
+        }
+    }
+
     /// A `startPoint()` whose resolution overlaps the start of an iteration (of a copy, in another task) keeps the
     /// iteration's start point rather than recording its older one as waiting: the next iteration would otherwise
     /// start again from there, delivering again what the first one acknowledged.

@@ -120,6 +120,20 @@ extension EventStore {
         }
     }
 
+    /// Sets cursor `name` where a new subscription at `start` would begin (backwards too), creating it if needed:
+    /// ``SubscriptionStart/beginning`` is offset 0, ``SubscriptionStart/after(_:)`` its offset, and
+    /// ``SubscriptionStart/end`` the durable offset (``LogHead/durableOffset``), as for a subscription and
+    /// `annals tail --from end`, not the last committed one. Subscriptions deliver only durable events: a cursor set
+    /// past them would skip events committed but not yet synced (a writer in `.noSync` mode between its syncs) before
+    /// any consumer saw them, and the offsets of the ones a system crash then loses would be reused by new events that
+    /// the cursor also skips. `annals cursors reset --to` calls this.
+    /// - Throws: ``AnnalsError/invalidArgument(_:)`` for an ``SubscriptionStart/after(_:)`` offset past the log's
+    ///   last offset; the errors of ``head()``.
+    public func resetCursor(_ name: String, to start: SubscriptionStart) throws(AnnalsError) {
+        try SubscriberCursor.validate(name: name)
+        try resetCursor(name, to: try start.offset(in: self))
+    }
+
     /// Creates cursor `name` at `offset` unless it exists, in one transaction, and returns the cursor as stored: the
     /// new one (never acknowledged: its ``SubscriberCursor/acknowledgedAt`` is 0), or the existing one unchanged. Two
     /// consumers starting on a new cursor at once thus never move it back over what the first has acknowledged

@@ -81,7 +81,10 @@ struct Cursors: ParsableCommand {
     struct Reset: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Move a cursor (back or forward), creating it if needed.",
-            discussion: "--to start replays everything; --to end skips to the head; --to N resumes after offset N.")
+            discussion: """
+                --to start replays everything; --to end skips to the durable head (as tail --from end); --to N resumes \
+                after offset N.
+                """)
 
         @OptionGroup var location: StoreLocation
 
@@ -101,18 +104,20 @@ struct Cursors: ParsableCommand {
         func run() throws {
             let store = try location.openForWriting()  // which checks the cursors' pages and the head's
             defer { store.close() }
-            let offset: UInt64
+            let start: SubscriptionStart
             switch to {
-            case "start": offset = 0
-            case "end": offset = try store.head().offset
+            case "start": start = .beginning
+            // The durable offset, as `tail --from end` and subscriptions take the end: not the last committed one.
+            case "end": start = .end
             default:
-                offset = WholeNumber<UInt64>.parse(to)!
+                let offset = WholeNumber<UInt64>.parse(to)!
                 let head = try store.head().offset
                 guard offset <= head else {
                     throw CLIFailure(.invalidInput, "--to \(offset) is beyond the last offset \(head)")
                 }
+                start = .after(offset)
             }
-            try store.resetCursor(name, to: offset)
+            try store.resetCursor(name, to: start)
             try Output.standard.line(Cursors.json(try store.cursor(named: name)!))
         }
     }
