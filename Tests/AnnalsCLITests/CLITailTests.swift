@@ -104,7 +104,7 @@ struct CLITailTests {
                 ("4", Array(5...10)),
                 ("9", [10]),
                 ("10", []),
-                ("25", []),
+                // An offset past the last one exits 2: aStartPastTheLastOffsetIsRefused.
                 ("2026-01-01T00:05:00Z", Array(6...10)),
                 ("2026-01-01T00:05:00.000Z", Array(6...10)),
                 ("2026-01-01T00:04:30Z", Array(6...10)),
@@ -206,6 +206,37 @@ struct CLITailTests {
             #expect(result.status == Exit.ok && !result.signaled, "\(result)")
             #expect(result.offsets == [21, 22], "\(result)")
             #expect(result.errors.isEmpty, "\(result)")
+        }
+    }
+
+    /// `--from N` past the last offset exits 2, as a subscription's `.after` start and `cursors reset --to` are
+    /// refused, instead of waiting until the log gets there and skipping every event appended until then; the last
+    /// offset itself is a start for only new events.
+    @Test func aStartPastTheLastOffsetIsRefused() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            try fx.append(sampleLines(5))
+            for arguments in [["tail", "--from", "6"], ["tail", "-f", "--from", "1795600805000"]] {
+                let result = try fx.run(arguments + ["--store", fx.store], timeout: 20)
+                #expect(result.status == Exit.invalidInput && !result.timedOut, "\(result)")
+                let offset = arguments.last!
+                #expect(result.errors == "annals: --from \(offset) is beyond the last offset 5\n", "\(result)")
+                #expect(result.output.isEmpty, "\(result)")
+            }
+            let cursor = try fx.run(["tail", "-f", "--cursor", "ahead", "--from", "6", "--store", fx.store])
+            #expect(cursor.status == Exit.invalidInput, "\(cursor)")
+            #expect(cursor.errors.contains("--from 6 is beyond the last offset 5"), "\(cursor)")
+            #expect(try fx.cursor("ahead") == nil, "no cursor was created")
+            // A cursor that exists decides the start: --from is not looked at.
+            #expect(try fx.annals("cursors", "reset", "kept", "--to", "3").status == Exit.ok)
+            #expect(try fx.annals("tail", "--cursor", "kept", "--from", "99").offsets == [4, 5])
+
+            #expect(try fx.annals("tail", "--from", "5").output.isEmpty, "the last offset: nothing yet")
+            let follower = try fx.startUnblocked(["tail", "-f", "--from", "5", "--limit", "1", "--store", fx.store])
+            try fx.append(sampleLines(1, start: 5))
+            #expect(follower.waitForExit(timeout: 20))
+            let followed = follower.finish(timeout: 10)
+            #expect(followed.status == Exit.ok && followed.offsets == [6], "\(followed)")
         }
     }
 

@@ -10,7 +10,7 @@ struct Tail: ParsableCommand {
             one wrote, and the cursor only advances after lines have reached stdout (at-least-once delivery). \
             SIGINT, SIGTERM and a closed pipe end the command cleanly (exit 0) with the cursor saved. \
             --from is start (default), end (only new events; the default for --follow without --cursor), an \
-            offset (events after it), or a time in ISO 8601 (events from that time on).
+            offset up to the last one (events after it), or a time in ISO 8601 (events from that time on).
             Examples: annals tail -f --type 'plugin_action_*'; annals tail -f --cursor billing --group org-acme
             """)
 
@@ -125,7 +125,14 @@ struct Tail: ParsableCommand {
         switch from ?? (follow && cursor == nil ? .end : .start) {
         case .start: start = 0
         case .end: start = try store.head().durableOffset
-        case .offset(let offset): start = offset
+        case .offset(let offset):
+            // Refused, as a subscription's `.after` start and a cursor are: a start past the log would wait until the
+            // log got there and skip every event appended until then.
+            let last = try store.head().offset
+            guard offset <= last else {
+                throw CLIFailure(.invalidInput, "--from \(offset) is beyond the last offset \(last)")
+            }
+            start = offset
         case .time(let milliseconds):
             let query = EventQuery(since: milliseconds, limit: 1)
             try store.checkLogPages(for: query)
