@@ -42,8 +42,9 @@ struct AnnalsCommand: ParsableCommand {
         StandardDescriptors.reserveClosed()
         signal(SIGPIPE, SIG_IGN)
         signal(SIGXFSZ, SIG_IGN)
-        // `tail` ends cleanly on SIGINT and SIGTERM: handled from here on, not only once its options are parsed, so a
-        // supervisor that stops a consumer it just started gets exit 0 (only the loading before `main` is uncovered).
+        // `tail` ends cleanly on SIGINT, SIGTERM and SIGHUP: handled from here on, not only once its options are
+        // parsed, so a supervisor that stops a consumer it just started gets exit 0 (only the loading before `main` is
+        // uncovered).
         if CommandLine.arguments.dropFirst().first == "tail" { StopSignals.install() }
         do {
             var command = try parseAsRoot(NegativeOptionValues.joined(Array(CommandLine.arguments.dropFirst())))

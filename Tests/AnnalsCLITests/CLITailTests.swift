@@ -366,7 +366,8 @@ struct CLITailTests {
         }
     }
 
-    @Test(arguments: [SIGINT, SIGTERM])
+    /// SIGHUP too: a script's `tail` whose terminal or session went away stops as it does on SIGTERM.
+    @Test(arguments: [SIGINT, SIGTERM, SIGHUP])
     func aStopSignalEndsFollowCleanlyWithTheCursorSaved(_ signal: Int32) throws {
         try withCLIFixture { fx in
             try fx.initStore()
@@ -404,8 +405,8 @@ struct CLITailTests {
         }
     }
 
-    /// A parent may start `annals` with SIGINT and SIGTERM blocked (a signal mask is inherited across exec; test
-    /// threads and many supervisors block them): `tail -f` must still end cleanly on them.
+    /// A parent may start `annals` with SIGINT, SIGTERM and SIGHUP blocked (a signal mask is inherited across exec;
+    /// test threads and many supervisors block them): `tail -f` must still end cleanly on them.
     @Test func aStopSignalEndsFollowEvenWhenTheParentBlockedIt() throws {
         try withCLIFixture { fx in
             try fx.initStore()
@@ -414,7 +415,8 @@ struct CLITailTests {
             sigemptyset(&blocked)
             sigaddset(&blocked, SIGINT)
             sigaddset(&blocked, SIGTERM)
-            for signal in [SIGINT, SIGTERM] {
+            sigaddset(&blocked, SIGHUP)
+            for signal in [SIGINT, SIGTERM, SIGHUP] {
                 var previous = sigset_t()
                 pthread_sigmask(SIG_BLOCK, &blocked, &previous)
                 let started = Result { try fx.start(["tail", "-f", "--cursor", "blocked", "--store", fx.store]) }
@@ -427,6 +429,32 @@ struct CLITailTests {
                 #expect(result.status == Exit.ok && !result.signaled && !result.timedOut, "signal \(signal): \(result)")
                 #expect(try fx.cursor("blocked")?.int("offset") == 2)
             }
+        }
+    }
+
+    /// A `tail` started with SIGHUP ignored (`nohup`, or a shell's `trap '' HUP`) was asked to outlive its terminal:
+    /// SIGHUP stays ignored, and SIGTERM still stops it cleanly.
+    @Test func anIgnoredHangupIsLeftIgnored() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            try fx.append(sampleLines(2))
+            let (annals, store) = fx.shellWords
+            let script = """
+                trap '' HUP
+                \(annals) tail -f --cursor kept --store \(store) > out &
+                tail=$!
+                for _ in $(seq 400); do [ "$(wc -l < out)" -ge 2 ] && break; sleep 0.05; done
+                sleep 0.3
+                kill -HUP $tail
+                sleep 0.5
+                kill -0 $tail && echo "alive after SIGHUP"
+                kill -TERM $tail
+                wait $tail
+                echo "status $?"
+                """
+            let result = try runShell(script, directory: fx.directory)
+            #expect(result.lines == ["alive after SIGHUP", "status 0"], "\(result)")
+            #expect(try fx.cursor("kept")?.int("offset") == 2)
         }
     }
 

@@ -8,7 +8,7 @@ struct Tail: ParsableCommand {
         discussion: """
             With --cursor NAME the position is stored in the store: the next run resumes after the last line this \
             one wrote, and the cursor only advances after lines have reached stdout (at-least-once delivery). \
-            SIGINT, SIGTERM and a closed pipe end the command cleanly (exit 0) with the cursor saved. \
+            SIGINT, SIGTERM, SIGHUP and a closed pipe end the command cleanly (exit 0) with the cursor saved. \
             --from is start (default), end (only new events; the default for --follow without --cursor), an \
             offset up to the last one (events after it), or a time in ISO 8601 (events from that time on).
             Examples: annals tail -f --type 'plugin_action_*'; annals tail -f --cursor billing --group org-acme

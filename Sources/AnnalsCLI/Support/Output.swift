@@ -2,7 +2,7 @@
     import Glibc
 #endif
 
-/// Thrown when stdout's reader went away (`EPIPE`), or when SIGINT or SIGTERM arrived while a write waited for a
+/// Thrown when stdout's reader went away (`EPIPE`), or when a stop signal arrived while a write waited for a
 /// reader that had stopped reading: the command ends quietly with status 0.
 enum OutputClosed: Error {
     case pipe

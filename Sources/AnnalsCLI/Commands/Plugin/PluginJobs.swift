@@ -116,7 +116,7 @@ struct PluginDispatch: ParsableCommand {
             Each plugin instance has a durable cursor; delivery is at least once (the cursor moves with the \
             outcome), retried with exponential backoff up to --max-attempts, then dead-lettered. Prints \
             {"delivered","retried","deadLettered","problems"} (with --follow, one line per pass that delivered anything; \
-            SIGINT or SIGTERM stops it). Example: annals plugin dispatch --group acme --follow
+            SIGINT, SIGTERM or SIGHUP stops it). Example: annals plugin dispatch --group acme --follow
             """)
 
     @OptionGroup var location: StoreLocation
