@@ -46,6 +46,15 @@ enum OpenEnvironments {
         return identity
     }
 
+    /// Runs `body` unless this process has the environment in `path` open, with every open in the process held off
+    /// meanwhile (as ``opening(_:_:)`` serializes them); returns what `body` returns, or `false` when it is open.
+    static func whileNotOpen(_ path: String, _ body: () -> Bool) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if let identity = identity(of: path), open[identity] != nil { return false }
+        return body()
+    }
+
     /// Forgets an environment that was closed.
     static func released(_ identity: Identity) {
         lock.lock()

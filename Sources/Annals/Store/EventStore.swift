@@ -48,6 +48,10 @@ public final class EventStore: @unchecked Sendable {
 
     /// Opens the store in the directory `path`, creating it when ``StoreOptions/createIfMissing`` allows.
     ///
+    /// A creation that fails (a failed sync, a full disk) removes the files it created (`data.mdb`, and `lock.mdb`
+    /// and `watermark` when they did not exist before) and then a directory it created, while empty: unless another
+    /// process has the store open, or made it its own meanwhile (wrote its format version, or opened it for writing).
+    ///
     /// - Throws: ``AnnalsError/storeNotFound(path:)``, ``AnnalsError/unsupportedFormat(_:)``,
     ///   ``AnnalsError/invalidArgument(_:)`` for an empty `path`, an option out of its range (naming it) or when this
     ///   process has the store open already, or
@@ -59,13 +63,27 @@ public final class EventStore: @unchecked Sendable {
         try options.validate()
         let files = FileManager.default
         let create = options.createIfMissing && !options.readOnly
-        // A directory this open creates is removed again if the environment cannot be opened in it (a full disk):
-        // only while still empty, so nothing another process put there meanwhile is touched.
+        // A new store's files (``NewStoreFiles``) and then a directory this open creates are removed again if the open
+        // fails (a full disk, a failed sync): the directory only while still empty, so nothing another process put
+        // there meanwhile is touched.
         var createdDirectory = false
-        var environmentOpened = false
-        defer { if createdDirectory && !environmentOpened { rmdir(path) } }
+        var newStore: NewStoreFiles?
+        var openedEnvironment: Environment?
+        var openedWatermark = false
+        var wroteFormat: Bool?
+        var opened = false
+        defer {
+            if !opened {
+                if let newStore {
+                    openedEnvironment?.close()
+                    newStore.removeAfterFailure(openedWatermark: openedWatermark, wroteFormat: wroteFormat)
+                }
+                if createdDirectory { rmdir(path) }
+            }
+        }
         if !files.fileExists(atPath: path + "/data.mdb") {
             guard create else { throw .storeNotFound(path: path) }
+            newStore = NewStoreFiles(directory: path)
             createdDirectory = !files.fileExists(atPath: path)
             do {
                 try files.createDirectory(atPath: path, withIntermediateDirectories: true)
@@ -88,6 +106,7 @@ public final class EventStore: @unchecked Sendable {
                     maxDatabases: 32 + UInt32(ProjectionCatalog.databaseCount(options.projections)),
                     durability: options.durability,
                     readOnly: options.readOnly))
+            openedEnvironment = environment
             // Another program's LMDB file is not written into (a writable open would add a store's databases).
             let names = try environment.databaseNames()
             let strangers = names.filter { !Self.isStoreDatabase($0) }
@@ -121,7 +140,9 @@ public final class EventStore: @unchecked Sendable {
             // The projections' databases before the format version, which marks the creation complete.
             projections = try ProjectionCatalog(
                 environment: environment, projections: options.projections, create: !options.readOnly)
-            isNewlyCreated = options.readOnly ? false : try Self.initializeMeta(environment, schema)
+            let created = options.readOnly ? false : try Self.initializeMeta(environment, schema)
+            isNewlyCreated = created
+            wroteFormat = created
             let (format, nonce) = try formatAndNonce()
             let readable =
                 format == StoreSchema.formatVersion
@@ -137,7 +158,6 @@ public final class EventStore: @unchecked Sendable {
             identity = EventIdentity(nonce: nonce)
             self.environment = environment
             self.schema = schema
-            environmentOpened = true
         } catch let error as AnnalsError {
             throw error
         } catch let error as LMDBError {
@@ -156,6 +176,8 @@ public final class EventStore: @unchecked Sendable {
             throw .invalidArgument("\(error)")
         }
         registry = DictionaryRegistry(schema: schema, level: options.compressionLevel)
+        // A watermark file may be left by a failed attempt too (no room for its blocks).
+        openedWatermark = !options.readOnly
         let watermark = try DurableWatermark(directory: path, writable: !options.readOnly)
         watermarkSource = WatermarkSource(directory: path, watermark: watermark)
         durableChanges = DurableChangeWaiter(source: watermarkSource)
@@ -163,6 +185,7 @@ public final class EventStore: @unchecked Sendable {
             writer = nil
             training = nil
             automaticSnapshots = nil
+            opened = true
             return
         }
         let head: UInt64
@@ -212,6 +235,7 @@ public final class EventStore: @unchecked Sendable {
             close()
             throw AnnalsError(error)
         }
+        opened = true
     }
 
     /// Checks the pages of `meta` (a few), which every open reads and a writable one may write before anything else,
