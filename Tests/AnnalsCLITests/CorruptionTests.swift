@@ -206,6 +206,11 @@ struct CorruptionTests {
             let verify = try fx.annals("verify", store: copy)
             #expect(verify.status == Exit.damaged, "\(verify)")
             #expect(verify.errors.contains("first bad offset 300: chainBreak: the head's hash in meta"), "\(verify)")
+            // An anchor taken before the damage is compared with the records, which still give it.
+            let anchored = try fx.annals("verify", "--anchor", "\(hash)@300", store: copy)
+            #expect(anchored.status == Exit.damaged, "\(anchored)")
+            #expect(anchored.objects().last?.bool("anchorMatched") == true, "\(anchored)")
+            #expect(anchored.objects().dropLast().map { $0.string("kind") } == ["chainBreak"], "\(anchored)")
         }
     }
 

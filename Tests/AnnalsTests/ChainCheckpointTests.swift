@@ -70,10 +70,11 @@ import Testing
             #expect(try store.event(at: 1_500) != nil, "a forged record reads as any other")
 
             let report = try store.verify(anchor: VerificationAnchor(hash: anchor.hash, offset: anchor.offset))
-            #expect(report.problems.map(\.offset) == [1_500, 2_090])
-            #expect(report.problems.allSatisfy { $0.kind == .chainBreak })
-            // The head's recorded hash is untouched, so the anchor matches; the forgeries are the chain breaks.
-            #expect(report.anchorMatched == true)
+            #expect(report.problems.map(\.offset) == [1_500, 2_090, 2_100])
+            #expect(report.problems.map(\.kind) == [.chainBreak, .chainBreak, .anchorMismatch])
+            // The anchor is compared with the hash the records give at the head, recomputed from the checkpoint at
+            // 2,048 through the forgery at 2,090: it no longer matches, though meta's head hash is untouched.
+            #expect(report.anchorMatched == false)
             // Checked from the checkpoint at 2,048, the range before the second forgery is intact.
             #expect(try store.verify(from: 2_049, to: 2_089).isIntact)
         }
@@ -173,14 +174,36 @@ import Testing
         }
     }
 
+    @Test func anAnchorAtTheHeadIsComparedWithTheRecordsNotWithADamagedHeadHash() async throws {
+        try await withStore { store, _ in
+            let (intact, damaged) = try await appendAndDamageTheHeadHashPastItsTag(store)
+            let report = try store.verify(anchor: VerificationAnchor(hash: intact.hash, offset: intact.offset))
+            #expect(report.anchorMatched == true, "the records still give the anchored hash: \(report.problems)")
+            #expect(report.problems.map(\.kind) == [.chainBreak], "meta's damage, reported on its own")
+            #expect(report.problems.first?.offset == 300)
+            #expect(report.problems.first?.detail.contains("chain.head") == true)
+            // An anchor of meta's damaged hash, which the records do not give, mismatches.
+            let stale = try store.verify(anchor: VerificationAnchor(hash: damaged, offset: 300))
+            #expect(stale.anchorMatched == false)
+            #expect(stale.problems.map(\.kind) == [.chainBreak, .anchorMismatch])
+        }
+    }
+
+    /// Appends 300 events, then changes the last byte of meta's head hash (`chain.head`), leaving alone the first 16
+    /// bytes, which the head record's tag repeats: ``EventStore/head()`` still hands out meta's hash. Returns the
+    /// intact head and the damaged hash.
+    private func appendAndDamageTheHeadHashPastItsTag(_ store: EventStore) async throws -> (LogHead, ChainHash) {
+        _ = try await store.append(contentsOf: (0..<300).map { sampleEvent($0) })
+        let intact = try store.head()
+        var damaged = intact.hash.bytes
+        damaged[31] ^= 1
+        try store.write { txn in try txn.put(store.schema.meta, key: MetaKey.chainHead, value: damaged) }
+        return (intact, ChainHash(bytes: damaged))
+    }
+
     @Test func aHeadHashDamagedPastItsTagIsRefusedByCheckedHeadAndAppends() async throws {
         try await withStore { store, _ in
-            _ = try await store.append(contentsOf: (0..<300).map { sampleEvent($0) })
-            let intact = try store.head()
-            // The first 16 bytes, which the head record's tag repeats, are left alone.
-            var damaged = intact.hash.bytes
-            damaged[31] ^= 1
-            try store.write { txn in try txn.put(store.schema.meta, key: MetaKey.chainHead, value: damaged) }
+            let (intact, _) = try await appendAndDamageTheHeadHashPastItsTag(store)
             #expect(try store.head().hash != intact.hash, "head() compares the tag only")
             #expect {
                 try store.checkedHead()

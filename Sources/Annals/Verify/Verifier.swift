@@ -14,7 +14,9 @@ extension EventStore {
     ///   - from: The first offset (default 1). When above 1, the chain is checked from the stored hash of
     ///     `from - 1`.
     ///   - to: The last offset (default: the head at the start).
-    ///   - anchor: A `HASH@OFFSET` taken earlier.
+    ///   - anchor: A `HASH@OFFSET` taken earlier, compared with the hash the records give at its offset (at the
+    ///     head too: `meta`'s `chain.head` is not consulted, and a damaged one is reported as a
+    ///     ``VerificationProblem/Kind/chainBreak`` of its own, not as an ``VerificationProblem/Kind/anchorMismatch``).
     ///   - progress: Called now and then with the last offset checked.
     /// - Throws: ``AnnalsError/storage(_:)`` when the store cannot be read at all. Damage is reported, not thrown.
     public func verify(
@@ -68,7 +70,7 @@ extension EventStore {
                 // Read with the head: appends may move both on while the range is checked.
                 let storedHeadHash = try txn.get(schema.meta, key: MetaKey.chainHead)
                 // Without a readable chain up to the record before the range, its first link cannot be checked.
-                return (head, storedHeadHash, try chainHash(at: from - 1, head: head, txn, decoder: decoder))
+                return (head, storedHeadHash, try chainHash(at: from - 1, txn, decoder: decoder))
             }
             if from > head && head > 0 {
                 throw AnnalsError.invalidArgument("the range starts at offset \(from), after the last offset \(head)")
@@ -300,22 +302,15 @@ extension EventStore {
                 detail: "the head's hash in meta (chain.head) is \(found), computed \(computed.hex)"))
     }
 
-    /// The whole chain hash of the record at `offset`: the genesis hash for 0, the stored one at a checkpoint or
-    /// (for the head) in `meta`, otherwise recomputed from the checkpoint before it. `nil` when a record on the way
+    /// The whole chain hash of the record at `offset`, taken from the records alone: the genesis hash for 0, the
+    /// stored one at a checkpoint, otherwise recomputed from the checkpoint before it. `nil` when a record on the way
     /// is missing or unreadable.
     ///
+    /// The head's hash in `meta` (`chain.head`) is not consulted: the verification compares it with the records
+    /// separately, so damage to it is reported as such and not mistaken for a change to the records.
     /// Stored tags on the way are not checked here: the verification that follows reports them.
-    func chainHash(
-        at offset: UInt64, head: UInt64, _ txn: borrowing Transaction, decoder: RecordDecoder
-    ) throws -> ChainHash? {
+    func chainHash(at offset: UInt64, _ txn: borrowing Transaction, decoder: RecordDecoder) throws -> ChainHash? {
         guard offset > 0 else { return .genesis }
-        // meta's head hash is the hash at `head` only while `head` is still the last record: in a later transaction
-        // appends may have moved it on, and then the hash at `head` is recomputed like any other.
-        // (A head meta disagrees with is recomputed below: a checkpoint from its own record, a tagged one from the
-        // checkpoint before it.)
-        if offset == head, (try? txn.lastOffset(schema)) == head, let hash = try? txn.logHead(schema).hash {
-            return hash
-        }
         return try txn.recomputedChainHash(at: offset, schema, decoder: decoder)
     }
 
@@ -342,7 +337,7 @@ extension EventStore {
             return
         }
         let found = try environment.read { txn in
-            try chainHash(at: anchor.offset, head: head, txn, decoder: decoder)
+            try chainHash(at: anchor.offset, txn, decoder: decoder)
         }
         report.anchorMatched = found == anchor.hash
         if found != anchor.hash {
