@@ -252,6 +252,43 @@ struct CLIStatsDictBackupTests {
         }
     }
 
+    @Test func aCopyWhoseHeadDoesNotCheckOutIsRemovedUnlessKept() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            try fx.append(sampleLines(300))
+            let hash = try #require(try fx.head().string("hash"))
+            // The last byte of meta's chain.head, past the 16 bytes the head record's tag repeats.
+            let file = URL(fileURLWithPath: fx.store + "/data.mdb")
+            var data = [UInt8](try Data(contentsOf: file))
+            let found = positions(of: try #require(bytes(hex: hash)), in: data)
+            try #require(!found.isEmpty)
+            for position in found { data[position + 31] ^= 1 }
+            try Data(data).write(to: file)
+
+            let removed = fx.path("removed")
+            let refused = try fx.annals("backup", removed)
+            #expect(refused.status == Exit.corrupt && refused.lines.isEmpty, "\(refused)")
+            #expect(refused.errors.contains("corrupt record at offset 300"), "\(refused)")
+            #expect(refused.errors.contains("the copy was removed (--keep-damaged keeps it"), "\(refused)")
+            #expect(!FileManager.default.fileExists(atPath: removed))
+
+            for (name, options) in [("kept", ["--keep-damaged"]), ("rewritten", ["--keep-damaged", "--rewrite"])] {
+                let kept = fx.path(name)
+                let keeping = try fx.run(["backup", kept, "--store", fx.store] + options)
+                #expect(keeping.status == Exit.corrupt && keeping.lines.isEmpty, "\(keeping)")
+                #expect(keeping.errors.contains("corrupt record at offset 300"), "\(keeping)")
+                #expect(keeping.errors.contains("chain.head"), "what does not check out: \(keeping)")
+                #expect(keeping.errors.contains("the copy was kept in \(kept)"), "\(keeping)")
+                #expect(keeping.errors.contains("run 'annals verify --store \(kept)'"), "\(keeping)")
+                #expect(try FileManager.default.contentsOfDirectory(atPath: kept) == ["data.mdb"])
+                let verify = try fx.annals("verify", "--anchor", "\(hash)@300", store: kept)
+                #expect(verify.status == Exit.damaged, "\(verify)")
+                #expect(verify.errors.contains("first bad offset 300: chainBreak: the head's hash in meta"))
+                #expect(verify.objects().last?.bool("anchorMatched") == true, "\(verify)")
+            }
+        }
+    }
+
     @Test func backupWhileAWriterRuns() throws {
         try withCLIFixture { fx in
             try fx.initStore()

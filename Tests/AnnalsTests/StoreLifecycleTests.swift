@@ -210,6 +210,45 @@ import Testing
         }
     }
 
+    @Test func aBackupWhoseHeadDoesNotCheckOutIsRemovedUnlessItIsKept() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try EventStore(path: directory + "/s")
+            defer { store.close() }
+            _ = try await store.append(contentsOf: (0..<300).map { sampleEvent($0) })
+            let intact = try store.checkedHead()
+            try store.write { txn in
+                try txn.put(store.schema.meta, key: MetaKey.chainHead, value: [UInt8](repeating: 7, count: 32))
+            }
+            #expect {
+                try store.backup(to: directory + "/removed")
+            } throws: { error in
+                guard case .corruptRecord(300, let reason) = error as? AnnalsError else { return false }
+                return reason.hasSuffix("; the copy was removed")
+            }
+            #expect(!FileManager.default.fileExists(atPath: directory + "/removed"))
+
+            let kept = directory + "/kept"
+            #expect {
+                try store.backup(to: kept, keepingDamagedCopy: true)
+            } throws: { error in
+                guard case .corruptRecord(300, let reason) = error as? AnnalsError else { return false }
+                return reason.hasPrefix("the head's chain hash in meta")
+                    && reason.hasSuffix("the copy was kept in \(kept), as it is, for inspection")
+            }
+            #expect(try FileManager.default.contentsOfDirectory(atPath: kept) == ["data.mdb"], "no staging left")
+            let copy = try EventStore(path: kept, options: StoreOptions(readOnly: true, createIfMissing: false))
+            defer { copy.close() }
+            let report = try copy.verify(anchor: VerificationAnchor(hash: intact.hash, offset: intact.offset))
+            #expect(report.problems.map(\.kind) == [.chainBreak], "the damage is kept as it was: \(report.problems)")
+            #expect(report.anchorMatched == true)
+
+            // A head that checks out is backed up as before.
+            try store.write { txn in try txn.put(store.schema.meta, key: MetaKey.chainHead, value: intact.hash.bytes) }
+            let whole = try store.backup(to: directory + "/whole", keepingDamagedCopy: true)
+            #expect(whole.offset == intact.offset && whole.hash == intact.hash)
+        }
+    }
+
     @Test func statisticsCountWhatIsThere() async throws {
         try await withStore { store, _ in
             _ = try await store.append(contentsOf: (0..<100).map { sampleEvent($0) })

@@ -12,9 +12,17 @@ extension EventStore {
     /// follows every page of every database, so a store whose pages are damaged is refused first
     /// (``Environment/checkStructure(of:includingLeaves:limitingTo:includingFreeList:)``): LMDB would crash following
     /// them.
+    /// - Parameters:
+    ///   - destination: The directory to write the copy to.
+    ///   - rewritingRecords: Copy record by record (see below).
+    ///   - keepingDamagedCopy: Keep a copy whose head does not check out (``checkedHead()`` throws
+    ///     ``AnnalsError/corruptRecord(offset:reason:)`` for it: a tail cut off, `meta`'s `chain.head` damaged) in
+    ///     `destination` as evidence, instead of removing it. The backup still throws that error, its reason ending in
+    ///     where the copy was kept.
     /// - Returns: The head of the copy.
     /// - Throws: ``AnnalsError/invalidArgument(_:)`` when `destination` is empty or holds files, ``AnnalsError/storage(_:)``
-    ///   (with `LMDBError.Code.corrupted` for damaged pages).
+    ///   (with `LMDBError.Code.corrupted` for damaged pages), ``AnnalsError/corruptRecord(offset:reason:)`` when the
+    ///   copy's head does not check out: the reason says whether the copy was removed (the default) or kept.
     ///
     /// The corresponding C function is `mdb_env_copy2` with `MDB_CP_COMPACT`.
     ///
@@ -22,7 +30,9 @@ extension EventStore {
     /// slower, but it reads only the databases' own pages, not LMDB's free-page lists, so it also copies a store whose
     /// free-page lists are damaged, which writers refuse to open; the copy is a sound store to write to.
     @discardableResult
-    public func backup(to destination: String, rewritingRecords: Bool = false) throws(AnnalsError) -> LogHead {
+    public func backup(
+        to destination: String, rewritingRecords: Bool = false, keepingDamagedCopy: Bool = false
+    ) throws(AnnalsError) -> LogHead {
         guard !destination.isEmpty else { throw .invalidArgument("the backup destination is empty") }
         // A record-by-record copy reads no free-page list, so a damaged one does not stop it.
         try requireSoundPages(
@@ -62,11 +72,17 @@ extension EventStore {
         // fails like a copy that failed part way.
         var head: LogHead?
         var openFailure: AnnalsError?
+        // With `keepingDamagedCopy`, a head that does not check out lets the copy be published, then is thrown.
+        var damagedHead: (offset: UInt64, reason: String)?
         let readHead: Environment.CopyCheck = { staging throws(LMDBError) in
             do throws(AnnalsError) {
                 let copy = try EventStore(path: staging, options: StoreOptions(readOnly: true, createIfMissing: false))
                 defer { copy.close() }
-                head = try copy.checkedHead()
+                do throws(AnnalsError) {
+                    head = try copy.checkedHead()
+                } catch .corruptRecord(let offset, let reason) where keepingDamagedCopy {
+                    damagedHead = (offset, reason)
+                }
             } catch {
                 openFailure = error
                 throw LMDBError(code: .invalid, operation: "opening the copy to read its head")
@@ -82,7 +98,15 @@ extension EventStore {
         } catch {
             // The copy removed its own files; the directories it made for them go too.
             Self.removeEmpty(created)
+            if case .corruptRecord(let offset, let reason) = openFailure {
+                throw .corruptRecord(offset: offset, reason: reason + "; the copy was removed")
+            }
             throw openFailure ?? AnnalsError(error)
+        }
+        if let damagedHead {
+            throw .corruptRecord(
+                offset: damagedHead.offset,
+                reason: damagedHead.reason + "; the copy was kept in \(destination), as it is, for inspection")
         }
         return head!
     }

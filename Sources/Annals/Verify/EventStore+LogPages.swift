@@ -7,10 +7,10 @@ extension EventStore {
     /// (``Environment/checkStructure(of:includingLeaves:limitingTo:includingFreeList:)``).
     ///
     /// LMDB trusts its pages: reading a store whose B-tree pages are damaged can crash the process.
-    /// ``verify(from:to:anchor:progress:)``, rebuilds and ``backup(to:rewritingRecords:)`` check the pages they read
-    /// themselves; call this before other reads of a store that may be damaged. Writers may continue meanwhile. Its
-    /// cost is a read of every page of the log; ``checkLogPages(offsets:)`` and ``checkLogPages(for:)`` check only
-    /// what a read of some offsets, or one query, follows.
+    /// ``verify(from:to:anchor:progress:)``, rebuilds and ``backup(to:rewritingRecords:keepingDamagedCopy:)`` check
+    /// the pages they read themselves; call this before other reads of a store that may be damaged. Writers may
+    /// continue meanwhile. Its cost is a read of every page of the log; ``checkLogPages(offsets:)`` and
+    /// ``checkLogPages(for:)`` check only what a read of some offsets, or one query, follows.
     /// - Throws: ``AnnalsError/storage(_:)`` with `LMDBError.Code.corrupted`, naming the first damaged page.
     public func checkLogPages() throws(AnnalsError) {
         try requireSoundPages(
