@@ -59,6 +59,45 @@ import Testing
         }
     }
 
+    @Test func metadataThatIsNotAnObjectFailsTheRead() throws {
+        let identity = EventIdentity(nonce: 1)
+        let cases: [(metadata: String, reason: String?)] = [
+            ("[1]", "not a JSON object"), (#"{"a":1} x"#, "not valid JSON"), (#"{"a": 1}"#, nil),
+        ]
+        for (metadata, reason) in cases {
+            var writer = ByteWriter()
+            Envelope.encode(
+                clientID: nil, version: 0, timestamp: 0, type: "t", actorId: nil, targetId: nil, groupId: nil,
+                metadataJSON: Array(metadata.utf8), into: &writer)
+            let decoded = Result {
+                try writer.bytes.withUnsafeBytes { try Envelope.decode($0, offset: 5, identity: identity) }
+            }
+            switch (decoded, reason) {
+            case (.success(let event), nil):
+                #expect(event.metadata == .object(["a": .number("1")]), "non-canonical JSON still reads")
+            case (.failure(RecordFormatError.malformedEnvelope(let detail)), let reason?):
+                #expect(detail.contains("field 'metadata' is \(reason)"), "\(detail)")
+            default:
+                Issue.record("\(metadata): \(decoded)")
+            }
+        }
+    }
+
+    @Test func aRecordedEventBuiltByHandThrowsForMetadataThatDoesNotParse() throws {
+        var event = RecordedEvent(
+            offset: 9, id: UUID(), type: "t", actorId: nil, targetId: nil, groupId: nil, timestamp: 0, version: 0,
+            metadataJSON: Array(#"{"a":1}"#.utf8))
+        #expect(try event.parsedMetadata() == .object(["a": .number("1")]))
+        event.metadataJSON = Array(#"{"a":"#.utf8)
+        #expect {
+            try event.parsedMetadata()
+        } throws: { error in
+            guard case .corruptRecord(9, let reason) = error as? AnnalsError else { return false }
+            return reason.hasPrefix("field 'metadata' is not valid JSON")
+        }
+        #expect(event.metadata == .object([:]), "the non-throwing accessor keeps its fallback for hand-built events")
+    }
+
     @Test func assignedIDsCarryTheOffset() {
         let identity = EventIdentity(nonce: 0x0123_4567_89AB_CDEF)
         for offset: UInt64 in [1, 255, 1 << 40, (1 << 62) - 1] {

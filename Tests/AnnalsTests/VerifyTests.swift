@@ -159,6 +159,38 @@ import Testing
         }
     }
 
+    @Test func metadataThatDoesNotParseFailsTheReadNamingTheOffsetAndTheField() async throws {
+        try await withStore { store, _ in
+            try await fill(store)
+            // A well-formed envelope and a correct CRC-32C over metadata that is not JSON: what a writer bug, or a
+            // forger who recomputes the checksum, would leave. Before, `metadata` read it as `{}`.
+            try tamper(store, offset: 120) { record in
+                let original = try! record.withUnsafeBytes { try RecordHeader.read($0) }
+                var writer = ByteWriter()
+                Envelope.encode(
+                    clientID: nil, version: 0, timestamp: 1_795_600_000_000, type: "item.created", actorId: nil,
+                    targetId: nil, groupId: nil, metadataJSON: Array(#"{"n":"#.utf8), into: &writer)
+                let header = RecordHeader(
+                    codec: .raw, dictionaryID: 0, checksum: writer.bytes.withUnsafeBytes { CRC32C.checksum($0) },
+                    link: original.link)
+                var value = [UInt8](repeating: 0, count: header.size)
+                value.withUnsafeMutableBytes { header.write(to: $0) }
+                return value + writer.bytes
+            }
+            #expect {
+                try store.event(at: 120)
+            } throws: { error in
+                guard case .corruptRecord(120, let reason) = error as? AnnalsError else { return false }
+                return reason.contains("field 'metadata' is not valid JSON")
+            }
+            #expect(throws: AnnalsError.self) { try store.events().collect() }
+            let report = try store.verify()
+            let problem = try #require(report.problems.first)
+            #expect(problem.offset == 120 && problem.kind == .envelope, "\(report.problems)")
+            #expect(problem.detail.contains("field 'metadata'"), "\(problem)")
+        }
+    }
+
     @Test func aForgedHashBreaksTheChain() async throws {
         try await withStore { store, _ in
             try await fill(store)

@@ -38,8 +38,25 @@ public struct RecordedEvent: Sendable, Hashable {
     }
 
     /// The metadata, parsed.
+    ///
+    /// An event the store reads always has metadata that parses: a record whose stored metadata is not a JSON object
+    /// fails to read (``AnnalsError/corruptRecord(offset:reason:)``, naming the field), and `verify` reports it as
+    /// an `envelope` problem. Only an event built with
+    /// ``init(offset:id:type:actorId:targetId:groupId:timestamp:version:metadataJSON:)``, or whose ``metadataJSON``
+    /// was set, can hold bytes that do not parse: for those this is `{}`, and ``parsedMetadata()`` throws instead.
     public var metadata: JSONValue {
-        (try? JSONParser.parse(metadataJSON)) ?? .object([:])
+        (try? parsedMetadata()) ?? .object([:])
+    }
+
+    /// The metadata, parsed, or the reason it cannot be.
+    /// - Throws: ``AnnalsError/corruptRecord(offset:reason:)`` at ``offset``, naming the field, when ``metadataJSON``
+    ///   is not valid JSON (which only an event built by hand can hold; see ``metadata``).
+    public func parsedMetadata() throws(AnnalsError) -> JSONValue {
+        do {
+            return try JSONParser.parse(metadataJSON)
+        } catch {
+            throw .corruptRecord(offset: offset, reason: "field 'metadata' is not valid JSON: \(error)")
+        }
     }
 
     /// The event as one compact JSON object, with keys in a fixed order:

@@ -88,6 +88,7 @@ enum Envelope {
             let target = flags.contains(.target) ? try string(&reader) : nil
             let group = flags.contains(.group) ? try string(&reader) : nil
             let metadata = flags.contains(.metadata) ? Array(try reader.lengthPrefixed()) : emptyObject
+            if flags.contains(.metadata) { try checkMetadata(metadata) }
             guard reader.isAtEnd else {
                 throw RecordFormatError.malformedEnvelope("\(reader.remaining) unexpected trailing bytes")
             }
@@ -101,6 +102,20 @@ enum Envelope {
         } catch {
             throw .malformedEnvelope("\(error)")
         }
+    }
+
+    /// Checks that stored metadata is a JSON object, so that ``RecordedEvent/metadata`` never stands in `{}` for
+    /// damage: in one pass that allocates nothing when it is canonical (as the engine writes it), by parsing it
+    /// otherwise.
+    private static func checkMetadata(_ bytes: [UInt8]) throws(RecordFormatError) {
+        if bytes.first == UInt8(ascii: "{"), bytes.withUnsafeBytes({ CanonicalJSON.check($0) }) != nil { return }
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(bytes)
+        } catch {
+            throw .malformedEnvelope("field 'metadata' is not valid JSON: \(error)")
+        }
+        guard case .object = value else { throw .malformedEnvelope("field 'metadata' is not a JSON object") }
     }
 
     private static func string(_ reader: inout ByteReader) throws -> String {
