@@ -25,29 +25,9 @@ extension PluginPlatform {
                 let request = requests[change.id], let target = change.target,
                 target["properties"]?["requested"] != request
             else { continue }
-            let kept = Self.setting(request, in: target)
-            if let current = change.current, Self.contentKeys.allSatisfy({ current[$0] == kept[$0] }) {
-                // Only the request differed: with it kept, there is nothing left to restore.
-                plan.changes.remove(at: index)
-                plan.events.remove(at: index)
-                continue
-            }
-            plan.changes[index].target = kept
-            plan.events[index].metadata = Self.setting(request, in: plan.events[index].metadata)
+            // Only the request differing, the restore is dropped: with it kept, there is nothing left to restore.
+            plan.keep(RollbackPlan.setting("requested", to: request, in: target), forRestoreAt: index)
         }
         return plan
-    }
-
-    /// The members of a thing's JSON that a restore sets (its id and stamps aside).
-    private static let contentKeys = ["thingType", "groupId", "name", "status", "properties"]
-
-    /// `entity` (a thing's JSON, or a restore's metadata) with `properties.requested` set to `request`.
-    private static func setting(_ request: JSONValue, in entity: JSONValue) -> JSONValue {
-        guard case .object(var members) = entity, case .object(var properties)? = members["properties"] else {
-            return entity
-        }
-        properties["requested"] = request
-        members["properties"] = .object(properties)
-        return .object(members)
     }
 }
