@@ -88,8 +88,14 @@ struct CLIPluginTests {
             let before = try fx.annals("plugin", "list", "--group", "acme")
             #expect(before.objects().first { $0.string("name") == "price-feed" }?.string("version") == "2.0.0")
 
-            let rollback = try fx.annals("plugin", "rollback", "price-feed", "--group", "acme")
-            #expect(rollback.status == Exit.ok, "\(rollback)")
+            // 1.1.0 never asked for the secret: the rollback takes that grant back and says so, dry run or not.
+            for dryRun in [["--dry-run"], []] {
+                let rollback = try fx.run(
+                    ["plugin", "rollback", "price-feed", "--group", "acme", "--store", fx.store] + dryRun)
+                #expect(rollback.status == Exit.ok, "\(rollback)")
+                let revoked = rollback.objects().last?.object("revokedGrants")
+                #expect(revoked?.array("price-feed") as? [String] == ["secrets.read:PRICE_API_KEY"], "\(rollback)")
+            }
             let after = try fx.annals("plugin", "list", "--group", "acme")
             #expect(after.objects().first { $0.string("name") == "price-feed" }?.string("version") == "1.1.0")
             #expect(after.objects().first { $0.string("name") == "http-client" }?.string("version") == "1.1.0")

@@ -17,6 +17,9 @@ public struct PluginRollback: Sendable {
     public var instances: [String]
     /// The entities it changed (installs and their connections), with their current and target states.
     public var changes: [RollbackChange]
+    /// The permissions it takes from the installs it restores, by plugin name: those granted since the target offset
+    /// that the version an install returns to does not ask for (empty when it takes none).
+    public var revokedGrants: [String: [String]]
     /// The offset of its last event, or `nil` for a dry run or when nothing differed.
     public var offset: UInt64?
 }
@@ -72,6 +75,12 @@ extension PluginPlatform {
     /// returns to what it was; a covered install the organization asked for itself keeps its request, which the
     /// version it returns to satisfies (else the rollback is refused), so that a rollback of one plugin never undoes
     /// the organization's request for another.
+    ///
+    /// Grants follow the version an install returns to, `name`'s and the other covered installs' alike: each holds
+    /// what it was granted at the target (which covers what that version asked for), plus any permission granted
+    /// since that the version asks for; a permission granted since that it does not ask for is revoked (the runtime
+    /// would give it to the older module) and named in ``PluginRollback/revokedGrants``. An update back to the later
+    /// version asks for it again (``PlatformError/permissionsNotGranted(plugin:version:permissions:)``).
     /// - Throws: ``PlatformError/noRollbackTarget(_:)`` when there is nothing to return to,
     ///   ``PlatformError/resolutionFailed(explanation:)`` when it would break another install,
     ///   ``PlatformError/store(_:)`` (a version conflict: something changed concurrently; nothing was written).
@@ -117,6 +126,7 @@ extension PluginPlatform {
         try checkNothingElseBreaks(plan, covering: ids, rolledBack: install, state, requiresThen: requiresThen)
         plan = keepingRequests(in: plan, of: state, rolledBack: install)
         try checkVersionsStillPublished(plan)
+        plan = try keepingGrants(in: plan)
         // A pinned install is locked, for a rollback as for an update: one the plan would change must be unpinned
         // first (one it leaves as it is does not matter).
         let changed = Set(plan.changes.map(\.id))
@@ -142,7 +152,9 @@ extension PluginPlatform {
         } catch {
             throw .store(error)
         }
-        var result = PluginRollback(targetOffset: offset, instances: ids.sorted(), changes: plan.changes, offset: nil)
+        var result = PluginRollback(
+            targetOffset: offset, instances: ids.sorted(), changes: plan.changes,
+            revokedGrants: Self.revokedGrants(in: plan), offset: nil)
         guard !dryRun else { return result }
         // Conditional on the organization as read for the checks above (the plan's own head is later or equal).
         result.offset = try await appendBatch(

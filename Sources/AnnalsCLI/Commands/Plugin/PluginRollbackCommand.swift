@@ -13,8 +13,9 @@ struct PluginRollbackCommand: ParsableCommand {
             Without --to, undoes the last update: every install it changed returns to its state as of the offset \
             the update started from. --to OFFSET or --to VERSION returns the install and its dependencies to that \
             state. The state is computed by replaying the log and the restore is appended as new events (the log \
-            is never rewritten). Prints one JSON line per change, then {"targetOffset","instances","offset"}. \
-            Exit code 4 when there is nothing to roll back to, 10 when it would break another install.
+            is never rewritten). Grants follow the version an install returns to: a permission granted since that \
+            it does not ask for is revoked. Prints one JSON line per change, then \
+            {"targetOffset","instances","revokedGrants","offset"}. Exit code 4 when there is nothing to roll back to, 10 when it would break another install.
             Examples: annals plugin rollback price-feed --group acme; annals plugin rollback price-feed --group acme \
             --to 1.0.0
             """)
@@ -58,6 +59,7 @@ struct PluginRollbackCommand: ParsableCommand {
             JSONValue.object([
                 "targetOffset": .integer(result.targetOffset),
                 "instances": .array(result.instances.map(JSONValue.string)),
+                "revokedGrants": .object(result.revokedGrants.mapValues { .array($0.map(JSONValue.string)) }),
                 "offset": result.offset.map(JSONValue.integer) ?? .null,
             ]).canonicalBytes)
     }

@@ -1,0 +1,66 @@
+import Annals
+import AnnalsResolver
+
+extension PluginPlatform {
+    /// `plan` with every install it restores granted what it had at the target offset, plus each permission it holds
+    /// now that the version it returns to asks for: the rolled-back plugin and the other installs it covers alike.
+    ///
+    /// Grants follow the version (least privilege): the runtime gives a module every permission its install holds,
+    /// so a grant the restored version never asked for (one given since, for a later version) is revoked rather
+    /// than handed to older code; ``revokedGrants(in:)`` names each, for the rollback to report. The state at the
+    /// target already holds what its version asked for then; a permission the version asks for that was not granted
+    /// then (a version a sync dropped and its registry published again with more) is kept when the organization has
+    /// granted it since. The events and the changes are patched alike, and a restore left with nothing to change is
+    /// dropped.
+    func keepingGrants(in plan: RollbackPlan) throws(PlatformError) -> RollbackPlan {
+        var plan = plan
+        let asked = try askedPermissions(of: plan)
+        for index in plan.changes.indices.reversed() {
+            let change = plan.changes[index]
+            guard let permissions = asked[change.id], let target = change.target else { continue }
+            let then = Self.grants(in: target)
+            let kept = then.union(Self.grants(in: change.current).intersection(permissions))
+            guard kept != then else { continue }
+            let value = JSONValue.array(kept.sorted().map(JSONValue.string))
+            plan.keep(RollbackPlan.setting("grants", to: value, in: target), forRestoreAt: index)
+        }
+        return plan
+    }
+
+    /// The permissions each install `plan` restores would lose, by plugin name: those it holds now and the state it
+    /// returns to does not (an install the rollback removes is left out: its grants go with it).
+    static func revokedGrants(in plan: RollbackPlan) -> [String: [String]] {
+        var revoked: [String: [String]] = [:]
+        for change in plan.changes where change.entity == "thing" && change.action == .restore {
+            guard change.id.hasPrefix(PlatformIDs.installPrefix),
+                let name = change.target?["properties"]?["plugin"]?.stringValue
+            else { continue }
+            let lost = grants(in: change.current).subtracting(grants(in: change.target))
+            if !lost.isEmpty { revoked[name] = lost.sorted() }
+        }
+        return revoked
+    }
+
+    /// The permissions the release each install `plan` restores returns to asks for, by the install's id.
+    private func askedPermissions(of plan: RollbackPlan) throws(PlatformError) -> [String: Set<String>] {
+        try view { view in
+            var asked: [String: Set<String>] = [:]
+            for change in plan.changes where change.entity == "thing" && change.action == .restore {
+                let properties = change.target?["properties"]
+                guard change.id.hasPrefix(PlatformIDs.installPrefix), let name = properties?["plugin"]?.stringValue,
+                    let version = properties?["version"]?.stringValue.flatMap(SemanticVersion.init),
+                    let source = properties?["source"]?.stringValue,
+                    let release = try view.thing(PlatformIDs.plugin(name, in: PluginScope(storedGroup: source)))
+                        .flatMap(Plugin.init)?.release(version)
+                else { continue }
+                asked[change.id] = Set(release.permissions)
+            }
+            return asked
+        }
+    }
+
+    /// The grants of an install's thing (its JSON), empty for none.
+    private static func grants(in thing: JSONValue?) -> Set<String> {
+        Set((thing?["properties"]?["grants"]?.arrayValue ?? []).compactMap(\.stringValue))
+    }
+}
