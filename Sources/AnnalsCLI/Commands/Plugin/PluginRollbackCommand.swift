@@ -15,7 +15,8 @@ struct PluginRollbackCommand: ParsableCommand {
             state. The state is computed by replaying the log and the restore is appended as new events (the log \
             is never rewritten). Grants follow the version an install returns to: a permission granted since that \
             it does not ask for is revoked. Prints one JSON line per change, then \
-            {"targetOffset","instances","revokedGrants","offset"}. Exit code 4 when there is nothing to roll back to, 10 when it would break another install.
+            {"targetOffset","instances","revokedGrants","offset"}. Exit code 4 when there is nothing to roll back \
+            to, 10 when it would break another install.
             Examples: annals plugin rollback price-feed --group acme; annals plugin rollback price-feed --group acme \
             --to 1.0.0
             """)
