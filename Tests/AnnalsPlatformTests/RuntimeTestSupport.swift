@@ -44,33 +44,38 @@ func executionEvents(_ store: EventStore, _ id: String) throws -> [RecordedEvent
     try store.stream("execution:\(id)").collect()
 }
 
-/// A plugin made of a module built in the test: its name, its one action, its permissions and subscriptions.
+/// A release of a plugin made of a module built in the test: its name and version, its one action, its permissions
+/// and subscriptions.
 struct BuiltPlugin {
     var name: String
+    var version = "1.0.0"
     var module: WasmModuleBuilder
     var permissions: [String] = []
     var subscribes: [String] = []
 }
 
-/// Writes `plugins`' modules and a registry of them to `directory`, syncs it and installs each plugin in `acme`.
+/// Writes `plugins`' modules and a registry of them to `directory` (the releases of one name as its versions), syncs
+/// it and installs each plugin in `acme` (its newest version).
 func install(_ plugins: [BuiltPlugin], in platform: PluginPlatform, directory: String) async throws {
-    var entries: [JSONValue] = []
+    var versions: [String: [JSONValue]] = [:]
     for plugin in plugins {
         let bytes = plugin.module.bytes
-        try Data(bytes).write(to: URL(fileURLWithPath: "\(directory)/\(plugin.name).wasm"))
+        let path = "\(plugin.name)-\(plugin.version).wasm"
+        try Data(bytes).write(to: URL(fileURLWithPath: "\(directory)/\(path)"))
         var release: [String: JSONValue] = [
-            "version": "1.0.0",
-            "artifact": [
-                "path": .string("\(plugin.name).wasm"), "sha256": .string(PluginRuntimeTestDigest.sha256(bytes)),
-            ],
+            "version": .string(plugin.version),
+            "artifact": ["path": .string(path), "sha256": .string(PluginRuntimeTestDigest.sha256(bytes))],
             "actions": [["name": .string(plugin.module.action)]],
             "permissions": .array(plugin.permissions.map(JSONValue.string)),
         ]
         if !plugin.subscribes.isEmpty { release["subscribes"] = .array(plugin.subscribes.map(JSONValue.string)) }
-        entries.append(["name": .string(plugin.name), "versions": [.object(release)]])
+        versions[plugin.name, default: []].append(.object(release))
+    }
+    let entries = versions.keys.sorted().map { name in
+        JSONValue.object(["name": .string(name), "versions": .array(versions[name]!)])
     }
     let manifest: JSONValue = ["format": "annals.plugins/1", "plugins": .array(entries)]
     try Data(manifest.canonicalBytes).write(to: URL(fileURLWithPath: directory + "/built-plugins.json"))
     _ = try await platform.sync(RegistrySource(directory + "/built-plugins.json"), scope: .global, actorId: "ops")
-    for plugin in plugins { _ = try await platform.install(plugin.name, organization: "acme", actorId: "ana") }
+    for name in versions.keys.sorted() { _ = try await platform.install(name, organization: "acme", actorId: "ana") }
 }

@@ -39,6 +39,13 @@ public struct PluginInstall: Sendable, Hashable {
     /// The id of its thing.
     public var thingId: String { PlatformIDs.install(name, organization: organization) }
 
+    /// The grants a run of `release` (its installed version) may use: those the release asks for. A permission
+    /// granted for another version (kept by a downgrade, which never revokes) is not handed to code that never
+    /// declared it.
+    public func effectiveGrants(for release: PluginRelease) -> [String] {
+        grants.filter(release.permissions.contains)
+    }
+
     /// Whether the organization asked for it (rather than only needing it as a dependency).
     public var isExplicit: Bool { requested != nil }
 

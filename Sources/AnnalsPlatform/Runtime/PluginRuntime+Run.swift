@@ -69,10 +69,10 @@ extension PluginRuntime {
         actorId: String, limits: SandboxLimits, trigger: JSONValue, idempotent: Bool = false
     ) async throws(PlatformError) -> ExecutionOutcome {
         guard case .moduleRefused(_, _, let reason) = error else { throw error }
-        let (install, _) = try installed(name, organization: organization)
+        let (install, release) = try installed(name, organization: organization)
         var initiated = initiatedEvent(
-            install: install, action: action, input: input, id: id, actorId: actorId, limits: limits,
-            trigger: trigger, streamVersion: 0)
+            install: install, grants: install.effectiveGrants(for: release), action: action, input: input, id: id,
+            actorId: actorId, limits: limits, trigger: trigger, streamVersion: 0)
         var outcome = ExecutionOutcome(
             id: id, plugin: install.name, version: install.version.description, action: action,
             organization: install.organization, output: nil,
@@ -152,8 +152,9 @@ extension PluginRuntime {
                 "\(name)@\(install.version) has no action '\(action)' (it has: \(module.actions.joined(separator: ", ")))"
             )
         }
+        // Only what the installed release asks for: a grant kept from another version does not reach this code.
         var grants: Set<Capability> = []
-        for grant in install.grants {
+        for grant in install.effectiveGrants(for: release) {
             if let capability = try? Capability(parsing: grant) { grants.insert(capability) }
         }
         return PreparedExecution(
@@ -187,14 +188,16 @@ extension PluginRuntime {
         streamVersion: UInt64
     ) -> NewEvent {
         initiatedEvent(
-            install: prepared.install, action: prepared.action, input: prepared.input, id: id, actorId: actorId,
-            limits: limits, trigger: trigger, streamVersion: streamVersion)
+            install: prepared.install, grants: prepared.install.effectiveGrants(for: prepared.release),
+            action: prepared.action, input: prepared.input, id: id, actorId: actorId, limits: limits,
+            trigger: trigger, streamVersion: streamVersion)
     }
 
-    /// The `plugin_action_initiated` event of an execution of `action` of `install` with `input`.
+    /// The `plugin_action_initiated` event of an execution of `action` of `install` with `input`, recording `grants`:
+    /// those the execution may use (``PluginInstall/effectiveGrants(for:)``).
     func initiatedEvent(
-        install: PluginInstall, action: String, input: [UInt8], id: String, actorId: String, limits: SandboxLimits,
-        trigger: JSONValue, streamVersion: UInt64
+        install: PluginInstall, grants: [String], action: String, input: [UInt8], id: String, actorId: String,
+        limits: SandboxLimits, trigger: JSONValue, streamVersion: UInt64
     ) -> NewEvent {
         let metadata: JSONValue = [
             "correlationId": .string(id), "plugin": .string(install.name),
@@ -206,7 +209,7 @@ extension PluginRuntime {
                 "writes": .integer(writeLimits.maxWrites), "writeBytes": .integer(writeLimits.maxBytes),
                 "kvStateBytes": .integer(writeLimits.maxKVStateBytes), "cascadeLimit": .integer(cascadeLimit),
             ],
-            "grants": .array(install.grants.map(JSONValue.string)), "trigger": trigger,
+            "grants": .array(grants.map(JSONValue.string)), "trigger": trigger,
             "host": ["pid": .integer(getpid()), "hostname": .string(PluginRuntime.hostName)],
         ]
         return NewEvent(
