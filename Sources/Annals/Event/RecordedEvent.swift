@@ -39,18 +39,17 @@ public struct RecordedEvent: Sendable, Hashable {
 
     /// The metadata, parsed.
     ///
-    /// An event the store reads always has metadata that parses: a record whose stored metadata is not a JSON object
-    /// fails to read (``AnnalsError/corruptRecord(offset:reason:)``, naming the field), and `verify` reports it as
-    /// an `envelope` problem. Only an event built with
-    /// ``init(offset:id:type:actorId:targetId:groupId:timestamp:version:metadataJSON:)``, or whose ``metadataJSON``
-    /// was set, can hold bytes that do not parse: for those this is `{}`, and ``parsedMetadata()`` throws instead.
+    /// The engine stores metadata only as a JSON object, and a read checks the record's CRC-32C, so this is the
+    /// stored value. Bytes that do not parse (a writer's bug, an edit that recomputed the CRC-32C, or an event built
+    /// by hand) read as `{}` here: ``parsedMetadata()`` throws instead, and `verify` reports such a record as an
+    /// `envelope` problem.
     public var metadata: JSONValue {
         (try? parsedMetadata()) ?? .object([:])
     }
 
     /// The metadata, parsed, or the reason it cannot be.
     /// - Throws: ``AnnalsError/corruptRecord(offset:reason:)`` at ``offset``, naming the field, when ``metadataJSON``
-    ///   is not valid JSON (which only an event built by hand can hold; see ``metadata``).
+    ///   is not valid JSON (see ``metadata``).
     public func parsedMetadata() throws(AnnalsError) -> JSONValue {
         do {
             return try JSONParser.parse(metadataJSON)

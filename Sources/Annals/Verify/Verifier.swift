@@ -221,6 +221,8 @@ extension EventStore {
             try decoder.withPayload(record, txn) { _, payload in
                 do throws(RecordFormatError) {
                     let event = try Envelope.decode(payload, offset: offset, identity: identity)
+                    // Reads leave this to verify (``Envelope/checkMetadata(_:)``).
+                    try Envelope.checkMetadata(event.metadataJSON)
                     visit?(event)
                 } catch {
                     report.add(VerificationProblem(offset: offset, kind: .envelope, detail: error.description))
