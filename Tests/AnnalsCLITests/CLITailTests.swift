@@ -1,3 +1,4 @@
+import Annals
 import Foundation
 import Testing
 
@@ -212,6 +213,35 @@ struct CLITailTests {
     /// `--from N` past the last offset exits 2, as a subscription's `.after` start and `cursors reset --to` are
     /// refused, instead of waiting until the log gets there and skipping every event appended until then; the last
     /// offset itself is a start for only new events.
+    @Test(.timeLimit(.minutes(10)))
+    func aStartAtATimeIsNeverPastTheDurableOffset() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            try fx.append(sampleLines(5))
+            // A writer in `.noSync` mode between its syncs: offsets 6 to 10 committed, not yet durable.
+            let writer = try EventStore(path: fx.store, options: StoreOptions(durability: .noSync, syncInterval: 3_600))
+            defer { writer.close() }
+            _ = try writer.appendAndWait((0..<5).map { _ in NewEvent(type: "tick", actorId: "clock") })
+            #expect(try writer.head().durableOffset == 5)
+            // No event at or after 2100: the start is the durable offset (5), not the last committed one (10), whose
+            // events a crash could still lose and new events reuse.
+            let tail = try fx.startUnblocked([
+                "tail", "-f", "--from", "2100-01-01", "--limit", "1", "--store", fx.store,
+            ])
+            // The tail's start is not observable: give it a second once it has the store open.
+            let maps = "/proc/\(tail.pid)/maps"
+            let opened = waitUntil(timeout: 30) {
+                (try? String(contentsOfFile: maps, encoding: .utf8))?.contains("data.mdb") == true
+            }
+            #expect(opened, "the tail opened the store")
+            Thread.sleep(forTimeInterval: 1)
+            try writer.sync()
+            #expect(tail.waitForExit(timeout: 20), "the tail waits past offset 10")
+            let result = tail.finish(timeout: 10)
+            #expect(result.status == Exit.ok && result.offsets == [6], "\(result)")
+        }
+    }
+
     @Test func aStartPastTheLastOffsetIsRefused() throws {
         try withCLIFixture { fx in
             try fx.initStore()

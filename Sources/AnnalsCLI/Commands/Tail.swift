@@ -136,10 +136,13 @@ struct Tail: ParsableCommand {
         case .time(let milliseconds):
             let query = EventQuery(since: milliseconds, limit: 1)
             try store.checkLogPages(for: query)
+            // Never past the durable offset, as `--from end`: a start among events committed but not yet synced
+            // would skip them, and the events that reuse their offsets if a system crash loses them.
+            let durable = try store.head().durableOffset
             if let first = try store.events(query).collect().first {
-                start = first.offset - 1
+                start = min(first.offset - 1, durable)
             } else {
-                start = try store.head().offset
+                start = durable
             }
         }
         guard let cursor else { return (start, 0) }
