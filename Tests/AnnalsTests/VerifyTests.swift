@@ -28,7 +28,7 @@ import Testing
             try await fill(store, count: 5)
             // What checkAnchor does when an append lands between verify's head and its anchor check.
             let found = try store.environment.read { txn in
-                try store.chainHash(at: anchor.offset, txn, decoder: store.makeDecoder())
+                try txn.recomputedChainHash(at: anchor.offset, store.schema, decoder: store.makeDecoder())
             }
             #expect(found == anchor.hash)
         }

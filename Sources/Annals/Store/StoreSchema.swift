@@ -216,12 +216,14 @@ extension Transaction {
                 + "\(computed.hex): meta is damaged, or a record since the last checkpoint was changed")
     }
 
-    /// The whole chain hash of the record at `offset` (at least 1) from the records alone: the stored one at a
-    /// checkpoint or in a record written before store format 3, otherwise recomputed from the checkpoint before it
-    /// (the genesis hash before 1,024). `nil` when a record on the way is missing or unreadable.
+    /// The whole chain hash of the record at `offset` from the records alone (never `meta`'s `chain.head`): the
+    /// genesis hash for 0, the stored one at a checkpoint or in a record written before store format 3, otherwise
+    /// recomputed from the checkpoint before it (the genesis hash before 1,024). `nil` when a record on the way is
+    /// missing or unreadable.
     ///
-    /// Stored tags on the way are not checked here.
+    /// Stored tags on the way are not checked here: `verify` reports them.
     func recomputedChainHash(at offset: UInt64, _ schema: StoreSchema, decoder: RecordDecoder) throws -> ChainHash? {
+        guard offset > 0 else { return .genesis }
         let checkpoint = RecordHeader.checkpoint(atOrBefore: offset)
         // One cursor walk from the checkpoint (or the first record) to `offset`.
         return try withCursor(schema.events) { cursor -> ChainHash? in

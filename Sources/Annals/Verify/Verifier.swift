@@ -70,7 +70,7 @@ extension EventStore {
                 // Read with the head: appends may move both on while the range is checked.
                 let storedHeadHash = try txn.get(schema.meta, key: MetaKey.chainHead)
                 // Without a readable chain up to the record before the range, its first link cannot be checked.
-                return (head, storedHeadHash, try chainHash(at: from - 1, txn, decoder: decoder))
+                return (head, storedHeadHash, try txn.recomputedChainHash(at: from - 1, schema, decoder: decoder))
             }
             if from > head && head > 0 {
                 throw AnnalsError.invalidArgument("the range starts at offset \(from), after the last offset \(head)")
@@ -304,18 +304,6 @@ extension EventStore {
                 detail: "the head's hash in meta (chain.head) is \(found), computed \(computed.hex)"))
     }
 
-    /// The whole chain hash of the record at `offset`, taken from the records alone: the genesis hash for 0, the
-    /// stored one at a checkpoint, otherwise recomputed from the checkpoint before it. `nil` when a record on the way
-    /// is missing or unreadable.
-    ///
-    /// The head's hash in `meta` (`chain.head`) is not consulted: the verification compares it with the records
-    /// separately, so damage to it is reported as such and not mistaken for a change to the records.
-    /// Stored tags on the way are not checked here: the verification that follows reports them.
-    func chainHash(at offset: UInt64, _ txn: borrowing Transaction, decoder: RecordDecoder) throws -> ChainHash? {
-        guard offset > 0 else { return .genesis }
-        return try txn.recomputedChainHash(at: offset, schema, decoder: decoder)
-    }
-
     private func checkAnchor(
         _ anchor: VerificationAnchor, head: UInt64, decoder: RecordDecoder, report: inout VerificationReport
     ) throws {
@@ -339,7 +327,8 @@ extension EventStore {
             return
         }
         let found = try environment.read { txn in
-            try chainHash(at: anchor.offset, txn, decoder: decoder)
+            // From the records, at the head too: a damaged `chain.head` is reported by itself (`checkHeadHash`).
+            try txn.recomputedChainHash(at: anchor.offset, schema, decoder: decoder)
         }
         report.anchorMatched = found == anchor.hash
         if found != anchor.hash {
