@@ -1,5 +1,4 @@
 import Annals
-import AnnalsResolver
 
 extension PluginPlatform {
     /// `plan` with every install it restores granted what it had at the target offset, plus each permission it holds
@@ -12,14 +11,14 @@ extension PluginPlatform {
     /// then (a version a sync dropped and its registry published again with more) is kept when the organization has
     /// granted it since. The events and the changes are patched alike, and a restore left with nothing to change is
     /// dropped.
-    func keepingGrants(in plan: RollbackPlan) throws(PlatformError) -> RollbackPlan {
+    /// - Parameter releases: The release each restored install returns to, by its id (`restoredReleases(of:)`).
+    func keepingGrants(in plan: RollbackPlan, releases: [String: PluginRelease]) -> RollbackPlan {
         var plan = plan
-        let asked = try askedPermissions(of: plan)
         for index in plan.changes.indices.reversed() {
             let change = plan.changes[index]
-            guard let permissions = asked[change.id], let target = change.target else { continue }
+            guard let release = releases[change.id], let target = change.target else { continue }
             let then = Self.grants(in: target)
-            let kept = then.union(Self.grants(in: change.current).intersection(permissions))
+            let kept = then.union(Self.grants(in: change.current).intersection(release.permissions))
             guard kept != then else { continue }
             let value = JSONValue.array(kept.sorted().map(JSONValue.string))
             plan.keep(RollbackPlan.setting("grants", to: value, in: target), forRestoreAt: index)
@@ -39,24 +38,6 @@ extension PluginPlatform {
             if !lost.isEmpty { revoked[name] = lost.sorted() }
         }
         return revoked
-    }
-
-    /// The permissions the release each install `plan` restores returns to asks for, by the install's id.
-    private func askedPermissions(of plan: RollbackPlan) throws(PlatformError) -> [String: Set<String>] {
-        try view { view in
-            var asked: [String: Set<String>] = [:]
-            for change in plan.changes where change.entity == "thing" && change.action == .restore {
-                let properties = change.target?["properties"]
-                guard change.id.hasPrefix(PlatformIDs.installPrefix), let name = properties?["plugin"]?.stringValue,
-                    let version = properties?["version"]?.stringValue.flatMap(SemanticVersion.init),
-                    let source = properties?["source"]?.stringValue,
-                    let release = try view.thing(PlatformIDs.plugin(name, in: PluginScope(storedGroup: source)))
-                        .flatMap(Plugin.init)?.release(version)
-                else { continue }
-                asked[change.id] = Set(release.permissions)
-            }
-            return asked
-        }
     }
 
     /// The grants of an install's thing (its JSON), empty for none.

@@ -125,8 +125,8 @@ extension PluginPlatform {
         }
         try checkNothingElseBreaks(plan, covering: ids, rolledBack: install, state, requiresThen: requiresThen)
         plan = keepingRequests(in: plan, of: state, rolledBack: install)
-        try checkVersionsStillPublished(plan)
-        plan = try keepingGrants(in: plan)
+        let releases = try restoredReleases(of: plan)
+        plan = keepingGrants(in: plan, releases: releases)
         // A pinned install is locked, for a rollback as for an update: one the plan would change must be unpinned
         // first (one it leaves as it is does not matter).
         let changed = Set(plan.changes.map(\.id))
@@ -187,10 +187,13 @@ extension PluginPlatform {
                 + "roll back to \(first - 1) (before it) or \(last) (after it)")
     }
 
-    /// Refuses restoring an install at a version its registry no longer has: a sync dropped it once no organization
-    /// had it installed, and an install there could neither run nor resolve.
-    private func checkVersionsStillPublished(_ plan: RollbackPlan) throws(PlatformError) {
-        let missing = try view { view in
+    /// The release each install `plan` restores returns to, by the install's id (the restore's thing id), read in one
+    /// pass over the registry's view.
+    /// - Throws: ``PlatformError/noRollbackTarget(_:)`` naming every restored version its registry no longer has (a
+    ///   sync dropped it once no organization had it installed).
+    private func restoredReleases(of plan: RollbackPlan) throws(PlatformError) -> [String: PluginRelease] {
+        let (releases, missing) = try view { view in
+            var releases: [String: PluginRelease] = [:]
             var missing: [String] = []
             for change in plan.changes where change.entity == "thing" && change.action == .restore {
                 let properties = change.target?["properties"]
@@ -199,17 +202,20 @@ extension PluginPlatform {
                     let source = properties?["source"]?.stringValue
                 else { continue }
                 let id = PlatformIDs.plugin(name, in: PluginScope(storedGroup: source))
-                if try view.thing(id).flatMap(Plugin.init)?.release(version) == nil {
+                if let release = try view.thing(id).flatMap(Plugin.init)?.release(version) {
+                    releases[change.id] = release
+                } else {
                     missing.append("\(name)@\(version)")
                 }
             }
-            return missing
+            return (releases, missing)
         }
         guard missing.isEmpty else {
             throw .noRollbackTarget(
                 "the rollback would restore " + missing.joined(separator: ", ")
                     + ", which its registry no longer has (a sync dropped it once no organization had it installed)")
         }
+        return releases
     }
 
     /// The offset just before the install last moved away from `version`.
