@@ -50,14 +50,21 @@ public struct JSONParser {
     /// Parses the contents of a JSON file: a leading UTF-8 byte order mark, which some editors write, is skipped. An
     /// error's byte offset still counts the file's bytes; its line and column are those an editor shows.
     public static func parse(fileContents bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
-        let mark: [UInt8] = [0xEF, 0xBB, 0xBF]
-        guard bytes.starts(with: mark) else { return try parse(bytes) }
+        let (text, skipped) = withoutByteOrderMark(bytes)
+        guard skipped > 0 else { return try parse(bytes) }
         do {
-            return try parse(Array(bytes.dropFirst(mark.count)))
+            return try parse(text)
         } catch {
             throw JSONParseError(
-                reason: error.reason, byteOffset: error.byteOffset + mark.count, line: error.line, column: error.column)
+                reason: error.reason, byteOffset: error.byteOffset + skipped, line: error.line, column: error.column)
         }
+    }
+
+    /// A file's bytes without the UTF-8 byte order mark that some editors write before the JSON text, and how many
+    /// bytes were skipped (3, or 0 when there is none): the one rule every reader of JSON files follows.
+    public static func withoutByteOrderMark(_ bytes: [UInt8]) -> (text: [UInt8], skipped: Int) {
+        let mark: [UInt8] = [0xEF, 0xBB, 0xBF]
+        return bytes.starts(with: mark) ? (Array(bytes.dropFirst(mark.count)), mark.count) : (bytes, 0)
     }
 
     /// Parses one complete JSON text.

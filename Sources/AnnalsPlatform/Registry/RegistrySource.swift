@@ -107,8 +107,9 @@ public struct RegistrySource: Sendable, Hashable {
 
     private func parse(_ bytes: [UInt8], name: String, baseDirectory: String?) throws(PlatformError) -> RegistryListing
     {
-        // A UTF-8 byte order mark, as some editors write, is not part of the JSON: dropped once for every reader.
-        let bytes = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(bytes.dropFirst(3)) : bytes
+        // A UTF-8 byte order mark is not part of the JSON: dropped once for every reader (its lines and columns are
+        // those an editor shows either way).
+        let bytes = JSONParser.withoutByteOrderMark(bytes).text
         do {
             // Anything but an object is no registry: read as an empty one, it would withdraw every plugin.
             let start = bytes.firstIndex { !Self.isWhitespace($0) } ?? bytes.count
