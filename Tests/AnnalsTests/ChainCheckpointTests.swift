@@ -84,7 +84,7 @@ import Testing
     private func damageTag(_ store: EventStore, offset: UInt64) throws {
         try store.write { txn in
             var record = try #require(try store.record(at: offset, txn).map { Array($0) })
-            #expect(try RecordHeader.read(UnsafeRawBufferPointer(start: record, count: record.count)).link.hash == nil)
+            #expect(try record.withUnsafeBytes { try RecordHeader.read($0) }.link.hash == nil)
             record[RecordHeader.taggedSize - 1] ^= 1
             try txn.put(store.schema.events, key: offset.bigEndianBytes, value: record)
         }
