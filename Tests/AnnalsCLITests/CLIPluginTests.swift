@@ -82,6 +82,11 @@ struct CLIPluginTests {
             let refused = try fx.annals("plugin", "update", "price-feed", "--group", "acme")
             #expect(refused.status == Exit.permissionsNotGranted)
             #expect(refused.errors.contains("--grant secrets.read:PRICE_API_KEY"))
+            let misspelt = try fx.annals(
+                "plugin", "update", "price-feed", "--group", "acme", "--grant", "secrets.read:PRICE_APIKEY")
+            #expect(misspelt.status == Exit.invalidInput, "\(misspelt)")
+            #expect(misspelt.errors.contains("--grant secrets.read:PRICE_APIKEY: no plugin this update leaves"))
+            #expect(misspelt.errors.contains("secrets.read:PRICE_API_KEY (price-feed@2.0.0)"))
             let update = try fx.annals(
                 "plugin", "update", "price-feed", "--group", "acme", "--grant", "secrets.read:PRICE_API_KEY")
             #expect(update.status == Exit.ok, "\(update)")

@@ -102,6 +102,45 @@ struct PluginGrantsAndReinstallTests {
         }
     }
 
+    @Test("a --grant that no plugin of the organization asks for is refused, naming what they ask for")
+    func unaskedGrantsAreRefused() async throws {
+        try await withPlatform { platform, directory in
+            let manifest = try writeManifest(
+                ["feed": ["1.0.0": [:], "2.0.0": [:]]], permissions: ["feed": ["2.0.0": ["secrets.read:KEY"]]],
+                to: directory)
+            _ = try await platform.sync(RegistrySource(manifest), scope: .global, actorId: "ops")
+            let head = try platform.store.head().offset
+            for dryRun in [true, false] {
+                await #expect {
+                    try await platform.install(
+                        "feed", range: "1.0.0", organization: "acme", grants: ["kv"], actorId: "ana", dryRun: dryRun)
+                } throws: { error in
+                    guard case PlatformError.invalidArgument(let message) = error else { return false }
+                    return message.hasPrefix("--grant kv: no plugin this install leaves installed in acme asks for it")
+                        && message.hasSuffix("they ask for no permissions")
+                }
+            }
+            #expect(try platform.store.head().offset == head)
+            _ = try await platform.install("feed", range: "1.0.0", organization: "acme", actorId: "ana")
+            // A misspelt permission is named, next to the one the new version asks for.
+            await #expect {
+                try await platform.update(
+                    "feed", organization: "acme", grants: ["secrets.read:KEY", "secrets.read:KYE"], actorId: "ana")
+            } throws: { error in
+                guard case PlatformError.invalidArgument(let message) = error else { return false }
+                return message
+                    == "--grant secrets.read:KYE: no plugin this update leaves installed in acme asks for it; "
+                    + "they ask for: secrets.read:KEY (feed@2.0.0)"
+            }
+            #expect(try platform.installs(organization: "acme").first?.version.description == "1.0.0")
+            // A grant some plugin asks for is accepted, even when it is granted already.
+            _ = try await platform.update("feed", organization: "acme", grants: ["secrets.read:KEY"], actorId: "ana")
+            let again = try await platform.install(
+                "feed", organization: "acme", grants: ["secrets.read:KEY"], actorId: "ana")
+            #expect(again.steps.first?.action == .keep || again.steps.first?.action == .reconfigure)
+        }
+    }
+
     @Test("a withdrawn plugin is never installed anew, not even as a dependency; installs keep it")
     func withdrawnPluginsAreNotPulledIn() async throws {
         try await withPlatform { platform, directory in

@@ -126,6 +126,7 @@ struct InstallPlanner {
                 break
             }
         }
+        try checkGrantsAsked(resolution)
         // The first plugin (in install order: dependencies first) with its own permissions; the next run names the
         // next one.
         if let (name, version, permissions) = missingGrants.first {
@@ -167,6 +168,27 @@ struct InstallPlanner {
         let edges = edgeEvents(resolution, builder) + subscriptionEvents(resolution, builder)
         let events = creations + updates + edges + removals
         return InstallPlan(organization: org, request: request, steps: steps, events: events, offset: nil)
+    }
+
+    /// Refuses a granted permission that no release of the resolution asks for: it would grant nothing (an install
+    /// holds only what its release asks for), so it is a mistake, most often a misspelt permission.
+    private func checkGrantsAsked(_ resolution: Resolution) throws(PlatformError) {
+        var askedBy: [String: [String]] = [:]
+        for package in resolution.installOrder {
+            for permission in state.plugins[package.name]!.release(package.version)!.permissions {
+                askedBy[permission, default: []].append("\(package.name)@\(package.version)")
+            }
+        }
+        guard let unasked = grants.sorted().first(where: { askedBy[$0] == nil }) else { return }
+        let asked =
+            askedBy.isEmpty
+            ? "they ask for no permissions"
+            : "they ask for: "
+                + askedBy.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value.joined(separator: ", ")))" }
+                .joined(separator: ", ")
+        throw .invalidArgument(
+            "--grant \(unasked): no plugin this \(operation) leaves installed in \(state.organization) asks for it; "
+                + asked)
     }
 
     /// The resolution of the organization's requirements.

@@ -13,7 +13,9 @@ extension PluginPlatform {
     ///   - range: A version range (`^1.2.0`, `~0.3`, `>=2 <3`) or dist-tag (`latest`, `alpha`); by default the
     ///     `latest` version with npm's caret (`^1.4.0`).
     ///   - organization: Where to install.
-    ///   - grants: Permissions granted to installed dependencies whose new versions ask for more.
+    ///   - grants: Permissions granted to installed dependencies whose new versions ask for more. Each must be asked
+    ///     for by some plugin the organization has after the install, or the install is refused with
+    ///     ``PlatformError/invalidArgument(_:)`` naming it and what the plugins ask for.
     ///   - actorId: Who installs.
     ///   - dryRun: Plan only; append nothing.
     /// An install of a plugin already installed in `organization` that changes its version (`install NAME` again,
@@ -54,7 +56,8 @@ extension PluginPlatform {
     /// ``rollback(_:organization:to:actorId:dryRun:)`` returns to.
     /// - Parameters:
     ///   - grants: Permissions the new version, or a dependency it installs anew, asks for that were not granted yet;
-    ///     the update is refused without them.
+    ///     the update is refused without them. A permission that no plugin the organization has after the update
+    ///     asks for is refused with ``PlatformError/invalidArgument(_:)``.
     /// - Throws: ``PlatformError/pinned(plugin:version:)``, ``PlatformError/permissionsNotGranted(plugin:version:permissions:)``,
     ///   ``PlatformError/resolutionFailed(explanation:)``, ``PlatformError/notFound(_:)``.
     public func update(
