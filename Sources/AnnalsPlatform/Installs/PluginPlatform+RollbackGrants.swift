@@ -4,9 +4,10 @@ extension PluginPlatform {
     /// `plan` with every install it restores granted what it had at the target offset, plus each permission it holds
     /// now that the version it returns to asks for: the rolled-back plugin and the other installs it covers alike.
     ///
-    /// Grants follow the version (least privilege): the runtime gives a module every permission its install holds,
-    /// so a grant the restored version never asked for (one given since, for a later version) is revoked rather
-    /// than handed to older code; ``revokedGrants(in:)`` names each, for the rollback to report. The state at the
+    /// Grants follow the version (least privilege): a run already gets only what its release asks for
+    /// (``PluginInstall/effectiveGrants(for:)``), and the install does not keep a grant the restored version never
+    /// asked for (one given since, for a later version) either: it is revoked, and ``revokedGrants(in:)`` names each,
+    /// for the rollback to report. The state at the
     /// target already holds what its version asked for then; a permission the version asks for that was not granted
     /// then (a version a sync dropped and its registry published again with more) is kept when the organization has
     /// granted it since. The events and the changes are patched alike, and a restore left with nothing to change is
