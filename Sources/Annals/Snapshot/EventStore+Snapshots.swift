@@ -39,10 +39,12 @@ extension EventStore {
     /// CRC-32C of its content, in the store. A snapshot at the same offset is kept as it is, unless reads could not
     /// use it (it fails its checks, or holds other versions of the projections): then it is replaced.
     ///
+    /// A rebuild that swaps a new view in while the snapshot is being taken deletes the snapshots of the view it
+    /// replaces (``rebuild(_:verify:progress:)``), so the snapshot read from that view is not stored either: it is
+    /// taken again from the new view, up to ``snapshotAttempts`` times in all.
     /// - Throws: ``AnnalsError/projectionUnavailable(name:reason:)`` when a projection is not up to date, or was
-    ///   rebuilt while the snapshot was taken (nothing is stored then: a rebuild deletes the snapshots of the view it
-    ///   replaces, see ``rebuild(_:verify:progress:)``); ``AnnalsError/invalidArgument(_:)`` on a read-only store or
-    ///   an empty log.
+    ///   rebuilt during every attempt (nothing is stored then); ``AnnalsError/invalidArgument(_:)`` on a read-only
+    ///   store or an empty log.
     @discardableResult
     public func createSnapshot() throws(AnnalsError) -> SnapshotInfo {
         try createSnapshot(unlessOneWithin: nil)!
@@ -55,15 +57,54 @@ extension EventStore {
     ///
     /// A rebuild that swaps a new view in between the read that encodes the snapshot and the write that stores it
     /// deleted the snapshots of the view it replaced (``dropSnapshots(readingTablesOf:_:)``): this one, taken from that
-    /// view too, is then not stored either.
+    /// view too, is then not stored either, and the snapshot is taken again from the new view, up to
+    /// ``snapshotAttempts`` times in all.
     /// - Parameters:
     ///   - format: ``SnapshotFormat/version``, or an older one to test that such snapshots are still read.
-    ///   - afterEncoding: Called between the read and the write, for tests to change the store meanwhile.
-    /// - Throws: ``AnnalsError/projectionUnavailable(name:reason:)`` when a rebuild swapped a view in meanwhile.
+    ///   - afterEncoding: Called between the read and the write of each attempt (with its number, from 1), for tests
+    ///     to change the store meanwhile.
+    /// - Throws: ``AnnalsError/projectionUnavailable(name:reason:)`` when a rebuild swapped a view in during every
+    ///   attempt.
     func createSnapshot(
         unlessOneWithin interval: UInt64?, format: UInt8 = SnapshotFormat.version,
-        afterEncoding: (() throws -> Void)? = nil
+        afterEncoding: ((Int) throws -> Void)? = nil
     ) throws(AnnalsError) -> SnapshotInfo? {
+        var attempt = 1
+        while true {
+            let hook = afterEncoding.map { hook in { [attempt] in try hook(attempt) } }
+            switch try snapshotAttempt(unlessOneWithin: interval, format: format, afterEncoding: hook) {
+            case .stored(let info): return info
+            case .unnecessary: return nil
+            case .viewSwapped(let name):
+                guard attempt < Self.snapshotAttempts else {
+                    throw .projectionUnavailable(
+                        name: name,
+                        reason: "a rebuild swapped a new view in while each of \(attempt) snapshots was being taken "
+                            + "from the view before it, and deleted the snapshots of that view; none was stored: "
+                            + "take it again")
+                }
+                attempt += 1
+            }
+        }
+    }
+
+    /// How many times ``createSnapshot()`` reads the views when rebuilds keep swapping new ones in meanwhile.
+    static let snapshotAttempts = 3
+
+    /// What one attempt at a snapshot did.
+    private enum SnapshotAttempt {
+        /// The snapshot stored (or the one kept at its offset).
+        case stored(SnapshotInfo)
+        /// None was needed: another one is within the automatic interval.
+        case unnecessary
+        /// A rebuild swapped a new view of this projection in while it was taken: nothing was stored.
+        case viewSwapped(String)
+    }
+
+    /// One read of the views and one write storing their snapshot, unless a rebuild swapped a view in between.
+    private func snapshotAttempt(
+        unlessOneWithin interval: UInt64?, format: UInt8, afterEncoding: (() throws -> Void)?
+    ) throws(AnnalsError) -> SnapshotAttempt {
         guard let database = projections.snapshots, !options.readOnly else {
             throw .invalidArgument("snapshots need a writable store")
         }
@@ -91,13 +132,10 @@ extension EventStore {
             // a damaged one, or one of other versions of the projections (taken before an upgrade), is replaced;
             // every read would skip it, and nothing else replaces it.
             let current = projections.entries.filter(\.isAvailable).map(\.projection)
-            let kept = try writeReturning { txn -> [UInt8]? in
+            return try writeReturning { txn -> SnapshotAttempt in
                 for (name, generation) in generations.sorted(by: { $0.key < $1.key }) {
                     guard try self.projections.generation(name, txn.handle) != generation else { continue }
-                    throw AnnalsError.projectionUnavailable(
-                        name: name,
-                        reason: "a rebuild swapped a new view in while the snapshot was taken from the old one, and "
-                            + "deleted the snapshots of the old view; this one was not stored either: take it again")
+                    return .viewSwapped(name)
                 }
                 let key = offset.bigEndianBytes
                 if let interval {
@@ -105,7 +143,9 @@ extension EventStore {
                         try cursor.get(.last).flatMap { $0.key.count == 8 ? UInt64(bigEndianBytes: $0.key) : nil }
                     }
                     // Without overflow: a damaged key may be near 2^64.
-                    if let newest, newest != offset, newest > offset || offset - newest < interval { return nil }
+                    if let newest, newest != offset, newest > offset || offset - newest < interval {
+                        return .unnecessary
+                    }
                 }
                 if let existing = try txn.get(database, key: key) {
                     let usable = existing.withUnsafeBytes { bytes in
@@ -113,16 +153,19 @@ extension EventStore {
                             current.allSatisfy { projection in stored.entries.contains { $0.matches(projection) } }
                         } ?? false
                     }
-                    if usable { return existing }
+                    if usable { return .stored(try Self.info(of: existing, at: offset)) }
                 }
                 try txn.put(database, key: key, value: stored)
-                return stored
+                return .stored(try Self.info(of: stored, at: offset))
             }
-            guard let kept else { return nil }
-            return SnapshotInfo(try kept.withUnsafeBytes { try SnapshotFormat.header($0, key: offset) })
         } catch {
             throw AnnalsError(error)
         }
+    }
+
+    /// The header of the snapshot `bytes` stored at `offset`.
+    private static func info(of bytes: [UInt8], at offset: UInt64) throws -> SnapshotInfo {
+        SnapshotInfo(try bytes.withUnsafeBytes { try SnapshotFormat.header($0, key: offset) })
     }
 
     /// The stored snapshots, oldest first, from their headers, each checked as time travel checks one it loads, short
