@@ -88,4 +88,40 @@ import Testing
             #expect(try store.rebuild(verify: true).allSatisfy { $0.differences.isEmpty })
         }
     }
+
+    /// An embedder's projection that keeps the bytes of every metadata key, nested ones included.
+    private struct KeyBytes: Projection {
+        let name = "key-bytes"
+        let version = 1
+        let tableNames = ["keys"]
+
+        func apply(_ event: ProjectedEvent, to tables: any ProjectionWriter, context: ProjectionContext) throws {
+            func record(_ value: JSONValue, prefix: [UInt8]) throws {
+                for (key, member) in value.objectValue ?? [:] {
+                    let path = prefix + Array(key.utf8)
+                    try tables.put(ProjectionTable(0), key: path, value: [1])
+                    try record(member, prefix: path + [UInt8(ascii: "/")])
+                }
+            }
+            try record(event.metadata, prefix: [])
+        }
+    }
+
+    @Test func aProjectionSeesTheSameKeysLiveAsInARebuildOrTimeTravel() async throws {
+        try await withStore(StoreOptions(projections: [KeyBytes()], snapshotInterval: 0)) { store, _ in
+            // It got the keys as appended (NFD) live, and as the log stores them (NFC) when replayed: the rebuilt
+            // view and the one at the same offset in the past differed from the live one.
+            let receipt = try await store.append(
+                NewEvent(type: "note", metadata: [Self.decomposed: ["pre\u{302}t": 1], "plain": "ascii"]))
+            let expected = [
+                Self.composed, Self.composed + "/pr\u{ea}t", "plain",
+            ].map { Array($0.utf8) }.sorted { $0.lexicographicallyPrecedes($1) }
+            let live = try store.read(projection: "key-bytes") { try $0.keys(ProjectionTable(0), prefix: []) }
+            #expect(live == expected)
+            let past = try store.state(at: receipt.offset, of: "key-bytes").tables
+            #expect(try past.keys(ProjectionTable(0), prefix: []) == expected)
+            #expect(try store.rebuild(["key-bytes"], verify: true).allSatisfy { $0.differences.isEmpty })
+            #expect(try store.read(projection: "key-bytes") { try $0.keys(ProjectionTable(0), prefix: []) } == expected)
+        }
+    }
 }

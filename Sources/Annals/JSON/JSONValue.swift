@@ -125,6 +125,9 @@ enum JSONWriter {
         var numbersAreValid = true
         /// `false` once an array or object was nested deeper than ``depthLimit``.
         var withinDepth = true
+        /// `true` once an object had a key that is not ASCII, written in normalization form C
+        /// (``membersWithNFCKeys(_:)``): the bytes may then spell a key otherwise than the value does.
+        var hasNonASCIIKeys = false
         fileprivate var depth = 0
 
         /// A check allowing `depthLimit` levels of arrays and objects.
@@ -167,9 +170,10 @@ enum JSONWriter {
             out.append(UInt8(ascii: "{"))
             // The members sorted with their values: sorting the keys alone would look each value up again. Keys are
             // written in Unicode normalization form C (``membersWithNFCKeys(_:)``).
+            let normalized = needsNormalizedKeys(members)
+            if normalized { check.hasNonASCIIKeys = true }
             let sorted =
-                needsNormalizedKeys(members)
-                ? membersWithNFCKeys(members) : members.sorted(by: { utf8Precedes($0.key, $1.key) })
+                normalized ? membersWithNFCKeys(members) : members.sorted(by: { utf8Precedes($0.key, $1.key) })
             for (i, member) in sorted.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
                 writeString(member.key, into: &out)

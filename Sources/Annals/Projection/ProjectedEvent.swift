@@ -26,7 +26,8 @@ public struct ProjectedEvent: Sendable, Hashable {
     public var version: UInt64
     private var storage: ProjectedMetadata
 
-    /// The metadata object, parsed on first use (and then shared by every copy of the event).
+    /// The metadata object, parsed on first use (and then shared by every copy of the event). Its keys are spelled
+    /// as the log stores them (Unicode normalization form C), for an event being appended as for one replayed.
     public var metadata: JSONValue {
         get { storage.value }
         set { storage = ProjectedMetadata(newValue) }
@@ -52,10 +53,10 @@ public struct ProjectedEvent: Sendable, Hashable {
     }
 
     /// A projected event whose metadata `metadata` is already written as its canonical bytes `canonicalJSON`
-    /// (``JSONValue/canonicalBytes``).
+    /// (``JSONValue/canonicalBytes``); with `metadata` `nil`, ``metadata`` parses `canonicalJSON` when first read.
     init(
         offset: UInt64, id: UUID, type: String, actorId: String?, targetId: String?, groupId: String?,
-        timestamp: Int64, version: UInt64, metadata: JSONValue, canonicalJSON: [UInt8]
+        timestamp: Int64, version: UInt64, metadata: JSONValue?, canonicalJSON: [UInt8]
     ) {
         self.init(
             offset: offset, id: id, type: type, actorId: actorId, targetId: targetId, groupId: groupId,

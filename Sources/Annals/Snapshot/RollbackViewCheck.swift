@@ -26,7 +26,8 @@ extension EventStore {
             let projected = ProjectedEvent(
                 offset: offset, id: identity.assignedID(offset: offset), type: event.type, actorId: event.actorId,
                 targetId: event.targetId, groupId: event.groupId, timestamp: item.timestamp,
-                version: (event.expectedVersion ?? 0) + 1, metadata: event.metadata, canonicalJSON: item.metadataJSON)
+                version: (event.expectedVersion ?? 0) + 1, metadata: item.projectedMetadata,
+                canonicalJSON: item.metadataJSON)
             for name in OntologyProjections.names {
                 guard let projection = projections.entry(name)?.projection, projection.handles(eventType: event.type),
                     let writer = tables[name]

@@ -6,6 +6,18 @@ struct PreparedEvent: Sendable {
     let timestamp: Int64
     /// The metadata as canonical JSON.
     let metadataJSON: [UInt8]
+    /// Whether an object key of the metadata is not ASCII: ``metadataJSON`` then spells it in normalization form C,
+    /// which the event's own value may not (``projectedMetadata``).
+    let hasNonASCIIKeys: Bool
+
+    /// The metadata as projections see it in ``ProjectedEvent/metadata``: the event's value when ``metadataJSON``
+    /// spells every key as it does, and `nil` (parse ``metadataJSON`` when asked) when a key is not ASCII, so that an
+    /// appended event shows a projection the keys a rebuild or time travel, which read them back from the log, show it.
+    var projectedMetadata: JSONValue? {
+        // Not a ternary: `nil` there would be `JSONValue.null` (it is `ExpressibleByNilLiteral`), not no value.
+        if hasNonASCIIKeys { return Optional.none }
+        return event.metadata
+    }
 
     /// Validates `event` (the envelope rules; the size is checked once encoded) and canonicalizes its metadata.
     init(_ event: NewEvent, index: Int, now: Int64) throws(AnnalsError) {
@@ -31,6 +43,7 @@ struct PreparedEvent: Sendable {
                 index: index, field: field, reason: "'\(Self.shortened(text))' is not a JSON number")
         }
         self.metadataJSON = metadataJSON
+        hasNonASCIIKeys = check.hasNonASCIIKeys
     }
 
     /// How deep metadata may nest arrays and objects, the metadata object included: one level less than

@@ -220,7 +220,7 @@ struct GroupCommit {
         return ProjectedEvent(
             offset: item.offset, id: event.id ?? identity.assignedID(offset: item.offset), type: event.type,
             actorId: event.actorId, targetId: event.targetId, groupId: event.groupId, timestamp: prepared.timestamp,
-            version: item.version, metadata: event.metadata, canonicalJSON: prepared.metadataJSON)
+            version: item.version, metadata: prepared.projectedMetadata, canonicalJSON: prepared.metadataJSON)
     }
 
     /// The current version of a target stream, from the `streams` table.
