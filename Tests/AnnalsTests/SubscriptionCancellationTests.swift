@@ -5,7 +5,8 @@ import Testing
 @testable import Annals
 
 /// A subscription ends at the first `next()` after its task is cancelled, even with events left in its buffer (a
-/// refill reads up to 2,047: a cancelled consumer went on getting them), and a closed store ends it with `closed`.
+/// refill reads up to 2,047: a cancelled consumer went on getting them), and a closed store ends it with `closed`,
+/// buffered events or not.
 @Suite struct SubscriptionCancellationTests {
     @Test func aCancelledConsumerGetsNoBufferedEvent() async throws {
         try await withStore(StoreOptions(projections: [])) { store, _ in
@@ -47,6 +48,30 @@ import Testing
             try await Task.sleep(for: .milliseconds(100))
             store.close()
             #expect(await consumer.value == .closed)
+        }
+    }
+
+    @Test func closingTheStoreEndsASubscriptionWithBufferedEventsWithClosed() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try EventStore(path: directory + "/store", options: StoreOptions(projections: []))
+            _ = try await store.append(contentsOf: (0..<3000).map { sampleEvent($0) })
+            let consumer = Task { () -> (delivered: Int, error: AnnalsError?) in
+                var delivered = 0
+                do throws(AnnalsError) {
+                    for try await _ in try store.subscribe("backlog") {
+                        delivered += 1
+                        if delivered == 10 { store.close() }
+                    }
+                    return (delivered, nil)
+                } catch {
+                    return (delivered, error)
+                }
+            }
+            // It went on delivering the rest of its buffer (1,014 events) after the close, none of which could be
+            // acknowledged, before it threw.
+            let (delivered, error) = await consumer.value
+            #expect(delivered == 10)
+            #expect(error == .closed)
         }
     }
 }

@@ -402,6 +402,10 @@ public final class EventStore: @unchecked Sendable {
         }
     }
 
+    /// Whether ``close()`` has been called (it may still be finishing): reads and appends fail with
+    /// ``AnnalsError/closed`` from then on.
+    var isClosed: Bool { closeState.hasBegun }
+
     // MARK: Appending
 
     /// Appends one event and returns its receipt once it is committed (and, with `.sync`, durable).
@@ -623,6 +627,9 @@ final class CloseState: @unchecked Sendable {
     private let lock = ConditionLock()
     private var started = false
     private var finished = false
+
+    /// Whether a close has started (the store accepts nothing more from then on).
+    var hasBegun: Bool { lock.withLock { started } }
 
     /// Starts closing; returns `false` if a close had already started (after waiting for it to finish, when
     /// `waiting`).

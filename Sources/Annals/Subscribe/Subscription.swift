@@ -45,7 +45,8 @@ public enum SubscriptionStart: Sendable, Hashable {
 /// ``EventStore/acknowledge(_:through:expectingResets:)`` (at-least-once) or ``EventStore/append(contentsOf:acknowledging:through:)``
 /// (exactly-once for effects written to the same store). The sequence ends when its task is cancelled (the next
 /// `next()` returns `nil`, even with events already read into its buffer), and throws ``AnnalsError/closed`` once the
-/// store is closed, also while it waits for new events.
+/// store is closed, also while it waits for new events and with events still in its buffer (they could no longer be
+/// acknowledged).
 ///
 /// It is an `AsyncSequence<RecordedEvent, AnnalsError>`: its iterator's `next(isolation:)` throws ``AnnalsError`` by
 /// type, so the error of `for try await event in subscription` in a `do throws(AnnalsError)` block is an
@@ -116,7 +117,7 @@ public struct Subscription: AsyncSequence, Sendable {
         public private(set) var startCursor: SubscriberCursor?
 
         /// The next event, waiting for one if needed; `nil` once the task is cancelled (also when events are
-        /// buffered). Throws ``AnnalsError/closed`` once the store is closed.
+        /// buffered). Throws ``AnnalsError/closed`` once the store is closed (also when events are buffered).
         public mutating func next() async throws(AnnalsError) -> RecordedEvent? {
             try await next(isolation: nil)
         }
@@ -133,6 +134,9 @@ public struct Subscription: AsyncSequence, Sendable {
                 // Before the buffer too: a refill holds up to 2,047 events, which a cancelled consumer must not get
                 // (they were not acknowledged, so a new subscription delivers them again).
                 if Task.isCancelled { return nil }
+                // Likewise after a close: the buffered events can no longer be acknowledged, and would be
+                // delivered again after the next open.
+                if store.isClosed { throw .closed }
                 if index < buffer.count {
                     defer { index += 1 }
                     return buffer[index]
