@@ -9,7 +9,16 @@ import Testing
     @Test func storeOptionsOutOfRangeAreRefusedBeforeAnythingIsOpened() async throws {
         try await withTemporaryDirectory { directory in
             let cases: [(StoreOptions, String)] = [
-                (StoreOptions(maximumEventSize: -5), "StoreOptions.maximumEventSize must be at least 1, got -5"),
+                (
+                    StoreOptions(maximumEventSize: -5),
+                    "StoreOptions.maximumEventSize must be from 1 to 268435456, got -5"
+                ),
+                // Events past 256 MiB were committed, but read back (and verified) as corrupt records: no reader
+                // decompresses a record into more than that.
+                (
+                    StoreOptions(maximumEventSize: (256 << 20) + 1),
+                    "StoreOptions.maximumEventSize must be from 1 to 268435456, got 268435457"
+                ),
                 (StoreOptions(maximumReaders: 0), "StoreOptions.maximumReaders must be from 1 to 1048576, got 0"),
                 // Not reserved on disk first: UInt32.max slots took a 256 GiB lock file, filling the disk.
                 (

@@ -5,16 +5,24 @@ extension StoreOptions {
     /// The most reader slots ``maximumReaders`` may ask for: a lock file of 64 MiB.
     public static let maximumReaderSlots: UInt32 = EnvironmentOptions.maximumReaderSlots
 
+    /// The largest ``maximumEventSize`` (256 MiB): what every reader decompresses a record into at most
+    /// (docs/FORMAT.md), so that each event appended can be read back.
+    public static let largestEventSize = ZstdDecompressor.maximumOutput
+
     /// Checks that every option is in its range, and the projections' names and tables, before anything is opened.
     /// - Throws: ``AnnalsError/invalidArgument(_:)`` naming the first option out of range and its value, such as
-    ///   `StoreOptions.maximumEventSize must be at least 1, got -5`, or the projection and what is wrong with it.
+    ///   `StoreOptions.maximumEventSize must be from 1 to 268435456, got -5`, or the projection and what is wrong
+    ///   with it.
     func validate() throws(AnnalsError) {
         func require(_ condition: Bool, _ option: String, _ rule: String, _ value: some CustomStringConvertible)
             throws(AnnalsError)
         {
             guard condition else { throw .invalidArgument("StoreOptions.\(option) must be \(rule), got \(value)") }
         }
-        try require(maximumEventSize >= 1, "maximumEventSize", "at least 1", maximumEventSize)
+        // A larger event would be committed, but no reader could decompress it: the log would read as damaged.
+        try require(
+            (1...Self.largestEventSize).contains(maximumEventSize), "maximumEventSize",
+            "from 1 to \(Self.largestEventSize)", maximumEventSize)
         try require(initialMapSize >= 1, "initialMapSize", "at least 1", initialMapSize)
         try require(
             maximumMapSize >= initialMapSize, "maximumMapSize", "at least initialMapSize (\(initialMapSize))",

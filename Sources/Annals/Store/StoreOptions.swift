@@ -9,7 +9,8 @@ public struct StoreOptions: Sendable {
     public var durability: Durability
     /// With `.noSync` and `.noMetaSync`, how often the data file is synced (seconds).
     public var syncInterval: Double
-    /// The largest encoded event accepted, in bytes (default 1 MiB).
+    /// The largest encoded event accepted, in bytes (default 1 MiB): 1 to ``largestEventSize`` (256 MiB), the most a
+    /// record decompresses into when it is read.
     public var maximumEventSize: Int
     /// The initial LMDB map size; it grows on demand.
     public var initialMapSize: Int

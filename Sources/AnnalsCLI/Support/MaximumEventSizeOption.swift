@@ -7,7 +7,7 @@ struct MaximumEventSizeOption: ParsableArguments {
     /// The smallest limit accepted: every event's envelope needs room for its type and ids.
     static let smallest = 256
     /// The largest limit accepted (256 MiB), which every reader can decompress (docs/FORMAT.md).
-    static let largest = 256 << 20
+    static let largest = StoreOptions.largestEventSize
 
     @Option(help: "The largest encoded event accepted, in bytes (256 to 268435456).")
     var maxEventSize = WholeNumber(StoreOptions().maximumEventSize)
