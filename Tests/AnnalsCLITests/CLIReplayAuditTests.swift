@@ -221,20 +221,23 @@ struct CLIReplayAuditTests {
         let reportedTypes = (report.object("types")?.raw ?? [:]).mapValues { ($0 as? NSNumber)?.intValue ?? -1 }
         #expect(reportedTypes == types, sourceLocation: sourceLocation)
 
-        let byActor = Dictionary(grouping: events) { $0.string("actorId") ?? "-" }
+        // Events without an actor are counted under `"actor": null`, first.
+        let byActor = Dictionary(grouping: events) { $0.string("actorId") }
         let actors = (report.array("actors") ?? []).compactMap { ($0 as? [String: Any]).map(JSONObject.init(raw:)) }
-        #expect(actors.map { $0.string("actor") ?? "" } == byActor.keys.sorted(), sourceLocation: sourceLocation)
+        let expectedActors = (byActor.keys.contains(nil) ? [nil] : []) + byActor.keys.compactMap { $0 }.sorted()
+        #expect(actors.map { $0.string("actor") } == expectedActors, sourceLocation: sourceLocation)
         for actor in actors {
-            let name = actor.string("actor") ?? ""
+            let name = actor.string("actor")
+            #expect(name != nil || actor.raw["actor"] is NSNull, "\(actor)", sourceLocation: sourceLocation)
             let mine = byActor[name] ?? []
-            #expect(actor.int("events") == mine.count, "\(name)", sourceLocation: sourceLocation)
+            #expect(actor.int("events") == mine.count, "\(actor)", sourceLocation: sourceLocation)
             let timestamps = mine.compactMap { $0.int("timestamp").map(Int64.init) }
-            #expect(actor.string("first") == timestamps.min().map(Self.iso), "\(name)", sourceLocation: sourceLocation)
-            #expect(actor.string("last") == timestamps.max().map(Self.iso), "\(name)", sourceLocation: sourceLocation)
+            #expect(actor.string("first") == timestamps.min().map(Self.iso), "\(actor)", sourceLocation: sourceLocation)
+            #expect(actor.string("last") == timestamps.max().map(Self.iso), "\(actor)", sourceLocation: sourceLocation)
             var perType: [String: Int] = [:]
             for event in mine { perType[event.string("type") ?? "?", default: 0] += 1 }
             let reported = (actor.object("types")?.raw ?? [:]).mapValues { ($0 as? NSNumber)?.intValue ?? -1 }
-            #expect(reported == perType, "\(name)", sourceLocation: sourceLocation)
+            #expect(reported == perType, "\(actor)", sourceLocation: sourceLocation)
         }
 
         let failed = events.filter { ($0.string("type") ?? "").hasSuffix("_failed") }
@@ -251,6 +254,40 @@ struct CLIReplayAuditTests {
             // Event i of the audit store is at offset i + 1.
             let i = (event.int("offset") ?? 0) - 1
             #expect(failure.string("error") == Self.expectedError(i), "\(failure)", sourceLocation: sourceLocation)
+        }
+    }
+
+    /// Events without an actor and events whose actor's id is `-` are two rows of the report: the JSON form counts
+    /// the first under `"actor": null` (it merged both under `"-"`, so an auditor could not tell them apart), and
+    /// `--actor -` counts only the second.
+    @Test func auditKeepsEventsWithoutAnActorApartFromTheActorDash() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            try fx.append([
+                eventLine(type: "item.created", target: "t", timestamp: Self.newYear),
+                eventLine(type: "item.updated", actor: "-", target: "t", timestamp: Self.newYear + 1_000),
+                eventLine(type: "item.updated", actor: "-", target: "t", timestamp: Self.newYear + 2_000),
+                eventLine(type: "item.deleted", actor: "bob", target: "t", timestamp: Self.newYear + 3_000),
+            ])
+            let result = try fx.annals("audit", "--format", "json")
+            #expect(result.status == Exit.ok && result.errors.isEmpty, "\(result)")
+            let actors = try #require(try result.object().array("actors")).compactMap {
+                ($0 as? [String: Any]).map(JSONObject.init(raw:))
+            }
+            #expect(actors.map { $0.string("actor") } == [nil, "-", "bob"], "\(result)")
+            #expect(actors.first?.raw["actor"] is NSNull, "\(result)")
+            #expect(actors.map { $0.int("events") } == [1, 2, 1], "\(result)")
+            #expect(actors.first?.object("types")?.raw.keys.sorted() == ["item.created"], "\(result)")
+
+            let dash = try fx.annals("audit", "--format", "json", "--actor", "-")
+            let dashActors = try #require(try dash.object().array("actors")).compactMap {
+                ($0 as? [String: Any]).map(JSONObject.init(raw:))
+            }
+            #expect(dashActors.map { $0.string("actor") } == ["-"], "\(dash)")
+            #expect(dashActors.map { $0.int("events") } == [2], "\(dash)")
+
+            let table = try fx.annals("audit", "--format", "table")
+            #expect(table.lines.filter { $0.hasPrefix("- ") }.count == 2, "one row each: \(table)")
         }
     }
 

@@ -18,12 +18,30 @@ import Testing
             #expect(
                 report.actors.first { $0.actor == "user-1" }?.events
                     == UInt64(all.filter { $0.actorId == "user-1" }.count))
-            #expect(report.actors.first { $0.actor == "-" }?.events == 1)
+            #expect(report.actors.first { $0.actor == nil }?.events == 1)
             #expect(report.failures.map(\.error) == ["timeout", #"{"code":7}"#])
             #expect(report.json.canonicalBytes == (try store.audit()).json.canonicalBytes)
             let org = try store.audit(EventQuery(groupId: "org-0"))
             #expect(org.events == UInt64(all.filter { $0.groupId == "org-0" }.count))
             #expect(org.verification.recordsChecked == 202)
+        }
+    }
+
+    /// An event without an actor and an event by the actor whose id is `-` are counted apart: the first under
+    /// `actor` `nil` (JSON `null`), listed first, the second under `-`.
+    @Test func eventsWithoutAnActorAreNotTheActorDash() async throws {
+        try await withStore { store, _ in
+            _ = try await store.append(contentsOf: [
+                NewEvent(type: "item.created", targetId: "t"),
+                NewEvent(type: "item.updated", actorId: "-", targetId: "t"),
+                NewEvent(type: "item.updated", actorId: "-", targetId: "t"),
+                NewEvent(type: "item.updated", actorId: "a", targetId: "t"),
+            ])
+            let report = try store.audit()
+            #expect(report.actors.map(\.actor) == [nil, "-", "a"])
+            #expect(report.actors.map(\.events) == [1, 2, 1])
+            let actors = report.json["actors"]?.arrayValue ?? []
+            #expect(actors.map { $0["actor"] } == [.null, .string("-"), .string("a")])
         }
     }
 

@@ -13,7 +13,7 @@ public struct AuditReport: Sendable, Hashable {
     public var verification: VerificationReport
     /// Events that passed the filters.
     public var events: UInt64
-    /// Per actor (absent actors are `-`), in name order.
+    /// Per actor, in name order: first the events without an actor (``ActorSummary/actor`` `nil`), then each actor id.
     public var actors: [ActorSummary]
     /// Events per type, in name order.
     public var types: [String: UInt64]
@@ -22,8 +22,8 @@ public struct AuditReport: Sendable, Hashable {
 
     /// One actor's activity.
     public struct ActorSummary: Sendable, Hashable {
-        /// The actor id (`-` for events without one).
-        public var actor: String
+        /// The actor id, or `nil` for the events without one (kept apart from an actor whose id is `-`).
+        public var actor: String?
         /// How many events.
         public var events: UInt64
         /// The earliest and latest timestamps (ms since 1970).
@@ -73,7 +73,7 @@ public struct AuditReport: Sendable, Hashable {
             "actors": .array(
                 actors.map { a in
                     .object([
-                        "actor": .string(a.actor), "events": .integer(a.events),
+                        "actor": a.actor.map(JSONValue.string) ?? .null, "events": .integer(a.events),
                         "first": .string(ISO8601.string(milliseconds: a.firstTimestamp)),
                         "last": .string(ISO8601.string(milliseconds: a.lastTimestamp)),
                         "types": .object(a.types.mapValues { .integer($0) }),
@@ -141,14 +141,15 @@ extension EventStore {
         bounded.reverse = false
         var total: UInt64 = 0
         var types: [String: UInt64] = [:]
-        var actors: [String: AuditReport.ActorSummary] = [:]
+        // Keyed by the actor id as the event has it: `nil` (no actor) is not the id `-`.
+        var actors: [String?: AuditReport.ActorSummary] = [:]
         var failures: [AuditReport.FailedAction] = []
         // One pass: the verification decodes every record in the range and hands the intact ones over.
         let verification = try verify(from: bounded.from, to: bounded.to, anchor: nil, progress: nil) { event in
             guard bounded.matches(event) else { return }
             total += 1
             types[event.type, default: 0] += 1
-            let actor = event.actorId ?? "-"
+            let actor = event.actorId
             // Mutated in place through the default subscript: no copy of the summary's dictionary per event.
             actors[
                 actor,
@@ -172,6 +173,10 @@ extension EventStore {
         }
         return AuditReport(
             anchor: anchor, query: bounded, verification: verification, events: total,
-            actors: actors.values.sorted { $0.actor < $1.actor }, types: types, failures: failures)
+            actors: actors.values.sorted { a, b in
+                guard let second = b.actor else { return false }
+                guard let first = a.actor else { return true }
+                return first < second
+            }, types: types, failures: failures)
     }
 }

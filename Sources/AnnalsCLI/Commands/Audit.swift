@@ -93,7 +93,8 @@ struct AuditTable {
         ]
         for a in report.actors {
             out.append(
-                pad(a.actor, 26) + pad(String(a.events), 10) + pad(ISO8601.string(milliseconds: a.firstTimestamp), 26)
+                pad(a.actor ?? "-", 26) + pad(String(a.events), 10)
+                    + pad(ISO8601.string(milliseconds: a.firstTimestamp), 26)
                     + ISO8601.string(milliseconds: a.lastTimestamp))
             for (type, count) in a.types.sorted(by: { $0.key < $1.key }) {
                 out.append("    " + pad(type, 32) + String(count))
