@@ -155,6 +155,12 @@ struct CLIRollbackTests {
                 #expect(result.status == Exit.rejected, "\(result)")
                 #expect(result.errors.contains("(connection.restored) rejected by projection 'connections'"))
                 #expect(result.errors.contains("'b'"), "\(result)")
+                // A refused plan prints no change lines: the message names the entity the event restores.
+                #expect(result.output.isEmpty, "\(result)")
+                #expect(
+                    result.errors.contains(
+                        "field 'metadata.toId': thing 'b' does not exist, in the restore of connection 'c'"),
+                    "\(result)")
             }
             #expect(try fx.headOffset() == 4, "nothing of the batch was written")
         }

@@ -69,6 +69,26 @@ import Testing
         }
     }
 
+    /// A plan a projection rejects is refused before any change line is printed, so the error names the entity of
+    /// the rejected event, not only its index in the batch.
+    @Test func aRejectedPlanNamesTheEntityItWouldChange() async throws {
+        try await withStore(StoreOptions(snapshotInterval: 0)) { store, _ in
+            _ = try await store.append(contentsOf: [
+                Vocabulary.thing("a", group: "g1"), Vocabulary.thing("b", group: "g2"),
+                Vocabulary.connect("a-b", from: "a", to: "b", group: "g1"),
+            ])
+            let target = try store.head().offset
+            _ = try await store.append(Vocabulary.deleteThing("b"))
+            let rejected = AnnalsError.rejectedEvent(
+                index: 0, type: "connection.restored", projection: "connections",
+                reason: "field 'metadata.toId': thing 'b' does not exist, in the restore of connection 'a-b'")
+            #expect(throws: rejected) { _ = try store.planRollback(to: target, scope: .group("g1"), actorId: "ops") }
+            await #expect(throws: rejected) {
+                _ = try await store.rollback(to: target, scope: .group("g1"), actorId: "ops")
+            }
+        }
+    }
+
     @Test func aThingScopeIgnoresWhatAReusedIdWasBeforeItJoined() async throws {
         try await withStore(StoreOptions(snapshotInterval: 0)) { store, _ in
             _ = try await store.append(contentsOf: [

@@ -147,7 +147,18 @@ extension EventStore {
                 let prepared = try PreparedEvent.prepareAll(
                     builder.events, now: timestamp ?? currentTimeMilliseconds())
                 try refuseEventsOverTheLimit(prepared, changes: builder.changes, targetOffset: offset)
-                try checkAgainstViews(prepared, head: head, handle)
+                do {
+                    try checkAgainstViews(prepared, head: head, handle)
+                } catch AnnalsError.rejectedEvent(let index, let type, let projection, let reason)
+                    where builder.changes.indices.contains(index)
+                {
+                    // The batch index alone does not say which entity: a refused plan prints no change lines.
+                    let change = builder.changes[index]
+                    let action = change.action == .restore ? "restore" : "deletion"
+                    throw AnnalsError.rejectedEvent(
+                        index: index, type: type, projection: projection,
+                        reason: "\(reason), in the \(action) of \(change.entity) '\(change.id)'")
+                }
                 return RollbackPlan(
                     targetOffset: offset, scope: scope, head: head, changes: builder.changes, events: builder.events,
                     entityIDs: current.ids.union(pastEntities.ids))
