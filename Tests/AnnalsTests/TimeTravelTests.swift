@@ -407,6 +407,46 @@ import Testing
         }
     }
 
+    /// A restore outside a thing's scope changes what the snapshot holds for that id: the scoped replay applies it,
+    /// so that when the id comes back touching the thing it is not the snapshot's stale record. Here connection c,
+    /// t1→t5 in the snapshot, is restored as t0→t5 by a rollback and deleted with t0, then created again t3→t5: the
+    /// state of t3 showed the snapshot's c (its group and creation) updated, instead of the new one. Knowledge k is
+    /// moved the same way, restored about t0, deleted with it, and added again about t3.
+    @Test func aRestoreOutsideAThingsScopeIsReplayedForIt() async throws {
+        try await withStore(StoreOptions(snapshotInterval: 0)) { store, _ in
+            _ = try await store.append(contentsOf: ["t0", "t1", "t3", "t5"].map { Vocabulary.thing($0, group: "g") })
+            _ = try await store.append(contentsOf: [
+                Vocabulary.connect("c", from: "t0", to: "t5", group: "g"),
+                Vocabulary.knowledge("k", about: "t0", text: "about t0", group: "g"),
+            ])
+            let target = try store.head().offset
+            _ = try await store.append(contentsOf: [
+                NewEvent(type: "connection.deleted", actorId: "tester", targetId: "c"),
+                NewEvent(type: "knowledge.deleted", actorId: "tester", targetId: "k"),
+            ])
+            _ = try await store.append(contentsOf: [
+                Vocabulary.connect("c", from: "t1", to: "t5", group: "old"),
+                Vocabulary.knowledge("k", about: "t1", text: "about t1", group: "old"),
+            ])
+            _ = try store.createSnapshot()
+            _ = try await store.rollback(to: target, scope: .all, actorId: "ops")
+            #expect(try store.read { try $0.connection("c")?.fromId == "t0" && $0.knowledgeItem("k")?.thingId == "t0" })
+            _ = try await store.append(Vocabulary.deleteThing("t0"))
+            _ = try await store.append(contentsOf: [
+                Vocabulary.connect("c", from: "t3", to: "t5", group: "new"),
+                Vocabulary.knowledge("k", about: "t3", text: "about t3", group: "new"),
+            ])
+            let head = try store.head().offset
+            let full = try store.state(at: head).view
+            for id in ["t3", "t5", "t1"] {
+                let scoped = try store.state(at: head, scope: .thing(id))
+                #expect(scoped.snapshotOffset != nil, "the replay starts from the snapshot")
+                #expect(try Self.dump(scoped.view) == (try Self.dump(full, thing: id)), "thing \(id)")
+            }
+            #expect(try store.state(at: head, scope: .thing("t3")).view.connection("c")?.groupId == "new")
+        }
+    }
+
     static func dump(_ view: OntologyView, thing: String? = nil, group: String? = nil) throws -> String {
         var things = try view.things(ThingFilter(limit: .max))
         var connections = try view.connections(ConnectionFilter(limit: .max))

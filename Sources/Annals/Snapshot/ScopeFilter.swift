@@ -2,9 +2,11 @@
 ///
 /// For a thing scope (one thing or several) it keeps: the things' own events, every `thing.deleted` (deleting
 /// another thing deletes the connections it shares with these), every `connection.deleted` and `knowledge.deleted`
-/// (an id deleted outside the scope may be created again touching it), connection events that create an edge
-/// touching one of the things or change one that does, and knowledge events about the things or their items. Other
-/// `thing.*` events are skipped before their metadata is parsed.
+/// (an id deleted outside the scope may be created again touching it), every `connection.restored` and
+/// `knowledge.restored` (a restore outside the scope replaces the snapshot's record of that id, which a later
+/// `thing.deleted` must find as restored before the id can come back touching the scope), connection events that
+/// create an edge touching one of the things or change one that does, and knowledge events about the things or their
+/// items. Other `thing.*` events are skipped before their metadata is parsed.
 struct ScopeFilter {
     private let things: Set<String>?
     private var connections: Set<String> = []
@@ -45,20 +47,30 @@ struct ScopeFilter {
         let target = event.targetId ?? ""
         func inScope(_ field: String) -> Bool { event.metadata[field]?.stringValue.map(things.contains) == true }
         switch event.type {
-        case OntologyEventType.connectionCreated, OntologyEventType.connectionRestored:
+        case OntologyEventType.connectionCreated:
             let touching = inScope("fromId") || inScope("toId")
             if touching { connections.insert(target) }
             return touching || connections.contains(target)
+        case OntologyEventType.connectionRestored:
+            if inScope("fromId") || inScope("toId") { connections.insert(target) }
+            // Every restore, in the scope or not: it replaces the record a snapshot holds for that id, whose ends
+            // a later `thing.deleted` of the restored ones must find, so that the id can come back touching the scope
+            // without the stale record.
+            return true
         case OntologyEventType.connectionDeleted, OntologyEventType.knowledgeDeleted:
             // Every deletion, in the scope or not: the replay starts from a snapshot holding every entity, and an
             // id deleted outside the scope may come back touching it, which must not find the stale record.
             return true
         case let type where type.hasEventTypePrefix("connection."):
             return connections.contains(target)
-        case OntologyEventType.knowledgeAdded, OntologyEventType.knowledgeRestored:
+        case OntologyEventType.knowledgeAdded:
             let about = inScope("thingId")
             if about { knowledge.insert(target) }
             return about || knowledge.contains(target)
+        case OntologyEventType.knowledgeRestored:
+            // Every restore, as for connections: it may move the item to another thing, whose deletion deletes it.
+            if inScope("thingId") { knowledge.insert(target) }
+            return true
         case let type where type.hasEventTypePrefix("knowledge."):
             return knowledge.contains(target)
         default:
