@@ -447,6 +447,38 @@ import Testing
         }
     }
 
+    /// A restore that brings a connection or knowledge item into a thing's scope keeps the creation of the entity
+    /// of that id it replaces, created outside the scope after the snapshot: the scoped replay applies that creation
+    /// too. (The state of t3 showed them created by the restore.)
+    @Test func aRestoreIntoAThingsScopeKeepsTheCreationMadeOutsideIt() async throws {
+        try await withStore(StoreOptions(snapshotInterval: 0)) { store, _ in
+            _ = try await store.append(contentsOf: ["t0", "t3", "t5"].map { Vocabulary.thing($0, group: "g") })
+            _ = try await store.append(contentsOf: [
+                Vocabulary.connect("c", from: "t3", to: "t5", group: "g"),
+                Vocabulary.knowledge("k", about: "t3", text: "about t3", group: "g"),
+            ])
+            let target = try store.head().offset
+            _ = try await store.append(contentsOf: [
+                NewEvent(type: "connection.deleted", actorId: "tester", targetId: "c"),
+                NewEvent(type: "knowledge.deleted", actorId: "tester", targetId: "k"),
+            ])
+            _ = try store.createSnapshot()
+            _ = try await store.append(contentsOf: [
+                Vocabulary.connect("c", from: "t0", to: "t5", group: "other"),
+                Vocabulary.knowledge("k", about: "t0", text: "about t0", group: "other"),
+            ])
+            _ = try await store.rollback(to: target, scope: .all, actorId: "ops")
+            let head = try store.head().offset
+            let full = try store.state(at: head).view
+            #expect(try full.connection("c")?.fromId == "t3" && full.knowledgeItem("k")?.thingId == "t3")
+            let scoped = try store.state(at: head, scope: .thing("t3"))
+            #expect(scoped.snapshotOffset != nil, "the replay starts from the snapshot")
+            #expect(try Self.dump(scoped.view) == (try Self.dump(full, thing: "t3")))
+            #expect(try scoped.view.connection("c")?.stamp == full.connection("c")?.stamp)
+            #expect(try scoped.view.knowledgeItem("k")?.stamp == full.knowledgeItem("k")?.stamp)
+        }
+    }
+
     static func dump(_ view: OntologyView, thing: String? = nil, group: String? = nil) throws -> String {
         var things = try view.things(ThingFilter(limit: .max))
         var connections = try view.connections(ConnectionFilter(limit: .max))

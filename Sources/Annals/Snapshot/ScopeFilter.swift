@@ -2,11 +2,12 @@
 ///
 /// For a thing scope (one thing or several) it keeps: the things' own events, every `thing.deleted` (deleting
 /// another thing deletes the connections it shares with these), every `connection.deleted` and `knowledge.deleted`
-/// (an id deleted outside the scope may be created again touching it), every `connection.restored` and
-/// `knowledge.restored` (a restore outside the scope replaces the snapshot's record of that id, which a later
-/// `thing.deleted` must find as restored before the id can come back touching the scope), connection events that
-/// create an edge touching one of the things or change one that does, and knowledge events about the things or their
-/// items. Other `thing.*` events are skipped before their metadata is parsed.
+/// (an id deleted outside the scope may be created again touching it), every creation and restore of a connection
+/// or knowledge item (a restore outside the scope replaces the snapshot's record of that id, which a later
+/// `thing.deleted` must find as restored before the id can come back touching the scope; a restore into the scope
+/// keeps the creation of the record it replaces, made outside the scope), connection updates of an edge touching one
+/// of the things, and knowledge events of their items. Other `thing.*` events, and updates of other connections, are
+/// skipped (other things' events before their metadata is parsed).
 struct ScopeFilter {
     private let things: Set<String>?
     private var connections: Set<String> = []
@@ -47,15 +48,13 @@ struct ScopeFilter {
         let target = event.targetId ?? ""
         func inScope(_ field: String) -> Bool { event.metadata[field]?.stringValue.map(things.contains) == true }
         switch event.type {
-        case OntologyEventType.connectionCreated:
-            let touching = inScope("fromId") || inScope("toId")
-            if touching { connections.insert(target) }
-            return touching || connections.contains(target)
-        case OntologyEventType.connectionRestored:
+        case OntologyEventType.connectionCreated, OntologyEventType.connectionRestored:
             if inScope("fromId") || inScope("toId") { connections.insert(target) }
-            // Every restore, in the scope or not: it replaces the record a snapshot holds for that id, whose ends
-            // a later `thing.deleted` of the restored ones must find, so that the id can come back touching the scope
-            // without the stale record.
+            // Every creation and restore, in the scope or not. A restore replaces the record a snapshot holds for
+            // that id, whose ends a later `thing.deleted` of the restored ones must find, so that the id can come
+            // back touching the scope without the stale record. A creation outside the scope makes the record a
+            // later restore into the scope keeps its creation from (a restore of an existing entity keeps its
+            // `createdAt` and `createdOffset`).
             return true
         case OntologyEventType.connectionDeleted, OntologyEventType.knowledgeDeleted:
             // Every deletion, in the scope or not: the replay starts from a snapshot holding every entity, and an
@@ -63,12 +62,9 @@ struct ScopeFilter {
             return true
         case let type where type.hasEventTypePrefix("connection."):
             return connections.contains(target)
-        case OntologyEventType.knowledgeAdded:
-            let about = inScope("thingId")
-            if about { knowledge.insert(target) }
-            return about || knowledge.contains(target)
-        case OntologyEventType.knowledgeRestored:
-            // Every restore, as for connections: it may move the item to another thing, whose deletion deletes it.
+        case OntologyEventType.knowledgeAdded, OntologyEventType.knowledgeRestored:
+            // Every addition and restore, as for connections: a restore may move the item to another thing, whose
+            // deletion deletes it, or into the scope, keeping the creation of the item it replaces.
             if inScope("thingId") { knowledge.insert(target) }
             return true
         case let type where type.hasEventTypePrefix("knowledge."):
