@@ -1,5 +1,6 @@
 import Foundation
 import LMDB
+import Synchronization
 
 /// An embedded, append-only event log in one directory: the durable LMDB store at the heart of Annals.
 ///
@@ -627,9 +628,11 @@ final class CloseState: @unchecked Sendable {
     private let lock = ConditionLock()
     private var started = false
     private var finished = false
+    /// ``started``, readable without the lock: a subscription checks it for every event it hands out.
+    private let begun = Atomic<Bool>(false)
 
     /// Whether a close has started (the store accepts nothing more from then on).
-    var hasBegun: Bool { lock.withLock { started } }
+    var hasBegun: Bool { begun.load(ordering: .acquiring) }
 
     /// Starts closing; returns `false` if a close had already started (after waiting for it to finish, when
     /// `waiting`).
@@ -640,6 +643,7 @@ final class CloseState: @unchecked Sendable {
                 return false
             }
             started = true
+            begun.store(true, ordering: .releasing)
             return true
         }
     }
