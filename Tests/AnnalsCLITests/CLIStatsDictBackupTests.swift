@@ -44,6 +44,13 @@ struct CLIStatsDictBackupTests {
                 #expect(databases.object(name) != nil, "database \(name) in \(stats)")
             }
             #expect(databases.object("events")?.int("entries") == 60)
+            // The views' databases too: the projections' states, the snapshots and each view's tables in both slots.
+            let views = ["projections", "snapshots", "p.things.0.things", "p.things.1.things", "p.knowledge.0.vectors"]
+            for name in views {
+                #expect(databases.object(name) != nil, "database \(name) in \(stats)")
+            }
+            let table = try fx.annals("stats", "--format", "table")
+            #expect(table.lines.contains { $0.hasPrefix("p.knowledge.0.vectors ") }, "names are not cut: \(table)")
         }
     }
 

@@ -35,6 +35,12 @@ final class ProjectionCatalog: Sendable {
     let snapshots: Database?
     private let byName: [String: Int]
 
+    /// Every database the catalog has open: the states, the snapshots, and each projection's tables in both slots
+    /// (for ``EventStore/statistics()``).
+    var allDatabases: [Database] {
+        [states, snapshots].compactMap { $0 } + entries.flatMap { $0.slots.joined() }
+    }
+
     init(environment: Environment, projections: [any Projection], create: Bool) throws {
         // The projections were checked with the other options (``validate(_:)``), before anything was opened.
         var seen: [String: Int] = [:]

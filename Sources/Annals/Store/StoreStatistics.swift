@@ -24,7 +24,8 @@ public struct StoreStatistics: Sendable, Hashable {
     public var readersInUse: Int
     /// The size of the reader table.
     public var maximumReaders: Int
-    /// Per database: entries and bytes in pages.
+    /// Per database: entries and bytes in pages. The log's databases come first, then `projections` (their states),
+    /// `snapshots`, and the tables of each registered projection in both slots (`p.NAME.SLOT.TABLE`).
     public var databases: [DatabaseUsage]
     /// Trained dictionaries: id and size; the last is the current one.
     public var dictionaries: [DictionaryUsage]
@@ -82,7 +83,8 @@ extension EventStore {
             return try environment.read { txn in
                 let head = try txn.lastOffset(schema)
                 var databases: [StoreStatistics.DatabaseUsage] = []
-                for database in schema.allDatabases {
+                // The log's databases, then the projections' states, the snapshots and the views' tables.
+                for database in schema.allDatabases + projections.allDatabases {
                     let stat = try txn.statistics(database)
                     databases.append(.init(name: database.name, entries: stat.entries, bytes: stat.bytes))
                 }

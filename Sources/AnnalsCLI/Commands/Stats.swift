@@ -56,10 +56,12 @@ struct Stats: ParsableCommand {
             lines.append(type.type.padding(toLength: 32, withPad: " ", startingAt: 0) + String(type.count))
         }
         lines.append("")
-        lines.append("DATABASE        ENTRIES       BYTES")
+        // As wide as the longest name (a view's table, `p.knowledge.0.vectors`), which padding would cut.
+        let width = max(16, (s.databases.map(\.name.count).max() ?? 0) + 2)
+        lines.append("DATABASE".padding(toLength: width, withPad: " ", startingAt: 0) + "ENTRIES       BYTES")
         for database in s.databases {
             lines.append(
-                database.name.padding(toLength: 16, withPad: " ", startingAt: 0)
+                database.name.padding(toLength: width, withPad: " ", startingAt: 0)
                     + String(database.entries).padding(toLength: 14, withPad: " ", startingAt: 0)
                     + String(database.bytes))
         }
