@@ -50,13 +50,52 @@ struct CLIPluginTests {
         }
     }
 
+    /// A new store with the market registry synced and portfolio 1.0.0 installed in acme (with its dependencies).
+    private static func installPortfolio(_ fx: CLIFixture) throws -> CLIResult {
+        try fx.initStore()
+        #expect(try fx.annals("plugin", "sync", marketRegistry).status == Exit.ok)
+        let install = try fx.annals("plugin", "install", "portfolio@1.0.0", "--group", "acme")
+        #expect(install.status == Exit.ok, "\(install)")
+        return install
+    }
+
+    @Test("rollback --to inside a plugin operation's batch is refused, and state --at there warns")
+    func coreCommandsKnowPluginBatches() throws {
+        try withCLIFixture { fx in
+            let install = try Self.installPortfolio(fx)
+            let summary = try #require(install.objects().last)
+            let last = try #require(summary.int("offset"))
+            let first = last - (try #require(summary.int("events"))) + 1
+            #expect(last - first >= 2, "\(install)")
+            let inside = first + 1
+            for dryRun in [["--dry-run"], []] {
+                let refused = try fx.run(
+                    ["rollback", "--to", "\(inside)", "--group", "acme", "--store", fx.store] + dryRun)
+                #expect(refused.status == Exit.invalidInput, "\(refused)")
+                #expect(
+                    refused.errors.contains(
+                        "--to \(inside) is inside the batch of 'install portfolio@1.0.0' (offsets \(first)–\(last))"),
+                    "\(refused)")
+                #expect(refused.errors.contains("roll back to \(first - 1) (before it) or \(last) (after it)"))
+            }
+            #expect(try fx.annals("head").object().int("offset") == last, "nothing was appended")
+            let state = try fx.annals("state", "--at", "\(inside)", "--group", "acme")
+            #expect(state.status == Exit.ok, "\(state)")
+            #expect(
+                state.errors.contains(
+                    "warning: offset \(inside) is inside the batch of 'install portfolio@1.0.0' at offsets "
+                        + "\(first)–\(last)"), "\(state)")
+            // Its ends are sound states: no warning, and a rollback to the offset before it is planned.
+            #expect(try fx.annals("state", "--at", "\(last)", "--group", "acme").errors.isEmpty)
+            let before = try fx.annals("rollback", "--to", "\(first - 1)", "--group", "acme", "--dry-run")
+            #expect(before.status == Exit.ok, "\(before)")
+        }
+    }
+
     @Test("install, explain, outdated, update with --grant, pin, rollback and history, with their exit codes")
     func lifecycle() throws {
         try withCLIFixture { fx in
-            try fx.initStore()
-            #expect(try fx.annals("plugin", "sync", marketRegistry).status == Exit.ok)
-            let install = try fx.annals("plugin", "install", "portfolio@1.0.0", "--group", "acme")
-            #expect(install.status == Exit.ok, "\(install)")
+            let install = try Self.installPortfolio(fx)
             #expect(
                 install.objects().dropLast().map { $0.string("name") } == [
                     "http-client", "json-schema", "price-feed", "portfolio",

@@ -1,4 +1,5 @@
 import Annals
+import AnnalsPlatform
 import ArgumentParser
 
 /// `annals rollback --to`: appends compensating events that return part of the ontology to an earlier state.
@@ -12,8 +13,8 @@ struct Rollback: ParsableCommand {
             Prints one JSON line per change ({"entity","id","action","current","target"}), then \
             {"rolledBack","toOffset","firstOffset","lastOffset"}. --dry-run prints the changes only and appends \
             nothing. Events appended meanwhile that may change the scope make it plan again (3 attempts). Exit code 2 \
-            for an offset past the head or inside an earlier rollback's batch (the message names the batch and the \
-            offsets before and after it), 3 when the scope kept changing concurrently (nothing was appended: run it \
+            for an offset past the head or inside an earlier rollback's batch or a plugin operation's (the message \
+            names the batch and the offsets before and after it), 3 when the scope kept changing concurrently (nothing was appended: run it \
             again), 8 when a projection rejected the events or the planner refused a restore that would take over \
             an entity outside the scope. A restore larger than --max-event-size (1 MiB by default) \
             exits 2, naming its size: give a larger --max-event-size.
@@ -53,6 +54,17 @@ struct Rollback: ParsableCommand {
         let head = try store.head().offset
         guard to.value <= head else {
             throw CLIFailure(.invalidInput, "--to \(to.value) is past the log head \(head)")
+        }
+        // The core knows the batches of its own rollbacks (refused by the plan); a plugin operation's are the
+        // platform's.
+        if let batch = try store.pluginOperationBatch(containing: to.value) {
+            let (first, last) = (batch.offsets.lowerBound, batch.offsets.upperBound)
+            throw CLIFailure(
+                .invalidInput,
+                "--to \(to.value) is inside the batch of '\(batch.request)' (offsets \(first)–\(last)) that one plugin "
+                    + "operation appended atomically, so the state at \(to.value) never existed: roll back to "
+                    + "\(first - 1) (before it) or \(last) (after it); 'annals plugin rollback' undoes plugin "
+                    + "operations")
         }
         if dryRun {
             let plan = try store.planRollback(

@@ -1,4 +1,5 @@
 import Annals
+import AnnalsPlatform
 import ArgumentParser
 
 /// `annals state --at`: the ontology as it was at an earlier offset or time.
@@ -13,7 +14,8 @@ struct State: ParsableCommand {
             {"offset","snapshotOffset","replayedEvents","things":[…],"connections":[…],"knowledge":[…]}. \
             --thing ID narrows it to the thing, the connections from and to it and its knowledge; --group G to \
             the entities of that group. Damaged snapshots are skipped with a warning on stderr; an offset inside a \
-            rollback's atomic batch of compensating events (a state no reader ever saw) is printed with a warning. \
+            rollback's atomic batch of compensating events, or of one plugin operation's events (a state no reader \
+            ever saw), is printed with a warning. \
             Exit code 2 for an offset past the log head.
             Examples: annals state --at 1200 --thing plugin-42; annals state --at 2026-01-01T00:00:00Z
             """)
@@ -52,6 +54,12 @@ struct State: ParsableCommand {
                     + "\(batch.lowerBound)–\(batch.upperBound) that a rollback appended atomically: no reader ever saw "
                     + "this half-applied state; --at \(batch.lowerBound - 1) is the state before that rollback, --at "
                     + "\(batch.upperBound) the state after it")
+        } else if let batch = try store.pluginOperationBatch(containing: state.offset) {
+            CLIFailure.printError(
+                "warning: offset \(state.offset) is inside the batch of '\(batch.request)' at offsets "
+                    + "\(batch.offsets.lowerBound)–\(batch.offsets.upperBound) that one plugin operation appended "
+                    + "atomically: no reader ever saw this half-applied state; --at \(batch.offsets.lowerBound - 1) is "
+                    + "the state before it, --at \(batch.offsets.upperBound) the state after it")
         }
         let view = state.view
         let entities = try scope.entities(in: view)

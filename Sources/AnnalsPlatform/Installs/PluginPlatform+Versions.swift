@@ -163,28 +163,20 @@ extension PluginPlatform {
         return result
     }
 
-    /// Refuses an offset inside the batch of one plugin operation (its events share `metadata.plugin.basis` and are
-    /// contiguous): the state there is half an operation, such as an install without its `instance_of`.
+    /// Refuses an offset inside the batch of one plugin operation (``EventStore/pluginOperationBatch(containing:)``):
+    /// the state there is half an operation, such as an install without its `instance_of`.
     private func checkBatchBoundary(_ offset: UInt64) throws(PlatformError) {
-        func operation(at offset: UInt64) throws(PlatformError) -> JSONValue? {
-            guard offset > 0 else { return nil }
-            do {
-                return try store.event(at: offset)?.metadata["plugin"]
-            } catch {
-                throw .store(error)
-            }
+        let found: PluginOperationBatch?
+        do {
+            found = try store.pluginOperationBatch(containing: offset)
+        } catch {
+            throw .store(error)
         }
-        guard let here = try operation(at: offset), here["basis"] != nil, try operation(at: offset + 1) == here else {
-            return
-        }
-        var first = offset
-        while try operation(at: first - 1) == here { first -= 1 }
-        var last = offset + 1
-        while try operation(at: last + 1) == here { last += 1 }
-        let name = here["request"]?.stringValue ?? here["operation"]?.stringValue ?? "a plugin operation"
+        guard let batch = found else { return }
+        let (first, last) = (batch.offsets.lowerBound, batch.offsets.upperBound)
         throw .invalidArgument(
-            "--to \(offset) is inside the batch of '\(name)' (offsets \(first)–\(last)), whose state is half of it: "
-                + "roll back to \(first - 1) (before it) or \(last) (after it)")
+            "--to \(offset) is inside the batch of '\(batch.request)' (offsets \(first)–\(last)), whose state is half of "
+                + "it: roll back to \(first - 1) (before it) or \(last) (after it)")
     }
 
     /// The release each install `plan` restores returns to, by the install's id (the restore's thing id), read in one
