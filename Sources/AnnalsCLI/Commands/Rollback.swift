@@ -14,8 +14,8 @@ struct Rollback: ParsableCommand {
             {"rolledBack","toOffset","firstOffset","lastOffset"}. --dry-run prints the changes only and appends \
             nothing. Events appended meanwhile that may change the scope make it plan again (3 attempts). Exit code 2 \
             for an offset past the head or inside an earlier rollback's batch or a plugin operation's (the message \
-            names the batch and the offsets before and after it), 3 when the scope kept changing concurrently (nothing was appended: run it \
-            again), 8 when a projection rejected the events or the planner refused a restore that would take over \
+            names the batch and the offsets before and after it), 3 when the scope kept changing concurrently \
+            (nothing was appended: run it again), 8 when a projection rejected the events or the planner refused a restore that would take over \
             an entity outside the scope. A restore larger than --max-event-size (1 MiB by default) \
             exits 2, naming its size: give a larger --max-event-size.
             Examples: annals rollback --to 1200 --thing plugin-42 --dry-run; annals rollback --to 900 --group org-a

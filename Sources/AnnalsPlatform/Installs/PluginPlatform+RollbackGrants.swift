@@ -7,11 +7,10 @@ extension PluginPlatform {
     /// Grants follow the version (least privilege): a run already gets only what its release asks for
     /// (``PluginInstall/effectiveGrants(for:)``), and the install does not keep a grant the restored version never
     /// asked for (one given since, for a later version) either: it is revoked, and ``revokedGrants(in:)`` names each,
-    /// for the rollback to report. The state at the
-    /// target already holds what its version asked for then; a permission the version asks for that was not granted
-    /// then (a version a sync dropped and its registry published again with more) is kept when the organization has
-    /// granted it since. The events and the changes are patched alike, and a restore left with nothing to change is
-    /// dropped.
+    /// for the rollback to report. The state at the target already holds what its version asked for then; a
+    /// permission the version asks for that was not granted then (a version a sync dropped and its registry published
+    /// again with more) is kept when the organization has granted it since. The events and the changes are patched
+    /// alike, and a restore left with nothing to change is dropped.
     /// - Parameter releases: The release each restored install returns to, by its id (`restoredReleases(of:)`).
     func keepingGrants(in plan: RollbackPlan, releases: [String: PluginRelease]) -> RollbackPlan {
         var plan = plan
