@@ -407,6 +407,20 @@ import Testing
         }
     }
 
+    /// Connection c from `thing` to t5 and knowledge item k about `thing`, in `group`.
+    static func linkAndNote(about thing: String, group: String) -> [NewEvent] {
+        [
+            Vocabulary.connect("c", from: thing, to: "t5", group: group),
+            Vocabulary.knowledge("k", about: thing, text: "about \(thing)", group: group),
+        ]
+    }
+
+    /// Deletes connection c and knowledge item k.
+    static let unlinkAndForget = [
+        NewEvent(type: "connection.deleted", actorId: "tester", targetId: "c"),
+        NewEvent(type: "knowledge.deleted", actorId: "tester", targetId: "k"),
+    ]
+
     /// A restore outside a thing's scope changes what the snapshot holds for that id: the scoped replay applies it,
     /// so that when the id comes back touching the thing it is not the snapshot's stale record. Here connection c,
     /// t1→t5 in the snapshot, is restored as t0→t5 by a rollback and deleted with t0, then created again t3→t5: the
@@ -415,27 +429,15 @@ import Testing
     @Test func aRestoreOutsideAThingsScopeIsReplayedForIt() async throws {
         try await withStore(StoreOptions(snapshotInterval: 0)) { store, _ in
             _ = try await store.append(contentsOf: ["t0", "t1", "t3", "t5"].map { Vocabulary.thing($0, group: "g") })
-            _ = try await store.append(contentsOf: [
-                Vocabulary.connect("c", from: "t0", to: "t5", group: "g"),
-                Vocabulary.knowledge("k", about: "t0", text: "about t0", group: "g"),
-            ])
+            _ = try await store.append(contentsOf: Self.linkAndNote(about: "t0", group: "g"))
             let target = try store.head().offset
-            _ = try await store.append(contentsOf: [
-                NewEvent(type: "connection.deleted", actorId: "tester", targetId: "c"),
-                NewEvent(type: "knowledge.deleted", actorId: "tester", targetId: "k"),
-            ])
-            _ = try await store.append(contentsOf: [
-                Vocabulary.connect("c", from: "t1", to: "t5", group: "old"),
-                Vocabulary.knowledge("k", about: "t1", text: "about t1", group: "old"),
-            ])
+            _ = try await store.append(contentsOf: Self.unlinkAndForget)
+            _ = try await store.append(contentsOf: Self.linkAndNote(about: "t1", group: "old"))
             _ = try store.createSnapshot()
             _ = try await store.rollback(to: target, scope: .all, actorId: "ops")
             #expect(try store.read { try $0.connection("c")?.fromId == "t0" && $0.knowledgeItem("k")?.thingId == "t0" })
             _ = try await store.append(Vocabulary.deleteThing("t0"))
-            _ = try await store.append(contentsOf: [
-                Vocabulary.connect("c", from: "t3", to: "t5", group: "new"),
-                Vocabulary.knowledge("k", about: "t3", text: "about t3", group: "new"),
-            ])
+            _ = try await store.append(contentsOf: Self.linkAndNote(about: "t3", group: "new"))
             let head = try store.head().offset
             let full = try store.state(at: head).view
             for id in ["t3", "t5", "t1"] {
@@ -453,20 +455,11 @@ import Testing
     @Test func aRestoreIntoAThingsScopeKeepsTheCreationMadeOutsideIt() async throws {
         try await withStore(StoreOptions(snapshotInterval: 0)) { store, _ in
             _ = try await store.append(contentsOf: ["t0", "t3", "t5"].map { Vocabulary.thing($0, group: "g") })
-            _ = try await store.append(contentsOf: [
-                Vocabulary.connect("c", from: "t3", to: "t5", group: "g"),
-                Vocabulary.knowledge("k", about: "t3", text: "about t3", group: "g"),
-            ])
+            _ = try await store.append(contentsOf: Self.linkAndNote(about: "t3", group: "g"))
             let target = try store.head().offset
-            _ = try await store.append(contentsOf: [
-                NewEvent(type: "connection.deleted", actorId: "tester", targetId: "c"),
-                NewEvent(type: "knowledge.deleted", actorId: "tester", targetId: "k"),
-            ])
+            _ = try await store.append(contentsOf: Self.unlinkAndForget)
             _ = try store.createSnapshot()
-            _ = try await store.append(contentsOf: [
-                Vocabulary.connect("c", from: "t0", to: "t5", group: "other"),
-                Vocabulary.knowledge("k", about: "t0", text: "about t0", group: "other"),
-            ])
+            _ = try await store.append(contentsOf: Self.linkAndNote(about: "t0", group: "other"))
             _ = try await store.rollback(to: target, scope: .all, actorId: "ops")
             let head = try store.head().offset
             let full = try store.state(at: head).view

@@ -12,12 +12,34 @@ extension EventStore {
     ///   0, outside every batch, or a batch's last offset, the state after the whole rollback).
     /// - Throws: ``AnnalsError`` when the events around `offset` cannot be read.
     public func rollbackBatch(containing offset: UInt64) throws(AnnalsError) -> ClosedRange<UInt64>? {
-        guard offset > 0, let mark = try rollbackBatchMark(at: offset), try rollbackBatchMark(at: offset + 1) == mark
-        else { return nil }
+        try batch(containing: offset) { event in
+            event.metadata["rollback"].map {
+                RollbackBatchMark(rollback: $0, actorId: event.actorId, timestamp: event.timestamp)
+            }
+        }
+    }
+
+    /// The run of contiguous events around `offset` that carry the same `mark`, when the events at `offset` and
+    /// `offset + 1` both carry it: one atomic batch, for a mark that only the events of one batch share (a rollback's,
+    /// ``rollbackBatch(containing:)``, or a plugin operation's `metadata.plugin`). The state at such an offset, part of
+    /// the batch applied, never existed.
+    /// - Parameter mark: What an event shares with the rest of its batch, or `nil` for an event of no batch.
+    /// - Returns: The batch's first and last offsets, or `nil` when `offset` is 0, outside every batch, or a batch's
+    ///   last offset.
+    /// - Throws: ``AnnalsError`` when the events around `offset` cannot be read.
+    public func batch<Mark: Equatable>(
+        containing offset: UInt64, markedBy mark: (RecordedEvent) -> Mark?
+    ) throws(AnnalsError) -> ClosedRange<UInt64>? {
+        func markOfEvent(at offset: UInt64) throws(AnnalsError) -> Mark? {
+            try event(at: offset).flatMap(mark)
+        }
+        guard offset > 0, let here = try markOfEvent(at: offset), try markOfEvent(at: offset + 1) == here else {
+            return nil
+        }
         var first = offset
-        while first > 1, try rollbackBatchMark(at: first - 1) == mark { first -= 1 }
+        while first > 1, try markOfEvent(at: first - 1) == here { first -= 1 }
         var last = offset + 1
-        while try rollbackBatchMark(at: last + 1) == mark { last += 1 }
+        while try markOfEvent(at: last + 1) == here { last += 1 }
         return first...last
     }
 
@@ -28,13 +50,6 @@ extension EventStore {
         if let batch = try rollbackBatch(containing: offset) {
             throw .rollbackTargetInsideBatch(offset: offset, batch: batch)
         }
-    }
-
-    /// What the event at `offset` shares with the rest of its rollback's batch, or `nil` for an event no rollback
-    /// appended (or an offset past the head).
-    private func rollbackBatchMark(at offset: UInt64) throws(AnnalsError) -> RollbackBatchMark? {
-        guard let event = try event(at: offset), let rollback = event.metadata["rollback"] else { return nil }
-        return RollbackBatchMark(rollback: rollback, actorId: event.actorId, timestamp: event.timestamp)
     }
 }
 

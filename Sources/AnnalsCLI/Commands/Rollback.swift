@@ -58,13 +58,8 @@ struct Rollback: ParsableCommand {
         // The core knows the batches of its own rollbacks (refused by the plan); a plugin operation's are the
         // platform's.
         if let batch = try store.pluginOperationBatch(containing: to.value) {
-            let (first, last) = (batch.offsets.lowerBound, batch.offsets.upperBound)
-            throw CLIFailure(
-                .invalidInput,
-                "--to \(to.value) is inside the batch of '\(batch.request)' (offsets \(first)–\(last)) that one plugin "
-                    + "operation appended atomically, so the state at \(to.value) never existed: roll back to "
-                    + "\(first - 1) (before it) or \(last) (after it); 'annals plugin rollback' undoes plugin "
-                    + "operations")
+            let hint = "; 'annals plugin rollback' undoes plugin operations"
+            throw CLIFailure(.invalidInput, batch.refusal(asTarget: to.value) + hint)
         }
         if dryRun {
             let plan = try store.planRollback(

@@ -19,18 +19,24 @@ extension EventStore {
     ///   offset (the state after the whole operation).
     /// - Throws: ``AnnalsError`` when the events around `offset` cannot be read.
     public func pluginOperationBatch(containing offset: UInt64) throws(AnnalsError) -> PluginOperationBatch? {
-        func operation(at offset: UInt64) throws(AnnalsError) -> JSONValue? {
-            guard offset > 0 else { return nil }
-            return try event(at: offset)?.metadata["plugin"]
-        }
-        guard let here = try operation(at: offset), here["basis"] != nil, try operation(at: offset + 1) == here else {
-            return nil
-        }
-        var first = offset
-        while try operation(at: first - 1) == here { first -= 1 }
-        var last = offset + 1
-        while try operation(at: last + 1) == here { last += 1 }
-        let request = here["request"]?.stringValue ?? here["operation"]?.stringValue ?? "a plugin operation"
-        return PluginOperationBatch(request: request, offsets: first...last)
+        // Its events share `metadata.plugin`, which holds the `basis` offset it was planned at.
+        guard let offsets = try batch(containing: offset, markedBy: { $0.metadata["plugin"].flatMap(Self.planned) })
+        else { return nil }
+        let operation = try event(at: offsets.lowerBound)?.metadata["plugin"]
+        let request = operation?["request"]?.stringValue ?? operation?["operation"]?.stringValue
+        return PluginOperationBatch(request: request ?? "a plugin operation", offsets: offsets)
+    }
+
+    /// `operation` (an event's `metadata.plugin`) when it records the offset an operation was planned at.
+    private static func planned(_ operation: JSONValue) -> JSONValue? {
+        operation["basis"] == nil ? nil : operation
+    }
+}
+
+extension PluginOperationBatch {
+    /// Why `offset`, inside this batch, is no target for a rollback: the batch and the sound targets either side.
+    public func refusal(asTarget offset: UInt64) -> String {
+        "--to \(offset) is inside the batch of '\(request)' (offsets \(offsets.lowerBound)–\(offsets.upperBound)), whose "
+            + "state is half of it: roll back to \(offsets.lowerBound - 1) (before it) or \(offsets.upperBound) (after it)"
     }
 }

@@ -172,11 +172,7 @@ extension PluginPlatform {
         } catch {
             throw .store(error)
         }
-        guard let batch = found else { return }
-        let (first, last) = (batch.offsets.lowerBound, batch.offsets.upperBound)
-        throw .invalidArgument(
-            "--to \(offset) is inside the batch of '\(batch.request)' (offsets \(first)–\(last)), whose state is half of "
-                + "it: roll back to \(first - 1) (before it) or \(last) (after it)")
+        if let batch = found { throw .invalidArgument(batch.refusal(asTarget: offset)) }
     }
 
     /// The release each install `plan` restores returns to, by the install's id (the restore's thing id), read in one
