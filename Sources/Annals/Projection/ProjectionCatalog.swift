@@ -208,15 +208,26 @@ final class ProjectionCatalog: Sendable {
     }
 
     /// The projections an append in `txn` must apply: those whose view is built by this code and is at `head`.
-    /// Others (outdated, behind, being caught up) are left to their rebuild or catch-up.
-    func live(at head: UInt64, _ txn: TransactionHandle) throws -> [LiveProjection] {
+    /// Others (outdated, behind, being caught up) are left to their rebuild or catch-up; `behind` lists the views
+    /// built by this code that are behind `head` (appends by a process without their projection), which
+    /// ``ViewCatchUp`` catches up.
+    func live(at head: UInt64, _ txn: TransactionHandle) throws -> (live: [LiveProjection], behind: [LaggingView]) {
         var live: [LiveProjection] = []
+        var behind: [LaggingView] = []
         for entry in entries where entry.isAvailable {
-            guard let state = try state(entry.name, txn), state.matches(entry.projection), state.checkpoint == head
-            else { continue }
-            live.append(LiveProjection(entry: entry, state: state, tables: tables(entry, slot: state.slot, txn)))
+            guard let state = try state(entry.name, txn), state.matches(entry.projection) else { continue }
+            if state.checkpoint == head {
+                live.append(LiveProjection(entry: entry, state: state, tables: tables(entry, slot: state.slot, txn)))
+            } else if state.checkpoint < head {
+                behind.append(LaggingView(name: entry.name, checkpoint: state.checkpoint))
+            }
         }
-        return live
+        return (live, behind)
+    }
+
+    /// The views built by this code that are behind `head`, the log's last offset in `txn`.
+    func behind(head: UInt64, _ txn: TransactionHandle) throws -> [LaggingView] {
+        try live(at: head, txn).behind
     }
 }
 

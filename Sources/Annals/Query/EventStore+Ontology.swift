@@ -2,15 +2,17 @@ import LMDB
 
 extension EventStore {
     /// Runs `body` with the live things, connections and knowledge views, all in one read transaction (a
-    /// consistent state as of the log head, including every append that has returned).
+    /// consistent state as of the log head, including every append that has returned). A view another process's
+    /// appends left behind (one without the projection) is caught up first, on a store opened writable.
     ///
     /// - Throws: ``AnnalsError/projectionUnavailable(name:reason:)`` when a built-in projection is not registered or
-    ///   not up to date (see ``StoreOptions/outdatedProjections``), whatever `body` throws: an ``AnnalsError`` as it
+    ///   not up to date (see ``StoreOptions/outdatedProjections``) or behind the log head where it cannot be caught
+    ///   up (a store opened read-only; inside a read transaction; a catch-up that failed), whatever `body` throws: an ``AnnalsError`` as it
     ///   is, an `LMDBError` as ``AnnalsError/storage(_:)``, any other error as ``AnnalsError/io(_:)`` with its
     ///   description (to keep an error of your own, return it from `body` as a value, such as a `Result`).
     public func read<R>(_ body: (OntologyView) throws -> R) throws(AnnalsError) -> R {
         do {
-            return try environment.read { txn in try body(try liveView(txn)) }
+            return try readingLiveViews { try environment.read { txn in try body(try liveView(txn)) } }
         } catch {
             throw AnnalsError(error)
         }
@@ -27,13 +29,17 @@ extension EventStore {
     /// }
     /// ```
     ///
-    /// The tables are valid only inside the closure.
+    /// The tables are valid only inside the closure. A view another process's appends left behind is caught up
+    /// first, as ``read(_:)`` does.
     /// - Throws: ``AnnalsError/projectionUnavailable(name:reason:)`` when `name` is not registered, not built yet,
-    ///   outdated or behind the log head; whatever `body` throws, wrapped as ``read(_:)`` wraps it.
+    ///   outdated or behind the log head where it cannot be caught up; whatever `body` throws, wrapped as
+    ///   ``read(_:)`` wraps it.
     public func read<R>(projection name: String, _ body: (any ProjectionReader) throws -> R) throws(AnnalsError) -> R {
         do {
-            return try environment.read { txn in
-                try body(try liveTables(name, head: try txn.lastOffset(schema), txn.handle))
+            return try readingLiveViews {
+                try environment.read { txn in
+                    try body(try liveTables(name, head: try txn.lastOffset(schema), txn.handle))
+                }
             }
         } catch {
             throw AnnalsError(error)
@@ -64,11 +70,15 @@ extension EventStore {
                 reason: ProjectionMaintenancePlan.outdatedReason(state, entry.projection, head: head)
                     + "; " + ProjectionMaintenancePlan.rebuildAdvice(name))
         }
-        guard state.checkpoint == head else {
+        guard state.checkpoint <= head else {
             throw AnnalsError.projectionUnavailable(
                 name: name,
-                reason: "it is at offset \(state.checkpoint), behind the log head \(head); a writable open catches "
-                    + "it up")
+                reason: ProjectionMaintenancePlan.outdatedReason(state, entry.projection, head: head) + "; "
+                    + ProjectionMaintenancePlan.rebuildAdvice(name))
+        }
+        guard state.checkpoint == head else {
+            // Another process appended without this projection: `readingLiveViews` catches the view up.
+            throw ViewLeftBehind(view: LaggingView(name: name, checkpoint: state.checkpoint), head: head)
         }
         return projections.tables(entry, slot: state.slot, txn)
     }

@@ -131,6 +131,8 @@ extension AnnalsError {
             self = error
         } else if let error = error as? LMDBError {
             self = error.code == .environmentClosed ? .closed : .storage(error)
+        } else if let error = error as? ViewLeftBehind {
+            self = error.unavailable(advice: "a writable open catches it up")
         } else if let error = error as? OntologyRecordError {
             self = .projectionUnavailable(
                 name: error.projection, reason: "\(error); run 'annals rebuild \(error.projection)'")

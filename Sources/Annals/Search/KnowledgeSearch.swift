@@ -116,72 +116,74 @@ extension EventStore {
                     + "declares \(embedder.dimensions) dimensions")
         }
         do {
-            return try environment.read { txn in
-                let head = try txn.lastOffset(schema)
-                let tables = try liveTables("knowledge", head: head, txn.handle)
-                let slot = try projections.state("knowledge", txn.handle)!.slot
-                let changed = try KnowledgeProjection.counter(
-                    KnowledgeProjection.stats, key: KnowledgeProjection.changedKey, in: tables)
-                var similarity: [String: (rank: Int, score: Float)] = [:]
-                var vectorRanking: [String] = []
-                var lexical: [String: (rank: Int, score: Double, terms: [String])] = [:]
-                var lexicalRanking: [String] = []
-                try vectorCache.withIndex(
-                    slot: slot, changedOffset: changed, dimensions: knowledge.embedder.dimensions, tables: tables,
-                    store: self
-                ) { index in
-                    let (groups, labels, alive) = (index.groups, index.labels, index.alive)
-                    let (groupId, groupIds) = (query.groupId, query.groupIds)
-                    let inGroups = { @Sendable (group: String?) -> Bool in
-                        if groupId == nil, groupIds == nil { return true }
-                        guard let group else { return false }
-                        return group == groupId || groupIds?.contains(group) == true
-                    }
-                    let allowed = { @Sendable (row: Int) -> Bool in
-                        alive[row] && inGroups(groups[row]) && query.labels.allSatisfy(labels[row].contains)
-                    }
-                    // A fixed depth, whatever the limit, so that a smaller limit's hits are the first of a larger
-                    // one's.
-                    let depth = query.mode == .hybrid ? Self.fusedDepth : query.limit
-                    if query.mode != .lexical {
-                        let found = index.matrix.topK(
-                            query: queryVector, k: depth, where: allowed)
-                        for (rank, hit) in found.enumerated() where hit.score > 0 {
-                            // Unit vectors' dot product, which rounding can put a hair past 1.
-                            similarity[index.ids[hit.row]] = (rank + 1, min(hit.score, 1))
-                            vectorRanking.append(index.ids[hit.row])
+            return try readingLiveViews {
+                try environment.read { txn in
+                    let head = try txn.lastOffset(schema)
+                    let tables = try liveTables("knowledge", head: head, txn.handle)
+                    let slot = try projections.state("knowledge", txn.handle)!.slot
+                    let changed = try KnowledgeProjection.counter(
+                        KnowledgeProjection.stats, key: KnowledgeProjection.changedKey, in: tables)
+                    var similarity: [String: (rank: Int, score: Float)] = [:]
+                    var vectorRanking: [String] = []
+                    var lexical: [String: (rank: Int, score: Double, terms: [String])] = [:]
+                    var lexicalRanking: [String] = []
+                    try vectorCache.withIndex(
+                        slot: slot, changedOffset: changed, dimensions: knowledge.embedder.dimensions, tables: tables,
+                        store: self
+                    ) { index in
+                        let (groups, labels, alive) = (index.groups, index.labels, index.alive)
+                        let (groupId, groupIds) = (query.groupId, query.groupIds)
+                        let inGroups = { @Sendable (group: String?) -> Bool in
+                            if groupId == nil, groupIds == nil { return true }
+                            guard let group else { return false }
+                            return group == groupId || groupIds?.contains(group) == true
+                        }
+                        let allowed = { @Sendable (row: Int) -> Bool in
+                            alive[row] && inGroups(groups[row]) && query.labels.allSatisfy(labels[row].contains)
+                        }
+                        // A fixed depth, whatever the limit, so that a smaller limit's hits are the first of a larger
+                        // one's.
+                        let depth = query.mode == .hybrid ? Self.fusedDepth : query.limit
+                        if query.mode != .lexical {
+                            let found = index.matrix.topK(
+                                query: queryVector, k: depth, where: allowed)
+                            for (rank, hit) in found.enumerated() where hit.score > 0 {
+                                // Unit vectors' dot product, which rounding can put a hair past 1.
+                                similarity[index.ids[hit.row]] = (rank + 1, min(hit.score, 1))
+                                vectorRanking.append(index.ids[hit.row])
+                            }
+                        }
+                        if query.mode != .vector {
+                            let rows = index.rows
+                            // Restricted to groups, the statistics are those groups' alone (labels narrow the hits,
+                            // not the statistics): another group's items must not move this one's scores.
+                            let collection = query.restrictedGroups.map(index.lexicalCollection(of:))
+                            let lexicalHits = try Self.bm25(query.text, tables, collection: collection) { id in
+                                rows[id].map(allowed) ?? false
+                            }
+                            for (rank, hit) in lexicalHits.prefix(depth).enumerated() {
+                                lexical[hit.id] = (rank + 1, hit.score, hit.terms)
+                                lexicalRanking.append(hit.id)
+                            }
                         }
                     }
-                    if query.mode != .vector {
-                        let rows = index.rows
-                        // Restricted to groups, the statistics are those groups' alone (labels narrow the hits,
-                        // not the statistics): another group's items must not move this one's scores.
-                        let collection = query.restrictedGroups.map(index.lexicalCollection(of:))
-                        let lexicalHits = try Self.bm25(query.text, tables, collection: collection) { id in
-                            rows[id].map(allowed) ?? false
+                    let ranked: [(id: String, score: Double)] =
+                        switch query.mode {
+                        case .hybrid: ReciprocalRankFusion.fuse([vectorRanking, lexicalRanking])
+                        case .vector: vectorRanking.map { ($0, Double(similarity[$0]!.score)) }
+                        case .lexical: lexicalRanking.map { ($0, lexical[$0]!.score) }
                         }
-                        for (rank, hit) in lexicalHits.prefix(depth).enumerated() {
-                            lexical[hit.id] = (rank + 1, hit.score, hit.terms)
-                            lexicalRanking.append(hit.id)
-                        }
+                    var hits: [SearchHit] = []
+                    for (id, score) in ranked.prefix(query.limit) {
+                        guard let item = try KnowledgeProjection.item(id, in: tables) else { continue }
+                        hits.append(
+                            SearchHit(
+                                item: item, score: score, similarity: similarity[id].map { Double($0.score) },
+                                vectorRank: similarity[id]?.rank, lexicalScore: lexical[id]?.score,
+                                lexicalRank: lexical[id]?.rank, matchedTerms: lexical[id]?.terms ?? []))
                     }
+                    return hits
                 }
-                let ranked: [(id: String, score: Double)] =
-                    switch query.mode {
-                    case .hybrid: ReciprocalRankFusion.fuse([vectorRanking, lexicalRanking])
-                    case .vector: vectorRanking.map { ($0, Double(similarity[$0]!.score)) }
-                    case .lexical: lexicalRanking.map { ($0, lexical[$0]!.score) }
-                    }
-                var hits: [SearchHit] = []
-                for (id, score) in ranked.prefix(query.limit) {
-                    guard let item = try KnowledgeProjection.item(id, in: tables) else { continue }
-                    hits.append(
-                        SearchHit(
-                            item: item, score: score, similarity: similarity[id].map { Double($0.score) },
-                            vectorRank: similarity[id]?.rank, lexicalScore: lexical[id]?.score,
-                            lexicalRank: lexical[id]?.rank, matchedTerms: lexical[id]?.terms ?? []))
-                }
-                return hits
             }
         } catch {
             throw AnnalsError(error)

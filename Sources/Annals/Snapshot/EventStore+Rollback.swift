@@ -120,48 +120,51 @@ extension EventStore {
         do {
             let past = try state(at: offset, scope: .all, checkingPages: checkingPages).view
             let pastEntities = try ScopedEntities(past, scope)
-            return try environment.read { txn in
-                let now = try liveView(txn)
-                let head = now.offset
-                let handle = txn.handle
-                var current = try ScopedEntities(now, scope)
-                // Deleting a thing deletes its connections and knowledge, in whatever group they are: they are
-                // deleted explicitly, so the plan lists them and the log records each one.
-                try current.addCascades(
-                    ofDeleting: current.things.keys.filter { pastEntities.things[$0] == nil }, in: now)
-                let streams = schema.streams
-                var builder = RollbackBuilder(
-                    offset: offset, scope: scope, actorId: actorId, timestamp: timestamp
-                ) { target in
-                    try Array(target.utf8).withUnsafeBytes { key in
-                        try handle.withValue(streams, key: key) { stored in
-                            guard let stored, stored.count == 8 else { return 0 }
-                            return UInt64(bigEndianBytes: stored)
+            return try readingLiveViews {
+                try environment.read { txn in
+                    let now = try liveView(txn)
+                    let head = now.offset
+                    let handle = txn.handle
+                    var current = try ScopedEntities(now, scope)
+                    // Deleting a thing deletes its connections and knowledge, in whatever group they are: they are
+                    // deleted explicitly, so the plan lists them and the log records each one.
+                    try current.addCascades(
+                        ofDeleting: current.things.keys.filter { pastEntities.things[$0] == nil }, in: now)
+                    let streams = schema.streams
+                    var builder = RollbackBuilder(
+                        offset: offset, scope: scope, actorId: actorId, timestamp: timestamp
+                    ) { target in
+                        try Array(target.utf8).withUnsafeBytes { key in
+                            try handle.withValue(streams, key: key) { stored in
+                                guard let stored, stored.count == 8 else { return 0 }
+                                return UInt64(bigEndianBytes: stored)
+                            }
                         }
                     }
+                    try builder.diff(current: current, past: pastEntities)
+                    try builder.refuseChangesOutsideTheScope(now)
+                    // Prepared once, as an append prepares them: measured against the size limit, then applied to the
+                    // views in memory.
+                    let prepared = try PreparedEvent.prepareAll(
+                        builder.events, now: timestamp ?? currentTimeMilliseconds())
+                    try refuseEventsOverTheLimit(prepared, changes: builder.changes, targetOffset: offset)
+                    do {
+                        try checkAgainstViews(prepared, head: head, handle)
+                    } catch AnnalsError.rejectedEvent(let index, let type, let projection, let reason)
+                        where builder.changes.indices.contains(index)
+                    {
+                        // The batch index alone does not say which entity: a refused plan prints no change lines.
+                        let change = builder.changes[index]
+                        let action = change.action == .restore ? "restore" : "deletion"
+                        throw AnnalsError.rejectedEvent(
+                            index: index, type: type, projection: projection,
+                            reason: "\(reason), in the \(action) of \(change.entity) '\(change.id)'")
+                    }
+                    return RollbackPlan(
+                        targetOffset: offset, scope: scope, head: head, changes: builder.changes,
+                        events: builder.events,
+                        entityIDs: current.ids.union(pastEntities.ids))
                 }
-                try builder.diff(current: current, past: pastEntities)
-                try builder.refuseChangesOutsideTheScope(now)
-                // Prepared once, as an append prepares them: measured against the size limit, then applied to the
-                // views in memory.
-                let prepared = try PreparedEvent.prepareAll(
-                    builder.events, now: timestamp ?? currentTimeMilliseconds())
-                try refuseEventsOverTheLimit(prepared, changes: builder.changes, targetOffset: offset)
-                do {
-                    try checkAgainstViews(prepared, head: head, handle)
-                } catch AnnalsError.rejectedEvent(let index, let type, let projection, let reason)
-                    where builder.changes.indices.contains(index)
-                {
-                    // The batch index alone does not say which entity: a refused plan prints no change lines.
-                    let change = builder.changes[index]
-                    let action = change.action == .restore ? "restore" : "deletion"
-                    throw AnnalsError.rejectedEvent(
-                        index: index, type: type, projection: projection,
-                        reason: "\(reason), in the \(action) of \(change.entity) '\(change.id)'")
-                }
-                return RollbackPlan(
-                    targetOffset: offset, scope: scope, head: head, changes: builder.changes, events: builder.events,
-                    entityIDs: current.ids.union(pastEntities.ids))
             }
         } catch {
             throw AnnalsError(error)

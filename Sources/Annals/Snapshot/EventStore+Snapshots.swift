@@ -109,23 +109,25 @@ extension EventStore {
             throw .invalidArgument("snapshots need a writable store")
         }
         do {
-            let (offset, stored, generations) = try environment.read { txn in
-                let head = try txn.lastOffset(schema)
-                guard head > 0 else { throw AnnalsError.invalidArgument("the log is empty: nothing to snapshot") }
-                let handle = txn.handle
-                var parts: [(projection: any Projection, tables: any ProjectionReader)] = []
-                var generations: [String: UInt64] = [:]
-                for entry in projections.entries where entry.isAvailable {
-                    parts.append((entry.projection, try liveTables(entry.name, head: head, handle)))
-                    generations[entry.name] = try projections.generation(entry.name, handle)
+            let (offset, stored, generations) = try readingLiveViews {
+                try environment.read { txn in
+                    let head = try txn.lastOffset(schema)
+                    guard head > 0 else { throw AnnalsError.invalidArgument("the log is empty: nothing to snapshot") }
+                    let handle = txn.handle
+                    var parts: [(projection: any Projection, tables: any ProjectionReader)] = []
+                    var generations: [String: UInt64] = [:]
+                    for entry in projections.entries where entry.isAvailable {
+                        parts.append((entry.projection, try liveTables(entry.name, head: head, handle)))
+                        generations[entry.name] = try projections.generation(entry.name, handle)
+                    }
+                    return (
+                        head,
+                        try SnapshotFormat.encode(
+                            parts, offset: head, createdAt: currentTimeMilliseconds(), level: options.compressionLevel,
+                            format: format),
+                        generations
+                    )
                 }
-                return (
-                    head,
-                    try SnapshotFormat.encode(
-                        parts, offset: head, createdAt: currentTimeMilliseconds(), level: options.compressionLevel,
-                        format: format),
-                    generations
-                )
             }
             try afterEncoding?()
             // The snapshot already stored at this offset, if any, is kept and reported, unless reads cannot use it:

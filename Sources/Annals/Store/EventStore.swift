@@ -44,6 +44,8 @@ public final class EventStore: @unchecked Sendable {
     /// The first failed sync in a mode that defers syncs, after which the store accepts no more writes.
     private let syncLatch = SyncFailureLatch()
     private let training: DictionaryTraining?
+    /// Catches up the views another process's appends left behind (`nil` for a store opened read-only).
+    let viewCatchUp: ViewCatchUp?
     private let automaticSnapshots: AutomaticSnapshots?
     private let closeState = CloseState()
 
@@ -185,6 +187,7 @@ public final class EventStore: @unchecked Sendable {
         guard !options.readOnly, let watermark else {
             writer = nil
             training = nil
+            viewCatchUp = nil
             automaticSnapshots = nil
             opened = true
             return
@@ -223,12 +226,16 @@ public final class EventStore: @unchecked Sendable {
         self.training = training
         let snapshots = AutomaticSnapshots(interval: options.snapshotInterval)
         self.automaticSnapshots = snapshots
+        let viewCatchUp = ViewCatchUp()
+        self.viewCatchUp = viewCatchUp
         training.store = self
         snapshots.store = self
         writer.onCommit = { [weak training, weak snapshots] head in
             training?.considerTraining(head: head)
             snapshots?.consider(head: head)
         }
+        viewCatchUp.store = self
+        writer.onViewsBehind = { [weak viewCatchUp] views in viewCatchUp?.consider(views) }
         writer.start()
         do {
             try maintenance.run(self)
@@ -371,8 +378,9 @@ public final class EventStore: @unchecked Sendable {
     /// Finishes queued appends, syncs, stops the writer thread and closes the environment, releasing the store's
     /// files and locks: the directory may be opened again as soon as this returns. Later appends and reads fail
     /// with ``AnnalsError/closed``. Called automatically when the store is released; a store released while a
-    /// dictionary training or an automatic snapshot still uses it closes once that work ends, so call `close()` to
-    /// release the directory at a known moment.
+    /// dictionary training, an automatic snapshot or the catch-up of a view another process left behind still uses
+    /// it closes once that work ends, so call `close()` to release the directory at a known moment (it waits for
+    /// that work).
     ///
     /// A second, concurrent call waits for the first to finish. Two kinds of call return at once instead, and the
     /// close finishes in the background: from the writer thread (an append's completion), where the writer then
@@ -385,6 +393,7 @@ public final class EventStore: @unchecked Sendable {
         let waits = !onWriterThread && !inTransaction
         guard closeState.begin(waiting: waits) else { return }
         training?.stop(wait: waits)
+        viewCatchUp?.stop(wait: waits)
         automaticSnapshots?.stop(wait: waits)
         // The environment closes on a thread that holds no transaction of it, once every other one has ended.
         let state = closeState

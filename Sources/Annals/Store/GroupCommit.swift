@@ -28,6 +28,9 @@ struct GroupCommit {
         var results: [Result<[AppendReceipt], AnnalsError>]
         var head: UInt64
         var appended: Int
+        /// The views this process's projections keep that were behind the log when the group began (another
+        /// process appended without their projection): the group did not apply them.
+        var behind: [LaggingView] = []
     }
 
     /// An event that passed its checks, with what was assigned to it. The event stays in its request: copying a
@@ -51,7 +54,9 @@ struct GroupCommit {
         var results: [Result<[AppendReceipt], AnnalsError>] = []
         results.reserveCapacity(requests.count)
         var acknowledgements: [CursorAcknowledgement] = []
-        var live = try projections.live(at: head, txn.handle)
+        let projectionStates = try projections.live(at: head, txn.handle)
+        var live = projectionStates.live
+        let behind = projectionStates.behind
 
         for request in requests {
             var localIDs: [UUID: AppendReceipt] = [:]
@@ -136,7 +141,7 @@ struct GroupCommit {
         }
 
         for acknowledgement in acknowledgements { try acknowledgement.write(schema, txn) }
-        guard !accepted.isEmpty else { return Outcome(results: results, head: head, appended: 0) }
+        guard !accepted.isEmpty else { return Outcome(results: results, head: head, appended: 0, behind: behind) }
         let dictionary = try registry.current(txn)
         var postings = CommitPostings()
         var payloadBytes: UInt64 = 0
@@ -186,7 +191,7 @@ struct GroupCommit {
             live[index].state.checkpoint = head
             try projections.setState(live[index].state, of: live[index].entry.name, txn.handle)
         }
-        return Outcome(results: results, head: head, appended: accepted.count)
+        return Outcome(results: results, head: head, appended: accepted.count, behind: behind)
     }
 
     /// The head to extend: `meta`'s hash is checked whole against the records (``Transaction/checkedLogHead(_:decoder:)``)

@@ -18,6 +18,9 @@ final class Writer: @unchecked Sendable {
     private var thread: Thread?
     /// Called on the writer thread after each commit that appended events, with the new head.
     var onCommit: (@Sendable (UInt64) -> Void)?
+    /// Called on the writer thread after an append group that found views of this process's projections behind the
+    /// log (appended to by a process without those projections), with those views.
+    var onViewsBehind: (@Sendable ([LaggingView]) -> Void)?
     /// Called once the thread has drained the queue and synced, just before it ends (and before a waiting ``stop()``
     /// returns).
     var onStopped: (@Sendable () -> Void)?
@@ -203,6 +206,7 @@ final class Writer: @unchecked Sendable {
             onCommit?(outcome.head)
         }
         for (request, result) in zip(requests, outcome.results) { request.completion(result) }
+        if !outcome.behind.isEmpty { onViewsBehind?(outcome.behind) }
         if outcome.head >= mergedThrough + UInt64(max(options.indexMergeInterval, 1)) { mergeIndexes() }
     }
 

@@ -1,7 +1,8 @@
 import Foundation
 
 /// At most one piece of background work at a time, each on its own thread, with a stop that can wait for it.
-/// Dictionary training and automatic snapshots use it; their own state lives under its lock (``withLock(_:)``).
+/// Dictionary training, automatic snapshots and the catch-up of views left behind use it; their own state lives
+/// under its lock (``withLock(_:)``).
 final class BackgroundWork: @unchecked Sendable {
     private let name: String
     private let lock = ConditionLock()
@@ -33,6 +34,25 @@ final class BackgroundWork: @unchecked Sendable {
         }
         thread.name = name
         thread.start()
+    }
+
+    /// Runs `work` on the calling thread as this owner's work: waits for the work running, if any, to finish, and
+    /// keeps other work from starting until `work` returns. Runs nothing and returns `nil` once stopping.
+    func runHere<R>(_ work: () throws -> R) rethrows -> R? {
+        let starting = lock.withLock { () -> Bool in
+            while running && !stopping { lock.wait() }
+            guard !stopping else { return false }
+            running = true
+            return true
+        }
+        guard starting else { return nil }
+        defer {
+            lock.withLock {
+                running = false
+                lock.broadcast()
+            }
+        }
+        return try work()
     }
 
     /// Starts no more work; with `wait`, waits for running work to finish.

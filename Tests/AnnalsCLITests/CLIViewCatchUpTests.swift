@@ -1,0 +1,146 @@
+import Foundation
+import Testing
+
+@testable import Annals
+
+/// An application's own projection, and `annals append` from another process (which registers only the built-in
+/// ones): the application's view is caught up while its store stays open, by a read of it or after its next append.
+@Suite("CLI: views another process left behind")
+struct CLIViewCatchUpTests {
+    /// Counts the events it sees, in one record; fails while replaying offset `failing` (if set).
+    struct EventCounter: Projection {
+        struct Failure: Error, CustomStringConvertible {
+            var description: String { "the counter refuses this offset" }
+        }
+        let name = "event-count"
+        let version = 1
+        let tableNames = ["count"]
+        let failing: UInt64?
+        /// How many events it was asked to replay.
+        let replayed: Locked<Int>
+
+        init(failing: UInt64? = nil, replayed: Locked<Int> = Locked(0)) {
+            self.failing = failing
+            self.replayed = replayed
+        }
+
+        func apply(_ event: ProjectedEvent, to tables: any ProjectionWriter, context: ProjectionContext) throws {
+            if context.mode == .replay {
+                replayed.withLock { $0 += 1 }
+                if event.offset == failing { throw Failure() }
+            }
+            let count = try tables.get(ProjectionTable(0), key: Self.key).map(Self.decode) ?? 0
+            try tables.put(ProjectionTable(0), key: Self.key, value: (count + 1).bigEndianBytes)
+        }
+
+        static let key = Array("events".utf8)
+
+        static func decode(_ bytes: [UInt8]) -> UInt64 { bytes.reduce(0) { $0 << 8 | UInt64($1) } }
+    }
+
+    /// The application's count, read through its store.
+    static func count(_ store: EventStore) throws -> UInt64? {
+        try store.read(projection: "event-count") { tables in
+            try tables.get(ProjectionTable(0), key: EventCounter.key).map(EventCounter.decode)
+        }
+    }
+
+    /// Where the application's view stands, read without catching it up.
+    static func checkpoint(_ store: EventStore) throws -> UInt64? {
+        try store.environment.read { txn in try store.projections.state("event-count", txn.handle)?.checkpoint }
+    }
+
+    static func open(_ path: String, _ counter: EventCounter = EventCounter()) throws -> EventStore {
+        try EventStore(path: path, options: StoreOptions(projections: [counter], snapshotInterval: 0))
+    }
+
+    @Test(.timeLimit(.minutes(5)))
+    func aReadCatchesUpTheViewAnotherProcessLeftBehind() throws {
+        try withCLIFixture { fx in
+            let store = try Self.open(fx.store)
+            defer { store.close() }
+            _ = try store.appendAndWait((0..<5).map { NewEvent(type: "item.created", targetId: "t\($0)") })
+            try fx.append(sampleLines(3))
+            // It failed with "it is at offset 5, behind the log head 8; a writable open catches it up".
+            #expect(try Self.count(store) == 8)
+            #expect(try Self.checkpoint(store) == 8)
+            // And appends apply it again.
+            _ = try store.appendAndWait([NewEvent(type: "item.created")])
+            #expect(try Self.checkpoint(store) == 9)
+            #expect(try Self.count(store) == 9)
+        }
+    }
+
+    /// More than a replay chunk behind, so the catch-up replays in memory and flushes before the writer finishes it.
+    @Test(.timeLimit(.minutes(5)))
+    func anAppendCatchesUpTheViewInTheBackground() throws {
+        try withCLIFixture { fx in
+            let store = try Self.open(fx.store)
+            defer { store.close() }
+            _ = try store.appendAndWait((0..<5).map { NewEvent(type: "item.created", targetId: "t\($0)") })
+            let behind = ProjectionRebuilder.defaultChunkSize + 1_000
+            try fx.append(sampleLines(behind))
+            // The group found the view behind and did not apply it; the catch-up it started replays everything.
+            let receipt = try store.appendAndWait([NewEvent(type: "item.created")])[0]
+            #expect(receipt.offset == UInt64(5 + behind + 1))
+            #expect(try waitUntil(timeout: 60) { try Self.checkpoint(store) == receipt.offset })
+            #expect(try Self.count(store) == receipt.offset)
+        }
+    }
+
+    @Test(.timeLimit(.minutes(5)))
+    func aFailedCatchUpIsReportedAndNotRetried() throws {
+        try withCLIFixture { fx in
+            let replayed = Locked(0)
+            do {
+                let store = try Self.open(fx.store)
+                _ = try store.appendAndWait((0..<5).map { _ in NewEvent(type: "item.created") })
+                store.close()
+            }
+            let store = try Self.open(fx.store, EventCounter(failing: 7, replayed: replayed))
+            defer { store.close() }
+            try fx.append(sampleLines(3))
+            let failure = { (error: any Error) -> Bool in
+                guard case .projectionUnavailable("event-count", let reason) = error as? AnnalsError else {
+                    return false
+                }
+                return reason.contains("behind the log head 8, and catching it up failed")
+                    && reason.contains("replaying offset 7") && reason.contains("the counter refuses this offset")
+            }
+            #expect(performing: { try Self.count(store) }, throws: failure)
+            let attempts = replayed.withLock { $0 }
+            #expect(attempts == 2)
+            // Neither the next read nor an append tries again from where the view stands.
+            #expect(performing: { try Self.count(store) }, throws: failure)
+            _ = try store.appendAndWait([NewEvent(type: "item.created")])
+            usleep(200_000)
+            #expect(replayed.withLock { $0 } == attempts)
+            #expect(try Self.checkpoint(store) == 5)
+            // The other events were appended all the same, and the log is intact.
+            #expect(try store.head().offset == 9)
+        }
+    }
+
+    @Test(.timeLimit(.minutes(5)))
+    func aReadOnlyStoreStillSaysAWritableOpenCatchesItUp() throws {
+        try withCLIFixture { fx in
+            do {
+                let store = try Self.open(fx.store)
+                _ = try store.appendAndWait([NewEvent(type: "item.created")])
+                store.close()
+            }
+            try fx.append(sampleLines(2))
+            let reader = try EventStore(
+                path: fx.store, options: StoreOptions(readOnly: true, projections: [EventCounter()]))
+            defer { reader.close() }
+            #expect {
+                try Self.count(reader)
+            } throws: { error in
+                guard case .projectionUnavailable("event-count", let reason) = error as? AnnalsError else {
+                    return false
+                }
+                return reason == "it is at offset 1, behind the log head 3; a writable open catches it up"
+            }
+        }
+    }
+}
