@@ -41,6 +41,30 @@ struct CLIPluginRuntimeTests {
         }
     }
 
+    /// Each run appends its own audit events (initiated, then executed), which name the plugin in `metadata.plugin`:
+    /// no batch of a plugin operation. Before, every event whose `metadata.plugin` had no `basis` carried the same
+    /// mark, so three runs read as one batch, and `rollback --to` between two of them was refused.
+    @Test("the states between two runs are sound rollback targets, with no warning")
+    func runsAreNoOperationBatch() throws {
+        try withPlugins(["price-quote"]) { fx in
+            var outcomes: [Int] = []
+            for _ in 0..<3 {
+                let quote = try fx.annals(
+                    "plugin", "run", "price-quote", "quote", "--group", "acme", "--input",
+                    #"{"symbol":"BTC","amount":2}"#)
+                try #require(quote.status == Exit.ok, "\(quote)")
+                outcomes.append(try #require(try quote.object().int("outcomeOffset")))
+            }
+            for offset in [outcomes[0], outcomes[1]] {
+                let state = try fx.annals("state", "--at", "\(offset)", "--group", "acme")
+                #expect(state.status == Exit.ok, "\(state)")
+                #expect(!state.errors.contains("warning"), "\(state)")
+                let rollback = try fx.annals("rollback", "--to", "\(offset)", "--group", "acme", "--dry-run")
+                #expect(rollback.status == Exit.ok, "\(rollback)")
+            }
+        }
+    }
+
     @Test("--max-writes, --max-write-bytes and --cascade-limit bound writes; bad values exit 64; a missing --secrets 4")
     func writeLimitFlags() throws {
         try #require(FileManager.default.fileExists(atPath: examplePlugins), "run `make plugins` first")

@@ -92,6 +92,35 @@ struct CLIPluginTests {
         }
     }
 
+    @Test("rollback --to inside a registry sync's batch is refused, naming the sync")
+    func coreCommandsKnowSyncBatches() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            let sync = try fx.annals("plugin", "sync", marketRegistry)
+            try #require(sync.status == Exit.ok, "\(sync)")
+            let report = try sync.object()
+            let last = try #require(report.int("offset"))
+            let first = last - (try #require(report.int("events"))) + 1
+            let refused = try fx.annals("rollback", "--to", "\(first + 1)", "--dry-run")
+            #expect(refused.status == Exit.invalidInput, "\(refused)")
+            #expect(
+                refused.errors.contains(
+                    "--to \(first + 1) is inside the batch of 'sync market-plugins' (offsets \(first)–\(last))"),
+                "\(refused)")
+            // A second sync of the same registry, right after it, is a batch of its own: the state between the two
+            // is a sound target.
+            let listing = try String(contentsOfFile: marketRegistry, encoding: .utf8)
+            let changed = listing.replacingOccurrences(of: "Tracks a portfolio's value", with: "Tracks the value")
+            try #require(changed != listing)
+            try changed.write(toFile: fx.path("market.json"), atomically: true, encoding: .utf8)
+            let again = try fx.annals("plugin", "sync", fx.path("market.json"), "--name", "market-plugins")
+            try #require(again.status == Exit.ok, "\(again)")
+            #expect(try again.object().int("offset")! > last, "\(again)")
+            let between = try fx.annals("rollback", "--to", "\(last)", "--dry-run")
+            #expect(between.status == Exit.ok, "\(between)")
+        }
+    }
+
     @Test("install, explain, outdated, update with --grant, pin, rollback and history, with their exit codes")
     func lifecycle() throws {
         try withCLIFixture { fx in

@@ -1,8 +1,8 @@
 import Annals
 
-/// The atomic batch of events one plugin operation appended in an organization (an install, update, rollback, pin or
-/// unpin): its events carry the same `metadata.plugin` (the operation, what was asked and the `basis` offset it was
-/// planned at) and are contiguous. The state at an offset inside it, half of the operation, never existed.
+/// The atomic batch of events one plugin operation appended (an install, update, rollback, pin or unpin in an
+/// organization, or a registry sync): its events carry the same `metadata.plugin` (the operation, what was asked and
+/// the `basis` offset it was planned at) and are contiguous. The state at an offset inside it, half of the operation, never existed.
 public struct PluginOperationBatch: Sendable, Hashable {
     /// What the operation was asked to do (`install portfolio@^1.2.0`), or its name when it records no request.
     public var request: String
@@ -27,9 +27,14 @@ extension EventStore {
         return PluginOperationBatch(request: request ?? "a plugin operation", offsets: offsets)
     }
 
-    /// `operation` (an event's `metadata.plugin`) when it records the offset an operation was planned at.
+    /// `operation` (an event's `metadata.plugin`) when it records the offset an operation was planned at; `nil` for
+    /// any other `metadata.plugin` (an execution's audit events name the plugin, a plugin's own appends carry its
+    /// name and correlation id), whose events are no batch of an operation.
     private static func planned(_ operation: JSONValue) -> JSONValue? {
-        operation["basis"] == nil ? nil : operation
+        // Not `cond ? nil : operation`: that `nil` would be a `JSONValue` (`.null`, which it is expressible by), so
+        // every event without a `basis` carried the same mark, and runs of executions read as one batch.
+        guard operation["basis"] != nil else { return nil }
+        return operation
     }
 }
 

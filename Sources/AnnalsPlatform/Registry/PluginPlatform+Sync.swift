@@ -70,7 +70,14 @@ extension PluginPlatform {
         }
         let builder = OntologyEventBuilder(
             actorId: actorId, groupId: scope.groupId,
-            context: ["plugin": ["operation": "sync", "registry": .string(registryName)]])
+            context: [
+                "plugin": [
+                    "operation": "sync", "request": .string("sync \(registryName)"), "registry": .string(registryName),
+                    // The offset it was planned at, as every operation's batch records it: what tells its events
+                    // from those of the next sync of the same registry (`pluginOperationBatch(containing:)`).
+                    "basis": .integer(plan.plannedAt),
+                ]
+            ])
         var events = plan.events(builder)
         var report = plan.report
         // A source with no plugin to offer (an error page, `{}`) would withdraw the whole registry, or record an error
