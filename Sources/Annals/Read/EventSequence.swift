@@ -5,6 +5,10 @@ import LMDB
 ///
 /// Iterate asynchronously (`for try await event in store.events(query)`) or synchronously through
 /// ``makeReader()``.
+///
+/// Once the store is closed (``EventStore/close()``), the next `next()` throws ``AnnalsError/closed``, also when
+/// events of the current chunk are still buffered, as a ``Subscription`` does; only a read that had already reached
+/// its end (or its limit) goes on returning `nil`.
 public struct EventSequence: AsyncSequence, Sendable {
     /// The element type.
     public typealias Element = RecordedEvent
@@ -29,10 +33,12 @@ public struct EventSequence: AsyncSequence, Sendable {
     public struct AsyncIterator: AsyncIteratorProtocol {
         var reader: EventReader
 
-        /// The next event, or `nil` at the end.
+        /// The next event, or `nil` at the end; throws ``AnnalsError/closed`` once the store is closed (also when
+        /// events are buffered), as ``EventReader/next()`` does.
         public mutating func next() async throws(AnnalsError) -> RecordedEvent? { try reader.next() }
 
-        /// The next event, or `nil` at the end.
+        /// The next event, or `nil` at the end; throws ``AnnalsError/closed`` once the store is closed (also when
+        /// events are buffered), as ``EventReader/next()`` does.
         public mutating func next(isolation actor: isolated (any Actor)?) async throws(AnnalsError) -> RecordedEvent? {
             try reader.next()
         }
@@ -72,7 +78,13 @@ public struct EventReader {
     }
 
     /// The next matching event, or `nil` at the end.
-    /// - Throws: ``AnnalsError/corruptRecord(offset:reason:)`` for a damaged record, ``AnnalsError/storage(_:)``.
+    ///
+    /// Once the store is closed (``EventStore/close()`` has been called, even if it is still finishing), it throws
+    /// ``AnnalsError/closed`` instead, also when events of the current chunk are still buffered (as a
+    /// ``Subscription`` does): a read does not go on delivering up to 2,047 events of a store its consumer can no
+    /// longer use. A read that had already reached its end or its limit goes on returning `nil`.
+    /// - Throws: ``AnnalsError/closed`` once the store is closed, ``AnnalsError/corruptRecord(offset:reason:)`` for a
+    ///   damaged record, ``AnnalsError/storage(_:)``.
     public mutating func next() throws(AnnalsError) -> RecordedEvent? {
         if let limit = query.limit, delivered >= limit {
             // A negative limit is refused as the plan refuses it, not read as 0.
@@ -82,6 +94,9 @@ public struct EventReader {
             }
             return nil
         }
+        // Checked for every event, not only at a refill: without it the buffered rest of a chunk was still delivered
+        // after the close. An atomic load, as a subscription's check.
+        if store.isClosed, !(finished && buffer.isEmpty && pendingFailure == nil) { throw .closed }
         while buffer.isEmpty {
             if let failure = pendingFailure {
                 pendingFailure = nil

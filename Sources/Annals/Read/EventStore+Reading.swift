@@ -66,7 +66,8 @@ extension EventStore {
         }
     }
 
-    /// The events matching `query`, read lazily in short transactions.
+    /// The events matching `query`, read lazily in short transactions. Once the store is closed, the sequence's next
+    /// `next()` throws ``AnnalsError/closed``, even with events buffered (``EventReader/next()``).
     public func events(_ query: EventQuery = EventQuery()) -> EventSequence {
         EventSequence(store: self, query: query)
     }

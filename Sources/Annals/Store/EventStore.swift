@@ -377,10 +377,11 @@ public final class EventStore: @unchecked Sendable {
 
     /// Finishes queued appends, syncs, stops the writer thread and closes the environment, releasing the store's
     /// files and locks: the directory may be opened again as soon as this returns. Later appends and reads fail
-    /// with ``AnnalsError/closed``. Called automatically when the store is released; a store released while a
-    /// dictionary training, an automatic snapshot or the catch-up of a view another process left behind still uses
-    /// it closes once that work ends, so call `close()` to release the directory at a known moment (it waits for
-    /// that work).
+    /// with ``AnnalsError/closed``, as does the next `next()` of a lazy read (``events(_:)``) or a ``Subscription``
+    /// already under way, whatever it has buffered. Called automatically when the store is released; a store
+    /// released while a dictionary training, an automatic snapshot or the catch-up of a view another process left
+    /// behind still uses it closes once that work ends, so call `close()` to release the directory at a known moment
+    /// (it waits for that work).
     ///
     /// A second, concurrent call waits for the first to finish. Two kinds of call return at once instead, and the
     /// close finishes in the background: from the writer thread (an append's completion), where the writer then
