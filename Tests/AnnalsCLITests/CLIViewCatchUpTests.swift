@@ -88,6 +88,29 @@ struct CLIViewCatchUpTests {
         }
     }
 
+    /// A close while the background catch-up replays: it ends after its current stretch (what it flushed is kept),
+    /// and the next open catches up the rest, to the same count.
+    @Test(.timeLimit(.minutes(5)))
+    func aCloseDuringABackgroundCatchUpLosesNothing() throws {
+        try withCLIFixture { fx in
+            let behind = 40_000
+            do {
+                let store = try Self.open(fx.store)
+                _ = try store.appendAndWait([NewEvent(type: "item.created")])
+                try fx.append(sampleLines(behind))
+                // Starts the catch-up in the background, which the close interrupts.
+                _ = try store.appendAndWait([NewEvent(type: "item.created")])
+                // A moment into the replay (on this machine, the close then came after its first flush, at 32,769).
+                usleep(300_000)
+                store.close()
+            }
+            let reopened = try Self.open(fx.store)
+            defer { reopened.close() }
+            #expect(try Self.checkpoint(reopened) == UInt64(behind + 2))
+            #expect(try Self.count(reopened) == UInt64(behind + 2))
+        }
+    }
+
     @Test(.timeLimit(.minutes(5)))
     func aFailedCatchUpIsReportedAndNotRetried() throws {
         try withCLIFixture { fx in

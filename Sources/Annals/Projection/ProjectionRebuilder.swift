@@ -158,6 +158,9 @@ final class ProjectionRebuilder {
         var below: [MemoryTables]?
         do {
             while true {
+                // A close waits for a catch-up in the background (and the writer for a rebuild's flushes): end at the
+                // next stretch rather than replay the rest of the log first. The last flush is kept, and resumed from.
+                if store.isClosed { throw AnnalsError.closed }
                 let head = try store.head().offset
                 guard head > position, head - position > UInt64(chunkSize) else { break }
                 let through = min(head, position + interval)

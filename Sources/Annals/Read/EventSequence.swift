@@ -9,6 +9,10 @@ import LMDB
 /// Once the store is closed (``EventStore/close()``), the next `next()` throws ``AnnalsError/closed``, also when
 /// events of the current chunk are still buffered, as a ``Subscription`` does; only a read that had already reached
 /// its end (or its limit) goes on returning `nil`.
+///
+/// A read is finite, so unlike a subscription (which waits for events and ends when its task is cancelled) it does
+/// not end early when its task is cancelled: `nil` would read as "no more events", and a consumer counting or
+/// auditing them could not tell a cancelled read from a complete one. Check `Task.isCancelled` in the loop to stop.
 public struct EventSequence: AsyncSequence, Sendable {
     /// The element type.
     public typealias Element = RecordedEvent
