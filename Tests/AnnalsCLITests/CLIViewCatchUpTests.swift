@@ -144,6 +144,40 @@ struct CLIViewCatchUpTests {
         }
     }
 
+    /// An application's knowledge view with an embedder of its own, and `annals append` (the default embedder):
+    /// the CLI's open rebuilt that view with its own embedder, leaving it outdated for the application. It now leaves
+    /// it (`OutdatedProjectionPolicy.rebuildOtherVersions`), and the application catches it up.
+    @Test(.timeLimit(.minutes(5)))
+    func theCLILeavesAnApplicationsKnowledgeViewToIt() throws {
+        try withCLIFixture { fx in
+            let options = StoreOptions(
+                projections: OntologyProjections.standard(embedder: FeatureHashingEmbedder(dimensions: 64)),
+                snapshotInterval: 0)
+            let store = try EventStore(path: fx.store, options: options)
+            defer { store.close() }
+            _ = try store.appendAndWait([
+                NewEvent(type: "thing.created", targetId: "t-1", metadata: ["thingType": "doc"]),
+                NewEvent(type: "knowledge.added", targetId: "k-1", metadata: ["thingId": "t-1", "text": "lmdb pages"]),
+            ])
+            try fx.append([
+                eventLine(type: "knowledge.added", target: "k-2", metadata: #"{"thingId":"t-1","text":"zstd frames"}"#)
+            ])
+            // It failed: "the view was built with configuration 'feature-hashing-v1-384;f16', this code uses
+            // 'feature-hashing-v1-64;f16'".
+            #expect(try store.knowledge().map(\.id).sorted() == ["k-1", "k-2"])
+            #expect(try store.search(SearchQuery("zstd")).first?.item.id == "k-2")
+            // The CLI, with the default embedder, cannot read that view: it says so, and the view stays as it is.
+            let cli = try fx.annals("knowledge")
+            #expect(cli.status == 9, "\(cli)")
+            #expect(cli.errors.contains("configuration"), "\(cli)")
+            #expect(try store.knowledge().count == 2)
+            // Things and connections need no embedder: the CLI reads them all the same (it exited 9 too).
+            let things = try fx.annals("things")
+            #expect(things.status == Exit.ok, "\(things)")
+            #expect(try things.objects().map { $0.string("id") } == ["t-1"])
+        }
+    }
+
     @Test(.timeLimit(.minutes(5)))
     func aReadOnlyStoreStillSaysAWritableOpenCatchesItUp() throws {
         try withCLIFixture { fx in

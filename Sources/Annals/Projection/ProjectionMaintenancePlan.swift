@@ -35,7 +35,13 @@ struct ProjectionMaintenancePlan {
             for entry in available {
                 guard let state = try catalog.state(entry.name, txn.handle) else { continue }
                 if !state.matches(entry.projection) || state.checkpoint > head {
-                    guard policy == .rebuild else {
+                    // Another configuration of this version: the view of a process configured otherwise, left to it.
+                    if policy == .rebuildOtherVersions, state.version == entry.projection.version,
+                        state.checkpoint <= head
+                    {
+                        continue
+                    }
+                    guard policy != .refuse else {
                         throw AnnalsError.projectionUnavailable(
                             name: entry.name,
                             reason: Self.outdatedReason(state, entry.projection, head: head)

@@ -7,7 +7,9 @@ extension EventStore {
     ///
     /// - Throws: ``AnnalsError/projectionUnavailable(name:reason:)`` when a built-in projection is not registered or
     ///   not up to date (see ``StoreOptions/outdatedProjections``) or behind the log head where it cannot be caught
-    ///   up (a store opened read-only; inside a read transaction; a catch-up that failed), whatever `body` throws: an ``AnnalsError`` as it
+    ///   up (a store opened read-only; inside a read transaction; a catch-up that failed); for the knowledge view
+    ///   other than behind (not registered, built with another embedder), only its queries throw it, and `body` can
+    ///   read the things and connections; whatever `body` throws: an ``AnnalsError`` as it
     ///   is, an `LMDBError` as ``AnnalsError/storage(_:)``, any other error as ``AnnalsError/io(_:)`` with its
     ///   description (to keep an error of your own, return it from `body` as a value, such as a `Result`).
     public func read<R>(_ body: (OntologyView) throws -> R) throws(AnnalsError) -> R {
@@ -46,14 +48,24 @@ extension EventStore {
         }
     }
 
-    /// The live views in `txn`, as of its log head.
+    /// The live views in `txn`, as of its log head. A knowledge view that is unavailable for any reason but being
+    /// behind (caught up by ``readingLiveViews(_:)`` before the caller's closure runs) fails only the knowledge
+    /// queries: one built with another embedder (an application's, read by the CLI) or not registered leaves the
+    /// things and connections readable.
     func liveView(_ txn: borrowing Transaction) throws -> OntologyView {
         let head = try txn.lastOffset(schema)
         let handle = txn.handle
+        let knowledge: Result<any ProjectionReader, AnnalsError>
+        do {
+            knowledge = .success(try liveTables("knowledge", head: head, handle))
+        } catch let behind as ViewLeftBehind {
+            throw behind
+        } catch {
+            knowledge = .failure(AnnalsError(error))
+        }
         return OntologyView(
             things: try liveTables("things", head: head, handle),
-            connections: try liveTables("connections", head: head, handle),
-            knowledge: try liveTables("knowledge", head: head, handle), offset: head)
+            connections: try liveTables("connections", head: head, handle), knowledgeSource: knowledge, offset: head)
     }
 
     /// The current tables of projection `name` in `txn`, checked to be built by this code and at `head`.

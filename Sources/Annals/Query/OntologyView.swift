@@ -10,7 +10,9 @@
 public struct OntologyView {
     let things: any ProjectionReader
     let connectionTables: any ProjectionReader
-    let knowledgeTables: any ProjectionReader
+    /// The knowledge tables, or why they cannot be read (a live knowledge view built with another embedder, say),
+    /// which only the knowledge queries throw: things and connections need no embedder.
+    let knowledgeSource: Result<any ProjectionReader, AnnalsError>
     /// The log offset the view reflects.
     public let offset: UInt64
 
@@ -18,10 +20,22 @@ public struct OntologyView {
         things: any ProjectionReader, connections: any ProjectionReader, knowledge: any ProjectionReader,
         offset: UInt64
     ) {
+        self.init(things: things, connections: connections, knowledgeSource: .success(knowledge), offset: offset)
+    }
+
+    init(
+        things: any ProjectionReader, connections: any ProjectionReader,
+        knowledgeSource: Result<any ProjectionReader, AnnalsError>, offset: UInt64
+    ) {
         self.things = things
         self.connectionTables = connections
-        self.knowledgeTables = knowledge
+        self.knowledgeSource = knowledgeSource
         self.offset = offset
+    }
+
+    /// The knowledge tables; throws why they cannot be read.
+    var knowledgeTables: any ProjectionReader {
+        get throws(AnnalsError) { try knowledgeSource.get() }
     }
 
     // MARK: Things

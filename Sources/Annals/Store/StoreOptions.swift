@@ -86,7 +86,8 @@ public struct StoreOptions: Sendable {
     }
 }
 
-/// What opening a writable store does with a projection whose view was built by another version of its code.
+/// What opening a writable store does with a projection whose view was built by another version or configuration of its
+/// code.
 public enum OutdatedProjectionPolicy: Sendable, Equatable {
     /// Rebuild the view from the log before the open returns (the default). The old view stays readable by other
     /// processes until the rebuilt one is swapped in; a killed open resumes the rebuild next time.
@@ -94,4 +95,12 @@ public enum OutdatedProjectionPolicy: Sendable, Equatable {
     /// Fail the open with ``AnnalsError/projectionUnavailable(name:reason:)``, so that an operator runs
     /// `annals rebuild` at a time of their choosing.
     case refuse
+    /// Rebuild a view built by another version of its projection, as ``rebuild`` does, but leave alone one built by
+    /// the same version with another configuration: the view of a process that configured the projection otherwise
+    /// (an application's knowledge view with an embedder of its own, opened by `annals`, which has the default
+    /// one). This process then neither applies nor reads that view (its reads fail with
+    /// ``AnnalsError/projectionUnavailable(name:reason:)``), and the process that configured it catches it up. What
+    /// the `annals` CLI uses for its writable opens; an explicit ``EventStore/rebuild(_:verify:progress:)`` still
+    /// rebuilds it with this process's configuration.
+    case rebuildOtherVersions
 }

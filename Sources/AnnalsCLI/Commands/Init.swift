@@ -10,7 +10,9 @@ struct Init: ParsableCommand {
     @OptionGroup var location: StoreLocation
 
     func run() throws {
-        let store = try EventStore(path: location.path)
+        // Like every writable open of the CLI, it leaves a view of another configuration to its application.
+        let store = try EventStore(
+            path: location.path, options: StoreOptions(outdatedProjections: .rebuildOtherVersions))
         let head = try store.head()
         let created = store.isNewlyCreated
         store.close()

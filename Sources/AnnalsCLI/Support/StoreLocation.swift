@@ -40,10 +40,14 @@ struct StoreLocation: ParsableArguments {
         try open(writing: false) { try $0.checkViewPages(of: OntologyProjections.names) }
     }
 
-    /// Opens the store for appending; it must exist (`annals init`).
+    /// Opens the store for appending; it must exist (`annals init`). A view built by another configuration of a
+    /// built-in projection (an application's knowledge view with an embedder of its own) is left to that application,
+    /// not rebuilt with the CLI's (`OutdatedProjectionPolicy.rebuildOtherVersions`): `annals rebuild` does that when
+    /// asked.
     func openForWriting(_ options: StoreOptions = StoreOptions()) throws -> EventStore {
         var options = options
         options.createIfMissing = false
+        options.outdatedProjections = .rebuildOtherVersions
         return try EventStore(path: path, options: options)
     }
 
