@@ -351,6 +351,7 @@ struct CLIReplayAuditTests {
                     }
                 ),
                 (["--actor", "nobody"], (1, 240), ["actor": "nobody"], { _ in false }),
+                (["--target", "thing-4"], (1, 240), ["target": "thing-4"], { $0.string("targetId") == "thing-4" }),
             ]
             for (arguments, range, filters, passes) in cases {
                 let result = try fx.run(["audit", "--format", "json", "--store", fx.store] + arguments)
@@ -362,6 +363,18 @@ struct CLIReplayAuditTests {
                 let reportedFilters = (report.object("filters")?.raw ?? [:]).mapValues { "\($0)" }
                 #expect(reportedFilters == filters, "\(arguments): \(report.object("filters") ?? report)")
             }
+            // `--type`, exact or a pattern, repeatable, as `read` takes it (audit had no such filter).
+            let failures = try fx.run(
+                ["audit", "--type", "*_failed", "--type", "sync.started", "--group", "org-1", "--store", fx.store])
+            #expect(failures.status == Exit.ok, "\(failures)")
+            let report = try failures.object()
+            try expectReport(
+                report,
+                matches: all.filter {
+                    let type = $0.string("type") ?? ""
+                    return (type.hasSuffix("_failed") || type == "sync.started") && $0.string("groupId") == "org-1"
+                }, head: head, range: (1, 240))
+            #expect(report.object("filters")?.array("types") as? [String] == ["*_failed", "sync.started"])
         }
     }
 
@@ -409,7 +422,8 @@ struct CLIReplayAuditTests {
         ["--since", "yesterday"],
         ["--until", "2026-13-01"],
         ["--actor"],
-        ["--type", "item.created"],
+        ["--type", "item created"],
+        ["--target", ""],
         ["--bogus"],
     ]
 

@@ -8,51 +8,23 @@ struct Audit: ParsableCommand {
         discussion: """
             The report is anchored to the head hash when it started (HASH@OFFSET) and is deterministic: the same log \
             gives byte-identical output. Exit code 1 when the verification of the range finds damage.
-            Example: annals audit --group org-acme --since 2026-11-01 --format table
+            Example: annals audit --group org-acme --since 2026-11-01 --type 'plugin_*' --format table
             """)
 
     @OptionGroup var location: StoreLocation
 
-    @Option(help: "The first offset to include.")
-    var from: WholeNumber<UInt64> = 1
-
-    @Option(help: "The last offset to include.")
-    var to: WholeNumber<UInt64>?
-
-    @Option(help: ArgumentHelp("Only events at or after this time (ms since 1970 or ISO 8601).", valueName: "time"))
-    var since: TimeArgument?
-
-    @Option(help: ArgumentHelp("Only events before this time.", valueName: "time"))
-    var until: TimeArgument?
-
-    @Option(help: "Only events by this actor.")
-    var actor: String?
-
-    @Option(help: "Only events of this group.")
-    var group: String?
+    /// `--from`, `--to`, `--type`, `--actor`, `--target`, `--group`, `--since` and `--until`, checked as `read` checks
+    /// them.
+    @OptionGroup var filters: EventFilterOptions
 
     @Option(
         help: "json (default: one JSON object on one line), jsonl (the same, as the other commands spell it) or table.")
     var format: AuditFormat = .json
 
-    func validate() throws {
-        if from.value == 0 { throw ValidationError("--from must be at least 1") }
-        if let to, to.value < from.value {
-            throw ValidationError("--to (\(to.value)) is before --from (\(from.value))")
-        }
-        if let since, let until, until.milliseconds <= since.milliseconds {
-            throw ValidationError("--until must be after --since")
-        }
-        try OntologyArguments.checkIdentifiers([actor, group], flags: ["--actor", "--group"])
-    }
-
     func run() throws {
         let store = try location.openForReading()
         defer { store.close() }
-        let report = try store.audit(
-            EventQuery(
-                from: from.value, to: to?.value ?? .max, actorId: actor, groupId: group, since: since?.milliseconds,
-                until: until?.milliseconds))
+        let report = try store.audit(filters.query())
         if format != .table {
             try Output.standard.line(report.json.canonicalBytes)
         } else {
