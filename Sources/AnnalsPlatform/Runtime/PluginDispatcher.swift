@@ -110,7 +110,9 @@ public struct PluginDispatcher: Sendable {
             for (installId, list) in patterns.sorted(by: { $0.key < $1.key }) {
                 guard let thing = try view.thing(installId), let install = PluginInstall(thing) else { continue }
                 let cursor = PluginSubscription.cursorName(organization: install.organization, plugin: install.name)
-                let position = try store.cursor(named: cursor)?.offset ?? install.installedOffset
+                // Delivery starts at the install: a cursor left by an earlier install of the name (removed since, by
+                // a rollback or an update that dropped it) is behind it, and the events in between predate this one.
+                let position = max(try store.cursor(named: cursor)?.offset ?? 0, install.installedOffset)
                 result.append(
                     PluginSubscription(
                         organization: install.organization, plugin: install.name,

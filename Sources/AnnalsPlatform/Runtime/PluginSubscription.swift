@@ -16,7 +16,9 @@ public struct PluginSubscription: Sendable, Hashable {
     public var cursor: String
     /// The offset the install was created at: events before it are not delivered.
     public var installedOffset: UInt64
-    /// The last offset acknowledged (everything through it was handled or dead-lettered).
+    /// The last offset acknowledged (everything through it was handled or dead-lettered), or ``installedOffset`` when
+    /// the cursor has none past it (a cursor left by an earlier install of the name, removed since, counts from
+    /// this install: the events before it are not delivered).
     public var position: UInt64
     /// The unresolved dead letters.
     public var deadLetters: Int
