@@ -90,6 +90,11 @@ extension PluginRuntime {
         }) {
             let (job, token) = next
             Task.detached { [self] in
+                // A cancellation requested from another process reaches this one through the job's cancel stream.
+                let watcher = watchCancellation(of: job.id, token)
+                defer { watcher.cancel() }
+                // `nil` when the job was cancelled by another process before it started: its
+                // `plugin_action_initiated` is then refused by its version check.
                 let outcome = try? await execute(
                     job.prepared, id: job.id, actorId: job.actorId, limits: job.limits, cancellation: token,
                     trigger: ["kind": "job"], streamVersion: 1)
@@ -125,36 +130,46 @@ extension PluginRuntime {
     }
 
     /// Cancels a job: a queued one is cancelled before it starts (`plugin_job_cancelled`), a running one is
-    /// stopped and fails with `cancelled`. Works across processes: the request is recorded as an event that the
-    /// process running the job watches.
-    /// - Returns: The job's state after the request.
+    /// stopped and fails with `cancelled`. Works across processes: a queued job's `plugin_job_cancelled` is appended
+    /// at the version of its `plugin_job_queued`, as its `plugin_action_initiated` is, so whichever process holds the
+    /// job, either it never starts or it started first and is stopped; a running job is stopped by a request
+    /// recorded as an event (`plugin_job_cancel_requested`) that the process running it watches.
+    /// - Returns: The job's state after the request: `cancelled` for a queued job, `running` for a running one (it
+    ///   fails with `cancelled` once its process has stopped it), or the state of a job that had already ended.
     /// - Throws: ``PlatformError/notFound(_:)`` for an unknown job.
     public func cancel(job id: String, actorId: String) async throws(PlatformError) -> JobStatus.State {
         guard let status = try job(id) else { throw .notFound("no job '\(id)'") }
         guard status.state == .queued || status.state == .running else { return status.state }
-        let local: Bool = jobs.withLock { table in
+        jobs.withLock { table in
             guard let organization = table.waiting.first(where: { $0.value.contains { $0.id == id } })?.key else {
-                return false
+                return
             }
             table.waiting[organization]?.removeAll { $0.id == id }
             table.tokens[id] = nil
-            return true
         }
-        if local || (status.state == .queued && !isAlive(status)) {
-            _ = try await append(
-                NewEvent(
-                    type: ExecutionEventType.jobCancelled, actorId: actorId, targetId: ExecutionEventType.stream(id),
-                    groupId: status.organization, metadata: ["correlationId": .string(id)], expectedVersion: 1))
-            let waiters = jobs.withLock { $0.waiters.removeValue(forKey: id) ?? [] }
-            for waiter in waiters { waiter.resume(returning: nil) }
-            return .cancelled
+        if status.state == .queued {
+            do {
+                _ = try await store.append(
+                    NewEvent(
+                        type: ExecutionEventType.jobCancelled, actorId: actorId,
+                        targetId: ExecutionEventType.stream(id), groupId: status.organization,
+                        metadata: ["correlationId": .string(id)], expectedVersion: 1))
+                let waiters = jobs.withLock { $0.waiters.removeValue(forKey: id) ?? [] }
+                for waiter in waiters { waiter.resume(returning: nil) }
+                return .cancelled
+            } catch AnnalsError.versionConflict {
+                // It started meanwhile (or another cancel recorded it): stop it as a running job.
+                guard let now = try job(id), now.state == .running else { return try job(id)?.state ?? .cancelled }
+            } catch {
+                throw .store(error)
+            }
         }
         jobs.withLock { $0.tokens[id] }?.cancel()
         _ = try await append(
             NewEvent(
                 type: ExecutionEventType.jobCancelRequested, actorId: actorId, targetId: Self.cancelStream(id),
                 groupId: status.organization, metadata: ["correlationId": .string(id)]))
-        return status.state
+        return .running
     }
 
     /// The stream where cancellation requests of job `id` are recorded (separate from the execution's stream,

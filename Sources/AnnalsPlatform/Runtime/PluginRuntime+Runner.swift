@@ -34,8 +34,10 @@ extension PluginRuntime {
         }
         if let pages = metadata["limits"]?["memoryPages"]?.int64Value { limits.maxMemoryPages = Int(pages) }
 
-        // Wait for a slot; a cancellation request while waiting ends the job before it starts.
+        // Wait for a slot; a cancellation while waiting ends the job before it starts.
         while true {
+            // Cancelled by another process (`plugin_job_cancelled`, which `cancel` appends for a queued job).
+            guard try job(id)?.state == .queued else { return nil }
             if try cancelRequested(id) {
                 _ = try await append(
                     NewEvent(
@@ -51,7 +53,23 @@ extension PluginRuntime {
             try? await Task.sleep(for: .milliseconds(50))
         }
         let token = CancellationToken()
-        let watcher = Task.detached { [self] in
+        let watcher = watchCancellation(of: id, token)
+        defer { watcher.cancel() }
+        do {
+            return try await execute(
+                prepared, id: id, actorId: actorId, limits: limits, cancellation: token, trigger: ["kind": "job"],
+                streamVersion: 1)
+        } catch {
+            // Cancelled between the last look and the start: its `plugin_action_initiated` was refused.
+            if case .store(.versionConflict) = error, try job(id)?.state == .cancelled { return nil }
+            throw error
+        }
+    }
+
+    /// Cancels `token` once a cancellation of job `id` is requested (`plugin_job_cancel_requested`, from any
+    /// process), checking every 50 ms until the returned task is cancelled.
+    func watchCancellation(of id: String, _ token: CancellationToken) -> Task<Void, Never> {
+        Task.detached { [self] in
             while !Task.isCancelled {
                 if (try? cancelRequested(id)) == true {
                     token.cancel()
@@ -60,10 +78,6 @@ extension PluginRuntime {
                 try? await Task.sleep(for: .milliseconds(50))
             }
         }
-        defer { watcher.cancel() }
-        return try await execute(
-            prepared, id: id, actorId: actorId, limits: limits, cancellation: token, trigger: ["kind": "job"],
-            streamVersion: 1)
     }
 
     /// Whether someone asked to cancel job `id`: a `plugin_job_cancel_requested` event on its cancel stream (any

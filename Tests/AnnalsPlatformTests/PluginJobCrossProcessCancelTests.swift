@@ -1,0 +1,54 @@
+import Annals
+import AnnalsPlatform
+import AnnalsSandbox
+import Testing
+
+@Suite("Cancelling a job that another runtime accepted with submit")
+struct PluginJobCrossProcessCancelTests {
+    @Test("a running job is stopped by a cancel from another runtime, through its cancel stream")
+    func runningJobIsStopped() async throws {
+        try await withRuntime(installing: ["runaway"], limits: SandboxLimits(fuel: .max, timeout: .seconds(20))) {
+            runtime, _, _ in
+            let ticket = try await runtime.submit(
+                "runaway", action: "run", organization: "acme", input: "{}", actorId: "ana")
+            for _ in 0..<200 where try runtime.job(ticket.id)?.state != .running {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            // Another runtime on the store, as `annals plugin cancel` in another process: it holds no token of the job.
+            let other = PluginRuntime(store: runtime.store)
+            #expect(try await other.cancel(job: ticket.id, actorId: "ops") == .running)
+            let clock = ContinuousClock()
+            let start = clock.now
+            let outcome = try #require(await runtime.wait(forJob: ticket.id))
+            #expect(outcome.failure?.kind == .cancelled)
+            #expect(clock.now - start < .seconds(10))
+            #expect(try runtime.job(ticket.id)?.errorKind == "cancelled")
+        }
+    }
+
+    @Test("a queued job cancelled from another runtime never starts there")
+    func queuedJobNeverStarts() async throws {
+        try await withRuntime(
+            installing: ["runaway"], limits: SandboxLimits(fuel: .max, timeout: .seconds(20)), jobConcurrency: 1
+        ) { runtime, _, _ in
+            let first = try await runtime.submit(
+                "runaway", action: "run", organization: "acme", input: "{}", actorId: "ana")
+            let second = try await runtime.submit(
+                "runaway", action: "run", organization: "acme", input: "{}", actorId: "ana")
+            for _ in 0..<200 where try runtime.job(first.id)?.state != .running {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            let other = PluginRuntime(store: runtime.store)
+            #expect(try await other.cancel(job: second.id, actorId: "ops") == .cancelled)
+            // The first ends; the second's turn comes, and it does not start.
+            _ = try await runtime.cancel(job: first.id, actorId: "ana")
+            _ = await runtime.wait(forJob: first.id)
+            #expect(await runtime.wait(forJob: second.id) == nil)
+            #expect(try runtime.job(second.id)?.state == .cancelled)
+            #expect(
+                try executionEvents(runtime.store, second.id).map(\.type) == [
+                    "plugin_job_queued", "plugin_job_cancelled",
+                ])
+        }
+    }
+}
