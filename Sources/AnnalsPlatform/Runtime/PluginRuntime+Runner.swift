@@ -28,7 +28,8 @@ extension PluginRuntime {
         let prepared = try prepare(
             status.plugin, action: status.action, organization: status.organization, input: input)
         var limits = defaultLimits
-        if let fuel = metadata["limits"]?["fuel"]?.int64Value { limits.fuel = UInt64(fuel) }
+        // The fuel is a UInt64: a budget past Int64.max (`--fuel 18446744073709551615`) is read as what it is.
+        if case .number(let text)? = metadata["limits"]?["fuel"], let fuel = UInt64(text) { limits.fuel = fuel }
         if let timeout = metadata["limits"]?["timeoutMs"]?.doubleValue {
             limits.timeout = .milliseconds(Int64(timeout))
         }

@@ -1,0 +1,42 @@
+import AnnalsTestSupport
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+@Suite("annals plugin run --async: the job runs with the limits it was queued with")
+struct CLIPluginAsyncLimitsTests {
+    @Test("a fuel budget past Int64.max reaches the job's runner, and its initiated event records it")
+    func fuelPastInt64Max() throws {
+        let registry = RepositoryPaths.examplePlugins + "/registry.json"
+        try #require(FileManager.default.fileExists(atPath: registry), "run `make plugins` first")
+        try withCLIFixture { fx in
+            try fx.initStore()
+            try #require(try fx.annals("plugin", "sync", registry).status == Exit.ok)
+            try #require(try fx.annals("plugin", "install", "echo", "--group", "acme").status == Exit.ok)
+            let fuel = "10000000000000000000"  // more than Int64.max, less than UInt64.max
+            let submitted = try fx.annals(
+                "plugin", "run", "echo", "echo", "--group", "acme", "--async", "--fuel", fuel, "--memory-pages", "100",
+                "--timeout", "7.5")
+            try #require(submitted.status == Exit.ok, "\(submitted)")
+            let job = try #require(try submitted.object().string("job"))
+            var state: String?
+            for _ in 0..<200 {
+                state = try fx.annals("plugin", "jobs", "--group", "acme").objects().first { $0.string("id") == job }?
+                    .string("state")
+                if state == "executed" { break }
+                usleep(50_000)
+            }
+            #expect(state == "executed")
+            let queued = try fx.annals("read", "--target", "execution:\(job)", "--type", "plugin_job_queued")
+            let initiated = try fx.annals("read", "--target", "execution:\(job)", "--type", "plugin_action_initiated")
+            for recorded in [queued, initiated] {
+                #expect(recorded.output.contains(#""fuel":\#(fuel)"#), "\(recorded)")
+                #expect(recorded.output.contains(#""memoryPages":100"#), "\(recorded)")
+                #expect(recorded.output.contains(#""timeoutMs":7500"#), "\(recorded)")
+            }
+        }
+    }
+}
