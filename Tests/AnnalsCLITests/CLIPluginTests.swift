@@ -92,6 +92,24 @@ struct CLIPluginTests {
         }
     }
 
+    @Test("plugin history names a store rollback's events as a rollback, not by their event type")
+    func historyKnowsStoreRollbacks() throws {
+        try withCLIFixture { fx in
+            let install = try Self.installPortfolio(fx)
+            let summary = try #require(install.objects().last)
+            let last = try #require(summary.int("offset"))
+            let first = last - (try #require(summary.int("events"))) + 1
+            let rollback = try fx.annals("rollback", "--to", "\(first - 1)", "--group", "acme")
+            try #require(rollback.status == Exit.ok, "\(rollback)")
+            let history = try fx.annals("plugin", "history", "portfolio", "--group", "acme")
+            #expect(history.status == Exit.ok, "\(history)")
+            let entries = history.objects()
+            #expect(entries.map { $0.string("operation") } == ["install", "rollback"], "\(history)")
+            // It said "thing.deleted".
+            #expect(entries.last?.string("type") == "thing.deleted")
+        }
+    }
+
     @Test("rollback --to inside a registry sync's batch is refused, naming the sync")
     func coreCommandsKnowSyncBatches() throws {
         try withCLIFixture { fx in

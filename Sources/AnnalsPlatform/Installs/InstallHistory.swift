@@ -8,7 +8,9 @@ public struct InstallHistoryEntry: Sendable, Hashable {
     public var streamVersion: UInt64
     /// The event type (`thing.created`, `thing.updated`, `thing.restored`, `thing.deleted`).
     public var type: String
-    /// What did it: `install`, `update`, `pin`, `unpin`, `rollback`, or the operation recorded in the metadata.
+    /// What did it: `install`, `update`, `pin`, `unpin`, `rollback` (a plugin rollback, or the compensating events of
+    /// a store rollback, `annals rollback`), or the operation recorded in the metadata; the event type when it
+    /// records none.
     public var operation: String
     /// The plugin version after the event, or `nil` when the event removed the install.
     public var pluginVersion: String?
@@ -45,7 +47,10 @@ public struct InstallHistoryEntry: Sendable, Hashable {
             default:
                 if let next = metadata["properties"]?["version"]?.stringValue { version = next }
             }
-            let operation = metadata["plugin"]?["operation"]?.stringValue ?? event.type
+            // A store rollback's compensating events (`annals rollback`, `EventStore.rollback`) carry
+            // `metadata.rollback` instead of `metadata.plugin`: a rollback all the same, not a bare `thing.deleted`.
+            let operation =
+                metadata["plugin"]?["operation"]?.stringValue ?? (metadata["rollback"] != nil ? "rollback" : event.type)
             return InstallHistoryEntry(
                 offset: event.offset, streamVersion: event.version, type: event.type, operation: operation,
                 pluginVersion: version, actorId: event.actorId, timestamp: event.timestamp,
