@@ -46,4 +46,58 @@ struct CLIPluginJobCancelTests {
             #expect(events == ["plugin_job_queued", "plugin_job_cancelled"])
         }
     }
+
+    /// A dispatch delivery runs in the dispatcher's batch, which watches no cancel requests: `plugin cancel` printed
+    /// `running` and recorded one that nothing acted on. It is refused now, and nothing is recorded.
+    @Test("plugin cancel of a running dispatch delivery exits 2 and records nothing")
+    func runningDeliveryIsRefused() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            try fx.append([
+                #"{"type":"plugin_action_initiated","targetId":"execution:delivery-1","groupId":"acme","#
+                    + #""metadata":{"correlationId":"delivery-1","plugin":"echo","action":"on_event","#
+                    + #""trigger":{"kind":"event","eventOffset":1},"host":{"pid":1,"hostname":"another-host.invalid"}}}"#
+            ])
+            let head = try fx.head().int("offset")
+            let cancel = try fx.annals("plugin", "cancel", "delivery-1")
+            #expect(cancel.status == Exit.invalidInput, "\(cancel)")
+            #expect(
+                cancel.errors.contains("is a delivery of 'plugin dispatch', which cannot be cancelled"), "\(cancel)")
+            #expect(try fx.head().int("offset") == head)
+        }
+    }
+
+    /// `plugin jobs` lists a running `plugin run`; `plugin cancel` printed `running` for it and recorded a request
+    /// that nothing watched, so the run went on to its time limit.
+    @Test("a running plugin run is stopped by plugin cancel from another process")
+    func runningRunIsCancelled() throws {
+        let registry = RepositoryPaths.examplePlugins + "/registry.json"
+        try #require(FileManager.default.fileExists(atPath: registry), "run `make plugins` first")
+        try withCLIFixture { fx in
+            try fx.initStore()
+            try #require(try fx.annals("plugin", "sync", registry).status == Exit.ok)
+            try #require(try fx.annals("plugin", "install", "runaway", "--group", "acme").status == Exit.ok)
+            let run = try fx.start([
+                "plugin", "run", "runaway", "run", "--group", "acme", "--fuel", "100000000000000", "--timeout", "60",
+                "--store", fx.store,
+            ])
+            var running: String?
+            #expect(
+                try waitUntil(timeout: 30, interval: 0.1) {
+                    running = try fx.annals("plugin", "jobs", "--group", "acme").objects().first {
+                        $0.string("plugin") == "runaway" && $0.string("state") == "running"
+                    }?.string("id")
+                    return running != nil
+                })
+            let id = try #require(running)
+            let started = Date()
+            let cancel = try fx.annals("plugin", "cancel", id)
+            #expect(cancel.status == Exit.ok, "\(cancel)")
+            #expect(try cancel.object().string("state") == "running")
+            let outcome = run.finish(timeout: 30)
+            #expect(Date().timeIntervalSince(started) < 20, "it ran to its time limit")
+            #expect(outcome.status == 13, "\(outcome)")
+            #expect(try outcome.object().string("errorKind") == "cancelled", "\(outcome)")
+        }
+    }
 }

@@ -135,11 +135,21 @@ extension PluginRuntime {
     /// job, either it never starts or it started first and is stopped; a running job is stopped by a request
     /// recorded as an event (`plugin_job_cancel_requested`) that the process running it watches.
     /// - Returns: The job's state after the request: `cancelled` for a queued job, `running` for a running one (it
-    ///   fails with `cancelled` once its process has stopped it), or the state of a job that had already ended.
-    /// - Throws: ``PlatformError/notFound(_:)`` for an unknown job.
+    ///   fails with `cancelled` once its process has stopped it), or the state of a job that had already ended. A
+    ///   running execution of ``run(_:action:organization:input:actorId:limits:cancellation:)`` is stopped the same
+    ///   way.
+    /// - Throws: ``PlatformError/notFound(_:)`` for an unknown job; ``PlatformError/invalidArgument(_:)`` for a
+    ///   running delivery of ``PluginDispatcher``, which cannot be cancelled.
     public func cancel(job id: String, actorId: String) async throws(PlatformError) -> JobStatus.State {
         guard let status = try job(id) else { throw .notFound("no job '\(id)'") }
         guard status.state == .queued || status.state == .running else { return status.state }
+        // A dispatch delivery runs in the dispatcher's batch, which watches no requests: one would be recorded and
+        // never acted on.
+        if try isDelivery(id) {
+            throw .invalidArgument(
+                "execution '\(id)' is a delivery of 'plugin dispatch', which cannot be cancelled: stop the dispatcher, "
+                    + "or let its time limit end it")
+        }
         jobs.withLock { table in
             guard let organization = table.waiting.first(where: { $0.value.contains { $0.id == id } })?.key else {
                 return
@@ -170,6 +180,19 @@ extension PluginRuntime {
                 type: ExecutionEventType.jobCancelRequested, actorId: actorId, targetId: Self.cancelStream(id),
                 groupId: status.organization, metadata: ["correlationId": .string(id)]))
         return .running
+    }
+
+    /// Whether execution `id` is a delivery of an event to a subscribed plugin (its `plugin_action_initiated` has
+    /// `trigger.kind` `event`).
+    private func isDelivery(_ id: String) throws(PlatformError) -> Bool {
+        do throws(AnnalsError) {
+            var reader = try store.stream(ExecutionEventType.stream(id)).makeReader()
+            let first = try reader.next()
+            return first?.type == ExecutionEventType.initiated
+                && first?.metadata["trigger"]?["kind"]?.stringValue == "event"
+        } catch {
+            throw .store(error)
+        }
     }
 
     /// The stream where cancellation requests of job `id` are recorded (separate from the execution's stream,

@@ -34,9 +34,14 @@ extension PluginRuntime {
                 of: error, name, action: action, organization: organization, input: Array(input.utf8), id: id,
                 actorId: actorId, limits: limits, trigger: ["kind": "run"])
         }
+        // `plugin jobs` lists this execution while it runs, and `plugin cancel` (from any process) records a request
+        // for it: watched as a job's is, and stopping it with `cancelled`.
+        let token = cancellation ?? CancellationToken()
+        let watcher = watchCancellation(of: id, token)
+        defer { watcher.cancel() }
         return try await execute(
-            prepared, id: id, actorId: actorId, limits: limits, cancellation: cancellation,
-            trigger: ["kind": "run"], streamVersion: 0)
+            prepared, id: id, actorId: actorId, limits: limits, cancellation: token, trigger: ["kind": "run"],
+            streamVersion: 0)
     }
 
     /// ``prepare(_:action:organization:input:)`` for a job: a module refused before it could start is recorded as a
