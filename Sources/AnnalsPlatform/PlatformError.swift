@@ -24,6 +24,9 @@ public enum PlatformError: Error, Sendable, CustomStringConvertible {
     /// may run: refused before the module is loaded, whatever it exports, and not recorded as an execution (nothing
     /// of the plugin ran). `declared` lists the actions it does declare (empty when it declares none).
     case actionNotDeclared(plugin: String, version: String, action: String, declared: [String])
+    /// Another dispatcher (in this process or another) is delivering events to the same subscriptions: the message
+    /// names its lock. At most one runs at a time (``PluginDispatcher``), so that no event is delivered twice.
+    case dispatcherRunning(String)
     /// The engine failed.
     case store(AnnalsError)
 
@@ -45,6 +48,7 @@ public enum PlatformError: Error, Sendable, CustomStringConvertible {
                 + (declared.isEmpty
                     ? "(its manifest declares no actions, so none can run)"
                     : "(it declares: \(declared.joined(separator: ", ")))")
+        case .dispatcherRunning(let message): message
         case .store(let error): error.description
         }
     }

@@ -41,6 +41,28 @@ struct CLIPluginRuntimeTests {
         }
     }
 
+    /// Two dispatchers of the same subscriptions each delivered every event; a second one now exits 3 while the first
+    /// runs, naming the lock, and runs once the first has stopped.
+    @Test("plugin dispatch exits 3 while a dispatch --follow of the same subscriptions runs")
+    func oneDispatcherAtATime() throws {
+        try withPlugins([]) { fx in
+            let follower = try fx.start(["plugin", "dispatch", "--follow", "--store", fx.store])
+            var second: CLIResult?
+            #expect(
+                try waitUntil(timeout: 30, interval: 0.1) {
+                    second = try fx.annals("plugin", "dispatch")
+                    return second?.status == 3
+                })
+            #expect(second?.errors.contains("another dispatcher holds") == true, "\(String(describing: second))")
+            // Another organization's dispatcher would deliver some of the same events: refused too.
+            #expect(try fx.annals("plugin", "dispatch", "--group", "acme").status == 3)
+            follower.kill(SIGTERM)
+            let stopped = follower.finish(timeout: 30)
+            #expect(stopped.status == Exit.ok, "\(stopped)")
+            #expect(try fx.annals("plugin", "dispatch").status == Exit.ok)
+        }
+    }
+
     /// Each run appends its own audit events (initiated, then executed), which name the plugin in `metadata.plugin`:
     /// no batch of a plugin operation. Before, every event whose `metadata.plugin` had no `basis` carried the same
     /// mark, so three runs read as one batch, and `rollback --to` between two of them was refused.

@@ -91,6 +91,7 @@ struct CLIFailure: Error, CustomStringConvertible {
         case .resolutionFailed: self.init(.unresolvable, error.description)
         case .permissionsNotGranted: self.init(.permissionsNotGranted, error.description)
         case .pinned: self.init(.pinned, error.description)
+        case .dispatcherRunning: self.init(.versionConflict, error.description)
         case .store(let error):
             self.init(error)
             if case .conflictingAppend = error {

@@ -22,13 +22,19 @@ import Foundation
 ///   `PluginRuntime.run` records it, once per waiting event however many passes find it refused; the event is not
 ///   consumed or dead-lettered, and delivery resumes at it once the artifact is fixed.
 ///
+/// - **One dispatcher at a time.** Two dispatchers of the same subscriptions (in one process or two) would each
+///   deliver every event; the second refuses to start with ``PlatformError/dispatcherRunning(_:)``
+///   (``reserve()``). Dispatchers of different organizations run side by side.
+///
 /// Deliveries that succeed are recorded in batches: one `plugin_action_initiated` per event appended before the
 /// batch runs, then the outcomes and the cursor together, which keeps dispatch fast (see docs/PERFORMANCE.md).
 public struct PluginDispatcher: Sendable {
     /// The runtime that executes the handlers.
     public let runtime: PluginRuntime
     /// Only this organization's subscriptions, or every organization's.
-    public var organization: String?
+    public var organization: String? {
+        didSet { exclusivity = DispatchExclusivity(storePath: runtime.store.path, organization: organization) }
+    }
     /// Attempts per event before it is dead-lettered.
     public var maxAttempts: Int
     /// The delay before the first retry; it doubles for each further one (capped at 30 s).
@@ -42,6 +48,8 @@ public struct PluginDispatcher: Sendable {
     /// then fails the pass with `.store` instead of crashing the process inside LMDB. The views and cursors a pass
     /// reads are not checked; check them once before dispatching. Off by default.
     public var checksPages: Bool
+    /// The locks that keep another dispatcher of the same subscriptions from running alongside this one.
+    private var exclusivity: DispatchExclusivity
 
     /// A dispatcher.
     public init(
@@ -56,6 +64,39 @@ public struct PluginDispatcher: Sendable {
         self.batchSize = max(1, batchSize)
         self.actorId = actorId
         self.checksPages = checksPages
+        exclusivity = DispatchExclusivity(storePath: runtime.store.path, organization: organization)
+    }
+
+    /// A hold on this dispatcher's subscriptions: while it lasts, no other dispatcher of them runs (in any process),
+    /// and this one's passes run without taking the locks again. Released by ``release()``, or when it is
+    /// deinitialized.
+    public final class Reservation: @unchecked Sendable {
+        private let exclusivity: DispatchExclusivity
+        private let released = NSLock()
+        private var isReleased = false
+
+        fileprivate init(_ exclusivity: DispatchExclusivity) { self.exclusivity = exclusivity }
+
+        /// Lets other dispatchers of these subscriptions run again (once; later calls do nothing).
+        public func release() {
+            let first = released.withLock { () -> Bool in
+                defer { isReleased = true }
+                return !isReleased
+            }
+            if first { exclusivity.release() }
+        }
+
+        deinit { release() }
+    }
+
+    /// Reserves this dispatcher's subscriptions for a run of passes (`plugin dispatch --follow` holds one while it
+    /// runs): a pass (``runOnce()``, ``run(pollInterval:)``) takes the same reservation for its own length.
+    /// - Throws: ``PlatformError/dispatcherRunning(_:)`` when another dispatcher of the same subscriptions runs: one
+    ///   of every organization, or of this one (dispatchers of two organizations run side by side);
+    ///   ``PlatformError/store(_:)`` when a lock file beside the store cannot be opened.
+    public func reserve() throws(PlatformError) -> Reservation {
+        try exclusivity.acquire()
+        return Reservation(exclusivity)
     }
 
     /// What one pass delivered.
@@ -125,7 +166,11 @@ public struct PluginDispatcher: Sendable {
     }
 
     /// Delivers every pending event (up to the log head as of the call) to every subscription.
+    /// - Throws: ``PlatformError/dispatcherRunning(_:)`` when another dispatcher of the same subscriptions is running
+    ///   (``reserve()``); ``PlatformError/store(_:)`` when the store fails.
     public func runOnce() async throws(PlatformError) -> Report {
+        let reservation = try reserve()
+        defer { reservation.release() }
         var report = Report()
         for subscription in try subscriptions(deadLetters: [:]) {
             do {
@@ -144,6 +189,8 @@ public struct PluginDispatcher: Sendable {
     /// Delivers pending events, then keeps delivering new ones as they are committed, until the task is
     /// cancelled. The subscriptions are re-read on every pass, so new installs are picked up.
     public func run(pollInterval: Duration = .milliseconds(20)) async throws(PlatformError) {
+        let reservation = try reserve()
+        defer { reservation.release() }
         while !Task.isCancelled {
             let head = try headOffset()
             let report = try await runOnce()

@@ -161,6 +161,9 @@ struct PluginDispatch: ParsableCommand {
             try Output.standard.line(report.json.canonicalBytes)
             return
         }
+        // Held until it stops: a one-shot `plugin dispatch` (or another --follow) exits 3 meanwhile.
+        let reservation = try dispatcher.reserve()
+        defer { reservation.release() }
         StopSignals.install()
         var reportedProblems: [String] = []
         while !StopSignals.received {

@@ -1,0 +1,98 @@
+import Annals
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Keeps two dispatchers of the same subscriptions from running at once, in any processes: each would deliver every
+/// event (at least once becomes always twice), and a plugin that reads, changes and writes its state back would lose
+/// updates. Advisory `flock` locks on files beside the store, taken without waiting:
+///
+/// - a dispatcher of every organization holds `dispatch.lock` exclusively;
+/// - a dispatcher of one organization holds it shared, and `dispatch-HEX.lock` (HEX: the organization's name in
+///   hexadecimal) exclusively, so dispatchers of different organizations run side by side.
+///
+/// Held while a pass runs, or for as long as a caller keeps a ``PluginDispatcher/Reservation``; nested holds by the
+/// same dispatcher (a pass inside a reservation) count, and the locks go when the last one ends, or with the process.
+final class DispatchExclusivity: @unchecked Sendable {
+    private let storePath: String
+    private let organization: String?
+    private let lock = NSLock()
+    private var holds = 0
+    private var descriptors: [Int32] = []
+
+    init(storePath: String, organization: String?) {
+        self.storePath = storePath
+        self.organization = organization
+    }
+
+    deinit { for descriptor in descriptors { close(descriptor) } }
+
+    /// Takes the locks (or counts one more hold of them).
+    /// - Throws: ``PlatformError/dispatcherRunning(_:)`` when another dispatcher of these subscriptions holds them;
+    ///   ``PlatformError/store(_:)`` wrapping ``AnnalsError/io(_:)`` when a lock file cannot be opened or locked.
+    func acquire() throws(PlatformError) {
+        lock.lock()
+        defer { lock.unlock() }
+        if holds > 0 {
+            holds += 1
+            return
+        }
+        var taken: [Int32] = []
+        do throws(PlatformError) {
+            let everyOrganization = storePath + "/dispatch.lock"
+            taken.append(try Self.lock(everyOrganization, exclusive: organization == nil, holder: holderDescription))
+            if let organization {
+                let hex = organization.utf8.map { String(format: "%02x", $0) }.joined()
+                taken.append(
+                    try Self.lock(storePath + "/dispatch-\(hex).lock", exclusive: true, holder: holderDescription))
+            }
+        } catch {
+            for descriptor in taken { close(descriptor) }
+            throw error
+        }
+        descriptors = taken
+        holds = 1
+    }
+
+    /// Ends one hold; the last one releases the locks.
+    func release() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard holds > 0 else { return }
+        holds -= 1
+        guard holds == 0 else { return }
+        for descriptor in descriptors { close(descriptor) }
+        descriptors = []
+    }
+
+    /// Whose dispatch conflicts, for the error.
+    private var holderDescription: String {
+        organization.map { "organization '\($0)'" } ?? "every organization"
+    }
+
+    /// Opens `path` (created if need be) and locks it without waiting; returns the descriptor holding the lock.
+    private static func lock(_ path: String, exclusive: Bool, holder: String) throws(PlatformError) -> Int32 {
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw .store(.io("cannot open the dispatch lock \(path): \(String(cString: strerror(errno)))"))
+        }
+        var result: Int32
+        repeat {
+            result = flock(descriptor, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB)
+        } while result != 0 && errno == EINTR
+        guard result == 0 else {
+            let failure = errno
+            close(descriptor)
+            if failure == EWOULDBLOCK {
+                throw .dispatcherRunning(
+                    "another dispatcher holds \(path): it delivers events that this one (of \(holder)) would "
+                        + "deliver too; at most one runs at a time, so that no event is delivered twice: stop it "
+                        + "first, or wait for it to end")
+            }
+            throw .store(.io("cannot lock the dispatch lock \(path): \(String(cString: strerror(failure)))"))
+        }
+        return descriptor
+    }
+}
