@@ -11,21 +11,26 @@ struct LaggingView: Sendable, Equatable {
 
 /// What ``EventStore/liveTables(_:head:_:)`` throws for a view behind the log head, so that a read able to wait for
 /// the writer catches the view up and reads again (``EventStore/readingLiveViews(_:)``). Anywhere else it is
-/// ``AnnalsError/projectionUnavailable(name:reason:)`` (``unavailable(failure:)``).
+/// ``AnnalsError/projectionUnavailable(name:reason:)`` (``unavailable(advice:)``, ``failed(_:)``).
 struct ViewLeftBehind: Error {
     let view: LaggingView
     /// The log head the read saw.
     let head: UInt64
 
-    /// The error a read gets when the view is not caught up: `failure` is why its last catch-up failed, if it did.
-    func unavailable(failure: String? = nil, advice: String) -> AnnalsError {
-        let behind = "it is at offset \(view.checkpoint), behind the log head \(head)"
-        guard let failure else { return .projectionUnavailable(name: view.name, reason: "\(behind); \(advice)") }
-        return .projectionUnavailable(
+    /// The error a read gets when the view is not caught up: where it stands, and `advice` on what catches it up.
+    func unavailable(advice: String) -> AnnalsError {
+        .projectionUnavailable(name: view.name, reason: "\(behind); \(advice)")
+    }
+
+    /// The error a read gets when the view's last catch-up failed from where it stands, for `reason`.
+    func failed(_ reason: String) -> AnnalsError {
+        .projectionUnavailable(
             name: view.name,
-            reason: "\(behind), and catching it up failed: \(failure); "
+            reason: "\(behind), and catching it up failed: \(reason); "
                 + ProjectionMaintenancePlan.rebuildAdvice(view.name))
     }
+
+    private var behind: String { "it is at offset \(view.checkpoint), behind the log head \(head)" }
 }
 
 /// Catches up, while the store is open, the views of this process's projections that appends by another process left
@@ -118,9 +123,7 @@ extension EventStore {
             } catch let behind as ViewLeftBehind {
                 attempts += 1
                 guard let viewCatchUp else { throw behind.unavailable(advice: "a writable open catches it up") }
-                if let failure = viewCatchUp.failure(of: behind.view) {
-                    throw behind.unavailable(failure: failure, advice: "")
-                }
+                if let failure = viewCatchUp.failure(of: behind.view) { throw behind.failed(failure) }
                 guard (try? refuseWaitingForWriter("read")) != nil else {
                     throw behind.unavailable(
                         advice: "this store's next append, or a read made outside a read transaction and off the "
