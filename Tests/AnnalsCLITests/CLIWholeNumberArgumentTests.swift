@@ -60,12 +60,17 @@ struct CLIWholeNumberArgumentTests {
     }
 
     @Test(
-        "a negative OFFSET and an anchor's signed offset are refused with messages of their own",
+        "a negative OFFSET, a signed anchor offset and a timeout under 1 ms are refused with messages of their own",
         arguments: [
             (["get", "-5"], "OFFSET must be a whole number from 1, got '-5'"),
             (
                 ["verify", "--anchor", String(repeating: "0", count: 64) + "@+0"],
                 "the offset '+0' is not a whole number"
+            ),
+            // Limits are whole milliseconds: 0.0001 s became a limit of 0 ms ("time limit of 0.0 seconds").
+            (
+                ["plugin", "run", "echo", "echo", "--group", "acme", "--timeout", "0.0001"],
+                "--timeout must be within 0.001…86400 seconds"
             ),
         ])
     func ownMessages(arguments: [String], message: String) throws {
@@ -100,7 +105,7 @@ struct CLIWholeNumberArgumentTests {
             let reset = try fx.annals("cursors", "reset", "billing", "--to", "2")
             #expect(reset.status == Exit.ok, "\(reset)")
             // A duration with a decimal point is read as one: the run gets past its options to the install check.
-            for seconds in ["0.25", "600.", ".5", "5"] {
+            for seconds in ["0.25", "600.", ".5", "5", "0.001"] {
                 let run = try fx.annals("plugin", "run", "echo", "echo", "--group", "acme", "--timeout", seconds)
                 #expect(run.errors.contains("is not installed in acme"), "\(seconds): \(run)")
             }

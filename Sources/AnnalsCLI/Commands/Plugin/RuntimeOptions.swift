@@ -44,8 +44,9 @@ struct RuntimeOptions: ParsableArguments {
     var cascadeLimit = WholeNumber(PluginRuntime.defaultCascadeLimit)
 
     func check() throws {
-        guard timeout.seconds > 0, timeout.seconds <= 86_400 else {
-            throw ValidationError("--timeout must be within (0, 86400] seconds")
+        // Limits are kept (and recorded, `limits.timeoutMs`) in whole milliseconds: a shorter one would become 0 ms.
+        guard timeout.seconds >= 0.001, timeout.seconds <= 86_400 else {
+            throw ValidationError("--timeout must be within 0.001…86400 seconds (at least one millisecond)")
         }
         guard (1...65_536).contains(memoryPages.value) else {
             throw ValidationError("--memory-pages must be within 1…65536")
