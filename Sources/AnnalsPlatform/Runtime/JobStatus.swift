@@ -40,6 +40,9 @@ public struct JobStatus: Sendable, Hashable {
     public var pid: Int64?
     /// The host name of that process.
     public var hostname: String?
+    /// Whether it delivers an event to a subscribed plugin (its `plugin_action_initiated` has `trigger.kind`
+    /// `event`): such an execution runs in a dispatcher's batch, which watches no cancel requests.
+    var isDelivery = false
 
     /// The status as `annals plugin jobs` prints it.
     public var json: JSONValue {
@@ -58,6 +61,7 @@ public struct JobStatus: Sendable, Hashable {
         case ExecutionEventType.jobQueued: state = .queued
         case ExecutionEventType.initiated:
             state = .running
+            isDelivery = metadata["trigger"]?["kind"]?.stringValue == "event"
             pid = metadata["host"]?["pid"]?.int64Value
             hostname = metadata["host"]?["hostname"]?.stringValue
         case ExecutionEventType.executed:

@@ -145,7 +145,7 @@ extension PluginRuntime {
         guard status.state == .queued || status.state == .running else { return status.state }
         // A dispatch delivery runs in the dispatcher's batch, which watches no requests: one would be recorded and
         // never acted on.
-        if try isDelivery(id) {
+        if status.isDelivery {
             throw .invalidArgument(
                 "execution '\(id)' is a delivery of 'plugin dispatch', which cannot be cancelled: stop the dispatcher, "
                     + "or let its time limit end it")
@@ -180,19 +180,6 @@ extension PluginRuntime {
                 type: ExecutionEventType.jobCancelRequested, actorId: actorId, targetId: Self.cancelStream(id),
                 groupId: status.organization, metadata: ["correlationId": .string(id)]))
         return .running
-    }
-
-    /// Whether execution `id` is a delivery of an event to a subscribed plugin (its `plugin_action_initiated` has
-    /// `trigger.kind` `event`).
-    private func isDelivery(_ id: String) throws(PlatformError) -> Bool {
-        do throws(AnnalsError) {
-            var reader = try store.stream(ExecutionEventType.stream(id)).makeReader()
-            let first = try reader.next()
-            return first?.type == ExecutionEventType.initiated
-                && first?.metadata["trigger"]?["kind"]?.stringValue == "event"
-        } catch {
-            throw .store(error)
-        }
     }
 
     /// The stream where cancellation requests of job `id` are recorded (separate from the execution's stream,
