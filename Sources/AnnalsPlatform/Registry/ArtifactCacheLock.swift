@@ -30,20 +30,9 @@ final class ArtifactCacheLock {
         } catch {
             throw .store(.io("cannot create the artifact cache \(directory): \(error.localizedDescription)"))
         }
-        descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else {
-            throw .store(.io("cannot open the artifact cache's lock \(path): \(String(cString: strerror(errno)))"))
-        }
-        var result: Int32
-        repeat {
-            result = flock(descriptor, exclusive ? LOCK_EX : LOCK_SH)
-        } while result != 0 && errno == EINTR
-        guard result == 0 else {
-            let reason = String(cString: strerror(errno))
-            close(descriptor)
-            descriptor = -1
-            throw .store(.io("cannot lock the artifact cache's lock \(path): \(reason)"))
-        }
+        // Waiting, so never `nil`.
+        descriptor =
+            try LockFile.lock(path, exclusive: exclusive, waiting: true, name: "the artifact cache's lock") ?? -1
     }
 
     /// Releases the lock (once; later calls do nothing).

@@ -72,26 +72,14 @@ final class DispatchExclusivity: @unchecked Sendable {
         organization.map { "organization '\($0)'" } ?? "every organization"
     }
 
-    /// Opens `path` (created if need be) and locks it without waiting; returns the descriptor holding the lock.
+    /// Locks `path` without waiting; returns the descriptor holding the lock.
     private static func lock(_ path: String, exclusive: Bool, holder: String) throws(PlatformError) -> Int32 {
-        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else {
-            throw .store(.io("cannot open the dispatch lock \(path): \(String(cString: strerror(errno)))"))
-        }
-        var result: Int32
-        repeat {
-            result = flock(descriptor, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB)
-        } while result != 0 && errno == EINTR
-        guard result == 0 else {
-            let failure = errno
-            close(descriptor)
-            if failure == EWOULDBLOCK {
-                throw .dispatcherRunning(
-                    "another dispatcher holds \(path): it delivers events that this one (of \(holder)) would "
-                        + "deliver too; at most one runs at a time, so that no event is delivered twice: stop it "
-                        + "first, or wait for it to end")
-            }
-            throw .store(.io("cannot lock the dispatch lock \(path): \(String(cString: strerror(failure)))"))
+        guard let descriptor = try LockFile.lock(path, exclusive: exclusive, waiting: false, name: "the dispatch lock")
+        else {
+            throw .dispatcherRunning(
+                "another dispatcher holds \(path): it delivers events that this one (of \(holder)) would "
+                    + "deliver too; at most one runs at a time, so that no event is delivered twice: stop it "
+                    + "first, or wait for it to end")
         }
         return descriptor
     }
