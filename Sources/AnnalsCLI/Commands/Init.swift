@@ -10,9 +10,7 @@ struct Init: ParsableCommand {
     @OptionGroup var location: StoreLocation
 
     func run() throws {
-        // Like every writable open of the CLI, it leaves a view of another configuration to its application.
-        let store = try EventStore(
-            path: location.path, options: StoreOptions(outdatedProjections: .rebuildOtherVersions))
+        let store = try location.openWritable(StoreOptions())
         let head = try store.head()
         let created = store.isNewlyCreated
         store.close()

@@ -47,6 +47,13 @@ struct StoreLocation: ParsableArguments {
     func openForWriting(_ options: StoreOptions = StoreOptions()) throws -> EventStore {
         var options = options
         options.createIfMissing = false
+        return try openWritable(options)
+    }
+
+    /// Opens (or, with `options.createIfMissing`, creates) the store writable, as every writable CLI command does:
+    /// leaving an application's view of another configuration to it (`rebuildOtherVersions`).
+    func openWritable(_ options: StoreOptions) throws -> EventStore {
+        var options = options
         options.outdatedProjections = .rebuildOtherVersions
         return try EventStore(path: path, options: options)
     }
