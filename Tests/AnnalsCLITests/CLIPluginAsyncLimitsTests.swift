@@ -10,12 +10,7 @@ import Testing
 struct CLIPluginAsyncLimitsTests {
     @Test("a fuel budget past Int64.max reaches the job's runner, and its initiated event records it")
     func fuelPastInt64Max() throws {
-        let registry = RepositoryPaths.examplePlugins + "/registry.json"
-        try #require(FileManager.default.fileExists(atPath: registry), "run `make plugins` first")
-        try withCLIFixture { fx in
-            try fx.initStore()
-            try #require(try fx.annals("plugin", "sync", registry).status == Exit.ok)
-            try #require(try fx.annals("plugin", "install", "echo", "--group", "acme").status == Exit.ok)
+        try withPlugins(["echo"]) { fx in
             let fuel = "10000000000000000000"  // more than Int64.max, less than UInt64.max
             let submitted = try fx.annals(
                 "plugin", "run", "echo", "echo", "--group", "acme", "--async", "--fuel", fuel, "--memory-pages", "100",

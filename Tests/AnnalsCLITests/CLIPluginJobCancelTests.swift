@@ -10,12 +10,7 @@ import Testing
 struct CLIPluginJobCancelTests {
     @Test("a queued --async job is cancelled at once, prints cancelled, and never starts")
     func queuedJobIsCancelled() throws {
-        let registry = RepositoryPaths.examplePlugins + "/registry.json"
-        try #require(FileManager.default.fileExists(atPath: registry), "run `make plugins` first")
-        try withCLIFixture { fx in
-            try fx.initStore()
-            try #require(try fx.annals("plugin", "sync", registry).status == Exit.ok)
-            try #require(try fx.annals("plugin", "install", "echo", "--group", "acme").status == Exit.ok)
+        try withPlugins(["echo"]) { fx in
             // Four executions running on another host take the organization's four job slots (a runner counts
             // those as alive), so the job below waits in its runner, queued.
             try fx.append(
@@ -71,12 +66,7 @@ struct CLIPluginJobCancelTests {
     /// that nothing watched, so the run went on to its time limit.
     @Test("a running plugin run is stopped by plugin cancel from another process")
     func runningRunIsCancelled() throws {
-        let registry = RepositoryPaths.examplePlugins + "/registry.json"
-        try #require(FileManager.default.fileExists(atPath: registry), "run `make plugins` first")
-        try withCLIFixture { fx in
-            try fx.initStore()
-            try #require(try fx.annals("plugin", "sync", registry).status == Exit.ok)
-            try #require(try fx.annals("plugin", "install", "runaway", "--group", "acme").status == Exit.ok)
+        try withPlugins(["runaway"]) { fx in
             let run = try fx.start([
                 "plugin", "run", "runaway", "run", "--group", "acme", "--fuel", "100000000000000", "--timeout", "60",
                 "--store", fx.store,

@@ -6,23 +6,6 @@ import Testing
     import Glibc
 #endif
 
-/// The example plugins' registry, written by `make plugins`.
-private let examplePlugins = RepositoryPaths.examplePlugins + "/registry.json"
-
-/// A store with the example plugins synced and `plugins` installed in acme.
-private func withPlugins<R>(_ plugins: [String], _ body: (CLIFixture) throws -> R) throws -> R {
-    try #require(FileManager.default.fileExists(atPath: examplePlugins), "run `make plugins` first")
-    return try withCLIFixture { fx in
-        try fx.initStore()
-        try #require(try fx.annals("plugin", "sync", examplePlugins).status == Exit.ok)
-        for plugin in plugins {
-            let install = try fx.annals("plugin", "install", plugin, "--group", "acme")
-            try #require(install.status == Exit.ok, "\(install)")
-        }
-        return try body(fx)
-    }
-}
-
 @Suite("annals plugin run, jobs and dispatch")
 struct CLIPluginRuntimeTests {
     @Test("run prints the outcome; a failed execution exits 13 with its kind")
@@ -89,10 +72,10 @@ struct CLIPluginRuntimeTests {
 
     @Test("--max-writes, --max-write-bytes and --cascade-limit bound writes; bad values exit 64; a missing --secrets 4")
     func writeLimitFlags() throws {
-        try #require(FileManager.default.fileExists(atPath: examplePlugins), "run `make plugins` first")
+        try #require(FileManager.default.fileExists(atPath: examplePluginsRegistry), "run `make plugins` first")
         try withCLIFixture { fx in
             try fx.initStore()
-            try #require(try fx.annals("plugin", "sync", examplePlugins).status == Exit.ok)
+            try #require(try fx.annals("plugin", "sync", examplePluginsRegistry).status == Exit.ok)
             let install = try fx.annals(
                 "plugin", "install", "event-log", "--group", "acme", "--grant", "events.append", "--grant",
                 "events.read")
@@ -158,7 +141,7 @@ struct CLIPluginRuntimeTests {
 
     @Test("a manifest synced by a relative path: artifacts resolve from its directory, whatever the current one")
     func relativeManifestPath() throws {
-        try #require(FileManager.default.fileExists(atPath: examplePlugins), "run `make plugins` first")
+        try #require(FileManager.default.fileExists(atPath: examplePluginsRegistry), "run `make plugins` first")
         try withCLIFixture { fx in
             try fx.initStore()
             // A copy of the example plugins in a subdirectory, synced from the fixture directory by a relative path.
@@ -306,7 +289,7 @@ struct CLIPluginRuntimeTests {
 
     @Test("dead-letters --retry records a failed retry, goes on past a refused module, prints every letter, exits 2")
     func deadLetterRetry() throws {
-        try #require(FileManager.default.fileExists(atPath: examplePlugins), "run `make plugins` first")
+        try #require(FileManager.default.fileExists(atPath: examplePluginsRegistry), "run `make plugins` first")
         try withCLIFixture { fx in
             try fx.initStore()
             // A copy of the example plugins, so that tampering with one leaves the shared build alone.

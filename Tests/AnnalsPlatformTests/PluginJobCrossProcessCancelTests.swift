@@ -11,9 +11,7 @@ struct PluginJobCrossProcessCancelTests {
             runtime, _, _ in
             let ticket = try await runtime.submit(
                 "runaway", action: "run", organization: "acme", input: "{}", actorId: "ana")
-            for _ in 0..<200 where try runtime.job(ticket.id)?.state != .running {
-                try await Task.sleep(for: .milliseconds(10))
-            }
+            try await waitUntilRunning(runtime, ticket.id)
             // Another runtime on the store, as `annals plugin cancel` in another process: it holds no token of the job.
             let other = PluginRuntime(store: runtime.store)
             #expect(try await other.cancel(job: ticket.id, actorId: "ops") == .running)
@@ -35,9 +33,7 @@ struct PluginJobCrossProcessCancelTests {
                 "runaway", action: "run", organization: "acme", input: "{}", actorId: "ana")
             let second = try await runtime.submit(
                 "runaway", action: "run", organization: "acme", input: "{}", actorId: "ana")
-            for _ in 0..<200 where try runtime.job(first.id)?.state != .running {
-                try await Task.sleep(for: .milliseconds(10))
-            }
+            try await waitUntilRunning(runtime, first.id)
             let other = PluginRuntime(store: runtime.store)
             #expect(try await other.cancel(job: second.id, actorId: "ops") == .cancelled)
             // The first ends; the second's turn comes, and it does not start.

@@ -34,9 +34,7 @@ struct PluginJobTests {
                 "runaway", action: "run", organization: "acme", input: "{}", actorId: "ana")
             let second = try await runtime.submit(
                 "runaway", action: "run", organization: "acme", input: "{}", actorId: "ana")
-            for _ in 0..<200 where try runtime.job(first.id)?.state != .running {
-                try await Task.sleep(for: .milliseconds(10))
-            }
+            try await waitUntilRunning(runtime, first.id)
             #expect(try runtime.job(first.id)?.state == .running)
             #expect(try runtime.job(second.id)?.state == .queued)
             #expect(try await runtime.cancel(job: second.id, actorId: "ana") == .cancelled)

@@ -79,3 +79,10 @@ func install(_ plugins: [BuiltPlugin], in platform: PluginPlatform, directory: S
     _ = try await platform.sync(RegistrySource(directory + "/built-plugins.json"), scope: .global, actorId: "ops")
     for name in versions.keys.sorted() { _ = try await platform.install(name, organization: "acme", actorId: "ana") }
 }
+
+/// Waits up to two seconds for job `id` of `runtime` to be running.
+func waitUntilRunning(_ runtime: PluginRuntime, _ id: String) async throws {
+    for _ in 0..<200 where try runtime.job(id)?.state != .running {
+        try await Task.sleep(for: .milliseconds(10))
+    }
+}
