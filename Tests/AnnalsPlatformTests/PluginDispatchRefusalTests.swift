@@ -167,7 +167,8 @@ struct PluginDispatchRefusalTests {
 
         let subscription = PluginSubscription(
             organization: "acme", plugin: "event-counter", version: "1.0.0", patterns: ["order.*"],
-            cursor: "plugin:acme:event-counter", installedOffset: 1, position: 1, deadLetters: 0)
+            subscribedOffsets: ["order.*": 1], cursor: "plugin:acme:event-counter", installedOffset: 1, position: 1,
+            deadLetters: 0)
         func event(_ offset: UInt64) -> RecordedEvent {
             RecordedEvent(
                 offset: offset, id: UUID(), type: "order.created", actorId: nil, targetId: nil, groupId: "acme",

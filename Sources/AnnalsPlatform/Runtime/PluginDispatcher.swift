@@ -144,11 +144,12 @@ public struct PluginDispatcher: Sendable {
             var result: [PluginSubscription] = []
             let edges = try view.connections(
                 ConnectionFilter(connectionType: PlatformIDs.subscribesTo, groupId: organization, limit: .max))
-            var patterns: [String: [String]] = [:]
+            var patterns: [String: [String: UInt64]] = [:]
             for edge in edges {
-                patterns[edge.fromId, default: []].append(edge.properties["pattern"]?.stringValue ?? "")
+                let pattern = edge.properties["pattern"]?.stringValue ?? ""
+                patterns[edge.fromId, default: [:]][pattern] = edge.stamp.createdOffset
             }
-            for (installId, list) in patterns.sorted(by: { $0.key < $1.key }) {
+            for (installId, starts) in patterns.sorted(by: { $0.key < $1.key }) {
                 guard let thing = try view.thing(installId), let install = PluginInstall(thing) else { continue }
                 let cursor = PluginSubscription.cursorName(organization: install.organization, plugin: install.name)
                 // Delivery starts at the install: a cursor left by an earlier install of the name (removed since, by
@@ -157,7 +158,8 @@ public struct PluginDispatcher: Sendable {
                 result.append(
                     PluginSubscription(
                         organization: install.organization, plugin: install.name,
-                        version: install.version.description, patterns: list.sorted(), cursor: cursor,
+                        version: install.version.description, patterns: starts.keys.sorted(),
+                        subscribedOffsets: starts, cursor: cursor,
                         installedOffset: install.installedOffset, position: position,
                         deadLetters: deadLetters["\(install.organization)/\(install.name)", default: 0]))
             }
@@ -301,14 +303,21 @@ public struct PluginDispatcher: Sendable {
 
     /// The events of a batch that are delivered to `subscription`. The platform's own events (executions, jobs,
     /// dead letters, and whatever is on its streams: installs, other plugins' key/value state) never are, as
-    /// events_read never returns them, and neither are the plugin's own appends.
+    /// events_read never returns them, and neither are the plugin's own appends. An event is delivered only under a
+    /// pattern whose subscription began before it (``PluginSubscription/subscribedOffsets``).
     private static func deliverable(
         _ events: [RecordedEvent], _ filter: EventFilter, _ subscription: PluginSubscription
     ) -> [RecordedEvent] {
         let ownActor = "plugin:\(subscription.plugin)"
-        return events.filter {
-            filter.matches($0) && !PlatformPluginHost.isPlatformEvent(type: $0.type, targetId: $0.targetId)
-                && $0.actorId != ownActor
+        return events.filter { event in
+            guard filter.matches(event),
+                !PlatformPluginHost.isPlatformEvent(type: event.type, targetId: event.targetId),
+                event.actorId != ownActor
+            else { return false }
+            let subscribed = subscription.patterns.filter {
+                subscription.subscribedOffsets[$0, default: 0] < event.offset
+            }
+            return !subscribed.isEmpty && EventFilter(types: subscribed).matches(event)
         }
     }
 

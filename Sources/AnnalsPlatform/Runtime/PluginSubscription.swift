@@ -12,6 +12,11 @@ public struct PluginSubscription: Sendable, Hashable {
     public var version: String
     /// The event type patterns.
     public var patterns: [String]
+    /// The offset each pattern's subscription began at: the creation of its `subscribes_to` connection (by an install,
+    /// an update or a rollback's restore). Only the events after it are delivered under that pattern, so an update
+    /// that drops a pattern and a later one that brings it back skip the events in between, and a pattern an update
+    /// adds is not delivered the events that came before it.
+    public var subscribedOffsets: [String: UInt64]
     /// The durable cursor's name: one per plugin instance.
     public var cursor: String
     /// The offset the install was created at: events before it are not delivered.
