@@ -60,6 +60,16 @@ extension PluginRuntime {
     func appendQueued(
         _ id: String, _ prepared: PreparedExecution, actorId: String, limits: SandboxLimits, runner: Int32
     ) async throws(PlatformError) -> UInt64 {
+        try await append(queuedEvent(id, prepared, actorId: actorId, limits: limits, runner: runner))
+    }
+
+    /// The `plugin_job_queued` event of job `id`, run by process `runner` (this one's id for a job run in process),
+    /// checked as the store will check it.
+    /// - Throws: ``PlatformError/invalidArgument(_:)`` when the store would refuse it: the event keeps the input in
+    ///   its metadata, one level down, so an input that nests nearly as deep as JSON may cannot be recorded.
+    func queuedEvent(
+        _ id: String, _ prepared: PreparedExecution, actorId: String, limits: SandboxLimits, runner: Int32
+    ) throws(PlatformError) -> NewEvent {
         let install = prepared.install
         let metadata: JSONValue = [
             "correlationId": .string(id), "plugin": .string(install.name),
@@ -71,10 +81,16 @@ extension PluginRuntime {
             ],
             "host": ["pid": .integer(runner), "hostname": .string(PluginRuntime.hostName)],
         ]
-        return try await append(
-            NewEvent(
-                type: ExecutionEventType.jobQueued, actorId: actorId, targetId: ExecutionEventType.stream(id),
-                groupId: install.organization, metadata: metadata, expectedVersion: 0))
+        let event = NewEvent(
+            type: ExecutionEventType.jobQueued, actorId: actorId, targetId: ExecutionEventType.stream(id),
+            groupId: install.organization, metadata: metadata, expectedVersion: 0)
+        do {
+            try event.check()
+        } catch {
+            guard case .invalidEvent(_, let field, let reason) = error else { throw .store(error) }
+            throw .invalidArgument("the input cannot be recorded with the job: its event's \(field) \(reason)")
+        }
+        return event
     }
 
     /// Starts waiting jobs of `organization` while it has free slots.

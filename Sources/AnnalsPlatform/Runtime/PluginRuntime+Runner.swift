@@ -106,6 +106,9 @@ extension PluginRuntime {
         let prepared = try await preparingJob(
             name, action: action, organization: organization, input: input, id: id, actorId: actorId,
             limits: limits ?? defaultLimits)
+        // The queued event is checked before the runner starts: an input the store would refuse there (one nesting
+        // too deep to be kept in the event's metadata) must not leave a runner behind.
+        _ = try queuedEvent(id, prepared, actorId: actorId, limits: limits ?? defaultLimits, runner: 0)
         let runner: Int32
         do {
             runner = try start(id)
