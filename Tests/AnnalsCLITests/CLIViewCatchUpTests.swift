@@ -178,6 +178,34 @@ struct CLIViewCatchUpTests {
         }
     }
 
+    /// A knowledge view left behind by an application that does not register it: a read-only open (`annals things`)
+    /// cannot catch it up, and it fails only the knowledge queries. It failed every ontology query (exit 9).
+    @Test(.timeLimit(.minutes(5)))
+    func aReadOnlyOpenReadsThingsPastAKnowledgeViewBehind() throws {
+        try withCLIFixture { fx in
+            let thing = { (id: String) in NewEvent(type: "thing.created", targetId: id, metadata: ["thingType": "doc"])
+            }
+            do {
+                let store = try EventStore(path: fx.store, options: StoreOptions(snapshotInterval: 0))
+                _ = try store.appendAndWait([thing("t-1")])
+                store.close()
+            }
+            do {
+                let withoutKnowledge: [any Projection] = [ThingsProjection(), ConnectionsProjection()]
+                let store = try EventStore(
+                    path: fx.store, options: StoreOptions(projections: withoutKnowledge, snapshotInterval: 0))
+                _ = try store.appendAndWait([thing("t-2")])
+                store.close()
+            }
+            let things = try fx.annals("things")
+            #expect(things.status == Exit.ok, "\(things)")
+            #expect(try things.objects().map { $0.string("id") } == ["t-1", "t-2"])
+            let knowledge = try fx.annals("knowledge")
+            #expect(knowledge.status == Exit.projectionUnavailable, "\(knowledge)")
+            #expect(knowledge.errors.contains("behind the log head 2; a writable open catches it up"), "\(knowledge)")
+        }
+    }
+
     @Test(.timeLimit(.minutes(5)))
     func aReadOnlyStoreStillSaysAWritableOpenCatchesItUp() throws {
         try withCLIFixture { fx in

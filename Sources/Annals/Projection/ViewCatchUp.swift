@@ -122,8 +122,7 @@ extension EventStore {
                 return try read()
             } catch let behind as ViewLeftBehind {
                 attempts += 1
-                guard let viewCatchUp else { throw behind.unavailable(advice: "a writable open catches it up") }
-                if let failure = viewCatchUp.failure(of: behind.view) { throw behind.failed(failure) }
+                if let refusal = lastingRefusalToCatchUp(behind) { throw refusal }
                 guard (try? refuseWaitingForWriter("read")) != nil else {
                     throw behind.unavailable(
                         advice: "this store's next append, or a read made outside a read transaction and off the "
@@ -133,8 +132,16 @@ extension EventStore {
                     throw behind.unavailable(
                         advice: "caught up three times, another process appended again each time; read again")
                 }
-                try viewCatchUp.catchUpNow()
+                try viewCatchUp?.catchUpNow()
             }
         }
+    }
+
+    /// Why no read of this store can catch up the view `behind` names while it stands there, or `nil`: the store is
+    /// read-only, or the view's last catch-up failed from its checkpoint.
+    func lastingRefusalToCatchUp(_ behind: ViewLeftBehind) -> AnnalsError? {
+        guard let viewCatchUp else { return behind.unavailable(advice: "a writable open catches it up") }
+        if let failure = viewCatchUp.failure(of: behind.view) { return behind.failed(failure) }
+        return nil
     }
 }

@@ -48,10 +48,11 @@ extension EventStore {
         }
     }
 
-    /// The live views in `txn`, as of its log head. A knowledge view that is unavailable for any reason but being
-    /// behind (caught up by ``readingLiveViews(_:)`` before the caller's closure runs) fails only the knowledge
-    /// queries: one built with another embedder (an application's, read by the CLI) or not registered leaves the
-    /// things and connections readable.
+    /// The live views in `txn`, as of its log head. A knowledge view that is unavailable fails only the knowledge
+    /// queries: one built with another embedder (an application's, read by the CLI), not registered, or behind where
+    /// no read can catch it up (in a read-only store, or after its catch-up failed) leaves the things and connections
+    /// readable. One behind that a read can catch up is, by ``readingLiveViews(_:)``, before the caller's closure
+    /// runs.
     func liveView(_ txn: borrowing Transaction) throws -> OntologyView {
         let head = try txn.lastOffset(schema)
         let handle = txn.handle
@@ -59,7 +60,8 @@ extension EventStore {
         do {
             knowledge = .success(try liveTables("knowledge", head: head, handle))
         } catch let behind as ViewLeftBehind {
-            throw behind
+            guard let refusal = lastingRefusalToCatchUp(behind) else { throw behind }
+            knowledge = .failure(refusal)
         } catch {
             knowledge = .failure(AnnalsError(error))
         }
