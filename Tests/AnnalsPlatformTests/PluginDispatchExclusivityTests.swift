@@ -1,5 +1,7 @@
 import Annals
 import AnnalsPlatform
+import AnnalsSandbox
+import AnnalsTestSupport
 import Testing
 
 /// Two dispatchers of the same subscriptions each delivered every event (a helper's finding: 300 orders were
@@ -42,6 +44,39 @@ struct PluginDispatchExclusivityTests {
             acmeHeld.release()
             _ = try await everyone.runOnce()
             _ = try await acme.runOnce()
+        }
+    }
+
+    @Test("a pass of a dispatcher, or of a copy of it, is refused while another of its passes runs")
+    func overlappingPassesOfOneDispatcherAreRefused() async throws {
+        try await withPlatform { platform, directory in
+            // A handler that spins until its 400 ms run out: the first pass is still running when the second starts.
+            var module = WasmModuleBuilder()
+            module.action = "on_event"
+            module.repeatsCalls = true
+            try await install(
+                [BuiltPlugin(name: "spinner", module: module, subscribes: ["order.*"])], in: platform,
+                directory: directory)
+            let store = platform.store
+            _ = try await store.append(NewEvent(type: "order.created", targetId: "o-1", groupId: "acme"))
+            _ = try store.sync()
+            let runtime = PluginRuntime(store: store, limits: SandboxLimits(fuel: .max, timeout: .milliseconds(400)))
+            let dispatcher = PluginDispatcher(runtime: runtime, maxAttempts: 1)
+            let copy = dispatcher
+            let first = Task { try await dispatcher.runOnce() }
+            try await Task.sleep(for: .milliseconds(150))
+            for pass in [dispatcher, copy] {
+                do {
+                    _ = try await pass.runOnce()
+                    Issue.record("a second pass ran beside the first")
+                } catch PlatformError.dispatcherRunning(let message) {
+                    #expect(message.contains("already running in this process"), "\(message)")
+                }
+            }
+            let report = try await first.value
+            #expect(report.deadLettered == 1)
+            // Once it ended, the next pass runs (and finds nothing left).
+            #expect(try await copy.runOnce().deadLettered == 0)
         }
     }
 }

@@ -15,12 +15,15 @@ import Foundation
 ///
 /// Held while a pass runs, or for as long as a caller keeps a ``PluginDispatcher/Reservation``; nested holds by the
 /// same dispatcher (a pass inside a reservation) count, and the locks go when the last one ends, or with the process.
+/// The locks cannot tell a dispatcher from its copies (which share this object), so passes are also counted here:
+/// one at a time, whichever copy runs it.
 final class DispatchExclusivity: @unchecked Sendable {
     private let storePath: String
     private let organization: String?
     private let lock = NSLock()
     private var holds = 0
     private var descriptors: [Int32] = []
+    private var passRunning = false
 
     init(storePath: String, organization: String?) {
         self.storePath = storePath
@@ -65,6 +68,24 @@ final class DispatchExclusivity: @unchecked Sendable {
         guard holds == 0 else { return }
         for descriptor in descriptors { close(descriptor) }
         descriptors = []
+    }
+
+    /// Starts a pass (within a hold): there is none running already, of this dispatcher or a copy of it.
+    /// - Throws: ``PlatformError/dispatcherRunning(_:)`` when one is.
+    func beginPass() throws(PlatformError) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !passRunning else {
+            throw .dispatcherRunning(
+                "a pass of this dispatcher (of \(holderDescription)) is already running in this process: at most "
+                    + "one runs at a time, so that no event is delivered twice; wait for it to end")
+        }
+        passRunning = true
+    }
+
+    /// Ends the pass ``beginPass()`` started.
+    func endPass() {
+        lock.withLock { passRunning = false }
     }
 
     /// Whose dispatch conflicts, for the error.

@@ -24,7 +24,8 @@ import Foundation
 ///
 /// - **One dispatcher at a time.** Two dispatchers of the same subscriptions (in one process or two) would each
 ///   deliver every event; the second refuses to start with ``PlatformError/dispatcherRunning(_:)``
-///   (``reserve()``). Dispatchers of different organizations run side by side.
+///   (``reserve()``). So does a pass of one dispatcher (or a copy of it) started while another of its passes runs.
+///   Dispatchers of different organizations run side by side.
 ///
 /// Deliveries that succeed are recorded in batches: one `plugin_action_initiated` per event appended before the
 /// batch runs, then the outcomes and the cursor together, which keeps dispatch fast (see docs/PERFORMANCE.md).
@@ -169,10 +170,13 @@ public struct PluginDispatcher: Sendable {
 
     /// Delivers every pending event (up to the log head as of the call) to every subscription.
     /// - Throws: ``PlatformError/dispatcherRunning(_:)`` when another dispatcher of the same subscriptions is running
-    ///   (``reserve()``); ``PlatformError/store(_:)`` when the store fails.
+    ///   (``reserve()``), or another pass of this one or of a copy of it; ``PlatformError/store(_:)`` when the store
+    ///   fails.
     public func runOnce() async throws(PlatformError) -> Report {
         let reservation = try reserve()
         defer { reservation.release() }
+        try exclusivity.beginPass()
+        defer { exclusivity.endPass() }
         var report = Report()
         for subscription in try subscriptions(deadLetters: [:]) {
             do {
