@@ -48,6 +48,8 @@ public final class PluginRuntime: Sendable {
     /// The outcome of checking each artifact, by SHA-256: a module, or why it is refused (checked once: a module
     /// that fails the check is not checked again on every dispatch pass).
     private let modules = Mutex<[String: Result<PluginModule, PluginModuleError>]>([:])
+    /// The artifact files whose SHA-256 was checked, by path: the file found there then, and its digest.
+    private let checkedArtifacts = Mutex<[String: (file: ArtifactFileIdentity, sha256: String)]>([:])
     let jobs = Mutex<JobTable>(JobTable())
 
     /// A runtime over `store`.
@@ -76,16 +78,22 @@ public final class PluginRuntime: Sendable {
 
     /// The module of an install's version, loaded once and checked against the registry's SHA-256, and against
     /// ``defaultLimits`` (``PluginModuleLimits/init(executionLimits:)``). A refused module's error is remembered
-    /// too: the same artifact is not checked again.
+    /// too: the same artifact is not checked again. The release's own artifact file must be there, unchanged since
+    /// it was checked (``ArtifactFileIdentity``), whatever other release of the same content was loaded: a missing
+    /// or replaced file is refused (or checked again) as it would be in a new process.
     func module(for release: PluginRelease, plugin: String) throws(PlatformError) -> PluginModule {
         guard let artifact = release.artifact else {
             throw .moduleRefused(
                 plugin: plugin, version: release.version.description, reason: "no WebAssembly artifact in its registry")
         }
-        if let cached = modules.withLock({ $0[artifact.sha256] }) {
+        let file = ArtifactFileIdentity(path: artifact.path)
+        let checkedBefore = checkedArtifacts.withLock { $0[artifact.path] }
+        if let file, checkedBefore?.file == file, checkedBefore?.sha256 == artifact.sha256,
+            let cached = modules.withLock({ $0[artifact.sha256] })
+        {
             return try Self.module(cached, plugin: plugin, release: release)
         }
-        guard let data = FileManager.default.contents(atPath: artifact.path) else {
+        guard file != nil, let data = FileManager.default.contents(atPath: artifact.path) else {
             throw .moduleRefused(
                 plugin: plugin, version: release.version.description,
                 reason: "its artifact is missing: \(artifact.path)")
@@ -97,6 +105,10 @@ public final class PluginRuntime: Sendable {
                 plugin: plugin, version: release.version.description,
                 reason: "its artifact at \(artifact.path) has SHA-256 \(digest), not the registry's "
                     + "\(artifact.sha256): refusing to run it")
+        }
+        if let file { checkedArtifacts.withLock { $0[artifact.path] = (file, digest) } }
+        if let cached = modules.withLock({ $0[digest] }) {
+            return try Self.module(cached, plugin: plugin, release: release)
         }
         let checked: Result<PluginModule, PluginModuleError>
         do {
