@@ -313,11 +313,14 @@ public struct PluginDispatcher: Sendable {
         _ events: [RecordedEvent], _ filter: EventFilter, _ subscription: PluginSubscription
     ) -> [RecordedEvent] {
         let ownActor = "plugin:\(subscription.plugin)"
+        // After the newest pattern's start (nearly always), every pattern applies and `filter` has said it all.
+        let everyPatternFrom = subscription.subscribedOffsets.values.max() ?? 0
         return events.filter { event in
             guard filter.matches(event),
                 !PlatformPluginHost.isPlatformEvent(type: event.type, targetId: event.targetId),
                 event.actorId != ownActor
             else { return false }
+            if event.offset > everyPatternFrom { return true }
             let subscribed = subscription.patterns.filter {
                 subscription.subscribedOffsets[$0, default: 0] < event.offset
             }
