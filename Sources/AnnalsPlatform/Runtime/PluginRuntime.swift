@@ -86,14 +86,14 @@ public final class PluginRuntime: Sendable {
             throw .moduleRefused(
                 plugin: plugin, version: release.version.description, reason: "no WebAssembly artifact in its registry")
         }
-        let file = ArtifactFileIdentity(path: artifact.path)
+        let identity = ArtifactFileIdentity(path: artifact.path)
         let checkedBefore = checkedArtifacts.withLock { $0[artifact.path] }
-        if let file, checkedBefore?.file == file, checkedBefore?.sha256 == artifact.sha256,
+        if identity != nil, checkedBefore?.file == identity, checkedBefore?.sha256 == artifact.sha256,
             let cached = modules.withLock({ $0[artifact.sha256] })
         {
             return try Self.module(cached, plugin: plugin, release: release)
         }
-        guard file != nil, let data = FileManager.default.contents(atPath: artifact.path) else {
+        guard let file = identity, let data = FileManager.default.contents(atPath: artifact.path) else {
             throw .moduleRefused(
                 plugin: plugin, version: release.version.description,
                 reason: "its artifact is missing: \(artifact.path)")
@@ -106,7 +106,7 @@ public final class PluginRuntime: Sendable {
                 reason: "its artifact at \(artifact.path) has SHA-256 \(digest), not the registry's "
                     + "\(artifact.sha256): refusing to run it")
         }
-        if let file { checkedArtifacts.withLock { $0[artifact.path] = (file, digest) } }
+        checkedArtifacts.withLock { $0[artifact.path] = (file, digest) }
         if let cached = modules.withLock({ $0[digest] }) {
             return try Self.module(cached, plugin: plugin, release: release)
         }
