@@ -47,7 +47,7 @@ final class DispatchExclusivity: @unchecked Sendable {
             let everyOrganization = storePath + "/dispatch.lock"
             taken.append(try Self.lock(everyOrganization, exclusive: organization == nil, holder: holderDescription))
             if let organization {
-                let hex = organization.utf8.map { String(format: "%02x", $0) }.joined()
+                let hex = LockFile.hexadecimal(organization)
                 taken.append(
                     try Self.lock(storePath + "/dispatch-\(hex).lock", exclusive: true, holder: holderDescription))
             }

@@ -32,4 +32,10 @@ enum LockFile {
         }
         return descriptor
     }
+
+    /// `organization`'s name in hexadecimal, as the names of the lock files of one organization spell it
+    /// (`dispatch-HEX.lock`, `job-slots/HEX-N.lock`).
+    static func hexadecimal(_ organization: String) -> String {
+        organization.utf8.map { String(format: "%02x", $0) }.joined()
+    }
 }
