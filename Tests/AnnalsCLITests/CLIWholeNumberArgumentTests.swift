@@ -25,6 +25,10 @@ struct CLIWholeNumberArgumentTests {
         (["read", "--since", "VALUE"], "--since"), (["audit", "--until", "VALUE"], "--until"),
         (["plugin", "search", "x", "--limit", "VALUE"], "--limit"),
         (["plugin", "jobs", "--limit", "VALUE"], "--limit"),
+        (
+            ["plugin", "run", "echo", "echo", "--group", "acme", "--async", "--job-concurrency", "VALUE"],
+            "--job-concurrency"
+        ),
         (["plugin", "dispatch", "--max-attempts", "VALUE"], "--max-attempts"),
         (["plugin", "dispatch", "--backoff-ms", "VALUE"], "--backoff-ms"),
         (["plugin", "dispatch", "--fuel", "VALUE"], "--fuel"),

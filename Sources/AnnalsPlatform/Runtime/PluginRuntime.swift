@@ -42,6 +42,9 @@ public final class PluginRuntime: Sendable {
     /// The default ``cascadeLimit``: 8.
     public static let defaultCascadeLimit = 8
 
+    /// The default ``jobConcurrency``: 4.
+    public static let defaultJobConcurrency = 4
+
     /// This machine's host name, as executions record it (looked up once: it is asked for on every execution).
     static let hostName = ProcessInfo.processInfo.hostName
 
@@ -64,7 +67,7 @@ public final class PluginRuntime: Sendable {
     ///   - writeLimits: What one execution may write, and how large a plugin's key/value state may grow.
     public init(
         store: EventStore, secrets: any SecretStore = StaticSecrets(), isolation: ExecutionIsolation = .inProcess,
-        limits: SandboxLimits = SandboxLimits(), jobConcurrency: Int = 4,
+        limits: SandboxLimits = SandboxLimits(), jobConcurrency: Int = PluginRuntime.defaultJobConcurrency,
         cascadeLimit: Int = PluginRuntime.defaultCascadeLimit, writeLimits: PluginWriteLimits = PluginWriteLimits()
     ) {
         self.store = store

@@ -20,6 +20,7 @@ struct PluginRun: ParsableCommand {
             installed release declares in its manifest runs: any other exits 4, naming the actions it declares, and \
             nothing is recorded. --async starts the job \
             in a background process and prints {"job","state":"queued","offset"}; follow it with `plugin jobs`. \
+            The job waits, queued, while --job-concurrency jobs of the organization run (default 4). \
             Executions abandoned by a killed host are recorded first (plugin_action_abandoned).
             Examples: annals plugin run price-feed quote --group acme --input '{"symbol":"BTC","amount":2}'; \
             annals plugin run report build --group acme --input '{}' --async --timeout 600
@@ -42,11 +43,13 @@ struct PluginRun: ParsableCommand {
     var runAsync = false
 
     @OptionGroup var runtimeOptions: RuntimeOptions
+    @OptionGroup var concurrency: JobConcurrencyOption
     @OptionGroup var actor: ActorOption
 
     func validate() throws {
         try organization.check()
         try runtimeOptions.check()
+        try concurrency.check(async: runAsync)
     }
 
     func run() throws {
@@ -63,7 +66,7 @@ struct PluginRun: ParsableCommand {
                 ) { id in
                     try BackgroundRunner.start(
                         ["plugin", "run-job", id, "--store", location.path, "--actor", actor]
-                            + runtimeOptions.childArguments)
+                            + runtimeOptions.childArguments + concurrency.childArguments)
                 }
             }
             try Output.standard.line(ticket.json.canonicalBytes)
@@ -89,12 +92,15 @@ struct PluginRunJob: ParsableCommand {
     @OptionGroup var location: StoreLocation
     @Argument(help: "The job id.") var id: String
     @OptionGroup var runtimeOptions: RuntimeOptions
+    @OptionGroup var concurrency: JobConcurrencyOption
     @OptionGroup var actor: ActorOption
+
+    func validate() throws { try concurrency.check(async: true) }
 
     func run() throws {
         let store = try location.openCheckingEveryPage(writing: true)
         defer { store.close() }
-        let runtime = try runtimeOptions.runtime(store)
+        let runtime = try runtimeOptions.runtime(store, jobConcurrency: concurrency.value)
         let (id, actor) = (id, actor.actor)
         _ = try blocking { try await runtime.runQueuedJob(id, actorId: actor) }
     }

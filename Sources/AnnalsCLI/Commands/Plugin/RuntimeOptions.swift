@@ -101,8 +101,11 @@ struct RuntimeOptions: ParsableArguments {
         return arguments
     }
 
-    /// A runtime over `store` with these options.
-    func runtime(_ store: Annals.EventStore) throws -> PluginRuntime {
+    /// A runtime over `store` with these options (and `jobConcurrency`, which only `plugin run --async` and its
+    /// runner set).
+    func runtime(
+        _ store: Annals.EventStore, jobConcurrency: Int = PluginRuntime.defaultJobConcurrency
+    ) throws -> PluginRuntime {
         let secrets: any SecretStore = try secretsFile.map { try StaticSecrets(contentsOfFile: $0) } ?? StaticSecrets()
         let isolation: ExecutionIsolation =
             switch self.isolation {
@@ -110,8 +113,8 @@ struct RuntimeOptions: ParsableArguments {
             case .worker: .workerProcesses(executable: CurrentExecutable.path, count: 2)
             }
         return PluginRuntime(
-            store: store, secrets: secrets, isolation: isolation, limits: limits, cascadeLimit: cascadeLimit.value,
-            writeLimits: writeLimits)
+            store: store, secrets: secrets, isolation: isolation, limits: limits, jobConcurrency: jobConcurrency,
+            cascadeLimit: cascadeLimit.value, writeLimits: writeLimits)
     }
 }
 
