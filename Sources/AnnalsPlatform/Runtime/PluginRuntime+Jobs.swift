@@ -2,7 +2,8 @@ import Annals
 import AnnalsSandbox
 import Foundation
 
-/// The in-process job queue: per organization, the jobs waiting for a slot and how many run.
+/// The in-process job queue: per organization, the jobs waiting for a slot (``JobSlots``, shared with the other
+/// processes on the store).
 struct JobTable: Sendable {
     /// A job waiting for its organization's slot.
     struct Waiting: Sendable {
@@ -12,8 +13,10 @@ struct JobTable: Sendable {
         var limits: SandboxLimits
     }
 
-    var running: [String: Int] = [:]
     var waiting: [String: [Waiting]] = [:]
+    /// The organizations whose waiting jobs look for a free slot again shortly (held by other processes when last
+    /// looked at).
+    var polling: Set<String> = []
     var tokens: [String: CancellationToken] = [:]
     var finished: [String: ExecutionOutcome] = [:]
     /// The executions running in this process (jobs and synchronous runs), by id.
@@ -34,10 +37,13 @@ public struct JobTicket: Sendable, Hashable {
 
 extension PluginRuntime {
     /// Accepts `action` of `name` as an async job and returns its id at once; it runs in this process when its
-    /// organization has a free slot (``jobConcurrency``). Its status and result are recorded as events.
+    /// organization has a free slot (``jobConcurrency``): the slots are lock files beside the store, shared with the
+    /// other processes on it (`annals plugin run --async` runners, other runtimes), so the limit holds across them.
+    /// Its status and result are recorded as events.
     /// - Throws: ``PlatformError`` when it cannot run at all (see ``run(_:action:organization:input:actorId:limits:cancellation:)``);
     ///   a module refused before it could start (``PlatformError/moduleRefused(plugin:version:reason:)``) is
-    ///   recorded first, as a failed execution with `moduleRefused`, as `run` records it.
+    ///   recorded first, as a failed execution with `moduleRefused`, as `run` records it;
+    ///   ``PlatformError/store(_:)`` wrapping ``AnnalsError/io(_:)`` when the directory of the slots cannot be created.
     public func submit(
         _ name: String, action: String, organization: String, input: String, actorId: String,
         limits: SandboxLimits? = nil
@@ -46,6 +52,8 @@ extension PluginRuntime {
         let limits = limits ?? defaultLimits
         let prepared = try await preparingJob(
             name, action: action, organization: organization, input: input, id: id, actorId: actorId, limits: limits)
+        // Their directory is made before anything is recorded: a job is never left queued for want of it.
+        _ = try slots(of: prepared.install.organization)
         let offset = try await appendQueued(id, prepared, actorId: actorId, limits: limits, runner: getpid())
         let waiting = JobTable.Waiting(id: id, prepared: prepared, actorId: actorId, limits: limits)
         jobs.withLock { table in
@@ -93,18 +101,32 @@ extension PluginRuntime {
         return event
     }
 
-    /// Starts waiting jobs of `organization` while it has free slots.
+    /// The job slots of `organization`: ``jobConcurrency`` of them.
+    func slots(of organization: String) throws(PlatformError) -> JobSlots {
+        try JobSlots(storePath: store.path, organization: organization, count: jobConcurrency)
+    }
+
+    /// Starts waiting jobs of `organization` while it has free slots; while jobs wait and none is free (held by other
+    /// processes), looks again in 50 ms. Jobs of this process end by calling it again.
     private func startWaitingJobs(organization: String) {
-        while let next = jobs.withLock({ table -> (JobTable.Waiting, CancellationToken)? in
-            guard table.running[organization, default: 0] < jobConcurrency,
-                var queue = table.waiting[organization], !queue.isEmpty
-            else { return nil }
-            let job = queue.removeFirst()
-            table.waiting[organization] = queue
-            table.running[organization, default: 0] += 1
-            return (job, table.tokens[job.id] ?? CancellationToken())
-        }) {
-            let (job, token) = next
+        while jobs.withLock({ !($0.waiting[organization] ?? []).isEmpty }) {
+            // A slot file that cannot be opened or locked (no descriptor left) is tried again later, as a held one is:
+            // nothing here could report it, and the job waits, queued, as it would for a slot.
+            guard let slot = try? slots(of: organization).take() else {
+                lookAgainForSlots(organization: organization)
+                return
+            }
+            guard
+                let (job, token) = jobs.withLock({ table -> (JobTable.Waiting, CancellationToken)? in
+                    guard var queue = table.waiting[organization], !queue.isEmpty else { return nil }
+                    let job = queue.removeFirst()
+                    table.waiting[organization] = queue
+                    return (job, table.tokens[job.id] ?? CancellationToken())
+                })
+            else {
+                slot.release()  // cancelled, or started by another call, meanwhile
+                return
+            }
             Task.detached { [self] in
                 // A cancellation requested from another process reaches this one through the job's cancel stream.
                 let watcher = watchCancellation(of: job.id, token)
@@ -114,15 +136,25 @@ extension PluginRuntime {
                 let outcome = try? await execute(
                     job.prepared, id: job.id, actorId: job.actorId, limits: job.limits, cancellation: token,
                     trigger: ["kind": "job"], streamVersion: 1)
+                slot.release()
                 finish(job.id, organization: organization, outcome: outcome)
             }
         }
     }
 
-    /// Frees the job's slot, wakes those waiting for it, and starts the next job.
+    /// Calls ``startWaitingJobs(organization:)`` in 50 ms, unless a call is already due.
+    private func lookAgainForSlots(organization: String) {
+        guard jobs.withLock({ $0.polling.insert(organization).inserted }) else { return }
+        Task.detached { [self] in
+            try? await Task.sleep(for: .milliseconds(50))
+            jobs.withLock { _ = $0.polling.remove(organization) }
+            startWaitingJobs(organization: organization)
+        }
+    }
+
+    /// Records the outcome of a job whose slot was freed, wakes those waiting for it, and starts the next job.
     private func finish(_ id: String, organization: String, outcome: ExecutionOutcome?) {
         let waiters = jobs.withLock { table in
-            table.running[organization, default: 1] -= 1
             table.tokens[id] = nil
             if let outcome { table.finished[id] = outcome }
             return table.waiters.removeValue(forKey: id) ?? []

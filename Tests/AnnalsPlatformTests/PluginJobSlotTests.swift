@@ -1,0 +1,39 @@
+import Annals
+import AnnalsPlatform
+import AnnalsSandbox
+import Foundation
+import Testing
+
+/// The jobs a runtime accepts with `submit` take the organization's slots (lock files beside the store), so one
+/// `jobConcurrency` holds across the processes on a store. Two runtimes on one store stand for two processes here:
+/// their slots' descriptors conflict as another process's would.
+@Suite("Job slots shared by the runtimes on a store")
+struct PluginJobSlotTests {
+    static let endless = SandboxLimits(fuel: .max, timeout: .seconds(20))
+
+    @Test("jobs submitted to two runtimes on one store share the organization's slots")
+    func runtimesShareSlots() async throws {
+        try await withRuntime(installing: ["runaway", "echo"], limits: Self.endless, jobConcurrency: 1) {
+            runtime, platform, _ in
+            _ = try await platform.install("echo", organization: "beta", actorId: "ana")
+            let other = PluginRuntime(store: runtime.store, limits: Self.endless, jobConcurrency: 1)
+            let first = try await runtime.submit(
+                "runaway", action: "run", organization: "acme", input: "{}", actorId: "ana")
+            try await waitUntilRunning(runtime, first.id)
+            let second = try await other.submit(
+                "echo", action: "echo", organization: "acme", input: "{}", actorId: "ana")
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try runtime.job(second.id)?.state == .queued)
+            // Another organization's slots are its own.
+            let elsewhere = try await other.submit(
+                "echo", action: "echo", organization: "beta", input: "{}", actorId: "ana")
+            #expect(await other.wait(forJob: elsewhere.id)?.succeeded == true)
+
+            _ = try await runtime.cancel(job: first.id, actorId: "ana")
+            #expect(await other.wait(forJob: second.id)?.succeeded == true)
+            let ended = try #require(try executionEvents(runtime.store, first.id).last?.offset)
+            let started = try #require(try executionEvents(runtime.store, second.id).dropFirst().first?.offset)
+            #expect(ended < started)
+        }
+    }
+}
