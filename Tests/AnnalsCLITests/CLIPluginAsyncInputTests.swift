@@ -4,18 +4,6 @@ import Testing
 
 @Suite("annals plugin run --async: an input the job's event cannot record is refused before a runner starts")
 struct CLIPluginAsyncInputTests {
-    /// The process ids of `annals plugin run-job` processes for `store`, from `/proc`.
-    static func runners(of store: String) -> [String] {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.filter { entry in
-            guard entry.allSatisfy(\.isNumber),
-                let bytes = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline")
-            else { return false }
-            let arguments = bytes.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-            return arguments.contains("run-job") && arguments.contains(store)
-        }
-    }
-
     @Test("input nested 127 levels deep (JSON, but one level too deep for the queued event) exits 2 and starts nothing")
     func tooDeepForTheQueuedEvent() throws {
         try withPlugins(["echo"]) { fx in
@@ -25,7 +13,7 @@ struct CLIPluginAsyncInputTests {
             #expect(submitted.status == Exit.invalidInput, "\(submitted)")
             #expect(submitted.errors.contains("the input cannot be recorded with the job"), "\(submitted)")
             #expect(submitted.errors.contains("deeper than 127 levels"), "\(submitted)")
-            #expect(Self.runners(of: fx.store).isEmpty)
+            #expect(fx.jobRunners.isEmpty)
             let jobs = try fx.annals("plugin", "jobs", "--group", "acme")
             #expect(jobs.status == Exit.ok && jobs.output.isEmpty, "\(jobs)")
 

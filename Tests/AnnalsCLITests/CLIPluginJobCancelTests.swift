@@ -10,18 +10,11 @@ import Testing
 struct CLIPluginJobCancelTests {
     @Test("a queued --async job is cancelled at once, prints cancelled, and never starts")
     func queuedJobIsCancelled() throws {
-        try withPlugins(["echo"]) { fx in
-            // Four executions running on another host take the organization's four job slots (a runner counts
-            // those as alive), so the job below waits in its runner, queued.
-            try fx.append(
-                (1...4).map { i in
-                    #"{"type":"plugin_action_initiated","targetId":"execution:elsewhere-\#(i)","groupId":"acme","#
-                        + #""metadata":{"correlationId":"elsewhere-\#(i)","plugin":"echo","action":"echo","#
-                        + #""host":{"pid":1,"hostname":"another-host.invalid"}}}"#
-                })
-            let submitted = try fx.annals("plugin", "run", "echo", "echo", "--group", "acme", "--async")
-            try #require(submitted.status == Exit.ok, "\(submitted)")
-            let held = try #require(try submitted.object().string("job"))
+        try withPlugins(["runaway", "echo"]) { fx in
+            // A job that runs until it is cancelled takes the organization's one slot, so the job below waits in its
+            // runner, queued.
+            let running = try fx.startEndlessJob()
+            let held = try fx.submitJob("echo", "echo", ["--job-concurrency", "1"])
             func state() throws -> String? {
                 try fx.annals("plugin", "jobs", "--group", "acme").objects().first { $0.string("id") == held }?
                     .string("state")
@@ -39,6 +32,7 @@ struct CLIPluginJobCancelTests {
                 $0.string("type")
             }
             #expect(events == ["plugin_job_queued", "plugin_job_cancelled"])
+            #expect(try fx.annals("plugin", "cancel", running).status == Exit.ok)
         }
     }
 

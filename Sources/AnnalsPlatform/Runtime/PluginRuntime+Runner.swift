@@ -4,9 +4,12 @@ import Foundation
 
 extension PluginRuntime {
     /// Runs a job queued by another process (what `annals plugin run --async` starts in the background): waits
-    /// for its organization's slot (counting the running executions recorded in the log), watches for a
-    /// cancellation request, runs it and records the outcome.
+    /// for a free slot of its organization (one of ``jobConcurrency`` lock files beside the store, ``JobSlots``,
+    /// which jobs of every process on the store hold while they run), watches for a cancellation request, runs it,
+    /// records the outcome and frees the slot (as the end of this process would, however it ends).
     /// - Returns: The outcome, or `nil` when the job was cancelled (or had already ended) before it started.
+    /// - Throws: ``PlatformError``; ``PlatformError/store(_:)`` wrapping ``AnnalsError/io(_:)`` when the slots'
+    ///   files cannot be created, opened or locked.
     public func runQueuedJob(_ id: String, actorId: String) async throws(PlatformError) -> ExecutionOutcome? {
         // The queued event may still be on its way from the process that started this one.
         var status: JobStatus?
@@ -35,8 +38,11 @@ extension PluginRuntime {
         }
         if let pages = metadata["limits"]?["memoryPages"]?.int64Value { limits.maxMemoryPages = Int(pages) }
 
-        // Wait for a slot; a cancellation while waiting ends the job before it starts.
-        while true {
+        // Wait for a slot (looking every 50 ms: a few opens, whatever the log holds); a cancellation while waiting
+        // ends the job before it starts.
+        let jobSlots = try slots(of: status.organization)
+        var slot: JobSlot?
+        while slot == nil {
             // Cancelled by another process (`plugin_job_cancelled`, which `cancel` appends for a queued job).
             guard try job(id)?.state == .queued else { return nil }
             if try cancelRequested(id) {
@@ -47,12 +53,11 @@ extension PluginRuntime {
                         metadata: ["correlationId": .string(id)], expectedVersion: 1))
                 return nil
             }
-            let running = try jobs(organization: status.organization, limit: 1_000).filter {
-                $0.state == .running && isAlive($0)
-            }
-            if running.count < jobConcurrency { break }
-            try? await Task.sleep(for: .milliseconds(50))
+            slot = try jobSlots.take()
+            if slot == nil { try? await Task.sleep(for: .milliseconds(50)) }
         }
+        // Freed once the outcome is recorded: the next job starts after this one has ended in the log too.
+        defer { slot?.release() }
         let token = CancellationToken()
         let watcher = watchCancellation(of: id, token)
         defer { watcher.cancel() }
@@ -98,6 +103,8 @@ extension PluginRuntime {
     /// Accepts a job that another process will run: `start` starts that process (given the job id) and returns
     /// its process id, which the `plugin_job_queued` event records (so a runner that dies is found by
     /// ``recoverAbandoned(actorId:organization:)``); the process then calls ``runQueuedJob(_:actorId:)``.
+    /// - Throws: ``PlatformError`` as ``submit(_:action:organization:input:actorId:limits:)`` throws it, and when
+    ///   `start` fails.
     public func submitToProcess(
         _ name: String, action: String, organization: String, input: String, actorId: String,
         limits: SandboxLimits? = nil, start: (String) throws -> Int32
@@ -107,8 +114,10 @@ extension PluginRuntime {
             name, action: action, organization: organization, input: input, id: id, actorId: actorId,
             limits: limits ?? defaultLimits)
         // The queued event is checked before the runner starts: an input the store would refuse there (one nesting
-        // too deep to be kept in the event's metadata) must not leave a runner behind.
+        // too deep to be kept in the event's metadata) must not leave a runner behind. Nor must a directory of the
+        // job slots that cannot be made: it is made here, where the error can be told.
         _ = try queuedEvent(id, prepared, actorId: actorId, limits: limits ?? defaultLimits, runner: 0)
+        _ = try slots(of: prepared.install.organization)
         let runner: Int32
         do {
             runner = try start(id)

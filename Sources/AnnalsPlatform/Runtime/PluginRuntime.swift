@@ -28,7 +28,9 @@ public final class PluginRuntime: Sendable {
     public let sandbox: Sandbox
     /// The limits of an execution unless a call gives others.
     public let defaultLimits: SandboxLimits
-    /// How many jobs of one organization may run at once.
+    /// How many async jobs of one organization may run at once, counting those of every process on the store (each
+    /// holds one of the organization's slot locks, `<store>/job-slots/HEX-N.lock`, while it runs: docs/PLUGINS.md,
+    /// "Async jobs"). Synchronous runs and event deliveries take no slot.
     public let jobConcurrency: Int
     /// How many plugin appends deep an event may be: every event appended through `events_append` records its depth
     /// in `metadata.plugin.depth` (one more than the depth of the event that triggered the execution, 1 when no
@@ -61,7 +63,8 @@ public final class PluginRuntime: Sendable {
     ///   - isolation: `.inProcess` (fastest) or `.workerProcesses(…)` (a crash inside the runtime cannot take the
     ///     host down; see docs/PLUGINS.md, "Process isolation").
     ///   - limits: The default per-execution limits.
-    ///   - jobConcurrency: How many async jobs of one organization run at once (at least 1).
+    ///   - jobConcurrency: How many async jobs of one organization run at once, in all the processes on the store
+    ///     (at least 1; default ``defaultJobConcurrency``).
     ///   - cascadeLimit: How many plugin appends deep an event may be (at least 1; default
     ///     ``defaultCascadeLimit``): an `events_append` by an execution triggered by an event this deep is refused.
     ///   - writeLimits: What one execution may write, and how large a plugin's key/value state may grow.
