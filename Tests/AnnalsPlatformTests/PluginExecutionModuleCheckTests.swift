@@ -36,19 +36,22 @@ struct PluginExecutionModuleCheckTests {
         }
     }
 
-    @Test("a module past the runtime's memory limit is refused once, naming the memory, and not checked again")
-    func refusalIsCached() async throws {
+    @Test("a module past the runtime's memory limit is refused at every attempt, naming the memory")
+    func refusalIsRepeated() async throws {
         try await withBigModule(limits: SandboxLimits()) { runtime, artifact in
-            for attempt in 1...2 {
-                // Refused before it starts: recorded as a failed execution.
+            for _ in 1...2 {
+                // Refused before it starts: recorded as a failed execution. The second attempt is answered from the
+                // remembered refusal (the file is unchanged, so it is not read again).
                 let outcome = try await runtime.run(
                     "big", action: "run", organization: "acme", input: "{}", actorId: "ana")
                 #expect(outcome.failure?.kind == .moduleRefused, "\(outcome)")
                 let text = outcome.failure?.message ?? ""
                 #expect(text.contains("initial linear memory of 300 pages"), "\(text)")
-                // The second attempt is answered from the remembered refusal: the artifact is not read again.
-                if attempt == 1 { try FileManager.default.removeItem(atPath: artifact) }
             }
+            // A removed artifact is missing, as for a new process, whatever was remembered of it.
+            try FileManager.default.removeItem(atPath: artifact)
+            let outcome = try await runtime.run("big", action: "run", organization: "acme", input: "{}", actorId: "ana")
+            #expect(outcome.failure?.message.contains("its artifact is missing") == true, "\(outcome)")
         }
     }
 
