@@ -193,7 +193,8 @@ enum ReadPlan {
         }
     }
 
-    /// The stored bytes after which a chunk ends early (16 MiB).
+    /// The decoded bytes (``RecordHeader/decodedSize(of:)``) after which a chunk ends early (16 MiB): what one chunk
+    /// holds in memory, however well its records compress.
     static let maximumChunkBytes = 16 << 20
 
     /// One chunk read by ``fetch(_:_:query:store:decoder:)``.
@@ -214,7 +215,8 @@ enum ReadPlan {
     ) throws -> Chunk {
         var records: [(offset: UInt64, record: UnsafeRawBufferPointer)] = []
         records.reserveCapacity(count)
-        // Large events end a chunk early, so that one chunk never holds more than about this many stored bytes.
+        // Large events end a chunk early, so that one chunk never holds more than about this many decoded bytes: a
+        // count of stored bytes let a chunk of well-compressed events decode to gigabytes.
         var bytes = 0
         let exhausted: Bool
         switch self {
@@ -234,7 +236,7 @@ enum ReadPlan {
                     if query.reverse ? offset < bound : offset > bound { return true }
                     if records.count == count || bytes >= Self.maximumChunkBytes { return false }
                     records.append((offset, current.value))
-                    bytes += current.value.count
+                    bytes += RecordHeader.decodedSize(of: current.value)
                     next = query.reverse ? offset : offset + 1
                     entry = try cursor.get(query.reverse ? .previous : .next)
                 }
@@ -264,20 +266,24 @@ enum ReadPlan {
                         offset: offset, reason: "indexed by \(kind) but missing from the log; \(Self.missingAdvice)")
                 }
                 records.append((offset, record))
-                bytes += record.count
+                bytes += RecordHeader.decodedSize(of: record)
                 last = offset
             }
             self = .postings(kind: kind, symbol: symbol, position: last)
             exhausted = passedEnd || (!stoppedEarly && offsets.count < count)
         case .offsets(let offsets, let next):
-            let end = min(offsets.count, next + count)
-            for offset in offsets[next..<end] {
+            let last = min(offsets.count, next + count)
+            var end = next
+            while end < last && bytes < Self.maximumChunkBytes {
+                let offset = offsets[end]
                 guard let record = try store.record(at: offset, txn) else {
                     throw AnnalsError.corruptRecord(
                         offset: offset,
                         reason: "listed by the type or minute index but missing from the log; \(Self.missingAdvice)")
                 }
                 records.append((offset, record))
+                bytes += RecordHeader.decodedSize(of: record)
+                end += 1
             }
             self = .offsets(offsets, next: end)
             exhausted = end == offsets.count
