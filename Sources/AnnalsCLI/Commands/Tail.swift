@@ -68,6 +68,10 @@ struct Tail: ParsableCommand {
         var printed = 0
         let pretty = format == .pretty ? PrettyEvent() : nil
         while !StopSignals.received {
+            // A `cursors reset` or `delete` since this tail started ends it (exit 3) before it prints more, also while
+            // it waits for events (the wait ends every half second): the acknowledgement would refuse it only after
+            // printing a chunk, one the reset may have meant to skip, and a waiting tail never got there.
+            if let cursor { try Self.requireUnmoved(cursor, resets: resets, in: store) }
             let word = store.durableWakeWord
             let durable = try store.head().durableOffset
             guard durable > position else {
@@ -112,6 +116,15 @@ struct Tail: ParsableCommand {
             }
             position = acknowledged
             if reachedLimit { break }
+        }
+    }
+
+    /// Throws ``AnnalsError/cursorMoved(name:offset:)`` (exit 3) when cursor `name` was reset or deleted since this
+    /// tail read it with `resets` resets: the error its next acknowledgement would get.
+    private static func requireUnmoved(_ name: String, resets: UInt64, in store: EventStore) throws {
+        let current = try store.cursor(named: name)
+        guard let current, current.resets == resets else {
+            throw AnnalsError.cursorMoved(name: name, offset: current?.offset)
         }
     }
 
