@@ -10,6 +10,9 @@ import Foundation
 ///   transaction as the outcome, so a host that stops mid-way delivers the event again after a restart; nothing
 ///   is missed. The input carries `delivery.idempotencyKey` (the same for every attempt at one event) for the
 ///   plugin to recognise a repeat.
+/// - **A cursor reset is kept.** Every acknowledgement of a pass is conditional on the cursor's resets count as the
+///   pass read it: an `annals cursors reset` or `delete` during the pass ends that subscription's pass (its outcomes
+///   recorded, the cursor left as set, the change reported under ``Report/problems``) instead of being undone.
 /// - **Retries, then a dead letter.** A failed delivery is retried with exponential backoff up to
 ///   ``maxAttempts`` times; then a `plugin_dead_letter` event records it and delivery moves on.
 /// - **Isolation.** A plugin sees only its organization's events; the platform's own execution events and the
@@ -231,11 +234,16 @@ public struct PluginDispatcher: Sendable {
             try await recordRefusal(of: error, subscription, filter, through: head, report: &report)
             return
         }
-        var position = subscription.position
+        // The cursor as this pass starts from it (created when missing): every acknowledgement below is conditional
+        // on its resets count, so an `annals cursors reset` or `delete` made during the pass is kept, and ends the
+        // subscription's pass, instead of being undone by the next acknowledgement (which only moves forward).
+        let start = try startCursor(subscription)
+        let resets = start.resets
+        var position = max(start.offset, subscription.installedOffset)
         while position < head {
             let events = try batch(filter, after: position, through: head)
             guard let last = events.last else {
-                try acknowledge(subscription.cursor, through: head)
+                _ = try acknowledge(subscription, through: head, expectingResets: resets, report: &report)
                 return
             }
             let deliverable = Self.deliverable(events, filter, subscription)
@@ -263,8 +271,9 @@ public struct PluginDispatcher: Sendable {
                 let failedIndex = ran.count - 1
                 // Everything before the failed event is done; the failed attempt's outcome is recorded with it.
                 let event = deliverable[failedIndex]
-                _ = try await appendBatch(
-                    outcomes, acknowledging: subscription.cursor, through: max(event.offset - 1, position))
+                let acknowledged = try await appendBatch(
+                    outcomes, acknowledging: subscription, through: max(event.offset - 1, position),
+                    expectingResets: resets, report: &report)
                 // Starts recorded for events after the failure get an outcome too: not run, to be delivered again.
                 var skipped: [NewEvent] = []
                 for index in (failedIndex + 1)..<deliverable.count {
@@ -280,11 +289,17 @@ public struct PluginDispatcher: Sendable {
                             expectedVersion: 1))
                 }
                 _ = try await appendBatch(skipped)
-                try await retry(event, subscription, prepared: prepared, after: firstFailure, report: &report)
+                guard acknowledged else { return }
+                let retried = try await retry(
+                    event, subscription, prepared: prepared, after: firstFailure, expectingResets: resets,
+                    report: &report)
+                guard retried else { return }
                 position = event.offset
             } else {
                 let through = last.offset
-                _ = try await appendBatch(outcomes, acknowledging: subscription.cursor, through: through)
+                let acknowledged = try await appendBatch(
+                    outcomes, acknowledging: subscription, through: through, expectingResets: resets, report: &report)
+                guard acknowledged else { return }
                 position = through
             }
         }
@@ -373,11 +388,14 @@ public struct PluginDispatcher: Sendable {
     }
 
     /// Delivers one event again with backoff until it succeeds or runs out of attempts (then dead-letters it with
-    /// the last failure, `firstFailure` when there was no other attempt); the cursor moves past it either way.
+    /// the last failure, `firstFailure` when there was no other attempt); the cursor moves past it either way, unless
+    /// it was reset or deleted since it had `resets` resets.
+    /// - Returns: Whether the cursor moved past the event (`false`: it was reset or deleted; the pass of this
+    ///   subscription ends there).
     private func retry(
         _ event: RecordedEvent, _ subscription: PluginSubscription, prepared: PluginRuntime.PreparedExecution,
-        after firstFailure: SandboxFailure, report: inout Report
-    ) async throws(PlatformError) {
+        after firstFailure: SandboxFailure, expectingResets resets: UInt64, report: inout Report
+    ) async throws(PlatformError) -> Bool {
         var prepared = prepared
         var lastFailure = firstFailure
         for attempt in 2...max(2, maxAttempts) where attempt <= maxAttempts {
@@ -391,8 +409,7 @@ public struct PluginDispatcher: Sendable {
                 triggerDepth: PlatformPluginHost.cascadeDepth(of: event))
             guard let failure = outcome.failure else {
                 report.delivered += 1
-                try acknowledge(subscription.cursor, through: event.offset)
-                return
+                return try acknowledge(subscription, through: event.offset, expectingResets: resets, report: &report)
             }
             lastFailure = failure
         }
@@ -408,8 +425,9 @@ public struct PluginDispatcher: Sendable {
                 "error": .string(ExecutionEvents.recordable(lastFailure.message)),
                 "idempotencyKey": .string(Self.idempotencyKey(event, subscription)),
             ])
-        _ = try await appendBatch([letter], acknowledging: subscription.cursor, through: event.offset)
         report.deadLettered += 1
+        return try await appendBatch(
+            [letter], acknowledging: subscription, through: event.offset, expectingResets: resets, report: &report)
     }
 
     /// The handler's input: the event as JSON with `delivery: {idempotencyKey, attempt}` added.
@@ -436,25 +454,69 @@ public struct PluginDispatcher: Sendable {
         ]
     }
 
-    private func appendBatch(
-        _ events: [NewEvent], acknowledging cursor: String? = nil, through offset: UInt64 = 0
-    ) async throws(PlatformError) -> [AppendReceipt] {
+    /// Appends `events` (none: nothing).
+    private func appendBatch(_ events: [NewEvent]) async throws(PlatformError) -> [AppendReceipt] {
+        guard !events.isEmpty else { return [] }
         do {
-            if let cursor {
-                return try await runtime.store.append(contentsOf: events, acknowledging: cursor, through: offset)
-            }
-            guard !events.isEmpty else { return [] }
             return try await runtime.store.append(contentsOf: events)
         } catch {
             throw .store(error)
         }
     }
 
-    private func acknowledge(_ cursor: String, through offset: UInt64) throws(PlatformError) {
+    /// Appends `events` and acknowledges `subscription`'s cursor through `offset` in one transaction, unless the
+    /// cursor was reset or deleted since it had `resets` resets: then `events` (the outcomes of executions that ran)
+    /// are appended alone, the change is reported under ``Report/problems``, and the cursor is left as it was set.
+    /// - Returns: Whether the cursor was acknowledged.
+    private func appendBatch(
+        _ events: [NewEvent], acknowledging subscription: PluginSubscription, through offset: UInt64,
+        expectingResets resets: UInt64, report: inout Report
+    ) async throws(PlatformError) -> Bool {
         do {
-            try runtime.store.acknowledge(cursor, through: offset)
+            _ = try await runtime.store.append(
+                contentsOf: events, acknowledging: subscription.cursor, through: offset, expectingResets: resets)
+            return true
+        } catch AnnalsError.cursorMoved {
+            _ = try await appendBatch(events)
+            report.problems.append(Self.cursorMoved(subscription))
+            return false
         } catch {
             throw .store(error)
         }
+    }
+
+    /// Acknowledges `subscription`'s cursor through `offset`, unless it was reset or deleted since it had `resets`
+    /// resets: then the change is reported under ``Report/problems`` and the cursor is left as it was set.
+    /// - Returns: Whether the cursor was acknowledged.
+    private func acknowledge(
+        _ subscription: PluginSubscription, through offset: UInt64, expectingResets resets: UInt64,
+        report: inout Report
+    ) throws(PlatformError) -> Bool {
+        do {
+            try runtime.store.acknowledge(subscription.cursor, through: offset, expectingResets: resets)
+            return true
+        } catch AnnalsError.cursorMoved {
+            report.problems.append(Self.cursorMoved(subscription))
+            return false
+        } catch {
+            throw .store(error)
+        }
+    }
+
+    /// `subscription`'s cursor as a pass starts from it: created at the subscription's position when missing (so that
+    /// its acknowledgements can be conditional on its resets count), or as stored, reset since the subscriptions were
+    /// read included.
+    private func startCursor(_ subscription: PluginSubscription) throws(PlatformError) -> SubscriberCursor {
+        do {
+            return try runtime.store.createCursor(subscription.cursor, at: subscription.position)
+        } catch {
+            throw .store(error)
+        }
+    }
+
+    /// The problem reported when a subscription's cursor was reset or deleted during a pass.
+    private static func cursorMoved(_ subscription: PluginSubscription) -> String {
+        "\(subscription.organization)/\(subscription.plugin): its cursor \(subscription.cursor) was reset or deleted "
+            + "during the pass; the change is kept, and the next pass delivers from it"
     }
 }
