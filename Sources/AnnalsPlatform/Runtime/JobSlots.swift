@@ -25,12 +25,18 @@ struct JobSlots: Sendable {
     /// How many slots: `0..<count` are tried.
     let count: Int
 
-    /// The slots `0..<count` of `organization` beside the store at `storePath`; creates their directory if need be.
-    /// - Throws: ``PlatformError/store(_:)`` wrapping ``AnnalsError/io(_:)`` when it cannot be created.
-    init(storePath: String, organization: String, count: Int) throws(PlatformError) {
+    /// The slots `0..<count` of `organization` beside the store at `storePath` (nothing is read or written: see
+    /// ``createDirectory()``).
+    init(storePath: String, organization: String, count: Int) {
         directory = storePath + "/" + Self.directoryName
         prefix = LockFile.hexadecimal(organization)
         self.count = count
+    }
+
+    /// Creates the directory of the slot files if need be: once, before a job is recorded or its runner started, not
+    /// at every look for a free slot.
+    /// - Throws: ``PlatformError/store(_:)`` wrapping ``AnnalsError/io(_:)`` when it cannot be created.
+    func createDirectory() throws(PlatformError) {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {

@@ -53,7 +53,7 @@ extension PluginRuntime {
         let prepared = try await preparingJob(
             name, action: action, organization: organization, input: input, id: id, actorId: actorId, limits: limits)
         // Their directory is made before anything is recorded: a job is never left queued for want of it.
-        _ = try slots(of: prepared.install.organization)
+        try slots(of: prepared.install.organization).createDirectory()
         let offset = try await appendQueued(id, prepared, actorId: actorId, limits: limits, runner: getpid())
         let waiting = JobTable.Waiting(id: id, prepared: prepared, actorId: actorId, limits: limits)
         jobs.withLock { table in
@@ -102,8 +102,8 @@ extension PluginRuntime {
     }
 
     /// The job slots of `organization`: ``jobConcurrency`` of them.
-    func slots(of organization: String) throws(PlatformError) -> JobSlots {
-        try JobSlots(storePath: store.path, organization: organization, count: jobConcurrency)
+    func slots(of organization: String) -> JobSlots {
+        JobSlots(storePath: store.path, organization: organization, count: jobConcurrency)
     }
 
     /// Starts waiting jobs of `organization` while it has free slots; while jobs wait and none is free (held by other

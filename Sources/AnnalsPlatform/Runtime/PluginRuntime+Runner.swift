@@ -40,7 +40,8 @@ extension PluginRuntime {
 
         // Wait for a slot (looking every 50 ms: a few opens, whatever the log holds); a cancellation while waiting
         // ends the job before it starts.
-        let jobSlots = try slots(of: status.organization)
+        let jobSlots = slots(of: status.organization)
+        try jobSlots.createDirectory()
         var slot: JobSlot?
         while slot == nil {
             // Cancelled by another process (`plugin_job_cancelled`, which `cancel` appends for a queued job).
@@ -117,7 +118,7 @@ extension PluginRuntime {
         // too deep to be kept in the event's metadata) must not leave a runner behind. Nor must a directory of the
         // job slots that cannot be made: it is made here, where the error can be told.
         _ = try queuedEvent(id, prepared, actorId: actorId, limits: limits ?? defaultLimits, runner: 0)
-        _ = try slots(of: prepared.install.organization)
+        try slots(of: prepared.install.organization).createDirectory()
         let runner: Int32
         do {
             runner = try start(id)
