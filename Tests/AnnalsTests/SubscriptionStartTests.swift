@@ -153,6 +153,31 @@ import Testing
         }
     }
 
+    /// A cursor reset or created at an offset committed but not yet durable makes it durable first: stored past the
+    /// durable offset, it would skip the events that reuse the offsets a system crash lost.
+    @Test func aCursorSetAmongUnsyncedEventsSyncsThemFirst() async throws {
+        try await withStore(StoreOptions(durability: .noSync, syncInterval: 3600, projections: [])) { store, _ in
+            _ = try await store.append(contentsOf: (0..<3).map { sampleEvent($0) })
+            try #require(try store.head().durableOffset == 0, "committed, not yet synced")
+            try store.resetCursor("reset", to: 2)
+            #expect(try store.cursor(named: "reset")?.offset == 2)
+            #expect(try store.head().durableOffset == 3, "the reset synced what was committed")
+
+            _ = try await store.append(contentsOf: (3..<5).map { sampleEvent($0) })
+            try #require(try store.head().durableOffset == 3)
+            #expect(try store.createCursor("created", at: 5).offset == 5)
+            #expect(try store.head().durableOffset == 5, "creating the cursor synced what was committed")
+
+            _ = try await store.append(contentsOf: [sampleEvent(5)])
+            var iterator = try store.subscribe("subscribed", start: .after(6)).makeAsyncIterator()
+            _ = try await store.append(contentsOf: [sampleEvent(6)])
+            try #require(try store.head().durableOffset == 5)
+            #expect(try await iterator.next()?.offset == 7, "its new cursor synced offset 6, and 7 with it")
+            #expect(try store.cursor(named: "subscribed")?.offset == 6)
+            #expect(throws: AnnalsError.self) { try store.resetCursor("ahead", to: 8) }
+        }
+    }
+
     /// A `startPoint()` whose resolution overlaps the start of an iteration (of a copy, in another task) keeps the
     /// iteration's start point rather than recording its older one as waiting: the next iteration would otherwise
     /// start again from there, delivering again what the first one acknowledged.

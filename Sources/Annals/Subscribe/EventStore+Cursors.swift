@@ -98,12 +98,21 @@ extension EventStore {
     }
 
     /// Sets cursor `name` to `offset` (backwards too), creating it if needed: delivery resumes after `offset`.
-    /// - Throws: ``AnnalsError/invalidArgument(_:)`` for an `offset` past the log's last offset.
+    ///
+    /// An `offset` committed but not yet durable (a writer in `.noSync` mode between its syncs) is first made durable
+    /// with ``sync()``: a cursor stored past the durable offset would skip the events that reuse the offsets a system
+    /// crash lost.
+    /// - Throws: ``AnnalsError/invalidArgument(_:)`` for an `offset` past the log's last offset, or one still not
+    ///   durable after the sync; the errors of ``sync()``.
     public func resetCursor(_ name: String, to offset: UInt64) throws(AnnalsError) {
         try SubscriberCursor.validate(name: name)
+        try syncUnlessDurable(through: offset)
         do {
-            try write { [schema] txn in
-                try CursorAcknowledgement.check(offset, of: name, head: try txn.lastOffset(schema), action: "reset to")
+            try write { [self] txn in
+                let head = try txn.lastOffset(schema)
+                try CursorAcknowledgement.check(offset, of: name, head: head, action: "reset to")
+                try CursorAcknowledgement.checkDurable(
+                    offset, of: name, durable: durableOffset(upTo: head), action: "reset to")
                 let key = Array(name.utf8)
                 let now = currentTimeMilliseconds()
                 var cursor = SubscriberCursor(name: name, offset: offset, acknowledgedAt: now, createdAt: now, lag: 0)
@@ -138,9 +147,13 @@ extension EventStore {
     /// new one (never acknowledged: its ``SubscriberCursor/acknowledgedAt`` is 0), or the existing one unchanged. Two
     /// consumers starting on a new cursor at once thus never move it back over what the first has acknowledged
     /// meanwhile (``resetCursor(_:to:)`` would).
-    /// - Throws: ``AnnalsError/invalidArgument(_:)`` for a new cursor's `offset` past the log's last offset.
+    ///
+    /// A new cursor's `offset` committed but not yet durable is first made durable, as for ``resetCursor(_:to:)``.
+    /// - Throws: ``AnnalsError/invalidArgument(_:)`` for a new cursor's `offset` past the log's last offset, or one
+    ///   still not durable after the sync; the errors of ``sync()``.
     public func createCursor(_ name: String, at offset: UInt64) throws(AnnalsError) -> SubscriberCursor {
         try SubscriberCursor.validate(name: name)
+        try syncUnlessDurable(through: offset)
         do {
             return try writeReturning(creatingCursor(name, at: offset))
         } catch {
@@ -152,6 +165,7 @@ extension EventStore {
     /// commit instead of blocking a thread of the cooperative pool.
     func createCursorSuspending(_ name: String, at offset: UInt64) async throws(AnnalsError) -> SubscriberCursor {
         try SubscriberCursor.validate(name: name)
+        try syncUnlessDurable(through: offset)
         let create = creatingCursor(name, at: offset)
         let box = ResultBox<SubscriberCursor>()
         do {
@@ -170,7 +184,7 @@ extension EventStore {
     private func creatingCursor(
         _ name: String, at offset: UInt64
     ) -> (borrowing Transaction) throws -> SubscriberCursor {
-        { [schema] txn in
+        { [self] txn in
             let key = Array(name.utf8)
             let head = try txn.lastOffset(schema)
             if let stored = try txn.get(schema.cursors, key: key),
@@ -179,6 +193,8 @@ extension EventStore {
                 return try existing.withResets(schema, txn)
             }
             try CursorAcknowledgement.check(offset, of: name, head: head, action: "created at")
+            try CursorAcknowledgement.checkDurable(
+                offset, of: name, durable: durableOffset(upTo: head), action: "created at")
             // Created, not acknowledged: `acknowledgedAt` stays 0 (`null` in `annals cursors`) until the first
             // acknowledgement or reset.
             let cursor = SubscriberCursor(
@@ -187,6 +203,12 @@ extension EventStore {
             try txn.put(schema.cursors, key: key, value: cursor.stored)
             return try cursor.withResets(schema, txn)
         }
+    }
+
+    /// Syncs when `offset` is committed but not yet durable, so that a cursor about to be stored there does not point
+    /// past what a system crash would keep. An `offset` past the log is left to the transaction's check.
+    private func syncUnlessDurable(through offset: UInt64) throws(AnnalsError) {
+        if offset > durableOffset { try sync() }
     }
 
     /// Deletes cursor `name`; returns whether it existed.

@@ -92,6 +92,18 @@ struct CursorAcknowledgement: Sendable {
         try Self.check(offset, of: name, head: head, action: "acknowledged through")
     }
 
+    /// Refuses storing cursor `name` (`action`: "reset to", "created at") at an `offset` past `durable`, the durable
+    /// offset: if a system crash lost the events after it, new events would reuse their offsets, and the cursor would
+    /// skip them.
+    /// - Throws: ``AnnalsError/invalidArgument(_:)``.
+    static func checkDurable(_ offset: UInt64, of name: String, durable: UInt64, action: String) throws(AnnalsError) {
+        guard offset > durable else { return }
+        throw .invalidArgument(
+            "cursor '\(name)' cannot be \(action) offset \(offset): the events after offset \(durable) are committed "
+                + "but not yet durable, and a cursor past them would skip the events that reuse their offsets if a "
+                + "system crash lost them (try again once the writer has synced)")
+    }
+
     /// Refuses moving cursor `name` (`action`: "acknowledged through", "reset to", …) to `offset` past `head`.
     /// - Throws: ``AnnalsError/invalidArgument(_:)``.
     static func check(_ offset: UInt64, of name: String, head: UInt64, action: String) throws(AnnalsError) {
