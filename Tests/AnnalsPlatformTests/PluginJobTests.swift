@@ -76,4 +76,26 @@ struct PluginJobTests {
             #expect(try runtime.job(outcome.id)?.state == .executed)
         }
     }
+
+    @Test("a job whose input its queued event cannot hold is refused before its runner starts")
+    func inputTooLargeForTheQueuedEvent() async throws {
+        try await withRuntime(installing: ["echo"]) { runtime, _, _ in
+            let limit = runtime.store.options.maximumEventSize
+            let input = "{\"text\":\"" + String(repeating: "a", count: limit) + "\"}"
+            var started = 0
+            await #expect {
+                _ = try await runtime.submitToProcess(
+                    "echo", action: "echo", organization: "acme", input: input, actorId: "ana"
+                ) { _ in
+                    started += 1
+                    return getpid()
+                }
+            } throws: { error in
+                "\(error)".contains("its event would be") && "\(error)".contains("limit of \(limit) bytes")
+            }
+            #expect(started == 0, "no runner was started")
+            let jobs = try runtime.jobs(organization: "acme")
+            #expect(jobs.isEmpty)
+        }
+    }
 }

@@ -72,9 +72,10 @@ extension PluginRuntime {
     }
 
     /// The `plugin_job_queued` event of job `id`, run by process `runner` (this one's id for a job run in process),
-    /// checked as the store will check it.
+    /// checked as the store will check it (``EventStore/check(_:)``).
     /// - Throws: ``PlatformError/invalidArgument(_:)`` when the store would refuse it: the event keeps the input in
-    ///   its metadata, one level down, so an input that nests nearly as deep as JSON may cannot be recorded.
+    ///   its metadata, one level down, so an input that nests nearly as deep as JSON may, or one near the store's
+    ///   ``StoreOptions/maximumEventSize``, cannot be recorded.
     func queuedEvent(
         _ id: String, _ prepared: PreparedExecution, actorId: String, limits: SandboxLimits, runner: Int32
     ) throws(PlatformError) -> NewEvent {
@@ -93,10 +94,18 @@ extension PluginRuntime {
             type: ExecutionEventType.jobQueued, actorId: actorId, targetId: ExecutionEventType.stream(id),
             groupId: install.organization, metadata: metadata, expectedVersion: 0)
         do {
-            try event.check()
+            try store.check(event)
         } catch {
-            guard case .invalidEvent(_, let field, let reason) = error else { throw .store(error) }
-            throw .invalidArgument("the input cannot be recorded with the job: its event's \(field) \(reason)")
+            switch error {
+            case .invalidEvent(_, let field, let reason):
+                throw .invalidArgument("the input cannot be recorded with the job: its event's \(field) \(reason)")
+            case .eventTooLarge(_, let size, let limit):
+                throw .invalidArgument(
+                    "the input cannot be recorded with the job: its event would be \(size) bytes, over the store's "
+                        + "limit of \(limit) bytes")
+            default:
+                throw .store(error)
+            }
         }
         return event
     }

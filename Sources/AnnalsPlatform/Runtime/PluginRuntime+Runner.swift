@@ -115,9 +115,10 @@ extension PluginRuntime {
             name, action: action, organization: organization, input: input, id: id, actorId: actorId,
             limits: limits ?? defaultLimits)
         // The queued event is checked before the runner starts: an input the store would refuse there (one nesting
-        // too deep to be kept in the event's metadata) must not leave a runner behind. Nor must a directory of the
+        // too deep to be kept in the event's metadata, or too large for it) must not leave a runner behind. It is
+        // checked with the widest process id, so the runner's own cannot make it larger. Nor must a directory of the
         // job slots that cannot be made: it is made here, where the error can be told.
-        _ = try queuedEvent(id, prepared, actorId: actorId, limits: limits ?? defaultLimits, runner: 0)
+        _ = try queuedEvent(id, prepared, actorId: actorId, limits: limits ?? defaultLimits, runner: .max)
         try slots(of: prepared.install.organization).createDirectory()
         let runner: Int32
         do {
