@@ -158,12 +158,3 @@ import Testing
         }
     }
 }
-
-/// A thread-safe count of calls.
-private final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var count = 0
-    var value: Int { lock.withLock { count } }
-    func increment() { lock.withLock { count += 1 } }
-    func reset() { lock.withLock { count = 0 } }
-}

@@ -13,15 +13,6 @@ import Testing
         return counts
     }
 
-    private static func counts(_ tables: any ProjectionReader) throws -> [String: UInt8] {
-        var counts: [String: UInt8] = [:]
-        try tables.scan(ProjectionTable(0), prefix: []) { key, value in
-            counts[String(decoding: key, as: UTF8.self)] = value.first
-            return true
-        }
-        return counts
-    }
-
     @Test func aCustomProjectionsTablesAtEveryOffsetMatchItsEvents() async throws {
         let options = StoreOptions(
             projections: OntologyProjections.standard + [TypeCounter(version: 1)], snapshotInterval: 0)
@@ -33,7 +24,7 @@ import Testing
             _ = try await store.append(contentsOf: (40..<45).map { sampleEvent($0) })
             for offset in 0...45 {
                 let state = try store.state(at: UInt64(offset), of: "type-counts")
-                #expect(try Self.counts(state.tables) == Self.expectedCounts(through: offset), "as of \(offset)")
+                #expect(try TypeCounter.counts(state.tables) == Self.expectedCounts(through: offset), "as of \(offset)")
                 #expect(state.offset == UInt64(offset) && state.skippedSnapshots.isEmpty)
                 // From the newest snapshot at or before it: one every ten events.
                 let snapshot = offset >= 10 ? UInt64(min(offset / 10 * 10, 40)) : nil
@@ -55,7 +46,7 @@ import Testing
             _ = try await store.append(contentsOf: (8..<12).map { sampleEvent($0) })
             let state = try store.state(at: 12, of: "type-counts")
             #expect(state.snapshotOffset == nil, "the snapshot at \(old.offset) holds version 1")
-            #expect(try Self.counts(state.tables) == Self.expectedCounts(through: 12).mapValues { $0 * 2 })
+            #expect(try TypeCounter.counts(state.tables) == Self.expectedCounts(through: 12).mapValues { $0 * 2 })
             let newer = try store.createSnapshot()
             let database = try #require(store.projections.snapshots)
             try store.write { txn in
@@ -65,7 +56,7 @@ import Testing
             }
             let skipping = try store.state(at: 12, of: "type-counts")
             #expect(skipping.snapshotOffset == nil && skipping.skippedSnapshots.count == 1)
-            #expect(try Self.counts(skipping.tables) == Self.counts(state.tables))
+            #expect(try TypeCounter.counts(skipping.tables) == TypeCounter.counts(state.tables))
         }
     }
 

@@ -273,6 +273,16 @@ struct TypeCounter: Projection {
         return try store.createSnapshot()
     }
 
+    /// The counts `tables` (of this projection) hold, by type.
+    static func counts(_ tables: any ProjectionReader) throws -> [String: UInt8] {
+        var counts: [String: UInt8] = [:]
+        try tables.scan(ProjectionTable(0), prefix: []) { key, value in
+            counts[String(decoding: key, as: UTF8.self)] = value.first
+            return true
+        }
+        return counts
+    }
+
     func apply(_ event: ProjectedEvent, to tables: any ProjectionWriter, context: ProjectionContext) throws {
         let key = Array(event.type.utf8)
         let current = try tables.get(ProjectionTable(0), key: key)?.first ?? 0

@@ -44,3 +44,12 @@ func sampleEvent(_ i: Int, target: String? = nil, type: String? = nil) -> NewEve
         groupId: "org-\(i % 3)",
         metadata: ["name": .string("Item \(i)"), "amount": .integer(i * 3), "tags": ["a", "b"]])
 }
+
+/// A thread-safe count of calls.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    var value: Int { lock.withLock { count } }
+    func increment() { lock.withLock { count += 1 } }
+    func reset() { lock.withLock { count = 0 } }
+}

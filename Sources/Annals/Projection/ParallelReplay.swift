@@ -6,9 +6,11 @@ import LMDB
 /// projections), while another worker reads and decodes the next chunk. Time travel replays onto a snapshot this
 /// way (``EventStore/state(at:scope:)``), and a rebuild between two flushes of its tables to LMDB.
 ///
-/// Events are read in chunks; the first is decoded on all cores, later ones by the reading worker alone, since the
-/// other cores are applying the chunk before. The scope filter runs on the calling thread between chunks, in log
-/// order, because which events touch a scope depends on the events before them.
+/// Events are read in chunks of at most ``chunkSize`` events, and fewer once they come to
+/// ``ReadPlan/maximumChunkBytes`` decoded (``EventStore/projectedEvents``), so that a replay of large events that
+/// compress well holds a few chunks of them, not thousands; the first is decoded on all cores, later ones by the
+/// reading worker alone, since the other cores are applying the chunk before. The scope filter runs on the calling
+/// thread between chunks, in log order, because which events touch a scope depends on the events before them.
 struct ParallelReplay {
     /// Events per chunk by default: small enough that reading the first one is a small part of a short replay,
     /// large enough that the workers' start and join are negligible.

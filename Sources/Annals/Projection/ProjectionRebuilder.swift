@@ -70,8 +70,8 @@ final class ProjectionRebuilder {
     static let maximumFlushInterval = 524_288
     /// The fewest events replayed in memory between two flushes.
     static let minimumFlushInterval = 32_768
-    /// Events per replayed chunk by default; also how close to the head the in-memory replay stops and the writer's
-    /// transaction replays the rest.
+    /// Events per replayed chunk by default (a chunk also ends at ``ReadPlan/maximumChunkBytes`` decoded); also how
+    /// close to the head the in-memory replay stops and the writer's transaction replays the rest.
     static let defaultChunkSize = 8_192
 
     /// Refuses to rebuild over damaged pages, which LMDB would follow into a crash (at every attempt): the log's
