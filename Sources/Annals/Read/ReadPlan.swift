@@ -205,6 +205,9 @@ enum ReadPlan {
         var exhausted: Bool
         /// A damaged record met after ``events``: report it once they are delivered.
         var failure: AnnalsError?
+        /// The decoded bytes (``RecordHeader/decodedSize(of:)``) of the records read, whether or not their events
+        /// match: a caller that reads several chunks into one buffer stops at ``ReadPlan/maximumChunkBytes`` of them.
+        var decodedBytes: Int
     }
 
     /// Reads up to `count` candidate events and advances.
@@ -289,6 +292,6 @@ enum ReadPlan {
             exhausted = end == offsets.count
         }
         let (events, failure) = decoder.decode(records, txn)
-        return Chunk(events: events, exhausted: exhausted && failure == nil, failure: failure)
+        return Chunk(events: events, exhausted: exhausted && failure == nil, failure: failure, decodedBytes: bytes)
     }
 }

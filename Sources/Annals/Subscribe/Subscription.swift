@@ -37,9 +37,10 @@ public enum SubscriptionStart: Sendable, Hashable {
 
 /// A live stream of events: catch-up from a position, then new events as they become durable.
 ///
-/// It is pull-based: events are read in chunks of at most 1,024 only when the consumer asks for more, so a slow
-/// consumer holds back reading instead of making the engine buffer. Only durable events are delivered (the durable
-/// watermark), and waiting for new ones uses the cross-process wake-up of the watermark file, not sleep-polling.
+/// It is pull-based: events are read in chunks of at most 1,024 (and about 16 MiB of decoded events, however well
+/// they compress) only when the consumer asks for more, so a slow consumer holds back reading instead of making the
+/// engine buffer. Only durable events are delivered (the durable watermark), and waiting for new ones uses the
+/// cross-process wake-up of the watermark file, not sleep-polling.
 ///
 /// A named subscription resumes after its cursor's last acknowledged offset; acknowledge with
 /// ``EventStore/acknowledge(_:through:expectingResets:)`` (at-least-once) or ``EventStore/append(contentsOf:acknowledging:through:)``
@@ -152,7 +153,10 @@ public struct Subscription: AsyncSequence, Sendable {
         }
 
         /// Reads the next events after `position` through `durable` straight into the buffer: at most
-        /// ``chunkSize`` matching events, each read transaction covering at most ``chunkSize`` candidates.
+        /// ``chunkSize`` matching events, each read transaction covering at most ``chunkSize`` candidates, and no
+        /// further read transaction once those read come to ``ReadPlan/maximumChunkBytes`` decoded, so that a buffer
+        /// of large events that compress well holds about that many bytes, not a thousand such events. The buffer
+        /// may then be empty (every event read was filtered out): `position` still moves past what was read.
         private mutating func fetch(through durable: UInt64) throws(AnnalsError) {
             let store = subscription.store
             let filter = subscription.filter
@@ -161,13 +165,15 @@ public struct Subscription: AsyncSequence, Sendable {
             index = 0
             var lastRead = position!
             var exhausted = false
+            var decodedBytes = 0
             do {
                 var plan = try ReadPlan.make(for: query, store: store)
-                while buffer.count < Self.chunkSize && !exhausted {
+                while buffer.count < Self.chunkSize && decodedBytes < ReadPlan.maximumChunkBytes && !exhausted {
                     var chunk = try store.environment.read { txn in
                         try plan.fetch(Self.chunkSize, txn, query: query, store: store, decoder: decoder)
                     }
                     if let last = chunk.events.last { lastRead = last.offset }
+                    decodedBytes += chunk.decodedBytes
                     chunk.events.removeAll { !query.matches($0) || !filter.matches($0) }
                     if buffer.isEmpty { buffer = chunk.events } else { buffer += chunk.events }
                     if let failure = chunk.failure {
