@@ -33,6 +33,20 @@ public struct EventSequence: AsyncSequence, Sendable {
         return out
     }
 
+    /// Reads events into an array like ``collect()``, but ends, once it holds one event or more, with the read
+    /// transaction after which the records read come to ``ReadPlan/maximumChunkBytes`` decoded: about that many
+    /// bytes, whatever the query's limit and however well the events compress. Read the rest from past the last event
+    /// returned; it returns no event only at the end. Plugin dispatch reads its batches with it.
+    package func collectBounded() throws(AnnalsError) -> [RecordedEvent] {
+        var reader = makeReader()
+        var out: [RecordedEvent] = []
+        while let event = try reader.next() {
+            out.append(event)
+            if reader.endsBoundedRead { break }
+        }
+        return out
+    }
+
     /// The async iterator.
     public struct AsyncIterator: AsyncIteratorProtocol {
         var reader: EventReader
@@ -71,6 +85,15 @@ public struct EventReader {
     private var nextFetch = chunkSize
     /// A failure met while reading the current chunk: thrown once the events before it have been delivered.
     private var pendingFailure: AnnalsError?
+    /// The decoded bytes of the records its read transactions fetched (``ReadPlan/Chunk/decodedBytes``).
+    private var decodedBytes = 0
+
+    /// Whether a read of at most ``ReadPlan/maximumChunkBytes`` decoded (``EventSequence/collectBounded()``) ends
+    /// here: the chunks fetched come to that many bytes, and every event of the last one has been returned (a
+    /// damaged record after them is still reported, as ``EventSequence/collect()`` reports it).
+    fileprivate var endsBoundedRead: Bool {
+        buffer.isEmpty && pendingFailure == nil && decodedBytes >= ReadPlan.maximumChunkBytes
+    }
 
     /// A reader of `query`'s events; `plan`, when given, replaces the planner's (tests force plans with it).
     init(store: EventStore, query: EventQuery, plan: ReadPlan? = nil) {
@@ -124,6 +147,7 @@ public struct EventReader {
                 try plan.fetch(count, txn, query: query, store: store, decoder: decoder)
             }
             nextFetch = min(Self.chunkSize, count * 2)
+            decodedBytes += chunk.decodedBytes
             var fetched = chunk.events
             // Reversed, so that `next()` moves the next event out with `popLast()` instead of copying it; filtered
             // and reversed in one pass of moves (`removeAll(where:)` and `reverse()` swap, copying every event).

@@ -43,7 +43,7 @@ public struct PluginDispatcher: Sendable {
     public var maxAttempts: Int
     /// The delay before the first retry; it doubles for each further one (capped at 30 s).
     public var backoff: Duration
-    /// Events per recorded batch.
+    /// Events per recorded batch, at most: a batch also ends once its events come to about 16 MiB decoded.
     public var batchSize: Int
     /// The actor of the audit events.
     public var actorId: String
@@ -305,8 +305,10 @@ public struct PluginDispatcher: Sendable {
         }
     }
 
-    /// The events of `filter` after `position` through `head`, at most ``batchSize`` of them (their pages checked
-    /// first when ``checksPages``).
+    /// The events of `filter` after `position` through `head`, at most ``batchSize`` of them and about 16 MiB
+    /// decoded (`EventSequence.collectBounded()`: a batch of large events that compress well holds that much, not
+    /// ``batchSize`` such events), but at least one when there is one (their pages checked first when
+    /// ``checksPages``).
     private func batch(
         _ filter: EventFilter, after position: UInt64, through head: UInt64
     ) throws(PlatformError) -> [RecordedEvent] {
@@ -314,7 +316,7 @@ public struct PluginDispatcher: Sendable {
         query.limit = batchSize
         do {
             if checksPages { try runtime.store.checkLogPages(for: query) }
-            return try runtime.store.events(query).collect()
+            return try runtime.store.events(query).collectBounded()
         } catch {
             throw .store(error)
         }
