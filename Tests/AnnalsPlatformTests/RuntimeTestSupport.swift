@@ -34,6 +34,11 @@ func withRuntime<R>(
     }
 }
 
+/// A runtime over a new store with nothing installed: enough for what reads and writes only the audit trail.
+func withBareRuntime<R>(_ body: (PluginRuntime) async throws -> R) async throws -> R {
+    try await withPlatform { platform, _ in try await body(PluginRuntime(store: platform.store)) }
+}
+
 /// Every event of the store, as JSON lines.
 func allEventLines(_ store: EventStore) throws -> [String] {
     try store.events().collect().map(\.jsonLine)
@@ -42,6 +47,18 @@ func allEventLines(_ store: EventStore) throws -> [String] {
 /// The events of one execution stream.
 func executionEvents(_ store: EventStore, _ id: String) throws -> [RecordedEvent] {
     try store.stream("execution:\(id)").collect()
+}
+
+/// The `plugin_action_initiated` of execution `id` of `price-quote` in `acme`, run by process `pid` on `hostname`:
+/// all that recovery of abandoned executions reads of it.
+func initiatedEvent(_ id: String, pid: Int32, hostname: String) -> NewEvent {
+    NewEvent(
+        type: ExecutionEventType.initiated, actorId: "ana", targetId: ExecutionEventType.stream(id), groupId: "acme",
+        metadata: [
+            "correlationId": .string(id), "plugin": "price-quote", "version": "1.0.0", "action": "quote",
+            "host": ["pid": .integer(pid), "hostname": .string(hostname)],
+        ],
+        expectedVersion: 0)
 }
 
 /// A release of a plugin made of a module built in the test: its name and version, its one action, its permissions

@@ -49,9 +49,9 @@ public enum PlatformIDs {
     ]
 
     /// The prefixes of the streams the platform keeps (its things and connections, the plugins' kv state,
-    /// executions, jobs, dead letters): plugins may neither append to them nor read them.
+    /// executions, jobs, dead letters, the checkpoints of recovery): plugins may neither append to them nor read them.
     public static let reservedStreamPrefixes =
-        planningPrefixes + ["kv:", "execution:", "job-cancel:", "dead-letter:"]
+        planningPrefixes + ["kv:", "execution:", "job-cancel:", "dead-letter:", "plugin-recovery:"]
 
     /// The id of the plugin `name` in `scope`.
     public static func plugin(_ name: String, in scope: PluginScope) -> String {

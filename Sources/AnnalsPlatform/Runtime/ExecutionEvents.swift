@@ -25,6 +25,10 @@ public enum ExecutionEventType {
     public static let deadLetter = "plugin_dead_letter"
     /// A dead letter was delivered again successfully (`annals plugin dead-letters --retry`).
     public static let deadLetterResolved = "plugin_dead_letter_resolved"
+    /// What a recovery of abandoned executions found settled, so that the next one need not read it again
+    /// (stream `plugin-recovery:ORG`, or `plugin-recovery:*` for every organization): `from`, `through` and the
+    /// executions still `open` (`id`, `offset`).
+    public static let recoveryCheckpoint = "plugin_recovery_checkpoint"
 
     /// The outcomes of an execution.
     public static let outcomes: Set<String> = [executed, failed, abandoned, jobCancelled]

@@ -8,66 +8,67 @@ extension PluginRuntime {
     /// no execution is ever silent, even when the host was killed mid-run.
     ///
     /// Executions of other hosts are left alone (their process cannot be checked from here). The durable cursor
-    /// `platform.recovery.ORG` (or `.all`) keeps its place, so each start reads only what came since the oldest
-    /// execution still open. The outcome is appended with `expectedVersion`, so an execution that records its own
-    /// outcome at the same moment wins.
+    /// `platform.recovery.ORG` (or `.all`) keeps its place before the oldest execution still open, and a checkpoint
+    /// (`plugin_recovery_checkpoint`) lists the executions open past it, so each start reads the open executions and
+    /// those that came since the last start, not every one since the oldest still open. The outcome is appended
+    /// with `expectedVersion`, so an execution that records its own outcome at the same moment wins.
     /// - Returns: The executions recorded as abandoned.
     @discardableResult
     public func recoverAbandoned(actorId: String, organization: String? = nil) throws(PlatformError) -> [JobStatus] {
+        var work = RecoveryWork()
+        return try recoverAbandoned(actorId: actorId, organization: organization, work: &work)
+    }
+
+    /// ``recoverAbandoned(actorId:organization:)``, counting in `work` the events and streams it reads.
+    func recoverAbandoned(
+        actorId: String, organization: String?, work: inout RecoveryWork
+    ) throws(PlatformError) -> [JobStatus] {
         let cursor = "platform.recovery." + (organization ?? "all")
-        var query = EventQuery()
-        query.types = [ExecutionEventType.jobQueued, ExecutionEventType.initiated]
-        query.groupId = organization
-        var open: [String: JobStatus] = [:]
-        let head: UInt64
-        do {
-            head = try store.head().offset
-            query.from = (try store.cursor(named: cursor)?.offset ?? 0) + 1
-            query.to = head
-            for event in try store.events(query).collect() {
-                guard let id = event.metadata["correlationId"]?.stringValue, open[id] == nil,
-                    let status = try job(id), status.state == .running || status.state == .queued
-                else { continue }
-                open[id] = status
-            }
-        } catch {
-            throw PlatformError(error)
-        }
+        let scan = try openExecutions(organization: organization, cursor: cursor, work: &work)
+        let open = scan.open.values.sorted { $0.firstOffset < $1.firstOffset }
         var abandoned: [JobStatus] = []
-        for status in open.values.sorted(by: { $0.firstOffset < $1.firstOffset }) where !isAlive(status) {
-            let stream = ExecutionEventType.stream(status.id)
-            let version: UInt64
-            do {
-                version = try store.version(of: stream)
-                _ = try store.appendAndWait([
-                    NewEvent(
-                        type: ExecutionEventType.abandoned, actorId: actorId, targetId: stream,
-                        groupId: status.organization,
-                        metadata: [
-                            "correlationId": .string(status.id), "plugin": .string(status.plugin),
-                            "action": .string(status.action), "previousState": .string(status.state.rawValue),
-                            "reason": .string(
-                                "process \(status.pid.map(String.init) ?? "?") on \(status.hostname ?? "?") stopped "
-                                    + "before the execution recorded an outcome"),
-                        ],
-                        expectedVersion: version)
-                ])
-            } catch AnnalsError.versionConflict {
-                continue  // it recorded its outcome meanwhile
-            } catch {
-                throw .store(error)
-            }
+        for status in open where !isAlive(status) {
+            guard try recordAbandoned(status, actorId: actorId) else { continue }
             var recorded = status
             recorded.state = .abandoned
             abandoned.append(recorded)
         }
-        // Everything before the oldest execution still running is settled now (the abandoned ones recorded).
-        let stillOpen = open.values.filter { status in !abandoned.contains { $0.id == status.id } }
+        // Everything before the oldest execution still open is settled now (the abandoned ones recorded), and the
+        // checkpoint lists those open past it.
+        let stillOpen = open.filter { status in !abandoned.contains { $0.id == status.id } }
+        try recordCheckpoint(of: scan, stillOpen: stillOpen, actorId: actorId, organization: organization)
         do {
-            try store.acknowledge(cursor, through: stillOpen.map { $0.firstOffset - 1 }.min() ?? head)
+            try store.acknowledge(cursor, through: stillOpen.map { $0.firstOffset - 1 }.min() ?? scan.head)
         } catch {
             throw .store(error)
         }
         return abandoned
+    }
+
+    /// Appends `plugin_action_abandoned` for `status`, at the version its stream has now.
+    /// - Returns: Whether it was recorded: `false` when the execution recorded its outcome meanwhile.
+    private func recordAbandoned(_ status: JobStatus, actorId: String) throws(PlatformError) -> Bool {
+        let stream = ExecutionEventType.stream(status.id)
+        do {
+            let version = try store.version(of: stream)
+            _ = try store.appendAndWait([
+                NewEvent(
+                    type: ExecutionEventType.abandoned, actorId: actorId, targetId: stream,
+                    groupId: status.organization,
+                    metadata: [
+                        "correlationId": .string(status.id), "plugin": .string(status.plugin),
+                        "action": .string(status.action), "previousState": .string(status.state.rawValue),
+                        "reason": .string(
+                            "process \(status.pid.map(String.init) ?? "?") on \(status.hostname ?? "?") stopped "
+                                + "before the execution recorded an outcome"),
+                    ],
+                    expectedVersion: version)
+            ])
+            return true
+        } catch .versionConflict {
+            return false  // it recorded its outcome meanwhile
+        } catch {
+            throw .store(error)
+        }
     }
 }
