@@ -278,13 +278,14 @@ extension PluginRuntime {
         return result
     }
 
-    /// Whether the process running an execution is alive (on this host; a job of another host counts as alive).
+    /// Whether the process running an execution is alive (on this host; a job of another host counts as alive). A
+    /// process that exited but was not yet waited for, a zombie, is not (``ProcessLiveness/isRunning(_:)``).
     func isAlive(_ status: JobStatus) -> Bool {
         guard let pid = status.pid, status.hostname == nil || status.hostname == PluginRuntime.hostName
         else { return true }
         if pid == Int64(getpid()) {
             return jobs.withLock { $0.tokens[status.id] != nil || $0.active.contains(status.id) }
         }
-        return kill(pid_t(pid), 0) == 0 || errno != ESRCH
+        return ProcessLiveness.isRunning(pid_t(pid))
     }
 }

@@ -1,0 +1,56 @@
+import Annals
+import AnnalsPlatform
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+@Suite("A runner that was killed but not yet waited for counts as dead")
+struct PluginZombieRunnerTests {
+    @Test("the execution of a zombie process is recorded as abandoned")
+    func zombieRunnerIsDead() async throws {
+        try await withBareRuntime { runtime in
+            // Spawned directly and never waited for until the end: once killed it stays a zombie.
+            let words = ["/bin/sleep", "30"]
+            let arguments: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
+            defer { arguments.forEach { free($0) } }
+            var pid: pid_t = 0
+            try #require(posix_spawn(&pid, words[0], nil, nil, arguments, environ) == 0)
+            defer {
+                kill(pid, SIGKILL)
+                var status: Int32 = 0
+                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            }
+            let id = UUID().lowercasedString
+            _ = try await runtime.store.append(
+                initiatedEvent(id, pid: pid, hostname: ProcessInfo.processInfo.hostName))
+            // Alive: its execution is left open.
+            #expect(try runtime.recoverAbandoned(actorId: "host", organization: "acme").isEmpty)
+
+            kill(pid, SIGKILL)
+            try await waitUntilZombie(pid)
+            #expect(kill(pid, 0) == 0, "a zombie still answers kill(pid, 0)")
+            #expect(try runtime.recoverAbandoned(actorId: "host", organization: "acme").map(\.id) == [id])
+            #expect(try runtime.job(id)?.state == .abandoned)
+            #expect(try stateLetter(of: pid) == "Z", "it was still a zombie when recovery looked")
+        }
+    }
+
+    /// Waits (up to 10 s) until `/proc/PID/stat` gives `pid` the state `Z`.
+    private func waitUntilZombie(_ pid: pid_t) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while try stateLetter(of: pid) != "Z" {
+            try #require(ContinuousClock.now < deadline, "process \(pid) never became a zombie")
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    /// The state letter of `pid` in `/proc/PID/stat`.
+    private func stateLetter(of pid: pid_t) throws -> Character? {
+        let text = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+        let end = try #require(text.lastIndex(of: ")"))
+        return text[text.index(after: end)...].first { $0 != " " }
+    }
+}
