@@ -51,7 +51,7 @@ func executionEvents(_ store: EventStore, _ id: String) throws -> [RecordedEvent
 
 /// The `plugin_action_initiated` of execution `id` of `price-quote` in `acme`, run by process `pid` on `hostname`:
 /// all that recovery of abandoned executions reads of it.
-func initiatedEvent(_ id: String, pid: Int32, hostname: String) -> NewEvent {
+func initiatedEvent(_ id: String, pid: some BinaryInteger, hostname: String) -> NewEvent {
     NewEvent(
         type: ExecutionEventType.initiated, actorId: "ana", targetId: ExecutionEventType.stream(id), groupId: "acme",
         metadata: [

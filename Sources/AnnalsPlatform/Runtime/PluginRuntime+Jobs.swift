@@ -279,13 +279,16 @@ extension PluginRuntime {
     }
 
     /// Whether the process running an execution is alive (on this host; a job of another host counts as alive). A
-    /// process that exited but was not yet waited for, a zombie, is not (``ProcessLiveness/isRunning(_:)``).
+    /// process that exited but was not yet waited for, a zombie, is not (``ProcessLiveness/isRunning(_:)``), nor is
+    /// a recorded pid that no process can have (0, negative, or past `pid_t`): `kill` would read 0 and -1 as process
+    /// groups, and converting a larger one would trap.
     func isAlive(_ status: JobStatus) -> Bool {
         guard let pid = status.pid, status.hostname == nil || status.hostname == PluginRuntime.hostName
         else { return true }
         if pid == Int64(getpid()) {
             return jobs.withLock { $0.tokens[status.id] != nil || $0.active.contains(status.id) }
         }
-        return ProcessLiveness.isRunning(pid_t(pid))
+        guard let process = pid_t(exactly: pid), process > 0 else { return false }
+        return ProcessLiveness.isRunning(process)
     }
 }

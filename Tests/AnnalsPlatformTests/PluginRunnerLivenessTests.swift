@@ -7,8 +7,8 @@ import Testing
     import Glibc
 #endif
 
-@Suite("A runner that was killed but not yet waited for counts as dead")
-struct PluginZombieRunnerTests {
+@Suite("Whether the process of an open execution still runs")
+struct PluginRunnerLivenessTests {
     @Test("the execution of a zombie process is recorded as abandoned")
     func zombieRunnerIsDead() async throws {
         try await withBareRuntime { runtime in
@@ -35,6 +35,21 @@ struct PluginZombieRunnerTests {
             #expect(try runtime.recoverAbandoned(actorId: "host", organization: "acme").map(\.id) == [id])
             #expect(try runtime.job(id)?.state == .abandoned)
             #expect(try stateLetter(of: pid) == "Z", "it was still a zombie when recovery looked")
+        }
+    }
+
+    @Test("a recorded pid that no process can have counts as dead, not as a process group nor a crash")
+    func impossiblePidIsDead() async throws {
+        try await withBareRuntime { runtime in
+            var ids: [String] = []
+            // `kill` reads 0 and -1 as process groups (alive), and 2^40 is past pid_t.
+            for pid: Int64 in [0, -1, 1 << 40] {
+                let id = UUID().lowercasedString
+                _ = try await runtime.store.append(
+                    initiatedEvent(id, pid: pid, hostname: ProcessInfo.processInfo.hostName))
+                ids.append(id)
+            }
+            #expect(try runtime.recoverAbandoned(actorId: "host", organization: "acme").map(\.id) == ids)
         }
     }
 
