@@ -50,7 +50,7 @@ struct PluginRecoveryCostTests {
         try await withBareRuntime { runtime in
             let sleeper = Process()
             sleeper.executableURL = URL(fileURLWithPath: "/bin/sleep")
-            sleeper.arguments = ["30"]
+            sleeper.arguments = ["3600"]  // only the kill ends it, however slow the host
             try sleeper.run()
             defer {
                 kill(sleeper.processIdentifier, SIGKILL)

@@ -12,8 +12,9 @@ struct PluginRunnerLivenessTests {
     @Test("the execution of a zombie process is recorded as abandoned")
     func zombieRunnerIsDead() async throws {
         try await withBareRuntime { runtime in
-            // Spawned directly and never waited for until the end: once killed it stays a zombie.
-            let words = ["/bin/sleep", "30"]
+            // Spawned directly and never waited for until the end: once killed it stays a zombie. It sleeps long
+            // enough that only the kill ends it, however slow the host.
+            let words = ["/bin/sleep", "3600"]
             let arguments: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
             defer { arguments.forEach { free($0) } }
             var pid: pid_t = 0
