@@ -80,6 +80,24 @@ struct PluginRecoveryCostTests {
         }
     }
 
+    @Test("the recovery of every organization and that of an organization named 'all' keep separate cursors")
+    func everyOrganizationHasACursorOfItsOwn() async throws {
+        try await withBareRuntime { runtime in
+            try await appendFinished(runtime.store, count: 1)
+            let open = try await appendInitiated(runtime.store, pid: 1, hostname: "elsewhere.invalid")
+            try await appendFinished(runtime.store, count: 1)
+            let head = try runtime.store.head().offset
+            #expect(try runtime.recoverAbandoned(actorId: "host", organization: "all").isEmpty)
+            #expect(try runtime.recoverAbandoned(actorId: "host").isEmpty)
+            let first = try #require(try runtime.job(open)).firstOffset
+            // `all` has no execution: its recovery settles the whole log; every organization's stops before acme's.
+            #expect(try runtime.store.cursor(named: "platform.recovery.all")?.offset == head)
+            #expect(try runtime.store.cursor(named: PluginRuntime.allOrganizationsRecoveryCursor)?.offset == first - 1)
+            #expect(try runtime.recoverAbandoned(actorId: "host", organization: "all").isEmpty)
+            #expect(try runtime.store.cursor(named: PluginRuntime.allOrganizationsRecoveryCursor)?.offset == first - 1)
+        }
+    }
+
     /// A recovery's work (its findings are checked elsewhere).
     private func recoveryWork(_ runtime: PluginRuntime) throws -> RecoveryWork {
         var work = RecoveryWork()

@@ -8,7 +8,7 @@ extension PluginRuntime {
     /// no execution is ever silent, even when the host was killed mid-run.
     ///
     /// Executions of other hosts are left alone (their process cannot be checked from here). The durable cursor
-    /// `platform.recovery.ORG` (or `.all`) keeps its place before the oldest execution still open, and a checkpoint
+    /// `platform.recovery.ORG` (``allOrganizationsRecoveryCursor`` for every organization) keeps its place before the oldest execution still open, and a checkpoint
     /// (`plugin_recovery_checkpoint`) lists the executions open past it, so each start reads the open executions and
     /// those that came since the last start, not every one since the oldest still open. The outcome is appended
     /// with `expectedVersion`, so an execution that records its own outcome at the same moment wins.
@@ -19,11 +19,16 @@ extension PluginRuntime {
         return try recoverAbandoned(actorId: actorId, organization: organization, work: &work)
     }
 
+    /// The recovery cursor of every organization together: a name no organization's (`platform.recovery.ORG`) can
+    /// take, since an organization name has no `:`. (It was `platform.recovery.all`, which an organization named
+    /// `all` shared: one recovery could then move the cursor past the other's open executions.)
+    static let allOrganizationsRecoveryCursor = "platform.recovery:all"
+
     /// ``recoverAbandoned(actorId:organization:)``, counting in `work` the events and streams it reads.
     func recoverAbandoned(
         actorId: String, organization: String?, work: inout RecoveryWork
     ) throws(PlatformError) -> [JobStatus] {
-        let cursor = "platform.recovery." + (organization ?? "all")
+        let cursor = organization.map { "platform.recovery." + $0 } ?? Self.allOrganizationsRecoveryCursor
         let scan = try openExecutions(organization: organization, cursor: cursor, work: &work)
         let open = scan.open.values.sorted { $0.firstOffset < $1.firstOffset }
         var abandoned: [JobStatus] = []
