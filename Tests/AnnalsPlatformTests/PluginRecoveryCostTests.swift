@@ -98,6 +98,27 @@ struct PluginRecoveryCostTests {
         }
     }
 
+    @Test("a recovery does not undo a reset of its cursor made while it ran")
+    func keepsAResetMadeMeanwhile() async throws {
+        try await withBareRuntime { runtime in
+            try await appendFinished(runtime.store, count: 3)
+            _ = try runtime.recoverAbandoned(actorId: "host", organization: "acme")
+            let name = "platform.recovery.acme"
+            let head = try runtime.store.head().offset
+            try #require(try runtime.store.cursor(named: name)?.offset == head)
+            try await appendFinished(runtime.store, count: 1)
+            var work = RecoveryWork()
+            let scan = try runtime.openExecutions(organization: "acme", cursor: name, work: &work)
+            try runtime.store.resetCursor(name, to: 2)
+            try runtime.settle(name, through: scan.head, scan: scan)
+            #expect(try runtime.store.cursor(named: name)?.offset == 2, "the reset stands")
+            // Without a reset meanwhile, it moves on.
+            let next = try runtime.openExecutions(organization: "acme", cursor: name, work: &work)
+            try runtime.settle(name, through: next.head, scan: next)
+            #expect(try runtime.store.cursor(named: name)?.offset == next.head)
+        }
+    }
+
     /// A recovery's work (its findings are checked elsewhere).
     private func recoveryWork(_ runtime: PluginRuntime) throws -> RecoveryWork {
         var work = RecoveryWork()

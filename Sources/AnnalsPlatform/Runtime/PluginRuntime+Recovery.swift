@@ -42,12 +42,21 @@ extension PluginRuntime {
         // checkpoint lists those open past it.
         let stillOpen = open.filter { status in !abandoned.contains { $0.id == status.id } }
         try recordCheckpoint(of: scan, stillOpen: stillOpen, actorId: actorId, organization: organization)
+        try settle(cursor, through: stillOpen.map { $0.firstOffset - 1 }.min() ?? scan.head, scan: scan)
+        return abandoned
+    }
+
+    /// Moves recovery cursor `name` forward through `offset`, unless it was reset or deleted since `scan` read it
+    /// (`annals cursors reset`): the next start then reads from where it was put, instead of this recovery undoing
+    /// that.
+    func settle(_ name: String, through offset: UInt64, scan: RecoveryScan) throws(PlatformError) {
         do {
-            try store.acknowledge(cursor, through: stillOpen.map { $0.firstOffset - 1 }.min() ?? scan.head)
+            try store.acknowledge(name, through: offset, expectingResets: scan.cursorResets)
+        } catch .cursorMoved {
+            return
         } catch {
             throw .store(error)
         }
-        return abandoned
     }
 
     /// Appends `plugin_action_abandoned` for `status`, at the version its stream has now.

@@ -7,6 +7,9 @@ struct RecoveryScan: Sendable {
     var head: UInt64
     /// The recovery cursor's offset when it started: every execution beginning at or before it was settled.
     var cursor: UInt64
+    /// The recovery cursor's resets count when it started (``SubscriberCursor/resets``), `nil` when it did not exist:
+    /// the recovery's acknowledgement is conditional on it, so that it does not undo an operator's reset.
+    var cursorResets: UInt64? = nil
     /// The version of the checkpoints' stream when it started: a checkpoint is appended expecting it.
     var checkpointVersion: UInt64
     /// The executions still open, by id.
@@ -30,8 +33,10 @@ extension PluginRuntime {
             // The checkpoint before the cursor: one recorded meanwhile begins at or before the cursor read after it.
             let version = try store.version(of: stream)
             let checkpoint = version == 0 ? nil : try latestCheckpoint(on: stream, work: &work)
-            let cursor = try store.cursor(named: name)?.offset ?? 0
+            let stored = try store.cursor(named: name)
+            let cursor = stored?.offset ?? 0
             var scan = RecoveryScan(head: try store.head().offset, cursor: cursor, checkpointVersion: version)
+            scan.cursorResets = stored?.resets
             var query = EventQuery(from: cursor + 1, to: scan.head)
             query.types = [ExecutionEventType.jobQueued, ExecutionEventType.initiated]
             query.groupId = organization
