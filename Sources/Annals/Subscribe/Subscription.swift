@@ -132,8 +132,9 @@ public struct Subscription: AsyncSequence, Sendable {
                 startCursor = start.cursor
             }
             while true {
-                // Before the buffer too: a refill holds up to 2,047 events, which a cancelled consumer must not get
-                // (they were not acknowledged, so a new subscription delivers them again).
+                // Before the buffer too: a refill holds up to 2,047 events (and about 32 MiB decoded), which a
+                // cancelled consumer must not get (they were not acknowledged, so a new subscription delivers them
+                // again).
                 if Task.isCancelled { return nil }
                 // Likewise after a close: the buffered events can no longer be acknowledged, and would be
                 // delivered again after the next open.
