@@ -41,14 +41,8 @@ struct PluginJobSlotTests {
     @Test(
         "a runner waits for the slot of a job accepted with submit, and a submitted job for a runner's")
     func submitAndRunnerShareSlots() async throws {
-        try await withRuntime(installing: ["runaway", "echo"], limits: Self.endless, jobConcurrency: 1) {
-            runtime, _, _ in
-            // Another runtime on the store, as a `plugin run-job` runner in another process.
-            let other = PluginRuntime(store: runtime.store, limits: Self.endless, jobConcurrency: 1)
-
-            let first = try await runtime.submit(
-                "runaway", action: "run", organization: "acme", input: "{}", actorId: "ana")
-            try await waitUntilRunning(runtime, first.id)
+        try await withSlotHeld(limits: Self.endless) { runtime, other, first in
+            // The other runtime stands for a `plugin run-job` runner in another process.
             let queued = try await other.submitToProcess(
                 "echo", action: "echo", organization: "acme", input: "{}", actorId: "ana"
             ) { _ in getpid() }

@@ -97,6 +97,22 @@ func install(_ plugins: [BuiltPlugin], in platform: PluginPlatform, directory: S
     for name in versions.keys.sorted() { _ = try await platform.install(name, organization: "acme", actorId: "ana") }
 }
 
+/// Runs `body` with two runtimes on one store (standing for two processes) with `limits` and one slot for `acme`'s
+/// jobs (`jobConcurrency` 1), given the first runtime, the other, and a running `runaway` job of the first that
+/// holds the slot until it is cancelled (or its limits end it).
+func withSlotHeld(limits: SandboxLimits, _ body: (PluginRuntime, PluginRuntime, JobTicket) async throws -> Void)
+    async throws
+{
+    try await withRuntime(installing: ["runaway", "echo"], limits: limits, jobConcurrency: 1) {
+        runtime, _, _ in
+        let other = PluginRuntime(store: runtime.store, limits: limits, jobConcurrency: 1)
+        let first = try await runtime.submit(
+            "runaway", action: "run", organization: "acme", input: "{}", actorId: "ana")
+        try await waitUntilRunning(runtime, first.id)
+        try await body(runtime, other, first)
+    }
+}
+
 /// Waits up to two seconds for job `id` of `runtime` to be running.
 func waitUntilRunning(_ runtime: PluginRuntime, _ id: String) async throws {
     for _ in 0..<200 where try runtime.job(id)?.state != .running {

@@ -8,7 +8,8 @@ import Synchronization
 
 /// The slots of one organization's async jobs, shared by every process on the store: slot N is an advisory `flock`
 /// lock on `<store>/job-slots/HEX-N.lock` (HEX: the organization's name in hexadecimal), and a job runs only while
-/// it holds one, taken without waiting among slots `0..<count`.
+/// it holds one, taken without waiting among slots `0..<count`, and only when no older job waits for one
+/// (``JobSlotQueue``).
 ///
 /// The lock belongs to the open descriptor, so a job's slot is freed when it ends (``JobSlot/release()``), or when
 /// its process does, however it dies (a runner killed with `SIGKILL` leaves nothing to clean up): the limit needs
@@ -33,14 +34,21 @@ struct JobSlots: Sendable {
         self.count = count
     }
 
-    /// Creates the directory of the slot files if need be: once, before a job is recorded or its runner started, not
-    /// at every look for a free slot.
-    /// - Throws: ``PlatformError/store(_:)`` wrapping ``AnnalsError/io(_:)`` when it cannot be created.
+    /// The order in which the organization's waiting jobs take these slots.
+    var queue: JobSlotQueue { JobSlotQueue(slotsDirectory: directory, prefix: prefix) }
+
+    /// Creates the directory of the slot files, and in it the directory of the organization's queue
+    /// (``JobSlotQueue``), if need be: once, before a job is recorded or its runner started, not at every look for a
+    /// free slot.
+    /// - Throws: ``PlatformError/store(_:)`` wrapping ``AnnalsError/io(_:)`` naming the directory that cannot be
+    ///   created.
     func createDirectory() throws(PlatformError) {
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        } catch {
-            throw .store(.io("cannot create the job slots' directory \(directory): \(error.localizedDescription)"))
+        for (path, name) in [(directory, "the job slots' directory"), (queue.directory, "the job queue's directory")] {
+            do {
+                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            } catch {
+                throw .store(.io("cannot create \(name) \(path): \(error.localizedDescription)"))
+            }
         }
     }
 

@@ -3,7 +3,7 @@ import AnnalsSandbox
 import Foundation
 
 /// The in-process job queue: per organization, the jobs waiting for a slot (``JobSlots``, shared with the other
-/// processes on the store).
+/// processes on the store), oldest first.
 struct JobTable: Sendable {
     /// A job waiting for its organization's slot.
     struct Waiting: Sendable {
@@ -11,6 +11,11 @@ struct JobTable: Sendable {
         var prepared: PluginRuntime.PreparedExecution
         var actorId: String
         var limits: SandboxLimits
+        /// The offset of its `plugin_job_queued` event: its place in the queue.
+        var offset: UInt64
+        /// Its place in the queue shared with the other processes (``JobSlotQueue``); `nil` when its ticket could
+        /// not be made, and it then waits for the older jobs without holding back the younger ones of other processes.
+        var ticket: JobSlotTicket?
     }
 
     var waiting: [String: [Waiting]] = [:]
@@ -38,8 +43,9 @@ public struct JobTicket: Sendable, Hashable {
 extension PluginRuntime {
     /// Accepts `action` of `name` as an async job and returns its id at once; it runs in this process when its
     /// organization has a free slot (``jobConcurrency``): the slots are lock files beside the store, shared with the
-    /// other processes on it (`annals plugin run --async` runners, other runtimes), so the limit holds across them.
-    /// Its status and result are recorded as events.
+    /// other processes on it (`annals plugin run --async` runners, other runtimes), so the limit holds across them;
+    /// waiting jobs start in the order they were queued, in this process and the others (``JobSlotQueue``). Its
+    /// status and result are recorded as events.
     /// - Throws: ``PlatformError`` when it cannot run at all (see ``run(_:action:organization:input:actorId:limits:cancellation:)``);
     ///   a module refused before it could start (``PlatformError/moduleRefused(plugin:version:reason:)``) is
     ///   recorded first, as a failed execution with `moduleRefused`, as `run` records it;
@@ -55,9 +61,16 @@ extension PluginRuntime {
         // Their directory is made before anything is recorded: a job is never left queued for want of it.
         try slots(of: prepared.install.organization).createDirectory()
         let offset = try await appendQueued(id, prepared, actorId: actorId, limits: limits, runner: getpid())
-        let waiting = JobTable.Waiting(id: id, prepared: prepared, actorId: actorId, limits: limits)
+        // Its ticket is made once its offset is known, and before it looks for a slot. The job is recorded already, so
+        // a ticket that cannot be made (no descriptor left) does not fail it: it waits its turn without one.
+        let ticket = try? slots(of: prepared.install.organization).queue.enter(offset: offset)
+        let waiting = JobTable.Waiting(
+            id: id, prepared: prepared, actorId: actorId, limits: limits, offset: offset, ticket: ticket)
         jobs.withLock { table in
-            table.waiting[prepared.install.organization, default: []].append(waiting)
+            // In the order of the offsets, which concurrent calls may not reach here in.
+            var queue = table.waiting[prepared.install.organization, default: []]
+            queue.insert(waiting, at: queue.firstIndex { $0.offset > offset } ?? queue.endIndex)
+            table.waiting[prepared.install.organization] = queue
             table.tokens[id] = CancellationToken()
         }
         startWaitingJobs(organization: prepared.install.organization)
@@ -115,27 +128,32 @@ extension PluginRuntime {
         JobSlots(storePath: store.path, organization: organization, count: jobConcurrency)
     }
 
-    /// Starts waiting jobs of `organization` while it has free slots; while jobs wait and none is free (held by other
-    /// processes), looks again in 50 ms. Jobs of this process end by calling it again.
+    /// Starts waiting jobs of `organization`, oldest first, while the oldest is first in the queue shared with the
+    /// other processes (``JobSlotQueue``) and a slot is free; while jobs wait for older ones or for a slot (held by
+    /// other processes), looks again in 50 ms. Jobs of this process end by calling it again.
     private func startWaitingJobs(organization: String) {
-        while jobs.withLock({ !($0.waiting[organization] ?? []).isEmpty }) {
-            // A slot file that cannot be opened or locked (no descriptor left) is tried again later, as a held one is:
-            // nothing here could report it, and the job waits, queued, as it would for a slot.
-            guard let slot = try? slots(of: organization).take() else {
+        let jobSlots = slots(of: organization)
+        while let next = jobs.withLock({ $0.waiting[organization]?.first }) {
+            // A ticket or slot file that cannot be opened or locked (no descriptor left) is tried again later, as a
+            // held one is: nothing here could report it, and the job waits, queued, as it would for a slot.
+            guard (try? jobSlots.queue.isFirst(next.offset)) == true, let slot = try? jobSlots.take() else {
                 lookAgainForSlots(organization: organization)
                 return
             }
             guard
                 let (job, token) = jobs.withLock({ table -> (JobTable.Waiting, CancellationToken)? in
-                    guard var queue = table.waiting[organization], !queue.isEmpty else { return nil }
+                    guard var queue = table.waiting[organization], queue.first?.id == next.id else { return nil }
                     let job = queue.removeFirst()
                     table.waiting[organization] = queue
                     return (job, table.tokens[job.id] ?? CancellationToken())
                 })
             else {
-                slot.release()  // cancelled, or started by another call, meanwhile
-                return
+                // Cancelled, or started by another call, meanwhile: the next one looks again.
+                slot.release()
+                continue
             }
+            // It holds its slot: the younger jobs no longer wait for it.
+            job.ticket?.leave()
             Task.detached { [self] in
                 // A cancellation requested from another process reaches this one through the job's cancel stream.
                 let watcher = watchCancellation(of: job.id, token)
@@ -207,13 +225,17 @@ extension PluginRuntime {
                 "execution '\(id)' is a delivery of 'plugin dispatch', which cannot be cancelled: stop the dispatcher, "
                     + "or let its time limit end it")
         }
-        jobs.withLock { table in
+        let dequeued = jobs.withLock { table -> [JobTable.Waiting] in
             guard let organization = table.waiting.first(where: { $0.value.contains { $0.id == id } })?.key else {
-                return
+                return []
             }
+            let dequeued = table.waiting[organization]?.filter { $0.id == id } ?? []
             table.waiting[organization]?.removeAll { $0.id == id }
             table.tokens[id] = nil
+            return dequeued
         }
+        // Its ticket goes with it: the jobs queued after it no longer wait for it.
+        for job in dequeued { job.ticket?.leave() }
         if status.state == .queued {
             do {
                 _ = try await store.append(

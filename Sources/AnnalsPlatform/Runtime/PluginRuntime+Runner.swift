@@ -5,11 +5,12 @@ import Foundation
 extension PluginRuntime {
     /// Runs a job queued by another process (what `annals plugin run --async` starts in the background): waits
     /// for a free slot of its organization (one of ``jobConcurrency`` lock files beside the store, ``JobSlots``,
-    /// which jobs of every process on the store hold while they run), watches for a cancellation request, runs it,
-    /// records the outcome and frees the slot (as the end of this process would, however it ends).
+    /// which jobs of every process on the store hold while they run) and for the jobs queued before it to start
+    /// (holding a ticket in the organization's ``JobSlotQueue`` meanwhile), watches for a cancellation request, runs
+    /// it, records the outcome and frees the slot (as the end of this process would, however it ends).
     /// - Returns: The outcome, or `nil` when the job was cancelled (or had already ended) before it started.
-    /// - Throws: ``PlatformError``; ``PlatformError/store(_:)`` wrapping ``AnnalsError/io(_:)`` when the slots'
-    ///   files cannot be created, opened or locked.
+    /// - Throws: ``PlatformError``; ``PlatformError/store(_:)`` wrapping ``AnnalsError/io(_:)`` when the slots' or
+    ///   the queue's files cannot be created, opened or locked.
     public func runQueuedJob(_ id: String, actorId: String) async throws(PlatformError) -> ExecutionOutcome? {
         // The queued event may still be on its way from the process that started this one.
         var status: JobStatus?
@@ -38,10 +39,13 @@ extension PluginRuntime {
         }
         if let pages = metadata["limits"]?["memoryPages"]?.int64Value { limits.maxMemoryPages = Int(pages) }
 
-        // Wait for a slot (looking every 50 ms: a few opens, whatever the log holds); a cancellation while waiting
-        // ends the job before it starts.
+        // Wait for the older jobs to start and for a slot (looking every 50 ms: a few opens, whatever the log holds),
+        // holding a ticket meanwhile, which goes once a slot is taken, or with the job if it does not start; a
+        // cancellation while waiting ends the job before it starts.
         let jobSlots = slots(of: status.organization)
         try jobSlots.createDirectory()
+        let ticket = try jobSlots.queue.enter(offset: queued.offset)
+        defer { ticket.leave() }
         var slot: JobSlot?
         while slot == nil {
             // Cancelled by another process (`plugin_job_cancelled`, which `cancel` appends for a queued job).
@@ -54,9 +58,10 @@ extension PluginRuntime {
                         metadata: ["correlationId": .string(id)], expectedVersion: 1))
                 return nil
             }
-            slot = try jobSlots.take()
+            if try jobSlots.queue.isFirst(queued.offset) { slot = try jobSlots.take() }
             if slot == nil { try? await Task.sleep(for: .milliseconds(50)) }
         }
+        ticket.leave()
         // Freed once the outcome is recorded: the next job starts after this one has ended in the log too.
         defer { slot?.release() }
         let token = CancellationToken()

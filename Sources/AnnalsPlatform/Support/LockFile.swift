@@ -34,7 +34,7 @@ enum LockFile {
     }
 
     /// `organization`'s name in hexadecimal, as the names of the lock files of one organization spell it
-    /// (`dispatch-HEX.lock`, `job-slots/HEX-N.lock`).
+    /// (`dispatch-HEX.lock`, `job-slots/HEX-N.lock`, `job-slots/HEX-queue/`).
     static func hexadecimal(_ organization: String) -> String {
         organization.utf8.map { String(format: "%02x", $0) }.joined()
     }
