@@ -12,30 +12,41 @@ struct PluginRunnerLivenessTests {
     @Test("the execution of a zombie process is recorded as abandoned")
     func zombieRunnerIsDead() async throws {
         try await withBareRuntime { runtime in
-            // Spawned directly and never waited for until the end: once killed it stays a zombie. It sleeps long
-            // enough that only the kill ends it, however slow the host.
-            let words = ["/bin/sleep", "3600"]
-            let arguments: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
-            defer { arguments.forEach { free($0) } }
-            var pid: pid_t = 0
-            try #require(posix_spawn(&pid, words[0], nil, nil, arguments, environ) == 0)
-            defer {
-                kill(pid, SIGKILL)
-                var status: Int32 = 0
-                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-            }
-            let id = UUID().lowercasedString
-            _ = try await runtime.store.append(
-                initiatedEvent(id, pid: pid, hostname: ProcessInfo.processInfo.hostName))
-            // Alive: its execution is left open.
-            #expect(try runtime.recoverAbandoned(actorId: "host", organization: "acme").isEmpty)
+            // Never waited for until the end: once killed it stays a zombie. It sleeps long enough that only the
+            // kill ends it, however slow the host.
+            try await withUnwaitedProcess(["/bin/sleep", "3600"]) { pid in
+                let id = UUID().lowercasedString
+                _ = try await runtime.store.append(
+                    initiatedEvent(id, pid: pid, hostname: ProcessInfo.processInfo.hostName))
+                // Alive: its execution is left open.
+                #expect(try runtime.recoverAbandoned(actorId: "host", organization: "acme").isEmpty)
 
-            kill(pid, SIGKILL)
-            try await waitUntilZombie(pid)
-            #expect(kill(pid, 0) == 0, "a zombie still answers kill(pid, 0)")
-            #expect(try runtime.recoverAbandoned(actorId: "host", organization: "acme").map(\.id) == [id])
-            #expect(try runtime.job(id)?.state == .abandoned)
-            #expect(try stateLetter(of: pid) == "Z", "it was still a zombie when recovery looked")
+                kill(pid, SIGKILL)
+                try await waitUntilZombie(pid)
+                #expect(kill(pid, 0) == 0, "a zombie still answers kill(pid, 0)")
+                #expect(try runtime.recoverAbandoned(actorId: "host", organization: "acme").map(\.id) == [id])
+                #expect(try runtime.job(id)?.state == .abandoned)
+                #expect(try stateLetter(of: pid) == "Z", "it was still a zombie when recovery looked")
+            }
+        }
+    }
+
+    @Test("a process whose main thread ended alone (pthread_exit) while another runs is alive, though shown as Z")
+    func mainThreadEndedAloneIsAlive() async throws {
+        try await withBareRuntime { runtime in
+            let script =
+                "import threading, time, ctypes\n"
+                + "threading.Thread(target=lambda: time.sleep(3600)).start()\n"
+                + "ctypes.CDLL(None).pthread_exit(None)\n"
+            try await withUnwaitedProcess(["/usr/bin/python3", "-c", script]) { pid in
+                try await waitUntilZombie(pid)
+                let id = UUID().lowercasedString
+                _ = try await runtime.store.append(
+                    initiatedEvent(id, pid: pid, hostname: ProcessInfo.processInfo.hostName))
+                #expect(try runtime.recoverAbandoned(actorId: "host", organization: "acme").isEmpty)
+                #expect(try runtime.job(id)?.state == .running)
+                #expect(try stateLetter(of: pid) == "Z", "its main thread had ended when recovery looked")
+            }
         }
     }
 
@@ -52,6 +63,21 @@ struct PluginRunnerLivenessTests {
             }
             #expect(try runtime.recoverAbandoned(actorId: "host", organization: "acme").map(\.id) == ids)
         }
+    }
+
+    /// Runs `body` with a process spawned from `words` that nothing waits for until `body` ends (so that it stays a
+    /// zombie once it exits); then kills it and waits for it.
+    private func withUnwaitedProcess(_ words: [String], _ body: (pid_t) async throws -> Void) async throws {
+        let arguments: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
+        defer { arguments.forEach { free($0) } }
+        var pid: pid_t = 0
+        try #require(posix_spawn(&pid, words[0], nil, nil, arguments, environ) == 0)
+        defer {
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        }
+        try await body(pid)
     }
 
     /// Waits (up to 10 s) until `/proc/PID/stat` gives `pid` the state `Z`.

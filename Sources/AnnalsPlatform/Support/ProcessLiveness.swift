@@ -16,11 +16,14 @@ enum ProcessLiveness {
         return !isZombie(pid)
     }
 
-    /// Whether `/proc/PID/stat` gives `pid` the state of a process that has exited: `Z` (zombie) or `X` (dead).
+    /// Whether `/proc/PID/stat` gives `pid` the state of a process that has exited, `Z` (zombie) or `X` (dead), with
+    /// no thread left running. The state is the main thread's: one that ended alone (`pthread_exit`) shows `Z` while
+    /// the process's other threads run on, so a `Z` with more than one thread in `/proc/PID/task` is a live process.
     /// `false` when it cannot be read.
     static func isZombie(_ pid: pid_t) -> Bool {
-        guard let state = state(of: pid) else { return false }
-        return state == UInt8(ascii: "Z") || state == UInt8(ascii: "X")
+        guard let state = state(of: pid), state == UInt8(ascii: "Z") || state == UInt8(ascii: "X") else { return false }
+        let threads = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task"))?.count ?? 0
+        return threads <= 1
     }
 
     /// The state letter of `pid` in `/proc/PID/stat`: the first field after the command name, which is in
