@@ -40,12 +40,36 @@ struct PluginJobQueueOrderTests {
                 let ticket = try await Self.echo(owner)
                 queued.append((owner, ticket))
             }
-            #expect(Self.tickets(runtime.store).count == 6)
+            #expect(Self.tickets(runtime.store).count == 2, "one per runtime: its oldest waiting job's")
             #expect(queued.map(\.1.queuedOffset) == queued.map(\.1.queuedOffset).sorted())
 
             _ = try await runtime.cancel(job: first.id, actorId: "ana")
             for (owner, ticket) in queued { #expect(await owner.wait(forJob: ticket.id)?.succeeded == true) }
             let started = try queued.map { try #require(try Self.initiatedOffset(runtime.store, $0.1.id)) }
+            #expect(started == started.sorted(), "the jobs started out of their queued order")
+            #expect(Self.tickets(runtime.store).isEmpty)
+        }
+    }
+
+    @Test("a runtime holds one ticket per organization however many of its jobs wait, passed on as they start")
+    func oneTicketPerRuntime() async throws {
+        try await withSlotHeld(limits: Self.endless) { runtime, other, first in
+            var queued: [JobTicket] = []
+            for _ in 0..<5 { queued.append(try await Self.echo(runtime)) }
+            let oldest =
+                String(repeating: "0", count: 20 - String(queued[0].queuedOffset).count)
+                + String(queued[0].queuedOffset) + ".ticket"
+            #expect(Self.tickets(runtime.store) == [oldest])
+            // Cancelling the oldest passes its place to the next, which other runtimes' younger jobs still wait for.
+            #expect(try await runtime.cancel(job: queued[0].id, actorId: "ana") == .cancelled)
+            #expect(Self.tickets(runtime.store).count == 1 && Self.tickets(runtime.store) != [oldest])
+            let younger = try await Self.echo(other)
+            _ = try await runtime.cancel(job: first.id, actorId: "ana")
+            for ticket in queued.dropFirst() { #expect(await runtime.wait(forJob: ticket.id)?.succeeded == true) }
+            #expect(await other.wait(forJob: younger.id)?.succeeded == true)
+            let started = try (queued.dropFirst() + [younger]).map {
+                try #require(try Self.initiatedOffset(runtime.store, $0.id))
+            }
             #expect(started == started.sorted(), "the jobs started out of their queued order")
             #expect(Self.tickets(runtime.store).isEmpty)
         }
@@ -84,11 +108,14 @@ struct PluginJobQueueOrderTests {
             let here = try await Self.echo(other)
             let elsewhere = try await Self.echo(other)
             let last = try await Self.echo(runtime)
-            #expect(Self.tickets(runtime.store).count == 3)
+            // One per runtime: its oldest waiting job's.
+            let before = Self.tickets(runtime.store)
+            #expect(before.count == 2)
 
-            // Cancelled by the runtime that holds it: its ticket goes at once.
+            // Cancelled by the runtime that holds it: its ticket goes at once, and the next job there takes one.
             #expect(try await other.cancel(job: here.id, actorId: "ana") == .cancelled)
-            #expect(Self.tickets(runtime.store).count == 2)
+            let after = Self.tickets(runtime.store)
+            #expect(after.count == 2 && after != before)
             // Cancelled from another runtime: the one holding it finds out when its turn comes.
             #expect(try await runtime.cancel(job: elsewhere.id, actorId: "ana") == .cancelled)
 

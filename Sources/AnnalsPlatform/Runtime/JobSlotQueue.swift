@@ -79,7 +79,8 @@ struct JobSlotQueue: Sendable {
 
     /// Whether the ticket at `path` is held; one that is not is removed (its holder died, or left it just now).
     private func isHeld(_ path: String) throws(PlatformError) -> Bool {
-        let descriptor = open(path, O_RDWR | O_CLOEXEC)
+        // Read-only: `flock` needs no more, and a ticket of another user (mode 0644) can be tested too.
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
             if errno == ENOENT { return false }  // left meanwhile
             throw .store(.io("cannot open the job's ticket \(path): \(String(cString: strerror(errno)))"))

@@ -13,9 +13,12 @@ struct JobTable: Sendable {
         var limits: SandboxLimits
         /// The offset of its `plugin_job_queued` event: its place in the queue.
         var offset: UInt64
-        /// Its place in the queue shared with the other processes (``JobSlotQueue``); `nil` when its ticket could
-        /// not be made, and it then waits for the older jobs without holding back the younger ones of other processes.
-        var ticket: JobSlotTicket?
+        /// Its place in the queue shared with the other processes (``JobSlotQueue``), held by the oldest waiting job
+        /// of its organization in this process only (the others wait behind it anyway), so that a process holds one
+        /// ticket's descriptor per organization however many jobs wait; `nil` for the others, and while a ticket
+        /// cannot be made (no descriptor left: it waits for the older jobs without holding back the younger ones of
+        /// other processes, and is tried again at the next look).
+        var ticket: JobSlotTicket? = nil
     }
 
     var waiting: [String: [Waiting]] = [:]
@@ -60,18 +63,22 @@ extension PluginRuntime {
             name, action: action, organization: organization, input: input, id: id, actorId: actorId, limits: limits)
         // Their directory is made before anything is recorded: a job is never left queued for want of it.
         try slots(of: prepared.install.organization).createDirectory()
-        let offset = try await appendQueued(id, prepared, actorId: actorId, limits: limits, runner: getpid())
-        // Its ticket is made once its offset is known, and before it looks for a slot. The job is recorded already, so
-        // a ticket that cannot be made (no descriptor left) does not fail it: it waits its turn without one.
-        let ticket = try? slots(of: prepared.install.organization).queue.enter(offset: offset)
-        let waiting = JobTable.Waiting(
-            id: id, prepared: prepared, actorId: actorId, limits: limits, offset: offset, ticket: ticket)
+        // Known before the job is recorded: a recovery in this process (``isAlive(_:)``) must never find it queued by
+        // this process and unknown to it.
+        jobs.withLock { $0.tokens[id] = CancellationToken() }
+        let offset: UInt64
+        do throws(PlatformError) {
+            offset = try await appendQueued(id, prepared, actorId: actorId, limits: limits, runner: getpid())
+        } catch {
+            jobs.withLock { $0.tokens[id] = nil }
+            throw error
+        }
+        let waiting = JobTable.Waiting(id: id, prepared: prepared, actorId: actorId, limits: limits, offset: offset)
         jobs.withLock { table in
             // In the order of the offsets, which concurrent calls may not reach here in.
             var queue = table.waiting[prepared.install.organization, default: []]
             queue.insert(waiting, at: queue.firstIndex { $0.offset > offset } ?? queue.endIndex)
             table.waiting[prepared.install.organization] = queue
-            table.tokens[id] = CancellationToken()
         }
         startWaitingJobs(organization: prepared.install.organization)
         return JobTicket(id: id, queuedOffset: offset)
@@ -133,7 +140,9 @@ extension PluginRuntime {
     /// other processes), looks again in 50 ms. Jobs of this process end by calling it again.
     private func startWaitingJobs(organization: String) {
         let jobSlots = slots(of: organization)
-        while let next = jobs.withLock({ $0.waiting[organization]?.first }) {
+        while true {
+            holdOldestTicket(organization: organization, queue: jobSlots.queue)
+            guard let next = jobs.withLock({ $0.waiting[organization]?.first }) else { return }
             // A ticket or slot file that cannot be opened or locked (no descriptor left) is tried again later, as a
             // held one is: nothing here could report it, and the job waits, queued, as it would for a slot.
             guard (try? jobSlots.queue.isFirst(next.offset)) == true, let slot = try? jobSlots.take() else {
@@ -152,7 +161,9 @@ extension PluginRuntime {
                 slot.release()
                 continue
             }
-            // It holds its slot: the younger jobs no longer wait for it.
+            // It holds its slot: the younger jobs no longer wait for it. The next one of this process takes its place
+            // first, so that no younger job of another process starts in between.
+            holdOldestTicket(organization: organization, queue: jobSlots.queue)
             job.ticket?.leave()
             Task.detached { [self] in
                 // A cancellation requested from another process reaches this one through the job's cancel stream.
@@ -167,6 +178,24 @@ extension PluginRuntime {
                 finish(job.id, organization: organization, outcome: outcome)
             }
         }
+    }
+
+    /// Gives the oldest waiting job of `organization` in this process its ticket in the queue shared with the other
+    /// processes (``JobSlotQueue``), unless it has one. A ticket that cannot be made (no descriptor left) is tried
+    /// again at the next look; one made for a job that is no longer the oldest (started, cancelled, or passed by an
+    /// older one submitted meanwhile) is left at once.
+    private func holdOldestTicket(organization: String, queue: JobSlotQueue) {
+        guard let oldest = jobs.withLock({ $0.waiting[organization]?.first }), oldest.ticket == nil,
+            let ticket = try? queue.enter(offset: oldest.offset)
+        else { return }
+        let kept = jobs.withLock { table -> Bool in
+            guard var waiting = table.waiting[organization], waiting.first?.id == oldest.id, waiting[0].ticket == nil
+            else { return false }
+            waiting[0].ticket = ticket
+            table.waiting[organization] = waiting
+            return true
+        }
+        if !kept { ticket.leave() }
     }
 
     /// Calls ``startWaitingJobs(organization:)`` in 50 ms, unless a call is already due.
@@ -234,7 +263,11 @@ extension PluginRuntime {
             table.tokens[id] = nil
             return dequeued
         }
-        // Its ticket goes with it: the jobs queued after it no longer wait for it.
+        // Its ticket goes with it, once the next job of this process holds its own: the jobs queued after it no
+        // longer wait for it.
+        if !dequeued.isEmpty {
+            holdOldestTicket(organization: status.organization, queue: slots(of: status.organization).queue)
+        }
         for job in dequeued { job.ticket?.leave() }
         if status.state == .queued {
             do {
