@@ -143,6 +143,12 @@ extension PluginRuntime {
         while true {
             holdOldestTicket(organization: organization, queue: jobSlots.queue)
             guard let next = jobs.withLock({ $0.waiting[organization]?.first }) else { return }
+            // Cancelled from another process while it waited here (its stream holds more than its queued event): it
+            // leaves the queue now, instead of holding back the younger jobs of every process until its turn.
+            if ((try? store.version(of: ExecutionEventType.stream(next.id))) ?? 1) > 1 {
+                leaveQueue(next.id, organization: organization, queue: jobSlots.queue)
+                continue
+            }
             // A ticket or slot file that cannot be opened or locked (no descriptor left) is tried again later, as a
             // held one is: nothing here could report it, and the job waits, queued, as it would for a slot.
             guard (try? jobSlots.queue.isFirst(next.offset)) == true, let slot = try? jobSlots.take() else {
@@ -196,6 +202,20 @@ extension PluginRuntime {
             return true
         }
         if !kept { ticket.leave() }
+    }
+
+    /// Takes waiting job `id` of `organization` out of this process's queue, as one that will not start (cancelled
+    /// from another process): its ticket passes to the next job, and those waiting for it get `nil`.
+    private func leaveQueue(_ id: String, organization: String, queue: JobSlotQueue) {
+        let (left, waiters) = jobs.withLock { table in
+            let left = table.waiting[organization]?.filter { $0.id == id } ?? []
+            table.waiting[organization]?.removeAll { $0.id == id }
+            table.tokens[id] = nil
+            return (left, table.waiters.removeValue(forKey: id) ?? [])
+        }
+        holdOldestTicket(organization: organization, queue: queue)
+        for job in left { job.ticket?.leave() }
+        for waiter in waiters { waiter.resume(returning: nil) }
     }
 
     /// Calls ``startWaitingJobs(organization:)`` in 50 ms, unless a call is already due.
