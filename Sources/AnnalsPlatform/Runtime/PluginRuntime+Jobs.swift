@@ -146,7 +146,7 @@ extension PluginRuntime {
             // Cancelled from another process while it waited here (its stream holds more than its queued event): it
             // leaves the queue now, instead of holding back the younger jobs of every process until its turn.
             if ((try? store.version(of: ExecutionEventType.stream(next.id))) ?? 1) > 1 {
-                leaveQueue(next.id, organization: organization, queue: jobSlots.queue)
+                leaveQueue(next.id, organization: organization)
                 continue
             }
             // A ticket or slot file that cannot be opened or locked (no descriptor left) is tried again later, as a
@@ -206,16 +206,27 @@ extension PluginRuntime {
 
     /// Takes waiting job `id` of `organization` out of this process's queue, as one that will not start (cancelled
     /// from another process): its ticket passes to the next job, and those waiting for it get `nil`.
-    private func leaveQueue(_ id: String, organization: String, queue: JobSlotQueue) {
-        let (left, waiters) = jobs.withLock { table in
+    private func leaveQueue(_ id: String, organization: String) {
+        dequeue(id, organization: organization)
+        let waiters = jobs.withLock { $0.waiters.removeValue(forKey: id) ?? [] }
+        for waiter in waiters { waiter.resume(returning: nil) }
+    }
+
+    /// Takes waiting job `id` of `organization` out of this process's queue and forgets its cancellation token (if
+    /// it is waiting there; a running job keeps its token); its ticket in the shared queue is left once the next job of this process holds its own,
+    /// so that no younger job of another process slips in between.
+    private func dequeue(_ id: String, organization: String) {
+        let left = jobs.withLock { table -> [JobTable.Waiting] in
             let left = table.waiting[organization]?.filter { $0.id == id } ?? []
+            // A job not waiting here keeps its token: a running one is stopped through it.
+            guard !left.isEmpty else { return left }
             table.waiting[organization]?.removeAll { $0.id == id }
             table.tokens[id] = nil
-            return (left, table.waiters.removeValue(forKey: id) ?? [])
+            return left
         }
-        holdOldestTicket(organization: organization, queue: queue)
+        guard !left.isEmpty else { return }
+        holdOldestTicket(organization: organization, queue: slots(of: organization).queue)
         for job in left { job.ticket?.leave() }
-        for waiter in waiters { waiter.resume(returning: nil) }
     }
 
     /// Calls ``startWaitingJobs(organization:)`` in 50 ms, unless a call is already due.
@@ -274,21 +285,9 @@ extension PluginRuntime {
                 "execution '\(id)' is a delivery of 'plugin dispatch', which cannot be cancelled: stop the dispatcher, "
                     + "or let its time limit end it")
         }
-        let dequeued = jobs.withLock { table -> [JobTable.Waiting] in
-            guard let organization = table.waiting.first(where: { $0.value.contains { $0.id == id } })?.key else {
-                return []
-            }
-            let dequeued = table.waiting[organization]?.filter { $0.id == id } ?? []
-            table.waiting[organization]?.removeAll { $0.id == id }
-            table.tokens[id] = nil
-            return dequeued
-        }
         // Its ticket goes with it, once the next job of this process holds its own: the jobs queued after it no
         // longer wait for it.
-        if !dequeued.isEmpty {
-            holdOldestTicket(organization: status.organization, queue: slots(of: status.organization).queue)
-        }
-        for job in dequeued { job.ticket?.leave() }
+        dequeue(id, organization: status.organization)
         if status.state == .queued {
             do {
                 _ = try await store.append(
