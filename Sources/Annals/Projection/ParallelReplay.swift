@@ -66,7 +66,7 @@ struct ParallelReplay {
             }
             try outcomes.check()
             for (index, planned) in jobs.enumerated() {
-                costs.record(planned.job, events: planned.events, seconds: outcomes.cost(index))
+                costs.record(planned.job, events: outcomes.events(of: planned), seconds: outcomes.cost(index))
             }
             replayed += Int(last - position)
             position = last
@@ -227,6 +227,14 @@ private final class SharedOutcomes: @unchecked Sendable {
     /// Records the reading job's result (there is at most one per chunk).
     func recordRead(_ result: Result<ReplayChunk, any Error>) {
         nextChunk = result
+    }
+
+    /// The events `planned` went through: as planned for an apply job, and for the read the records it read (a
+    /// chunk bounded by bytes may hold fewer than it asked for, and is costed by what it read).
+    func events(of planned: (job: ReplayJob, events: Int)) -> Int {
+        guard case .read(let after, _) = planned.job else { return planned.events }
+        guard case .success(let chunk)? = nextChunk, let last = chunk.last else { return 0 }
+        return Int(last - after)
     }
 
     /// Throws the first job's failure, in job order.
