@@ -24,7 +24,8 @@ struct AnnalsCommand: ParsableCommand {
               4  not found                     11  plugin permissions not granted
               5  storage error                 12  plugin pinned
               6  corrupt record                13  plugin execution failed
-                                               64  invalid arguments
+             64  invalid arguments            129  append stopped by SIGHUP
+            130  append stopped by SIGINT     143  append stopped by SIGTERM
             """,
         version: "0.1.0",
         subcommands: [
@@ -45,7 +46,12 @@ struct AnnalsCommand: ParsableCommand {
         // `tail` ends cleanly on SIGINT, SIGTERM and SIGHUP: handled from here on, not only once its options are
         // parsed, so a supervisor that stops a consumer it just started gets exit 0 (only the loading before `main` is
         // uncovered).
-        if CommandLine.arguments.dropFirst().first == "tail" { StopSignals.install() }
+        // `append` stops between batches on them and says how far it got; a second one ends it at once.
+        switch CommandLine.arguments.dropFirst().first {
+        case "tail": StopSignals.install()
+        case "append": StopSignals.install(secondIsFinal: true)
+        default: break
+        }
         do {
             var command = try parseAsRoot(NegativeOptionValues.joined(Array(CommandLine.arguments.dropFirst())))
             try command.run()

@@ -24,6 +24,10 @@ struct CLIStorageLimitTests {
             #expect(limited.errors.contains("the file system holding \(fx.store) has"), "\(limited)")
             let receipts = limited.objects()
             #expect(!receipts.isEmpty && receipts.count < 30_000, "\(receipts.count) receipts")
+            #expect(
+                limited.errors.hasSuffix(
+                    "; events through offset \(receipts.count) (line \(receipts.count)) were appended, later lines were "
+                        + "not\n"), "the message says how far the input got: \(limited)")
 
             let verified = try fx.annals("verify")
             #expect(verified.status == Exit.ok, "\(verified)")

@@ -46,43 +46,84 @@ struct Append: ParsableCommand {
         let reader =
             try file.map { try LineReader(path: $0, maximumLineLength: maximumLine) }
             ?? LineReader(fd: 0, maximumLineLength: maximumLine)
-        var appended = 0
-        if atomic {
-            var events: [(line: Int, event: NewEvent)] = []
-            while !reader.reachedEnd {
-                for line in try reader.nextLines() {
-                    if let event = try Self.parse(line) { events.append((line.number, event)) }
-                }
+        var progress = AppendProgress()
+        do {
+            if atomic {
+                try appendAtomically(reader, store, &progress)
+            } else {
+                try appendInBatches(reader, store, &progress)
             }
-            if !events.isEmpty {
-                try append(events, store, atomic: true)
-                appended = events.count
-            }
-        } else {
-            while !reader.reachedEnd {
-                var events: [(line: Int, event: NewEvent)] = []
-                var failure: CLIFailure?
-                for line in try reader.nextLines() {
-                    do {
-                        if let event = try Self.parse(line) { events.append((line.number, event)) }
-                    } catch let error as CLIFailure {
-                        failure = error
-                        break
-                    }
-                }
-                var start = 0
-                while start < events.count {
-                    let end = min(start + Self.batchSize, events.count)
-                    try append(Array(events[start..<end]), store, atomic: false)
-                    start = end
-                }
-                appended += events.count
-                if let failure { throw failure }
-            }
+        } catch let error as AnnalsError {
+            // A store that failed mid-input (a full disk, an I/O error): say how far the input got.
+            let failure = CLIFailure(error)
+            throw CLIFailure(failure.code, "\(failure.message); \(progress.description(atomic: atomic))")
         }
-        if appended == 0 && !allowEmpty {
+        if progress.events == 0 && !allowEmpty {
             throw CLIFailure(.invalidInput, "no events in the input (use --allow-empty to accept that)")
         }
+    }
+
+    /// Reads the whole input, then appends it as one batch.
+    private func appendAtomically(_ reader: LineReader, _ store: EventStore, _ progress: inout AppendProgress) throws {
+        var events: [(line: Int, event: NewEvent)] = []
+        while !reader.reachedEnd {
+            try stopIfSignalled(progress)
+            for line in try nextLines(reader, progress) {
+                if let event = try Self.parse(line) { events.append((line.number, event)) }
+            }
+        }
+        if !events.isEmpty { try append(events, store, atomic: true, &progress) }
+    }
+
+    /// Appends the lines in batches of at most ``batchSize`` as they arrive, checking for a stop signal between
+    /// batches.
+    private func appendInBatches(_ reader: LineReader, _ store: EventStore, _ progress: inout AppendProgress) throws {
+        while !reader.reachedEnd {
+            try stopIfSignalled(progress)
+            var events: [(line: Int, event: NewEvent)] = []
+            var failure: CLIFailure?
+            for line in try nextLines(reader, progress) {
+                do {
+                    if let event = try Self.parse(line) { events.append((line.number, event)) }
+                } catch let error as CLIFailure {
+                    failure = error
+                    break
+                }
+            }
+            var start = 0
+            while start < events.count {
+                if start > 0 { try stopIfSignalled(progress) }
+                let end = min(start + Self.batchSize, events.count)
+                try append(Array(events[start..<end]), store, atomic: false, &progress)
+                start = end
+            }
+            if let failure { throw failure }
+        }
+    }
+
+    /// The next lines of the input; a stop signal while waiting for them, or a failed read, names how far the input
+    /// got.
+    private func nextLines(_ reader: LineReader, _ progress: AppendProgress) throws -> [LineReader.Line] {
+        do {
+            return try reader.nextLines()
+        } catch is InputStopped {
+            try stopIfSignalled(progress)
+            return []
+        } catch let failure as CLIFailure where failure.code == .storage {
+            throw CLIFailure(failure.code, "\(failure.message); \(progress.description(atomic: atomic))")
+        }
+    }
+
+    /// Throws the stop's failure, naming how far the input got, once SIGINT, SIGTERM or SIGHUP came.
+    private func stopIfSignalled(_ progress: AppendProgress) throws {
+        guard StopSignals.received, let signal = StopSignals.receivedSignal else { return }
+        let code: CLIFailure.Code =
+            switch signal.exitCode {
+            case CLIFailure.Code.hangUp.rawValue: .hangUp
+            case CLIFailure.Code.terminated.rawValue: .terminated
+            default: .interrupted
+            }
+        throw CLIFailure(code, "stopped by \(signal.name); \(progress.description(atomic: atomic))")
     }
 
     /// Parses one input line; `nil` for a blank line.
@@ -104,7 +145,9 @@ struct Append: ParsableCommand {
 
     /// Appends one batch and prints its receipts. When the engine rejects event `i` (not atomic), the events
     /// before it are appended on their own first, so exactly the lines before the bad one are written.
-    private func append(_ events: [(line: Int, event: NewEvent)], _ store: EventStore, atomic: Bool) throws {
+    private func append(
+        _ events: [(line: Int, event: NewEvent)], _ store: EventStore, atomic: Bool, _ progress: inout AppendProgress
+    ) throws {
         let receipts: [AppendReceipt]
         do {
             receipts = try store.appendAndWait(events.map(\.event))
@@ -130,23 +173,26 @@ struct Append: ParsableCommand {
                 throw error
             }
             if !atomic && index > 0 {
-                try append(Array(events[0..<index]), store, atomic: false)
+                try append(Array(events[0..<index]), store, atomic: false, &progress)
             }
             let suffix = atomic ? " (nothing was written: --atomic)" : ""
             throw CLIFailure(code, "line \(events[index].line): \(message)\(suffix)")
         }
         // Receipts promise durability: without per-commit syncs, sync once for the batch before printing.
         if durability != .sync { try store.sync() }
-        let progress =
-            "events through offset \(receipts.map(\.offset).max()!) (line \(events.last!.line)) were appended, later "
-            + "lines were not"
+        progress.record(receipts, through: events.last!.line)
+        let howFar = progress.description(atomic: false)
         do {
             try Self.printReceipts(receipts)
         } catch OutputClosed.pipe {
-            throw CLIFailure(.outputClosed, "standard output was closed; \(progress)")
+            throw CLIFailure(.outputClosed, "standard output was closed; \(howFar)")
+        } catch OutputClosed.stopped {
+            // A stop signal came while the output took nothing for a quarter of a second.
+            try stopIfSignalled(progress)
+            throw CLIFailure(.outputClosed, "standard output stopped taking receipts; \(howFar)")
         } catch let failure as CLIFailure {
             // The receipts could not be written (a full disk, an I/O error): say how far the input got all the same.
-            throw CLIFailure(failure.code, "\(failure.message); \(progress)")
+            throw CLIFailure(failure.code, "\(failure.message); \(howFar)")
         }
     }
 
@@ -175,5 +221,28 @@ enum DurabilityArgument: String, ExpressibleByArgument, CaseIterable {
         case .noMetaSync: .noMetaSync
         case .noSync: .noSync
         }
+    }
+}
+
+/// How far an `append` got: the events appended, and the last receipt's offset and line.
+struct AppendProgress {
+    /// Events appended (duplicates included).
+    private(set) var events = 0
+    /// The offset of the last receipt and the line of its batch's last event.
+    private(set) var last: (offset: UInt64, line: Int)?
+
+    /// Notes a batch appended through input line `line`.
+    mutating func record(_ receipts: [AppendReceipt], through line: Int) {
+        events += receipts.count
+        if let offset = receipts.map(\.offset).max() { last = (offset, line) }
+    }
+
+    /// "events through offset N (line L) were appended, later lines were not", or that none was (for `--atomic`,
+    /// that nothing was written before the whole input was read).
+    func description(atomic: Bool) -> String {
+        guard let last else {
+            return atomic ? "nothing was written (--atomic)" : "no event was appended"
+        }
+        return "events through offset \(last.offset) (line \(last.line)) were appended, later lines were not"
     }
 }

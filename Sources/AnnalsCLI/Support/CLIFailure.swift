@@ -38,6 +38,12 @@ struct CLIFailure: Error, CustomStringConvertible {
         /// A plugin execution failed (timeout, outOfFuel, memoryLimit, trap, permissionDenied, invalidOutput,
         /// cancelled); its outcome was recorded.
         case executionFailed = 13
+        /// SIGHUP stopped `append` between batches (128 + 1, as a shell reports a program that signal ends).
+        case hangUp = 129
+        /// SIGINT stopped `append` between batches (128 + 2).
+        case interrupted = 130
+        /// SIGTERM stopped `append` between batches (128 + 15).
+        case terminated = 143
     }
 
     var code: Code

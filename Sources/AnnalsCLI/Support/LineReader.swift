@@ -19,10 +19,15 @@ final class LineReader {
     private(set) var reachedEnd = false
     /// A failure found after some complete lines: those lines are returned first, the failure on the next call.
     private var deferredFailure: CLIFailure?
+    /// Whether a read can wait for a writer: a pipe, a socket or a terminal (a regular file never makes it wait).
+    private let mayBlock: Bool
 
     init(fd: Int32, maximumLineLength: Int) {
         self.fd = fd
         self.maximumLineLength = maximumLineLength
+        var status = stat()
+        let type = fstat(fd, &status) == 0 ? status.st_mode & S_IFMT : S_IFIFO
+        mayBlock = type == S_IFIFO || type == S_IFSOCK || type == S_IFCHR
     }
 
     /// Opens `path` for reading.
@@ -58,6 +63,7 @@ final class LineReader {
 
     private func readLines(into lines: inout [Line]) throws {
         while lines.isEmpty && !reachedEnd {
+            if StopSignals.installed && mayBlock { try waitForInput() }
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
@@ -85,6 +91,18 @@ final class LineReader {
             }
             pending.append(contentsOf: chunk[start..<n])
             try checkLength()
+        }
+    }
+
+    /// Waits until the descriptor has input (or an end or error that the read will report), checking for a stop
+    /// signal every quarter of a second: the signal may be delivered to another thread, so the read itself is not
+    /// counted on to be interrupted.
+    /// - Throws: ``InputStopped`` once a stop signal came.
+    private func waitForInput() throws {
+        while true {
+            if StopSignals.received { throw InputStopped() }
+            var ready = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            if poll(&ready, 1, 250) > 0 { return }
         }
     }
 
