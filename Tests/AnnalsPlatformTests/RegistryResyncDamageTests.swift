@@ -147,6 +147,24 @@ struct RegistryResyncDamageTests {
         }
     }
 
+    @Test func aSourceWhoseEveryEntryIsSkippedNamesWhyInItsError() async throws {
+        try await withPlatform { platform, directory in
+            let path = directory + "/bad.json"
+            let entries = (1...7).map { #""p\#($0)": \#($0)"# }.joined(separator: ", ")
+            try "{\(entries)}".write(toFile: path, atomically: true, encoding: .utf8)
+            await #expect {
+                try await platform.sync(RegistrySource(path), scope: .global, actorId: "ops")
+            } throws: { error in
+                let message = String(describing: error)
+                return message.contains("it lists no plugin (7 entries skipped)")
+                    && message.contains("; nothing was written. skipped p1 (line 1, column")
+                    && message.contains("skipped p5 (line 1") && !message.contains("skipped p6")
+                    && message.hasSuffix("; and 2 more")
+            }
+            #expect(try platform.store.head().offset == 0)
+        }
+    }
+
     /// Replaces the registry file at `path` with `text` and expects its sync to fail naming `reason`, writing nothing.
     private func expectResyncRefused(
         _ platform: PluginPlatform, from path: String, replacedBy text: String, naming reason: String,

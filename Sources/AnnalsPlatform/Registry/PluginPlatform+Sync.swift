@@ -45,7 +45,7 @@ extension PluginPlatform {
             // Whether the source is a registry at all is judged on what it lists, before any download: a release
             // whose module cannot be downloaded is one entry's problem, not a sign that the source is no registry.
             let listsNoPlugin = listing.plugins.isEmpty
-            let entriesSkipped = listing.problems.count
+            let entriesSkipped = listing.problems
             // Modules given by URL are downloaded now: plugins run from local files only. The cache stays locked
             // (shared) until the events that record them are appended: a prune meanwhile would find them
             // unreferenced.
@@ -84,14 +84,14 @@ extension PluginPlatform {
         // page as a new one: refused, since a registry that really emptied itself is far rarer than a source that is
         // not the registry.
         if listsNoPlugin {
-            let count = entriesSkipped
+            let count = entriesSkipped.count
             let skipped = "it lists no plugin (\(count) \(count == 1 ? "entry" : "entries") skipped)"
             throw .unreadableSource(
                 source: source.location,
-                reason: report.removed.isEmpty
+                reason: (report.removed.isEmpty
                     ? "\(skipped), so it is no registry to record as '\(registryName)'; nothing was written"
                     : "\(skipped), so syncing it would withdraw all \(report.removed.count) plugins of registry "
-                        + "'\(registryName)'; nothing was written")
+                        + "'\(registryName)'; nothing was written") + Self.skippedEntriesSummary(entriesSkipped))
         }
         if !events.isEmpty || !report.problems.isEmpty {
             events += plan.registryEvents(builder)
@@ -108,6 +108,15 @@ extension PluginPlatform {
 }
 
 extension PluginPlatform {
+    /// Why the entries of a source that lists no plugin were skipped, to end its error with (the report that would
+    /// name them is not returned): the first five, then how many more.
+    static func skippedEntriesSummary(_ problems: [EntryProblem]) -> String {
+        guard !problems.isEmpty else { return "" }
+        let shown = problems.prefix(5).map { "skipped \($0)" }.joined(separator: "; ")
+        let more = problems.count > 5 ? "; and \(problems.count - 5) more" : ""
+        return ". " + shown + more
+    }
+
     /// What is wrong with `name` as a registry's name (1–48 ASCII letters, digits, `-` or `_`), or `nil`.
     public static func registryNameProblem(_ name: String) -> String? {
         let valid =
