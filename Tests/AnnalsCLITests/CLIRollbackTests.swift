@@ -223,6 +223,7 @@ struct CLIRollbackTests {
                 #expect(
                     refused.errors.contains("restoring thing 't-big' as of offset 5 takes an event of"), "\(refused)")
                 #expect(refused.errors.contains("over this store's limit of 1048576"), "\(refused)")
+                #expect(refused.errors.contains("'annals rollback --max-event-size'"), "names the flag: \(refused)")
             }
             #expect(try fx.headOffset() == 6)
             let larger = ["--max-event-size", "2097152"]

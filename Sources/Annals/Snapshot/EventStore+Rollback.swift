@@ -202,7 +202,8 @@ extension EventStore {
             throw AnnalsError.invalidArgument(
                 "restoring \(change.entity) '\(change.id)' as of offset \(targetOffset) takes an event of \(size) "
                     + "bytes, over this store's limit of \(limit) (maximumEventSize): its state then cannot be "
-                    + "written back in one event; nothing was appended")
+                    + "written back in one event; nothing was appended (open the store with a larger "
+                    + "maximumEventSize: 'annals rollback --max-event-size')")
         }
     }
 
