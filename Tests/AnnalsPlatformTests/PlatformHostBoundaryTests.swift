@@ -32,6 +32,32 @@ struct PlatformHostBoundaryTests {
         }
     }
 
+    @Test("a plugin appends only to streams its organization began, or new ones")
+    func anotherOrganizationsStreamIsOutOfReach() async throws {
+        try await withPlatform { platform, _ in
+            let store = platform.store
+            _ = try await store.append(NewEvent(type: "order.placed", targetId: "order-b", groupId: "beta"))
+            _ = try await store.append(NewEvent(type: "order.placed", targetId: "no-group"))
+            _ = try await store.append(NewEvent(type: "order.placed", targetId: "order-a", groupId: "acme"))
+            let host = PlatformPluginHost(
+                store: store, secrets: StaticSecrets(), organization: "acme", plugin: "p", correlationId: "c")
+            for target in ["order-b", "no-group"] {
+                #expect {
+                    try host.appendEvent(Array(#"{"type":"order.refunded","targetId":"\#(target)"}"#.utf8))
+                } throws: { error in
+                    let message = String(describing: error)
+                    return message.contains("'\(target)' was begun outside 'acme'") && !message.contains("beta")
+                }
+            }
+            #expect(try store.version(of: "order-b") == 1 && store.version(of: "no-group") == 1)
+            // Its own organization's stream, and a new one (which it begins, so it is acme's from then on).
+            _ = try host.appendEvent(Array(#"{"type":"order.refunded","targetId":"order-a"}"#.utf8))
+            _ = try host.appendEvent(Array(#"{"type":"note.made","targetId":"fresh"}"#.utf8))
+            _ = try host.appendEvent(Array(#"{"type":"note.made","targetId":"fresh"}"#.utf8))
+            #expect(try store.version(of: "order-a") == 2 && store.version(of: "fresh") == 2)
+        }
+    }
+
     @Test("a message the plugin controls is cut before it reaches the audit trail")
     func messagesAreBounded() async throws {
         try await withPlatform { platform, _ in

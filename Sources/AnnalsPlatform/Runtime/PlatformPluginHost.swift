@@ -118,6 +118,7 @@ final class PlatformPluginHost: PluginHost, @unchecked Sendable {
             throw HostCallError(
                 "cascade limit: this event would be \(triggerDepth + 1) plugin appends deep (limit \(cascadeLimit))")
         }
+        let expectedVersion = try targetId.flatMap(expectedVersion(ofStreamTakenBy:))
         try checkWriteLimits(adding: eventJSON.count)
         var metadata = event["metadata"]?.objectValue ?? [:]
         metadata["plugin"] = [
@@ -126,10 +127,27 @@ final class PlatformPluginHost: PluginHost, @unchecked Sendable {
         let receipts = try store.appendAndWait([
             NewEvent(
                 type: type, actorId: "plugin:\(plugin)", targetId: targetId,
-                groupId: organization, metadata: .object(metadata))
+                groupId: organization, metadata: .object(metadata), expectedVersion: expectedVersion)
         ])
         recordWrite(of: eventJSON.count)
         return Array("{\"offset\":\(receipts[0].offset)}".utf8)
+    }
+
+    /// Refuses an append to the stream `targetId` unless the stream is the organization's: its first event is of the
+    /// organization's group. Streams are the log's, shared by every organization (one per target id), so without this
+    /// a plugin could add versions to another organization's entity, making that organization's `expectedVersion`
+    /// appends fail and its history show the plugin's event. The refusal does not name the other organization.
+    /// - Returns: `nil` for a stream the organization began; 0 for one no event began yet, so that the append is its
+    ///   first event, or fails if another event began it meanwhile.
+    private func expectedVersion(ofStreamTakenBy targetId: String) throws -> UInt64? {
+        var events = try store.stream(targetId).makeReader()
+        guard let first = try events.next() else { return 0 }
+        guard first.groupId == organization else {
+            throw HostCallError(
+                "plugins may append only to streams begun in their organization: '\(Self.shortened(targetId))' was "
+                    + "begun outside '\(organization)'")
+        }
+        return nil
     }
 
     /// Refuses a write of `bytes` that would take the execution past ``PluginWriteLimits/maxWrites`` or
