@@ -73,6 +73,23 @@ struct RemoteArtifactTests {
         }
     }
 
+    @Test("a manifest fetched by URL may not name a local file as a module")
+    func localFileOfURLManifestIsRefused() async throws {
+        try await withPlatform { platform, directory in
+            let local = directory + "/here.wasm"
+            try Data(Self.module).write(to: URL(fileURLWithPath: local))
+            try await serve(directory, manifest: { _ in manifest(path: local) }) { base in
+                await #expect {
+                    try await platform.sync(RegistrySource(base + "/manifest.json"), scope: .global, actorId: "ops")
+                } throws: { error in
+                    String(describing: error).contains(
+                        "versions[0].artifact.path: a registry read from a URL may not name a local file (\(local))")
+                }
+            }
+            #expect(try platform.plugin("remote") == nil)
+        }
+    }
+
     @Test("a release whose module cannot be had is skipped with why; the rest syncs, and a later sync adds it")
     func unavailableReleasesAreSkipped() async throws {
         let third = ServedArtifacts.module(returning: #"{"v":3}"#)

@@ -139,6 +139,13 @@ enum ManifestReader {
             throw EntryFault("\(fields.field("sha256")): expected 64 hex digits")
         }
         let isURL = path.hasPrefix("http://") || path.hasPrefix("https://")
+        // A manifest read from a URL (no base directory) may not name a file of this machine: whoever serves it could
+        // otherwise learn whether any file exists, and its SHA-256, from the refusal of a run.
+        if !isURL, baseDirectory == nil, path.hasPrefix("/") {
+            throw EntryFault(
+                "\(fields.field("path")): a registry read from a URL may not name a local file (\(path)): give the "
+                    + "module by URL, or by a path relative to the registry's URL")
+        }
         if !isURL, !path.hasPrefix("/"), let baseDirectory { path = baseDirectory + "/" + path }
         if !isURL, baseDirectory != nil {
             let digest: String
