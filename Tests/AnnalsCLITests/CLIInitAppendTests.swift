@@ -72,6 +72,19 @@ struct CLIInitAppendTests {
         }
     }
 
+    @Test func initUnderAFileNamesTheFile() throws {
+        try withCLIFixture { fx in
+            let file = fx.path("plain")
+            try "x".write(toFile: file, atomically: true, encoding: .utf8)
+            let result = try fx.run(["init", "--store", file + "/store"])
+            #expect(result.status == Exit.storage, "\(result)")
+            #expect(
+                result.errors
+                    == "annals: I/O error: cannot create the store directory \(file)/store: \(file) is a file, not a "
+                    + "directory\n", "\(result)")
+        }
+    }
+
     @Test func initCreatesAStoreOnceAndReportsItsHead() throws {
         try withCLIFixture { fx in
             let first = try fx.annals("init")

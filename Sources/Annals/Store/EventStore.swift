@@ -92,7 +92,7 @@ public final class EventStore: @unchecked Sendable {
                 try files.createDirectory(atPath: path, withIntermediateDirectories: true)
             } catch {
                 createdDirectory = false
-                throw .io("cannot create the store directory \(path): \(error.localizedDescription)")
+                throw .io("cannot create the store directory \(path): \(Self.directoryCreationFailure(path))")
             }
         }
         if options.readOnly, !Self.awaitFirstPages(of: path + "/data.mdb") {
