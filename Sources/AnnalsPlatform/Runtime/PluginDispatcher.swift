@@ -30,8 +30,10 @@ import Foundation
 ///   (``reserve()``). So does a pass of one dispatcher (or a copy of it) started while another of its passes runs.
 ///   Dispatchers of different organizations run side by side.
 ///
-/// Deliveries that succeed are recorded in batches: one `plugin_action_initiated` per event appended before the
-/// batch runs, then the outcomes and the cursor together, which keeps dispatch fast (see docs/PERFORMANCE.md).
+/// Deliveries are recorded in batches: one `plugin_action_initiated` per event appended before the batch runs, then
+/// the outcomes and the cursor together, which keeps dispatch fast (see docs/PERFORMANCE.md). A failed event is retried
+/// and dead-lettered where it stands, and the rest of its batch then runs under the starts already recorded: each
+/// event is started once, however many of its batch fail.
 public struct PluginDispatcher: Sendable {
     /// The runtime that executes the handlers.
     public let runtime: PluginRuntime
@@ -226,7 +228,7 @@ public struct PluginDispatcher: Sendable {
         let head = try headOffset()
         guard subscription.position < head else { return }
         let filter = EventFilter(types: subscription.patterns, groupId: subscription.organization)
-        var prepared: PluginRuntime.PreparedExecution
+        let prepared: PluginRuntime.PreparedExecution
         do {
             prepared = try runtime.prepare(
                 subscription.plugin, action: "on_event", organization: subscription.organization, input: "{}")
@@ -247,63 +249,100 @@ public struct PluginDispatcher: Sendable {
                 return
             }
             let deliverable = Self.deliverable(events, filter, subscription)
-            // Record the batch's starts, run it, and stop at the first failure.
-            let ids = deliverable.map { _ in UUID().lowercasedString }
-            var starts: [NewEvent] = []
-            var inputs: [[UInt8]] = []
-            for (event, id) in zip(deliverable, ids) {
-                prepared.input = Self.input(event, subscription: subscription, attempt: 1)
-                inputs.append(prepared.input)
-                starts.append(
-                    runtime.initiatedEvent(
-                        prepared, id: id, actorId: actorId, limits: runtime.defaultLimits,
-                        trigger: Self.trigger(event, subscription, attempt: 1), streamVersion: 0))
-            }
-            _ = try await appendBatch(starts)
-            let runs = zip(ids, zip(inputs, deliverable)).map { id, delivery in
-                (id: id, input: delivery.0, triggerDepth: PlatformPluginHost.cascadeDepth(of: delivery.1))
-            }
-            let ran = await runtime.invokeAll(prepared, runs, limits: runtime.defaultLimits)
-            let outcomes = ran.map { runtime.outcomeEvent($0, actorId: actorId, streamVersion: 1) }
-            let firstFailure = ran.last?.failure
-            report.delivered += firstFailure == nil ? ran.count : ran.count - 1
-            if let firstFailure {
-                let failedIndex = ran.count - 1
-                // Everything before the failed event is done; the failed attempt's outcome is recorded with it.
-                let event = deliverable[failedIndex]
-                let acknowledged = try await appendBatch(
-                    outcomes, acknowledging: subscription, through: max(event.offset - 1, position),
+            guard
+                try await deliverBatch(
+                    deliverable, through: last.offset, after: position, subscription, prepared: prepared,
                     expectingResets: resets, report: &report)
-                // Starts recorded for events after the failure get an outcome too: not run, to be delivered again.
-                var skipped: [NewEvent] = []
-                for index in (failedIndex + 1)..<deliverable.count {
-                    skipped.append(
-                        NewEvent(
-                            type: ExecutionEventType.abandoned, actorId: actorId,
-                            targetId: ExecutionEventType.stream(ids[index]), groupId: subscription.organization,
-                            metadata: [
-                                "correlationId": .string(ids[index]), "plugin": .string(subscription.plugin),
-                                "action": "on_event",
-                                "reason": "not run: an earlier event of the batch failed; it will be delivered again",
-                            ],
-                            expectedVersion: 1))
-                }
-                _ = try await appendBatch(skipped)
-                guard acknowledged else { return }
-                let retried = try await retry(
-                    event, subscription, prepared: prepared, after: firstFailure, expectingResets: resets,
-                    report: &report)
-                guard retried else { return }
-                position = event.offset
-            } else {
-                let through = last.offset
-                let acknowledged = try await appendBatch(
-                    outcomes, acknowledging: subscription, through: through, expectingResets: resets, report: &report)
-                guard acknowledged else { return }
-                position = through
-            }
+            else { return }
+            position = last.offset
         }
     }
+
+    /// Delivers the events of one batch, which ends at offset `last`, to `subscription`: appends a
+    /// `plugin_action_initiated` for each of `deliverable` first, runs them in order on one thread, and records their
+    /// outcomes with the cursor. A failure stops the run there: the outcomes so far are recorded with the cursor
+    /// through the event before it, the failed event is retried, then dead-lettered (`retry`), and the run goes on
+    /// with the next event, under the start already recorded for it. Once every event is done the cursor is
+    /// acknowledged through `last` (with the outcomes since the last failure), so each event is started once, and
+    /// a batch costs one append of starts, one of outcomes, and one more for each failure.
+    ///
+    /// When the cursor was reset or deleted since it had `resets` resets (an acknowledgement is refused), the pass of
+    /// this subscription ends: the starts of the events not run yet get a `plugin_action_abandoned` outcome each, and
+    /// the next pass delivers from the cursor as it was set.
+    /// - Returns: Whether the cursor was acknowledged through `last` (`false`: the pass of this subscription ends).
+    private func deliverBatch(
+        _ deliverable: [RecordedEvent], through last: UInt64, after position: UInt64,
+        _ subscription: PluginSubscription, prepared: PluginRuntime.PreparedExecution, expectingResets resets: UInt64,
+        report: inout Report
+    ) async throws(PlatformError) -> Bool {
+        var prepared = prepared
+        let ids = deliverable.map { _ in UUID().lowercasedString }
+        var starts: [NewEvent] = []
+        var runs: [(id: String, input: [UInt8], triggerDepth: Int)] = []
+        for (event, id) in zip(deliverable, ids) {
+            prepared.input = Self.input(event, subscription: subscription, attempt: 1)
+            runs.append((id: id, input: prepared.input, triggerDepth: PlatformPluginHost.cascadeDepth(of: event)))
+            starts.append(
+                runtime.initiatedEvent(
+                    prepared, id: id, actorId: actorId, limits: runtime.defaultLimits,
+                    trigger: Self.trigger(event, subscription, attempt: 1), streamVersion: 0))
+        }
+        _ = try await appendBatch(starts)
+        var position = position
+        var next = 0
+        var outcomes: [NewEvent] = []
+        while next < runs.count {
+            let ran = await runtime.invokeAll(prepared, Array(runs[next...]), limits: runtime.defaultLimits)
+            outcomes = ran.map { runtime.outcomeEvent($0, actorId: actorId, streamVersion: 1) }
+            guard let failure = ran.last?.failure else {
+                report.delivered += ran.count
+                break
+            }
+            report.delivered += ran.count - 1
+            let failed = next + ran.count - 1
+            let event = deliverable[failed]
+            // Everything before the failed event is done; the failed attempt's outcome is recorded with it.
+            let acknowledged = try await appendBatch(
+                outcomes, acknowledging: subscription, through: max(event.offset - 1, position),
+                expectingResets: resets, report: &report)
+            guard
+                acknowledged,
+                try await retry(
+                    event, subscription, prepared: prepared, after: failure, expectingResets: resets, report: &report)
+            else {
+                try await abandon(ids[(failed + 1)...], subscription)
+                return false
+            }
+            outcomes = []
+            position = event.offset
+            next = failed + 1
+        }
+        // The batch's last event failed and was acknowledged with its dead letter or retry: nothing is left to record.
+        guard !outcomes.isEmpty || position < last else { return true }
+        return try await appendBatch(
+            outcomes, acknowledging: subscription, through: last, expectingResets: resets, report: &report)
+    }
+
+    /// Records a `plugin_action_abandoned` outcome for each of the executions `ids` of `subscription`, started with
+    /// their batch and not run, because its pass ended: the cursor was reset or deleted during it.
+    private func abandon(_ ids: ArraySlice<String>, _ subscription: PluginSubscription) async throws(PlatformError) {
+        let outcomes = ids.map { id in
+            NewEvent(
+                type: ExecutionEventType.abandoned, actorId: actorId, targetId: ExecutionEventType.stream(id),
+                groupId: subscription.organization,
+                metadata: [
+                    "correlationId": .string(id), "plugin": .string(subscription.plugin), "action": "on_event",
+                    "reason": .string(Self.notRun),
+                ],
+                expectedVersion: 1)
+        }
+        _ = try await appendBatch(outcomes)
+    }
+
+    /// Why an execution started with its batch was abandoned without running.
+    private static let notRun =
+        "not run: the cursor was reset or deleted during the pass, which ended it; the next pass delivers from the "
+        + "cursor as it was set"
 
     /// The events of `filter` after `position` through `head`, at most ``batchSize`` of them and about 16 MiB
     /// decoded (`EventSequence.collectBounded()`: a batch of large events that compress well holds that much, not
