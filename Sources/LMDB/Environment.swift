@@ -79,6 +79,9 @@ public final class Environment: @unchecked Sendable {
                             + "StoreOptions.initialMapSize sets) into this process's address space; give a smaller "
                             + "map size")
                 }
+                if rc != MDB_SUCCESS, let file = Self.fileRefusing(rc, in: path, readOnly: options.readOnly) {
+                    throw LMDBError(code: .init(rawValue: rc), operation: "mdb_env_open(\(path))", detail: file)
+                }
                 try check(rc, "mdb_env_open(\(path))")
             }
         } catch {

@@ -135,6 +135,22 @@ private func putTwelveMegabytes(_ db: Database, _ txn: borrowing Transaction) th
         }
     }
 
+    @Test func anOpenRefusedByOneOfTheFilesNamesIt() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("lmdb-test-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path + "/lock.mdb", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect {
+            _ = try Environment(path: path, options: EnvironmentOptions())
+        } throws: { error in
+            guard let error = error as? LMDBError else { return false }
+            return error.description.hasSuffix("; the lock file \(path)/lock.mdb: Is a directory")
+        }
+        #expect(
+            Environment.fileRefusing(EACCES, in: path, readOnly: false)
+                == "the lock file \(path)/lock.mdb: Is a directory")
+        #expect(Environment.fileRefusing(ENOMEM, in: path, readOnly: false) == nil)
+    }
+
     @Test func appendRequiresIncreasingKeys() throws {
         try withEnvironment { env, _ in
             let db = try env.openDatabase("log", flags: .create)
