@@ -72,6 +72,23 @@ struct CLIInitAppendTests {
         }
     }
 
+    @Test func aWatermarkThatIsADirectoryIsNamedAsSuch() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            try fx.append(sampleLines(2))
+            let watermark = fx.store + "/watermark"
+            try FileManager.default.removeItem(atPath: watermark)
+            try FileManager.default.createDirectory(atPath: watermark, withIntermediateDirectories: false)
+            let head = try fx.annals("head")
+            #expect(head.status == Exit.storage, "\(head)")
+            #expect(
+                head.errors.contains("\(watermark) is a directory, not the store's watermark file: remove it"),
+                "\(head)")
+            let append = try fx.annals("append", stdin: sampleLines(1, start: 2)[0])
+            #expect(append.status == Exit.storage && append.errors.contains("Is a directory"), "\(append)")
+        }
+    }
+
     @Test func initUnderAFileNamesTheFile() throws {
         try withCLIFixture { fx in
             let file = fx.path("plain")

@@ -32,6 +32,10 @@ final class DurableWatermark: @unchecked Sendable {
         defer { close(fd) }
         var status = stat()
         fstat(fd, &status)
+        guard status.st_mode & S_IFMT == S_IFREG else {
+            let kind = status.st_mode & S_IFMT == S_IFDIR ? "a directory" : "not a regular file"
+            throw .io("\(path) is \(kind), not the store's watermark file: remove it (a writer makes it again)")
+        }
         if writable {
             // Blocks reserved before the mapping is written: `ftruncate` alone reserves none, and a store on a full
             // disk would then die of SIGBUS at the first write through the mapping instead of failing here.
