@@ -59,9 +59,11 @@ struct EventTable {
             + String(event.version)
     }
 
+    /// `text` made printable and padded to `width` terminal columns; cut to leave one column blank when it would
+    /// take them all.
     private func pad(_ text: String, _ width: Int) -> String {
         let text = TextTable.printable(text)
-        return text.count >= width
-            ? String(text.prefix(width - 1)) + " " : text + String(repeating: " ", count: width - text.count)
+        guard DisplayWidth.of(text) >= width else { return DisplayWidth.padded(text, to: width) }
+        return DisplayWidth.padded(String(DisplayWidth.prefix(of: text, fitting: width - 1).text), to: width)
     }
 }

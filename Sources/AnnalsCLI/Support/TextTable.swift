@@ -7,7 +7,7 @@ struct TextTable {
     let headers: [String]
     /// The rows added so far, one cell per column.
     private(set) var rows: [[String]] = []
-    /// The widest a column may be, in characters.
+    /// The widest a column may be, in terminal columns (``DisplayWidth``).
     var maximumWidth = 40
 
     /// A table with these column titles.
@@ -44,14 +44,14 @@ struct TextTable {
         var widths = headers.map { _ in 0 }
         for row in all {
             for (column, cell) in row.enumerated() where column < widths.count {
-                widths[column] = max(widths[column], cell.count)
+                widths[column] = max(widths[column], DisplayWidth.of(cell))
             }
         }
         return all.map { row in
             var line = ""
             for (column, cell) in row.enumerated() {
                 let isLast = column == row.count - 1
-                line += isLast ? cell : cell + String(repeating: " ", count: widths[column] - cell.count + 2)
+                line += isLast ? cell : DisplayWidth.padded(cell, to: widths[column] + 2)
             }
             return line
         }
@@ -62,9 +62,9 @@ struct TextTable {
         for line in lines { try Output.standard.line(line) }
     }
 
-    /// `text` cut to `width` characters, the last one `…` when it was longer.
+    /// `text` cut to `width` columns (``DisplayWidth``), the last one `…` when it was longer.
     static func cut(_ text: String, _ width: Int) -> String {
-        text.count <= width ? text : String(text.prefix(width - 1)) + "…"
+        DisplayWidth.of(text) <= width ? text : String(DisplayWidth.prefix(of: text, fitting: width - 1).text) + "…"
     }
 }
 

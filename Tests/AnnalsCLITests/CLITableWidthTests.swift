@@ -1,0 +1,44 @@
+import Foundation
+import Testing
+
+/// `--format table` aligns its columns by terminal columns: CJK ids take two each, so the columns after them stay in
+/// line, and a long one is cut to its column's width.
+@Suite("CLI: tables with wide characters")
+struct CLITableWidthTests {
+    /// The terminal columns `text` takes, for the ASCII, kana and CJK ideographs these tests use.
+    private static func columns(_ text: Substring) -> Int {
+        text.unicodeScalars.reduce(0) { total, scalar in
+            total + ((0x3040...0x30FF).contains(scalar.value) || (0x4E00...0x9FFF).contains(scalar.value) ? 2 : 1)
+        }
+    }
+
+    @Test func eventsAndThingsStayAlignedAfterWideIds() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            try fx.append([
+                #"{"type":"a.b","actorId":"日本語の長いアクター名です","targetId":"t1"}"#,
+                #"{"type":"a.b","actorId":"bob","targetId":"t2"}"#,
+                #"{"type":"thing.created","targetId":"東京","metadata":{"thingType":"city"}}"#,
+                #"{"type":"thing.created","targetId":"paris","metadata":{"thingType":"city"}}"#,
+            ])
+            let read = try fx.annals("read", "--format", "table")
+            #expect(read.status == Exit.ok, "\(read)")
+            let rows = read.lines.dropFirst()
+            #expect(rows.count == 4)
+            for (row, target) in zip(rows, ["t1", "t2", "東京", "paris"]) {
+                // OFFSET, TIME, TYPE and ACTOR take 8 + 25 + 26 + 14 columns.
+                let before = try #require(row.range(of: " " + target + " ")).lowerBound
+                #expect(Self.columns(row[..<before]) + 1 == 73, "\(row)")
+            }
+            #expect(rows.first?.contains("日本語の長い ") == true, "a long actor is cut to 13 columns: \(read)")
+
+            let things = try fx.annals("things", "--format", "table")
+            #expect(things.status == Exit.ok, "\(things)")
+            for row in things.lines.dropFirst() {
+                let type = try #require(row.range(of: "city")).lowerBound
+                #expect(
+                    Self.columns(row[..<type]) == 7, "the TYPE column starts after ID's 5 columns and 2 spaces: \(row)")
+            }
+        }
+    }
+}
