@@ -35,7 +35,7 @@ public struct PluginModule: Sendable {
     /// What instantiation would allocate is checked against `limits` first, statically, so the check itself never
     /// allocates more than an execution may use; the one instantiation it makes runs under the same memory limit.
     /// - Parameter limits: What the module may declare (its size, initial memory, tables, globals, data and element
-    ///   segments, functions and locals, nesting depth, section entries).
+    ///   segments, functions and locals, nesting depth, operand stacks, section entries).
     /// - Throws: ``PluginModuleError`` naming what is wrong: malformed or invalid WebAssembly, a module larger than
     ///   `limits` allow, a missing or mistyped `memory`, `annals_alloc` or action export, or an import that is not a
     ///   host function or does not have its type.
@@ -46,7 +46,7 @@ public struct PluginModule: Sendable {
         }
         let inventory = try ModuleInventory(bytes: bytes)
         try inventory.check(against: limits)
-        try NestingDepth.check(bytes, limit: limits.maxNestingDepth)
+        try CodeScan.check(bytes, limits: limits)
         try self.init(bytes: bytes, inventory: inventory, checkingWithin: limits)
     }
 
