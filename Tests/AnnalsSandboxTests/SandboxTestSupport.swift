@@ -31,6 +31,17 @@ struct MissingPlugin: Error {
 /// `text` as bytes.
 func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 
+/// The refusal of module `wasm` by the module check within `limits`; records an issue when it was accepted.
+func moduleRefusal(_ wasm: [UInt8], limits: PluginModuleLimits = PluginModuleLimits()) -> PluginModuleError? {
+    do {
+        _ = try PluginModule(bytes: wasm, limits: limits)
+        Issue.record("the module was accepted")
+        return nil
+    } catch {
+        return error
+    }
+}
+
 /// Runs `body` and returns the sandbox failure it threw; records an issue when it succeeded.
 func failure(_ body: () throws -> InvocationResult) -> SandboxFailure? {
     do {

@@ -33,6 +33,9 @@ public struct WasmModuleBuilder {
     public var actionLocals = 0
     /// How many `block`s `action_run` nests (empty ones, around nothing).
     public var nestedBlocks = 0
+    /// Instructions `action_run` runs after its blocks, as bytes; they must leave the operand stack as they found
+    /// it, and may use the action's two i32 parameters (locals 0 and 1) and its `actionLocals`.
+    public var actionCode: [UInt8] = []
     /// How many (empty) custom sections the module ends with.
     public var customSections = 0
     /// The name of the action the module exports (as `action_NAME`).
@@ -97,6 +100,7 @@ public struct WasmModuleBuilder {
         var run: [UInt8] = actionLocals > 0 ? [0x01] + Self.unsigned(actionLocals) + [0x7F] : [0x00]
         run += Array(repeating: [0x02, 0x40], count: nestedBlocks).flatMap { $0 }
         run += Array(repeating: 0x0B, count: nestedBlocks)
+        run += actionCode
         if let growPages {
             // memory.grow(growPages); if the result is -1: unreachable.
             run += [0x41] + Self.signed(Int64(growPages)) + [0x40, 0x00, 0x41, 0x7F, 0x46, 0x04, 0x40, 0x00, 0x0B]
