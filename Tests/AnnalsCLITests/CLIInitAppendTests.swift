@@ -99,6 +99,9 @@ struct CLIInitAppendTests {
                 result.errors
                     == "annals: I/O error: cannot create the store directory \(file)/store: \(file) is a file, not a "
                     + "directory\n", "\(result)")
+            let head = try fx.run(["head", "--store", file])
+            #expect(head.status == Exit.notFound, "\(head)")
+            #expect(head.errors == "annals: no store at \(file): it is a file, not a store's directory\n", "\(head)")
         }
     }
 

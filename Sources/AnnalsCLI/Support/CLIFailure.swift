@@ -82,7 +82,12 @@ struct CLIFailure: Error, CustomStringConvertible {
         case .invalidEvent, .eventTooLarge, .invalidArgument, .rollbackTargetInsideBatch:
             self.init(.invalidInput, error.description)
         case .versionConflict, .conflictingAppend, .cursorMoved: self.init(.versionConflict, error.description)
-        case .storeNotFound: self.init(.notFound, error.description)
+        case .storeNotFound(let path):
+            // A path to a file (a data.mdb given for its directory, a typo) is said to be one.
+            var status = stat()
+            let isFile = stat(path, &status) == 0 && status.st_mode & S_IFMT != S_IFDIR
+            self.init(
+                .notFound, isFile ? "no store at \(path): it is a file, not a store's directory" : error.description)
         case .corruptRecord, .unsupportedFormat, .corruptSnapshot: self.init(.corrupt, error.description)
         case .rejectedEvent, .rollbackRefused: self.init(.rejected, error.description)
         case .projectionUnavailable: self.init(.projectionUnavailable, error.description)
