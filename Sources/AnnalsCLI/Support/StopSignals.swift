@@ -13,9 +13,9 @@ nonisolated(unsafe) private var secondStopSignalIsFinal: sig_atomic_t = 0
 
 /// SIGINT, SIGTERM and SIGHUP handling for commands that run until stopped (`tail -f`) or that must say how far they
 /// got when stopped (`append`): the signal interrupts any wait (no `SA_RESTART`), and the command ends cleanly at its
-/// next check. SIGHUP (the terminal or session of a script
-/// that started the command went away) stops it as SIGTERM does, unless it was ignored when the command started
-/// (`nohup`), which asks for the command to outlive its terminal: it stays ignored then.
+/// next check. SIGHUP (the terminal or session of a script that started the command went away) stops it as SIGTERM
+/// does, unless it was ignored when the command started (`nohup`), which asks for the command to outlive its terminal:
+/// it stays ignored then.
 enum StopSignals {
     /// Installs the handlers, and unblocks the signals in case the parent process started us with them blocked
     /// (a blocked signal mask is inherited across `exec`).
