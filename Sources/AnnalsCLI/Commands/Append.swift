@@ -117,13 +117,9 @@ struct Append: ParsableCommand {
     /// Throws the stop's failure, naming how far the input got, once SIGINT, SIGTERM or SIGHUP came.
     private func stopIfSignalled(_ progress: AppendProgress) throws {
         guard StopSignals.received, let signal = StopSignals.receivedSignal else { return }
-        let code: CLIFailure.Code =
-            switch signal.exitCode {
-            case CLIFailure.Code.hangUp.rawValue: .hangUp
-            case CLIFailure.Code.terminated.rawValue: .terminated
-            default: .interrupted
-            }
-        throw CLIFailure(code, "stopped by \(signal.name); \(progress.description(atomic: atomic))")
+        throw CLIFailure(
+            CLIFailure.Code(rawValue: signal.exitCode) ?? .interrupted,
+            "stopped by \(signal.name); \(progress.description(atomic: atomic))")
     }
 
     /// Parses one input line; `nil` for a blank line.

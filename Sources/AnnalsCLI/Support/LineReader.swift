@@ -25,9 +25,7 @@ final class LineReader {
     init(fd: Int32, maximumLineLength: Int) {
         self.fd = fd
         self.maximumLineLength = maximumLineLength
-        var status = stat()
-        let type = fstat(fd, &status) == 0 ? status.st_mode & S_IFMT : S_IFIFO
-        mayBlock = type == S_IFIFO || type == S_IFSOCK || type == S_IFCHR
+        mayBlock = descriptorMayBlock(fd)
     }
 
     /// Opens `path` for reading.

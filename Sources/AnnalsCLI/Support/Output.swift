@@ -26,9 +26,7 @@ final class Output {
 
     init(fd: Int32) {
         self.fd = fd
-        var status = stat()
-        let type = fstat(fd, &status) == 0 ? status.st_mode & S_IFMT : S_IFIFO
-        mayBlock = type == S_IFIFO || type == S_IFSOCK || type == S_IFCHR
+        mayBlock = descriptorMayBlock(fd)
         buffer.reserveCapacity(capacity)
     }
 
@@ -106,4 +104,12 @@ final class Output {
         guard end < buffer.count, let newline = buffer[start..<end].lastIndex(of: 0x0A) else { return end - start }
         return newline + 1 - start
     }
+}
+
+/// Whether reading or writing `fd` can wait for another process: a pipe, a socket or a terminal (a regular file or
+/// `/dev/null` never does). A descriptor that cannot be examined counts as one that can wait.
+func descriptorMayBlock(_ fd: Int32) -> Bool {
+    var status = stat()
+    let type = fstat(fd, &status) == 0 ? status.st_mode & S_IFMT : S_IFIFO
+    return type == S_IFIFO || type == S_IFSOCK || type == S_IFCHR
 }
