@@ -36,6 +36,9 @@ final class PlatformPluginHost: PluginHost, @unchecked Sendable {
     private var secretNames: Set<String> = []
     private var writes = 0
     private var bytesWritten = 0
+    /// Streams this execution found or made its organization's: a stream's first event never changes, so each is read
+    /// once per execution, not once per append.
+    private var organizationStreams: Set<String> = []
 
     /// A host for one execution.
     /// - Parameters:
@@ -130,6 +133,7 @@ final class PlatformPluginHost: PluginHost, @unchecked Sendable {
                 groupId: organization, metadata: .object(metadata), expectedVersion: expectedVersion)
         ])
         recordWrite(of: eventJSON.count)
+        if let targetId { lock.withLock { _ = organizationStreams.insert(targetId) } }
         return Array("{\"offset\":\(receipts[0].offset)}".utf8)
     }
 
@@ -140,6 +144,7 @@ final class PlatformPluginHost: PluginHost, @unchecked Sendable {
     /// - Returns: `nil` for a stream the organization began; 0 for one no event began yet, so that the append is its
     ///   first event, or fails if another event began it meanwhile.
     private func expectedVersion(ofStreamTakenBy targetId: String) throws -> UInt64? {
+        if lock.withLock({ organizationStreams.contains(targetId) }) { return nil }
         var events = try store.stream(targetId).makeReader()
         guard let first = try events.next() else { return 0 }
         guard first.groupId == organization else {
@@ -147,6 +152,7 @@ final class PlatformPluginHost: PluginHost, @unchecked Sendable {
                 "plugins may append only to streams begun in their organization: '\(Self.shortened(targetId))' was "
                     + "begun outside '\(organization)'")
         }
+        lock.withLock { _ = organizationStreams.insert(targetId) }
         return nil
     }
 
