@@ -90,7 +90,7 @@ struct CLIConsumerCrashTests {
             stop.withLock { $0 = true }
             let written = writer.finish(timeout: 60, closingInput: false)
             // The feeder closes the writer's input and then records that it is done: allow for that instant.
-            #expect(waitUntil(timeout: 5) { feederDone.withLock { $0 } })
+            #expect(waitUntil(timeout: 30) { feederDone.withLock { $0 } })
             let total = sent.withLock { $0 }
             #expect(written.status == Exit.ok, "\(written)")
             #expect(written.lines.count == total, "every event was acknowledged by the writer")

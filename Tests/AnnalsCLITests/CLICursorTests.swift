@@ -311,7 +311,7 @@ struct CLICursorTests {
                 let changed = try fx.run(["cursors"] + change + ["--store", fx.store])
                 #expect(changed.status == Exit.ok, "\(changed)")
                 // No event is appended: the tail notices the change while it waits.
-                let stopped = tail.waitForExit(timeout: 10)
+                let stopped = tail.waitForExit(timeout: 30)
                 #expect(stopped, "the tail ended on its own")
                 let ended = tail.finish(timeout: 20)
                 #expect(ended.status == Exit.versionConflict, "\(ended)")

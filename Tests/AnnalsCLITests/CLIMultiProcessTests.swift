@@ -28,7 +28,7 @@ struct CLIMultiProcessTests {
                 }
             }
             reader.start()
-            try #require(waitUntil(timeout: 10) { holding.withLock { $0 } })
+            try #require(waitUntil(timeout: 30) { holding.withLock { $0 } })
             // Past the reader's 1 MiB map: the next transaction begun meets MDB_MAP_RESIZED.
             try fx.append(sampleLines(10_000))
             // This head() meets MDB_MAP_RESIZED and waits for the lock exclusive while the reader holds it shared.

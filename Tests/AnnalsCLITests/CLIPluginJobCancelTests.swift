@@ -62,7 +62,7 @@ struct CLIPluginJobCancelTests {
     func runningRunIsCancelled() throws {
         try withPlugins(["runaway"]) { fx in
             let run = try fx.start([
-                "plugin", "run", "runaway", "run", "--group", "acme", "--fuel", "100000000000000", "--timeout", "60",
+                "plugin", "run", "runaway", "run", "--group", "acme", "--fuel", "100000000000000", "--timeout", "300",
                 "--store", fx.store,
             ])
             var running: String?
@@ -74,12 +74,12 @@ struct CLIPluginJobCancelTests {
                     return running != nil
                 })
             let id = try #require(running)
-            let started = Date()
             let cancel = try fx.annals("plugin", "cancel", id)
             #expect(cancel.status == Exit.ok, "\(cancel)")
             #expect(try cancel.object().string("state") == "running")
-            let outcome = run.finish(timeout: 30)
-            #expect(Date().timeIntervalSince(started) < 20, "it ran to its time limit")
+            // Its errorKind, not the time it took, tells the cancellation from its time limit (300 s, longer than
+            // this wait): a loaded machine may take seconds to deliver it.
+            let outcome = run.finish(timeout: 120)
             #expect(outcome.status == 13, "\(outcome)")
             #expect(try outcome.object().string("errorKind") == "cancelled", "\(outcome)")
         }

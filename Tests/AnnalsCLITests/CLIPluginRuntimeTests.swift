@@ -192,7 +192,7 @@ struct CLIPluginRuntimeTests {
             }
             #expect(initiated)
             child.kill(SIGKILL)
-            _ = child.finish(timeout: 10)
+            _ = child.finish(timeout: 30)
             let jobs = try fx.annals("plugin", "jobs", "--group", "acme")
             #expect(jobs.status == Exit.ok, "\(jobs)")
             #expect(try jobs.object().string("state") == "abandoned")
@@ -223,7 +223,7 @@ struct CLIPluginRuntimeTests {
             while ProcessTable.isRunning(worker) && Date().timeIntervalSince(killed) < 5 { usleep(20_000) }
             #expect(!ProcessTable.isRunning(worker), "the worker \(worker) outlived its parent")
             if ProcessTable.isRunning(worker) { kill(worker, SIGKILL) }
-            _ = child.finish(timeout: 10)
+            _ = child.finish(timeout: 30)
         }
     }
 

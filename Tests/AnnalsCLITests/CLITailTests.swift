@@ -203,7 +203,7 @@ struct CLITailTests {
                 ["tail", "-f", "--from", "20", "--limit", "2", "--store", fx.store])
             try fx.append(sampleLines(5, start: 20))
             #expect(follower.waitForExit(timeout: 20), "tail -f --limit 2 ends after two events")
-            let result = follower.finish(timeout: 10)
+            let result = follower.finish(timeout: 30)
             #expect(result.status == Exit.ok && !result.signaled, "\(result)")
             #expect(result.offsets == [21, 22], "\(result)")
             #expect(result.errors.isEmpty, "\(result)")
@@ -237,7 +237,7 @@ struct CLITailTests {
             Thread.sleep(forTimeInterval: 1)
             try writer.sync()
             #expect(tail.waitForExit(timeout: 20), "the tail waits past offset 10")
-            let result = tail.finish(timeout: 10)
+            let result = tail.finish(timeout: 30)
             #expect(result.status == Exit.ok && result.offsets == [6], "\(result)")
         }
     }
@@ -265,7 +265,7 @@ struct CLITailTests {
             let follower = try fx.startUnblocked(["tail", "-f", "--from", "5", "--limit", "1", "--store", fx.store])
             try fx.append(sampleLines(1, start: 5))
             #expect(follower.waitForExit(timeout: 20))
-            let followed = follower.finish(timeout: 10)
+            let followed = follower.finish(timeout: 30)
             #expect(followed.status == Exit.ok && followed.offsets == [6], "\(followed)")
         }
     }
@@ -429,7 +429,7 @@ struct CLITailTests {
                 let stopped = idle.finish(timeout: 15)
                 #expect(stopped.status == Exit.ok && !stopped.signaled, "\(stopped)")
                 #expect(stopped.output.isEmpty && stopped.errors.isEmpty, "\(stopped)")
-                #expect(Date().timeIntervalSince(started) < 3, "the signal interrupts the wait")
+                #expect(Date().timeIntervalSince(started) < 10, "the signal interrupts the wait")
             }
             #expect(try fx.cursor("c")?.int("offset") == 10)
         }
@@ -455,7 +455,7 @@ struct CLITailTests {
                 #expect(tail.stdout.waitForLines(signal == SIGINT ? 2 : 0, timeout: 20))
                 usleep(200_000)
                 tail.kill(signal)
-                let result = tail.finish(timeout: 10)
+                let result = tail.finish(timeout: 30)
                 #expect(result.status == Exit.ok && !result.signaled && !result.timedOut, "signal \(signal): \(result)")
                 #expect(try fx.cursor("blocked")?.int("offset") == 2)
             }
@@ -535,7 +535,7 @@ struct CLITailTests {
             close(pair[1])
             usleep(300_000)
             close(pair[0])
-            let ended = waitUntil(timeout: 10) { !process.isRunning }
+            let ended = waitUntil(timeout: 30) { !process.isRunning }
             if !ended { process.terminate() }
             #expect(ended, "tail -f kept running after its socket's peer closed")
             process.waitUntilExit()
@@ -560,7 +560,7 @@ struct CLITailTests {
             try withSignalsUnblocked { try process.run() }
             usleep(800_000)
             kill(process.processIdentifier, signal)
-            let stopped = waitUntil(timeout: 10) { !process.isRunning }
+            let stopped = waitUntil(timeout: 30) { !process.isRunning }
             if !stopped { process.terminate() }
             process.waitUntilExit()
             #expect(stopped, "the signal did not end a blocked write")
@@ -644,11 +644,11 @@ struct CLITailTests {
             let (annals, store) = fx.shellWords
             for variant in ["tail -f --from start", "tail -f --cursor piped"] {
                 // `timeout` only keeps a hung tail from outliving the test.
-                let script = "set -o pipefail; timeout -s KILL 20 \(annals) \(variant) --store \(store) | head -n 5"
+                let script = "set -o pipefail; timeout -s KILL 90 \(annals) \(variant) --store \(store) | head -n 5"
                 let shell = try withSignalsUnblocked {
                     try ChildProcess("/bin/bash", ["-c", script], directory: fx.directory)
                 }
-                let ended = shell.waitForExit(timeout: 5)
+                let ended = shell.waitForExit(timeout: 30)
                 let hang = "keeps running after head exited, until another event is appended"
                 #expect(ended, "\(variant) with \(events) events: \(hang)")
                 if !ended { try fx.append([eventLine(type: "unblock")]) }  // Its write then fails with EPIPE.

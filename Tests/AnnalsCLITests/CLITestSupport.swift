@@ -169,7 +169,7 @@ struct CLIFixture: Sendable {
         for child in children.withLock({ $0 }) where !child.isFinished {
             if report { Issue.record("a command was left running: annals \(child.arguments.joined(separator: " "))") }
             child.kill()
-            _ = child.finish(timeout: 10)
+            _ = child.finish(timeout: 30)
         }
     }
 

@@ -7,7 +7,9 @@ import Testing
 struct PluginJobCrossProcessCancelTests {
     @Test("a running job is stopped by a cancel from another runtime, through its cancel stream")
     func runningJobIsStopped() async throws {
-        try await withRuntime(installing: ["runaway"], limits: SandboxLimits(fuel: .max, timeout: .seconds(20))) {
+        // A timeout far longer than a cancellation takes even on a loaded machine: the failure's kind, not the time
+        // it took, tells a cancellation from a timeout.
+        try await withRuntime(installing: ["runaway"], limits: SandboxLimits(fuel: .max, timeout: .seconds(120))) {
             runtime, _, _ in
             let ticket = try await runtime.submit(
                 "runaway", action: "run", organization: "acme", input: "{}", actorId: "ana")
@@ -15,11 +17,8 @@ struct PluginJobCrossProcessCancelTests {
             // Another runtime on the store, as `annals plugin cancel` in another process: it holds no token of the job.
             let other = PluginRuntime(store: runtime.store)
             #expect(try await other.cancel(job: ticket.id, actorId: "ops") == .running)
-            let clock = ContinuousClock()
-            let start = clock.now
             let outcome = try #require(await runtime.wait(forJob: ticket.id))
-            #expect(outcome.failure?.kind == .cancelled)
-            #expect(clock.now - start < .seconds(10))
+            #expect(outcome.failure?.kind == .cancelled, "\(String(describing: outcome.failure))")
             #expect(try runtime.job(ticket.id)?.errorKind == "cancelled")
         }
     }

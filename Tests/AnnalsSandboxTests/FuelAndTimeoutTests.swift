@@ -36,7 +36,7 @@ struct FuelAndTimeoutTests {
         }
         let elapsed = Date().timeIntervalSince(started)
         #expect(stopped?.kind == .timeout)
-        #expect(elapsed < 2, "stopped after \(elapsed) s")
+        #expect(elapsed < 10, "stopped after \(elapsed) s")
         #expect((stopped?.usage.duration ?? .zero) >= Duration.milliseconds(200))
         #expect(stopped?.usage.fuelUsed ?? 0 > 0)
         try expectEchoWorks(sandbox)

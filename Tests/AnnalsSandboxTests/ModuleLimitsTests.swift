@@ -30,7 +30,7 @@ struct ModuleLimitsTests {
         let residentBefore = Self.peakResidentBytes()
         let started = Date()
         let refused = Self.refusal(wasm)
-        #expect(Date().timeIntervalSince(started) < 3)
+        #expect(Date().timeIntervalSince(started) < 15)
         #expect(Self.peakResidentBytes() - residentBefore < 512 << 20)
         #expect(refused?.reason == .tooLarge)
         #expect(
@@ -57,7 +57,7 @@ struct ModuleLimitsTests {
         builder.globals = 1_000_000
         let started = Date()
         let refused = Self.refusal(builder.bytes)
-        #expect(Date().timeIntervalSince(started) < 3)
+        #expect(Date().timeIntervalSince(started) < 15)
         #expect(refused?.reason == .tooLarge)
         #expect(refused?.message == "defines 1000000 globals, more than the limit of 10000")
         builder.globals = 10_000

@@ -94,7 +94,7 @@ struct WorkerProcessTests {
                 limits: SandboxLimits(fuel: .max, timeout: .milliseconds(200)))
         }
         #expect(stopped?.kind == .timeout)
-        #expect(Date().timeIntervalSince(started) < 3)
+        #expect(Date().timeIntervalSince(started) < 15)
         try expectEchoWorks(sandbox)
     }
 
@@ -111,7 +111,7 @@ struct WorkerProcessTests {
         }
         #expect(stopped?.kind == .timeout, "\(String(describing: stopped))")
         #expect(stopped?.message.contains("SIGKILL") == true)
-        #expect(Date().timeIntervalSince(started) < 3)
+        #expect(Date().timeIntervalSince(started) < 15)
     }
 
     @Test("a worker killed mid-execution is a trap naming the signal, and the pool replaces it")
