@@ -111,8 +111,10 @@ public struct PluginModule: Sendable {
     public init(contentsOfFile path: String, limits: PluginModuleLimits = PluginModuleLimits())
         throws(PluginModuleError)
     {
-        switch FileChunks.contents(of: path) {
+        switch FileChunks.contents(of: path, atMost: limits.maxModuleBytes) {
         case .success(let bytes): try self.init(bytes: bytes, limits: limits)
+        case .failure(let error) where error.isTooLarge:
+            throw PluginModuleError(.tooLarge, "is more than the limit of \(limits.maxModuleBytes) bytes")
         case .failure(let error): throw PluginModuleError(.unreadable, "cannot read \(path): \(error)")
         }
     }

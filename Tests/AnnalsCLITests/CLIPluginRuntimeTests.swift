@@ -128,6 +128,12 @@ struct CLIPluginRuntimeTests {
             #expect(
                 directory.errors.contains("cannot read the secrets file \(fx.directory): Is a directory"),
                 "\(directory)")
+            // A device without end is read no further than the limit of a secrets file.
+            let endless = try run(["--secrets", "/dev/zero"])
+            #expect(endless.status == Exit.invalidInput, "\(endless)")
+            #expect(
+                endless.errors.contains(
+                    "cannot read the secrets file /dev/zero: larger than the limit of 16777216 bytes"), "\(endless)")
             for flags in [
                 ["--max-writes", "-1"], ["--max-writes", "1000001"], ["--max-write-bytes", "-5"],
                 ["--max-kv-bytes", "2000000000"], ["--cascade-limit", "0"], ["--cascade-limit", "x"],

@@ -44,6 +44,15 @@ struct PluginArtifactRecheckTests {
 
             try original.write(to: artifact)
             #expect(try await run(runtime, "first") == nil)
+
+            // Replaced by a device without end: read no further than a module may be, then refused.
+            try FileManager.default.removeItem(at: artifact)
+            try FileManager.default.createSymbolicLink(atPath: artifact.path, withDestinationPath: "/dev/zero")
+            let endless = try await run(runtime, "first")
+            #expect(
+                endless?.contains("its artifact at \(artifact.path) is larger than the limit of 33554432 bytes")
+                    == true,
+                "\(String(describing: endless))")
         }
     }
 

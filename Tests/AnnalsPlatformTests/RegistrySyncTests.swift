@@ -99,6 +99,15 @@ struct RegistrySyncTests {
             } catch {
                 #expect(String(describing: error).contains("no such file"))
             }
+            // A device without end is read no further than a download may bring.
+            do {
+                _ = try await platform.sync(RegistrySource("/dev/zero"), scope: .global, actorId: "ops")
+                Issue.record("/dev/zero was synced")
+            } catch {
+                #expect(
+                    String(describing: error).contains(
+                        "the file cannot be read: larger than the limit of 67108864 bytes"), "\(error)")
+            }
             // What other JSON readers would read differently is refused: text after the top-level object, and a
             // structural key given twice (they keep the last, a first-wins reader would sync another listing).
             let manifest =
@@ -159,6 +168,7 @@ struct RegistrySyncTests {
                   {"name": "bad-hash", "versions": [{"version": "1.0.0", "artifact": {"path": "ok.wasm", "sha256": "\(digest)"}}]},
                   {"name": "no-file", "versions": [{"version": "1.0.0", "artifact": {"path": "gone.wasm", "sha256": "\(digest)"}}]},
                   {"name": "a-directory", "versions": [{"version": "1.0.0", "artifact": {"path": ".", "sha256": "\(digest)"}}]},
+                  {"name": "endless", "versions": [{"version": "1.0.0", "artifact": {"path": "/dev/zero", "sha256": "\(digest)"}}]},
                   {"name": "no-versions", "versions": []},
                   {"versions": [{"version": "1.0.0"}]},
                   {"name": "fine", "versions": [{"version": "1.0.0", "permissions": ["kv", "secrets.read:API_KEY"]}]}
@@ -175,8 +185,12 @@ struct RegistrySyncTests {
             #expect(reasons["no-file"]?.hasSuffix("no file at \(directory)/gone.wasm") == true, "\(reasons)")
             #expect(
                 reasons["a-directory"]?.hasSuffix("cannot read \(directory)/.: Is a directory") == true, "\(reasons)")
+            // A device without end is read no further than a download may bring.
+            #expect(
+                reasons["endless"]?.hasSuffix("cannot read /dev/zero: larger than the limit of 67108864 bytes") == true,
+                "\(reasons)")
             #expect(reasons["no-versions"] == "versions: at least one version is needed")
-            #expect(reasons["#7"] == "name: missing, or not a string")
+            #expect(reasons["#8"] == "name: missing, or not a string")
         }
     }
 

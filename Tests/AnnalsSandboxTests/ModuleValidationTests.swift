@@ -38,6 +38,14 @@ struct ModuleValidationTests {
                 #expect(error.message == "cannot read \(path): \(reason)")
             }
         }
+        // A device without end is read no further than a module may be.
+        do {
+            _ = try PluginModule(contentsOfFile: "/dev/zero", limits: PluginModuleLimits(maxModuleBytes: 1 << 20))
+            Issue.record("/dev/zero was read")
+        } catch {
+            #expect(error.reason == .tooLarge)
+            #expect(error.message == "is more than the limit of 1048576 bytes")
+        }
     }
 
     @Test("every example plugin parses and lists its actions and imports")

@@ -149,7 +149,8 @@ enum ManifestReader {
         if !isURL, !path.hasPrefix("/"), let baseDirectory { path = baseDirectory + "/" + path }
         if !isURL, baseDirectory != nil {
             let digest: String
-            switch FileDigest.sha256(atPath: path) {
+            // No larger than a download may bring: a module bigger than that could not be run anyway.
+            switch FileDigest.sha256(atPath: path, atMost: RegistrySource.maximumDownloadBytes) {
             case .success(let value): digest = value
             case .failure(let error) where error.code == ENOENT:
                 throw EntryFault("\(fields.field("path")): no file at \(path)")

@@ -1,4 +1,5 @@
 import Annals
+import AnnalsSandbox
 import Foundation
 
 /// Where `annals plugin sync SOURCE` reads a registry from, and how it recognises the format.
@@ -149,10 +150,12 @@ public struct RegistrySource: Sendable, Hashable {
 
     private func load(_ location: String, timeouts: DownloadTimeouts = .standard) throws(PlatformError) -> [UInt8] {
         guard location.hasPrefix("http://") || location.hasPrefix("https://") else {
-            guard let data = FileManager.default.contents(atPath: location) else {
-                throw .unreadableSource(source: location, reason: "the file cannot be read")
+            // No larger than a download may bring; a device without end (`/dev/zero`) is not read forever.
+            switch FileChunks.contents(of: location, atMost: Self.maximumDownloadBytes) {
+            case .success(let bytes): return bytes
+            case .failure(let error):
+                throw .unreadableSource(source: location, reason: "the file cannot be read: \(error)")
             }
-            return [UInt8](data)
         }
         guard let url = URL(string: location) else { throw .unreadableSource(source: location, reason: "not a URL") }
         return try Self.download(url, source: location, timeouts: timeouts)

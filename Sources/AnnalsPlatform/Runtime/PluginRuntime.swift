@@ -99,12 +99,21 @@ public final class PluginRuntime: Sendable {
         {
             return try Self.module(cached, plugin: plugin, release: release)
         }
-        guard let file = identity, let data = FileManager.default.contents(atPath: artifact.path) else {
-            throw .moduleRefused(
-                plugin: plugin, version: release.version.description,
-                reason: "its artifact is missing: \(artifact.path)")
+        let limits = PluginModuleLimits(executionLimits: defaultLimits)
+        // Read no further than a module may be: a file replaced by a larger one (or by a device without end) is
+        // refused without holding it in memory.
+        let read = FileChunks.contents(of: artifact.path, atMost: limits.maxModuleBytes)
+        guard let file = identity, case .success(let bytes) = read else {
+            let reason: String
+            switch read {
+            case .failure(let error) where error.isTooLarge:
+                reason = "its artifact at \(artifact.path) is \(error) for a module"
+            case .failure(let error) where error.code != ENOENT && identity != nil:
+                reason = "its artifact at \(artifact.path) cannot be read: \(error)"
+            default: reason = "its artifact is missing: \(artifact.path)"
+            }
+            throw .moduleRefused(plugin: plugin, version: release.version.description, reason: reason)
         }
-        let bytes = [UInt8](data)
         let digest = SHA256.hash(data: bytes).hexadecimal
         guard digest == artifact.sha256 else {
             throw .moduleRefused(
@@ -119,7 +128,7 @@ public final class PluginRuntime: Sendable {
         let checked: Result<PluginModule, PluginModuleError>
         do {
             checked = .success(
-                try PluginModule(bytes: bytes, limits: PluginModuleLimits(executionLimits: defaultLimits)))
+                try PluginModule(bytes: bytes, limits: limits))
         } catch {
             checked = .failure(error)
         }

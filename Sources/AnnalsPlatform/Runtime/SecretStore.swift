@@ -22,13 +22,18 @@ public struct StaticSecrets: SecretStore {
         values[organization]?[name] ?? values["*"]?[name]
     }
 
+    /// The largest secrets file read (16 MiB): a larger one, or a device without end, is refused without being held
+    /// in memory.
+    public static let maximumFileBytes = 16 << 20
+
     /// Reads a JSON file `{"ORG or *": {"NAME": "value"}}` (what `annals plugin run --secrets FILE` takes).
     /// - Throws: ``PlatformError/notFound(_:)`` when there is no such file; ``PlatformError/invalidArgument(_:)``
-    ///   naming the file and what else is wrong: the system's reason it cannot be read, where its JSON is malformed
+    ///   naming the file and what else is wrong: the system's reason it cannot be read, that it is larger than
+    ///   ``maximumFileBytes``, where its JSON is malformed
     ///   (line, column and byte), or the member that is not a string. A leading UTF-8 byte order mark is skipped.
     public init(contentsOfFile path: String) throws(PlatformError) {
         let bytes: [UInt8]
-        switch FileChunks.contents(of: path) {
+        switch FileChunks.contents(of: path, atMost: Self.maximumFileBytes) {
         case .success(let contents): bytes = contents
         case .failure(let error) where error.code == ENOENT:
             throw .notFound("cannot open the secrets file \(path): no such file")
