@@ -113,9 +113,9 @@ func withSlotHeld(limits: SandboxLimits, _ body: (PluginRuntime, PluginRuntime, 
     }
 }
 
-/// Waits up to two seconds for job `id` of `runtime` to be running.
+/// Waits up to a minute (a loaded machine may take seconds) for job `id` of `runtime` to be running.
 func waitUntilRunning(_ runtime: PluginRuntime, _ id: String) async throws {
-    for _ in 0..<200 where try runtime.job(id)?.state != .running {
+    for _ in 0..<6_000 where try runtime.job(id)?.state != .running {
         try await Task.sleep(for: .milliseconds(10))
     }
 }
