@@ -15,6 +15,10 @@ import Foundation
 ///   recorded, the cursor left as set, the change reported under ``Report/problems``) instead of being undone.
 /// - **Retries, then a dead letter.** A failed delivery is retried with exponential backoff up to
 ///   ``maxAttempts`` times; then a `plugin_dead_letter` event records it and delivery moves on.
+/// - **Cancellation stops a pass early, losing nothing.** A pass whose task is cancelled (``runOnce()``, or
+///   ``run(pollInterval:)``) ends at its next batch or subscription, and at once when a failed event waits for its
+///   retry: that event is neither tried again nor dead-lettered, its cursor stays before it, and the next pass
+///   delivers it again from its first attempt. A handler already running is not interrupted (its limits bound it).
 /// - **Isolation.** A plugin sees only its organization's events; the platform's own execution events and the
 ///   events the plugin appended itself are never delivered to it (no feedback loops).
 /// - **A cascade limit.** Plugins feeding each other events stop after ``PluginRuntime/cascadeLimit`` hops: each
@@ -183,7 +187,7 @@ public struct PluginDispatcher: Sendable {
         try exclusivity.beginPass()
         defer { exclusivity.endPass() }
         var report = Report()
-        for subscription in try subscriptions(deadLetters: [:]) {
+        for subscription in try subscriptions(deadLetters: [:]) where !Task.isCancelled {
             do {
                 try await deliver(subscription, report: &report)
             } catch {
@@ -242,7 +246,7 @@ public struct PluginDispatcher: Sendable {
         let start = try startCursor(subscription)
         let resets = start.resets
         var position = max(start.offset, subscription.installedOffset)
-        while position < head {
+        while position < head, !Task.isCancelled {
             let events = try batch(filter, after: position, through: head)
             guard let last = events.last else {
                 _ = try acknowledge(subscription, through: head, expectingResets: resets, report: &report)
@@ -266,9 +270,10 @@ public struct PluginDispatcher: Sendable {
     /// acknowledged through `last` (with the outcomes since the last failure), so each event is started once, and
     /// a batch costs one append of starts, one of outcomes, and one more for each failure.
     ///
-    /// When the cursor was reset or deleted since it had `resets` resets (an acknowledgement is refused), the pass of
-    /// this subscription ends: the starts of the events not run yet get a `plugin_action_abandoned` outcome each, and
-    /// the next pass delivers from the cursor as it was set.
+    /// When the cursor was reset or deleted since it had `resets` resets (an acknowledgement is refused), or the task
+    /// is cancelled while a failed event waits for its retry, the pass of this subscription ends: the starts of the
+    /// events not run yet get a `plugin_action_abandoned` outcome each, and the next pass delivers from the cursor as
+    /// it was set (or left: before the failed event).
     /// - Returns: Whether the cursor was acknowledged through `last` (`false`: the pass of this subscription ends).
     private func deliverBatch(
         _ deliverable: [RecordedEvent], through last: UInt64, after position: UInt64,
@@ -310,7 +315,8 @@ public struct PluginDispatcher: Sendable {
                 try await retry(
                     event, subscription, prepared: prepared, after: failure, expectingResets: resets, report: &report)
             else {
-                try await abandon(ids[(failed + 1)...], subscription)
+                try await abandon(
+                    ids[(failed + 1)...], subscription, reason: Task.isCancelled ? Self.cancelled : Self.notRun)
                 return false
             }
             outcomes = []
@@ -324,25 +330,33 @@ public struct PluginDispatcher: Sendable {
     }
 
     /// Records a `plugin_action_abandoned` outcome for each of the executions `ids` of `subscription`, started with
-    /// their batch and not run, because its pass ended: the cursor was reset or deleted during it.
-    private func abandon(_ ids: ArraySlice<String>, _ subscription: PluginSubscription) async throws(PlatformError) {
+    /// their batch and not run, because its pass ended (`reason`): the cursor was reset or deleted during it, or the
+    /// pass was cancelled.
+    private func abandon(
+        _ ids: ArraySlice<String>, _ subscription: PluginSubscription, reason: String
+    ) async throws(PlatformError) {
         let outcomes = ids.map { id in
             NewEvent(
                 type: ExecutionEventType.abandoned, actorId: actorId, targetId: ExecutionEventType.stream(id),
                 groupId: subscription.organization,
                 metadata: [
                     "correlationId": .string(id), "plugin": .string(subscription.plugin), "action": "on_event",
-                    "reason": .string(Self.notRun),
+                    "reason": .string(reason),
                 ],
                 expectedVersion: 1)
         }
         _ = try await appendBatch(outcomes)
     }
 
-    /// Why an execution started with its batch was abandoned without running.
+    /// Why an execution started with its batch was abandoned without running: its cursor changed.
     private static let notRun =
         "not run: the cursor was reset or deleted during the pass, which ended it; the next pass delivers from the "
         + "cursor as it was set"
+
+    /// Why an execution started with its batch was abandoned without running: the pass was cancelled.
+    private static let cancelled =
+        "not run: the pass was cancelled while an earlier event of its batch waited for a retry; the next pass "
+        + "delivers from that event"
 
     /// The events of `filter` after `position` through `head`, at most ``batchSize`` of them and about 16 MiB
     /// decoded (`EventSequence.collectBounded()`: a batch of large events that compress well holds that much, not
@@ -431,8 +445,8 @@ public struct PluginDispatcher: Sendable {
     /// Delivers one event again with backoff until it succeeds or runs out of attempts (then dead-letters it with
     /// the last failure, `firstFailure` when there was no other attempt); the cursor moves past it either way, unless
     /// it was reset or deleted since it had `resets` resets.
-    /// - Returns: Whether the cursor moved past the event (`false`: it was reset or deleted; the pass of this
-    ///   subscription ends there).
+    /// - Returns: Whether the cursor moved past the event (`false`: it was reset or deleted, or the task was
+    ///   cancelled while it waited for the next attempt; the pass of this subscription ends there).
     private func retry(
         _ event: RecordedEvent, _ subscription: PluginSubscription, prepared: PluginRuntime.PreparedExecution,
         after firstFailure: SandboxFailure, expectingResets resets: UInt64, report: inout Report
@@ -440,9 +454,15 @@ public struct PluginDispatcher: Sendable {
         var prepared = prepared
         var lastFailure = firstFailure
         for attempt in 2...max(2, maxAttempts) where attempt <= maxAttempts {
-            report.retried += 1
             let delay = min(backoff * (1 << min(attempt - 2, 20)), .seconds(30))
-            try? await Task.sleep(for: delay)
+            do {
+                try await Task.sleep(for: delay)
+            } catch {
+                // Cancelled while it waited: the event is neither tried again nor dead-lettered. Its cursor stays
+                // before it, and the next pass delivers it from its first attempt.
+                return false
+            }
+            report.retried += 1
             prepared.input = Self.input(event, subscription: subscription, attempt: attempt)
             let outcome = try await runtime.execute(
                 prepared, id: UUID().lowercasedString, actorId: actorId, limits: runtime.defaultLimits,

@@ -116,7 +116,8 @@ struct PluginDispatch: ParsableCommand {
             Each plugin instance has a durable cursor; delivery is at least once (the cursor moves with the \
             outcome), retried with exponential backoff up to --max-attempts, then dead-lettered. Prints \
             {"delivered","retried","deadLettered","problems"} (with --follow, one line per pass that delivered anything; \
-            SIGINT, SIGTERM or SIGHUP stops it). Example: annals plugin dispatch --group acme --follow
+            SIGINT, SIGTERM or SIGHUP stops it at the next batch, at once during a retry's backoff, and never \
+            dead-letters the event waiting for its retry). Example: annals plugin dispatch --group acme --follow
             """)
 
     @OptionGroup var location: StoreLocation
@@ -167,7 +168,9 @@ struct PluginDispatch: ParsableCommand {
         StopSignals.install()
         var reportedProblems: [String] = []
         while !StopSignals.received {
-            let report = try blocking { try await dispatcher.runOnce() }
+            // A stop cancels the pass: it ends at its next batch, and at once while a failed event waits for its retry
+            // (that event is not dead-lettered; the next dispatcher delivers it again).
+            let report = try blocking { try await StopSignals.cancellingOnStop { try await dispatcher.runOnce() } }
             let worked = report.delivered + report.retried + report.deadLettered > 0
             if worked || report.problems != reportedProblems {
                 try Output.standard.line(report.json.canonicalBytes)
