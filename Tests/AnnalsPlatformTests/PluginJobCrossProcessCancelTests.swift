@@ -26,7 +26,7 @@ struct PluginJobCrossProcessCancelTests {
     @Test("a queued job cancelled from another runtime never starts there")
     func queuedJobNeverStarts() async throws {
         try await withRuntime(
-            installing: ["runaway"], limits: SandboxLimits(fuel: .max, timeout: .seconds(20)), jobConcurrency: 1
+            installing: ["runaway"], limits: SandboxLimits(fuel: .max, timeout: .seconds(180)), jobConcurrency: 1
         ) { runtime, _, _ in
             let first = try await runtime.submit(
                 "runaway", action: "run", organization: "acme", input: "{}", actorId: "ana")

@@ -28,7 +28,7 @@ struct PluginJobTests {
     @Test("the organization's concurrency limit queues jobs; a queued job is cancelled before it starts")
     func concurrencyAndCancel() async throws {
         try await withRuntime(
-            installing: ["runaway"], limits: SandboxLimits(fuel: .max, timeout: .seconds(30)), jobConcurrency: 1
+            installing: ["runaway"], limits: SandboxLimits(fuel: .max, timeout: .seconds(180)), jobConcurrency: 1
         ) { runtime, _, _ in
             let first = try await runtime.submit(
                 "runaway", action: "run", organization: "acme", input: "{}", actorId: "ana")

@@ -5,7 +5,7 @@ import Testing
 
 @Suite struct SubscriptionTests {
     /// Collects `count` events from `subscription`, failing after `seconds`.
-    private func take(_ count: Int, from subscription: Subscription, seconds: Double = 60) async throws
+    private func take(_ count: Int, from subscription: Subscription, seconds: Double = 300) async throws
         -> [RecordedEvent]
     {
         try await withThrowingTaskGroup(of: [RecordedEvent]?.self) { group in
