@@ -75,7 +75,7 @@ let package = Package(
 
         .testTarget(name: "LMDBTests", dependencies: ["LMDB", "AnnalsTestSupport"]),
         .testTarget(name: "AnnalsTests", dependencies: ["Annals"]),
-        .target(name: "AnnalsTestSupport", path: "Tests/AnnalsTestSupport"),
+        .target(name: "AnnalsTestSupport", dependencies: ["CAnnalsSupport"], path: "Tests/AnnalsTestSupport"),
         .testTarget(name: "AnnalsCLITests", dependencies: ["Annals", "AnnalsTestSupport", "LMDB"]),
         // Fixtures/ holds cases made by tools/faults/semver-diff.py, read by path.
         .testTarget(name: "AnnalsResolverTests", dependencies: ["AnnalsResolver"], exclude: ["Fixtures"]),

@@ -19,3 +19,13 @@ int annals_spawn_close_from(void *actions, int lowest) {
     return ENOSYS;
 #endif
 }
+
+int annals_spawn_change_directory(void *actions, const char *path) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 29))
+    return posix_spawn_file_actions_addchdir_np((posix_spawn_file_actions_t *)actions, path);
+#else
+    (void)actions;
+    (void)path;
+    return ENOSYS;
+#endif
+}

@@ -428,13 +428,13 @@ final class PipeDrain: @unchecked Sendable {
     }
 }
 
-/// A running child process with pipes on stdin, stdout and stderr.
+/// A running child process with pipes on stdin, stdout and stderr, started with `posix_spawn` (``SpawnedProcess``:
+/// Foundation's `Process.run()` can crash a process that starts many children).
 final class ChildProcess: @unchecked Sendable {
     let arguments: [String]
-    let process = Process()
+    let process: SpawnedProcess
     let stdout: PipeDrain
     let stderr: PipeDrain
-    private let input: FileHandle
     private let inputFD: Int32
     private let inputClosed = Locked(false)
     private let finished = Locked(false)
@@ -446,27 +446,28 @@ final class ChildProcess: @unchecked Sendable {
         _ executable: String, _ arguments: [String], environment: [String: String] = [:], directory: String? = nil
     ) throws {
         self.arguments = arguments
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "ANNALS_STORE")
         env.merge(environment) { $1 }
-        process.environment = env
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        let inPipe = Pipe()
-        let outPipe = Pipe()
-        let errPipe = Pipe()
-        process.standardInput = inPipe
-        process.standardOutput = outPipe
-        process.standardError = errPipe
-        try process.run()
-        input = inPipe.fileHandleForWriting
-        inputFD = input.fileDescriptor
-        stdout = PipeDrain(outPipe.fileHandleForReading)
-        stderr = PipeDrain(errPipe.fileHandleForReading)
+        // The test process's ends of the pipes are closed on exec: no other child holds a copy, so each end is seen.
+        let input = try SpawnedProcess.pipe(), output = try SpawnedProcess.pipe(), errors = try SpawnedProcess.pipe()
+        defer { for descriptor in [input.read, output.write, errors.write] { close(descriptor) } }
+        do {
+            process = try SpawnedProcess(
+                executable, arguments, environment: env, directory: directory, standardInput: input.read,
+                standardOutput: output.write, standardError: errors.write)
+        } catch {
+            for descriptor in [input.write, output.read, errors.read] { close(descriptor) }
+            throw error
+        }
+        inputFD = input.write
+        stdout = PipeDrain(FileHandle(fileDescriptor: output.read, closeOnDealloc: true))
+        stderr = PipeDrain(FileHandle(fileDescriptor: errors.read, closeOnDealloc: true))
     }
 
-    var pid: Int32 { process.processIdentifier }
+    deinit { closeInput() }
+
+    var pid: Int32 { process.pid }
 
     /// Writes `bytes` to the child's stdin; `false` once the child stopped reading (`EPIPE`) or input was closed.
     @discardableResult
@@ -493,40 +494,30 @@ final class ChildProcess: @unchecked Sendable {
             defer { closed = true }
             return !closed
         }
-        if first { try? input.close() }
+        if first { close(inputFD) }
     }
 
     /// Sends `signal` to the child.
     func kill(_ signal: Int32 = SIGKILL) {
-        if process.isRunning { _ = Glibc.kill(process.processIdentifier, signal) }
+        process.kill(signal)
     }
 
     /// Waits for the child to exit (killing it after `timeout` seconds) and for its output to end; closes stdin
     /// first unless `closingInput` is false (someone else is still feeding it).
     func finish(timeout: Double = 60, closingInput: Bool = true) -> CLIResult {
         if closingInput { closeInput() }
-        let watch = Locked((exited: false, killed: false))
-        let pid = process.processIdentifier
-        DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
-            watch.withLock { state in
-                if !state.exited {
-                    state.killed = true
-                    _ = Glibc.kill(pid, SIGKILL)
-                }
-            }
-        }
-        process.waitUntilExit()
-        let timedOut = watch.withLock { state -> Bool in
-            state.exited = true
-            return state.killed
+        var timedOut = false
+        if process.waitForExit(timeout: timeout) == nil {
+            timedOut = true
+            process.kill(SIGKILL)
+            process.waitForExit()
         }
         stdout.waitForEnd(timeout: 10)
         stderr.waitForEnd(timeout: 10)
         finished.withLock { $0 = true }
         return CLIResult(
-            arguments: arguments, status: process.terminationStatus,
-            signaled: process.terminationReason == .uncaughtSignal, stdout: stdout.bytes, stderr: stderr.bytes,
-            timedOut: timedOut)
+            arguments: arguments, status: process.terminationStatus ?? -1, signaled: process.wasSignaled ?? false,
+            stdout: stdout.bytes, stderr: stderr.bytes, timedOut: timedOut)
     }
 }
 

@@ -24,16 +24,8 @@ public enum ImmutableFiles {
     /// Sets (`chattr +i`) or clears (`chattr -i`) the immutable attribute of `path`.
     /// - Throws: ``ImmutableFileFailure`` when `chattr` fails or cannot be run.
     public static func setImmutable(_ path: String, _ immutable: Bool) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["chattr", immutable ? "+i" : "-i", path]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw ImmutableFileFailure(path: path, status: process.terminationStatus)
-        }
+        let status = try SpawnedProcess.run("/usr/bin/env", ["chattr", immutable ? "+i" : "-i", path]).status
+        guard status == 0 else { throw ImmutableFileFailure(path: path, status: status) }
     }
 }
 

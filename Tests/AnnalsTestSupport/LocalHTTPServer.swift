@@ -24,21 +24,28 @@ public func withHTTPServer<R>(serving directory: String, _ body: (String) async 
 func withPythonServer<R>(
     script: String, arguments: [String], _ body: (String, FileHandle) async throws -> R
 ) async throws -> R {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-u", "-c", script] + arguments
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = FileHandle.nullDevice
-    try process.run()
+    let ends = try SpawnedProcess.pipe()
+    let output = FileHandle(fileDescriptor: ends.read, closeOnDealloc: true)
+    let nothing = open("/dev/null", O_RDWR | O_CLOEXEC)
+    let process: SpawnedProcess
+    do {
+        defer {
+            close(ends.write)
+            close(nothing)
+        }
+        process = try SpawnedProcess(
+            "/usr/bin/env", ["python3", "-u", "-c", script] + arguments,
+            environment: ProcessInfo.processInfo.environment, standardInput: nothing, standardOutput: ends.write,
+            standardError: nothing)
+    }
     defer {
         // SIGKILL: the test process's blocked signals (SIGTERM among them) are inherited by its children.
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        process.kill(SIGKILL)
+        process.waitForExit()
     }
-    let line = try readLine(from: output.fileHandleForReading) ?? ""
+    let line = try readLine(from: output) ?? ""
     guard let port = Int(line) else { throw LocalHTTPServerFailure(output: line) }
-    return try await body("http://127.0.0.1:\(port)", output.fileHandleForReading)
+    return try await body("http://127.0.0.1:\(port)", output)
 }
 
 /// The next line of `handle`, without its newline; `nil` at the end of the output.

@@ -57,19 +57,11 @@ public struct SmallFileSystem {
     /// Runs `executable` with `arguments` and waits for it.
     /// - Throws: ``Failure`` when it exits with a status other than 0.
     private static func run(_ executable: String, _ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let said = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        let (status, said) = try SpawnedProcess.run(executable, arguments)
+        guard status == 0 else {
             throw Failure(
                 description: "\(([executable] + arguments).joined(separator: " ")) exited with "
-                    + "\(process.terminationStatus): \(String(decoding: said, as: UTF8.self))")
+                    + "\(status): \(String(decoding: said, as: UTF8.self))")
         }
     }
 }

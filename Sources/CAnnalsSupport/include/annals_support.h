@@ -17,6 +17,11 @@ int annals_set_parent_death_signal(int signal);
 /// `posix_spawn_file_actions_addclosefrom_np`.
 int annals_spawn_close_from(void *actions, int lowest);
 
+/// Adds to the `posix_spawn_file_actions_t` at `actions` a change of the working directory to `path`, made before
+/// the actions after it. Returns 0, ENOSYS where the C library lacks it (glibc before 2.29), or another errno. The
+/// corresponding C function is `posix_spawn_file_actions_addchdir_np`.
+int annals_spawn_change_directory(void *actions, const char *path);
+
 /// Reserves disk blocks for the first `length` bytes of the file open as `descriptor`, extending it if it is shorter,
 /// without changing what it holds. Where the file system cannot reserve blocks, the file is only extended to `length`
 /// (as `ftruncate` would) and 0 is returned. Returns 0, or the errno (ENOSPC, EDQUOT, …). The corresponding C call is
