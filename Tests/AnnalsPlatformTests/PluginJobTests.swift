@@ -1,6 +1,7 @@
 import Annals
 import AnnalsPlatform
 import AnnalsSandbox
+import AnnalsTestSupport
 import Foundation
 import Testing
 
@@ -51,10 +52,8 @@ struct PluginJobTests {
     func abandoned() async throws {
         try await withRuntime(installing: ["price-quote"]) { runtime, _, _ in
             // A process that has exited: its pid is no longer alive.
-            let child = Process()
-            child.executableURL = URL(fileURLWithPath: "/bin/true")
-            try child.run()
-            child.waitUntilExit()
+            let child = try SpawnedProcess.start("/bin/true")
+            child.waitForExit()
             let id = UUID().uuidString.lowercased()
             _ = try await runtime.store.append(
                 NewEvent(
@@ -62,7 +61,7 @@ struct PluginJobTests {
                     metadata: [
                         "correlationId": .string(id), "plugin": "price-quote", "version": "1.0.0", "action": "quote",
                         "host": [
-                            "pid": .integer(child.processIdentifier),
+                            "pid": .integer(child.pid),
                             "hostname": .string(ProcessInfo.processInfo.hostName),
                         ],
                     ], expectedVersion: 0))

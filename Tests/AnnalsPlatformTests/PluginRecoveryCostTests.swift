@@ -1,4 +1,5 @@
 import Annals
+import AnnalsTestSupport
 import Foundation
 import Testing
 
@@ -48,29 +49,25 @@ struct PluginRecoveryCostTests {
     @Test("an execution a checkpoint lists open is recovered once its process dies, as one begun after it")
     func checkpointedExecutionIsRecovered() async throws {
         try await withBareRuntime { runtime in
-            let sleeper = Process()
-            sleeper.executableURL = URL(fileURLWithPath: "/bin/sleep")
-            sleeper.arguments = ["3600"]  // only the kill ends it, however slow the host
-            try sleeper.run()
+            // Only the kill ends it, however slow the host.
+            let sleeper = try SpawnedProcess.start("/bin/sleep", ["3600"])
             defer {
-                kill(sleeper.processIdentifier, SIGKILL)
-                sleeper.waitUntilExit()
+                sleeper.kill(SIGKILL)
+                sleeper.waitForExit()
             }
             let running = try await appendInitiated(
-                runtime.store, pid: sleeper.processIdentifier, hostname: PluginRuntime.hostName)
+                runtime.store, pid: sleeper.pid, hostname: PluginRuntime.hostName)
             try await appendFinished(runtime.store, count: RecoveryCheckpoint.minimumReadToRecord)
             #expect(try runtime.recoverAbandoned(actorId: "host", organization: "acme").isEmpty)
             #expect(try recoveryWork(runtime) == RecoveryWork(eventsRead: 1, streamsRead: 1))
 
             // A process that has exited, and one that is killed: both executions are found.
-            let exited = Process()
-            exited.executableURL = URL(fileURLWithPath: "/bin/true")
-            try exited.run()
-            exited.waitUntilExit()
+            let exited = try SpawnedProcess.start("/bin/true")
+            exited.waitForExit()
             let later = try await appendInitiated(
-                runtime.store, pid: exited.processIdentifier, hostname: PluginRuntime.hostName)
-            kill(sleeper.processIdentifier, SIGKILL)
-            sleeper.waitUntilExit()
+                runtime.store, pid: exited.pid, hostname: PluginRuntime.hostName)
+            sleeper.kill(SIGKILL)
+            sleeper.waitForExit()
             let recovered = try runtime.recoverAbandoned(actorId: "host", organization: "acme")
             #expect(Set(recovered.map(\.id)) == [running, later])
             #expect(try runtime.job(running)?.state == .abandoned)

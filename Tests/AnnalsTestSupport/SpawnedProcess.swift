@@ -128,6 +128,16 @@ public final class SpawnedProcess: @unchecked Sendable {
         return (ends[0], ends[1])
     }
 
+    /// Starts `executable` with `arguments` in this process's environment, with `/dev/null` as its standard input,
+    /// output and error.
+    public static func start(_ executable: String, _ arguments: [String] = []) throws -> SpawnedProcess {
+        let nothing = open("/dev/null", O_RDWR | O_CLOEXEC)
+        defer { close(nothing) }
+        return try SpawnedProcess(
+            executable, arguments, environment: ProcessInfo.processInfo.environment, standardInput: nothing,
+            standardOutput: nothing, standardError: nothing)
+    }
+
     /// Runs `executable` with `arguments` in this process's environment, standard input `/dev/null`, and waits for
     /// it to end.
     /// - Returns: Its exit code (or the signal that ended it) and what it wrote to standard output and error, in
