@@ -1,3 +1,4 @@
+import AnnalsTestSupport
 import Foundation
 import Testing
 
@@ -26,19 +27,17 @@ struct CLITailMemoryTests {
     static func followerPeak(
         _ fx: CLIFixture, cursor: String, _ arguments: [String] = [], through offset: Int
     ) throws -> Int {
-        let tail = Process()
-        tail.executableURL = URL(fileURLWithPath: fx.binary)
-        tail.arguments = ["tail", "-f", "--store", fx.store, "--cursor", cursor] + arguments
-        tail.standardOutput = FileHandle.nullDevice
-        try withSignalsUnblocked { try tail.run() }
+        let tail = try withSignalsUnblocked {
+            try SpawnedProcess.start(fx.binary, ["tail", "-f", "--store", fx.store, "--cursor", cursor] + arguments)
+        }
         defer {
-            tail.terminate()
-            tail.waitUntilExit()
+            tail.kill(SIGTERM)
+            tail.waitForExit()
         }
         let caughtUp = try waitUntil(timeout: 120, interval: 0.1) { try fx.cursor(cursor)?.int("offset") == offset }
         let position = try fx.cursor(cursor)?.int("offset")
         #expect(caughtUp, "\(cursor) \(arguments): cursor at \(String(describing: position))")
-        return try peakResidentKiB(tail.processIdentifier)
+        return try peakResidentKiB(tail.pid)
     }
 
     @Test(.timeLimit(.minutes(10)))

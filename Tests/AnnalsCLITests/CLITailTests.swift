@@ -1,4 +1,5 @@
 import Annals
+import AnnalsTestSupport
 import Foundation
 import Testing
 
@@ -523,24 +524,29 @@ struct CLITailTests {
             try fx.append(sampleLines(3))
             var pair: [Int32] = [0, 0]
             try #require(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: fx.binary)
-            process.arguments = ["tail", "-f", "--cursor", "sock", "--from", "end", "--store", fx.store]
-            // Closed here, once: a handle closing it again on release could close another test's descriptor that
-            // took the number meanwhile (tests run in parallel).
-            let childEnd = FileHandle(fileDescriptor: pair[1], closeOnDealloc: false)
-            process.standardOutput = childEnd
-            process.standardError = FileHandle.nullDevice
-            try withSignalsUnblocked { try process.run() }
+            let process = try withSignalsUnblocked {
+                try Self.spawnTail(
+                    fx, ["tail", "-f", "--cursor", "sock", "--from", "end", "--store", fx.store], output: pair[1])
+            }
             close(pair[1])
             usleep(300_000)
             close(pair[0])
-            let ended = waitUntil(timeout: 30) { !process.isRunning }
-            if !ended { process.terminate() }
+            let ended = process.waitForExit(timeout: 30) != nil
+            if !ended { process.kill(SIGTERM) }
             #expect(ended, "tail -f kept running after its socket's peer closed")
-            process.waitUntilExit()
+            process.waitForExit()
             #expect(process.terminationStatus == 0)
         }
+    }
+
+    /// Starts the `annals` command `arguments` with `output` as its standard output (the caller closes its copy),
+    /// and `/dev/null` as its standard input and error.
+    static func spawnTail(_ fx: CLIFixture, _ arguments: [String], output: Int32) throws -> SpawnedProcess {
+        let nothing = open("/dev/null", O_RDWR | O_CLOEXEC)
+        defer { close(nothing) }
+        return try SpawnedProcess(
+            fx.binary, arguments, environment: ProcessInfo.processInfo.environment, standardInput: nothing,
+            standardOutput: output, standardError: nothing)
     }
 
     /// A reader that stops reading without closing leaves `tail` blocked in a write: SIGTERM and SIGINT still end
@@ -551,22 +557,21 @@ struct CLITailTests {
             try fx.initStore()
             try fx.append(sampleLines(2_000))  // More than a pipe holds.
             // Nobody reads the pipe: once it is full, the tail's write blocks.
-            let output = Pipe()
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: fx.binary)
-            process.arguments = ["tail", "-f", "--cursor", "stalled", "--store", fx.store]
-            process.standardOutput = output
-            process.standardError = FileHandle.nullDevice
-            try withSignalsUnblocked { try process.run() }
+            let output = try SpawnedProcess.pipe()
+            let process = try withSignalsUnblocked {
+                try Self.spawnTail(
+                    fx, ["tail", "-f", "--cursor", "stalled", "--store", fx.store], output: output.write)
+            }
             usleep(800_000)
-            kill(process.processIdentifier, signal)
-            let stopped = waitUntil(timeout: 30) { !process.isRunning }
-            if !stopped { process.terminate() }
-            process.waitUntilExit()
+            process.kill(signal)
+            let stopped = process.waitForExit(timeout: 30) != nil
+            if !stopped { process.kill(SIGTERM) }
+            process.waitForExit()
             #expect(stopped, "the signal did not end a blocked write")
-            #expect(process.terminationReason == .exit && process.terminationStatus == 0)
-            try output.fileHandleForWriting.close()
-            let written = output.fileHandleForReading.readDataToEndOfFile().filter { $0 == 0x0A }.count
+            #expect(process.wasSignaled == false && process.terminationStatus == 0)
+            close(output.write)
+            let reader = FileHandle(fileDescriptor: output.read, closeOnDealloc: true)
+            let written = reader.readDataToEndOfFile().filter { $0 == 0x0A }.count
             #expect(written > 0 && written < 2_000, "the reader took \(written) lines")
             let acknowledged = try #require(try fx.cursor("stalled")?.int("offset"))
             #expect(acknowledged <= written, "no line past those written is acknowledged")
@@ -580,18 +585,16 @@ struct CLITailTests {
         try withCLIFixture { fx in
             try fx.initStore()
             try fx.append(sampleLines(3_000))
-            let output = Pipe()
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: fx.binary)
-            process.arguments = ["tail", "--cursor", "slow", "--store", fx.store]
-            process.standardOutput = output
-            process.standardError = FileHandle.nullDevice
-            try withSignalsUnblocked { try process.run() }
-            try output.fileHandleForWriting.close()
+            let output = try SpawnedProcess.pipe()
+            let process = try withSignalsUnblocked {
+                try Self.spawnTail(fx, ["tail", "--cursor", "slow", "--store", fx.store], output: output.write)
+            }
+            close(output.write)
             // 100 bytes every 2 ms: slower than the tail writes, but never stopping.
             let received = Locked([UInt8]())
+            let readEnd = FileHandle(fileDescriptor: output.read, closeOnDealloc: true)
             let reader = Thread {
-                let fd = output.fileHandleForReading.fileDescriptor
+                let fd = readEnd.fileDescriptor
                 var chunk = [UInt8](repeating: 0, count: 100)
                 while true {
                     let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, 100) }
@@ -602,9 +605,9 @@ struct CLITailTests {
             }
             reader.start()
             usleep(1_000_000)
-            kill(process.processIdentifier, signal)
-            process.waitUntilExit()
-            #expect(process.terminationReason == .exit && process.terminationStatus == 0)
+            process.kill(signal)
+            process.waitForExit()
+            #expect(process.wasSignaled == false && process.terminationStatus == 0)
             #expect(waitUntil(timeout: 60) { reader.isFinished })
             let bytes = received.withLock { $0 }
             #expect(bytes.last == 0x0A, "the reader got a partial last line")

@@ -43,37 +43,45 @@ struct WorkerLifetimeTests {
 
     @Test("a worker whose parent is not the pid it was given exits at once")
     func orphanedAtStart() throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: annalsBinary ?? "")
         // Its parent is this process, not pid 1: it must not wait for frames that will never come.
-        process.arguments = ["sandbox-worker", "--parent-pid", "1"]
-        let input = Pipe()
-        process.standardInput = input
-        try process.run()
-        defer { try? input.fileHandleForWriting.close() }
-        let deadline = Date().addingTimeInterval(5)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        #expect(!process.isRunning, "the worker kept running")
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
+        let input = try SpawnedProcess.pipe()
+        defer { close(input.write) }
+        let process: SpawnedProcess
+        do {
+            defer { close(input.read) }
+            process = try SpawnedProcess(
+                annalsBinary ?? "", ["sandbox-worker", "--parent-pid", "1"],
+                environment: ProcessInfo.processInfo.environment, standardInput: input.read, standardOutput: 1,
+                standardError: 2)
+        }
+        let exited = process.waitForExit(timeout: 30) != nil
+        #expect(exited, "the worker kept running")
+        if !exited { process.kill(SIGKILL) }
+        process.waitForExit()
         #expect(process.terminationStatus == 0)
     }
 
     @Test("a broken frame is reported on standard error as a readable message")
     func readableFrameError() throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: annalsBinary ?? "")
-        process.arguments = ["sandbox-worker"]
-        let input = Pipe()
-        let errors = Pipe()
-        process.standardInput = input
-        process.standardError = errors
-        try process.run()
+        let input = try SpawnedProcess.pipe()
+        let errors = try SpawnedProcess.pipe()
+        let process: SpawnedProcess
+        do {
+            defer {
+                close(input.read)
+                close(errors.write)
+            }
+            process = try SpawnedProcess(
+                annalsBinary ?? "", ["sandbox-worker"], environment: ProcessInfo.processInfo.environment,
+                standardInput: input.read, standardOutput: 1, standardError: errors.write)
+        }
         // One frame of one byte: message type 9, which does not exist.
-        try input.fileHandleForWriting.write(contentsOf: Data([1, 0, 0, 0, 9]))
-        try input.fileHandleForWriting.close()
-        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let writer = FileHandle(fileDescriptor: input.write, closeOnDealloc: true)
+        try writer.write(contentsOf: Data([1, 0, 0, 0, 9]))
+        try writer.close()
+        let reader = FileHandle(fileDescriptor: errors.read, closeOnDealloc: true)
+        let text = String(decoding: reader.readDataToEndOfFile(), as: UTF8.self)
+        process.waitForExit()
         #expect(process.terminationStatus == 70)
         #expect(text == "annals sandbox-worker: stopped serving its parent: unexpected frame type 9\n")
     }
