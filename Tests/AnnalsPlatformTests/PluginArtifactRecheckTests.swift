@@ -45,14 +45,20 @@ struct PluginArtifactRecheckTests {
             try original.write(to: artifact)
             #expect(try await run(runtime, "first") == nil)
 
-            // Replaced by a device without end: read no further than a module may be, then refused.
+            // Replaced by a file larger than a module may be (sparse): read no further than that, then refused.
+            #expect(truncate(artifact.path, (32 << 20) + 1) == 0)
+            let huge = try await run(runtime, "first")
+            #expect(
+                huge?.contains("its artifact at \(artifact.path) is larger than the limit of 33554432 bytes") == true,
+                "\(String(describing: huge))")
+
+            // Replaced by a device, which may never end (or a FIFO, whose open waits for a writer): refused unread.
             try FileManager.default.removeItem(at: artifact)
             try FileManager.default.createSymbolicLink(atPath: artifact.path, withDestinationPath: "/dev/zero")
-            let endless = try await run(runtime, "first")
+            let device = try await run(runtime, "first")
             #expect(
-                endless?.contains("its artifact at \(artifact.path) is larger than the limit of 33554432 bytes")
-                    == true,
-                "\(String(describing: endless))")
+                device?.contains("its artifact at \(artifact.path) is not a regular file") == true,
+                "\(String(describing: device))")
         }
     }
 

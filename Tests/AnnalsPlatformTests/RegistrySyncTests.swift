@@ -169,6 +169,7 @@ struct RegistrySyncTests {
                   {"name": "no-file", "versions": [{"version": "1.0.0", "artifact": {"path": "gone.wasm", "sha256": "\(digest)"}}]},
                   {"name": "a-directory", "versions": [{"version": "1.0.0", "artifact": {"path": ".", "sha256": "\(digest)"}}]},
                   {"name": "endless", "versions": [{"version": "1.0.0", "artifact": {"path": "/dev/zero", "sha256": "\(digest)"}}]},
+                  {"name": "huge", "versions": [{"version": "1.0.0", "artifact": {"path": "huge.wasm", "sha256": "\(digest)"}}]},
                   {"name": "no-versions", "versions": []},
                   {"versions": [{"version": "1.0.0"}]},
                   {"name": "fine", "versions": [{"version": "1.0.0", "permissions": ["kv", "secrets.read:API_KEY"]}]}
@@ -176,6 +177,9 @@ struct RegistrySyncTests {
                 """
             let path = directory + "/plugins.json"
             try text.write(toFile: path, atomically: true, encoding: .utf8)
+            // One byte more than a download may bring, sparse: nothing is written but its size.
+            try Data().write(to: URL(fileURLWithPath: directory + "/huge.wasm"))
+            #expect(truncate(directory + "/huge.wasm", (64 << 20) + 1) == 0)
             let report = try await platform.sync(RegistrySource(path), scope: .global, actorId: "ops")
             #expect(report.added == ["fine"])
             let reasons = Dictionary(uniqueKeysWithValues: report.problems.map { ($0.entry, $0.reason) })
@@ -185,12 +189,14 @@ struct RegistrySyncTests {
             #expect(reasons["no-file"]?.hasSuffix("no file at \(directory)/gone.wasm") == true, "\(reasons)")
             #expect(
                 reasons["a-directory"]?.hasSuffix("cannot read \(directory)/.: Is a directory") == true, "\(reasons)")
-            // A device without end is read no further than a download may bring.
+            // A device is no module (it may never end); a file is read no further than a download may bring.
+            #expect(reasons["endless"]?.hasSuffix("/dev/zero is not a regular file") == true, "\(reasons)")
             #expect(
-                reasons["endless"]?.hasSuffix("cannot read /dev/zero: larger than the limit of 67108864 bytes") == true,
+                reasons["huge"]?.hasSuffix(
+                    "cannot read \(directory)/huge.wasm: larger than the limit of 67108864 bytes") == true,
                 "\(reasons)")
             #expect(reasons["no-versions"] == "versions: at least one version is needed")
-            #expect(reasons["#8"] == "name: missing, or not a string")
+            #expect(reasons["#9"] == "name: missing, or not a string")
         }
     }
 

@@ -148,6 +148,11 @@ enum ManifestReader {
         }
         if !isURL, !path.hasPrefix("/"), let baseDirectory { path = baseDirectory + "/" + path }
         if !isURL, baseDirectory != nil {
+            // A device may never end, and opening a FIFO waits for a writer: no module is either.
+            var info = stat()
+            if stat(path, &info) == 0, info.st_mode & S_IFMT != S_IFREG, info.st_mode & S_IFMT != S_IFDIR {
+                throw EntryFault("\(fields.field("path")): \(path) is not a regular file")
+            }
             let digest: String
             // No larger than a download may bring: a module bigger than that could not be run anyway.
             switch FileDigest.sha256(atPath: path, atMost: RegistrySource.maximumDownloadBytes) {

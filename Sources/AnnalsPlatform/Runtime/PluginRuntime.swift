@@ -99,6 +99,11 @@ public final class PluginRuntime: Sendable {
         {
             return try Self.module(cached, plugin: plugin, release: release)
         }
+        if let identity, !identity.isRegularFile {
+            throw .moduleRefused(
+                plugin: plugin, version: release.version.description,
+                reason: "its artifact at \(artifact.path) is not a regular file")
+        }
         let limits = PluginModuleLimits(executionLimits: defaultLimits)
         // Read no further than a module may be: a file replaced by a larger one (or by a device without end) is
         // refused without holding it in memory.
