@@ -148,7 +148,7 @@ enum ManifestReader {
         }
         if !isURL, !path.hasPrefix("/"), let baseDirectory { path = baseDirectory + "/" + path }
         if !isURL, baseDirectory != nil {
-            // A device may never end, and opening a FIFO waits for a writer: no module is either.
+            // Neither a device (it may never end) nor a FIFO (its open waits for a writer) is a module.
             var info = stat()
             if stat(path, &info) == 0, info.st_mode & S_IFMT != S_IFREG, info.st_mode & S_IFMT != S_IFDIR {
                 throw EntryFault("\(fields.field("path")): \(path) is not a regular file")
