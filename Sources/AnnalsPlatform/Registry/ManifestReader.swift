@@ -148,17 +148,14 @@ enum ManifestReader {
         }
         if !isURL, !path.hasPrefix("/"), let baseDirectory { path = baseDirectory + "/" + path }
         if !isURL, baseDirectory != nil {
-            // Neither a device (it may never end) nor a FIFO (its open waits for a writer) is a module.
-            var info = stat()
-            if stat(path, &info) == 0, info.st_mode & S_IFMT != S_IFREG, info.st_mode & S_IFMT != S_IFDIR {
-                throw EntryFault("\(fields.field("path")): \(path) is not a regular file")
-            }
             let digest: String
             // No larger than a download may bring: a module bigger than that could not be run anyway.
             switch FileDigest.sha256(atPath: path, atMost: RegistrySource.maximumDownloadBytes) {
             case .success(let value): digest = value
             case .failure(let error) where error.code == ENOENT:
                 throw EntryFault("\(fields.field("path")): no file at \(path)")
+            case .failure(let error) where error.isNotRegularFile:
+                throw EntryFault("\(fields.field("path")): \(path) is not a regular file")
             case .failure(let error): throw EntryFault("\(fields.field("path")): cannot read \(path): \(error)")
             }
             guard digest == sha256 else {

@@ -11,9 +11,6 @@ struct ArtifactFileIdentity: Hashable, Sendable {
     let size: Int64
     let modifiedSeconds: Int64
     let modifiedNanoseconds: Int64
-    /// Whether it is a regular file (not a directory, device or FIFO, which no module is: a device may never end, and
-    /// opening a FIFO waits for a writer).
-    let isRegularFile: Bool
 
     /// The identity of the file at `path`, or `nil` when there is none (or it cannot be looked at).
     init?(path: String) {
@@ -24,6 +21,5 @@ struct ArtifactFileIdentity: Hashable, Sendable {
         size = Int64(info.st_size)
         modifiedSeconds = Int64(info.st_mtim.tv_sec)
         modifiedNanoseconds = Int64(info.st_mtim.tv_nsec)
-        isRegularFile = info.st_mode & S_IFMT == S_IFREG
     }
 }

@@ -99,20 +99,17 @@ public final class PluginRuntime: Sendable {
         {
             return try Self.module(cached, plugin: plugin, release: release)
         }
-        if let identity, !identity.isRegularFile {
-            throw .moduleRefused(
-                plugin: plugin, version: release.version.description,
-                reason: "its artifact at \(artifact.path) is not a regular file")
-        }
         let limits = PluginModuleLimits(executionLimits: defaultLimits)
-        // Read no further than a module may be: a file replaced by a larger one (or by a device without end) is
-        // refused without holding it in memory.
-        let read = FileChunks.contents(of: artifact.path, atMost: limits.maxModuleBytes)
+        // Read no further than a module may be: a file replaced by a larger one is refused without holding it in
+        // memory, and one replaced by a device or FIFO is refused unread.
+        let read = FileChunks.contents(of: artifact.path, atMost: limits.maxModuleBytes, regularFileOnly: true)
         guard let file = identity, case .success(let bytes) = read else {
             let reason: String
             switch read {
             case .failure(let error) where error.isTooLarge:
                 reason = "its artifact at \(artifact.path) is \(error) for a module"
+            case .failure(let error) where error.isNotRegularFile:
+                reason = "its artifact at \(artifact.path) is not a regular file"
             case .failure(let error) where error.code != ENOENT && identity != nil:
                 reason = "its artifact at \(artifact.path) cannot be read: \(error)"
             default: reason = "its artifact is missing: \(artifact.path)"
