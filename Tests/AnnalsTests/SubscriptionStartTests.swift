@@ -153,6 +153,20 @@ import Testing
         }
     }
 
+    /// A reset returns the cursor as its own transaction stored it (the CLI prints it): its offset, its resets counted
+    /// and its lag behind the head. Read back afterwards, another process could already have deleted it.
+    @Test func aResetReturnsTheCursorItStored() async throws {
+        try await withStore(StoreOptions(projections: [])) { store, _ in
+            _ = try await store.append(contentsOf: (0..<5).map { sampleEvent($0) })
+            let created = try store.resetCursor("worker", to: 2)
+            #expect(created.name == "worker" && created.offset == 2 && created.lag == 3 && created.resets == 1)
+            #expect(created.acknowledgedAt > 0 && created.createdAt == created.acknowledgedAt)
+            let again = try store.resetCursor("worker", to: .end)
+            #expect(again.offset == 5 && again.lag == 0 && again.resets == 2 && again.createdAt == created.createdAt)
+            #expect(try store.cursor(named: "worker") == again)
+        }
+    }
+
     /// A cursor reset or created at an offset committed but not yet durable makes it durable first: stored past the
     /// durable offset, it would skip the events that reuse the offsets a system crash lost.
     @Test func aCursorSetAmongUnsyncedEventsSyncsThemFirst() async throws {

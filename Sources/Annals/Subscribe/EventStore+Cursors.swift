@@ -102,20 +102,25 @@ extension EventStore {
     /// An `offset` committed but not yet durable (a writer in `.noSync` mode between its syncs) is first made durable
     /// with ``sync()``: a cursor stored past the durable offset would skip the events that reuse the offsets a system
     /// crash lost.
+    /// - Returns: The cursor as the reset stored it, with its ``SubscriberCursor/resets`` counted and its lag behind
+    ///   the head read in the same transaction (a ``cursor(named:)`` afterwards could already see another process's
+    ///   change, or no cursor at all).
     /// - Throws: ``AnnalsError/invalidArgument(_:)`` for an `offset` past the log's last offset, or one still not
     ///   durable after the sync; the errors of ``sync()``.
-    public func resetCursor(_ name: String, to offset: UInt64) throws(AnnalsError) {
+    @discardableResult
+    public func resetCursor(_ name: String, to offset: UInt64) throws(AnnalsError) -> SubscriberCursor {
         try SubscriberCursor.validate(name: name)
         try syncUnlessDurable(through: offset)
         do {
-            try write { [self] txn in
+            return try writeReturning { [self] txn in
                 let head = try txn.lastOffset(schema)
                 try CursorAcknowledgement.check(offset, of: name, head: head, action: "reset to")
                 try CursorAcknowledgement.checkDurable(
                     offset, of: name, durable: durableOffset(upTo: head), action: "reset to")
                 let key = Array(name.utf8)
                 let now = currentTimeMilliseconds()
-                var cursor = SubscriberCursor(name: name, offset: offset, acknowledgedAt: now, createdAt: now, lag: 0)
+                var cursor = SubscriberCursor(
+                    name: name, offset: offset, acknowledgedAt: now, createdAt: now, lag: head - offset)
                 if let stored = try txn.get(schema.cursors, key: key),
                     let previous = stored.withUnsafeBytes({ SubscriberCursor(name: name, stored: $0, head: 0) })
                 {
@@ -123,6 +128,7 @@ extension EventStore {
                 }
                 try txn.put(schema.cursors, key: key, value: cursor.stored)
                 try SubscriberCursor.countReset(of: name, schema, txn)
+                return try cursor.withResets(schema, txn)
             }
         } catch {
             throw AnnalsError(error)
@@ -138,9 +144,11 @@ extension EventStore {
     /// the cursor also skips. `annals cursors reset --to` calls this.
     /// - Throws: ``AnnalsError/invalidArgument(_:)`` for an ``SubscriptionStart/after(_:)`` offset past the log's
     ///   last offset; the errors of ``head()``.
-    public func resetCursor(_ name: String, to start: SubscriptionStart) throws(AnnalsError) {
+    /// - Returns: The cursor as the reset stored it, its resets counted and its lag read in the same transaction.
+    @discardableResult
+    public func resetCursor(_ name: String, to start: SubscriptionStart) throws(AnnalsError) -> SubscriberCursor {
         try SubscriberCursor.validate(name: name)
-        try resetCursor(name, to: try start.offset(in: self))
+        return try resetCursor(name, to: try start.offset(in: self))
     }
 
     /// Creates cursor `name` at `offset` unless it exists, in one transaction, and returns the cursor as stored: the

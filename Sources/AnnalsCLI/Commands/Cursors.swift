@@ -117,8 +117,8 @@ struct Cursors: ParsableCommand {
                 }
                 start = .after(offset)
             }
-            try store.resetCursor(name, to: start)
-            try Output.standard.line(Cursors.json(try store.cursor(named: name)!))
+            // The cursor as the reset stored it: read afterwards, another process could already have deleted it.
+            try Output.standard.line(Cursors.json(try store.resetCursor(name, to: start)))
         }
     }
 
