@@ -203,7 +203,8 @@ enum ReadPlan {
         var events: [RecordedEvent]
         /// Whether the plan has nothing more to read.
         var exhausted: Bool
-        /// A damaged record met after ``events``: report it once they are delivered.
+        /// A damaged record, or one an index lists but the log lacks, met after ``events``: report it once they are
+        /// delivered.
         var failure: AnnalsError?
         /// The decoded bytes (``RecordHeader/decodedSize(of:)``) of the records read, whether or not their events
         /// match: a caller that reads several chunks into one buffer stops at ``ReadPlan/maximumChunkBytes`` of them.
@@ -221,6 +222,9 @@ enum ReadPlan {
         // Large events end a chunk early, so that one chunk never holds more than about this many decoded bytes: a
         // count of stored bytes let a chunk of well-compressed events decode to gigabytes.
         var bytes = 0
+        // A record an index lists but the log lacks ends the chunk as a damaged one does: the events before it are
+        // delivered first, and the plan stays before it, so the next fetch meets it again.
+        var missing: AnnalsError?
         let exhausted: Bool
         switch self {
         case .scan(let position, let bound):
@@ -265,33 +269,37 @@ enum ReadPlan {
                     break
                 }
                 guard let record = try store.record(at: offset, txn) else {
-                    throw AnnalsError.corruptRecord(
+                    missing = .corruptRecord(
                         offset: offset, reason: "indexed by \(kind) but missing from the log; \(Self.missingAdvice)")
+                    break
                 }
                 records.append((offset, record))
                 bytes += RecordHeader.decodedSize(of: record)
                 last = offset
             }
             self = .postings(kind: kind, symbol: symbol, position: last)
-            exhausted = passedEnd || (!stoppedEarly && offsets.count < count)
+            exhausted = missing == nil && (passedEnd || (!stoppedEarly && offsets.count < count))
         case .offsets(let offsets, let next):
             let last = min(offsets.count, next + count)
             var end = next
             while end < last && bytes < Self.maximumChunkBytes {
                 let offset = offsets[end]
                 guard let record = try store.record(at: offset, txn) else {
-                    throw AnnalsError.corruptRecord(
+                    missing = .corruptRecord(
                         offset: offset,
                         reason: "listed by the type or minute index but missing from the log; \(Self.missingAdvice)")
+                    break
                 }
                 records.append((offset, record))
                 bytes += RecordHeader.decodedSize(of: record)
                 end += 1
             }
             self = .offsets(offsets, next: end)
-            exhausted = end == offsets.count
+            exhausted = missing == nil && end == offsets.count
         }
-        let (events, failure) = decoder.decode(records, txn)
+        let (events, damaged) = decoder.decode(records, txn)
+        // A damaged record among those read comes before the missing one.
+        let failure = damaged ?? missing
         return Chunk(events: events, exhausted: exhausted && failure == nil, failure: failure, decodedBytes: bytes)
     }
 }

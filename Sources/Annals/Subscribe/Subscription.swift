@@ -185,7 +185,13 @@ public struct Subscription: AsyncSequence, Sendable {
                     exhausted = chunk.exhausted
                 }
             } catch {
-                throw AnnalsError(error)
+                // A later read failed (the storage, a full reader table): the events of the earlier ones are delivered
+                // first, with `position` after them, and the next refill meets the failure again. Thrown with them
+                // still buffered and `position` left before them, a consumer that called `next()` again would get
+                // them twice.
+                guard !buffer.isEmpty else { throw AnnalsError(error) }
+                position = lastRead
+                return
             }
             // An exhausted read covered everything through `durable`; otherwise it stops at the last event read.
             position = exhausted ? durable : lastRead
