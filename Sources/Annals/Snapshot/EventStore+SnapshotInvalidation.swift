@@ -36,6 +36,7 @@ extension EventStore {
             }
         }
         for offset in doomed { _ = try offset.bigEndianBytes.withUnsafeBytes { try handle.delete(database, key: $0) } }
+        if !doomed.isEmpty { noteSnapshotsDeleted() }
         return held
     }
 }

@@ -224,6 +224,7 @@ extension EventStore {
         } catch {
             throw AnnalsError(error)
         }
+        if !deleted.isEmpty { noteSnapshotsDeleted() }
         return stored.filter { deleted.contains($0.offset) }.map(\.info)
     }
 

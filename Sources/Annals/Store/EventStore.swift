@@ -375,6 +375,10 @@ public final class EventStore: @unchecked Sendable {
 
     deinit { close() }
 
+    /// Tells the automatic snapshots that this process deleted snapshots (a rebuild's swap, a prune): the next one
+    /// may be due sooner than the newest they remember says.
+    func noteSnapshotsDeleted() { automaticSnapshots?.forgetNewest() }
+
     /// Finishes queued appends, syncs, stops the writer thread and closes the environment, releasing the store's
     /// files and locks: the directory may be opened again as soon as this returns. Later appends and reads fail
     /// with ``AnnalsError/closed``, as does the next `next()` of a lazy read (``events(_:)``) or a ``Subscription``

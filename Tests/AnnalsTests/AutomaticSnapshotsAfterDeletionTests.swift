@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+
+@testable import Annals
+
+/// Automatic snapshots look the newest snapshot up again after snapshots were deleted (a prune, a rebuild's swap):
+/// with none left, the next append to a log an interval long takes one, instead of waiting an interval after the
+/// deleted one while every `state` and rollback replays from the start.
+@Suite struct AutomaticSnapshotsAfterDeletionTests {
+    private static let interval = 100
+
+    /// Appends one event at a time, so that each commit considers a snapshot.
+    private func appendOneByOne(_ store: EventStore, _ range: Range<Int>) async throws {
+        for i in range { _ = try await store.append(sampleEvent(i)) }
+    }
+
+    /// Waits until `store` holds a snapshot (they are taken in the background), or a minute has passed.
+    private func awaitSnapshot(_ store: EventStore) async throws -> [SnapshotInfo] {
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            let snapshots = try store.snapshots()
+            if !snapshots.isEmpty { return snapshots }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return []
+    }
+
+    /// A store whose automatic snapshots took at least one, all of them then deleted by `delete`.
+    private func withSnapshotsDeleted(
+        by delete: @escaping (EventStore) throws -> Void, _ body: @escaping (EventStore) async throws -> Void
+    ) async throws {
+        try await withStore(StoreOptions(snapshotInterval: Self.interval)) { store, _ in
+            try await appendOneByOne(store, 0..<250)
+            let taken = try await awaitSnapshot(store)
+            try #require(!taken.isEmpty, "an automatic snapshot within 250 events of interval \(Self.interval)")
+            // Whatever was still being taken in the background is stored before the deletion.
+            try await Task.sleep(for: .milliseconds(200))
+            try delete(store)
+            try #require(try store.snapshots().isEmpty)
+            try await body(store)
+        }
+    }
+
+    @Test func aPruneOfEverySnapshotLetsTheNextAppendTakeOne() async throws {
+        try await withSnapshotsDeleted(by: { try $0.pruneSnapshots(keepLatest: 0) }) { store in
+            try await appendOneByOne(store, 250..<252)
+            let snapshots = try await awaitSnapshot(store)
+            #expect(snapshots.first.map { $0.offset >= 250 && $0.offset <= 252 } == true, "\(snapshots)")
+        }
+    }
+
+    @Test func aRebuildThatDeletesEverySnapshotLetsTheNextAppendTakeOne() async throws {
+        try await withSnapshotsDeleted(by: { try $0.rebuild(["things"]) }) { store in
+            try await appendOneByOne(store, 250..<252)
+            let snapshots = try await awaitSnapshot(store)
+            #expect(snapshots.first.map { $0.offset >= 250 && $0.offset <= 252 } == true, "\(snapshots)")
+        }
+    }
+
+    /// Snapshots deleted behind the writer's back (as another process's prune or rebuild does) are noticed within a
+    /// sixteenth of an interval.
+    @Test func snapshotsDeletedElsewhereAreNoticedWithinASixteenthOfAnInterval() async throws {
+        try await withSnapshotsDeleted(by: { store in
+            let database = try #require(store.projections.snapshots)
+            try store.write { txn in
+                for snapshot in try store.snapshots() {
+                    try txn.delete(database, key: snapshot.offset.bigEndianBytes)
+                }
+            }
+        }) { store in
+            try await appendOneByOne(store, 250..<(252 + Self.interval / 16))
+            let snapshots = try await awaitSnapshot(store)
+            #expect(
+                snapshots.first.map { $0.offset < 300 } == true, "not an interval after the deleted one: \(snapshots)")
+        }
+    }
+}
