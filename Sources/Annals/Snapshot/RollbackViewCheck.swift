@@ -2,18 +2,28 @@ import Foundation
 import LMDB
 
 extension EventStore {
-    /// Applies a rollback's events (`prepared`, as an append prepares them), planned to follow `head`, to the three views in memory, laid over their live
-    /// tables read in `handle`, as the writer's projections will apply them: a plan they would reject fails when it is
-    /// planned, so a dry run says what the rollback would (a connection restored to a thing deleted since, when the
-    /// scope is too narrow to restore that thing too). Nothing is written.
+    /// Applies a rollback's events (`prepared`, as an append prepares them), planned to follow `head`, to the views in
+    /// memory, laid over their live tables read in `handle`, as the writer's projections will apply them: a plan they
+    /// would reject fails when it is planned, so a dry run says what the rollback would (a connection restored to a
+    /// thing deleted since, when the scope is too narrow to restore that thing too). The three ontology views must be
+    /// live; every other projection the writer would apply (a custom one registered with
+    /// ``StoreOptions/projections``, whose view is live) is applied too, in the writer's order. Nothing is written.
     /// - Throws: ``AnnalsError/rejectedEvent(index:type:projection:reason:)`` for the first event a view rejects.
     func checkAgainstViews(_ prepared: [PreparedEvent], head: UInt64, _ handle: TransactionHandle) throws {
         guard !prepared.isEmpty else { return }
+        var live: [String: LMDBTables] = [:]
+        for name in OntologyProjections.names { live[name] = try liveTables(name, head: head, handle) }
+        for projection in try projections.live(at: head, handle).live where live[projection.entry.name] == nil {
+            live[projection.entry.name] = projection.tables
+        }
+        // The writer's order: the catalog's.
+        let applied = projections.entries.compactMap { entry in
+            live[entry.name].map { (projection: entry.projection, databases: $0.databases) }
+        }
         var tables: [String: MemoryTables] = [:]
-        for name in OntologyProjections.names {
-            let live = try liveTables(name, head: head, handle)
-            tables[name] = MemoryTables(
-                bases: live.databases.map { database in
+        for (projection, databases) in applied {
+            tables[projection.name] = MemoryTables(
+                bases: databases.map { database in
                     let base = LMDBTableBase(database)
                     base.bind(handle)
                     return base
@@ -28,10 +38,8 @@ extension EventStore {
                 targetId: event.targetId, groupId: event.groupId, timestamp: item.timestamp,
                 version: (event.expectedVersion ?? 0) + 1, metadata: item.projectedMetadata,
                 canonicalJSON: item.metadataJSON)
-            for name in OntologyProjections.names {
-                guard let projection = projections.entry(name)?.projection, projection.handles(eventType: event.type),
-                    let writer = tables[name]
-                else { continue }
+            for (projection, _) in applied where projection.handles(eventType: event.type) {
+                guard let writer = tables[projection.name] else { continue }
                 try projection.applyLive(projected, index: index, to: writer, context: context)
             }
         }
