@@ -70,6 +70,11 @@ extension Subscription {
 
     /// The cursor of this subscription's latest start point (``startPoint()``), as its iteration's first `next()`
     /// read or created it; `nil` before then and for an anonymous subscription.
+    ///
+    /// It belongs to the latest iteration to start. Two iterations of one subscription that run at once (two `for`
+    /// loops over it in different tasks) each take their own: an iterator's ``Iterator/startCursor``, or one
+    /// ``EventStore/subscribe(_:filter:start:)`` per consumer. Read from here, the later iteration's cursor (after a
+    /// reset between the two starts) would let the earlier one's conditional acknowledgement undo that reset.
     public var startCursor: SubscriberCursor? { startPoints.latest?.cursor }
 
     /// The start point an iteration begins at: one ``startPoint()`` resolved ahead of it, or a new one.
