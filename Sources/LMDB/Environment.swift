@@ -47,7 +47,8 @@ public final class Environment: @unchecked Sendable {
     ///   out of its range; naming `mdb_env_open` when the directory is missing, locked or not an LMDB store, or
     ///   already open in this process (``LMDBError/Code/alreadyOpenInProcess``); naming `fallocate` when the
     ///   file system has no room for the lock file's blocks (``LockFileReservation``), where LMDB would die of SIGBUS;
-    ///   a lock file the open would have created is then not left behind.
+    ///   a lock file the open would have created is then not left behind. Nor is one left by any other failed open
+    ///   (a data file that is not LMDB's, damaged pages), unless another process has the environment open by then.
     ///
     /// The corresponding C functions are `mdb_env_create` and `mdb_env_open`.
     public init(path: String, options: EnvironmentOptions = .init()) throws(LMDBError) {
@@ -60,6 +61,12 @@ public final class Environment: @unchecked Sendable {
         var env: OpaquePointer?
         try check(mdb_env_create(&env), "mdb_env_create")
         guard let env else { throw LMDBError(code: .outOfMemory, operation: "mdb_env_create") }
+        // An open that fails (a data file that is not LMDB's, damaged pages) removes the lock file it created, unless
+        // another process has the environment open by then: a failed read leaves the directory as it found it.
+        let lockFileWasMissing = access(path + "/lock.mdb", F_OK) != 0
+        func removeCreatedLockFile() {
+            if lockFileWasMissing { _ = Self.removeUnusedFiles(["lock.mdb"], in: path) }
+        }
         do {
             try check(mdb_env_set_maxreaders(env, options.maxReaders), "mdb_env_set_maxreaders")
             try check(mdb_env_set_maxdbs(env, MDB_dbi(options.maxDatabases)), "mdb_env_set_maxdbs")
@@ -86,6 +93,7 @@ public final class Environment: @unchecked Sendable {
             }
         } catch {
             mdb_env_close(env)
+            removeCreatedLockFile()
             throw error
         }
         do {
@@ -93,6 +101,7 @@ public final class Environment: @unchecked Sendable {
         } catch {
             mdb_env_close(env)
             if let openIdentity { OpenEnvironments.released(openIdentity) }
+            removeCreatedLockFile()
             throw error
         }
         self.pointer = env
