@@ -502,6 +502,7 @@ public final class EventStore: @unchecked Sendable {
 
     func prepare(_ events: [NewEvent], allowEmpty: Bool = false) throws(AnnalsError) -> Prepared {
         guard writer != nil else { throw .invalidArgument("the store was opened read-only") }
+        guard !isClosed else { throw .closed }
         guard !events.isEmpty || allowEmpty else { throw .invalidArgument("an append needs at least one event") }
         return Prepared(events: try PreparedEvent.prepareAll(events, now: currentTimeMilliseconds()))
     }
@@ -511,6 +512,13 @@ public final class EventStore: @unchecked Sendable {
         condition: AppendCondition? = nil,
         _ completion: @escaping @Sendable (Result<[AppendReceipt], AnnalsError>) -> Void
     ) {
+        // Refused from the moment `close()` begins, not only once it stops the writer: it first waits for the
+        // background work (a training, a snapshot) to end, and an append committed meanwhile would be acknowledged
+        // after the store's subscriptions and reads had already ended with `closed`.
+        guard !isClosed else {
+            completion(.failure(.closed))
+            return
+        }
         writer!.submit(
             .append(
                 AppendRequest(

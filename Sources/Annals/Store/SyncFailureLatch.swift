@@ -43,6 +43,11 @@ final class SyncFailureLatch: @unchecked Sendable {
         do {
             try environment.sync()
         } catch {
+            // The store closed under this call (its writer made the last sync): nothing failed to reach the disk.
+            if error.code == .environmentClosed {
+                lock.withLock { _ = end(token) }
+                throw .closed
+            }
             let latched = record(error, durable: durable())
             lock.withLock { _ = end(token) }
             throw latched
