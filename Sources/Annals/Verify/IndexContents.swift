@@ -4,22 +4,28 @@ import LMDB
 /// log can be compared without keeping every entry: per index and symbol a count and an order-independent digest of
 /// the offsets, for `ids` the same over (id, offset, version), and every target's version.
 struct IndexContents {
-    /// A count of entries and a digest of them that does not depend on their order.
+    /// A count of entries and a digest of them that does not depend on their order: the wrapping sum of a keyed
+    /// hash of each entry.
+    ///
+    /// The hash is `Hasher`'s (SipHash-1-3), whose key is drawn at random for each process: both sides of a
+    /// comparison are summed in one run, and someone who edits a store cannot know the key that run will use. With a
+    /// fixed function (SplitMix64's finalizer, before), sums are linear in the hashes, so an edit could swap offsets
+    /// of a list for others whose hashes add up to the same (a generalized birthday search takes seconds) and pass
+    /// `verify --indexes`. A process started with `SWIFT_DETERMINISTIC_HASHING` set uses a fixed key, and loses this.
     struct Digest: Equatable {
         var count: UInt64 = 0
         var sum: UInt64 = 0
 
         mutating func add(_ value: UInt64) {
             count += 1
-            sum &+= Self.mix(value)
+            sum &+= Self.hash(value)
         }
 
-        /// SplitMix64's finalizer: nearby offsets give unrelated values, so that different sets rarely sum alike.
-        static func mix(_ value: UInt64) -> UInt64 {
-            var z = value &+ 0x9E37_79B9_7F4A_7C15
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
+        /// The keyed hash of one entry.
+        static func hash(_ value: UInt64) -> UInt64 {
+            var hasher = Hasher()
+            hasher.combine(value)
+            return UInt64(UInt(bitPattern: hasher.finalize()))
         }
     }
 
@@ -180,11 +186,13 @@ struct IndexContents {
         }
     }
 
-    /// The digest input of one `ids` entry.
+    /// The digest input of one `ids` entry: the keyed hash of its id, offset and version together.
     private static func identity(_ id: UnsafeRawBufferPointer, _ offset: UInt64, _ version: UInt64) -> UInt64 {
-        let high = id.loadUnaligned(fromByteOffset: 0, as: UInt64.self)
-        let low = id.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
-        return Digest.mix(high ^ Digest.mix(low ^ Digest.mix(offset ^ Digest.mix(version))))
+        var hasher = Hasher()
+        hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: id.prefix(16)))
+        hasher.combine(offset)
+        hasher.combine(version)
+        return UInt64(UInt(bitPattern: hasher.finalize()))
     }
 
     /// The symbols of `kind` whose entries differ between these contents and `other`, in byte order.
