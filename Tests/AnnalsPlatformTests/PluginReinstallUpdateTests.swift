@@ -54,4 +54,34 @@ struct PluginReinstallUpdateTests {
             }
         }
     }
+
+    @Test(
+        "an install that moves an installed plugin grants like an update: a new dependency's permissions need --grant")
+    func reinstallNeedsGrantsForNewDependencies() async throws {
+        try await withPlatform { platform, directory in
+            let manifest = try writeManifest(
+                ["app": ["1.0.0": [:], "1.1.0": ["leaky": "^1.0.0"]], "leaky": ["1.0.0": [:]]],
+                permissions: ["leaky": ["1.0.0": ["secrets.read:DB_PASSWORD"]]], to: directory)
+            _ = try await platform.sync(RegistrySource(manifest), scope: .global, actorId: "ops")
+            _ = try await platform.install("app", range: "1.0.0", organization: "acme", actorId: "ana")
+            let head = try platform.store.head().offset
+            for dryRun in [true, false] {
+                await #expect {
+                    try await platform.install(
+                        "app", range: "1.1.0", organization: "acme", actorId: "ana", dryRun: dryRun)
+                } throws: { error in
+                    guard case PlatformError.permissionsNotGranted(let plugin, _, let permissions) = error else {
+                        return false
+                    }
+                    return plugin == "leaky" && permissions == ["secrets.read:DB_PASSWORD"]
+                }
+            }
+            #expect(try platform.store.head().offset == head, "nothing was written")
+            let plan = try await platform.install(
+                "app", range: "1.1.0", organization: "acme", grants: ["secrets.read:DB_PASSWORD"], actorId: "ana")
+            #expect(plan.steps.first { $0.name == "leaky" }?.newGrants == ["secrets.read:DB_PASSWORD"])
+            let leaky = try #require(try platform.installs(organization: "acme").first { $0.name == "leaky" })
+            #expect(leaky.grants == ["secrets.read:DB_PASSWORD"])
+        }
+    }
 }

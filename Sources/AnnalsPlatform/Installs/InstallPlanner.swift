@@ -22,8 +22,9 @@ struct InstallPlanner {
     /// Whether changing the version of an installed plugin needs its new permissions granted explicitly; a first
     /// install grants what the plugin asks for, unless ``newInstallsNeedGrants``.
     var upgradesNeedGrants = true
-    /// Whether a plugin this operation installs anew (a dependency an update pulls in) needs its permissions granted
-    /// explicitly: an update must not grant, through a new dependency, what it would have to ask for itself.
+    /// Whether a plugin this operation installs anew (a dependency an update, or an install of an installed plugin,
+    /// pulls in) needs its permissions granted explicitly: an update must not grant, through a new dependency, what
+    /// it would have to ask for itself.
     var newInstallsNeedGrants = false
     /// Whether the install named to ``plan(actorId:recordUpdateOf:)`` records the update only when its own version
     /// changes (an install of an installed plugin), not for any change (an update).

@@ -6,16 +6,19 @@ extension PluginPlatform {
     ///
     /// The organization's whole graph is resolved (npm semver semantics, newest satisfying versions). Plugins are
     /// installed in topological order; dependencies already installed at a satisfying version are kept. A first
-    /// install grants the permissions the plugin asks for (listed in the plan's steps); an installed dependency that
-    /// the resolution moves to a version asking for more needs those granted with `grants`.
+    /// install grants the permissions the plugin and its new dependencies ask for (listed in the plan's steps); an
+    /// installed dependency that the resolution moves to a version asking for more needs those granted with
+    /// `grants`, and so does, in an install of a plugin already installed, a dependency it installs anew (as in
+    /// ``update(_:range:organization:grants:actorId:dryRun:)``).
     /// - Parameters:
     ///   - name: The plugin's name.
     ///   - range: A version range (`^1.2.0`, `~0.3`, `>=2 <3`) or dist-tag (`latest`, `alpha`); by default the
     ///     `latest` version with npm's caret (`^1.4.0`).
     ///   - organization: Where to install.
-    ///   - grants: Permissions granted to installed dependencies whose new versions ask for more. Each must be asked
-    ///     for by some plugin the organization has after the install, or the install is refused with
-    ///     ``PlatformError/invalidArgument(_:)`` naming it and what the plugins ask for.
+    ///   - grants: Permissions granted to installed plugins whose new versions ask for more, and, when `name` is
+    ///     installed already, to the dependencies the install adds. Each must be asked for by some plugin the
+    ///     organization has after the install, or the install is refused with ``PlatformError/invalidArgument(_:)``
+    ///     naming it and what the plugins ask for.
     ///   - actorId: Who installs.
     ///   - dryRun: Plan only; append nothing.
     /// An install of a plugin already installed in `organization` that changes its version (`install NAME` again,
@@ -46,6 +49,10 @@ extension PluginPlatform {
         // `rollback` returns to where it was.
         planner.updateNeedsNewVersion = true
         let recorded = state.installs[name] == nil ? nil : name
+        // It grants like an update too: a dependency it installs anew needs its permissions given with `grants`
+        // (else the same install with `update` would be refused, and this one would grant them silently). Only a
+        // first install grants what the plugin and its new dependencies ask for.
+        planner.newInstallsNeedGrants = recorded != nil
         return try await apply(planner.plan(actorId: actorId, recordUpdateOf: recorded), from: state, dryRun: dryRun)
     }
 
