@@ -21,8 +21,7 @@ struct ConcurrentPlanTests {
             let manifest = try writeManifest(
                 ["b": ["1.2.0": [:], "2.0.0": [:]], "d": ["1.0.0": ["b": "^1.0.0"]]], to: directory)
             _ = try await platform.sync(RegistrySource(manifest), scope: .global, actorId: "ops")
-            _ = try await platform.install("b", range: "1.2.0", organization: "acme", actorId: "ana")
-            _ = try await platform.install("b", range: ">=1.0.0", organization: "acme", actorId: "ana")
+            _ = try await platform.install("b", range: "^1.0.0", organization: "acme", actorId: "ana")
             // Installing d is planned from this state: it keeps b 1.2.0 (no event on b's stream).
             let state = try OrganizationState.read("acme", store: platform.store)
             var planner = InstallPlanner(state: state, operation: "install", request: "install d@^1.0.0")

@@ -84,4 +84,16 @@ struct PluginReinstallUpdateTests {
             #expect(leaky.grants == ["secrets.read:DB_PASSWORD"])
         }
     }
+
+    @Test("install NAME@RANGE moves an installed plugin to the newest version in RANGE, not the one it has")
+    func reinstallMovesToTheNewestInRange() async throws {
+        try await withPlatform { platform, directory in
+            let manifest = try writeManifest(["feed": ["1.0.0": [:], "1.1.0": [:]]], to: directory)
+            _ = try await platform.sync(RegistrySource(manifest), scope: .global, actorId: "ops")
+            _ = try await platform.install("feed", range: "1.0.0", organization: "acme", actorId: "ana")
+            let plan = try await platform.install("feed", range: "^1.0.0", organization: "acme", actorId: "ana")
+            #expect(plan.steps.map(\.action) == [.upgrade])
+            #expect(try installs(platform) == ["feed@1.1.0 requested=^1.0.0"])
+        }
+    }
 }

@@ -12,7 +12,7 @@ struct InstallPlanner {
     let state: OrganizationState
     /// The explicit requirements after the change, by name.
     var requested: [String: VersionRange]
-    /// Plugins whose installed version should not be preferred (the ones being updated).
+    /// Plugins whose installed version should not be preferred (the one being updated, or installed again).
     var unlocked: Set<String> = []
     /// Requirements that steer this resolution only and are not recorded as the organization's request (the
     /// target of an update of a plugin installed as a dependency).

@@ -21,8 +21,9 @@ extension PluginPlatform {
     ///     naming it and what the plugins ask for.
     ///   - actorId: Who installs.
     ///   - dryRun: Plan only; append nothing.
-    /// An install of a plugin already installed in `organization` that changes its version (`install NAME` again,
-    /// moving it to `^latest`, or to another range) is recorded like an update (``PluginInstall/lastUpdate``: the
+    /// An install of a plugin already installed in `organization` moves it to the newest version in the range that
+    /// the organization's other requirements allow (`install NAME` again moves it to the newest in `^latest`), as an
+    /// update would. One that changes its version is recorded like an update (``PluginInstall/lastUpdate``: the
     /// offset and version it came from, and every install it changed), so
     /// ``rollback(_:organization:to:actorId:dryRun:)`` returns to where it was; one that keeps the version (only the
     /// request changes, or nothing) records no update and keeps the last one.
@@ -43,6 +44,9 @@ extension PluginPlatform {
         let requestedRange = try self.range(range, of: name, in: state)
         var planner = InstallPlanner(state: state, operation: "install", request: "install \(name)@\(requestedRange)")
         planner.requested[name] = requestedRange
+        // Installing an installed plugin again moves it to the newest version in the range (within what its
+        // dependents allow), so its installed version is not preferred; the other installs' are.
+        planner.unlocked = [name]
         planner.upgradesNeedGrants = true
         planner.grants = Set(grants)
         // Installing an installed plugin again is an update when it changes its version: recorded like one, so
