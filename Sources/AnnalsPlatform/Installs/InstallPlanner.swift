@@ -127,6 +127,7 @@ struct InstallPlanner {
                 break
             }
         }
+        try checkNoPinnedRemoval(resolution)
         try checkGrantsAsked(resolution)
         // The first plugin (in install order: dependencies first) with its own permissions; the next run names the
         // next one.
@@ -169,6 +170,16 @@ struct InstallPlanner {
         let edges = edgeEvents(resolution, builder) + subscriptionEvents(resolution, builder)
         let events = creations + updates + edges + removals
         return InstallPlan(organization: org, request: request, steps: steps, events: events, offset: nil)
+    }
+
+    /// Refuses a resolution that leaves out a pinned install (nothing requires it any more): a pinned install is
+    /// locked, so an install or update that would remove it is refused like an update of it, naming it, until it is
+    /// unpinned.
+    private func checkNoPinnedRemoval(_ resolution: Resolution) throws(PlatformError) {
+        let removed = state.installs.values.filter { $0.pinned && resolution.versions[$0.name] == nil }
+        if let pinned = removed.min(by: { $0.name < $1.name }) {
+            throw .pinned(plugin: pinned.name, version: pinned.version.description)
+        }
     }
 
     /// Refuses a granted permission that no release of the resolution asks for: it would grant nothing (an install

@@ -15,7 +15,8 @@ struct PluginInstallCommand: ParsableCommand {
             permissions they ask for (listed as newGrants); an installed dependency moved to a version that asks \
             for more needs each new one granted with --grant (exit code 11 otherwise); a --grant that no plugin \
             of the organization asks for is refused (exit code 2), naming what they ask for. Exit code 10 with an \
-            explanation when the requirements clash (which ones, why, and how to fix it), 4 for an unknown plugin.
+            explanation when the requirements clash (which ones, why, and how to fix it), 4 for an unknown plugin, \
+            12 when a pinned install would be removed (nothing would require it any more).
             Examples: annals plugin install @elizaos/plugin-sql --group acme; annals plugin install \
             price-feed@^1.0.0 --group acme --dry-run
             """)
@@ -69,7 +70,8 @@ struct PluginUpdate: ParsableCommand {
             Records the offset and version it updated from (what `plugin rollback` returns to). A version that \
             asks for more permissions, or a dependency the update installs anew, needs each new permission granted \
             with --grant (exit code 11 otherwise), and a --grant no plugin asks for is refused (exit code 2); a \
-            pinned plugin is refused (exit code 12). Output as for install.
+            pinned plugin, or an update that would remove a pinned install, is refused (exit code 12). Output as \
+            for install.
             Example: annals plugin update price-feed --group acme --grant secrets.read:PRICE_API_KEY
             """)
 
