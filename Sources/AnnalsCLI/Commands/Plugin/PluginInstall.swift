@@ -11,12 +11,15 @@ struct PluginInstallCommand: ParsableCommand {
             Resolves the organization's whole graph with npm semver semantics (newest satisfying versions) and \
             installs in topological order; dependencies already installed at a satisfying version are kept. \
             Prints one JSON line per step ({"name","action","from","to","reasons","newGrants"}), then a summary \
-            ({"group","request","steps","events","offset"}). The plugin and new dependencies are granted the \
-            permissions they ask for (listed as newGrants); an installed dependency moved to a version that asks \
-            for more needs each new one granted with --grant (exit code 11 otherwise); a --grant that no plugin \
-            of the organization asks for is refused (exit code 2), naming what they ask for. Exit code 10 with an \
-            explanation when the requirements clash (which ones, why, and how to fix it), 4 for an unknown plugin, \
-            12 when a pinned install would be removed (nothing would require it any more).
+            ({"group","request","steps","events","offset"}). A first install grants the plugin and its new \
+            dependencies the permissions they ask for (listed as newGrants); an installed plugin moved to a version \
+            that asks for more needs each new one granted with --grant (exit code 11 otherwise). Installing an \
+            installed plugin again moves it to the newest version in the range and is recorded like an update, \
+            and grants like one: a dependency it adds needs its permissions given with --grant too (exit code 11 \
+            otherwise). A --grant that no plugin of the organization asks for is refused (exit code 2), naming \
+            what they ask for. Exit code 10 with an explanation when the requirements clash (which ones, why, and \
+            how to fix it), 4 for an unknown plugin, 12 when a pinned install would be removed (nothing would \
+            require it any more).
             Examples: annals plugin install @elizaos/plugin-sql --group acme; annals plugin install \
             price-feed@^1.0.0 --group acme --dry-run
             """)
