@@ -133,4 +133,25 @@ struct ConcurrentPlanTests {
             _ = try await platform.appendBatch([unrelated], plannedAt: planned, groups: ["global"])
         }
     }
+
+    @Test("a state that keeps changing while it is read is a conflict (exit 3), after every attempt, not bad input")
+    func stateThatKeepsChangingIsAConflict() async throws {
+        try await withPlatform { platform, directory in
+            let manifest = try writeManifest(["b": ["1.0.0": [:]]], to: directory)
+            _ = try await platform.sync(RegistrySource(manifest), scope: .global, actorId: "ops")
+            var attempts = 0
+            do {
+                _ = try OrganizationState.read("acme", store: platform.store) {
+                    attempts += 1
+                    _ = try platform.store.appendAndWait([NewEvent(type: "note.saved", groupId: "acme", metadata: [:])])
+                }
+                Issue.record("a state read while the store kept changing was returned")
+            } catch {
+                #expect(isConflict(error), "\(error)")
+            }
+            #expect(attempts == OrganizationState.readAttempts)
+            // Once the store stops changing, the next read succeeds.
+            #expect(try OrganizationState.read("acme", store: platform.store).offset == platform.store.head().offset)
+        }
+    }
 }

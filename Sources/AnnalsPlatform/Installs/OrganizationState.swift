@@ -115,10 +115,20 @@ struct OrganizationState {
                 \.id))
     }
 
+    /// How many times ``read(_:store:afterRead:)`` reads the state before it gives up on a store that keeps changing.
+    static let readAttempts = 8
+
     /// Reads a consistent state and the installs' stream versions: retried until no event was appended between
     /// the two reads, so that `expectedVersion` on the plan's events catches any concurrent change.
-    static func read(_ organization: String, store: EventStore) throws(PlatformError) -> OrganizationState {
-        for _ in 0..<8 {
+    /// - Parameter afterRead: Called after each attempt's reads, before the log head is checked, for tests to append
+    ///   meanwhile.
+    /// - Throws: ``PlatformError/store(_:)`` with ``AnnalsError/conflictingAppend(offset:plannedAt:)`` (a conflict,
+    ///   exit code 3: run the operation again) when an event was appended during each of ``readAttempts`` attempts.
+    static func read(
+        _ organization: String, store: EventStore, afterRead: (() throws -> Void)? = nil
+    ) throws(PlatformError) -> OrganizationState {
+        var overtaken: (offset: UInt64, plannedAt: UInt64) = (0, 0)
+        for _ in 0..<readAttempts {
             do {
                 var state = try store.read { try OrganizationState(organization: organization, $0) }
                 for install in state.installs.values {
@@ -130,12 +140,16 @@ struct OrganizationState {
                     let version = try store.version(of: id)
                     if version > 0 { state.streamVersions[id] = version }
                 }
-                if try store.head().offset == state.offset { return state }
+                try afterRead?()
+                let head = try store.head().offset
+                if head == state.offset { return state }
+                overtaken = (head, state.offset)
             } catch {
                 throw PlatformError(error)
             }
         }
-        throw .store(.invalidArgument("the store kept changing while the plan was read; try again"))
+        // The state kept changing while it was read: a conflict, like a plan whose basis changed before its append.
+        throw .store(.conflictingAppend(offset: overtaken.offset, plannedAt: overtaken.plannedAt))
     }
 
     /// The install of `name`, or a not-found error naming the organization.
