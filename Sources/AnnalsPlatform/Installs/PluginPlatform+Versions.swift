@@ -259,6 +259,8 @@ extension PluginPlatform {
     /// moved out of that range since (or is gone).
     /// So does one that removes, or moves out of its range, another covered install the organization asked for
     /// (an explicit install made since the target, such as a dependency the update removed and installed again).
+    /// A range holds a version as the resolver reads it (npm's prerelease rule: a prerelease only when a comparator
+    /// names a prerelease of the same release), so a rollback never leaves a requirement the next resolution fails on.
     private func checkNothingElseBreaks(
         _ plan: RollbackPlan, covering ids: Set<String>, rolledBack: PluginInstall, _ state: OrganizationState,
         requiresThen: [String: [Connection]]
@@ -281,7 +283,7 @@ extension PluginPlatform {
             let asked = "\(state.organization) asked for \(install.name) \(range)"
             if removed.contains(install.thingId) {
                 problems.append("\(asked), which the rollback would remove")
-            } else if let version = restored[install.thingId], !range.contains(version, includePrerelease: true) {
+            } else if let version = restored[install.thingId], !range.contains(version) {
                 problems.append("\(asked), but the rollback returns it to \(version)")
             }
         }
@@ -309,7 +311,7 @@ extension PluginPlatform {
                 if removed.contains(edge.toId) {
                     problems.append("\(dependent) requires \(dependency), which the rollback would remove")
                 } else if let version = restored[edge.toId], let range,
-                    !range.contains(version, includePrerelease: true)
+                    !range.contains(version)
                 {
                     problems.append(
                         "\(dependent) requires \(dependency) \(range), but the rollback returns it to \(version)")
@@ -327,7 +329,7 @@ extension PluginPlatform {
                     continue
                 }
                 if let range = edge.properties["range"]?.stringValue.flatMap({ try? VersionRange(parsing: $0) }),
-                    !range.contains(installed.version, includePrerelease: true)
+                    !range.contains(installed.version)
                 {
                     problems.append(
                         "\(dependent) requires \(dependency) \(range), but it is at \(installed.version) now")
