@@ -68,7 +68,12 @@ struct InstallPlanner {
             let explicitRange = transient.contains(package.name) ? existing?.requested : requested[package.name]
             let id = PlatformIDs.install(package.name, organization: org)
             let alreadyGranted = Set(existing?.grants ?? [])
-            let newGrants = release.permissions.filter { !alreadyGranted.contains($0) }
+            let sameVersion = existing?.version == package.version
+            // An install that keeps its version is granted nothing it was not granted before, except with `grants`:
+            // its release may ask for more than it holds (a rollback never grants what was not granted then or since).
+            let newGrants = release.permissions.filter {
+                !alreadyGranted.contains($0) && (!sameVersion || grants.contains($0))
+            }
             var install =
                 existing
                 ?? PluginInstall(
@@ -76,11 +81,11 @@ struct InstallPlanner {
                     requested: explicitRange, grants: [])
             install.version = package.version
             install.requested = explicitRange
-            install.grants = alreadyGranted.union(release.permissions).sorted()
+            install.grants = alreadyGranted.union(newGrants).sorted()
             let action: InstallPlan.Step.Action
             if let existing {
-                if existing.version == package.version {
-                    action = existing.requested == explicitRange ? .keep : .reconfigure
+                if sameVersion {
+                    action = existing.requested == explicitRange && newGrants.isEmpty ? .keep : .reconfigure
                 } else {
                     action = package.version > existing.version ? .upgrade : .downgrade
                     let ungranted = newGrants.filter { !grants.contains($0) }
@@ -98,7 +103,7 @@ struct InstallPlanner {
             steps.append(
                 InstallPlan.Step(
                     name: package.name, from: existing?.version, to: package.version, action: action, reasons: reasons,
-                    newGrants: action == .keep || action == .reconfigure ? [] : newGrants))
+                    newGrants: newGrants))
             newInstalls[package.name] = install
             switch action {
             case .install:
