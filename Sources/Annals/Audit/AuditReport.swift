@@ -4,8 +4,9 @@
 /// where it was produced.
 public struct AuditReport: Sendable, Hashable {
     /// The head when the audit started: the report covers the log prefix ending there. For a head that does not
-    /// check out, the end of the range checked with the hash the chain computes there; `nil` when damage since the
-    /// checkpoint before it leaves that hash unknown (the range still ends at ``query``'s `to`).
+    /// check out, the end of the range checked with the hash the chain computes there
+    /// (``VerificationReport/lastHash``); `nil` when that record, or one since the checkpoint before it, cannot be
+    /// read, which leaves that hash unknown (the range still ends at ``query``'s `to`).
     public var anchor: LogHead?
     /// The filters applied (the offset range is clamped to the anchor).
     public var query: EventQuery

@@ -8,8 +8,10 @@ public struct VerificationReport: Sendable, Hashable {
     public var to: UInt64
     /// How many records were read and checked.
     public var recordsChecked: UInt64
-    /// The chain hash of the last record checked, recomputed along the chain (the genesis hash when the range was
-    /// empty), or `nil` when damage before it, since the last checkpoint, left it unknown.
+    /// The chain hash of the last record checked, recomputed from its payload along the chain (the genesis hash when
+    /// the range was empty), or `nil` when it could not be: that record's header or payload cannot be read, the
+    /// range's last offsets are missing, or damage before it, since the checkpoint before it, left the chain unknown.
+    /// Never a hash a record stores: for a checkpoint whose stored hash differs, the recomputed one.
     public var lastHash: ChainHash?
     /// The problems, in log order (at most ``EventStore/maximumReportedProblems``).
     public var problems: [VerificationProblem]

@@ -90,6 +90,8 @@ extension EventStore {
                 if done { break }
             }
             if state.expected <= last {
+                // The range's last records are missing: the chain reaches no hash at its end.
+                report.lastHash = nil
                 report.add(
                     VerificationProblem(
                         offset: state.expected, kind: .missing,
@@ -97,7 +99,7 @@ extension EventStore {
             }
             // A store written before format 3 has no head hash in meta; its head record carries its whole hash.
             // After a broken tag at the head itself, the recomputed hash is the diverged one: already reported.
-            if last == head, head > 0, !state.suspect, let computed = state.previousHash, let storedHeadHash {
+            if last == head, head > 0, !state.suspect, let computed = report.lastHash, let storedHeadHash {
                 checkHeadHash(computed, stored: storedHeadHash, head: head, report: &report)
             }
             if last == head { for problem in trailingKeys { report.add(problem) } }
@@ -203,6 +205,8 @@ extension EventStore {
         _ offset: UInt64, _ record: UnsafeRawBufferPointer, _ txn: borrowing Transaction, decoder: RecordDecoder,
         state: inout ChainState, report: inout VerificationReport, visit: ((RecordedEvent) -> Void)?
     ) {
+        // Until this record's hash is recomputed from its payload: a hash it stores is not taken as the last one.
+        report.lastHash = nil
         let header: RecordHeader
         do {
             header = try RecordHeader.read(record)
@@ -216,7 +220,6 @@ extension EventStore {
         // Until the payload is read, the chain is known only if the header carries the whole hash.
         state.previousHash = header.link.hash
         state.suspect = false
-        report.lastHash = header.link.hash
         do throws(RecordFormatError) {
             try decoder.withPayload(record, txn) { _, payload in
                 do throws(RecordFormatError) {
@@ -251,6 +254,9 @@ extension EventStore {
     /// tag that differs is reported and the chain goes on from the recomputed hash: if only the tag was damaged,
     /// the next record's tag matches again; if it does not, the chain had diverged (this record's payload was
     /// changed), and links go unchecked, unreported, until the next checkpoint.
+    ///
+    /// The report's last hash is the recomputed one, also when a stored whole hash differs from it; none while links
+    /// go unchecked.
     private func link(
         _ offset: UInt64, _ header: RecordHeader, computed: ChainHash, suspect: Bool, _ state: inout ChainState,
         _ report: inout VerificationReport
@@ -260,7 +266,6 @@ extension EventStore {
             report.lastHash = computed
             return
         }
-        defer { report.lastHash = state.previousHash }
         // The chain had diverged already; a checkpoint's whole hash resynchronizes it, a tag cannot. The break before
         // says so: a damaged tag alone would have let this link hold, so the records up to the checkpoint are not
         // proven (this one may have been changed too).
@@ -290,6 +295,7 @@ extension EventStore {
             state.previousHash = computed
             state.suspect = true
         }
+        report.lastHash = computed
     }
 
     /// Checks the head's whole hash in `meta` (`chain.head`) against the hash recomputed along the chain.
