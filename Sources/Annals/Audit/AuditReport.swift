@@ -1,3 +1,5 @@
+import LMDB
+
 /// Who did what, and when, over a range of the log, anchored to the head it was computed from.
 ///
 /// The same log and arguments give the same report, byte for byte (``json``): nothing in it depends on when or
@@ -114,9 +116,27 @@ public struct AuditReport: Sendable, Hashable {
     }
 }
 
+extension AuditReport {
+    /// The report on a store whose pages on the way to the head are damaged: those pages as problems, no anchor, no
+    /// record read (the range ends at 0, as a verification that read none says).
+    init(damagedPages damage: [StructureProblem], query: EventQuery) {
+        var bounded = query
+        bounded.to = 0
+        bounded.limit = nil
+        bounded.reverse = false
+        self.init(
+            anchor: nil, query: bounded, verification: .init(damagedPages: damage, from: query.from), events: 0,
+            actors: [], types: [:], failures: [])
+    }
+}
+
 extension EventStore {
     /// Audits the events matching `query`: counts per actor and type, failed actions, and a chain verification of
     /// the offset range, all anchored to the head at the start.
+    ///
+    /// Damaged pages on the way to the head (the path to the last record, `meta`, `dictionaries`, the records since
+    /// the checkpoint before the head) are reported as ``VerificationProblem/Kind/structure`` problems, with no
+    /// anchor and no record read.
     public func audit(_ query: EventQuery = EventQuery()) throws(AnnalsError) -> AuditReport {
         // A head that does not check out (a tail cut off, a meta head hash that disagrees, a malformed last key) is
         // damage the verification below reports: the audit still runs, anchored afterwards to the end of the range
@@ -126,9 +146,11 @@ extension EventStore {
             anchor = try checkedHead()
         } catch .corruptRecord {
         } catch .storage(let failure) where failure.code == .corrupted {
-            // Damaged pages below the records before the head: the verification reports them; the head is read
-            // without the records before it.
-            anchor = try? head()
+            // Damaged pages on the way to the head: LMDB would follow them (and may crash), so nothing is read
+            // through them; the report names them, as `verify` does, and is anchored nowhere.
+            let damage = try headPageDamage()
+            guard !damage.isEmpty else { throw .storage(failure) }
+            return AuditReport(damagedPages: damage, query: query)
         }
         // Checked against the head the audit is anchored to: `verify` reads the head again, after appends may have
         // reached `from`.

@@ -41,6 +41,15 @@ public struct VerificationReport: Sendable, Hashable {
     }
 }
 
+extension VerificationReport {
+    /// The report for a store whose pages are damaged: those problems (up to
+    /// ``EventStore/maximumReportedProblems``), and no record read.
+    init(damagedPages damage: [StructureProblem], from: UInt64) {
+        self.init(from: from, to: 0, recordsChecked: 0, lastHash: nil, problems: [], anchorMatched: nil)
+        for problem in damage { add(VerificationProblem(damagedPage: problem)) }
+    }
+}
+
 /// One thing wrong with the log, at one offset.
 public struct VerificationProblem: Sendable, Hashable, CustomStringConvertible {
     /// What kind of damage.

@@ -44,7 +44,7 @@ extension EventStore {
             let damage = try environment.checkStructure(
                 of: schema.recordDatabases.map(\.name), limitingTo: logRanges(offsets),
                 includingFreeList: from == 1 && to == nil)
-            if !damage.isEmpty { return structureReport(damage, from: from) }
+            if !damage.isEmpty { return VerificationReport(damagedPages: damage, from: from) }
             var strayKeys: [VerificationProblem] = []
             var trailingKeys: [VerificationProblem] = []
             let (head, storedHeadHash, chainStart) = try environment.read {
@@ -142,14 +142,6 @@ extension EventStore {
             }
             return problems
         }
-    }
-
-    /// The report for a store whose pages are damaged: those problems, and no record read.
-    private func structureReport(_ damage: [StructureProblem], from: UInt64) -> VerificationReport {
-        var report = VerificationReport(
-            from: from, to: 0, recordsChecked: 0, lastHash: nil, problems: [], anchorMatched: nil)
-        for problem in damage { report.add(VerificationProblem(damagedPage: problem)) }
-        return report
     }
 
     private struct ChainState {
