@@ -141,6 +141,15 @@ extension Transaction {
         }
     }
 
+    /// How many of the first records were written before store format 3, with whole-hash headers and without
+    /// `chain.head`: all (through `head`) of a format 2 store opened read-only, those before the upgrade of an
+    /// upgraded one, none of a format 3 store. Every record after them was appended by a commit that wrote
+    /// `chain.head`.
+    func wholeHashRecords(_ schema: StoreSchema, head: UInt64) throws -> UInt64 {
+        if try metaU64(schema, MetaKey.formatVersion) == StoreSchema.upgradableFormatVersion { return head }
+        return try metaU64(schema, MetaKey.upgradedAt) ?? 0
+    }
+
     /// Stores a big-endian u64 in `meta`.
     func setMetaU64(_ schema: StoreSchema, _ key: [UInt8], _ value: UInt64) throws {
         try put(schema.meta, key: key, value: value.bigEndianBytes)

@@ -99,7 +99,7 @@ extension EventStore {
                     payloadBytes: try txn.metaU64(schema, MetaKey.payloadBytes) ?? 0,
                     recordBytes: try txn.metaU64(schema, MetaKey.recordBytes) ?? 0,
                     headerBytes: RecordHeader.totalSize(
-                        ofRecords: head, wholeHashThrough: try wholeHashRecords(txn, head: head)),
+                        ofRecords: head, wholeHashThrough: try txn.wholeHashRecords(schema, head: head)),
                     usedBytes: info.usedBytes, mapSize: info.mapSize, pageSize: info.pageSize,
                     readersInUse: info.readersInUse, maximumReaders: info.maxReaders, databases: databases,
                     dictionaries: try registry.list(txn).map { .init(id: $0.id, size: $0.size) },
@@ -111,13 +111,5 @@ extension EventStore {
         } catch {
             throw AnnalsError(error)
         }
-    }
-
-    /// How many of the first records carry whole-hash headers because they were written before store format 3: all
-    /// (through `head`) of a format 2 store opened read-only, those before the upgrade of an upgraded one, none of a
-    /// format 3 store.
-    private func wholeHashRecords(_ txn: borrowing Transaction, head: UInt64) throws -> UInt64 {
-        if try txn.metaU64(schema, MetaKey.formatVersion) == StoreSchema.upgradableFormatVersion { return head }
-        return try txn.metaU64(schema, MetaKey.upgradedAt) ?? 0
     }
 }

@@ -47,8 +47,8 @@ extension EventStore {
             if !damage.isEmpty { return VerificationReport(damagedPages: damage, from: from) }
             var strayKeys: [VerificationProblem] = []
             var trailingKeys: [VerificationProblem] = []
-            let (head, storedHeadHash, chainStart) = try environment.read {
-                txn -> (UInt64, [UInt8]?, ChainHash?) in
+            let (head, storedHeadHash, headHashRequired, chainStart) = try environment.read {
+                txn -> (UInt64, [UInt8]?, Bool, ChainHash?) in
                 // Keys before offset 1 and after the last offset, which the offset-by-offset walk does not report;
                 // the head is the last 8-byte key.
                 strayKeys = try malformedKeysAtTheStart(txn, fromTheStart: from == 1)
@@ -69,8 +69,13 @@ extension EventStore {
                 }
                 // Read with the head: appends may move both on while the range is checked.
                 let storedHeadHash = try txn.get(schema.meta, key: MetaKey.chainHead)
+                // Every commit since store format 3 writes the head's hash: only a head written before it has none.
+                let headHashRequired = head > (try txn.wholeHashRecords(schema, head: head))
                 // Without a readable chain up to the record before the range, its first link cannot be checked.
-                return (head, storedHeadHash, try txn.recomputedChainHash(at: from - 1, schema, decoder: decoder))
+                return (
+                    head, storedHeadHash, headHashRequired,
+                    try txn.recomputedChainHash(at: from - 1, schema, decoder: decoder)
+                )
             }
             if from > head && head > 0 {
                 throw AnnalsError.invalidArgument("the range starts at offset \(from), after the last offset \(head)")
@@ -96,6 +101,13 @@ extension EventStore {
                     VerificationProblem(
                         offset: state.expected, kind: .missing,
                         detail: "offsets \(state.expected)…\(last) are missing from the end of the range"))
+            }
+            if last == head, head > 0, headHashRequired, storedHeadHash == nil {
+                report.add(
+                    VerificationProblem(
+                        offset: head, kind: .chainBreak,
+                        detail: "the head's hash is missing from meta (chain.head), which every append since store "
+                            + "format 3 writes: meta is damaged"))
             }
             // A store written before format 3 has no head hash in meta; its head record carries its whole hash.
             // After a broken tag at the head itself, the recomputed hash is the diverged one: already reported.
