@@ -219,6 +219,14 @@ extension EventStore {
             state.previousHash = nil
             return
         }
+        if RecordHeader.isCheckpoint(offset), header.link.hash == nil {
+            // The writer gives every checkpoint the whole hash, which ranges and anchors after it start from.
+            report.add(
+                VerificationProblem(
+                    offset: offset, kind: .header,
+                    detail: "a tagged (version 2) header at a checkpoint, where the writer writes the whole hash "
+                        + "(version 1): ranges and anchors after it cannot start from it"))
+        }
         let previous = state.previousHash
         let suspect = state.suspect
         // Until the payload is read, the chain is known only if the header carries the whole hash.
