@@ -45,38 +45,23 @@ extension EventStore {
                 of: schema.recordDatabases.map(\.name), limitingTo: logRanges(offsets),
                 includingFreeList: from == 1 && to == nil)
             if !damage.isEmpty { return VerificationReport(damagedPages: damage, from: from) }
-            var strayKeys: [VerificationProblem] = []
-            var trailingKeys: [VerificationProblem] = []
-            let (head, storedHeadHash, headHashRequired, chainStart) = try environment.read {
-                txn -> (UInt64, [UInt8]?, Bool, ChainHash?) in
+            let (ends, storedHeadHash, headHashRequired, chainStart) = try environment.read {
+                txn -> (LogEnds, [UInt8]?, Bool, ChainHash?) in
                 // Keys before offset 1 and after the last offset, which the offset-by-offset walk does not report;
                 // the head is the last 8-byte key.
-                strayKeys = try malformedKeysAtTheStart(txn, fromTheStart: from == 1)
-                let head = try txn.withCursor(schema.events) { cursor -> UInt64 in
-                    var entry = try cursor.get(.last)
-                    while let current = entry, !StoreSchema.isOffsetKey(current.key) {
-                        let what =
-                            current.key.count == 8
-                            ? "the key \(current.key.hexadecimal), an offset no log reaches,"
-                            : "a key of \(current.key.count) bytes (\(current.key.hexadecimal))"
-                        trailingKeys.insert(
-                            VerificationProblem(
-                                offset: 0, kind: .malformedKey, detail: what + " after the last offset"),
-                            at: 0)
-                        entry = try cursor.get(.previous)
-                    }
-                    return entry.map { UInt64(bigEndianBytes: $0.key) } ?? 0
-                }
+                let ends = try logEnds(txn, fromTheStart: from == 1)
+                let head = ends.head
                 // Read with the head: appends may move both on while the range is checked.
                 let storedHeadHash = try txn.get(schema.meta, key: MetaKey.chainHead)
                 // Every commit since store format 3 writes the head's hash: only a head written before it has none.
                 let headHashRequired = head > (try txn.wholeHashRecords(schema, head: head))
                 // Without a readable chain up to the record before the range, its first link cannot be checked.
                 return (
-                    head, storedHeadHash, headHashRequired,
+                    ends, storedHeadHash, headHashRequired,
                     try txn.recomputedChainHash(at: from - 1, schema, decoder: decoder)
                 )
             }
+            let head = ends.head
             if from > head && head > 0 {
                 throw AnnalsError.invalidArgument("the range starts at offset \(from), after the last offset \(head)")
             }
@@ -85,7 +70,7 @@ extension EventStore {
             let last = min(to ?? head, head)
             var report = VerificationReport(
                 from: from, to: last, recordsChecked: 0, lastHash: startHash, problems: [], anchorMatched: nil)
-            for problem in strayKeys { report.add(problem) }
+            for problem in ends.leadingKeys { report.add(problem) }
             var state = ChainState(expected: from, previousHash: startHash)
             while state.expected <= last {
                 let done = try environment.read { txn in
@@ -114,7 +99,7 @@ extension EventStore {
             if last == head, head > 0, !state.suspect, let computed = report.lastHash, let storedHeadHash {
                 checkHeadHash(computed, stored: storedHeadHash, head: head, report: &report)
             }
-            if last == head { for problem in trailingKeys { report.add(problem) } }
+            if last == head { for problem in ends.trailingKeys { report.add(problem) } }
             // An empty log whose meta still holds a head hash lost every record: nothing else would say so.
             if head == 0, let storedHeadHash, storedHeadHash.count == 32,
                 ChainHash(bytes: storedHeadHash) != .genesis
@@ -130,29 +115,6 @@ extension EventStore {
             return report
         } catch {
             throw AnnalsError(error)
-        }
-    }
-
-    /// The keys of `events` that are not offsets and that the walk from offset 1 never meets: with `fromTheStart`,
-    /// those sorting before offset 1 (shorter keys, offset 0).
-    private func malformedKeysAtTheStart(_ txn: borrowing Transaction, fromTheStart: Bool) throws
-        -> [VerificationProblem]
-    {
-        try txn.withCursor(schema.events) { cursor in
-            var problems: [VerificationProblem] = []
-            if fromTheStart {
-                var entry = try cursor.get(.first)
-                while let current = entry, current.key.count != 8 || UInt64(bigEndianBytes: current.key) == 0 {
-                    problems.append(
-                        VerificationProblem(
-                            offset: 0, kind: .malformedKey,
-                            detail: current.key.count == 8
-                                ? "a record under offset 0, before the first offset"
-                                : "a key of \(current.key.count) bytes (\(current.key.hexadecimal)) before offset 1"))
-                    entry = try cursor.get(.next)
-                }
-            }
-            return problems
         }
     }
 
