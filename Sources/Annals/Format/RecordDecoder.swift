@@ -44,7 +44,13 @@ final class RecordDecoder {
                 case .zstd:
                     return try decompressor.withDecompressed(stored, dictionary: nil, check)
                 case .zstdDictionary:
-                    let dictionary = try lookup(header.dictionaryID)
+                    let dictionary: ZstdDictionary
+                    do {
+                        dictionary = try lookup(header.dictionaryID)
+                    } catch AnnalsError.compression {
+                        // Stored, but zstd refuses it: the header names a dictionary no record can be read with.
+                        throw RecordFormatError.unloadableDictionary(header.dictionaryID)
+                    }
                     return try decompressor.withDecompressed(stored, dictionary: dictionary, check)
                 }
             }

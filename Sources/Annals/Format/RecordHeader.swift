@@ -134,6 +134,8 @@ enum RecordFormatError: Error, Equatable, CustomStringConvertible {
     case unknownCodec(UInt8)
     case dictionaryMismatch(PayloadCodec, UInt32)
     case unknownDictionary(UInt32)
+    /// The dictionary is stored, but zstd cannot load it (`ZSTD_createDDict` refuses its bytes).
+    case unloadableDictionary(UInt32)
     case decompressionFailed(String)
     case checksumMismatch(stored: UInt32, computed: UInt32)
     case malformedEnvelope(String)
@@ -146,6 +148,7 @@ enum RecordFormatError: Error, Equatable, CustomStringConvertible {
         case .unknownCodec(let c): "unknown codec \(c)"
         case .dictionaryMismatch(let codec, let id): "codec \(codec) does not match dictionary id \(id)"
         case .unknownDictionary(let id): "dictionary \(id) is missing"
+        case .unloadableDictionary(let id): "dictionary \(id) is stored, but zstd cannot load it"
         case .decompressionFailed(let message): "zstd decompression failed: \(message)"
         case .checksumMismatch(let stored, let computed):
             "CRC-32C mismatch: stored \(hex(stored)), computed \(hex(computed))"
