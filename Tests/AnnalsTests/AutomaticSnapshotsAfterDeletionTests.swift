@@ -3,9 +3,10 @@ import Testing
 
 @testable import Annals
 
-/// Automatic snapshots look the newest snapshot up again after snapshots were deleted (a prune, a rebuild's swap):
-/// with none left, the next append to a log an interval long takes one, instead of waiting an interval after the
-/// deleted one while every `state` and rollback replays from the start.
+/// Automatic snapshots look the newest usable snapshot up again after snapshots were deleted (a prune, a rebuild's
+/// swap): with none left, the next append to a log an interval long takes one, instead of waiting an interval after
+/// the deleted one while every `state` and rollback replays from the start. Snapshots reads cannot use (of an earlier
+/// version of a projection) do not count.
 @Suite struct AutomaticSnapshotsAfterDeletionTests {
     private static let interval = 100
 
@@ -50,10 +51,45 @@ import Testing
     }
 
     @Test func aRebuildThatDeletesEverySnapshotLetsTheNextAppendTakeOne() async throws {
-        try await withSnapshotsDeleted(by: { try $0.rebuild(["things"]) }) { store in
+        try await withSnapshotsDeleted(by: { _ = try $0.rebuild(["things"]) }) { store in
             try await appendOneByOne(store, 250..<252)
             let snapshots = try await awaitSnapshot(store)
             #expect(snapshots.first.map { $0.offset >= 250 && $0.offset <= 252 } == true, "\(snapshots)")
+        }
+    }
+
+    /// Snapshots of an earlier version of a projection are no use to reads: after the upgrade (and the rebuild of its
+    /// view), the next append takes one, rather than an interval after the newest old one.
+    @Test func snapshotsOfAnEarlierProjectionVersionDoNotHoldTheNextOneBack() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory + "/store"
+            func open(version: Int) throws -> EventStore {
+                try EventStore(
+                    path: path,
+                    options: StoreOptions(
+                        projections: OntologyProjections.standard + [TypeCounter(version: version)],
+                        snapshotInterval: Self.interval))
+            }
+            do {
+                let store = try open(version: 1)
+                defer { store.close() }
+                try await appendOneByOne(store, 0..<250)
+                try #require(!(try await awaitSnapshot(store)).isEmpty)
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            let store = try open(version: 2)
+            defer { store.close() }
+            let old = try store.snapshots().map(\.offset)
+            _ = try store.rebuild(["type-counts"])
+            try #require(try store.snapshots().map(\.offset) == old, "the rebuild keeps snapshots of version 1")
+            try await appendOneByOne(store, 250..<252)
+            let deadline = Date().addingTimeInterval(60)
+            var taken: [UInt64] = []
+            while taken.isEmpty && Date() < deadline {
+                taken = try store.snapshots().map(\.offset).filter { !old.contains($0) }
+                if taken.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            #expect(taken.first.map { $0 >= 250 && $0 <= 252 } == true, "old \(old), new \(taken)")
         }
     }
 

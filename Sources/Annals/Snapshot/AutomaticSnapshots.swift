@@ -3,7 +3,8 @@ import Foundation
 /// Takes a snapshot in the background each time ``StoreOptions/snapshotInterval`` events have been appended since
 /// the newest one. One at a time; a failure (such as a projection being rebuilt) waits for the next interval.
 ///
-/// The newest snapshot is looked up again before one is taken, and once more in the transaction that stores it:
+/// The newest snapshot reads could use (``EventStore/newestUsableSnapshot(in:)``: not a damaged one, nor one of an
+/// earlier version of a projection) is what counts. It is looked up again before one is taken, and once more in the transaction that stores it:
 /// another process appending to the store takes its own, and the writers of several processes must not each take
 /// one per interval. It is also looked up again every sixteenth of an interval (and at once after this process
 /// deleted snapshots): a rebuild's swap or a prune, in this process or another, may have deleted the newest ones,
@@ -29,12 +30,13 @@ final class AutomaticSnapshots: @unchecked Sendable {
         guard interval > 0, let store else { return }
         background.start(ifDue: { () -> Bool in
             if newest == nil || head < lookedUpAt || head - lookedUpAt >= max(interval / 16, 1) {
-                newest = (try? store.snapshotKeys().last) ?? 0
+                newest = (try? store.newestUsableSnapshot()) ?? 0
                 lookedUpAt = head
             }
             return Self.isDue(head: head, after: max(newest!, failedAt ?? 0), interval: interval)
         }) { [self] in
-            if let found = try? store.snapshotKeys().last, !Self.isDue(head: head, after: found, interval: interval) {
+            if let found = try? store.newestUsableSnapshot(), !Self.isDue(head: head, after: found, interval: interval)
+            {
                 background.withLock {
                     newest = found
                     lookedUpAt = head

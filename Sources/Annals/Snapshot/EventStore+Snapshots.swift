@@ -141,9 +141,7 @@ extension EventStore {
                 }
                 let key = offset.bigEndianBytes
                 if let interval {
-                    let newest = try txn.withCursor(database) { cursor in
-                        try cursor.get(.last).flatMap { $0.key.count == 8 ? UInt64(bigEndianBytes: $0.key) : nil }
-                    }
+                    let newest = try self.newestUsableSnapshot(in: txn.handle)
                     // Without overflow: a damaged key may be near 2^64.
                     if let newest, newest != offset, newest > offset || offset - newest < interval {
                         return .unnecessary
