@@ -101,11 +101,10 @@ final class HostBindings {
         return text
     }
 
-    /// `text` with the value of every secret read replaced by `<secret NAME>`.
+    /// `text` with the value of every secret read replaced by `<secret NAME>` (``SecretScan/redacting(_:_:)``, on
+    /// UTF-8 bytes).
     func redacting(_ text: String) -> String {
-        secretsRead.reduce(text) { text, secret in
-            secret.value.isEmpty ? text : text.replacing(secret.value, with: "<secret \(secret.name)>")
-        }
+        SecretScan.redacting(text, secretsRead)
     }
 
     /// Refuses a write to the store (an appended event, a key/value entry) that carries the value of a secret this

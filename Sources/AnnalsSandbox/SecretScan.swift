@@ -20,6 +20,32 @@ enum SecretScan {
         return nil
     }
 
+    /// `text` with every occurrence of a secret's value replaced by `<secret NAME>`, matched on UTF-8 bytes as
+    /// ``first(of:in:)`` matches. `String.replacing` compares whole grapheme clusters, so a combining mark written
+    /// right after a value (U+0301) merged with its last character and hid the value from it; a byte match of a whole
+    /// value always starts and ends on a scalar boundary, so the text stays valid UTF-8.
+    static func redacting(_ text: String, _ secrets: [(name: String, value: String)]) -> String {
+        var bytes = Array(text.utf8)
+        var changed = false
+        for secret in secrets {
+            let needle = Array(secret.value.utf8)
+            guard !needle.isEmpty, bytes.firstRange(of: needle) != nil else { continue }
+            let replacement = Array("<secret \(secret.name)>".utf8)
+            var redacted: [UInt8] = []
+            redacted.reserveCapacity(bytes.count)
+            var index = 0
+            while let found = bytes[index...].firstRange(of: needle) {
+                redacted += bytes[index..<found.lowerBound]
+                redacted += replacement
+                index = found.upperBound
+            }
+            redacted += bytes[index...]
+            bytes = redacted
+            changed = true
+        }
+        return changed ? String(decoding: bytes, as: UTF8.self) : text
+    }
+
     /// The UTF-8 text of every JSON string literal in `bytes` that contains an escape, decoded; best effort on text
     /// that is not valid JSON (an unfinished string is decoded as far as it goes).
     static func decodedStrings(in bytes: [UInt8]) -> [[UInt8]] {

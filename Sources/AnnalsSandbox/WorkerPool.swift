@@ -224,7 +224,7 @@ struct WorkerCall {
         let succeeded = try reader.integer(UInt8.self) == 0
         let output = succeeded ? try reader.data() : []
         let kind = succeeded ? nil : SandboxFailure.Kind(rawValue: try reader.text()) ?? .trap
-        var message = succeeded ? "" : try reader.text()
+        let message = SecretScan.redacting(succeeded ? "" : try reader.text(), secretsGiven)
         let usage = ResourceUsage(
             fuelUsed: try reader.integer(), peakMemoryBytes: Int(try reader.integer(UInt64.self)),
             duration: .nanoseconds(Int64(clamping: try reader.integer(UInt64.self))))
@@ -234,9 +234,6 @@ struct WorkerCall {
                     .permissionDenied,
                     "the output contains the value of secret \(secretsGiven[leaked].name); it was withheld",
                     action: action, usage: usage))
-        }
-        for secret in secretsGiven where !secret.value.isEmpty {
-            message = message.replacing(secret.value, with: "<secret \(secret.name)>")
         }
         if let kind { return .failure(SandboxFailure(kind, message, action: action, usage: usage)) }
         guard output.count <= limits.maxOutputBytes, JSONSyntax.problem(in: output) == nil else {

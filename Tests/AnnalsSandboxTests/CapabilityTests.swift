@@ -80,6 +80,25 @@ struct CapabilityTests {
         #expect(leak.map { String(describing: $0).contains(value) } == false)
     }
 
+    /// A failure message is redacted on UTF-8 bytes: `String.replacing` compares grapheme clusters, and a combining
+    /// mark after the value merged with its last character and let the value through into the audit trail.
+    @Test("a secret's value followed by a combining mark is still redacted from a failure message")
+    func aCombiningMarkDoesNotHideTheValueFromRedaction() throws {
+        let module = try Plugins.load("secret-stash")
+        let value = "s3cr3t-value"
+        let host = InMemoryPluginHost(secrets: ["API_KEY": value])
+        let refused = failure {
+            try sandbox.invoke(
+                module: module, action: "probe", input: bytes(#"{"name":"API_KEY"}"#),
+                grants: [.secretsRead("API_KEY"), .kv, .eventsAppend], host: host)
+        }
+        #expect(refused?.kind == .permissionDenied)
+        #expect(
+            refused.map { Array($0.message.utf8).firstRange(of: Array("<secret API_KEY>".utf8)) != nil } == true,
+            "\(String(describing: refused))")
+        #expect(refused.map { Array(String(describing: $0).utf8).firstRange(of: Array(value.utf8)) == nil } == true)
+    }
+
     @Test("a secret's value is never written to the store: kv_set and events_append carrying it are refused")
     func secretsNeverReachTheStore() throws {
         let module = try Plugins.load("secret-stash")

@@ -80,6 +80,18 @@ struct WorkerProcessTests {
             #expect(written?.kind == .permissionDenied, "\(action)")
         }
         #expect(host.events.isEmpty && host.values.isEmpty)
+        // A failure message is redacted on bytes: a combining mark after the value does not hide it.
+        let probed = failure {
+            try sandbox.invoke(
+                module: try! Plugins.load("secret-stash"), action: "probe", input: bytes(#"{"name":"API_KEY"}"#),
+                grants: [.secretsRead("API_KEY"), .kv, .eventsAppend], host: host)
+        }
+        #expect(probed?.kind == .permissionDenied)
+        #expect(
+            probed.map { Array($0.message.utf8).firstRange(of: Array("<secret API_KEY>".utf8)) != nil } == true,
+            "\(String(describing: probed))")
+        #expect(
+            probed.map { Array(String(describing: $0).utf8).firstRange(of: Array("s3cr3t-value".utf8)) == nil } == true)
         try expectEchoWorks(sandbox)
     }
 
