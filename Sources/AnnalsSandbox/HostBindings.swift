@@ -64,7 +64,9 @@ final class HostBindings {
                 return []
             case .secretGet:
                 let name = try text(guest, arguments[0], arguments[1], what: "secret_get name")
-                guard grants.contains(.secretsRead(name)) else {
+                // Byte for byte: `String` equality is canonical equivalence, under which `API_\u{212A}EY` (a Kelvin
+                // sign) is `API_KEY`. A granted name is ASCII, so a name that is not a valid one is granted none.
+                guard Capability.isValidSecretName(name), grants.contains(.secretsRead(name)) else {
                     throw HostCallFailure(
                         kind: .permissionDenied,
                         message: "secret_get('\(name)') needs capability secrets.read:\(name), which was not granted")

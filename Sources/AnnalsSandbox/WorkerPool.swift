@@ -183,7 +183,7 @@ struct WorkerCall {
         let kinds = Set(grants.map(\.kind))
         let text = String(decoding: first, as: UTF8.self)
         guard kinds.contains(function.capability),
-            function != .secretGet || grants.contains(.secretsRead(text))
+            function != .secretGet || (Capability.isValidSecretName(text) && grants.contains(.secretsRead(text)))
         else {
             reply.integer(UInt8(2))
             reply.text("permission denied: \(name) is not granted")

@@ -44,6 +44,20 @@ struct CapabilityTests {
         try expectEchoWorks(sandbox)
     }
 
+    /// Names are compared byte for byte: `API_\u{212A}EY` (with a Kelvin sign) is canonically equivalent to
+    /// `API_KEY` as a `String`, but no grant names it, and the audit trail must not record a name no grant has.
+    @Test("a secret name canonically equivalent to a granted one is denied")
+    func anEquivalentSecretNameIsDenied() throws {
+        let module = try Plugins.load("forbidden-import")
+        let host = InMemoryPluginHost(secrets: ["API_KEY": "s3cr3t-value"])
+        let stopped = failure {
+            try sandbox.invoke(
+                module: module, action: "length", input: bytes("{\"name\":\"API_\u{212A}EY\"}"),
+                grants: [.secretsRead("API_KEY")], host: host)
+        }
+        #expect(stopped?.kind == .permissionDenied)
+    }
+
     @Test("a granted secret is readable; another name is denied at call time")
     func secretByName() throws {
         let module = try Plugins.load("forbidden-import")
