@@ -130,6 +130,10 @@ final class ProjectionCatalog: Sendable {
     /// The entry named `name`.
     func entry(_ name: String) -> Entry? { byName[name].map { entries[$0] } }
 
+    /// The projections whose databases this open has (``Entry/isAvailable``; a read-only store may lack some): those a
+    /// snapshot holds, and those a usable snapshot must hold.
+    var availableProjections: [any Projection] { entries.filter(\.isAvailable).map(\.projection) }
+
     /// Why a view a query names is unavailable when its projection is not registered.
     static let unregisteredReason = "it is not registered in this store's options"
     /// Why a view is unavailable when it has no slot state (the store was never opened writable with it).

@@ -12,7 +12,7 @@ extension EventStore {
     /// ``newestSnapshotsLookedAt`` of them; `nil` when none of them is usable.
     func newestUsableSnapshot(in handle: TransactionHandle) throws -> UInt64? {
         guard let database = projections.snapshots else { return nil }
-        let current = projections.entries.filter(\.isAvailable).map(\.projection)
+        let current = projections.availableProjections
         return try handle.withCursor(database) { cursor -> UInt64? in
             var entry = try cursor.get(.last)
             var looked = 0
@@ -23,9 +23,7 @@ extension EventStore {
                 let offset = UInt64(bigEndianBytes: stored.key)
                 guard let directory = try? SnapshotFormat.directory(stored.value, key: offset, checkingContents: false)
                 else { continue }
-                if current.allSatisfy({ projection in directory.entries.contains { $0.matches(projection) } }) {
-                    return offset
-                }
+                if directory.holdsAll(current) { return offset }
             }
             return nil
         }

@@ -29,7 +29,7 @@ extension EventStore {
                     let directory = try? SnapshotFormat.directory(
                         current.value, key: offset, checkingContents: false)
                 else { continue }
-                let holding = rebuilt.filter { projection in directory.entries.contains { $0.matches(projection) } }
+                let holding = rebuilt.filter(directory.holds)
                 guard !holding.isEmpty else { continue }
                 doomed.append(offset)
                 for projection in holding { held[projection.name, default: []].append(offset) }

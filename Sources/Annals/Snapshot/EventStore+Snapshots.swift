@@ -133,7 +133,7 @@ extension EventStore {
             // The snapshot already stored at this offset, if any, is kept and reported, unless reads cannot use it:
             // a damaged one, or one of other versions of the projections (taken before an upgrade), is replaced;
             // every read would skip it, and nothing else replaces it.
-            let current = projections.entries.filter(\.isAvailable).map(\.projection)
+            let current = projections.availableProjections
             return try writeReturning { txn -> SnapshotAttempt in
                 for (name, generation) in generations.sorted(by: { $0.key < $1.key }) {
                     guard try self.projections.generation(name, txn.handle) != generation else { continue }
@@ -149,9 +149,7 @@ extension EventStore {
                 }
                 if let existing = try txn.get(database, key: key) {
                     let usable = existing.withUnsafeBytes { bytes in
-                        (try? SnapshotFormat.directory(bytes, key: offset)).map { stored in
-                            current.allSatisfy { projection in stored.entries.contains { $0.matches(projection) } }
-                        } ?? false
+                        (try? SnapshotFormat.directory(bytes, key: offset))?.holdsAll(current) ?? false
                     }
                     if usable { return .stored(try Self.info(of: existing, at: offset)) }
                 }

@@ -207,6 +207,16 @@ enum SnapshotFormat {
         let entries: [Entry]
         /// Where the frames start in the stored snapshot.
         let framesStart: Int
+
+        /// Whether reads could take `projection`'s tables from this snapshot: one of its entries matches it.
+        func holds(_ projection: any Annals.Projection) -> Bool {
+            entries.contains { $0.matches(projection) }
+        }
+
+        /// Whether reads could take the tables of every one of `projections` from this snapshot.
+        func holdsAll(_ projections: [any Annals.Projection]) -> Bool {
+            projections.allSatisfy(holds)
+        }
     }
 
     /// Checks a stored snapshot (its header and the CRC-32C of its contents) and reads its directory, without
