@@ -76,9 +76,7 @@ struct CLIAppendDuringCloseTests {
 
             let closing = Thread { store.close() }
             closing.start()
-            let deadline = Date().addingTimeInterval(60)
-            while !store.isClosed && Date() < deadline { usleep(1_000) }
-            try #require(store.isClosed)
+            try #require(waitUntil(timeout: 60, interval: 0.001) { store.isClosed })
             let head = try store.environment.read { txn in try txn.lastOffset(store.schema) }
 
             #expect(throws: AnnalsError.closed) { _ = try store.appendAndWait([NewEvent(type: "item.created")]) }
