@@ -107,12 +107,18 @@ final class PlatformPluginHost: PluginHost, @unchecked Sendable {
         let event = try JSONParser.parse(eventJSON)
         guard let type = event["type"]?.stringValue else { throw HostCallError("the event has no \"type\"") }
         // Compared without case: `PLUGIN_ACTION_FAILED` or `Execution:…` would read to a person as the platform's.
+        // And as bytes: `hasPrefix` compares whole characters, so `kv:` followed by a combining mark (one character
+        // with the colon) would pass, though its bytes begin with the platform's prefix, as the log's indexes see it.
         let lowercasedType = type.lowercased()
-        for reserved in ["plugin_", "thing.", "connection.", "knowledge."] where lowercasedType.hasPrefix(reserved) {
+        for reserved in ["plugin_", "thing.", "connection.", "knowledge."]
+        where Self.startsWithBytes(lowercasedType, reserved) {
             throw HostCallError("plugins may not append '\(reserved)*' events (\(Self.shortened(type)))")
         }
         let targetId = event["targetId"]?.stringValue
-        if let targetId, let reserved = PlatformIDs.reservedStreamPrefixes.first(where: targetId.lowercased().hasPrefix)
+        if let targetId,
+            let reserved = PlatformIDs.reservedStreamPrefixes.first(where: {
+                Self.startsWithBytes(targetId.lowercased(), $0)
+            })
         {
             throw HostCallError(
                 "plugins may not append to the platform's '\(reserved)…' streams (\(Self.shortened(targetId)))")
@@ -185,8 +191,16 @@ final class PlatformPluginHost: PluginHost, @unchecked Sendable {
 
     /// Whether an event is the platform's own: one of its `plugin_*` types, or on one of its streams.
     static func isPlatformEvent(type: String, targetId: String?) -> Bool {
-        type.hasPrefix("plugin_")
-            || targetId.map { target in PlatformIDs.reservedStreamPrefixes.contains { target.hasPrefix($0) } } == true
+        startsWithBytes(type, "plugin_")
+            || targetId.map { target in
+                PlatformIDs.reservedStreamPrefixes.contains { startsWithBytes(target, $0) }
+            } == true
+    }
+
+    /// Whether the UTF-8 bytes of `text` begin with those of `prefix` (not `hasPrefix`, which compares characters:
+    /// a combining mark after the prefix's last byte would make it answer no).
+    static func startsWithBytes(_ text: String, _ prefix: String) -> Bool {
+        text.utf8.starts(with: prefix.utf8)
     }
 
     /// `text` for an error message, which the execution's outcome records: whole up to 100 characters, otherwise not
