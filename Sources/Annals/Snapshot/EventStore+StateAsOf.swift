@@ -126,12 +126,19 @@ extension EventStore {
 
     /// The tables of `entries` from the snapshot at `offset`, or `nil` when it was taken by other versions of
     /// them. Throws ``AnnalsError/corruptSnapshot(offset:reason:)`` when it is damaged.
+    ///
+    /// Its directory is read first, without the CRC-32C of its contents: a snapshot of other versions (every one
+    /// taken before a projection's upgrade) is passed over without reading its tables, which may be many megabytes.
     private func loadSnapshot(_ offset: UInt64, for entries: [ProjectionCatalog.Entry]) throws -> [MemoryTables]? {
         guard let database = projections.snapshots else { return nil }
+        let wanted = entries.map(\.projection)
         let stored = try environment.read { txn -> [SnapshotFormat.Projection]? in
             try offset.bigEndianBytes.withUnsafeBytes { key in
                 try txn.handle.withValue(database, key: key) { value throws(AnnalsError) in
-                    try value.map { v throws(AnnalsError) in try SnapshotFormat.projections(v, key: offset) }
+                    guard let value,
+                        try SnapshotFormat.directory(value, key: offset, checkingContents: false).holdsAll(wanted)
+                    else { return nil }
+                    return try SnapshotFormat.projections(value, key: offset)
                 }
             }
         }
