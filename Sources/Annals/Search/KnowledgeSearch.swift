@@ -145,8 +145,11 @@ extension EventStore {
                         // one's.
                         let depth = query.mode == .hybrid ? Self.fusedDepth : query.limit
                         if query.mode != .lexical {
+                            // Ties by id: rows are appended as items change, so their order is the cache's
+                            // history, which a fresh process (or a rebuilt cache) does not share.
+                            let ids = index.ids
                             let found = index.matrix.topK(
-                                query: queryVector, k: depth, where: allowed)
+                                query: queryVector, k: depth, where: allowed, ranksFirst: { ids[$0] < ids[$1] })
                             for (rank, hit) in found.enumerated() where hit.score > 0 {
                                 // Unit vectors' dot product, which rounding can put a hair past 1.
                                 similarity[index.ids[hit.row]] = (rank + 1, min(hit.score, 1))

@@ -102,8 +102,15 @@ public struct VectorMatrix: Sendable {
     ///     they are scored (a block with no row included is not read at all), and **concurrently from several
     ///     threads** for large matrices: it must be cheap and thread-safe (read-only captures such as a `Set` or a
     ///     `[Bool]` mask are).
-    /// - Returns: Rows and scores, by score descending, ties by row ascending (the same for any thread count).
-    public func topK(query: [Float], k: Int, where include: @Sendable (Int) -> Bool) -> [(row: Int, score: Float)] {
+    ///   - ranksFirst: Which of two rows with equal scores comes first (kept when only one fits in `k`); by default
+    ///     the lower row. Called only for exact ties, from the same threads as `include`. A caller whose rows are in
+    ///     no lasting order (appended as items change) passes an order of the items' ids, so that a matrix built
+    ///     afresh ranks ties as a long-lived one does.
+    /// - Returns: Rows and scores, by score descending, ties by `ranksFirst` (the same for any thread count).
+    public func topK(
+        query: [Float], k: Int, where include: @Sendable (Int) -> Bool,
+        ranksFirst: @escaping @Sendable (Int, Int) -> Bool = { $0 < $1 }
+    ) -> [(row: Int, score: Float)] {
         precondition(query.count == dimensions, "a query of \(query.count) components for \(dimensions) dimensions")
         guard k > 0, count > 0 else { return [] }
         let k = min(k, count)
@@ -113,7 +120,7 @@ public struct VectorMatrix: Sendable {
         let query = VectorMath.normalized(query)
         let hits = storage.withUnsafeBufferPointer { matrix in
             query.withUnsafeBufferPointer { query in
-                let scan = Scan(matrix: matrix, query: query)
+                let scan = Scan(matrix: matrix, query: query, ranksFirst: ranksFirst)
                 if workers == 1 { return scan.run(rows: 0..<rows, k: k, include: include) }
                 let partials = UnsafeMutableBufferPointer<[Hit]>.allocate(capacity: workers)
                 partials.initialize(repeating: [])
@@ -126,7 +133,7 @@ public struct VectorMatrix: Sendable {
                 return Array(partials.joined())
             }
         }
-        return hits.sorted(by: Hit.ranksAbove).prefix(k).map { (row: $0.row, score: $0.score) }
+        return hits.sorted { Hit.ranksAbove($0, $1, ranksFirst) }.prefix(k).map { (row: $0.row, score: $0.score) }
     }
 }
 
@@ -135,9 +142,10 @@ private struct Hit {
     var row: Int
     var score: Float
 
-    /// Whether `a` ranks before `b`: a higher score, or an equal score and a lower row.
-    static func ranksAbove(_ a: Hit, _ b: Hit) -> Bool {
-        a.score > b.score || (a.score == b.score && a.row < b.row)
+    /// Whether `a` ranks before `b`: a higher score, or an equal score and a row `ranksFirst` puts first.
+    @inline(__always)
+    static func ranksAbove(_ a: Hit, _ b: Hit, _ ranksFirst: (Int, Int) -> Bool) -> Bool {
+        a.score > b.score || (a.score == b.score && a.row != b.row && ranksFirst(a.row, b.row))
     }
 }
 
@@ -145,6 +153,7 @@ private struct Hit {
 private struct Scan: @unchecked Sendable {
     let matrix: UnsafeBufferPointer<Float>
     let query: UnsafeBufferPointer<Float>
+    let ranksFirst: (Int, Int) -> Bool
 
     /// The best `k` hits among `rows` that pass `include`, in no particular order.
     ///
@@ -153,7 +162,7 @@ private struct Scan: @unchecked Sendable {
     /// limited by memory bandwidth, and reading rows in order keeps the hardware prefetcher streaming, which
     /// costs less than skipping scattered rows (measured: skipping every third row made a scan twice as slow).
     func run(rows: Range<Int>, k: Int, include: (Int) -> Bool) -> [Hit] {
-        var heap = TopKHeap(k: k)
+        var heap = TopKHeap(k: k, ranksFirst: ranksFirst)
         var blockStart = rows.lowerBound
         while blockStart < rows.upperBound {
             let blockEnd = min(blockStart + 64, rows.upperBound)
@@ -191,10 +200,13 @@ private struct SharedResults: @unchecked Sendable {
 /// The best `k` hits offered so far: a binary min-heap whose root is the worst hit kept.
 private struct TopKHeap {
     let k: Int
+    /// Which of two tied rows ranks first.
+    let ranksFirst: (Int, Int) -> Bool
     private(set) var hits: [Hit] = []
 
-    init(k: Int) {
+    init(k: Int, ranksFirst: @escaping (Int, Int) -> Bool) {
         self.k = k
+        self.ranksFirst = ranksFirst
         hits.reserveCapacity(k)
     }
 
@@ -209,7 +221,7 @@ private struct TopKHeap {
         if hits.count < k {
             hits.append(hit)
             siftUp(hits.count - 1)
-        } else if Hit.ranksAbove(hit, hits[0]) {
+        } else if Hit.ranksAbove(hit, hits[0], ranksFirst) {
             hits[0] = hit
             siftDown(0)
         }
@@ -219,7 +231,7 @@ private struct TopKHeap {
         var child = start
         while child > 0 {
             let parent = (child - 1) / 2
-            guard Hit.ranksAbove(hits[parent], hits[child]) else { return }
+            guard Hit.ranksAbove(hits[parent], hits[child], ranksFirst) else { return }
             hits.swapAt(parent, child)
             child = parent
         }
@@ -231,8 +243,8 @@ private struct TopKHeap {
             var worst = parent
             let left = 2 * parent + 1
             let right = left + 1
-            if left < hits.count && Hit.ranksAbove(hits[worst], hits[left]) { worst = left }
-            if right < hits.count && Hit.ranksAbove(hits[worst], hits[right]) { worst = right }
+            if left < hits.count && Hit.ranksAbove(hits[worst], hits[left], ranksFirst) { worst = left }
+            if right < hits.count && Hit.ranksAbove(hits[worst], hits[right], ranksFirst) { worst = right }
             if worst == parent { return }
             hits.swapAt(parent, worst)
             parent = worst
