@@ -124,4 +124,19 @@ import Testing
             #expect(try store.read(projection: "key-bytes") { try $0.keys(ProjectionTable(0), prefix: []) } == expected)
         }
     }
+
+    /// Names (and texts) are stored as spelled, so a change from one spelling to another is a change: a rollback
+    /// restores the earlier bytes, and a merge patch between the two carries it.
+    @Test func aRollbackRestoresTheSpellingOfAName() async throws {
+        try await withStore { store, _ in
+            let created = try await store.append(Vocabulary.thing("t", name: Self.composed))
+            _ = try await store.append(Vocabulary.update("t", name: Self.decomposed))
+            let (plan, _) = try await store.rollback(to: created.offset, actorId: "op")
+            #expect(plan.events.map(\.type) == ["thing.restored"])
+            #expect(try store.thing("t")?.name?.utf8.elementsEqual(Self.composed.utf8) == true)
+        }
+        let patch = JSONValue.object(["name": .string(Self.composed)]).mergePatch(
+            to: ["name": .string(Self.decomposed)])
+        #expect(patch["name"]?.stringValue?.utf8.elementsEqual(Self.decomposed.utf8) == true)
+    }
 }

@@ -15,12 +15,17 @@ extension JSONValue {
         return .object(members)
     }
 
-    /// The merge patch that turns `self` into `target` (the inverse of ``merging(patch:)`` for objects).
+    /// The merge patch that turns `self` into `target`: `self.merging(patch: self.mergePatch(to: target))` is
+    /// `target` for objects, unless `target` has a `null` member (RFC 7396 cannot express one: in a patch, `null`
+    /// removes the member).
+    ///
+    /// Values are compared by their canonical bytes, not by `==`, which takes two spellings of a string (`é` and `e`
+    /// with a combining accent) for the same: a change between them is in the patch.
     public func mergePatch(to target: JSONValue) -> JSONValue {
         guard case .object(let from) = self, case .object(let to) = target else { return target }
         var patch: [String: JSONValue] = [:]
         for key in from.keys where to[key] == nil { patch[key] = .null }
-        for (key, value) in to where from[key] != value {
+        for (key, value) in to where from[key].map({ $0.canonicalBytes != value.canonicalBytes }) ?? true {
             if let old = from[key], case .object = old, case .object = value {
                 patch[key] = old.mergePatch(to: value)
             } else {

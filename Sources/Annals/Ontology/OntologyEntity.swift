@@ -30,8 +30,8 @@ extension Thing: OntologyEntity {
     }
 
     func hasSameContent(as other: Thing) -> Bool {
-        thingType == other.thingType && name == other.name && status == other.status && groupId == other.groupId
-            && propertiesJSON == other.propertiesJSON
+        same(thingType, other.thingType) && same(name, other.name) && same(status, other.status)
+            && same(groupId, other.groupId) && propertiesJSON == other.propertiesJSON
     }
 }
 
@@ -48,8 +48,8 @@ extension Connection: OntologyEntity {
     }
 
     func hasSameContent(as other: Connection) -> Bool {
-        fromId == other.fromId && toId == other.toId && connectionType == other.connectionType
-            && groupId == other.groupId && propertiesJSON == other.propertiesJSON
+        same(fromId, other.fromId) && same(toId, other.toId) && same(connectionType, other.connectionType)
+            && same(groupId, other.groupId) && propertiesJSON == other.propertiesJSON
     }
 }
 
@@ -67,7 +67,18 @@ extension KnowledgeItem: OntologyEntity {
     }
 
     func hasSameContent(as other: KnowledgeItem) -> Bool {
-        thingId == other.thingId && text == other.text && labels == other.labels && groupId == other.groupId
+        same(thingId, other.thingId) && same(text, other.text) && labels.count == other.labels.count
+            && zip(labels, other.labels).allSatisfy { same($0, $1) } && same(groupId, other.groupId)
             && suppliedEmbedding == other.suppliedEmbedding
+    }
+}
+
+/// Whether two stored strings are the same bytes. Not `==`, which compares canonically equivalent spellings (`é` and
+/// `e` with a combining accent) as equal: a change between two spellings is a change a rollback must undo.
+private func same(_ a: String?, _ b: String?) -> Bool {
+    switch (a, b) {
+    case (nil, nil): true
+    case (let a?, let b?): a.utf8.elementsEqual(b.utf8)
+    default: false
     }
 }
