@@ -205,7 +205,10 @@ public struct KnowledgeProjection: Projection {
         throws
     {
         let current = try counter(table, key: key, in: tables)
-        let next = max(0, Int64(current) + delta)
+        // `counter` keeps counts within Int64; one this far from zero is damage, not a count.
+        let (sum, overflow) = Int64(current).addingReportingOverflow(delta)
+        guard !overflow else { throw counterError(table, key: key) }
+        let next = max(0, sum)
         if next == 0 {
             try tables.remove(table, key: key)
         } else {
@@ -214,11 +217,21 @@ public struct KnowledgeProjection: Projection {
     }
 
     /// The u64 counter under `key` (0 when absent).
+    /// - Throws: ``OntologyRecordError`` for a count past `Int64.max`, which no change makes (a damaged record):
+    ///   the searches and the writer's adjustments that use counts as `Int` and `Int64` then fail instead of trapping.
     static func counter(_ table: ProjectionTable, key: [UInt8], in tables: any ProjectionReader) throws -> UInt64 {
-        try tables.withValue(table, key: key) { value in
+        let count = try tables.withValue(table, key: key) { value -> UInt64 in
             guard let value, value.count == 8 else { return 0 }
             return UInt64(bigEndianBytes: value)
         }
+        guard count <= UInt64(Int64.max) else { throw counterError(table, key: key) }
+        return count
+    }
+
+    /// The error for a damaged counter under `key`.
+    private static func counterError(_ table: ProjectionTable, key: [UInt8]) -> OntologyRecordError {
+        OntologyRecordError(
+            table: table == termStats ? "term-stats" : "stats", key: String(decoding: key, as: UTF8.self))
     }
 }
 
@@ -262,19 +275,21 @@ enum VectorRow {
             var labels: [String] = []
             for _ in 0..<count { labels.append(try reader.string()) }
             let thing = try reader.string()
-            let documentLength = Int(clamping: try reader.varint())
+            // An item's length in terms is under its text's bytes; bounded so that sums of them cannot overflow.
+            let documentLength = try reader.varint()
+            guard documentLength <= UInt64(UInt32.max) else { throw OntologyRecordError(table: "vectors", key: id) }
             guard let encoding = VectorEncoding(rawValue: try reader.u8()) else {
                 throw OntologyRecordError(table: "vectors", key: id)
             }
-            let dimensions = Int(try reader.varint())
+            let dimensions = try reader.varint()
             let width = encoding == .float16 ? 2 : 4
-            guard dimensions <= 65536, reader.remaining == dimensions * width else {
+            guard dimensions <= 65536, reader.remaining == Int(dimensions) * width else {
                 throw OntologyRecordError(table: "vectors", key: id)
             }
             return Decoded(
-                groupId: group, labels: labels, thingId: thing, documentLength: documentLength, encoding: encoding,
-                dimensions: dimensions,
-                vector: try reader.bytes(dimensions * width))
+                groupId: group, labels: labels, thingId: thing, documentLength: Int(documentLength),
+                encoding: encoding, dimensions: Int(dimensions),
+                vector: try reader.bytes(Int(dimensions) * width))
         }
     }
 }
