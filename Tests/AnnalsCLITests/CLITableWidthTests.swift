@@ -41,4 +41,24 @@ struct CLITableWidthTests {
             }
         }
     }
+
+    /// In `knowledge` and `search` tables the text column is cut at 60 columns, and the others at 40, as elsewhere.
+    @Test func onlyTheTextColumnOfKnowledgeIsWider() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            let id = String(repeating: "k", count: 50)
+            let text = "lamp " + String(repeating: "x", count: 70)
+            try fx.append([
+                #"{"type":"thing.created","targetId":"lamp","metadata":{"thingType":"device"}}"#,
+                #"{"type":"knowledge.added","targetId":"\#(id)","metadata":{"thingId":"lamp","text":"\#(text)"}}"#,
+            ])
+            for arguments in [["knowledge"], ["search", "lamp"]] {
+                let table = try fx.annals(arguments + ["--format", "table"], stdinBytes: [])
+                #expect(table.status == Exit.ok, "\(table)")
+                let row = try #require(table.lines.dropFirst().first)
+                #expect(row.contains(String(repeating: "k", count: 39) + "… "), "\(arguments): \(row)")
+                #expect(row.hasSuffix(" lamp " + String(repeating: "x", count: 54) + "…"), "\(arguments): \(row)")
+            }
+        }
+    }
 }

@@ -65,7 +65,7 @@ struct Knowledge: ParsableCommand {
             return
         }
         var table = TextTable(["ID", "THING", "GROUP", "LABELS", "UPDATED", "TEXT"])
-        table.maximumWidth = 60
+        table.columnMaximumWidths = ["TEXT": 60]
         for item in items {
             table.add([
                 item.id, item.thingId, item.groupId ?? "-",

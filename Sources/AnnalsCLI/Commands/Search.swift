@@ -56,7 +56,7 @@ struct Search: ParsableCommand {
             return
         }
         var table = TextTable(["RANK", "SCORE", "ITEM", "THING", "TERMS", "TEXT"])
-        table.maximumWidth = 60
+        table.columnMaximumWidths = ["TEXT": 60]
         for (rank, hit) in hits.enumerated() {
             table.add([
                 String(rank + 1), String(format: "%.4f", hit.score), hit.item.id, hit.item.thingId,

@@ -9,6 +9,8 @@ struct TextTable {
     private(set) var rows: [[String]] = []
     /// The widest a column may be, in terminal columns (``DisplayWidth``).
     var maximumWidth = 40
+    /// Columns (by title) allowed another width than ``maximumWidth``: the text columns of the ontology commands.
+    var columnMaximumWidths: [String: Int] = [:]
 
     /// A table with these column titles.
     init(_ headers: [String]) {
@@ -40,7 +42,14 @@ struct TextTable {
 
     /// The header and the rows, aligned.
     var lines: [String] {
-        let all = [headers] + rows.map { $0.map { Self.cut($0, maximumWidth) } }
+        let limits = headers.map { columnMaximumWidths[$0] ?? maximumWidth }
+        let all =
+            [headers]
+            + rows.map { row in
+                row.enumerated().map { column, cell in
+                    Self.cut(cell, column < limits.count ? limits[column] : maximumWidth)
+                }
+            }
         var widths = headers.map { _ in 0 }
         for row in all {
             for (column, cell) in row.enumerated() where column < widths.count {
