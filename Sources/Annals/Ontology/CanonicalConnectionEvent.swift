@@ -21,7 +21,7 @@ enum CanonicalConnectionEvent {
     init?(_ event: ProjectedEvent) {
         let creating = event.type == OntologyEventType.connectionCreated
         guard creating || event.type == OntologyEventType.connectionUpdated, let id = event.targetId,
-            (try? OntologyEvent.checkIdentifier(id, field: "targetId")) != nil,
+            (try? OntologyEvent.checkIdentifier(id, field: "targetId", live: false)) != nil,
             let (metadata, members) = event.canonicalMetadataMembers, let count = members.count
         else { return nil }
         var endpoints = OntologyEvent.PartialEndpoints()
@@ -58,9 +58,9 @@ enum CanonicalConnectionEvent {
         else { return nil }
         if creating {
             guard let from = endpoints.fromId, let to = endpoints.toId, let type = endpoints.connectionType,
-                (try? OntologyEvent.checkIdentifier(from, field: "")) != nil,
-                (try? OntologyEvent.checkIdentifier(to, field: "")) != nil,
-                (try? OntologyEvent.checkName(type, field: "")) != nil
+                (try? OntologyEvent.checkIdentifier(from, field: "", live: false)) != nil,
+                (try? OntologyEvent.checkIdentifier(to, field: "", live: false)) != nil,
+                (try? OntologyEvent.checkName(type, field: "", live: false)) != nil
             else { return nil }
             self = .created(
                 id: id, fields: Fields(fromId: from, toId: to, connectionType: type),

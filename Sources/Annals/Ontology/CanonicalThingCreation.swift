@@ -15,7 +15,7 @@ struct CanonicalThingCreation {
 
     init?(_ event: ProjectedEvent) {
         guard event.type == OntologyEventType.thingCreated, let id = event.targetId,
-            (try? OntologyEvent.checkIdentifier(id, field: "targetId")) != nil,
+            (try? OntologyEvent.checkIdentifier(id, field: "targetId", live: false)) != nil,
             let (metadata, members) = event.canonicalMetadataMembers, let count = members.count
         else { return nil }
         var thingType: String?
@@ -53,10 +53,11 @@ struct CanonicalThingCreation {
         propertiesJSON = properties ?? Array("{}".utf8)
     }
 
-    /// The string `value` holds when it is one that ``OntologyEvent/checkName(_:field:)`` accepts, already in its
+    /// The string `value` holds when it is one that ``OntologyEvent/checkName(_:field:live:)`` accepts, already in its
     /// canonical spelling (NFC; another spelling is left to the parsed event, which maps it).
     private static func validName(_ value: UnsafeRawBufferPointer) -> String? {
-        guard let text = CanonicalJSON.string(value), (try? OntologyEvent.checkName(text, field: "")) != nil,
+        guard let text = CanonicalJSON.string(value),
+            (try? OntologyEvent.checkName(text, field: "", live: false)) != nil,
             EventValidation.isNFC(text)
         else {
             return nil

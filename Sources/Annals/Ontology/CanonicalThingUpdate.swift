@@ -15,7 +15,7 @@ struct CanonicalThingUpdate {
 
     init?(_ event: ProjectedEvent) {
         guard event.type == OntologyEventType.thingUpdated, let id = event.targetId,
-            (try? OntologyEvent.checkIdentifier(id, field: "targetId")) != nil,
+            (try? OntologyEvent.checkIdentifier(id, field: "targetId", live: false)) != nil,
             let (metadata, members) = event.canonicalMetadataMembers, let count = members.count, count > 0
         else { return nil }
         var name: String??
@@ -36,7 +36,7 @@ struct CanonicalThingUpdate {
                 case .status:
                     // A status not in its canonical spelling (NFC) is left to the parsed event, which maps it.
                     guard let text = CanonicalJSON.string(value),
-                        (try? OntologyEvent.checkName(text, field: "")) != nil,
+                        (try? OntologyEvent.checkName(text, field: "", live: false)) != nil,
                         EventValidation.isNFC(text)
                     else {
                         return false

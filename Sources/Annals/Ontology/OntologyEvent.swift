@@ -35,17 +35,14 @@ extension OntologyEventType {
     /// status or label, or `nil` when one can (docs/EVENTS.md). Lets a query's caller refuse a filter no entity can
     /// match (the CLI exits 64) instead of answering it with nothing.
     ///
-    /// An event's name must be 1–64 bytes of UTF-8 without control characters in the spelling the event used, and is
-    /// stored in NFC, which can be up to three times longer: a composition exclusion decomposes (U+1D160, 4 bytes, is
-    /// 12 in NFC; U+FB2C, 3 bytes, is 6). So a length is refused only when even the shortest spelling of `name` would
-    /// be longer than 64 bytes: at least the ASCII bytes of its NFC (no other spelling of them is shorter) and a third
-    /// of its other bytes.
+    /// An event's name must be 1–64 bytes of UTF-8 without control characters, both in the spelling the event used
+    /// and in NFC, the spelling views store (docs/EVENTS.md). Every spelling of `name` has that NFC, so a name whose
+    /// NFC is longer than 64 bytes is one no entity can have, whichever spelling a query gives.
     public static func nameProblem(_ name: String) -> String? {
         let canonical = name.canonicalSpelling
         let bytes = canonical.utf8.count
-        let ascii = canonical.utf8.reduce(0) { $0 + ($1 < 0x80 ? 1 : 0) }
         let maximum = OntologyEvent.maximumNameLength
-        guard bytes > 0, ascii + (bytes - ascii + 2) / 3 <= maximum else {
+        guard bytes > 0, bytes <= maximum else {
             return "must be 1–\(maximum) bytes, not \(bytes)"
         }
         // Control characters have no other spelling.
@@ -110,22 +107,26 @@ enum OntologyEvent: Equatable {
     /// Parses the vocabulary event of `type`, or returns `nil` for other types.
     /// - Throws: ``ProjectionRejection`` naming the field (`targetId`, `metadata.fromId`, …) that is missing or
     ///   malformed.
-    static func parse(type: String, targetId: String?, metadata: JSONValue) throws(ProjectionRejection)
+    ///
+    /// With `live` (an event being appended), names and ids must also fit their limits in NFC, the spelling views
+    /// store; a replay applies the limits to the spelling the event used alone, as events appended before that check
+    /// were applied.
+    static func parse(type: String, targetId: String?, metadata: JSONValue, live: Bool) throws(ProjectionRejection)
         -> OntologyEvent?
     {
         guard OntologyEventType.all.contains(type) else { return nil }
         guard let id = targetId else {
             throw ProjectionRejection(field: "targetId", "is required: it is the id of the \(entity(of: type))")
         }
-        try checkIdentifier(id, field: "targetId")
-        let fields = Fields(metadata)
+        try checkIdentifier(id, field: "targetId", live: live)
+        let fields = Fields(metadata, live: live)
         switch type {
         case OntologyEventType.thingCreated: return .thingCreated(id: id, fields: try thingFields(fields))
         case OntologyEventType.thingRestored: return .thingRestored(id: id, fields: try thingFields(fields))
         case OntologyEventType.thingUpdated:
             let name: String?? = fields.has("name") ? .some(try fields.optionalString("name")) : .none
             var status = try fields.optionalString("status")
-            if let given = status { status = try checkName(given, field: "metadata.status") }
+            if let given = status { status = try checkName(given, field: "metadata.status", live: live) }
             let patch = try fields.optionalObject("properties")
             guard name != nil || status != nil || patch != nil else {
                 // A null status or properties changes nothing (and was always accepted beside another change, so
@@ -170,17 +171,20 @@ enum OntologyEvent: Equatable {
     }
 
     private static func thingFields(_ fields: Fields) throws(ProjectionRejection) -> ThingFields {
-        let thingType = try checkName(try fields.requiredString("thingType"), field: "metadata.thingType")
-        let status = try checkName(try fields.optionalString("status") ?? defaultStatus, field: "metadata.status")
+        let thingType = try checkName(
+            try fields.requiredString("thingType"), field: "metadata.thingType", live: fields.live)
+        let status = try checkName(
+            try fields.optionalString("status") ?? defaultStatus, field: "metadata.status", live: fields.live)
         return ThingFields(
             thingType: thingType, name: try fields.optionalString("name"), status: status,
             properties: try fields.optionalObject("properties") ?? .object([:]))
     }
 
     private static func connectionFields(_ fields: Fields) throws(ProjectionRejection) -> ConnectionFields {
-        let from = try checkIdentifier(try fields.requiredString("fromId"), field: "metadata.fromId")
-        let to = try checkIdentifier(try fields.requiredString("toId"), field: "metadata.toId")
-        let type = try checkName(try fields.requiredString("connectionType"), field: "metadata.connectionType")
+        let from = try checkIdentifier(try fields.requiredString("fromId"), field: "metadata.fromId", live: fields.live)
+        let to = try checkIdentifier(try fields.requiredString("toId"), field: "metadata.toId", live: fields.live)
+        let type = try checkName(
+            try fields.requiredString("connectionType"), field: "metadata.connectionType", live: fields.live)
         return ConnectionFields(
             fromId: from, toId: to, connectionType: type,
             properties: try fields.optionalObject("properties") ?? .object([:]))
@@ -190,7 +194,8 @@ enum OntologyEvent: Equatable {
     static let largestComponent = Double(Float.greatestFiniteMagnitude)
 
     private static func knowledgeFields(_ fields: Fields) throws(ProjectionRejection) -> KnowledgeFields {
-        let thing = try checkIdentifier(try fields.requiredString("thingId"), field: "metadata.thingId")
+        let thing = try checkIdentifier(
+            try fields.requiredString("thingId"), field: "metadata.thingId", live: fields.live)
         let text = try fields.requiredString("text")
         guard !text.isEmpty else { throw ProjectionRejection(field: "metadata.text", "must not be empty") }
         var labels: [String] = []
@@ -205,7 +210,7 @@ enum OntologyEvent: Equatable {
                 guard case .string(let label) = item else {
                     throw ProjectionRejection(field: "metadata.labels[\(index)]", "must be a string")
                 }
-                labels.append(try checkName(label, field: "metadata.labels[\(index)]"))
+                labels.append(try checkName(label, field: "metadata.labels[\(index)]", live: fields.live))
             }
         }
         var embedding: [Float]?
@@ -230,35 +235,53 @@ enum OntologyEvent: Equatable {
     }
 
     /// Checks an entity id named in an event and returns it in its canonical spelling (NFC), the one views store.
+    /// With `live`, the NFC spelling must be 1–160 bytes too (``checkSpelling(_:maximum:field:live:)``).
     @discardableResult
-    static func checkIdentifier(_ id: String, field: String) throws(ProjectionRejection) -> String {
-        guard !id.isEmpty, id.utf8.count <= maximumIdLength else {
-            throw ProjectionRejection(field: field, "must be 1–\(maximumIdLength) bytes, not \(id.utf8.count)")
-        }
-        guard !ByteScan.utf8(of: id, ByteScan.containsControlCharacter) else {
-            throw ProjectionRejection(field: field, "contains a control character")
-        }
-        return id.canonicalSpelling
+    static func checkIdentifier(_ id: String, field: String, live: Bool) throws(ProjectionRejection) -> String {
+        try checkSpelling(id, maximum: maximumIdLength, field: field, live: live)
     }
 
     /// Checks a type, status or label named in an event and returns it in its canonical spelling (NFC), the one
-    /// views store and index.
+    /// views store and index. With `live`, the NFC spelling must be 1–64 bytes too
+    /// (``checkSpelling(_:maximum:field:live:)``).
     @discardableResult
-    static func checkName(_ name: String, field: String) throws(ProjectionRejection) -> String {
-        guard !name.isEmpty, name.utf8.count <= maximumNameLength else {
-            throw ProjectionRejection(field: field, "must be 1–\(maximumNameLength) bytes, not \(name.utf8.count)")
+    static func checkName(_ name: String, field: String, live: Bool) throws(ProjectionRejection) -> String {
+        try checkSpelling(name, maximum: maximumNameLength, field: field, live: live)
+    }
+
+    /// Checks a name or id of at most `maximum` bytes, without control characters, and returns its NFC spelling.
+    ///
+    /// NFC can be up to three times longer than the spelling an event used (U+1D160, 4 bytes, is 12 in NFC; U+FB2C,
+    /// 3 bytes, is 6), and views store and index the NFC: with `live` (an append) it must fit `maximum` too, which is
+    /// what keeps index keys under LMDB's 511 bytes. A replay checks the spelling the event used alone: an event
+    /// appended before this check was applied with its longer NFC, and a rebuild must apply it the same way.
+    private static func checkSpelling(
+        _ text: String, maximum: Int, field: String, live: Bool
+    ) throws(ProjectionRejection) -> String {
+        guard !text.isEmpty, text.utf8.count <= maximum else {
+            throw ProjectionRejection(field: field, "must be 1–\(maximum) bytes, not \(text.utf8.count)")
         }
-        guard !ByteScan.utf8(of: name, ByteScan.containsControlCharacter) else {
+        guard !ByteScan.utf8(of: text, ByteScan.containsControlCharacter) else {
             throw ProjectionRejection(field: field, "contains a control character")
         }
-        return name.canonicalSpelling
+        let canonical = text.canonicalSpelling
+        if live, canonical.utf8.count > maximum {
+            throw ProjectionRejection(
+                field: field, "is \(canonical.utf8.count) bytes in NFC, the most is \(maximum)")
+        }
+        return canonical
     }
 
     /// Typed access to the metadata members, with errors that name the field.
     private struct Fields {
         let members: [String: JSONValue]
+        /// Whether the event is being appended (names and ids must fit their limits in NFC too).
+        let live: Bool
 
-        init(_ metadata: JSONValue) { members = metadata.objectValue ?? [:] }
+        init(_ metadata: JSONValue, live: Bool) {
+            members = metadata.objectValue ?? [:]
+            self.live = live
+        }
 
         func has(_ name: String) -> Bool { members[name] != nil }
 

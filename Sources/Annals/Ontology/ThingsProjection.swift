@@ -187,7 +187,7 @@ extension OntologyEvent {
     /// replay mode (it can only be in the log if it was appended while the projection was not registered).
     static func parse(_ event: ProjectedEvent, mode: ProjectionContext.Mode) throws -> OntologyEvent? {
         do {
-            return try parse(type: event.type, targetId: event.targetId, metadata: event.metadata)
+            return try parse(type: event.type, targetId: event.targetId, metadata: event.metadata, live: mode == .live)
         } catch {
             if mode == .live { throw error }
             return nil
