@@ -96,4 +96,14 @@ struct NameLengthInNFCTests {
         // 66 bytes decomposed, 44 in NFC: an event spelling it in NFC can carry it.
         #expect(OntologyEventType.nameProblem(String(repeating: "e\u{301}", count: 22)) == nil)
     }
+
+    /// Replays into memory refuse a key LMDB cannot store, as LMDB's tables do, rather than when a rebuild flushes.
+    @Test func memoryTablesRefuseAKeyLongerThan511Bytes() throws {
+        let tables = MemoryTables(tableCount: 1)
+        try tables.put(ProjectionTable(0), key: Array(repeating: 1, count: 511), value: [])
+        #expect(throws: AnnalsError.invalidArgument("projection key of 512 bytes in table 0 (must be 1–511 bytes)")) {
+            try tables.put(ProjectionTable(0), key: Array(repeating: 1, count: 512), value: [])
+        }
+        #expect(throws: AnnalsError.self) { try tables.put(ProjectionTable(0), key: [], value: []) }
+    }
 }

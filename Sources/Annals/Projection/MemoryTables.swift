@@ -107,9 +107,19 @@ final class MemoryTables: ProjectionWriter {
         if !stopped { _ = try emitOverlaid(before: nil) }
     }
 
+    /// Sets `key` to `value` in `table`.
+    /// - Throws: ``AnnalsError/invalidArgument(_:)`` for a key LMDB cannot store (empty, or longer than 511 bytes), as
+    ///   ``LMDBTables`` refuses it: a replay fails at the event that made it, naming its offset, rather than when its
+    ///   changes are flushed to LMDB (or never, in time travel and a rollback's plan, which would then show what no
+    ///   view can hold).
     func put(_ table: ProjectionTable, key: [UInt8], value: [UInt8]) throws {
         precondition(!isFrozen, "MemoryTables changed after freeze()")
-        overlays[try table.position(among: overlays.count)].set(key, value)
+        let index = try table.position(among: overlays.count)
+        guard LMDBTables.storableKeySizes.contains(key.count) else {
+            throw AnnalsError.invalidArgument(
+                "projection key of \(key.count) bytes in table \(index) (must be 1–511 bytes)")
+        }
+        overlays[index].set(key, value)
     }
 
     /// Sets a tombstone without looking the key up (a tombstone over a key the base lacks hides nothing).
