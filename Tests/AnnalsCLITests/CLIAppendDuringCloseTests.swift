@@ -49,6 +49,9 @@ struct CLIAppendDuringCloseTests {
         let tableNames = ["seen"]
         let gate: Gate
 
+        /// It rejects nothing: appends go on while its view is behind (and its catch-up held).
+        func mayReject(eventType: String) -> Bool { false }
+
         func apply(_ event: ProjectedEvent, to tables: any ProjectionWriter, context: ProjectionContext) throws {
             if context.mode == .replay && event.offset == 2 { gate.hold() }
             try tables.put(ProjectionTable(0), key: event.offset.bigEndianBytes, value: [1])

@@ -7,7 +7,9 @@ import Testing
 /// ones): the application's view is caught up while its store stays open, by a read of it or after its next append.
 @Suite("CLI: views another process left behind")
 struct CLIViewCatchUpTests {
-    /// Counts the events it sees, in one record; fails while replaying offset `failing` (if set).
+    /// Counts the events it sees, in one record; fails while replaying offset `failing` (if set). It never rejects
+    /// an event, and says so unless `rejects` (``Projection/mayReject(eventType:)``): appends then go on while its
+    /// view is behind.
     struct EventCounter: Projection {
         struct Failure: Error, CustomStringConvertible {
             var description: String { "the counter refuses this offset" }
@@ -18,11 +20,17 @@ struct CLIViewCatchUpTests {
         let failing: UInt64?
         /// How many events it was asked to replay.
         let replayed: Locked<Int>
+        /// What ``mayReject(eventType:)`` says of every type.
+        let rejects: Bool
 
-        init(failing: UInt64? = nil, replayed: Locked<Int> = Locked(0)) {
+        init(failing: UInt64? = nil, replayed: Locked<Int> = Locked(0), rejects: Bool = false) {
             self.failing = failing
             self.replayed = replayed
+            self.rejects = rejects
         }
+
+        /// ``rejects``, for every type.
+        func mayReject(eventType: String) -> Bool { rejects }
 
         func apply(_ event: ProjectedEvent, to tables: any ProjectionWriter, context: ProjectionContext) throws {
             if context.mode == .replay {
@@ -111,6 +119,13 @@ struct CLIViewCatchUpTests {
         }
     }
 
+    /// Whether `error` is the failure of the counter's catch-up from offset 5 to 8, at offset 7 (`failing: 7`).
+    static func isFailedCatchUpFrom5(_ error: any Error) -> Bool {
+        guard case .projectionUnavailable("event-count", let reason) = error as? AnnalsError else { return false }
+        return reason.contains("it is at offset 5, behind the log head 8, and catching it up failed")
+            && reason.contains("replaying offset 7") && reason.contains("the counter refuses this offset")
+    }
+
     @Test(.timeLimit(.minutes(5)))
     func aFailedCatchUpIsReportedAndNotRetried() throws {
         try withCLIFixture { fx in
@@ -123,13 +138,7 @@ struct CLIViewCatchUpTests {
             let store = try Self.open(fx.store, EventCounter(failing: 7, replayed: replayed))
             defer { store.close() }
             try fx.append(sampleLines(3))
-            let failure = { (error: any Error) -> Bool in
-                guard case .projectionUnavailable("event-count", let reason) = error as? AnnalsError else {
-                    return false
-                }
-                return reason.contains("behind the log head 8, and catching it up failed")
-                    && reason.contains("replaying offset 7") && reason.contains("the counter refuses this offset")
-            }
+            let failure = Self.isFailedCatchUpFrom5
             #expect(performing: { try Self.count(store) }, throws: failure)
             let attempts = replayed.withLock { $0 }
             #expect(attempts == 2)
@@ -146,7 +155,8 @@ struct CLIViewCatchUpTests {
 
     /// An application's knowledge view with an embedder of its own, and `annals append` (the default embedder):
     /// the CLI's open rebuilt that view with its own embedder, leaving it outdated for the application. It now leaves
-    /// it (`OutdatedProjectionPolicy.rebuildOtherVersions`), and the application catches it up.
+    /// it (`OutdatedProjectionPolicy.rebuildOtherVersions`), and the application catches it up. (The knowledge events
+    /// that view checks are appended by the application: `CLIAppendsCheckedByViewsNotLiveTests`.)
     @Test(.timeLimit(.minutes(5)))
     func theCLILeavesAnApplicationsKnowledgeViewToIt() throws {
         try withCLIFixture { fx in
@@ -159,8 +169,9 @@ struct CLIViewCatchUpTests {
                 NewEvent(type: "thing.created", targetId: "t-1", metadata: ["thingType": "doc"]),
                 NewEvent(type: "knowledge.added", targetId: "k-1", metadata: ["thingId": "t-1", "text": "lmdb pages"]),
             ])
-            try fx.append([
-                eventLine(type: "knowledge.added", target: "k-2", metadata: #"{"thingId":"t-1","text":"zstd frames"}"#)
+            try fx.append([eventLine(type: "thing.created", target: "t-2", metadata: #"{"thingType":"doc"}"#)])
+            _ = try store.appendAndWait([
+                NewEvent(type: "knowledge.added", targetId: "k-2", metadata: ["thingId": "t-2", "text": "zstd frames"])
             ])
             // It failed: "the view was built with configuration 'feature-hashing-v1-384;f16', this code uses
             // 'feature-hashing-v1-64;f16'".
@@ -174,7 +185,7 @@ struct CLIViewCatchUpTests {
             // Things and connections need no embedder: the CLI reads them all the same (it exited 9 too).
             let things = try fx.annals("things")
             #expect(things.status == Exit.ok, "\(things)")
-            #expect(try things.objects().map { $0.string("id") } == ["t-1"])
+            #expect(try things.objects().map { $0.string("id") } == ["t-1", "t-2"])
         }
     }
 

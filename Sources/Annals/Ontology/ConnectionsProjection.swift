@@ -24,6 +24,9 @@ public struct ConnectionsProjection: Projection {
         eventType.hasEventTypePrefix("connection.") || eventType == OntologyEventType.thingDeleted
     }
 
+    /// `connection.*` events: a `thing.deleted` is only followed (its connections go with it), never refused here.
+    public func mayReject(eventType: String) -> Bool { eventType.hasEventTypePrefix("connection.") }
+
     /// Applies a connection event; in live mode rejects a missing endpoint, a duplicate id and changes to a missing
     /// connection.
     public func apply(_ event: ProjectedEvent, to tables: any ProjectionWriter, context: ProjectionContext) throws {

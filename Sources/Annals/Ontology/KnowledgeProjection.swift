@@ -55,6 +55,9 @@ public struct KnowledgeProjection: Projection {
         eventType.hasEventTypePrefix("knowledge.") || eventType == OntologyEventType.thingDeleted
     }
 
+    /// `knowledge.*` events: a `thing.deleted` is only followed (its knowledge goes with it), never refused here.
+    public func mayReject(eventType: String) -> Bool { eventType.hasEventTypePrefix("knowledge.") }
+
     /// Applies a knowledge event; in live mode rejects knowledge about a missing thing, a duplicate id, an
     /// embedding of the wrong length, and deleting a missing item.
     public func apply(_ event: ProjectedEvent, to tables: any ProjectionWriter, context: ProjectionContext) throws {

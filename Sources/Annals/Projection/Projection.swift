@@ -32,6 +32,17 @@ public protocol Projection: Sendable {
     var snapshotTableNames: [String] { get }
     /// Whether events of `eventType` concern this projection. Others are never passed to ``apply(_:to:context:)``.
     func handles(eventType: String) -> Bool
+    /// Whether ``apply(_:to:context:)`` may refuse, in ``ProjectionContext/Mode/live`` mode, an event of `eventType`
+    /// (by throwing ``ProjectionRejection`` or any other error). Defaults to ``handles(eventType:)``.
+    ///
+    /// An event that a registered projection may reject is appended only while that projection's view is live
+    /// (built by this code and at the log head), since checking it needs the view's tables: while the view is behind
+    /// the log the append waits for its catch-up, and while it was built by another version or configuration (or
+    /// its catch-up failed) the append fails with ``AnnalsError/projectionUnavailable(name:reason:)``. Events it
+    /// handles but never rejects are appended whatever state its view is in, and applied when it catches up or is
+    /// rebuilt. Return `false` for the types a projection only follows, never refuses (docs/ARCHITECTURE.md,
+    /// "Events a view that is not live checks").
+    func mayReject(eventType: String) -> Bool
     /// Applies one event to the projection's tables.
     ///
     /// In ``ProjectionContext/Mode/live`` mode it may refuse an event that contradicts the current state by throwing
@@ -48,6 +59,8 @@ extension Projection {
     public var snapshotTableNames: [String] { tableNames }
     /// Every event type.
     public func handles(eventType: String) -> Bool { true }
+    /// Every event type it handles.
+    public func mayReject(eventType: String) -> Bool { handles(eventType: eventType) }
 }
 
 /// One of a projection's tables, by its position in ``Projection/tableNames``.

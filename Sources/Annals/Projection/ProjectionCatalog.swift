@@ -214,25 +214,44 @@ final class ProjectionCatalog: Sendable {
     /// The projections an append in `txn` must apply: those whose view is built by this code and is at `head`.
     /// Others (outdated, behind, being caught up) are left to their rebuild or catch-up; `behind` lists the views
     /// built by this code that are behind `head` (appends by a process without their projection), which
-    /// ``ViewCatchUp`` catches up.
-    func live(at head: UInt64, _ txn: TransactionHandle) throws -> (live: [LiveProjection], behind: [LaggingView]) {
+    /// ``ViewCatchUp`` catches up, and `outdated` the others that are not live (built by another version or
+    /// configuration, not built, or past `head`), with why: an append checks its events against both lists
+    /// (``ViewsNotLive``).
+    func live(at head: UInt64, _ txn: TransactionHandle) throws -> (
+        live: [LiveProjection], behind: [LaggingView], outdated: [OutdatedView]
+    ) {
         var live: [LiveProjection] = []
         var behind: [LaggingView] = []
+        var outdated: [OutdatedView] = []
         for entry in entries where entry.isAvailable {
-            guard let state = try state(entry.name, txn), state.matches(entry.projection) else { continue }
-            if state.checkpoint == head {
+            guard let state = try state(entry.name, txn) else {
+                outdated.append(OutdatedView(entry: entry, reason: Self.unbuiltReason))
+                continue
+            }
+            if !state.matches(entry.projection) || state.checkpoint > head {
+                let reason = ProjectionMaintenancePlan.outdatedReason(state, entry.projection, head: head)
+                outdated.append(OutdatedView(entry: entry, reason: reason))
+            } else if state.checkpoint == head {
                 live.append(LiveProjection(entry: entry, state: state, tables: tables(entry, slot: state.slot, txn)))
-            } else if state.checkpoint < head {
+            } else {
                 behind.append(LaggingView(name: entry.name, checkpoint: state.checkpoint))
             }
         }
-        return (live, behind)
+        return (live, behind, outdated)
     }
 
     /// The views built by this code that are behind `head`, the log's last offset in `txn`.
     func behind(head: UInt64, _ txn: TransactionHandle) throws -> [LaggingView] {
         try live(at: head, txn).behind
     }
+}
+
+/// A registered projection whose view is neither live nor behind: built by another version or configuration, not
+/// built, or past the log head.
+struct OutdatedView {
+    let entry: ProjectionCatalog.Entry
+    /// Why the view is not live, as ``AnnalsError/projectionUnavailable(name:reason:)`` says it.
+    let reason: String
 }
 
 /// A projection an append applies, with its current tables.

@@ -53,6 +53,69 @@ final class ViewCatchUp: @unchecked Sendable {
     /// The views whose last catch-up failed, by name: the checkpoint it started from, and why (under the lock).
     private var failures: [String: (checkpoint: UInt64, reason: String)] = [:]
 
+    /// The batches waiting for a catch-up (``hold(_:)``), and whether a thread is catching up for them (under the
+    /// lock).
+    private var held: [AppendRequest] = []
+    private var releasing = false
+
+    /// How many times one batch waits for a catch-up before it fails: another process appended again each time.
+    static let maximumWaits = 3
+
+    /// From the writer thread: `waiting` are batches that hold an event which a projection whose view is behind the
+    /// log may reject (``ViewsNotLive``). Each is submitted again once a catch-up has run after it was held (on a
+    /// thread of its own, `annals.waiting`, which waits for a catch-up already running), unless that view's catch-up
+    /// failed from where it stands, or the batch has waited ``maximumWaits`` times already: it then fails with
+    /// ``AnnalsError/projectionUnavailable(name:reason:)``, as a read of the view would.
+    func hold(_ waiting: [(request: AppendRequest, behind: ViewLeftBehind)]) {
+        var holding: [AppendRequest] = []
+        for (request, behind) in waiting {
+            request.catchUpWaits += 1
+            if let failure = failure(of: behind.view) {
+                request.completion(.failure(behind.failed(failure)))
+            } else if request.catchUpWaits > Self.maximumWaits {
+                request.completion(
+                    .failure(
+                        behind.unavailable(
+                            advice: "the append waited for its catch-up \(Self.maximumWaits) times, and another "
+                                + "process appended again each time; append again")))
+            } else {
+                holding.append(request)
+            }
+        }
+        guard !holding.isEmpty else { return }
+        let starting = background.withLock { () -> Bool in
+            held += holding
+            defer { releasing = true }
+            return !releasing
+        }
+        guard starting else { return }
+        let thread = Thread { [self] in
+            nameCurrentThread("annals.waiting")
+            releaseHeld()
+        }
+        thread.name = "annals.waiting"
+        thread.start()
+    }
+
+    /// Catches up the views behind the log (after a catch-up already running), then submits the held batches again,
+    /// until none is left.
+    private func releaseHeld() {
+        while true {
+            // A failure is the view's (``failure(of:)``, which the next hold reports) or ends the store (a closed
+            // store fails the batches it is given again).
+            _ = try? catchUpNow()
+            let batches = background.withLock { () -> [AppendRequest] in
+                defer { held = [] }
+                if held.isEmpty { releasing = false }
+                return held
+            }
+            guard !batches.isEmpty else { return }
+            for request in batches {
+                if let store { store.resubmit(request) } else { request.completion(.failure(.closed)) }
+            }
+        }
+    }
+
     /// From the writer thread, after an append group that found `views` behind: starts catching them up on a
     /// background thread, unless a catch-up is running or each of them failed from where it stands.
     func consider(_ views: [LaggingView]) {

@@ -96,6 +96,9 @@ final class AppendRequest: @unchecked Sendable {
     /// What must not have been appended since the batch was computed, if anything.
     let condition: AppendCondition?
     let completion: @Sendable (Result<[AppendReceipt], AnnalsError>) -> Void
+    /// How many times the batch has waited for a view behind the log to be caught up (``ViewCatchUp/hold(_:)``);
+    /// changed on the writer thread only.
+    var catchUpWaits = 0
 
     init(
         events: [PreparedEvent], acknowledgement: CursorAcknowledgement? = nil, condition: AppendCondition? = nil,

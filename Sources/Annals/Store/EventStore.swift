@@ -236,6 +236,13 @@ public final class EventStore: @unchecked Sendable {
         }
         viewCatchUp.store = self
         writer.onViewsBehind = { [weak viewCatchUp] views in viewCatchUp?.consider(views) }
+        writer.onAppendsWaiting = { [weak viewCatchUp] waiting in
+            guard let viewCatchUp else {
+                for (request, _) in waiting { request.completion(.failure(.closed)) }
+                return
+            }
+            viewCatchUp.hold(waiting)
+        }
         writer.start()
         do {
             try maintenance.run(self)
@@ -523,6 +530,16 @@ public final class EventStore: @unchecked Sendable {
             .append(
                 AppendRequest(
                     events: events, acknowledgement: acknowledgement, condition: condition, completion: completion)))
+    }
+
+    /// Queues again a batch that waited for a view to be caught up (``ViewCatchUp/hold(_:)``), or fails it with
+    /// ``AnnalsError/closed`` once the store is closing.
+    func resubmit(_ request: AppendRequest) {
+        guard !isClosed, let writer else {
+            request.completion(.failure(.closed))
+            return
+        }
+        writer.submit(.append(request))
     }
 
     /// Syncs the data file now and advances the durable watermark over everything committed before the call.

@@ -31,6 +31,10 @@ struct GroupCommit {
         /// The views this process's projections keep that were behind the log when the group began (another
         /// process appended without their projection): the group did not apply them.
         var behind: [LaggingView] = []
+        /// The batches (by their index in the group) that hold an event a projection whose view is behind may reject
+        /// (``ViewsNotLive``): not appended, and not yet completed (their ``results`` entry is a placeholder). The
+        /// writer hands them to ``ViewCatchUp``, which submits them again once the view is caught up.
+        var waiting: [(request: Int, behind: ViewLeftBehind)] = []
     }
 
     /// An event that passed its checks, with what was assigned to it. The event stays in its request: copying a
@@ -57,6 +61,9 @@ struct GroupCommit {
         let projectionStates = try projections.live(at: head, txn.handle)
         var live = projectionStates.live
         let behind = projectionStates.behind
+        let notLive = ViewsNotLive(
+            behind: behind, outdated: projectionStates.outdated, head: head, catalog: projections)
+        var waiting: [(request: Int, behind: ViewLeftBehind)] = []
 
         for request in requests {
             var localIDs: [UUID: AppendReceipt] = [:]
@@ -115,6 +122,7 @@ struct GroupCommit {
                     let item = Accepted(
                         request: request, index: index, offset: offset, version: version, payload: payload)
                     let type = request.events[index].event.type
+                    if !notLive.isEmpty { try notLive.check(type, index: index) }
                     if live.contains(where: { $0.entry.projection.handles(eventType: type) }) {
                         if projector == nil { projector = BatchProjector(live, catalog: projections, txn.handle) }
                         try projector!.apply(projected(item), index: index)
@@ -131,6 +139,12 @@ struct GroupCommit {
                 try projector?.undo()
                 results.append(.failure(error))
                 continue
+            } catch let behind as ViewLeftBehind {
+                // The batch waits for the view's catch-up, and is submitted again (``ViewCatchUp``).
+                try projector?.undo()
+                waiting.append((results.count, behind))
+                results.append(.failure(behind.unavailable(advice: "the append waits for its catch-up")))
+                continue
             }
             pendingIDs.merge(localIDs) { _, new in new }
             pendingVersions.merge(localVersions) { _, new in new }
@@ -141,7 +155,9 @@ struct GroupCommit {
         }
 
         for acknowledgement in acknowledgements { try acknowledgement.write(schema, txn) }
-        guard !accepted.isEmpty else { return Outcome(results: results, head: head, appended: 0, behind: behind) }
+        guard !accepted.isEmpty else {
+            return Outcome(results: results, head: head, appended: 0, behind: behind, waiting: waiting)
+        }
         let dictionary = try registry.current(txn)
         var postings = CommitPostings()
         var payloadBytes: UInt64 = 0
@@ -191,7 +207,7 @@ struct GroupCommit {
             live[index].state.checkpoint = head
             try projections.setState(live[index].state, of: live[index].entry.name, txn.handle)
         }
-        return Outcome(results: results, head: head, appended: accepted.count, behind: behind)
+        return Outcome(results: results, head: head, appended: accepted.count, behind: behind, waiting: waiting)
     }
 
     /// The head to extend: `meta`'s hash is checked whole against the records (``Transaction/checkedLogHead(_:decoder:)``)

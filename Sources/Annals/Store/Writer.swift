@@ -21,6 +21,10 @@ final class Writer: @unchecked Sendable {
     /// Called on the writer thread after an append group that found views of this process's projections behind the
     /// log (appended to by a process without those projections), with those views.
     var onViewsBehind: (@Sendable ([LaggingView]) -> Void)?
+    /// Called on the writer thread after an append group with the batches that wait for a view behind the log to be
+    /// caught up (an event of theirs is one its projection may reject: ``ViewsNotLive``), not yet completed. Without
+    /// it they fail with ``AnnalsError/projectionUnavailable(name:reason:)``.
+    var onAppendsWaiting: (@Sendable ([(request: AppendRequest, behind: ViewLeftBehind)]) -> Void)?
     /// Called once the thread has drained the queue and synced, just before it ends (and before a waiting ``stop()``
     /// returns).
     var onStopped: (@Sendable () -> Void)?
@@ -205,8 +209,14 @@ final class Writer: @unchecked Sendable {
             // thread (where its close could not wait) when the background work lets go of it.
             onCommit?(outcome.head)
         }
-        for (request, result) in zip(requests, outcome.results) { request.completion(result) }
+        let hold = onAppendsWaiting
+        let waiting = hold == nil ? [] : outcome.waiting
+        let held = Set(waiting.map(\.request))
+        for (index, (request, result)) in zip(requests, outcome.results).enumerated() where !held.contains(index) {
+            request.completion(result)
+        }
         if !outcome.behind.isEmpty { onViewsBehind?(outcome.behind) }
+        if let hold, !waiting.isEmpty { hold(waiting.map { (requests[$0.request], $0.behind) }) }
         if outcome.head >= mergedThrough + UInt64(max(options.indexMergeInterval, 1)) { mergeIndexes() }
     }
 
