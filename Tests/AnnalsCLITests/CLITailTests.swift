@@ -91,6 +91,73 @@ struct CLITailTests {
         }
     }
 
+    /// Without `--follow`, `tail` stops at the durable offset it read when it started, however fast a writer keeps
+    /// appending: it exits, and prints nothing past the durable offset `head` reported after the tail's first line
+    /// (the tail had read its own by then). The tail's reader stalls until the writer is well past that point, so a
+    /// tail that read the durable offset again at each pass would find more events to print.
+    @Test(.timeLimit(.minutes(10)))
+    func withoutFollowItStopsAtWhatWasDurableWhenItStartedWhileAWriterKeepsAppending() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            try fx.append(sampleLines(5_000))  // Far more than a pipe holds: the tail waits for its reader.
+            // A writer fed without a pause, batch after batch, until the tail has ended.
+            let writer = try fx.start(["append", "--store", fx.store])
+            let feeding = Locked(true)
+            let feeder = Thread {
+                var next = 5_000
+                while feeding.withLock({ $0 }) {
+                    guard writer.send(sampleLines(50, start: next).joined(separator: "\n") + "\n") else { return }
+                    next += 50
+                }
+            }
+            feeder.start()
+            defer {
+                feeding.withLock { $0 = false }
+                _ = waitUntil(timeout: 60) { feeder.isFinished }
+                _ = writer.finish(timeout: 60)
+            }
+
+            let output = try SpawnedProcess.pipe()
+            defer { close(output.read) }
+            let tail = try Self.spawnTail(fx, ["tail", "--store", fx.store], output: output.write)
+            close(output.write)
+            defer {
+                if tail.isRunning { tail.kill(SIGKILL) }
+                tail.waitForExit()
+            }
+            // The first line: the tail has read the durable offset it stops at, so `head`'s is at least that.
+            var received: [UInt8] = []
+            var chunk = [UInt8](repeating: 0, count: 4_096)
+            while !received.contains(0x0A) {
+                let n = chunk.withUnsafeMutableBytes { read(output.read, $0.baseAddress!, $0.count) }
+                if n < 0 && errno == EINTR { continue }
+                try #require(n > 0, "the tail printed a line")
+                received += chunk[0..<n]
+            }
+            let durable = try #require(try fx.head().uint64("durableOffset"))
+            // Nothing more is read until the writer has made 500 more events durable.
+            let moved = try waitUntil(timeout: 120) {
+                try #require(try fx.head().uint64("durableOffset")) >= durable + 500
+            }
+            try #require(moved, "the writer kept appending")
+
+            let rest = PipeDrain(FileHandle(fileDescriptor: dup(output.read), closeOnDealloc: true))
+            let exited = tail.waitForExit(timeout: 120) != nil
+            #expect(exited, "the tail ended although the writer kept appending")
+            if !exited { tail.kill(SIGKILL) }
+            tail.waitForExit()
+            #expect(tail.wasSignaled == false && tail.terminationStatus == 0)
+            rest.waitForEnd(timeout: 30)
+            let lines = (received + rest.bytes).split(separator: 0x0A).map { String(decoding: $0, as: UTF8.self) }
+            let offsets = lines.compactMap { JSONObject($0)?.uint64("offset") }
+            #expect(offsets.count == lines.count, "every line is an event")
+            let last = try #require(offsets.last)
+            #expect(offsets == Array(1...last), "every event through the last printed, in order")
+            #expect(last >= 5_000, "what was durable before the writer started is printed")
+            #expect(last <= durable, "nothing past the durable offset when the tail started: \(last) > \(durable)")
+        }
+    }
+
     @Test func fromStartEndOffsetOrTime() throws {
         try withCLIFixture { fx in
             try fx.initStore()

@@ -63,6 +63,9 @@ struct Tail: ParsableCommand {
         // pages it will read (with filters, the posting lists from the pass's first offset and the records they name).
         // (A writable open, for --cursor, has checked those already.)
         if cursor == nil { try store.checkLogPages(offsets: []) }
+        // Without --follow, what is durable now is where it ends: a writer that keeps appending, faster than the
+        // output is read, must not keep it running (a cron job that never ends, and piles up).
+        let stopAt = follow ? nil : try store.head().durableOffset
         // With a cursor: where it starts, and its resets count, which every acknowledgement checks.
         var (position, resets) = try startPosition(store)
         var printed = 0
@@ -73,7 +76,7 @@ struct Tail: ParsableCommand {
             // printing a chunk, one the reset may have meant to skip, and a waiting tail never got there.
             if let cursor { try Self.requireUnmoved(cursor, resets: resets, in: store) }
             let word = store.durableWakeWord
-            let durable = try store.head().durableOffset
+            let durable = min(try store.head().durableOffset, stopAt ?? .max)
             guard durable > position else {
                 if !follow || standardOutputIsClosedPipe() { break }
                 store.waitForDurableChange(from: word, timeout: 0.5)
