@@ -1,8 +1,11 @@
 import Foundation
 import Testing
 
+@testable import Annals
+
 /// `--format table` aligns its columns by terminal columns: CJK ids take two each, so the columns after them stay in
-/// line, and a long one is cut to its column's width.
+/// line, and a long one is cut to its column's width; offsets and counts are never cut, and a long value is kept
+/// apart from the next column.
 @Suite("CLI: tables with wide characters")
 struct CLITableWidthTests {
     /// The terminal columns `text` takes, for the ASCII, kana and CJK ideographs these tests use.
@@ -58,6 +61,35 @@ struct CLITableWidthTests {
                 let row = try #require(table.lines.dropFirst().first)
                 #expect(row.contains(String(repeating: "k", count: 39) + "… "), "\(arguments): \(row)")
                 #expect(row.hasSuffix(" lamp " + String(repeating: "x", count: 54) + "…"), "\(arguments): \(row)")
+            }
+        }
+    }
+
+    /// `read --format table` prints offsets of eight digits and more whole (12345678 cut to 1234567 would read as
+    /// another offset), with the OFFSET column as wide as the last offset needs, so the TIME column stays in line.
+    /// A log of ten million events is too slow to build: the record of offset 2 is copied, behind the engine's back,
+    /// under two such offsets (read prints each record under its key).
+    @Test func readPrintsOffsetsOfEightDigitsAndMoreWhole() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            try fx.append(sampleLines(2))
+            let store = try EventStore(path: fx.store)
+            try store.write { txn in
+                guard let record = try txn.get(store.schema.events, key: UInt64(2).bigEndianBytes) else { return }
+                for offset in [UInt64(12_345_678), 123_456_789] {
+                    try txn.put(store.schema.events, key: offset.bigEndianBytes, value: record)
+                }
+            }
+            store.close()
+            let read = try fx.annals("read", "--format", "table")
+            #expect(read.status == Exit.ok, "\(read)")
+            let lines = read.lines
+            #expect(
+                lines.dropFirst().map { $0.prefix { $0 != " " } } == ["1", "2", "12345678", "123456789"], "\(read)")
+            let time = try #require(lines.first?.range(of: "TIME")).lowerBound
+            #expect(lines.first?[..<time] == "OFFSET    ", "nine digits and a space: \(read)")
+            for row in lines.dropFirst() {
+                #expect(row.range(of: " 20")?.upperBound == row.index(time, offsetBy: 2), "TIME in line: \(row)")
             }
         }
     }

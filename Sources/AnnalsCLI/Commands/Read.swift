@@ -34,8 +34,16 @@ struct Read: ParsableCommand {
         // filtered read, its posting lists and the records they name).
         try store.checkLogPages(for: query)
         var reader = store.events(query).makeReader()
-        let table = format == .table ? EventTable() : nil
-        if let table { try Output.standard.line(table.header) }
+        var table: EventTable?
+        if format == .table {
+            // The OFFSET column fits the last offset (read from its key alone, after a check of the pages on the way
+            // to it: a damaged head record is for the read to report, at its row); only an event a writer commits
+            // meanwhile may be longer.
+            try store.checkLogPages(offsets: [])
+            let layout = EventTable(largestOffset: try store.lastOffset())
+            try Output.standard.line(layout.header)
+            table = layout
+        }
         while let event = try reader.next() {
             if let table {
                 try Output.standard.line(table.row(event))
@@ -46,17 +54,35 @@ struct Read: ParsableCommand {
     }
 }
 
-/// The `--format table` layout of events.
+/// The `--format table` layout of events. Offsets and versions are never cut: a number cut short would read as
+/// another valid one.
 struct EventTable {
+    /// The OFFSET column's width: the largest offset's digits and a space, and at least the header's 8.
+    let offsetWidth: Int
+
+    /// A table whose OFFSET column fits offsets up to `largestOffset` (the last one when the read starts).
+    init(largestOffset: UInt64) {
+        offsetWidth = max(8, String(largestOffset).utf8.count + 1)
+    }
+
+    /// The column titles, aligned as ``row(_:)`` aligns its cells.
     var header: String {
-        pad("OFFSET", 8) + pad("TIME", 25) + pad("TYPE", 26) + pad("ACTOR", 14) + pad("TARGET", 18)
+        pad("OFFSET", offsetWidth) + pad("TIME", 25) + pad("TYPE", 26) + pad("ACTOR", 14) + pad("TARGET", 18)
             + pad("GROUP", 12) + "VERSION"
     }
 
+    /// One event's row. VERSION is the last column, printed whole.
     func row(_ event: RecordedEvent) -> String {
-        pad(String(event.offset), 8) + pad(ISO8601.string(milliseconds: event.timestamp), 25) + pad(event.type, 26)
-            + pad(event.actorId ?? "-", 14) + pad(event.targetId ?? "-", 18) + pad(event.groupId ?? "-", 12)
-            + String(event.version)
+        whole(event.offset, offsetWidth) + pad(ISO8601.string(milliseconds: event.timestamp), 25)
+            + pad(event.type, 26) + pad(event.actorId ?? "-", 14) + pad(event.targetId ?? "-", 18)
+            + pad(event.groupId ?? "-", 12) + String(event.version)
+    }
+
+    /// `number` padded to `width` columns, never cut: one longer than its column (an offset committed after the read
+    /// started) takes the columns it needs and one more.
+    private func whole(_ number: UInt64, _ width: Int) -> String {
+        let digits = String(number)
+        return DisplayWidth.padded(digits, to: max(width, digits.utf8.count + 1))
     }
 
     /// `text` made printable and padded to `width` terminal columns; cut to leave one column blank when it would
