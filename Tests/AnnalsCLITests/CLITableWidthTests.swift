@@ -93,4 +93,23 @@ struct CLITableWidthTests {
             }
         }
     }
+
+    /// `stats --format table` measures its TYPE column: as wide as the longest type up to 40 columns, a longer one
+    /// cut with `…`, and two spaces before every count (a type cut at a fixed width ran into its count).
+    @Test func statsKeepsALongTypeApartFromItsCount() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            let long = "billing.invoice." + String(repeating: "line_item_adjusted.", count: 3) + "v2"
+            try fx.append([eventLine(type: long), eventLine(type: long), eventLine(type: "a.b")])
+            let stats = try fx.annals("stats", "--format", "table")
+            #expect(stats.status == Exit.ok, "\(stats)")
+            let lines = stats.lines
+            let header = try #require(lines.firstIndex { $0.hasPrefix("TYPE") }, "\(stats)")
+            let title = "TYPE" + String(repeating: " ", count: 38) + "EVENTS"
+            #expect(
+                Array(lines[header...].prefix(3)) == [
+                    title, long.prefix(39) + "…  2", "a.b" + String(repeating: " ", count: 39) + "1",
+                ], "\(stats)")
+        }
+    }
 }

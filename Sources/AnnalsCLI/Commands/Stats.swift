@@ -50,11 +50,12 @@ struct Stats: ParsableCommand {
                 + (s.dictionaries.isEmpty
                     ? "none yet" : s.dictionaries.map { "#\($0.id) (\($0.size) B)" }.joined(separator: ", ")),
             "",
-            "TYPE                            EVENTS",
         ]
-        for type in s.types {
-            lines.append(type.type.padding(toLength: 32, withPad: " ", startingAt: 0) + String(type.count))
-        }
+        // Measured, as wide as the longest type up to 40 columns (a longer one is cut with `…`), two spaces before
+        // its count: a fixed width would cut a long type and run it into the count.
+        var types = TextTable(["TYPE", "EVENTS"])
+        for type in s.types { types.add([type.type, String(type.count)]) }
+        lines += types.lines
         lines.append("")
         // As wide as the longest name (a view's table, `p.knowledge.0.vectors`), which padding would cut.
         let width = max(16, (s.databases.map(\.name.count).max() ?? 0) + 2)
