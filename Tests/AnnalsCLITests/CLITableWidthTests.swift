@@ -112,4 +112,30 @@ struct CLITableWidthTests {
                 ], "\(stats)")
         }
     }
+
+    /// `audit --format table` measures its columns in terminal columns and cuts longer values with `…`: the EVENTS
+    /// column starts at column 27 after `東京` as after `bob` and after an actor too long for its column, and a long
+    /// type stays in its column, apart from its count.
+    @Test func auditColumnsAreMeasuredAndCut() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            let actor = "service-account-" + String(repeating: "x", count: 24)
+            let type = "billing.invoice." + String(repeating: "line_item_adjusted.", count: 2) + "v2"
+            try fx.append([
+                eventLine(type: "a.b", actor: "東京"), eventLine(type: "a.b", actor: "bob"),
+                eventLine(type: type, actor: actor),
+            ])
+            let audit = try fx.annals("audit", "--format", "table")
+            #expect(audit.status == Exit.ok, "\(audit)")
+            let lines = audit.lines
+            for name in ["東京", "bob", actor.prefix(24) + "…"] {
+                let row = try #require(lines.first { $0.hasPrefix(name + " ") }, "\(name): \(audit)")
+                let count = try #require(row.range(of: " 1 ")).lowerBound
+                #expect(Self.columns(row[..<count]) + 1 == 26, "EVENTS starts at column 27: \(row)")
+            }
+            // Under its actor (indented four columns, a 32-column cell) and in the TYPE section (a 36-column cell).
+            #expect(lines.contains("    " + type.prefix(30) + "… 1"), "\(audit)")
+            #expect(lines.contains(type.prefix(34) + "… 1"), "\(audit)")
+        }
+    }
 }

@@ -65,7 +65,7 @@ struct AuditTable {
         ]
         for a in report.actors {
             out.append(
-                pad(a.actor ?? "-", 26) + pad(String(a.events), 10)
+                pad(a.actor ?? "-", 26) + whole(String(a.events), 10)
                     + pad(ISO8601.string(milliseconds: a.firstTimestamp), 26)
                     + ISO8601.string(milliseconds: a.lastTimestamp))
             for (type, count) in a.types.sorted(by: { $0.key < $1.key }) {
@@ -77,7 +77,7 @@ struct AuditTable {
         out += ["", "FAILED ACTIONS (\(report.failures.count))"]
         for f in report.failures {
             out.append(
-                pad("#\(f.offset)", 10) + pad(ISO8601.string(milliseconds: f.timestamp), 26) + pad(f.type, 26)
+                whole("#\(f.offset)", 10) + pad(ISO8601.string(milliseconds: f.timestamp), 26) + pad(f.type, 26)
                     + pad(f.actorId ?? "-", 14) + TextTable.printable(f.error))
         }
         if !v.isIntact {
@@ -87,8 +87,15 @@ struct AuditTable {
         return out
     }
 
+    /// `text` made printable and padded to `width` terminal columns (``DisplayWidth``); cut to `width - 1` with `…`
+    /// when longer, so that a column stays blank before the next.
     private func pad(_ text: String, _ width: Int) -> String {
-        let text = TextTable.printable(text)
-        return text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
+        DisplayWidth.padded(TextTable.cut(TextTable.printable(text), width - 1), to: width)
+    }
+
+    /// `number` (a count, or `#` and an offset) padded to `width` columns and never cut, since a number cut short
+    /// reads as another: a longer one takes the columns it needs and one more.
+    private func whole(_ number: String, _ width: Int) -> String {
+        DisplayWidth.padded(number, to: max(width, number.utf8.count + 1))
     }
 }
