@@ -1,4 +1,5 @@
 import Annals
+import AnnalsTestSupport
 import Foundation
 import Testing
 
@@ -317,6 +318,40 @@ struct CLIMultiProcessTests {
             let reported = try #require(through, "\(result)")
             #expect(try fx.headOffset() == reported, "the message tells exactly how far the append got")
             #expect(try fx.annals("verify").status == Exit.ok)
+        }
+    }
+
+    /// The exit-7 message names the highest offset written, also when the batch ends in a duplicate, whose receipt
+    /// carries the duplicate's original, lower offset.
+    @Test func appendIntoAClosedPipeNamesTheHighestOffsetWrittenWhenTheBatchEndsInADuplicate() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            let id = UUID()
+            try fx.append([eventLine(type: "a.b", id: id)])
+            let input = fx.path("input.jsonl")
+            let lines = [eventLine(type: "a.b"), eventLine(type: "a.b"), eventLine(type: "a.b", id: id)]
+            try (lines.joined(separator: "\n") + "\n").write(toFile: input, atomically: true, encoding: .utf8)
+            // Standard output is a pipe whose reader has gone before the command starts: the receipts fail (EPIPE).
+            let output = try SpawnedProcess.pipe()
+            close(output.read)
+            let errors = try SpawnedProcess.pipe()
+            let nothing = open("/dev/null", O_RDWR | O_CLOEXEC)
+            defer { close(nothing) }
+            let process = try SpawnedProcess(
+                fx.binary, ["append", "--store", fx.store, "--file", input],
+                environment: ProcessInfo.processInfo.environment, standardInput: nothing,
+                standardOutput: output.write, standardError: errors.write)
+            close(output.write)
+            close(errors.write)
+            let stderr = PipeDrain(FileHandle(fileDescriptor: errors.read, closeOnDealloc: true))
+            process.waitForExit()
+            stderr.waitForEnd(timeout: 30)
+            let message = String(decoding: stderr.bytes, as: UTF8.self)
+            #expect(process.terminationStatus == 7 && process.wasSignaled == false, "\(message)")
+            #expect(
+                message.contains("events through offset 3 (line 3) were appended"),
+                "offsets 2 and 3 written, the duplicate's receipt naming offset 1: \(message)")
+            #expect(try fx.headOffset() == 3)
         }
     }
 }

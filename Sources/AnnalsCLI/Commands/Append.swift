@@ -224,7 +224,8 @@ enum DurabilityArgument: String, ExpressibleByArgument, CaseIterable {
 struct AppendProgress {
     /// Events appended (duplicates included).
     private(set) var events = 0
-    /// The offset of the last receipt and the line of its batch's last event.
+    /// The highest offset among the last batch's receipts (the highest offset written, unless the batch was made of
+    /// duplicates alone) and the line of that batch's last event.
     private(set) var last: (offset: UInt64, line: Int)?
 
     /// Notes a batch appended through input line `line`.
