@@ -211,9 +211,8 @@ struct SyncPlanner {
             }
             listed.insert(id)
             upserts.append((plugin, existing))
-            if let item = try view.knowledge(KnowledgeFilter(thingId: id, limit: 4)).first {
-                knowledge[id] = item
-            }
+            // The plugin's own search text, by its id: other knowledge about the plugin (a note) is not it.
+            if let item = try view.knowledgeItem(PlatformIDs.knowledge(about: id)) { knowledge[id] = item }
             existingEdges[id] = try view.connections(
                 ConnectionFilter(fromId: id, connectionType: PlatformIDs.dependsOn, limit: .max))
         }
