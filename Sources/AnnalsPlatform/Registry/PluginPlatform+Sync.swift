@@ -140,6 +140,8 @@ struct SyncPlanner {
     private var withdrawals: [Thing] = []
     private var dependencyEdges: [String: [String: JSONValue]] = [:]  // plugin id → target id → properties
     private var existingEdges: [String: [Connection]] = [:]
+    /// The `provides` connections to each listed plugin (from its registry), by plugin id.
+    private var providers: [String: [Connection]] = [:]
     private var knowledge: [String: KnowledgeItem] = [:]
 
     init(
@@ -215,6 +217,10 @@ struct SyncPlanner {
             if let item = try view.knowledgeItem(PlatformIDs.knowledge(about: id)) { knowledge[id] = item }
             existingEdges[id] = try view.connections(
                 ConnectionFilter(fromId: id, connectionType: PlatformIDs.dependsOn, limit: .max))
+            if existing != nil {
+                providers[id] = try view.connections(
+                    ConnectionFilter(toId: id, connectionType: PlatformIDs.provides, limit: .max))
+            }
         }
         // A plugin whose entry was skipped as damaged is still listed: it keeps what an earlier sync recorded. An
         // entry whose name could not be read could be any plugin, so then nothing is withdrawn.
@@ -333,9 +339,9 @@ struct SyncPlanner {
                 things.append(
                     builder.createThing(
                         id, type: PlatformIDs.pluginType, name: plugin.name, properties: plugin.properties))
-                after.append(builder.createConnection(PlatformIDs.provides, from: registryId, to: id))
                 report.added.append(plugin.name)
             }
+            after += providerEvents(for: id, builder)
             if knowledgeChanged != false {
                 if currentKnowledge != nil { after.append(builder.deleteKnowledge(knowledgeId)) }
                 after.append(builder.addKnowledge(knowledgeId, about: id, text: text, labels: labels))
@@ -384,6 +390,17 @@ struct SyncPlanner {
 
     private var registryProperties: JSONValue {
         .object(["source": .string(source.location), "format": .string(report.format.rawValue)])
+    }
+
+    /// Makes this registry the one that `provides` plugin `id`: creates its connection when missing, and deletes
+    /// another registry's, left there when this registry takes over a plugin the other one withdrew.
+    private func providerEvents(for id: String, _ builder: OntologyEventBuilder) -> [NewEvent] {
+        let current = providers[id] ?? []
+        var events: [NewEvent] = current.filter { $0.fromId != registryId }.map { builder.deleteConnection($0.id) }
+        if !current.contains(where: { $0.fromId == registryId }) {
+            events.append(builder.createConnection(PlatformIDs.provides, from: registryId, to: id))
+        }
+        return events
     }
 
     /// Creates, updates and deletes `depends_on` edges from `id` so they match its releases.
