@@ -16,7 +16,7 @@ enum ElizaRegistryReader {
         let entries = try TolerantJSONMembers(bytes, range: registry.range)
         var listing = RegistryListing(
             format: .elizaRegistry, plugins: [], problems: [], warnings: top.warnings + entries.warnings)
-        collect(entries, bytes: bytes, into: &listing) { (name, value) throws(EntryFault) in
+        try collect(entries, bytes: bytes, into: &listing) { (name, value) throws(EntryFault) in
             try generatedEntry(name, value)
         }
         return listing
@@ -26,7 +26,7 @@ enum ElizaRegistryReader {
     static func readIndex(_ bytes: [UInt8]) throws(TolerantJSONMembers.Failure) -> RegistryListing {
         let entries = try TolerantJSONMembers(bytes, allowingDuplicateKeys: true)
         var listing = RegistryListing(format: .elizaIndex, plugins: [], problems: [], warnings: entries.warnings)
-        collect(entries, bytes: bytes, into: &listing) { (name, value) throws(EntryFault) in
+        try collect(entries, bytes: bytes, into: &listing) { (name, value) throws(EntryFault) in
             guard case .string(let repository) = value, !repository.isEmpty else {
                 throw EntryFault.wrongType("the repository", expected: "a non-empty string", found: value)
             }
@@ -69,12 +69,25 @@ enum ElizaRegistryReader {
         return merged
     }
 
-    /// Parses each member with `parse`, adding the plugin or the problem; a duplicate name is a problem too.
+    /// Parses each member with `parse`, adding the plugin or the problem.
+    /// - Throws: ``TolerantJSONMembers/Failure`` when two entries have the same name: which one the registry means
+    ///   cannot be told (JSON readers keep the last of two keys, this one read the first), so the source is refused
+    ///   rather than one of them skipped, like a top-level key given twice.
     static func collect(
         _ entries: TolerantJSONMembers, bytes: [UInt8], into listing: inout RegistryListing,
         parse: (String, JSONValue) throws(EntryFault) -> Plugin
-    ) {
-        var seen: Set<String> = []
+    ) throws(TolerantJSONMembers.Failure) {
+        var first: [String: TolerantJSONMembers.Member] = [:]
+        for member in entries.members {
+            guard let key = member.key else { continue }
+            if let earlier = first[key] {
+                throw TolerantJSONMembers.Failure(
+                    reason: "the entry '\(key)' is listed again (which one the registry means cannot be told; the "
+                        + "first is at line \(earlier.line), column \(earlier.column))",
+                    line: member.line, column: member.column)
+            }
+            first[key] = member
+        }
         for (reason, line, column) in entries.damaged {
             listing.problems.append(
                 EntryProblem(entry: "?", location: "line \(line), column \(column)", reason: reason))
@@ -85,7 +98,6 @@ enum ElizaRegistryReader {
             do throws(EntryFault) {
                 guard member.key != nil else { throw EntryFault("name: missing, or not a string") }
                 if let problem = PluginName.problem(name) { throw EntryFault("invalid plugin name: \(problem)") }
-                guard seen.insert(name).inserted else { throw EntryFault("listed more than once") }
                 let value: JSONValue
                 do {
                     value = try JSONParser.parse(Array(bytes[member.range]))

@@ -37,7 +37,7 @@ enum ManifestReader {
             else { return nil }
             return (try? JSONParser.parse(Array(bytes[name.range])))?.stringValue
         }
-        ElizaRegistryReader.collect(named, bytes: bytes, into: &listing) { (name, value) throws(EntryFault) in
+        try ElizaRegistryReader.collect(named, bytes: bytes, into: &listing) { (name, value) throws(EntryFault) in
             try entry(name, value, baseDirectory: baseDirectory)
         }
         return listing

@@ -37,8 +37,8 @@ struct TolerantJSONMembers {
     private var lineStarts: [Int] = [0]
 
     /// Splits the container that occupies `range` of `bytes` (the whole input by default). The whole input must
-    /// hold nothing after its container, and, unless `allowingDuplicateKeys` (an index whose keys are entries), no
-    /// key twice in its top-level object.
+    /// hold nothing after its container, and, unless `allowingDuplicateKeys` (an index, whose keys are entries: its
+    /// reader refuses an entry given twice by name), no key twice in its top-level object.
     init(_ bytes: [UInt8], range: Range<Int>? = nil, allowingDuplicateKeys: Bool = false) throws(Failure) {
         self.bytes = bytes
         for (index, byte) in bytes.enumerated() where byte == UInt8(ascii: "\n") { lineStarts.append(index + 1) }
