@@ -151,14 +151,14 @@ struct UnreachableArtifactHostTests {
     func cachedModuleOfAnUnreachableHost() async throws {
         let dead = "http://127.0.0.1:\(try refusingPort())"
         try await withMirror(dead: dead) { platform, directory, path, base in
-            // A sync of `live` alone caches the module; the next finds it cached for every release and never
-            // waits for the dead host.
+            // A sync of `live` alone caches the module; the next (of another source: the registry moves, by its
+            // name) finds it cached for every release and never waits for the dead host.
             let live = ServedArtifacts.manifest(["live": [.init("1.0.0", "\(base)/modules/live.wasm", Self.digest)]]
             )
             try Data(live.canonicalBytes).write(to: URL(fileURLWithPath: directory + "/live.json"))
             _ = try await platform.sync(
                 RegistrySource(directory + "/live.json"), scope: .global, name: "mirror", actorId: "ops")
-            let report = try await platform.sync(RegistrySource(path), scope: .global, actorId: "ops")
+            let report = try await platform.sync(RegistrySource(path), scope: .global, name: "mirror", actorId: "ops")
             #expect(report.problems.isEmpty, "\(report.problems)")
             #expect(Set(report.added) == Set((1...12).map { "gone-\($0)" }))
         }

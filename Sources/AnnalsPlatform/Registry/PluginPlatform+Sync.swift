@@ -13,10 +13,14 @@ extension PluginPlatform {
     /// was skipped or changed. A plugin the source no longer lists is withdrawn (status `withdrawn`), not deleted, so
     /// installs that use it keep working.
     /// A name already listed by another registry of the same scope is skipped with a problem.
+    ///
+    /// A source other than the one the registry records is refused when `name` is not given: two sources of the same
+    /// base name would otherwise become one registry, each sync withdrawing the other's plugins.
     /// - Parameters:
     ///   - source: The file, directory or URL to read.
     ///   - scope: ``PluginScope/global`` or an organization's private registry.
-    ///   - name: The registry's name (default: ``RegistrySource/defaultName``).
+    ///   - name: The registry's name (default: ``RegistrySource/defaultName``). Given, it may name a registry synced
+    ///     from another source: the registry then moves to `source`.
     ///   - actorId: Who syncs.
     ///   - downloadTimeouts: How long each download (a registry file or a module given by URL) may take. Once a
     ///     module's host cannot be connected to or sends no response to a request, no other module is downloaded
@@ -25,6 +29,8 @@ extension PluginPlatform {
     ///     threads; cancelling the calling task does not stop them (their timeouts bound them).
     /// - Throws: ``PlatformError/unreadableSource(source:reason:)`` when the source cannot be read at all (a
     ///   registry file given by URL that cannot be downloaded included), or a downloaded module cannot be stored;
+    ///   ``PlatformError/invalidArgument(_:)`` when `name` is not given and the registry of the source's default
+    ///   name records another source;
     ///   ``PlatformError/store(_:)`` when the append fails (nothing is written then), with
     ///   ``AnnalsError/conflictingAppend(offset:plannedAt:)`` when another change to the scope's plugins (another
     ///   sync) was appended while this one was planned: syncing again applies this listing to the new state.
@@ -36,6 +42,12 @@ extension PluginPlatform {
         if let problem = Self.registryNameProblem(registryName) {
             // A name derived from the source: say how to give one instead.
             throw .invalidArgument(problem + (name == nil ? " (derived from the source; give one with --name)" : ""))
+        }
+        // Before reading (and downloading): the plan checks again, on the state it is planned from.
+        let sameSourceOnly = name == nil
+        if sameSourceOnly {
+            let registry = try view { try $0.thing(PlatformIDs.registry(registryName, in: scope)) }
+            try SyncPlanner.requireSameSource(registry, named: registryName, source: source)
         }
         // Reading the source, locking the cache and downloading block for as long as the network takes: on a thread
         // of their own, not one of the cooperative pool's.
@@ -66,7 +78,8 @@ extension PluginPlatform {
         let maximumEntrySize = max(store.options.maximumEventSize - 16_384, 1_024)
         var plan = try view {
             try SyncPlanner(
-                listing, scope: scope, registry: registryName, source: source, maximumEntrySize: maximumEntrySize, $0)
+                listing, scope: scope, registry: registryName, source: source, sameSourceOnly: sameSourceOnly,
+                maximumEntrySize: maximumEntrySize, $0)
         }
         let builder = OntologyEventBuilder(
             actorId: actorId, groupId: scope.groupId,
@@ -144,9 +157,13 @@ struct SyncPlanner {
     private var providers: [String: [Connection]] = [:]
     private var knowledge: [String: KnowledgeItem] = [:]
 
+    /// Plans the sync of `listing` as registry `registry` of `scope` from the state `view` shows.
+    /// - Parameter sameSourceOnly: Whether a registry that records another source is refused (its name was derived
+    ///   from the source) rather than moved to this one (its name was given).
+    /// - Throws: ``PlatformError/invalidArgument(_:)`` for another source with `sameSourceOnly`; the view's errors.
     init(
         _ listing: RegistryListing, scope: PluginScope, registry: String, source: RegistrySource,
-        maximumEntrySize: Int, _ view: OntologyView
+        sameSourceOnly: Bool, maximumEntrySize: Int, _ view: OntologyView
     ) throws {
         self.scope = scope
         self.registry = registry
@@ -154,6 +171,7 @@ struct SyncPlanner {
         self.registryId = PlatformIDs.registry(registry, in: scope)
         self.source = source
         registryThing = try view.thing(registryId)
+        if sameSourceOnly { try Self.requireSameSource(registryThing, named: registry, source: source) }
         report = SyncReport(
             registry: registry, scope: scope, format: listing.format, added: [], changed: [], removed: [],
             unchanged: 0, problems: listing.problems, warnings: listing.warnings, events: 0, offset: nil)
@@ -262,6 +280,18 @@ struct SyncPlanner {
             }
             dependencyEdges[plugin.thingId] = edges
         }
+    }
+
+    /// Refuses to sync `source` as `registry` (`name`), which records another source, under a name derived from the
+    /// source: two sources of the same base name (`a/index.json`, `b/index.json`) would silently become one registry.
+    /// - Throws: ``PlatformError/invalidArgument(_:)`` naming both sources and what to give instead.
+    static func requireSameSource(_ registry: Thing?, named name: String, source: RegistrySource) throws(PlatformError)
+    {
+        guard let recorded = registry?.properties["source"]?.stringValue, recorded != source.location else { return }
+        throw .invalidArgument(
+            "registry '\(name)' (a name derived from the source) was synced from '\(recorded)', not from "
+                + "'\(source.location)': give --name to sync this source as a registry of its own, or --name \(name) "
+                + "to move registry '\(name)' to it; nothing was written")
     }
 
     /// `plugin`'s releases, checked against those synced before.

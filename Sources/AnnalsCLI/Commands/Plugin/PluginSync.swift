@@ -14,7 +14,8 @@ struct PluginSync: ParsableCommand {
             cannot be downloaded or has another SHA-256 (the plugin's other versions are synced; a version synced \
             before keeps its record). Syncing the same source again appends no plugin events. Prints one JSON line: {"registry","scope","format","added","changed","removed", \
             "unchanged","skipped","warnings","events","offset"}. Exit code 2 when the source is not a registry at \
-            all (nothing is written), or with --strict when an entry was skipped (the valid ones are still synced).
+            all (nothing is written): it lists no plugin, or, without --name, the registry of its base name was \
+            synced from another source; or with --strict when an entry was skipped (the valid ones are still synced).
             Examples: annals plugin sync ../shared/data/elizaos-registry; annals plugin sync plugins.json --group acme
             """)
 
@@ -28,7 +29,11 @@ struct PluginSync: ParsableCommand {
         help: ArgumentHelp("Sync as this organization's private registry.", valueName: "org"))
     var organization: String?
 
-    @Option(help: "The registry's name (default: the source's base name).")
+    @Option(
+        help: """
+            The registry's name (default: the source's base name). Needed to sync a source other than the one \
+            the registry of that name was synced from: it moves the registry there.
+            """)
     var name: String?
 
     @Flag(help: "Exit with code 2 when any entry or release was skipped.")
