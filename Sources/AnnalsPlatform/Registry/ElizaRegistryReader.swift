@@ -30,19 +30,13 @@ enum ElizaRegistryReader {
             guard case .string(let repository) = value, !repository.isEmpty else {
                 throw EntryFault.wrongType("the repository", expected: "a non-empty string", found: value)
             }
-            guard Self.looksLikeRepository(repository) else {
+            guard RepositoryReference.isValid(repository) else {
                 throw EntryFault(
-                    "the repository '\(repository)' is not a repository reference (github:OWNER/REPO, a URL or "
-                        + "OWNER/REPO)")
+                    "the repository '\(repository)' is not a repository reference (\(RepositoryReference.forms))")
             }
             return Plugin(name: name, repository: repository)
         }
         return listing
-    }
-
-    /// Whether `text` names a repository: `host:OWNER/REPO`, a URL, or `OWNER/REPO`, without spaces.
-    static func looksLikeRepository(_ text: String) -> Bool {
-        !text.contains(where: \.isWhitespace) && text.contains("/")
     }
 
     /// Merges a directory's two files: the generated registry's entries, each given the index's repository when
