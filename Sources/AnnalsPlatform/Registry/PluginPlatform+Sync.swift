@@ -14,13 +14,17 @@ extension PluginPlatform {
     /// installs that use it keep working.
     /// A name already listed by another registry of the same scope is skipped with a problem.
     ///
-    /// A source other than the one the registry records is refused when `name` is not given: two sources of the same
-    /// base name would otherwise become one registry, each sync withdrawing the other's plugins.
+    /// A source that does not look like the registry is refused: one that lists no plugin at all, and one most of
+    /// whose entries are skipped while it would withdraw more than half of the plugins the registry lists (unless
+    /// `allowingWithdrawal`). So is a source other than the one the registry records when `name` is not given: two
+    /// sources of the same base name would otherwise become one registry, each sync withdrawing the other's plugins.
     /// - Parameters:
     ///   - source: The file, directory or URL to read.
     ///   - scope: ``PluginScope/global`` or an organization's private registry.
     ///   - name: The registry's name (default: ``RegistrySource/defaultName``). Given, it may name a registry synced
     ///     from another source: the registry then moves to `source`.
+    ///   - allowingWithdrawal: Whether to sync a source most of whose entries are skipped even when it withdraws more
+    ///     than half of the registry's plugins (the CLI's `--allow-withdraw`).
     ///   - actorId: Who syncs.
     ///   - downloadTimeouts: How long each download (a registry file or a module given by URL) may take. Once a
     ///     module's host cannot be connected to or sends no response to a request, no other module is downloaded
@@ -28,15 +32,16 @@ extension PluginPlatform {
     ///     source and downloading happen on a thread of their own, never holding one of the cooperative pool's
     ///     threads; cancelling the calling task does not stop them (their timeouts bound them).
     /// - Throws: ``PlatformError/unreadableSource(source:reason:)`` when the source cannot be read at all (a
-    ///   registry file given by URL that cannot be downloaded included), or a downloaded module cannot be stored;
+    ///   registry file given by URL that cannot be downloaded included), lists no plugin, would withdraw most of the
+    ///   registry while most of its entries are skipped, or a downloaded module cannot be stored;
     ///   ``PlatformError/invalidArgument(_:)`` when `name` is not given and the registry of the source's default
     ///   name records another source;
     ///   ``PlatformError/store(_:)`` when the append fails (nothing is written then), with
     ///   ``AnnalsError/conflictingAppend(offset:plannedAt:)`` when another change to the scope's plugins (another
     ///   sync) was appended while this one was planned: syncing again applies this listing to the new state.
     public func sync(
-        _ source: RegistrySource, scope: PluginScope, name: String? = nil, actorId: String,
-        downloadTimeouts: DownloadTimeouts = .standard
+        _ source: RegistrySource, scope: PluginScope, name: String? = nil, allowingWithdrawal: Bool = false,
+        actorId: String, downloadTimeouts: DownloadTimeouts = .standard
     ) async throws(PlatformError) -> SyncReport {
         let registryName = name ?? source.defaultName
         if let problem = Self.registryNameProblem(registryName) {
@@ -106,6 +111,17 @@ extension PluginPlatform {
                     : "\(skipped), so syncing it would withdraw all \(report.removed.count) plugins of registry "
                         + "'\(registryName)'; nothing was written") + Self.skippedEntriesSummary(entriesSkipped))
         }
+        // Nor one that is mostly not the registry: most entries skipped (an error page with a value that looks like a
+        // repository) while it withdraws more than half of what the registry lists.
+        let entries = listing.plugins.count + entriesSkipped.count
+        if !allowingWithdrawal, entriesSkipped.count * 2 > entries, report.removed.count * 2 > plan.listedBefore {
+            throw .unreadableSource(
+                source: source.location,
+                reason: "\(entriesSkipped.count) of its \(entries) entries were skipped, and syncing it would withdraw "
+                    + "\(report.removed.count) of the \(plan.listedBefore) plugins registry '\(registryName)' lists; "
+                    + "nothing was written (to sync it anyway, allow the withdrawals: --allow-withdraw)"
+                    + Self.skippedEntriesSummary(entriesSkipped))
+        }
         if !events.isEmpty || !report.problems.isEmpty {
             events += plan.registryEvents(builder)
         }
@@ -149,6 +165,8 @@ struct SyncPlanner {
     private let registryId: String
     private let source: RegistrySource
     private let registryThing: Thing?
+    /// How many plugins the registry listed (not withdrawn) before the sync.
+    private(set) var listedBefore = 0
     private var upserts: [(plugin: Plugin, existing: Thing?)] = []
     private var withdrawals: [Thing] = []
     private var dependencyEdges: [String: [String: JSONValue]] = [:]  // plugin id → target id → properties
@@ -179,6 +197,9 @@ struct SyncPlanner {
         let inScope = try view.things(
             ThingFilter(thingType: PlatformIDs.pluginType, groupId: scope.groupId, limit: .max))
         let byId = Dictionary(uniqueKeysWithValues: inScope.map { ($0.id, $0) })
+        listedBefore = inScope.count {
+            $0.properties["registry"]?.stringValue == registry && $0.status != PlatformIDs.withdrawnStatus
+        }
         // The versions installed anywhere, by plugin id: a version the listing drops stays (yanked) only if installed.
         var installed: [String: Set<SemanticVersion>] = [:]
         for thing in try view.things(ThingFilter(thingType: PlatformIDs.installType, limit: .max)) {

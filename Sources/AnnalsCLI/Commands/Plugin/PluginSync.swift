@@ -2,7 +2,7 @@ import Annals
 import AnnalsPlatform
 import ArgumentParser
 
-/// `annals plugin sync SOURCE [--group ORG]`.
+/// `annals plugin sync SOURCE [--group ORG] [--name NAME] [--strict] [--allow-withdraw]`.
 struct PluginSync: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sync",
@@ -14,8 +14,10 @@ struct PluginSync: ParsableCommand {
             cannot be downloaded or has another SHA-256 (the plugin's other versions are synced; a version synced \
             before keeps its record). Syncing the same source again appends no plugin events. Prints one JSON line: {"registry","scope","format","added","changed","removed", \
             "unchanged","skipped","warnings","events","offset"}. Exit code 2 when the source is not a registry at \
-            all (nothing is written): it lists no plugin, or, without --name, the registry of its base name was \
-            synced from another source; or with --strict when an entry was skipped (the valid ones are still synced).
+            all (nothing is written): it lists no plugin, or most of its entries are skipped while it would \
+            withdraw more than half of the registry's plugins (unless --allow-withdraw), or, without --name, the \
+            registry of its base name was synced from another source; or with --strict when an entry was skipped \
+            (the valid ones are still synced).
             Examples: annals plugin sync ../shared/data/elizaos-registry; annals plugin sync plugins.json --group acme
             """)
 
@@ -39,6 +41,12 @@ struct PluginSync: ParsableCommand {
     @Flag(help: "Exit with code 2 when any entry or release was skipped.")
     var strict = false
 
+    @Flag(
+        help: """
+            Sync even when most entries are skipped and more than half of the registry's plugins would be withdrawn.
+            """)
+    var allowWithdraw = false
+
     @OptionGroup var actor: ActorOption
 
     func validate() throws {
@@ -53,8 +61,11 @@ struct PluginSync: ParsableCommand {
         defer { store.close() }
         let platform = PluginPlatform(store: store)
         let scope = try PluginScope(organization: organization)
-        let (source, name, actor) = (RegistrySource(source), name, actor.actor)
-        let report = try blocking { try await platform.sync(source, scope: scope, name: name, actorId: actor) }
+        let (source, name, allowWithdraw, actor) = (RegistrySource(source), name, allowWithdraw, actor.actor)
+        let report = try blocking {
+            try await platform.sync(
+                source, scope: scope, name: name, allowingWithdrawal: allowWithdraw, actorId: actor)
+        }
         for warning in report.warnings { CLIFailure.printError("warning: \(source.location): \(warning)") }
         for problem in report.problems { CLIFailure.printError("skipped \(problem)") }
         try Output.standard.line(report.json.canonicalBytes)
