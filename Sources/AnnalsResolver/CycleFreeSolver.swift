@@ -1,6 +1,6 @@
 /// Version solving whose solutions have no dependency cycle: solves, and while the versions chosen depend on each
 /// other in a cycle, rules that cycle out (``VersionSolver/ruleOut(cycle:)``) and solves again, until a solution has
-/// no cycle, there is no solution, or more than ``cycleLimit`` cycles were found.
+/// no cycle, there is no solution, ``cycleLimit`` cycles were found, or the work budget ran out.
 ///
 /// Ruling out a cycle removes only choices of versions that have it, and each solve keeps everything learned before,
 /// so a solution without a cycle is found whenever one exists (within the limit), chosen by the solver's usual
@@ -31,6 +31,8 @@ struct CycleFreeSolver {
         case unsolvable(failure: Int)
         /// More than ``CycleFreeSolver/cycleLimit`` cycles were found (each is in ``ruledOutCycles``).
         case tooManyCycles
+        /// The solves together took ``VersionSolver/workBudget`` steps without finishing.
+        case outOfWork
     }
 
     /// A solver for `request` over `provider`.
@@ -38,20 +40,23 @@ struct CycleFreeSolver {
     ///   - provider: Where versions and dependencies come from.
     ///   - request: The requirements, pins and installed versions.
     ///   - cycleLimit: The most cycles to rule out before giving up.
-    init(provider: any PackageProvider, request: ResolutionRequest, cycleLimit: Int) {
+    ///   - workBudget: The most steps (decisions plus conflict-resolution steps) the solves take together.
+    init(provider: any PackageProvider, request: ResolutionRequest, cycleLimit: Int, workBudget: Int) {
         versionSolver = VersionSolver(
             provider: provider, requirements: request.requirements, locked: request.locked,
-            preferred: request.preferred)
+            preferred: request.preferred, workBudget: workBudget)
         self.cycleLimit = cycleLimit
     }
 
-    /// Solves until a solution has no cycle, there is no solution, or the cycle limit is passed.
+    /// Solves until a solution has no cycle, there is no solution, the cycle limit is passed or the work budget runs
+    /// out.
     mutating func solve() -> Outcome {
         while true {
             let chosen: [Int: Int]
             switch versionSolver.solve() {
-            case .success(let solution): chosen = solution
-            case .failure(let failure): return .unsolvable(failure: failure.incompatibility)
+            case .solved(let solution): chosen = solution
+            case .failed(let failure): return .unsolvable(failure: failure)
+            case .outOfWork: return .outOfWork
             }
             var versions: [String: SemanticVersion] = [:]
             for (package, version) in chosen {

@@ -19,14 +19,21 @@ public struct DependencyResolver<Provider: PackageProvider> {
     /// The most dependency cycles one resolution rules out before it gives up with
     /// ``ResolutionError/tooManyCycles(found:limit:)``.
     public let cycleLimit: Int
+    /// The most steps one resolution takes — decisions (a package picked to be given a version) plus
+    /// conflict-resolution steps (an incompatibility learned from two), over every solve it makes to avoid cycles —
+    /// before it gives up with ``ResolutionError/workBudgetExhausted(decisions:conflictSteps:budget:)``. The trials of
+    /// a failure's suggestions share a budget of their own, of the same size.
+    public let workBudget: Int
 
     /// Creates a resolver over `provider`.
     /// - Parameters:
     ///   - provider: Where versions and dependencies come from.
     ///   - cycleLimit: The most dependency cycles one resolution rules out before it gives up; 100 by default.
-    public init(provider: Provider, cycleLimit: Int = 100) {
+    ///   - workBudget: The most steps one resolution takes before it gives up; 10,000 by default.
+    public init(provider: Provider, cycleLimit: Int = 100, workBudget: Int = 10_000) {
         self.provider = provider
         self.cycleLimit = cycleLimit
+        self.workBudget = workBudget
     }
 
     /// Resolves a request.
@@ -37,9 +44,11 @@ public struct DependencyResolver<Provider: PackageProvider> {
     ///   ``ResolutionError/noMatchingVersion(name:available:requiredBy:report:)``,
     ///   ``ResolutionError/unsatisfiable(_:)`` with an explanation,
     ///   ``ResolutionError/dependencyCycle(cycles:report:)`` when every choice that satisfies the requirements has a
-    ///   dependency cycle, or ``ResolutionError/tooManyCycles(found:limit:)`` past ``cycleLimit``.
+    ///   dependency cycle, ``ResolutionError/tooManyCycles(found:limit:)`` past ``cycleLimit``, or
+    ///   ``ResolutionError/workBudgetExhausted(decisions:conflictSteps:budget:)`` past ``workBudget``.
     public func resolve(_ request: ResolutionRequest) throws(ResolutionError) -> Resolution {
-        var solver = CycleFreeSolver(provider: provider, request: request, cycleLimit: cycleLimit)
+        var solver = CycleFreeSolver(
+            provider: provider, request: request, cycleLimit: cycleLimit, workBudget: workBudget)
         let solution: CycleFreeSolver.Solution
         switch solver.solve() {
         case .solved(let solved): solution = solved
@@ -47,11 +56,17 @@ public struct DependencyResolver<Provider: PackageProvider> {
             var explainer = FailureExplainer(
                 table: solver.versionSolver.table, incompatibilities: solver.versionSolver.incompatibilities)
             throw explainer.error(
-                for: failure, trials: SuggestionTrials(provider: provider, request: request, cycleLimit: cycleLimit))
+                for: failure,
+                trials: SuggestionTrials(
+                    provider: provider, request: request, cycleLimit: cycleLimit, workBudget: workBudget))
         case .tooManyCycles:
             let explainer = FailureExplainer(
                 table: solver.versionSolver.table, incompatibilities: solver.versionSolver.incompatibilities)
             throw .tooManyCycles(found: solver.ruledOutCycles.map(explainer.cycle), limit: cycleLimit)
+        case .outOfWork:
+            throw .workBudgetExhausted(
+                decisions: solver.versionSolver.decisions, conflictSteps: solver.versionSolver.conflictSteps,
+                budget: workBudget)
         }
         let versions = solution.versions
         var reasons: [String: [Requirement]] = [:]

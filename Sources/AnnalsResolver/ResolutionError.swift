@@ -1,8 +1,8 @@
 /// Why a set of requirements cannot be resolved.
 ///
-/// Every case but ``tooManyCycles(found:limit:)`` carries a ``ConflictReport``: the derivation PubGrub found,
-/// rendered as a numbered explanation traced back to the install request, with suggestions. ``explanation`` prints
-/// it.
+/// Every case but ``tooManyCycles(found:limit:)`` and ``workBudgetExhausted(decisions:conflictSteps:budget:)``
+/// carries a ``ConflictReport``: the derivation PubGrub found, rendered as a numbered explanation traced back to the
+/// install request, with suggestions. ``explanation`` prints it.
 public enum ResolutionError: Error, Sendable, CustomStringConvertible {
     /// A requirement names a package the provider does not know.
     /// - `name`: the unknown package; `requiredBy`: who asked for it, with which range.
@@ -19,6 +19,10 @@ public enum ResolutionError: Error, Sendable, CustomStringConvertible {
     /// The resolver ruled out `limit` dependency cycles one after another and the versions it chose next still had
     /// one, so it stopped; versions without a cycle may exist. `found` holds every cycle found, the last one too.
     case tooManyCycles(found: [DependencyCycle], limit: Int)
+    /// The resolver took its whole work budget of `budget` steps — `decisions` decisions plus `conflictSteps`
+    /// conflict-resolution steps (``DependencyResolver/workBudget``) — without choosing versions or proving that none
+    /// fit, so it stopped; versions that fit may exist.
+    case workBudgetExhausted(decisions: Int, conflictSteps: Int, budget: Int)
 
     /// A text for people: the explanation, with suggestions, or the cycles found before the resolver stopped.
     public var explanation: String {
@@ -30,6 +34,10 @@ public enum ResolutionError: Error, Sendable, CustomStringConvertible {
             "Resolution stopped after ruling out \(limit) dependency \(limit == 1 ? "cycle" : "cycles"), one at a time, "
                 + "because the versions chosen next still had one (a cycle has no install order); versions without a "
                 + "cycle may exist. The cycles found:\n" + found.map { "- \($0)" }.joined(separator: "\n")
+        case .workBudgetExhausted(let decisions, let conflictSteps, let budget):
+            "Resolution stopped: its work budget of \(budget) steps was exhausted (\(decisions) decisions and "
+                + "\(conflictSteps) conflict-resolution steps) before it found versions that satisfy every requirement "
+                + "or proved that none do; such versions may exist. Narrower requirements leave it less to search."
         }
     }
 

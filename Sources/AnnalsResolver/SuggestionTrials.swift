@@ -10,7 +10,8 @@ enum SuggestedChange {
 }
 
 /// Tries suggested changes before they are suggested: resolves the failed request again with each change applied
-/// (a full solve, without cycles), at most ``limit`` times per failure, so only changes that work are suggested.
+/// (a full solve, without cycles), at most ``limit`` times per failure and within one work budget shared by those
+/// solves, so only changes that work are suggested.
 struct SuggestionTrials {
     /// The most changes tried for one failure.
     static let limit = 8
@@ -23,22 +24,26 @@ struct SuggestionTrials {
     let cycleLimit: Int
     /// How many more changes may be tried.
     private(set) var remaining = Self.limit
+    /// How many more steps (decisions plus conflict-resolution steps) the trials may take together.
+    private(set) var remainingWork: Int
 
     /// Trials of changes to `request` over `provider`.
     /// - Parameters:
     ///   - provider: Where versions and dependencies come from.
     ///   - request: The request that failed.
     ///   - cycleLimit: The most cycles each solve rules out before giving up.
-    init(provider: any PackageProvider, request: ResolutionRequest, cycleLimit: Int) {
+    ///   - workBudget: The most steps the trials take together.
+    init(provider: any PackageProvider, request: ResolutionRequest, cycleLimit: Int, workBudget: Int) {
         self.provider = provider
         self.request = request
         self.cycleLimit = cycleLimit
+        remainingWork = workBudget
     }
 
-    /// Whether the request resolves with `change` applied; `false`, without solving, once ``limit`` changes were
-    /// tried.
+    /// Whether the request resolves with `change` applied: `false` when it fails or the trials' work budget runs
+    /// out during it, and, without solving, once ``limit`` changes were tried or the budget is spent.
     mutating func resolves(_ change: SuggestedChange) -> Bool {
-        guard remaining > 0 else { return false }
+        guard remaining > 0, remainingWork > 0 else { return false }
         remaining -= 1
         var changed = request
         var changedProvider = provider
@@ -49,8 +54,11 @@ struct SuggestionTrials {
             changedProvider = RelaxedRequirementProvider(
                 base: provider, dependent: dependent, version: version, dependency: dependency, range: range)
         }
-        var solver = CycleFreeSolver(provider: changedProvider, request: changed, cycleLimit: cycleLimit)
-        if case .solved = solver.solve() { return true }
+        var solver = CycleFreeSolver(
+            provider: changedProvider, request: changed, cycleLimit: cycleLimit, workBudget: remainingWork)
+        let outcome = solver.solve()
+        remainingWork -= solver.versionSolver.work
+        if case .solved = outcome { return true }
         return false
     }
 }

@@ -21,6 +21,15 @@ struct VersionSolver {
     private let preferred: [String: SemanticVersion]
     /// Package versions whose dependencies have been added.
     private var expanded: Set<PackageVersionIndex> = []
+    /// The most steps (decisions plus conflict-resolution steps) this solver takes, over all its solves, before it
+    /// gives up with ``Outcome/outOfWork``.
+    let workBudget: Int
+    /// The decisions taken so far, over all solves: each picks a package to choose a version of.
+    private(set) var decisions = 0
+    /// The conflict-resolution steps taken so far, over all solves: each learns one incompatibility from two.
+    private(set) var conflictSteps = 0
+    /// The steps taken so far: ``decisions`` plus ``conflictSteps``.
+    var work: Int { decisions + conflictSteps }
 
     /// A package index and a version index.
     private struct PackageVersionIndex: Hashable {
@@ -30,12 +39,13 @@ struct VersionSolver {
         let version: Int
     }
 
-    /// A solver for one request.
+    /// A solver for one request, which takes at most `workBudget` steps over all its solves.
     init(
         provider: any PackageProvider, requirements: [String: VersionRange], locked: [String: SemanticVersion],
-        preferred: [String: SemanticVersion]
+        preferred: [String: SemanticVersion], workBudget: Int
     ) {
         table = PackageTable(provider: provider)
+        self.workBudget = workBudget
         self.requirements = requirements
         self.locked = locked
         self.preferred = preferred
@@ -53,20 +63,33 @@ struct VersionSolver {
         }
     }
 
-    /// Solves: the chosen version index of every selected package, or the index of the incompatibility that proves
-    /// there is no solution.
+    /// How a solve ended.
+    enum Outcome {
+        /// The chosen version index of every selected package, by package index.
+        case solved([Int: Int])
+        /// There is no solution: the index of the incompatibility that proves it.
+        case failed(incompatibility: Int)
+        /// The solver took ``VersionSolver/workBudget`` steps, over all its solves, without finishing.
+        case outOfWork
+    }
+
+    /// Solves: the chosen version index of every selected package, the index of the incompatibility that proves
+    /// there is no solution, or ``Outcome/outOfWork`` once ``workBudget`` steps were taken.
     ///
     /// Each call starts from no assignments but keeps every incompatibility known so far, those learned from
     /// conflicts included (they follow from the facts, which never go away), so solving again after ``ruleOut(cycle:)``
-    /// only has to find its way around the new incompatibility.
-    mutating func solve() -> Result<[Int: Int], FailureIndex> {
+    /// only has to find its way around the new incompatibility. The steps taken add up over the calls.
+    mutating func solve() -> Outcome {
         solution = PartialSolution()
         solution.reserve(packages: table.entries.count)
         var next = Self.rootPackage
         while true {
-            if let failure = propagate(from: next) { return .failure(failure) }
-            guard let chosen = choosePackageVersion() else { break }
-            next = chosen
+            if let stop = propagate(from: next) { return stop }
+            guard let package = nextPackage() else { break }
+            guard work < workBudget else { return .outOfWork }
+            decisions += 1
+            decide(package)
+            next = package
         }
         var chosen: [Int: Int] = [:]
         for package in 1..<table.entries.count {
@@ -74,7 +97,7 @@ struct VersionSolver {
                 chosen[package] = version
             }
         }
-        return .success(chosen)
+        return .solved(chosen)
     }
 
     /// Rules out a dependency cycle: no solution may select each package of `packages` at a version that depends on
@@ -96,12 +119,6 @@ struct VersionSolver {
             preconditionFailure("a cycle found in a solution closes at the versions chosen")
         }
         return index
-    }
-
-    /// The index of the incompatibility a failed resolution ends with.
-    struct FailureIndex: Error {
-        /// The index into ``VersionSolver/incompatibilities``.
-        let incompatibility: Int
     }
 
     /// The states set containing only "not selected", for a package with `count` states.
@@ -134,8 +151,8 @@ struct VersionSolver {
     }
 
     /// Unit propagation from `package`: derives every term the incompatibilities force, resolving conflicts on the
-    /// way; returns the failure if a conflict cannot be resolved.
-    private mutating func propagate(from package: Int) -> FailureIndex? {
+    /// way; returns how solving ends if a conflict cannot be resolved, or the work budget runs out resolving one.
+    private mutating func propagate(from package: Int) -> Outcome? {
         var changed = [package]
         var queued: Set = [package]
         while let current = changed.popLast() {
@@ -149,8 +166,8 @@ struct VersionSolver {
                 case .conflict:
                     let rootCause: Int
                     switch resolveConflict(index) {
-                    case .success(let cause): rootCause = cause
-                    case .failure(let failure): return failure
+                    case .resolved(let cause): rootCause = cause
+                    case .stopped(let outcome): return outcome
                     }
                     changed.removeAll()
                     queued.removeAll()
@@ -183,10 +200,18 @@ struct VersionSolver {
         return .derived(unsatisfied.package)
     }
 
+    /// How a conflict resolution ended.
+    private enum ConflictResolution {
+        /// Backjumping made this incompatibility almost satisfied.
+        case resolved(Int)
+        /// Solving ends: ``Outcome/failed(incompatibility:)`` or ``Outcome/outOfWork``.
+        case stopped(Outcome)
+    }
+
     /// Conflict resolution: walks back through the causes of the satisfied incompatibility until it finds one that
-    /// backjumping makes almost satisfied, learning the intermediate ones; fails on an incompatibility that says
-    /// the install itself cannot happen.
-    private mutating func resolveConflict(_ conflict: Int) -> Result<Int, FailureIndex> {
+    /// backjumping makes almost satisfied, learning the intermediate ones (a step each); fails on an incompatibility
+    /// that says the install itself cannot happen, or stops when the work budget runs out.
+    private mutating func resolveConflict(_ conflict: Int) -> ConflictResolution {
         var current = conflict
         while !incompatibilities[current].isFailure {
             let incompatibility = incompatibilities[current]
@@ -221,8 +246,10 @@ struct VersionSolver {
             let satisfier = solution.assignments[mostRecentSatisfier]
             guard previousSatisfierLevel >= satisfier.decisionLevel, let cause = satisfier.cause else {
                 solution.backtrack(to: previousSatisfierLevel)
-                return .success(current)
+                return .resolved(current)
             }
+            guard work < workBudget else { return .stopped(.outOfWork) }
+            conflictSteps += 1
             var terms = incompatibility.terms.filter { $0.package != mostRecentTerm!.package }
             terms += incompatibilities[cause].terms.filter { $0.package != satisfier.term.package }
             if let difference { terms.append(difference.negated) }
@@ -231,13 +258,12 @@ struct VersionSolver {
             }
             current = derived
         }
-        return .failure(FailureIndex(incompatibility: current))
+        return .stopped(.failed(incompatibility: current))
     }
 
-    /// Decides the next package: among those that must be selected, the one with the fewest versions left (ties
-    /// by name), at the preferred version when allowed, else the newest. Returns `nil` when every selected package
-    /// has a version.
-    private mutating func choosePackageVersion() -> Int? {
+    /// The next package to decide: among those that must be selected, the one with the fewest versions left (ties
+    /// by name); `nil` when every selected package has a version.
+    private func nextPackage() -> Int? {
         var best: (package: Int, count: Int)?
         for package in solution.undecided {
             let count = solution.accumulatedStates(of: package)!.count
@@ -249,7 +275,13 @@ struct VersionSolver {
             }
             best = (package, count)
         }
-        guard let package = best?.package else { return nil }
+        return best?.package
+    }
+
+    /// Decides `package` at the preferred version when allowed, else the newest; adds an incompatibility instead
+    /// when no version is left, and makes no decision when the version's dependencies conflict with the assignments
+    /// (propagating from `package` then finds the conflict).
+    private mutating func decide(_ package: Int) {
         let entry = table.entries[package]
         let allowed = solution.accumulatedStates(of: package)!
         var choice = allowed.last
@@ -260,7 +292,7 @@ struct VersionSolver {
         }
         guard let version = choice, version < entry.versions.count else {
             add(Incompatibility(terms: [Term(package: package, states: allowed)], cause: .noVersions(package: package)))
-            return package
+            return
         }
         var conflict = false
         for index in addDependencies(of: package, version: version) {
@@ -269,7 +301,6 @@ struct VersionSolver {
                 || incompatibilities[index].terms.allSatisfy { $0.package == package || solution.satisfies($0) }
         }
         if !conflict { solution.decide(package, version: version, states: table.states(of: package, version: version)) }
-        return package
     }
 
     /// Adds the dependency incompatibilities of `package` at `version` (once); returns their indices.
