@@ -15,8 +15,17 @@ struct ConflictSuggestions {
     /// The failed request, and the trials of changes to it.
     var trials: SuggestionTrials
 
+    /// Suggestions for a failure of a solver with `table` and `incompatibilities`, tried with `trials`.
+    init(table: PackageTable, incompatibilities: [Incompatibility], trials: SuggestionTrials) {
+        self.table = table
+        self.incompatibilities = incompatibilities
+        self.trials = trials
+    }
+
     /// The most versions of one package tried as another version to request.
     static let alternativesTried = 3
+    /// ``provenImpossible(_:failure:)`` of each package asked about, by package index.
+    private var impossibleVersions: [Int: VersionBitSet] = [:]
 
     /// One dependency fact: who depends on what, with which range and which versions that allows.
     private struct Edge {
@@ -67,8 +76,12 @@ struct ConflictSuggestions {
                     trying: change, into: &result)
             }
         }
+        // The positions of the edges to each dependency: pairs of edges to the same one, without comparing every pair.
+        var positions: [Int: [Int]] = [:]
+        for (offset, edge) in edges.enumerated() { positions[edge.dependency, default: []].append(offset) }
         for (offset, first) in edges.enumerated() {
-            for second in edges[(offset + 1)...] where first.dependency == second.dependency {
+            for position in positions[first.dependency]! where position > offset {
+                let second = edges[position]
                 let dependency = table.entries[first.dependency]
                 guard disjoint(first, second), let every = everyVersion(of: dependency) else { continue }
                 for (edge, other) in [(second, first), (first, second)] where edge.dependent != PackageTable.root {
@@ -119,7 +132,10 @@ struct ConflictSuggestions {
         let dependent = table.entries[edge.dependent]
         let name = table.entries[edge.dependency].name
         let wanted = table.entries[edge.dependency].versions.filter { other.range.contains($0) }
-        let impossible = provenImpossible(edge.dependent, failure: failure)
+        let impossible =
+            impossibleVersions[edge.dependent]
+            ?? provenImpossible(edge.dependent, failure: failure)
+        impossibleVersions[edge.dependent] = impossible
         let requested = trials.request.requirements[dependent.name]
         var tried = 0
         for index in dependent.versions.indices.reversed() where index != edge.version && !impossible.contains(index) {

@@ -30,11 +30,11 @@ struct FailureExplainer {
             write(failure, "Because \(string(failure)), version solving failed.", numbered: false)
         }
         var facts: [ResolutionFact] = []
-        var external: [Int] = []
-        collectExternal(failure, into: &external)
+        var seenFacts: Set<ResolutionFact> = []
+        let external = collectExternal(failure)
         for index in external {
             let fact = self.fact(index)
-            if !facts.contains(fact) { facts.append(fact) }
+            if seenFacts.insert(fact).inserted { facts.append(fact) }
         }
         var suggester = ConflictSuggestions(table: table, incompatibilities: incompatibilities, trials: trials)
         let suggestions = suggester.suggestions(failure: failure, external: external)
@@ -43,8 +43,10 @@ struct FailureExplainer {
         if !suggestions.isEmpty {
             text += "\n\nSuggestions:\n" + suggestions.map { "- " + $0 }.joined(separator: "\n")
         }
+        var expanded: Set<Int> = []
         let report = ConflictReport(
-            derivation: derivation(failure), facts: facts, suggestions: suggestions, explanation: text)
+            derivation: derivation(failure, expanded: &expanded), facts: facts, suggestions: suggestions,
+            explanation: text)
         for index in external {
             guard
                 case .dependency(let dependent, let version, let dependency, let range) = incompatibilities[index].cause
@@ -112,20 +114,36 @@ struct FailureExplainer {
         countDerivations(second)
     }
 
-    /// The external incompatibilities under `index`, left to right, each once.
-    private func collectExternal(_ index: Int, into result: inout [Int]) {
-        guard let (first, second) = causes(index) else {
-            if !result.contains(index) { result.append(index) }
-            return
+    /// The external incompatibilities under `index`, left to right, each once. A derived incompatibility used more
+    /// than once is walked through once: the derivation is a graph, whose paths can be exponentially many.
+    private func collectExternal(_ index: Int) -> [Int] {
+        var result: [Int] = []
+        var seen: Set<Int> = []
+        var pending = [index]
+        while let current = pending.popLast() {
+            guard seen.insert(current).inserted else { continue }
+            if let (first, second) = causes(current) {
+                pending += [second, first]
+            } else {
+                result.append(current)
+            }
         }
-        collectExternal(first, into: &result)
-        collectExternal(second, into: &result)
+        return result
     }
 
-    /// The derivation tree under `index`.
-    private func derivation(_ index: Int) -> Derivation {
+    /// The derivation tree under `index`, causes first, left to right: a derived incompatibility already in
+    /// `expanded` (met again, as a cause of another step) becomes a ``Derivation/reference(conclusion:line:)`` to its
+    /// numbered line of the explanation instead of being derived again.
+    private func derivation(_ index: Int, expanded: inout Set<Int>) -> Derivation {
         guard let (first, second) = causes(index) else { return .fact(fact(index)) }
-        return .derived(conclusion: string(index), cause: derivation(first), otherCause: derivation(second))
+        // A derived incompatibility used more than once always has a numbered line (``visit(_:conclusion:)``).
+        if expanded.contains(index), let line = lineNumbers[index] {
+            return .reference(conclusion: string(index), line: line)
+        }
+        expanded.insert(index)
+        let cause = derivation(first, expanded: &expanded)
+        let otherCause = derivation(second, expanded: &expanded)
+        return .derived(conclusion: string(index), cause: cause, otherCause: otherCause)
     }
 
     /// Writes the lines explaining a derived incompatibility, as PubGrub's error reporting does.

@@ -74,13 +74,21 @@ public struct ConflictReport: Sendable, Hashable {
     }
 }
 
-/// One step of a failure's derivation: an external fact, or a conclusion drawn from two earlier steps.
+/// One step of a failure's derivation: an external fact, a conclusion drawn from two earlier steps, or a conclusion
+/// derived already, referred back to.
+///
+/// A conclusion the derivation uses more than once is derived in full only where the tree first meets it (causes
+/// first, left to right) and is a ``reference(conclusion:line:)`` everywhere else, as PubGrub's error reporting
+/// numbers such a line and refers back to it: repeating it would make the tree exponentially large.
 public indirect enum Derivation: Sendable, Hashable {
     /// A fact from the request or the catalog.
     case fact(ResolutionFact)
     /// `conclusion` follows from `cause` and `otherCause`; the conclusion is worded as in the explanation, such as
     /// `a@1.0.0 is incompatible with b@1.0.0` or `version solving failed`.
     case derived(conclusion: String, cause: Derivation, otherCause: Derivation)
+    /// `conclusion`, derived in full earlier in the tree, and in the explanation on the line numbered `line`:
+    /// `(3)`.
+    case reference(conclusion: String, line: Int)
 }
 
 /// A fact a failure rests on.
