@@ -12,6 +12,14 @@ struct FailureExplainer {
     /// The explanation's lines, each with its number if it has one; `("", nil)` separates paragraphs.
     private var lines: [(text: String, number: Int?)] = []
 
+    /// The most lines an explanation shows (suggestions aside): a longer one keeps its first and last
+    /// ``keptLines`` lines, with a line between saying how many are left out.
+    static let maximumLines = 2 * keptLines
+    /// The lines a long explanation keeps at each end.
+    static let keptLines = 30
+    /// The most characters a line of an explanation shows: a longer one is cut, saying how many are left out.
+    static let maximumLineLength = 500
+
     /// An explainer over a solver's state.
     init(table: PackageTable, incompatibilities: [Incompatibility]) {
         self.table = table
@@ -38,7 +46,7 @@ struct FailureExplainer {
         }
         var suggester = ConflictSuggestions(table: table, incompatibilities: incompatibilities, trials: trials)
         let suggestions = suggester.suggestions(failure: failure, external: external)
-        var text = lines.map { line in line.number.map { "(\($0)) " + line.text } ?? line.text }
+        var text = Self.shortened(lines.map { line in line.number.map { "(\($0)) " + line.text } ?? line.text })
             .joined(separator: "\n")
         if !suggestions.isEmpty {
             text += "\n\nSuggestions:\n" + suggestions.map { "- " + $0 }.joined(separator: "\n")
@@ -95,6 +103,21 @@ struct FailureExplainer {
     /// Who a dependency incompatibility's dependent is: the install for the root.
     private func requirer(_ package: Int, _ version: Int) -> Requirement.Requirer {
         package == PackageTable.root ? .install : .package(table.packageVersion(package, version))
+    }
+
+    /// The lines of an explanation as shown: at most ``maximumLines`` (the first and last ``keptLines``, around
+    /// `… N more lines …`), each at most ``maximumLineLength`` characters (then `… (N more characters)`).
+    static func shortened(_ lines: [String]) -> [String] {
+        var shown = lines
+        if lines.count > maximumLines {
+            shown =
+                lines.prefix(keptLines) + ["… \(lines.count - 2 * keptLines) more lines …"] + lines.suffix(keptLines)
+        }
+        return shown.map { line in
+            let length = line.count
+            guard length > maximumLineLength else { return line }
+            return line.prefix(maximumLineLength) + "… (\(length - maximumLineLength) more characters)"
+        }
     }
 
     /// The two causes of a derived incompatibility, or `nil` for an external one.

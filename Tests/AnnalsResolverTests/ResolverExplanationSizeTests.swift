@@ -19,15 +19,22 @@ private func references(_ derivation: Derivation) -> [(conclusion: String, line:
     }
 }
 
-@Suite("Resolver failures that rest on many incompatibilities")
+/// The report of the pigeonhole request's failure (``pigeonholeCatalog(holes:)``); `nil`, with an issue recorded,
+/// for any other outcome.
+private func pigeonholeReport(holes: Int) -> ConflictReport? {
+    let error = resolutionError(pigeonholeCatalog(holes: holes), pigeonholeRequest(holes: holes))
+    guard case .unsatisfiable(let report) = error else {
+        Issue.record("expected unsatisfiable, got \(String(describing: error))")
+        return nil
+    }
+    return report
+}
+
+@Suite("Resolver failures that rest on many incompatibilities: shared steps and long explanations")
 struct ResolverExplanationSizeTests {
     @Test("a conclusion the derivation uses twice is derived once, then referred to by its numbered line")
     func sharedConclusionIsReferredTo() throws {
-        let error = try #require(resolutionError(pigeonholeCatalog(holes: 2), pigeonholeRequest(holes: 2)))
-        guard case .unsatisfiable(let report) = error else {
-            Issue.record("expected unsatisfiable, got \(error)")
-            return
-        }
+        let report = try #require(pigeonholeReport(holes: 2))
         let shared = references(report.derivation)
         #expect(shared.map(\.conclusion) == ["p2 * requires h2@2.0.0 or h1@2.0.0"])
         #expect(shared.map(\.line) == [1])
@@ -39,22 +46,45 @@ struct ResolverExplanationSizeTests {
 
     @Test("the derivation tree has a step per use of an incompatibility, not one per path to it")
     func derivationGrowsWithTheIncompatibilities() throws {
-        let request = pigeonholeRequest(holes: 6)
         var solver = CycleFreeSolver(
-            provider: pigeonholeCatalog(holes: 6), request: request, cycleLimit: 100, workBudget: 10_000)
+            provider: pigeonholeCatalog(holes: 6), request: pigeonholeRequest(holes: 6), cycleLimit: 100,
+            workBudget: 10_000)
         guard case .unsolvable = solver.solve() else {
             Issue.record("the pigeonhole request has no solution")
             return
         }
         let incompatibilities = solver.versionSolver.incompatibilities.count
-        let error = try #require(resolutionError(pigeonholeCatalog(holes: 6), request))
-        guard case .unsatisfiable(let report) = error else {
-            Issue.record("expected unsatisfiable, got \(error)")
-            return
-        }
+        let report = try #require(pigeonholeReport(holes: 6))
         // Each derived incompatibility is expanded once, and referred to at each other use: it has two causes.
         #expect(stepCount(report.derivation) <= 2 * incompatibilities + 1)
         #expect(!references(report.derivation).isEmpty)
+    }
+
+    @Test("an explanation of thousands of lines keeps its first and last lines and counts the rest")
+    func longExplanationIsCut() throws {
+        let report = try #require(pigeonholeReport(holes: 8))
+        // 974 KB in 3,680 lines before the explanation was cut.
+        #expect(report.explanation.utf8.count < 16_000)
+        let lines = report.explanation.split(separator: "\n", omittingEmptySubsequences: false)
+        let marker = try #require(lines.firstIndex { $0.hasPrefix("… ") && $0.hasSuffix(" more lines …") })
+        #expect(marker == FailureExplainer.keptLines)
+        #expect(Int(lines[marker].dropFirst(2).prefix { $0.isNumber }) ?? 0 > 1_000)
+        #expect(report.explanation.contains("And because the install requires p8 * and p9 *, version solving failed."))
+    }
+
+    @Test("a line longer than the limit is cut, saying how many characters are left out")
+    func longLineIsCut() {
+        let long = String(repeating: "a", count: FailureExplainer.maximumLineLength + 42)
+        let lines = (1...(FailureExplainer.maximumLines + 5)).map { "line \($0)" }
+        #expect(
+            FailureExplainer.shortened(["short", long]) == [
+                "short", String(long.prefix(500)) + "… (42 more characters)",
+            ])
+        #expect(
+            FailureExplainer.shortened(Array(lines.prefix(FailureExplainer.maximumLines))) == Array(lines.prefix(60)))
+        #expect(
+            FailureExplainer.shortened(lines)
+                == Array(lines.prefix(30)) + ["… 5 more lines …"] + Array(lines.suffix(30)))
     }
 
     @Test("a failure at the end of a chain of 4,000 packages is explained back to the request")
