@@ -1,6 +1,6 @@
 /// Version solving whose solutions have no dependency cycle: solves, and while the versions chosen depend on each
 /// other in a cycle, rules that cycle out (``VersionSolver/ruleOut(cycle:)``) and solves again, until a solution has
-/// no cycle, there is no solution, ``cycleLimit`` cycles were found, or the work budget ran out.
+/// no cycle, there is no solution, more than ``cycleLimit`` cycles were found, or the work budget ran out.
 ///
 /// Ruling out a cycle removes only choices of versions that have it, and each solve keeps everything learned before,
 /// so a solution without a cycle is found whenever one exists (within the limit), chosen by the solver's usual
@@ -78,6 +78,8 @@ struct CycleFreeSolver {
                     return package
                 }
                 ruledOutCycles.append(versionSolver.ruleOut(cycle: packages))
+                // `cycleLimit` cycles were ruled out and solved around: the one found after them is one too many (it
+                // is ruled out only to be listed).
                 if ruledOutCycles.count > cycleLimit { return .tooManyCycles }
             }
         }

@@ -123,4 +123,30 @@ struct ResolverCycleTests {
                     """)
         }
     }
+
+    /// `a` depends on any `b`; `b` at 1.0.0 … `cycles`.0.0 each closes a cycle of its own through `cK`, and 0.1.0
+    /// depends on nothing: the resolver rules out one cycle per solve, newest first, until it reaches 0.1.0.
+    private func cyclesOneAtATime(_ cycles: Int) throws -> PackageCatalog {
+        var table: [String: [String: [String: String]]] = ["a": ["1.0.0": ["b": "*"]], "b": ["0.1.0": [:]]]
+        for index in 1...cycles {
+            table["b"]!["\(index).0.0"] = ["c\(index)": "^1.0.0"]
+            table["c\(index)"] = ["1.0.0": ["b": "\(index).0.0"]]
+        }
+        return try catalog(table)
+    }
+
+    @Test("100 cycles ruled out one at a time still resolve; a 101st found stops the resolution, listing all 101")
+    func defaultCycleLimit() throws {
+        #expect(versionTexts(try resolve(cyclesOneAtATime(100), ["a": "^1.0.0"])) == ["a": "1.0.0", "b": "0.1.0"])
+        let error = try #require(try resolutionError(cyclesOneAtATime(101), ["a": "^1.0.0"]))
+        guard case .tooManyCycles(let found, let limit) = error else {
+            Issue.record("expected tooManyCycles, got \(error)")
+            return
+        }
+        #expect(limit == 100)
+        #expect(found.count == 101)
+        #expect(found.first?.description == "b@101.0.0 → c101@1.0.0 → b@101.0.0")
+        #expect(found.last?.description == "b@1.0.0 → c1@1.0.0 → b@1.0.0")
+        #expect(error.explanation.hasPrefix("Resolution stopped after ruling out 100 dependency cycles, one at a time"))
+    }
 }
