@@ -7,8 +7,11 @@ public struct InstallExplanation: Sendable, Hashable {
     /// The install explained.
     public var install: PluginInstall
     /// Each chain from an explicit install down to this one, such as
-    /// `[acme asked for app ^1.0.0, app@1.2.0 requires db ^2.0.0]`; empty for an explicit install.
+    /// `[acme asked for app ^1.0.0, app@1.2.0 requires db ^2.0.0]`; empty for an explicit install. At most
+    /// ``PluginPlatform/maximumExplainedChains``, the first in order of the requiring plugins' names.
     public var chains: [[String]]
+    /// Whether more chains lead to this install than ``chains`` lists.
+    public var truncated: Bool
     /// What each dependency of this install is, and why: `db ^2.0.0 → db@2.3.1`.
     public var dependencies: [String]
 
@@ -17,15 +20,20 @@ public struct InstallExplanation: Sendable, Hashable {
         .object([
             "name": .string(install.name), "version": .string(install.version.description),
             "requested": install.requested.map { .string($0.description) } ?? .null,
-            "chains": .array(chains.map { .array($0.map(JSONValue.string)) }),
+            "chains": .array(chains.map { .array($0.map(JSONValue.string)) }), "truncated": .bool(truncated),
             "dependencies": .array(dependencies.map(JSONValue.string)),
         ])
     }
 }
 
 extension PluginPlatform {
+    /// The most chains ``explain(_:organization:)`` lists: a plugin that many others depend on through many paths
+    /// has more chains than anyone reads (and exponentially many in a deep lattice).
+    public static let maximumExplainedChains = 50
+
     /// Why `name` is installed in `organization`: asked for directly, and/or required by other installs, traced
-    /// back to what the organization asked for; and why each of its dependencies is there.
+    /// back to what the organization asked for (at most ``maximumExplainedChains`` chains, saying whether there are
+    /// more); and why each of its dependencies is there.
     /// - Throws: ``PlatformError/notFound(_:)`` when it is not installed.
     public func explain(_ name: String, organization: String) throws(PlatformError) -> InstallExplanation {
         let org = try PluginScope.checkedOrganization(organization)
@@ -45,18 +53,22 @@ extension PluginPlatform {
                 chains.append(["\(org) asked for \(current.name) \(range)"] + suffix)
             }
             for (dependent, range) in (requiredBy[current.thingId] ?? []).sorted(by: { $0.0.name < $1.0.name })
-            where !seen.contains(dependent.thingId) && chains.count < 50 {
+            where !seen.contains(dependent.thingId) && chains.count <= Self.maximumExplainedChains {
                 walk(
                     dependent, ["\(dependent.name)@\(dependent.version) requires \(current.name) \(range)"] + suffix,
                     seen.union([dependent.thingId]))
             }
         }
+        // One chain past the limit is looked for, to know whether there are more.
         walk(install, [], [install.thingId])
+        let truncated = chains.count > Self.maximumExplainedChains
         let dependencies = (state.requires[install.thingId] ?? []).compactMap { edge -> String? in
             guard let target = byId[edge.toId] else { return nil }
             return "\(target.name) \(edge.properties["range"]?.stringValue ?? "*") → \(target.name)@\(target.version)"
         }.sorted()
-        return InstallExplanation(install: install, chains: chains, dependencies: dependencies)
+        return InstallExplanation(
+            install: install, chains: Array(chains.prefix(Self.maximumExplainedChains)), truncated: truncated,
+            dependencies: dependencies)
     }
 
     /// The plugins installed in `organization`, by name.

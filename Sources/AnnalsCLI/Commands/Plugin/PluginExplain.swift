@@ -9,8 +9,9 @@ struct PluginExplain: ParsableCommand {
         commandName: "explain",
         abstract: "Show why a plugin is installed: the chains of requirements back to what the organization asked for.",
         discussion: """
-            Prints one JSON line: {"name","version","requested","chains":[[…]],"dependencies":[…]}, or readable \
-            lines with --format table. Exit code 4 when it is not installed.
+            Prints one JSON line: {"name","version","requested","chains":[[…]],"truncated","dependencies":[…]}, or \
+            readable lines with --format table. At most 50 chains are listed; "truncated" is true when there are \
+            more. Exit code 4 when it is not installed.
             Example: annals plugin explain http-client --group acme
             """)
 
@@ -29,6 +30,9 @@ struct PluginExplain: ParsableCommand {
         }
         try Output.standard.line("\(explanation.install.name)@\(explanation.install.version) is installed because:")
         for chain in explanation.chains { try Output.standard.line("  " + chain.joined(separator: " → ")) }
+        if explanation.truncated {
+            try Output.standard.line("  … and more chains: only the first \(explanation.chains.count) are listed")
+        }
         if !explanation.dependencies.isEmpty {
             try Output.standard.line("its dependencies:")
             for dependency in explanation.dependencies { try Output.standard.line("  " + dependency) }
