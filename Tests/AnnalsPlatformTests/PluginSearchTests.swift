@@ -144,6 +144,41 @@ struct PluginSearchTests {
         }
     }
 
+    @Test("a plugin named by stopwords (the, a, plugin-it) is found by its name, first, whatever the ranking says")
+    func stopwordNames() async throws {
+        try await withPlatform { platform, directory in
+            let manifest = try writeManifest(
+                [
+                    "the": ["1.0.0": [:]], "a": ["1.0.0": [:]], "@x/plugin-it": ["1.0.0": [:]],
+                    "@x/plugin-weather": ["1.0.0": [:]], "notes": ["1.0.0": [:]],
+                ], to: directory)
+            _ = try await platform.sync(RegistrySource(manifest), scope: .global, actorId: "ops")
+            for (text, name) in [("the", "the"), ("THE", "the"), ("a", "a"), ("it", "@x/plugin-it")] {
+                let results = try platform.search(text, limit: 3)
+                #expect(results.first?.plugin.name == name, "\(text) → \(results.map(\.plugin.name))")
+                #expect(try platform.search(text, limit: 3) == results, "the same results every time")
+            }
+            // Besides the plugin it names, a stopword query keeps only what is close to it by meaning: nothing here.
+            let the = try platform.search("the", limit: 10)
+            #expect(the.map(\.plugin.name) == ["the"])
+            // The engine finds nothing for stopwords alone: the plugin comes from its name, with no score.
+            let named = try #require(the.first)
+            #expect(named.foundByName)
+            #expect(named.why == "its name is the query")
+            #expect(named.score == 0 && named.similarity == nil && named.lexicalScore == nil)
+            // A category the plugin does not have leaves it out, as for any result.
+            #expect(try platform.search("the", category: "storage").isEmpty)
+            // An organization's own plugin of that name is the one it finds; an allowlist that hides the global one
+            // hides it from its name too.
+            let own = try writeManifest(["a": ["2.0.0": [:]]], to: directory, name: "own")
+            _ = try await platform.sync(RegistrySource(own), scope: .organization("acme"), actorId: "ops")
+            _ = try await platform.setAllowlist(["notes"], organization: "acme", actorId: "ops")
+            #expect(try platform.search("the", organization: "acme").isEmpty)
+            let a = try platform.search("a", organization: "acme")
+            #expect(a.map { [$0.plugin.name, $0.plugin.scope.groupId] } == [["a", "acme"]])
+        }
+    }
+
     @Test("an allowlist narrower than the first candidates still finds what it allows")
     func narrowAllowlists() async throws {
         let registry = try ElizaRegistry.require()

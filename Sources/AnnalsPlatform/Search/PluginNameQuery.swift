@@ -28,11 +28,13 @@ struct PluginNameQuery {
         return Self.forms(of: pluginName).contains(typed) ? 3 : 2
     }
 
-    /// The names of the plugins the text names (``strength(for:)`` above 0) that `visibility` shows, not withdrawn and
-    /// of `category` when one is given. Read from the plugins' ids (`plugin:GROUP:NAME`), not the plugins, but for
-    /// those named.
-    func namedPlugins(_ visibility: PluginVisibility, _ category: String?, _ view: OntologyView) throws -> Set<String> {
-        var names: Set<String> = []
+    /// The plugins the text names (``strength(for:)`` above 0) that `visibility` shows, not withdrawn and of
+    /// `category` when one is given, by name. Read from the plugins' ids (`plugin:GROUP:NAME`), not the plugins, but
+    /// for those named.
+    func namedPlugins(
+        _ visibility: PluginVisibility, _ category: String?, _ view: OntologyView
+    ) throws -> [String: Plugin] {
+        var plugins: [String: Plugin] = [:]
         for group in visibility.groups.sorted() {
             let prefix = "plugin:\(group):"
             for id in try view.thingIDs(startingWith: prefix) {
@@ -40,10 +42,10 @@ struct PluginNameQuery {
                 guard strength(for: name) > 0, let plugin = try visibility.plugin(named: name, view),
                     !plugin.withdrawn, category == nil || plugin.category == category
                 else { continue }
-                names.insert(plugin.name)
+                plugins[plugin.name] = plugin
             }
         }
-        return names
+        return plugins
     }
 
     /// The forms of a lowercased name a search text may use.

@@ -15,7 +15,9 @@ extension PluginPlatform {
     /// The query is stemmed and widened with a small thesaurus ("postgres" also looks for "postgresql"), then
     /// ranked by the store's hybrid search (embedding similarity fused with BM25 by reciprocal rank). A query that
     /// is a plugin's name (`@elizaos/plugin-coingecko`, or without its scope, or without `plugin-` as well) puts that
-    /// plugin first (``PluginNameQuery``): the whole name before the shorter forms, then the ranking.
+    /// plugin first (``PluginNameQuery``): the whole name before the shorter forms, then the ranking. Such a plugin is
+    /// a result even when the ranking does not find it (a name of stopwords, such as `the` or `it`), after those it
+    /// does find at the same strength, by name (``PluginSearchResult/foundByName``).
     /// - Parameters:
     ///   - text: What the plugin should do, in words.
     ///   - organization: Whose view to search, or `nil` for the global registry only.
@@ -40,8 +42,11 @@ extension PluginPlatform {
         let origin = Dictionary(expanded.map { ($0.form, $0.queryWord) }, uniquingKeysWith: { first, _ in first })
         let nameQuery = PluginNameQuery(text)
         // The plugins the text names, as the scope sees them: the candidates widen until they are all among them.
-        var named: Set<String> = []
-        if let nameQuery { named = try view { try nameQuery.namedPlugins(visibility, category, $0) } }
+        var namedPlugins: [String: Plugin] = [:]
+        if let nameQuery { namedPlugins = try view { try nameQuery.namedPlugins(visibility, category, $0) } }
+        let named = Set(namedPlugins.keys)
+        // Their ids, so that a hit for one is kept whatever its similarity.
+        let namedIDs = Set(named.flatMap { [PlatformIDs.plugin($0, in: .global), PlatformIDs.plugin($0, in: scope)] })
         // Hidden plugins (an allowlist, withdrawals) are filtered after ranking: widen the candidates until enough
         // are left, or there are no more.
         var candidates = min(1000, limit * 4 + 20)
@@ -59,8 +64,12 @@ extension PluginPlatform {
                 // Enough once `limit` results include every plugin the text names (they are sorted first below).
                 for hit in hits where results.count < limit || namedFound < named.count {
                     // A hit by meaning alone, far from the query (gibberish finds every plugin at about 0.01), is
-                    // noise, not a result.
-                    if hit.lexicalScore == nil, (hit.similarity ?? 0) < Self.minimumSimilarityWithoutWords { continue }
+                    // noise, not a result, unless the query is the plugin's name.
+                    if hit.lexicalScore == nil, (hit.similarity ?? 0) < Self.minimumSimilarityWithoutWords,
+                        !namedIDs.contains(hit.item.thingId)
+                    {
+                        continue
+                    }
                     guard let thing = try view.thing(hit.item.thingId), let plugin = Plugin(thing),
                         !plugin.withdrawn, visibility.shows(plugin)
                     else { continue }
@@ -79,6 +88,14 @@ extension PluginPlatform {
             }
             let complete = results.count >= limit && named.isSubset(of: Set(results.map(\.plugin.name)))
             if complete || hits.count < candidates || candidates >= Self.maximumSearchCandidates {
+                // A plugin the text names that the ranking did not find at all is a result too, by name.
+                let found = Set(results.map(\.plugin.name))
+                for name in named.sorted() where !found.contains(name) {
+                    var result = PluginSearchResult(
+                        plugin: namedPlugins[name]!, score: 0, similarity: nil, lexicalScore: nil, matches: [:])
+                    result.foundByName = true
+                    results.append(result)
+                }
                 if let nameQuery {
                     // Stable: within the same strength, the ranking's order.
                     results = results.enumerated().sorted { a, b in

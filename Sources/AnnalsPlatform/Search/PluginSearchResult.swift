@@ -13,9 +13,14 @@ public struct PluginSearchResult: Sendable, Hashable {
     /// Each query word that matched, with the forms of it found in the plugin's text (its stem, or a word the
     /// thesaurus relates to it): `["trade": ["trad", "swap"]]`.
     public var matches: [String: [String]]
+    /// Whether the plugin is a result only because the query is its name (``PluginNameQuery``): the ranking did not
+    /// find it (a name of stopwords, `the`, has no word to match), so it has no score of its own (0).
+    public var foundByName = false
 
-    /// `matched trade (trad, swap), crypto; similar meaning 0.31`: why it matched, for a person.
+    /// `matched trade (trad, swap), crypto; similar meaning 0.31`: why it matched, for a person; `its name is the
+    /// query` for a plugin ``foundByName``.
     public var why: String {
+        if foundByName { return "its name is the query" }
         var parts: [String] = []
         if !matches.isEmpty {
             let words = matches.keys.sorted().map { word in
