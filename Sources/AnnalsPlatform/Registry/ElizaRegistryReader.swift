@@ -71,16 +71,9 @@ enum ElizaRegistryReader {
         _ entries: TolerantJSONMembers, bytes: [UInt8], into listing: inout RegistryListing,
         parse: (String, JSONValue) throws(EntryFault) -> Plugin
     ) throws(TolerantJSONMembers.Failure) {
-        var first: [String: TolerantJSONMembers.Member] = [:]
-        for member in entries.members {
-            guard let key = member.key else { continue }
-            if let earlier = first[key] {
-                throw TolerantJSONMembers.Failure(
-                    reason: "the entry '\(key)' is listed again (which one the registry means cannot be told; the "
-                        + "first is at line \(earlier.line), column \(earlier.column))",
-                    line: member.line, column: member.column)
-            }
-            first[key] = member
+        try entries.checkUniqueKeys { key, first in
+            "the entry '\(key)' is listed again (which one the registry means cannot be told; the first is at line "
+                + "\(first.line), column \(first.column))"
         }
         for (reason, line, column) in entries.damaged {
             listing.problems.append(

@@ -102,14 +102,20 @@ struct TolerantJSONMembers {
         let rest = skipSpace(end, end: bytes.count)
         if rest < bytes.count { throw failure("unexpected text after the end of the top-level JSON value", at: rest) }
         guard checkingKeys else { return }
+        try checkUniqueKeys { key, first in
+            "the key '\(key)' appears again (JSON readers disagree on which one counts; the first is at line "
+                + "\(first.line), column \(first.column))"
+        }
+    }
+
+    /// Throws, at the second one, for the first key two members have; `reason(key, first)` says why, given the
+    /// member that had it first.
+    func checkUniqueKeys(_ reason: (String, Member) -> String) throws(Failure) {
         var seen: [String: Member] = [:]
         for member in members {
             guard let key = member.key else { continue }
             if let first = seen[key] {
-                throw Failure(
-                    reason: "the key '\(key)' appears again (JSON readers disagree on which one counts; the first "
-                        + "is at line \(first.line), column \(first.column))",
-                    line: member.line, column: member.column)
+                throw Failure(reason: reason(key, first), line: member.line, column: member.column)
             }
             seen[key] = member
         }
