@@ -225,12 +225,11 @@ final class ProjectionCatalog: Sendable {
         var outdated: [OutdatedView] = []
         for entry in entries where entry.isAvailable {
             guard let state = try state(entry.name, txn) else {
-                outdated.append(OutdatedView(entry: entry, reason: Self.unbuiltReason))
+                outdated.append(OutdatedView(entry: entry, state: nil, head: head))
                 continue
             }
             if !state.matches(entry.projection) || state.checkpoint > head {
-                let reason = ProjectionMaintenancePlan.outdatedReason(state, entry.projection, head: head)
-                outdated.append(OutdatedView(entry: entry, reason: reason))
+                outdated.append(OutdatedView(entry: entry, state: state, head: head))
             } else if state.checkpoint == head {
                 live.append(LiveProjection(entry: entry, state: state, tables: tables(entry, slot: state.slot, txn)))
             } else {
@@ -250,8 +249,17 @@ final class ProjectionCatalog: Sendable {
 /// built, or past the log head.
 struct OutdatedView {
     let entry: ProjectionCatalog.Entry
-    /// Why the view is not live, as ``AnnalsError/projectionUnavailable(name:reason:)`` says it.
-    let reason: String
+    /// The view's state, `nil` when it was never built.
+    let state: ProjectionState?
+    /// The log head the state was read at.
+    let head: UInt64
+
+    /// Why the view is not live, as ``AnnalsError/projectionUnavailable(name:reason:)`` says it: built only for an
+    /// append that fails, not for every append group that meets the view.
+    var reason: String {
+        state.map { ProjectionMaintenancePlan.outdatedReason($0, entry.projection, head: head) }
+            ?? ProjectionCatalog.unbuiltReason
+    }
 }
 
 /// A projection an append applies, with its current tables.
