@@ -1,4 +1,5 @@
 import Foundation
+import LMDB
 import Testing
 
 @testable import Annals
@@ -35,6 +36,22 @@ import Testing
                 throws: AnnalsError.corruptRecord(offset: 5, reason: "dictionary 1 is stored, but zstd cannot load it")
             ) {
                 try store.event(at: 5)
+            }
+        }
+    }
+
+    @Test func aDictionaryTheStoreCannotReadIsNamedNotCalledAMalformedEnvelope() async throws {
+        try await withStore { store, _ in
+            _ = try await store.append(contentsOf: (0..<10).map { sampleEvent($0) })
+            try damage(store, offset: 5)
+            let record = try #require(
+                try store.environment.read { txn in try store.record(at: 5, txn).map { Array($0) } })
+            let decoder = store.makeDecoder()
+            let failure = LMDBError(code: .pageNotFound, operation: "mdb_get(dictionaries)")
+            #expect(throws: RecordFormatError.unreadableDictionary(1, failure.description)) {
+                try record.withUnsafeBytes { bytes in
+                    try decoder.withPayload(bytes, dictionary: { _ in throw failure }) { _, _ in () }
+                }
             }
         }
     }

@@ -50,6 +50,9 @@ final class RecordDecoder {
                     } catch AnnalsError.compression {
                         // Stored, but zstd refuses it: the header names a dictionary no record can be read with.
                         throw RecordFormatError.unloadableDictionary(header.dictionaryID)
+                    } catch let error as LMDBError {
+                        // The pages holding the dictionary could not be read: say so, not "malformed envelope".
+                        throw RecordFormatError.unreadableDictionary(header.dictionaryID, error.description)
                     }
                     return try decompressor.withDecompressed(stored, dictionary: dictionary, check)
                 }

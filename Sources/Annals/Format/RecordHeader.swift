@@ -136,6 +136,8 @@ enum RecordFormatError: Error, Equatable, CustomStringConvertible {
     case unknownDictionary(UInt32)
     /// The dictionary is stored, but zstd cannot load it (`ZSTD_createDDict` refuses its bytes).
     case unloadableDictionary(UInt32)
+    /// Reading the dictionary from the store failed (an LMDB error, named in the second value).
+    case unreadableDictionary(UInt32, String)
     case decompressionFailed(String)
     case checksumMismatch(stored: UInt32, computed: UInt32)
     case malformedEnvelope(String)
@@ -149,6 +151,7 @@ enum RecordFormatError: Error, Equatable, CustomStringConvertible {
         case .dictionaryMismatch(let codec, let id): "codec \(codec) does not match dictionary id \(id)"
         case .unknownDictionary(let id): "dictionary \(id) is missing"
         case .unloadableDictionary(let id): "dictionary \(id) is stored, but zstd cannot load it"
+        case .unreadableDictionary(let id, let reason): "dictionary \(id) could not be read from the store: \(reason)"
         case .decompressionFailed(let message): "zstd decompression failed: \(message)"
         case .checksumMismatch(let stored, let computed):
             "CRC-32C mismatch: stored \(hex(stored)), computed \(hex(computed))"

@@ -58,7 +58,8 @@ public struct VerificationProblem: Sendable, Hashable, CustomStringConvertible {
         case missing
         /// A key that is not an 8-byte offset.
         case malformedKey
-        /// The record header is damaged (short, unknown version, codec or dictionary).
+        /// The record header is damaged (short, unknown version, codec or dictionary), or the dictionary it names
+        /// cannot be read from the store.
         case header
         /// The payload does not decompress.
         case decompression

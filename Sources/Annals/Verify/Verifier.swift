@@ -213,7 +213,8 @@ extension EventStore {
             switch error {
             case .checksumMismatch: kind = .checksum
             case .decompressionFailed: kind = .decompression
-            case .unknownDictionary, .unloadableDictionary, .dictionaryMismatch, .truncatedHeader, .unknownCodec,
+            case .unknownDictionary, .unloadableDictionary, .unreadableDictionary, .dictionaryMismatch,
+                .truncatedHeader, .unknownCodec,
                 .unknownFormatVersion:
                 kind = .header
             case .malformedEnvelope: kind = .envelope
