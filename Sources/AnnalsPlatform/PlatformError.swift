@@ -14,6 +14,9 @@ public enum PlatformError: Error, Sendable, CustomStringConvertible {
     case permissionsNotGranted(plugin: String, version: String, permissions: [String])
     /// The install is pinned; unpin it first.
     case pinned(plugin: String, version: String)
+    /// An install, update or rollback of another plugin would remove (nothing would require it any more) or change
+    /// this pinned install; unpin it first. `removed` says which.
+    case pinnedWouldChange(plugin: String, version: String, removed: Bool)
     /// Nothing to roll back to, or the target is not in the instance's history.
     case noRollbackTarget(String)
     /// A plugin's module cannot run at all: its artifact is missing, does not match the registry's SHA-256, or the
@@ -41,6 +44,11 @@ public enum PlatformError: Error, Sendable, CustomStringConvertible {
             "\(plugin)@\(version) asks for permissions not granted yet: \(permissions.joined(separator: ", ")); "
                 + "grant them with --grant " + permissions.joined(separator: " --grant ")
         case .pinned(let plugin, let version): "\(plugin) is pinned at \(version); unpin it first"
+        case .pinnedWouldChange(let plugin, let version, let removed):
+            removed
+                ? "this would remove \(plugin), which is pinned at \(version) (nothing would require it any more); "
+                    + "unpin it first"
+                : "this would change \(plugin), which is pinned at \(version); unpin it first"
         case .noRollbackTarget(let message): message
         case .moduleRefused(let plugin, let version, let reason): "\(plugin)@\(version): \(reason)"
         case .actionNotDeclared(let plugin, let version, let action, let declared):

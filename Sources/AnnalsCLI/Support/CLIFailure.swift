@@ -101,7 +101,7 @@ struct CLIFailure: Error, CustomStringConvertible {
         case .notFound, .noRollbackTarget, .actionNotDeclared: self.init(.notFound, error.description)
         case .resolutionFailed: self.init(.unresolvable, error.description)
         case .permissionsNotGranted: self.init(.permissionsNotGranted, error.description)
-        case .pinned: self.init(.pinned, error.description)
+        case .pinned, .pinnedWouldChange: self.init(.pinned, error.description)
         case .dispatcherRunning: self.init(.versionConflict, error.description)
         case .store(let error):
             self.init(error)

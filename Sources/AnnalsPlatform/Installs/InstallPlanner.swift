@@ -183,7 +183,7 @@ struct InstallPlanner {
     private func checkNoPinnedRemoval(_ resolution: Resolution) throws(PlatformError) {
         let removed = state.installs.values.filter { $0.pinned && resolution.versions[$0.name] == nil }
         if let pinned = removed.min(by: { $0.name < $1.name }) {
-            throw .pinned(plugin: pinned.name, version: pinned.version.description)
+            throw .pinnedWouldChange(plugin: pinned.name, version: pinned.version.description, removed: true)
         }
     }
 

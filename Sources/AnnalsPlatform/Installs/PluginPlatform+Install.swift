@@ -30,8 +30,9 @@ extension PluginPlatform {
     /// - Returns: The plan, with ``InstallPlan/offset`` set when it was applied.
     /// - Throws: ``PlatformError/notFound(_:)`` for a plugin the organization cannot see,
     ///   ``PlatformError/resolutionFailed(explanation:)`` with a PubGrub-style explanation and suggestions,
-    ///   ``PlatformError/permissionsNotGranted(plugin:version:permissions:)``, ``PlatformError/pinned(plugin:version:)``
-    ///   naming a pinned install that nothing would require any more (it is never removed), or
+    ///   ``PlatformError/permissionsNotGranted(plugin:version:permissions:)``,
+    ///   ``PlatformError/pinnedWouldChange(plugin:version:removed:)`` naming a pinned install that nothing would require
+    ///   any more (it is never removed), or
     ///   ``PlatformError/store(_:)`` (a version conflict means a concurrent change: nothing was written).
     public func install(
         _ name: String, range: String? = nil, organization: String, grants: [String] = [], actorId: String,
@@ -71,8 +72,9 @@ extension PluginPlatform {
     ///   - grants: Permissions the new version, or a dependency it installs anew, asks for that were not granted yet;
     ///     the update is refused without them. A permission that no plugin the organization has after the update
     ///     asks for is refused with ``PlatformError/invalidArgument(_:)``.
-    /// - Throws: ``PlatformError/pinned(plugin:version:)`` when `name` is pinned, or another pinned install would be
-    ///   removed (nothing would require it any more), ``PlatformError/permissionsNotGranted(plugin:version:permissions:)``,
+    /// - Throws: ``PlatformError/pinned(plugin:version:)`` when `name` is pinned,
+    ///   ``PlatformError/pinnedWouldChange(plugin:version:removed:)`` when another pinned install would be removed
+    ///   (nothing would require it any more), ``PlatformError/permissionsNotGranted(plugin:version:permissions:)``,
     ///   ``PlatformError/resolutionFailed(explanation:)``, ``PlatformError/notFound(_:)``.
     public func update(
         _ name: String, range: String? = nil, organization: String, grants: [String] = [], actorId: String,

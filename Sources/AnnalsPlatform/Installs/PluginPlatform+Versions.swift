@@ -83,7 +83,10 @@ extension PluginPlatform {
     /// version asks for it again (``PlatformError/permissionsNotGranted(plugin:version:permissions:)``).
     /// - Throws: ``PlatformError/noRollbackTarget(_:)`` when there is nothing to return to,
     ///   ``PlatformError/resolutionFailed(explanation:)`` when it would break another install,
-    ///   ``PlatformError/store(_:)`` (a version conflict: something changed concurrently; nothing was written).
+    ///   ``PlatformError/pinned(plugin:version:)`` when `name` is pinned and the rollback would change it,
+    ///   ``PlatformError/pinnedWouldChange(plugin:version:removed:)`` when it would change or remove another pinned
+    ///   install, ``PlatformError/store(_:)`` (a version conflict: something changed concurrently; nothing was
+    ///   written).
     public func rollback(
         _ name: String, organization: String, to target: PluginRollbackTarget? = nil, actorId: String,
         dryRun: Bool = false
@@ -129,11 +132,16 @@ extension PluginPlatform {
         plan = keepingGrants(in: plan, releases: releases)
         // A pinned install is locked, for a rollback as for an update: one the plan would change must be unpinned
         // first (one it leaves as it is does not matter).
-        let changed = Set(plan.changes.map(\.id))
+        let changed = Dictionary(plan.changes.map { ($0.id, $0.action) }, uniquingKeysWith: { first, _ in first })
         if let pinned = state.installs.values.sorted(by: { $0.name < $1.name }).first(where: {
-            $0.pinned && changed.contains($0.thingId)
+            $0.pinned && changed[$0.thingId] != nil
         }) {
-            throw .pinned(plugin: pinned.name, version: pinned.version.description)
+            let version = pinned.version.description
+            guard pinned.name == install.name else {
+                let removed = changed[pinned.thingId] == .delete
+                throw .pinnedWouldChange(plugin: pinned.name, version: version, removed: removed)
+            }
+            throw .pinned(plugin: pinned.name, version: version)
         }
         // Each event says which state the rollback was computed from, like every other plugin operation.
         let context: JSONValue = ["operation": "rollback", "basis": .integer(plan.head), "toOffset": .integer(offset)]
