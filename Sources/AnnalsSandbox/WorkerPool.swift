@@ -126,7 +126,7 @@ struct WorkerCall {
     func run(module: PluginModule, action: String, input: [UInt8], limits: SandboxLimits, deadline: UInt64)
         throws(WorkerCallError) -> Result<InvocationResult, SandboxFailure>
     {
-        var secretsGiven: [(name: String, value: String)] = []
+        var hostCalls = WorkerHostCalls(host: host, grants: grants)
         do {
             if !worker.loaded.contains(module.identity) {
                 var load = FrameWriter(.load)
@@ -155,9 +155,9 @@ struct WorkerCall {
                 var reader = FrameReader(frame)
                 switch reader.message {
                 case .hostCall:
-                    try writeAll(worker.fd, try answer(&reader, secretsGiven: &secretsGiven).frame)
+                    try writeAll(worker.fd, try hostCalls.answer(&reader).frame)
                 case .result:
-                    return try result(&reader, action: action, limits: limits, secretsGiven: secretsGiven)
+                    return try result(&reader, action: action, limits: limits, secretsGiven: hostCalls.secretsGiven)
                 default:
                     throw WorkerCallError.broken("unexpected frame type \(frame.first ?? 0)")
                 }
@@ -169,51 +169,6 @@ struct WorkerCall {
         } catch {
             throw WorkerCallError.broken("\(error)")
         }
-    }
-
-    /// Calls the host for the worker, checking the capability again here (the worker is not trusted).
-    private func answer(_ reader: inout FrameReader, secretsGiven: inout [(name: String, value: String)])
-        throws(FrameError) -> FrameWriter
-    {
-        let name = try reader.text()
-        let first = try reader.data()
-        let second = try reader.data()
-        var reply = FrameWriter(.hostReply)
-        guard let function = HostFunction(rawValue: name) else { throw FrameError(message: "unknown host call") }
-        let kinds = Set(grants.map(\.kind))
-        let text = String(decoding: first, as: UTF8.self)
-        guard kinds.contains(function.capability),
-            function != .secretGet || (Capability.isValidSecretName(text) && grants.contains(.secretsRead(text)))
-        else {
-            reply.integer(UInt8(2))
-            reply.text("permission denied: \(name) is not granted")
-            return reply
-        }
-        do {
-            let value: [UInt8]?
-            switch function {
-            case .eventsRead: value = try host.readEvents(first)
-            case .eventsAppend: value = try host.appendEvent(first)
-            case .kvGet: value = try host.kvGet(text)
-            case .kvSet:
-                try host.kvSet(text, second)
-                value = []
-            case .secretGet:
-                let secret = try host.secret(named: text)
-                if let secret { secretsGiven.append((text, secret)) }
-                value = secret.map { Array($0.utf8) }
-            }
-            if let value {
-                reply.integer(UInt8(0))
-                reply.data(value)
-            } else {
-                reply.integer(UInt8(1))
-            }
-        } catch {
-            reply.integer(UInt8(2))
-            reply.text("host function \(name) failed: \(error)")
-        }
-        return reply
     }
 
     /// Decodes the worker's result, withholding any secret value that reached the output or the message.
