@@ -33,7 +33,8 @@ struct CLITableWidthTests {
                 let before = try #require(row.range(of: " " + target + " ")).lowerBound
                 #expect(Self.columns(row[..<before]) + 1 == 73, "\(row)")
             }
-            #expect(rows.first?.contains("日本語の長い ") == true, "a long actor is cut to 13 columns: \(read)")
+            #expect(
+                rows.first?.contains("日本語の長い… ") == true, "a long actor is cut to 13 columns, marked: \(read)")
 
             let things = try fx.annals("things", "--format", "table")
             #expect(things.status == Exit.ok, "\(things)")

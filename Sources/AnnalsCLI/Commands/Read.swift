@@ -85,11 +85,11 @@ struct EventTable {
         return DisplayWidth.padded(digits, to: max(width, digits.utf8.count + 1))
     }
 
-    /// `text` made printable and padded to `width` terminal columns; cut to leave one column blank when it would
-    /// take them all.
+    /// `text` made printable and padded to `width` terminal columns; when it would take them all, cut to leave one
+    /// column blank, its last one `…` (as ``TextTable`` cuts), so that a cut name never reads as another whole one.
     private func pad(_ text: String, _ width: Int) -> String {
         let text = TextTable.printable(text)
         guard DisplayWidth.of(text) >= width else { return DisplayWidth.padded(text, to: width) }
-        return DisplayWidth.padded(String(DisplayWidth.prefix(of: text, fitting: width - 1).text), to: width)
+        return DisplayWidth.padded(TextTable.cut(text, width - 1), to: width)
     }
 }
