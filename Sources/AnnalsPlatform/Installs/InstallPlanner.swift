@@ -208,6 +208,13 @@ struct InstallPlanner {
                 + asked)
     }
 
+    /// The resolver's work budget for an organization that can resolve `catalogSize` plugins: 10,000 steps, or 4 per
+    /// plugin when that is more, so that a valid resolution of a large catalog (which takes at least one decision per
+    /// plugin it installs) is never stopped for its size alone, while a pathological one still stops.
+    static func workBudget(catalogSize: Int) -> Int {
+        max(10_000, catalogSize.multipliedReportingOverflow(by: 4).overflow ? .max : catalogSize * 4)
+    }
+
     /// The resolution of the organization's requirements.
     func resolve() throws(PlatformError) -> Resolution {
         var locked: [String: SemanticVersion] = [:]
@@ -222,7 +229,8 @@ struct InstallPlanner {
         }
         for name in state.withdrawn { unavailable[name] = "withdrawn from its registry" }
         let resolver = DependencyResolver(
-            provider: PluginCatalogProvider(plugins: state.plugins, unavailable: unavailable))
+            provider: PluginCatalogProvider(plugins: state.plugins, unavailable: unavailable),
+            workBudget: Self.workBudget(catalogSize: state.plugins.count))
         do {
             return try resolver.resolve(
                 ResolutionRequest(requirements: requested, locked: locked, preferred: preferred))
