@@ -43,6 +43,17 @@ public enum ResolutionError: Error, Sendable, CustomStringConvertible {
 
     /// The same as ``explanation``.
     public var description: String { explanation }
+
+    /// The failure's report, for every case that has one (not ``tooManyCycles(found:limit:)`` or
+    /// ``workBudgetExhausted(decisions:conflictSteps:budget:)``).
+    public var report: ConflictReport? {
+        switch self {
+        case .unknownPackage(_, _, let report), .noMatchingVersion(_, _, _, let report), .unsatisfiable(let report),
+            .dependencyCycle(_, let report):
+            report
+        case .tooManyCycles, .workBudgetExhausted: nil
+        }
+    }
 }
 
 /// A PubGrub failure for people and programs: the derivation tree, the clashing requirements it rests on, a

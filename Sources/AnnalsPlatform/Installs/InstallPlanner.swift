@@ -237,12 +237,19 @@ struct InstallPlanner {
         } catch {
             throw .resolutionFailed(
                 explanation: "cannot \(request) in \(state.organization):\n" + error.explanation
-                    + unseenHint(error.explanation))
+                    + unseenHint(Self.namedText(of: error)))
         }
     }
 
-    /// Why a package the explanation names is not there, or not at the version asked for: the organization's
-    /// allowlist hides it, its registry withdrew it, or yanked the versions.
+    /// The text in which the hints look for the plugins a failure names: its explanation, and the facts its
+    /// derivation rests on, since a long explanation is shown with its middle lines left out.
+    static func namedText(of error: ResolutionError) -> String {
+        guard let report = error.report else { return error.explanation }
+        return ([error.explanation] + report.facts.map(\.description)).joined(separator: "\n")
+    }
+
+    /// Why a package the failure names (in `explanation`, ``namedText(of:)``) is not there, or not at the version
+    /// asked for: the organization's allowlist hides it, its registry withdrew it, or yanked the versions.
     private func unseenHint(_ explanation: String) -> String {
         var lines: [String] = []
         for name in state.hidden.sorted() where Self.mentions(explanation, name) {
