@@ -67,7 +67,9 @@ enum CodeScan {
     ) throws -> OperandStackVisitor {
         var visitor = OperandStackVisitor(
             signatures: signatures, body: index, nestingLimit: limits.maxNestingDepth,
-            heightLimit: limits.maxOperandStackHeight)
+            heightLimit: limits.maxOperandStackHeight,
+            // WasmKit counts the clauses to unwind in 16 bits, whatever the limit says.
+            catchLimits: (limits.maxCatchClauses, min(limits.maxOpenCatchClauses, Int(UInt16.max))))
         var expression = ExpressionParser(code: body)
         while let instruction = try expression.parse() {
             try instruction(visitor: &visitor)

@@ -22,6 +22,8 @@ struct OperandStackVisitor: InstructionVisitor {
         var parameters: Int
         /// The values the block leaves.
         var results: Int
+        /// The catch clauses of a `try_table` (0 for the other blocks).
+        var catches = 0
     }
 
     let signatures: ModuleSignatures
@@ -29,6 +31,8 @@ struct OperandStackVisitor: InstructionVisitor {
     let nestingLimit: Int
     /// The most values the stack may hold; the first byte past it is kept for the message.
     let heightLimit: Int
+    /// The most catch clauses one `try_table` may have, and all the `try_table`s open at once together.
+    let catchLimits: (perTryTable: Int, open: Int)
     /// The body's index in the code section, for the messages.
     let body: Int
     var binaryOffset = 0
@@ -41,13 +45,19 @@ struct OperandStackVisitor: InstructionVisitor {
     /// The values the translator scans, added up: the stack's height at each instruction that walks it.
     private(set) var scanned = 0
     private var frames: [Frame]
+    /// The catch clauses of the `try_table`s open now.
+    private var openCatches = 0
 
     /// A visitor for the function of `body` (its index in the code section) of a module with `signatures`.
-    init(signatures: ModuleSignatures, body: Int, nestingLimit: Int, heightLimit: Int) {
+    init(
+        signatures: ModuleSignatures, body: Int, nestingLimit: Int, heightLimit: Int,
+        catchLimits: (perTryTable: Int, open: Int)
+    ) {
         self.signatures = signatures
         self.body = body
         self.nestingLimit = nestingLimit
         self.heightLimit = heightLimit
+        self.catchLimits = catchLimits
         let function = signatures.function(UInt32(clamping: signatures.importedFunctions + body))
         frames = [Frame(base: 0, parameters: 0, results: function.results)]
     }
@@ -73,6 +83,10 @@ struct OperandStackVisitor: InstructionVisitor {
 
     /// The rest of the block is unreachable: the stack starts again at the block's base.
     private mutating func unreachable() { height = frames.last?.base ?? 0 }
+
+    /// A branch or return out of open `try_table`s: the translator adds up their catch clauses (in 16 bits) to
+    /// unwind them, and each execution of the branch unwinds them, so they count as values scanned.
+    private mutating func branchOut() { scanned += openCatches }
 
     private mutating func open(_ blockType: BlockType) throws(PluginModuleError) {
         guard frames.count <= nestingLimit else {
@@ -117,7 +131,24 @@ struct OperandStackVisitor: InstructionVisitor {
     }
     mutating func visitTryTable(blockType: BlockType, tryCatch: TryCatch) throws(PluginModuleError) {
         scan()
+        let catches = tryCatch.catches.count
+        guard catches <= catchLimits.perTryTable else {
+            throw PluginModuleError(
+                .tooLarge,
+                "function body \(body) has a try_table of \(catches) catch clauses, more than the limit of "
+                    + "\(catchLimits.perTryTable) (at byte \(binaryOffset) of the module)")
+        }
+        guard openCatches + catches <= catchLimits.open else {
+            throw PluginModuleError(
+                .tooLarge,
+                "function body \(body) has try_tables open at once with \(openCatches + catches) catch clauses in "
+                    + "all, more than the limit of \(catchLimits.open) (at byte \(binaryOffset) of the module)")
+        }
         try open(blockType)
+        frames[frames.count - 1].catches = catches
+        openCatches += catches
+        // Translating the clauses takes time in proportion to their number squared.
+        scanned += catches * catches
     }
     mutating func visitElse() {
         scan()
@@ -128,16 +159,27 @@ struct OperandStackVisitor: InstructionVisitor {
     mutating func visitEnd() {
         scan()
         guard let frame = frames.popLast() else { return }
+        openCatches -= frame.catches
         height = frame.base
         push(frame.results)
     }
-    mutating func visitBr(relativeDepth: UInt32) { unreachable() }
+    mutating func visitBr(relativeDepth: UInt32) {
+        branchOut()
+        unreachable()
+    }
     mutating func visitBrIf(relativeDepth: UInt32) {
         scan()
+        branchOut()
         pop(1)
     }
-    mutating func visitBrTable(targets: BrTable) { unreachable() }
-    mutating func visitReturn() { unreachable() }
+    mutating func visitBrTable(targets: BrTable) {
+        scanned += openCatches * (targets.labelIndices.count + 1)
+        unreachable()
+    }
+    mutating func visitReturn() {
+        branchOut()
+        unreachable()
+    }
     mutating func visitThrow(tagIndex: UInt32) { unreachable() }
     mutating func visitThrowRef() { unreachable() }
     mutating func visitCall(functionIndex: UInt32) { call(signatures.function(functionIndex)) }
@@ -148,9 +190,13 @@ struct OperandStackVisitor: InstructionVisitor {
     mutating func visitReturnCall(functionIndex: UInt32) { unreachable() }
     mutating func visitReturnCallIndirect(typeIndex: UInt32, tableIndex: UInt32) { unreachable() }
     mutating func visitReturnCallRef(typeIndex: UInt32) { unreachable() }
-    mutating func visitBrOnNull(relativeDepth: UInt32) { scan() }
+    mutating func visitBrOnNull(relativeDepth: UInt32) {
+        scan()
+        branchOut()
+    }
     mutating func visitBrOnNonNull(relativeDepth: UInt32) {
         scan()
+        branchOut()
         pop(1)
     }
 

@@ -54,6 +54,16 @@ public struct PluginModuleLimits: Sendable, Equatable {
     /// 100,000 `local.set`s took 18 seconds to translate in a debug build; at the default limit, 0.5 seconds. Rust's
     /// and clang's output scans about one value for every 16 bytes of the module.
     public var maxOperandStackScan: Int
+    /// The most catch clauses one `try_table` may have. Compilers emit one or two (a tag and `catch_all`); each
+    /// clause is registered, outside fuel metering, every time the block is entered, and WasmKit's translator takes
+    /// time in proportion to their number squared (65,535 clauses took 24 seconds), so many clauses would make
+    /// entering a block far more work than the unit of fuel it costs.
+    public var maxCatchClauses: Int
+    /// The most catch clauses the `try_table`s open at once in a function may have together. A branch or `return`
+    /// out of them unwinds each one, and WasmKit counts them in 16 bits: two nested `try_table`s of 40,000 clauses
+    /// with a branch out of both made the host process stop on an arithmetic overflow while checking the module.
+    /// A limit above 65,535 is taken as 65,535.
+    public var maxOpenCatchClauses: Int
     /// The most entries the module may have in each of its type, import, export, memory and tag sections, the most
     /// custom sections it may have (each is decoded into its own value), and the most parameters, results and fields
     /// its types may declare together.
@@ -62,15 +72,17 @@ public struct PluginModuleLimits: Sendable, Equatable {
     /// Creates limits; the defaults are 32 MiB of module, 256 pages (16 MiB, as ``SandboxLimits``), 16 tables of at
     /// most 100,000 elements, 10,000 globals, 1,000 data segments, 1,000 element segments of 100,000 entries in all,
     /// 100,000 functions declaring 1,000,000 locals in all and 4,096 each, blocks nested 10,000 deep,
-    /// operand stacks 1,024 values high of which translation scans 10,000,000 in all, and 10,000 types, imports,
-    /// exports, tags and custom sections each.
+    /// operand stacks 1,024 values high of which translation scans 10,000,000 in all, `try_table`s of at most 16
+    /// catch clauses and 256 open at once in a function, and 10,000 types, imports, exports, tags and custom sections
+    /// each.
     public init(
         maxModuleBytes: Int = 32 << 20, maxMemoryPages: Int = SandboxLimits().maxMemoryPages, maxTables: Int = 16,
         maxTableElements: Int = 100_000, maxGlobals: Int = 10_000,
         maxDataSegments: Int = 1_000, maxElementSegments: Int = 1_000, maxElementEntries: Int = 100_000,
         maxFunctions: Int = 100_000, maxLocals: Int = 1_000_000, maxFunctionLocals: Int = 4_096,
         maxNestingDepth: Int = 10_000, maxOperandStackHeight: Int = 1_024,
-        maxOperandStackScan: Int = 10_000_000, maxSectionEntries: Int = 10_000
+        maxOperandStackScan: Int = 10_000_000, maxCatchClauses: Int = 16, maxOpenCatchClauses: Int = 256,
+        maxSectionEntries: Int = 10_000
     ) {
         self.maxModuleBytes = maxModuleBytes
         self.maxMemoryPages = maxMemoryPages
@@ -86,6 +98,8 @@ public struct PluginModuleLimits: Sendable, Equatable {
         self.maxNestingDepth = maxNestingDepth
         self.maxOperandStackHeight = maxOperandStackHeight
         self.maxOperandStackScan = maxOperandStackScan
+        self.maxCatchClauses = maxCatchClauses
+        self.maxOpenCatchClauses = maxOpenCatchClauses
         self.maxSectionEntries = maxSectionEntries
     }
 
