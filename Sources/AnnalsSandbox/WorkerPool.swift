@@ -25,14 +25,33 @@ final class WorkerPool: @unchecked Sendable {
         for worker in idle { worker.stop() }
     }
 
-    private func acquire() throws(SandboxFailure) -> WorkerProcess {
-        let reuse: WorkerProcess? = lock.withLock {
-            while idle.isEmpty && live >= count { lock.wait(until: nil) }
-            if let worker = idle.popLast() { return worker }
-            live += 1
-            return nil
+    /// How often an execution waiting for a free worker checks whether it was cancelled.
+    private static let cancellationPoll: UInt64 = 20_000_000
+
+    /// A worker for one execution: an idle one, a new one while fewer than `count` live, or the next one released.
+    /// - Throws: ``SandboxFailure/Kind/cancelled`` when `cancellation` is cancelled while it waits for one (checked
+    ///   every 20 ms); a failure to start a worker.
+    private func acquire(_ action: String, cancellation: CancellationToken?) throws(SandboxFailure) -> WorkerProcess {
+        enum Place {
+            case idle(WorkerProcess)
+            case new
+            case cancelled
         }
-        if let reuse { return reuse }
+        let place: Place = lock.withLock {
+            while idle.isEmpty && live >= count {
+                if cancellation?.isCancelled == true { return .cancelled }
+                lock.wait(until: cancellation == nil ? nil : monotonicNow() &+ Self.cancellationPoll)
+            }
+            if let worker = idle.popLast() { return .idle(worker) }
+            live += 1
+            return .new
+        }
+        switch place {
+        case .idle(let worker): return worker
+        case .cancelled:
+            throw SandboxFailure(.cancelled, "cancelled while it waited for a free worker process", action: action)
+        case .new: break
+        }
         do {
             return try WorkerProcess.start(executable: executable)
         } catch {
@@ -62,8 +81,9 @@ final class WorkerPool: @unchecked Sendable {
                     + "\(limits.maxMemoryPages)",
                 action: action)
         }
+        // The time limit is the execution's: it starts once a worker is free, not while others still run.
+        let worker = try acquire(action, cancellation: cancellation)
         let started = monotonicNow()
-        let worker = try acquire()
         let cancelled = CancelFlag()
         let handler = cancellation?.addHandler {
             cancelled.set()
