@@ -320,6 +320,44 @@ import Testing
         }
     }
 
+    /// A writable open that fails after creating the watermark file (of a backup, which has none; here because it
+    /// refuses an outdated view) leaves it without its magic, so readers still take the head as durable: the magic
+    /// used to be written at once, with an offset of 0 that readers then trusted (nothing durable, a `tail` from the
+    /// end that printed the whole log).
+    @Test func aWritableOpenThatFailsLeavesReadersTheHeadAsDurable() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory + "/store"
+            let backup = directory + "/backup"
+            do {
+                let store = try EventStore(path: path, options: StoreOptions(projections: [TypeCounter(version: 1)]))
+                _ = try await store.append(contentsOf: (0..<30).map { sampleEvent($0) })
+                try store.backup(to: backup)
+                store.close()
+            }
+            #expect(!FileManager.default.fileExists(atPath: backup + "/watermark"))
+            #expect(throws: AnnalsError.self) {
+                try EventStore(
+                    path: backup,
+                    options: StoreOptions(projections: [TypeCounter(version: 2)], outdatedProjections: .refuse))
+            }
+            #expect(FileManager.default.fileExists(atPath: backup + "/watermark"))
+            do {
+                let reader = try EventStore(path: backup, options: StoreOptions(readOnly: true))
+                defer { reader.close() }
+                #expect(try reader.head().durableOffset == 30)
+                #expect(try reader.subscribe(start: .end).startOffset == 30)
+            }
+
+            // The next open that succeeds initializes the file with its head.
+            try EventStore(path: backup, options: StoreOptions(projections: [TypeCounter(version: 1)])).close()
+            let reader = try EventStore(path: backup, options: StoreOptions(readOnly: true))
+            defer { reader.close() }
+            #expect(try reader.head().durableOffset == 30)
+            let bytes = try #require(FileManager.default.contents(atPath: backup + "/watermark"))
+            #expect(Array(bytes.prefix(8)) == Array("ANNALSWM".utf8))
+        }
+    }
+
     /// A close inside a read transaction while another thread closes: the first close waits for that transaction
     /// to end, so the second must not wait for the first.
     @Test(.timeLimit(.minutes(10)))

@@ -53,9 +53,7 @@ final class DurableWatermark: @unchecked Sendable {
             throw .io("cannot map \(path): \(String(cString: strerror(errno)))")
         }
         base = mapped
-        if writable && memcmp(base, Self.magic, 8) != 0 {
-            Self.magic.withUnsafeBytes { base.copyMemory(from: $0.baseAddress!, byteCount: 8) }
-        } else if !writable && memcmp(base, Self.magic, 8) != 0 {
+        if !writable && !isInitialized {
             // A file a writer created but never initialized (it died, or its disk was full): no watermark yet, as
             // for a store no writer has opened. Its zeros would otherwise say that nothing is durable.
             munmap(mapped, Self.size)
@@ -64,6 +62,22 @@ final class DurableWatermark: @unchecked Sendable {
     }
 
     deinit { munmap(base, Self.size) }
+
+    /// The magic as one native-endian word, written and read atomically.
+    private static let magicWord: UInt64 = magic.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+
+    private var magicPointer: UnsafeMutablePointer<UInt64> { base.assumingMemoryBound(to: UInt64.self) }
+
+    /// Whether a writer has initialized the file: written its magic, after a durable offset readers may trust.
+    var isInitialized: Bool { annals_atomic_load_u64(magicPointer) == Self.magicWord }
+
+    /// Writes the magic, if the file does not have it yet. A writable open calls it once the durable offset holds the
+    /// head it synced (``advance(to:)``), never before: readers map the file from then on and take its offset at
+    /// face value, so an open that failed or died before would otherwise leave them a durable offset of 0.
+    func markInitialized() {
+        guard !isInitialized else { return }
+        annals_atomic_store_u64(magicPointer, Self.magicWord)
+    }
 
     private var durablePointer: UnsafeMutablePointer<UInt64> {
         (base + 8).assumingMemoryBound(to: UInt64.self)

@@ -214,6 +214,7 @@ public final class EventStore: @unchecked Sendable {
         // A watermark beyond every committed offset is left over from unsynced commits lost in a system crash.
         if seen > headAfterSync { watermark.lower(from: seen, to: head) }
         watermark.advance(to: head)
+        watermark.markInitialized()
         let commit = GroupCommit(
             schema: schema, identity: identity, registry: registry,
             encoder: RecordEncoder(level: options.compressionLevel), maximumEventSize: options.maximumEventSize,
