@@ -34,4 +34,24 @@ struct CLIPluginAsyncLimitsTests {
             }
         }
     }
+
+    @Test("a job queued with --memory-pages 400 runs a module that starts with 300 pages, over the default of 256")
+    func memoryPagesReachTheModuleCheck() throws {
+        try withCLIFixture { fx in
+            try fx.initStore()
+            defer { fx.killJobRunners() }
+            try fx.installBuiltPlugin("big-memory", CLIFixture.emptyObjectModule(memoryPages: 300))
+
+            let job = try fx.submitJob("big-memory", "run", ["--memory-pages", "400"])
+            // Its outcome, within 30 s (a runner that dies before the execution records none).
+            _ = try waitUntil(timeout: 30, interval: 0.05) { try fx.executionEvents(job).count > 2 }
+            let events = try fx.executionEvents(job)
+            #expect(events == ["plugin_job_queued", "plugin_action_initiated", "plugin_action_executed"], "\(events)")
+            let state = try fx.annals("plugin", "jobs", "--group", "acme").objects().first { $0.string("id") == job }?
+                .string("state")
+            #expect(state == "executed")
+            let initiated = try fx.annals("read", "--target", "execution:\(job)", "--type", "plugin_action_initiated")
+            #expect(initiated.output.contains(#""memoryPages":400"#), "\(initiated)")
+        }
+    }
 }

@@ -1,3 +1,4 @@
+import AnnalsTestSupport
 import Foundation
 import Testing
 
@@ -84,5 +85,36 @@ extension CLIFixture {
     /// Kills the job runners still running.
     func killJobRunners() {
         for pid in jobRunners { kill(pid, SIGKILL) }
+    }
+
+    /// Writes `module` to `NAME.wasm` in the fixture directory and a registry of it (one release, 1.0.0, declaring
+    /// its action) to `NAME.json`, syncs that registry (named `NAME`, beside any other) and installs `name` in acme;
+    /// returns the module's path.
+    @discardableResult
+    func installBuiltPlugin(
+        _ name: String, _ module: WasmModuleBuilder, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> String {
+        let artifact = path("\(name).wasm")
+        try Data(module.bytes).write(to: URL(fileURLWithPath: artifact))
+        let digest = try runProcess("/usr/bin/env", ["sha256sum", artifact]).output.prefix(64)
+        let manifest =
+            #"{"format": "annals.plugins/1", "plugins": [{"name": "\#(name)", "versions": [{"version": "1.0.0", "#
+            + #""actions": [{"name": "\#(module.action)"}], "artifact": {"path": "\#(artifact)", "#
+            + #""sha256": "\#(digest)"}}]}]}"#
+        try manifest.write(toFile: path("\(name).json"), atomically: true, encoding: .utf8)
+        let synced = try annals("plugin", "sync", path("\(name).json"), "--name", name, sourceLocation: sourceLocation)
+        try #require(synced.status == Exit.ok, "\(synced)", sourceLocation: sourceLocation)
+        let installed = try annals("plugin", "install", name, "--group", "acme", sourceLocation: sourceLocation)
+        try #require(installed.status == Exit.ok, "\(installed)", sourceLocation: sourceLocation)
+        return artifact
+    }
+
+    /// A module whose `run` action returns `{}`, starting with `memoryPages` pages of memory.
+    static func emptyObjectModule(memoryPages: UInt32 = 1) -> WasmModuleBuilder {
+        var module = WasmModuleBuilder()
+        module.memoryPages = memoryPages
+        module.dataSegments = [(offset: 40_000, bytes: Array("{}".utf8))]
+        module.output = (40_000, 2)
+        return module
     }
 }

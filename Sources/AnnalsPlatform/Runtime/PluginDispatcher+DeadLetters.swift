@@ -116,7 +116,8 @@ extension PluginDispatcher {
             var prepared: PluginRuntime.PreparedExecution
             do {
                 prepared = try runtime.prepare(
-                    letter.plugin, action: "on_event", organization: letter.organization, input: "{}")
+                    letter.plugin, action: "on_event", organization: letter.organization, input: "{}",
+                    limits: runtime.defaultLimits)
             } catch {
                 // A module refused before it could start is an attempt too (any other error is thrown as it is).
                 let refused = try await runtime.recordRefusal(

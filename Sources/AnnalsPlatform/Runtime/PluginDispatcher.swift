@@ -235,7 +235,8 @@ public struct PluginDispatcher: Sendable {
         let prepared: PluginRuntime.PreparedExecution
         do {
             prepared = try runtime.prepare(
-                subscription.plugin, action: "on_event", organization: subscription.organization, input: "{}")
+                subscription.plugin, action: "on_event", organization: subscription.organization, input: "{}",
+                limits: runtime.defaultLimits)
         } catch {
             try await recordRefusal(of: error, subscription, filter, through: head, report: &report)
             return

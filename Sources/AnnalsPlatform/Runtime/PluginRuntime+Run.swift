@@ -9,7 +9,7 @@ extension PluginRuntime {
     /// `plugin_action_initiated`, runs the action in the sandbox, appends the outcome, and returns it.
     /// - Parameters:
     ///   - input: The action's input, a JSON text.
-    ///   - limits: The execution's limits (default: the runtime's).
+    ///   - limits: The execution's limits (default: the runtime's); its module is checked for them.
     ///   - cancellation: Cancels the execution from another task or thread (its outcome is `cancelled`).
     /// - Returns: The outcome; a failed execution is an outcome too (``ExecutionOutcome/failure``), not a throw.
     ///   So is a module refused before it could start (its artifact missing or tampered with, or the module check
@@ -28,7 +28,7 @@ extension PluginRuntime {
         let limits = limits ?? defaultLimits
         let prepared: PreparedExecution
         do {
-            prepared = try prepare(name, action: action, organization: organization, input: input)
+            prepared = try prepare(name, action: action, organization: organization, input: input, limits: limits)
         } catch {
             return try await recordRefusal(
                 of: error, name, action: action, organization: organization, input: Array(input.utf8), id: id,
@@ -44,14 +44,14 @@ extension PluginRuntime {
             streamVersion: 0)
     }
 
-    /// ``prepare(_:action:organization:input:)`` for a job: a module refused before it could start is recorded as a
-    /// failed execution (``recordRefusal``) before the error is thrown, so the audit trail has the attempt.
+    /// ``prepare(_:action:organization:input:limits:)`` for a job: a module refused before it could start is recorded
+    /// as a failed execution (``recordRefusal``) before the error is thrown, so the audit trail has the attempt.
     func preparingJob(
         _ name: String, action: String, organization: String, input: String, id: String, actorId: String,
         limits: SandboxLimits
     ) async throws(PlatformError) -> PreparedExecution {
         do {
-            return try prepare(name, action: action, organization: organization, input: input)
+            return try prepare(name, action: action, organization: organization, input: input, limits: limits)
         } catch {
             _ = try await recordRefusal(
                 of: error, name, action: action, organization: organization, input: Array(input.utf8), id: id,
@@ -131,11 +131,13 @@ extension PluginRuntime {
         var grants: Set<Capability>
     }
 
-    /// Checks that `action` of `name` can run in `organization` with `input`: `input` is JSON, the plugin is
-    /// installed, its installed release declares `action` (``PlatformError/actionNotDeclared(plugin:version:action:declared:)``
-    /// otherwise, before the module is loaded), and its module loads and exports it.
+    /// Checks that `action` of `name` can run in `organization` with `input` under `limits`: `input` is JSON, the
+    /// plugin is installed, its installed release declares `action`
+    /// (``PlatformError/actionNotDeclared(plugin:version:action:declared:)`` otherwise, before the module is loaded),
+    /// and its module loads, passes the check for executions with `limits` (``module(for:plugin:executionLimits:)``)
+    /// and exports it.
     func prepare(
-        _ name: String, action: String, organization: String, input: String
+        _ name: String, action: String, organization: String, input: String, limits: SandboxLimits
     ) throws(PlatformError) -> PreparedExecution {
         let bytes = Array(input.utf8)
         do {
@@ -151,7 +153,7 @@ extension PluginRuntime {
                 plugin: name, version: install.version.description, action: action,
                 declared: release.actions.map(\.name))
         }
-        let module = try module(for: release, plugin: name)
+        let module = try module(for: release, plugin: name, executionLimits: limits)
         guard module.actions.contains(action) else {
             throw .notFound(
                 "\(name)@\(install.version) has no action '\(action)' (it has: \(module.actions.joined(separator: ", ")))"

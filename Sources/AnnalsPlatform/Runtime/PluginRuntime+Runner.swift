@@ -8,6 +8,9 @@ extension PluginRuntime {
     /// which jobs of every process on the store hold while they run) and for the jobs queued before it to start
     /// (holding a ticket in the organization's ``JobSlotQueue`` meanwhile), watches for a cancellation request, runs
     /// it, records the outcome and frees the slot (as the end of this process would, however it ends).
+    ///
+    /// The job runs under the limits its `plugin_job_queued` records (fuel, memory pages, timeout, output bytes),
+    /// not this runtime's ``defaultLimits``, and its module is checked for them.
     /// - Returns: The outcome, or `nil` when the job was cancelled (or had already ended) before it started.
     /// - Throws: ``PlatformError``; ``PlatformError/store(_:)`` wrapping ``AnnalsError/io(_:)`` when the slots' or
     ///   the queue's files cannot be created, opened or locked.
@@ -29,15 +32,11 @@ extension PluginRuntime {
         }
         let metadata = queued.metadata
         let input = metadata["input"].map { String(decoding: $0.canonicalBytes, as: UTF8.self) } ?? "null"
+        // The limits it was queued with, those of the process that queued it: the module is checked for them, and
+        // the execution runs under them, whatever this process's defaults.
+        let limits = Self.recordedLimits(metadata["limits"], defaults: defaultLimits)
         let prepared = try prepare(
-            status.plugin, action: status.action, organization: status.organization, input: input)
-        var limits = defaultLimits
-        // The fuel is a UInt64: a budget past Int64.max (`--fuel 18446744073709551615`) is read as what it is.
-        if case .number(let text)? = metadata["limits"]?["fuel"], let fuel = UInt64(text) { limits.fuel = fuel }
-        if let timeout = metadata["limits"]?["timeoutMs"]?.doubleValue {
-            limits.timeout = .milliseconds(Int64(timeout))
-        }
-        if let pages = metadata["limits"]?["memoryPages"]?.int64Value { limits.maxMemoryPages = Int(pages) }
+            status.plugin, action: status.action, organization: status.organization, input: input, limits: limits)
 
         // Wait for the older jobs to start and for a slot (looking every 50 ms: a few opens, whatever the log holds),
         // holding a ticket meanwhile, which goes once a slot is taken, or with the job if it does not start; a
@@ -76,6 +75,18 @@ extension PluginRuntime {
             if case .store(.versionConflict) = error, try job(id)?.state == .cancelled { return nil }
             throw error
         }
+    }
+
+    /// The limits recorded in a job's `plugin_job_queued` (`limits`: `fuel`, `memoryPages`, `timeoutMs`,
+    /// `outputBytes`), each one missing taken from `defaults`.
+    static func recordedLimits(_ recorded: JSONValue?, defaults: SandboxLimits) -> SandboxLimits {
+        var limits = defaults
+        // The fuel is a UInt64: a budget past Int64.max (`--fuel 18446744073709551615`) is read as what it is.
+        if case .number(let text)? = recorded?["fuel"], let fuel = UInt64(text) { limits.fuel = fuel }
+        if let timeout = recorded?["timeoutMs"]?.doubleValue { limits.timeout = .milliseconds(Int64(timeout)) }
+        if let pages = recorded?["memoryPages"]?.int64Value { limits.maxMemoryPages = Int(pages) }
+        if let bytes = recorded?["outputBytes"]?.int64Value { limits.maxOutputBytes = Int(bytes) }
+        return limits
     }
 
     /// Cancels `token` once a cancellation of job `id` is requested (`plugin_job_cancel_requested`, from any

@@ -50,9 +50,10 @@ public final class PluginRuntime: Sendable {
     /// This machine's host name, as executions record it (looked up once: it is asked for on every execution).
     static let hostName = ProcessInfo.processInfo.hostName
 
-    /// The outcome of checking each artifact, by SHA-256: a module, or why it is refused (checked once: a module
-    /// that fails the check is not checked again on every dispatch pass).
-    private let modules = Mutex<[String: Result<PluginModule, PluginModuleError>]>([:])
+    /// The outcome of checking each artifact, by SHA-256 and the memory its executions may use (the initial memory
+    /// a module may declare): a module, or why it is refused (checked once for each: a module that fails the check is
+    /// not checked again on every dispatch pass).
+    private let modules = Mutex<[CheckedModuleKey: Result<PluginModule, PluginModuleError>]>([:])
     /// The artifact files whose SHA-256 was checked, by path: the file found there then, and its digest.
     private let checkedArtifacts = Mutex<[String: (file: ArtifactFileIdentity, sha256: String)]>([:])
     let jobs = Mutex<JobTable>(JobTable())
@@ -83,23 +84,27 @@ public final class PluginRuntime: Sendable {
     }
 
     /// The module of an install's version, loaded once and checked against the registry's SHA-256, and against
-    /// ``defaultLimits`` (``PluginModuleLimits/init(executionLimits:)``). A refused module's error is remembered
-    /// too: the same artifact is not checked again. The release's own artifact file must be there, unchanged since
-    /// it was checked (``ArtifactFileIdentity``), whatever other release of the same content was loaded: a missing
-    /// or replaced file is refused (or checked again) as it would be in a new process.
-    func module(for release: PluginRelease, plugin: String) throws(PlatformError) -> PluginModule {
+    /// `executionLimits`, the limits the execution will run with (``PluginModuleLimits/init(executionLimits:)``: a
+    /// module may start with as much memory as they allow). A refused module's error is remembered too: the same
+    /// artifact is not checked again under the same memory limit. The release's own artifact file must be there,
+    /// unchanged since it was checked (``ArtifactFileIdentity``), whatever other release of the same content was
+    /// loaded: a missing or replaced file is refused (or checked again) as it would be in a new process.
+    func module(
+        for release: PluginRelease, plugin: String, executionLimits: SandboxLimits
+    ) throws(PlatformError) -> PluginModule {
         guard let artifact = release.artifact else {
             throw .moduleRefused(
                 plugin: plugin, version: release.version.description, reason: "no WebAssembly artifact in its registry")
         }
         let identity = ArtifactFileIdentity(path: artifact.path)
+        let key = CheckedModuleKey(sha256: artifact.sha256, maxMemoryPages: executionLimits.maxMemoryPages)
         let checkedBefore = checkedArtifacts.withLock { $0[artifact.path] }
         if identity != nil, checkedBefore?.file == identity, checkedBefore?.sha256 == artifact.sha256,
-            let cached = modules.withLock({ $0[artifact.sha256] })
+            let cached = modules.withLock({ $0[key] })
         {
             return try Self.module(cached, plugin: plugin, release: release)
         }
-        let limits = PluginModuleLimits(executionLimits: defaultLimits)
+        let limits = PluginModuleLimits(executionLimits: executionLimits)
         // Read no further than a module may be: a file replaced by a larger one is refused without holding it in
         // memory, and one replaced by a device or FIFO is refused unread.
         let read = FileChunks.contents(of: artifact.path, atMost: limits.maxModuleBytes, regularFileOnly: true)
@@ -124,7 +129,7 @@ public final class PluginRuntime: Sendable {
                     + "\(artifact.sha256): refusing to run it")
         }
         checkedArtifacts.withLock { $0[artifact.path] = (file, digest) }
-        if let cached = modules.withLock({ $0[digest] }) {
+        if let cached = modules.withLock({ $0[key] }) {
             return try Self.module(cached, plugin: plugin, release: release)
         }
         let checked: Result<PluginModule, PluginModuleError>
@@ -134,7 +139,7 @@ public final class PluginRuntime: Sendable {
         } catch {
             checked = .failure(error)
         }
-        modules.withLock { $0[digest] = checked }
+        modules.withLock { $0[key] = checked }
         return try Self.module(checked, plugin: plugin, release: release)
     }
 
@@ -166,4 +171,14 @@ public final class PluginRuntime: Sendable {
             return (install, release)
         }
     }
+}
+
+/// What the check of a module depends on: its artifact's SHA-256, and the memory its executions may use (the most
+/// initial memory it may declare, ``PluginModuleLimits/maxMemoryPages``), since a job may run with more or less than
+/// the runtime's ``PluginRuntime/defaultLimits``.
+struct CheckedModuleKey: Hashable {
+    /// The artifact's SHA-256, in hex.
+    var sha256: String
+    /// The memory limit of the executions it was checked for, in 64 KiB pages.
+    var maxMemoryPages: Int
 }
