@@ -65,25 +65,27 @@ extension PluginRuntime {
     /// with `moduleRefused`, appended together (a refused execution never runs, so it is never left open). Any other
     /// `error` is thrown as it is: nothing was attempted.
     /// - Parameters:
+    ///   - streamVersion: The version of the execution's stream the two events follow: 0 for a new execution, 1 for
+    ///     a queued job refused by its runner (after its `plugin_job_queued`).
     ///   - id: The execution's id: random for `run` and jobs; for event delivery, derived from what was attempted
     ///     (``PluginDispatcher``), with `idempotent`.
     ///   - idempotent: Whether the two events carry client ids derived from `id` (``refusalEventID(_:type:)``), so
     ///     that recording the refusal of the same `id` again writes nothing and returns the original offsets.
     func recordRefusal(
         of error: PlatformError, _ name: String, action: String, organization: String, input: [UInt8], id: String,
-        actorId: String, limits: SandboxLimits, trigger: JSONValue, idempotent: Bool = false
+        actorId: String, limits: SandboxLimits, trigger: JSONValue, idempotent: Bool = false, streamVersion: UInt64 = 0
     ) async throws(PlatformError) -> ExecutionOutcome {
         guard case .moduleRefused(_, _, let reason) = error else { throw error }
         let (install, release) = try installed(name, organization: organization)
         var initiated = initiatedEvent(
             install: install, grants: install.effectiveGrants(for: release), action: action, input: input, id: id,
-            actorId: actorId, limits: limits, trigger: trigger, streamVersion: 0)
+            actorId: actorId, limits: limits, trigger: trigger, streamVersion: streamVersion)
         var outcome = ExecutionOutcome(
             id: id, plugin: install.name, version: install.version.description, action: action,
             organization: install.organization, output: nil,
             failure: SandboxFailure(.moduleRefused, reason, action: action), usage: ResourceUsage(),
             initiatedOffset: 0, outcomeOffset: 0)
-        var failed = outcomeEvent(outcome, actorId: actorId, streamVersion: 1)
+        var failed = outcomeEvent(outcome, actorId: actorId, streamVersion: streamVersion + 1)
         if idempotent {
             initiated.id = Self.refusalEventID(id, type: initiated.type)
             failed.id = Self.refusalEventID(id, type: failed.type)

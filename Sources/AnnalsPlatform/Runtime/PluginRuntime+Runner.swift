@@ -10,8 +10,12 @@ extension PluginRuntime {
     /// it, records the outcome and frees the slot (as the end of this process would, however it ends).
     ///
     /// The job runs under the limits its `plugin_job_queued` records (fuel, memory pages, timeout, output bytes),
-    /// not this runtime's ``defaultLimits``, and its module is checked for them.
-    /// - Returns: The outcome, or `nil` when the job was cancelled (or had already ended) before it started.
+    /// not this runtime's ``defaultLimits``, and its module is checked for them. A module refused here (its artifact
+    /// removed or replaced since the job was queued, or the check refusing it) is recorded as the job's execution,
+    /// failed with ``SandboxFailure/Kind/moduleRefused``, as ``run(_:action:organization:input:actorId:limits:cancellation:)``
+    /// records one, without waiting for a slot.
+    /// - Returns: The outcome (a refused module's too), or `nil` when the job was cancelled (or had already ended)
+    ///   before it started.
     /// - Throws: ``PlatformError``; ``PlatformError/store(_:)`` wrapping ``AnnalsError/io(_:)`` when the slots' or
     ///   the queue's files cannot be created, opened or locked.
     public func runQueuedJob(_ id: String, actorId: String) async throws(PlatformError) -> ExecutionOutcome? {
@@ -35,8 +39,23 @@ extension PluginRuntime {
         // The limits it was queued with, those of the process that queued it: the module is checked for them, and
         // the execution runs under them, whatever this process's defaults.
         let limits = Self.recordedLimits(metadata["limits"], defaults: defaultLimits)
-        let prepared = try prepare(
-            status.plugin, action: status.action, organization: status.organization, input: input, limits: limits)
+        let prepared: PreparedExecution
+        do {
+            prepared = try prepare(
+                status.plugin, action: status.action, organization: status.organization, input: input, limits: limits)
+        } catch {
+            // Refused now (its artifact removed or replaced since it was queued, or the module refused): recorded as
+            // the job's failed execution, as `run` records it, unless it was cancelled meanwhile.
+            do {
+                return try await recordRefusal(
+                    of: error, status.plugin, action: status.action, organization: status.organization,
+                    input: Array(input.utf8), id: id, actorId: actorId, limits: limits, trigger: ["kind": "job"],
+                    streamVersion: 1)
+            } catch {
+                if case .store(.versionConflict) = error, try job(id)?.state == .cancelled { return nil }
+                throw error
+            }
+        }
 
         // Wait for the older jobs to start and for a slot (looking every 50 ms: a few opens, whatever the log holds),
         // holding a ticket meanwhile, which goes once a slot is taken, or with the job if it does not start; a
