@@ -102,7 +102,7 @@ struct Cursors: ParsableCommand {
         }
 
         func run() throws {
-            let store = try location.openForWriting()  // which checks the cursors' pages and the head's
+            let store = try location.openWithoutViews()  // which checks the cursors' pages and the head's
             defer { store.close() }
             let start: SubscriptionStart
             switch to {
@@ -134,7 +134,7 @@ struct Cursors: ParsableCommand {
         func validate() throws { try Cursors.validate(name: name) }
 
         func run() throws {
-            let store = try location.openForWriting()  // which checks the cursors' pages and the head's
+            let store = try location.openWithoutViews()  // which checks the cursors' pages and the head's
             defer { store.close() }
             guard try store.deleteCursor(name) else { throw CLIFailure(.notFound, "no cursor named '\(name)'") }
             try Output.standard.line("{\"deleted\":\(JSONValue.string(name).canonicalString)}")

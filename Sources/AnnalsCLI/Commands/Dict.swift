@@ -24,7 +24,7 @@ struct Dict: ParsableCommand {
         }
 
         func run() throws {
-            let store = try location.openForWriting()
+            let store = try location.openWithoutViews()
             defer { store.close() }
             try store.checkLogPages(for: EventQuery(limit: samples.value, reverse: true))
             let info = try store.trainDictionary(sampleLimit: samples.value)

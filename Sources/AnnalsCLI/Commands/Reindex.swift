@@ -19,7 +19,7 @@ struct Reindex: ParsableCommand {
     @OptionGroup var location: StoreLocation
 
     func run() throws {
-        let store = try location.openForWriting()
+        let store = try location.openWithoutViews()
         defer { store.close() }
         let summary = try store.rebuildIndexes()
         let line: JSONValue = .object([

@@ -56,7 +56,7 @@ struct Tail: ParsableCommand {
 
     func run() throws {
         StopSignals.install()
-        let store = try cursor == nil ? location.openForReading() : location.openForWriting()
+        let store = try cursor == nil ? location.openForReading() : location.openWithoutViews()
         defer { store.close() }
         let filter = EventFilter(types: types, targetId: target, groupId: group, actorId: actor)
         // A damaged page would crash LMDB: check the path to the head (and the cursors), then, before each pass, the

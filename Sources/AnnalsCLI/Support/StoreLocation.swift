@@ -50,6 +50,15 @@ struct StoreLocation: ParsableArguments {
         return try openWritable(options)
     }
 
+    /// Opens the store writable for a command that neither appends events nor reads the views (`tail --cursor`,
+    /// `cursors reset` and `delete`, `dict train`, `reindex`): without the ontology's projections, so that views
+    /// another process left behind the log are not caught up first. Such a catch-up could take minutes before the
+    /// command does anything, and failed with exit 9 while another process caught the same views up; the views are
+    /// left to the next command that reads or appends through them.
+    func openWithoutViews() throws -> EventStore {
+        try openForWriting(StoreOptions(projections: []))
+    }
+
     /// Opens (or, with `options.createIfMissing`, creates) the store writable, as every writable CLI command does:
     /// leaving an application's view of another configuration to it (`rebuildOtherVersions`).
     func openWritable(_ options: StoreOptions) throws -> EventStore {
