@@ -59,9 +59,10 @@ extension PluginRuntime {
         }
     }
 
-    /// Appends `plugin_action_abandoned` for `status`, at the version its stream has now.
+    /// Appends `plugin_action_abandoned` for `status`, at the version its stream has now, with `reason` (by default:
+    /// its process stopped before the execution recorded an outcome).
     /// - Returns: Whether it was recorded: `false` when the execution recorded its outcome meanwhile.
-    private func recordAbandoned(_ status: JobStatus, actorId: String) throws(PlatformError) -> Bool {
+    func recordAbandoned(_ status: JobStatus, reason: String? = nil, actorId: String) throws(PlatformError) -> Bool {
         let stream = ExecutionEventType.stream(status.id)
         do {
             let version = try store.version(of: stream)
@@ -73,8 +74,9 @@ extension PluginRuntime {
                         "correlationId": .string(status.id), "plugin": .string(status.plugin),
                         "action": .string(status.action), "previousState": .string(status.state.rawValue),
                         "reason": .string(
-                            "process \(status.pid.map(String.init) ?? "?") on \(status.hostname ?? "?") stopped "
-                                + "before the execution recorded an outcome"),
+                            reason
+                                ?? "process \(status.pid.map(String.init) ?? "?") on \(status.hostname ?? "?") "
+                                + "stopped before the execution recorded an outcome"),
                     ],
                     expectedVersion: version)
             ])

@@ -44,6 +44,13 @@ extension PluginRuntime {
             prepared = try prepare(
                 status.plugin, action: status.action, organization: status.organization, input: input, limits: limits)
         } catch {
+            guard case .moduleRefused = error else {
+                // Nothing of the plugin can start (it is no longer installed, or its installed release no longer
+                // declares the action): the job ends here, abandoned for that reason, instead of being left queued
+                // for a recovery to say its runner stopped.
+                _ = try recordAbandoned(status, reason: "its runner could not start it: \(error)", actorId: actorId)
+                throw error
+            }
             // Refused now (its artifact removed or replaced since it was queued, or the module refused): recorded as
             // the job's failed execution, as `run` records it, unless it was cancelled meanwhile.
             do {
