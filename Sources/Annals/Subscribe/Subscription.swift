@@ -37,8 +37,9 @@ public enum SubscriptionStart: Sendable, Hashable {
 
 /// A live stream of events: catch-up from a position, then new events as they become durable.
 ///
-/// It is pull-based: events are read in chunks of at most 1,024 (and about 16 MiB of decoded events, however well
-/// they compress) only when the consumer asks for more, so a slow consumer holds back reading instead of making the
+/// It is pull-based: events are read only when the consumer asks for more, in refills that stop once they hold
+/// 1,024 events or about 16 MiB of decoded events, however well they compress (the read that reaches either can
+/// bring a refill to 2,047 events and about 32 MiB), so a slow consumer holds back reading instead of making the
 /// engine buffer. Only durable events are delivered (the durable watermark), and waiting for new ones uses the
 /// cross-process wake-up of the watermark file, not sleep-polling.
 ///
