@@ -73,10 +73,13 @@ public final class Environment: @unchecked Sendable {
             try check(mdb_env_set_mapsize(env, options.mapSize), "mdb_env_set_mapsize")
             var flags = UInt32(MDB_NOTLS) | options.durability.environmentFlags
             if options.readOnly { flags |= UInt32(MDB_RDONLY) }
-            try Self.checkMetaPages(path)
-            try LockFileReservation.reserve(
-                directory: path, maxReaders: options.maxReaders, fileMode: options.fileMode)
             openIdentity = try OpenEnvironments.opening(path) { () throws(LMDBError) in
+                // Only once this process is known not to have the environment open: LMDB's locks on `lock.mdb` are
+                // POSIX record locks, which belong to the process, and closing any descriptor of the file (as the
+                // reservation does) drops them all, so a refused second open used to take them from the open one.
+                try Self.checkMetaPages(path)
+                try LockFileReservation.reserve(
+                    directory: path, maxReaders: options.maxReaders, fileMode: options.fileMode)
                 let rc = mdb_env_open(env, path, flags, mdb_mode_t(options.fileMode))
                 // The map is reserved in the address space at open: a size beyond it fails with ENOMEM.
                 if rc == ENOMEM {

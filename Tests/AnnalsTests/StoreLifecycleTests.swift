@@ -450,13 +450,39 @@ import Testing
                     return message.contains("already open in this process")
                 }
             }
-            // The refused opens touched nothing: the store still appends, and a later open works once it is closed.
+            // The refused opens touched nothing: the store keeps LMDB's shared lock on the first byte of `lock.mdb`,
+            // which tells other processes it is open (closing a descriptor of the file used to drop it: the next
+            // process to open the store then reset its lock table under the running writer), it still appends, and
+            // a later open works once it is closed.
+            let (held, probe) = try Self.sharedLock(on: path + "/lock.mdb")
+            defer { close(probe) }  // after every store of the test is closed: closing it drops their locks
+            #expect(held)
             _ = try await store.append(sampleEvent(2))
             store.close()
             let reopened = try EventStore(path: directory + "/link")
             defer { reopened.close() }
             #expect(try reopened.head().offset == 2)
         }
+    }
+
+    /// Whether a read lock (LMDB's, of an environment this process has open) is held on the first byte of the lock
+    /// file at `path`, asked with an open file description lock (`F_OFD_GETLK`), which conflicts with the process's
+    /// own record locks; and the descriptor asked through, which the caller closes once the store is closed (closing
+    /// it drops the process's record locks on the file).
+    private static func sharedLock(on path: String) throws -> (held: Bool, descriptor: Int32) {
+        let descriptor = open(path, O_RDWR | O_CLOEXEC)
+        guard descriptor >= 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
+        var probe = flock()
+        probe.l_type = Int16(F_WRLCK)
+        probe.l_whence = Int16(SEEK_SET)
+        probe.l_start = 0
+        probe.l_len = 1
+        let ofdGetLock: Int32 = 36  // F_OFD_GETLK, which Glibc's module does not export
+        guard fcntl(descriptor, ofdGetLock, &probe) == 0 else {
+            close(descriptor)
+            throw POSIXError(.init(rawValue: errno) ?? .EIO)
+        }
+        return (probe.l_type == Int16(F_RDLCK), descriptor)
     }
 
     /// The error `body` throws, or `nil`.
