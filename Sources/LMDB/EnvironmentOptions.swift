@@ -29,7 +29,8 @@ public struct EnvironmentOptions: Sendable, Equatable {
     public var maxMapSize: Int
     /// How many slots the reader lock table has (`mdb_env_set_maxreaders`): simultaneous read transactions
     /// across all processes; 1 to ``maximumReaderSlots`` (each takes 64 bytes of `lock.mdb`, reserved on disk at
-    /// open).
+    /// open). The lock file is lengthened only while no process has the environment open: an open next to one that
+    /// has it gets the slots the lock file has, as LMDB gives them (at least as many as the first opener asked for).
     public var maxReaders: UInt32
 
     /// The most reader slots ``maxReaders`` may ask for: a lock file of 64 MiB (`UInt32.max` slots would reserve

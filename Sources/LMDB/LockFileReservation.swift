@@ -63,18 +63,42 @@ enum LockFileReservation {
     }
 
     /// Reserves the blocks of the lock file open as `descriptor`, up to `needed` bytes or its length if longer.
-    /// - Throws: ``LMDBError`` when that fails and the file is shorter than `needed`.
+    ///
+    /// A file shorter than `needed` is lengthened only while no process has the environment open (the exclusive
+    /// record lock on its first byte, which every process with it open holds shared, is granted): those processes
+    /// map the file at the length it had when they opened it, and LMDB counts reader slots by the file's length, so
+    /// a longer file would give a later opener slots past the end of their mappings (which they then read, and die
+    /// of SIGSEGV). While one has it open, the open keeps the slots it has, as LMDB itself does: the first opener
+    /// fixes them.
+    /// - Throws: ``LMDBError`` when lengthening the file fails.
     private static func reserve(existing descriptor: Int32, path: String, directory: String, needed: Int)
         throws(LMDBError)
     {
         var status = stat()
         guard fstat(descriptor, &status) == 0 else { return }
-        let failure = annals_reserve_blocks(descriptor, Int64(max(Int(status.st_size), needed)))
+        let length = Int(status.st_size)
+        // The lock, if granted, goes with the descriptor, before LMDB opens the file.
+        let target = length < needed && !isLockedByAnother(descriptor) ? needed : length
+        guard target > 0 else { return }
+        let failure = annals_reserve_blocks(descriptor, Int64(target))
         guard failure != 0 else { return }
         // A lock file LMDB sized already (by a build without reservations, whose later pages may be holes) keeps
         // working as it did: its header page is written, and a full disk must not stop reading a store.
-        guard Int(status.st_size) < needed else { return }
+        guard length < target else { return }
         throw error(code: failure, operation: "fallocate(\(path))", directory: directory)
+    }
+
+    /// Whether another process has the environment open: the exclusive record lock on the first byte of its lock
+    /// file (LMDB's `mdb_env_excl_lock`) is not granted at once. Granted, it is held until the descriptor is closed.
+    private static func isLockedByAnother(_ descriptor: Int32) -> Bool {
+        var exclusive = flock()
+        exclusive.l_type = Int16(F_WRLCK)
+        exclusive.l_whence = Int16(SEEK_SET)
+        exclusive.l_start = 0
+        exclusive.l_len = 1
+        var result: Int32
+        repeat { result = fcntl(descriptor, F_SETLK, &exclusive) } while result != 0 && errno == EINTR
+        return result != 0
     }
 
     /// The error of a failed reservation: `code` (an errno), the call, and the free space of `directory`.

@@ -17,7 +17,9 @@ public struct StoreOptions: Sendable {
     /// The largest the map may grow to.
     public var maximumMapSize: Int
     /// Reader slots across all processes: 1 to ``maximumReaderSlots`` (each takes 64 bytes of `lock.mdb`, reserved on
-    /// disk when the store opens).
+    /// disk when the store opens). The processes that have the store open share the slots of the first one to open
+    /// it: `lock.mdb` is lengthened only while no process has the store open, so an application that wants more
+    /// slots than the CLI's 510 must open the store first (or alone).
     public var maximumReaders: UInt32
     /// The most events one group commit writes in one transaction.
     public var maximumEventsPerCommit: Int
