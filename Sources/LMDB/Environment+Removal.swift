@@ -21,14 +21,7 @@ extension Environment {
             guard descriptor >= 0 else { return false }
             // Closing the descriptor releases the lock, after the files are gone.
             defer { Glibc.close(descriptor) }
-            var exclusive = flock()
-            exclusive.l_type = Int16(F_WRLCK)
-            exclusive.l_whence = Int16(SEEK_SET)
-            exclusive.l_start = 0
-            exclusive.l_len = 1
-            var result: Int32
-            repeat { result = fcntl(descriptor, F_SETLK, &exclusive) } while result != 0 && errno == EINTR
-            guard result == 0 else { return false }
+            guard LockFileExclusiveLock.take(descriptor) else { return false }
             let ordered = names.filter { $0 != "lock.mdb" } + names.filter { $0 == "lock.mdb" }
             for name in ordered { unlink(directory + "/" + name) }
             return true

@@ -78,7 +78,7 @@ enum LockFileReservation {
         guard fstat(descriptor, &status) == 0 else { return }
         let length = Int(status.st_size)
         // The lock, if granted, goes with the descriptor, before LMDB opens the file.
-        let target = length < needed && !isLockedByAnother(descriptor) ? needed : length
+        let target = length < needed && LockFileExclusiveLock.take(descriptor) ? needed : length
         guard target > 0 else { return }
         let failure = annals_reserve_blocks(descriptor, Int64(target))
         guard failure != 0 else { return }
@@ -86,19 +86,6 @@ enum LockFileReservation {
         // working as it did: its header page is written, and a full disk must not stop reading a store.
         guard length < target else { return }
         throw error(code: failure, operation: "fallocate(\(path))", directory: directory)
-    }
-
-    /// Whether another process has the environment open: the exclusive record lock on the first byte of its lock
-    /// file (LMDB's `mdb_env_excl_lock`) is not granted at once. Granted, it is held until the descriptor is closed.
-    private static func isLockedByAnother(_ descriptor: Int32) -> Bool {
-        var exclusive = flock()
-        exclusive.l_type = Int16(F_WRLCK)
-        exclusive.l_whence = Int16(SEEK_SET)
-        exclusive.l_start = 0
-        exclusive.l_len = 1
-        var result: Int32
-        repeat { result = fcntl(descriptor, F_SETLK, &exclusive) } while result != 0 && errno == EINTR
-        return result != 0
     }
 
     /// The error of a failed reservation: `code` (an errno), the call, and the free space of `directory`.
