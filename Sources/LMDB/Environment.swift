@@ -27,7 +27,7 @@ public final class Environment: @unchecked Sendable {
     public let options: EnvironmentOptions
 
     /// Guards resizing: transactions hold it shared, `mdb_env_set_mapsize` needs it exclusive.
-    private let resizeLock = ReadWriteLock()
+    private let resizeLock: ReadWriteLock
     private let databasesLock = Mutex()
     private var databases: [String: Database] = [:]
     /// The directory's identity in ``OpenEnvironments``, released when the environment closes.
@@ -58,6 +58,7 @@ public final class Environment: @unchecked Sendable {
                 detail: "maxReaders must be from 1 to \(EnvironmentOptions.maximumReaderSlots), got "
                     + "\(options.maxReaders)")
         }
+        resizeLock = try ReadWriteLock()
         var env: OpaquePointer?
         try check(mdb_env_create(&env), "mdb_env_create")
         guard let env else { throw LMDBError(code: .outOfMemory, operation: "mdb_env_create") }

@@ -22,19 +22,33 @@ final class Mutex: @unchecked Sendable {
 /// starvation: once a resize is waiting, threads that do not already hold the lock wait for the resize before taking
 /// it shared. Threads that do hold it (nested transactions) pass, so nesting cannot deadlock against the gate.
 final class ReadWriteLock: @unchecked Sendable {
-    private let rwlock = UnsafeMutablePointer<pthread_rwlock_t>.allocate(capacity: 1)
-    private let gate = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private let gateOpened = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let rwlock: UnsafeMutablePointer<pthread_rwlock_t>
+    private let gate: UnsafeMutablePointer<pthread_mutex_t>
+    private let gateOpened: UnsafeMutablePointer<pthread_cond_t>
     /// Resizes waiting for or holding the exclusive lock (guarded by `gate`).
     private var pendingResizes = 0
     /// This thread's shared holds, per lock.
-    private var depthKey = pthread_key_t()
+    private let depthKey: pthread_key_t
 
-    init() {
+    /// - Throws: ``LMDBError`` naming `pthread_key_create` when the process has no thread-specific key left (glibc
+    ///   has 1,024, one per open environment): without its own key, the lock would count its holds in another's.
+    init() throws(LMDBError) {
+        // Thrown before the other properties are set: nothing is allocated yet, and `deinit` does not run.
+        var key = pthread_key_t()
+        let created = pthread_key_create(&key, nil)
+        guard created == 0 else {
+            throw LMDBError(
+                code: LMDBError.Code(rawValue: created), operation: "pthread_key_create",
+                detail: "this process has no thread-specific key left for another environment (each open one takes "
+                    + "one of the 1,024 glibc has): close environments it no longer uses")
+        }
+        depthKey = key
+        rwlock = .allocate(capacity: 1)
+        gate = .allocate(capacity: 1)
+        gateOpened = .allocate(capacity: 1)
         pthread_rwlock_init(rwlock, nil)
         pthread_mutex_init(gate, nil)
         pthread_cond_init(gateOpened, nil)
-        pthread_key_create(&depthKey, nil)
     }
 
     deinit {
