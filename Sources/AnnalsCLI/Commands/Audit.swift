@@ -65,20 +65,24 @@ struct AuditTable {
         ]
         for a in report.actors {
             out.append(
-                pad(a.actor ?? "-", 26) + whole(String(a.events), 10)
-                    + pad(ISO8601.string(milliseconds: a.firstTimestamp), 26)
+                TextTable.fixedCell(a.actor ?? "-", width: 26) + TextTable.wholeCell(String(a.events), width: 10)
+                    + TextTable.fixedCell(ISO8601.string(milliseconds: a.firstTimestamp), width: 26)
                     + ISO8601.string(milliseconds: a.lastTimestamp))
             for (type, count) in a.types.sorted(by: { $0.key < $1.key }) {
-                out.append("    " + pad(type, 32) + String(count))
+                out.append("    " + TextTable.fixedCell(type, width: 32) + String(count))
             }
         }
         out += ["", "TYPE                                EVENTS"]
-        for (type, count) in report.types.sorted(by: { $0.key < $1.key }) { out.append(pad(type, 36) + String(count)) }
+        for (type, count) in report.types.sorted(by: { $0.key < $1.key }) {
+            out.append(TextTable.fixedCell(type, width: 36) + String(count))
+        }
         out += ["", "FAILED ACTIONS (\(report.failures.count))"]
         for f in report.failures {
             out.append(
-                whole("#\(f.offset)", 10) + pad(ISO8601.string(milliseconds: f.timestamp), 26) + pad(f.type, 26)
-                    + pad(f.actorId ?? "-", 14) + TextTable.printable(f.error))
+                TextTable.wholeCell("#\(f.offset)", width: 10)
+                    + TextTable.fixedCell(ISO8601.string(milliseconds: f.timestamp), width: 26)
+                    + TextTable.fixedCell(f.type, width: 26)
+                    + TextTable.fixedCell(f.actorId ?? "-", width: 14) + TextTable.printable(f.error))
         }
         if !v.isIntact {
             out += ["", "PROBLEMS"]
@@ -87,15 +91,4 @@ struct AuditTable {
         return out
     }
 
-    /// `text` made printable and padded to `width` terminal columns (``DisplayWidth``); cut to `width - 1` with `…`
-    /// when longer, so that a column stays blank before the next.
-    private func pad(_ text: String, _ width: Int) -> String {
-        DisplayWidth.padded(TextTable.cut(TextTable.printable(text), width - 1), to: width)
-    }
-
-    /// `number` (a count, or `#` and an offset) padded to `width` columns and never cut, since a number cut short
-    /// reads as another: a longer one takes the columns it needs and one more.
-    private func whole(_ number: String, _ width: Int) -> String {
-        DisplayWidth.padded(number, to: max(width, number.utf8.count + 1))
-    }
 }

@@ -67,29 +67,19 @@ struct EventTable {
 
     /// The column titles, aligned as ``row(_:)`` aligns its cells.
     var header: String {
-        pad("OFFSET", offsetWidth) + pad("TIME", 25) + pad("TYPE", 26) + pad("ACTOR", 14) + pad("TARGET", 18)
-            + pad("GROUP", 12) + "VERSION"
+        TextTable.fixedCell("OFFSET", width: offsetWidth) + TextTable.fixedCell("TIME", width: 25)
+            + TextTable.fixedCell("TYPE", width: 26) + TextTable.fixedCell("ACTOR", width: 14)
+            + TextTable.fixedCell("TARGET", width: 18)
+            + TextTable.fixedCell("GROUP", width: 12) + "VERSION"
     }
 
     /// One event's row. VERSION is the last column, printed whole.
     func row(_ event: RecordedEvent) -> String {
-        whole(event.offset, offsetWidth) + pad(ISO8601.string(milliseconds: event.timestamp), 25)
-            + pad(event.type, 26) + pad(event.actorId ?? "-", 14) + pad(event.targetId ?? "-", 18)
-            + pad(event.groupId ?? "-", 12) + String(event.version)
+        TextTable.wholeCell(String(event.offset), width: offsetWidth)
+            + TextTable.fixedCell(ISO8601.string(milliseconds: event.timestamp), width: 25)
+            + TextTable.fixedCell(event.type, width: 26) + TextTable.fixedCell(event.actorId ?? "-", width: 14)
+            + TextTable.fixedCell(event.targetId ?? "-", width: 18)
+            + TextTable.fixedCell(event.groupId ?? "-", width: 12) + String(event.version)
     }
 
-    /// `number` padded to `width` columns, never cut: one longer than its column (an offset committed after the read
-    /// started) takes the columns it needs and one more.
-    private func whole(_ number: UInt64, _ width: Int) -> String {
-        let digits = String(number)
-        return DisplayWidth.padded(digits, to: max(width, digits.utf8.count + 1))
-    }
-
-    /// `text` made printable and padded to `width` terminal columns; when it would take them all, cut to leave one
-    /// column blank, its last one `…` (as ``TextTable`` cuts), so that a cut name never reads as another whole one.
-    private func pad(_ text: String, _ width: Int) -> String {
-        let text = TextTable.printable(text)
-        guard DisplayWidth.of(text) >= width else { return DisplayWidth.padded(text, to: width) }
-        return DisplayWidth.padded(TextTable.cut(text, width - 1), to: width)
-    }
 }

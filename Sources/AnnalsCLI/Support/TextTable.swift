@@ -75,6 +75,19 @@ struct TextTable {
     static func cut(_ text: String, _ width: Int) -> String {
         DisplayWidth.of(text) <= width ? text : String(DisplayWidth.prefix(of: text, fitting: width - 1).text) + "…"
     }
+
+    /// A cell of a fixed-width column (`read` and `audit` tables): `text` made ``printable(_:)`` and padded to `width`
+    /// columns; when it would take them all, ``cut(_:_:)`` to leave one blank before the next column, its last one
+    /// `…`, so that a cut name never reads as another whole one.
+    static func fixedCell(_ text: String, width: Int) -> String {
+        DisplayWidth.padded(cut(printable(text), width - 1), to: width)
+    }
+
+    /// A number's cell in a fixed-width column (an offset, a count, `#` and an offset): padded to `width` columns and
+    /// never cut, since a number cut short reads as another; a longer one takes the columns it needs and one more.
+    static func wholeCell(_ number: String, width: Int) -> String {
+        DisplayWidth.padded(number, to: max(width, number.utf8.count + 1))
+    }
 }
 
 extension Output {
