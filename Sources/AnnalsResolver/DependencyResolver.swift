@@ -25,12 +25,15 @@ public struct DependencyResolver<Provider: PackageProvider> {
     /// a failure's suggestions share a budget of their own, of the same size.
     public let workBudget: Int
 
+    /// The work budget of a resolver created without one: 10,000 steps.
+    public static var defaultWorkBudget: Int { 10_000 }
+
     /// Creates a resolver over `provider`.
     /// - Parameters:
     ///   - provider: Where versions and dependencies come from.
     ///   - cycleLimit: The most dependency cycles one resolution rules out before it gives up; 100 by default.
     ///   - workBudget: The most steps one resolution takes before it gives up; 10,000 by default.
-    public init(provider: Provider, cycleLimit: Int = 100, workBudget: Int = 10_000) {
+    public init(provider: Provider, cycleLimit: Int = 100, workBudget: Int = defaultWorkBudget) {
         self.provider = provider
         self.cycleLimit = cycleLimit
         self.workBudget = workBudget

@@ -212,7 +212,10 @@ struct InstallPlanner {
     /// plugin when that is more, so that a valid resolution of a large catalog (which takes at least one decision per
     /// plugin it installs) is never stopped for its size alone, while a pathological one still stops.
     static func workBudget(catalogSize: Int) -> Int {
-        max(10_000, catalogSize.multipliedReportingOverflow(by: 4).overflow ? .max : catalogSize * 4)
+        let perPlugin = catalogSize.multipliedReportingOverflow(by: 4)
+        return max(
+            DependencyResolver<PluginCatalogProvider>.defaultWorkBudget,
+            perPlugin.overflow ? .max : perPlugin.partialValue)
     }
 
     /// The resolution of the organization's requirements.
