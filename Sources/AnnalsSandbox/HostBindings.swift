@@ -50,7 +50,7 @@ final class HostBindings {
                     throw HostCallFailure(
                         kind: .invalidOutput, message: "events_append: the event is not JSON: \(problem)")
                 }
-                try refuseSecrets(in: event, function, what: "the event", outcome: "it was not appended")
+                try refuseSecrets(function, [("the event", event)])
                 return try answer(try host.appendEvent(event), into: guest, arguments[2], arguments[3])
             case .kvGet:
                 let key = try text(guest, arguments[0], arguments[1], what: "kv_get key")
@@ -58,8 +58,7 @@ final class HostBindings {
             case .kvSet:
                 let key = try text(guest, arguments[0], arguments[1], what: "kv_set key")
                 let value = try guest.read(arguments[2], arguments[3], what: "kv_set value")
-                try refuseSecrets(in: Array(key.utf8), function, what: "the key", outcome: "nothing was stored")
-                try refuseSecrets(in: value, function, what: "the value", outcome: "nothing was stored")
+                try refuseSecrets(function, [("the key", Array(key.utf8)), ("the value", value)])
                 try host.kvSet(key, value)
                 return []
             case .secretGet:
@@ -109,15 +108,11 @@ final class HostBindings {
         SecretScan.redacting(text, secretsRead)
     }
 
-    /// Refuses a write to the store (an appended event, a key/value entry) that carries the value of a secret this
-    /// execution read: the store keeps everything forever, so a secret must not reach it.
-    private func refuseSecrets(
-        in bytes: [UInt8], _ function: HostFunction, what: String, outcome: String
-    ) throws {
-        guard let secret = leakedSecret(in: bytes) else { return }
-        throw HostCallFailure(
-            kind: .permissionDenied,
-            message: "\(function.rawValue): \(what) contains the value of secret \(secret); \(outcome)")
+    /// Refuses a write to the store (an appended event, a key/value entry) whose `parts` carry the value of a secret
+    /// this execution read (``SecretScan/writeRefusal(_:_:secrets:)``).
+    private func refuseSecrets(_ function: HostFunction, _ parts: [(what: String, bytes: [UInt8])]) throws {
+        guard let refusal = SecretScan.writeRefusal(function, parts, secrets: secretsRead) else { return }
+        throw HostCallFailure(kind: .permissionDenied, message: refusal)
     }
 
     /// The name of a secret read whose value occurs in `output` (raw, or behind JSON escapes), if any.

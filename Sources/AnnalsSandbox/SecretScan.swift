@@ -1,6 +1,23 @@
 /// Whether a plugin's output carries a secret's value: as the bytes themselves, or inside a JSON string where
 /// escapes (`\u0073k-…`, `\/`) would hide it from a search of the raw bytes.
 enum SecretScan {
+    /// Why a write to the store by `function` (`events_append`, `kv_set`) is refused, if it is: one of `parts` (what
+    /// the write holds, such as `the event` or `the key`, and its bytes) carries the value of a secret of `secrets`.
+    /// The store keeps everything forever, so a secret must not reach it. The in-process sandbox checks writes with it
+    /// (``HostBindings``), and so does a worker's parent (``WorkerHostCalls``), which does not trust the worker.
+    static func writeRefusal(
+        _ function: HostFunction, _ parts: [(what: String, bytes: [UInt8])], secrets: [(name: String, value: String)]
+    ) -> String? {
+        let outcome = function == .eventsAppend ? "it was not appended" : "nothing was stored"
+        for part in parts {
+            if let index = first(of: secrets.map(\.value), in: part.bytes) {
+                return
+                    "\(function.rawValue): \(part.what) contains the value of secret \(secrets[index].name); \(outcome)"
+            }
+        }
+        return nil
+    }
+
     /// Whether `value` occurs in `output`, raw or in the decoded text of one of its JSON strings.
     static func occurs(_ value: String, in output: [UInt8]) -> Bool {
         first(of: [value], in: output) != nil

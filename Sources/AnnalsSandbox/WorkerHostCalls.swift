@@ -57,14 +57,13 @@ struct WorkerHostCalls {
         case .eventsRead:
             return try host.readEvents(first)
         case .eventsAppend:
-            try refuseSecrets(in: first, function, what: "the event", outcome: "it was not appended")
+            try refuseSecrets(function, [("the event", first)])
             return try host.appendEvent(first)
         case .kvGet:
             return try host.kvGet(try text(first, function, what: "key"))
         case .kvSet:
             let key = try text(first, function, what: "key")
-            try refuseSecrets(in: first, function, what: "the key", outcome: "nothing was stored")
-            try refuseSecrets(in: second, function, what: "the value", outcome: "nothing was stored")
+            try refuseSecrets(function, [("the key", first), ("the value", second)])
             try host.kvSet(key, second)
             return []
         case .secretGet:
@@ -86,10 +85,9 @@ struct WorkerHostCalls {
         return text
     }
 
-    private func refuseSecrets(in bytes: [UInt8], _ function: HostFunction, what: String, outcome: String) throws {
-        guard let index = SecretScan.first(of: secretsGiven.map(\.value), in: bytes) else { return }
-        throw Refusal(
-            message: "permission denied: \(function.rawValue): \(what) contains the value of secret "
-                + "\(secretsGiven[index].name); \(outcome)")
+    /// Refuses a write whose `parts` carry the value of a secret handed out (``SecretScan/writeRefusal(_:_:secrets:)``).
+    private func refuseSecrets(_ function: HostFunction, _ parts: [(what: String, bytes: [UInt8])]) throws {
+        guard let refusal = SecretScan.writeRefusal(function, parts, secrets: secretsGiven) else { return }
+        throw Refusal(message: "permission denied: " + refusal)
     }
 }
