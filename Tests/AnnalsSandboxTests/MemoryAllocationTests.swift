@@ -3,9 +3,6 @@ import AnnalsTestSupport
 import Foundation
 import Testing
 
-/// The `annals` binary the worker tests start, from `$ANNALS_BIN` (set by `make test`).
-private let annalsBinary = ProcessInfo.processInfo.environment["ANNALS_BIN"].flatMap { $0.isEmpty ? nil : $0 }
-
 /// The peak memory counts only what was allocated, and an allocation that fails within the limit is a memory
 /// failure, not a trap.
 @Suite("Memory allocation")

@@ -3,6 +3,10 @@ import AnnalsTestSupport
 import Foundation
 import Testing
 
+/// The `annals` binary the worker-process tests start, from `$ANNALS_BIN` (set by `make test`); `nil` leaves those
+/// tests disabled.
+let annalsBinary = ProcessInfo.processInfo.environment["ANNALS_BIN"].flatMap { $0.isEmpty ? nil : $0 }
+
 /// The example plugins built by `make plugins`: `$ANNALS_PLUGINS_DIR`, else `<package root>/.build/plugins`.
 enum Plugins {
     static let directory = RepositoryPaths.examplePlugins

@@ -3,9 +3,6 @@ import AnnalsTestSupport
 import Foundation
 import Testing
 
-/// The `annals` binary the worker tests start, from `$ANNALS_BIN` (set by `make test`).
-private let annalsBinary = ProcessInfo.processInfo.environment["ANNALS_BIN"].flatMap { $0.isEmpty ? nil : $0 }
-
 /// A worker inherits only what it needs, and does not outlive its parent.
 @Suite(
     "Worker processes: descriptors and lifetime",

@@ -2,9 +2,6 @@ import AnnalsSandbox
 import Foundation
 import Testing
 
-/// The `annals` binary the worker tests start, from `$ANNALS_BIN` (set by `make test`).
-private let annalsBinary = ProcessInfo.processInfo.environment["ANNALS_BIN"].flatMap { $0.isEmpty ? nil : $0 }
-
 @Suite(
     "Worker processes",
     .enabled(

@@ -3,9 +3,6 @@ import Dispatch
 import Foundation
 import Testing
 
-/// The `annals` binary the worker tests start, from `$ANNALS_BIN` (set by `make test`).
-private let annalsBinary = ProcessInfo.processInfo.environment["ANNALS_BIN"].flatMap { $0.isEmpty ? nil : $0 }
-
 /// An execution that waits for a free worker (every worker of the pool busy) is timed from when it gets one, and a
 /// cancellation reaches it while it waits.
 @Suite(
