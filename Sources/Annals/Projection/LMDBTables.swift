@@ -42,9 +42,16 @@ struct LMDBTables: ProjectionWriter {
 
     /// Refuses a key LMDB cannot store (empty, or longer than 511 bytes) with an error naming the table.
     static func checkKey(_ key: UnsafeRawBufferPointer, in database: Database) throws {
-        guard Self.storableKeySizes.contains(key.count) else {
-            throw AnnalsError.invalidArgument(
-                "projection key of \(key.count) bytes in \(database.name) (must be 1–511 bytes)")
+        try checkKeySize(key.count, in: database.name)
+    }
+
+    /// Refuses a key of `count` bytes, which LMDB cannot store (empty, or longer than 511 bytes), with
+    /// ``AnnalsError/invalidArgument(_:)`` naming `table`; ``MemoryTables`` refuses such keys as these tables do.
+    static func checkKeySize(_ count: Int, in table: String) throws(AnnalsError) {
+        guard storableKeySizes.contains(count) else {
+            throw .invalidArgument(
+                "projection key of \(count) bytes in \(table) (must be \(storableKeySizes.lowerBound)–"
+                    + "\(storableKeySizes.upperBound) bytes)")
         }
     }
 

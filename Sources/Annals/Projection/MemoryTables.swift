@@ -115,10 +115,7 @@ final class MemoryTables: ProjectionWriter {
     func put(_ table: ProjectionTable, key: [UInt8], value: [UInt8]) throws {
         precondition(!isFrozen, "MemoryTables changed after freeze()")
         let index = try table.position(among: overlays.count)
-        guard LMDBTables.storableKeySizes.contains(key.count) else {
-            throw AnnalsError.invalidArgument(
-                "projection key of \(key.count) bytes in table \(index) (must be 1–511 bytes)")
-        }
+        try LMDBTables.checkKeySize(key.count, in: "table \(index)")
         overlays[index].set(key, value)
     }
 
