@@ -162,44 +162,19 @@ extension EventStore {
         bounded.to = min(query.to, anchor?.offset ?? query.to)
         bounded.limit = nil
         bounded.reverse = false
-        var total: UInt64 = 0
-        var types: [String: UInt64] = [:]
-        // Keyed by the actor id as the event has it: `nil` (no actor) is not the id `-`.
-        var actors: [String?: AuditReport.ActorSummary] = [:]
-        var failures: [AuditReport.FailedAction] = []
-        // One pass: the verification decodes every record in the range and hands the intact ones over.
-        let verification = try verify(from: bounded.from, to: bounded.to, anchor: nil, progress: nil) { event in
-            guard bounded.matches(event) else { return }
-            total += 1
-            types[event.type, default: 0] += 1
-            let actor = event.actorId
-            // Mutated in place through the default subscript: no copy of the summary's dictionary per event.
-            actors[
-                actor,
-                default: AuditReport.ActorSummary(
-                    actor: actor, events: 0, firstTimestamp: event.timestamp, lastTimestamp: event.timestamp, types: [:]
-                )
-            ]
-            .record(event)
-            if event.type.hasSuffix("_failed") {
-                let metadata = event.metadata
-                failures.append(
-                    AuditReport.FailedAction(
-                        offset: event.offset, timestamp: event.timestamp, type: event.type, actorId: event.actorId,
-                        targetId: event.targetId, groupId: event.groupId,
-                        error: metadata["error"]?.stringValue ?? metadata.canonicalString))
-            }
-        }
+        // One pass: the verification decodes every record in the range and tallies the intact ones.
+        let (verification, tally) = try verify(
+            from: bounded.from, to: bounded.to, anchor: nil, progress: nil, tally: AuditTally(query: bounded))
         if anchor == nil {
             bounded.to = verification.to
             anchor = verification.lastHash.map { logHead(offset: verification.to, hash: $0) }
         }
         return AuditReport(
-            anchor: anchor, query: bounded, verification: verification, events: total,
-            actors: actors.values.sorted { a, b in
+            anchor: anchor, query: bounded, verification: verification, events: tally.total,
+            actors: tally.actors.values.sorted { a, b in
                 guard let second = b.actor else { return false }
                 guard let first = a.actor else { return true }
                 return first < second
-            }, types: types, failures: failures)
+            }, types: tally.types, failures: tally.failures)
     }
 }

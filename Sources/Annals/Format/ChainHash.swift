@@ -61,11 +61,10 @@ public struct ChainHash: Sendable, Hashable, CustomStringConvertible {
     /// The next link: SHA-256(self ‖ offset big-endian ‖ payload).
     func next(offset: UInt64, payload: UnsafeRawBufferPointer) -> ChainHash {
         var hasher = SHA256()
-        withUnsafeBytes(of: words.0.bigEndian) { hasher.update(bufferPointer: $0) }
-        withUnsafeBytes(of: words.1.bigEndian) { hasher.update(bufferPointer: $0) }
-        withUnsafeBytes(of: words.2.bigEndian) { hasher.update(bufferPointer: $0) }
-        withUnsafeBytes(of: words.3.bigEndian) { hasher.update(bufferPointer: $0) }
-        withUnsafeBytes(of: offset.bigEndian) { hasher.update(bufferPointer: $0) }
+        // The 40 bytes before the payload in one update: each call through Swift Crypto's wrapper costs more than
+        // hashing 40 bytes.
+        let prefix = (words.0.bigEndian, words.1.bigEndian, words.2.bigEndian, words.3.bigEndian, offset.bigEndian)
+        withUnsafeBytes(of: prefix) { hasher.update(bufferPointer: $0) }
         hasher.update(bufferPointer: payload)
         return hasher.finalize().withUnsafeBytes { ChainHash($0) }
     }

@@ -83,19 +83,10 @@ extension BatchDecoder {
             }
             return (values, nil)
         }
-        let registry = self.registry
         let (events, failure) = collectInParallelSlices(count: records.count, slices: decoders.count) {
             slice, range, output in
             let decoder = decoders[slice]
-            // The slice's own reference to the dictionary it last used: the registry's lock, taken by both slices for
-            // every record, kept a cache line moving between the cores.
-            var recent: ZstdDictionary?
-            let dictionary = { (id: UInt32) throws -> ZstdDictionary in
-                if let recent, recent.id == id { return recent }
-                let loaded = try registry.cached(id)
-                recent = loaded
-                return loaded
-            }
+            let dictionary = cachedDictionaries()
             records.withUnsafeBufferPointer { records in
                 for index in range {
                     let (offset, record) = records[index]
@@ -108,4 +99,59 @@ extension BatchDecoder {
         }
         return (events, failure)
     }
+
+    /// A dictionary lookup for one worker, through the registry's cache (no transaction): it keeps its own reference
+    /// to the dictionary it last used, since the registry's lock, taken by every worker for every record, kept a
+    /// cache line moving between the cores.
+    fileprivate func cachedDictionaries() -> (UInt32) throws -> ZstdDictionary {
+        let registry = self.registry
+        var recent: ZstdDictionary?
+        return { id in
+            if let recent, recent.id == id { return recent }
+            let loaded = try registry.cached(id)
+            recent = loaded
+            return loaded
+        }
+    }
+}
+
+extension BatchDecoder {
+    /// Runs `produce` over `records` cut into `ranges` (at most one per core), each range on its own core with its
+    /// own decoder and a dictionary lookup that needs no transaction, then hands the results to `consume` in order.
+    ///
+    /// A single range, or a dictionary that cannot be loaded first, runs the whole of `records` as one range on the
+    /// calling thread with the first decoder, looking dictionaries up through `txn`: a failure to load one is then
+    /// reported at the record that needs it.
+    func forEachRange<T>(
+        _ records: [(offset: UInt64, record: UnsafeRawBufferPointer)], _ txn: borrowing Transaction,
+        ranges: [Range<Int>],
+        _ produce: (
+            _ decoder: RecordDecoder, _ dictionary: (UInt32) throws -> ZstdDictionary, _ slice: Int,
+            _ range: Range<Int>, _ output: SliceOutput<T>
+        ) -> Void,
+        inOrder consume: (consuming T) -> Void
+    ) {
+        precondition(ranges.count <= decoders.count, "a range for each decoder at most")
+        guard ranges.count > 1 && loadDictionaries(records, txn) else {
+            let registry = self.registry
+            let decoder = decoders[0]
+            inParallelRanges(
+                [0..<records.count],
+                { slice, range, output in
+                    produce(decoder, { id in try registry.dictionary(id, txn) }, slice, range, output)
+                }, inOrder: consume)
+            return
+        }
+        inParallelRanges(
+            ranges,
+            { slice, range, output in
+                produce(decoders[slice], cachedDictionaries(), slice, range, output)
+            }, inOrder: consume)
+    }
+
+    /// How many ranges ``forEachRange(_:_:ranges:_:inOrder:)`` can run at once.
+    var workers: Int { decoders.count }
+
+    /// The decoder for work on the calling thread outside ``forEachRange(_:_:ranges:_:inOrder:)``.
+    var callingThreadDecoder: RecordDecoder { decoders[0] }
 }

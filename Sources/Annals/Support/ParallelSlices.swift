@@ -12,13 +12,32 @@ func inParallelSlices<T>(
     inOrder consume: (consuming T) -> Void
 ) {
     precondition(slices >= 1, "inParallelSlices needs at least one slice")
+    let ranges = (0..<slices).map { slice in (count * slice / slices)..<(count * (slice + 1) / slices) }
+    inParallelRanges(ranges, produce, inOrder: consume)
+}
+
+/// ``inParallelSlices(count:slices:_:inOrder:)`` with slices the caller cuts: `ranges` must be contiguous, in
+/// order, and cover `0..<n` for the `n` results handed to `consume` (a caller that cuts where its work allows, at a
+/// checkpoint say). With one range, everything runs on the calling thread.
+func inParallelRanges<T>(
+    _ ranges: [Range<Int>], _ produce: (_ slice: Int, _ range: Range<Int>, _ output: SliceOutput<T>) -> Void,
+    inOrder consume: (consuming T) -> Void
+) {
+    precondition(!ranges.isEmpty, "inParallelRanges needs at least one range")
+    precondition(
+        ranges.first!.lowerBound == 0 && zip(ranges, ranges.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound },
+        "inParallelRanges needs contiguous ranges from 0")
+    let count = ranges.last!.upperBound
     let results = UnsafeMutableBufferPointer<T>.allocate(capacity: count)
     defer { results.deallocate() }
     withoutActuallyEscaping(produce) { produce in
         let work = SliceWork(produce: produce, output: SliceOutput(results: results))
-        DispatchQueue.concurrentPerform(iterations: slices) { slice in
-            let range = (count * slice / slices)..<(count * (slice + 1) / slices)
-            work.produce(slice, range, work.output)
+        if ranges.count == 1 {
+            work.produce(0, ranges[0], work.output)
+        } else {
+            DispatchQueue.concurrentPerform(iterations: ranges.count) { slice in
+                work.produce(slice, ranges[slice], work.output)
+            }
         }
     }
     for index in 0..<count { consume((results.baseAddress! + index).move()) }

@@ -23,17 +23,20 @@ extension EventStore {
         from: UInt64 = 1, to: UInt64? = nil, anchor: VerificationAnchor? = nil,
         progress: ((UInt64) -> Void)? = nil
     ) throws(AnnalsError) -> VerificationReport {
-        try verify(from: from, to: to, anchor: anchor, progress: progress, visit: nil)
+        try verify(from: from, to: to, anchor: anchor, progress: progress, tally: NoTally()).report
     }
 
-    /// ``verify(from:to:anchor:progress:)``, also handing every intact, decoded event to `visit`: one pass for
-    /// tools that check and read the same range (the audit).
-    func verify(
-        from: UInt64, to: UInt64?, anchor: VerificationAnchor?, progress: ((UInt64) -> Void)?,
-        visit: ((RecordedEvent) -> Void)?
-    ) throws(AnnalsError) -> VerificationReport {
+    /// ``verify(from:to:anchor:progress:)``, also adding every intact, decoded event to a copy of `tally` (one per
+    /// range of records checked at once, appended to each other in offset order): one pass for tools that check and
+    /// read the same range (the audit). `parallel: false` checks every record on the calling thread (the reference
+    /// the parallel check is tested against).
+    func verify<Tally: EventTally>(
+        from: UInt64, to: UInt64?, anchor: VerificationAnchor?, progress: ((UInt64) -> Void)?, tally empty: Tally,
+        parallel: Bool = true
+    ) throws(AnnalsError) -> (report: VerificationReport, tally: Tally) {
         guard from >= 1 else { throw .invalidArgument("verify range must start at offset 1 or later") }
-        let decoder = makeDecoder()
+        let batchDecoder = BatchDecoder(store: self)
+        let decoder = batchDecoder.callingThreadDecoder
         do {
             // LMDB follows its pages without checking them: a damaged one would crash the reads below. Only the
             // range's pages are read (from the checkpoint the chain starts at), and the anchor's, and the head's.
@@ -44,7 +47,7 @@ extension EventStore {
             let damage = try environment.checkStructure(
                 of: schema.recordDatabases.map(\.name), limitingTo: logRanges(offsets),
                 includingFreeList: from == 1 && to == nil)
-            if !damage.isEmpty { return VerificationReport(damagedPages: damage, from: from) }
+            if !damage.isEmpty { return (VerificationReport(damagedPages: damage, from: from), empty) }
             let (ends, storedHeadHash, headHashRequired, chainStart) = try environment.read {
                 txn -> (LogEnds, [UInt8]?, Bool, ChainHash?) in
                 // Keys before offset 1 and after the last offset, which the offset-by-offset walk does not report;
@@ -71,10 +74,13 @@ extension EventStore {
             var report = VerificationReport(
                 from: from, to: last, recordsChecked: 0, lastHash: startHash, problems: [], anchorMatched: nil)
             for problem in ends.leadingKeys { report.add(problem) }
-            var state = ChainState(expected: from, previousHash: startHash)
+            var state = ChainState(expected: from, chain: ChainLinkState(previousHash: startHash))
+            var tally = empty
             while state.expected <= last {
                 let done = try environment.read { txn in
-                    try verifyChunk(txn, decoder: decoder, upTo: last, state: &state, report: &report, visit: visit)
+                    try verifyChunk(
+                        txn, decoder: batchDecoder, parallel: parallel, upTo: last, state: &state, report: &report,
+                        tally: &tally, empty: empty)
                 }
                 progress?(state.expected - 1)
                 if done { break }
@@ -96,7 +102,7 @@ extension EventStore {
             }
             // A store written before format 3 has no head hash in meta; its head record carries its whole hash.
             // After a broken tag at the head itself, the recomputed hash is the diverged one: already reported.
-            if last == head, head > 0, !state.suspect, let computed = report.lastHash, let storedHeadHash {
+            if last == head, head > 0, !state.chain.suspect, let computed = report.lastHash, let storedHeadHash {
                 checkHeadHash(computed, stored: storedHeadHash, head: head, report: &report)
             }
             if last == head { for problem in ends.trailingKeys { report.add(problem) } }
@@ -112,7 +118,7 @@ extension EventStore {
                             + "not the genesis hash: every record was removed"))
             }
             if let anchor { try checkAnchor(anchor, head: head, decoder: decoder, report: &report) }
-            return report
+            return (report, tally)
         } catch {
             throw AnnalsError(error)
         }
@@ -120,65 +126,133 @@ extension EventStore {
 
     private struct ChainState {
         var expected: UInt64
-        /// The chain hash of the record before, recomputed; `nil` when damage left it unknown, so links are not
-        /// checked until the next checkpoint record supplies a whole hash.
-        var previousHash: ChainHash?
-        /// Whether the record before failed its tagged link: if this one fails too, the chain had already
-        /// diverged (a changed payload), so it is not reported again.
-        var suspect = false
+        var chain: ChainLinkState
     }
 
     /// Checks up to 4,096 records; returns whether the end of the log was reached.
-    private func verifyChunk(
-        _ txn: borrowing Transaction, decoder: RecordDecoder, upTo last: UInt64, state: inout ChainState,
-        report: inout VerificationReport, visit: ((RecordedEvent) -> Void)?
+    ///
+    /// The records are checked on every core first (``RecordCheck``), each range of them following the chain on its
+    /// own, then reported in order, with the problems and chain state a record-by-record pass gives.
+    private func verifyChunk<Tally: EventTally>(
+        _ txn: borrowing Transaction, decoder: BatchDecoder, parallel: Bool, upTo last: UInt64,
+        state: inout ChainState, report: inout VerificationReport, tally: inout Tally, empty: Tally
     ) throws -> Bool {
+        let (records, malformedKeys, done) = try collectChunk(txn, from: state.expected, upTo: last)
+        let ranges =
+            parallel && records.count >= BatchDecoder.parallelThreshold
+            ? RecordCheck.ranges(count: records.count, workers: decoder.workers) { records[$0].offset }
+            : [0..<records.count]
+        let identity = self.identity
+        let start = state.chain
+        var malformed = malformedKeys.makeIterator()
+        var nextMalformed = malformed.next()
+        var index = 0
+        // Each range's tally, in its own slot (the first only, when the chunk is checked on the calling thread),
+        // appended in order once every range is checked.
+        let tallies = UnsafeMutableBufferPointer<Tally?>.allocate(capacity: ranges.count)
+        tallies.initialize(repeating: nil)
+        defer {
+            tallies.baseAddress!.deinitialize(count: ranges.count)
+            tallies.deallocate()
+        }
+        decoder.forEachRange(records, txn, ranges: ranges) { recordDecoder, dictionary, slice, range, output in
+            var chain = slice == 0 ? start : ChainLinkState()
+            var partial = empty
+            records.withUnsafeBufferPointer { records in
+                for index in range {
+                    let (offset, record) = records[index]
+                    output.store(
+                        RecordCheck(
+                            offset: offset, record, decoder: recordDecoder, dictionary: dictionary,
+                            identity: identity, chain: &chain,
+                            intact: Tally.takesEvents ? { event in partial.add(event) } : nil), at: index)
+                }
+            }
+            tallies[slice] = partial
+        } inOrder: { check in
+            // A key that is not an offset is reported where the walk found it, before the record after it.
+            while let key = nextMalformed, key.before == index {
+                report.add(
+                    VerificationProblem(
+                        offset: key.expected, kind: .malformedKey,
+                        detail: "a key of \(key.size) bytes follows offset \(key.expected - 1)"))
+                nextMalformed = malformed.next()
+            }
+            let (offset, record) = records[index]
+            if offset > state.expected {
+                report.add(
+                    VerificationProblem(
+                        offset: state.expected, kind: .missing,
+                        detail: offset - state.expected == 1
+                            ? "offset \(state.expected) is missing"
+                            : "offsets \(state.expected)…\(offset - 1) are missing"))
+            }
+            apply(check, offset, record, txn, decoder: decoder.callingThreadDecoder, state: &state, report: &report)
+            state.expected = offset + 1
+            report.recordsChecked += 1
+            index += 1
+        }
+        for slice in tallies.indices {
+            if let partial = tallies[slice].take() { tally.append(partial) }
+        }
+        while let key = nextMalformed {
+            report.add(
+                VerificationProblem(
+                    offset: key.expected, kind: .malformedKey,
+                    detail: "a key of \(key.size) bytes follows offset \(key.expected - 1)"))
+            nextMalformed = malformed.next()
+        }
+        return done
+    }
+
+    /// A key that is not an 8-byte offset, found by ``collectChunk(_:from:upTo:)`` before the record at index
+    /// `before` of the chunk, where offset `expected` was due.
+    private struct MalformedKey {
+        var before: Int
+        var expected: UInt64
+        var size: Int
+    }
+
+    /// Walks up to 4,096 records from `from`, through `last`: the records, the keys that are not offsets among them,
+    /// and whether the walk reached the end of the range or of the log.
+    private func collectChunk(
+        _ txn: borrowing Transaction, from: UInt64, upTo last: UInt64
+    ) throws -> (records: [(offset: UInt64, record: UnsafeRawBufferPointer)], malformed: [MalformedKey], done: Bool) {
         try txn.withCursor(schema.events) { cursor in
-            var entry = try cursor.seek(.setRange, to: state.expected.bigEndianBytes)
-            var checked = 0
-            while let current = entry, checked < 4096 {
+            var records: [(offset: UInt64, record: UnsafeRawBufferPointer)] = []
+            var malformed: [MalformedKey] = []
+            var expected = from
+            var entry = try cursor.seek(.setRange, to: from.bigEndianBytes)
+            while let current = entry, records.count < 4096 {
                 guard current.key.count == 8 else {
                     // Past the last offset: keys after the head are reported once, from the first transaction.
-                    if state.expected > last { return true }
-                    report.add(
-                        VerificationProblem(
-                            offset: state.expected, kind: .malformedKey,
-                            detail: "a key of \(current.key.count) bytes follows offset \(state.expected - 1)"))
+                    if expected > last { return (records, malformed, true) }
+                    malformed.append(MalformedKey(before: records.count, expected: expected, size: current.key.count))
                     entry = try cursor.get(.next)
                     continue
                 }
                 let offset = UInt64(bigEndianBytes: current.key)
-                if offset > last { return true }
-                if offset > state.expected {
-                    report.add(
-                        VerificationProblem(
-                            offset: state.expected, kind: .missing,
-                            detail: offset - state.expected == 1
-                                ? "offset \(state.expected) is missing"
-                                : "offsets \(state.expected)…\(offset - 1) are missing"))
-                }
-                check(offset, current.value, txn, decoder: decoder, state: &state, report: &report, visit: visit)
-                state.expected = offset + 1
-                report.recordsChecked += 1
-                checked += 1
+                if offset > last { return (records, malformed, true) }
+                records.append((offset, current.value))
+                expected = offset + 1
                 entry = try cursor.get(.next)
             }
-            return entry == nil
+            return (records, malformed, entry == nil)
         }
     }
 
-    private func check(
-        _ offset: UInt64, _ record: UnsafeRawBufferPointer, _ txn: borrowing Transaction, decoder: RecordDecoder,
-        state: inout ChainState, report: inout VerificationReport, visit: ((RecordedEvent) -> Void)?
+    /// Reports what checking the record at `offset` found, in order, and moves the chain on past it. The link is
+    /// the one the worker computed when it linked from the hash the chain has here; otherwise it is computed again.
+    private func apply(
+        _ check: consuming RecordCheck, _ offset: UInt64, _ record: UnsafeRawBufferPointer,
+        _ txn: borrowing Transaction, decoder: RecordDecoder, state: inout ChainState,
+        report: inout VerificationReport
     ) {
         // Until this record's hash is recomputed from its payload: a hash it stores is not taken as the last one.
         report.lastHash = nil
-        let header: RecordHeader
-        do {
-            header = try RecordHeader.read(record)
-        } catch {
-            report.add(VerificationProblem(offset: offset, kind: .header, detail: error.description))
-            state.previousHash = nil
+        guard let header = check.header else {
+            report.add(VerificationProblem(offset: offset, kind: .header, detail: check.headerFailure))
+            state.chain.skipUnreadable()
             return
         }
         if RecordHeader.isCheckpoint(offset), header.link.hash == nil {
@@ -189,63 +263,37 @@ extension EventStore {
                     detail: "a tagged (version 2) header at a checkpoint, where the writer writes the whole hash "
                         + "(version 1): ranges and anchors after it cannot start from it"))
         }
-        let previous = state.previousHash
-        let suspect = state.suspect
-        // Until the payload is read, the chain is known only if the header carries the whole hash.
-        state.previousHash = header.link.hash
-        state.suspect = false
-        do throws(RecordFormatError) {
-            try decoder.withPayload(record, txn) { _, payload in
-                do throws(RecordFormatError) {
-                    let event = try Envelope.decode(payload, offset: offset, identity: identity)
-                    // Reads leave this to verify (``Envelope/checkMetadata(_:)``).
-                    try Envelope.checkMetadata(event.metadataJSON)
-                    visit?(event)
-                } catch {
-                    report.add(VerificationProblem(offset: offset, kind: .envelope, detail: error.description))
-                }
-                guard let previous else { return }
-                let computed = previous.next(offset: offset, payload: payload)
-                link(offset, header, computed: computed, suspect: suspect, &state, &report)
-            }
-        } catch {
-            let kind: VerificationProblem.Kind
-            switch error {
-            case .checksumMismatch: kind = .checksum
-            case .decompressionFailed: kind = .decompression
-            case .unknownDictionary, .unloadableDictionary, .unreadableDictionary, .dictionaryMismatch,
-                .truncatedHeader, .unknownCodec,
-                .unknownFormatVersion:
-                kind = .header
-            case .malformedEnvelope: kind = .envelope
-            }
-            report.add(VerificationProblem(offset: offset, kind: kind, detail: error.description))
-        }
-    }
-
-    /// Checks the record's stored hash or tag against the hash recomputed from the record before, and carries the
-    /// chain on.
-    ///
-    /// A whole hash that differs is reported and the chain goes on from it, pinning the damage to this record. A
-    /// tag that differs is reported and the chain goes on from the recomputed hash: if only the tag was damaged,
-    /// the next record's tag matches again; if it does not, the chain had diverged (this record's payload was
-    /// changed), and links go unchecked, unreported, until the next checkpoint.
-    ///
-    /// The report's last hash is the recomputed one, also when a stored whole hash differs from it; none while links
-    /// go unchecked.
-    private func link(
-        _ offset: UInt64, _ header: RecordHeader, computed: ChainHash, suspect: Bool, _ state: inout ChainState,
-        _ report: inout VerificationReport
-    ) {
-        if header.matches(computed) {
-            state.previousHash = computed
-            report.lastHash = computed
+        let before = state.chain.enter(header)
+        if let failure = check.payloadFailure {
+            report.add(VerificationProblem(offset: offset, kind: failure.kind, detail: failure.detail))
             return
         }
-        // The chain had diverged already; a checkpoint's whole hash resynchronizes it, a tag cannot. The break before
-        // says so: a damaged tag alone would have let this link hold, so the records up to the checkpoint are not
-        // proven (this one may have been changed too).
-        if suspect {
+        if let failure = check.envelopeFailure {
+            report.add(VerificationProblem(offset: offset, kind: .envelope, detail: failure))
+        }
+        guard let previous = before.previousHash else { return }
+        let computed: ChainHash
+        if let linked = check.computed, check.linkedFrom == previous {
+            computed = linked
+        } else {
+            do throws(RecordFormatError) {
+                computed = try decoder.withPayload(record, txn) { _, payload in
+                    previous.next(offset: offset, payload: payload)
+                }
+            } catch {
+                // The worker read this payload: only a dictionary the calling thread cannot load gets here.
+                report.add(
+                    VerificationProblem(offset: offset, kind: RecordCheck.kind(of: error), detail: error.description))
+                return
+            }
+        }
+        let outcome = state.chain.link(header, computed: computed, before: before)
+        switch outcome {
+        case .holds:
+            report.lastHash = computed
+        case .alreadyDiverged:
+            // The break before says so: a damaged tag alone would have let this link hold, so the records up to the
+            // checkpoint are not proven (this one may have been changed too).
             if let index = report.problems.lastIndex(where: { $0.offset == offset - 1 && $0.kind == .chainBreak }) {
                 // A checkpoint restarts the chain from its own hash: only its link goes unchecked.
                 let next = RecordHeader.checkpoint(atOrBefore: offset) + RecordHeader.checkpointInterval
@@ -256,22 +304,17 @@ extension EventStore {
                 report.problems[index].detail +=
                     "; offset \(offset)'s link fails too (more than this tag is wrong), so \(unchecked)"
             }
-            return
-        }
-        switch header.link {
-        case .hash(let stored):
+        case .hashDiffers(let stored):
             report.add(
                 VerificationProblem(
                     offset: offset, kind: .chainBreak, detail: "stored hash \(stored.hex), computed \(computed.hex)"))
-            state.previousHash = stored
-        case .tag(let stored):
+            report.lastHash = computed
+        case .tagDiffers(let stored):
             report.add(
                 VerificationProblem(
                     offset: offset, kind: .chainBreak, detail: "stored tag \(stored), computed \(computed.tag)"))
-            state.previousHash = computed
-            state.suspect = true
+            report.lastHash = computed
         }
-        report.lastHash = computed
     }
 
     /// Checks the head's whole hash in `meta` (`chain.head`) against the hash recomputed along the chain.
