@@ -71,4 +71,37 @@ import Testing
             _ = try NewEvent(json: try JSONParser.parse(Array(#"{"type":"a","timestamp":"2026-11-25T10:00:00"}"#.utf8)))
         }
     }
+
+    /// What the engine wrote before it formatted timestamps itself.
+    private func foundationString(_ milliseconds: Int64) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+    }
+
+    @Test func formatsAsFoundationDidAndReadsBackToTheSameMillisecond() {
+        var random = SeededGenerator(state: 8_601)
+        let edges: [Int64] = [
+            0, 1, 999, 1_000, 86_399_999, 86_400_000, 951_782_400_000, 951_868_799_999, 1_764_064_800_123,
+            4_107_542_400_000, EventValidation.maximumTimestamp,
+        ]
+        let drawn = (0..<20_000).map { _ in Int64.random(in: 0...EventValidation.maximumTimestamp, using: &random) }
+        for milliseconds in edges + drawn {
+            let text = ISO8601.string(milliseconds: milliseconds)
+            #expect(text == foundationString(milliseconds), "\(milliseconds)")
+            #expect(ISO8601.milliseconds(text) == milliseconds, "\(text)")
+        }
+        #expect(ISO8601.string(milliseconds: 1_764_064_800_123) == "2025-11-25T10:00:00.123Z")
+        #expect(ISO8601.string(milliseconds: EventValidation.maximumTimestamp) == "9999-12-31T23:59:59.999Z")
+        // Before 1970 and back to year 0, proleptic Gregorian as the parser reads it.
+        for milliseconds: Int64 in [-1, -86_400_000, -62_135_596_800_000, -62_167_219_200_000] {
+            #expect(ISO8601.milliseconds(ISO8601.string(milliseconds: milliseconds)) == milliseconds, "\(milliseconds)")
+        }
+        #expect(ISO8601.string(milliseconds: -1) == "1969-12-31T23:59:59.999Z")
+        #expect(ISO8601.string(milliseconds: -62_167_219_200_000) == "0000-01-01T00:00:00.000Z")
+        // Outside four-digit years: Foundation's form.
+        for milliseconds: Int64 in [EventValidation.maximumTimestamp + 1, .max, -62_167_219_200_001] {
+            #expect(ISO8601.string(milliseconds: milliseconds) == foundationString(milliseconds))
+        }
+    }
 }
