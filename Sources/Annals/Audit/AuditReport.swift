@@ -175,6 +175,6 @@ extension EventStore {
                 guard let second = b.actor else { return false }
                 guard let first = a.actor else { return true }
                 return first < second
-            }, types: tally.types, failures: tally.failures)
+            }, types: tally.types, failures: tally.failuresInOrder)
     }
 }

@@ -1,5 +1,5 @@
 /// What an audit counts of the events that pass its filters: per type, per actor, and the failed actions, gathered
-/// on every core by ranges of records (``EventTally``) and appended in offset order.
+/// on every core (``EventTally``).
 struct AuditTally: EventTally {
     static var takesEvents: Bool { true }
 
@@ -9,7 +9,7 @@ struct AuditTally: EventTally {
     var types: [String: UInt64] = [:]
     /// Keyed by the actor id as the event has it: `nil` (no actor) is not the id `-`.
     var actors: [String?: AuditReport.ActorSummary] = [:]
-    /// In offset order.
+    /// In offset order within each worker's tally; ``failuresInOrder`` sorts the combined ones.
     var failures: [AuditReport.FailedAction] = []
 
     init(query: EventQuery) {
@@ -38,24 +38,27 @@ struct AuditTally: EventTally {
         }
     }
 
-    mutating func append(_ later: consuming AuditTally) {
-        total += later.total
-        types.merge(later.types, uniquingKeysWith: +)
-        actors.merge(later.actors) { earlier, later in
-            var merged = earlier
-            merged.append(later)
+    mutating func combine(_ other: consuming AuditTally) {
+        total += other.total
+        types.merge(other.types, uniquingKeysWith: +)
+        actors.merge(other.actors) { mine, theirs in
+            var merged = mine
+            merged.combine(theirs)
             return merged
         }
-        failures += later.failures
+        failures += other.failures
     }
+
+    /// The failed actions in offset order.
+    var failuresInOrder: [AuditReport.FailedAction] { failures.sorted { $0.offset < $1.offset } }
 }
 
 extension AuditReport.ActorSummary {
-    /// Adds the summary of the same actor's later events.
-    mutating func append(_ later: AuditReport.ActorSummary) {
-        events += later.events
-        firstTimestamp = min(firstTimestamp, later.firstTimestamp)
-        lastTimestamp = max(lastTimestamp, later.lastTimestamp)
-        types.merge(later.types, uniquingKeysWith: +)
+    /// Adds the summary of other events of the same actor.
+    mutating func combine(_ other: AuditReport.ActorSummary) {
+        events += other.events
+        firstTimestamp = min(firstTimestamp, other.firstTimestamp)
+        lastTimestamp = max(lastTimestamp, other.lastTimestamp)
+        types.merge(other.types, uniquingKeysWith: +)
     }
 }

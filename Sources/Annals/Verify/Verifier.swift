@@ -27,8 +27,7 @@ extension EventStore {
     }
 
     /// ``verify(from:to:anchor:progress:)``, also adding every intact, decoded event to a copy of `tally` (one per
-    /// range of records checked at once, appended to each other in offset order): one pass for tools that check and
-    /// read the same range (the audit). `parallel: false` checks every record on the calling thread (the reference
+    /// worker, combined at the end): one pass for tools that check and read the same range (the audit). `parallel: false` checks every record on the calling thread (the reference
     /// the parallel check is tested against).
     func verify<Tally: EventTally>(
         from: UInt64, to: UInt64?, anchor: VerificationAnchor?, progress: ((UInt64) -> Void)?, tally empty: Tally,
@@ -75,12 +74,18 @@ extension EventStore {
                 from: from, to: last, recordsChecked: 0, lastHash: startHash, problems: [], anchorMatched: nil)
             for problem in ends.leadingKeys { report.add(problem) }
             var state = ChainState(expected: from, chain: ChainLinkState(previousHash: startHash))
-            var tally = empty
+            // One tally per worker, each added to only by the worker checking that range of every chunk.
+            let tallies = UnsafeMutableBufferPointer<Tally>.allocate(capacity: batchDecoder.workers)
+            tallies.initialize(repeating: empty)
+            defer {
+                tallies.baseAddress!.deinitialize(count: tallies.count)
+                tallies.deallocate()
+            }
             while state.expected <= last {
                 let done = try environment.read { txn in
                     try verifyChunk(
                         txn, decoder: batchDecoder, parallel: parallel, upTo: last, state: &state, report: &report,
-                        tally: &tally, empty: empty)
+                        tallies: tallies)
                 }
                 progress?(state.expected - 1)
                 if done { break }
@@ -118,6 +123,8 @@ extension EventStore {
                             + "not the genesis hash: every record was removed"))
             }
             if let anchor { try checkAnchor(anchor, head: head, decoder: decoder, report: &report) }
+            var tally = tallies[0]
+            for worker in tallies.indices.dropFirst() { tally.combine(tallies[worker]) }
             return (report, tally)
         } catch {
             throw AnnalsError(error)
@@ -135,7 +142,7 @@ extension EventStore {
     /// own, then reported in order, with the problems and chain state a record-by-record pass gives.
     private func verifyChunk<Tally: EventTally>(
         _ txn: borrowing Transaction, decoder: BatchDecoder, parallel: Bool, upTo last: UInt64,
-        state: inout ChainState, report: inout VerificationReport, tally: inout Tally, empty: Tally
+        state: inout ChainState, report: inout VerificationReport, tallies: UnsafeMutableBufferPointer<Tally>
     ) throws -> Bool {
         let (records, malformedKeys, done) = try collectChunk(txn, from: state.expected, upTo: last)
         let ranges =
@@ -147,17 +154,8 @@ extension EventStore {
         var malformed = malformedKeys.makeIterator()
         var nextMalformed = malformed.next()
         var index = 0
-        // Each range's tally, in its own slot (the first only, when the chunk is checked on the calling thread),
-        // appended in order once every range is checked.
-        let tallies = UnsafeMutableBufferPointer<Tally?>.allocate(capacity: ranges.count)
-        tallies.initialize(repeating: nil)
-        defer {
-            tallies.baseAddress!.deinitialize(count: ranges.count)
-            tallies.deallocate()
-        }
         decoder.forEachRange(records, txn, ranges: ranges) { recordDecoder, dictionary, slice, range, output in
             var chain = slice == 0 ? start : ChainLinkState()
-            var partial = empty
             records.withUnsafeBufferPointer { records in
                 for index in range {
                     let (offset, record) = records[index]
@@ -165,10 +163,9 @@ extension EventStore {
                         RecordCheck(
                             offset: offset, record, decoder: recordDecoder, dictionary: dictionary,
                             identity: identity, chain: &chain,
-                            intact: Tally.takesEvents ? { event in partial.add(event) } : nil), at: index)
+                            intact: Tally.takesEvents ? { event in tallies[slice].add(event) } : nil), at: index)
                 }
             }
-            tallies[slice] = partial
         } inOrder: { check in
             // A key that is not an offset is reported where the walk found it, before the record after it.
             while let key = nextMalformed, key.before == index {
@@ -191,9 +188,6 @@ extension EventStore {
             state.expected = offset + 1
             report.recordsChecked += 1
             index += 1
-        }
-        for slice in tallies.indices {
-            if let partial = tallies[slice].take() { tally.append(partial) }
         }
         while let key = nextMalformed {
             report.add(
