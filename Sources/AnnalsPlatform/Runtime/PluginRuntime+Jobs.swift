@@ -48,7 +48,9 @@ extension PluginRuntime {
     /// organization has a free slot (``jobConcurrency``): the slots are lock files beside the store, shared with the
     /// other processes on it (`annals plugin run --async` runners, other runtimes), so the limit holds across them;
     /// waiting jobs start in the order they were queued, in this process and the others (``JobSlotQueue``). Its
-    /// status and result are recorded as events.
+    /// status and result are recorded as events. It runs the release its organization has installed when it takes
+    /// its slot, with the grants the install has then (``startingQueuedJob(_:input:limits:actorId:)``), as a runner
+    /// runs its job.
     /// - Throws: ``PlatformError`` when it cannot run at all (see ``run(_:action:organization:input:actorId:limits:cancellation:)``);
     ///   a module refused before it could start (``PlatformError/moduleRefused(plugin:version:reason:)``) is
     ///   recorded first, as a failed execution with `moduleRefused`, as `run` records it;
@@ -175,15 +177,32 @@ extension PluginRuntime {
                 // A cancellation requested from another process reaches this one through the job's cancel stream.
                 let watcher = watchCancellation(of: job.id, token)
                 defer { watcher.cancel() }
-                // `nil` when the job was cancelled by another process before it started: its
-                // `plugin_action_initiated` is then refused by its version check.
-                let outcome = try? await execute(
-                    job.prepared, id: job.id, actorId: job.actorId, limits: job.limits, cancellation: token,
-                    trigger: ["kind": "job"], streamVersion: 1)
+                // Prepared again from what its organization has installed now, as a runner prepares the job it
+                // starts: not the release, module and grants of when it was submitted. `nil` when the job was
+                // cancelled by another process before it started (its `plugin_action_initiated` is then refused by
+                // its version check), or could not start (recorded as abandoned).
+                let outcome: ExecutionOutcome?
+                switch try? await startingSubmittedJob(job) {
+                case .ready(let prepared)?:
+                    outcome = try? await execute(
+                        prepared, id: job.id, actorId: job.actorId, limits: job.limits, cancellation: token,
+                        trigger: ["kind": "job"], streamVersion: 1)
+                case .ended(let ended)?: outcome = ended
+                case nil: outcome = nil
+                }
                 slot.release()
                 finish(job.id, organization: organization, outcome: outcome)
             }
         }
+    }
+
+    /// ``startingQueuedJob(_:input:limits:actorId:)`` for a job submitted in this process; `.ended(nil)` when it is
+    /// no longer queued (cancelled by another process).
+    private func startingSubmittedJob(_ job: JobTable.Waiting) async throws(PlatformError) -> QueuedJobStart {
+        guard let status = try self.job(job.id), status.state == .queued else { return .ended(nil) }
+        return try await startingQueuedJob(
+            status, input: String(decoding: job.prepared.input, as: UTF8.self), limits: job.limits,
+            actorId: job.actorId)
     }
 
     /// Gives the oldest waiting job of `organization` in this process its ticket in the queue shared with the other

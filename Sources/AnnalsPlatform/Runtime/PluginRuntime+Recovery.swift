@@ -59,13 +59,17 @@ extension PluginRuntime {
         }
     }
 
-    /// Appends `plugin_action_abandoned` for `status`, at the version its stream has now, with `reason` (by default:
-    /// its process stopped before the execution recorded an outcome).
-    /// - Returns: Whether it was recorded: `false` when the execution recorded its outcome meanwhile.
-    func recordAbandoned(_ status: JobStatus, reason: String? = nil, actorId: String) throws(PlatformError) -> Bool {
+    /// Appends `plugin_action_abandoned` for `status`, at `version` of its stream (by default the version it has
+    /// now), with `reason` (by default: its process stopped before the execution recorded an outcome).
+    /// - Returns: Whether it was recorded: `false` when the execution recorded its outcome meanwhile (or, with a
+    ///   `version`, anything else did: a cancellation, say).
+    func recordAbandoned(
+        _ status: JobStatus, reason: String? = nil, atVersion expected: UInt64? = nil, actorId: String
+    ) throws(PlatformError) -> Bool {
         let stream = ExecutionEventType.stream(status.id)
         do {
-            let version = try store.version(of: stream)
+            let version: UInt64
+            if let expected { version = expected } else { version = try store.version(of: stream) }
             _ = try store.appendAndWait([
                 NewEvent(
                     type: ExecutionEventType.abandoned, actorId: actorId, targetId: stream,

@@ -10,7 +10,8 @@ extension PluginRuntime {
     /// it, records the outcome and frees the slot (as the end of this process would, however it ends).
     ///
     /// The job runs under the limits its `plugin_job_queued` records (fuel, memory pages, timeout, output bytes),
-    /// not this runtime's ``defaultLimits``, and its module is checked for them. A module refused here (its artifact
+    /// not this runtime's ``defaultLimits``, and its module is checked for them, before it waits and again once it
+    /// has its slot: it runs the release its organization has installed then. A module refused here (its artifact
     /// removed or replaced since the job was queued, or the check refusing it) is recorded as the job's execution,
     /// failed with ``SandboxFailure/Kind/moduleRefused``, as ``run(_:action:organization:input:actorId:limits:cancellation:)``
     /// records one, without waiting for a slot.
@@ -39,29 +40,11 @@ extension PluginRuntime {
         // The limits it was queued with, those of the process that queued it: the module is checked for them, and
         // the execution runs under them, whatever this process's defaults.
         let limits = Self.recordedLimits(metadata["limits"], defaults: defaultLimits)
-        let prepared: PreparedExecution
-        do {
-            prepared = try prepare(
-                status.plugin, action: status.action, organization: status.organization, input: input, limits: limits)
-        } catch {
-            guard case .moduleRefused = error else {
-                // Nothing of the plugin can start (it is no longer installed, or its installed release no longer
-                // declares the action): the job ends here, abandoned for that reason, instead of being left queued
-                // for a recovery to say its runner stopped.
-                _ = try recordAbandoned(status, reason: "its runner could not start it: \(error)", actorId: actorId)
-                throw error
-            }
-            // Refused now (its artifact removed or replaced since it was queued, or the module refused): recorded as
-            // the job's failed execution, as `run` records it, unless it was cancelled meanwhile.
-            do {
-                return try await recordRefusal(
-                    of: error, status.plugin, action: status.action, organization: status.organization,
-                    input: Array(input.utf8), id: id, actorId: actorId, limits: limits, trigger: ["kind": "job"],
-                    streamVersion: 1)
-            } catch {
-                if case .store(.versionConflict) = error, try job(id)?.state == .cancelled { return nil }
-                throw error
-            }
+        // Checked before waiting: a job that cannot start ends now, not once a slot is free.
+        var prepared: PreparedExecution
+        switch try await startingQueuedJob(status, input: input, limits: limits, actorId: actorId) {
+        case .ready(let ready): prepared = ready
+        case .ended(let outcome): return outcome
         }
 
         // Wait for the older jobs to start and for a slot (looking every 50 ms: a few opens, whatever the log holds),
@@ -89,6 +72,12 @@ extension PluginRuntime {
         ticket.leave()
         // Freed once the outcome is recorded: the next job starts after this one has ended in the log too.
         defer { slot?.release() }
+        // Prepared again now that it starts: an update or rollback while it waited changes what runs, as it does for
+        // a job a runtime runs in its own process.
+        switch try await startingQueuedJob(status, input: input, limits: limits, actorId: actorId) {
+        case .ready(let ready): prepared = ready
+        case .ended(let outcome): return outcome
+        }
         let token = CancellationToken()
         let watcher = watchCancellation(of: id, token)
         defer { watcher.cancel() }
@@ -100,6 +89,56 @@ extension PluginRuntime {
             // Cancelled between the last look and the start: its `plugin_action_initiated` was refused.
             if case .store(.versionConflict) = error, try job(id)?.state == .cancelled { return nil }
             throw error
+        }
+    }
+
+    /// How a queued job starts: prepared from the release its organization has installed now, or ended before it
+    /// could run.
+    enum QueuedJobStart {
+        /// Ready to run.
+        case ready(PreparedExecution)
+        /// Ended with this outcome (its module refused, recorded as its failed execution), or `nil` when it was
+        /// cancelled meanwhile.
+        case ended(ExecutionOutcome?)
+    }
+
+    /// Prepares queued job `status` to start, from the release its organization has installed when it starts (an
+    /// update or rollback since it was queued changes the version, and the grants, it runs with; its
+    /// `plugin_action_initiated` records what it runs), checked for the limits it was queued with. Runners and a
+    /// runtime's own waiting jobs start this way.
+    /// - Throws: what ``prepare(_:action:organization:input:limits:)`` throws when nothing of the plugin can start
+    ///   (it is no longer installed, or its installed release no longer declares the action), after recording the
+    ///   job as abandoned for that reason, instead of leaving it queued for a recovery to say its runner stopped
+    ///   (`.ended(nil)` instead when a cancellation was recorded meanwhile).
+    func startingQueuedJob(
+        _ status: JobStatus, input: String, limits: SandboxLimits, actorId: String
+    ) async throws(PlatformError) -> QueuedJobStart {
+        do {
+            return .ready(
+                try prepare(
+                    status.plugin, action: status.action, organization: status.organization, input: input,
+                    limits: limits))
+        } catch {
+            guard case .moduleRefused = error else {
+                // Right after its `plugin_job_queued`: a cancellation recorded meanwhile stays the job's end.
+                guard
+                    try recordAbandoned(
+                        status, reason: "its runner could not start it: \(error)", atVersion: 1, actorId: actorId)
+                else { return .ended(nil) }
+                throw error
+            }
+            // Refused now (its artifact removed or replaced since it was queued, or the module refused): recorded as
+            // the job's failed execution, as `run` records it, unless it was cancelled meanwhile.
+            do {
+                return .ended(
+                    try await recordRefusal(
+                        of: error, status.plugin, action: status.action, organization: status.organization,
+                        input: Array(input.utf8), id: status.id, actorId: actorId, limits: limits,
+                        trigger: ["kind": "job"], streamVersion: 1))
+            } catch {
+                if case .store(.versionConflict) = error, try job(status.id)?.state == .cancelled { return .ended(nil) }
+                throw error
+            }
         }
     }
 
