@@ -490,7 +490,11 @@ public final class EventStore: @unchecked Sendable {
 
     /// Appends `events` as one atomic batch and calls `completion` on the writer thread when it is committed.
     ///
-    /// The lowest-overhead way to keep many batches in flight. `completion` must return quickly, and must not call
+    /// The lowest-overhead way to keep many batches in flight. They are committed in the order they were submitted,
+    /// with one exception: a batch with events a view behind the log must check (another process appended without
+    /// that projection) waits for the view's catch-up and is submitted again, after the batches submitted meanwhile
+    /// (docs/ARCHITECTURE.md, "Projections"); a caller whose batches depend on each other's order should then await
+    /// each. `completion` must return quickly, and must not call
     /// what waits for the writer (``appendAndWait(_:)``, cursor changes, snapshots, rebuilds, ``mergeIndexes()``):
     /// those throw ``AnnalsError/invalidArgument(_:)`` there, as they do inside a `read { }` closure.
     public func append(
