@@ -27,8 +27,9 @@ extension EventStore {
     }
 
     /// ``verify(from:to:anchor:progress:)``, also adding every intact, decoded event to a copy of `tally` (one per
-    /// worker, combined at the end): one pass for tools that check and read the same range (the audit). `parallel: false` checks every record on the calling thread (the reference
-    /// the parallel check is tested against).
+    /// worker, combined at the end): one pass for tools that check and read the same range (the audit).
+    /// `parallel: false` checks every record on the calling thread (the reference the parallel check is tested
+    /// against).
     func verify<Tally: EventTally>(
         from: UInt64, to: UInt64?, anchor: VerificationAnchor?, progress: ((UInt64) -> Void)?, tally empty: Tally,
         parallel: Bool = true
