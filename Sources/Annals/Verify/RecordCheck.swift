@@ -8,13 +8,12 @@ import LMDB
 /// whole hash replaces). The reporting pass then takes the records in order and uses a link only if it was computed
 /// from the same previous hash it has; otherwise it computes it again.
 struct RecordCheck {
-    /// The header, or `nil` when it does not read (``headerFailure`` says why).
-    var header: RecordHeader?
-    var headerFailure = ""
+    /// The header, or why it does not read.
+    var header: Result<RecordHeader, RecordFormatError>
     /// Why the payload does not read (a decompression, checksum or dictionary failure), if it does not.
-    var payloadFailure: (kind: VerificationProblem.Kind, detail: String)?
+    var payloadFailure: RecordFormatError?
     /// Why the envelope or its metadata does not decode, if they do not.
-    var envelopeFailure: String?
+    var envelopeFailure: RecordFormatError?
     /// The previous hash the worker linked this record with, and the link it computed from it (`nil` when the
     /// worker's chain was unknown here or the payload did not read).
     var linkedFrom: ChainHash?
@@ -31,11 +30,11 @@ struct RecordCheck {
         do {
             header = try RecordHeader.read(record)
         } catch {
-            headerFailure = error.description
+            self.header = .failure(error)
             chain.skipUnreadable()
             return
         }
-        self.header = header
+        self.header = .success(header)
         let before = chain.enter(header)
         linkedFrom = before.previousHash
         var checked = self
@@ -47,7 +46,7 @@ struct RecordCheck {
                     try Envelope.checkMetadata(event.metadataJSON)
                     intact?(event)
                 } catch {
-                    checked.envelopeFailure = error.description
+                    checked.envelopeFailure = error
                 }
                 guard let previous = before.previousHash else { return }
                 let computed = previous.next(offset: offset, payload: payload)
@@ -55,7 +54,7 @@ struct RecordCheck {
                 _ = chain.link(header, computed: computed, before: before)
             }
         } catch {
-            checked.payloadFailure = (Self.kind(of: error), error.description)
+            checked.payloadFailure = error
         }
         self = checked
     }

@@ -170,10 +170,7 @@ extension EventStore {
         } inOrder: { check in
             // A key that is not an offset is reported where the walk found it, before the record after it.
             while let key = nextMalformed, key.before == index {
-                report.add(
-                    VerificationProblem(
-                        offset: key.expected, kind: .malformedKey,
-                        detail: "a key of \(key.size) bytes follows offset \(key.expected - 1)"))
+                report.add(key.problem)
                 nextMalformed = malformed.next()
             }
             let (offset, record) = records[index]
@@ -191,10 +188,7 @@ extension EventStore {
             index += 1
         }
         while let key = nextMalformed {
-            report.add(
-                VerificationProblem(
-                    offset: key.expected, kind: .malformedKey,
-                    detail: "a key of \(key.size) bytes follows offset \(key.expected - 1)"))
+            report.add(key.problem)
             nextMalformed = malformed.next()
         }
         return done
@@ -206,6 +200,12 @@ extension EventStore {
         var before: Int
         var expected: UInt64
         var size: Int
+
+        /// The problem it is, reported before the record at index `before`.
+        var problem: VerificationProblem {
+            VerificationProblem(
+                offset: expected, kind: .malformedKey, detail: "a key of \(size) bytes follows offset \(expected - 1)")
+        }
     }
 
     /// Walks up to 4,096 records from `from`, through `last`: the records, the keys that are not offsets among them,
@@ -245,8 +245,11 @@ extension EventStore {
     ) {
         // Until this record's hash is recomputed from its payload: a hash it stores is not taken as the last one.
         report.lastHash = nil
-        guard let header = check.header else {
-            report.add(VerificationProblem(offset: offset, kind: .header, detail: check.headerFailure))
+        let header: RecordHeader
+        switch check.header {
+        case .success(let read): header = read
+        case .failure(let error):
+            report.add(VerificationProblem(offset: offset, kind: .header, detail: error.description))
             state.chain.skipUnreadable()
             return
         }
@@ -260,11 +263,12 @@ extension EventStore {
         }
         let before = state.chain.enter(header)
         if let failure = check.payloadFailure {
-            report.add(VerificationProblem(offset: offset, kind: failure.kind, detail: failure.detail))
+            report.add(
+                VerificationProblem(offset: offset, kind: RecordCheck.kind(of: failure), detail: failure.description))
             return
         }
         if let failure = check.envelopeFailure {
-            report.add(VerificationProblem(offset: offset, kind: .envelope, detail: failure))
+            report.add(VerificationProblem(offset: offset, kind: .envelope, detail: failure.description))
         }
         guard let previous = before.previousHash else { return }
         let computed: ChainHash
