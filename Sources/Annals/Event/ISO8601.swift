@@ -60,24 +60,25 @@ public enum ISO8601 {
             formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
             return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
         }
-        let fields = [
-            (year, 4), (month, 2), (dayOfMonth, 2), (Int(millisecondOfDay / 3_600_000), 2),
-            (Int(millisecondOfDay / 60_000 % 60), 2), (Int(millisecondOfDay / 1000 % 60), 2),
-            (Int(millisecondOfDay % 1000), 3),
-        ]
-        let separators: [UInt8] = Array("--T::.Z".utf8)
         return String(unsafeUninitializedCapacity: 24) { buffer in
             var position = 0
-            for (index, (value, width)) in fields.enumerated() {
+            // `value` in `width` digits, then `separator`.
+            func put(_ value: Int, _ width: Int, _ separator: Unicode.Scalar) {
                 var rest = value
                 for digit in (0..<width).reversed() {
                     buffer[position + digit] = UInt8(ascii: "0") + UInt8(rest % 10)
                     rest /= 10
                 }
-                position += width
-                buffer[position] = separators[index]
-                position += 1
+                buffer[position + width] = UInt8(ascii: separator)
+                position += width + 1
             }
+            put(year, 4, "-")
+            put(month, 2, "-")
+            put(dayOfMonth, 2, "T")
+            put(Int(millisecondOfDay / 3_600_000), 2, ":")
+            put(Int(millisecondOfDay / 60_000 % 60), 2, ":")
+            put(Int(millisecondOfDay / 1000 % 60), 2, ".")
+            put(Int(millisecondOfDay % 1000), 3, "Z")
             return position
         }
     }
