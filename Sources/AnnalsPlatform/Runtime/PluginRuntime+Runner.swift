@@ -10,8 +10,8 @@ extension PluginRuntime {
     /// it, records the outcome and frees the slot (as the end of this process would, however it ends).
     ///
     /// The job runs under the limits its `plugin_job_queued` records (fuel, memory pages, timeout, output bytes),
-    /// not this runtime's ``defaultLimits``, and its module is checked for them, before it waits and again once it
-    /// has its slot: it runs the release its organization has installed then. A module refused here (its artifact
+    /// not this runtime's ``defaultLimits``, and its module is checked for them, before it waits and (if it had to
+    /// wait) again once it has its slot: it runs the release its organization has installed then. A module refused here (its artifact
     /// removed or replaced since the job was queued, or the check refusing it) is recorded as the job's execution,
     /// failed with ``SandboxFailure/Kind/moduleRefused``, as ``run(_:action:organization:input:actorId:limits:cancellation:)``
     /// records one, without waiting for a slot.
@@ -55,6 +55,7 @@ extension PluginRuntime {
         let ticket = try jobSlots.queue.enter(offset: queued.offset)
         defer { ticket.leave() }
         var slot: JobSlot?
+        var waited = false
         while slot == nil {
             // Cancelled by another process (`plugin_job_cancelled`, which `cancel` appends for a queued job).
             guard try job(id)?.state == .queued else { return nil }
@@ -67,16 +68,21 @@ extension PluginRuntime {
                 return nil
             }
             if try jobSlots.queue.isFirst(queued.offset) { slot = try jobSlots.take() }
-            if slot == nil { try? await Task.sleep(for: .milliseconds(50)) }
+            if slot == nil {
+                waited = true
+                try? await Task.sleep(for: .milliseconds(50))
+            }
         }
         ticket.leave()
         // Freed once the outcome is recorded: the next job starts after this one has ended in the log too.
         defer { slot?.release() }
-        // Prepared again now that it starts: an update or rollback while it waited changes what runs, as it does for
-        // a job a runtime runs in its own process.
-        switch try await startingQueuedJob(status, input: input, limits: limits, actorId: actorId) {
-        case .ready(let ready): prepared = ready
-        case .ended(let outcome): return outcome
+        // Prepared again if it waited: an update or rollback meanwhile changes what runs, as it does for a job a
+        // runtime runs in its own process.
+        if waited {
+            switch try await startingQueuedJob(status, input: input, limits: limits, actorId: actorId) {
+            case .ready(let ready): prepared = ready
+            case .ended(let outcome): return outcome
+            }
         }
         let token = CancellationToken()
         let watcher = watchCancellation(of: id, token)
