@@ -40,7 +40,7 @@ struct CLIFailedCreationTests {
 
             // A file of another program, and a lock file left without a data file, are not the failed open's.
             try Data("keep".utf8).write(to: URL(fileURLWithPath: fx.store + "/notes.txt"))
-            FileManager.default.createFile(atPath: fx.store + "/lock.mdb", contents: nil)
+            #expect(FileManager.default.createFile(atPath: fx.store + "/lock.mdb", contents: nil))
             let again = try fx.run(["init", "--store", fx.store], environment: Self.failedSync)
             #expect(again.status == Exit.storage, "\(again)")
             #expect(names(in: fx.store) == ["lock.mdb", "notes.txt"], "\(names(in: fx.store) ?? [])")

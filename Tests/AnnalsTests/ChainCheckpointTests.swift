@@ -15,27 +15,6 @@ import Testing
         }
     }
 
-    /// Replaces the record at `offset` with a forgery: its payload with one metadata digit changed, stored raw with a
-    /// correct CRC-32C and the original chain tag, as a forger who cannot recompute the chain would leave it.
-    private func forge(_ store: EventStore, offset: UInt64) throws {
-        let decoder = store.makeDecoder()
-        try store.write { txn in
-            let record = try #require(try store.record(at: offset, txn))
-            let original = try RecordHeader.read(record)
-            var payload = try decoder.withPayload(record, txn) { _, payload in Array(payload) }
-            // The last digit is in the metadata (a number or a string), so the envelope stays well formed.
-            let zero = UInt8(ascii: "0")
-            let position = try #require(payload.lastIndex { (zero...zero + 9).contains($0) })
-            payload[position] = zero + (payload[position] - zero + 1) % 10
-            let forged = RecordHeader(
-                codec: .raw, dictionaryID: 0, checksum: payload.withUnsafeBytes { CRC32C.checksum($0) },
-                link: original.link)
-            var value = [UInt8](repeating: 0, count: forged.size)
-            value.withUnsafeMutableBytes { forged.write(to: $0) }
-            try txn.put(store.schema.events, key: offset.bigEndianBytes, value: value + payload)
-        }
-    }
-
     @Test func checkpointsCarryTheWholeHashAndRangesStartFromThem() async throws {
         try await withStore { store, _ in
             _ = try await store.append(contentsOf: (0..<1_500).map { sampleEvent($0) })
@@ -65,8 +44,8 @@ import Testing
         try await withStore { store, _ in
             _ = try await store.append(contentsOf: (0..<2_100).map { sampleEvent($0) })
             let anchor = try store.head()
-            try forge(store, offset: 1_500)
-            try forge(store, offset: 2_090)
+            try forgePayload(store, offset: 1_500)
+            try forgePayload(store, offset: 2_090)
             #expect(try store.event(at: 1_500) != nil, "a forged record reads as any other")
 
             let report = try store.verify(anchor: VerificationAnchor(hash: anchor.hash, offset: anchor.offset))
@@ -99,8 +78,8 @@ import Testing
             // A damaged tag hiding a forgery after it: the next link fails too, so the records up to the checkpoint
             // are not checked, and the break says so (otherwise it reads as the tag alone).
             try damageTag(store, offset: 500)
-            try forge(store, offset: 501)
-            try forge(store, offset: 800)
+            try forgePayload(store, offset: 501)
+            try forgePayload(store, offset: 800)
             let report = try store.verify(anchor: VerificationAnchor(hash: anchor.hash, offset: anchor.offset))
             #expect(report.problems.map(\.offset) == [300, 500], "\(report.problems)")
             #expect(report.problems.first?.detail.contains("unchecked") == false)
@@ -151,7 +130,7 @@ import Testing
     @Test func aForgedHeadIsReportedOnce() async throws {
         try await withStore { store, _ in
             _ = try await store.append(contentsOf: (0..<300).map { sampleEvent($0) })
-            try forge(store, offset: 300)
+            try forgePayload(store, offset: 300)
             let report = try store.verify()
             #expect(report.problems.map(\.offset) == [300])
             #expect(report.problems.first?.detail.hasPrefix("stored tag") == true)

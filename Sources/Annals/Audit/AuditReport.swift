@@ -167,7 +167,9 @@ extension EventStore {
             from: bounded.from, to: bounded.to, anchor: nil, progress: nil, tally: AuditTally(query: bounded))
         if anchor == nil {
             bounded.to = verification.to
-            anchor = verification.lastHash.map { logHead(offset: verification.to, hash: $0) }
+            if let hash = verification.lastHash, try !chainRestsOnChangedCheckpoint(at: verification.to) {
+                anchor = logHead(offset: verification.to, hash: hash)
+            }
         }
         return AuditReport(
             anchor: anchor, query: bounded, verification: verification, events: tally.total,

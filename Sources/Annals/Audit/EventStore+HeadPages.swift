@@ -2,8 +2,8 @@ import LMDB
 
 extension EventStore {
     /// The damaged pages among those ``checkedHead()`` reads, found without following any: the path to the last
-    /// record, `meta` and `dictionaries`, then the records since the checkpoint before the head. Empty when they are
-    /// sound.
+    /// record, `meta` and `dictionaries`, then the records from the checkpoint before the head's own checkpoint
+    /// (``headRecords(last:)``). Empty when they are sound.
     ///
     /// For a caller that must report such damage rather than throw it (the audit), and must not read through it.
     /// - Throws: ``AnnalsError/storage(_:)`` when the walk itself fails.
@@ -15,7 +15,37 @@ extension EventStore {
             // The path to the last record is sound: its key can be read.
             let last = try environment.read { txn in try txn.lastOffset(schema) }
             return try environment.checkStructure(
-                of: names, limitingTo: logRanges([RecordHeader.checkpoint(atOrBefore: last)...last]))
+                of: names, limitingTo: logRanges([Self.headRecords(last: last)]))
+        } catch {
+            throw AnnalsError(error)
+        }
+    }
+}
+
+extension EventStore {
+    /// Whether the chain's hash at `offset`, as a verification computes it, goes on from a checkpoint before it whose
+    /// stored hash is not the one its record and the records before it give. The verification pins that damage to
+    /// the checkpoint and links the records after it from the stored hash, so the hash it reaches at `offset` rests
+    /// on a damaged record: not one to anchor a report to. `false` when that cannot be told (a record on the way
+    /// does not read, or a page there is damaged).
+    /// - Throws: ``AnnalsError/storage(_:)`` when LMDB fails.
+    func chainRestsOnChangedCheckpoint(at offset: UInt64) throws(AnnalsError) -> Bool {
+        let checkpoint = RecordHeader.checkpoint(atOrBefore: offset)
+        guard checkpoint > 0, checkpoint < offset else { return false }
+        // The records read below may lie before the range a verification checked: never read through damage.
+        do {
+            try checkLogPages(offsets: [Self.headRecords(last: checkpoint)])
+        } catch .storage(let failure) where failure.code == .corrupted {
+            return false
+        }
+        let decoder = makeDecoder()
+        do {
+            return try environment.read { txn in
+                guard case .differs = try txn.checkpointHash(at: checkpoint, schema, decoder: decoder) else {
+                    return false
+                }
+                return true
+            }
         } catch {
             throw AnnalsError(error)
         }

@@ -125,23 +125,45 @@ extension EventStore {
     ///
     /// ``head()`` compares the hash in `meta` (`chain.head`) with the head record's 16-byte tag only; this also
     /// recomputes it from the checkpoint at or before the head (at most 1,023 records), so that damage to the rest
-    /// of it is not handed out as an anchor the log does not have. When a record on the way cannot be read, `meta`'s
-    /// hash is taken, as by ``head()`` (`verify` reports the record). The pages it reads are checked first
+    /// of it is not handed out as an anchor the log does not have. That checkpoint's own stored hash is checked too,
+    /// recomputed from the checkpoint before it (at most 1,024 more records): the head's hash rests on it, so a
+    /// checkpoint hash forged together with `meta`'s is refused as well. When a record on the way cannot be read,
+    /// `meta`'s hash is taken, as by ``head()`` (`verify` reports the record). The pages it reads are checked first
     /// (``checkLogPages(offsets:)``).
     /// - Throws: ``AnnalsError/corruptRecord(offset:reason:)`` when the head does not check out, as ``head()`` does,
-    ///   or its recomputed hash differs from `meta`'s; ``AnnalsError/storage(_:)``, with `LMDBError.Code.corrupted`
-    ///   for a damaged page.
+    ///   or its recomputed hash differs from `meta`'s, or the checkpoint's stored hash from the one its record and
+    ///   the records before it give; ``AnnalsError/storage(_:)``, with `LMDBError.Code.corrupted` for a damaged page.
     public func checkedHead() throws(AnnalsError) -> LogHead {
         try checkLogPages(offsets: [])
         let last = try lastOffset()
-        try checkLogPages(offsets: [RecordHeader.checkpoint(atOrBefore: last)...last])
+        try checkLogPages(offsets: [Self.headRecords(last: last)])
         do {
             let decoder = makeDecoder()
-            let (offset, hash) = try environment.read { txn in try txn.checkedLogHead(schema, decoder: decoder) }
+            let (offset, hash) = try environment.read { txn in
+                let head = try txn.checkedLogHead(schema, decoder: decoder)
+                let checkpoint = RecordHeader.checkpoint(atOrBefore: head.offset)
+                if case .differs(let stored, let computed) = try txn.checkpointHash(
+                    at: checkpoint, schema, decoder: decoder)
+                {
+                    throw AnnalsError.corruptRecord(
+                        offset: checkpoint,
+                        reason: "the checkpoint's stored chain hash \(stored.hex) is not the hash its record and the "
+                            + "records before it give (\(computed.hex)), and the head's hash rests on it: the hash "
+                            + "or the record was changed")
+                }
+                return head
+            }
             return logHead(offset: offset, hash: hash)
         } catch {
             throw AnnalsError(error)
         }
+    }
+
+    /// The records ``checkedHead()`` reads for a head at `last`: from the checkpoint before the head's own (whose
+    /// stored hash the head's is checked against) to the head.
+    static func headRecords(last: UInt64) -> ClosedRange<UInt64> {
+        let checkpoint = RecordHeader.checkpoint(atOrBefore: last)
+        return checkpoint - min(checkpoint, RecordHeader.checkpointInterval)...last
     }
 
     /// The last offset in the log, read without the checks ``head()`` makes of the head's hash: for tools that read a
