@@ -35,6 +35,10 @@ public struct RebuildResult: Sendable, Equatable {
     public var digest: ProjectionDigest?
     /// With `verify`: where the two differ (at most 20 per table).
     public var differences: [ProjectionDifference]
+    /// With `verify`: why the view before the swap, left behind the log by another process's appends, could not be
+    /// caught up to the head to be compared (it is then compared where the failing event left it, and does not
+    /// match). `nil` when it was at the head or caught up.
+    public var previousCatchUpFailure: String?
     /// The offsets of the snapshots deleted in the swap's commit because a read would have taken this projection's
     /// tables from them (they hold them at its version and configuration): copies of the replaced view, which may
     /// hold whatever the rebuild was run to repair. Oldest first. Empty when the replaced view was built by another
@@ -410,6 +414,8 @@ final class ProjectionRebuilder {
                 result.digest = try ProjectionDigest.compute(rebuilt, names: projection.tableNames)
                 if let previous, previous.matches(projection), previous.slot != target.slot {
                     let current = catalog.tables(entry, slot: previous.slot, handle)
+                    result.previousCatchUpFailure = try catchUp(
+                        current, of: projection, from: previous.checkpoint, decoder: decoder, txn)
                     result.previousDigest = try ProjectionDigest.compute(current, names: projection.tableNames)
                     if result.previousDigest != result.digest {
                         result.differences = try ProjectionDifference.between(
@@ -435,6 +441,35 @@ final class ProjectionRebuilder {
             for index in results.indices { results[index].droppedSnapshots = dropped[results[index].name] ?? [] }
         }
         return results
+    }
+
+    /// Replays the events after `checkpoint` into the view a verified rebuild replaces (`tables`, about to be
+    /// cleared in the same transaction), so that it is compared as a read would find it, caught up to the head,
+    /// rather than where another process's appends left it. Returns why that failed (the view is then compared
+    /// where the failing event left it), or `nil`.
+    private func catchUp(
+        _ tables: any ProjectionWriter, of projection: any Projection, from checkpoint: UInt64,
+        decoder: BatchDecoder, _ txn: borrowing Transaction
+    ) throws -> String? {
+        let context = ProjectionContext(mode: .replay)
+        var position = checkpoint
+        while true {
+            let (events, last) = try store.projectedEvents(
+                after: position, limit: chunkSize, decoder: decoder,
+                including: { projection.handles(eventType: $0.type) }, txn)
+            guard let last else { return nil }
+            for event in events {
+                do {
+                    try projection.apply(event, to: tables, context: context)
+                } catch let error as LMDBError {
+                    throw error
+                } catch {
+                    return "it was at offset \(checkpoint), and catching it up failed at offset \(event.offset) "
+                        + "(\(event.type)): \(error)"
+                }
+            }
+            position = last
+        }
     }
 }
 

@@ -67,7 +67,9 @@ struct Rebuild: ParsableCommand {
         guard !damaged.isEmpty else { return }
         try Output.standard.flush()
         for result in damaged {
-            if result.differences.isEmpty {
+            if let failure = result.previousCatchUpFailure {
+                CLIFailure.printError("projection '\(result.name)': the current view was behind the log: \(failure)")
+            } else if result.differences.isEmpty {
                 CLIFailure.printError("projection '\(result.name)': the digests differ")
             }
             for difference in result.differences {
@@ -94,9 +96,11 @@ struct Rebuild: ParsableCommand {
                 + "'annals snapshot create' takes a new one")
     }
 
-    /// Whether the previous view equals the rebuilt one (true when there was no previous view to compare).
+    /// Whether the previous view equals the rebuilt one (true when there was no previous view to compare); never
+    /// when it was behind the log and could not be caught up.
     static func matches(_ result: RebuildResult) -> Bool {
-        result.differences.isEmpty && (result.previousDigest.map { $0.hex == result.digest?.hex } ?? true)
+        result.differences.isEmpty && result.previousCatchUpFailure == nil
+            && (result.previousDigest.map { $0.hex == result.digest?.hex } ?? true)
     }
 
     private func json(_ result: RebuildResult) -> JSONValue {
@@ -110,6 +114,7 @@ struct Rebuild: ParsableCommand {
             members["previousDigest"] = result.previousDigest.map { .string($0.hex) } ?? .null
             members["matches"] = result.previousDigest == nil ? .null : .bool(Self.matches(result))
             members["differences"] = .array(result.differences.map { .string($0.description) })
+            if let failure = result.previousCatchUpFailure { members["previousCatchUpFailure"] = .string(failure) }
         }
         return .object(members)
     }
