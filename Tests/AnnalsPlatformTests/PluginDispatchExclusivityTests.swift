@@ -1,3 +1,4 @@
+import Foundation
 import Annals
 import AnnalsPlatform
 import AnnalsSandbox
@@ -44,6 +45,30 @@ struct PluginDispatchExclusivityTests {
             acmeHeld.release()
             _ = try await everyone.runOnce()
             _ = try await acme.runOnce()
+        }
+    }
+
+    @Test("a pass over an organization with no subscriptions delivers nothing and leaves no lock file")
+    func anOrganizationWithoutSubscriptionsLeavesNoLockFile() async throws {
+        try await withRuntime(installing: []) { runtime, _, _ in
+            let path = runtime.store.path
+            func lockFiles() throws -> [String] {
+                try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasPrefix("dispatch-") }.sorted()
+            }
+            let report = try await PluginDispatcher(runtime: runtime, organization: "acme-typo").runOnce()
+            #expect(report == PluginDispatcher.Report())
+            #expect(try lockFiles() == [])
+            // It still waits its turn behind a dispatcher of every organization.
+            let held = try PluginDispatcher(runtime: runtime).reserve()
+            #expect(
+                await isRefused {
+                    _ = try await PluginDispatcher(runtime: runtime, organization: "acme-typo").runOnce()
+                })
+            held.release()
+            // A reservation (as --follow takes, for installs to come) creates it.
+            let following = try PluginDispatcher(runtime: runtime, organization: "acme-typo").reserve()
+            following.release()
+            #expect(try lockFiles() == ["dispatch-61636d652d7479706f.lock"])
         }
     }
 

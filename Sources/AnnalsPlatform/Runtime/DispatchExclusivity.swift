@@ -32,6 +32,9 @@ final class DispatchExclusivity: @unchecked Sendable {
 
     deinit { for descriptor in descriptors { close(descriptor) } }
 
+    /// Whether a hold is taken (a reservation or a pass).
+    var isHeld: Bool { lock.withLock { holds > 0 } }
+
     /// Takes the locks (or counts one more hold of them).
     /// - Throws: ``PlatformError/dispatcherRunning(_:)`` when another dispatcher of these subscriptions holds them;
     ///   ``PlatformError/store(_:)`` wrapping ``AnnalsError/io(_:)`` when a lock file cannot be opened or locked.
@@ -42,21 +45,40 @@ final class DispatchExclusivity: @unchecked Sendable {
             holds += 1
             return
         }
+        descriptors = try takeLocks(creatingOrganizationLock: true)
+        holds = 1
+    }
+
+    /// Checks that no other dispatcher of these subscriptions runs, as ``acquire()`` would, and lets the locks go at
+    /// once, without creating the organization's lock file when it does not exist: for a pass over an organization
+    /// that has no subscriptions, which delivers nothing and so has nothing to guard (a mistyped organization left
+    /// its lock file behind). Does nothing while a hold is taken.
+    /// - Throws: As ``acquire()``.
+    func checkNoOtherDispatcher() throws(PlatformError) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard holds == 0 else { return }
+        for descriptor in try takeLocks(creatingOrganizationLock: false) { close(descriptor) }
+    }
+
+    /// Locks `dispatch.lock` and the organization's lock file (without `creatingOrganizationLock`, only if it
+    /// exists); returns the descriptors holding them.
+    private func takeLocks(creatingOrganizationLock: Bool) throws(PlatformError) -> [Int32] {
         var taken: [Int32] = []
         do throws(PlatformError) {
             let everyOrganization = storePath + "/dispatch.lock"
             taken.append(try Self.lock(everyOrganization, exclusive: organization == nil, holder: holderDescription))
             if let organization {
-                let hex = LockFile.hexadecimal(organization)
-                taken.append(
-                    try Self.lock(storePath + "/dispatch-\(hex).lock", exclusive: true, holder: holderDescription))
+                let path = storePath + "/dispatch-\(LockFile.hexadecimal(organization)).lock"
+                if creatingOrganizationLock || FileManager.default.fileExists(atPath: path) {
+                    taken.append(try Self.lock(path, exclusive: true, holder: holderDescription))
+                }
             }
         } catch {
             for descriptor in taken { close(descriptor) }
             throw error
         }
-        descriptors = taken
-        holds = 1
+        return taken
     }
 
     /// Ends one hold; the last one releases the locks.

@@ -182,6 +182,12 @@ public struct PluginDispatcher: Sendable {
     ///   (``reserve()``), or another pass of this one or of a copy of it; ``PlatformError/store(_:)`` when the store
     ///   fails.
     public func runOnce() async throws(PlatformError) -> Report {
+        // An organization's lock guards its subscriptions: with none, a pass outside a reservation delivers nothing
+        // and does not create the lock file (a mistyped organization would leave one behind).
+        if organization != nil, !exclusivity.isHeld, try subscriptions(deadLetters: [:]).isEmpty {
+            try exclusivity.checkNoOtherDispatcher()
+            return Report()
+        }
         let reservation = try reserve()
         defer { reservation.release() }
         try exclusivity.beginPass()

@@ -160,6 +160,10 @@ struct PluginDispatch: ParsableCommand {
         guard follow else {
             let report = try blocking { try await dispatcher.runOnce() }
             try Output.standard.line(report.json.canonicalBytes)
+            if let organization, try dispatcher.subscriptions().isEmpty {
+                CLIFailure.printError(
+                    "organization '\(organization)' has no plugin subscribed to events: nothing to dispatch")
+            }
             return
         }
         // Held until it stops: a one-shot `plugin dispatch` (or another --follow) exits 3 meanwhile.
