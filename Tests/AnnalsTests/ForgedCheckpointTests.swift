@@ -74,6 +74,35 @@ import Testing
         }
     }
 
+    /// A changed record before the checkpoint breaks its own link, which `verify` reports there: the checkpoint's
+    /// hash cannot be told wrong from it, and the head is taken as before.
+    @Test func aChangedRecordBeforeTheCheckpointIsNotBlamedOnIt() async throws {
+        try await withStore { store, _ in
+            _ = try await store.append(contentsOf: (0..<2_100).map { sampleEvent($0) })
+            let genuine = try store.checkedHead()
+            try forgePayload(store, offset: 1_500)
+            #expect(try store.checkedHead() == genuine)
+            let report = try store.audit()
+            #expect(report.anchor == genuine)
+            #expect(report.verification.problems.map(\.offset) == [1_500])
+        }
+    }
+
+    /// An audit whose range starts after the changed checkpoint does not see it: the head's refusal is listed, and
+    /// the report is not intact.
+    @Test func anAuditRangeAfterAChangedCheckpointSaysWhyItHasNoAnchor() async throws {
+        try await withStore { store, _ in
+            _ = try await store.append(contentsOf: (0..<2_100).map { sampleEvent($0) })
+            try forgePayload(store, offset: 2_048)
+            let report = try store.audit(EventQuery(from: 2_049))
+            #expect(report.anchor == nil)
+            #expect(!report.verification.isIntact)
+            #expect(report.verification.problems.map(\.offset) == [2_048])
+            #expect(report.verification.problems.first?.detail.contains("before the range") == true)
+            #expect(report.events == 52)
+        }
+    }
+
     @Test func aChangedCheckpointBeforeTheHeadsOwnLeavesTheHeadAlone() async throws {
         try await withStore { store, _ in
             _ = try await store.append(contentsOf: (0..<2_100).map { sampleEvent($0) })

@@ -142,9 +142,11 @@ extension EventStore {
         // damage the verification below reports: the audit still runs, anchored afterwards to the end of the range
         // it checked, with the hash the chain computes there.
         var anchor: LogHead?
+        var headRefusal: (offset: UInt64, reason: String)?
         do {
             anchor = try checkedHead()
-        } catch .corruptRecord {
+        } catch .corruptRecord(let offset, let reason) {
+            headRefusal = (offset, reason)
         } catch .storage(let failure) where failure.code == .corrupted {
             // Damaged pages on the way to the head: LMDB would follow them (and may crash), so nothing is read
             // through them; the report names them, as `verify` does, and is anchored nowhere.
@@ -163,8 +165,16 @@ extension EventStore {
         bounded.limit = nil
         bounded.reverse = false
         // One pass: the verification decodes every record in the range and tallies the intact ones.
-        let (verification, tally) = try verify(
+        var (verification, tally) = try verify(
             from: bounded.from, to: bounded.to, anchor: nil, progress: nil, tally: AuditTally(query: bounded))
+        if let headRefusal, headRefusal.offset < bounded.from {
+            // What refused the head lies before the range (a changed checkpoint the range's chain starts from): the
+            // verification cannot see it, and the report would otherwise read intact with no anchor and no reason.
+            verification.add(
+                VerificationProblem(
+                    offset: headRefusal.offset, kind: .chainBreak,
+                    detail: "before the range: the head does not check out: \(headRefusal.reason)"))
+        }
         if anchor == nil {
             bounded.to = verification.to
             if let hash = verification.lastHash, try !chainRestsOnChangedCheckpoint(at: verification.to) {

@@ -194,6 +194,10 @@ final class ProjectionRebuilder {
             try? flushes.wait()
             throw error
         }
+        // A verified rebuild compares each view it replaces caught up to the head (`finish`). Views another process
+        // left behind are caught up now, as reads catch them up (in stretches, with short write transactions), so
+        // that the swap's transaction, which holds up every writer, replays into them only what came since.
+        if verify && kind == .rebuild { try store.viewCatchUp?.catchUpNow() }
         // The last events, and whatever is appended meanwhile, are replayed inside the writer's transaction that
         // swaps the views in.
         let decoder = BatchDecoder(store: store)
@@ -414,8 +418,16 @@ final class ProjectionRebuilder {
                 result.digest = try ProjectionDigest.compute(rebuilt, names: projection.tableNames)
                 if let previous, previous.matches(projection), previous.slot != target.slot {
                     let current = catalog.tables(entry, slot: previous.slot, handle)
-                    result.previousCatchUpFailure = try catchUp(
-                        current, of: projection, from: previous.checkpoint, decoder: decoder, txn)
+                    if let failure = store.viewCatchUp?.failure(
+                        of: LaggingView(name: entry.name, checkpoint: previous.checkpoint))
+                    {
+                        // The catch-up before the swap failed from where the view stands: it would fail here too.
+                        result.previousCatchUpFailure =
+                            "it was at offset \(previous.checkpoint), and catching it up failed: \(failure)"
+                    } else {
+                        result.previousCatchUpFailure = try catchUp(
+                            current, of: projection, from: previous.checkpoint, decoder: decoder, txn)
+                    }
                     result.previousDigest = try ProjectionDigest.compute(current, names: projection.tableNames)
                     if result.previousDigest != result.digest {
                         result.differences = try ProjectionDifference.between(
@@ -445,8 +457,9 @@ final class ProjectionRebuilder {
 
     /// Replays the events after `checkpoint` into the view a verified rebuild replaces (`tables`, about to be
     /// cleared in the same transaction), so that it is compared as a read would find it, caught up to the head,
-    /// rather than where another process's appends left it. Returns why that failed (the view is then compared
-    /// where the failing event left it), or `nil`.
+    /// rather than where another process's appends left it: the events appended since the catch-up `run` makes
+    /// before the swap. Returns why that failed (the view is then compared where the failing event left it), or
+    /// `nil`.
     private func catchUp(
         _ tables: any ProjectionWriter, of projection: any Projection, from checkpoint: UInt64,
         decoder: BatchDecoder, _ txn: borrowing Transaction
