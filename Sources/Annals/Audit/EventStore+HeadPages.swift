@@ -2,8 +2,8 @@ import LMDB
 
 extension EventStore {
     /// The damaged pages among those ``checkedHead()`` reads, found without following any: the path to the last
-    /// record, `meta` and `dictionaries`, then the records from the checkpoint before the head's own checkpoint
-    /// (``headRecords(last:)``). Empty when they are sound.
+    /// record, `meta` and `dictionaries`, then the records since the checkpoint before the head. Empty when they are
+    /// sound. (Damage among the records before that checkpoint only leaves its hash unconfirmed.)
     ///
     /// For a caller that must report such damage rather than throw it (the audit), and must not read through it.
     /// - Throws: ``AnnalsError/storage(_:)`` when the walk itself fails.
@@ -15,7 +15,7 @@ extension EventStore {
             // The path to the last record is sound: its key can be read.
             let last = try environment.read { txn in try txn.lastOffset(schema) }
             return try environment.checkStructure(
-                of: names, limitingTo: logRanges([Self.headRecords(last: last)]))
+                of: names, limitingTo: logRanges([RecordHeader.checkpoint(atOrBefore: last)...last]))
         } catch {
             throw AnnalsError(error)
         }
@@ -34,7 +34,7 @@ extension EventStore {
         guard checkpoint > 0, checkpoint < offset else { return false }
         // The records read below may lie before the range a verification checked: never read through damage.
         do {
-            try checkLogPages(offsets: [Self.headRecords(last: checkpoint)])
+            try checkLogPages(offsets: Self.recordsConfirming(checkpoint: checkpoint) + [checkpoint...checkpoint])
         } catch .storage(let failure) where failure.code == .corrupted {
             return false
         }

@@ -127,23 +127,32 @@ extension EventStore {
     /// recomputes it from the checkpoint at or before the head (at most 1,023 records), so that damage to the rest
     /// of it is not handed out as an anchor the log does not have. That checkpoint's own stored hash is checked too,
     /// recomputed from the checkpoint before it (at most 1,024 more records): the head's hash rests on it, so a
-    /// checkpoint hash forged together with `meta`'s is refused as well. When a record on the way cannot be read,
-    /// `meta`'s hash is taken, as by ``head()`` (`verify` reports the record). The pages it reads are checked first
-    /// (``checkLogPages(offsets:)``).
+    /// checkpoint hash forged together with `meta`'s is refused as well. When a record on the way cannot be read
+    /// (or, before the checkpoint, sits on a damaged page, or fails its own link), `meta`'s hash is taken, as by
+    /// ``head()`` (`verify` reports the record). The pages it reads are checked first (``checkLogPages(offsets:)``).
     /// - Throws: ``AnnalsError/corruptRecord(offset:reason:)`` when the head does not check out, as ``head()`` does,
     ///   or its recomputed hash differs from `meta`'s, or the checkpoint's stored hash from the one its record and
     ///   the records before it give; ``AnnalsError/storage(_:)``, with `LMDBError.Code.corrupted` for a damaged page.
     public func checkedHead() throws(AnnalsError) -> LogHead {
         try checkLogPages(offsets: [])
         let last = try lastOffset()
-        try checkLogPages(offsets: [Self.headRecords(last: last)])
+        let checkpoint = RecordHeader.checkpoint(atOrBefore: last)
+        try checkLogPages(offsets: [checkpoint...last])
+        // Damage among the records that confirm the checkpoint's hash leaves it unconfirmed, as an unreadable record
+        // there does (`verify` reports it), rather than refusing the head.
+        var confirmable = true
+        do {
+            try checkLogPages(offsets: Self.recordsConfirming(checkpoint: checkpoint))
+        } catch .storage(let failure) where failure.code == .corrupted {
+            confirmable = false
+        }
         do {
             let decoder = makeDecoder()
             let (offset, hash) = try environment.read { txn in
                 let head = try txn.checkedLogHead(schema, decoder: decoder)
-                let checkpoint = RecordHeader.checkpoint(atOrBefore: head.offset)
-                if case .differs(let stored, let computed) = try txn.checkpointHash(
-                    at: checkpoint, schema, decoder: decoder)
+                if confirmable, RecordHeader.checkpoint(atOrBefore: head.offset) == checkpoint,
+                    case .differs(let stored, let computed) = try txn.checkpointHash(
+                        at: checkpoint, schema, decoder: decoder)
                 {
                     throw AnnalsError.corruptRecord(
                         offset: checkpoint,
@@ -159,11 +168,11 @@ extension EventStore {
         }
     }
 
-    /// The records ``checkedHead()`` reads for a head at `last`: from the checkpoint before the head's own (whose
-    /// stored hash the head's is checked against) to the head.
-    static func headRecords(last: UInt64) -> ClosedRange<UInt64> {
-        let checkpoint = RecordHeader.checkpoint(atOrBefore: last)
-        return checkpoint - min(checkpoint, RecordHeader.checkpointInterval)...last
+    /// The records before the checkpoint at `checkpoint` that confirm its stored hash, from the checkpoint before
+    /// it (``Transaction/checkpointHash(at:_:decoder:)``); empty for offset 0.
+    static func recordsConfirming(checkpoint: UInt64) -> [ClosedRange<UInt64>] {
+        guard checkpoint > 0 else { return [] }
+        return [checkpoint - RecordHeader.checkpointInterval...checkpoint - 1]
     }
 
     /// The last offset in the log, read without the checks ``head()`` makes of the head's hash: for tools that read a
