@@ -63,6 +63,9 @@ import Testing
             try store.write { txn in try txn.put(store.schema.events, key: [0x01], value: [0x00]) }
             let malformed = try store.audit()
             #expect(malformed.verification.problems.contains { $0.kind == .malformedKey }, "\(malformed.verification)")
+            #expect(
+                !malformed.verification.problems.contains { $0.kind == .chainBreak && $0.offset == 0 },
+                "\(malformed.verification)")
             #expect(malformed.anchor?.offset == sound.offset)
         }
     }

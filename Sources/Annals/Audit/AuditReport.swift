@@ -167,9 +167,10 @@ extension EventStore {
         // One pass: the verification decodes every record in the range and tallies the intact ones.
         var (verification, tally) = try verify(
             from: bounded.from, to: bounded.to, anchor: nil, progress: nil, tally: AuditTally(query: bounded))
-        if let headRefusal, headRefusal.offset < bounded.from {
+        if let headRefusal, headRefusal.offset > 0, headRefusal.offset < bounded.from {
             // What refused the head lies before the range (a changed checkpoint the range's chain starts from): the
             // verification cannot see it, and the report would otherwise read intact with no anchor and no reason.
+            // (Offset 0 is a malformed last key, which the verification lists itself.)
             verification.add(
                 VerificationProblem(
                     offset: headRefusal.offset, kind: .chainBreak,
