@@ -63,7 +63,9 @@ struct CLIRebuildVerifyBehindTests {
             }
             let result = try #require(try store.rebuild(["strict-count"], verify: true).first)
             let failure = try #require(result.previousCatchUpFailure)
-            #expect(failure.contains("it was at offset 5") && failure.contains("offset 6"), "\(failure)")
+            #expect(
+                failure.contains("it was at offset 5") && failure.contains("replaying offset 6 (item.created) failed"),
+                "\(failure)")
             #expect(failure.contains("the count is not 8 bytes"), "\(failure)")
             let count = try store.read(projection: "strict-count") { tables in
                 try tables.get(ProjectionTable(0), key: CLIViewCatchUpTests.EventCounter.key)

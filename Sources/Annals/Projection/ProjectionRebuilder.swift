@@ -477,8 +477,8 @@ final class ProjectionRebuilder {
                 } catch let error as LMDBError {
                     throw error
                 } catch {
-                    return "it was at offset \(checkpoint), and catching it up failed at offset \(event.offset) "
-                        + "(\(event.type)): \(error)"
+                    return "it was at offset \(checkpoint), and catching it up failed: replaying offset "
+                        + "\(event.offset) (\(event.type)) failed: \(error)"
                 }
             }
             position = last
