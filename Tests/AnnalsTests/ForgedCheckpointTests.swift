@@ -103,6 +103,27 @@ import Testing
         }
     }
 
+    /// With the range's own problems past the cap, the refusal before it is still listed, first.
+    @Test func theRefusalBeforeTheRangeComesFirstAndIsNeverCappedAway() async throws {
+        try await withStore { store, _ in
+            _ = try await store.append(contentsOf: (0..<2_300).map { sampleEvent($0) })
+            try forgePayload(store, offset: 2_048)
+            try store.write { txn in
+                for offset in UInt64(2_060)...2_200 {
+                    var value = Array(try #require(try store.record(at: offset, txn)))
+                    value[value.count - 1] ^= 0xFF
+                    try txn.put(store.schema.events, key: offset.bigEndianBytes, value: value)
+                }
+            }
+            let report = try store.audit(EventQuery(from: 2_049))
+            let problems = report.verification.problems
+            #expect(problems.count == EventStore.maximumReportedProblems)
+            #expect(problems.first?.offset == 2_048 && problems.first?.detail.contains("before the range") == true)
+            #expect(problems.dropFirst().map(\.offset) == Array(2_060..<2_159))
+            #expect(report.verification.firstBadOffset == 2_048)
+        }
+    }
+
     @Test func aChangedCheckpointBeforeTheHeadsOwnLeavesTheHeadAlone() async throws {
         try await withStore { store, _ in
             _ = try await store.append(contentsOf: (0..<2_100).map { sampleEvent($0) })
