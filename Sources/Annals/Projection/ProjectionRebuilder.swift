@@ -197,7 +197,9 @@ final class ProjectionRebuilder {
         // A verified rebuild compares each view it replaces caught up to the head (`finish`). Views another process
         // left behind are caught up now, as reads catch them up (in stretches, with short write transactions), so
         // that the swap's transaction, which holds up every writer, replays into them only what came since.
-        if verify && kind == .rebuild { try store.viewCatchUp?.catchUpNow() }
+        // Not needed for correctness: whatever it leaves, the swap's transaction replays, so its errors (another
+        // view's, say) do not fail the rebuild.
+        if verify && kind == .rebuild { try? store.viewCatchUp?.catchUpNow() }
         // The last events, and whatever is appended meanwhile, are replayed inside the writer's transaction that
         // swaps the views in.
         let decoder = BatchDecoder(store: store)
