@@ -177,7 +177,8 @@ public struct PluginDispatcher: Sendable {
         }
     }
 
-    /// Delivers every pending event (up to the log head as of the call) to every subscription.
+    /// Delivers every pending event (up to the log head as of the call) to every subscription. A dispatcher of one
+    /// organization with no subscriptions, outside a reservation, delivers nothing and creates no lock file for it.
     /// - Throws: ``PlatformError/dispatcherRunning(_:)`` when another dispatcher of the same subscriptions is running
     ///   (``reserve()``), or another pass of this one or of a copy of it; ``PlatformError/store(_:)`` when the store
     ///   fails.
