@@ -224,43 +224,4 @@ extension Transaction {
             reason: "the head's chain hash in meta (chain.head) is \(head.hash.hex), but the records give "
                 + "\(computed.hex): meta is damaged, or a record since the last checkpoint was changed")
     }
-
-    /// The whole chain hash of the record at `offset` from the records alone (never `meta`'s `chain.head`): the
-    /// genesis hash for 0, the stored one at a checkpoint or in a record written before store format 3, otherwise
-    /// recomputed from the checkpoint before it (the genesis hash before 1,024). `nil` when a record on the way is
-    /// missing or unreadable.
-    ///
-    /// Stored tags on the way are not checked here: `verify` reports them.
-    func recomputedChainHash(at offset: UInt64, _ schema: StoreSchema, decoder: RecordDecoder) throws -> ChainHash? {
-        guard offset > 0 else { return .genesis }
-        let checkpoint = RecordHeader.checkpoint(atOrBefore: offset)
-        // One cursor walk from the checkpoint (or the first record) to `offset`.
-        return try withCursor(schema.events) { cursor -> ChainHash? in
-            var hash = ChainHash.genesis
-            var expected = max(checkpoint, 1)
-            var entry = try cursor.seek(.setRange, to: expected.bigEndianBytes)
-            while expected <= offset {
-                guard let current = entry, current.key.count == 8, UInt64(bigEndianBytes: current.key) == expected,
-                    let header = try? RecordHeader.read(current.value)
-                else { return nil }
-                if let stored = header.link.hash {
-                    hash = stored
-                } else if expected == checkpoint {
-                    return nil  // a checkpoint must carry its whole hash
-                } else {
-                    let previous = hash
-                    do {
-                        hash = try decoder.withPayload(current.value, self) { _, payload in
-                            previous.next(offset: expected, payload: payload)
-                        }
-                    } catch {
-                        return nil
-                    }
-                }
-                expected += 1
-                entry = try cursor.get(.next)
-            }
-            return hash
-        }
-    }
 }
