@@ -32,22 +32,7 @@ extension EventStore {
     func chainRestsOnChangedCheckpoint(at offset: UInt64) throws(AnnalsError) -> Bool {
         let checkpoint = RecordHeader.checkpoint(atOrBefore: offset)
         guard checkpoint > 0, checkpoint < offset else { return false }
-        // The records read below may lie before the range a verification checked: never read through damage.
-        do {
-            try checkLogPages(offsets: Self.recordsConfirming(checkpoint: checkpoint) + [checkpoint...checkpoint])
-        } catch .storage(let failure) where failure.code == .corrupted {
-            return false
-        }
-        let decoder = makeDecoder()
-        do {
-            return try environment.read { txn in
-                guard case .differs = try txn.checkpointHash(at: checkpoint, schema, decoder: decoder) else {
-                    return false
-                }
-                return true
-            }
-        } catch {
-            throw AnnalsError(error)
-        }
+        guard case .differs = try checkedCheckpointHash(at: checkpoint) else { return false }
+        return true
     }
 }

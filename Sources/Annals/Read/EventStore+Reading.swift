@@ -136,43 +136,42 @@ extension EventStore {
     public func checkedHead() throws(AnnalsError) -> LogHead {
         try checkLogPages(offsets: [])
         let last = try lastOffset()
-        let checkpoint = RecordHeader.checkpoint(atOrBefore: last)
-        try checkLogPages(offsets: [checkpoint...last])
-        // Damage among the records that confirm the checkpoint's hash leaves it unconfirmed, as an unreadable record
-        // there does (`verify` reports it), rather than refusing the head.
-        var confirmable = true
-        do {
-            try checkLogPages(offsets: Self.recordsConfirming(checkpoint: checkpoint))
-        } catch .storage(let failure) where failure.code == .corrupted {
-            confirmable = false
-        }
+        try checkLogPages(offsets: [RecordHeader.checkpoint(atOrBefore: last)...last])
+        let head: (offset: UInt64, hash: ChainHash)
         do {
             let decoder = makeDecoder()
-            let (offset, hash) = try environment.read { txn in
-                let head = try txn.checkedLogHead(schema, decoder: decoder)
-                if confirmable, RecordHeader.checkpoint(atOrBefore: head.offset) == checkpoint,
-                    case .differs(let stored, let computed) = try txn.checkpointHash(
-                        at: checkpoint, schema, decoder: decoder)
-                {
-                    throw AnnalsError.corruptRecord(
-                        offset: checkpoint,
-                        reason: "the checkpoint's stored chain hash \(stored.hex) is not the hash its record and the "
-                            + "records before it give (\(computed.hex)), and the head's hash rests on it: the hash "
-                            + "or the record was changed")
-                }
-                return head
-            }
-            return logHead(offset: offset, hash: hash)
+            head = try environment.read { txn in try txn.checkedLogHead(schema, decoder: decoder) }
         } catch {
             throw AnnalsError(error)
         }
+        let checkpoint = RecordHeader.checkpoint(atOrBefore: head.offset)
+        if case .differs(let stored, let computed) = try checkedCheckpointHash(at: checkpoint) {
+            throw .corruptRecord(
+                offset: checkpoint,
+                reason: "the checkpoint's stored chain hash \(stored.hex) is not the hash its record and the records "
+                    + "before it give (\(computed.hex)), and the head's hash rests on it: the hash or the record was "
+                    + "changed")
+        }
+        return logHead(offset: head.offset, hash: head.hash)
     }
 
-    /// The records before the checkpoint at `checkpoint` that confirm its stored hash, from the checkpoint before
-    /// it (``Transaction/checkpointHash(at:_:decoder:)``); empty for offset 0.
-    static func recordsConfirming(checkpoint: UInt64) -> [ClosedRange<UInt64>] {
-        guard checkpoint > 0 else { return [] }
-        return [checkpoint - RecordHeader.checkpointInterval...checkpoint - 1]
+    /// ``Transaction/checkpointHash(at:_:decoder:)`` of the checkpoint at `checkpoint`, once the pages it reads are
+    /// checked: damage there leaves the hash unconfirmed (``CheckpointHash/unknown``), as an unreadable record does
+    /// (`verify` reports it), rather than refusing what rests on it.
+    /// - Throws: ``AnnalsError/storage(_:)`` when LMDB fails.
+    func checkedCheckpointHash(at checkpoint: UInt64) throws(AnnalsError) -> CheckpointHash {
+        guard checkpoint > 0 else { return .holds }
+        do {
+            try checkLogPages(offsets: [checkpoint - RecordHeader.checkpointInterval...checkpoint])
+        } catch .storage(let failure) where failure.code == .corrupted {
+            return .unknown
+        }
+        let decoder = makeDecoder()
+        do {
+            return try environment.read { txn in try txn.checkpointHash(at: checkpoint, schema, decoder: decoder) }
+        } catch {
+            throw AnnalsError(error)
+        }
     }
 
     /// The last offset in the log, read without the checks ``head()`` makes of the head's hash: for tools that read a
