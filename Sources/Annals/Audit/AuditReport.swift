@@ -170,18 +170,11 @@ extension EventStore {
         if let headRefusal, headRefusal.offset > 0, headRefusal.offset < bounded.from {
             // What refused the head lies before the range (a changed checkpoint the range's chain starts from): the
             // verification cannot see it, and the report would otherwise read intact with no anchor and no reason.
-            // (Offset 0 is a malformed last key, which the verification lists itself.) First, in log order, and
-            // kept within the cap by dropping the last other problem: only it says why the report has no anchor.
-            verification.problems.insert(
+            // (Offset 0 is a malformed last key, which the verification lists itself.)
+            verification.prepend(
                 VerificationProblem(
                     offset: headRefusal.offset, kind: .chainBreak,
-                    detail: "before the range: the head does not check out: \(headRefusal.reason)"), at: 0)
-            if verification.problems.count > EventStore.maximumReportedProblems,
-                let last = verification.problems.lastIndex(where: { ![.anchorMismatch, .truncated].contains($0.kind) }),
-                last > 0
-            {
-                verification.problems.remove(at: last)
-            }
+                    detail: "before the range: the head does not check out: \(headRefusal.reason)"))
         }
         if anchor == nil {
             bounded.to = verification.to

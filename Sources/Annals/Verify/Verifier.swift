@@ -365,11 +365,26 @@ extension EventStore {
 }
 
 extension VerificationReport {
+    /// The kinds of problem listed past ``EventStore/maximumReportedProblems``: only they prove what a damaged range
+    /// cannot (an anchor's mismatch, a truncated tail).
+    private static let alwaysListed: [VerificationProblem.Kind] = [.anchorMismatch, .truncated]
+
     /// Adds `problem` while fewer than ``EventStore/maximumReportedProblems`` are listed; an anchor's mismatch or a
-    /// truncated tail is always listed, since only it proves what a damaged range cannot.
+    /// truncated tail is always listed.
     mutating func add(_ problem: VerificationProblem) {
-        if problems.count < EventStore.maximumReportedProblems || [.anchorMismatch, .truncated].contains(problem.kind) {
+        if problems.count < EventStore.maximumReportedProblems || Self.alwaysListed.contains(problem.kind) {
             problems.append(problem)
+        }
+    }
+
+    /// Lists `problem`, at an offset before every other (one before the range checked), first and always: to stay
+    /// within ``EventStore/maximumReportedProblems``, the last problem that is not always listed makes room.
+    mutating func prepend(_ problem: VerificationProblem) {
+        problems.insert(problem, at: 0)
+        if problems.count > EventStore.maximumReportedProblems,
+            let last = problems.lastIndex(where: { !Self.alwaysListed.contains($0.kind) }), last > 0
+        {
+            problems.remove(at: last)
         }
     }
 }
