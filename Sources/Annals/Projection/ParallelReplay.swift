@@ -181,15 +181,10 @@ private final class SharedReplay: @unchecked Sendable {
         let after = appliedThrough?[index] ?? 0
         // By index: iterating the array would copy (and retain the parts of) every event for every projection.
         for i in indices.lazy.map(Int.init) where events[i].offset > after {
-            do {
+            if context.mode == .replay {
+                try projection.applyReplaying(events[i], to: table, context: context)
+            } else {
                 try projection.apply(events[i], to: table, context: context)
-            } catch let error as LMDBError {
-                throw error
-            } catch {
-                guard context.mode == .replay else { throw error }
-                throw AnnalsError.projectionUnavailable(
-                    name: entry.name,
-                    reason: "replaying offset \(events[i].offset) (\(events[i].type)) failed: \(error)")
             }
         }
     }

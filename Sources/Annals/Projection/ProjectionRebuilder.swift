@@ -344,15 +344,7 @@ final class ProjectionRebuilder {
             let context = ProjectionContext(mode: .replay)
             for index in events.indices
             where events[index].offset > target.progress && projection.handles(eventType: events[index].type) {
-                do {
-                    try projection.apply(events[index], to: tables, context: context)
-                } catch let error as LMDBError {
-                    throw error
-                } catch {
-                    throw AnnalsError.projectionUnavailable(
-                        name: target.entry.name,
-                        reason: "replaying offset \(events[index].offset) (\(events[index].type)) failed: \(error)")
-                }
+                try projection.applyReplaying(events[index], to: tables, context: context)
             }
             if let last = last ?? events.last?.offset, last > target.progress { updated[index].progress = last }
             try record(updated[index], txn)
@@ -475,12 +467,9 @@ final class ProjectionRebuilder {
             guard let last else { return nil }
             for event in events {
                 do {
-                    try projection.apply(event, to: tables, context: context)
-                } catch let error as LMDBError {
-                    throw error
-                } catch {
-                    return "it was at offset \(checkpoint), and catching it up failed: replaying offset "
-                        + "\(event.offset) (\(event.type)) failed: \(error)"
+                    try projection.applyReplaying(event, to: tables, context: context)
+                } catch AnnalsError.projectionUnavailable(_, let reason) {
+                    return "it was at offset \(checkpoint), and catching it up failed: \(reason)"
                 }
             }
             position = last
