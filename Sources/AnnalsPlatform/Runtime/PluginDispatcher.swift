@@ -145,6 +145,13 @@ public struct PluginDispatcher: Sendable {
         return try subscriptions(deadLetters: unresolved)
     }
 
+    /// Whether any plugin of the dispatcher's organizations (or of all) subscribes to events; reads the
+    /// subscriptions without ``subscriptions()``'s scan of the dead letters.
+    /// - Throws: ``PlatformError/store(_:)`` when the store fails.
+    public func hasSubscriptions() throws(PlatformError) -> Bool {
+        !(try subscriptions(deadLetters: [:]).isEmpty)
+    }
+
     /// The subscriptions, with dead-letter counts taken from `deadLetters` (by `ORG/PLUGIN`); delivery passes
     /// give none, so a pass never scans the dead letters.
     func subscriptions(deadLetters: [String: Int]) throws(PlatformError) -> [PluginSubscription] {
@@ -185,7 +192,7 @@ public struct PluginDispatcher: Sendable {
     public func runOnce() async throws(PlatformError) -> Report {
         // An organization's lock guards its subscriptions: with none, a pass outside a reservation delivers nothing
         // and does not create the lock file (a mistyped organization would leave one behind).
-        if organization != nil, !exclusivity.isHeld, try subscriptions(deadLetters: [:]).isEmpty {
+        if organization != nil, !exclusivity.isHeld, try !hasSubscriptions() {
             try exclusivity.checkNoOtherDispatcher()
             return Report()
         }

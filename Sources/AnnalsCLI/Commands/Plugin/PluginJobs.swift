@@ -160,7 +160,7 @@ struct PluginDispatch: ParsableCommand {
         guard follow else {
             let report = try blocking { try await dispatcher.runOnce() }
             try Output.standard.line(report.json.canonicalBytes)
-            if let organization, try dispatcher.subscriptions().isEmpty {
+            if let organization, try !dispatcher.hasSubscriptions() {
                 CLIFailure.printError(
                     "organization '\(organization)' has no plugin subscribed to events: nothing to dispatch")
             }
