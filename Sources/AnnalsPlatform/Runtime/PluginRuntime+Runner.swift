@@ -11,10 +11,10 @@ extension PluginRuntime {
     ///
     /// The job runs under the limits its `plugin_job_queued` records (fuel, memory pages, timeout, output bytes),
     /// not this runtime's ``defaultLimits``, and its module is checked for them, before it waits and (if it had to
-    /// wait) again once it has its slot: it runs the release its organization has installed then. A module refused here (its artifact
-    /// removed or replaced since the job was queued, or the check refusing it) is recorded as the job's execution,
-    /// failed with ``SandboxFailure/Kind/moduleRefused``, as ``run(_:action:organization:input:actorId:limits:cancellation:)``
-    /// records one, without waiting for a slot.
+    /// wait) again once it has its slot: it runs the release its organization has installed then. A module refused
+    /// here (its artifact removed or replaced since the job was queued, or the check refusing it) is recorded as the
+    /// job's execution, failed with ``SandboxFailure/Kind/moduleRefused``, as
+    /// ``run(_:action:organization:input:actorId:limits:cancellation:)`` records one, without waiting for a slot.
     /// - Returns: The outcome (a refused module's too), or `nil` when the job was cancelled (or had already ended)
     ///   before it started.
     /// - Throws: ``PlatformError``; ``PlatformError/store(_:)`` wrapping ``AnnalsError/io(_:)`` when the slots' or
